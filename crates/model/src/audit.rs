@@ -1,0 +1,89 @@
+//! The audit log: an append-only record of who read or changed which restricted record, when,
+//! under which grant and why.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+use crate::access::RecordKind;
+use crate::ids::{GrantId, OrganizationId};
+use crate::principal::PrincipalKind;
+
+/// What was done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    /// A restricted record was read by someone other than its owner.
+    Read,
+    /// A record was created.
+    Create,
+    /// A record was changed.
+    Update,
+    /// A record was revoked or deleted.
+    Revoke,
+}
+
+impl AuditAction {
+    /// The stable text form used in storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::Read => "read",
+            AuditAction::Create => "create",
+            AuditAction::Update => "update",
+            AuditAction::Revoke => "revoke",
+        }
+    }
+
+    /// Parses the stable text form.
+    pub fn parse(text: &str) -> Option<AuditAction> {
+        [
+            AuditAction::Read,
+            AuditAction::Create,
+            AuditAction::Update,
+            AuditAction::Revoke,
+        ]
+        .into_iter()
+        .find(|action| action.as_str() == text)
+    }
+}
+
+/// One entry of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AuditEntry {
+    /// Position in the log (strictly increasing).
+    pub sequence: i64,
+    /// When it happened.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Kind of principal that acted.
+    pub actor_kind: PrincipalKind,
+    /// Principal id that acted.
+    pub actor_id: String,
+    /// Organization the principal acted for.
+    pub actor_organization_id: Option<OrganizationId>,
+    /// What was done.
+    pub action: AuditAction,
+    /// Kind of record.
+    pub record_kind: RecordKind,
+    /// Record id.
+    pub record_id: String,
+    /// Owner of the record.
+    pub owner_organization_id: Option<OrganizationId>,
+    /// Grant the read relied on, if any.
+    pub grant_id: Option<GrantId>,
+    /// Purpose the caller gave.
+    pub purpose: Option<String>,
+    /// Request id of the HTTP request.
+    pub request_id: Option<String>,
+}
+
+/// Filters for reading the audit log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Only entries about records of this owner.
+    pub owner_organization_id: Option<OrganizationId>,
+    /// Only entries about this record.
+    pub record_id: Option<String>,
+    /// Only entries of this action.
+    pub action: Option<AuditAction>,
+}

@@ -1,0 +1,82 @@
+//! Identifier newtypes: one type per kind of record, so that an organization id can never be passed
+//! where a facility id is expected.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            /// A new, time-ordered (UUID v7) identifier.
+            pub fn generate() -> Self {
+                $name(Uuid::now_v7())
+            }
+
+            /// An identifier derived deterministically from `name` (UUID v5), for reproducible data.
+            pub fn derived(name: &str) -> Self {
+                $name(Uuid::new_v5(&Uuid::NAMESPACE_URL, format!("urn:junkan:{}:{name}", stringify!($name)).as_bytes()))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(formatter)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(text).map($name)
+            }
+        }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Uuid)))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
+uuid_id!(
+    /// Identifies an organization (participant).
+    OrganizationId
+);
+uuid_id!(
+    /// Identifies a facility or plant of an organization.
+    FacilityId
+);
+uuid_id!(
+    /// Identifies a user account (a person who signs in with a password).
+    UserId
+);
+uuid_id!(
+    /// Identifies an OAuth client credential (machine-to-machine access).
+    ClientId
+);
+uuid_id!(
+    /// Identifies an API key.
+    ApiKeyId
+);
+uuid_id!(
+    /// Identifies an access grant.
+    GrantId
+);
+uuid_id!(
+    /// Identifies a certification of an organization recorded by a certifier.
+    CertificationId
+);

@@ -1,0 +1,19 @@
+//! Domain types and pure rules of junkan.
+//!
+//! This crate performs no IO, spawns no tasks and knows nothing of SQL or HTTP: every function here
+//! is a pure computation over its arguments, so that the rules it states (what a valid corporate
+//! number is, who may read a record) can be tested exhaustively and reused by every layer above.
+
+pub mod access;
+pub mod audit;
+pub mod facility;
+pub mod identifiers;
+pub mod ids;
+pub mod industry;
+pub mod japan;
+pub mod organization;
+pub mod page;
+pub mod principal;
+pub mod validation;
+
+pub use validation::{Violation, Violations};

@@ -1,0 +1,166 @@
+//! The one place where the SQL backends apply the access rule of `junkan_model::access` and write
+//! the audit log. Every record kind that holds restricted data lists through [`readable`] and
+//! records its reads through [`audit_reads`].
+
+use sqlx::any::AnyRow;
+use sqlx::AnyConnection;
+
+use junkan_model::access::{read_basis, GrantLevel, ReadBasis, RecordKind};
+use junkan_model::audit::AuditAction;
+use junkan_model::ids::{GrantId, OrganizationId};
+use junkan_model::principal::{Actor, Role};
+use junkan_store::{StoreError, StoreResult};
+
+use crate::rows::{opt_text, parsed, Param, Sql};
+use crate::{micros, unavailable, SqlStore};
+
+/// Starts a query over the records of `table` (aliased `r`) that `actor` may read, with the
+/// column `best_grant` (`"<grant id>|<level>"` of the strongest grant covering the record, or
+/// NULL). `owner_column` and `public_condition` describe the table; further conditions are
+/// appended with `AND`.
+pub fn readable(
+    store: &SqlStore,
+    actor: &Actor,
+    table: &str,
+    kind: RecordKind,
+    owner_column: &str,
+    public_condition: &str,
+) -> Sql {
+    let me = actor
+        .organization_id
+        .map(|id| id.to_string())
+        .unwrap_or_default();
+    let auditor = i64::from(actor.has_role(Role::Auditor));
+    let now = micros(store.clock_now());
+    // $1 = the actor's organization (empty for anonymous), $2 = now, $3 = 1 when auditor.
+    let covers = format!(
+        "g.owner_organization_id = r.{owner_column} AND g.record_kind = '{kind}' AND g.revoked_at IS NULL AND g.expires_at > $2 \
+         AND (g.all_records = 1 OR EXISTS (SELECT 1 FROM grant_records gr WHERE gr.grant_id = g.id AND gr.record_id = r.id)) \
+         AND ((g.grantee_kind = 'organization' AND g.grantee_value = $1) \
+           OR (g.grantee_kind = 'role' AND EXISTS (SELECT 1 FROM organization_roles orl WHERE orl.organization_id = $1 AND orl.role = g.grantee_value)) \
+           OR (g.grantee_kind = 'certification' AND EXISTS (SELECT 1 FROM certifications c WHERE c.subject_organization_id = $1 \
+               AND c.scheme = g.grantee_value AND c.revoked_at IS NULL AND c.valid_from <= $2 AND c.valid_until > $2)))",
+        kind = kind.as_str()
+    );
+    let text = format!(
+        "SELECT * FROM (SELECT r.*, (SELECT g.id || '|' || g.level FROM grants g WHERE {covers} ORDER BY g.level_rank DESC, g.id LIMIT 1) AS best_grant \
+         FROM {table} r) r WHERE (r.{owner_column} = $1 OR ({public_condition}) OR $3 = 1 OR r.best_grant IS NOT NULL)"
+    );
+    Sql::new(
+        &text,
+        vec![Param::Text(me), Param::Int(now), Param::Int(auditor)],
+    )
+}
+
+/// Why `actor` could read `row` (selected through [`readable`]) owned by `owner`.
+pub fn basis_of(
+    actor: &Actor,
+    row: &AnyRow,
+    owner: OrganizationId,
+    is_public: bool,
+) -> StoreResult<ReadBasis> {
+    let best_grant = match opt_text(row, "best_grant")? {
+        None => None,
+        Some(value) => {
+            let (id, level) = value.split_once('|').unwrap_or((value.as_str(), ""));
+            let id: GrantId = parsed(id, "grant id", str::parse)?;
+            let level = GrantLevel::parse(level).ok_or_else(|| {
+                StoreError::Unavailable(format!("stored grant level {level:?} is unknown").into())
+            })?;
+            Some((id, level))
+        }
+    };
+    read_basis(actor, owner, is_public, best_grant).ok_or_else(|| {
+        StoreError::Unavailable("a row selected as readable fails the read rule".into())
+    })
+}
+
+/// One record read, for the audit log.
+pub struct RecordRead {
+    /// Kind of record.
+    pub kind: RecordKind,
+    /// Record id.
+    pub id: String,
+    /// Owner.
+    pub owner: OrganizationId,
+    /// Why the read was allowed.
+    pub basis: ReadBasis,
+}
+
+/// Records every audited read in `reads` in one transaction. The caller returns data only after
+/// this succeeds, so no restricted record leaves the store unaudited.
+pub async fn audit_reads(store: &SqlStore, actor: &Actor, reads: &[RecordRead]) -> StoreResult<()> {
+    let audited: Vec<&RecordRead> = reads
+        .iter()
+        .filter(|read| read.basis.is_audited())
+        .collect();
+    if audited.is_empty() {
+        return Ok(());
+    }
+    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
+    for read in audited {
+        let grant = match read.basis {
+            ReadBasis::Grant(id, _) => Some(id),
+            _ => None,
+        };
+        record(
+            store,
+            &mut transaction,
+            actor,
+            AuditAction::Read,
+            read.kind,
+            &read.id,
+            Some(read.owner),
+            grant,
+        )
+        .await?;
+    }
+    transaction.commit().await.map_err(unavailable)
+}
+
+/// Appends one entry to the audit log inside the caller's transaction.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "an audit entry has this many facts; a struct would only rename them"
+)]
+pub async fn record(
+    store: &SqlStore,
+    connection: &mut AnyConnection,
+    actor: &Actor,
+    action: AuditAction,
+    kind: RecordKind,
+    record_id: &str,
+    owner: Option<OrganizationId>,
+    grant: Option<GrantId>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor_kind, actor_id, actor_organization_id, action, record_kind, record_id, owner_organization_id, grant_id, purpose, request_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(micros(store.clock_now()))
+    .bind(actor.kind.as_str())
+    .bind(actor.principal_id.clone())
+    .bind(actor.organization_id.map(|id| id.to_string()))
+    .bind(action.as_str())
+    .bind(kind.as_str())
+    .bind(record_id.to_owned())
+    .bind(owner.map(|id| id.to_string()))
+    .bind(grant.map(|id| id.to_string()))
+    .bind(actor.purpose.clone())
+    .bind(actor.request_id.clone())
+    .execute(connection)
+    .await
+    .map_err(unavailable)?;
+    Ok(())
+}
+
+/// Refuses with `Forbidden` unless `allowed`.
+pub fn require(allowed: bool, reason: &str) -> StoreResult<()> {
+    if allowed {
+        Ok(())
+    } else {
+        Err(StoreError::Forbidden {
+            reason: reason.to_owned(),
+        })
+    }
+}

@@ -1,0 +1,443 @@
+//! Access grants and certifications.
+
+use sqlx::any::AnyRow;
+
+use junkan_model::access::{
+    Certification, Grant, GrantLevel, Grantee, NewCertification, NewGrant, RecordKind,
+};
+use junkan_model::audit::AuditAction;
+use junkan_model::ids::{CertificationId, GrantId, OrganizationId};
+use junkan_model::organization::CycleRole;
+use junkan_model::page::{Page, PageRequest};
+use junkan_model::principal::{Actor, Role};
+use junkan_model::Violation;
+use junkan_store::{GrantDirection, StoreError, StoreResult};
+
+use crate::access::{record, require};
+use crate::organizations;
+use crate::rows::{enum_value, int, opt_text, opt_time, parsed, text, time, Param, Sql};
+use crate::{micros, unavailable, SqlStore};
+
+/// SQL condition: grant `g` applies to organization `$1` at time `$2` (same rule as
+/// `access::readable`, without the record).
+const APPLIES_TO_ME: &str = "((g.grantee_kind = 'organization' AND g.grantee_value = $1) \
+    OR (g.grantee_kind = 'role' AND EXISTS (SELECT 1 FROM organization_roles orl WHERE orl.organization_id = $1 AND orl.role = g.grantee_value)) \
+    OR (g.grantee_kind = 'certification' AND EXISTS (SELECT 1 FROM certifications c WHERE c.subject_organization_id = $1 \
+        AND c.scheme = g.grantee_value AND c.revoked_at IS NULL AND c.valid_from <= $2 AND c.valid_until > $2)))";
+
+fn own_organization(actor: &Actor) -> StoreResult<OrganizationId> {
+    actor.organization_id.ok_or_else(|| StoreError::Forbidden {
+        reason: "only members of an organization hold or give grants".to_owned(),
+    })
+}
+
+pub async fn create(store: &SqlStore, actor: &Actor, new: NewGrant) -> StoreResult<Grant> {
+    let owner = own_organization(actor)?;
+    require(
+        actor.administers(owner) && actor.belongs_to(owner),
+        "only the organization's administrators grant access to its records",
+    )?;
+    let now = store.clock_now();
+    new.validate(owner, now).map_err(StoreError::Invalid)?;
+    let mut violations = Vec::new();
+    if let Grantee::Organization { organization_id } = &new.grantee {
+        if let Err(StoreError::NotFound { .. }) = organizations::get(store, *organization_id).await
+        {
+            violations.push(Violation::new(
+                "/grantee/organization_id",
+                format!("no organization {organization_id}"),
+            ));
+        }
+    }
+    if let Some(ids) = &new.record_ids {
+        for (index, id) in ids.iter().enumerate() {
+            let owned =
+                sqlx::query("SELECT 1 FROM facilities WHERE id = $1 AND organization_id = $2")
+                    .bind(id.clone())
+                    .bind(owner.to_string())
+                    .fetch_optional(&store.reader)
+                    .await
+                    .map_err(unavailable)?
+                    .is_some();
+            if !owned {
+                violations.push(Violation::new(
+                    format!("/record_ids/{index}"),
+                    format!(
+                        "no {} {id} owned by your organization",
+                        new.record_kind.as_str()
+                    ),
+                ));
+            }
+        }
+    }
+    if !violations.is_empty() {
+        return Err(StoreError::Invalid(violations));
+    }
+    let grant = Grant {
+        id: GrantId::generate(),
+        owner_organization_id: owner,
+        grantee: new.grantee,
+        record_kind: new.record_kind,
+        record_ids: new.record_ids,
+        level: new.level,
+        purpose: new.purpose,
+        expires_at: new.expires_at,
+        created_by: actor.principal_id.clone(),
+        created_at: now,
+        revoked_at: None,
+    };
+    let (grantee_kind, grantee_value) = grant.grantee.to_parts();
+    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
+    sqlx::query(
+        "INSERT INTO grants (id, owner_organization_id, grantee_kind, grantee_value, record_kind, all_records, level, level_rank, purpose, expires_at, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(grant.id.to_string())
+    .bind(owner.to_string())
+    .bind(grantee_kind)
+    .bind(grantee_value)
+    .bind(grant.record_kind.as_str())
+    .bind(i64::from(grant.record_ids.is_none()))
+    .bind(grant.level.as_str())
+    .bind(level_rank(grant.level))
+    .bind(grant.purpose.clone())
+    .bind(micros(grant.expires_at))
+    .bind(grant.created_by.clone())
+    .bind(micros(now))
+    .execute(&mut *transaction)
+    .await
+    .map_err(unavailable)?;
+    for id in grant.record_ids.iter().flatten() {
+        sqlx::query("INSERT INTO grant_records (grant_id, record_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(grant.id.to_string())
+            .bind(id.clone())
+            .execute(&mut *transaction)
+            .await
+            .map_err(unavailable)?;
+    }
+    record(
+        store,
+        &mut transaction,
+        actor,
+        AuditAction::Create,
+        RecordKind::Grant,
+        &grant.id.to_string(),
+        Some(owner),
+        None,
+    )
+    .await?;
+    transaction.commit().await.map_err(unavailable)?;
+    Ok(grant)
+}
+
+fn level_rank(level: GrantLevel) -> i64 {
+    match level {
+        GrantLevel::LegitimateInterest => 1,
+        GrantLevel::Full => 2,
+    }
+}
+
+pub async fn list(
+    store: &SqlStore,
+    actor: &Actor,
+    direction: GrantDirection,
+    page: &PageRequest,
+) -> StoreResult<Page<Grant>> {
+    let me = own_organization(actor)?;
+    let condition = match direction {
+        GrantDirection::Given => "g.owner_organization_id = $1".to_owned(),
+        GrantDirection::Received => APPLIES_TO_ME.to_owned(),
+    };
+    let mut sql = Sql::new(
+        &format!("SELECT g.* FROM grants g WHERE $2 = $2 AND {condition}"),
+        vec![
+            Param::Text(me.to_string()),
+            Param::Int(micros(store.clock_now())),
+        ],
+    );
+    if let Some(after) = &page.after {
+        sql.push_with(" AND g.id > ?", vec![Param::Text(after.clone())]);
+    }
+    sql.push_with(
+        " ORDER BY g.id LIMIT ?",
+        vec![Param::Int(i64::from(page.limit) + 1)],
+    );
+    let rows = sql
+        .query()
+        .fetch_all(&store.reader)
+        .await
+        .map_err(unavailable)?;
+    let mut grants = Vec::with_capacity(rows.len());
+    for row in &rows {
+        grants.push(grant_of(store, row).await?);
+    }
+    Ok(Page::from_overfetch(grants, page.limit, |grant| {
+        grant.id.to_string()
+    }))
+}
+
+pub async fn get(store: &SqlStore, actor: &Actor, id: GrantId) -> StoreResult<Grant> {
+    let me = actor
+        .organization_id
+        .map(|id| id.to_string())
+        .unwrap_or_default();
+    let row = sqlx::query(&format!(
+        "SELECT g.* FROM grants g WHERE g.id = $3 AND (g.owner_organization_id = $1 OR $4 = 1 OR {APPLIES_TO_ME})"
+    ))
+    .bind(me)
+    .bind(micros(store.clock_now()))
+    .bind(id.to_string())
+    .bind(i64::from(actor.has_role(Role::Auditor)))
+    .fetch_optional(&store.reader)
+    .await
+    .map_err(unavailable)?
+    .ok_or_else(|| StoreError::NotFound { kind: RecordKind::Grant, id: id.to_string() })?;
+    grant_of(store, &row).await
+}
+
+pub async fn revoke(store: &SqlStore, actor: &Actor, id: GrantId) -> StoreResult<Grant> {
+    let grant = get(store, actor, id).await?;
+    require(
+        actor.belongs_to(grant.owner_organization_id)
+            && actor.administers(grant.owner_organization_id),
+        "only the owner's administrators revoke a grant",
+    )?;
+    let now = store.clock_now();
+    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
+    sqlx::query("UPDATE grants SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+        .bind(id.to_string())
+        .bind(micros(now))
+        .execute(&mut *transaction)
+        .await
+        .map_err(unavailable)?;
+    record(
+        store,
+        &mut transaction,
+        actor,
+        AuditAction::Revoke,
+        RecordKind::Grant,
+        &id.to_string(),
+        Some(grant.owner_organization_id),
+        None,
+    )
+    .await?;
+    transaction.commit().await.map_err(unavailable)?;
+    Ok(Grant {
+        revoked_at: grant.revoked_at.or(Some(now)),
+        ..grant
+    })
+}
+
+async fn grant_of(store: &SqlStore, row: &AnyRow) -> StoreResult<Grant> {
+    let id: GrantId = parsed(&text(row, "id")?, "grant id", str::parse)?;
+    let record_ids = if int(row, "all_records")? == 1 {
+        None
+    } else {
+        let rows = sqlx::query(
+            "SELECT record_id FROM grant_records WHERE grant_id = $1 ORDER BY record_id",
+        )
+        .bind(id.to_string())
+        .fetch_all(&store.reader)
+        .await
+        .map_err(unavailable)?;
+        Some(
+            rows.iter()
+                .map(|row| text(row, "record_id"))
+                .collect::<StoreResult<Vec<_>>>()?,
+        )
+    };
+    let (grantee_kind, grantee_value) = (text(row, "grantee_kind")?, text(row, "grantee_value")?);
+    let level = text(row, "level")?;
+    Ok(Grant {
+        id,
+        owner_organization_id: parsed(
+            &text(row, "owner_organization_id")?,
+            "organization id",
+            str::parse,
+        )?,
+        grantee: Grantee::from_parts(&grantee_kind, &grantee_value).ok_or_else(|| {
+            StoreError::Unavailable(
+                format!("stored grantee {grantee_kind}:{grantee_value} is unreadable").into(),
+            )
+        })?,
+        record_kind: enum_value(&text(row, "record_kind")?, "record kind")?,
+        record_ids,
+        level: GrantLevel::parse(&level).ok_or_else(|| {
+            StoreError::Unavailable(format!("stored grant level {level:?} is unknown").into())
+        })?,
+        purpose: opt_text(row, "purpose")?,
+        expires_at: time(row, "expires_at")?,
+        created_by: text(row, "created_by")?,
+        created_at: time(row, "created_at")?,
+        revoked_at: opt_time(row, "revoked_at")?,
+    })
+}
+
+pub async fn create_certification(
+    store: &SqlStore,
+    actor: &Actor,
+    new: NewCertification,
+) -> StoreResult<Certification> {
+    let certifier = own_organization(actor)?;
+    require(
+        actor.writes_for(certifier),
+        "only members of a certifier record certifications",
+    )?;
+    let certifier_organization = organizations::get(store, certifier).await?;
+    require(
+        certifier_organization.roles.contains(&CycleRole::Certifier),
+        "only organizations with the certifier role record certifications",
+    )?;
+    new.validate().map_err(StoreError::Invalid)?;
+    if new.subject_organization_id == certifier {
+        return Err(StoreError::Invalid(vec![Violation::new(
+            "/subject_organization_id",
+            "a certifier cannot certify itself",
+        )]));
+    }
+    if let Err(StoreError::NotFound { .. }) =
+        organizations::get(store, new.subject_organization_id).await
+    {
+        return Err(StoreError::Invalid(vec![Violation::new(
+            "/subject_organization_id",
+            format!("no organization {}", new.subject_organization_id),
+        )]));
+    }
+    let certification = Certification {
+        id: CertificationId::generate(),
+        certifier_organization_id: certifier,
+        subject_organization_id: new.subject_organization_id,
+        scheme: new.scheme,
+        valid_from: new.valid_from,
+        valid_until: new.valid_until,
+        revoked_at: None,
+    };
+    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
+    sqlx::query(
+        "INSERT INTO certifications (id, certifier_organization_id, subject_organization_id, scheme, valid_from, valid_until, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(certification.id.to_string())
+    .bind(certifier.to_string())
+    .bind(certification.subject_organization_id.to_string())
+    .bind(certification.scheme.clone())
+    .bind(micros(certification.valid_from))
+    .bind(micros(certification.valid_until))
+    .bind(micros(store.clock_now()))
+    .execute(&mut *transaction)
+    .await
+    .map_err(unavailable)?;
+    record(
+        store,
+        &mut transaction,
+        actor,
+        AuditAction::Create,
+        RecordKind::Certification,
+        &certification.id.to_string(),
+        Some(certifier),
+        None,
+    )
+    .await?;
+    transaction.commit().await.map_err(unavailable)?;
+    Ok(certification)
+}
+
+pub async fn list_certifications(
+    store: &SqlStore,
+    subject: Option<OrganizationId>,
+    page: &PageRequest,
+) -> StoreResult<Page<Certification>> {
+    let mut sql = Sql::new("SELECT * FROM certifications c WHERE 1 = 1", Vec::new());
+    if let Some(subject) = subject {
+        sql.push_with(
+            " AND c.subject_organization_id = ?",
+            vec![Param::Text(subject.to_string())],
+        );
+    }
+    if let Some(after) = &page.after {
+        sql.push_with(" AND c.id > ?", vec![Param::Text(after.clone())]);
+    }
+    sql.push_with(
+        " ORDER BY c.id LIMIT ?",
+        vec![Param::Int(i64::from(page.limit) + 1)],
+    );
+    let rows = sql
+        .query()
+        .fetch_all(&store.reader)
+        .await
+        .map_err(unavailable)?;
+    let certifications = rows
+        .iter()
+        .map(certification_of)
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Page::from_overfetch(
+        certifications,
+        page.limit,
+        |certification| certification.id.to_string(),
+    ))
+}
+
+pub async fn revoke_certification(
+    store: &SqlStore,
+    actor: &Actor,
+    id: CertificationId,
+) -> StoreResult<Certification> {
+    let row = sqlx::query("SELECT * FROM certifications WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(&store.reader)
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(|| StoreError::NotFound {
+            kind: RecordKind::Certification,
+            id: id.to_string(),
+        })?;
+    let certification = certification_of(&row)?;
+    require(
+        actor.writes_for(certification.certifier_organization_id),
+        "only the certifier revokes its certifications",
+    )?;
+    let now = store.clock_now();
+    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
+    sqlx::query("UPDATE certifications SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+        .bind(id.to_string())
+        .bind(micros(now))
+        .execute(&mut *transaction)
+        .await
+        .map_err(unavailable)?;
+    record(
+        store,
+        &mut transaction,
+        actor,
+        AuditAction::Revoke,
+        RecordKind::Certification,
+        &id.to_string(),
+        Some(certification.certifier_organization_id),
+        None,
+    )
+    .await?;
+    transaction.commit().await.map_err(unavailable)?;
+    Ok(Certification {
+        revoked_at: certification.revoked_at.or(Some(now)),
+        ..certification
+    })
+}
+
+fn certification_of(row: &AnyRow) -> StoreResult<Certification> {
+    Ok(Certification {
+        id: parsed(&text(row, "id")?, "certification id", str::parse)?,
+        certifier_organization_id: parsed(
+            &text(row, "certifier_organization_id")?,
+            "organization id",
+            str::parse,
+        )?,
+        subject_organization_id: parsed(
+            &text(row, "subject_organization_id")?,
+            "organization id",
+            str::parse,
+        )?,
+        scheme: text(row, "scheme")?,
+        valid_from: time(row, "valid_from")?,
+        valid_until: time(row, "valid_until")?,
+        revoked_at: opt_time(row, "revoked_at")?,
+    })
+}

@@ -1,0 +1,414 @@
+//! The SQL backends of the junkan [`Store`]: SQLite (embedded default) and PostgreSQL (production).
+//!
+//! Both run the same queries through sqlx's `Any` driver: ids are UUID text, times are BIGINT
+//! microseconds since the epoch, decimals and JSON travel as text, and placeholders are `$n`,
+//! which both engines accept. What differs per engine stays in [`open`] (connection set-up) and in
+//! the migration folders `migrations/sqlite` and `migrations/postgres`. Writing each query once
+//! is why this is one crate rather than one per backend: the contract suite runs against both.
+
+mod access;
+mod audit;
+mod facilities;
+mod grants;
+mod organizations;
+mod principals;
+mod rows;
+
+use std::str::FromStr;
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use time::OffsetDateTime;
+
+use junkan_model::access::{Certification, Grant, NewCertification, NewGrant};
+use junkan_model::audit::{AuditEntry, AuditFilter};
+use junkan_model::facility::{Facility, FacilityFilter, FacilityPatch, NewFacility};
+use junkan_model::ids::{
+    ApiKeyId, CertificationId, ClientId, FacilityId, GrantId, OrganizationId, UserId,
+};
+use junkan_model::industry::{Industry, SEED_INDUSTRIES};
+use junkan_model::organization::{
+    NewOrganization, Organization, OrganizationFilter, OrganizationPatch,
+};
+use junkan_model::page::{Page, PageRequest};
+use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, User};
+use junkan_store::{
+    Backend, Clock, GrantDirection, NewUserRecord, SessionRecord, SigningKeyRecord, Store,
+    StoreError, StoreResult, UserLogin,
+};
+
+pub(crate) use rows::{micros, unavailable};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// A store on SQLite or PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    backend: Backend,
+    /// Pool for writes. On SQLite it holds one connection, so writers queue in the process instead
+    /// of failing on the database lock; on PostgreSQL it is the same pool as `reader`.
+    writer: AnyPool,
+    /// Pool for reads.
+    reader: AnyPool,
+    clock: Arc<dyn Clock>,
+}
+
+/// Opens the database at `url` (`sqlite://path` or `postgres://...`), creating a SQLite file when
+/// missing. Call [`SqlStore::migrate`] before use.
+pub async fn open(url: &str, clock: Arc<dyn Clock>) -> StoreResult<SqlStore> {
+    static DRIVERS: Once = Once::new();
+    DRIVERS.call_once(sqlx::any::install_default_drivers);
+    if url.starts_with("sqlite:") {
+        let url = if url.contains("mode=") {
+            url.to_owned()
+        } else if url.contains('?') {
+            format!("{url}&mode=rwc")
+        } else {
+            format!("{url}?mode=rwc")
+        };
+        let options = AnyConnectOptions::from_str(&url).map_err(unavailable)?;
+        let writer = AnyPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(configure_sqlite)
+            .connect_with(options.clone())
+            .await
+            .map_err(unavailable)?;
+        let reader = AnyPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(configure_sqlite)
+            .connect_with(options)
+            .await
+            .map_err(unavailable)?;
+        Ok(SqlStore {
+            backend: Backend::Sqlite,
+            writer,
+            reader,
+            clock,
+        })
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await
+            .map_err(unavailable)?;
+        Ok(SqlStore {
+            backend: Backend::Postgres,
+            writer: pool.clone(),
+            reader: pool,
+            clock,
+        })
+    } else {
+        Err(StoreError::Unavailable(
+            format!("unsupported database URL {url:?}: expected sqlite://... or postgres://...")
+                .into(),
+        ))
+    }
+}
+
+/// Sets up every SQLite connection: WAL lets readers work beside the writer; `synchronous=FULL`
+/// makes every commit durable before it is acknowledged, so a SIGKILL or power cut loses nothing
+/// that was acknowledged.
+fn configure_sqlite(
+    connection: &mut sqlx::AnyConnection,
+    _meta: sqlx::pool::PoolConnectionMetadata,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), sqlx::Error>> + Send + '_>> {
+    Box::pin(async move {
+        connection
+            .execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;")
+            .await?;
+        Ok(())
+    })
+}
+
+impl SqlStore {
+    /// Applies the backend's pending migrations and installs the seed data. Safe to run on every
+    /// start and from several processes.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.writer).await.map_err(unavailable)?;
+        let now = micros(self.clock.now());
+        for (code, name_ja, name_en) in SEED_INDUSTRIES {
+            sqlx::query("INSERT INTO industries (code, name_ja, name_en, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO NOTHING")
+                .bind(code)
+                .bind(name_ja)
+                .bind(name_en)
+                .bind(now)
+                .execute(&self.writer)
+                .await
+                .map_err(unavailable)?;
+        }
+        Ok(())
+    }
+
+    /// The migration versions applied, oldest first.
+    pub async fn applied_migrations(&self) -> StoreResult<Vec<i64>> {
+        let rows: Vec<(i64,)> =
+            sqlx::query_as("SELECT version FROM _sqlx_migrations ORDER BY version")
+                .fetch_all(&self.reader)
+                .await
+                .map_err(unavailable)?;
+        Ok(rows.into_iter().map(|(version,)| version).collect())
+    }
+
+    /// Closes the pools, waiting for running statements.
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+
+    pub(crate) fn clock_now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.reader)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn create_organization(
+        &self,
+        actor: &Actor,
+        new: NewOrganization,
+    ) -> StoreResult<Organization> {
+        organizations::create(self, actor, new).await
+    }
+    async fn get_organization(&self, id: OrganizationId) -> StoreResult<Organization> {
+        organizations::get(self, id).await
+    }
+    async fn list_organizations(
+        &self,
+        filter: &OrganizationFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Organization>> {
+        organizations::list(self, filter, page).await
+    }
+    async fn update_organization(
+        &self,
+        actor: &Actor,
+        id: OrganizationId,
+        patch: &OrganizationPatch,
+    ) -> StoreResult<Organization> {
+        organizations::update(self, actor, id, patch).await
+    }
+    async fn list_industries(&self) -> StoreResult<Vec<Industry>> {
+        organizations::list_industries(self).await
+    }
+    async fn create_industry(&self, actor: &Actor, industry: Industry) -> StoreResult<Industry> {
+        organizations::create_industry(self, actor, industry).await
+    }
+
+    async fn create_facility(
+        &self,
+        actor: &Actor,
+        organization: OrganizationId,
+        new: NewFacility,
+    ) -> StoreResult<Facility> {
+        facilities::create(self, actor, organization, new).await
+    }
+    async fn get_facility(&self, actor: &Actor, id: FacilityId) -> StoreResult<Facility> {
+        facilities::get(self, actor, id).await
+    }
+    async fn list_facilities(
+        &self,
+        actor: &Actor,
+        filter: &FacilityFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Facility>> {
+        facilities::list(self, actor, filter, page).await
+    }
+    async fn update_facility(
+        &self,
+        actor: &Actor,
+        id: FacilityId,
+        patch: &FacilityPatch,
+    ) -> StoreResult<Facility> {
+        facilities::update(self, actor, id, patch).await
+    }
+
+    async fn create_user(
+        &self,
+        actor: &Actor,
+        organization: OrganizationId,
+        new: NewUserRecord,
+    ) -> StoreResult<User> {
+        principals::create_user(self, actor, organization, new).await
+    }
+    async fn list_users(
+        &self,
+        actor: &Actor,
+        organization: OrganizationId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<User>> {
+        principals::list_users(self, actor, organization, page).await
+    }
+    async fn user_login(&self, username: &str) -> StoreResult<Option<UserLogin>> {
+        principals::user_login(self, username).await
+    }
+    async fn user_by_id(&self, id: UserId) -> StoreResult<Option<User>> {
+        principals::user_by_id(self, id).await
+    }
+    async fn create_client(
+        &self,
+        actor: &Actor,
+        organization: OrganizationId,
+        new: &NewCredential,
+        secret_hash: &str,
+    ) -> StoreResult<ClientCredential> {
+        principals::create_client(self, actor, organization, new, secret_hash).await
+    }
+    async fn list_clients(
+        &self,
+        actor: &Actor,
+        organization: OrganizationId,
+    ) -> StoreResult<Vec<ClientCredential>> {
+        principals::list_clients(self, actor, organization).await
+    }
+    async fn revoke_client(&self, actor: &Actor, id: ClientId) -> StoreResult<ClientCredential> {
+        principals::revoke_client(self, actor, id).await
+    }
+    async fn client_login(&self, id: ClientId) -> StoreResult<Option<(ClientCredential, String)>> {
+        principals::client_login(self, id).await
+    }
+    async fn create_api_key(
+        &self,
+        actor: &Actor,
+        organization: OrganizationId,
+        new: &NewCredential,
+        prefix: &str,
+        key_hash: &str,
+    ) -> StoreResult<ApiKey> {
+        principals::create_api_key(self, actor, organization, new, prefix, key_hash).await
+    }
+    async fn list_api_keys(
+        &self,
+        actor: &Actor,
+        organization: OrganizationId,
+    ) -> StoreResult<Vec<ApiKey>> {
+        principals::list_api_keys(self, actor, organization).await
+    }
+    async fn revoke_api_key(&self, actor: &Actor, id: ApiKeyId) -> StoreResult<ApiKey> {
+        principals::revoke_api_key(self, actor, id).await
+    }
+    async fn api_key_login(&self, key_hash: &str) -> StoreResult<Option<ApiKey>> {
+        principals::api_key_login(self, key_hash).await
+    }
+    async fn create_session(&self, session: &SessionRecord) -> StoreResult<()> {
+        principals::create_session(self, session).await
+    }
+    async fn session(&self, id_hash: &str) -> StoreResult<Option<(SessionRecord, User)>> {
+        principals::session(self, id_hash).await
+    }
+    async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
+        principals::delete_session(self, id_hash).await
+    }
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
+        principals::signing_keys(self).await
+    }
+    async fn add_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<Vec<SigningKeyRecord>> {
+        principals::add_signing_key(self, key).await
+    }
+
+    async fn create_grant(&self, actor: &Actor, new: NewGrant) -> StoreResult<Grant> {
+        grants::create(self, actor, new).await
+    }
+    async fn list_grants(
+        &self,
+        actor: &Actor,
+        direction: GrantDirection,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Grant>> {
+        grants::list(self, actor, direction, page).await
+    }
+    async fn get_grant(&self, actor: &Actor, id: GrantId) -> StoreResult<Grant> {
+        grants::get(self, actor, id).await
+    }
+    async fn revoke_grant(&self, actor: &Actor, id: GrantId) -> StoreResult<Grant> {
+        grants::revoke(self, actor, id).await
+    }
+    async fn create_certification(
+        &self,
+        actor: &Actor,
+        new: NewCertification,
+    ) -> StoreResult<Certification> {
+        grants::create_certification(self, actor, new).await
+    }
+    async fn list_certifications(
+        &self,
+        subject: Option<OrganizationId>,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Certification>> {
+        grants::list_certifications(self, subject, page).await
+    }
+    async fn revoke_certification(
+        &self,
+        actor: &Actor,
+        id: CertificationId,
+    ) -> StoreResult<Certification> {
+        grants::revoke_certification(self, actor, id).await
+    }
+
+    async fn list_audit(
+        &self,
+        actor: &Actor,
+        filter: &AuditFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<AuditEntry>> {
+        audit::list(self, actor, filter, page).await
+    }
+}
+
+/// Helpers for tests that run against PostgreSQL.
+pub mod testing {
+    /// The test database URL from `JUNKAN_TEST_POSTGRES_URL`, or `None` when unset. Panics when
+    /// unset while `JUNKAN_REQUIRE_POSTGRES=1`, so that CI cannot silently skip PostgreSQL.
+    pub fn postgres_url() -> Option<String> {
+        match std::env::var("JUNKAN_TEST_POSTGRES_URL") {
+            Ok(url) if !url.is_empty() => Some(url),
+            _ if std::env::var("JUNKAN_REQUIRE_POSTGRES").is_ok_and(|value| value == "1") => {
+                panic!("JUNKAN_REQUIRE_POSTGRES=1 but JUNKAN_TEST_POSTGRES_URL is not set")
+            }
+            _ => None,
+        }
+    }
+
+    /// Creates a new, empty schema in the database at `url` and returns a URL whose connections
+    /// use it, so that every test starts from nothing without creating databases.
+    pub async fn fresh_postgres_schema(url: &str) -> String {
+        use sqlx::Connection;
+        let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
+        let mut connection = sqlx::PgConnection::connect(url)
+            .await
+            .expect("connect to the test PostgreSQL");
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&mut connection)
+            .await
+            .expect("create schema");
+        connection.close().await.expect("close");
+        let separator = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{separator}options=-c%20search_path%3D{schema}")
+    }
+}

@@ -1,0 +1,1019 @@
+//! The contract every [`Store`] backend must pass. Each case is an async function over a fresh,
+//! migrated store and the manual clock it was built with; [`crate::store_contract_tests!`] turns
+//! them into `#[tokio::test]`s for one backend.
+
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+use junkan_model::access::{GrantLevel, Grantee, NewCertification, NewGrant, RecordKind};
+use junkan_model::audit::{AuditAction, AuditFilter};
+use junkan_model::facility::{
+    FacilityFilter, FacilityPatch, FacilityType, NewFacility, Visibility,
+};
+use junkan_model::ids::{FacilityId, OrganizationId};
+use junkan_model::industry::Industry;
+use junkan_model::organization::{
+    CompanySize, CycleRole, NewOrganization, OrganizationFilter, OrganizationPatch,
+    OrganizationType,
+};
+use junkan_model::page::PageRequest;
+use junkan_model::principal::{Actor, NewCredential, PrincipalKind, Role};
+
+use crate::{
+    Clock, GrantDirection, ManualClock, NewUserRecord, SessionRecord, SigningKeyRecord, Store,
+    StoreError,
+};
+
+/// Where every contract case starts its clock.
+pub const START: OffsetDateTime = datetime!(2026-04-01 09:00 UTC);
+
+/// Generates one `#[tokio::test]` per contract case for a backend. `$factory` is an async
+/// function `fn(Arc<ManualClock>) -> Option<impl Store>` returning a fresh, migrated store, or
+/// `None` when the backend is not available here (the test then says so and passes; CI makes
+/// the PostgreSQL factory panic instead, so nothing is skipped there).
+#[macro_export]
+macro_rules! store_contract_tests {
+    ($factory:path) => {
+        $crate::store_contract_tests!(@cases $factory;
+            organizations_round_trip, rejected_writes_change_nothing, facilities_are_isolated_between_organizations,
+            grants_open_records_until_they_expire_or_are_revoked, grants_to_roles_and_certifications,
+            principals_and_role_assignment, audit_log_visibility, sessions_and_signing_keys, industries_are_data);
+    };
+    (@cases $factory:path; $($case:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let clock = $crate::ManualClock::new($crate::contract::START);
+                let Some(store) = $factory(clock.clone()).await else {
+                    eprintln!("SKIPPED {}: backend not configured", stringify!($case));
+                    return;
+                };
+                $crate::contract::$case(&store, &clock).await;
+            }
+        )*
+    };
+}
+
+fn member_of(organization: OrganizationId, roles: &[Role]) -> Actor {
+    Actor {
+        kind: PrincipalKind::User,
+        principal_id: format!("user-of-{organization}"),
+        organization_id: Some(organization),
+        roles: roles.to_vec(),
+        purpose: Some("contract test".to_owned()),
+        request_id: None,
+    }
+}
+
+fn company(name: &str, corporate_number: Option<&str>, roles: &[CycleRole]) -> NewOrganization {
+    NewOrganization {
+        name_ja: format!("{name}株式会社"),
+        name_en: format!("{name} Co., Ltd."),
+        organization_type: OrganizationType::Company,
+        company_size: Some(CompanySize::Sme),
+        corporate_number: corporate_number.map(str::to_owned),
+        lei: None,
+        gs1_company_prefix: None,
+        gln: None,
+        local_government_code: None,
+        prefecture_code: Some("13".to_owned()),
+        industries: vec!["batteries".to_owned()],
+        roles: roles.to_vec(),
+        website: None,
+    }
+}
+
+fn facility(name: &str, visibility: Visibility) -> NewFacility {
+    NewFacility {
+        name_ja: format!("{name}工場"),
+        name_en: format!("{name} plant"),
+        facility_type: FacilityType::RecyclingPlant,
+        gln: None,
+        ouranos_plant_id: None,
+        prefecture_code: None,
+        local_government_code: Some("131016".to_owned()),
+        address: Some("東京都千代田区1-1".to_owned()),
+        visibility,
+    }
+}
+
+async fn organization(store: &dyn Store, name: &str, roles: &[CycleRole]) -> OrganizationId {
+    store
+        .create_organization(&Actor::system(), company(name, None, roles))
+        .await
+        .expect("valid organization")
+        .id
+}
+
+fn first_page() -> PageRequest {
+    PageRequest::first(100)
+}
+
+/// Organizations: create, read, list with filters and pages, update, conflicts.
+pub async fn organizations_round_trip(store: &dyn Store, _clock: &ManualClock) {
+    let system = Actor::system();
+    let created = store
+        .create_organization(
+            &system,
+            company("循環", Some("7000012050002"), &[CycleRole::Recycler]),
+        )
+        .await
+        .expect("valid organization");
+    assert_eq!(created.prefecture_code.as_deref(), Some("13"));
+    assert_eq!(
+        store.get_organization(created.id).await.expect("stored"),
+        created
+    );
+
+    for index in 0..5 {
+        organization(store, &format!("会社{index}"), &[CycleRole::Manufacturer]).await;
+    }
+    let mut seen = Vec::new();
+    let mut page = PageRequest::first(2);
+    loop {
+        let result = store
+            .list_organizations(&OrganizationFilter::default(), &page)
+            .await
+            .expect("list");
+        assert!(result.items.len() <= 2);
+        seen.extend(result.items.iter().map(|organization| organization.id));
+        match result.next_after {
+            Some(after) => page.after = Some(after),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 6, "pagination visits every organization once");
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 6);
+
+    let recyclers = store
+        .list_organizations(
+            &OrganizationFilter {
+                role: Some(CycleRole::Recycler),
+                ..Default::default()
+            },
+            &first_page(),
+        )
+        .await
+        .expect("list");
+    assert_eq!(
+        recyclers
+            .items
+            .iter()
+            .map(|organization| organization.id)
+            .collect::<Vec<_>>(),
+        vec![created.id]
+    );
+    let by_name = store
+        .list_organizations(
+            &OrganizationFilter {
+                name_contains: Some("循環".to_owned()),
+                ..Default::default()
+            },
+            &first_page(),
+        )
+        .await
+        .expect("list");
+    assert_eq!(by_name.items.len(), 1);
+    let by_industry = store
+        .list_organizations(
+            &OrganizationFilter {
+                industry: Some("batteries".to_owned()),
+                ..Default::default()
+            },
+            &first_page(),
+        )
+        .await
+        .expect("list");
+    assert_eq!(by_industry.items.len(), 6);
+
+    let duplicate = store
+        .create_organization(&system, company("重複", Some("7000012050002"), &[]))
+        .await;
+    assert!(
+        matches!(duplicate, Err(StoreError::Conflict { ref path, .. }) if path == "/corporate_number"),
+        "{duplicate:?}"
+    );
+
+    let admin = member_of(created.id, &[Role::OrgAdmin]);
+    let patch = OrganizationPatch {
+        name_en: Some("Junkan Recycling".to_owned()),
+        roles: Some(vec![CycleRole::Recycler, CycleRole::Collector]),
+        ..Default::default()
+    };
+    let updated = store
+        .update_organization(&admin, created.id, &patch)
+        .await
+        .expect("update");
+    assert_eq!(updated.name_en, "Junkan Recycling");
+    assert_eq!(
+        store
+            .get_organization(created.id)
+            .await
+            .expect("stored")
+            .roles,
+        vec![CycleRole::Collector, CycleRole::Recycler]
+    );
+
+    let stranger = member_of(OrganizationId::derived("stranger"), &[Role::OrgAdmin]);
+    assert!(matches!(
+        store
+            .update_organization(&stranger, created.id, &patch)
+            .await,
+        Err(StoreError::Forbidden { .. })
+    ));
+    assert!(matches!(
+        store
+            .create_organization(&admin, company("x", None, &[]))
+            .await,
+        Err(StoreError::Forbidden { .. })
+    ));
+}
+
+/// A rejected write leaves no trace.
+pub async fn rejected_writes_change_nothing(store: &dyn Store, _clock: &ManualClock) {
+    let system = Actor::system();
+    let mut bad = company("不正", Some("7000012050003"), &[]);
+    bad.industries = vec!["batteries".to_owned(), "no_such_industry".to_owned()];
+    assert!(matches!(
+        store.create_organization(&system, bad).await,
+        Err(StoreError::Invalid(_))
+    ));
+    let mut unknown_industry = company("未知", None, &[]);
+    unknown_industry.industries = vec!["no_such_industry".to_owned()];
+    match store.create_organization(&system, unknown_industry).await {
+        Err(StoreError::Invalid(violations)) => assert_eq!(violations[0].path, "/industries/0"),
+        other => panic!("expected invalid, got {other:?}"),
+    }
+    let listed = store
+        .list_organizations(&OrganizationFilter::default(), &first_page())
+        .await
+        .expect("list");
+    assert!(
+        listed.items.is_empty(),
+        "nothing was written: {:?}",
+        listed.items
+    );
+
+    let owner = organization(store, "所有者", &[]).await;
+    let member = member_of(owner, &[Role::Member]);
+    let first = store
+        .create_facility(
+            &member,
+            owner,
+            NewFacility {
+                ouranos_plant_id: Some("PLANT000001".to_owned()),
+                ..facility("一", Visibility::Restricted)
+            },
+        )
+        .await
+        .expect("facility");
+    let clash = store
+        .create_facility(
+            &member,
+            owner,
+            NewFacility {
+                ouranos_plant_id: Some("PLANT000001".to_owned()),
+                ..facility("二", Visibility::Restricted)
+            },
+        )
+        .await;
+    assert!(
+        matches!(clash, Err(StoreError::Conflict { ref path, .. }) if path == "/ouranos_plant_id"),
+        "{clash:?}"
+    );
+    let bad_patch = FacilityPatch {
+        gln: Some(Some("4512345000012".to_owned())),
+        name_ja: Some("新".to_owned()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        store.update_facility(&member, first.id, &bad_patch).await,
+        Err(StoreError::Invalid(_))
+    ));
+    let facilities = store
+        .list_facilities(&member, &FacilityFilter::default(), &first_page())
+        .await
+        .expect("list");
+    assert_eq!(facilities.items, vec![first]);
+}
+
+/// Organization B cannot read or change organization A's restricted records; auditors can, audited.
+pub async fn facilities_are_isolated_between_organizations(
+    store: &dyn Store,
+    _clock: &ManualClock,
+) {
+    let a = organization(store, "A", &[]).await;
+    let b = organization(store, "B", &[]).await;
+    let authority = organization(store, "監査", &[]).await;
+    let member_a = member_of(a, &[Role::Member]);
+    let member_b = member_of(b, &[Role::OrgAdmin, Role::Member]);
+    let auditor = member_of(authority, &[Role::Auditor]);
+    let node_admin = member_of(OrganizationId::derived("operator"), &[Role::NodeAdmin]);
+
+    let secret = store
+        .create_facility(&member_a, a, facility("秘密", Visibility::Restricted))
+        .await
+        .expect("facility");
+    let open = store
+        .create_facility(&member_a, a, facility("公開", Visibility::Public))
+        .await
+        .expect("facility");
+    assert!(matches!(
+        store
+            .create_facility(&member_b, a, facility("侵入", Visibility::Public))
+            .await,
+        Err(StoreError::Forbidden { .. })
+    ));
+
+    for outsider in [&member_b, &Actor::anonymous(), &node_admin] {
+        assert!(matches!(
+            store.get_facility(outsider, secret.id).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        assert_eq!(
+            store.get_facility(outsider, open.id).await.expect("public"),
+            open
+        );
+        let listed = store
+            .list_facilities(outsider, &FacilityFilter::default(), &first_page())
+            .await
+            .expect("list");
+        assert_eq!(listed.items, vec![open.clone()]);
+        let patch = FacilityPatch {
+            name_en: Some("taken over".to_owned()),
+            ..Default::default()
+        };
+        assert!(store
+            .update_facility(outsider, secret.id, &patch)
+            .await
+            .is_err());
+        assert!(matches!(
+            store.update_facility(outsider, open.id, &patch).await,
+            Err(StoreError::Forbidden { .. })
+        ));
+    }
+    assert_eq!(
+        store
+            .get_facility(&member_a, secret.id)
+            .await
+            .expect("own")
+            .name_en,
+        "秘密 plant"
+    );
+
+    let audit_before = store
+        .list_audit(
+            &Actor::system(),
+            &AuditFilter {
+                action: Some(AuditAction::Read),
+                ..Default::default()
+            },
+            &first_page(),
+        )
+        .await
+        .expect("audit");
+    assert!(
+        audit_before.items.is_empty(),
+        "owner and public reads are not audited: {:?}",
+        audit_before.items
+    );
+    assert_eq!(
+        store
+            .get_facility(&auditor, secret.id)
+            .await
+            .expect("auditor reads"),
+        secret
+    );
+    let listed = store
+        .list_facilities(
+            &auditor,
+            &FacilityFilter {
+                organization_id: Some(a),
+                ..Default::default()
+            },
+            &first_page(),
+        )
+        .await
+        .expect("list");
+    assert_eq!(listed.items.len(), 2);
+    let reads = store
+        .list_audit(
+            &Actor::system(),
+            &AuditFilter {
+                action: Some(AuditAction::Read),
+                ..Default::default()
+            },
+            &first_page(),
+        )
+        .await
+        .expect("audit");
+    let read_ids: Vec<&str> = reads
+        .items
+        .iter()
+        .map(|entry| entry.record_id.as_str())
+        .collect();
+    assert_eq!(
+        reads.items.len(),
+        3,
+        "one get and two listed records: {read_ids:?}"
+    );
+    assert!(reads
+        .items
+        .iter()
+        .all(|entry| entry.actor_organization_id == Some(authority)
+            && entry.owner_organization_id == Some(a)));
+    assert_eq!(reads.items[0].purpose.as_deref(), Some("contract test"));
+}
+
+/// Grants open records to their grantee until they expire or are revoked; every such read is
+/// audited under the grant.
+pub async fn grants_open_records_until_they_expire_or_are_revoked(
+    store: &dyn Store,
+    clock: &ManualClock,
+) {
+    let a = organization(store, "A", &[]).await;
+    let b = organization(store, "B", &[]).await;
+    let admin_a = member_of(a, &[Role::OrgAdmin]);
+    let member_a = member_of(a, &[Role::Member]);
+    let member_b = member_of(b, &[Role::Member]);
+    let shared = store
+        .create_facility(&member_a, a, facility("共有", Visibility::Restricted))
+        .await
+        .expect("facility");
+    let unshared = store
+        .create_facility(&member_a, a, facility("非共有", Visibility::Restricted))
+        .await
+        .expect("facility");
+
+    let new_grant = NewGrant {
+        grantee: Grantee::Organization { organization_id: b },
+        record_kind: RecordKind::Facility,
+        record_ids: Some(vec![shared.id.to_string()]),
+        level: GrantLevel::LegitimateInterest,
+        purpose: Some("dismantling".to_owned()),
+        expires_at: START + Duration::days(30),
+    };
+    assert!(matches!(
+        store.create_grant(&member_a, new_grant.clone()).await,
+        Err(StoreError::Forbidden { .. })
+    ));
+    assert!(matches!(
+        store.create_grant(&member_b, new_grant.clone()).await,
+        Err(StoreError::Forbidden { .. })
+    ));
+    let bad_ids = NewGrant {
+        record_ids: Some(vec![FacilityId::derived("nope").to_string()]),
+        ..new_grant.clone()
+    };
+    assert!(matches!(
+        store.create_grant(&admin_a, bad_ids).await,
+        Err(StoreError::Invalid(_))
+    ));
+    let grant = store
+        .create_grant(&admin_a, new_grant)
+        .await
+        .expect("grant");
+
+    assert_eq!(
+        store
+            .get_facility(&member_b, shared.id)
+            .await
+            .expect("granted"),
+        shared
+    );
+    assert!(matches!(
+        store.get_facility(&member_b, unshared.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let listed = store
+        .list_facilities(&member_b, &FacilityFilter::default(), &first_page())
+        .await
+        .expect("list");
+    assert_eq!(listed.items, vec![shared.clone()]);
+    let patch = FacilityPatch {
+        name_en: Some("changed".to_owned()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        store.update_facility(&member_b, shared.id, &patch).await,
+        Err(StoreError::Forbidden { .. })
+    ));
+
+    let audit = store
+        .list_audit(
+            &admin_a,
+            &AuditFilter {
+                action: Some(AuditAction::Read),
+                ..Default::default()
+            },
+            &first_page(),
+        )
+        .await
+        .expect("owner reads its audit");
+    assert_eq!(
+        audit.items.len(),
+        3,
+        "get, list and the read before the refused update"
+    );
+    assert!(audit
+        .items
+        .iter()
+        .all(|entry| entry.grant_id == Some(grant.id)
+            && entry.actor_organization_id == Some(b)
+            && entry.record_id == shared.id.to_string()));
+
+    assert_eq!(
+        store
+            .list_grants(&member_b, GrantDirection::Received, &first_page())
+            .await
+            .expect("list")
+            .items,
+        vec![grant.clone()]
+    );
+    assert_eq!(
+        store
+            .list_grants(&admin_a, GrantDirection::Given, &first_page())
+            .await
+            .expect("list")
+            .items,
+        vec![grant.clone()]
+    );
+    assert!(store
+        .list_grants(&admin_a, GrantDirection::Received, &first_page())
+        .await
+        .expect("list")
+        .items
+        .is_empty());
+    assert_eq!(
+        store
+            .get_grant(&member_b, grant.id)
+            .await
+            .expect("grantee sees its grant"),
+        grant
+    );
+
+    clock.advance(Duration::days(31));
+    assert!(
+        matches!(
+            store.get_facility(&member_b, shared.id).await,
+            Err(StoreError::NotFound { .. })
+        ),
+        "expired grants give nothing"
+    );
+
+    let whole_kind = NewGrant {
+        grantee: Grantee::Organization { organization_id: b },
+        record_kind: RecordKind::Facility,
+        record_ids: None,
+        level: GrantLevel::Full,
+        purpose: None,
+        expires_at: clock.now() + Duration::days(1),
+    };
+    let second = store
+        .create_grant(&admin_a, whole_kind)
+        .await
+        .expect("grant");
+    assert_eq!(
+        store
+            .list_facilities(&member_b, &FacilityFilter::default(), &first_page())
+            .await
+            .expect("list")
+            .items
+            .len(),
+        2
+    );
+    assert!(matches!(
+        store.revoke_grant(&member_b, second.id).await,
+        Err(StoreError::Forbidden { .. })
+    ));
+    let revoked = store
+        .revoke_grant(&admin_a, second.id)
+        .await
+        .expect("revoke");
+    assert!(revoked.revoked_at.is_some());
+    assert!(store
+        .list_facilities(&member_b, &FacilityFilter::default(), &first_page())
+        .await
+        .expect("list")
+        .items
+        .is_empty());
+}
+
+/// Grants to every organization of a role, or holding a valid certification.
+pub async fn grants_to_roles_and_certifications(store: &dyn Store, clock: &ManualClock) {
+    let maker = organization(store, "家電メーカー", &[CycleRole::Manufacturer]).await;
+    let recycler = organization(store, "再資源化", &[CycleRole::Recycler]).await;
+    let collector = organization(store, "回収", &[CycleRole::Collector]).await;
+    let certifier = organization(store, "認証", &[CycleRole::Certifier]).await;
+    let maker_admin = member_of(maker, &[Role::OrgAdmin, Role::Member]);
+    let manual = store
+        .create_facility(
+            &maker_admin,
+            maker,
+            facility("解体情報", Visibility::Restricted),
+        )
+        .await
+        .expect("facility");
+
+    store
+        .create_grant(
+            &maker_admin,
+            NewGrant {
+                grantee: Grantee::Role {
+                    role: CycleRole::Recycler,
+                },
+                record_kind: RecordKind::Facility,
+                record_ids: None,
+                level: GrantLevel::LegitimateInterest,
+                purpose: Some("recycling".to_owned()),
+                expires_at: START + Duration::days(365),
+            },
+        )
+        .await
+        .expect("grant");
+    assert!(store
+        .get_facility(&member_of(recycler, &[Role::Member]), manual.id)
+        .await
+        .is_ok());
+    assert!(store
+        .get_facility(&member_of(collector, &[Role::Member]), manual.id)
+        .await
+        .is_err());
+
+    store
+        .create_grant(
+            &maker_admin,
+            NewGrant {
+                grantee: Grantee::Certification {
+                    scheme: "certified_collector".to_owned(),
+                },
+                record_kind: RecordKind::Facility,
+                record_ids: None,
+                level: GrantLevel::LegitimateInterest,
+                purpose: None,
+                expires_at: START + Duration::days(365),
+            },
+        )
+        .await
+        .expect("grant");
+    let new_certification = NewCertification {
+        subject_organization_id: collector,
+        scheme: "certified_collector".to_owned(),
+        valid_from: START,
+        valid_until: START + Duration::days(10),
+    };
+    assert!(matches!(
+        store
+            .create_certification(
+                &member_of(recycler, &[Role::Member]),
+                new_certification.clone()
+            )
+            .await,
+        Err(StoreError::Forbidden { .. })
+    ));
+    let certification = store
+        .create_certification(&member_of(certifier, &[Role::Member]), new_certification)
+        .await
+        .expect("certify");
+    assert!(store
+        .get_facility(&member_of(collector, &[Role::Member]), manual.id)
+        .await
+        .is_ok());
+    assert_eq!(
+        store
+            .list_certifications(Some(collector), &first_page())
+            .await
+            .expect("list")
+            .items,
+        vec![certification.clone()]
+    );
+    clock.advance(Duration::days(11));
+    assert!(
+        store
+            .get_facility(&member_of(collector, &[Role::Member]), manual.id)
+            .await
+            .is_err(),
+        "lapsed certification"
+    );
+    clock.advance(Duration::days(-11));
+    store
+        .revoke_certification(&member_of(certifier, &[Role::Member]), certification.id)
+        .await
+        .expect("revoke");
+    assert!(
+        store
+            .get_facility(&member_of(collector, &[Role::Member]), manual.id)
+            .await
+            .is_err(),
+        "revoked certification"
+    );
+}
+
+/// Users, clients and API keys: who may create and see them, unique names, revocation.
+pub async fn principals_and_role_assignment(store: &dyn Store, clock: &ManualClock) {
+    let a = organization(store, "A", &[]).await;
+    let b = organization(store, "B", &[]).await;
+    let admin_a = member_of(a, &[Role::OrgAdmin]);
+    let admin_b = member_of(b, &[Role::OrgAdmin]);
+    let user = |name: &str, roles: &[Role]| NewUserRecord {
+        username: name.to_owned(),
+        display_name: name.to_owned(),
+        password_hash: "$argon2id$fake".to_owned(),
+        roles: roles.to_vec(),
+        locale: "ja".to_owned(),
+    };
+    let alice = store
+        .create_user(&admin_a, a, user("alice", &[Role::Member]))
+        .await
+        .expect("user");
+    assert!(
+        matches!(store.create_user(&admin_a, a, user("alice", &[Role::Member])).await, Err(StoreError::Conflict { ref path, .. }) if path == "/username")
+    );
+    assert!(matches!(
+        store
+            .create_user(&admin_a, a, user("root", &[Role::NodeAdmin]))
+            .await,
+        Err(StoreError::Forbidden { .. })
+    ));
+    assert!(matches!(
+        store
+            .create_user(&admin_b, a, user("mallory", &[Role::Member]))
+            .await,
+        Err(StoreError::Forbidden { .. })
+    ));
+    store
+        .create_user(&Actor::system(), a, user("auditor", &[Role::Auditor]))
+        .await
+        .expect("node admin gives auditor");
+    let login = store
+        .user_login("alice")
+        .await
+        .expect("lookup")
+        .expect("exists");
+    assert_eq!(login.user, alice);
+    assert_eq!(
+        store.user_by_id(alice.id).await.expect("lookup"),
+        Some(alice.clone())
+    );
+    assert_eq!(
+        store
+            .list_users(&admin_a, a, &first_page())
+            .await
+            .expect("list")
+            .items
+            .len(),
+        2
+    );
+    assert!(matches!(
+        store.list_users(&admin_b, a, &first_page()).await,
+        Err(StoreError::Forbidden { .. })
+    ));
+
+    let credential = NewCredential {
+        name: "ERP".to_owned(),
+        roles: vec![Role::Member],
+        expires_at: None,
+    };
+    let client = store
+        .create_client(&admin_a, a, &credential, "hash-of-secret")
+        .await
+        .expect("client");
+    let (found, hash) = store
+        .client_login(client.id)
+        .await
+        .expect("lookup")
+        .expect("exists");
+    assert_eq!((found, hash.as_str()), (client.clone(), "hash-of-secret"));
+    assert!(matches!(
+        store.list_clients(&admin_b, a).await,
+        Err(StoreError::Forbidden { .. })
+    ));
+    assert!(matches!(
+        store.revoke_client(&admin_b, client.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let revoked = store
+        .revoke_client(&admin_a, client.id)
+        .await
+        .expect("revoke");
+    assert!(revoked.revoked_at.is_some());
+    assert!(store
+        .client_login(client.id)
+        .await
+        .expect("lookup")
+        .expect("exists")
+        .0
+        .revoked_at
+        .is_some());
+
+    let expiring = NewCredential {
+        name: "script".to_owned(),
+        roles: vec![Role::Member],
+        expires_at: Some(clock.now() + Duration::hours(1)),
+    };
+    let key = store
+        .create_api_key(&admin_a, a, &expiring, "jk_abcd", "key-hash")
+        .await
+        .expect("key");
+    assert_eq!(
+        store.api_key_login("key-hash").await.expect("lookup"),
+        Some(key.clone())
+    );
+    assert_eq!(
+        store.list_api_keys(&admin_a, a).await.expect("list"),
+        vec![key.clone()]
+    );
+    let expired = NewCredential {
+        expires_at: Some(clock.now() - Duration::hours(1)),
+        ..expiring
+    };
+    assert!(matches!(
+        store
+            .create_api_key(&admin_a, a, &expired, "jk_x", "other")
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    store
+        .revoke_api_key(&admin_a, key.id)
+        .await
+        .expect("revoke");
+    assert!(store
+        .api_key_login("key-hash")
+        .await
+        .expect("lookup")
+        .expect("exists")
+        .revoked_at
+        .is_some());
+}
+
+/// Owners' administrators see the audit entries about their own records only; the log is
+/// append-only.
+pub async fn audit_log_visibility(store: &dyn Store, _clock: &ManualClock) {
+    let a = organization(store, "A", &[]).await;
+    let b = organization(store, "B", &[]).await;
+    store
+        .create_facility(
+            &member_of(a, &[Role::Member]),
+            a,
+            facility("A", Visibility::Restricted),
+        )
+        .await
+        .expect("facility");
+    store
+        .create_facility(
+            &member_of(b, &[Role::Member]),
+            b,
+            facility("B", Visibility::Restricted),
+        )
+        .await
+        .expect("facility");
+    let seen_by_a = store
+        .list_audit(
+            &member_of(a, &[Role::OrgAdmin]),
+            &AuditFilter::default(),
+            &first_page(),
+        )
+        .await
+        .expect("audit");
+    assert!(!seen_by_a.items.is_empty());
+    assert!(seen_by_a
+        .items
+        .iter()
+        .all(|entry| entry.owner_organization_id == Some(a)));
+    assert!(matches!(
+        store
+            .list_audit(
+                &member_of(a, &[Role::Member]),
+                &AuditFilter::default(),
+                &first_page()
+            )
+            .await,
+        Err(StoreError::Forbidden { .. })
+    ));
+    assert!(matches!(
+        store
+            .list_audit(&Actor::anonymous(), &AuditFilter::default(), &first_page())
+            .await,
+        Err(StoreError::Forbidden { .. })
+    ));
+    let everything = store
+        .list_audit(
+            &member_of(b, &[Role::Auditor]),
+            &AuditFilter::default(),
+            &PageRequest::first(2),
+        )
+        .await
+        .expect("audit");
+    assert_eq!(everything.items.len(), 2);
+    let rest = store
+        .list_audit(
+            &member_of(b, &[Role::Auditor]),
+            &AuditFilter::default(),
+            &PageRequest {
+                after: everything.next_after.clone(),
+                limit: 100,
+            },
+        )
+        .await
+        .expect("audit");
+    assert!(rest
+        .items
+        .iter()
+        .all(|entry| entry.sequence > everything.items[1].sequence));
+    assert!(everything.items[0].sequence < everything.items[1].sequence);
+}
+
+/// Sessions expire; signing keys are shared between instances.
+pub async fn sessions_and_signing_keys(store: &dyn Store, clock: &ManualClock) {
+    let a = organization(store, "A", &[]).await;
+    let user = store
+        .create_user(
+            &Actor::system(),
+            a,
+            NewUserRecord {
+                username: "carol".to_owned(),
+                display_name: "Carol".to_owned(),
+                password_hash: "$argon2id$fake".to_owned(),
+                roles: vec![Role::Member],
+                locale: "en".to_owned(),
+            },
+        )
+        .await
+        .expect("user");
+    let session = SessionRecord {
+        id_hash: "session-hash".to_owned(),
+        user_id: user.id,
+        csrf_token: "csrf".to_owned(),
+        expires_at: clock.now() + Duration::hours(8),
+    };
+    store.create_session(&session).await.expect("session");
+    assert_eq!(
+        store.session("session-hash").await.expect("lookup"),
+        Some((session.clone(), user.clone()))
+    );
+    clock.advance(Duration::hours(9));
+    assert_eq!(store.session("session-hash").await.expect("lookup"), None);
+    clock.advance(Duration::hours(-9));
+    store.delete_session("session-hash").await.expect("logout");
+    assert_eq!(store.session("session-hash").await.expect("lookup"), None);
+
+    assert!(store.signing_keys().await.expect("keys").is_empty());
+    let key = SigningKeyRecord {
+        kid: "k1".to_owned(),
+        secret: "c2VjcmV0".to_owned(),
+        created_at: clock.now(),
+    };
+    assert_eq!(
+        store.add_signing_key(&key).await.expect("add"),
+        vec![key.clone()]
+    );
+    let racing = SigningKeyRecord {
+        secret: "b3RoZXI=".to_owned(),
+        ..key.clone()
+    };
+    assert_eq!(
+        store.add_signing_key(&racing).await.expect("add"),
+        vec![key],
+        "the first key with a kid wins"
+    );
+}
+
+/// Industries are data: seeded, and added by node administrators.
+pub async fn industries_are_data(store: &dyn Store, _clock: &ManualClock) {
+    let seeded = store.list_industries().await.expect("list");
+    assert!(seeded
+        .iter()
+        .any(|industry| industry.code == "batteries" && industry.name_ja == "蓄電池"));
+    let new = Industry {
+        code: "solar_panels".to_owned(),
+        name_ja: "太陽光パネル".to_owned(),
+        name_en: "Solar panels".to_owned(),
+    };
+    let a = organization(store, "A", &[]).await;
+    assert!(matches!(
+        store
+            .create_industry(&member_of(a, &[Role::OrgAdmin]), new.clone())
+            .await,
+        Err(StoreError::Forbidden { .. })
+    ));
+    store
+        .create_industry(&Actor::system(), new.clone())
+        .await
+        .expect("add");
+    assert!(matches!(
+        store.create_industry(&Actor::system(), new.clone()).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    let patch = OrganizationPatch {
+        industries: Some(vec!["solar_panels".to_owned()]),
+        ..Default::default()
+    };
+    let updated = store
+        .update_organization(&Actor::system(), a, &patch)
+        .await
+        .expect("uses the new industry");
+    assert_eq!(updated.industries, vec!["solar_panels".to_owned()]);
+}

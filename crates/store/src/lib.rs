@@ -1,0 +1,361 @@
+//! The `Store` trait: everything junkan persists, behind one interface that every backend
+//! implements and that the contract suite ([`contract`]) checks.
+//!
+//! Access control lives here, below the HTTP layer: every method that reads or changes
+//! organization data takes the [`Actor`] and decides, with the rules of
+//! [`junkan_model::access`], what that actor may see or do, and writes the audit log in the same
+//! place. A handler that forgets a check therefore cannot leak data: there is no method that reads
+//! restricted records without an actor. The few methods without an actor serve authentication
+//! itself (looking up a credential by its hash) and are named for it.
+
+pub mod contract;
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use junkan_model::access::{Certification, Grant, NewCertification, NewGrant, RecordKind};
+use junkan_model::audit::{AuditEntry, AuditFilter};
+use junkan_model::facility::{Facility, FacilityFilter, FacilityPatch, NewFacility};
+use junkan_model::ids::{
+    ApiKeyId, CertificationId, ClientId, FacilityId, GrantId, OrganizationId, UserId,
+};
+use junkan_model::industry::Industry;
+use junkan_model::organization::{
+    NewOrganization, Organization, OrganizationFilter, OrganizationPatch,
+};
+use junkan_model::page::{Page, PageRequest};
+use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, Role, User};
+use junkan_model::Violation;
+
+/// What can go wrong in a store operation.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No such record, or none the actor may see (the two are not distinguished, so that
+    /// existence does not leak).
+    #[error("{kind:?} {id} not found")]
+    NotFound {
+        /// Kind of record.
+        kind: RecordKind,
+        /// Id asked for.
+        id: String,
+    },
+    /// The actor may see the record but not do this.
+    #[error("forbidden: {reason}")]
+    Forbidden {
+        /// Why.
+        reason: String,
+    },
+    /// The input breaks rules only the store can check (e.g. an unknown industry code).
+    #[error("invalid input: {0:?}")]
+    Invalid(Vec<Violation>),
+    /// The input conflicts with a stored record (e.g. a duplicate corporate number).
+    #[error("conflict: {message}")]
+    Conflict {
+        /// What conflicts, with the offending field's JSON pointer first.
+        message: String,
+        /// JSON pointer of the conflicting field.
+        path: String,
+    },
+    /// The database failed or is unreachable.
+    #[error("storage unavailable: {0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Result of store operations.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// A source of the current time, so that tests control expiry.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// The current time.
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// The system clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// A clock that only moves when told to, for tests.
+#[derive(Debug)]
+pub struct ManualClock(Mutex<OffsetDateTime>);
+
+impl ManualClock {
+    /// A clock standing at `start`.
+    pub fn new(start: OffsetDateTime) -> Arc<ManualClock> {
+        Arc::new(ManualClock(Mutex::new(start)))
+    }
+
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: time::Duration) {
+        let mut now = self
+            .0
+            .lock()
+            .expect("clock mutex is never poisoned: no code panics while holding it");
+        *now += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> OffsetDateTime {
+        *self
+            .0
+            .lock()
+            .expect("clock mutex is never poisoned: no code panics while holding it")
+    }
+}
+
+/// A user account with its password hash, as stored; produced only for authentication.
+#[derive(Debug, Clone)]
+pub struct UserLogin {
+    /// The account.
+    pub user: User,
+    /// PHC-format argon2 hash.
+    pub password_hash: String,
+}
+
+/// A new user account, its password already hashed.
+#[derive(Debug, Clone)]
+pub struct NewUserRecord {
+    /// Sign-in name.
+    pub username: String,
+    /// Name shown.
+    pub display_name: String,
+    /// PHC-format argon2 hash.
+    pub password_hash: String,
+    /// Roles.
+    pub roles: Vec<Role>,
+    /// `ja` or `en`.
+    pub locale: String,
+}
+
+/// A browser session, identified by the hash of its cookie value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRecord {
+    /// SHA-256 (hex) of the session cookie value.
+    pub id_hash: String,
+    /// Signed-in user.
+    pub user_id: UserId,
+    /// Token the browser must echo in `X-CSRF-Token` on unsafe requests.
+    pub csrf_token: String,
+    /// When it ends.
+    pub expires_at: OffsetDateTime,
+}
+
+/// A token-signing key of the node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SigningKeyRecord {
+    /// Key id (`kid`).
+    pub kid: String,
+    /// Ed25519 secret key seed, base64.
+    pub secret: String,
+    /// When it was made.
+    pub created_at: OffsetDateTime,
+}
+
+/// Which grants to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantDirection {
+    /// Grants the actor's organization gave.
+    Given,
+    /// Grants that apply to the actor's organization.
+    Received,
+}
+
+/// Everything junkan persists. See the crate documentation for the access rules.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which database this is.
+    fn backend(&self) -> Backend;
+    /// The store's clock.
+    fn now(&self) -> OffsetDateTime;
+    /// Checks that the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+
+    // Organizations: the directory is public; changes need node or organization administrators.
+    /// Registers an organization (node administrators only).
+    async fn create_organization(
+        &self,
+        actor: &Actor,
+        new: NewOrganization,
+    ) -> StoreResult<Organization>;
+    /// Reads a directory entry.
+    async fn get_organization(&self, id: OrganizationId) -> StoreResult<Organization>;
+    /// Lists directory entries in id order.
+    async fn list_organizations(
+        &self,
+        filter: &OrganizationFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Organization>>;
+    /// Changes an organization (its administrators or a node administrator).
+    async fn update_organization(
+        &self,
+        actor: &Actor,
+        id: OrganizationId,
+        patch: &OrganizationPatch,
+    ) -> StoreResult<Organization>;
+
+    // Industries.
+    /// Every known industry.
+    async fn list_industries(&self) -> StoreResult<Vec<Industry>>;
+    /// Adds an industry (node administrators only).
+    async fn create_industry(&self, actor: &Actor, industry: Industry) -> StoreResult<Industry>;
+
+    // Facilities: restricted records.
+    /// Registers a facility of `organization` (its members).
+    async fn create_facility(
+        &self,
+        actor: &Actor,
+        organization: OrganizationId,
+        new: NewFacility,
+    ) -> StoreResult<Facility>;
+    /// Reads a facility the actor may see; audited when read under a grant or as auditor.
+    async fn get_facility(&self, actor: &Actor, id: FacilityId) -> StoreResult<Facility>;
+    /// Lists the facilities the actor may see; audited like `get_facility`.
+    async fn list_facilities(
+        &self,
+        actor: &Actor,
+        filter: &FacilityFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Facility>>;
+    /// Changes a facility (its organization's members).
+    async fn update_facility(
+        &self,
+        actor: &Actor,
+        id: FacilityId,
+        patch: &FacilityPatch,
+    ) -> StoreResult<Facility>;
+
+    // Users.
+    /// Creates a user of `organization`.
+    async fn create_user(
+        &self,
+        actor: &Actor,
+        organization: OrganizationId,
+        new: NewUserRecord,
+    ) -> StoreResult<User>;
+    /// Lists the users of `organization` (its administrators, node administrators, auditors).
+    async fn list_users(
+        &self,
+        actor: &Actor,
+        organization: OrganizationId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<User>>;
+    /// Authentication only: the account and hash for a sign-in name.
+    async fn user_login(&self, username: &str) -> StoreResult<Option<UserLogin>>;
+    /// Authentication only: an account by id (for sessions).
+    async fn user_by_id(&self, id: UserId) -> StoreResult<Option<User>>;
+
+    // OAuth clients.
+    /// Creates a client of `organization` whose secret hashes to `secret_hash`.
+    async fn create_client(
+        &self,
+        actor: &Actor,
+        organization: OrganizationId,
+        new: &NewCredential,
+        secret_hash: &str,
+    ) -> StoreResult<ClientCredential>;
+    /// Lists the clients of `organization`.
+    async fn list_clients(
+        &self,
+        actor: &Actor,
+        organization: OrganizationId,
+    ) -> StoreResult<Vec<ClientCredential>>;
+    /// Revokes a client.
+    async fn revoke_client(&self, actor: &Actor, id: ClientId) -> StoreResult<ClientCredential>;
+    /// Authentication only: a client and its secret hash.
+    async fn client_login(&self, id: ClientId) -> StoreResult<Option<(ClientCredential, String)>>;
+
+    // API keys.
+    /// Creates an API key of `organization`.
+    async fn create_api_key(
+        &self,
+        actor: &Actor,
+        organization: OrganizationId,
+        new: &NewCredential,
+        prefix: &str,
+        key_hash: &str,
+    ) -> StoreResult<ApiKey>;
+    /// Lists the API keys of `organization`.
+    async fn list_api_keys(
+        &self,
+        actor: &Actor,
+        organization: OrganizationId,
+    ) -> StoreResult<Vec<ApiKey>>;
+    /// Revokes an API key.
+    async fn revoke_api_key(&self, actor: &Actor, id: ApiKeyId) -> StoreResult<ApiKey>;
+    /// Authentication only: the API key whose hash is `key_hash`.
+    async fn api_key_login(&self, key_hash: &str) -> StoreResult<Option<ApiKey>>;
+
+    // Sessions and signing keys (authentication infrastructure).
+    /// Stores a browser session.
+    async fn create_session(&self, session: &SessionRecord) -> StoreResult<()>;
+    /// A live session and its user.
+    async fn session(&self, id_hash: &str) -> StoreResult<Option<(SessionRecord, User)>>;
+    /// Ends a session.
+    async fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
+    /// The node's token-signing keys, newest first.
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
+    /// Adds a signing key; returns the keys after the insert (another instance may have raced).
+    async fn add_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<Vec<SigningKeyRecord>>;
+
+    // Grants.
+    /// Grants access to records of the actor's organization (its administrators).
+    async fn create_grant(&self, actor: &Actor, new: NewGrant) -> StoreResult<Grant>;
+    /// Lists grants given by, or applying to, the actor's organization.
+    async fn list_grants(
+        &self,
+        actor: &Actor,
+        direction: GrantDirection,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Grant>>;
+    /// Reads a grant the actor's organization gave or that applies to it.
+    async fn get_grant(&self, actor: &Actor, id: GrantId) -> StoreResult<Grant>;
+    /// Revokes a grant (the owner's administrators).
+    async fn revoke_grant(&self, actor: &Actor, id: GrantId) -> StoreResult<Grant>;
+
+    // Certifications (public).
+    /// Records a certification (organizations with the certifier role).
+    async fn create_certification(
+        &self,
+        actor: &Actor,
+        new: NewCertification,
+    ) -> StoreResult<Certification>;
+    /// Lists certifications, of one subject or all.
+    async fn list_certifications(
+        &self,
+        subject: Option<OrganizationId>,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Certification>>;
+    /// Revokes a certification (its certifier).
+    async fn revoke_certification(
+        &self,
+        actor: &Actor,
+        id: CertificationId,
+    ) -> StoreResult<Certification>;
+
+    // Audit log.
+    /// Reads the audit log: owners' administrators see entries about their records, auditors and
+    /// node administrators see everything.
+    async fn list_audit(
+        &self,
+        actor: &Actor,
+        filter: &AuditFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<AuditEntry>>;
+}
