@@ -1,1 +1,375 @@
-fn main() {}
+//! `junkan`: the one binary of a junkan node. `serve` runs the API, `migrate` prepares the
+//! database, `admin` registers organizations, users and clients, `demo` loads the synthetic
+//! circular economy and serves it.
+
+mod config;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+
+use junkan_auth::password::hash_password;
+use junkan_auth::secret::{digest, generate_secret};
+use junkan_model::organization::{NewOrganization, OrganizationFilter};
+use junkan_model::page::PageRequest;
+use junkan_model::principal::{Actor, NewCredential, NewUser, Role};
+use junkan_server::{AppState, Settings};
+use junkan_store::{NewUserRecord, Store, SystemClock};
+use junkan_store_sql::SqlStore;
+
+use crate::config::{Config, ConfigArgs};
+
+/// junkan (循環): circular economy information distribution platform node.
+#[derive(Debug, Parser)]
+#[command(name = "junkan", version, about)]
+struct Cli {
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (migrates the database first).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Administer organizations, users and clients.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Load the synthetic demo economy into a fresh store and serve it.
+    Demo {
+        /// Size multiplier: N > 1 adds (N - 1) x 50 organizations.
+        #[arg(long, default_value_t = 1)]
+        scale: u32,
+        /// Load the data and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Register an organization from a JSON document (a file, or - for standard input).
+    CreateOrganization {
+        /// JSON file with the fields of POST /api/v1/organizations.
+        #[arg(long)]
+        json: String,
+    },
+    /// List organizations.
+    ListOrganizations,
+    /// Create a user of an organization.
+    CreateUser {
+        /// Organization id.
+        #[arg(long)]
+        organization: String,
+        /// Sign-in name.
+        #[arg(long)]
+        username: String,
+        /// Password (at least 12 characters); read from JUNKAN_ADMIN_PASSWORD when absent.
+        #[arg(long, env = "JUNKAN_ADMIN_PASSWORD")]
+        password: String,
+        /// Role: node_admin, org_admin, member or auditor (repeatable).
+        #[arg(long = "role", default_values_t = vec!["member".to_owned()])]
+        roles: Vec<String>,
+    },
+    /// Create an OAuth client of an organization and print its id and secret.
+    CreateClient {
+        /// Organization id.
+        #[arg(long)]
+        organization: String,
+        /// What the client is for.
+        #[arg(long)]
+        name: String,
+        /// Role (repeatable).
+        #[arg(long = "role", default_values_t = vec!["member".to_owned()])]
+        roles: Vec<String>,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve => {
+            let config = cli.config.resolve("./data")?;
+            init_logging(config.log_format.as_deref().unwrap_or("json"));
+            let store = open_store(&config).await?;
+            serve(&config, store).await
+        }
+        Command::Migrate => {
+            let config = cli.config.resolve("./data")?;
+            init_logging(config.log_format.as_deref().unwrap_or("text"));
+            let store = open_store(&config).await?;
+            println!("migrations applied: {:?}", store.applied_migrations().await?);
+            Ok(())
+        }
+        Command::Admin(command) => {
+            let config = cli.config.resolve("./data")?;
+            init_logging(config.log_format.as_deref().unwrap_or("text"));
+            let store = open_store(&config).await?;
+            admin(&store, command).await
+        }
+        Command::Demo { scale, no_serve } => {
+            let config = cli.config.resolve("./data/demo")?;
+            init_logging(config.log_format.as_deref().unwrap_or("text"));
+            demo(&config, scale, no_serve).await
+        }
+    }
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("JUNKAN_LOG").unwrap_or_else(|_| "info,sqlx=warn".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<SqlStore> {
+    if config.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
+    }
+    let store = junkan_store_sql::open(&config.database_url, Arc::new(SystemClock))
+        .await
+        .with_context(|| format!("opening {}", config::redact(&config.database_url)))?;
+    store.migrate().await.context("migrating the database")?;
+    Ok(store)
+}
+
+async fn serve(config: &Config, store: SqlStore) -> anyhow::Result<()> {
+    let mut settings = Settings::new(&config.base_url);
+    settings.body_limit = config.body_limit_bytes;
+    settings.token_lifetime = Duration::from_secs(config.token_lifetime_seconds);
+    let store: Arc<dyn Store> = Arc::new(store.clone());
+    let state = AppState::new(store.clone(), settings)
+        .await
+        .context("loading the signing keys")?;
+    let app = junkan_server::router(state);
+    let address: SocketAddr = config
+        .listen
+        .parse()
+        .with_context(|| format!("--listen {:?} is not an address", config.listen))?;
+    let handle = axum_server::Handle::new();
+    tokio::spawn(shutdown_on_signal(handle.clone()));
+    tracing::info!(%address, base_url = %config.base_url, backend = ?store.backend(), "serving");
+    match &config.tls {
+        Some((cert, key)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                .await
+                .with_context(|| format!("loading TLS certificate {} and key {}", cert.display(), key.display()))?;
+            axum_server::bind_rustls(address, tls)
+                .handle(handle)
+                .serve(app.into_make_service())
+                .await?;
+        }
+        None => {
+            axum_server::bind(address)
+                .handle(handle)
+                .serve(app.into_make_service())
+                .await?
+        }
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Stops accepting connections on SIGTERM or Ctrl-C and lets running requests finish (30 s).
+async fn shutdown_on_signal(handle: axum_server::Handle) {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = terminate => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    tracing::info!("shutting down gracefully");
+    handle.graceful_shutdown(Some(Duration::from_secs(30)));
+}
+
+fn parse_roles(roles: &[String]) -> anyhow::Result<Vec<Role>> {
+    roles
+        .iter()
+        .map(|role| {
+            Role::parse(role)
+                .with_context(|| format!("unknown role {role:?}: node_admin, org_admin, member or auditor"))
+        })
+        .collect()
+}
+
+async fn admin(store: &SqlStore, command: AdminCommand) -> anyhow::Result<()> {
+    let system = Actor::system();
+    match command {
+        AdminCommand::CreateOrganization { json } => {
+            let text = if json == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                std::fs::read_to_string(&json)?
+            };
+            let new: NewOrganization = serde_json::from_str(&text).context("the JSON is not an organization")?;
+            if let Err(violations) = new.validate() {
+                for violation in &violations {
+                    eprintln!("{}: {}", violation.path, violation.message);
+                }
+                bail!("the organization is invalid");
+            }
+            let organization = store.create_organization(&system, new).await?;
+            println!("{}", serde_json::to_string_pretty(&organization)?);
+        }
+        AdminCommand::ListOrganizations => {
+            let page = store
+                .list_organizations(&OrganizationFilter::default(), &PageRequest::first(500))
+                .await?;
+            for organization in page.items {
+                println!(
+                    "{}\t{}\t{}",
+                    organization.id,
+                    organization.organization_type.as_str(),
+                    organization.name_ja
+                );
+            }
+        }
+        AdminCommand::CreateUser {
+            organization,
+            username,
+            password,
+            roles,
+        } => {
+            let new = NewUser {
+                username,
+                display_name: String::new(),
+                password,
+                roles: parse_roles(&roles)?,
+                locale: "ja".to_owned(),
+            };
+            let new = NewUser {
+                display_name: new.username.clone(),
+                ..new
+            };
+            if let Err(violations) = new.validate() {
+                bail!(
+                    "invalid user: {}",
+                    violations
+                        .iter()
+                        .map(|v| format!("{} {}", v.path, v.message))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                );
+            }
+            let record = NewUserRecord {
+                password_hash: hash_password(&new.password),
+                username: new.username,
+                display_name: new.display_name,
+                roles: new.roles,
+                locale: new.locale,
+            };
+            let user = store
+                .create_user(
+                    &system,
+                    organization.parse().context("--organization is not an id")?,
+                    record,
+                )
+                .await?;
+            println!("{}", serde_json::to_string_pretty(&user)?);
+        }
+        AdminCommand::CreateClient {
+            organization,
+            name,
+            roles,
+        } => {
+            let secret = generate_secret();
+            let new = NewCredential {
+                name,
+                roles: parse_roles(&roles)?,
+                expires_at: None,
+            };
+            let client = store
+                .create_client(
+                    &system,
+                    organization.parse().context("--organization is not an id")?,
+                    &new,
+                    &digest(&secret),
+                )
+                .await?;
+            println!(
+                "{}",
+                serde_json::json!({ "client_id": client.id, "client_secret": secret, "roles": client.roles })
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn demo(config: &Config, scale: u32, no_serve: bool) -> anyhow::Result<()> {
+    if !config.database_url.starts_with("sqlite:") {
+        bail!("the demo makes a fresh embedded store; run it without --database-url (PostgreSQL databases are never wiped)");
+    }
+    std::fs::create_dir_all(&config.data_dir)?;
+    for suffix in ["", "-wal", "-shm"] {
+        let path = config.data_dir.join(format!("junkan.db{suffix}"));
+        if path.exists() {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("removing the previous demo store {}", path.display()))?;
+        }
+    }
+    let store = open_store(config).await?;
+    let started = std::time::Instant::now();
+    let credentials = junkan_demo::load(&store, scale.max(1), &config.base_url)
+        .await
+        .context("loading the demo data")?;
+    let credentials_path = config.data_dir.join("demo-credentials.json");
+    std::fs::write(&credentials_path, serde_json::to_vec_pretty(&credentials)?)?;
+    print_demo_banner(config, &credentials, &credentials_path, started.elapsed());
+    if no_serve {
+        return Ok(());
+    }
+    serve(config, store).await
+}
+
+fn print_demo_banner(config: &Config, credentials: &junkan_demo::DemoCredentials, path: &Path, took: Duration) {
+    println!("junkan demo (循環デモ) loaded in {:.1} s", took.as_secs_f64());
+    println!("  URL:          {}", config.base_url);
+    println!("  Health:       {}/healthz", config.base_url);
+    println!("  API docs:     {}/api/v1/openapi.json", config.base_url);
+    println!("  Credentials:  {}", path.display());
+    println!(
+        "  Node admin:   {} / {}",
+        credentials.node_admin.username, credentials.node_admin.password
+    );
+    for login in credentials.organizations.iter().take(5) {
+        println!("  {:<28} {} / {}", login.name, login.username, login.password);
+    }
+    println!(
+        "  ... and {} more organizations in the credentials file",
+        credentials.organizations.len().saturating_sub(5)
+    );
+    println!(
+        "  Try: curl -s -u <client_id>:<client_secret> -d grant_type=client_credentials {}/auth/token",
+        config.base_url
+    );
+}

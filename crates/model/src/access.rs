@@ -15,9 +15,7 @@ use crate::principal::{Actor, Role};
 use crate::validation::{check_text, Violation, Violations};
 
 /// How much of a record a reader may see, from least to most.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AccessLevel {
     /// 一般公開 / what anyone may see.
@@ -31,9 +29,7 @@ pub enum AccessLevel {
 }
 
 /// The level a grant gives.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GrantLevel {
     /// Fields marked for parties with a legitimate interest.
@@ -136,9 +132,7 @@ impl Grantee {
     /// The stored pair (kind, value).
     pub fn to_parts(&self) -> (&'static str, String) {
         match self {
-            Grantee::Organization { organization_id } => {
-                ("organization", organization_id.to_string())
-            }
+            Grantee::Organization { organization_id } => ("organization", organization_id.to_string()),
             Grantee::Role { role } => ("role", role.as_str().to_owned()),
             Grantee::Certification { scheme } => ("certification", scheme.clone()),
         }
@@ -220,19 +214,12 @@ pub struct NewGrant {
 
 impl NewGrant {
     /// Checks every rule and returns every violation.
-    pub fn validate(
-        &self,
-        owner: OrganizationId,
-        now: OffsetDateTime,
-    ) -> Result<(), Vec<Violation>> {
+    pub fn validate(&self, owner: OrganizationId, now: OffsetDateTime) -> Result<(), Vec<Violation>> {
         let mut violations = Violations::new();
         if !self.record_kind.is_grantable() {
             violations.push(
                 "/record_kind",
-                format!(
-                    "{} records are not shared through grants",
-                    self.record_kind.as_str()
-                ),
+                format!("{} records are not shared through grants", self.record_kind.as_str()),
             );
         }
         if let Some(ids) = &self.record_ids {
@@ -252,14 +239,11 @@ impl NewGrant {
             }
         }
         match &self.grantee {
-            Grantee::Organization { organization_id } if *organization_id == owner => violations
-                .push(
-                    "/grantee/organization_id",
-                    "an organization already reads its own records",
-                ),
-            Grantee::Certification { scheme } => {
-                violations.check("/grantee/scheme", check_scheme(scheme))
-            }
+            Grantee::Organization { organization_id } if *organization_id == owner => violations.push(
+                "/grantee/organization_id",
+                "an organization already reads its own records",
+            ),
+            Grantee::Certification { scheme } => violations.check("/grantee/scheme", check_scheme(scheme)),
             _ => {}
         }
         if let Some(purpose) = &self.purpose {
@@ -411,23 +395,14 @@ mod tests {
         let member_b = actor("b", &[Role::Member]);
         let auditor = actor("c", &[Role::Auditor]);
         let node_admin = actor("d", &[Role::NodeAdmin]);
-        assert_eq!(
-            read_basis(&member_a, owner, false, None),
-            Some(ReadBasis::Owner)
-        );
+        assert_eq!(read_basis(&member_a, owner, false, None), Some(ReadBasis::Owner));
         assert_eq!(read_basis(&member_b, owner, false, None), None);
-        assert_eq!(
-            read_basis(&member_b, owner, true, None),
-            Some(ReadBasis::Public)
-        );
+        assert_eq!(read_basis(&member_b, owner, true, None), Some(ReadBasis::Public));
         assert!(matches!(
             read_basis(&member_b, owner, false, grant),
             Some(ReadBasis::Grant(..))
         ));
-        assert_eq!(
-            read_basis(&auditor, owner, false, None),
-            Some(ReadBasis::Auditor)
-        );
+        assert_eq!(read_basis(&auditor, owner, false, None), Some(ReadBasis::Auditor));
         assert_eq!(read_basis(&node_admin, owner, false, None), None);
         assert_eq!(read_basis(&Actor::anonymous(), owner, false, None), None);
         assert!(read_basis(&auditor, owner, true, None).is_some_and(ReadBasis::is_audited));
@@ -437,10 +412,7 @@ mod tests {
     fn role_assignment() {
         let org = OrganizationId::derived("a");
         let admin = actor("a", &[Role::OrgAdmin]);
-        assert_eq!(
-            admin.check_can_assign(org, &[Role::Member, Role::OrgAdmin]),
-            Ok(())
-        );
+        assert_eq!(admin.check_can_assign(org, &[Role::Member, Role::OrgAdmin]), Ok(()));
         assert!(admin.check_can_assign(org, &[Role::Auditor]).is_err());
         assert!(admin
             .check_can_assign(OrganizationId::derived("b"), &[Role::Member])
@@ -448,9 +420,6 @@ mod tests {
         assert!(actor("a", &[Role::Member])
             .check_can_assign(org, &[Role::Member])
             .is_err());
-        assert_eq!(
-            Actor::system().check_can_assign(org, &[Role::Auditor]),
-            Ok(())
-        );
+        assert_eq!(Actor::system().check_can_assign(org, &[Role::Auditor]), Ok(()));
     }
 }

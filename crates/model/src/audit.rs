@@ -1,7 +1,7 @@
 //! The audit log: an append-only record of who read or changed which restricted record, when,
 //! under which grant and why.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
@@ -10,7 +10,7 @@ use crate::ids::{GrantId, OrganizationId};
 use crate::principal::PrincipalKind;
 
 /// What was done.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AuditAction {
     /// A restricted record was read by someone other than its owner.

@@ -205,11 +205,7 @@ impl NewFacility {
                     format!("{code} names no municipality in the national list"),
                 ),
                 Ok(Some((prefecture, name))) => {
-                    if self
-                        .prefecture_code
-                        .as_deref()
-                        .is_some_and(|given| given != prefecture)
-                    {
+                    if self.prefecture_code.as_deref().is_some_and(|given| given != prefecture) {
                         violations.push("/prefecture_code", format!("does not match local-government code {code} ({name}), which lies in prefecture {prefecture}"));
                     }
                 }
@@ -252,23 +248,13 @@ impl Facility {
     }
 
     /// Applies `patch`, validating the result as a whole.
-    pub fn patched(
-        &self,
-        patch: &FacilityPatch,
-        now: OffsetDateTime,
-    ) -> Result<Facility, Vec<Violation>> {
+    pub fn patched(&self, patch: &FacilityPatch, now: OffsetDateTime) -> Result<Facility, Vec<Violation>> {
         fn pick(current: &Option<String>, change: &Option<Option<String>>) -> Option<String> {
             change.clone().unwrap_or_else(|| current.clone())
         }
         let candidate = NewFacility {
-            name_ja: patch
-                .name_ja
-                .clone()
-                .unwrap_or_else(|| self.name_ja.clone()),
-            name_en: patch
-                .name_en
-                .clone()
-                .unwrap_or_else(|| self.name_en.clone()),
+            name_ja: patch.name_ja.clone().unwrap_or_else(|| self.name_ja.clone()),
+            name_en: patch.name_en.clone().unwrap_or_else(|| self.name_en.clone()),
             facility_type: patch.facility_type.unwrap_or(self.facility_type),
             gln: pick(&self.gln, &patch.gln),
             ouranos_plant_id: pick(&self.ouranos_plant_id, &patch.ouranos_plant_id),

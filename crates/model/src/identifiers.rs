@@ -41,10 +41,7 @@ pub fn check_gln(value: &str) -> Result<(), String> {
     let digits = ascii_digits(value, 13, "a GLN")?;
     let expected = gs1_check_digit(&digits[..12]);
     if digits[12] != expected {
-        return Err(format!(
-            "GLN check digit is {} but should be {expected}",
-            digits[12]
-        ));
+        return Err(format!("GLN check digit is {} but should be {expected}", digits[12]));
     }
     Ok(())
 }
@@ -119,9 +116,7 @@ pub fn check_local_government_code(value: &str) -> Result<(), String> {
 pub fn check_ouranos_plant_id(value: &str) -> Result<(), String> {
     let count = value.chars().count();
     if !(6..=26).contains(&count) {
-        return Err(format!(
-            "an Ouranos plant id is 6 to 26 characters, got {count}"
-        ));
+        return Err(format!("an Ouranos plant id is 6 to 26 characters, got {count}"));
     }
     if value.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err("an Ouranos plant id contains no spaces or control characters".to_owned());
@@ -147,12 +142,7 @@ mod tests {
     fn check(checker: fn(&str) -> Result<(), String>, inputs: &[&str], expected: Expect) {
         let actual: Vec<String> = inputs
             .iter()
-            .map(|input| {
-                format!(
-                    "{input:?}: {}",
-                    checker(input).err().unwrap_or_else(|| "ok".to_owned())
-                )
-            })
+            .map(|input| format!("{input:?}: {}", checker(input).err().unwrap_or_else(|| "ok".to_owned())))
             .collect();
         expected.assert_eq(&actual.join("\n"));
     }

@@ -24,11 +24,7 @@ pub const SEED_INDUSTRIES: [(&str, &str, &str); 12] = [
     ("home_appliances", "家電", "Home appliances"),
     ("office_equipment", "事務機器", "Office equipment"),
     ("textiles", "繊維", "Textiles"),
-    (
-        "buildings_civil",
-        "建築・土木資材",
-        "Buildings and civil materials",
-    ),
+    ("buildings_civil", "建築・土木資材", "Buildings and civil materials"),
     ("plastics", "プラスチック", "Plastics"),
     ("steel", "鉄鋼", "Steel"),
     ("aluminium", "アルミニウム", "Aluminium"),

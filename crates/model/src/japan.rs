@@ -60,9 +60,7 @@ pub fn prefectures() -> &'static [Prefecture] {
 
 /// The prefecture with two-digit code `code`, if any.
 pub fn prefecture(code: &str) -> Option<&'static Prefecture> {
-    prefectures()
-        .iter()
-        .find(|prefecture| prefecture.code == code)
+    prefectures().iter().find(|prefecture| prefecture.code == code)
 }
 
 /// All municipalities and wards, in the order of the source table.
@@ -90,10 +88,7 @@ pub fn local_government(code: &str) -> Option<(&'static str, &'static str)> {
         let municipalities = municipalities().iter().map(|municipality| {
             (
                 municipality.local_government_code.as_str(),
-                (
-                    municipality.prefecture_code.as_str(),
-                    municipality.name_ja.as_str(),
-                ),
+                (municipality.prefecture_code.as_str(), municipality.name_ja.as_str()),
             )
         });
         let prefectures = prefectures().iter().map(|prefecture| {

@@ -6,8 +6,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::identifiers::{
-    check_corporate_number, check_gln, check_gs1_company_prefix, check_lei,
-    check_local_government_code,
+    check_corporate_number, check_gln, check_gs1_company_prefix, check_lei, check_local_government_code,
 };
 use crate::ids::OrganizationId;
 use crate::industry::check_industry_code;
@@ -70,9 +69,7 @@ impl CompanySize {
 }
 
 /// A role an organization plays in the circulation of resources (循環における役割).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CycleRole {
     /// 製造事業者 / manufacturer.
@@ -122,9 +119,7 @@ impl CycleRole {
 
     /// Parses the stable text form.
     pub fn parse(text: &str) -> Option<CycleRole> {
-        CycleRole::ALL
-            .into_iter()
-            .find(|role| role.as_str() == text)
+        CycleRole::ALL.into_iter().find(|role| role.as_str() == text)
     }
 }
 
@@ -262,9 +257,7 @@ pub struct OrganizationPatch {
 
 /// Deserializes a field that is present (possibly `null`) as `Some(value)`, so that `None` means
 /// "absent" in merge-patch documents.
-pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<T>>, D::Error> {
+pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
@@ -276,10 +269,9 @@ impl NewOrganization {
         violations.check("/name_ja", check_text(&self.name_ja, 200));
         violations.check("/name_en", check_text(&self.name_en, 200));
         match (self.organization_type, self.company_size) {
-            (OrganizationType::Company, None) => violations.push(
-                "/company_size",
-                "is required for a company: large, sme or small",
-            ),
+            (OrganizationType::Company, None) => {
+                violations.push("/company_size", "is required for a company: large, sme or small")
+            }
             (OrganizationType::Company, Some(_)) | (_, None) => {}
             (other, Some(_)) => violations.push(
                 "/company_size",
@@ -338,11 +330,7 @@ impl NewOrganization {
 impl Organization {
     /// Applies `patch`, returning the updated organization or every violation. The result is
     /// validated as a whole, so a patch cannot leave the organization inconsistent.
-    pub fn patched(
-        &self,
-        patch: &OrganizationPatch,
-        now: OffsetDateTime,
-    ) -> Result<Organization, Vec<Violation>> {
+    pub fn patched(&self, patch: &OrganizationPatch, now: OffsetDateTime) -> Result<Organization, Vec<Violation>> {
         fn pick<T: Clone>(current: &Option<T>, change: &Option<Option<T>>) -> Option<T> {
             match change {
                 Some(value) => value.clone(),
@@ -350,14 +338,8 @@ impl Organization {
             }
         }
         let candidate = NewOrganization {
-            name_ja: patch
-                .name_ja
-                .clone()
-                .unwrap_or_else(|| self.name_ja.clone()),
-            name_en: patch
-                .name_en
-                .clone()
-                .unwrap_or_else(|| self.name_en.clone()),
+            name_ja: patch.name_ja.clone().unwrap_or_else(|| self.name_ja.clone()),
+            name_en: patch.name_en.clone().unwrap_or_else(|| self.name_en.clone()),
             organization_type: self.organization_type,
             company_size: pick(&self.company_size, &patch.company_size),
             corporate_number: pick(&self.corporate_number, &patch.corporate_number),
@@ -366,20 +348,12 @@ impl Organization {
             gln: pick(&self.gln, &patch.gln),
             local_government_code: pick(&self.local_government_code, &patch.local_government_code),
             prefecture_code: pick(&self.prefecture_code, &patch.prefecture_code),
-            industries: patch
-                .industries
-                .clone()
-                .unwrap_or_else(|| self.industries.clone()),
+            industries: patch.industries.clone().unwrap_or_else(|| self.industries.clone()),
             roles: patch.roles.clone().unwrap_or_else(|| self.roles.clone()),
             website: pick(&self.website, &patch.website),
         };
         candidate.validate()?;
-        Ok(Organization::from_new(
-            self.id,
-            candidate,
-            self.created_at,
-            now,
-        ))
+        Ok(Organization::from_new(self.id, candidate, self.created_at, now))
     }
 
     /// Builds the stored form of a validated registration.
@@ -462,17 +436,10 @@ fn check_local_government(violations: &mut Violations, code: &str, prefecture_co
     }
 }
 
-fn check_unique<T: PartialEq + std::fmt::Debug>(
-    violations: &mut Violations,
-    path: &str,
-    values: &[T],
-) {
+fn check_unique<T: PartialEq + std::fmt::Debug>(violations: &mut Violations, path: &str, values: &[T]) {
     for (index, value) in values.iter().enumerate() {
         if values[..index].contains(value) {
-            violations.push(
-                format!("{path}/{index}"),
-                format!("{value:?} is listed twice"),
-            );
+            violations.push(format!("{path}/{index}"), format!("{value:?} is listed twice"));
         }
     }
 }
@@ -504,11 +471,7 @@ mod tests {
         organization.lei = Some("XYZ".to_owned());
         organization.prefecture_code = Some("99".to_owned());
         organization.local_government_code = Some("131017".to_owned());
-        organization.industries = vec![
-            "batteries".to_owned(),
-            "Bad Code".to_owned(),
-            "batteries".to_owned(),
-        ];
+        organization.industries = vec!["batteries".to_owned(), "Bad Code".to_owned(), "batteries".to_owned()];
         let violations = organization.validate().expect_err("invalid");
         let lines: Vec<String> = violations
             .iter()
@@ -564,8 +527,7 @@ mod tests {
             OffsetDateTime::UNIX_EPOCH,
         );
         let patch: OrganizationPatch =
-            serde_json::from_value(serde_json::json!({"lei": null, "name_en": "Renamed"}))
-                .expect("patch");
+            serde_json::from_value(serde_json::json!({"lei": null, "name_en": "Renamed"})).expect("patch");
         let patched = organization
             .patched(&patch, OffsetDateTime::UNIX_EPOCH)
             .expect("valid patch");

@@ -9,9 +9,7 @@ use crate::ids::{ApiKeyId, ClientId, OrganizationId, UserId};
 use crate::validation::{check_text, Violation, Violations};
 
 /// A role a principal holds on the node.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// ノード管理者 / node administrator: registers organizations and their first administrators.
@@ -126,36 +124,29 @@ impl Actor {
 
     /// Whether the actor may manage users, clients and grants of `organization`.
     pub fn administers(&self, organization: OrganizationId) -> bool {
-        self.has_role(Role::NodeAdmin)
-            || (self.belongs_to(organization) && self.has_role(Role::OrgAdmin))
+        self.has_role(Role::NodeAdmin) || (self.belongs_to(organization) && self.has_role(Role::OrgAdmin))
     }
 
     /// Whether the actor may create and change records owned by `organization`.
     pub fn writes_for(&self, organization: OrganizationId) -> bool {
-        self.belongs_to(organization)
-            && (self.has_role(Role::OrgAdmin) || self.has_role(Role::Member))
+        self.belongs_to(organization) && (self.has_role(Role::OrgAdmin) || self.has_role(Role::Member))
     }
 
     /// Checks that the actor may give `roles` to a principal of `organization`: organization
     /// administrators give `org_admin` and `member` within their organization; only node
     /// administrators give `node_admin` and `auditor`.
-    pub fn check_can_assign(
-        &self,
-        organization: OrganizationId,
-        roles: &[Role],
-    ) -> Result<(), String> {
+    pub fn check_can_assign(&self, organization: OrganizationId, roles: &[Role]) -> Result<(), String> {
         if !self.administers(organization) {
-            return Err("only this organization's administrators or a node administrator manage its principals".to_owned());
+            return Err(
+                "only this organization's administrators or a node administrator manage its principals".to_owned(),
+            );
         }
         if let Some(role) = roles
             .iter()
             .find(|role| matches!(role, Role::NodeAdmin | Role::Auditor))
         {
             if !self.has_role(Role::NodeAdmin) {
-                return Err(format!(
-                    "only a node administrator may give the role {}",
-                    role.as_str()
-                ));
+                return Err(format!("only a node administrator may give the role {}", role.as_str()));
             }
         }
         Ok(())
@@ -317,10 +308,7 @@ fn check_roles(violations: &mut Violations, roles: &[Role]) {
     }
     for (index, role) in roles.iter().enumerate() {
         if roles[..index].contains(role) {
-            violations.push(
-                format!("/roles/{index}"),
-                format!("{} is listed twice", role.as_str()),
-            );
+            violations.push(format!("/roles/{index}"), format!("{} is listed twice", role.as_str()));
         }
     }
 }

@@ -67,9 +67,7 @@ pub fn check_text(value: &str, max_chars: usize) -> Result<(), String> {
     }
     let count = value.chars().count();
     if count > max_chars {
-        return Err(format!(
-            "must be at most {max_chars} characters, got {count}"
-        ));
+        return Err(format!("must be at most {max_chars} characters, got {count}"));
     }
     if value.chars().any(|c| c.is_control()) {
         return Err("must not contain control characters".to_owned());

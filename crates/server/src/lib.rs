@@ -1,1 +1,195 @@
-//! placeholder
+//! The junkan HTTP API: one axum [`router`] over an `Arc<dyn Store>`.
+//!
+//! Handlers are thin: they extract the [`extract::Caller`] and a validated body, call one store
+//! method with the caller's actor, and render the result. Access decisions are the store's;
+//! errors become RFC 9457 problem+json through [`error::ApiError`].
+
+pub mod error;
+pub mod extract;
+pub mod handlers;
+pub mod openapi;
+pub mod paging;
+pub mod schemas;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use junkan_auth::Keyring;
+use junkan_store::{SigningKeyRecord, Store, StoreError};
+
+use crate::error::ApiError;
+
+/// Settings of the API that come from configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The node's public base URL, e.g. `https://junkan.example.jp`; issuer and audience of tokens.
+    pub issuer: String,
+    /// Lifetime of access tokens.
+    pub token_lifetime: Duration,
+    /// Lifetime of web sessions.
+    pub session_lifetime: Duration,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+    /// Whether cookies carry the `Secure` attribute (true when served over TLS).
+    pub secure_cookies: bool,
+}
+
+impl Settings {
+    /// Defaults for a node at `issuer`.
+    pub fn new(issuer: &str) -> Settings {
+        Settings {
+            issuer: issuer.trim_end_matches('/').to_owned(),
+            token_lifetime: Duration::from_secs(3600),
+            session_lifetime: Duration::from_secs(8 * 3600),
+            body_limit: 10 * 1024 * 1024,
+            secure_cookies: issuer.starts_with("https://"),
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// Token-signing keys.
+    pub keys: Keyring,
+    /// Settings.
+    pub settings: Arc<Settings>,
+    /// Body validators.
+    pub schemas: schemas::Schemas,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("AppState")
+            .field("backend", &self.store.backend())
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// State over `store`, loading (or on first start creating) the signing keys.
+    pub async fn new(store: Arc<dyn Store>, settings: Settings) -> Result<AppState, StoreError> {
+        let keys = load_keyring(store.as_ref()).await?;
+        Ok(AppState {
+            store,
+            keys,
+            settings: Arc::new(settings),
+            schemas: schemas::Schemas::new(&openapi::document()),
+        })
+    }
+}
+
+/// The node's keyring from the store, creating the first key when there is none.
+pub async fn load_keyring(store: &dyn Store) -> Result<Keyring, StoreError> {
+    let mut records = store.signing_keys().await?;
+    if records.is_empty() {
+        let (kid, secret) = Keyring::generate_secret();
+        records = store
+            .add_signing_key(&SigningKeyRecord {
+                kid,
+                secret,
+                created_at: store.now(),
+            })
+            .await?;
+    }
+    Keyring::from_secrets(
+        records
+            .iter()
+            .map(|record| (record.kid.as_str(), record.secret.as_str())),
+    )
+    .map_err(|error| StoreError::Unavailable(error.into()))
+}
+
+/// The whole HTTP interface.
+pub fn router(state: AppState) -> Router {
+    use handlers::{audit, auth, facilities, grants, health, organizations, principals, reference};
+    let request_id = HeaderName::from_static("x-request-id");
+    let body_limit = state.settings.body_limit;
+    let api = Router::new()
+        .route("/me", get(auth::get_me))
+        .route("/openapi.json", get(openapi::get_openapi))
+        .route(
+            "/organizations",
+            get(organizations::list_organizations).post(organizations::create_organization),
+        )
+        .route(
+            "/organizations/{id}",
+            get(organizations::get_organization).patch(organizations::update_organization),
+        )
+        .route(
+            "/organizations/{id}/users",
+            get(principals::list_users).post(principals::create_user),
+        )
+        .route(
+            "/organizations/{id}/clients",
+            get(principals::list_clients).post(principals::create_client),
+        )
+        .route(
+            "/organizations/{id}/api-keys",
+            get(principals::list_api_keys).post(principals::create_api_key),
+        )
+        .route("/clients/{id}/revoke", post(principals::revoke_client))
+        .route("/api-keys/{id}/revoke", post(principals::revoke_api_key))
+        .route(
+            "/facilities",
+            get(facilities::list_facilities).post(facilities::create_facility),
+        )
+        .route(
+            "/facilities/{id}",
+            get(facilities::get_facility).patch(facilities::update_facility),
+        )
+        .route("/grants", get(grants::list_grants).post(grants::create_grant))
+        .route("/grants/{id}", get(grants::get_grant))
+        .route("/grants/{id}/revoke", post(grants::revoke_grant))
+        .route(
+            "/certifications",
+            get(grants::list_certifications).post(grants::create_certification),
+        )
+        .route("/certifications/{id}/revoke", post(grants::revoke_certification))
+        .route("/audit", get(audit::list_audit))
+        .route(
+            "/industries",
+            get(reference::list_industries).post(reference::create_industry),
+        )
+        .route("/prefectures", get(reference::list_prefectures))
+        .route("/municipalities", get(reference::list_municipalities));
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/.well-known/openid-configuration", get(auth::openid_configuration))
+        .route("/.well-known/jwks.json", get(auth::jwks))
+        .route("/auth/token", post(auth::issue_token))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .nest("/api/v1", api)
+        .fallback(|| async { ApiError::not_found("no such resource") })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::internal(&"a handler panicked").into_response()
+        }))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            let request_id = request
+                .headers()
+                .get("x-request-id")
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or("");
+            tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %request_id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}

@@ -26,10 +26,7 @@ pub fn readable(
     owner_column: &str,
     public_condition: &str,
 ) -> Sql {
-    let me = actor
-        .organization_id
-        .map(|id| id.to_string())
-        .unwrap_or_default();
+    let me = actor.organization_id.map(|id| id.to_string()).unwrap_or_default();
     let auditor = i64::from(actor.has_role(Role::Auditor));
     let now = micros(store.clock_now());
     // $1 = the actor's organization (empty for anonymous), $2 = now, $3 = 1 when auditor.
@@ -46,33 +43,23 @@ pub fn readable(
         "SELECT * FROM (SELECT r.*, (SELECT g.id || '|' || g.level FROM grants g WHERE {covers} ORDER BY g.level_rank DESC, g.id LIMIT 1) AS best_grant \
          FROM {table} r) r WHERE (r.{owner_column} = $1 OR ({public_condition}) OR $3 = 1 OR r.best_grant IS NOT NULL)"
     );
-    Sql::new(
-        &text,
-        vec![Param::Text(me), Param::Int(now), Param::Int(auditor)],
-    )
+    Sql::new(&text, vec![Param::Text(me), Param::Int(now), Param::Int(auditor)])
 }
 
 /// Why `actor` could read `row` (selected through [`readable`]) owned by `owner`.
-pub fn basis_of(
-    actor: &Actor,
-    row: &AnyRow,
-    owner: OrganizationId,
-    is_public: bool,
-) -> StoreResult<ReadBasis> {
+pub fn basis_of(actor: &Actor, row: &AnyRow, owner: OrganizationId, is_public: bool) -> StoreResult<ReadBasis> {
     let best_grant = match opt_text(row, "best_grant")? {
         None => None,
         Some(value) => {
             let (id, level) = value.split_once('|').unwrap_or((value.as_str(), ""));
             let id: GrantId = parsed(id, "grant id", str::parse)?;
-            let level = GrantLevel::parse(level).ok_or_else(|| {
-                StoreError::Unavailable(format!("stored grant level {level:?} is unknown").into())
-            })?;
+            let level = GrantLevel::parse(level)
+                .ok_or_else(|| StoreError::Unavailable(format!("stored grant level {level:?} is unknown").into()))?;
             Some((id, level))
         }
     };
-    read_basis(actor, owner, is_public, best_grant).ok_or_else(|| {
-        StoreError::Unavailable("a row selected as readable fails the read rule".into())
-    })
+    read_basis(actor, owner, is_public, best_grant)
+        .ok_or_else(|| StoreError::Unavailable("a row selected as readable fails the read rule".into()))
 }
 
 /// One record read, for the audit log.
@@ -90,10 +77,7 @@ pub struct RecordRead {
 /// Records every audited read in `reads` in one transaction. The caller returns data only after
 /// this succeeds, so no restricted record leaves the store unaudited.
 pub async fn audit_reads(store: &SqlStore, actor: &Actor, reads: &[RecordRead]) -> StoreResult<()> {
-    let audited: Vec<&RecordRead> = reads
-        .iter()
-        .filter(|read| read.basis.is_audited())
-        .collect();
+    let audited: Vec<&RecordRead> = reads.iter().filter(|read| read.basis.is_audited()).collect();
     if audited.is_empty() {
         return Ok(());
     }

@@ -23,29 +23,21 @@ pub async fn list(
             Some(organization) if actor.administers(organization) => organization,
             _ => {
                 return Err(StoreError::Forbidden {
-                    reason: "only organization administrators, auditors and node administrators read the audit log".to_owned(),
+                    reason: "only organization administrators, auditors and node administrators read the audit log"
+                        .to_owned(),
                 })
             }
         };
-        sql.push_with(
-            " AND a.owner_organization_id = ?",
-            vec![Param::Text(own.to_string())],
-        );
+        sql.push_with(" AND a.owner_organization_id = ?", vec![Param::Text(own.to_string())]);
     }
     if let Some(owner) = filter.owner_organization_id {
-        sql.push_with(
-            " AND a.owner_organization_id = ?",
-            vec![Param::Text(owner.to_string())],
-        );
+        sql.push_with(" AND a.owner_organization_id = ?", vec![Param::Text(owner.to_string())]);
     }
     if let Some(record_id) = &filter.record_id {
         sql.push_with(" AND a.record_id = ?", vec![Param::Text(record_id.clone())]);
     }
     if let Some(action) = filter.action {
-        sql.push_with(
-            " AND a.action = ?",
-            vec![Param::Text(action.as_str().to_owned())],
-        );
+        sql.push_with(" AND a.action = ?", vec![Param::Text(action.as_str().to_owned())]);
     }
     if let Some(after) = &page.after {
         let after: i64 = parsed(after, "audit cursor", str::parse)?;
@@ -55,11 +47,7 @@ pub async fn list(
         " ORDER BY a.sequence LIMIT ?",
         vec![Param::Int(i64::from(page.limit) + 1)],
     );
-    let rows = sql
-        .query()
-        .fetch_all(&store.reader)
-        .await
-        .map_err(unavailable)?;
+    let rows = sql.query().fetch_all(&store.reader).await.map_err(unavailable)?;
     let entries = rows.iter().map(entry_of).collect::<StoreResult<Vec<_>>>()?;
     Ok(Page::from_overfetch(entries, page.limit, |entry| {
         entry.sequence.to_string()
@@ -76,9 +64,8 @@ fn entry_of(row: &AnyRow) -> StoreResult<AuditEntry> {
         actor_organization_id: opt_text(row, "actor_organization_id")?
             .map(|id| parsed(&id, "organization id", str::parse))
             .transpose()?,
-        action: AuditAction::parse(&action).ok_or_else(|| {
-            StoreError::Unavailable(format!("stored audit action {action:?} is unknown").into())
-        })?,
+        action: AuditAction::parse(&action)
+            .ok_or_else(|| StoreError::Unavailable(format!("stored audit action {action:?} is unknown").into()))?,
         record_kind: enum_value(&text(row, "record_kind")?, "record kind")?,
         record_id: text(row, "record_id")?,
         owner_organization_id: opt_text(row, "owner_organization_id")?

@@ -21,11 +21,7 @@ const CONFLICTS: [(&str, &str, &str); 2] = [
         "/ouranos_plant_id",
         "this organization already has a facility with this Ouranos plant id",
     ),
-    (
-        "gln",
-        "/gln",
-        "a facility with this GLN is already registered",
-    ),
+    ("gln", "/gln", "a facility with this GLN is already registered"),
 ];
 
 pub async fn create(
@@ -110,23 +106,13 @@ pub async fn list(
         );
     }
     if let Some(prefecture) = &filter.prefecture_code {
-        sql.push_with(
-            " AND r.prefecture_code = ?",
-            vec![Param::Text(prefecture.clone())],
-        );
+        sql.push_with(" AND r.prefecture_code = ?", vec![Param::Text(prefecture.clone())]);
     }
     if let Some(after) = &page.after {
         sql.push_with(" AND r.id > ?", vec![Param::Text(after.clone())]);
     }
-    sql.push_with(
-        " ORDER BY r.id LIMIT ?",
-        vec![Param::Int(i64::from(page.limit) + 1)],
-    );
-    let rows = sql
-        .query()
-        .fetch_all(&store.reader)
-        .await
-        .map_err(unavailable)?;
+    sql.push_with(" ORDER BY r.id LIMIT ?", vec![Param::Int(i64::from(page.limit) + 1)]);
+    let rows = sql.query().fetch_all(&store.reader).await.map_err(unavailable)?;
     let read: Vec<(Facility, ReadBasis)> = rows
         .iter()
         .map(|row| from_row(actor, row))
@@ -141,20 +127,13 @@ pub async fn list(
     Ok(page.map(|(facility, _)| facility))
 }
 
-pub async fn update(
-    store: &SqlStore,
-    actor: &Actor,
-    id: FacilityId,
-    patch: &FacilityPatch,
-) -> StoreResult<Facility> {
+pub async fn update(store: &SqlStore, actor: &Actor, id: FacilityId, patch: &FacilityPatch) -> StoreResult<Facility> {
     let current = get(store, actor, id).await?;
     require(
         actor.writes_for(current.organization_id),
         "only members of the owning organization change its facilities",
     )?;
-    let updated = current
-        .patched(patch, store.clock_now())
-        .map_err(StoreError::Invalid)?;
+    let updated = current.patched(patch, store.clock_now()).map_err(StoreError::Invalid)?;
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
     write(&mut transaction, &updated, false).await?;
     record(
@@ -172,11 +151,7 @@ pub async fn update(
     Ok(updated)
 }
 
-async fn write(
-    connection: &mut sqlx::AnyConnection,
-    facility: &Facility,
-    insert: bool,
-) -> StoreResult<()> {
+async fn write(connection: &mut sqlx::AnyConnection, facility: &Facility, insert: bool) -> StoreResult<()> {
     let statement = if insert {
         "INSERT INTO facilities (id, organization_id, name_ja, name_en, facility_type, gln, ouranos_plant_id, prefecture_code, \
          local_government_code, address, visibility, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
@@ -216,11 +191,7 @@ fn read_of(facility: &Facility, basis: ReadBasis) -> RecordRead {
 fn from_row(actor: &Actor, row: &AnyRow) -> StoreResult<(Facility, ReadBasis)> {
     let facility = Facility {
         id: parsed(&text(row, "id")?, "facility id", str::parse)?,
-        organization_id: parsed(
-            &text(row, "organization_id")?,
-            "organization id",
-            str::parse,
-        )?,
+        organization_id: parsed(&text(row, "organization_id")?, "organization id", str::parse)?,
         name_ja: text(row, "name_ja")?,
         name_en: text(row, "name_en")?,
         facility_type: enum_value(&text(row, "facility_type")?, "facility type")?,

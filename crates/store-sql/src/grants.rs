@@ -2,9 +2,7 @@
 
 use sqlx::any::AnyRow;
 
-use junkan_model::access::{
-    Certification, Grant, GrantLevel, Grantee, NewCertification, NewGrant, RecordKind,
-};
+use junkan_model::access::{Certification, Grant, GrantLevel, Grantee, NewCertification, NewGrant, RecordKind};
 use junkan_model::audit::AuditAction;
 use junkan_model::ids::{CertificationId, GrantId, OrganizationId};
 use junkan_model::organization::CycleRole;
@@ -41,8 +39,7 @@ pub async fn create(store: &SqlStore, actor: &Actor, new: NewGrant) -> StoreResu
     new.validate(owner, now).map_err(StoreError::Invalid)?;
     let mut violations = Vec::new();
     if let Grantee::Organization { organization_id } = &new.grantee {
-        if let Err(StoreError::NotFound { .. }) = organizations::get(store, *organization_id).await
-        {
+        if let Err(StoreError::NotFound { .. }) = organizations::get(store, *organization_id).await {
             violations.push(Violation::new(
                 "/grantee/organization_id",
                 format!("no organization {organization_id}"),
@@ -51,21 +48,17 @@ pub async fn create(store: &SqlStore, actor: &Actor, new: NewGrant) -> StoreResu
     }
     if let Some(ids) = &new.record_ids {
         for (index, id) in ids.iter().enumerate() {
-            let owned =
-                sqlx::query("SELECT 1 FROM facilities WHERE id = $1 AND organization_id = $2")
-                    .bind(id.clone())
-                    .bind(owner.to_string())
-                    .fetch_optional(&store.reader)
-                    .await
-                    .map_err(unavailable)?
-                    .is_some();
+            let owned = sqlx::query("SELECT 1 FROM facilities WHERE id = $1 AND organization_id = $2")
+                .bind(id.clone())
+                .bind(owner.to_string())
+                .fetch_optional(&store.reader)
+                .await
+                .map_err(unavailable)?
+                .is_some();
             if !owned {
                 violations.push(Violation::new(
                     format!("/record_ids/{index}"),
-                    format!(
-                        "no {} {id} owned by your organization",
-                        new.record_kind.as_str()
-                    ),
+                    format!("no {} {id} owned by your organization", new.record_kind.as_str()),
                 ));
             }
         }
@@ -150,37 +143,22 @@ pub async fn list(
     };
     let mut sql = Sql::new(
         &format!("SELECT g.* FROM grants g WHERE $2 = $2 AND {condition}"),
-        vec![
-            Param::Text(me.to_string()),
-            Param::Int(micros(store.clock_now())),
-        ],
+        vec![Param::Text(me.to_string()), Param::Int(micros(store.clock_now()))],
     );
     if let Some(after) = &page.after {
         sql.push_with(" AND g.id > ?", vec![Param::Text(after.clone())]);
     }
-    sql.push_with(
-        " ORDER BY g.id LIMIT ?",
-        vec![Param::Int(i64::from(page.limit) + 1)],
-    );
-    let rows = sql
-        .query()
-        .fetch_all(&store.reader)
-        .await
-        .map_err(unavailable)?;
+    sql.push_with(" ORDER BY g.id LIMIT ?", vec![Param::Int(i64::from(page.limit) + 1)]);
+    let rows = sql.query().fetch_all(&store.reader).await.map_err(unavailable)?;
     let mut grants = Vec::with_capacity(rows.len());
     for row in &rows {
         grants.push(grant_of(store, row).await?);
     }
-    Ok(Page::from_overfetch(grants, page.limit, |grant| {
-        grant.id.to_string()
-    }))
+    Ok(Page::from_overfetch(grants, page.limit, |grant| grant.id.to_string()))
 }
 
 pub async fn get(store: &SqlStore, actor: &Actor, id: GrantId) -> StoreResult<Grant> {
-    let me = actor
-        .organization_id
-        .map(|id| id.to_string())
-        .unwrap_or_default();
+    let me = actor.organization_id.map(|id| id.to_string()).unwrap_or_default();
     let row = sqlx::query(&format!(
         "SELECT g.* FROM grants g WHERE g.id = $3 AND (g.owner_organization_id = $1 OR $4 = 1 OR {APPLIES_TO_ME})"
     ))
@@ -191,15 +169,17 @@ pub async fn get(store: &SqlStore, actor: &Actor, id: GrantId) -> StoreResult<Gr
     .fetch_optional(&store.reader)
     .await
     .map_err(unavailable)?
-    .ok_or_else(|| StoreError::NotFound { kind: RecordKind::Grant, id: id.to_string() })?;
+    .ok_or_else(|| StoreError::NotFound {
+        kind: RecordKind::Grant,
+        id: id.to_string(),
+    })?;
     grant_of(store, &row).await
 }
 
 pub async fn revoke(store: &SqlStore, actor: &Actor, id: GrantId) -> StoreResult<Grant> {
     let grant = get(store, actor, id).await?;
     require(
-        actor.belongs_to(grant.owner_organization_id)
-            && actor.administers(grant.owner_organization_id),
+        actor.belongs_to(grant.owner_organization_id) && actor.administers(grant.owner_organization_id),
         "only the owner's administrators revoke a grant",
     )?;
     let now = store.clock_now();
@@ -233,13 +213,11 @@ async fn grant_of(store: &SqlStore, row: &AnyRow) -> StoreResult<Grant> {
     let record_ids = if int(row, "all_records")? == 1 {
         None
     } else {
-        let rows = sqlx::query(
-            "SELECT record_id FROM grant_records WHERE grant_id = $1 ORDER BY record_id",
-        )
-        .bind(id.to_string())
-        .fetch_all(&store.reader)
-        .await
-        .map_err(unavailable)?;
+        let rows = sqlx::query("SELECT record_id FROM grant_records WHERE grant_id = $1 ORDER BY record_id")
+            .bind(id.to_string())
+            .fetch_all(&store.reader)
+            .await
+            .map_err(unavailable)?;
         Some(
             rows.iter()
                 .map(|row| text(row, "record_id"))
@@ -250,21 +228,14 @@ async fn grant_of(store: &SqlStore, row: &AnyRow) -> StoreResult<Grant> {
     let level = text(row, "level")?;
     Ok(Grant {
         id,
-        owner_organization_id: parsed(
-            &text(row, "owner_organization_id")?,
-            "organization id",
-            str::parse,
-        )?,
+        owner_organization_id: parsed(&text(row, "owner_organization_id")?, "organization id", str::parse)?,
         grantee: Grantee::from_parts(&grantee_kind, &grantee_value).ok_or_else(|| {
-            StoreError::Unavailable(
-                format!("stored grantee {grantee_kind}:{grantee_value} is unreadable").into(),
-            )
+            StoreError::Unavailable(format!("stored grantee {grantee_kind}:{grantee_value} is unreadable").into())
         })?,
         record_kind: enum_value(&text(row, "record_kind")?, "record kind")?,
         record_ids,
-        level: GrantLevel::parse(&level).ok_or_else(|| {
-            StoreError::Unavailable(format!("stored grant level {level:?} is unknown").into())
-        })?,
+        level: GrantLevel::parse(&level)
+            .ok_or_else(|| StoreError::Unavailable(format!("stored grant level {level:?} is unknown").into()))?,
         purpose: opt_text(row, "purpose")?,
         expires_at: time(row, "expires_at")?,
         created_by: text(row, "created_by")?,
@@ -295,9 +266,7 @@ pub async fn create_certification(
             "a certifier cannot certify itself",
         )]));
     }
-    if let Err(StoreError::NotFound { .. }) =
-        organizations::get(store, new.subject_organization_id).await
-    {
+    if let Err(StoreError::NotFound { .. }) = organizations::get(store, new.subject_organization_id).await {
         return Err(StoreError::Invalid(vec![Violation::new(
             "/subject_organization_id",
             format!("no organization {}", new.subject_organization_id),
@@ -357,31 +326,15 @@ pub async fn list_certifications(
     if let Some(after) = &page.after {
         sql.push_with(" AND c.id > ?", vec![Param::Text(after.clone())]);
     }
-    sql.push_with(
-        " ORDER BY c.id LIMIT ?",
-        vec![Param::Int(i64::from(page.limit) + 1)],
-    );
-    let rows = sql
-        .query()
-        .fetch_all(&store.reader)
-        .await
-        .map_err(unavailable)?;
-    let certifications = rows
-        .iter()
-        .map(certification_of)
-        .collect::<StoreResult<Vec<_>>>()?;
-    Ok(Page::from_overfetch(
-        certifications,
-        page.limit,
-        |certification| certification.id.to_string(),
-    ))
+    sql.push_with(" ORDER BY c.id LIMIT ?", vec![Param::Int(i64::from(page.limit) + 1)]);
+    let rows = sql.query().fetch_all(&store.reader).await.map_err(unavailable)?;
+    let certifications = rows.iter().map(certification_of).collect::<StoreResult<Vec<_>>>()?;
+    Ok(Page::from_overfetch(certifications, page.limit, |certification| {
+        certification.id.to_string()
+    }))
 }
 
-pub async fn revoke_certification(
-    store: &SqlStore,
-    actor: &Actor,
-    id: CertificationId,
-) -> StoreResult<Certification> {
+pub async fn revoke_certification(store: &SqlStore, actor: &Actor, id: CertificationId) -> StoreResult<Certification> {
     let row = sqlx::query("SELECT * FROM certifications WHERE id = $1")
         .bind(id.to_string())
         .fetch_optional(&store.reader)
@@ -425,16 +378,8 @@ pub async fn revoke_certification(
 fn certification_of(row: &AnyRow) -> StoreResult<Certification> {
     Ok(Certification {
         id: parsed(&text(row, "id")?, "certification id", str::parse)?,
-        certifier_organization_id: parsed(
-            &text(row, "certifier_organization_id")?,
-            "organization id",
-            str::parse,
-        )?,
-        subject_organization_id: parsed(
-            &text(row, "subject_organization_id")?,
-            "organization id",
-            str::parse,
-        )?,
+        certifier_organization_id: parsed(&text(row, "certifier_organization_id")?, "organization id", str::parse)?,
+        subject_organization_id: parsed(&text(row, "subject_organization_id")?, "organization id", str::parse)?,
         scheme: text(row, "scheme")?,
         valid_from: time(row, "valid_from")?,
         valid_until: time(row, "valid_until")?,

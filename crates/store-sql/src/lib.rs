@@ -26,18 +26,14 @@ use time::OffsetDateTime;
 use junkan_model::access::{Certification, Grant, NewCertification, NewGrant};
 use junkan_model::audit::{AuditEntry, AuditFilter};
 use junkan_model::facility::{Facility, FacilityFilter, FacilityPatch, NewFacility};
-use junkan_model::ids::{
-    ApiKeyId, CertificationId, ClientId, FacilityId, GrantId, OrganizationId, UserId,
-};
+use junkan_model::ids::{ApiKeyId, CertificationId, ClientId, FacilityId, GrantId, OrganizationId, UserId};
 use junkan_model::industry::{Industry, SEED_INDUSTRIES};
-use junkan_model::organization::{
-    NewOrganization, Organization, OrganizationFilter, OrganizationPatch,
-};
+use junkan_model::organization::{NewOrganization, Organization, OrganizationFilter, OrganizationPatch};
 use junkan_model::page::{Page, PageRequest};
 use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, User};
 use junkan_store::{
-    Backend, Clock, GrantDirection, NewUserRecord, SessionRecord, SigningKeyRecord, Store,
-    StoreError, StoreResult, UserLogin,
+    Backend, Clock, GrantDirection, NewUserRecord, SessionRecord, SigningKeyRecord, Store, StoreError, StoreResult,
+    UserLogin,
 };
 
 pub(crate) use rows::{micros, unavailable};
@@ -106,8 +102,7 @@ pub async fn open(url: &str, clock: Arc<dyn Clock>) -> StoreResult<SqlStore> {
         })
     } else {
         Err(StoreError::Unavailable(
-            format!("unsupported database URL {url:?}: expected sqlite://... or postgres://...")
-                .into(),
+            format!("unsupported database URL {url:?}: expected sqlite://... or postgres://...").into(),
         ))
     }
 }
@@ -152,11 +147,10 @@ impl SqlStore {
 
     /// The migration versions applied, oldest first.
     pub async fn applied_migrations(&self) -> StoreResult<Vec<i64>> {
-        let rows: Vec<(i64,)> =
-            sqlx::query_as("SELECT version FROM _sqlx_migrations ORDER BY version")
-                .fetch_all(&self.reader)
-                .await
-                .map_err(unavailable)?;
+        let rows: Vec<(i64,)> = sqlx::query_as("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&self.reader)
+            .await
+            .map_err(unavailable)?;
         Ok(rows.into_iter().map(|(version,)| version).collect())
     }
 
@@ -189,11 +183,7 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn create_organization(
-        &self,
-        actor: &Actor,
-        new: NewOrganization,
-    ) -> StoreResult<Organization> {
+    async fn create_organization(&self, actor: &Actor, new: NewOrganization) -> StoreResult<Organization> {
         organizations::create(self, actor, new).await
     }
     async fn get_organization(&self, id: OrganizationId) -> StoreResult<Organization> {
@@ -240,21 +230,11 @@ impl Store for SqlStore {
     ) -> StoreResult<Page<Facility>> {
         facilities::list(self, actor, filter, page).await
     }
-    async fn update_facility(
-        &self,
-        actor: &Actor,
-        id: FacilityId,
-        patch: &FacilityPatch,
-    ) -> StoreResult<Facility> {
+    async fn update_facility(&self, actor: &Actor, id: FacilityId, patch: &FacilityPatch) -> StoreResult<Facility> {
         facilities::update(self, actor, id, patch).await
     }
 
-    async fn create_user(
-        &self,
-        actor: &Actor,
-        organization: OrganizationId,
-        new: NewUserRecord,
-    ) -> StoreResult<User> {
+    async fn create_user(&self, actor: &Actor, organization: OrganizationId, new: NewUserRecord) -> StoreResult<User> {
         principals::create_user(self, actor, organization, new).await
     }
     async fn list_users(
@@ -280,11 +260,7 @@ impl Store for SqlStore {
     ) -> StoreResult<ClientCredential> {
         principals::create_client(self, actor, organization, new, secret_hash).await
     }
-    async fn list_clients(
-        &self,
-        actor: &Actor,
-        organization: OrganizationId,
-    ) -> StoreResult<Vec<ClientCredential>> {
+    async fn list_clients(&self, actor: &Actor, organization: OrganizationId) -> StoreResult<Vec<ClientCredential>> {
         principals::list_clients(self, actor, organization).await
     }
     async fn revoke_client(&self, actor: &Actor, id: ClientId) -> StoreResult<ClientCredential> {
@@ -303,11 +279,7 @@ impl Store for SqlStore {
     ) -> StoreResult<ApiKey> {
         principals::create_api_key(self, actor, organization, new, prefix, key_hash).await
     }
-    async fn list_api_keys(
-        &self,
-        actor: &Actor,
-        organization: OrganizationId,
-    ) -> StoreResult<Vec<ApiKey>> {
+    async fn list_api_keys(&self, actor: &Actor, organization: OrganizationId) -> StoreResult<Vec<ApiKey>> {
         principals::list_api_keys(self, actor, organization).await
     }
     async fn revoke_api_key(&self, actor: &Actor, id: ApiKeyId) -> StoreResult<ApiKey> {
@@ -349,11 +321,7 @@ impl Store for SqlStore {
     async fn revoke_grant(&self, actor: &Actor, id: GrantId) -> StoreResult<Grant> {
         grants::revoke(self, actor, id).await
     }
-    async fn create_certification(
-        &self,
-        actor: &Actor,
-        new: NewCertification,
-    ) -> StoreResult<Certification> {
+    async fn create_certification(&self, actor: &Actor, new: NewCertification) -> StoreResult<Certification> {
         grants::create_certification(self, actor, new).await
     }
     async fn list_certifications(
@@ -363,11 +331,7 @@ impl Store for SqlStore {
     ) -> StoreResult<Page<Certification>> {
         grants::list_certifications(self, subject, page).await
     }
-    async fn revoke_certification(
-        &self,
-        actor: &Actor,
-        id: CertificationId,
-    ) -> StoreResult<Certification> {
+    async fn revoke_certification(&self, actor: &Actor, id: CertificationId) -> StoreResult<Certification> {
         grants::revoke_certification(self, actor, id).await
     }
 

@@ -7,9 +7,7 @@ use junkan_model::access::RecordKind;
 use junkan_model::audit::AuditAction;
 use junkan_model::ids::OrganizationId;
 use junkan_model::industry::Industry;
-use junkan_model::organization::{
-    CycleRole, NewOrganization, Organization, OrganizationFilter, OrganizationPatch,
-};
+use junkan_model::organization::{CycleRole, NewOrganization, Organization, OrganizationFilter, OrganizationPatch};
 use junkan_model::page::{Page, PageRequest};
 use junkan_model::principal::{Actor, Role};
 use junkan_model::Violation;
@@ -25,23 +23,11 @@ const CONFLICTS: [(&str, &str, &str); 3] = [
         "/corporate_number",
         "an organization with this corporate number is already registered",
     ),
-    (
-        "lei",
-        "/lei",
-        "an organization with this LEI is already registered",
-    ),
-    (
-        "gln",
-        "/gln",
-        "an organization with this GLN is already registered",
-    ),
+    ("lei", "/lei", "an organization with this LEI is already registered"),
+    ("gln", "/gln", "an organization with this GLN is already registered"),
 ];
 
-pub async fn create(
-    store: &SqlStore,
-    actor: &Actor,
-    new: NewOrganization,
-) -> StoreResult<Organization> {
+pub async fn create(store: &SqlStore, actor: &Actor, new: NewOrganization) -> StoreResult<Organization> {
     require(
         actor.has_role(Role::NodeAdmin),
         "only node administrators register organizations",
@@ -120,10 +106,7 @@ pub async fn list(
         );
     }
     if let Some(prefecture) = &filter.prefecture_code {
-        sql.push_with(
-            " AND o.prefecture_code = ?",
-            vec![Param::Text(prefecture.clone())],
-        );
+        sql.push_with(" AND o.prefecture_code = ?", vec![Param::Text(prefecture.clone())]);
     }
     if let Some(role) = filter.role {
         sql.push_with(
@@ -153,22 +136,13 @@ pub async fn list(
     if let Some(after) = &page.after {
         sql.push_with(" AND o.id > ?", vec![Param::Text(after.clone())]);
     }
-    sql.push_with(
-        " ORDER BY o.id LIMIT ?",
-        vec![Param::Int(i64::from(page.limit) + 1)],
-    );
+    sql.push_with(" ORDER BY o.id LIMIT ?", vec![Param::Int(i64::from(page.limit) + 1)]);
     let mut connection = store.reader.acquire().await.map_err(unavailable)?;
-    let rows = sql
-        .query()
-        .fetch_all(&mut *connection)
-        .await
-        .map_err(unavailable)?;
+    let rows = sql.query().fetch_all(&mut *connection).await.map_err(unavailable)?;
     let organizations = with_memberships(&mut connection, rows).await?;
-    Ok(Page::from_overfetch(
-        organizations,
-        page.limit,
-        |organization| organization.id.to_string(),
-    ))
+    Ok(Page::from_overfetch(organizations, page.limit, |organization| {
+        organization.id.to_string()
+    }))
 }
 
 pub async fn update(
@@ -183,9 +157,7 @@ pub async fn update(
     )?;
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
     let current = fetch(&mut transaction, id).await?;
-    let updated = current
-        .patched(patch, store.clock_now())
-        .map_err(StoreError::Invalid)?;
+    let updated = current.patched(patch, store.clock_now()).map_err(StoreError::Invalid)?;
     check_industries(&mut transaction, &updated.industries).await?;
     sqlx::query(
         "UPDATE organizations SET name_ja = $2, name_en = $3, company_size = $4, corporate_number = $5, lei = $6, gs1_company_prefix = $7, \
@@ -238,32 +210,21 @@ pub async fn list_industries(store: &SqlStore) -> StoreResult<Vec<Industry>> {
         .collect()
 }
 
-pub async fn create_industry(
-    store: &SqlStore,
-    actor: &Actor,
-    industry: Industry,
-) -> StoreResult<Industry> {
+pub async fn create_industry(store: &SqlStore, actor: &Actor, industry: Industry) -> StoreResult<Industry> {
     require(
         actor.has_role(Role::NodeAdmin),
         "only node administrators add industries",
     )?;
     industry.validate().map_err(StoreError::Invalid)?;
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
-    sqlx::query(
-        "INSERT INTO industries (code, name_ja, name_en, created_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(industry.code.clone())
-    .bind(industry.name_ja.clone())
-    .bind(industry.name_en.clone())
-    .bind(micros(store.clock_now()))
-    .execute(&mut *transaction)
-    .await
-    .map_err(|error| {
-        write_error(
-            error,
-            &[("code", "/code", "an industry with this code exists")],
-        )
-    })?;
+    sqlx::query("INSERT INTO industries (code, name_ja, name_en, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(industry.code.clone())
+        .bind(industry.name_ja.clone())
+        .bind(industry.name_en.clone())
+        .bind(micros(store.clock_now()))
+        .execute(&mut *transaction)
+        .await
+        .map_err(|error| write_error(error, &[("code", "/code", "an industry with this code exists")]))?;
     record(
         store,
         &mut transaction,
@@ -302,10 +263,7 @@ async fn check_industries(connection: &mut AnyConnection, codes: &[String]) -> S
     }
 }
 
-async fn replace_memberships(
-    connection: &mut AnyConnection,
-    organization: &Organization,
-) -> StoreResult<()> {
+async fn replace_memberships(connection: &mut AnyConnection, organization: &Organization) -> StoreResult<()> {
     let id = organization.id.to_string();
     for statement in [
         "DELETE FROM organization_industries WHERE organization_id = $1",
@@ -318,14 +276,12 @@ async fn replace_memberships(
             .map_err(unavailable)?;
     }
     for industry in &organization.industries {
-        sqlx::query(
-            "INSERT INTO organization_industries (organization_id, industry_code) VALUES ($1, $2)",
-        )
-        .bind(id.clone())
-        .bind(industry.clone())
-        .execute(&mut *connection)
-        .await
-        .map_err(unavailable)?;
+        sqlx::query("INSERT INTO organization_industries (organization_id, industry_code) VALUES ($1, $2)")
+            .bind(id.clone())
+            .bind(industry.clone())
+            .execute(&mut *connection)
+            .await
+            .map_err(unavailable)?;
     }
     for role in &organization.roles {
         sqlx::query("INSERT INTO organization_roles (organization_id, role) VALUES ($1, $2)")
@@ -339,17 +295,11 @@ async fn replace_memberships(
 }
 
 /// Builds organizations from their rows, loading industries and roles in two queries.
-async fn with_memberships(
-    connection: &mut AnyConnection,
-    rows: Vec<AnyRow>,
-) -> StoreResult<Vec<Organization>> {
+async fn with_memberships(connection: &mut AnyConnection, rows: Vec<AnyRow>) -> StoreResult<Vec<Organization>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<String> = rows
-        .iter()
-        .map(|row| text(row, "id"))
-        .collect::<StoreResult<_>>()?;
+    let ids: Vec<String> = rows.iter().map(|row| text(row, "id")).collect::<StoreResult<_>>()?;
     let placeholders: Vec<String> = (1..=ids.len()).map(|index| format!("${index}")).collect();
     let in_list = placeholders.join(", ");
     let mut industries: Vec<(String, String)> = Vec::new();
@@ -362,12 +312,7 @@ async fn with_memberships(
             &format!("SELECT organization_id, {column} AS value FROM {table} WHERE organization_id IN ({in_list}) ORDER BY organization_id, {column}"),
             ids.iter().cloned().map(Param::Text).collect(),
         );
-        for row in sql
-            .query()
-            .fetch_all(&mut *connection)
-            .await
-            .map_err(unavailable)?
-        {
+        for row in sql.query().fetch_all(&mut *connection).await.map_err(unavailable)? {
             target.push((text(&row, "organization_id")?, text(&row, "value")?));
         }
     }
@@ -378,19 +323,15 @@ async fn with_memberships(
                 .iter()
                 .filter(|(organization, _)| *organization == id)
                 .map(|(_, role)| {
-                    CycleRole::parse(role).ok_or_else(|| {
-                        StoreError::Unavailable(format!("stored role {role:?} is unknown").into())
-                    })
+                    CycleRole::parse(role)
+                        .ok_or_else(|| StoreError::Unavailable(format!("stored role {role:?} is unknown").into()))
                 })
                 .collect::<StoreResult<Vec<_>>>()?;
             Ok(Organization {
                 id: parsed(&id, "organization id", str::parse)?,
                 name_ja: text(row, "name_ja")?,
                 name_en: text(row, "name_en")?,
-                organization_type: enum_value(
-                    &text(row, "organization_type")?,
-                    "organization type",
-                )?,
+                organization_type: enum_value(&text(row, "organization_type")?, "organization type")?,
                 company_size: opt_text(row, "company_size")?
                     .map(|size| enum_value(&size, "company size"))
                     .transpose()?,

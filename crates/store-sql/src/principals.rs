@@ -7,9 +7,7 @@ use junkan_model::audit::AuditAction;
 use junkan_model::ids::{ApiKeyId, ClientId, OrganizationId, UserId};
 use junkan_model::page::{Page, PageRequest};
 use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, Role, User};
-use junkan_store::{
-    NewUserRecord, SessionRecord, SigningKeyRecord, StoreError, StoreResult, UserLogin,
-};
+use junkan_store::{NewUserRecord, SessionRecord, SigningKeyRecord, StoreError, StoreResult, UserLogin};
 
 use crate::access::{record, require};
 use crate::organizations;
@@ -22,11 +20,7 @@ fn may_view_principals(actor: &Actor, organization: OrganizationId) -> bool {
 }
 
 fn roles_text(roles: &[Role]) -> String {
-    roles
-        .iter()
-        .map(|role| role.as_str())
-        .collect::<Vec<_>>()
-        .join(",")
+    roles.iter().map(|role| role.as_str()).collect::<Vec<_>>().join(",")
 }
 
 fn roles_of(row: &AnyRow) -> StoreResult<Vec<Role>> {
@@ -34,9 +28,7 @@ fn roles_of(row: &AnyRow) -> StoreResult<Vec<Role>> {
         .split(',')
         .filter(|role| !role.is_empty())
         .map(|role| {
-            Role::parse(role).ok_or_else(|| {
-                StoreError::Unavailable(format!("stored role {role:?} is unknown").into())
-            })
+            Role::parse(role).ok_or_else(|| StoreError::Unavailable(format!("stored role {role:?} is unknown").into()))
         })
         .collect()
 }
@@ -100,19 +92,15 @@ pub async fn list_users(
         may_view_principals(actor, organization),
         "only this organization's administrators, node administrators and auditors list its users",
     )?;
-    let rows = sqlx::query(
-        "SELECT * FROM users WHERE organization_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-    )
-    .bind(organization.to_string())
-    .bind(page.after.clone().unwrap_or_default())
-    .bind(i64::from(page.limit) + 1)
-    .fetch_all(&store.reader)
-    .await
-    .map_err(unavailable)?;
+    let rows = sqlx::query("SELECT * FROM users WHERE organization_id = $1 AND id > $2 ORDER BY id LIMIT $3")
+        .bind(organization.to_string())
+        .bind(page.after.clone().unwrap_or_default())
+        .bind(i64::from(page.limit) + 1)
+        .fetch_all(&store.reader)
+        .await
+        .map_err(unavailable)?;
     let users = rows.iter().map(user_of).collect::<StoreResult<Vec<_>>>()?;
-    Ok(Page::from_overfetch(users, page.limit, |user| {
-        user.id.to_string()
-    }))
+    Ok(Page::from_overfetch(users, page.limit, |user| user.id.to_string()))
 }
 
 pub async fn user_login(store: &SqlStore, username: &str) -> StoreResult<Option<UserLogin>> {
@@ -142,11 +130,7 @@ pub async fn user_by_id(store: &SqlStore, id: UserId) -> StoreResult<Option<User
 fn user_of(row: &AnyRow) -> StoreResult<User> {
     Ok(User {
         id: parsed(&text(row, "id")?, "user id", str::parse)?,
-        organization_id: parsed(
-            &text(row, "organization_id")?,
-            "organization id",
-            str::parse,
-        )?,
+        organization_id: parsed(&text(row, "organization_id")?, "organization id", str::parse)?,
         username: text(row, "username")?,
         display_name: text(row, "display_name")?,
         roles: roles_of(row)?,
@@ -165,8 +149,7 @@ pub async fn create_client(
     actor
         .check_can_assign(organization, &new.roles)
         .map_err(|reason| StoreError::Forbidden { reason })?;
-    new.validate(store.clock_now())
-        .map_err(StoreError::Invalid)?;
+    new.validate(store.clock_now()).map_err(StoreError::Invalid)?;
     organizations::get(store, organization).await?;
     let client = ClientCredential {
         id: ClientId::generate(),
@@ -207,7 +190,10 @@ pub async fn list_clients(
     actor: &Actor,
     organization: OrganizationId,
 ) -> StoreResult<Vec<ClientCredential>> {
-    require(may_view_principals(actor, organization), "only this organization's administrators, node administrators and auditors list its clients")?;
+    require(
+        may_view_principals(actor, organization),
+        "only this organization's administrators, node administrators and auditors list its clients",
+    )?;
     let rows = sqlx::query("SELECT * FROM clients WHERE organization_id = $1 ORDER BY id")
         .bind(organization.to_string())
         .fetch_all(&store.reader)
@@ -216,11 +202,7 @@ pub async fn list_clients(
     rows.iter().map(client_of).collect()
 }
 
-pub async fn revoke_client(
-    store: &SqlStore,
-    actor: &Actor,
-    id: ClientId,
-) -> StoreResult<ClientCredential> {
+pub async fn revoke_client(store: &SqlStore, actor: &Actor, id: ClientId) -> StoreResult<ClientCredential> {
     let not_found = || StoreError::NotFound {
         kind: RecordKind::Client,
         id: id.to_string(),
@@ -259,10 +241,7 @@ pub async fn revoke_client(
     })
 }
 
-pub async fn client_login(
-    store: &SqlStore,
-    id: ClientId,
-) -> StoreResult<Option<(ClientCredential, String)>> {
+pub async fn client_login(store: &SqlStore, id: ClientId) -> StoreResult<Option<(ClientCredential, String)>> {
     let row = sqlx::query("SELECT * FROM clients WHERE id = $1")
         .bind(id.to_string())
         .fetch_optional(&store.reader)
@@ -275,11 +254,7 @@ pub async fn client_login(
 fn client_of(row: &AnyRow) -> StoreResult<ClientCredential> {
     Ok(ClientCredential {
         id: parsed(&text(row, "id")?, "client id", str::parse)?,
-        organization_id: parsed(
-            &text(row, "organization_id")?,
-            "organization id",
-            str::parse,
-        )?,
+        organization_id: parsed(&text(row, "organization_id")?, "organization id", str::parse)?,
         name: text(row, "name")?,
         roles: roles_of(row)?,
         created_at: time(row, "created_at")?,
@@ -298,8 +273,7 @@ pub async fn create_api_key(
     actor
         .check_can_assign(organization, &new.roles)
         .map_err(|reason| StoreError::Forbidden { reason })?;
-    new.validate(store.clock_now())
-        .map_err(StoreError::Invalid)?;
+    new.validate(store.clock_now()).map_err(StoreError::Invalid)?;
     organizations::get(store, organization).await?;
     let key = ApiKey {
         id: ApiKeyId::generate(),
@@ -341,12 +315,11 @@ pub async fn create_api_key(
     Ok(key)
 }
 
-pub async fn list_api_keys(
-    store: &SqlStore,
-    actor: &Actor,
-    organization: OrganizationId,
-) -> StoreResult<Vec<ApiKey>> {
-    require(may_view_principals(actor, organization), "only this organization's administrators, node administrators and auditors list its API keys")?;
+pub async fn list_api_keys(store: &SqlStore, actor: &Actor, organization: OrganizationId) -> StoreResult<Vec<ApiKey>> {
+    require(
+        may_view_principals(actor, organization),
+        "only this organization's administrators, node administrators and auditors list its API keys",
+    )?;
     let rows = sqlx::query("SELECT * FROM api_keys WHERE organization_id = $1 ORDER BY id")
         .bind(organization.to_string())
         .fetch_all(&store.reader)
@@ -412,11 +385,7 @@ pub async fn api_key_login(store: &SqlStore, key_hash: &str) -> StoreResult<Opti
 fn api_key_of(row: &AnyRow) -> StoreResult<ApiKey> {
     Ok(ApiKey {
         id: parsed(&text(row, "id")?, "API key id", str::parse)?,
-        organization_id: parsed(
-            &text(row, "organization_id")?,
-            "organization id",
-            str::parse,
-        )?,
+        organization_id: parsed(&text(row, "organization_id")?, "organization id", str::parse)?,
         name: text(row, "name")?,
         prefix: text(row, "prefix")?,
         roles: roles_of(row)?,
@@ -427,16 +396,14 @@ fn api_key_of(row: &AnyRow) -> StoreResult<ApiKey> {
 }
 
 pub async fn create_session(store: &SqlStore, session: &SessionRecord) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, csrf_token, expires_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(session.id_hash.clone())
-    .bind(session.user_id.to_string())
-    .bind(session.csrf_token.clone())
-    .bind(micros(session.expires_at))
-    .execute(&store.writer)
-    .await
-    .map_err(unavailable)?;
+    sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf_token, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(session.id_hash.clone())
+        .bind(session.user_id.to_string())
+        .bind(session.csrf_token.clone())
+        .bind(micros(session.expires_at))
+        .execute(&store.writer)
+        .await
+        .map_err(unavailable)?;
     // Expired sessions are removed as new ones are made, so the table does not grow without bound.
     sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
         .bind(micros(store.clock_now()))
@@ -446,10 +413,7 @@ pub async fn create_session(store: &SqlStore, session: &SessionRecord) -> StoreR
     Ok(())
 }
 
-pub async fn session(
-    store: &SqlStore,
-    id_hash: &str,
-) -> StoreResult<Option<(SessionRecord, User)>> {
+pub async fn session(store: &SqlStore, id_hash: &str) -> StoreResult<Option<(SessionRecord, User)>> {
     let row = sqlx::query("SELECT * FROM sessions WHERE id_hash = $1 AND expires_at > $2")
         .bind(id_hash.to_owned())
         .bind(micros(store.clock_now()))
@@ -463,9 +427,7 @@ pub async fn session(
         csrf_token: text(&row, "csrf_token")?,
         expires_at: time(&row, "expires_at")?,
     };
-    Ok(user_by_id(store, session.user_id)
-        .await?
-        .map(|user| (session, user)))
+    Ok(user_by_id(store, session.user_id).await?.map(|user| (session, user)))
 }
 
 pub async fn delete_session(store: &SqlStore, id_hash: &str) -> StoreResult<()> {
@@ -493,10 +455,7 @@ pub async fn signing_keys(store: &SqlStore) -> StoreResult<Vec<SigningKeyRecord>
         .collect()
 }
 
-pub async fn add_signing_key(
-    store: &SqlStore,
-    key: &SigningKeyRecord,
-) -> StoreResult<Vec<SigningKeyRecord>> {
+pub async fn add_signing_key(store: &SqlStore, key: &SigningKeyRecord) -> StoreResult<Vec<SigningKeyRecord>> {
     sqlx::query("INSERT INTO signing_keys (kid, secret, created_at) VALUES ($1, $2, $3) ON CONFLICT (kid) DO NOTHING")
         .bind(key.kid.clone())
         .bind(key.secret.clone())

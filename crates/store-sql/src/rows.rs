@@ -14,8 +14,7 @@ pub fn micros(time: OffsetDateTime) -> i64 {
 
 /// The time `value` microseconds after the epoch.
 pub fn from_micros(value: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(value) * 1_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(value) * 1_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
 /// Wraps a database error that the caller cannot act on.
@@ -30,16 +29,9 @@ pub fn unavailable(error: impl std::error::Error + Send + Sync + 'static) -> Sto
 /// `duplicate key value violates unique constraint "organizations_corporate_number"`.
 pub fn write_error(error: sqlx::Error, conflicts: &[(&str, &str, &str)]) -> StoreError {
     if let sqlx::Error::Database(database_error) = &error {
-        if database_error.is_unique_violation()
-            || database_error
-                .message()
-                .contains("UNIQUE constraint failed")
-        {
+        if database_error.is_unique_violation() || database_error.message().contains("UNIQUE constraint failed") {
             let message = database_error.message();
-            if let Some((_, path, text)) = conflicts
-                .iter()
-                .find(|(column, _, _)| message.contains(column))
-            {
+            if let Some((_, path, text)) = conflicts.iter().find(|(column, _, _)| message.contains(column)) {
                 return StoreError::Conflict {
                     message: (*text).to_owned(),
                     path: (*path).to_owned(),
@@ -91,8 +83,7 @@ impl Sql {
         let mut params = params.into_iter();
         for (index, piece) in text.split('?').enumerate() {
             if index > 0 {
-                let placeholder =
-                    self.param(params.next().expect("one parameter per '?' in push_with"));
+                let placeholder = self.param(params.next().expect("one parameter per '?' in push_with"));
                 self.text.push_str(&placeholder);
             }
             self.text.push_str(piece);
@@ -118,15 +109,12 @@ pub fn text(row: &AnyRow, column: &str) -> Result<String, StoreError> {
 
 /// Reads a nullable text column.
 pub fn opt_text(row: &AnyRow, column: &str) -> Result<Option<String>, StoreError> {
-    row.try_get::<Option<String>, _>(column)
-        .map_err(unavailable)
+    row.try_get::<Option<String>, _>(column).map_err(unavailable)
 }
 
 /// Reads a time column.
 pub fn time(row: &AnyRow, column: &str) -> Result<OffsetDateTime, StoreError> {
-    row.try_get::<i64, _>(column)
-        .map(from_micros)
-        .map_err(unavailable)
+    row.try_get::<i64, _>(column).map(from_micros).map_err(unavailable)
 }
 
 /// Reads a nullable time column.
@@ -147,16 +135,12 @@ pub fn parsed<T, E: std::fmt::Display>(
     what: &str,
     parse: impl FnOnce(&str) -> Result<T, E>,
 ) -> Result<T, StoreError> {
-    parse(value).map_err(|error| {
-        StoreError::Unavailable(format!("stored {what} {value:?} is unreadable: {error}").into())
-    })
+    parse(value)
+        .map_err(|error| StoreError::Unavailable(format!("stored {what} {value:?} is unreadable: {error}").into()))
 }
 
 /// Parses a stored serde enum value (e.g. `"sme"`).
-pub fn enum_value<T: serde::de::DeserializeOwned>(
-    value: &str,
-    what: &str,
-) -> Result<T, StoreError> {
+pub fn enum_value<T: serde::de::DeserializeOwned>(value: &str, what: &str) -> Result<T, StoreError> {
     parsed(value, what, |text| {
         serde_json::from_value(serde_json::Value::String(text.to_owned()))
     })

@@ -12,9 +12,7 @@ async fn sqlite_store(clock: Arc<ManualClock>) -> Option<SqlStore> {
     let directory = std::env::temp_dir().join(format!("junkan-contract-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&directory).expect("temporary directory");
     let url = format!("sqlite://{}", directory.join("junkan.db").display());
-    let store = junkan_store_sql::open(&url, clock)
-        .await
-        .expect("open sqlite");
+    let store = junkan_store_sql::open(&url, clock).await.expect("open sqlite");
     store.migrate().await.expect("migrate sqlite");
     Some(store)
 }
@@ -23,9 +21,7 @@ async fn sqlite_store(clock: Arc<ManualClock>) -> Option<SqlStore> {
 async fn postgres_store(clock: Arc<ManualClock>) -> Option<SqlStore> {
     let url = junkan_store_sql::testing::postgres_url()?;
     let url = junkan_store_sql::testing::fresh_postgres_schema(&url).await;
-    let store = junkan_store_sql::open(&url, clock)
-        .await
-        .expect("open postgres");
+    let store = junkan_store_sql::open(&url, clock).await.expect("open postgres");
     store.migrate().await.expect("migrate postgres");
     Some(store)
 }

@@ -7,22 +7,16 @@ use time::{Duration, OffsetDateTime};
 
 use junkan_model::access::{GrantLevel, Grantee, NewCertification, NewGrant, RecordKind};
 use junkan_model::audit::{AuditAction, AuditFilter};
-use junkan_model::facility::{
-    FacilityFilter, FacilityPatch, FacilityType, NewFacility, Visibility,
-};
+use junkan_model::facility::{FacilityFilter, FacilityPatch, FacilityType, NewFacility, Visibility};
 use junkan_model::ids::{FacilityId, OrganizationId};
 use junkan_model::industry::Industry;
 use junkan_model::organization::{
-    CompanySize, CycleRole, NewOrganization, OrganizationFilter, OrganizationPatch,
-    OrganizationType,
+    CompanySize, CycleRole, NewOrganization, OrganizationFilter, OrganizationPatch, OrganizationType,
 };
 use junkan_model::page::PageRequest;
 use junkan_model::principal::{Actor, NewCredential, PrincipalKind, Role};
 
-use crate::{
-    Clock, GrantDirection, ManualClock, NewUserRecord, SessionRecord, SigningKeyRecord, Store,
-    StoreError,
-};
+use crate::{Clock, GrantDirection, ManualClock, NewUserRecord, SessionRecord, SigningKeyRecord, Store, StoreError};
 
 /// Where every contract case starts its clock.
 pub const START: OffsetDateTime = datetime!(2026-04-01 09:00 UTC);
@@ -113,17 +107,11 @@ fn first_page() -> PageRequest {
 pub async fn organizations_round_trip(store: &dyn Store, _clock: &ManualClock) {
     let system = Actor::system();
     let created = store
-        .create_organization(
-            &system,
-            company("循環", Some("7000012050002"), &[CycleRole::Recycler]),
-        )
+        .create_organization(&system, company("循環", Some("7000012050002"), &[CycleRole::Recycler]))
         .await
         .expect("valid organization");
     assert_eq!(created.prefecture_code.as_deref(), Some("13"));
-    assert_eq!(
-        store.get_organization(created.id).await.expect("stored"),
-        created
-    );
+    assert_eq!(store.get_organization(created.id).await.expect("stored"), created);
 
     for index in 0..5 {
         organization(store, &format!("会社{index}"), &[CycleRole::Manufacturer]).await;
@@ -209,25 +197,17 @@ pub async fn organizations_round_trip(store: &dyn Store, _clock: &ManualClock) {
         .expect("update");
     assert_eq!(updated.name_en, "Junkan Recycling");
     assert_eq!(
-        store
-            .get_organization(created.id)
-            .await
-            .expect("stored")
-            .roles,
+        store.get_organization(created.id).await.expect("stored").roles,
         vec![CycleRole::Collector, CycleRole::Recycler]
     );
 
     let stranger = member_of(OrganizationId::derived("stranger"), &[Role::OrgAdmin]);
     assert!(matches!(
-        store
-            .update_organization(&stranger, created.id, &patch)
-            .await,
+        store.update_organization(&stranger, created.id, &patch).await,
         Err(StoreError::Forbidden { .. })
     ));
     assert!(matches!(
-        store
-            .create_organization(&admin, company("x", None, &[]))
-            .await,
+        store.create_organization(&admin, company("x", None, &[])).await,
         Err(StoreError::Forbidden { .. })
     ));
 }
@@ -251,11 +231,7 @@ pub async fn rejected_writes_change_nothing(store: &dyn Store, _clock: &ManualCl
         .list_organizations(&OrganizationFilter::default(), &first_page())
         .await
         .expect("list");
-    assert!(
-        listed.items.is_empty(),
-        "nothing was written: {:?}",
-        listed.items
-    );
+    assert!(listed.items.is_empty(), "nothing was written: {:?}", listed.items);
 
     let owner = organization(store, "所有者", &[]).await;
     let member = member_of(owner, &[Role::Member]);
@@ -301,10 +277,7 @@ pub async fn rejected_writes_change_nothing(store: &dyn Store, _clock: &ManualCl
 }
 
 /// Organization B cannot read or change organization A's restricted records; auditors can, audited.
-pub async fn facilities_are_isolated_between_organizations(
-    store: &dyn Store,
-    _clock: &ManualClock,
-) {
+pub async fn facilities_are_isolated_between_organizations(store: &dyn Store, _clock: &ManualClock) {
     let a = organization(store, "A", &[]).await;
     let b = organization(store, "B", &[]).await;
     let authority = organization(store, "監査", &[]).await;
@@ -333,10 +306,7 @@ pub async fn facilities_are_isolated_between_organizations(
             store.get_facility(outsider, secret.id).await,
             Err(StoreError::NotFound { .. })
         ));
-        assert_eq!(
-            store.get_facility(outsider, open.id).await.expect("public"),
-            open
-        );
+        assert_eq!(store.get_facility(outsider, open.id).await.expect("public"), open);
         let listed = store
             .list_facilities(outsider, &FacilityFilter::default(), &first_page())
             .await
@@ -346,21 +316,14 @@ pub async fn facilities_are_isolated_between_organizations(
             name_en: Some("taken over".to_owned()),
             ..Default::default()
         };
-        assert!(store
-            .update_facility(outsider, secret.id, &patch)
-            .await
-            .is_err());
+        assert!(store.update_facility(outsider, secret.id, &patch).await.is_err());
         assert!(matches!(
             store.update_facility(outsider, open.id, &patch).await,
             Err(StoreError::Forbidden { .. })
         ));
     }
     assert_eq!(
-        store
-            .get_facility(&member_a, secret.id)
-            .await
-            .expect("own")
-            .name_en,
+        store.get_facility(&member_a, secret.id).await.expect("own").name_en,
         "秘密 plant"
     );
 
@@ -381,10 +344,7 @@ pub async fn facilities_are_isolated_between_organizations(
         audit_before.items
     );
     assert_eq!(
-        store
-            .get_facility(&auditor, secret.id)
-            .await
-            .expect("auditor reads"),
+        store.get_facility(&auditor, secret.id).await.expect("auditor reads"),
         secret
     );
     let listed = store
@@ -410,30 +370,18 @@ pub async fn facilities_are_isolated_between_organizations(
         )
         .await
         .expect("audit");
-    let read_ids: Vec<&str> = reads
-        .items
-        .iter()
-        .map(|entry| entry.record_id.as_str())
-        .collect();
-    assert_eq!(
-        reads.items.len(),
-        3,
-        "one get and two listed records: {read_ids:?}"
-    );
+    let read_ids: Vec<&str> = reads.items.iter().map(|entry| entry.record_id.as_str()).collect();
+    assert_eq!(reads.items.len(), 3, "one get and two listed records: {read_ids:?}");
     assert!(reads
         .items
         .iter()
-        .all(|entry| entry.actor_organization_id == Some(authority)
-            && entry.owner_organization_id == Some(a)));
+        .all(|entry| entry.actor_organization_id == Some(authority) && entry.owner_organization_id == Some(a)));
     assert_eq!(reads.items[0].purpose.as_deref(), Some("contract test"));
 }
 
 /// Grants open records to their grantee until they expire or are revoked; every such read is
 /// audited under the grant.
-pub async fn grants_open_records_until_they_expire_or_are_revoked(
-    store: &dyn Store,
-    clock: &ManualClock,
-) {
+pub async fn grants_open_records_until_they_expire_or_are_revoked(store: &dyn Store, clock: &ManualClock) {
     let a = organization(store, "A", &[]).await;
     let b = organization(store, "B", &[]).await;
     let admin_a = member_of(a, &[Role::OrgAdmin]);
@@ -472,18 +420,9 @@ pub async fn grants_open_records_until_they_expire_or_are_revoked(
         store.create_grant(&admin_a, bad_ids).await,
         Err(StoreError::Invalid(_))
     ));
-    let grant = store
-        .create_grant(&admin_a, new_grant)
-        .await
-        .expect("grant");
+    let grant = store.create_grant(&admin_a, new_grant).await.expect("grant");
 
-    assert_eq!(
-        store
-            .get_facility(&member_b, shared.id)
-            .await
-            .expect("granted"),
-        shared
-    );
+    assert_eq!(store.get_facility(&member_b, shared.id).await.expect("granted"), shared);
     assert!(matches!(
         store.get_facility(&member_b, unshared.id).await,
         Err(StoreError::NotFound { .. })
@@ -513,17 +452,10 @@ pub async fn grants_open_records_until_they_expire_or_are_revoked(
         )
         .await
         .expect("owner reads its audit");
-    assert_eq!(
-        audit.items.len(),
-        3,
-        "get, list and the read before the refused update"
-    );
-    assert!(audit
-        .items
-        .iter()
-        .all(|entry| entry.grant_id == Some(grant.id)
-            && entry.actor_organization_id == Some(b)
-            && entry.record_id == shared.id.to_string()));
+    assert_eq!(audit.items.len(), 3, "get, list and the read before the refused update");
+    assert!(audit.items.iter().all(|entry| entry.grant_id == Some(grant.id)
+        && entry.actor_organization_id == Some(b)
+        && entry.record_id == shared.id.to_string()));
 
     assert_eq!(
         store
@@ -572,10 +504,7 @@ pub async fn grants_open_records_until_they_expire_or_are_revoked(
         purpose: None,
         expires_at: clock.now() + Duration::days(1),
     };
-    let second = store
-        .create_grant(&admin_a, whole_kind)
-        .await
-        .expect("grant");
+    let second = store.create_grant(&admin_a, whole_kind).await.expect("grant");
     assert_eq!(
         store
             .list_facilities(&member_b, &FacilityFilter::default(), &first_page())
@@ -589,10 +518,7 @@ pub async fn grants_open_records_until_they_expire_or_are_revoked(
         store.revoke_grant(&member_b, second.id).await,
         Err(StoreError::Forbidden { .. })
     ));
-    let revoked = store
-        .revoke_grant(&admin_a, second.id)
-        .await
-        .expect("revoke");
+    let revoked = store.revoke_grant(&admin_a, second.id).await.expect("revoke");
     assert!(revoked.revoked_at.is_some());
     assert!(store
         .list_facilities(&member_b, &FacilityFilter::default(), &first_page())
@@ -610,11 +536,7 @@ pub async fn grants_to_roles_and_certifications(store: &dyn Store, clock: &Manua
     let certifier = organization(store, "認証", &[CycleRole::Certifier]).await;
     let maker_admin = member_of(maker, &[Role::OrgAdmin, Role::Member]);
     let manual = store
-        .create_facility(
-            &maker_admin,
-            maker,
-            facility("解体情報", Visibility::Restricted),
-        )
+        .create_facility(&maker_admin, maker, facility("解体情報", Visibility::Restricted))
         .await
         .expect("facility");
 
@@ -667,10 +589,7 @@ pub async fn grants_to_roles_and_certifications(store: &dyn Store, clock: &Manua
     };
     assert!(matches!(
         store
-            .create_certification(
-                &member_of(recycler, &[Role::Member]),
-                new_certification.clone()
-            )
+            .create_certification(&member_of(recycler, &[Role::Member]), new_certification.clone())
             .await,
         Err(StoreError::Forbidden { .. })
     ));
@@ -733,31 +652,20 @@ pub async fn principals_and_role_assignment(store: &dyn Store, clock: &ManualClo
         matches!(store.create_user(&admin_a, a, user("alice", &[Role::Member])).await, Err(StoreError::Conflict { ref path, .. }) if path == "/username")
     );
     assert!(matches!(
-        store
-            .create_user(&admin_a, a, user("root", &[Role::NodeAdmin]))
-            .await,
+        store.create_user(&admin_a, a, user("root", &[Role::NodeAdmin])).await,
         Err(StoreError::Forbidden { .. })
     ));
     assert!(matches!(
-        store
-            .create_user(&admin_b, a, user("mallory", &[Role::Member]))
-            .await,
+        store.create_user(&admin_b, a, user("mallory", &[Role::Member])).await,
         Err(StoreError::Forbidden { .. })
     ));
     store
         .create_user(&Actor::system(), a, user("auditor", &[Role::Auditor]))
         .await
         .expect("node admin gives auditor");
-    let login = store
-        .user_login("alice")
-        .await
-        .expect("lookup")
-        .expect("exists");
+    let login = store.user_login("alice").await.expect("lookup").expect("exists");
     assert_eq!(login.user, alice);
-    assert_eq!(
-        store.user_by_id(alice.id).await.expect("lookup"),
-        Some(alice.clone())
-    );
+    assert_eq!(store.user_by_id(alice.id).await.expect("lookup"), Some(alice.clone()));
     assert_eq!(
         store
             .list_users(&admin_a, a, &first_page())
@@ -781,11 +689,7 @@ pub async fn principals_and_role_assignment(store: &dyn Store, clock: &ManualClo
         .create_client(&admin_a, a, &credential, "hash-of-secret")
         .await
         .expect("client");
-    let (found, hash) = store
-        .client_login(client.id)
-        .await
-        .expect("lookup")
-        .expect("exists");
+    let (found, hash) = store.client_login(client.id).await.expect("lookup").expect("exists");
     assert_eq!((found, hash.as_str()), (client.clone(), "hash-of-secret"));
     assert!(matches!(
         store.list_clients(&admin_b, a).await,
@@ -795,10 +699,7 @@ pub async fn principals_and_role_assignment(store: &dyn Store, clock: &ManualClo
         store.revoke_client(&admin_b, client.id).await,
         Err(StoreError::NotFound { .. })
     ));
-    let revoked = store
-        .revoke_client(&admin_a, client.id)
-        .await
-        .expect("revoke");
+    let revoked = store.revoke_client(&admin_a, client.id).await.expect("revoke");
     assert!(revoked.revoked_at.is_some());
     assert!(store
         .client_login(client.id)
@@ -822,24 +723,16 @@ pub async fn principals_and_role_assignment(store: &dyn Store, clock: &ManualClo
         store.api_key_login("key-hash").await.expect("lookup"),
         Some(key.clone())
     );
-    assert_eq!(
-        store.list_api_keys(&admin_a, a).await.expect("list"),
-        vec![key.clone()]
-    );
+    assert_eq!(store.list_api_keys(&admin_a, a).await.expect("list"), vec![key.clone()]);
     let expired = NewCredential {
         expires_at: Some(clock.now() - Duration::hours(1)),
         ..expiring
     };
     assert!(matches!(
-        store
-            .create_api_key(&admin_a, a, &expired, "jk_x", "other")
-            .await,
+        store.create_api_key(&admin_a, a, &expired, "jk_x", "other").await,
         Err(StoreError::Invalid(_))
     ));
-    store
-        .revoke_api_key(&admin_a, key.id)
-        .await
-        .expect("revoke");
+    store.revoke_api_key(&admin_a, key.id).await.expect("revoke");
     assert!(store
         .api_key_login("key-hash")
         .await
@@ -855,27 +748,15 @@ pub async fn audit_log_visibility(store: &dyn Store, _clock: &ManualClock) {
     let a = organization(store, "A", &[]).await;
     let b = organization(store, "B", &[]).await;
     store
-        .create_facility(
-            &member_of(a, &[Role::Member]),
-            a,
-            facility("A", Visibility::Restricted),
-        )
+        .create_facility(&member_of(a, &[Role::Member]), a, facility("A", Visibility::Restricted))
         .await
         .expect("facility");
     store
-        .create_facility(
-            &member_of(b, &[Role::Member]),
-            b,
-            facility("B", Visibility::Restricted),
-        )
+        .create_facility(&member_of(b, &[Role::Member]), b, facility("B", Visibility::Restricted))
         .await
         .expect("facility");
     let seen_by_a = store
-        .list_audit(
-            &member_of(a, &[Role::OrgAdmin]),
-            &AuditFilter::default(),
-            &first_page(),
-        )
+        .list_audit(&member_of(a, &[Role::OrgAdmin]), &AuditFilter::default(), &first_page())
         .await
         .expect("audit");
     assert!(!seen_by_a.items.is_empty());
@@ -885,11 +766,7 @@ pub async fn audit_log_visibility(store: &dyn Store, _clock: &ManualClock) {
         .all(|entry| entry.owner_organization_id == Some(a)));
     assert!(matches!(
         store
-            .list_audit(
-                &member_of(a, &[Role::Member]),
-                &AuditFilter::default(),
-                &first_page()
-            )
+            .list_audit(&member_of(a, &[Role::Member]), &AuditFilter::default(), &first_page())
             .await,
         Err(StoreError::Forbidden { .. })
     ));
@@ -966,10 +843,7 @@ pub async fn sessions_and_signing_keys(store: &dyn Store, clock: &ManualClock) {
         secret: "c2VjcmV0".to_owned(),
         created_at: clock.now(),
     };
-    assert_eq!(
-        store.add_signing_key(&key).await.expect("add"),
-        vec![key.clone()]
-    );
+    assert_eq!(store.add_signing_key(&key).await.expect("add"), vec![key.clone()]);
     let racing = SigningKeyRecord {
         secret: "b3RoZXI=".to_owned(),
         ..key.clone()
@@ -999,10 +873,7 @@ pub async fn industries_are_data(store: &dyn Store, _clock: &ManualClock) {
             .await,
         Err(StoreError::Forbidden { .. })
     ));
-    store
-        .create_industry(&Actor::system(), new.clone())
-        .await
-        .expect("add");
+    store.create_industry(&Actor::system(), new.clone()).await.expect("add");
     assert!(matches!(
         store.create_industry(&Actor::system(), new.clone()).await,
         Err(StoreError::Conflict { .. })

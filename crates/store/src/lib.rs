@@ -18,13 +18,9 @@ use time::OffsetDateTime;
 use junkan_model::access::{Certification, Grant, NewCertification, NewGrant, RecordKind};
 use junkan_model::audit::{AuditEntry, AuditFilter};
 use junkan_model::facility::{Facility, FacilityFilter, FacilityPatch, NewFacility};
-use junkan_model::ids::{
-    ApiKeyId, CertificationId, ClientId, FacilityId, GrantId, OrganizationId, UserId,
-};
+use junkan_model::ids::{ApiKeyId, CertificationId, ClientId, FacilityId, GrantId, OrganizationId, UserId};
 use junkan_model::industry::Industry;
-use junkan_model::organization::{
-    NewOrganization, Organization, OrganizationFilter, OrganizationPatch,
-};
+use junkan_model::organization::{NewOrganization, Organization, OrganizationFilter, OrganizationPatch};
 use junkan_model::page::{Page, PageRequest};
 use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, Role, User};
 use junkan_model::Violation;
@@ -169,7 +165,8 @@ pub struct SigningKeyRecord {
 }
 
 /// Which grants to list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum GrantDirection {
     /// Grants the actor's organization gave.
     Given,
@@ -189,11 +186,7 @@ pub trait Store: Send + Sync + 'static {
 
     // Organizations: the directory is public; changes need node or organization administrators.
     /// Registers an organization (node administrators only).
-    async fn create_organization(
-        &self,
-        actor: &Actor,
-        new: NewOrganization,
-    ) -> StoreResult<Organization>;
+    async fn create_organization(&self, actor: &Actor, new: NewOrganization) -> StoreResult<Organization>;
     /// Reads a directory entry.
     async fn get_organization(&self, id: OrganizationId) -> StoreResult<Organization>;
     /// Lists directory entries in id order.
@@ -234,21 +227,11 @@ pub trait Store: Send + Sync + 'static {
         page: &PageRequest,
     ) -> StoreResult<Page<Facility>>;
     /// Changes a facility (its organization's members).
-    async fn update_facility(
-        &self,
-        actor: &Actor,
-        id: FacilityId,
-        patch: &FacilityPatch,
-    ) -> StoreResult<Facility>;
+    async fn update_facility(&self, actor: &Actor, id: FacilityId, patch: &FacilityPatch) -> StoreResult<Facility>;
 
     // Users.
     /// Creates a user of `organization`.
-    async fn create_user(
-        &self,
-        actor: &Actor,
-        organization: OrganizationId,
-        new: NewUserRecord,
-    ) -> StoreResult<User>;
+    async fn create_user(&self, actor: &Actor, organization: OrganizationId, new: NewUserRecord) -> StoreResult<User>;
     /// Lists the users of `organization` (its administrators, node administrators, auditors).
     async fn list_users(
         &self,
@@ -271,11 +254,7 @@ pub trait Store: Send + Sync + 'static {
         secret_hash: &str,
     ) -> StoreResult<ClientCredential>;
     /// Lists the clients of `organization`.
-    async fn list_clients(
-        &self,
-        actor: &Actor,
-        organization: OrganizationId,
-    ) -> StoreResult<Vec<ClientCredential>>;
+    async fn list_clients(&self, actor: &Actor, organization: OrganizationId) -> StoreResult<Vec<ClientCredential>>;
     /// Revokes a client.
     async fn revoke_client(&self, actor: &Actor, id: ClientId) -> StoreResult<ClientCredential>;
     /// Authentication only: a client and its secret hash.
@@ -292,11 +271,7 @@ pub trait Store: Send + Sync + 'static {
         key_hash: &str,
     ) -> StoreResult<ApiKey>;
     /// Lists the API keys of `organization`.
-    async fn list_api_keys(
-        &self,
-        actor: &Actor,
-        organization: OrganizationId,
-    ) -> StoreResult<Vec<ApiKey>>;
+    async fn list_api_keys(&self, actor: &Actor, organization: OrganizationId) -> StoreResult<Vec<ApiKey>>;
     /// Revokes an API key.
     async fn revoke_api_key(&self, actor: &Actor, id: ApiKeyId) -> StoreResult<ApiKey>;
     /// Authentication only: the API key whose hash is `key_hash`.
@@ -331,11 +306,7 @@ pub trait Store: Send + Sync + 'static {
 
     // Certifications (public).
     /// Records a certification (organizations with the certifier role).
-    async fn create_certification(
-        &self,
-        actor: &Actor,
-        new: NewCertification,
-    ) -> StoreResult<Certification>;
+    async fn create_certification(&self, actor: &Actor, new: NewCertification) -> StoreResult<Certification>;
     /// Lists certifications, of one subject or all.
     async fn list_certifications(
         &self,
@@ -343,11 +314,7 @@ pub trait Store: Send + Sync + 'static {
         page: &PageRequest,
     ) -> StoreResult<Page<Certification>>;
     /// Revokes a certification (its certifier).
-    async fn revoke_certification(
-        &self,
-        actor: &Actor,
-        id: CertificationId,
-    ) -> StoreResult<Certification>;
+    async fn revoke_certification(&self, actor: &Actor, id: CertificationId) -> StoreResult<Certification>;
 
     // Audit log.
     /// Reads the audit log: owners' administrators see entries about their records, auditors and

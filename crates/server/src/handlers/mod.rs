@@ -1,0 +1,19 @@
+//! Handlers, one module per resource. Each is `verb_noun`, takes the caller and a validated body,
+//! and makes one store call.
+
+pub mod audit;
+pub mod auth;
+pub mod facilities;
+pub mod grants;
+pub mod health;
+pub mod organizations;
+pub mod principals;
+pub mod reference;
+
+use crate::error::ApiError;
+
+/// Parses an id path segment, or 404 (a malformed id names nothing).
+pub fn path_id<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::not_found(format!("{text:?} is not a {what} id")))
+}

@@ -1,0 +1,77 @@
+//! The OpenAPI 3.1 document, generated from the handlers and types, served at
+//! `/api/v1/openapi.json` and kept in `docs/openapi.json` by a snapshot test.
+
+use axum::Json;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::handlers;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "junkan API", description = "Circular economy information distribution platform (サーキュラーエコノミー情報流通プラットフォーム). Errors are RFC 9457 problem+json; lists are cursor-paged with Link rel=next."),
+    paths(
+        handlers::health::healthz, handlers::health::readyz,
+        handlers::auth::issue_token, handlers::auth::openid_configuration, handlers::auth::jwks,
+        handlers::auth::login, handlers::auth::logout, handlers::auth::get_me,
+        handlers::organizations::list_organizations, handlers::organizations::create_organization,
+        handlers::organizations::get_organization, handlers::organizations::update_organization,
+        handlers::principals::list_users, handlers::principals::create_user,
+        handlers::principals::list_clients, handlers::principals::create_client, handlers::principals::revoke_client,
+        handlers::principals::list_api_keys, handlers::principals::create_api_key, handlers::principals::revoke_api_key,
+        handlers::facilities::list_facilities, handlers::facilities::create_facility,
+        handlers::facilities::get_facility, handlers::facilities::update_facility,
+        handlers::grants::list_grants, handlers::grants::create_grant, handlers::grants::get_grant, handlers::grants::revoke_grant,
+        handlers::grants::list_certifications, handlers::grants::create_certification, handlers::grants::revoke_certification,
+        handlers::audit::list_audit,
+        handlers::reference::list_industries, handlers::reference::create_industry,
+        handlers::reference::list_prefectures, handlers::reference::list_municipalities,
+    ),
+    components(schemas(crate::error::Problem, junkan_model::Violation)),
+    modifiers(&Security),
+    tags(
+        (name = "auth", description = "Tokens, sign-in and identity"),
+        (name = "organizations", description = "参加者 / participants"),
+        (name = "facilities", description = "事業所・工場 / facilities and plants"),
+        (name = "principals", description = "Users, OAuth clients and API keys"),
+        (name = "grants", description = "Access grants and certifications"),
+        (name = "audit", description = "監査ログ / audit log"),
+        (name = "reference", description = "Industries, prefectures, municipalities"),
+        (name = "operations", description = "Health and readiness"),
+    )
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT or jk_ API key")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::extract::SESSION_COOKIE))),
+        );
+    }
+}
+
+/// The OpenAPI document.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut document = ApiDoc::openapi();
+    document.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    document
+}
+
+/// Serves the OpenAPI document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations", responses((status = 200, description = "This document")))]
+pub async fn get_openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(document())
+}
