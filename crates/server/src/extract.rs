@@ -72,11 +72,11 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// A header's value as text; UTF-8 is accepted (e.g. a purpose written in Japanese).
 fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned)
+        .and_then(|value| String::from_utf8(value.as_bytes().to_vec()).ok())
 }
 
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<(Actor, AuthMethod), ApiError> {

@@ -1,0 +1,461 @@
+//! Tenant isolation over every route: organization B cannot read or change organization A's
+//! restricted records through any route; auditors can read them, and each such read is audited.
+//! The route table below is checked against the OpenAPI document, so a new route without an
+//! isolation case fails this test.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+
+use support::TestApp;
+
+struct Case {
+    method: &'static str,
+    /// Path template as in the OpenAPI document.
+    template: &'static str,
+    /// Path with A's ids filled in.
+    path: String,
+    body: Option<Value>,
+    /// Statuses B may get (never a success that leaks or changes A's data).
+    refused_with: &'static [StatusCode],
+}
+
+/// Routes that only serve public data or the caller's own, with why.
+const PUBLIC: [(&str, &str, &str); 14] = [
+    ("get", "/healthz", "liveness"),
+    ("get", "/readyz", "readiness"),
+    ("get", "/.well-known/openid-configuration", "discovery"),
+    ("get", "/.well-known/jwks.json", "public keys"),
+    ("post", "/auth/token", "credentials of the caller's own client"),
+    ("post", "/auth/login", "the caller's own password"),
+    ("post", "/auth/logout", "the caller's own session"),
+    ("get", "/api/v1/me", "the caller's own identity"),
+    ("get", "/api/v1/openapi.json", "the API description"),
+    ("get", "/api/v1/prefectures", "public reference data"),
+    ("get", "/api/v1/municipalities", "public reference data"),
+    ("get", "/api/v1/industries", "public reference data"),
+    ("get", "/api/v1/certifications", "certifications are public statements"),
+    (
+        "post",
+        "/api/v1/facilities",
+        "creates a facility of the caller's own organization (checked below)",
+    ),
+];
+
+#[tokio::test]
+async fn organization_b_cannot_reach_organization_a_through_any_route() {
+    let app = TestApp::new().await;
+    let secret_facility = app.facility_of_a("restricted").await;
+    let grant = app
+        .post(
+            "/api/v1/grants",
+            &app.token_a,
+            json!({
+                "grantee": {"type": "organization", "organization_id": app.authority.to_string()},
+                "record_kind": "facility", "level": "legitimate_interest", "expires_at": "2099-01-01T00:00:00Z"
+            }),
+        )
+        .await;
+    assert_eq!(grant.status, StatusCode::CREATED, "{}", grant.body);
+    let grant_id = grant.body["id"].as_str().expect("id").to_owned();
+    let (client_id, _) = app.client(app.a, &[support_role()]).await;
+    let key = app
+        .post(
+            &format!("/api/v1/organizations/{}/api-keys", app.a),
+            &app.token_a,
+            json!({"name": "k"}),
+        )
+        .await;
+    let key_id = key.body["api_key"]["id"].as_str().expect("id").to_owned();
+    let a = app.a.to_string();
+    let forbidden_or_hidden: &[StatusCode] = &[StatusCode::FORBIDDEN, StatusCode::NOT_FOUND];
+    let facility_patch = json!({"name_en": "taken over", "visibility": "public"});
+    let cases = vec![
+        Case {
+            method: "get",
+            template: "/api/v1/facilities/{id}",
+            path: format!("/api/v1/facilities/{secret_facility}"),
+            body: None,
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "patch",
+            template: "/api/v1/facilities/{id}",
+            path: format!("/api/v1/facilities/{secret_facility}"),
+            body: Some(facility_patch),
+            refused_with: forbidden_or_hidden,
+        },
+        Case {
+            method: "patch",
+            template: "/api/v1/organizations/{id}",
+            path: format!("/api/v1/organizations/{a}"),
+            body: Some(json!({"name_en": "Hijacked"})),
+            refused_with: &[StatusCode::FORBIDDEN],
+        },
+        Case {
+            method: "post",
+            template: "/api/v1/organizations",
+            path: "/api/v1/organizations".to_owned(),
+            body: Some(
+                json!({"name_ja": "偽", "name_en": "Fake", "organization_type": "company", "company_size": "small"}),
+            ),
+            refused_with: &[StatusCode::FORBIDDEN],
+        },
+        Case {
+            method: "get",
+            template: "/api/v1/organizations/{id}/users",
+            path: format!("/api/v1/organizations/{a}/users"),
+            body: None,
+            refused_with: &[StatusCode::FORBIDDEN],
+        },
+        Case {
+            method: "post",
+            template: "/api/v1/organizations/{id}/users",
+            path: format!("/api/v1/organizations/{a}/users"),
+            body: Some(json!({"username": "mole", "display_name": "mole", "password": "a very long password"})),
+            refused_with: &[StatusCode::FORBIDDEN],
+        },
+        Case {
+            method: "get",
+            template: "/api/v1/organizations/{id}/clients",
+            path: format!("/api/v1/organizations/{a}/clients"),
+            body: None,
+            refused_with: &[StatusCode::FORBIDDEN],
+        },
+        Case {
+            method: "post",
+            template: "/api/v1/organizations/{id}/clients",
+            path: format!("/api/v1/organizations/{a}/clients"),
+            body: Some(json!({"name": "mole"})),
+            refused_with: &[StatusCode::FORBIDDEN],
+        },
+        Case {
+            method: "post",
+            template: "/api/v1/clients/{id}/revoke",
+            path: format!("/api/v1/clients/{client_id}/revoke"),
+            body: Some(json!({})),
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "get",
+            template: "/api/v1/organizations/{id}/api-keys",
+            path: format!("/api/v1/organizations/{a}/api-keys"),
+            body: None,
+            refused_with: &[StatusCode::FORBIDDEN],
+        },
+        Case {
+            method: "post",
+            template: "/api/v1/organizations/{id}/api-keys",
+            path: format!("/api/v1/organizations/{a}/api-keys"),
+            body: Some(json!({"name": "mole"})),
+            refused_with: &[StatusCode::FORBIDDEN],
+        },
+        Case {
+            method: "post",
+            template: "/api/v1/api-keys/{id}/revoke",
+            path: format!("/api/v1/api-keys/{key_id}/revoke"),
+            body: Some(json!({})),
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "get",
+            template: "/api/v1/grants/{id}",
+            path: format!("/api/v1/grants/{grant_id}"),
+            body: None,
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "post",
+            template: "/api/v1/grants/{id}/revoke",
+            path: format!("/api/v1/grants/{grant_id}/revoke"),
+            body: Some(json!({})),
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "post",
+            template: "/api/v1/grants",
+            path: "/api/v1/grants".to_owned(),
+            body: Some(
+                json!({"grantee": {"type": "organization", "organization_id": app.b.to_string()}, "record_kind": "facility", "record_ids": [secret_facility.clone()], "level": "full", "expires_at": "2099-01-01T00:00:00Z"}),
+            ),
+            refused_with: &[StatusCode::UNPROCESSABLE_ENTITY],
+        },
+        Case {
+            method: "post",
+            template: "/api/v1/certifications",
+            path: "/api/v1/certifications".to_owned(),
+            body: Some(
+                json!({"subject_organization_id": app.b.to_string(), "scheme": "recycled_content", "valid_from": "2026-01-01T00:00:00Z", "valid_until": "2027-01-01T00:00:00Z"}),
+            ),
+            refused_with: &[StatusCode::FORBIDDEN],
+        },
+        Case {
+            method: "post",
+            template: "/api/v1/certifications/{id}/revoke",
+            path: format!("/api/v1/certifications/{}/revoke", uuid::Uuid::nil()),
+            body: Some(json!({})),
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "post",
+            template: "/api/v1/industries",
+            path: "/api/v1/industries".to_owned(),
+            body: Some(json!({"code": "moles", "name_ja": "x", "name_en": "x"})),
+            refused_with: &[StatusCode::FORBIDDEN],
+        },
+    ];
+    // Listing routes answer B, but never with A's restricted records.
+    let listings = [
+        (
+            "get",
+            "/api/v1/facilities",
+            format!("/api/v1/facilities?organization_id={a}"),
+        ),
+        ("get", "/api/v1/grants", "/api/v1/grants?direction=received".to_owned()),
+        (
+            "get",
+            "/api/v1/audit",
+            format!("/api/v1/audit?owner_organization_id={a}"),
+        ),
+        ("get", "/api/v1/organizations", "/api/v1/organizations".to_owned()),
+        (
+            "get",
+            "/api/v1/organizations/{id}",
+            format!("/api/v1/organizations/{a}"),
+        ),
+    ];
+
+    let documented = documented_routes();
+    let mut covered: BTreeSet<(String, String)> = cases
+        .iter()
+        .map(|case| (case.method.to_owned(), case.template.to_owned()))
+        .collect();
+    covered.extend(
+        listings
+            .iter()
+            .map(|(method, template, _)| ((*method).to_owned(), (*template).to_owned())),
+    );
+    covered.extend(
+        PUBLIC
+            .iter()
+            .map(|(method, template, _)| ((*method).to_owned(), (*template).to_owned())),
+    );
+    let missing: Vec<_> = documented.difference(&covered).collect();
+    assert!(missing.is_empty(), "routes without an isolation case: {missing:?}");
+
+    for case in &cases {
+        let reply = app
+            .call(
+                &case.method.to_uppercase(),
+                &case.path,
+                Some(&app.token_b),
+                case.body.clone(),
+            )
+            .await;
+        assert!(
+            case.refused_with.contains(&reply.status),
+            "{} {} gave {} {}",
+            case.method,
+            case.path,
+            reply.status,
+            reply.body
+        );
+        let anonymous = app
+            .call(&case.method.to_uppercase(), &case.path, None, case.body.clone())
+            .await;
+        assert!(
+            anonymous.status == StatusCode::UNAUTHORIZED || case.refused_with.contains(&anonymous.status),
+            "anonymous {} {} gave {}",
+            case.method,
+            case.path,
+            anonymous.status
+        );
+    }
+    for (_, _, path) in &listings {
+        let reply = app.get(path, &app.token_b).await;
+        let text = reply.body.to_string();
+        assert!(
+            !text.contains(&secret_facility) && !text.contains(&grant_id),
+            "{path} leaked A's records: {text}"
+        );
+    }
+
+    // Creating a facility always creates it for the caller's own organization.
+    let created = app
+        .post(
+            "/api/v1/facilities",
+            &app.token_b,
+            json!({"name_ja": "B工場", "name_en": "B plant", "facility_type": "plant"}),
+        )
+        .await;
+    assert_eq!(created.body["organization_id"], app.b.to_string());
+
+    // Nothing of A changed.
+    let facility = app
+        .get(&format!("/api/v1/facilities/{secret_facility}"), &app.token_a)
+        .await;
+    assert_eq!(
+        (facility.body["name_en"].as_str(), facility.body["visibility"].as_str()),
+        (Some("Toyota plant"), Some("restricted"))
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/organizations/{a}"), &app.token_a).await.body["name_en"],
+        "A Co."
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/grants/{grant_id}"), &app.token_a).await.body["revoked_at"],
+        Value::Null
+    );
+    let users = app.get(&format!("/api/v1/organizations/{a}/users"), &app.token_a).await;
+    assert_eq!(users.body["items"], json!([]));
+}
+
+fn support_role() -> junkan_model::principal::Role {
+    junkan_model::principal::Role::Member
+}
+
+#[tokio::test]
+async fn auditors_read_everything_and_every_read_is_audited() {
+    let app = TestApp::new().await;
+    let facility = app.facility_of_a("restricted").await;
+    let reply = app
+        .send(
+            axum::http::Request::get(format!("/api/v1/facilities/{facility}"))
+                .header("authorization", format!("Bearer {}", app.token_auditor))
+                .header("junkan-purpose", "法令に基づく調査 / statutory inspection")
+                .body(axum::body::Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let request_id = reply.headers["x-request-id"].to_str().expect("ascii").to_owned();
+    let listed = app
+        .get(
+            &format!("/api/v1/facilities?organization_id={}", app.a),
+            &app.token_auditor,
+        )
+        .await;
+    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        app.get(&format!("/api/v1/organizations/{}/users", app.a), &app.token_auditor)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // Auditors read; they do not write.
+    let patch = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/facilities/{facility}"),
+            Some(&app.token_auditor),
+            Some(json!({"name_en": "x"})),
+        )
+        .await;
+    assert_eq!(patch.status, StatusCode::FORBIDDEN);
+
+    let audit = app
+        .get(&format!("/api/v1/audit?action=read&record_id={facility}"), &app.token_a)
+        .await;
+    assert_eq!(audit.status, StatusCode::OK, "{}", audit.body);
+    let entries = audit.body["items"].as_array().expect("items");
+    assert_eq!(
+        entries.len(),
+        3,
+        "get, list, and the read behind the refused patch: {entries:?}"
+    );
+    assert_eq!(entries[0]["actor_organization_id"], app.authority.to_string());
+    assert_eq!(
+        entries[0]["purpose"], "法令に基づく調査 / statutory inspection",
+        "{entries:?}"
+    );
+    assert_eq!(entries[0]["request_id"], request_id.as_str());
+    // B's administrator sees nothing of A's audit trail; A's plain member may not read it.
+    let b_view = app.get("/api/v1/audit", &app.token_b).await;
+    assert!(b_view.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .all(|entry| entry["owner_organization_id"] == app.b.to_string()));
+    assert_eq!(
+        app.get("/api/v1/audit", &app.token_a_member).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn grants_open_exactly_their_scope() {
+    let app = TestApp::new().await;
+    let shared = app.facility_of_a("restricted").await;
+    let private = app.facility_of_a("restricted").await;
+    assert_eq!(
+        app.get(&format!("/api/v1/facilities/{shared}"), &app.token_b)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let member_grant = app
+        .post("/api/v1/grants", &app.token_a_member, json!({"grantee": {"type": "role", "role": "recycler"}, "record_kind": "facility", "level": "full", "expires_at": "2099-01-01T00:00:00Z"}))
+        .await;
+    assert_eq!(member_grant.status, StatusCode::FORBIDDEN, "members do not grant");
+    let bad = app
+        .post("/api/v1/grants", &app.token_a, json!({"grantee": {"type": "role", "role": "recycler"}, "record_kind": "user", "level": "full", "expires_at": "2000-01-01T00:00:00Z"}))
+        .await;
+    assert_eq!(error_paths_sorted(&bad.body), vec!["/expires_at", "/record_kind"]);
+    let grant = app
+        .post("/api/v1/grants", &app.token_a, json!({
+            "grantee": {"type": "role", "role": "recycler"}, "record_kind": "facility", "record_ids": [shared.clone()],
+            "level": "legitimate_interest", "purpose": "解体 / dismantling", "expires_at": "2099-01-01T00:00:00Z"
+        }))
+        .await;
+    assert_eq!(grant.status, StatusCode::CREATED, "{}", grant.body);
+    assert_eq!(
+        app.get(&format!("/api/v1/facilities/{shared}"), &app.token_b)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/facilities/{private}"), &app.token_b)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let received = app.get("/api/v1/grants?direction=received", &app.token_b).await;
+    assert_eq!(received.body["items"].as_array().map(Vec::len), Some(1));
+    let id = grant.body["id"].as_str().expect("id");
+    assert_eq!(
+        app.post(&format!("/api/v1/grants/{id}/revoke"), &app.token_a, json!({}))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/facilities/{shared}"), &app.token_b)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+fn error_paths_sorted(body: &Value) -> Vec<String> {
+    let mut paths = support::error_paths(body);
+    paths.sort();
+    paths
+}
+
+/// Every (method, path) of the OpenAPI document.
+fn documented_routes() -> BTreeSet<(String, String)> {
+    let document = serde_json::to_value(junkan_server::openapi::document()).expect("serializes");
+    let mut routes = BTreeSet::new();
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("path item").keys() {
+            if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                routes.insert((method.clone(), path.clone()));
+            }
+        }
+    }
+    routes
+}
