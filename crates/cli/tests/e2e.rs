@@ -1,0 +1,376 @@
+//! End-to-end tests of the real `junkan` binary on loopback ports: the demo, graceful shutdown,
+//! the admin commands, and durability of acknowledged writes across SIGKILL on SQLite (always)
+//! and PostgreSQL (when `JUNKAN_TEST_POSTGRES_URL` is set, as in CI).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_junkan")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let directory = std::env::temp_dir().join(format!("junkan-e2e-{name}-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&directory).expect("temp dir");
+    directory
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("address")
+        .port()
+}
+
+/// A running `junkan` process, killed when dropped.
+struct Node {
+    child: Child,
+    base: String,
+}
+
+impl Node {
+    fn start(args: &[&str], port: u16) -> Node {
+        let listen = format!("127.0.0.1:{port}");
+        let child = Command::new(binary())
+            .args(args)
+            .args(["--listen", &listen])
+            .env("JUNKAN_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start junkan");
+        let node = Node {
+            child,
+            base: format!("http://{listen}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while ureq::get(&format!("{}/healthz", node.base)).call().is_err() {
+            assert!(Instant::now() < deadline, "junkan did not answer /healthz within 60 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        node
+    }
+
+    fn token(&self, client_id: &str, client_secret: &str) -> String {
+        let response: Value = ureq::post(&format!("{}/auth/token", self.base))
+            .send_form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", client_id),
+                ("client_secret", client_secret),
+            ])
+            .expect("token")
+            .into_json()
+            .expect("json");
+        response["access_token"].as_str().expect("access_token").to_owned()
+    }
+
+    fn get(&self, path: &str, token: &str) -> Result<Value, u16> {
+        match ureq::get(&format!("{}{path}", self.base))
+            .set("Authorization", &format!("Bearer {token}"))
+            .call()
+        {
+            Ok(response) => Ok(response.into_json().expect("json")),
+            Err(ureq::Error::Status(code, _)) => Err(code),
+            Err(error) => panic!("transport error: {error}"),
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn demo_serves_and_a_demo_client_lists_its_organization() {
+    let data = temp_dir("demo");
+    let port = free_port();
+    let mut node = Node::start(&["demo", "--data-dir", data.to_str().expect("utf-8")], port);
+    let credentials: Value =
+        serde_json::from_slice(&std::fs::read(data.join("demo-credentials.json")).expect("credentials file"))
+            .expect("json");
+    assert_eq!(credentials["base_url"], node.base.as_str());
+    let organizations = credentials["organizations"].as_array().expect("organizations");
+    assert!(organizations.len() >= 20, "the base dataset has every loop's members");
+    for key in [
+        "client_id",
+        "client_secret",
+        "username",
+        "password",
+        "roles",
+        "id",
+        "name",
+    ] {
+        assert!(organizations[0].get(key).is_some(), "credentials name {key}");
+    }
+    let slugs: Vec<&str> = organizations
+        .iter()
+        .filter_map(|organization| organization["slug"].as_str())
+        .collect();
+    for slug in [
+        "cellmaker",
+        "blackmass",
+        "cathode",
+        "appliance-recycling",
+        "compounder",
+        "eaf",
+        "aluminium",
+        "municipality",
+        "university",
+        "association",
+        "certifier",
+    ] {
+        assert!(slugs.contains(&slug), "demo has {slug}");
+    }
+    let first = &organizations[0];
+    let token = node.token(
+        first["client_id"].as_str().expect("id"),
+        first["client_secret"].as_str().expect("secret"),
+    );
+    let me = node.get("/api/v1/me", &token).expect("me");
+    assert_eq!(me["organization"]["id"], first["id"]);
+    let own = node
+        .get(
+            &format!("/api/v1/organizations/{}", first["id"].as_str().expect("id")),
+            &token,
+        )
+        .expect("own organization");
+    assert_eq!(own["name_ja"], first["name"]);
+    let facilities = node
+        .get(
+            &format!(
+                "/api/v1/facilities?organization_id={}",
+                first["id"].as_str().expect("id")
+            ),
+            &token,
+        )
+        .expect("facilities");
+    assert!(!facilities["items"].as_array().expect("items").is_empty());
+
+    // The dismantler holds a grant on the automaker's plants; the fleet operator does not.
+    let by_slug = |slug: &str| {
+        organizations
+            .iter()
+            .find(|organization| organization["slug"] == slug)
+            .expect("slug")
+    };
+    let automaker = by_slug("automaker")["id"].as_str().expect("id").to_owned();
+    let dismantler = by_slug("dismantler");
+    let dismantler_token = node.token(
+        dismantler["client_id"].as_str().expect("id"),
+        dismantler["client_secret"].as_str().expect("secret"),
+    );
+    let shared = node
+        .get(
+            &format!("/api/v1/facilities?organization_id={automaker}"),
+            &dismantler_token,
+        )
+        .expect("list");
+    assert_eq!(shared["items"].as_array().map(Vec::len), Some(2));
+    let fleet = by_slug("fleet");
+    let fleet_token = node.token(
+        fleet["client_id"].as_str().expect("id"),
+        fleet["client_secret"].as_str().expect("secret"),
+    );
+    let hidden = node
+        .get(&format!("/api/v1/facilities?organization_id={automaker}"), &fleet_token)
+        .expect("list");
+    assert_eq!(hidden["items"].as_array().map(Vec::len), Some(0));
+
+    // SIGTERM stops the node gracefully with success.
+    let status = Command::new("kill")
+        .args(["-TERM", &node.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = node.child.try_wait().expect("wait") {
+            assert!(status.success(), "graceful shutdown exits with success, got {status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "junkan did not stop within 30 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Registers an organization and a client with the admin commands; returns (client id, secret).
+fn admin_setup(database: &[&str]) -> (String, String) {
+    let organization = r#"{"name_ja": "耐久試験株式会社", "name_en": "Durability Test K.K.", "organization_type": "company", "company_size": "sme", "corporate_number": "7000012050002"}"#;
+    let mut child = Command::new(binary())
+        .args(["admin", "create-organization", "--json", "-"])
+        .args(database)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("admin");
+    std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), organization.as_bytes()).expect("write");
+    drop(child.stdin.take());
+    let output = child.wait_with_output().expect("admin output");
+    assert!(output.status.success(), "create-organization failed");
+    let created: Value = serde_json::from_slice(&output.stdout).expect("organization json");
+    let output = Command::new(binary())
+        .args([
+            "admin",
+            "create-client",
+            "--organization",
+            created["id"].as_str().expect("id"),
+            "--name",
+            "writer",
+            "--role",
+            "member",
+        ])
+        .args(database)
+        .output()
+        .expect("admin");
+    assert!(
+        output.status.success(),
+        "create-client failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let client: Value = serde_json::from_slice(&output.stdout).expect("client json");
+    (
+        client["client_id"].as_str().expect("id").to_owned(),
+        client["client_secret"].as_str().expect("secret").to_owned(),
+    )
+}
+
+/// Writes facilities as fast as the node acknowledges them, kills the node with SIGKILL in the
+/// middle of the stream, restarts it and checks every acknowledged write is there.
+fn acknowledged_writes_survive_sigkill(database: &[&str]) {
+    let (client_id, secret) = admin_setup(database);
+    let port = free_port();
+    let mut node = Node::start(&[&["serve"], database].concat(), port);
+    let token = node.token(&client_id, &secret);
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (acknowledged, stop, base, token) = (acknowledged.clone(), stop.clone(), node.base.clone(), token.clone());
+        std::thread::spawn(move || {
+            let mut number = 0;
+            while !stop.load(Ordering::SeqCst) {
+                number += 1;
+                let body = json!({"name_ja": format!("工場{number}"), "name_en": format!("Plant {number}"), "facility_type": "plant", "ouranos_plant_id": format!("KILL{number:06}")});
+                match ureq::post(&format!("{base}/api/v1/facilities"))
+                    .set("Authorization", &format!("Bearer {token}"))
+                    .send_json(body)
+                {
+                    Ok(response) if response.status() == 201 => {
+                        let created: Value = response.into_json().expect("json");
+                        acknowledged
+                            .lock()
+                            .expect("lock")
+                            .push(created["id"].as_str().expect("id").to_owned());
+                    }
+                    Ok(response) => panic!("unexpected status {}", response.status()),
+                    // The node died mid-request: this write was never acknowledged.
+                    Err(_) => break,
+                }
+            }
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while acknowledged.lock().expect("lock").len() < 40 {
+        assert!(Instant::now() < deadline, "writes are too slow");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    node.child.kill().expect("SIGKILL");
+    node.child.wait().expect("reaped");
+    stop.store(true, Ordering::SeqCst);
+    writer.join().expect("writer thread");
+    let acknowledged = acknowledged.lock().expect("lock").clone();
+    assert!(acknowledged.len() >= 40);
+
+    let node = Node::start(&[&["serve"], database].concat(), free_port());
+    let token = node.token(&client_id, &secret);
+    let mut stored = Vec::new();
+    let mut next = Some("/api/v1/facilities?limit=500".to_owned());
+    while let Some(path) = next.take() {
+        let page = node.get(&path, &token).expect("list");
+        stored.extend(
+            page["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|item| item["id"].as_str().expect("id").to_owned()),
+        );
+        next = page["next_cursor"]
+            .as_str()
+            .map(|cursor| format!("/api/v1/facilities?limit=500&cursor={cursor}"));
+    }
+    let lost: Vec<&String> = acknowledged.iter().filter(|id| !stored.contains(id)).collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged writes were lost: {lost:?}",
+        lost.len(),
+        acknowledged.len()
+    );
+    eprintln!(
+        "{} acknowledged writes, {} stored after SIGKILL",
+        acknowledged.len(),
+        stored.len()
+    );
+}
+
+#[test]
+fn acknowledged_writes_survive_sigkill_on_sqlite() {
+    let data = temp_dir("kill");
+    acknowledged_writes_survive_sigkill(&["--data-dir", data.to_str().expect("utf-8")]);
+}
+
+#[test]
+fn acknowledged_writes_survive_sigkill_on_postgres() {
+    let Some(url) = junkan_store_sql::testing::postgres_url() else {
+        eprintln!("SKIPPED: JUNKAN_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let url = runtime.block_on(junkan_store_sql::testing::fresh_postgres_schema(&url));
+    let data = temp_dir("kill-pg");
+    acknowledged_writes_survive_sigkill(&["--database-url", &url, "--data-dir", data.to_str().expect("utf-8")]);
+}
+
+#[test]
+fn configuration_file_and_environment_are_honoured() {
+    let data = temp_dir("config");
+    let port = free_port();
+    let config = data.join("junkan.toml");
+    std::fs::write(
+        &config,
+        format!("listen = \"127.0.0.1:1\"\ndata_dir = \"{}\"\n", data.display()),
+    )
+    .expect("write");
+    // The flag (given by Node::start) beats the file's listen address; the file's data_dir is used.
+    let node = Node::start(&["serve", "--config", config.to_str().expect("utf-8")], port);
+    let discovery: Value = ureq::get(&format!("{}/.well-known/openid-configuration", node.base))
+        .call()
+        .expect("discovery")
+        .into_json()
+        .expect("json");
+    assert_eq!(discovery["issuer"], node.base.as_str());
+    assert!(
+        Path::new(&data.join("junkan.db")).exists(),
+        "the database lives in the configured data_dir"
+    );
+    let bad = Command::new(binary())
+        .args(["migrate", "--database-url", "mysql://nope"])
+        .output()
+        .expect("run");
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("unsupported database URL"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}
