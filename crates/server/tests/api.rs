@@ -248,7 +248,9 @@ async fn token_endpoint_speaks_oauth() {
             .body(Body::from(body))
     };
     let basic = base64_basic(&client_id, &secret);
-    let anonymous = app.send(form("grant_type=client_credentials".to_owned()).expect("request")).await;
+    let anonymous = app
+        .send(form("grant_type=client_credentials".to_owned()).expect("request"))
+        .await;
     assert_eq!(
         (anonymous.status, anonymous.body["error"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("invalid_client"))
