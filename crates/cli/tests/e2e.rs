@@ -36,6 +36,10 @@ struct Node {
 
 impl Node {
     fn start(args: &[&str], port: u16) -> Node {
+        Node::start_with(args, port, "http", &ureq::agent())
+    }
+
+    fn start_with(args: &[&str], port: u16, scheme: &str, agent: &ureq::Agent) -> Node {
         let listen = format!("127.0.0.1:{port}");
         let child = Command::new(binary())
             .args(args)
@@ -47,10 +51,10 @@ impl Node {
             .expect("start junkan");
         let node = Node {
             child,
-            base: format!("http://{listen}"),
+            base: format!("{scheme}://{listen}"),
         };
         let deadline = Instant::now() + Duration::from_secs(60);
-        while ureq::get(&format!("{}/healthz", node.base)).call().is_err() {
+        while agent.get(&format!("{}/healthz", node.base)).call().is_err() {
             assert!(Instant::now() < deadline, "junkan did not answer /healthz within 60 s");
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -372,5 +376,48 @@ fn configuration_file_and_environment_are_honoured() {
         String::from_utf8_lossy(&bad.stderr).contains("unsupported database URL"),
         "{}",
         String::from_utf8_lossy(&bad.stderr)
+    );
+}
+
+#[test]
+fn serves_https_with_the_given_certificate() {
+    let data = temp_dir("tls");
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).expect("certificate");
+    let (cert, key) = (data.join("cert.pem"), data.join("key.pem"));
+    std::fs::write(&cert, certified.cert.pem()).expect("write cert");
+    std::fs::write(&key, certified.key_pair.serialize_pem()).expect("write key");
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(certified.cert.der().clone()).expect("root");
+    let tls =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("protocols")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    let agent = ureq::AgentBuilder::new().tls_config(std::sync::Arc::new(tls)).build();
+    let args = [
+        "serve",
+        "--data-dir",
+        data.to_str().expect("utf-8"),
+        "--tls-cert",
+        cert.to_str().expect("utf-8"),
+        "--tls-key",
+        key.to_str().expect("utf-8"),
+    ];
+    let node = Node::start_with(&args, free_port(), "https", &agent);
+    let discovery: Value = agent
+        .get(&format!("{}/.well-known/openid-configuration", node.base))
+        .call()
+        .expect("https")
+        .into_json()
+        .expect("json");
+    assert_eq!(discovery["issuer"], node.base.as_str());
+    assert!(node.base.starts_with("https://"));
+    // Plain HTTP to the TLS port is not served.
+    assert!(
+        ureq::get(&format!("{}/healthz", node.base.replace("https://", "http://")))
+            .call()
+            .is_err()
     );
 }
