@@ -199,9 +199,13 @@ impl<T: DeserializeOwned + ToSchema> FromRequest<AppState> for Valid<T> {
         if !is_json {
             return Err(ApiError::unsupported_media_type("application/json"));
         }
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|_| ApiError::too_large(state.settings.body_limit))?;
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::too_large(state.settings.body_limit)
+            } else {
+                ApiError::malformed(rejection.body_text())
+            }
+        })?;
         let value = parse_json(&bytes)?;
         state.schemas.check(&T::name(), &value)?;
         // The schema check above leaves only errors it cannot express (e.g. date formats).

@@ -2,7 +2,9 @@
 
 use sqlx::any::AnyRow;
 
-use junkan_model::access::{Certification, Grant, GrantLevel, Grantee, NewCertification, NewGrant, RecordKind};
+use junkan_model::access::{
+    Certification, Grant, GrantLevel, Grantee, NewCertification, NewGrant, ReadBasis, RecordKind,
+};
 use junkan_model::audit::AuditAction;
 use junkan_model::ids::{CertificationId, GrantId, OrganizationId};
 use junkan_model::organization::CycleRole;
@@ -11,7 +13,7 @@ use junkan_model::principal::{Actor, Role};
 use junkan_model::Violation;
 use junkan_store::{GrantDirection, StoreError, StoreResult};
 
-use crate::access::{record, require};
+use crate::access::{audit_reads, record, require, RecordRead};
 use crate::organizations;
 use crate::rows::{enum_value, int, opt_text, opt_time, parsed, text, time, Param, Sql};
 use crate::{micros, unavailable, SqlStore};
@@ -173,7 +175,18 @@ pub async fn get(store: &SqlStore, actor: &Actor, id: GrantId) -> StoreResult<Gr
         kind: RecordKind::Grant,
         id: id.to_string(),
     })?;
-    grant_of(store, &row).await
+    let grant = grant_of(store, &row).await?;
+    // Auditors read grants they are no party to; such reads are audited like any other.
+    if actor.has_role(Role::Auditor) && !actor.belongs_to(grant.owner_organization_id) {
+        let read = RecordRead {
+            kind: RecordKind::Grant,
+            id: grant.id.to_string(),
+            owner: grant.owner_organization_id,
+            basis: ReadBasis::Auditor,
+        };
+        audit_reads(store, actor, &[read]).await?;
+    }
+    Ok(grant)
 }
 
 pub async fn revoke(store: &SqlStore, actor: &Actor, id: GrantId) -> StoreResult<Grant> {

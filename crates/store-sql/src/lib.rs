@@ -359,6 +359,15 @@ pub mod testing {
         }
     }
 
+    /// Runs raw SQL on the writer, for tests that must reach below the `Store` trait (e.g. to
+    /// check that the database itself refuses to change the audit log).
+    pub async fn execute(store: &crate::SqlStore, sql: &str) -> Result<u64, sqlx::Error> {
+        sqlx::query(sql)
+            .execute(&store.writer)
+            .await
+            .map(|result| result.rows_affected())
+    }
+
     /// Creates a new, empty schema in the database at `url` and returns a URL whose connections
     /// use it, so that every test starts from nothing without creating databases.
     pub async fn fresh_postgres_schema(url: &str) -> String {

@@ -2,14 +2,14 @@
 
 use sqlx::any::AnyRow;
 
-use junkan_model::access::RecordKind;
+use junkan_model::access::{ReadBasis, RecordKind};
 use junkan_model::audit::AuditAction;
 use junkan_model::ids::{ApiKeyId, ClientId, OrganizationId, UserId};
 use junkan_model::page::{Page, PageRequest};
 use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, Role, User};
 use junkan_store::{NewUserRecord, SessionRecord, SigningKeyRecord, StoreError, StoreResult, UserLogin};
 
-use crate::access::{record, require};
+use crate::access::{audit_reads, record, require, RecordRead};
 use crate::organizations;
 use crate::rows::{opt_time, parsed, text, time, write_error};
 use crate::{micros, unavailable, SqlStore};
@@ -17,6 +17,29 @@ use crate::{micros, unavailable, SqlStore};
 /// Whether `actor` may see the principals of `organization`.
 fn may_view_principals(actor: &Actor, organization: OrganizationId) -> bool {
     actor.administers(organization) || actor.has_role(Role::Auditor)
+}
+
+/// Audits reads of `organization`'s principals by someone outside it (an auditor or a node
+/// administrator); the organization's own administrators are not audited reading their own.
+async fn audit_outside_reads(
+    store: &SqlStore,
+    actor: &Actor,
+    organization: OrganizationId,
+    kind: RecordKind,
+    ids: impl Iterator<Item = String>,
+) -> StoreResult<()> {
+    if actor.belongs_to(organization) {
+        return Ok(());
+    }
+    let reads: Vec<RecordRead> = ids
+        .map(|id| RecordRead {
+            kind,
+            id,
+            owner: organization,
+            basis: ReadBasis::Auditor,
+        })
+        .collect();
+    audit_reads(store, actor, &reads).await
 }
 
 fn roles_text(roles: &[Role]) -> String {
@@ -100,7 +123,16 @@ pub async fn list_users(
         .await
         .map_err(unavailable)?;
     let users = rows.iter().map(user_of).collect::<StoreResult<Vec<_>>>()?;
-    Ok(Page::from_overfetch(users, page.limit, |user| user.id.to_string()))
+    let page = Page::from_overfetch(users, page.limit, |user| user.id.to_string());
+    audit_outside_reads(
+        store,
+        actor,
+        organization,
+        RecordKind::User,
+        page.items.iter().map(|user| user.id.to_string()),
+    )
+    .await?;
+    Ok(page)
 }
 
 pub async fn user_login(store: &SqlStore, username: &str) -> StoreResult<Option<UserLogin>> {
@@ -199,7 +231,16 @@ pub async fn list_clients(
         .fetch_all(&store.reader)
         .await
         .map_err(unavailable)?;
-    rows.iter().map(client_of).collect()
+    let clients = rows.iter().map(client_of).collect::<StoreResult<Vec<_>>>()?;
+    audit_outside_reads(
+        store,
+        actor,
+        organization,
+        RecordKind::Client,
+        clients.iter().map(|client| client.id.to_string()),
+    )
+    .await?;
+    Ok(clients)
 }
 
 pub async fn revoke_client(store: &SqlStore, actor: &Actor, id: ClientId) -> StoreResult<ClientCredential> {
@@ -325,7 +366,16 @@ pub async fn list_api_keys(store: &SqlStore, actor: &Actor, organization: Organi
         .fetch_all(&store.reader)
         .await
         .map_err(unavailable)?;
-    rows.iter().map(api_key_of).collect()
+    let keys = rows.iter().map(api_key_of).collect::<StoreResult<Vec<_>>>()?;
+    audit_outside_reads(
+        store,
+        actor,
+        organization,
+        RecordKind::ApiKey,
+        keys.iter().map(|key| key.id.to_string()),
+    )
+    .await?;
+    Ok(keys)
 }
 
 pub async fn revoke_api_key(store: &SqlStore, actor: &Actor, id: ApiKeyId) -> StoreResult<ApiKey> {

@@ -35,3 +35,45 @@ mod postgres {
     use super::*;
     junkan_store::store_contract_tests!(postgres_store);
 }
+
+/// The audit log is append-only in the database itself, on both engines.
+async fn audit_log_refuses_changes(store: SqlStore) {
+    use junkan_model::principal::Actor;
+    let created = store
+        .create_industry(
+            &Actor::system(),
+            junkan_model::industry::Industry {
+                code: "audited".to_owned(),
+                name_ja: "監査".to_owned(),
+                name_en: "Audited".to_owned(),
+            },
+        )
+        .await;
+    assert!(created.is_ok());
+    for statement in [
+        "UPDATE audit_log SET actor_id = 'someone else'",
+        "DELETE FROM audit_log",
+    ] {
+        let result = junkan_store_sql::testing::execute(&store, statement).await;
+        assert!(result.is_err(), "{statement} must fail, got {result:?}");
+    }
+}
+
+use junkan_store::Store as _;
+
+#[tokio::test]
+async fn sqlite_audit_log_is_append_only() {
+    let store = sqlite_store(junkan_store::ManualClock::new(junkan_store::contract::START))
+        .await
+        .expect("sqlite");
+    audit_log_refuses_changes(store).await;
+}
+
+#[tokio::test]
+async fn postgres_audit_log_is_append_only() {
+    let Some(store) = postgres_store(junkan_store::ManualClock::new(junkan_store::contract::START)).await else {
+        eprintln!("SKIPPED postgres_audit_log_is_append_only: backend not configured");
+        return;
+    };
+    audit_log_refuses_changes(store).await;
+}
