@@ -138,6 +138,42 @@ pub async fn record(
     Ok(())
 }
 
+/// Marks record `id` of `table` revoked now, unless it already was, and audits the revocation, in
+/// one transaction. Returns the time to report (the earlier revocation wins).
+pub async fn revoke(
+    store: &SqlStore,
+    actor: &Actor,
+    table: &'static str,
+    kind: RecordKind,
+    id: &str,
+    owner: OrganizationId,
+    already_revoked_at: Option<time::OffsetDateTime>,
+) -> StoreResult<time::OffsetDateTime> {
+    let now = store.clock_now();
+    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
+    sqlx::query(&format!(
+        "UPDATE {table} SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL"
+    ))
+    .bind(id.to_owned())
+    .bind(micros(now))
+    .execute(&mut *transaction)
+    .await
+    .map_err(unavailable)?;
+    record(
+        store,
+        &mut transaction,
+        actor,
+        AuditAction::Revoke,
+        kind,
+        id,
+        Some(owner),
+        None,
+    )
+    .await?;
+    transaction.commit().await.map_err(unavailable)?;
+    Ok(already_revoked_at.unwrap_or(now))
+}
+
 /// Refuses with `Forbidden` unless `allowed`.
 pub fn require(allowed: bool, reason: &str) -> StoreResult<()> {
     if allowed {

@@ -13,7 +13,7 @@ use junkan_model::principal::{Actor, Role};
 use junkan_model::Violation;
 use junkan_store::{GrantDirection, StoreError, StoreResult};
 
-use crate::access::{audit_reads, record, require, RecordRead};
+use crate::access::{self, audit_reads, record, require, RecordRead};
 use crate::organizations;
 use crate::rows::{enum_value, int, opt_text, opt_time, parsed, text, time, Param, Sql};
 use crate::{micros, unavailable, SqlStore};
@@ -195,28 +195,18 @@ pub async fn revoke(store: &SqlStore, actor: &Actor, id: GrantId) -> StoreResult
         actor.belongs_to(grant.owner_organization_id) && actor.administers(grant.owner_organization_id),
         "only the owner's administrators revoke a grant",
     )?;
-    let now = store.clock_now();
-    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
-    sqlx::query("UPDATE grants SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-        .bind(id.to_string())
-        .bind(micros(now))
-        .execute(&mut *transaction)
-        .await
-        .map_err(unavailable)?;
-    record(
+    let revoked_at = access::revoke(
         store,
-        &mut transaction,
         actor,
-        AuditAction::Revoke,
+        "grants",
         RecordKind::Grant,
         &id.to_string(),
-        Some(grant.owner_organization_id),
-        None,
+        grant.owner_organization_id,
+        grant.revoked_at,
     )
     .await?;
-    transaction.commit().await.map_err(unavailable)?;
     Ok(Grant {
-        revoked_at: grant.revoked_at.or(Some(now)),
+        revoked_at: Some(revoked_at),
         ..grant
     })
 }
@@ -362,28 +352,18 @@ pub async fn revoke_certification(store: &SqlStore, actor: &Actor, id: Certifica
         actor.writes_for(certification.certifier_organization_id),
         "only the certifier revokes its certifications",
     )?;
-    let now = store.clock_now();
-    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
-    sqlx::query("UPDATE certifications SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-        .bind(id.to_string())
-        .bind(micros(now))
-        .execute(&mut *transaction)
-        .await
-        .map_err(unavailable)?;
-    record(
+    let revoked_at = access::revoke(
         store,
-        &mut transaction,
         actor,
-        AuditAction::Revoke,
+        "certifications",
         RecordKind::Certification,
         &id.to_string(),
-        Some(certification.certifier_organization_id),
-        None,
+        certification.certifier_organization_id,
+        certification.revoked_at,
     )
     .await?;
-    transaction.commit().await.map_err(unavailable)?;
     Ok(Certification {
-        revoked_at: certification.revoked_at.or(Some(now)),
+        revoked_at: Some(revoked_at),
         ..certification
     })
 }

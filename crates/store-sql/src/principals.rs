@@ -9,7 +9,7 @@ use junkan_model::page::{Page, PageRequest};
 use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, Role, User};
 use junkan_store::{NewUserRecord, SessionRecord, SigningKeyRecord, StoreError, StoreResult, UserLogin};
 
-use crate::access::{audit_reads, record, require, RecordRead};
+use crate::access::{self, audit_reads, record, require, RecordRead};
 use crate::organizations;
 use crate::rows::{opt_time, parsed, text, time, write_error};
 use crate::{micros, unavailable, SqlStore};
@@ -256,28 +256,18 @@ pub async fn revoke_client(store: &SqlStore, actor: &Actor, id: ClientId) -> Sto
         actor.administers(client.organization_id),
         "only this organization's administrators revoke its clients",
     )?;
-    let now = store.clock_now();
-    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
-    sqlx::query("UPDATE clients SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-        .bind(id.to_string())
-        .bind(micros(now))
-        .execute(&mut *transaction)
-        .await
-        .map_err(unavailable)?;
-    record(
+    let revoked_at = access::revoke(
         store,
-        &mut transaction,
         actor,
-        AuditAction::Revoke,
+        "clients",
         RecordKind::Client,
         &id.to_string(),
-        Some(client.organization_id),
-        None,
+        client.organization_id,
+        client.revoked_at,
     )
     .await?;
-    transaction.commit().await.map_err(unavailable)?;
     Ok(ClientCredential {
-        revoked_at: client.revoked_at.or(Some(now)),
+        revoked_at: Some(revoked_at),
         ..client
     })
 }
@@ -397,28 +387,18 @@ pub async fn revoke_api_key(store: &SqlStore, actor: &Actor, id: ApiKeyId) -> St
         actor.administers(key.organization_id),
         "only this organization's administrators revoke its API keys",
     )?;
-    let now = store.clock_now();
-    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
-    sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-        .bind(id.to_string())
-        .bind(micros(now))
-        .execute(&mut *transaction)
-        .await
-        .map_err(unavailable)?;
-    record(
+    let revoked_at = access::revoke(
         store,
-        &mut transaction,
         actor,
-        AuditAction::Revoke,
+        "api_keys",
         RecordKind::ApiKey,
         &id.to_string(),
-        Some(key.organization_id),
-        None,
+        key.organization_id,
+        key.revoked_at,
     )
     .await?;
-    transaction.commit().await.map_err(unavailable)?;
     Ok(ApiKey {
-        revoked_at: key.revoked_at.or(Some(now)),
+        revoked_at: Some(revoked_at),
         ..key
     })
 }
