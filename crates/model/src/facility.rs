@@ -4,9 +4,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::identifiers::{check_gln, check_local_government_code, check_ouranos_plant_id};
+use crate::identifiers::{check_gln, check_ouranos_plant_id};
 use crate::ids::{FacilityId, OrganizationId};
-use crate::japan::{check_prefecture_code, local_government};
+use crate::japan::{check_local_government, check_prefecture_code, local_government};
 use crate::organization::present;
 use crate::validation::{check_text, Violation, Violations};
 
@@ -198,18 +198,7 @@ impl NewFacility {
             violations.check("/address", check_text(address, 300));
         }
         if let Some(code) = &self.local_government_code {
-            match check_local_government_code(code).map(|()| local_government(code)) {
-                Err(message) => violations.push("/local_government_code", message),
-                Ok(None) => violations.push(
-                    "/local_government_code",
-                    format!("{code} names no municipality in the national list"),
-                ),
-                Ok(Some((prefecture, name))) => {
-                    if self.prefecture_code.as_deref().is_some_and(|given| given != prefecture) {
-                        violations.push("/prefecture_code", format!("does not match local-government code {code} ({name}), which lies in prefecture {prefecture}"));
-                    }
-                }
-            }
+            check_local_government(&mut violations, code, self.prefecture_code.as_deref());
         }
         violations.into_result()
     }

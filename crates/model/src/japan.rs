@@ -7,6 +7,9 @@ use std::sync::OnceLock;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::identifiers::check_local_government_code;
+use crate::validation::Violations;
+
 const PREFECTURES_CSV: &str = include_str!("../data/japan/prefjp-utf8.csv");
 const MUNICIPALITIES_CSV: &str = include_str!("../data/japan/localgovjp-utf8.csv");
 
@@ -112,6 +115,31 @@ pub fn check_prefecture_code(code: &str) -> Result<(), String> {
     }
 }
 
+/// Checks a local-government code at `/local_government_code` (check digit, presence in the
+/// national list) and that `prefecture_code`, when given, is the prefecture it lies in.
+pub fn check_local_government(violations: &mut Violations, code: &str, prefecture_code: Option<&str>) {
+    if let Err(message) = check_local_government_code(code) {
+        violations.push("/local_government_code", message);
+        return;
+    }
+    match local_government(code) {
+        None => violations.push(
+            "/local_government_code",
+            format!("{code} has a valid check digit but names no prefecture or municipality in the national list"),
+        ),
+        Some((actual_prefecture, name)) => {
+            if let Some(given) = prefecture_code {
+                if given != actual_prefecture {
+                    violations.push(
+                        "/prefecture_code",
+                        format!("is {given}, but local-government code {code} ({name}) lies in prefecture {actual_prefecture}"),
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// Splits the simple comma-separated tables above (no quoted fields) into rows of fields, skipping
 /// the header and the byte-order mark.
 fn csv_rows(text: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
@@ -125,7 +153,6 @@ fn csv_rows(text: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::identifiers::check_local_government_code;
 
     #[test]
     fn every_code_in_the_table_has_a_valid_check_digit() {

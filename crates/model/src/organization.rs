@@ -5,12 +5,10 @@ use serde::{Deserialize, Deserializer, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::identifiers::{
-    check_corporate_number, check_gln, check_gs1_company_prefix, check_lei, check_local_government_code,
-};
+use crate::identifiers::{check_corporate_number, check_gln, check_gs1_company_prefix, check_lei};
 use crate::ids::OrganizationId;
 use crate::industry::check_industry_code;
-use crate::japan::{check_prefecture_code, local_government};
+use crate::japan::{check_local_government, check_prefecture_code, local_government};
 use crate::validation::{check_text, check_url, Violation, Violations};
 
 /// What kind of participant an organization is (参加者の種別).
@@ -410,29 +408,6 @@ fn check_optional(
 ) {
     if let Some(value) = value {
         violations.check(path, check(value));
-    }
-}
-
-fn check_local_government(violations: &mut Violations, code: &str, prefecture_code: Option<&str>) {
-    if let Err(message) = check_local_government_code(code) {
-        violations.push("/local_government_code", message);
-        return;
-    }
-    match local_government(code) {
-        None => violations.push(
-            "/local_government_code",
-            format!("{code} has a valid check digit but names no prefecture or municipality in the national list"),
-        ),
-        Some((actual_prefecture, name)) => {
-            if let Some(given) = prefecture_code {
-                if given != actual_prefecture {
-                    violations.push(
-                        "/prefecture_code",
-                        format!("is {given}, but local-government code {code} ({name}) lies in prefecture {actual_prefecture}"),
-                    );
-                }
-            }
-        }
     }
 }
 
