@@ -367,6 +367,18 @@ fn configuration_file_and_environment_are_honoured() {
         Path::new(&data.join("junkan.db")).exists(),
         "the database lives in the configured data_dir"
     );
+    // The environment beats the file: JUNKAN_DATA_DIR moves the database.
+    let from_env = temp_dir("config-env");
+    let output = Command::new(binary())
+        .args(["migrate", "--config", config.to_str().expect("utf-8")])
+        .env("JUNKAN_DATA_DIR", &from_env)
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        from_env.join("junkan.db").exists(),
+        "JUNKAN_DATA_DIR beats the file's data_dir"
+    );
     let bad = Command::new(binary())
         .args(["migrate", "--database-url", "mysql://nope"])
         .output()
