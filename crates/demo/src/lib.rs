@@ -17,7 +17,6 @@ use junkan_auth::password::hash_password;
 use junkan_auth::secret::{digest, generate_secret};
 use junkan_model::access::{GrantLevel, Grantee, NewCertification, NewGrant, RecordKind};
 use junkan_model::facility::{FacilityType, NewFacility, Visibility};
-use junkan_model::identifiers::gs1_check_digit;
 use junkan_model::ids::OrganizationId;
 use junkan_model::japan::municipalities;
 use junkan_model::organization::{CompanySize, CycleRole, NewOrganization, OrganizationType};
@@ -382,8 +381,8 @@ fn company_prefix(index: usize) -> String {
 /// A GLN under `prefix` with location reference `reference`.
 fn gln(prefix: &str, reference: u64) -> String {
     let body = format!("{prefix}{reference:0width$}", width = 12 - prefix.len());
-    let digits: Vec<u32> = body.bytes().map(|byte| u32::from(byte - b'0')).collect();
-    format!("{body}{}", gs1_check_digit(&digits))
+    let digits: Vec<u8> = body.bytes().map(|byte| byte - b'0').collect();
+    format!("{body}{}", junkan_gs1::check_digit(&digits))
 }
 
 /// A corporate number with a valid check digit over twelve random digits.

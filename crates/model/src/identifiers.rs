@@ -25,25 +25,10 @@ pub fn check_corporate_number(value: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The GS1 mod-10 check digit of `body` (all digits of a key but the last).
-pub fn gs1_check_digit(body: &[u32]) -> u32 {
-    let sum: u32 = body
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(index, digit)| digit * if index % 2 == 0 { 3 } else { 1 })
-        .sum();
-    (10 - sum % 10) % 10
-}
-
-/// Checks a GS1 Global Location Number: 13 digits with a valid GS1 check digit.
+/// Checks a GS1 Global Location Number: 13 digits with a valid GS1 check digit (AI 414 of the
+/// GS1 syntax dictionary).
 pub fn check_gln(value: &str) -> Result<(), String> {
-    let digits = ascii_digits(value, 13, "a GLN")?;
-    let expected = gs1_check_digit(&digits[..12]);
-    if digits[12] != expected {
-        return Err(format!("GLN check digit is {} but should be {expected}", digits[12]));
-    }
-    Ok(())
+    junkan_gs1::dictionary::validate("414", value)
 }
 
 /// Checks a GS1 company prefix: 4 to 12 digits (the length GS1 allocated; GS1 Japan prefixes
@@ -175,8 +160,8 @@ mod tests {
             &["4512345000011", "4512345000012", "451234500001"],
             expect![[r#"
                 "4512345000011": ok
-                "4512345000012": GLN check digit is 2 but should be 1
-                "451234500001": a GLN is exactly 13 ASCII digits"#]],
+                "4512345000012": (414) LOC No. "4512345000012": check digit should be 1
+                "451234500001": (414) LOC No. "451234500001" is too short"#]],
         );
     }
 
