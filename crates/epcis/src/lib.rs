@@ -1,0 +1,9 @@
+//! GS1 EPCIS 2.0 and the Core Business Vocabulary (CBV 2.0), as pure functions: validation of
+//! EPCIS documents and events against the standard's JSON Schema and the CBV rules.
+//!
+//! Storage, capture jobs and the REST binding live in the store and server crates; this crate
+//! knows nothing of them.
+
+pub mod validate;
+
+pub use validate::{validate_document, Problem};

@@ -1,0 +1,96 @@
+//! Validation of EPCIS 2.0 JSON / JSON-LD documents: the GS1 EPCIS JSON Schema (embedded from
+//! `schema/`, see its SOURCE.txt), then the rules the schema cannot state. Every problem is
+//! reported with its JSON pointer.
+
+use std::sync::OnceLock;
+
+use jsonschema::Validator;
+use serde_json::Value;
+
+const SCHEMA: &str = include_str!("../schema/EPCIS-JSON-Schema.json");
+
+/// One problem with a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// JSON pointer of the offending value.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Corrections applied to the GS1 schema (as published at the commit in `schema/SOURCE.txt`)
+/// where it is stricter than the EPCIS 2.0 standard it implements. Each is a documented reason,
+/// tested by the OpenEPCIS documents that need it.
+fn apply_errata(schema: &mut Value) {
+    let definitions = &mut schema["definitions"];
+    // 1. EPCIS 2.0 section 7.4 gives every event type persistentDisposition; the schema only
+    //    lists it for ObjectEvent and TransformationEvent.
+    for event in ["AggregationEvent", "TransactionEvent", "AssociationEvent"] {
+        let body = &mut definitions[event]["allOf"][1];
+        body["properties"]["persistentDisposition"] =
+            serde_json::json!({"$ref": "#/definitions/persistentDisposition"});
+        if let Some(names) = body["propertyNames"]["anyOf"][1]["enum"].as_array_mut() {
+            names.push(Value::String("persistentDisposition".to_owned()));
+        }
+    }
+    // 2. A sensor report's type is optional in EPCIS 2.0 (section 7.3.8): a report may carry only
+    //    an exception such as gs1:ALARM_CONDITION.
+    if let Some(object) = definitions["sensorReport"].as_object_mut() {
+        object.remove("required");
+    }
+    // 3. Measurement types: GS1's vocabulary (gs1:MeasurementType) has grown past the schema's
+    //    enumeration (e.g. EffectiveDoseRate); a bare term of letters, digits and underscores is
+    //    accepted as sent, as are URIs (already allowed).
+    if let Some(alternatives) = definitions["measurementType"]["anyOf"].as_array_mut() {
+        alternatives.push(serde_json::json!({"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"}));
+    }
+}
+
+fn schema_validator() -> &'static Validator {
+    static VALIDATOR: OnceLock<Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        let mut schema: Value = serde_json::from_str(SCHEMA).expect("the embedded EPCIS JSON Schema is JSON");
+        apply_errata(&mut schema);
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft7)
+            .should_validate_formats(true)
+            .build(&schema)
+            .expect("the embedded EPCIS JSON Schema compiles")
+    })
+}
+
+/// Validates an EPCIS document (or a single event) and returns every problem found.
+pub fn validate_document(document: &Value) -> Vec<Problem> {
+    let mut problems: Vec<Problem> = schema_validator()
+        .iter_errors(document)
+        .map(|error| {
+            let schema_path = error.schema_path().as_str();
+            let message = explain(schema_path, error.instance()).unwrap_or_else(|| error.to_string());
+            Problem {
+                path: error.instance_path().as_str().to_owned(),
+                message,
+            }
+        })
+        .collect();
+    problems.dedup();
+    problems
+}
+
+/// Plainer messages for the schema's `anyOf` rules, whose generic message names no cause.
+fn explain(schema_path: &str, instance: &Value) -> Option<String> {
+    let value = instance.to_string();
+    let vocabulary = |what: &str, examples: &str| {
+        format!("{value} is neither a CBV 2.0 {what} (e.g. {examples}) nor an absolute URI of another vocabulary")
+    };
+    if schema_path.contains("/bizStep/") {
+        Some(vocabulary("business step", "shipping, receiving, commissioning"))
+    } else if schema_path.contains("/disposition/") {
+        Some(vocabulary("disposition", "in_transit, in_progress, active"))
+    } else if schema_path.ends_with("/anyOf") && instance.get("type").is_some() && instance.get("action").is_some() {
+        Some(
+            "the event names no objects: give epcList or quantityList (childEPCs or childQuantityList, ...)".to_owned(),
+        )
+    } else {
+        None
+    }
+}
