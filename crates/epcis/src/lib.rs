@@ -1,9 +1,12 @@
 //! GS1 EPCIS 2.0 and the Core Business Vocabulary (CBV 2.0), as pure functions: validation of
-//! EPCIS documents and events against the standard's JSON Schema and the CBV rules.
+//! EPCIS documents and events against the standard's JSON Schema and the CBV rules, and the CBV 2.0
+//! event hash that identifies an event whatever its serialisation.
 //!
 //! Storage, capture jobs and the REST binding live in the store and server crates; this crate
 //! knows nothing of them.
 
+pub mod hash;
 pub mod validate;
 
+pub use hash::{event_hash, pre_hash, Namespaces};
 pub use validate::{validate_document, Problem};

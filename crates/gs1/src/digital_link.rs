@@ -49,7 +49,12 @@ impl DigitalLink {
         let (_host, path) = rest
             .split_once('/')
             .ok_or_else(|| IdentifierError::new(format!("{uri:?} has no path")))?;
-        let segments: Vec<&str> = path.split('/').filter(|segment| !segment.is_empty()).collect();
+        // Convenience names of GS1 Digital Link 1.1 (e.g. /gtin/ for /01/) are read as their AIs.
+        let segments: Vec<&str> = path
+            .split('/')
+            .filter(|segment| !segment.is_empty())
+            .map(|segment| ai_for_alias(segment).unwrap_or(segment))
+            .collect();
         // The primary key is the first AI segment that is a primary key and has a value after it;
         // anything before it is the resolver's own path prefix.
         let start = (0..segments.len().saturating_sub(1))
@@ -153,6 +158,33 @@ impl DigitalLink {
     }
 }
 
+/// The AI of a GS1 Digital Link 1.1 convenience name, e.g. `gtin` for `01`.
+fn ai_for_alias(segment: &str) -> Option<&'static str> {
+    const ALIASES: [(&str, &str); 20] = [
+        ("gtin", "01"),
+        ("itip", "8006"),
+        ("cpv", "22"),
+        ("lot", "10"),
+        ("ser", "21"),
+        ("sscc", "00"),
+        ("gln", "414"),
+        ("party", "417"),
+        ("grai", "8003"),
+        ("giai", "8004"),
+        ("gsrn", "8018"),
+        ("gsrnp", "8017"),
+        ("gdti", "253"),
+        ("gcn", "255"),
+        ("ginc", "401"),
+        ("gsin", "402"),
+        ("cpid", "8010"),
+        ("cpsn", "8011"),
+        ("glnx", "254"),
+        ("gmn", "8013"),
+    ];
+    ALIASES.iter().find(|(alias, _)| *alias == segment).map(|(_, ai)| *ai)
+}
+
 /// GTINs may be written with 8, 12 or 13 digits; the canonical form has 14.
 fn normalize(ai: &str, value: String) -> String {
     if ai == "01" && matches!(value.len(), 8 | 12 | 13) && value.bytes().all(|byte| byte.is_ascii_digit()) {
@@ -162,11 +194,12 @@ fn normalize(ai: &str, value: String) -> String {
     }
 }
 
-/// Percent-encodes everything but RFC 3986 unreserved characters.
+/// Percent-encodes everything but RFC 3986 unreserved characters and the apostrophe (which the
+/// CBV 2.0 event-hash test vectors leave as it is).
 pub fn percent_encode(value: &str) -> String {
     let mut encoded = String::with_capacity(value.len());
     for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+        if byte.is_ascii_alphanumeric() || b"-._~'".contains(&byte) {
             encoded.push(char::from(byte));
         } else {
             encoded.push_str(&format!("%{byte:02X}"));

@@ -49,7 +49,7 @@ pub fn to_digital_link(urn: &str) -> Result<DigitalLink, IdentifierError> {
             "not a supported EPC URN (urn:epc:id:..., urn:epc:class:lgtin:..., urn:epc:idpat:sgtin:...)",
         ));
     };
-    const SCHEMES: [&str; 15] = [
+    const SCHEMES: [&str; 17] = [
         "sgtin",
         "lgtin",
         "idpat-sgtin",
@@ -65,6 +65,8 @@ pub fn to_digital_link(urn: &str) -> Result<DigitalLink, IdentifierError> {
         "ginc",
         "gsin",
         "cpi",
+        "itip",
+        "upui",
     ];
     if !SCHEMES.contains(&scheme) {
         return Err(error(urn, &format!("the EPC scheme {scheme:?} is not supported")));
@@ -78,8 +80,14 @@ pub fn to_digital_link(urn: &str) -> Result<DigitalLink, IdentifierError> {
         }
     };
     let company_prefix = numeric(urn, parts.first().copied().unwrap_or(""), "company prefix")?;
+    // A reference may be empty when the company prefix alone fills the key (e.g. a 12-digit
+    // prefix in a GDTI or a PGLN).
     let fixed = |reference: &str, total: usize, what: &str| -> Result<String, IdentifierError> {
-        let reference = numeric(urn, reference, what)?;
+        let reference = if reference.is_empty() && company_prefix.len() == total.min(12) {
+            reference
+        } else {
+            numeric(urn, reference, what)?
+        };
         if company_prefix.len() + reference.len() != total {
             return Err(error(
                 urn,
@@ -168,6 +176,22 @@ pub fn to_digital_link(urn: &str) -> Result<DigitalLink, IdentifierError> {
                 with_check_digit(&fixed(parts[1], 16, "shipper reference")?),
             )]
         }
+        "itip" => {
+            expect_parts(5)?;
+            let piece_total = format!(
+                "{}{}",
+                numeric(urn, parts[2], "piece number")?,
+                numeric(urn, parts[3], "total count")?
+            );
+            vec![
+                pair("8006", format!("{}{piece_total}", gtin(parts[1])?)),
+                pair("21", percent_decode(parts[4])?),
+            ]
+        }
+        "upui" => {
+            expect_parts(3)?;
+            vec![pair("01", gtin(parts[1])?), pair("235", percent_decode(parts[2])?)]
+        }
         "cpi" => {
             expect_parts(3)?;
             vec![
@@ -203,10 +227,23 @@ pub fn from_digital_link(link: &DigitalLink, company_prefix_length: usize) -> Op
                     "urn:epc:class:lgtin:{company_prefix}.{indicator}{item}.{}",
                     urn_escape(link.qualifier("10")?)
                 ),
+                ["235"] => format!(
+                    "urn:epc:id:upui:{company_prefix}.{indicator}{item}.{}",
+                    urn_escape(link.qualifier("235")?)
+                ),
                 [] => format!("urn:epc:idpat:sgtin:{company_prefix}.{indicator}{item}.*"),
                 _ => return None,
             }
         }
+        ("8006", ["21"]) => format!(
+            "urn:epc:id:itip:{}.{}{}.{}.{}.{}",
+            value.get(1..1 + length)?,
+            &value[0..1],
+            value.get(1 + length..13)?,
+            value.get(14..16)?,
+            value.get(16..18)?,
+            urn_escape(link.qualifier("21")?)
+        ),
         ("00", []) => format!(
             "urn:epc:id:sscc:{}.{}{}",
             value.get(1..1 + length)?,
@@ -303,7 +340,9 @@ mod tests {
     use expect_test::expect;
 
     /// Examples from the EPC Tag Data Standard, each with its company prefix length.
-    const EXAMPLES: [(&str, usize); 14] = [
+    const EXAMPLES: [(&str, usize); 16] = [
+        ("urn:epc:id:itip:4012345.011111.01.02.987", 7),
+        ("urn:epc:id:upui:1234567.098765.51qIgY)%3C%26Jp3*j7'SDB", 7),
         ("urn:epc:id:sgtin:0614141.812345.6789", 7),
         ("urn:epc:id:sgtin:0614141.812345.ab%2Fc%25d", 7),
         ("urn:epc:class:lgtin:4012345.012345.998877", 7),
@@ -330,6 +369,8 @@ mod tests {
             lines.push(format!("{urn} -> {}", link.canonical()));
         }
         expect![[r#"
+            urn:epc:id:itip:4012345.011111.01.02.987 -> https://id.gs1.org/8006/040123451111180102/21/987
+            urn:epc:id:upui:1234567.098765.51qIgY)%3C%26Jp3*j7'SDB -> https://id.gs1.org/01/01234567987651/235/51qIgY%29%3C%26Jp3%2Aj7'SDB
             urn:epc:id:sgtin:0614141.812345.6789 -> https://id.gs1.org/01/80614141123458/21/6789
             urn:epc:id:sgtin:0614141.812345.ab%2Fc%25d -> https://id.gs1.org/01/80614141123458/21/ab%2Fc%25d
             urn:epc:class:lgtin:4012345.012345.998877 -> https://id.gs1.org/01/04012345123456/10/998877
