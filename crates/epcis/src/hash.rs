@@ -45,6 +45,30 @@ impl Namespaces {
         Namespaces(prefixes)
     }
 
+    /// Adds the prefixes of every `@context` object nested anywhere in `value`.
+    fn add_nested_contexts(&mut self, value: &Value) {
+        match value {
+            Value::Object(object) => {
+                if let Some(context) = object.get("@context") {
+                    let nested = Namespaces::from_context(Some(context));
+                    for (prefix, iri) in nested.0 {
+                        if !self
+                            .0
+                            .iter()
+                            .any(|(known, known_iri)| *known == prefix && *known_iri == iri)
+                        {
+                            self.0.retain(|(known, _)| *known != prefix);
+                            self.0.push((prefix, iri));
+                        }
+                    }
+                }
+                object.values().for_each(|child| self.add_nested_contexts(child));
+            }
+            Value::Array(items) => items.iter().for_each(|item| self.add_nested_contexts(item)),
+            _ => {}
+        }
+    }
+
     /// `prefix:local` with a known prefix as `{iri}local`; other names unchanged.
     fn expand_name(&self, name: &str) -> String {
         match self.iri_of(name) {
@@ -87,8 +111,12 @@ enum Vocabulary {
 /// an error declaration must leave the hash of the event it corrects unchanged.
 const IGNORED: [&str; 6] = ["type", "eventID", "recordTime", "errorDeclaration", "@context", "@type"];
 
-/// The pre-hash string of `event`.
+/// The pre-hash string of `event`. Prefixes declared by `@context` entries inside the event add to
+/// `namespaces`.
 pub fn pre_hash(event: &Value, namespaces: &Namespaces) -> String {
+    let mut local = namespaces.clone();
+    local.add_nested_contexts(event);
+    let namespaces = &local;
     let Some(event) = event.as_object() else {
         return String::new();
     };

@@ -7,6 +7,8 @@
 
 pub mod hash;
 pub mod validate;
+pub mod xml;
 
 pub use hash::{event_hash, pre_hash, Namespaces};
-pub use validate::{validate_document, Problem};
+pub use validate::{validate_document, validate_xml_document, Problem};
+pub use xml::document_from_xml;
