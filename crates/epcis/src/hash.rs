@@ -46,7 +46,7 @@ impl Namespaces {
     }
 
     /// Adds the prefixes of every `@context` object nested anywhere in `value`.
-    fn add_nested_contexts(&mut self, value: &Value) {
+    pub(crate) fn add_nested_contexts(&mut self, value: &Value) {
         match value {
             Value::Object(object) => {
                 if let Some(context) = object.get("@context") {
@@ -99,7 +99,7 @@ impl Namespaces {
 
 /// The vocabulary a bare term belongs to.
 #[derive(Clone, Copy)]
-enum Vocabulary {
+pub(crate) enum Vocabulary {
     BizStep,
     Disposition,
     BizTransactionType,
@@ -385,7 +385,7 @@ fn each(value: &Value) -> Box<dyn Iterator<Item = &Value> + '_> {
 }
 
 /// A bare term of `vocabulary` as its URI; URIs and CURIEs canonicalised like any value.
-fn term(value: &Value, vocabulary: Vocabulary, namespaces: &Namespaces) -> String {
+pub(crate) fn term(value: &Value, vocabulary: Vocabulary, namespaces: &Namespaces) -> String {
     let Some(text) = value.as_str().map(str::trim) else {
         return canonical(value, namespaces);
     };
@@ -404,7 +404,7 @@ fn term(value: &Value, vocabulary: Vocabulary, namespaces: &Namespaces) -> Strin
 
 /// The canonical text of a value: times in UTC with milliseconds, numbers without padding, old
 /// CBV URNs as web vocabulary, CURIEs expanded, EPC URNs and Digital Links as canonical links.
-fn canonical(value: &Value, namespaces: &Namespaces) -> String {
+pub(crate) fn canonical(value: &Value, namespaces: &Namespaces) -> String {
     match value {
         Value::String(text) => canonical_text(text.trim(), namespaces),
         Value::Number(number) => number.as_f64().map(format_number).unwrap_or_else(|| number.to_string()),

@@ -5,10 +5,12 @@
 //! Storage, capture jobs and the REST binding live in the store and server crates; this crate
 //! knows nothing of them.
 
+pub mod capture;
 pub mod hash;
 pub mod validate;
 pub mod xml;
 
+pub use capture::{prepare_document, Syntax};
 pub use hash::{event_hash, pre_hash, Namespaces};
 pub use validate::{validate_document, validate_xml_document, Problem};
 pub use xml::document_from_xml;

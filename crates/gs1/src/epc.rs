@@ -37,36 +37,32 @@ fn with_check_digit(digits: &str) -> String {
 
 /// Converts an EPC URN into its Digital Link form.
 pub fn to_digital_link(urn: &str) -> Result<DigitalLink, IdentifierError> {
+    // A pattern (urn:epc:idpat:<scheme>:...*) names the class of its pure identities: the key
+    // without the serial part.
+    let mut pattern = false;
     let (scheme, body) = if let Some(body) = urn.strip_prefix("urn:epc:id:") {
         body.split_once(':').ok_or_else(|| error(urn, "missing scheme"))?
     } else if let Some(body) = urn.strip_prefix("urn:epc:class:lgtin:") {
         ("lgtin", body)
-    } else if let Some(body) = urn.strip_prefix("urn:epc:idpat:sgtin:") {
-        ("idpat-sgtin", body)
+    } else if let Some(body) = urn.strip_prefix("urn:epc:idpat:") {
+        let (scheme, body) = body.split_once(':').ok_or_else(|| error(urn, "missing scheme"))?;
+        if !body.ends_with(".*") || !matches!(scheme, "sgtin" | "grai" | "gdti" | "sgcn" | "cpi" | "itip") {
+            return Err(error(
+                urn,
+                "supported patterns are sgtin, grai, gdti, sgcn, cpi and itip ending in .*",
+            ));
+        }
+        pattern = true;
+        (scheme, body)
     } else {
         return Err(error(
             urn,
             "not a supported EPC URN (urn:epc:id:..., urn:epc:class:lgtin:..., urn:epc:idpat:sgtin:...)",
         ));
     };
-    const SCHEMES: [&str; 17] = [
-        "sgtin",
-        "lgtin",
-        "idpat-sgtin",
-        "sscc",
-        "sgln",
-        "pgln",
-        "grai",
-        "giai",
-        "gsrn",
-        "gsrnp",
-        "gdti",
-        "sgcn",
-        "ginc",
-        "gsin",
-        "cpi",
-        "itip",
-        "upui",
+    const SCHEMES: [&str; 16] = [
+        "sgtin", "lgtin", "sscc", "sgln", "pgln", "grai", "giai", "gsrn", "gsrnp", "gdti", "sgcn", "ginc", "gsin",
+        "cpi", "itip", "upui",
     ];
     if !SCHEMES.contains(&scheme) {
         return Err(error(urn, &format!("the EPC scheme {scheme:?} is not supported")));
@@ -102,7 +98,19 @@ pub fn to_digital_link(urn: &str) -> Result<DigitalLink, IdentifierError> {
         Ok(with_check_digit(&format!("{indicator}{company_prefix}{item}")))
     };
     let pair = |ai: &str, value: String| (ai.to_owned(), value);
+    // The serial part of a key; empty for a pattern, which names the class.
+    let serial = |index: usize| {
+        if pattern {
+            Ok(String::new())
+        } else {
+            percent_decode(parts[index])
+        }
+    };
     let pairs = match scheme {
+        "sgtin" if pattern => {
+            expect_parts(3)?;
+            vec![pair("01", gtin(parts[1])?)]
+        }
         "sgtin" => {
             expect_parts(3)?;
             vec![pair("01", gtin(parts[1])?), pair("21", percent_decode(parts[2])?)]
@@ -110,16 +118,6 @@ pub fn to_digital_link(urn: &str) -> Result<DigitalLink, IdentifierError> {
         "lgtin" => {
             expect_parts(3)?;
             vec![pair("01", gtin(parts[1])?), pair("10", percent_decode(parts[2])?)]
-        }
-        "idpat-sgtin" => {
-            expect_parts(3)?;
-            if parts[2] != "*" {
-                return Err(error(
-                    urn,
-                    "only the product-class pattern urn:epc:idpat:sgtin:<prefix>.<item>.* is supported",
-                ));
-            }
-            vec![pair("01", gtin(parts[1])?)]
         }
         "sscc" => {
             expect_parts(2)?;
@@ -146,7 +144,7 @@ pub fn to_digital_link(urn: &str) -> Result<DigitalLink, IdentifierError> {
         "grai" => {
             expect_parts(3)?;
             let key = with_check_digit(&fixed(parts[1], 12, "asset type")?);
-            vec![pair("8003", format!("0{key}{}", percent_decode(parts[2])?))]
+            vec![pair("8003", format!("0{key}{}", serial(2)?))]
         }
         "giai" => {
             expect_parts(2)?;
@@ -162,7 +160,7 @@ pub fn to_digital_link(urn: &str) -> Result<DigitalLink, IdentifierError> {
             let key = with_check_digit(&fixed(parts[1], 12, "document type")?);
             vec![pair(
                 if scheme == "gdti" { "253" } else { "255" },
-                format!("{key}{}", percent_decode(parts[2])?),
+                format!("{key}{}", serial(2)?),
             )]
         }
         "ginc" => {
@@ -183,10 +181,11 @@ pub fn to_digital_link(urn: &str) -> Result<DigitalLink, IdentifierError> {
                 numeric(urn, parts[2], "piece number")?,
                 numeric(urn, parts[3], "total count")?
             );
-            vec![
-                pair("8006", format!("{}{piece_total}", gtin(parts[1])?)),
-                pair("21", percent_decode(parts[4])?),
-            ]
+            let mut pairs = vec![pair("8006", format!("{}{piece_total}", gtin(parts[1])?))];
+            if !pattern {
+                pairs.push(pair("21", percent_decode(parts[4])?));
+            }
+            pairs
         }
         "upui" => {
             expect_parts(3)?;
@@ -194,10 +193,11 @@ pub fn to_digital_link(urn: &str) -> Result<DigitalLink, IdentifierError> {
         }
         "cpi" => {
             expect_parts(3)?;
-            vec![
-                pair("8010", format!("{company_prefix}{}", percent_decode(parts[1])?)),
-                pair("8011", parts[2].to_owned()),
-            ]
+            let mut pairs = vec![pair("8010", format!("{company_prefix}{}", percent_decode(parts[1])?))];
+            if !pattern {
+                pairs.push(pair("8011", parts[2].to_owned()));
+            }
+            pairs
         }
         other => unreachable!("scheme {other:?} was checked against SCHEMES"),
     };
@@ -398,6 +398,33 @@ mod tests {
             company_prefix_length(&from_link, &["0614".to_owned(), "0614141".to_owned()]),
             Some(7)
         );
+    }
+
+    #[test]
+    fn patterns_name_classes() {
+        let cases = [
+            "urn:epc:idpat:grai:4012345.66666.*",
+            "urn:epc:idpat:gdti:4012345.55555.*",
+            "urn:epc:idpat:sgcn:4012345.99999.*",
+            "urn:epc:idpat:cpi:4012345.ABC.*",
+            "urn:epc:idpat:itip:4012345.012345.01.02.*",
+            "urn:epc:idpat:sscc:4012345.*",
+        ];
+        let lines: Vec<String> = cases
+            .iter()
+            .map(|urn| {
+                to_digital_link(urn)
+                    .map(|link| link.canonical())
+                    .unwrap_or_else(|error| error.0)
+            })
+            .collect();
+        expect![[r#"
+            https://id.gs1.org/8003/04012345666663
+            https://id.gs1.org/253/4012345555554
+            https://id.gs1.org/255/4012345999990
+            https://id.gs1.org/8010/4012345ABC
+            https://id.gs1.org/8006/040123451234560102
+            "urn:epc:idpat:sscc:4012345.*": supported patterns are sgtin, grai, gdti, sgcn, cpi and itip ending in .*"#]].assert_eq(&lines.join("\n"));
     }
 
     #[test]

@@ -84,6 +84,10 @@ pub enum RecordKind {
     Certification,
     /// An industry code.
     Industry,
+    /// An EPCIS event.
+    Event,
+    /// An EPCIS capture job.
+    Capture,
 }
 
 impl RecordKind {
@@ -98,12 +102,14 @@ impl RecordKind {
             RecordKind::Grant => "grant",
             RecordKind::Certification => "certification",
             RecordKind::Industry => "industry",
+            RecordKind::Event => "event",
+            RecordKind::Capture => "capture",
         }
     }
 
     /// The kinds a grant may cover: records holding an organization's own data.
     pub fn is_grantable(self) -> bool {
-        matches!(self, RecordKind::Facility)
+        matches!(self, RecordKind::Facility | RecordKind::Event)
     }
 }
 

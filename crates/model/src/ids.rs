@@ -80,3 +80,7 @@ uuid_id!(
     /// Identifies a certification of an organization recorded by a certifier.
     CertificationId
 );
+uuid_id!(
+    /// Identifies an EPCIS capture job.
+    CaptureId
+);

@@ -1,0 +1,324 @@
+//! Preparing a captured document for storage: validation (schema, CBV, identifiers), the event
+//! hash, a default eventID, and the canonical facts and identifiers queries and lineage use.
+//! A document is prepared entirely or refused with every problem.
+
+use serde_json::Value;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use junkan_model::event::{CapturedEvent, EventIdentifier, IdentifierRole};
+
+use crate::hash::{canonical, event_hash, term, Namespaces, Vocabulary};
+use crate::validate::{validate_document, validate_xml_document, Problem};
+
+/// The syntax a document came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    /// EPCIS 2.0 JSON / JSON-LD.
+    Json,
+    /// EPCIS XML, already read into the JSON-LD form.
+    Xml,
+}
+
+const EVENT_TYPES: [&str; 5] = [
+    "ObjectEvent",
+    "AggregationEvent",
+    "TransactionEvent",
+    "TransformationEvent",
+    "AssociationEvent",
+];
+
+/// The events of an EPCISDocument, an EPCISQueryDocument or a single event, with the JSON pointer
+/// of each.
+pub fn events_of(document: &Value) -> Vec<(String, &Value)> {
+    let type_name = document.get("type").and_then(Value::as_str).unwrap_or("");
+    if EVENT_TYPES.contains(&type_name) {
+        return vec![(String::new(), document)];
+    }
+    let (path, list) = match document["epcisBody"]["eventList"].as_array() {
+        Some(list) => ("/epcisBody/eventList", Some(list)),
+        None => (
+            "/epcisBody/queryResults/resultsBody/eventList",
+            document["epcisBody"]["queryResults"]["resultsBody"]["eventList"].as_array(),
+        ),
+    };
+    list.into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(index, event)| (format!("{path}/{index}"), event))
+        .collect()
+}
+
+/// Validates `document` and prepares each of its events, or returns every problem.
+pub fn prepare_document(document: &Value, syntax: Syntax) -> Result<Vec<CapturedEvent>, Vec<Problem>> {
+    let mut problems = match syntax {
+        Syntax::Json => validate_document(document),
+        Syntax::Xml => validate_xml_document(document),
+    };
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let context = document.get("@context").cloned().unwrap_or(Value::Null);
+    let namespaces = Namespaces::from_context(document.get("@context"));
+    let mut prepared: Vec<CapturedEvent> = Vec::new();
+    for (path, event) in events_of(document) {
+        match prepare_event(event, &namespaces, &context, &path) {
+            Ok(captured) => {
+                if let Some(earlier) = prepared
+                    .iter()
+                    .find(|earlier| earlier.event_id == captured.event_id && earlier.event_hash != captured.event_hash)
+                {
+                    problems.push(Problem {
+                        path: format!("{path}/eventID"),
+                        message: format!(
+                            "eventID {} is used twice in this document for different events",
+                            earlier.event_id
+                        ),
+                    });
+                } else {
+                    prepared.push(captured);
+                }
+            }
+            Err(mut event_problems) => problems.append(&mut event_problems),
+        }
+    }
+    if problems.is_empty() {
+        Ok(prepared)
+    } else {
+        Err(problems)
+    }
+}
+
+fn prepare_event(
+    event: &Value,
+    namespaces: &Namespaces,
+    context: &Value,
+    path: &str,
+) -> Result<CapturedEvent, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut namespaces = namespaces.clone();
+    namespaces.add_nested_contexts(event);
+    let hash = event_hash(event, &namespaces);
+    let text = |key: &str| event.get(key).and_then(Value::as_str).map(str::to_owned);
+    let event_time = match text("eventTime").map(|time| OffsetDateTime::parse(&time, &Rfc3339)) {
+        Some(Ok(time)) => time,
+        _ => {
+            problems.push(Problem {
+                path: format!("{path}/eventTime"),
+                message: "eventTime must be an RFC 3339 date-time with offset".to_owned(),
+            });
+            OffsetDateTime::UNIX_EPOCH
+        }
+    };
+    let mut identifiers = Vec::new();
+    let mut add = |role: IdentifierRole, value: &Value, pointer: String, problems: &mut Vec<Problem>| {
+        let raw = value.as_str().unwrap_or("");
+        if let Some(problem) = gs1_problem(raw) {
+            problems.push(Problem {
+                path: pointer,
+                message: problem,
+            });
+        }
+        let identifier = EventIdentifier {
+            role,
+            value: canonical(value, &namespaces),
+        };
+        if !identifiers.contains(&identifier) {
+            identifiers.push(identifier);
+        }
+    };
+    for (key, role) in [
+        ("epcList", IdentifierRole::Epc),
+        ("childEPCs", IdentifierRole::Child),
+        ("inputEPCList", IdentifierRole::Input),
+        ("outputEPCList", IdentifierRole::Output),
+    ] {
+        for (index, value) in event
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            add(role, value, format!("{path}/{key}/{index}"), &mut problems);
+        }
+    }
+    if let Some(parent) = event.get("parentID") {
+        add(
+            IdentifierRole::Parent,
+            parent,
+            format!("{path}/parentID"),
+            &mut problems,
+        );
+    }
+    for (key, role) in [
+        ("quantityList", IdentifierRole::Quantity),
+        ("childQuantityList", IdentifierRole::ChildQuantity),
+        ("inputQuantityList", IdentifierRole::InputQuantity),
+        ("outputQuantityList", IdentifierRole::OutputQuantity),
+    ] {
+        for (index, element) in event
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            if let Some(class) = element.get("epcClass") {
+                add(role, class, format!("{path}/{key}/{index}/epcClass"), &mut problems);
+            }
+        }
+    }
+    for (key, item, role) in [
+        ("sourceList", "source", IdentifierRole::Source),
+        ("destinationList", "destination", IdentifierRole::Destination),
+        ("bizTransactionList", "bizTransaction", IdentifierRole::BizTransaction),
+    ] {
+        for (index, element) in event
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            if let Some(value) = element.get(item) {
+                add(role, value, format!("{path}/{key}/{index}/{item}"), &mut problems);
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let event_id = text("eventID").unwrap_or_else(|| hash.clone());
+    let mut body = event.clone();
+    if let Some(object) = body.as_object_mut() {
+        object
+            .entry("eventID")
+            .or_insert_with(|| Value::String(event_id.clone()));
+    }
+    let location = |key: &str| {
+        event
+            .get(key)
+            .and_then(|location| location.get("id"))
+            .map(|id| canonical(id, &namespaces))
+    };
+    Ok(CapturedEvent {
+        event_id,
+        event_hash: hash,
+        event_type: text("type").unwrap_or_default(),
+        event_time,
+        action: text("action"),
+        biz_step: event
+            .get("bizStep")
+            .map(|value| term(value, Vocabulary::BizStep, &namespaces)),
+        disposition: event
+            .get("disposition")
+            .map(|value| term(value, Vocabulary::Disposition, &namespaces)),
+        read_point: location("readPoint"),
+        biz_location: location("bizLocation"),
+        identifiers,
+        body,
+        context: context.clone(),
+    })
+}
+
+/// A problem with a GS1 identifier (check digit, length, form), if `value` is one and is wrong.
+/// Identifiers of other schemes (URIs of other kinds) are accepted as they are.
+fn gs1_problem(value: &str) -> Option<String> {
+    let is_gs1 = value.starts_with("urn:epc:id:")
+        || value.starts_with("urn:epc:class:")
+        || value.starts_with("urn:epc:idpat:")
+        || {
+            // A Digital Link is recognised by a GS1 primary key in its path.
+            (value.starts_with("https://") || value.starts_with("http://")) && looks_like_digital_link(value)
+        };
+    if !is_gs1 {
+        return None;
+    }
+    junkan_gs1::canonicalize(value).err().map(|error| error.0)
+}
+
+fn looks_like_digital_link(value: &str) -> bool {
+    let path = value
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split_once('/'))
+        .map(|(_, path)| path)
+        .unwrap_or("");
+    let segments: Vec<&str> = path.split(['/', '?']).collect();
+    segments.windows(2).any(|pair| {
+        junkan_gs1::dictionary::lookup(pair[0]).is_some_and(|entry| entry.primary_key_qualifiers.is_some())
+            && pair[1].bytes().all(|byte| byte.is_ascii_digit())
+            && !pair[1].is_empty()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn document(events: Vec<Value>) -> Value {
+        json!({"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"], "type": "EPCISDocument",
+               "schemaVersion": "2.0", "creationDate": "2026-01-01T00:00:00Z", "epcisBody": {"eventList": events}})
+    }
+
+    fn object_event(epc: &str) -> Value {
+        json!({"type": "ObjectEvent", "eventTime": "2026-05-01T09:00:00+09:00", "eventTimeZoneOffset": "+09:00",
+               "epcList": [epc], "action": "OBSERVE", "bizStep": "shipping", "readPoint": {"id": "urn:epc:id:sgln:4512345.00001.0"}})
+    }
+
+    #[test]
+    fn events_are_prepared_with_canonical_facts() {
+        let prepared = prepare_document(
+            &document(vec![object_event("urn:epc:id:sgtin:4512345.012345.100")]),
+            Syntax::Json,
+        )
+        .expect("valid");
+        let event = &prepared[0];
+        assert!(
+            event.event_id.starts_with("ni:///sha-256;"),
+            "a missing eventID becomes the hash"
+        );
+        assert_eq!(event.event_id, event.event_hash);
+        assert_eq!(event.body["eventID"], event.event_id.as_str());
+        assert_eq!(
+            event.biz_step.as_deref(),
+            Some("https://ref.gs1.org/cbv/BizStep-shipping")
+        );
+        assert_eq!(
+            event.read_point.as_deref(),
+            Some("https://id.gs1.org/414/4512345000011")
+        );
+        assert_eq!(
+            event.identifiers,
+            vec![EventIdentifier {
+                role: IdentifierRole::Epc,
+                value: "https://id.gs1.org/01/04512345123451/21/100".to_owned()
+            }]
+        );
+        assert_eq!(event.event_time.offset().whole_hours(), 9, "the offset is kept as sent");
+    }
+
+    #[test]
+    fn bad_check_digits_are_refused_with_their_place() {
+        let mut first = object_event("https://id.gs1.org/01/04512345123458/21/100");
+        first["eventID"] = json!("urn:uuid:0b8f6a4e-0000-4000-8000-000000000001");
+        let mut second = object_event("urn:epc:id:sgtin:4512345.012345.101");
+        second["eventID"] = json!("urn:uuid:0b8f6a4e-0000-4000-8000-000000000001");
+        let problems = prepare_document(&document(vec![first, second]), Syntax::Json).expect_err("invalid");
+        let paths: Vec<&str> = problems.iter().map(|problem| problem.path.as_str()).collect();
+        assert_eq!(paths, vec!["/epcisBody/eventList/0/epcList/0"]);
+        assert!(problems[0].message.contains("check digit"), "{problems:?}");
+    }
+
+    #[test]
+    fn one_event_id_for_two_events_is_refused() {
+        let mut first = object_event("urn:epc:id:sgtin:4512345.012345.100");
+        first["eventID"] = json!("urn:uuid:0b8f6a4e-0000-4000-8000-000000000001");
+        let mut second = object_event("urn:epc:id:sgtin:4512345.012345.101");
+        second["eventID"] = json!("urn:uuid:0b8f6a4e-0000-4000-8000-000000000001");
+        let problems = prepare_document(&document(vec![first, second]), Syntax::Json).expect_err("invalid");
+        assert_eq!(problems[0].path, "/epcisBody/eventList/1/eventID");
+    }
+}

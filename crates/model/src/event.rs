@@ -1,0 +1,197 @@
+//! EPCIS events as the platform stores them: the event as sent (JSON-LD), its canonical hash and
+//! id, and the facts queries and lineage need, with every identifier in canonical form.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+use crate::ids::{CaptureId, OrganizationId};
+use crate::validation::Violation;
+
+/// What an identifier is to an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentifierRole {
+    /// In epcList.
+    Epc,
+    /// parentID.
+    Parent,
+    /// In childEPCs.
+    Child,
+    /// In inputEPCList.
+    Input,
+    /// In outputEPCList.
+    Output,
+    /// epcClass in quantityList.
+    Quantity,
+    /// epcClass in childQuantityList.
+    ChildQuantity,
+    /// epcClass in inputQuantityList.
+    InputQuantity,
+    /// epcClass in outputQuantityList.
+    OutputQuantity,
+    /// A source of a transfer.
+    Source,
+    /// A destination of a transfer.
+    Destination,
+    /// A business transaction.
+    BizTransaction,
+}
+
+impl IdentifierRole {
+    /// The stable text form used in storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentifierRole::Epc => "epc",
+            IdentifierRole::Parent => "parent",
+            IdentifierRole::Child => "child",
+            IdentifierRole::Input => "input",
+            IdentifierRole::Output => "output",
+            IdentifierRole::Quantity => "quantity",
+            IdentifierRole::ChildQuantity => "child_quantity",
+            IdentifierRole::InputQuantity => "input_quantity",
+            IdentifierRole::OutputQuantity => "output_quantity",
+            IdentifierRole::Source => "source",
+            IdentifierRole::Destination => "destination",
+            IdentifierRole::BizTransaction => "biz_transaction",
+        }
+    }
+
+    /// Roles of instance-level identifiers (EPCs), as matched by `MATCH_anyEPC`.
+    pub const INSTANCE: [IdentifierRole; 5] = [
+        IdentifierRole::Epc,
+        IdentifierRole::Parent,
+        IdentifierRole::Child,
+        IdentifierRole::Input,
+        IdentifierRole::Output,
+    ];
+
+    /// Roles of class-level identifiers, as matched by `MATCH_anyEPCClass`.
+    pub const CLASS: [IdentifierRole; 4] = [
+        IdentifierRole::Quantity,
+        IdentifierRole::ChildQuantity,
+        IdentifierRole::InputQuantity,
+        IdentifierRole::OutputQuantity,
+    ];
+}
+
+/// An identifier of an event, canonical (GS1 keys as Digital Link on id.gs1.org).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct EventIdentifier {
+    /// What it is to the event.
+    pub role: IdentifierRole,
+    /// Canonical value.
+    pub value: String,
+}
+
+/// An event ready to be stored: prepared (validated, hashed, indexed) by `junkan-epcis`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CapturedEvent {
+    /// The eventID as sent, or the event hash when none was sent.
+    pub event_id: String,
+    /// CBV 2.0 event hash.
+    pub event_hash: String,
+    /// ObjectEvent, AggregationEvent, ...
+    pub event_type: String,
+    /// When it happened.
+    pub event_time: OffsetDateTime,
+    /// action, when the type has one.
+    pub action: Option<String>,
+    /// Canonical bizStep URI.
+    pub biz_step: Option<String>,
+    /// Canonical disposition URI.
+    pub disposition: Option<String>,
+    /// Canonical readPoint id.
+    pub read_point: Option<String>,
+    /// Canonical bizLocation id.
+    pub biz_location: Option<String>,
+    /// Every identifier with its role.
+    pub identifiers: Vec<EventIdentifier>,
+    /// The event as sent (JSON-LD), with `eventID` filled in when it was missing.
+    pub body: serde_json::Value,
+    /// The `@context` of the document it came in.
+    pub context: serde_json::Value,
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    /// The event.
+    pub event: CapturedEvent,
+    /// The organization that captured it.
+    pub owner_organization_id: OrganizationId,
+    /// The capture job it came in.
+    pub capture_id: CaptureId,
+    /// When the repository recorded it.
+    pub record_time: OffsetDateTime,
+}
+
+/// What happens to the valid events of a document when some are invalid (GS1-Capture-Error-Behaviour).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaptureErrorBehaviour {
+    /// Nothing is stored (the default).
+    Rollback,
+    /// The valid events are stored.
+    Proceed,
+}
+
+/// A capture job as the EPCIS REST binding shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CaptureJob {
+    /// Capture id.
+    #[serde(rename = "captureID")]
+    #[schema(value_type = String)]
+    pub capture_id: CaptureId,
+    /// When the job was created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When it finished.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub finished_at: Option<OffsetDateTime>,
+    /// Whether it still runs.
+    pub running: bool,
+    /// Whether no error occurred.
+    pub success: bool,
+    /// The behaviour asked for.
+    pub capture_error_behaviour: CaptureErrorBehaviour,
+    /// Every error, with its location in the document.
+    pub errors: Vec<Violation>,
+    /// Events stored by this job.
+    pub captured_count: u64,
+    /// Events of the document that were already stored (same eventID or hash) and were skipped.
+    pub duplicate_count: u64,
+    /// Organization that captured.
+    #[serde(skip)]
+    pub owner_organization_id: Option<OrganizationId>,
+}
+
+/// The filters of an event query (a subset of the EPCIS query parameters, all in canonical form).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventQuery {
+    /// Only these event types.
+    pub event_types: Vec<String>,
+    /// eventTime >= this.
+    pub ge_event_time: Option<OffsetDateTime>,
+    /// eventTime < this.
+    pub lt_event_time: Option<OffsetDateTime>,
+    /// recordTime >= this.
+    pub ge_record_time: Option<OffsetDateTime>,
+    /// recordTime < this.
+    pub lt_record_time: Option<OffsetDateTime>,
+    /// action in these.
+    pub actions: Vec<String>,
+    /// bizStep in these (canonical URIs).
+    pub biz_steps: Vec<String>,
+    /// disposition in these (canonical URIs).
+    pub dispositions: Vec<String>,
+    /// readPoint in these (canonical).
+    pub read_points: Vec<String>,
+    /// bizLocation in these (canonical).
+    pub biz_locations: Vec<String>,
+    /// Identifier filters: any of these values in any of these roles (each entry one filter; all must hold).
+    pub identifiers: Vec<(Vec<IdentifierRole>, Vec<String>)>,
+    /// eventID in these.
+    pub event_ids: Vec<String>,
+}
