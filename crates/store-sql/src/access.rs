@@ -174,6 +174,15 @@ pub async fn revoke(
     Ok(already_revoked_at.unwrap_or(now))
 }
 
+/// The table and owner column of a kind of record grants may cover (`RecordKind::is_grantable`).
+pub fn record_table(kind: RecordKind) -> Option<(&'static str, &'static str)> {
+    match kind {
+        RecordKind::Event => Some(("epcis_events", "owner_organization_id")),
+        RecordKind::Facility => Some(("facilities", "organization_id")),
+        _ => None,
+    }
+}
+
 /// Refuses with `Forbidden` unless `allowed`.
 pub fn require(allowed: bool, reason: &str) -> StoreResult<()> {
     if allowed {

@@ -48,9 +48,12 @@ pub async fn create(store: &SqlStore, actor: &Actor, new: NewGrant) -> StoreResu
             ));
         }
     }
+    // NewGrant::validate has refused kinds that grants cannot cover.
+    let (table, owner_column) =
+        crate::access::record_table(new.record_kind).unwrap_or(("facilities", "organization_id"));
     if let Some(ids) = &new.record_ids {
         for (index, id) in ids.iter().enumerate() {
-            let owned = sqlx::query("SELECT 1 FROM facilities WHERE id = $1 AND organization_id = $2")
+            let owned = sqlx::query(&format!("SELECT 1 FROM {table} WHERE id = $1 AND {owner_column} = $2"))
                 .bind(id.clone())
                 .bind(owner.to_string())
                 .fetch_optional(&store.reader)

@@ -8,6 +8,7 @@
 
 mod access;
 mod audit;
+mod events;
 mod facilities;
 mod grants;
 mod organizations;
@@ -25,15 +26,17 @@ use time::OffsetDateTime;
 
 use junkan_model::access::{Certification, Grant, NewCertification, NewGrant};
 use junkan_model::audit::{AuditEntry, AuditFilter};
+use junkan_model::event::{CaptureJob, EventQuery, StoredEvent};
 use junkan_model::facility::{Facility, FacilityFilter, FacilityPatch, NewFacility};
+use junkan_model::ids::CaptureId;
 use junkan_model::ids::{ApiKeyId, CertificationId, ClientId, FacilityId, GrantId, OrganizationId, UserId};
 use junkan_model::industry::{Industry, SEED_INDUSTRIES};
 use junkan_model::organization::{NewOrganization, Organization, OrganizationFilter, OrganizationPatch};
 use junkan_model::page::{Page, PageRequest};
 use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, User};
 use junkan_store::{
-    Backend, Clock, GrantDirection, NewUserRecord, SessionRecord, SigningKeyRecord, Store, StoreError, StoreResult,
-    UserLogin,
+    Backend, Clock, GrantDirection, NewCapture, NewUserRecord, SessionRecord, SigningKeyRecord, Store, StoreError,
+    StoreResult, UserLogin,
 };
 
 pub(crate) use rows::{micros, unavailable};
@@ -333,6 +336,27 @@ impl Store for SqlStore {
     }
     async fn revoke_certification(&self, actor: &Actor, id: CertificationId) -> StoreResult<Certification> {
         grants::revoke_certification(self, actor, id).await
+    }
+
+    async fn capture_events(&self, actor: &Actor, capture: NewCapture) -> StoreResult<CaptureJob> {
+        events::capture(self, actor, capture).await
+    }
+    async fn get_capture(&self, actor: &Actor, id: CaptureId) -> StoreResult<CaptureJob> {
+        events::get_capture(self, actor, id).await
+    }
+    async fn list_captures(&self, actor: &Actor, page: &PageRequest) -> StoreResult<Page<CaptureJob>> {
+        events::list_captures(self, actor, page).await
+    }
+    async fn get_event(&self, actor: &Actor, event_id: &str) -> StoreResult<StoredEvent> {
+        events::get(self, actor, event_id).await
+    }
+    async fn query_events(
+        &self,
+        actor: &Actor,
+        query: &EventQuery,
+        page: &PageRequest,
+    ) -> StoreResult<Page<StoredEvent>> {
+        events::query(self, actor, query, page).await
     }
 
     async fn list_audit(

@@ -16,7 +16,11 @@ use junkan_model::organization::{
 use junkan_model::page::PageRequest;
 use junkan_model::principal::{Actor, NewCredential, PrincipalKind, Role};
 
-use crate::{Clock, GrantDirection, ManualClock, NewUserRecord, SessionRecord, SigningKeyRecord, Store, StoreError};
+use junkan_model::event::{CaptureErrorBehaviour, CapturedEvent, EventIdentifier, EventQuery, IdentifierRole};
+
+use crate::{
+    Clock, GrantDirection, ManualClock, NewCapture, NewUserRecord, SessionRecord, SigningKeyRecord, Store, StoreError,
+};
 
 /// Where every contract case starts its clock.
 pub const START: OffsetDateTime = datetime!(2026-04-01 09:00 UTC);
@@ -31,7 +35,8 @@ macro_rules! store_contract_tests {
         $crate::store_contract_tests!(@cases $factory;
             organizations_round_trip, rejected_writes_change_nothing, facilities_are_isolated_between_organizations,
             grants_open_records_until_they_expire_or_are_revoked, grants_to_roles_and_certifications,
-            principals_and_role_assignment, audit_log_visibility, sessions_and_signing_keys, industries_are_data);
+            principals_and_role_assignment, audit_log_visibility, sessions_and_signing_keys, industries_are_data,
+            events_are_captured_once_queried_and_isolated, a_conflicting_event_id_rolls_back_or_proceeds);
     };
     (@cases $factory:path; $($case:ident),*) => {
         $(
@@ -887,4 +892,350 @@ pub async fn industries_are_data(store: &dyn Store, _clock: &ManualClock) {
         .await
         .expect("uses the new industry");
     assert_eq!(updated.industries, vec!["solar_panels".to_owned()]);
+}
+
+fn event(
+    id: &str,
+    event_type: &str,
+    identifiers: &[(IdentifierRole, &str)],
+    biz_step: &str,
+    hour: i64,
+) -> CapturedEvent {
+    CapturedEvent {
+        event_id: id.to_owned(),
+        event_hash: format!("ni:///sha-256;{id}?ver=CBV2.0"),
+        event_type: event_type.to_owned(),
+        event_time: START + Duration::hours(hour),
+        action: Some("ADD".to_owned()),
+        biz_step: Some(format!("https://ref.gs1.org/cbv/BizStep-{biz_step}")),
+        disposition: None,
+        read_point: Some("https://id.gs1.org/414/4512345000011".to_owned()),
+        biz_location: None,
+        identifiers: identifiers
+            .iter()
+            .map(|(role, value)| EventIdentifier {
+                role: *role,
+                value: (*value).to_owned(),
+            })
+            .collect(),
+        body: serde_json::json!({"type": event_type, "eventID": id, "eventTime": "2026-04-01T09:00:00Z"}),
+        context: serde_json::json!(["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]),
+    }
+}
+
+fn capture_of(events: Vec<CapturedEvent>, behaviour: CaptureErrorBehaviour) -> NewCapture {
+    NewCapture {
+        behaviour,
+        events: events
+            .into_iter()
+            .enumerate()
+            .map(|(index, event)| (format!("/epcisBody/eventList/{index}"), event))
+            .collect(),
+        errors: Vec::new(),
+        visibility: Visibility::Restricted,
+    }
+}
+
+const CELL: &str = "https://id.gs1.org/01/04512345123451/21/100";
+const BLACK_MASS: &str = "https://id.gs1.org/01/04512345123451/10/BM-1";
+
+/// Events are stored once, found by the standard filters, and kept from other organizations.
+pub async fn events_are_captured_once_queried_and_isolated(store: &dyn Store, _clock: &ManualClock) {
+    let a = organization(store, "A", &[]).await;
+    let b = organization(store, "B", &[]).await;
+    let member_a = member_of(a, &[Role::Member]);
+    let member_b = member_of(b, &[Role::OrgAdmin, Role::Member]);
+    let shipping = event(
+        "urn:uuid:e1",
+        "ObjectEvent",
+        &[(IdentifierRole::Epc, CELL)],
+        "shipping",
+        1,
+    );
+    let recycling = event(
+        "urn:uuid:e2",
+        "TransformationEvent",
+        &[
+            (IdentifierRole::Input, CELL),
+            (IdentifierRole::OutputQuantity, BLACK_MASS),
+        ],
+        "commissioning",
+        5,
+    );
+    let job = store
+        .capture_events(
+            &member_a,
+            capture_of(
+                vec![shipping.clone(), recycling.clone()],
+                CaptureErrorBehaviour::Rollback,
+            ),
+        )
+        .await
+        .expect("capture");
+    assert!(job.success && job.errors.is_empty());
+    assert_eq!((job.captured_count, job.duplicate_count), (2, 0));
+    assert_eq!(store.get_capture(&member_a, job.capture_id).await.expect("job"), job);
+    assert!(matches!(
+        store.get_capture(&member_b, job.capture_id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+
+    let again = store
+        .capture_events(
+            &member_a,
+            capture_of(
+                vec![shipping.clone(), recycling.clone()],
+                CaptureErrorBehaviour::Rollback,
+            ),
+        )
+        .await
+        .expect("capture");
+    assert_eq!(
+        (again.success, again.captured_count, again.duplicate_count),
+        (true, 0, 2),
+        "duplicates are not stored twice"
+    );
+
+    let stored = store.get_event(&member_a, "urn:uuid:e1").await.expect("own event");
+    assert_eq!(stored.event.identifiers, shipping.identifiers);
+    assert_eq!(stored.event.body, shipping.body);
+    assert_eq!(stored.capture_id, job.capture_id);
+
+    let page = PageRequest::first(10);
+    let by_epc = EventQuery {
+        identifiers: vec![(IdentifierRole::INSTANCE.to_vec(), vec![CELL.to_owned()])],
+        ..Default::default()
+    };
+    let ids = |events: Vec<junkan_model::event::StoredEvent>| {
+        events.into_iter().map(|event| event.event.event_id).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(store
+            .query_events(&member_a, &by_epc, &page)
+            .await
+            .expect("query")
+            .items),
+        vec!["urn:uuid:e1", "urn:uuid:e2"]
+    );
+    let by_class = EventQuery {
+        identifiers: vec![(IdentifierRole::CLASS.to_vec(), vec![BLACK_MASS.to_owned()])],
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(store
+            .query_events(&member_a, &by_class, &page)
+            .await
+            .expect("query")
+            .items),
+        vec!["urn:uuid:e2"]
+    );
+    let by_step = EventQuery {
+        biz_steps: vec!["https://ref.gs1.org/cbv/BizStep-shipping".to_owned()],
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(store
+            .query_events(&member_a, &by_step, &page)
+            .await
+            .expect("query")
+            .items),
+        vec!["urn:uuid:e1"]
+    );
+    let by_time = EventQuery {
+        ge_event_time: Some(START + Duration::hours(2)),
+        event_types: vec!["TransformationEvent".to_owned()],
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(store
+            .query_events(&member_a, &by_time, &page)
+            .await
+            .expect("query")
+            .items),
+        vec!["urn:uuid:e2"]
+    );
+    let first = store
+        .query_events(&member_a, &EventQuery::default(), &PageRequest::first(1))
+        .await
+        .expect("query");
+    assert_eq!(ids(first.items), vec!["urn:uuid:e1"]);
+    let second = store
+        .query_events(
+            &member_a,
+            &EventQuery::default(),
+            &PageRequest {
+                after: first.next_after,
+                limit: 1,
+            },
+        )
+        .await
+        .expect("query");
+    assert_eq!(ids(second.items), vec!["urn:uuid:e2"]);
+
+    assert!(matches!(
+        store.get_event(&member_b, "urn:uuid:e1").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(store
+        .query_events(&member_b, &by_epc, &page)
+        .await
+        .expect("query")
+        .items
+        .is_empty());
+    assert!(store
+        .query_events(&Actor::anonymous(), &EventQuery::default(), &page)
+        .await
+        .expect("query")
+        .items
+        .is_empty());
+    assert!(matches!(
+        store
+            .capture_events(&Actor::anonymous(), capture_of(vec![], CaptureErrorBehaviour::Rollback))
+            .await,
+        Err(StoreError::Forbidden { .. })
+    ));
+
+    let auditor = member_of(organization(store, "監査", &[]).await, &[Role::Auditor]);
+    assert_eq!(
+        store
+            .query_events(&auditor, &by_epc, &page)
+            .await
+            .expect("query")
+            .items
+            .len(),
+        2
+    );
+    let audited = store
+        .list_audit(
+            &Actor::system(),
+            &AuditFilter {
+                action: Some(AuditAction::Read),
+                record_id: Some("urn:uuid:e2".to_owned()),
+                ..Default::default()
+            },
+            &page,
+        )
+        .await
+        .expect("audit");
+    assert_eq!(audited.items.len(), 1);
+
+    store
+        .create_grant(
+            &member_of(a, &[Role::OrgAdmin]),
+            NewGrant {
+                grantee: Grantee::Organization { organization_id: b },
+                record_kind: RecordKind::Event,
+                record_ids: Some(vec!["urn:uuid:e2".to_owned()]),
+                level: GrantLevel::LegitimateInterest,
+                purpose: Some("recycled content".to_owned()),
+                expires_at: START + Duration::days(1),
+            },
+        )
+        .await
+        .expect("grant on an event");
+    assert_eq!(
+        ids(store
+            .query_events(&member_b, &by_epc, &page)
+            .await
+            .expect("query")
+            .items),
+        vec!["urn:uuid:e2"]
+    );
+}
+
+/// An eventID already stored for other content fails the capture: with rollback nothing is stored,
+/// with proceed the other events are.
+pub async fn a_conflicting_event_id_rolls_back_or_proceeds(store: &dyn Store, _clock: &ManualClock) {
+    let a = organization(store, "A", &[]).await;
+    let member = member_of(a, &[Role::Member]);
+    store
+        .capture_events(
+            &member,
+            capture_of(
+                vec![event(
+                    "urn:uuid:x",
+                    "ObjectEvent",
+                    &[(IdentifierRole::Epc, CELL)],
+                    "shipping",
+                    1,
+                )],
+                CaptureErrorBehaviour::Rollback,
+            ),
+        )
+        .await
+        .expect("capture");
+    let mut changed = event(
+        "urn:uuid:x",
+        "ObjectEvent",
+        &[(IdentifierRole::Epc, CELL)],
+        "receiving",
+        2,
+    );
+    changed.event_hash = "ni:///sha-256;different?ver=CBV2.0".to_owned();
+    let fresh = event(
+        "urn:uuid:y",
+        "ObjectEvent",
+        &[(IdentifierRole::Epc, CELL)],
+        "receiving",
+        3,
+    );
+
+    let job = store
+        .capture_events(
+            &member,
+            capture_of(vec![fresh.clone(), changed.clone()], CaptureErrorBehaviour::Rollback),
+        )
+        .await
+        .expect("capture");
+    assert!(!job.success);
+    assert_eq!(
+        job.errors.iter().map(|error| error.path.as_str()).collect::<Vec<_>>(),
+        vec!["/epcisBody/eventList/1/eventID"]
+    );
+    assert_eq!(job.captured_count, 0);
+    assert!(
+        matches!(
+            store.get_event(&member, "urn:uuid:y").await,
+            Err(StoreError::NotFound { .. })
+        ),
+        "rollback stores nothing"
+    );
+    assert_eq!(
+        store
+            .get_capture(&member, job.capture_id)
+            .await
+            .expect("failed job kept"),
+        job
+    );
+    assert_eq!(
+        store
+            .get_event(&member, "urn:uuid:x")
+            .await
+            .expect("original")
+            .event
+            .event_hash,
+        "ni:///sha-256;urn:uuid:x?ver=CBV2.0"
+    );
+
+    let job = store
+        .capture_events(
+            &member,
+            capture_of(vec![fresh, changed], CaptureErrorBehaviour::Proceed),
+        )
+        .await
+        .expect("capture");
+    assert_eq!((job.success, job.captured_count), (false, 1));
+    assert!(
+        store.get_event(&member, "urn:uuid:y").await.is_ok(),
+        "proceed stores the rest"
+    );
+    assert_eq!(
+        store
+            .list_captures(&member, &PageRequest::first(10))
+            .await
+            .expect("jobs")
+            .items
+            .len(),
+        3
+    );
 }

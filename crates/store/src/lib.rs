@@ -17,8 +17,10 @@ use time::OffsetDateTime;
 
 use junkan_model::access::{Certification, Grant, NewCertification, NewGrant, RecordKind};
 use junkan_model::audit::{AuditEntry, AuditFilter};
+use junkan_model::event::{CaptureErrorBehaviour, CaptureJob, CapturedEvent, EventQuery, StoredEvent};
+use junkan_model::facility::Visibility;
 use junkan_model::facility::{Facility, FacilityFilter, FacilityPatch, NewFacility};
-use junkan_model::ids::{ApiKeyId, CertificationId, ClientId, FacilityId, GrantId, OrganizationId, UserId};
+use junkan_model::ids::{ApiKeyId, CaptureId, CertificationId, ClientId, FacilityId, GrantId, OrganizationId, UserId};
 use junkan_model::industry::Industry;
 use junkan_model::organization::{NewOrganization, Organization, OrganizationFilter, OrganizationPatch};
 use junkan_model::page::{Page, PageRequest};
@@ -162,6 +164,20 @@ pub struct SigningKeyRecord {
     pub secret: String,
     /// When it was made.
     pub created_at: OffsetDateTime,
+}
+
+/// A capture to store: prepared events with the JSON pointer of each in its document, and the
+/// problems found while preparing (events that failed are absent from `events`).
+#[derive(Debug, Clone)]
+pub struct NewCapture {
+    /// What to do when something fails.
+    pub behaviour: CaptureErrorBehaviour,
+    /// The prepared events.
+    pub events: Vec<(String, CapturedEvent)>,
+    /// Problems already found.
+    pub errors: Vec<Violation>,
+    /// Who may read the events besides the owner.
+    pub visibility: Visibility,
 }
 
 /// Which grants to list.
@@ -315,6 +331,26 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Page<Certification>>;
     /// Revokes a certification (its certifier).
     async fn revoke_certification(&self, actor: &Actor, id: CertificationId) -> StoreResult<Certification>;
+
+    // EPCIS events.
+    /// Stores a capture of the actor's organization atomically: with `rollback`, nothing is stored
+    /// when anything fails; with `proceed`, the events that can be stored are. Events already
+    /// stored (same eventID and hash, or same hash) are skipped; an eventID already stored for
+    /// different content is an error.
+    async fn capture_events(&self, actor: &Actor, capture: NewCapture) -> StoreResult<CaptureJob>;
+    /// A capture job of the actor's organization.
+    async fn get_capture(&self, actor: &Actor, id: CaptureId) -> StoreResult<CaptureJob>;
+    /// The capture jobs of the actor's organization, newest last.
+    async fn list_captures(&self, actor: &Actor, page: &PageRequest) -> StoreResult<Page<CaptureJob>>;
+    /// An event the actor may read, by eventID.
+    async fn get_event(&self, actor: &Actor, event_id: &str) -> StoreResult<StoredEvent>;
+    /// The events the actor may read that match `query`, in record order.
+    async fn query_events(
+        &self,
+        actor: &Actor,
+        query: &EventQuery,
+        page: &PageRequest,
+    ) -> StoreResult<Page<StoredEvent>>;
 
     // Audit log.
     /// Reads the audit log: owners' administrators see entries about their records, auditors and

@@ -1,0 +1,478 @@
+//! EPCIS events and capture jobs.
+
+use sqlx::any::AnyRow;
+use sqlx::AnyConnection;
+
+use junkan_model::access::{ReadBasis, RecordKind};
+use junkan_model::audit::AuditAction;
+use junkan_model::event::{
+    CaptureErrorBehaviour, CaptureJob, CapturedEvent, EventIdentifier, EventQuery, IdentifierRole, StoredEvent,
+};
+use junkan_model::facility::Visibility;
+use junkan_model::ids::{CaptureId, OrganizationId};
+use junkan_model::page::{Page, PageRequest};
+use junkan_model::principal::Actor;
+use junkan_model::Violation;
+use junkan_store::{NewCapture, StoreError, StoreResult};
+
+use crate::access::{audit_reads, basis_of, readable, record, RecordRead};
+use crate::rows::{enum_value, int, opt_text, opt_time, parsed, text, time, Param};
+use crate::{micros, unavailable, SqlStore};
+
+fn own_organization(actor: &Actor) -> StoreResult<OrganizationId> {
+    match actor.organization_id {
+        Some(organization) if actor.writes_for(organization) => Ok(organization),
+        _ => Err(StoreError::Forbidden {
+            reason: "only members of an organization capture events".to_owned(),
+        }),
+    }
+}
+
+/// What is already stored under an event's id or hash.
+enum Existing {
+    None,
+    Same,
+    Conflict,
+}
+
+async fn existing(connection: &mut AnyConnection, event: &CapturedEvent) -> StoreResult<Existing> {
+    let rows = sqlx::query("SELECT id, event_hash FROM epcis_events WHERE id = $1 OR event_hash = $2")
+        .bind(event.event_id.clone())
+        .bind(event.event_hash.clone())
+        .fetch_all(&mut *connection)
+        .await
+        .map_err(unavailable)?;
+    for row in &rows {
+        if text(row, "event_hash")? == event.event_hash {
+            return Ok(Existing::Same);
+        }
+    }
+    Ok(if rows.is_empty() {
+        Existing::None
+    } else {
+        Existing::Conflict
+    })
+}
+
+pub async fn capture(store: &SqlStore, actor: &Actor, capture: NewCapture) -> StoreResult<CaptureJob> {
+    let owner = own_organization(actor)?;
+    let now = store.clock_now();
+    let mut job = CaptureJob {
+        capture_id: CaptureId::generate(),
+        created_at: now,
+        finished_at: Some(now),
+        running: false,
+        success: capture.errors.is_empty(),
+        capture_error_behaviour: capture.behaviour,
+        errors: capture.errors,
+        captured_count: 0,
+        duplicate_count: 0,
+        owner_organization_id: Some(owner),
+    };
+    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
+    // The job row first: events reference it.
+    insert_job(&mut transaction, &job, owner).await?;
+    let mut seen_in_document: Vec<(String, String)> = Vec::new();
+    for (pointer, event) in &capture.events {
+        if seen_in_document
+            .iter()
+            .any(|(id, hash)| *id == event.event_id || *hash == event.event_hash)
+        {
+            job.duplicate_count += 1;
+            continue;
+        }
+        match existing(&mut transaction, event).await? {
+            Existing::Same => {
+                job.duplicate_count += 1;
+                continue;
+            }
+            Existing::Conflict => {
+                job.errors.push(Violation::new(
+                    format!("{pointer}/eventID"),
+                    format!(
+                        "eventID {} is already stored for an event with different content",
+                        event.event_id
+                    ),
+                ));
+                continue;
+            }
+            Existing::None => {}
+        }
+        insert_event(
+            &mut transaction,
+            event,
+            owner,
+            job.capture_id,
+            capture.visibility,
+            micros(now),
+        )
+        .await?;
+        seen_in_document.push((event.event_id.clone(), event.event_hash.clone()));
+        job.captured_count += 1;
+    }
+    job.success = job.errors.is_empty();
+    if !job.success && job.capture_error_behaviour == CaptureErrorBehaviour::Rollback {
+        // Nothing of the document is stored; only the failed job is kept, so the client can read why.
+        transaction.rollback().await.map_err(unavailable)?;
+        job.captured_count = 0;
+        job.duplicate_count = 0;
+        let mut transaction = store.writer.begin().await.map_err(unavailable)?;
+        insert_job(&mut transaction, &job, owner).await?;
+        record(
+            store,
+            &mut transaction,
+            actor,
+            AuditAction::Create,
+            RecordKind::Capture,
+            &job.capture_id.to_string(),
+            Some(owner),
+            None,
+        )
+        .await?;
+        transaction.commit().await.map_err(unavailable)?;
+        return Ok(job);
+    }
+    sqlx::query(
+        "UPDATE epcis_captures SET success = $2, errors = $3, captured_count = $4, duplicate_count = $5 WHERE id = $1",
+    )
+    .bind(job.capture_id.to_string())
+    .bind(i64::from(job.success))
+    .bind(errors_json(&job.errors))
+    .bind(job.captured_count as i64)
+    .bind(job.duplicate_count as i64)
+    .execute(&mut *transaction)
+    .await
+    .map_err(unavailable)?;
+    record(
+        store,
+        &mut transaction,
+        actor,
+        AuditAction::Create,
+        RecordKind::Capture,
+        &job.capture_id.to_string(),
+        Some(owner),
+        None,
+    )
+    .await?;
+    transaction.commit().await.map_err(unavailable)?;
+    Ok(job)
+}
+
+fn errors_json(errors: &[Violation]) -> String {
+    let values: Vec<serde_json::Value> = errors
+        .iter()
+        .map(|error| serde_json::json!({"path": error.path, "message": error.message}))
+        .collect();
+    serde_json::Value::Array(values).to_string()
+}
+
+async fn insert_job(connection: &mut AnyConnection, job: &CaptureJob, owner: OrganizationId) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO epcis_captures (id, owner_organization_id, created_at, finished_at, success, error_behaviour, errors, captured_count, duplicate_count) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(job.capture_id.to_string())
+    .bind(owner.to_string())
+    .bind(micros(job.created_at))
+    .bind(job.finished_at.map(micros))
+    .bind(i64::from(job.success))
+    .bind(match job.capture_error_behaviour {
+        CaptureErrorBehaviour::Rollback => "rollback",
+        CaptureErrorBehaviour::Proceed => "proceed",
+    })
+    .bind(errors_json(&job.errors))
+    .bind(job.captured_count as i64)
+    .bind(job.duplicate_count as i64)
+    .execute(connection)
+    .await
+    .map_err(unavailable)?;
+    Ok(())
+}
+
+async fn insert_event(
+    connection: &mut AnyConnection,
+    event: &CapturedEvent,
+    owner: OrganizationId,
+    capture: CaptureId,
+    visibility: Visibility,
+    record_time: i64,
+) -> StoreResult<()> {
+    let row = sqlx::query(
+        "INSERT INTO epcis_events (id, event_hash, owner_organization_id, capture_id, visibility, event_type, event_time, record_time, action, \
+         biz_step, disposition, read_point, biz_location, body, context) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING seq",
+    )
+    .bind(event.event_id.clone())
+    .bind(event.event_hash.clone())
+    .bind(owner.to_string())
+    .bind(capture.to_string())
+    .bind(visibility.as_str())
+    .bind(event.event_type.clone())
+    .bind(micros(event.event_time))
+    .bind(record_time)
+    .bind(event.action.clone())
+    .bind(event.biz_step.clone())
+    .bind(event.disposition.clone())
+    .bind(event.read_point.clone())
+    .bind(event.biz_location.clone())
+    .bind(event.body.to_string())
+    .bind(event.context.to_string())
+    .fetch_one(&mut *connection)
+    .await
+    .map_err(unavailable)?;
+    let seq = int(&row, "seq")?;
+    for identifier in &event.identifiers {
+        sqlx::query(
+            "INSERT INTO epcis_event_identifiers (value, role, event_seq) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(identifier.value.clone())
+        .bind(identifier.role.as_str())
+        .bind(seq)
+        .execute(&mut *connection)
+        .await
+        .map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+pub async fn get_capture(store: &SqlStore, actor: &Actor, id: CaptureId) -> StoreResult<CaptureJob> {
+    let not_found = || StoreError::NotFound {
+        kind: RecordKind::Capture,
+        id: id.to_string(),
+    };
+    let row = sqlx::query("SELECT * FROM epcis_captures WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(&store.reader)
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(not_found)?;
+    let job = job_of(&row)?;
+    if job.owner_organization_id != actor.organization_id {
+        return Err(not_found());
+    }
+    Ok(job)
+}
+
+pub async fn list_captures(store: &SqlStore, actor: &Actor, page: &PageRequest) -> StoreResult<Page<CaptureJob>> {
+    let owner = actor.organization_id.ok_or_else(|| StoreError::Forbidden {
+        reason: "capture jobs belong to organizations".to_owned(),
+    })?;
+    let rows =
+        sqlx::query("SELECT * FROM epcis_captures WHERE owner_organization_id = $1 AND id > $2 ORDER BY id LIMIT $3")
+            .bind(owner.to_string())
+            .bind(page.after.clone().unwrap_or_default())
+            .bind(i64::from(page.limit) + 1)
+            .fetch_all(&store.reader)
+            .await
+            .map_err(unavailable)?;
+    let jobs = rows.iter().map(job_of).collect::<StoreResult<Vec<_>>>()?;
+    Ok(Page::from_overfetch(jobs, page.limit, |job| job.capture_id.to_string()))
+}
+
+fn job_of(row: &AnyRow) -> StoreResult<CaptureJob> {
+    let errors: Vec<serde_json::Value> = parsed(&text(row, "errors")?, "capture errors", |text| {
+        serde_json::from_str(text)
+    })?;
+    Ok(CaptureJob {
+        capture_id: parsed(&text(row, "id")?, "capture id", str::parse)?,
+        created_at: time(row, "created_at")?,
+        finished_at: opt_time(row, "finished_at")?,
+        running: false,
+        success: int(row, "success")? == 1,
+        capture_error_behaviour: enum_value(&text(row, "error_behaviour")?, "capture error behaviour")?,
+        errors: errors
+            .iter()
+            .map(|error| {
+                Violation::new(
+                    error["path"].as_str().unwrap_or(""),
+                    error["message"].as_str().unwrap_or(""),
+                )
+            })
+            .collect(),
+        captured_count: u64::try_from(int(row, "captured_count")?).unwrap_or(0),
+        duplicate_count: u64::try_from(int(row, "duplicate_count")?).unwrap_or(0),
+        owner_organization_id: Some(parsed(
+            &text(row, "owner_organization_id")?,
+            "organization id",
+            str::parse,
+        )?),
+    })
+}
+
+fn event_query(store: &SqlStore, actor: &Actor) -> crate::rows::Sql {
+    readable(
+        store,
+        actor,
+        "epcis_events",
+        RecordKind::Event,
+        "owner_organization_id",
+        "r.visibility = 'public'",
+    )
+}
+
+pub async fn get(store: &SqlStore, actor: &Actor, event_id: &str) -> StoreResult<StoredEvent> {
+    let mut sql = event_query(store, actor);
+    sql.push_with(" AND r.id = ?", vec![Param::Text(event_id.to_owned())]);
+    let row = sql
+        .query()
+        .fetch_optional(&store.reader)
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(|| StoreError::NotFound {
+            kind: RecordKind::Event,
+            id: event_id.to_owned(),
+        })?;
+    let mut events = with_identifiers(store, actor, vec![row]).await?;
+    let (event, basis, _) = events.remove(0);
+    audit_reads(store, actor, &[read_of(&event, basis)]).await?;
+    Ok(event)
+}
+
+pub async fn query(
+    store: &SqlStore,
+    actor: &Actor,
+    query: &EventQuery,
+    page: &PageRequest,
+) -> StoreResult<Page<StoredEvent>> {
+    let mut sql = event_query(store, actor);
+    let any_of = |sql: &mut crate::rows::Sql, column: &str, values: &[String]| {
+        if !values.is_empty() {
+            let placeholders: Vec<String> = values
+                .iter()
+                .map(|value| sql.param(Param::Text(value.clone())))
+                .collect();
+            sql.push_with(&format!(" AND r.{column} IN ({})", placeholders.join(", ")), vec![]);
+        }
+    };
+    any_of(&mut sql, "event_type", &query.event_types);
+    any_of(&mut sql, "action", &query.actions);
+    any_of(&mut sql, "biz_step", &query.biz_steps);
+    any_of(&mut sql, "disposition", &query.dispositions);
+    any_of(&mut sql, "read_point", &query.read_points);
+    any_of(&mut sql, "biz_location", &query.biz_locations);
+    any_of(&mut sql, "id", &query.event_ids);
+    for (column, bound, operator) in [
+        ("event_time", query.ge_event_time, ">="),
+        ("event_time", query.lt_event_time, "<"),
+        ("record_time", query.ge_record_time, ">="),
+        ("record_time", query.lt_record_time, "<"),
+    ] {
+        if let Some(bound) = bound {
+            sql.push_with(
+                &format!(" AND r.{column} {operator} ?"),
+                vec![Param::Int(micros(bound))],
+            );
+        }
+    }
+    for (roles, values) in &query.identifiers {
+        let role_list: Vec<String> = roles
+            .iter()
+            .map(|role| sql.param(Param::Text(role.as_str().to_owned())))
+            .collect();
+        let value_list: Vec<String> = values
+            .iter()
+            .map(|value| sql.param(Param::Text(value.clone())))
+            .collect();
+        sql.push_with(
+            &format!(
+                " AND EXISTS (SELECT 1 FROM epcis_event_identifiers i WHERE i.event_seq = r.seq AND i.role IN ({}) AND i.value IN ({}))",
+                role_list.join(", "),
+                value_list.join(", ")
+            ),
+            vec![],
+        );
+    }
+    if let Some(after) = &page.after {
+        let after: i64 = parsed(after, "event cursor", str::parse)?;
+        sql.push_with(" AND r.seq > ?", vec![Param::Int(after)]);
+    }
+    sql.push_with(" ORDER BY r.seq LIMIT ?", vec![Param::Int(i64::from(page.limit) + 1)]);
+    let rows = sql.query().fetch_all(&store.reader).await.map_err(unavailable)?;
+    let events = with_identifiers(store, actor, rows).await?;
+    let page = Page::from_overfetch(events, page.limit, |(_, _, seq)| seq.to_string());
+    let reads: Vec<RecordRead> = page
+        .items
+        .iter()
+        .map(|(event, basis, _)| read_of(event, *basis))
+        .collect();
+    audit_reads(store, actor, &reads).await?;
+    Ok(page.map(|(event, _, _)| event))
+}
+
+fn read_of(event: &StoredEvent, basis: ReadBasis) -> RecordRead {
+    RecordRead {
+        kind: RecordKind::Event,
+        id: event.event.event_id.clone(),
+        owner: event.owner_organization_id,
+        basis,
+    }
+}
+
+/// Builds events from their rows, with their identifiers (one query for all).
+async fn with_identifiers(
+    store: &SqlStore,
+    actor: &Actor,
+    rows: Vec<AnyRow>,
+) -> StoreResult<Vec<(StoredEvent, ReadBasis, i64)>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let seqs: Vec<i64> = rows.iter().map(|row| int(row, "seq")).collect::<StoreResult<_>>()?;
+    let placeholders: Vec<String> = (1..=seqs.len()).map(|index| format!("${index}")).collect();
+    let identifier_rows = crate::rows::Sql::new(
+        &format!(
+            "SELECT event_seq, role, value FROM epcis_event_identifiers WHERE event_seq IN ({})",
+            placeholders.join(", ")
+        ),
+        seqs.iter().copied().map(Param::Int).collect(),
+    );
+    let identifier_rows = identifier_rows
+        .query()
+        .fetch_all(&store.reader)
+        .await
+        .map_err(unavailable)?;
+    let mut identifiers: Vec<(i64, EventIdentifier)> = Vec::with_capacity(identifier_rows.len());
+    for row in &identifier_rows {
+        let role: IdentifierRole = enum_value(&text(row, "role")?, "identifier role")?;
+        identifiers.push((
+            int(row, "event_seq")?,
+            EventIdentifier {
+                role,
+                value: text(row, "value")?,
+            },
+        ));
+    }
+    rows.iter()
+        .map(|row| {
+            let seq = int(row, "seq")?;
+            let owner: OrganizationId = parsed(&text(row, "owner_organization_id")?, "organization id", str::parse)?;
+            let visibility: Visibility = enum_value(&text(row, "visibility")?, "visibility")?;
+            let basis = basis_of(actor, row, owner, visibility == Visibility::Public)?;
+            let event = StoredEvent {
+                event: CapturedEvent {
+                    event_id: text(row, "id")?,
+                    event_hash: text(row, "event_hash")?,
+                    event_type: text(row, "event_type")?,
+                    event_time: time(row, "event_time")?,
+                    action: opt_text(row, "action")?,
+                    biz_step: opt_text(row, "biz_step")?,
+                    disposition: opt_text(row, "disposition")?,
+                    read_point: opt_text(row, "read_point")?,
+                    biz_location: opt_text(row, "biz_location")?,
+                    identifiers: identifiers
+                        .iter()
+                        .filter(|(event, _)| *event == seq)
+                        .map(|(_, identifier)| identifier.clone())
+                        .collect(),
+                    body: parsed(&text(row, "body")?, "event body", |text| serde_json::from_str(text))?,
+                    context: parsed(&text(row, "context")?, "event context", |text| {
+                        serde_json::from_str(text)
+                    })?,
+                },
+                owner_organization_id: owner,
+                capture_id: parsed(&text(row, "capture_id")?, "capture id", str::parse)?,
+                record_time: time(row, "record_time")?,
+            };
+            Ok((event, basis, seq))
+        })
+        .collect()
+}
