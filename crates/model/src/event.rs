@@ -190,8 +190,20 @@ pub struct EventQuery {
     pub read_points: Vec<String>,
     /// bizLocation in these (canonical).
     pub biz_locations: Vec<String>,
-    /// Identifier filters: any of these values in any of these roles (each entry one filter; all must hold).
-    pub identifiers: Vec<(Vec<IdentifierRole>, Vec<String>)>,
+    /// Identifier filters; all must hold.
+    pub identifiers: Vec<IdentifierFilter>,
     /// eventID in these.
     pub event_ids: Vec<String>,
+}
+
+/// An identifier filter: the event has, in one of `roles`, one of `values` or an identifier
+/// starting with one of `prefixes` (patterns such as every serial of a GTIN).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IdentifierFilter {
+    /// Roles to look in.
+    pub roles: Vec<IdentifierRole>,
+    /// Exact canonical values.
+    pub values: Vec<String>,
+    /// Canonical prefixes, each ending in `/`.
+    pub prefixes: Vec<String>,
 }

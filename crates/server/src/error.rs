@@ -29,7 +29,7 @@ pub struct Problem {
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    kind: &'static str,
+    problem_type: String,
     title: &'static str,
     detail: String,
     errors: Vec<Violation>,
@@ -40,7 +40,7 @@ impl ApiError {
     fn new(status: StatusCode, kind: &'static str, title: &'static str, detail: impl Into<String>) -> ApiError {
         ApiError {
             status,
-            kind,
+            problem_type: format!("urn:junkan:problem:{kind}"),
             title,
             detail: detail.into(),
             errors: Vec::new(),
@@ -153,6 +153,48 @@ impl ApiError {
         )
     }
 
+    /// An error in the EPCIS REST binding's own shape (type `epcisException:<exception>`), on the
+    /// `/epcis` routes.
+    pub fn epcis(
+        status: StatusCode,
+        exception: &str,
+        title: &'static str,
+        detail: impl Into<String>,
+        errors: Vec<Violation>,
+    ) -> ApiError {
+        ApiError {
+            status,
+            problem_type: format!("epcisException:{exception}"),
+            title,
+            detail: detail.into(),
+            errors,
+            www_authenticate: None,
+        }
+    }
+
+    /// The same error in the EPCIS shape: junkan problem types become the binding's exceptions.
+    pub fn into_epcis(self) -> ApiError {
+        let exception = match self.status {
+            StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT => "ValidationException",
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => "SecurityException",
+            StatusCode::NOT_FOUND => "NoSuchResourceException",
+            StatusCode::PAYLOAD_TOO_LARGE => "CapturePayloadTooLargeException",
+            StatusCode::NOT_ACCEPTABLE => "NotAcceptableException",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "UnsupportedMediaTypeException",
+            _ => "ImplementationException",
+        };
+        let status = if self.status == StatusCode::UNPROCESSABLE_ENTITY || self.status == StatusCode::CONFLICT {
+            StatusCode::BAD_REQUEST
+        } else {
+            self.status
+        };
+        ApiError {
+            status,
+            problem_type: format!("epcisException:{exception}"),
+            ..self
+        }
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -187,7 +229,7 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let problem = Problem {
-            problem_type: format!("urn:junkan:problem:{}", self.kind),
+            problem_type: self.problem_type,
             title: self.title.to_owned(),
             status: self.status.as_u16(),
             detail: self.detail,

@@ -363,20 +363,33 @@ pub async fn query(
             );
         }
     }
-    for (roles, values) in &query.identifiers {
-        let role_list: Vec<String> = roles
+    for filter in &query.identifiers {
+        let role_list: Vec<String> = filter
+            .roles
             .iter()
             .map(|role| sql.param(Param::Text(role.as_str().to_owned())))
             .collect();
-        let value_list: Vec<String> = values
-            .iter()
-            .map(|value| sql.param(Param::Text(value.clone())))
-            .collect();
+        let mut alternatives: Vec<String> = Vec::new();
+        if !filter.values.is_empty() {
+            let value_list: Vec<String> = filter
+                .values
+                .iter()
+                .map(|value| sql.param(Param::Text(value.clone())))
+                .collect();
+            alternatives.push(format!("i.value IN ({})", value_list.join(", ")));
+        }
+        for prefix in &filter.prefixes {
+            let placeholder = sql.param(Param::Text(format!("{}%", crate::rows::like_literal(prefix))));
+            alternatives.push(format!("i.value LIKE {placeholder} ESCAPE '\\'"));
+        }
+        if alternatives.is_empty() {
+            alternatives.push("1 = 0".to_owned());
+        }
         sql.push_with(
             &format!(
-                " AND EXISTS (SELECT 1 FROM epcis_event_identifiers i WHERE i.event_seq = r.seq AND i.role IN ({}) AND i.value IN ({}))",
+                " AND EXISTS (SELECT 1 FROM epcis_event_identifiers i WHERE i.event_seq = r.seq AND i.role IN ({}) AND ({}))",
                 role_list.join(", "),
-                value_list.join(", ")
+                alternatives.join(" OR ")
             ),
             vec![],
         );

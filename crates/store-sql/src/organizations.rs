@@ -121,13 +121,7 @@ pub async fn list(
         );
     }
     if let Some(name) = &filter.name_contains {
-        let pattern = format!(
-            "%{}%",
-            name.to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = format!("%{}%", crate::rows::like_literal(&name.to_lowercase()));
         sql.push_with(
             " AND (LOWER(o.name_ja) LIKE ? ESCAPE '\\' OR LOWER(o.name_en) LIKE ? ESCAPE '\\')",
             vec![Param::Text(pattern.clone()), Param::Text(pattern)],

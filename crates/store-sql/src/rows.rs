@@ -145,3 +145,8 @@ pub fn enum_value<T: serde::de::DeserializeOwned>(value: &str, what: &str) -> Re
         serde_json::from_value(serde_json::Value::String(text.to_owned()))
     })
 }
+
+/// `text` with the LIKE wildcards escaped (for `ESCAPE '\\'`), so that it matches literally.
+pub fn like_literal(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}

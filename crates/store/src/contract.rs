@@ -16,7 +16,9 @@ use junkan_model::organization::{
 use junkan_model::page::PageRequest;
 use junkan_model::principal::{Actor, NewCredential, PrincipalKind, Role};
 
-use junkan_model::event::{CaptureErrorBehaviour, CapturedEvent, EventIdentifier, EventQuery, IdentifierRole};
+use junkan_model::event::{
+    CaptureErrorBehaviour, CapturedEvent, EventIdentifier, EventQuery, IdentifierFilter, IdentifierRole,
+};
 
 use crate::{
     Clock, GrantDirection, ManualClock, NewCapture, NewUserRecord, SessionRecord, SigningKeyRecord, Store, StoreError,
@@ -1002,8 +1004,13 @@ pub async fn events_are_captured_once_queried_and_isolated(store: &dyn Store, _c
     assert_eq!(stored.capture_id, job.capture_id);
 
     let page = PageRequest::first(10);
+    let filter = |roles: &[IdentifierRole], values: &[&str], prefixes: &[&str]| IdentifierFilter {
+        roles: roles.to_vec(),
+        values: values.iter().map(|value| (*value).to_owned()).collect(),
+        prefixes: prefixes.iter().map(|prefix| (*prefix).to_owned()).collect(),
+    };
     let by_epc = EventQuery {
-        identifiers: vec![(IdentifierRole::INSTANCE.to_vec(), vec![CELL.to_owned()])],
+        identifiers: vec![filter(&IdentifierRole::INSTANCE, &[CELL], &[])],
         ..Default::default()
     };
     let ids = |events: Vec<junkan_model::event::StoredEvent>| {
@@ -1017,8 +1024,41 @@ pub async fn events_are_captured_once_queried_and_isolated(store: &dyn Store, _c
             .items),
         vec!["urn:uuid:e1", "urn:uuid:e2"]
     );
+    let by_pattern = EventQuery {
+        identifiers: vec![filter(
+            &[IdentifierRole::Epc],
+            &[],
+            &["https://id.gs1.org/01/04512345123451/"],
+        )],
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(store
+            .query_events(&member_a, &by_pattern, &page)
+            .await
+            .expect("query")
+            .items),
+        vec!["urn:uuid:e1"]
+    );
+    let literal = EventQuery {
+        identifiers: vec![filter(
+            &[IdentifierRole::Epc],
+            &[],
+            &["https://id.gs1.org/01/0451234512345_/"],
+        )],
+        ..Default::default()
+    };
+    assert!(
+        store
+            .query_events(&member_a, &literal, &page)
+            .await
+            .expect("query")
+            .items
+            .is_empty(),
+        "_ in a prefix is literal"
+    );
     let by_class = EventQuery {
-        identifiers: vec![(IdentifierRole::CLASS.to_vec(), vec![BLACK_MASS.to_owned()])],
+        identifiers: vec![filter(&IdentifierRole::CLASS, &[BLACK_MASS], &[])],
         ..Default::default()
     };
     assert_eq!(
