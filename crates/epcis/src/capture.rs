@@ -20,7 +20,8 @@ pub enum Syntax {
     Xml,
 }
 
-const EVENT_TYPES: [&str; 5] = [
+/// The EPCIS 2.0 event types.
+pub const EVENT_TYPES: [&str; 5] = [
     "ObjectEvent",
     "AggregationEvent",
     "TransactionEvent",

@@ -7,10 +7,12 @@
 
 pub mod capture;
 pub mod hash;
+pub mod query;
 pub mod validate;
 pub mod xml;
 
 pub use capture::{prepare_document, Syntax};
 pub use hash::{event_hash, pre_hash, Namespaces};
+pub use query::{canonical_identifier, event_query};
 pub use validate::{validate_document, validate_xml_document, Problem};
 pub use xml::document_from_xml;

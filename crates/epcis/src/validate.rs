@@ -72,6 +72,40 @@ pub fn validate_document(document: &Value) -> Vec<Problem> {
             }
         })
         .collect();
+    let top_type = document.get("type").and_then(Value::as_str).unwrap_or("");
+    if !["EPCISDocument", "EPCISQueryDocument"].contains(&top_type) && !crate::capture::EVENT_TYPES.contains(&top_type)
+    {
+        problems.push(Problem {
+            path: "/type".to_owned(),
+            message: format!("{top_type:?} is neither EPCISDocument, EPCISQueryDocument nor an EPCIS 2.0 event type"),
+        });
+    }
+    // The schema only asks for an @context; the document must name the EPCIS 2.0 context for its
+    // terms to mean what EPCIS says.
+    if let Some(context) = document.get("@context") {
+        let names_epcis = match context {
+            Value::String(url) => is_epcis_context(url),
+            Value::Array(items) => items.iter().any(|item| item.as_str().is_some_and(is_epcis_context)),
+            _ => false,
+        };
+        if !names_epcis {
+            problems.push(Problem {
+                path: "/@context".to_owned(),
+                message: "must name the EPCIS 2.0 JSON-LD context (https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld)".to_owned(),
+            });
+        }
+    }
+    // The schema lets an event of an unknown type through (none of its if/then rules applies);
+    // EPCIS 2.0 knows five event types.
+    for (path, event) in crate::capture::events_of(document) {
+        let event_type = event.get("type").and_then(Value::as_str).unwrap_or("");
+        if !crate::capture::EVENT_TYPES.contains(&event_type) {
+            problems.push(Problem {
+                path: format!("{path}/type"),
+                message: format!("{event_type:?} is not an EPCIS 2.0 event type (ObjectEvent, AggregationEvent, TransactionEvent, TransformationEvent, AssociationEvent)"),
+            });
+        }
+    }
     problems.dedup();
     problems
 }
@@ -103,4 +137,9 @@ pub fn validate_xml_document(document: &Value) -> Vec<Problem> {
         .into_iter()
         .filter(|problem| !(problem.message.contains("non-unique elements") && problem.path.ends_with("List")))
         .collect()
+}
+
+fn is_epcis_context(url: &str) -> bool {
+    url.starts_with("https://ref.gs1.org/standards/epcis/") && url.ends_with("epcis-context.jsonld")
+        || url == "https://gs1.github.io/EPCIS/epcis-context.jsonld"
 }

@@ -115,7 +115,7 @@ pub async fn load_keyring(store: &dyn Store) -> Result<Keyring, StoreError> {
 
 /// The whole HTTP interface.
 pub fn router(state: AppState) -> Router {
-    use handlers::{audit, auth, facilities, grants, health, organizations, principals, reference};
+    use handlers::{audit, auth, epcis, facilities, grants, health, organizations, principals, reference};
     let request_id = HeaderName::from_static("x-request-id");
     let body_limit = state.settings.body_limit;
     let api = Router::new()
@@ -174,6 +174,10 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/token", post(auth::issue_token))
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
+        .route("/epcis/capture", get(epcis::list_captures).post(epcis::capture))
+        .route("/epcis/capture/{id}", get(epcis::get_capture))
+        .route("/epcis/events", get(epcis::query_events).post(epcis::capture_event))
+        .route("/epcis/events/{id}", get(epcis::get_event))
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::not_found("no such resource") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })

@@ -26,6 +26,8 @@ use crate::handlers;
         handlers::audit::list_audit,
         handlers::reference::list_industries, handlers::reference::create_industry,
         handlers::reference::list_prefectures, handlers::reference::list_municipalities,
+        handlers::epcis::capture, handlers::epcis::list_captures, handlers::epcis::get_capture,
+        handlers::epcis::capture_event, handlers::epcis::query_events, handlers::epcis::get_event,
     ),
     components(schemas(crate::error::Problem, junkan_model::Violation)),
     modifiers(&Security),
@@ -38,6 +40,7 @@ use crate::handlers;
         (name = "audit", description = "監査ログ / audit log"),
         (name = "reference", description = "Industries, prefectures, municipalities"),
         (name = "operations", description = "Health and readiness"),
+        (name = "epcis", description = "GS1 EPCIS 2.0 REST binding / トレーサビリティ"),
     )
 )]
 struct ApiDoc;

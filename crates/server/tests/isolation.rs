@@ -24,7 +24,7 @@ struct Case {
 }
 
 /// Routes that only serve public data or the caller's own, with why.
-const PUBLIC: [(&str, &str, &str); 14] = [
+const PUBLIC: [(&str, &str, &str); 16] = [
     ("get", "/healthz", "liveness"),
     ("get", "/readyz", "readiness"),
     ("get", "/.well-known/openid-configuration", "discovery"),
@@ -42,6 +42,16 @@ const PUBLIC: [(&str, &str, &str); 14] = [
         "post",
         "/api/v1/facilities",
         "creates a facility of the caller's own organization (checked below)",
+    ),
+    (
+        "post",
+        "/epcis/capture",
+        "captures events for the caller's own organization (checked in tests/epcis.rs)",
+    ),
+    (
+        "post",
+        "/epcis/events",
+        "captures an event for the caller's own organization (checked in tests/epcis.rs)",
     ),
 ];
 
@@ -70,6 +80,22 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
         )
         .await;
     let key_id = key.body["api_key"]["id"].as_str().expect("id").to_owned();
+    let event = serde_json::json!({
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "ObjectEvent", "eventID": "urn:uuid:cccccccc-0000-4000-8000-000000000001",
+        "eventTime": "2026-05-01T09:00:00+09:00", "eventTimeZoneOffset": "+09:00",
+        "epcList": ["urn:epc:id:sgtin:4512345.012345.9"], "action": "OBSERVE"
+    });
+    let captured = app.post("/epcis/events", &app.token_a, event).await;
+    assert_eq!(captured.status, StatusCode::CREATED, "{}", captured.body);
+    let event_path = captured.headers["location"].to_str().expect("ascii").to_owned();
+    let job = app.post("/epcis/capture", &app.token_a, serde_json::json!({
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"], "type": "EPCISDocument",
+        "schemaVersion": "2.0", "creationDate": "2026-05-01T00:00:00Z",
+        "epcisBody": {"eventList": [{"type": "ObjectEvent", "eventTime": "2026-05-01T09:00:00+09:00", "eventTimeZoneOffset": "+09:00",
+            "epcList": ["urn:epc:id:sgtin:4512345.012345.10"], "action": "OBSERVE"}]}
+    })).await;
+    let job_path = job.headers["location"].to_str().expect("ascii").to_owned();
     let a = app.a.to_string();
     let forbidden_or_hidden: &[StatusCode] = &[StatusCode::FORBIDDEN, StatusCode::NOT_FOUND];
     let facility_patch = json!({"name_en": "taken over", "visibility": "public"});
@@ -200,6 +226,20 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
             refused_with: &[StatusCode::NOT_FOUND],
         },
         Case {
+            method: "get",
+            template: "/epcis/events/{eventID}",
+            path: event_path.clone(),
+            body: None,
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "get",
+            template: "/epcis/capture/{captureID}",
+            path: job_path.clone(),
+            body: None,
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
             method: "post",
             template: "/api/v1/industries",
             path: "/api/v1/industries".to_owned(),
@@ -226,6 +266,12 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
             "/api/v1/organizations/{id}",
             format!("/api/v1/organizations/{a}"),
         ),
+        (
+            "get",
+            "/epcis/events",
+            "/epcis/events?MATCH_anyEPC=urn:epc:id:sgtin:4512345.012345.9".to_owned(),
+        ),
+        ("get", "/epcis/capture", "/epcis/capture".to_owned()),
     ];
 
     let documented = documented_routes();
@@ -278,7 +324,10 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
         let reply = app.get(path, &app.token_b).await;
         let text = reply.body.to_string();
         assert!(
-            !text.contains(&secret_facility) && !text.contains(&grant_id),
+            !text.contains(&secret_facility)
+                && !text.contains(&grant_id)
+                && !text.contains("cccccccc")
+                && !text.contains(job_path.trim_start_matches("/epcis/capture/")),
             "{path} leaked A's records: {text}"
         );
     }

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod epcis;
 pub mod facilities;
 pub mod grants;
 pub mod health;

@@ -1,0 +1,482 @@
+//! The GS1 EPCIS 2.0 REST binding: capture (documents in JSON-LD or XML), capture jobs, single
+//! events and queries. Errors take the binding's shape (`epcisException:...`), every response
+//! carries the GS1 version headers, and every read goes through the store's access rule.
+
+#![expect(clippy::result_large_err, reason = "the error path carries the finished response, built once per failed request")]
+
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde_json::{json, Value};
+
+use junkan_epcis::capture::events_of;
+use junkan_epcis::xml::EPCIS_CONTEXT;
+use junkan_epcis::{prepare_document, Syntax};
+use junkan_model::event::{CaptureErrorBehaviour, CaptureJob, StoredEvent};
+use junkan_model::facility::Visibility;
+use junkan_model::page::{PageRequest, MAX_PAGE_SIZE};
+use junkan_model::Violation;
+use junkan_store::NewCapture;
+
+use crate::error::ApiError;
+use crate::extract::{parse_json, Caller};
+use crate::handlers::path_id;
+use crate::AppState;
+
+/// EPCIS version this repository speaks.
+pub const EPCIS_VERSION: &str = "2.0.0";
+/// CBV version this repository speaks.
+pub const CBV_VERSION: &str = "2.0.0";
+/// Most events one capture may carry (GS1-EPCIS-Capture-Limit).
+pub const CAPTURE_LIMIT: usize = 10_000;
+/// Default page size of event queries (the binding's default).
+const DEFAULT_PER_PAGE: u32 = 30;
+
+type EpcisResult = Result<Response, Response>;
+
+/// A request body read under the capture size limit; an oversize body is refused before it is
+/// read, in the binding's error shape with the limit named.
+pub struct CaptureBody(Bytes);
+
+impl axum::extract::FromRequest<AppState> for CaptureBody {
+    type Rejection = Response;
+
+    async fn from_request(request: axum::extract::Request, state: &AppState) -> Result<CaptureBody, Response> {
+        Bytes::from_request(request, state).await.map(CaptureBody).map_err(|rejection| {
+            let error = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::epcis(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "CapturePayloadTooLargeException",
+                    "Capture payload too large",
+                    format!(
+                        "the body exceeds the capture file size limit of {} bytes (GS1-EPCIS-Capture-File-Size-Limit); split the document",
+                        state.settings.body_limit
+                    ),
+                    Vec::new(),
+                )
+            } else {
+                ApiError::malformed(rejection.body_text())
+            };
+            fail(state, error)
+        })
+    }
+}
+
+/// Adds the GS1 headers every EPCIS response carries.
+fn gs1_headers(mut response: Response, state: &AppState) -> Response {
+    let headers = response.headers_mut();
+    headers.insert("gs1-epcis-version", HeaderValue::from_static(EPCIS_VERSION));
+    headers.insert("gs1-cbv-version", HeaderValue::from_static(CBV_VERSION));
+    headers.insert("gs1-epcis-capture-limit", HeaderValue::from(CAPTURE_LIMIT));
+    headers.insert(
+        "gs1-epcis-capture-file-size-limit",
+        HeaderValue::from(state.settings.body_limit),
+    );
+    headers.insert("gs1-extensions", HeaderValue::from_static(""));
+    response
+}
+
+fn fail(state: &AppState, error: ApiError) -> Response {
+    gs1_headers(error.into_epcis().into_response(), state)
+}
+
+fn problems(state: &AppState, problems: Vec<junkan_epcis::Problem>) -> Response {
+    let violations: Vec<Violation> = problems
+        .into_iter()
+        .map(|problem| Violation::new(problem.path, problem.message))
+        .collect();
+    let detail = match violations.len() {
+        1 => format!("{}: {}", violations[0].path, violations[0].message),
+        count => format!("the document has {count} problems; see errors"),
+    };
+    gs1_headers(
+        ApiError::epcis(
+            StatusCode::BAD_REQUEST,
+            "ValidationException",
+            "Invalid EPCIS document",
+            detail,
+            violations,
+        )
+        .into_response(),
+        state,
+    )
+}
+
+/// Refuses requests for an EPCIS or CBV version this repository does not speak.
+fn check_versions(headers: &HeaderMap) -> Result<(), ApiError> {
+    for (name, supported) in [("gs1-epcis-version", EPCIS_VERSION), ("gs1-cbv-version", CBV_VERSION)] {
+        if let Some(asked) = headers.get(name).and_then(|value| value.to_str().ok()) {
+            if !asked.trim().starts_with("2.") {
+                return Err(ApiError::epcis(
+                    StatusCode::NOT_ACCEPTABLE,
+                    "NotAcceptableException",
+                    "Unsupported version",
+                    format!("{name} {asked} is not supported; this repository speaks {supported}"),
+                    Vec::new(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads a JSON-LD or XML body into the JSON-LD form.
+fn read_document(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(Value, Syntax), Response> {
+    let media_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(|value| value.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if media_type == "application/json" || media_type == "application/ld+json" || media_type.ends_with("+json") {
+        parse_json(body)
+            .map(|value| (value, Syntax::Json))
+            .map_err(|error| fail(state, error))
+    } else if media_type == "application/xml" || media_type == "text/xml" || media_type.ends_with("+xml") {
+        let text = std::str::from_utf8(body).map_err(|_| fail(state, ApiError::malformed("the XML is not UTF-8")))?;
+        junkan_epcis::document_from_xml(text)
+            .map(|value| (value, Syntax::Xml))
+            .map_err(|found| problems(state, found))
+    } else {
+        Err(fail(
+            state,
+            ApiError::unsupported_media_type("application/json, application/ld+json or application/xml"),
+        ))
+    }
+}
+
+fn behaviour(headers: &HeaderMap) -> Result<CaptureErrorBehaviour, ApiError> {
+    match headers
+        .get("gs1-capture-error-behaviour")
+        .and_then(|value| value.to_str().ok())
+        .map(str::trim)
+    {
+        None | Some("rollback") => Ok(CaptureErrorBehaviour::Rollback),
+        Some("proceed") => Ok(CaptureErrorBehaviour::Proceed),
+        Some(other) => Err(ApiError::epcis(
+            StatusCode::BAD_REQUEST,
+            "ValidationException",
+            "Invalid header",
+            format!("GS1-Capture-Error-Behaviour {other:?} is neither rollback nor proceed"),
+            vec![Violation::new(
+                "GS1-Capture-Error-Behaviour",
+                "must be rollback or proceed",
+            )],
+        )),
+    }
+}
+
+/// Validates, prepares and stores a document; the job tells how it went.
+/// Returns the job and the eventIDs of the document's events.
+async fn capture_document(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    body: &[u8],
+    single_event: bool,
+) -> Result<(CaptureJob, Vec<String>), Response> {
+    let actor = caller.signed_in().map_err(|error| fail(state, error))?;
+    check_versions(headers).map_err(|error| fail(state, error))?;
+    let behaviour = behaviour(headers).map_err(|error| fail(state, error))?;
+    let (document, syntax) = read_document(state, headers, body)?;
+    let is_event = document
+        .get("type")
+        .and_then(Value::as_str)
+        .is_some_and(|kind| kind.ends_with("Event"));
+    if single_event && !is_event {
+        return Err(fail(
+            state,
+            ApiError::malformed("POST /epcis/events takes one event; send documents to /epcis/capture"),
+        ));
+    }
+    let pointers: Vec<String> = events_of(&document).into_iter().map(|(pointer, _)| pointer).collect();
+    if pointers.len() > CAPTURE_LIMIT {
+        return Err(fail(
+            state,
+            ApiError::epcis(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "CapturePayloadTooLargeException",
+                "Too many events",
+                format!(
+                    "the document has {} events; the capture limit is {CAPTURE_LIMIT} (GS1-EPCIS-Capture-Limit)",
+                    pointers.len()
+                ),
+                Vec::new(),
+            ),
+        ));
+    }
+    if pointers.is_empty() {
+        return Err(problems(
+            state,
+            vec![junkan_epcis::Problem {
+                path: "/epcisBody/eventList".to_owned(),
+                message: "the document has no events".to_owned(),
+            }],
+        ));
+    }
+    let prepared = prepare_document(&document, syntax).map_err(|found| problems(state, found))?;
+    let event_ids: Vec<String> = prepared.iter().map(|event| event.event_id.clone()).collect();
+    let capture = NewCapture {
+        behaviour,
+        events: pointers.into_iter().zip(prepared).collect(),
+        errors: Vec::new(),
+        visibility: Visibility::Restricted,
+    };
+    let job = state
+        .store
+        .capture_events(actor, capture)
+        .await
+        .map_err(|error| fail(state, error.into()))?;
+    Ok((job, event_ids))
+}
+
+fn flatten(result: EpcisResult) -> Response {
+    result.unwrap_or_else(|response| response)
+}
+
+/// Captures an EPCISDocument or EPCISQueryDocument (JSON-LD or XML). The document is validated in
+/// full first: an invalid one is refused with 400 and every problem; a valid one is stored in one
+/// transaction, and the job at `Location` tells the outcome (`GS1-Capture-Error-Behaviour`
+/// decides what happens when an eventID is already stored for other content).
+#[utoipa::path(post, path = "/epcis/capture", tag = "epcis", security(("bearer" = [])),
+    request_body(content_type = "application/ld+json", description = "EPCISDocument (JSON-LD, or XML with Content-Type application/xml)"),
+    responses((status = 202, description = "Accepted: the capture job is at Location", body = CaptureJob),
+              (status = 400, description = "epcisException:ValidationException with every problem"),
+              (status = 413, description = "epcisException:CapturePayloadTooLargeException")))]
+pub async fn capture(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    CaptureBody(body): CaptureBody,
+) -> Response {
+    flatten(
+        async {
+            let (job, _) = capture_document(&state, &caller, &headers, &body, false).await?;
+            let mut response = (StatusCode::ACCEPTED, Json(&job)).into_response();
+            let location = format!("/epcis/capture/{}", job.capture_id);
+            response.headers_mut().insert(
+                header::LOCATION,
+                HeaderValue::from_str(&location).map_err(|error| fail(&state, ApiError::internal(&error)))?,
+            );
+            Ok(gs1_headers(response, &state))
+        }
+        .await,
+    )
+}
+
+/// Captures one event synchronously; 201 with the event's URL, or 400 when it was refused
+/// (also when its eventID is already stored for other content).
+#[utoipa::path(post, path = "/epcis/events", tag = "epcis", security(("bearer" = [])),
+    request_body(content_type = "application/ld+json", description = "One EPCIS event"),
+    responses((status = 201, description = "Captured; the event is at Location"), (status = 400, description = "epcisException:ValidationException")))]
+pub async fn capture_event(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    CaptureBody(body): CaptureBody,
+) -> Response {
+    flatten(
+        async {
+            let (job, event_ids) = capture_document(&state, &caller, &headers, &body, true).await?;
+            if !job.success {
+                let detail = job
+                    .errors
+                    .first()
+                    .map(|error| error.message.clone())
+                    .unwrap_or_default();
+                return Err(gs1_headers(
+                    ApiError::epcis(
+                        StatusCode::BAD_REQUEST,
+                        "ValidationException",
+                        "Event refused",
+                        detail,
+                        job.errors,
+                    )
+                    .into_response(),
+                    &state,
+                ));
+            }
+            let event_id = event_ids.first().cloned().unwrap_or_default();
+            let location = format!("/epcis/events/{}", percent_encode_path(&event_id));
+            let mut response = StatusCode::CREATED.into_response();
+            response.headers_mut().insert(
+                header::LOCATION,
+                HeaderValue::from_str(&location).map_err(|error| fail(&state, ApiError::internal(&error)))?,
+            );
+            Ok(gs1_headers(response, &state))
+        }
+        .await,
+    )
+}
+
+fn percent_encode_path(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| {
+            if byte.is_ascii_alphanumeric() || b"-._~:".contains(&byte) {
+                char::from(byte).to_string()
+            } else {
+                format!("%{byte:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The capture jobs of the caller's organization.
+#[utoipa::path(get, path = "/epcis/capture", tag = "epcis", security(("bearer" = [])), responses((status = 200, description = "Capture jobs", body = Vec<CaptureJob>)))]
+pub async fn list_captures(State(state): State<AppState>, caller: Caller) -> Response {
+    flatten(
+        async {
+            let actor = caller.signed_in().map_err(|error| fail(&state, error))?;
+            let page = state
+                .store
+                .list_captures(actor, &PageRequest::first(MAX_PAGE_SIZE))
+                .await
+                .map_err(|error| fail(&state, error.into()))?;
+            Ok(gs1_headers(Json(page.items).into_response(), &state))
+        }
+        .await,
+    )
+}
+
+/// A capture job of the caller's organization.
+#[utoipa::path(get, path = "/epcis/capture/{captureID}", tag = "epcis", security(("bearer" = [])),
+    params(("captureID" = String, Path, description = "Capture job id")),
+    responses((status = 200, description = "The job", body = CaptureJob), (status = 404, description = "epcisException:NoSuchResourceException")))]
+pub async fn get_capture(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Response {
+    flatten(
+        async {
+            let actor = caller.signed_in().map_err(|error| fail(&state, error))?;
+            let id = path_id(&id, "capture").map_err(|error| fail(&state, error))?;
+            let job = state
+                .store
+                .get_capture(actor, id)
+                .await
+                .map_err(|error| fail(&state, error.into()))?;
+            Ok(gs1_headers(Json(job).into_response(), &state))
+        }
+        .await,
+    )
+}
+
+/// An event as JSON-LD: its body with an `@context` made of `base` and the prefixes of the
+/// document it came in.
+fn event_json(event: &StoredEvent, base: &[&str]) -> Value {
+    let mut context: Vec<Value> = base.iter().map(|url| json!(url)).collect();
+    context.extend(
+        event
+            .event
+            .context
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|entry| entry.is_object())
+            .cloned(),
+    );
+    let mut body = event.event.body.clone();
+    if let Some(object) = body.as_object_mut() {
+        // The event's own context (prefixes declared inside it) comes last, as it was sent.
+        match object.remove("@context") {
+            Some(Value::Array(own)) => context.extend(own),
+            Some(own) => context.push(own),
+            None => {}
+        }
+        if !context.is_empty() {
+            object.insert("@context".to_owned(), Value::Array(context));
+        }
+    }
+    body
+}
+
+/// One event by its eventID.
+#[utoipa::path(get, path = "/epcis/events/{eventID}", tag = "epcis",
+    params(("eventID" = String, Path, description = "The eventID (percent-encoded)")),
+    responses((status = 200, description = "The event (JSON-LD)"), (status = 404, description = "epcisException:NoSuchResourceException")))]
+pub async fn get_event(State(state): State<AppState>, caller: Caller, Path(event_id): Path<String>) -> Response {
+    flatten(
+        async {
+            let event = state
+                .store
+                .get_event(&caller.actor, &event_id)
+                .await
+                .map_err(|error| fail(&state, error.into()))?;
+            Ok(gs1_headers(
+                Json(event_json(&event, &[EPCIS_CONTEXT])).into_response(),
+                &state,
+            ))
+        }
+        .await,
+    )
+}
+
+/// Queries events (EPCIS query parameters: eventType, GE_/LT_eventTime, GE_/LT_recordTime,
+/// EQ_action, EQ_bizStep, EQ_disposition, EQ_readPoint, EQ_bizLocation, EQ_eventID, EQ_source,
+/// EQ_destination, EQ_bizTransaction, MATCH_epc, MATCH_parentID, MATCH_inputEPC, MATCH_outputEPC,
+/// MATCH_anyEPC, MATCH_epcClass, MATCH_inputEPCClass, MATCH_outputEPCClass, MATCH_anyEPCClass;
+/// lists `|`-separated; `perPage` and `nextPageToken`). Answers an EPCISQueryDocument.
+#[utoipa::path(get, path = "/epcis/events", tag = "epcis",
+    params(("perPage" = Option<u32>, Query, description = "Events per page, 1-500 (default 30)"), ("nextPageToken" = Option<String>, Query, description = "From the Link header of the previous page")),
+    responses((status = 200, description = "EPCISQueryDocument"), (status = 400, description = "epcisException:QueryParameterException")))]
+pub async fn query_events(State(state): State<AppState>, caller: Caller, OriginalUri(uri): OriginalUri) -> Response {
+    flatten(
+        async {
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or_default())
+                .map_err(|error| fail(&state, ApiError::malformed(format!("the query string is malformed: {error}"))))?;
+            let mut limit = DEFAULT_PER_PAGE;
+            let mut after = None;
+            let mut filters = Vec::new();
+            let mut page_problems = Vec::new();
+            for (name, value) in pairs {
+                match name.as_str() {
+                    "perPage" => match value.parse::<u32>() {
+                        Ok(per_page) if (1..=MAX_PAGE_SIZE).contains(&per_page) => limit = per_page,
+                        _ => page_problems.push(Violation::new("?perPage", format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"))),
+                    },
+                    "nextPageToken" => match URL_SAFE_NO_PAD.decode(&value).ok().and_then(|bytes| String::from_utf8(bytes).ok()) {
+                        Some(token) => after = Some(token),
+                        None => page_problems.push(Violation::new("?nextPageToken", "is not a token this repository issued")),
+                    },
+                    _ => filters.push((name, value)),
+                }
+            }
+            let query = match junkan_epcis::event_query(&filters) {
+                Ok(query) if page_problems.is_empty() => query,
+                result => {
+                    let mut violations = page_problems;
+                    violations.extend(result.err().into_iter().flatten().map(|problem| Violation::new(problem.path, problem.message)));
+                    let detail = format!("{}: {}", violations[0].path, violations[0].message);
+                    return Err(gs1_headers(
+                        ApiError::epcis(StatusCode::BAD_REQUEST, "QueryParameterException", "Invalid query", detail, violations).into_response(),
+                        &state,
+                    ));
+                }
+            };
+            let page = state.store.query_events(&caller.actor, &query, &PageRequest { after, limit }).await.map_err(|error| fail(&state, error.into()))?;
+            // The query document names the EPCIS context once; events add their own prefixes.
+            let events: Vec<Value> = page.items.iter().map(|event| event_json(event, &[])).collect();
+            let document = json!({
+                "@context": [EPCIS_CONTEXT],
+                "type": "EPCISQueryDocument",
+                "schemaVersion": "2.0",
+                "creationDate": state.store.now().format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+                "epcisBody": {"queryResults": {"queryName": "SimpleEventQuery", "resultsBody": {"eventList": events}}}
+            });
+            let mut response = Json(document).into_response();
+            if let Some(next) = page.next_after {
+                let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or_default()).unwrap_or_default();
+                pairs.retain(|(name, _)| name != "nextPageToken");
+                pairs.push(("nextPageToken".to_owned(), URL_SAFE_NO_PAD.encode(next)));
+                let link = format!("<{}?{}>; rel=\"next\"", uri.path(), serde_urlencoded::to_string(&pairs).unwrap_or_default());
+                if let Ok(value) = HeaderValue::from_str(&link) {
+                    response.headers_mut().insert(header::LINK, value);
+                }
+            }
+            Ok(gs1_headers(response, &state))
+        }
+        .await,
+    )
+}
