@@ -9,6 +9,7 @@ pub mod capture;
 pub mod hash;
 pub mod query;
 pub mod validate;
+pub mod vocabulary;
 pub mod xml;
 
 pub use capture::{prepare_document, Syntax};

@@ -174,6 +174,8 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/token", post(auth::issue_token))
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
+        .route("/voc/junkan-cbv.jsonld", get(reference::get_vocabulary))
+        .route("/voc/junkan-cbv-context.jsonld", get(reference::get_vocabulary_context))
         .route("/epcis/capture", get(epcis::list_captures).post(epcis::capture))
         .route("/epcis/capture/{id}", get(epcis::get_capture))
         .route("/epcis/events", get(epcis::query_events).post(epcis::capture_event))

@@ -26,6 +26,7 @@ use crate::handlers;
         handlers::audit::list_audit,
         handlers::reference::list_industries, handlers::reference::create_industry,
         handlers::reference::list_prefectures, handlers::reference::list_municipalities,
+        handlers::reference::get_vocabulary, handlers::reference::get_vocabulary_context,
         handlers::epcis::capture, handlers::epcis::list_captures, handlers::epcis::get_capture,
         handlers::epcis::capture_event, handlers::epcis::query_events, handlers::epcis::get_event,
     ),

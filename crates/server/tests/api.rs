@@ -488,6 +488,11 @@ async fn lists_are_cursor_paged_with_link_headers() {
 #[tokio::test]
 async fn reference_data_and_industries() {
     let app = TestApp::new().await;
+    let vocabulary = app.call("GET", "/voc/junkan-cbv.jsonld", None, None).await;
+    assert_eq!(vocabulary.headers[header::CONTENT_TYPE], "application/ld+json");
+    assert!(vocabulary.body.to_string().contains("マテリアルリサイクル"));
+    let context = app.call("GET", "/voc/junkan-cbv-context.jsonld", None, None).await;
+    assert_eq!(context.body["@context"]["jkcbv"], "urn:junkan:cbv:");
     let prefectures = app.call("GET", "/api/v1/prefectures", None, None).await;
     assert_eq!(prefectures.body.as_array().map(Vec::len), Some(47));
     let tokyo = app

@@ -24,7 +24,7 @@ struct Case {
 }
 
 /// Routes that only serve public data or the caller's own, with why.
-const PUBLIC: [(&str, &str, &str); 16] = [
+const PUBLIC: [(&str, &str, &str); 18] = [
     ("get", "/healthz", "liveness"),
     ("get", "/readyz", "readiness"),
     ("get", "/.well-known/openid-configuration", "discovery"),
@@ -38,6 +38,8 @@ const PUBLIC: [(&str, &str, &str); 16] = [
     ("get", "/api/v1/municipalities", "public reference data"),
     ("get", "/api/v1/industries", "public reference data"),
     ("get", "/api/v1/certifications", "certifications are public statements"),
+    ("get", "/voc/junkan-cbv.jsonld", "the published circular vocabulary"),
+    ("get", "/voc/junkan-cbv-context.jsonld", "the published JSON-LD context"),
     (
         "post",
         "/api/v1/facilities",

@@ -2,7 +2,10 @@
 //! events and queries. Errors take the binding's shape (`epcisException:...`), every response
 //! carries the GS1 version headers, and every read goes through the store's access rule.
 
-#![expect(clippy::result_large_err, reason = "the error path carries the finished response, built once per failed request")]
+#![expect(
+    clippy::result_large_err,
+    reason = "the error path carries the finished response, built once per failed request"
+)]
 
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, State};

@@ -60,3 +60,20 @@ pub async fn list_municipalities(mut query: QueryMap) -> ApiResult<Json<Vec<&'st
             .collect(),
     ))
 }
+
+fn json_ld(text: &'static str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    ([(axum::http::header::CONTENT_TYPE, "application/ld+json")], text).into_response()
+}
+
+/// The junkan circular business vocabulary (循環ビジネス語彙), JSON-LD with Japanese and English labels.
+#[utoipa::path(get, path = "/voc/junkan-cbv.jsonld", tag = "reference", responses((status = 200, description = "The vocabulary (JSON-LD)")))]
+pub async fn get_vocabulary() -> axum::response::Response {
+    json_ld(junkan_epcis::vocabulary::VOCABULARY_JSONLD)
+}
+
+/// The JSON-LD context declaring the `jkcbv` prefix of the circular vocabulary.
+#[utoipa::path(get, path = "/voc/junkan-cbv-context.jsonld", tag = "reference", responses((status = 200, description = "The context (JSON-LD)")))]
+pub async fn get_vocabulary_context() -> axum::response::Response {
+    json_ld(junkan_epcis::vocabulary::CONTEXT_JSONLD)
+}
