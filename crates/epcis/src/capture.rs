@@ -112,7 +112,11 @@ fn prepare_event(
         }
     };
     let mut identifiers = Vec::new();
-    let mut add = |role: IdentifierRole, value: &Value, pointer: String, problems: &mut Vec<Problem>| {
+    let mut add = |role: IdentifierRole,
+                   value: &Value,
+                   quantity: Option<&Value>,
+                   pointer: String,
+                   problems: &mut Vec<Problem>| {
         let raw = value.as_str().unwrap_or("");
         if let Some(problem) = gs1_problem(raw) {
             problems.push(Problem {
@@ -123,6 +127,16 @@ fn prepare_event(
         let identifier = EventIdentifier {
             role,
             value: canonical(value, &namespaces),
+            quantity: quantity
+                .and_then(|element| element.get("quantity"))
+                .map(|amount| match amount {
+                    Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                }),
+            uom: quantity
+                .and_then(|element| element.get("uom"))
+                .and_then(Value::as_str)
+                .map(str::to_owned),
         };
         if !identifiers.contains(&identifier) {
             identifiers.push(identifier);
@@ -141,13 +155,14 @@ fn prepare_event(
             .flatten()
             .enumerate()
         {
-            add(role, value, format!("{path}/{key}/{index}"), &mut problems);
+            add(role, value, None, format!("{path}/{key}/{index}"), &mut problems);
         }
     }
     if let Some(parent) = event.get("parentID") {
         add(
             IdentifierRole::Parent,
             parent,
+            None,
             format!("{path}/parentID"),
             &mut problems,
         );
@@ -166,7 +181,13 @@ fn prepare_event(
             .enumerate()
         {
             if let Some(class) = element.get("epcClass") {
-                add(role, class, format!("{path}/{key}/{index}/epcClass"), &mut problems);
+                add(
+                    role,
+                    class,
+                    Some(element),
+                    format!("{path}/{key}/{index}/epcClass"),
+                    &mut problems,
+                );
             }
         }
     }
@@ -183,7 +204,7 @@ fn prepare_event(
             .enumerate()
         {
             if let Some(value) = element.get(item) {
-                add(role, value, format!("{path}/{key}/{index}/{item}"), &mut problems);
+                add(role, value, None, format!("{path}/{key}/{index}/{item}"), &mut problems);
             }
         }
     }
@@ -295,7 +316,9 @@ mod tests {
             event.identifiers,
             vec![EventIdentifier {
                 role: IdentifierRole::Epc,
-                value: "https://id.gs1.org/01/04512345123451/21/100".to_owned()
+                value: "https://id.gs1.org/01/04512345123451/21/100".to_owned(),
+                quantity: None,
+                uom: None
             }]
         );
         assert_eq!(event.event_time.offset().whole_hours(), 9, "the offset is kept as sent");

@@ -82,6 +82,12 @@ pub struct EventIdentifier {
     pub role: IdentifierRole,
     /// Canonical value.
     pub value: String,
+    /// Quantity, for quantity-list entries (exact decimal text as sent).
+    #[serde(default)]
+    pub quantity: Option<String>,
+    /// Unit of the quantity (UN/CEFACT Rec 20 code, e.g. `KGM`).
+    #[serde(default)]
+    pub uom: Option<String>,
 }
 
 /// An event ready to be stored: prepared (validated, hashed, indexed) by `junkan-epcis`.

@@ -222,11 +222,13 @@ async fn insert_event(
     let seq = int(&row, "seq")?;
     for identifier in &event.identifiers {
         sqlx::query(
-            "INSERT INTO epcis_event_identifiers (value, role, event_seq) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            "INSERT INTO epcis_event_identifiers (value, role, event_seq, quantity, uom) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
         )
         .bind(identifier.value.clone())
         .bind(identifier.role.as_str())
         .bind(seq)
+        .bind(identifier.quantity.clone())
+        .bind(identifier.uom.clone())
         .execute(&mut *connection)
         .await
         .map_err(unavailable)?;
@@ -433,7 +435,7 @@ async fn with_identifiers(
     let placeholders: Vec<String> = (1..=seqs.len()).map(|index| format!("${index}")).collect();
     let identifier_rows = crate::rows::Sql::new(
         &format!(
-            "SELECT event_seq, role, value FROM epcis_event_identifiers WHERE event_seq IN ({})",
+            "SELECT event_seq, role, value, quantity, uom FROM epcis_event_identifiers WHERE event_seq IN ({})",
             placeholders.join(", ")
         ),
         seqs.iter().copied().map(Param::Int).collect(),
@@ -451,6 +453,8 @@ async fn with_identifiers(
             EventIdentifier {
                 role,
                 value: text(row, "value")?,
+                quantity: opt_text(row, "quantity")?,
+                uom: opt_text(row, "uom")?,
             },
         ));
     }

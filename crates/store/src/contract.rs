@@ -918,6 +918,8 @@ fn event(
             .map(|(role, value)| EventIdentifier {
                 role: *role,
                 value: (*value).to_owned(),
+                quantity: None,
+                uom: None,
             })
             .collect(),
         body: serde_json::json!({"type": event_type, "eventID": id, "eventTime": "2026-04-01T09:00:00Z"}),

@@ -40,6 +40,8 @@ CREATE TABLE epcis_event_identifiers (
     value TEXT NOT NULL,
     role TEXT NOT NULL,
     event_seq BIGINT NOT NULL REFERENCES epcis_events (seq),
+    quantity TEXT,
+    uom TEXT,
     PRIMARY KEY (value, role, event_seq)
 );
 CREATE INDEX epcis_event_identifiers_event ON epcis_event_identifiers (event_seq);
