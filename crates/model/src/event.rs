@@ -213,3 +213,26 @@ pub struct IdentifierFilter {
     /// Canonical prefixes, each ending in `/`.
     pub prefixes: Vec<String>,
 }
+
+/// What the caller knows of one event touching the traced identifiers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineageEvent {
+    /// eventID.
+    pub event_id: String,
+    /// Event type.
+    pub event_type: String,
+    /// When it happened.
+    pub event_time: OffsetDateTime,
+    /// Canonical bizStep.
+    pub biz_step: Option<String>,
+    /// action.
+    pub action: Option<String>,
+    /// Owner organization.
+    pub owner: OrganizationId,
+    /// Owner's name (Japanese), shown even when the event is withheld.
+    pub owner_name: String,
+    /// Whether the caller may read the event.
+    pub readable: bool,
+    /// The event's identifiers with roles and quantities.
+    pub identifiers: Vec<EventIdentifier>,
+}

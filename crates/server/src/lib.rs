@@ -115,7 +115,7 @@ pub async fn load_keyring(store: &dyn Store) -> Result<Keyring, StoreError> {
 
 /// The whole HTTP interface.
 pub fn router(state: AppState) -> Router {
-    use handlers::{audit, auth, epcis, facilities, grants, health, organizations, principals, reference};
+    use handlers::{audit, auth, epcis, facilities, grants, health, lineage, organizations, principals, reference};
     let request_id = HeaderName::from_static("x-request-id");
     let body_limit = state.settings.body_limit;
     let api = Router::new()
@@ -160,6 +160,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/certifications/{id}/revoke", post(grants::revoke_certification))
         .route("/audit", get(audit::list_audit))
+        .route("/lineage", get(lineage::get_lineage))
         .route(
             "/industries",
             get(reference::list_industries).post(reference::create_industry),

@@ -274,6 +274,11 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
             "/epcis/events?MATCH_anyEPC=urn:epc:id:sgtin:4512345.012345.9".to_owned(),
         ),
         ("get", "/epcis/capture", "/epcis/capture".to_owned()),
+        (
+            "get",
+            "/api/v1/lineage",
+            "/api/v1/lineage?id=urn:epc:id:sgtin:4512345.012345.9&direction=both".to_owned(),
+        ),
     ];
 
     let documented = documented_routes();

@@ -6,7 +6,8 @@ use sqlx::AnyConnection;
 use junkan_model::access::{ReadBasis, RecordKind};
 use junkan_model::audit::AuditAction;
 use junkan_model::event::{
-    CaptureErrorBehaviour, CaptureJob, CapturedEvent, EventIdentifier, EventQuery, IdentifierRole, StoredEvent,
+    CaptureErrorBehaviour, CaptureJob, CapturedEvent, EventIdentifier, EventQuery, IdentifierRole, LineageEvent,
+    StoredEvent,
 };
 use junkan_model::facility::Visibility;
 use junkan_model::ids::{CaptureId, OrganizationId};
@@ -490,6 +491,104 @@ async fn with_identifiers(
                 record_time: time(row, "record_time")?,
             };
             Ok((event, basis, seq))
+        })
+        .collect()
+}
+
+pub async fn lineage(
+    store: &SqlStore,
+    actor: &Actor,
+    identifiers: &[String],
+    known: &[String],
+) -> StoreResult<Vec<LineageEvent>> {
+    if identifiers.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Structure of every event touching the identifiers, readable or not.
+    let placeholders: Vec<String> = (1..=identifiers.len()).map(|index| format!("${index}")).collect();
+    let structure = crate::rows::Sql::new(
+        &format!(
+            "SELECT e.seq, e.id, e.event_type, e.event_time, e.biz_step, e.action, e.owner_organization_id, o.name_ja \
+             FROM epcis_events e JOIN organizations o ON o.id = e.owner_organization_id \
+             WHERE e.seq IN (SELECT event_seq FROM epcis_event_identifiers WHERE value IN ({})) ORDER BY e.seq",
+            placeholders.join(", ")
+        ),
+        identifiers.iter().cloned().map(Param::Text).collect(),
+    );
+    let mut rows = structure.query().fetch_all(&store.reader).await.map_err(unavailable)?;
+    rows.retain(|row| text(row, "id").is_ok_and(|id| !known.contains(&id)));
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let seqs: Vec<i64> = rows.iter().map(|row| int(row, "seq")).collect::<StoreResult<_>>()?;
+    // Which of them the actor may read, and why (through the one access rule).
+    let mut readable_sql = event_query(store, actor);
+    let seq_params: Vec<String> = seqs.iter().map(|seq| readable_sql.param(Param::Int(*seq))).collect();
+    readable_sql.push_with(&format!(" AND r.seq IN ({})", seq_params.join(", ")), vec![]);
+    let readable_rows = readable_sql
+        .query()
+        .fetch_all(&store.reader)
+        .await
+        .map_err(unavailable)?;
+    let mut readable: Vec<(i64, ReadBasis, String, OrganizationId)> = Vec::new();
+    for row in &readable_rows {
+        let owner: OrganizationId = parsed(&text(row, "owner_organization_id")?, "organization id", str::parse)?;
+        let visibility: Visibility = enum_value(&text(row, "visibility")?, "visibility")?;
+        readable.push((
+            int(row, "seq")?,
+            basis_of(actor, row, owner, visibility == Visibility::Public)?,
+            text(row, "id")?,
+            owner,
+        ));
+    }
+    let reads: Vec<RecordRead> = readable
+        .iter()
+        .map(|(_, basis, id, owner)| RecordRead {
+            kind: RecordKind::Event,
+            id: id.clone(),
+            owner: *owner,
+            basis: *basis,
+        })
+        .collect();
+    audit_reads(store, actor, &reads).await?;
+    let identifier_sql = crate::rows::Sql::new(
+        &format!(
+            "SELECT event_seq, role, value, quantity, uom FROM epcis_event_identifiers WHERE event_seq IN ({}) ORDER BY event_seq, role, value",
+            (1..=seqs.len()).map(|index| format!("${index}")).collect::<Vec<_>>().join(", ")
+        ),
+        seqs.iter().copied().map(Param::Int).collect(),
+    );
+    let identifier_rows = identifier_sql
+        .query()
+        .fetch_all(&store.reader)
+        .await
+        .map_err(unavailable)?;
+    rows.iter()
+        .map(|row| {
+            let seq = int(row, "seq")?;
+            let mut identifiers = Vec::new();
+            for identifier in identifier_rows
+                .iter()
+                .filter(|identifier| int(identifier, "event_seq").is_ok_and(|event| event == seq))
+            {
+                identifiers.push(EventIdentifier {
+                    role: enum_value(&text(identifier, "role")?, "identifier role")?,
+                    value: text(identifier, "value")?,
+                    quantity: opt_text(identifier, "quantity")?,
+                    uom: opt_text(identifier, "uom")?,
+                });
+            }
+            Ok(LineageEvent {
+                event_id: text(row, "id")?,
+                event_type: text(row, "event_type")?,
+                event_time: time(row, "event_time")?,
+                biz_step: opt_text(row, "biz_step")?,
+                action: opt_text(row, "action")?,
+                owner: parsed(&text(row, "owner_organization_id")?, "organization id", str::parse)?,
+                owner_name: text(row, "name_ja")?,
+                readable: readable.iter().any(|(readable_seq, ..)| *readable_seq == seq),
+                identifiers,
+            })
         })
         .collect()
 }

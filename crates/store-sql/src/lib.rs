@@ -26,7 +26,7 @@ use time::OffsetDateTime;
 
 use junkan_model::access::{Certification, Grant, NewCertification, NewGrant};
 use junkan_model::audit::{AuditEntry, AuditFilter};
-use junkan_model::event::{CaptureJob, EventQuery, StoredEvent};
+use junkan_model::event::{CaptureJob, EventQuery, LineageEvent, StoredEvent};
 use junkan_model::facility::{Facility, FacilityFilter, FacilityPatch, NewFacility};
 use junkan_model::ids::CaptureId;
 use junkan_model::ids::{ApiKeyId, CertificationId, ClientId, FacilityId, GrantId, OrganizationId, UserId};
@@ -357,6 +357,15 @@ impl Store for SqlStore {
         page: &PageRequest,
     ) -> StoreResult<Page<StoredEvent>> {
         events::query(self, actor, query, page).await
+    }
+
+    async fn lineage_events(
+        &self,
+        actor: &Actor,
+        identifiers: &[String],
+        known: &[String],
+    ) -> StoreResult<Vec<LineageEvent>> {
+        events::lineage(self, actor, identifiers, known).await
     }
 
     async fn list_audit(

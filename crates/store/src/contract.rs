@@ -38,7 +38,8 @@ macro_rules! store_contract_tests {
             organizations_round_trip, rejected_writes_change_nothing, facilities_are_isolated_between_organizations,
             grants_open_records_until_they_expire_or_are_revoked, grants_to_roles_and_certifications,
             principals_and_role_assignment, audit_log_visibility, sessions_and_signing_keys, industries_are_data,
-            events_are_captured_once_queried_and_isolated, a_conflicting_event_id_rolls_back_or_proceeds);
+            events_are_captured_once_queried_and_isolated, a_conflicting_event_id_rolls_back_or_proceeds,
+            lineage_events_carry_structure_and_readability);
     };
     (@cases $factory:path; $($case:ident),*) => {
         $(
@@ -1280,4 +1281,110 @@ pub async fn a_conflicting_event_id_rolls_back_or_proceeds(store: &dyn Store, _c
             .len(),
         3
     );
+}
+
+/// Lineage lookups return every event touching the identifiers, marked readable or not, with
+/// owners' names; known events are left out; reads under a grant are audited.
+pub async fn lineage_events_carry_structure_and_readability(store: &dyn Store, _clock: &ManualClock) {
+    let a = organization(store, "A", &[]).await;
+    let b = organization(store, "B", &[CycleRole::Recycler]).await;
+    let mut recycling = event(
+        "urn:uuid:r1",
+        "TransformationEvent",
+        &[
+            (IdentifierRole::InputQuantity, CELL),
+            (IdentifierRole::OutputQuantity, BLACK_MASS),
+        ],
+        "commissioning",
+        1,
+    );
+    recycling.identifiers[0].quantity = Some("12.5".to_owned());
+    recycling.identifiers[0].uom = Some("KGM".to_owned());
+    store
+        .capture_events(
+            &member_of(b, &[Role::Member]),
+            capture_of(vec![recycling], CaptureErrorBehaviour::Rollback),
+        )
+        .await
+        .expect("capture");
+    let shipping = event(
+        "urn:uuid:s1",
+        "ObjectEvent",
+        &[(IdentifierRole::Epc, CELL)],
+        "shipping",
+        0,
+    );
+    store
+        .capture_events(
+            &member_of(a, &[Role::Member]),
+            capture_of(vec![shipping], CaptureErrorBehaviour::Rollback),
+        )
+        .await
+        .expect("capture");
+
+    let reader = member_of(a, &[Role::Member]);
+    let found = store
+        .lineage_events(&reader, &[CELL.to_owned()], &[])
+        .await
+        .expect("lineage");
+    let summary: Vec<(String, bool, String)> = found
+        .iter()
+        .map(|event| (event.event_id.clone(), event.readable, event.owner_name.clone()))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("urn:uuid:r1".to_owned(), false, "B株式会社".to_owned()),
+            ("urn:uuid:s1".to_owned(), true, "A株式会社".to_owned())
+        ]
+    );
+    assert_eq!(
+        found[0]
+            .identifiers
+            .iter()
+            .find(|identifier| identifier.value == CELL)
+            .and_then(|identifier| identifier.quantity.clone()),
+        Some("12.5".to_owned())
+    );
+    let rest = store
+        .lineage_events(&reader, &[CELL.to_owned()], &["urn:uuid:r1".to_owned()])
+        .await
+        .expect("lineage");
+    assert_eq!(
+        rest.iter().map(|event| event.event_id.as_str()).collect::<Vec<_>>(),
+        vec!["urn:uuid:s1"]
+    );
+
+    store
+        .create_grant(
+            &member_of(b, &[Role::OrgAdmin]),
+            NewGrant {
+                grantee: Grantee::Organization { organization_id: a },
+                record_kind: RecordKind::Event,
+                record_ids: None,
+                level: GrantLevel::LegitimateInterest,
+                purpose: None,
+                expires_at: START + Duration::days(1),
+            },
+        )
+        .await
+        .expect("grant");
+    let found = store
+        .lineage_events(&reader, &[BLACK_MASS.to_owned()], &[])
+        .await
+        .expect("lineage");
+    assert!(found[0].readable);
+    let audit = store
+        .list_audit(
+            &Actor::system(),
+            &AuditFilter {
+                action: Some(AuditAction::Read),
+                record_id: Some("urn:uuid:r1".to_owned()),
+                ..Default::default()
+            },
+            &first_page(),
+        )
+        .await
+        .expect("audit");
+    assert_eq!(audit.items.len(), 1);
 }

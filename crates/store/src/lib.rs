@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 
 use junkan_model::access::{Certification, Grant, NewCertification, NewGrant, RecordKind};
 use junkan_model::audit::{AuditEntry, AuditFilter};
-use junkan_model::event::{CaptureErrorBehaviour, CaptureJob, CapturedEvent, EventQuery, StoredEvent};
+use junkan_model::event::{CaptureErrorBehaviour, CaptureJob, CapturedEvent, EventQuery, LineageEvent, StoredEvent};
 use junkan_model::facility::Visibility;
 use junkan_model::facility::{Facility, FacilityFilter, FacilityPatch, NewFacility};
 use junkan_model::ids::{ApiKeyId, CaptureId, CertificationId, ClientId, FacilityId, GrantId, OrganizationId, UserId};
@@ -351,6 +351,17 @@ pub trait Store: Send + Sync + 'static {
         query: &EventQuery,
         page: &PageRequest,
     ) -> StoreResult<Page<StoredEvent>>;
+
+    /// Lineage: every event touching one of `identifiers`, marked readable or not for the actor.
+    /// Unreadable events carry only their structure (type, owner, identifiers with roles) so the
+    /// graph stays connected; readable ones that rely on a grant or the auditor role are audited.
+    /// Events whose ids are in `known` are left out (the trace has them already).
+    async fn lineage_events(
+        &self,
+        actor: &Actor,
+        identifiers: &[String],
+        known: &[String],
+    ) -> StoreResult<Vec<LineageEvent>>;
 
     // Audit log.
     /// Reads the audit log: owners' administrators see entries about their records, auditors and

@@ -7,6 +7,7 @@ pub mod epcis;
 pub mod facilities;
 pub mod grants;
 pub mod health;
+pub mod lineage;
 pub mod organizations;
 pub mod principals;
 pub mod reference;

@@ -1,0 +1,181 @@
+//! Lineage across two organizations and a recycling step: what each may see, withheld parts,
+//! mass shares, and what a grant changes.
+
+mod support;
+
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+
+use support::TestApp;
+
+const CONTEXT: &str = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld";
+const WASTE_1: &str = "urn:epc:class:lgtin:4512345.099999.WASTE-1";
+const WASTE_2: &str = "urn:epc:class:lgtin:4512345.099999.WASTE-2";
+const PELLETS: &str = "urn:epc:class:lgtin:4512345.088888.PELLET-1";
+const VIRGIN: &str = "urn:epc:class:lgtin:4512345.077777.VIRGIN-1";
+const COMPOUND: &str = "urn:epc:class:lgtin:4512345.066666.COMPOUND-1";
+
+fn transformation(id: &str, inputs: &[(&str, u32)], outputs: &[(&str, u32)], step: &str) -> Value {
+    let list = |entries: &[(&str, u32)]| -> Vec<Value> {
+        entries
+            .iter()
+            .map(|(class, kilograms)| json!({"epcClass": class, "quantity": kilograms, "uom": "KGM"}))
+            .collect()
+    };
+    json!({"@context": [CONTEXT, {"jkcbv": "urn:junkan:cbv:"}], "type": "TransformationEvent", "eventID": id,
+           "eventTime": "2026-06-01T10:00:00+09:00", "eventTimeZoneOffset": "+09:00",
+           "inputQuantityList": list(inputs), "outputQuantityList": list(outputs), "bizStep": step})
+}
+
+fn nodes_of(lineage: &Value, kind: &str) -> Vec<String> {
+    lineage["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|node| node["kind"] == kind)
+        .map(|node| {
+            node["identifier"]
+                .as_str()
+                .or(node["organization_name"].as_str())
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect()
+}
+
+fn shares(lineage: &Value) -> Vec<(String, String)> {
+    lineage["shares"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|share| {
+            (
+                share["identifier"].as_str().unwrap_or("").to_owned(),
+                share["share"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn canonical(id: &str) -> String {
+    junkan_epcis::canonical_identifier(id)
+}
+
+#[tokio::test]
+async fn traces_cross_organizations_with_withheld_parts_and_shares() {
+    let app = TestApp::new().await;
+    // B recycles two waste lots into pellets; A compounds the pellets with virgin resin.
+    let recycle = transformation(
+        "urn:uuid:dddddddd-0000-4000-8000-000000000001",
+        &[(WASTE_1, 600), (WASTE_2, 400)],
+        &[(PELLETS, 820)],
+        "jkcbv:BizStep-material_recycling",
+    );
+    assert_eq!(
+        app.post("/epcis/events", &app.token_b, recycle).await.status,
+        StatusCode::CREATED
+    );
+    let compound = transformation(
+        "urn:uuid:dddddddd-0000-4000-8000-000000000002",
+        &[(PELLETS, 300), (VIRGIN, 700)],
+        &[(COMPOUND, 1000)],
+        "commissioning",
+    );
+    assert_eq!(
+        app.post("/epcis/events", &app.token_a, compound).await.status,
+        StatusCode::CREATED
+    );
+
+    let path = format!("/api/v1/lineage?id={COMPOUND}&direction=backward&depth=8");
+    let lineage = app.get(&path, &app.token_a).await;
+    assert_eq!(lineage.status, StatusCode::OK, "{}", lineage.body);
+    assert_eq!(lineage.body["root"], canonical(COMPOUND));
+    let mut objects = nodes_of(&lineage.body, "object");
+    objects.sort();
+    let mut expected = vec![canonical(COMPOUND), canonical(PELLETS), canonical(VIRGIN)];
+    expected.sort();
+    assert_eq!(objects, expected, "the waste lots are known only through B's event");
+    assert_eq!(nodes_of(&lineage.body, "withheld_event"), vec!["B株式会社".to_owned()]);
+    assert_eq!(
+        nodes_of(&lineage.body, "withheld_object").len(),
+        2,
+        "two inputs, not named"
+    );
+    let text = lineage.body.to_string();
+    assert!(
+        !text.contains("WASTE") && !text.contains("dddddddd-0000-4000-8000-000000000001") && !text.contains("600"),
+        "{text}"
+    );
+    let mut expected_shares = vec![
+        (canonical(PELLETS), "0.3".to_owned()),
+        (canonical(VIRGIN), "0.7".to_owned()),
+    ];
+    expected_shares.sort();
+    assert_eq!(shares(&lineage.body), expected_shares);
+
+    // B shares its events with A: the trace reaches the waste, with shares.
+    let grant = app
+        .post("/api/v1/grants", &app.token_b, json!({
+            "grantee": {"type": "organization", "organization_id": app.a.to_string()}, "record_kind": "event",
+            "level": "legitimate_interest", "purpose": "再生材含有率の確認 / recycled content", "expires_at": "2099-01-01T00:00:00Z"
+        }))
+        .await;
+    assert_eq!(grant.status, StatusCode::CREATED, "{}", grant.body);
+    let lineage = app.get(&path, &app.token_a).await;
+    assert!(nodes_of(&lineage.body, "withheld_event").is_empty());
+    let found: Vec<(String, String)> = shares(&lineage.body);
+    assert!(
+        found.contains(&(canonical(WASTE_1), "0.18".to_owned()))
+            && found.contains(&(canonical(WASTE_2), "0.12".to_owned())),
+        "{found:?}"
+    );
+    let audit = app
+        .get(
+            "/api/v1/audit?action=read&record_id=urn:uuid:dddddddd-0000-4000-8000-000000000001",
+            &app.token_b,
+        )
+        .await;
+    assert_eq!(
+        audit.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "B sees that A traced through its event"
+    );
+
+    // Forward from a waste lot, as B: its pellets, then A's compounding, withheld.
+    let forward = app
+        .get(&format!("/api/v1/lineage?id={WASTE_1}&direction=forward"), &app.token_b)
+        .await;
+    assert!(nodes_of(&forward.body, "object").contains(&canonical(PELLETS)));
+    assert_eq!(nodes_of(&forward.body, "withheld_event"), vec!["A株式会社".to_owned()]);
+
+    // Depth bounds the trace.
+    let shallow = app
+        .get(&format!("/api/v1/lineage?id={COMPOUND}&depth=1"), &app.token_a)
+        .await;
+    assert_eq!(shallow.body["truncated"], true);
+}
+
+#[tokio::test]
+async fn bad_parameters_are_named() {
+    let app = TestApp::new().await;
+    let reply = app
+        .get("/api/v1/lineage?depth=0&direction=sideways&colour=red", &app.token_a)
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mut paths = support::error_paths(&reply.body);
+    paths.sort();
+    assert_eq!(paths, vec!["?colour", "?direction"]);
+    let reply = app.get("/api/v1/lineage?depth=0", &app.token_a).await;
+    let mut paths = support::error_paths(&reply.body);
+    paths.sort();
+    assert_eq!(paths, vec!["?depth", "?id"]);
+    let unknown = app
+        .get("/api/v1/lineage?id=urn:epc:id:sgtin:4512345.012345.404", &app.token_a)
+        .await;
+    assert_eq!(unknown.status, StatusCode::OK);
+    assert_eq!(
+        unknown.body["nodes"],
+        json!([]),
+        "an identifier nobody recorded has no lineage"
+    );
+}
