@@ -7,6 +7,8 @@
 //! generator adds (N - 1) × 50 further organizations with two facilities each, from a seeded
 //! random generator, so the same scale always gives the same data.
 
+mod events;
+
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -208,6 +210,22 @@ pub async fn load(store: &dyn Store, scale: u32, base_url: &str) -> Result<DemoC
         });
     }
     share_along_the_loops(store, &logins, &mut examples).await?;
+    let id_of = |slug: &str| {
+        logins
+            .iter()
+            .find(|login| login.slug == slug)
+            .map(|login| login.id)
+            .expect("slug of the base dataset")
+    };
+    let traceable = events::record_loops(store, &id_of).await?;
+    for (key, value) in [
+        ("recovered_cobalt_lot", &traceable.cobalt_lot),
+        ("recycled_pellet_lot", &traceable.pellet_lot),
+        ("remelted_billet_lot", &traceable.billet_lot),
+        ("battery_pack_epc", &traceable.battery_pack),
+    ] {
+        examples.insert(key.to_owned(), value.clone().into());
+    }
     add_synthetic_organizations(store, scale, &mut random).await?;
     Ok(DemoCredentials {
         base_url: base_url.to_owned(),
@@ -258,6 +276,24 @@ async fn share_along_the_loops(
                 record_ids: None,
                 level: GrantLevel::LegitimateInterest,
                 purpose: Some("再資源化 / recycling".to_owned()),
+                expires_at: now + Duration::days(365),
+            },
+        )
+        .await?;
+    // The refiner opens its traceability events to the cathode maker, so the cathode maker can
+    // follow recovered cobalt back through the refinery (the black-mass recycler shares nothing,
+    // so its steps appear withheld).
+    store
+        .create_grant(
+            &organization_admin(id("refiner")),
+            NewGrant {
+                grantee: Grantee::Organization {
+                    organization_id: id("cathode"),
+                },
+                record_kind: RecordKind::Event,
+                record_ids: None,
+                level: GrantLevel::LegitimateInterest,
+                purpose: Some("再生材含有率の確認 / recycled content verification".to_owned()),
                 expires_at: now + Duration::days(365),
             },
         )

@@ -179,3 +179,99 @@ async fn bad_parameters_are_named() {
         "an identifier nobody recorded has no lineage"
     );
 }
+
+/// The demo's recycled lots trace back to their sources, with withheld nodes for members that gave
+/// no access.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_lots_trace_back_to_their_sources() {
+    let app = TestApp::new().await;
+    let credentials = junkan_demo::load(app.store.as_ref(), 1, support::ISSUER)
+        .await
+        .expect("demo loads");
+    let token_of = |slug: &str| {
+        let login = credentials
+            .organizations
+            .iter()
+            .find(|login| login.slug == slug)
+            .expect("slug");
+        (login.client_id.clone(), login.client_secret.clone())
+    };
+    let example = |key: &str| credentials.examples[key].as_str().expect("example").to_owned();
+    let trace = |token: String, id: String| {
+        let app = &app;
+        async move {
+            app.get(&format!("/api/v1/lineage?id={}", id.replace('#', "%23")), &token)
+                .await
+                .body
+        }
+    };
+    let (client, secret) = token_of("cathode");
+    let cathode = app.client_token_with(&client, &secret).await;
+    let cobalt = trace(cathode, example("recovered_cobalt_lot")).await;
+    let objects = nodes_of(&cobalt, "object");
+    assert!(
+        objects.iter().any(|id| id.ends_with("/10/BM2026-01")),
+        "through the refinery (granted) to the black mass: {objects:?}"
+    );
+    let withheld = nodes_of(&cobalt, "withheld_event");
+    // Nobody upstream of the refinery shared with the cathode maker: every step up to the cells is withheld.
+    for organization in [
+        "ブラックマス再生株式会社",
+        "常陸解体工業株式会社",
+        "みらい電池パック株式会社",
+        "東海セルテック株式会社",
+    ] {
+        assert!(
+            withheld.contains(&organization.to_owned()),
+            "{organization} in {withheld:?}"
+        );
+    }
+    assert!(
+        !nodes_of(&cobalt, "withheld_object").is_empty(),
+        "the battery pack is known only through withheld steps"
+    );
+
+    let (client, secret) = token_of("pellet");
+    let pellet = trace(
+        app.client_token_with(&client, &secret).await,
+        example("recycled_pellet_lot"),
+    )
+    .await;
+    assert!(nodes_of(&pellet, "object")
+        .iter()
+        .any(|id| id.ends_with("/10/PP-FLAKE-07")));
+    let withheld = nodes_of(&pellet, "withheld_event");
+    assert!(
+        withheld.contains(&"関西家電リサイクルセンター株式会社".to_owned())
+            && withheld.contains(&"やまと家電株式会社".to_owned()),
+        "{withheld:?}"
+    );
+    assert!(
+        !nodes_of(&pellet, "withheld_object").is_empty(),
+        "the refrigerator is known only through withheld steps"
+    );
+
+    let (client, secret) = token_of("aluminium");
+    let billet = trace(
+        app.client_token_with(&client, &secret).await,
+        example("remelted_billet_lot"),
+    )
+    .await;
+    assert!(nodes_of(&billet, "object")
+        .iter()
+        .any(|id| id.ends_with("/10/AL-2026-10")));
+    let withheld = nodes_of(&billet, "withheld_event");
+    assert!(
+        !withheld.is_empty() && withheld.iter().all(|name| name == "博多金属スクラップ株式会社"),
+        "{withheld:?}"
+    );
+    let scrap = nodes_of(&billet, "object")
+        .into_iter()
+        .find(|id| id.ends_with("/10/AL-2026-10"))
+        .expect("scrap lot");
+    assert_eq!(
+        shares(&billet),
+        vec![(scrap, "1".to_owned())],
+        "the billet is all remelted scrap"
+    );
+}

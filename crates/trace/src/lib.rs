@@ -182,6 +182,7 @@ impl Tracer {
             .filter(|event| !self.events.contains_key(&event.event_id))
             .collect();
         for event in fresh.into_iter().chain(again) {
+            let mut relevant = false;
             for (identifier, depth) in &frontier {
                 let Some(own) = event
                     .identifiers
@@ -192,14 +193,26 @@ impl Tracer {
                 };
                 let backward = self.direction != Direction::Forward;
                 let forward = self.direction != Direction::Backward;
+                // Aggregations: ADD (or OBSERVE) puts children into the parent, DELETE takes them
+                // out, so a removed child came from its parent.
+                let removed = event.action.as_deref() == Some("DELETE");
+                let parent = own.role == IdentifierRole::Parent;
+                let made = is_output(own.role) || (parent && !removed) || (is_child(own.role) && removed);
+                let used = is_input(own.role) || (is_child(own.role) && !removed) || (parent && removed);
+                // An event belongs to a trace when it made the object (backward), used it
+                // (forward), or merely observed it (either way).
+                let observed = !is_input(own.role) && !is_output(own.role) && !is_child(own.role) && !parent;
+                relevant |= observed || (backward && made) || (forward && used);
                 let continue_with: Vec<&EventIdentifier> = event
                     .identifiers
                     .iter()
                     .filter(|other| {
                         (backward && is_output(own.role) && is_input(other.role))
                             || (forward && is_input(own.role) && is_output(other.role))
-                            || (backward && own.role == IdentifierRole::Parent && is_child(other.role))
-                            || (forward && is_child(own.role) && other.role == IdentifierRole::Parent)
+                            || (backward && parent && !removed && is_child(other.role))
+                            || (forward && is_child(own.role) && !removed && other.role == IdentifierRole::Parent)
+                            || (backward && is_child(own.role) && removed && other.role == IdentifierRole::Parent)
+                            || (forward && parent && removed && is_child(other.role))
                     })
                     .collect();
                 let expansion = (event.event_id.clone(), identifier.clone());
@@ -217,7 +230,9 @@ impl Tracer {
                     }
                 }
             }
-            self.events.entry(event.event_id.clone()).or_insert(event);
+            if relevant {
+                self.events.entry(event.event_id.clone()).or_insert(event);
+            }
         }
         self.frontier = next;
     }

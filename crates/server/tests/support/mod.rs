@@ -128,6 +128,22 @@ impl TestApp {
         reply.body["access_token"].as_str().expect("token").to_owned()
     }
 
+    /// A token for an existing client.
+    pub async fn client_token_with(&self, client_id: &str, secret: &str) -> String {
+        let reply = self
+            .send(
+                Request::post("/auth/token")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(format!(
+                        "grant_type=client_credentials&client_id={client_id}&client_secret={secret}"
+                    )))
+                    .expect("request"),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        reply.body["access_token"].as_str().expect("token").to_owned()
+    }
+
     pub async fn client(&self, organization: OrganizationId, roles: &[Role]) -> (String, String) {
         let secret = generate_secret();
         let new = NewCredential {
