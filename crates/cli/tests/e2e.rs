@@ -433,3 +433,36 @@ fn serves_https_with_the_given_certificate() {
             .is_err()
     );
 }
+
+#[test]
+fn trace_follows_a_demo_lot_from_the_command_line() {
+    let data = temp_dir("trace");
+    let data_dir = data.to_str().expect("utf-8");
+    let loaded = Command::new(binary())
+        .args(["demo", "--no-serve", "--data-dir", data_dir])
+        .output()
+        .expect("demo");
+    assert!(loaded.status.success(), "{}", String::from_utf8_lossy(&loaded.stderr));
+    let credentials: Value =
+        serde_json::from_slice(&std::fs::read(data.join("demo-credentials.json")).expect("credentials")).expect("json");
+    let cobalt = credentials["examples"]["recovered_cobalt_lot"]
+        .as_str()
+        .expect("example");
+    let output = Command::new(binary())
+        .args(["trace", cobalt, "--data-dir", data_dir])
+        .output()
+        .expect("trace");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let lineage: Value = serde_json::from_slice(&output.stdout).expect("lineage json");
+    let text = lineage.to_string();
+    assert!(
+        text.contains("/10/BM2026-01") && text.contains("P0001"),
+        "the operator's view reaches the battery pack: {text}"
+    );
+    let bad = Command::new(binary())
+        .args(["trace", cobalt, "--data-dir", data_dir, "--direction", "sideways"])
+        .output()
+        .expect("trace");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("backward, forward or both"));
+}
