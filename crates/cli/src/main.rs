@@ -2,6 +2,7 @@
 //! database, `admin` registers organizations, users and clients, `demo` loads the synthetic
 //! circular economy and serves it.
 
+mod bench;
 mod config;
 
 use std::net::SocketAddr;
@@ -57,6 +58,9 @@ enum Command {
         #[arg(long = "as")]
         as_organization: Option<String>,
     },
+    /// Run a benchmark and print its figures as JSON.
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Load the synthetic demo economy into a fresh store and serve it.
     Demo {
         /// Size multiplier: N > 1 adds (N - 1) x 50 organizations.
@@ -65,6 +69,28 @@ enum Command {
         /// Load the data and exit without serving.
         #[arg(long)]
         no_serve: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Capture synthetic EPCIS documents (validated, hashed, durably committed).
+    Ingest {
+        /// Events to capture.
+        #[arg(long, default_value_t = 100_000)]
+        events: u64,
+        /// Events per document.
+        #[arg(long, default_value_t = 1000)]
+        batch: u64,
+    },
+    /// Load synthetic chains, then time backward lineages (depth 8) and MATCH_epc queries.
+    Trace {
+        /// Events in the store.
+        #[arg(long, default_value_t = 100_000)]
+        events: u64,
+        /// Timed lineages and queries.
+        #[arg(long, default_value_t = 200)]
+        samples: u64,
     },
 }
 
@@ -136,6 +162,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             init_logging(config.log_format.as_deref().unwrap_or("text"));
             let store = open_store(&config).await?;
             admin(&store, command).await
+        }
+        Command::Bench(command) => {
+            let config = cli.config.resolve("./data")?;
+            init_logging(config.log_format.as_deref().unwrap_or("text"));
+            // The benchmark uses its own fresh SQLite file unless a database URL is given explicitly.
+            let url = cli.config.database_url.as_deref();
+            match command {
+                BenchCommand::Ingest { events, batch } => bench::bench_ingest(url, events, batch.max(1)).await,
+                BenchCommand::Trace { events, samples } => {
+                    bench::bench_trace(url, events.max(100), samples.max(1)).await
+                }
+            }
         }
         Command::Trace {
             id,

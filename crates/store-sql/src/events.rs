@@ -1,5 +1,7 @@
 //! EPCIS events and capture jobs.
 
+use std::collections::{HashMap, HashSet};
+
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 
@@ -29,30 +31,37 @@ fn own_organization(actor: &Actor) -> StoreResult<OrganizationId> {
     }
 }
 
-/// What is already stored under an event's id or hash.
-enum Existing {
-    None,
-    Same,
-    Conflict,
-}
-
-async fn existing(connection: &mut AnyConnection, event: &CapturedEvent) -> StoreResult<Existing> {
-    let rows = sqlx::query("SELECT id, event_hash FROM epcis_events WHERE id = $1 OR event_hash = $2")
-        .bind(event.event_id.clone())
-        .bind(event.event_hash.clone())
-        .fetch_all(&mut *connection)
-        .await
-        .map_err(unavailable)?;
-    for row in &rows {
-        if text(row, "event_hash")? == event.event_hash {
-            return Ok(Existing::Same);
+/// The eventIDs and hashes among `events` that are already stored.
+async fn stored_keys(
+    connection: &mut AnyConnection,
+    events: &[(String, CapturedEvent)],
+) -> StoreResult<(HashSet<String>, HashSet<String>)> {
+    let mut ids = HashSet::new();
+    let mut hashes = HashSet::new();
+    for chunk in events.chunks(400) {
+        let mut sql = crate::rows::Sql::default();
+        let id_params: Vec<String> = chunk
+            .iter()
+            .map(|(_, event)| sql.param(Param::Text(event.event_id.clone())))
+            .collect();
+        let hash_params: Vec<String> = chunk
+            .iter()
+            .map(|(_, event)| sql.param(Param::Text(event.event_hash.clone())))
+            .collect();
+        sql.push_with(
+            &format!(
+                "SELECT id, event_hash FROM epcis_events WHERE id IN ({}) OR event_hash IN ({})",
+                id_params.join(", "),
+                hash_params.join(", ")
+            ),
+            vec![],
+        );
+        for row in sql.query().fetch_all(&mut *connection).await.map_err(unavailable)? {
+            ids.insert(text(&row, "id")?);
+            hashes.insert(text(&row, "event_hash")?);
         }
     }
-    Ok(if rows.is_empty() {
-        Existing::None
-    } else {
-        Existing::Conflict
-    })
+    Ok((ids, hashes))
 }
 
 pub async fn capture(store: &SqlStore, actor: &Actor, capture: NewCapture) -> StoreResult<CaptureJob> {
@@ -73,44 +82,44 @@ pub async fn capture(store: &SqlStore, actor: &Actor, capture: NewCapture) -> St
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
     // The job row first: events reference it.
     insert_job(&mut transaction, &job, owner).await?;
-    let mut seen_in_document: Vec<(String, String)> = Vec::new();
+    // One look-up for the whole document, then batched inserts: the per-event round trips
+    // dominated capture time.
+    let (stored_ids, stored_hashes) = stored_keys(&mut transaction, &capture.events).await?;
+    let mut seen_ids: HashSet<&str> = HashSet::new();
+    let mut seen_hashes: HashSet<&str> = HashSet::new();
+    let mut to_insert: Vec<&CapturedEvent> = Vec::new();
     for (pointer, event) in &capture.events {
-        if seen_in_document
-            .iter()
-            .any(|(id, hash)| *id == event.event_id || *hash == event.event_hash)
+        if seen_ids.contains(event.event_id.as_str())
+            || seen_hashes.contains(event.event_hash.as_str())
+            || stored_hashes.contains(&event.event_hash)
         {
             job.duplicate_count += 1;
             continue;
         }
-        match existing(&mut transaction, event).await? {
-            Existing::Same => {
-                job.duplicate_count += 1;
-                continue;
-            }
-            Existing::Conflict => {
-                job.errors.push(Violation::new(
-                    format!("{pointer}/eventID"),
-                    format!(
-                        "eventID {} is already stored for an event with different content",
-                        event.event_id
-                    ),
-                ));
-                continue;
-            }
-            Existing::None => {}
+        if stored_ids.contains(&event.event_id) {
+            job.errors.push(Violation::new(
+                format!("{pointer}/eventID"),
+                format!(
+                    "eventID {} is already stored for an event with different content",
+                    event.event_id
+                ),
+            ));
+            continue;
         }
-        insert_event(
-            &mut transaction,
-            event,
-            owner,
-            job.capture_id,
-            capture.visibility,
-            micros(now),
-        )
-        .await?;
-        seen_in_document.push((event.event_id.clone(), event.event_hash.clone()));
-        job.captured_count += 1;
+        seen_ids.insert(&event.event_id);
+        seen_hashes.insert(&event.event_hash);
+        to_insert.push(event);
     }
+    insert_events(
+        &mut transaction,
+        &to_insert,
+        owner,
+        job.capture_id,
+        capture.visibility,
+        micros(now),
+    )
+    .await?;
+    job.captured_count = to_insert.len() as u64;
     job.success = job.errors.is_empty();
     if !job.success && job.capture_error_behaviour == CaptureErrorBehaviour::Rollback {
         // Nothing of the document is stored; only the failed job is kept, so the client can read why.
@@ -190,49 +199,92 @@ async fn insert_job(connection: &mut AnyConnection, job: &CaptureJob, owner: Org
     Ok(())
 }
 
-async fn insert_event(
+async fn insert_events(
     connection: &mut AnyConnection,
-    event: &CapturedEvent,
+    events: &[&CapturedEvent],
     owner: OrganizationId,
     capture: CaptureId,
     visibility: Visibility,
     record_time: i64,
 ) -> StoreResult<()> {
-    let row = sqlx::query(
-        "INSERT INTO epcis_events (id, event_hash, owner_organization_id, capture_id, visibility, event_type, event_time, record_time, action, \
-         biz_step, disposition, read_point, biz_location, body, context) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING seq",
-    )
-    .bind(event.event_id.clone())
-    .bind(event.event_hash.clone())
-    .bind(owner.to_string())
-    .bind(capture.to_string())
-    .bind(visibility.as_str())
-    .bind(event.event_type.clone())
-    .bind(micros(event.event_time))
-    .bind(record_time)
-    .bind(event.action.clone())
-    .bind(event.biz_step.clone())
-    .bind(event.disposition.clone())
-    .bind(event.read_point.clone())
-    .bind(event.biz_location.clone())
-    .bind(event.body.to_string())
-    .bind(event.context.to_string())
-    .fetch_one(&mut *connection)
-    .await
-    .map_err(unavailable)?;
-    let seq = int(&row, "seq")?;
-    for identifier in &event.identifiers {
-        sqlx::query(
-            "INSERT INTO epcis_event_identifiers (value, role, event_seq, quantity, uom) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-        )
-        .bind(identifier.value.clone())
-        .bind(identifier.role.as_str())
-        .bind(seq)
-        .bind(identifier.quantity.clone())
-        .bind(identifier.uom.clone())
-        .execute(&mut *connection)
-        .await
-        .map_err(unavailable)?;
+    for chunk in events.chunks(100) {
+        let mut sql = crate::rows::Sql::default();
+        let mut rows = Vec::with_capacity(chunk.len());
+        for event in chunk {
+            let values = [
+                Param::Text(event.event_id.clone()),
+                Param::Text(event.event_hash.clone()),
+                Param::Text(owner.to_string()),
+                Param::Text(capture.to_string()),
+                Param::Text(visibility.as_str().to_owned()),
+                Param::Text(event.event_type.clone()),
+                Param::Int(micros(event.event_time)),
+                Param::Int(record_time),
+                Param::OptText(event.action.clone()),
+                Param::OptText(event.biz_step.clone()),
+                Param::OptText(event.disposition.clone()),
+                Param::OptText(event.read_point.clone()),
+                Param::OptText(event.biz_location.clone()),
+                Param::Text(event.body.to_string()),
+                Param::Text(event.context.to_string()),
+            ];
+            let placeholders: Vec<String> = values.into_iter().map(|value| sql.param(value)).collect();
+            rows.push(format!("({})", placeholders.join(", ")));
+        }
+        sql.push_with(
+            &format!(
+                "INSERT INTO epcis_events (id, event_hash, owner_organization_id, capture_id, visibility, event_type, event_time, record_time, \
+                 action, biz_step, disposition, read_point, biz_location, body, context) VALUES {} RETURNING seq, id",
+                rows.join(", ")
+            ),
+            vec![],
+        );
+        let inserted = sql.query().fetch_all(&mut *connection).await.map_err(unavailable)?;
+        let mut seq_of: HashMap<String, i64> = HashMap::with_capacity(inserted.len());
+        for row in &inserted {
+            seq_of.insert(text(row, "id")?, int(row, "seq")?);
+        }
+        let identifiers: Vec<(i64, &EventIdentifier)> = chunk
+            .iter()
+            .flat_map(|event| {
+                let seq = seq_of.get(&event.event_id).copied();
+                event
+                    .identifiers
+                    .iter()
+                    .filter_map(move |identifier| seq.map(|seq| (seq, identifier)))
+            })
+            .collect();
+        for identifier_chunk in identifiers.chunks(300) {
+            let mut sql = crate::rows::Sql::default();
+            let rows: Vec<String> = identifier_chunk
+                .iter()
+                .map(|(seq, identifier)| {
+                    let values = [
+                        Param::Text(identifier.value.clone()),
+                        Param::Text(identifier.role.as_str().to_owned()),
+                        Param::Int(*seq),
+                        Param::OptText(identifier.quantity.clone()),
+                        Param::OptText(identifier.uom.clone()),
+                    ];
+                    format!(
+                        "({})",
+                        values
+                            .into_iter()
+                            .map(|value| sql.param(value))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })
+                .collect();
+            sql.push_with(
+                &format!(
+                    "INSERT INTO epcis_event_identifiers (value, role, event_seq, quantity, uom) VALUES {} ON CONFLICT DO NOTHING",
+                    rows.join(", ")
+                ),
+                vec![],
+            );
+            sql.query().execute(&mut *connection).await.map_err(unavailable)?;
+        }
     }
     Ok(())
 }

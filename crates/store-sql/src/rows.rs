@@ -51,6 +51,8 @@ pub fn write_error(error: sqlx::Error, conflicts: &[(&str, &str, &str)]) -> Stor
 pub enum Param {
     /// Text.
     Text(String),
+    /// Nullable text.
+    OptText(Option<String>),
     /// Integer.
     Int(i64),
 }
@@ -97,6 +99,7 @@ impl Sql {
             .iter()
             .fold(sqlx::query(&self.text), |query, param| match param {
                 Param::Text(value) => query.bind(value.clone()),
+                Param::OptText(value) => query.bind(value.clone()),
                 Param::Int(value) => query.bind(*value),
             })
     }
