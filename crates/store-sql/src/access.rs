@@ -40,8 +40,9 @@ pub fn readable(
         kind = kind.as_str()
     );
     let text = format!(
-        "SELECT * FROM (SELECT r.*, (SELECT g.id || '|' || g.level FROM grants g WHERE {covers} ORDER BY g.level_rank DESC, g.id LIMIT 1) AS best_grant \
-         FROM {table} r) r WHERE (r.{owner_column} = $1 OR ({public_condition}) OR $3 = 1 OR r.best_grant IS NOT NULL)"
+        // No derived table: the caller's filters then apply to the table itself and its indexes.
+        "SELECT r.*, (SELECT g.id || '|' || g.level FROM grants g WHERE {covers} ORDER BY g.level_rank DESC, g.id LIMIT 1) AS best_grant \
+         FROM {table} r WHERE (r.{owner_column} = $1 OR ({public_condition}) OR $3 = 1 OR EXISTS (SELECT 1 FROM grants g WHERE {covers}))"
     );
     Sql::new(&text, vec![Param::Text(me), Param::Int(now), Param::Int(auditor)])
 }

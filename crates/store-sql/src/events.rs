@@ -442,7 +442,7 @@ pub async fn query(
         }
         sql.push_with(
             &format!(
-                " AND EXISTS (SELECT 1 FROM epcis_event_identifiers i WHERE i.event_seq = r.seq AND i.role IN ({}) AND ({}))",
+                " AND r.seq IN (SELECT i.event_seq FROM epcis_event_identifiers i WHERE i.role IN ({}) AND ({}))",
                 role_list.join(", "),
                 alternatives.join(" OR ")
             ),
