@@ -121,45 +121,34 @@ pub async fn capture(store: &SqlStore, actor: &Actor, capture: NewCapture) -> St
     .await?;
     job.captured_count = to_insert.len() as u64;
     job.success = job.errors.is_empty();
-    if !job.success && job.capture_error_behaviour == CaptureErrorBehaviour::Rollback {
+    let mut transaction = if !job.success && job.capture_error_behaviour == CaptureErrorBehaviour::Rollback {
         // Nothing of the document is stored; only the failed job is kept, so the client can read why.
         transaction.rollback().await.map_err(unavailable)?;
         job.captured_count = 0;
         job.duplicate_count = 0;
         let mut transaction = store.writer.begin().await.map_err(unavailable)?;
         insert_job(&mut transaction, &job, owner).await?;
-        record(
-            store,
-            &mut transaction,
-            actor,
-            AuditAction::Create,
-            RecordKind::Capture,
-            &job.capture_id.to_string(),
-            Some(owner),
-            None,
-        )
-        .await?;
-        transaction.commit().await.map_err(unavailable)?;
-        return Ok(job);
-    }
-    sqlx::query(
-        "UPDATE epcis_captures SET success = $2, errors = $3, captured_count = $4, duplicate_count = $5 WHERE id = $1",
-    )
-    .bind(job.capture_id.to_string())
-    .bind(i64::from(job.success))
-    .bind(errors_json(&job.errors))
-    .bind(job.captured_count as i64)
-    .bind(job.duplicate_count as i64)
-    .execute(&mut *transaction)
-    .await
-    .map_err(unavailable)?;
+        transaction
+    } else {
+        sqlx::query("UPDATE epcis_captures SET success = $2, errors = $3, captured_count = $4, duplicate_count = $5 WHERE id = $1")
+            .bind(job.capture_id.to_string())
+            .bind(i64::from(job.success))
+            .bind(errors_json(&job.errors))
+            .bind(job.captured_count as i64)
+            .bind(job.duplicate_count as i64)
+            .execute(&mut *transaction)
+            .await
+            .map_err(unavailable)?;
+        transaction
+    };
+    let capture_id = job.capture_id.to_string();
     record(
         store,
         &mut transaction,
         actor,
         AuditAction::Create,
         RecordKind::Capture,
-        &job.capture_id.to_string(),
+        &capture_id,
         Some(owner),
         None,
     )
