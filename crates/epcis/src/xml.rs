@@ -117,55 +117,40 @@ pub fn document_from_xml(xml: &str) -> Result<Value, Vec<Problem>> {
         prefixes: BTreeMap::new(),
     };
     let result = match root.tag_name().name() {
-        "EPCISDocument" => {
+        kind @ ("EPCISDocument" | "EPCISQueryDocument") => {
+            // Events sit in EPCISBody/EventList, or EPCISBody/QueryResults/resultsBody/EventList
+            // in a query answer.
+            let query = kind == "EPCISQueryDocument";
+            let pointer = if query {
+                "/epcisBody/queryResults/resultsBody/eventList"
+            } else {
+                "/epcisBody/eventList"
+            };
             let events = root
-                .children()
-                .filter(|node| node.is_element() && node.tag_name().name() == "EPCISBody")
-                .flat_map(|body| {
-                    body.children()
-                        .filter(|node| node.is_element() && node.tag_name().name() == "EventList")
-                })
-                .flat_map(|list| list.children().filter(Node::is_element))
-                .enumerate()
-                .map(|(index, event)| reader.event(event, &format!("/epcisBody/eventList/{index}")))
-                .collect::<Vec<Value>>();
-            let mut output = Map::new();
-            output.insert("type".to_owned(), json!("EPCISDocument"));
-            for attribute in ["schemaVersion", "creationDate"] {
-                if let Some(value) = root.attribute(attribute) {
-                    output.insert(attribute.to_owned(), json!(value));
-                }
-            }
-            output.insert("epcisBody".to_owned(), json!({ "eventList": events }));
-            Value::Object(output)
-        }
-        "EPCISQueryDocument" => {
-            // EPCISBody/QueryResults/resultsBody/EventList, as a query answer carries events.
-            let results = root
                 .descendants()
                 .filter(|node| node.is_element() && node.tag_name().name() == "EventList")
                 .flat_map(|list| list.children().filter(Node::is_element))
                 .enumerate()
-                .map(|(index, event)| {
-                    reader.event(event, &format!("/epcisBody/queryResults/resultsBody/eventList/{index}"))
-                })
+                .map(|(index, event)| reader.event(event, &format!("{pointer}/{index}")))
                 .collect::<Vec<Value>>();
-            let query_name = root
-                .descendants()
-                .find(|node| node.tag_name().name() == "queryName")
-                .map(text)
-                .unwrap_or_default();
+            let body = if query {
+                let query_name = root
+                    .descendants()
+                    .find(|node| node.tag_name().name() == "queryName")
+                    .map(text)
+                    .unwrap_or_default();
+                json!({ "queryResults": { "queryName": query_name, "resultsBody": { "eventList": events } } })
+            } else {
+                json!({ "eventList": events })
+            };
             let mut output = Map::new();
-            output.insert("type".to_owned(), json!("EPCISQueryDocument"));
+            output.insert("type".to_owned(), json!(kind));
             for attribute in ["schemaVersion", "creationDate"] {
                 if let Some(value) = root.attribute(attribute) {
                     output.insert(attribute.to_owned(), json!(value));
                 }
             }
-            output.insert(
-                "epcisBody".to_owned(),
-                json!({ "queryResults": { "queryName": query_name, "resultsBody": { "eventList": results } } }),
-            );
+            output.insert("epcisBody".to_owned(), body);
             Value::Object(output)
         }
         name if sequence(name).is_some() => reader.event(root, ""),

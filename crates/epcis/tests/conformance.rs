@@ -3,17 +3,22 @@
 
 use std::path::{Path, PathBuf};
 
-fn files(folder: &str) -> Vec<PathBuf> {
+/// The files of `folder` (under testdata/openepcis) ending in `.extension`, sorted.
+fn files_with(folder: &str, extension: &str) -> Vec<PathBuf> {
     let directory = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("testdata/openepcis")
         .join(folder);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&directory)
         .unwrap_or_else(|error| panic!("{}: {error}", directory.display()))
         .map(|entry| entry.expect("entry").path())
-        .filter(|path| path.extension().is_some_and(|extension| extension == "json"))
+        .filter(|path| path.extension().is_some_and(|found| found == extension))
         .collect();
     files.sort();
     files
+}
+
+fn files(folder: &str) -> Vec<PathBuf> {
+    files_with(folder, "json")
 }
 
 fn read(path: &Path) -> serde_json::Value {
@@ -93,16 +98,7 @@ fn invalid_json_documents_are_refused() {
 }
 
 fn xml_files(folder: &str) -> Vec<PathBuf> {
-    let directory = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata/openepcis")
-        .join(folder);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&directory)
-        .unwrap_or_else(|error| panic!("{}: {error}", directory.display()))
-        .map(|entry| entry.expect("entry").path())
-        .filter(|path| path.extension().is_some_and(|extension| extension == "xml"))
-        .collect();
-    files.sort();
-    files
+    files_with(folder, "xml")
 }
 
 /// Reads an XML file and validates its JSON-LD form: every problem of both steps.
