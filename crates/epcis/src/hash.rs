@@ -46,7 +46,7 @@ impl Namespaces {
     }
 
     /// Adds the prefixes of every `@context` object nested anywhere in `value`.
-    pub(crate) fn add_nested_contexts(&mut self, value: &Value) {
+    pub fn add_nested_contexts(&mut self, value: &Value) {
         match value {
             Value::Object(object) => {
                 if let Some(context) = object.get("@context") {
@@ -85,7 +85,7 @@ impl Namespaces {
         }
     }
 
-    fn iri_of<'a>(&'a self, name: &'a str) -> Option<(&'a str, &'a str)> {
+    pub(crate) fn iri_of<'a>(&'a self, name: &'a str) -> Option<(&'a str, &'a str)> {
         let (prefix, local) = name.split_once(':')?;
         if local.starts_with("//") {
             return None;

@@ -6,7 +6,9 @@
 //! knows nothing of them.
 
 pub mod capture;
+mod filter;
 pub mod hash;
+pub mod output;
 pub mod query;
 pub mod validate;
 pub mod vocabulary;
@@ -14,6 +16,6 @@ pub mod xml;
 
 pub use capture::{prepare_document, Syntax};
 pub use hash::{event_hash, pre_hash, Namespaces};
-pub use query::{canonical_identifier, event_query};
+pub use query::{canonical_identifier, event_query, ParsedQuery};
 pub use validate::{validate_document, validate_xml_document, Problem};
 pub use xml::document_from_xml;

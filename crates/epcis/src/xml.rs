@@ -107,6 +107,11 @@ fn sequence(event_type: &str) -> Option<&'static [&'static str]> {
     })
 }
 
+/// Every field of an event type in XSD order (the common head, then the type's own fields).
+pub(crate) fn sequence_of(event_type: &str) -> Option<Vec<&'static str>> {
+    sequence(event_type).map(|body| HEAD.iter().chain(body.iter()).copied().collect())
+}
+
 /// Reads an EPCIS XML document (or a bare event) into its JSON-LD form, or every problem found.
 pub fn document_from_xml(xml: &str) -> Result<Value, Vec<Problem>> {
     let document =

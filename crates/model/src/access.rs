@@ -88,6 +88,10 @@ pub enum RecordKind {
     Event,
     /// An EPCIS capture job.
     Capture,
+    /// A named EPCIS query.
+    Query,
+    /// An EPCIS query subscription.
+    Subscription,
 }
 
 impl RecordKind {
@@ -104,6 +108,8 @@ impl RecordKind {
             RecordKind::Industry => "industry",
             RecordKind::Event => "event",
             RecordKind::Capture => "capture",
+            RecordKind::Query => "query",
+            RecordKind::Subscription => "subscription",
         }
     }
 

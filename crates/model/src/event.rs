@@ -130,6 +130,25 @@ pub struct StoredEvent {
     pub capture_id: CaptureId,
     /// When the repository recorded it.
     pub record_time: OffsetDateTime,
+    /// Its position in the repository's capture order (increasing, never reused).
+    pub sequence: i64,
+}
+
+/// A field whose distinct values the EPCIS resource endpoints list (`/eventTypes`, `/epcs`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventField {
+    /// Event type.
+    EventType,
+    /// Instance-level identifiers (EPCs in any role).
+    Epc,
+    /// bizStep.
+    BizStep,
+    /// bizLocation.
+    BizLocation,
+    /// readPoint.
+    ReadPoint,
+    /// disposition.
+    Disposition,
 }
 
 /// What happens to the valid events of a document when some are invalid (GS1-Capture-Error-Behaviour).
@@ -200,6 +219,56 @@ pub struct EventQuery {
     pub identifiers: Vec<IdentifierFilter>,
     /// eventID in these.
     pub event_ids: Vec<String>,
+    /// readPoint is one of these or below one of them (`WD_readPoint`: `{value}/...`).
+    pub read_points_within: Vec<String>,
+    /// bizLocation is one of these or below one of them (`WD_bizLocation`).
+    pub biz_locations_within: Vec<String>,
+    /// Result order (`orderBy`, `orderDirection`); `None` is capture order.
+    pub order: Option<EventOrder>,
+    /// Conditions on the event body that no column holds (quantities, error declarations,
+    /// sensor data, extension fields), checked after the indexed filters.
+    pub residual: Option<EventPredicate>,
+}
+
+/// The field results are ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderField {
+    /// eventTime.
+    EventTime,
+    /// recordTime.
+    RecordTime,
+}
+
+/// A result order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventOrder {
+    /// The key.
+    pub field: OrderField,
+    /// Newest first (the binding's default when `orderBy` is given).
+    pub descending: bool,
+}
+
+/// A condition on a whole event, built by the EPCIS query reader.
+#[derive(Clone)]
+pub struct EventPredicate(pub std::sync::Arc<dyn Fn(&CapturedEvent) -> bool + Send + Sync>);
+
+impl EventPredicate {
+    /// Whether `event` meets the condition.
+    pub fn matches(&self, event: &CapturedEvent) -> bool {
+        (self.0)(event)
+    }
+}
+
+impl std::fmt::Debug for EventPredicate {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("EventPredicate(..)")
+    }
+}
+
+impl PartialEq for EventPredicate {
+    fn eq(&self, other: &EventPredicate) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// An identifier filter: the event has, in one of `roles`, one of `values` or an identifier

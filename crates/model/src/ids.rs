@@ -84,3 +84,7 @@ uuid_id!(
     /// Identifies an EPCIS capture job.
     CaptureId
 );
+uuid_id!(
+    /// Identifies an EPCIS query subscription.
+    SubscriptionId
+);

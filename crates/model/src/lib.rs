@@ -15,6 +15,7 @@ pub mod japan;
 pub mod organization;
 pub mod page;
 pub mod principal;
+pub mod subscription;
 pub mod validation;
 
 pub use validation::{Violation, Violations};

@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use serde_json::{json, Value};
 
-use support::TestApp;
+use support::{Reply, TestApp};
 
 fn testdata(folder: &str, extension: &str) -> Vec<PathBuf> {
     let directory = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -84,20 +84,42 @@ async fn round_trip(path: &Path, content_type: &str) -> Result<usize, String> {
             .and_then(Value::as_str)
             .map(str::to_owned)
             .unwrap_or_else(|| sent_hash.clone());
-        let read = app
-            .get(&format!("/epcis/events/{}", percent_encode(&event_id)), &app.token_a)
-            .await;
-        if read.status != StatusCode::OK {
-            return Err(format!("{event_id}: {} {}", read.status, read.body));
-        }
-        let read_namespaces = junkan_epcis::Namespaces::from_context(read.body.get("@context"));
-        let read_hash = junkan_epcis::event_hash(&read.body, &read_namespaces);
-        if read_hash != sent_hash {
-            return Err(format!(
-                "{event_id}: read back differently\n  sent {}\n  read {}",
-                junkan_epcis::pre_hash(event, &namespaces),
-                junkan_epcis::pre_hash(&read.body, &read_namespaces)
-            ));
+        // The single-event resource answers a query document; read it as JSON-LD with Digital
+        // Links (the default), as JSON-LD with EPC URNs, and as XML.
+        let path = format!("/epcis/events/{}", percent_encode(&event_id));
+        for (accept, epc_format) in [
+            ("application/ld+json", "Always_GS1_Digital_Link"),
+            ("application/json", "Always_EPC_URN"),
+            ("application/xml", "No_Preference"),
+        ] {
+            let read = app
+                .get_with(
+                    &path,
+                    &app.token_a,
+                    &[("accept", accept), ("gs1-epc-format", epc_format)],
+                )
+                .await;
+            if read.status != StatusCode::OK {
+                return Err(format!("{event_id} ({accept}): {} {}", read.status, read.body));
+            }
+            let document = if accept == "application/xml" {
+                let xml = read.body.as_str().unwrap_or_default();
+                junkan_epcis::document_from_xml(xml)
+                    .map_err(|problems| format!("{event_id}: XML answer unreadable: {problems:?}\n{xml}"))?
+            } else {
+                read.body.clone()
+            };
+            let read_event = &document["epcisBody"]["queryResults"]["resultsBody"]["eventList"][0];
+            let mut read_namespaces = junkan_epcis::Namespaces::from_context(document.get("@context"));
+            read_namespaces.add_nested_contexts(read_event);
+            let read_hash = junkan_epcis::event_hash(read_event, &read_namespaces);
+            if read_hash != sent_hash {
+                return Err(format!(
+                    "{event_id} ({accept}, {epc_format}): read back differently\n  sent {}\n  read {}",
+                    junkan_epcis::pre_hash(event, &namespaces),
+                    junkan_epcis::pre_hash(read_event, &read_namespaces)
+                ));
+            }
         }
     }
     let all = app.get("/epcis/events?perPage=500", &app.token_a).await;
@@ -353,7 +375,11 @@ async fn duplicates_conflicts_queries_and_isolation() {
     .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     let location = created.headers[header::LOCATION].to_str().expect("ascii").to_owned();
-    let event = app.get(&location, &app.token_a).await;
+    let read = app.get(&location, &app.token_a).await;
+    let event = Reply {
+        body: read.body["epcisBody"]["queryResults"]["resultsBody"]["eventList"][0].clone(),
+        ..read
+    };
     assert_eq!(event.body["eventID"], "urn:uuid:bbbbbbbb-0000-4000-8000-000000000004");
     assert_eq!(
         event.body["eventTime"], "2026-05-01T09:00:00.000+09:00",

@@ -8,8 +8,8 @@ use sqlx::AnyConnection;
 use junkan_model::access::{ReadBasis, RecordKind};
 use junkan_model::audit::AuditAction;
 use junkan_model::event::{
-    CaptureErrorBehaviour, CaptureJob, CapturedEvent, EventIdentifier, EventQuery, IdentifierRole, LineageEvent,
-    StoredEvent,
+    CaptureErrorBehaviour, CaptureJob, CapturedEvent, EventIdentifier, EventOrder, EventQuery, IdentifierRole,
+    LineageEvent, OrderField, StoredEvent,
 };
 use junkan_model::facility::Visibility;
 use junkan_model::ids::{CaptureId, OrganizationId};
@@ -371,12 +371,9 @@ pub async fn get(store: &SqlStore, actor: &Actor, event_id: &str) -> StoreResult
     Ok(event)
 }
 
-pub async fn query(
-    store: &SqlStore,
-    actor: &Actor,
-    query: &EventQuery,
-    page: &PageRequest,
-) -> StoreResult<Page<StoredEvent>> {
+/// The readable events that pass the indexed filters of `query` (its residual conditions are the
+/// caller's to check).
+fn filtered(store: &SqlStore, actor: &Actor, query: &EventQuery) -> crate::rows::Sql {
     let mut sql = event_query(store, actor);
     let any_of = |sql: &mut crate::rows::Sql, column: &str, values: &[String]| {
         if !values.is_empty() {
@@ -394,6 +391,20 @@ pub async fn query(
     any_of(&mut sql, "read_point", &query.read_points);
     any_of(&mut sql, "biz_location", &query.biz_locations);
     any_of(&mut sql, "id", &query.event_ids);
+    for (column, within) in [
+        ("read_point", &query.read_points_within),
+        ("biz_location", &query.biz_locations_within),
+    ] {
+        if !within.is_empty() {
+            let mut alternatives = Vec::new();
+            for value in within {
+                let exact = sql.param(Param::Text(value.clone()));
+                let below = sql.param(Param::Text(format!("{}/%", crate::rows::like_literal(value))));
+                alternatives.push(format!("r.{column} = {exact} OR r.{column} LIKE {below} ESCAPE '\\'"));
+            }
+            sql.push_with(&format!(" AND ({})", alternatives.join(" OR ")), vec![]);
+        }
+    }
     for (column, bound, operator) in [
         ("event_time", query.ge_event_time, ">="),
         ("event_time", query.lt_event_time, "<"),
@@ -438,14 +449,123 @@ pub async fn query(
             vec![],
         );
     }
-    if let Some(after) = &page.after {
-        let after: i64 = parsed(after, "event cursor", str::parse)?;
-        sql.push_with(" AND r.seq > ?", vec![Param::Int(after)]);
+    sql
+}
+
+/// Where a page starts: after this event in the query's order.
+#[derive(Debug, Clone, Copy)]
+struct Cursor {
+    key: i64,
+    seq: i64,
+}
+
+impl Cursor {
+    fn parse(text: &str, ordered: bool) -> StoreResult<Cursor> {
+        let invalid = || {
+            StoreError::Invalid(vec![Violation::new(
+                "nextPageToken",
+                "is not a token this query issued",
+            )])
+        };
+        match (ordered, text.split_once(':')) {
+            (true, Some((key, seq))) => Ok(Cursor {
+                key: key.parse().map_err(|_| invalid())?,
+                seq: seq.parse().map_err(|_| invalid())?,
+            }),
+            (false, None) => Ok(Cursor {
+                key: 0,
+                seq: text.parse().map_err(|_| invalid())?,
+            }),
+            _ => Err(invalid()),
+        }
     }
-    sql.push_with(" ORDER BY r.seq LIMIT ?", vec![Param::Int(i64::from(page.limit) + 1)]);
-    let rows = sql.query().fetch_all(&store.reader).await.map_err(unavailable)?;
-    let events = with_identifiers(store, actor, rows).await?;
-    let page = Page::from_overfetch(events, page.limit, |(_, _, seq)| seq.to_string());
+
+    fn text(&self, ordered: bool) -> String {
+        if ordered {
+            format!("{}:{}", self.key, self.seq)
+        } else {
+            self.seq.to_string()
+        }
+    }
+}
+
+pub async fn query(
+    store: &SqlStore,
+    actor: &Actor,
+    query: &EventQuery,
+    page: &PageRequest,
+) -> StoreResult<Page<StoredEvent>> {
+    let ordered = query.order.is_some();
+    let (key_column, descending) = match query.order {
+        Some(EventOrder {
+            field: OrderField::EventTime,
+            descending,
+        }) => ("event_time", descending),
+        Some(EventOrder {
+            field: OrderField::RecordTime,
+            descending,
+        }) => ("record_time", descending),
+        None => ("seq", false),
+    };
+    let (direction, beyond) = if descending { ("DESC", "<") } else { ("ASC", ">") };
+    let wanted = page.limit as usize + 1;
+    // Residual conditions are checked on the bodies, so a batch may yield fewer events than it
+    // read; reading goes on until the page is full or the rows run out.
+    let batch = if query.residual.is_some() {
+        (wanted * 4).max(64)
+    } else {
+        wanted
+    };
+    let mut cursor = page
+        .after
+        .as_deref()
+        .map(|text| Cursor::parse(text, ordered))
+        .transpose()?;
+    let mut found: Vec<(StoredEvent, ReadBasis, Cursor)> = Vec::new();
+    loop {
+        let mut sql = filtered(store, actor, query);
+        if let Some(after) = cursor {
+            if ordered {
+                sql.push_with(
+                    &format!(" AND (r.{key_column} {beyond} ? OR (r.{key_column} = ? AND r.seq {beyond} ?))"),
+                    vec![Param::Int(after.key), Param::Int(after.key), Param::Int(after.seq)],
+                );
+            } else {
+                sql.push_with(" AND r.seq > ?", vec![Param::Int(after.seq)]);
+            }
+        }
+        let order = if ordered {
+            format!(" ORDER BY r.{key_column} {direction}, r.seq {direction} LIMIT ?")
+        } else {
+            " ORDER BY r.seq LIMIT ?".to_owned()
+        };
+        sql.push_with(&order, vec![Param::Int(batch as i64)]);
+        let rows = sql.query().fetch_all(&store.reader).await.map_err(unavailable)?;
+        let exhausted = rows.len() < batch;
+        for (event, basis, seq) in with_identifiers(store, actor, rows).await? {
+            let key = match key_column {
+                "event_time" => micros(event.event.event_time),
+                "record_time" => micros(event.record_time),
+                _ => seq,
+            };
+            let here = Cursor { key, seq };
+            cursor = Some(here);
+            if query
+                .residual
+                .as_ref()
+                .is_none_or(|residual| residual.matches(&event.event))
+            {
+                found.push((event, basis, here));
+                if found.len() == wanted {
+                    break;
+                }
+            }
+        }
+        if exhausted || found.len() == wanted {
+            break;
+        }
+    }
+    let page = Page::from_overfetch(found, page.limit, |(_, _, cursor)| cursor.text(ordered));
     let reads: Vec<RecordRead> = page
         .items
         .iter()
@@ -530,6 +650,7 @@ async fn with_identifiers(
                 owner_organization_id: owner,
                 capture_id: parsed(&text(row, "capture_id")?, "capture id", str::parse)?,
                 record_time: time(row, "record_time")?,
+                sequence: seq,
             };
             Ok((event, basis, seq))
         })

@@ -13,6 +13,7 @@ mod facilities;
 mod grants;
 mod organizations;
 mod principals;
+mod queries;
 mod rows;
 
 use std::str::FromStr;
@@ -26,17 +27,20 @@ use time::OffsetDateTime;
 
 use junkan_model::access::{Certification, Grant, NewCertification, NewGrant};
 use junkan_model::audit::{AuditEntry, AuditFilter};
-use junkan_model::event::{CaptureJob, EventQuery, LineageEvent, StoredEvent};
+use junkan_model::event::{CaptureJob, EventField, EventQuery, LineageEvent, StoredEvent};
 use junkan_model::facility::{Facility, FacilityFilter, FacilityPatch, NewFacility};
 use junkan_model::ids::CaptureId;
-use junkan_model::ids::{ApiKeyId, CertificationId, ClientId, FacilityId, GrantId, OrganizationId, UserId};
+use junkan_model::ids::{
+    ApiKeyId, CertificationId, ClientId, FacilityId, GrantId, OrganizationId, SubscriptionId, UserId,
+};
 use junkan_model::industry::{Industry, SEED_INDUSTRIES};
 use junkan_model::organization::{NewOrganization, Organization, OrganizationFilter, OrganizationPatch};
 use junkan_model::page::{Page, PageRequest};
 use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, User};
+use junkan_model::subscription::{NamedQuery, NewSubscription, Subscription};
 use junkan_store::{
-    Backend, Clock, GrantDirection, NewCapture, NewUserRecord, SessionRecord, SigningKeyRecord, Store, StoreError,
-    StoreResult, UserLogin,
+    Backend, Clock, Delivery, GrantDirection, NewCapture, NewUserRecord, SessionRecord, SigningKeyRecord, Store,
+    StoreError, StoreResult, UserLogin,
 };
 
 pub(crate) use rows::{micros, unavailable};
@@ -366,6 +370,50 @@ impl Store for SqlStore {
         known: &[String],
     ) -> StoreResult<Vec<LineageEvent>> {
         events::lineage(self, actor, identifiers, known).await
+    }
+
+    async fn event_values(&self, actor: &Actor, field: EventField, page: &PageRequest) -> StoreResult<Page<String>> {
+        queries::event_values(self, actor, field, page).await
+    }
+    async fn create_named_query(&self, actor: &Actor, name: &str, query: serde_json::Value) -> StoreResult<NamedQuery> {
+        queries::create_query(self, actor, name, query).await
+    }
+    async fn list_named_queries(&self, actor: &Actor, page: &PageRequest) -> StoreResult<Page<NamedQuery>> {
+        queries::list_queries(self, actor, page).await
+    }
+    async fn get_named_query(&self, actor: &Actor, name: &str) -> StoreResult<NamedQuery> {
+        queries::get_query(self, actor, name).await
+    }
+    async fn delete_named_query(&self, actor: &Actor, name: &str) -> StoreResult<()> {
+        queries::delete_query(self, actor, name).await
+    }
+    async fn create_subscription(
+        &self,
+        actor: &Actor,
+        query_name: &str,
+        new: NewSubscription,
+    ) -> StoreResult<Subscription> {
+        queries::create_subscription(self, actor, query_name, new).await
+    }
+    async fn list_subscriptions(
+        &self,
+        actor: &Actor,
+        query_name: &str,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Subscription>> {
+        queries::list_subscriptions(self, actor, query_name, page).await
+    }
+    async fn get_subscription(&self, actor: &Actor, query_name: &str, id: SubscriptionId) -> StoreResult<Subscription> {
+        queries::get_subscription(self, actor, query_name, id).await
+    }
+    async fn delete_subscription(&self, actor: &Actor, query_name: &str, id: SubscriptionId) -> StoreResult<()> {
+        queries::delete_subscription(self, actor, query_name, id).await
+    }
+    async fn subscriptions_to_deliver(&self) -> StoreResult<Vec<(Subscription, NamedQuery, Option<Actor>)>> {
+        queries::subscriptions_to_deliver(self).await
+    }
+    async fn record_delivery(&self, id: SubscriptionId, delivery: &Delivery) -> StoreResult<()> {
+        queries::record_delivery(self, id, delivery).await
     }
 
     async fn list_audit(

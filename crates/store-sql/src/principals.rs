@@ -46,7 +46,7 @@ fn roles_text(roles: &[Role]) -> String {
     roles.iter().map(|role| role.as_str()).collect::<Vec<_>>().join(",")
 }
 
-fn roles_of(row: &AnyRow) -> StoreResult<Vec<Role>> {
+pub(crate) fn roles_of(row: &AnyRow) -> StoreResult<Vec<Role>> {
     text(row, "roles")?
         .split(',')
         .filter(|role| !role.is_empty())

@@ -17,14 +17,19 @@ use time::OffsetDateTime;
 
 use junkan_model::access::{Certification, Grant, NewCertification, NewGrant, RecordKind};
 use junkan_model::audit::{AuditEntry, AuditFilter};
-use junkan_model::event::{CaptureErrorBehaviour, CaptureJob, CapturedEvent, EventQuery, LineageEvent, StoredEvent};
+use junkan_model::event::{
+    CaptureErrorBehaviour, CaptureJob, CapturedEvent, EventField, EventQuery, LineageEvent, StoredEvent,
+};
 use junkan_model::facility::Visibility;
 use junkan_model::facility::{Facility, FacilityFilter, FacilityPatch, NewFacility};
-use junkan_model::ids::{ApiKeyId, CaptureId, CertificationId, ClientId, FacilityId, GrantId, OrganizationId, UserId};
+use junkan_model::ids::{
+    ApiKeyId, CaptureId, CertificationId, ClientId, FacilityId, GrantId, OrganizationId, SubscriptionId, UserId,
+};
 use junkan_model::industry::Industry;
 use junkan_model::organization::{NewOrganization, Organization, OrganizationFilter, OrganizationPatch};
 use junkan_model::page::{Page, PageRequest};
 use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, Role, User};
+use junkan_model::subscription::{NamedQuery, NewSubscription, Subscription};
 use junkan_model::Violation;
 
 /// What can go wrong in a store operation.
@@ -164,6 +169,17 @@ pub struct SigningKeyRecord {
     pub secret: String,
     /// When it was made.
     pub created_at: OffsetDateTime,
+}
+
+/// The outcome of one attempt to deliver a subscription's results.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Delivery {
+    /// The capture-order position up to which events were delivered, when that moved.
+    pub delivered_up_to: Option<String>,
+    /// When the webhook answered 2xx, if it did.
+    pub notified_at: Option<OffsetDateTime>,
+    /// Why the attempt failed; `None` clears an earlier failure.
+    pub error: Option<String>,
 }
 
 /// A capture to store: prepared events with the JSON pointer of each in its document, and the
@@ -362,6 +378,42 @@ pub trait Store: Send + Sync + 'static {
         identifiers: &[String],
         known: &[String],
     ) -> StoreResult<Vec<LineageEvent>>;
+
+    // EPCIS resources, named queries and subscriptions.
+    /// Distinct values of an event field (event types, EPCs, bizSteps, ...) among the events of
+    /// the actor's organization and the public ones, in text order.
+    async fn event_values(&self, actor: &Actor, field: EventField, page: &PageRequest) -> StoreResult<Page<String>>;
+    /// Keeps a named query for the actor's organization; `Conflict` when the name is taken.
+    async fn create_named_query(&self, actor: &Actor, name: &str, query: serde_json::Value) -> StoreResult<NamedQuery>;
+    /// The named queries of the actor's organization, by name.
+    async fn list_named_queries(&self, actor: &Actor, page: &PageRequest) -> StoreResult<Page<NamedQuery>>;
+    /// A named query of the actor's organization.
+    async fn get_named_query(&self, actor: &Actor, name: &str) -> StoreResult<NamedQuery>;
+    /// Deletes a named query with all its subscriptions.
+    async fn delete_named_query(&self, actor: &Actor, name: &str) -> StoreResult<()>;
+    /// Subscribes the actor to a named query of their organization.
+    async fn create_subscription(
+        &self,
+        actor: &Actor,
+        query_name: &str,
+        new: NewSubscription,
+    ) -> StoreResult<Subscription>;
+    /// The subscriptions to a named query.
+    async fn list_subscriptions(
+        &self,
+        actor: &Actor,
+        query_name: &str,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Subscription>>;
+    /// One subscription to a named query.
+    async fn get_subscription(&self, actor: &Actor, query_name: &str, id: SubscriptionId) -> StoreResult<Subscription>;
+    /// Ends a subscription.
+    async fn delete_subscription(&self, actor: &Actor, query_name: &str, id: SubscriptionId) -> StoreResult<()>;
+    /// For the delivery worker: every subscription with its query and its subscriber as an actor
+    /// with the rights their credential has now (`None` once it is revoked or gone).
+    async fn subscriptions_to_deliver(&self) -> StoreResult<Vec<(Subscription, NamedQuery, Option<Actor>)>>;
+    /// For the delivery worker: the outcome of a delivery attempt.
+    async fn record_delivery(&self, id: SubscriptionId, delivery: &Delivery) -> StoreResult<()>;
 
     // Audit log.
     /// Reads the audit log: owners' administrators see entries about their records, auditors and

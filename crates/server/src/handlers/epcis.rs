@@ -15,12 +15,17 @@ use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
 
 use junkan_epcis::capture::events_of;
+use junkan_epcis::output::{
+    company_prefixes_in, query_document_xml, translate_identifiers, CbvFormat, EpcFormat, XmlEvent,
+};
 use junkan_epcis::xml::EPCIS_CONTEXT;
 use junkan_epcis::{prepare_document, Syntax};
 use junkan_model::event::{CaptureErrorBehaviour, CaptureJob, StoredEvent};
 use junkan_model::facility::Visibility;
+use junkan_model::organization::OrganizationFilter;
 use junkan_model::page::{PageRequest, MAX_PAGE_SIZE};
 use junkan_model::Violation;
 use junkan_store::NewCapture;
@@ -70,7 +75,7 @@ impl axum::extract::FromRequest<AppState> for CaptureBody {
 }
 
 /// Adds the GS1 headers every EPCIS response carries.
-fn gs1_headers(mut response: Response, state: &AppState) -> Response {
+pub(crate) fn gs1_headers(mut response: Response, state: &AppState) -> Response {
     let headers = response.headers_mut();
     headers.insert("gs1-epcis-version", HeaderValue::from_static(EPCIS_VERSION));
     headers.insert("gs1-cbv-version", HeaderValue::from_static(CBV_VERSION));
@@ -83,7 +88,7 @@ fn gs1_headers(mut response: Response, state: &AppState) -> Response {
     response
 }
 
-fn fail(state: &AppState, error: ApiError) -> Response {
+pub(crate) fn fail(state: &AppState, error: ApiError) -> Response {
     gs1_headers(error.into_epcis().into_response(), state)
 }
 
@@ -237,7 +242,7 @@ async fn capture_document(
     Ok((job, event_ids))
 }
 
-fn flatten(result: EpcisResult) -> Response {
+pub(crate) fn flatten(result: EpcisResult) -> Response {
     result.unwrap_or_else(|response| response)
 }
 
@@ -395,90 +400,335 @@ fn event_json(event: &StoredEvent, base: &[&str]) -> Value {
     body
 }
 
-/// One event by its eventID.
+/// How the client wants events written: JSON-LD or XML (`Accept`), EPCs as Digital Links or URNs
+/// (`GS1-EPC-Format`), CBV values in XML as URNs or web URIs (`GS1-CBV-XML-Format`).
+pub(crate) struct Rendering {
+    xml: bool,
+    epc_format: EpcFormat,
+    cbv_format: CbvFormat,
+}
+
+impl Rendering {
+    /// Reads the request headers; 406 when neither JSON nor XML is acceptable.
+    pub(crate) fn of(headers: &HeaderMap) -> Result<Rendering, ApiError> {
+        let header_text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+        let not_acceptable = |detail: String| {
+            ApiError::epcis(
+                StatusCode::NOT_ACCEPTABLE,
+                "NotAcceptableException",
+                "Not acceptable",
+                detail,
+                Vec::new(),
+            )
+        };
+        let accept = header_text("accept").unwrap_or("*/*").to_ascii_lowercase();
+        let ranges: Vec<&str> = accept
+            .split(',')
+            .map(|range| range.split(';').next().unwrap_or("").trim())
+            .collect();
+        let json = ranges.iter().any(|range| {
+            matches!(
+                *range,
+                "*/*" | "application/*" | "application/json" | "application/ld+json"
+            ) || range.ends_with("+json")
+        });
+        let xml = ranges
+            .iter()
+            .any(|range| matches!(*range, "application/xml" | "text/xml") || range.ends_with("+xml"));
+        if !json && !xml {
+            return Err(not_acceptable(format!(
+                "cannot answer in {accept}; ask for application/ld+json, application/json or application/xml"
+            )));
+        }
+        let xml_first = xml
+            && ranges
+                .iter()
+                .position(|range| range.contains("xml"))
+                .is_some_and(|position| !ranges[..position].iter().any(|range| range.contains("json")));
+        Ok(Rendering {
+            xml: xml_first,
+            epc_format: EpcFormat::from_header(header_text("gs1-epc-format")).map_err(not_acceptable)?,
+            cbv_format: CbvFormat::from_header(header_text("gs1-cbv-xml-format")).map_err(not_acceptable)?,
+        })
+    }
+
+    /// The GS1 company prefixes needed to write EPC URNs: those of the node's members and those
+    /// the events' own URNs reveal.
+    async fn prefixes(&self, state: &AppState, events: &[StoredEvent]) -> Vec<String> {
+        let mut prefixes = Vec::new();
+        if self.epc_format != EpcFormat::EpcUrn {
+            return prefixes;
+        }
+        events
+            .iter()
+            .for_each(|event| company_prefixes_in(&event.event.body, &mut prefixes));
+        let mut page = PageRequest::first(MAX_PAGE_SIZE);
+        while let Ok(found) = state
+            .store
+            .list_organizations(&OrganizationFilter::default(), &page)
+            .await
+        {
+            prefixes.extend(
+                found
+                    .items
+                    .into_iter()
+                    .filter_map(|organization| organization.gs1_company_prefix),
+            );
+            match found.next_after {
+                Some(next) => page.after = Some(next),
+                None => break,
+            }
+        }
+        prefixes
+    }
+
+    /// An EPCISQueryDocument of `events`, with the next page's link if any.
+    pub(crate) async fn query_document(
+        &self,
+        state: &AppState,
+        query_name: &str,
+        events: &[StoredEvent],
+    ) -> (Vec<u8>, &'static str) {
+        let prefixes = self.prefixes(state, events).await;
+        let bodies: Vec<Value> = events
+            .iter()
+            .map(|event| {
+                let mut body = event_json(event, &[]);
+                translate_identifiers(&mut body, self.epc_format, &prefixes);
+                body
+            })
+            .collect();
+        let created = state.store.now().format(&Rfc3339).unwrap_or_default();
+        if self.xml {
+            let xml_events: Vec<XmlEvent> = bodies
+                .iter()
+                .zip(events)
+                .map(|(body, event)| XmlEvent {
+                    body,
+                    context: &event.event.context,
+                })
+                .collect();
+            let xml = query_document_xml(query_name, &created, &xml_events, self.cbv_format);
+            return (xml.into_bytes(), "application/xml");
+        }
+        let document = json!({
+            "@context": [EPCIS_CONTEXT],
+            "type": "EPCISQueryDocument",
+            "schemaVersion": "2.0",
+            "creationDate": created,
+            "epcisBody": {"queryResults": {"queryName": query_name, "resultsBody": {"eventList": bodies}}}
+        });
+        (serde_json::to_vec(&document).unwrap_or_default(), "application/ld+json")
+    }
+
+    /// The response for a rendered body, with the formats named in the headers.
+    pub(crate) fn respond(&self, state: &AppState, body: Vec<u8>, content_type: &'static str) -> Response {
+        let mut response = ([(header::CONTENT_TYPE, content_type)], body).into_response();
+        response
+            .headers_mut()
+            .insert("gs1-epc-format", HeaderValue::from_static(self.epc_format.header()));
+        gs1_headers(response, state)
+    }
+}
+
+/// One event by its eventID (a query document with that one event, as the binding has it).
 #[utoipa::path(get, path = "/epcis/events/{eventID}", tag = "epcis",
     params(("eventID" = String, Path, description = "The eventID (percent-encoded)")),
-    responses((status = 200, description = "The event (JSON-LD)"), (status = 404, description = "epcisException:NoSuchResourceException")))]
-pub async fn get_event(State(state): State<AppState>, caller: Caller, Path(event_id): Path<String>) -> Response {
+    responses((status = 200, description = "EPCISQueryDocument with the event (JSON-LD or XML)"), (status = 404, description = "epcisException:NoSuchResourceException")))]
+pub async fn get_event(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(event_id): Path<String>,
+) -> Response {
     flatten(
         async {
+            let rendering = Rendering::of(&headers).map_err(|error| fail(&state, error))?;
             let event = state
                 .store
                 .get_event(&caller.actor, &event_id)
                 .await
                 .map_err(|error| fail(&state, error.into()))?;
-            Ok(gs1_headers(
-                Json(event_json(&event, &[EPCIS_CONTEXT])).into_response(),
-                &state,
-            ))
+            let (body, content_type) = rendering.query_document(&state, "SimpleEventQuery", &[event]).await;
+            Ok(rendering.respond(&state, body, content_type))
         }
         .await,
     )
 }
 
 /// Queries events (EPCIS query parameters: eventType, GE_/LT_eventTime, GE_/LT_recordTime,
-/// EQ_action, EQ_bizStep, EQ_disposition, EQ_readPoint, EQ_bizLocation, EQ_eventID, EQ_source,
-/// EQ_destination, EQ_bizTransaction, MATCH_epc, MATCH_parentID, MATCH_inputEPC, MATCH_outputEPC,
-/// MATCH_anyEPC, MATCH_epcClass, MATCH_inputEPCClass, MATCH_outputEPCClass, MATCH_anyEPCClass;
-/// lists `|`-separated; `perPage` and `nextPageToken`). Answers an EPCISQueryDocument.
+/// EQ_action, EQ_bizStep, EQ_disposition, EQ_/WD_readPoint, EQ_/WD_bizLocation, EQ_eventID,
+/// EQ_source, EQ_destination, EQ_bizTransaction, MATCH_epc, MATCH_parentID, MATCH_inputEPC,
+/// MATCH_outputEPC, MATCH_anyEPC, MATCH_epcClass, MATCH_inputEPCClass, MATCH_outputEPCClass,
+/// MATCH_anyEPCClass, EQ_/GT_/GE_/LT_/LE_quantity, EQ_persistentDisposition_set/_unset,
+/// EQ_transformationID, EXISTS_errorDeclaration, GE_/LT_errorDeclarationTime, EQ_errorReason,
+/// EQ_correctiveEventID, sensor filters, extension fields (`EQ_ns#field`, `EQ_ILMD_`,
+/// `EQ_INNER_`, `EXISTS_`), orderBy, orderDirection, eventCountLimit, maxEventCount; lists
+/// `|`-separated; `perPage` and `nextPageToken`). Answers an EPCISQueryDocument in JSON-LD or XML.
 #[utoipa::path(get, path = "/epcis/events", tag = "epcis",
     params(("perPage" = Option<u32>, Query, description = "Events per page, 1-500 (default 30)"), ("nextPageToken" = Option<String>, Query, description = "From the Link header of the previous page")),
-    responses((status = 200, description = "EPCISQueryDocument"), (status = 400, description = "epcisException:QueryParameterException")))]
-pub async fn query_events(State(state): State<AppState>, caller: Caller, OriginalUri(uri): OriginalUri) -> Response {
+    responses((status = 200, description = "EPCISQueryDocument"), (status = 400, description = "epcisException:QueryParameterException"), (status = 413, description = "epcisException:QueryTooLargeException")))]
+pub async fn query_events(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+) -> Response {
+    answer_events(&state, &caller, &headers, &uri, Vec::new(), "SimpleEventQuery").await
+}
+
+fn query_problem(state: &AppState, violations: Vec<Violation>) -> Response {
+    let detail = violations
+        .first()
+        .map(|first| format!("{}: {}", first.path, first.message))
+        .unwrap_or_default();
+    gs1_headers(
+        ApiError::epcis(
+            StatusCode::BAD_REQUEST,
+            "QueryParameterException",
+            "Invalid query",
+            detail,
+            violations,
+        )
+        .into_response(),
+        state,
+    )
+}
+
+/// Reads a query (the request's parameters plus `fixed` ones, e.g. a named query's or a
+/// resource's), runs it for the caller and renders the page.
+pub(crate) async fn answer_events(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+    fixed: Vec<(String, String)>,
+    query_name: &str,
+) -> Response {
     flatten(
         async {
-            let pairs: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or_default())
-                .map_err(|error| fail(&state, ApiError::malformed(format!("the query string is malformed: {error}"))))?;
+            let rendering = Rendering::of(headers).map_err(|error| fail(state, error))?;
+            let pairs: Vec<(String, String)> =
+                serde_urlencoded::from_str(uri.query().unwrap_or_default()).map_err(|error| {
+                    fail(
+                        state,
+                        ApiError::malformed(format!("the query string is malformed: {error}")),
+                    )
+                })?;
             let mut limit = DEFAULT_PER_PAGE;
-            let mut after = None;
-            let mut filters = Vec::new();
+            // The token carries the position and how many events earlier pages gave.
+            let mut after: Option<(String, u32)> = None;
+            let mut filters = fixed;
             let mut page_problems = Vec::new();
             for (name, value) in pairs {
                 match name.as_str() {
                     "perPage" => match value.parse::<u32>() {
                         Ok(per_page) if (1..=MAX_PAGE_SIZE).contains(&per_page) => limit = per_page,
-                        _ => page_problems.push(Violation::new("?perPage", format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"))),
+                        _ => page_problems.push(Violation::new(
+                            "?perPage",
+                            format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"),
+                        )),
                     },
-                    "nextPageToken" => match URL_SAFE_NO_PAD.decode(&value).ok().and_then(|bytes| String::from_utf8(bytes).ok()) {
+                    "nextPageToken" => match URL_SAFE_NO_PAD
+                        .decode(&value)
+                        .ok()
+                        .and_then(|bytes| String::from_utf8(bytes).ok())
+                        .and_then(|token| {
+                            token
+                                .rsplit_once('~')
+                                .and_then(|(cursor, served)| Some((cursor.to_owned(), served.parse().ok()?)))
+                        }) {
                         Some(token) => after = Some(token),
-                        None => page_problems.push(Violation::new("?nextPageToken", "is not a token this repository issued")),
+                        None => page_problems.push(Violation::new(
+                            "?nextPageToken",
+                            "is not a token this repository issued",
+                        )),
                     },
                     _ => filters.push((name, value)),
                 }
             }
-            let query = match junkan_epcis::event_query(&filters) {
-                Ok(query) if page_problems.is_empty() => query,
+            let parsed = match junkan_epcis::event_query(&filters) {
+                Ok(parsed) if page_problems.is_empty() => parsed,
                 result => {
-                    let mut violations = page_problems;
-                    violations.extend(result.err().into_iter().flatten().map(|problem| Violation::new(problem.path, problem.message)));
-                    let detail = format!("{}: {}", violations[0].path, violations[0].message);
-                    return Err(gs1_headers(
-                        ApiError::epcis(StatusCode::BAD_REQUEST, "QueryParameterException", "Invalid query", detail, violations).into_response(),
-                        &state,
-                    ));
+                    page_problems.extend(
+                        result
+                            .err()
+                            .into_iter()
+                            .flatten()
+                            .map(|problem| Violation::new(problem.path, problem.message)),
+                    );
+                    return Err(query_problem(state, page_problems));
                 }
             };
-            let page = state.store.query_events(&caller.actor, &query, &PageRequest { after, limit }).await.map_err(|error| fail(&state, error.into()))?;
-            // The query document names the EPCIS context once; events add their own prefixes.
-            let events: Vec<Value> = page.items.iter().map(|event| event_json(event, &[])).collect();
-            let document = json!({
-                "@context": [EPCIS_CONTEXT],
-                "type": "EPCISQueryDocument",
-                "schemaVersion": "2.0",
-                "creationDate": state.store.now().format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-                "epcisBody": {"queryResults": {"queryName": "SimpleEventQuery", "resultsBody": {"eventList": events}}}
-            });
-            let mut response = Json(document).into_response();
+            let served = after.as_ref().map_or(0, |(_, served)| *served);
+            if let (Some(max), None) = (parsed.max_event_count, &after) {
+                let probe = PageRequest {
+                    after: None,
+                    limit: max,
+                };
+                let found = state
+                    .store
+                    .query_events(&caller.actor, &parsed.query, &probe)
+                    .await
+                    .map_err(|error| fail(state, error.into()))?;
+                if found.next_after.is_some() {
+                    return Err(gs1_headers(
+                        ApiError::epcis(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "QueryTooLargeException",
+                            "Query too large",
+                            format!(
+                                "more than maxEventCount={max} events match; narrow the query or use eventCountLimit"
+                            ),
+                            Vec::new(),
+                        )
+                        .into_response(),
+                        state,
+                    ));
+                }
+            }
+            let remaining = parsed.event_count_limit.map(|cap| cap.saturating_sub(served));
+            let limit = remaining.map_or(limit, |remaining| limit.min(remaining.max(1)));
+            let page = PageRequest {
+                after: after.map(|(cursor, _)| cursor),
+                limit,
+            };
+            let mut page = if remaining == Some(0) {
+                junkan_model::page::Page {
+                    items: Vec::new(),
+                    next_after: None,
+                }
+            } else {
+                state
+                    .store
+                    .query_events(&caller.actor, &parsed.query, &page)
+                    .await
+                    .map_err(|error| fail(state, error.into()))?
+            };
+            let served = served + page.items.len() as u32;
+            if parsed.event_count_limit.is_some_and(|cap| served >= cap) {
+                page.next_after = None;
+            }
+            let (body, content_type) = rendering.query_document(state, query_name, &page.items).await;
+            let mut response = rendering.respond(state, body, content_type);
             if let Some(next) = page.next_after {
-                let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or_default()).unwrap_or_default();
+                let mut pairs: Vec<(String, String)> =
+                    serde_urlencoded::from_str(uri.query().unwrap_or_default()).unwrap_or_default();
                 pairs.retain(|(name, _)| name != "nextPageToken");
-                pairs.push(("nextPageToken".to_owned(), URL_SAFE_NO_PAD.encode(next)));
-                let link = format!("<{}?{}>; rel=\"next\"", uri.path(), serde_urlencoded::to_string(&pairs).unwrap_or_default());
+                pairs.push((
+                    "nextPageToken".to_owned(),
+                    URL_SAFE_NO_PAD.encode(format!("{next}~{served}")),
+                ));
+                let link = format!(
+                    "<{}?{}>; rel=\"next\"",
+                    uri.path(),
+                    serde_urlencoded::to_string(&pairs).unwrap_or_default()
+                );
                 if let Ok(value) = HeaderValue::from_str(&link) {
                     response.headers_mut().insert(header::LINK, value);
                 }
             }
-            Ok(gs1_headers(response, &state))
+            Ok(response)
         }
         .await,
     )

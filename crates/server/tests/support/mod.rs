@@ -195,6 +195,18 @@ impl TestApp {
         self.call("GET", path, Some(token), None).await
     }
 
+    /// GET with extra request headers (Accept, GS1-EPC-Format, ...).
+    pub async fn get_with(&self, path: &str, token: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut builder = Request::builder()
+            .method("GET")
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"));
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        self.send(builder.body(Body::empty()).expect("request")).await
+    }
+
     pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
         self.call("POST", path, Some(token), Some(body)).await
     }
