@@ -225,6 +225,8 @@ async fn serve(config: &Config, store: SqlStore) -> anyhow::Result<()> {
     let state = AppState::new(store.clone(), settings)
         .await
         .context("loading the signing keys")?;
+    // Query subscriptions are delivered by a background task of the serving process.
+    junkan_server::delivery::spawn(state.clone());
     let app = junkan_server::router(state);
     let address: SocketAddr = config
         .listen

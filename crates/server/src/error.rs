@@ -175,7 +175,8 @@ impl ApiError {
     /// The same error in the EPCIS shape: junkan problem types become the binding's exceptions.
     pub fn into_epcis(self) -> ApiError {
         let exception = match self.status {
-            StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT => "ValidationException",
+            StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => "ValidationException",
+            StatusCode::CONFLICT => "ResourceAlreadyExistsException",
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => "SecurityException",
             StatusCode::NOT_FOUND => "NoSuchResourceException",
             StatusCode::PAYLOAD_TOO_LARGE => "CapturePayloadTooLargeException",
@@ -183,7 +184,7 @@ impl ApiError {
             StatusCode::UNSUPPORTED_MEDIA_TYPE => "UnsupportedMediaTypeException",
             _ => "ImplementationException",
         };
-        let status = if self.status == StatusCode::UNPROCESSABLE_ENTITY || self.status == StatusCode::CONFLICT {
+        let status = if self.status == StatusCode::UNPROCESSABLE_ENTITY {
             StatusCode::BAD_REQUEST
         } else {
             self.status

@@ -4,6 +4,7 @@
 //! method with the caller's actor, and render the result. Access decisions are the store's;
 //! errors become RFC 9457 problem+json through [`error::ApiError`].
 
+pub mod delivery;
 pub mod error;
 pub mod extract;
 pub mod handlers;
@@ -67,6 +68,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Body validators.
     pub schemas: schemas::Schemas,
+    /// Bumped after every capture that stored events; subscriptions wait on it.
+    pub captured: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -88,6 +91,7 @@ impl AppState {
             keys,
             settings: Arc::new(settings),
             schemas: schemas::Schemas::new(&openapi::document()),
+            captured: Arc::new(tokio::sync::watch::channel(0).0),
         })
     }
 }
@@ -115,7 +119,9 @@ pub async fn load_keyring(store: &dyn Store) -> Result<Keyring, StoreError> {
 
 /// The whole HTTP interface.
 pub fn router(state: AppState) -> Router {
-    use handlers::{audit, auth, epcis, facilities, grants, health, lineage, organizations, principals, reference};
+    use handlers::{
+        audit, auth, epcis, epcis_queries, facilities, grants, health, lineage, organizations, principals, reference,
+    };
     let request_id = HeaderName::from_static("x-request-id");
     let body_limit = state.settings.body_limit;
     let api = Router::new()
@@ -181,6 +187,27 @@ pub fn router(state: AppState) -> Router {
         .route("/epcis/capture/{id}", get(epcis::get_capture))
         .route("/epcis/events", get(epcis::query_events).post(epcis::capture_event))
         .route("/epcis/events/{id}", get(epcis::get_event))
+        .route("/epcis", get(epcis_queries::top_level))
+        .route(
+            "/epcis/queries",
+            get(epcis_queries::list_queries).post(epcis_queries::create_query),
+        )
+        .route(
+            "/epcis/queries/{name}",
+            get(epcis_queries::get_query).delete(epcis_queries::delete_query),
+        )
+        .route(
+            "/epcis/queries/{name}/subscriptions",
+            get(epcis_queries::list_subscriptions).post(epcis_queries::subscribe),
+        )
+        .route(
+            "/epcis/queries/{name}/subscriptions/{id}",
+            get(epcis_queries::get_subscription).delete(epcis_queries::unsubscribe),
+        )
+        .route("/epcis/queries/{name}/events", get(epcis_queries::query_events))
+        .route("/epcis/{resource}", get(epcis_queries::list_resource))
+        .route("/epcis/{resource}/{value}", get(epcis_queries::value_resource))
+        .route("/epcis/{resource}/{value}/events", get(epcis_queries::value_events))
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::not_found("no such resource") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })

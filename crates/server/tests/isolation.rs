@@ -24,7 +24,7 @@ struct Case {
 }
 
 /// Routes that only serve public data or the caller's own, with why.
-const PUBLIC: [(&str, &str, &str); 18] = [
+const PUBLIC: [(&str, &str, &str); 21] = [
     ("get", "/healthz", "liveness"),
     ("get", "/readyz", "readiness"),
     ("get", "/.well-known/openid-configuration", "discovery"),
@@ -54,6 +54,17 @@ const PUBLIC: [(&str, &str, &str); 18] = [
         "post",
         "/epcis/events",
         "captures an event for the caller's own organization (checked in tests/epcis.rs)",
+    ),
+    ("get", "/epcis", "the list of EPCIS resources"),
+    (
+        "get",
+        "/epcis/{resource}/{value}",
+        "the names of a value's sub-resources",
+    ),
+    (
+        "post",
+        "/epcis/queries",
+        "keeps a query for the caller's own organization (checked in tests/queries.rs)",
     ),
 ];
 
@@ -98,6 +109,22 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
             "epcList": ["urn:epc:id:sgtin:4512345.012345.10"], "action": "OBSERVE"}]}
     })).await;
     let job_path = job.headers["location"].to_str().expect("ascii").to_owned();
+    let query = app
+        .post(
+            "/epcis/queries",
+            &app.token_a,
+            json!({"name": "a-secret-query", "query": {"EQ_bizStep": ["shipping"]}}),
+        )
+        .await;
+    assert_eq!(query.status, StatusCode::CREATED, "{}", query.body);
+    let subscription = app
+        .post(
+            "/epcis/queries/a-secret-query/subscriptions",
+            &app.token_a,
+            json!({"dest": "https://client.example.com/hook", "stream": true}),
+        )
+        .await;
+    let subscription_path = subscription.headers["location"].to_str().expect("ascii").to_owned();
     let a = app.a.to_string();
     let forbidden_or_hidden: &[StatusCode] = &[StatusCode::FORBIDDEN, StatusCode::NOT_FOUND];
     let facility_patch = json!({"name_en": "taken over", "visibility": "public"});
@@ -242,6 +269,55 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
             refused_with: &[StatusCode::NOT_FOUND],
         },
         Case {
+            method: "get",
+            template: "/epcis/queries/{queryName}",
+            path: "/epcis/queries/a-secret-query".to_owned(),
+            body: None,
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "delete",
+            template: "/epcis/queries/{queryName}",
+            path: "/epcis/queries/a-secret-query".to_owned(),
+            body: None,
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "get",
+            template: "/epcis/queries/{queryName}/events",
+            path: "/epcis/queries/a-secret-query/events".to_owned(),
+            body: None,
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "get",
+            template: "/epcis/queries/{queryName}/subscriptions",
+            path: "/epcis/queries/a-secret-query/subscriptions".to_owned(),
+            body: None,
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "post",
+            template: "/epcis/queries/{queryName}/subscriptions",
+            path: "/epcis/queries/a-secret-query/subscriptions".to_owned(),
+            body: Some(json!({"dest": "https://b.example.com/hook", "stream": true})),
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "get",
+            template: "/epcis/queries/{queryName}/subscriptions/{subscriptionID}",
+            path: subscription_path.clone(),
+            body: None,
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "delete",
+            template: "/epcis/queries/{queryName}/subscriptions/{subscriptionID}",
+            path: subscription_path.clone(),
+            body: None,
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
             method: "post",
             template: "/api/v1/industries",
             path: "/api/v1/industries".to_owned(),
@@ -274,6 +350,13 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
             "/epcis/events?MATCH_anyEPC=urn:epc:id:sgtin:4512345.012345.9".to_owned(),
         ),
         ("get", "/epcis/capture", "/epcis/capture".to_owned()),
+        ("get", "/epcis/queries", "/epcis/queries".to_owned()),
+        ("get", "/epcis/{resource}", "/epcis/epcs".to_owned()),
+        (
+            "get",
+            "/epcis/{resource}/{value}/events",
+            "/epcis/epcs/urn:epc:id:sgtin:4512345.012345.9/events".to_owned(),
+        ),
         (
             "get",
             "/api/v1/lineage",
@@ -334,6 +417,9 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
             !text.contains(&secret_facility)
                 && !text.contains(&grant_id)
                 && !text.contains("cccccccc")
+                && !text.contains("a-secret-query")
+                // The EPC is named by the lineage request itself; only the EPC list must not show it.
+                && (path != "/epcis/epcs" || !text.contains("04512345123451/21/9"))
                 && !text.contains(job_path.trim_start_matches("/epcis/capture/")),
             "{path} leaked A's records: {text}"
         );

@@ -39,7 +39,7 @@ macro_rules! store_contract_tests {
             grants_open_records_until_they_expire_or_are_revoked, grants_to_roles_and_certifications,
             principals_and_role_assignment, audit_log_visibility, sessions_and_signing_keys, industries_are_data,
             events_are_captured_once_queried_and_isolated, a_conflicting_event_id_rolls_back_or_proceeds,
-            lineage_events_carry_structure_and_readability);
+            lineage_events_carry_structure_and_readability, named_queries_subscriptions_and_resource_values);
     };
     (@cases $factory:path; $($case:ident),*) => {
         $(
@@ -1387,4 +1387,192 @@ pub async fn lineage_events_carry_structure_and_readability(store: &dyn Store, _
         .await
         .expect("audit");
     assert_eq!(audit.items.len(), 1);
+}
+
+/// Resource values list only own and public events; queries order by event time with a stable
+/// cursor and apply residual conditions; named queries and subscriptions belong to their
+/// organization, and deleting a query ends its subscriptions.
+pub async fn named_queries_subscriptions_and_resource_values(store: &dyn Store, _clock: &ManualClock) {
+    use junkan_model::event::{EventField, EventOrder, EventPredicate, OrderField};
+    use junkan_model::subscription::NewSubscription;
+
+    let a = organization(store, "A", &[]).await;
+    let b = organization(store, "B", &[]).await;
+    let member_a = member_of(a, &[Role::Member]);
+    let member_b = member_of(b, &[Role::OrgAdmin, Role::Member]);
+    let early = event(
+        "urn:uuid:q1",
+        "ObjectEvent",
+        &[(IdentifierRole::Epc, CELL)],
+        "shipping",
+        5,
+    );
+    let late = event(
+        "urn:uuid:q2",
+        "TransformationEvent",
+        &[(IdentifierRole::Input, CELL)],
+        "commissioning",
+        1,
+    );
+    store
+        .capture_events(
+            &member_a,
+            capture_of(vec![early, late], CaptureErrorBehaviour::Rollback),
+        )
+        .await
+        .expect("capture");
+
+    let types = store
+        .event_values(&member_a, EventField::EventType, &PageRequest::first(1))
+        .await
+        .expect("types");
+    assert_eq!(types.items, vec!["ObjectEvent"]);
+    let rest = store
+        .event_values(
+            &member_a,
+            EventField::EventType,
+            &PageRequest {
+                after: types.next_after,
+                limit: 10,
+            },
+        )
+        .await
+        .expect("more types");
+    assert_eq!(rest.items, vec!["TransformationEvent"]);
+    let epcs = store
+        .event_values(&member_a, EventField::Epc, &PageRequest::first(10))
+        .await
+        .expect("epcs");
+    assert_eq!(epcs.items, vec![CELL]);
+    assert!(store
+        .event_values(&member_b, EventField::Epc, &PageRequest::first(10))
+        .await
+        .expect("none")
+        .items
+        .is_empty());
+
+    // Ascending event time: q2 (hour 1) before q1 (hour 5), one per page.
+    let ordered = EventQuery {
+        order: Some(EventOrder {
+            field: OrderField::EventTime,
+            descending: false,
+        }),
+        ..EventQuery::default()
+    };
+    let first = store
+        .query_events(&member_a, &ordered, &PageRequest::first(1))
+        .await
+        .expect("first");
+    assert_eq!(first.items[0].event.event_id, "urn:uuid:q2");
+    let second = store
+        .query_events(
+            &member_a,
+            &ordered,
+            &PageRequest {
+                after: first.next_after.clone(),
+                limit: 1,
+            },
+        )
+        .await
+        .expect("second");
+    assert_eq!(second.items[0].event.event_id, "urn:uuid:q1");
+    assert!(second.next_after.is_none());
+    assert!(
+        second.items[0].sequence < first.items[0].sequence,
+        "sequence is capture order"
+    );
+    let residual = EventQuery {
+        residual: Some(EventPredicate(std::sync::Arc::new(|event: &CapturedEvent| {
+            event.event_type == "ObjectEvent"
+        }))),
+        ..EventQuery::default()
+    };
+    let matched = store
+        .query_events(&member_a, &residual, &PageRequest::first(10))
+        .await
+        .expect("residual");
+    assert_eq!(matched.items.len(), 1);
+    assert_eq!(matched.items[0].event.event_id, "urn:uuid:q1");
+
+    let query = serde_json::json!({"EQ_bizStep": ["shipping"]});
+    store
+        .create_named_query(&member_a, "shipped", query.clone())
+        .await
+        .expect("named query");
+    assert!(matches!(
+        store.create_named_query(&member_a, "shipped", query.clone()).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    store
+        .create_named_query(&member_b, "shipped", query.clone())
+        .await
+        .expect("names are per organization");
+    assert_eq!(
+        store.get_named_query(&member_a, "shipped").await.expect("own").query,
+        query
+    );
+    let subscription = store
+        .create_subscription(
+            &member_a,
+            "shipped",
+            NewSubscription {
+                dest: "https://client.example.com/hook".to_owned(),
+                signature_token: Some("secret".to_owned()),
+                initial_record_time: None,
+                stream: true,
+                schedule: None,
+                report_if_empty: false,
+                epc_format: None,
+            },
+        )
+        .await
+        .expect("subscribe");
+    assert!(matches!(
+        store.get_subscription(&member_b, "shipped", subscription.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let due = store.subscriptions_to_deliver().await.expect("due");
+    let (found, found_query, subscriber) = due
+        .iter()
+        .find(|(found, _, _)| found.id == subscription.id)
+        .expect("listed for delivery");
+    assert_eq!(found.signature_token.as_deref(), Some("secret"));
+    assert_eq!(found_query.query, query);
+    assert!(
+        subscriber.is_none(),
+        "a subscriber without a stored credential gets nothing"
+    );
+    store
+        .record_delivery(
+            subscription.id,
+            &crate::Delivery {
+                delivered_up_to: Some("7".to_owned()),
+                notified_at: Some(START),
+                error: None,
+            },
+        )
+        .await
+        .expect("record");
+    let after = store
+        .get_subscription(&member_a, "shipped", subscription.id)
+        .await
+        .expect("shown");
+    assert_eq!(
+        (after.delivered_up_to.as_deref(), after.last_notified_at),
+        (Some("7"), Some(START))
+    );
+    store.delete_named_query(&member_a, "shipped").await.expect("delete");
+    assert!(matches!(
+        store.get_subscription(&member_a, "shipped", subscription.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(
+        store
+            .list_named_queries(&member_b, &PageRequest::first(10))
+            .await
+            .expect("B's")
+            .items
+            .len(),
+        1
+    );
 }

@@ -239,6 +239,9 @@ async fn capture_document(
         .capture_events(actor, capture)
         .await
         .map_err(|error| fail(state, error.into()))?;
+    if job.captured_count > 0 {
+        state.captured.send_modify(|generation| *generation += 1);
+    }
     Ok((job, event_ids))
 }
 
@@ -409,6 +412,15 @@ pub(crate) struct Rendering {
 }
 
 impl Rendering {
+    /// JSON-LD with EPCs in `epc_format` (what subscriptions send).
+    pub(crate) fn json(epc_format: EpcFormat) -> Rendering {
+        Rendering {
+            xml: false,
+            epc_format,
+            cbv_format: CbvFormat::Urn,
+        }
+    }
+
     /// Reads the request headers; 406 when neither JSON nor XML is acceptable.
     pub(crate) fn of(headers: &HeaderMap) -> Result<Rendering, ApiError> {
         let header_text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod epcis;
+pub mod epcis_queries;
 pub mod facilities;
 pub mod grants;
 pub mod health;
