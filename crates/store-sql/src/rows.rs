@@ -51,8 +51,6 @@ pub fn write_error(error: sqlx::Error, conflicts: &[(&str, &str, &str)]) -> Stor
 pub enum Param {
     /// Text.
     Text(String),
-    /// Nullable text.
-    OptText(Option<String>),
     /// Integer.
     Int(i64),
 }
@@ -99,7 +97,6 @@ impl Sql {
             .iter()
             .fold(sqlx::query(&self.text), |query, param| match param {
                 Param::Text(value) => query.bind(value.clone()),
-                Param::OptText(value) => query.bind(value.clone()),
                 Param::Int(value) => query.bind(*value),
             })
     }
