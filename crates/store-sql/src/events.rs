@@ -542,6 +542,9 @@ async fn with_identifiers(
         .collect()
 }
 
+/// Lineage look-up in one statement per call (one round trip per traced level, not three): the
+/// events touching `identifiers`, each row one of their identifiers, with the event's readability
+/// and strongest grant from the one access rule ([`readable`], joined on the same events).
 pub async fn lineage(
     store: &SqlStore,
     actor: &Actor,
@@ -551,91 +554,75 @@ pub async fn lineage(
     if identifiers.is_empty() {
         return Ok(Vec::new());
     }
-    // Structure of every event touching the identifiers, readable or not.
-    let placeholders: Vec<String> = (1..=identifiers.len()).map(|index| format!("${index}")).collect();
-    let structure = crate::rows::Sql::new(
-        &format!(
-            "SELECT e.seq, e.id, e.event_type, e.event_time, e.biz_step, e.action, e.owner_organization_id, o.name_ja \
-             FROM epcis_events e JOIN organizations o ON o.id = e.owner_organization_id \
-             WHERE e.seq IN (SELECT event_seq FROM epcis_event_identifiers WHERE value IN ({})) ORDER BY e.seq",
-            placeholders.join(", ")
-        ),
-        identifiers.iter().cloned().map(Param::Text).collect(),
-    );
-    let mut rows = structure.query().fetch_all(&store.reader).await.map_err(unavailable)?;
-    rows.retain(|row| text(row, "id").is_ok_and(|id| !known.contains(&id)));
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let seqs: Vec<i64> = rows.iter().map(|row| int(row, "seq")).collect::<StoreResult<_>>()?;
-    // Which of them the actor may read, and why (through the one access rule).
-    let mut readable_sql = event_query(store, actor);
-    let seq_params: Vec<String> = seqs.iter().map(|seq| readable_sql.param(Param::Int(*seq))).collect();
-    readable_sql.push_with(&format!(" AND r.seq IN ({})", seq_params.join(", ")), vec![]);
-    let readable_rows = readable_sql
-        .query()
-        .fetch_all(&store.reader)
-        .await
-        .map_err(unavailable)?;
-    let mut readable: Vec<(i64, ReadBasis, String, OrganizationId)> = Vec::new();
-    for row in &readable_rows {
-        let owner: OrganizationId = parsed(&text(row, "owner_organization_id")?, "organization id", str::parse)?;
-        let visibility: Visibility = enum_value(&text(row, "visibility")?, "visibility")?;
-        readable.push((
-            int(row, "seq")?,
-            basis_of(actor, row, owner, visibility == Visibility::Public)?,
-            text(row, "id")?,
-            owner,
-        ));
-    }
-    let reads: Vec<RecordRead> = readable
+    let mut sql = event_query(store, actor);
+    let value_params: Vec<String> = identifiers
         .iter()
-        .map(|(_, basis, id, owner)| RecordRead {
-            kind: RecordKind::Event,
-            id: id.clone(),
-            owner: *owner,
-            basis: *basis,
-        })
+        .map(|identifier| sql.param(Param::Text(identifier.clone())))
         .collect();
-    audit_reads(store, actor, &reads).await?;
-    let identifier_sql = crate::rows::Sql::new(
-        &format!(
-            "SELECT event_seq, role, value, quantity, uom FROM epcis_event_identifiers WHERE event_seq IN ({}) ORDER BY event_seq, role, value",
-            (1..=seqs.len()).map(|index| format!("${index}")).collect::<Vec<_>>().join(", ")
-        ),
-        seqs.iter().copied().map(Param::Int).collect(),
+    let touching = format!(
+        "SELECT event_seq FROM epcis_event_identifiers WHERE value IN ({})",
+        value_params.join(", ")
     );
-    let identifier_rows = identifier_sql
-        .query()
-        .fetch_all(&store.reader)
-        .await
-        .map_err(unavailable)?;
-    rows.iter()
-        .map(|row| {
-            let seq = int(row, "seq")?;
-            let mut identifiers = Vec::new();
-            for identifier in identifier_rows
-                .iter()
-                .filter(|identifier| int(identifier, "event_seq").is_ok_and(|event| event == seq))
-            {
-                identifiers.push(EventIdentifier {
-                    role: enum_value(&text(identifier, "role")?, "identifier role")?,
-                    value: text(identifier, "value")?,
-                    quantity: opt_text(identifier, "quantity")?,
-                    uom: opt_text(identifier, "uom")?,
+    // The access rule's query (parameters $1..$3 first), restricted to the touched events, becomes
+    // the right side of a LEFT JOIN: an event without a match there is withheld.
+    sql.text = format!(
+        "SELECT e.seq, e.id, e.event_type, e.event_time, e.biz_step, e.action, e.owner_organization_id, o.name_ja, \
+         CAST(CASE WHEN rd.seq IS NULL THEN 0 ELSE 1 END AS BIGINT) AS is_readable, rd.best_grant, rd.visibility, \
+         i.role, i.value, i.quantity, i.uom \
+         FROM epcis_events e JOIN organizations o ON o.id = e.owner_organization_id \
+         JOIN epcis_event_identifiers i ON i.event_seq = e.seq \
+         LEFT JOIN ({readable} AND r.seq IN ({touching})) rd ON rd.seq = e.seq \
+         WHERE e.seq IN ({touching}) ORDER BY e.seq, i.role, i.value",
+        readable = sql.text,
+    );
+    let rows = sql.query().fetch_all(&store.reader).await.map_err(unavailable)?;
+    let mut events: Vec<LineageEvent> = Vec::new();
+    let mut reads: Vec<RecordRead> = Vec::new();
+    // Rows come event by event; the first row of an event starts it, every row adds one identifier.
+    let mut current_seq = None;
+    let mut skipping = false;
+    for row in &rows {
+        let seq = int(row, "seq")?;
+        if current_seq != Some(seq) {
+            current_seq = Some(seq);
+            let event_id = text(row, "id")?;
+            skipping = known.contains(&event_id);
+            if skipping {
+                continue;
+            }
+            let owner: OrganizationId = parsed(&text(row, "owner_organization_id")?, "organization id", str::parse)?;
+            let readable = int(row, "is_readable")? == 1;
+            if readable {
+                let visibility: Visibility = enum_value(&text(row, "visibility")?, "visibility")?;
+                reads.push(RecordRead {
+                    kind: RecordKind::Event,
+                    id: event_id.clone(),
+                    owner,
+                    basis: basis_of(actor, row, owner, visibility == Visibility::Public)?,
                 });
             }
-            Ok(LineageEvent {
-                event_id: text(row, "id")?,
+            events.push(LineageEvent {
+                event_id,
                 event_type: text(row, "event_type")?,
                 event_time: time(row, "event_time")?,
                 biz_step: opt_text(row, "biz_step")?,
                 action: opt_text(row, "action")?,
-                owner: parsed(&text(row, "owner_organization_id")?, "organization id", str::parse)?,
+                owner,
                 owner_name: text(row, "name_ja")?,
-                readable: readable.iter().any(|(readable_seq, ..)| *readable_seq == seq),
-                identifiers,
-            })
-        })
-        .collect()
+                readable,
+                identifiers: Vec::new(),
+            });
+        } else if skipping {
+            continue;
+        }
+        let event = events.last_mut().expect("the first row of an event pushed it");
+        event.identifiers.push(EventIdentifier {
+            role: enum_value(&text(row, "role")?, "identifier role")?,
+            value: text(row, "value")?,
+            quantity: opt_text(row, "quantity")?,
+            uom: opt_text(row, "uom")?,
+        });
+    }
+    audit_reads(store, actor, &reads).await?;
+    Ok(events)
 }
