@@ -555,8 +555,15 @@ pub async fn lineage(
         return Ok(Vec::new());
     }
     let mut sql = event_query(store, actor);
+    // The list is padded to a power of two (repeating its last identifier, which changes nothing
+    // in an IN list), so that a trace reuses a few prepared statements instead of preparing one
+    // per list length: planning the access rule costs PostgreSQL ~2 ms, executing it ~0.3 ms,
+    // and it switches to a cached generic plan only for a statement it has run five times.
+    let padded = identifiers.len().next_power_of_two();
+    let last = identifiers.last().expect("identifiers is not empty");
     let value_params: Vec<String> = identifiers
         .iter()
+        .chain(std::iter::repeat_n(last, padded - identifiers.len()))
         .map(|identifier| sql.param(Param::Text(identifier.clone())))
         .collect();
     let touching = format!(
