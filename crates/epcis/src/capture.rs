@@ -2,6 +2,8 @@
 //! hash, a default eventID, and the canonical facts and identifiers queries and lineage use.
 //! A document is prepared entirely or refused with every problem.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -62,21 +64,23 @@ pub fn prepare_document(document: &Value, syntax: Syntax) -> Result<Vec<Captured
     let context = document.get("@context").cloned().unwrap_or(Value::Null);
     let namespaces = Namespaces::from_context(document.get("@context"));
     let mut prepared: Vec<CapturedEvent> = Vec::new();
+    // The first prepared event of each eventID: a later one with the same ID must be the same
+    // event (same hash). A map, not a scan: documents carry thousands of events.
+    let mut first_with_id: HashMap<String, usize> = HashMap::new();
     for (path, event) in events_of(document) {
         match prepare_event(event, &namespaces, &context, &path) {
             Ok(captured) => {
-                if let Some(earlier) = prepared
-                    .iter()
-                    .find(|earlier| earlier.event_id == captured.event_id && earlier.event_hash != captured.event_hash)
-                {
+                let earlier = first_with_id.get(&captured.event_id).map(|index| &prepared[*index]);
+                if earlier.is_some_and(|earlier| earlier.event_hash != captured.event_hash) {
                     problems.push(Problem {
                         path: format!("{path}/eventID"),
                         message: format!(
                             "eventID {} is used twice in this document for different events",
-                            earlier.event_id
+                            captured.event_id
                         ),
                     });
                 } else {
+                    first_with_id.entry(captured.event_id.clone()).or_insert(prepared.len());
                     prepared.push(captured);
                 }
             }

@@ -61,8 +61,17 @@ fn schema_validator() -> &'static Validator {
 
 /// Validates an EPCIS document (or a single event) and returns every problem found.
 pub fn validate_document(document: &Value) -> Vec<Problem> {
-    let mut problems: Vec<Problem> = schema_validator()
-        .iter_errors(document)
+    let validator = schema_validator();
+    // Collecting errors walks every branch and builds messages; a valid document (the usual
+    // case) is recognised by the short-circuiting check alone.
+    let schema_errors = if validator.is_valid(document) {
+        None
+    } else {
+        Some(validator.iter_errors(document))
+    };
+    let mut problems: Vec<Problem> = schema_errors
+        .into_iter()
+        .flatten()
         .map(|error| {
             let schema_path = error.schema_path().as_str();
             let message = explain(schema_path, error.instance()).unwrap_or_else(|| error.to_string());
