@@ -156,6 +156,14 @@ impl Schedule {
         problems
     }
 
+    /// Whether the schedule fires in any whole second after `after` (a Unix second) up to and
+    /// including the second of `now`: what a loop that wakes now and then has to ask.
+    pub fn fires_between(&self, after: i64, now: OffsetDateTime) -> bool {
+        (after + 1..=now.unix_timestamp())
+            .filter_map(|second| OffsetDateTime::from_unix_timestamp(second).ok())
+            .any(|second| self.fires_at(second))
+    }
+
     /// Whether the schedule fires in the second of `time` (UTC).
     pub fn fires_at(&self, time: OffsetDateTime) -> bool {
         let time = time.to_offset(time::UtcOffset::UTC);

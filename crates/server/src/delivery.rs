@@ -151,9 +151,7 @@ async fn deliver_due(
         };
         let due = match &subscription.schedule {
             None => subscription.stream,
-            Some(schedule) => (last_second + 1..=now.unix_timestamp())
-                .filter_map(|second| OffsetDateTime::from_unix_timestamp(second).ok())
-                .any(|second| schedule.fires_at(second)),
+            Some(schedule) => schedule.fires_between(last_second, now),
         };
         if !due {
             continue;

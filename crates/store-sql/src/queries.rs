@@ -37,45 +37,30 @@ pub async fn event_values(
 ) -> StoreResult<Page<String>> {
     let me = actor.organization_id.map(|id| id.to_string()).unwrap_or_default();
     let visible = "(e.owner_organization_id = $1 OR e.visibility = 'public')";
-    let mut sql = match field {
-        EventField::Epc => {
-            let roles: Vec<String> = IdentifierRole::INSTANCE
-                .iter()
-                .map(|role| format!("'{}'", role.as_str()))
-                .collect();
-            Sql::new(
-                &format!(
-                    "SELECT DISTINCT i.value AS value FROM epcis_event_identifiers i JOIN epcis_events e ON e.seq = i.event_seq \
-                     WHERE i.role IN ({}) AND {visible}",
-                    roles.join(", ")
-                ),
-                vec![Param::Text(me)],
-            )
-        }
-        other => {
-            let column = match other {
-                EventField::EventType => "event_type",
-                EventField::BizStep => "biz_step",
-                EventField::BizLocation => "biz_location",
-                EventField::ReadPoint => "read_point",
-                _ => "disposition",
-            };
-            Sql::new(
-                &format!("SELECT DISTINCT e.{column} AS value FROM epcis_events e WHERE e.{column} IS NOT NULL AND {visible}"),
-                vec![Param::Text(me)],
-            )
-        }
+    // The column the values come from; paging compares it with the last value of the page before.
+    let column = match field {
+        EventField::Epc => "i.value",
+        EventField::EventType => "e.event_type",
+        EventField::BizStep => "e.biz_step",
+        EventField::BizLocation => "e.biz_location",
+        EventField::ReadPoint => "e.read_point",
+        EventField::Disposition => "e.disposition",
     };
-    let column = if field == EventField::Epc { "i.value" } else { "value" };
+    let select = if field == EventField::Epc {
+        let roles: Vec<String> = IdentifierRole::INSTANCE
+            .iter()
+            .map(|role| format!("'{}'", role.as_str()))
+            .collect();
+        format!(
+            "SELECT DISTINCT i.value AS value FROM epcis_event_identifiers i JOIN epcis_events e ON e.seq = i.event_seq \
+             WHERE i.role IN ({}) AND {visible}",
+            roles.join(", ")
+        )
+    } else {
+        format!("SELECT DISTINCT {column} AS value FROM epcis_events e WHERE {column} IS NOT NULL AND {visible}")
+    };
+    let mut sql = Sql::new(&select, vec![Param::Text(me)]);
     if let Some(after) = &page.after {
-        let column = match field {
-            EventField::Epc => column.to_owned(),
-            EventField::EventType => "e.event_type".to_owned(),
-            EventField::BizStep => "e.biz_step".to_owned(),
-            EventField::BizLocation => "e.biz_location".to_owned(),
-            EventField::ReadPoint => "e.read_point".to_owned(),
-            EventField::Disposition => "e.disposition".to_owned(),
-        };
         sql.push_with(&format!(" AND {column} > ?"), vec![Param::Text(after.clone())]);
     }
     sql.push_with(" ORDER BY value LIMIT ?", vec![Param::Int(i64::from(page.limit) + 1)]);

@@ -594,9 +594,7 @@ async fn stream_to_socket(
         let due = match &plan.schedule {
             None => true,
             Some(schedule) => {
-                let fired = (last_second + 1..=now.unix_timestamp())
-                    .filter_map(|second| OffsetDateTime::from_unix_timestamp(second).ok())
-                    .any(|second| schedule.fires_at(second));
+                let fired = schedule.fires_between(last_second, now);
                 last_second = last_second.max(now.unix_timestamp());
                 fired
             }
