@@ -92,6 +92,10 @@ pub enum RecordKind {
     Query,
     /// An EPCIS query subscription.
     Subscription,
+    /// A product or material passport.
+    Passport,
+    /// A passport profile.
+    Profile,
 }
 
 impl RecordKind {
@@ -110,12 +114,14 @@ impl RecordKind {
             RecordKind::Capture => "capture",
             RecordKind::Query => "query",
             RecordKind::Subscription => "subscription",
+            RecordKind::Passport => "passport",
+            RecordKind::Profile => "profile",
         }
     }
 
     /// The kinds a grant may cover: records holding an organization's own data.
     pub fn is_grantable(self) -> bool {
-        matches!(self, RecordKind::Facility | RecordKind::Event)
+        matches!(self, RecordKind::Facility | RecordKind::Event | RecordKind::Passport)
     }
 }
 

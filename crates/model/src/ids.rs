@@ -88,3 +88,7 @@ uuid_id!(
     /// Identifies an EPCIS query subscription.
     SubscriptionId
 );
+uuid_id!(
+    /// Identifies a product or material passport.
+    PassportId
+);

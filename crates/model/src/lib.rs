@@ -14,6 +14,7 @@ pub mod industry;
 pub mod japan;
 pub mod organization;
 pub mod page;
+pub mod passport;
 pub mod principal;
 pub mod subscription;
 pub mod validation;

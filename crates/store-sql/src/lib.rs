@@ -13,6 +13,7 @@ mod events;
 mod facilities;
 mod grants;
 mod organizations;
+mod passports;
 mod principals;
 mod queries;
 mod rows;
@@ -32,11 +33,14 @@ use junkan_model::event::{CaptureJob, EventField, EventQuery, LineageEvent, Stor
 use junkan_model::facility::{Facility, FacilityFilter, FacilityPatch, NewFacility};
 use junkan_model::ids::CaptureId;
 use junkan_model::ids::{
-    ApiKeyId, CertificationId, ClientId, FacilityId, GrantId, OrganizationId, SubscriptionId, UserId,
+    ApiKeyId, CertificationId, ClientId, FacilityId, GrantId, OrganizationId, PassportId, SubscriptionId, UserId,
 };
 use junkan_model::industry::{Industry, SEED_INDUSTRIES};
 use junkan_model::organization::{NewOrganization, Organization, OrganizationFilter, OrganizationPatch};
 use junkan_model::page::{Page, PageRequest};
+use junkan_model::passport::{
+    ImportReport, NewPassport, Passport, PassportFilter, PassportRead, PassportUpdate, PassportVersionInfo, ProfileRecord,
+};
 use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, User};
 use junkan_model::subscription::{NamedQuery, NewSubscription, Subscription};
 use junkan_store::{
@@ -59,6 +63,8 @@ pub struct SqlStore {
     /// Pool for reads.
     reader: AnyPool,
     clock: Arc<dyn Clock>,
+    /// Compiled passport profiles.
+    profiles: Arc<passports::ProfileCache>,
 }
 
 /// Opens the database at `url` (`sqlite://path` or `postgres://...`), creating a SQLite file when
@@ -94,6 +100,7 @@ pub async fn open(url: &str, clock: Arc<dyn Clock>) -> StoreResult<SqlStore> {
             writer,
             reader,
             clock,
+            profiles: Arc::default(),
         })
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         let pool = AnyPoolOptions::new()
@@ -107,6 +114,7 @@ pub async fn open(url: &str, clock: Arc<dyn Clock>) -> StoreResult<SqlStore> {
             writer: pool.clone(),
             reader: pool,
             clock,
+            profiles: Arc::default(),
         })
     } else {
         Err(StoreError::Unavailable(
@@ -435,6 +443,52 @@ impl Store for SqlStore {
     }
     async fn record_delivery(&self, id: SubscriptionId, delivery: &Delivery) -> StoreResult<()> {
         queries::record_delivery(self, id, delivery).await
+    }
+
+    async fn register_profile(&self, actor: &Actor, document: serde_json::Value) -> StoreResult<ProfileRecord> {
+        passports::register_profile(self, actor, document).await
+    }
+
+    async fn list_profiles(&self) -> StoreResult<Vec<ProfileRecord>> {
+        passports::list_profiles(self).await
+    }
+
+    async fn get_profile(&self, code: &str, version: Option<&str>) -> StoreResult<ProfileRecord> {
+        passports::get_profile(self, code, version).await
+    }
+
+    async fn create_passport(&self, actor: &Actor, new: NewPassport) -> StoreResult<Passport> {
+        passports::create(self, actor, new).await
+    }
+
+    async fn update_passport(&self, actor: &Actor, id: PassportId, update: PassportUpdate) -> StoreResult<Passport> {
+        passports::update(self, actor, id, update).await
+    }
+
+    async fn get_passport(&self, actor: &Actor, id: PassportId, read: PassportRead) -> StoreResult<Passport> {
+        passports::get(self, actor, id, read).await
+    }
+
+    async fn find_passport(&self, actor: &Actor, identifiers: &[String], read: PassportRead) -> StoreResult<Passport> {
+        passports::find(self, actor, identifiers, read).await
+    }
+
+    async fn list_passports(
+        &self,
+        actor: &Actor,
+        filter: &PassportFilter,
+        page: &PageRequest,
+        read: PassportRead,
+    ) -> StoreResult<Page<Passport>> {
+        passports::list(self, actor, filter, page, read).await
+    }
+
+    async fn passport_history(&self, actor: &Actor, id: PassportId) -> StoreResult<Vec<PassportVersionInfo>> {
+        passports::history(self, actor, id).await
+    }
+
+    async fn import_passports(&self, actor: &Actor, items: Vec<NewPassport>, dry_run: bool) -> StoreResult<ImportReport> {
+        passports::import(self, actor, items, dry_run).await
     }
 
     async fn list_audit(

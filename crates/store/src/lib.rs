@@ -23,11 +23,15 @@ use junkan_model::event::{
 use junkan_model::facility::Visibility;
 use junkan_model::facility::{Facility, FacilityFilter, FacilityPatch, NewFacility};
 use junkan_model::ids::{
-    ApiKeyId, CaptureId, CertificationId, ClientId, FacilityId, GrantId, OrganizationId, SubscriptionId, UserId,
+    ApiKeyId, CaptureId, CertificationId, ClientId, FacilityId, GrantId, OrganizationId, PassportId, SubscriptionId,
+    UserId,
 };
 use junkan_model::industry::Industry;
 use junkan_model::organization::{NewOrganization, Organization, OrganizationFilter, OrganizationPatch};
 use junkan_model::page::{Page, PageRequest};
+use junkan_model::passport::{
+    ImportReport, NewPassport, Passport, PassportFilter, PassportRead, PassportUpdate, PassportVersionInfo, ProfileRecord,
+};
 use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, Role, User};
 use junkan_model::subscription::{NamedQuery, NewSubscription, Subscription};
 use junkan_model::Violation;
@@ -414,6 +418,40 @@ pub trait Store: Send + Sync + 'static {
     async fn subscriptions_to_deliver(&self) -> StoreResult<Vec<(Subscription, NamedQuery, Option<Actor>)>>;
     /// For the delivery worker: the outcome of a delivery attempt.
     async fn record_delivery(&self, id: SubscriptionId, delivery: &Delivery) -> StoreResult<()>;
+
+    // Passport profiles (public documents; registration by node administrators).
+    /// Registers a profile version, checked as a profile (valid JSON Schema, field metadata). The
+    /// version must be newer than the code's newest; registering the same version with the same
+    /// document again changes nothing.
+    async fn register_profile(&self, actor: &Actor, document: serde_json::Value) -> StoreResult<ProfileRecord>;
+    /// The newest version of every profile, by code.
+    async fn list_profiles(&self) -> StoreResult<Vec<ProfileRecord>>;
+    /// A profile: the newest version, or the one asked for.
+    async fn get_profile(&self, code: &str, version: Option<&str>) -> StoreResult<ProfileRecord>;
+
+    // Passports: every read filtered field by field to the reader's access level.
+    /// Creates a passport of the actor's organization (version 1), checked against the newest
+    /// version of its profile.
+    async fn create_passport(&self, actor: &Actor, new: NewPassport) -> StoreResult<Passport>;
+    /// Writes a new version (members of the owner organization).
+    async fn update_passport(&self, actor: &Actor, id: PassportId, update: PassportUpdate) -> StoreResult<Passport>;
+    /// A passport as the actor may see it; audited when read under a grant or as an authority.
+    async fn get_passport(&self, actor: &Actor, id: PassportId, read: PassportRead) -> StoreResult<Passport>;
+    /// The first of `identifiers` (canonical forms) that names a passport the actor may read.
+    async fn find_passport(&self, actor: &Actor, identifiers: &[String], read: PassportRead) -> StoreResult<Passport>;
+    /// The passports the actor may read, in id order, each filtered to the actor's level.
+    async fn list_passports(
+        &self,
+        actor: &Actor,
+        filter: &PassportFilter,
+        page: &PageRequest,
+        read: PassportRead,
+    ) -> StoreResult<Page<Passport>>;
+    /// The versions of a passport the actor may read.
+    async fn passport_history(&self, actor: &Actor, id: PassportId) -> StoreResult<Vec<PassportVersionInfo>>;
+    /// Creates or versions many passports of the actor's organization in one transaction: all
+    /// or nothing. Each item's violations are reported at `/<index>/...`.
+    async fn import_passports(&self, actor: &Actor, items: Vec<NewPassport>, dry_run: bool) -> StoreResult<ImportReport>;
 
     // Audit log.
     /// Reads the audit log: owners' administrators see entries about their records, auditors and
