@@ -512,6 +512,14 @@ def main():
         "default_access": "owner",
         "schema": build_schema(),
         "fields": build_fields(attrs),
+        # Facts shown first on the passport page and in the UNTP export (read from the reader's view).
+        "summary": {
+            "description": "/MaterialComposition/batteryChemistry/clearName",
+            "production_date": "/GeneralProductInformation/manufacturingDate",
+            "country_of_production": "/GeneralProductInformation/manufacturingPlace/addressCountry",
+            "carbon_footprint": "/CarbonFootprint/batteryCarbonFootprint",
+            "mass": "/GeneralProductInformation/batteryMass",
+        },
     }
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w", encoding="utf-8") as f:

@@ -32,7 +32,7 @@ EXAMPLES = os.path.join(PROFILES, "examples")
 BATTERYPASS = os.path.join(ROOT, "testdata", "batterypass")
 
 PROFILE_KEYS = ["code", "version", "industry", "name", "description", "granularities", "default_access",
-                "schema", "fields"]
+                "schema", "fields", "summary"]
 FIELD_REQUIRED = ["pointer", "access", "information", "label", "description"]
 FIELD_OPTIONAL = ["unit", "regulation", "dynamic", "granularity", "attribute", "search"]
 INDUSTRIES = ["batteries", "home_appliances", "office_equipment", "textiles", "buildings_civil", "plastics", "steel",
