@@ -9,5 +9,6 @@ pub mod builtin;
 pub mod diff;
 pub mod export;
 pub mod profile;
+pub mod tabular;
 
 pub use profile::{CompiledProfile, FieldSpec, InformationItem, Localized, Profile, View};

@@ -261,10 +261,7 @@ impl Profile {
         if !is_semver(&self.version) {
             violations.push("/version", "must be a semantic version such as 1.2.0");
         }
-        for (path, text) in [
-            ("/name/ja", &self.name.ja),
-            ("/name/en", &self.name.en),
-        ] {
+        for (path, text) in [("/name/ja", &self.name.ja), ("/name/en", &self.name.en)] {
             violations.check(path, check_text(text, 200));
         }
         for (path, text) in [
@@ -290,7 +287,10 @@ impl Profile {
                         if first.access != field.access {
                             violations.push(
                                 at("access"),
-                                format!("differs from the access of another field with the pointer {}", field.pointer),
+                                format!(
+                                    "differs from the access of another field with the pointer {}",
+                                    field.pointer
+                                ),
                             );
                         }
                     } else {
@@ -328,7 +328,10 @@ impl Profile {
                 let known = parse_pointer(pointer)
                     .is_ok_and(|segments| schema_has_path(&self.schema, &self.schema, &segments, 0));
                 if !known {
-                    violations.push(format!("/summary/{name}"), format!("{pointer} names no property of the schema"));
+                    violations.push(
+                        format!("/summary/{name}"),
+                        format!("{pointer} names no property of the schema"),
+                    );
                 }
             }
         }
@@ -375,7 +378,10 @@ impl Profile {
             return None;
         }
         if self.schema.get("type").and_then(Value::as_str) != Some("object") {
-            violations.push("/schema/type", "the data of a passport is an object: the schema's type must be \"object\"");
+            violations.push(
+                "/schema/type",
+                "the data of a passport is an object: the schema's type must be \"object\"",
+            );
         }
         match jsonschema::options().should_validate_formats(true).build(&self.schema) {
             Ok(validator) => Some(validator),
@@ -493,6 +499,75 @@ fn schema_has_path(root: &Value, schema: &Value, segments: &[String], depth: usi
     false
 }
 
+/// The schema node at `segments` (following the same keywords as [`schema_has_path`]).
+fn schema_at<'a>(root: &'a Value, schema: &'a Value, segments: &[String], depth: usize) -> Option<&'a Value> {
+    if depth > 64 {
+        return None;
+    }
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        if let Some(target) = reference.strip_prefix('#').and_then(|pointer| root.pointer(pointer)) {
+            if let Some(found) = schema_at(root, target, segments, depth + 1) {
+                return Some(found);
+            }
+        }
+    }
+    let Some((first, rest)) = segments.split_first() else {
+        return Some(schema);
+    };
+    for combinator in ["allOf", "anyOf", "oneOf"] {
+        if let Some(found) = schema.get(combinator).and_then(Value::as_array).and_then(|branches| {
+            branches
+                .iter()
+                .find_map(|branch| schema_at(root, branch, segments, depth + 1))
+        }) {
+            return Some(found);
+        }
+    }
+    if let Some(found) = schema
+        .get("properties")
+        .and_then(|properties| properties.get(first))
+        .and_then(|property| schema_at(root, property, rest, depth + 1))
+    {
+        return Some(found);
+    }
+    if first.bytes().all(|byte| byte.is_ascii_digit()) {
+        if let Some(items) = schema.get("items") {
+            let item = match items {
+                Value::Array(tuple) => first.parse::<usize>().ok().and_then(|index| tuple.get(index)),
+                single => Some(single),
+            };
+            if let Some(found) = item.and_then(|item| schema_at(root, item, rest, depth + 1)) {
+                return Some(found);
+            }
+        }
+    }
+    schema
+        .get("additionalProperties")
+        .filter(|value| value.is_object())
+        .and_then(|additional| schema_at(root, additional, rest, depth + 1))
+}
+
+/// The JSON type(s) the schema gives the node at `segments`, following `$ref`s.
+fn declared_types(root: &Value, segments: &[String]) -> Vec<String> {
+    let mut node = schema_at(root, root, segments, 0);
+    for _ in 0..16 {
+        let Some(current) = node else { break };
+        match current.get("type") {
+            Some(Value::String(name)) => return vec![name.clone()],
+            Some(Value::Array(names)) => {
+                return names.iter().filter_map(Value::as_str).map(str::to_owned).collect();
+            }
+            _ => {}
+        }
+        node = current
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|reference| reference.strip_prefix('#'))
+            .and_then(|pointer| root.pointer(pointer));
+    }
+    Vec::new()
+}
+
 /// What a reader may see of a passport's data.
 #[derive(Debug, Clone, PartialEq)]
 pub struct View {
@@ -553,6 +628,37 @@ impl CompiledProfile {
         )
         .unwrap_or_else(|| Value::Object(serde_json::Map::new()));
         View { data, withheld }
+    }
+
+    /// A table cell's text as the JSON value the schema expects at `pointer` (numbers, booleans,
+    /// and JSON text for arrays and objects; strings as they are).
+    pub fn cell_value(&self, pointer: &str, text: &str) -> Result<Value, String> {
+        let segments = parse_pointer(pointer)?;
+        let types = declared_types(&self.profile.schema, &segments);
+        let is = |name: &str| types.iter().any(|declared| declared == name);
+        if is("integer") || is("number") {
+            if let Ok(number) = text.trim().parse::<i64>() {
+                return Ok(Value::from(number));
+            }
+            if let Some(number) = text.trim().parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+                return Ok(Value::Number(number));
+            }
+            if !is("string") {
+                return Err(format!("{text:?} is not a number"));
+            }
+        }
+        if is("boolean") {
+            match text.trim() {
+                "true" => return Ok(Value::Bool(true)),
+                "false" => return Ok(Value::Bool(false)),
+                _ if !is("string") => return Err(format!("{text:?} is neither true nor false")),
+                _ => {}
+            }
+        }
+        if is("array") || is("object") {
+            return serde_json::from_str(text).map_err(|error| format!("is not JSON: {error}"));
+        }
+        Ok(Value::String(text.to_owned()))
     }
 
     /// The material names in public material fields of `data`, lower-cased, sorted, unique.
@@ -760,7 +866,16 @@ mod tests {
         let paths: Vec<&str> = violations.iter().map(|violation| violation.path.as_str()).collect();
         assert_eq!(
             paths,
-            ["/code", "/version", "/name/ja", "/granularities", "/schema/properties/a/type", "/fields/0/pointer", "/fields/1/pointer", "/fields/1/search"]
+            [
+                "/code",
+                "/version",
+                "/name/ja",
+                "/granularities",
+                "/schema/properties/a/type",
+                "/fields/0/pointer",
+                "/fields/1/pointer",
+                "/fields/1/search"
+            ]
         );
     }
 

@@ -70,6 +70,9 @@ pub struct AppState {
     pub schemas: schemas::Schemas,
     /// Bumped after every capture that stored events; subscriptions wait on it.
     pub captured: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Counts passport writes made through this process, so that caches of passport views can
+    /// tell that theirs may be stale.
+    pub passport_writes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -92,7 +95,14 @@ impl AppState {
             settings: Arc::new(settings),
             schemas: schemas::Schemas::new(&openapi::document()),
             captured: Arc::new(tokio::sync::watch::channel(0).0),
+            passport_writes: Arc::default(),
         })
+    }
+
+    /// Records that the passport `identifier` was written through this process.
+    pub fn passport_written(&self, identifier: &str) {
+        self.passport_writes.fetch_add(1, std::sync::atomic::Ordering::Release);
+        tracing::debug!(identifier, "passport written");
     }
 }
 
@@ -120,7 +130,8 @@ pub async fn load_keyring(store: &dyn Store) -> Result<Keyring, StoreError> {
 /// The whole HTTP interface.
 pub fn router(state: AppState) -> Router {
     use handlers::{
-        audit, auth, epcis, epcis_queries, facilities, grants, health, lineage, organizations, principals, reference,
+        audit, auth, epcis, epcis_queries, facilities, grants, health, lineage, organizations, passports, principals,
+        reference,
     };
     let request_id = HeaderName::from_static("x-request-id");
     let body_limit = state.settings.body_limit;
@@ -167,6 +178,24 @@ pub fn router(state: AppState) -> Router {
         .route("/certifications/{id}/revoke", post(grants::revoke_certification))
         .route("/audit", get(audit::list_audit))
         .route("/lineage", get(lineage::get_lineage))
+        .route(
+            "/profiles",
+            get(passports::list_profiles).post(passports::register_profile),
+        )
+        .route("/profiles/{code}", get(passports::get_profile))
+        .route(
+            "/passports",
+            get(passports::list_passports).post(passports::create_passport),
+        )
+        .route("/passports/import", post(passports::import_passports))
+        .route("/passports/export", get(passports::export_passports))
+        .route(
+            "/passports/{id}",
+            get(passports::get_passport).patch(passports::update_passport),
+        )
+        .route("/passports/{id}/versions", get(passports::list_versions))
+        .route("/passports/{id}/diff", get(passports::diff_versions))
+        .route("/passports/{id}/export", get(passports::export_passport))
         .route(
             "/industries",
             get(reference::list_industries).post(reference::create_industry),

@@ -37,6 +37,10 @@ use crate::handlers;
         handlers::epcis_queries::subscribe, handlers::epcis_queries::list_subscriptions,
         handlers::epcis_queries::get_subscription, handlers::epcis_queries::unsubscribe,
         handlers::epcis_queries::query_events,
+        handlers::passports::list_passports, handlers::passports::create_passport, handlers::passports::get_passport,
+        handlers::passports::update_passport, handlers::passports::list_versions, handlers::passports::diff_versions,
+        handlers::passports::export_passport, handlers::passports::import_passports, handlers::passports::export_passports,
+        handlers::passports::list_profiles, handlers::passports::get_profile, handlers::passports::register_profile,
     ),
     components(schemas(crate::error::Problem, junkan_model::Violation)),
     modifiers(&Security),
@@ -51,6 +55,7 @@ use crate::handlers;
         (name = "reference", description = "Industries, prefectures, municipalities"),
         (name = "operations", description = "Health and readiness"),
         (name = "epcis", description = "GS1 EPCIS 2.0 REST binding / トレーサビリティ"),
+        (name = "passports", description = "製品・素材パスポート / product and material passports and their profiles"),
     )
 )]
 struct ApiDoc;

@@ -39,7 +39,8 @@ use junkan_model::industry::{Industry, SEED_INDUSTRIES};
 use junkan_model::organization::{NewOrganization, Organization, OrganizationFilter, OrganizationPatch};
 use junkan_model::page::{Page, PageRequest};
 use junkan_model::passport::{
-    ImportReport, NewPassport, Passport, PassportFilter, PassportRead, PassportUpdate, PassportVersionInfo, ProfileRecord,
+    ImportReport, NewPassport, Passport, PassportFilter, PassportRead, PassportUpdate, PassportVersionInfo,
+    ProfileRecord,
 };
 use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, User};
 use junkan_model::subscription::{NamedQuery, NewSubscription, Subscription};
@@ -159,8 +160,8 @@ fn configure_sqlite_writer(
 }
 
 impl SqlStore {
-    /// Applies the backend's pending migrations and installs the seed data. Safe to run on every
-    /// start and from several processes.
+    /// Applies the backend's pending migrations and installs the seed data (industries and the
+    /// shipped passport profiles). Safe to run on every start and from several processes.
     pub async fn migrate(&self) -> StoreResult<()> {
         let migrator = match self.backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
@@ -178,7 +179,7 @@ impl SqlStore {
                 .await
                 .map_err(unavailable)?;
         }
-        Ok(())
+        passports::install_shipped(self).await
     }
 
     /// The migration versions applied, oldest first.
@@ -487,7 +488,12 @@ impl Store for SqlStore {
         passports::history(self, actor, id).await
     }
 
-    async fn import_passports(&self, actor: &Actor, items: Vec<NewPassport>, dry_run: bool) -> StoreResult<ImportReport> {
+    async fn import_passports(
+        &self,
+        actor: &Actor,
+        items: Vec<NewPassport>,
+        dry_run: bool,
+    ) -> StoreResult<ImportReport> {
         passports::import(self, actor, items, dry_run).await
     }
 

@@ -39,7 +39,8 @@ macro_rules! store_contract_tests {
             grants_open_records_until_they_expire_or_are_revoked, grants_to_roles_and_certifications,
             principals_and_role_assignment, audit_log_visibility, sessions_and_signing_keys, industries_are_data,
             events_are_captured_once_queried_and_isolated, a_conflicting_event_id_rolls_back_or_proceeds,
-            lineage_events_carry_structure_and_readability, named_queries_subscriptions_and_resource_values);
+            lineage_events_carry_structure_and_readability, named_queries_subscriptions_and_resource_values,
+            passports_versions_views_and_grants, passport_profiles_and_imports);
     };
     (@cases $factory:path; $($case:ident),*) => {
         $(
@@ -1575,4 +1576,451 @@ pub async fn named_queries_subscriptions_and_resource_values(store: &dyn Store, 
             .len(),
         1
     );
+}
+
+fn plastics_passport(identifier: &str) -> junkan_model::passport::NewPassport {
+    junkan_model::passport::NewPassport {
+        identifier: identifier.to_owned(),
+        granularity: junkan_model::passport::Granularity::Batch,
+        profile: "plastics".to_owned(),
+        status: junkan_model::passport::LifecycleStatus::Original,
+        visibility: Visibility::Public,
+        data: junkan_passport::builtin::example("plastics").expect("shipped example"),
+        links: Vec::new(),
+        note: None,
+    }
+}
+
+fn shipped_profile(code: &str) -> junkan_passport::CompiledProfile {
+    let document = junkan_passport::builtin::documents()
+        .into_iter()
+        .find(|document| document["code"] == code)
+        .expect("shipped profile");
+    junkan_passport::Profile::compile(&document).expect("compiles")
+}
+
+/// Passports: each reader sees exactly the fields of its level (anonymous and other members the
+/// public view, grant holders legitimate-interest fields, auditors the authority view, the owner
+/// everything); audited reads; immutable versions; owner-only writes; visibility.
+pub async fn passports_versions_views_and_grants(store: &dyn Store, clock: &ManualClock) {
+    use junkan_model::access::AccessLevel;
+    use junkan_model::passport::{LifecycleStatus, PassportFilter, PassportRead, PassportUpdate};
+
+    let a = organization(store, "Repla", &[CycleRole::Recycler]).await;
+    let b = organization(store, "Maker", &[CycleRole::Manufacturer]).await;
+    let member_a = member_of(a, &[Role::Member]);
+    let admin_a = member_of(a, &[Role::OrgAdmin, Role::Member]);
+    let member_b = member_of(b, &[Role::Member]);
+    let auditor = member_of(organization(store, "Authority", &[]).await, &[Role::Auditor]);
+    let profile = shipped_profile("plastics");
+    let example = junkan_passport::builtin::example("plastics").expect("example");
+
+    let created = store
+        .create_passport(
+            &member_a,
+            plastics_passport("https://example.jp/01/4912345000019/10/LOT-1"),
+        )
+        .await
+        .expect("created");
+    assert_eq!(created.identifier, "https://id.gs1.org/01/04912345000019/10/LOT-1");
+    assert_eq!((created.version, created.latest_version), (1, 1));
+    assert_eq!(created.data, example);
+    assert_eq!(created.access_level, AccessLevel::Owner);
+
+    // Each reader gets exactly the profile's view at its level.
+    for (actor, level) in [
+        (Actor::anonymous(), AccessLevel::Public),
+        (member_b.clone(), AccessLevel::Public),
+        (auditor.clone(), AccessLevel::Authority),
+        (member_a.clone(), AccessLevel::Owner),
+    ] {
+        let read = store
+            .get_passport(&actor, created.id, PassportRead::default())
+            .await
+            .expect("readable");
+        let expected = profile.view(&example, level);
+        assert_eq!(
+            (read.access_level, &read.data, &read.withheld),
+            (level, &expected.data, &expected.withheld)
+        );
+    }
+    assert!(!profile.view(&example, AccessLevel::Public).withheld.is_empty());
+    // A lower view on request; a higher one is refused.
+    let preview = store
+        .get_passport(
+            &member_a,
+            created.id,
+            PassportRead {
+                version: None,
+                view: Some(AccessLevel::Public),
+            },
+        )
+        .await
+        .expect("preview");
+    assert_eq!(preview.data, profile.view(&example, AccessLevel::Public).data);
+    assert!(matches!(
+        store
+            .get_passport(
+                &member_b,
+                created.id,
+                PassportRead {
+                    version: None,
+                    view: Some(AccessLevel::Owner)
+                }
+            )
+            .await,
+        Err(StoreError::Forbidden { .. })
+    ));
+
+    // Only the owner writes; a bad change is refused whole.
+    let change = PassportUpdate {
+        status: Some(LifecycleStatus::InUse),
+        note: Some("出荷 / shipped".to_owned()),
+        ..PassportUpdate::default()
+    };
+    assert!(matches!(
+        store.update_passport(&member_b, created.id, change.clone()).await,
+        Err(StoreError::Forbidden { .. })
+    ));
+    let mut broken = example.clone();
+    broken["polymer"] = serde_json::json!(42);
+    match store
+        .update_passport(
+            &member_a,
+            created.id,
+            PassportUpdate {
+                data: Some(broken),
+                ..PassportUpdate::default()
+            },
+        )
+        .await
+    {
+        Err(StoreError::Invalid(violations)) => {
+            assert!(violations.iter().all(|violation| violation.path.starts_with("/data")))
+        }
+        other => panic!("expected invalid data, got {other:?}"),
+    }
+    clock.advance(Duration::minutes(5));
+    let second = store
+        .update_passport(&member_a, created.id, change)
+        .await
+        .expect("new version");
+    assert_eq!((second.version, second.status), (2, LifecycleStatus::InUse));
+    assert!(matches!(
+        store
+            .update_passport(
+                &member_a,
+                created.id,
+                PassportUpdate {
+                    base_version: Some(1),
+                    status: Some(LifecycleStatus::Waste),
+                    ..PassportUpdate::default()
+                }
+            )
+            .await,
+        Err(StoreError::Conflict { .. })
+    ));
+    let first = store
+        .get_passport(
+            &member_b,
+            created.id,
+            PassportRead {
+                version: Some(1),
+                view: None,
+            },
+        )
+        .await
+        .expect("old versions stay readable");
+    assert_eq!(
+        (first.version, first.status, first.latest_version),
+        (1, LifecycleStatus::Original, 2)
+    );
+    let history = store.passport_history(&member_b, created.id).await.expect("history");
+    assert_eq!(history.iter().map(|entry| entry.version).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(history[1].note.as_deref(), Some("出荷 / shipped"));
+
+    // The same identifier twice is a conflict, in any of its forms.
+    assert!(matches!(
+        store
+            .create_passport(&member_a, plastics_passport("urn:epc:class:lgtin:4912345.000001.LOT-1"))
+            .await,
+        Err(StoreError::Conflict { .. })
+    ));
+
+    // A grant opens the legitimate-interest fields, and the read is audited under it.
+    let grant = store
+        .create_grant(
+            &admin_a,
+            NewGrant {
+                grantee: Grantee::Organization { organization_id: b },
+                record_kind: RecordKind::Passport,
+                record_ids: Some(vec![created.id.to_string()]),
+                level: GrantLevel::LegitimateInterest,
+                purpose: Some("再生材の受入検査 / incoming inspection".to_owned()),
+                expires_at: START + Duration::days(30),
+            },
+        )
+        .await
+        .expect("grant");
+    let granted = store
+        .get_passport(&member_b, created.id, PassportRead::default())
+        .await
+        .expect("granted");
+    assert_eq!(granted.access_level, AccessLevel::LegitimateInterest);
+    assert_eq!(
+        granted.data,
+        profile.view(&example, AccessLevel::LegitimateInterest).data
+    );
+    let audited = store
+        .list_audit(
+            &Actor::system(),
+            &AuditFilter {
+                record_id: Some(created.id.to_string()),
+                action: Some(AuditAction::Read),
+                ..Default::default()
+            },
+            &first_page(),
+        )
+        .await
+        .expect("audit");
+    assert!(audited.items.iter().any(|entry| entry.grant_id == Some(grant.id)));
+    assert!(
+        audited.items.iter().all(|entry| entry.actor_organization_id != Some(a)),
+        "owner reads are not audited"
+    );
+
+    // Lists filter each item the same way; search by material and identifier prefix.
+    let listed = store
+        .list_passports(
+            &member_b,
+            &PassportFilter {
+                material: Some(profile.materials(&example)[0].to_uppercase()),
+                ..Default::default()
+            },
+            &first_page(),
+            PassportRead::default(),
+        )
+        .await
+        .expect("list");
+    assert_eq!(listed.items.len(), 1);
+    assert_eq!(listed.items[0].data, granted.data);
+    let by_prefix = store
+        .list_passports(
+            &Actor::anonymous(),
+            &PassportFilter {
+                identifier_prefix: Some("https://id.gs1.org/01/0491234500001".to_owned()),
+                ..Default::default()
+            },
+            &first_page(),
+            PassportRead::default(),
+        )
+        .await
+        .expect("list");
+    assert_eq!(by_prefix.items.len(), 1);
+    assert_eq!(
+        by_prefix.items[0].data,
+        profile.view(&example, AccessLevel::Public).data
+    );
+    let none = store
+        .list_passports(
+            &Actor::anonymous(),
+            &PassportFilter {
+                identifier_prefix: Some("https://id.gs1.org/01/0491234500001_".to_owned()),
+                ..Default::default()
+            },
+            &first_page(),
+            PassportRead::default(),
+        )
+        .await
+        .expect("list");
+    assert!(none.items.is_empty(), "LIKE wildcards in a prefix match literally");
+
+    // Restricted passports are invisible to anyone without a right to them.
+    let restricted = store
+        .update_passport(
+            &member_a,
+            created.id,
+            PassportUpdate {
+                visibility: Some(Visibility::Restricted),
+                ..PassportUpdate::default()
+            },
+        )
+        .await
+        .expect("restricted");
+    assert!(matches!(
+        store
+            .get_passport(&Actor::anonymous(), restricted.id, PassportRead::default())
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(
+        store
+            .get_passport(&member_b, restricted.id, PassportRead::default())
+            .await
+            .is_ok(),
+        "the grant still applies"
+    );
+    let found = store
+        .find_passport(
+            &member_b,
+            &[
+                "https://id.gs1.org/01/04912345000019/10/LOT-1/21/X".to_owned(),
+                restricted.identifier.clone(),
+            ],
+            PassportRead::default(),
+        )
+        .await
+        .expect("found by its identifier");
+    assert_eq!(found.id, created.id);
+}
+
+/// Profiles are data (registration checks the document and the industry; versions only go up)
+/// and imports are all or nothing.
+pub async fn passport_profiles_and_imports(store: &dyn Store, _clock: &ManualClock) {
+    let a = organization(store, "Importer", &[CycleRole::Recycler]).await;
+    let member_a = member_of(a, &[Role::Member]);
+    let profiles = store.list_profiles().await.expect("profiles");
+    assert_eq!(
+        profiles.iter().map(|profile| profile.code.as_str()).collect::<Vec<_>>(),
+        [
+            "automobile_part",
+            "battery",
+            "construction_material",
+            "home_appliance",
+            "metal",
+            "office_equipment",
+            "plastics",
+            "textile"
+        ]
+    );
+
+    let document = serde_json::json!({
+        "code": "glass", "version": "1.0.0", "industry": "waste_management",
+        "name": {"ja": "ガラスカレット", "en": "Glass cullet"}, "description": {"ja": "再生ガラス原料", "en": "Recycled glass feedstock"},
+        "granularities": ["batch"], "default_access": "owner",
+        "schema": {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+                   "properties": {"colour": {"type": "string"}, "mass": {"type": "number"}}, "required": ["colour"]},
+        "fields": [
+            {"pointer": "/colour", "access": "public", "information": "recycled_material", "label": {"ja": "色", "en": "Colour"}, "search": "material"},
+            {"pointer": "/mass", "access": "legitimate_interest", "information": "availability", "label": {"ja": "数量", "en": "Mass"}, "unit": "kg"}
+        ]
+    });
+    assert!(matches!(
+        store.register_profile(&member_a, document.clone()).await,
+        Err(StoreError::Forbidden { .. })
+    ));
+    let mut bad = document.clone();
+    bad["schema"]["properties"]["mass"]["type"] = serde_json::json!("weight");
+    bad["industry"] = serde_json::json!("glass");
+    match store.register_profile(&Actor::system(), bad).await {
+        Err(StoreError::Invalid(violations)) => assert_eq!(violations[0].path, "/schema/properties/mass/type"),
+        other => panic!("expected an invalid schema, got {other:?}"),
+    }
+    let mut unknown_industry = document.clone();
+    unknown_industry["industry"] = serde_json::json!("glassworks");
+    assert!(matches!(
+        store.register_profile(&Actor::system(), unknown_industry).await,
+        Err(StoreError::Invalid(_))
+    ));
+    let registered = store
+        .register_profile(&Actor::system(), document.clone())
+        .await
+        .expect("registered");
+    assert_eq!(
+        store
+            .register_profile(&Actor::system(), document.clone())
+            .await
+            .expect("same again"),
+        registered
+    );
+    let mut changed = document.clone();
+    changed["name"]["en"] = serde_json::json!("Cullet");
+    assert!(matches!(
+        store.register_profile(&Actor::system(), changed.clone()).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    changed["version"] = serde_json::json!("0.9.0");
+    assert!(matches!(
+        store.register_profile(&Actor::system(), changed.clone()).await,
+        Err(StoreError::Invalid(_))
+    ));
+    changed["version"] = serde_json::json!("1.1.0");
+    store
+        .register_profile(&Actor::system(), changed)
+        .await
+        .expect("newer version");
+    assert_eq!(store.get_profile("glass", None).await.expect("newest").version, "1.1.0");
+    assert_eq!(
+        store.get_profile("glass", Some("1.0.0")).await.expect("older").version,
+        "1.0.0"
+    );
+
+    let item = |identifier: &str, colour: serde_json::Value| junkan_model::passport::NewPassport {
+        identifier: identifier.to_owned(),
+        granularity: junkan_model::passport::Granularity::Batch,
+        profile: "glass".to_owned(),
+        status: junkan_model::passport::LifecycleStatus::Original,
+        visibility: Visibility::Public,
+        data: serde_json::json!({"colour": colour, "mass": 1200}),
+        links: Vec::new(),
+        note: None,
+    };
+    // One bad item refuses the whole import and names it.
+    match store
+        .import_passports(
+            &member_a,
+            vec![
+                item("urn:example:cullet:1", "flint".into()),
+                item("urn:example:cullet:2", 7.into()),
+                item("urn:example:cullet:1", "amber".into()),
+            ],
+            false,
+        )
+        .await
+    {
+        Err(StoreError::Invalid(violations)) => {
+            let paths: Vec<&str> = violations.iter().map(|violation| violation.path.as_str()).collect();
+            assert_eq!(paths, ["/1/data/colour", "/2/identifier"]);
+        }
+        other => panic!("expected invalid, got {other:?}"),
+    }
+    let none = store
+        .list_passports(
+            &member_a,
+            &junkan_model::passport::PassportFilter {
+                profile: Some("glass".to_owned()),
+                ..Default::default()
+            },
+            &first_page(),
+            Default::default(),
+        )
+        .await
+        .expect("list");
+    assert!(none.items.is_empty(), "a refused import writes nothing");
+    let items = vec![
+        item("urn:example:cullet:1", "flint".into()),
+        item("urn:example:cullet:2", "amber".into()),
+    ];
+    let dry = store
+        .import_passports(&member_a, items.clone(), true)
+        .await
+        .expect("dry run");
+    assert_eq!((dry.created, dry.dry_run), (2, true));
+    let report = store
+        .import_passports(&member_a, items.clone(), false)
+        .await
+        .expect("import");
+    assert_eq!((report.created, report.updated, report.unchanged), (2, 0, 0));
+    let mut changed = items.clone();
+    changed[1].data["mass"] = serde_json::json!(900);
+    let report = store
+        .import_passports(&member_a, changed, false)
+        .await
+        .expect("reimport");
+    assert_eq!((report.created, report.updated, report.unchanged), (0, 1, 1));
+    let other = member_of(organization(store, "Other", &[]).await, &[Role::Member]);
+    assert!(matches!(
+        store.import_passports(&other, items, false).await,
+        Err(StoreError::Invalid(_))
+    ));
 }
