@@ -24,7 +24,7 @@ struct Case {
 }
 
 /// Routes that only serve public data or the caller's own, with why.
-const PUBLIC: [(&str, &str, &str); 21] = [
+const PUBLIC: [(&str, &str, &str); 25] = [
     ("get", "/healthz", "liveness"),
     ("get", "/readyz", "readiness"),
     ("get", "/.well-known/openid-configuration", "discovery"),
@@ -56,6 +56,22 @@ const PUBLIC: [(&str, &str, &str); 21] = [
         "captures an event for the caller's own organization (checked in tests/epcis.rs)",
     ),
     ("get", "/epcis", "the list of EPCIS resources"),
+    ("get", "/api/v1/profiles", "passport profiles are public documents"),
+    (
+        "get",
+        "/api/v1/profiles/{code}",
+        "passport profiles are public documents",
+    ),
+    (
+        "post",
+        "/api/v1/passports",
+        "creates a passport of the caller's own organization (tests/passports.rs)",
+    ),
+    (
+        "post",
+        "/api/v1/passports/import",
+        "imports passports of the caller's own organization; another's identifiers are refused (tests/passports.rs)",
+    ),
     (
         "get",
         "/epcis/{resource}/{value}",
@@ -128,7 +144,17 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
     let a = app.a.to_string();
     let forbidden_or_hidden: &[StatusCode] = &[StatusCode::FORBIDDEN, StatusCode::NOT_FOUND];
     let facility_patch = json!({"name_en": "taken over", "visibility": "public"});
-    let cases = vec![
+    let passport = app
+        .post(
+            "/api/v1/passports",
+            &app.token_a,
+            json!({"identifier": "urn:example:secret-pellets:cccccccc", "granularity": "batch", "profile": "plastics",
+                   "visibility": "restricted", "data": junkan_passport::builtin::example("plastics")}),
+        )
+        .await;
+    assert_eq!(passport.status, StatusCode::CREATED, "{}", passport.body);
+    let passport = passport.body["id"].as_str().expect("id").to_owned();
+    let mut cases = vec![
         Case {
             method: "get",
             template: "/api/v1/facilities/{id}",
@@ -326,7 +352,35 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
         },
     ];
     // Listing routes answer B, but never with A's restricted records.
+    for (method, template, suffix, body) in [
+        ("get", "/api/v1/passports/{id}", "", None),
+        ("patch", "/api/v1/passports/{id}", "", Some(json!({"status": "waste"}))),
+        ("get", "/api/v1/passports/{id}/versions", "/versions", None),
+        ("get", "/api/v1/passports/{id}/diff", "/diff?from=1", None),
+        ("get", "/api/v1/passports/{id}/export", "/export?format=untp", None),
+    ] {
+        cases.push(Case {
+            method,
+            template,
+            path: format!("/api/v1/passports/{passport}{suffix}"),
+            body,
+            refused_with: &[StatusCode::NOT_FOUND],
+        });
+    }
+    cases.push(Case {
+        method: "post",
+        template: "/api/v1/profiles",
+        path: "/api/v1/profiles".to_owned(),
+        body: Some(json!({"code": "takeover"})),
+        refused_with: &[StatusCode::FORBIDDEN],
+    });
     let listings = [
+        ("get", "/api/v1/passports", "/api/v1/passports".to_owned()),
+        (
+            "get",
+            "/api/v1/passports/export",
+            "/api/v1/passports/export?format=jsonl".to_owned(),
+        ),
         (
             "get",
             "/api/v1/facilities",
