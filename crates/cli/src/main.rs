@@ -4,6 +4,7 @@
 
 mod bench;
 mod config;
+mod passports;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -61,6 +62,9 @@ enum Command {
     /// Run a benchmark and print its figures as JSON.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Import or export passport files (JSON Lines or CSV) through a node's API.
+    #[command(subcommand)]
+    Passports(PassportsCommand),
     /// Load the synthetic demo economy into a fresh store and serve it.
     Demo {
         /// Size multiplier: N > 1 adds (N - 1) x 50 organizations.
@@ -91,6 +95,42 @@ enum BenchCommand {
         /// Timed lineages and queries.
         #[arg(long, default_value_t = 200)]
         samples: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PassportsCommand {
+    /// Import a .jsonl/.ndjson or .csv file: checked whole first (dry run), then written in
+    /// chunks, with a progress bar.
+    Import {
+        /// The file.
+        file: std::path::PathBuf,
+        /// The node's base URL.
+        #[arg(long, env = "JUNKAN_URL", default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// Bearer token of a member of the owning organization (JWT or jk_ API key).
+        #[arg(long, env = "JUNKAN_TOKEN", hide_env_values = true)]
+        token: String,
+        /// Passports per request (1-10000).
+        #[arg(long, default_value_t = 1000)]
+        chunk_size: usize,
+        /// Only check the file.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Export the passports the token may read to a .jsonl or .csv file.
+    Export {
+        /// The file to write.
+        output: std::path::PathBuf,
+        /// Only this profile (required for CSV).
+        #[arg(long)]
+        profile: Option<String>,
+        /// The node's base URL.
+        #[arg(long, env = "JUNKAN_URL", default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// Bearer token (JWT or jk_ API key); anonymous callers get public views.
+        #[arg(long, env = "JUNKAN_TOKEN", hide_env_values = true, default_value = "")]
+        token: String,
     },
 }
 
@@ -185,6 +225,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             init_logging(config.log_format.as_deref().unwrap_or("text"));
             let store = open_store(&config).await?;
             trace(&store, &id, &direction, depth, as_organization.as_deref()).await
+        }
+        Command::Passports(command) => {
+            // Blocking HTTP calls: off the async workers.
+            tokio::task::spawn_blocking(move || match command {
+                PassportsCommand::Import {
+                    file,
+                    url,
+                    token,
+                    chunk_size,
+                    dry_run,
+                } => {
+                    let report = passports::import(&passports::Node { url, token }, &file, chunk_size, dry_run)?;
+                    println!("{report}");
+                    Ok(())
+                }
+                PassportsCommand::Export {
+                    output,
+                    profile,
+                    url,
+                    token,
+                } => {
+                    let records = passports::export(&passports::Node { url, token }, &output, profile.as_deref())?;
+                    eprintln!("{records} passports written to {}", output.display());
+                    Ok(())
+                }
+            })
+            .await?
         }
         Command::Demo { scale, no_serve } => {
             let config = cli.config.resolve("./data/demo")?;

@@ -466,3 +466,105 @@ fn trace_follows_a_demo_lot_from_the_command_line() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("backward, forward or both"));
 }
+
+/// `junkan passports import` sends a large file in checked chunks with a progress bar; a bad line
+/// anywhere refuses the whole file before anything is written; `export` writes what the token
+/// may read.
+#[test]
+fn passports_import_and_export_from_the_command_line() {
+    let data = temp_dir("passports");
+    let port = free_port();
+    let node = Node::start(&["demo", "--data-dir", data.to_str().expect("utf-8")], port);
+    let credentials: Value =
+        serde_json::from_slice(&std::fs::read(data.join("demo-credentials.json")).expect("credentials")).expect("json");
+    let pellet = credentials["organizations"]
+        .as_array()
+        .expect("organizations")
+        .iter()
+        .find(|organization| organization["slug"] == "pellet")
+        .expect("pellet maker");
+    let token = node.token(
+        pellet["client_id"].as_str().expect("id"),
+        pellet["client_secret"].as_str().expect("secret"),
+    );
+    let example: Value =
+        serde_json::from_str(include_str!("../../passport/profiles/examples/plastics.json")).expect("example");
+    let line = |lot: usize| {
+        json!({"identifier": format!("https://id.gs1.org/01/04912345000019/10/CLI-{lot}"), "granularity": "batch",
+               "profile": "plastics", "data": example})
+        .to_string()
+    };
+    let good: Vec<String> = (0..2500).map(line).collect();
+    let mut bad = good.clone();
+    bad[2100] = bad[2100].replace("\"profile\":\"plastics\"", "\"profile\":\"nope\"");
+    let run = |file: &Path, extra: &[&str]| {
+        Command::new(binary())
+            .args([
+                "passports",
+                "import",
+                file.to_str().expect("utf-8"),
+                "--url",
+                &node.base,
+                "--token",
+                &token,
+            ])
+            .args(extra)
+            .output()
+            .expect("run junkan passports import")
+    };
+    let bad_file = data.join("bad.jsonl");
+    std::fs::write(&bad_file, bad.join("\n")).expect("write");
+    let refused = run(&bad_file, &[]);
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        message.contains("record 2001") && message.contains("/100/profile"),
+        "{message}"
+    );
+    let listed = node
+        .get("/api/v1/passports?profile=plastics&limit=500", &token)
+        .expect("list");
+    assert_eq!(
+        listed["items"].as_array().map(Vec::len),
+        Some(1),
+        "only the demo's pellet lot: nothing was written"
+    );
+
+    let good_file = data.join("good.jsonl");
+    std::fs::write(&good_file, good.join("\n")).expect("write");
+    let imported = run(&good_file, &[]);
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    let report: Value = serde_json::from_slice(&imported.stdout).expect("report");
+    assert_eq!(report["created"], 2500);
+
+    let output = data.join("plastics.csv");
+    let exported = Command::new(binary())
+        .args([
+            "passports",
+            "export",
+            output.to_str().expect("utf-8"),
+            "--profile",
+            "plastics",
+            "--url",
+            &node.base,
+            "--token",
+            &token,
+        ])
+        .output()
+        .expect("run junkan passports export");
+    assert!(
+        exported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
+    let mut reader = csv::Reader::from_path(&output).expect("csv");
+    assert_eq!(reader.records().count(), 2501);
+    let again = run(&output, &["--chunk-size", "700"]);
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let report: Value = serde_json::from_slice(&again.stdout).expect("report");
+    assert_eq!(report["unchanged"], 2501, "{report}");
+}

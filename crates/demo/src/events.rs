@@ -89,6 +89,14 @@ pub struct Traceable {
     pub billet_lot: String,
     /// One EV battery pack.
     pub battery_pack: String,
+    /// The cells built into that pack.
+    pub cells: Vec<String>,
+    /// The refrigerator whose plastics became the pellets.
+    pub fridge: String,
+    /// The PP flakes the pellets were made from.
+    pub flakes_lot: String,
+    /// The aluminium scrap the billet was remelted from.
+    pub aluminium_scrap_lot: String,
 }
 
 /// Records the three loops. `ids` gives each member's organization id by slug.
@@ -309,5 +317,9 @@ pub async fn record_loops(store: &dyn Store, ids: &dyn Fn(&str) -> OrganizationI
         pellet_lot,
         billet_lot: billet,
         battery_pack: pack,
+        cells: cell_epcs,
+        fridge,
+        flakes_lot: flakes,
+        aluminium_scrap_lot: aluminium_scrap,
     })
 }

@@ -8,6 +8,7 @@
 //! random generator, so the same scale always gives the same data.
 
 mod events;
+mod passports;
 
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -75,6 +76,8 @@ const MEMBERS: &[Member] = &[
     Member { slug: "association", name_ja: "一般社団法人 電池リサイクル協会", name_en: "Battery Recycling Association", kind: T::IndustryAssociation, size: None, city: "131016", industries: &["batteries"], roles: &[], facilities: &[] },
     Member { slug: "certifier", name_ja: "日本循環認証機構株式会社", name_en: "Japan Circularity Certification K.K.", kind: T::Company, size: SME, city: "131032", industries: &[], roles: &[Certifier], facilities: &[] },
     Member { slug: "authority", name_ja: "資源循環監督庁（デモ）", name_en: "Resource Circulation Agency (demo)", kind: T::GovernmentBody, size: None, city: "131016", industries: &[], roles: &[], facilities: &[] },
+    // Buildings and civil materials: recycled aggregate from demolition concrete.
+    Member { slug: "aggregate", name_ja: "関東再生砕石株式会社", name_en: "Kanto Recycled Aggregate Co., Ltd.", kind: T::Company, size: SME, city: "112216", industries: &["buildings_civil", "waste_management"], roles: &[Recycler, RecycledMaterialProducer], facilities: &[("草加再生骨材工場", "Soka recycled aggregate plant", F::RecyclingPlant)] },
 ];
 
 /// What the demo writes to `demo-credentials.json`.
@@ -218,6 +221,17 @@ pub async fn load(store: &dyn Store, scale: u32, base_url: &str) -> Result<DemoC
             .expect("slug of the base dataset")
     };
     let traceable = events::record_loops(store, &id_of).await?;
+    let passports = passports::create(store, &traceable, &id_of).await?;
+    for (key, passport) in [
+        ("battery_passport", &passports.battery),
+        ("pellet_passport", &passports.pellets),
+        ("billet_passport", &passports.billet),
+        ("aggregate_passport", &passports.aggregate),
+        ("fridge_passport", &passports.fridge),
+    ] {
+        examples.insert(format!("{key}_id"), passport.id.to_string().into());
+        examples.insert(format!("{key}_digital_link"), passport.identifier.clone().into());
+    }
     for (key, value) in [
         ("recovered_cobalt_lot", &traceable.cobalt_lot),
         ("recycled_pellet_lot", &traceable.pellet_lot),

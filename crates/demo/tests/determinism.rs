@@ -21,7 +21,7 @@ async fn load(scale: u32) -> (Vec<(String, Option<String>, Option<String>)>, usi
     let credentials = junkan_demo::load(&store, scale, "http://demo.test")
         .await
         .expect("load");
-    assert_eq!(credentials.organizations.len(), 22);
+    assert_eq!(credentials.organizations.len(), 23);
     let mut organizations = Vec::new();
     let mut page = PageRequest::first(500);
     loop {
@@ -61,7 +61,7 @@ async fn same_data_every_time_and_scale_adds_fifty_organizations_per_step() {
     let (second, second_facilities) = load(2).await;
     assert_eq!(first, second, "the dataset is deterministic");
     assert_eq!(first_facilities, second_facilities);
-    assert_eq!(first.len(), 1 + 22 + 50, "operator, base members, one scale step");
+    assert_eq!(first.len(), 1 + 23 + 50, "operator, base members, one scale step");
     let prefectures: std::collections::BTreeSet<_> = first
         .iter()
         .filter_map(|(_, _, prefecture)| prefecture.clone())

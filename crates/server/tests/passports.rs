@@ -338,7 +338,7 @@ async fn bulk_import_and_export_round_trip_in_json_lines_and_csv() {
         .get("/api/v1/passports/export?format=csv&profile=plastics", &app.token_a)
         .await;
     let csv_text = csv.body.as_str().expect("csv").to_owned();
-    assert!(csv_text.starts_with("identifier,granularity,profile,status,visibility,note,/"));
+    assert!(csv_text.starts_with("identifier,granularity,profile,status,visibility,note,links,/"));
     let from_csv = send_text(
         &app,
         "/api/v1/passports/import",
@@ -391,4 +391,70 @@ async fn bulk_import_and_export_round_trip_in_json_lines_and_csv() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "another organization cannot version A's passports"
     );
+}
+
+/// The demo battery passport, exported as its owner sees it, is valid against every Battery Pass
+/// v1.2 aspect schema; the public sees less; its history has the three demo versions.
+#[tokio::test]
+async fn the_demo_battery_passport_exports_valid_battery_pass_data() {
+    let app = TestApp::new().await;
+    let credentials = junkan_demo::load(app.store.as_ref(), 0, "http://127.0.0.1")
+        .await
+        .expect("demo");
+    let id = credentials.examples["battery_passport_id"]
+        .as_str()
+        .expect("battery passport id")
+        .to_owned();
+    let link = credentials.examples["battery_passport_digital_link"]
+        .as_str()
+        .expect("digital link");
+    assert!(
+        link.starts_with("https://id.gs1.org/01/") && link.contains("/21/"),
+        "{link}"
+    );
+    let packmaker: junkan_model::ids::OrganizationId = credentials.examples["packmaker_organization_id"]
+        .as_str()
+        .expect("packmaker")
+        .parse()
+        .expect("id");
+    let token = app
+        .client_token(packmaker, &[junkan_model::principal::Role::Member])
+        .await;
+    let exported = app
+        .get(&format!("/api/v1/passports/{id}/export?format=batterypass"), &token)
+        .await;
+    assert_eq!(exported.status, StatusCode::OK, "{}", exported.body);
+    for (aspect, file) in junkan_passport::export::BATTERY_PASS_ASPECTS {
+        let path = format!("{}/../../testdata/batterypass/{file}", env!("CARGO_MANIFEST_DIR"));
+        let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("schema")).expect("JSON");
+        let validator = jsonschema::options().build(&schema).expect("compiles");
+        let errors: Vec<String> = validator
+            .iter_errors(&exported.body[aspect])
+            .map(|error| error.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{aspect}: {errors:?}");
+    }
+    let public = app
+        .call(
+            "GET",
+            &format!("/api/v1/passports/{id}/export?format=batterypass"),
+            None,
+            None,
+        )
+        .await;
+    assert_ne!(
+        public.body, exported.body,
+        "the public export leaves restricted attributes out"
+    );
+    let versions = app
+        .call("GET", &format!("/api/v1/passports/{id}/versions"), None, None)
+        .await;
+    let statuses: Vec<&str> = versions
+        .body
+        .as_array()
+        .expect("versions")
+        .iter()
+        .filter_map(|version| version["status"].as_str())
+        .collect();
+    assert_eq!(statuses, ["original", "in_use", "waste"]);
 }

@@ -274,8 +274,8 @@ pub async fn export_passport(
 }
 
 /// Many passports at once: JSON Lines (each line a passport, as the create body or as exported)
-/// or CSV (columns identifier, granularity, profile, status, visibility, note, then one column per
-/// data value named by its JSON pointer). All or nothing; `dry_run=true` checks without writing.
+/// or CSV (columns identifier, granularity, profile, status, visibility, note, links (a JSON array),
+/// then one column per data value named by its JSON pointer). All or nothing; `dry_run=true` checks without writing.
 #[utoipa::path(post, path = "/api/v1/passports/import", tag = "passports", security(("bearer" = [])),
     params(("dry_run" = Option<bool>, Query, description = "Check only")),
     request_body(content = String, content_type = "application/x-ndjson", description = "JSON Lines, or text/csv"),
@@ -364,7 +364,15 @@ fn json_lines(text: &str) -> Result<Vec<NewPassport>, ApiError> {
     }
 }
 
-const CSV_COLUMNS: [&str; 6] = ["identifier", "granularity", "profile", "status", "visibility", "note"];
+const CSV_COLUMNS: [&str; 7] = [
+    "identifier",
+    "granularity",
+    "profile",
+    "status",
+    "visibility",
+    "note",
+    "links",
+];
 
 async fn csv_rows(state: &AppState, text: &str) -> Result<Vec<NewPassport>, ApiError> {
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
@@ -436,6 +444,16 @@ async fn csv_rows(state: &AppState, text: &str) -> Result<Vec<NewPassport>, ApiE
                 continue;
             }
         };
+        let links: Value = match cell("links").map(serde_json::from_str).transpose() {
+            Ok(links) => links.unwrap_or_else(|| Value::Array(Vec::new())),
+            Err(error) => {
+                violations.push(Violation::new(
+                    format!("/{index}/links"),
+                    format!("not a JSON array of links: {error}"),
+                ));
+                continue;
+            }
+        };
         let parsed = serde_json::from_value::<NewPassport>(serde_json::json!({
             "identifier": cell("identifier").unwrap_or_default(),
             "granularity": cell("granularity").unwrap_or_default(),
@@ -443,6 +461,7 @@ async fn csv_rows(state: &AppState, text: &str) -> Result<Vec<NewPassport>, ApiE
             "status": cell("status").unwrap_or("original"),
             "visibility": cell("visibility").unwrap_or("public"),
             "note": cell("note"),
+            "links": links,
             "data": data,
         }));
         match parsed {
@@ -552,6 +571,7 @@ fn csv_export(passports: &[Passport]) -> Result<String, ApiError> {
             passport.status.as_str().to_owned(),
             passport.visibility.as_str().to_owned(),
             passport.note.clone().unwrap_or_default(),
+            serde_json::to_string(&passport.links).map_err(|error| ApiError::internal(&error))?,
         ];
         record.extend(
             columns
