@@ -76,7 +76,7 @@ fn chunks(text: &str, csv: bool, size: usize) -> Vec<(usize, String)> {
                 current.push('\n');
             }
             current.push_str(line);
-            if current.matches('"').count() % 2 == 0 {
+            if current.matches('"').count().is_multiple_of(2) {
                 records.push(std::mem::take(&mut current));
             }
         }
