@@ -344,10 +344,22 @@ fn generic_children(object: &Value, skip: &[&str], namespaces: &Namespaces) -> S
     let mut items: Vec<String> = object
         .iter()
         .filter(|(key, _)| !skip.contains(&key.as_str()) && !key.starts_with('@'))
-        .flat_map(|(key, value)| generic(&namespaces.expand_name(key), value, namespaces))
+        .map(|(key, value)| (namespaces.expand_name(key), value))
+        .filter(|(name, _)| !is_comment(name))
+        .flat_map(|(name, value)| generic(&name, value, namespaces))
         .collect();
     items.sort();
     items.concat()
+}
+
+/// Comments (`rdfs:comment`, or a bare `comment`) describe an event without being part of it: the
+/// CBV 2.0 test vector `epcisDocHavingEventWithComment` and GS1's reference implementation leave
+/// them out of the pre-hash, at any depth.
+fn is_comment(expanded_name: &str) -> bool {
+    matches!(
+        expanded_name,
+        "comment" | "rdfs:comment" | "{http://www.w3.org/2000/01/rdf-schema#}comment"
+    )
 }
 
 /// A field of an extension: `name=value`, `name<children>`, or one entry per array item.

@@ -4,15 +4,10 @@
 use std::path::Path;
 
 /// Vectors not used, each with the reason.
-const SKIPPED: [(&str, &str); 6] = [
+const SKIPPED: [(&str, &str); 5] = [
     (
         "epcisQueryDocHavingEventWithIgnoreFields",
         "as epcisDocHavingEventWithIgnoreFields, in a query document",
-    ),
-    (
-        "epcisDocHavingEventWithComment",
-        "no pre-hash file is published, and the expected hash leaves out the rdfs:comment property, which junkan hashes \\
-         as a user extension; whether CBV 2.0 ignores comments is still to settle",
     ),
     (
         "epcisXmlDocHavingEventWithIgnoreFields",
