@@ -19,13 +19,15 @@ fn battery(identifier: &str) -> Value {
 }
 
 fn view(code: &str, level: AccessLevel) -> junkan_passport::View {
+    view_of(code, &example(code).expect("example"), level)
+}
+
+fn view_of(code: &str, data: &Value, level: AccessLevel) -> junkan_passport::View {
     let document = documents()
         .into_iter()
         .find(|document| document["code"] == code)
         .expect("shipped");
-    Profile::compile(&document)
-        .expect("compiles")
-        .view(&example(code).expect("example"), level)
+    Profile::compile(&document).expect("compiles").view(data, level)
 }
 
 async fn send_text(app: &TestApp, path: &str, token: &str, media_type: &str, body: String) -> support::Reply {
@@ -188,6 +190,56 @@ async fn every_route_shows_each_caller_exactly_its_fields() {
     assert_eq!(
         (old.body["version"].clone(), old.body["status"].clone()),
         (json!(1), json!("original"))
+    );
+
+    // A grant opens the legitimate-interest fields to B on every route.
+    let grant = app
+        .post(
+            "/api/v1/grants",
+            &app.token_a,
+            json!({"grantee": {"type": "organization", "organization_id": app.b},
+            "record_kind": "passport", "record_ids": [id], "level": "legitimate_interest",
+            "purpose": "解体計画 / dismantling plan", "expires_at": "2099-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(grant.status, StatusCode::CREATED, "{}", grant.body);
+    let interested = view_of("battery", &data, AccessLevel::LegitimateInterest);
+    assert_ne!(interested.data, view_of("battery", &data, AccessLevel::Public).data);
+    let granted = app.get(&path, &app.token_b).await;
+    assert_eq!(
+        (granted.body["access_level"].clone(), &granted.body["data"]),
+        (json!("legitimate_interest"), &interested.data)
+    );
+    assert_eq!(
+        app.get("/api/v1/passports?profile=battery", &app.token_b).await.body["items"][0]["data"],
+        interested.data
+    );
+    let granted_export = app
+        .get(&format!("{path}/export?format=batterypass"), &app.token_b)
+        .await;
+    for (aspect, value) in granted_export.body.as_object().expect("aspects") {
+        assert_eq!(value, &interested.data[aspect], "{aspect}");
+    }
+    let granted_untp = app.get(&format!("{path}/export?format=untp"), &app.token_b).await;
+    assert_eq!(
+        granted_untp.body["credentialSubject"]["product"]["characteristics"]["data"],
+        interested.data
+    );
+    let granted_lines = app
+        .get("/api/v1/passports/export?format=jsonl&profile=battery", &app.token_b)
+        .await;
+    assert_eq!(granted_lines.body["data"], interested.data);
+    let audit = app
+        .get(&format!("/api/v1/audit?record_id={id}&action=read"), &app.token_a)
+        .await;
+    assert!(
+        audit.body["items"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .any(|entry| entry["grant_id"] == grant.body["id"]),
+        "{}",
+        audit.body
     );
 
     // Writes are the owner's.
