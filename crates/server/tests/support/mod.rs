@@ -33,6 +33,15 @@ pub struct TestApp {
     pub token_a_member: String,
     pub token_auditor: String,
     pub token_node_admin: String,
+    /// The SQLite database's directory, removed when the app is dropped.
+    pub directory: std::path::PathBuf,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Open connections keep the files alive until they close; the names go now.
+        let _ = std::fs::remove_dir_all(&self.directory);
+    }
 }
 
 pub struct Reply {
@@ -102,6 +111,7 @@ impl TestApp {
             token_a_member: String::new(),
             token_auditor: String::new(),
             token_node_admin: String::new(),
+            directory,
         };
         app.token_a = app.client_token(a, &[Role::OrgAdmin, Role::Member]).await;
         app.token_a_member = app.client_token(a, &[Role::Member]).await;
