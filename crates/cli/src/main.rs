@@ -92,6 +92,22 @@ enum BenchCommand {
         #[arg(long, default_value_t = 200)]
         samples: u64,
     },
+    /// Serve the resolver in process and load it with anonymous requests for random passports
+    /// (JSON-LD, then the HTML page).
+    Resolve {
+        /// Public passports in the store.
+        #[arg(long, default_value_t = 10_000)]
+        passports: u64,
+        /// Keep-alive connections of the load generator.
+        #[arg(long, default_value_t = 64)]
+        connections: u64,
+        /// Seconds of load per view.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Requests in flight per connection (HTTP/1.1 pipelining; 1: none).
+        #[arg(long, default_value_t = 1)]
+        pipeline: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -172,6 +188,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 BenchCommand::Ingest { events, batch } => bench::bench_ingest(url, events, batch.max(1)).await,
                 BenchCommand::Trace { events, samples } => {
                     bench::bench_trace(url, events.max(100), samples.max(1)).await
+                }
+                BenchCommand::Resolve {
+                    passports,
+                    connections,
+                    seconds,
+                    pipeline,
+                } => {
+                    bench::bench_resolve(
+                        url,
+                        passports.max(1),
+                        connections.max(1),
+                        seconds.max(1),
+                        pipeline.max(1),
+                    )
+                    .await
                 }
             }
         }

@@ -324,11 +324,7 @@ pub fn check_update_parts(update: &PassportUpdate) -> Result<(), Vec<Violation>>
         update.note.as_deref(),
         &mut violations,
     );
-    if update.status.is_none()
-        && update.visibility.is_none()
-        && update.data.is_none()
-        && update.links.is_none()
-    {
+    if update.status.is_none() && update.visibility.is_none() && update.data.is_none() && update.links.is_none() {
         violations.push("", "a change needs at least one of status, visibility, data or links");
     }
     violations.into_result()
@@ -423,23 +419,21 @@ fn looks_gs1(identifier: &str) -> bool {
     };
     let path = rest.split(['?', '#']).next().unwrap_or(rest);
     let segments: Vec<&str> = path.split('/').skip(1).filter(|segment| !segment.is_empty()).collect();
-    segments.windows(2).any(|pair| {
-        junkan_gs1::dictionary::lookup(pair[0]).is_some_and(|entry| entry.primary_key_qualifiers.is_some())
-    })
+    segments
+        .windows(2)
+        .any(|pair| junkan_gs1::dictionary::lookup(pair[0]).is_some_and(|entry| entry.primary_key_qualifiers.is_some()))
 }
 
 /// An absolute URI: a scheme, a colon, no whitespace, at most 1024 characters.
 fn check_uri(identifier: &str) -> Result<(), String> {
-    let scheme_ok = identifier
-        .split_once(':')
-        .is_some_and(|(scheme, rest)| {
-            !rest.is_empty()
-                && scheme.len() >= 2
-                && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-                && scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-        });
+    let scheme_ok = identifier.split_once(':').is_some_and(|(scheme, rest)| {
+        !rest.is_empty()
+            && scheme.len() >= 2
+            && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
     if !scheme_ok {
         return Err(format!(
             "{identifier:?} is not an absolute URI (a GS1 Digital Link URI, an EPC URN or another scheme:value URI)"
@@ -463,8 +457,10 @@ mod tests {
         );
         assert!(canonical_identifier("https://id.gs1.org/01/04912345000019", Granularity::Item).is_err());
         assert!(canonical_identifier("https://id.gs1.org/01/04912345000019/10/L1", Granularity::Batch).is_ok());
-        assert!(canonical_identifier("https://id.gs1.org/01/04912345000018", Granularity::Model)
-            .is_err_and(|message| message.contains("check digit")));
+        assert!(
+            canonical_identifier("https://id.gs1.org/01/04912345000018", Granularity::Model)
+                .is_err_and(|message| message.contains("check digit"))
+        );
         assert_eq!(
             canonical_identifier("urn:epc:id:sgtin:4912345.000001.7", Granularity::Item),
             Ok("https://id.gs1.org/01/04912345000019/21/7".to_owned())

@@ -111,12 +111,13 @@ pub fn untp(passport: &Passport, summary: &Summary, issuer: &Issuer, base: &str)
     let page = format!("{base}/api/v1/passports/{}", passport.id);
     product.insert(
         "furtherInformation".into(),
-        json!([link(&format!("{page}/page"), "Passport page / パスポート", "https://gs1.org/voc/pip")]),
+        json!([link(
+            &format!("{page}/page"),
+            "Passport page / パスポート",
+            "https://gs1.org/voc/pip"
+        )]),
     );
-    product.insert(
-        "producedByParty".into(),
-        json!({"id": issuer.id, "name": issuer.name}),
-    );
+    product.insert("producedByParty".into(), json!({"id": issuer.id, "name": issuer.name}));
     // Everything else the reader may see, under Product.characteristics (UNTP's place for
     // industry-specific information), keyed by the junkan profile.
     product.insert(

@@ -261,10 +261,7 @@ impl Profile {
         if !is_semver(&self.version) {
             violations.push("/version", "must be a semantic version such as 1.2.0");
         }
-        for (path, text) in [
-            ("/name/ja", &self.name.ja),
-            ("/name/en", &self.name.en),
-        ] {
+        for (path, text) in [("/name/ja", &self.name.ja), ("/name/en", &self.name.en)] {
             violations.check(path, check_text(text, 200));
         }
         for (path, text) in [
@@ -290,7 +287,10 @@ impl Profile {
                         if first.access != field.access {
                             violations.push(
                                 at("access"),
-                                format!("differs from the access of another field with the pointer {}", field.pointer),
+                                format!(
+                                    "differs from the access of another field with the pointer {}",
+                                    field.pointer
+                                ),
                             );
                         }
                     } else {
@@ -328,7 +328,10 @@ impl Profile {
                 let known = parse_pointer(pointer)
                     .is_ok_and(|segments| schema_has_path(&self.schema, &self.schema, &segments, 0));
                 if !known {
-                    violations.push(format!("/summary/{name}"), format!("{pointer} names no property of the schema"));
+                    violations.push(
+                        format!("/summary/{name}"),
+                        format!("{pointer} names no property of the schema"),
+                    );
                 }
             }
         }
@@ -375,7 +378,10 @@ impl Profile {
             return None;
         }
         if self.schema.get("type").and_then(Value::as_str) != Some("object") {
-            violations.push("/schema/type", "the data of a passport is an object: the schema's type must be \"object\"");
+            violations.push(
+                "/schema/type",
+                "the data of a passport is an object: the schema's type must be \"object\"",
+            );
         }
         match jsonschema::options().should_validate_formats(true).build(&self.schema) {
             Ok(validator) => Some(validator),
@@ -760,7 +766,16 @@ mod tests {
         let paths: Vec<&str> = violations.iter().map(|violation| violation.path.as_str()).collect();
         assert_eq!(
             paths,
-            ["/code", "/version", "/name/ja", "/granularities", "/schema/properties/a/type", "/fields/0/pointer", "/fields/1/pointer", "/fields/1/search"]
+            [
+                "/code",
+                "/version",
+                "/name/ja",
+                "/granularities",
+                "/schema/properties/a/type",
+                "/fields/0/pointer",
+                "/fields/1/pointer",
+                "/fields/1/search"
+            ]
         );
     }
 

@@ -55,15 +55,18 @@ fn every_shipped_profile_compiles_and_its_example_is_valid() {
             leaves(&data, &mut Vec::new(), &mut all);
             for leaf in all {
                 let matches = leaf.len() >= segments.len()
-                    && segments
-                        .iter()
-                        .zip(&leaf)
-                        .all(|(pattern, segment)| pattern == segment || (pattern == "*" && segment.parse::<usize>().is_ok()));
+                    && segments.iter().zip(&leaf).all(|(pattern, segment)| {
+                        pattern == segment || (pattern == "*" && segment.parse::<usize>().is_ok())
+                    });
                 if matches {
                     found.push(leaf);
                 }
             }
-            assert!(!found.is_empty(), "{code}: the example holds no value for {}", field.pointer);
+            assert!(
+                !found.is_empty(),
+                "{code}: the example holds no value for {}",
+                field.pointer
+            );
         }
     }
     assert_eq!(PROFILES.len(), 8);
@@ -96,7 +99,10 @@ fn each_level_sees_exactly_its_fields_in_every_shipped_example() {
                 assert_eq!(view.data, data, "{code}: the owner sees everything");
                 assert!(view.withheld.is_empty());
             } else if level == AccessLevel::Public {
-                assert!(seen < all.len(), "{code}: every profile restricts something from the public");
+                assert!(
+                    seen < all.len(),
+                    "{code}: every profile restricts something from the public"
+                );
             }
         }
     }
@@ -109,7 +115,9 @@ fn the_battery_export_is_valid_against_every_battery_pass_schema() {
     for (aspect, file) in BATTERY_PASS_ASPECTS {
         let path = format!("{}/../../testdata/batterypass/{file}", env!("CARGO_MANIFEST_DIR"));
         let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("schema file")).expect("JSON");
-        let validator = jsonschema::options().build(&schema).expect("Battery Pass schema compiles");
+        let validator = jsonschema::options()
+            .build(&schema)
+            .expect("Battery Pass schema compiles");
         let errors: Vec<String> = validator
             .iter_errors(&exported[aspect])
             .map(|error| format!("{}: {error}", error.instance_path().as_str()))

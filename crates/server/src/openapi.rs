@@ -37,6 +37,7 @@ use crate::handlers;
         handlers::epcis_queries::subscribe, handlers::epcis_queries::list_subscriptions,
         handlers::epcis_queries::get_subscription, handlers::epcis_queries::unsubscribe,
         handlers::epcis_queries::query_events,
+        handlers::resolver::resolve, handlers::resolver::get_resolver_description, handlers::resolver::get_passport_qr,
     ),
     components(schemas(crate::error::Problem, junkan_model::Violation)),
     modifiers(&Security),
@@ -51,6 +52,7 @@ use crate::handlers;
         (name = "reference", description = "Industries, prefectures, municipalities"),
         (name = "operations", description = "Health and readiness"),
         (name = "epcis", description = "GS1 EPCIS 2.0 REST binding / トレーサビリティ"),
+        (name = "resolver", description = "GS1 Digital Link resolver, passport pages and QR codes / 製品パスポートのリゾルバー"),
     )
 )]
 struct ApiDoc;

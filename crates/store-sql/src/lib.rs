@@ -39,7 +39,8 @@ use junkan_model::industry::{Industry, SEED_INDUSTRIES};
 use junkan_model::organization::{NewOrganization, Organization, OrganizationFilter, OrganizationPatch};
 use junkan_model::page::{Page, PageRequest};
 use junkan_model::passport::{
-    ImportReport, NewPassport, Passport, PassportFilter, PassportRead, PassportUpdate, PassportVersionInfo, ProfileRecord,
+    ImportReport, NewPassport, Passport, PassportFilter, PassportRead, PassportUpdate, PassportVersionInfo,
+    ProfileRecord,
 };
 use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, User};
 use junkan_model::subscription::{NamedQuery, NewSubscription, Subscription};
@@ -487,7 +488,12 @@ impl Store for SqlStore {
         passports::history(self, actor, id).await
     }
 
-    async fn import_passports(&self, actor: &Actor, items: Vec<NewPassport>, dry_run: bool) -> StoreResult<ImportReport> {
+    async fn import_passports(
+        &self,
+        actor: &Actor,
+        items: Vec<NewPassport>,
+        dry_run: bool,
+    ) -> StoreResult<ImportReport> {
         passports::import(self, actor, items, dry_run).await
     }
 

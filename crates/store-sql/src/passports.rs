@@ -14,7 +14,7 @@ use junkan_model::facility::Visibility;
 use junkan_model::ids::PassportId;
 use junkan_model::page::{Page, PageRequest};
 use junkan_model::passport::{
-    check_passport_parts, check_update_parts, canonical_link, ImportReport, NewPassport, Passport, PassportFilter,
+    canonical_link, check_passport_parts, check_update_parts, ImportReport, NewPassport, Passport, PassportFilter,
     PassportLink, PassportRead, PassportUpdate, PassportVersionInfo, ProfileRecord,
 };
 use junkan_model::principal::{Actor, Role};
@@ -80,7 +80,10 @@ pub async fn register_profile(
     if industry.is_none() {
         return Err(StoreError::Invalid(vec![Violation::new(
             "/industry",
-            format!("{:?} is not a known industry code (GET /api/v1/industries)", profile.industry),
+            format!(
+                "{:?} is not a known industry code (GET /api/v1/industries)",
+                profile.industry
+            ),
         )]));
     }
     // Stored canonically (the parsed document), so that registering the same file twice is a no-op.
@@ -189,7 +192,9 @@ fn profile_from_row(row: &AnyRow) -> StoreResult<ProfileRecord> {
         code: text(row, "code")?,
         version: text(row, "version")?,
         industry: text(row, "industry")?,
-        document: parsed(&text(row, "document")?, "profile document", |text| serde_json::from_str(text))?,
+        document: parsed(&text(row, "document")?, "profile document", |text| {
+            serde_json::from_str(text)
+        })?,
         created_at: time(row, "created_at")?,
     })
 }
@@ -209,9 +214,11 @@ pub async fn compiled_profile(
     if let Some(compiled) = store.profiles.get(&record.code, &record.version) {
         return Ok(compiled);
     }
-    let compiled = Arc::new(junkan_passport::Profile::compile(&record.document).map_err(|violations| {
-        StoreError::Unavailable(format!("stored profile {code} no longer compiles: {violations:?}").into())
-    })?);
+    let compiled = Arc::new(
+        junkan_passport::Profile::compile(&record.document).map_err(|violations| {
+            StoreError::Unavailable(format!("stored profile {code} no longer compiles: {violations:?}").into())
+        })?,
+    );
     store.profiles.put(compiled.clone());
     Ok(compiled)
 }
@@ -310,12 +317,13 @@ fn canonical_links(links: Vec<PassportLink>) -> Vec<PassportLink> {
 }
 
 pub async fn create(store: &SqlStore, actor: &Actor, new: NewPassport) -> StoreResult<Passport> {
-    let owner = actor
-        .organization_id
-        .ok_or_else(|| StoreError::Forbidden {
-            reason: "only members of an organization create passports".to_owned(),
-        })?;
-    require(actor.writes_for(owner), "only members of an organization create its passports")?;
+    let owner = actor.organization_id.ok_or_else(|| StoreError::Forbidden {
+        reason: "only members of an organization create passports".to_owned(),
+    })?;
+    require(
+        actor.writes_for(owner),
+        "only members of an organization create its passports",
+    )?;
     let draft = draft_of(store, new, "").await?.map_err(StoreError::Invalid)?;
     let id = PassportId::generate();
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
@@ -441,7 +449,9 @@ async fn current(connection: &mut AnyConnection, id: PassportId) -> StoreResult<
             status: enum_value(&text(&row, "status")?, "status")?,
             visibility: enum_value(&text(&row, "visibility")?, "visibility")?,
             data: parsed(&text(&row, "data")?, "passport data", |text| serde_json::from_str(text))?,
-            links: parsed(&text(&row, "links")?, "passport links", |text| serde_json::from_str(text))?,
+            links: parsed(&text(&row, "links")?, "passport links", |text| {
+                serde_json::from_str(text)
+            })?,
         })
     })
     .transpose()
@@ -452,10 +462,12 @@ pub async fn update(store: &SqlStore, actor: &Actor, id: PassportId, update: Pas
     get(store, actor, id, PassportRead::default()).await?;
     check_update_parts(&update).map_err(StoreError::Invalid)?;
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
-    let current = current(&mut transaction, id).await?.ok_or_else(|| StoreError::NotFound {
-        kind: RecordKind::Passport,
-        id: id.to_string(),
-    })?;
+    let current = current(&mut transaction, id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            kind: RecordKind::Passport,
+            id: id.to_string(),
+        })?;
     require(
         actor.writes_for(current.owner),
         "only members of the owning organization change its passports",
@@ -527,13 +539,19 @@ async fn write_version(
     .await
 }
 
-pub async fn import(store: &SqlStore, actor: &Actor, items: Vec<NewPassport>, dry_run: bool) -> StoreResult<ImportReport> {
-    let owner = actor
-        .organization_id
-        .ok_or_else(|| StoreError::Forbidden {
-            reason: "only members of an organization import passports".to_owned(),
-        })?;
-    require(actor.writes_for(owner), "only members of an organization import its passports")?;
+pub async fn import(
+    store: &SqlStore,
+    actor: &Actor,
+    items: Vec<NewPassport>,
+    dry_run: bool,
+) -> StoreResult<ImportReport> {
+    let owner = actor.organization_id.ok_or_else(|| StoreError::Forbidden {
+        reason: "only members of an organization import passports".to_owned(),
+    })?;
+    require(
+        actor.writes_for(owner),
+        "only members of an organization import its passports",
+    )?;
     if items.is_empty() || items.len() > 10_000 {
         return Err(StoreError::Invalid(vec![Violation::new(
             "",
@@ -578,10 +596,12 @@ pub async fn import(store: &SqlStore, actor: &Actor, items: Vec<NewPassport>, dr
             }
             Some(existing) => {
                 let id: PassportId = parsed(&existing, "passport id", str::parse)?;
-                let current = current(&mut transaction, id).await?.ok_or_else(|| StoreError::NotFound {
-                    kind: RecordKind::Passport,
-                    id: id.to_string(),
-                })?;
+                let current = current(&mut transaction, id)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound {
+                        kind: RecordKind::Passport,
+                        id: id.to_string(),
+                    })?;
                 if current.owner != owner {
                     violations.push(Violation::new(
                         format!("/{index}/identifier"),
@@ -604,7 +624,16 @@ pub async fn import(store: &SqlStore, actor: &Actor, items: Vec<NewPassport>, dr
                     report.unchanged += 1;
                 } else {
                     report.updated += 1;
-                    write_version(store, &mut transaction, actor, id, current.latest_version + 1, draft, owner).await?;
+                    write_version(
+                        store,
+                        &mut transaction,
+                        actor,
+                        id,
+                        current.latest_version + 1,
+                        draft,
+                        owner,
+                    )
+                    .await?;
                 }
             }
         }
@@ -650,7 +679,12 @@ pub async fn get(store: &SqlStore, actor: &Actor, id: PassportId, read: Passport
     Ok(views.remove(0))
 }
 
-pub async fn find(store: &SqlStore, actor: &Actor, identifiers: &[String], read: PassportRead) -> StoreResult<Passport> {
+pub async fn find(
+    store: &SqlStore,
+    actor: &Actor,
+    identifiers: &[String],
+    read: PassportRead,
+) -> StoreResult<Passport> {
     let not_found = || StoreError::NotFound {
         kind: RecordKind::Passport,
         id: identifiers.first().cloned().unwrap_or_default(),
@@ -699,7 +733,10 @@ pub async fn list(
         sql.push_with(" AND r.status = ?", vec![Param::Text(status.as_str().to_owned())]);
     }
     if let Some(granularity) = filter.granularity {
-        sql.push_with(" AND r.granularity = ?", vec![Param::Text(granularity.as_str().to_owned())]);
+        sql.push_with(
+            " AND r.granularity = ?",
+            vec![Param::Text(granularity.as_str().to_owned())],
+        );
     }
     if let Some(material) = &filter.material {
         sql.push_with(
@@ -721,7 +758,9 @@ pub async fn list(
     let has_more = rows.len() > page.limit as usize;
     let rows = &rows[..rows.len().min(page.limit as usize)];
     let items = read_views(store, actor, rows, read).await?;
-    let next_after = has_more.then(|| items.last().map(|passport| passport.id.to_string())).flatten();
+    let next_after = has_more
+        .then(|| items.last().map(|passport| passport.id.to_string()))
+        .flatten();
     Ok(Page { items, next_after })
 }
 
@@ -752,7 +791,12 @@ pub async fn history(store: &SqlStore, actor: &Actor, id: PassportId) -> StoreRe
 
 /// Turns readable passport rows into views: loads the asked-for version of each, filters it to
 /// the reader's level, and records the audited reads before anything is returned.
-async fn read_views(store: &SqlStore, actor: &Actor, rows: &[AnyRow], read: PassportRead) -> StoreResult<Vec<Passport>> {
+async fn read_views(
+    store: &SqlStore,
+    actor: &Actor,
+    rows: &[AnyRow],
+    read: PassportRead,
+) -> StoreResult<Vec<Passport>> {
     let mut views = Vec::with_capacity(rows.len());
     let mut reads = Vec::new();
     for row in rows {
@@ -789,8 +833,12 @@ async fn read_views(store: &SqlStore, actor: &Actor, rows: &[AnyRow], read: Pass
         let profile_code = text(row, "profile")?;
         let profile_version = text(&version_row, "profile_version")?;
         let profile = compiled_profile(store, &profile_code, Some(&profile_version)).await?;
-        let data: serde_json::Value = parsed(&text(&version_row, "data")?, "passport data", |text| serde_json::from_str(text))?;
-        let links: Vec<PassportLink> = parsed(&text(&version_row, "links")?, "passport links", |text| serde_json::from_str(text))?;
+        let data: serde_json::Value = parsed(&text(&version_row, "data")?, "passport data", |text| {
+            serde_json::from_str(text)
+        })?;
+        let links: Vec<PassportLink> = parsed(&text(&version_row, "links")?, "passport links", |text| {
+            serde_json::from_str(text)
+        })?;
         let view = profile.view(&data, level);
         if basis.is_audited() {
             reads.push(RecordRead {

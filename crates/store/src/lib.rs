@@ -30,7 +30,8 @@ use junkan_model::industry::Industry;
 use junkan_model::organization::{NewOrganization, Organization, OrganizationFilter, OrganizationPatch};
 use junkan_model::page::{Page, PageRequest};
 use junkan_model::passport::{
-    ImportReport, NewPassport, Passport, PassportFilter, PassportRead, PassportUpdate, PassportVersionInfo, ProfileRecord,
+    ImportReport, NewPassport, Passport, PassportFilter, PassportRead, PassportUpdate, PassportVersionInfo,
+    ProfileRecord,
 };
 use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, Role, User};
 use junkan_model::subscription::{NamedQuery, NewSubscription, Subscription};
@@ -451,7 +452,12 @@ pub trait Store: Send + Sync + 'static {
     async fn passport_history(&self, actor: &Actor, id: PassportId) -> StoreResult<Vec<PassportVersionInfo>>;
     /// Creates or versions many passports of the actor's organization in one transaction: all
     /// or nothing. Each item's violations are reported at `/<index>/...`.
-    async fn import_passports(&self, actor: &Actor, items: Vec<NewPassport>, dry_run: bool) -> StoreResult<ImportReport>;
+    async fn import_passports(
+        &self,
+        actor: &Actor,
+        items: Vec<NewPassport>,
+        dry_run: bool,
+    ) -> StoreResult<ImportReport>;
 
     // Audit log.
     /// Reads the audit log: owners' administrators see entries about their records, auditors and

@@ -12,6 +12,7 @@ pub mod lineage;
 pub mod organizations;
 pub mod principals;
 pub mod reference;
+pub mod resolver;
 
 use crate::error::ApiError;
 
