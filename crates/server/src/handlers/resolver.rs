@@ -565,11 +565,7 @@ mod tests {
 
     #[test]
     fn accept_picks_the_best_offered_type() {
-        let pick = |accept: Option<&str>| {
-            negotiate(accept)
-                .map(|(representation, media)| (representation, media))
-                .ok()
-        };
+        let pick = |accept: Option<&str>| negotiate(accept).ok();
         assert_eq!(pick(None).map(|p| p.0), Some(Representation::Page));
         assert_eq!(pick(Some("*/*")).map(|p| p.0), Some(Representation::Page));
         assert_eq!(

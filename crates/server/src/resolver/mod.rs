@@ -42,7 +42,10 @@ impl ResolverState {
 /// items without compiling a schema per request. Profiles are public documents and immutable per
 /// version, so entries never go stale.
 #[derive(Debug, Default, Clone)]
-pub struct ProfileLibrary(Arc<Mutex<HashMap<(String, String), Arc<CompiledProfile>>>>);
+pub struct ProfileLibrary(Arc<Mutex<CompiledProfiles>>);
+
+/// Compiled profiles by (code, version).
+type CompiledProfiles = HashMap<(String, String), Arc<CompiledProfile>>;
 
 impl ProfileLibrary {
     /// The compiled profile `code` at `version`, read from the store on first use.
@@ -60,7 +63,7 @@ impl ProfileLibrary {
         Ok(compiled)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Arc<CompiledProfile>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CompiledProfiles> {
         self.0
             .lock()
             .expect("profile library mutex is never poisoned: no code panics while holding it")
