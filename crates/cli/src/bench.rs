@@ -274,3 +274,259 @@ pub async fn bench_trace(database_url: Option<&str>, events: u64, samples: u64) 
     );
     Ok(())
 }
+
+/// The GTIN-14 of synthetic product `number` of the benchmark's company prefix.
+fn synthetic_gtin(number: u64) -> String {
+    let body = format!("0{PREFIX}{:05}", number % 100_000);
+    let digits: Vec<u8> = body.bytes().map(|byte| byte - b'0').collect();
+    format!("{body}{}", junkan_gs1::check_digit(&digits))
+}
+
+/// Which figures one load phase measured.
+struct LoadFigures {
+    requests: u64,
+    errors: u64,
+    seconds: f64,
+    latencies_us: Vec<u32>,
+}
+
+/// Reads one HTTP/1.1 response off `buffer` (filled from `stream` as needed): its status.
+async fn read_response(stream: &mut tokio::net::TcpStream, buffer: &mut Vec<u8>) -> anyhow::Result<u16> {
+    use tokio::io::AsyncReadExt;
+    loop {
+        if let Some(end) = buffer.windows(4).position(|window| window == b"\r\n\r\n") {
+            let head = std::str::from_utf8(&buffer[..end])?;
+            let status: u16 = head
+                .split(' ')
+                .nth(1)
+                .and_then(|code| code.parse().ok())
+                .context("a status line")?;
+            let length: usize = head
+                .lines()
+                .filter_map(|line| line.split_once(':'))
+                .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+                .and_then(|(_, value)| value.trim().parse().ok())
+                .context("responses carry Content-Length")?;
+            let total = end + 4 + length;
+            while buffer.len() < total {
+                let mut chunk = [0u8; 16 * 1024];
+                let read = stream.read(&mut chunk).await?;
+                anyhow::ensure!(read > 0, "connection closed mid-response");
+                buffer.extend_from_slice(&chunk[..read]);
+            }
+            buffer.drain(..total);
+            return Ok(status);
+        }
+        let mut chunk = [0u8; 16 * 1024];
+        let read = stream.read(&mut chunk).await?;
+        anyhow::ensure!(read > 0, "connection closed");
+        buffer.extend_from_slice(&chunk[..read]);
+    }
+}
+
+/// One keep-alive connection sending `pipeline` requests at a time for random identifiers until
+/// `deadline`; latency is from a request's write to its response's last byte.
+async fn load_connection(
+    address: std::net::SocketAddr,
+    paths: Arc<Vec<String>>,
+    accept: &'static str,
+    pipeline: usize,
+    seed: u64,
+    deadline: Instant,
+) -> anyhow::Result<LoadFigures> {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(address).await?;
+    stream.set_nodelay(true)?;
+    let mut state = seed | 1;
+    let mut next_path = || {
+        // xorshift64: cheap, and different per connection.
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        &paths[(state % paths.len() as u64) as usize]
+    };
+    let mut figures = LoadFigures {
+        requests: 0,
+        errors: 0,
+        seconds: 0.0,
+        latencies_us: Vec::with_capacity(1 << 16),
+    };
+    let mut buffer = Vec::with_capacity(64 * 1024);
+    let mut request = Vec::with_capacity(512 * pipeline);
+    while Instant::now() < deadline {
+        request.clear();
+        for _ in 0..pipeline {
+            let path = next_path();
+            request.extend_from_slice(
+                format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: {accept}\r\n\r\n").as_bytes(),
+            );
+        }
+        let sent = Instant::now();
+        stream.write_all(&request).await?;
+        for _ in 0..pipeline {
+            let status = read_response(&mut stream, &mut buffer).await?;
+            figures
+                .latencies_us
+                .push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
+            figures.requests += 1;
+            if status != 200 {
+                figures.errors += 1;
+            }
+        }
+    }
+    Ok(figures)
+}
+
+/// Runs `connections` connections for `seconds` on a runtime of its own (one thread, so that the
+/// load generator takes at most one core from the server).
+fn load(
+    address: std::net::SocketAddr,
+    paths: Arc<Vec<String>>,
+    accept: &'static str,
+    connections: u64,
+    pipeline: usize,
+    seconds: u64,
+) -> anyhow::Result<LoadFigures> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let started = Instant::now();
+        let deadline = started + std::time::Duration::from_secs(seconds);
+        let tasks: Vec<_> = (0..connections)
+            .map(|connection| {
+                tokio::spawn(load_connection(
+                    address,
+                    paths.clone(),
+                    accept,
+                    pipeline,
+                    0x9E37_79B9_7F4A_7C15 ^ (connection + 1).wrapping_mul(0x2545_F491_4F6C_DD1D),
+                    deadline,
+                ))
+            })
+            .collect();
+        let mut total = LoadFigures {
+            requests: 0,
+            errors: 0,
+            seconds: 0.0,
+            latencies_us: Vec::new(),
+        };
+        for task in tasks {
+            match task.await? {
+                Ok(figures) => {
+                    total.requests += figures.requests;
+                    total.errors += figures.errors;
+                    total.latencies_us.extend(figures.latencies_us);
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "a load connection failed");
+                    total.errors += 1;
+                }
+            }
+        }
+        total.seconds = started.elapsed().as_secs_f64();
+        Ok(total)
+    })
+}
+
+fn load_summary(name: &str, mut figures: LoadFigures) -> Value {
+    figures.latencies_us.sort_unstable();
+    let quantile = |fraction: f64| {
+        let samples = &figures.latencies_us;
+        let index = ((samples.len() as f64 - 1.0) * fraction).round() as usize;
+        samples
+            .get(index)
+            .map_or(0.0, |micros| round(f64::from(*micros) / 1000.0))
+    };
+    json!({
+        "view": name,
+        "requests": figures.requests,
+        "errors": figures.errors,
+        "seconds": round(figures.seconds),
+        "requests_per_second": round(figures.requests as f64 / figures.seconds),
+        "p50_ms": quantile(0.5), "p90_ms": quantile(0.9), "p99_ms": quantile(0.99), "max_ms": quantile(1.0),
+    })
+}
+
+/// `junkan bench resolve`: serves the resolver in process over a store with `passports` public
+/// passports, then loads it with `connections` keep-alive connections for `seconds` per view
+/// (JSON-LD, then the HTML page), as anonymous callers asking for random identifiers.
+pub async fn bench_resolve(
+    database_url: Option<&str>,
+    passports: u64,
+    connections: u64,
+    seconds: u64,
+    pipeline: usize,
+) -> anyhow::Result<()> {
+    let (store, url) = bench_store(database_url).await?;
+    for document in junkan_passport::builtin::documents() {
+        store.register_profile(&Actor::system(), document).await?;
+    }
+    let actor = bench_actor(&store).await?;
+    let profiles = [
+        "home_appliance",
+        "battery",
+        "office_equipment",
+        "automobile_part",
+        "textile",
+    ];
+    let examples: Vec<Value> = profiles
+        .iter()
+        .map(|code| junkan_passport::builtin::example(code).context("a shipped example"))
+        .collect::<anyhow::Result<_>>()?;
+    let started = Instant::now();
+    let mut paths = Vec::with_capacity(passports as usize);
+    let mut batch = Vec::new();
+    for number in 0..passports {
+        let gtin = synthetic_gtin(number);
+        let index = (number % profiles.len() as u64) as usize;
+        batch.push(junkan_model::passport::NewPassport {
+            identifier: format!("https://id.gs1.org/01/{gtin}"),
+            granularity: junkan_model::passport::Granularity::Model,
+            profile: profiles[index].to_owned(),
+            status: junkan_model::passport::LifecycleStatus::Original,
+            visibility: Visibility::Public,
+            data: examples[index].clone(),
+            links: vec![],
+            note: None,
+        });
+        // Item URIs: every request falls back from the serial to the model passport.
+        paths.push(format!("/01/{gtin}/21/S{number}"));
+        if batch.len() == 500 || number + 1 == passports {
+            store
+                .import_passports(&actor, std::mem::take(&mut batch), false)
+                .await?;
+        }
+    }
+    let load_seconds = started.elapsed().as_secs_f64();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let store: Arc<dyn Store> = Arc::new(store);
+    let settings = junkan_server::Settings::new(&format!("http://{address}"));
+    let ttl = settings.resolver_cache_ttl;
+    let state = junkan_server::AppState::new(store, settings).await?;
+    let server = tokio::spawn(async move { axum::serve(listener, junkan_server::router(state)).await });
+    let paths = Arc::new(paths);
+    let mut views = Vec::new();
+    for (name, accept) in [("json", "application/json"), ("html", "text/html")] {
+        let paths = paths.clone();
+        let figures =
+            tokio::task::spawn_blocking(move || load(address, paths, accept, connections, pipeline, seconds)).await??;
+        views.push(load_summary(name, figures));
+    }
+    server.abort();
+    let load_average = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let figures = json!({
+        "passports": passports, "passports_load_seconds": round(load_seconds),
+        "connections": connections, "pipeline": pipeline, "seconds_per_view": seconds,
+        "cache_ttl_seconds": ttl.as_secs(),
+        "views": views,
+        "backend": if url.starts_with("sqlite") { "sqlite (temporary file)" } else { "postgres (given URL)" },
+        "load_average": load_average.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+        "peak_rss_mib": round(peak_rss_mib()),
+    });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!({"benchmark": "resolve", "figures": figures}))?
+    );
+    Ok(())
+}

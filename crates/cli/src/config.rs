@@ -50,6 +50,7 @@ struct FileConfig {
     log_format: Option<String>,
     body_limit_bytes: Option<usize>,
     token_lifetime_seconds: Option<u64>,
+    resolver_cache_ttl_seconds: Option<u64>,
 }
 
 /// The resolved configuration.
@@ -71,6 +72,9 @@ pub struct Config {
     pub body_limit_bytes: usize,
     /// Access token lifetime.
     pub token_lifetime_seconds: u64,
+    /// How long the resolver keeps rendered public views (0: no cache). Several instances over
+    /// one database converge on each other's passport writes within this time.
+    pub resolver_cache_ttl_seconds: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -85,6 +89,7 @@ impl std::fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("body_limit_bytes", &self.body_limit_bytes)
             .field("token_lifetime_seconds", &self.token_lifetime_seconds)
+            .field("resolver_cache_ttl_seconds", &self.resolver_cache_ttl_seconds)
             .finish()
     }
 }
@@ -151,6 +156,7 @@ impl ConfigArgs {
             log_format: self.log_format.clone().or(file.log_format),
             body_limit_bytes: file.body_limit_bytes.unwrap_or(10 * 1024 * 1024),
             token_lifetime_seconds: file.token_lifetime_seconds.unwrap_or(3600),
+            resolver_cache_ttl_seconds: file.resolver_cache_ttl_seconds.unwrap_or(5),
         })
     }
 }

@@ -96,6 +96,22 @@ enum BenchCommand {
         #[arg(long, default_value_t = 200)]
         samples: u64,
     },
+    /// Serve the resolver in process and load it with anonymous requests for random passports
+    /// (JSON-LD, then the HTML page).
+    Resolve {
+        /// Public passports in the store.
+        #[arg(long, default_value_t = 10_000)]
+        passports: u64,
+        /// Keep-alive connections of the load generator.
+        #[arg(long, default_value_t = 64)]
+        connections: u64,
+        /// Seconds of load per view.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Requests in flight per connection (HTTP/1.1 pipelining; 1: none).
+        #[arg(long, default_value_t = 1)]
+        pipeline: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -213,6 +229,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 BenchCommand::Trace { events, samples } => {
                     bench::bench_trace(url, events.max(100), samples.max(1)).await
                 }
+                BenchCommand::Resolve {
+                    passports,
+                    connections,
+                    seconds,
+                    pipeline,
+                } => {
+                    bench::bench_resolve(
+                        url,
+                        passports.max(1),
+                        connections.max(1),
+                        seconds.max(1),
+                        pipeline.max(1),
+                    )
+                    .await
+                }
             }
         }
         Command::Trace {
@@ -288,6 +319,7 @@ async fn serve(config: &Config, store: SqlStore) -> anyhow::Result<()> {
     let mut settings = Settings::new(&config.base_url);
     settings.body_limit = config.body_limit_bytes;
     settings.token_lifetime = Duration::from_secs(config.token_lifetime_seconds);
+    settings.resolver_cache_ttl = Duration::from_secs(config.resolver_cache_ttl_seconds);
     let store: Arc<dyn Store> = Arc::new(store.clone());
     let state = AppState::new(store.clone(), settings)
         .await

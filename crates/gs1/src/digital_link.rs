@@ -158,31 +158,36 @@ impl DigitalLink {
     }
 }
 
-/// The AI of a GS1 Digital Link 1.1 convenience name, e.g. `gtin` for `01`.
-fn ai_for_alias(segment: &str) -> Option<&'static str> {
-    const ALIASES: [(&str, &str); 20] = [
-        ("gtin", "01"),
-        ("itip", "8006"),
-        ("cpv", "22"),
-        ("lot", "10"),
-        ("ser", "21"),
-        ("sscc", "00"),
-        ("gln", "414"),
-        ("party", "417"),
-        ("grai", "8003"),
-        ("giai", "8004"),
-        ("gsrn", "8018"),
-        ("gsrnp", "8017"),
-        ("gdti", "253"),
-        ("gcn", "255"),
-        ("ginc", "401"),
-        ("gsin", "402"),
-        ("cpid", "8010"),
-        ("cpsn", "8011"),
-        ("glnx", "254"),
-        ("gmn", "8013"),
-    ];
-    ALIASES.iter().find(|(alias, _)| *alias == segment).map(|(_, ai)| *ai)
+/// The convenience names of GS1 Digital Link 1.1 and the AIs they stand for, e.g. `gtin` for `01`.
+pub const CONVENIENCE_ALIASES: [(&str, &str); 20] = [
+    ("gtin", "01"),
+    ("itip", "8006"),
+    ("cpv", "22"),
+    ("lot", "10"),
+    ("ser", "21"),
+    ("sscc", "00"),
+    ("gln", "414"),
+    ("party", "417"),
+    ("grai", "8003"),
+    ("giai", "8004"),
+    ("gsrn", "8018"),
+    ("gsrnp", "8017"),
+    ("gdti", "253"),
+    ("gcn", "255"),
+    ("ginc", "401"),
+    ("gsin", "402"),
+    ("cpid", "8010"),
+    ("cpsn", "8011"),
+    ("glnx", "254"),
+    ("gmn", "8013"),
+];
+
+/// The AI of a GS1 Digital Link 1.1 convenience name, e.g. `01` for `gtin`.
+pub fn ai_for_alias(segment: &str) -> Option<&'static str> {
+    CONVENIENCE_ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == segment)
+        .map(|(_, ai)| *ai)
 }
 
 /// GTINs may be written with 8, 12 or 13 digits; the canonical form has 14.

@@ -70,6 +70,22 @@ impl ApiError {
         }
     }
 
+    /// 400: a GS1 Digital Link URI that breaks the URI syntax (check digit, qualifier order,
+    /// characters), as a GS1-Conformant resolver must answer it.
+    pub fn invalid_digital_link(detail: impl Into<String>) -> ApiError {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "digital-link",
+            "Invalid GS1 Digital Link URI",
+            detail,
+        )
+    }
+
+    /// 406: no representation the client accepts.
+    pub fn not_acceptable(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_ACCEPTABLE, "not-acceptable", "Not acceptable", detail)
+    }
+
     /// 401: no valid credentials.
     pub fn unauthorized(detail: impl Into<String>) -> ApiError {
         ApiError {

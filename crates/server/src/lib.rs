@@ -10,6 +10,7 @@ pub mod extract;
 pub mod handlers;
 pub mod openapi;
 pub mod paging;
+pub mod resolver;
 pub mod schemas;
 
 use std::sync::Arc;
@@ -42,6 +43,10 @@ pub struct Settings {
     pub body_limit: usize,
     /// Whether cookies carry the `Secure` attribute (true when served over TLS).
     pub secure_cookies: bool,
+    /// How long the resolver keeps a rendered public view (zero: no cache).
+    pub resolver_cache_ttl: Duration,
+    /// How many rendered public views the resolver keeps at most.
+    pub resolver_cache_capacity: usize,
 }
 
 impl Settings {
@@ -53,6 +58,8 @@ impl Settings {
             session_lifetime: Duration::from_secs(8 * 3600),
             body_limit: 10 * 1024 * 1024,
             secure_cookies: issuer.starts_with("https://"),
+            resolver_cache_ttl: resolver::DEFAULT_CACHE_TTL,
+            resolver_cache_capacity: resolver::DEFAULT_CACHE_CAPACITY,
         }
     }
 }
@@ -70,9 +77,9 @@ pub struct AppState {
     pub schemas: schemas::Schemas,
     /// Bumped after every capture that stored events; subscriptions wait on it.
     pub captured: Arc<tokio::sync::watch::Sender<u64>>,
-    /// Counts passport writes made through this process, so that caches of passport views can
-    /// tell that theirs may be stale.
-    pub passport_writes: Arc<std::sync::atomic::AtomicU64>,
+    /// The resolver's cache of public views and compiled profiles. Passport writes call
+    /// [`AppState::passport_written`] so that this process never serves a stale view.
+    pub resolver: resolver::ResolverState,
 }
 
 impl std::fmt::Debug for AppState {
@@ -89,20 +96,21 @@ impl AppState {
     /// State over `store`, loading (or on first start creating) the signing keys.
     pub async fn new(store: Arc<dyn Store>, settings: Settings) -> Result<AppState, StoreError> {
         let keys = load_keyring(store.as_ref()).await?;
+        let resolver = resolver::ResolverState::new(settings.resolver_cache_ttl, settings.resolver_cache_capacity);
         Ok(AppState {
             store,
             keys,
             settings: Arc::new(settings),
             schemas: schemas::Schemas::new(&openapi::document()),
             captured: Arc::new(tokio::sync::watch::channel(0).0),
-            passport_writes: Arc::default(),
+            resolver,
         })
     }
 
-    /// Records that the passport `identifier` was written through this process.
+    /// Records that the passport `identifier` was written through this process: its cached
+    /// public views are dropped.
     pub fn passport_written(&self, identifier: &str) {
-        self.passport_writes.fetch_add(1, std::sync::atomic::Ordering::Release);
-        tracing::debug!(identifier, "passport written");
+        self.resolver.views.invalidate(identifier);
     }
 }
 
@@ -131,7 +139,7 @@ pub async fn load_keyring(store: &dyn Store) -> Result<Keyring, StoreError> {
 pub fn router(state: AppState) -> Router {
     use handlers::{
         audit, auth, epcis, epcis_queries, facilities, grants, health, lineage, organizations, passports, principals,
-        reference,
+        reference, resolver,
     };
     let request_id = HeaderName::from_static("x-request-id");
     let body_limit = state.settings.body_limit;
@@ -201,7 +209,8 @@ pub fn router(state: AppState) -> Router {
             get(reference::list_industries).post(reference::create_industry),
         )
         .route("/prefectures", get(reference::list_prefectures))
-        .route("/municipalities", get(reference::list_municipalities));
+        .route("/municipalities", get(reference::list_municipalities))
+        .route("/passports/{id}/qr", get(resolver::get_passport_qr));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -238,6 +247,7 @@ pub fn router(state: AppState) -> Router {
         .route("/epcis/{resource}/{value}", get(epcis_queries::value_resource))
         .route("/epcis/{resource}/{value}/events", get(epcis_queries::value_events))
         .nest("/api/v1", api)
+        .merge(resolver::routes())
         .fallback(|| async { ApiError::not_found("no such resource") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(body_limit))

@@ -41,6 +41,7 @@ use crate::handlers;
         handlers::passports::update_passport, handlers::passports::list_versions, handlers::passports::diff_versions,
         handlers::passports::export_passport, handlers::passports::import_passports, handlers::passports::export_passports,
         handlers::passports::list_profiles, handlers::passports::get_profile, handlers::passports::register_profile,
+        handlers::resolver::resolve, handlers::resolver::get_resolver_description, handlers::resolver::get_passport_qr,
     ),
     components(schemas(crate::error::Problem, junkan_model::Violation)),
     modifiers(&Security),
@@ -56,6 +57,7 @@ use crate::handlers;
         (name = "operations", description = "Health and readiness"),
         (name = "epcis", description = "GS1 EPCIS 2.0 REST binding / トレーサビリティ"),
         (name = "passports", description = "製品・素材パスポート / product and material passports and their profiles"),
+        (name = "resolver", description = "GS1 Digital Link resolver, passport pages and QR codes / 製品パスポートのリゾルバー"),
     )
 )]
 struct ApiDoc;

@@ -24,7 +24,7 @@ struct Case {
 }
 
 /// Routes that only serve public data or the caller's own, with why.
-const PUBLIC: [(&str, &str, &str); 25] = [
+const PUBLIC: [(&str, &str, &str); 26] = [
     ("get", "/healthz", "liveness"),
     ("get", "/readyz", "readiness"),
     ("get", "/.well-known/openid-configuration", "discovery"),
@@ -72,6 +72,7 @@ const PUBLIC: [(&str, &str, &str); 25] = [
         "/api/v1/passports/import",
         "imports passports of the caller's own organization; another's identifiers are refused (tests/passports.rs)",
     ),
+    ("get", "/.well-known/gs1resolver", "the resolver description"),
     (
         "get",
         "/epcis/{resource}/{value}",
@@ -141,6 +142,36 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
         )
         .await;
     let subscription_path = subscription.headers["location"].to_str().expect("ascii").to_owned();
+    for document in junkan_passport::builtin::documents() {
+        app.store
+            .register_profile(&junkan_model::principal::Actor::system(), document)
+            .await
+            .expect("shipped profiles register");
+    }
+    let secret_passport = app
+        .store
+        .create_passport(
+            &junkan_model::principal::Actor {
+                kind: junkan_model::principal::PrincipalKind::Client,
+                principal_id: "isolation".to_owned(),
+                organization_id: Some(app.a),
+                roles: vec![junkan_model::principal::Role::Member],
+                purpose: None,
+                request_id: None,
+            },
+            junkan_model::passport::NewPassport {
+                identifier: "https://id.gs1.org/01/04912345000019".to_owned(),
+                granularity: junkan_model::passport::Granularity::Model,
+                profile: "home_appliance".to_owned(),
+                status: junkan_model::passport::LifecycleStatus::Original,
+                visibility: junkan_model::facility::Visibility::Restricted,
+                data: junkan_passport::builtin::example("home_appliance").expect("example"),
+                links: vec![],
+                note: None,
+            },
+        )
+        .await
+        .expect("restricted passport of A");
     let a = app.a.to_string();
     let forbidden_or_hidden: &[StatusCode] = &[StatusCode::FORBIDDEN, StatusCode::NOT_FOUND];
     let facility_patch = json!({"name_en": "taken over", "visibility": "public"});
@@ -155,6 +186,20 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
     assert_eq!(passport.status, StatusCode::CREATED, "{}", passport.body);
     let passport = passport.body["id"].as_str().expect("id").to_owned();
     let mut cases = vec![
+        Case {
+            method: "get",
+            template: "/01/{gtin}",
+            path: "/01/04912345000019/21/S1?format=jsonld".to_owned(),
+            body: None,
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "get",
+            template: "/api/v1/passports/{id}/qr",
+            path: format!("/api/v1/passports/{}/qr", secret_passport.id),
+            body: None,
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
         Case {
             method: "get",
             template: "/api/v1/facilities/{id}",

@@ -510,3 +510,45 @@ async fn the_demo_battery_passport_exports_valid_battery_pass_data() {
         .collect();
     assert_eq!(statuses, ["original", "in_use", "waste"]);
 }
+
+/// A change made through the API shows at once in the resolver's public JSON view, which is
+/// cached between requests.
+#[tokio::test]
+async fn api_writes_refresh_the_resolvers_cached_views() {
+    let app = TestApp::new().await;
+    let created = app
+        .post(
+            "/api/v1/passports",
+            &app.token_a,
+            battery("https://id.gs1.org/01/04912345000019/21/CACHE-1"),
+        )
+        .await;
+    let id = created.body["id"].as_str().expect("id").to_owned();
+    let resolve = || async {
+        app.send(
+            Request::get("/01/04912345000019/21/CACHE-1")
+                .header(header::ACCEPT, "application/json")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+    };
+    let before = resolve().await;
+    assert_eq!(before.status, StatusCode::OK, "{}", before.body);
+    let before_text = before.body.to_string();
+    assert!(before_text.contains("original"), "{before_text}");
+    let changed = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/passports/{id}"),
+            Some(&app.token_a),
+            Some(json!({"status": "repurposed"})),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK);
+    let after = resolve().await.body.to_string();
+    assert!(
+        after.contains("repurposed") && !after.contains("\"original\""),
+        "{after}"
+    );
+}

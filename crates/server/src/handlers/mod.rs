@@ -13,6 +13,7 @@ pub mod organizations;
 pub mod passports;
 pub mod principals;
 pub mod reference;
+pub mod resolver;
 
 use crate::error::ApiError;
 

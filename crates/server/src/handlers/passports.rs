@@ -621,8 +621,8 @@ pub async fn register_profile(
     let actor = caller.signed_in()?;
     require_role(actor, Role::NodeAdmin)?;
     let document = parse_json(&body)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(state.store.register_profile(actor, document).await?),
-    ))
+    let registered = state.store.register_profile(actor, document).await?;
+    // Pages show profile labels: a new version may change them.
+    state.resolver.views.invalidate_all();
+    Ok((StatusCode::CREATED, Json(registered)))
 }
