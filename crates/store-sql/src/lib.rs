@@ -470,6 +470,22 @@ pub mod testing {
             .map(|result| result.rows_affected())
     }
 
+    /// Applies the backend's migrations up to `version` only, so that a test can store data in an
+    /// earlier shape and check that a later migration carries it over.
+    pub async fn migrate_to(store: &crate::SqlStore, version: i64) -> Result<(), sqlx::migrate::MigrateError> {
+        let all = match store.backend {
+            junkan_store::Backend::Sqlite => &crate::SQLITE_MIGRATIONS,
+            junkan_store::Backend::Postgres => &crate::POSTGRES_MIGRATIONS,
+        };
+        let mut partial = sqlx::migrate::Migrator::DEFAULT;
+        partial.migrations = all
+            .iter()
+            .filter(|migration| migration.version <= version)
+            .cloned()
+            .collect();
+        partial.run(&store.writer).await
+    }
+
     /// Creates a new, empty schema in the database at `url` and returns a URL whose connections
     /// use it, so that every test starts from nothing without creating databases.
     pub async fn fresh_postgres_schema(url: &str) -> String {
