@@ -959,20 +959,23 @@ pub async fn lineage(
         .chain(std::iter::repeat_n(last, padded - identifiers.len()))
         .map(|identifier| sql.param(Param::Text(identifier.clone())))
         .collect();
-    let touching = format!(
-        "SELECT event_seq FROM epcis_event_identifiers WHERE value IN ({})",
+    // The touched events first, as a CTE: joined through the interned identifiers, PostgreSQL
+    // otherwise misjudged how few they are and hashed whole tables (seconds at 1 M events).
+    let touched = format!(
+        "WITH touched AS (SELECT l.event_seq FROM epcis_identifiers v JOIN epcis_event_links l ON l.identifier_id = v.id \
+         WHERE v.value IN ({})) ",
         value_params.join(", ")
     );
     // The access rule's query (parameters $1..$3 first), restricted to the touched events, becomes
     // the right side of a LEFT JOIN: an event without a match there is withheld.
     sql.text = format!(
-        "SELECT e.seq, e.id, e.event_type, e.event_time, e.biz_step, e.action, e.owner_organization_id, o.name_ja, \
+        "{touched}SELECT e.seq, e.id, e.event_type, e.event_time, e.biz_step, e.action, e.owner_organization_id, o.name_ja, \
          CAST(CASE WHEN rd.seq IS NULL THEN 0 ELSE 1 END AS BIGINT) AS is_readable, rd.best_grant, rd.visibility, \
          i.role, i.value, i.quantity, i.uom \
          FROM epcis_events e JOIN organizations o ON o.id = e.owner_organization_id \
          JOIN epcis_event_identifiers i ON i.event_seq = e.seq \
-         LEFT JOIN ({readable} AND r.seq IN ({touching})) rd ON rd.seq = e.seq \
-         WHERE e.seq IN ({touching}) ORDER BY e.seq, i.role, i.value",
+         LEFT JOIN ({readable} AND r.seq IN (SELECT event_seq FROM touched)) rd ON rd.seq = e.seq \
+         WHERE e.seq IN (SELECT event_seq FROM touched) ORDER BY e.seq, i.role, i.value",
         readable = sql.text,
     );
     let rows = sql.query().fetch_all(&store.reader).await.map_err(unavailable)?;
