@@ -3,6 +3,7 @@
 //! A document is prepared entirely or refused with every problem.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
@@ -52,23 +53,65 @@ pub fn events_of(document: &Value) -> Vec<(String, &Value)> {
         .collect()
 }
 
+/// Events per unit of work when a document's events are prepared on several threads.
+const EVENTS_PER_TASK: usize = 64;
+
 /// Validates `document` and prepares each of its events, or returns every problem.
+///
+/// Preparing an event (its hash, identifier checks and canonical forms) needs nothing from the
+/// others, so a large document's events are prepared on every core while the schema check of the
+/// whole document runs beside them; the results are then put together in document order, so the
+/// outcome is the same as one thread's.
 pub fn prepare_document(document: &Value, syntax: Syntax) -> Result<Vec<CapturedEvent>, Vec<Problem>> {
-    let mut problems = match syntax {
+    let validate = || match syntax {
         Syntax::Json => validate_document(document),
         Syntax::Xml => validate_xml_document(document),
     };
-    if !problems.is_empty() {
-        return Err(problems);
-    }
     let context = document.get("@context").cloned().unwrap_or(Value::Null);
     let namespaces = Namespaces::from_context(document.get("@context"));
-    let mut prepared: Vec<CapturedEvent> = Vec::new();
+    let events = events_of(document);
+    let prepare = |(path, event): &(String, &Value)| prepare_event(event, &namespaces, &context, path);
+    let threads = std::thread::available_parallelism().map_or(1, |count| count.get());
+    let (schema_problems, results) = if threads < 2 || events.len() < 2 * EVENTS_PER_TASK {
+        let problems = validate();
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        (problems, events.iter().map(prepare).collect::<Vec<_>>())
+    } else {
+        let tasks: Vec<&[(String, &Value)]> = events.chunks(EVENTS_PER_TASK).collect();
+        let next_task = AtomicUsize::new(0);
+        let work = || {
+            let mut done = Vec::new();
+            loop {
+                let task = next_task.fetch_add(1, Ordering::Relaxed);
+                let Some(chunk) = tasks.get(task) else { break done };
+                done.push((task, chunk.iter().map(prepare).collect::<Vec<_>>()));
+            }
+        };
+        let (schema_problems, mut done) = std::thread::scope(|scope| {
+            let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+            let schema_problems = validate();
+            let mut done = work();
+            for helper in helpers {
+                done.extend(helper.join().expect("preparing an event does not panic"));
+            }
+            (schema_problems, done)
+        });
+        if !schema_problems.is_empty() {
+            return Err(schema_problems);
+        }
+        done.sort_unstable_by_key(|(task, _)| *task);
+        let results = done.into_iter().flat_map(|(_, results)| results).collect();
+        (schema_problems, results)
+    };
+    let mut problems = schema_problems;
+    let mut prepared: Vec<CapturedEvent> = Vec::with_capacity(results.len());
     // The first prepared event of each eventID: a later one with the same ID must be the same
     // event (same hash). A map, not a scan: documents carry thousands of events.
     let mut first_with_id: HashMap<String, usize> = HashMap::new();
-    for (path, event) in events_of(document) {
-        match prepare_event(event, &namespaces, &context, &path) {
+    for ((path, _), result) in events.iter().zip(results) {
+        match result {
             Ok(captured) => {
                 let earlier = first_with_id.get(&captured.event_id).map(|index| &prepared[*index]);
                 if earlier.is_some_and(|earlier| earlier.event_hash != captured.event_hash) {
@@ -101,9 +144,16 @@ fn prepare_event(
     path: &str,
 ) -> Result<CapturedEvent, Vec<Problem>> {
     let mut problems = Vec::new();
-    let mut namespaces = namespaces.clone();
-    namespaces.add_nested_contexts(event);
-    let hash = event_hash(event, &namespaces);
+    // Most events carry no @context of their own and use the document's prefixes as they are.
+    let namespaces = if Namespaces::has_nested_context(event) {
+        let mut own = namespaces.clone();
+        own.add_nested_contexts(event);
+        std::borrow::Cow::Owned(own)
+    } else {
+        std::borrow::Cow::Borrowed(namespaces)
+    };
+    let namespaces = namespaces.as_ref();
+    let hash = event_hash(event, namespaces);
     let text = |key: &str| event.get(key).and_then(Value::as_str).map(str::to_owned);
     let event_time = match text("eventTime").map(|time| OffsetDateTime::parse(&time, &Rfc3339)) {
         Some(Ok(time)) => time,
@@ -130,7 +180,7 @@ fn prepare_event(
         }
         let identifier = EventIdentifier {
             role,
-            value: canonical(value, &namespaces),
+            value: canonical(value, namespaces),
             quantity: quantity
                 .and_then(|element| element.get("quantity"))
                 .map(|amount| match amount {
@@ -226,7 +276,7 @@ fn prepare_event(
         event
             .get(key)
             .and_then(|location| location.get("id"))
-            .map(|id| canonical(id, &namespaces))
+            .map(|id| canonical(id, namespaces))
     };
     Ok(CapturedEvent {
         event_id,
@@ -236,10 +286,10 @@ fn prepare_event(
         action: text("action"),
         biz_step: event
             .get("bizStep")
-            .map(|value| term(value, Vocabulary::BizStep, &namespaces)),
+            .map(|value| term(value, Vocabulary::BizStep, namespaces)),
         disposition: event
             .get("disposition")
-            .map(|value| term(value, Vocabulary::Disposition, &namespaces)),
+            .map(|value| term(value, Vocabulary::Disposition, namespaces)),
         read_point: location("readPoint"),
         biz_location: location("bizLocation"),
         identifiers,

@@ -45,6 +45,17 @@ impl Namespaces {
         Namespaces(prefixes)
     }
 
+    /// Whether an `@context` is nested anywhere in `value` (an event with prefixes of its own).
+    pub fn has_nested_context(value: &Value) -> bool {
+        match value {
+            Value::Object(object) => {
+                object.contains_key("@context") || object.values().any(Namespaces::has_nested_context)
+            }
+            Value::Array(items) => items.iter().any(Namespaces::has_nested_context),
+            _ => false,
+        }
+    }
+
     /// Adds the prefixes of every `@context` object nested anywhere in `value`.
     pub fn add_nested_contexts(&mut self, value: &Value) {
         match value {
@@ -255,8 +266,15 @@ pub fn pre_hash(event: &Value, namespaces: &Namespaces) -> String {
 /// The CBV 2.0 event hash of `event`: `ni:///sha-256;<hex>?ver=CBV2.0`.
 pub fn event_hash(event: &Value, namespaces: &Namespaces) -> String {
     let digest = Sha256::digest(pre_hash(event, namespaces).as_bytes());
-    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
-    format!("ni:///sha-256;{hex}?ver=CBV2.0")
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hash = String::with_capacity(89);
+    hash.push_str("ni:///sha-256;");
+    for byte in digest {
+        hash.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        hash.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    hash.push_str("?ver=CBV2.0");
+    hash
 }
 
 const SENSOR_METADATA: [&str; 8] = [

@@ -18,6 +18,7 @@ pub struct Bulk<'q> {
     text: String,
     arguments: AnyArguments<'q>,
     count: usize,
+    persistent: bool,
 }
 
 impl<'q> Bulk<'q> {
@@ -28,7 +29,17 @@ impl<'q> Bulk<'q> {
             text: text.to_owned(),
             arguments: AnyArguments::default(),
             count: 0,
+            persistent: true,
         }
+    }
+
+    /// Marks a look-up whose best plan depends on its values and on the table's size: PostgreSQL
+    /// then plans it for the values bound each time, instead of settling on a generic plan made
+    /// while the table was small (a sequential scan that stayed when the table had grown). On
+    /// SQLite, whose planner does not look at bound values, the statement stays cached.
+    pub fn planned_each_time(&mut self) -> &mut Self {
+        self.persistent = self.backend == Backend::Sqlite;
+        self
     }
 
     /// Appends SQL text.
@@ -58,13 +69,29 @@ impl<'q> Bulk<'q> {
 
     /// Runs the statement and returns its rows.
     pub async fn fetch_all(self, connection: &mut AnyConnection) -> Result<Vec<AnyRow>, sqlx::Error> {
-        let Bulk { text, arguments, .. } = self;
-        sqlx::query_with(&text, arguments).fetch_all(connection).await
+        let Bulk {
+            text,
+            arguments,
+            persistent,
+            ..
+        } = self;
+        sqlx::query_with(&text, arguments)
+            .persistent(persistent)
+            .fetch_all(connection)
+            .await
     }
 
     /// Runs the statement.
     pub async fn execute(self, connection: &mut AnyConnection) -> Result<AnyQueryResult, sqlx::Error> {
-        let Bulk { text, arguments, .. } = self;
-        sqlx::query_with(&text, arguments).execute(connection).await
+        let Bulk {
+            text,
+            arguments,
+            persistent,
+            ..
+        } = self;
+        sqlx::query_with(&text, arguments)
+            .persistent(persistent)
+            .execute(connection)
+            .await
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use sqlx::any::AnyRow;
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, Row};
 
 use junkan_model::access::{ReadBasis, RecordKind};
 use junkan_model::audit::AuditAction;
@@ -32,32 +32,118 @@ fn own_organization(actor: &Actor) -> StoreResult<OrganizationId> {
     }
 }
 
-/// The eventIDs and hashes among `events` that are already stored.
+/// The prefix and suffix of a CBV 2.0 event hash, around 64 lowercase hex digits.
+const HASH_PREFIX: &str = "ni:///sha-256;";
+const HASH_SUFFIX: &str = "?ver=CBV2.0";
+
+/// The SHA-256 digest of a hash in the CBV 2.0 form `ni:///sha-256;<64 lowercase hex>?ver=CBV2.0`.
+fn hash_digest(hash: &str) -> Option<[u8; 32]> {
+    let hex = hash.strip_prefix(HASH_PREFIX)?.strip_suffix(HASH_SUFFIX)?.as_bytes();
+    if hex.len() != 64 {
+        return None;
+    }
+    let nibble = |digit: u8| match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        _ => None,
+    };
+    let mut digest = [0u8; 32];
+    for (byte, pair) in digest.iter_mut().zip(hex.chunks_exact(2)) {
+        *byte = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+    }
+    Some(digest)
+}
+
+/// The stored key of an event hash (`hash_key`, migration 0004): the 32-byte digest of a CBV 2.0
+/// hash, or the UTF-8 bytes of any other text (kept as sent in `hash_text`). A digest and a text
+/// cannot collide in practice: no UTF-8 text of interest is 32 random bytes.
+pub(crate) fn hash_key(hash: &str) -> Vec<u8> {
+    match hash_digest(hash) {
+        Some(digest) => digest.to_vec(),
+        None => hash.as_bytes().to_vec(),
+    }
+}
+
+/// Restricts an event query (alias `r`, over the `epcis_events` view) to the events whose eventID
+/// is one of `ids`, through the two indexes that hold eventIDs: the partial index of eventIDs
+/// that are not their event's hash, and the hash key for the rest.
+pub(crate) fn event_id_condition(sql: &mut crate::rows::Sql, ids: &[String]) -> String {
+    let given: Vec<String> = ids.iter().map(|id| sql.param(Param::Text(id.clone()))).collect();
+    let keys: Vec<String> = ids.iter().map(|id| sql.param(Param::Bytes(hash_key(id)))).collect();
+    format!(
+        "(r.given_event_id IN ({}) OR (r.given_event_id IS NULL AND r.hash_key IN ({})))",
+        given.join(", "),
+        keys.join(", ")
+    )
+}
+
+/// What is stored already of `events`: the eventIDs taken and the hash keys present.
 async fn stored_keys(
     connection: &mut AnyConnection,
     backend: Backend,
     events: &[(String, CapturedEvent)],
-) -> StoreResult<(HashSet<String>, HashSet<String>)> {
+    keys: &[Vec<u8>],
+) -> StoreResult<(HashSet<String>, HashSet<Vec<u8>>)> {
     let mut ids = HashSet::new();
     let mut hashes = HashSet::new();
-    for chunk in events.chunks(500) {
-        let mut sql = Bulk::new(backend, "SELECT id, event_hash FROM epcis_events WHERE id IN (");
+    for (chunk, key_chunk) in events.chunks(500).zip(keys.chunks(500)) {
+        // An eventID is taken by an event that was given it, or by an event whose hash it is.
+        let id_keys: Vec<Vec<u8>> = chunk
+            .iter()
+            .filter(|(_, event)| event.event_id != event.event_hash)
+            .map(|(_, event)| hash_key(&event.event_id))
+            .collect();
+        let mut sql = Bulk::new(backend, "SELECT id, hash_key FROM epcis_events WHERE hash_key IN (");
+        for (index, key) in key_chunk.iter().chain(&id_keys).enumerate() {
+            sql.push(if index == 0 { "" } else { ", " }).param(key.as_slice());
+        }
+        sql.push(") OR given_event_id IN (");
         for (index, (_, event)) in chunk.iter().enumerate() {
             sql.push(if index == 0 { "" } else { ", " })
                 .param(event.event_id.as_str());
         }
-        sql.push(") OR event_hash IN (");
-        for (index, (_, event)) in chunk.iter().enumerate() {
-            sql.push(if index == 0 { "" } else { ", " })
-                .param(event.event_hash.as_str());
-        }
-        sql.push(")");
+        sql.push(")").planned_each_time();
         for row in sql.fetch_all(&mut *connection).await.map_err(unavailable)? {
             ids.insert(text(&row, "id")?);
-            hashes.insert(text(&row, "event_hash")?);
+            hashes.insert(row.try_get::<Vec<u8>, _>("hash_key").map_err(unavailable)?);
         }
     }
     Ok((ids, hashes))
+}
+
+/// `count` new sequence numbers for rows of `table` (SQLite: after the largest, which is safe
+/// because the single writer connection holds the write lock; PostgreSQL: from `sequence`,
+/// which concurrent writers share).
+async fn reserve(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    table: &str,
+    column: &str,
+    sequence: &str,
+    count: usize,
+) -> StoreResult<Vec<i64>> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    match backend {
+        Backend::Sqlite => {
+            let largest: i64 = sqlx::query_scalar::<_, i64>(&format!("SELECT COALESCE(MAX({column}), 0) FROM {table}"))
+                .fetch_one(&mut *connection)
+                .await
+                .map_err(unavailable)?;
+            Ok((largest + 1..=largest + count as i64).collect())
+        }
+        Backend::Postgres => {
+            let mut numbers: Vec<i64> =
+                sqlx::query_scalar::<_, i64>(&format!("SELECT nextval('{sequence}') FROM generate_series(1, $1)"))
+                    .bind(count as i64)
+                    .fetch_all(&mut *connection)
+                    .await
+                    .map_err(unavailable)?;
+            numbers.sort_unstable();
+            Ok(numbers)
+        }
+    }
 }
 
 pub async fn capture(store: &SqlStore, actor: &Actor, capture: NewCapture) -> StoreResult<CaptureJob> {
@@ -80,14 +166,19 @@ pub async fn capture(store: &SqlStore, actor: &Actor, capture: NewCapture) -> St
     insert_job(&mut transaction, &job, owner).await?;
     // One look-up for the whole document, then batched inserts: the per-event round trips
     // dominated capture time.
-    let (stored_ids, stored_hashes) = stored_keys(&mut transaction, store.backend, &capture.events).await?;
+    let keys: Vec<Vec<u8>> = capture
+        .events
+        .iter()
+        .map(|(_, event)| hash_key(&event.event_hash))
+        .collect();
+    let (stored_ids, stored_hashes) = stored_keys(&mut transaction, store.backend, &capture.events, &keys).await?;
     let mut seen_ids: HashSet<&str> = HashSet::new();
-    let mut seen_hashes: HashSet<&str> = HashSet::new();
-    let mut to_insert: Vec<&CapturedEvent> = Vec::new();
-    for (pointer, event) in &capture.events {
+    let mut seen_hashes: HashSet<&[u8]> = HashSet::new();
+    let mut to_insert: Vec<(&CapturedEvent, &[u8])> = Vec::new();
+    for ((pointer, event), key) in capture.events.iter().zip(&keys) {
         if seen_ids.contains(event.event_id.as_str())
-            || seen_hashes.contains(event.event_hash.as_str())
-            || stored_hashes.contains(&event.event_hash)
+            || seen_hashes.contains(key.as_slice())
+            || stored_hashes.contains(key)
         {
             job.duplicate_count += 1;
             continue;
@@ -103,8 +194,8 @@ pub async fn capture(store: &SqlStore, actor: &Actor, capture: NewCapture) -> St
             continue;
         }
         seen_ids.insert(&event.event_id);
-        seen_hashes.insert(&event.event_hash);
-        to_insert.push(event);
+        seen_hashes.insert(key);
+        to_insert.push((event, key));
     }
     insert_events(
         &mut transaction,
@@ -185,36 +276,83 @@ async fn insert_job(connection: &mut AnyConnection, job: &CaptureJob, owner: Org
     Ok(())
 }
 
-/// Events per multi-row insert: large enough to amortise a statement, small enough that the
-/// statement text stays short and every full chunk reuses one cached prepared statement.
-const EVENTS_PER_INSERT: usize = 200;
-/// Identifier rows per multi-row insert.
-const IDENTIFIERS_PER_INSERT: usize = 400;
+/// Events per multi-row insert: large enough to amortise a statement, small enough that every
+/// full chunk of a document of 1,000 reuses one cached prepared statement.
+const EVENTS_PER_INSERT: usize = 250;
+/// Rows per multi-row insert of identifiers and links.
+const ROWS_PER_INSERT: usize = 500;
 
+/// Inserts `events` with their hash keys: their contexts, the identifiers not yet interned, the
+/// events and their links to identifiers. Sequence numbers are reserved first, so that no insert
+/// needs RETURNING (on SQLite every returned row is a message from the database thread).
 async fn insert_events(
     connection: &mut AnyConnection,
     backend: Backend,
-    events: &[&CapturedEvent],
+    events: &[(&CapturedEvent, &[u8])],
     owner: OrganizationId,
     capture: CaptureId,
     visibility: Visibility,
     record_time: i64,
 ) -> StoreResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    // A document's events share its @context: one row per distinct context of the capture.
+    let mut contexts: Vec<(&serde_json::Value, i64)> = Vec::new();
+    let mut context_ids: Vec<i64> = Vec::with_capacity(events.len());
+    for (event, _) in events {
+        let id = match contexts.iter().find(|(context, _)| *context == &event.context) {
+            Some((_, id)) => *id,
+            None => {
+                let id: i64 =
+                    sqlx::query_scalar::<_, i64>("INSERT INTO epcis_contexts (context) VALUES ($1) RETURNING id")
+                        .bind(event.context.to_string())
+                        .fetch_one(&mut *connection)
+                        .await
+                        .map_err(unavailable)?;
+                contexts.push((&event.context, id));
+                id
+            }
+        };
+        context_ids.push(id);
+    }
+    let identifier_ids = intern_identifiers(connection, backend, events).await?;
+    let seqs = reserve(
+        connection,
+        backend,
+        "epcis_event_records",
+        "seq",
+        "epcis_event_seq",
+        events.len(),
+    )
+    .await?;
     let owner = owner.to_string();
     let capture = capture.to_string();
-    for chunk in events.chunks(EVENTS_PER_INSERT) {
-        let bodies: Vec<String> = chunk.iter().map(|event| event.body.to_string()).collect();
-        let contexts: Vec<String> = chunk.iter().map(|event| event.context.to_string()).collect();
+    let rows: Vec<(usize, &CapturedEvent, &[u8])> = events
+        .iter()
+        .enumerate()
+        .map(|(index, (event, key))| (index, *event, *key))
+        .collect();
+    for chunk in rows.chunks(EVENTS_PER_INSERT) {
+        let bodies: Vec<String> = chunk.iter().map(|(_, event, _)| stored_body(event)).collect();
         let mut sql = Bulk::new(
             backend,
-            "INSERT INTO epcis_events (id, event_hash, owner_organization_id, capture_id, visibility, event_type, event_time, record_time, \
-             action, biz_step, disposition, read_point, biz_location, body, context) VALUES ",
+            "INSERT INTO epcis_event_records (seq, hash_key, hash_text, event_id, owner_organization_id, capture_id, visibility, \
+             event_type, event_time, record_time, action, biz_step, disposition, read_point, biz_location, body, context_id) VALUES ",
         );
-        for (index, event) in chunk.iter().enumerate() {
-            sql.push(if index == 0 { "(" } else { ", (" })
-                .param(event.event_id.as_str())
+        for ((index, event, key), body) in chunk.iter().zip(&bodies) {
+            let hash_text = hash_digest(&event.event_hash)
+                .is_none()
+                .then_some(event.event_hash.as_str());
+            let given_id = (event.event_id != event.event_hash).then_some(event.event_id.as_str());
+            sql.push(if *index % EVENTS_PER_INSERT == 0 { "(" } else { ", (" })
+                .param(seqs[*index])
                 .push(", ")
-                .param(event.event_hash.as_str())
+                .param(*key)
+                .push(", ")
+                .param(hash_text)
+                .push(", ")
+                .param(given_id)
                 .push(", ")
                 .param(owner.as_str())
                 .push(", ")
@@ -238,50 +376,152 @@ async fn insert_events(
                 .push(", ")
                 .param(event.biz_location.as_deref())
                 .push(", ")
-                .param(bodies[index].as_str())
+                .param(body.as_str())
                 .push(", ")
-                .param(contexts[index].as_str())
+                .param(context_ids[*index])
                 .push(")");
         }
-        sql.push(" RETURNING seq, id");
-        let inserted = sql.fetch_all(&mut *connection).await.map_err(unavailable)?;
-        let mut seq_of: HashMap<String, i64> = HashMap::with_capacity(inserted.len());
-        for row in &inserted {
-            seq_of.insert(text(row, "id")?, int(row, "seq")?);
+        sql.execute(&mut *connection).await.map_err(unavailable)?;
+    }
+    let links: Vec<(i64, &EventIdentifier)> = events
+        .iter()
+        .zip(&seqs)
+        .flat_map(|((event, _), seq)| event.identifiers.iter().map(move |identifier| (*seq, identifier)))
+        .collect();
+    for chunk in links.chunks(ROWS_PER_INSERT) {
+        let mut sql = Bulk::new(
+            backend,
+            "INSERT INTO epcis_event_links (identifier_id, role, event_seq, quantity, uom) VALUES ",
+        );
+        for (index, (seq, identifier)) in chunk.iter().enumerate() {
+            sql.push(if index == 0 { "(" } else { ", (" })
+                .param(identifier_ids[identifier.value.as_str()])
+                .push(", ")
+                .param(identifier.role.as_str())
+                .push(", ")
+                .param(*seq)
+                .push(", ")
+                .param(identifier.quantity.as_deref())
+                .push(", ")
+                .param(identifier.uom.as_deref())
+                .push(")");
         }
-        let identifiers: Vec<(i64, &EventIdentifier)> = chunk
-            .iter()
-            .flat_map(|event| {
-                let seq = seq_of.get(&event.event_id).copied();
-                event
-                    .identifiers
-                    .iter()
-                    .filter_map(move |identifier| seq.map(|seq| (seq, identifier)))
-            })
-            .collect();
-        for identifier_chunk in identifiers.chunks(IDENTIFIERS_PER_INSERT) {
-            let mut sql = Bulk::new(
-                backend,
-                "INSERT INTO epcis_event_identifiers (value, role, event_seq, quantity, uom) VALUES ",
-            );
-            for (index, (seq, identifier)) in identifier_chunk.iter().enumerate() {
-                sql.push(if index == 0 { "(" } else { ", (" })
-                    .param(identifier.value.as_str())
-                    .push(", ")
-                    .param(identifier.role.as_str())
-                    .push(", ")
-                    .param(*seq)
-                    .push(", ")
-                    .param(identifier.quantity.as_deref())
-                    .push(", ")
-                    .param(identifier.uom.as_deref())
-                    .push(")");
-            }
-            sql.push(" ON CONFLICT DO NOTHING");
-            sql.execute(&mut *connection).await.map_err(unavailable)?;
-        }
+        sql.push(" ON CONFLICT DO NOTHING");
+        sql.execute(&mut *connection).await.map_err(unavailable)?;
     }
     Ok(())
+}
+
+/// The body of `event` as stored: as sent, except that an eventID that is the event's hash is
+/// left out (a quarter of a small event's text); [`event_body`] puts it back when it is read.
+fn stored_body(event: &CapturedEvent) -> String {
+    /// An event object serialised without its eventID.
+    struct WithoutEventId<'a>(&'a serde_json::Map<String, serde_json::Value>);
+    impl serde::Serialize for WithoutEventId<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap;
+            let mut map = serializer.serialize_map(None)?;
+            for (key, value) in self.0.iter().filter(|(key, _)| *key != "eventID") {
+                map.serialize_entry(key, value)?;
+            }
+            map.end()
+        }
+    }
+    match event.body.as_object() {
+        Some(object)
+            if event.event_id == event.event_hash
+                && object.get("eventID").and_then(serde_json::Value::as_str) == Some(event.event_id.as_str()) =>
+        {
+            serde_json::to_string(&WithoutEventId(object)).expect("a JSON object serialises")
+        }
+        _ => event.body.to_string(),
+    }
+}
+
+/// An event body as read: the stored text with the eventID put back when it was left out
+/// ([`stored_body`]; events whose eventID is their hash).
+fn event_body(text: &str, event_id: &str) -> StoreResult<serde_json::Value> {
+    let mut body: serde_json::Value = parsed(text, "event body", |text| serde_json::from_str(text))?;
+    if let Some(object) = body.as_object_mut() {
+        object
+            .entry("eventID")
+            .or_insert_with(|| serde_json::Value::String(event_id.to_owned()));
+    }
+    Ok(body)
+}
+
+/// The interned id of every identifier value of `events`, interning the new ones.
+async fn intern_identifiers<'e>(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    events: &[(&'e CapturedEvent, &[u8])],
+) -> StoreResult<HashMap<&'e str, i64>> {
+    let mut wanted: HashSet<&'e str> = HashSet::new();
+    let mut values: Vec<&'e str> = Vec::new();
+    for (event, _) in events {
+        for identifier in &event.identifiers {
+            if wanted.insert(identifier.value.as_str()) {
+                values.push(identifier.value.as_str());
+            }
+        }
+    }
+    let mut ids: HashMap<&'e str, i64> = HashMap::with_capacity(values.len());
+    let found = |rows: Vec<AnyRow>, ids: &mut HashMap<&'e str, i64>| -> StoreResult<()> {
+        for row in rows {
+            let value = text(&row, "value")?;
+            if let Some(original) = wanted.get(value.as_str()) {
+                ids.insert(original, int(&row, "id")?);
+            }
+        }
+        Ok(())
+    };
+    let look_up = |values: &[&'e str]| {
+        let mut sql = Bulk::new(backend, "SELECT id, value FROM epcis_identifiers WHERE value IN (");
+        for (index, value) in values.iter().enumerate() {
+            sql.push(if index == 0 { "" } else { ", " }).param(*value);
+        }
+        sql.push(")").planned_each_time();
+        sql
+    };
+    for chunk in values.chunks(ROWS_PER_INSERT) {
+        let rows = look_up(chunk).fetch_all(&mut *connection).await.map_err(unavailable)?;
+        found(rows, &mut ids)?;
+    }
+    let new: Vec<&'e str> = values
+        .iter()
+        .copied()
+        .filter(|value| !ids.contains_key(value))
+        .collect();
+    let numbers = reserve(
+        connection,
+        backend,
+        "epcis_identifiers",
+        "id",
+        "epcis_identifier_seq",
+        new.len(),
+    )
+    .await?;
+    for (chunk, number_chunk) in new.chunks(ROWS_PER_INSERT).zip(numbers.chunks(ROWS_PER_INSERT)) {
+        let mut sql = Bulk::new(backend, "INSERT INTO epcis_identifiers (id, value) VALUES ");
+        for (index, (value, number)) in chunk.iter().zip(number_chunk).enumerate() {
+            sql.push(if index == 0 { "(" } else { ", (" })
+                .param(*number)
+                .push(", ")
+                .param(*value)
+                .push(")");
+        }
+        sql.push(" ON CONFLICT (value) DO NOTHING");
+        let inserted = sql.execute(&mut *connection).await.map_err(unavailable)?;
+        if inserted.rows_affected() == chunk.len() as u64 {
+            ids.extend(chunk.iter().copied().zip(number_chunk.iter().copied()));
+        } else {
+            // Another PostgreSQL transaction interned some of these values meanwhile (the insert
+            // waited for it to commit): read the ids that were stored.
+            let rows = look_up(chunk).fetch_all(&mut *connection).await.map_err(unavailable)?;
+            found(rows, &mut ids)?;
+        }
+    }
+    Ok(ids)
 }
 
 pub async fn get_capture(store: &SqlStore, actor: &Actor, id: CaptureId) -> StoreResult<CaptureJob> {
@@ -361,7 +601,8 @@ fn event_query(store: &SqlStore, actor: &Actor) -> crate::rows::Sql {
 
 pub async fn get(store: &SqlStore, actor: &Actor, event_id: &str) -> StoreResult<StoredEvent> {
     let mut sql = event_query(store, actor);
-    sql.push_with(" AND r.id = ?", vec![Param::Text(event_id.to_owned())]);
+    let condition = event_id_condition(&mut sql, &[event_id.to_owned()]);
+    sql.push_with(&format!(" AND {condition}"), vec![]);
     let row = sql
         .query()
         .fetch_optional(&store.reader)
@@ -396,7 +637,10 @@ fn filtered(store: &SqlStore, actor: &Actor, query: &EventQuery) -> crate::rows:
     any_of(&mut sql, "disposition", &query.dispositions);
     any_of(&mut sql, "read_point", &query.read_points);
     any_of(&mut sql, "biz_location", &query.biz_locations);
-    any_of(&mut sql, "id", &query.event_ids);
+    if !query.event_ids.is_empty() {
+        let condition = event_id_condition(&mut sql, &query.event_ids);
+        sql.push_with(&format!(" AND {condition}"), vec![]);
+    }
     for (column, within) in [
         ("read_point", &query.read_points_within),
         ("biz_location", &query.biz_locations_within),
@@ -613,6 +857,33 @@ async fn with_identifiers(
         .fetch_all(&store.reader)
         .await
         .map_err(unavailable)?;
+    // Each capture stores its @context once; the page's events name few of them.
+    let mut context_ids: Vec<i64> = rows
+        .iter()
+        .map(|row| int(row, "context_id"))
+        .collect::<StoreResult<_>>()?;
+    context_ids.sort_unstable();
+    context_ids.dedup();
+    let placeholders: Vec<String> = (1..=context_ids.len()).map(|index| format!("${index}")).collect();
+    let context_rows = crate::rows::Sql::new(
+        &format!(
+            "SELECT id, context FROM epcis_contexts WHERE id IN ({})",
+            placeholders.join(", ")
+        ),
+        context_ids.iter().copied().map(Param::Int).collect(),
+    );
+    let mut contexts: HashMap<i64, serde_json::Value> = HashMap::with_capacity(context_ids.len());
+    for row in context_rows
+        .query()
+        .fetch_all(&store.reader)
+        .await
+        .map_err(unavailable)?
+    {
+        let context = parsed(&text(&row, "context")?, "event context", |text| {
+            serde_json::from_str(text)
+        })?;
+        contexts.insert(int(&row, "id")?, context);
+    }
     let mut identifiers: Vec<(i64, EventIdentifier)> = Vec::with_capacity(identifier_rows.len());
     for row in &identifier_rows {
         let role: IdentifierRole = enum_value(&text(row, "role")?, "identifier role")?;
@@ -648,10 +919,11 @@ async fn with_identifiers(
                         .filter(|(event, _)| *event == seq)
                         .map(|(_, identifier)| identifier.clone())
                         .collect(),
-                    body: parsed(&text(row, "body")?, "event body", |text| serde_json::from_str(text))?,
-                    context: parsed(&text(row, "context")?, "event context", |text| {
-                        serde_json::from_str(text)
-                    })?,
+                    body: event_body(&text(row, "body")?, &text(row, "id")?)?,
+                    context: contexts
+                        .get(&int(row, "context_id")?)
+                        .cloned()
+                        .unwrap_or(serde_json::Value::Null),
                 },
                 owner_organization_id: owner,
                 capture_id: parsed(&text(row, "capture_id")?, "capture id", str::parse)?,
@@ -687,20 +959,23 @@ pub async fn lineage(
         .chain(std::iter::repeat_n(last, padded - identifiers.len()))
         .map(|identifier| sql.param(Param::Text(identifier.clone())))
         .collect();
-    let touching = format!(
-        "SELECT event_seq FROM epcis_event_identifiers WHERE value IN ({})",
+    // The touched events first, as a CTE: joined through the interned identifiers, PostgreSQL
+    // otherwise misjudged how few they are and hashed whole tables (seconds at 1 M events).
+    let touched = format!(
+        "WITH touched AS (SELECT l.event_seq FROM epcis_identifiers v JOIN epcis_event_links l ON l.identifier_id = v.id \
+         WHERE v.value IN ({})) ",
         value_params.join(", ")
     );
     // The access rule's query (parameters $1..$3 first), restricted to the touched events, becomes
     // the right side of a LEFT JOIN: an event without a match there is withheld.
     sql.text = format!(
-        "SELECT e.seq, e.id, e.event_type, e.event_time, e.biz_step, e.action, e.owner_organization_id, o.name_ja, \
+        "{touched}SELECT e.seq, e.id, e.event_type, e.event_time, e.biz_step, e.action, e.owner_organization_id, o.name_ja, \
          CAST(CASE WHEN rd.seq IS NULL THEN 0 ELSE 1 END AS BIGINT) AS is_readable, rd.best_grant, rd.visibility, \
          i.role, i.value, i.quantity, i.uom \
          FROM epcis_events e JOIN organizations o ON o.id = e.owner_organization_id \
          JOIN epcis_event_identifiers i ON i.event_seq = e.seq \
-         LEFT JOIN ({readable} AND r.seq IN ({touching})) rd ON rd.seq = e.seq \
-         WHERE e.seq IN ({touching}) ORDER BY e.seq, i.role, i.value",
+         LEFT JOIN ({readable} AND r.seq IN (SELECT event_seq FROM touched)) rd ON rd.seq = e.seq \
+         WHERE e.seq IN (SELECT event_seq FROM touched) ORDER BY e.seq, i.role, i.value",
         readable = sql.text,
     );
     let rows = sql.query().fetch_all(&store.reader).await.map_err(unavailable)?;

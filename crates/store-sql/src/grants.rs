@@ -53,9 +53,20 @@ pub async fn create(store: &SqlStore, actor: &Actor, new: NewGrant) -> StoreResu
         crate::access::record_table(new.record_kind).unwrap_or(("facilities", "organization_id"));
     if let Some(ids) = &new.record_ids {
         for (index, id) in ids.iter().enumerate() {
-            let owned = sqlx::query(&format!("SELECT 1 FROM {table} WHERE id = $1 AND {owner_column} = $2"))
-                .bind(id.clone())
-                .bind(owner.to_string())
+            // Events are found by their eventID through its indexes (the view computes `id`).
+            let mut sql = Sql::new(
+                &format!("SELECT 1 FROM {table} r WHERE r.{owner_column} = $1 AND "),
+                vec![Param::Text(owner.to_string())],
+            );
+            let condition = if new.record_kind == RecordKind::Event {
+                crate::events::event_id_condition(&mut sql, std::slice::from_ref(id))
+            } else {
+                let placeholder = sql.param(Param::Text(id.clone()));
+                format!("r.id = {placeholder}")
+            };
+            sql.text.push_str(&condition);
+            let owned = sql
+                .query()
                 .fetch_optional(&store.reader)
                 .await
                 .map_err(unavailable)?

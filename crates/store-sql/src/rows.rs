@@ -55,6 +55,8 @@ pub enum Param {
     OptText(Option<String>),
     /// Integer.
     Int(i64),
+    /// Bytes (BLOB on SQLite, BYTEA on PostgreSQL).
+    Bytes(Vec<u8>),
 }
 
 /// A query built piece by piece, numbering its `$n` placeholders.
@@ -101,6 +103,7 @@ impl Sql {
                 Param::Text(value) => query.bind(value.clone()),
                 Param::OptText(value) => query.bind(value.clone()),
                 Param::Int(value) => query.bind(*value),
+                Param::Bytes(value) => query.bind(value.clone()),
             })
     }
 }

@@ -77,3 +77,185 @@ async fn postgres_audit_log_is_append_only() {
     };
     audit_log_refuses_changes(store).await;
 }
+
+/// Events stored in the shape of migration 0002 are carried over by 0004 (hash keys, interned
+/// identifiers, contexts) and read, queried, traced and deduplicated as before.
+async fn events_before_0004_are_carried_over(store: SqlStore) {
+    use junkan_model::event::{CaptureErrorBehaviour, EventIdentifier, EventQuery, IdentifierFilter, IdentifierRole};
+    use junkan_model::facility::Visibility;
+    use junkan_model::organization::{CompanySize, NewOrganization, OrganizationType};
+    use junkan_model::page::PageRequest;
+    use junkan_model::principal::{Actor, PrincipalKind, Role};
+    use junkan_store::NewCapture;
+
+    junkan_store_sql::testing::migrate_to(&store, 3)
+        .await
+        .expect("migrations 1-3");
+    let organization = store
+        .create_organization(
+            &Actor::system(),
+            NewOrganization {
+                name_ja: "移行株式会社".to_owned(),
+                name_en: "Migration Co.".to_owned(),
+                organization_type: OrganizationType::Company,
+                company_size: Some(CompanySize::Sme),
+                corporate_number: None,
+                lei: None,
+                gs1_company_prefix: None,
+                gln: None,
+                local_government_code: None,
+                prefecture_code: Some("13".to_owned()),
+                industries: vec![],
+                roles: vec![],
+                website: None,
+            },
+        )
+        .await
+        .expect("organization");
+    let owner = organization.id.to_string();
+    let hashed = format!("ni:///sha-256;{}?ver=CBV2.0", "0a".repeat(32));
+    let item = "https://id.gs1.org/01/04512345123451/21/7";
+    let lot = "https://id.gs1.org/01/04512345123451/10/L1";
+    let context = r#"["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]"#;
+    let statements = [
+        format!(
+            "INSERT INTO epcis_captures (id, owner_organization_id, created_at, finished_at, success, error_behaviour, errors, captured_count, duplicate_count) \
+             VALUES ('c0000000-0000-0000-0000-000000000001', '{owner}', 1, 1, 1, 'rollback', '[]', 2, 0)"
+        ),
+        format!(
+            "INSERT INTO epcis_events (seq, id, event_hash, owner_organization_id, capture_id, visibility, event_type, event_time, record_time, action, biz_step, body, context) \
+             VALUES (1, '{hashed}', '{hashed}', '{owner}', 'c0000000-0000-0000-0000-000000000001', 'restricted', 'ObjectEvent', 10, 20, 'OBSERVE', 'shipping', \
+             '{{\"type\":\"ObjectEvent\",\"eventID\":\"{hashed}\"}}', '{context}')"
+        ),
+        format!(
+            "INSERT INTO epcis_events (seq, id, event_hash, owner_organization_id, capture_id, visibility, event_type, event_time, record_time, body, context) \
+             VALUES (2, 'urn:uuid:legacy', 'ni:///sha-256;legacy?ver=CBV2.0', '{owner}', 'c0000000-0000-0000-0000-000000000001', 'restricted', 'TransformationEvent', 11, 20, \
+             '{{\"type\":\"TransformationEvent\",\"eventID\":\"urn:uuid:legacy\"}}', '{context}')"
+        ),
+        format!("INSERT INTO epcis_event_identifiers (value, role, event_seq) VALUES ('{item}', 'epc', 1)"),
+        format!("INSERT INTO epcis_event_identifiers (value, role, event_seq) VALUES ('{item}', 'input', 2)"),
+        format!("INSERT INTO epcis_event_identifiers (value, role, event_seq, quantity, uom) VALUES ('{lot}', 'output_quantity', 2, '12.5', 'KGM')"),
+    ];
+    for statement in &statements {
+        junkan_store_sql::testing::execute(&store, statement)
+            .await
+            .unwrap_or_else(|error| panic!("{statement}: {error}"));
+    }
+    store.migrate().await.expect("migration 0004 over stored events");
+
+    let actor = Actor {
+        kind: PrincipalKind::User,
+        principal_id: "migration".to_owned(),
+        organization_id: Some(organization.id),
+        roles: vec![Role::Member],
+        purpose: None,
+        request_id: None,
+    };
+    let first = store
+        .get_event(&actor, &hashed)
+        .await
+        .expect("event stored under its hash");
+    assert_eq!((first.event.event_hash.as_str(), first.sequence), (hashed.as_str(), 1));
+    assert_eq!(first.event.body["eventID"], hashed.as_str());
+    assert_eq!(first.event.context.to_string(), context.replace(' ', ""));
+    let second = store
+        .get_event(&actor, "urn:uuid:legacy")
+        .await
+        .expect("event with its own eventID");
+    assert_eq!(second.event.event_hash, "ni:///sha-256;legacy?ver=CBV2.0");
+    assert_eq!(
+        second
+            .event
+            .identifiers
+            .iter()
+            .find(|identifier| identifier.value == lot),
+        Some(&EventIdentifier {
+            role: IdentifierRole::OutputQuantity,
+            value: lot.to_owned(),
+            quantity: Some("12.5".to_owned()),
+            uom: Some("KGM".to_owned()),
+        })
+    );
+    let matching = store
+        .query_events(
+            &actor,
+            &EventQuery {
+                identifiers: vec![IdentifierFilter {
+                    roles: vec![IdentifierRole::Epc, IdentifierRole::Input],
+                    values: vec![item.to_owned()],
+                    prefixes: vec![],
+                }],
+                ..EventQuery::default()
+            },
+            &PageRequest::first(10),
+        )
+        .await
+        .expect("query");
+    assert_eq!(
+        matching.items.iter().map(|event| event.sequence).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    let traced = store
+        .lineage_events(&actor, &[lot.to_owned()], &[])
+        .await
+        .expect("lineage");
+    assert_eq!(traced.len(), 1);
+    assert_eq!(traced[0].event_id, "urn:uuid:legacy");
+
+    // New captures continue after the carried-over events: the same hash is a duplicate, and an
+    // event given another event's hash as its eventID conflicts with it.
+    let mut again = first.event.clone();
+    again.body = serde_json::json!({"type": "ObjectEvent"});
+    let mut impostor = second.event.clone();
+    impostor.event_id = hashed.clone();
+    impostor.event_hash = format!("ni:///sha-256;{}?ver=CBV2.0", "0b".repeat(32));
+    let mut fresh = second.event.clone();
+    fresh.event_id = format!("ni:///sha-256;{}?ver=CBV2.0", "0c".repeat(32));
+    fresh.event_hash = fresh.event_id.clone();
+    let job = store
+        .capture_events(
+            &actor,
+            NewCapture {
+                behaviour: CaptureErrorBehaviour::Proceed,
+                events: vec![
+                    ("/0".to_owned(), again),
+                    ("/1".to_owned(), impostor),
+                    ("/2".to_owned(), fresh.clone()),
+                ],
+                errors: vec![],
+                visibility: Visibility::Restricted,
+            },
+        )
+        .await
+        .expect("capture");
+    assert_eq!((job.captured_count, job.duplicate_count), (1, 1));
+    assert_eq!(job.errors.len(), 1, "{:?}", job.errors);
+    assert_eq!(job.errors[0].path, "/1/eventID");
+    let stored = store.get_event(&actor, &fresh.event_id).await.expect("new event");
+    assert_eq!(
+        (stored.sequence, stored.event.event_hash.as_str()),
+        (3, fresh.event_hash.as_str())
+    );
+}
+
+#[tokio::test]
+async fn sqlite_events_before_0004_are_carried_over() {
+    let directory = std::env::temp_dir().join(format!("junkan-contract-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&directory).expect("temporary directory");
+    let url = format!("sqlite://{}", directory.join("junkan.db").display());
+    let clock = junkan_store::ManualClock::new(junkan_store::contract::START);
+    let store = junkan_store_sql::open(&url, clock).await.expect("open sqlite");
+    events_before_0004_are_carried_over(store).await;
+}
+
+#[tokio::test]
+async fn postgres_events_before_0004_are_carried_over() {
+    let Some(url) = junkan_store_sql::testing::postgres_url() else {
+        eprintln!("SKIPPED postgres_events_before_0004_are_carried_over: backend not configured");
+        return;
+    };
+    let url = junkan_store_sql::testing::fresh_postgres_schema(&url).await;
+    let clock = junkan_store::ManualClock::new(junkan_store::contract::START);
+    let store = junkan_store_sql::open(&url, clock).await.expect("open postgres");
+    events_before_0004_are_carried_over(store).await;
+}

@@ -1,0 +1,102 @@
+-- Compact EPCIS storage (SQLite). Each event used to enter three indexes with random keys
+-- (eventID text, hash text, identifier value), and once they outgrew one commit every insert
+-- dirtied a page of each. Now:
+--   * the hash is the event's only random key, stored as its 32-byte digest (`hash_key`);
+--     a hash that is not `ni:///sha-256;<64 lowercase hex>?ver=CBV2.0` keeps its text in
+--     `hash_text` and its UTF-8 bytes as the key;
+--   * `event_id` is stored only when it is not the event's hash, under a partial unique index;
+--   * identifier values are interned once in `epcis_identifiers` (integer key), and the
+--     event-identifier links are a WITHOUT ROWID table keyed by (identifier, role, event);
+--   * a document's @context is stored once per capture (`epcis_contexts`), not per event.
+-- The views `epcis_events` and `epcis_event_identifiers` keep the former columns for reads.
+
+CREATE TABLE epcis_contexts (
+    id INTEGER PRIMARY KEY,
+    context TEXT NOT NULL
+);
+
+CREATE TABLE epcis_event_records (
+    seq INTEGER PRIMARY KEY,
+    hash_key BLOB NOT NULL UNIQUE,
+    hash_text TEXT,
+    event_id TEXT,
+    owner_organization_id TEXT NOT NULL REFERENCES organizations (id),
+    capture_id TEXT NOT NULL REFERENCES epcis_captures (id),
+    visibility TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    event_time BIGINT NOT NULL,
+    record_time BIGINT NOT NULL,
+    action TEXT,
+    biz_step TEXT,
+    disposition TEXT,
+    read_point TEXT,
+    biz_location TEXT,
+    body TEXT NOT NULL,
+    context_id BIGINT NOT NULL REFERENCES epcis_contexts (id)
+);
+CREATE UNIQUE INDEX epcis_event_records_event_id ON epcis_event_records (event_id) WHERE event_id IS NOT NULL;
+
+CREATE TABLE epcis_identifiers (
+    id INTEGER PRIMARY KEY,
+    value TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE epcis_event_links (
+    identifier_id BIGINT NOT NULL REFERENCES epcis_identifiers (id),
+    role TEXT NOT NULL,
+    event_seq BIGINT NOT NULL REFERENCES epcis_event_records (seq),
+    quantity TEXT,
+    uom TEXT,
+    PRIMARY KEY (identifier_id, role, event_seq)
+) WITHOUT ROWID;
+
+-- Existing events move over: one row per distinct context, hashes to digests where canonical.
+INSERT INTO epcis_contexts (context)
+SELECT context FROM epcis_events GROUP BY context ORDER BY MIN(seq);
+CREATE INDEX epcis_contexts_migration ON epcis_contexts (context);
+
+INSERT INTO epcis_event_records (seq, hash_key, hash_text, event_id, owner_organization_id, capture_id, visibility, event_type,
+    event_time, record_time, action, biz_step, disposition, read_point, biz_location, body, context_id)
+SELECT e.seq,
+    CASE WHEN canonical THEN unhex(substr(e.event_hash, 15, 64)) ELSE CAST(e.event_hash AS BLOB) END,
+    CASE WHEN canonical THEN NULL ELSE e.event_hash END,
+    CASE WHEN e.id = e.event_hash THEN NULL ELSE e.id END,
+    e.owner_organization_id, e.capture_id, e.visibility, e.event_type, e.event_time, e.record_time, e.action, e.biz_step,
+    e.disposition, e.read_point, e.biz_location, e.body,
+    (SELECT c.id FROM epcis_contexts c WHERE c.context = e.context)
+FROM (
+    SELECT *, (length(event_hash) = 89 AND substr(event_hash, 1, 14) = 'ni:///sha-256;' AND substr(event_hash, 79) = '?ver=CBV2.0'
+        AND unhex(substr(event_hash, 15, 64)) IS NOT NULL AND substr(event_hash, 15, 64) = lower(substr(event_hash, 15, 64))) AS canonical
+    FROM epcis_events
+) e;
+
+INSERT INTO epcis_identifiers (value)
+SELECT value FROM epcis_event_identifiers GROUP BY value ORDER BY MIN(event_seq), value;
+
+INSERT INTO epcis_event_links (identifier_id, role, event_seq, quantity, uom)
+SELECT v.id, i.role, i.event_seq, i.quantity, i.uom
+FROM epcis_event_identifiers i JOIN epcis_identifiers v ON v.value = i.value;
+
+DROP TABLE epcis_event_identifiers;
+DROP TABLE epcis_events;
+DROP INDEX epcis_contexts_migration;
+
+CREATE INDEX epcis_event_records_time ON epcis_event_records (event_time);
+CREATE INDEX epcis_event_records_record_time ON epcis_event_records (record_time);
+CREATE INDEX epcis_event_records_biz_step ON epcis_event_records (biz_step);
+CREATE INDEX epcis_event_records_owner ON epcis_event_records (owner_organization_id, seq);
+CREATE INDEX epcis_event_links_event ON epcis_event_links (event_seq);
+
+-- The events as the queries read them: `id` and `event_hash` as text again.
+CREATE VIEW epcis_events AS
+SELECT e.seq,
+    COALESCE(e.event_id, e.hash_text, 'ni:///sha-256;' || lower(hex(e.hash_key)) || '?ver=CBV2.0') AS id,
+    COALESCE(e.hash_text, 'ni:///sha-256;' || lower(hex(e.hash_key)) || '?ver=CBV2.0') AS event_hash,
+    e.event_id AS given_event_id, e.hash_key,
+    e.owner_organization_id, e.capture_id, e.visibility, e.event_type, e.event_time, e.record_time, e.action, e.biz_step,
+    e.disposition, e.read_point, e.biz_location, e.body, e.context_id
+FROM epcis_event_records e;
+
+CREATE VIEW epcis_event_identifiers AS
+SELECT v.value, l.role, l.event_seq, l.quantity, l.uom
+FROM epcis_event_links l JOIN epcis_identifiers v ON v.id = l.identifier_id;
