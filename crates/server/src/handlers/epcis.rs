@@ -226,7 +226,11 @@ async fn capture_document(
             }],
         ));
     }
-    let prepared = prepare_document(&document, syntax).map_err(|found| problems(state, found))?;
+    // Preparation (schema check, hashes) is CPU work spread over every core: off the async workers.
+    let prepared = tokio::task::spawn_blocking(move || prepare_document(&document, syntax))
+        .await
+        .map_err(|error| fail(state, ApiError::internal(&error)))?;
+    let prepared = prepared.map_err(|found| problems(state, found))?;
     let event_ids: Vec<String> = prepared.iter().map(|event| event.event_id.clone()).collect();
     let capture = NewCapture {
         behaviour,
