@@ -83,7 +83,7 @@ pub fn from_json_number(number: &serde_json::Number) -> Result<Decimal, String> 
 /// the precision their standard allows first (Ouranos: five decimals).
 pub fn to_json_number(value: Decimal) -> serde_json::Value {
     let text = value.normalize().to_string();
-    serde_json::Value::from_str(&text).unwrap_or_else(|_| serde_json::Value::String(text))
+    serde_json::Value::from_str(&text).expect("the text of a decimal is a JSON number")
 }
 
 /// The number of digits after the decimal point, ignoring trailing zeros.
