@@ -8,6 +8,8 @@
 
 pub mod decimal;
 pub mod model;
+pub mod pact;
+mod reader;
 pub mod rollup;
 pub mod synthetic;
 
