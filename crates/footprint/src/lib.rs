@@ -8,6 +8,7 @@
 
 pub mod decimal;
 pub mod model;
+pub mod ouranos;
 pub mod pact;
 mod reader;
 pub mod rollup;
