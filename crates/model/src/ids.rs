@@ -92,3 +92,7 @@ uuid_id!(
     /// Identifies a product or material passport.
     PassportId
 );
+uuid_id!(
+    /// Identifies a product carbon footprint (PACT `id`; a changed footprint gets a new one).
+    FootprintId
+);
