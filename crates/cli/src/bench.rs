@@ -3,7 +3,7 @@
 //! measure; they assert nothing.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde_json::{json, Value};
@@ -455,6 +455,7 @@ pub async fn bench_resolve(
     connections: u64,
     seconds: u64,
     pipeline: usize,
+    cache_ttl_seconds: Option<u64>,
 ) -> anyhow::Result<()> {
     let (store, url) = bench_store(database_url).await?;
     for document in junkan_passport::builtin::documents() {
@@ -501,7 +502,10 @@ pub async fn bench_resolve(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
     let store: Arc<dyn Store> = Arc::new(store);
-    let settings = junkan_server::Settings::new(&format!("http://{address}"));
+    let mut settings = junkan_server::Settings::new(&format!("http://{address}"));
+    if let Some(seconds) = cache_ttl_seconds {
+        settings.resolver_cache_ttl = Duration::from_secs(seconds);
+    }
     let ttl = settings.resolver_cache_ttl;
     let state = junkan_server::AppState::new(store, settings).await?;
     let server = tokio::spawn(async move { axum::serve(listener, junkan_server::router(state)).await });

@@ -156,7 +156,7 @@ impl ConfigArgs {
             log_format: self.log_format.clone().or(file.log_format),
             body_limit_bytes: file.body_limit_bytes.unwrap_or(10 * 1024 * 1024),
             token_lifetime_seconds: file.token_lifetime_seconds.unwrap_or(3600),
-            resolver_cache_ttl_seconds: file.resolver_cache_ttl_seconds.unwrap_or(5),
+            resolver_cache_ttl_seconds: file.resolver_cache_ttl_seconds.unwrap_or(60),
         })
     }
 }

@@ -117,6 +117,10 @@ enum BenchCommand {
         /// Requests in flight per connection (HTTP/1.1 pipelining; 1: none).
         #[arg(long, default_value_t = 1)]
         pipeline: usize,
+        /// How long a cached public view lives (the `resolver_cache_ttl_seconds` setting;
+        /// default: the setting's default).
+        #[arg(long)]
+        cache_ttl_seconds: Option<u64>,
     },
 }
 
@@ -240,6 +244,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     connections,
                     seconds,
                     pipeline,
+                    cache_ttl_seconds,
                 } => {
                     bench::bench_resolve(
                         url,
@@ -247,6 +252,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         connections.max(1),
                         seconds.max(1),
                         pipeline.max(1),
+                        cache_ttl_seconds,
                     )
                     .await
                 }

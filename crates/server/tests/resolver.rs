@@ -432,7 +432,7 @@ async fn restricted_values_stay_out_of_public_views_while_the_owner_sees_them() 
         public_page.text.contains("製造番号") || public_page.text.contains("シリアル"),
         "withheld field named"
     );
-    assert_eq!(header(&public_json, "cache-control"), "public, max-age=5");
+    assert_eq!(header(&public_json, "cache-control"), "public, max-age=60");
 
     let bearer = format!("Bearer {}", app.token_a);
     let owner = get(

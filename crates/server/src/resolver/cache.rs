@@ -22,7 +22,7 @@ use axum::body::Bytes;
 use super::Language;
 
 /// Default time to live of a cached view.
-pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(5);
+pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(60);
 /// Default number of cached views.
 pub const DEFAULT_CACHE_CAPACITY: usize = 50_000;
 
