@@ -624,11 +624,8 @@ fn filtered(store: &SqlStore, actor: &Actor, query: &EventQuery) -> crate::rows:
     let mut sql = event_query(store, actor);
     let any_of = |sql: &mut crate::rows::Sql, column: &str, values: &[String]| {
         if !values.is_empty() {
-            let placeholders: Vec<String> = values
-                .iter()
-                .map(|value| sql.param(Param::Text(value.clone())))
-                .collect();
-            sql.push_with(&format!(" AND r.{column} IN ({})", placeholders.join(", ")), vec![]);
+            sql.text.push_str(&format!(" AND r.{column} IN "));
+            sql.push_list(values.iter().cloned().map(Param::Text));
         }
     };
     any_of(&mut sql, "event_type", &query.event_types);

@@ -261,7 +261,33 @@ struct Draft {
 }
 
 /// Checks a new passport against its profile, reporting violations under `prefix`.
-async fn draft_of(store: &SqlStore, new: NewPassport, prefix: &str) -> StoreResult<Result<Draft, Vec<Violation>>> {
+/// The newest compiled profile of each code asked for so far (`None`: no such profile), so that an
+/// import of many passports reads each profile once.
+type NewestProfiles = HashMap<String, Option<Arc<CompiledProfile>>>;
+
+async fn newest_profile(
+    store: &SqlStore,
+    newest: &mut NewestProfiles,
+    code: &str,
+) -> StoreResult<Option<Arc<CompiledProfile>>> {
+    if let Some(known) = newest.get(code) {
+        return Ok(known.clone());
+    }
+    let found = match compiled_profile(store, code, None).await {
+        Ok(profile) => Some(profile),
+        Err(StoreError::NotFound { .. }) => None,
+        Err(error) => return Err(error),
+    };
+    newest.insert(code.to_owned(), found.clone());
+    Ok(found)
+}
+
+async fn draft_of(
+    store: &SqlStore,
+    newest: &mut NewestProfiles,
+    new: NewPassport,
+    prefix: &str,
+) -> StoreResult<Result<Draft, Vec<Violation>>> {
     let mut violations = Vec::new();
     let identifier = match check_passport_parts(
         &new.identifier,
@@ -276,17 +302,13 @@ async fn draft_of(store: &SqlStore, new: NewPassport, prefix: &str) -> StoreResu
             String::new()
         }
     };
-    let profile = match compiled_profile(store, &new.profile, None).await {
-        Ok(profile) => Some(profile),
-        Err(StoreError::NotFound { .. }) => {
-            violations.push(Violation::new(
-                "/profile",
-                format!("{:?} is not a registered profile (GET /api/v1/profiles)", new.profile),
-            ));
-            None
-        }
-        Err(error) => return Err(error),
-    };
+    let profile = newest_profile(store, newest, &new.profile).await?;
+    if profile.is_none() {
+        violations.push(Violation::new(
+            "/profile",
+            format!("{:?} is not a registered profile (GET /api/v1/profiles)", new.profile),
+        ));
+    }
     if let Some(profile) = &profile {
         if !profile.profile.granularities.contains(&new.granularity) {
             violations.push(Violation::new(
@@ -346,7 +368,9 @@ pub async fn create(store: &SqlStore, actor: &Actor, new: NewPassport) -> StoreR
         actor.writes_for(owner),
         "only members of an organization create its passports",
     )?;
-    let draft = draft_of(store, new, "").await?.map_err(StoreError::Invalid)?;
+    let draft = draft_of(store, &mut NewestProfiles::new(), new, "")
+        .await?
+        .map_err(StoreError::Invalid)?;
     let id = PassportId::generate();
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
     insert_passport(store, &mut transaction, actor, id, &draft).await?;
@@ -507,6 +531,7 @@ pub async fn update(store: &SqlStore, actor: &Actor, id: PassportId, update: Pas
     }
     let draft = draft_of(
         store,
+        &mut NewestProfiles::new(),
         NewPassport {
             identifier: current.identifier,
             granularity: current.granularity,
@@ -583,8 +608,9 @@ pub async fn import(
     let mut drafts = Vec::with_capacity(items.len());
     let mut violations = Vec::new();
     let mut seen = HashMap::new();
+    let mut newest = NewestProfiles::new();
     for (index, item) in items.into_iter().enumerate() {
-        match draft_of(store, item, &format!("/{index}")).await? {
+        match draft_of(store, &mut newest, item, &format!("/{index}")).await? {
             Ok(draft) => {
                 if let Some(first) = seen.insert(draft.identifier.clone(), index) {
                     violations.push(Violation::new(
@@ -715,15 +741,8 @@ pub async fn find(
         return Err(not_found());
     }
     let mut sql = readable_passports(store, actor);
-    sql.text.push_str(" AND r.identifier IN (");
-    for (index, identifier) in identifiers.iter().enumerate() {
-        if index > 0 {
-            sql.text.push_str(", ");
-        }
-        let placeholder = sql.param(Param::Text(identifier.clone()));
-        sql.text.push_str(&placeholder);
-    }
-    sql.text.push(')');
+    sql.text.push_str(" AND r.identifier IN ");
+    sql.push_list(identifiers.iter().cloned().map(Param::Text));
     let rows = sql.query().fetch_all(&store.reader).await.map_err(unavailable)?;
     // The most specific identifier asked for wins (the caller lists them in that order).
     let row = identifiers
@@ -819,6 +838,7 @@ async fn read_views(
     rows: &[AnyRow],
     read: PassportRead,
 ) -> StoreResult<Vec<Passport>> {
+    let mut versions = version_rows(store, rows, read.version).await?;
     let mut views = Vec::with_capacity(rows.len());
     let mut reads = Vec::new();
     for row in rows {
@@ -842,16 +862,10 @@ async fn read_views(
             }
         };
         let version = read.version.unwrap_or(latest_version);
-        let version_row = sqlx::query("SELECT * FROM passport_versions WHERE passport_id = $1 AND version = $2")
-            .bind(id.to_string())
-            .bind(version)
-            .fetch_optional(&store.reader)
-            .await
-            .map_err(unavailable)?
-            .ok_or_else(|| StoreError::NotFound {
-                kind: RecordKind::Passport,
-                id: format!("{id} version {version}"),
-            })?;
+        let version_row = versions.remove(&id.to_string()).ok_or_else(|| StoreError::NotFound {
+            kind: RecordKind::Passport,
+            id: format!("{id} version {version}"),
+        })?;
         let profile_code = text(row, "profile")?;
         let profile_version = text(&version_row, "profile_version")?;
         let profile = compiled_profile(store, &profile_code, Some(&profile_version)).await?;
@@ -893,6 +907,36 @@ async fn read_views(
     }
     audit_reads(store, actor, &reads).await?;
     Ok(views)
+}
+
+/// The asked-for version (the newest when `None`) of each passport row, by passport id, in one
+/// statement.
+async fn version_rows(store: &SqlStore, rows: &[AnyRow], version: Option<i64>) -> StoreResult<HashMap<String, AnyRow>> {
+    if rows.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut sql = Sql::default();
+    sql.text
+        .push_str("SELECT v.* FROM passport_versions v JOIN passports p ON p.id = v.passport_id WHERE ");
+    match version {
+        Some(version) => {
+            sql.push_with("v.version = ?", vec![Param::Int(version)]);
+        }
+        None => sql.text.push_str("v.version = p.latest_version"),
+    }
+    let ids: Vec<Param> = rows
+        .iter()
+        .map(|row| text(row, "id").map(Param::Text))
+        .collect::<StoreResult<_>>()?;
+    sql.text.push_str(" AND v.passport_id IN ");
+    sql.push_list(ids);
+    sql.query()
+        .fetch_all(&store.reader)
+        .await
+        .map_err(unavailable)?
+        .into_iter()
+        .map(|row| Ok((text(&row, "passport_id")?, row)))
+        .collect()
 }
 
 fn level_name(level: AccessLevel) -> &'static str {

@@ -95,6 +95,16 @@ impl Sql {
         self
     }
 
+    /// Appends `(p1, p2, ...)`, one placeholder per value, for an `IN` list (`values` must not be
+    /// empty).
+    pub fn push_list(&mut self, values: impl IntoIterator<Item = Param>) -> &mut Sql {
+        let placeholders: Vec<String> = values.into_iter().map(|value| self.param(value)).collect();
+        self.text.push('(');
+        self.text.push_str(&placeholders.join(", "));
+        self.text.push(')');
+        self
+    }
+
     /// The query with every parameter bound.
     pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
         self.params

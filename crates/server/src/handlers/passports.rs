@@ -21,7 +21,7 @@ use junkan_model::Violation;
 use junkan_passport::diff::{diff, PatchOperation};
 use junkan_passport::export::{battery_pass, untp, Issuer};
 use junkan_passport::tabular::{cell_text, flatten, unflatten};
-use junkan_passport::Profile;
+use junkan_store::StoreError;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{parse_json, require_role, Caller, QueryMap, Valid};
@@ -240,18 +240,17 @@ pub async fn export_passport(
     match format.as_deref() {
         Some("untp") => {
             let profile = state
-                .store
-                .get_profile(&passport.profile, Some(&passport.profile_version))
+                .resolver
+                .profiles
+                .get(state.store.as_ref(), &passport.profile, &passport.profile_version)
                 .await?;
-            let profile: Profile = serde_json::from_value(profile.document)
-                .map_err(|error| ApiError::internal(&format!("stored profile unreadable: {error}")))?;
             let owner = state.store.get_organization(passport.owner_organization_id).await?;
             let issuer = Issuer {
                 id: format!("{}/api/v1/organizations/{}", state.settings.issuer, owner.id),
                 name: owner.name_en.clone(),
                 corporate_number: owner.corporate_number.clone(),
             };
-            let document = untp(&passport, &profile.summary, &issuer, &state.settings.issuer);
+            let document = untp(&passport, &profile.profile.summary, &issuer, &state.settings.issuer);
             let mut response = Json(document).into_response();
             response
                 .headers_mut()
@@ -411,9 +410,17 @@ async fn csv_rows(state: &AppState, text: &str) -> Result<Vec<NewPassport>, ApiE
         };
         let profile_code = cell("profile").unwrap_or_default().to_owned();
         if !profiles.contains_key(&profile_code) {
+            // The newest version (what the import is checked against), compiled once per node.
             let compiled = match state.store.get_profile(&profile_code, None).await {
-                Ok(record) => Profile::compile(&record.document).ok(),
-                Err(_) => None,
+                Ok(record) => Some(
+                    state
+                        .resolver
+                        .profiles
+                        .get(state.store.as_ref(), &record.code, &record.version)
+                        .await?,
+                ),
+                Err(StoreError::NotFound { .. }) => None,
+                Err(error) => return Err(error.into()),
             };
             profiles.insert(profile_code.clone(), compiled);
         }
