@@ -65,6 +65,16 @@ enum Command {
         #[arg(long = "as")]
         as_organization: Option<String>,
     },
+    /// Compute a circularity indicator (循環性指標) from an input file and print the values with
+    /// their provenance as JSON.
+    Indicator {
+        /// mci, company-mci, recycled-content, recyclability, cti, jp-material-flow,
+        /// municipal-recycling-rate, cmu, battery-recycled-content or mass-balance.
+        name: String,
+        /// The inputs as a JSON object (`-` for standard input).
+        #[arg(long)]
+        input: String,
+    },
     /// Run a benchmark and print its figures as JSON.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -258,6 +268,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Indicator { name, input } => indicator(&name, &input),
         Command::Trace {
             id,
             direction,
@@ -590,4 +601,18 @@ fn print_demo_banner(config: &Config, credentials: &junkan_demo::DemoCredentials
         "  Try: curl -s -u <client_id>:<client_secret> -d grant_type=client_credentials {}/auth/token",
         config.base_url
     );
+}
+
+/// `junkan indicator`: the same computation as `POST /api/v1/indicators/{name}`, offline.
+fn indicator(name: &str, input_path: &str) -> anyhow::Result<()> {
+    let text = if input_path == "-" {
+        std::io::read_to_string(std::io::stdin()).context("reading the inputs from standard input")?
+    } else {
+        std::fs::read_to_string(input_path).with_context(|| format!("reading {input_path}"))?
+    };
+    let input: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{input_path} is not valid JSON"))?;
+    let computation = junkan_indicators::compute(name, &input)?;
+    println!("{}", serde_json::to_string_pretty(&computation)?);
+    Ok(())
 }

@@ -568,3 +568,46 @@ fn passports_import_and_export_from_the_command_line() {
     let report: Value = serde_json::from_slice(&again.stdout).expect("report");
     assert_eq!(report["unchanged"], 2501, "{report}");
 }
+
+/// `junkan indicator <name> --input <file>` computes every worked case of
+/// `testdata/indicators/cases.json` with the expected values; bad input exits non-zero naming
+/// the problem.
+#[test]
+fn indicators_from_the_command_line() {
+    use junkan_indicators::cases::{check_result, worked_cases};
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/indicators/cases.json");
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("cases.json")).expect("json");
+    let directory = temp_dir("indicators");
+    for case in worked_cases(&file).expect("cases placed") {
+        let input = directory.join(format!("{}.json", case.id));
+        std::fs::write(&input, case.inputs.to_string()).expect("write input");
+        let output = Command::new(binary())
+            .args(["indicator", case.indicator, "--input", input.to_str().expect("utf-8")])
+            .output()
+            .expect("indicator");
+        assert!(
+            output.status.success(),
+            "{}: {}",
+            case.id,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let computed: Value = serde_json::from_slice(&output.stdout).expect("json output");
+        check_result(&case, &computed["result"]).unwrap_or_else(|mismatch| panic!("{mismatch}"));
+        assert!(computed["provenance"]["formula"]
+            .as_str()
+            .is_some_and(|formula| !formula.is_empty()));
+    }
+    let bad = directory.join("bad.json");
+    std::fs::write(&bad, r#"{"DMC": 6000, "RCV_O": -800, "IMP_w": 60, "EXP_w": 40}"#).expect("write");
+    let output = Command::new(binary())
+        .args(["indicator", "cmu", "--input", bad.to_str().expect("utf-8")])
+        .output()
+        .expect("indicator");
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("/RCV_O: must not be negative, got -800"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::remove_dir_all(&directory).ok();
+}

@@ -138,8 +138,8 @@ pub async fn load_keyring(store: &dyn Store) -> Result<Keyring, StoreError> {
 /// The whole HTTP interface.
 pub fn router(state: AppState) -> Router {
     use handlers::{
-        audit, auth, epcis, epcis_queries, facilities, grants, health, lineage, organizations, passports, principals,
-        reference, resolver,
+        audit, auth, epcis, epcis_queries, facilities, grants, health, indicators, lineage, organizations, passports,
+        principals, reference, resolver,
     };
     let request_id = HeaderName::from_static("x-request-id");
     let body_limit = state.settings.body_limit;
@@ -208,6 +208,8 @@ pub fn router(state: AppState) -> Router {
             "/industries",
             get(reference::list_industries).post(reference::create_industry),
         )
+        .route("/indicators", get(indicators::list_indicators))
+        .route("/indicators/{name}", post(indicators::compute_indicator))
         .route("/prefectures", get(reference::list_prefectures))
         .route("/municipalities", get(reference::list_municipalities))
         .route("/passports/{id}/qr", get(resolver::get_passport_qr));

@@ -8,6 +8,7 @@ pub mod epcis_queries;
 pub mod facilities;
 pub mod grants;
 pub mod health;
+pub mod indicators;
 pub mod lineage;
 pub mod organizations;
 pub mod passports;
