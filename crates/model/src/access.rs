@@ -96,6 +96,10 @@ pub enum RecordKind {
     Passport,
     /// A passport profile.
     Profile,
+    /// An Ouranos part (部品) with its structure, CFP and CFP certifications.
+    OuranosPart,
+    /// An Ouranos trade (取引関係) with its request status.
+    OuranosTrade,
 }
 
 impl RecordKind {
@@ -116,6 +120,8 @@ impl RecordKind {
             RecordKind::Subscription => "subscription",
             RecordKind::Passport => "passport",
             RecordKind::Profile => "profile",
+            RecordKind::OuranosPart => "ouranos_part",
+            RecordKind::OuranosTrade => "ouranos_trade",
         }
     }
 

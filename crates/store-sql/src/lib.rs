@@ -13,6 +13,7 @@ mod events;
 mod facilities;
 mod grants;
 mod organizations;
+mod ouranos;
 mod passports;
 mod principals;
 mod queries;
@@ -44,6 +45,14 @@ use junkan_model::passport::{
 };
 use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, User};
 use junkan_model::subscription::{NamedQuery, NewSubscription, Subscription};
+use junkan_model::ouranos::{
+    CfpCertification, CfpCertificationWrite, NewTradeRequest, Operator, OperatorUpdate, Part, PartFilter, PartWrite,
+    PartsStructure, PartsStructureWrite, Plant, PlantWrite, StatusChange, StatusFilter, Trade, TradeFilter, TradeRequest,
+    TradeResponse, TradeStatus,
+};
+use junkan_footprint::ouranos::{CfpRow, CfpWrite};
+use junkan_footprint::rollup::Rollup;
+use uuid::Uuid;
 use junkan_store::{
     Backend, Clock, Delivery, GrantDirection, NewCapture, NewUserRecord, SessionRecord, SigningKeyRecord, Store,
     StoreError, StoreResult, UserLogin,
@@ -507,6 +516,86 @@ impl Store for SqlStore {
         page: &PageRequest,
     ) -> StoreResult<Page<AuditEntry>> {
         audit::list(self, actor, filter, page).await
+    }
+
+    async fn ouranos_operator(&self, actor: &Actor, id: OrganizationId) -> StoreResult<Operator> {
+        ouranos::operator(self, actor, id).await
+    }
+    async fn ouranos_operator_by_open_id(&self, actor: &Actor, open_operator_id: &str) -> StoreResult<Operator> {
+        ouranos::operator_by_open_id(self, actor, open_operator_id).await
+    }
+    async fn ouranos_operators(&self, actor: &Actor, ids: &[OrganizationId]) -> StoreResult<Vec<Operator>> {
+        ouranos::operators(self, actor, ids).await
+    }
+    async fn update_ouranos_operator(&self, actor: &Actor, update: OperatorUpdate) -> StoreResult<Operator> {
+        ouranos::update_operator(self, actor, update).await
+    }
+    async fn list_ouranos_plants(&self, actor: &Actor) -> StoreResult<Vec<Plant>> {
+        ouranos::list_plants(self, actor).await
+    }
+    async fn put_ouranos_plant(&self, actor: &Actor, write: PlantWrite) -> StoreResult<Plant> {
+        ouranos::put_plant(self, actor, write).await
+    }
+    async fn put_ouranos_part(&self, actor: &Actor, write: PartWrite) -> StoreResult<Part> {
+        ouranos::put_part(self, actor, write).await
+    }
+    async fn list_ouranos_parts(&self, actor: &Actor, filter: &PartFilter, page: &PageRequest) -> StoreResult<Page<Part>> {
+        ouranos::list_parts(self, actor, filter, page).await
+    }
+    async fn delete_ouranos_part(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<()> {
+        ouranos::delete_part(self, actor, trace_id).await
+    }
+    async fn get_parts_structure(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<PartsStructure> {
+        ouranos::get_structure(self, actor, trace_id).await
+    }
+    async fn put_parts_structure(&self, actor: &Actor, write: PartsStructureWrite) -> StoreResult<PartsStructure> {
+        ouranos::put_structure(self, actor, write).await
+    }
+    async fn create_trade_request(&self, actor: &Actor, new: NewTradeRequest) -> StoreResult<TradeRequest> {
+        ouranos::create_trade_request(self, actor, new).await
+    }
+    async fn list_trade_requests(
+        &self,
+        actor: &Actor,
+        filter: &TradeFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Trade>> {
+        ouranos::list_trade_requests(self, actor, filter, page).await
+    }
+    async fn list_trade_responses(&self, actor: &Actor, page: &PageRequest) -> StoreResult<Page<TradeResponse>> {
+        ouranos::list_trade_responses(self, actor, page).await
+    }
+    async fn answer_trade(&self, actor: &Actor, trade_id: Uuid, trace_id: Uuid) -> StoreResult<Trade> {
+        ouranos::answer_trade(self, actor, trade_id, trace_id).await
+    }
+    async fn list_trade_statuses(
+        &self,
+        actor: &Actor,
+        filter: &StatusFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<TradeStatus>> {
+        ouranos::list_statuses(self, actor, filter, page).await
+    }
+    async fn change_trade_status(&self, actor: &Actor, status_id: Uuid, change: StatusChange) -> StoreResult<TradeStatus> {
+        ouranos::change_status(self, actor, status_id, change).await
+    }
+    async fn put_ouranos_cfp(&self, actor: &Actor, write: CfpWrite) -> StoreResult<Vec<CfpRow>> {
+        ouranos::put_cfp(self, actor, write).await
+    }
+    async fn ouranos_cfp_rows(&self, actor: &Actor, trace_ids: &[Uuid]) -> StoreResult<Vec<CfpRow>> {
+        ouranos::cfp_rows(self, actor, trace_ids).await
+    }
+    async fn ouranos_rollup(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<Rollup> {
+        ouranos::rollup_part(self, actor, trace_id).await
+    }
+    async fn list_cfp_certifications(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<Vec<CfpCertification>> {
+        ouranos::list_certifications(self, actor, trace_id).await
+    }
+    async fn put_cfp_certification(&self, actor: &Actor, write: CfpCertificationWrite) -> StoreResult<CfpCertification> {
+        ouranos::put_certification(self, actor, write).await
+    }
+    async fn change_own_password(&self, actor: &Actor, password_hash: &str) -> StoreResult<()> {
+        ouranos::change_own_password(self, actor, password_hash).await
     }
 }
 

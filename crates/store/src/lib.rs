@@ -35,7 +35,15 @@ use junkan_model::passport::{
 };
 use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, Role, User};
 use junkan_model::subscription::{NamedQuery, NewSubscription, Subscription};
+use junkan_model::ouranos::{
+    CfpCertification, CfpCertificationWrite, NewTradeRequest, Operator, OperatorUpdate, Part, PartFilter, PartWrite,
+    PartsStructure, PartsStructureWrite, Plant, PlantWrite, StatusChange, StatusFilter, Trade, TradeFilter, TradeRequest,
+    TradeResponse, TradeStatus,
+};
 use junkan_model::Violation;
+use junkan_footprint::ouranos::{CfpRow, CfpWrite};
+use junkan_footprint::rollup::Rollup;
+use uuid::Uuid;
 
 /// What can go wrong in a store operation.
 #[derive(Debug, thiserror::Error)]
@@ -468,4 +476,75 @@ pub trait Store: Send + Sync + 'static {
         filter: &AuditFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<AuditEntry>>;
+
+    // Ouranos data transaction (issue 5)
+    // Operators are organizations with a 法人番号 and plants are facilities with an Ouranos plant
+    // id; parts, structures, trades and CFPs are records of the operator that wrote them. A
+    // supplier's CFP is disclosed to a buyer only through a trade the supplier answered (its part
+    // linked to the buyer's); such cross-company reads are audited.
+    /// An operator by organization id (the directory is public to every signed-in actor).
+    async fn ouranos_operator(&self, actor: &Actor, id: OrganizationId) -> StoreResult<Operator>;
+    /// An operator by `openOperatorId` (法人番号).
+    async fn ouranos_operator_by_open_id(&self, actor: &Actor, open_operator_id: &str) -> StoreResult<Operator>;
+    /// The operators among `ids` that exist, in the order asked.
+    async fn ouranos_operators(&self, actor: &Actor, ids: &[OrganizationId]) -> StoreResult<Vec<Operator>>;
+    /// Changes the actor's own operator record (name, address, global id; `openOperatorId` is
+    /// immutable, a duplicate global id is a conflict).
+    async fn update_ouranos_operator(&self, actor: &Actor, update: OperatorUpdate) -> StoreResult<Operator>;
+    /// The plants of the actor's organization, by plant id.
+    async fn list_ouranos_plants(&self, actor: &Actor) -> StoreResult<Vec<Plant>>;
+    /// Creates (no plant id) or changes a plant of the actor's organization.
+    async fn put_ouranos_plant(&self, actor: &Actor, write: PlantWrite) -> StoreResult<Plant>;
+    /// Creates or changes a part of the actor's organization; its components stay as they are.
+    async fn put_ouranos_part(&self, actor: &Actor, write: PartWrite) -> StoreResult<Part>;
+    /// The parts of the actor's organization by part name then trace id; `page.after` is a
+    /// trace id.
+    async fn list_ouranos_parts(&self, actor: &Actor, filter: &PartFilter, page: &PageRequest) -> StoreResult<Page<Part>>;
+    /// Deletes a part that is in no structure and no trade, with its CFP and certifications.
+    async fn delete_ouranos_part(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<()>;
+    /// A part of the actor's organization with its components.
+    async fn get_parts_structure(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<PartsStructure>;
+    /// Writes a parent and its components, all parts of the actor's organization; the structure
+    /// becomes exactly the components given.
+    async fn put_parts_structure(&self, actor: &Actor, write: PartsStructureWrite) -> StoreResult<PartsStructure>;
+    /// Asks a supplier for the CFP of one of the actor's parts.
+    async fn create_trade_request(&self, actor: &Actor, new: NewTradeRequest) -> StoreResult<TradeRequest>;
+    /// The trades the actor's organization requested, newest first; `page.after` is a trade id.
+    async fn list_trade_requests(
+        &self,
+        actor: &Actor,
+        filter: &TradeFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Trade>>;
+    /// The requests addressed to the actor's organization, newest first, with the buyer's part
+    /// (its required amount withheld).
+    async fn list_trade_responses(&self, actor: &Actor, page: &PageRequest) -> StoreResult<Page<TradeResponse>>;
+    /// The supplier answers a request addressed to it by linking one of its parts.
+    async fn answer_trade(&self, actor: &Actor, trade_id: Uuid, trace_id: Uuid) -> StoreResult<Trade>;
+    /// The statuses of trades the actor's organization requested or received, newest first.
+    async fn list_trade_statuses(
+        &self,
+        actor: &Actor,
+        filter: &StatusFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<TradeStatus>>;
+    /// The buyer cancels or the supplier rejects a request.
+    async fn change_trade_status(&self, actor: &Actor, status_id: Uuid, change: StatusChange) -> StoreResult<TradeStatus>;
+    /// Writes the CFP of a part of the actor's organization (the four rows), stored as its
+    /// footprint; a rewrite supersedes the previous one. Returns the four rows as stored.
+    async fn put_ouranos_cfp(&self, actor: &Actor, write: CfpWrite) -> StoreResult<Vec<CfpRow>>;
+    /// The CFP rows the actor may see for each trace id, in the order asked: for its own parts
+    /// the four rows and, for parts with components, the totals rows; for its parts linked to a
+    /// supplier's by an answered trade the supplier's response rows; nothing otherwise.
+    async fn ouranos_cfp_rows(&self, actor: &Actor, trace_ids: &[Uuid]) -> StoreResult<Vec<CfpRow>>;
+    /// The roll-up of one of the actor's parts through its structures and answered trades.
+    async fn ouranos_rollup(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<Rollup>;
+    /// The CFP certifications of a part: the owner's in full; a buyer linked by an answered trade
+    /// sees the files without the description.
+    async fn list_cfp_certifications(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<Vec<CfpCertification>>;
+    /// Creates or changes a CFP certification of a part of the actor's organization.
+    async fn put_cfp_certification(&self, actor: &Actor, write: CfpCertificationWrite) -> StoreResult<CfpCertification>;
+    /// The signed-in user changes their own password (`/ouranos/auth/change`); other principals
+    /// are refused.
+    async fn change_own_password(&self, actor: &Actor, password_hash: &str) -> StoreResult<()>;
 }

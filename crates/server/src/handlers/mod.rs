@@ -10,6 +10,7 @@ pub mod grants;
 pub mod health;
 pub mod lineage;
 pub mod organizations;
+pub mod ouranos;
 pub mod passports;
 pub mod principals;
 pub mod reference;
