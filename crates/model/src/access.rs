@@ -96,6 +96,10 @@ pub enum RecordKind {
     Passport,
     /// A passport profile.
     Profile,
+    /// A product carbon footprint (CFP).
+    Footprint,
+    /// A PACT partner of the node (its host, credentials and notifications).
+    PactPartner,
 }
 
 impl RecordKind {
@@ -116,12 +120,17 @@ impl RecordKind {
             RecordKind::Subscription => "subscription",
             RecordKind::Passport => "passport",
             RecordKind::Profile => "profile",
+            RecordKind::Footprint => "footprint",
+            RecordKind::PactPartner => "pact_partner",
         }
     }
 
     /// The kinds a grant may cover: records holding an organization's own data.
     pub fn is_grantable(self) -> bool {
-        matches!(self, RecordKind::Facility | RecordKind::Event | RecordKind::Passport)
+        matches!(
+            self,
+            RecordKind::Facility | RecordKind::Event | RecordKind::Passport | RecordKind::Footprint
+        )
     }
 }
 
