@@ -11,6 +11,7 @@ mod audit;
 mod bulk;
 mod events;
 mod facilities;
+mod footprints;
 mod grants;
 mod organizations;
 mod ouranos;
@@ -28,11 +29,14 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use time::OffsetDateTime;
 
+use junkan_footprint::{Footprint, FootprintFilter};
 use junkan_model::access::{Certification, Grant, NewCertification, NewGrant};
 use junkan_model::audit::{AuditEntry, AuditFilter};
 use junkan_model::event::{CaptureJob, EventField, EventQuery, LineageEvent, StoredEvent};
+use junkan_model::facility::Visibility;
 use junkan_model::facility::{Facility, FacilityFilter, FacilityPatch, NewFacility};
 use junkan_model::ids::CaptureId;
+use junkan_model::ids::FootprintId;
 use junkan_model::ids::{
     ApiKeyId, CertificationId, ClientId, FacilityId, GrantId, OrganizationId, PassportId, SubscriptionId, UserId,
 };
@@ -54,8 +58,9 @@ use junkan_footprint::ouranos::{CfpRow, CfpWrite};
 use junkan_footprint::rollup::Rollup;
 use uuid::Uuid;
 use junkan_store::{
-    Backend, Clock, Delivery, GrantDirection, NewCapture, NewUserRecord, SessionRecord, SigningKeyRecord, Store,
-    StoreError, StoreResult, UserLogin,
+    Backend, Clock, Delivery, GrantDirection, NewCapture, NewPactPartner, NewUserRecord, OutgoingPactEvent,
+    PactOutboxEntry, PactPartner, SessionRecord, SigningKeyRecord, Store, StoreError, StoreResult, StoredFootprint,
+    UserLogin,
 };
 
 pub(crate) use rows::{micros, unavailable};
@@ -516,6 +521,64 @@ impl Store for SqlStore {
         page: &PageRequest,
     ) -> StoreResult<Page<AuditEntry>> {
         audit::list(self, actor, filter, page).await
+    }
+
+    // Footprints (issue 5)
+    async fn create_footprint(
+        &self,
+        actor: &Actor,
+        footprint: Footprint,
+        visibility: Visibility,
+    ) -> StoreResult<StoredFootprint> {
+        footprints::create(self, actor, footprint, visibility).await
+    }
+    async fn create_footprints(
+        &self,
+        actor: &Actor,
+        footprints: Vec<Footprint>,
+        visibility: Visibility,
+    ) -> StoreResult<usize> {
+        footprints::create_many(self, actor, footprints, visibility).await
+    }
+    async fn supersede_footprint(
+        &self,
+        actor: &Actor,
+        old: FootprintId,
+        new: Footprint,
+    ) -> StoreResult<StoredFootprint> {
+        footprints::supersede_footprint(self, actor, old, new).await
+    }
+    async fn get_footprint(&self, actor: &Actor, id: FootprintId) -> StoreResult<StoredFootprint> {
+        footprints::get(self, actor, id).await
+    }
+    async fn list_footprints(
+        &self,
+        actor: &Actor,
+        filter: &FootprintFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<StoredFootprint>> {
+        footprints::list(self, actor, filter, page).await
+    }
+    async fn create_pact_partner(&self, actor: &Actor, new: NewPactPartner) -> StoreResult<PactPartner> {
+        footprints::create_partner(self, actor, new).await
+    }
+    async fn list_pact_partners(&self, actor: &Actor) -> StoreResult<Vec<PactPartner>> {
+        footprints::list_partners(self, actor).await
+    }
+    async fn pact_partner_at(&self, actor: &Actor, host: &str) -> StoreResult<Option<PactPartner>> {
+        footprints::partner_at(self, actor, host).await
+    }
+    async fn enqueue_pact_event(&self, actor: &Actor, event: OutgoingPactEvent) -> StoreResult<bool> {
+        footprints::enqueue(self, actor, event).await
+    }
+    async fn pact_events_due(&self, limit: u32) -> StoreResult<Vec<(PactOutboxEntry, PactPartner)>> {
+        footprints::due(self, limit).await
+    }
+    async fn record_pact_attempt(&self, id: &str, outcome: Result<(), String>) -> StoreResult<PactOutboxEntry> {
+        footprints::record_attempt(self, id, outcome).await
+    }
+    async fn list_pact_outbox(&self, actor: &Actor, page: &PageRequest) -> StoreResult<Page<PactOutboxEntry>> {
+        footprints::list_outbox(self, actor, page).await
     }
 
     async fn ouranos_operator(&self, actor: &Actor, id: OrganizationId) -> StoreResult<Operator> {

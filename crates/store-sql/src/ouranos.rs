@@ -38,7 +38,7 @@ use junkan_store::{StoreError, StoreResult};
 
 use crate::access::{record, require};
 use crate::rows::{int, opt_text, parsed, text, time, write_error, Param, Sql};
-use crate::{facilities, micros, organizations, unavailable, SqlStore};
+use crate::{facilities, footprints, micros, organizations, unavailable, SqlStore};
 
 const OPERATOR_CONFLICTS: [(&str, &str, &str); 1] = [(
     "global_operator_id",
@@ -1143,9 +1143,12 @@ pub async fn change_status(
 // ---------------------------------------------------------------------------------------------
 // CFP
 
-/// The stored CFP of a part: its cfpId and footprint.
+/// The stored CFP of a part: its cfpId and current footprint (read here without the footprint
+/// read rule: the Ouranos disclosure rule of the callers decides who learns what of it).
 async fn stored_cfp(connection: &mut AnyConnection, trace_id: Uuid) -> StoreResult<Option<(Uuid, Footprint)>> {
-    let row = sqlx::query("SELECT cfp_id, footprint FROM ouranos_cfps WHERE trace_id = $1")
+    let row = sqlx::query(
+        "SELECT c.cfp_id, f.document AS footprint FROM ouranos_cfps c JOIN footprints f ON f.id = c.footprint_id WHERE c.trace_id = $1",
+    )
         .bind(trace_id.to_string())
         .fetch_optional(&mut *connection)
         .await
@@ -1161,14 +1164,16 @@ async fn stored_cfp(connection: &mut AnyConnection, trace_id: Uuid) -> StoreResu
 pub async fn put_cfp(store: &SqlStore, actor: &Actor, write: CfpWrite) -> StoreResult<Vec<CfpRow>> {
     let organization = writing_organization(actor)?;
     let operator = operator_of(store, organization).await?;
-    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
-    let part = own_part(&mut transaction, organization, write.trace_id)
-        .await
-        .map_err(|error| match error {
-            StoreError::NotFound { .. } => invalid("/0/traceId", "traceId must be a part of the operator"),
-            other => other,
-        })?;
-    let previous = stored_cfp(&mut transaction, write.trace_id).await?;
+    let (part, previous) = {
+        let mut connection = store.reader.acquire().await.map_err(unavailable)?;
+        let part = own_part(&mut connection, organization, write.trace_id)
+            .await
+            .map_err(|error| match error {
+                StoreError::NotFound { .. } => invalid("/0/traceId", "traceId must be a part of the operator"),
+                other => other,
+            })?;
+        (part, stored_cfp(&mut connection, write.trace_id).await?)
+    };
     let cfp_id = match (&previous, write.cfp_id) {
         (Some((stored, _)), Some(given)) if *stored != given => {
             return Err(invalid("/0/cfpId", "cfpId is not the CFP of this traceId"))
@@ -1205,22 +1210,22 @@ pub async fn put_cfp(store: &SqlStore, actor: &Actor, write: CfpWrite) -> StoreR
         cross_sectoral_standards: vec!["ISO14067".to_owned()],
         exempted_emissions_percent: Decimal::ZERO,
     };
-    let mut footprint = footprint_from_write(&write, context).map_err(StoreError::Invalid)?;
-    if let Some((_, old)) = &previous {
-        // A rewrite supersedes: the new footprint names every predecessor.
-        let mut preceding = old.preceding_ids.clone();
-        preceding.push(old.id);
-        footprint.preceding_ids = preceding;
-    }
-    let document = serde_json::to_string(&footprint).map_err(|error| unavailable_text(error.to_string()))?;
+    let footprint = footprint_from_write(&write, context).map_err(StoreError::Invalid)?;
+    // The CFP is stored once, as the part's footprint: a rewrite supersedes the previous one
+    // (which becomes Deprecated and is named by the new one's precedingPfIds).
+    let stored = match &previous {
+        Some((_, old)) => footprints::supersede_footprint(store, actor, old.id, footprint).await?,
+        None => footprints::create(store, actor, footprint, Visibility::Restricted).await?,
+    };
+    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
     sqlx::query(
-        "INSERT INTO ouranos_cfps (trace_id, cfp_id, organization_id, footprint, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) \
-         ON CONFLICT (trace_id) DO UPDATE SET footprint = $4, updated_at = $5",
+        "INSERT INTO ouranos_cfps (trace_id, cfp_id, organization_id, footprint_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) \
+         ON CONFLICT (trace_id) DO UPDATE SET footprint_id = $4, updated_at = $5",
     )
     .bind(write.trace_id.to_string())
     .bind(cfp_id.to_string())
     .bind(organization.to_string())
-    .bind(document)
+    .bind(stored.footprint.id.to_string())
     .bind(micros(now))
     .execute(&mut *transaction)
     .await
@@ -1237,7 +1242,7 @@ pub async fn put_cfp(store: &SqlStore, actor: &Actor, write: CfpWrite) -> StoreR
     )
     .await?;
     transaction.commit().await.map_err(unavailable)?;
-    rows(&footprint, write.trace_id, cfp_id).map_err(StoreError::Invalid)
+    rows(&stored.footprint, write.trace_id, cfp_id).map_err(StoreError::Invalid)
 }
 
 fn declared_unit(unit: AmountUnit) -> DeclaredUnit {
@@ -1253,7 +1258,7 @@ async fn supply_graph(connection: &mut AnyConnection, root: Uuid) -> StoreResult
     let mut across = Vec::new();
     let mut queue = VecDeque::from([root]);
     let mut seen = HashSet::from([root]);
-    let mut footprints: HashMap<Uuid, Option<Footprint>> = HashMap::new();
+    let mut known: HashMap<Uuid, Option<Footprint>> = HashMap::new();
     while let Some(trace_id) = queue.pop_front() {
         let Some(part) = load_part(connection, trace_id).await? else {
             continue;
@@ -1276,7 +1281,7 @@ async fn supply_graph(connection: &mut AnyConnection, root: Uuid) -> StoreResult
             if unit.is_none() {
                 // Without a unit the line can only take the component's own.
                 unit = Some(AmountUnit::Unit);
-                if let Some(Some(footprint)) = footprints.get(&target) {
+                if let Some(Some(footprint)) = known.get(&target) {
                     if let Some(name) = footprint.pcf.declared_unit.ouranos_name() {
                         unit = AmountUnit::parse(name);
                     }
@@ -1297,7 +1302,7 @@ async fn supply_graph(connection: &mut AnyConnection, root: Uuid) -> StoreResult
             footprint: footprint.as_ref().map(PartFootprint::from),
             components,
         });
-        footprints.insert(trace_id, footprint);
+        known.insert(trace_id, footprint);
     }
     let graph = SupplyGraph::new(graph_parts).map_err(StoreError::Invalid)?;
     Ok((graph, across))

@@ -41,6 +41,7 @@ macro_rules! store_contract_tests {
             events_are_captured_once_queried_and_isolated, a_conflicting_event_id_rolls_back_or_proceeds,
             lineage_events_carry_structure_and_readability, named_queries_subscriptions_and_resource_values,
             passports_versions_views_and_grants, passport_profiles_and_imports,
+            footprints_publish_supersede_and_read_rule, footprint_filters_match_the_reference, pact_partners_and_outbox,
             ouranos_parts_structures_and_trades, ouranos_cfp_disclosure_and_rollup);
     };
     (@cases $factory:path; $($case:ident),*) => {
@@ -2024,6 +2025,472 @@ pub async fn passport_profiles_and_imports(store: &dyn Store, _clock: &ManualClo
         store.import_passports(&other, items, false).await,
         Err(StoreError::Invalid(_))
     ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Footprints (issue 5)
+
+/// The sample footprint with its own id and product id.
+fn sample_footprint(name: &str) -> junkan_footprint::Footprint {
+    let mut footprint = junkan_footprint::fixtures::cell_footprint();
+    footprint.id = junkan_model::ids::FootprintId::derived(name);
+    footprint.product_ids = vec![format!("urn:junkan:part:{name}")];
+    footprint
+}
+
+/// Footprints: publish, the read rule (restricted, grant of kind footprint, public), audited reads
+/// under grants, supersede (old deprecated in the same write, new names it), immutability of
+/// the published footprint, bad input.
+pub async fn footprints_publish_supersede_and_read_rule(store: &dyn Store, _clock: &ManualClock) {
+    use junkan_footprint::FootprintStatus;
+    use junkan_model::ids::FootprintId;
+
+    let a = organization(store, "排出量A", &[CycleRole::Manufacturer]).await;
+    let b = organization(store, "排出量B", &[CycleRole::Manufacturer]).await;
+    let member_a = member_of(a, &[Role::Member]);
+    let admin_a = member_of(a, &[Role::OrgAdmin]);
+    let member_b = member_of(b, &[Role::Member]);
+
+    let first = sample_footprint("first");
+    let stored = store
+        .create_footprint(&member_a, first.clone(), Visibility::Restricted)
+        .await
+        .expect("valid footprint");
+    assert_eq!(stored.footprint, first);
+    assert_eq!(stored.owner_organization_id, a);
+    assert_eq!(store.get_footprint(&member_a, first.id).await.expect("own"), stored);
+    for outsider in [&member_b, &Actor::anonymous()] {
+        assert!(matches!(
+            store.get_footprint(outsider, first.id).await,
+            Err(StoreError::NotFound {
+                kind: RecordKind::Footprint,
+                ..
+            })
+        ));
+    }
+    // Only members of an organization publish, and only valid footprints.
+    assert!(matches!(
+        store
+            .create_footprint(&Actor::anonymous(), sample_footprint("anon"), Visibility::Public)
+            .await,
+        Err(StoreError::Forbidden { .. })
+    ));
+    let mut negative = sample_footprint("negative");
+    negative.pcf.fossil_ghg_emissions = junkan_footprint::decimal::literal("-1");
+    match store.create_footprint(&member_a, negative, Visibility::Public).await {
+        Err(StoreError::Invalid(violations)) => {
+            assert!(
+                violations
+                    .iter()
+                    .any(|violation| violation.path == "/pcf/fossilGhgEmissions"),
+                "{violations:?}"
+            );
+        }
+        other => panic!("a negative fossil emission must be refused, got {other:?}"),
+    }
+    assert!(matches!(
+        store.create_footprint(&member_a, first.clone(), Visibility::Restricted).await,
+        Err(StoreError::Conflict { ref path, .. }) if path == "/id"
+    ));
+
+    // Supersede: the new footprint names the old one, which is deprecated.
+    let mut second = sample_footprint("second");
+    second.product_ids = first.product_ids.clone();
+    assert!(matches!(
+        store.supersede_footprint(&member_b, first.id, second.clone()).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let successor = store
+        .supersede_footprint(&member_a, first.id, second.clone())
+        .await
+        .expect("supersede");
+    assert_eq!(successor.footprint.preceding_ids, vec![first.id]);
+    assert_eq!(successor.visibility, Visibility::Restricted);
+    let old = store.get_footprint(&member_a, first.id).await.expect("old");
+    assert_eq!(old.footprint.status, FootprintStatus::Deprecated);
+    assert_eq!(old.superseded_by, Some(second.id));
+    assert_eq!(old.footprint.pcf, first.pcf, "only the status changes");
+    let mut third = sample_footprint("third");
+    third.company_ids = first.company_ids.clone();
+    assert!(matches!(
+        store.supersede_footprint(&member_a, first.id, third.clone()).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(matches!(
+        store.supersede_footprint(&member_a, second.id, second.clone()).await,
+        Err(StoreError::Invalid(_))
+    ));
+
+    // A grant of kind footprint naming the successor opens exactly it, and the read is audited.
+    let grant = store
+        .create_grant(
+            &admin_a,
+            NewGrant {
+                grantee: Grantee::Organization { organization_id: b },
+                record_kind: RecordKind::Footprint,
+                record_ids: Some(vec![second.id.to_string()]),
+                level: GrantLevel::Full,
+                purpose: Some("PACT exchange".to_owned()),
+                expires_at: START + Duration::days(30),
+            },
+        )
+        .await
+        .expect("footprints are grantable");
+    assert_eq!(
+        store
+            .get_footprint(&member_b, second.id)
+            .await
+            .expect("granted")
+            .footprint
+            .id,
+        second.id
+    );
+    assert!(store.get_footprint(&member_b, first.id).await.is_err());
+    let listed = store
+        .list_footprints(&member_b, &junkan_footprint::FootprintFilter::default(), &first_page())
+        .await
+        .expect("list");
+    assert_eq!(
+        listed
+            .items
+            .iter()
+            .map(|stored| stored.footprint.id)
+            .collect::<Vec<_>>(),
+        vec![second.id]
+    );
+    let audit = store
+        .list_audit(
+            &Actor::system(),
+            &AuditFilter {
+                record_id: Some(second.id.to_string()),
+                action: Some(AuditAction::Read),
+                ..Default::default()
+            },
+            &first_page(),
+        )
+        .await
+        .expect("audit");
+    assert_eq!(audit.items.len(), 2, "the get and the list by B are both audited");
+    assert!(audit.items.iter().all(|entry| entry.grant_id == Some(grant.id)));
+
+    // Public footprints are readable by everyone, unaudited.
+    let public = sample_footprint("public");
+    store
+        .create_footprint(&member_a, public.clone(), Visibility::Public)
+        .await
+        .expect("public");
+    assert_eq!(
+        store
+            .get_footprint(&Actor::anonymous(), public.id)
+            .await
+            .expect("public")
+            .footprint,
+        public
+    );
+    assert!(matches!(
+        store.get_footprint(&member_a, FootprintId::derived("missing")).await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+/// Footprint lists: every PACT criterion, alone and combined, gives exactly the footprints the
+/// reference `FootprintFilter::matches` selects, in id order, page by page.
+pub async fn footprint_filters_match_the_reference(store: &dyn Store, _clock: &ManualClock) {
+    use junkan_footprint::model::Geography;
+    use junkan_footprint::{FootprintFilter, FootprintStatus};
+    use time::macros::datetime;
+
+    let a = organization(store, "絞込A", &[CycleRole::Manufacturer]).await;
+    let b = organization(store, "絞込B", &[CycleRole::Manufacturer]).await;
+    let member_a = member_of(a, &[Role::Member]);
+    let member_b = member_of(b, &[Role::Member]);
+    let geographies = [
+        Geography::Country("JP".to_owned()),
+        Geography::CountrySubdivision("JP-13".to_owned()),
+        Geography::RegionOrSubregion("Western Europe".to_owned()),
+        Geography::Global,
+        Geography::Country("DE".to_owned()),
+    ];
+    let mut all = Vec::new();
+    for index in 0..12_usize {
+        let mut footprint = sample_footprint(&format!("filter-{index}"));
+        footprint.product_ids.push(format!("urn:junkan:family:{}", index % 3));
+        footprint.company_ids = vec![format!("urn:junkan:company:{}", index % 2)];
+        footprint.product_classifications = vec![format!("urn:pact:productclassification:un-cpc:{}", 4600 + index % 4)];
+        footprint.pcf.geography = geographies[index % geographies.len()].clone();
+        let year = 2024 + i32::try_from(index % 3).expect("small");
+        footprint.validity_period_start = Some(datetime!(2024-01-01 00:00 UTC).replace_year(year).expect("valid year"));
+        footprint.validity_period_end = Some(
+            datetime!(2025-01-01 00:00 UTC)
+                .replace_year(year + 1)
+                .expect("valid year"),
+        );
+        footprint.pcf.reference_period_start = datetime!(2023-01-01 00:00 UTC);
+        footprint.pcf.reference_period_end = datetime!(2024-01-01 00:00 UTC);
+        let (actor, owner) = if index % 5 == 4 { (&member_b, b) } else { (&member_a, a) };
+        let visibility = if index % 5 == 4 {
+            Visibility::Public
+        } else {
+            Visibility::Restricted
+        };
+        let stored = store
+            .create_footprint(actor, footprint, visibility)
+            .await
+            .expect("valid footprint");
+        all.push((stored.footprint, owner));
+    }
+    // Deprecate one through a supersede.
+    let mut replacement = sample_footprint("filter-replacement");
+    replacement.product_ids = all[0].0.product_ids.clone();
+    replacement.company_ids = all[0].0.company_ids.clone();
+    let old_id = all[0].0.id;
+    let successor = store
+        .supersede_footprint(&member_a, old_id, replacement)
+        .await
+        .expect("supersede");
+    all[0].0.status = FootprintStatus::Deprecated;
+    all.push((successor.footprint, a));
+
+    let filters = vec![
+        FootprintFilter::default(),
+        FootprintFilter {
+            product_ids: vec!["urn:junkan:family:1".to_owned(), "urn:junkan:part:filter-0".to_owned()],
+            ..Default::default()
+        },
+        FootprintFilter {
+            company_ids: vec!["urn:junkan:company:1".to_owned()],
+            ..Default::default()
+        },
+        FootprintFilter {
+            geographies: vec!["JP".to_owned()],
+            ..Default::default()
+        },
+        FootprintFilter {
+            geographies: vec!["Western Europe".to_owned(), "JP-13".to_owned()],
+            ..Default::default()
+        },
+        FootprintFilter {
+            classifications: vec!["urn:pact:productclassification:un-cpc:4601".to_owned()],
+            ..Default::default()
+        },
+        FootprintFilter {
+            valid_on: vec![datetime!(2025-06-01 00:00 UTC)],
+            ..Default::default()
+        },
+        FootprintFilter {
+            valid_on: vec![datetime!(2024-06-01 00:00 UTC), datetime!(2027-06-01 00:00 UTC)],
+            ..Default::default()
+        },
+        FootprintFilter {
+            valid_after: vec![datetime!(2025-06-01 00:00 UTC)],
+            ..Default::default()
+        },
+        FootprintFilter {
+            valid_before: vec![datetime!(2026-06-01 00:00 UTC)],
+            ..Default::default()
+        },
+        FootprintFilter {
+            statuses: Some(vec![FootprintStatus::Deprecated]),
+            ..Default::default()
+        },
+        FootprintFilter {
+            statuses: Some(Vec::new()),
+            ..Default::default()
+        },
+        FootprintFilter {
+            owner: Some(b),
+            ..Default::default()
+        },
+        FootprintFilter {
+            product_ids: vec!["urn:junkan:family:0".to_owned()],
+            geographies: vec!["JP".to_owned(), "DE".to_owned()],
+            statuses: Some(vec![FootprintStatus::Active]),
+            ..Default::default()
+        },
+    ];
+    for actor in [&member_a, &member_b] {
+        for filter in &filters {
+            let mut expected: Vec<String> = all
+                .iter()
+                .filter(|(footprint, owner)| {
+                    filter.matches(footprint, *owner) && (actor.organization_id == Some(*owner) || *owner == b)
+                })
+                .map(|(footprint, _)| footprint.id.to_string())
+                .collect();
+            expected.sort();
+            let mut seen = Vec::new();
+            let mut page = PageRequest::first(2);
+            loop {
+                let found = store.list_footprints(actor, filter, &page).await.expect("list");
+                assert!(found.items.len() <= 2);
+                seen.extend(found.items.iter().map(|stored| stored.footprint.id.to_string()));
+                match found.next_after {
+                    Some(after) => page.after = Some(after),
+                    None => break,
+                }
+            }
+            assert_eq!(seen, expected, "filter {filter:?} as {:?}", actor.organization_id);
+        }
+    }
+}
+
+/// PACT partners and the outbox: registration by node administrators, the callback allow-list,
+/// `PublishedEvent`s for subscribed partners that may read the footprint, idempotent enqueuing,
+/// exponential backoff, giving up after 3 days, delivery.
+pub async fn pact_partners_and_outbox(store: &dyn Store, clock: &ManualClock) {
+    use crate::{NewPactPartner, OutgoingPactEvent};
+
+    let owner = organization(store, "通知元", &[CycleRole::Manufacturer]).await;
+    let buyer = organization(store, "通知先", &[CycleRole::Manufacturer]).await;
+    let member_owner = member_of(owner, &[Role::Member]);
+    let member_buyer = member_of(buyer, &[Role::Member]);
+    let new_partner = NewPactPartner {
+        organization_id: buyer,
+        name: "Buyer PACT".to_owned(),
+        base_url: "https://PACT.buyer.example:443/".to_owned(),
+        token_endpoint: None,
+        client_id: "junkan".to_owned(),
+        client_secret: "secret".to_owned(),
+        notify_published: true,
+    };
+    assert!(matches!(
+        store.create_pact_partner(&member_buyer, new_partner.clone()).await,
+        Err(StoreError::Forbidden { .. })
+    ));
+    assert!(matches!(
+        store
+            .create_pact_partner(
+                &Actor::system(),
+                NewPactPartner {
+                    base_url: "ftp://buyer.example".to_owned(),
+                    ..new_partner.clone()
+                }
+            )
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    let partner = store
+        .create_pact_partner(&Actor::system(), new_partner.clone())
+        .await
+        .expect("partner");
+    assert_eq!(partner.host, "pact.buyer.example");
+    assert_eq!(partner.base_url, "https://PACT.buyer.example:443");
+    assert!(matches!(
+        store.create_pact_partner(&Actor::system(), new_partner).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(
+        store
+            .pact_partner_at(&member_buyer, "pact.buyer.example")
+            .await
+            .expect("lookup"),
+        Some(partner.clone())
+    );
+    assert_eq!(
+        store
+            .pact_partner_at(&member_buyer, "evil.example")
+            .await
+            .expect("lookup"),
+        None
+    );
+    assert_eq!(
+        store
+            .pact_partner_at(&member_owner, "pact.buyer.example")
+            .await
+            .expect("lookup"),
+        None
+    );
+
+    // A restricted footprint the buyer may not read notifies nobody; a public one notifies it.
+    store
+        .create_footprint(&member_owner, sample_footprint("quiet"), Visibility::Restricted)
+        .await
+        .expect("restricted");
+    assert!(store.pact_events_due(10).await.expect("due").is_empty());
+    let public = sample_footprint("announced");
+    store
+        .create_footprint(&member_owner, public.clone(), Visibility::Public)
+        .await
+        .expect("public");
+    let due = store.pact_events_due(10).await.expect("due");
+    assert_eq!(due.len(), 1);
+    let (published, to) = &due[0];
+    assert_eq!(to.id, partner.id);
+    assert_eq!(published.event_type, "org.wbcsd.pact.ProductFootprint.PublishedEvent.3");
+    assert_eq!(
+        published.event["data"]["pfIds"],
+        serde_json::json!([public.id.to_string()])
+    );
+
+    // Enqueuing is idempotent per dedupe key, and only to partners of one's organization.
+    let event = |id: &str| OutgoingPactEvent {
+        dedupe_key: "fulfil:request-1".to_owned(),
+        partner_id: partner.id,
+        event: serde_json::json!({"specversion": "1.0", "id": id, "type": "org.wbcsd.pact.ProductFootprint.RequestFulfilledEvent.3", "data": {"requestEventId": "request-1", "pfs": []}}),
+    };
+    assert!(matches!(
+        store.enqueue_pact_event(&member_owner, event("e-1")).await,
+        Err(StoreError::Forbidden { .. })
+    ));
+    assert!(store
+        .enqueue_pact_event(&member_buyer, event("e-1"))
+        .await
+        .expect("enqueue"));
+    assert!(!store
+        .enqueue_pact_event(&member_buyer, event("e-2"))
+        .await
+        .expect("repeat"));
+    assert_eq!(store.pact_events_due(10).await.expect("due").len(), 2);
+
+    // Failures back off exponentially; delivery ends it; after 3 days the node gives up.
+    let failed = store
+        .record_pact_attempt("e-1", Err("connection refused".to_owned()))
+        .await
+        .expect("attempt");
+    assert_eq!(failed.attempts, 1);
+    assert_eq!(failed.next_attempt_at, START + Duration::seconds(2));
+    assert_eq!(failed.last_error.as_deref(), Some("connection refused"));
+    let failed = store
+        .record_pact_attempt("e-1", Err("503".to_owned()))
+        .await
+        .expect("attempt");
+    assert_eq!(failed.next_attempt_at, START + Duration::seconds(4));
+    assert_eq!(store.pact_events_due(10).await.expect("due").len(), 1, "e-1 waits");
+    clock.advance(Duration::seconds(4));
+    assert_eq!(store.pact_events_due(10).await.expect("due").len(), 2);
+    let delivered = store
+        .record_pact_attempt(&published.id, Ok(()))
+        .await
+        .expect("delivered");
+    assert!(delivered.delivered_at.is_some());
+    for _ in 0..200 {
+        let entry = store
+            .record_pact_attempt("e-1", Err("503".to_owned()))
+            .await
+            .expect("attempt");
+        if entry.gave_up_at.is_some() {
+            break;
+        }
+        clock.advance(entry.next_attempt_at - clock.now());
+    }
+    let outbox = store
+        .list_pact_outbox(&member_buyer, &first_page())
+        .await
+        .expect("outbox");
+    let given_up = outbox.items.iter().find(|entry| entry.id == "e-1").expect("e-1");
+    assert!(given_up.gave_up_at.is_some());
+    assert!(given_up.gave_up_at.expect("set") <= START + Duration::days(3) + Duration::hours(1));
+    assert!(
+        clock.now() >= START + Duration::days(3) - Duration::hours(1),
+        "it tried for about 3 days"
+    );
+    assert!(store.pact_events_due(10).await.expect("due").is_empty());
+    assert!(store
+        .list_pact_outbox(&member_owner, &first_page())
+        .await
+        .expect("outbox")
+        .items
+        .is_empty());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -80,13 +80,13 @@ CREATE TABLE ouranos_cfp_certifications (
 );
 CREATE INDEX ouranos_cfp_certifications_trace ON ouranos_cfp_certifications (trace_id, id);
 
--- The CFP of a part: the one footprint model (junkan_footprint::Footprint) as JSON text, under a
--- cfpId that stays the same when the part's CFP is rewritten.
+-- The CFP of a part: its current footprint (migration 0006, the one footprint model) under a cfpId
+-- that stays the same when the part's CFP is rewritten (a rewrite supersedes the footprint).
 CREATE TABLE ouranos_cfps (
     trace_id TEXT PRIMARY KEY REFERENCES ouranos_parts (trace_id),
     cfp_id TEXT NOT NULL UNIQUE,
     organization_id TEXT NOT NULL REFERENCES organizations (id),
-    footprint TEXT NOT NULL,
+    footprint_id TEXT NOT NULL REFERENCES footprints (id),
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
