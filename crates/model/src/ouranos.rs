@@ -22,7 +22,12 @@ fn trace_namespace() -> Uuid {
 /// auxiliary name (補助項目) always give the same id, and any change gives another. Each component
 /// is length-prefixed so that no two different tuples share an input. A missing auxiliary name and
 /// an empty one are the same (the reference treats both as "no auxiliary name").
-pub fn trace_id(operator: OrganizationId, plant: FacilityId, parts_name: &str, support_parts_name: Option<&str>) -> Uuid {
+pub fn trace_id(
+    operator: OrganizationId,
+    plant: FacilityId,
+    parts_name: &str,
+    support_parts_name: Option<&str>,
+) -> Uuid {
     let support = support_parts_name.unwrap_or("");
     let mut name = String::new();
     for part in [
@@ -465,8 +470,14 @@ mod tests {
         let plant = FacilityId::derived("p");
         let base = trace_id(operator, plant, "A12345", Some("modelA"));
         assert_eq!(base, trace_id(operator, plant, "A12345", Some("modelA")));
-        assert_ne!(base, trace_id(OrganizationId::derived("b"), plant, "A12345", Some("modelA")));
-        assert_ne!(base, trace_id(operator, FacilityId::derived("q"), "A12345", Some("modelA")));
+        assert_ne!(
+            base,
+            trace_id(OrganizationId::derived("b"), plant, "A12345", Some("modelA"))
+        );
+        assert_ne!(
+            base,
+            trace_id(operator, FacilityId::derived("q"), "A12345", Some("modelA"))
+        );
         assert_ne!(base, trace_id(operator, plant, "A12346", Some("modelA")));
         assert_ne!(base, trace_id(operator, plant, "A12345", Some("modelB")));
         // Moving text between the name and the auxiliary name is a different part.

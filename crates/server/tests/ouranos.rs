@@ -36,7 +36,11 @@ impl Node {
             .store
             .create_organization(
                 &system,
-                support::company("C", "4000012010001", &[junkan_model::organization::CycleRole::Manufacturer]),
+                support::company(
+                    "C",
+                    "1000012010003",
+                    &[junkan_model::organization::CycleRole::Manufacturer],
+                ),
             )
             .await
             .expect("C")
@@ -77,7 +81,8 @@ impl Node {
     }
 
     async fn request(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
-        self.request_with_key(method, path, token, body, Some(&self.api_key)).await
+        self.request_with_key(method, path, token, body, Some(&self.api_key))
+            .await
     }
 
     async fn request_with_key(
@@ -129,8 +134,13 @@ impl Node {
     }
 
     async fn get(&self, token: &str, query: &str) -> Reply {
-        self.request("GET", &format!("/ouranos/api/v1/datatransport?{query}"), Some(token), None)
-            .await
+        self.request(
+            "GET",
+            &format!("/ouranos/api/v1/datatransport?{query}"),
+            Some(token),
+            None,
+        )
+        .await
     }
 
     async fn plant(&self, token: &str, operator: OrganizationId, open_plant_id: &str) -> String {
@@ -186,7 +196,12 @@ fn emissions(rows: &Value) -> Vec<(String, String)> {
     rows.as_array()
         .expect("rows")
         .iter()
-        .map(|row| (row["cfpType"].as_str().expect("type").to_owned(), row["ghgEmission"].to_string()))
+        .map(|row| {
+            (
+                row["cfpType"].as_str().expect("type").to_owned(),
+                row["ghgEmission"].to_string(),
+            )
+        })
         .collect()
 }
 
@@ -212,7 +227,12 @@ async fn two_companies() -> World {
 
     // Operators are organizations: A reads itself and B by 法人番号.
     let me = node
-        .request("GET", "/ouranos/api/v1/authInfo?dataTarget=operator", Some(&token_a), None)
+        .request(
+            "GET",
+            "/ouranos/api/v1/authInfo?dataTarget=operator",
+            Some(&token_a),
+            None,
+        )
         .await;
     assert_eq!(me.status, StatusCode::OK, "{}", me.body);
     assert_eq!(me.body["operatorId"], json!(a.to_string()));
@@ -246,12 +266,22 @@ async fn two_companies() -> World {
         )
         .await;
     assert_eq!(structure.status, StatusCode::CREATED, "{}", structure.body);
-    let parent = structure.body["parentPartsModel"]["traceId"].as_str().expect("parent").to_owned();
-    let child = structure.body["childrenPartsModel"][0]["traceId"].as_str().expect("child").to_owned();
+    let parent = structure.body["parentPartsModel"]["traceId"]
+        .as_str()
+        .expect("parent")
+        .to_owned();
+    let child = structure.body["childrenPartsModel"][0]["traceId"]
+        .as_str()
+        .expect("child")
+        .to_owned();
     assert_eq!(structure.body["childrenPartsModel"][0]["amountRequired"], json!(5));
     // Trace ids are deterministic: writing the same part again gives the same id.
     let again = node
-        .put(&token_a, "parts", part(a, &plant_a, "PACK-01", "2024", Value::Null, false))
+        .put(
+            &token_a,
+            "parts",
+            part(a, &plant_a, "PACK-01", "2024", Value::Null, false),
+        )
         .await;
     assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
     assert_eq!(again.body["traceId"], json!(parent));
@@ -269,9 +299,18 @@ async fn two_companies() -> World {
         )
         .await;
     assert_eq!(request.status, StatusCode::CREATED, "{}", request.body);
-    let trade = request.body["tradeModel"]["tradeId"].as_str().expect("trade").to_owned();
-    let status = request.body["statusModel"]["statusId"].as_str().expect("status").to_owned();
-    assert_eq!(request.body["statusModel"]["requestStatus"]["cfpResponseStatus"], json!("NOT_COMPLETED"));
+    let trade = request.body["tradeModel"]["tradeId"]
+        .as_str()
+        .expect("trade")
+        .to_owned();
+    let status = request.body["statusModel"]["statusId"]
+        .as_str()
+        .expect("status")
+        .to_owned();
+    assert_eq!(
+        request.body["statusModel"]["requestStatus"]["cfpResponseStatus"],
+        json!("NOT_COMPLETED")
+    );
 
     // B sees the request with A's part, but not how much of it A needs.
     let inbox = node.get(&token_b, "dataTarget=tradeResponse").await;
@@ -337,7 +376,9 @@ async fn two_company_flow_rolls_up_the_suppliers_cfp_for_the_buyer_only() {
     let (a, child, parent) = (node.app.a, &world.child, &world.parent);
 
     // The buyer's part now answers with the supplier's values (response rows, cfpId null).
-    let response = node.get(&world.token_a, &format!("dataTarget=cfp&traceIds={child}")).await;
+    let response = node
+        .get(&world.token_a, &format!("dataTarget=cfp&traceIds={child}"))
+        .await;
     assert_eq!(response.status, StatusCode::OK, "{}", response.body);
     assert_eq!(
         emissions(&response.body),
@@ -348,7 +389,11 @@ async fn two_company_flow_rolls_up_the_suppliers_cfp_for_the_buyer_only() {
     );
     assert_eq!(response.body[0]["cfpId"], Value::Null);
     assert_eq!(response.body[0]["traceId"], json!(child));
-    assert_eq!(response.body[1]["dqrValue"], json!({"TeR": 3.1, "GeR": 3.2, "TiR": 3.3}));
+    // The ratings are the emission-weighted means over the supplier's roll-up.
+    assert_eq!(
+        response.body[1]["dqrValue"],
+        json!({"TeR": 2.35, "GeR": 2.45, "TiR": 2.55})
+    );
     assert!(response.headers.contains_key("x-track"));
 
     // A's own CFP of the pack; its totals add 5 kg of B's cells.
@@ -356,12 +401,20 @@ async fn two_company_flow_rolls_up_the_suppliers_cfp_for_the_buyer_only() {
         .put(
             &world.token_a,
             "cfp",
-            cfp_write(parent, Value::Null, ["0", "0.5", "0", "0"], ["0", "0", "0"], ["1", "1", "1"]),
+            cfp_write(
+                parent,
+                Value::Null,
+                ["0", "0.5", "0", "0"],
+                ["0", "0", "0"],
+                ["1", "1", "1"],
+            ),
         )
         .await;
     assert_eq!(own.status, StatusCode::CREATED, "{}", own.body);
     let cfp_id = own.body[0]["cfpId"].clone();
-    let rows = node.get(&world.token_a, &format!("dataTarget=cfp&traceIds={parent}")).await;
+    let rows = node
+        .get(&world.token_a, &format!("dataTarget=cfp&traceIds={parent}"))
+        .await;
     assert_eq!(
         emissions(&rows.body),
         [
@@ -382,7 +435,13 @@ async fn two_company_flow_rolls_up_the_suppliers_cfp_for_the_buyer_only() {
         .put(
             &world.token_a,
             "cfp",
-            cfp_write(parent, cfp_id.clone(), ["0", "0.7", "0", "0"], ["0", "0", "0"], ["1", "1", "1"]),
+            cfp_write(
+                parent,
+                cfp_id.clone(),
+                ["0", "0.7", "0", "0"],
+                ["0", "0", "0"],
+                ["1", "1", "1"],
+            ),
         )
         .await;
     assert_eq!(rewrite.status, StatusCode::CREATED, "{}", rewrite.body);
@@ -390,7 +449,9 @@ async fn two_company_flow_rolls_up_the_suppliers_cfp_for_the_buyer_only() {
     assert_eq!(rewrite.body[1]["ghgEmission"], json!(0.7));
 
     // The roll-up (junkan addition): primary data share and missing tiers.
-    let rolled = node.get(&world.token_a, &format!("dataTarget=cfpRollup&traceId={parent}")).await;
+    let rolled = node
+        .get(&world.token_a, &format!("dataTarget=cfpRollup&traceId={parent}"))
+        .await;
     assert_eq!(rolled.status, StatusCode::OK, "{}", rolled.body);
     assert_eq!(rolled.body["total"], json!("10.7"));
     assert_eq!(rolled.body["missing"], json!([]));
@@ -408,9 +469,24 @@ async fn two_company_flow_rolls_up_the_suppliers_cfp_for_the_buyer_only() {
     // Nobody else reads B's CFP: not C, not A through B's trace id, not B through A's parts.
     let token_c = node.login("c@example.jp").await;
     let supplier = &world.supplier_part;
-    assert_eq!(node.get(&token_c, &format!("dataTarget=cfp&traceIds={supplier}")).await.body, json!([]));
-    assert_eq!(node.get(&world.token_a, &format!("dataTarget=cfp&traceIds={supplier}")).await.body, json!([]));
-    assert_eq!(node.get(&world.token_b, &format!("dataTarget=cfp&traceIds={parent},{child}")).await.body, json!([]));
+    assert_eq!(
+        node.get(&token_c, &format!("dataTarget=cfp&traceIds={supplier}"))
+            .await
+            .body,
+        json!([])
+    );
+    assert_eq!(
+        node.get(&world.token_a, &format!("dataTarget=cfp&traceIds={supplier}"))
+            .await
+            .body,
+        json!([])
+    );
+    assert_eq!(
+        node.get(&world.token_b, &format!("dataTarget=cfp&traceIds={parent},{child}"))
+            .await
+            .body,
+        json!([])
+    );
     // B still does not learn A's amount, and A's disclosure read was audited.
     let inbox = node.get(&world.token_b, "dataTarget=tradeResponse").await;
     assert_eq!(inbox.body[0]["partsModel"]["amountRequired"], Value::Null);
@@ -425,8 +501,13 @@ async fn two_company_flow_rolls_up_the_suppliers_cfp_for_the_buyer_only() {
         })
         .await;
     assert_eq!(relabel.status, StatusCode::CREATED, "{}", relabel.body);
-    let structure = node.get(&world.token_a, &format!("dataTarget=partsStructure&traceId={parent}")).await;
-    assert_eq!(structure.body["parentPartsModel"]["partsLabelName"], json!("Battery pack"));
+    let structure = node
+        .get(&world.token_a, &format!("dataTarget=partsStructure&traceId={parent}"))
+        .await;
+    assert_eq!(
+        structure.body["parentPartsModel"]["partsLabelName"],
+        json!("Battery pack")
+    );
     assert_eq!(structure.body["childrenPartsModel"][0]["traceId"], json!(child));
     assert_eq!(structure.body["childrenPartsModel"][0]["amountRequired"], json!(5));
     let _ = (&world.plant_b, &world.trade);
@@ -440,7 +521,11 @@ async fn requests_are_cancelled_by_the_buyer_and_rejected_by_the_supplier() {
     let mut statuses = Vec::new();
     for name in ["CELL-02", "CELL-03"] {
         let child = node
-            .put(&world.token_a, "parts", part(a, &world.plant_a, name, "", json!(1), false))
+            .put(
+                &world.token_a,
+                "parts",
+                part(a, &world.plant_a, name, "", json!(1), false),
+            )
             .await;
         let request = node
             .put(
@@ -464,21 +549,35 @@ async fn requests_are_cancelled_by_the_buyer_and_rejected_by_the_supplier() {
         body
     };
     // The supplier cannot cancel and the buyer cannot reject.
-    let wrong = node.put(&world.token_b, "status", change(&statuses[0], "CANCEL", Value::Null)).await;
+    let wrong = node
+        .put(&world.token_b, "status", change(&statuses[0], "CANCEL", Value::Null))
+        .await;
     assert_eq!(wrong.status, StatusCode::FORBIDDEN, "{}", wrong.body);
-    let wrong = node.put(&world.token_a, "status", change(&statuses[1], "REJECT", json!("x"))).await;
+    let wrong = node
+        .put(&world.token_a, "status", change(&statuses[1], "REJECT", json!("x")))
+        .await;
     assert_eq!(wrong.status, StatusCode::FORBIDDEN, "{}", wrong.body);
-    let cancel = node.put(&world.token_a, "status", change(&statuses[0], "CANCEL", Value::Null)).await;
+    let cancel = node
+        .put(&world.token_a, "status", change(&statuses[0], "CANCEL", Value::Null))
+        .await;
     assert_eq!(cancel.status, StatusCode::CREATED, "{}", cancel.body);
     let reject = node
-        .put(&world.token_b, "status", change(&statuses[1], "REJECT", json!("該当製品がありません")))
+        .put(
+            &world.token_b,
+            "status",
+            change(&statuses[1], "REJECT", json!("該当製品がありません")),
+        )
         .await;
     assert_eq!(reject.status, StatusCode::CREATED, "{}", reject.body);
     // COMPLETED is not a status change anyone makes.
-    let completed = node.put(&world.token_b, "status", change(&statuses[1], "COMPLETED", Value::Null)).await;
+    let completed = node
+        .put(&world.token_b, "status", change(&statuses[1], "COMPLETED", Value::Null))
+        .await;
     assert_eq!(completed.status, StatusCode::BAD_REQUEST, "{}", completed.body);
 
-    let listed = node.get(&world.token_b, "dataTarget=status&statusTarget=RESPONSE").await;
+    let listed = node
+        .get(&world.token_b, "dataTarget=status&statusTarget=RESPONSE")
+        .await;
     let by_id: Map<String, Value> = listed
         .body
         .as_array()
@@ -515,18 +614,42 @@ async fn bad_input_is_refused_with_ouranos_error_bodies() {
     let check = |reply: &Reply, status: StatusCode, code: &str| {
         assert_eq!(reply.status, status, "{}", reply.body);
         assert_eq!(reply.body["code"], json!(code), "{}", reply.body);
-        assert!(reply.body["message"].is_string() && reply.body["detail"].is_string(), "{}", reply.body);
+        assert!(
+            reply.body["message"].is_string() && reply.body["detail"].is_string(),
+            "{}",
+            reply.body
+        );
         assert!(reply.headers.contains_key("x-track"));
     };
     let token = &world.token_a;
-    check(&node.get(token, "dataTarget=hoge").await, StatusCode::BAD_REQUEST, "[dataspace] BadRequest");
-    check(&node.get(token, "dataTarget=parts&limit=101").await, StatusCode::BAD_REQUEST, "[dataspace] BadRequest");
-    check(&node.get(token, "dataTarget=parts&limit=0").await, StatusCode::BAD_REQUEST, "[dataspace] BadRequest");
-    check(&node.get(token, "dataTarget=parts&unknown=1").await, StatusCode::BAD_REQUEST, "[dataspace] BadRequest");
+    check(
+        &node.get(token, "dataTarget=hoge").await,
+        StatusCode::BAD_REQUEST,
+        "[dataspace] BadRequest",
+    );
+    check(
+        &node.get(token, "dataTarget=parts&limit=101").await,
+        StatusCode::BAD_REQUEST,
+        "[dataspace] BadRequest",
+    );
+    check(
+        &node.get(token, "dataTarget=parts&limit=0").await,
+        StatusCode::BAD_REQUEST,
+        "[dataspace] BadRequest",
+    );
+    check(
+        &node.get(token, "dataTarget=parts&unknown=1").await,
+        StatusCode::BAD_REQUEST,
+        "[dataspace] BadRequest",
+    );
     let many: Vec<String> = (0..51).map(|_| uuid::Uuid::new_v4().to_string()).collect();
-    let reply = node.get(token, &format!("dataTarget=cfp&traceIds={}", many.join(","))).await;
+    let reply = node
+        .get(token, &format!("dataTarget=cfp&traceIds={}", many.join(",")))
+        .await;
     check(&reply, StatusCode::BAD_REQUEST, "[dataspace] BadRequest");
-    let reply = node.get(token, &format!("dataTarget=cfp&traceIds={}", many[..50].join(","))).await;
+    let reply = node
+        .get(token, &format!("dataTarget=cfp&traceIds={}", many[..50].join(",")))
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let reply = node
         .request("GET", "/ouranos/api/v1/authInfo?dataTarget=hoge", Some(token), None)
@@ -534,19 +657,51 @@ async fn bad_input_is_refused_with_ouranos_error_bodies() {
     check(&reply, StatusCode::BAD_REQUEST, "[auth] BadRequest");
 
     // A CFP write of three rows.
-    let mut three = cfp_write(&world.parent, Value::Null, ["0", "0.5", "0", "0"], ["0", "0", "0"], ["1", "1", "1"]);
+    let mut three = cfp_write(
+        &world.parent,
+        Value::Null,
+        ["0", "0.5", "0", "0"],
+        ["0", "0", "0"],
+        ["1", "1", "1"],
+    );
     three.as_array_mut().expect("rows").pop();
-    check(&node.put(token, "cfp", three).await, StatusCode::BAD_REQUEST, "[dataspace] BadRequest");
+    check(
+        &node.put(token, "cfp", three).await,
+        StatusCode::BAD_REQUEST,
+        "[dataspace] BadRequest",
+    );
     // More than five decimals, a decimal as text, a negative amount.
-    let six = cfp_write(&world.parent, Value::Null, ["0", "0.1234567", "0", "0"], ["0", "0", "0"], ["1", "1", "1"]);
-    check(&node.put(token, "cfp", six).await, StatusCode::BAD_REQUEST, "[dataspace] BadRequest");
+    let six = cfp_write(
+        &world.parent,
+        Value::Null,
+        ["0", "0.1234567", "0", "0"],
+        ["0", "0", "0"],
+        ["1", "1", "1"],
+    );
+    check(
+        &node.put(token, "cfp", six).await,
+        StatusCode::BAD_REQUEST,
+        "[dataspace] BadRequest",
+    );
     let mut text = part(node.app.a, &world.plant_a, "X-1", "", json!("1.5"), true);
-    check(&node.put(token, "parts", text.clone()).await, StatusCode::BAD_REQUEST, "[dataspace] BadRequest");
+    check(
+        &node.put(token, "parts", text.clone()).await,
+        StatusCode::BAD_REQUEST,
+        "[dataspace] BadRequest",
+    );
     text["amountRequired"] = json!(-1);
-    check(&node.put(token, "parts", text.clone()).await, StatusCode::BAD_REQUEST, "[dataspace] BadRequest");
+    check(
+        &node.put(token, "parts", text.clone()).await,
+        StatusCode::BAD_REQUEST,
+        "[dataspace] BadRequest",
+    );
     text["amountRequired"] = json!(1);
     text["amountRequiredUnit"] = json!("キログラム");
-    check(&node.put(token, "parts", text).await, StatusCode::BAD_REQUEST, "[dataspace] BadRequest");
+    check(
+        &node.put(token, "parts", text).await,
+        StatusCode::BAD_REQUEST,
+        "[dataspace] BadRequest",
+    );
     // A malformed date and malformed JSON.
     let bad_date = json!({
         "statusModel": {"message": null, "replyMessage": null, "requestStatus": {}, "requestType": "CFP",
@@ -556,7 +711,11 @@ async fn bad_input_is_refused_with_ouranos_error_bodies() {
     });
     let reply = node.put(token, "tradeRequest", bad_date).await;
     check(&reply, StatusCode::BAD_REQUEST, "[dataspace] BadRequest");
-    assert!(reply.body["message"].as_str().unwrap_or("").contains("responseDueDate"), "{}", reply.body);
+    assert!(
+        reply.body["message"].as_str().unwrap_or("").contains("responseDueDate"),
+        "{}",
+        reply.body
+    );
     let reply = node
         .request_with_key(
             "PUT",
@@ -574,8 +733,16 @@ async fn bad_input_is_refused_with_ouranos_error_bodies() {
         "/ouranos/api/v1/datatransport?dataTarget=tradeResponse&tradeId={}&traceId={}",
         world.trade, world.supplier_part
     );
-    check(&node.request("PUT", &path, Some(&token_c), None).await, StatusCode::NOT_FOUND, "[dataspace] NotFound");
-    check(&node.request("PUT", &path, Some(token), None).await, StatusCode::FORBIDDEN, "[auth] AccessDenied");
+    check(
+        &node.request("PUT", &path, Some(&token_c), None).await,
+        StatusCode::NOT_FOUND,
+        "[dataspace] NotFound",
+    );
+    check(
+        &node.request("PUT", &path, Some(token), None).await,
+        StatusCode::FORBIDDEN,
+        "[auth] AccessDenied",
+    );
     let _ = node.c;
 
     // Tokens: missing, forged, expired, a refresh token used as an access token.
@@ -603,7 +770,11 @@ async fn bad_input_is_refused_with_ouranos_error_bodies() {
         roles: vec![Role::Member],
         scope: String::new(),
     });
-    check(&node.request("GET", operator, Some(&expired), None).await, StatusCode::UNAUTHORIZED, "[auth] Unauthorized");
+    check(
+        &node.request("GET", operator, Some(&expired), None).await,
+        StatusCode::UNAUTHORIZED,
+        "[auth] Unauthorized",
+    );
     let login = node
         .request(
             "POST",
@@ -613,15 +784,32 @@ async fn bad_input_is_refused_with_ouranos_error_bodies() {
         )
         .await;
     let refresh_token = login.body["refreshToken"].as_str().expect("refresh").to_owned();
-    check(&node.request("GET", operator, Some(&refresh_token), None).await, StatusCode::UNAUTHORIZED, "[auth] Unauthorized");
+    check(
+        &node.request("GET", operator, Some(&refresh_token), None).await,
+        StatusCode::UNAUTHORIZED,
+        "[auth] Unauthorized",
+    );
     let refreshed = node
-        .request("POST", "/ouranos/auth/refresh", None, Some(json!({"refreshToken": refresh_token})))
+        .request(
+            "POST",
+            "/ouranos/auth/refresh",
+            None,
+            Some(json!({"refreshToken": refresh_token})),
+        )
         .await;
     assert_eq!(refreshed.status, StatusCode::CREATED, "{}", refreshed.body);
     let fresh = refreshed.body["accessToken"].as_str().expect("access");
-    assert_eq!(node.request("GET", operator, Some(fresh), None).await.status, StatusCode::OK);
+    assert_eq!(
+        node.request("GET", operator, Some(fresh), None).await.status,
+        StatusCode::OK
+    );
     let reply = node
-        .request("POST", "/ouranos/auth/refresh", None, Some(json!({"refreshToken": token})))
+        .request(
+            "POST",
+            "/ouranos/auth/refresh",
+            None,
+            Some(json!({"refreshToken": token})),
+        )
         .await;
     check(&reply, StatusCode::UNAUTHORIZED, "[auth] Unauthorized");
     let wrong = node
@@ -639,7 +827,9 @@ async fn bad_input_is_refused_with_ouranos_error_bodies() {
     let reply = node.request_with_key("GET", operator, Some(token), None, None).await;
     check(&reply, StatusCode::FORBIDDEN, "[auth] AccessDenied");
     assert_eq!(reply.body["message"], json!("You do not have the necessary privileges"));
-    let reply = node.request_with_key("GET", operator, Some(token), None, Some("jk_unknown")).await;
+    let reply = node
+        .request_with_key("GET", operator, Some(token), None, Some("jk_unknown"))
+        .await;
     check(&reply, StatusCode::FORBIDDEN, "[auth] AccessDenied");
     assert_eq!(reply.body["message"], json!("Invalid key"));
 
@@ -658,7 +848,14 @@ async fn pages_follow_the_link_header() {
             .put(
                 &world.token_a,
                 "parts",
-                part(node.app.a, &world.plant_a, &format!("P-{index:02}"), "", Value::Null, true),
+                part(
+                    node.app.a,
+                    &world.plant_a,
+                    &format!("P-{index:02}"),
+                    "",
+                    Value::Null,
+                    true,
+                ),
             )
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
@@ -680,8 +877,15 @@ async fn pages_follow_the_link_header() {
             break;
         };
         let link = link.to_str().expect("link");
-        let url = link.split('<').nth(1).and_then(|rest| rest.split('>').next()).expect("url");
-        assert!(url.starts_with(&format!("{}/ouranos/api/v1/datatransport?", support::ISSUER)), "{link}");
+        let url = link
+            .split('<')
+            .nth(1)
+            .and_then(|rest| rest.split('>').next())
+            .expect("url");
+        assert!(
+            url.starts_with(&format!("{}/ouranos/api/v1/datatransport?", support::ISSUER)),
+            "{link}"
+        );
         query = url.split_once('?').expect("query").1.to_owned();
     }
     assert_eq!(names, ["CELL-01", "P-00", "P-01", "P-02", "P-03", "P-04", "PACK-01"]);
@@ -820,7 +1024,13 @@ async fn every_operation_accepts_its_examples_and_answers_in_the_documented_shap
         .put(
             &world.token_a,
             "cfp",
-            cfp_write(&world.parent, Value::Null, ["0", "0.5", "0", "0"], ["0", "0", "0"], ["1", "1", "1"]),
+            cfp_write(
+                &world.parent,
+                Value::Null,
+                ["0", "0.5", "0", "0"],
+                ["0", "0", "0"],
+                ["1", "1", "1"],
+            ),
         )
         .await;
     let cfp_id = own.body[0]["cfpId"].as_str().expect("cfpId").to_owned();
@@ -835,27 +1045,47 @@ async fn every_operation_accepts_its_examples_and_answers_in_the_documented_shap
     assert_eq!(certification.status, StatusCode::CREATED, "{}", certification.body);
     // The documented certification shapes: the owner's and the buyer's (description withheld).
     let own_certificates = node
-        .get(&world.token_b, &format!("dataTarget=cfpCertification&traceId={}", world.supplier_part))
+        .get(
+            &world.token_b,
+            &format!("dataTarget=cfpCertification&traceId={}", world.supplier_part),
+        )
         .await;
-    assert_eq!(own_certificates.body[0]["cfpCertificationDescription"], json!("B01のCFP証明書説明。"));
+    assert_eq!(
+        own_certificates.body[0]["cfpCertificationDescription"],
+        json!("B01のCFP証明書説明。")
+    );
     let buyer_certificates = node
-        .get(&world.token_a, &format!("dataTarget=cfpCertification&traceId={}", world.child))
+        .get(
+            &world.token_a,
+            &format!("dataTarget=cfpCertification&traceId={}", world.child),
+        )
         .await;
     assert_eq!(buyer_certificates.body[0]["cfpCertificationDescription"], Value::Null);
     assert_eq!(buyer_certificates.body[0]["traceId"], json!(world.child));
-    assert_eq!(buyer_certificates.body[0]["cfpCertificationFileInfo"][0]["fileName"], json!("B01_CFP.pdf"));
+    assert_eq!(
+        buyer_certificates.body[0]["cfpCertificationFileInfo"][0]["fileName"],
+        json!("B01_CFP.pdf")
+    );
 
     // A part of A with a pending request (for the tradeRequest example), a request to reject and
     // one to cancel, and a part to delete.
     let request_part = node
-        .put(&world.token_a, "parts", part(a, &world.plant_a, "REQ-01", "", json!(1), false))
+        .put(
+            &world.token_a,
+            "parts",
+            part(a, &world.plant_a, "REQ-01", "", json!(1), false),
+        )
         .await
         .body["traceId"]
         .as_str()
         .expect("trace")
         .to_owned();
     let deletable = node
-        .put(&world.token_a, "parts", part(a, &world.plant_a, "DEL-01", "", Value::Null, true))
+        .put(
+            &world.token_a,
+            "parts",
+            part(a, &world.plant_a, "DEL-01", "", Value::Null, true),
+        )
         .await
         .body["traceId"]
         .as_str()
@@ -875,7 +1105,12 @@ async fn every_operation_accepts_its_examples_and_answers_in_the_documented_shap
                 }),
             )
             .await;
-        pending.push(reply.body["statusModel"]["statusId"].as_str().expect("status").to_owned());
+        pending.push(
+            reply.body["statusModel"]["statusId"]
+                .as_str()
+                .expect("status")
+                .to_owned(),
+        );
     }
 
     let mut operations = 0;
@@ -931,7 +1166,11 @@ async fn every_operation_accepts_its_examples_and_answers_in_the_documented_shap
                     parent: world.parent.clone(),
                     request_part: request_part.clone(),
                     cfp_id: cfp_id.clone(),
-                    status_id: if example == "reject" { pending[0].clone() } else { pending[1].clone() },
+                    status_id: if example == "reject" {
+                        pending[0].clone()
+                    } else {
+                        pending[1].clone()
+                    },
                 };
                 let mut token = if supplier || example == "reject" {
                     world.token_b.clone()
@@ -981,7 +1220,10 @@ async fn every_operation_accepts_its_examples_and_answers_in_the_documented_shap
                     Some(token.as_str())
                 };
                 let reply = node.request(&method.to_uppercase(), &uri, auth, body.clone()).await;
-                let context = format!("{} {path_template} ({summary}) example {example}", method.to_uppercase());
+                let context = format!(
+                    "{} {path_template} ({summary}) example {example}",
+                    method.to_uppercase()
+                );
                 assert_eq!(reply.status, expected, "{context}: {}\nsent {body:?}", reply.body);
                 if let Some(schema) = success["content"]["application/json"]["schema"].as_object() {
                     assert_shape(&Value::Object(schema.clone()), components, &reply.body, &context);

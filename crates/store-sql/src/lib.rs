@@ -29,6 +29,8 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use time::OffsetDateTime;
 
+use junkan_footprint::ouranos::{CfpRow, CfpWrite};
+use junkan_footprint::rollup::Rollup;
 use junkan_footprint::{Footprint, FootprintFilter};
 use junkan_model::access::{Certification, Grant, NewCertification, NewGrant};
 use junkan_model::audit::{AuditEntry, AuditFilter};
@@ -42,6 +44,11 @@ use junkan_model::ids::{
 };
 use junkan_model::industry::{Industry, SEED_INDUSTRIES};
 use junkan_model::organization::{NewOrganization, Organization, OrganizationFilter, OrganizationPatch};
+use junkan_model::ouranos::{
+    CfpCertification, CfpCertificationWrite, NewTradeRequest, Operator, OperatorUpdate, Part, PartFilter, PartWrite,
+    PartsStructure, PartsStructureWrite, Plant, PlantWrite, StatusChange, StatusFilter, Trade, TradeFilter,
+    TradeRequest, TradeResponse, TradeStatus,
+};
 use junkan_model::page::{Page, PageRequest};
 use junkan_model::passport::{
     ImportReport, NewPassport, Passport, PassportFilter, PassportRead, PassportUpdate, PassportVersionInfo,
@@ -49,19 +56,12 @@ use junkan_model::passport::{
 };
 use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, User};
 use junkan_model::subscription::{NamedQuery, NewSubscription, Subscription};
-use junkan_model::ouranos::{
-    CfpCertification, CfpCertificationWrite, NewTradeRequest, Operator, OperatorUpdate, Part, PartFilter, PartWrite,
-    PartsStructure, PartsStructureWrite, Plant, PlantWrite, StatusChange, StatusFilter, Trade, TradeFilter, TradeRequest,
-    TradeResponse, TradeStatus,
-};
-use junkan_footprint::ouranos::{CfpRow, CfpWrite};
-use junkan_footprint::rollup::Rollup;
-use uuid::Uuid;
 use junkan_store::{
     Backend, Clock, Delivery, GrantDirection, NewCapture, NewPactPartner, NewUserRecord, OutgoingPactEvent,
     PactOutboxEntry, PactPartner, SessionRecord, SigningKeyRecord, Store, StoreError, StoreResult, StoredFootprint,
     UserLogin,
 };
+use uuid::Uuid;
 
 pub(crate) use rows::{micros, unavailable};
 
@@ -602,7 +602,12 @@ impl Store for SqlStore {
     async fn put_ouranos_part(&self, actor: &Actor, write: PartWrite) -> StoreResult<Part> {
         ouranos::put_part(self, actor, write).await
     }
-    async fn list_ouranos_parts(&self, actor: &Actor, filter: &PartFilter, page: &PageRequest) -> StoreResult<Page<Part>> {
+    async fn list_ouranos_parts(
+        &self,
+        actor: &Actor,
+        filter: &PartFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Part>> {
         ouranos::list_parts(self, actor, filter, page).await
     }
     async fn delete_ouranos_part(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<()> {
@@ -639,7 +644,12 @@ impl Store for SqlStore {
     ) -> StoreResult<Page<TradeStatus>> {
         ouranos::list_statuses(self, actor, filter, page).await
     }
-    async fn change_trade_status(&self, actor: &Actor, status_id: Uuid, change: StatusChange) -> StoreResult<TradeStatus> {
+    async fn change_trade_status(
+        &self,
+        actor: &Actor,
+        status_id: Uuid,
+        change: StatusChange,
+    ) -> StoreResult<TradeStatus> {
         ouranos::change_status(self, actor, status_id, change).await
     }
     async fn put_ouranos_cfp(&self, actor: &Actor, write: CfpWrite) -> StoreResult<Vec<CfpRow>> {
@@ -654,7 +664,11 @@ impl Store for SqlStore {
     async fn list_cfp_certifications(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<Vec<CfpCertification>> {
         ouranos::list_certifications(self, actor, trace_id).await
     }
-    async fn put_cfp_certification(&self, actor: &Actor, write: CfpCertificationWrite) -> StoreResult<CfpCertification> {
+    async fn put_cfp_certification(
+        &self,
+        actor: &Actor,
+        write: CfpCertificationWrite,
+    ) -> StoreResult<CfpCertification> {
         ouranos::put_certification(self, actor, write).await
     }
     async fn change_own_password(&self, actor: &Actor, password_hash: &str) -> StoreResult<()> {

@@ -18,7 +18,9 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use junkan_footprint::model::{DeclaredUnit, Footprint, Geography};
-use junkan_footprint::ouranos::{footprint_from_write, response_rows, rows, total_rows, CfpRow, CfpWrite, FootprintContext};
+use junkan_footprint::ouranos::{
+    footprint_from_write, response_rows, rows, total_rows, CfpRow, CfpWrite, FootprintContext,
+};
 use junkan_footprint::rollup::{rollup, Component, Part as RollupPart, PartFootprint, Rollup, SupplyGraph};
 use junkan_model::access::RecordKind;
 use junkan_model::audit::AuditAction;
@@ -51,7 +53,11 @@ const PLANT_CONFLICTS: [(&str, &str, &str); 2] = [
         "/plantAttribute/globalPlantId",
         "globalPlantId is already registered for this operator",
     ),
-    ("plant_id", "/openPlantId", "openPlantId is already registered for this operator"),
+    (
+        "plant_id",
+        "/openPlantId",
+        "openPlantId is already registered for this operator",
+    ),
 ];
 
 /// The actor's organization, or `Forbidden` for actors without one.
@@ -100,7 +106,9 @@ fn opt_decimal(row: &AnyRow, column: &str) -> StoreResult<Option<Decimal>> {
 
 fn opt_unit(row: &AnyRow, column: &str) -> StoreResult<Option<AmountUnit>> {
     opt_text(row, column)?
-        .map(|value| AmountUnit::parse(&value).ok_or_else(|| unavailable_text(format!("unknown amount unit {value:?}"))))
+        .map(|value| {
+            AmountUnit::parse(&value).ok_or_else(|| unavailable_text(format!("unknown amount unit {value:?}")))
+        })
         .transpose()
 }
 
@@ -122,9 +130,16 @@ async fn operator_of(store: &SqlStore, id: OrganizationId) -> StoreResult<Operat
         .fetch_optional(&store.reader)
         .await
         .map_err(unavailable)?;
+    // Until the operator sets its address, the directory's prefecture stands in for it
+    // (`operatorAddress` may not be empty).
+    let directory_address = organization
+        .prefecture_code
+        .as_deref()
+        .and_then(|code| junkan_model::japan::prefecture(code).map(|prefecture| prefecture.name_ja.clone()))
+        .unwrap_or_else(|| "-".to_owned());
     let (address, global_operator_id) = match row {
         Some(row) => (text(&row, "address")?, opt_text(&row, "global_operator_id")?),
-        None => (String::new(), None),
+        None => (directory_address, None),
     };
     Ok(Operator {
         operator_id: id,
@@ -227,7 +242,8 @@ fn plant_from_row(row: &AnyRow) -> StoreResult<Plant> {
     })
 }
 
-const PLANT_SELECT: &str = "SELECT f.id, f.organization_id, f.ouranos_plant_id, f.name_ja, f.address, p.global_plant_id \
+const PLANT_SELECT: &str =
+    "SELECT f.id, f.organization_id, f.ouranos_plant_id, f.name_ja, f.address, p.global_plant_id \
      FROM facilities f LEFT JOIN ouranos_plants p ON p.facility_id = f.id";
 
 pub async fn list_plants(store: &SqlStore, actor: &Actor) -> StoreResult<Vec<Plant>> {
@@ -344,11 +360,13 @@ fn part_from_row(row: &AnyRow) -> StoreResult<Part> {
 
 /// Any part, whoever owns it (for the store's own use only).
 async fn load_part(connection: &mut AnyConnection, trace_id: Uuid) -> StoreResult<Option<Part>> {
-    let row = sqlx::query(&format!("SELECT {PART_COLUMNS} FROM ouranos_parts p WHERE p.trace_id = $1"))
-        .bind(trace_id.to_string())
-        .fetch_optional(&mut *connection)
-        .await
-        .map_err(unavailable)?;
+    let row = sqlx::query(&format!(
+        "SELECT {PART_COLUMNS} FROM ouranos_parts p WHERE p.trace_id = $1"
+    ))
+    .bind(trace_id.to_string())
+    .fetch_optional(&mut *connection)
+    .await
+    .map_err(unavailable)?;
     row.as_ref().map(part_from_row).transpose()
 }
 
@@ -433,7 +451,11 @@ async fn write_part(
         store,
         connection,
         actor,
-        if existed { AuditAction::Update } else { AuditAction::Create },
+        if existed {
+            AuditAction::Update
+        } else {
+            AuditAction::Create
+        },
         RecordKind::OuranosPart,
         &part.trace_id.to_string(),
         Some(organization),
@@ -480,13 +502,14 @@ pub async fn list_parts(
     }
     if let Some(after) = &page.after {
         // Parts are listed by part name, then trace id; `after` is the last trace id shown.
-        let after_name = sqlx::query("SELECT parts_name FROM ouranos_parts WHERE trace_id = $1 AND organization_id = $2")
-            .bind(after.clone())
-            .bind(organization.to_string())
-            .fetch_optional(&store.reader)
-            .await
-            .map_err(unavailable)?
-            .ok_or_else(|| invalid("?after", "after must be a traceId of a part in the list"))?;
+        let after_name =
+            sqlx::query("SELECT parts_name FROM ouranos_parts WHERE trace_id = $1 AND organization_id = $2")
+                .bind(after.clone())
+                .bind(organization.to_string())
+                .fetch_optional(&store.reader)
+                .await
+                .map_err(unavailable)?
+                .ok_or_else(|| invalid("?after", "after must be a traceId of a part in the list"))?;
         let name = text(&after_name, "parts_name")?;
         sql.push_with(
             " AND (p.parts_name > ? OR (p.parts_name = ? AND p.trace_id > ?))",
@@ -499,7 +522,9 @@ pub async fn list_parts(
     );
     let rows = sql.query().fetch_all(&store.reader).await.map_err(unavailable)?;
     let parts: Vec<Part> = rows.iter().map(part_from_row).collect::<StoreResult<_>>()?;
-    Ok(Page::from_overfetch(parts, page.limit, |part| part.trace_id.to_string()))
+    Ok(Page::from_overfetch(parts, page.limit, |part| {
+        part.trace_id.to_string()
+    }))
 }
 
 pub async fn delete_part(store: &SqlStore, actor: &Actor, trace_id: Uuid) -> StoreResult<()> {
@@ -913,12 +938,7 @@ pub async fn list_trade_requests(
         page.clone()
     } else {
         sql.push_with(" AND t.downstream_trace_id IN ", vec![]);
-        sql.push_list(
-            filter
-                .downstream_trace_ids
-                .iter()
-                .map(|id| Param::Text(id.to_string())),
-        );
+        sql.push_list(filter.downstream_trace_ids.iter().map(|id| Param::Text(id.to_string())));
         PageRequest {
             after: None,
             limit: u32::MAX - 1,
@@ -930,10 +950,16 @@ pub async fn list_trade_requests(
         .iter()
         .map(|row| trade_from_row(row).map(|row| row.trade))
         .collect::<StoreResult<_>>()?;
-    Ok(Page::from_overfetch(trades, page.limit, |trade| trade.trade_id.to_string()))
+    Ok(Page::from_overfetch(trades, page.limit, |trade| {
+        trade.trade_id.to_string()
+    }))
 }
 
-pub async fn list_trade_responses(store: &SqlStore, actor: &Actor, page: &PageRequest) -> StoreResult<Page<TradeResponse>> {
+pub async fn list_trade_responses(
+    store: &SqlStore,
+    actor: &Actor,
+    page: &PageRequest,
+) -> StoreResult<Page<TradeResponse>> {
     let organization = own_organization(actor)?;
     let mut sql = Sql::new(
         &format!("SELECT {TRADE_COLUMNS} FROM ouranos_trades t WHERE t.upstream_organization_id = $1"),
@@ -965,11 +991,13 @@ pub async fn list_trade_responses(store: &SqlStore, actor: &Actor, page: &PageRe
 }
 
 async fn trade_by(connection: &mut AnyConnection, column: &str, id: Uuid) -> StoreResult<Option<TradeRow>> {
-    let row = sqlx::query(&format!("SELECT {TRADE_COLUMNS} FROM ouranos_trades t WHERE t.{column} = $1"))
-        .bind(id.to_string())
-        .fetch_optional(&mut *connection)
-        .await
-        .map_err(unavailable)?;
+    let row = sqlx::query(&format!(
+        "SELECT {TRADE_COLUMNS} FROM ouranos_trades t WHERE t.{column} = $1"
+    ))
+    .bind(id.to_string())
+    .fetch_optional(&mut *connection)
+    .await
+    .map_err(unavailable)?;
     row.as_ref().map(trade_from_row).transpose()
 }
 
@@ -978,7 +1006,9 @@ pub async fn answer_trade(store: &SqlStore, actor: &Actor, trade_id: Uuid, trace
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
     let row = trade_by(&mut transaction, "trade_id", trade_id)
         .await?
-        .filter(|row| row.trade.upstream_operator_id == organization || row.trade.downstream_operator_id == organization)
+        .filter(|row| {
+            row.trade.upstream_operator_id == organization || row.trade.downstream_operator_id == organization
+        })
         .ok_or_else(|| not_found(RecordKind::OuranosTrade, trade_id))?;
     require(
         row.trade.upstream_operator_id == organization,
@@ -1086,7 +1116,9 @@ pub async fn change_status(
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
     let row = trade_by(&mut transaction, "status_id", status_id)
         .await?
-        .filter(|row| row.trade.upstream_operator_id == organization || row.trade.downstream_operator_id == organization)
+        .filter(|row| {
+            row.trade.upstream_operator_id == organization || row.trade.downstream_operator_id == organization
+        })
         .ok_or_else(|| not_found(RecordKind::OuranosTrade, status_id))?;
     let (status, reply_message) = match &change {
         StatusChange::Cancel => {
@@ -1234,7 +1266,11 @@ pub async fn put_cfp(store: &SqlStore, actor: &Actor, write: CfpWrite) -> StoreR
         store,
         &mut transaction,
         actor,
-        if previous.is_some() { AuditAction::Update } else { AuditAction::Create },
+        if previous.is_some() {
+            AuditAction::Update
+        } else {
+            AuditAction::Create
+        },
         RecordKind::OuranosPart,
         &write.trace_id.to_string(),
         Some(organization),
@@ -1270,7 +1306,10 @@ async fn supply_graph(connection: &mut AnyConnection, root: Uuid) -> StoreResult
             let mut target = child.trace_id;
             let mut unit = child.amount_required_unit;
             if let Some(link) = answered_links(connection, child.trace_id).await?.first() {
-                let upstream = link.trade.upstream_trace_id.expect("answered links have an upstream part");
+                let upstream = link
+                    .trade
+                    .upstream_trace_id
+                    .expect("answered links have an upstream part");
                 if stored_cfp(connection, child.trace_id).await?.is_none() {
                     target = upstream;
                     if let Some(supplier_part) = load_part(connection, upstream).await? {
@@ -1373,7 +1412,10 @@ pub async fn cfp_rows(store: &SqlStore, actor: &Actor, trace_ids: &[Uuid]) -> St
             }
             (None, Some(link)) => {
                 // The buyer's part answered by a supplier: the supplier's rolled-up values.
-                let upstream = link.trade.upstream_trace_id.expect("answered links have an upstream part");
+                let upstream = link
+                    .trade
+                    .upstream_trace_id
+                    .expect("answered links have an upstream part");
                 let (graph, mut across) = supply_graph(&mut connection, upstream).await?;
                 let rolled = rollup_of(&graph, upstream)?;
                 if rolled.unit.is_none() {
@@ -1463,7 +1505,11 @@ async fn certifications_of(connection: &mut AnyConnection, trace_id: Uuid) -> St
     rows.iter().map(certification_from_row).collect()
 }
 
-pub async fn list_certifications(store: &SqlStore, actor: &Actor, trace_id: Uuid) -> StoreResult<Vec<CfpCertification>> {
+pub async fn list_certifications(
+    store: &SqlStore,
+    actor: &Actor,
+    trace_id: Uuid,
+) -> StoreResult<Vec<CfpCertification>> {
     let organization = own_organization(actor)?;
     let mut connection = store.reader.acquire().await.map_err(unavailable)?;
     let Some(part) = load_part(&mut connection, trace_id).await? else {
@@ -1480,7 +1526,10 @@ pub async fn list_certifications(store: &SqlStore, actor: &Actor, trace_id: Uuid
     let Some(link) = answered_links(&mut connection, trace_id).await?.into_iter().next() else {
         return certifications_of(&mut connection, trace_id).await;
     };
-    let upstream = link.trade.upstream_trace_id.expect("answered links have an upstream part");
+    let upstream = link
+        .trade
+        .upstream_trace_id
+        .expect("answered links have an upstream part");
     let certifications = certifications_of(&mut connection, upstream).await?;
     let supplier_part = load_part(&mut connection, upstream).await?;
     drop(connection);
@@ -1513,24 +1562,27 @@ pub async fn put_certification(
     let now = micros(store.clock_now());
     let id = match write.cfp_certification_id {
         Some(id) => {
-            let existing = sqlx::query("SELECT trace_id FROM ouranos_cfp_certifications WHERE id = $1 AND organization_id = $2")
-                .bind(id.to_string())
-                .bind(organization.to_string())
-                .fetch_optional(&mut *transaction)
-                .await
-                .map_err(unavailable)?
-                .ok_or_else(|| not_found(RecordKind::OuranosPart, id))?;
+            let existing =
+                sqlx::query("SELECT trace_id FROM ouranos_cfp_certifications WHERE id = $1 AND organization_id = $2")
+                    .bind(id.to_string())
+                    .bind(organization.to_string())
+                    .fetch_optional(&mut *transaction)
+                    .await
+                    .map_err(unavailable)?
+                    .ok_or_else(|| not_found(RecordKind::OuranosPart, id))?;
             if text(&existing, "trace_id")? != write.trace_id.to_string() {
                 return Err(invalid("/traceId", "traceId of a certification cannot be changed"));
             }
-            sqlx::query("UPDATE ouranos_cfp_certifications SET description = $2, files = $3, updated_at = $4 WHERE id = $1")
-                .bind(id.to_string())
-                .bind(write.description.clone())
-                .bind(files_json(&write.files))
-                .bind(now)
-                .execute(&mut *transaction)
-                .await
-                .map_err(unavailable)?;
+            sqlx::query(
+                "UPDATE ouranos_cfp_certifications SET description = $2, files = $3, updated_at = $4 WHERE id = $1",
+            )
+            .bind(id.to_string())
+            .bind(write.description.clone())
+            .bind(files_json(&write.files))
+            .bind(now)
+            .execute(&mut *transaction)
+            .await
+            .map_err(unavailable)?;
             id
         }
         None => {

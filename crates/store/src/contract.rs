@@ -2508,9 +2508,12 @@ struct OuranosWorld {
 async fn ouranos_world(store: &dyn Store) -> OuranosWorld {
     use junkan_model::ouranos::PlantWrite;
     let mut actors = Vec::new();
-    for (name, number) in [("A", "7000012050002"), ("B", "2010001008774"), ("C", "4000012010001")] {
+    for (name, number) in [("A", "7000012050002"), ("B", "2010001008774"), ("C", "1000012010003")] {
         let id = store
-            .create_organization(&Actor::system(), company(name, Some(number), &[CycleRole::Manufacturer]))
+            .create_organization(
+                &Actor::system(),
+                company(name, Some(number), &[CycleRole::Manufacturer]),
+            )
             .await
             .expect("operator")
             .id;
@@ -2602,18 +2605,16 @@ pub async fn ouranos_parts_structures_and_trades(store: &dyn Store, _clock: &Man
     let (parent, child) = (structure.parent.trace_id, structure.children[0].trace_id);
     assert_eq!(
         parent,
-        junkan_model::ouranos::trace_id(
-            a.organization_id.expect("member"),
-            world.plant_a,
-            "PACK",
-            Some("2024")
-        )
+        junkan_model::ouranos::trace_id(a.organization_id.expect("member"), world.plant_a, "PACK", Some("2024"))
     );
     // The same part written again is the same part; a part update keeps the structure.
     let mut relabel = ouranos_part(a, world.plant_a, "PACK", None, false);
     relabel.trace_id = Some(parent);
     relabel.part.parts_label_name = Some("Battery pack".to_owned());
-    assert_eq!(store.put_ouranos_part(a, relabel).await.expect("update").trace_id, parent);
+    assert_eq!(
+        store.put_ouranos_part(a, relabel).await.expect("update").trace_id,
+        parent
+    );
     let read = store.get_parts_structure(a, parent).await.expect("structure");
     assert_eq!(read.parent.parts_label_name.as_deref(), Some("Battery pack"));
     assert_eq!(read.children.len(), 1);
@@ -2621,11 +2622,19 @@ pub async fn ouranos_parts_structures_and_trades(store: &dyn Store, _clock: &Man
     // A given trace id must be the one the naming fields give.
     let mut renamed = ouranos_part(a, world.plant_a, "PACK-2", None, false);
     renamed.trace_id = Some(parent);
-    assert!(matches!(store.put_ouranos_part(a, renamed).await, Err(StoreError::Invalid(_))));
-    // Other operators neither see nor write A's parts, nor use A's plant.
-    assert!(matches!(store.get_parts_structure(b, parent).await, Err(StoreError::NotFound { .. })));
     assert!(matches!(
-        store.put_ouranos_part(b, ouranos_part(b, world.plant_a, "X", None, true)).await,
+        store.put_ouranos_part(a, renamed).await,
+        Err(StoreError::Invalid(_))
+    ));
+    // Other operators neither see nor write A's parts, nor use A's plant.
+    assert!(matches!(
+        store.get_parts_structure(b, parent).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store
+            .put_ouranos_part(b, ouranos_part(b, world.plant_a, "X", None, true))
+            .await,
         Err(StoreError::Invalid(_))
     ));
     let parents = store
@@ -2639,9 +2648,15 @@ pub async fn ouranos_parts_structures_and_trades(store: &dyn Store, _clock: &Man
         )
         .await
         .expect("parents");
-    assert_eq!(parents.items.iter().map(|part| part.trace_id).collect::<Vec<_>>(), [parent]);
+    assert_eq!(
+        parents.items.iter().map(|part| part.trace_id).collect::<Vec<_>>(),
+        [parent]
+    );
     // A part inside a structure cannot be deleted.
-    assert!(matches!(store.delete_ouranos_part(a, child).await, Err(StoreError::Invalid(_))));
+    assert!(matches!(
+        store.delete_ouranos_part(a, child).await,
+        Err(StoreError::Invalid(_))
+    ));
 
     let request = store
         .create_trade_request(a, new_request(a, child, b))
@@ -2655,7 +2670,12 @@ pub async fn ouranos_parts_structures_and_trades(store: &dyn Store, _clock: &Man
     assert_eq!(inbox.items.len(), 1);
     assert_eq!(inbox.items[0].part.trace_id, child);
     assert_eq!(inbox.items[0].part.amount_required, None);
-    assert!(store.list_trade_responses(c, &first_page()).await.expect("none").items.is_empty());
+    assert!(store
+        .list_trade_responses(c, &first_page())
+        .await
+        .expect("none")
+        .items
+        .is_empty());
 
     let cells = store
         .put_ouranos_part(b, ouranos_part(b, world.plant_b, "B-CELL", None, true))
@@ -2671,7 +2691,10 @@ pub async fn ouranos_parts_structures_and_trades(store: &dyn Store, _clock: &Man
         Err(StoreError::Forbidden { .. })
     ));
     // ... and only with a part of its own.
-    assert!(matches!(store.answer_trade(b, trade_id, child).await, Err(StoreError::Invalid(_))));
+    assert!(matches!(
+        store.answer_trade(b, trade_id, child).await,
+        Err(StoreError::Invalid(_))
+    ));
     let answered = store.answer_trade(b, trade_id, cells.trace_id).await.expect("answer");
     assert_eq!(answered.upstream_trace_id, Some(cells.trace_id));
     let requests = store
@@ -2711,7 +2734,9 @@ pub async fn ouranos_parts_structures_and_trades(store: &dyn Store, _clock: &Man
         .await
         .expect("third");
     assert!(matches!(
-        store.change_trade_status(b, second.status.status_id, StatusChange::Cancel).await,
+        store
+            .change_trade_status(b, second.status.status_id, StatusChange::Cancel)
+            .await,
         Err(StoreError::Forbidden { .. })
     ));
     assert!(matches!(
@@ -2721,7 +2746,9 @@ pub async fn ouranos_parts_structures_and_trades(store: &dyn Store, _clock: &Man
         Err(StoreError::Forbidden { .. })
     ));
     assert!(matches!(
-        store.change_trade_status(c, third.status.status_id, StatusChange::Cancel).await,
+        store
+            .change_trade_status(c, third.status.status_id, StatusChange::Cancel)
+            .await,
         Err(StoreError::NotFound { .. })
     ));
     let cancelled = store
@@ -2765,7 +2792,10 @@ pub async fn ouranos_parts_structures_and_trades(store: &dyn Store, _clock: &Man
         )
         .await
         .expect("rest");
-    assert_eq!(rest.items.iter().map(|trade| trade.trade_id).collect::<Vec<_>>(), [trade_id]);
+    assert_eq!(
+        rest.items.iter().map(|trade| trade.trade_id).collect::<Vec<_>>(),
+        [trade_id]
+    );
     assert_eq!(rest.next_after, None);
 }
 
@@ -2818,7 +2848,10 @@ pub async fn ouranos_cfp_disclosure_and_rollup(store: &dyn Store, _clock: &Manua
         .expect("supplier CFP");
     let cfp_id = written[0].cfp_id.expect("cfpId");
     // Someone else's part cannot take a CFP.
-    assert!(store.put_ouranos_cfp(a, ouranos_cfp(cells, ["1", "1", "0", "0"])).await.is_err());
+    assert!(store
+        .put_ouranos_cfp(a, ouranos_cfp(cells, ["1", "1", "0", "0"]))
+        .await
+        .is_err());
     // A rewrite keeps the cfpId.
     let rewritten = store
         .put_ouranos_cfp(b, ouranos_cfp(cells, ["1.5", "0.5", "0", "0"]))
@@ -2835,7 +2868,11 @@ pub async fn ouranos_cfp_disclosure_and_rollup(store: &dyn Store, _clock: &Manua
         .await
         .expect("request");
     // Before the answer: nothing of B's for A or C; the roll-up reports the missing component.
-    assert!(store.ouranos_cfp_rows(a, &[child, cells]).await.expect("rows").is_empty());
+    assert!(store
+        .ouranos_cfp_rows(a, &[child, cells])
+        .await
+        .expect("rows")
+        .is_empty());
     let rolled = store.ouranos_rollup(a, parent).await.expect("roll-up");
     assert_eq!(rolled.missing.len(), 1);
     assert_eq!(rolled.missing[0].tier, 1);
@@ -2847,7 +2884,12 @@ pub async fn ouranos_cfp_disclosure_and_rollup(store: &dyn Store, _clock: &Manua
     let rows = store.ouranos_cfp_rows(a, &[child]).await.expect("rows");
     let values: Vec<(CfpType, String)> = rows
         .iter()
-        .map(|row| (row.cfp_type, row.ghg_emission.expect("disclosed").normalize().to_string()))
+        .map(|row| {
+            (
+                row.cfp_type,
+                row.ghg_emission.expect("disclosed").normalize().to_string(),
+            )
+        })
         .collect();
     assert_eq!(
         values,
@@ -2878,10 +2920,21 @@ pub async fn ouranos_cfp_disclosure_and_rollup(store: &dyn Store, _clock: &Manua
     assert!(rolled.missing.is_empty());
     assert_eq!(rolled.total.normalize().to_string(), "10.5");
     // Nobody else: not C, not A through B's own trace id, not B through A's parts.
-    assert!(store.ouranos_cfp_rows(c, &[cells, child, parent]).await.expect("rows").is_empty());
+    assert!(store
+        .ouranos_cfp_rows(c, &[cells, child, parent])
+        .await
+        .expect("rows")
+        .is_empty());
     assert!(store.ouranos_cfp_rows(a, &[cells]).await.expect("rows").is_empty());
-    assert!(store.ouranos_cfp_rows(b, &[parent, child]).await.expect("rows").is_empty());
-    assert!(matches!(store.ouranos_rollup(c, parent).await, Err(StoreError::NotFound { .. })));
+    assert!(store
+        .ouranos_cfp_rows(b, &[parent, child])
+        .await
+        .expect("rows")
+        .is_empty());
+    assert!(matches!(
+        store.ouranos_rollup(c, parent).await,
+        Err(StoreError::NotFound { .. })
+    ));
     // B's administrators see that A read B's part through the trade.
     let audit = store
         .list_audit(

@@ -15,6 +15,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
+use junkan_footprint::ouranos::{CfpRow, CfpWrite};
+use junkan_footprint::rollup::Rollup;
 use junkan_footprint::{Footprint, FootprintFilter};
 use junkan_model::access::{Certification, Grant, NewCertification, NewGrant, RecordKind};
 use junkan_model::audit::{AuditEntry, AuditFilter};
@@ -29,6 +31,11 @@ use junkan_model::ids::{
 };
 use junkan_model::industry::Industry;
 use junkan_model::organization::{NewOrganization, Organization, OrganizationFilter, OrganizationPatch};
+use junkan_model::ouranos::{
+    CfpCertification, CfpCertificationWrite, NewTradeRequest, Operator, OperatorUpdate, Part, PartFilter, PartWrite,
+    PartsStructure, PartsStructureWrite, Plant, PlantWrite, StatusChange, StatusFilter, Trade, TradeFilter,
+    TradeRequest, TradeResponse, TradeStatus,
+};
 use junkan_model::page::{Page, PageRequest};
 use junkan_model::passport::{
     ImportReport, NewPassport, Passport, PassportFilter, PassportRead, PassportUpdate, PassportVersionInfo,
@@ -37,13 +44,6 @@ use junkan_model::passport::{
 use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, Role, User};
 use junkan_model::subscription::{NamedQuery, NewSubscription, Subscription};
 use junkan_model::Violation;
-use junkan_model::ouranos::{
-    CfpCertification, CfpCertificationWrite, NewTradeRequest, Operator, OperatorUpdate, Part, PartFilter, PartWrite,
-    PartsStructure, PartsStructureWrite, Plant, PlantWrite, StatusChange, StatusFilter, Trade, TradeFilter, TradeRequest,
-    TradeResponse, TradeStatus,
-};
-use junkan_footprint::ouranos::{CfpRow, CfpWrite};
-use junkan_footprint::rollup::Rollup;
 use uuid::Uuid;
 
 /// What can go wrong in a store operation.
@@ -711,7 +711,12 @@ pub trait Store: Send + Sync + 'static {
     async fn put_ouranos_part(&self, actor: &Actor, write: PartWrite) -> StoreResult<Part>;
     /// The parts of the actor's organization by part name then trace id; `page.after` is a
     /// trace id.
-    async fn list_ouranos_parts(&self, actor: &Actor, filter: &PartFilter, page: &PageRequest) -> StoreResult<Page<Part>>;
+    async fn list_ouranos_parts(
+        &self,
+        actor: &Actor,
+        filter: &PartFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Part>>;
     /// Deletes a part that is in no structure and no trade, with its CFP and certifications.
     async fn delete_ouranos_part(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<()>;
     /// A part of the actor's organization with its components.
@@ -741,7 +746,12 @@ pub trait Store: Send + Sync + 'static {
         page: &PageRequest,
     ) -> StoreResult<Page<TradeStatus>>;
     /// The buyer cancels or the supplier rejects a request.
-    async fn change_trade_status(&self, actor: &Actor, status_id: Uuid, change: StatusChange) -> StoreResult<TradeStatus>;
+    async fn change_trade_status(
+        &self,
+        actor: &Actor,
+        status_id: Uuid,
+        change: StatusChange,
+    ) -> StoreResult<TradeStatus>;
     /// Writes the CFP of a part of the actor's organization (the four rows), stored as its
     /// footprint; a rewrite supersedes the previous one. Returns the four rows as stored.
     async fn put_ouranos_cfp(&self, actor: &Actor, write: CfpWrite) -> StoreResult<Vec<CfpRow>>;
@@ -755,7 +765,8 @@ pub trait Store: Send + Sync + 'static {
     /// sees the files without the description.
     async fn list_cfp_certifications(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<Vec<CfpCertification>>;
     /// Creates or changes a CFP certification of a part of the actor's organization.
-    async fn put_cfp_certification(&self, actor: &Actor, write: CfpCertificationWrite) -> StoreResult<CfpCertification>;
+    async fn put_cfp_certification(&self, actor: &Actor, write: CfpCertificationWrite)
+        -> StoreResult<CfpCertification>;
     /// The signed-in user changes their own password (`/ouranos/auth/change`); other principals
     /// are refused.
     async fn change_own_password(&self, actor: &Actor, password_hash: &str) -> StoreResult<()>;

@@ -13,8 +13,8 @@ use uuid::Uuid;
 use junkan_footprint::decimal::{fraction_digits, from_json_number, to_json_number};
 use junkan_model::ids::{FacilityId, OrganizationId};
 use junkan_model::ouranos::{
-    AmountUnit, CertificationFile, CfpCertification, CfpCertificationWrite, Operator, OperatorUpdate, Part,
-    PartWrite, Plant, PlantWrite, Trade, TradeStatus,
+    AmountUnit, CertificationFile, CfpCertification, CfpCertificationWrite, Operator, OperatorUpdate, Part, PartWrite,
+    Plant, PlantWrite, Trade, TradeStatus,
 };
 
 /// A body problem, as the reference words it (without the `Validation failed, ` prefix).
@@ -43,7 +43,11 @@ impl<'a> Fields<'a> {
         match value {
             Value::Object(object) => Ok(Fields {
                 object,
-                prefix: if name.is_empty() { String::new() } else { format!("{name}.") },
+                prefix: if name.is_empty() {
+                    String::new()
+                } else {
+                    format!("{name}.")
+                },
             }),
             other => Err(format!(
                 "{}: Unmarshal type error: expected=object, got={}",
@@ -101,9 +105,7 @@ impl<'a> Fields<'a> {
     /// A nullable UUID.
     pub fn opt_uuid(&self, field: &str) -> BodyResult<Option<Uuid>> {
         self.opt_string(field, 36)?
-            .map(|text| {
-                Uuid::parse_str(&text).map_err(|_| format!("{}: must be a valid UUID.", self.name(field)))
-            })
+            .map(|text| Uuid::parse_str(&text).map_err(|_| format!("{}: must be a valid UUID.", self.name(field))))
             .transpose()
     }
 
@@ -208,7 +210,10 @@ fn opt_text(value: &Option<String>) -> Value {
 
 /// Ouranos date-times: UTC with seconds, `2024-05-23T11:22:33Z`.
 pub fn date_time(moment: OffsetDateTime) -> String {
-    let utc = moment.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).unwrap_or(moment);
+    let utc = moment
+        .to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .unwrap_or(moment);
     utc.format(&Rfc3339).unwrap_or_default()
 }
 

@@ -41,8 +41,8 @@ use junkan_store::StoreError;
 
 use crate::AppState;
 use json::{
-    certification_json, operator_json, part_json, plant_json, read_certification, read_operator, read_part,
-    read_plant, status_json, trade_json, Fields, PartRole,
+    certification_json, operator_json, part_json, plant_json, read_certification, read_operator, read_part, read_plant,
+    status_json, trade_json, Fields, PartRole,
 };
 
 /// Largest `limit` and default page size of the reference.
@@ -129,7 +129,11 @@ impl Context {
             StatusCode::SERVICE_UNAVAILABLE => "ServiceUnavailable",
             _ => "InternalServerError",
         };
-        let system = if status == StatusCode::NOT_FOUND { "dataspace" } else { system };
+        let system = if status == StatusCode::NOT_FOUND {
+            "dataspace"
+        } else {
+            system
+        };
         let time_stamp = self
             .now
             .to_offset(time::UtcOffset::UTC)
@@ -173,7 +177,10 @@ impl Context {
                 let text = violations
                     .iter()
                     .map(|violation| {
-                        if violation.message.starts_with(&format!("{}:", field_of(&violation.path))) {
+                        if violation
+                            .message
+                            .starts_with(&format!("{}:", field_of(&violation.path)))
+                        {
                             violation.message.clone()
                         } else {
                             format!("{}: {}", field_of(&violation.path), violation.message)
@@ -196,7 +203,11 @@ impl Context {
 /// `childrenPartsModel[0].plantId`; query parameters keep their `?`).
 fn field_of(pointer: &str) -> String {
     let mut name = String::new();
-    for segment in pointer.trim_start_matches('/').split('/').filter(|segment| !segment.is_empty()) {
+    for segment in pointer
+        .trim_start_matches('/')
+        .split('/')
+        .filter(|segment| !segment.is_empty())
+    {
         if segment.chars().all(|character| character.is_ascii_digit()) {
             name.push_str(&format!("[{segment}]"));
         } else {
@@ -394,7 +405,12 @@ fn created(body: Value) -> Response {
 }
 
 fn ok(body: Value) -> Response {
-    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// `POST /auth/login`: a junkan user (`operatorAccountId` = user name) signs in; the answer is
@@ -525,17 +541,28 @@ async fn get_auth_info(State(state): State<AppState>, headers: HeaderMap, uri: a
     result.unwrap_or_else(|response| response)
 }
 
-async fn get_operator(state: &AppState, actor: &Actor, query: &mut Query, context: &Context) -> Result<Response, Response> {
+async fn get_operator(
+    state: &AppState,
+    actor: &Actor,
+    query: &mut Query,
+    context: &Context,
+) -> Result<Response, Response> {
     let params = |problem: String| context.bad_request(format!("Invalid request parameters, {problem}"));
     let open_operator_id = query.take("openOperatorId");
     let operator_ids = query.uuid_list("operatorIds", MAX_OPERATOR_IDS).map_err(params)?;
-    std::mem::replace(query, Query { params: BTreeMap::new() })
-        .finish()
-        .map_err(params)?;
+    std::mem::replace(
+        query,
+        Query {
+            params: BTreeMap::new(),
+        },
+    )
+    .finish()
+    .map_err(params)?;
     match (open_operator_id, operator_ids) {
-        (Some(_), Some(_)) => Err(context.bad_request(
-            "Invalid request parameters, only one of operatorIds and openOperatorId can be set.",
-        )),
+        (Some(_), Some(_)) => {
+            Err(context
+                .bad_request("Invalid request parameters, only one of operatorIds and openOperatorId can be set."))
+        }
         (None, Some(ids)) => {
             let ids: Vec<OrganizationId> = ids.into_iter().map(OrganizationId).collect();
             let operators = state
@@ -563,7 +590,12 @@ async fn get_operator(state: &AppState, actor: &Actor, query: &mut Query, contex
     }
 }
 
-async fn put_auth_info(State(state): State<AppState>, headers: HeaderMap, uri: axum::http::Uri, body: Bytes) -> Response {
+async fn put_auth_info(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    body: Bytes,
+) -> Response {
     let (data_target, query) = match read_query(&uri) {
         Ok(parts) => parts,
         Err(problem) => {
@@ -611,7 +643,13 @@ async fn put_auth_info(State(state): State<AppState>, headers: HeaderMap, uri: a
 // datatransport
 
 /// The `Link` header of a page that has a next one: this request's URL with `after` moved on.
-fn link_to_next(state: &AppState, data_target: &str, extra: &[(&str, String)], page: &PageRequest, next: &Option<String>) -> Option<HeaderValue> {
+fn link_to_next(
+    state: &AppState,
+    data_target: &str,
+    extra: &[(&str, String)],
+    page: &PageRequest,
+    next: &Option<String>,
+) -> Option<HeaderValue> {
     let next = next.as_ref()?;
     let mut pairs: Vec<(&str, String)> = vec![("dataTarget", data_target.to_owned())];
     pairs.extend(extra.iter().cloned());
@@ -678,7 +716,9 @@ async fn get_target(
                 .list_cfp_certifications(actor, trace_id)
                 .await
                 .map_err(store)?;
-            Ok(ok(Value::Array(certifications.iter().map(certification_json).collect())))
+            Ok(ok(Value::Array(
+                certifications.iter().map(certification_json).collect(),
+            )))
         }
         "cfpRollup" => {
             let trace_id = query.required_uuid("traceId").map_err(params)?;
@@ -716,7 +756,11 @@ async fn get_target(
                 plant_id,
                 parents_only,
             };
-            let found = state.store.list_ouranos_parts(actor, &filter, &page).await.map_err(store)?;
+            let found = state
+                .store
+                .list_ouranos_parts(actor, &filter, &page)
+                .await
+                .map_err(store)?;
             let link = link_to_next(state, "parts", &extra, &page, &found.next_after);
             Ok(paged(found.items.iter().map(json::part_json).collect(), link))
         }
@@ -767,7 +811,11 @@ async fn get_target(
                 status_id,
                 trace_id,
             };
-            let found = state.store.list_trade_statuses(actor, &filter, &page).await.map_err(store)?;
+            let found = state
+                .store
+                .list_trade_statuses(actor, &filter, &page)
+                .await
+                .map_err(store)?;
             let link = link_to_next(state, "status", &extra, &page, &found.next_after);
             Ok(paged(found.items.iter().map(status_json).collect(), link))
         }
@@ -778,7 +826,11 @@ async fn get_target(
             let filter = TradeFilter {
                 downstream_trace_ids: trace_ids.unwrap_or_default(),
             };
-            let found: Page<_> = state.store.list_trade_requests(actor, &filter, &page).await.map_err(store)?;
+            let found: Page<_> = state
+                .store
+                .list_trade_requests(actor, &filter, &page)
+                .await
+                .map_err(store)?;
             let link = link_to_next(state, "tradeRequest", &[], &page, &found.next_after);
             Ok(paged(found.items.iter().map(trade_json).collect(), link))
         }
@@ -855,7 +907,11 @@ async fn put_target(
         let trade_id = query.required_uuid("tradeId").map_err(params)?;
         let trace_id = query.required_uuid("traceId").map_err(params)?;
         query.finish().map_err(params)?;
-        let trade = state.store.answer_trade(actor, trade_id, trace_id).await.map_err(store)?;
+        let trade = state
+            .store
+            .answer_trade(actor, trade_id, trace_id)
+            .await
+            .map_err(store)?;
         return Ok(created(trade_json(&trade)));
     }
     query.finish().map_err(params)?;
@@ -863,9 +919,7 @@ async fn put_target(
     let invalid = |problem: String| context.invalid_body(problem);
     match data_target {
         "cfp" => {
-            let write = parse_write(&value).map_err(|violations| {
-                context.store(StoreError::Invalid(violations))
-            })?;
+            let write = parse_write(&value).map_err(|violations| context.store(StoreError::Invalid(violations)))?;
             let rows = state.store.put_ouranos_cfp(actor, write).await.map_err(store)?;
             Ok(created(Value::Array(rows.iter().map(|row| row.to_json()).collect())))
         }
@@ -888,7 +942,9 @@ async fn put_target(
             let parent = read_part(parent_value, "parentPartsModel", PartRole::Parent).map_err(invalid)?;
             let children_values = fields.array("childrenPartsModel").map_err(invalid)?;
             if children_values.len() > 50 {
-                return Err(invalid("childrenPartsModel: the length must be no more than 50.".to_owned()));
+                return Err(invalid(
+                    "childrenPartsModel: the length must be no more than 50.".to_owned(),
+                ));
             }
             let children = children_values
                 .iter()
@@ -947,10 +1003,14 @@ async fn put_target(
             let upstream = if trade.has("upstreamOperatorId") {
                 trade.uuid("upstreamOperatorId")
             } else {
-                trade.uuid("upsreamOperatorId").map_err(|_| "tradeModel.upstreamOperatorId: cannot be blank.".to_owned())
+                trade
+                    .uuid("upsreamOperatorId")
+                    .map_err(|_| "tradeModel.upstreamOperatorId: cannot be blank.".to_owned())
             }
             .map_err(invalid)?;
-            if trade.opt_uuid("tradeId").map_err(invalid)?.is_some() || trade.opt_uuid("upstreamTraceId").map_err(invalid)?.is_some() {
+            if trade.opt_uuid("tradeId").map_err(invalid)?.is_some()
+                || trade.opt_uuid("upstreamTraceId").map_err(invalid)?.is_some()
+            {
                 return Err(invalid(
                     "tradeModel: tradeId and upstreamTraceId must be null when a request is made.".to_owned(),
                 ));
@@ -1003,7 +1063,10 @@ async fn delete_data_transport(State(state): State<AppState>, headers: HeaderMap
     if data_target != "parts" {
         return context.bad_request("Invalid request parameters, dataTarget: Unexpected query parameter");
     }
-    let trace_id = match query.required_uuid("traceId").and_then(|id| query.finish().map(|()| id)) {
+    let trace_id = match query
+        .required_uuid("traceId")
+        .and_then(|id| query.finish().map(|()| id))
+    {
         Ok(id) => id,
         Err(problem) => return context.bad_request(format!("Invalid request parameters, {problem}")),
     };
