@@ -1,4 +1,5 @@
-//! A complete footprint for unit tests.
+//! A complete, valid footprint for tests, examples and benchmarks (public so that the store's
+//! contract suite and the server's tests start from the same footprint).
 
 use junkan_model::ids::FootprintId;
 use time::macros::datetime;

@@ -7,6 +7,9 @@
 //! mean and computes with exact decimals only.
 
 pub mod decimal;
+pub mod events;
+pub mod filter;
+pub mod fixtures;
 pub mod model;
 pub mod ouranos;
 pub mod pact;
@@ -14,7 +17,5 @@ mod reader;
 pub mod rollup;
 pub mod synthetic;
 
-#[cfg(test)]
-mod fixtures;
-
+pub use filter::FootprintFilter;
 pub use model::{CarbonFootprint, DeclaredUnit, Footprint, FootprintStatus, Geography, StageBreakdown, StageEmissions};

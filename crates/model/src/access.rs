@@ -96,6 +96,14 @@ pub enum RecordKind {
     Passport,
     /// A passport profile.
     Profile,
+    /// A product carbon footprint (CFP).
+    Footprint,
+    /// A PACT partner of the node (its host, credentials and notifications).
+    PactPartner,
+    /// An Ouranos part (部品) with its structure, CFP and CFP certifications.
+    OuranosPart,
+    /// An Ouranos trade (取引関係) with its request status.
+    OuranosTrade,
 }
 
 impl RecordKind {
@@ -116,12 +124,19 @@ impl RecordKind {
             RecordKind::Subscription => "subscription",
             RecordKind::Passport => "passport",
             RecordKind::Profile => "profile",
+            RecordKind::Footprint => "footprint",
+            RecordKind::PactPartner => "pact_partner",
+            RecordKind::OuranosPart => "ouranos_part",
+            RecordKind::OuranosTrade => "ouranos_trade",
         }
     }
 
     /// The kinds a grant may cover: records holding an organization's own data.
     pub fn is_grantable(self) -> bool {
-        matches!(self, RecordKind::Facility | RecordKind::Event | RecordKind::Passport)
+        matches!(
+            self,
+            RecordKind::Facility | RecordKind::Event | RecordKind::Passport | RecordKind::Footprint
+        )
     }
 }
 

@@ -96,3 +96,7 @@ uuid_id!(
     /// Identifies a product carbon footprint (PACT `id`; a changed footprint gets a new one).
     FootprintId
 );
+uuid_id!(
+    /// Identifies a PACT partner registered on the node.
+    PactPartnerId
+);

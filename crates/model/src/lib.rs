@@ -13,6 +13,7 @@ pub mod ids;
 pub mod industry;
 pub mod japan;
 pub mod organization;
+pub mod ouranos;
 pub mod page;
 pub mod passport;
 pub mod principal;

@@ -249,6 +249,8 @@ pub fn router(state: AppState) -> Router {
         .route("/epcis/{resource}/{value}", get(epcis_queries::value_resource))
         .route("/epcis/{resource}/{value}/events", get(epcis_queries::value_events))
         .nest("/api/v1", api)
+        // The Ouranos-compatible API (its OpenAPI paths relative to `{base_url}/ouranos`).
+        .nest("/ouranos", handlers::ouranos::routes())
         .merge(resolver::routes())
         .fallback(|| async { ApiError::not_found("no such resource") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })

@@ -181,6 +181,7 @@ pub fn record_table(kind: RecordKind) -> Option<(&'static str, &'static str)> {
         RecordKind::Event => Some(("epcis_events", "owner_organization_id")),
         RecordKind::Facility => Some(("facilities", "organization_id")),
         RecordKind::Passport => Some(("passports", "owner_organization_id")),
+        RecordKind::Footprint => Some(("footprints", "owner_organization_id")),
         _ => None,
     }
 }

@@ -11,8 +11,10 @@ mod audit;
 mod bulk;
 mod events;
 mod facilities;
+mod footprints;
 mod grants;
 mod organizations;
+mod ouranos;
 mod passports;
 mod principals;
 mod queries;
@@ -27,16 +29,26 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use time::OffsetDateTime;
 
+use junkan_footprint::ouranos::{CfpRow, CfpWrite};
+use junkan_footprint::rollup::Rollup;
+use junkan_footprint::{Footprint, FootprintFilter};
 use junkan_model::access::{Certification, Grant, NewCertification, NewGrant};
 use junkan_model::audit::{AuditEntry, AuditFilter};
 use junkan_model::event::{CaptureJob, EventField, EventQuery, LineageEvent, StoredEvent};
+use junkan_model::facility::Visibility;
 use junkan_model::facility::{Facility, FacilityFilter, FacilityPatch, NewFacility};
 use junkan_model::ids::CaptureId;
+use junkan_model::ids::FootprintId;
 use junkan_model::ids::{
     ApiKeyId, CertificationId, ClientId, FacilityId, GrantId, OrganizationId, PassportId, SubscriptionId, UserId,
 };
 use junkan_model::industry::{Industry, SEED_INDUSTRIES};
 use junkan_model::organization::{NewOrganization, Organization, OrganizationFilter, OrganizationPatch};
+use junkan_model::ouranos::{
+    CfpCertification, CfpCertificationWrite, NewTradeRequest, Operator, OperatorUpdate, Part, PartFilter, PartWrite,
+    PartsStructure, PartsStructureWrite, Plant, PlantWrite, StatusChange, StatusFilter, Trade, TradeFilter,
+    TradeRequest, TradeResponse, TradeStatus,
+};
 use junkan_model::page::{Page, PageRequest};
 use junkan_model::passport::{
     ImportReport, NewPassport, Passport, PassportFilter, PassportRead, PassportUpdate, PassportVersionInfo,
@@ -45,9 +57,11 @@ use junkan_model::passport::{
 use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, User};
 use junkan_model::subscription::{NamedQuery, NewSubscription, Subscription};
 use junkan_store::{
-    Backend, Clock, Delivery, GrantDirection, NewCapture, NewUserRecord, SessionRecord, SigningKeyRecord, Store,
-    StoreError, StoreResult, UserLogin,
+    Backend, Clock, Delivery, GrantDirection, NewCapture, NewPactPartner, NewUserRecord, OutgoingPactEvent,
+    PactOutboxEntry, PactPartner, SessionRecord, SigningKeyRecord, Store, StoreError, StoreResult, StoredFootprint,
+    UserLogin,
 };
+use uuid::Uuid;
 
 pub(crate) use rows::{micros, unavailable};
 
@@ -507,6 +521,158 @@ impl Store for SqlStore {
         page: &PageRequest,
     ) -> StoreResult<Page<AuditEntry>> {
         audit::list(self, actor, filter, page).await
+    }
+
+    // Footprints (issue 5)
+    async fn create_footprint(
+        &self,
+        actor: &Actor,
+        footprint: Footprint,
+        visibility: Visibility,
+    ) -> StoreResult<StoredFootprint> {
+        footprints::create(self, actor, footprint, visibility).await
+    }
+    async fn create_footprints(
+        &self,
+        actor: &Actor,
+        footprints: Vec<Footprint>,
+        visibility: Visibility,
+    ) -> StoreResult<usize> {
+        footprints::create_many(self, actor, footprints, visibility).await
+    }
+    async fn supersede_footprint(
+        &self,
+        actor: &Actor,
+        old: FootprintId,
+        new: Footprint,
+    ) -> StoreResult<StoredFootprint> {
+        footprints::supersede_footprint(self, actor, old, new).await
+    }
+    async fn get_footprint(&self, actor: &Actor, id: FootprintId) -> StoreResult<StoredFootprint> {
+        footprints::get(self, actor, id).await
+    }
+    async fn list_footprints(
+        &self,
+        actor: &Actor,
+        filter: &FootprintFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<StoredFootprint>> {
+        footprints::list(self, actor, filter, page).await
+    }
+    async fn create_pact_partner(&self, actor: &Actor, new: NewPactPartner) -> StoreResult<PactPartner> {
+        footprints::create_partner(self, actor, new).await
+    }
+    async fn list_pact_partners(&self, actor: &Actor) -> StoreResult<Vec<PactPartner>> {
+        footprints::list_partners(self, actor).await
+    }
+    async fn pact_partner_at(&self, actor: &Actor, host: &str) -> StoreResult<Option<PactPartner>> {
+        footprints::partner_at(self, actor, host).await
+    }
+    async fn enqueue_pact_event(&self, actor: &Actor, event: OutgoingPactEvent) -> StoreResult<bool> {
+        footprints::enqueue(self, actor, event).await
+    }
+    async fn pact_events_due(&self, limit: u32) -> StoreResult<Vec<(PactOutboxEntry, PactPartner)>> {
+        footprints::due(self, limit).await
+    }
+    async fn record_pact_attempt(&self, id: &str, outcome: Result<(), String>) -> StoreResult<PactOutboxEntry> {
+        footprints::record_attempt(self, id, outcome).await
+    }
+    async fn list_pact_outbox(&self, actor: &Actor, page: &PageRequest) -> StoreResult<Page<PactOutboxEntry>> {
+        footprints::list_outbox(self, actor, page).await
+    }
+
+    async fn ouranos_operator(&self, actor: &Actor, id: OrganizationId) -> StoreResult<Operator> {
+        ouranos::operator(self, actor, id).await
+    }
+    async fn ouranos_operator_by_open_id(&self, actor: &Actor, open_operator_id: &str) -> StoreResult<Operator> {
+        ouranos::operator_by_open_id(self, actor, open_operator_id).await
+    }
+    async fn ouranos_operators(&self, actor: &Actor, ids: &[OrganizationId]) -> StoreResult<Vec<Operator>> {
+        ouranos::operators(self, actor, ids).await
+    }
+    async fn update_ouranos_operator(&self, actor: &Actor, update: OperatorUpdate) -> StoreResult<Operator> {
+        ouranos::update_operator(self, actor, update).await
+    }
+    async fn list_ouranos_plants(&self, actor: &Actor) -> StoreResult<Vec<Plant>> {
+        ouranos::list_plants(self, actor).await
+    }
+    async fn put_ouranos_plant(&self, actor: &Actor, write: PlantWrite) -> StoreResult<Plant> {
+        ouranos::put_plant(self, actor, write).await
+    }
+    async fn put_ouranos_part(&self, actor: &Actor, write: PartWrite) -> StoreResult<Part> {
+        ouranos::put_part(self, actor, write).await
+    }
+    async fn list_ouranos_parts(
+        &self,
+        actor: &Actor,
+        filter: &PartFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Part>> {
+        ouranos::list_parts(self, actor, filter, page).await
+    }
+    async fn delete_ouranos_part(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<()> {
+        ouranos::delete_part(self, actor, trace_id).await
+    }
+    async fn get_parts_structure(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<PartsStructure> {
+        ouranos::get_structure(self, actor, trace_id).await
+    }
+    async fn put_parts_structure(&self, actor: &Actor, write: PartsStructureWrite) -> StoreResult<PartsStructure> {
+        ouranos::put_structure(self, actor, write).await
+    }
+    async fn create_trade_request(&self, actor: &Actor, new: NewTradeRequest) -> StoreResult<TradeRequest> {
+        ouranos::create_trade_request(self, actor, new).await
+    }
+    async fn list_trade_requests(
+        &self,
+        actor: &Actor,
+        filter: &TradeFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Trade>> {
+        ouranos::list_trade_requests(self, actor, filter, page).await
+    }
+    async fn list_trade_responses(&self, actor: &Actor, page: &PageRequest) -> StoreResult<Page<TradeResponse>> {
+        ouranos::list_trade_responses(self, actor, page).await
+    }
+    async fn answer_trade(&self, actor: &Actor, trade_id: Uuid, trace_id: Uuid) -> StoreResult<Trade> {
+        ouranos::answer_trade(self, actor, trade_id, trace_id).await
+    }
+    async fn list_trade_statuses(
+        &self,
+        actor: &Actor,
+        filter: &StatusFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<TradeStatus>> {
+        ouranos::list_statuses(self, actor, filter, page).await
+    }
+    async fn change_trade_status(
+        &self,
+        actor: &Actor,
+        status_id: Uuid,
+        change: StatusChange,
+    ) -> StoreResult<TradeStatus> {
+        ouranos::change_status(self, actor, status_id, change).await
+    }
+    async fn put_ouranos_cfp(&self, actor: &Actor, write: CfpWrite) -> StoreResult<Vec<CfpRow>> {
+        ouranos::put_cfp(self, actor, write).await
+    }
+    async fn ouranos_cfp_rows(&self, actor: &Actor, trace_ids: &[Uuid]) -> StoreResult<Vec<CfpRow>> {
+        ouranos::cfp_rows(self, actor, trace_ids).await
+    }
+    async fn ouranos_rollup(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<Rollup> {
+        ouranos::rollup_part(self, actor, trace_id).await
+    }
+    async fn list_cfp_certifications(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<Vec<CfpCertification>> {
+        ouranos::list_certifications(self, actor, trace_id).await
+    }
+    async fn put_cfp_certification(
+        &self,
+        actor: &Actor,
+        write: CfpCertificationWrite,
+    ) -> StoreResult<CfpCertification> {
+        ouranos::put_certification(self, actor, write).await
+    }
+    async fn change_own_password(&self, actor: &Actor, password_hash: &str) -> StoreResult<()> {
+        ouranos::change_own_password(self, actor, password_hash).await
     }
 }
 

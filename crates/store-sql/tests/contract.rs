@@ -259,3 +259,74 @@ async fn postgres_events_before_0004_are_carried_over() {
     let store = junkan_store_sql::open(&url, clock).await.expect("open postgres");
     events_before_0004_are_carried_over(store).await;
 }
+
+/// A published footprint is immutable in the database itself, on both engines: only its status
+/// moves from Active to Deprecated (a supersede), and nothing is deleted.
+async fn footprints_refuse_changes(store: SqlStore) {
+    use junkan_model::facility::Visibility;
+    use junkan_model::principal::{Actor, PrincipalKind, Role};
+    let organization = store
+        .create_organization(
+            &Actor::system(),
+            junkan_model::organization::NewOrganization {
+                name_ja: "不変株式会社".to_owned(),
+                name_en: "Immutable".to_owned(),
+                organization_type: junkan_model::organization::OrganizationType::Company,
+                company_size: Some(junkan_model::organization::CompanySize::Small),
+                corporate_number: None,
+                lei: None,
+                gs1_company_prefix: None,
+                gln: None,
+                local_government_code: None,
+                prefecture_code: None,
+                industries: vec![],
+                roles: vec![],
+                website: None,
+            },
+        )
+        .await
+        .expect("organization");
+    let member = Actor {
+        kind: PrincipalKind::User,
+        principal_id: "member".to_owned(),
+        organization_id: Some(organization.id),
+        roles: vec![Role::Member],
+        purpose: None,
+        request_id: None,
+    };
+    store
+        .create_footprint(
+            &member,
+            junkan_footprint::fixtures::cell_footprint(),
+            Visibility::Public,
+        )
+        .await
+        .expect("footprint");
+    for statement in [
+        "UPDATE footprints SET document = '{}'",
+        "UPDATE footprints SET owner_organization_id = owner_organization_id, status = 'Active', visibility = 'restricted'",
+        "DELETE FROM footprints",
+    ] {
+        let result = junkan_store_sql::testing::execute(&store, statement).await;
+        assert!(result.is_err(), "{statement} must fail, got {result:?}");
+    }
+    let deprecate = junkan_store_sql::testing::execute(&store, "UPDATE footprints SET status = 'Deprecated'").await;
+    assert!(deprecate.is_ok(), "the one allowed transition: {deprecate:?}");
+}
+
+#[tokio::test]
+async fn sqlite_footprints_are_immutable() {
+    let store = sqlite_store(junkan_store::ManualClock::new(junkan_store::contract::START))
+        .await
+        .expect("sqlite");
+    footprints_refuse_changes(store).await;
+}
+
+#[tokio::test]
+async fn postgres_footprints_are_immutable() {
+    let Some(store) = postgres_store(junkan_store::ManualClock::new(junkan_store::contract::START)).await else {
+        eprintln!("SKIPPED postgres_footprints_are_immutable: backend not configured");
+        return;
+    };
+    footprints_refuse_changes(store).await;
+}

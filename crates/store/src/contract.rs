@@ -40,7 +40,9 @@ macro_rules! store_contract_tests {
             principals_and_role_assignment, audit_log_visibility, sessions_and_signing_keys, industries_are_data,
             events_are_captured_once_queried_and_isolated, a_conflicting_event_id_rolls_back_or_proceeds,
             lineage_events_carry_structure_and_readability, named_queries_subscriptions_and_resource_values,
-            passports_versions_views_and_grants, passport_profiles_and_imports);
+            passports_versions_views_and_grants, passport_profiles_and_imports,
+            footprints_publish_supersede_and_read_rule, footprint_filters_match_the_reference, pact_partners_and_outbox,
+            ouranos_parts_structures_and_trades, ouranos_cfp_disclosure_and_rollup);
     };
     (@cases $factory:path; $($case:ident),*) => {
         $(
@@ -2023,4 +2025,937 @@ pub async fn passport_profiles_and_imports(store: &dyn Store, _clock: &ManualClo
         store.import_passports(&other, items, false).await,
         Err(StoreError::Invalid(_))
     ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Footprints (issue 5)
+
+/// The sample footprint with its own id and product id.
+fn sample_footprint(name: &str) -> junkan_footprint::Footprint {
+    let mut footprint = junkan_footprint::fixtures::cell_footprint();
+    footprint.id = junkan_model::ids::FootprintId::derived(name);
+    footprint.product_ids = vec![format!("urn:junkan:part:{name}")];
+    footprint
+}
+
+/// Footprints: publish, the read rule (restricted, grant of kind footprint, public), audited reads
+/// under grants, supersede (old deprecated in the same write, new names it), immutability of
+/// the published footprint, bad input.
+pub async fn footprints_publish_supersede_and_read_rule(store: &dyn Store, _clock: &ManualClock) {
+    use junkan_footprint::FootprintStatus;
+    use junkan_model::ids::FootprintId;
+
+    let a = organization(store, "排出量A", &[CycleRole::Manufacturer]).await;
+    let b = organization(store, "排出量B", &[CycleRole::Manufacturer]).await;
+    let member_a = member_of(a, &[Role::Member]);
+    let admin_a = member_of(a, &[Role::OrgAdmin]);
+    let member_b = member_of(b, &[Role::Member]);
+
+    let first = sample_footprint("first");
+    let stored = store
+        .create_footprint(&member_a, first.clone(), Visibility::Restricted)
+        .await
+        .expect("valid footprint");
+    assert_eq!(stored.footprint, first);
+    assert_eq!(stored.owner_organization_id, a);
+    assert_eq!(store.get_footprint(&member_a, first.id).await.expect("own"), stored);
+    for outsider in [&member_b, &Actor::anonymous()] {
+        assert!(matches!(
+            store.get_footprint(outsider, first.id).await,
+            Err(StoreError::NotFound {
+                kind: RecordKind::Footprint,
+                ..
+            })
+        ));
+    }
+    // Only members of an organization publish, and only valid footprints.
+    assert!(matches!(
+        store
+            .create_footprint(&Actor::anonymous(), sample_footprint("anon"), Visibility::Public)
+            .await,
+        Err(StoreError::Forbidden { .. })
+    ));
+    let mut negative = sample_footprint("negative");
+    negative.pcf.fossil_ghg_emissions = junkan_footprint::decimal::literal("-1");
+    match store.create_footprint(&member_a, negative, Visibility::Public).await {
+        Err(StoreError::Invalid(violations)) => {
+            assert!(
+                violations
+                    .iter()
+                    .any(|violation| violation.path == "/pcf/fossilGhgEmissions"),
+                "{violations:?}"
+            );
+        }
+        other => panic!("a negative fossil emission must be refused, got {other:?}"),
+    }
+    assert!(matches!(
+        store.create_footprint(&member_a, first.clone(), Visibility::Restricted).await,
+        Err(StoreError::Conflict { ref path, .. }) if path == "/id"
+    ));
+
+    // Supersede: the new footprint names the old one, which is deprecated.
+    let mut second = sample_footprint("second");
+    second.product_ids = first.product_ids.clone();
+    assert!(matches!(
+        store.supersede_footprint(&member_b, first.id, second.clone()).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let successor = store
+        .supersede_footprint(&member_a, first.id, second.clone())
+        .await
+        .expect("supersede");
+    assert_eq!(successor.footprint.preceding_ids, vec![first.id]);
+    assert_eq!(successor.visibility, Visibility::Restricted);
+    let old = store.get_footprint(&member_a, first.id).await.expect("old");
+    assert_eq!(old.footprint.status, FootprintStatus::Deprecated);
+    assert_eq!(old.superseded_by, Some(second.id));
+    assert_eq!(old.footprint.pcf, first.pcf, "only the status changes");
+    let mut third = sample_footprint("third");
+    third.company_ids = first.company_ids.clone();
+    assert!(matches!(
+        store.supersede_footprint(&member_a, first.id, third.clone()).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(matches!(
+        store.supersede_footprint(&member_a, second.id, second.clone()).await,
+        Err(StoreError::Invalid(_))
+    ));
+
+    // A grant of kind footprint naming the successor opens exactly it, and the read is audited.
+    let grant = store
+        .create_grant(
+            &admin_a,
+            NewGrant {
+                grantee: Grantee::Organization { organization_id: b },
+                record_kind: RecordKind::Footprint,
+                record_ids: Some(vec![second.id.to_string()]),
+                level: GrantLevel::Full,
+                purpose: Some("PACT exchange".to_owned()),
+                expires_at: START + Duration::days(30),
+            },
+        )
+        .await
+        .expect("footprints are grantable");
+    assert_eq!(
+        store
+            .get_footprint(&member_b, second.id)
+            .await
+            .expect("granted")
+            .footprint
+            .id,
+        second.id
+    );
+    assert!(store.get_footprint(&member_b, first.id).await.is_err());
+    let listed = store
+        .list_footprints(&member_b, &junkan_footprint::FootprintFilter::default(), &first_page())
+        .await
+        .expect("list");
+    assert_eq!(
+        listed
+            .items
+            .iter()
+            .map(|stored| stored.footprint.id)
+            .collect::<Vec<_>>(),
+        vec![second.id]
+    );
+    let audit = store
+        .list_audit(
+            &Actor::system(),
+            &AuditFilter {
+                record_id: Some(second.id.to_string()),
+                action: Some(AuditAction::Read),
+                ..Default::default()
+            },
+            &first_page(),
+        )
+        .await
+        .expect("audit");
+    assert_eq!(audit.items.len(), 2, "the get and the list by B are both audited");
+    assert!(audit.items.iter().all(|entry| entry.grant_id == Some(grant.id)));
+
+    // Public footprints are readable by everyone, unaudited.
+    let public = sample_footprint("public");
+    store
+        .create_footprint(&member_a, public.clone(), Visibility::Public)
+        .await
+        .expect("public");
+    assert_eq!(
+        store
+            .get_footprint(&Actor::anonymous(), public.id)
+            .await
+            .expect("public")
+            .footprint,
+        public
+    );
+    assert!(matches!(
+        store.get_footprint(&member_a, FootprintId::derived("missing")).await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+/// Footprint lists: every PACT criterion, alone and combined, gives exactly the footprints the
+/// reference `FootprintFilter::matches` selects, in id order, page by page.
+pub async fn footprint_filters_match_the_reference(store: &dyn Store, _clock: &ManualClock) {
+    use junkan_footprint::model::Geography;
+    use junkan_footprint::{FootprintFilter, FootprintStatus};
+    use time::macros::datetime;
+
+    let a = organization(store, "絞込A", &[CycleRole::Manufacturer]).await;
+    let b = organization(store, "絞込B", &[CycleRole::Manufacturer]).await;
+    let member_a = member_of(a, &[Role::Member]);
+    let member_b = member_of(b, &[Role::Member]);
+    let geographies = [
+        Geography::Country("JP".to_owned()),
+        Geography::CountrySubdivision("JP-13".to_owned()),
+        Geography::RegionOrSubregion("Western Europe".to_owned()),
+        Geography::Global,
+        Geography::Country("DE".to_owned()),
+    ];
+    let mut all = Vec::new();
+    for index in 0..12_usize {
+        let mut footprint = sample_footprint(&format!("filter-{index}"));
+        footprint.product_ids.push(format!("urn:junkan:family:{}", index % 3));
+        footprint.company_ids = vec![format!("urn:junkan:company:{}", index % 2)];
+        footprint.product_classifications = vec![format!("urn:pact:productclassification:un-cpc:{}", 4600 + index % 4)];
+        footprint.pcf.geography = geographies[index % geographies.len()].clone();
+        let year = 2024 + i32::try_from(index % 3).expect("small");
+        footprint.validity_period_start = Some(datetime!(2024-01-01 00:00 UTC).replace_year(year).expect("valid year"));
+        footprint.validity_period_end = Some(
+            datetime!(2025-01-01 00:00 UTC)
+                .replace_year(year + 1)
+                .expect("valid year"),
+        );
+        footprint.pcf.reference_period_start = datetime!(2023-01-01 00:00 UTC);
+        footprint.pcf.reference_period_end = datetime!(2024-01-01 00:00 UTC);
+        let (actor, owner) = if index % 5 == 4 { (&member_b, b) } else { (&member_a, a) };
+        let visibility = if index % 5 == 4 {
+            Visibility::Public
+        } else {
+            Visibility::Restricted
+        };
+        let stored = store
+            .create_footprint(actor, footprint, visibility)
+            .await
+            .expect("valid footprint");
+        all.push((stored.footprint, owner));
+    }
+    // Deprecate one through a supersede.
+    let mut replacement = sample_footprint("filter-replacement");
+    replacement.product_ids = all[0].0.product_ids.clone();
+    replacement.company_ids = all[0].0.company_ids.clone();
+    let old_id = all[0].0.id;
+    let successor = store
+        .supersede_footprint(&member_a, old_id, replacement)
+        .await
+        .expect("supersede");
+    all[0].0.status = FootprintStatus::Deprecated;
+    all.push((successor.footprint, a));
+
+    let filters = vec![
+        FootprintFilter::default(),
+        FootprintFilter {
+            product_ids: vec!["urn:junkan:family:1".to_owned(), "urn:junkan:part:filter-0".to_owned()],
+            ..Default::default()
+        },
+        FootprintFilter {
+            company_ids: vec!["urn:junkan:company:1".to_owned()],
+            ..Default::default()
+        },
+        FootprintFilter {
+            geographies: vec!["JP".to_owned()],
+            ..Default::default()
+        },
+        FootprintFilter {
+            geographies: vec!["Western Europe".to_owned(), "JP-13".to_owned()],
+            ..Default::default()
+        },
+        FootprintFilter {
+            classifications: vec!["urn:pact:productclassification:un-cpc:4601".to_owned()],
+            ..Default::default()
+        },
+        FootprintFilter {
+            valid_on: vec![datetime!(2025-06-01 00:00 UTC)],
+            ..Default::default()
+        },
+        FootprintFilter {
+            valid_on: vec![datetime!(2024-06-01 00:00 UTC), datetime!(2027-06-01 00:00 UTC)],
+            ..Default::default()
+        },
+        FootprintFilter {
+            valid_after: vec![datetime!(2025-06-01 00:00 UTC)],
+            ..Default::default()
+        },
+        FootprintFilter {
+            valid_before: vec![datetime!(2026-06-01 00:00 UTC)],
+            ..Default::default()
+        },
+        FootprintFilter {
+            statuses: Some(vec![FootprintStatus::Deprecated]),
+            ..Default::default()
+        },
+        FootprintFilter {
+            statuses: Some(Vec::new()),
+            ..Default::default()
+        },
+        FootprintFilter {
+            owner: Some(b),
+            ..Default::default()
+        },
+        FootprintFilter {
+            product_ids: vec!["urn:junkan:family:0".to_owned()],
+            geographies: vec!["JP".to_owned(), "DE".to_owned()],
+            statuses: Some(vec![FootprintStatus::Active]),
+            ..Default::default()
+        },
+    ];
+    for actor in [&member_a, &member_b] {
+        for filter in &filters {
+            let mut expected: Vec<String> = all
+                .iter()
+                .filter(|(footprint, owner)| {
+                    filter.matches(footprint, *owner) && (actor.organization_id == Some(*owner) || *owner == b)
+                })
+                .map(|(footprint, _)| footprint.id.to_string())
+                .collect();
+            expected.sort();
+            let mut seen = Vec::new();
+            let mut page = PageRequest::first(2);
+            loop {
+                let found = store.list_footprints(actor, filter, &page).await.expect("list");
+                assert!(found.items.len() <= 2);
+                seen.extend(found.items.iter().map(|stored| stored.footprint.id.to_string()));
+                match found.next_after {
+                    Some(after) => page.after = Some(after),
+                    None => break,
+                }
+            }
+            assert_eq!(seen, expected, "filter {filter:?} as {:?}", actor.organization_id);
+        }
+    }
+}
+
+/// PACT partners and the outbox: registration by node administrators, the callback allow-list,
+/// `PublishedEvent`s for subscribed partners that may read the footprint, idempotent enqueuing,
+/// exponential backoff, giving up after 3 days, delivery.
+pub async fn pact_partners_and_outbox(store: &dyn Store, clock: &ManualClock) {
+    use crate::{NewPactPartner, OutgoingPactEvent};
+
+    let owner = organization(store, "通知元", &[CycleRole::Manufacturer]).await;
+    let buyer = organization(store, "通知先", &[CycleRole::Manufacturer]).await;
+    let member_owner = member_of(owner, &[Role::Member]);
+    let member_buyer = member_of(buyer, &[Role::Member]);
+    let new_partner = NewPactPartner {
+        organization_id: buyer,
+        name: "Buyer PACT".to_owned(),
+        base_url: "https://PACT.buyer.example:443/".to_owned(),
+        token_endpoint: None,
+        client_id: "junkan".to_owned(),
+        client_secret: "secret".to_owned(),
+        notify_published: true,
+    };
+    assert!(matches!(
+        store.create_pact_partner(&member_buyer, new_partner.clone()).await,
+        Err(StoreError::Forbidden { .. })
+    ));
+    assert!(matches!(
+        store
+            .create_pact_partner(
+                &Actor::system(),
+                NewPactPartner {
+                    base_url: "ftp://buyer.example".to_owned(),
+                    ..new_partner.clone()
+                }
+            )
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    let partner = store
+        .create_pact_partner(&Actor::system(), new_partner.clone())
+        .await
+        .expect("partner");
+    assert_eq!(partner.host, "pact.buyer.example");
+    assert_eq!(partner.base_url, "https://PACT.buyer.example:443");
+    assert!(matches!(
+        store.create_pact_partner(&Actor::system(), new_partner).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(
+        store
+            .pact_partner_at(&member_buyer, "pact.buyer.example")
+            .await
+            .expect("lookup"),
+        Some(partner.clone())
+    );
+    assert_eq!(
+        store
+            .pact_partner_at(&member_buyer, "evil.example")
+            .await
+            .expect("lookup"),
+        None
+    );
+    assert_eq!(
+        store
+            .pact_partner_at(&member_owner, "pact.buyer.example")
+            .await
+            .expect("lookup"),
+        None
+    );
+
+    // A restricted footprint the buyer may not read notifies nobody; a public one notifies it.
+    store
+        .create_footprint(&member_owner, sample_footprint("quiet"), Visibility::Restricted)
+        .await
+        .expect("restricted");
+    assert!(store.pact_events_due(10).await.expect("due").is_empty());
+    let public = sample_footprint("announced");
+    store
+        .create_footprint(&member_owner, public.clone(), Visibility::Public)
+        .await
+        .expect("public");
+    let due = store.pact_events_due(10).await.expect("due");
+    assert_eq!(due.len(), 1);
+    let (published, to) = &due[0];
+    assert_eq!(to.id, partner.id);
+    assert_eq!(published.event_type, "org.wbcsd.pact.ProductFootprint.PublishedEvent.3");
+    assert_eq!(
+        published.event["data"]["pfIds"],
+        serde_json::json!([public.id.to_string()])
+    );
+
+    // Enqueuing is idempotent per dedupe key, and only to partners of one's organization.
+    let event = |id: &str| OutgoingPactEvent {
+        dedupe_key: "fulfil:request-1".to_owned(),
+        partner_id: partner.id,
+        event: serde_json::json!({"specversion": "1.0", "id": id, "type": "org.wbcsd.pact.ProductFootprint.RequestFulfilledEvent.3", "data": {"requestEventId": "request-1", "pfs": []}}),
+    };
+    assert!(matches!(
+        store.enqueue_pact_event(&member_owner, event("e-1")).await,
+        Err(StoreError::Forbidden { .. })
+    ));
+    assert!(store
+        .enqueue_pact_event(&member_buyer, event("e-1"))
+        .await
+        .expect("enqueue"));
+    assert!(!store
+        .enqueue_pact_event(&member_buyer, event("e-2"))
+        .await
+        .expect("repeat"));
+    assert_eq!(store.pact_events_due(10).await.expect("due").len(), 2);
+
+    // Failures back off exponentially; delivery ends it; after 3 days the node gives up.
+    let failed = store
+        .record_pact_attempt("e-1", Err("connection refused".to_owned()))
+        .await
+        .expect("attempt");
+    assert_eq!(failed.attempts, 1);
+    assert_eq!(failed.next_attempt_at, START + Duration::seconds(2));
+    assert_eq!(failed.last_error.as_deref(), Some("connection refused"));
+    let failed = store
+        .record_pact_attempt("e-1", Err("503".to_owned()))
+        .await
+        .expect("attempt");
+    assert_eq!(failed.next_attempt_at, START + Duration::seconds(4));
+    assert_eq!(store.pact_events_due(10).await.expect("due").len(), 1, "e-1 waits");
+    clock.advance(Duration::seconds(4));
+    assert_eq!(store.pact_events_due(10).await.expect("due").len(), 2);
+    let delivered = store
+        .record_pact_attempt(&published.id, Ok(()))
+        .await
+        .expect("delivered");
+    assert!(delivered.delivered_at.is_some());
+    for _ in 0..200 {
+        let entry = store
+            .record_pact_attempt("e-1", Err("503".to_owned()))
+            .await
+            .expect("attempt");
+        if entry.gave_up_at.is_some() {
+            break;
+        }
+        clock.advance(entry.next_attempt_at - clock.now());
+    }
+    let outbox = store
+        .list_pact_outbox(&member_buyer, &first_page())
+        .await
+        .expect("outbox");
+    let given_up = outbox.items.iter().find(|entry| entry.id == "e-1").expect("e-1");
+    assert!(given_up.gave_up_at.is_some());
+    assert!(given_up.gave_up_at.expect("set") <= START + Duration::days(3) + Duration::hours(1));
+    assert!(
+        clock.now() >= START + Duration::days(3) - Duration::hours(1),
+        "it tried for about 3 days"
+    );
+    assert!(store.pact_events_due(10).await.expect("due").is_empty());
+    assert!(store
+        .list_pact_outbox(&member_owner, &first_page())
+        .await
+        .expect("outbox")
+        .items
+        .is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ouranos data transaction (issue 5)
+
+/// Two Ouranos operators (buyer A, supplier B) with a plant each, and a third operator C.
+struct OuranosWorld {
+    a: Actor,
+    b: Actor,
+    c: Actor,
+    plant_a: FacilityId,
+    plant_b: FacilityId,
+}
+
+async fn ouranos_world(store: &dyn Store) -> OuranosWorld {
+    use junkan_model::ouranos::PlantWrite;
+    let mut actors = Vec::new();
+    for (name, number) in [("A", "7000012050002"), ("B", "2010001008774"), ("C", "1000012010003")] {
+        let id = store
+            .create_organization(
+                &Actor::system(),
+                company(name, Some(number), &[CycleRole::Manufacturer]),
+            )
+            .await
+            .expect("operator")
+            .id;
+        actors.push(member_of(id, &[Role::OrgAdmin, Role::Member]));
+    }
+    let mut plants = Vec::new();
+    for (actor, open_plant_id) in [(&actors[0], "7000012050002000001"), (&actors[1], "2010001008774000001")] {
+        let plant = store
+            .put_ouranos_plant(
+                actor,
+                PlantWrite {
+                    plant_id: None,
+                    operator_id: actor.organization_id.expect("member"),
+                    open_plant_id: open_plant_id.to_owned(),
+                    plant_name: "第一工場".to_owned(),
+                    plant_address: "愛知県豊田市1-1".to_owned(),
+                    global_plant_id: None,
+                },
+            )
+            .await
+            .expect("plant");
+        plants.push(plant.plant_id);
+    }
+    let mut actors = actors.into_iter();
+    OuranosWorld {
+        a: actors.next().expect("A"),
+        b: actors.next().expect("B"),
+        c: actors.next().expect("C"),
+        plant_a: plants[0],
+        plant_b: plants[1],
+    }
+}
+
+fn ouranos_part(
+    actor: &Actor,
+    plant: FacilityId,
+    name: &str,
+    amount: Option<&str>,
+    terminated: bool,
+) -> junkan_model::ouranos::PartWrite {
+    use junkan_model::ouranos::{AmountUnit, Part, PartWrite};
+    PartWrite {
+        trace_id: None,
+        part: Part {
+            trace_id: uuid::Uuid::nil(),
+            operator_id: actor.organization_id.expect("member"),
+            plant_id: plant,
+            parts_name: name.to_owned(),
+            support_parts_name: Some("2024".to_owned()),
+            terminated,
+            amount_required: amount.map(|text| text.parse().expect("decimal")),
+            amount_required_unit: Some(AmountUnit::Kilogram),
+            parts_label_name: None,
+            parts_add_info: [None, None, None],
+        },
+    }
+}
+
+fn new_request(buyer: &Actor, part: uuid::Uuid, supplier: &Actor) -> junkan_model::ouranos::NewTradeRequest {
+    junkan_model::ouranos::NewTradeRequest {
+        downstream_operator_id: buyer.organization_id.expect("member"),
+        downstream_trace_id: part,
+        upstream_operator_id: supplier.organization_id.expect("member"),
+        message: Some("来月中にご回答をお願いします。".to_owned()),
+        response_due_date: time::macros::date!(2026 - 06 - 30),
+    }
+}
+
+/// Parts with deterministic trace ids, structures that part updates never erase, trades with
+/// their statuses: only the addressee answers or rejects, only the buyer cancels, the buyer's
+/// amounts stay hidden from the supplier.
+pub async fn ouranos_parts_structures_and_trades(store: &dyn Store, _clock: &ManualClock) {
+    use junkan_model::ouranos::{
+        CfpResponseStatus, PartFilter, PartsStructureWrite, StatusChange, StatusFilter, StatusTarget, TradeFilter,
+        TradeTreeStatus,
+    };
+    let world = ouranos_world(store).await;
+    let (a, b, c) = (&world.a, &world.b, &world.c);
+    let structure = store
+        .put_parts_structure(
+            a,
+            PartsStructureWrite {
+                parent: ouranos_part(a, world.plant_a, "PACK", None, false),
+                children: vec![ouranos_part(a, world.plant_a, "CELL", Some("5"), false)],
+            },
+        )
+        .await
+        .expect("structure");
+    let (parent, child) = (structure.parent.trace_id, structure.children[0].trace_id);
+    assert_eq!(
+        parent,
+        junkan_model::ouranos::trace_id(a.organization_id.expect("member"), world.plant_a, "PACK", Some("2024"))
+    );
+    // The same part written again is the same part; a part update keeps the structure.
+    let mut relabel = ouranos_part(a, world.plant_a, "PACK", None, false);
+    relabel.trace_id = Some(parent);
+    relabel.part.parts_label_name = Some("Battery pack".to_owned());
+    assert_eq!(
+        store.put_ouranos_part(a, relabel).await.expect("update").trace_id,
+        parent
+    );
+    let read = store.get_parts_structure(a, parent).await.expect("structure");
+    assert_eq!(read.parent.parts_label_name.as_deref(), Some("Battery pack"));
+    assert_eq!(read.children.len(), 1);
+    assert_eq!(read.children[0].amount_required, Some("5".parse().expect("decimal")));
+    // A given trace id must be the one the naming fields give.
+    let mut renamed = ouranos_part(a, world.plant_a, "PACK-2", None, false);
+    renamed.trace_id = Some(parent);
+    assert!(matches!(
+        store.put_ouranos_part(a, renamed).await,
+        Err(StoreError::Invalid(_))
+    ));
+    // Other operators neither see nor write A's parts, nor use A's plant.
+    assert!(matches!(
+        store.get_parts_structure(b, parent).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store
+            .put_ouranos_part(b, ouranos_part(b, world.plant_a, "X", None, true))
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    let parents = store
+        .list_ouranos_parts(
+            a,
+            &PartFilter {
+                parents_only: true,
+                ..PartFilter::default()
+            },
+            &first_page(),
+        )
+        .await
+        .expect("parents");
+    assert_eq!(
+        parents.items.iter().map(|part| part.trace_id).collect::<Vec<_>>(),
+        [parent]
+    );
+    // A part inside a structure cannot be deleted.
+    assert!(matches!(
+        store.delete_ouranos_part(a, child).await,
+        Err(StoreError::Invalid(_))
+    ));
+
+    let request = store
+        .create_trade_request(a, new_request(a, child, b))
+        .await
+        .expect("request");
+    let trade_id = request.trade.trade_id;
+    assert_eq!(request.status.cfp_response_status, CfpResponseStatus::NotCompleted);
+    assert_eq!(request.status.trade_tree_status, TradeTreeStatus::Unterminated);
+    // The supplier sees the buyer's part without the amount.
+    let inbox = store.list_trade_responses(b, &first_page()).await.expect("inbox");
+    assert_eq!(inbox.items.len(), 1);
+    assert_eq!(inbox.items[0].part.trace_id, child);
+    assert_eq!(inbox.items[0].part.amount_required, None);
+    assert!(store
+        .list_trade_responses(c, &first_page())
+        .await
+        .expect("none")
+        .items
+        .is_empty());
+
+    let cells = store
+        .put_ouranos_part(b, ouranos_part(b, world.plant_b, "B-CELL", None, true))
+        .await
+        .expect("supplier part");
+    // Only the addressee answers: others do not find the trade, the buyer may not.
+    assert!(matches!(
+        store.answer_trade(c, trade_id, cells.trace_id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.answer_trade(a, trade_id, cells.trace_id).await,
+        Err(StoreError::Forbidden { .. })
+    ));
+    // ... and only with a part of its own.
+    assert!(matches!(
+        store.answer_trade(b, trade_id, child).await,
+        Err(StoreError::Invalid(_))
+    ));
+    let answered = store.answer_trade(b, trade_id, cells.trace_id).await.expect("answer");
+    assert_eq!(answered.upstream_trace_id, Some(cells.trace_id));
+    let requests = store
+        .list_trade_requests(
+            a,
+            &TradeFilter {
+                downstream_trace_ids: vec![child],
+            },
+            &first_page(),
+        )
+        .await
+        .expect("requests");
+    assert_eq!(requests.items, vec![answered.clone()]);
+    let statuses = store
+        .list_trade_statuses(
+            a,
+            &StatusFilter {
+                target: Some(StatusTarget::Request),
+                ..StatusFilter::default()
+            },
+            &first_page(),
+        )
+        .await
+        .expect("statuses");
+    let status = &statuses.items[0];
+    assert_eq!(status.cfp_response_status, CfpResponseStatus::Completed);
+    assert_eq!(status.trade_tree_status, TradeTreeStatus::Terminated);
+    assert_eq!((status.trades_count, status.completed_count), (1, 1));
+
+    // Cancel by the buyer, reject by the supplier, never the other way round.
+    let second = store
+        .create_trade_request(a, new_request(a, parent, b))
+        .await
+        .expect("second");
+    let third = store
+        .create_trade_request(a, new_request(a, parent, b))
+        .await
+        .expect("third");
+    assert!(matches!(
+        store
+            .change_trade_status(b, second.status.status_id, StatusChange::Cancel)
+            .await,
+        Err(StoreError::Forbidden { .. })
+    ));
+    assert!(matches!(
+        store
+            .change_trade_status(a, third.status.status_id, StatusChange::Reject { reply_message: None })
+            .await,
+        Err(StoreError::Forbidden { .. })
+    ));
+    assert!(matches!(
+        store
+            .change_trade_status(c, third.status.status_id, StatusChange::Cancel)
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let cancelled = store
+        .change_trade_status(a, second.status.status_id, StatusChange::Cancel)
+        .await
+        .expect("cancel");
+    assert_eq!(cancelled.cfp_response_status, CfpResponseStatus::Cancel);
+    let rejected = store
+        .change_trade_status(
+            b,
+            third.status.status_id,
+            StatusChange::Reject {
+                reply_message: Some("該当製品がありません".to_owned()),
+            },
+        )
+        .await
+        .expect("reject");
+    assert_eq!(rejected.cfp_response_status, CfpResponseStatus::Reject);
+    assert_eq!(rejected.reply_message.as_deref(), Some("該当製品がありません"));
+    assert!(matches!(
+        store.answer_trade(b, third.trade.trade_id, cells.trace_id).await,
+        Err(StoreError::Invalid(_))
+    ));
+    // Newest first, paged by trade id.
+    let page = store
+        .list_trade_requests(a, &TradeFilter::default(), &PageRequest::first(2))
+        .await
+        .expect("page");
+    assert_eq!(
+        page.items.iter().map(|trade| trade.trade_id).collect::<Vec<_>>(),
+        [third.trade.trade_id, second.trade.trade_id]
+    );
+    let rest = store
+        .list_trade_requests(
+            a,
+            &TradeFilter::default(),
+            &PageRequest {
+                after: page.next_after.clone(),
+                limit: 2,
+            },
+        )
+        .await
+        .expect("rest");
+    assert_eq!(
+        rest.items.iter().map(|trade| trade.trade_id).collect::<Vec<_>>(),
+        [trade_id]
+    );
+    assert_eq!(rest.next_after, None);
+}
+
+fn ouranos_cfp(trace_id: uuid::Uuid, values: [&str; 4]) -> junkan_footprint::ouranos::CfpWrite {
+    let rows: Vec<serde_json::Value> = [
+        ("preProduction", "preProcessing"),
+        ("mainProduction", "mainProcessing"),
+        ("preComponent", "preProcessing"),
+        ("mainComponent", "mainProcessing"),
+    ]
+    .iter()
+    .zip(values)
+    .map(|((cfp_type, dqr_type), value)| {
+        let number: serde_json::Value = serde_json::from_str(value).expect("number");
+        serde_json::json!({
+            "cfpId": null, "traceId": trace_id.to_string(), "ghgEmission": number, "ghgDeclaredUnit": "kgCO2e/kilogram",
+            "cfpType": cfp_type, "dqrType": dqr_type, "dqrValue": {"TeR": 2, "GeR": 2, "TiR": 2}
+        })
+    })
+    .collect();
+    junkan_footprint::ouranos::parse_write(&serde_json::Value::Array(rows)).expect("valid write")
+}
+
+/// A supplier's CFP reaches the buyer only through an answered trade, rolled up with the required
+/// amount; the read is audited; nobody else sees it.
+pub async fn ouranos_cfp_disclosure_and_rollup(store: &dyn Store, _clock: &ManualClock) {
+    use junkan_footprint::ouranos::CfpType;
+    use junkan_model::ouranos::PartsStructureWrite;
+    let world = ouranos_world(store).await;
+    let (a, b, c) = (&world.a, &world.b, &world.c);
+    let structure = store
+        .put_parts_structure(
+            a,
+            PartsStructureWrite {
+                parent: ouranos_part(a, world.plant_a, "PACK", None, false),
+                children: vec![ouranos_part(a, world.plant_a, "CELL", Some("5"), false)],
+            },
+        )
+        .await
+        .expect("structure");
+    let (parent, child) = (structure.parent.trace_id, structure.children[0].trace_id);
+    let cells = store
+        .put_ouranos_part(b, ouranos_part(b, world.plant_b, "B-CELL", None, true))
+        .await
+        .expect("supplier part")
+        .trace_id;
+    let written = store
+        .put_ouranos_cfp(b, ouranos_cfp(cells, ["1.5", "0.5", "0", "0"]))
+        .await
+        .expect("supplier CFP");
+    let cfp_id = written[0].cfp_id.expect("cfpId");
+    // Someone else's part cannot take a CFP.
+    assert!(store
+        .put_ouranos_cfp(a, ouranos_cfp(cells, ["1", "1", "0", "0"]))
+        .await
+        .is_err());
+    // A rewrite keeps the cfpId.
+    let rewritten = store
+        .put_ouranos_cfp(b, ouranos_cfp(cells, ["1.5", "0.5", "0", "0"]))
+        .await
+        .expect("rewrite");
+    assert_eq!(rewritten[0].cfp_id, Some(cfp_id));
+    store
+        .put_ouranos_cfp(a, ouranos_cfp(parent, ["0", "0.5", "0", "0"]))
+        .await
+        .expect("buyer CFP");
+
+    let request = store
+        .create_trade_request(a, new_request(a, child, b))
+        .await
+        .expect("request");
+    // Before the answer: nothing of B's for A or C; the roll-up reports the missing component.
+    assert!(store
+        .ouranos_cfp_rows(a, &[child, cells])
+        .await
+        .expect("rows")
+        .is_empty());
+    let rolled = store.ouranos_rollup(a, parent).await.expect("roll-up");
+    assert_eq!(rolled.missing.len(), 1);
+    assert_eq!(rolled.missing[0].tier, 1);
+    store
+        .answer_trade(b, request.trade.trade_id, cells)
+        .await
+        .expect("answer");
+
+    let rows = store.ouranos_cfp_rows(a, &[child]).await.expect("rows");
+    let values: Vec<(CfpType, String)> = rows
+        .iter()
+        .map(|row| {
+            (
+                row.cfp_type,
+                row.ghg_emission.expect("disclosed").normalize().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        values,
+        [
+            (CfpType::PreProductionResponse, "1.5".to_owned()),
+            (CfpType::MainProductionResponse, "0.5".to_owned())
+        ]
+    );
+    assert_eq!(rows[0].trace_id, child);
+    assert_eq!(rows[0].cfp_id, None);
+    let totals: Vec<(CfpType, String)> = store
+        .ouranos_cfp_rows(a, &[parent])
+        .await
+        .expect("parent rows")
+        .iter()
+        .map(|row| (row.cfp_type, row.ghg_emission.expect("own").normalize().to_string()))
+        .collect();
+    assert_eq!(
+        totals[4..],
+        [
+            (CfpType::PreProductionTotal, "0".to_owned()),
+            (CfpType::MainProductionTotal, "0.5".to_owned()),
+            (CfpType::PreComponentTotal, "7.5".to_owned()),
+            (CfpType::MainComponentTotal, "2.5".to_owned()),
+        ]
+    );
+    let rolled = store.ouranos_rollup(a, parent).await.expect("roll-up");
+    assert!(rolled.missing.is_empty());
+    assert_eq!(rolled.total.normalize().to_string(), "10.5");
+    // Nobody else: not C, not A through B's own trace id, not B through A's parts.
+    assert!(store
+        .ouranos_cfp_rows(c, &[cells, child, parent])
+        .await
+        .expect("rows")
+        .is_empty());
+    assert!(store.ouranos_cfp_rows(a, &[cells]).await.expect("rows").is_empty());
+    assert!(store
+        .ouranos_cfp_rows(b, &[parent, child])
+        .await
+        .expect("rows")
+        .is_empty());
+    assert!(matches!(
+        store.ouranos_rollup(c, parent).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    // B's administrators see that A read B's part through the trade.
+    let audit = store
+        .list_audit(
+            b,
+            &AuditFilter {
+                owner_organization_id: b.organization_id,
+                record_id: Some(cells.to_string()),
+                action: Some(AuditAction::Read),
+            },
+            &first_page(),
+        )
+        .await
+        .expect("audit");
+    assert!(audit
+        .items
+        .iter()
+        .any(|entry| entry.actor_organization_id == a.organization_id && entry.record_kind == RecordKind::OuranosPart));
+    // A cancelled trade discloses nothing any more.
+    store
+        .change_trade_status(a, request.status.status_id, junkan_model::ouranos::StatusChange::Cancel)
+        .await
+        .expect("cancel");
+    assert!(store.ouranos_cfp_rows(a, &[child]).await.expect("rows").is_empty());
 }

@@ -15,6 +15,9 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
+use junkan_footprint::ouranos::{CfpRow, CfpWrite};
+use junkan_footprint::rollup::Rollup;
+use junkan_footprint::{Footprint, FootprintFilter};
 use junkan_model::access::{Certification, Grant, NewCertification, NewGrant, RecordKind};
 use junkan_model::audit::{AuditEntry, AuditFilter};
 use junkan_model::event::{
@@ -23,11 +26,16 @@ use junkan_model::event::{
 use junkan_model::facility::Visibility;
 use junkan_model::facility::{Facility, FacilityFilter, FacilityPatch, NewFacility};
 use junkan_model::ids::{
-    ApiKeyId, CaptureId, CertificationId, ClientId, FacilityId, GrantId, OrganizationId, PassportId, SubscriptionId,
-    UserId,
+    ApiKeyId, CaptureId, CertificationId, ClientId, FacilityId, FootprintId, GrantId, OrganizationId, PactPartnerId,
+    PassportId, SubscriptionId, UserId,
 };
 use junkan_model::industry::Industry;
 use junkan_model::organization::{NewOrganization, Organization, OrganizationFilter, OrganizationPatch};
+use junkan_model::ouranos::{
+    CfpCertification, CfpCertificationWrite, NewTradeRequest, Operator, OperatorUpdate, Part, PartFilter, PartWrite,
+    PartsStructure, PartsStructureWrite, Plant, PlantWrite, StatusChange, StatusFilter, Trade, TradeFilter,
+    TradeRequest, TradeResponse, TradeStatus,
+};
 use junkan_model::page::{Page, PageRequest};
 use junkan_model::passport::{
     ImportReport, NewPassport, Passport, PassportFilter, PassportRead, PassportUpdate, PassportVersionInfo,
@@ -36,6 +44,7 @@ use junkan_model::passport::{
 use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, Role, User};
 use junkan_model::subscription::{NamedQuery, NewSubscription, Subscription};
 use junkan_model::Violation;
+use uuid::Uuid;
 
 /// What can go wrong in a store operation.
 #[derive(Debug, thiserror::Error)]
@@ -209,6 +218,159 @@ pub enum GrantDirection {
     Given,
     /// Grants that apply to the actor's organization.
     Received,
+}
+
+/// A footprint as stored: the footprint (its status as it is now) with its owner and disclosure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredFootprint {
+    /// The footprint.
+    pub footprint: Footprint,
+    /// The organization that published it (the actor that created it acted for it).
+    pub owner_organization_id: OrganizationId,
+    /// Public footprints are readable by everyone; restricted ones by the owner, holders of a
+    /// grant of kind `footprint` (all of the owner's footprints or named ones), and auditors.
+    pub visibility: Visibility,
+    /// The footprint that replaced this one, once deprecated by a supersede.
+    pub superseded_by: Option<FootprintId>,
+    /// When the node stored it.
+    pub stored_at: OffsetDateTime,
+}
+
+/// A PACT partner to register (node administrators).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPactPartner {
+    /// The local organization whose OAuth clients the partner uses on this node.
+    pub organization_id: OrganizationId,
+    /// Name shown.
+    pub name: String,
+    /// The partner's PACT base URL (`https://host[/subpath]`): its events endpoint is
+    /// `{base_url}/3/events`. Its host is the allow-list entry for callbacks.
+    pub base_url: String,
+    /// The partner's token endpoint; discovered through its OpenID configuration when absent.
+    #[serde(default)]
+    pub token_endpoint: Option<String>,
+    /// The client id this node uses at the partner.
+    pub client_id: String,
+    /// The client secret this node uses at the partner.
+    pub client_secret: String,
+    /// Whether the partner receives a `PublishedEvent` when a footprint it may read is
+    /// published or deprecated.
+    #[serde(default)]
+    pub notify_published: bool,
+}
+
+/// A registered PACT partner.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct PactPartner {
+    /// Identifier.
+    pub id: PactPartnerId,
+    /// The local organization whose OAuth clients the partner uses on this node.
+    pub organization_id: OrganizationId,
+    /// Name shown.
+    pub name: String,
+    /// The partner's PACT base URL, without a trailing slash.
+    pub base_url: String,
+    /// The host of `base_url` (with its port, when not the scheme's default), lower case.
+    pub host: String,
+    /// The partner's token endpoint, when configured.
+    pub token_endpoint: Option<String>,
+    /// The client id this node uses at the partner.
+    pub client_id: String,
+    /// The client secret this node uses at the partner (never shown).
+    #[serde(skip)]
+    pub client_secret: String,
+    /// Whether the partner is notified of published footprints.
+    pub notify_published: bool,
+    /// When it was registered.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// A PACT event to send to a partner through the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutgoingPactEvent {
+    /// Enqueuing the same key twice stores one event (e.g. `fulfil:<partner>:<request id>`).
+    pub dedupe_key: String,
+    /// The partner it goes to.
+    pub partner_id: PactPartnerId,
+    /// The CloudEvent, with its `id` (the outbox id) and without `source`, which the sender sets
+    /// from the node's public base URL.
+    pub event: serde_json::Value,
+}
+
+/// One event of the PACT outbox.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct PactOutboxEntry {
+    /// The CloudEvent id.
+    pub id: String,
+    /// The partner it goes to.
+    pub partner_id: PactPartnerId,
+    /// The CloudEvent type.
+    pub event_type: String,
+    /// The CloudEvent (without `source`).
+    #[schema(value_type = Object)]
+    pub event: serde_json::Value,
+    /// Delivery attempts so far.
+    pub attempts: i64,
+    /// When it was enqueued.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When the next attempt is due.
+    #[serde(with = "time::serde::rfc3339")]
+    pub next_attempt_at: OffsetDateTime,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// When the partner accepted it.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub delivered_at: Option<OffsetDateTime>,
+    /// When the node stopped trying (3 days after enqueuing).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub gave_up_at: Option<OffsetDateTime>,
+}
+
+/// The host (lower case, with a port other than the scheme's default) of an `http(s)://` URL or
+/// of a CloudEvents `source` written `//host/path`; `None` for anything else. The one place the
+/// PACT callback allow-list compares hosts.
+pub fn url_host(url: &str) -> Option<String> {
+    let (default_port, rest) = if let Some(rest) = url.strip_prefix("https://") {
+        ("443", rest)
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        ("80", rest)
+    } else if let Some(rest) = url.strip_prefix("//") {
+        ("", rest)
+    } else {
+        return None;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.is_empty() || authority.contains('@') || authority.contains(char::is_whitespace) {
+        return None;
+    }
+    let authority = authority.to_ascii_lowercase();
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if port == default_port => host.to_owned(),
+        Some((host, port))
+            if !host.is_empty() && port.bytes().all(|byte| byte.is_ascii_digit()) && !port.is_empty() =>
+        {
+            authority.clone()
+        }
+        Some(_) => return None,
+        None => authority.clone(),
+    };
+    Some(host)
+}
+
+/// How long the outbox keeps trying an event (PACT: not more than 3 days).
+pub const PACT_RETRY_WINDOW: time::Duration = time::Duration::days(3);
+
+/// When to try an outbox event again after `attempts` failed attempts: exponential backoff from
+/// 2 seconds, doubling, at most an hour apart; `None` once that would be past the retry window
+/// counted from `created_at`.
+pub fn pact_next_attempt(created_at: OffsetDateTime, attempts: i64, now: OffsetDateTime) -> Option<OffsetDateTime> {
+    let exponent = u32::try_from(attempts.clamp(1, 12)).expect("clamped to 1..=12");
+    let delay = time::Duration::seconds(2_i64.pow(exponent)).min(time::Duration::hours(1));
+    let next = now + delay;
+    (next <= created_at + PACT_RETRY_WINDOW).then_some(next)
 }
 
 /// Everything junkan persists. See the crate documentation for the access rules.
@@ -468,4 +630,144 @@ pub trait Store: Send + Sync + 'static {
         filter: &AuditFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<AuditEntry>>;
+
+    // Footprints (issue 5)
+    /// Publishes a footprint of the actor's organization (its members): checked with
+    /// `Footprint::validate`; `Conflict` at `/id` when the id is taken. Subscribed PACT partners
+    /// that may read it get a `PublishedEvent` through the outbox, in the same transaction.
+    async fn create_footprint(
+        &self,
+        actor: &Actor,
+        footprint: Footprint,
+        visibility: Visibility,
+    ) -> StoreResult<StoredFootprint>;
+    /// Publishes many footprints of the actor's organization in one transaction, all or nothing
+    /// (imports, benchmarks); violations are reported at `/<index>/...`. Returns how many.
+    async fn create_footprints(
+        &self,
+        actor: &Actor,
+        footprints: Vec<Footprint>,
+        visibility: Visibility,
+    ) -> StoreResult<usize>;
+    /// Replaces footprint `old` by `new` (members of the owner): `junkan_footprint::model::supersede`
+    /// deprecates the old one and makes the new one name its predecessors, both written in one
+    /// transaction; the new one keeps the old one's visibility. Returns the new footprint.
+    async fn supersede_footprint(
+        &self,
+        actor: &Actor,
+        old: FootprintId,
+        new: Footprint,
+    ) -> StoreResult<StoredFootprint>;
+    /// A footprint the actor may read; audited when read under a grant or as auditor.
+    async fn get_footprint(&self, actor: &Actor, id: FootprintId) -> StoreResult<StoredFootprint>;
+    /// The footprints the actor may read that match `filter`, in id order; audited like
+    /// `get_footprint`.
+    async fn list_footprints(
+        &self,
+        actor: &Actor,
+        filter: &FootprintFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<StoredFootprint>>;
+    /// Registers a PACT partner (node administrators); `Invalid` for a base URL that is not
+    /// `http(s)://host[:port][/path]`.
+    async fn create_pact_partner(&self, actor: &Actor, new: NewPactPartner) -> StoreResult<PactPartner>;
+    /// The registered PACT partners (node administrators and auditors).
+    async fn list_pact_partners(&self, actor: &Actor) -> StoreResult<Vec<PactPartner>>;
+    /// The partner registered for the actor's organization at `host` (the callback allow-list);
+    /// `None` when that host is not allowed for it.
+    async fn pact_partner_at(&self, actor: &Actor, host: &str) -> StoreResult<Option<PactPartner>>;
+    /// Puts an event in the outbox, once per dedupe key: `false` when the key was already there.
+    /// The partner must belong to the actor's organization (or the actor is the system).
+    async fn enqueue_pact_event(&self, actor: &Actor, event: OutgoingPactEvent) -> StoreResult<bool>;
+    /// For the PACT sender: the events due now (not delivered, not given up), oldest first, with
+    /// their partner.
+    async fn pact_events_due(&self, limit: u32) -> StoreResult<Vec<(PactOutboxEntry, PactPartner)>>;
+    /// For the PACT sender: the outcome of an attempt. A failure schedules the next attempt with
+    /// `pact_next_attempt`, or gives up when the retry window is over.
+    async fn record_pact_attempt(&self, id: &str, outcome: Result<(), String>) -> StoreResult<PactOutboxEntry>;
+    /// The outbox events to the partners of the actor's organization (all for node administrators
+    /// and auditors), newest first.
+    async fn list_pact_outbox(&self, actor: &Actor, page: &PageRequest) -> StoreResult<Page<PactOutboxEntry>>;
+
+    // Ouranos data transaction (issue 5)
+    // Operators are organizations with a 法人番号 and plants are facilities with an Ouranos plant
+    // id; parts, structures, trades and CFPs are records of the operator that wrote them. A
+    // supplier's CFP is disclosed to a buyer only through a trade the supplier answered (its part
+    // linked to the buyer's); such cross-company reads are audited.
+    /// An operator by organization id (the directory is public to every signed-in actor).
+    async fn ouranos_operator(&self, actor: &Actor, id: OrganizationId) -> StoreResult<Operator>;
+    /// An operator by `openOperatorId` (法人番号).
+    async fn ouranos_operator_by_open_id(&self, actor: &Actor, open_operator_id: &str) -> StoreResult<Operator>;
+    /// The operators among `ids` that exist, in the order asked.
+    async fn ouranos_operators(&self, actor: &Actor, ids: &[OrganizationId]) -> StoreResult<Vec<Operator>>;
+    /// Changes the actor's own operator record (name, address, global id; `openOperatorId` is
+    /// immutable, a duplicate global id is a conflict).
+    async fn update_ouranos_operator(&self, actor: &Actor, update: OperatorUpdate) -> StoreResult<Operator>;
+    /// The plants of the actor's organization, by plant id.
+    async fn list_ouranos_plants(&self, actor: &Actor) -> StoreResult<Vec<Plant>>;
+    /// Creates (no plant id) or changes a plant of the actor's organization.
+    async fn put_ouranos_plant(&self, actor: &Actor, write: PlantWrite) -> StoreResult<Plant>;
+    /// Creates or changes a part of the actor's organization; its components stay as they are.
+    async fn put_ouranos_part(&self, actor: &Actor, write: PartWrite) -> StoreResult<Part>;
+    /// The parts of the actor's organization by part name then trace id; `page.after` is a
+    /// trace id.
+    async fn list_ouranos_parts(
+        &self,
+        actor: &Actor,
+        filter: &PartFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Part>>;
+    /// Deletes a part that is in no structure and no trade, with its CFP and certifications.
+    async fn delete_ouranos_part(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<()>;
+    /// A part of the actor's organization with its components.
+    async fn get_parts_structure(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<PartsStructure>;
+    /// Writes a parent and its components, all parts of the actor's organization; the structure
+    /// becomes exactly the components given.
+    async fn put_parts_structure(&self, actor: &Actor, write: PartsStructureWrite) -> StoreResult<PartsStructure>;
+    /// Asks a supplier for the CFP of one of the actor's parts.
+    async fn create_trade_request(&self, actor: &Actor, new: NewTradeRequest) -> StoreResult<TradeRequest>;
+    /// The trades the actor's organization requested, newest first; `page.after` is a trade id.
+    async fn list_trade_requests(
+        &self,
+        actor: &Actor,
+        filter: &TradeFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Trade>>;
+    /// The requests addressed to the actor's organization, newest first, with the buyer's part
+    /// (its required amount withheld).
+    async fn list_trade_responses(&self, actor: &Actor, page: &PageRequest) -> StoreResult<Page<TradeResponse>>;
+    /// The supplier answers a request addressed to it by linking one of its parts.
+    async fn answer_trade(&self, actor: &Actor, trade_id: Uuid, trace_id: Uuid) -> StoreResult<Trade>;
+    /// The statuses of trades the actor's organization requested or received, newest first.
+    async fn list_trade_statuses(
+        &self,
+        actor: &Actor,
+        filter: &StatusFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<TradeStatus>>;
+    /// The buyer cancels or the supplier rejects a request.
+    async fn change_trade_status(
+        &self,
+        actor: &Actor,
+        status_id: Uuid,
+        change: StatusChange,
+    ) -> StoreResult<TradeStatus>;
+    /// Writes the CFP of a part of the actor's organization (the four rows), stored as its
+    /// footprint; a rewrite supersedes the previous one. Returns the four rows as stored.
+    async fn put_ouranos_cfp(&self, actor: &Actor, write: CfpWrite) -> StoreResult<Vec<CfpRow>>;
+    /// The CFP rows the actor may see for each trace id, in the order asked: for its own parts
+    /// the four rows and, for parts with components, the totals rows; for its parts linked to a
+    /// supplier's by an answered trade the supplier's response rows; nothing otherwise.
+    async fn ouranos_cfp_rows(&self, actor: &Actor, trace_ids: &[Uuid]) -> StoreResult<Vec<CfpRow>>;
+    /// The roll-up of one of the actor's parts through its structures and answered trades.
+    async fn ouranos_rollup(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<Rollup>;
+    /// The CFP certifications of a part: the owner's in full; a buyer linked by an answered trade
+    /// sees the files without the description.
+    async fn list_cfp_certifications(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<Vec<CfpCertification>>;
+    /// Creates or changes a CFP certification of a part of the actor's organization.
+    async fn put_cfp_certification(&self, actor: &Actor, write: CfpCertificationWrite)
+        -> StoreResult<CfpCertification>;
+    /// The signed-in user changes their own password (`/ouranos/auth/change`); other principals
+    /// are refused.
+    async fn change_own_password(&self, actor: &Actor, password_hash: &str) -> StoreResult<()>;
 }

@@ -11,6 +11,7 @@ pub mod health;
 pub mod indicators;
 pub mod lineage;
 pub mod organizations;
+pub mod ouranos;
 pub mod passports;
 pub mod principals;
 pub mod reference;
