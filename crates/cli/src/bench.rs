@@ -534,3 +534,172 @@ pub async fn bench_resolve(
     );
     Ok(())
 }
+
+/// `junkan bench footprints`: publishes `footprints` synthetic footprints of one organization
+/// (restricted, shared with a buyer by one grant covering all of them), then times PACT v3
+/// `GET /3/footprints` with filters as the buyer's OAuth client, through the real router (token
+/// check, store, audit of the reads under the grant, v3 rendering), one request at a time.
+pub async fn bench_footprints(database_url: Option<&str>, footprints: u64, samples: u64) -> anyhow::Result<()> {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    use tower::ServiceExt;
+
+    let (store, url) = bench_store(database_url).await?;
+    let owner = bench_actor(&store).await?;
+    let buyer = bench_actor(&store).await?;
+    let owner_organization = owner.organization_id.context("bench actors have an organization")?;
+    let buyer_organization = buyer.organization_id.context("bench actors have an organization")?;
+    let mut admin = owner.clone();
+    admin.roles.push(Role::OrgAdmin);
+    store
+        .create_grant(
+            &admin,
+            junkan_model::access::NewGrant {
+                grantee: junkan_model::access::Grantee::Organization {
+                    organization_id: buyer_organization,
+                },
+                record_kind: junkan_model::access::RecordKind::Footprint,
+                record_ids: None,
+                level: junkan_model::access::GrantLevel::Full,
+                purpose: Some("benchmark".to_owned()),
+                expires_at: store.now() + time::Duration::days(30),
+            },
+        )
+        .await?;
+    let families = (footprints / 100).max(1);
+    let geographies = ["JP", "JP-13", "JP-27", "DE", "FR", "US", "CN", "KR"];
+    let started = Instant::now();
+    let mut batch = Vec::new();
+    for number in 0..footprints {
+        let mut footprint = junkan_footprint::fixtures::cell_footprint();
+        footprint.id = junkan_model::ids::FootprintId::derived(&format!("bench-{number}"));
+        footprint.product_ids = vec![
+            format!("urn:junkan:part:bench-{number}"),
+            format!("urn:junkan:family:{}", number % families),
+        ];
+        footprint.company_ids = vec![format!("urn:junkan:company:{}", number % 50)];
+        let code = geographies[(number % geographies.len() as u64) as usize];
+        footprint.pcf.geography = if code.contains('-') {
+            junkan_footprint::model::Geography::CountrySubdivision(code.to_owned())
+        } else {
+            junkan_footprint::model::Geography::Country(code.to_owned())
+        };
+        batch.push(footprint);
+        if batch.len() == 5_000 || number + 1 == footprints {
+            store
+                .create_footprints(&owner, std::mem::take(&mut batch), Visibility::Restricted)
+                .await?;
+        }
+    }
+    let load_seconds = started.elapsed().as_secs_f64();
+    let _ = owner_organization;
+
+    let store: Arc<dyn Store> = Arc::new(store);
+    let state =
+        junkan_server::AppState::new(store.clone(), junkan_server::Settings::new("https://junkan.bench")).await?;
+    let router = junkan_server::router(state);
+    let secret = junkan_auth::secret::generate_secret();
+    let client = store
+        .create_client(
+            &Actor::system(),
+            buyer_organization,
+            &junkan_model::principal::NewCredential {
+                name: "bench".to_owned(),
+                roles: vec![Role::Member],
+                expires_at: None,
+            },
+            &junkan_auth::secret::digest(&secret),
+        )
+        .await?;
+    let token_response = router
+        .clone()
+        .oneshot(
+            Request::post("/auth/token")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(format!(
+                    "grant_type=client_credentials&client_id={}&client_secret={secret}",
+                    client.id
+                )))?,
+        )
+        .await?;
+    let token_body = http_body_util::BodyExt::collect(token_response.into_body())
+        .await?
+        .to_bytes();
+    let token: Value = serde_json::from_slice(&token_body)?;
+    let token = token["access_token"].as_str().context("a token")?.to_owned();
+    let mut timings: Vec<(String, Vec<f64>, u64)> = Vec::new();
+    let queries: Vec<(&str, Box<dyn Fn(u64) -> String>)> = vec![
+        (
+            "productId",
+            Box::new(|n| format!("productId=urn:junkan:part:bench-{n}")),
+        ),
+        (
+            "productId_family_geography_status",
+            Box::new(move |n| {
+                format!(
+                    "productId=urn:junkan:family:{}&geography=JP&status=Active&limit=100",
+                    n % families
+                )
+            }),
+        ),
+        (
+            "companyId_validOn_limit50",
+            Box::new(|n| {
+                format!(
+                    "companyId=urn:junkan:company:{}&validOn=2025-06-01T00:00:00Z&limit=50",
+                    n % 50
+                )
+            }),
+        ),
+        (
+            "geography_first_page",
+            Box::new(|n| format!("geography={}&limit=100", ["JP", "DE", "US"][(n % 3) as usize])),
+        ),
+    ];
+    let mut state = 0x2545_F491_4F6C_DD1D_u64;
+    for (name, query) in &queries {
+        let mut samples_ms = Vec::with_capacity(samples as usize);
+        let mut returned = 0;
+        for _ in 0..samples {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let path = format!("/3/footprints?{}", query(state % footprints));
+            let request = Request::get(&path)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())?;
+            let began = Instant::now();
+            let response = router.clone().oneshot(request).await?;
+            let status = response.status();
+            let body = http_body_util::BodyExt::collect(response.into_body()).await?.to_bytes();
+            samples_ms.push(began.elapsed().as_secs_f64() * 1000.0);
+            anyhow::ensure!(status.is_success(), "{path} answered {status}");
+            let parsed: Value = serde_json::from_slice(&body)?;
+            returned += parsed["data"].as_array().map_or(0, Vec::len) as u64;
+        }
+        timings.push(((*name).to_owned(), samples_ms, returned));
+    }
+    let load_average = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let queries: Vec<Value> = timings
+        .into_iter()
+        .map(|(name, mut samples_ms, returned)| {
+            json!({
+                "query": name, "requests": samples_ms.len(), "footprints_returned": returned,
+                "p50_ms": percentile(&mut samples_ms, 0.5), "p99_ms": percentile(&mut samples_ms, 0.99),
+                "max_ms": percentile(&mut samples_ms, 1.0),
+            })
+        })
+        .collect();
+    let figures = json!({
+        "footprints": footprints, "load_seconds": round(load_seconds), "queries": queries,
+        "reader": "a buyer's OAuth client reading under one grant of kind footprint (reads audited)",
+        "backend": if url.starts_with("sqlite") { "sqlite (temporary file)" } else { "postgres (given URL)" },
+        "load_average": load_average.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+        "peak_rss_mib": round(peak_rss_mib()),
+    });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!({"benchmark": "footprints", "figures": figures}))?
+    );
+    Ok(())
+}

@@ -4,6 +4,7 @@
 
 mod bench;
 mod config;
+mod pact;
 mod passports;
 
 use std::net::SocketAddr;
@@ -81,6 +82,9 @@ enum Command {
     /// Import or export passport files (JSON Lines or CSV) through a node's API.
     #[command(subcommand)]
     Passports(PassportsCommand),
+    /// PACT client: fetch a partner's footprints with a validation report, optionally import them.
+    #[command(subcommand)]
+    Pact(PactCommand),
     /// Load the synthetic demo economy into a fresh store and serve it.
     Demo {
         /// Size multiplier: N > 1 adds (N - 1) x 50 organizations.
@@ -131,6 +135,48 @@ enum BenchCommand {
         /// default: the setting's default).
         #[arg(long)]
         cache_ttl_seconds: Option<u64>,
+    },
+    /// Publish synthetic footprints, then time PACT v3 `GET /3/footprints` with filters as a
+    /// buyer reading under a grant.
+    Footprints {
+        /// Footprints in the store.
+        #[arg(long, default_value_t = 100_000)]
+        footprints: u64,
+        /// Timed requests per query shape.
+        #[arg(long, default_value_t = 300)]
+        samples: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PactCommand {
+    /// Fetch every footprint a PACT partner lists for these credentials (discovery, pages,
+    /// retries) and print a validation report as JSON.
+    Fetch {
+        /// The partner's PACT base URL, e.g. https://pact.partner.example.
+        #[arg(long)]
+        url: String,
+        /// Client id at the partner.
+        #[arg(long)]
+        client_id: String,
+        /// Client secret at the partner.
+        #[arg(long, env = "JUNKAN_PACT_CLIENT_SECRET")]
+        client_secret: String,
+        /// The partner's token endpoint (default: discovered).
+        #[arg(long)]
+        token_endpoint: Option<String>,
+        /// PACT version: 3 or 2 (v2.3).
+        #[arg(long, default_value_t = 3)]
+        version: u8,
+        /// A criterion name=value (productId=urn:..., geography=JP, ...); repeat for more.
+        #[arg(long = "criterion")]
+        criteria: Vec<String>,
+        /// Import the valid footprints into this junkan node (its base URL) ...
+        #[arg(long)]
+        import_url: Option<String>,
+        /// ... with this bearer token of the importing organization.
+        #[arg(long, env = "JUNKAN_TOKEN")]
+        import_token: Option<String>,
     },
 }
 
@@ -266,6 +312,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     )
                     .await
                 }
+                BenchCommand::Footprints { footprints, samples } => {
+                    bench::bench_footprints(url, footprints.max(1), samples.max(1)).await
+                }
             }
         }
         Command::Indicator { name, input } => indicator(&name, &input),
@@ -306,6 +355,35 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             })
             .await?
+        }
+        Command::Pact(PactCommand::Fetch {
+            url,
+            client_id,
+            client_secret,
+            token_endpoint,
+            version,
+            criteria,
+            import_url,
+            import_token,
+        }) => {
+            anyhow::ensure!(version == 2 || version == 3, "--version is 3 or 2");
+            let import = match (import_url, import_token) {
+                (Some(url), Some(token)) => Some((url, token)),
+                (None, None) => None,
+                _ => bail!("--import-url and --import-token go together"),
+            };
+            let request = pact::Fetch {
+                url,
+                client_id,
+                client_secret,
+                token_endpoint,
+                version,
+                criteria,
+                import,
+            };
+            let report = tokio::task::spawn_blocking(move || pact::fetch(&request)).await??;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
         }
         Command::Demo { scale, no_serve } => {
             let config = cli.config.resolve("./data/demo")?;
@@ -349,6 +427,8 @@ async fn serve(config: &Config, store: SqlStore) -> anyhow::Result<()> {
         .context("loading the signing keys")?;
     // Query subscriptions are delivered by a background task of the serving process.
     junkan_server::delivery::spawn(state.clone());
+    // PACT events (answers to requests, notifications) leave through the outbox sender.
+    tokio::spawn(junkan_server::pact_delivery::run(state.clone()));
     let app = junkan_server::router(state);
     let address: SocketAddr = config
         .listen

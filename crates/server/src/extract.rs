@@ -140,19 +140,47 @@ async fn api_key_actor(state: &AppState, key: &str) -> Result<Actor, ApiError> {
 }
 
 async fn token_actor(state: &AppState, token: &str) -> Result<Actor, ApiError> {
-    let claims = state
-        .keys
-        .verify(token, &state.settings.issuer, state.store.now())
-        .map_err(|error| ApiError::unauthorized(error.to_string()))?;
+    verified_token_actor(state, token)
+        .await
+        .map_err(|problem| match problem {
+            TokenProblem::Expired => ApiError::unauthorized(junkan_auth::TokenError::Expired.to_string()),
+            TokenProblem::Invalid(message) => ApiError::unauthorized(message),
+            TokenProblem::Store(error) => ApiError::from(error),
+        })
+}
+
+/// Why a bearer access token was refused, for routes that answer in a standard's own error shape
+/// (PACT tells an expired token from others).
+#[derive(Debug)]
+pub enum TokenProblem {
+    /// Valid once, expired now.
+    Expired,
+    /// Forged, malformed, for another node, or of a revoked client.
+    Invalid(String),
+    /// The store failed while checking the client.
+    Store(junkan_store::StoreError),
+}
+
+/// The actor of a bearer access token issued by `/auth/token`.
+pub async fn verified_token_actor(state: &AppState, token: &str) -> Result<Actor, TokenProblem> {
+    let claims = match state.keys.verify(token, &state.settings.issuer, state.store.now()) {
+        Ok(claims) => claims,
+        Err(junkan_auth::TokenError::Expired) => return Err(TokenProblem::Expired),
+        Err(error) => return Err(TokenProblem::Invalid(error.to_string())),
+    };
     // A revoked client's tokens stop working at once, not when they expire.
     if claims.principal_kind == PrincipalKind::Client {
         let id = claims
             .sub
             .parse()
-            .map_err(|_| ApiError::unauthorized("the token names an unknown client"))?;
-        match state.store.client_login(id).await? {
+            .map_err(|_| TokenProblem::Invalid("the token names an unknown client".to_owned()))?;
+        match state.store.client_login(id).await.map_err(TokenProblem::Store)? {
             Some((client, _)) if client.revoked_at.is_none() => {}
-            _ => return Err(ApiError::unauthorized("the client of this token has been revoked")),
+            _ => {
+                return Err(TokenProblem::Invalid(
+                    "the client of this token has been revoked".to_owned(),
+                ))
+            }
         }
     }
     Ok(Actor {

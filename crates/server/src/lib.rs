@@ -9,6 +9,8 @@ pub mod error;
 pub mod extract;
 pub mod handlers;
 pub mod openapi;
+pub mod pact_client;
+pub mod pact_delivery;
 pub mod paging;
 pub mod resolver;
 pub mod schemas;
@@ -80,6 +82,8 @@ pub struct AppState {
     /// The resolver's cache of public views and compiled profiles. Passport writes call
     /// [`AppState::passport_written`] so that this process never serves a stale view.
     pub resolver: resolver::ResolverState,
+    /// Wakes the PACT outbox sender ([`pact_delivery`]) after something was enqueued.
+    pub pact_outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -104,6 +108,7 @@ impl AppState {
             schemas: schemas::Schemas::new(&openapi::document()),
             captured: Arc::new(tokio::sync::watch::channel(0).0),
             resolver,
+            pact_outbox_wake: Arc::new(tokio::sync::Notify::new()),
         })
     }
 
@@ -138,8 +143,8 @@ pub async fn load_keyring(store: &dyn Store) -> Result<Keyring, StoreError> {
 /// The whole HTTP interface.
 pub fn router(state: AppState) -> Router {
     use handlers::{
-        audit, auth, epcis, epcis_queries, facilities, grants, health, indicators, lineage, organizations, passports,
-        principals, reference, resolver,
+        audit, auth, epcis, epcis_queries, facilities, footprints, grants, health, indicators, lineage, organizations,
+        ouranos, pact, passports, principals, reference, resolver,
     };
     let request_id = HeaderName::from_static("x-request-id");
     let body_limit = state.settings.body_limit;
@@ -212,7 +217,20 @@ pub fn router(state: AppState) -> Router {
         .route("/indicators/{name}", post(indicators::compute_indicator))
         .route("/prefectures", get(reference::list_prefectures))
         .route("/municipalities", get(reference::list_municipalities))
-        .route("/passports/{id}/qr", get(resolver::get_passport_qr));
+        .route("/passports/{id}/qr", get(resolver::get_passport_qr))
+        // Footprints (issue 5): junkan's management routes.
+        .route(
+            "/footprints",
+            get(footprints::list_footprints).post(footprints::create_footprint),
+        )
+        .route("/footprints/{id}", get(footprints::get_footprint))
+        .route("/footprints/{id}/supersede", post(footprints::supersede_footprint))
+        .route("/footprints/{id}/share", post(footprints::share_footprint))
+        .route(
+            "/pact/partners",
+            get(footprints::list_pact_partners).post(footprints::create_pact_partner),
+        )
+        .route("/pact/outbox", get(footprints::list_pact_outbox));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -248,6 +266,13 @@ pub fn router(state: AppState) -> Router {
         .route("/epcis/{resource}", get(epcis_queries::list_resource))
         .route("/epcis/{resource}/{value}", get(epcis_queries::value_resource))
         .route("/epcis/{resource}/{value}/events", get(epcis_queries::value_events))
+        // Footprints (issue 5): the PACT host system, v3 and v2.3, in PACT's own error shape.
+        .route("/3/footprints", get(pact::list_footprints_v3))
+        .route("/3/footprints/{id}", get(pact::get_footprint_v3))
+        .route("/3/events", post(pact::post_events_v3))
+        .route("/2/footprints", get(pact::list_footprints_v2))
+        .route("/2/footprints/{id}", get(pact::get_footprint_v2))
+        .route("/2/events", post(pact::post_events_v2))
         .nest("/api/v1", api)
         // The Ouranos-compatible API (its OpenAPI paths relative to `{base_url}/ouranos`).
         .nest("/ouranos", handlers::ouranos::routes())

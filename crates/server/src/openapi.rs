@@ -43,6 +43,10 @@ use crate::handlers;
         handlers::passports::list_profiles, handlers::passports::get_profile, handlers::passports::register_profile,
         handlers::indicators::list_indicators, handlers::indicators::compute_indicator,
         handlers::resolver::resolve, handlers::resolver::get_resolver_description, handlers::resolver::get_passport_qr,
+        handlers::footprints::create_footprint, handlers::footprints::supersede_footprint,
+        handlers::footprints::get_footprint, handlers::footprints::list_footprints, handlers::footprints::share_footprint,
+        handlers::footprints::create_pact_partner, handlers::footprints::list_pact_partners,
+        handlers::footprints::list_pact_outbox,
     ),
     components(schemas(crate::error::Problem, junkan_model::Violation)),
     modifiers(&Security),
@@ -59,6 +63,7 @@ use crate::handlers;
         (name = "operations", description = "Health and readiness"),
         (name = "epcis", description = "GS1 EPCIS 2.0 REST binding / トレーサビリティ"),
         (name = "passports", description = "製品・素材パスポート / product and material passports and their profiles"),
+        (name = "footprints", description = "製品カーボンフットプリント / product carbon footprints, PACT partners and outbox (the PACT API itself is at /3/ and /2/)"),
         (name = "resolver", description = "GS1 Digital Link resolver, passport pages and QR codes / 製品パスポートのリゾルバー"),
     )
 )]

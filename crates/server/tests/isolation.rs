@@ -24,7 +24,7 @@ struct Case {
 }
 
 /// Routes that only serve public data or the caller's own, with why.
-const PUBLIC: [(&str, &str, &str); 26] = [
+const PUBLIC: [(&str, &str, &str); 27] = [
     ("get", "/healthz", "liveness"),
     ("get", "/readyz", "readiness"),
     ("get", "/.well-known/openid-configuration", "discovery"),
@@ -73,6 +73,11 @@ const PUBLIC: [(&str, &str, &str); 26] = [
         "imports passports of the caller's own organization; another's identifiers are refused (tests/passports.rs)",
     ),
     ("get", "/.well-known/gs1resolver", "the resolver description"),
+    (
+        "post",
+        "/api/v1/footprints",
+        "publishes a footprint of the caller's own organization (tests/pact.rs)",
+    ),
     (
         "get",
         "/epcis/{resource}/{value}",
@@ -412,6 +417,62 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
             refused_with: &[StatusCode::NOT_FOUND],
         });
     }
+    // A restricted footprint of A (its product id carries the marker the listings look for).
+    let mut footprint = junkan_footprint::fixtures::cell_footprint();
+    footprint.product_ids = vec!["urn:junkan:part:cccccccc".to_owned()];
+    let footprint_id = footprint.id;
+    let document = junkan_footprint::pact::to_v3(&footprint).expect("v3");
+    let published = app
+        .post(
+            "/api/v1/footprints",
+            &app.token_a,
+            json!({"footprint": document, "visibility": "restricted"}),
+        )
+        .await;
+    assert_eq!(published.status, StatusCode::CREATED, "{}", published.body);
+    let mut successor = footprint.clone();
+    successor.id = junkan_model::ids::FootprintId::derived("taken over");
+    let successor = junkan_footprint::pact::to_v3(&successor).expect("v3");
+    for (method, template, suffix, body) in [
+        ("get", "/api/v1/footprints/{id}", "", None),
+        (
+            "post",
+            "/api/v1/footprints/{id}/supersede",
+            "/supersede",
+            Some(json!({"footprint": successor})),
+        ),
+        (
+            "post",
+            "/api/v1/footprints/{id}/share",
+            "/share",
+            Some(json!({"organization_id": app.b})),
+        ),
+    ] {
+        cases.push(Case {
+            method,
+            template,
+            path: format!("/api/v1/footprints/{footprint_id}{suffix}"),
+            body,
+            refused_with: &[StatusCode::NOT_FOUND],
+        });
+    }
+    cases.push(Case {
+        method: "post",
+        template: "/api/v1/pact/partners",
+        path: "/api/v1/pact/partners".to_owned(),
+        body: Some(
+            json!({"organization_id": app.b, "name": "takeover", "base_url": "https://evil.example",
+                          "client_id": "x", "client_secret": "y", "notify_published": true}),
+        ),
+        refused_with: &[StatusCode::FORBIDDEN],
+    });
+    cases.push(Case {
+        method: "get",
+        template: "/api/v1/pact/partners",
+        path: "/api/v1/pact/partners".to_owned(),
+        body: None,
+        refused_with: &[StatusCode::FORBIDDEN],
+    });
     cases.push(Case {
         method: "post",
         template: "/api/v1/profiles",
@@ -420,6 +481,8 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
         refused_with: &[StatusCode::FORBIDDEN],
     });
     let listings = [
+        ("get", "/api/v1/footprints", "/api/v1/footprints".to_owned()),
+        ("get", "/api/v1/pact/outbox", "/api/v1/pact/outbox".to_owned()),
         ("get", "/api/v1/passports", "/api/v1/passports".to_owned()),
         (
             "get",
