@@ -4,6 +4,7 @@
 
 mod bench;
 mod config;
+mod cpu;
 mod passports;
 
 use std::net::SocketAddr;
