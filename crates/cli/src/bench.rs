@@ -87,6 +87,17 @@ fn lot(item: u64, lot: u64) -> String {
     format!("urn:epc:class:lgtin:{PREFIX}.0{:05}.L{lot}", item % 100_000)
 }
 
+/// The second input of chain `chain`'s transformation at `level`: a lot of an additive shared by
+/// [`CHAINS_PER_ADDITIVE_LOT`] chains. (It was shared by `chain % 1000`, i.e. by a number of
+/// chains that grew with the store, `events / 200,000`: 50 consumers per lot at 10 M events
+/// against 5 at 1 M, so a bigger store also meant a different supply chain.)
+fn additive_lot(chain: u64, level: u64) -> String {
+    lot(90_000 + (chain / CHAINS_PER_ADDITIVE_LOT) % 10_000, level)
+}
+
+/// How many production runs (chains) one lot of the additive goes into, whatever the store's size.
+const CHAINS_PER_ADDITIVE_LOT: u64 = 5;
+
 fn item(serial: u64) -> String {
     format!("urn:epc:id:sgtin:{PREFIX}.012345.S{serial}")
 }
@@ -105,7 +116,7 @@ fn synthetic_event(number: u64, chains: u64) -> Value {
         let step = number / 10;
         let (chain, level) = (step % chains, step / chains);
         json!({"type": "TransformationEvent", "eventTime": time, "eventTimeZoneOffset": "+09:00",
-               "inputQuantityList": [{"epcClass": lot(chain, level), "quantity": 100, "uom": "KGM"}, {"epcClass": lot(90_000 + chain % 1000, level), "quantity": 25, "uom": "KGM"}],
+               "inputQuantityList": [{"epcClass": lot(chain, level), "quantity": 100, "uom": "KGM"}, {"epcClass": additive_lot(chain, level), "quantity": 25, "uom": "KGM"}],
                "outputQuantityList": [{"epcClass": lot(chain, level + 1), "quantity": 120, "uom": "KGM"}],
                "bizStep": "commissioning"})
     } else {
@@ -119,57 +130,133 @@ fn document(events: Vec<Value>) -> Value {
            "epcisBody": {"eventList": events}})
 }
 
-/// One synthetic document, generated and prepared for capture, with the seconds its preparation
-/// (validation, hash, canonical identifiers; not its generation) took.
-fn prepared_document(first: u64, size: u64, chains: u64) -> anyhow::Result<(Vec<(String, CapturedEvent)>, f64)> {
+/// One synthetic document of the stream: its events and the CPU seconds generating it took on
+/// the calling thread (not part of capture; subtracted from the preparation's CPU).
+fn synthetic_document(first: u64, size: u64, chains: u64) -> (Value, f64) {
+    let before = crate::cpu::this_thread_seconds();
     let document = document(
         (first..first + size)
             .map(|index| synthetic_event(index, chains))
             .collect(),
     );
+    (document, crate::cpu::this_thread_seconds() - before)
+}
+
+/// A document prepared for capture, with the seconds its preparation (validation, hash,
+/// canonical identifiers; not its generation) took and the CPU seconds its generation took.
+struct PreparedDocument {
+    events: Vec<(String, CapturedEvent)>,
+    prepare_seconds: f64,
+    generate_cpu_seconds: f64,
+}
+
+/// One synthetic document, generated and prepared for capture.
+fn prepared_document(first: u64, size: u64, chains: u64) -> anyhow::Result<PreparedDocument> {
+    let (document, generate_cpu_seconds) = synthetic_document(first, size, chains);
     let started = Instant::now();
     let prepared = prepare_document(&document, Syntax::Json)
         .map_err(|problems| anyhow::anyhow!("synthetic events invalid: {problems:?}"))?;
-    let seconds = started.elapsed().as_secs_f64();
+    let prepare_seconds = started.elapsed().as_secs_f64();
     let events = prepared
         .into_iter()
         .enumerate()
         .map(|(index, event)| (format!("/epcisBody/eventList/{index}"), event))
         .collect();
-    Ok((events, seconds))
+    Ok(PreparedDocument {
+        events,
+        prepare_seconds,
+        generate_cpu_seconds,
+    })
+}
+
+/// Name of the thread that generates and prepares the benchmark's documents.
+const PREPARE_THREAD: &str = "bench-prepare";
+/// Name prefix of the SQLite connections' worker threads (sqlx), as Linux keeps it (15 bytes).
+const SQLITE_THREAD: &str = "sqlx-sqlite-wor";
+
+/// CPU seconds of the process at one moment, by where they were spent.
+struct CpuSnapshot {
+    /// The whole process, ended threads included.
+    process: f64,
+    /// The thread that generates and prepares documents.
+    prepare_thread: f64,
+    /// The SQLite worker threads (executing statements, B-trees, WAL).
+    sqlite: f64,
+    /// Every live thread (the three above and the async runtime's).
+    live: f64,
+}
+
+impl CpuSnapshot {
+    fn now() -> CpuSnapshot {
+        CpuSnapshot {
+            process: crate::cpu::process_seconds(),
+            prepare_thread: crate::cpu::threads_seconds(PREPARE_THREAD),
+            sqlite: crate::cpu::threads_seconds(SQLITE_THREAD),
+            live: crate::cpu::threads_seconds(""),
+        }
+    }
+}
+
+/// CPU microseconds per event between two snapshots, by stage. `prepare` is the preparing thread
+/// less the generation of the synthetic documents, plus the threads that ended meanwhile (those
+/// `prepare_document` starts for each document); `sqlite` the database's worker threads; `runtime`
+/// the async runtime (building statements and binding their values, the capture's own logic).
+fn cpu_figures(start: &CpuSnapshot, end: &CpuSnapshot, generate_seconds: f64, events: u64) -> Value {
+    let per_event = |seconds: f64| round(seconds.max(0.0) * 1e6 / events.max(1) as f64);
+    let process = end.process - start.process;
+    let live = end.live - start.live;
+    let ended_threads = process - live;
+    let prepare = end.prepare_thread - start.prepare_thread - generate_seconds + ended_threads;
+    let sqlite = end.sqlite - start.sqlite;
+    let runtime = live - (end.prepare_thread - start.prepare_thread) - sqlite;
+    json!({
+        "total_less_generation": per_event(process - generate_seconds),
+        "prepare": per_event(prepare),
+        "sqlite_worker": per_event(sqlite),
+        "runtime": per_event(runtime),
+        "generation": per_event(generate_seconds),
+    })
 }
 
 /// Captures `events` synthetic events in documents of `batch`; returns the figures.
 ///
 /// Pipelined as a server with several clients would run: the next document is generated and
-/// prepared on a blocking thread while the current one is being stored. `prepare_seconds` and
-/// `store_seconds` are the time spent in each stage, so their rates are those of each stage
-/// alone; `events_per_second` is end to end.
+/// prepared on a thread of its own while the current one is being stored (one prepared document
+/// waits at most). `prepare_seconds` and `store_seconds` are the time spent in each stage, so
+/// their rates are those of each stage alone; `events_per_second` is end to end. `cpu_us_per_event`
+/// is CPU time, which other programs on the machine do not inflate (see [`cpu_figures`]).
 async fn ingest(store: &SqlStore, actor: &Actor, events: u64, batch: u64, chains: u64) -> anyhow::Result<Value> {
     let mut prepare_seconds = 0.0;
+    let mut generate_cpu_seconds = 0.0;
     let mut store_seconds = 0.0;
+    let load_at_start = load_average();
+    let cpu_start = CpuSnapshot::now();
     let started = Instant::now();
-    let prepare = |first: u64| {
-        let size = batch.min(events - first);
-        tokio::task::spawn_blocking(move || prepared_document(first, size, chains))
-    };
-    let mut next = (events > 0).then(|| prepare(0));
-    let mut number = 0;
-    while let Some(preparing) = next.take() {
-        let (prepared, seconds) = preparing.await??;
-        prepare_seconds += seconds;
-        let size = prepared.len() as u64;
-        number += batch.min(events - number);
-        if number < events {
-            next = Some(prepare(number));
-        }
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<anyhow::Result<PreparedDocument>>(1);
+    let preparer = std::thread::Builder::new()
+        .name(PREPARE_THREAD.to_owned())
+        .spawn(move || {
+            let mut first = 0;
+            while first < events {
+                let size = batch.min(events - first);
+                if sender.blocking_send(prepared_document(first, size, chains)).is_err() {
+                    break;
+                }
+                first += size;
+            }
+        })?;
+    while let Some(prepared) = receiver.recv().await {
+        let prepared = prepared?;
+        prepare_seconds += prepared.prepare_seconds;
+        generate_cpu_seconds += prepared.generate_cpu_seconds;
+        let size = prepared.events.len() as u64;
         let before = Instant::now();
         let job = store
             .capture_events(
                 actor,
                 NewCapture {
                     behaviour: CaptureErrorBehaviour::Rollback,
-                    events: prepared,
+                    events: prepared.events,
                     errors: vec![],
                     visibility: Visibility::Restricted,
                 },
@@ -183,13 +270,26 @@ async fn ingest(store: &SqlStore, actor: &Actor, events: u64, batch: u64, chains
         );
     }
     let seconds = started.elapsed().as_secs_f64();
+    let cpu_end = CpuSnapshot::now();
+    preparer
+        .join()
+        .map_err(|_| anyhow::anyhow!("the preparing thread panicked"))?;
     Ok(json!({
         "events": events, "batch": batch, "seconds": round(seconds),
         "events_per_second": round(events as f64 / seconds),
         "prepare_seconds": round(prepare_seconds), "store_seconds": round(store_seconds),
         "prepare_events_per_second": round(events as f64 / prepare_seconds),
         "store_events_per_second": round(events as f64 / store_seconds),
+        "cpu_us_per_event": cpu_figures(&cpu_start, &cpu_end, generate_cpu_seconds, events),
+        "load_average_start": load_at_start, "load_average_end": load_average(),
     }))
+}
+
+/// The load averages (1, 5 and 15 minutes) as `/proc/loadavg` gives them.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
 
 fn round(value: f64) -> f64 {
@@ -230,18 +330,26 @@ pub async fn bench_trace(database_url: Option<&str>, events: u64, samples: u64) 
     let load = ingest(&store, &actor, events, 1000, chains).await?;
     let levels = events / 10 / chains;
     let mut lineage_ms = Vec::new();
+    // What each lineage read: statements (one per traced level) and events returned by them.
+    let mut lineage_statements = Vec::new();
+    let mut lineage_events_read = Vec::new();
     let mut nodes = 0;
     for sample in 0..samples {
         let chain = (sample * 7919) % chains;
         let root = junkan_epcis::canonical_identifier(&lot(chain, levels));
         let started = Instant::now();
         let mut tracer = junkan_trace::Tracer::new(&root, junkan_trace::Direction::Backward, 8);
+        let (mut statements, mut events_read) = (0u32, 0usize);
         while let Some(wanted) = tracer.wanted() {
             let found = store.lineage_events(&actor, &wanted, &tracer.known_events()).await?;
+            statements += 1;
+            events_read += found.len();
             tracer.feed(found);
         }
         let lineage = tracer.finish();
         lineage_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        lineage_statements.push(statements as f64);
+        lineage_events_read.push(events_read as f64);
         nodes = nodes.max(lineage.nodes.len());
     }
     let mut match_ms = Vec::new();
@@ -264,6 +372,9 @@ pub async fn bench_trace(database_url: Option<&str>, events: u64, samples: u64) 
         "events_in_store": events, "load": load, "samples": samples,
         "lineage_depth": 8, "largest_lineage_nodes": nodes,
         "lineage_p50_ms": percentile(&mut lineage_ms.clone(), 0.5), "lineage_p95_ms": percentile(&mut lineage_ms, 0.95),
+        "lineage_statements_p50": percentile(&mut lineage_statements, 0.5),
+        "lineage_events_read_p50": percentile(&mut lineage_events_read.clone(), 0.5),
+        "lineage_events_read_max": percentile(&mut lineage_events_read, 1.0),
         "match_epc_p50_ms": percentile(&mut match_ms.clone(), 0.5), "match_epc_p95_ms": percentile(&mut match_ms, 0.95),
         "backend": format!("{:?}", store.backend()).to_lowercase(),
         "peak_rss_mib": round(peak_rss_mib()),

@@ -4,6 +4,7 @@
 
 mod bench;
 mod config;
+mod cpu;
 mod pact;
 mod passports;
 

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use junkan_model::event::{CapturedEvent, EventIdentifier, IdentifierRole};
 
 use crate::hash::{canonical, event_hash, term, Namespaces, Vocabulary};
-use crate::validate::{validate_document, validate_xml_document, Problem};
+use crate::validate::Problem;
 
 /// The syntax a document came in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,26 +58,26 @@ const EVENTS_PER_TASK: usize = 64;
 
 /// Validates `document` and prepares each of its events, or returns every problem.
 ///
-/// Preparing an event (its hash, identifier checks and canonical forms) needs nothing from the
-/// others, so a large document's events are prepared on every core while the schema check of the
-/// whole document runs beside them; the results are then put together in document order, so the
-/// outcome is the same as one thread's.
+/// Preparing an event (its schema check, hash, identifier checks and canonical forms) needs
+/// nothing from the others, so a large document's events are prepared on every core; the results
+/// are then put together in document order, so the outcome is the same as one thread's. The
+/// schema check of the document as a whole then only has to look at what is not an event
+/// (`shapes.rs`), unless an event did not conform, when it is validated generically for the
+/// messages.
 pub fn prepare_document(document: &Value, syntax: Syntax) -> Result<Vec<CapturedEvent>, Vec<Problem>> {
-    let validate = || match syntax {
-        Syntax::Json => validate_document(document),
-        Syntax::Xml => validate_xml_document(document),
-    };
     let context = document.get("@context").cloned().unwrap_or(Value::Null);
     let namespaces = Namespaces::from_context(document.get("@context"));
     let events = events_of(document);
-    let prepare = |(path, event): &(String, &Value)| prepare_event(event, &namespaces, &context, path);
+    let prepare = |(path, event): &(String, &Value)| {
+        (
+            crate::shapes::event_conforms(event),
+            prepare_event(event, &namespaces, &context, path),
+        )
+    };
     let threads = std::thread::available_parallelism().map_or(1, |count| count.get());
-    let (schema_problems, results) = if threads < 2 || events.len() < 2 * EVENTS_PER_TASK {
-        let problems = validate();
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        (problems, events.iter().map(prepare).collect::<Vec<_>>())
+    let results: Vec<(bool, Result<CapturedEvent, Vec<Problem>>)> = if threads < 2 || events.len() < 2 * EVENTS_PER_TASK
+    {
+        events.iter().map(prepare).collect()
     } else {
         let tasks: Vec<&[(String, &Value)]> = events.chunks(EVENTS_PER_TASK).collect();
         let next_task = AtomicUsize::new(0);
@@ -89,22 +89,23 @@ pub fn prepare_document(document: &Value, syntax: Syntax) -> Result<Vec<Captured
                 done.push((task, chunk.iter().map(prepare).collect::<Vec<_>>()));
             }
         };
-        let (schema_problems, mut done) = std::thread::scope(|scope| {
+        let mut done = std::thread::scope(|scope| {
             let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-            let schema_problems = validate();
             let mut done = work();
             for helper in helpers {
                 done.extend(helper.join().expect("preparing an event does not panic"));
             }
-            (schema_problems, done)
+            done
         });
-        if !schema_problems.is_empty() {
-            return Err(schema_problems);
-        }
         done.sort_unstable_by_key(|(task, _)| *task);
-        let results = done.into_iter().flat_map(|(_, results)| results).collect();
-        (schema_problems, results)
+        done.into_iter().flat_map(|(_, results)| results).collect()
     };
+    let events_conform = results.iter().all(|(conforms, _)| *conforms);
+    let schema_problems = crate::validate::validate_checked_document(document, syntax, events_conform);
+    if !schema_problems.is_empty() {
+        return Err(schema_problems);
+    }
+    let results = results.into_iter().map(|(_, result)| result);
     let mut problems = schema_problems;
     let mut prepared: Vec<CapturedEvent> = Vec::with_capacity(results.len());
     // The first prepared event of each eventID: a later one with the same ID must be the same
@@ -172,15 +173,25 @@ fn prepare_event(
                    pointer: String,
                    problems: &mut Vec<Problem>| {
         let raw = value.as_str().unwrap_or("");
-        if let Some(problem) = gs1_problem(raw) {
-            problems.push(Problem {
-                path: pointer,
-                message: problem,
-            });
-        }
+        let link = match gs1_identifier(raw) {
+            Ok(link) => link,
+            Err(problem) => {
+                problems.push(Problem {
+                    path: pointer,
+                    message: problem,
+                });
+                None
+            }
+        };
+        // A GS1 identifier's canonical form is its link's, as `canonical` would find it again
+        // (after trimming; no time, CBV URN or number starts with `urn:epc:` or `http`).
+        let value = match link {
+            Some(link) if raw.trim().len() == raw.len() => link.canonical(),
+            _ => canonical(value, namespaces),
+        };
         let identifier = EventIdentifier {
             role,
-            value: canonical(value, namespaces),
+            value,
             quantity: quantity
                 .and_then(|element| element.get("quantity"))
                 .map(|amount| match amount {
@@ -298,9 +309,9 @@ fn prepare_event(
     })
 }
 
-/// A problem with a GS1 identifier (check digit, length, form), if `value` is one and is wrong.
-/// Identifiers of other schemes (URIs of other kinds) are accepted as they are.
-fn gs1_problem(value: &str) -> Option<String> {
+/// A GS1 identifier's canonical link, `None` for identifiers of other schemes (URIs of other
+/// kinds, accepted as they are), or the problem (check digit, length, form) of a wrong one.
+fn gs1_identifier(value: &str) -> Result<Option<junkan_gs1::DigitalLink>, String> {
     let is_gs1 = value.starts_with("urn:epc:id:")
         || value.starts_with("urn:epc:class:")
         || value.starts_with("urn:epc:idpat:")
@@ -309,9 +320,9 @@ fn gs1_problem(value: &str) -> Option<String> {
             (value.starts_with("https://") || value.starts_with("http://")) && looks_like_digital_link(value)
         };
     if !is_gs1 {
-        return None;
+        return Ok(None);
     }
-    junkan_gs1::canonicalize(value).err().map(|error| error.0)
+    junkan_gs1::canonicalize(value).map(Some).map_err(|error| error.0)
 }
 
 fn looks_like_digital_link(value: &str) -> bool {

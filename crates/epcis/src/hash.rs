@@ -125,9 +125,16 @@ const IGNORED: [&str; 6] = ["type", "eventID", "recordTime", "errorDeclaration",
 /// The pre-hash string of `event`. Prefixes declared by `@context` entries inside the event add to
 /// `namespaces`.
 pub fn pre_hash(event: &Value, namespaces: &Namespaces) -> String {
-    let mut local = namespaces.clone();
-    local.add_nested_contexts(event);
-    let namespaces = &local;
+    // Most events declare no prefixes of their own: the table is copied only for those that do.
+    let local;
+    let namespaces = if Namespaces::has_nested_context(event) {
+        let mut own = namespaces.clone();
+        own.add_nested_contexts(event);
+        local = own;
+        &local
+    } else {
+        namespaces
+    };
     let Some(event) = event.as_object() else {
         return String::new();
     };

@@ -10,6 +10,7 @@ mod filter;
 pub mod hash;
 pub mod output;
 pub mod query;
+mod shapes;
 pub mod validate;
 pub mod vocabulary;
 pub mod xml;

@@ -46,25 +46,67 @@ fn apply_errata(schema: &mut Value) {
     }
 }
 
-fn schema_validator() -> &'static Validator {
-    static VALIDATOR: OnceLock<Validator> = OnceLock::new();
-    VALIDATOR.get_or_init(|| {
+/// The embedded schema with its errata applied.
+pub(crate) fn schema_value() -> &'static Value {
+    static SCHEMA_VALUE: OnceLock<Value> = OnceLock::new();
+    SCHEMA_VALUE.get_or_init(|| {
         let mut schema: Value = serde_json::from_str(SCHEMA).expect("the embedded EPCIS JSON Schema is JSON");
         apply_errata(&mut schema);
+        schema
+    })
+}
+
+pub(crate) fn schema_validator() -> &'static Validator {
+    static VALIDATOR: OnceLock<Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
         jsonschema::options()
             .with_draft(jsonschema::Draft::Draft7)
             .should_validate_formats(true)
-            .build(&schema)
+            .build(schema_value())
             .expect("the embedded EPCIS JSON Schema compiles")
     })
 }
 
 /// Validates an EPCIS document (or a single event) and returns every problem found.
+///
+/// An EPCISDocument whose events are of the common shapes is recognised as conforming to the
+/// schema without the generic validator walking every event (`shapes.rs`); any document that
+/// route does not show to conform is validated generically, which gives the messages.
 pub fn validate_document(document: &Value) -> Vec<Problem> {
+    let events_conform = || {
+        crate::capture::events_of(document)
+            .iter()
+            .all(|(_, event)| crate::shapes::event_conforms(event))
+    };
+    let conforms = crate::shapes::shell_conforms(document, schema_validator()) && events_conform();
+    validate_with(document, conforms)
+}
+
+/// [`validate_document`] for a document whose events were each checked already with
+/// `shapes::event_conforms` (by `prepare_document`, on several threads): `events_conform` says
+/// whether every one did.
+pub(crate) fn validate_checked_document(document: &Value, syntax: crate::Syntax, events_conform: bool) -> Vec<Problem> {
+    let conforms = events_conform && crate::shapes::shell_conforms(document, schema_validator());
+    let problems = validate_with(document, conforms);
+    match syntax {
+        crate::Syntax::Json => problems,
+        crate::Syntax::Xml => xml_problems(problems),
+    }
+}
+
+/// [`validate_document`] through the generic validator alone, for tests comparing the two.
+#[cfg(test)]
+pub(crate) fn validate_document_generically(document: &Value) -> Vec<Problem> {
+    validate_with(document, false)
+}
+
+/// The problems of `document`; `conforms_to_schema` when it was shown to conform to the schema
+/// already (so only the rules the schema cannot state are checked).
+fn validate_with(document: &Value, conforms_to_schema: bool) -> Vec<Problem> {
     let validator = schema_validator();
     // Collecting errors walks every branch and builds messages; a valid document (the usual
     // case) is recognised by the short-circuiting check alone.
-    let schema_errors = if validator.is_valid(document) {
+    let schema_errors = if conforms_to_schema || validator.is_valid(document) {
         None
     } else {
         Some(validator.iter_errors(document))
@@ -142,7 +184,12 @@ fn explain(schema_path: &str, instance: &Value) -> Option<String> {
 /// except that an EPC may repeat in a list, which the EPCIS XSD allows and only the JSON schema
 /// forbids (the repeat is kept, so the event hash stays that of the document as sent).
 pub fn validate_xml_document(document: &Value) -> Vec<Problem> {
-    validate_document(document)
+    xml_problems(validate_document(document))
+}
+
+/// The problems of a document read from XML: those of its JSON form less repeated EPCs in lists.
+fn xml_problems(problems: Vec<Problem>) -> Vec<Problem> {
+    problems
         .into_iter()
         .filter(|problem| !(problem.message.contains("non-unique elements") && problem.path.ends_with("List")))
         .collect()

@@ -52,6 +52,7 @@ pub struct AiEntry {
 }
 
 impl AiEntry {
+    #[cfg(test)]
     fn covers(&self, ai: &str) -> bool {
         ai.len() == self.first.len() && ai >= self.first.as_str() && ai <= self.last.as_str()
     }
@@ -68,7 +69,41 @@ pub fn lookup(ai: &str) -> Option<&'static AiEntry> {
     if !(2..=4).contains(&ai.len()) || !ai.bytes().all(|byte| byte.is_ascii_digit()) {
         return None;
     }
-    entries().iter().find(|entry| entry.covers(ai))
+    // Capture looks AIs up for every identifier of every event: a table indexed by the AI's
+    // digits (per length) instead of a scan of the dictionary.
+    static TABLE: OnceLock<Vec<Option<u16>>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut table = vec![None; AI_TABLE_SIZE];
+        for (index, entry) in entries().iter().enumerate() {
+            let (Ok(first), Ok(last)) = (entry.first.parse::<usize>(), entry.last.parse::<usize>()) else {
+                continue;
+            };
+            if !(2..=4).contains(&entry.first.len()) || entry.first.len() != entry.last.len() {
+                continue;
+            }
+            for number in first..=last {
+                let slot = &mut table[ai_slot(entry.first.len(), number)];
+                // The first entry covering an AI wins, as in a scan.
+                if slot.is_none() {
+                    *slot = Some(u16::try_from(index).expect("the dictionary has fewer than 65,536 entries"));
+                }
+            }
+        }
+        table
+    });
+    let number: usize = ai.parse().ok()?;
+    table[ai_slot(ai.len(), number)].map(|index| &entries()[usize::from(index)])
+}
+
+/// Slots of the AI table: 100 two-digit, 1,000 three-digit and 10,000 four-digit AIs.
+const AI_TABLE_SIZE: usize = 100 + 1_000 + 10_000;
+
+fn ai_slot(length: usize, number: usize) -> usize {
+    match length {
+        2 => number,
+        3 => 100 + number,
+        _ => 1_100 + number,
+    }
 }
 
 fn parse_line(line: &str) -> Option<AiEntry> {
@@ -179,11 +214,8 @@ pub const CHECKED_LINTERS: [&str; 16] = [
 /// and linters.
 pub fn validate(ai: &str, value: &str) -> Result<(), String> {
     let entry = lookup(ai).ok_or_else(|| format!("({ai}) is not a GS1 Application Identifier"))?;
-    let title = if entry.title.is_empty() {
-        String::new()
-    } else {
-        format!(" {}", entry.title)
-    };
+    // " GTIN" in messages; written into them only when there is a problem.
+    let title = Title(&entry.title);
     if !value.is_ascii() {
         return Err(format!(
             "({ai}){title} {value:?} contains characters outside the GS1 character sets"
@@ -220,6 +252,19 @@ pub fn validate(ai: &str, value: &str) -> Result<(), String> {
         return Err(format!("({ai}){title} {value:?} is too long"));
     }
     Ok(())
+}
+
+/// An entry's title as messages show it: after a space, or nothing when it has none.
+struct Title<'a>(&'a str);
+
+impl std::fmt::Display for Title<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            write!(formatter, " {}", self.0)
+        }
+    }
 }
 
 fn lint(linter: &str, part: &str) -> Result<(), String> {
@@ -271,6 +316,22 @@ fn lint(linter: &str, part: &str) -> Result<(), String> {
 mod tests {
     use super::*;
     use expect_test::expect;
+
+    #[test]
+    fn the_lookup_table_finds_what_a_scan_of_the_dictionary_finds() {
+        for length in 2..=4u32 {
+            for number in 0..10usize.pow(length) {
+                let ai = format!("{number:0width$}", width = length as usize);
+                let scanned = entries().iter().find(|entry| entry.covers(&ai));
+                assert_eq!(
+                    lookup(&ai).map(|entry| &entry.first),
+                    scanned.map(|entry| &entry.first),
+                    "{ai}"
+                );
+            }
+        }
+        assert!(lookup("1").is_none() && lookup("12345").is_none() && lookup("0a").is_none());
+    }
 
     #[test]
     fn the_dictionary_parses() {

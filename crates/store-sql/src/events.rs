@@ -341,9 +341,9 @@ async fn insert_events(
              event_type, event_time, record_time, action, biz_step, disposition, read_point, biz_location, body, context_id) VALUES ",
         );
         for ((index, event, key), body) in chunk.iter().zip(&bodies) {
-            let hash_text = hash_digest(&event.event_hash)
-                .is_none()
-                .then_some(event.event_hash.as_str());
+            // A hash kept as text has its UTF-8 bytes as key ([`hash_key`]); a digest never
+            // equals the 89-character text it was read from.
+            let hash_text = (*key == event.event_hash.as_bytes()).then_some(event.event_hash.as_str());
             let given_id = (event.event_id != event.event_hash).then_some(event.event_id.as_str());
             sql.push(if *index % EVENTS_PER_INSERT == 0 { "(" } else { ", (" })
                 .param(seqs[*index])
