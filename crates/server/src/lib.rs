@@ -144,7 +144,7 @@ pub async fn load_keyring(store: &dyn Store) -> Result<Keyring, StoreError> {
 pub fn router(state: AppState) -> Router {
     use handlers::{
         audit, auth, epcis, epcis_queries, facilities, footprints, grants, health, indicators, lineage, organizations,
-        ouranos, pact, passports, principals, reference, resolver,
+        pact, passports, principals, reference, resolver,
     };
     let request_id = HeaderName::from_static("x-request-id");
     let body_limit = state.settings.body_limit;

@@ -24,7 +24,13 @@ struct Case {
 }
 
 /// Routes that only serve public data or the caller's own, with why.
-const PUBLIC: [(&str, &str, &str); 27] = [
+const PUBLIC: [(&str, &str, &str); 29] = [
+    ("get", "/api/v1/indicators", "the list of indicators junkan computes"),
+    (
+        "post",
+        "/api/v1/indicators/{name}",
+        "computes from the inputs in the body only; reads no stored data",
+    ),
     ("get", "/healthz", "liveness"),
     ("get", "/readyz", "readiness"),
     ("get", "/.well-known/openid-configuration", "discovery"),
