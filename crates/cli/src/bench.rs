@@ -631,11 +631,11 @@ pub async fn bench_footprints(database_url: Option<&str>, footprints: u64, sampl
     let queries: Vec<(&str, Box<dyn Fn(u64) -> String>)> = vec![
         (
             "productId",
-            Box::new(|n| format!("productId=urn:junkan:part:bench-{n}")),
+            Box::new(|n: u64| format!("productId=urn:junkan:part:bench-{n}")),
         ),
         (
             "productId_family_geography_status",
-            Box::new(move |n| {
+            Box::new(move |n: u64| {
                 format!(
                     "productId=urn:junkan:family:{}&geography=JP&status=Active&limit=100",
                     n % families
@@ -644,7 +644,7 @@ pub async fn bench_footprints(database_url: Option<&str>, footprints: u64, sampl
         ),
         (
             "companyId_validOn_limit50",
-            Box::new(|n| {
+            Box::new(|n: u64| {
                 format!(
                     "companyId=urn:junkan:company:{}&validOn=2025-06-01T00:00:00Z&limit=50",
                     n % 50
@@ -653,7 +653,7 @@ pub async fn bench_footprints(database_url: Option<&str>, footprints: u64, sampl
         ),
         (
             "geography_first_page",
-            Box::new(|n| format!("geography={}&limit=100", ["JP", "DE", "US"][(n % 3) as usize])),
+            Box::new(|n: u64| format!("geography={}&limit=100", ["JP", "DE", "US"][(n % 3) as usize])),
         ),
     ];
     let mut state = 0x2545_F491_4F6C_DD1D_u64;
