@@ -535,6 +535,9 @@ pub async fn bench_resolve(
     Ok(())
 }
 
+/// The query string of a timed request, from a random number.
+type QueryOf = Box<dyn Fn(u64) -> String>;
+
 /// `junkan bench footprints`: publishes `footprints` synthetic footprints of one organization
 /// (restricted, shared with a buyer by one grant covering all of them), then times PACT v3
 /// `GET /3/footprints` with filters as the buyer's OAuth client, through the real router (token
@@ -628,7 +631,7 @@ pub async fn bench_footprints(database_url: Option<&str>, footprints: u64, sampl
     let token: Value = serde_json::from_slice(&token_body)?;
     let token = token["access_token"].as_str().context("a token")?.to_owned();
     let mut timings: Vec<(String, Vec<f64>, u64)> = Vec::new();
-    let queries: Vec<(&str, Box<dyn Fn(u64) -> String>)> = vec![
+    let queries: Vec<(&str, QueryOf)> = vec![
         (
             "productId",
             Box::new(|n: u64| format!("productId=urn:junkan:part:bench-{n}")),
