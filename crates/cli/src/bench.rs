@@ -646,6 +646,9 @@ pub async fn bench_resolve(
     Ok(())
 }
 
+/// The query string of a timed request, from a random number.
+type QueryOf = Box<dyn Fn(u64) -> String>;
+
 /// `junkan bench footprints`: publishes `footprints` synthetic footprints of one organization
 /// (restricted, shared with a buyer by one grant covering all of them), then times PACT v3
 /// `GET /3/footprints` with filters as the buyer's OAuth client, through the real router (token
@@ -739,14 +742,14 @@ pub async fn bench_footprints(database_url: Option<&str>, footprints: u64, sampl
     let token: Value = serde_json::from_slice(&token_body)?;
     let token = token["access_token"].as_str().context("a token")?.to_owned();
     let mut timings: Vec<(String, Vec<f64>, u64)> = Vec::new();
-    let queries: Vec<(&str, Box<dyn Fn(u64) -> String>)> = vec![
+    let queries: Vec<(&str, QueryOf)> = vec![
         (
             "productId",
-            Box::new(|n| format!("productId=urn:junkan:part:bench-{n}")),
+            Box::new(|n: u64| format!("productId=urn:junkan:part:bench-{n}")),
         ),
         (
             "productId_family_geography_status",
-            Box::new(move |n| {
+            Box::new(move |n: u64| {
                 format!(
                     "productId=urn:junkan:family:{}&geography=JP&status=Active&limit=100",
                     n % families
@@ -755,7 +758,7 @@ pub async fn bench_footprints(database_url: Option<&str>, footprints: u64, sampl
         ),
         (
             "companyId_validOn_limit50",
-            Box::new(|n| {
+            Box::new(|n: u64| {
                 format!(
                     "companyId=urn:junkan:company:{}&validOn=2025-06-01T00:00:00Z&limit=50",
                     n % 50
@@ -764,7 +767,7 @@ pub async fn bench_footprints(database_url: Option<&str>, footprints: u64, sampl
         ),
         (
             "geography_first_page",
-            Box::new(|n| format!("geography={}&limit=100", ["JP", "DE", "US"][(n % 3) as usize])),
+            Box::new(|n: u64| format!("geography={}&limit=100", ["JP", "DE", "US"][(n % 3) as usize])),
         ),
     ];
     let mut state = 0x2545_F491_4F6C_DD1D_u64;

@@ -4,6 +4,13 @@
 //! exponential backoff, and posting events. Used by the outbox sender ([`crate::pact_delivery`])
 //! and by `junkan pact fetch`. Redirects are never followed: a PACT host answers in place.
 
+// ureq's own `Result<Response, ureq::Error>` is what its request builders return; the closures
+// pass it through unchanged.
+#![expect(
+    clippy::result_large_err,
+    reason = "ureq::Error is ureq's type, returned as is by its request builders"
+)]
+
 use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
