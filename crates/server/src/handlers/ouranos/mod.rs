@@ -391,6 +391,10 @@ fn access_token(state: &AppState, user: &junkan_model::principal::User) -> Strin
     sign(state, &state.settings.issuer, lifetime, user)
 }
 
+#[expect(
+    clippy::result_large_err,
+    reason = "the error is the finished Ouranos error response, returned at once by every handler"
+)]
 fn body_json(body: &Bytes, context: &Context) -> Result<Value, Response> {
     serde_json::from_slice(body).map_err(|error| context.invalid_body(error))
 }
