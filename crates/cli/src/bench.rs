@@ -348,7 +348,7 @@ pub async fn bench_trace(database_url: Option<&str>, events: u64, samples: u64) 
         }
         let lineage = tracer.finish();
         lineage_ms.push(started.elapsed().as_secs_f64() * 1000.0);
-        lineage_statements.push(statements as f64);
+        lineage_statements.push(f64::from(statements));
         lineage_events_read.push(events_read as f64);
         nodes = nodes.max(lineage.nodes.len());
     }
