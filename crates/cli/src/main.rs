@@ -137,6 +137,16 @@ enum BenchCommand {
         #[arg(long)]
         cache_ttl_seconds: Option<u64>,
     },
+    /// Time the full CFP roll-up of a 5-tier supply tree of 10,000 parts across 50
+    /// organizations (in memory: the roll-up's own cost).
+    Rollup {
+        /// Timed roll-ups.
+        #[arg(long, default_value_t = 100)]
+        samples: u64,
+        /// Seed of the synthetic tree.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Publish synthetic footprints, then time PACT v3 `GET /3/footprints` with filters as a
     /// buyer reading under a grant.
     Footprints {
@@ -313,6 +323,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     )
                     .await
                 }
+                BenchCommand::Rollup { samples, seed } => bench::bench_rollup(samples.max(1), seed),
                 BenchCommand::Footprints { footprints, samples } => {
                     bench::bench_footprints(url, footprints.max(1), samples.max(1)).await
                 }
