@@ -82,23 +82,41 @@ pub async fn audit_reads(store: &SqlStore, actor: &Actor, reads: &[RecordRead]) 
     if audited.is_empty() {
         return Ok(());
     }
+    // One multi-row statement per 100 reads: a page read under a grant is one write, not one per
+    // record (100 rows keep the placeholders few; sqlx looks `$n` names up one by one).
+    let at = micros(store.clock_now());
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
-    for read in audited {
-        let grant = match read.basis {
-            ReadBasis::Grant(id, _) => Some(id),
-            _ => None,
-        };
-        record(
-            store,
-            &mut transaction,
-            actor,
-            AuditAction::Read,
-            read.kind,
-            &read.id,
-            Some(read.owner),
-            grant,
-        )
-        .await?;
+    for chunk in audited.chunks(100) {
+        let mut sql = Sql::new(
+            "INSERT INTO audit_log (at, actor_kind, actor_id, actor_organization_id, action, record_kind, record_id, owner_organization_id, grant_id, purpose, request_id) VALUES ",
+            Vec::new(),
+        );
+        for (index, read) in chunk.iter().enumerate() {
+            if index > 0 {
+                sql.text.push_str(", ");
+            }
+            let grant = match read.basis {
+                ReadBasis::Grant(id, _) => Some(id.to_string()),
+                _ => None,
+            };
+            sql.push_with(
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                vec![
+                    Param::Int(at),
+                    Param::Text(actor.kind.as_str().to_owned()),
+                    Param::Text(actor.principal_id.clone()),
+                    Param::OptText(actor.organization_id.map(|id| id.to_string())),
+                    Param::Text(AuditAction::Read.as_str().to_owned()),
+                    Param::Text(read.kind.as_str().to_owned()),
+                    Param::Text(read.id.clone()),
+                    Param::OptText(Some(read.owner.to_string())),
+                    Param::OptText(grant),
+                    Param::OptText(actor.purpose.clone()),
+                    Param::OptText(actor.request_id.clone()),
+                ],
+            );
+        }
+        sql.query().execute(&mut *transaction).await.map_err(unavailable)?;
     }
     transaction.commit().await.map_err(unavailable)
 }
