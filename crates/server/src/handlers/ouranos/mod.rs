@@ -417,6 +417,23 @@ fn ok(body: Value) -> Response {
         .into_response()
 }
 
+/// The start every `dataTarget` route shares: the query read (its problems answered in the
+/// shape of the route's system and method), the error context, and the authenticated caller.
+async fn begin(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+    system: System,
+    method: Method,
+) -> Result<(String, Query, Context, Actor), Response> {
+    let (data_target, query) = read_query(uri).map_err(|problem| {
+        Context::new(state, system, method.clone(), "").bad_request(format!("Invalid request parameters, {problem}"))
+    })?;
+    let mut context = Context::new(state, system, method, &data_target);
+    let actor = authenticate(state, headers, &mut context).await?;
+    Ok((data_target, query, context, actor))
+}
+
 /// `POST /auth/login`: a junkan user (`operatorAccountId` = user name) signs in; the answer is
 /// an access token (the node's JWT) and a refresh token.
 async fn login(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -517,16 +534,9 @@ async fn change_password(State(state): State<AppState>, headers: HeaderMap, body
 // authInfo
 
 async fn get_auth_info(State(state): State<AppState>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
-    let (data_target, mut query) = match read_query(&uri) {
-        Ok(parts) => parts,
-        Err(problem) => {
-            return Context::new(&state, System::Auth, Method::GET, "")
-                .bad_request(format!("Invalid request parameters, {problem}"))
-        }
-    };
-    let mut context = Context::new(&state, System::Auth, Method::GET, &data_target);
-    let actor = match authenticate(&state, &headers, &mut context).await {
-        Ok(actor) => actor,
+    let (data_target, mut query, context, actor) = match begin(&state, &headers, &uri, System::Auth, Method::GET).await
+    {
+        Ok(begun) => begun,
         Err(response) => return response,
     };
     let result = match data_target.as_str() {
@@ -600,16 +610,8 @@ async fn put_auth_info(
     uri: axum::http::Uri,
     body: Bytes,
 ) -> Response {
-    let (data_target, query) = match read_query(&uri) {
-        Ok(parts) => parts,
-        Err(problem) => {
-            return Context::new(&state, System::Auth, Method::PUT, "")
-                .bad_request(format!("Invalid request parameters, {problem}"))
-        }
-    };
-    let mut context = Context::new(&state, System::Auth, Method::PUT, &data_target);
-    let actor = match authenticate(&state, &headers, &mut context).await {
-        Ok(actor) => actor,
+    let (data_target, query, context, actor) = match begin(&state, &headers, &uri, System::Auth, Method::PUT).await {
+        Ok(begun) => begun,
         Err(response) => return response,
     };
     if !matches!(data_target.as_str(), "operator" | "plant") {
@@ -676,16 +678,9 @@ fn paged(items: Vec<Value>, link: Option<HeaderValue>) -> Response {
 }
 
 async fn get_data_transport(State(state): State<AppState>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
-    let (data_target, query) = match read_query(&uri) {
-        Ok(parts) => parts,
-        Err(problem) => {
-            return Context::new(&state, System::Dataspace, Method::GET, "")
-                .bad_request(format!("Invalid request parameters, {problem}"))
-        }
-    };
-    let mut context = Context::new(&state, System::Dataspace, Method::GET, &data_target);
-    let actor = match authenticate(&state, &headers, &mut context).await {
-        Ok(actor) => actor,
+    let (data_target, query, context, actor) = match begin(&state, &headers, &uri, System::Dataspace, Method::GET).await
+    {
+        Ok(begun) => begun,
         Err(response) => return response,
     };
     get_target(&state, &actor, &data_target, query, &context)
@@ -868,16 +863,9 @@ async fn put_data_transport(
     uri: axum::http::Uri,
     body: Bytes,
 ) -> Response {
-    let (data_target, query) = match read_query(&uri) {
-        Ok(parts) => parts,
-        Err(problem) => {
-            return Context::new(&state, System::Dataspace, Method::PUT, "")
-                .bad_request(format!("Invalid request parameters, {problem}"))
-        }
-    };
-    let mut context = Context::new(&state, System::Dataspace, Method::PUT, &data_target);
-    let actor = match authenticate(&state, &headers, &mut context).await {
-        Ok(actor) => actor,
+    let (data_target, query, context, actor) = match begin(&state, &headers, &uri, System::Dataspace, Method::PUT).await
+    {
+        Ok(begun) => begun,
         Err(response) => return response,
     };
     put_target(&state, &actor, &data_target, query, &body, &context)
@@ -1052,18 +1040,11 @@ async fn put_target(
 }
 
 async fn delete_data_transport(State(state): State<AppState>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
-    let (data_target, mut query) = match read_query(&uri) {
-        Ok(parts) => parts,
-        Err(problem) => {
-            return Context::new(&state, System::Dataspace, Method::DELETE, "")
-                .bad_request(format!("Invalid request parameters, {problem}"))
-        }
-    };
-    let mut context = Context::new(&state, System::Dataspace, Method::DELETE, &data_target);
-    let actor = match authenticate(&state, &headers, &mut context).await {
-        Ok(actor) => actor,
-        Err(response) => return response,
-    };
+    let (data_target, mut query, context, actor) =
+        match begin(&state, &headers, &uri, System::Dataspace, Method::DELETE).await {
+            Ok(begun) => begun,
+            Err(response) => return response,
+        };
     if data_target != "parts" {
         return context.bad_request("Invalid request parameters, dataTarget: Unexpected query parameter");
     }
