@@ -1,7 +1,7 @@
 //! Reading a JSON object field by field, recording every problem with its JSON pointer: the
 //! building block of the PACT and Ouranos parsers, so that each reports all problems at once.
 
-use junkan_model::validation::Violations;
+use junkan_model::validation::{escape_segment, Violations};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
@@ -10,11 +10,6 @@ use uuid::Uuid;
 
 use crate::decimal::{self, Sign};
 use crate::model::check_urn;
-
-/// Escapes a key for a JSON pointer (RFC 6901).
-pub fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
 
 /// A JSON object being read at `pointer`.
 pub struct Reader<'a> {
@@ -41,7 +36,7 @@ impl<'a> Reader<'a> {
 
     /// The pointer of `key`.
     pub fn at(&self, key: &str) -> String {
-        format!("{}/{}", self.pointer, escape(key))
+        format!("{}/{}", self.pointer, escape_segment(key))
     }
 
     /// The raw value of `key`; records "is required" when `required` and absent. JSON null is a

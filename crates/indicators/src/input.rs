@@ -4,7 +4,7 @@
 
 use std::str::FromStr;
 
-use junkan_model::validation::Violations;
+use junkan_model::validation::{escape_segment, Violations};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
@@ -69,11 +69,6 @@ fn kind_name(value: &Value) -> &'static str {
     }
 }
 
-/// Escapes a key for a JSON pointer (RFC 6901).
-pub fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
-
 /// One input object at a JSON pointer.
 pub struct Inputs<'a> {
     object: &'a Map<String, Value>,
@@ -91,7 +86,7 @@ impl<'a> Inputs<'a> {
         for key in object.keys() {
             if !allowed.contains(&key.as_str()) {
                 violations.push(
-                    format!("{pointer}/{}", escape(key)),
+                    format!("{pointer}/{}", escape_segment(key)),
                     format!(
                         "is not an input of this indicator (expected one of: {})",
                         allowed.join(", ")
@@ -107,7 +102,7 @@ impl<'a> Inputs<'a> {
 
     /// The pointer of `key`.
     pub fn at(&self, key: &str) -> String {
-        format!("{}/{}", self.pointer, escape(key))
+        format!("{}/{}", self.pointer, escape_segment(key))
     }
 
     /// Whether `key` is present and not null.

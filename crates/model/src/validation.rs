@@ -65,6 +65,12 @@ impl Violations {
     }
 }
 
+/// Escapes one segment of a JSON pointer (RFC 6901: `~` as `~0`, `/` as `~1`), for the paths of
+/// violations.
+pub fn escape_segment(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
 /// Checks that a required text is not blank and at most `max_chars` characters long.
 pub fn check_text(value: &str, max_chars: usize) -> Result<(), String> {
     if value.trim().is_empty() {

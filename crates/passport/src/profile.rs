@@ -435,10 +435,7 @@ pub fn parse_pointer(pointer: &str) -> Result<Vec<String>, String> {
     Ok(segments)
 }
 
-/// Escapes one pointer segment.
-pub fn escape_segment(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
-}
+pub use junkan_model::validation::escape_segment;
 
 /// Whether `segments` name a property path of `schema` (following local `$ref`s, `properties`,
 /// `items`, `allOf`/`anyOf`/`oneOf`, `additionalProperties` and `patternProperties`).
