@@ -281,8 +281,50 @@ fn acknowledged_writes_survive_sigkill(database: &[&str]) {
             }
         })
     };
+    // EPCIS captures beside them (on SQLite they take the capture writer's own connection): a
+    // document of two events each, acknowledged by 202 once it is committed.
+    let captured = Arc::new(Mutex::new(Vec::<String>::new()));
+    let capturer = {
+        let (captured, stop, base, token) = (captured.clone(), stop.clone(), node.base.clone(), token.clone());
+        std::thread::spawn(move || {
+            let mut number = 0u64;
+            while !stop.load(Ordering::SeqCst) {
+                number += 1;
+                let ids: Vec<String> = (0..2)
+                    .map(|half| format!("urn:uuid:00000000-0000-4000-8000-{:012}", number * 2 + half))
+                    .collect();
+                let events: Vec<Value> = ids
+                    .iter()
+                    .enumerate()
+                    .map(|(half, id)| {
+                        json!({"type": "ObjectEvent", "eventID": id, "eventTime": "2026-05-01T09:00:00.000+09:00",
+                        "eventTimeZoneOffset": "+09:00", "action": "OBSERVE", "bizStep": "shipping",
+                        "epcList": [format!("urn:epc:id:sgtin:4512345.012345.K{number}-{half}")]})
+                    })
+                    .collect();
+                let document = json!({"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+                    "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2026-05-01T00:00:00Z",
+                    "epcisBody": {"eventList": events}});
+                match ureq::post(&format!("{base}/epcis/capture"))
+                    .set("Authorization", &format!("Bearer {token}"))
+                    .set("Content-Type", "application/ld+json")
+                    .send_string(&document.to_string())
+                {
+                    Ok(response) if response.status() == 202 => captured.lock().expect("lock").extend(ids),
+                    Ok(response) => panic!("unexpected capture status {}", response.status()),
+                    Err(ureq::Error::Status(status, response)) => {
+                        panic!(
+                            "capture refused with {status}: {}",
+                            response.into_string().unwrap_or_default()
+                        )
+                    }
+                    Err(_) => break,
+                }
+            }
+        })
+    };
     let deadline = Instant::now() + Duration::from_secs(60);
-    while acknowledged.lock().expect("lock").len() < 40 {
+    while acknowledged.lock().expect("lock").len() < 40 || captured.lock().expect("lock").len() < 40 {
         assert!(Instant::now() < deadline, "writes are too slow");
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -290,8 +332,10 @@ fn acknowledged_writes_survive_sigkill(database: &[&str]) {
     node.child.wait().expect("reaped");
     stop.store(true, Ordering::SeqCst);
     writer.join().expect("writer thread");
+    capturer.join().expect("capturing thread");
     let acknowledged = acknowledged.lock().expect("lock").clone();
     assert!(acknowledged.len() >= 40);
+    let captured = captured.lock().expect("lock").clone();
 
     let node = Node::start(&[&["serve"], database].concat(), free_port());
     let token = node.token(&client_id, &secret);
@@ -317,10 +361,21 @@ fn acknowledged_writes_survive_sigkill(database: &[&str]) {
         lost.len(),
         acknowledged.len()
     );
+    let lost_events: Vec<&String> = captured
+        .iter()
+        .filter(|id| node.get(&format!("/epcis/events/{id}"), &token).is_err())
+        .collect();
+    assert!(
+        lost_events.is_empty(),
+        "{} of {} acknowledged captured events were lost: {lost_events:?}",
+        lost_events.len(),
+        captured.len()
+    );
     eprintln!(
-        "{} acknowledged writes, {} stored after SIGKILL",
+        "{} acknowledged writes, {} stored after SIGKILL; {} acknowledged captured events, all stored",
         acknowledged.len(),
-        stored.len()
+        stored.len(),
+        captured.len()
     );
 }
 

@@ -136,25 +136,71 @@ pub async fn record(
     owner: Option<OrganizationId>,
     grant: Option<GrantId>,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO audit_log (at, actor_kind, actor_id, actor_organization_id, action, record_kind, record_id, owner_organization_id, grant_id, purpose, request_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(micros(store.clock_now()))
-    .bind(actor.kind.as_str())
-    .bind(actor.principal_id.clone())
-    .bind(actor.organization_id.map(|id| id.to_string()))
-    .bind(action.as_str())
-    .bind(kind.as_str())
-    .bind(record_id.to_owned())
-    .bind(owner.map(|id| id.to_string()))
-    .bind(grant.map(|id| id.to_string()))
-    .bind(actor.purpose.clone())
-    .bind(actor.request_id.clone())
-    .execute(connection)
-    .await
-    .map_err(unavailable)?;
+    let entry = AuditEntry::new(store, actor, action, kind, record_id, owner, grant);
+    sqlx::query(AuditEntry::INSERT)
+        .bind(entry.at)
+        .bind(entry.actor_kind)
+        .bind(entry.actor_id)
+        .bind(entry.actor_organization_id)
+        .bind(entry.action)
+        .bind(entry.record_kind)
+        .bind(entry.record_id)
+        .bind(entry.owner_organization_id)
+        .bind(entry.grant_id)
+        .bind(entry.purpose)
+        .bind(entry.request_id)
+        .execute(connection)
+        .await
+        .map_err(unavailable)?;
     Ok(())
+}
+
+/// One row of `audit_log`, as every write path stores it (the sqlx one of [`record`] and the
+/// embedded capture writer's).
+pub struct AuditEntry {
+    pub at: i64,
+    pub actor_kind: &'static str,
+    pub actor_id: String,
+    pub actor_organization_id: Option<String>,
+    pub action: &'static str,
+    pub record_kind: &'static str,
+    pub record_id: String,
+    pub owner_organization_id: Option<String>,
+    pub grant_id: Option<String>,
+    pub purpose: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl AuditEntry {
+    /// The statement, its values in field order.
+    pub const INSERT: &'static str =
+        "INSERT INTO audit_log (at, actor_kind, actor_id, actor_organization_id, action, record_kind, record_id, \
+         owner_organization_id, grant_id, purpose, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+    /// What `actor` did now with record `record_id`.
+    pub fn new(
+        store: &SqlStore,
+        actor: &Actor,
+        action: AuditAction,
+        kind: RecordKind,
+        record_id: &str,
+        owner: Option<OrganizationId>,
+        grant: Option<GrantId>,
+    ) -> AuditEntry {
+        AuditEntry {
+            at: micros(store.clock_now()),
+            actor_kind: actor.kind.as_str(),
+            actor_id: actor.principal_id.clone(),
+            actor_organization_id: actor.organization_id.map(|id| id.to_string()),
+            action: action.as_str(),
+            record_kind: kind.as_str(),
+            record_id: record_id.to_owned(),
+            owner_organization_id: owner.map(|id| id.to_string()),
+            grant_id: grant.map(|id| id.to_string()),
+            purpose: actor.purpose.clone(),
+            request_id: actor.request_id.clone(),
+        }
+    }
 }
 
 /// Marks record `id` of `table` revoked now, unless it already was, and audits the revocation, in

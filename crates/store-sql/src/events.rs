@@ -18,7 +18,7 @@ use junkan_model::principal::Actor;
 use junkan_model::Violation;
 use junkan_store::{Backend, NewCapture, StoreError, StoreResult};
 
-use crate::access::{audit_reads, basis_of, readable, record, RecordRead};
+use crate::access::{audit_reads, basis_of, readable, AuditEntry, RecordRead};
 use crate::bulk::Bulk;
 use crate::rows::{enum_value, int, opt_text, opt_time, parsed, text, time, Param};
 use crate::{micros, unavailable, SqlStore};
@@ -146,57 +146,139 @@ async fn reserve(
     }
 }
 
-pub async fn capture(store: &SqlStore, actor: &Actor, capture: NewCapture) -> StoreResult<CaptureJob> {
-    let owner = own_organization(actor)?;
-    let now = store.clock_now();
-    let mut job = CaptureJob {
+/// What became of an event offered to the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Offered {
+    /// It is new and stored (or to be stored, in the same transaction).
+    Accepted,
+    /// An event with the same hash is stored: stored once, counted as a duplicate.
+    Duplicate,
+    /// Its eventID is taken by a stored event with other content: an error of the job.
+    IdTaken,
+}
+
+/// Offers each event of `events` (with its hash key) to `offer` in order, except duplicates of
+/// earlier events of the same document, and records the outcome in `job`: duplicates counted,
+/// a taken eventID an error. Returns the positions of the accepted events. `offer` tells what
+/// the store holds of an event and, on the embedded engine, stores it at once.
+pub(crate) fn offer_events(
+    events: &[(String, CapturedEvent)],
+    keys: &[Vec<u8>],
+    job: &mut CaptureJob,
+    mut offer: impl FnMut(usize) -> StoreResult<Offered>,
+) -> StoreResult<Vec<usize>> {
+    let mut seen_ids: HashSet<&str> = HashSet::with_capacity(events.len());
+    let mut seen_hashes: HashSet<&[u8]> = HashSet::with_capacity(events.len());
+    let mut accepted = Vec::with_capacity(events.len());
+    for (index, ((pointer, event), key)) in events.iter().zip(keys).enumerate() {
+        if seen_ids.contains(event.event_id.as_str()) || seen_hashes.contains(key.as_slice()) {
+            job.duplicate_count += 1;
+            continue;
+        }
+        match offer(index)? {
+            Offered::Duplicate => job.duplicate_count += 1,
+            Offered::IdTaken => job.errors.push(Violation::new(
+                format!("{pointer}/eventID"),
+                format!(
+                    "eventID {} is already stored for an event with different content",
+                    event.event_id
+                ),
+            )),
+            Offered::Accepted => {
+                seen_ids.insert(&event.event_id);
+                seen_hashes.insert(key);
+                accepted.push(index);
+            }
+        }
+    }
+    Ok(accepted)
+}
+
+/// A capture job as it starts: finished at `now` unless storing fails, successful unless the
+/// preparation found errors.
+fn new_job(capture: &NewCapture, owner: OrganizationId, now: time::OffsetDateTime) -> CaptureJob {
+    CaptureJob {
         capture_id: CaptureId::generate(),
         created_at: now,
         finished_at: Some(now),
         running: false,
         success: capture.errors.is_empty(),
         capture_error_behaviour: capture.behaviour,
-        errors: capture.errors,
+        errors: capture.errors.clone(),
         captured_count: 0,
         duplicate_count: 0,
         owner_organization_id: Some(owner),
-    };
-    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
-    // The job row first: events reference it.
-    insert_job(&mut transaction, &job, owner).await?;
-    // One look-up for the whole document, then batched inserts: the per-event round trips
-    // dominated capture time.
+    }
+}
+
+pub async fn capture(store: &SqlStore, actor: &Actor, capture: NewCapture) -> StoreResult<CaptureJob> {
+    let owner = own_organization(actor)?;
+    let now = store.clock_now();
+    let job = new_job(&capture, owner, now);
     let keys: Vec<Vec<u8>> = capture
         .events
         .iter()
         .map(|(_, event)| hash_key(&event.event_hash))
         .collect();
-    let (stored_ids, stored_hashes) = stored_keys(&mut transaction, store.backend, &capture.events, &keys).await?;
-    let mut seen_ids: HashSet<&str> = HashSet::new();
-    let mut seen_hashes: HashSet<&[u8]> = HashSet::new();
-    let mut to_insert: Vec<(&CapturedEvent, &[u8])> = Vec::new();
-    for ((pointer, event), key) in capture.events.iter().zip(&keys) {
-        if seen_ids.contains(event.event_id.as_str())
-            || seen_hashes.contains(key.as_slice())
-            || stored_hashes.contains(key)
-        {
-            job.duplicate_count += 1;
-            continue;
-        }
-        if stored_ids.contains(&event.event_id) {
-            job.errors.push(Violation::new(
-                format!("{pointer}/eventID"),
-                format!(
-                    "eventID {} is already stored for an event with different content",
-                    event.event_id
-                ),
-            ));
-            continue;
-        }
-        seen_ids.insert(&event.event_id);
-        seen_hashes.insert(key);
-        to_insert.push((event, key));
+    let audit = AuditEntry::new(
+        store,
+        actor,
+        AuditAction::Create,
+        RecordKind::Capture,
+        &job.capture_id.to_string(),
+        Some(owner),
+        None,
+    );
+    if let Some(writer) = &store.capture_writer {
+        // The embedded engine's own write path (see `capture_sqlite`), under the writer
+        // connection so that no other write of this process runs meanwhile.
+        let bodies: Vec<String> = capture.events.iter().map(|(_, event)| stored_body(event)).collect();
+        let guard = store.writer.acquire().await.map_err(unavailable)?;
+        let job = writer
+            .capture(crate::capture_sqlite::Write {
+                job,
+                owner,
+                visibility: capture.visibility,
+                record_time: micros(now),
+                events: capture.events,
+                keys,
+                bodies,
+                audit,
+            })
+            .await?;
+        drop(guard);
+        return Ok(job);
     }
+    capture_over_sqlx(store, job, owner, capture, keys, audit, micros(now)).await
+}
+
+/// The capture on PostgreSQL: one look-up for the whole document, then batched inserts (the
+/// per-event round trips dominated capture time).
+async fn capture_over_sqlx(
+    store: &SqlStore,
+    mut job: CaptureJob,
+    owner: OrganizationId,
+    capture: NewCapture,
+    keys: Vec<Vec<u8>>,
+    audit: AuditEntry,
+    record_time: i64,
+) -> StoreResult<CaptureJob> {
+    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
+    // The job row first: events reference it.
+    insert_job(&mut transaction, &job, owner).await?;
+    let (stored_ids, stored_hashes) = stored_keys(&mut transaction, store.backend, &capture.events, &keys).await?;
+    let to_insert: Vec<(&CapturedEvent, &[u8])> = offer_events(&capture.events, &keys, &mut job, |index| {
+        Ok(if stored_hashes.contains(&keys[index]) {
+            Offered::Duplicate
+        } else if stored_ids.contains(&capture.events[index].1.event_id) {
+            Offered::IdTaken
+        } else {
+            Offered::Accepted
+        })
+    })?
+    .into_iter()
+    .map(|index| (&capture.events[index].1, keys[index].as_slice()))
+    .collect();
     insert_events(
         &mut transaction,
         store.backend,
@@ -204,12 +286,12 @@ pub async fn capture(store: &SqlStore, actor: &Actor, capture: NewCapture) -> St
         owner,
         job.capture_id,
         capture.visibility,
-        micros(now),
+        record_time,
     )
     .await?;
     job.captured_count = to_insert.len() as u64;
     job.success = job.errors.is_empty();
-    let mut transaction = if !job.success && job.capture_error_behaviour == CaptureErrorBehaviour::Rollback {
+    let mut transaction = if rolls_back(&job) {
         // Nothing of the document is stored; only the failed job is kept, so the client can read why.
         transaction.rollback().await.map_err(unavailable)?;
         job.captured_count = 0;
@@ -218,34 +300,38 @@ pub async fn capture(store: &SqlStore, actor: &Actor, capture: NewCapture) -> St
         insert_job(&mut transaction, &job, owner).await?;
         transaction
     } else {
-        sqlx::query("UPDATE epcis_captures SET success = $2, errors = $3, captured_count = $4, duplicate_count = $5 WHERE id = $1")
-            .bind(job.capture_id.to_string())
-            .bind(i64::from(job.success))
-            .bind(errors_json(&job.errors))
-            .bind(job.captured_count as i64)
-            .bind(job.duplicate_count as i64)
+        let row = JobRow::new(&job, owner);
+        sqlx::query(JobRow::UPDATE)
+            .bind(row.success)
+            .bind(row.errors)
+            .bind(row.captured_count)
+            .bind(row.duplicate_count)
+            .bind(row.id)
             .execute(&mut *transaction)
             .await
             .map_err(unavailable)?;
         transaction
     };
-    let capture_id = job.capture_id.to_string();
-    record(
-        store,
-        &mut transaction,
-        actor,
-        AuditAction::Create,
-        RecordKind::Capture,
-        &capture_id,
-        Some(owner),
-        None,
-    )
-    .await?;
+    sqlx::query(AuditEntry::INSERT)
+        .bind(audit.at)
+        .bind(audit.actor_kind)
+        .bind(audit.actor_id)
+        .bind(audit.actor_organization_id)
+        .bind(audit.action)
+        .bind(audit.record_kind)
+        .bind(audit.record_id)
+        .bind(audit.owner_organization_id)
+        .bind(audit.grant_id)
+        .bind(audit.purpose)
+        .bind(audit.request_id)
+        .execute(&mut *transaction)
+        .await
+        .map_err(unavailable)?;
     transaction.commit().await.map_err(unavailable)?;
     Ok(job)
 }
 
-fn errors_json(errors: &[Violation]) -> String {
+pub(crate) fn errors_json(errors: &[Violation]) -> String {
     let values: Vec<serde_json::Value> = errors
         .iter()
         .map(|error| serde_json::json!({"path": error.path, "message": error.message}))
@@ -254,26 +340,67 @@ fn errors_json(errors: &[Violation]) -> String {
 }
 
 async fn insert_job(connection: &mut AnyConnection, job: &CaptureJob, owner: OrganizationId) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO epcis_captures (id, owner_organization_id, created_at, finished_at, success, error_behaviour, errors, captured_count, duplicate_count) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(job.capture_id.to_string())
-    .bind(owner.to_string())
-    .bind(micros(job.created_at))
-    .bind(job.finished_at.map(micros))
-    .bind(i64::from(job.success))
-    .bind(match job.capture_error_behaviour {
-        CaptureErrorBehaviour::Rollback => "rollback",
-        CaptureErrorBehaviour::Proceed => "proceed",
-    })
-    .bind(errors_json(&job.errors))
-    .bind(job.captured_count as i64)
-    .bind(job.duplicate_count as i64)
-    .execute(connection)
-    .await
-    .map_err(unavailable)?;
+    let row = JobRow::new(job, owner);
+    sqlx::query(JobRow::INSERT)
+        .bind(row.id)
+        .bind(row.owner)
+        .bind(row.created_at)
+        .bind(row.finished_at)
+        .bind(row.success)
+        .bind(row.error_behaviour)
+        .bind(row.errors)
+        .bind(row.captured_count)
+        .bind(row.duplicate_count)
+        .execute(connection)
+        .await
+        .map_err(unavailable)?;
     Ok(())
+}
+
+/// A capture job's row of `epcis_captures`, as both write paths store it.
+pub(crate) struct JobRow {
+    pub id: String,
+    pub owner: String,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+    pub success: i64,
+    pub error_behaviour: &'static str,
+    pub errors: String,
+    pub captured_count: i64,
+    pub duplicate_count: i64,
+}
+
+impl JobRow {
+    /// The insert, its values in field order.
+    pub const INSERT: &'static str =
+        "INSERT INTO epcis_captures (id, owner_organization_id, created_at, finished_at, success, \
+         error_behaviour, errors, captured_count, duplicate_count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    /// The update once the job's events are stored: success, errors, captured_count,
+    /// duplicate_count, then the id.
+    pub const UPDATE: &'static str =
+        "UPDATE epcis_captures SET success = $1, errors = $2, captured_count = $3, duplicate_count = $4 WHERE id = $5";
+
+    pub fn new(job: &CaptureJob, owner: OrganizationId) -> JobRow {
+        JobRow {
+            id: job.capture_id.to_string(),
+            owner: owner.to_string(),
+            created_at: micros(job.created_at),
+            finished_at: job.finished_at.map(micros),
+            success: i64::from(job.success),
+            error_behaviour: match job.capture_error_behaviour {
+                CaptureErrorBehaviour::Rollback => "rollback",
+                CaptureErrorBehaviour::Proceed => "proceed",
+            },
+            errors: errors_json(&job.errors),
+            captured_count: job.captured_count as i64,
+            duplicate_count: job.duplicate_count as i64,
+        }
+    }
+}
+
+/// Whether nothing of `job`'s document is to be stored: it failed and asked for a rollback.
+pub(crate) fn rolls_back(job: &CaptureJob) -> bool {
+    !job.success && job.capture_error_behaviour == CaptureErrorBehaviour::Rollback
 }
 
 /// Events per multi-row insert: large enough to amortise a statement, small enough that every
@@ -414,7 +541,7 @@ async fn insert_events(
 
 /// The body of `event` as stored: as sent, except that an eventID that is the event's hash is
 /// left out (a quarter of a small event's text); [`event_body`] puts it back when it is read.
-fn stored_body(event: &CapturedEvent) -> String {
+pub(crate) fn stored_body(event: &CapturedEvent) -> String {
     /// An event object serialised without its eventID.
     struct WithoutEventId<'a>(&'a serde_json::Map<String, serde_json::Value>);
     impl serde::Serialize for WithoutEventId<'_> {

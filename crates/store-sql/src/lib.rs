@@ -9,6 +9,7 @@
 mod access;
 mod audit;
 mod bulk;
+mod capture_sqlite;
 mod events;
 mod facilities;
 mod footprints;
@@ -19,6 +20,9 @@ mod passports;
 mod principals;
 mod queries;
 mod rows;
+
+/// The name of the embedded store's capture writer thread, for CPU accounting.
+pub use capture_sqlite::THREAD_NAME as CAPTURE_THREAD_NAME;
 
 use std::str::FromStr;
 use std::sync::{Arc, Once};
@@ -80,6 +84,8 @@ pub struct SqlStore {
     clock: Arc<dyn Clock>,
     /// Compiled passport profiles.
     profiles: Arc<passports::ProfileCache>,
+    /// SQLite: the capture write path of its own (`capture_sqlite`).
+    capture_writer: Option<Arc<capture_sqlite::CaptureWriter>>,
 }
 
 /// Opens the database at `url` (`sqlite://path` or `postgres://...`), creating a SQLite file when
@@ -96,6 +102,10 @@ pub async fn open(url: &str, clock: Arc<dyn Clock>) -> StoreResult<SqlStore> {
             format!("{url}?mode=rwc")
         };
         let options = AnyConnectOptions::from_str(&url).map_err(unavailable)?;
+        let path = sqlx::sqlite::SqliteConnectOptions::from_str(&url)
+            .map_err(unavailable)?
+            .get_filename()
+            .to_owned();
         let writer = AnyPoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
@@ -116,6 +126,7 @@ pub async fn open(url: &str, clock: Arc<dyn Clock>) -> StoreResult<SqlStore> {
             reader,
             clock,
             profiles: Arc::default(),
+            capture_writer: Some(Arc::new(capture_sqlite::CaptureWriter::start(path)?)),
         })
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         // No ping before each acquire: a lineage of depth 8 takes nine connections from the pool,
@@ -133,6 +144,7 @@ pub async fn open(url: &str, clock: Arc<dyn Clock>) -> StoreResult<SqlStore> {
             reader: pool,
             clock,
             profiles: Arc::default(),
+            capture_writer: None,
         })
     } else {
         Err(StoreError::Unavailable(
