@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use junkan_model::event::{CapturedEvent, EventIdentifier, IdentifierRole};
 
-use crate::hash::{canonical, event_hash, term, Namespaces, Vocabulary};
+use crate::hash::{canonical, event_hash_known, term, Namespaces, Vocabulary};
 use crate::validate::Problem;
 
 /// The syntax a document came in.
@@ -154,7 +154,6 @@ fn prepare_event(
         std::borrow::Cow::Borrowed(namespaces)
     };
     let namespaces = namespaces.as_ref();
-    let hash = event_hash(event, namespaces);
     let text = |key: &str| event.get(key).and_then(Value::as_str).map(str::to_owned);
     let event_time = match text("eventTime").map(|time| OffsetDateTime::parse(&time, &Rfc3339)) {
         Some(Ok(time)) => time,
@@ -167,6 +166,8 @@ fn prepare_event(
         }
     };
     let mut identifiers = Vec::new();
+    // The canonical forms found here, for the hash to use instead of converting them again.
+    let mut known: Vec<(String, String)> = Vec::new();
     let mut add = |role: IdentifierRole,
                    value: &Value,
                    quantity: Option<&Value>,
@@ -186,7 +187,11 @@ fn prepare_event(
         // A GS1 identifier's canonical form is its link's, as `canonical` would find it again
         // (after trimming; no time, CBV URN or number starts with `urn:epc:` or `http`).
         let value = match link {
-            Some(link) if raw.trim().len() == raw.len() => link.canonical(),
+            Some(link) if raw.trim().len() == raw.len() => {
+                let canonical = link.canonical();
+                known.push((raw.to_owned(), canonical.clone()));
+                canonical
+            }
             _ => canonical(value, namespaces),
         };
         let identifier = EventIdentifier {
@@ -276,6 +281,25 @@ fn prepare_event(
     if !problems.is_empty() {
         return Err(problems);
     }
+    let location = |key: &str| {
+        event
+            .get(key)
+            .and_then(|location| location.get("id"))
+            .map(|id| canonical(id, namespaces))
+    };
+    let (read_point, biz_location) = (location("readPoint"), location("bizLocation"));
+    for (key, canonical) in [("readPoint", &read_point), ("bizLocation", &biz_location)] {
+        let raw = event
+            .get(key)
+            .and_then(|location| location.get("id"))
+            .and_then(Value::as_str);
+        if let (Some(raw), Some(canonical)) = (raw, canonical) {
+            if raw.trim().len() == raw.len() && (raw.starts_with("urn:epc:") || raw.starts_with("http")) {
+                known.push((raw.to_owned(), canonical.clone()));
+            }
+        }
+    }
+    let hash = event_hash_known(event, namespaces, &known);
     let event_id = text("eventID").unwrap_or_else(|| hash.clone());
     let mut body = event.clone();
     if let Some(object) = body.as_object_mut() {
@@ -283,12 +307,6 @@ fn prepare_event(
             .entry("eventID")
             .or_insert_with(|| Value::String(event_id.clone()));
     }
-    let location = |key: &str| {
-        event
-            .get(key)
-            .and_then(|location| location.get("id"))
-            .map(|id| canonical(id, namespaces))
-    };
     Ok(CapturedEvent {
         event_id,
         event_hash: hash,
@@ -301,8 +319,8 @@ fn prepare_event(
         disposition: event
             .get("disposition")
             .map(|value| term(value, Vocabulary::Disposition, namespaces)),
-        read_point: location("readPoint"),
-        biz_location: location("bizLocation"),
+        read_point,
+        biz_location,
         identifiers,
         body,
         context: context.clone(),

@@ -125,6 +125,21 @@ const IGNORED: [&str; 6] = ["type", "eventID", "recordTime", "errorDeclaration",
 /// The pre-hash string of `event`. Prefixes declared by `@context` entries inside the event add to
 /// `namespaces`.
 pub fn pre_hash(event: &Value, namespaces: &Namespaces) -> String {
+    pre_hash_known(event, namespaces, &[])
+}
+
+/// Canonical forms already known for some texts of an event (its GS1 identifiers and locations,
+/// converted while they were checked), so that the hash does not convert them a second time.
+pub(crate) type Known = [(String, String)];
+
+/// The values an event's texts are canonicalised with: the prefixes in scope and the forms known.
+struct Canon<'a> {
+    namespaces: &'a Namespaces,
+    known: &'a Known,
+}
+
+/// [`pre_hash`], with the canonical forms of some of the event's texts known.
+pub(crate) fn pre_hash_known(event: &Value, namespaces: &Namespaces, known: &Known) -> String {
     // Most events declare no prefixes of their own: the table is copied only for those that do.
     let local;
     let namespaces = if Namespaces::has_nested_context(event) {
@@ -135,6 +150,7 @@ pub fn pre_hash(event: &Value, namespaces: &Namespaces) -> String {
     } else {
         namespaces
     };
+    let canon = &Canon { namespaces, known };
     let Some(event) = event.as_object() else {
         return String::new();
     };
@@ -146,14 +162,14 @@ pub fn pre_hash(event: &Value, namespaces: &Namespaces) -> String {
             out.push_str(&render(value));
         }
     };
-    let scalar = |name: &'static str| move |value: &Value| keyed(name, &canonical(value, namespaces));
+    let scalar = |name: &'static str| move |value: &Value| keyed(name, &canonical_in(value, canon));
     let vocabulary = |name: &'static str, vocabulary: Vocabulary| {
-        move |value: &Value| keyed(name, &term(value, vocabulary, namespaces))
+        move |value: &Value| keyed(name, &term_in(value, vocabulary, canon))
     };
     let id_list = |name: &'static str| {
         move |value: &Value| {
             let mut items: Vec<String> = each(value)
-                .map(|item| keyed("epc", &canonical(item, namespaces)))
+                .map(|item| keyed("epc", &canonical_in(item, canon)))
                 .collect();
             items.sort();
             prefixed(name, items)
@@ -166,7 +182,7 @@ pub fn pre_hash(event: &Value, namespaces: &Namespaces) -> String {
                     let mut text = "quantityElement".to_owned();
                     for key in ["epcClass", "quantity", "uom"] {
                         if let Some(value) = element.get(key) {
-                            text.push_str(&keyed(key, &canonical(value, namespaces)));
+                            text.push_str(&keyed(key, &canonical_in(value, canon)));
                         }
                     }
                     text
@@ -176,19 +192,18 @@ pub fn pre_hash(event: &Value, namespaces: &Namespaces) -> String {
             prefixed(name, items)
         }
     };
-    let location = |name: &'static str| {
-        move |value: &Value| prefixed(name, vec![ordered_then_extensions(value, &["id"], namespaces)])
-    };
+    let location =
+        |name: &'static str| move |value: &Value| prefixed(name, vec![ordered_then_extensions(value, &["id"], canon)]);
     let typed_list = |name: &'static str, item: &'static str, types: Vocabulary| {
         move |value: &Value| {
             let mut items: Vec<String> = each(value)
                 .map(|element| {
                     let mut text = String::new();
                     if let Some(kind) = element.get("type") {
-                        text.push_str(&keyed("type", &term(kind, types, namespaces)));
+                        text.push_str(&keyed("type", &term_in(kind, types, canon)));
                     }
                     if let Some(id) = element.get(item) {
-                        text.push_str(&keyed(item, &canonical(id, namespaces)));
+                        text.push_str(&keyed(item, &canonical_in(id, canon)));
                     }
                     text
                 })
@@ -204,7 +219,7 @@ pub fn pre_hash(event: &Value, namespaces: &Namespaces) -> String {
     });
     field("certificationInfo", &|value| {
         let mut items: Vec<String> = each(value)
-            .map(|item| keyed("certificationInfo", &canonical(item, namespaces)))
+            .map(|item| keyed("certificationInfo", &canonical_in(item, canon)))
             .collect();
         items.sort();
         items.concat()
@@ -230,7 +245,7 @@ pub fn pre_hash(event: &Value, namespaces: &Namespaces) -> String {
                 .map(each)
                 .into_iter()
                 .flatten()
-                .map(|item| keyed(key, &term(item, Vocabulary::Disposition, namespaces)))
+                .map(|item| keyed(key, &term_in(item, Vocabulary::Disposition, canon)))
                 .collect();
             items.sort();
             text.push_str(&items.concat());
@@ -253,12 +268,12 @@ pub fn pre_hash(event: &Value, namespaces: &Namespaces) -> String {
         &typed_list("sourceList", "source", Vocabulary::SourceDestinationType),
     );
     field("sensorElementList", &|value| {
-        let mut elements: Vec<String> = each(value).map(|element| sensor_element(element, namespaces)).collect();
+        let mut elements: Vec<String> = each(value).map(|element| sensor_element(element, canon)).collect();
         elements.sort();
         prefixed("sensorElementList", elements)
     });
     field("ilmd", &|value| {
-        prefixed("ilmd", vec![generic_children(value, &[], namespaces)])
+        prefixed("ilmd", vec![generic_children(value, &[], canon)])
     });
     let extensions = Map::from_iter(
         event
@@ -266,13 +281,18 @@ pub fn pre_hash(event: &Value, namespaces: &Namespaces) -> String {
             .filter(|(key, _)| !consumed.contains(&key.as_str()))
             .map(|(key, value)| (key.clone(), value.clone())),
     );
-    out.push_str(&generic_children(&Value::Object(extensions), &[], namespaces));
+    out.push_str(&generic_children(&Value::Object(extensions), &[], canon));
     out
 }
 
 /// The CBV 2.0 event hash of `event`: `ni:///sha-256;<hex>?ver=CBV2.0`.
 pub fn event_hash(event: &Value, namespaces: &Namespaces) -> String {
-    let digest = Sha256::digest(pre_hash(event, namespaces).as_bytes());
+    event_hash_known(event, namespaces, &[])
+}
+
+/// [`event_hash`], with the canonical forms of some of the event's texts known.
+pub(crate) fn event_hash_known(event: &Value, namespaces: &Namespaces, known: &Known) -> String {
+    let digest = Sha256::digest(pre_hash_known(event, namespaces, known).as_bytes());
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut hash = String::with_capacity(89);
     hash.push_str("ni:///sha-256;");
@@ -320,58 +340,53 @@ const SENSOR_REPORT: [&str; 23] = [
     "coordinateReferenceSystem",
 ];
 
-fn sensor_element(element: &Value, namespaces: &Namespaces) -> String {
+fn sensor_element(element: &Value, canon: &Canon) -> String {
     let mut text = "sensorElement".to_owned();
     if let Some(metadata) = element.get("sensorMetadata") {
         text.push_str("sensorMetadata");
-        text.push_str(&ordered_then_extensions(metadata, &SENSOR_METADATA, namespaces));
+        text.push_str(&ordered_then_extensions(metadata, &SENSOR_METADATA, canon));
     }
     let mut reports: Vec<String> = element
         .get("sensorReport")
         .map(each)
         .into_iter()
         .flatten()
-        .map(|report| {
-            format!(
-                "sensorReport{}",
-                ordered_then_extensions(report, &SENSOR_REPORT, namespaces)
-            )
-        })
+        .map(|report| format!("sensorReport{}", ordered_then_extensions(report, &SENSOR_REPORT, canon)))
         .collect();
     reports.sort();
     text.push_str(&reports.concat());
     let known = ["sensorMetadata", "sensorReport"];
-    text.push_str(&generic_children(element, &known, namespaces));
+    text.push_str(&generic_children(element, &known, canon));
     text
 }
 
 /// The fields of `object` named in `order`, in that order, then every other field as an extension.
-fn ordered_then_extensions(object: &Value, order: &[&str], namespaces: &Namespaces) -> String {
+fn ordered_then_extensions(object: &Value, order: &[&str], canon: &Canon) -> String {
     let mut text = String::new();
     for key in order {
         if let Some(value) = object.get(*key) {
             let canonical = match *key {
-                "type" | "exception" => term(value, Vocabulary::Gs1Voc, namespaces),
-                _ => canonical(value, namespaces),
+                "type" | "exception" => term_in(value, Vocabulary::Gs1Voc, canon),
+                _ => canonical_in(value, canon),
             };
             text.push_str(&keyed(key, &canonical));
         }
     }
-    text.push_str(&generic_children(object, order, namespaces));
+    text.push_str(&generic_children(object, order, canon));
     text
 }
 
 /// Every field of `object` but `skip`, rendered generically and sorted.
-fn generic_children(object: &Value, skip: &[&str], namespaces: &Namespaces) -> String {
+fn generic_children(object: &Value, skip: &[&str], canon: &Canon) -> String {
     let Some(object) = object.as_object() else {
         return String::new();
     };
     let mut items: Vec<String> = object
         .iter()
         .filter(|(key, _)| !skip.contains(&key.as_str()) && !key.starts_with('@'))
-        .map(|(key, value)| (namespaces.expand_name(key), value))
+        .map(|(key, value)| (canon.namespaces.expand_name(key), value))
         .filter(|(name, _)| !is_comment(name))
-        .flat_map(|(name, value)| generic(&name, value, namespaces))
+        .flat_map(|(name, value)| generic(&name, value, canon))
         .collect();
     items.sort();
     items.concat()
@@ -388,12 +403,12 @@ fn is_comment(expanded_name: &str) -> bool {
 }
 
 /// A field of an extension: `name=value`, `name<children>`, or one entry per array item.
-fn generic(name: &str, value: &Value, namespaces: &Namespaces) -> Vec<String> {
+fn generic(name: &str, value: &Value, canon: &Canon) -> Vec<String> {
     match value {
-        Value::Array(items) => items.iter().flat_map(|item| generic(name, item, namespaces)).collect(),
-        Value::Object(_) => vec![format!("{name}{}", generic_children(value, &[], namespaces))],
+        Value::Array(items) => items.iter().flat_map(|item| generic(name, item, canon)).collect(),
+        Value::Object(_) => vec![format!("{name}{}", generic_children(value, &[], canon))],
         Value::Null => Vec::new(),
-        other => vec![keyed(name, &canonical(other, namespaces))],
+        other => vec![keyed(name, &canonical_in(other, canon))],
     }
 }
 
@@ -423,11 +438,15 @@ fn each(value: &Value) -> Box<dyn Iterator<Item = &Value> + '_> {
 
 /// A bare term of `vocabulary` as its URI; URIs and CURIEs canonicalised like any value.
 pub(crate) fn term(value: &Value, vocabulary: Vocabulary, namespaces: &Namespaces) -> String {
+    term_in(value, vocabulary, &Canon { namespaces, known: &[] })
+}
+
+fn term_in(value: &Value, vocabulary: Vocabulary, canon: &Canon) -> String {
     let Some(text) = value.as_str().map(str::trim) else {
-        return canonical(value, namespaces);
+        return canonical_in(value, canon);
     };
     if text.contains(':') {
-        return canonical(value, namespaces);
+        return canonical_in(value, canon);
     }
     let base = match vocabulary {
         Vocabulary::BizStep => "https://ref.gs1.org/cbv/BizStep-",
@@ -442,8 +461,12 @@ pub(crate) fn term(value: &Value, vocabulary: Vocabulary, namespaces: &Namespace
 /// The canonical text of a value: times in UTC with milliseconds, numbers without padding, old
 /// CBV URNs as web vocabulary, CURIEs expanded, EPC URNs and Digital Links as canonical links.
 pub(crate) fn canonical(value: &Value, namespaces: &Namespaces) -> String {
+    canonical_in(value, &Canon { namespaces, known: &[] })
+}
+
+fn canonical_in(value: &Value, canon: &Canon) -> String {
     match value {
-        Value::String(text) => canonical_text(text.trim(), namespaces),
+        Value::String(text) => canonical_text(text.trim(), canon),
         Value::Number(number) => number.as_f64().map(format_number).unwrap_or_else(|| number.to_string()),
         Value::Bool(flag) => flag.to_string(),
         Value::Null => String::new(),
@@ -451,7 +474,7 @@ pub(crate) fn canonical(value: &Value, namespaces: &Namespaces) -> String {
     }
 }
 
-fn canonical_text(text: &str, namespaces: &Namespaces) -> String {
+fn canonical_text(text: &str, canon: &Canon) -> String {
     if let Some(time) = canonical_time(text) {
         return time;
     }
@@ -476,12 +499,15 @@ fn canonical_text(text: &str, namespaces: &Namespaces) -> String {
         }
     }
     if text.starts_with("urn:epc:") || text.starts_with("http://") || text.starts_with("https://") {
+        if let Some((_, known)) = canon.known.iter().find(|(raw, _)| *raw == text) {
+            return known.clone();
+        }
         if let Ok(link) = junkan_gs1::canonicalize(text) {
             return link.canonical();
         }
         return text.to_owned();
     }
-    namespaces.expand_value(text)
+    canon.namespaces.expand_value(text)
 }
 
 /// An RFC 3339 time as UTC rounded to the millisecond, e.g. `2020-03-04T10:00:30.000Z`.

@@ -56,8 +56,28 @@ fn valid_json_documents_pass() {
         .collect();
     for path in &paths {
         // Preparation validates the schema, the CBV rules and every GS1 identifier.
-        if let Err(problems) = junkan_epcis::prepare_document(&read(path), junkan_epcis::Syntax::Json) {
-            failures.push(format!("{}: {problems:?}", path.display()));
+        let document = read(path);
+        match junkan_epcis::prepare_document(&document, junkan_epcis::Syntax::Json) {
+            Err(problems) => failures.push(format!("{}: {problems:?}", path.display())),
+            // It hashes with the canonical identifiers it found while checking them: the same
+            // hash as computed from the event alone.
+            Ok(prepared) => {
+                let namespaces = junkan_epcis::Namespaces::from_context(document.get("@context"));
+                let events: Vec<&serde_json::Value> = match document["epcisBody"]["eventList"].as_array() {
+                    Some(list) => list.iter().collect(),
+                    None => vec![&document],
+                };
+                for (event, captured) in events.iter().zip(&prepared) {
+                    let alone = junkan_epcis::event_hash(event, &namespaces);
+                    if captured.event_hash != alone {
+                        failures.push(format!(
+                            "{}: prepared hash {} differs from {alone}",
+                            path.display(),
+                            captured.event_hash
+                        ));
+                    }
+                }
+            }
         }
     }
     assert!(
