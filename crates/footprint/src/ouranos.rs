@@ -788,6 +788,30 @@ mod tests {
     }
 
     #[test]
+    fn own_rows_are_the_primary_data_share_of_a_write() {
+        let share = |values: [Value; 4]| {
+            let mut body = create_example();
+            for (row, value) in body.as_array_mut().expect("rows").iter_mut().zip(values) {
+                row["ghgEmission"] = value;
+            }
+            let write = parse_write(&body).expect("accepted");
+            footprint_from_write(&write, context())
+                .expect("valid")
+                .pcf
+                .primary_data_share
+                .map(|share| share.to_string())
+        };
+        // Own 1.5 + 0.5 of 2: all primary.
+        assert_eq!(share([json!(1.5), json!(0.5), json!(0), json!(0)]), Some("100".to_owned()));
+        // Own 1 of 4 (typed component rows 2 + 1 are secondary).
+        assert_eq!(share([json!(0), json!(1), json!(2), json!(1)]), Some("25".to_owned()));
+        // Own 1 of 3, to six decimals.
+        assert_eq!(share([json!(1), json!(0), json!(2), json!(0)]), Some("33.333333".to_owned()));
+        // Nothing emitted: no share.
+        assert_eq!(share([json!(0), json!(0), json!(0), json!(0)]), None);
+    }
+
+    #[test]
     fn the_openapi_create_example_is_accepted_and_answered_in_shape() {
         let write = parse_write(&create_example()).expect("accepted");
         assert_eq!(write.cfp_id, None);
