@@ -26,7 +26,7 @@ use junkan_store::{
     StoreResult, StoredFootprint,
 };
 
-use crate::access::{audit_reads, basis_of, readable, record, require, RecordRead};
+use crate::access::{readable_from, audit_reads, basis_of, readable, record, require, RecordRead};
 use crate::rows::{enum_value, from_micros, int, opt_text, opt_time, parsed, text, time, write_error, Param, Sql};
 use crate::{micros, unavailable, SqlStore};
 
@@ -366,23 +366,56 @@ pub async fn list(
             next_after: None,
         });
     }
-    let mut sql = readable_footprints(store, actor);
-    for (kind, values) in [
+    // Key criteria, most selective kind first: a product id names few footprints, a geography
+    // very many.
+    let criteria: Vec<(&str, &Vec<String>)> = [
         ("product", &filter.product_ids),
         ("company", &filter.company_ids),
         ("classification", &filter.classifications),
         ("geography", &filter.geographies),
-    ] {
-        if values.is_empty() {
+    ]
+    .into_iter()
+    .filter(|(_, values)| !values.is_empty())
+    .collect();
+    // A criterion with one value drives the query: its index entries, (kind, value,
+    // footprint_id), come in footprint-id order, the order of pages, so a page stops reading after
+    // `limit` matches instead of gathering and sorting every footprint of, say, a country. The
+    // other criteria are probes of the same index per candidate. (Several values of the driving
+    // kind could name one footprint twice, so those lists are matched with IN instead.)
+    let driver = criteria.iter().position(|(_, values)| values.len() == 1);
+    let mut sql = match driver {
+        Some(index) => {
+            let (kind, values) = criteria[index];
+            let mut sql = readable_from(
+                store,
+                actor,
+                "footprint_keys d CROSS JOIN footprints r",
+                RecordKind::Footprint,
+                "owner_organization_id",
+                "r.visibility = 'public'",
+            );
+            sql.push_with(
+                " AND r.id = d.footprint_id AND d.kind = ? AND d.value = ?",
+                vec![Param::Text(kind.to_owned()), Param::Text(values[0].clone())],
+            );
+            sql
+        }
+        None => readable_footprints(store, actor),
+    };
+    for (index, (kind, values)) in criteria.iter().enumerate() {
+        if Some(index) == driver {
             continue;
         }
-        sql.push_with(
-            " AND r.id IN (SELECT k.footprint_id FROM footprint_keys k WHERE k.kind = ? AND k.value IN ",
-            vec![Param::Text(kind.to_owned())],
-        );
+        let condition = if driver.is_some() {
+            " AND EXISTS (SELECT 1 FROM footprint_keys k WHERE k.footprint_id = r.id AND k.kind = ? AND k.value IN "
+        } else {
+            " AND r.id IN (SELECT k.footprint_id FROM footprint_keys k WHERE k.kind = ? AND k.value IN "
+        };
+        sql.push_with(condition, vec![Param::Text((*kind).to_owned())]);
         sql.push_list(values.iter().cloned().map(Param::Text));
         sql.text.push(')');
     }
+    let order = if driver.is_some() { "d.footprint_id" } else { "r.id" };
     let any_of = |sql: &mut Sql, condition: &str, moments: &[time::OffsetDateTime]| {
         if moments.is_empty() {
             return;
@@ -412,9 +445,12 @@ pub async fn list(
         sql.push_with(" AND r.owner_organization_id = ?", vec![Param::Text(owner.to_string())]);
     }
     if let Some(after) = &page.after {
-        sql.push_with(" AND r.id > ?", vec![Param::Text(after.clone())]);
+        sql.push_with(&format!(" AND {order} > ?"), vec![Param::Text(after.clone())]);
     }
-    sql.push_with(" ORDER BY r.id LIMIT ?", vec![Param::Int(i64::from(page.limit) + 1)]);
+    sql.push_with(
+        &format!(" ORDER BY {order} LIMIT ?"),
+        vec![Param::Int(i64::from(page.limit) + 1)],
+    );
     let rows = sql.query().fetch_all(&store.reader).await.map_err(unavailable)?;
     let has_more = rows.len() > page.limit as usize;
     let rows = &rows[..rows.len().min(page.limit as usize)];

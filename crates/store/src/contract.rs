@@ -2307,6 +2307,31 @@ pub async fn footprint_filters_match_the_reference(store: &dyn Store, _clock: &M
             statuses: Some(vec![FootprintStatus::Active]),
             ..Default::default()
         },
+        // One value of a kind drives the query through its index; the other kinds are probes.
+        FootprintFilter {
+            product_ids: vec!["urn:junkan:family:1".to_owned()],
+            company_ids: vec!["urn:junkan:company:1".to_owned(), "urn:junkan:company:0".to_owned()],
+            geographies: vec!["JP".to_owned()],
+            ..Default::default()
+        },
+        FootprintFilter {
+            geographies: vec!["JP".to_owned()],
+            classifications: vec![
+                "urn:pact:productclassification:un-cpc:4600".to_owned(),
+                "urn:pact:productclassification:un-cpc:4603".to_owned(),
+            ],
+            statuses: Some(vec![FootprintStatus::Active, FootprintStatus::Deprecated]),
+            ..Default::default()
+        },
+        FootprintFilter {
+            company_ids: vec!["urn:junkan:company:0".to_owned()],
+            valid_on: vec![datetime!(2025-06-01 00:00 UTC)],
+            ..Default::default()
+        },
+        FootprintFilter {
+            geographies: vec!["Global".to_owned()],
+            ..Default::default()
+        },
     ];
     for actor in [&member_a, &member_b] {
         for filter in &filters {
