@@ -65,9 +65,7 @@ async fn send(
     };
     let response = router.clone().oneshot(request).await?;
     let status = response.status();
-    let bytes = http_body_util::BodyExt::collect(response.into_body())
-        .await?
-        .to_bytes();
+    let bytes = http_body_util::BodyExt::collect(response.into_body()).await?.to_bytes();
     let body = if bytes.is_empty() {
         Value::Null
     } else {
@@ -95,7 +93,8 @@ async fn call(
 
 /// A company's PACT access token: client credentials in HTTP Basic, as PACT prescribes.
 async fn pact_token(router: &Router, login: &OrganizationLogin) -> anyhow::Result<String> {
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", login.client_id, login.client_secret));
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", login.client_id, login.client_secret));
     let answer = send(
         router,
         Method::POST,
@@ -106,7 +105,12 @@ async fn pact_token(router: &Router, login: &OrganizationLogin) -> anyhow::Resul
     )
     .await?;
     if answer.status != StatusCode::OK {
-        bail!("/auth/token for {} answered {} {}", login.slug, answer.status, answer.body);
+        bail!(
+            "/auth/token for {} answered {} {}",
+            login.slug,
+            answer.status,
+            answer.body
+        );
     }
     Ok(answer.body["access_token"]
         .as_str()
@@ -211,7 +215,15 @@ fn number(text: &str) -> anyhow::Result<Value> {
 }
 
 /// An Ouranos `PartsModel` of the operator.
-fn part_model(operator: &Operator, name: &str, support: &str, label: &str, amount: Value, unit: &str, terminated: bool) -> Value {
+fn part_model(
+    operator: &Operator,
+    name: &str,
+    support: &str,
+    label: &str,
+    amount: Value,
+    unit: &str,
+    terminated: bool,
+) -> Value {
     json!({
         "amountRequired": amount, "amountRequiredUnit": unit, "operatorId": operator.organization_id,
         "partsName": name, "plantId": operator.plant_id, "supportPartsName": support, "terminatedFlag": terminated,
@@ -345,11 +357,16 @@ pub async fn play(router: &Router, credentials: &mut DemoCredentials) -> anyhow:
             .context("the tradeId")?
             .to_owned();
         let inbox = supplier.get(router, "dataTarget=tradeResponse").await?;
-        let received = inbox
-            .as_array()
-            .is_some_and(|requests| requests.iter().any(|request| request["tradeModel"]["tradeId"] == json!(trade_id)));
+        let received = inbox.as_array().is_some_and(|requests| {
+            requests
+                .iter()
+                .any(|request| request["tradeModel"]["tradeId"] == json!(trade_id))
+        });
         if !received {
-            bail!("{} did not receive the trade request {trade_id}", CHAIN[index + 1].company);
+            bail!(
+                "{} did not receive the trade request {trade_id}",
+                CHAIN[index + 1].company
+            );
         }
         trades.push((trade_id, child));
     }
@@ -368,7 +385,10 @@ pub async fn play(router: &Router, credentials: &mut DemoCredentials) -> anyhow:
     .await?;
     let recycled_pcf = fetched["data"]
         .as_array()
-        .and_then(|data| data.iter().find(|footprint| footprint["id"] == json!(refiner_footprint_id)))
+        .and_then(|data| {
+            data.iter()
+                .find(|footprint| footprint["id"] == json!(refiner_footprint_id))
+        })
         .and_then(|footprint| footprint["pcf"]["pcfExcludingBiogenicUptake"].as_str())
         .context("the cathode maker cannot read the refiner's footprint over PACT")?;
     let recycled_pcf = Decimal::from_str(recycled_pcf).context("the refiner's PCF")?;
@@ -385,7 +405,12 @@ pub async fn play(router: &Router, credentials: &mut DemoCredentials) -> anyhow:
             part.bought_pre.to_owned()
         };
         operator
-            .put(router, "cfp", "", Some(cfp_write(part, &own_parts[index], &bought_pre)?))
+            .put(
+                router,
+                "cfp",
+                "",
+                Some(cfp_write(part, &own_parts[index], &bought_pre)?),
+            )
             .await?;
         if index > 0 {
             let (trade_id, _) = &trades[index - 1];
@@ -408,9 +433,7 @@ pub async fn play(router: &Router, credentials: &mut DemoCredentials) -> anyhow:
     if answered.as_array().is_none_or(Vec::is_empty) {
         bail!("the automaker sees no answer from the pack maker");
     }
-    let statuses = automaker
-        .get(router, "dataTarget=status&statusTarget=REQUEST")
-        .await?;
+    let statuses = automaker.get(router, "dataTarget=status&statusTarget=REQUEST").await?;
     let completed = statuses.as_array().is_some_and(|statuses| {
         statuses
             .iter()
@@ -422,10 +445,7 @@ pub async fn play(router: &Router, credentials: &mut DemoCredentials) -> anyhow:
     let rollup = automaker
         .get(router, &format!("dataTarget=cfpRollup&traceId={}", own_parts[0]))
         .await?;
-    let total = rollup["total"]
-        .as_str()
-        .context("the roll-up's total")?
-        .to_owned();
+    let total = rollup["total"].as_str().context("the roll-up's total")?.to_owned();
     let primary_data_share = rollup["primary_data_share"].as_str().map(str::to_owned);
 
     // Each company finds its own footprint id over PACT, by its part's product id.

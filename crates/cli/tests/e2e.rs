@@ -719,7 +719,12 @@ fn demo_battery_chain_rolls_up_the_cfp_for_the_automaker_only() {
         .as_array()
         .expect("rows")
         .iter()
-        .map(|row| (row["cfpType"].as_str().expect("type").to_owned(), row["ghgEmission"].to_string()))
+        .map(|row| {
+            (
+                row["cfpType"].as_str().expect("type").to_owned(),
+                row["ghgEmission"].to_string(),
+            )
+        })
         .collect();
     assert_eq!(
         rows,
@@ -729,8 +734,16 @@ fn demo_battery_chain_rolls_up_the_cfp_for_the_automaker_only() {
         ]
     );
     // The automaker's request is answered.
-    let (_, statuses) = ouranos_get(automaker_key, &automaker_token, "dataTarget=status&statusTarget=REQUEST");
-    assert_eq!(statuses[0]["requestStatus"]["cfpResponseStatus"], json!("COMPLETED"), "{statuses}");
+    let (_, statuses) = ouranos_get(
+        automaker_key,
+        &automaker_token,
+        "dataTarget=status&statusTarget=REQUEST",
+    );
+    assert_eq!(
+        statuses[0]["requestStatus"]["cfpResponseStatus"],
+        json!("COMPLETED"),
+        "{statuses}"
+    );
 
     // A company outside the chain (the appliance maker) with its own application key and login
     // reads none of the suppliers' CFPs, over either API.
@@ -741,7 +754,10 @@ fn demo_battery_chain_rolls_up_the_cfp_for_the_automaker_only() {
     );
     let (status, created) = http(
         "POST",
-        &format!("{base}/api/v1/organizations/{}/api-keys", outsider["id"].as_str().expect("id")),
+        &format!(
+            "{base}/api/v1/organizations/{}/api-keys",
+            outsider["id"].as_str().expect("id")
+        ),
         &[("Authorization", &format!("Bearer {outsider_pact}"))],
         Some(json!({"name": "outsider application", "roles": ["member"]})),
     );
@@ -772,7 +788,10 @@ fn demo_battery_chain_rolls_up_the_cfp_for_the_automaker_only() {
         );
         let listed = node
             .get(
-                &format!("/3/footprints?productId=urn:ouranos:trace-id:{}", trace_of(company, "trace_id")),
+                &format!(
+                    "/3/footprints?productId=urn:ouranos:trace-id:{}",
+                    trace_of(company, "trace_id")
+                ),
                 &outsider_pact,
             )
             .expect("list");
@@ -796,7 +815,10 @@ fn demo_battery_chain_rolls_up_the_cfp_for_the_automaker_only() {
         automaker["client_secret"].as_str().expect("secret"),
     );
     assert_eq!(
-        node.get(&format!("/3/footprints/{}", trace_of("cellmaker", "footprint_id")), &automaker_pact),
+        node.get(
+            &format!("/3/footprints/{}", trace_of("cellmaker", "footprint_id")),
+            &automaker_pact
+        ),
         Err(404)
     );
 }

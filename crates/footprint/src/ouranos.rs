@@ -802,11 +802,17 @@ mod tests {
                 .map(|share| share.to_string())
         };
         // Own 1.5 + 0.5 of 2: all primary.
-        assert_eq!(share([json!(1.5), json!(0.5), json!(0), json!(0)]), Some("100".to_owned()));
+        assert_eq!(
+            share([json!(1.5), json!(0.5), json!(0), json!(0)]),
+            Some("100".to_owned())
+        );
         // Own 1 of 4 (typed component rows 2 + 1 are secondary).
         assert_eq!(share([json!(0), json!(1), json!(2), json!(1)]), Some("25".to_owned()));
         // Own 1 of 3, to six decimals.
-        assert_eq!(share([json!(1), json!(0), json!(2), json!(0)]), Some("33.333333".to_owned()));
+        assert_eq!(
+            share([json!(1), json!(0), json!(2), json!(0)]),
+            Some("33.333333".to_owned())
+        );
         // Nothing emitted: no share.
         assert_eq!(share([json!(0), json!(0), json!(0), json!(0)]), None);
     }

@@ -26,7 +26,14 @@ pub fn readable(
     owner_column: &str,
     public_condition: &str,
 ) -> Sql {
-    readable_from(store, actor, &format!("{table} r"), kind, owner_column, public_condition)
+    readable_from(
+        store,
+        actor,
+        &format!("{table} r"),
+        kind,
+        owner_column,
+        public_condition,
+    )
 }
 
 /// [`readable`] over a `FROM` list that names the record table `r` among others, e.g. an index

@@ -26,7 +26,7 @@ use junkan_store::{
     StoreError, StoreResult, StoredFootprint,
 };
 
-use crate::access::{readable_from, audit_reads, basis_of, readable, record, require, RecordRead};
+use crate::access::{audit_reads, basis_of, readable, readable_from, record, require, RecordRead};
 use crate::rows::{enum_value, from_micros, int, opt_text, opt_time, parsed, text, time, write_error, Param, Sql};
 use crate::{micros, unavailable, SqlStore};
 
@@ -386,9 +386,7 @@ pub async fn list_pact_v3(
 ) -> StoreResult<Page<PactFootprintText>> {
     let (rows, has_more) = select_page(store, actor, filter, page).await?;
     let items = read_pact_v3_rows(store, actor, &rows).await?;
-    let next_after = has_more
-        .then(|| items.last().map(|item| item.id.to_string()))
-        .flatten();
+    let next_after = has_more.then(|| items.last().map(|item| item.id.to_string())).flatten();
     Ok(Page { items, next_after })
 }
 

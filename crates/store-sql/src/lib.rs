@@ -58,8 +58,8 @@ use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, Us
 use junkan_model::subscription::{NamedQuery, NewSubscription, Subscription};
 use junkan_store::{
     Backend, Clock, Delivery, GrantDirection, NewCapture, NewPactPartner, NewUserRecord, OutgoingPactEvent,
-    PactFootprintText, PactOutboxEntry, PactPartner, SessionRecord, SigningKeyRecord, Store, StoreError, StoreResult, StoredFootprint,
-    UserLogin,
+    PactFootprintText, PactOutboxEntry, PactPartner, SessionRecord, SigningKeyRecord, Store, StoreError, StoreResult,
+    StoredFootprint, UserLogin,
 };
 use uuid::Uuid;
 

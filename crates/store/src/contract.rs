@@ -2403,7 +2403,11 @@ pub async fn footprint_filters_match_the_reference(store: &dyn Store, _clock: &M
                     None => break,
                 }
             }
-            assert_eq!(seen_v3, expected, "v3 listing of {filter:?} as {:?}", actor.organization_id);
+            assert_eq!(
+                seen_v3, expected,
+                "v3 listing of {filter:?} as {:?}",
+                actor.organization_id
+            );
         }
     }
 }

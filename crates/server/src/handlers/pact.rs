@@ -329,7 +329,13 @@ fn first_page(pairs: &[(String, String)]) -> Result<(FootprintFilter, PageReques
 /// The `{"data": [...]}` answer of stored v3 texts, leaving out (and logging) footprints v3
 /// cannot express, as [`render_all`] does.
 fn data_envelope(items: &[junkan_store::PactFootprintText]) -> Response {
-    let mut body = String::with_capacity(items.iter().map(|item| item.json.as_ref().map_or(0, String::len) + 1).sum::<usize>() + 12);
+    let mut body = String::with_capacity(
+        items
+            .iter()
+            .map(|item| item.json.as_ref().map_or(0, String::len) + 1)
+            .sum::<usize>()
+            + 12,
+    );
     body.push_str("{\"data\":[");
     let mut first = true;
     for item in items {
