@@ -265,7 +265,7 @@ pub async fn play(router: &Router, credentials: &mut DemoCredentials) -> anyhow:
     let refiner = login_of(credentials, "refiner")?.clone();
     let refiner_token = pact_token(router, &refiner).await?;
     let refiner_bearer = [("authorization", format!("Bearer {refiner_token}"))];
-    let published = call(
+    call(
         router,
         Method::POST,
         "/api/v1/footprints",
@@ -278,7 +278,6 @@ pub async fn play(router: &Router, credentials: &mut DemoCredentials) -> anyhow:
         .as_str()
         .context("the refiner's footprint id")?
         .to_owned();
-    let _ = published;
     call(
         router,
         Method::POST,
