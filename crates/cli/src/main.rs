@@ -5,6 +5,7 @@
 mod bench;
 mod config;
 mod cpu;
+mod demo_cfp;
 mod pact;
 mod passports;
 
@@ -660,12 +661,29 @@ async fn demo(config: &Config, scale: u32, no_serve: bool) -> anyhow::Result<()>
     }
     let store = open_store(config).await?;
     let started = std::time::Instant::now();
-    let credentials = junkan_demo::load(&store, scale.max(1), &config.base_url)
+    let mut credentials = junkan_demo::load(&store, scale.max(1), &config.base_url)
         .await
         .context("loading the demo data")?;
+    // The battery chain exchanges its CFP requests and answers through the node's own API.
+    let state = AppState::new(Arc::new(store.clone()), Settings::new(&config.base_url))
+        .await
+        .context("loading the signing keys")?;
+    let battery = demo_cfp::play(&junkan_server::router(state), &mut credentials)
+        .await
+        .context("playing the battery CFP exchange")?;
+    credentials
+        .examples
+        .insert("battery_cfp".to_owned(), battery.record.clone());
     let credentials_path = config.data_dir.join("demo-credentials.json");
     std::fs::write(&credentials_path, serde_json::to_vec_pretty(&credentials)?)?;
     print_demo_banner(config, &credentials, &credentials_path, started.elapsed());
+    println!(
+        "  Battery CFP:  {} kgCO2e per vehicle battery (一次データ比率 / primary data {} %); as automaker-admin: GET {}/ouranos/api/v1/datatransport?dataTarget=cfpRollup&traceId={}",
+        battery.total,
+        battery.primary_data_share.as_deref().unwrap_or("-"),
+        config.base_url,
+        battery.vehicle_battery_trace_id
+    );
     if no_serve {
         return Ok(());
     }

@@ -666,3 +666,214 @@ fn indicators_from_the_command_line() {
     );
     std::fs::remove_dir_all(&directory).ok();
 }
+
+/// Any request to the node: (status, JSON body or null).
+fn http(method: &str, url: &str, headers: &[(&str, &str)], body: Option<Value>) -> (u16, Value) {
+    let mut request = ureq::request(method, url);
+    for (name, value) in headers {
+        request = request.set(name, value);
+    }
+    let result = match body {
+        Some(body) => request.send_json(body),
+        None => request.call(),
+    };
+    let response = match result {
+        Ok(response) => response,
+        Err(ureq::Error::Status(_, response)) => response,
+        Err(error) => panic!("transport error: {error}"),
+    };
+    let status = response.status();
+    let text = response.into_string().expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// The demo's battery chain (issue 5, item 6): the companies exchanged their CFP requests and
+/// answers through the PACT and Ouranos APIs while the demo loaded; the automaker reads the
+/// rolled-up battery CFP, and nobody outside the chain reads the suppliers' CFPs.
+#[test]
+fn demo_battery_chain_rolls_up_the_cfp_for_the_automaker_only() {
+    let data = temp_dir("battery-cfp");
+    let port = free_port();
+    let node = Node::start(&["demo", "--data-dir", data.to_str().expect("utf-8")], port);
+    let credentials: Value =
+        serde_json::from_slice(&std::fs::read(data.join("demo-credentials.json")).expect("credentials")).expect("json");
+    let by_slug = |slug: &str| {
+        credentials["organizations"]
+            .as_array()
+            .expect("organizations")
+            .iter()
+            .find(|organization| organization["slug"] == slug)
+            .expect("slug")
+            .clone()
+    };
+    let battery = &credentials["examples"]["battery_cfp"];
+    let trace_of = |company: &str, key: &str| {
+        battery["chain"]
+            .as_array()
+            .expect("chain")
+            .iter()
+            .find(|part| part["company"] == company)
+            .and_then(|part| part[key].as_str())
+            .unwrap_or_else(|| panic!("{company} {key} in {battery}"))
+            .to_owned()
+    };
+    let vehicle_battery = battery["vehicle_battery_trace_id"].as_str().expect("trace id");
+
+    // Hand computation from the demo's figures (crates/demo/src/battery_cfp.rs), kgCO2e:
+    //   recycled NiCo sulphate (refiner, PACT): 5.5 per kg, primary data share 85 %
+    //   cathode material per kg: own 4.8 + 6.4, bought 9.4 + 0.2 kg × 5.5 = 1.1   → 21.7
+    //   cell: own 9.6, bought 7.2, 1.25 kg × 21.7 = 27.125                           → 43.925
+    //   pack: own 180, bought 40, 96 cells × 43.925 = 4216.8                        → 4436.8
+    //   vehicle battery: own 12.5, 1 pack × 4436.8                                  → 4449.3
+    // Primary data (each company's own rows): 12.5 + 180 + 96 × 9.6 + 120 kg × 11.2 = 2458.1,
+    // i.e. 2458.1 / 4449.3 = 55.2468927…% (six decimals: 55.246893).
+    assert_eq!(battery["rolled_up_kgco2e_per_unit"], json!("4449.3"), "{battery}");
+
+    let automaker = by_slug("automaker");
+    let automaker_key = automaker["api_key"].as_str().expect("the automaker's Ouranos API key");
+    let base = node.base.clone();
+    let ouranos_login = |login: &Value, api_key: &str| {
+        let (status, body) = http(
+            "POST",
+            &format!("{base}/ouranos/auth/login"),
+            &[("apiKey", api_key)],
+            Some(json!({"operatorAccountId": login["username"], "accountPassword": login["password"]})),
+        );
+        assert_eq!(status, 201, "{body}");
+        body["accessToken"].as_str().expect("accessToken").to_owned()
+    };
+    let ouranos_get = |api_key: &str, token: &str, query: &str| {
+        http(
+            "GET",
+            &format!("{base}/ouranos/api/v1/datatransport?{query}"),
+            &[("apiKey", api_key), ("Authorization", &format!("Bearer {token}"))],
+            None,
+        )
+    };
+    let automaker_token = ouranos_login(&automaker, automaker_key);
+    let (status, rollup) = ouranos_get(
+        automaker_key,
+        &automaker_token,
+        &format!("dataTarget=cfpRollup&traceId={vehicle_battery}"),
+    );
+    assert_eq!(status, 200, "{rollup}");
+    assert_eq!(rollup["total"], json!("4449.3"), "{rollup}");
+    assert_eq!(rollup["primary_data_share"], json!("55.246893"), "{rollup}");
+    assert_eq!(rollup["missing"], json!([]));
+    // The pack maker's answer as the automaker sees it on its own part: per stage, over the
+    // whole chain below the pack: pre 96 × (7.2 + 1.25 × (4.8 + 10.5)) = 2527.2,
+    // main 180 + 40 + 96 × (9.6 + 1.25 × 6.4) = 1909.6.
+    let pack_line = trace_of("packmaker", "buyer_trace_id");
+    let (status, answer) = ouranos_get(
+        automaker_key,
+        &automaker_token,
+        &format!("dataTarget=cfp&traceIds={pack_line}"),
+    );
+    assert_eq!(status, 200, "{answer}");
+    let rows: Vec<(String, String)> = answer
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| {
+            (
+                row["cfpType"].as_str().expect("type").to_owned(),
+                row["ghgEmission"].to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("preProductionResponse".to_owned(), "2527.2".to_owned()),
+            ("mainProductionResponse".to_owned(), "1909.6".to_owned())
+        ]
+    );
+    // The automaker's request is answered.
+    let (_, statuses) = ouranos_get(
+        automaker_key,
+        &automaker_token,
+        "dataTarget=status&statusTarget=REQUEST",
+    );
+    assert_eq!(
+        statuses[0]["requestStatus"]["cfpResponseStatus"],
+        json!("COMPLETED"),
+        "{statuses}"
+    );
+
+    // A company outside the chain (the appliance maker) with its own application key and login
+    // reads none of the suppliers' CFPs, over either API.
+    let outsider = by_slug("appliance");
+    let outsider_pact = node.token(
+        outsider["client_id"].as_str().expect("id"),
+        outsider["client_secret"].as_str().expect("secret"),
+    );
+    let (status, created) = http(
+        "POST",
+        &format!(
+            "{base}/api/v1/organizations/{}/api-keys",
+            outsider["id"].as_str().expect("id")
+        ),
+        &[("Authorization", &format!("Bearer {outsider_pact}"))],
+        Some(json!({"name": "outsider application", "roles": ["member"]})),
+    );
+    assert_eq!(status, 201, "{created}");
+    let outsider_key = created["key"].as_str().expect("key").to_owned();
+    let outsider_token = ouranos_login(&outsider, &outsider_key);
+    let supplier_parts = ["packmaker", "cellmaker", "cathode"]
+        .map(|company| trace_of(company, "trace_id"))
+        .join(",");
+    let (status, rows) = ouranos_get(
+        &outsider_key,
+        &outsider_token,
+        &format!("dataTarget=cfp&traceIds={supplier_parts},{pack_line},{vehicle_battery}"),
+    );
+    assert_eq!((status, rows), (200, json!([])));
+    let (status, body) = ouranos_get(
+        &outsider_key,
+        &outsider_token,
+        &format!("dataTarget=cfpRollup&traceId={vehicle_battery}"),
+    );
+    assert_eq!(status, 404, "{body}");
+    for company in ["packmaker", "cellmaker", "cathode"] {
+        let footprint = trace_of(company, "footprint_id");
+        assert_eq!(
+            node.get(&format!("/3/footprints/{footprint}"), &outsider_pact),
+            Err(404),
+            "{company}'s footprint over PACT"
+        );
+        let listed = node
+            .get(
+                &format!(
+                    "/3/footprints?productId=urn:ouranos:trace-id:{}",
+                    trace_of(company, "trace_id")
+                ),
+                &outsider_pact,
+            )
+            .expect("list");
+        assert_eq!(listed["data"], json!([]));
+    }
+    let recycled = battery["recycled_material_footprint_id"].as_str().expect("id");
+    assert_eq!(node.get(&format!("/3/footprints/{recycled}"), &outsider_pact), Err(404));
+    // The refiner shared its footprint with the cathode maker alone; the automaker reaches its
+    // suppliers' figures only through the roll-up, not their footprints.
+    let cathode = by_slug("cathode");
+    let cathode_pact = node.token(
+        cathode["client_id"].as_str().expect("id"),
+        cathode["client_secret"].as_str().expect("secret"),
+    );
+    let shared = node
+        .get(&format!("/3/footprints/{recycled}"), &cathode_pact)
+        .expect("the cathode maker reads the refiner's footprint");
+    assert_eq!(shared["data"]["pcf"]["pcfExcludingBiogenicUptake"], json!("5.5"));
+    let automaker_pact = node.token(
+        automaker["client_id"].as_str().expect("id"),
+        automaker["client_secret"].as_str().expect("secret"),
+    );
+    assert_eq!(
+        node.get(
+            &format!("/3/footprints/{}", trace_of("cellmaker", "footprint_id")),
+            &automaker_pact
+        ),
+        Err(404)
+    );
+}

@@ -7,6 +7,7 @@
 //! generator adds (N - 1) × 50 further organizations with two facilities each, from a seeded
 //! random generator, so the same scale always gives the same data.
 
+pub mod battery_cfp;
 mod events;
 mod passports;
 
@@ -114,6 +115,10 @@ pub struct OrganizationLogin {
     pub password: String,
     /// Roles of the administrator and the client.
     pub roles: Vec<Role>,
+    /// The API key the organization's application sends as the Ouranos `apiKey` header, for
+    /// the companies of the battery CFP chain (made through the API when the demo plays it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
 }
 
 /// A user login.
@@ -210,6 +215,7 @@ pub async fn load(store: &dyn Store, scale: u32, base_url: &str) -> Result<DemoC
             username: login.username,
             password: login.password,
             roles,
+            api_key: None,
         });
     }
     share_along_the_loops(store, &logins, &mut examples).await?;

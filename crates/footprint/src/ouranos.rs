@@ -624,8 +624,17 @@ pub struct FootprintContext {
 /// The model footprint of an Ouranos write: the four rows become the stage split (declared unit
 /// amount 1, as Ouranos values are per unit), their sum the PCF. Checked with
 /// [`Footprint::validate`].
+///
+/// 一次データ比率 / primary data share: the own rows (自社由来, preProduction and mainProduction)
+/// are the company's own process data, which PACT counts as primary data; the component rows a
+/// company types in (部品由来) are taken as secondary data, since what suppliers answer through
+/// trades reaches the roll-up through their own footprints instead. The share is the own rows'
+/// part of the total in percent (six decimals), none when the total is zero.
 pub fn footprint_from_write(write: &CfpWrite, context: FootprintContext) -> Result<Footprint, Vec<Violation>> {
     let total = write.stages.total();
+    let own = write.stages.pre_production.own + write.stages.main_production.own;
+    let primary_data_share =
+        (total > Decimal::ZERO).then(|| (own * Decimal::ONE_HUNDRED / total).round_dp(6).normalize());
     let footprint = Footprint {
         id: context.id,
         preceding_ids: Vec::new(),
@@ -687,7 +696,7 @@ pub fn footprint_from_write(write: &CfpWrite, context: FootprintContext) -> Resu
             exempted_emissions_description: None,
             allocation_rules_description: None,
             uncertainty_assessment_description: None,
-            primary_data_share: None,
+            primary_data_share,
             dqi: None,
             verification: None,
             stages: Some(write.stages.clone()),
@@ -776,6 +785,36 @@ mod tests {
             cross_sectoral_standards: vec!["ISO14067".to_owned()],
             exempted_emissions_percent: literal("0"),
         }
+    }
+
+    #[test]
+    fn own_rows_are_the_primary_data_share_of_a_write() {
+        let share = |values: [Value; 4]| {
+            let mut body = create_example();
+            for (row, value) in body.as_array_mut().expect("rows").iter_mut().zip(values) {
+                row["ghgEmission"] = value;
+            }
+            let write = parse_write(&body).expect("accepted");
+            footprint_from_write(&write, context())
+                .expect("valid")
+                .pcf
+                .primary_data_share
+                .map(|share| share.to_string())
+        };
+        // Own 1.5 + 0.5 of 2: all primary.
+        assert_eq!(
+            share([json!(1.5), json!(0.5), json!(0), json!(0)]),
+            Some("100".to_owned())
+        );
+        // Own 1 of 4 (typed component rows 2 + 1 are secondary).
+        assert_eq!(share([json!(0), json!(1), json!(2), json!(1)]), Some("25".to_owned()));
+        // Own 1 of 3, to six decimals.
+        assert_eq!(
+            share([json!(1), json!(0), json!(2), json!(0)]),
+            Some("33.333333".to_owned())
+        );
+        // Nothing emitted: no share.
+        assert_eq!(share([json!(0), json!(0), json!(0), json!(0)]), None);
     }
 
     #[test]

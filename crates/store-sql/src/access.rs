@@ -26,6 +26,27 @@ pub fn readable(
     owner_column: &str,
     public_condition: &str,
 ) -> Sql {
+    readable_from(
+        store,
+        actor,
+        &format!("{table} r"),
+        kind,
+        owner_column,
+        public_condition,
+    )
+}
+
+/// [`readable`] over a `FROM` list that names the record table `r` among others, e.g. an index
+/// table that drives the query in the order a page needs (`footprint_keys d CROSS JOIN
+/// footprints r`); the caller adds the join condition. The access rule is the same text.
+pub fn readable_from(
+    store: &SqlStore,
+    actor: &Actor,
+    from: &str,
+    kind: RecordKind,
+    owner_column: &str,
+    public_condition: &str,
+) -> Sql {
     let me = actor.organization_id.map(|id| id.to_string()).unwrap_or_default();
     let auditor = i64::from(actor.has_role(Role::Auditor));
     let now = micros(store.clock_now());
@@ -42,7 +63,7 @@ pub fn readable(
     let text = format!(
         // No derived table: the caller's filters then apply to the table itself and its indexes.
         "SELECT r.*, (SELECT g.id || '|' || g.level FROM grants g WHERE {covers} ORDER BY g.level_rank DESC, g.id LIMIT 1) AS best_grant \
-         FROM {table} r WHERE (r.{owner_column} = $1 OR ({public_condition}) OR $3 = 1 OR EXISTS (SELECT 1 FROM grants g WHERE {covers}))"
+         FROM {from} WHERE (r.{owner_column} = $1 OR ({public_condition}) OR $3 = 1 OR EXISTS (SELECT 1 FROM grants g WHERE {covers}))"
     );
     Sql::new(&text, vec![Param::Text(me), Param::Int(now), Param::Int(auditor)])
 }

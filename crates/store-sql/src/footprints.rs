@@ -22,11 +22,11 @@ use junkan_model::page::{Page, PageRequest};
 use junkan_model::principal::{Actor, PrincipalKind, Role};
 use junkan_model::Violation;
 use junkan_store::{
-    pact_next_attempt, url_host, NewPactPartner, OutgoingPactEvent, PactOutboxEntry, PactPartner, StoreError,
-    StoreResult, StoredFootprint,
+    pact_next_attempt, url_host, NewPactPartner, OutgoingPactEvent, PactFootprintText, PactOutboxEntry, PactPartner,
+    StoreError, StoreResult, StoredFootprint,
 };
 
-use crate::access::{audit_reads, basis_of, readable, record, require, RecordRead};
+use crate::access::{audit_reads, basis_of, readable, readable_from, record, require, RecordRead};
 use crate::rows::{enum_value, from_micros, int, opt_text, opt_time, parsed, text, time, write_error, Param, Sql};
 use crate::{micros, unavailable, SqlStore};
 
@@ -148,13 +148,14 @@ pub async fn supersede_footprint(
     })?;
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
     let changed = sqlx::query(
-        "UPDATE footprints SET status = 'Deprecated', document = $2, superseded_by = $3, updated_at = $4 \
+        "UPDATE footprints SET status = 'Deprecated', document = $2, superseded_by = $3, updated_at = $4, pact_v3 = $5 \
          WHERE id = $1 AND status = 'Active'",
     )
     .bind(old_id.to_string())
     .bind(serde_json::to_string(&deprecated).map_err(unavailable)?)
     .bind(successor.id.to_string())
     .bind(micros(now))
+    .bind(pact_v3_text(&deprecated))
     .execute(&mut *transaction)
     .await
     .map_err(unavailable)?
@@ -209,8 +210,8 @@ async fn insert(
     let now = micros(store.clock_now());
     let (start, end) = footprint.effective_validity();
     sqlx::query(
-        "INSERT INTO footprints (id, owner_organization_id, status, visibility, validity_start, validity_end, document, created_at, updated_at, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
+        "INSERT INTO footprints (id, owner_organization_id, status, visibility, validity_start, validity_end, document, created_at, updated_at, created_by, pact_v3) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10)",
     )
     .bind(footprint.id.to_string())
     .bind(owner.to_string())
@@ -221,6 +222,7 @@ async fn insert(
     .bind(serde_json::to_string(footprint).map_err(unavailable)?)
     .bind(now)
     .bind(actor.principal_id.clone())
+    .bind(pact_v3_text(footprint))
     .execute(&mut *connection)
     .await
     .map_err(|error| write_error(error, &CONFLICTS))?;
@@ -246,6 +248,14 @@ async fn insert(
         None,
     )
     .await
+}
+
+/// The PACT v3.0 JSON of a footprint as stored beside it (migration 0008); `None` when v3 cannot
+/// express it.
+fn pact_v3_text(footprint: &Footprint) -> Option<String> {
+    junkan_footprint::pact::to_v3(footprint)
+        .ok()
+        .map(|document| document.to_string())
 }
 
 /// The `footprint_keys` rows of a footprint.
@@ -360,29 +370,86 @@ pub async fn list(
     filter: &FootprintFilter,
     page: &PageRequest,
 ) -> StoreResult<Page<StoredFootprint>> {
+    let (rows, has_more) = select_page(store, actor, filter, page).await?;
+    let items = read_rows(store, actor, &rows).await?;
+    let next_after = has_more
+        .then(|| items.last().map(|stored| stored.footprint.id.to_string()))
+        .flatten();
+    Ok(Page { items, next_after })
+}
+
+pub async fn list_pact_v3(
+    store: &SqlStore,
+    actor: &Actor,
+    filter: &FootprintFilter,
+    page: &PageRequest,
+) -> StoreResult<Page<PactFootprintText>> {
+    let (rows, has_more) = select_page(store, actor, filter, page).await?;
+    let items = read_pact_v3_rows(store, actor, &rows).await?;
+    let next_after = has_more.then(|| items.last().map(|item| item.id.to_string())).flatten();
+    Ok(Page { items, next_after })
+}
+
+/// The readable rows of one page of `filter` (at most `page.limit`) and whether more follow.
+async fn select_page(
+    store: &SqlStore,
+    actor: &Actor,
+    filter: &FootprintFilter,
+    page: &PageRequest,
+) -> StoreResult<(Vec<AnyRow>, bool)> {
     if filter.matches_nothing() {
-        return Ok(Page {
-            items: Vec::new(),
-            next_after: None,
-        });
+        return Ok((Vec::new(), false));
     }
-    let mut sql = readable_footprints(store, actor);
-    for (kind, values) in [
+    // Key criteria, most selective kind first: a product id names few footprints, a geography
+    // very many.
+    let criteria: Vec<(&str, &Vec<String>)> = [
         ("product", &filter.product_ids),
         ("company", &filter.company_ids),
         ("classification", &filter.classifications),
         ("geography", &filter.geographies),
-    ] {
-        if values.is_empty() {
+    ]
+    .into_iter()
+    .filter(|(_, values)| !values.is_empty())
+    .collect();
+    // A criterion with one value drives the query: its index entries, (kind, value,
+    // footprint_id), come in footprint-id order, the order of pages, so a page stops reading after
+    // `limit` matches instead of gathering and sorting every footprint of, say, a country. The
+    // other criteria are probes of the same index per candidate. (Several values of the driving
+    // kind could name one footprint twice, so those lists are matched with IN instead.)
+    let driver = criteria.iter().position(|(_, values)| values.len() == 1);
+    let mut sql = match driver {
+        Some(index) => {
+            let (kind, values) = criteria[index];
+            let mut sql = readable_from(
+                store,
+                actor,
+                "footprint_keys d CROSS JOIN footprints r",
+                RecordKind::Footprint,
+                "owner_organization_id",
+                "r.visibility = 'public'",
+            );
+            sql.push_with(
+                " AND r.id = d.footprint_id AND d.kind = ? AND d.value = ?",
+                vec![Param::Text(kind.to_owned()), Param::Text(values[0].clone())],
+            );
+            sql
+        }
+        None => readable_footprints(store, actor),
+    };
+    for (index, (kind, values)) in criteria.iter().enumerate() {
+        if Some(index) == driver {
             continue;
         }
-        sql.push_with(
-            " AND r.id IN (SELECT k.footprint_id FROM footprint_keys k WHERE k.kind = ? AND k.value IN ",
-            vec![Param::Text(kind.to_owned())],
-        );
+        let condition = if driver.is_some() {
+            " AND EXISTS (SELECT 1 FROM footprint_keys k WHERE k.footprint_id = r.id AND k.kind = ? AND k.value IN "
+        } else {
+            " AND r.id IN (SELECT k.footprint_id FROM footprint_keys k WHERE k.kind = ? AND k.value IN "
+        };
+        sql.push_with(condition, vec![Param::Text((*kind).to_owned())]);
         sql.push_list(values.iter().cloned().map(Param::Text));
         sql.text.push(')');
     }
+    let order = if driver.is_some() { "d.footprint_id" } else { "r.id" };
     let any_of = |sql: &mut Sql, condition: &str, moments: &[time::OffsetDateTime]| {
         if moments.is_empty() {
             return;
@@ -412,17 +479,16 @@ pub async fn list(
         sql.push_with(" AND r.owner_organization_id = ?", vec![Param::Text(owner.to_string())]);
     }
     if let Some(after) = &page.after {
-        sql.push_with(" AND r.id > ?", vec![Param::Text(after.clone())]);
+        sql.push_with(&format!(" AND {order} > ?"), vec![Param::Text(after.clone())]);
     }
-    sql.push_with(" ORDER BY r.id LIMIT ?", vec![Param::Int(i64::from(page.limit) + 1)]);
-    let rows = sql.query().fetch_all(&store.reader).await.map_err(unavailable)?;
+    sql.push_with(
+        &format!(" ORDER BY {order} LIMIT ?"),
+        vec![Param::Int(i64::from(page.limit) + 1)],
+    );
+    let mut rows = sql.query().fetch_all(&store.reader).await.map_err(unavailable)?;
     let has_more = rows.len() > page.limit as usize;
-    let rows = &rows[..rows.len().min(page.limit as usize)];
-    let items = read_rows(store, actor, rows).await?;
-    let next_after = has_more
-        .then(|| items.last().map(|stored| stored.footprint.id.to_string()))
-        .flatten();
-    Ok(Page { items, next_after })
+    rows.truncate(page.limit as usize);
+    Ok((rows, has_more))
 }
 
 /// Turns readable rows into stored footprints and records the audited reads before anything is
@@ -457,6 +523,40 @@ async fn read_rows(store: &SqlStore, actor: &Actor, rows: &[AnyRow]) -> StoreRes
     }
     audit_reads(store, actor, &reads).await?;
     Ok(footprints)
+}
+
+/// [`read_rows`] for the PACT v3 listing: the same read rule and audit, each footprint as its
+/// stored v3 JSON text; only rows stored without one (before migration 0008, or not expressible
+/// in v3) are parsed and rendered.
+async fn read_pact_v3_rows(store: &SqlStore, actor: &Actor, rows: &[AnyRow]) -> StoreResult<Vec<PactFootprintText>> {
+    let mut items = Vec::with_capacity(rows.len());
+    let mut reads = Vec::new();
+    for row in rows {
+        let owner: OrganizationId = parsed(&text(row, "owner_organization_id")?, "organization id", str::parse)?;
+        let visibility: Visibility = enum_value(&text(row, "visibility")?, "visibility")?;
+        let basis = basis_of(actor, row, owner, visibility == Visibility::Public)?;
+        let id: FootprintId = parsed(&text(row, "id")?, "footprint id", str::parse)?;
+        let json = match opt_text(row, "pact_v3")? {
+            Some(json) => Some(json),
+            None => {
+                let footprint: Footprint = parsed(&text(row, "document")?, "footprint document", |text| {
+                    serde_json::from_str(text)
+                })?;
+                pact_v3_text(&footprint)
+            }
+        };
+        if basis.is_audited() {
+            reads.push(RecordRead {
+                kind: RecordKind::Footprint,
+                id: id.to_string(),
+                owner,
+                basis,
+            });
+        }
+        items.push(PactFootprintText { id, json });
+    }
+    audit_reads(store, actor, &reads).await?;
+    Ok(items)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -62,8 +62,8 @@ use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, Us
 use junkan_model::subscription::{NamedQuery, NewSubscription, Subscription};
 use junkan_store::{
     Backend, Clock, Delivery, GrantDirection, NewCapture, NewPactPartner, NewUserRecord, OutgoingPactEvent,
-    PactOutboxEntry, PactPartner, SessionRecord, SigningKeyRecord, Store, StoreError, StoreResult, StoredFootprint,
-    UserLogin,
+    PactFootprintText, PactOutboxEntry, PactPartner, SessionRecord, SigningKeyRecord, Store, StoreError, StoreResult,
+    StoredFootprint, UserLogin,
 };
 use uuid::Uuid;
 
@@ -570,6 +570,14 @@ impl Store for SqlStore {
         page: &PageRequest,
     ) -> StoreResult<Page<StoredFootprint>> {
         footprints::list(self, actor, filter, page).await
+    }
+    async fn list_footprints_pact_v3(
+        &self,
+        actor: &Actor,
+        filter: &FootprintFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<PactFootprintText>> {
+        footprints::list_pact_v3(self, actor, filter, page).await
     }
     async fn create_pact_partner(&self, actor: &Actor, new: NewPactPartner) -> StoreResult<PactPartner> {
         footprints::create_partner(self, actor, new).await

@@ -2158,6 +2158,15 @@ pub async fn footprints_publish_supersede_and_read_rule(store: &dyn Store, _cloc
             .collect::<Vec<_>>(),
         vec![second.id]
     );
+    // The PACT v3 listing (stored v3 texts) applies the same rule and audits the same way.
+    let listed_v3 = store
+        .list_footprints_pact_v3(&member_b, &junkan_footprint::FootprintFilter::default(), &first_page())
+        .await
+        .expect("list v3");
+    assert_eq!(
+        listed_v3.items.iter().map(|item| item.id).collect::<Vec<_>>(),
+        vec![second.id]
+    );
     let audit = store
         .list_audit(
             &Actor::system(),
@@ -2170,7 +2179,11 @@ pub async fn footprints_publish_supersede_and_read_rule(store: &dyn Store, _cloc
         )
         .await
         .expect("audit");
-    assert_eq!(audit.items.len(), 2, "the get and the list by B are both audited");
+    assert_eq!(
+        audit.items.len(),
+        3,
+        "the get, the list and the v3 list by B are all audited"
+    );
     assert!(audit.items.iter().all(|entry| entry.grant_id == Some(grant.id)));
 
     // Public footprints are readable by everyone, unaudited.
@@ -2248,7 +2261,12 @@ pub async fn footprint_filters_match_the_reference(store: &dyn Store, _clock: &M
         .supersede_footprint(&member_a, old_id, replacement)
         .await
         .expect("supersede");
-    all[0].0.status = FootprintStatus::Deprecated;
+    all[0].0 = store
+        .get_footprint(&member_a, old_id)
+        .await
+        .expect("the deprecated footprint")
+        .footprint;
+    assert_eq!(all[0].0.status, FootprintStatus::Deprecated);
     all.push((successor.footprint, a));
 
     let filters = vec![
@@ -2307,6 +2325,31 @@ pub async fn footprint_filters_match_the_reference(store: &dyn Store, _clock: &M
             statuses: Some(vec![FootprintStatus::Active]),
             ..Default::default()
         },
+        // One value of a kind drives the query through its index; the other kinds are probes.
+        FootprintFilter {
+            product_ids: vec!["urn:junkan:family:1".to_owned()],
+            company_ids: vec!["urn:junkan:company:1".to_owned(), "urn:junkan:company:0".to_owned()],
+            geographies: vec!["JP".to_owned()],
+            ..Default::default()
+        },
+        FootprintFilter {
+            geographies: vec!["JP".to_owned()],
+            classifications: vec![
+                "urn:pact:productclassification:un-cpc:4600".to_owned(),
+                "urn:pact:productclassification:un-cpc:4603".to_owned(),
+            ],
+            statuses: Some(vec![FootprintStatus::Active, FootprintStatus::Deprecated]),
+            ..Default::default()
+        },
+        FootprintFilter {
+            company_ids: vec!["urn:junkan:company:0".to_owned()],
+            valid_on: vec![datetime!(2025-06-01 00:00 UTC)],
+            ..Default::default()
+        },
+        FootprintFilter {
+            geographies: vec!["Global".to_owned()],
+            ..Default::default()
+        },
     ];
     for actor in [&member_a, &member_b] {
         for filter in &filters {
@@ -2330,6 +2373,41 @@ pub async fn footprint_filters_match_the_reference(store: &dyn Store, _clock: &M
                 }
             }
             assert_eq!(seen, expected, "filter {filter:?} as {:?}", actor.organization_id);
+
+            // The PACT v3 listing gives the same pages, each footprint as the v3 rendering of
+            // what it is now (a deprecated one says so).
+            let mut seen_v3 = Vec::new();
+            let mut page = PageRequest::first(2);
+            loop {
+                let found = store
+                    .list_footprints_pact_v3(actor, filter, &page)
+                    .await
+                    .expect("list v3");
+                for item in &found.items {
+                    let (footprint, _) = all
+                        .iter()
+                        .find(|(footprint, _)| footprint.id == item.id)
+                        .expect("a stored footprint");
+                    let text = item.json.as_deref().expect("every sample is expressible in v3");
+                    let stored: serde_json::Value = serde_json::from_str(text).expect("JSON text");
+                    assert_eq!(
+                        stored,
+                        junkan_footprint::pact::to_v3(footprint).expect("v3"),
+                        "{}",
+                        item.id
+                    );
+                    seen_v3.push(item.id.to_string());
+                }
+                match found.next_after {
+                    Some(after) => page.after = Some(after),
+                    None => break,
+                }
+            }
+            assert_eq!(
+                seen_v3, expected,
+                "v3 listing of {filter:?} as {:?}",
+                actor.organization_id
+            );
         }
     }
 }

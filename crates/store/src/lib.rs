@@ -236,6 +236,16 @@ pub struct StoredFootprint {
     pub stored_at: OffsetDateTime,
 }
 
+/// A footprint as PACT v3.0 JSON text, for the PACT listing, which passes it on unparsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PactFootprintText {
+    /// The footprint's id.
+    pub id: FootprintId,
+    /// Its PACT v3.0 `ProductFootprint` as JSON text; `None` when v3 cannot express the
+    /// footprint (the listing leaves it out).
+    pub json: Option<String>,
+}
+
 /// A PACT partner to register (node administrators).
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -668,6 +678,15 @@ pub trait Store: Send + Sync + 'static {
         filter: &FootprintFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<StoredFootprint>>;
+    /// [`Store::list_footprints`] for `GET /3/footprints`: the same selection, read rule and
+    /// audit, with each footprint as its PACT v3.0 JSON text (rendered when it was written, so a
+    /// page is not parsed and rendered again on every read).
+    async fn list_footprints_pact_v3(
+        &self,
+        actor: &Actor,
+        filter: &FootprintFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<PactFootprintText>>;
     /// Registers a PACT partner (node administrators); `Invalid` for a base URL that is not
     /// `http(s)://host[:port][/path]`.
     async fn create_pact_partner(&self, actor: &Actor, new: NewPactPartner) -> StoreResult<PactPartner>;
