@@ -157,23 +157,9 @@ pub async fn record(
     owner: Option<OrganizationId>,
     grant: Option<GrantId>,
 ) -> StoreResult<()> {
-    let entry = AuditEntry::new(store, actor, action, kind, record_id, owner, grant);
-    sqlx::query(AuditEntry::INSERT)
-        .bind(entry.at)
-        .bind(entry.actor_kind)
-        .bind(entry.actor_id)
-        .bind(entry.actor_organization_id)
-        .bind(entry.action)
-        .bind(entry.record_kind)
-        .bind(entry.record_id)
-        .bind(entry.owner_organization_id)
-        .bind(entry.grant_id)
-        .bind(entry.purpose)
-        .bind(entry.request_id)
-        .execute(connection)
+    AuditEntry::new(store, actor, action, kind, record_id, owner, grant)
+        .insert(connection)
         .await
-        .map_err(unavailable)?;
-    Ok(())
 }
 
 /// One row of `audit_log`, as every write path stores it (the sqlx one of [`record`] and the
@@ -197,6 +183,26 @@ impl AuditEntry {
     pub const INSERT: &'static str =
         "INSERT INTO audit_log (at, actor_kind, actor_id, actor_organization_id, action, record_kind, record_id, \
          owner_organization_id, grant_id, purpose, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+    /// Writes the entry through sqlx, in the transaction of `connection`.
+    pub async fn insert(self, connection: &mut AnyConnection) -> StoreResult<()> {
+        sqlx::query(AuditEntry::INSERT)
+            .bind(self.at)
+            .bind(self.actor_kind)
+            .bind(self.actor_id)
+            .bind(self.actor_organization_id)
+            .bind(self.action)
+            .bind(self.record_kind)
+            .bind(self.record_id)
+            .bind(self.owner_organization_id)
+            .bind(self.grant_id)
+            .bind(self.purpose)
+            .bind(self.request_id)
+            .execute(connection)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
 
     /// What `actor` did now with record `record_id`.
     pub fn new(

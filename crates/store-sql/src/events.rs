@@ -111,39 +111,19 @@ async fn stored_keys(
     Ok((ids, hashes))
 }
 
-/// `count` new sequence numbers for rows of `table` (SQLite: after the largest, which is safe
-/// because the single writer connection holds the write lock; PostgreSQL: from `sequence`,
-/// which concurrent writers share).
-async fn reserve(
-    connection: &mut AnyConnection,
-    backend: Backend,
-    table: &str,
-    column: &str,
-    sequence: &str,
-    count: usize,
-) -> StoreResult<Vec<i64>> {
+/// `count` new numbers from PostgreSQL sequence `sequence`, which concurrent writers share.
+async fn reserve(connection: &mut AnyConnection, sequence: &str, count: usize) -> StoreResult<Vec<i64>> {
     if count == 0 {
         return Ok(Vec::new());
     }
-    match backend {
-        Backend::Sqlite => {
-            let largest: i64 = sqlx::query_scalar::<_, i64>(&format!("SELECT COALESCE(MAX({column}), 0) FROM {table}"))
-                .fetch_one(&mut *connection)
-                .await
-                .map_err(unavailable)?;
-            Ok((largest + 1..=largest + count as i64).collect())
-        }
-        Backend::Postgres => {
-            let mut numbers: Vec<i64> =
-                sqlx::query_scalar::<_, i64>(&format!("SELECT nextval('{sequence}') FROM generate_series(1, $1)"))
-                    .bind(count as i64)
-                    .fetch_all(&mut *connection)
-                    .await
-                    .map_err(unavailable)?;
-            numbers.sort_unstable();
-            Ok(numbers)
-        }
-    }
+    let mut numbers: Vec<i64> =
+        sqlx::query_scalar::<_, i64>(&format!("SELECT nextval('{sequence}') FROM generate_series(1, $1)"))
+            .bind(count as i64)
+            .fetch_all(&mut *connection)
+            .await
+            .map_err(unavailable)?;
+    numbers.sort_unstable();
+    Ok(numbers)
 }
 
 /// What became of an event offered to the store.
@@ -312,21 +292,7 @@ async fn capture_over_sqlx(
             .map_err(unavailable)?;
         transaction
     };
-    sqlx::query(AuditEntry::INSERT)
-        .bind(audit.at)
-        .bind(audit.actor_kind)
-        .bind(audit.actor_id)
-        .bind(audit.actor_organization_id)
-        .bind(audit.action)
-        .bind(audit.record_kind)
-        .bind(audit.record_id)
-        .bind(audit.owner_organization_id)
-        .bind(audit.grant_id)
-        .bind(audit.purpose)
-        .bind(audit.request_id)
-        .execute(&mut *transaction)
-        .await
-        .map_err(unavailable)?;
+    audit.insert(&mut transaction).await?;
     transaction.commit().await.map_err(unavailable)?;
     Ok(job)
 }
@@ -410,8 +376,8 @@ const EVENTS_PER_INSERT: usize = 250;
 const ROWS_PER_INSERT: usize = 500;
 
 /// Inserts `events` with their hash keys: their contexts, the identifiers not yet interned, the
-/// events and their links to identifiers. Sequence numbers are reserved first, so that no insert
-/// needs RETURNING (on SQLite every returned row is a message from the database thread).
+/// events and their links to identifiers (PostgreSQL; SQLite has `capture_sqlite`). Sequence
+/// numbers are reserved first, so that no insert needs RETURNING.
 async fn insert_events(
     connection: &mut AnyConnection,
     backend: Backend,
@@ -444,15 +410,7 @@ async fn insert_events(
         context_ids.push(id);
     }
     let identifier_ids = intern_identifiers(connection, backend, events).await?;
-    let seqs = reserve(
-        connection,
-        backend,
-        "epcis_event_records",
-        "seq",
-        "epcis_event_seq",
-        events.len(),
-    )
-    .await?;
+    let seqs = reserve(connection, "epcis_event_seq", events.len()).await?;
     let owner = owner.to_string();
     let capture = capture.to_string();
     let rows: Vec<(usize, &CapturedEvent, &[u8])> = events
@@ -619,15 +577,7 @@ async fn intern_identifiers<'e>(
         .copied()
         .filter(|value| !ids.contains_key(value))
         .collect();
-    let numbers = reserve(
-        connection,
-        backend,
-        "epcis_identifiers",
-        "id",
-        "epcis_identifier_seq",
-        new.len(),
-    )
-    .await?;
+    let numbers = reserve(connection, "epcis_identifier_seq", new.len()).await?;
     for (chunk, number_chunk) in new.chunks(ROWS_PER_INSERT).zip(numbers.chunks(ROWS_PER_INSERT)) {
         let mut sql = Bulk::new(backend, "INSERT INTO epcis_identifiers (id, value) VALUES ");
         for (index, (value, number)) in chunk.iter().zip(number_chunk).enumerate() {
