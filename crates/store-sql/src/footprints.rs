@@ -59,10 +59,23 @@ pub async fn create(
     footprint.validate().map_err(StoreError::Invalid)?;
     let id = footprint.id;
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
-    insert(store, &mut transaction, actor, owner, &footprint, visibility).await?;
-    enqueue_published(store, &mut transaction, &[id]).await?;
+    create_in(store, &mut transaction, actor, owner, &footprint, visibility).await?;
     transaction.commit().await.map_err(unavailable)?;
     get(store, actor, id).await
+}
+
+/// Stores a validated `footprint` of `owner`, audited and announced to subscribed partners, in
+/// the caller's transaction (which has checked that `actor` writes for `owner`).
+pub(crate) async fn create_in(
+    store: &SqlStore,
+    transaction: &mut AnyConnection,
+    actor: &Actor,
+    owner: OrganizationId,
+    footprint: &Footprint,
+    visibility: Visibility,
+) -> StoreResult<()> {
+    insert(store, transaction, actor, owner, footprint, visibility).await?;
+    enqueue_published(store, transaction, &[footprint.id]).await
 }
 
 pub async fn create_many(
@@ -124,6 +137,30 @@ pub async fn supersede_footprint(
     old_id: FootprintId,
     new: Footprint,
 ) -> StoreResult<StoredFootprint> {
+    let supersession = supersession(store, actor, old_id, new).await?;
+    let new_id = supersession.successor.id;
+    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
+    supersede_in(store, &mut transaction, actor, &supersession).await?;
+    transaction.commit().await.map_err(unavailable)?;
+    get(store, actor, new_id).await
+}
+
+/// A footprint about to be superseded: the stored one, its deprecated form and its successor.
+pub(crate) struct Supersession {
+    old: StoredFootprint,
+    deprecated: Footprint,
+    /// The new footprint, naming its predecessor.
+    pub successor: Footprint,
+    now: time::OffsetDateTime,
+}
+
+/// Checks that `actor` may supersede footprint `old_id` by `new` and works out both versions.
+pub(crate) async fn supersession(
+    store: &SqlStore,
+    actor: &Actor,
+    old_id: FootprintId,
+    new: Footprint,
+) -> StoreResult<Supersession> {
     // Readability first, so that a footprint the actor may not see stays unseen.
     let old = get(store, actor, old_id).await?;
     require(
@@ -146,16 +183,38 @@ pub async fn supersede_footprint(
             }
         }
     })?;
-    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
+    Ok(Supersession {
+        old,
+        deprecated,
+        successor,
+        now,
+    })
+}
+
+/// Deprecates the old footprint of `supersession` and stores its successor, audited and
+/// announced, in the caller's transaction.
+pub(crate) async fn supersede_in(
+    store: &SqlStore,
+    transaction: &mut AnyConnection,
+    actor: &Actor,
+    supersession: &Supersession,
+) -> StoreResult<()> {
+    let Supersession {
+        old,
+        deprecated,
+        successor,
+        now,
+    } = supersession;
+    let old_id = old.footprint.id;
     let changed = sqlx::query(
         "UPDATE footprints SET status = 'Deprecated', document = $2, superseded_by = $3, updated_at = $4, pact_v3 = $5 \
          WHERE id = $1 AND status = 'Active'",
     )
     .bind(old_id.to_string())
-    .bind(serde_json::to_string(&deprecated).map_err(unavailable)?)
+    .bind(serde_json::to_string(deprecated).map_err(unavailable)?)
     .bind(successor.id.to_string())
-    .bind(micros(now))
-    .bind(pact_v3_text(&deprecated))
+    .bind(micros(*now))
+    .bind(pact_v3_text(deprecated))
     .execute(&mut *transaction)
     .await
     .map_err(unavailable)?
@@ -169,7 +228,7 @@ pub async fn supersede_footprint(
     }
     record(
         store,
-        &mut transaction,
+        &mut *transaction,
         actor,
         AuditAction::Update,
         RecordKind::Footprint,
@@ -178,19 +237,16 @@ pub async fn supersede_footprint(
         None,
     )
     .await?;
-    let new_id = successor.id;
     insert(
         store,
-        &mut transaction,
+        &mut *transaction,
         actor,
         old.owner_organization_id,
-        &successor,
+        successor,
         old.visibility,
     )
     .await?;
-    enqueue_published(store, &mut transaction, &[new_id, old_id]).await?;
-    transaction.commit().await.map_err(unavailable)?;
-    get(store, actor, new_id).await
+    enqueue_published(store, transaction, &[successor.id, old_id]).await
 }
 
 const CONFLICTS: [(&str, &str, &str); 1] = [(

@@ -1244,12 +1244,31 @@ pub async fn put_cfp(store: &SqlStore, actor: &Actor, write: CfpWrite) -> StoreR
     };
     let footprint = footprint_from_write(&write, context).map_err(StoreError::Invalid)?;
     // The CFP is stored once, as the part's footprint: a rewrite supersedes the previous one
-    // (which becomes Deprecated and is named by the new one's precedingPfIds).
-    let stored = match &previous {
-        Some((_, old)) => footprints::supersede_footprint(store, actor, old.id, footprint).await?,
-        None => footprints::create(store, actor, footprint, Visibility::Restricted).await?,
+    // (which becomes Deprecated and is named by the new one's precedingPfIds). The footprint and
+    // the part's link to it are one transaction.
+    let supersession = match &previous {
+        Some((_, old)) => Some(footprints::supersession(store, actor, old.id, footprint.clone()).await?),
+        None => None,
     };
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
+    let footprint = match &supersession {
+        Some(supersession) => {
+            footprints::supersede_in(store, &mut transaction, actor, supersession).await?;
+            &supersession.successor
+        }
+        None => {
+            footprints::create_in(
+                store,
+                &mut transaction,
+                actor,
+                organization,
+                &footprint,
+                Visibility::Restricted,
+            )
+            .await?;
+            &footprint
+        }
+    };
     sqlx::query(
         "INSERT INTO ouranos_cfps (trace_id, cfp_id, organization_id, footprint_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) \
          ON CONFLICT (trace_id) DO UPDATE SET footprint_id = $4, updated_at = $5",
@@ -1257,7 +1276,7 @@ pub async fn put_cfp(store: &SqlStore, actor: &Actor, write: CfpWrite) -> StoreR
     .bind(write.trace_id.to_string())
     .bind(cfp_id.to_string())
     .bind(organization.to_string())
-    .bind(stored.footprint.id.to_string())
+    .bind(footprint.id.to_string())
     .bind(micros(now))
     .execute(&mut *transaction)
     .await
@@ -1278,7 +1297,7 @@ pub async fn put_cfp(store: &SqlStore, actor: &Actor, write: CfpWrite) -> StoreR
     )
     .await?;
     transaction.commit().await.map_err(unavailable)?;
-    rows(&stored.footprint, write.trace_id, cfp_id).map_err(StoreError::Invalid)
+    rows(footprint, write.trace_id, cfp_id).map_err(StoreError::Invalid)
 }
 
 fn declared_unit(unit: AmountUnit) -> DeclaredUnit {
