@@ -1249,3 +1249,57 @@ async fn every_operation_accepts_its_examples_and_answers_in_the_documented_shap
     // 23 operations, several with more than one request example.
     assert!(operations >= 23, "{operations}");
 }
+
+#[tokio::test]
+async fn a_plant_whose_ids_are_taken_is_refused_and_stores_nothing() {
+    let node = Node::new().await;
+    let a = node.app.a;
+    let token = node.login("a@example.jp").await;
+    let put = |open_plant_id: &str, name: &str| {
+        let body = json!({
+            "openPlantId": open_plant_id, "operatorId": a.to_string(), "plantAddress": "愛知県豊田市1-1",
+            "plantId": null, "plantName": name, "plantAttribute": {"globalPlantId": "GP-1"}
+        });
+        node.request(
+            "PUT",
+            "/ouranos/api/v1/authInfo?dataTarget=plant",
+            Some(&token),
+            Some(body),
+        )
+    };
+    let first = put("7000012050002000001", "第一工場").await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let plants = || async {
+        let reply = node
+            .request("GET", "/ouranos/api/v1/authInfo?dataTarget=plant", Some(&token), None)
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        reply.body.as_array().expect("plants").len()
+    };
+    let facilities = || async {
+        node.app
+            .get("/api/v1/facilities", &node.app.token_a)
+            .await
+            .body
+            .to_string()
+    };
+    let (plants_before, facilities_before) = (plants().await, facilities().await);
+    // The same openPlantId (the facility is refused), then a new openPlantId with the same
+    // globalPlantId (the facility would be new, its plant row is refused: nothing stays).
+    for (open_plant_id, taken) in [
+        ("7000012050002000001", "7000012050002000001"),
+        ("7000012050002000002", "globalPlantId"),
+    ] {
+        let reply = put(open_plant_id, "第二工場").await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+        assert!(
+            reply.body["message"]
+                .as_str()
+                .is_some_and(|message| message.contains(taken)),
+            "{}",
+            reply.body
+        );
+        assert_eq!(plants().await, plants_before, "no second plant");
+        assert_eq!(facilities().await, facilities_before, "no facility either");
+    }
+}

@@ -30,6 +30,20 @@ pub async fn create(
     organization: OrganizationId,
     new: NewFacility,
 ) -> StoreResult<Facility> {
+    let facility = new_facility(store, actor, organization, new).await?;
+    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
+    create_in(store, &mut transaction, actor, &facility).await?;
+    transaction.commit().await.map_err(unavailable)?;
+    Ok(facility)
+}
+
+/// The facility `new` of `organization` would register, once `actor` may register it.
+pub(crate) async fn new_facility(
+    store: &SqlStore,
+    actor: &Actor,
+    organization: OrganizationId,
+    new: NewFacility,
+) -> StoreResult<Facility> {
     require(
         actor.writes_for(organization),
         "only members of the owning organization register its facilities",
@@ -37,22 +51,28 @@ pub async fn create(
     new.validate().map_err(StoreError::Invalid)?;
     organizations::get(store, organization).await?;
     let now = store.clock_now();
-    let facility = Facility::from_new(FacilityId::generate(), organization, new, now, now);
-    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
-    write(&mut transaction, &facility, true).await?;
+    Ok(Facility::from_new(FacilityId::generate(), organization, new, now, now))
+}
+
+/// Registers `facility` (from [`new_facility`]), audited, in the caller's transaction.
+pub(crate) async fn create_in(
+    store: &SqlStore,
+    transaction: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    facility: &Facility,
+) -> StoreResult<()> {
+    write(&mut *transaction, facility, true).await?;
     record(
         store,
-        &mut transaction,
+        transaction,
         actor,
         AuditAction::Create,
         RecordKind::Facility,
         &facility.id.to_string(),
-        Some(organization),
+        Some(facility.organization_id),
         None,
     )
-    .await?;
-    transaction.commit().await.map_err(unavailable)?;
-    Ok(facility)
+    .await
 }
 
 pub async fn get(store: &SqlStore, actor: &Actor, id: FacilityId) -> StoreResult<Facility> {
@@ -128,27 +148,47 @@ pub async fn list(
 }
 
 pub async fn update(store: &SqlStore, actor: &Actor, id: FacilityId, patch: &FacilityPatch) -> StoreResult<Facility> {
+    let updated = patched_facility(store, actor, id, patch).await?;
+    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
+    update_in(store, &mut transaction, actor, &updated).await?;
+    transaction.commit().await.map_err(unavailable)?;
+    Ok(updated)
+}
+
+/// Facility `id` as `patch` would change it, once `actor` may change it.
+pub(crate) async fn patched_facility(
+    store: &SqlStore,
+    actor: &Actor,
+    id: FacilityId,
+    patch: &FacilityPatch,
+) -> StoreResult<Facility> {
     let current = get(store, actor, id).await?;
     require(
         actor.writes_for(current.organization_id),
         "only members of the owning organization change its facilities",
     )?;
-    let updated = current.patched(patch, store.clock_now()).map_err(StoreError::Invalid)?;
-    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
-    write(&mut transaction, &updated, false).await?;
+    current.patched(patch, store.clock_now()).map_err(StoreError::Invalid)
+}
+
+/// Stores `updated` (from [`patched_facility`]), audited, in the caller's transaction.
+pub(crate) async fn update_in(
+    store: &SqlStore,
+    transaction: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    updated: &Facility,
+) -> StoreResult<()> {
+    write(&mut *transaction, updated, false).await?;
     record(
         store,
-        &mut transaction,
+        transaction,
         actor,
         AuditAction::Update,
         RecordKind::Facility,
-        &id.to_string(),
+        &updated.id.to_string(),
         Some(updated.organization_id),
         None,
     )
-    .await?;
-    transaction.commit().await.map_err(unavailable)?;
-    Ok(updated)
+    .await
 }
 
 async fn write(connection: &mut sqlx::AnyConnection, facility: &Facility, insert: bool) -> StoreResult<()> {

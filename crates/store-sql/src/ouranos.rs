@@ -275,7 +275,8 @@ pub async fn put_plant(store: &SqlStore, actor: &Actor, write: PlantWrite) -> St
         write.operator_id == organization,
         "operatorId must be the operator the caller signed in for",
     )?;
-    let facility_id = match write.plant_id {
+    // The facility and its Ouranos plant row are one transaction.
+    let (facility, created) = match write.plant_id {
         None => {
             let new = NewFacility {
                 name_ja: write.plant_name.clone(),
@@ -288,16 +289,7 @@ pub async fn put_plant(store: &SqlStore, actor: &Actor, write: PlantWrite) -> St
                 address: Some(write.plant_address.clone()),
                 visibility: Visibility::Restricted,
             };
-            facilities::create(store, actor, organization, new)
-                .await
-                .map_err(|error| match error {
-                    StoreError::Conflict { .. } => StoreError::Conflict {
-                        message: format!("openPlantId: {} is already exists.", write.open_plant_id),
-                        path: "/openPlantId".to_owned(),
-                    },
-                    other => other,
-                })?
-                .id
+            (facilities::new_facility(store, actor, organization, new).await?, true)
         }
         Some(id) => {
             own_plant(store, organization, id).await?;
@@ -307,30 +299,39 @@ pub async fn put_plant(store: &SqlStore, actor: &Actor, write: PlantWrite) -> St
                 address: Some(Some(write.plant_address.clone())),
                 ..FacilityPatch::default()
             };
-            facilities::update(store, actor, id, &patch)
-                .await
-                .map_err(|error| match error {
-                    StoreError::Conflict { .. } => StoreError::Conflict {
-                        message: format!("openPlantId: {} is already exists.", write.open_plant_id),
-                        path: "/openPlantId".to_owned(),
-                    },
-                    other => other,
-                })?;
-            id
+            (facilities::patched_facility(store, actor, id, &patch).await?, false)
         }
     };
+    let plant_exists = |error| match error {
+        StoreError::Conflict { .. } => StoreError::Conflict {
+            message: format!("openPlantId: {} is already exists.", write.open_plant_id),
+            path: "/openPlantId".to_owned(),
+        },
+        other => other,
+    };
+    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
+    if created {
+        facilities::create_in(store, &mut transaction, actor, &facility)
+            .await
+            .map_err(plant_exists)?;
+    } else {
+        facilities::update_in(store, &mut transaction, actor, &facility)
+            .await
+            .map_err(plant_exists)?;
+    }
     sqlx::query(
         "INSERT INTO ouranos_plants (facility_id, organization_id, global_plant_id, updated_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (facility_id) DO UPDATE SET global_plant_id = $3, updated_at = $4",
     )
-    .bind(facility_id.to_string())
+    .bind(facility.id.to_string())
     .bind(organization.to_string())
     .bind(write.global_plant_id.clone())
     .bind(micros(store.clock_now()))
-    .execute(&store.writer)
+    .execute(&mut *transaction)
     .await
     .map_err(|error| write_error(error, &PLANT_CONFLICTS))?;
-    own_plant(store, organization, facility_id).await
+    transaction.commit().await.map_err(unavailable)?;
+    own_plant(store, organization, facility.id).await
 }
 
 // ---------------------------------------------------------------------------------------------
