@@ -29,6 +29,7 @@ pub fn readable(
     readable_from(
         store,
         actor,
+        "r.*",
         &format!("{table} r"),
         kind,
         owner_column,
@@ -36,12 +37,14 @@ pub fn readable(
     )
 }
 
-/// [`readable`] over a `FROM` list that names the record table `r` among others, e.g. an index
-/// table that drives the query in the order a page needs (`footprint_keys d CROSS JOIN
-/// footprints r`); the caller adds the join condition. The access rule is the same text.
+/// [`readable`] selecting `columns` (`r.*`, or only those the caller reads) over a `FROM` list
+/// that names the record table `r` among others, e.g. an index table that drives the query in
+/// the order a page needs (`footprint_keys d CROSS JOIN footprints r`); the caller adds the join
+/// condition. The access rule is the same text.
 pub fn readable_from(
     store: &SqlStore,
     actor: &Actor,
+    columns: &str,
     from: &str,
     kind: RecordKind,
     owner_column: &str,
@@ -62,7 +65,7 @@ pub fn readable_from(
     );
     let text = format!(
         // No derived table: the caller's filters then apply to the table itself and its indexes.
-        "SELECT r.*, (SELECT g.id || '|' || g.level FROM grants g WHERE {covers} ORDER BY g.level_rank DESC, g.id LIMIT 1) AS best_grant \
+        "SELECT {columns}, (SELECT g.id || '|' || g.level FROM grants g WHERE {covers} ORDER BY g.level_rank DESC, g.id LIMIT 1) AS best_grant \
          FROM {from} WHERE (r.{owner_column} = $1 OR ({public_condition}) OR $3 = 1 OR EXISTS (SELECT 1 FROM grants g WHERE {covers}))"
     );
     Sql::new(&text, vec![Param::Text(me), Param::Int(now), Param::Int(auditor)])
