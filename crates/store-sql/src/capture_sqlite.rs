@@ -27,6 +27,7 @@ use junkan_store::{StoreError, StoreResult};
 use crate::access::AuditEntry;
 use crate::events::{hash_key, offer_events, rolls_back, JobRow, Offered};
 use crate::rows::{micros, unavailable};
+use crate::{SQLITE_DURABILITY, SQLITE_WRITER_CACHE};
 
 /// The embedded engine's capture writer: a thread of its own ([`THREAD_NAME`]) that owns the
 /// capture connection (opened at the first capture) and writes one document at a time. It ends
@@ -114,10 +115,9 @@ fn open(path: &std::path::Path) -> StoreResult<Connection> {
     )
     .map_err(failed)?;
     connection
-        .execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF; PRAGMA busy_timeout = 10000; \
-             PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 8192;",
-        )
+        .execute_batch(&format!(
+            "{SQLITE_DURABILITY} {SQLITE_WRITER_CACHE} PRAGMA foreign_keys = OFF;"
+        ))
         .map_err(failed)?;
     connection.set_prepared_statement_cache_capacity(32);
     Ok(connection)
@@ -169,59 +169,58 @@ fn store(connection: &mut Connection, write: &Write) -> StoreResult<CaptureJob> 
         transaction
     } else {
         let row = JobRow::new(&job, *owner);
-        transaction
-            .prepare_cached(JobRow::UPDATE)
-            .and_then(|mut statement| {
-                statement.execute(params![
-                    row.success,
-                    row.errors,
-                    row.captured_count,
-                    row.duplicate_count,
-                    row.id
-                ])
-            })
-            .map_err(failed)?;
+        run(
+            &transaction,
+            JobRow::UPDATE,
+            params![row.success, row.errors, row.captured_count, row.duplicate_count, row.id],
+        )?;
         transaction
     };
-    transaction
-        .prepare_cached(AuditEntry::INSERT)
-        .and_then(|mut statement| {
-            statement.execute(params![
-                audit.at,
-                audit.actor_kind,
-                audit.actor_id,
-                audit.actor_organization_id,
-                audit.action,
-                audit.record_kind,
-                audit.record_id,
-                audit.owner_organization_id,
-                audit.grant_id,
-                audit.purpose,
-                audit.request_id
-            ])
-        })
-        .map_err(failed)?;
+    run(
+        &transaction,
+        AuditEntry::INSERT,
+        params![
+            audit.at,
+            audit.actor_kind,
+            audit.actor_id,
+            audit.actor_organization_id,
+            audit.action,
+            audit.record_kind,
+            audit.record_id,
+            audit.owner_organization_id,
+            audit.grant_id,
+            audit.purpose,
+            audit.request_id
+        ],
+    )?;
     transaction.commit().map_err(failed)?;
     Ok(job)
 }
 
-fn insert_job(transaction: &Transaction, row: &JobRow) -> StoreResult<()> {
+/// Runs `sql` once with `values`, through the connection's statement cache.
+fn run(transaction: &Transaction, sql: &str, values: &[&dyn rusqlite::ToSql]) -> StoreResult<usize> {
     transaction
-        .prepare_cached(JobRow::INSERT)
-        .and_then(|mut statement| {
-            statement.execute(params![
-                row.id,
-                row.owner,
-                row.created_at,
-                row.finished_at,
-                row.success,
-                row.error_behaviour,
-                row.errors,
-                row.captured_count,
-                row.duplicate_count
-            ])
-        })
-        .map_err(failed)?;
+        .prepare_cached(sql)
+        .and_then(|mut statement| statement.execute(values))
+        .map_err(failed)
+}
+
+fn insert_job(transaction: &Transaction, row: &JobRow) -> StoreResult<()> {
+    run(
+        transaction,
+        JobRow::INSERT,
+        params![
+            row.id,
+            row.owner,
+            row.created_at,
+            row.finished_at,
+            row.success,
+            row.error_behaviour,
+            row.errors,
+            row.captured_count,
+            row.duplicate_count
+        ],
+    )?;
     Ok(())
 }
 

@@ -567,26 +567,38 @@ async fn select_page(
     Ok((rows, has_more))
 }
 
+/// The id, owner and visibility of a readable footprint row, adding its read to `reads` when
+/// it is to be audited.
+fn admit(
+    actor: &Actor,
+    row: &AnyRow,
+    reads: &mut Vec<RecordRead>,
+) -> StoreResult<(FootprintId, OrganizationId, Visibility)> {
+    let id: FootprintId = parsed(&text(row, "id")?, "footprint id", str::parse)?;
+    let owner: OrganizationId = parsed(&text(row, "owner_organization_id")?, "organization id", str::parse)?;
+    let visibility: Visibility = enum_value(&text(row, "visibility")?, "visibility")?;
+    let basis = basis_of(actor, row, owner, visibility == Visibility::Public)?;
+    if basis.is_audited() {
+        reads.push(RecordRead {
+            kind: RecordKind::Footprint,
+            id: id.to_string(),
+            owner,
+            basis,
+        });
+    }
+    Ok((id, owner, visibility))
+}
+
 /// Turns readable rows into stored footprints and records the audited reads before anything is
 /// returned.
 async fn read_rows(store: &SqlStore, actor: &Actor, rows: &[AnyRow]) -> StoreResult<Vec<StoredFootprint>> {
     let mut footprints = Vec::with_capacity(rows.len());
     let mut reads = Vec::new();
     for row in rows {
-        let owner: OrganizationId = parsed(&text(row, "owner_organization_id")?, "organization id", str::parse)?;
-        let visibility: Visibility = enum_value(&text(row, "visibility")?, "visibility")?;
-        let basis = basis_of(actor, row, owner, visibility == Visibility::Public)?;
+        let (_, owner, visibility) = admit(actor, row, &mut reads)?;
         let footprint: Footprint = parsed(&text(row, "document")?, "footprint document", |text| {
             serde_json::from_str(text)
         })?;
-        if basis.is_audited() {
-            reads.push(RecordRead {
-                kind: RecordKind::Footprint,
-                id: footprint.id.to_string(),
-                owner,
-                basis,
-            });
-        }
         footprints.push(StoredFootprint {
             superseded_by: opt_text(row, "superseded_by")?
                 .map(|id| parsed(&id, "footprint id", str::parse))
@@ -608,10 +620,7 @@ async fn read_pact_v3_rows(store: &SqlStore, actor: &Actor, rows: &[AnyRow]) -> 
     let mut items = Vec::with_capacity(rows.len());
     let mut reads = Vec::new();
     for row in rows {
-        let owner: OrganizationId = parsed(&text(row, "owner_organization_id")?, "organization id", str::parse)?;
-        let visibility: Visibility = enum_value(&text(row, "visibility")?, "visibility")?;
-        let basis = basis_of(actor, row, owner, visibility == Visibility::Public)?;
-        let id: FootprintId = parsed(&text(row, "id")?, "footprint id", str::parse)?;
+        let (id, _, _) = admit(actor, row, &mut reads)?;
         let json = match opt_text(row, "pact_v3")? {
             Some(json) => Some(json),
             None => {
@@ -621,14 +630,6 @@ async fn read_pact_v3_rows(store: &SqlStore, actor: &Actor, rows: &[AnyRow]) -> 
                 pact_v3_text(&footprint)
             }
         };
-        if basis.is_audited() {
-            reads.push(RecordRead {
-                kind: RecordKind::Footprint,
-                id: id.to_string(),
-                owner,
-                basis,
-            });
-        }
         items.push(PactFootprintText { id, json });
     }
     audit_reads(store, actor, &reads).await?;

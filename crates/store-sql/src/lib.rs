@@ -153,6 +153,12 @@ pub async fn open(url: &str, clock: Arc<dyn Clock>) -> StoreResult<SqlStore> {
     }
 }
 
+/// What every SQLite connection sets: WAL, every commit synced in full, waits for the lock.
+const SQLITE_DURABILITY: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;";
+/// What a writing SQLite connection sets besides (see `configure_sqlite_writer`).
+const SQLITE_WRITER_CACHE: &str =
+    "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 8192;";
+
 /// Sets up every SQLite connection: WAL lets readers work beside the writer; `synchronous=FULL`
 /// makes every commit durable before it is acknowledged, so a SIGKILL or power cut loses nothing
 /// that was acknowledged.
@@ -162,7 +168,7 @@ fn configure_sqlite(
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), sqlx::Error>> + Send + '_>> {
     Box::pin(async move {
         connection
-            .execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;")
+            .execute(format!("{SQLITE_DURABILITY} PRAGMA foreign_keys = ON;").as_str())
             .await?;
         Ok(())
     })
@@ -181,9 +187,7 @@ fn configure_sqlite_writer(
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), sqlx::Error>> + Send + '_>> {
     Box::pin(async move {
         configure_sqlite(connection, meta).await?;
-        connection
-            .execute("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 8192;")
-            .await?;
+        connection.execute(SQLITE_WRITER_CACHE).await?;
         Ok(())
     })
 }
