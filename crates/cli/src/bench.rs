@@ -229,9 +229,9 @@ fn cpu_figures(start: &CpuSnapshot, end: &CpuSnapshot, generate_seconds: f64, ev
 
 /// Captures `events` synthetic events in documents of `batch`; returns the figures.
 ///
-/// Pipelined as a server with several clients would run: the next document is generated and
-/// prepared on a thread of its own while up to two are being stored (one prepared document
-/// waits at most). `prepare_seconds` and `store_seconds` are the time spent in each stage, so
+/// Pipelined as a server with several clients would run: the next documents are generated and
+/// prepared on two threads while up to two are being stored (one prepared document waits at
+/// most). `prepare_seconds` and `store_seconds` are the time spent in each stage, so
 /// their rates are those of each stage alone; `events_per_second` is end to end. `cpu_us_per_event`
 /// is CPU time, which other programs on the machine do not inflate (see [`cpu_figures`]).
 async fn ingest(store: &SqlStore, actor: &Actor, events: u64, batch: u64, chains: u64) -> anyhow::Result<Value> {
@@ -242,18 +242,27 @@ async fn ingest(store: &SqlStore, actor: &Actor, events: u64, batch: u64, chains
     let cpu_start = CpuSnapshot::now();
     let started = Instant::now();
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<anyhow::Result<PreparedDocument>>(1);
-    let preparer = std::thread::Builder::new()
-        .name(PREPARE_THREAD.to_owned())
-        .spawn(move || {
-            let mut first = 0;
-            while first < events {
-                let size = batch.min(events - first);
-                if sender.blocking_send(prepared_document(first, size, chains)).is_err() {
-                    break;
-                }
-                first += size;
-            }
-        })?;
+    // Two clients' documents are prepared at once, as a server's request handlers would on two
+    // cores: each thread takes the next document not yet taken.
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let preparers = (0..2)
+        .map(|_| {
+            let (sender, next) = (sender.clone(), next.clone());
+            std::thread::Builder::new()
+                .name(PREPARE_THREAD.to_owned())
+                .spawn(move || loop {
+                    let first = next.fetch_add(batch, std::sync::atomic::Ordering::Relaxed);
+                    if first >= events {
+                        break;
+                    }
+                    let size = batch.min(events - first);
+                    if sender.blocking_send(prepared_document(first, size, chains)).is_err() {
+                        break;
+                    }
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    drop(sender);
     // Up to two documents are being stored at once, as from two clients: while one is written,
     // the other's bodies are serialised and its duplicates looked up in memory.
     let mut in_flight = futures::stream::FuturesUnordered::new();
@@ -303,9 +312,11 @@ async fn ingest(store: &SqlStore, actor: &Actor, events: u64, batch: u64, chains
     }
     let seconds = started.elapsed().as_secs_f64();
     let cpu_end = CpuSnapshot::now();
-    preparer
-        .join()
-        .map_err(|_| anyhow::anyhow!("the preparing thread panicked"))?;
+    for preparer in preparers {
+        preparer
+            .join()
+            .map_err(|_| anyhow::anyhow!("a preparing thread panicked"))?;
+    }
     Ok(json!({
         "events": events, "batch": batch, "seconds": round(seconds),
         "events_per_second": round(events as f64 / seconds),

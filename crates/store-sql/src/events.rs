@@ -66,14 +66,20 @@ pub(crate) fn hash_key(hash: &str) -> Vec<u8> {
 
 /// Restricts an event query (alias `r`, over the `epcis_events` view) to the events whose eventID
 /// is one of `ids`, through the two indexes that hold eventIDs: the partial index of eventIDs
-/// that are not their event's hash, and the hash key for the rest.
+/// that are not their event's hash, and the hash index for the rest (on SQLite an index of the
+/// keys' first 8 bytes, migration 0010, hence the `substr` term; PostgreSQL indexes whole keys).
 pub(crate) fn event_id_condition(sql: &mut crate::rows::Sql, ids: &[String]) -> String {
     let given: Vec<String> = ids.iter().map(|id| sql.param(Param::Text(id.clone()))).collect();
     let keys: Vec<String> = ids.iter().map(|id| sql.param(Param::Bytes(hash_key(id)))).collect();
+    let keys = keys.join(", ");
     format!(
-        "(r.given_event_id IN ({}) OR (r.given_event_id IS NULL AND r.hash_key IN ({})))",
+        "(r.given_event_id IN ({}) OR (r.given_event_id IS NULL AND r.hash_key IN ({keys}) \
+         AND substr(r.hash_key, 1, 8) IN ({})))",
         given.join(", "),
-        keys.join(", ")
+        keys.split(", ")
+            .map(|key| format!("substr({key}, 1, 8)"))
+            .collect::<Vec<_>>()
+            .join(", ")
     )
 }
 
@@ -147,8 +153,9 @@ pub(crate) fn offer_events(
     job: &mut CaptureJob,
     mut offer: impl FnMut(usize) -> StoreResult<Offered>,
 ) -> StoreResult<Vec<usize>> {
-    let mut seen_ids: HashSet<&str> = HashSet::with_capacity(events.len());
-    let mut seen_hashes: HashSet<&[u8]> = HashSet::with_capacity(events.len());
+    let hasher = foldhash::fast::RandomState::default;
+    let mut seen_ids: HashSet<&str, _> = HashSet::with_capacity_and_hasher(events.len(), hasher());
+    let mut seen_hashes: HashSet<&[u8], _> = HashSet::with_capacity_and_hasher(events.len(), hasher());
     let mut accepted = Vec::with_capacity(events.len());
     for (index, ((pointer, event), key)) in events.iter().zip(keys).enumerate() {
         if seen_ids.contains(event.event_id.as_str()) || seen_hashes.contains(key.as_slice()) {
