@@ -756,6 +756,9 @@ pub const FLOW_OUTPUTS: &[OutputSpec] = &[
     output("cmu", "CMU_pct", "%", OutputRange::Percent, Some(Direction::AtLeast)),
 ];
 
+/// Outputs that are texts, not values (the unit the material flows were given in).
+const TEXT_OUTPUTS: &[(&str, &str)] = &[("jp-material-flow", "unit")];
+
 /// The spec of `output` of `indicator`, when junkan knows that indicator's outputs.
 pub fn output_spec(indicator: &str, output: &str) -> Option<&'static OutputSpec> {
     FLOW_OUTPUTS
@@ -788,7 +791,8 @@ fn check_output_value(indicator: &str, output: &str, value: Decimal) -> Result<(
 fn check_output_name(violations: &mut Violations, path: &str, indicator: &str, output: &str) {
     let known = outputs_of(indicator);
     if !known.is_empty() {
-        if !known.iter().any(|spec| spec.output == output) {
+        let is_text = TEXT_OUTPUTS.contains(&(indicator, output));
+        if !is_text && !known.iter().any(|spec| spec.output == output) {
             violations.push(
                 path,
                 format!(
@@ -1281,6 +1285,24 @@ mod tests {
         }
         assert_eq!(Scope::of_region("JP").kind, ScopeKind::Nation);
         assert_eq!(Scope::of_region("131016").to_string(), "region:131016");
+    }
+
+    #[test]
+    fn every_local_government_of_the_table_is_a_region() {
+        let prefectures = junkan_model::japan::prefectures();
+        assert_eq!(prefectures.len(), 47);
+        for code in prefectures
+            .iter()
+            .map(|prefecture| prefecture.local_government_code.as_str())
+            .chain(
+                junkan_model::japan::municipalities()
+                    .iter()
+                    .map(|municipality| municipality.local_government_code.as_str()),
+            )
+        {
+            assert_eq!(check_record_region(code), Ok(()), "{code}");
+            assert!(Scope::parse(&format!("region:{code}")).is_ok_and(|scope| scope.name_ja().is_some()));
+        }
     }
 
     #[test]

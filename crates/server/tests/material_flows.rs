@@ -74,8 +74,11 @@ async fn material_flow_records_create_correct_list_and_refuse_bad_input() {
     let read = app.get(&format!("/api/v1/material-flows/{id}"), &app.token_b).await;
     assert_eq!(read.status, StatusCode::OK, "public: {}", read.body);
 
-    // Bad input: every problem at once, each at its pointer; nothing is written.
+    // Bad input: every problem at once, each at its pointer; nothing is written, not even to the
+    // audit log.
     let before = count(&app, EVERY_FLOW, &app.token_a).await;
+    let audit_path = format!("/api/v1/audit?owner_organization_id={}&limit=500", app.a);
+    let audit_before = count(&app, &audit_path, &app.token_a).await;
     for (body, expected) in [
         (record("JP", 2000, "final_disposal", json!(-56), "Mt"), vec!["/amount"]),
         (
@@ -118,7 +121,19 @@ async fn material_flow_records_create_correct_list_and_refuse_bad_input() {
         )
         .await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    let bad_import = app
+        .post(
+            "/api/v1/material-flows/import",
+            &app.token_a,
+            json!([
+                record("JP", 2001, "circular_use", json!(1), "Mt"),
+                record("JP", 2001, "reduction", json!(-1), "Mt")
+            ]),
+        )
+        .await;
+    assert_eq!(error_paths(&bad_import.body), ["/1/amount"]);
     assert_eq!(count(&app, EVERY_FLOW, &app.token_a).await, before);
+    assert_eq!(count(&app, &audit_path, &app.token_a).await, audit_before);
 
     // Corrections: a new version; the old one stays readable, marked superseded.
     let bad_correction = app
@@ -690,6 +705,11 @@ async fn stored_values_targets_and_the_series_with_gaps() {
         ["/scope", "/result/circularity", "/result/inlet_circular_use_rate_pct"]
     );
 
+    assert_eq!(
+        count(&app, "/api/v1/indicator-values?include_superseded=true", &app.token_a).await,
+        1,
+        "the refused value was not stored"
+    );
     let mut target_ids = Vec::new();
     for target in &cases_file()["japan_material_flow"]["targets"]
         .as_array()
@@ -727,6 +747,11 @@ async fn stored_values_targets_and_the_series_with_gaps() {
     assert_eq!(
         error_paths(&bad_target.body),
         ["/target_value", "/unit", "/baseline_fiscal_year"]
+    );
+    assert_eq!(
+        count(&app, "/api/v1/indicator-targets?include_superseded=true", &app.token_a).await,
+        8,
+        "the refused target was not stored"
     );
 
     let series = app
@@ -854,6 +879,31 @@ async fn stored_values_targets_and_the_series_with_gaps() {
     assert!(gaps
         .iter()
         .any(|gap| gap["output"] == "final_disposal_mt" && gap["difference"].is_null() && gap["reason"].is_string()));
+
+    // A computed year is stored as it was answered, with its provenance and methodology, and
+    // joins the series.
+    let period = &computed.body["periods"][0];
+    let stored = app
+        .post(
+            "/api/v1/indicator-values",
+            &app.token_a,
+            json!({"indicator": "jp-material-flow", "scope": "nation:JP", "fiscal_year": 2000,
+                   "result": period["result"], "provenance": period, "methodology": computed.body["methodology"],
+                   "source": "computed on this node from stored material-flow records", "visibility": "public"}),
+        )
+        .await;
+    assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.body);
+    assert_eq!(stored.body["provenance"]["records"], period["records"]);
+    let series = app
+        .get(
+            "/api/v1/indicators/jp-material-flow/series?scope=nation:JP&period=2000",
+            &app.token_b,
+        )
+        .await;
+    assert_eq!(
+        series.body["periods"][0]["values"][0]["result"]["inlet_circular_use_rate_pct"],
+        period["result"]["inlet_circular_use_rate_pct"]
+    );
 }
 
 /// The demo's national data (`junkan_demo::national`) is the published data of `cases.json`, and
