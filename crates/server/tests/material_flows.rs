@@ -144,6 +144,7 @@ async fn material_flow_records_create_correct_list_and_refuse_bad_input() {
         )
         .await;
     assert_eq!(bad_correction.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_paths(&bad_correction.body), ["/reason", "/record/amount"]);
     let foreign = app
         .post(
             &format!("/api/v1/material-flows/{id}/corrections"),

@@ -168,14 +168,13 @@ async fn mark_superseded(
     .await
 }
 
-/// What a correction starts from: the old version, checked to be current and the actor's to
-/// correct.
+/// Checks that `actor` may correct a version of `owner` that is current (`superseded_by` is
+/// none).
 fn check_correctable(
     actor: &Actor,
     table: &Table,
     owner: OrganizationId,
     superseded_by: Option<String>,
-    reason: &str,
 ) -> StoreResult<()> {
     require(
         actor.writes_for(owner),
@@ -190,7 +189,19 @@ fn check_correctable(
             path: String::new(),
         });
     }
-    check_correction_reason(reason).map_err(StoreError::Invalid)
+    Ok(())
+}
+
+/// The checked record of a correction, or every problem of its reason and record at once.
+fn checked_correction<T>(reason: &str, record: Result<T, Vec<Violation>>) -> StoreResult<T> {
+    match (check_correction_reason(reason), record) {
+        (Ok(()), Ok(checked)) => Ok(checked),
+        (reason, record) => {
+            let mut violations = reason.err().unwrap_or_default();
+            violations.extend(under("/record", record.err().unwrap_or_default()));
+            Err(StoreError::Invalid(violations))
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -536,12 +547,8 @@ pub async fn correct_flow(
         &FLOWS,
         old.owner_organization_id,
         old.superseded_by.map(|id| id.to_string()),
-        &correction.reason,
     )?;
-    let amount = correction
-        .record
-        .check()
-        .map_err(|violations| StoreError::Invalid(under("/record", violations)))?;
+    let amount = checked_correction(&correction.reason, correction.record.check())?;
     let flow = flow_of(
         store,
         actor,
@@ -754,12 +761,8 @@ pub async fn correct_value(
         &VALUES,
         old.owner_organization_id,
         old.superseded_by.map(|id| id.to_string()),
-        &correction.reason,
     )?;
-    let (scope, methodology) = correction
-        .record
-        .check()
-        .map_err(|violations| StoreError::Invalid(under("/record", violations)))?;
+    let (scope, methodology) = checked_correction(&correction.reason, correction.record.check())?;
     let value = value_of(
         store,
         actor,
@@ -987,12 +990,8 @@ pub async fn correct_target(
         &TARGETS,
         old.owner_organization_id,
         old.superseded_by.map(|id| id.to_string()),
-        &correction.reason,
     )?;
-    let checked = correction
-        .record
-        .check()
-        .map_err(|violations| StoreError::Invalid(under("/record", violations)))?;
+    let checked = checked_correction(&correction.reason, correction.record.check())?;
     let target = target_of(
         store,
         actor,

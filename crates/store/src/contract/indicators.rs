@@ -129,7 +129,7 @@ pub async fn material_flows_versions_imports_and_read_rule(store: &dyn Store, _c
                 .correct_material_flow(&state_member, first.id, correction("-1", " "))
                 .await
         ),
-        ["/reason"]
+        ["/reason", "/record/amount"]
     );
     assert_eq!(
         paths(
