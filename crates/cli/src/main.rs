@@ -711,6 +711,10 @@ fn print_demo_banner(config: &Config, credentials: &junkan_demo::DemoCredentials
         "  Try: curl -s -u <client_id>:<client_secret> -d grant_type=client_credentials {}/auth/token",
         config.base_url
     );
+    println!(
+        "  Indicators:   {}/api/v1/indicators/jp-material-flow?scope=nation:JP&period=2000 (物質フロー指標 / material-flow indicators from the published FY2000 flows; targets and FY2019 values: .../jp-material-flow/series?scope=nation:JP&period=2015/2030)",
+        config.base_url
+    );
 }
 
 /// `junkan indicator`: the same computation as `POST /api/v1/indicators/{name}`, offline.

@@ -159,6 +159,21 @@ fn demo_serves_and_a_demo_client_lists_its_organization() {
         .expect("facilities");
     assert!(!facilities["items"].as_array().expect("items").is_empty());
 
+    // The national material-flow indicators from the published FY2000 flows the demo stored.
+    let national_path = credentials["examples"]["national_indicators"]
+        .as_str()
+        .expect("example");
+    let national = node.get(national_path, &token).expect("national indicators");
+    let fy2000 = &national["periods"][0];
+    for (output, published) in [
+        ("inlet_circular_use_rate_pct", 10.23),
+        ("outlet_circular_use_rate_pct", 36.33),
+        ("balance_gap_mt", 1.0),
+    ] {
+        let computed = fy2000["result"][output].as_f64().unwrap_or(f64::NAN);
+        assert!((computed - published).abs() < 0.01, "{output}: {computed} ({fy2000})");
+    }
+
     // The dismantler holds a grant on the automaker's plants; the fleet operator does not.
     let by_slug = |slug: &str| {
         organizations

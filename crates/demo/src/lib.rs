@@ -2,13 +2,15 @@
 //!
 //! The base dataset has the loops the platform is first built for: an EV battery loop, a
 //! home-appliance plastics loop, a steel and aluminium loop, with a municipality, a university, an
-//! industry association, a certifier and an authority. Every name is fictional (municipalities
+//! industry association, a certifier and an authority; the authority enters Japan's published
+//! national material flows, indicator values and targets (`national`), the one set of real figures. Every name is fictional (municipalities
 //! are real places, marked デモ). Identifiers carry valid check digits. At `scale` N > 1 the
 //! generator adds (N - 1) × 50 further organizations with two facilities each, from a seeded
 //! random generator, so the same scale always gives the same data.
 
 pub mod battery_cfp;
 mod events;
+pub mod national;
 mod passports;
 
 use rand::seq::SliceRandom;
@@ -246,6 +248,17 @@ pub async fn load(store: &dyn Store, scale: u32, base_url: &str) -> Result<DemoC
     ] {
         examples.insert(key.to_owned(), value.clone().into());
     }
+    // Japan's published national material flows, FY2019 indicator values and targets, entered by
+    // the authority as public records (物質フロー指標).
+    national::load(store, &organization_admin(id_of("authority"))).await?;
+    examples.insert(
+        "national_indicators".to_owned(),
+        "/api/v1/indicators/jp-material-flow?scope=nation:JP&period=2000".into(),
+    );
+    examples.insert(
+        "national_indicator_series".to_owned(),
+        "/api/v1/indicators/jp-material-flow/series?scope=nation:JP&period=2015/2030".into(),
+    );
     add_synthetic_organizations(store, scale, &mut random).await?;
     Ok(DemoCredentials {
         base_url: base_url.to_owned(),

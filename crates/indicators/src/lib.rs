@@ -22,6 +22,8 @@ pub mod ledger;
 pub mod mass_balance;
 pub mod mci;
 pub mod product;
+pub mod records;
+pub mod regional;
 pub mod targets;
 
 use std::collections::BTreeMap;

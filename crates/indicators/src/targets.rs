@@ -3,10 +3,11 @@
 //! sets, with the direction in which the indicator improves.
 
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// Which way an indicator improves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// Higher is better (rates, productivity).
@@ -44,13 +45,19 @@ pub struct Gap {
 impl Target {
     /// The gap of `value` to the target.
     pub fn gap(&self, value: Decimal) -> Gap {
-        let difference = value - self.value;
-        let met = match self.direction {
-            Direction::AtLeast => difference >= Decimal::ZERO,
-            Direction::AtMost => difference <= Decimal::ZERO,
-        };
-        Gap { difference, met }
+        gap(value, self.value, self.direction)
     }
+}
+
+/// The gap of `value` to a target of `target` in `direction`: value − target, and whether the
+/// target is met.
+pub fn gap(value: Decimal, target: Decimal, direction: Direction) -> Gap {
+    let difference = value - target;
+    let met = match direction {
+        Direction::AtLeast => difference >= Decimal::ZERO,
+        Direction::AtMost => difference <= Decimal::ZERO,
+    };
+    Gap { difference, met }
 }
 
 const FOURTH_PLAN: &str = "4th Fundamental Plan for Establishing a Sound Material-Cycle Society (2018)";

@@ -104,6 +104,12 @@ pub enum RecordKind {
     OuranosPart,
     /// An Ouranos trade (取引関係) with its request status.
     OuranosTrade,
+    /// A material-flow record (物質フロー) of a region and fiscal year.
+    MaterialFlow,
+    /// A stored indicator value (指標値) of a scope and fiscal year.
+    IndicatorValue,
+    /// An indicator target (目標値) of a scope.
+    IndicatorTarget,
 }
 
 impl RecordKind {
@@ -128,6 +134,9 @@ impl RecordKind {
             RecordKind::PactPartner => "pact_partner",
             RecordKind::OuranosPart => "ouranos_part",
             RecordKind::OuranosTrade => "ouranos_trade",
+            RecordKind::MaterialFlow => "material_flow",
+            RecordKind::IndicatorValue => "indicator_value",
+            RecordKind::IndicatorTarget => "indicator_target",
         }
     }
 
@@ -135,7 +144,13 @@ impl RecordKind {
     pub fn is_grantable(self) -> bool {
         matches!(
             self,
-            RecordKind::Facility | RecordKind::Event | RecordKind::Passport | RecordKind::Footprint
+            RecordKind::Facility
+                | RecordKind::Event
+                | RecordKind::Passport
+                | RecordKind::Footprint
+                | RecordKind::MaterialFlow
+                | RecordKind::IndicatorValue
+                | RecordKind::IndicatorTarget
         )
     }
 }

@@ -100,3 +100,15 @@ uuid_id!(
     /// Identifies a PACT partner registered on the node.
     PactPartnerId
 );
+uuid_id!(
+    /// Identifies one version of a material-flow record (物質フロー); a correction gets a new one.
+    MaterialFlowId
+);
+uuid_id!(
+    /// Identifies one version of a stored indicator value (指標値); a correction gets a new one.
+    IndicatorValueId
+);
+uuid_id!(
+    /// Identifies one version of an indicator target (目標値); a correction gets a new one.
+    IndicatorTargetId
+);

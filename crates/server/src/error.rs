@@ -81,6 +81,21 @@ impl ApiError {
         )
     }
 
+    /// 400: the indicator is not computed for this kind of scope (yet); `detail` names the
+    /// scopes it is computed for.
+    pub fn unsupported_scope(detail: impl Into<String>) -> ApiError {
+        let detail = detail.into();
+        ApiError {
+            errors: vec![Violation::new("?scope", detail.clone())],
+            ..ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "unsupported-scope",
+                "Scope not supported for this indicator",
+                detail,
+            )
+        }
+    }
+
     /// 406: no representation the client accepts.
     pub fn not_acceptable(detail: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::NOT_ACCEPTABLE, "not-acceptable", "Not acceptable", detail)

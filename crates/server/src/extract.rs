@@ -316,6 +316,27 @@ impl QueryMap {
         }
     }
 
+    /// A parameter read by `parse`, whose error message is reported as is.
+    pub fn checked<T>(&mut self, name: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+        let value = self.params.remove(name)?;
+        match parse(&value) {
+            Ok(parsed) => Some(parsed),
+            Err(message) => {
+                self.violations.push(format!("?{name}"), message);
+                None
+            }
+        }
+    }
+
+    /// A parameter that must be given, read by `parse`.
+    pub fn required<T>(&mut self, name: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+        if !self.params.contains_key(name) {
+            self.violations.push(format!("?{name}"), "is required");
+            return None;
+        }
+        self.checked(name, parse)
+    }
+
     /// The page asked for with `?limit=` (1-500, default 50) and `?cursor=`.
     pub fn page(&mut self) -> PageRequest {
         let limit = self

@@ -143,8 +143,8 @@ pub async fn load_keyring(store: &dyn Store) -> Result<Keyring, StoreError> {
 /// The whole HTTP interface.
 pub fn router(state: AppState) -> Router {
     use handlers::{
-        audit, auth, epcis, epcis_queries, facilities, footprints, grants, health, indicators, lineage, organizations,
-        pact, passports, principals, reference, resolver,
+        audit, auth, epcis, epcis_queries, facilities, footprints, grants, health, indicator_records, indicators,
+        lineage, material_flows, organizations, pact, passports, principals, reference, resolver,
     };
     let request_id = HeaderName::from_static("x-request-id");
     let body_limit = state.settings.body_limit;
@@ -214,7 +214,43 @@ pub fn router(state: AppState) -> Router {
             get(reference::list_industries).post(reference::create_industry),
         )
         .route("/indicators", get(indicators::list_indicators))
-        .route("/indicators/{name}", post(indicators::compute_indicator))
+        .route(
+            "/indicators/{name}",
+            get(indicator_records::get_indicator_for_scope).post(indicators::compute_indicator),
+        )
+        .route(
+            "/indicators/{name}/series",
+            get(indicator_records::get_indicator_series),
+        )
+        // Material-flow records, stored indicator values and targets (issue 6).
+        .route(
+            "/material-flows",
+            get(material_flows::list_material_flows).post(material_flows::create_material_flow),
+        )
+        .route("/material-flows/import", post(material_flows::import_material_flows))
+        .route("/material-flows/{id}", get(material_flows::get_material_flow))
+        .route(
+            "/material-flows/{id}/corrections",
+            post(material_flows::correct_material_flow),
+        )
+        .route(
+            "/indicator-values",
+            get(indicator_records::list_indicator_values).post(indicator_records::create_indicator_value),
+        )
+        .route("/indicator-values/{id}", get(indicator_records::get_indicator_value))
+        .route(
+            "/indicator-values/{id}/corrections",
+            post(indicator_records::correct_indicator_value),
+        )
+        .route(
+            "/indicator-targets",
+            get(indicator_records::list_indicator_targets).post(indicator_records::create_indicator_target),
+        )
+        .route("/indicator-targets/{id}", get(indicator_records::get_indicator_target))
+        .route(
+            "/indicator-targets/{id}/corrections",
+            post(indicator_records::correct_indicator_target),
+        )
         .route("/prefectures", get(reference::list_prefectures))
         .route("/municipalities", get(reference::list_municipalities))
         .route("/passports/{id}/qr", get(resolver::get_passport_qr))

@@ -24,7 +24,7 @@ struct Case {
 }
 
 /// Routes that only serve public data or the caller's own, with why.
-const PUBLIC: [(&str, &str, &str); 29] = [
+const PUBLIC: [(&str, &str, &str); 33] = [
     ("get", "/api/v1/indicators", "the list of indicators junkan computes"),
     (
         "post",
@@ -93,6 +93,26 @@ const PUBLIC: [(&str, &str, &str); 29] = [
         "post",
         "/epcis/queries",
         "keeps a query for the caller's own organization (checked in tests/queries.rs)",
+    ),
+    (
+        "post",
+        "/api/v1/material-flows",
+        "enters a material-flow record of the caller's own organization (tests/material_flows.rs)",
+    ),
+    (
+        "post",
+        "/api/v1/material-flows/import",
+        "imports material-flow records of the caller's own organization (tests/material_flows.rs)",
+    ),
+    (
+        "post",
+        "/api/v1/indicator-values",
+        "stores an indicator value of the caller's own organization (tests/material_flows.rs)",
+    ),
+    (
+        "post",
+        "/api/v1/indicator-targets",
+        "stores a target of the caller's own organization (tests/material_flows.rs)",
     ),
 ];
 
@@ -486,6 +506,82 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
         body: Some(json!({"code": "takeover"})),
         refused_with: &[StatusCode::FORBIDDEN],
     });
+    // A restricted material-flow record, indicator value and target of A (sources carry the
+    // marker the listings look for).
+    let flow = app
+        .post(
+            "/api/v1/material-flows",
+            &app.token_a,
+            json!({"region": "232114", "fiscal_year": 2014, "kind": "total_treated", "amount": 41840, "unit": "t",
+                   "source": "cccccccc survey", "visibility": "restricted"}),
+        )
+        .await;
+    assert_eq!(flow.status, StatusCode::CREATED, "{}", flow.body);
+    let value = app
+        .post(
+            "/api/v1/indicator-values",
+            &app.token_a,
+            json!({"indicator": "cmu", "scope": "region:232114", "fiscal_year": 2014, "result": {"CMU_pct": 12},
+                   "source": "cccccccc computation", "visibility": "restricted"}),
+        )
+        .await;
+    assert_eq!(value.status, StatusCode::CREATED, "{}", value.body);
+    let target = app
+        .post(
+            "/api/v1/indicator-targets",
+            &app.token_a,
+            json!({"indicator": "cmu", "output": "CMU_pct", "scope": "region:232114", "target_fiscal_year": 2030,
+                   "target_value": 20, "unit": "%", "source": "cccccccc plan", "visibility": "restricted"}),
+        )
+        .await;
+    assert_eq!(target.status, StatusCode::CREATED, "{}", target.body);
+    for (collection, created, correction) in [
+        (
+            "material-flows",
+            &flow,
+            json!({"reason": "takeover", "record": {"region": "232114", "fiscal_year": 2014, "kind": "total_treated",
+                   "amount": 1, "unit": "t", "source": "b"}}),
+        ),
+        (
+            "indicator-values",
+            &value,
+            json!({"reason": "takeover", "record": {"indicator": "cmu", "scope": "region:232114", "fiscal_year": 2014,
+                   "result": {"CMU_pct": 99}, "source": "b"}}),
+        ),
+        (
+            "indicator-targets",
+            &target,
+            json!({"reason": "takeover", "record": {"indicator": "cmu", "output": "CMU_pct", "scope": "region:232114",
+                   "target_fiscal_year": 2030, "target_value": 1, "unit": "%", "source": "b"}}),
+        ),
+    ] {
+        let id = created.body["id"].as_str().expect("id");
+        let (get_template, correct_template): (&'static str, &'static str) = match collection {
+            "material-flows" => ("/api/v1/material-flows/{id}", "/api/v1/material-flows/{id}/corrections"),
+            "indicator-values" => (
+                "/api/v1/indicator-values/{id}",
+                "/api/v1/indicator-values/{id}/corrections",
+            ),
+            _ => (
+                "/api/v1/indicator-targets/{id}",
+                "/api/v1/indicator-targets/{id}/corrections",
+            ),
+        };
+        cases.push(Case {
+            method: "get",
+            template: get_template,
+            path: format!("/api/v1/{collection}/{id}"),
+            body: None,
+            refused_with: &[StatusCode::NOT_FOUND],
+        });
+        cases.push(Case {
+            method: "post",
+            template: correct_template,
+            path: format!("/api/v1/{collection}/{id}/corrections"),
+            body: Some(correction),
+            refused_with: &[StatusCode::NOT_FOUND],
+        });
+    }
     let listings = [
         ("get", "/api/v1/footprints", "/api/v1/footprints".to_owned()),
         ("get", "/api/v1/pact/outbox", "/api/v1/pact/outbox".to_owned()),
@@ -529,6 +625,31 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
             "get",
             "/api/v1/lineage",
             "/api/v1/lineage?id=urn:epc:id:sgtin:4512345.012345.9&direction=both".to_owned(),
+        ),
+        (
+            "get",
+            "/api/v1/material-flows",
+            "/api/v1/material-flows?include_superseded=true".to_owned(),
+        ),
+        (
+            "get",
+            "/api/v1/indicator-values",
+            "/api/v1/indicator-values?include_superseded=true".to_owned(),
+        ),
+        (
+            "get",
+            "/api/v1/indicator-targets",
+            "/api/v1/indicator-targets?include_superseded=true".to_owned(),
+        ),
+        (
+            "get",
+            "/api/v1/indicators/{name}",
+            "/api/v1/indicators/municipal-recycling-rate?scope=region:232114&period=2014".to_owned(),
+        ),
+        (
+            "get",
+            "/api/v1/indicators/{name}/series",
+            "/api/v1/indicators/cmu/series?scope=region:232114&period=2014/2030".to_owned(),
         ),
     ];
 
@@ -591,6 +712,18 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
                 && !text.contains(job_path.trim_start_matches("/epcis/capture/")),
             "{path} leaked A's records: {text}"
         );
+    }
+
+    // The owner sees the marker in the listings of issue 6, so their check above can fail.
+    for (_, template, path) in &listings {
+        if template.starts_with("/api/v1/material-flows")
+            || template.starts_with("/api/v1/indicator-")
+            || template.starts_with("/api/v1/indicators/{name}")
+        {
+            let reply = app.get(path, &app.token_a).await;
+            assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
+            assert!(reply.body.to_string().contains("cccccccc"), "{path}: {}", reply.body);
+        }
     }
 
     // Creating a facility always creates it for the caller's own organization.

@@ -276,6 +276,9 @@ pub fn record_table(kind: RecordKind) -> Option<(&'static str, &'static str)> {
         RecordKind::Facility => Some(("facilities", "organization_id")),
         RecordKind::Passport => Some(("passports", "owner_organization_id")),
         RecordKind::Footprint => Some(("footprints", "owner_organization_id")),
+        RecordKind::MaterialFlow => Some(("material_flows", "owner_organization_id")),
+        RecordKind::IndicatorValue => Some(("indicator_values", "owner_organization_id")),
+        RecordKind::IndicatorTarget => Some(("indicator_targets", "owner_organization_id")),
         _ => None,
     }
 }

@@ -14,6 +14,7 @@ mod events;
 mod facilities;
 mod footprints;
 mod grants;
+mod indicators;
 mod organizations;
 mod ouranos;
 mod passports;
@@ -36,6 +37,11 @@ use time::OffsetDateTime;
 use junkan_footprint::ouranos::{CfpRow, CfpWrite};
 use junkan_footprint::rollup::Rollup;
 use junkan_footprint::{Footprint, FootprintFilter};
+use junkan_indicators::records::{
+    IndicatorTarget, IndicatorTargetCorrection, IndicatorTargetFilter, IndicatorValue, IndicatorValueCorrection,
+    IndicatorValueFilter, MaterialFlow, MaterialFlowCorrection, MaterialFlowFilter, NewIndicatorTarget,
+    NewIndicatorValue, NewMaterialFlow,
+};
 use junkan_model::access::{Certification, Grant, NewCertification, NewGrant};
 use junkan_model::audit::{AuditEntry, AuditFilter};
 use junkan_model::event::{CaptureJob, EventField, EventQuery, LineageEvent, StoredEvent};
@@ -46,6 +52,7 @@ use junkan_model::ids::FootprintId;
 use junkan_model::ids::{
     ApiKeyId, CertificationId, ClientId, FacilityId, GrantId, OrganizationId, PassportId, SubscriptionId, UserId,
 };
+use junkan_model::ids::{IndicatorTargetId, IndicatorValueId, MaterialFlowId};
 use junkan_model::industry::{Industry, SEED_INDUSTRIES};
 use junkan_model::organization::{NewOrganization, Organization, OrganizationFilter, OrganizationPatch};
 use junkan_model::ouranos::{
@@ -603,6 +610,80 @@ impl Store for SqlStore {
     }
     async fn list_pact_outbox(&self, actor: &Actor, page: &PageRequest) -> StoreResult<Page<PactOutboxEntry>> {
         footprints::list_outbox(self, actor, page).await
+    }
+
+    async fn create_material_flow(&self, actor: &Actor, new: NewMaterialFlow) -> StoreResult<MaterialFlow> {
+        indicators::create_flow(self, actor, new).await
+    }
+    async fn import_material_flows(
+        &self,
+        actor: &Actor,
+        items: Vec<NewMaterialFlow>,
+    ) -> StoreResult<Vec<MaterialFlow>> {
+        indicators::import_flows(self, actor, items).await
+    }
+    async fn correct_material_flow(
+        &self,
+        actor: &Actor,
+        id: MaterialFlowId,
+        correction: MaterialFlowCorrection,
+    ) -> StoreResult<MaterialFlow> {
+        indicators::correct_flow(self, actor, id, correction).await
+    }
+    async fn get_material_flow(&self, actor: &Actor, id: MaterialFlowId) -> StoreResult<MaterialFlow> {
+        indicators::get_flow(self, actor, id).await
+    }
+    async fn list_material_flows(
+        &self,
+        actor: &Actor,
+        filter: &MaterialFlowFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<MaterialFlow>> {
+        indicators::list_flows(self, actor, filter, page).await
+    }
+    async fn create_indicator_value(&self, actor: &Actor, new: NewIndicatorValue) -> StoreResult<IndicatorValue> {
+        indicators::create_value(self, actor, new).await
+    }
+    async fn correct_indicator_value(
+        &self,
+        actor: &Actor,
+        id: IndicatorValueId,
+        correction: IndicatorValueCorrection,
+    ) -> StoreResult<IndicatorValue> {
+        indicators::correct_value(self, actor, id, correction).await
+    }
+    async fn get_indicator_value(&self, actor: &Actor, id: IndicatorValueId) -> StoreResult<IndicatorValue> {
+        indicators::get_value(self, actor, id).await
+    }
+    async fn list_indicator_values(
+        &self,
+        actor: &Actor,
+        filter: &IndicatorValueFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<IndicatorValue>> {
+        indicators::list_values(self, actor, filter, page).await
+    }
+    async fn create_indicator_target(&self, actor: &Actor, new: NewIndicatorTarget) -> StoreResult<IndicatorTarget> {
+        indicators::create_target(self, actor, new).await
+    }
+    async fn correct_indicator_target(
+        &self,
+        actor: &Actor,
+        id: IndicatorTargetId,
+        correction: IndicatorTargetCorrection,
+    ) -> StoreResult<IndicatorTarget> {
+        indicators::correct_target(self, actor, id, correction).await
+    }
+    async fn get_indicator_target(&self, actor: &Actor, id: IndicatorTargetId) -> StoreResult<IndicatorTarget> {
+        indicators::get_target(self, actor, id).await
+    }
+    async fn list_indicator_targets(
+        &self,
+        actor: &Actor,
+        filter: &IndicatorTargetFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<IndicatorTarget>> {
+        indicators::list_targets(self, actor, filter, page).await
     }
 
     async fn ouranos_operator(&self, actor: &Actor, id: OrganizationId) -> StoreResult<Operator> {

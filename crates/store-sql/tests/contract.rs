@@ -330,3 +330,90 @@ async fn postgres_footprints_are_immutable() {
     };
     footprints_refuse_changes(store).await;
 }
+
+/// Material-flow records, indicator values and targets are immutable in the database itself, on
+/// both engines: the one change allowed is marking the current version superseded (a
+/// correction), and nothing is deleted.
+async fn indicator_records_refuse_changes(store: SqlStore) {
+    use junkan_model::principal::{Actor, PrincipalKind, Role};
+    let organization = store
+        .create_organization(
+            &Actor::system(),
+            junkan_model::organization::NewOrganization {
+                name_ja: "統計株式会社".to_owned(),
+                name_en: "Statistics".to_owned(),
+                organization_type: junkan_model::organization::OrganizationType::Company,
+                company_size: Some(junkan_model::organization::CompanySize::Small),
+                corporate_number: None,
+                lei: None,
+                gs1_company_prefix: None,
+                gln: None,
+                local_government_code: None,
+                prefecture_code: None,
+                industries: vec![],
+                roles: vec![],
+                website: None,
+            },
+        )
+        .await
+        .expect("organization");
+    let member = Actor {
+        kind: PrincipalKind::User,
+        principal_id: "member".to_owned(),
+        organization_id: Some(organization.id),
+        roles: vec![Role::Member],
+        purpose: None,
+        request_id: None,
+    };
+    let flow = serde_json::from_value(serde_json::json!({
+        "region": "JP", "fiscal_year": 2000, "kind": "circular_use", "amount": "218", "unit": "Mt", "source": "plan"
+    }))
+    .expect("record");
+    store.create_material_flow(&member, flow).await.expect("record");
+    let value = serde_json::from_value(serde_json::json!({
+        "indicator": "cmu", "scope": "nation:JP", "fiscal_year": 2022, "result": {"CMU_pct": 11.5}, "source": "Eurostat"
+    }))
+    .expect("value");
+    store.create_indicator_value(&member, value).await.expect("value");
+    let target = junkan_indicators::records::japan_national_target_records().remove(0);
+    store.create_indicator_target(&member, target).await.expect("target");
+    for (table, column) in [
+        ("material_flows", "amount = '1'"),
+        ("indicator_values", "result = '{}'"),
+        ("indicator_targets", "target_value = '1'"),
+    ] {
+        for statement in [
+            format!("UPDATE {table} SET {column}"),
+            format!("UPDATE {table} SET {column}, superseded_by = 'x'"),
+            format!("DELETE FROM {table}"),
+        ] {
+            let result = junkan_store_sql::testing::execute(&store, &statement).await;
+            assert!(result.is_err(), "{statement} must fail, got {result:?}");
+        }
+        let supersede = format!("UPDATE {table} SET superseded_by = 'x'");
+        let result = junkan_store_sql::testing::execute(&store, &supersede).await;
+        assert!(result.is_ok(), "the one allowed change: {result:?}");
+        let again = format!("UPDATE {table} SET superseded_by = 'y'");
+        assert!(
+            junkan_store_sql::testing::execute(&store, &again).await.is_err(),
+            "a superseded version stays as it is"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sqlite_indicator_records_are_immutable() {
+    let store = sqlite_store(junkan_store::ManualClock::new(junkan_store::contract::START))
+        .await
+        .expect("sqlite");
+    indicator_records_refuse_changes(store).await;
+}
+
+#[tokio::test]
+async fn postgres_indicator_records_are_immutable() {
+    let Some(store) = postgres_store(junkan_store::ManualClock::new(junkan_store::contract::START)).await else {
+        eprintln!("SKIPPED postgres_indicator_records_are_immutable: backend not configured");
+        return;
+    };
+    indicator_records_refuse_changes(store).await;
+}

@@ -24,6 +24,11 @@ use crate::{
     Clock, GrantDirection, ManualClock, NewCapture, NewUserRecord, SessionRecord, SigningKeyRecord, Store, StoreError,
 };
 
+mod indicators;
+pub use indicators::{
+    indicator_values_and_targets_versions_and_read_rule, material_flows_versions_imports_and_read_rule,
+};
+
 /// Where every contract case starts its clock.
 pub const START: OffsetDateTime = datetime!(2026-04-01 09:00 UTC);
 
@@ -42,7 +47,8 @@ macro_rules! store_contract_tests {
             lineage_events_carry_structure_and_readability, named_queries_subscriptions_and_resource_values,
             passports_versions_views_and_grants, passport_profiles_and_imports,
             footprints_publish_supersede_and_read_rule, footprint_filters_match_the_reference, pact_partners_and_outbox,
-            ouranos_parts_structures_and_trades, ouranos_cfp_disclosure_and_rollup);
+            ouranos_parts_structures_and_trades, ouranos_cfp_disclosure_and_rollup,
+            material_flows_versions_imports_and_read_rule, indicator_values_and_targets_versions_and_read_rule);
     };
     (@cases $factory:path; $($case:ident),*) => {
         $(

@@ -18,6 +18,11 @@ use time::OffsetDateTime;
 use junkan_footprint::ouranos::{CfpRow, CfpWrite};
 use junkan_footprint::rollup::Rollup;
 use junkan_footprint::{Footprint, FootprintFilter};
+use junkan_indicators::records::{
+    IndicatorTarget, IndicatorTargetCorrection, IndicatorTargetFilter, IndicatorValue, IndicatorValueCorrection,
+    IndicatorValueFilter, MaterialFlow, MaterialFlowCorrection, MaterialFlowFilter, NewIndicatorTarget,
+    NewIndicatorValue, NewMaterialFlow,
+};
 use junkan_model::access::{Certification, Grant, NewCertification, NewGrant, RecordKind};
 use junkan_model::audit::{AuditEntry, AuditFilter};
 use junkan_model::event::{
@@ -26,8 +31,8 @@ use junkan_model::event::{
 use junkan_model::facility::Visibility;
 use junkan_model::facility::{Facility, FacilityFilter, FacilityPatch, NewFacility};
 use junkan_model::ids::{
-    ApiKeyId, CaptureId, CertificationId, ClientId, FacilityId, FootprintId, GrantId, OrganizationId, PactPartnerId,
-    PassportId, SubscriptionId, UserId,
+    ApiKeyId, CaptureId, CertificationId, ClientId, FacilityId, FootprintId, GrantId, IndicatorTargetId,
+    IndicatorValueId, MaterialFlowId, OrganizationId, PactPartnerId, PassportId, SubscriptionId, UserId,
 };
 use junkan_model::industry::Industry;
 use junkan_model::organization::{NewOrganization, Organization, OrganizationFilter, OrganizationPatch};
@@ -707,6 +712,82 @@ pub trait Store: Send + Sync + 'static {
     /// The outbox events to the partners of the actor's organization (all for node administrators
     /// and auditors), newest first.
     async fn list_pact_outbox(&self, actor: &Actor, page: &PageRequest) -> StoreResult<Page<PactOutboxEntry>>;
+
+    // Material-flow records, indicator values and targets (issue 6). Each is a record of the
+    // organization that entered it, public or restricted under the common read rule (grants of
+    // kind `material_flow`, `indicator_value`, `indicator_target`; reads under grants or as
+    // auditor are audited). A correction is a new version that supersedes the old one, which
+    // stays readable; an organization has at most one current version per key (region, fiscal
+    // year and kind; indicator, scope and fiscal year; indicator, output, scope and target year).
+    /// Stores a material-flow record of the actor's organization (its members), checked with
+    /// `NewMaterialFlow::check`; `Conflict` when the organization has a current record with the
+    /// same region, fiscal year and kind (correct that one instead).
+    async fn create_material_flow(&self, actor: &Actor, new: NewMaterialFlow) -> StoreResult<MaterialFlow>;
+    /// Stores many material-flow records of the actor's organization in one transaction, all or
+    /// nothing: every problem of every item (including keys repeated in the import or already
+    /// current in the store) is reported at `/<index>/...`.
+    async fn import_material_flows(&self, actor: &Actor, items: Vec<NewMaterialFlow>)
+        -> StoreResult<Vec<MaterialFlow>>;
+    /// Corrects the current version `id` (members of its owner): the corrected record becomes
+    /// the next version and `id` is marked superseded by it, in one transaction. `Conflict` when
+    /// `id` was already corrected.
+    async fn correct_material_flow(
+        &self,
+        actor: &Actor,
+        id: MaterialFlowId,
+        correction: MaterialFlowCorrection,
+    ) -> StoreResult<MaterialFlow>;
+    /// A material-flow record version the actor may read; audited when read under a grant or as
+    /// auditor.
+    async fn get_material_flow(&self, actor: &Actor, id: MaterialFlowId) -> StoreResult<MaterialFlow>;
+    /// The material-flow records the actor may read that match `filter`, in id order; audited
+    /// like `get_material_flow`.
+    async fn list_material_flows(
+        &self,
+        actor: &Actor,
+        filter: &MaterialFlowFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<MaterialFlow>>;
+    /// Stores an indicator value of the actor's organization, checked with
+    /// `NewIndicatorValue::check`; `Conflict` when the organization has a current value of the
+    /// same indicator, scope and fiscal year.
+    async fn create_indicator_value(&self, actor: &Actor, new: NewIndicatorValue) -> StoreResult<IndicatorValue>;
+    /// Corrects a current indicator value, as `correct_material_flow`.
+    async fn correct_indicator_value(
+        &self,
+        actor: &Actor,
+        id: IndicatorValueId,
+        correction: IndicatorValueCorrection,
+    ) -> StoreResult<IndicatorValue>;
+    /// An indicator value the actor may read; audited when read under a grant or as auditor.
+    async fn get_indicator_value(&self, actor: &Actor, id: IndicatorValueId) -> StoreResult<IndicatorValue>;
+    /// The indicator values the actor may read that match `filter`, in id order.
+    async fn list_indicator_values(
+        &self,
+        actor: &Actor,
+        filter: &IndicatorValueFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<IndicatorValue>>;
+    /// Stores a target of the actor's organization, checked with `NewIndicatorTarget::check`;
+    /// `Conflict` when the organization has a current target of the same indicator, output,
+    /// scope and target year.
+    async fn create_indicator_target(&self, actor: &Actor, new: NewIndicatorTarget) -> StoreResult<IndicatorTarget>;
+    /// Corrects a current target, as `correct_material_flow`.
+    async fn correct_indicator_target(
+        &self,
+        actor: &Actor,
+        id: IndicatorTargetId,
+        correction: IndicatorTargetCorrection,
+    ) -> StoreResult<IndicatorTarget>;
+    /// A target the actor may read; audited when read under a grant or as auditor.
+    async fn get_indicator_target(&self, actor: &Actor, id: IndicatorTargetId) -> StoreResult<IndicatorTarget>;
+    /// The targets the actor may read that match `filter`, in id order.
+    async fn list_indicator_targets(
+        &self,
+        actor: &Actor,
+        filter: &IndicatorTargetFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<IndicatorTarget>>;
 
     // Ouranos data transaction (issue 5)
     // Operators are organizations with a 法人番号 and plants are facilities with an Ouranos plant

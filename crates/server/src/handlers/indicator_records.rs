@@ -1,0 +1,380 @@
+//! Indicators over stored data: values computed for a region or nation from the material-flow
+//! records the caller may read (`GET /api/v1/indicators/{name}?scope=&period=`), stored
+//! indicator values (指標値, `/api/v1/indicator-values`) and targets (目標値,
+//! `/api/v1/indicator-targets`), and the time series of stored values with the gap to each
+//! target (`GET /api/v1/indicators/{name}/series`).
+
+use std::future::Future;
+
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+use junkan_indicators::records::{
+    flow_kinds_of, FiscalYears, IndicatorTarget, IndicatorTargetCorrection, IndicatorTargetFilter, IndicatorValue,
+    IndicatorValueCorrection, IndicatorValueFilter, MaterialFlowFilter, NewIndicatorTarget, NewIndicatorValue, Scope,
+    ScopeKind, INDICATOR_TARGETS_PATH, INDICATOR_VALUES_PATH,
+};
+use junkan_indicators::regional::{compute_from_records, series, supported_scopes, ScopeComputation, Series};
+use junkan_indicators::{IndicatorInfo, INDICATORS};
+use junkan_model::ids::{IndicatorTargetId, IndicatorValueId};
+use junkan_model::page::{Page, PageRequest, MAX_PAGE_SIZE};
+use junkan_model::principal::Actor;
+use junkan_store::{Store, StoreResult};
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Caller, QueryMap, Valid};
+use crate::handlers::path_id;
+use crate::paging::paged;
+use crate::AppState;
+
+crate::list_schema!(IndicatorValueList, IndicatorValue);
+crate::list_schema!(IndicatorTargetList, IndicatorTarget);
+
+/// 201 with the stored record and its `Location`.
+fn created<T: Serialize>(record: &T, location: String) -> Response {
+    let mut response = (StatusCode::CREATED, Json(record)).into_response();
+    if let Ok(location) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+fn known_indicator(name: &str) -> ApiResult<&'static IndicatorInfo> {
+    junkan_indicators::indicator(name).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "no indicator is named {name:?} (known: {})",
+            INDICATORS.iter().map(|info| info.name).collect::<Vec<_>>().join(", ")
+        ))
+    })
+}
+
+/// Every item of a paged listing, read page by page.
+async fn every_page<T, Fetch, Pending>(mut fetch: Fetch) -> StoreResult<Vec<T>>
+where
+    Fetch: FnMut(PageRequest) -> Pending,
+    Pending: Future<Output = StoreResult<Page<T>>>,
+{
+    let mut items = Vec::new();
+    let mut page = PageRequest::first(MAX_PAGE_SIZE);
+    loop {
+        let found = fetch(page.clone()).await?;
+        items.extend(found.items);
+        match found.next_after {
+            Some(after) => page.after = Some(after),
+            None => return Ok(items),
+        }
+    }
+}
+
+/// The current targets the actor may read for `indicator` and `scope`.
+async fn targets_for(
+    store: &dyn Store,
+    actor: &Actor,
+    indicator: &str,
+    scope: &Scope,
+) -> StoreResult<Vec<IndicatorTarget>> {
+    let filter = IndicatorTargetFilter {
+        indicator: Some(indicator.to_owned()),
+        scope: Some(scope.to_string()),
+        ..IndicatorTargetFilter::default()
+    };
+    every_page(|page| {
+        let filter = &filter;
+        async move { store.list_indicator_targets(actor, filter, &page).await }
+    })
+    .await
+}
+
+fn scope_kinds(kinds: &[ScopeKind]) -> String {
+    if kinds.is_empty() {
+        return "none yet".to_owned();
+    }
+    kinds.iter().map(|kind| kind.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// Computes an indicator for a region or nation and each fiscal year of a period from the
+/// material-flow records the caller may read, with its provenance per year: the values, their
+/// numerators and denominators, the input object, the records used (with links), the inputs
+/// without a record (never taken as 0), the methodology, and the gap to every target of the
+/// scope. Computed this way: `jp-material-flow`, `municipal-recycling-rate`, `cmu` (region and
+/// nation scopes); other scopes and indicators answer 400 naming what is supported.
+#[utoipa::path(get, path = "/api/v1/indicators/{name}", tag = "indicators",
+    params(
+        ("name" = String, Path, description = "jp-material-flow, municipal-recycling-rate or cmu"),
+        ("scope" = String, Query, description = "nation:JP, or region:<six-digit local-government code> (e.g. region:131016)"),
+        ("period" = String, Query, description = "Fiscal years <from>/<to> (2015/2022) or one year (2019)"),
+        ("owner" = Option<String>, Query, description = "Only records of this organization (when several organizations recorded the same flow)"),
+    ),
+    responses((status = 200, description = "The values per fiscal year with provenance and gaps to targets"),
+              (status = 400, description = "The indicator is not computed for this kind of scope (yet); the detail names the supported scopes", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No indicator has this name", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "A missing or malformed scope or period, an unknown region, a period ending before it starts", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn get_indicator_for_scope(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    mut query: QueryMap,
+) -> ApiResult<Json<ScopeComputation>> {
+    let info = known_indicator(&name)?;
+    let scope = query.required("scope", Scope::parse);
+    let period = query.required("period", FiscalYears::parse);
+    let owner = query.parsed("owner", "an organization id");
+    query.finish()?;
+    let (scope, period) = (scope.expect("reported above"), period.expect("reported above"));
+    let supported = supported_scopes(info.name);
+    if !supported.contains(&scope.kind) {
+        return Err(ApiError::unsupported_scope(format!(
+            "{} is not computed from stored data for {} scopes yet (supported scopes for {}: {}); POST /api/v1/indicators/{} computes it from given inputs",
+            info.name,
+            scope.kind.as_str(),
+            info.name,
+            scope_kinds(supported),
+            info.name
+        )));
+    }
+    let actor = &caller.actor;
+    let store = state.store.as_ref();
+    let filter = MaterialFlowFilter {
+        region: scope.region().map(str::to_owned),
+        fiscal_years: Some(period),
+        kinds: flow_kinds_of(info.name)
+            .iter()
+            .map(|kind| kind.name.to_owned())
+            .collect(),
+        owner,
+        include_superseded: false,
+    };
+    let records = every_page(|page| {
+        let filter = &filter;
+        async move { store.list_material_flows(actor, filter, &page).await }
+    })
+    .await?;
+    let targets = targets_for(store, actor, info.name, &scope).await?;
+    Ok(Json(compute_from_records(info, &scope, period, &records, &targets)))
+}
+
+/// The time series of an indicator's stored values for a scope: per fiscal year of the period,
+/// every current value the caller may read (with its link, source and methodology) and its gap
+/// to each target of the scope.
+#[utoipa::path(get, path = "/api/v1/indicators/{name}/series", tag = "indicators",
+    params(
+        ("name" = String, Path, description = "The indicator"),
+        ("scope" = String, Query, description = "nation:JP, region:<code>, organization:<id>, facility:<id> or product:<id>"),
+        ("period" = String, Query, description = "Fiscal years <from>/<to> (2015/2022) or one year"),
+    ),
+    responses((status = 200, description = "Stored values per fiscal year with gaps to targets"),
+              (status = 404, description = "No indicator has this name", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "A missing or malformed scope or period", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn get_indicator_series(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    mut query: QueryMap,
+) -> ApiResult<Json<Series>> {
+    let info = known_indicator(&name)?;
+    let scope = query.required("scope", Scope::parse);
+    let period = query.required("period", FiscalYears::parse);
+    query.finish()?;
+    let (scope, period) = (scope.expect("reported above"), period.expect("reported above"));
+    let actor = &caller.actor;
+    let store = state.store.as_ref();
+    let filter = IndicatorValueFilter {
+        indicator: Some(info.name.to_owned()),
+        scope: Some(scope.to_string()),
+        fiscal_years: Some(period),
+        ..IndicatorValueFilter::default()
+    };
+    let values = every_page(|page| {
+        let filter = &filter;
+        async move { store.list_indicator_values(actor, filter, &page).await }
+    })
+    .await?;
+    let targets = targets_for(store, actor, info.name, &scope).await?;
+    Ok(Json(series(info, &scope, period, &values, &targets)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stored indicator values
+
+/// Stores an indicator value of the caller's organization for a scope and fiscal year: the
+/// `result` of a computation (or published figures), its methodology and provenance. 409 when
+/// the organization has a current value for the same indicator, scope and year: correct it.
+#[utoipa::path(post, path = "/api/v1/indicator-values", tag = "indicators", request_body = NewIndicatorValue, security(("bearer" = [])),
+    responses((status = 201, description = "Stored (version 1)", body = IndicatorValue),
+              (status = 409, description = "A current value with this key exists", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Invalid (unknown indicator or output, shares outside 0-100 %, ...)", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn create_indicator_value(
+    State(state): State<AppState>,
+    caller: Caller,
+    Valid(new): Valid<NewIndicatorValue>,
+) -> ApiResult<Response> {
+    let actor = caller.signed_in()?;
+    let value = state.store.create_indicator_value(actor, new).await?;
+    Ok(created(&value, format!("{INDICATOR_VALUES_PATH}/{}", value.id)))
+}
+
+/// Corrects a stored value: the next version, the old one marked superseded.
+#[utoipa::path(post, path = "/api/v1/indicator-values/{id}/corrections", tag = "indicators", request_body = IndicatorValueCorrection, security(("bearer" = [])),
+    params(("id" = String, Path, description = "The current version's id")),
+    responses((status = 201, description = "The new version", body = IndicatorValue),
+              (status = 404, description = "No such value that you may see", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 409, description = "Already corrected", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Invalid", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn correct_indicator_value(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Valid(correction): Valid<IndicatorValueCorrection>,
+) -> ApiResult<Response> {
+    let actor = caller.signed_in()?;
+    let id: IndicatorValueId = path_id(&id, "indicator value")?;
+    let value = state.store.correct_indicator_value(actor, id, correction).await?;
+    Ok(created(&value, format!("{INDICATOR_VALUES_PATH}/{}", value.id)))
+}
+
+/// Reads a stored value the caller may see.
+#[utoipa::path(get, path = "/api/v1/indicator-values/{id}", tag = "indicators",
+    params(("id" = String, Path, description = "Value version id")),
+    responses((status = 200, description = "The value", body = IndicatorValue),
+              (status = 404, description = "No such value that you may see", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn get_indicator_value(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<IndicatorValue>> {
+    let id: IndicatorValueId = path_id(&id, "indicator value")?;
+    Ok(Json(state.store.get_indicator_value(&caller.actor, id).await?))
+}
+
+/// Lists the stored values the caller may read.
+#[utoipa::path(get, path = "/api/v1/indicator-values", tag = "indicators",
+    params(
+        ("indicator" = Option<String>, Query, description = "Only this indicator"),
+        ("scope" = Option<String>, Query, description = "Only this scope (nation:JP, region:131016, ...)"),
+        ("fiscal_year" = Option<String>, Query, description = "A fiscal year (2019) or years (2015/2022)"),
+        ("owner" = Option<String>, Query, description = "Only values of this organization"),
+        ("include_superseded" = Option<bool>, Query, description = "Also corrected versions"),
+        ("limit" = Option<u32>, Query, description = "Page size, 1-500 (default 50)"),
+        ("cursor" = Option<String>, Query, description = "Cursor from the previous page"),
+    ),
+    responses((status = 200, description = "A page of values", body = IndicatorValueList),
+              (status = 422, description = "A malformed parameter", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn list_indicator_values(
+    State(state): State<AppState>,
+    caller: Caller,
+    OriginalUri(uri): OriginalUri,
+    mut query: QueryMap,
+) -> ApiResult<Response> {
+    let filter = IndicatorValueFilter {
+        indicator: query.checked("indicator", indicator_name),
+        scope: query.checked("scope", |scope| Scope::parse(scope).map(|scope| scope.to_string())),
+        fiscal_years: query.checked("fiscal_year", FiscalYears::parse),
+        owner: query.parsed("owner", "an organization id"),
+        include_superseded: query.parsed("include_superseded", "true or false").unwrap_or(false),
+    };
+    let page = query.page();
+    query.finish()?;
+    Ok(paged(
+        &uri,
+        state.store.list_indicator_values(&caller.actor, &filter, &page).await?,
+    ))
+}
+
+fn indicator_name(name: &str) -> Result<String, String> {
+    junkan_indicators::indicator(name)
+        .map(|info| info.name.to_owned())
+        .ok_or_else(|| format!("no indicator is named {name:?}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Targets
+
+/// Stores a target (目標値) of the caller's organization for one output of an indicator in a
+/// scope: target value and unit (the output's own), target fiscal year, optional baseline year
+/// and value, and direction (derived for the outputs of the flow indicators).
+#[utoipa::path(post, path = "/api/v1/indicator-targets", tag = "indicators", request_body = NewIndicatorTarget, security(("bearer" = [])),
+    responses((status = 201, description = "Stored (version 1)", body = IndicatorTarget),
+              (status = 409, description = "A current target with this key exists", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Invalid (unknown output, unit other than the output's, share outside 0-100 %, baseline after the target year, ...)", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn create_indicator_target(
+    State(state): State<AppState>,
+    caller: Caller,
+    Valid(new): Valid<NewIndicatorTarget>,
+) -> ApiResult<Response> {
+    let actor = caller.signed_in()?;
+    let target = state.store.create_indicator_target(actor, new).await?;
+    Ok(created(&target, format!("{INDICATOR_TARGETS_PATH}/{}", target.id)))
+}
+
+/// Corrects a target: the next version, the old one marked superseded.
+#[utoipa::path(post, path = "/api/v1/indicator-targets/{id}/corrections", tag = "indicators", request_body = IndicatorTargetCorrection, security(("bearer" = [])),
+    params(("id" = String, Path, description = "The current version's id")),
+    responses((status = 201, description = "The new version", body = IndicatorTarget),
+              (status = 404, description = "No such target that you may see", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 409, description = "Already corrected", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Invalid", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn correct_indicator_target(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Valid(correction): Valid<IndicatorTargetCorrection>,
+) -> ApiResult<Response> {
+    let actor = caller.signed_in()?;
+    let id: IndicatorTargetId = path_id(&id, "indicator target")?;
+    let target = state.store.correct_indicator_target(actor, id, correction).await?;
+    Ok(created(&target, format!("{INDICATOR_TARGETS_PATH}/{}", target.id)))
+}
+
+/// Reads a target the caller may see.
+#[utoipa::path(get, path = "/api/v1/indicator-targets/{id}", tag = "indicators",
+    params(("id" = String, Path, description = "Target version id")),
+    responses((status = 200, description = "The target", body = IndicatorTarget),
+              (status = 404, description = "No such target that you may see", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn get_indicator_target(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<IndicatorTarget>> {
+    let id: IndicatorTargetId = path_id(&id, "indicator target")?;
+    Ok(Json(state.store.get_indicator_target(&caller.actor, id).await?))
+}
+
+/// Lists the targets the caller may read.
+#[utoipa::path(get, path = "/api/v1/indicator-targets", tag = "indicators",
+    params(
+        ("indicator" = Option<String>, Query, description = "Only this indicator"),
+        ("output" = Option<String>, Query, description = "Only this output"),
+        ("scope" = Option<String>, Query, description = "Only this scope (nation:JP, ...)"),
+        ("owner" = Option<String>, Query, description = "Only targets of this organization"),
+        ("include_superseded" = Option<bool>, Query, description = "Also corrected versions"),
+        ("limit" = Option<u32>, Query, description = "Page size, 1-500 (default 50)"),
+        ("cursor" = Option<String>, Query, description = "Cursor from the previous page"),
+    ),
+    responses((status = 200, description = "A page of targets", body = IndicatorTargetList),
+              (status = 422, description = "A malformed parameter", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn list_indicator_targets(
+    State(state): State<AppState>,
+    caller: Caller,
+    OriginalUri(uri): OriginalUri,
+    mut query: QueryMap,
+) -> ApiResult<Response> {
+    let filter = IndicatorTargetFilter {
+        indicator: query.checked("indicator", indicator_name),
+        output: query.text("output"),
+        scope: query.checked("scope", |scope| Scope::parse(scope).map(|scope| scope.to_string())),
+        owner: query.parsed("owner", "an organization id"),
+        include_superseded: query.parsed("include_superseded", "true or false").unwrap_or(false),
+    };
+    let page = query.page();
+    query.finish()?;
+    Ok(paged(
+        &uri,
+        state
+            .store
+            .list_indicator_targets(&caller.actor, &filter, &page)
+            .await?,
+    ))
+}

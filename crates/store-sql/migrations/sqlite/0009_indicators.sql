@@ -1,0 +1,141 @@
+-- Material-flow records (物質フロー), stored indicator values (指標値) and targets (目標値) (issue 6).
+-- Each row is one version: a correction inserts the next version and marks the old one
+-- superseded (the one change a trigger allows); nothing is deleted. An organization has at most
+-- one current version per key (the partial unique indexes).
+
+CREATE TABLE material_flows (
+    id TEXT PRIMARY KEY,
+    owner_organization_id TEXT NOT NULL REFERENCES organizations (id),
+    visibility TEXT NOT NULL,
+    -- 'JP' or a six-digit local-government code.
+    region TEXT NOT NULL,
+    fiscal_year BIGINT NOT NULL,
+    -- An input name of the indicators that take flow data (natural_resource_input, DMC, ...).
+    kind TEXT NOT NULL,
+    -- Exact decimal text.
+    amount TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    source TEXT NOT NULL,
+    source_url TEXT,
+    note TEXT,
+    version BIGINT NOT NULL,
+    supersedes TEXT REFERENCES material_flows (id),
+    superseded_by TEXT,
+    correction_reason TEXT,
+    created_at BIGINT NOT NULL,
+    created_by TEXT NOT NULL
+);
+CREATE UNIQUE INDEX material_flows_current ON material_flows (owner_organization_id, region, fiscal_year, kind)
+    WHERE superseded_by IS NULL;
+CREATE INDEX material_flows_region ON material_flows (region, fiscal_year, kind);
+CREATE INDEX material_flows_owner ON material_flows (owner_organization_id, id);
+
+CREATE TRIGGER material_flows_immutable BEFORE UPDATE ON material_flows
+WHEN NOT (OLD.superseded_by IS NULL AND NEW.superseded_by IS NOT NULL AND NEW.id = OLD.id
+          AND NEW.owner_organization_id = OLD.owner_organization_id AND NEW.visibility = OLD.visibility
+          AND NEW.region = OLD.region AND NEW.fiscal_year = OLD.fiscal_year AND NEW.kind = OLD.kind
+          AND NEW.amount = OLD.amount AND NEW.unit = OLD.unit AND NEW.source = OLD.source
+          AND NEW.source_url IS OLD.source_url AND NEW.note IS OLD.note AND NEW.version = OLD.version
+          AND NEW.supersedes IS OLD.supersedes AND NEW.correction_reason IS OLD.correction_reason
+          AND NEW.created_at = OLD.created_at AND NEW.created_by = OLD.created_by)
+BEGIN
+    SELECT RAISE(ABORT, 'material-flow records are immutable: correct them with a new version');
+END;
+CREATE TRIGGER material_flows_no_delete BEFORE DELETE ON material_flows
+BEGIN
+    SELECT RAISE(ABORT, 'material-flow records are immutable: correct them with a new version');
+END;
+
+CREATE TABLE indicator_values (
+    id TEXT PRIMARY KEY,
+    owner_organization_id TEXT NOT NULL REFERENCES organizations (id),
+    visibility TEXT NOT NULL,
+    indicator TEXT NOT NULL,
+    -- '<kind>:<id>', e.g. 'nation:JP', 'region:131016'.
+    scope TEXT NOT NULL,
+    fiscal_year BIGINT NOT NULL,
+    -- JSON: the values by output name.
+    result TEXT NOT NULL,
+    methodology TEXT NOT NULL,
+    -- JSON, as given.
+    provenance TEXT,
+    source TEXT NOT NULL,
+    source_url TEXT,
+    note TEXT,
+    version BIGINT NOT NULL,
+    supersedes TEXT REFERENCES indicator_values (id),
+    superseded_by TEXT,
+    correction_reason TEXT,
+    created_at BIGINT NOT NULL,
+    created_by TEXT NOT NULL
+);
+CREATE UNIQUE INDEX indicator_values_current ON indicator_values (owner_organization_id, indicator, scope, fiscal_year)
+    WHERE superseded_by IS NULL;
+CREATE INDEX indicator_values_scope ON indicator_values (indicator, scope, fiscal_year);
+CREATE INDEX indicator_values_owner ON indicator_values (owner_organization_id, id);
+
+CREATE TRIGGER indicator_values_immutable BEFORE UPDATE ON indicator_values
+WHEN NOT (OLD.superseded_by IS NULL AND NEW.superseded_by IS NOT NULL AND NEW.id = OLD.id
+          AND NEW.owner_organization_id = OLD.owner_organization_id AND NEW.visibility = OLD.visibility
+          AND NEW.indicator = OLD.indicator AND NEW.scope = OLD.scope AND NEW.fiscal_year = OLD.fiscal_year
+          AND NEW.result = OLD.result AND NEW.methodology = OLD.methodology AND NEW.provenance IS OLD.provenance
+          AND NEW.source = OLD.source AND NEW.source_url IS OLD.source_url AND NEW.note IS OLD.note
+          AND NEW.version = OLD.version AND NEW.supersedes IS OLD.supersedes
+          AND NEW.correction_reason IS OLD.correction_reason
+          AND NEW.created_at = OLD.created_at AND NEW.created_by = OLD.created_by)
+BEGIN
+    SELECT RAISE(ABORT, 'indicator values are immutable: correct them with a new version');
+END;
+CREATE TRIGGER indicator_values_no_delete BEFORE DELETE ON indicator_values
+BEGIN
+    SELECT RAISE(ABORT, 'indicator values are immutable: correct them with a new version');
+END;
+
+CREATE TABLE indicator_targets (
+    id TEXT PRIMARY KEY,
+    owner_organization_id TEXT NOT NULL REFERENCES organizations (id),
+    visibility TEXT NOT NULL,
+    indicator TEXT NOT NULL,
+    output TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    target_fiscal_year BIGINT NOT NULL,
+    target_value TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    -- 'at_least' or 'at_most'.
+    direction TEXT NOT NULL,
+    baseline_fiscal_year BIGINT,
+    baseline_value TEXT,
+    source TEXT NOT NULL,
+    source_url TEXT,
+    note TEXT,
+    version BIGINT NOT NULL,
+    supersedes TEXT REFERENCES indicator_targets (id),
+    superseded_by TEXT,
+    correction_reason TEXT,
+    created_at BIGINT NOT NULL,
+    created_by TEXT NOT NULL
+);
+CREATE UNIQUE INDEX indicator_targets_current
+    ON indicator_targets (owner_organization_id, indicator, output, scope, target_fiscal_year)
+    WHERE superseded_by IS NULL;
+CREATE INDEX indicator_targets_scope ON indicator_targets (indicator, scope, output);
+CREATE INDEX indicator_targets_owner ON indicator_targets (owner_organization_id, id);
+
+CREATE TRIGGER indicator_targets_immutable BEFORE UPDATE ON indicator_targets
+WHEN NOT (OLD.superseded_by IS NULL AND NEW.superseded_by IS NOT NULL AND NEW.id = OLD.id
+          AND NEW.owner_organization_id = OLD.owner_organization_id AND NEW.visibility = OLD.visibility
+          AND NEW.indicator = OLD.indicator AND NEW.output = OLD.output AND NEW.scope = OLD.scope
+          AND NEW.target_fiscal_year = OLD.target_fiscal_year AND NEW.target_value = OLD.target_value
+          AND NEW.unit = OLD.unit AND NEW.direction = OLD.direction
+          AND NEW.baseline_fiscal_year IS OLD.baseline_fiscal_year AND NEW.baseline_value IS OLD.baseline_value
+          AND NEW.source = OLD.source AND NEW.source_url IS OLD.source_url AND NEW.note IS OLD.note
+          AND NEW.version = OLD.version AND NEW.supersedes IS OLD.supersedes
+          AND NEW.correction_reason IS OLD.correction_reason
+          AND NEW.created_at = OLD.created_at AND NEW.created_by = OLD.created_by)
+BEGIN
+    SELECT RAISE(ABORT, 'indicator targets are immutable: correct them with a new version');
+END;
+CREATE TRIGGER indicator_targets_no_delete BEFORE DELETE ON indicator_targets
+BEGIN
+    SELECT RAISE(ABORT, 'indicator targets are immutable: correct them with a new version');
+END;
