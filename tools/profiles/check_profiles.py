@@ -182,9 +182,10 @@ def check_profile(path, rep, verbose):
         prof = json.load(f)
     code = prof.get("code")
     where = name
-    if list(prof.keys()) != PROFILE_KEYS:
-        if set(prof.keys()) != set(PROFILE_KEYS):
-            rep.err(where, f"keys {sorted(prof.keys())} != {PROFILE_KEYS}")
+    # `indicators` (input templates, checked by `junkan_passport::inputs`) is optional.
+    keys = [key for key in prof.keys() if key != "indicators"]
+    if keys != PROFILE_KEYS and set(keys) != set(PROFILE_KEYS):
+        rep.err(where, f"keys {sorted(keys)} != {PROFILE_KEYS}")
     if not isinstance(code, str) or not CODE.match(code):
         rep.err(where, f"bad code {code!r}")
     elif name != code + ".json":

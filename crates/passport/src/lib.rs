@@ -8,6 +8,7 @@
 pub mod builtin;
 pub mod diff;
 pub mod export;
+pub mod inputs;
 pub mod profile;
 pub mod tabular;
 

@@ -153,6 +153,11 @@ pub struct Profile {
     /// Where the data holds the facts every passport page and export shows first.
     #[serde(default, skip_serializing_if = "Summary::is_empty")]
     pub summary: Summary,
+    /// How the input of an indicator is built from a passport's data, per indicator name
+    /// (`crate::inputs`): what `GET /api/v1/indicators/{name}?scope=product:<passport>` computes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(value_type = Object)]
+    pub indicators: BTreeMap<String, Value>,
 }
 
 /// Pointers into the data for the facts shown first (page header, UNTP product and scorecards).
@@ -334,6 +339,9 @@ impl Profile {
                     );
                 }
             }
+        }
+        for violation in crate::inputs::check_templates(&self.indicators) {
+            violations.push(violation.path, violation.message);
         }
         violations.into_result()?;
         let validator = validator.expect("a schema that failed to compile was reported as a violation");

@@ -111,3 +111,147 @@ async fn bad_input_is_a_problem() {
         .await;
     assert_eq!(text.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
 }
+
+/// A profile whose recycled-content template reads a share that only grant holders see.
+fn guarded_profile() -> Value {
+    json!({"code": "guarded_resin", "version": "1.0.0", "industry": "plastics",
+        "name": {"ja": "樹脂", "en": "Resin"}, "description": {"ja": "試験用", "en": "for tests"},
+        "granularities": ["batch"], "default_access": "public",
+        "schema": {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+            "properties": {"name": {"type": "string"}, "mass": {"type": "number"}, "post": {"type": "number"}}},
+        "fields": [
+            {"pointer": "/name", "access": "public", "information": "composition", "label": {"ja": "名称", "en": "Name"}},
+            {"pointer": "/mass", "access": "public", "information": "availability", "label": {"ja": "質量", "en": "Mass"}, "unit": "kg"},
+            {"pointer": "/post", "access": "legitimate_interest", "information": "environmental_value", "label": {"ja": "再生材", "en": "Recycled"}, "unit": "%"}],
+        "indicators": {"recycled-content": {"product": {"$from": "/name"},
+            "components": [{"material": {"$from": "/name"}, "mass": {"$from": "/mass"}, "unit": {"$value": "kg"},
+                            "post_consumer_share": {"$from": "/post", "$scale": "0.01"}}]}}})
+}
+
+#[tokio::test]
+async fn a_products_indicator_is_computed_from_its_passport_as_the_reader_may_see_it() {
+    let app = TestApp::new().await;
+    let data = junkan_passport::builtin::example("plastics").expect("plastics example");
+    let created = app
+        .post(
+            "/api/v1/passports",
+            &app.token_a,
+            json!({"identifier": "https://id.gs1.org/01/04912345000019/10/PP-2026-01", "granularity": "batch",
+                   "profile": "plastics", "data": data, "visibility": "public"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().expect("id").to_owned();
+    let path = format!("/api/v1/indicators/recycled-content?scope=product:{id}");
+
+    // The shipped plastics profile maps its lot mass and pre-/post-consumer percentages.
+    let reply = app.get(&path, &app.token_b).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let body = &reply.body;
+    assert_eq!(body["computable"], true);
+    assert_eq!(body["passport"]["profile_version"], "1.1.0");
+    assert_eq!(body["passport"]["href"], format!("/api/v1/passports/{id}?version=1"));
+    let result = &body["computation"]["result"];
+    assert_eq!(
+        (
+            result["recycled_content_pct"].as_f64(),
+            result["pre_consumer_pct"].as_f64(),
+            result["post_consumer_pct"].as_f64()
+        ),
+        (Some(98.0), Some(10.0), Some(88.0)),
+        "{body}"
+    );
+    assert_eq!(body["input"]["components"][0]["post_consumer_share"], "0.88");
+    assert!(body["sources"]
+        .as_array()
+        .expect("sources")
+        .contains(&json!({"input": "/components/0/mass", "source": "/quantity/lotMass"})));
+    // The input reproduces the figure through the route that takes inputs.
+    let again = app
+        .post(
+            "/api/v1/indicators/recycled-content",
+            &app.token_b,
+            body["input"].clone(),
+        )
+        .await;
+    assert_eq!(again.body["result"], body["computation"]["result"]);
+
+    // A value withheld from the reader makes the indicator not computable, never 0.
+    let registered = app
+        .post("/api/v1/profiles", &app.token_node_admin, guarded_profile())
+        .await;
+    assert_eq!(registered.status, StatusCode::CREATED, "{}", registered.body);
+    let guarded = app
+        .post(
+            "/api/v1/passports",
+            &app.token_a,
+            json!({"identifier": "https://id.gs1.org/01/04912345000019/10/GR-1", "granularity": "batch", "profile": "guarded_resin",
+                   "data": {"name": "PP", "mass": 500, "post": 30}, "visibility": "public"}),
+        )
+        .await;
+    assert_eq!(guarded.status, StatusCode::CREATED, "{}", guarded.body);
+    let guarded_path = format!(
+        "/api/v1/indicators/recycled-content?scope=product:{}",
+        guarded.body["id"].as_str().expect("id")
+    );
+    let outsider = app.get(&guarded_path, &app.token_b).await;
+    assert_eq!(outsider.status, StatusCode::OK, "{}", outsider.body);
+    assert_eq!(outsider.body["computable"], false);
+    assert_eq!(outsider.body["computation"], Value::Null);
+    assert_eq!(
+        outsider.body["missing"],
+        json!([{"input": "/components/0/post_consumer_share", "source": "/post", "reason": "withheld"}])
+    );
+    let owner = app.get(&guarded_path, &app.token_a).await;
+    assert_eq!(
+        owner.body["computation"]["result"]["recycled_content_pct"].as_f64(),
+        Some(30.0),
+        "{}",
+        owner.body
+    );
+
+    // Bad requests: a period (a product is one passport version), a version elsewhere, a scope
+    // that is no passport id, an unknown passport, a profile without a template.
+    let with_period = app.get(&format!("{path}&period=2024"), &app.token_b).await;
+    assert_eq!(
+        with_period.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        with_period.body
+    );
+    assert_eq!(error_paths(&with_period.body), ["?period"]);
+    let version_elsewhere = app
+        .get(
+            "/api/v1/indicators/jp-material-flow?scope=nation:JP&period=2000&version=1",
+            &app.token_b,
+        )
+        .await;
+    assert_eq!(error_paths(&version_elsewhere.body), ["?version"]);
+    let not_uuid = app
+        .get("/api/v1/indicators/recycled-content?scope=product:PP-1", &app.token_b)
+        .await;
+    assert_eq!(
+        (not_uuid.status, error_paths(&not_uuid.body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["?scope".to_owned()])
+    );
+    let unknown = app
+        .get(
+            &format!(
+                "/api/v1/indicators/recycled-content?scope=product:{}",
+                uuid::Uuid::new_v4()
+            ),
+            &app.token_b,
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.body);
+    let no_template = app
+        .get(&format!("/api/v1/indicators/mci?scope=product:{id}"), &app.token_b)
+        .await;
+    assert_eq!(no_template.status, StatusCode::BAD_REQUEST, "{}", no_template.body);
+    assert!(no_template.body["detail"]
+        .as_str()
+        .expect("detail")
+        .contains("declares: recycled-content"));
+    let old_version = app.get(&format!("{path}&version=7"), &app.token_b).await;
+    assert_eq!(old_version.status, StatusCode::NOT_FOUND, "{}", old_version.body);
+}

@@ -17,11 +17,15 @@ use junkan_indicators::records::{
     IndicatorValueCorrection, IndicatorValueFilter, MaterialFlowFilter, NewIndicatorTarget, NewIndicatorValue, Scope,
     ScopeKind, INDICATOR_TARGETS_PATH, INDICATOR_VALUES_PATH,
 };
-use junkan_indicators::regional::{compute_from_records, series, supported_scopes, ScopeComputation, Series};
-use junkan_indicators::{IndicatorInfo, INDICATORS};
-use junkan_model::ids::{IndicatorTargetId, IndicatorValueId};
+use junkan_indicators::regional::{compute_from_records, series, supported_scopes, Series};
+use junkan_indicators::{Computation, ComputeError, IndicatorInfo, INDICATORS};
+use junkan_model::access::AccessLevel;
+use junkan_model::ids::{IndicatorTargetId, IndicatorValueId, PassportId};
 use junkan_model::page::{Page, PageRequest, MAX_PAGE_SIZE};
+use junkan_model::passport::PassportRead;
 use junkan_model::principal::Actor;
+use junkan_model::validation::Violation;
+use junkan_passport::inputs::{fill, MissingSource, SourceUse};
 use junkan_store::{Store, StoreResult};
 
 use crate::error::{ApiError, ApiResult};
@@ -100,30 +104,53 @@ fn scope_kinds(kinds: &[ScopeKind]) -> String {
 /// numerators and denominators, the input object, the records used (with links), the inputs
 /// without a record (never taken as 0), the methodology, and the gap to every target of the
 /// scope. Computed this way: `jp-material-flow`, `municipal-recycling-rate`, `cmu` (region and
-/// nation scopes); other scopes and indicators answer 400 naming what is supported.
+/// nation scopes). For `product:<passport id>`, any indicator whose input the passport's profile
+/// declares a template for (e.g. `recycled-content` for plastics and metal lots) is computed from
+/// the passport's data as the caller may see it (`?version=` picks a version; a withheld or
+/// absent input makes it not computable, never 0). Other scopes and indicators answer 400 naming
+/// what is supported.
 #[utoipa::path(get, path = "/api/v1/indicators/{name}", tag = "indicators",
     params(
-        ("name" = String, Path, description = "jp-material-flow, municipal-recycling-rate or cmu"),
-        ("scope" = String, Query, description = "nation:JP, or region:<six-digit local-government code> (e.g. region:131016)"),
-        ("period" = String, Query, description = "Fiscal years <from>/<to> (2015/2022) or one year (2019)"),
+        ("name" = String, Path, description = "jp-material-flow, municipal-recycling-rate or cmu for regions and the nation; for products, what the passport's profile declares (e.g. recycled-content)"),
+        ("scope" = String, Query, description = "nation:JP, region:<six-digit local-government code> (e.g. region:131016), or product:<passport id>"),
+        ("period" = Option<String>, Query, description = "Fiscal years <from>/<to> (2015/2022) or one year (2019); required for region and nation scopes, refused for products"),
+        ("version" = Option<i64>, Query, description = "Product scopes: the passport version to read (default: the newest)"),
         ("owner" = Option<String>, Query, description = "Only records of this organization (when several organizations recorded the same flow)"),
     ),
-    responses((status = 200, description = "The values per fiscal year with provenance and gaps to targets"),
+    responses((status = 200, description = "The values per fiscal year with provenance and gaps to targets; for a product, the input built from its passport, the data used, what was missing, and the values"),
               (status = 400, description = "The indicator is not computed for this kind of scope (yet); the detail names the supported scopes", body = crate::error::Problem, content_type = "application/problem+json"),
-              (status = 404, description = "No indicator has this name", body = crate::error::Problem, content_type = "application/problem+json"),
-              (status = 422, description = "A missing or malformed scope or period, an unknown region, a period ending before it starts", body = crate::error::Problem, content_type = "application/problem+json")))]
+              (status = 404, description = "No indicator has this name, or the passport (version) does not exist or is not readable", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "A missing or malformed scope or period, an unknown region, a period ending before it starts, a period for a product or a version for a region", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn get_indicator_for_scope(
     State(state): State<AppState>,
     caller: Caller,
     Path(name): Path<String>,
     mut query: QueryMap,
-) -> ApiResult<Json<ScopeComputation>> {
+) -> ApiResult<Response> {
     let info = known_indicator(&name)?;
     let scope = query.required("scope", Scope::parse);
-    let period = query.required("period", FiscalYears::parse);
+    let product = scope.as_ref().is_some_and(|scope| scope.kind == ScopeKind::Product);
+    let period = if product {
+        query.checked("period", |_| {
+            Err::<FiscalYears, _>("a product scope is computed from one passport version: give ?version=<n> (default: the newest) instead of a period".to_owned())
+        })
+    } else {
+        query.required("period", FiscalYears::parse)
+    };
+    let version = if product {
+        query.parsed::<i64>("version", "a passport version number")
+    } else {
+        query.checked("version", |_| {
+            Err::<i64, _>("applies to product scopes only".to_owned())
+        })
+    };
     let owner = query.parsed("owner", "an organization id");
     query.finish()?;
-    let (scope, period) = (scope.expect("reported above"), period.expect("reported above"));
+    let scope = scope.expect("reported above");
+    if product {
+        return Ok(Json(product_indicator(&state, &caller.actor, info, &scope.id, version).await?).into_response());
+    }
+    let period = period.expect("reported above");
     let supported = supported_scopes(info.name);
     if !supported.contains(&scope.kind) {
         return Err(ApiError::unsupported_scope(format!(
@@ -153,7 +180,122 @@ pub async fn get_indicator_for_scope(
     })
     .await?;
     let targets = targets_for(store, actor, info.name, &scope).await?;
-    Ok(Json(compute_from_records(info, &scope, period, &records, &targets)))
+    Ok(Json(compute_from_records(info, &scope, period, &records, &targets)).into_response())
+}
+
+/// The passport a product-scope computation read.
+#[derive(Debug, Serialize)]
+pub struct PassportSource {
+    /// Its internal id.
+    pub id: PassportId,
+    /// Its global identifier.
+    pub identifier: String,
+    /// Its profile and the profile version its data was checked against.
+    pub profile: String,
+    /// The profile version.
+    pub profile_version: String,
+    /// The version read.
+    pub version: i64,
+    /// Where to read that version.
+    pub href: String,
+    /// The access level the reader was given (what it may see decides what could be used).
+    pub access_level: AccessLevel,
+}
+
+/// An indicator computed for one product from its passport, as the caller may see it.
+#[derive(Debug, Serialize)]
+pub struct ProductComputation {
+    /// The indicator.
+    pub indicator: &'static str,
+    /// Its methodology and version.
+    pub methodology: &'static str,
+    /// `product:<passport id>`.
+    pub scope: String,
+    /// The passport read.
+    pub passport: PassportSource,
+    /// The input object built from the passport by its profile's template (posting it to
+    /// `POST /api/v1/indicators/{name}` gives the same result).
+    pub input: serde_json::Value,
+    /// Which data pointer fed which input.
+    pub sources: Vec<SourceUse>,
+    /// The inputs the passport does not give this reader (withheld or absent): when any is
+    /// missing the indicator is not computed, never computed as if it were 0.
+    pub missing: Vec<MissingSource>,
+    /// Whether the values could be computed.
+    pub computable: bool,
+    /// The values and their provenance, when computable.
+    pub computation: Option<Computation>,
+    /// Why the passport's values could not be used, when they do not pass the indicator's checks.
+    pub problems: Vec<Violation>,
+}
+
+/// Computes `info` for the product whose passport is `id`, from the passport's data as `actor`
+/// may read it (restricted reads are audited by the store) through the input template its
+/// profile declares for the indicator.
+async fn product_indicator(
+    state: &AppState,
+    actor: &Actor,
+    info: &'static IndicatorInfo,
+    id: &str,
+    version: Option<i64>,
+) -> ApiResult<ProductComputation> {
+    let passport_id: PassportId = id.parse().map_err(|_| {
+        ApiError::invalid(vec![Violation::new(
+            "?scope",
+            format!("{id:?} is not a passport id: a product scope is product:<passport id (UUID)>"),
+        )])
+    })?;
+    let store = state.store.as_ref();
+    let passport = store
+        .get_passport(actor, passport_id, PassportRead { version, view: None })
+        .await?;
+    let profile = store
+        .get_profile(&passport.profile, Some(&passport.profile_version))
+        .await?;
+    let templates = profile
+        .document
+        .get("indicators")
+        .and_then(serde_json::Value::as_object);
+    let Some(template) = templates.and_then(|templates| templates.get(info.name)) else {
+        let declared = templates
+            .map(|templates| templates.keys().cloned().collect::<Vec<_>>().join(", "))
+            .filter(|names| !names.is_empty())
+            .unwrap_or_else(|| "none".to_owned());
+        return Err(ApiError::unsupported_scope(format!(
+            "profile {} {} declares no input for {} from its passports (it declares: {declared}); POST /api/v1/indicators/{} computes it from given inputs",
+            passport.profile, passport.profile_version, info.name, info.name
+        )));
+    };
+    let filled = fill(template, &passport.data, &passport.withheld);
+    let (computation, problems) = if filled.missing.is_empty() {
+        match junkan_indicators::compute(info.name, &filled.input) {
+            Ok(computation) => (Some(computation), Vec::new()),
+            Err(ComputeError::Invalid(violations)) => (None, violations),
+            Err(error @ ComputeError::UnknownIndicator(_)) => return Err(ApiError::internal(&error)),
+        }
+    } else {
+        (None, Vec::new())
+    };
+    Ok(ProductComputation {
+        indicator: info.name,
+        methodology: info.methodology,
+        scope: format!("product:{passport_id}"),
+        passport: PassportSource {
+            id: passport.id,
+            href: format!("/api/v1/passports/{}?version={}", passport.id, passport.version),
+            identifier: passport.identifier,
+            profile: passport.profile,
+            profile_version: passport.profile_version,
+            version: passport.version,
+            access_level: passport.access_level,
+        },
+        input: filled.input,
+        sources: filled.sources,
+        missing: filled.missing,
+        computable: computation.is_some(),
+        computation,
+        problems,
+    })
 }
 
 /// The time series of an indicator's stored values for a scope: per fiscal year of the period,
