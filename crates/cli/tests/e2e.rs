@@ -14,10 +14,26 @@ fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_junkan")
 }
 
-fn temp_dir(name: &str) -> PathBuf {
+/// A test's data directory, removed when the test ends (a demo database is ~40 MB).
+struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn temp_dir(name: &str) -> TempDir {
     let directory = std::env::temp_dir().join(format!("junkan-e2e-{name}-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&directory).expect("temp dir");
-    directory
+    TempDir(directory)
 }
 
 fn free_port() -> u16 {
@@ -441,7 +457,7 @@ fn configuration_file_and_environment_are_honoured() {
     let from_env = temp_dir("config-env");
     let output = Command::new(binary())
         .args(["migrate", "--config", config.to_str().expect("utf-8")])
-        .env("JUNKAN_DATA_DIR", &from_env)
+        .env("JUNKAN_DATA_DIR", &*from_env)
         .output()
         .expect("run");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
@@ -679,7 +695,6 @@ fn indicators_from_the_command_line() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    std::fs::remove_dir_all(&directory).ok();
 }
 
 /// Any request to the node: (status, JSON body or null).
