@@ -1576,6 +1576,28 @@ pub fn plan_import(
     })
 }
 
+/// A lot an import left alone because it is already an input.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AlreadyEntered {
+    /// The lot.
+    pub lot: String,
+    /// The ledger it is an input of.
+    pub ledger_id: LedgerId,
+}
+
+/// Which ledgers to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LedgerFilter {
+    /// Only this facility's.
+    pub facility_id: Option<FacilityId>,
+    /// Only this material (normalised).
+    pub material: Option<String>,
+    /// Only this organization's.
+    pub owner: Option<OrganizationId>,
+    /// Only ledgers whose period lies within `from/to` (ISO dates).
+    pub within: Option<(String, String)>,
+}
+
 /// What an import from events did.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ImportReport {
@@ -1583,8 +1605,9 @@ pub struct ImportReport {
     pub events: Vec<String>,
     /// Inputs entered now.
     pub entered: Vec<LedgerInput>,
-    /// Lots already in the ledger (an earlier import or by hand), left as they are.
-    pub already_entered: Vec<String>,
+    /// Lots already entered (by an earlier import or by hand, in this ledger or another of the
+    /// facility and material: a lot counts once), left as they are.
+    pub already_entered: Vec<AlreadyEntered>,
     /// Lots whose share (or mass) is unknown: recorded as missing, never counted as 0.
     pub missing_shares: Vec<MissingShare>,
     /// Output lots the events show, for claims.
