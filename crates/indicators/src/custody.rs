@@ -52,6 +52,17 @@ pub const LEDGER_OFFSET: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
 /// The rule junkan applies at period boundaries, stated with every ledger read.
 pub const PERIOD_RULE: &str = "inputs and claims must be dated within the ledger's period (dates in UTC+09:00); credits never carry over to another period: those left when the ledger is closed lapse";
 
+/// A period asked of stored ledgers: ISO dates `<from>/<to>`, or fiscal years (年度, April to
+/// March) `2026` or `2025/2026`, as ISO dates.
+pub fn parse_ledger_period(text: &str) -> Result<(String, String), String> {
+    if text.contains('-') {
+        return parse_period(text);
+    }
+    let years = crate::records::FiscalYears::parse(text)
+        .map_err(|message| format!("{message}; or give ISO dates <from>/<to> such as 2026-04-01/2027-03-31"))?;
+    Ok((format!("{:04}-04-01", years.from), format!("{:04}-03-31", years.to + 1)))
+}
+
 /// The day (in UTC+09:00) of a time, as `YYYY-MM-DD`.
 pub fn ledger_date(time: OffsetDateTime) -> String {
     let date = time.to_offset(LEDGER_OFFSET).date();
@@ -187,7 +198,7 @@ pub struct NewLedger {
     /// Tonnes per unit for units that are not units of mass (e.g. `{"LTR": "0.00092"}`); inputs
     /// in any other unit are refused.
     #[serde(default)]
-    #[schema(value_type = BTreeMap<String, String>)]
+    #[schema(value_type = Object)]
     pub unit_conversions: BTreeMap<String, Value>,
     /// `restricted` (default: the owner, holders of a grant of kind `ledger`, auditors) or
     /// `public`.
@@ -582,7 +593,7 @@ impl NewLedgerInput {
             lot: lot.expect("no violation"),
             mass,
             unit: self.unit.clone(),
-            mass_t: mass * per.expect("no violation"),
+            mass_t: (mass * per.expect("no violation")).normalize(),
             share: share.expect("no violation"),
             received_on: self.received_on.clone(),
             source: ShareSource::Declared,
@@ -739,7 +750,7 @@ impl NewLedgerClaim {
             output_lot: output_lot.expect("no violation"),
             mass,
             unit: self.unit.clone(),
-            mass_t: mass * per.expect("no violation"),
+            mass_t: (mass * per.expect("no violation")).normalize(),
             recycled_share_pct: share.expect("no violation"),
             backed_by,
             claimed_on: self.claimed_on.clone(),
@@ -914,11 +925,12 @@ pub fn replay(record: &LedgerRecord, inputs: &[LedgerInput], claims: &[LedgerCla
 /// The credits an input gives in a ledger of `record`.
 pub fn credits_of(record: &LedgerRecord, mass_t: Decimal, share: &Share) -> Decimal {
     let recycled = mass_t * share.recycled_share_pct / PERCENT;
-    if record.model == CustodyModel::BookAndClaim {
+    let credits = if record.model == CustodyModel::BookAndClaim {
         recycled
     } else {
         recycled * record.conversion_factor
-    }
+    };
+    credits.normalize()
 }
 
 /// The missing shares not resolved by an input since.
@@ -1009,7 +1021,7 @@ pub fn decide_claim(
         })?
         .clone();
     let mut decided = DecidedClaim {
-        credits_t: accepted.credits_t,
+        credits_t: accepted.credits_t.normalize(),
         backing: Vec::new(),
         pre_consumer_t: Decimal::ZERO,
         post_consumer_t: Decimal::ZERO,
@@ -1031,11 +1043,14 @@ pub fn decide_claim(
         decided.backing.push(ClaimBacking {
             input_id: input.id,
             lot: backing.lot,
-            credits_t: backing.credits_t,
-            pre_consumer_t: pre,
-            post_consumer_t: post,
+            credits_t: backing.credits_t.normalize(),
+            pre_consumer_t: pre.map(|value| value.normalize()),
+            post_consumer_t: post.map(|value| value.normalize()),
         });
     }
+    decided.pre_consumer_t = decided.pre_consumer_t.normalize();
+    decided.post_consumer_t = decided.post_consumer_t.normalize();
+    decided.unspecified_t = decided.unspecified_t.normalize();
     Ok(decided)
 }
 
@@ -1128,16 +1143,16 @@ impl LedgerView {
         } else {
             Some(recycled_input_t / input_t * PERCENT)
         };
-        let remaining_t = credits_t - claimed_t;
+        let remaining_t = (credits_t - claimed_t).normalize();
         let balance = Balance {
-            input_t,
-            recycled_input_t,
-            unknown_share_t,
-            credits_t,
-            claimed_t,
+            input_t: input_t.normalize(),
+            recycled_input_t: recycled_input_t.normalize(),
+            unknown_share_t: unknown_share_t.normalize(),
+            credits_t: credits_t.normalize(),
+            claimed_t: claimed_t.normalize(),
             remaining_t,
             lapsed_t: ledger.closed_at.map(|_| remaining_t),
-            rolling_average_share_pct,
+            rolling_average_share_pct: rolling_average_share_pct.map(|value| value.normalize()),
             not_computable,
             period_rule: PERIOD_RULE,
         };
@@ -1768,7 +1783,7 @@ pub fn product_battery_check(scope: &str, claims: &[(LedgerRecord, LedgerClaim)]
         match crate::compute(crate::battery::INFO.name, &input) {
             Ok(computation) => results.push(json!({
                 "claim": claim.href(),
-                "ledger": ledger.href(),
+                "ledger": ledger,
                 "material": ledger.material,
                 "output_lot": claim.output_lot,
                 "computation": computation,

@@ -12,14 +12,17 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
+use junkan_indicators::custody::{
+    canonical_lot, facility_mass_balance, parse_ledger_period, product_battery_check, LedgerFilter,
+};
 use junkan_indicators::records::{
     flow_kinds_of, FiscalYears, IndicatorTarget, IndicatorTargetCorrection, IndicatorTargetFilter, IndicatorValue,
     IndicatorValueCorrection, IndicatorValueFilter, MaterialFlowFilter, NewIndicatorTarget, NewIndicatorValue, Scope,
     ScopeKind, INDICATOR_TARGETS_PATH, INDICATOR_VALUES_PATH,
 };
-use junkan_indicators::regional::{compute_from_records, series, supported_scopes, ScopeComputation, Series};
+use junkan_indicators::regional::{compute_from_records, series, supported_scopes, Series};
 use junkan_indicators::{IndicatorInfo, INDICATORS};
-use junkan_model::ids::{IndicatorTargetId, IndicatorValueId};
+use junkan_model::ids::{FacilityId, IndicatorTargetId, IndicatorValueId};
 use junkan_model::page::{Page, PageRequest, MAX_PAGE_SIZE};
 use junkan_model::principal::Actor;
 use junkan_store::{Store, StoreResult};
@@ -95,20 +98,24 @@ fn scope_kinds(kinds: &[ScopeKind]) -> String {
     kinds.iter().map(|kind| kind.as_str()).collect::<Vec<_>>().join(", ")
 }
 
-/// Computes an indicator for a region or nation and each fiscal year of a period from the
-/// material-flow records the caller may read, with its provenance per year: the values, their
-/// numerators and denominators, the input object, the records used (with links), the inputs
-/// without a record (never taken as 0), the methodology, and the gap to every target of the
-/// scope. Computed this way: `jp-material-flow`, `municipal-recycling-rate`, `cmu` (region and
-/// nation scopes); other scopes and indicators answer 400 naming what is supported.
+/// Computes an indicator for a scope from the stored data the caller may read, with its
+/// provenance. Regions and nations (`jp-material-flow`, `municipal-recycling-rate`, `cmu`): per
+/// fiscal year from the material-flow records, with the values, their numerators and
+/// denominators, the input object, the records used (with links), the inputs without a record
+/// (never taken as 0), the methodology, and the gap to every target of the scope. A facility
+/// (`mass-balance`): from its chain-of-custody ledgers whose period lies within the period asked
+/// (balance, rolling average share, credits, live claims with links to trace them). A product
+/// (`battery-recycled-content`): each live claim of a battery metal made for the product's
+/// identifier in the period, checked against the Regulation (EU) 2023/1542 Art. 8 minimums for
+/// 2031 and 2036. Other scopes and indicators answer 400 naming what is supported.
 #[utoipa::path(get, path = "/api/v1/indicators/{name}", tag = "indicators",
     params(
-        ("name" = String, Path, description = "jp-material-flow, municipal-recycling-rate or cmu"),
-        ("scope" = String, Query, description = "nation:JP, or region:<six-digit local-government code> (e.g. region:131016)"),
-        ("period" = String, Query, description = "Fiscal years <from>/<to> (2015/2022) or one year (2019)"),
-        ("owner" = Option<String>, Query, description = "Only records of this organization (when several organizations recorded the same flow)"),
+        ("name" = String, Path, description = "jp-material-flow, municipal-recycling-rate, cmu, mass-balance or battery-recycled-content"),
+        ("scope" = String, Query, description = "nation:JP, region:<six-digit local-government code> (e.g. region:131016), facility:<id> (mass-balance) or product:<identifier> (battery-recycled-content)"),
+        ("period" = String, Query, description = "Fiscal years <from>/<to> (2015/2022) or one year (2019); for facility and product scopes also ISO dates <from>/<to>"),
+        ("owner" = Option<String>, Query, description = "Only records of this organization (when several organizations recorded the same flow; region and nation scopes)"),
     ),
-    responses((status = 200, description = "The values per fiscal year with provenance and gaps to targets"),
+    responses((status = 200, description = "The values with provenance (per fiscal year with gaps to targets; per ledger; per claim)"),
               (status = 400, description = "The indicator is not computed for this kind of scope (yet); the detail names the supported scopes", body = crate::error::Problem, content_type = "application/problem+json"),
               (status = 404, description = "No indicator has this name", body = crate::error::Problem, content_type = "application/problem+json"),
               (status = 422, description = "A missing or malformed scope or period, an unknown region, a period ending before it starts", body = crate::error::Problem, content_type = "application/problem+json")))]
@@ -117,9 +124,22 @@ pub async fn get_indicator_for_scope(
     caller: Caller,
     Path(name): Path<String>,
     mut query: QueryMap,
-) -> ApiResult<Json<ScopeComputation>> {
+) -> ApiResult<Response> {
     let info = known_indicator(&name)?;
     let scope = query.required("scope", Scope::parse);
+    // Ledger scopes take ISO dates or fiscal years; the flow indicators fiscal years.
+    let from_ledgers = scope.as_ref().is_some_and(|scope| {
+        matches!(
+            (info.name, scope.kind),
+            ("mass-balance", ScopeKind::Facility) | ("battery-recycled-content", ScopeKind::Product)
+        )
+    });
+    if from_ledgers {
+        let period = query.required("period", parse_ledger_period);
+        query.finish()?;
+        let (scope, period) = (scope.expect("reported above"), period.expect("reported above"));
+        return ledger_indicator(&state, &caller.actor, info, &scope, period).await;
+    }
     let period = query.required("period", FiscalYears::parse);
     let owner = query.parsed("owner", "an organization id");
     query.finish()?;
@@ -153,7 +173,52 @@ pub async fn get_indicator_for_scope(
     })
     .await?;
     let targets = targets_for(store, actor, info.name, &scope).await?;
-    Ok(Json(compute_from_records(info, &scope, period, &records, &targets)))
+    Ok(Json(compute_from_records(info, &scope, period, &records, &targets)).into_response())
+}
+
+/// `mass-balance` of a facility or `battery-recycled-content` of a product, from the stored
+/// ledgers the caller may read.
+async fn ledger_indicator(
+    state: &AppState,
+    actor: &Actor,
+    info: &IndicatorInfo,
+    scope: &Scope,
+    (from, to): (String, String),
+) -> ApiResult<Response> {
+    let store = state.store.as_ref();
+    let period = format!("{from}/{to}");
+    if info.name == "mass-balance" {
+        let facility: FacilityId = scope.id.parse().map_err(|_| {
+            ApiError::invalid(vec![junkan_model::Violation::new(
+                "?scope",
+                "a facility scope names the facility's id",
+            )])
+        })?;
+        let filter = LedgerFilter {
+            facility_id: Some(facility),
+            within: Some((from, to)),
+            ..LedgerFilter::default()
+        };
+        let ledgers = every_page(|page| {
+            let filter = &filter;
+            async move { store.list_ledgers(actor, filter, &page).await }
+        })
+        .await?;
+        let mut views = Vec::with_capacity(ledgers.len());
+        for ledger in ledgers {
+            views.push(store.get_ledger(actor, ledger.id).await?);
+        }
+        return Ok(Json(facility_mass_balance(&scope.to_string(), &period, &views)).into_response());
+    }
+    let lot = canonical_lot(&scope.id)
+        .map_err(|message| ApiError::invalid(vec![junkan_model::Violation::new("?scope", message)]))?;
+    let claims: Vec<_> = store
+        .ledger_claims_for_lots(actor, &[lot], None)
+        .await?
+        .into_iter()
+        .filter(|(_, claim)| from.as_str() <= claim.claimed_on.as_str() && claim.claimed_on.as_str() <= to.as_str())
+        .collect();
+    Ok(Json(product_battery_check(&scope.to_string(), &claims)).into_response())
 }
 
 /// The time series of an indicator's stored values for a scope: per fiscal year of the period,
