@@ -684,10 +684,50 @@ async fn demo(config: &Config, scale: u32, no_serve: bool) -> anyhow::Result<()>
         config.base_url,
         battery.vehicle_battery_trace_id
     );
+    print_recycled_content(config, &credentials);
     if no_serve {
         return Ok(());
     }
     serve(config, store).await
+}
+
+/// The demo's recycled-content claims (再生材含有率), computed by mass balance from its events.
+fn print_recycled_content(config: &Config, credentials: &junkan_demo::DemoCredentials) {
+    let Some(claims) = credentials
+        .examples
+        .get("recycled_content")
+        .and_then(|value| value.as_array())
+    else {
+        return;
+    };
+    let text = |value: &serde_json::Value| value.as_str().unwrap_or("-").to_owned();
+    let parts: Vec<String> = claims
+        .iter()
+        .map(|claim| {
+            let battery = match (
+                claim["battery_regulation"]["meets_2031"].as_bool(),
+                claim["battery_regulation"]["meets_2036"].as_bool(),
+            ) {
+                (Some(meets_2031), Some(meets_2036)) => format!(
+                    " (EU 2023/1542 Art. 8: 2031 {}, 2036 {})",
+                    if meets_2031 { "met / 適合" } else { "not met / 未達" },
+                    if meets_2036 { "met / 適合" } else { "not met / 未達" }
+                ),
+                _ => String::new(),
+            };
+            format!(
+                "{} {} %{battery}",
+                text(&claim["product"]),
+                text(&claim["recycled_share_pct"])
+            )
+        })
+        .collect();
+    println!(
+        "  Recycled:     再生材含有率（マスバランス、EPCISイベントから） / recycled content by mass balance from the events: {}; each claim traced to its input lots: GET {}{}",
+        parts.join(", "),
+        config.base_url,
+        claims.first().map(|claim| text(&claim["trace"])).unwrap_or_default()
+    );
 }
 
 fn print_demo_banner(config: &Config, credentials: &junkan_demo::DemoCredentials, path: &Path, took: Duration) {

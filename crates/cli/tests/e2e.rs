@@ -612,8 +612,8 @@ fn passports_import_and_export_from_the_command_line() {
         .expect("list");
     assert_eq!(
         listed["items"].as_array().map(Vec::len),
-        Some(1),
-        "only the demo's pellet lot: nothing was written"
+        Some(2),
+        "only the demo's pellet lot and the public flakes lot it was made from: nothing was written"
     );
 
     let good_file = data.join("good.jsonl");
@@ -648,8 +648,26 @@ fn passports_import_and_export_from_the_command_line() {
         String::from_utf8_lossy(&exported.stderr)
     );
     let mut reader = csv::Reader::from_path(&output).expect("csv");
-    assert_eq!(reader.records().count(), 2501);
-    let again = run(&output, &["--chunk-size", "700"]);
+    let headers = reader.headers().expect("headers").clone();
+    let records: Vec<csv::StringRecord> = reader.records().map(|record| record.expect("row")).collect();
+    assert_eq!(
+        records.len(),
+        2502,
+        "the token reads the recycler's public flakes passport too"
+    );
+    // Only the pellet maker's own passports go back in (another's identifiers are refused).
+    let column = headers
+        .iter()
+        .position(|header| header == "identifier")
+        .expect("identifier column");
+    let own = data.join("own.csv");
+    let mut writer = csv::Writer::from_path(&own).expect("csv");
+    writer.write_record(&headers).expect("headers");
+    for record in records.iter().filter(|record| !record[column].contains("PP-FLAKE-07")) {
+        writer.write_record(record).expect("row");
+    }
+    writer.flush().expect("flush");
+    let again = run(&own, &["--chunk-size", "700"]);
     assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
     let report: Value = serde_json::from_slice(&again.stdout).expect("report");
     assert_eq!(report["unchanged"], 2501, "{report}");
@@ -906,4 +924,144 @@ fn demo_battery_chain_rolls_up_the_cfp_for_the_automaker_only() {
         ),
         Err(404)
     );
+}
+
+/// The demo's recycled content (issue 6, "Done when"): the pellets', cathode material's and
+/// aluminium billets' claims are backed by ledger entries traceable to input lots and their
+/// events (the cathode's cobalt through the refiner's claim, across companies), the stored
+/// ledgers answer the facility and product indicators, and an over-claim is refused.
+#[test]
+fn demo_recycled_content_claims_are_backed_by_ledgers_and_over_claims_are_refused() {
+    let data = temp_dir("recycled-content");
+    let port = free_port();
+    let node = Node::start(&["demo", "--data-dir", data.to_str().expect("utf-8")], port);
+    let credentials: Value =
+        serde_json::from_slice(&std::fs::read(data.join("demo-credentials.json")).expect("credentials")).expect("json");
+    let token_of = |slug: &str| {
+        let login = credentials["organizations"]
+            .as_array()
+            .expect("organizations")
+            .iter()
+            .find(|organization| organization["slug"] == slug)
+            .expect("slug")
+            .clone();
+        node.token(
+            login["client_id"].as_str().expect("id"),
+            login["client_secret"].as_str().expect("secret"),
+        )
+    };
+    let claims = credentials["examples"]["recycled_content"]
+        .as_array()
+        .expect("recycled content examples")
+        .clone();
+    let owners = ["pellet", "cathode", "aluminium"];
+    assert_eq!(claims.len(), owners.len());
+    for (claim, owner) in claims.iter().zip(owners) {
+        let token = token_of(owner);
+        let trace = node
+            .get(claim["trace"].as_str().expect("trace"), &token)
+            .expect("the owner traces its claim");
+        let inputs = trace["inputs"].as_array().expect("inputs");
+        assert!(!inputs.is_empty(), "{trace}");
+        let mut backed = 0.0;
+        for input in inputs {
+            backed += input["backing"]["credits_t"]
+                .as_str()
+                .and_then(|credits| credits.parse::<f64>().ok())
+                .expect("credits");
+            let links = input["links"].as_array().expect("links");
+            assert!(
+                links.iter().any(|link| link["rel"] == "event"),
+                "every input lot entered in an event: {input}"
+            );
+            let event = links.iter().find(|link| link["rel"] == "event").expect("event link");
+            node.get(event["href"].as_str().expect("href"), &token)
+                .expect("the event behind the input");
+        }
+        let claimed: f64 = trace["claim"]["credits_t"]
+            .as_str()
+            .and_then(|credits| credits.parse().ok())
+            .expect("credits");
+        assert!((backed - claimed).abs() < 1e-9, "{trace}");
+        assert!(trace["claim"]["event_id"].is_string(), "{trace}");
+        // The facility's mass balance answers from the stored ledger.
+        let facility = node
+            .get(claim["facility_scope"].as_str().expect("scope"), &token)
+            .expect("mass balance");
+        assert_eq!(
+            facility["ledgers"][0]["claims"][0]["trace"], claim["trace"],
+            "{facility}"
+        );
+        // Another company sees none of it.
+        assert_eq!(
+            node.get(claim["ledger"].as_str().expect("ledger"), &token_of("fleet")),
+            Err(404)
+        );
+    }
+    assert_eq!(claims[0]["recycled_share_pct"], "100");
+    assert_eq!(claims[1]["recycled_share_pct"], "20");
+
+    // The cathode material's recycled cobalt traces across companies to the refiner's claim,
+    // and from there to the black mass and its event.
+    let cathode = token_of("cathode");
+    let trace = node
+        .get(claims[1]["trace"].as_str().expect("trace"), &cathode)
+        .expect("trace");
+    let upstream = trace["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .flat_map(|input| input["links"].as_array().cloned().unwrap_or_default())
+        .find(|link| link["rel"] == "upstream_claim")
+        .expect("the cobalt lot's share comes from the refiner's claim");
+    let refiner_trace = node
+        .get(upstream["href"].as_str().expect("href"), &cathode)
+        .expect("the refiner shares its ledgers with the cathode maker");
+    assert!(
+        refiner_trace["inputs"][0]["input"]["lot"]
+            .as_str()
+            .expect("lot")
+            .ends_with("/10/BM2026-01"),
+        "{refiner_trace}"
+    );
+    let battery = node
+        .get(
+            claims[1]["battery_regulation"]["check"].as_str().expect("check"),
+            &cathode,
+        )
+        .expect("battery check");
+    assert_eq!(
+        battery["results"][0]["computation"]["result"]["meets_2031"],
+        json!(true),
+        "{battery}"
+    );
+    assert_eq!(
+        battery["results"][0]["computation"]["result"]["meets_2036"],
+        json!(false)
+    );
+
+    // 480 kg of scrap × 0.95 = 456 kg of credits, 455 kg claimed by the billets: an over-claim
+    // of 10 kg more is refused, and the ledger is unchanged.
+    let aluminium = token_of("aluminium");
+    let ledger = claims[2]["ledger"].as_str().expect("ledger");
+    let before = node.get(ledger, &aluminium).expect("ledger");
+    assert_eq!(before["balance"]["remaining_t"], "0.001", "{}", before["balance"]);
+    let (status, problem) = http(
+        "POST",
+        &format!("{}{ledger}/claims", node.base),
+        &[("Authorization", &format!("Bearer {aluminium}"))],
+        Some(
+            json!({"output_lot": "urn:epc:class:lgtin:4599916.022001.BILLET-EXTRA", "mass": 10, "unit": "KGM",
+                    "recycled_share_pct": 100, "claimed_on": "2026-09-20"}),
+        ),
+    );
+    assert_eq!(status, 409, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("needs 0.01 t of recycled credits but only 0.001 t are left"),
+        "{problem}"
+    );
+    assert_eq!(node.get(ledger, &aluminium).expect("ledger"), before);
 }

@@ -97,6 +97,14 @@ pub struct Traceable {
     pub flakes_lot: String,
     /// The aluminium scrap the billet was remelted from.
     pub aluminium_scrap_lot: String,
+    /// The black mass the cobalt was recovered from.
+    pub black_mass_lot: String,
+    /// The virgin cobalt blended into the cathode material.
+    pub virgin_cobalt_lot: String,
+    /// The cathode material lot.
+    pub cathode_lot: String,
+    /// The municipal can collection the aluminium scrap was sorted from.
+    pub mixed_scrap_lot: String,
 }
 
 /// Records the three loops. `ids` gives each member's organization id by slug.
@@ -321,5 +329,9 @@ pub async fn record_loops(store: &dyn Store, ids: &dyn Fn(&str) -> OrganizationI
         fridge,
         flakes_lot: flakes,
         aluminium_scrap_lot: aluminium_scrap,
+        black_mass_lot,
+        virgin_cobalt_lot: virgin_cobalt,
+        cathode_lot,
+        mixed_scrap_lot: mixed,
     })
 }

@@ -12,6 +12,7 @@ pub mod battery_cfp;
 mod events;
 pub mod national;
 mod passports;
+pub mod recycled_content;
 
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -236,10 +237,24 @@ pub async fn load(store: &dyn Store, scale: u32, base_url: &str) -> Result<DemoC
         ("billet_passport", &passports.billet),
         ("aggregate_passport", &passports.aggregate),
         ("fridge_passport", &passports.fridge),
+        ("flakes_passport", &passports.flakes),
     ] {
         examples.insert(format!("{key}_id"), passport.id.to_string().into());
         examples.insert(format!("{key}_digital_link"), passport.identifier.clone().into());
     }
+    // Recycled content by mass balance from the events, through the companies' ledgers.
+    let facility_of = |slug: &str| {
+        examples
+            .get(&format!("{}_facility_id", slug.replace('-', "_")))
+            .and_then(|value| value.as_str())
+            .and_then(|id| id.parse().ok())
+            .expect("every loop member has a facility")
+    };
+    let claims = recycled_content::compute(store, &traceable, &id_of, &facility_of).await?;
+    examples.insert(
+        "recycled_content".to_owned(),
+        claims.iter().map(recycled_content::DemoClaim::example).collect(),
+    );
     for (key, value) in [
         ("recovered_cobalt_lot", &traceable.cobalt_lot),
         ("recycled_pellet_lot", &traceable.pellet_lot),

@@ -28,6 +28,8 @@ pub struct DemoPassports {
     pub aggregate: Passport,
     /// The refrigerator's passport.
     pub fridge: Passport,
+    /// The PP flakes' passport (their recycled share feeds the pellet maker's ledger).
+    pub flakes: Passport,
 }
 
 /// The shipped example of `profile` with `changes` (pointer, value) written over it.
@@ -169,6 +171,30 @@ pub async fn create(
         )
         .await?;
 
+    // The PP flakes sorted from the refrigerator's plastics: wholly post-consumer.
+    let flakes = store
+        .create_passport(
+            &organization_admin(ids("appliance-recycling")),
+            NewPassport {
+                status: LifecycleStatus::EndOfWaste,
+                ..new(
+                    &traced.flakes_lot,
+                    Granularity::Batch,
+                    "plastics",
+                    data(
+                        "plastics",
+                        &[
+                            ("/producer/name", json!("関西家電リサイクルセンター株式会社 (Kansai Appliance Recycling Centre Co., Ltd.)")),
+                            ("/form", json!("flake")),
+                            ("/recycledContent", json!({"preConsumer": 0, "postConsumer": 100, "total": 100, "claimBasis": "third-party verified"})),
+                        ],
+                    )?,
+                    vec![link(&traced.fridge, LinkRelation::Material, None, AccessLevel::Public)],
+                )
+            },
+        )
+        .await?;
+
     // The recycled pellet lot, made from the flakes of the refrigerator's plastics.
     let pellets = store
         .create_passport(
@@ -181,10 +207,17 @@ pub async fn create(
                     "plastics",
                     data(
                         "plastics",
-                        &[(
-                            "/producer/name",
-                            json!("再生ペレット化成株式会社 (Recycled Pellet Kasei Co., Ltd.)"),
-                        )],
+                        &[
+                            (
+                                "/producer/name",
+                                json!("再生ペレット化成株式会社 (Recycled Pellet Kasei Co., Ltd.)"),
+                            ),
+                            // As the pellet maker's mass-balance ledger claims for the lot.
+                            (
+                                "/recycledContent",
+                                json!({"preConsumer": 0, "postConsumer": 100, "total": 100, "claimBasis": "mass balance (ISCC PLUS)"}),
+                            ),
+                        ],
                     )?,
                     vec![
                         link(
@@ -218,7 +251,9 @@ pub async fn create(
                             ("/grade", json!({"standard": "JIS H 4100", "designation": "A6063"})),
                             ("/productionRoute", json!("remelting")),
                             ("/producer/name", json!("水平リサイクルアルミ株式会社 (Horizontal Recycling Aluminium Co., Ltd.)")),
-                            ("/scrapInput", json!([{"class": "アルミサッシ", "origin": "post_consumer", "share": 70}, {"class": "アルミ新切れ", "origin": "pre_consumer", "share": 30}])),
+                            ("/scrapInput", json!([{"class": "アルミ上物（UBC）", "origin": "post_consumer", "share": 100}])),
+                            // As the aluminium plant's mass-balance ledger claims for the lot.
+                            ("/recycledContent", json!({"preConsumer": 0, "postConsumer": 100, "total": 100, "method": "ISO 22095 マスバランス（クレジット法） / mass balance, credit method"})),
                             ("/carbonFootprint/value", json!(610)),
                         ],
                     )?,
@@ -250,5 +285,6 @@ pub async fn create(
         billet,
         aggregate,
         fridge,
+        flakes,
     })
 }

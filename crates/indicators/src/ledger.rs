@@ -7,11 +7,12 @@ use std::fmt;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::PERCENT;
 
 /// The chain-of-custody model (ISO 22095:2020, clause 5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CustodyModel {
     /// 識別保持: the output is the one input lot it came from, unmixed.
@@ -47,10 +48,19 @@ impl CustodyModel {
             .find(|(candidate, _)| *candidate == name)
             .map(|(_, model)| *model)
     }
+
+    /// The input name (`mass_balance_credit`).
+    pub fn as_str(self) -> &'static str {
+        CustodyModel::ALL
+            .iter()
+            .find(|(_, model)| *model == self)
+            .map(|(name, _)| *name)
+            .expect("every model is listed in ALL")
+    }
 }
 
 /// Where an input lot's recycled material comes from (ISO 14021).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     /// ポストインダストリアル / pre-consumer (manufacturing scrap).
@@ -329,6 +339,60 @@ impl Ledger {
         &self.claims
     }
 
+    /// Credits left in one input lot (`None` when the ledger does not have it).
+    pub fn remaining_of(&self, lot: &str) -> Option<Decimal> {
+        self.accounts
+            .iter()
+            .find(|account| account.lot.lot == lot)
+            .map(|account| account.remaining_t)
+    }
+
+    /// Applies a claim accepted earlier (as stored), drawing exactly the credits its backing
+    /// names. Refused, changing nothing, when the output lot already has a claim, a backing names
+    /// a lot the ledger does not have, or draws more than the lot has left: stored claims that
+    /// no longer fit their inputs are reported, never silently accepted.
+    pub fn record(&mut self, claim: Claim) -> Result<(), LedgerError> {
+        if self
+            .claims
+            .iter()
+            .any(|existing| existing.output_lot == claim.output_lot)
+        {
+            return Err(LedgerError::DuplicateClaim {
+                output_lot: claim.output_lot,
+            });
+        }
+        let mut drawn: Vec<(usize, Decimal)> = Vec::with_capacity(claim.backing.len());
+        for backing in &claim.backing {
+            let Some(index) = self.accounts.iter().position(|account| account.lot.lot == backing.lot) else {
+                return Err(LedgerError::UnknownLot {
+                    lot: backing.lot.clone(),
+                });
+            };
+            let already: Decimal = drawn
+                .iter()
+                .filter(|(other, _)| *other == index)
+                .map(|(_, credits)| *credits)
+                .sum();
+            let account = &self.accounts[index];
+            if backing.credits_t < Decimal::ZERO || already + backing.credits_t > account.remaining_t {
+                return Err(LedgerError::Overdrawn {
+                    output_lot: claim.output_lot.clone(),
+                    needed_t: already + backing.credits_t,
+                    available_t: account.remaining_t,
+                    already_claimed_by: account.claimed_by.clone(),
+                });
+            }
+            drawn.push((index, backing.credits_t));
+        }
+        for (index, credits) in drawn {
+            let account = &mut self.accounts[index];
+            account.remaining_t -= credits;
+            account.claimed_by.push(claim.output_lot.clone());
+        }
+        self.claims.push(claim);
+        Ok(())
+    }
+
     /// Accepts `request` or says why not; a refused claim changes nothing.
     pub fn claim(&mut self, request: ClaimRequest) -> Result<&Claim, LedgerError> {
         if self.claims.iter().any(|claim| claim.output_lot == request.output_lot) {
@@ -544,5 +608,28 @@ mod tests {
         identity
             .claim(request("o", "10", "30", &["x"]))
             .expect("the lot's own share");
+    }
+
+    #[test]
+    fn recorded_claims_draw_their_backing_and_never_overdraw() {
+        let mut first = Ledger::new(CustodyModel::MassBalanceCredit, Decimal::ONE);
+        first.add_input(lot("r", "10", "100")).expect("lot");
+        first.add_input(lot("s", "10", "50")).expect("lot");
+        let accepted = first.claim(request("a", "12", "100", &[])).expect("12 of 15 t").clone();
+        let mut replayed = Ledger::new(CustodyModel::MassBalanceCredit, Decimal::ONE);
+        replayed.add_input(lot("r", "10", "100")).expect("lot");
+        replayed.add_input(lot("s", "10", "50")).expect("lot");
+        replayed.record(accepted.clone()).expect("fits");
+        assert_eq!(replayed.remaining_t(), decimal("3"));
+        assert_eq!(replayed.remaining_of("r"), Some(Decimal::ZERO));
+        assert!(matches!(
+            replayed.record(accepted.clone()),
+            Err(LedgerError::DuplicateClaim { .. })
+        ));
+        let mut greedy = accepted;
+        greedy.output_lot = "b".to_owned();
+        let refused = replayed.record(greedy).expect_err("r is spent");
+        assert!(matches!(refused, LedgerError::Overdrawn { .. }), "{refused}");
+        assert_eq!(replayed.remaining_t(), decimal("3"), "a refused record changes nothing");
     }
 }

@@ -16,6 +16,7 @@
 pub mod battery;
 pub mod cases;
 pub mod cti;
+pub mod custody;
 pub mod flows;
 pub mod input;
 pub mod ledger;

@@ -36,7 +36,8 @@ pub fn parse_period(text: &str) -> Result<(String, String), String> {
     Ok((from.to_owned(), to.to_owned()))
 }
 
-fn check_date(date: &str) -> Result<(), String> {
+/// Checks an ISO date `YYYY-MM-DD` (a real day of the calendar).
+pub fn check_date(date: &str) -> Result<(), String> {
     let parts: Vec<&str> = date.split('-').collect();
     let valid = match parts.as_slice() {
         [year, month, day] if year.len() == 4 && month.len() == 2 && day.len() == 2 => {

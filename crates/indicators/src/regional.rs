@@ -23,13 +23,16 @@ use crate::records::{
 use crate::targets::Direction;
 use crate::{ComputeError, IndicatorInfo, NotComputable, Ratio};
 
-/// The scope kinds `indicator` is computed for from stored data here: region and nation for the
-/// indicators that take flow data, none for the others.
+/// The scope kinds `indicator` is computed for from stored data: region and nation for the
+/// indicators that take flow data (from material-flow records, here), facility for
+/// `mass-balance` and product for `battery-recycled-content` (from the stored chain-of-custody
+/// ledgers, `crate::custody`), none for the others.
 pub fn supported_scopes(indicator: &str) -> &'static [ScopeKind] {
-    if flow_kinds_of(indicator).is_empty() {
-        &[]
-    } else {
-        &[ScopeKind::Region, ScopeKind::Nation]
+    match indicator {
+        "mass-balance" => &[ScopeKind::Facility],
+        "battery-recycled-content" => &[ScopeKind::Product],
+        _ if flow_kinds_of(indicator).is_empty() => &[],
+        _ => &[ScopeKind::Region, ScopeKind::Nation],
     }
 }
 

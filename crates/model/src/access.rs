@@ -110,6 +110,8 @@ pub enum RecordKind {
     IndicatorValue,
     /// An indicator target (目標値) of a scope.
     IndicatorTarget,
+    /// A chain-of-custody ledger (CoC 台帳) with its inputs and claims.
+    Ledger,
 }
 
 impl RecordKind {
@@ -137,6 +139,7 @@ impl RecordKind {
             RecordKind::MaterialFlow => "material_flow",
             RecordKind::IndicatorValue => "indicator_value",
             RecordKind::IndicatorTarget => "indicator_target",
+            RecordKind::Ledger => "ledger",
         }
     }
 
@@ -151,6 +154,7 @@ impl RecordKind {
                 | RecordKind::MaterialFlow
                 | RecordKind::IndicatorValue
                 | RecordKind::IndicatorTarget
+                | RecordKind::Ledger
         )
     }
 }

@@ -112,3 +112,15 @@ uuid_id!(
     /// Identifies one version of an indicator target (目標値); a correction gets a new one.
     IndicatorTargetId
 );
+uuid_id!(
+    /// Identifies a chain-of-custody ledger (CoC 台帳) of one facility, material and period.
+    LedgerId
+);
+uuid_id!(
+    /// Identifies an input lot entered in a chain-of-custody ledger.
+    LedgerInputId
+);
+uuid_id!(
+    /// Identifies a claim (再生材含有の主張) made in a chain-of-custody ledger for an output lot.
+    LedgerClaimId
+);

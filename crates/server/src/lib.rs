@@ -144,7 +144,7 @@ pub async fn load_keyring(store: &dyn Store) -> Result<Keyring, StoreError> {
 pub fn router(state: AppState) -> Router {
     use handlers::{
         audit, auth, epcis, epcis_queries, facilities, footprints, grants, health, indicator_records, indicators,
-        lineage, material_flows, organizations, pact, passports, principals, reference, resolver,
+        ledgers, lineage, material_flows, organizations, pact, passports, principals, reference, resolver,
     };
     let request_id = HeaderName::from_static("x-request-id");
     let body_limit = state.settings.body_limit;
@@ -251,6 +251,24 @@ pub fn router(state: AppState) -> Router {
             "/indicator-targets/{id}/corrections",
             post(indicator_records::correct_indicator_target),
         )
+        // Chain-of-custody ledgers (CoC 台帳, issue 6).
+        .route("/ledgers", get(ledgers::list_ledgers).post(ledgers::create_ledger))
+        .route("/ledgers/{id}", get(ledgers::get_ledger))
+        .route("/ledgers/{id}/inputs", post(ledgers::add_ledger_input))
+        .route(
+            "/ledgers/{id}/inputs/import-events",
+            post(ledgers::import_ledger_inputs),
+        )
+        .route("/ledgers/{id}/claims", post(ledgers::claim_from_ledger))
+        .route(
+            "/ledgers/{id}/claims/{claim_id}/reversal",
+            post(ledgers::reverse_ledger_claim),
+        )
+        .route(
+            "/ledgers/{id}/claims/{claim_id}/trace",
+            get(ledgers::trace_ledger_claim),
+        )
+        .route("/ledgers/{id}/close", post(ledgers::close_ledger))
         .route("/prefectures", get(reference::list_prefectures))
         .route("/municipalities", get(reference::list_municipalities))
         .route("/passports/{id}/qr", get(resolver::get_passport_qr))

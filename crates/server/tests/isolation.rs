@@ -582,6 +582,98 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
             refused_with: &[StatusCode::NOT_FOUND],
         });
     }
+    // A restricted chain-of-custody ledger of A with an input and a claim (the note and the
+    // output lot carry the marker).
+    let ledger_facility = app.facility_of_a("restricted").await;
+    let ledger = app
+        .post(
+            "/api/v1/ledgers",
+            &app.token_a,
+            json!({"facility_id": ledger_facility, "material": "cobalt", "model": "mass_balance_credit",
+                   "period": "2026-04-01/2027-03-31", "note": "cccccccc ledger"}),
+        )
+        .await;
+    assert_eq!(ledger.status, StatusCode::CREATED, "{}", ledger.body);
+    let ledger_id = ledger.body["id"].as_str().expect("id").to_owned();
+    let entered = app
+        .post(
+            &format!("/api/v1/ledgers/{ledger_id}/inputs"),
+            &app.token_a,
+            json!({"lot": "recovered", "mass": 40, "unit": "kg", "recycled_share_pct": 100, "received_on": "2026-05-01"}),
+        )
+        .await;
+    assert_eq!(entered.status, StatusCode::CREATED, "{}", entered.body);
+    let ledger_claim = app
+        .post(
+            &format!("/api/v1/ledgers/{ledger_id}/claims"),
+            &app.token_a,
+            json!({"output_lot": "cathode-lot-9", "mass": 200, "unit": "kg", "recycled_share_pct": 10,
+                   "claimed_on": "2026-05-02"}),
+        )
+        .await;
+    assert_eq!(ledger_claim.status, StatusCode::CREATED, "{}", ledger_claim.body);
+    let ledger_claim_id = ledger_claim.body["id"].as_str().expect("id").to_owned();
+    cases.push(Case {
+        method: "post",
+        template: "/api/v1/ledgers",
+        path: "/api/v1/ledgers".to_owned(),
+        body: Some(
+            json!({"facility_id": ledger_facility, "material": "cobalt", "model": "mass_balance_credit",
+                          "period": "2027-04-01/2028-03-31"}),
+        ),
+        refused_with: &[StatusCode::UNPROCESSABLE_ENTITY],
+    });
+    for (method, template, suffix, body) in [
+        ("get", "/api/v1/ledgers/{id}", String::new(), None),
+        (
+            "post",
+            "/api/v1/ledgers/{id}/inputs",
+            "/inputs".to_owned(),
+            Some(
+                json!({"lot": "takeover", "mass": 1, "unit": "t", "recycled_share_pct": 100, "received_on": "2026-05-01"}),
+            ),
+        ),
+        (
+            "post",
+            "/api/v1/ledgers/{id}/inputs/import-events",
+            "/inputs/import-events".to_owned(),
+            Some(json!({})),
+        ),
+        (
+            "post",
+            "/api/v1/ledgers/{id}/claims",
+            "/claims".to_owned(),
+            Some(
+                json!({"output_lot": "takeover", "mass": 1, "unit": "kg", "recycled_share_pct": 1, "claimed_on": "2026-05-02"}),
+            ),
+        ),
+        (
+            "post",
+            "/api/v1/ledgers/{id}/claims/{claim_id}/reversal",
+            format!("/claims/{ledger_claim_id}/reversal"),
+            Some(json!({"reason": "takeover"})),
+        ),
+        (
+            "get",
+            "/api/v1/ledgers/{id}/claims/{claim_id}/trace",
+            format!("/claims/{ledger_claim_id}/trace"),
+            None,
+        ),
+        (
+            "post",
+            "/api/v1/ledgers/{id}/close",
+            "/close".to_owned(),
+            Some(json!({})),
+        ),
+    ] {
+        cases.push(Case {
+            method,
+            template,
+            path: format!("/api/v1/ledgers/{ledger_id}{suffix}"),
+            body,
+            refused_with: &[StatusCode::NOT_FOUND],
+        });
+    }
     let listings = [
         ("get", "/api/v1/footprints", "/api/v1/footprints".to_owned()),
         ("get", "/api/v1/pact/outbox", "/api/v1/pact/outbox".to_owned()),
@@ -651,6 +743,17 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
             "/api/v1/indicators/{name}/series",
             "/api/v1/indicators/cmu/series?scope=region:232114&period=2014/2030".to_owned(),
         ),
+        ("get", "/api/v1/ledgers", "/api/v1/ledgers".to_owned()),
+        (
+            "get",
+            "/api/v1/indicators/{name}",
+            format!("/api/v1/indicators/mass-balance?scope=facility:{ledger_facility}&period=2026"),
+        ),
+        (
+            "get",
+            "/api/v1/indicators/{name}",
+            "/api/v1/indicators/battery-recycled-content?scope=product:cathode-lot-9&period=2026".to_owned(),
+        ),
     ];
 
     let documented = documented_routes();
@@ -717,6 +820,7 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
     // The owner sees the marker in the listings of issue 6, so their check above can fail.
     for (_, template, path) in &listings {
         if template.starts_with("/api/v1/material-flows")
+            || template.starts_with("/api/v1/ledgers")
             || template.starts_with("/api/v1/indicator-")
             || template.starts_with("/api/v1/indicators/{name}")
         {

@@ -279,6 +279,7 @@ pub fn record_table(kind: RecordKind) -> Option<(&'static str, &'static str)> {
         RecordKind::MaterialFlow => Some(("material_flows", "owner_organization_id")),
         RecordKind::IndicatorValue => Some(("indicator_values", "owner_organization_id")),
         RecordKind::IndicatorTarget => Some(("indicator_targets", "owner_organization_id")),
+        RecordKind::Ledger => Some(("ledgers", "owner_organization_id")),
         _ => None,
     }
 }

@@ -15,6 +15,7 @@ mod facilities;
 mod footprints;
 mod grants;
 mod indicators;
+mod ledgers;
 mod organizations;
 mod ouranos;
 mod passports;
@@ -37,6 +38,10 @@ use time::OffsetDateTime;
 use junkan_footprint::ouranos::{CfpRow, CfpWrite};
 use junkan_footprint::rollup::Rollup;
 use junkan_footprint::{Footprint, FootprintFilter};
+use junkan_indicators::custody::{
+    ClaimTrace, ImportReport as LedgerImportReport, LedgerClaim, LedgerFilter, LedgerInput, LedgerRecord, LedgerView,
+    NewLedger, NewLedgerClaim, NewLedgerInput, ReverseClaim,
+};
 use junkan_indicators::records::{
     IndicatorTarget, IndicatorTargetCorrection, IndicatorTargetFilter, IndicatorValue, IndicatorValueCorrection,
     IndicatorValueFilter, MaterialFlow, MaterialFlowCorrection, MaterialFlowFilter, NewIndicatorTarget,
@@ -52,7 +57,7 @@ use junkan_model::ids::FootprintId;
 use junkan_model::ids::{
     ApiKeyId, CertificationId, ClientId, FacilityId, GrantId, OrganizationId, PassportId, SubscriptionId, UserId,
 };
-use junkan_model::ids::{IndicatorTargetId, IndicatorValueId, MaterialFlowId};
+use junkan_model::ids::{IndicatorTargetId, IndicatorValueId, LedgerClaimId, LedgerId, MaterialFlowId};
 use junkan_model::industry::{Industry, SEED_INDUSTRIES};
 use junkan_model::organization::{NewOrganization, Organization, OrganizationFilter, OrganizationPatch};
 use junkan_model::ouranos::{
@@ -684,6 +689,53 @@ impl Store for SqlStore {
         page: &PageRequest,
     ) -> StoreResult<Page<IndicatorTarget>> {
         indicators::list_targets(self, actor, filter, page).await
+    }
+
+    async fn create_ledger(&self, actor: &Actor, new: NewLedger) -> StoreResult<LedgerRecord> {
+        ledgers::create(self, actor, new).await
+    }
+    async fn list_ledgers(
+        &self,
+        actor: &Actor,
+        filter: &LedgerFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<LedgerRecord>> {
+        ledgers::list(self, actor, filter, page).await
+    }
+    async fn get_ledger(&self, actor: &Actor, id: LedgerId) -> StoreResult<LedgerView> {
+        ledgers::get(self, actor, id).await
+    }
+    async fn add_ledger_input(&self, actor: &Actor, id: LedgerId, input: NewLedgerInput) -> StoreResult<LedgerInput> {
+        ledgers::add_input(self, actor, id, input).await
+    }
+    async fn import_ledger_inputs(&self, actor: &Actor, id: LedgerId) -> StoreResult<LedgerImportReport> {
+        ledgers::import(self, actor, id).await
+    }
+    async fn claim_from_ledger(&self, actor: &Actor, id: LedgerId, claim: NewLedgerClaim) -> StoreResult<LedgerClaim> {
+        ledgers::claim(self, actor, id, claim).await
+    }
+    async fn reverse_ledger_claim(
+        &self,
+        actor: &Actor,
+        id: LedgerId,
+        claim: LedgerClaimId,
+        reversal: ReverseClaim,
+    ) -> StoreResult<LedgerClaim> {
+        ledgers::reverse(self, actor, id, claim, reversal).await
+    }
+    async fn close_ledger(&self, actor: &Actor, id: LedgerId) -> StoreResult<LedgerView> {
+        ledgers::close(self, actor, id).await
+    }
+    async fn trace_ledger_claim(&self, actor: &Actor, id: LedgerId, claim: LedgerClaimId) -> StoreResult<ClaimTrace> {
+        ledgers::trace(self, actor, id, claim).await
+    }
+    async fn ledger_claims_for_lots(
+        &self,
+        actor: &Actor,
+        lots: &[String],
+        material: Option<&str>,
+    ) -> StoreResult<Vec<(LedgerRecord, LedgerClaim)>> {
+        ledgers::claims_for_lots(self, actor, lots, material).await
     }
 
     async fn ouranos_operator(&self, actor: &Actor, id: OrganizationId) -> StoreResult<Operator> {

@@ -417,3 +417,139 @@ async fn postgres_indicator_records_are_immutable() {
     };
     indicator_records_refuse_changes(store).await;
 }
+
+/// Ledger entries are append-only in the database itself, on both engines: a claim is corrected
+/// by a reversal, never by an update, and a ledger changes only by its entries and its closing.
+async fn ledger_entries_refuse_changes(store: SqlStore) {
+    use junkan_model::facility::{FacilityType, NewFacility, Visibility};
+    use junkan_model::principal::{Actor, PrincipalKind, Role};
+    use serde_json::json;
+    let organization = store
+        .create_organization(
+            &Actor::system(),
+            junkan_model::organization::NewOrganization {
+                name_ja: "台帳株式会社".to_owned(),
+                name_en: "Ledger Co., Ltd.".to_owned(),
+                organization_type: junkan_model::organization::OrganizationType::Company,
+                company_size: Some(junkan_model::organization::CompanySize::Sme),
+                corporate_number: None,
+                lei: None,
+                gs1_company_prefix: None,
+                gln: None,
+                local_government_code: None,
+                prefecture_code: Some("13".to_owned()),
+                industries: vec![],
+                roles: vec![],
+                website: None,
+            },
+        )
+        .await
+        .expect("organization");
+    let admin = Actor {
+        kind: PrincipalKind::User,
+        principal_id: "ledger-admin".to_owned(),
+        organization_id: Some(organization.id),
+        roles: vec![Role::OrgAdmin, Role::Member],
+        purpose: None,
+        request_id: None,
+    };
+    let facility = store
+        .create_facility(
+            &admin,
+            organization.id,
+            NewFacility {
+                name_ja: "工場".to_owned(),
+                name_en: "Plant".to_owned(),
+                facility_type: FacilityType::Plant,
+                gln: None,
+                ouranos_plant_id: None,
+                prefecture_code: None,
+                local_government_code: Some("131016".to_owned()),
+                address: None,
+                visibility: Visibility::Restricted,
+            },
+        )
+        .await
+        .expect("facility");
+    let ledger = store
+        .create_ledger(
+            &admin,
+            serde_json::from_value(
+                json!({"facility_id": facility.id, "material": "Ni", "model": "mass_balance_credit",
+                                          "period": "2026-04-01/2027-03-31"}),
+            )
+            .expect("shape"),
+        )
+        .await
+        .expect("ledger");
+    store
+        .add_ledger_input(
+            &admin,
+            ledger.id,
+            serde_json::from_value(json!({"lot": "r", "mass": 1, "unit": "t", "recycled_share_pct": 100,
+                                          "received_on": "2026-04-02"}))
+            .expect("shape"),
+        )
+        .await
+        .expect("input");
+    let claim = store
+        .claim_from_ledger(
+            &admin,
+            ledger.id,
+            serde_json::from_value(
+                json!({"output_lot": "o", "mass": 1, "unit": "t", "recycled_share_pct": 100,
+                                          "claimed_on": "2026-04-03"}),
+            )
+            .expect("shape"),
+        )
+        .await
+        .expect("claim");
+    store
+        .reverse_ledger_claim(
+            &admin,
+            ledger.id,
+            claim.id,
+            junkan_indicators::custody::ReverseClaim {
+                reason: "test".to_owned(),
+            },
+        )
+        .await
+        .expect("reversal");
+    for statement in [
+        "UPDATE ledger_inputs SET recycled_share_pct = '50'",
+        "DELETE FROM ledger_inputs",
+        "UPDATE ledger_claims SET recycled_share_pct = '10'",
+        "DELETE FROM ledger_claims",
+        "UPDATE ledger_claim_backings SET credits_t = '10'",
+        "DELETE FROM ledger_claim_backings",
+        "UPDATE ledger_claim_reversals SET reason = 'x'",
+        "DELETE FROM ledger_claim_reversals",
+        "UPDATE ledgers SET material = 'cobalt'",
+        "UPDATE ledgers SET conversion_factor = '2', revision = revision + 1",
+        "DELETE FROM ledgers",
+    ] {
+        let result = junkan_store_sql::testing::execute(&store, statement).await;
+        assert!(result.is_err(), "{statement} must fail, got {result:?}");
+    }
+    // Raising the revision (what every entry's write does) is allowed.
+    junkan_store_sql::testing::execute(&store, "UPDATE ledgers SET revision = revision + 1")
+        .await
+        .expect("revision");
+}
+
+#[tokio::test]
+async fn sqlite_ledger_entries_are_append_only() {
+    let store = sqlite_store(junkan_store::ManualClock::new(junkan_store::contract::START))
+        .await
+        .expect("sqlite");
+    ledger_entries_refuse_changes(store).await;
+}
+
+#[tokio::test]
+async fn postgres_ledger_entries_are_append_only() {
+    let Some(store) = postgres_store(junkan_store::ManualClock::new(junkan_store::contract::START)).await else {
+        eprintln!("SKIPPED postgres_ledger_entries_are_append_only: backend not configured");
+        return;
+    };
+    ledger_entries_refuse_changes(store).await;
+}

@@ -25,8 +25,13 @@ use crate::{
 };
 
 mod indicators;
+mod ledgers;
 pub use indicators::{
     indicator_values_and_targets_versions_and_read_rule, material_flows_versions_imports_and_read_rule,
+};
+pub use ledgers::{
+    concurrent_claims_cannot_overdraw, ledger_inputs_from_events_and_passports,
+    ledgers_are_never_overdrawn_and_count_lots_once,
 };
 
 /// Where every contract case starts its clock.
@@ -48,7 +53,9 @@ macro_rules! store_contract_tests {
             passports_versions_views_and_grants, passport_profiles_and_imports,
             footprints_publish_supersede_and_read_rule, footprint_filters_match_the_reference, pact_partners_and_outbox,
             ouranos_parts_structures_and_trades, ouranos_cfp_disclosure_and_rollup,
-            material_flows_versions_imports_and_read_rule, indicator_values_and_targets_versions_and_read_rule);
+            material_flows_versions_imports_and_read_rule, indicator_values_and_targets_versions_and_read_rule,
+            ledgers_are_never_overdrawn_and_count_lots_once, concurrent_claims_cannot_overdraw,
+            ledger_inputs_from_events_and_passports);
     };
     (@cases $factory:path; $($case:ident),*) => {
         $(

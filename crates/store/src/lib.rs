@@ -18,6 +18,10 @@ use time::OffsetDateTime;
 use junkan_footprint::ouranos::{CfpRow, CfpWrite};
 use junkan_footprint::rollup::Rollup;
 use junkan_footprint::{Footprint, FootprintFilter};
+use junkan_indicators::custody::{
+    ClaimTrace, ImportReport as LedgerImportReport, LedgerClaim, LedgerFilter, LedgerInput, LedgerRecord, LedgerView,
+    NewLedger, NewLedgerClaim, NewLedgerInput, ReverseClaim,
+};
 use junkan_indicators::records::{
     IndicatorTarget, IndicatorTargetCorrection, IndicatorTargetFilter, IndicatorValue, IndicatorValueCorrection,
     IndicatorValueFilter, MaterialFlow, MaterialFlowCorrection, MaterialFlowFilter, NewIndicatorTarget,
@@ -32,7 +36,8 @@ use junkan_model::facility::Visibility;
 use junkan_model::facility::{Facility, FacilityFilter, FacilityPatch, NewFacility};
 use junkan_model::ids::{
     ApiKeyId, CaptureId, CertificationId, ClientId, FacilityId, FootprintId, GrantId, IndicatorTargetId,
-    IndicatorValueId, MaterialFlowId, OrganizationId, PactPartnerId, PassportId, SubscriptionId, UserId,
+    IndicatorValueId, LedgerClaimId, LedgerId, MaterialFlowId, OrganizationId, PactPartnerId, PassportId,
+    SubscriptionId, UserId,
 };
 use junkan_model::industry::Industry;
 use junkan_model::organization::{NewOrganization, Organization, OrganizationFilter, OrganizationPatch};
@@ -788,6 +793,59 @@ pub trait Store: Send + Sync + 'static {
         filter: &IndicatorTargetFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<IndicatorTarget>>;
+
+    // Chain-of-custody ledgers (CoC 台帳, issue 6). A ledger is a record of the facility's
+    // organization, restricted by default under the common read rule (grant kind `ledger`; reads
+    // under grants or as auditor audited). Every entry is written in one transaction that first
+    // raises the ledger's revision, so writers of one ledger are serialised on both engines, and
+    // decided there by replaying the stored entries (`junkan_indicators::custody`): a ledger is
+    // never overdrawn and an input lot never counted twice, whatever runs at the same time.
+    /// Opens a ledger for a facility of the actor's organization; `Conflict` when a ledger of the
+    /// facility and material already covers part of the period.
+    async fn create_ledger(&self, actor: &Actor, new: NewLedger) -> StoreResult<LedgerRecord>;
+    /// The ledgers the actor may read that match `filter`, in id order.
+    async fn list_ledgers(
+        &self,
+        actor: &Actor,
+        filter: &LedgerFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<LedgerRecord>>;
+    /// A ledger with its entries and balance; audited when read under a grant or as auditor.
+    async fn get_ledger(&self, actor: &Actor, id: LedgerId) -> StoreResult<LedgerView>;
+    /// Enters an input lot by hand (members of the owner), or gives the share of a lot an
+    /// import recorded as missing (its mass must then be the events'); `Conflict` when the lot
+    /// is already an input of a ledger of the facility and material, or the ledger is closed.
+    async fn add_ledger_input(&self, actor: &Actor, id: LedgerId, input: NewLedgerInput) -> StoreResult<LedgerInput>;
+    /// Enters the input lots of the facility's TransformationEvents in the period that the actor
+    /// may read, with each lot's share from an upstream claim or its passport as the actor may
+    /// read them; lots of unknown share are recorded as missing. `Invalid` (nothing entered) when
+    /// a quantity's unit has no conversion.
+    async fn import_ledger_inputs(&self, actor: &Actor, id: LedgerId) -> StoreResult<LedgerImportReport>;
+    /// Makes a claim for an output lot: `Conflict` (nothing written) when the ledger cannot back
+    /// it (overdrawn, lots already spent, share above what the model allows) or the lot has a
+    /// live claim at the facility and material.
+    async fn claim_from_ledger(&self, actor: &Actor, id: LedgerId, claim: NewLedgerClaim) -> StoreResult<LedgerClaim>;
+    /// Reverses a live claim (its credits return); the claim stays, marked.
+    async fn reverse_ledger_claim(
+        &self,
+        actor: &Actor,
+        id: LedgerId,
+        claim: LedgerClaimId,
+        reversal: ReverseClaim,
+    ) -> StoreResult<LedgerClaim>;
+    /// Closes a ledger: no entries after; the credits left lapse.
+    async fn close_ledger(&self, actor: &Actor, id: LedgerId) -> StoreResult<LedgerView>;
+    /// A claim traced to the inputs that back it, with links to their events, passports and
+    /// upstream claims.
+    async fn trace_ledger_claim(&self, actor: &Actor, id: LedgerId, claim: LedgerClaimId) -> StoreResult<ClaimTrace>;
+    /// The live claims the actor may read whose output lot is one of `lots` (canonical), of
+    /// `material` when given, with their ledgers; audited like `get_ledger`.
+    async fn ledger_claims_for_lots(
+        &self,
+        actor: &Actor,
+        lots: &[String],
+        material: Option<&str>,
+    ) -> StoreResult<Vec<(LedgerRecord, LedgerClaim)>>;
 
     // Ouranos data transaction (issue 5)
     // Operators are organizations with a 法人番号 and plants are facilities with an Ouranos plant

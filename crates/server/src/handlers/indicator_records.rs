@@ -12,6 +12,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
+use junkan_indicators::custody::{
+    canonical_lot, facility_mass_balance, parse_ledger_period, product_battery_check, LedgerFilter,
+};
 use junkan_indicators::records::{
     flow_kinds_of, FiscalYears, IndicatorTarget, IndicatorTargetCorrection, IndicatorTargetFilter, IndicatorValue,
     IndicatorValueCorrection, IndicatorValueFilter, MaterialFlowFilter, NewIndicatorTarget, NewIndicatorValue, Scope,
@@ -20,7 +23,7 @@ use junkan_indicators::records::{
 use junkan_indicators::regional::{compute_from_records, series, supported_scopes, Series};
 use junkan_indicators::{Computation, ComputeError, IndicatorInfo, INDICATORS};
 use junkan_model::access::AccessLevel;
-use junkan_model::ids::{IndicatorTargetId, IndicatorValueId, PassportId};
+use junkan_model::ids::{FacilityId, IndicatorTargetId, IndicatorValueId, PassportId};
 use junkan_model::page::{Page, PageRequest, MAX_PAGE_SIZE};
 use junkan_model::passport::PassportRead;
 use junkan_model::principal::Actor;
@@ -99,25 +102,29 @@ fn scope_kinds(kinds: &[ScopeKind]) -> String {
     kinds.iter().map(|kind| kind.as_str()).collect::<Vec<_>>().join(", ")
 }
 
-/// Computes an indicator for a region or nation and each fiscal year of a period from the
-/// material-flow records the caller may read, with its provenance per year: the values, their
-/// numerators and denominators, the input object, the records used (with links), the inputs
-/// without a record (never taken as 0), the methodology, and the gap to every target of the
-/// scope. Computed this way: `jp-material-flow`, `municipal-recycling-rate`, `cmu` (region and
-/// nation scopes). For `product:<passport id>`, any indicator whose input the passport's profile
-/// declares a template for (e.g. `recycled-content` for plastics and metal lots) is computed from
-/// the passport's data as the caller may see it (`?version=` picks a version; a withheld or
-/// absent input makes it not computable, never 0). Other scopes and indicators answer 400 naming
-/// what is supported.
+/// Computes an indicator for a scope from the stored data the caller may read, with its
+/// provenance. Regions and nations (`jp-material-flow`, `municipal-recycling-rate`, `cmu`): per
+/// fiscal year from the material-flow records, with the values, their numerators and
+/// denominators, the input object, the records used (with links), the inputs without a record
+/// (never taken as 0), the methodology, and the gap to every target of the scope. A facility
+/// (`mass-balance`): from its chain-of-custody ledgers whose period lies within the period asked
+/// (balance, rolling average share, credits, live claims with links to trace them). A product
+/// and `battery-recycled-content`: each live claim of a battery metal made for the product's
+/// identifier in the period, checked against the Regulation (EU) 2023/1542 Art. 8 minimums for
+/// 2031 and 2036. A product and any other indicator whose input the passport's profile declares
+/// a template for (e.g. `recycled-content` for plastics and metal lots): computed from the
+/// passport's data as the caller may see it (`?version=` picks a version; no period; a withheld
+/// or absent input makes it not computable, never 0). Other scopes and indicators answer 400
+/// naming what is supported.
 #[utoipa::path(get, path = "/api/v1/indicators/{name}", tag = "indicators",
     params(
-        ("name" = String, Path, description = "jp-material-flow, municipal-recycling-rate or cmu for regions and the nation; for products, what the passport's profile declares (e.g. recycled-content)"),
-        ("scope" = String, Query, description = "nation:JP, region:<six-digit local-government code> (e.g. region:131016), or product:<passport id>"),
-        ("period" = Option<String>, Query, description = "Fiscal years <from>/<to> (2015/2022) or one year (2019); required for region and nation scopes, refused for products"),
-        ("version" = Option<i64>, Query, description = "Product scopes: the passport version to read (default: the newest)"),
-        ("owner" = Option<String>, Query, description = "Only records of this organization (when several organizations recorded the same flow)"),
+        ("name" = String, Path, description = "jp-material-flow, municipal-recycling-rate, cmu, mass-balance, battery-recycled-content, or for a passport what its profile declares (e.g. recycled-content)"),
+        ("scope" = String, Query, description = "nation:JP, region:<six-digit local-government code> (e.g. region:131016), facility:<id> (mass-balance), product:<identifier> (battery-recycled-content) or product:<passport id> (indicators the passport's profile declares)"),
+        ("period" = Option<String>, Query, description = "Fiscal years <from>/<to> (2015/2022) or one year (2019); for facility and battery product scopes also ISO dates <from>/<to>; refused for passport computations"),
+        ("version" = Option<i64>, Query, description = "Passport computations: the passport version to read (default: the newest)"),
+        ("owner" = Option<String>, Query, description = "Only records of this organization (when several organizations recorded the same flow; region and nation scopes)"),
     ),
-    responses((status = 200, description = "The values per fiscal year with provenance and gaps to targets; for a product, the input built from its passport, the data used, what was missing, and the values"),
+    responses((status = 200, description = "The values with provenance (per fiscal year with gaps to targets; per ledger; per claim; for a passport, the input built from it, the data used and what was missing)"),
               (status = 400, description = "The indicator is not computed for this kind of scope (yet); the detail names the supported scopes", body = crate::error::Problem, content_type = "application/problem+json"),
               (status = 404, description = "No indicator has this name, or the passport (version) does not exist or is not readable", body = crate::error::Problem, content_type = "application/problem+json"),
               (status = 422, description = "A missing or malformed scope or period, an unknown region, a period ending before it starts, a period for a product or a version for a region", body = crate::error::Problem, content_type = "application/problem+json")))]
@@ -129,6 +136,19 @@ pub async fn get_indicator_for_scope(
 ) -> ApiResult<Response> {
     let info = known_indicator(&name)?;
     let scope = query.required("scope", Scope::parse);
+    // Ledger scopes take ISO dates or fiscal years; the flow indicators fiscal years.
+    let from_ledgers = scope.as_ref().is_some_and(|scope| {
+        matches!(
+            (info.name, scope.kind),
+            ("mass-balance", ScopeKind::Facility) | ("battery-recycled-content", ScopeKind::Product)
+        )
+    });
+    if from_ledgers {
+        let period = query.required("period", parse_ledger_period);
+        query.finish()?;
+        let (scope, period) = (scope.expect("reported above"), period.expect("reported above"));
+        return ledger_indicator(&state, &caller.actor, info, &scope, period).await;
+    }
     let product = scope.as_ref().is_some_and(|scope| scope.kind == ScopeKind::Product);
     let period = if product {
         query.checked("period", |_| {
@@ -296,6 +316,51 @@ async fn product_indicator(
         computation,
         problems,
     })
+}
+
+/// `mass-balance` of a facility or `battery-recycled-content` of a product, from the stored
+/// ledgers the caller may read.
+async fn ledger_indicator(
+    state: &AppState,
+    actor: &Actor,
+    info: &IndicatorInfo,
+    scope: &Scope,
+    (from, to): (String, String),
+) -> ApiResult<Response> {
+    let store = state.store.as_ref();
+    let period = format!("{from}/{to}");
+    if info.name == "mass-balance" {
+        let facility: FacilityId = scope.id.parse().map_err(|_| {
+            ApiError::invalid(vec![junkan_model::Violation::new(
+                "?scope",
+                "a facility scope names the facility's id",
+            )])
+        })?;
+        let filter = LedgerFilter {
+            facility_id: Some(facility),
+            within: Some((from, to)),
+            ..LedgerFilter::default()
+        };
+        let ledgers = every_page(|page| {
+            let filter = &filter;
+            async move { store.list_ledgers(actor, filter, &page).await }
+        })
+        .await?;
+        let mut views = Vec::with_capacity(ledgers.len());
+        for ledger in ledgers {
+            views.push(store.get_ledger(actor, ledger.id).await?);
+        }
+        return Ok(Json(facility_mass_balance(&scope.to_string(), &period, &views)).into_response());
+    }
+    let lot = canonical_lot(&scope.id)
+        .map_err(|message| ApiError::invalid(vec![junkan_model::Violation::new("?scope", message)]))?;
+    let claims: Vec<_> = store
+        .ledger_claims_for_lots(actor, &[lot], None)
+        .await?
+        .into_iter()
+        .filter(|(_, claim)| from.as_str() <= claim.claimed_on.as_str() && claim.claimed_on.as_str() <= to.as_str())
+        .collect();
+    Ok(Json(product_battery_check(&scope.to_string(), &claims)).into_response())
 }
 
 /// The time series of an indicator's stored values for a scope: per fiscal year of the period,

@@ -11,6 +11,7 @@ pub mod grants;
 pub mod health;
 pub mod indicator_records;
 pub mod indicators;
+pub mod ledgers;
 pub mod lineage;
 pub mod material_flows;
 pub mod organizations;
