@@ -234,6 +234,15 @@ async fn a_products_indicator_is_computed_from_its_passport_as_the_reader_may_se
         (not_uuid.status, error_paths(&not_uuid.body)),
         (StatusCode::UNPROCESSABLE_ENTITY, vec!["?scope".to_owned()])
     );
+    // The passport's identifier in another form (the EPC URN of its Digital Link) names it too.
+    let by_identifier = app
+        .get(
+            "/api/v1/indicators/recycled-content?scope=product:urn:epc:class:lgtin:4912345.000001.PP-2026-01",
+            &app.token_b,
+        )
+        .await;
+    assert_eq!(by_identifier.status, StatusCode::OK, "{}", by_identifier.body);
+    assert_eq!(by_identifier.body["passport"]["id"], id.as_str());
     let unknown = app
         .get(
             &format!(

@@ -119,7 +119,7 @@ fn scope_kinds(kinds: &[ScopeKind]) -> String {
 #[utoipa::path(get, path = "/api/v1/indicators/{name}", tag = "indicators",
     params(
         ("name" = String, Path, description = "jp-material-flow, municipal-recycling-rate, cmu, mass-balance, battery-recycled-content, or for a passport what its profile declares (e.g. recycled-content)"),
-        ("scope" = String, Query, description = "nation:JP, region:<six-digit local-government code> (e.g. region:131016), facility:<id> (mass-balance), product:<identifier> (battery-recycled-content) or product:<passport id> (indicators the passport's profile declares)"),
+        ("scope" = String, Query, description = "nation:JP, region:<six-digit local-government code> (e.g. region:131016), facility:<id> (mass-balance), product:<identifier> (battery-recycled-content) or product:<passport id or identifier> (indicators the passport's profile declares)"),
         ("period" = Option<String>, Query, description = "Fiscal years <from>/<to> (2015/2022) or one year (2019); for facility and battery product scopes also ISO dates <from>/<to>; refused for passport computations"),
         ("version" = Option<i64>, Query, description = "Passport computations: the passport version to read (default: the newest)"),
         ("owner" = Option<String>, Query, description = "Only records of this organization (when several organizations recorded the same flow; region and nation scopes)"),
@@ -259,16 +259,22 @@ async fn product_indicator(
     id: &str,
     version: Option<i64>,
 ) -> ApiResult<ProductComputation> {
-    let passport_id: PassportId = id.parse().map_err(|_| {
-        ApiError::invalid(vec![Violation::new(
-            "?scope",
-            format!("{id:?} is not a passport id: a product scope is product:<passport id (UUID)>"),
-        )])
-    })?;
     let store = state.store.as_ref();
-    let passport = store
-        .get_passport(actor, passport_id, PassportRead { version, view: None })
-        .await?;
+    let read = PassportRead { version, view: None };
+    // The passport's id, or its identifier (an EPC URN or a GS1 Digital Link URI, any form).
+    let passport = match id.parse::<PassportId>() {
+        Ok(passport_id) => store.get_passport(actor, passport_id, read).await?,
+        Err(_) => {
+            let identifier = junkan_model::passport::canonical_link(id).map_err(|message| {
+                ApiError::invalid(vec![Violation::new(
+                    "?scope",
+                    format!("a product scope is product:<passport id or identifier>: {message}"),
+                )])
+            })?;
+            store.find_passport(actor, &[identifier], read).await?
+        }
+    };
+    let passport_id = passport.id;
     let profile = store
         .get_profile(&passport.profile, Some(&passport.profile_version))
         .await?;
