@@ -917,6 +917,25 @@ pub async fn bench_rollup(database_url: Option<&str>, samples: u64, seed: u64) -
             expected.total
         );
     }
+    // Where the time goes, through the same code path as the timed method, in further samples.
+    let mut phases: [Vec<f64>; 3] = Default::default();
+    let mut cost = None;
+    for _ in 0..samples.min(20) {
+        let (result, sample) = store.ouranos_rollup_with_cost(&tree.root_actor, tree.root).await?;
+        anyhow::ensure!(
+            result == expected,
+            "the store-backed roll-up differs from the in-memory one"
+        );
+        for (phase, duration) in phases
+            .iter_mut()
+            .zip([sample.reading, sample.rolling_up, sample.auditing])
+        {
+            phase.push(duration.as_secs_f64() * 1000.0);
+        }
+        cost = Some(sample);
+    }
+    let cost = cost.context("at least one sample")?;
+    let [mut reading, mut rolling_up, mut auditing] = phases;
     let cross_company = tree.counts.trades;
     let summary = |timings: &mut Vec<f64>| {
         json!({
@@ -951,6 +970,17 @@ pub async fn bench_rollup(database_url: Option<&str>, samples: u64, seed: u64) -
         "samples": samples,
         "store_rollup_ms": summary(&mut store_ms),
         "store_rollup": "Store::ouranos_rollup as the automaker: graph assembled from the stored structures, answered trades and CFPs, rolled up, reads across companies audited",
+        "store_rollup_phases_p50_ms": {
+            "samples": reading.len(),
+            "read_graph": round(percentile(&mut reading, 0.5)),
+            "roll_up": round(percentile(&mut rolling_up, 0.5)),
+            "audit_write": round(percentile(&mut auditing, 0.5)),
+        },
+        "store_rollup_statements": {
+            "read": cost.read_statements,
+            "audit_write": cost.audit_statements,
+            "audit_entries": cost.audit_entries,
+        },
         "store_equals_in_memory": true,
         "in_memory_rollup_ms": summary(&mut memory_ms),
         "in_memory_rollup": "junkan_footprint::rollup::rollup of the same tree built in memory (no store)",

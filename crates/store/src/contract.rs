@@ -43,7 +43,7 @@ macro_rules! store_contract_tests {
             passports_versions_views_and_grants, passport_profiles_and_imports,
             footprints_publish_supersede_and_read_rule, footprint_filters_match_the_reference, pact_partners_and_outbox,
             ouranos_parts_structures_and_trades, ouranos_cfp_disclosure_and_rollup,
-            ouranos_stored_tree_rolls_up_as_in_memory);
+            ouranos_stored_tree_rolls_up_as_in_memory, ouranos_rollup_takes_the_trade_answered_last);
     };
     (@cases $factory:path; $($case:ident),*) => {
         $(
@@ -3157,4 +3157,67 @@ pub async fn ouranos_stored_tree_rolls_up_as_in_memory(store: &dyn Store, _clock
             Err(StoreError::NotFound { .. })
         ));
     }
+}
+
+/// A component linked by several answered trades rolls up with the part of the trade answered
+/// last (not the one requested last); once that trade is cancelled, the one answered before
+/// counts again.
+pub async fn ouranos_rollup_takes_the_trade_answered_last(store: &dyn Store, clock: &ManualClock) {
+    use junkan_model::ouranos::{PartsStructureWrite, StatusChange};
+    let world = ouranos_world(store).await;
+    let (a, b) = (&world.a, &world.b);
+    let structure = store
+        .put_parts_structure(
+            a,
+            PartsStructureWrite {
+                parent: ouranos_part(a, world.plant_a, "PACK", None, false),
+                children: vec![ouranos_part(a, world.plant_a, "CELL", Some("2"), false)],
+            },
+        )
+        .await
+        .expect("structure");
+    let (pack, cell) = (structure.parent.trace_id, structure.children[0].trace_id);
+    let mut supplier_parts = Vec::new();
+    for (name, values) in [("B-CELL-1", ["1", "0", "0", "0"]), ("B-CELL-2", ["5", "0", "0", "0"])] {
+        let part = store
+            .put_ouranos_part(b, ouranos_part(b, world.plant_b, name, None, true))
+            .await
+            .expect("supplier part")
+            .trace_id;
+        store
+            .put_ouranos_cfp(b, ouranos_cfp(part, values))
+            .await
+            .expect("supplier CFP");
+        supplier_parts.push(part);
+    }
+    let first = store
+        .create_trade_request(a, new_request(a, cell, b))
+        .await
+        .expect("first request");
+    clock.advance(Duration::minutes(1));
+    let second = store
+        .create_trade_request(a, new_request(a, cell, b))
+        .await
+        .expect("second request");
+    // The later request is answered first, the earlier one a minute later.
+    clock.advance(Duration::minutes(1));
+    store
+        .answer_trade(b, second.trade.trade_id, supplier_parts[1])
+        .await
+        .expect("answer");
+    clock.advance(Duration::minutes(1));
+    store
+        .answer_trade(b, first.trade.trade_id, supplier_parts[0])
+        .await
+        .expect("answer");
+    let rolled = store.ouranos_rollup(a, pack).await.expect("roll-up");
+    assert_eq!(rolled.total.to_string(), "2", "2 × B-CELL-1 (1 kgCO2e)");
+    assert_eq!(rolled.parts_visited, 2);
+    clock.advance(Duration::minutes(1));
+    store
+        .change_trade_status(a, first.status.status_id, StatusChange::Cancel)
+        .await
+        .expect("cancel");
+    let rolled = store.ouranos_rollup(a, pack).await.expect("roll-up");
+    assert_eq!(rolled.total.to_string(), "10", "2 × B-CELL-2 (5 kgCO2e)");
 }
