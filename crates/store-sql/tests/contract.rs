@@ -331,7 +331,7 @@ async fn postgres_footprints_are_immutable() {
     footprints_refuse_changes(store).await;
 }
 
-/// CFPs written before migration 0009 have no roll-up line beside them: the roll-up then reads
+/// CFPs written before migration 0012 have no roll-up line beside them: the roll-up then reads
 /// their footprints' JSON and gives the same result, on both engines.
 async fn cfps_without_rollup_lines_roll_up_from_their_documents(store: SqlStore) {
     let (parts, root) = junkan_footprint::synthetic::synthetic_tree(60, 3, 3, 5);

@@ -6,7 +6,7 @@
 //! the same: a 10,000-part tree is about twenty-five statements instead of one to five per part.
 //!
 //! What the roll-up needs of a CFP is stored beside it as one short line (`rollup_input`,
-//! migration 0009; [`encode_input`]), so the footprint's JSON is parsed only for CFPs written
+//! migration 0012; [`encode_input`]), so the footprint's JSON is parsed only for CFPs written
 //! before that migration.
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -250,7 +250,7 @@ fn aggregated(rows: Vec<AnyRow>) -> StoreResult<Option<String>> {
     }
 }
 
-/// Reads the footprints of CFPs written before their roll-up lines were (migration 0009) into
+/// Reads the footprints of CFPs written before their roll-up lines were (migration 0012) into
 /// `stored`; returns the statements issued.
 async fn read_documents(
     connection: &mut AnyConnection,
