@@ -1,6 +1,7 @@
-//! Benchmark programs (`junkan bench ingest`, `junkan bench trace`): synthetic supply chains
-//! captured through the real preparation and store paths, with figures printed as JSON. They
-//! measure; they assert nothing.
+//! Benchmark programs (`junkan bench ingest|trace|resolve|footprints|rollup`): synthetic data
+//! written through the real preparation and store paths, with figures printed as JSON. They
+//! measure; only `bench rollup` also checks a result (the store's roll-up must equal the
+//! in-memory one), since a fast wrong roll-up would be no figure at all.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -868,48 +869,144 @@ pub async fn bench_footprints(database_url: Option<&str>, footprints: u64, sampl
     Ok(())
 }
 
-/// `junkan bench rollup`: the full roll-up (issue 5) of the benchmark supply tree — 10,000 parts
-/// in 5 tiers made by 50 organizations, one in ten parts used by two parents, one in a hundred
-/// without a footprint — timed `samples` times. The graph is built in memory: the figure is the
-/// roll-up's own cost (amount × supplier CFP through every tier, stage split, emission-weighted
-/// ratings, primary-data share, missing parts), not the store reads that assemble the graph.
-pub fn bench_rollup(samples: u64, seed: u64) -> anyhow::Result<()> {
-    use junkan_footprint::rollup::rollup;
-    use junkan_footprint::synthetic::benchmark_graph;
+/// `junkan bench rollup`: the full CFP roll-up (issue 5) of the benchmark supply tree — 10,000
+/// parts in 5 tiers made by 50 organizations, one in ten parts used by two parents, one in a
+/// hundred without a footprint — through the store. The tree is first written as its companies
+/// would write it (`junkan_store::supply_tree`: 50 operators with a plant each, parts,
+/// structures, a trade requested by the buyer and answered by the supplier for every component
+/// bought from another company, CFP writes); then `Store::ouranos_rollup` of the automaker's root
+/// part is timed `samples` times as the automaker, after one untimed warm-up. The roll-up of the
+/// same tree in memory (`junkan_footprint::rollup::rollup`, no store) is timed too, and every
+/// store-backed result must equal it, or the benchmark fails.
+pub async fn bench_rollup(database_url: Option<&str>, samples: u64, seed: u64) -> anyhow::Result<()> {
+    use junkan_footprint::rollup::{rollup, SupplyGraph};
+    use junkan_footprint::synthetic::{synthetic_tree, BENCHMARK_ORGANIZATIONS, BENCHMARK_PARTS, BENCHMARK_TIERS};
 
+    let load_at_start = load_average();
+    let (store, url) = bench_store(database_url).await?;
+    let (parts, root) = synthetic_tree(BENCHMARK_PARTS, BENCHMARK_ORGANIZATIONS, BENCHMARK_TIERS, seed);
     let started = Instant::now();
-    let (graph, root) = benchmark_graph(seed);
-    let build_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let mut timings = Vec::new();
-    let mut last = None;
+    let tree = junkan_store::supply_tree::write_supply_tree(&store, &parts, &root)
+        .await
+        .context("writing the supply tree through the store")?;
+    let write_seconds = started.elapsed().as_secs_f64();
+    let root_id = tree.root.to_string();
+
+    // In memory: the roll-up's own cost on the same tree.
+    let started = Instant::now();
+    let memory_graph = SupplyGraph::new(tree.expected.parts().to_vec())
+        .map_err(|problems| anyhow::anyhow!("the stored tree is not a graph: {problems:?}"))?;
+    let graph_build_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let mut memory_ms = Vec::with_capacity(samples as usize);
+    let mut expected = None;
     for _ in 0..samples {
         let started = Instant::now();
-        let result = rollup(&graph, &root)
-            .map_err(|problem| anyhow::anyhow!("the benchmark graph does not roll up: {problem:?}"))?;
-        timings.push(started.elapsed().as_secs_f64() * 1000.0);
-        last = Some(result);
+        let result = rollup(&memory_graph, &root_id)
+            .map_err(|problems| anyhow::anyhow!("the tree does not roll up in memory: {problems:?}"))?;
+        memory_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        expected = Some(result);
     }
-    let result = last.context("at least one sample")?;
+    let expected = expected.context("at least one sample")?;
+    // The same tree as generated (before the store derived each CFP's primary data share) has
+    // the same emissions.
+    let original = rollup(
+        &SupplyGraph::new(parts).map_err(|problems| anyhow::anyhow!("synthetic tree: {problems:?}"))?,
+        &root,
+    )
+    .map_err(|problems| anyhow::anyhow!("the synthetic tree does not roll up: {problems:?}"))?;
+    anyhow::ensure!(
+        original.total == expected.total && original.tiers == expected.tiers,
+        "the stored tree's emissions differ from the generated tree's: {} against {}",
+        expected.total,
+        original.total
+    );
+
+    // Through the store, as the automaker.
+    store.ouranos_rollup(&tree.root_actor, tree.root).await?;
+    let mut store_ms = Vec::with_capacity(samples as usize);
+    for _ in 0..samples {
+        let started = Instant::now();
+        let result = store.ouranos_rollup(&tree.root_actor, tree.root).await?;
+        store_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        anyhow::ensure!(
+            result == expected,
+            "the store-backed roll-up differs from the in-memory roll-up of the same tree: total {} against {}",
+            result.total,
+            expected.total
+        );
+    }
+    // Where the time goes, through the same code path as the timed method, in further samples.
+    let mut phases: [Vec<f64>; 3] = Default::default();
+    let mut cost = None;
+    for _ in 0..samples.min(20) {
+        let (result, sample) = store.ouranos_rollup_with_cost(&tree.root_actor, tree.root).await?;
+        anyhow::ensure!(
+            result == expected,
+            "the store-backed roll-up differs from the in-memory one"
+        );
+        for (phase, duration) in phases
+            .iter_mut()
+            .zip([sample.reading, sample.rolling_up, sample.auditing])
+        {
+            phase.push(duration.as_secs_f64() * 1000.0);
+        }
+        cost = Some(sample);
+    }
+    let cost = cost.context("at least one sample")?;
+    let [mut reading, mut rolling_up, mut auditing] = phases;
+    let cross_company = tree.counts.trades;
+    let summary = |timings: &mut Vec<f64>| {
+        json!({
+            "p50": round(percentile(timings, 0.50)),
+            "p95": round(percentile(timings, 0.95)),
+            "p99": round(percentile(timings, 0.99)),
+            "max": round(percentile(timings, 1.0)),
+        })
+    };
     let output = json!({
         "benchmark": "rollup",
-        "parts": graph.parts().len(),
-        "organizations": junkan_footprint::synthetic::BENCHMARK_ORGANIZATIONS,
-        "tiers": result.tiers.len(),
-        "parts_visited": result.parts_visited,
-        "missing_parts": result.missing.len(),
-        "total_kgco2e_per_unit": result.total.to_string(),
-        "primary_data_share_pct": result.primary_data_share.map(|share| share.to_string()),
-        "graph_build_ms": round(build_ms),
-        "samples": samples,
-        "rollup_ms": {
-            "p50": round(percentile(&mut timings, 0.50)),
-            "p95": round(percentile(&mut timings, 0.95)),
-            "p99": round(percentile(&mut timings, 0.99)),
-            "max": round(percentile(&mut timings, 1.0)),
+        "backend": if url.starts_with("sqlite") { "sqlite (temporary file)" } else { "postgres (given URL)" },
+        "tree": {
+            "parts": BENCHMARK_PARTS,
+            "organizations": BENCHMARK_ORGANIZATIONS,
+            "tiers": expected.tiers.len(),
+            "seed": seed,
+            "operators_written": tree.counts.operators,
+            "parts_written": tree.counts.parts,
+            "structures": tree.counts.structures,
+            "structure_lines": tree.counts.lines,
+            "trades_answered": cross_company,
+            "cfps": tree.counts.cfps,
+            "write_seconds": round(write_seconds),
         },
+        "rollup": {
+            "parts_visited": expected.parts_visited,
+            "missing_parts": expected.missing.len(),
+            "total_kgco2e_per_unit": expected.total.to_string(),
+            "primary_data_share_pct": expected.primary_data_share.map(|share| share.to_string()),
+        },
+        "samples": samples,
+        "store_rollup_ms": summary(&mut store_ms),
+        "store_rollup": "Store::ouranos_rollup as the automaker: graph assembled from the stored structures, answered trades and CFPs, rolled up, reads across companies audited",
+        "store_rollup_phases_p50_ms": {
+            "samples": reading.len(),
+            "read_graph": round(percentile(&mut reading, 0.5)),
+            "roll_up": round(percentile(&mut rolling_up, 0.5)),
+            "audit_write": round(percentile(&mut auditing, 0.5)),
+        },
+        "store_rollup_statements": {
+            "read": cost.read_statements,
+            "audit_write": cost.audit_statements,
+            "audit_entries": cost.audit_entries,
+        },
+        "store_equals_in_memory": true,
+        "in_memory_rollup_ms": summary(&mut memory_ms),
+        "in_memory_rollup": "junkan_footprint::rollup::rollup of the same tree built in memory (no store)",
+        "in_memory_graph_build_ms": round(graph_build_ms),
         "target_ms": 50,
         "peak_rss_mib": round(peak_rss_mib()),
-        "load_average": load_average(),
+        "load_average_start": load_at_start,
+        "load_average_end": load_average(),
     });
     println!("{}", serde_json::to_string_pretty(&output)?);
     Ok(())

@@ -138,8 +138,9 @@ enum BenchCommand {
         #[arg(long)]
         cache_ttl_seconds: Option<u64>,
     },
-    /// Time the full CFP roll-up of a 5-tier supply tree of 10,000 parts across 50
-    /// organizations (in memory: the roll-up's own cost).
+    /// Write a 5-tier supply tree of 10,000 parts across 50 organizations through the store's
+    /// Ouranos operations, then time the automaker's full CFP roll-up through the store (and the
+    /// same roll-up in memory).
     Rollup {
         /// Timed roll-ups.
         #[arg(long, default_value_t = 100)]
@@ -324,7 +325,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     )
                     .await
                 }
-                BenchCommand::Rollup { samples, seed } => bench::bench_rollup(samples.max(1), seed),
+                BenchCommand::Rollup { samples, seed } => bench::bench_rollup(url, samples.max(1), seed).await,
                 BenchCommand::Footprints { footprints, samples } => {
                     bench::bench_footprints(url, footprints.max(1), samples.max(1)).await
                 }

@@ -11,6 +11,7 @@ use junkan_model::ids::{GrantId, OrganizationId};
 use junkan_model::principal::{Actor, Role};
 use junkan_store::{StoreError, StoreResult};
 
+use crate::bulk::Bulk;
 use crate::rows::{opt_text, parsed, Param, Sql};
 use crate::{micros, unavailable, SqlStore};
 
@@ -102,47 +103,95 @@ pub struct RecordRead {
 /// Records every audited read in `reads` in one transaction. The caller returns data only after
 /// this succeeds, so no restricted record leaves the store unaudited.
 pub async fn audit_reads(store: &SqlStore, actor: &Actor, reads: &[RecordRead]) -> StoreResult<()> {
-    let audited: Vec<&RecordRead> = reads.iter().filter(|read| read.basis.is_audited()).collect();
+    let audited: Vec<ReadEntry<'_>> = reads
+        .iter()
+        .filter(|read| read.basis.is_audited())
+        .map(|read| ReadEntry {
+            kind: read.kind,
+            id: &read.id,
+            owner: read.owner.to_string(),
+            grant: match read.basis {
+                ReadBasis::Grant(id, _) => Some(id),
+                _ => None,
+            },
+        })
+        .collect();
     if audited.is_empty() {
         return Ok(());
     }
-    // One multi-row statement per 100 reads: a page read under a grant is one write, not one per
-    // record (100 rows keep the placeholders few; sqlx looks `$n` names up one by one).
-    let at = micros(store.clock_now());
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
-    for chunk in audited.chunks(100) {
-        let mut sql = Sql::new(
-            "INSERT INTO audit_log (at, actor_kind, actor_id, actor_organization_id, action, record_kind, record_id, owner_organization_id, grant_id, purpose, request_id) VALUES ",
-            Vec::new(),
-        );
-        for (index, read) in chunk.iter().enumerate() {
-            if index > 0 {
-                sql.text.push_str(", ");
-            }
-            let grant = match read.basis {
-                ReadBasis::Grant(id, _) => Some(id.to_string()),
-                _ => None,
-            };
-            sql.push_with(
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                vec![
-                    Param::Int(at),
-                    Param::Text(actor.kind.as_str().to_owned()),
-                    Param::Text(actor.principal_id.clone()),
-                    Param::OptText(actor.organization_id.map(|id| id.to_string())),
-                    Param::Text(AuditAction::Read.as_str().to_owned()),
-                    Param::Text(read.kind.as_str().to_owned()),
-                    Param::Text(read.id.clone()),
-                    Param::OptText(Some(read.owner.to_string())),
-                    Param::OptText(grant),
-                    Param::OptText(actor.purpose.clone()),
-                    Param::OptText(actor.request_id.clone()),
-                ],
-            );
-        }
-        sql.query().execute(&mut *transaction).await.map_err(unavailable)?;
-    }
+    insert_reads(store, &mut transaction, actor, &audited).await?;
     transaction.commit().await.map_err(unavailable)
+}
+
+/// One read to audit: the record, its owner and the grant it was read under, if any.
+pub struct ReadEntry<'a> {
+    /// Kind of record.
+    pub kind: RecordKind,
+    /// Record id.
+    pub id: &'a str,
+    /// Owner (organization id).
+    pub owner: String,
+    /// The grant that allowed the read.
+    pub grant: Option<GrantId>,
+}
+
+/// How many audit entries one statement inserts: four values each and seven for all, far below
+/// both engines' limits on bound values (32,766 on SQLite, 65,535 on PostgreSQL).
+const READS_PER_INSERT: usize = 2000;
+
+/// Appends a `read` entry of `actor` now for each of `reads` in the transaction of `connection`,
+/// one multi-row statement per [`READS_PER_INSERT`] entries: a page read under a grant, or a
+/// roll-up reading thousands of suppliers' parts, is a few writes, not one per record. What all
+/// entries share (time, actor, action, purpose, request) is bound once per statement, and the
+/// placeholders are those each engine binds cheaply (`bulk::Bulk`: with numbered ones, SQLite's
+/// binding cost grows with the square of their number). Returns the statements issued.
+pub async fn insert_reads(
+    store: &SqlStore,
+    connection: &mut AnyConnection,
+    actor: &Actor,
+    reads: &[ReadEntry<'_>],
+) -> StoreResult<usize> {
+    let at = micros(store.clock_now());
+    let actor_organization = actor.organization_id.map(|id| id.to_string());
+    for chunk in reads.chunks(READS_PER_INSERT) {
+        let mut insert = Bulk::new(
+            store.backend,
+            "INSERT INTO audit_log (at, actor_kind, actor_id, actor_organization_id, action, purpose, request_id, \
+             record_kind, record_id, owner_organization_id, grant_id) SELECT ",
+        );
+        insert
+            .param(at)
+            .push(", ")
+            .param(actor.kind.as_str())
+            .push(", ")
+            .param(actor.principal_id.as_str())
+            .push(", ")
+            .param(actor_organization.as_deref())
+            .push(", ")
+            .param(AuditAction::Read.as_str())
+            .push(", ")
+            .param(actor.purpose.as_deref())
+            .push(", ")
+            .param(actor.request_id.as_deref())
+            // The columns of a VALUES list are column1, column2, ... on both engines.
+            .push(", v.column1, v.column2, v.column3, v.column4 FROM (VALUES ");
+        for (index, read) in chunk.iter().enumerate() {
+            insert
+                .push(if index == 0 { "(" } else { ", (" })
+                .param(read.kind.as_str())
+                .push(", ")
+                .param(read.id)
+                .push(", ")
+                .param(read.owner.as_str())
+                .push(", ")
+                .param(read.grant.map(|id| id.to_string()))
+                .push(")");
+        }
+        insert.push(") AS v");
+        insert.execute(&mut *connection).await.map_err(unavailable)?;
+    }
+    Ok(reads.len().div_ceil(READS_PER_INSERT))
 }
 
 /// Appends one entry to the audit log inside the caller's transaction.

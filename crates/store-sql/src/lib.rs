@@ -25,6 +25,8 @@ mod rows;
 
 /// The name of the embedded store's capture writer thread, for CPU accounting.
 pub use capture_sqlite::THREAD_NAME as CAPTURE_THREAD_NAME;
+/// What one roll-up through the store cost, in statements and audit entries.
+pub use ouranos::RollupCost;
 
 use std::str::FromStr;
 use std::sync::{Arc, Once};
@@ -234,6 +236,12 @@ impl SqlStore {
             .await
             .map_err(unavailable)?;
         Ok(rows.into_iter().map(|(version,)| version).collect())
+    }
+
+    /// [`Store::ouranos_rollup`] with what it cost (statements, audit entries): the same code
+    /// path, for `junkan bench rollup`.
+    pub async fn ouranos_rollup_with_cost(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<(Rollup, RollupCost)> {
+        ouranos::rollup_part(self, actor, trace_id).await
     }
 
     /// Closes the pools, waiting for running statements.
@@ -816,7 +824,9 @@ impl Store for SqlStore {
         ouranos::cfp_rows(self, actor, trace_ids).await
     }
     async fn ouranos_rollup(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<Rollup> {
-        ouranos::rollup_part(self, actor, trace_id).await
+        ouranos::rollup_part(self, actor, trace_id)
+            .await
+            .map(|(rolled, _)| rolled)
     }
     async fn list_cfp_certifications(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<Vec<CfpCertification>> {
         ouranos::list_certifications(self, actor, trace_id).await

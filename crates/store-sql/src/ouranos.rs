@@ -8,7 +8,7 @@
 //! response rows of its own part that a trade links to it, once the supplier answered the trade;
 //! the supplier never sees the buyer's required amounts. Reads across companies are audited.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -21,7 +21,7 @@ use junkan_footprint::model::{DeclaredUnit, Footprint, Geography};
 use junkan_footprint::ouranos::{
     footprint_from_write, response_rows, rows, total_rows, CfpRow, CfpWrite, FootprintContext,
 };
-use junkan_footprint::rollup::{rollup, Component, Part as RollupPart, PartFootprint, Rollup, SupplyGraph};
+use junkan_footprint::rollup::{rollup, PartFootprint, Rollup, SupplyGraph};
 use junkan_model::access::RecordKind;
 use junkan_model::audit::AuditAction;
 use junkan_model::facility::{FacilityPatch, FacilityType, NewFacility, Visibility};
@@ -38,7 +38,11 @@ use junkan_model::principal::Actor;
 use junkan_model::Violation;
 use junkan_store::{StoreError, StoreResult};
 
-use crate::access::{record, require};
+mod rollup;
+
+use rollup::{encode_input, supply_graph, Disclosure};
+
+use crate::access::{insert_reads, record, require, ReadEntry};
 use crate::rows::{int, opt_text, parsed, text, time, write_error, Param, Sql};
 use crate::{facilities, footprints, micros, organizations, unavailable, SqlStore};
 
@@ -1271,14 +1275,17 @@ pub async fn put_cfp(store: &SqlStore, actor: &Actor, write: CfpWrite) -> StoreR
         }
     };
     sqlx::query(
-        "INSERT INTO ouranos_cfps (trace_id, cfp_id, organization_id, footprint_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) \
-         ON CONFLICT (trace_id) DO UPDATE SET footprint_id = $4, updated_at = $5",
+        "INSERT INTO ouranos_cfps (trace_id, cfp_id, organization_id, footprint_id, created_at, updated_at, rollup_input) \
+         VALUES ($1, $2, $3, $4, $5, $5, $6) \
+         ON CONFLICT (trace_id) DO UPDATE SET footprint_id = $4, updated_at = $5, rollup_input = $6",
     )
     .bind(write.trace_id.to_string())
     .bind(cfp_id.to_string())
     .bind(organization.to_string())
     .bind(footprint.id.to_string())
     .bind(micros(now))
+    // What the roll-up reads of the footprint, so that it need not parse the footprint's JSON.
+    .bind(encode_input(&PartFootprint::from(footprint)))
     .execute(&mut *transaction)
     .await
     .map_err(unavailable)?;
@@ -1305,68 +1312,6 @@ fn declared_unit(unit: AmountUnit) -> DeclaredUnit {
     DeclaredUnit::from_ouranos_name(unit.as_str()).expect("every Ouranos amount unit is a declared unit")
 }
 
-/// Assembles the supply graph below `root`: each part with its own footprint; its components are
-/// its structure lines, where a component linked to a supplier's part by an answered trade is
-/// replaced by that part (any depth, any company). Returns the graph and the supplier parts that
-/// were read through trades (for the audit log).
-async fn supply_graph(connection: &mut AnyConnection, root: Uuid) -> StoreResult<(SupplyGraph, Vec<Part>)> {
-    let mut graph_parts = Vec::new();
-    let mut across = Vec::new();
-    let mut queue = VecDeque::from([root]);
-    let mut seen = HashSet::from([root]);
-    let mut known: HashMap<Uuid, Option<Footprint>> = HashMap::new();
-    while let Some(trace_id) = queue.pop_front() {
-        let Some(part) = load_part(connection, trace_id).await? else {
-            continue;
-        };
-        let footprint = stored_cfp(connection, trace_id).await?.map(|(_, footprint)| footprint);
-        let mut components = Vec::new();
-        for child in children_of(connection, trace_id).await? {
-            let amount = child.amount_required.unwrap_or(Decimal::ZERO);
-            let mut target = child.trace_id;
-            let mut unit = child.amount_required_unit;
-            if let Some(link) = answered_links(connection, child.trace_id).await?.first() {
-                let upstream = link
-                    .trade
-                    .upstream_trace_id
-                    .expect("answered links have an upstream part");
-                if stored_cfp(connection, child.trace_id).await?.is_none() {
-                    target = upstream;
-                    if let Some(supplier_part) = load_part(connection, upstream).await? {
-                        across.push(supplier_part);
-                    }
-                }
-            }
-            if unit.is_none() {
-                // Without a unit the line can only take the component's own.
-                unit = Some(AmountUnit::Unit);
-                if let Some(Some(footprint)) = known.get(&target) {
-                    if let Some(name) = footprint.pcf.declared_unit.ouranos_name() {
-                        unit = AmountUnit::parse(name);
-                    }
-                }
-            }
-            components.push(Component {
-                part: target.to_string(),
-                amount,
-                unit: declared_unit(unit.unwrap_or(AmountUnit::Unit)),
-            });
-            if seen.insert(target) {
-                queue.push_back(target);
-            }
-        }
-        graph_parts.push(RollupPart {
-            id: trace_id.to_string(),
-            organization: part.operator_id.to_string(),
-            footprint: footprint.as_ref().map(PartFootprint::from),
-            components,
-        });
-        known.insert(trace_id, footprint);
-    }
-    let graph = SupplyGraph::new(graph_parts).map_err(StoreError::Invalid)?;
-    Ok((graph, across))
-}
-
 fn rollup_of(graph: &SupplyGraph, root: Uuid) -> StoreResult<Rollup> {
     rollup(graph, &root.to_string()).map_err(|problems| {
         StoreError::Invalid(
@@ -1378,31 +1323,37 @@ fn rollup_of(graph: &SupplyGraph, root: Uuid) -> StoreResult<Rollup> {
     })
 }
 
-/// Audits that `actor` read, through a trade, the CFP of other operators' parts.
-async fn audit_disclosures(store: &SqlStore, actor: &Actor, parts: &[Part]) -> StoreResult<()> {
-    let organization = actor.organization_id;
-    let foreign: Vec<&Part> = parts
+/// Audits that `actor` read, through a trade, the CFP of other operators' parts: one entry per
+/// disclosure, written in one transaction before anything read is returned. Returns the
+/// statements issued and the entries written.
+async fn audit_disclosures(store: &SqlStore, actor: &Actor, disclosures: &[Disclosure]) -> StoreResult<(usize, usize)> {
+    let organization = actor.organization_id.map(|id| id.to_string());
+    let foreign: Vec<ReadEntry<'_>> = disclosures
         .iter()
-        .filter(|part| Some(part.operator_id) != organization)
+        .filter(|disclosure| Some(&disclosure.operator) != organization.as_ref())
+        .map(|disclosure| ReadEntry {
+            kind: RecordKind::OuranosPart,
+            id: &disclosure.trace_id,
+            owner: disclosure.operator.clone(),
+            grant: None,
+        })
         .collect();
     if foreign.is_empty() {
-        return Ok(());
+        return Ok((0, 0));
     }
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
-    for part in foreign {
-        record(
-            store,
-            &mut transaction,
-            actor,
-            AuditAction::Read,
-            RecordKind::OuranosPart,
-            &part.trace_id.to_string(),
-            Some(part.operator_id),
-            None,
-        )
-        .await?;
+    let inserts = insert_reads(store, &mut transaction, actor, &foreign).await?;
+    transaction.commit().await.map_err(unavailable)?;
+    // BEGIN and COMMIT besides the inserts.
+    Ok((inserts + 2, foreign.len()))
+}
+
+/// A disclosure of `part` (a supplier's part read through a trade).
+fn disclosure_of(part: &Part) -> Disclosure {
+    Disclosure {
+        trace_id: part.trace_id.to_string(),
+        operator: part.operator_id.to_string(),
     }
-    transaction.commit().await.map_err(unavailable)
 }
 
 pub async fn cfp_rows(store: &SqlStore, actor: &Actor, trace_ids: &[Uuid]) -> StoreResult<Vec<CfpRow>> {
@@ -1424,10 +1375,10 @@ pub async fn cfp_rows(store: &SqlStore, actor: &Actor, trace_ids: &[Uuid]) -> St
             (Some((cfp_id, footprint)), _) => {
                 result.extend(rows(&footprint, trace_id, cfp_id).map_err(StoreError::Invalid)?);
                 if !children_of(&mut connection, trace_id).await?.is_empty() {
-                    let (graph, across) = supply_graph(&mut connection, trace_id).await?;
-                    let rolled = rollup_of(&graph, trace_id)?;
+                    let loaded = supply_graph(&mut connection, store.backend, &trace_id.to_string()).await?;
+                    let rolled = rollup_of(&loaded.graph, trace_id)?;
                     result.extend(total_rows(&rolled, trace_id, cfp_id).map_err(StoreError::Invalid)?);
-                    disclosed.extend(across);
+                    disclosed.extend(loaded.disclosures);
                 }
             }
             (None, Some(link)) => {
@@ -1436,17 +1387,17 @@ pub async fn cfp_rows(store: &SqlStore, actor: &Actor, trace_ids: &[Uuid]) -> St
                     .trade
                     .upstream_trace_id
                     .expect("answered links have an upstream part");
-                let (graph, mut across) = supply_graph(&mut connection, upstream).await?;
-                let rolled = rollup_of(&graph, upstream)?;
+                let loaded = supply_graph(&mut connection, store.backend, &upstream.to_string()).await?;
+                let rolled = rollup_of(&loaded.graph, upstream)?;
                 if rolled.unit.is_none() {
                     // The supplier linked a part without a CFP yet: nothing to show.
                     continue;
                 }
                 result.extend(response_rows(&rolled, trace_id, true, true).map_err(StoreError::Invalid)?);
+                disclosed.extend(loaded.disclosures);
                 if let Some(supplier_part) = load_part(&mut connection, upstream).await? {
-                    across.push(supplier_part);
+                    disclosed.push(disclosure_of(&supplier_part));
                 }
-                disclosed.extend(across);
             }
             (None, None) => {}
         }
@@ -1456,15 +1407,43 @@ pub async fn cfp_rows(store: &SqlStore, actor: &Actor, trace_ids: &[Uuid]) -> St
     Ok(result)
 }
 
-pub async fn rollup_part(store: &SqlStore, actor: &Actor, trace_id: Uuid) -> StoreResult<Rollup> {
+/// What one roll-up through the store cost (`junkan bench rollup` reports it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RollupCost {
+    /// Statements that read the graph (the root's ownership check included).
+    pub read_statements: usize,
+    /// Statements that wrote its audit entries (their transaction's BEGIN and COMMIT included).
+    pub audit_statements: usize,
+    /// Audit entries written: one per structure line that read a supplier's part through a trade.
+    pub audit_entries: usize,
+    /// Time spent reading and assembling the graph.
+    pub reading: std::time::Duration,
+    /// Time spent rolling it up.
+    pub rolling_up: std::time::Duration,
+    /// Time spent writing the audit entries (until their commit).
+    pub auditing: std::time::Duration,
+}
+
+pub async fn rollup_part(store: &SqlStore, actor: &Actor, trace_id: Uuid) -> StoreResult<(Rollup, RollupCost)> {
     let organization = own_organization(actor)?;
+    let started = std::time::Instant::now();
     let mut connection = store.reader.acquire().await.map_err(unavailable)?;
     own_part(&mut connection, organization, trace_id).await?;
-    let (graph, across) = supply_graph(&mut connection, trace_id).await?;
-    let rolled = rollup_of(&graph, trace_id)?;
+    let loaded = supply_graph(&mut connection, store.backend, &trace_id.to_string()).await?;
     drop(connection);
-    audit_disclosures(store, actor, &across).await?;
-    Ok(rolled)
+    let read = std::time::Instant::now();
+    let rolled = rollup_of(&loaded.graph, trace_id)?;
+    let rolled_up = std::time::Instant::now();
+    let (audit_statements, audit_entries) = audit_disclosures(store, actor, &loaded.disclosures).await?;
+    let cost = RollupCost {
+        read_statements: loaded.statements + 1,
+        audit_statements,
+        audit_entries,
+        reading: read - started,
+        rolling_up: rolled_up - read,
+        auditing: rolled_up.elapsed(),
+    };
+    Ok((rolled, cost))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1554,7 +1533,8 @@ pub async fn list_certifications(
     let supplier_part = load_part(&mut connection, upstream).await?;
     drop(connection);
     if !certifications.is_empty() {
-        audit_disclosures(store, actor, &supplier_part.into_iter().collect::<Vec<_>>()).await?;
+        let disclosures: Vec<Disclosure> = supplier_part.iter().map(disclosure_of).collect();
+        audit_disclosures(store, actor, &disclosures).await?;
     }
     Ok(certifications
         .into_iter()

@@ -553,3 +553,44 @@ async fn postgres_ledger_entries_are_append_only() {
     };
     ledger_entries_refuse_changes(store).await;
 }
+
+/// CFPs written before migration 0012 have no roll-up line beside them: the roll-up then reads
+/// their footprints' JSON and gives the same result, on both engines.
+async fn cfps_without_rollup_lines_roll_up_from_their_documents(store: SqlStore) {
+    let (parts, root) = junkan_footprint::synthetic::synthetic_tree(60, 3, 3, 5);
+    let tree = junkan_store::supply_tree::write_supply_tree(&store, &parts, &root)
+        .await
+        .expect("tree written");
+    let expected = junkan_footprint::rollup::rollup(&tree.expected, &tree.root.to_string()).expect("in memory");
+    let with_lines = store
+        .ouranos_rollup(&tree.root_actor, tree.root)
+        .await
+        .expect("roll-up");
+    assert_eq!(with_lines, expected);
+    let cleared = junkan_store_sql::testing::execute(&store, "UPDATE ouranos_cfps SET rollup_input = NULL")
+        .await
+        .expect("roll-up lines cleared");
+    assert_eq!(cleared, tree.counts.cfps as u64);
+    let from_documents = store
+        .ouranos_rollup(&tree.root_actor, tree.root)
+        .await
+        .expect("roll-up");
+    assert_eq!(from_documents, expected);
+}
+
+#[tokio::test]
+async fn sqlite_cfps_without_rollup_lines_roll_up_from_their_documents() {
+    let store = sqlite_store(junkan_store::ManualClock::new(junkan_store::contract::START))
+        .await
+        .expect("sqlite");
+    cfps_without_rollup_lines_roll_up_from_their_documents(store).await;
+}
+
+#[tokio::test]
+async fn postgres_cfps_without_rollup_lines_roll_up_from_their_documents() {
+    let Some(store) = postgres_store(junkan_store::ManualClock::new(junkan_store::contract::START)).await else {
+        eprintln!("SKIPPED postgres_cfps_without_rollup_lines_roll_up_from_their_documents: backend not configured");
+        return;
+    };
+    cfps_without_rollup_lines_roll_up_from_their_documents(store).await;
+}

@@ -55,7 +55,8 @@ macro_rules! store_contract_tests {
             ouranos_parts_structures_and_trades, ouranos_cfp_disclosure_and_rollup,
             material_flows_versions_imports_and_read_rule, indicator_values_and_targets_versions_and_read_rule,
             ledgers_are_never_overdrawn_and_count_lots_once, concurrent_claims_cannot_overdraw,
-            ledger_inputs_from_events_and_passports);
+            ledger_inputs_from_events_and_passports,
+            ouranos_stored_tree_rolls_up_as_in_memory, ouranos_rollup_takes_the_trade_answered_last);
     };
     (@cases $factory:path; $($case:ident),*) => {
         $(
@@ -3049,4 +3050,187 @@ pub async fn ouranos_cfp_disclosure_and_rollup(store: &dyn Store, _clock: &Manua
         .await
         .expect("cancel");
     assert!(store.ouranos_cfp_rows(a, &[child]).await.expect("rows").is_empty());
+}
+
+/// A tree of several tiers and companies written through the Ouranos operations (structures of
+/// each company's own parts, bought parts linked by answered trades, CFP writes) rolls up in the
+/// store exactly as the same tree does in memory: totals, stages, ratings, primary data share,
+/// tiers and missing parts. Every supplier part read through a trade is audited for its owner,
+/// once per line that uses it; a sub-tree rolls up for its own maker alone.
+pub async fn ouranos_stored_tree_rolls_up_as_in_memory(store: &dyn Store, _clock: &ManualClock) {
+    use junkan_footprint::rollup::{rollup, SupplyGraph};
+    use std::collections::HashMap;
+
+    let (parts, root) = junkan_footprint::synthetic::synthetic_tree(150, 5, 4, 3);
+    // The tree has what the store must assemble: components of the maker's own and bought ones,
+    // a part used by two parents, parts without a footprint.
+    let organization: HashMap<&str, &str> = parts
+        .iter()
+        .map(|part| (part.id.as_str(), part.organization.as_str()))
+        .collect();
+    let lines: Vec<(&str, &str)> = parts
+        .iter()
+        .flat_map(|part| {
+            part.components
+                .iter()
+                .map(move |component| (part.id.as_str(), component.part.as_str()))
+        })
+        .collect();
+    let bought = lines
+        .iter()
+        .filter(|(parent, child)| organization[parent] != organization[child])
+        .count();
+    assert!(bought > 0 && bought < lines.len(), "bought and own components");
+    assert!(lines.len() > parts.len() - 1, "a part used by two parents");
+    assert!(
+        parts.iter().any(|part| part.footprint.is_none()),
+        "a part without a CFP"
+    );
+
+    let tree = crate::supply_tree::write_supply_tree(store, &parts, &root)
+        .await
+        .expect("tree written");
+    assert_eq!(tree.counts.operators, 5);
+    assert_eq!(tree.counts.lines, lines.len());
+    let expected = rollup(&tree.expected, &tree.root.to_string()).expect("in memory");
+    assert_eq!(expected.parts_visited, 150);
+    assert!(!expected.missing.is_empty());
+    let stored = store
+        .ouranos_rollup(&tree.root_actor, tree.root)
+        .await
+        .expect("stored roll-up");
+    assert_eq!(stored, expected);
+    // The emissions are those of the tree as generated (only the primary data share is derived
+    // from the CFP rows by the store).
+    let original = rollup(&SupplyGraph::new(parts.clone()).expect("graph"), &root).expect("original");
+    assert_eq!(stored.total, original.total);
+    assert_eq!(stored.stages, original.stages);
+    assert_eq!(stored.tiers, original.tiers);
+
+    // Each supplier sees the automaker's reads of its parts, one per line that bought them.
+    let automaker = tree.root_actor.organization_id;
+    for operator in &tree.operators {
+        let supplier = operator.actor.organization_id;
+        if supplier == automaker {
+            continue;
+        }
+        let mut reads = 0;
+        let mut page = first_page();
+        loop {
+            let entries = store
+                .list_audit(
+                    &operator.actor,
+                    &AuditFilter {
+                        owner_organization_id: supplier,
+                        record_id: None,
+                        action: Some(AuditAction::Read),
+                    },
+                    &page,
+                )
+                .await
+                .expect("audit");
+            reads += entries
+                .items
+                .iter()
+                .filter(|entry| {
+                    entry.actor_organization_id == automaker && entry.record_kind == RecordKind::OuranosPart
+                })
+                .count();
+            match entries.next_after {
+                Some(after) => page.after = Some(after),
+                None => break,
+            }
+        }
+        let expected_reads = lines
+            .iter()
+            .filter(|(parent, child)| {
+                organization[child] == operator.label.as_str() && organization[parent] != organization[child]
+            })
+            .count();
+        assert_eq!(reads, expected_reads, "reads of {}'s parts", operator.label);
+    }
+
+    // A tier-1 part rolls up for its maker as in memory; the automaker cannot roll up a
+    // supplier's part by its trace id.
+    let first_tier = &parts[1];
+    let maker = tree
+        .operators
+        .iter()
+        .find(|operator| operator.label == first_tier.organization)
+        .expect("maker");
+    let trace_id: uuid::Uuid = tree.expected.parts()[1].id.parse().expect("trace id");
+    let sub_tree = store.ouranos_rollup(&maker.actor, trace_id).await.expect("sub-tree");
+    assert_eq!(
+        sub_tree,
+        rollup(&tree.expected, &trace_id.to_string()).expect("in memory")
+    );
+    if maker.actor.organization_id != automaker {
+        assert!(matches!(
+            store.ouranos_rollup(&tree.root_actor, trace_id).await,
+            Err(StoreError::NotFound { .. })
+        ));
+    }
+}
+
+/// A component linked by several answered trades rolls up with the part of the trade answered
+/// last (not the one requested last); once that trade is cancelled, the one answered before
+/// counts again.
+pub async fn ouranos_rollup_takes_the_trade_answered_last(store: &dyn Store, clock: &ManualClock) {
+    use junkan_model::ouranos::{PartsStructureWrite, StatusChange};
+    let world = ouranos_world(store).await;
+    let (a, b) = (&world.a, &world.b);
+    let structure = store
+        .put_parts_structure(
+            a,
+            PartsStructureWrite {
+                parent: ouranos_part(a, world.plant_a, "PACK", None, false),
+                children: vec![ouranos_part(a, world.plant_a, "CELL", Some("2"), false)],
+            },
+        )
+        .await
+        .expect("structure");
+    let (pack, cell) = (structure.parent.trace_id, structure.children[0].trace_id);
+    let mut supplier_parts = Vec::new();
+    for (name, values) in [("B-CELL-1", ["1", "0", "0", "0"]), ("B-CELL-2", ["5", "0", "0", "0"])] {
+        let part = store
+            .put_ouranos_part(b, ouranos_part(b, world.plant_b, name, None, true))
+            .await
+            .expect("supplier part")
+            .trace_id;
+        store
+            .put_ouranos_cfp(b, ouranos_cfp(part, values))
+            .await
+            .expect("supplier CFP");
+        supplier_parts.push(part);
+    }
+    let first = store
+        .create_trade_request(a, new_request(a, cell, b))
+        .await
+        .expect("first request");
+    clock.advance(Duration::minutes(1));
+    let second = store
+        .create_trade_request(a, new_request(a, cell, b))
+        .await
+        .expect("second request");
+    // The later request is answered first, the earlier one a minute later.
+    clock.advance(Duration::minutes(1));
+    store
+        .answer_trade(b, second.trade.trade_id, supplier_parts[1])
+        .await
+        .expect("answer");
+    clock.advance(Duration::minutes(1));
+    store
+        .answer_trade(b, first.trade.trade_id, supplier_parts[0])
+        .await
+        .expect("answer");
+    let rolled = store.ouranos_rollup(a, pack).await.expect("roll-up");
+    assert_eq!(rolled.total.to_string(), "2", "2 × B-CELL-1 (1 kgCO2e)");
+    assert_eq!(rolled.parts_visited, 2);
+    clock.advance(Duration::minutes(1));
+    store
+        .change_trade_status(a, first.status.status_id, StatusChange::Cancel)
+        .await
+        .expect("cancel");
+    let rolled = store.ouranos_rollup(a, pack).await.expect("roll-up");
+    assert_eq!(rolled.total.to_string(), "10", "2 × B-CELL-2 (5 kgCO2e)");
 }

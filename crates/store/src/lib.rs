@@ -9,6 +9,7 @@
 //! itself (looking up a credential by its hash) and are named for it.
 
 pub mod contract;
+pub mod supply_tree;
 
 use std::sync::{Arc, Mutex};
 

@@ -1,0 +1,507 @@
+//! The supply graph below a part, read for the roll-up (`ouranos_rollup`, the totals rows of
+//! `cfp_rows`): breadth-first, one level of the graph at a time, with one set-based statement per
+//! level and per [`IDS_PER_STATEMENT`] parts of it (their structure lines, each with its answered
+//! trade and the part it leads to with what the roll-up needs of that part's CFP), each answering
+//! one aggregated row; then assembled in memory by the same walk as before, so that the graph is
+//! the same: a 10,000-part tree is about twenty-five statements instead of one to five per part.
+//!
+//! What the roll-up needs of a CFP is stored beside it as one short line (`rollup_input`,
+//! migration 0012; [`encode_input`]), so the footprint's JSON is parsed only for CFPs written
+//! before that migration.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use rust_decimal::Decimal;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use junkan_footprint::model::{DeclaredUnit, Footprint, StageBreakdown, StageEmissions, StageRatings};
+use junkan_footprint::rollup::{Component, Part as RollupPart, PartFootprint, SupplyGraph};
+use junkan_model::ouranos::AmountUnit;
+use junkan_store::{Backend, StoreError, StoreResult};
+
+use super::{declared_unit, unavailable_text};
+use crate::bulk::Bulk;
+use crate::unavailable;
+
+/// How many parts one statement looks up: a whole level of the benchmark tree but its widest.
+/// PostgreSQL answers a list this long by one pass over each table (hash joins), so each
+/// statement should cover as much of a level as it can; SQLite looks each id up, whatever the
+/// length. Lists are padded to a power of two (by repeating the last id, which `IN` ignores), so
+/// that each engine prepares at most fourteen texts per statement shape and reuses them.
+const IDS_PER_STATEMENT: usize = 8192;
+
+/// A supplier's part whose CFP a roll-up read through an answered trade: audited for its owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Disclosure {
+    /// The supplier's part (trace id as stored).
+    pub trace_id: String,
+    /// Its operator (organization id as stored).
+    pub operator: String,
+}
+
+/// The graph below a part as the store holds it.
+#[derive(Debug)]
+pub(super) struct LoadedGraph {
+    /// The parts reachable from the root, each with its footprint and components.
+    pub graph: SupplyGraph,
+    /// The suppliers' parts read through trades, one per structure line that read one, in the
+    /// order the lines were met.
+    pub disclosures: Vec<Disclosure>,
+    /// Statements issued.
+    pub statements: usize,
+}
+
+/// A structure line as stored, with the supplier's part that answers for the component: the
+/// newest trade linking it that the supplier answered, when the component has no CFP of its own.
+#[derive(Debug)]
+struct Line {
+    child: String,
+    amount: Option<Decimal>,
+    unit: Option<AmountUnit>,
+    answered_by: Option<String>,
+}
+
+/// A part as stored, with what the roll-up needs of it.
+#[derive(Debug)]
+struct StoredPart {
+    organization: String,
+    footprint: Option<PartFootprint>,
+    lines: Vec<Line>,
+}
+
+/// Appends `(?, ?, ...)` for `ids`, padded to the next power of two.
+fn push_ids<'q>(statement: &mut Bulk<'q>, ids: &'q [String]) {
+    let padded = ids.len().next_power_of_two();
+    statement.push("(");
+    for position in 0..padded {
+        let id = &ids[position.min(ids.len() - 1)];
+        statement.push(if position == 0 { "" } else { ", " }).param(id.as_str());
+    }
+    statement.push(")");
+}
+
+fn column<T>(row: &AnyRow, index: usize) -> StoreResult<T>
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    row.try_get::<T, _>(index).map_err(unavailable)
+}
+
+/// Separates the records of an aggregated answer (ids, decimals, unit names and roll-up lines
+/// contain none); `|` separates their fields, and an empty field is a NULL (`format`'s `%s`
+/// writes NULL as nothing on both engines).
+const RECORD: char = ';';
+
+/// Reads the graph below `root` (a trace id): each part with its own footprint; its components
+/// are its structure lines, where a component that has no CFP of its own and is linked to a
+/// supplier's part by an answered trade is replaced by that part (any depth, any company).
+///
+/// The root is read first; then each level's structure lines are read with the part each line
+/// leads to (the component, or the supplier's part that answers for it) and what the roll-up
+/// needs of that part's CFP, so the parts of the next level come with the lines that lead to
+/// them. Each statement answers one row, its records aggregated by `string_agg` (PostgreSQL, and
+/// SQLite since 3.44, both with an ordered aggregate): sqlx's SQLite driver hands every row from
+/// its worker thread to the caller through a channel, and for the 21,000 rows of a 10,000-part
+/// graph those hand-offs, not SQLite, took most of a second on the 2-core machine.
+pub(super) async fn supply_graph(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    root: &str,
+) -> StoreResult<LoadedGraph> {
+    let mut stored: HashMap<String, StoredPart> = HashMap::new();
+    let mut without_line = Vec::new();
+    let mut select = Bulk::new(
+        backend,
+        "SELECT string_agg(format('%s|%s|%s', p.trace_id, p.organization_id, \
+         COALESCE(c.rollup_input, CASE WHEN c.trace_id IS NULL THEN '' ELSE '?' END)), ';') \
+         FROM ouranos_parts p LEFT JOIN ouranos_cfps c ON c.trace_id = p.trace_id WHERE p.trace_id = ",
+    );
+    select.param(root);
+    let answer = aggregated(select.fetch_all(&mut *connection).await.map_err(unavailable)?)?;
+    let mut statements = 1;
+    for record in answer.iter().flat_map(|text| text.split(RECORD)) {
+        let mut fields = record.splitn(3, '|');
+        let (Some(trace_id), Some(organization), Some(input)) = (fields.next(), fields.next(), fields.next()) else {
+            return Err(unavailable_text(format!("unreadable part record {record:?}")));
+        };
+        store_part(&mut stored, &mut without_line, trace_id, organization, input)?;
+    }
+
+    let mut seen: HashSet<String> = HashSet::from([root.to_owned()]);
+    let mut frontier: Vec<String> = stored.keys().cloned().collect();
+    while !frontier.is_empty() {
+        let mut next = Vec::new();
+        for chunk in frontier.chunks(IDS_PER_STATEMENT) {
+            // The structure lines of these parts in order, each with the trades the supplier
+            // answered for its component, newest first, when the component has no CFP of its own
+            // (the component is a part and a CFP's footprint exists: both are foreign keys), and
+            // the part the line leads to with its roll-up line ('' when it has no CFP, '?' when
+            // its CFP was written without one: its footprint's JSON is read below).
+            let mut select = Bulk::new(
+                backend,
+                "SELECT string_agg(format('%s|%s|%s|%s|%s|%s|%s', s.parent_trace_id, s.child_trace_id, s.amount_required, \
+                 s.amount_required_unit, t.upstream_trace_id, p.organization_id, \
+                 COALESCE(c.rollup_input, CASE WHEN c.trace_id IS NULL THEN '' ELSE '?' END)), ';' \
+                 ORDER BY s.parent_trace_id, s.position, t.updated_at DESC, t.trade_id DESC) \
+                 FROM ouranos_parts_structures s LEFT JOIN ouranos_trades t ON t.downstream_trace_id = s.child_trace_id \
+                 AND t.cfp_response_status = 'COMPLETED' AND t.upstream_trace_id IS NOT NULL \
+                 AND NOT EXISTS (SELECT 1 FROM ouranos_cfps o WHERE o.trace_id = s.child_trace_id) \
+                 LEFT JOIN ouranos_parts p ON p.trace_id = COALESCE(t.upstream_trace_id, s.child_trace_id) \
+                 LEFT JOIN ouranos_cfps c ON c.trace_id = p.trace_id \
+                 WHERE s.parent_trace_id IN ",
+            );
+            push_ids(&mut select, chunk);
+            let answer = aggregated(select.fetch_all(&mut *connection).await.map_err(unavailable)?)?;
+            statements += 1;
+            let mut previous: Option<(&str, &str)> = None;
+            for record in answer.iter().flat_map(|text| text.split(RECORD)) {
+                let fields: Vec<&str> = record.splitn(7, '|').collect();
+                let &[parent, child, amount, unit, answered_by, organization, input] = fields.as_slice() else {
+                    return Err(unavailable_text(format!("unreadable structure line {record:?}")));
+                };
+                // Only the newest answered trade of a line counts.
+                if previous == Some((parent, child)) {
+                    continue;
+                }
+                previous = Some((parent, child));
+                let amount = (!amount.is_empty())
+                    .then(|| {
+                        amount
+                            .parse::<Decimal>()
+                            .map_err(|error| unavailable_text(format!("stored amount {amount:?}: {error}")))
+                    })
+                    .transpose()?;
+                let unit = (!unit.is_empty())
+                    .then(|| {
+                        AmountUnit::parse(unit).ok_or_else(|| unavailable_text(format!("unknown amount unit {unit:?}")))
+                    })
+                    .transpose()?;
+                let answered_by = (!answered_by.is_empty()).then(|| answered_by.to_owned());
+                let target = answered_by.as_deref().unwrap_or(child);
+                if !seen.contains(target) {
+                    seen.insert(target.to_owned());
+                    // A part that does not exist stays out of the graph (the roll-up reports it).
+                    if !organization.is_empty() {
+                        store_part(&mut stored, &mut without_line, target, organization, input)?;
+                        next.push(target.to_owned());
+                    }
+                }
+                if let Some(part) = stored.get_mut(parent) {
+                    part.lines.push(Line {
+                        child: child.to_owned(),
+                        amount,
+                        unit,
+                        answered_by,
+                    });
+                }
+            }
+        }
+        if !without_line.is_empty() {
+            statements += read_documents(&mut *connection, backend, &without_line, &mut stored).await?;
+            without_line.clear();
+        }
+        frontier = next;
+    }
+    let (graph, disclosures) = assemble(root, stored)?;
+    Ok(LoadedGraph {
+        graph,
+        disclosures,
+        statements,
+    })
+}
+
+/// Adds a part read with its roll-up line (`input`: '' without a CFP, '?' for a CFP written
+/// without its line, which `without_line` collects) to `stored`.
+fn store_part(
+    stored: &mut HashMap<String, StoredPart>,
+    without_line: &mut Vec<String>,
+    trace_id: &str,
+    organization: &str,
+    input: &str,
+) -> StoreResult<()> {
+    let footprint =
+        match input {
+            "" => None,
+            "?" => {
+                without_line.push(trace_id.to_owned());
+                None
+            }
+            line => Some(decode_input(line).ok_or_else(|| {
+                unavailable_text(format!("stored roll-up input of {trace_id} is unreadable: {line:?}"))
+            })?),
+        };
+    stored.insert(
+        trace_id.to_owned(),
+        StoredPart {
+            organization: organization.to_owned(),
+            footprint,
+            lines: Vec::new(),
+        },
+    );
+    Ok(())
+}
+
+/// The one value of an aggregating statement's one row (`None`: nothing was aggregated).
+fn aggregated(rows: Vec<AnyRow>) -> StoreResult<Option<String>> {
+    match rows.first() {
+        Some(row) => column(row, 0),
+        None => Ok(None),
+    }
+}
+
+/// Reads the footprints of CFPs written before their roll-up lines were (migration 0012) into
+/// `stored`; returns the statements issued.
+async fn read_documents(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    trace_ids: &[String],
+    stored: &mut HashMap<String, StoredPart>,
+) -> StoreResult<usize> {
+    let mut select = Bulk::new(
+        backend,
+        "SELECT c.trace_id, f.document FROM ouranos_cfps c JOIN footprints f ON f.id = c.footprint_id WHERE c.trace_id IN ",
+    );
+    push_ids(&mut select, trace_ids);
+    for row in select.fetch_all(&mut *connection).await.map_err(unavailable)? {
+        let trace_id: String = column(&row, 0)?;
+        let document: String = column(&row, 1)?;
+        let footprint: Footprint = serde_json::from_str(&document)
+            .map_err(|error| unavailable_text(format!("stored footprint of {trace_id} is unreadable: {error}")))?;
+        if let Some(part) = stored.get_mut(&trace_id) {
+            part.footprint = Some(PartFootprint::from(&footprint));
+        }
+    }
+    Ok(1)
+}
+
+/// The graph of the parts read, walked breadth-first from `root` as the roll-up has always
+/// walked it: a line without a unit takes the unit of its component's footprint when that
+/// component was walked before the line's part, else `unit`.
+fn assemble(root: &str, mut stored: HashMap<String, StoredPart>) -> StoreResult<(SupplyGraph, Vec<Disclosure>)> {
+    let mut graph_parts = Vec::with_capacity(stored.len());
+    let mut disclosures = Vec::new();
+    let mut queue = VecDeque::from([root.to_owned()]);
+    let mut seen: HashSet<String> = HashSet::from([root.to_owned()]);
+    // The declared unit of each part walked so far (`None`: it has no footprint).
+    let mut walked: HashMap<String, Option<DeclaredUnit>> = HashMap::new();
+    while let Some(trace_id) = queue.pop_front() {
+        let Some(part) = stored.get_mut(&trace_id) else {
+            continue;
+        };
+        let footprint = part.footprint.take();
+        let lines = std::mem::take(&mut part.lines);
+        let organization = part.organization.clone();
+        let mut components = Vec::with_capacity(lines.len());
+        for line in lines {
+            let target = match line.answered_by {
+                Some(upstream) => {
+                    if let Some(supplier_part) = stored.get(&upstream) {
+                        disclosures.push(Disclosure {
+                            trace_id: upstream.clone(),
+                            operator: supplier_part.organization.clone(),
+                        });
+                    }
+                    upstream
+                }
+                None => line.child,
+            };
+            let unit = match line.unit {
+                Some(unit) => declared_unit(unit),
+                // Without a unit the line can only take the component's own.
+                None => match walked.get(&target) {
+                    Some(Some(unit)) if unit.ouranos_name().is_some() => *unit,
+                    _ => DeclaredUnit::Piece,
+                },
+            };
+            components.push(Component {
+                part: target.clone(),
+                amount: line.amount.unwrap_or(Decimal::ZERO),
+                unit,
+            });
+            if seen.insert(target.clone()) {
+                queue.push_back(target);
+            }
+        }
+        walked.insert(trace_id.clone(), footprint.as_ref().map(|footprint| footprint.unit));
+        graph_parts.push(RollupPart {
+            id: trace_id,
+            organization,
+            footprint,
+            components,
+        });
+    }
+    let graph = SupplyGraph::new(graph_parts).map_err(StoreError::Invalid)?;
+    Ok((graph, disclosures))
+}
+
+/// Version of the [`encode_input`] line.
+const INPUT_VERSION: &str = "1";
+
+fn decimal_field(value: Option<Decimal>) -> String {
+    value.map(|value| value.to_string()).unwrap_or_default()
+}
+
+/// What the roll-up needs of a footprint (`PartFootprint`) as one line of `|`-separated fields
+/// (an empty field is none): version, declared unit, declared unit amount, total, the three
+/// ratings, primary data share, then — when the footprint has the Ouranos stage split — own and
+/// component emissions and the three ratings of the pre-processing stage, then of the main
+/// production stage. Decimals are written exactly as they are (`Decimal`'s text).
+pub(super) fn encode_input(footprint: &PartFootprint) -> String {
+    let mut fields = vec![
+        INPUT_VERSION.to_owned(),
+        footprint.unit.pact_name().to_owned(),
+        footprint.declared_unit_amount.to_string(),
+        footprint.total.to_string(),
+    ];
+    fields.extend(footprint.ratings.iter().map(|rating| decimal_field(*rating)));
+    fields.push(decimal_field(footprint.primary_data_share));
+    if let Some(stages) = &footprint.stages {
+        for stage in [&stages.pre_production, &stages.main_production] {
+            fields.push(stage.own.to_string());
+            fields.push(stage.components.to_string());
+            fields.push(decimal_field(stage.ratings.technological));
+            fields.push(decimal_field(stage.ratings.geographical));
+            fields.push(decimal_field(stage.ratings.temporal));
+        }
+    }
+    fields.join("|")
+}
+
+/// Reads an [`encode_input`] line; `None` when it is not one.
+pub(super) fn decode_input(line: &str) -> Option<PartFootprint> {
+    let fields: Vec<&str> = line.split('|').collect();
+    if fields.first() != Some(&INPUT_VERSION) || (fields.len() != 8 && fields.len() != 18) {
+        return None;
+    }
+    let required = |text: &str| text.parse::<Decimal>().ok();
+    // An empty field is none; anything else must be a decimal.
+    let optional = |text: &str| -> Option<Option<Decimal>> {
+        if text.is_empty() {
+            Some(None)
+        } else {
+            text.parse::<Decimal>().ok().map(Some)
+        }
+    };
+    let stage = |fields: &[&str]| -> Option<StageEmissions> {
+        Some(StageEmissions {
+            own: required(fields[0])?,
+            components: required(fields[1])?,
+            ratings: StageRatings {
+                technological: optional(fields[2])?,
+                geographical: optional(fields[3])?,
+                temporal: optional(fields[4])?,
+            },
+        })
+    };
+    let stages = if fields.len() == 18 {
+        Some(StageBreakdown {
+            pre_production: stage(&fields[8..13])?,
+            main_production: stage(&fields[13..18])?,
+        })
+    } else {
+        None
+    };
+    Some(PartFootprint {
+        unit: DeclaredUnit::from_pact_name(fields[1])?,
+        declared_unit_amount: required(fields[2])?,
+        stages,
+        total: required(fields[3])?,
+        ratings: [optional(fields[4])?, optional(fields[5])?, optional(fields[6])?],
+        primary_data_share: optional(fields[7])?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(text: &str) -> Decimal {
+        text.parse().expect("decimal")
+    }
+
+    fn stage(own: &str, components: &str, ratings: [Option<&str>; 3]) -> StageEmissions {
+        StageEmissions {
+            own: d(own),
+            components: d(components),
+            ratings: StageRatings {
+                technological: ratings[0].map(d),
+                geographical: ratings[1].map(d),
+                temporal: ratings[2].map(d),
+            },
+        }
+    }
+
+    #[test]
+    fn roll_up_inputs_read_back_exactly() {
+        let staged = PartFootprint {
+            unit: DeclaredUnit::Kilogram,
+            declared_unit_amount: d("1"),
+            stages: Some(StageBreakdown {
+                pre_production: stage("1.50", "0", [Some("2.1"), None, Some("3")]),
+                main_production: stage("0.00001", "12345.6789", [None, None, None]),
+            }),
+            total: d("12347.22891"),
+            ratings: [None; 3],
+            primary_data_share: Some(d("0.012161")),
+        };
+        let unstaged = PartFootprint {
+            unit: DeclaredUnit::Piece,
+            declared_unit_amount: d("2.5"),
+            stages: None,
+            total: d("-0.5"),
+            ratings: [Some(d("1.5")), Some(d("2")), None],
+            primary_data_share: None,
+        };
+        for footprint in [staged, unstaged] {
+            let line = encode_input(&footprint);
+            let read = decode_input(&line).expect("reads back");
+            assert_eq!(read, footprint, "{line}");
+            // Exactly: the same digits, trailing zeros included.
+            assert_eq!(encode_input(&read), line);
+        }
+        assert_eq!(
+            encode_input(&PartFootprint {
+                unit: DeclaredUnit::Kilogram,
+                declared_unit_amount: d("1"),
+                stages: None,
+                total: d("3.25"),
+                ratings: [None; 3],
+                primary_data_share: Some(d("40")),
+            }),
+            "1|kilogram|1|3.25||||40"
+        );
+    }
+
+    #[test]
+    fn every_unit_reads_back_and_keeps_clear_of_the_separators() {
+        for unit in DeclaredUnit::ALL {
+            let footprint = PartFootprint {
+                unit,
+                declared_unit_amount: d("1"),
+                stages: None,
+                total: d("2"),
+                ratings: [None; 3],
+                primary_data_share: None,
+            };
+            let line = encode_input(&footprint);
+            assert!(!line.contains(RECORD), "{line}");
+            assert_eq!(line.matches('|').count(), 7, "{line}");
+            assert_eq!(decode_input(&line), Some(footprint));
+        }
+    }
+
+    #[test]
+    fn other_lines_are_refused() {
+        for line in [
+            "",
+            "2|kilogram|1|3.25||||40",
+            "1|furlong|1|3.25||||40",
+            "1|kilogram|1|x||||40",
+            "1|kilogram|1|3.25|||",
+            "1|kilogram|1|3.25||||40|1|2|||",
+        ] {
+            assert_eq!(decode_input(line), None, "{line:?}");
+        }
+    }
+}
