@@ -173,14 +173,7 @@ fn fill_at(
             let source = format!("{base}{}", members["$from"].as_str().unwrap_or(""));
             let value = data.pointer(&source).filter(|value| !value.is_null());
             let Some(value) = value else {
-                let hidden = withheld
-                    .iter()
-                    .any(|pointer| source == *pointer || source.starts_with(&format!("{pointer}/")));
-                filled.missing.push(MissingSource {
-                    input: at.to_owned(),
-                    source,
-                    reason: if hidden { "withheld" } else { "absent" },
-                });
+                filled.missing.push(missing(at.to_owned(), source, withheld));
                 return None;
             };
             filled.sources.push(SourceUse {
@@ -213,14 +206,9 @@ fn fill_at(
                         let list = format!("{base}{}", members["$each"].as_str().unwrap_or(""));
                         let elements = data.pointer(&list).and_then(Value::as_array).map_or(0, Vec::len);
                         if elements == 0 && data.pointer(&list).is_none() {
-                            let hidden = withheld
-                                .iter()
-                                .any(|pointer| list == *pointer || list.starts_with(&format!("{pointer}/")));
-                            filled.missing.push(MissingSource {
-                                input: format!("{at}/{}", result.len()),
-                                source: list.clone(),
-                                reason: if hidden { "withheld" } else { "absent" },
-                            });
+                            filled
+                                .missing
+                                .push(missing(format!("{at}/{}", result.len()), list.clone(), withheld));
                         }
                         for element in 0..elements {
                             let here = format!("{at}/{}", result.len());
@@ -247,6 +235,18 @@ fn fill_at(
             Some(Value::Array(result))
         }
         other => Some(other.clone()),
+    }
+}
+
+/// An input not given: withheld when `source` is, or lies under, a pointer left out for the reader.
+fn missing(input: String, source: String, withheld: &[String]) -> MissingSource {
+    let hidden = withheld
+        .iter()
+        .any(|pointer| source == *pointer || source.starts_with(&format!("{pointer}/")));
+    MissingSource {
+        input,
+        source,
+        reason: if hidden { "withheld" } else { "absent" },
     }
 }
 
