@@ -71,15 +71,13 @@ pub(crate) fn hash_key(hash: &str) -> Vec<u8> {
 pub(crate) fn event_id_condition(sql: &mut crate::rows::Sql, ids: &[String]) -> String {
     let given: Vec<String> = ids.iter().map(|id| sql.param(Param::Text(id.clone()))).collect();
     let keys: Vec<String> = ids.iter().map(|id| sql.param(Param::Bytes(hash_key(id)))).collect();
-    let keys = keys.join(", ");
+    let prefixes: Vec<String> = keys.iter().map(|key| format!("substr({key}, 1, 8)")).collect();
     format!(
-        "(r.given_event_id IN ({}) OR (r.given_event_id IS NULL AND r.hash_key IN ({keys}) \
+        "(r.given_event_id IN ({}) OR (r.given_event_id IS NULL AND r.hash_key IN ({}) \
          AND substr(r.hash_key, 1, 8) IN ({})))",
         given.join(", "),
-        keys.split(", ")
-            .map(|key| format!("substr({key}, 1, 8)"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        keys.join(", "),
+        prefixes.join(", ")
     )
 }
 

@@ -125,17 +125,21 @@ fn key_conflict(table: &Table, existing: &str) -> StoreError {
     }
 }
 
-/// Marks `old` superseded by `new`, audited as an update, on the write's connection; `Conflict`
-/// when another writer corrected it first.
+/// Marks `old` superseded by `new` (whose key is `key`), audited as an update, on the write's
+/// connection; `Conflict` when another current record of the owner has that key, or when another
+/// writer corrected `old` first.
 async fn mark_superseded(
     store: &SqlStore,
     connection: &mut AnyConnection,
     actor: &Actor,
     table: &Table,
-    old: &str,
-    new: &str,
+    (old, new): (&str, &str),
+    key: &[Param],
     owner: OrganizationId,
 ) -> StoreResult<()> {
+    if let Some(existing) = current_with_key(&mut *connection, table, owner, key, Some(old)).await? {
+        return Err(key_conflict(table, &existing));
+    }
     let changed = sqlx::query(&format!(
         "UPDATE {} SET superseded_by = $2 WHERE id = $1 AND superseded_by IS NULL",
         table.name
@@ -559,24 +563,13 @@ pub async fn correct_flow(
     );
     let old_id = old.id.to_string();
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
-    if let Some(existing) = current_with_key(
-        &mut transaction,
-        &FLOWS,
-        old.owner_organization_id,
-        &flow_key(&flow),
-        Some(&old_id),
-    )
-    .await?
-    {
-        return Err(key_conflict(&FLOWS, &existing));
-    }
     mark_superseded(
         store,
         &mut transaction,
         actor,
         &FLOWS,
-        &old_id,
-        &flow.id.to_string(),
+        (&old_id, &flow.id.to_string()),
+        &flow_key(&flow),
         old.owner_organization_id,
     )
     .await?;
@@ -773,24 +766,13 @@ pub async fn correct_value(
     );
     let old_id = old.id.to_string();
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
-    if let Some(existing) = current_with_key(
-        &mut transaction,
-        &VALUES,
-        old.owner_organization_id,
-        &value_key(&value),
-        Some(&old_id),
-    )
-    .await?
-    {
-        return Err(key_conflict(&VALUES, &existing));
-    }
     mark_superseded(
         store,
         &mut transaction,
         actor,
         &VALUES,
-        &old_id,
-        &value.id.to_string(),
+        (&old_id, &value.id.to_string()),
+        &value_key(&value),
         old.owner_organization_id,
     )
     .await?;
@@ -1002,24 +984,13 @@ pub async fn correct_target(
     );
     let old_id = old.id.to_string();
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
-    if let Some(existing) = current_with_key(
-        &mut transaction,
-        &TARGETS,
-        old.owner_organization_id,
-        &target_key(&target),
-        Some(&old_id),
-    )
-    .await?
-    {
-        return Err(key_conflict(&TARGETS, &existing));
-    }
     mark_superseded(
         store,
         &mut transaction,
         actor,
         &TARGETS,
-        &old_id,
-        &target.id.to_string(),
+        (&old_id, &target.id.to_string()),
+        &target_key(&target),
         old.owner_organization_id,
     )
     .await?;
