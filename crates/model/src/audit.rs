@@ -47,10 +47,13 @@ impl AuditAction {
     }
 }
 
-/// One entry of the audit log.
+/// One record read or changed, as the audit log tells it. The reads of one request of several
+/// records of one owner under one grant are stored as one entry; it is listed as one item per
+/// record, all with the entry's sequence, time, actor, grant, purpose and request.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct AuditEntry {
-    /// Position in the log (strictly increasing).
+    /// Position of the entry in the log (increasing; the items of one entry share it, ordered by
+    /// record id).
     pub sequence: i64,
     /// When it happened.
     #[serde(with = "time::serde::rfc3339")]

@@ -12,7 +12,7 @@ use junkan_model::principal::{Actor, Role};
 use junkan_store::{StoreError, StoreResult};
 
 use crate::bulk::Bulk;
-use crate::rows::{opt_text, parsed, Param, Sql};
+use crate::rows::{opt_text, parsed, text, Param, Sql};
 use crate::{micros, unavailable, SqlStore};
 
 /// Starts a query over the records of `table` (aliased `r`) that `actor` may read, with the
@@ -136,29 +136,160 @@ pub struct ReadEntry<'a> {
     pub grant: Option<GrantId>,
 }
 
-/// How many audit entries one statement inserts: four values each and seven for all, far below
-/// both engines' limits on bound values (32,766 on SQLite, 65,535 on PostgreSQL).
-const READS_PER_INSERT: usize = 2000;
+/// What [`insert_reads`] wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AuditedReads {
+    /// Statements issued (without the caller's BEGIN and COMMIT).
+    pub statements: usize,
+    /// Entries appended to `audit_log`: one per owner, kind and grant of the records read.
+    pub entries: usize,
+    /// Distinct records the entries name.
+    pub records: usize,
+    /// Record sets stored for the first time, and their members.
+    pub new_sets: usize,
+    /// Members of the new sets.
+    pub new_members: usize,
+}
 
-/// Appends a `read` entry of `actor` now for each of `reads` in the transaction of `connection`,
-/// one multi-row statement per [`READS_PER_INSERT`] entries: a page read under a grant, or a
-/// roll-up reading thousands of suppliers' parts, is a few writes, not one per record. What all
-/// entries share (time, actor, action, purpose, request) is bound once per statement, and the
-/// placeholders are those each engine binds cheaply (`bulk::Bulk`: with numbered ones, SQLite's
-/// binding cost grows with the square of their number). Returns the statements issued.
+/// How many rows one multi-row statement inserts: at most five values each, far below both
+/// engines' limits on bound values (32,766 on SQLite, 65,535 on PostgreSQL).
+const ROWS_PER_INSERT: usize = 2000;
+
+/// The reads of one request that share an entry: same kind, owner and grant.
+struct ReadGroup<'a> {
+    kind: RecordKind,
+    owner: &'a str,
+    grant: Option<String>,
+    /// The records read, sorted and distinct once grouping is done.
+    ids: Vec<&'a str>,
+}
+
+/// The id of a set of records: the lower-case hex SHA-256 of its ids (sorted, distinct), each
+/// as its length in bytes (8 bytes, little-endian) and its bytes, so that no two sets share an
+/// encoding (migration 0014).
+fn record_set_id(sorted_ids: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for id in sorted_ids {
+        hasher.update((id.len() as u64).to_le_bytes());
+        hasher.update(id.as_bytes());
+    }
+    hasher
+        .finalize()
+        .iter()
+        .fold(String::with_capacity(64), |mut text, byte| {
+            use std::fmt::Write;
+            write!(text, "{byte:02x}").expect("writing to a String cannot fail");
+            text
+        })
+}
+
+/// Appends the `read` entries of `actor` now for `reads` in the transaction of `connection`.
+///
+/// The reads are grouped by kind, owner and grant (purpose, request, actor and time are the
+/// same for all): a group of one record is an entry naming that record, as every entry used
+/// to; a larger group is one entry naming the set of its records, stored once under its content
+/// hash with one row per member (`audit_record_sets`, `audit_record_set_members`) — written
+/// here only when no earlier entry named the same set. The owner's audit listing expands each
+/// entry into the records it names, so it still shows every record read, when, by whom and under
+/// which grant; a record read twice by one request is one record of the entry. Each kind of row
+/// is one multi-row statement per [`ROWS_PER_INSERT`] rows, with the placeholders each engine
+/// binds cheaply (`bulk::Bulk`: with numbered ones, SQLite's binding cost grows with the square
+/// of their number).
 pub async fn insert_reads(
     store: &SqlStore,
     connection: &mut AnyConnection,
     actor: &Actor,
     reads: &[ReadEntry<'_>],
-) -> StoreResult<usize> {
+) -> StoreResult<AuditedReads> {
+    let mut groups: Vec<ReadGroup<'_>> = Vec::new();
+    let mut index: foldhash::HashMap<(RecordKind, &str, Option<GrantId>), usize> = foldhash::HashMap::default();
+    for read in reads {
+        let position = *index
+            .entry((read.kind, read.owner.as_str(), read.grant))
+            .or_insert_with(|| {
+                groups.push(ReadGroup {
+                    kind: read.kind,
+                    owner: &read.owner,
+                    grant: read.grant.map(|id| id.to_string()),
+                    ids: Vec::new(),
+                });
+                groups.len() - 1
+            });
+        groups[position].ids.push(read.id);
+    }
+    let mut written = AuditedReads::default();
+    // Each group's set id, when it has more than one record.
+    let mut set_ids: Vec<Option<String>> = Vec::with_capacity(groups.len());
+    for group in &mut groups {
+        group.ids.sort_unstable();
+        group.ids.dedup();
+        written.records += group.ids.len();
+        set_ids.push((group.ids.len() > 1).then(|| record_set_id(&group.ids)));
+    }
+    let sets: Vec<(usize, &str)> = set_ids
+        .iter()
+        .enumerate()
+        .filter_map(|(position, set)| set.as_deref().map(|set| (position, set)))
+        .collect();
+    for chunk in sets.chunks(ROWS_PER_INSERT) {
+        // A set another entry named is already stored with its members (in that entry's
+        // transaction): only the sets inserted now get their members.
+        let mut insert = Bulk::new(
+            store.backend,
+            "INSERT INTO audit_record_sets (id, record_count) VALUES ",
+        );
+        for (position, (group, set)) in chunk.iter().enumerate() {
+            insert
+                .push(if position == 0 { "(" } else { ", (" })
+                .param(*set)
+                .push(", ")
+                .param(i64::try_from(groups[*group].ids.len()).unwrap_or(i64::MAX))
+                .push(")");
+        }
+        insert.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
+        let inserted: foldhash::HashSet<String> = insert
+            .fetch_all(&mut *connection)
+            .await
+            .map_err(unavailable)?
+            .iter()
+            .map(|row| text(row, "id"))
+            .collect::<StoreResult<_>>()?;
+        written.statements += 1;
+        written.new_sets += inserted.len();
+        let members: Vec<(&str, &str)> = chunk
+            .iter()
+            .filter(|(_, set)| inserted.contains(*set))
+            .flat_map(|(group, set)| groups[*group].ids.iter().map(move |id| (*set, *id)))
+            .collect();
+        written.new_members += members.len();
+        for rows in members.chunks(ROWS_PER_INSERT) {
+            let mut insert = Bulk::new(
+                store.backend,
+                "INSERT INTO audit_record_set_members (set_id, record_id) VALUES ",
+            );
+            for (position, (set, id)) in rows.iter().enumerate() {
+                insert
+                    .push(if position == 0 { "(" } else { ", (" })
+                    .param(*set)
+                    .push(", ")
+                    .param(*id)
+                    .push(")");
+            }
+            insert.execute(&mut *connection).await.map_err(unavailable)?;
+            written.statements += 1;
+        }
+    }
+
     let at = micros(store.clock_now());
     let actor_organization = actor.organization_id.map(|id| id.to_string());
-    for chunk in reads.chunks(READS_PER_INSERT) {
+    let entries: Vec<(&ReadGroup<'_>, Option<&str>)> =
+        groups.iter().zip(set_ids.iter().map(Option::as_deref)).collect();
+    for chunk in entries.chunks(ROWS_PER_INSERT) {
         let mut insert = Bulk::new(
             store.backend,
             "INSERT INTO audit_log (at, actor_kind, actor_id, actor_organization_id, action, purpose, request_id, \
-             record_kind, record_id, owner_organization_id, grant_id) SELECT ",
+             record_kind, record_id, owner_organization_id, grant_id, record_set_id) SELECT ",
         );
         insert
             .param(at)
@@ -175,23 +306,28 @@ pub async fn insert_reads(
             .push(", ")
             .param(actor.request_id.as_deref())
             // The columns of a VALUES list are column1, column2, ... on both engines.
-            .push(", v.column1, v.column2, v.column3, v.column4 FROM (VALUES ");
-        for (index, read) in chunk.iter().enumerate() {
+            .push(", v.column1, v.column2, v.column3, v.column4, v.column5 FROM (VALUES ");
+        for (position, (group, set)) in chunk.iter().enumerate() {
             insert
-                .push(if index == 0 { "(" } else { ", (" })
-                .param(read.kind.as_str())
+                .push(if position == 0 { "(" } else { ", (" })
+                .param(group.kind.as_str())
                 .push(", ")
-                .param(read.id)
+                // An entry names its one record or its set.
+                .param(set.is_none().then(|| group.ids[0]))
                 .push(", ")
-                .param(read.owner.as_str())
+                .param(group.owner)
                 .push(", ")
-                .param(read.grant.map(|id| id.to_string()))
+                .param(group.grant.as_deref())
+                .push(", ")
+                .param(*set)
                 .push(")");
         }
         insert.push(") AS v");
         insert.execute(&mut *connection).await.map_err(unavailable)?;
+        written.statements += 1;
     }
-    Ok(reads.len().div_ceil(READS_PER_INSERT))
+    written.entries = groups.len();
+    Ok(written)
 }
 
 /// Appends one entry to the audit log inside the caller's transaction.

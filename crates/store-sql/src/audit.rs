@@ -1,4 +1,4 @@
-//! Reading the audit log.
+//! Reading the audit log: its entries expanded into the records they name.
 
 use sqlx::any::AnyRow;
 
@@ -10,6 +10,10 @@ use junkan_store::{StoreError, StoreResult};
 use crate::rows::{enum_value, int, opt_text, parsed, text, time, Param, Sql};
 use crate::{unavailable, SqlStore};
 
+/// Reads the log as the records read or changed: an entry that names a set of records (a batch
+/// of reads, `access::insert_reads`) is expanded into one item per record, each with the entry's
+/// sequence, time, actor, grant, purpose and request; items are ordered by sequence, then record
+/// id, and a page continues after the last item's (sequence, record id).
 pub async fn list(
     store: &SqlStore,
     actor: &Actor,
@@ -17,40 +21,76 @@ pub async fn list(
     page: &PageRequest,
 ) -> StoreResult<Page<AuditEntry>> {
     let sees_everything = actor.has_role(Role::Auditor) || actor.has_role(Role::NodeAdmin);
-    let mut sql = Sql::new("SELECT * FROM audit_log a WHERE 1 = 1", Vec::new());
-    if !sees_everything {
-        let own = match actor.organization_id {
-            Some(organization) if actor.administers(organization) => organization,
+    let own = if sees_everything {
+        None
+    } else {
+        match actor.organization_id {
+            Some(organization) if actor.administers(organization) => Some(organization),
             _ => {
                 return Err(StoreError::Forbidden {
                     reason: "only organization administrators, auditors and node administrators read the audit log"
                         .to_owned(),
                 })
             }
-        };
-        sql.push_with(" AND a.owner_organization_id = ?", vec![Param::Text(own.to_string())]);
+        }
+    };
+    // A set entry joins its members (only the filtered record's, when a record is asked for); an
+    // entry of one record joins nothing and stands for its record.
+    let mut sql = Sql::new(
+        "SELECT a.sequence, a.at, a.actor_kind, a.actor_id, a.actor_organization_id, a.action, a.record_kind, \
+         COALESCE(m.record_id, a.record_id) AS read_record_id, a.owner_organization_id, a.grant_id, a.purpose, a.request_id \
+         FROM audit_log a LEFT JOIN audit_record_set_members m ON m.set_id = a.record_set_id",
+        Vec::new(),
+    );
+    match &filter.record_id {
+        Some(record_id) => {
+            // The entries that name the record, alone or in a set, found through both indexes.
+            sql.push_with(
+                " AND m.record_id = ? WHERE a.sequence IN (SELECT e.sequence FROM audit_log e WHERE e.record_id = ? \
+                 UNION ALL SELECT e.sequence FROM audit_record_set_members rm JOIN audit_log e ON e.record_set_id = rm.set_id \
+                 WHERE rm.record_id = ?)",
+                vec![Param::Text(record_id.clone()); 3],
+            );
+        }
+        None => {
+            sql.push_with(" WHERE 1 = 1", Vec::new());
+        }
     }
-    if let Some(owner) = filter.owner_organization_id {
+    for owner in [own, filter.owner_organization_id].into_iter().flatten() {
         sql.push_with(" AND a.owner_organization_id = ?", vec![Param::Text(owner.to_string())]);
-    }
-    if let Some(record_id) = &filter.record_id {
-        sql.push_with(" AND a.record_id = ?", vec![Param::Text(record_id.clone())]);
     }
     if let Some(action) = filter.action {
         sql.push_with(" AND a.action = ?", vec![Param::Text(action.as_str().to_owned())]);
     }
     if let Some(after) = &page.after {
-        let after: i64 = parsed(after, "audit cursor", str::parse)?;
-        sql.push_with(" AND a.sequence > ?", vec![Param::Int(after)]);
+        // `<sequence>:<record id>`; a bare sequence (the cursor before entries named sets)
+        // continues after that whole entry.
+        match after.split_once(':') {
+            Some((sequence, record_id)) => {
+                let sequence: i64 = parsed(sequence, "audit cursor", str::parse)?;
+                sql.push_with(
+                    " AND a.sequence >= ? AND (a.sequence > ? OR COALESCE(m.record_id, a.record_id) > ?)",
+                    vec![
+                        Param::Int(sequence),
+                        Param::Int(sequence),
+                        Param::Text(record_id.to_owned()),
+                    ],
+                );
+            }
+            None => {
+                let sequence: i64 = parsed(after, "audit cursor", str::parse)?;
+                sql.push_with(" AND a.sequence > ?", vec![Param::Int(sequence)]);
+            }
+        }
     }
     sql.push_with(
-        " ORDER BY a.sequence LIMIT ?",
+        " ORDER BY a.sequence, read_record_id LIMIT ?",
         vec![Param::Int(i64::from(page.limit) + 1)],
     );
     let rows = sql.query().fetch_all(&store.reader).await.map_err(unavailable)?;
     let entries = rows.iter().map(entry_of).collect::<StoreResult<Vec<_>>>()?;
     Ok(Page::from_overfetch(entries, page.limit, |entry| {
-        entry.sequence.to_string()
+        format!("{}:{}", entry.sequence, entry.record_id)
     }))
 }
 
@@ -67,7 +107,7 @@ fn entry_of(row: &AnyRow) -> StoreResult<AuditEntry> {
         action: AuditAction::parse(&action)
             .ok_or_else(|| StoreError::Unavailable(format!("stored audit action {action:?} is unknown").into()))?,
         record_kind: enum_value(&text(row, "record_kind")?, "record kind")?,
-        record_id: text(row, "record_id")?,
+        record_id: text(row, "read_record_id")?,
         owner_organization_id: opt_text(row, "owner_organization_id")?
             .map(|id| parsed(&id, "organization id", str::parse))
             .transpose()?,

@@ -23,6 +23,8 @@ mod principals;
 mod queries;
 mod rows;
 
+/// What an audit of reads wrote (entries, records, new record sets).
+pub use access::AuditedReads;
 /// The name of the embedded store's capture writer thread, for CPU accounting.
 pub use capture_sqlite::THREAD_NAME as CAPTURE_THREAD_NAME;
 /// What one roll-up through the store cost, in statements and audit entries.
@@ -864,6 +866,13 @@ pub mod testing {
             .execute(&store.writer)
             .await
             .map(|result| result.rows_affected())
+    }
+
+    /// The one integer of a raw `SELECT` (e.g. a count), for tests that look at a table below the
+    /// `Store` trait, e.g. before a migration the current code cannot read yet.
+    pub async fn select_integer(store: &crate::SqlStore, sql: &str) -> Result<i64, sqlx::Error> {
+        use sqlx::Row;
+        sqlx::query(sql).fetch_one(&store.reader).await?.try_get::<i64, _>(0)
     }
 
     /// Applies the backend's migrations up to `version` only, so that a test can store data in an

@@ -40,9 +40,9 @@ use junkan_store::{StoreError, StoreResult};
 
 mod rollup;
 
-use rollup::{encode_input, supply_graph, Disclosure};
+use rollup::{encode_input, refresh_targets, supply_graph, Disclosure, LinesOf};
 
-use crate::access::{insert_reads, record, require, ReadEntry};
+use crate::access::{insert_reads, record, require, AuditedReads, ReadEntry};
 use crate::rows::{int, opt_text, parsed, text, time, write_error, Param, Sql};
 use crate::{facilities, footprints, micros, organizations, unavailable, SqlStore};
 
@@ -651,9 +651,10 @@ pub async fn put_structure(store: &SqlStore, actor: &Actor, write: PartsStructur
         .await
         .map_err(unavailable)?;
     for (position, child) in children.iter().enumerate() {
+        // The roll-up target is set for all lines below, once they are all written.
         sqlx::query(
-            "INSERT INTO ouranos_parts_structures (parent_trace_id, child_trace_id, position, amount_required, amount_required_unit) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO ouranos_parts_structures (parent_trace_id, child_trace_id, position, amount_required, amount_required_unit, \
+             rollup_target) VALUES ($1, $2, $3, $4, $5, $2)",
         )
         .bind(parent.trace_id.to_string())
         .bind(child.trace_id.to_string())
@@ -664,6 +665,7 @@ pub async fn put_structure(store: &SqlStore, actor: &Actor, write: PartsStructur
         .await
         .map_err(unavailable)?;
     }
+    refresh_targets(&mut transaction, LinesOf::Parent, &parent.trace_id.to_string()).await?;
     // A structure that loops through this company's own parts is refused here; loops through
     // other companies are found by the roll-up.
     if loops_back(&mut transaction, parent.trace_id).await? {
@@ -884,6 +886,12 @@ pub async fn create_trade_request(store: &SqlStore, actor: &Actor, new: NewTrade
     .execute(&mut *transaction)
     .await
     .map_err(unavailable)?;
+    refresh_targets(
+        &mut transaction,
+        LinesOf::Component,
+        &new.downstream_trace_id.to_string(),
+    )
+    .await?;
     record(
         store,
         &mut transaction,
@@ -1046,6 +1054,12 @@ pub async fn answer_trade(store: &SqlStore, actor: &Actor, trade_id: Uuid, trace
     .execute(&mut *transaction)
     .await
     .map_err(unavailable)?;
+    refresh_targets(
+        &mut transaction,
+        LinesOf::Component,
+        &row.trade.downstream_trace_id.to_string(),
+    )
+    .await?;
     record(
         store,
         &mut transaction,
@@ -1155,6 +1169,12 @@ pub async fn change_status(
     .execute(&mut *transaction)
     .await
     .map_err(unavailable)?;
+    refresh_targets(
+        &mut transaction,
+        LinesOf::Component,
+        &row.trade.downstream_trace_id.to_string(),
+    )
+    .await?;
     record(
         store,
         &mut transaction,
@@ -1289,6 +1309,8 @@ pub async fn put_cfp(store: &SqlStore, actor: &Actor, write: CfpWrite) -> StoreR
     .execute(&mut *transaction)
     .await
     .map_err(unavailable)?;
+    // A component with a CFP of its own rolls up with it, not with a supplier's part.
+    refresh_targets(&mut transaction, LinesOf::Component, &write.trace_id.to_string()).await?;
     record(
         store,
         &mut transaction,
@@ -1324,9 +1346,9 @@ fn rollup_of(graph: &SupplyGraph, root: Uuid) -> StoreResult<Rollup> {
 }
 
 /// Audits that `actor` read, through a trade, the CFP of other operators' parts: one entry per
-/// disclosure, written in one transaction before anything read is returned. Returns the
-/// statements issued and the entries written.
-async fn audit_disclosures(store: &SqlStore, actor: &Actor, disclosures: &[Disclosure]) -> StoreResult<(usize, usize)> {
+/// operator naming the parts read (`access::insert_reads`), written in one transaction before
+/// anything read is returned.
+async fn audit_disclosures(store: &SqlStore, actor: &Actor, disclosures: &[Disclosure]) -> StoreResult<AuditedReads> {
     let organization = actor.organization_id.map(|id| id.to_string());
     let foreign: Vec<ReadEntry<'_>> = disclosures
         .iter()
@@ -1339,13 +1361,12 @@ async fn audit_disclosures(store: &SqlStore, actor: &Actor, disclosures: &[Discl
         })
         .collect();
     if foreign.is_empty() {
-        return Ok((0, 0));
+        return Ok(AuditedReads::default());
     }
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
-    let inserts = insert_reads(store, &mut transaction, actor, &foreign).await?;
+    let written = insert_reads(store, &mut transaction, actor, &foreign).await?;
     transaction.commit().await.map_err(unavailable)?;
-    // BEGIN and COMMIT besides the inserts.
-    Ok((inserts + 2, foreign.len()))
+    Ok(written)
 }
 
 /// A disclosure of `part` (a supplier's part read through a trade).
@@ -1412,10 +1433,8 @@ pub async fn cfp_rows(store: &SqlStore, actor: &Actor, trace_ids: &[Uuid]) -> St
 pub struct RollupCost {
     /// Statements that read the graph (the root's ownership check included).
     pub read_statements: usize,
-    /// Statements that wrote its audit entries (their transaction's BEGIN and COMMIT included).
-    pub audit_statements: usize,
-    /// Audit entries written: one per structure line that read a supplier's part through a trade.
-    pub audit_entries: usize,
+    /// What the audit of the suppliers' parts read wrote (statements without BEGIN and COMMIT).
+    pub audit: AuditedReads,
     /// Time spent reading and assembling the graph.
     pub reading: std::time::Duration,
     /// Time spent rolling it up.
@@ -1434,11 +1453,10 @@ pub async fn rollup_part(store: &SqlStore, actor: &Actor, trace_id: Uuid) -> Sto
     let read = std::time::Instant::now();
     let rolled = rollup_of(&loaded.graph, trace_id)?;
     let rolled_up = std::time::Instant::now();
-    let (audit_statements, audit_entries) = audit_disclosures(store, actor, &loaded.disclosures).await?;
+    let audit = audit_disclosures(store, actor, &loaded.disclosures).await?;
     let cost = RollupCost {
         read_statements: loaded.statements + 1,
-        audit_statements,
-        audit_entries,
+        audit,
         reading: read - started,
         rolling_up: rolled_up - read,
         auditing: rolled_up.elapsed(),

@@ -7,21 +7,32 @@ use std::sync::Arc;
 use junkan_store::ManualClock;
 use junkan_store_sql::SqlStore;
 
-/// A fresh SQLite database in a temporary directory that lives as long as the process.
-async fn sqlite_store(clock: Arc<ManualClock>) -> Option<SqlStore> {
+/// A fresh SQLite database in a temporary directory that lives as long as the process, not yet
+/// migrated.
+async fn unmigrated_sqlite_store(clock: Arc<ManualClock>) -> SqlStore {
     let directory = std::env::temp_dir().join(format!("junkan-contract-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&directory).expect("temporary directory");
     let url = format!("sqlite://{}", directory.join("junkan.db").display());
-    let store = junkan_store_sql::open(&url, clock).await.expect("open sqlite");
+    junkan_store_sql::open(&url, clock).await.expect("open sqlite")
+}
+
+/// A fresh schema in the test PostgreSQL database, not yet migrated.
+async fn unmigrated_postgres_store(clock: Arc<ManualClock>) -> Option<SqlStore> {
+    let url = junkan_store_sql::testing::postgres_url()?;
+    let url = junkan_store_sql::testing::fresh_postgres_schema(&url).await;
+    Some(junkan_store_sql::open(&url, clock).await.expect("open postgres"))
+}
+
+/// A fresh, migrated SQLite database.
+async fn sqlite_store(clock: Arc<ManualClock>) -> Option<SqlStore> {
+    let store = unmigrated_sqlite_store(clock).await;
     store.migrate().await.expect("migrate sqlite");
     Some(store)
 }
 
-/// A fresh schema in the test PostgreSQL database.
+/// A fresh, migrated schema in the test PostgreSQL database.
 async fn postgres_store(clock: Arc<ManualClock>) -> Option<SqlStore> {
-    let url = junkan_store_sql::testing::postgres_url()?;
-    let url = junkan_store_sql::testing::fresh_postgres_schema(&url).await;
-    let store = junkan_store_sql::open(&url, clock).await.expect("open postgres");
+    let store = unmigrated_postgres_store(clock).await?;
     store.migrate().await.expect("migrate postgres");
     Some(store)
 }
@@ -36,7 +47,8 @@ mod postgres {
     junkan_store::store_contract_tests!(postgres_store);
 }
 
-/// The audit log is append-only in the database itself, on both engines.
+/// The audit log and the record sets its entries name are append-only in the database itself,
+/// on both engines.
 async fn audit_log_refuses_changes(store: SqlStore) {
     use junkan_model::principal::Actor;
     let created = store
@@ -50,9 +62,22 @@ async fn audit_log_refuses_changes(store: SqlStore) {
         )
         .await;
     assert!(created.is_ok());
+    // A set of records read, as a batch of reads stores it (migration 0014).
+    for statement in [
+        "INSERT INTO audit_record_sets (id, record_count) VALUES ('set', 2)",
+        "INSERT INTO audit_record_set_members (set_id, record_id) VALUES ('set', 'one'), ('set', 'two')",
+    ] {
+        junkan_store_sql::testing::execute(&store, statement)
+            .await
+            .unwrap_or_else(|error| panic!("{statement}: {error}"));
+    }
     for statement in [
         "UPDATE audit_log SET actor_id = 'someone else'",
         "DELETE FROM audit_log",
+        "UPDATE audit_record_sets SET record_count = 1",
+        "DELETE FROM audit_record_sets",
+        "UPDATE audit_record_set_members SET record_id = 'three'",
+        "DELETE FROM audit_record_set_members",
     ] {
         let result = junkan_store_sql::testing::execute(&store, statement).await;
         assert!(result.is_err(), "{statement} must fail, got {result:?}");
@@ -240,23 +265,17 @@ async fn events_before_0004_are_carried_over(store: SqlStore) {
 
 #[tokio::test]
 async fn sqlite_events_before_0004_are_carried_over() {
-    let directory = std::env::temp_dir().join(format!("junkan-contract-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&directory).expect("temporary directory");
-    let url = format!("sqlite://{}", directory.join("junkan.db").display());
-    let clock = junkan_store::ManualClock::new(junkan_store::contract::START);
-    let store = junkan_store_sql::open(&url, clock).await.expect("open sqlite");
+    let store = unmigrated_sqlite_store(junkan_store::ManualClock::new(junkan_store::contract::START)).await;
     events_before_0004_are_carried_over(store).await;
 }
 
 #[tokio::test]
 async fn postgres_events_before_0004_are_carried_over() {
-    let Some(url) = junkan_store_sql::testing::postgres_url() else {
+    let Some(store) = unmigrated_postgres_store(junkan_store::ManualClock::new(junkan_store::contract::START)).await
+    else {
         eprintln!("SKIPPED postgres_events_before_0004_are_carried_over: backend not configured");
         return;
     };
-    let url = junkan_store_sql::testing::fresh_postgres_schema(&url).await;
-    let clock = junkan_store::ManualClock::new(junkan_store::contract::START);
-    let store = junkan_store_sql::open(&url, clock).await.expect("open postgres");
     events_before_0004_are_carried_over(store).await;
 }
 
@@ -593,4 +612,205 @@ async fn postgres_cfps_without_rollup_lines_roll_up_from_their_documents() {
         return;
     };
     cfps_without_rollup_lines_roll_up_from_their_documents(store).await;
+}
+
+/// Audit entries and structure lines stored before migration 0014 are carried over: the log keeps
+/// its entries and sequence numbers (SQLite copies the table), new entries follow them, and each
+/// line's roll-up target is set from the stored CFPs and trades (the trade answered last; a
+/// cancelled one does not count), so the roll-up reads the same graph.
+async fn audit_and_structures_before_0014_are_carried_over(store: SqlStore) {
+    use junkan_model::audit::{AuditAction, AuditFilter};
+    use junkan_model::facility::{FacilityType, NewFacility, Visibility};
+    use junkan_model::organization::{CompanySize, NewOrganization, OrganizationType};
+    use junkan_model::page::PageRequest;
+    use junkan_model::principal::{Actor, PrincipalKind, Role};
+
+    junkan_store_sql::testing::migrate_to(&store, 12)
+        .await
+        .expect("migrations before 0014");
+    let mut members = Vec::new();
+    let mut plants = Vec::new();
+    for name in ["買い手", "売り手"] {
+        let organization = store
+            .create_organization(
+                &Actor::system(),
+                NewOrganization {
+                    name_ja: format!("{name}株式会社"),
+                    name_en: "Migration Co.".to_owned(),
+                    organization_type: OrganizationType::Company,
+                    company_size: Some(CompanySize::Sme),
+                    corporate_number: None,
+                    lei: None,
+                    gs1_company_prefix: None,
+                    gln: None,
+                    local_government_code: None,
+                    prefecture_code: Some("13".to_owned()),
+                    industries: vec![],
+                    roles: vec![],
+                    website: None,
+                },
+            )
+            .await
+            .expect("organization");
+        let member = Actor {
+            kind: PrincipalKind::User,
+            principal_id: format!("member-of-{name}"),
+            organization_id: Some(organization.id),
+            roles: vec![Role::Member, Role::OrgAdmin],
+            purpose: None,
+            request_id: None,
+        };
+        let plant = store
+            .create_facility(
+                &member,
+                organization.id,
+                NewFacility {
+                    name_ja: format!("{name}工場"),
+                    name_en: "Plant".to_owned(),
+                    facility_type: FacilityType::RecyclingPlant,
+                    gln: None,
+                    ouranos_plant_id: None,
+                    prefecture_code: None,
+                    local_government_code: Some("131016".to_owned()),
+                    address: None,
+                    visibility: Visibility::Restricted,
+                },
+            )
+            .await
+            .expect("plant");
+        members.push(member);
+        plants.push((organization.id.to_string(), plant.id.to_string()));
+    }
+    let auditor = Actor {
+        roles: vec![Role::Auditor],
+        ..members[0].clone()
+    };
+    let everything = |store: &SqlStore| {
+        let store = store.clone();
+        let auditor = auditor.clone();
+        async move {
+            store
+                .list_audit(&auditor, &AuditFilter::default(), &PageRequest::first(500))
+                .await
+                .expect("audit")
+                .items
+        }
+    };
+    // Listed after the migration (the listing reads its tables); counted now.
+    let entries_before = junkan_store_sql::testing::select_integer(&store, "SELECT COUNT(*) FROM audit_log")
+        .await
+        .expect("count");
+    let last_before = junkan_store_sql::testing::select_integer(&store, "SELECT MAX(sequence) FROM audit_log")
+        .await
+        .expect("last sequence");
+    assert!(entries_before >= 4, "two organizations and their plants");
+
+    // The buyer's pack is made of a cell bought from the seller (answered twice, then a newer
+    // request cancelled) and of a bolt of its own; nothing has a CFP.
+    let [(buyer, buyer_plant), (seller, seller_plant)] = [plants[0].clone(), plants[1].clone()];
+    let part = |name: &str| {
+        format!(
+            "00000000-0000-4000-8000-{:012}",
+            name.len() * 1000 + name.as_bytes()[0] as usize
+        )
+    };
+    let (pack, cell, bolt, old_cell, new_cell) = (
+        part("pack"),
+        part("cell"),
+        part("bolt"),
+        part("old-cell"),
+        part("new-cell"),
+    );
+    let mut statements = Vec::new();
+    for (trace_id, organization, plant) in [
+        (&pack, &buyer, &buyer_plant),
+        (&cell, &buyer, &buyer_plant),
+        (&bolt, &buyer, &buyer_plant),
+        (&old_cell, &seller, &seller_plant),
+        (&new_cell, &seller, &seller_plant),
+    ] {
+        statements.push(format!(
+            "INSERT INTO ouranos_parts (trace_id, organization_id, plant_id, parts_name, terminated, created_at, updated_at) \
+             VALUES ('{trace_id}', '{organization}', '{plant}', 'part {trace_id}', 0, 1, 1)"
+        ));
+    }
+    for (position, child) in [&cell, &bolt].into_iter().enumerate() {
+        statements.push(format!(
+            "INSERT INTO ouranos_parts_structures (parent_trace_id, child_trace_id, position, amount_required, amount_required_unit) \
+             VALUES ('{pack}', '{child}', {position}, '2', 'kilogram')"
+        ));
+    }
+    for (number, upstream, status, updated_at) in [
+        (1, Some(&old_cell), "COMPLETED", 10),
+        (2, Some(&new_cell), "COMPLETED", 20),
+        (3, None, "CANCEL", 30),
+    ] {
+        let upstream = upstream.map_or("NULL".to_owned(), |id| format!("'{id}'"));
+        statements.push(format!(
+            "INSERT INTO ouranos_trades (trade_id, status_id, downstream_organization_id, downstream_trace_id, upstream_organization_id, \
+             upstream_trace_id, request_type, cfp_response_status, created_at, updated_at) \
+             VALUES ('00000000-0000-4000-9000-00000000000{number}', '00000000-0000-4000-a000-00000000000{number}', '{buyer}', '{cell}', \
+             '{seller}', {upstream}, 'CFP', '{status}', {updated_at}, {updated_at})"
+        ));
+    }
+    for statement in &statements {
+        junkan_store_sql::testing::execute(&store, statement)
+            .await
+            .unwrap_or_else(|error| panic!("{statement}: {error}"));
+    }
+    store
+        .migrate()
+        .await
+        .expect("migration 0014 over stored entries and lines");
+
+    // (Completing the migrations also registers the seed data, with entries of its own.)
+    let carried: Vec<_> = everything(&store)
+        .await
+        .into_iter()
+        .filter(|entry| entry.sequence <= last_before)
+        .collect();
+    assert_eq!(carried.len() as i64, entries_before, "the log as it was");
+    assert_eq!(carried.last().map(|entry| entry.sequence), Some(last_before));
+    for (organization, _) in &plants {
+        assert!(carried
+            .iter()
+            .any(|entry| &entry.record_id == organization && entry.action == AuditAction::Create));
+    }
+    let rolled = store
+        .ouranos_rollup(&members[0], pack.parse().expect("trace id"))
+        .await
+        .expect("roll-up");
+    let mut missing: Vec<&str> = rolled.missing.iter().map(|part| part.part.as_str()).collect();
+    missing.sort_unstable();
+    // (The pack itself has no CFP either.)
+    let mut expected = vec![pack.as_str(), new_cell.as_str(), bolt.as_str()];
+    expected.sort_unstable();
+    assert_eq!(
+        missing, expected,
+        "the cell leads to the part of the trade answered last"
+    );
+    // The roll-up's read of the seller's part is a new entry after the carried ones.
+    let after = everything(&store).await;
+    let read = after
+        .iter()
+        .find(|entry| entry.action == AuditAction::Read)
+        .expect("the seller's part read");
+    assert_eq!(read.record_id, new_cell);
+    assert!(read.sequence > last_before);
+}
+
+#[tokio::test]
+async fn sqlite_audit_and_structures_before_0014_are_carried_over() {
+    let store = unmigrated_sqlite_store(junkan_store::ManualClock::new(junkan_store::contract::START)).await;
+    audit_and_structures_before_0014_are_carried_over(store).await;
+}
+
+#[tokio::test]
+async fn postgres_audit_and_structures_before_0014_are_carried_over() {
+    let Some(store) = unmigrated_postgres_store(junkan_store::ManualClock::new(junkan_store::contract::START)).await
+    else {
+        eprintln!("SKIPPED postgres_audit_and_structures_before_0014_are_carried_over: backend not configured");
+        return;
+    };
+    audit_and_structures_before_0014_are_carried_over(store).await;
 }

@@ -6,7 +6,7 @@ use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 use junkan_model::access::{GrantLevel, Grantee, NewCertification, NewGrant, RecordKind};
-use junkan_model::audit::{AuditAction, AuditFilter};
+use junkan_model::audit::{AuditAction, AuditEntry, AuditFilter};
 use junkan_model::facility::{FacilityFilter, FacilityPatch, FacilityType, NewFacility, Visibility};
 use junkan_model::ids::{FacilityId, OrganizationId};
 use junkan_model::industry::Industry;
@@ -56,7 +56,8 @@ macro_rules! store_contract_tests {
             material_flows_versions_imports_and_read_rule, indicator_values_and_targets_versions_and_read_rule,
             ledgers_are_never_overdrawn_and_count_lots_once, concurrent_claims_cannot_overdraw,
             ledger_inputs_from_events_and_passports,
-            ouranos_stored_tree_rolls_up_as_in_memory, ouranos_rollup_takes_the_trade_answered_last);
+            ouranos_stored_tree_rolls_up_as_in_memory, ouranos_rollup_takes_the_trade_answered_last,
+            audit_batched_reads_list_each_record, ouranos_failed_rollup_audits_nothing);
     };
     (@cases $factory:path; $($case:ident),*) => {
         $(
@@ -126,6 +127,22 @@ async fn organization(store: &dyn Store, name: &str, roles: &[CycleRole]) -> Org
 
 fn first_page() -> PageRequest {
     PageRequest::first(100)
+}
+
+/// Every item of the audit log `actor` may read under `filter`, walked in pages of three so that
+/// pages also end inside an entry that names several records.
+async fn all_audit_items(store: &dyn Store, actor: &Actor, filter: &AuditFilter) -> Vec<AuditEntry> {
+    let mut items = Vec::new();
+    let mut page = PageRequest::first(3);
+    loop {
+        let entries = store.list_audit(actor, filter, &page).await.expect("audit");
+        assert!(entries.items.len() <= 3);
+        items.extend(entries.items);
+        match entries.next_after {
+            Some(after) => page.after = Some(after),
+            None => return items,
+        }
+    }
 }
 
 /// Organizations: create, read, list with filters and pages, update, conflicts.
@@ -3107,47 +3124,51 @@ pub async fn ouranos_stored_tree_rolls_up_as_in_memory(store: &dyn Store, _clock
     assert_eq!(stored.stages, original.stages);
     assert_eq!(stored.tiers, original.tiers);
 
-    // Each supplier sees the automaker's reads of its parts, one per line that bought them.
+    // Each supplier sees the automaker's reads of its parts: each part bought from it once (the
+    // roll-up's reads of one supplier are one entry, listed per part), under one sequence.
     let automaker = tree.root_actor.organization_id;
+    let stored_id: HashMap<&str, &str> = parts
+        .iter()
+        .zip(tree.expected.parts())
+        .map(|(part, stored)| (part.id.as_str(), stored.id.as_str()))
+        .collect();
     for operator in &tree.operators {
         let supplier = operator.actor.organization_id;
         if supplier == automaker {
             continue;
         }
-        let mut reads = 0;
-        let mut page = first_page();
-        loop {
-            let entries = store
-                .list_audit(
-                    &operator.actor,
-                    &AuditFilter {
-                        owner_organization_id: supplier,
-                        record_id: None,
-                        action: Some(AuditAction::Read),
-                    },
-                    &page,
-                )
-                .await
-                .expect("audit");
-            reads += entries
-                .items
-                .iter()
-                .filter(|entry| {
-                    entry.actor_organization_id == automaker && entry.record_kind == RecordKind::OuranosPart
-                })
-                .count();
-            match entries.next_after {
-                Some(after) => page.after = Some(after),
-                None => break,
-            }
-        }
-        let expected_reads = lines
+        let items = all_audit_items(
+            store,
+            &operator.actor,
+            &AuditFilter {
+                owner_organization_id: supplier,
+                record_id: None,
+                action: Some(AuditAction::Read),
+            },
+        )
+        .await;
+        let reads: Vec<&AuditEntry> = items
+            .iter()
+            .filter(|entry| entry.actor_organization_id == automaker && entry.record_kind == RecordKind::OuranosPart)
+            .collect();
+        let mut read_parts: Vec<&str> = reads.iter().map(|entry| entry.record_id.as_str()).collect();
+        read_parts.sort_unstable();
+        let mut expected_parts: Vec<&str> = lines
             .iter()
             .filter(|(parent, child)| {
                 organization[child] == operator.label.as_str() && organization[parent] != organization[child]
             })
-            .count();
-        assert_eq!(reads, expected_reads, "reads of {}'s parts", operator.label);
+            .map(|(_, child)| stored_id[child])
+            .collect();
+        expected_parts.sort_unstable();
+        expected_parts.dedup();
+        assert_eq!(read_parts, expected_parts, "reads of {}'s parts", operator.label);
+        if let Some(first) = reads.first() {
+            assert!(
+                reads.iter().all(|entry| entry.sequence == first.sequence),
+                "one entry per supplier and roll-up"
+            );
+        }
     }
 
     // A tier-1 part rolls up for its maker as in memory; the automaker cannot roll up a
@@ -3233,4 +3254,233 @@ pub async fn ouranos_rollup_takes_the_trade_answered_last(store: &dyn Store, clo
         .expect("cancel");
     let rolled = store.ouranos_rollup(a, pack).await.expect("roll-up");
     assert_eq!(rolled.total.to_string(), "10", "2 × B-CELL-2 (5 kgCO2e)");
+    // Once the buyer writes a CFP of its own for the component, that CFP counts, not the
+    // supplier's, and nothing of the supplier's is read.
+    let before = all_audit_items(store, b, &AuditFilter::default()).await.len();
+    store
+        .put_ouranos_cfp(a, ouranos_cfp(cell, ["3", "0", "0", "0"]))
+        .await
+        .expect("buyer's own CFP of the component");
+    let rolled = store.ouranos_rollup(a, pack).await.expect("roll-up");
+    assert_eq!(rolled.total.to_string(), "6", "2 × A's CELL (3 kgCO2e)");
+    assert_eq!(all_audit_items(store, b, &AuditFilter::default()).await.len(), before);
+}
+
+/// A request that reads several restricted records of one owner under one grant is one audit
+/// entry naming them all; each owner's administrators still see every record read, when, by
+/// whom, under which grant, for what purpose and in which request, and filter by record; they
+/// see nothing about other owners' records, and neither does the reader.
+pub async fn audit_batched_reads_list_each_record(store: &dyn Store, _clock: &ManualClock) {
+    let a = organization(store, "監査A", &[CycleRole::Manufacturer]).await;
+    let b = organization(store, "監査B", &[CycleRole::Manufacturer]).await;
+    let reader = organization(store, "監査R", &[CycleRole::Manufacturer]).await;
+    let mut grants = std::collections::HashMap::new();
+    let mut published: std::collections::HashMap<OrganizationId, Vec<String>> = std::collections::HashMap::new();
+    for (owner, count) in [(a, 5), (b, 3)] {
+        for number in 0..count {
+            let mut footprint = sample_footprint(&format!("audited-{owner}-{number}"));
+            footprint.company_ids = vec![format!("urn:junkan:company:{owner}")];
+            store
+                .create_footprint(
+                    &member_of(owner, &[Role::Member]),
+                    footprint.clone(),
+                    Visibility::Restricted,
+                )
+                .await
+                .expect("footprint");
+            published.entry(owner).or_default().push(footprint.id.to_string());
+        }
+        let grant = store
+            .create_grant(
+                &member_of(owner, &[Role::OrgAdmin]),
+                NewGrant {
+                    grantee: Grantee::Organization {
+                        organization_id: reader,
+                    },
+                    record_kind: RecordKind::Footprint,
+                    record_ids: None,
+                    level: GrantLevel::Full,
+                    purpose: Some("PACT exchange".to_owned()),
+                    expires_at: START + Duration::days(30),
+                },
+            )
+            .await
+            .expect("grant");
+        grants.insert(owner, grant.id);
+    }
+    let reading = |request: &str| Actor {
+        request_id: Some(request.to_owned()),
+        purpose: Some("scope 3".to_owned()),
+        ..member_of(reader, &[Role::Member])
+    };
+    for request in ["request-1", "request-2"] {
+        let listed = store
+            .list_footprints(
+                &reading(request),
+                &junkan_footprint::FootprintFilter::default(),
+                &first_page(),
+            )
+            .await
+            .expect("list");
+        assert_eq!(listed.items.len(), 8);
+    }
+    let reads = AuditFilter {
+        action: Some(AuditAction::Read),
+        ..AuditFilter::default()
+    };
+    for (owner, other) in [(a, b), (b, a)] {
+        let items = all_audit_items(store, &member_of(owner, &[Role::OrgAdmin]), &reads).await;
+        // Each request's reads of this owner's records: one entry, listed once per record.
+        let mut expected = Vec::new();
+        for request in ["request-1", "request-2"] {
+            let of_request: Vec<&AuditEntry> = items
+                .iter()
+                .filter(|entry| entry.request_id.as_deref() == Some(request))
+                .collect();
+            let mut records: Vec<&str> = of_request.iter().map(|entry| entry.record_id.as_str()).collect();
+            let mut ids: Vec<&str> = published[&owner].iter().map(String::as_str).collect();
+            ids.sort_unstable();
+            assert_eq!(records, ids, "every record read in {request}, in record order");
+            records.dedup();
+            assert_eq!(records.len(), ids.len());
+            assert!(of_request.iter().all(|entry| entry.sequence == of_request[0].sequence
+                && entry.actor_organization_id == Some(reader)
+                && entry.owner_organization_id == Some(owner)
+                && entry.grant_id == Some(grants[&owner])
+                && entry.record_kind == RecordKind::Footprint
+                && entry.purpose.as_deref() == Some("scope 3")));
+            expected.push(of_request[0].sequence);
+        }
+        assert!(expected[0] < expected[1]);
+        assert_eq!(items.len(), 2 * published[&owner].len());
+        // One record: its read in each request.
+        let record = &published[&owner][1];
+        let filtered = all_audit_items(
+            store,
+            &member_of(owner, &[Role::OrgAdmin]),
+            &AuditFilter {
+                record_id: Some(record.clone()),
+                ..reads.clone()
+            },
+        )
+        .await;
+        assert_eq!(
+            filtered
+                .iter()
+                .map(|entry| (entry.sequence, entry.record_id.as_str(), entry.request_id.as_deref()))
+                .collect::<Vec<_>>(),
+            vec![
+                (expected[0], record.as_str(), Some("request-1")),
+                (expected[1], record.as_str(), Some("request-2"))
+            ]
+        );
+        // Nothing about the other owner's records, even when asked for one of them.
+        assert!(all_audit_items(
+            store,
+            &member_of(owner, &[Role::OrgAdmin]),
+            &AuditFilter {
+                record_id: Some(published[&other][0].clone()),
+                ..AuditFilter::default()
+            },
+        )
+        .await
+        .is_empty());
+    }
+    // The reader's administrators see no entry about the owners' records.
+    let readers_view = all_audit_items(store, &member_of(reader, &[Role::OrgAdmin]), &AuditFilter::default()).await;
+    assert!(readers_view
+        .iter()
+        .all(|entry| entry.owner_organization_id == Some(reader)));
+    // An auditor sees both owners' entries: the 16 records read.
+    let everything = all_audit_items(
+        store,
+        &member_of(reader, &[Role::Auditor]),
+        &AuditFilter {
+            action: Some(AuditAction::Read),
+            ..AuditFilter::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        everything
+            .iter()
+            .filter(|entry| entry.actor_organization_id == Some(reader))
+            .count(),
+        16
+    );
+    // A read of a single record stays an entry of its own.
+    let single = published[&a][0].parse().expect("footprint id");
+    store
+        .get_footprint(&reading("request-3"), single)
+        .await
+        .expect("granted");
+    let third: Vec<AuditEntry> = all_audit_items(store, &member_of(a, &[Role::OrgAdmin]), &reads)
+        .await
+        .into_iter()
+        .filter(|entry| entry.request_id.as_deref() == Some("request-3"))
+        .collect();
+    assert_eq!(third.len(), 1);
+    assert_eq!(third[0].record_id, published[&a][0]);
+}
+
+/// A roll-up that is refused (a loop through two companies' trades, or a caller who does not own
+/// the part) returns nothing and writes no audit entry, though it read the suppliers' parts.
+pub async fn ouranos_failed_rollup_audits_nothing(store: &dyn Store, _clock: &ManualClock) {
+    use junkan_model::ouranos::PartsStructureWrite;
+    let world = ouranos_world(store).await;
+    let (a, b, c) = (&world.a, &world.b, &world.c);
+    // A's pack is made of a cell bought from B; B's cell is made of a part bought from A, which
+    // A answers with the pack itself.
+    let pack = store
+        .put_parts_structure(
+            a,
+            PartsStructureWrite {
+                parent: ouranos_part(a, world.plant_a, "PACK", None, false),
+                children: vec![ouranos_part(a, world.plant_a, "CELL", Some("2"), false)],
+            },
+        )
+        .await
+        .expect("structure");
+    let cell = store
+        .put_parts_structure(
+            b,
+            PartsStructureWrite {
+                parent: ouranos_part(b, world.plant_b, "B-CELL", None, false),
+                children: vec![ouranos_part(b, world.plant_b, "B-SUB", Some("1"), false)],
+            },
+        )
+        .await
+        .expect("structure");
+    for (buyer, bought, supplier, answer) in [
+        (a, pack.children[0].trace_id, b, cell.parent.trace_id),
+        (b, cell.children[0].trace_id, a, pack.parent.trace_id),
+    ] {
+        let request = store
+            .create_trade_request(buyer, new_request(buyer, bought, supplier))
+            .await
+            .expect("request");
+        store
+            .answer_trade(supplier, request.trade.trade_id, answer)
+            .await
+            .expect("answer");
+    }
+    let reads = AuditFilter {
+        action: Some(AuditAction::Read),
+        ..AuditFilter::default()
+    };
+    let auditor = member_of(c.organization_id.expect("member"), &[Role::Auditor]);
+    let before = all_audit_items(store, &auditor, &reads).await;
+    assert!(matches!(
+        store.ouranos_rollup(a, pack.parent.trace_id).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        store.ouranos_rollup(b, cell.parent.trace_id).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        store.ouranos_rollup(c, pack.parent.trace_id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(all_audit_items(store, &auditor, &reads).await, before);
 }

@@ -1,10 +1,12 @@
 //! The supply graph below a part, read for the roll-up (`ouranos_rollup`, the totals rows of
 //! `cfp_rows`): breadth-first, one level of the graph at a time, with one set-based statement per
-//! level and per [`IDS_PER_STATEMENT`] parts of it (their structure lines, each with its answered
-//! trade and the part it leads to with what the roll-up needs of that part's CFP), each answering
-//! one aggregated row; then assembled in memory by the same walk as before, so that the graph is
-//! the same: a 10,000-part tree is about twenty-five statements instead of one to five per part.
+//! level and per [`IDS_PER_STATEMENT`] parts of it (their structure lines, each with the part it
+//! leads to and what the roll-up needs of that part's CFP), each answering one aggregated row;
+//! then assembled in memory by the same walk as before, so that the graph is the same.
 //!
+//! Which part a structure line leads to (the component, or the supplier's part of the trade
+//! answered last for it) is stored on the line (`rollup_target`, migration 0014) by the writes
+//! that change it ([`refresh_targets`]), so a roll-up does not decide it again per line.
 //! What the roll-up needs of a CFP is stored beside it as one short line (`rollup_input`,
 //! migration 0012; [`encode_input`]), so the footprint's JSON is parsed only for CFPs written
 //! before that migration.
@@ -52,14 +54,16 @@ pub(super) struct LoadedGraph {
     pub statements: usize,
 }
 
-/// A structure line as stored, with the supplier's part that answers for the component: the
-/// newest trade linking it that the supplier answered, when the component has no CFP of its own.
+/// A structure line as stored: its position, the part it leads to in the roll-up
+/// (`rollup_target`: the component, or the supplier's part that answers for it) and whether
+/// that part is a supplier's read through a trade.
 #[derive(Debug)]
 struct Line {
-    child: String,
+    position: i64,
+    target: String,
+    through_trade: bool,
     amount: Option<Decimal>,
     unit: Option<AmountUnit>,
-    answered_by: Option<String>,
 }
 
 /// A part as stored, with what the roll-up needs of it.
@@ -93,17 +97,56 @@ where
 /// writes NULL as nothing on both engines).
 const RECORD: char = ';';
 
+/// The part a structure line `s` leads to in the roll-up, as an SQL expression: the component
+/// itself when it has a CFP of its own; else the supplier's part of the trade answered last for
+/// it (the newest `updated_at`, then the greatest trade id); else the component. Migration 0014
+/// set `rollup_target` to it for the lines stored before; [`refresh_targets`] keeps it so.
+const TARGET: &str = "CASE WHEN EXISTS (SELECT 1 FROM ouranos_cfps o WHERE o.trace_id = s.child_trace_id) \
+     THEN s.child_trace_id ELSE COALESCE((SELECT t.upstream_trace_id FROM ouranos_trades t \
+     WHERE t.downstream_trace_id = s.child_trace_id AND t.cfp_response_status = 'COMPLETED' \
+     AND t.upstream_trace_id IS NOT NULL ORDER BY t.updated_at DESC, t.trade_id DESC LIMIT 1), s.child_trace_id) END";
+
+/// Which structure lines [`refresh_targets`] sets.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum LinesOf {
+    /// The lines of a parent's structure (after the structure was written).
+    Parent,
+    /// The lines that use a part as component (after its CFP or one of its trades was written).
+    Component,
+}
+
+/// Sets `rollup_target` of the structure lines of `trace_id` ([`LinesOf`]) from the stored CFPs
+/// and trades, in the caller's transaction: every write that can change what a line leads to (a
+/// structure, a part's first CFP, a trade requested, answered, cancelled or rejected) calls it
+/// before it commits, so the roll-up reads what it would have decided itself.
+pub(super) async fn refresh_targets(connection: &mut AnyConnection, lines: LinesOf, trace_id: &str) -> StoreResult<()> {
+    let key = match lines {
+        LinesOf::Parent => "parent_trace_id",
+        LinesOf::Component => "child_trace_id",
+    };
+    sqlx::query(&format!(
+        "UPDATE ouranos_parts_structures AS s SET rollup_target = {TARGET} WHERE s.{key} = $1"
+    ))
+    .bind(trace_id.to_owned())
+    .execute(connection)
+    .await
+    .map_err(unavailable)?;
+    Ok(())
+}
+
 /// Reads the graph below `root` (a trace id): each part with its own footprint; its components
-/// are its structure lines, where a component that has no CFP of its own and is linked to a
-/// supplier's part by an answered trade is replaced by that part (any depth, any company).
+/// are its structure lines, each leading to its `rollup_target` (the component, or the
+/// supplier's part that answers for it through a trade: any depth, any company).
 ///
 /// The root is read first; then each level's structure lines are read with the part each line
-/// leads to (the component, or the supplier's part that answers for it) and what the roll-up
-/// needs of that part's CFP, so the parts of the next level come with the lines that lead to
-/// them. Each statement answers one row, its records aggregated by `string_agg` (PostgreSQL, and
-/// SQLite since 3.44, both with an ordered aggregate): sqlx's SQLite driver hands every row from
-/// its worker thread to the caller through a channel, and for the 21,000 rows of a 10,000-part
-/// graph those hand-offs, not SQLite, took most of a second on the 2-core machine.
+/// leads to and what the roll-up needs of that part's CFP — one covering-index look-up per line
+/// (`ouranos_parts_structures_rollup`, `ouranos_cfps_rollup`), and one of the part for a target
+/// without a CFP — so the parts of the next level come with the lines that lead to them. Each
+/// statement answers one row, its records aggregated by `string_agg` (PostgreSQL, and SQLite
+/// since 3.44): sqlx's SQLite driver hands every row from its worker thread to the caller
+/// through a channel, and for the 21,000 rows of a 10,000-part graph those hand-offs, not
+/// SQLite, took most of a second on the 2-core machine. The records come in no particular
+/// order; each part's lines are put in structure order here.
 pub(super) async fn supply_graph(
     connection: &mut AnyConnection,
     backend: Backend,
@@ -133,38 +176,36 @@ pub(super) async fn supply_graph(
     while !frontier.is_empty() {
         let mut next = Vec::new();
         for chunk in frontier.chunks(IDS_PER_STATEMENT) {
-            // The structure lines of these parts in order, each with the trades the supplier
-            // answered for its component, newest first, when the component has no CFP of its own
-            // (the component is a part and a CFP's footprint exists: both are foreign keys), and
-            // the part the line leads to with its roll-up line ('' when it has no CFP, '?' when
-            // its CFP was written without one: its footprint's JSON is read below).
+            // The structure lines of these parts, each with the part it leads to: its operator
+            // (from its CFP, or from the part when it has none; '' when it does not exist) and
+            // its roll-up line ('' when it has no CFP, '?' when its CFP was written without one:
+            // its footprint's JSON is read below).
             let mut select = Bulk::new(
                 backend,
-                "SELECT string_agg(format('%s|%s|%s|%s|%s|%s|%s', s.parent_trace_id, s.child_trace_id, s.amount_required, \
-                 s.amount_required_unit, t.upstream_trace_id, p.organization_id, \
-                 COALESCE(c.rollup_input, CASE WHEN c.trace_id IS NULL THEN '' ELSE '?' END)), ';' \
-                 ORDER BY s.parent_trace_id, s.position, t.updated_at DESC, t.trade_id DESC) \
-                 FROM ouranos_parts_structures s LEFT JOIN ouranos_trades t ON t.downstream_trace_id = s.child_trace_id \
-                 AND t.cfp_response_status = 'COMPLETED' AND t.upstream_trace_id IS NOT NULL \
-                 AND NOT EXISTS (SELECT 1 FROM ouranos_cfps o WHERE o.trace_id = s.child_trace_id) \
-                 LEFT JOIN ouranos_parts p ON p.trace_id = COALESCE(t.upstream_trace_id, s.child_trace_id) \
-                 LEFT JOIN ouranos_cfps c ON c.trace_id = p.trace_id \
+                "SELECT string_agg(format('%s|%s|%s|%s|%s|%s|%s|%s', s.parent_trace_id, s.position, s.rollup_target, \
+                 CASE WHEN s.rollup_target = s.child_trace_id THEN '' ELSE 't' END, s.amount_required, s.amount_required_unit, \
+                 COALESCE(c.organization_id, (SELECT p.organization_id FROM ouranos_parts p WHERE p.trace_id = s.rollup_target)), \
+                 COALESCE(c.rollup_input, CASE WHEN c.trace_id IS NULL THEN '' ELSE '?' END)), ';') \
+                 FROM ouranos_parts_structures s LEFT JOIN ouranos_cfps c ON c.trace_id = s.rollup_target \
                  WHERE s.parent_trace_id IN ",
             );
             push_ids(&mut select, chunk);
             let answer = aggregated(select.fetch_all(&mut *connection).await.map_err(unavailable)?)?;
             statements += 1;
-            let mut previous: Option<(&str, &str)> = None;
             for record in answer.iter().flat_map(|text| text.split(RECORD)) {
-                let fields: Vec<&str> = record.splitn(7, '|').collect();
-                let &[parent, child, amount, unit, answered_by, organization, input] = fields.as_slice() else {
+                let fields: Vec<&str> = record.splitn(8, '|').collect();
+                let &[parent, position, target, through_trade, amount, unit, organization, input] = fields.as_slice()
+                else {
                     return Err(unavailable_text(format!("unreadable structure line {record:?}")));
                 };
-                // Only the newest answered trade of a line counts.
-                if previous == Some((parent, child)) {
-                    continue;
+                if target.is_empty() {
+                    return Err(unavailable_text(format!(
+                        "structure line without roll-up target {record:?}"
+                    )));
                 }
-                previous = Some((parent, child));
+                let position = position
+                    .parse::<i64>()
+                    .map_err(|error| unavailable_text(format!("stored line position {position:?}: {error}")))?;
                 let amount = (!amount.is_empty())
                     .then(|| {
                         amount
@@ -177,8 +218,6 @@ pub(super) async fn supply_graph(
                         AmountUnit::parse(unit).ok_or_else(|| unavailable_text(format!("unknown amount unit {unit:?}")))
                     })
                     .transpose()?;
-                let answered_by = (!answered_by.is_empty()).then(|| answered_by.to_owned());
-                let target = answered_by.as_deref().unwrap_or(child);
                 if !seen.contains(target) {
                     seen.insert(target.to_owned());
                     // A part that does not exist stays out of the graph (the roll-up reports it).
@@ -189,10 +228,11 @@ pub(super) async fn supply_graph(
                 }
                 if let Some(part) = stored.get_mut(parent) {
                     part.lines.push(Line {
-                        child: child.to_owned(),
+                        position,
+                        target: target.to_owned(),
+                        through_trade: !through_trade.is_empty(),
                         amount,
                         unit,
-                        answered_by,
                     });
                 }
             }
@@ -290,22 +330,20 @@ fn assemble(root: &str, mut stored: HashMap<String, StoredPart>) -> StoreResult<
             continue;
         };
         let footprint = part.footprint.take();
-        let lines = std::mem::take(&mut part.lines);
+        let mut lines = std::mem::take(&mut part.lines);
+        lines.sort_unstable_by_key(|line| line.position);
         let organization = part.organization.clone();
         let mut components = Vec::with_capacity(lines.len());
         for line in lines {
-            let target = match line.answered_by {
-                Some(upstream) => {
-                    if let Some(supplier_part) = stored.get(&upstream) {
-                        disclosures.push(Disclosure {
-                            trace_id: upstream.clone(),
-                            operator: supplier_part.organization.clone(),
-                        });
-                    }
-                    upstream
+            let target = line.target;
+            if line.through_trade {
+                if let Some(supplier_part) = stored.get(&target) {
+                    disclosures.push(Disclosure {
+                        trace_id: target.clone(),
+                        operator: supplier_part.organization.clone(),
+                    });
                 }
-                None => line.child,
-            };
+            }
             let unit = match line.unit {
                 Some(unit) => declared_unit(unit),
                 // Without a unit the line can only take the component's own.
