@@ -944,7 +944,7 @@ pub async fn bench_rollup(database_url: Option<&str>, samples: u64, seed: u64) -
         );
     }
     // Where the time goes, through the same code path as the timed method, in further samples.
-    let mut phases: [Vec<f64>; 3] = Default::default();
+    let mut phases: [Vec<f64>; 4] = Default::default();
     let mut cost = None;
     for _ in 0..samples.min(20) {
         let (result, sample) = store.ouranos_rollup_with_cost(&tree.root_actor, tree.root).await?;
@@ -952,16 +952,17 @@ pub async fn bench_rollup(database_url: Option<&str>, samples: u64, seed: u64) -
             result == expected,
             "the store-backed roll-up differs from the in-memory one"
         );
-        for (phase, duration) in phases
-            .iter_mut()
-            .zip([sample.reading, sample.rolling_up, sample.auditing])
+        for (phase, duration) in
+            phases
+                .iter_mut()
+                .zip([sample.reading, sample.querying, sample.rolling_up, sample.auditing])
         {
             phase.push(duration.as_secs_f64() * 1000.0);
         }
         cost = Some(sample);
     }
     let cost = cost.context("at least one sample")?;
-    let [mut reading, mut rolling_up, mut auditing] = phases;
+    let [mut reading, mut querying, mut rolling_up, mut auditing] = phases;
     let cross_company = tree.counts.trades;
     let summary = |timings: &mut Vec<f64>| {
         json!({
@@ -999,6 +1000,7 @@ pub async fn bench_rollup(database_url: Option<&str>, samples: u64, seed: u64) -
         "store_rollup_phases_p50_ms": {
             "samples": reading.len(),
             "read_graph": round(percentile(&mut reading, 0.5)),
+            "read_graph_statements": round(percentile(&mut querying, 0.5)),
             "roll_up": round(percentile(&mut rolling_up, 0.5)),
             "audit_write": round(percentile(&mut auditing, 0.5)),
         },
@@ -1013,6 +1015,7 @@ pub async fn bench_rollup(database_url: Option<&str>, samples: u64, seed: u64) -
         "first_store_rollup": {
             "ms": round(first_ms),
             "read_graph_ms": round(first_cost.reading.as_secs_f64() * 1000.0),
+            "read_graph_statements_ms": round(first_cost.querying.as_secs_f64() * 1000.0),
             "roll_up_ms": round(first_cost.rolling_up.as_secs_f64() * 1000.0),
             "audit_write_ms": round(first_cost.auditing.as_secs_f64() * 1000.0),
             "audit_entries": first_cost.audit.entries,

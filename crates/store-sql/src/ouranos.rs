@@ -1437,6 +1437,8 @@ pub struct RollupCost {
     pub audit: AuditedReads,
     /// Time spent reading and assembling the graph.
     pub reading: std::time::Duration,
+    /// Of which waiting for the statements' answers.
+    pub querying: std::time::Duration,
     /// Time spent rolling it up.
     pub rolling_up: std::time::Duration,
     /// Time spent writing the audit entries (until their commit).
@@ -1458,6 +1460,7 @@ pub async fn rollup_part(store: &SqlStore, actor: &Actor, trace_id: Uuid) -> Sto
         read_statements: loaded.statements + 1,
         audit,
         reading: read - started,
+        querying: loaded.querying,
         rolling_up: rolled_up - read,
         auditing: rolled_up.elapsed(),
     };

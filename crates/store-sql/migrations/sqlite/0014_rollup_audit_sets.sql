@@ -83,8 +83,8 @@ END;
 -- it, else the component (which the roll-up then reports missing). It is what the roll-up
 -- decided per line on every read, by three look-ups; now the writes that change it (a structure,
 -- a CFP, a trade) set it in their transaction (`ouranos::rollup::refresh_targets`, the same
--- expression as below), and the roll-up reads the lines and, through a covering index, what it
--- needs of each target's CFP.
+-- expression as below), and the roll-up reads the lines through a covering index and, with one
+-- more search, what it needs of each target's CFP.
 ALTER TABLE ouranos_parts_structures ADD COLUMN rollup_target TEXT;
 UPDATE ouranos_parts_structures AS s SET rollup_target = CASE
     WHEN EXISTS (SELECT 1 FROM ouranos_cfps o WHERE o.trace_id = s.child_trace_id) THEN s.child_trace_id
@@ -93,4 +93,19 @@ UPDATE ouranos_parts_structures AS s SET rollup_target = CASE
         ORDER BY t.updated_at DESC, t.trade_id DESC LIMIT 1), s.child_trace_id) END;
 CREATE INDEX ouranos_parts_structures_rollup ON ouranos_parts_structures
     (parent_trace_id, position, rollup_target, child_trace_id, amount_required, amount_required_unit);
-CREATE INDEX ouranos_cfps_rollup ON ouranos_cfps (trace_id, organization_id, rollup_input);
+-- A CFP is looked up by its part's trace id, for the operator and the roll-up line: stored in
+-- that key's order (WITHOUT ROWID), one B-tree search finds them; as a rowid table the key's
+-- index was searched and then the table (PostgreSQL has a covering index instead).
+CREATE TABLE ouranos_cfps_by_part (
+    trace_id TEXT PRIMARY KEY REFERENCES ouranos_parts (trace_id),
+    cfp_id TEXT NOT NULL UNIQUE,
+    organization_id TEXT NOT NULL REFERENCES organizations (id),
+    footprint_id TEXT NOT NULL REFERENCES footprints (id),
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    rollup_input TEXT
+) WITHOUT ROWID;
+INSERT INTO ouranos_cfps_by_part (trace_id, cfp_id, organization_id, footprint_id, created_at, updated_at, rollup_input)
+SELECT trace_id, cfp_id, organization_id, footprint_id, created_at, updated_at, rollup_input FROM ouranos_cfps;
+DROP TABLE ouranos_cfps;
+ALTER TABLE ouranos_cfps_by_part RENAME TO ouranos_cfps;

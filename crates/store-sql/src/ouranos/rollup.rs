@@ -11,7 +11,10 @@
 //! migration 0012; [`encode_input`]), so the footprint's JSON is parsed only for CFPs written
 //! before that migration.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use rust_decimal::Decimal;
 use sqlx::any::AnyRow;
@@ -52,6 +55,9 @@ pub(super) struct LoadedGraph {
     pub disclosures: Vec<Disclosure>,
     /// Statements issued.
     pub statements: usize,
+    /// Time spent waiting for the statements' answers (the rest of the read is parsing them and
+    /// assembling the graph).
+    pub querying: Duration,
 }
 
 /// A structure line as stored: its position, the part it leads to in the roll-up
@@ -154,6 +160,7 @@ pub(super) async fn supply_graph(
 ) -> StoreResult<LoadedGraph> {
     let mut stored: HashMap<String, StoredPart> = HashMap::new();
     let mut without_line = Vec::new();
+    let mut querying = Duration::ZERO;
     let mut select = Bulk::new(
         backend,
         "SELECT string_agg(format('%s|%s|%s', p.trace_id, p.organization_id, \
@@ -161,7 +168,9 @@ pub(super) async fn supply_graph(
          FROM ouranos_parts p LEFT JOIN ouranos_cfps c ON c.trace_id = p.trace_id WHERE p.trace_id = ",
     );
     select.param(root);
+    let asked = Instant::now();
     let answer = aggregated(select.fetch_all(&mut *connection).await.map_err(unavailable)?)?;
+    querying += asked.elapsed();
     let mut statements = 1;
     for record in answer.iter().flat_map(|text| text.split(RECORD)) {
         let mut fields = record.splitn(3, '|');
@@ -171,7 +180,8 @@ pub(super) async fn supply_graph(
         store_part(&mut stored, &mut without_line, trace_id, organization, input)?;
     }
 
-    let mut seen: HashSet<String> = HashSet::from([root.to_owned()]);
+    let mut seen: HashSet<String> = HashSet::new();
+    seen.insert(root.to_owned());
     let mut frontier: Vec<String> = stored.keys().cloned().collect();
     while !frontier.is_empty() {
         let mut next = Vec::new();
@@ -190,14 +200,19 @@ pub(super) async fn supply_graph(
                  WHERE s.parent_trace_id IN ",
             );
             push_ids(&mut select, chunk);
+            let asked = Instant::now();
             let answer = aggregated(select.fetch_all(&mut *connection).await.map_err(unavailable)?)?;
+            querying += asked.elapsed();
             statements += 1;
             for record in answer.iter().flat_map(|text| text.split(RECORD)) {
-                let fields: Vec<&str> = record.splitn(8, '|').collect();
-                let &[parent, position, target, through_trade, amount, unit, organization, input] = fields.as_slice()
-                else {
-                    return Err(unavailable_text(format!("unreadable structure line {record:?}")));
+                let mut fields = record.splitn(8, '|');
+                let mut field = || {
+                    fields
+                        .next()
+                        .ok_or_else(|| unavailable_text(format!("unreadable structure line {record:?}")))
                 };
+                let (parent, position, target, through_trade) = (field()?, field()?, field()?, field()?);
+                let (amount, unit, organization, input) = (field()?, field()?, field()?, field()?);
                 if target.is_empty() {
                     return Err(unavailable_text(format!(
                         "structure line without roll-up target {record:?}"
@@ -238,7 +253,9 @@ pub(super) async fn supply_graph(
             }
         }
         if !without_line.is_empty() {
+            let asked = Instant::now();
             statements += read_documents(&mut *connection, backend, &without_line, &mut stored).await?;
+            querying += asked.elapsed();
             without_line.clear();
         }
         frontier = next;
@@ -248,6 +265,7 @@ pub(super) async fn supply_graph(
         graph,
         disclosures,
         statements,
+        querying,
     })
 }
 
@@ -322,7 +340,8 @@ fn assemble(root: &str, mut stored: HashMap<String, StoredPart>) -> StoreResult<
     let mut graph_parts = Vec::with_capacity(stored.len());
     let mut disclosures = Vec::new();
     let mut queue = VecDeque::from([root.to_owned()]);
-    let mut seen: HashSet<String> = HashSet::from([root.to_owned()]);
+    let mut seen: HashSet<String> = HashSet::new();
+    seen.insert(root.to_owned());
     // The declared unit of each part walked so far (`None`: it has no footprint).
     let mut walked: HashMap<String, Option<DeclaredUnit>> = HashMap::new();
     while let Some(trace_id) = queue.pop_front() {
