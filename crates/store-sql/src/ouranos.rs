@@ -40,7 +40,7 @@ use junkan_store::{StoreError, StoreResult};
 
 mod rollup;
 
-use rollup::{encode_input, refresh_targets, supply_graph, Disclosure, LinesOf};
+use rollup::{encode_input, refresh_lines, supply_graph, Disclosure, LinesOf};
 
 use crate::access::{insert_reads, record, require, AuditedReads, ReadEntry};
 use crate::rows::{int, opt_text, parsed, text, time, write_error, Param, Sql};
@@ -651,21 +651,22 @@ pub async fn put_structure(store: &SqlStore, actor: &Actor, write: PartsStructur
         .await
         .map_err(unavailable)?;
     for (position, child) in children.iter().enumerate() {
-        // The roll-up target is set for all lines below, once they are all written.
+        // What the roll-up reads through the line is set below, once all lines are written.
         sqlx::query(
             "INSERT INTO ouranos_parts_structures (parent_trace_id, child_trace_id, position, amount_required, amount_required_unit, \
-             rollup_target) VALUES ($1, $2, $3, $4, $5, $2)",
+             rollup_target, rollup_operator) VALUES ($1, $2, $3, $4, $5, $2, $6)",
         )
         .bind(parent.trace_id.to_string())
         .bind(child.trace_id.to_string())
         .bind(i64::try_from(position).unwrap_or(i64::MAX))
         .bind(child.amount_required.map(|amount| amount.normalize().to_string()))
         .bind(child.amount_required_unit.map(|unit| unit.as_str()))
+        .bind(organization.to_string())
         .execute(&mut *transaction)
         .await
         .map_err(unavailable)?;
     }
-    refresh_targets(&mut transaction, LinesOf::Parent, &parent.trace_id.to_string()).await?;
+    refresh_lines(&mut transaction, LinesOf::Parent, &parent.trace_id.to_string()).await?;
     // A structure that loops through this company's own parts is refused here; loops through
     // other companies are found by the roll-up.
     if loops_back(&mut transaction, parent.trace_id).await? {
@@ -886,12 +887,7 @@ pub async fn create_trade_request(store: &SqlStore, actor: &Actor, new: NewTrade
     .execute(&mut *transaction)
     .await
     .map_err(unavailable)?;
-    refresh_targets(
-        &mut transaction,
-        LinesOf::Component,
-        &new.downstream_trace_id.to_string(),
-    )
-    .await?;
+    refresh_lines(&mut transaction, LinesOf::Part, &new.downstream_trace_id.to_string()).await?;
     record(
         store,
         &mut transaction,
@@ -1054,9 +1050,9 @@ pub async fn answer_trade(store: &SqlStore, actor: &Actor, trade_id: Uuid, trace
     .execute(&mut *transaction)
     .await
     .map_err(unavailable)?;
-    refresh_targets(
+    refresh_lines(
         &mut transaction,
-        LinesOf::Component,
+        LinesOf::Part,
         &row.trade.downstream_trace_id.to_string(),
     )
     .await?;
@@ -1169,9 +1165,9 @@ pub async fn change_status(
     .execute(&mut *transaction)
     .await
     .map_err(unavailable)?;
-    refresh_targets(
+    refresh_lines(
         &mut transaction,
-        LinesOf::Component,
+        LinesOf::Part,
         &row.trade.downstream_trace_id.to_string(),
     )
     .await?;
@@ -1309,8 +1305,9 @@ pub async fn put_cfp(store: &SqlStore, actor: &Actor, write: CfpWrite) -> StoreR
     .execute(&mut *transaction)
     .await
     .map_err(unavailable)?;
-    // A component with a CFP of its own rolls up with it, not with a supplier's part.
-    refresh_targets(&mut transaction, LinesOf::Component, &write.trace_id.to_string()).await?;
+    // A component with a CFP of its own rolls up with it, not with a supplier's part, and the
+    // lines that lead to this part read its new CFP.
+    refresh_lines(&mut transaction, LinesOf::Part, &write.trace_id.to_string()).await?;
     record(
         store,
         &mut transaction,

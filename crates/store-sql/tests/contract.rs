@@ -573,8 +573,9 @@ async fn postgres_ledger_entries_are_append_only() {
     ledger_entries_refuse_changes(store).await;
 }
 
-/// CFPs written before migration 0012 have no roll-up line beside them: the roll-up then reads
-/// their footprints' JSON and gives the same result, on both engines.
+/// CFPs written before migration 0012 have no roll-up line beside them (nor, after 0014, on the
+/// structure lines that lead to them): the roll-up then reads their footprints' JSON and gives
+/// the same result, on both engines.
 async fn cfps_without_rollup_lines_roll_up_from_their_documents(store: SqlStore) {
     let (parts, root) = junkan_footprint::synthetic::synthetic_tree(60, 3, 3, 5);
     let tree = junkan_store::supply_tree::write_supply_tree(&store, &parts, &root)
@@ -590,6 +591,14 @@ async fn cfps_without_rollup_lines_roll_up_from_their_documents(store: SqlStore)
         .await
         .expect("roll-up lines cleared");
     assert_eq!(cleared, tree.counts.cfps as u64);
+    // The structure lines that lead to those CFPs then carry '?' (migration 0014).
+    let marked = junkan_store_sql::testing::execute(
+        &store,
+        "UPDATE ouranos_parts_structures SET rollup_input = '?' WHERE rollup_input IS NOT NULL",
+    )
+    .await
+    .expect("lines marked");
+    assert!(marked > 0);
     let from_documents = store
         .ouranos_rollup(&tree.root_actor, tree.root)
         .await

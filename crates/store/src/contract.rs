@@ -3195,7 +3195,8 @@ pub async fn ouranos_stored_tree_rolls_up_as_in_memory(store: &dyn Store, _clock
 
 /// A component linked by several answered trades rolls up with the part of the trade answered
 /// last (not the one requested last); once that trade is cancelled, the one answered before
-/// counts again.
+/// counts again; a rewrite of the supplier's CFP counts at once; a CFP the buyer writes for the
+/// component itself replaces the supplier's.
 pub async fn ouranos_rollup_takes_the_trade_answered_last(store: &dyn Store, clock: &ManualClock) {
     use junkan_model::ouranos::{PartsStructureWrite, StatusChange};
     let world = ouranos_world(store).await;
@@ -3254,6 +3255,13 @@ pub async fn ouranos_rollup_takes_the_trade_answered_last(store: &dyn Store, clo
         .expect("cancel");
     let rolled = store.ouranos_rollup(a, pack).await.expect("roll-up");
     assert_eq!(rolled.total.to_string(), "10", "2 × B-CELL-2 (5 kgCO2e)");
+    // The supplier's rewrite of its CFP reaches the buyer's roll-up.
+    store
+        .put_ouranos_cfp(b, ouranos_cfp(supplier_parts[1], ["7", "0", "0", "0"]))
+        .await
+        .expect("rewrite");
+    let rolled = store.ouranos_rollup(a, pack).await.expect("roll-up");
+    assert_eq!(rolled.total.to_string(), "14", "2 × B-CELL-2 (7 kgCO2e)");
     // Once the buyer writes a CFP of its own for the component, that CFP counts, not the
     // supplier's, and nothing of the supplier's is read.
     let before = all_audit_items(store, b, &AuditFilter::default()).await.len();

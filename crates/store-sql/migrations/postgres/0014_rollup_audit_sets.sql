@@ -43,21 +43,26 @@ ALTER TABLE audit_log ADD COLUMN record_set_id TEXT REFERENCES audit_record_sets
 ALTER TABLE audit_log ADD CONSTRAINT audit_log_record_or_set CHECK ((record_id IS NULL) <> (record_set_id IS NULL));
 CREATE INDEX audit_log_record_set ON audit_log (record_set_id) WHERE record_set_id IS NOT NULL;
 
--- 2. The part each structure line leads to in the roll-up (`rollup_target`): the component
--- itself when it has a CFP of its own, else the supplier's part of the trade answered last for
--- it, else the component (which the roll-up then reports missing). It is what the roll-up
--- decided per line on every read, by three look-ups; now the writes that change it (a structure,
--- a CFP, a trade) set it in their transaction (`ouranos::rollup::refresh_targets`, the same
--- expression as below), and the roll-up reads the lines and, through a covering index, what it
--- needs of each target's CFP.
-ALTER TABLE ouranos_parts_structures ADD COLUMN rollup_target TEXT;
+-- 2. Structure lines that carry what the roll-up reads through them. Per line the roll-up needs
+-- the part the line leads to (`rollup_target`): the component itself when it has a CFP of its
+-- own, else the supplier's part of the trade answered last for it, else the component (which
+-- the roll-up then reports missing); that part's operator (`rollup_operator`); and its CFP's
+-- roll-up line (`rollup_input`, migration 0012: NULL without a CFP, '?' for a CFP written
+-- without its line). The roll-up decided and looked these up per line on every read (five
+-- searches a line); now the writes that change them (a structure, a CFP, a trade) set them in
+-- their transaction (`ouranos::rollup::refresh_lines`, the same expressions as below) and the
+-- roll-up reads each level's lines alone.
+ALTER TABLE ouranos_parts_structures
+    ADD COLUMN rollup_target TEXT REFERENCES ouranos_parts (trace_id),
+    ADD COLUMN rollup_operator TEXT REFERENCES organizations (id),
+    ADD COLUMN rollup_input TEXT;
 UPDATE ouranos_parts_structures AS s SET rollup_target = CASE
-    WHEN EXISTS (SELECT 1 FROM ouranos_cfps o WHERE o.trace_id = s.child_trace_id) THEN s.child_trace_id
-    ELSE COALESCE((SELECT t.upstream_trace_id FROM ouranos_trades t WHERE t.downstream_trace_id = s.child_trace_id
-        AND t.cfp_response_status = 'COMPLETED' AND t.upstream_trace_id IS NOT NULL
-        ORDER BY t.updated_at DESC, t.trade_id DESC LIMIT 1), s.child_trace_id) END;
--- (SQLite cannot add the constraint to a column it adds; there the roll-up refuses a NULL.)
-ALTER TABLE ouranos_parts_structures ALTER COLUMN rollup_target SET NOT NULL;
-CREATE INDEX ouranos_parts_structures_rollup ON ouranos_parts_structures
-    (parent_trace_id, position, rollup_target, child_trace_id, amount_required, amount_required_unit);
-CREATE INDEX ouranos_cfps_rollup ON ouranos_cfps (trace_id, organization_id, rollup_input);
+        WHEN EXISTS (SELECT 1 FROM ouranos_cfps o WHERE o.trace_id = s.child_trace_id) THEN s.child_trace_id
+        ELSE COALESCE((SELECT t.upstream_trace_id FROM ouranos_trades t WHERE t.downstream_trace_id = s.child_trace_id
+            AND t.cfp_response_status = 'COMPLETED' AND t.upstream_trace_id IS NOT NULL
+            ORDER BY t.updated_at DESC, t.trade_id DESC LIMIT 1), s.child_trace_id) END;
+UPDATE ouranos_parts_structures AS s SET
+    rollup_operator = (SELECT p.organization_id FROM ouranos_parts p WHERE p.trace_id = s.rollup_target),
+    rollup_input = (SELECT COALESCE(c.rollup_input, '?') FROM ouranos_cfps c WHERE c.trace_id = s.rollup_target);
+ALTER TABLE ouranos_parts_structures ALTER COLUMN rollup_target SET NOT NULL, ALTER COLUMN rollup_operator SET NOT NULL;
+CREATE INDEX ouranos_parts_structures_target ON ouranos_parts_structures (rollup_target);

@@ -78,34 +78,40 @@ BEGIN
     SELECT RAISE(ABORT, 'audit_log is append-only');
 END;
 
--- 2. The part each structure line leads to in the roll-up (`rollup_target`): the component
--- itself when it has a CFP of its own, else the supplier's part of the trade answered last for
--- it, else the component (which the roll-up then reports missing). It is what the roll-up
--- decided per line on every read, by three look-ups; now the writes that change it (a structure,
--- a CFP, a trade) set it in their transaction (`ouranos::rollup::refresh_targets`, the same
--- expression as below), and the roll-up reads the lines through a covering index and, with one
--- more search, what it needs of each target's CFP.
-ALTER TABLE ouranos_parts_structures ADD COLUMN rollup_target TEXT;
-UPDATE ouranos_parts_structures AS s SET rollup_target = CASE
-    WHEN EXISTS (SELECT 1 FROM ouranos_cfps o WHERE o.trace_id = s.child_trace_id) THEN s.child_trace_id
-    ELSE COALESCE((SELECT t.upstream_trace_id FROM ouranos_trades t WHERE t.downstream_trace_id = s.child_trace_id
-        AND t.cfp_response_status = 'COMPLETED' AND t.upstream_trace_id IS NOT NULL
-        ORDER BY t.updated_at DESC, t.trade_id DESC LIMIT 1), s.child_trace_id) END;
-CREATE INDEX ouranos_parts_structures_rollup ON ouranos_parts_structures
-    (parent_trace_id, position, rollup_target, child_trace_id, amount_required, amount_required_unit);
--- A CFP is looked up by its part's trace id, for the operator and the roll-up line: stored in
--- that key's order (WITHOUT ROWID), one B-tree search finds them; as a rowid table the key's
--- index was searched and then the table (PostgreSQL has a covering index instead).
-CREATE TABLE ouranos_cfps_by_part (
-    trace_id TEXT PRIMARY KEY REFERENCES ouranos_parts (trace_id),
-    cfp_id TEXT NOT NULL UNIQUE,
-    organization_id TEXT NOT NULL REFERENCES organizations (id),
-    footprint_id TEXT NOT NULL REFERENCES footprints (id),
-    created_at BIGINT NOT NULL,
-    updated_at BIGINT NOT NULL,
-    rollup_input TEXT
+-- 2. Structure lines that carry what the roll-up reads through them. Per line the roll-up needs
+-- the part the line leads to (`rollup_target`): the component itself when it has a CFP of its
+-- own, else the supplier's part of the trade answered last for it, else the component (which
+-- the roll-up then reports missing); that part's operator (`rollup_operator`); and its CFP's
+-- roll-up line (`rollup_input`, migration 0012: NULL without a CFP, '?' for a CFP written
+-- without its line). The roll-up decided and looked these up per line on every read (five
+-- searches a line); now the writes that change them (a structure, a CFP, a trade) set them in
+-- their transaction (`ouranos::rollup::refresh_lines`, the same expressions as below) and the
+-- roll-up reads each level's lines alone.
+-- The lines are stored in key order (WITHOUT ROWID), so that a parent's lines are one range.
+CREATE TABLE ouranos_parts_structures_rollup (
+    parent_trace_id TEXT NOT NULL REFERENCES ouranos_parts (trace_id),
+    child_trace_id TEXT NOT NULL REFERENCES ouranos_parts (trace_id),
+    position BIGINT NOT NULL,
+    amount_required TEXT,
+    amount_required_unit TEXT,
+    rollup_target TEXT NOT NULL REFERENCES ouranos_parts (trace_id),
+    rollup_operator TEXT NOT NULL REFERENCES organizations (id),
+    rollup_input TEXT,
+    PRIMARY KEY (parent_trace_id, child_trace_id)
 ) WITHOUT ROWID;
-INSERT INTO ouranos_cfps_by_part (trace_id, cfp_id, organization_id, footprint_id, created_at, updated_at, rollup_input)
-SELECT trace_id, cfp_id, organization_id, footprint_id, created_at, updated_at, rollup_input FROM ouranos_cfps;
-DROP TABLE ouranos_cfps;
-ALTER TABLE ouranos_cfps_by_part RENAME TO ouranos_cfps;
+INSERT INTO ouranos_parts_structures_rollup (parent_trace_id, child_trace_id, position, amount_required,
+    amount_required_unit, rollup_target, rollup_operator, rollup_input)
+SELECT s.parent_trace_id, s.child_trace_id, s.position, s.amount_required, s.amount_required_unit, s.target,
+    p.organization_id, CASE WHEN c.trace_id IS NULL THEN NULL ELSE COALESCE(c.rollup_input, '?') END
+FROM (SELECT s.*, CASE
+        WHEN EXISTS (SELECT 1 FROM ouranos_cfps o WHERE o.trace_id = s.child_trace_id) THEN s.child_trace_id
+        ELSE COALESCE((SELECT t.upstream_trace_id FROM ouranos_trades t WHERE t.downstream_trace_id = s.child_trace_id
+            AND t.cfp_response_status = 'COMPLETED' AND t.upstream_trace_id IS NOT NULL
+            ORDER BY t.updated_at DESC, t.trade_id DESC LIMIT 1), s.child_trace_id) END AS target
+    FROM ouranos_parts_structures s) s
+JOIN ouranos_parts p ON p.trace_id = s.target
+LEFT JOIN ouranos_cfps c ON c.trace_id = s.target;
+DROP TABLE ouranos_parts_structures;
+ALTER TABLE ouranos_parts_structures_rollup RENAME TO ouranos_parts_structures;
+CREATE INDEX ouranos_parts_structures_child ON ouranos_parts_structures (child_trace_id);
+CREATE INDEX ouranos_parts_structures_target ON ouranos_parts_structures (rollup_target);

@@ -5,8 +5,9 @@
 //! then assembled in memory by the same walk as before, so that the graph is the same.
 //!
 //! Which part a structure line leads to (the component, or the supplier's part of the trade
-//! answered last for it) is stored on the line (`rollup_target`, migration 0014) by the writes
-//! that change it ([`refresh_targets`]), so a roll-up does not decide it again per line.
+//! answered last for it), that part's operator and its CFP's roll-up line are stored on the line
+//! (migration 0014) by the writes that change them ([`refresh_lines`]), so a roll-up reads the
+//! lines alone and decides and looks up nothing per line.
 //! What the roll-up needs of a CFP is stored beside it as one short line (`rollup_input`,
 //! migration 0012; [`encode_input`]), so the footprint's JSON is parsed only for CFPs written
 //! before that migration.
@@ -14,7 +15,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use foldhash::HashMap;
 
 use rust_decimal::Decimal;
 use sqlx::any::AnyRow;
@@ -60,24 +61,64 @@ pub(super) struct LoadedGraph {
     pub querying: Duration,
 }
 
-/// A structure line as stored: its position, the part it leads to in the roll-up
-/// (`rollup_target`: the component, or the supplier's part that answers for it) and whether
-/// that part is a supplier's read through a trade.
+/// A structure line as read: its position, the part it leads to in the roll-up (an index into
+/// [`Parts::parts`]) and whether that part is a supplier's, read through a trade.
 #[derive(Debug)]
 struct Line {
     position: i64,
-    target: String,
+    target: usize,
     through_trade: bool,
     amount: Option<Decimal>,
     unit: Option<AmountUnit>,
 }
 
-/// A part as stored, with what the roll-up needs of it.
+/// A part as read, with what the roll-up needs of it.
 #[derive(Debug)]
 struct StoredPart {
+    id: String,
     organization: String,
     footprint: Option<PartFootprint>,
     lines: Vec<Line>,
+}
+
+/// The parts read so far, each once, by trace id.
+#[derive(Debug, Default)]
+struct Parts {
+    parts: Vec<StoredPart>,
+    index: HashMap<String, usize>,
+    /// Parts whose CFP has no roll-up line (written before migration 0012): their footprints'
+    /// JSON is read after the level.
+    without_line: Vec<String>,
+}
+
+impl Parts {
+    /// The index of part `trace_id`, added with its operator and roll-up line (`input`: '' without
+    /// a CFP, '?' for a CFP written without its line) when it was not read before; and whether it
+    /// is new.
+    fn add(&mut self, trace_id: &str, organization: &str, input: &str) -> StoreResult<(usize, bool)> {
+        if let Some(&known) = self.index.get(trace_id) {
+            return Ok((known, false));
+        }
+        let footprint = match input {
+            "" => None,
+            "?" => {
+                self.without_line.push(trace_id.to_owned());
+                None
+            }
+            line => Some(decode_input(line).ok_or_else(|| {
+                unavailable_text(format!("stored roll-up input of {trace_id} is unreadable: {line:?}"))
+            })?),
+        };
+        let position = self.parts.len();
+        self.parts.push(StoredPart {
+            id: trace_id.to_owned(),
+            organization: organization.to_owned(),
+            footprint,
+            lines: Vec::new(),
+        });
+        self.index.insert(trace_id.to_owned(), position);
+        Ok((position, true))
+    }
 }
 
 /// Appends `(?, ?, ...)` for `ids`, padded to the next power of two.
@@ -106,37 +147,47 @@ const RECORD: char = ';';
 /// The part a structure line `s` leads to in the roll-up, as an SQL expression: the component
 /// itself when it has a CFP of its own; else the supplier's part of the trade answered last for
 /// it (the newest `updated_at`, then the greatest trade id); else the component. Migration 0014
-/// set `rollup_target` to it for the lines stored before; [`refresh_targets`] keeps it so.
+/// set `rollup_target` to it for the lines stored before; [`refresh_lines`] keeps it so.
 const TARGET: &str = "CASE WHEN EXISTS (SELECT 1 FROM ouranos_cfps o WHERE o.trace_id = s.child_trace_id) \
      THEN s.child_trace_id ELSE COALESCE((SELECT t.upstream_trace_id FROM ouranos_trades t \
      WHERE t.downstream_trace_id = s.child_trace_id AND t.cfp_response_status = 'COMPLETED' \
      AND t.upstream_trace_id IS NOT NULL ORDER BY t.updated_at DESC, t.trade_id DESC LIMIT 1), s.child_trace_id) END";
 
-/// Which structure lines [`refresh_targets`] sets.
+/// Which structure lines [`refresh_lines`] sets.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum LinesOf {
     /// The lines of a parent's structure (after the structure was written).
     Parent,
-    /// The lines that use a part as component (after its CFP or one of its trades was written).
-    Component,
+    /// The lines that use a part as component or lead to it (after its CFP or one of its trades
+    /// was written).
+    Part,
 }
 
-/// Sets `rollup_target` of the structure lines of `trace_id` ([`LinesOf`]) from the stored CFPs
-/// and trades, in the caller's transaction: every write that can change what a line leads to (a
-/// structure, a part's first CFP, a trade requested, answered, cancelled or rejected) calls it
-/// before it commits, so the roll-up reads what it would have decided itself.
-pub(super) async fn refresh_targets(connection: &mut AnyConnection, lines: LinesOf, trace_id: &str) -> StoreResult<()> {
-    let key = match lines {
-        LinesOf::Parent => "parent_trace_id",
-        LinesOf::Component => "child_trace_id",
+/// Sets what the roll-up reads through the structure lines of `trace_id` ([`LinesOf`]) — the
+/// part each leads to ([`TARGET`]), that part's operator and its CFP's roll-up line — from the
+/// stored CFPs and trades, in the caller's transaction. Every write that can change them (a
+/// structure, a CFP, a trade requested, answered, cancelled or rejected) calls it before it
+/// commits, so the roll-up reads what it would have looked up itself.
+pub(super) async fn refresh_lines(connection: &mut AnyConnection, lines: LinesOf, trace_id: &str) -> StoreResult<()> {
+    let which = match lines {
+        LinesOf::Parent => "s.parent_trace_id = $1",
+        LinesOf::Part => "s.child_trace_id = $1 OR s.rollup_target = $1",
     };
-    sqlx::query(&format!(
-        "UPDATE ouranos_parts_structures AS s SET rollup_target = {TARGET} WHERE s.{key} = $1"
-    ))
-    .bind(trace_id.to_owned())
-    .execute(connection)
-    .await
-    .map_err(unavailable)?;
+    for statement in [
+        format!("UPDATE ouranos_parts_structures AS s SET rollup_target = {TARGET} WHERE {which}"),
+        format!(
+            "UPDATE ouranos_parts_structures AS s SET \
+             rollup_operator = (SELECT p.organization_id FROM ouranos_parts p WHERE p.trace_id = s.rollup_target), \
+             rollup_input = (SELECT COALESCE(c.rollup_input, '?') FROM ouranos_cfps c WHERE c.trace_id = s.rollup_target) \
+             WHERE {which}"
+        ),
+    ] {
+        sqlx::query(&statement)
+            .bind(trace_id.to_owned())
+            .execute(&mut *connection)
+            .await
+            .map_err(unavailable)?;
+    }
     Ok(())
 }
 
@@ -144,22 +195,20 @@ pub(super) async fn refresh_targets(connection: &mut AnyConnection, lines: Lines
 /// are its structure lines, each leading to its `rollup_target` (the component, or the
 /// supplier's part that answers for it through a trade: any depth, any company).
 ///
-/// The root is read first; then each level's structure lines are read with the part each line
-/// leads to and what the roll-up needs of that part's CFP — one covering-index look-up per line
-/// (`ouranos_parts_structures_rollup`, `ouranos_cfps_rollup`), and one of the part for a target
-/// without a CFP — so the parts of the next level come with the lines that lead to them. Each
-/// statement answers one row, its records aggregated by `string_agg` (PostgreSQL, and SQLite
-/// since 3.44): sqlx's SQLite driver hands every row from its worker thread to the caller
-/// through a channel, and for the 21,000 rows of a 10,000-part graph those hand-offs, not
-/// SQLite, took most of a second on the 2-core machine. The records come in no particular
-/// order; each part's lines are put in structure order here.
+/// The root is read first; then each level's structure lines, which carry the part each leads
+/// to, its operator and its CFP's roll-up line (`refresh_lines`), so the parts of the next level
+/// come with the lines that lead to them and nothing else is looked up. Each statement answers
+/// one row, its records aggregated by `string_agg` (PostgreSQL, and SQLite since 3.44): sqlx's
+/// SQLite driver hands every row from its worker thread to the caller through a channel, and
+/// for the 21,000 rows of a 10,000-part graph those hand-offs, not SQLite, took most of a second
+/// on the 2-core machine. The records come in no particular order; each part's lines are put in
+/// structure order when the graph is assembled.
 pub(super) async fn supply_graph(
     connection: &mut AnyConnection,
     backend: Backend,
     root: &str,
 ) -> StoreResult<LoadedGraph> {
-    let mut stored: HashMap<String, StoredPart> = HashMap::new();
-    let mut without_line = Vec::new();
+    let mut parts = Parts::default();
     let mut querying = Duration::ZERO;
     let mut select = Bulk::new(
         backend,
@@ -177,27 +226,21 @@ pub(super) async fn supply_graph(
         let (Some(trace_id), Some(organization), Some(input)) = (fields.next(), fields.next(), fields.next()) else {
             return Err(unavailable_text(format!("unreadable part record {record:?}")));
         };
-        store_part(&mut stored, &mut without_line, trace_id, organization, input)?;
+        parts.add(trace_id, organization, input)?;
     }
 
-    let mut seen: HashSet<String> = HashSet::new();
-    seen.insert(root.to_owned());
-    let mut frontier: Vec<String> = stored.keys().cloned().collect();
+    let mut frontier: Vec<String> = parts.parts.iter().map(|part| part.id.clone()).collect();
     while !frontier.is_empty() {
         let mut next = Vec::new();
         for chunk in frontier.chunks(IDS_PER_STATEMENT) {
-            // The structure lines of these parts, each with the part it leads to: its operator
-            // (from its CFP, or from the part when it has none; '' when it does not exist) and
-            // its roll-up line ('' when it has no CFP, '?' when its CFP was written without one:
-            // its footprint's JSON is read below).
+            // The structure lines of these parts, each with the part it leads to, whether through
+            // a trade, that part's operator and its roll-up line ('' when it has no CFP, '?' when
+            // its CFP was written without one: its footprint's JSON is read below).
             let mut select = Bulk::new(
                 backend,
                 "SELECT string_agg(format('%s|%s|%s|%s|%s|%s|%s|%s', s.parent_trace_id, s.position, s.rollup_target, \
                  CASE WHEN s.rollup_target = s.child_trace_id THEN '' ELSE 't' END, s.amount_required, s.amount_required_unit, \
-                 COALESCE(c.organization_id, (SELECT p.organization_id FROM ouranos_parts p WHERE p.trace_id = s.rollup_target)), \
-                 COALESCE(c.rollup_input, CASE WHEN c.trace_id IS NULL THEN '' ELSE '?' END)), ';') \
-                 FROM ouranos_parts_structures s LEFT JOIN ouranos_cfps c ON c.trace_id = s.rollup_target \
-                 WHERE s.parent_trace_id IN ",
+                 s.rollup_operator, s.rollup_input), ';') FROM ouranos_parts_structures s WHERE s.parent_trace_id IN ",
             );
             push_ids(&mut select, chunk);
             let asked = Instant::now();
@@ -213,7 +256,7 @@ pub(super) async fn supply_graph(
                 };
                 let (parent, position, target, through_trade) = (field()?, field()?, field()?, field()?);
                 let (amount, unit, organization, input) = (field()?, field()?, field()?, field()?);
-                if target.is_empty() {
+                if target.is_empty() || organization.is_empty() {
                     return Err(unavailable_text(format!(
                         "structure line without roll-up target {record:?}"
                     )));
@@ -233,18 +276,14 @@ pub(super) async fn supply_graph(
                         AmountUnit::parse(unit).ok_or_else(|| unavailable_text(format!("unknown amount unit {unit:?}")))
                     })
                     .transpose()?;
-                if !seen.contains(target) {
-                    seen.insert(target.to_owned());
-                    // A part that does not exist stays out of the graph (the roll-up reports it).
-                    if !organization.is_empty() {
-                        store_part(&mut stored, &mut without_line, target, organization, input)?;
-                        next.push(target.to_owned());
-                    }
+                let (target, new) = parts.add(target, organization, input)?;
+                if new {
+                    next.push(parts.parts[target].id.clone());
                 }
-                if let Some(part) = stored.get_mut(parent) {
-                    part.lines.push(Line {
+                if let Some(&parent) = parts.index.get(parent) {
+                    parts.parts[parent].lines.push(Line {
                         position,
-                        target: target.to_owned(),
+                        target,
                         through_trade: !through_trade.is_empty(),
                         amount,
                         unit,
@@ -252,52 +291,20 @@ pub(super) async fn supply_graph(
                 }
             }
         }
-        if !without_line.is_empty() {
+        if !parts.without_line.is_empty() {
             let asked = Instant::now();
-            statements += read_documents(&mut *connection, backend, &without_line, &mut stored).await?;
+            statements += read_documents(&mut *connection, backend, &mut parts).await?;
             querying += asked.elapsed();
-            without_line.clear();
         }
         frontier = next;
     }
-    let (graph, disclosures) = assemble(root, stored)?;
+    let (graph, disclosures) = assemble(parts)?;
     Ok(LoadedGraph {
         graph,
         disclosures,
         statements,
         querying,
     })
-}
-
-/// Adds a part read with its roll-up line (`input`: '' without a CFP, '?' for a CFP written
-/// without its line, which `without_line` collects) to `stored`.
-fn store_part(
-    stored: &mut HashMap<String, StoredPart>,
-    without_line: &mut Vec<String>,
-    trace_id: &str,
-    organization: &str,
-    input: &str,
-) -> StoreResult<()> {
-    let footprint =
-        match input {
-            "" => None,
-            "?" => {
-                without_line.push(trace_id.to_owned());
-                None
-            }
-            line => Some(decode_input(line).ok_or_else(|| {
-                unavailable_text(format!("stored roll-up input of {trace_id} is unreadable: {line:?}"))
-            })?),
-        };
-    stored.insert(
-        trace_id.to_owned(),
-        StoredPart {
-            organization: organization.to_owned(),
-            footprint,
-            lines: Vec::new(),
-        },
-    );
-    Ok(())
 }
 
 /// The one value of an aggregating statement's one row (`None`: nothing was aggregated).
@@ -308,82 +315,80 @@ fn aggregated(rows: Vec<AnyRow>) -> StoreResult<Option<String>> {
     }
 }
 
-/// Reads the footprints of CFPs written before their roll-up lines were (migration 0012) into
-/// `stored`; returns the statements issued.
-async fn read_documents(
-    connection: &mut AnyConnection,
-    backend: Backend,
-    trace_ids: &[String],
-    stored: &mut HashMap<String, StoredPart>,
-) -> StoreResult<usize> {
+/// Reads the footprints of the CFPs written before their roll-up lines were (migration 0012)
+/// into `parts`; returns the statements issued.
+async fn read_documents(connection: &mut AnyConnection, backend: Backend, parts: &mut Parts) -> StoreResult<usize> {
+    let trace_ids = std::mem::take(&mut parts.without_line);
     let mut select = Bulk::new(
         backend,
         "SELECT c.trace_id, f.document FROM ouranos_cfps c JOIN footprints f ON f.id = c.footprint_id WHERE c.trace_id IN ",
     );
-    push_ids(&mut select, trace_ids);
+    push_ids(&mut select, &trace_ids);
     for row in select.fetch_all(&mut *connection).await.map_err(unavailable)? {
         let trace_id: String = column(&row, 0)?;
         let document: String = column(&row, 1)?;
         let footprint: Footprint = serde_json::from_str(&document)
             .map_err(|error| unavailable_text(format!("stored footprint of {trace_id} is unreadable: {error}")))?;
-        if let Some(part) = stored.get_mut(&trace_id) {
-            part.footprint = Some(PartFootprint::from(&footprint));
+        if let Some(&part) = parts.index.get(&trace_id) {
+            parts.parts[part].footprint = Some(PartFootprint::from(&footprint));
         }
     }
     Ok(1)
 }
 
-/// The graph of the parts read, walked breadth-first from `root` as the roll-up has always
-/// walked it: a line without a unit takes the unit of its component's footprint when that
-/// component was walked before the line's part, else `unit`.
-fn assemble(root: &str, mut stored: HashMap<String, StoredPart>) -> StoreResult<(SupplyGraph, Vec<Disclosure>)> {
-    let mut graph_parts = Vec::with_capacity(stored.len());
+/// The graph of the parts read, walked breadth-first from the root (the first part) as the
+/// roll-up has always walked it: a line without a unit takes the unit of its component's
+/// footprint when that component was walked before the line's part, else `unit`.
+fn assemble(mut parts: Parts) -> StoreResult<(SupplyGraph, Vec<Disclosure>)> {
+    let count = parts.parts.len();
+    let mut graph_parts = Vec::with_capacity(count);
     let mut disclosures = Vec::new();
-    let mut queue = VecDeque::from([root.to_owned()]);
-    let mut seen: HashSet<String> = HashSet::new();
-    seen.insert(root.to_owned());
-    // The declared unit of each part walked so far (`None`: it has no footprint).
-    let mut walked: HashMap<String, Option<DeclaredUnit>> = HashMap::new();
-    while let Some(trace_id) = queue.pop_front() {
-        let Some(part) = stored.get_mut(&trace_id) else {
+    let mut queue = VecDeque::from([0]);
+    let mut seen = vec![false; count];
+    // The declared unit of each part walked so far (`Some(None)`: walked, without a footprint).
+    let mut walked: Vec<Option<Option<DeclaredUnit>>> = vec![None; count];
+    if let Some(root) = seen.first_mut() {
+        *root = true;
+    }
+    while let Some(position) = queue.pop_front() {
+        let Some(part) = parts.parts.get_mut(position) else {
             continue;
         };
         let footprint = part.footprint.take();
         let mut lines = std::mem::take(&mut part.lines);
         lines.sort_unstable_by_key(|line| line.position);
-        let organization = part.organization.clone();
         let mut components = Vec::with_capacity(lines.len());
         for line in lines {
-            let target = line.target;
+            let target = &parts.parts[line.target];
             if line.through_trade {
-                if let Some(supplier_part) = stored.get(&target) {
-                    disclosures.push(Disclosure {
-                        trace_id: target.clone(),
-                        operator: supplier_part.organization.clone(),
-                    });
-                }
+                disclosures.push(Disclosure {
+                    trace_id: target.id.clone(),
+                    operator: target.organization.clone(),
+                });
             }
             let unit = match line.unit {
                 Some(unit) => declared_unit(unit),
                 // Without a unit the line can only take the component's own.
-                None => match walked.get(&target) {
-                    Some(Some(unit)) if unit.ouranos_name().is_some() => *unit,
+                None => match walked[line.target] {
+                    Some(Some(unit)) if unit.ouranos_name().is_some() => unit,
                     _ => DeclaredUnit::Piece,
                 },
             };
             components.push(Component {
-                part: target.clone(),
+                part: target.id.clone(),
                 amount: line.amount.unwrap_or(Decimal::ZERO),
                 unit,
             });
-            if seen.insert(target.clone()) {
-                queue.push_back(target);
+            if !seen[line.target] {
+                seen[line.target] = true;
+                queue.push_back(line.target);
             }
         }
-        walked.insert(trace_id.clone(), footprint.as_ref().map(|footprint| footprint.unit));
+        walked[position] = Some(footprint.as_ref().map(|footprint| footprint.unit));
+        let part = &parts.parts[position];
         graph_parts.push(RollupPart {
-            id: trace_id,
-            organization,
+            id: part.id.clone(),
+            organization: part.organization.clone(),
             footprint,
             components,
         });
