@@ -215,11 +215,10 @@ pub async fn capture(store: &SqlStore, actor: &Actor, capture: NewCapture) -> St
         None,
     );
     if let Some(writer) = &store.capture_writer {
-        // The embedded engine's own write path (see `capture_sqlite`), under the writer
-        // connection so that no other write of this process runs meanwhile.
+        // The embedded engine's own write path (see `capture_sqlite`), which excludes the other
+        // writes of this process itself.
         let bodies: Vec<String> = capture.events.iter().map(|(_, event)| stored_body(event)).collect();
-        let guard = store.writer.acquire().await.map_err(unavailable)?;
-        let job = writer
+        return writer
             .capture(crate::capture_sqlite::Write {
                 job,
                 owner,
@@ -230,11 +229,29 @@ pub async fn capture(store: &SqlStore, actor: &Actor, capture: NewCapture) -> St
                 bodies,
                 audit,
             })
-            .await?;
-        drop(guard);
-        return Ok(job);
+            .await;
     }
-    capture_over_sqlx(store, job, owner, capture, keys, audit, micros(now)).await
+    // A capture that committed one of this document's events first (a client's retry, or two
+    // clients sending the same event) makes the insert fail on the unique hash; the document is
+    // then written again, and finds that event stored.
+    let mut attempt = 1;
+    loop {
+        match capture_over_sqlx(store, job.clone(), owner, &capture, &keys, audit.clone(), micros(now)).await {
+            Err(error) if attempt < CAPTURE_ATTEMPTS && lost_a_race(&error) => attempt += 1,
+            outcome => return outcome,
+        }
+    }
+}
+
+/// How often a capture over sqlx is written before a concurrent one's unique violation stands.
+const CAPTURE_ATTEMPTS: usize = 3;
+
+/// Whether `error` is a unique violation: a concurrent transaction committed the same key first.
+fn lost_a_race(error: &StoreError) -> bool {
+    matches!(error, StoreError::Unavailable(source) if source
+        .downcast_ref::<sqlx::Error>()
+        .and_then(sqlx::Error::as_database_error)
+        .is_some_and(|error| error.is_unique_violation()))
 }
 
 /// The capture on PostgreSQL: one look-up for the whole document, then batched inserts (the
@@ -243,16 +260,16 @@ async fn capture_over_sqlx(
     store: &SqlStore,
     mut job: CaptureJob,
     owner: OrganizationId,
-    capture: NewCapture,
-    keys: Vec<Vec<u8>>,
+    capture: &NewCapture,
+    keys: &[Vec<u8>],
     audit: AuditEntry,
     record_time: i64,
 ) -> StoreResult<CaptureJob> {
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
     // The job row first: events reference it.
     insert_job(&mut transaction, &job, owner).await?;
-    let (stored_ids, stored_hashes) = stored_keys(&mut transaction, store.backend, &capture.events, &keys).await?;
-    let to_insert: Vec<(&CapturedEvent, &[u8])> = offer_events(&capture.events, &keys, &mut job, |index| {
+    let (stored_ids, stored_hashes) = stored_keys(&mut transaction, store.backend, &capture.events, keys).await?;
+    let to_insert: Vec<(&CapturedEvent, &[u8])> = offer_events(&capture.events, keys, &mut job, |index| {
         Ok(if stored_hashes.contains(&keys[index]) {
             Offered::Duplicate
         } else if stored_ids.contains(&capture.events[index].1.event_id) {

@@ -136,11 +136,15 @@ pub async fn open(url: &str, clock: Arc<dyn Clock>) -> StoreResult<SqlStore> {
             .map_err(unavailable)?;
         Ok(SqlStore {
             backend: Backend::Sqlite,
-            writer,
+            writer: writer.clone(),
             reader,
             clock,
             profiles: Arc::default(),
-            capture_writer: Some(Arc::new(capture_sqlite::CaptureWriter::start(path)?)),
+            capture_writer: Some(Arc::new(capture_sqlite::CaptureWriter::start(
+                path,
+                writer.clone(),
+                tokio::runtime::Handle::current(),
+            )?)),
         })
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         // No ping before each acquire: a lineage of depth 8 takes nine connections from the pool,

@@ -49,7 +49,7 @@ macro_rules! store_contract_tests {
             grants_open_records_until_they_expire_or_are_revoked, grants_to_roles_and_certifications,
             principals_and_role_assignment, audit_log_visibility, sessions_and_signing_keys, industries_are_data,
             events_are_captured_once_queried_and_isolated, a_conflicting_event_id_rolls_back_or_proceeds,
-            lineage_events_carry_structure_and_readability, named_queries_subscriptions_and_resource_values,
+            concurrent_captures_keep_their_own_outcomes, lineage_events_carry_structure_and_readability, named_queries_subscriptions_and_resource_values,
             passports_versions_views_and_grants, passport_profiles_and_imports,
             footprints_publish_supersede_and_read_rule, footprint_filters_match_the_reference, pact_partners_and_outbox,
             ouranos_parts_structures_and_trades, ouranos_cfp_disclosure_and_rollup,
@@ -1297,6 +1297,103 @@ pub async fn a_conflicting_event_id_rolls_back_or_proceeds(store: &dyn Store, _c
             .items
             .len(),
         3
+    );
+}
+
+/// Captures sent at once each get their own outcome: the embedded engine writes documents that
+/// queue up together in one commit (group commit), and one that rolls back must leave the others
+/// and keep only its failed job.
+pub async fn concurrent_captures_keep_their_own_outcomes(store: &dyn Store, _clock: &ManualClock) {
+    let a = organization(store, "A", &[]).await;
+    let member = member_of(a, &[Role::Member]);
+    let object = |id: &str, hour: i64| event(id, "ObjectEvent", &[(IdentifierRole::Epc, CELL)], "shipping", hour);
+    store
+        .capture_events(
+            &member,
+            capture_of(vec![object("urn:uuid:taken", 0)], CaptureErrorBehaviour::Rollback),
+        )
+        .await
+        .expect("capture");
+    let mut conflicting = object("urn:uuid:taken", 1);
+    conflicting.event_hash = "ni:///sha-256;other?ver=CBV2.0".to_owned();
+    let documents: Vec<NewCapture> = (0..12)
+        .map(|document| match document {
+            // Rolls back: its first event must not be stored.
+            5 => capture_of(
+                vec![object("urn:uuid:lost", 2), conflicting.clone()],
+                CaptureErrorBehaviour::Rollback,
+            ),
+            // One event of document 0's, sent at the same time.
+            7 => capture_of(
+                vec![object("urn:uuid:doc0-a", 3), object("urn:uuid:doc7", 4)],
+                CaptureErrorBehaviour::Rollback,
+            ),
+            _ => capture_of(
+                vec![
+                    object(&format!("urn:uuid:doc{document}-a"), 3),
+                    object(&format!("urn:uuid:doc{document}-b"), 4),
+                ],
+                CaptureErrorBehaviour::Rollback,
+            ),
+        })
+        .collect();
+    let jobs = futures::future::join_all(
+        documents
+            .into_iter()
+            .map(|document| store.capture_events(&member, document)),
+    )
+    .await;
+    for (document, job) in jobs.iter().enumerate() {
+        let job = job.as_ref().expect("capture");
+        match document {
+            5 => {
+                assert_eq!((job.success, job.captured_count), (false, 0), "document 5 rolls back");
+                assert_eq!(
+                    store
+                        .get_capture(&member, job.capture_id)
+                        .await
+                        .expect("failed job kept"),
+                    *job
+                );
+            }
+            // Documents 0 and 7 share an event: whichever is written first stores it.
+            0 | 7 => assert_eq!(
+                (job.success, job.captured_count + job.duplicate_count),
+                (true, 2),
+                "document {document}"
+            ),
+            _ => assert_eq!((job.success, job.captured_count), (true, 2), "document {document}"),
+        }
+    }
+    let shared = |document: usize| jobs[document].as_ref().map_or(0, |job| job.duplicate_count);
+    assert_eq!(shared(0) + shared(7), 1, "the shared event is stored once");
+    assert!(matches!(
+        store.get_event(&member, "urn:uuid:lost").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let query = EventQuery {
+        identifiers: vec![IdentifierFilter {
+            roles: vec![IdentifierRole::Epc],
+            values: vec![CELL.to_owned()],
+            prefixes: vec![],
+        }],
+        ..Default::default()
+    };
+    let stored = store
+        .query_events(&member, &query, &PageRequest::first(100))
+        .await
+        .expect("query")
+        .items;
+    // The taken event, two events of each of the ten stored documents but 7, and document 7's own.
+    assert_eq!(stored.len(), 1 + 10 * 2 + 1, "each event is stored once");
+    assert_eq!(
+        store
+            .list_captures(&member, &PageRequest::first(100))
+            .await
+            .expect("jobs")
+            .items
+            .len(),
+        13
     );
 }
 
