@@ -827,3 +827,164 @@ async fn every_workspace_page_answers_in_both_languages() {
     let events = browser.get("/app/events").await;
     assert!(events.text.contains("5 Jan 2026, 10:00 JST") && events.text.contains("shipping"));
 }
+
+/// A value of a legitimate-interest field of the home appliance example (its serial number).
+const RESTRICTED_VALUE: &str = "1204-0088731";
+
+#[tokio::test]
+async fn the_full_passport_page_shows_versions_certifications_and_verification_to_entitled_users() {
+    let app = app_with_profiles(TestApp::new().await).await;
+    user(&app, app.a, "alice", &[Role::Member]).await;
+    user(&app, app.b, "bob", &[Role::Member]).await;
+    let public = passport(
+        &app,
+        app.a,
+        "https://id.gs1.org/01/04912345000019",
+        HOSTILE,
+        Visibility::Public,
+    )
+    .await;
+    let secret = passport(
+        &app,
+        app.a,
+        "https://id.gs1.org/01/09506000134352",
+        "A-SECRET",
+        Visibility::Restricted,
+    )
+    .await;
+    app.store
+        .update_passport(
+            &actor_of(app.a),
+            public.id,
+            junkan_model::passport::PassportUpdate {
+                status: Some(LifecycleStatus::Repaired),
+                visibility: None,
+                data: None,
+                links: None,
+                note: Some("冷媒を交換 <修理>".to_owned()),
+                base_version: None,
+            },
+        )
+        .await
+        .expect("second version");
+    // A certifier certifies A.
+    let mut certifier = support::company(
+        "認証",
+        "9000012010004",
+        &[junkan_model::organization::CycleRole::Certifier],
+    );
+    certifier.industries = vec![];
+    let certifier = app
+        .store
+        .create_organization(&Actor::system(), certifier)
+        .await
+        .expect("certifier")
+        .id;
+    app.store
+        .create_certification(
+            &actor_of(certifier),
+            junkan_model::access::NewCertification {
+                subject_organization_id: app.a,
+                scheme: "recycled_content".to_owned(),
+                valid_from: app.store.now() - time::Duration::days(1),
+                valid_until: app.store.now() + time::Duration::days(365),
+            },
+        )
+        .await
+        .expect("certification");
+
+    let path = format!("/app/passports/{}", public.id);
+    let mut anonymous = Browser::new(&app);
+    assert_eq!(anonymous.get(&path).await.status, StatusCode::SEE_OTHER);
+
+    let mut alice = Browser::new(&app);
+    alice.sign_in("alice").await;
+    let page = alice.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let html = &page.text;
+    assert!(html.contains("&lt;script&gt;alert('x')&lt;/script&gt;") && !html.contains(HOSTILE));
+    assert!(html.contains("状態: <span>修理済み</span>"), "the newest version");
+    assert!(html.contains(RESTRICTED_VALUE), "the owner sees restricted fields");
+    assert!(html.contains("版の履歴") && html.contains("冷媒を交換 &lt;修理&gt;"));
+    assert!(html.contains(&format!("/app/passports/{}?version=1", public.id)));
+    assert!(html.contains("検証状況") && html.contains("home_appliance"));
+    assert!(
+        html.contains("電子署名") && html.contains("なし"),
+        "no signature is claimed"
+    );
+    assert!(html.contains("recycled_content") && html.contains("認証株式会社") && html.contains(">有効<"));
+    assert!(html.contains("閲覧レベル</dt><dd>所有者</dd>"));
+    assert!(
+        html.contains("http://junkan.test/01/04912345000019"),
+        "the public page and QR target"
+    );
+    assert!(html.contains("/app/lineage?id=https%3A%2F%2Fid.gs1.org%2F01%2F04912345000019"));
+    assert!(html.contains("<svg"), "the QR code");
+    let older = alice.get(&format!("{path}?version=1")).await;
+    assert!(older.text.contains("古い版を表示しています。") && older.text.contains("状態: <span>使用中</span>"));
+    assert_eq!(
+        alice.get(&format!("{path}?version=9")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        alice.get("/app/passports/not-an-id").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Another organization: the public passport at the public level, the restricted one not at all.
+    let mut bob = Browser::new(&app);
+    bob.sign_in("bob").await;
+    let seen_by_b = bob.get(&path).await;
+    assert_eq!(seen_by_b.status, StatusCode::OK);
+    assert!(!seen_by_b.text.contains(RESTRICTED_VALUE));
+    assert!(seen_by_b.text.contains("この閲覧レベル（一般公開）では"));
+    let hidden = bob.get(&format!("/app/passports/{}", secret.id)).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    assert!(!hidden.text.contains("A-SECRET"));
+
+    // English: labels, dates, and the verification in English.
+    let token = alice.get("/app").await.form_token();
+    alice.post("/app/language", &[("csrf", &token), ("lang", "en")]).await;
+    let english = alice.get(&path).await;
+    assert!(english.text.contains("Status: <span>Repaired</span>") && english.text.contains("Versions"));
+    assert!(english.text.contains("Verification status") && english.text.contains("JST"));
+}
+
+#[tokio::test]
+async fn the_public_qr_page_is_the_same_rendering_under_the_same_policy() {
+    let app = app_with_profiles(TestApp::new().await).await;
+    passport(
+        &app,
+        app.a,
+        "https://id.gs1.org/01/04912345000019",
+        "NR-F47K2",
+        Visibility::Public,
+    )
+    .await;
+    let mut phone = Browser::new(&app);
+    let page = phone
+        .send(
+            Request::get("/01/04912345000019/21/ANY").header(header::ACCEPT, "text/html"),
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.header("content-security-policy").contains("default-src 'none'"));
+    assert!(page
+        .text
+        .contains("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"));
+    assert!(page.text.contains("<a class=\"skip\" href=\"#main\">"));
+    let main = page
+        .text
+        .split("<main ")
+        .nth(1)
+        .and_then(|rest| rest.split('>').next())
+        .expect("a main landmark");
+    assert!(
+        main.contains("id=\"main\"") && main.contains("tabindex=\"-1\""),
+        "{main}"
+    );
+    assert!(page.text.contains("<header class=\"passport\">") && page.text.contains("NR-F47K2"));
+    assert!(!page.text.contains(RESTRICTED_VALUE));
+    assert!(page.text.contains("/app/assets/app.css?v="));
+}

@@ -69,7 +69,7 @@ pub fn document(web: &Web, title: &str, current: Nav, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(language.tag()) {
-            (head(title, language, true))
+            (head(title, language, true, html! {}))
             body data-session-ends=[session_ends.as_deref()] data-session-warning=[session_ends.as_ref().map(|_| web.t(SESSION_WARNING))] {
                 a.skip href="#main" { (web.t(SKIP)) }
                 header.topbar {
@@ -113,8 +113,9 @@ pub fn document(web: &Web, title: &str, current: Nav, body: Markup) -> Markup {
     }
 }
 
-/// The document head: title, viewport, the stylesheet and icon, and the script when asked for.
-pub fn head(title: &str, language: Language, with_script: bool) -> Markup {
+/// The document head: title, viewport, the stylesheet and icon, the script when asked for, and
+/// `extra` elements (alternate links).
+pub fn head(title: &str, language: Language, with_script: bool, extra: Markup) -> Markup {
     html! {
         head {
             meta charset="utf-8";
@@ -127,6 +128,7 @@ pub fn head(title: &str, language: Language, with_script: bool) -> Markup {
                 script src=(assets::url("app.js")) defer {}
             }
             meta name="description" content=(language.pick(FOOTER));
+            (extra)
         }
     }
 }

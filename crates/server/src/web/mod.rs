@@ -14,6 +14,7 @@ pub mod context;
 pub mod i18n;
 pub mod layout;
 pub mod list;
+pub mod passport;
 pub mod sign_in;
 pub mod workspace;
 
@@ -39,6 +40,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/sign-out", post(sign_in::post_sign_out))
         .route("/language", post(sign_in::post_language))
         .route("/passports", get(workspace::get_passports))
+        .route("/passports/{id}", get(passport::get_passport_page))
         .route("/events", get(workspace::get_events))
         .route("/footprints", get(workspace::get_footprints))
         .route("/grants", get(workspace::get_grants))
