@@ -988,3 +988,104 @@ async fn the_public_qr_page_is_the_same_rendering_under_the_same_policy() {
     assert!(!page.text.contains(RESTRICTED_VALUE));
     assert!(page.text.contains("/app/assets/app.css?v="));
 }
+
+#[tokio::test]
+async fn the_indicators_dashboard_draws_national_values_targets_and_their_provenance() {
+    let app = app_with_profiles(TestApp::new().await).await;
+    junkan_demo::national::load(app.store.as_ref(), &actor_of(app.authority))
+        .await
+        .expect("Japan's published figures");
+    let mut visitor = Browser::new(&app);
+    let page = visitor.get("/app/indicators").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let html = &page.text;
+    // The default view: Japan's inlet-side circular use rate, FY2000 computed from the
+    // published flows (218 / (218 + 1912) = 10.23 %), FY2019 as published, the national targets.
+    assert!(html.contains("入口側循環利用率"), "{html}");
+    assert!(html.contains("<svg class=\"chart\" id=\"indicator-chart\""));
+    assert!(
+        html.contains("算定値 2000: 10.234741784 %"),
+        "computed point with its exact value"
+    );
+    assert!(html.contains("公表値 2019: 15.7 %"), "the published FY2019 value");
+    assert!(html.contains("10.23 %"), "the table rounds for reading");
+    assert!(html.contains("2000年度") && html.contains("2019年度"));
+    assert!(
+        html.contains("≥ 18 %") || html.contains("≥ 19 %"),
+        "a national target: {html}"
+    );
+    // Provenance: the formula, numerator and denominator, the records with their sources.
+    assert!(html.contains("算定根拠"));
+    assert!(html.contains("218 / 2,130"), "numerator / denominator");
+    assert!(html.contains("natural_resource_input") && html.contains("1,912 Mt"));
+    assert!(html.contains("循環型社会形成推進基本計画"), "the published source");
+    assert!(html.contains("/api/v1/material-flows/"), "each record links to itself");
+    assert!(html.contains("目標値") && html.contains("以上を目指す"));
+
+    // Another output, another scope kind, English.
+    let final_disposal = visitor
+        .get("/app/indicators?indicator=jp-material-flow&scope=nation%3AJP&from=2000&to=2030&output=final_disposal_mt")
+        .await;
+    assert!(final_disposal.text.contains("最終処分量") && final_disposal.text.contains("56 Mt"));
+    assert!(final_disposal.text.contains("aria-current=\"page\">最終処分量"));
+    let token = visitor.get("/app").await.form_token();
+    visitor.post("/app/language", &[("csrf", &token), ("lang", "en")]).await;
+    let english = visitor.get("/app/indicators").await;
+    assert!(english.text.contains("inlet-side circular use rate (入口側循環利用率)"));
+    assert!(english.text.contains("FY2000") && english.text.contains("Provenance"));
+    let organization = visitor
+        .get(&format!(
+            "/app/indicators?indicator=jp-material-flow&scope=organization%3A{}",
+            app.a
+        ))
+        .await;
+    assert_eq!(organization.status, StatusCode::OK);
+    assert!(organization.text.contains("Not computed for this scope yet"));
+    let wrong = visitor
+        .get("/app/indicators?scope=planet%3AEarth&from=2030&to=2000")
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.text.contains("is not a scope kind") && wrong.text.contains("before it starts"));
+}
+
+#[tokio::test]
+async fn product_indicators_are_computed_from_the_passport_as_the_user_may_see_it() {
+    let app = app_with_profiles(TestApp::new().await).await;
+    user(&app, app.a, "alice", &[Role::Member]).await;
+    let data = junkan_passport::builtin::example("plastics").expect("shipped example");
+    let lot = app
+        .store
+        .create_passport(
+            &actor_of(app.a),
+            NewPassport {
+                identifier: "https://id.gs1.org/01/04912345000019/10/LOT1".to_owned(),
+                granularity: Granularity::Batch,
+                profile: "plastics".to_owned(),
+                status: LifecycleStatus::Original,
+                visibility: Visibility::Restricted,
+                data,
+                links: vec![],
+                note: None,
+            },
+        )
+        .await
+        .expect("plastics lot");
+    let mut alice = Browser::new(&app);
+    alice.sign_in("alice").await;
+    let passport_page = alice.get(&format!("/app/passports/{}", lot.id)).await;
+    let link = format!(
+        "/app/indicators?indicator=recycled-content&amp;scope=product%3A{}",
+        lot.id
+    );
+    assert!(passport_page.text.contains(&link), "{}", passport_page.text);
+    let page = alice.get(&link.replace("&amp;", "&")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("再生材含有率") && page.text.contains("パスポートから読んだデータ"));
+    assert!(page.text.contains(&format!("/app/passports/{}", lot.id)));
+    // Another organization does not get the restricted lot through the dashboard either.
+    user(&app, app.b, "bob", &[Role::Member]).await;
+    let mut bob = Browser::new(&app);
+    bob.sign_in("bob").await;
+    let refused = bob.get(&link.replace("&amp;", "&")).await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+}

@@ -59,7 +59,7 @@ fn known_indicator(name: &str) -> ApiResult<&'static IndicatorInfo> {
 }
 
 /// Every item of a paged listing, read page by page.
-async fn every_page<T, Fetch, Pending>(mut fetch: Fetch) -> StoreResult<Vec<T>>
+pub(crate) async fn every_page<T, Fetch, Pending>(mut fetch: Fetch) -> StoreResult<Vec<T>>
 where
     Fetch: FnMut(PageRequest) -> Pending,
     Pending: Future<Output = StoreResult<Page<T>>>,
@@ -77,7 +77,7 @@ where
 }
 
 /// The current targets the actor may read for `indicator` and `scope`.
-async fn targets_for(
+pub(crate) async fn targets_for(
     store: &dyn Store,
     actor: &Actor,
     indicator: &str,
@@ -252,7 +252,7 @@ pub struct ProductComputation {
 /// Computes `info` for the product whose passport is `id`, from the passport's data as `actor`
 /// may read it (restricted reads are audited by the store) through the input template its
 /// profile declares for the indicator.
-async fn product_indicator(
+pub(crate) async fn product_indicator(
     state: &AppState,
     actor: &Actor,
     info: &'static IndicatorInfo,

@@ -10,8 +10,10 @@
 //! signed-in users, a per-browser token (double-submit cookie) before sign-in ([`context`]).
 
 pub mod assets;
+pub mod chart;
 pub mod context;
 pub mod i18n;
+pub mod indicators;
 pub mod layout;
 pub mod list;
 pub mod passport;
@@ -46,6 +48,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/grants", get(workspace::get_grants))
         .route("/grants/{id}/revoke", post(workspace::post_revoke_grant))
         .route("/requests", get(workspace::get_requests))
+        .route("/indicators", get(indicators::get_indicators))
         .route("/assets/{name}", get(assets::get_asset))
         .fallback(context::not_found_page)
         .layer(axum::middleware::map_response(move |response: Response| async move {
