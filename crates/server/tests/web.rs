@@ -1089,3 +1089,98 @@ async fn product_indicators_are_computed_from_the_passport_as_the_user_may_see_i
     let refused = bob.get(&link.replace("&amp;", "&")).await;
     assert_eq!(refused.status, StatusCode::NOT_FOUND);
 }
+
+fn transformation(id: &str, inputs: &[(&str, u32)], outputs: &[(&str, u32)], step: &str) -> Value {
+    let list = |entries: &[(&str, u32)]| -> Vec<Value> {
+        entries
+            .iter()
+            .map(|(class, kilograms)| json!({"epcClass": class, "quantity": kilograms, "uom": "KGM"}))
+            .collect()
+    };
+    json!({"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld", {"jkcbv": "urn:junkan:cbv:"}],
+           "type": "TransformationEvent", "eventID": id,
+           "eventTime": "2026-06-01T10:00:00+09:00", "eventTimeZoneOffset": "+09:00",
+           "inputQuantityList": list(inputs), "outputQuantityList": list(outputs), "bizStep": step})
+}
+
+#[tokio::test]
+async fn the_lineage_explorer_draws_the_graph_with_withheld_steps_shown_as_such() {
+    const WASTE: &str = "urn:epc:class:lgtin:4512345.099999.WASTE-1";
+    const PELLETS: &str = "urn:epc:class:lgtin:4512345.088888.PELLET-1";
+    const VIRGIN: &str = "urn:epc:class:lgtin:4512345.077777.VIRGIN-1";
+    const COMPOUND: &str = "urn:epc:class:lgtin:4512345.066666.COMPOUND-1";
+    let app = TestApp::new().await;
+    user(&app, app.a, "alice", &[Role::Member]).await;
+    // B recycles waste into pellets (shared with nobody); A compounds pellets with virgin resin.
+    let recycle = transformation(
+        "urn:uuid:dddddddd-0000-4000-8000-000000000001",
+        &[(WASTE, 1000)],
+        &[(PELLETS, 820)],
+        "jkcbv:BizStep-material_recycling",
+    );
+    assert_eq!(
+        app.post("/epcis/events", &app.token_b, recycle).await.status,
+        StatusCode::CREATED
+    );
+    let compound = transformation(
+        "urn:uuid:dddddddd-0000-4000-8000-000000000002",
+        &[(PELLETS, 300), (VIRGIN, 700)],
+        &[(COMPOUND, 1000)],
+        "commissioning",
+    );
+    assert_eq!(
+        app.post("/epcis/events", &app.token_a, compound).await.status,
+        StatusCode::CREATED
+    );
+
+    let mut alice = Browser::new(&app);
+    alice.sign_in("alice").await;
+    let empty = alice.get("/app/lineage").await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert!(empty.text.contains("識別子を入力してトレースします"));
+    let path = format!(
+        "/app/lineage?{}",
+        serde_urlencoded::to_string([("id", COMPOUND)]).expect("query")
+    );
+    let page = alice.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let html = &page.text;
+    assert!(html.contains("<svg class=\"lineage\""), "{html}");
+    assert!(
+        html.contains("非公開の工程") && html.contains("B株式会社"),
+        "withheld, naming its organization"
+    );
+    assert!(html.contains("node withheld"), "drawn dashed");
+    assert!(!html.contains("WASTE"), "nothing of the withheld step leaks");
+    assert!(html.contains("原料の構成（質量比）") && html.contains("30 %") && html.contains("70 %"));
+    assert!(
+        html.contains("1,000 KGM") || html.contains("700 KGM"),
+        "quantities on the edges"
+    );
+    assert!(
+        html.contains("data-node=\"object:"),
+        "object nodes are links for the keyboard"
+    );
+    assert!(
+        html.contains(&format!("/app/lineage?id={}", "https%3A%2F%2Fid.gs1.org%2F01%2F"))
+            || html.contains("/app/lineage?id=urn")
+    );
+    let forward = alice
+        .get(&format!(
+            "/app/lineage?{}",
+            serde_urlencoded::to_string([("id", PELLETS), ("direction", "forward")]).expect("query")
+        ))
+        .await;
+    assert!(
+        forward.text.contains("4512345.066666") || forward.text.contains("COMPOUND"),
+        "{}",
+        forward.text
+    );
+
+    // Anonymous visitors trace through public events only: nothing here is public.
+    let mut anonymous = Browser::new(&app);
+    let public = anonymous.get(&path).await;
+    assert_eq!(public.status, StatusCode::OK);
+    assert!(public.text.contains("閲覧できるイベントはありません") || public.text.contains("非公開の工程"));
+    assert!(!public.text.contains("VIRGIN"));
+}

@@ -15,6 +15,7 @@ pub mod context;
 pub mod i18n;
 pub mod indicators;
 pub mod layout;
+pub mod lineage;
 pub mod list;
 pub mod passport;
 pub mod sign_in;
@@ -49,6 +50,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/grants/{id}/revoke", post(workspace::post_revoke_grant))
         .route("/requests", get(workspace::get_requests))
         .route("/indicators", get(indicators::get_indicators))
+        .route("/lineage", get(lineage::get_lineage_page))
         .route("/assets/{name}", get(assets::get_asset))
         .fallback(context::not_found_page)
         .layer(axum::middleware::map_response(move |response: Response| async move {
