@@ -64,7 +64,11 @@ function watch(page, label) {
     }
   });
   page.on("requestfailed", (request) => {
-    problems.push(`${label}: request failed: ${request.url()} (${request.failure()?.errorText})`);
+    const reason = request.failure()?.errorText;
+    // A navigation cancels what the page it leaves was still loading: not a failure.
+    if (reason !== "net::ERR_ABORTED") {
+      problems.push(`${label}: request failed: ${request.url()} (${reason})`);
+    }
   });
   page.on("response", (response) => {
     if (response.status() >= 400) {
@@ -103,8 +107,8 @@ async function tabTo(page, wanted, limit = 60) {
   return null;
 }
 
-async function shoot(page, name) {
-  await page.screenshot({ path: `${screenshots}/${name}.png`, fullPage: true });
+async function shoot(page, name, fullPage = true) {
+  await page.screenshot({ path: `${screenshots}/${name}.png`, fullPage });
 }
 
 try {
@@ -195,7 +199,12 @@ try {
   steps.push("main pages");
 
   // The public passport page (the QR code's target) on a phone: no horizontal scrolling.
-  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const phone = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    isMobile: true,
+    hasTouch: true,
+    locale: "ja-JP",
+  });
   const phonePage = await phone.newPage();
   watch(phonePage, "phone");
   const publicLink = await page.goto(`${base}${passportPath}`).then(() =>
@@ -209,14 +218,14 @@ try {
       () => document.documentElement.scrollWidth - document.documentElement.clientWidth
     );
     check(overflow <= 1, `the public page fits a phone's width (overflow ${overflow}px)`);
-    await shoot(phonePage, "public-passport-phone-ja");
+    await shoot(phonePage, "public-passport-phone-ja", false);
   }
   await phonePage.goto(`${base}/app/indicators`);
   const overflow = await phonePage.evaluate(
     () => document.documentElement.scrollWidth - document.documentElement.clientWidth
   );
   check(overflow <= 1, `the dashboard fits a phone's width (overflow ${overflow}px)`);
-  await shoot(phonePage, "indicators-phone-ja");
+  await shoot(phonePage, "indicators-phone-ja", false);
   await phone.close();
   steps.push("phone");
 

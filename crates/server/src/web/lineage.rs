@@ -394,6 +394,14 @@ fn event_label(language: Language, node: &Node) -> String {
 
 /// The two lines of text of a node's box (shortened to fit; the full text is in its title).
 fn node_lines(language: Language, node: &Node, organization: Option<&str>) -> (String, String) {
+    // Identifiers are told apart by their end (serials, lots); names by their start.
+    let head = |text: &str, limit: usize| {
+        if text.chars().count() <= limit {
+            text.to_owned()
+        } else {
+            format!("{}…", text.chars().take(limit - 1).collect::<String>())
+        }
+    };
     let shorten = |text: &str, limit: usize| {
         if text.chars().count() <= limit {
             text.to_owned()
@@ -415,12 +423,12 @@ fn node_lines(language: Language, node: &Node, organization: Option<&str>) -> (S
             language.pick(OBJECT).to_owned(),
         ),
         "event" => (
-            shorten(&event_label(language, node), 16),
-            shorten(organization.unwrap_or_default(), 16),
+            head(&event_label(language, node), 24),
+            head(organization.unwrap_or_default(), 24),
         ),
         "withheld_event" => (
             language.pick(WITHHELD_EVENT).to_owned(),
-            shorten(organization.unwrap_or_default(), 16),
+            head(organization.unwrap_or_default(), 24),
         ),
         _ => (language.pick(WITHHELD_OBJECT).to_owned(), String::new()),
     }

@@ -227,6 +227,7 @@ pub async fn get_passports(State(state): State<AppState>, web: Web, RawQuery(raw
     let mut organizations = Organizations::default();
     let mut rows = Vec::with_capacity(page.items.len());
     for passport in &page.items {
+        // The passport's summary name; without one, what its profile describes.
         let name = match state
             .resolver
             .profiles
@@ -236,8 +237,11 @@ pub async fn get_passports(State(state): State<AppState>, web: Web, RawQuery(raw
             Ok(profile) => summary_facts(passport, &profile.profile.summary)
                 .get("name")
                 .and_then(|name| name.as_str())
-                .map(str::to_owned),
-            Err(_) => None,
+                .map_or_else(
+                    || profile.profile.name.get(web.language.tag()).to_owned(),
+                    str::to_owned,
+                ),
+            Err(_) => passport.profile.clone(),
         };
         let owner = organizations
             .name(store, web.language, passport.owner_organization_id)
@@ -310,7 +314,7 @@ pub async fn get_passports(State(state): State<AppState>, web: Web, RawQuery(raw
                         @for (passport, name, owner) in &rows {
                             tr {
                                 td data-label=(web.t(NAME)) {
-                                    a href={ "/app/passports/" (passport.id) } { (name.as_deref().unwrap_or(web.t(("（名称なし）", "(no name)")))) }
+                                    a href={ "/app/passports/" (passport.id) } { (name) }
                                 }
                                 td data-label=(web.t(IDENTIFIER)) { code { (passport.identifier) } }
                                 td data-label=(web.t(PROFILE)) { (passport.profile) " " (passport.profile_version) }
