@@ -195,7 +195,7 @@ impl Web {
         let query = serde_urlencoded::to_string(&query).expect("pairs of strings always encode");
         let mut response = super::see_other(&format!("/app/sign-in?{query}"));
         self.set_cookies(response.headers_mut());
-        WebError(response)
+        WebError(Box::new(response))
     }
 
     /// Checks a form POST: same site, and the CSRF token of the form equals this browser's.
@@ -258,7 +258,7 @@ impl Web {
             p.error role="alert" { (self.t(message)) }
             p { a href="/app" { (self.t(BACK_HOME)) } }
         };
-        WebError(self.page_with_status(status, self.t(title), Nav::None, body))
+        WebError(Box::new(self.page_with_status(status, self.t(title), Nav::None, body)))
     }
 }
 
@@ -356,7 +356,7 @@ impl Problem {
 
 /// An error page (or a redirect), already rendered in the request's language.
 #[derive(Debug)]
-pub struct WebError(Response);
+pub struct WebError(Box<Response>);
 
 impl WebError {
     /// An error page outside a request's context (before the language is known).
@@ -374,13 +374,13 @@ impl WebError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/html; charset=utf-8"),
         );
-        WebError(response)
+        WebError(Box::new(response))
     }
 }
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
-        self.0
+        *self.0
     }
 }
 

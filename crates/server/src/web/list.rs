@@ -121,9 +121,8 @@ pub struct Organizations(HashMap<OrganizationId, Option<Organization>>);
 impl Organizations {
     /// The name of organization `id` in `language`.
     pub async fn name(&mut self, store: &dyn Store, language: Language, id: OrganizationId) -> String {
-        if !self.0.contains_key(&id) {
-            let found = store.get_organization(id).await.ok();
-            self.0.insert(id, found);
+        if let std::collections::hash_map::Entry::Vacant(entry) = self.0.entry(id) {
+            entry.insert(store.get_organization(id).await.ok());
         }
         match self.0.get(&id).and_then(Option::as_ref) {
             Some(organization) => organization_name(language, organization).to_owned(),
