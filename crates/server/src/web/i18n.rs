@@ -280,6 +280,15 @@ pub fn business_step(iri: &str) -> Option<(String, String)> {
     Some((ja.to_owned(), en.to_owned()))
 }
 
+/// A business step's label in `language`, or the step as given when it is not known.
+pub fn business_step_label(language: Language, iri: &str) -> String {
+    match (language, business_step(iri)) {
+        (Language::Ja, Some((ja, _))) => ja,
+        (Language::En, Some((_, en))) => en,
+        (_, None) => iri.to_owned(),
+    }
+}
+
 /// The label of an output of a stored-data indicator, with the Japanese domain term kept next to
 /// the English one (入口側循環利用率 / inlet-side circular use rate).
 pub fn indicator_output(output: &str) -> Text {

@@ -16,11 +16,8 @@ use maud::{html, Markup};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use junkan_indicators::records::{
-    flow_kinds_of, FiscalYears, IndicatorTarget, IndicatorValueFilter, MaterialFlowFilter, Scope, ScopeKind,
-    FLOW_OUTPUTS,
-};
-use junkan_indicators::regional::{compute_from_records, series, supported_scopes, ScopeComputation, Series};
+use junkan_indicators::records::{FiscalYears, IndicatorTarget, Scope, ScopeKind, FLOW_OUTPUTS};
+use junkan_indicators::regional::{supported_scopes, ScopeComputation, Series};
 use junkan_indicators::targets::Direction;
 use junkan_indicators::IndicatorInfo;
 
@@ -30,7 +27,7 @@ use super::i18n::{self, output_label, Language, Text};
 use super::layout::Nav;
 use super::list::{options, ListQuery};
 use super::passport::indicator_title;
-use crate::handlers::indicator_records::{every_page, product_indicator, targets_for, ProductComputation};
+use crate::handlers::indicator_records::{product_indicator, scope_computation, stored_series, ProductComputation};
 use crate::AppState;
 
 const TITLE: Text = ("循環性指標", "Circularity indicators");
@@ -214,52 +211,10 @@ async fn computed_for(
     if !supported.contains(&scope.kind) || !matches!(scope.kind, ScopeKind::Region | ScopeKind::Nation) {
         return Ok(Computed::NotYet(supported));
     }
-    let filter = MaterialFlowFilter {
-        region: scope.region().map(str::to_owned),
-        fiscal_years: Some(period),
-        kinds: flow_kinds_of(info.name)
-            .iter()
-            .map(|kind| kind.name.to_owned())
-            .collect(),
-        owner: None,
-        include_superseded: false,
-    };
-    let records = every_page(|page| {
-        let filter = &filter;
-        async move { store.list_material_flows(actor, filter, &page).await }
-    })
-    .await
-    .or_page(web)?;
-    let targets = targets_for(store, actor, info.name, scope).await.or_page(web)?;
-    Ok(Computed::FromRecords(compute_from_records(
-        info, scope, period, &records, &targets,
-    )))
-}
-
-/// The stored values of `info` for `scope` over `period`, with their gaps to the targets.
-async fn stored_series(
-    state: &AppState,
-    web: &Web,
-    info: &'static IndicatorInfo,
-    scope: &Scope,
-    period: FiscalYears,
-) -> Result<Series, super::WebError> {
-    let store = state.store.as_ref();
-    let actor = web.actor();
-    let filter = IndicatorValueFilter {
-        indicator: Some(info.name.to_owned()),
-        scope: Some(scope.to_string()),
-        fiscal_years: Some(period),
-        ..IndicatorValueFilter::default()
-    };
-    let values = every_page(|page| {
-        let filter = &filter;
-        async move { store.list_indicator_values(actor, filter, &page).await }
-    })
-    .await
-    .or_page(web)?;
-    let targets = targets_for(store, actor, info.name, scope).await.or_page(web)?;
-    Ok(series(info, scope, period, &values, &targets))
+    scope_computation(store, actor, info, scope, period, None)
+        .await
+        .map(Computed::FromRecords)
+        .or_page(web)
 }
 
 async fn indicator_section(
@@ -275,7 +230,9 @@ async fn indicator_section(
     if let Computed::FromPassport(product) = &computed {
         return Ok(product_section(web, info, product));
     }
-    let stored = stored_series(state, web, info, scope, period).await?;
+    let stored = stored_series(state.store.as_ref(), web.actor(), info, scope, period)
+        .await
+        .or_page(web)?;
     let outputs: Vec<&str> = FLOW_OUTPUTS
         .iter()
         .filter(|spec| spec.indicator == info.name)

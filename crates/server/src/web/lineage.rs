@@ -379,11 +379,7 @@ fn event_label(language: Language, node: &Node) -> String {
     }
     node.biz_step
         .as_deref()
-        .and_then(i18n::business_step)
-        .map(|(ja, en)| match language {
-            Language::Ja => ja,
-            Language::En => en,
-        })
+        .map(|step| i18n::business_step_label(language, step))
         .or_else(|| {
             node.event_type
                 .as_deref()

@@ -139,3 +139,14 @@ pub fn options<'a>(choices: impl IntoIterator<Item = (&'a str, &'a str)>, select
         }
     }
 }
+
+/// Tabs between views of one list: (link, label, whether it is the current one).
+pub fn tabs<const N: usize>(web: &Web, entries: [(&str, Text, bool); N]) -> Markup {
+    html! {
+        ul.tabs {
+            @for (href, label, current) in entries {
+                li { a href=(href) aria-current=[current.then_some("page")] { (web.t(label)) } }
+            }
+        }
+    }
+}

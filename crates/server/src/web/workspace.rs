@@ -20,7 +20,7 @@ use junkan_store::GrantDirection;
 use super::context::{OrPage, Problem, SignedIn, Web, WebResult};
 use super::i18n::{self, Language, Text};
 use super::layout::Nav;
-use super::list::{options, pager, ListQuery, Organizations};
+use super::list::{options, pager, tabs, ListQuery, Organizations};
 use super::see_other;
 use crate::resolver::links::summary_facts;
 use crate::AppState;
@@ -252,17 +252,12 @@ pub async fn get_passports(State(state): State<AppState>, web: Web, RawQuery(raw
         .iter()
         .map(|status| (status.as_str(), web.t(status.labels())))
         .collect();
-    let granularity_choices = [Granularity::Model, Granularity::Batch, Granularity::Item]
-        .map(|granularity| (granularity.as_str(), web.t(i18n::granularity(granularity))));
+    let granularity_choices =
+        GRANULARITIES.map(|granularity| (granularity.as_str(), web.t(i18n::granularity(granularity))));
     let body = html! {
         h1 { (web.t(PASSPORTS_TITLE)) }
         form.filters method="get" action="/app/passports" aria-label=(web.t(FILTERS)) {
-            div.field {
-                label for="owner" { (web.t(OWNER_SCOPE)) }
-                select #owner name="owner" {
-                    (options([("mine", web.t(MINE)), ("all", web.t(ALL_READABLE))], query.get("owner")))
-                }
-            }
+            (owner_field(&web, &query))
             div.field {
                 label for="identifier" { (web.t(IDENTIFIER_PREFIX)) }
                 input #identifier type="search" name="identifier" value=[query.get("identifier")] placeholder="https://id.gs1.org/01/…";
@@ -334,8 +329,23 @@ pub async fn get_passports(State(state): State<AppState>, web: Web, RawQuery(raw
     Ok(web.page(web.t(PASSPORTS_TITLE), Nav::Passports, body))
 }
 
+/// The filter between the organization's own records and every record the user may read.
+fn owner_field(web: &Web, query: &ListQuery) -> Markup {
+    html! {
+        div.field {
+            label for="owner" { (web.t(OWNER_SCOPE)) }
+            select #owner name="owner" {
+                (options([("mine", web.t(MINE)), ("all", web.t(ALL_READABLE))], query.get("owner")))
+            }
+        }
+    }
+}
+
+/// Every granularity, coarsest first.
+const GRANULARITIES: [Granularity; 3] = [Granularity::Model, Granularity::Batch, Granularity::Item];
+
 fn granularity_named(name: &str) -> Option<Granularity> {
-    [Granularity::Model, Granularity::Batch, Granularity::Item]
+    GRANULARITIES
         .into_iter()
         .find(|granularity| granularity.as_str() == name)
 }
@@ -462,13 +472,7 @@ pub async fn get_events(State(state): State<AppState>, web: Web, RawQuery(raw): 
             } else {
                 format!("https://ref.gs1.org/cbv/BizStep-{step}")
             };
-            let label = i18n::business_step(&iri)
-                .map(|(ja, en)| match web.language {
-                    Language::Ja => ja,
-                    Language::En => en,
-                })
-                .unwrap_or_else(|| (*step).to_owned());
-            ((*step).to_owned(), label)
+            ((*step).to_owned(), i18n::business_step_label(web.language, &iri))
         })
         .collect();
     let body = html! {
@@ -545,15 +549,10 @@ pub async fn get_events(State(state): State<AppState>, web: Web, RawQuery(raw): 
 
 fn event_row(web: &Web, stored: &StoredEvent, owner: &str) -> Markup {
     let event = &stored.event;
-    let step = event.biz_step.as_deref().map(|step| {
-        i18n::business_step(step).map_or_else(
-            || step.to_owned(),
-            |(ja, en)| match web.language {
-                Language::Ja => ja,
-                Language::En => en,
-            },
-        )
-    });
+    let step = event
+        .biz_step
+        .as_deref()
+        .map(|step| i18n::business_step_label(web.language, step));
     let place = event.biz_location.as_deref().or(event.read_point.as_deref());
     let shown: Vec<&str> = event
         .identifiers
@@ -661,12 +660,7 @@ pub async fn get_footprints(State(state): State<AppState>, web: Web, RawQuery(ra
     let body = html! {
         h1 { (web.t(FOOTPRINTS_TITLE)) }
         form.filters method="get" action="/app/footprints" aria-label=(web.t(FILTERS)) {
-            div.field {
-                label for="owner" { (web.t(OWNER_SCOPE)) }
-                select #owner name="owner" {
-                    (options([("mine", web.t(MINE)), ("all", web.t(ALL_READABLE))], query.get("owner")))
-                }
-            }
+            (owner_field(&web, &query))
             div.field {
                 label for="product" { (web.t(PRODUCT_ID)) }
                 input #product type="search" name="product" value=[query.get("product")] placeholder="urn:…" aria-describedby=[problem.as_ref().map(|_| "product-error")];
@@ -787,18 +781,12 @@ pub async fn get_grants(State(state): State<AppState>, web: Web, RawQuery(raw): 
         };
         rows.push((grant, party));
     }
-    let tab = |href: &'static str, label: Text, current: bool| {
-        html! { li { a href=(href) aria-current=[current.then_some("page")] { (web.t(label)) } } }
-    };
     let body = html! {
         h1 { (web.t(GRANTS_TITLE)) }
         @if query.get("revoked").is_some() {
             p.notice role="status" { (web.t(REVOKED_NOTICE)) }
         }
-        ul.tabs {
-            (tab("/app/grants", GIVEN, !received))
-            (tab("/app/grants?direction=received", RECEIVED, received))
-        }
+        (tabs(&web, [("/app/grants", GIVEN, !received), ("/app/grants?direction=received", RECEIVED, received)]))
         @if rows.is_empty() {
             p { (web.t(NONE_FOUND)) }
         } @else {
@@ -937,16 +925,10 @@ pub async fn get_requests(State(state): State<AppState>, web: Web, RawQuery(raw)
         .list_trade_statuses(&signed_in.actor, &filter, &query.page)
         .await
         .or_page(&web)?;
-    let tab = |href: &'static str, label: Text, current: bool| {
-        html! { li { a href=(href) aria-current=[current.then_some("page")] { (web.t(label)) } } }
-    };
     let body = html! {
         h1 { (web.t(REQUESTS_TITLE)) }
         p.lead { (web.t(REQUESTS_LEAD)) }
-        ul.tabs {
-            (tab("/app/requests", SENT, !incoming))
-            (tab("/app/requests?direction=received", INCOMING, incoming))
-        }
+        (tabs(&web, [("/app/requests", SENT, !incoming), ("/app/requests?direction=received", INCOMING, incoming)]))
         @if page.items.is_empty() {
             p { (web.t(NONE_FOUND)) }
         } @else {
