@@ -810,6 +810,29 @@ async fn every_workspace_page_answers_in_both_languages() {
         .contains("/app/lineage?id=https%3A%2F%2Fid.gs1.org%2F01%2F04912345000019%2F21%2FWEB1"));
     let filtered = browser.get("/app/events?type=AggregationEvent").await;
     assert!(!filtered.text.contains("2026年1月5日"));
+    let by_step = browser
+        .get("/app/events?step=shipping&from=2026-01-05&to=2026-01-05")
+        .await;
+    assert!(by_step.text.contains("2026年1月5日"), "{}", by_step.text);
+    assert!(!browser
+        .get("/app/events?step=collecting")
+        .await
+        .text
+        .contains("2026年1月5日"));
+    assert!(!browser
+        .get("/app/events?from=2026-01-06")
+        .await
+        .text
+        .contains("2026年1月5日"));
+    let by_epc = browser
+        .get("/app/events?epc=urn%3Aepc%3Aid%3Asgtin%3A4912345.000001.WEB1")
+        .await;
+    assert!(by_epc.text.contains("2026年1月5日"));
+    assert!(!browser
+        .get("/app/events?epc=urn%3Aepc%3Aid%3Asgtin%3A4912345.000001.OTHER")
+        .await
+        .text
+        .contains("2026年1月5日"));
     let bad = browser.get("/app/events?from=yesterday").await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.text.contains("日付は YYYY-MM-DD で入力してください。"));

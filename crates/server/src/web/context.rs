@@ -247,11 +247,8 @@ impl Web {
         }
     }
 
-    /// The error page for `problem` (the sign-in redirect for [`Problem::SignIn`]).
+    /// The error page for `problem`.
     pub fn fail(&self, problem: Problem) -> WebError {
-        if problem == Problem::SignIn {
-            return self.sign_in_redirect();
-        }
         let (status, title, message) = problem.describe();
         let body = html! {
             h1 { (self.t(title)) }
@@ -267,8 +264,6 @@ const BACK_HOME: Text = ("ホームへ戻る", "Back to the home page");
 /// What went wrong, as the error page tells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Problem {
-    /// Not signed in (redirects to the sign-in page).
-    SignIn,
     /// No such page or record, or one the user may not see (not told apart).
     NotFound,
     /// Signed in but not allowed.
@@ -300,11 +295,6 @@ impl Problem {
 
     fn describe(self) -> (StatusCode, Text, Text) {
         match self {
-            Problem::SignIn => (
-                StatusCode::UNAUTHORIZED,
-                ("サインインが必要です", "Sign-in required"),
-                ("このページを見るにはサインインしてください。", "Sign in to see this page."),
-            ),
             Problem::NotFound => (
                 StatusCode::NOT_FOUND,
                 ("見つかりません", "Not found"),
