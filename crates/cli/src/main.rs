@@ -737,6 +737,12 @@ fn print_demo_banner(config: &Config, credentials: &junkan_demo::DemoCredentials
     println!("  Health:       {}/healthz", config.base_url);
     println!("  API docs:     {}/api/v1/openapi.json", config.base_url);
     println!("  Credentials:  {}", path.display());
+    if let Some(login) = credentials.organizations.iter().find(|login| login.slug == "packmaker") {
+        println!(
+            "  Web app:      {}/app (ウェブアプリ / web application; sign in as {} / {}, the battery pack maker)",
+            config.base_url, login.username, login.password
+        );
+    }
     println!(
         "  Node admin:   {} / {}",
         credentials.node_admin.username, credentials.node_admin.password

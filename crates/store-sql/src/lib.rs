@@ -845,6 +845,9 @@ impl Store for SqlStore {
     async fn change_own_password(&self, actor: &Actor, password_hash: &str) -> StoreResult<()> {
         ouranos::change_own_password(self, actor, password_hash).await
     }
+    async fn set_own_locale(&self, actor: &Actor, locale: &str) -> StoreResult<User> {
+        principals::set_own_locale(self, actor, locale).await
+    }
 }
 
 /// Helpers for tests that run against PostgreSQL.

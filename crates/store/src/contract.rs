@@ -859,6 +859,63 @@ pub async fn sessions_and_signing_keys(store: &dyn Store, clock: &ManualClock) {
     clock.advance(Duration::hours(9));
     assert_eq!(store.session("session-hash").await.expect("lookup"), None);
     clock.advance(Duration::hours(-9));
+
+    // The user's language of the web interface: their own audited write, nobody else's.
+    let carol = Actor {
+        kind: PrincipalKind::User,
+        principal_id: user.id.to_string(),
+        organization_id: Some(a),
+        roles: vec![Role::Member],
+        purpose: None,
+        request_id: None,
+    };
+    let changed = store.set_own_locale(&carol, "ja").await.expect("own locale");
+    assert_eq!(changed.locale, "ja");
+    assert_eq!(
+        store
+            .session("session-hash")
+            .await
+            .expect("lookup")
+            .map(|(_, user)| user.locale),
+        Some("ja".to_owned())
+    );
+    assert!(matches!(
+        store.set_own_locale(&carol, "fr").await,
+        Err(StoreError::Invalid(_))
+    ));
+    let client = Actor {
+        kind: PrincipalKind::Client,
+        ..carol.clone()
+    };
+    assert!(matches!(
+        store.set_own_locale(&client, "en").await,
+        Err(StoreError::Forbidden { .. })
+    ));
+    let b = organization(store, "B", &[]).await;
+    let impostor = Actor {
+        organization_id: Some(b),
+        ..carol.clone()
+    };
+    assert!(matches!(
+        store.set_own_locale(&impostor, "en").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(
+        store.user_by_id(user.id).await.expect("user").map(|user| user.locale),
+        Some("ja".to_owned())
+    );
+    let audit = store
+        .list_audit(
+            &member_of(a, &[Role::OrgAdmin]),
+            &AuditFilter::default(),
+            &PageRequest::first(100),
+        )
+        .await
+        .expect("audit");
+    assert!(audit.items.iter().any(|entry| entry.record_kind == RecordKind::User
+        && entry.record_id == user.id.to_string()
+        && entry.action == AuditAction::Update));
+
     store.delete_session("session-hash").await.expect("logout");
     assert_eq!(store.session("session-hash").await.expect("lookup"), None);
 

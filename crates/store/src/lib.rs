@@ -929,4 +929,7 @@ pub trait Store: Send + Sync + 'static {
     /// The signed-in user changes their own password (`/ouranos/auth/change`); other principals
     /// are refused.
     async fn change_own_password(&self, actor: &Actor, password_hash: &str) -> StoreResult<()>;
+    /// The signed-in user records the language they read the web interface in (`ja` or `en`);
+    /// other principals are refused. Returns the account as changed.
+    async fn set_own_locale(&self, actor: &Actor, locale: &str) -> StoreResult<User>;
 }

@@ -20,10 +20,10 @@ use junkan_indicators::records::{
     IndicatorValueCorrection, IndicatorValueFilter, MaterialFlowFilter, NewIndicatorTarget, NewIndicatorValue, Scope,
     ScopeKind, INDICATOR_TARGETS_PATH, INDICATOR_VALUES_PATH,
 };
-use junkan_indicators::regional::{compute_from_records, series, supported_scopes, Series};
+use junkan_indicators::regional::{compute_from_records, series, supported_scopes, ScopeComputation, Series};
 use junkan_indicators::{Computation, ComputeError, IndicatorInfo, INDICATORS};
 use junkan_model::access::AccessLevel;
-use junkan_model::ids::{FacilityId, IndicatorTargetId, IndicatorValueId, PassportId};
+use junkan_model::ids::{FacilityId, IndicatorTargetId, IndicatorValueId, OrganizationId, PassportId};
 use junkan_model::page::{Page, PageRequest, MAX_PAGE_SIZE};
 use junkan_model::passport::PassportRead;
 use junkan_model::principal::Actor;
@@ -182,8 +182,21 @@ pub async fn get_indicator_for_scope(
             info.name
         )));
     }
-    let actor = &caller.actor;
-    let store = state.store.as_ref();
+    let computation = scope_computation(state.store.as_ref(), &caller.actor, info, &scope, period, owner).await?;
+    Ok(Json(computation).into_response())
+}
+
+/// `info` for a region or nation scope over `period`, computed from the current material-flow
+/// records `actor` may read (only `owner`'s when given), with the gaps to the scope's targets.
+/// The API and the web dashboard compute here.
+pub(crate) async fn scope_computation(
+    store: &dyn Store,
+    actor: &Actor,
+    info: &'static IndicatorInfo,
+    scope: &Scope,
+    period: FiscalYears,
+    owner: Option<OrganizationId>,
+) -> StoreResult<ScopeComputation> {
     let filter = MaterialFlowFilter {
         region: scope.region().map(str::to_owned),
         fiscal_years: Some(period),
@@ -199,8 +212,8 @@ pub async fn get_indicator_for_scope(
         async move { store.list_material_flows(actor, filter, &page).await }
     })
     .await?;
-    let targets = targets_for(store, actor, info.name, &scope).await?;
-    Ok(Json(compute_from_records(info, &scope, period, &records, &targets)).into_response())
+    let targets = targets_for(store, actor, info.name, scope).await?;
+    Ok(compute_from_records(info, scope, period, &records, &targets))
 }
 
 /// The passport a product-scope computation read.
@@ -252,7 +265,7 @@ pub struct ProductComputation {
 /// Computes `info` for the product whose passport is `id`, from the passport's data as `actor`
 /// may read it (restricted reads are audited by the store) through the input template its
 /// profile declares for the indicator.
-async fn product_indicator(
+pub(crate) async fn product_indicator(
     state: &AppState,
     actor: &Actor,
     info: &'static IndicatorInfo,
@@ -392,8 +405,20 @@ pub async fn get_indicator_series(
     let period = query.required("period", FiscalYears::parse);
     query.finish()?;
     let (scope, period) = (scope.expect("reported above"), period.expect("reported above"));
-    let actor = &caller.actor;
-    let store = state.store.as_ref();
+    Ok(Json(
+        stored_series(state.store.as_ref(), &caller.actor, info, &scope, period).await?,
+    ))
+}
+
+/// The time series of `info`'s current stored values that `actor` may read for `scope` over
+/// `period`, with the gap of each to the scope's targets (the API's and the dashboard's).
+pub(crate) async fn stored_series(
+    store: &dyn Store,
+    actor: &Actor,
+    info: &'static IndicatorInfo,
+    scope: &Scope,
+    period: FiscalYears,
+) -> StoreResult<Series> {
     let filter = IndicatorValueFilter {
         indicator: Some(info.name.to_owned()),
         scope: Some(scope.to_string()),
@@ -405,8 +430,8 @@ pub async fn get_indicator_series(
         async move { store.list_indicator_values(actor, filter, &page).await }
     })
     .await?;
-    let targets = targets_for(store, actor, info.name, &scope).await?;
-    Ok(Json(series(info, &scope, period, &values, &targets)))
+    let targets = targets_for(store, actor, info.name, scope).await?;
+    Ok(series(info, scope, period, &values, &targets))
 }
 
 // ---------------------------------------------------------------------------------------------
