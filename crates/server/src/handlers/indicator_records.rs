@@ -33,6 +33,7 @@ use junkan_store::{Store, StoreResult};
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, QueryMap, Valid};
+use crate::handlers::organization_indicators::{organization_indicator, ORGANIZATION_INDICATORS};
 use crate::handlers::path_id;
 use crate::paging::paged;
 use crate::AppState;
@@ -59,7 +60,7 @@ fn known_indicator(name: &str) -> ApiResult<&'static IndicatorInfo> {
 }
 
 /// Every item of a paged listing, read page by page.
-async fn every_page<T, Fetch, Pending>(mut fetch: Fetch) -> StoreResult<Vec<T>>
+pub(crate) async fn every_page<T, Fetch, Pending>(mut fetch: Fetch) -> StoreResult<Vec<T>>
 where
     Fetch: FnMut(PageRequest) -> Pending,
     Pending: Future<Output = StoreResult<Page<T>>>,
@@ -136,17 +137,25 @@ pub async fn get_indicator_for_scope(
 ) -> ApiResult<Response> {
     let info = known_indicator(&name)?;
     let scope = query.required("scope", Scope::parse);
-    // Ledger scopes take ISO dates or fiscal years; the flow indicators fiscal years.
+    // Ledger and organization scopes take ISO dates or fiscal years; the flow indicators fiscal
+    // years.
     let from_ledgers = scope.as_ref().is_some_and(|scope| {
         matches!(
             (info.name, scope.kind),
             ("mass-balance", ScopeKind::Facility) | ("battery-recycled-content", ScopeKind::Product)
         )
     });
-    if from_ledgers {
+    let from_events = scope
+        .as_ref()
+        .is_some_and(|scope| scope.kind == ScopeKind::Organization && ORGANIZATION_INDICATORS.contains(&info.name));
+    if from_ledgers || from_events {
         let period = query.required("period", parse_ledger_period);
         query.finish()?;
         let (scope, period) = (scope.expect("reported above"), period.expect("reported above"));
+        if from_events {
+            let answer = organization_indicator(state.store.as_ref(), &caller.actor, info, &scope, period).await?;
+            return Ok(Json(answer).into_response());
+        }
         return ledger_indicator(&state, &caller.actor, info, &scope, period).await;
     }
     let product = scope.as_ref().is_some_and(|scope| scope.kind == ScopeKind::Product);
