@@ -270,7 +270,7 @@ fn mass_of(identifier: &EventIdentifier) -> Result<Decimal, String> {
     let per = tonnes_per_unit(unit, &BTreeMap::new()).ok_or_else(|| {
         format!("quantity {quantity} {unit}: mixed units without a conversion ({unit} is not a unit of mass, and only masses add up to flows)")
     })?;
-    Ok(amount * per)
+    Ok((amount * per).normalize())
 }
 
 /// A sum of masses some of which may be unknown.
@@ -900,7 +900,7 @@ fn settle(fate: &mut Fate, raw: BTreeMap<Route, Decimal>, mass_t: Decimal) {
         }
         left -= taken;
         if !taken.is_zero() {
-            fate.routes.insert(route, taken);
+            fate.routes.insert(route, taken.normalize());
         }
         taken
     };
@@ -921,8 +921,8 @@ fn settle(fate: &mut Fate, raw: BTreeMap<Route, Decimal>, mass_t: Decimal) {
             take(route, *mass, fate);
         }
     }
-    fate.recovered_t = recovered;
-    fate.not_recorded_t = left;
+    fate.recovered_t = recovered.normalize();
+    fate.not_recorded_t = left.normalize();
     if !left.is_zero() && !fate.withheld.is_empty() && fate.unknown.is_none() {
         fate.unknown = Some(format!(
             "{} t of it are not accounted for by the events you may read, and {} later event(s) touching it are withheld from you ({})",
@@ -1161,6 +1161,18 @@ fn not_computable(result: &mut Map<String, Value>, missing: &mut Vec<NotComputab
     }
 }
 
+/// Adds the reasons `computation` gives for values not yet in `list`.
+fn add_own_reasons(list: &mut Vec<NotComputable>, computation: Option<&Computation>) {
+    for entry in computation
+        .map(|computation| computation.provenance.not_computable.as_slice())
+        .unwrap_or_default()
+    {
+        if !list.iter().any(|known| known.output == entry.output) {
+            list.push(entry.clone());
+        }
+    }
+}
+
 /// `cti` and the flow shares of the organization from its flows, the inflows' shares, the
 /// outflows' recovery potentials and fates.
 pub fn organization_cti(
@@ -1318,10 +1330,9 @@ pub fn organization_cti(
         .as_ref()
         .map(|computation| computation.result.clone())
         .unwrap_or_default();
-    let mut not_computable_list: Vec<NotComputable> = computation
-        .as_ref()
-        .map(|computation| computation.provenance.not_computable.clone())
-        .unwrap_or_default();
+    // What the organization's data lacks comes first; the computation's own reasons (a zero
+    // denominator) only for values not already explained.
+    let mut not_computable_list: Vec<NotComputable> = Vec::new();
     let all = [
         "circular_inflow_pct",
         "circular_outflow_pct",
@@ -1357,6 +1368,7 @@ pub fn organization_cti(
             &format!("{} outflow lot(s) are missing (see missing)", missing_of("outflow")),
         );
     }
+    add_own_reasons(&mut not_computable_list, computation.as_ref());
     let flow_shares = flow_shares(plan, &inflows, &outflows, &missing);
     OrganizationCti {
         indicator: crate::cti::INFO.name,
@@ -1700,10 +1712,7 @@ pub fn organization_company_mci(
         .as_ref()
         .map(|computation| computation.result.clone())
         .unwrap_or_default();
-    let mut not_computable_list = computation
-        .as_ref()
-        .map(|computation| computation.provenance.not_computable.clone())
-        .unwrap_or_default();
+    let mut not_computable_list = Vec::new();
     let all = ["MCI", "M"];
     for gap in &plan.gaps {
         not_computable(&mut result, &mut not_computable_list, &all, gap);
@@ -1727,6 +1736,7 @@ pub fn organization_company_mci(
             "no output lot with a mass and an MCI in the period",
         );
     }
+    add_own_reasons(&mut not_computable_list, computation.as_ref());
     OrganizationCompanyMci {
         indicator: crate::mci::COMPANY_INFO.name,
         methodology: crate::mci::COMPANY_INFO.methodology,

@@ -149,7 +149,7 @@ async fn a_products_indicator_is_computed_from_its_passport_as_the_reader_may_se
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let body = &reply.body;
     assert_eq!(body["computable"], true);
-    assert_eq!(body["passport"]["profile_version"], "1.1.0");
+    assert_eq!(body["passport"]["profile_version"], "1.2.0");
     assert_eq!(body["passport"]["href"], format!("/api/v1/passports/{id}?version=1"));
     let result = &body["computation"]["result"];
     assert_eq!(
