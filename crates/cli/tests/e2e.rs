@@ -1105,11 +1105,18 @@ fn demo_company_cti_is_computed_from_the_events_and_printed() {
         ("pellet", Some(100.0), Some(0.0), Some(18.4 / 35.5 * 100.0)),
         ("refiner", Some(100.0), Some(0.0), Some(310.0 / 413.5 * 100.0)),
         ("cathode", Some(20.0), Some(0.0), Some(10.0)),
-        ("scrapyard", Some(100.0), Some(480.0 / 1170.0 * 100.0), Some(1680.0 / 2370.0 * 100.0)),
+        (
+            "scrapyard",
+            Some(100.0),
+            Some(480.0 / 1170.0 * 100.0),
+            Some(1680.0 / 2370.0 * 100.0),
+        ),
         ("aluminium", Some(100.0), Some(0.0), Some(480.0 / 935.0 * 100.0)),
         ("blackmass", None, Some(100.0), None),
     ];
-    let recorded = credentials["examples"]["circularity"].as_array().expect("circularity examples");
+    let recorded = credentials["examples"]["circularity"]
+        .as_array()
+        .expect("circularity examples");
     assert_eq!(recorded.len(), expected.len());
     let port = free_port();
     let node = Node::start(&["serve", "--data-dir", data_dir], port);
@@ -1131,7 +1138,9 @@ fn demo_company_cti_is_computed_from_the_events_and_printed() {
     };
     let close = |value: &Value, expected: Option<f64>, what: &str| match expected {
         Some(expected) => {
-            let value = value.as_f64().unwrap_or_else(|| panic!("{what}: a number, got {value}"));
+            let value = value
+                .as_f64()
+                .unwrap_or_else(|| panic!("{what}: a number, got {value}"));
             assert!((value - expected).abs() < 1e-6, "{what}: {value} ≠ {expected}");
         }
         None => assert_eq!(value, &Value::Null, "{what} is not computable"),
@@ -1147,16 +1156,17 @@ fn demo_company_cti_is_computed_from_the_events_and_printed() {
         close(&result["circularity_pct"], *circularity, &format!("{slug} circularity"));
         assert_eq!(example["circularity_pct"], result["circularity_pct"], "{slug}");
         // The banner line: name, then the three figures to one decimal place (— when null).
-        let shown = |value: Option<f64>| value.map(|value| format!("{value:.1} %")).unwrap_or_else(|| "—".to_owned());
-        let line = format!(
-            "{} / {} / {}",
-            shown(*inflow),
-            shown(*outflow),
-            shown(*circularity)
-        );
+        let shown = |value: Option<f64>| {
+            value
+                .map(|value| format!("{value:.1} %"))
+                .unwrap_or_else(|| "—".to_owned())
+        };
+        let line = format!("{} / {} / {}", shown(*inflow), shown(*outflow), shown(*circularity));
         let name = login(slug)["name"].as_str().expect("name").to_owned();
         assert!(
-            banner.lines().any(|printed| printed.contains(&name) && printed.ends_with(&line)),
+            banner
+                .lines()
+                .any(|printed| printed.contains(&name) && printed.ends_with(&line)),
             "banner shows {name} {line}: {banner}"
         );
     }
@@ -1178,7 +1188,10 @@ fn demo_company_cti_is_computed_from_the_events_and_printed() {
         .get(recorded[3]["href"].as_str().expect("href"), &token_of("scrapyard"))
         .expect("cti");
     let aluminium_scrap = &scrapyard["outflows"][0];
-    assert!(aluminium_scrap["lot"].as_str().expect("lot").ends_with("/10/AL-2026-10"));
+    assert!(aluminium_scrap["lot"]
+        .as_str()
+        .expect("lot")
+        .ends_with("/10/AL-2026-10"));
     assert_eq!(aluminium_scrap["fate"]["routes"], json!({"recycling": "0.48"}));
     let event = aluminium_scrap["fate"]["events"][0]["href"].as_str().expect("event");
     node.get(event, &token_of("scrapyard"))

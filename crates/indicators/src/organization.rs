@@ -1761,3 +1761,406 @@ fn optional_decimal<S: serde::Serializer>(value: &Option<Decimal>, serializer: S
         None => serializer.serialize_none(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use expect_test::{expect, Expect};
+    use junkan_model::facility::{FacilityType, Visibility};
+
+    use super::*;
+
+    const HERE: &str = "4512345000011";
+
+    fn facility() -> Facility {
+        Facility {
+            id: FacilityId::derived("plant"),
+            organization_id: OrganizationId::derived("company"),
+            name_ja: "工場".to_owned(),
+            name_en: "Plant".to_owned(),
+            facility_type: FacilityType::Plant,
+            gln: Some(HERE.to_owned()),
+            ouranos_plant_id: None,
+            prefecture_code: None,
+            local_government_code: None,
+            address: None,
+            visibility: Visibility::Restricted,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    /// An event: `kind` is `T` (TransformationEvent) or `O:<step>` (ObjectEvent at a CBV step)
+    /// or `J:<step>` (TransformationEvent at a junkan step); identifiers are
+    /// `<role> <lot>[ <quantity>[ <uom>]]` with roles in, out, iq, oq, epc, q; `!` withholds it.
+    fn event(id: &str, day: i64, kind: &str, identifiers: &[&str]) -> LineageEvent {
+        let readable = !id.starts_with('!');
+        let (event_type, biz_step) = match kind.split_once(':') {
+            Some(("O", step)) => ("ObjectEvent", format!("https://ref.gs1.org/cbv/BizStep-{step}")),
+            Some(("J", step)) => ("TransformationEvent", format!("urn:junkan:cbv:BizStep-{step}")),
+            _ => (
+                "TransformationEvent",
+                "https://ref.gs1.org/cbv/BizStep-commissioning".to_owned(),
+            ),
+        };
+        LineageEvent {
+            event_id: id.trim_start_matches('!').to_owned(),
+            event_type: event_type.to_owned(),
+            event_time: OffsetDateTime::UNIX_EPOCH + Duration::days(day),
+            biz_step: Some(biz_step),
+            action: None,
+            owner: OrganizationId::derived(if readable { "company" } else { "other" }),
+            owner_name: if readable { "自社" } else { "他社" }.to_owned(),
+            readable,
+            identifiers: identifiers
+                .iter()
+                .map(|text| {
+                    let mut parts = text.split(' ');
+                    let role = match parts.next().expect("role") {
+                        "in" => IdentifierRole::Input,
+                        "out" => IdentifierRole::Output,
+                        "iq" => IdentifierRole::InputQuantity,
+                        "oq" => IdentifierRole::OutputQuantity,
+                        "epc" => IdentifierRole::Epc,
+                        _ => IdentifierRole::Quantity,
+                    };
+                    let value = parts.next().expect("lot").to_owned();
+                    let quantity = parts.next().map(str::to_owned);
+                    let uom = parts.next().map(str::to_owned);
+                    EventIdentifier {
+                        role,
+                        value,
+                        quantity,
+                        uom,
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    fn mass(value: Option<Decimal>) -> String {
+        value.map_or("?".to_owned(), |mass| mass.normalize().to_string())
+    }
+
+    /// The plan as lines: inflows, outflows, internal lots, gaps.
+    fn check_plan(events: &[LineageEvent], expect: Expect) {
+        let plan = plan_flows(&[facility()], events);
+        let mut lines = Vec::new();
+        for (side, flows) in [("in", &plan.inflows), ("out", &plan.outflows)] {
+            for flow in flows {
+                lines.push(format!(
+                    "{side} {} {} t{}",
+                    flow.lot,
+                    mass(flow.mass_t),
+                    flow.unknown_mass
+                        .as_deref()
+                        .map(|why| format!(" ({why})"))
+                        .unwrap_or_default()
+                ));
+            }
+        }
+        for lot in &plan.internal {
+            lines.push(format!("internal {} {} t", lot.lot, mass(lot.mass_t)));
+        }
+        for gap in &plan.gaps {
+            lines.push(format!("gap: {gap}"));
+        }
+        expect.assert_eq(&lines.join("\n"));
+    }
+
+    #[test]
+    fn flows_are_counted_once_at_the_boundary() {
+        // Received and consumed: one inflow; made and used again: internal; the rest leaves.
+        check_plan(
+            &[
+                event("r", 1, "O:receiving", &["q flakes 1000 KGM"]),
+                event(
+                    "t1",
+                    2,
+                    "T",
+                    &["iq flakes 1000 KGM", "iq virgin 1 TNE", "oq blend 2000 KGM"],
+                ),
+                event("t2", 3, "T", &["iq blend 1500 KGM", "oq pellets 1400 KGM"]),
+                event("s", 4, "O:shipping", &["q blend 500 KGM"]),
+            ],
+            expect![[r#"
+                in flakes 1 t
+                in virgin 1 t
+                out blend 0.5 t
+                out pellets 1.4 t
+                internal blend 1.5 t"#]],
+        );
+        // A trader's lot received and shipped unchanged flows both ways; receipts larger than
+        // the consumption count in full.
+        check_plan(
+            &[
+                event("r", 1, "O:receiving", &["q goods 50 KGM", "q resin 80 KGM"]),
+                event("t", 2, "T", &["iq resin 60 KGM", "oq parts 55 KGM"]),
+                event("s", 3, "O:shipping", &["q goods 50 KGM"]),
+                event("i", 4, "O:inspecting", &["q parts 55 KGM"]),
+            ],
+            expect![[r#"
+                in goods 0.05 t
+                in resin 0.08 t
+                out goods 0.05 t
+                out parts 0.055 t"#]],
+        );
+    }
+
+    #[test]
+    fn unknown_masses_and_withheld_events_are_named() {
+        check_plan(
+            &[
+                event(
+                    "t",
+                    1,
+                    "T",
+                    &[
+                        "in urn:epc:id:sgtin:4512345.012345.1",
+                        "iq oil 10 LTR",
+                        "oq mass 1 t",
+                        "oq count 5",
+                    ],
+                ),
+                event("!w", 2, "T", &["iq secret 1 t"]),
+                event("c", 3, "O:commissioning", &["epc urn:epc:id:sgtin:4512345.012345.2"]),
+            ],
+            expect![[r#"
+                in urn:epc:id:sgtin:4512345.012345.1 ? t (an item (EPC) without a quantity: the events do not state its mass)
+                in oil ? t (quantity 10 LTR: mixed units without a conversion (LTR is not a unit of mass, and only masses add up to flows))
+                out mass 1 t
+                out count ? t (quantity 5 has no unit (a count of items), which has no conversion to tonnes)
+                out urn:epc:id:sgtin:4512345.012345.2 ? t (an item (EPC) without a quantity: the events do not state its mass)
+                gap: 1 event(s) at the organization's facilities in the period are withheld from you (recorded by 他社); they may hold flows of either side"#]],
+        );
+        let mut without_gln = facility();
+        without_gln.gln = None;
+        let plan = plan_flows(&[without_gln], &[]);
+        assert!(plan.gaps[0].contains("has no GLN"), "{:?}", plan.gaps);
+        assert!(plan_flows(&[], &[]).gaps[0].contains("no facility of the organization that you may read"));
+    }
+
+    /// The fate of each outflow as `lot: routes; recovered; not recorded; unknown`.
+    fn check_fates(own: &[LineageEvent], downstream: &[LineageEvent], expect: Expect) {
+        let plan = plan_flows(&[facility()], own);
+        let fates = fates(&plan, downstream);
+        let lines: Vec<String> = plan
+            .outflows
+            .iter()
+            .map(|flow| {
+                let fate = &fates[&flow.lot];
+                let routes: Vec<String> = fate
+                    .routes
+                    .iter()
+                    .map(|(route, mass)| format!("{route:?} {mass}"))
+                    .collect();
+                format!(
+                    "{}: [{}]; recovered {}; not recorded {}; {}",
+                    flow.lot,
+                    routes.join(", "),
+                    fate.recovered_t,
+                    fate.not_recorded_t,
+                    fate.unknown.as_deref().unwrap_or("known")
+                )
+            })
+            .collect();
+        expect.assert_eq(&lines.join("\n"));
+    }
+
+    #[test]
+    fn what_later_events_did_with_the_outflow() {
+        let own = [event(
+            "t",
+            10,
+            "T",
+            &[
+                "iq in 10 t",
+                "oq a 1000 KGM",
+                "oq b 1 t",
+                "oq c 1 t",
+                "oq d 1 t",
+                "oq e 1 t",
+            ],
+        )];
+        check_fates(
+            &own,
+            &[
+                // a: collected, then recycled: one recovery, not two.
+                event("a1", 11, "O:collecting", &["q a 1 t"]),
+                event("a2", 12, "J:material_recycling", &["iq a 600 KGM", "oq a2 500 KGM"]),
+                // b: collected, then burnt: energy recovery only.
+                event("b1", 11, "O:collecting", &["q b 1 t"]),
+                event("b2", 12, "J:energy_recovery", &["iq b 1 t", "oq heat 0 t"]),
+                // c: recorded twice over: capped at the outflow; an event before it left and
+                // one that only made it again say nothing.
+                event("c0", 9, "J:material_recycling", &["iq c 1 t", "oq x 1 t"]),
+                event("c1", 11, "J:reusing", &["iq c 3 t", "oq c2 3 t"]),
+                event("c2", 12, "T", &["oq c 1 t"]),
+                // d: half recycled, and an event withheld from the reader touches it.
+                event("d1", 11, "J:chemical_recycling", &["iq d 0.5 t", "oq d2 0.4 t"]),
+                event("!d2", 12, "T", &["iq d 0.5 t"]),
+                // e: wholly recycled; a withheld event does not matter then.
+                event("e1", 11, "J:material_recycling", &["iq e 1 t", "oq e2 1 t"]),
+                event("!e2", 12, "T", &["iq e 1 t"]),
+            ],
+            expect![[r#"
+                a: [Recycling 0.6, Collection 0.4]; recovered 1; not recorded 0; known
+                b: [EnergyRecovery 1]; recovered 0; not recorded 0; known
+                c: [Reuse 1]; recovered 1; not recorded 0; known
+                d: [Recycling 0.5]; recovered 0.5; not recorded 0.5; 0.5 t of it are not accounted for by the events you may read, and 1 later event(s) touching it are withheld from you (他社)
+                e: [Recycling 1]; recovered 1; not recorded 0; known"#]],
+        );
+    }
+
+    fn passport(lot: &str, data: Value) -> Passport {
+        Passport {
+            id: PassportId::derived(lot),
+            identifier: lot.to_owned(),
+            granularity: junkan_model::passport::Granularity::Batch,
+            owner_organization_id: OrganizationId::derived("supplier"),
+            profile: "plastics".to_owned(),
+            profile_version: "1.2.0".to_owned(),
+            status: junkan_model::passport::LifecycleStatus::Original,
+            visibility: Visibility::Public,
+            version: 1,
+            latest_version: 1,
+            data,
+            links: Vec::new(),
+            withheld: Vec::new(),
+            access_level: junkan_model::access::AccessLevel::Public,
+            note: None,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            version_created_at: OffsetDateTime::UNIX_EPOCH,
+            version_created_by: "tester".to_owned(),
+        }
+    }
+
+    fn ledger_of(material: &str, facility_id: FacilityId) -> LedgerRecord {
+        LedgerRecord {
+            id: LedgerId::derived(material),
+            owner_organization_id: OrganizationId::derived("company"),
+            facility_id,
+            material: material.to_owned(),
+            model: crate::ledger::CustodyModel::MassBalanceCredit,
+            period_from: "2026-04-01".to_owned(),
+            period_to: "2027-03-31".to_owned(),
+            conversion_factor: Decimal::ONE,
+            unit_conversions: BTreeMap::new(),
+            visibility: Visibility::Restricted,
+            note: None,
+            closed_at: None,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            created_by: "tester".to_owned(),
+        }
+    }
+
+    fn claim(ledger: &LedgerRecord, lot: &str, share: i64) -> LedgerClaim {
+        LedgerClaim {
+            id: LedgerClaimId::derived(&format!("{lot} {}", ledger.material)),
+            ledger_id: ledger.id,
+            output_lot: lot.to_owned(),
+            revision: 1,
+            mass: Decimal::ONE,
+            unit: "t".to_owned(),
+            mass_t: Decimal::ONE,
+            recycled_share_pct: Decimal::from(share),
+            credits_t: Decimal::ZERO,
+            pre_consumer_t: Decimal::ZERO,
+            post_consumer_t: Decimal::ZERO,
+            unspecified_t: Decimal::ZERO,
+            backing: Vec::new(),
+            claimed_on: "2026-05-01".to_owned(),
+            event_id: None,
+            reversal: None,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            created_by: "tester".to_owned(),
+        }
+    }
+
+    fn entry(ledger: &LedgerRecord, lot: &str, share: i64) -> LedgerInput {
+        LedgerInput {
+            id: LedgerInputId::derived(lot),
+            ledger_id: ledger.id,
+            lot: lot.to_owned(),
+            mass: Decimal::ONE,
+            unit: "t".to_owned(),
+            mass_t: Decimal::ONE,
+            share: Share {
+                recycled_share_pct: Decimal::from(share),
+                pre_consumer_pct: None,
+                post_consumer_pct: None,
+            },
+            credits_t: Decimal::ZERO,
+            received_on: "2026-05-01".to_owned(),
+            share_source: ShareSource::Declared,
+            event_ids: Vec::new(),
+            evidence: None,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            created_by: "tester".to_owned(),
+        }
+    }
+
+    #[test]
+    fn inflow_shares_come_from_passports_then_claims_then_own_ledgers() {
+        let here = FacilityId::derived("plant");
+        let elsewhere = FacilityId::derived("elsewhere");
+        let (cobalt, nickel, other) = (
+            ledger_of("cobalt", elsewhere),
+            ledger_of("nickel", elsewhere),
+            ledger_of("pp", here),
+        );
+        let lots: Vec<String> = [
+            "passport",
+            "claimed",
+            "conflict",
+            "entered",
+            "elsewhere",
+            "battery",
+            "none",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let passports = [
+            passport(
+                "passport",
+                json!({"recycledContent": {"preConsumer": 10, "postConsumer": 20, "total": 30}, "renewableContent": 5}),
+            ),
+            passport("battery", json!({"Circularity": {"recycledContent": []}})),
+        ];
+        let claims = [
+            (cobalt.clone(), claim(&cobalt, "claimed", 40)),
+            (cobalt.clone(), claim(&cobalt, "conflict", 100)),
+            (nickel.clone(), claim(&nickel, "conflict", 0)),
+            (cobalt.clone(), claim(&cobalt, "passport", 99)),
+        ];
+        let inputs = [
+            (other.clone(), entry(&other, "entered", 70)),
+            (cobalt.clone(), entry(&cobalt, "elsewhere", 70)),
+        ];
+        let shares = inflow_shares(&lots, &[here], &passports, &claims, &inputs);
+        let described: Vec<String> = lots
+            .iter()
+            .map(|lot| match &shares[lot] {
+                InflowShare::Found {
+                    share,
+                    renewable_pct,
+                    source,
+                } => format!(
+                    "{lot}: {} % (renewable {:?}) from {}",
+                    share.recycled_share_pct,
+                    renewable_pct.map(|share| share.to_string()),
+                    serde_json::to_value(source).expect("json")["kind"]
+                ),
+                InflowShare::Unknown(reason) => format!("{lot}: unknown: {reason}"),
+            })
+            .collect();
+        expect![[r#"
+            passport: 30 % (renewable Some("5")) from "passport"
+            claimed: 40 % (renewable None) from "claim"
+            conflict: unknown: claims: its ledger entries state different shares (cobalt 100 % at /api/v1/ledgers/ad6e951d-dc8e-5beb-b50e-095b02e327f5/claims/fae4756c-76d0-501d-a15f-6e8e3fb8e566/trace; nickel 0 % at /api/v1/ledgers/4a735965-7cfb-5b6d-814a-6fabcd6712b3/claims/c75db387-f1ea-576c-aad4-6cdd96fa2a7d/trace), so the share of the whole lot is not known
+            entered: 70 % (renewable None) from "ledger_input"
+            elsewhere: unknown: no passport, ledger claim or ledger input that you may read states its recycled share
+            battery: unknown: passport /api/v1/passports/caf1bf80-2d4f-58d0-8ba6-4ea6049f5f27: the battery passport states recycled content per metal (/Circularity/recycledContent), not of the whole battery
+            none: unknown: no passport, ledger claim or ledger input that you may read states its recycled share"#]]
+        .assert_eq(&described.join("\n"));
+    }
+}
