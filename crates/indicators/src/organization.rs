@@ -564,7 +564,7 @@ pub enum InflowShare {
         /// The renewable share the passport states, in percent.
         renewable_pct: Option<Decimal>,
         /// Where the recycled share comes from.
-        source: InflowShareSource,
+        source: Box<InflowShareSource>,
     },
     /// Unknown, and why.
     Unknown(String),
@@ -620,12 +620,12 @@ pub fn inflow_shares(
         if let Some(passport) = passport {
             match lot_share_from_passport(&passport.data, &passport.withheld) {
                 Ok((share, pointer)) => {
-                    let source = InflowShareSource::Passport {
+                    let source = Box::new(InflowShareSource::Passport {
                         passport_id: passport.id,
                         profile: passport.profile.clone(),
                         pointer,
                         href: format!("/api/v1/passports/{}?version={}", passport.id, passport.version),
-                    };
+                    });
                     shares.insert(
                         lot.clone(),
                         InflowShare::Found {
@@ -656,13 +656,13 @@ pub fn inflow_shares(
                     InflowShare::Found {
                         share: claim.share(),
                         renewable_pct: renewable,
-                        source: InflowShareSource::Claim {
+                        source: Box::new(InflowShareSource::Claim {
                             ledger_id: ledger.id,
                             claim_id: claim.id,
                             owner_organization_id: ledger.owner_organization_id,
                             material: ledger.material.clone(),
                             href: claim.href(),
-                        },
+                        }),
                     },
                 );
                 continue;
@@ -689,13 +689,13 @@ pub fn inflow_shares(
                     InflowShare::Found {
                         share: input.share,
                         renewable_pct: renewable,
-                        source: InflowShareSource::LedgerInput {
+                        source: Box::new(InflowShareSource::LedgerInput {
                             ledger_id: ledger.id,
                             input_id: input.id,
                             material: ledger.material.clone(),
                             entered_from: input.share_source.clone(),
                             href: format!("{LEDGERS_PATH}/{}", ledger.id),
-                        },
+                        }),
                     },
                 );
                 continue;
@@ -1195,7 +1195,7 @@ pub fn organization_cti(
                 share,
                 renewable_pct,
                 source,
-            }) => (Some(*share), *renewable_pct, Some(source.clone())),
+            }) => (Some(*share), *renewable_pct, Some((**source).clone())),
             _ => (None, None, None),
         };
         let usable = match (flow.mass_t, found, &flow.unknown_mass, share) {
