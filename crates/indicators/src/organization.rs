@@ -48,7 +48,7 @@
 //! The `input` object of each answer reproduces its computation through
 //! `POST /api/v1/indicators/{name}`; values that depend on a missing flow are `null` in `result`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use junkan_model::event::{EventIdentifier, IdentifierRole, LineageEvent};
 use junkan_model::facility::Facility;
@@ -357,6 +357,7 @@ pub fn plan_flows(facilities: &[Facility], events: &[LineageEvent]) -> FlowPlan 
         ));
     }
     let mut lots: Vec<LotTallies> = Vec::new();
+    let mut index_of: HashMap<String, usize> = HashMap::new();
     for event in events {
         if !event.readable {
             count_withheld(&mut plan.withheld, event);
@@ -366,27 +367,24 @@ pub fn plan_flows(facilities: &[Facility], events: &[LineageEvent]) -> FlowPlan 
             let Some(what) = seen(event, identifier.role) else {
                 continue;
             };
-            let index = match lots.iter().position(|lot| lot.lot == identifier.value) {
-                Some(index) => index,
-                None => {
-                    lots.push(LotTallies {
-                        lot: identifier.value.clone(),
-                        item: matches!(
-                            identifier.role,
-                            IdentifierRole::Epc | IdentifierRole::Input | IdentifierRole::Output
-                        ),
-                        consumed: Tally::default(),
-                        produced: Tally::default(),
-                        received: Tally::default(),
-                        commissioned: Tally::default(),
-                        dispatched: Tally::default(),
-                        events: Vec::new(),
-                        first_in: None,
-                        first_out: None,
-                    });
-                    lots.len() - 1
-                }
-            };
+            let index = *index_of.entry(identifier.value.clone()).or_insert_with(|| {
+                lots.push(LotTallies {
+                    lot: identifier.value.clone(),
+                    item: matches!(
+                        identifier.role,
+                        IdentifierRole::Epc | IdentifierRole::Input | IdentifierRole::Output
+                    ),
+                    consumed: Tally::default(),
+                    produced: Tally::default(),
+                    received: Tally::default(),
+                    commissioned: Tally::default(),
+                    dispatched: Tally::default(),
+                    events: Vec::new(),
+                    first_in: None,
+                    first_out: None,
+                });
+                lots.len() - 1
+            });
             let lot = &mut lots[index];
             let mass = mass_of(identifier);
             let (tally, outgoing) = match what {
@@ -612,9 +610,25 @@ pub fn inflow_shares(
     claims: &[(LedgerRecord, LedgerClaim)],
     inputs: &[(LedgerRecord, LedgerInput)],
 ) -> HashMap<String, InflowShare> {
+    // Each kind of evidence by lot, so that every lot is looked up, not searched for.
+    let mut passport_of: HashMap<&str, &Passport> = HashMap::new();
+    for passport in passports {
+        passport_of.entry(passport.identifier.as_str()).or_insert(passport);
+    }
+    let mut claims_of: HashMap<&str, Vec<&(LedgerRecord, LedgerClaim)>> = HashMap::new();
+    for entry in claims {
+        claims_of.entry(entry.1.output_lot.as_str()).or_default().push(entry);
+    }
+    let mut inputs_of: HashMap<&str, Vec<&(LedgerRecord, LedgerInput)>> = HashMap::new();
+    for entry in inputs
+        .iter()
+        .filter(|(ledger, _)| facilities.contains(&ledger.facility_id))
+    {
+        inputs_of.entry(entry.1.lot.as_str()).or_default().push(entry);
+    }
     let mut shares = HashMap::new();
     for lot in lots {
-        let passport = passports.iter().find(|passport| &passport.identifier == lot);
+        let passport = passport_of.get(lot.as_str()).copied();
         let renewable = passport.and_then(|passport| renewable_pct(&passport.data));
         let mut reasons = Vec::new();
         if let Some(passport) = passport {
@@ -639,8 +653,7 @@ pub fn inflow_shares(
                 Err(reason) => reasons.push(format!("passport /api/v1/passports/{}: {reason}", passport.id)),
             }
         }
-        let for_lot: Vec<&(LedgerRecord, LedgerClaim)> =
-            claims.iter().filter(|(_, claim)| &claim.output_lot == lot).collect();
+        let for_lot = claims_of.get(lot.as_str()).cloned().unwrap_or_default();
         let described = |(ledger, claim): &(LedgerRecord, LedgerClaim)| {
             format!(
                 "{} {} % at {}",
@@ -670,10 +683,7 @@ pub fn inflow_shares(
             Some(Err(reason)) => reasons.push(format!("claims: {reason}")),
             None => {}
         }
-        let entered: Vec<&(LedgerRecord, LedgerInput)> = inputs
-            .iter()
-            .filter(|(ledger, input)| &input.lot == lot && facilities.contains(&ledger.facility_id))
-            .collect();
+        let entered = inputs_of.get(lot.as_str()).cloned().unwrap_or_default();
         let described = |(ledger, input): &(LedgerRecord, LedgerInput)| {
             format!(
                 "{} {} % in {}",
@@ -798,6 +808,20 @@ pub struct Fate {
 /// The fate of every outflow of `plan` from the `downstream` events (those touching the outflow
 /// lots; the organization's own events and events before the lot left are not its fate).
 pub fn fates(plan: &FlowPlan, downstream: &[LineageEvent]) -> HashMap<String, Fate> {
+    let own: HashSet<&str> = plan.event_ids.iter().map(String::as_str).collect();
+    let mut touching: HashMap<&str, Vec<&LineageEvent>> = HashMap::new();
+    for event in downstream.iter().filter(|event| !own.contains(event.event_id.as_str())) {
+        let mut lots: Vec<&str> = event
+            .identifiers
+            .iter()
+            .map(|identifier| identifier.value.as_str())
+            .collect();
+        lots.sort_unstable();
+        lots.dedup();
+        for lot in lots {
+            touching.entry(lot).or_default().push(event);
+        }
+    }
     let mut fates = HashMap::new();
     for outflow in &plan.outflows {
         let mut fate = Fate {
@@ -813,14 +837,11 @@ pub fn fates(plan: &FlowPlan, downstream: &[LineageEvent]) -> HashMap<String, Fa
         let mut whole_item = false;
         // Withheld events keep their structure here (lineage), so they can be told apart by the
         // lots they touch; nothing of them but their owner reaches the answer.
-        let later = downstream.iter().filter(|event| {
-            !plan.event_ids.contains(&event.event_id)
-                && event.event_time >= outflow.first_time
-                && event
-                    .identifiers
-                    .iter()
-                    .any(|identifier| identifier.value == outflow.lot)
-        });
+        let later = touching
+            .get(outflow.lot.as_str())
+            .into_iter()
+            .flatten()
+            .filter(|event| event.event_time >= outflow.first_time);
         for event in later {
             if !event.readable {
                 count_withheld(&mut fate.withheld, event);
@@ -1984,9 +2005,15 @@ mod tests {
         check_fates(
             &own,
             &[
-                // a: collected, then recycled: one recovery, not two.
+                // a: collected, then recycled: one recovery, not two (the recycling event names
+                // the lot twice, as input and as a by-product, and is counted once).
                 event("a1", 11, "O:collecting", &["q a 1 t"]),
-                event("a2", 12, "J:material_recycling", &["iq a 600 KGM", "oq a2 500 KGM"]),
+                event(
+                    "a2",
+                    12,
+                    "J:material_recycling",
+                    &["iq a 600 KGM", "oq a2 500 KGM", "oq a 1 KGM"],
+                ),
                 // b: collected, then burnt: energy recovery only.
                 event("b1", 11, "O:collecting", &["q b 1 t"]),
                 event("b2", 12, "J:energy_recovery", &["iq b 1 t", "oq heat 0 t"]),

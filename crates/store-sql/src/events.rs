@@ -1116,6 +1116,7 @@ async fn touched_events(
     let mut events: Vec<LineageEvent> = Vec::new();
     let mut reads: Vec<RecordRead> = Vec::new();
     // Rows come event by event; the first row of an event starts it, every row adds one identifier.
+    let known: HashSet<&str> = known.iter().map(String::as_str).collect();
     let mut current_seq = None;
     let mut skipping = false;
     for row in &rows {
@@ -1123,7 +1124,7 @@ async fn touched_events(
         if current_seq != Some(seq) {
             current_seq = Some(seq);
             let event_id = text(row, "id")?;
-            skipping = known.contains(&event_id);
+            skipping = known.contains(event_id.as_str());
             if skipping {
                 continue;
             }
