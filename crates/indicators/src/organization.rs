@@ -421,26 +421,20 @@ pub fn plan_flows(facilities: &[Facility], events: &[LineageEvent]) -> FlowPlan 
 /// Splits one lot's tallies into internal, inflow and outflow mass.
 fn split_lot(plan: &mut FlowPlan, lot: LotTallies) {
     let both = lot.consumed.seen && lot.produced.seen;
+    // A flow of the lot: `Ok(None)` is none, `Err` one of unknown mass.
     let flow = |mass: Result<Option<Decimal>, String>, first: Option<OffsetDateTime>| {
-        mass.map(|mass| {
-            mass.map(|mass_t| LotFlow {
-                lot: lot.lot.clone(),
-                item: lot.item,
-                mass_t: (!lot.item).then_some(mass_t),
-                unknown_mass: None,
-                events: lot.events.clone(),
-                first_time: first.unwrap_or(OffsetDateTime::UNIX_EPOCH),
-            })
-        })
-        .unwrap_or_else(|reason| {
-            Some(LotFlow {
-                lot: lot.lot.clone(),
-                item: lot.item,
-                mass_t: None,
-                unknown_mass: Some(reason),
-                events: lot.events.clone(),
-                first_time: first.unwrap_or(OffsetDateTime::UNIX_EPOCH),
-            })
+        let (mass_t, unknown_mass) = match mass {
+            Ok(None) => return None,
+            Ok(Some(mass)) => (Some(mass), None),
+            Err(reason) => (None, Some(reason)),
+        };
+        Some(LotFlow {
+            lot: lot.lot.clone(),
+            item: lot.item,
+            mass_t,
+            unknown_mass,
+            events: lot.events.clone(),
+            first_time: first.unwrap_or(OffsetDateTime::UNIX_EPOCH),
         })
     };
     if lot.item {
@@ -754,6 +748,18 @@ impl Route {
         )
     }
 
+    /// Its name in answers (`recycling`, `energy_recovery`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Route::Reuse => "reuse",
+            Route::Recycling => "recycling",
+            Route::Composting => "composting",
+            Route::Collection => "collection",
+            Route::EnergyRecovery => "energy_recovery",
+            Route::Disposal => "disposal",
+        }
+    }
+
     fn of_step(step: &str) -> Option<Route> {
         Some(match step {
             "reusing" | "refurbishing" | "remanufacturing" | "repurposing" => Route::Reuse,
@@ -914,8 +920,9 @@ fn settle(fate: &mut Fate, raw: BTreeMap<Route, Decimal>, mass_t: Decimal) {
         let taken = mass.min(left);
         if taken < mass {
             fate.notes.push(format!(
-                "{} t recorded on the {route:?} route exceed what is left of the outflow; {} t counted",
+                "{} t recorded on the {} route exceed what is left of the outflow; {} t counted",
                 mass.normalize(),
+                route.name(),
                 taken.normalize()
             ));
         }
@@ -1219,44 +1226,40 @@ pub fn organization_cti(
             }) => (Some(*share), *renewable_pct, Some((**source).clone())),
             _ => (None, None, None),
         };
-        let usable = match (flow.mass_t, found, &flow.unknown_mass, share) {
-            (Some(mass_t), Some(share), _, _) => Some((mass_t, share)),
-            (None, _, reason, _) => {
-                missing.push(MissingFlow {
-                    flow: "inflow",
-                    lot: flow.lot.clone(),
-                    reason: reason.clone().unwrap_or_else(|| "its mass is not known".to_owned()),
-                });
-                None
-            }
-            (Some(_), None, _, share) => {
-                missing.push(MissingFlow {
-                    flow: "inflow",
-                    lot: flow.lot.clone(),
-                    reason: match share {
-                        Some(InflowShare::Unknown(reason)) => format!("recycled share unknown: {reason}"),
-                        _ => "recycled share not looked up".to_owned(),
-                    },
-                });
-                None
-            }
+        let usable = match (flow.mass_t, found) {
+            (Some(mass_t), Some(share)) => Ok((mass_t, share)),
+            (None, _) => Err(flow
+                .unknown_mass
+                .clone()
+                .unwrap_or_else(|| "its mass is not known".to_owned())),
+            (Some(_), None) => Err(match share {
+                Some(InflowShare::Unknown(reason)) => format!("recycled share unknown: {reason}"),
+                _ => "recycled share not looked up".to_owned(),
+            }),
         };
-        if let Some((mass_t, share)) = usable {
-            if renewable.is_none() {
-                not_stated_renewable.push(flow.lot.clone());
+        match &usable {
+            Ok((mass_t, share)) => {
+                if renewable.is_none() {
+                    not_stated_renewable.push(flow.lot.clone());
+                }
+                inflow_input.push(json!({
+                    "name": flow.lot, "mass": fraction_text(*mass_t), "unit": "t",
+                    "recycled_share": fraction_text(share.recycled_share_pct / PERCENT),
+                    "renewable_share": fraction_text(renewable.unwrap_or_default() / PERCENT),
+                }));
             }
-            inflow_input.push(json!({
-                "name": flow.lot, "mass": fraction_text(mass_t), "unit": "t",
-                "recycled_share": fraction_text(share.recycled_share_pct / PERCENT),
-                "renewable_share": fraction_text(renewable.unwrap_or_default() / PERCENT),
-            }));
+            Err(reason) => missing.push(MissingFlow {
+                flow: "inflow",
+                lot: flow.lot.clone(),
+                reason: reason.clone(),
+            }),
         }
         inflows.push(InflowUse {
             flow: flow.clone(),
             share: found,
             renewable_share_pct: renewable,
             source,
-            used: usable.is_some(),
+            used: usable.is_ok(),
         });
     }
     if !not_stated_renewable.is_empty() {
@@ -1315,8 +1318,8 @@ pub fn organization_cti(
                 };
                 outflow_input.push(json!({
                     "name": flow.lot, "mass": fraction_text(*mass_t), "unit": "t",
-                    "recovery_potential": fraction_text(potential_used.round_dp(12)),
-                    "actual_recovery": fraction_text(actual.round_dp(12)),
+                    "recovery_potential": fraction_text(potential_used),
+                    "actual_recovery": fraction_text(actual),
                 }));
             }
             Err(reason) => missing.push(MissingFlow {
