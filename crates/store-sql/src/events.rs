@@ -1062,6 +1062,61 @@ pub async fn lineage(
          WHERE v.value IN ({})) ",
         value_params.join(", ")
     );
+    touched_events(store, actor, sql, &touched, known, Withheld::Structure).await
+}
+
+/// The events at `locations` (their readPoint or bizLocation) with eventTime in `[from, until)`,
+/// in one statement; unreadable ones reduced to their id, type, time and owner.
+pub async fn at_locations(
+    store: &SqlStore,
+    actor: &Actor,
+    locations: &[String],
+    from: time::OffsetDateTime,
+    until: time::OffsetDateTime,
+) -> StoreResult<Vec<LineageEvent>> {
+    if locations.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = event_query(store, actor);
+    let places: Vec<String> = locations
+        .iter()
+        .map(|location| sql.param(Param::Text(location.clone())))
+        .collect();
+    let places = places.join(", ");
+    let from = sql.param(Param::Int(micros(from)));
+    let until = sql.param(Param::Int(micros(until)));
+    // The period bounds the scan through the eventTime index; both location columns are checked.
+    let touched = format!(
+        "WITH touched AS (SELECT t.seq AS event_seq FROM epcis_events t WHERE t.event_time >= {from} AND t.event_time < {until} \
+         AND (t.read_point IN ({places}) OR t.biz_location IN ({places}))) "
+    );
+    let mut events = touched_events(store, actor, sql, &touched, &[], Withheld::Existence).await?;
+    events.sort_by(|left, right| (left.event_time, &left.event_id).cmp(&(right.event_time, &right.event_id)));
+    Ok(events)
+}
+
+/// What an unreadable event keeps in [`touched_events`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Withheld {
+    /// Its structure (bizStep, action, identifiers with roles and quantities), which the lineage
+    /// engine needs to keep a graph connected and reduces to "withheld by" nodes itself.
+    Structure,
+    /// Its existence only: id, type, time and owner.
+    Existence,
+}
+
+/// The events a `touched` CTE (`WITH touched AS (SELECT ... AS event_seq ...)`) selects, each row
+/// one of their identifiers, with the event's readability from the access rule `sql` (from
+/// [`event_query`], whose parameters the CTE may extend); events in `known` left out; readable
+/// reads under a grant or as auditor audited.
+async fn touched_events(
+    store: &SqlStore,
+    actor: &Actor,
+    mut sql: crate::rows::Sql,
+    touched: &str,
+    known: &[String],
+    withheld: Withheld,
+) -> StoreResult<Vec<LineageEvent>> {
     // The access rule's query (parameters $1..$3 first), restricted to the touched events, becomes
     // the right side of a LEFT JOIN: an event without a match there is withheld.
     sql.text = format!(
@@ -1078,6 +1133,7 @@ pub async fn lineage(
     let mut events: Vec<LineageEvent> = Vec::new();
     let mut reads: Vec<RecordRead> = Vec::new();
     // Rows come event by event; the first row of an event starts it, every row adds one identifier.
+    let known: HashSet<&str> = known.iter().map(String::as_str).collect();
     let mut current_seq = None;
     let mut skipping = false;
     for row in &rows {
@@ -1085,7 +1141,7 @@ pub async fn lineage(
         if current_seq != Some(seq) {
             current_seq = Some(seq);
             let event_id = text(row, "id")?;
-            skipping = known.contains(&event_id);
+            skipping = known.contains(event_id.as_str());
             if skipping {
                 continue;
             }
@@ -1100,17 +1156,22 @@ pub async fn lineage(
                     basis: basis_of(actor, row, owner, visibility == Visibility::Public)?,
                 });
             }
+            let structure = readable || withheld == Withheld::Structure;
             events.push(LineageEvent {
                 event_id,
                 event_type: text(row, "event_type")?,
                 event_time: time(row, "event_time")?,
-                biz_step: opt_text(row, "biz_step")?,
-                action: opt_text(row, "action")?,
+                biz_step: if structure { opt_text(row, "biz_step")? } else { None },
+                action: if structure { opt_text(row, "action")? } else { None },
                 owner,
                 owner_name: text(row, "name_ja")?,
                 readable,
                 identifiers: Vec::new(),
             });
+            skipping = !structure;
+            if skipping {
+                continue;
+            }
         } else if skipping {
             continue;
         }

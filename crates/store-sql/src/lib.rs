@@ -459,6 +459,16 @@ impl Store for SqlStore {
         events::lineage(self, actor, identifiers, known).await
     }
 
+    async fn events_at_locations(
+        &self,
+        actor: &Actor,
+        locations: &[String],
+        from: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> StoreResult<Vec<LineageEvent>> {
+        events::at_locations(self, actor, locations, from, until).await
+    }
+
     async fn event_values(&self, actor: &Actor, field: EventField, page: &PageRequest) -> StoreResult<Page<String>> {
         queries::event_values(self, actor, field, page).await
     }
@@ -529,6 +539,10 @@ impl Store for SqlStore {
 
     async fn find_passport(&self, actor: &Actor, identifiers: &[String], read: PassportRead) -> StoreResult<Passport> {
         passports::find(self, actor, identifiers, read).await
+    }
+
+    async fn find_passports(&self, actor: &Actor, identifiers: &[String]) -> StoreResult<Vec<Passport>> {
+        passports::find_all(self, actor, identifiers).await
     }
 
     async fn list_passports(
@@ -748,6 +762,14 @@ impl Store for SqlStore {
         material: Option<&str>,
     ) -> StoreResult<Vec<(LedgerRecord, LedgerClaim)>> {
         ledgers::claims_for_lots(self, actor, lots, material).await
+    }
+
+    async fn ledger_inputs_for_lots(
+        &self,
+        actor: &Actor,
+        lots: &[String],
+    ) -> StoreResult<Vec<(LedgerRecord, LedgerInput)>> {
+        ledgers::inputs_for_lots(self, actor, lots).await
     }
 
     async fn ouranos_operator(&self, actor: &Actor, id: OrganizationId) -> StoreResult<Operator> {
