@@ -131,35 +131,56 @@ fn document(events: Vec<Value>) -> Value {
            "epcisBody": {"eventList": events}})
 }
 
-/// One synthetic document of the stream as a client sends it (JSON text), and the CPU seconds
-/// generating it took on the calling thread (not part of capture; subtracted from the
-/// preparation's CPU).
-fn synthetic_document(first: u64, size: u64, chains: u64) -> (Vec<u8>, f64) {
-    let before = crate::cpu::this_thread_seconds();
+/// One synthetic document of the stream as a client sends it (JSON text).
+fn synthetic_document(first: u64, size: u64, chains: u64) -> Vec<u8> {
     let document = document(
         (first..first + size)
             .map(|index| synthetic_event(index, chains))
             .collect(),
     );
-    let text = serde_json::to_vec(&document).expect("a JSON value serialises");
-    drop(document);
-    (text, crate::cpu::this_thread_seconds() - before)
+    serde_json::to_vec(&document).expect("a JSON value serialises")
+}
+
+/// Events generated ahead of each timed round: the documents that clients have ready to send.
+/// Generating them is the clients' work, not the node's, so it runs before the round's clock
+/// starts and does not compete with the capture for the machine's two cores; bounded so that a
+/// 10-million-event load does not hold every document in memory at once.
+const ROUND_EVENTS: u64 = 100_000;
+
+/// The documents of events `first..first + count` in documents of `batch`, as JSON text,
+/// generated on two threads.
+async fn generate_round(first: u64, count: u64, batch: u64, chains: u64) -> anyhow::Result<Vec<Vec<u8>>> {
+    let starts: Vec<u64> = (first..first + count).step_by(batch as usize).collect();
+    let end = first + count;
+    let texts = tokio::task::spawn_blocking(move || {
+        let (front, back) = starts.split_at(starts.len() / 2);
+        let make = |starts: &[u64]| -> Vec<Vec<u8>> {
+            starts
+                .iter()
+                .map(|&start| synthetic_document(start, batch.min(end - start), chains))
+                .collect()
+        };
+        std::thread::scope(|scope| {
+            let back = scope.spawn(|| make(back));
+            let mut texts = make(front);
+            texts.extend(back.join().expect("generating a document does not panic"));
+            texts
+        })
+    })
+    .await?;
+    Ok(texts)
 }
 
 /// A document prepared for capture, with the seconds its preparation (parsing its text,
-/// validation, hash, canonical identifiers; not its generation) took and the CPU seconds its
-/// generation took.
+/// validation, hash, canonical identifiers) took.
 struct PreparedDocument {
     events: Vec<(String, CapturedEvent)>,
     prepare_seconds: f64,
-    generate_cpu_seconds: f64,
 }
 
-/// One synthetic document, generated and prepared for capture.
-fn prepared_document(first: u64, size: u64, chains: u64) -> anyhow::Result<PreparedDocument> {
-    let (text, generate_cpu_seconds) = synthetic_document(first, size, chains);
+/// A document's text read and prepared as the capture route does it.
+fn prepared_document(text: Vec<u8>) -> anyhow::Result<PreparedDocument> {
     let started = Instant::now();
-    // As the capture route reads a request body.
     let document: Value = serde_json::from_slice(&text)?;
     drop(text);
     let prepared = prepare_document(&document, Syntax::Json)
@@ -173,23 +194,23 @@ fn prepared_document(first: u64, size: u64, chains: u64) -> anyhow::Result<Prepa
     Ok(PreparedDocument {
         events,
         prepare_seconds,
-        generate_cpu_seconds,
     })
 }
 
-/// Name of the thread that generates and prepares the benchmark's documents.
+/// Name of the threads that prepare the benchmark's documents.
 const PREPARE_THREAD: &str = "bench-prepare";
 /// Name prefix of the SQLite connections' worker threads (sqlx), as Linux keeps it (15 bytes).
 const SQLITE_THREAD: &str = "sqlx-sqlite-wor";
 /// The embedded store's capture writer thread.
 const CAPTURE_THREAD: &str = junkan_store_sql::CAPTURE_THREAD_NAME;
 
-/// CPU seconds of the process at one moment, by where they were spent.
-struct CpuSnapshot {
+/// CPU seconds of the process, by where they were spent: at one moment, or between two.
+#[derive(Default, Clone, Copy)]
+struct Cpu {
     /// The whole process, ended threads included.
     process: f64,
-    /// The thread that generates and prepares documents.
-    prepare_thread: f64,
+    /// The live threads that prepare documents.
+    prepare_threads: f64,
     /// The SQLite worker threads (executing statements, B-trees, WAL).
     sqlite: f64,
     /// The embedded store's capture writer (binding values, executing its statements).
@@ -198,73 +219,112 @@ struct CpuSnapshot {
     live: f64,
 }
 
-impl CpuSnapshot {
-    fn now() -> CpuSnapshot {
-        CpuSnapshot {
+impl Cpu {
+    fn now() -> Cpu {
+        Cpu {
             process: crate::cpu::process_seconds(),
-            prepare_thread: crate::cpu::threads_seconds(PREPARE_THREAD),
+            prepare_threads: crate::cpu::threads_seconds(PREPARE_THREAD),
             sqlite: crate::cpu::threads_seconds(SQLITE_THREAD),
             capture: crate::cpu::threads_seconds(CAPTURE_THREAD),
             live: crate::cpu::threads_seconds(""),
         }
     }
+
+    /// What was spent from `self` to `later`, added to `total`.
+    fn add_until(&self, later: &Cpu, total: &mut Cpu) {
+        total.process += later.process - self.process;
+        total.prepare_threads += later.prepare_threads - self.prepare_threads;
+        total.sqlite += later.sqlite - self.sqlite;
+        total.capture += later.capture - self.capture;
+        total.live += later.live - self.live;
+    }
+
+    /// CPU microseconds per event of what was spent (`self`), by stage. `prepare` is the
+    /// preparing threads, which end with each round, with the threads `prepare_document` starts:
+    /// the threads that ended meanwhile; `sqlite` the database's worker threads (sqlx);
+    /// `capture_writer` the embedded store's capture thread (binding values and executing the
+    /// capture's statements); `runtime` the async runtime (the capture's own logic, serialising
+    /// bodies; with PostgreSQL also building statements and binding their values).
+    fn per_event(&self, events: u64) -> Value {
+        let per_event = |seconds: f64| round(seconds.max(0.0) * 1e6 / events.max(1) as f64);
+        let ended_threads = self.process - self.live;
+        json!({
+            "total": per_event(self.process),
+            "prepare": per_event(self.prepare_threads + ended_threads),
+            "sqlite_worker": per_event(self.sqlite),
+            "capture_writer": per_event(self.capture),
+            "runtime": per_event(self.live - self.prepare_threads - self.sqlite - self.capture),
+        })
+    }
 }
 
-/// CPU microseconds per event between two snapshots, by stage. `prepare` is the preparing thread
-/// less the generation of the synthetic documents, plus the threads that ended meanwhile (those
-/// `prepare_document` starts for each document); `sqlite` the database's worker threads (sqlx);
-/// `capture_writer` the embedded store's capture thread (binding values and executing the
-/// capture's statements); `runtime` the async runtime (the capture's own logic, serialising
-/// bodies; with PostgreSQL also building statements and binding their values).
-fn cpu_figures(start: &CpuSnapshot, end: &CpuSnapshot, generate_seconds: f64, events: u64) -> Value {
-    let per_event = |seconds: f64| round(seconds.max(0.0) * 1e6 / events.max(1) as f64);
-    let process = end.process - start.process;
-    let live = end.live - start.live;
-    let ended_threads = process - live;
-    let prepare = end.prepare_thread - start.prepare_thread - generate_seconds + ended_threads;
-    let sqlite = end.sqlite - start.sqlite;
-    let capture = end.capture - start.capture;
-    let runtime = live - (end.prepare_thread - start.prepare_thread) - sqlite - capture;
-    json!({
-        "total_less_generation": per_event(process - generate_seconds),
-        "prepare": per_event(prepare),
-        "sqlite_worker": per_event(sqlite),
-        "capture_writer": per_event(capture),
-        "runtime": per_event(runtime),
-        "generation": per_event(generate_seconds),
-    })
+/// What the timed rounds of an ingest took.
+#[derive(Default)]
+struct Timing {
+    seconds: f64,
+    prepare_seconds: f64,
+    store_seconds: f64,
+    generate_seconds: f64,
+    cpu: Cpu,
 }
 
 /// Captures `events` synthetic events in documents of `batch`; returns the figures.
 ///
-/// Pipelined as a server with several clients would run: the next documents are generated and
+/// In rounds of [`ROUND_EVENTS`]: a round's documents are generated first, then the clock runs
+/// while they are captured as a server with several clients would: documents are read and
 /// prepared on two threads while up to two are being stored (one prepared document waits at
-/// most). `prepare_seconds` and `store_seconds` are the time spent in each stage, so
-/// their rates are those of each stage alone; `events_per_second` is end to end. `cpu_us_per_event`
-/// is CPU time, which other programs on the machine do not inflate (see [`cpu_figures`]).
+/// most). `prepare_seconds` and `store_seconds` are the time spent in each stage, so their
+/// rates are those of each stage alone; `events_per_second` is end to end over the timed rounds.
+/// `cpu_us_per_event` is CPU time in the timed rounds, which other programs on the machine do not
+/// inflate.
 async fn ingest(store: &SqlStore, actor: &Actor, events: u64, batch: u64, chains: u64) -> anyhow::Result<Value> {
-    let mut prepare_seconds = 0.0;
-    let mut generate_cpu_seconds = 0.0;
-    let mut store_seconds = 0.0;
     let load_at_start = load_average();
-    let cpu_start = CpuSnapshot::now();
+    let round_events = (ROUND_EVENTS / batch).max(1) * batch;
+    let mut timing = Timing::default();
+    let mut first = 0;
+    while first < events {
+        let count = round_events.min(events - first);
+        let generating = Instant::now();
+        let texts = generate_round(first, count, batch, chains).await?;
+        timing.generate_seconds += generating.elapsed().as_secs_f64();
+        capture_round(store, actor, texts, &mut timing).await?;
+        first += count;
+    }
+    Ok(json!({
+        "events": events, "batch": batch, "seconds": round(timing.seconds),
+        "events_per_second": round(events as f64 / timing.seconds),
+        "prepare_seconds": round(timing.prepare_seconds), "store_seconds": round(timing.store_seconds),
+        "prepare_events_per_second": round(events as f64 / timing.prepare_seconds),
+        "store_events_per_second": round(events as f64 / timing.store_seconds),
+        "generate_seconds_untimed": round(timing.generate_seconds),
+        "cpu_us_per_event": timing.cpu.per_event(events),
+        "load_average_start": load_at_start, "load_average_end": load_average(),
+    }))
+}
+
+/// Captures the documents `texts` (one timed round of [`ingest`]), adding to `timing`.
+async fn capture_round(
+    store: &SqlStore,
+    actor: &Actor,
+    texts: Vec<Vec<u8>>,
+    timing: &mut Timing,
+) -> anyhow::Result<()> {
+    let cpu_start = Cpu::now();
     let started = Instant::now();
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<anyhow::Result<PreparedDocument>>(1);
-    // Two clients' documents are prepared at once, as a server's request handlers would on two
-    // cores: each thread takes the next document not yet taken.
-    let next = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    // Two clients' documents are read and prepared at once, as a server's request handlers
+    // would on two cores: each thread takes the next document not yet taken.
+    let texts = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::from(texts)));
     let preparers = (0..2)
         .map(|_| {
-            let (sender, next) = (sender.clone(), next.clone());
+            let (sender, texts) = (sender.clone(), texts.clone());
             std::thread::Builder::new()
                 .name(PREPARE_THREAD.to_owned())
                 .spawn(move || loop {
-                    let first = next.fetch_add(batch, std::sync::atomic::Ordering::Relaxed);
-                    if first >= events {
+                    let Some(text) = texts.lock().expect("no preparing thread panics").pop_front() else {
                         break;
-                    }
-                    let size = batch.min(events - first);
-                    if sender.blocking_send(prepared_document(first, size, chains)).is_err() {
+                    };
+                    if sender.blocking_send(prepared_document(text)).is_err() {
                         break;
                     }
                 })
@@ -284,8 +344,7 @@ async fn ingest(store: &SqlStore, actor: &Actor, events: u64, batch: u64, chains
                     continue;
                 };
                 let prepared = prepared?;
-                prepare_seconds += prepared.prepare_seconds;
-                generate_cpu_seconds += prepared.generate_cpu_seconds;
+                timing.prepare_seconds += prepared.prepare_seconds;
                 let size = prepared.events.len() as u64;
                 busy_since.get_or_insert_with(Instant::now);
                 in_flight.push(async move {
@@ -312,28 +371,20 @@ async fn ingest(store: &SqlStore, actor: &Actor, events: u64, batch: u64, chains
                 done?;
                 if in_flight.is_empty() {
                     // Storing time is the time during which at least one document was being stored.
-                    store_seconds += busy_since.take().map_or(0.0, |since| since.elapsed().as_secs_f64());
+                    timing.store_seconds += busy_since.take().map_or(0.0, |since| since.elapsed().as_secs_f64());
                 }
             }
             else => break,
         }
     }
-    let seconds = started.elapsed().as_secs_f64();
-    let cpu_end = CpuSnapshot::now();
     for preparer in preparers {
         preparer
             .join()
             .map_err(|_| anyhow::anyhow!("a preparing thread panicked"))?;
     }
-    Ok(json!({
-        "events": events, "batch": batch, "seconds": round(seconds),
-        "events_per_second": round(events as f64 / seconds),
-        "prepare_seconds": round(prepare_seconds), "store_seconds": round(store_seconds),
-        "prepare_events_per_second": round(events as f64 / prepare_seconds),
-        "store_events_per_second": round(events as f64 / store_seconds),
-        "cpu_us_per_event": cpu_figures(&cpu_start, &cpu_end, generate_cpu_seconds, events),
-        "load_average_start": load_at_start, "load_average_end": load_average(),
-    }))
+    timing.seconds += started.elapsed().as_secs_f64();
+    cpu_start.add_until(&Cpu::now(), &mut timing.cpu);
+    Ok(())
 }
 
 /// The load averages (1, 5 and 15 minutes) as `/proc/loadavg` gives them.

@@ -42,11 +42,6 @@ fn task_seconds(task: &std::path::Path) -> f64 {
         .map_or(0.0, |milliseconds| milliseconds / 1000.0)
 }
 
-/// CPU seconds the calling thread has run.
-pub fn this_thread_seconds() -> f64 {
-    task_seconds(std::path::Path::new("/proc/thread-self"))
-}
-
 /// CPU seconds of every live thread of the process whose name starts with `prefix` (Linux keeps
 /// the first 15 bytes of a thread's name), summed.
 pub fn threads_seconds(prefix: &str) -> f64 {

@@ -75,7 +75,7 @@ async fn send(
 }
 
 /// Sends a request and insists on `expected`.
-async fn call(
+pub(crate) async fn call(
     router: &Router,
     method: Method,
     path: &str,
@@ -91,8 +91,9 @@ async fn call(
     Ok(answer.body)
 }
 
-/// A company's PACT access token: client credentials in HTTP Basic, as PACT prescribes.
-async fn pact_token(router: &Router, login: &OrganizationLogin) -> anyhow::Result<String> {
+/// A company's access token: client credentials in HTTP Basic, as PACT prescribes (`/auth/token`
+/// takes them so for every client).
+pub(crate) async fn client_token(router: &Router, login: &OrganizationLogin) -> anyhow::Result<String> {
     let basic =
         base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", login.client_id, login.client_secret));
     let answer = send(
@@ -162,7 +163,7 @@ impl Operator {
 /// Makes the company's application API key (as its administrator client), signs in to the
 /// Ouranos API with its user's password and finds its plant.
 async fn sign_in(router: &Router, login: &mut OrganizationLogin, plant_name: &str) -> anyhow::Result<Operator> {
-    let token = pact_token(router, login).await?;
+    let token = client_token(router, login).await?;
     let created = call(
         router,
         Method::POST,
@@ -263,7 +264,7 @@ pub async fn play(router: &Router, credentials: &mut DemoCredentials) -> anyhow:
     // with the cathode maker only.
     let cathode_id = login_of(credentials, "cathode")?.id;
     let refiner = login_of(credentials, "refiner")?.clone();
-    let refiner_token = pact_token(router, &refiner).await?;
+    let refiner_token = client_token(router, &refiner).await?;
     let refiner_bearer = [("authorization", format!("Bearer {refiner_token}"))];
     call(
         router,
@@ -372,7 +373,7 @@ pub async fn play(router: &Router, credentials: &mut DemoCredentials) -> anyhow:
 
     // PACT: the cathode maker fetches the refiner's footprint with its own client.
     let cathode = login_of(credentials, "cathode")?.clone();
-    let cathode_token = pact_token(router, &cathode).await?;
+    let cathode_token = client_token(router, &cathode).await?;
     let fetched = call(
         router,
         Method::GET,
@@ -451,7 +452,7 @@ pub async fn play(router: &Router, credentials: &mut DemoCredentials) -> anyhow:
     let mut parts = Vec::new();
     for (index, part) in CHAIN.iter().enumerate() {
         let login = login_of(credentials, part.company)?.clone();
-        let token = pact_token(router, &login).await?;
+        let token = client_token(router, &login).await?;
         let own = call(
             router,
             Method::GET,

@@ -6,6 +6,7 @@ mod bench;
 mod config;
 mod cpu;
 mod demo_cfp;
+mod demo_circularity;
 mod pact;
 mod passports;
 
@@ -669,12 +670,16 @@ async fn demo(config: &Config, scale: u32, no_serve: bool) -> anyhow::Result<()>
     let state = AppState::new(Arc::new(store.clone()), Settings::new(&config.base_url))
         .await
         .context("loading the signing keys")?;
-    let battery = demo_cfp::play(&junkan_server::router(state), &mut credentials)
+    let router = junkan_server::router(state);
+    let battery = demo_cfp::play(&router, &mut credentials)
         .await
         .context("playing the battery CFP exchange")?;
     credentials
         .examples
         .insert("battery_cfp".to_owned(), battery.record.clone());
+    let circularity = demo_circularity::compute(&router, &mut credentials)
+        .await
+        .context("computing the demo companies' CTI")?;
     let credentials_path = config.data_dir.join("demo-credentials.json");
     std::fs::write(&credentials_path, serde_json::to_vec_pretty(&credentials)?)?;
     print_demo_banner(config, &credentials, &credentials_path, started.elapsed());
@@ -686,6 +691,7 @@ async fn demo(config: &Config, scale: u32, no_serve: bool) -> anyhow::Result<()>
         battery.vehicle_battery_trace_id
     );
     print_recycled_content(config, &credentials);
+    demo_circularity::print(&config.base_url, &circularity);
     if no_serve {
         return Ok(());
     }
@@ -737,6 +743,12 @@ fn print_demo_banner(config: &Config, credentials: &junkan_demo::DemoCredentials
     println!("  Health:       {}/healthz", config.base_url);
     println!("  API docs:     {}/api/v1/openapi.json", config.base_url);
     println!("  Credentials:  {}", path.display());
+    if let Some(login) = credentials.organizations.iter().find(|login| login.slug == "packmaker") {
+        println!(
+            "  Web app:      {}/app (ウェブアプリ / web application; sign in as {} / {}, the battery pack maker)",
+            config.base_url, login.username, login.password
+        );
+    }
     println!(
         "  Node admin:   {} / {}",
         credentials.node_admin.username, credentials.node_admin.password

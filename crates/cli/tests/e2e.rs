@@ -1065,3 +1065,146 @@ fn demo_recycled_content_claims_are_backed_by_ledgers_and_over_claims_are_refuse
     );
     assert_eq!(node.get(ledger, &aluminium).expect("ledger"), before);
 }
+
+/// The demo's company-level CTI (issue 6, "Demo"), computed by the node from the demo's FY2026
+/// events, printed in the banner and answered by the API with its provenance. The hand
+/// computation, from `crates/demo/src/events.rs`, the demo's passports and ledgers:
+///
+/// - pellet maker: takes in 18.4 kg of PP flakes (100 % recycled: their passport) and puts out
+///   17.1 kg of pellets, which the compounder compounds (not a recovery step): circular inflow
+///   18.4 / 18.4 = 100 %, circular outflow 0 / 17.1 = 0 %, circularity 18.4 / 35.5 = 51.83 %;
+///   the pellets' passport states them 100 % recyclable;
+/// - refiner: takes in 310 kg of black mass (100 % post-consumer, declared in its cobalt
+///   ledger) and puts out 42.5 kg of cobalt (compounded into cathode material) and 61 kg of
+///   nickel (no later event): 100 %, 0 %, 310 / 413.5 = 74.97 %;
+/// - cathode maker: 40 kg of recovered cobalt (100 %: the refiner's claim) and 160 kg of virgin
+///   cobalt (0 %: declared in its ledger) into 200 kg of cathode material: 40 / 200 = 20 %,
+///   0 %, 40 / 400 = 10 %;
+/// - scrap yard: collects 1,200 kg of cans (received and sorted: one flow; 100 % post-consumer,
+///   declared) and puts out 480 kg of aluminium scrap, which the aluminium plant recycles, and
+///   690 kg of steel scrap (no later event): 100 %, 480 / 1170 = 41.03 %, (1200 + 480) /
+///   (1200 + 1170) = 70.89 %;
+/// - aluminium plant: 480 kg of scrap (100 %: the scrap yard's claim) into 455 kg of billets:
+///   100 %, 0 %, 480 / 935 = 51.34 %;
+/// - black-mass recycler: its input, a battery pack, is an item without a mass, so its inflow and
+///   circularity are not computable; its 310 kg of black mass are all recycled by the refiner:
+///   circular outflow 100 %.
+#[test]
+fn demo_company_cti_is_computed_from_the_events_and_printed() {
+    let data = temp_dir("cti");
+    let data_dir = data.to_str().expect("utf-8");
+    let loaded = Command::new(binary())
+        .args(["demo", "--no-serve", "--data-dir", data_dir])
+        .output()
+        .expect("demo");
+    assert!(loaded.status.success(), "{}", String::from_utf8_lossy(&loaded.stderr));
+    let banner = String::from_utf8_lossy(&loaded.stdout).to_string();
+    let credentials: Value =
+        serde_json::from_slice(&std::fs::read(data.join("demo-credentials.json")).expect("credentials")).expect("json");
+    // (company, circular inflow, circular outflow, circularity), `None` when not computable.
+    let expected: [(&str, [Option<f64>; 3]); 6] = [
+        ("pellet", [Some(100.0), Some(0.0), Some(18.4 / 35.5 * 100.0)]),
+        ("refiner", [Some(100.0), Some(0.0), Some(310.0 / 413.5 * 100.0)]),
+        ("cathode", [Some(20.0), Some(0.0), Some(10.0)]),
+        (
+            "scrapyard",
+            [Some(100.0), Some(480.0 / 1170.0 * 100.0), Some(1680.0 / 2370.0 * 100.0)],
+        ),
+        ("aluminium", [Some(100.0), Some(0.0), Some(480.0 / 935.0 * 100.0)]),
+        ("blackmass", [None, Some(100.0), None]),
+    ];
+    let recorded = credentials["examples"]["circularity"]
+        .as_array()
+        .expect("circularity examples");
+    assert_eq!(recorded.len(), expected.len());
+    let port = free_port();
+    let node = Node::start(&["serve", "--data-dir", data_dir], port);
+    let login = |slug: &str| {
+        credentials["organizations"]
+            .as_array()
+            .expect("organizations")
+            .iter()
+            .find(|organization| organization["slug"] == slug)
+            .expect("slug")
+            .clone()
+    };
+    let token_of = |slug: &str| {
+        let login = login(slug);
+        node.token(
+            login["client_id"].as_str().expect("id"),
+            login["client_secret"].as_str().expect("secret"),
+        )
+    };
+    let close = |value: &Value, expected: Option<f64>, what: &str| match expected {
+        Some(expected) => {
+            let value = value
+                .as_f64()
+                .unwrap_or_else(|| panic!("{what}: a number, got {value}"));
+            assert!((value - expected).abs() < 1e-6, "{what}: {value} ≠ {expected}");
+        }
+        None => assert_eq!(value, &Value::Null, "{what} is not computable"),
+    };
+    for ((slug, [inflow, outflow, circularity]), example) in expected.iter().zip(recorded) {
+        assert_eq!(example["organization"], *slug);
+        let answer = node
+            .get(example["href"].as_str().expect("href"), &token_of(slug))
+            .expect("the company's CTI");
+        let result = &answer["result"];
+        close(&result["circular_inflow_pct"], *inflow, &format!("{slug} inflow"));
+        close(&result["circular_outflow_pct"], *outflow, &format!("{slug} outflow"));
+        close(&result["circularity_pct"], *circularity, &format!("{slug} circularity"));
+        assert_eq!(example["circularity_pct"], result["circularity_pct"], "{slug}");
+        // The banner line: name, then the three figures to one decimal place (— when null).
+        let shown = |value: Option<f64>| {
+            value
+                .map(|value| format!("{value:.1} %"))
+                .unwrap_or_else(|| "—".to_owned())
+        };
+        let line = format!("{} / {} / {}", shown(*inflow), shown(*outflow), shown(*circularity));
+        let name = login(slug)["name"].as_str().expect("name").to_owned();
+        assert!(
+            banner
+                .lines()
+                .any(|printed| printed.contains(&name) && printed.ends_with(&line)),
+            "banner shows {name} {line}: {banner}"
+        );
+    }
+
+    // Where the figures come from: the cathode maker's recovered cobalt through the refiner's
+    // claim, its virgin cobalt through its own ledger entry; the scrap yard's aluminium scrap
+    // recycled by the aluminium plant, in an event the plant shares with it.
+    let cathode = node
+        .get(recorded[2]["href"].as_str().expect("href"), &token_of("cathode"))
+        .expect("cti");
+    let sources: Vec<&str> = cathode["inflows"]
+        .as_array()
+        .expect("inflows")
+        .iter()
+        .map(|inflow| inflow["source"]["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(sources, ["claim", "ledger_input"], "{cathode}");
+    let scrapyard = node
+        .get(recorded[3]["href"].as_str().expect("href"), &token_of("scrapyard"))
+        .expect("cti");
+    let aluminium_scrap = &scrapyard["outflows"][0];
+    assert!(aluminium_scrap["lot"]
+        .as_str()
+        .expect("lot")
+        .ends_with("/10/AL-2026-10"));
+    assert_eq!(aluminium_scrap["fate"]["routes"], json!({"recycling": "0.48"}));
+    let event = aluminium_scrap["fate"]["events"][0]["href"].as_str().expect("event");
+    node.get(event, &token_of("scrapyard"))
+        .expect("the aluminium plant shares the event with the scrap yard");
+    assert_eq!(
+        node.get(recorded[0]["href"].as_str().expect("href"), &token_of("pellet"))
+            .expect("cti")["outflows"][0]["recovery_potential_pct"],
+        "100"
+    );
+    // Another company sees nothing of the pellet maker's flows.
+    let outsider = node
+        .get(recorded[0]["href"].as_str().expect("href"), &token_of("fleet"))
+        .expect("cti");
+    assert_eq!(outsider["computable"], false);
+    assert_eq!(outsider["inflows"], json!([]));
+    assert_eq!(outsider["result"]["circularity_pct"], Value::Null);
+}

@@ -9,6 +9,7 @@
 //! random generator, so the same scale always gives the same data.
 
 pub mod battery_cfp;
+pub mod circularity;
 mod events;
 pub mod national;
 mod passports;
@@ -255,6 +256,8 @@ pub async fn load(store: &dyn Store, scale: u32, base_url: &str) -> Result<DemoC
         "recycled_content".to_owned(),
         claims.iter().map(recycled_content::DemoClaim::example).collect(),
     );
+    // Company-level circularity: customers show their suppliers what became of their lots.
+    circularity::share_downstream_use(store, &traceable, &id_of).await?;
     for (key, value) in [
         ("recovered_cobalt_lot", &traceable.cobalt_lot),
         ("recycled_pellet_lot", &traceable.pellet_lot),

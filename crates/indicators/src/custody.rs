@@ -1263,21 +1263,23 @@ pub fn trace_claim(view: &LedgerView, claim: &LedgerClaim) -> ClaimTrace {
 // ---------------------------------------------------------------------------------------------
 // Shares from passports
 
+/// Why a passport gives no value at `pointer`: withheld from the reader, or not stated.
+fn withheld_note(withheld: &[String], pointer: &str) -> String {
+    if withheld
+        .iter()
+        .any(|hidden| pointer.starts_with(hidden.as_str()) || hidden.starts_with(pointer))
+    {
+        format!("the passport withholds {pointer} from you")
+    } else {
+        format!("the passport states no recycled content at {pointer}")
+    }
+}
+
 /// The recycled share of `material` a passport states, or why none can be read: the battery
 /// profile's per-material `Circularity/recycledContent` entries (Battery Pass), or a
 /// `recycledContent` object (`preConsumer`, `postConsumer`, `total`) or number of the other
 /// profiles.
 pub fn share_from_passport(data: &Value, withheld: &[String], material: &str) -> Result<(Share, String), String> {
-    let withheld_note = |pointer: &str| {
-        if withheld
-            .iter()
-            .any(|hidden| pointer.starts_with(hidden.as_str()) || hidden.starts_with(pointer))
-        {
-            format!("the passport withholds {pointer} from you")
-        } else {
-            format!("the passport states no recycled content at {pointer}")
-        }
-    };
     if let Some(entries) = data.pointer("/Circularity/recycledContent").and_then(Value::as_array) {
         let pointer = "/Circularity/recycledContent";
         for (index, entry) in entries.iter().enumerate() {
@@ -1311,7 +1313,18 @@ pub fn share_from_passport(data: &Value, withheld: &[String], material: &str) ->
         return Err(format!("the passport's {pointer} names no entry for {material}"));
     }
     if data.pointer("/Circularity").is_some() || withheld.iter().any(|hidden| hidden.starts_with("/Circularity")) {
-        return Err(withheld_note("/Circularity/recycledContent"));
+        return Err(withheld_note(withheld, "/Circularity/recycledContent"));
+    }
+    lot_share_from_passport(data, withheld)
+}
+
+/// The recycled share of a whole lot a passport states: its `recycledContent` object
+/// (`preConsumer`, `postConsumer`, `total`) or number, or why none can be read. A battery
+/// passport states recycled content per metal only (`Circularity/recycledContent`), which is
+/// not a share of the whole battery.
+pub fn lot_share_from_passport(data: &Value, withheld: &[String]) -> Result<(Share, String), String> {
+    if data.pointer("/Circularity").is_some() || withheld.iter().any(|hidden| hidden.starts_with("/Circularity")) {
+        return Err("the battery passport states recycled content per metal (/Circularity/recycledContent), not of the whole battery".to_owned());
     }
     match data.get("recycledContent") {
         Some(Value::Object(fields)) => {
@@ -1361,7 +1374,7 @@ pub fn share_from_passport(data: &Value, withheld: &[String], material: &str) ->
                 })
                 .ok_or_else(|| "/recycledContent is not a share within 0-100 %".to_owned())
         }
-        _ => Err(withheld_note("/recycledContent")),
+        _ => Err(withheld_note(withheld, "/recycledContent")),
     }
 }
 

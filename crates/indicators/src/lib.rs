@@ -22,6 +22,7 @@ pub mod input;
 pub mod ledger;
 pub mod mass_balance;
 pub mod mci;
+pub mod organization;
 pub mod product;
 pub mod records;
 pub mod regional;

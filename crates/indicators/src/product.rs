@@ -118,27 +118,40 @@ pub(crate) fn compute_recycled_content(input: &Value, violations: &mut Violation
     Some(outcome)
 }
 
-/// The recyclable share from `components` (`mass`, `unit`, `recyclable`).
+/// The recyclable share from `components` (`mass`, `unit`, and either `recyclable`, true or
+/// false, or `recyclable_share`, the recyclable fraction 0–1 of the component as a passport
+/// states it).
 pub(crate) fn compute_recyclability(input: &Value, violations: &mut Violations) -> Option<Outcome> {
     let inputs = Inputs::new(input, "", &["product", "components"], violations)?;
     let mut unit = None;
     let components = flows(
         &inputs,
         "components",
-        &["recyclable"],
+        &["recyclable", "recyclable_share"],
         &mut unit,
         violations,
-        |component, violations| match component.raw("recyclable") {
-            Some(Value::Bool(recyclable)) => Some(*recyclable),
-            Some(other) => {
+        |component, violations| match (component.raw("recyclable"), component.has("recyclable_share")) {
+            (Some(_), true) => {
+                violations.push(
+                    component.at("recyclable"),
+                    "give either recyclable or recyclable_share, not both",
+                );
+                None
+            }
+            (None, true) => component.decimal("recyclable_share", Kind::Fraction, violations),
+            (Some(Value::Bool(recyclable)), false) => Some(if *recyclable { Decimal::ONE } else { Decimal::ZERO }),
+            (Some(other), false) => {
                 violations.push(
                     component.at("recyclable"),
                     format!("must be true or false, got {other}"),
                 );
                 None
             }
-            None => {
-                violations.push(component.at("recyclable"), "is required");
+            (None, false) => {
+                violations.push(
+                    component.at("recyclable"),
+                    "is required (or recyclable_share, a fraction 0-1)",
+                );
                 None
             }
         },
@@ -149,11 +162,10 @@ pub(crate) fn compute_recyclability(input: &Value, violations: &mut Violations) 
     let total: Decimal = components.iter().map(|component| component.mass).sum();
     let recyclable: Decimal = components
         .iter()
-        .filter(|component| component.value)
-        .map(|component| component.mass)
+        .map(|component| component.mass * component.value)
         .sum();
     let mut outcome = Outcome::new(
-        "recyclable share = recyclable mass / product mass",
+        "recyclable share = sum(mass * recyclable share (1 or 0 for recyclable true or false)) / product mass",
         "junkan methodology 1",
     );
     outcome.ratio(

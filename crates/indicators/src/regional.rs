@@ -31,6 +31,7 @@ pub fn supported_scopes(indicator: &str) -> &'static [ScopeKind] {
     match indicator {
         "mass-balance" => &[ScopeKind::Facility],
         "battery-recycled-content" => &[ScopeKind::Product],
+        "cti" | "company-mci" => &[ScopeKind::Organization],
         _ if flow_kinds_of(indicator).is_empty() => &[],
         _ => &[ScopeKind::Region, ScopeKind::Nation],
     }

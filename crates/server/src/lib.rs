@@ -14,6 +14,7 @@ pub mod pact_delivery;
 pub mod paging;
 pub mod resolver;
 pub mod schemas;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -331,6 +332,7 @@ pub fn router(state: AppState) -> Router {
         // The Ouranos-compatible API (its OpenAPI paths relative to `{base_url}/ouranos`).
         .nest("/ouranos", handlers::ouranos::routes())
         .merge(resolver::routes())
+        .merge(web::routes(&state))
         .fallback(|| async { ApiError::not_found("no such resource") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(body_limit))

@@ -149,7 +149,7 @@ async fn a_products_indicator_is_computed_from_its_passport_as_the_reader_may_se
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let body = &reply.body;
     assert_eq!(body["computable"], true);
-    assert_eq!(body["passport"]["profile_version"], "1.1.0");
+    assert_eq!(body["passport"]["profile_version"], "1.2.0");
     assert_eq!(body["passport"]["href"], format!("/api/v1/passports/{id}?version=1"));
     let result = &body["computation"]["result"];
     assert_eq!(
@@ -260,7 +260,7 @@ async fn a_products_indicator_is_computed_from_its_passport_as_the_reader_may_se
     assert!(no_template.body["detail"]
         .as_str()
         .expect("detail")
-        .contains("declares: recycled-content"));
+        .contains("declares: recyclability, recycled-content"));
     let old_version = app.get(&format!("{path}&version=7"), &app.token_b).await;
     assert_eq!(old_version.status, StatusCode::NOT_FOUND, "{}", old_version.body);
 }

@@ -180,9 +180,15 @@ async fn the_page_reads_in_japanese_or_english_and_escapes_hostile_data() {
     let html = &page.text;
     assert_eq!(header(&page, "content-language"), "ja");
     assert!(html.contains("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"));
-    assert!(html.contains("<style>") && !html.contains("<link rel=\"stylesheet\""));
+    // The node's own embedded stylesheet, no inline style, no script of any origin, under the
+    // web application's Content-Security-Policy.
+    assert!(html.contains("<link rel=\"stylesheet\" href=\"/app/assets/app.css?v="));
+    assert!(!html.contains("<style") && !html.contains(" style="));
     assert!(!html.contains("<script"), "no script of any origin: {html}");
-    assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
+    assert!(header(&page, "content-security-policy").contains("script-src 'self'"));
+    assert!(!header(&page, "content-security-policy").contains("unsafe-inline"));
+    assert!(html.contains("&lt;script&gt;alert('x')&lt;/script&gt;"));
+    assert!(!html.contains(HOSTILE));
     assert!(html.contains("家電"), "the profile's Japanese name");
     assert!(html.contains("状態: <span>使用中</span>"));
     for item in [

@@ -352,6 +352,7 @@ pub async fn record(
 
 /// One row of `audit_log`, as every write path stores it (the sqlx one of [`record`] and the
 /// embedded capture writer's).
+#[derive(Clone)]
 pub struct AuditEntry {
     pub at: i64,
     pub actor_kind: &'static str,

@@ -1,5 +1,6 @@
-//! The capture write path of the embedded engine (SQLite): one transaction per document on a
-//! connection of its own, driven by `rusqlite` on a blocking thread.
+//! The capture write path of the embedded engine (SQLite): captures written by a thread of its
+//! own on a connection of its own, driven by `rusqlite`, several documents to one commit when
+//! they arrive together (group commit).
 //!
 //! Why not through sqlx like every other write: sqlx runs SQLite on a worker thread of its own and
 //! its `Any` driver copies every bound value into an owned argument before sending it there, so a
@@ -11,12 +12,17 @@
 //! share the decisions (`events::new_events`), the job and audit rows and the stored body, and
 //! the store contract tests run the capture cases on both engines.
 //!
-//! The caller holds the sqlx writer connection while this runs, so no other write of the process
-//! interleaves; another process would wait on SQLite's lock (`busy_timeout`), as with sqlx.
+//! No other write of the process interleaves: the thread holds the sqlx writer connection while
+//! it writes, taken once per commit, so that the documents queued behind one another go in as
+//! soon as the previous commit ends instead of each waiting for the async runtime to hand that
+//! connection on. Another process would wait on SQLite's lock (`busy_timeout`), as with sqlx.
+//! Each document of a commit is written under a savepoint of its own, so that one that fails or
+//! rolls back leaves the others as they are; none is acknowledged before the commit is durable.
 
 use std::path::PathBuf;
 
-use rusqlite::{params, CachedStatement, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{params, CachedStatement, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use sqlx::AnyPool;
 
 use junkan_model::event::{CaptureJob, CapturedEvent};
 use junkan_model::facility::Visibility;
@@ -29,8 +35,8 @@ use crate::rows::{micros, unavailable};
 use crate::{SQLITE_DURABILITY, SQLITE_WRITER_CACHE};
 
 /// The embedded engine's capture writer: a thread of its own ([`THREAD_NAME`]) that owns the
-/// capture connection (opened at the first capture) and writes one document at a time. It ends
-/// when the store is dropped.
+/// capture connection (opened at the first capture) and writes the documents queued for it. It
+/// ends when the store is dropped.
 #[derive(Debug)]
 pub struct CaptureWriter {
     requests: std::sync::mpsc::Sender<Request>,
@@ -40,6 +46,9 @@ type Request = (Write, tokio::sync::oneshot::Sender<(StoreResult<CaptureJob>, Wr
 
 /// The name of the capture writer's thread (Linux keeps 15 bytes), for CPU accounting.
 pub const THREAD_NAME: &str = "junkan-capture";
+
+/// The most documents one commit makes durable together.
+const MOST_PER_COMMIT: usize = 16;
 
 /// One capture to write: the job as it starts and the prepared document.
 pub struct Write {
@@ -63,25 +72,53 @@ fn failed(error: rusqlite::Error) -> StoreError {
 }
 
 impl CaptureWriter {
-    /// A writer for the database file at `path` (the one the sqlx pools opened and migrated).
-    pub fn start(path: PathBuf) -> StoreResult<CaptureWriter> {
+    /// A writer for the database file at `path` (the one the sqlx pools opened and migrated),
+    /// excluding the other writes of the process by holding a connection of `writer`, the sqlx
+    /// writer pool of one connection, acquired on `runtime`.
+    pub fn start(path: PathBuf, writer: AnyPool, runtime: tokio::runtime::Handle) -> StoreResult<CaptureWriter> {
         let (requests, receiver) = std::sync::mpsc::channel::<Request>();
         std::thread::Builder::new()
             .name(THREAD_NAME.to_owned())
             .spawn(move || {
                 let mut connection: Option<Connection> = None;
-                for (write, reply) in receiver {
-                    let result = match &mut connection {
-                        Some(connection) => store(connection, &write),
-                        None => match open(&path) {
-                            Ok(opened) => store(connection.insert(opened), &write),
-                            Err(error) => Err(error),
-                        },
+                while let Ok(first) = receiver.recv() {
+                    let mut group = vec![first];
+                    while group.len() < MOST_PER_COMMIT {
+                        match receiver.try_recv() {
+                            Ok(next) => group.push(next),
+                            Err(_) => break,
+                        }
+                    }
+                    let writes: Vec<&Write> = group.iter().map(|(write, _)| write).collect();
+                    let outcome = runtime
+                        .block_on(writer.acquire())
+                        .map_err(unavailable)
+                        .and_then(|exclusive| {
+                            let outcome = match &mut connection {
+                                Some(connection) => store_group(connection, &writes),
+                                None => open(&path).and_then(|opened| store_group(connection.insert(opened), &writes)),
+                            };
+                            // Handing the connection back to its pool needs the runtime.
+                            let _runtime = runtime.enter();
+                            drop(exclusive);
+                            outcome
+                        });
+                    let mut results: Vec<StoreResult<CaptureJob>> = match outcome {
+                        Ok(results) => results,
+                        // What failed the whole commit failed every document of it.
+                        Err(error) => {
+                            let message = error.to_string();
+                            (0..group.len())
+                                .map(|_| Err(StoreError::Unavailable(message.clone().into())))
+                                .collect()
+                        }
                     };
-                    // The document goes back with the outcome, to be freed by the caller's thread
-                    // instead of this one. The caller may have gone (its request was cancelled);
-                    // the capture stands.
-                    let _ = reply.send((result, write));
+                    for ((write, reply), result) in group.into_iter().zip(results.drain(..)) {
+                        // The document goes back with the outcome, to be freed by the caller's
+                        // thread instead of this one. The caller may have gone (its request was
+                        // cancelled); the capture stands.
+                        let _ = reply.send((result, write));
+                    }
                 }
             })
             .map_err(unavailable)?;
@@ -89,7 +126,8 @@ impl CaptureWriter {
     }
 
     /// Stores `write` in one transaction, or nothing of its events when it fails and asked for a
-    /// rollback (then only the failed job is kept, so that the client can read why).
+    /// rollback (then only the failed job is kept, so that the client can read why). Answers
+    /// once the commit holding it is durable.
     pub async fn capture(&self, write: Write) -> StoreResult<CaptureJob> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let gone = || StoreError::Unavailable("the capture writer has stopped".into());
@@ -122,7 +160,45 @@ fn open(path: &std::path::Path) -> StoreResult<Connection> {
     Ok(connection)
 }
 
-fn store(connection: &mut Connection, write: &Write) -> StoreResult<CaptureJob> {
+/// Stores the documents `writes` in one transaction, each under a savepoint of its own: the
+/// outcome of each, or the error that failed the whole transaction (then nothing is stored).
+fn store_group(connection: &mut Connection, writes: &[&Write]) -> StoreResult<Vec<StoreResult<CaptureJob>>> {
+    let mut transaction = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(failed)?;
+    let mut outcomes = Vec::with_capacity(writes.len());
+    for write in writes {
+        // Rolled back and released when dropped unless committed.
+        let savepoint = transaction.savepoint().map_err(failed)?;
+        let outcome = store(&savepoint, write);
+        let outcome = match outcome {
+            Ok(job) if !rolls_back(&job) => {
+                savepoint.commit().map_err(failed)?;
+                Ok(job)
+            }
+            // Nothing of the document stays but the failed job, so that the client can read why.
+            Ok(mut job) => {
+                savepoint.finish().map_err(failed)?;
+                job.captured_count = 0;
+                job.duplicate_count = 0;
+                insert_job(&transaction, &JobRow::new(&job, write.owner))?;
+                insert_audit(&transaction, &write.audit)?;
+                Ok(job)
+            }
+            Err(error) => {
+                savepoint.finish().map_err(failed)?;
+                Err(error)
+            }
+        };
+        outcomes.push(outcome);
+    }
+    transaction.commit().map_err(failed)?;
+    Ok(outcomes)
+}
+
+/// Writes one document on `connection` (under a savepoint of [`store_group`]): its job, its
+/// events and its audit row. The job says whether the document must be rolled back instead.
+fn store(connection: &Connection, write: &Write) -> StoreResult<CaptureJob> {
     let Write {
         job,
         owner,
@@ -134,12 +210,9 @@ fn store(connection: &mut Connection, write: &Write) -> StoreResult<CaptureJob> 
         audit,
     } = write;
     let mut job = job.clone();
-    let transaction = connection
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(failed)?;
     // Foreign keys are not enforced on this connection (see `open`): what they would check per
     // event is checked here once, or created in this transaction.
-    let owner_exists = transaction
+    let owner_exists = connection
         .prepare_cached("SELECT 1 FROM organizations WHERE id = ?1")
         .and_then(|mut statement| statement.exists([owner.to_string()]))
         .map_err(failed)?;
@@ -149,34 +222,30 @@ fn store(connection: &mut Connection, write: &Write) -> StoreResult<CaptureJob> 
         });
     }
     // The job row first: events reference it.
-    insert_job(&transaction, &JobRow::new(&job, *owner))?;
-    let mut inserter = Inserter::new(&transaction, *owner, &job, *visibility, *record_time)?;
+    insert_job(connection, &JobRow::new(&job, *owner))?;
+    let mut inserter = Inserter::new(connection, *owner, &job, *visibility, *record_time)?;
     let accepted = offer_events(events, keys, &mut job, |index| {
         inserter.offer(&events[index].1, &keys[index], &bodies[index])
     })?;
     drop(inserter);
     job.captured_count = accepted.len() as u64;
     job.success = job.errors.is_empty();
-    let transaction = if rolls_back(&job) {
-        transaction.rollback().map_err(failed)?;
-        job.captured_count = 0;
-        job.duplicate_count = 0;
-        let transaction = connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(failed)?;
-        insert_job(&transaction, &JobRow::new(&job, *owner))?;
-        transaction
-    } else {
-        let row = JobRow::new(&job, *owner);
-        run(
-            &transaction,
-            JobRow::UPDATE,
-            params![row.success, row.errors, row.captured_count, row.duplicate_count, row.id],
-        )?;
-        transaction
-    };
+    if rolls_back(&job) {
+        return Ok(job);
+    }
+    let row = JobRow::new(&job, *owner);
     run(
-        &transaction,
+        connection,
+        JobRow::UPDATE,
+        params![row.success, row.errors, row.captured_count, row.duplicate_count, row.id],
+    )?;
+    insert_audit(connection, audit)?;
+    Ok(job)
+}
+
+fn insert_audit(connection: &Connection, audit: &AuditEntry) -> StoreResult<()> {
+    run(
+        connection,
         AuditEntry::INSERT,
         params![
             audit.at,
@@ -192,21 +261,20 @@ fn store(connection: &mut Connection, write: &Write) -> StoreResult<CaptureJob> 
             audit.request_id
         ],
     )?;
-    transaction.commit().map_err(failed)?;
-    Ok(job)
+    Ok(())
 }
 
 /// Runs `sql` once with `values`, through the connection's statement cache.
-fn run(transaction: &Transaction, sql: &str, values: &[&dyn rusqlite::ToSql]) -> StoreResult<usize> {
-    transaction
+fn run(connection: &Connection, sql: &str, values: &[&dyn rusqlite::ToSql]) -> StoreResult<usize> {
+    connection
         .prepare_cached(sql)
         .and_then(|mut statement| statement.execute(values))
         .map_err(failed)
 }
 
-fn insert_job(transaction: &Transaction, row: &JobRow) -> StoreResult<()> {
+fn insert_job(connection: &Connection, row: &JobRow) -> StoreResult<()> {
     run(
-        transaction,
+        connection,
         JobRow::INSERT,
         params![
             row.id,
@@ -226,7 +294,7 @@ fn insert_job(transaction: &Transaction, row: &JobRow) -> StoreResult<()> {
 /// Stores the events of one capture as they are offered: each event, the contexts (one row per
 /// distinct context of the document), the identifiers not yet interned and the links.
 struct Inserter<'t, 'e> {
-    transaction: &'t Transaction<'t>,
+    connection: &'t Connection,
     owner: String,
     capture: String,
     visibility: &'static str,
@@ -245,15 +313,15 @@ struct Inserter<'t, 'e> {
 
 impl<'t, 'e> Inserter<'t, 'e> {
     fn new(
-        transaction: &'t Transaction<'t>,
+        connection: &'t Connection,
         owner: OrganizationId,
         job: &CaptureJob,
         visibility: Visibility,
         record_time: i64,
     ) -> StoreResult<Inserter<'t, 'e>> {
-        let prepare = |sql: &str| transaction.prepare_cached(sql).map_err(failed);
+        let prepare = |sql: &str| connection.prepare_cached(sql).map_err(failed);
         Ok(Inserter {
-            transaction,
+            connection,
             owner: owner.to_string(),
             capture: job.capture_id.to_string(),
             visibility: visibility.as_str(),
@@ -312,7 +380,7 @@ impl<'t, 'e> Inserter<'t, 'e> {
                 self.insert_context
                     .execute([event.context.to_string()])
                     .map_err(failed)?;
-                let id = self.transaction.last_insert_rowid();
+                let id = self.connection.last_insert_rowid();
                 self.contexts.push((&event.context, id));
                 id
             }
@@ -341,7 +409,7 @@ impl<'t, 'e> Inserter<'t, 'e> {
                 context_id
             ])
             .map_err(failed)?;
-        let seq = self.transaction.last_insert_rowid();
+        let seq = self.connection.last_insert_rowid();
         for identifier in &event.identifiers {
             let value = identifier.value.as_str();
             let id = match self.identifiers.get(value) {
@@ -356,7 +424,7 @@ impl<'t, 'e> Inserter<'t, 'e> {
                         Some(id) => id,
                         None => {
                             self.insert_identifier.execute([value]).map_err(failed)?;
-                            self.transaction.last_insert_rowid()
+                            self.connection.last_insert_rowid()
                         }
                     };
                     self.identifiers.insert(value, id);

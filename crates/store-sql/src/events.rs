@@ -215,11 +215,10 @@ pub async fn capture(store: &SqlStore, actor: &Actor, capture: NewCapture) -> St
         None,
     );
     if let Some(writer) = &store.capture_writer {
-        // The embedded engine's own write path (see `capture_sqlite`), under the writer
-        // connection so that no other write of this process runs meanwhile.
+        // The embedded engine's own write path (see `capture_sqlite`), which excludes the other
+        // writes of this process itself.
         let bodies: Vec<String> = capture.events.iter().map(|(_, event)| stored_body(event)).collect();
-        let guard = store.writer.acquire().await.map_err(unavailable)?;
-        let job = writer
+        return writer
             .capture(crate::capture_sqlite::Write {
                 job,
                 owner,
@@ -230,11 +229,29 @@ pub async fn capture(store: &SqlStore, actor: &Actor, capture: NewCapture) -> St
                 bodies,
                 audit,
             })
-            .await?;
-        drop(guard);
-        return Ok(job);
+            .await;
     }
-    capture_over_sqlx(store, job, owner, capture, keys, audit, micros(now)).await
+    // A capture that committed one of this document's events first (a client's retry, or two
+    // clients sending the same event) makes the insert fail on the unique hash; the document is
+    // then written again, and finds that event stored.
+    let mut attempt = 1;
+    loop {
+        match capture_over_sqlx(store, job.clone(), owner, &capture, &keys, audit.clone(), micros(now)).await {
+            Err(error) if attempt < CAPTURE_ATTEMPTS && lost_a_race(&error) => attempt += 1,
+            outcome => return outcome,
+        }
+    }
+}
+
+/// How often a capture over sqlx is written before a concurrent one's unique violation stands.
+const CAPTURE_ATTEMPTS: usize = 3;
+
+/// Whether `error` is a unique violation: a concurrent transaction committed the same key first.
+fn lost_a_race(error: &StoreError) -> bool {
+    matches!(error, StoreError::Unavailable(source) if source
+        .downcast_ref::<sqlx::Error>()
+        .and_then(sqlx::Error::as_database_error)
+        .is_some_and(|error| error.is_unique_violation()))
 }
 
 /// The capture on PostgreSQL: one look-up for the whole document, then batched inserts (the
@@ -243,16 +260,16 @@ async fn capture_over_sqlx(
     store: &SqlStore,
     mut job: CaptureJob,
     owner: OrganizationId,
-    capture: NewCapture,
-    keys: Vec<Vec<u8>>,
+    capture: &NewCapture,
+    keys: &[Vec<u8>],
     audit: AuditEntry,
     record_time: i64,
 ) -> StoreResult<CaptureJob> {
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
     // The job row first: events reference it.
     insert_job(&mut transaction, &job, owner).await?;
-    let (stored_ids, stored_hashes) = stored_keys(&mut transaction, store.backend, &capture.events, &keys).await?;
-    let to_insert: Vec<(&CapturedEvent, &[u8])> = offer_events(&capture.events, &keys, &mut job, |index| {
+    let (stored_ids, stored_hashes) = stored_keys(&mut transaction, store.backend, &capture.events, keys).await?;
+    let to_insert: Vec<(&CapturedEvent, &[u8])> = offer_events(&capture.events, keys, &mut job, |index| {
         Ok(if stored_hashes.contains(&keys[index]) {
             Offered::Duplicate
         } else if stored_ids.contains(&capture.events[index].1.event_id) {
@@ -1045,6 +1062,61 @@ pub async fn lineage(
          WHERE v.value IN ({})) ",
         value_params.join(", ")
     );
+    touched_events(store, actor, sql, &touched, known, Withheld::Structure).await
+}
+
+/// The events at `locations` (their readPoint or bizLocation) with eventTime in `[from, until)`,
+/// in one statement; unreadable ones reduced to their id, type, time and owner.
+pub async fn at_locations(
+    store: &SqlStore,
+    actor: &Actor,
+    locations: &[String],
+    from: time::OffsetDateTime,
+    until: time::OffsetDateTime,
+) -> StoreResult<Vec<LineageEvent>> {
+    if locations.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = event_query(store, actor);
+    let places: Vec<String> = locations
+        .iter()
+        .map(|location| sql.param(Param::Text(location.clone())))
+        .collect();
+    let places = places.join(", ");
+    let from = sql.param(Param::Int(micros(from)));
+    let until = sql.param(Param::Int(micros(until)));
+    // The period bounds the scan through the eventTime index; both location columns are checked.
+    let touched = format!(
+        "WITH touched AS (SELECT t.seq AS event_seq FROM epcis_events t WHERE t.event_time >= {from} AND t.event_time < {until} \
+         AND (t.read_point IN ({places}) OR t.biz_location IN ({places}))) "
+    );
+    let mut events = touched_events(store, actor, sql, &touched, &[], Withheld::Existence).await?;
+    events.sort_by(|left, right| (left.event_time, &left.event_id).cmp(&(right.event_time, &right.event_id)));
+    Ok(events)
+}
+
+/// What an unreadable event keeps in [`touched_events`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Withheld {
+    /// Its structure (bizStep, action, identifiers with roles and quantities), which the lineage
+    /// engine needs to keep a graph connected and reduces to "withheld by" nodes itself.
+    Structure,
+    /// Its existence only: id, type, time and owner.
+    Existence,
+}
+
+/// The events a `touched` CTE (`WITH touched AS (SELECT ... AS event_seq ...)`) selects, each row
+/// one of their identifiers, with the event's readability from the access rule `sql` (from
+/// [`event_query`], whose parameters the CTE may extend); events in `known` left out; readable
+/// reads under a grant or as auditor audited.
+async fn touched_events(
+    store: &SqlStore,
+    actor: &Actor,
+    mut sql: crate::rows::Sql,
+    touched: &str,
+    known: &[String],
+    withheld: Withheld,
+) -> StoreResult<Vec<LineageEvent>> {
     // The access rule's query (parameters $1..$3 first), restricted to the touched events, becomes
     // the right side of a LEFT JOIN: an event without a match there is withheld.
     sql.text = format!(
@@ -1061,6 +1133,7 @@ pub async fn lineage(
     let mut events: Vec<LineageEvent> = Vec::new();
     let mut reads: Vec<RecordRead> = Vec::new();
     // Rows come event by event; the first row of an event starts it, every row adds one identifier.
+    let known: HashSet<&str> = known.iter().map(String::as_str).collect();
     let mut current_seq = None;
     let mut skipping = false;
     for row in &rows {
@@ -1068,7 +1141,7 @@ pub async fn lineage(
         if current_seq != Some(seq) {
             current_seq = Some(seq);
             let event_id = text(row, "id")?;
-            skipping = known.contains(&event_id);
+            skipping = known.contains(event_id.as_str());
             if skipping {
                 continue;
             }
@@ -1083,17 +1156,22 @@ pub async fn lineage(
                     basis: basis_of(actor, row, owner, visibility == Visibility::Public)?,
                 });
             }
+            let structure = readable || withheld == Withheld::Structure;
             events.push(LineageEvent {
                 event_id,
                 event_type: text(row, "event_type")?,
                 event_time: time(row, "event_time")?,
-                biz_step: opt_text(row, "biz_step")?,
-                action: opt_text(row, "action")?,
+                biz_step: if structure { opt_text(row, "biz_step")? } else { None },
+                action: if structure { opt_text(row, "action")? } else { None },
                 owner,
                 owner_name: text(row, "name_ja")?,
                 readable,
                 identifiers: Vec::new(),
             });
+            skipping = !structure;
+            if skipping {
+                continue;
+            }
         } else if skipping {
             continue;
         }

@@ -363,6 +363,59 @@ pub async fn claims_for_lots(
     Ok(found)
 }
 
+pub async fn inputs_for_lots(
+    store: &SqlStore,
+    actor: &Actor,
+    lots: &[String],
+) -> StoreResult<Vec<(LedgerRecord, LedgerInput)>> {
+    if lots.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The readable ledgers with an input of one of the lots, then those inputs: two statements.
+    let mut sql = readable_from(
+        store,
+        actor,
+        "r.*, i.id AS input_id",
+        "ledger_inputs i CROSS JOIN ledgers r",
+        RecordKind::Ledger,
+        "owner_organization_id",
+        "r.visibility = 'public'",
+    );
+    sql.text.push_str(" AND i.ledger_id = r.id AND i.lot IN ");
+    sql.push_list(lots.iter().cloned().map(Param::Text));
+    sql.text.push_str(" ORDER BY r.id, i.seq");
+    let rows = sql.query().fetch_all(&store.reader).await.map_err(unavailable)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut reads = Vec::new();
+    let mut ledgers = Vec::with_capacity(rows.len());
+    let mut input_ids = Vec::with_capacity(rows.len());
+    for row in &rows {
+        admit(actor, row, &mut reads)?;
+        ledgers.push(ledger_from_row(row)?);
+        input_ids.push(Param::Text(text(row, "input_id")?));
+    }
+    let mut inputs_sql = Sql::new("SELECT * FROM ledger_inputs WHERE id IN ", Vec::new());
+    inputs_sql.push_list(input_ids);
+    let mut inputs: HashMap<String, LedgerInput> = inputs_sql
+        .query()
+        .fetch_all(&store.reader)
+        .await
+        .map_err(unavailable)?
+        .iter()
+        .map(|row| Ok((text(row, "id")?, input_from_row(row)?)))
+        .collect::<StoreResult<_>>()?;
+    let mut found = Vec::with_capacity(rows.len());
+    for (row, ledger) in rows.iter().zip(ledgers) {
+        let id = text(row, "input_id")?;
+        let input = inputs.remove(&id).ok_or_else(|| not_found(&id))?;
+        found.push((ledger, input));
+    }
+    audit_reads(store, actor, &reads).await?;
+    Ok(found)
+}
+
 pub async fn trace(store: &SqlStore, actor: &Actor, id: LedgerId, claim: LedgerClaimId) -> StoreResult<ClaimTrace> {
     let view = get(store, actor, id).await?;
     let found = view

@@ -138,11 +138,15 @@ pub async fn open(url: &str, clock: Arc<dyn Clock>) -> StoreResult<SqlStore> {
             .map_err(unavailable)?;
         Ok(SqlStore {
             backend: Backend::Sqlite,
-            writer,
+            writer: writer.clone(),
             reader,
             clock,
             profiles: Arc::default(),
-            capture_writer: Some(Arc::new(capture_sqlite::CaptureWriter::start(path)?)),
+            capture_writer: Some(Arc::new(capture_sqlite::CaptureWriter::start(
+                path,
+                writer.clone(),
+                tokio::runtime::Handle::current(),
+            )?)),
         })
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         // No ping before each acquire: a lineage of depth 8 takes nine connections from the pool,
@@ -457,6 +461,16 @@ impl Store for SqlStore {
         events::lineage(self, actor, identifiers, known).await
     }
 
+    async fn events_at_locations(
+        &self,
+        actor: &Actor,
+        locations: &[String],
+        from: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> StoreResult<Vec<LineageEvent>> {
+        events::at_locations(self, actor, locations, from, until).await
+    }
+
     async fn event_values(&self, actor: &Actor, field: EventField, page: &PageRequest) -> StoreResult<Page<String>> {
         queries::event_values(self, actor, field, page).await
     }
@@ -527,6 +541,10 @@ impl Store for SqlStore {
 
     async fn find_passport(&self, actor: &Actor, identifiers: &[String], read: PassportRead) -> StoreResult<Passport> {
         passports::find(self, actor, identifiers, read).await
+    }
+
+    async fn find_passports(&self, actor: &Actor, identifiers: &[String]) -> StoreResult<Vec<Passport>> {
+        passports::find_all(self, actor, identifiers).await
     }
 
     async fn list_passports(
@@ -748,6 +766,14 @@ impl Store for SqlStore {
         ledgers::claims_for_lots(self, actor, lots, material).await
     }
 
+    async fn ledger_inputs_for_lots(
+        &self,
+        actor: &Actor,
+        lots: &[String],
+    ) -> StoreResult<Vec<(LedgerRecord, LedgerInput)>> {
+        ledgers::inputs_for_lots(self, actor, lots).await
+    }
+
     async fn ouranos_operator(&self, actor: &Actor, id: OrganizationId) -> StoreResult<Operator> {
         ouranos::operator(self, actor, id).await
     }
@@ -842,6 +868,9 @@ impl Store for SqlStore {
     }
     async fn change_own_password(&self, actor: &Actor, password_hash: &str) -> StoreResult<()> {
         ouranos::change_own_password(self, actor, password_hash).await
+    }
+    async fn set_own_locale(&self, actor: &Actor, locale: &str) -> StoreResult<User> {
+        principals::set_own_locale(self, actor, locale).await
     }
 }
 

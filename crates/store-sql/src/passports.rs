@@ -756,6 +756,20 @@ pub async fn find(
     Ok(views.remove(0))
 }
 
+/// Every readable passport whose identifier is one of `identifiers`, newest version, in
+/// identifier order: one statement for the heads, one for their versions.
+pub async fn find_all(store: &SqlStore, actor: &Actor, identifiers: &[String]) -> StoreResult<Vec<Passport>> {
+    if identifiers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = readable_passports(store, actor);
+    sql.text.push_str(" AND r.identifier IN ");
+    sql.push_list(identifiers.iter().cloned().map(Param::Text));
+    sql.text.push_str(" ORDER BY r.identifier, r.id");
+    let rows = sql.query().fetch_all(&store.reader).await.map_err(unavailable)?;
+    read_views(store, actor, &rows, PassportRead::default()).await
+}
+
 pub async fn list(
     store: &SqlStore,
     actor: &Actor,

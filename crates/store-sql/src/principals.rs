@@ -159,6 +159,51 @@ pub async fn user_by_id(store: &SqlStore, id: UserId) -> StoreResult<Option<User
     row.as_ref().map(user_of).transpose()
 }
 
+/// The signed-in user's language of the web interface; an audited write of their own account.
+pub async fn set_own_locale(store: &SqlStore, actor: &Actor, locale: &str) -> StoreResult<User> {
+    require(
+        actor.kind == junkan_model::principal::PrincipalKind::User,
+        "only a signed-in user has a language preference",
+    )?;
+    if !matches!(locale, "ja" | "en") {
+        return Err(StoreError::Invalid(vec![junkan_model::Violation::new(
+            "/locale",
+            "must be ja or en",
+        )]));
+    }
+    let organization = actor.organization_id.ok_or_else(|| StoreError::Forbidden {
+        reason: "the actor acts for no organization".to_owned(),
+    })?;
+    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
+    let row = sqlx::query("UPDATE users SET locale = $2 WHERE id = $1 AND organization_id = $3 RETURNING *")
+        .bind(actor.principal_id.clone())
+        .bind(locale.to_owned())
+        .bind(organization.to_string())
+        .fetch_optional(&mut *transaction)
+        .await
+        .map_err(unavailable)?;
+    let Some(row) = row else {
+        return Err(StoreError::NotFound {
+            kind: RecordKind::User,
+            id: actor.principal_id.clone(),
+        });
+    };
+    let user = user_of(&row)?;
+    record(
+        store,
+        &mut transaction,
+        actor,
+        AuditAction::Update,
+        RecordKind::User,
+        &actor.principal_id,
+        Some(organization),
+        None,
+    )
+    .await?;
+    transaction.commit().await.map_err(unavailable)?;
+    Ok(user)
+}
+
 fn user_of(row: &AnyRow) -> StoreResult<User> {
     Ok(User {
         id: parsed(&text(row, "id")?, "user id", str::parse)?,

@@ -26,6 +26,7 @@ use crate::{
 
 mod indicators;
 mod ledgers;
+mod organization;
 pub use indicators::{
     indicator_values_and_targets_versions_and_read_rule, material_flows_versions_imports_and_read_rule,
 };
@@ -33,6 +34,7 @@ pub use ledgers::{
     concurrent_claims_cannot_overdraw, ledger_inputs_from_events_and_passports,
     ledgers_are_never_overdrawn_and_count_lots_once,
 };
+pub use organization::organization_flow_reads_follow_the_read_rule;
 
 /// Where every contract case starts its clock.
 pub const START: OffsetDateTime = datetime!(2026-04-01 09:00 UTC);
@@ -49,13 +51,13 @@ macro_rules! store_contract_tests {
             grants_open_records_until_they_expire_or_are_revoked, grants_to_roles_and_certifications,
             principals_and_role_assignment, audit_log_visibility, sessions_and_signing_keys, industries_are_data,
             events_are_captured_once_queried_and_isolated, a_conflicting_event_id_rolls_back_or_proceeds,
-            lineage_events_carry_structure_and_readability, named_queries_subscriptions_and_resource_values,
+            concurrent_captures_keep_their_own_outcomes, lineage_events_carry_structure_and_readability, named_queries_subscriptions_and_resource_values,
             passports_versions_views_and_grants, passport_profiles_and_imports,
             footprints_publish_supersede_and_read_rule, footprint_filters_match_the_reference, pact_partners_and_outbox,
             ouranos_parts_structures_and_trades, ouranos_cfp_disclosure_and_rollup,
             material_flows_versions_imports_and_read_rule, indicator_values_and_targets_versions_and_read_rule,
             ledgers_are_never_overdrawn_and_count_lots_once, concurrent_claims_cannot_overdraw,
-            ledger_inputs_from_events_and_passports,
+            ledger_inputs_from_events_and_passports, organization_flow_reads_follow_the_read_rule,
             ouranos_stored_tree_rolls_up_as_in_memory, ouranos_rollup_takes_the_trade_answered_last,
             audit_batched_reads_list_each_record, ouranos_failed_rollup_audits_nothing);
     };
@@ -876,6 +878,63 @@ pub async fn sessions_and_signing_keys(store: &dyn Store, clock: &ManualClock) {
     clock.advance(Duration::hours(9));
     assert_eq!(store.session("session-hash").await.expect("lookup"), None);
     clock.advance(Duration::hours(-9));
+
+    // The user's language of the web interface: their own audited write, nobody else's.
+    let carol = Actor {
+        kind: PrincipalKind::User,
+        principal_id: user.id.to_string(),
+        organization_id: Some(a),
+        roles: vec![Role::Member],
+        purpose: None,
+        request_id: None,
+    };
+    let changed = store.set_own_locale(&carol, "ja").await.expect("own locale");
+    assert_eq!(changed.locale, "ja");
+    assert_eq!(
+        store
+            .session("session-hash")
+            .await
+            .expect("lookup")
+            .map(|(_, user)| user.locale),
+        Some("ja".to_owned())
+    );
+    assert!(matches!(
+        store.set_own_locale(&carol, "fr").await,
+        Err(StoreError::Invalid(_))
+    ));
+    let client = Actor {
+        kind: PrincipalKind::Client,
+        ..carol.clone()
+    };
+    assert!(matches!(
+        store.set_own_locale(&client, "en").await,
+        Err(StoreError::Forbidden { .. })
+    ));
+    let b = organization(store, "B", &[]).await;
+    let impostor = Actor {
+        organization_id: Some(b),
+        ..carol.clone()
+    };
+    assert!(matches!(
+        store.set_own_locale(&impostor, "en").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(
+        store.user_by_id(user.id).await.expect("user").map(|user| user.locale),
+        Some("ja".to_owned())
+    );
+    let audit = store
+        .list_audit(
+            &member_of(a, &[Role::OrgAdmin]),
+            &AuditFilter::default(),
+            &PageRequest::first(100),
+        )
+        .await
+        .expect("audit");
+    assert!(audit.items.iter().any(|entry| entry.record_kind == RecordKind::User
+        && entry.record_id == user.id.to_string()
+        && entry.action == AuditAction::Update));
+
     store.delete_session("session-hash").await.expect("logout");
     assert_eq!(store.session("session-hash").await.expect("lookup"), None);
 
@@ -1314,6 +1373,103 @@ pub async fn a_conflicting_event_id_rolls_back_or_proceeds(store: &dyn Store, _c
             .items
             .len(),
         3
+    );
+}
+
+/// Captures sent at once each get their own outcome: the embedded engine writes documents that
+/// queue up together in one commit (group commit), and one that rolls back must leave the others
+/// and keep only its failed job.
+pub async fn concurrent_captures_keep_their_own_outcomes(store: &dyn Store, _clock: &ManualClock) {
+    let a = organization(store, "A", &[]).await;
+    let member = member_of(a, &[Role::Member]);
+    let object = |id: &str, hour: i64| event(id, "ObjectEvent", &[(IdentifierRole::Epc, CELL)], "shipping", hour);
+    store
+        .capture_events(
+            &member,
+            capture_of(vec![object("urn:uuid:taken", 0)], CaptureErrorBehaviour::Rollback),
+        )
+        .await
+        .expect("capture");
+    let mut conflicting = object("urn:uuid:taken", 1);
+    conflicting.event_hash = "ni:///sha-256;other?ver=CBV2.0".to_owned();
+    let documents: Vec<NewCapture> = (0..12)
+        .map(|document| match document {
+            // Rolls back: its first event must not be stored.
+            5 => capture_of(
+                vec![object("urn:uuid:lost", 2), conflicting.clone()],
+                CaptureErrorBehaviour::Rollback,
+            ),
+            // One event of document 0's, sent at the same time.
+            7 => capture_of(
+                vec![object("urn:uuid:doc0-a", 3), object("urn:uuid:doc7", 4)],
+                CaptureErrorBehaviour::Rollback,
+            ),
+            _ => capture_of(
+                vec![
+                    object(&format!("urn:uuid:doc{document}-a"), 3),
+                    object(&format!("urn:uuid:doc{document}-b"), 4),
+                ],
+                CaptureErrorBehaviour::Rollback,
+            ),
+        })
+        .collect();
+    let jobs = futures::future::join_all(
+        documents
+            .into_iter()
+            .map(|document| store.capture_events(&member, document)),
+    )
+    .await;
+    for (document, job) in jobs.iter().enumerate() {
+        let job = job.as_ref().expect("capture");
+        match document {
+            5 => {
+                assert_eq!((job.success, job.captured_count), (false, 0), "document 5 rolls back");
+                assert_eq!(
+                    store
+                        .get_capture(&member, job.capture_id)
+                        .await
+                        .expect("failed job kept"),
+                    *job
+                );
+            }
+            // Documents 0 and 7 share an event: whichever is written first stores it.
+            0 | 7 => assert_eq!(
+                (job.success, job.captured_count + job.duplicate_count),
+                (true, 2),
+                "document {document}"
+            ),
+            _ => assert_eq!((job.success, job.captured_count), (true, 2), "document {document}"),
+        }
+    }
+    let shared = |document: usize| jobs[document].as_ref().map_or(0, |job| job.duplicate_count);
+    assert_eq!(shared(0) + shared(7), 1, "the shared event is stored once");
+    assert!(matches!(
+        store.get_event(&member, "urn:uuid:lost").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let query = EventQuery {
+        identifiers: vec![IdentifierFilter {
+            roles: vec![IdentifierRole::Epc],
+            values: vec![CELL.to_owned()],
+            prefixes: vec![],
+        }],
+        ..Default::default()
+    };
+    let stored = store
+        .query_events(&member, &query, &PageRequest::first(100))
+        .await
+        .expect("query")
+        .items;
+    // The taken event, two events of each of the ten stored documents but 7, and document 7's own.
+    assert_eq!(stored.len(), 1 + 10 * 2 + 1, "each event is stored once");
+    assert_eq!(
+        store
+            .list_captures(&member, &PageRequest::first(100))
+            .await
+            .expect("jobs")
+            .items
+            .len(),
+        13
     );
 }
 

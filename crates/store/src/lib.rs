@@ -566,6 +566,19 @@ pub trait Store: Send + Sync + 'static {
         identifiers: &[String],
         known: &[String],
     ) -> StoreResult<Vec<LineageEvent>>;
+    /// Every event whose readPoint or bizLocation is one of `locations` (canonical) and whose
+    /// eventTime lies in `[from, until)`, in (eventTime, eventID) order, marked readable or not for
+    /// the actor. Unlike [`Store::lineage_events`], an unreadable event carries nothing but its
+    /// eventID, type, time and owner (no bizStep, action or identifiers), so a caller can say who
+    /// withheld how many events and nothing more; readable ones that rely on a grant or the
+    /// auditor role are audited. One statement for all locations.
+    async fn events_at_locations(
+        &self,
+        actor: &Actor,
+        locations: &[String],
+        from: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> StoreResult<Vec<LineageEvent>>;
 
     // EPCIS resources, named queries and subscriptions.
     /// Distinct values of an event field (event types, EPCs, bizSteps, ...) among the events of
@@ -623,6 +636,10 @@ pub trait Store: Send + Sync + 'static {
     async fn get_passport(&self, actor: &Actor, id: PassportId, read: PassportRead) -> StoreResult<Passport>;
     /// The first of `identifiers` (canonical forms) that names a passport the actor may read.
     async fn find_passport(&self, actor: &Actor, identifiers: &[String], read: PassportRead) -> StoreResult<Passport>;
+    /// The newest version of every passport the actor may read whose identifier is exactly one
+    /// of `identifiers` (canonical), each in the reader's view; audited like `get_passport`.
+    /// Identifiers without a readable passport are simply absent (set-based: one statement).
+    async fn find_passports(&self, actor: &Actor, identifiers: &[String]) -> StoreResult<Vec<Passport>>;
     /// The passports the actor may read, in id order, each filtered to the actor's level.
     async fn list_passports(
         &self,
@@ -847,6 +864,13 @@ pub trait Store: Send + Sync + 'static {
         lots: &[String],
         material: Option<&str>,
     ) -> StoreResult<Vec<(LedgerRecord, LedgerClaim)>>;
+    /// The inputs whose lot is one of `lots` (canonical) in the ledgers the actor may read, with
+    /// their ledgers, in ledger and entry order; audited like `get_ledger`.
+    async fn ledger_inputs_for_lots(
+        &self,
+        actor: &Actor,
+        lots: &[String],
+    ) -> StoreResult<Vec<(LedgerRecord, LedgerInput)>>;
 
     // Ouranos data transaction (issue 5)
     // Operators are organizations with a 法人番号 and plants are facilities with an Ouranos plant
@@ -929,4 +953,7 @@ pub trait Store: Send + Sync + 'static {
     /// The signed-in user changes their own password (`/ouranos/auth/change`); other principals
     /// are refused.
     async fn change_own_password(&self, actor: &Actor, password_hash: &str) -> StoreResult<()>;
+    /// The signed-in user records the language they read the web interface in (`ja` or `en`);
+    /// other principals are refused. Returns the account as changed.
+    async fn set_own_locale(&self, actor: &Actor, locale: &str) -> StoreResult<User>;
 }

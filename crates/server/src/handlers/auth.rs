@@ -18,7 +18,7 @@ use junkan_auth::AccessClaims;
 use junkan_model::ids::{ClientId, OrganizationId};
 use junkan_model::organization::Organization;
 use junkan_model::principal::{PrincipalKind, Role, User};
-use junkan_store::SessionRecord;
+use junkan_store::{SessionRecord, UserLogin};
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{cookie, parse_json, AuthMethod, Caller, SESSION_COOKIE};
@@ -271,33 +271,12 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
         state.schemas.check("LoginRequest", &value)?;
         serde_json::from_value(value).map_err(|error| ApiError::malformed(error.to_string()))?
     };
-    let login = state.store.user_login(&request.username).await?;
-    // Verify against a dummy hash when the user does not exist, so timing does not reveal names.
-    let hash = login
-        .as_ref()
-        .map_or(dummy_hash(), |login| login.password_hash.as_str());
-    let password_matches = verify_password(&request.password, hash);
-    let Some(login) = login.filter(|_| password_matches) else {
+    let Some(login) = check_password(&state, &request.username, &request.password).await? else {
         return Err(ApiError::unauthorized("wrong user name or password"));
     };
-    let session_value = generate_secret();
-    let csrf_token = generate_secret();
-    let lifetime = time::Duration::try_from(state.settings.session_lifetime).unwrap_or(time::Duration::hours(8));
-    let expires_at = state.store.now() + lifetime;
-    state
-        .store
-        .create_session(&SessionRecord {
-            id_hash: digest(&session_value),
-            user_id: login.user.id,
-            csrf_token: csrf_token.clone(),
-            expires_at,
-        })
-        .await?;
-    let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
-    let cookie = format!(
-        "{SESSION_COOKIE}={session_value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-        state.settings.session_lifetime.as_secs()
-    );
+    let (session_value, session) = start_session(&state, &login.user).await?;
+    let cookie = session_cookie(&state, &session_value);
+    let (csrf_token, expires_at) = (session.csrf_token, session.expires_at);
     let mut response = Json(LoginResponse {
         user: login.user,
         csrf_token,
@@ -314,6 +293,49 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
     Ok(response)
 }
 
+/// The account of `username` when `password` is its password; `None` otherwise. A name without
+/// an account is checked against a dummy hash, so that timing does not reveal which names exist.
+/// Password sign-in of the API and of the web interface both come here.
+pub async fn check_password(state: &AppState, username: &str, password: &str) -> ApiResult<Option<UserLogin>> {
+    let login = state.store.user_login(username).await?;
+    let hash = login
+        .as_ref()
+        .map_or(dummy_hash(), |login| login.password_hash.as_str());
+    let password_matches = verify_password(password, hash);
+    Ok(login.filter(|_| password_matches))
+}
+
+/// Starts a browser session of `user` for the configured lifetime: the cookie value (only its
+/// digest is stored) and the stored session with its CSRF token.
+pub async fn start_session(state: &AppState, user: &User) -> ApiResult<(String, SessionRecord)> {
+    let session_value = generate_secret();
+    let lifetime = time::Duration::try_from(state.settings.session_lifetime).unwrap_or(time::Duration::hours(8));
+    let session = SessionRecord {
+        id_hash: digest(&session_value),
+        user_id: user.id,
+        csrf_token: generate_secret(),
+        expires_at: state.store.now() + lifetime,
+    };
+    state.store.create_session(&session).await?;
+    Ok((session_value, session))
+}
+
+/// The `Set-Cookie` value of a new session: HttpOnly, SameSite=Lax, `Secure` when the node is
+/// served over TLS, kept as long as the session lives.
+pub fn session_cookie(state: &AppState, session_value: &str) -> String {
+    let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
+    format!(
+        "{SESSION_COOKIE}={session_value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        state.settings.session_lifetime.as_secs()
+    )
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn ended_session_cookie(secure_cookies: bool) -> String {
+    let secure = if secure_cookies { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
+}
+
 /// Ends the web session (needs the CSRF token like every unsafe cookie request).
 #[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 204, description = "Signed out")))]
 pub async fn logout(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> ApiResult<Response> {
@@ -323,10 +345,10 @@ pub async fn logout(State(state): State<AppState>, caller: Caller, headers: Head
         }
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
-    let expired = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
     response.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_str(&expired).map_err(|error| ApiError::internal(&error))?,
+        HeaderValue::from_str(&ended_session_cookie(state.settings.secure_cookies))
+            .map_err(|error| ApiError::internal(&error))?,
     );
     Ok(response)
 }

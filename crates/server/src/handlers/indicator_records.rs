@@ -20,10 +20,10 @@ use junkan_indicators::records::{
     IndicatorValueCorrection, IndicatorValueFilter, MaterialFlowFilter, NewIndicatorTarget, NewIndicatorValue, Scope,
     ScopeKind, INDICATOR_TARGETS_PATH, INDICATOR_VALUES_PATH,
 };
-use junkan_indicators::regional::{compute_from_records, series, supported_scopes, Series};
+use junkan_indicators::regional::{compute_from_records, series, supported_scopes, ScopeComputation, Series};
 use junkan_indicators::{Computation, ComputeError, IndicatorInfo, INDICATORS};
 use junkan_model::access::AccessLevel;
-use junkan_model::ids::{FacilityId, IndicatorTargetId, IndicatorValueId, PassportId};
+use junkan_model::ids::{FacilityId, IndicatorTargetId, IndicatorValueId, OrganizationId, PassportId};
 use junkan_model::page::{Page, PageRequest, MAX_PAGE_SIZE};
 use junkan_model::passport::PassportRead;
 use junkan_model::principal::Actor;
@@ -33,6 +33,7 @@ use junkan_store::{Store, StoreResult};
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, QueryMap, Valid};
+use crate::handlers::organization_indicators::{organization_indicator, ORGANIZATION_INDICATORS};
 use crate::handlers::path_id;
 use crate::paging::paged;
 use crate::AppState;
@@ -59,7 +60,7 @@ fn known_indicator(name: &str) -> ApiResult<&'static IndicatorInfo> {
 }
 
 /// Every item of a paged listing, read page by page.
-async fn every_page<T, Fetch, Pending>(mut fetch: Fetch) -> StoreResult<Vec<T>>
+pub(crate) async fn every_page<T, Fetch, Pending>(mut fetch: Fetch) -> StoreResult<Vec<T>>
 where
     Fetch: FnMut(PageRequest) -> Pending,
     Pending: Future<Output = StoreResult<Page<T>>>,
@@ -114,19 +115,25 @@ fn scope_kinds(kinds: &[ScopeKind]) -> String {
 /// 2031 and 2036. A product and any other indicator whose input the passport's profile declares
 /// a template for (e.g. `recycled-content` for plastics and metal lots): computed from the
 /// passport's data as the caller may see it (`?version=` picks a version; no period; a withheld
-/// or absent input makes it not computable, never 0). Other scopes and indicators answer 400
-/// naming what is supported.
+/// or absent input makes it not computable, never 0). An organization and `cti` or
+/// `company-mci`: from the events at the locations of its facilities that the caller may read in
+/// the period (ISO dates or fiscal years, required), the inflows' recycled shares from passports
+/// and ledgers, the outputs' recovery potential and MCI from their passports and their fate from
+/// later events; with the flows used (links to events, passports, ledgers), the flows missing
+/// and why, events withheld from the caller (by owner), ISO 59020-style flow shares and the
+/// input that reproduces the computation. Other scopes and indicators answer 400 naming what is
+/// supported.
 #[utoipa::path(get, path = "/api/v1/indicators/{name}", tag = "indicators",
     params(
-        ("name" = String, Path, description = "jp-material-flow, municipal-recycling-rate, cmu, mass-balance, battery-recycled-content, or for a passport what its profile declares (e.g. recycled-content)"),
-        ("scope" = String, Query, description = "nation:JP, region:<six-digit local-government code> (e.g. region:131016), facility:<id> (mass-balance), product:<identifier> (battery-recycled-content) or product:<passport id or identifier> (indicators the passport's profile declares)"),
-        ("period" = Option<String>, Query, description = "Fiscal years <from>/<to> (2015/2022) or one year (2019); for facility and battery product scopes also ISO dates <from>/<to>; refused for passport computations"),
+        ("name" = String, Path, description = "jp-material-flow, municipal-recycling-rate, cmu, mass-balance, battery-recycled-content, cti, company-mci, or for a passport what its profile declares (e.g. recycled-content)"),
+        ("scope" = String, Query, description = "nation:JP, region:<six-digit local-government code> (e.g. region:131016), facility:<id> (mass-balance), organization:<id> (cti, company-mci), product:<identifier> (battery-recycled-content) or product:<passport id or identifier> (indicators the passport's profile declares)"),
+        ("period" = Option<String>, Query, description = "Fiscal years <from>/<to> (2015/2022) or one year (2019); for facility, organization and battery product scopes also ISO dates <from>/<to> (days in UTC+09:00); refused for passport computations"),
         ("version" = Option<i64>, Query, description = "Passport computations: the passport version to read (default: the newest)"),
         ("owner" = Option<String>, Query, description = "Only records of this organization (when several organizations recorded the same flow; region and nation scopes)"),
     ),
-    responses((status = 200, description = "The values with provenance (per fiscal year with gaps to targets; per ledger; per claim; for a passport, the input built from it, the data used and what was missing)"),
+    responses((status = 200, description = "The values with provenance (per fiscal year with gaps to targets; per ledger; per claim; for a passport, the input built from it, the data used and what was missing; for an organization, its flows with their sources, what was missing or withheld, flow shares and the input)"),
               (status = 400, description = "The indicator is not computed for this kind of scope (yet); the detail names the supported scopes", body = crate::error::Problem, content_type = "application/problem+json"),
-              (status = 404, description = "No indicator has this name, or the passport (version) does not exist or is not readable", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No indicator has this name, the passport (version) does not exist or is not readable, or the organization does not exist", body = crate::error::Problem, content_type = "application/problem+json"),
               (status = 422, description = "A missing or malformed scope or period, an unknown region, a period ending before it starts, a period for a product or a version for a region", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn get_indicator_for_scope(
     State(state): State<AppState>,
@@ -136,17 +143,25 @@ pub async fn get_indicator_for_scope(
 ) -> ApiResult<Response> {
     let info = known_indicator(&name)?;
     let scope = query.required("scope", Scope::parse);
-    // Ledger scopes take ISO dates or fiscal years; the flow indicators fiscal years.
+    // Ledger and organization scopes take ISO dates or fiscal years; the flow indicators fiscal
+    // years.
     let from_ledgers = scope.as_ref().is_some_and(|scope| {
         matches!(
             (info.name, scope.kind),
             ("mass-balance", ScopeKind::Facility) | ("battery-recycled-content", ScopeKind::Product)
         )
     });
-    if from_ledgers {
+    let from_events = scope
+        .as_ref()
+        .is_some_and(|scope| scope.kind == ScopeKind::Organization && ORGANIZATION_INDICATORS.contains(&info.name));
+    if from_ledgers || from_events {
         let period = query.required("period", parse_ledger_period);
         query.finish()?;
         let (scope, period) = (scope.expect("reported above"), period.expect("reported above"));
+        if from_events {
+            let answer = organization_indicator(state.store.as_ref(), &caller.actor, info, &scope, period).await?;
+            return Ok(Json(answer).into_response());
+        }
         return ledger_indicator(&state, &caller.actor, info, &scope, period).await;
     }
     let product = scope.as_ref().is_some_and(|scope| scope.kind == ScopeKind::Product);
@@ -182,8 +197,21 @@ pub async fn get_indicator_for_scope(
             info.name
         )));
     }
-    let actor = &caller.actor;
-    let store = state.store.as_ref();
+    let computation = scope_computation(state.store.as_ref(), &caller.actor, info, &scope, period, owner).await?;
+    Ok(Json(computation).into_response())
+}
+
+/// `info` for a region or nation scope over `period`, computed from the current material-flow
+/// records `actor` may read (only `owner`'s when given), with the gaps to the scope's targets.
+/// The API and the web dashboard compute here.
+pub(crate) async fn scope_computation(
+    store: &dyn Store,
+    actor: &Actor,
+    info: &'static IndicatorInfo,
+    scope: &Scope,
+    period: FiscalYears,
+    owner: Option<OrganizationId>,
+) -> StoreResult<ScopeComputation> {
     let filter = MaterialFlowFilter {
         region: scope.region().map(str::to_owned),
         fiscal_years: Some(period),
@@ -199,8 +227,8 @@ pub async fn get_indicator_for_scope(
         async move { store.list_material_flows(actor, filter, &page).await }
     })
     .await?;
-    let targets = targets_for(store, actor, info.name, &scope).await?;
-    Ok(Json(compute_from_records(info, &scope, period, &records, &targets)).into_response())
+    let targets = targets_for(store, actor, info.name, scope).await?;
+    Ok(compute_from_records(info, scope, period, &records, &targets))
 }
 
 /// The passport a product-scope computation read.
@@ -252,7 +280,7 @@ pub struct ProductComputation {
 /// Computes `info` for the product whose passport is `id`, from the passport's data as `actor`
 /// may read it (restricted reads are audited by the store) through the input template its
 /// profile declares for the indicator.
-async fn product_indicator(
+pub(crate) async fn product_indicator(
     state: &AppState,
     actor: &Actor,
     info: &'static IndicatorInfo,
@@ -392,8 +420,20 @@ pub async fn get_indicator_series(
     let period = query.required("period", FiscalYears::parse);
     query.finish()?;
     let (scope, period) = (scope.expect("reported above"), period.expect("reported above"));
-    let actor = &caller.actor;
-    let store = state.store.as_ref();
+    Ok(Json(
+        stored_series(state.store.as_ref(), &caller.actor, info, &scope, period).await?,
+    ))
+}
+
+/// The time series of `info`'s current stored values that `actor` may read for `scope` over
+/// `period`, with the gap of each to the scope's targets (the API's and the dashboard's).
+pub(crate) async fn stored_series(
+    store: &dyn Store,
+    actor: &Actor,
+    info: &'static IndicatorInfo,
+    scope: &Scope,
+    period: FiscalYears,
+) -> StoreResult<Series> {
     let filter = IndicatorValueFilter {
         indicator: Some(info.name.to_owned()),
         scope: Some(scope.to_string()),
@@ -405,8 +445,8 @@ pub async fn get_indicator_series(
         async move { store.list_indicator_values(actor, filter, &page).await }
     })
     .await?;
-    let targets = targets_for(store, actor, info.name, &scope).await?;
-    Ok(Json(series(info, &scope, period, &values, &targets)))
+    let targets = targets_for(store, actor, info.name, scope).await?;
+    Ok(series(info, scope, period, &values, &targets))
 }
 
 // ---------------------------------------------------------------------------------------------

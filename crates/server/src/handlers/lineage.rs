@@ -3,6 +3,8 @@
 use axum::extract::State;
 use axum::Json;
 
+use junkan_model::principal::Actor;
+use junkan_store::{Store, StoreResult};
 use junkan_trace::{Direction, Lineage, Tracer};
 
 use crate::error::{ApiError, ApiResult};
@@ -51,14 +53,34 @@ pub async fn get_lineage(
     if !problems.is_empty() {
         return Err(ApiError::invalid(problems));
     }
-    let root = junkan_epcis::canonical_identifier(id.as_deref().unwrap_or_default());
+    Ok(Json(
+        trace(
+            state.store.as_ref(),
+            &caller.actor,
+            id.as_deref().unwrap_or_default(),
+            direction,
+            depth,
+        )
+        .await?,
+    ))
+}
+
+/// The lineage of `identifier` (any form; traced canonical) as `actor` may see it: the tracer
+/// asks, the store answers with the events touching each level (marking those the actor may not
+/// read, auditing reads under grants). The API and the web application's explorer both trace
+/// here.
+pub async fn trace(
+    store: &dyn Store,
+    actor: &Actor,
+    identifier: &str,
+    direction: Direction,
+    depth: u32,
+) -> StoreResult<Lineage> {
+    let root = junkan_epcis::canonical_identifier(identifier);
     let mut tracer = Tracer::new(&root, direction, depth);
     while let Some(wanted) = tracer.wanted() {
-        let events = state
-            .store
-            .lineage_events(&caller.actor, &wanted, &tracer.known_events())
-            .await?;
+        let events = store.lineage_events(actor, &wanted, &tracer.known_events()).await?;
         tracer.feed(events);
     }
-    Ok(Json(tracer.finish()))
+    Ok(tracer.finish())
 }

@@ -14,6 +14,7 @@ pub mod indicators;
 pub mod ledgers;
 pub mod lineage;
 pub mod material_flows;
+pub mod organization_indicators;
 pub mod organizations;
 pub mod ouranos;
 pub mod pact;

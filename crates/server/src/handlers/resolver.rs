@@ -342,6 +342,9 @@ pub async fn resolve(
     if representation != Representation::JsonLd {
         response_headers.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(language.tag()));
     }
+    if representation == Representation::Page {
+        crate::web::security_headers(response_headers, state.settings.secure_cookies);
+    }
     decorate(
         &mut response,
         place,

@@ -1,10 +1,11 @@
-//! The passport page for people (製品パスポートのページ): one self-contained HTML document (inline
-//! CSS, the QR code as inline SVG, no scripts, no external assets) that reads well on a phone,
-//! in Japanese by default or English. Every text that comes from data, profiles or the request
-//! goes through [`escape`].
+//! The passport page for people (製品パスポートのページ): one HTML document with the node's
+//! embedded stylesheet (no script, nothing from another origin, the QR code as inline SVG) that
+//! reads well on a phone, in Japanese by default or English. Its parts ([`heading`],
+//! [`sections`], [`qr_section`]) also make the workspace's full passport page, so the two never
+//! render a passport differently. Written with maud: every value from data, profiles or the
+//! request is escaped.
 
-use std::fmt::Write;
-
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 use serde_json::Value;
 
 use junkan_model::access::AccessLevel;
@@ -14,22 +15,8 @@ use junkan_passport::{CompiledProfile, FieldSpec, InformationItem};
 
 use super::links::{summary_facts, Link};
 use super::Language;
-
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len() + text.len() / 8);
-    for character in text.chars() {
-        match character {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            other => escaped.push(other),
-        }
-    }
-    escaped
-}
+use crate::web::i18n::{access_level, date_time, other, own_name};
+use crate::web::layout::head;
 
 /// A fixed text of the page in Japanese and English.
 type Text = (&'static str, &'static str);
@@ -46,11 +33,12 @@ const WITHHELD_HEADING: Text = ("非公開の項目", "Withheld information");
 const OTHER_VALUES: Text = ("その他の値", "Other values");
 const QR_HEADING: Text = ("QRコード（GS1 Digital Link）", "QR code (GS1 Digital Link)");
 const MACHINE_HEADING: Text = ("機械可読な形式", "Machine-readable forms");
-const VERSION: Text = ("版", "Version");
-const UPDATED: Text = ("更新日時", "Updated");
 const YES: Text = ("はい", "Yes");
 const NO: Text = ("いいえ", "No");
 const LINKSET: Text = ("リンクセット（RFC 9264）", "Linkset (RFC 9264)");
+const SKIP: Text = ("本文へ移動", "Skip to main content");
+const COPY: Text = ("コピー", "Copy");
+const COPIED: Text = ("コピーしました", "Copied");
 
 fn summary_label(name: &str) -> Text {
     match name {
@@ -65,17 +53,8 @@ fn summary_label(name: &str) -> Text {
     }
 }
 
-fn access_label(level: AccessLevel) -> Text {
-    match level {
-        AccessLevel::Public => ("一般公開", "public"),
-        AccessLevel::LegitimateInterest => ("正当な利益を有する者", "legitimate interest"),
-        AccessLevel::Authority => ("当局", "authority"),
-        AccessLevel::Owner => ("所有者", "owner"),
-    }
-}
-
 fn withheld_line(language: Language, level: AccessLevel, count: usize, labels: &str) -> String {
-    let level = language.pick(access_label(level));
+    let level = language.pick(access_level(level));
     match language {
         Language::Ja => format!("この閲覧レベル（{level}）では次の{count}項目が非公開です: {labels}"),
         Language::En => format!("At this access level ({level}), {count} items are withheld: {labels}"),
@@ -114,193 +93,171 @@ pub struct PageInput<'a> {
     pub qr_svg: &'a str,
 }
 
-const STYLE: &str = "\
-*{box-sizing:border-box}\
-body{margin:0;font-family:system-ui,-apple-system,'Hiragino Sans','Noto Sans JP',sans-serif;line-height:1.6;color:#1b1b1b;background:#f4f6f4}\
-main{max-width:48rem;margin:0 auto;padding:1rem}\
-header,section,nav{background:#fff;border-radius:.5rem;padding:1rem;margin-bottom:1rem;box-shadow:0 1px 2px rgba(0,0,0,.08)}\
-h1{font-size:1.5rem;margin:.25rem 0;overflow-wrap:anywhere}\
-h2{font-size:1.1rem;margin:0 0 .5rem;color:#1f5f3a}\
-.profile{margin:0;color:#555;font-size:.9rem}\
-.lang{float:right;margin:0}\
-.status span{display:inline-block;padding:0 .5rem;border-radius:1rem;background:#e3f1e7;color:#1f5f3a}\
-code{font-size:.85rem;overflow-wrap:anywhere}\
-dl{display:grid;grid-template-columns:minmax(8rem,1fr) 2fr;gap:.25rem 1rem;margin:0}\
-dt{color:#555}\
-dd{margin:0;overflow-wrap:anywhere}\
-dd ul{margin:0;padding-left:1.1rem}\
-.withheld{color:#8a5a00}\
-.note{background:#fff8e1;padding:.5rem;border-radius:.25rem}\
-figure{margin:0;max-width:16rem}\
-figure svg{width:100%;height:auto}\
-@media (max-width:30rem){dl{grid-template-columns:1fr}dd{margin-bottom:.5rem}}";
+/// The passport's name as the page titles it: its summary name, else its identifier.
+pub fn passport_name(passport: &Passport, profile: &CompiledProfile) -> String {
+    match summary_facts(passport, &profile.profile.summary).get("name") {
+        Some(Value::String(name)) => name.clone(),
+        _ => passport.identifier.clone(),
+    }
+}
 
-/// The page.
+/// The public page (the page a QR code opens): the node's stylesheet, no script, every value
+/// escaped, readable on a phone. The workspace's full passport page shows the same parts.
 pub fn render(input: PageInput<'_>) -> String {
     let PageInput {
         passport,
         profile,
-        requested,
         links,
         language,
-        qr_svg,
+        ..
     } = input;
     let text = |pair: Text| language.pick(pair);
-    let facts = summary_facts(passport, &profile.profile.summary);
-    let name = match facts.get("name") {
-        Some(Value::String(name)) => name.clone(),
-        _ => passport.identifier.clone(),
-    };
-    let profile_name = profile.profile.name.get(language.tag());
-    let other = match language {
-        Language::Ja => Language::En,
-        Language::En => Language::Ja,
-    };
+    let title = passport_name(passport, profile);
+    let other = other(language);
     let href_of = |curie: &str, hreflang: Option<&str>| {
         links
             .iter()
             .find(|link| link.link_type.curie == curie && hreflang.is_none_or(|tag| link.hreflang == [tag]))
-            .map(|link| escape(&link.href))
+            .map(|link| link.href.clone())
             .unwrap_or_default()
     };
-
-    let mut html = String::with_capacity(16 * 1024);
-    let _ = write!(
-        html,
-        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title} – {profile}</title>\n\
-         <link rel=\"alternate\" type=\"application/ld+json\" href=\"{jsonld}\">\n\
-         <link rel=\"alternate\" hreflang=\"{other}\" href=\"{other_href}\">\n\
-         <style>{STYLE}</style>\n</head>\n<body>\n<main>\n<header>\n\
-         <p class=\"lang\"><a href=\"{other_href}\" hreflang=\"{other}\" lang=\"{other}\">{other_name}</a></p>\n\
-         <p class=\"profile\">{profile}</p>\n<h1>{title}</h1>\n\
-         <p class=\"status\">{status_label}: <span>{status}</span></p>\n\
-         <p>{identifier_label}: <code>{identifier}</code></p>\n",
-        lang = language.tag(),
-        title = escape(&name),
-        profile = escape(profile_name),
-        jsonld = href_of("gs1:masterData", None),
-        other = other.tag(),
-        other_href = href_of("gs1:pip", Some(other.tag())),
-        other_name = match other {
-            Language::Ja => "日本語",
-            Language::En => "English",
-        },
-        status_label = text(STATUS),
-        status = escape(language.pick(passport.status.labels())),
-        identifier_label = text(IDENTIFIER),
-        identifier = escape(&passport.identifier),
-    );
-    if passport.identifier != requested {
-        let _ = writeln!(
-            html,
-            "<p class=\"note\">{}</p>",
-            escape(&fallback_line(language, requested, passport.granularity.as_str()))
-        );
-    }
-    html.push_str("</header>\n");
-
-    if !facts.is_empty() {
-        let _ = write!(html, "<section id=\"summary\">\n<h2>{}</h2>\n<dl>\n", text(SUMMARY));
-        for (fact, value) in &facts {
-            let _ = writeln!(
-                html,
-                "<dt>{}</dt><dd>{}</dd>",
-                text(summary_label(fact)),
-                scalar_text(value, language)
-            );
+    let other_href = href_of("gs1:pip", Some(other.tag()));
+    let head_links = html! {
+        link rel="alternate" type="application/ld+json" href=(href_of("gs1:masterData", None));
+        link rel="alternate" hreflang=(other.tag()) href=(other_href);
+    };
+    let linkset = links
+        .first()
+        .map(|link| link.href.split('?').next().unwrap_or_default().to_owned())
+        .unwrap_or_default();
+    let document = html! {
+        (DOCTYPE)
+        html lang=(language.tag()) {
+            (head(&format!("{title} – {}", profile.profile.name.get(language.tag())), language, false, head_links))
+            body {
+                a.skip href="#main" { (text(SKIP)) }
+                main #main .narrow tabindex="-1" {
+                    (heading(input, html! {
+                        p.lang { a href=(other_href) hreflang=(other.tag()) lang=(other.tag()) { (own_name(other)) } }
+                    }))
+                    (sections(passport, profile, language))
+                    (qr_section(language, &passport.identifier, input.qr_svg))
+                    nav.machine aria-labelledby="machine-heading" {
+                        h2 #machine-heading { (text(MACHINE_HEADING)) }
+                        ul {
+                            @for curie in ["gs1:masterData", "untp:dpp", "gs1:traceability"] {
+                                @if let Some(link) = links.iter().find(|link| link.link_type.curie == curie) {
+                                    li { a href=(link.href) type=(link.media_type) { (link.title) } }
+                                }
+                            }
+                            li { a href={ (linkset) "?linkType=linkset" } type="application/linkset+json" { (text(LINKSET)) } }
+                        }
+                    }
+                    footer {
+                        p { (version_line(language, passport)) }
+                    }
+                }
+            }
         }
-        html.push_str("</dl>\n</section>\n");
-    }
+    };
+    document.into_string()
+}
 
-    for item in InformationItem::ALL {
-        let rows: Vec<String> = profile
-            .profile
-            .fields
-            .iter()
-            .filter(|field| field.information == item)
-            .filter_map(|field| field_row(field, passport, profile, language))
-            .collect();
-        if rows.is_empty() {
-            continue;
+/// "Version n / updated ..." of the version shown.
+pub fn version_line(language: Language, passport: &Passport) -> String {
+    let updated = date_time(language, passport.version_created_at);
+    match language {
+        Language::Ja => format!("版: {} / 更新日時: {updated}", passport.version),
+        Language::En => format!("Version: {} / Updated: {updated}", passport.version),
+    }
+}
+
+/// The passport's header: profile, name, status, identifier, and the fallback note; `extra` comes
+/// first (the public page's language link).
+pub fn heading(input: PageInput<'_>, extra: Markup) -> Markup {
+    let PageInput {
+        passport,
+        profile,
+        requested,
+        language,
+        ..
+    } = input;
+    let text = |pair: Text| language.pick(pair);
+    html! {
+        header.passport {
+            (extra)
+            p.profile { (profile.profile.name.get(language.tag())) }
+            h1 { (passport_name(passport, profile)) }
+            p.status { (text(STATUS)) ": " span { (language.pick(passport.status.labels())) } }
+            p { (text(IDENTIFIER)) ": " code data-copy data-copy-label=(text(COPY)) data-copied-label=(text(COPIED)) { (passport.identifier) } }
+            @if passport.identifier != requested {
+                p.note { (fallback_line(language, requested, passport.granularity.as_str())) }
+            }
         }
-        let _ = write!(
-            html,
-            "<section id=\"{}\">\n<h2>{}</h2>\n<dl>\n{}</dl>\n</section>\n",
-            item_anchor(item),
-            escape(language.pick(item.labels())),
-            rows.concat()
-        );
     }
+}
 
+/// The passport's data as the reader may see it: the summary, one section per information item
+/// with its fields' values (or "withheld"), and what was withheld at this access level.
+pub fn sections(passport: &Passport, profile: &CompiledProfile, language: Language) -> Markup {
+    let text = |pair: Text| language.pick(pair);
+    let facts = summary_facts(passport, &profile.profile.summary);
     let withheld = withheld_labels(passport, profile, language);
-    let _ = write!(html, "<section id=\"withheld\">\n<h2>{}</h2>\n", text(WITHHELD_HEADING));
-    if withheld.is_empty() {
-        let _ = writeln!(html, "<p>{}</p>", text(NOTHING_WITHHELD));
-    } else {
-        let separator = match language {
-            Language::Ja => "、",
-            Language::En => ", ",
-        };
-        let line = withheld_line(
-            language,
-            passport.access_level,
-            withheld.len(),
-            &withheld.join(separator),
-        );
-        let _ = writeln!(html, "<p class=\"withheld\">{}</p>", escape(&line));
+    let separator = match language {
+        Language::Ja => "、",
+        Language::En => ", ",
+    };
+    html! {
+        @if !facts.is_empty() {
+            section #summary {
+                h2 { (text(SUMMARY)) }
+                dl {
+                    @for (fact, value) in &facts {
+                        dt { (text(summary_label(fact))) }
+                        dd { (scalar_text(value, language)) }
+                    }
+                }
+            }
+        }
+        @for item in InformationItem::ALL {
+            @let rows: Vec<Markup> = profile
+                .profile
+                .fields
+                .iter()
+                .filter(|field| field.information == item)
+                .filter_map(|field| field_row(field, passport, profile, language))
+                .collect();
+            @if !rows.is_empty() {
+                section id=(item_anchor(item)) {
+                    h2 { (language.pick(item.labels())) }
+                    dl { @for row in rows { (row) } }
+                }
+            }
+        }
+        section #withheld {
+            h2 { (text(WITHHELD_HEADING)) }
+            @if withheld.is_empty() {
+                p { (text(NOTHING_WITHHELD)) }
+            } @else {
+                p.withheld { (withheld_line(language, passport.access_level, withheld.len(), &withheld.join(separator))) }
+            }
+        }
     }
-    html.push_str("</section>\n");
+}
 
+/// The QR code section (the SVG document inline, its XML declaration dropped).
+pub fn qr_section(language: Language, identifier: &str, qr_svg: &str) -> Markup {
     let svg = qr_svg
         .trim_start()
         .strip_prefix("<?xml")
         .and_then(|rest| rest.split_once("?>"))
         .map_or(qr_svg, |(_, svg)| svg.trim_start());
-    let _ = write!(
-        html,
-        "<section id=\"qr\">\n<h2>{}</h2>\n<figure role=\"img\" aria-label=\"{}\">{svg}</figure>\n</section>\n",
-        text(QR_HEADING),
-        escape(&passport.identifier)
-    );
-
-    let _ = write!(html, "<nav>\n<h2>{}</h2>\n<ul>\n", text(MACHINE_HEADING));
-    for curie in ["gs1:masterData", "untp:dpp", "gs1:traceability"] {
-        if let Some(link) = links.iter().find(|link| link.link_type.curie == curie) {
-            let _ = writeln!(
-                html,
-                "<li><a href=\"{}\" type=\"{}\">{}</a></li>",
-                escape(&link.href),
-                link.media_type,
-                escape(&link.title)
-            );
+    html! {
+        section #qr {
+            h2 { (language.pick(QR_HEADING)) }
+            figure.qr role="img" aria-label=(identifier) { (PreEscaped(svg)) }
         }
     }
-    let linkset = links
-        .first()
-        .map(|link| link.href.split('?').next().unwrap_or_default().to_owned())
-        .unwrap_or_default();
-    let _ = write!(
-        html,
-        "<li><a href=\"{}?linkType=linkset\" type=\"application/linkset+json\">{}</a></li>\n</ul>\n</nav>\n",
-        escape(&linkset),
-        text(LINKSET)
-    );
-    let _ = write!(
-        html,
-        "<footer><p>{}: {} / {}: {}</p></footer>\n</main>\n</body>\n</html>\n",
-        text(VERSION),
-        passport.version,
-        text(UPDATED),
-        escape(
-            &passport
-                .version_created_at
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default()
-        )
-    );
-    html
 }
 
 fn item_anchor(item: InformationItem) -> &'static str {
@@ -316,46 +273,46 @@ fn item_anchor(item: InformationItem) -> &'static str {
 }
 
 /// The row of one field: its label, and its values in the reader's view, or "withheld".
-fn field_row(field: &FieldSpec, passport: &Passport, profile: &CompiledProfile, language: Language) -> Option<String> {
+fn field_row(field: &FieldSpec, passport: &Passport, profile: &CompiledProfile, language: Language) -> Option<Markup> {
     let pattern = parse_pointer(&field.pointer).ok()?;
     let mut found = Vec::new();
     collect(&passport.data, &pattern, &mut Vec::new(), &mut found);
-    let label = escape(field.label.get(language.tag()));
+    let label = field.label.get(language.tag());
     if found.is_empty() {
         let withheld = passport.withheld.iter().any(|pointer| covers(pointer, &pattern));
         return withheld.then(|| {
-            format!(
-                "<dt>{label}</dt><dd class=\"withheld\">{}</dd>\n",
-                language.pick(WITHHELD_VALUE)
-            )
+            html! { dt { (label) } dd.withheld { (language.pick(WITHHELD_VALUE)) } }
         });
     }
-    let unit = field.unit.as_deref().map(escape);
-    let mut values = Vec::new();
+    let unit = field.unit.as_deref();
+    let mut values: Vec<(Markup, bool)> = Vec::new();
     for (mut path, value) in found {
         let rendered = render_value(value, &mut path, field, profile, language);
-        if rendered.is_empty() {
+        if rendered.0.is_empty() {
             continue;
         }
-        values.push(match (&unit, value.is_object() || value.is_array()) {
-            (Some(unit), false) => format!("{rendered} {unit}"),
-            _ => rendered,
-        });
+        let scalar = !(value.is_object() || value.is_array());
+        values.push((rendered, scalar));
     }
     if values.is_empty() {
         return None;
     }
-    let label = match (&unit, values.len()) {
-        (Some(unit), _) if values.iter().all(|value| !value.ends_with(unit.as_str())) => format!("{label}（{unit}）"),
-        _ => label,
+    // A unit goes after each scalar value; when no value carries it, the label says it.
+    let unit_in_values = unit.is_some() && values.iter().any(|(_, scalar)| *scalar);
+    let value_markup = |(value, scalar): &(Markup, bool)| match (unit, scalar) {
+        (Some(unit), true) => html! { (value) " " (unit) },
+        _ => html! { (value) },
     };
-    Some(if values.len() == 1 {
-        format!("<dt>{label}</dt><dd>{}</dd>\n", values[0])
-    } else {
-        format!(
-            "<dt>{label}</dt><dd><ul><li>{}</li></ul></dd>\n",
-            values.join("</li><li>")
-        )
+    Some(html! {
+        dt {
+            (label)
+            @if let (Some(unit), false) = (unit, unit_in_values) { "（" (unit) "）" }
+        }
+        @if values.len() == 1 {
+            dd { (value_markup(&values[0])) }
+        } @else {
+            dd { ul { @for value in &values { li { (value_markup(value)) } } } }
+        }
     })
 }
 
@@ -412,7 +369,7 @@ fn render_value(
     field: &FieldSpec,
     profile: &CompiledProfile,
     language: Language,
-) -> String {
+) -> Markup {
     let own = |path: &[String]| {
         let segments: Vec<&str> = path.iter().map(String::as_str).collect();
         profile
@@ -426,16 +383,16 @@ fn render_value(
                 path.push(index.to_string());
                 if own(path) {
                     let rendered = render_value(item, path, field, profile, language);
-                    if !rendered.is_empty() {
+                    if !rendered.0.is_empty() {
                         parts.push(rendered);
                     }
                 }
                 path.pop();
             }
             if parts.is_empty() {
-                String::new()
+                html! {}
             } else {
-                format!("<ul><li>{}</li></ul>", parts.join("</li><li>"))
+                html! { ul { @for part in parts { li { (part) } } } }
             }
         }
         Value::Object(map) => {
@@ -444,16 +401,16 @@ fn render_value(
                 path.push(key.clone());
                 if own(path) {
                     let rendered = render_value(item, path, field, profile, language);
-                    if !rendered.is_empty() {
-                        parts.push(format!("{}: {rendered}", escape(key)));
+                    if !rendered.0.is_empty() {
+                        parts.push(html! { (key) ": " (rendered) });
                     }
                 }
                 path.pop();
             }
             match parts.len() {
-                0 => String::new(),
+                0 => html! {},
                 1 => parts.remove(0),
-                _ => format!("<ul><li>{}</li></ul>", parts.join("</li><li>")),
+                _ => html! { ul { @for part in parts { li { (part) } } } },
             }
         }
         scalar => scalar_text(scalar, language),
@@ -461,14 +418,14 @@ fn render_value(
 }
 
 /// A scalar as escaped text (objects and arrays, which summaries should not name, as JSON).
-fn scalar_text(value: &Value, language: Language) -> String {
+fn scalar_text(value: &Value, language: Language) -> Markup {
     match value {
-        Value::String(text) => escape(text),
-        Value::Number(number) => number.to_string(),
-        Value::Bool(true) => language.pick(YES).to_owned(),
-        Value::Bool(false) => language.pick(NO).to_owned(),
-        Value::Null => "—".to_owned(),
-        other => escape(&other.to_string()),
+        Value::String(text) => html! { (text) },
+        Value::Number(number) => html! { (number) },
+        Value::Bool(true) => html! { (language.pick(YES)) },
+        Value::Bool(false) => html! { (language.pick(NO)) },
+        Value::Null => html! { "—" },
+        other => html! { (other.to_string()) },
     }
 }
 
@@ -494,14 +451,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escape_neutralises_markup_and_quotes() {
+    fn values_from_data_are_escaped() {
+        let hostile = Value::String("<script>alert('x')</script> & \"y\"".to_owned());
         assert_eq!(
-            escape("<script>alert('x')</script> & \"y\""),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;y&quot;"
+            scalar_text(&hostile, Language::Ja).into_string(),
+            "&lt;script&gt;alert('x')&lt;/script&gt; &amp; &quot;y&quot;"
         );
-        assert_eq!(escape("\" onmouseover=\"alert(1)"), "&quot; onmouseover=&quot;alert(1)");
-        assert_eq!(escape("冷蔵庫 NR-F47K2"), "冷蔵庫 NR-F47K2");
-        assert_eq!(escape("&amp;"), "&amp;amp;");
+        assert_eq!(scalar_text(&Value::Bool(true), Language::En).into_string(), "Yes");
+        assert_eq!(scalar_text(&Value::Null, Language::En).into_string(), "—");
     }
 
     #[test]

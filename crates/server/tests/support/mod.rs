@@ -70,10 +70,15 @@ pub fn company(name: &str, corporate_number: &str, roles: &[CycleRole]) -> NewOr
 
 impl TestApp {
     pub async fn new() -> TestApp {
+        TestApp::with_clock(Arc::new(SystemClock)).await
+    }
+
+    /// A test node whose store reads the time from `clock` (tests of expiry).
+    pub async fn with_clock(clock: Arc<dyn junkan_store::Clock>) -> TestApp {
         let directory = std::env::temp_dir().join(format!("junkan-api-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&directory).expect("temp dir");
         let url = format!("sqlite://{}", directory.join("junkan.db").display());
-        let store = junkan_store_sql::open(&url, Arc::new(SystemClock)).await.expect("open");
+        let store = junkan_store_sql::open(&url, clock).await.expect("open");
         store.migrate().await.expect("migrate");
         let store: Arc<dyn Store> = Arc::new(store);
         let state = AppState::new(store.clone(), Settings::new(ISSUER))

@@ -17,7 +17,7 @@ use time::Duration;
 use super::{capture_of, facility, first_page, member_of, organization, plastics_passport, START};
 use crate::{ManualClock, Store, StoreError};
 
-fn ledger(facility: FacilityId, material: &str, model: &str, period: &str, extra: Value) -> NewLedger {
+pub(super) fn ledger(facility: FacilityId, material: &str, model: &str, period: &str, extra: Value) -> NewLedger {
     let mut value = json!({"facility_id": facility, "material": material, "model": model, "period": period});
     if let (Some(target), Some(fields)) = (value.as_object_mut(), extra.as_object()) {
         target.extend(fields.clone());
@@ -25,7 +25,7 @@ fn ledger(facility: FacilityId, material: &str, model: &str, period: &str, extra
     serde_json::from_value(value).expect("the shape of a ledger")
 }
 
-fn input(value: Value) -> NewLedgerInput {
+pub(super) fn input(value: Value) -> NewLedgerInput {
     serde_json::from_value(value).expect("the shape of an input")
 }
 
@@ -51,7 +51,7 @@ fn conflict<T: std::fmt::Debug>(result: Result<T, StoreError>) -> String {
     }
 }
 
-async fn plant(store: &dyn Store, admin: &Actor, gln: Option<&str>) -> FacilityId {
+pub(super) async fn plant(store: &dyn Store, admin: &Actor, gln: Option<&str>) -> FacilityId {
     let mut new = facility("再生", Visibility::Restricted);
     new.gln = gln.map(str::to_owned);
     store
@@ -534,7 +534,7 @@ pub async fn concurrent_claims_cannot_overdraw(store: &dyn Store, _clock: &Manua
     assert_eq!(view.claims.len(), 5);
 }
 
-fn transformation(
+pub(super) fn transformation(
     id: &str,
     day: i64,
     location: &str,

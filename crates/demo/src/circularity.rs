@@ -1,0 +1,81 @@
+//! What the demo needs for company-level circularity (循環移行指標, WBCSD CTI): each company that
+//! took in a supplier's lot lets the supplier read the events in which it used the lot, as a
+//! recycler gives a waste generator its proof of recycling (再資源化の証明), so that the supplier
+//! can see what became of its outflow. The figures are not computed here: the node computes them
+//! from the events (`GET /api/v1/indicators/cti?scope=organization:<id>&period=2026`), and the
+//! cli asks it for the companies of [`CTI_COMPANIES`].
+
+use time::Duration;
+
+use junkan_indicators::custody::canonical_lot;
+use junkan_model::access::{GrantLevel, Grantee, NewGrant, RecordKind};
+use junkan_model::event::{EventQuery, IdentifierFilter, IdentifierRole};
+use junkan_model::ids::OrganizationId;
+use junkan_model::page::PageRequest;
+use junkan_store::{Store, StoreError};
+
+use crate::events::Traceable;
+use crate::organization_admin;
+
+/// The companies whose CTI the demo shows (slugs): the plastics recycler, the battery chain's
+/// recycler and cathode maker, the scrap yard and the secondary aluminium plant, which record
+/// their flows with quantities; and the black-mass recycler, whose input (a battery pack, an
+/// item without a mass) leaves its inflow not computable.
+pub const CTI_COMPANIES: &[&str] = &["pellet", "refiner", "cathode", "scrapyard", "aluminium", "blackmass"];
+
+/// Lets each supplier read the events in which its customer used its lot: (customer, supplier,
+/// lot).
+pub async fn share_downstream_use(
+    store: &dyn Store,
+    traced: &Traceable,
+    ids: &dyn Fn(&str) -> OrganizationId,
+) -> Result<(), StoreError> {
+    let now = store.now();
+    for (customer, supplier, lot) in [
+        ("compounder", "pellet", &traced.pellet_lot),
+        ("cathode", "refiner", &traced.cobalt_lot),
+        ("aluminium", "scrapyard", &traced.aluminium_scrap_lot),
+        ("refiner", "blackmass", &traced.black_mass_lot),
+    ] {
+        let admin = organization_admin(ids(customer));
+        let lot = canonical_lot(lot).map_err(|message| StoreError::Unavailable(message.into()))?;
+        let query = EventQuery {
+            identifiers: vec![IdentifierFilter {
+                roles: IdentifierRole::CLASS.to_vec(),
+                values: vec![lot.clone()],
+                prefixes: Vec::new(),
+            }],
+            ..EventQuery::default()
+        };
+        let events = store.query_events(&admin, &query, &PageRequest::first(100)).await?;
+        let record_ids: Vec<String> = events
+            .items
+            .iter()
+            .filter(|stored| stored.owner_organization_id == ids(customer))
+            .map(|stored| stored.event.event_id.clone())
+            .collect();
+        if record_ids.is_empty() {
+            return Err(StoreError::Unavailable(
+                format!("demo circularity: {customer} has no event using {lot}").into(),
+            ));
+        }
+        store
+            .create_grant(
+                &admin,
+                NewGrant {
+                    grantee: Grantee::Organization {
+                        organization_id: ids(supplier),
+                    },
+                    record_kind: RecordKind::Event,
+                    record_ids: Some(record_ids),
+                    level: GrantLevel::LegitimateInterest,
+                    purpose: Some(
+                        "納入ロットの使用・再資源化の証明 / proof of use and recycling of delivered lots".to_owned(),
+                    ),
+                    expires_at: now + Duration::days(365),
+                },
+            )
+            .await?;
+    }
+    Ok(())
+}

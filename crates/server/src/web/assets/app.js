@@ -1,0 +1,80 @@
+// junkan web application: progressive enhancement only. Every page reads and every form works
+// without this file; it adds copy buttons, a notice before the session ends, and highlighting of
+// a lineage node's edges. Texts come from data- attributes the server wrote in the page's language.
+"use strict";
+
+(function () {
+  // Copy buttons next to identifiers: <code data-copy data-copy-label="…" data-copied-label="…">.
+  function addCopyButtons() {
+    if (!navigator.clipboard) {
+      return;
+    }
+    document.querySelectorAll("[data-copy]").forEach(function (element) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "copy secondary";
+      button.textContent = element.getAttribute("data-copy-label") || "Copy";
+      button.addEventListener("click", function () {
+        navigator.clipboard.writeText(element.textContent.trim()).then(function () {
+          button.textContent = element.getAttribute("data-copied-label") || "Copied";
+        }, function () {
+          // Clipboard refused (permissions): the identifier stays selectable by hand.
+        });
+      });
+      element.insertAdjacentElement("afterend", button);
+    });
+  }
+
+  // A polite notice five minutes before the session ends: <body data-session-ends="ms since epoch">.
+  function announceSessionEnd() {
+    var body = document.body;
+    var ends = Number(body.getAttribute("data-session-ends"));
+    var text = body.getAttribute("data-session-warning");
+    if (!ends || !text) {
+      return;
+    }
+    var delay = ends - Date.now() - 5 * 60 * 1000;
+    window.setTimeout(function () {
+      var notice = document.getElementById("session-notice");
+      if (notice) {
+        notice.textContent = text;
+        notice.hidden = false;
+      }
+    }, Math.max(delay, 0));
+  }
+
+  // Lineage graph: focusing or pointing at a node highlights it and the edges that touch it.
+  function highlightLineage() {
+    document.querySelectorAll(".lineage [data-node]").forEach(function (node) {
+      var id = node.getAttribute("data-node");
+      var edges = document.querySelectorAll(
+        '.lineage [data-from="' + CSS.escape(id) + '"], .lineage [data-to="' + CSS.escape(id) + '"]'
+      );
+      function set(on) {
+        node.classList.toggle("highlight", on);
+        edges.forEach(function (edge) {
+          edge.style.stroke = on ? "#0b57d0" : "";
+          edge.style.strokeWidth = on ? "3" : "";
+        });
+      }
+      ["mouseenter", "focusin"].forEach(function (name) {
+        node.addEventListener(name, function () { set(true); });
+      });
+      ["mouseleave", "focusout"].forEach(function (name) {
+        node.addEventListener(name, function () { set(false); });
+      });
+    });
+  }
+
+  function start() {
+    addCopyButtons();
+    announceSessionEnd();
+    highlightLineage();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

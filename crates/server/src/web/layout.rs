@@ -1,0 +1,159 @@
+//! The frame of every page: the document head with the embedded assets, a skip link, the top
+//! bar with the logo, the main menu, the account and the language switch, and the footer.
+//! Landmarks (`header`, `nav`, `main`, `footer`) and `aria-current` let screen readers and
+//! keyboards find their way; the language switch is a form, so it works without the script.
+
+use maud::{html, Markup, DOCTYPE};
+
+use super::assets;
+use super::context::Web;
+use super::i18n::{other, own_name, Language, Text};
+
+/// The menu entry of the current page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    /// The workspace overview.
+    Home,
+    /// Passports.
+    Passports,
+    /// Traceability events.
+    Events,
+    /// Carbon footprints.
+    Footprints,
+    /// Grants.
+    Grants,
+    /// Requests.
+    Requests,
+    /// The indicators dashboard.
+    Indicators,
+    /// The lineage explorer.
+    Lineage,
+    /// No menu entry (sign-in, errors).
+    None,
+}
+
+const SKIP: Text = ("本文へ移動", "Skip to main content");
+const MENU: Text = ("メインメニュー", "Main menu");
+const SIGN_IN: Text = ("サインイン", "Sign in");
+const SIGN_OUT: Text = ("サインアウト", "Sign out");
+const LANGUAGE: Text = ("表示言語", "Language");
+const SESSION_WARNING: Text = (
+    "まもなくセッションが終了します。作業内容を確認し、必要ならサインインし直してください。",
+    "Your session ends in a few minutes. Sign in again to keep working.",
+);
+const FOOTER: Text = (
+    "junkan（循環）— サーキュラーエコノミー情報流通プラットフォームのノード",
+    "junkan (循環) — a node of the Circular Economy information distribution platform",
+);
+const API_LINK: Text = ("API（OpenAPI）", "API (OpenAPI)");
+
+/// The menu: (entry, path, label). Entries after the first five need no sign-in.
+const MENU_ENTRIES: [(Nav, &str, Text); 8] = [
+    (Nav::Home, "/app", ("ワークスペース", "Workspace")),
+    (Nav::Passports, "/app/passports", ("パスポート", "Passports")),
+    (Nav::Events, "/app/events", ("イベント", "Events")),
+    (Nav::Footprints, "/app/footprints", ("CFP", "Footprints")),
+    (Nav::Grants, "/app/grants", ("共有設定", "Grants")),
+    (Nav::Requests, "/app/requests", ("依頼", "Requests")),
+    (Nav::Indicators, "/app/indicators", ("循環性指標", "Indicators")),
+    (Nav::Lineage, "/app/lineage", ("トレース", "Lineage")),
+];
+
+/// The whole HTML document of a page.
+pub fn document(web: &Web, title: &str, current: Nav, body: Markup) -> Markup {
+    let language = web.language;
+    let session_ends = web
+        .signed_in
+        .as_ref()
+        .map(|signed_in| (signed_in.expires_at.unix_timestamp_nanos() / 1_000_000).to_string());
+    html! {
+        (DOCTYPE)
+        html lang=(language.tag()) {
+            (head(title, language, true, html! {}))
+            body data-session-ends=[session_ends.as_deref()] data-session-warning=[session_ends.as_ref().map(|_| web.t(SESSION_WARNING))] {
+                a.skip href="#main" { (web.t(SKIP)) }
+                header.topbar {
+                    div.inner {
+                        a.brand href="/app" {
+                            img src=(assets::url("logo.svg")) alt="" width="32" height="32";
+                            span { "junkan 循環" }
+                        }
+                        nav aria-label=(web.t(MENU)) {
+                            ul {
+                                @for (entry, path, label) in MENU_ENTRIES {
+                                    @if web.signed_in.is_some() || matches!(entry, Nav::Indicators | Nav::Lineage) {
+                                        li { a href=(path) aria-current=[(entry == current).then_some("page")] { (web.t(label)) } }
+                                    }
+                                }
+                            }
+                        }
+                        div.account {
+                            @if let Some(signed_in) = &web.signed_in {
+                                span.who {
+                                    (signed_in.user.display_name) " · " (organization_name(language, &signed_in.organization))
+                                }
+                                form method="post" action="/app/sign-out" {
+                                    input type="hidden" name="csrf" value=(web.form_token);
+                                    button type="submit" { (web.t(SIGN_OUT)) }
+                                }
+                            } @else if !web.here.starts_with("/app/sign-in") {
+                                a.button href=(sign_in_href(web)) { (web.t(SIGN_IN)) }
+                            }
+                            (language_switch(web))
+                        }
+                    }
+                }
+                p #session-notice .notice role="status" hidden {}
+                main #main tabindex="-1" { (body) }
+                footer.site {
+                    p { (web.t(FOOTER)) " · " a href="/api/v1/openapi.json" { (web.t(API_LINK)) } }
+                }
+            }
+        }
+    }
+}
+
+/// The document head: title, viewport, the stylesheet and icon, the script when asked for, and
+/// `extra` elements (alternate links).
+pub fn head(title: &str, language: Language, with_script: bool, extra: Markup) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) " – junkan 循環" }
+            link rel="stylesheet" href=(assets::url("app.css"));
+            link rel="icon" href=(assets::url("logo.svg")) type="image/svg+xml";
+            meta name="color-scheme" content="light";
+            @if with_script {
+                script src=(assets::url("app.js")) defer {}
+            }
+            meta name="description" content=(language.pick(FOOTER));
+            (extra)
+        }
+    }
+}
+
+fn sign_in_href(web: &Web) -> String {
+    let query = serde_urlencoded::to_string([("next", web.here.as_str())]).expect("pairs of strings always encode");
+    format!("/app/sign-in?{query}")
+}
+
+/// The language switch: a form that remembers the choice and comes back to this page.
+fn language_switch(web: &Web) -> Markup {
+    let target = other(web.language);
+    html! {
+        form method="post" action="/app/language" aria-label=(web.t(LANGUAGE)) {
+            input type="hidden" name="csrf" value=(web.form_token);
+            input type="hidden" name="next" value=(web.here);
+            button type="submit" name="lang" value=(target.tag()) lang=(target.tag()) { (own_name(target)) }
+        }
+    }
+}
+
+/// An organization's name in the page's language.
+pub fn organization_name(language: Language, organization: &junkan_model::organization::Organization) -> &str {
+    match language {
+        Language::Ja => &organization.name_ja,
+        Language::En => &organization.name_en,
+    }
+}

@@ -1,0 +1,118 @@
+//! The web application (ウェブアプリケーション) under `/app`: server-rendered HTML pages in
+//! Japanese and English over the same store calls as the API, so ownership, grants and audit
+//! apply to every page exactly as to the API.
+//!
+//! Pages are written with maud (`html!`, checked when the crate compiles, every spliced value
+//! escaped). All assets (one stylesheet, one small script for progressive enhancement, the logo)
+//! are embedded in the binary ([`assets`]). Every response of the application carries strict
+//! security headers ([`security_headers`]): a Content-Security-Policy without inline scripts or
+//! styles, no framing, no sniffing. Every form POST carries a CSRF token: the session's for
+//! signed-in users, a per-browser token (double-submit cookie) before sign-in ([`context`]).
+
+pub mod assets;
+pub mod chart;
+pub mod context;
+pub mod i18n;
+pub mod indicators;
+pub mod layout;
+pub mod lineage;
+pub mod list;
+pub mod passport;
+pub mod sign_in;
+pub mod workspace;
+
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::AppState;
+
+pub use context::{Web, WebError, WebResult};
+
+/// The Content-Security-Policy of every page: scripts, styles and images from this node only, no
+/// inline scripts or styles, forms only to this node, no framing.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The web application's routes (under `/app`, and `/` redirecting there).
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let tls = state.settings.secure_cookies;
+    let app = Router::new()
+        .route("/", get(workspace::get_home))
+        .route("/sign-in", get(sign_in::get_sign_in).post(sign_in::post_sign_in))
+        .route("/sign-out", post(sign_in::post_sign_out))
+        .route("/language", post(sign_in::post_language))
+        .route("/passports", get(workspace::get_passports))
+        .route("/passports/{id}", get(passport::get_passport_page))
+        .route("/events", get(workspace::get_events))
+        .route("/footprints", get(workspace::get_footprints))
+        .route("/grants", get(workspace::get_grants))
+        .route("/grants/{id}/revoke", post(workspace::post_revoke_grant))
+        .route("/requests", get(workspace::get_requests))
+        .route("/indicators", get(indicators::get_indicators))
+        .route("/lineage", get(lineage::get_lineage_page))
+        .route("/assets/{name}", get(assets::get_asset))
+        .fallback(context::not_found_page)
+        .layer(axum::middleware::map_response(move |response: Response| async move {
+            with_security_headers(response, tls)
+        }));
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/app") }))
+        .nest("/app", app)
+}
+
+fn with_security_headers(mut response: Response, tls: bool) -> Response {
+    security_headers(response.headers_mut(), tls);
+    response
+}
+
+/// Sets the security headers of an HTML page (the application's and the public passport page's).
+pub fn security_headers(headers: &mut HeaderMap, tls: bool) {
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
+    );
+    headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    if tls {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+}
+
+/// A 303 redirect (after a form POST, or to the sign-in page).
+pub fn see_other(location: &str) -> Response {
+    Redirect::to(location).into_response()
+}
+
+/// Whether `next` is a path of this application that a redirect may go to (never another site:
+/// `//host` and `/\host` are refused).
+pub fn safe_next(next: &str) -> Option<&str> {
+    let is_app_path = next == "/app" || next.starts_with("/app/") || next.starts_with("/app?");
+    (is_app_path && !next.contains('\\') && !next.contains("//")).then_some(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn redirects_stay_in_the_application() {
+        assert_eq!(safe_next("/app/passports?page=2"), Some("/app/passports?page=2"));
+        assert_eq!(safe_next("/app"), Some("/app"));
+        assert_eq!(safe_next("//evil.example/app"), None);
+        assert_eq!(safe_next("/app//evil.example"), None);
+        assert_eq!(safe_next("/app/\\evil"), None);
+        assert_eq!(safe_next("https://evil.example/app"), None);
+        assert_eq!(safe_next("/application"), None);
+        assert_eq!(safe_next("/api/v1/me"), None);
+    }
+}

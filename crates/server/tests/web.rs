@@ -1,0 +1,1209 @@
+//! The web application through the real router: every page's status in both languages, the
+//! language switch remembered by cookie and as the user's preference, sign-in, sign-out and
+//! session expiry, CSRF refusals, security headers, escaping of user data, and access control:
+//! the workspace shows what the store lets the user read, and reads under grants are audited.
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+use junkan_auth::password::hash_password;
+use junkan_model::access::{GrantLevel, Grantee, NewGrant, RecordKind};
+use junkan_model::audit::AuditFilter;
+use junkan_model::facility::Visibility;
+use junkan_model::ids::OrganizationId;
+use junkan_model::page::PageRequest;
+use junkan_model::passport::{Granularity, LifecycleStatus, NewPassport, Passport};
+use junkan_model::principal::{Actor, PrincipalKind, Role};
+use junkan_store::{ManualClock, NewUserRecord};
+use support::TestApp;
+
+const PASSWORD: &str = "correct horse battery staple";
+const HOSTILE: &str = "<script>alert('x')</script>";
+
+/// A page as a browser gets it.
+struct Page {
+    status: StatusCode,
+    headers: HeaderMap,
+    text: String,
+}
+
+impl Page {
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// The CSRF token of the page's forms.
+    fn form_token(&self) -> String {
+        let start = self
+            .text
+            .find("name=\"csrf\" value=\"")
+            .unwrap_or_else(|| panic!("the page has a form: {}", self.text))
+            + "name=\"csrf\" value=\"".len();
+        self.text[start..].split('"').next().expect("a quoted value").to_owned()
+    }
+}
+
+/// A browser: keeps the cookies the node sets and sends them back.
+struct Browser<'a> {
+    app: &'a TestApp,
+    cookies: BTreeMap<String, String>,
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Browser<'a> {
+        Browser {
+            app,
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    async fn send(&mut self, builder: axum::http::request::Builder, body: Body) -> Page {
+        let mut builder = builder;
+        if !self.cookies.is_empty() {
+            let cookie = self
+                .cookies
+                .iter()
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            builder = builder.header(header::COOKIE, cookie);
+        }
+        let response = self
+            .app
+            .router
+            .clone()
+            .oneshot(builder.body(body).expect("request"))
+            .await
+            .expect("infallible");
+        for set_cookie in response.headers().get_all(header::SET_COOKIE) {
+            let text = set_cookie.to_str().expect("ascii cookie");
+            let (pair, attributes) = text.split_once(';').unwrap_or((text, ""));
+            let (name, value) = pair.split_once('=').expect("name=value");
+            if attributes.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        Page {
+            status,
+            headers,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        self.send(Request::get(path), Body::empty()).await
+    }
+
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        self.post_with(path, fields, &[]).await
+    }
+
+    async fn post_with(&mut self, path: &str, fields: &[(&str, &str)], headers: &[(&str, &str)]) -> Page {
+        let mut builder = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let body = serde_urlencoded::to_string(fields).expect("form");
+        self.send(builder, Body::from(body)).await
+    }
+
+    /// Signs in through the form, as a person would.
+    async fn sign_in(&mut self, username: &str) -> Page {
+        let form = self.get("/app/sign-in").await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.text);
+        let token = form.form_token();
+        let signed_in = self
+            .post(
+                "/app/sign-in",
+                &[
+                    ("csrf", &token),
+                    ("username", username),
+                    ("password", PASSWORD),
+                    ("next", "/app"),
+                ],
+            )
+            .await;
+        assert_eq!(signed_in.status, StatusCode::SEE_OTHER, "{}", signed_in.text);
+        signed_in
+    }
+}
+
+async fn user(
+    app: &TestApp,
+    organization: OrganizationId,
+    username: &str,
+    roles: &[Role],
+) -> junkan_model::principal::User {
+    app.store
+        .create_user(
+            &Actor::system(),
+            organization,
+            NewUserRecord {
+                username: username.to_owned(),
+                display_name: format!("{username} さん"),
+                password_hash: hash_password(PASSWORD),
+                roles: roles.to_vec(),
+                locale: "ja".to_owned(),
+            },
+        )
+        .await
+        .expect("user")
+}
+
+fn actor_of(organization: OrganizationId) -> Actor {
+    Actor {
+        kind: PrincipalKind::Client,
+        principal_id: "web-test".to_owned(),
+        organization_id: Some(organization),
+        roles: vec![Role::OrgAdmin, Role::Member],
+        purpose: None,
+        request_id: None,
+    }
+}
+
+async fn passport(
+    app: &TestApp,
+    owner: OrganizationId,
+    identifier: &str,
+    name: &str,
+    visibility: Visibility,
+) -> Passport {
+    let mut data = junkan_passport::builtin::example("home_appliance").expect("shipped example");
+    data["modelNumber"] = Value::String(name.to_owned());
+    app.store
+        .create_passport(
+            &actor_of(owner),
+            NewPassport {
+                identifier: identifier.to_owned(),
+                granularity: Granularity::Model,
+                profile: "home_appliance".to_owned(),
+                status: LifecycleStatus::InUse,
+                visibility,
+                data,
+                links: vec![],
+                note: None,
+            },
+        )
+        .await
+        .expect("passport")
+}
+
+async fn app_with_profiles(app: TestApp) -> TestApp {
+    for document in junkan_passport::builtin::documents() {
+        app.store
+            .register_profile(&Actor::system(), document)
+            .await
+            .expect("shipped profiles register");
+    }
+    app
+}
+
+#[tokio::test]
+async fn pages_carry_strict_security_headers_and_embedded_assets() {
+    let app = TestApp::new().await;
+    let mut browser = Browser::new(&app);
+    let root = browser.get("/").await;
+    assert_eq!(root.status, StatusCode::SEE_OTHER);
+    assert_eq!(root.header("location"), "/app");
+
+    let home = browser.get("/app").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert_eq!(home.header("content-type"), "text/html; charset=utf-8");
+    assert_eq!(home.header("content-language"), "ja");
+    let csp = home.header("content-security-policy");
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("style-src 'self'"),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("form-action 'self'"));
+    assert_eq!(home.header("x-frame-options"), "DENY");
+    assert_eq!(home.header("x-content-type-options"), "nosniff");
+    assert_eq!(home.header("cache-control"), "no-store");
+    assert!(
+        home.header("strict-transport-security").is_empty(),
+        "no HSTS without TLS"
+    );
+    // Japanese by default, with landmarks, a skip link and the switch to English.
+    let html = &home.text;
+    assert!(html.starts_with("<!DOCTYPE html><html lang=\"ja\">"), "{html}");
+    assert!(html.contains("<a class=\"skip\" href=\"#main\">本文へ移動</a>"));
+    assert!(html.contains("<main id=\"main\" tabindex=\"-1\">"));
+    assert!(html.contains("<header class=\"topbar\">") && html.contains("<nav aria-label=\"メインメニュー\">"));
+    assert!(html.contains("lang=\"en\">English</button>"));
+    // No inline script or style, nothing from another origin.
+    assert!(!html.contains("<script>") && !html.contains("<style") && !html.contains(" style="));
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no external URL: {html}"
+    );
+    assert!(html.contains("<script src=\"/app/assets/app.js?v="));
+
+    for (name, content_type, fragment) in [
+        ("app.css", "text/css; charset=utf-8", ".skip"),
+        ("app.js", "text/javascript; charset=utf-8", "addCopyButtons"),
+        ("logo.svg", "image/svg+xml", "<svg"),
+    ] {
+        let asset = browser.get(&format!("/app/assets/{name}?v=1")).await;
+        assert_eq!(asset.status, StatusCode::OK, "{name}");
+        assert_eq!(asset.header("content-type"), content_type);
+        assert!(asset.header("cache-control").contains("immutable"));
+        assert!(asset.text.contains(fragment), "{name}");
+        assert_eq!(
+            asset.header("content-security-policy"),
+            home.header("content-security-policy")
+        );
+    }
+    assert_eq!(
+        browser.get("/app/assets/secrets.txt").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let missing = browser.get("/app/no-such-page").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.text.contains("見つかりません"));
+    // The API keeps its own answers.
+    let api = browser.get("/api/v1/no-such-resource").await;
+    assert_eq!(api.header("content-type"), "application/problem+json");
+}
+
+#[tokio::test]
+async fn anonymous_visitors_are_sent_to_sign_in_and_come_back() {
+    let app = TestApp::new().await;
+    user(&app, app.a, "alice", &[Role::Member]).await;
+    let mut browser = Browser::new(&app);
+    for path in [
+        "/app/passports",
+        "/app/events",
+        "/app/footprints",
+        "/app/grants",
+        "/app/requests",
+    ] {
+        let page = browser.get(path).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{path}");
+        let expected = format!("/app/sign-in?next={}", path.replace('/', "%2F"));
+        assert_eq!(page.header("location"), expected);
+    }
+    let form = browser
+        .get("/app/sign-in?next=%2Fapp%2Fgrants%3Fdirection%3Dreceived")
+        .await;
+    assert!(form.text.contains("autocomplete=\"current-password\""));
+    assert!(form.text.contains("<label for=\"username\">ユーザー名</label>"));
+    let token = form.form_token();
+    let signed_in = browser
+        .post(
+            "/app/sign-in",
+            &[
+                ("csrf", &token),
+                ("username", "alice"),
+                ("password", PASSWORD),
+                ("next", "/app/grants?direction=received"),
+            ],
+        )
+        .await;
+    assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
+    assert_eq!(signed_in.header("location"), "/app/grants?direction=received");
+    let session_cookie = signed_in
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("junkan_session="))
+        .expect("a session cookie");
+    assert!(session_cookie.contains("HttpOnly") && session_cookie.contains("SameSite=Lax"));
+    assert!(!session_cookie.contains("Secure"), "not over plain HTTP");
+    let grants = browser.get("/app/grants?direction=received").await;
+    assert_eq!(grants.status, StatusCode::OK);
+    assert!(grants.text.contains("alice さん"));
+
+    // A next that leaves the application is not followed.
+    let mut other = Browser::new(&app);
+    let form = other.get("/app/sign-in").await;
+    let away = other
+        .post(
+            "/app/sign-in",
+            &[
+                ("csrf", &form.form_token()),
+                ("username", "alice"),
+                ("password", PASSWORD),
+                ("next", "//evil.example/app"),
+            ],
+        )
+        .await;
+    assert_eq!(away.header("location"), "/app");
+}
+
+#[tokio::test]
+async fn wrong_passwords_and_forged_forms_are_refused() {
+    let app = TestApp::new().await;
+    user(&app, app.a, "alice", &[Role::Member]).await;
+    let mut browser = Browser::new(&app);
+    let form = browser.get("/app/sign-in").await;
+    let token = form.form_token();
+    let wrong = browser
+        .post(
+            "/app/sign-in",
+            &[
+                ("csrf", &token),
+                ("username", "alice"),
+                ("password", "guess"),
+                ("next", "/app"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.text.contains("ユーザー名またはパスワードが正しくありません。"));
+    assert!(wrong.text.contains("value=\"alice\""), "the name is kept");
+    assert!(!browser.cookies.contains_key("junkan_session"));
+
+    // Without the form's token, with another token, or from another site: refused.
+    let no_token = browser
+        .post(
+            "/app/sign-in",
+            &[("csrf", ""), ("username", "alice"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+    assert!(no_token.text.contains("フォームを受け付けられません"));
+    let forged = browser
+        .post(
+            "/app/sign-in",
+            &[
+                ("csrf", "0123456789abcdef0123456789abcdef"),
+                ("username", "alice"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let cross_site = browser
+        .post_with(
+            "/app/sign-in",
+            &[("csrf", &token), ("username", "alice"), ("password", PASSWORD)],
+            &[("origin", "https://evil.example"), ("host", "junkan.test")],
+        )
+        .await;
+    assert_eq!(cross_site.status, StatusCode::FORBIDDEN);
+    let fetch_metadata = browser
+        .post_with(
+            "/app/sign-in",
+            &[("csrf", &token), ("username", "alice"), ("password", PASSWORD)],
+            &[("sec-fetch-site", "cross-site")],
+        )
+        .await;
+    assert_eq!(fetch_metadata.status, StatusCode::FORBIDDEN);
+    assert!(!browser.cookies.contains_key("junkan_session"));
+    // A browser without the form cookie cannot replay a token it saw elsewhere.
+    let mut stranger = Browser::new(&app);
+    let replayed = stranger
+        .post(
+            "/app/sign-in",
+            &[("csrf", &token), ("username", "alice"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(replayed.status, StatusCode::FORBIDDEN);
+    // The same site is fine.
+    let same_site = browser
+        .post_with(
+            "/app/sign-in",
+            &[("csrf", &token), ("username", "alice"), ("password", PASSWORD)],
+            &[
+                ("origin", "http://junkan.test"),
+                ("host", "junkan.test"),
+                ("sec-fetch-site", "same-origin"),
+            ],
+        )
+        .await;
+    assert_eq!(same_site.status, StatusCode::SEE_OTHER, "{}", same_site.text);
+
+    // Signed in, forms carry the session's token; the sign-in form's token no longer works.
+    let home = browser.get("/app").await;
+    let session_token = home.form_token();
+    assert_ne!(session_token, token);
+    let stale = browser.post("/app/sign-out", &[("csrf", &token)]).await;
+    assert_eq!(stale.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        browser.get("/app/passports").await.status,
+        StatusCode::OK,
+        "still signed in"
+    );
+    let out = browser.post("/app/sign-out", &[("csrf", &session_token)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(out.header("location"), "/app/sign-in?signed_out=1");
+    assert!(!browser.cookies.contains_key("junkan_session"));
+    assert!(browser
+        .get("/app/sign-in?signed_out=1")
+        .await
+        .text
+        .contains("サインアウトしました。"));
+    assert_eq!(browser.get("/app/passports").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn sessions_expire_and_the_page_says_so() {
+    let clock = ManualClock::new(time::OffsetDateTime::now_utc());
+    let app = TestApp::with_clock(clock.clone()).await;
+    user(&app, app.a, "alice", &[Role::Member]).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in("alice").await;
+    let home = browser.get("/app").await;
+    assert!(
+        home.text.contains("data-session-ends=\""),
+        "the script may warn before the end"
+    );
+    clock.advance(time::Duration::hours(9));
+    let ended = browser.get("/app/events?type=ObjectEvent").await;
+    assert_eq!(ended.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        ended.header("location"),
+        "/app/sign-in?next=%2Fapp%2Fevents%3Ftype%3DObjectEvent&ended=1"
+    );
+    assert!(
+        !browser.cookies.contains_key("junkan_session"),
+        "the dead cookie is removed"
+    );
+    let form = browser.get(ended.header("location")).await;
+    assert!(form.text.contains("セッションが終了しました。"));
+}
+
+#[tokio::test]
+async fn the_language_switch_is_remembered_by_cookie_and_as_the_user_s_preference() {
+    let app = TestApp::new().await;
+    let alice = user(&app, app.a, "alice", &[Role::Member]).await;
+    let mut browser = Browser::new(&app);
+    // Signed out: the cookie remembers the choice.
+    let home = browser.get("/app/indicators").await;
+    let switched = browser
+        .post(
+            "/app/language",
+            &[
+                ("csrf", &home.form_token()),
+                ("lang", "en"),
+                ("next", "/app/indicators"),
+            ],
+        )
+        .await;
+    assert_eq!(switched.status, StatusCode::SEE_OTHER);
+    assert_eq!(switched.header("location"), "/app/indicators");
+    let english = browser.get("/app").await;
+    assert!(english.text.contains("<html lang=\"en\">"));
+    assert_eq!(english.header("content-language"), "en");
+    assert!(english.text.contains("Skip to main content"));
+    assert!(english.text.contains("lang=\"ja\">日本語</button>"));
+    // Signing in makes the browser's choice the user's preference.
+    browser.sign_in("alice").await;
+    let stored = app.store.user_by_id(alice.id).await.expect("user").expect("exists");
+    assert_eq!(stored.locale, "en");
+    assert!(browser.get("/app").await.text.contains("Workspace"));
+    // Another browser, which never chose, follows the user's preference once signed in.
+    let mut phone = Browser::new(&app);
+    assert!(phone.get("/app").await.text.contains("<html lang=\"ja\">"));
+    phone.sign_in("alice").await;
+    let page = phone.get("/app/passports").await;
+    assert!(page.text.contains("<html lang=\"en\">"), "{}", page.text);
+    // Switching back while signed in changes the preference.
+    let back = phone
+        .post(
+            "/app/language",
+            &[("csrf", &page.form_token()), ("lang", "ja"), ("next", "/app/passports")],
+        )
+        .await;
+    assert_eq!(back.header("location"), "/app/passports");
+    assert_eq!(
+        app.store
+            .user_by_id(alice.id)
+            .await
+            .expect("user")
+            .expect("exists")
+            .locale,
+        "ja"
+    );
+    assert!(
+        browser.get("/app").await.text.contains("<html lang=\"ja\">"),
+        "every browser of the user"
+    );
+    // Unknown languages and missing tokens change nothing.
+    let token = phone.get("/app").await.form_token();
+    let unknown = phone.post("/app/language", &[("csrf", &token), ("lang", "fr")]).await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    let forged = phone.post("/app/language", &[("csrf", "x"), ("lang", "en")]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.store
+            .user_by_id(alice.id)
+            .await
+            .expect("user")
+            .expect("exists")
+            .locale,
+        "ja"
+    );
+}
+
+#[tokio::test]
+async fn the_workspace_shows_what_the_store_lets_the_user_read_and_audits_grants() {
+    let app = app_with_profiles(TestApp::new().await).await;
+    user(&app, app.a, "alice", &[Role::Member]).await;
+    let own = passport(
+        &app,
+        app.a,
+        "https://id.gs1.org/01/04912345000019",
+        HOSTILE,
+        Visibility::Restricted,
+    )
+    .await;
+    let b_secret = passport(
+        &app,
+        app.b,
+        "https://id.gs1.org/01/09506000134352",
+        "B-SECRET-FRIDGE",
+        Visibility::Restricted,
+    )
+    .await;
+    passport(
+        &app,
+        app.b,
+        "https://id.gs1.org/01/09506000134369",
+        "B-PUBLIC-FRIDGE",
+        Visibility::Public,
+    )
+    .await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in("alice").await;
+
+    let mine = browser.get("/app/passports").await;
+    assert_eq!(mine.status, StatusCode::OK);
+    assert!(mine.text.contains(&format!("/app/passports/{}", own.id)));
+    assert!(
+        mine.text.contains("&lt;script&gt;alert('x')&lt;/script&gt;"),
+        "escaped: {}",
+        mine.text
+    );
+    assert!(!mine.text.contains(HOSTILE));
+    assert!(
+        !mine.text.contains("B-PUBLIC-FRIDGE"),
+        "only the organization's own by default"
+    );
+
+    let all = browser.get("/app/passports?owner=all").await;
+    assert!(all.text.contains("B-PUBLIC-FRIDGE"), "public passports of others");
+    assert!(
+        !all.text.contains("B-SECRET-FRIDGE"),
+        "never another's restricted passport"
+    );
+    assert!(!all.text.contains(&b_secret.id.to_string()));
+    let by_identifier = browser
+        .get("/app/passports?owner=all&identifier=https%3A%2F%2Fid.gs1.org%2F01%2F095060001343")
+        .await;
+    assert!(by_identifier.text.contains("B-PUBLIC-FRIDGE") && !by_identifier.text.contains(HOSTILE));
+
+    // B shares its passports with A: they appear, and the read is audited as under the grant.
+    let grant = app
+        .store
+        .create_grant(
+            &actor_of(app.b),
+            NewGrant {
+                grantee: Grantee::Organization { organization_id: app.a },
+                record_kind: RecordKind::Passport,
+                record_ids: None,
+                level: GrantLevel::LegitimateInterest,
+                purpose: Some("修理のため".to_owned()),
+                expires_at: app.store.now() + time::Duration::days(30),
+            },
+        )
+        .await
+        .expect("grant");
+    let shared = browser.get("/app/passports?owner=all").await;
+    assert!(shared.text.contains("B-SECRET-FRIDGE"), "readable under the grant");
+    let audit = app
+        .store
+        .list_audit(&actor_of(app.b), &AuditFilter::default(), &PageRequest::first(200))
+        .await
+        .expect("audit of B");
+    assert!(
+        audit
+            .items
+            .iter()
+            .any(|entry| entry.record_id == b_secret.id.to_string()
+                && entry.grant_id == Some(grant.id)
+                && entry.actor_organization_id == Some(app.a)),
+        "the web read is audited like the API's"
+    );
+    let received = browser.get("/app/grants?direction=received").await;
+    assert!(received.text.contains("修理のため") && received.text.contains("B株式会社"));
+    assert!(received.text.contains("製品・素材パスポート"));
+
+    // Pages: one entry per row, a next page when there are more.
+    for index in 0..30 {
+        passport(
+            &app,
+            app.a,
+            &format!("https://id.gs1.org/01/04912346{index:05}{}", check_digit(index)),
+            &format!("FRIDGE-{index:02}"),
+            Visibility::Public,
+        )
+        .await;
+    }
+    let first = browser.get("/app/passports").await;
+    let next = first
+        .text
+        .split("href=\"")
+        .filter_map(|part| part.split('"').next())
+        .find(|href| href.starts_with("/app/passports?cursor="))
+        .expect("a next page link")
+        .replace("&amp;", "&");
+    let second = browser.get(&next).await;
+    assert_eq!(second.status, StatusCode::OK);
+    let rows = |page: &Page| page.text.matches("<tr><td data-label=").count();
+    assert_eq!(rows(&first) + rows(&second), 31);
+    assert!(second.text.contains("最初のページ"));
+    let broken = browser.get("/app/passports?cursor=%%%").await;
+    assert_eq!(broken.status, StatusCode::OK);
+}
+
+/// The GS1 check digit of GTIN-14 `04912346` followed by `index` in five digits.
+fn check_digit(index: usize) -> u32 {
+    let body = format!("04912346{index:05}");
+    let sum: u32 = body
+        .chars()
+        .rev()
+        .enumerate()
+        .map(|(position, digit)| {
+            let digit = digit.to_digit(10).expect("digit");
+            if position % 2 == 0 {
+                digit * 3
+            } else {
+                digit
+            }
+        })
+        .sum();
+    (10 - sum % 10) % 10
+}
+
+#[tokio::test]
+async fn grants_are_revoked_by_administrators_through_a_protected_form() {
+    let app = TestApp::new().await;
+    user(&app, app.a, "admin-a", &[Role::OrgAdmin, Role::Member]).await;
+    user(&app, app.a, "member-a", &[Role::Member]).await;
+    let grant = app
+        .store
+        .create_grant(
+            &actor_of(app.a),
+            NewGrant {
+                grantee: Grantee::Organization { organization_id: app.b },
+                record_kind: RecordKind::Facility,
+                record_ids: None,
+                level: GrantLevel::Full,
+                purpose: Some("<b>引取り</b>".to_owned()),
+                expires_at: app.store.now() + time::Duration::days(30),
+            },
+        )
+        .await
+        .expect("grant");
+    let mut member = Browser::new(&app);
+    member.sign_in("member-a").await;
+    let list = member.get("/app/grants").await;
+    assert!(list.text.contains("&lt;b&gt;引取り&lt;/b&gt;"));
+    assert!(!list.text.contains("/revoke"), "members see no revoke button");
+    let refused = member
+        .post(
+            &format!("/app/grants/{}/revoke", grant.id),
+            &[("csrf", &list.form_token())],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "the store refuses members");
+
+    let mut admin = Browser::new(&app);
+    admin.sign_in("admin-a").await;
+    let list = admin.get("/app/grants").await;
+    assert!(list.text.contains(&format!("/app/grants/{}/revoke", grant.id)));
+    let path = format!("/app/grants/{}/revoke", grant.id);
+    assert_eq!(
+        admin.post(&path, &[("csrf", "forged")]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(admin.post(&path, &[]).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let still = app.store.get_grant(&actor_of(app.a), grant.id).await.expect("grant");
+    assert!(still.revoked_at.is_none(), "a refused form changes nothing");
+    let done = admin.post(&path, &[("csrf", &list.form_token())]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let after = admin.get(done.header("location")).await;
+    assert!(after.text.contains("共有を取り消しました。") && after.text.contains("取消済み"));
+    let revoked = app.store.get_grant(&actor_of(app.a), grant.id).await.expect("grant");
+    assert!(revoked.revoked_at.is_some());
+}
+
+#[tokio::test]
+async fn every_workspace_page_answers_in_both_languages() {
+    let app = app_with_profiles(TestApp::new().await).await;
+    user(&app, app.a, "alice", &[Role::OrgAdmin, Role::Member]).await;
+    passport(
+        &app,
+        app.a,
+        "https://id.gs1.org/01/04912345000019",
+        "FRIDGE",
+        Visibility::Public,
+    )
+    .await;
+    // One event and one footprint of A, through the API.
+    let capture = app
+        .post(
+            "/epcis/capture",
+            &app.token_a,
+            json!({
+                "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],
+                "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2026-01-01T00:00:00Z",
+                "epcisBody": {"eventList": [{
+                    "type": "ObjectEvent", "eventTime": "2026-01-05T10:00:00+09:00", "eventTimeZoneOffset": "+09:00",
+                    "epcList": ["urn:epc:id:sgtin:4912345.000001.WEB1"], "action": "OBSERVE",
+                    "bizStep": "shipping"
+                }]}
+            }),
+        )
+        .await;
+    assert_eq!(capture.status, StatusCode::ACCEPTED, "{}", capture.body);
+    let mut browser = Browser::new(&app);
+    browser.sign_in("alice").await;
+    let pages = [
+        ("/app", "ワークスペース", "workspace"),
+        (
+            "/app/passports",
+            "製品・素材パスポート",
+            "Product and material passports",
+        ),
+        ("/app/events", "トレーサビリティイベント", "Traceability events"),
+        (
+            "/app/footprints",
+            "カーボンフットプリント（CFP）",
+            "Carbon footprints (CFP)",
+        ),
+        ("/app/grants", "共有設定（グラント）", "Grants"),
+        ("/app/requests", "CFP の取引依頼", "CFP trade requests"),
+    ];
+    for (path, japanese, _) in pages {
+        let page = browser.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.text);
+        assert!(page.text.contains(japanese), "{path}");
+        assert!(
+            page.text.contains("aria-current=\"page\"") || path == "/app/requests" || path == "/app",
+            "{path}"
+        );
+    }
+    let events = browser.get("/app/events").await;
+    assert!(events.text.contains("2026年1月5日 10:00 JST"), "{}", events.text);
+    assert!(events.text.contains("出荷"));
+    assert!(events
+        .text
+        .contains("/app/lineage?id=https%3A%2F%2Fid.gs1.org%2F01%2F04912345000019%2F21%2FWEB1"));
+    let filtered = browser.get("/app/events?type=AggregationEvent").await;
+    assert!(!filtered.text.contains("2026年1月5日"));
+    let by_step = browser
+        .get("/app/events?step=shipping&from=2026-01-05&to=2026-01-05")
+        .await;
+    assert!(by_step.text.contains("2026年1月5日"), "{}", by_step.text);
+    assert!(!browser
+        .get("/app/events?step=collecting")
+        .await
+        .text
+        .contains("2026年1月5日"));
+    assert!(!browser
+        .get("/app/events?from=2026-01-06")
+        .await
+        .text
+        .contains("2026年1月5日"));
+    let by_epc = browser
+        .get("/app/events?epc=urn%3Aepc%3Aid%3Asgtin%3A4912345.000001.WEB1")
+        .await;
+    assert!(by_epc.text.contains("2026年1月5日"));
+    assert!(!browser
+        .get("/app/events?epc=urn%3Aepc%3Aid%3Asgtin%3A4912345.000001.OTHER")
+        .await
+        .text
+        .contains("2026年1月5日"));
+    let bad = browser.get("/app/events?from=yesterday").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("日付は YYYY-MM-DD で入力してください。"));
+
+    let token = browser.get("/app").await.form_token();
+    browser.post("/app/language", &[("csrf", &token), ("lang", "en")]).await;
+    for (path, _, english) in pages {
+        let page = browser.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert!(
+            page.text.contains("<html lang=\"en\">") && page.text.contains(english),
+            "{path}"
+        );
+    }
+    let events = browser.get("/app/events").await;
+    assert!(events.text.contains("5 Jan 2026, 10:00 JST") && events.text.contains("shipping"));
+}
+
+/// A value of a legitimate-interest field of the home appliance example (its serial number).
+const RESTRICTED_VALUE: &str = "1204-0088731";
+
+#[tokio::test]
+async fn the_full_passport_page_shows_versions_certifications_and_verification_to_entitled_users() {
+    let app = app_with_profiles(TestApp::new().await).await;
+    user(&app, app.a, "alice", &[Role::Member]).await;
+    user(&app, app.b, "bob", &[Role::Member]).await;
+    let public = passport(
+        &app,
+        app.a,
+        "https://id.gs1.org/01/04912345000019",
+        HOSTILE,
+        Visibility::Public,
+    )
+    .await;
+    let secret = passport(
+        &app,
+        app.a,
+        "https://id.gs1.org/01/09506000134352",
+        "A-SECRET",
+        Visibility::Restricted,
+    )
+    .await;
+    app.store
+        .update_passport(
+            &actor_of(app.a),
+            public.id,
+            junkan_model::passport::PassportUpdate {
+                status: Some(LifecycleStatus::Repaired),
+                visibility: None,
+                data: None,
+                links: None,
+                note: Some("冷媒を交換 <修理>".to_owned()),
+                base_version: None,
+            },
+        )
+        .await
+        .expect("second version");
+    // A certifier certifies A.
+    let mut certifier = support::company(
+        "認証",
+        "9000012010004",
+        &[junkan_model::organization::CycleRole::Certifier],
+    );
+    certifier.industries = vec![];
+    let certifier = app
+        .store
+        .create_organization(&Actor::system(), certifier)
+        .await
+        .expect("certifier")
+        .id;
+    app.store
+        .create_certification(
+            &actor_of(certifier),
+            junkan_model::access::NewCertification {
+                subject_organization_id: app.a,
+                scheme: "recycled_content".to_owned(),
+                valid_from: app.store.now() - time::Duration::days(1),
+                valid_until: app.store.now() + time::Duration::days(365),
+            },
+        )
+        .await
+        .expect("certification");
+
+    let path = format!("/app/passports/{}", public.id);
+    let mut anonymous = Browser::new(&app);
+    assert_eq!(anonymous.get(&path).await.status, StatusCode::SEE_OTHER);
+
+    let mut alice = Browser::new(&app);
+    alice.sign_in("alice").await;
+    let page = alice.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let html = &page.text;
+    assert!(html.contains("&lt;script&gt;alert('x')&lt;/script&gt;") && !html.contains(HOSTILE));
+    assert!(html.contains("状態: <span>修理済み</span>"), "the newest version");
+    assert!(html.contains(RESTRICTED_VALUE), "the owner sees restricted fields");
+    assert!(html.contains("版の履歴") && html.contains("冷媒を交換 &lt;修理&gt;"));
+    assert!(html.contains(&format!("/app/passports/{}?version=1", public.id)));
+    assert!(html.contains("検証状況") && html.contains("home_appliance"));
+    assert!(
+        html.contains("電子署名") && html.contains("なし"),
+        "no signature is claimed"
+    );
+    assert!(html.contains("recycled_content") && html.contains("認証株式会社") && html.contains(">有効<"));
+    assert!(html.contains("閲覧レベル</dt><dd>所有者</dd>"));
+    assert!(
+        html.contains("http://junkan.test/01/04912345000019"),
+        "the public page and QR target"
+    );
+    assert!(html.contains("/app/lineage?id=https%3A%2F%2Fid.gs1.org%2F01%2F04912345000019"));
+    assert!(html.contains("<svg"), "the QR code");
+    let older = alice.get(&format!("{path}?version=1")).await;
+    assert!(older.text.contains("古い版を表示しています。") && older.text.contains("状態: <span>使用中</span>"));
+    assert_eq!(
+        alice.get(&format!("{path}?version=9")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        alice.get("/app/passports/not-an-id").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Another organization: the public passport at the public level, the restricted one not at all.
+    let mut bob = Browser::new(&app);
+    bob.sign_in("bob").await;
+    let seen_by_b = bob.get(&path).await;
+    assert_eq!(seen_by_b.status, StatusCode::OK);
+    assert!(!seen_by_b.text.contains(RESTRICTED_VALUE));
+    assert!(seen_by_b.text.contains("この閲覧レベル（一般公開）では"));
+    let hidden = bob.get(&format!("/app/passports/{}", secret.id)).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    assert!(!hidden.text.contains("A-SECRET"));
+
+    // English: labels, dates, and the verification in English.
+    let token = alice.get("/app").await.form_token();
+    alice.post("/app/language", &[("csrf", &token), ("lang", "en")]).await;
+    let english = alice.get(&path).await;
+    assert!(english.text.contains("Status: <span>Repaired</span>") && english.text.contains("Versions"));
+    assert!(english.text.contains("Verification status") && english.text.contains("JST"));
+}
+
+#[tokio::test]
+async fn the_public_qr_page_is_the_same_rendering_under_the_same_policy() {
+    let app = app_with_profiles(TestApp::new().await).await;
+    passport(
+        &app,
+        app.a,
+        "https://id.gs1.org/01/04912345000019",
+        "NR-F47K2",
+        Visibility::Public,
+    )
+    .await;
+    let mut phone = Browser::new(&app);
+    let page = phone
+        .send(
+            Request::get("/01/04912345000019/21/ANY").header(header::ACCEPT, "text/html"),
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.header("content-security-policy").contains("default-src 'none'"));
+    assert!(page
+        .text
+        .contains("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"));
+    assert!(page.text.contains("<a class=\"skip\" href=\"#main\">"));
+    let main = page
+        .text
+        .split("<main ")
+        .nth(1)
+        .and_then(|rest| rest.split('>').next())
+        .expect("a main landmark");
+    assert!(
+        main.contains("id=\"main\"") && main.contains("tabindex=\"-1\""),
+        "{main}"
+    );
+    assert!(page.text.contains("<header class=\"passport\">") && page.text.contains("NR-F47K2"));
+    assert!(!page.text.contains(RESTRICTED_VALUE));
+    assert!(page.text.contains("/app/assets/app.css?v="));
+}
+
+#[tokio::test]
+async fn the_indicators_dashboard_draws_national_values_targets_and_their_provenance() {
+    let app = app_with_profiles(TestApp::new().await).await;
+    junkan_demo::national::load(app.store.as_ref(), &actor_of(app.authority))
+        .await
+        .expect("Japan's published figures");
+    let mut visitor = Browser::new(&app);
+    let page = visitor.get("/app/indicators").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let html = &page.text;
+    // The default view: Japan's inlet-side circular use rate, FY2000 computed from the
+    // published flows (218 / (218 + 1912) = 10.23 %), FY2019 as published, the national targets.
+    assert!(html.contains("入口側循環利用率"), "{html}");
+    assert!(html.contains("<svg class=\"chart\" id=\"indicator-chart\""));
+    assert!(
+        html.contains("算定値 2000: 10.234741784 %"),
+        "computed point with its exact value"
+    );
+    assert!(html.contains("公表値 2019: 15.7 %"), "the published FY2019 value");
+    assert!(html.contains("10.23 %"), "the table rounds for reading");
+    assert!(html.contains("2000年度") && html.contains("2019年度"));
+    assert!(
+        html.contains("≥ 18 %") || html.contains("≥ 19 %"),
+        "a national target: {html}"
+    );
+    // Provenance: the formula, numerator and denominator, the records with their sources.
+    assert!(html.contains("算定根拠"));
+    assert!(html.contains("218 / 2,130"), "numerator / denominator");
+    assert!(html.contains("natural_resource_input") && html.contains("1,912 Mt"));
+    assert!(html.contains("循環型社会形成推進基本計画"), "the published source");
+    assert!(html.contains("/api/v1/material-flows/"), "each record links to itself");
+    assert!(html.contains("目標値") && html.contains("以上を目指す"));
+
+    // Another output, another scope kind, English.
+    let final_disposal = visitor
+        .get("/app/indicators?indicator=jp-material-flow&scope=nation%3AJP&from=2000&to=2030&output=final_disposal_mt")
+        .await;
+    assert!(final_disposal.text.contains("最終処分量") && final_disposal.text.contains("56 Mt"));
+    assert!(final_disposal.text.contains("aria-current=\"page\">最終処分量"));
+    let token = visitor.get("/app").await.form_token();
+    visitor.post("/app/language", &[("csrf", &token), ("lang", "en")]).await;
+    let english = visitor.get("/app/indicators").await;
+    assert!(english.text.contains("inlet-side circular use rate (入口側循環利用率)"));
+    assert!(english.text.contains("FY2000") && english.text.contains("Provenance"));
+    let organization = visitor
+        .get(&format!(
+            "/app/indicators?indicator=jp-material-flow&scope=organization%3A{}",
+            app.a
+        ))
+        .await;
+    assert_eq!(organization.status, StatusCode::OK);
+    assert!(organization.text.contains("Not computed for this scope yet"));
+    let wrong = visitor
+        .get("/app/indicators?scope=planet%3AEarth&from=2030&to=2000")
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.text.contains("is not a scope kind") && wrong.text.contains("before it starts"));
+}
+
+#[tokio::test]
+async fn product_indicators_are_computed_from_the_passport_as_the_user_may_see_it() {
+    let app = app_with_profiles(TestApp::new().await).await;
+    user(&app, app.a, "alice", &[Role::Member]).await;
+    let data = junkan_passport::builtin::example("plastics").expect("shipped example");
+    let lot = app
+        .store
+        .create_passport(
+            &actor_of(app.a),
+            NewPassport {
+                identifier: "https://id.gs1.org/01/04912345000019/10/LOT1".to_owned(),
+                granularity: Granularity::Batch,
+                profile: "plastics".to_owned(),
+                status: LifecycleStatus::Original,
+                visibility: Visibility::Restricted,
+                data,
+                links: vec![],
+                note: None,
+            },
+        )
+        .await
+        .expect("plastics lot");
+    let mut alice = Browser::new(&app);
+    alice.sign_in("alice").await;
+    let passport_page = alice.get(&format!("/app/passports/{}", lot.id)).await;
+    let link = format!(
+        "/app/indicators?indicator=recycled-content&amp;scope=product%3A{}",
+        lot.id
+    );
+    assert!(passport_page.text.contains(&link), "{}", passport_page.text);
+    let page = alice.get(&link.replace("&amp;", "&")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("再生材含有率") && page.text.contains("パスポートから読んだデータ"));
+    assert!(page.text.contains(&format!("/app/passports/{}", lot.id)));
+    // Another organization does not get the restricted lot through the dashboard either.
+    user(&app, app.b, "bob", &[Role::Member]).await;
+    let mut bob = Browser::new(&app);
+    bob.sign_in("bob").await;
+    let refused = bob.get(&link.replace("&amp;", "&")).await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+}
+
+fn transformation(id: &str, inputs: &[(&str, u32)], outputs: &[(&str, u32)], step: &str) -> Value {
+    let list = |entries: &[(&str, u32)]| -> Vec<Value> {
+        entries
+            .iter()
+            .map(|(class, kilograms)| json!({"epcClass": class, "quantity": kilograms, "uom": "KGM"}))
+            .collect()
+    };
+    json!({"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld", {"jkcbv": "urn:junkan:cbv:"}],
+           "type": "TransformationEvent", "eventID": id,
+           "eventTime": "2026-06-01T10:00:00+09:00", "eventTimeZoneOffset": "+09:00",
+           "inputQuantityList": list(inputs), "outputQuantityList": list(outputs), "bizStep": step})
+}
+
+#[tokio::test]
+async fn the_lineage_explorer_draws_the_graph_with_withheld_steps_shown_as_such() {
+    const WASTE: &str = "urn:epc:class:lgtin:4512345.099999.WASTE-1";
+    const PELLETS: &str = "urn:epc:class:lgtin:4512345.088888.PELLET-1";
+    const VIRGIN: &str = "urn:epc:class:lgtin:4512345.077777.VIRGIN-1";
+    const COMPOUND: &str = "urn:epc:class:lgtin:4512345.066666.COMPOUND-1";
+    let app = TestApp::new().await;
+    user(&app, app.a, "alice", &[Role::Member]).await;
+    // B recycles waste into pellets (shared with nobody); A compounds pellets with virgin resin.
+    let recycle = transformation(
+        "urn:uuid:dddddddd-0000-4000-8000-000000000001",
+        &[(WASTE, 1000)],
+        &[(PELLETS, 820)],
+        "jkcbv:BizStep-material_recycling",
+    );
+    assert_eq!(
+        app.post("/epcis/events", &app.token_b, recycle).await.status,
+        StatusCode::CREATED
+    );
+    let compound = transformation(
+        "urn:uuid:dddddddd-0000-4000-8000-000000000002",
+        &[(PELLETS, 300), (VIRGIN, 700)],
+        &[(COMPOUND, 1000)],
+        "commissioning",
+    );
+    assert_eq!(
+        app.post("/epcis/events", &app.token_a, compound).await.status,
+        StatusCode::CREATED
+    );
+
+    let mut alice = Browser::new(&app);
+    alice.sign_in("alice").await;
+    let empty = alice.get("/app/lineage").await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert!(empty.text.contains("識別子を入力してトレースします"));
+    let path = format!(
+        "/app/lineage?{}",
+        serde_urlencoded::to_string([("id", COMPOUND)]).expect("query")
+    );
+    let page = alice.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let html = &page.text;
+    assert!(html.contains("<svg class=\"lineage\""), "{html}");
+    assert!(
+        html.contains("非公開の工程") && html.contains("B株式会社"),
+        "withheld, naming its organization"
+    );
+    assert!(html.contains("node withheld"), "drawn dashed");
+    assert!(!html.contains("WASTE"), "nothing of the withheld step leaks");
+    assert!(html.contains("原料の構成（質量比）") && html.contains("30 %") && html.contains("70 %"));
+    assert!(
+        html.contains("1,000 KGM") || html.contains("700 KGM"),
+        "quantities on the edges"
+    );
+    assert!(
+        html.contains("data-node=\"object:"),
+        "object nodes are links for the keyboard"
+    );
+    assert!(
+        html.contains(&format!("/app/lineage?id={}", "https%3A%2F%2Fid.gs1.org%2F01%2F"))
+            || html.contains("/app/lineage?id=urn")
+    );
+    let forward = alice
+        .get(&format!(
+            "/app/lineage?{}",
+            serde_urlencoded::to_string([("id", PELLETS), ("direction", "forward")]).expect("query")
+        ))
+        .await;
+    assert!(
+        forward.text.contains("4512345.066666") || forward.text.contains("COMPOUND"),
+        "{}",
+        forward.text
+    );
+
+    // Anonymous visitors trace through public events only: nothing here is public.
+    let mut anonymous = Browser::new(&app);
+    let public = anonymous.get(&path).await;
+    assert_eq!(public.status, StatusCode::OK);
+    assert!(public.text.contains("閲覧できるイベントはありません") || public.text.contains("非公開の工程"));
+    assert!(!public.text.contains("VIRGIN"));
+}
