@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde_json::{json, Value};
 
-use junkan_epcis::{prepare_document, Syntax};
+use junkan_epcis::{prepare_document_owned, Syntax};
 use junkan_model::event::{CaptureErrorBehaviour, CapturedEvent, EventQuery, IdentifierFilter, IdentifierRole};
 use junkan_model::facility::Visibility;
 use junkan_model::organization::{CompanySize, NewOrganization, OrganizationType};
@@ -183,7 +183,7 @@ fn prepared_document(text: Vec<u8>) -> anyhow::Result<PreparedDocument> {
     let started = Instant::now();
     let document: Value = serde_json::from_slice(&text)?;
     drop(text);
-    let prepared = prepare_document(&document, Syntax::Json)
+    let prepared = prepare_document_owned(document, Syntax::Json)
         .map_err(|problems| anyhow::anyhow!("synthetic events invalid: {problems:?}"))?;
     let prepare_seconds = started.elapsed().as_secs_f64();
     let events = prepared
@@ -240,7 +240,7 @@ impl Cpu {
     }
 
     /// CPU microseconds per event of what was spent (`self`), by stage. `prepare` is the
-    /// preparing threads, which end with each round, with the threads `prepare_document` starts:
+    /// preparing threads, which end with each round, with the threads `prepare_document_owned` starts:
     /// the threads that ended meanwhile; `sqlite` the database's worker threads (sqlx);
     /// `capture_writer` the embedded store's capture thread (binding values and executing the
     /// capture's statements); `runtime` the async runtime (the capture's own logic, serialising

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use junkan_epcis::{prepare_document, Syntax};
+use junkan_epcis::{prepare_document_owned, Syntax};
 use junkan_model::event::CaptureErrorBehaviour;
 use junkan_model::facility::Visibility;
 use junkan_model::ids::OrganizationId;
@@ -56,7 +56,7 @@ fn with(mut event: Value, fields: Value) -> Value {
 async fn capture(store: &dyn Store, owner: OrganizationId, events: Vec<Value>) -> Result<(), StoreError> {
     let document = json!({"@context": [CONTEXT, {"jkcbv": junkan_epcis::vocabulary::NAMESPACE}], "type": "EPCISDocument",
                           "schemaVersion": "2.0", "creationDate": "2026-11-01T00:00:00Z", "epcisBody": {"eventList": events}});
-    let prepared = prepare_document(&document, Syntax::Json)
+    let prepared = prepare_document_owned(document, Syntax::Json)
         .map_err(|problems| StoreError::Unavailable(format!("demo events are invalid: {problems:?}").into()))?;
     let events = prepared
         .into_iter()

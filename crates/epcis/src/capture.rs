@@ -65,6 +65,28 @@ const EVENTS_PER_TASK: usize = 64;
 /// (`shapes.rs`), unless an event did not conform, when it is validated generically for the
 /// messages.
 pub fn prepare_document(document: &Value, syntax: Syntax) -> Result<Vec<CapturedEvent>, Vec<Problem>> {
+    let prepared = prepare_without_bodies(document, syntax)?;
+    let events = events_of(document);
+    Ok(prepared
+        .into_iter()
+        .zip(events)
+        .map(|(captured, (_, event))| with_body(captured, event.clone()))
+        .collect())
+}
+
+/// [`prepare_document`], taking the document: each event's body is moved out of it instead of
+/// copied (the copy and freeing it again were 4 % of a capture's CPU time).
+pub fn prepare_document_owned(document: Value, syntax: Syntax) -> Result<Vec<CapturedEvent>, Vec<Problem>> {
+    let prepared = prepare_without_bodies(&document, syntax)?;
+    Ok(prepared
+        .into_iter()
+        .zip(into_events(document))
+        .map(|(captured, event)| with_body(captured, event))
+        .collect())
+}
+
+/// [`prepare_document`] but for the events' bodies, left `null`.
+fn prepare_without_bodies(document: &Value, syntax: Syntax) -> Result<Vec<CapturedEvent>, Vec<Problem>> {
     let context = document.get("@context").cloned().unwrap_or(Value::Null);
     let namespaces = Namespaces::from_context(document.get("@context"));
     let events = events_of(document);
@@ -301,12 +323,6 @@ fn prepare_event(
     }
     let hash = event_hash_known(event, namespaces, &known);
     let event_id = text("eventID").unwrap_or_else(|| hash.clone());
-    let mut body = event.clone();
-    if let Some(object) = body.as_object_mut() {
-        object
-            .entry("eventID")
-            .or_insert_with(|| Value::String(event_id.clone()));
-    }
     Ok(CapturedEvent {
         event_id,
         event_hash: hash,
@@ -322,9 +338,37 @@ fn prepare_event(
         read_point,
         biz_location,
         identifiers,
-        body,
+        // Given by `with_body` once the document is known to be valid.
+        body: Value::Null,
         context: context.clone(),
     })
+}
+
+/// `captured` with its body: `event` as sent, with the eventID filled in when it was missing.
+fn with_body(mut captured: CapturedEvent, mut event: Value) -> CapturedEvent {
+    if let Some(object) = event.as_object_mut() {
+        object
+            .entry("eventID")
+            .or_insert_with(|| Value::String(captured.event_id.clone()));
+    }
+    captured.body = event;
+    captured
+}
+
+/// The events of `document`, taken out of it (the same ones [`events_of`] finds, in order).
+fn into_events(mut document: Value) -> Vec<Value> {
+    let type_name = document.get("type").and_then(Value::as_str).unwrap_or("");
+    if EVENT_TYPES.contains(&type_name) {
+        return vec![document];
+    }
+    let list = match document.pointer_mut("/epcisBody/eventList") {
+        Some(Value::Array(list)) => list,
+        _ => match document.pointer_mut("/epcisBody/queryResults/resultsBody/eventList") {
+            Some(Value::Array(list)) => list,
+            _ => return Vec::new(),
+        },
+    };
+    std::mem::take(list)
 }
 
 /// A GS1 identifier's canonical link, `None` for identifiers of other schemes (URIs of other

@@ -120,7 +120,45 @@ pub(crate) enum Vocabulary {
 
 /// Fields never part of the hash: they are about the record, not the event (section 8.9.3), and
 /// an error declaration must leave the hash of the event it corrects unchanged.
-const IGNORED: [&str; 6] = ["type", "eventID", "recordTime", "errorDeclaration", "@context", "@type"];
+fn ignored(key: &str) -> bool {
+    matches!(
+        key,
+        "type" | "eventID" | "recordTime" | "errorDeclaration" | "@context" | "@type"
+    )
+}
+
+/// The standard fields the pre-hash string renders in its own order (`pre_hash_known`); any
+/// other field of an event is an extension. A `match` on the name instead of a list searched
+/// per field: that search was a tenth of the hash's time.
+fn hashed(key: &str) -> bool {
+    matches!(
+        key,
+        "eventTime"
+            | "eventTimeZoneOffset"
+            | "certificationInfo"
+            | "parentID"
+            | "epcList"
+            | "inputEPCList"
+            | "childEPCs"
+            | "quantityList"
+            | "childQuantityList"
+            | "inputQuantityList"
+            | "outputEPCList"
+            | "outputQuantityList"
+            | "action"
+            | "transformationID"
+            | "bizStep"
+            | "disposition"
+            | "persistentDisposition"
+            | "readPoint"
+            | "bizLocation"
+            | "bizTransactionList"
+            | "destinationList"
+            | "sourceList"
+            | "sensorElementList"
+            | "ilmd"
+    )
+}
 
 /// The pre-hash string of `event`. Prefixes declared by `@context` entries inside the event add to
 /// `namespaces`.
@@ -155,9 +193,8 @@ pub(crate) fn pre_hash_known(event: &Value, namespaces: &Namespaces, known: &Kno
         return String::new();
     };
     let mut out = format!("eventType={}", event.get("type").and_then(Value::as_str).unwrap_or(""));
-    let mut consumed: Vec<&str> = IGNORED.to_vec();
     let mut field = |name: &'static str, render: &dyn Fn(&Value) -> String| {
-        consumed.push(name);
+        debug_assert!(hashed(name), "{name} is listed in `hashed`");
         if let Some(value) = event.get(name) {
             out.push_str(&render(value));
         }
@@ -278,7 +315,7 @@ pub(crate) fn pre_hash_known(event: &Value, namespaces: &Namespaces, known: &Kno
     let extensions = Map::from_iter(
         event
             .iter()
-            .filter(|(key, _)| !consumed.contains(&key.as_str()))
+            .filter(|(key, _)| !ignored(key) && !hashed(key))
             .map(|(key, value)| (key.clone(), value.clone())),
     );
     out.push_str(&generic_children(&Value::Object(extensions), &[], canon));

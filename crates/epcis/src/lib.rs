@@ -15,7 +15,7 @@ pub mod validate;
 pub mod vocabulary;
 pub mod xml;
 
-pub use capture::{prepare_document, Syntax};
+pub use capture::{prepare_document, prepare_document_owned, Syntax};
 pub use hash::{event_hash, pre_hash, Namespaces};
 pub use query::{canonical_identifier, event_query, ParsedQuery};
 pub use validate::{validate_document, validate_xml_document, Problem};

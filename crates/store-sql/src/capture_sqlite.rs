@@ -16,8 +16,9 @@
 //! it writes, taken once per commit, so that the documents queued behind one another go in as
 //! soon as the previous commit ends instead of each waiting for the async runtime to hand that
 //! connection on. Another process would wait on SQLite's lock (`busy_timeout`), as with sqlx.
-//! Each document of a commit is written under a savepoint of its own, so that one that fails or
-//! rolls back leaves the others as they are; none is acknowledged before the commit is durable.
+//! A document that fails or rolls back leaves the others of its commit as they are (the group is
+//! then written again, each document under a savepoint of its own); none is acknowledged before
+//! the commit is durable.
 
 use std::path::PathBuf;
 
@@ -160,9 +161,43 @@ fn open(path: &std::path::Path) -> StoreResult<Connection> {
     Ok(connection)
 }
 
-/// Stores the documents `writes` in one transaction, each under a savepoint of its own: the
-/// outcome of each, or the error that failed the whole transaction (then nothing is stored).
+/// Stores the documents `writes` in one transaction: the outcome of each, or the error that
+/// failed the whole transaction (then nothing is stored).
+///
+/// Almost every document is stored whole, so they are first written one after the other with
+/// nothing in between ([`store_together`]). Only when one of them fails or must be rolled back is
+/// that transaction abandoned and the group written again with a savepoint around each document
+/// ([`store_each`]). A savepoint is not free: SQLite copies every page a document changes that
+/// existed before the savepoint into its sub-journal first, 8 % of this thread's time when every
+/// document had one (docs/performance.md).
 fn store_group(connection: &mut Connection, writes: &[&Write]) -> StoreResult<Vec<StoreResult<CaptureJob>>> {
+    match store_together(connection, writes)? {
+        Some(jobs) => Ok(jobs.into_iter().map(Ok).collect()),
+        None => store_each(connection, writes),
+    }
+}
+
+/// Writes `writes` in one transaction without savepoints and commits it: their jobs, or `None`
+/// (and nothing written) as soon as one of them fails or must be rolled back.
+fn store_together(connection: &mut Connection, writes: &[&Write]) -> StoreResult<Option<Vec<CaptureJob>>> {
+    let transaction = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(failed)?;
+    let mut jobs = Vec::with_capacity(writes.len());
+    for write in writes {
+        match store(&transaction, write) {
+            Ok(job) if !rolls_back(&job) => jobs.push(job),
+            // Dropping the transaction rolls it back.
+            _ => return Ok(None),
+        }
+    }
+    transaction.commit().map_err(failed)?;
+    Ok(Some(jobs))
+}
+
+/// Writes `writes` in one transaction, each under a savepoint of its own, so that one that fails
+/// or rolls back leaves the others as they are.
+fn store_each(connection: &mut Connection, writes: &[&Write]) -> StoreResult<Vec<StoreResult<CaptureJob>>> {
     let mut transaction = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(failed)?;
@@ -196,7 +231,7 @@ fn store_group(connection: &mut Connection, writes: &[&Write]) -> StoreResult<Ve
     Ok(outcomes)
 }
 
-/// Writes one document on `connection` (under a savepoint of [`store_group`]): its job, its
+/// Writes one document on `connection` (in the transaction or under a savepoint of [`store_group`]): its job, its
 /// events and its audit row. The job says whether the document must be rolled back instead.
 fn store(connection: &Connection, write: &Write) -> StoreResult<CaptureJob> {
     let Write {

@@ -22,7 +22,7 @@ use junkan_epcis::output::{
     company_prefixes_in, query_document_xml, translate_identifiers, CbvFormat, EpcFormat, XmlEvent,
 };
 use junkan_epcis::xml::EPCIS_CONTEXT;
-use junkan_epcis::{prepare_document, Syntax};
+use junkan_epcis::{prepare_document_owned, Syntax};
 use junkan_model::event::{CaptureErrorBehaviour, CaptureJob, StoredEvent};
 use junkan_model::facility::Visibility;
 use junkan_model::organization::OrganizationFilter;
@@ -227,7 +227,7 @@ async fn capture_document(
         ));
     }
     // Preparation (schema check, hashes) is CPU work spread over every core: off the async workers.
-    let prepared = tokio::task::spawn_blocking(move || prepare_document(&document, syntax))
+    let prepared = tokio::task::spawn_blocking(move || prepare_document_owned(document, syntax))
         .await
         .map_err(|error| fail(state, ApiError::internal(&error)))?;
     let prepared = prepared.map_err(|found| problems(state, found))?;
