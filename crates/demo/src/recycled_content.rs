@@ -21,7 +21,8 @@ use serde_json::{json, Value};
 use time::Duration;
 
 use junkan_indicators::custody::{
-    canonical_lot, product_battery_check, tonnes_per_unit, ImportReport, LedgerClaim, LedgerRecord, NewLedger,
+    canonical_lot, product_battery_check, tonnes_per_unit, ImportLedgerInputs, ImportReport, LedgerClaim, LedgerRecord,
+    NewLedger,
 };
 use junkan_indicators::ledger::CustodyModel;
 use junkan_model::access::{GrantLevel, Grantee, NewGrant, RecordKind};
@@ -88,7 +89,9 @@ async fn open_and_import(
     }))
     .map_err(|error| invalid(&error.to_string()))?;
     let ledger = store.create_ledger(&admin, new).await?;
-    store.import_ledger_inputs(&admin, ledger.id).await
+    store
+        .import_ledger_inputs(&admin, ledger.id, ImportLedgerInputs::default())
+        .await
 }
 
 /// Gives the share of a lot the import reported missing, for the events' mass.
