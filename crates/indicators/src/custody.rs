@@ -2607,6 +2607,9 @@ mod tests {
             unit_conversions: BTreeMap::from([("kg".to_owned(), json!(1)), ("LTR".to_owned(), json!(-1))]),
             visibility: None,
             note: None,
+            carry_over: Some(CarryOverRule {
+                expires_after_periods: Some(0),
+            }),
         };
         assert_eq!(
             paths(bad.check()),
@@ -2616,9 +2619,23 @@ mod tests {
                 "/period",
                 "/conversion_factor",
                 "/unit_conversions/LTR",
-                "/unit_conversions/kg"
+                "/unit_conversions/kg",
+                "/carry_over/expires_after_periods"
             ]
         );
+        // Share-based models take the period's own blend: no credits to carry.
+        let averaged = NewLedger {
+            material: "pp".to_owned(),
+            model: "mass_balance_rolling_average".to_owned(),
+            period: "2026-04-01/2027-03-31".to_owned(),
+            conversion_factor: None,
+            unit_conversions: BTreeMap::new(),
+            carry_over: Some(CarryOverRule {
+                expires_after_periods: None,
+            }),
+            ..bad
+        };
+        assert_eq!(paths(averaged.check()), ["/carry_over"]);
     }
 
     #[test]
