@@ -3168,4 +3168,97 @@ mod tests {
             ["/material_fractions/a", "/material_fractions/b~1c"]
         );
     }
+
+    #[test]
+    fn unused_credits_carry_over_by_period_of_origin_and_expire() {
+        let mut first = record(CustodyModel::MassBalanceCredit);
+        first.carry_over = Some(CarryOverRule {
+            expires_after_periods: Some(2),
+        });
+        first.conversion_factor = decimal("0.5");
+        let own = stored(
+            &first,
+            input(
+                json!({"lot": "r", "mass": 10, "unit": "t", "pre_consumer_pct": 25, "post_consumer_pct": 75,
+                         "received_on": "2026-05-01"}),
+            )
+            .check(&first)
+            .expect("valid"),
+        );
+        let mut next = record(CustodyModel::MassBalanceCredit);
+        next.id = LedgerId::derived("next");
+        next.period_from = "2027-04-01".to_owned();
+        next.period_to = "2028-03-31".to_owned();
+        let open = LedgerView::new(first.clone(), vec![own.clone()], Vec::new(), Vec::new());
+        let refused = plan_carry_over(&open, &next).expect_err("still open");
+        assert!(
+            refused.conflict && refused.message.contains("is still open"),
+            "{refused:?}"
+        );
+        first.closed_at = Some(OffsetDateTime::UNIX_EPOCH);
+        let closed = LedgerView::new(first.clone(), vec![own], Vec::new(), Vec::new());
+        let mut late = next.clone();
+        late.period_from = "2027-04-02".to_owned();
+        assert!(plan_carry_over(&closed, &late)
+            .expect_err("a day is missing")
+            .message
+            .contains("starts the next day"));
+        let plan = plan_carry_over(&closed, &next).expect("carried");
+        // 10 t × 100 % × 0.5 = 5 t of credits, carried as they are (not converted again).
+        let entry = plan.entries[0].clone();
+        assert_eq!(
+            (
+                entry.mass_t,
+                entry.share.pre_consumer_pct,
+                entry.share.post_consumer_pct
+            ),
+            (decimal("5"), Some(decimal("25")), Some(decimal("75")))
+        );
+        let carried = entry.into_input(
+            &next,
+            LedgerInputId::derived("c"),
+            OffsetDateTime::UNIX_EPOCH,
+            "t".to_owned(),
+        );
+        assert_eq!(carried.credits_t, decimal("5"));
+        // In the next period: drawn like any input, outside its input mass; 2 t claimed.
+        let claim = serde_json::from_value::<NewLedgerClaim>(json!({"output_lot": "o", "mass": 2, "unit": "t",
+            "recycled_share_pct": 100, "claimed_on": "2027-05-01"}))
+        .expect("a claim")
+        .check(&next)
+        .expect("valid");
+        let decided = decide_claim(&next, std::slice::from_ref(&carried), &[], &[], &claim).expect("2 of 5 t");
+        assert_eq!(decided.pre_consumer_t, decimal("0.5"));
+        let made = stored_claim(&next, claim, decided);
+        next.closed_at = Some(OffsetDateTime::UNIX_EPOCH);
+        next.carry_over = first.carry_over;
+        let second = LedgerView::new(next.clone(), vec![carried], Vec::new(), vec![made]);
+        assert_eq!(
+            (
+                second.balance.input_t,
+                second.balance.carried_in_t,
+                second.balance.remaining_t
+            ),
+            (Decimal::ZERO, decimal("5"), decimal("3"))
+        );
+        // Carried again, the credits are two periods old: still within the expiry of 2 ...
+        let mut third = record(CustodyModel::MassBalanceCredit);
+        third.id = LedgerId::derived("third");
+        third.period_from = "2028-04-01".to_owned();
+        third.period_to = "2029-03-31".to_owned();
+        let plan = plan_carry_over(&second, &third).expect("carried");
+        assert!(plan.lapsed.is_empty());
+        assert!(matches!(
+            plan.entries[0].source,
+            ShareSource::CarriedOver { age: 2, origin_ledger_id, .. } if origin_ledger_id == first.id
+        ));
+        // ... and lapse at a third carry.
+        let mut strict = second.clone();
+        strict.ledger.carry_over = Some(CarryOverRule {
+            expires_after_periods: Some(1),
+        });
+        let plan = plan_carry_over(&strict, &third).expect("planned");
+        assert!(plan.entries.is_empty());
+        assert_eq!((plan.lapsed[0].age, plan.lapsed[0].credits_t), (2, decimal("3")));
+    }
 }
