@@ -21,7 +21,8 @@ use serde_json::{json, Value};
 use time::Duration;
 
 use junkan_indicators::custody::{
-    canonical_lot, product_battery_check, tonnes_per_unit, ImportReport, LedgerClaim, LedgerRecord, NewLedger,
+    canonical_lot, product_battery_check, tonnes_per_unit, ImportLedgerInputs, ImportReport, LedgerClaim, LedgerRecord,
+    NewLedger,
 };
 use junkan_indicators::ledger::CustodyModel;
 use junkan_model::access::{GrantLevel, Grantee, NewGrant, RecordKind};
@@ -88,16 +89,19 @@ async fn open_and_import(
     }))
     .map_err(|error| invalid(&error.to_string()))?;
     let ledger = store.create_ledger(&admin, new).await?;
-    store.import_ledger_inputs(&admin, ledger.id).await
+    store
+        .import_ledger_inputs(&admin, ledger.id, ImportLedgerInputs::default())
+        .await
 }
 
-/// Gives the share of a lot the import reported missing, for the events' mass.
+/// Gives the share of a lot the import reported missing, for the events' mass, with the mass
+/// fraction of the ledger's material in the lot when it is not the material itself.
 async fn declare(
     store: &dyn Store,
     owner: OrganizationId,
     report: &ImportReport,
     lot: &str,
-    (pre, post): (u32, u32),
+    (pre, post, material_fraction): (u32, u32, Option<&str>),
     evidence: &str,
 ) -> Result<(), StoreError> {
     let lot = canonical_lot(lot).map_err(|message| invalid(&message))?;
@@ -114,6 +118,7 @@ async fn declare(
             &organization_admin(owner),
             report.ledger.ledger.id,
             serde_json::from_value(json!({"lot": lot, "mass": mass.to_string(), "unit": unit,
+                "material_fraction": material_fraction.unwrap_or("1"),
                 "recycled_share_pct": pre + post, "pre_consumer_pct": pre, "post_consumer_pct": post,
                 "received_on": missing.received_on, "evidence": evidence}))
             .map_err(|error| invalid(&error.to_string()))?,
@@ -224,8 +229,8 @@ pub async fn compute(
         facility("refiner"),
         "Co",
         CustodyModel::MassBalanceCredit,
-        "0.14",
-        "ブラックマスからの硫酸コバルト回収（回収率14 %） / cobalt sulfate from black mass (14 % recovery)",
+        "0.98",
+        "ブラックマスからのコバルト回収（収率98 %） / cobalt recovered from black mass (98 % yield)",
     )
     .await?;
     declare(
@@ -233,7 +238,8 @@ pub async fn compute(
         ids("refiner"),
         &report,
         &traced.black_mass_lot,
-        (0, 100),
+        // 14 % of the black mass is cobalt: 43.4 kg of its 310 kg.
+        (0, 100, Some("0.14")),
         "使用済みEV電池パック由来（解体・破砕の記録: EPCIS） / from an end-of-life EV battery pack (dismantling and shredding recorded in EPCIS)",
     )
     .await?;
@@ -253,7 +259,7 @@ pub async fn compute(
         ids("cathode"),
         &report,
         &traced.virgin_cobalt_lot,
-        (0, 0),
+        (0, 0, None),
         "鉱山由来の一次コバルト（供給者の申告） / mined cobalt (supplier's declaration)",
     )
     .await?;
@@ -272,8 +278,8 @@ pub async fn compute(
         facility("scrapyard"),
         "Al",
         CustodyModel::MassBalanceCredit,
-        "0.4",
-        "缶スクラップの選別（アルミ分40 %） / can scrap sorting (40 % aluminium)",
+        "1",
+        "缶スクラップの選別 / can scrap sorting",
     )
     .await?;
     declare(
@@ -281,7 +287,8 @@ pub async fn compute(
         ids("scrapyard"),
         &report,
         &traced.mixed_scrap_lot,
-        (0, 100),
+        // 40 % of the collected cans is aluminium: 480 kg of 1,200 kg.
+        (0, 100, Some("0.4")),
         "自治体の資源ごみ（缶）回収 / municipal collection of used cans",
     )
     .await?;

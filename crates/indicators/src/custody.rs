@@ -10,13 +10,25 @@
 //! - **Claims are immutable.** A correction is a reversal (逆仕訳) that gives the credits back,
 //!   followed by a new claim for the output lot.
 //! - **Period boundaries (期間).** Inputs and claims are dated; both must fall within the
-//!   ledger's period (dates in Japan Standard Time, UTC+09:00). Credits never carry over into
-//!   another period: ISO 22095 leaves the credit period to the scheme, and junkan implements the
-//!   strictest rule, in which credits left when a ledger is closed lapse (失効).
+//!   ledger's period (dates in Japan Standard Time, UTC+09:00). ISO 22095 leaves the credit
+//!   period to the scheme. By default credits never carry over: those left when a ledger is
+//!   closed lapse (失効). A credit-method ledger may state a carry-over rule (繰越し,
+//!   [`CarryOverRule`]): once it is closed, the ledger of the next period (same facility,
+//!   material and model, starting the next day) takes its unused credits as carried-over
+//!   entries, one per period the credits were made in, traced to it ([`plan_carry_over`]);
+//!   credits older than the rule's expiry lapse then.
 //! - **Unknown shares are never 0.** An input lot whose recycled share is unknown is recorded as
 //!   missing: it gives no credits, and while it is unresolved the share-based models (identity
 //!   preserved, segregated, controlled blending, rolling average) refuse claims, since the
 //!   share of the blend is not known.
+//!
+//! - **Per material (材料別).** A facility keeps one ledger per material and period; together
+//!   they are its multi-material account. A lot counts in a material's ledger with that
+//!   material's part of it: lot mass × the material's mass fraction (質量分率), given with the
+//!   input, on import, by the upstream claim for the lot or by its passport's composition
+//!   ([`fraction_from_passport`]); a lot without one is taken as the material itself. Each
+//!   material has its own shares (pre-/post-consumer) and its own credits, so one material's
+//!   credits never back another's claims.
 //!
 //! Inputs can be read from EPCIS TransformationEvents at the facility ([`plan_import`]), with
 //! each lot's share taken from an upstream claim for it or from its passport
@@ -51,6 +63,19 @@ pub const LEDGER_OFFSET: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
 
 /// The rule junkan applies at period boundaries, stated with every ledger read.
 pub const PERIOD_RULE: &str = "inputs and claims must be dated within the ledger's period (dates in UTC+09:00); credits never carry over to another period: those left when the ledger is closed lapse";
+
+/// The period rule of a ledger whose credits carry over.
+pub const CARRY_OVER_RULE: &str = "inputs and claims must be dated within the ledger's period (dates in UTC+09:00); credits left when the ledger is closed may be carried into the ledger of the next period (same facility, material and model, starting the next day) as entries traced to the period that made them, and lapse when they are older than the ledger's expiry or are not carried";
+
+/// How a ledger's unused credits pass into the next period (繰越し).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CarryOverRule {
+    /// Credits lapse once they are this many periods older than the period that made them
+    /// (1: they may be used in the next period only); absent: they never expire.
+    #[serde(default)]
+    pub expires_after_periods: Option<u32>,
+}
 
 /// A period asked of stored ledgers: ISO dates `<from>/<to>`, or fiscal years (年度, April to
 /// March) `2026` or `2025/2026`, as ISO dates.
@@ -155,14 +180,29 @@ fn read_percent(violations: &mut Violations, path: &str, value: &Value) -> Optio
     Some(share)
 }
 
+/// Reads a mass fraction (質量分率) of a material in a lot: more than 0, at most 1.
+fn read_fraction(violations: &mut Violations, path: &str, value: &Value) -> Option<Decimal> {
+    let fraction = read_decimal(violations, path, value)?;
+    if fraction <= Decimal::ZERO || fraction > Decimal::ONE {
+        violations.push(
+            path,
+            format!("a material's mass fraction in a lot must be more than 0 and at most 1, got {fraction}"),
+        );
+        return None;
+    }
+    Some(fraction)
+}
+
 fn read_date(violations: &mut Violations, path: &str, date: &str, ledger: &LedgerRecord) {
     match check_date(date) {
         Err(message) => violations.push(path, message),
         Ok(()) if !ledger.contains(date) => violations.push(
             path,
             format!(
-                "{date} lies outside the ledger's period {}/{}; {PERIOD_RULE}",
-                ledger.period_from, ledger.period_to
+                "{date} lies outside the ledger's period {}/{}; {}",
+                ledger.period_from,
+                ledger.period_to,
+                ledger.period_rule()
             ),
         ),
         Ok(()) => {}
@@ -207,6 +247,10 @@ pub struct NewLedger {
     /// A remark (e.g. the certification scheme).
     #[serde(default)]
     pub note: Option<String>,
+    /// Whether unused credits carry into the next period, and when they expire (only under
+    /// `mass_balance_credit` and `book_and_claim`); absent: they lapse when the ledger closes.
+    #[serde(default)]
+    pub carry_over: Option<CarryOverRule>,
 }
 
 /// A ledger request that passed its checks.
@@ -224,6 +268,8 @@ pub struct CheckedLedger {
     pub conversion_factor: Decimal,
     /// Tonnes per non-mass unit.
     pub unit_conversions: BTreeMap<String, Decimal>,
+    /// The carry-over rule.
+    pub carry_over: Option<CarryOverRule>,
 }
 
 impl NewLedger {
@@ -299,6 +345,23 @@ impl NewLedger {
         if let Some(note) = &self.note {
             violations.check("/note", check_text(note, 2_000));
         }
+        if let Some(rule) = &self.carry_over {
+            if rule.expires_after_periods == Some(0) {
+                violations.push(
+                    "/carry_over/expires_after_periods",
+                    "must be 1 or more (1: the credits may be used in the next period only); leave carry_over out for credits that lapse at closing",
+                );
+            }
+            if model.is_some_and(|model| !carries_over(model)) {
+                violations.push(
+                    "/carry_over",
+                    format!(
+                        "only credits carry over (mass_balance_credit, book_and_claim); under {} a claim's share is that of the period's own inputs",
+                        self.model
+                    ),
+                );
+            }
+        }
         violations.into_result()?;
         let (period_from, period_to) = period.expect("no violation, so the period was read");
         Ok(CheckedLedger {
@@ -308,6 +371,7 @@ impl NewLedger {
             period_to,
             conversion_factor: conversion_factor.expect("no violation"),
             unit_conversions,
+            carry_over: self.carry_over,
         })
     }
 }
@@ -339,7 +403,9 @@ pub struct LedgerRecord {
     pub visibility: Visibility,
     /// A remark.
     pub note: Option<String>,
-    /// When it was closed (締め): no entries after, credits left lapse.
+    /// Whether unused credits carry into the next period (none: they lapse at closing).
+    pub carry_over: Option<CarryOverRule>,
+    /// When it was closed (締め): no entries after; credits left lapse unless carried over.
     #[serde(with = "time::serde::rfc3339::option")]
     pub closed_at: Option<OffsetDateTime>,
     /// When it was opened.
@@ -350,6 +416,15 @@ pub struct LedgerRecord {
 }
 
 impl LedgerRecord {
+    /// The rule the ledger applies at its period's boundaries.
+    pub fn period_rule(&self) -> &'static str {
+        if self.carry_over.is_some() {
+            CARRY_OVER_RULE
+        } else {
+            PERIOD_RULE
+        }
+    }
+
     /// Whether the day `date` (`YYYY-MM-DD`) lies in the period.
     pub fn contains(&self, date: &str) -> bool {
         self.period_from.as_str() <= date && date <= self.period_to.as_str()
@@ -492,6 +567,18 @@ pub enum ShareSource {
         /// Who made it.
         owner_organization_id: OrganizationId,
     },
+    /// Unused credits carried over from the ledger of the previous period (繰越し); the entry's
+    /// mass is the credits, already converted.
+    CarriedOver {
+        /// The ledger of the previous period they were carried from.
+        from_ledger_id: LedgerId,
+        /// The ledger of the period that made them.
+        origin_ledger_id: LedgerId,
+        /// That period's first day.
+        origin_period_from: String,
+        /// How many periods after that period this one is (1: the next).
+        age: u32,
+    },
 }
 
 impl ShareSource {
@@ -503,6 +590,67 @@ impl ShareSource {
             ShareSource::Claim {
                 ledger_id, claim_id, ..
             } => Some(format!("{LEDGERS_PATH}/{ledger_id}/claims/{claim_id}/trace")),
+            ShareSource::CarriedOver { from_ledger_id, .. } => Some(format!("{LEDGERS_PATH}/{from_ledger_id}")),
+        }
+    }
+}
+
+/// Where the mass fraction (質量分率) of the ledger's material in a lot comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FractionSource {
+    /// Nothing states a fraction: the lot is taken as the material itself (fraction 1).
+    WholeLot,
+    /// Given by the ledger's keeper, with the input or on import (an explicit conversion).
+    Declared,
+    /// Read from the composition the lot's passport states.
+    Passport {
+        /// The passport.
+        passport_id: PassportId,
+        /// Its identifier.
+        identifier: String,
+        /// Its profile.
+        profile: String,
+        /// The fields read.
+        pointer: String,
+    },
+    /// The fraction stated by the upstream claim made for the lot.
+    Claim {
+        /// The upstream ledger.
+        ledger_id: LedgerId,
+        /// The claim.
+        claim_id: LedgerClaimId,
+    },
+}
+
+impl FractionSource {
+    /// A link to the record the fraction was read from.
+    pub fn href(&self) -> Option<String> {
+        match self {
+            FractionSource::WholeLot | FractionSource::Declared => None,
+            FractionSource::Passport { passport_id, .. } => Some(format!("/api/v1/passports/{passport_id}")),
+            FractionSource::Claim { ledger_id, claim_id } => {
+                Some(format!("{LEDGERS_PATH}/{ledger_id}/claims/{claim_id}/trace"))
+            }
+        }
+    }
+}
+
+/// The mass fraction of the ledger's material in a lot, and where it comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaterialFraction {
+    /// The fraction, more than 0 and at most 1.
+    pub fraction: Decimal,
+    /// Where it comes from.
+    pub source: FractionSource,
+}
+
+impl MaterialFraction {
+    /// The lot taken as the material itself.
+    pub fn whole_lot() -> MaterialFraction {
+        MaterialFraction {
+            fraction: Decimal::ONE,
+            source: FractionSource::WholeLot,
         }
     }
 }
@@ -519,6 +667,11 @@ pub struct NewLedgerInput {
     /// Its unit: a unit of mass (t, kg, g, KGM, TNE, ...) or one of the ledger's
     /// `unit_conversions`.
     pub unit: String,
+    /// The mass fraction (質量分率) of the ledger's material in the lot, more than 0 and at
+    /// most 1 (e.g. `0.14` for the cobalt in black mass); default 1, the lot is the material.
+    #[serde(default)]
+    #[schema(schema_with = optional_decimal_schema)]
+    pub material_fraction: Option<Value>,
     /// Its recycled share, 0–100 % (or give the two parts).
     #[serde(default)]
     #[schema(schema_with = optional_decimal_schema)]
@@ -549,6 +702,8 @@ pub struct CheckedInput {
     pub unit: String,
     /// Mass in tonnes.
     pub mass_t: Decimal,
+    /// The material's mass fraction in the lot.
+    pub fraction: MaterialFraction,
     /// Share.
     pub share: Share,
     /// Day.
@@ -577,6 +732,10 @@ impl NewLedgerInput {
         if per.is_none() {
             violations.push("/unit", unit_error(&self.unit, &ledger.unit_conversions));
         }
+        let fraction = self
+            .material_fraction
+            .as_ref()
+            .map(|value| read_fraction(&mut violations, "/material_fraction", value));
         let share = Share::read(
             self.recycled_share_pct.as_ref(),
             self.pre_consumer_pct.as_ref(),
@@ -594,12 +753,58 @@ impl NewLedgerInput {
             mass,
             unit: self.unit.clone(),
             mass_t: (mass * per.expect("no violation")).normalize(),
+            fraction: match fraction {
+                None => MaterialFraction::whole_lot(),
+                Some(fraction) => MaterialFraction {
+                    fraction: fraction.expect("no violation"),
+                    source: FractionSource::Declared,
+                },
+            },
             share: share.expect("no violation"),
             received_on: self.received_on.clone(),
             source: ShareSource::Declared,
             event_ids: Vec::new(),
             evidence: self.evidence.clone(),
         })
+    }
+}
+
+impl CheckedInput {
+    /// The input as stored in the ledger of `record`: the material's mass in the lot and the
+    /// credits it gives.
+    pub fn into_input(
+        self,
+        record: &LedgerRecord,
+        id: LedgerInputId,
+        created_at: OffsetDateTime,
+        created_by: String,
+    ) -> LedgerInput {
+        let material_t = (self.mass_t * self.fraction.fraction).normalize();
+        // Carried-over credits were converted in the period that made them.
+        let credits_t = if matches!(self.source, ShareSource::CarriedOver { .. }) {
+            (material_t * self.share.recycled_share_pct / PERCENT).normalize()
+        } else {
+            credits_of(record, material_t, &self.share)
+        };
+        LedgerInput {
+            id,
+            ledger_id: record.id,
+            credits_t,
+            lot: self.lot,
+            mass: self.mass,
+            unit: self.unit,
+            mass_t: self.mass_t,
+            material_fraction: self.fraction.fraction,
+            fraction_source: self.fraction.source,
+            material_t,
+            share: self.share,
+            received_on: self.received_on,
+            share_source: self.source,
+            event_ids: self.event_ids,
+            evidence: self.evidence,
+            created_at,
+            created_by,
+        }
     }
 }
 
@@ -620,9 +825,17 @@ pub struct LedgerInput {
     /// Mass in tonnes.
     #[schema(value_type = String)]
     pub mass_t: Decimal,
-    /// Its recycled share.
+    /// The mass fraction (質量分率) of the ledger's material in the lot.
+    #[schema(value_type = String)]
+    pub material_fraction: Decimal,
+    /// Where the fraction comes from.
+    pub fraction_source: FractionSource,
+    /// The material's mass in the lot: mass × fraction, in tonnes.
+    #[schema(value_type = String)]
+    pub material_t: Decimal,
+    /// Its recycled share (of the material).
     pub share: Share,
-    /// Recycled mass × conversion factor (book and claim: × 1), in tonnes.
+    /// Recycled material × conversion factor (book and claim: × 1), in tonnes.
     #[schema(value_type = String)]
     pub credits_t: Decimal,
     /// The day it entered the process.
@@ -638,6 +851,13 @@ pub struct LedgerInput {
     pub created_at: OffsetDateTime,
     /// Who entered it.
     pub created_by: String,
+}
+
+impl LedgerInput {
+    /// Whether the entry is credits carried over from the previous period (no input of this one).
+    pub fn is_carried_over(&self) -> bool {
+        matches!(self.share_source, ShareSource::CarriedOver { .. })
+    }
 }
 
 /// An input lot whose recycled share (or mass) is not known: it gives no credits, and is never
@@ -678,7 +898,13 @@ pub struct NewLedgerClaim {
     pub mass: Value,
     /// Its unit (as for inputs).
     pub unit: String,
-    /// The recycled share claimed, 0–100 %.
+    /// The mass fraction (質量分率) of the ledger's material in the output lot, more than 0 and
+    /// at most 1 (e.g. the cobalt in cathode material); default 1. The claim is about that
+    /// material: its recycled share of the material's mass (lot mass × fraction).
+    #[serde(default)]
+    #[schema(schema_with = optional_decimal_schema)]
+    pub material_fraction: Option<Value>,
+    /// The recycled share claimed, 0–100 % of the material in the lot.
     #[schema(schema_with = decimal_schema)]
     pub recycled_share_pct: Value,
     /// Input lots to draw the credits from, in order (identity preserved: exactly one); empty
@@ -703,6 +929,10 @@ pub struct CheckedClaim {
     pub unit: String,
     /// Mass in tonnes.
     pub mass_t: Decimal,
+    /// The material's mass fraction in the lot.
+    pub material_fraction: Decimal,
+    /// The material's mass in the lot, in tonnes.
+    pub material_t: Decimal,
     /// Share claimed.
     pub recycled_share_pct: Decimal,
     /// Canonical lots named.
@@ -730,6 +960,10 @@ impl NewLedgerClaim {
             violations.push("/unit", unit_error(&self.unit, &ledger.unit_conversions));
         }
         let share = read_percent(&mut violations, "/recycled_share_pct", &self.recycled_share_pct);
+        let fraction = match &self.material_fraction {
+            None => Some(Decimal::ONE),
+            Some(value) => read_fraction(&mut violations, "/material_fraction", value),
+        };
         let mut backed_by = Vec::new();
         for (index, lot) in self.backed_by.iter().enumerate() {
             match canonical_lot(lot) {
@@ -746,11 +980,15 @@ impl NewLedgerClaim {
         }
         violations.into_result()?;
         let mass = mass.expect("no violation");
+        let mass_t = (mass * per.expect("no violation")).normalize();
+        let material_fraction = fraction.expect("no violation");
         Ok(CheckedClaim {
             output_lot: output_lot.expect("no violation"),
             mass,
             unit: self.unit.clone(),
-            mass_t: (mass * per.expect("no violation")).normalize(),
+            mass_t,
+            material_fraction,
+            material_t: (mass_t * material_fraction).normalize(),
             recycled_share_pct: share.expect("no violation"),
             backed_by,
             claimed_on: self.claimed_on.clone(),
@@ -817,10 +1055,16 @@ pub struct LedgerClaim {
     /// Mass in tonnes.
     #[schema(value_type = String)]
     pub mass_t: Decimal,
-    /// The recycled share claimed.
+    /// The mass fraction (質量分率) of the ledger's material in the output lot.
+    #[schema(value_type = String)]
+    pub material_fraction: Decimal,
+    /// The material's mass in the output lot: mass × fraction, in tonnes.
+    #[schema(value_type = String)]
+    pub material_t: Decimal,
+    /// The recycled share claimed, of the material.
     #[schema(value_type = String)]
     pub recycled_share_pct: Decimal,
-    /// Credits drawn: mass × share, in tonnes.
+    /// Credits drawn: material mass × share, in tonnes.
     #[schema(value_type = String)]
     pub credits_t: Decimal,
     /// Of which from pre-consumer material.
@@ -850,11 +1094,11 @@ pub struct LedgerClaim {
 impl LedgerClaim {
     /// The share this claim passes on to its output lot downstream.
     pub fn share(&self) -> Share {
-        let split_known = self.unspecified_t.is_zero() && !self.mass_t.is_zero();
+        let split_known = self.unspecified_t.is_zero() && !self.material_t.is_zero();
         Share {
             recycled_share_pct: self.recycled_share_pct,
-            pre_consumer_pct: split_known.then(|| self.pre_consumer_t / self.mass_t * PERCENT),
-            post_consumer_pct: split_known.then(|| self.post_consumer_t / self.mass_t * PERCENT),
+            pre_consumer_pct: split_known.then(|| (self.pre_consumer_t / self.material_t * PERCENT).normalize()),
+            post_consumer_pct: split_known.then(|| (self.post_consumer_t / self.material_t * PERCENT).normalize()),
         }
     }
 
@@ -895,9 +1139,14 @@ pub struct ClaimRefused {
 pub fn replay(record: &LedgerRecord, inputs: &[LedgerInput], claims: &[LedgerClaim]) -> Result<Ledger, LedgerError> {
     let mut ledger = Ledger::new(record.model, record.conversion_factor);
     for input in inputs {
+        if input.is_carried_over() {
+            ledger.add_carried(&input.lot, input.credits_t, input.share.category())?;
+            continue;
+        }
+        // The ledger accounts for its material: each lot with the material's part of it.
         ledger.add_input(InputLot {
             lot: input.lot.clone(),
-            mass_t: input.mass_t,
+            mass_t: input.material_t,
             recycled_share_pct: input.share.recycled_share_pct,
             category: input.share.category(),
         })?;
@@ -905,7 +1154,7 @@ pub fn replay(record: &LedgerRecord, inputs: &[LedgerInput], claims: &[LedgerCla
     for claim in claims.iter().filter(|claim| claim.reversal.is_none()) {
         ledger.record(Claim {
             output_lot: claim.output_lot.clone(),
-            mass_t: claim.mass_t,
+            mass_t: claim.material_t,
             recycled_share_pct: claim.recycled_share_pct,
             credits_t: claim.credits_t,
             backing: claim
@@ -922,9 +1171,10 @@ pub fn replay(record: &LedgerRecord, inputs: &[LedgerInput], claims: &[LedgerCla
     Ok(ledger)
 }
 
-/// The credits an input gives in a ledger of `record`.
-pub fn credits_of(record: &LedgerRecord, mass_t: Decimal, share: &Share) -> Decimal {
-    let recycled = mass_t * share.recycled_share_pct / PERCENT;
+/// The credits an input of `material_t` tonnes of the ledger's material gives in a ledger of
+/// `record`.
+pub fn credits_of(record: &LedgerRecord, material_t: Decimal, share: &Share) -> Decimal {
+    let recycled = material_t * share.recycled_share_pct / PERCENT;
     let credits = if record.model == CustodyModel::BookAndClaim {
         recycled
     } else {
@@ -936,6 +1186,12 @@ pub fn credits_of(record: &LedgerRecord, mass_t: Decimal, share: &Share) -> Deci
 /// The missing shares not resolved by an input since.
 pub fn unresolved(missing: &[MissingShare]) -> Vec<&MissingShare> {
     missing.iter().filter(|missing| !missing.resolved).collect()
+}
+
+/// Whether a ledger under `model` may carry its unused credits into the next period: only the
+/// credit-based models, whose claims draw credits rather than the period's own share.
+fn carries_over(model: CustodyModel) -> bool {
+    matches!(model, CustodyModel::MassBalanceCredit | CustodyModel::BookAndClaim)
 }
 
 /// Whether claims under `model` may be made while some input shares are unknown: only the
@@ -993,7 +1249,7 @@ pub fn decide_claim(
     let accepted = ledger
         .claim(ClaimRequest {
             output_lot: request.output_lot.clone(),
-            mass_t: request.mass_t,
+            mass_t: request.material_t,
             recycled_share_pct: request.recycled_share_pct,
             backed_by: request.backed_by.clone(),
         })
@@ -1060,26 +1316,36 @@ pub fn decide_claim(
 /// A ledger's balance (残高).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Balance {
-    /// Mass of every input with a known share, in tonnes.
+    /// Mass of the ledger's material in every input with a known share (lot mass × the
+    /// material's fraction), in tonnes.
     #[schema(value_type = String)]
     pub input_t: Decimal,
-    /// Recycled mass of those inputs.
+    /// Mass of those input lots themselves, in tonnes.
+    #[schema(value_type = String)]
+    pub lot_input_t: Decimal,
+    /// Recycled material in those inputs.
     #[schema(value_type = String)]
     pub recycled_input_t: Decimal,
     /// Mass of the inputs whose share is unknown (listed in `missing_shares`); none of it is
     /// counted as recycled or as virgin.
     #[schema(value_type = String)]
     pub unknown_share_t: Decimal,
-    /// Credits given by the inputs.
+    /// Credits given by the inputs, carried-over credits included.
     #[schema(value_type = String)]
     pub credits_t: Decimal,
+    /// Of which carried over from the previous period (繰越し).
+    #[schema(value_type = String)]
+    pub carried_in_t: Decimal,
+    /// Credits carried out of this (closed) ledger into the next period's.
+    #[schema(value_type = String)]
+    pub carried_out_t: Decimal,
     /// Credits drawn by live claims.
     #[schema(value_type = String)]
     pub claimed_t: Decimal,
     /// Credits left.
     #[schema(value_type = String)]
     pub remaining_t: Decimal,
-    /// Credits that lapsed when the ledger was closed (the credits left then).
+    /// Credits that lapsed: left when the ledger was closed and not carried over.
     #[schema(value_type = Option<String>)]
     pub lapsed_t: Option<Decimal>,
     /// The rolling average share of the inputs (平均比率), null when not computable.
@@ -1115,10 +1381,16 @@ impl LedgerView {
         claims: Vec<LedgerClaim>,
     ) -> LedgerView {
         let mut not_computable = Vec::new();
-        let input_t: Decimal = inputs.iter().map(|input| input.mass_t).sum();
-        let recycled_input_t: Decimal = inputs
+        let own = || inputs.iter().filter(|input| !input.is_carried_over());
+        let input_t: Decimal = own().map(|input| input.material_t).sum();
+        let lot_input_t: Decimal = own().map(|input| input.mass_t).sum();
+        let recycled_input_t: Decimal = own()
+            .map(|input| input.material_t * input.share.recycled_share_pct / PERCENT)
+            .sum();
+        let carried_in_t: Decimal = inputs
             .iter()
-            .map(|input| input.mass_t * input.share.recycled_share_pct / PERCENT)
+            .filter(|input| input.is_carried_over())
+            .map(|input| input.credits_t)
             .sum();
         let open = unresolved(&missing_shares);
         let unknown_share_t: Decimal = open.iter().filter_map(|missing| missing.mass_t).sum();
@@ -1146,15 +1418,18 @@ impl LedgerView {
         let remaining_t = (credits_t - claimed_t).normalize();
         let balance = Balance {
             input_t: input_t.normalize(),
+            lot_input_t: lot_input_t.normalize(),
             recycled_input_t: recycled_input_t.normalize(),
             unknown_share_t: unknown_share_t.normalize(),
             credits_t: credits_t.normalize(),
+            carried_in_t: carried_in_t.normalize(),
+            carried_out_t: Decimal::ZERO,
             claimed_t: claimed_t.normalize(),
             remaining_t,
             lapsed_t: ledger.closed_at.map(|_| remaining_t),
             rolling_average_share_pct: rolling_average_share_pct.map(|value| value.normalize()),
             not_computable,
-            period_rule: PERIOD_RULE,
+            period_rule: ledger.period_rule(),
         };
         LedgerView {
             ledger,
@@ -1164,6 +1439,218 @@ impl LedgerView {
             claims,
         }
     }
+}
+
+impl LedgerView {
+    /// The view of a closed ledger `carried_out_t` of whose credits the next period's ledger
+    /// took: they did not lapse.
+    pub fn with_carried_out(mut self, carried_out_t: Decimal) -> LedgerView {
+        self.balance.carried_out_t = carried_out_t.normalize();
+        self.balance.lapsed_t = self.balance.lapsed_t.map(|left| (left - carried_out_t).normalize());
+        self
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Carry-over between periods (繰越し)
+
+/// Asks the ledger of the next period to take the unused credits of the previous one.
+#[derive(Debug, Clone, PartialEq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCarryOver {
+    /// The closed ledger of the previous period (same facility, material and model, ending the
+    /// day before this one starts).
+    pub from_ledger_id: LedgerId,
+}
+
+/// Credits that lapsed at a carry-over because they were older than the rule allows.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct LapsedCredits {
+    /// The ledger of the period that made them.
+    pub origin_ledger_id: LedgerId,
+    /// That period's first day.
+    pub origin_period_from: String,
+    /// How many periods old they would have been.
+    pub age: u32,
+    /// The credits, in tonnes.
+    #[schema(value_type = String)]
+    pub credits_t: Decimal,
+}
+
+/// What a carry-over enters: one entry per period the credits were made in, and what lapsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CarryOverPlan {
+    /// The entries for the next period's ledger.
+    pub entries: Vec<CheckedInput>,
+    /// Credits too old to carry.
+    pub lapsed: Vec<LapsedCredits>,
+}
+
+/// What a carry-over did.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CarryOverReport {
+    /// The ledger the credits came from, after the carry-over.
+    pub from: LedgerView,
+    /// The entries made, each traceable to the ledger and period its credits come from.
+    pub carried: Vec<LedgerInput>,
+    /// Credits that lapsed instead (older than the rule allows).
+    pub lapsed: Vec<LapsedCredits>,
+    /// The ledger that took them, after the carry-over.
+    pub ledger: LedgerView,
+}
+
+/// The day after `date` (`YYYY-MM-DD`).
+fn next_day(date: &str) -> Option<String> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let day = time::Date::parse(date, &format).ok()?.next_day()?;
+    Some(format!(
+        "{:04}-{:02}-{:02}",
+        day.year(),
+        u8::from(day.month()),
+        day.day()
+    ))
+}
+
+/// The unused credits of `previous` (closed) that the ledger `next` takes under `previous`'s
+/// carry-over rule: per period that made them, their remaining credits (split pre-/post-
+/// consumer where every lot's split is known), one period older; those older than the rule's
+/// expiry lapse. Refused, with the field and a precise reason, when `next` is not the next
+/// period's ledger of the same facility, material and model, or `previous` is open, states no
+/// carry-over, or its entries no longer replay.
+pub fn plan_carry_over(previous: &LedgerView, next: &LedgerRecord) -> Result<CarryOverPlan, ClaimRefused> {
+    let refused = |conflict: bool, message: String| ClaimRefused {
+        conflict,
+        path: "/from_ledger_id".to_owned(),
+        message,
+    };
+    let from = &previous.ledger;
+    if from.id == next.id {
+        return Err(refused(false, "a ledger cannot carry credits into itself".to_owned()));
+    }
+    if (from.facility_id, &from.material, from.model) != (next.facility_id, &next.material, next.model) {
+        return Err(refused(
+            false,
+            format!(
+                "{} keeps {} under {} at facility {}; credits carry only into the same facility, material and model ({} under {} at {})",
+                from.href(),
+                from.material,
+                from.model.as_str(),
+                from.facility_id,
+                next.material,
+                next.model.as_str(),
+                next.facility_id
+            ),
+        ));
+    }
+    if next_day(&from.period_to).as_deref() != Some(next.period_from.as_str()) {
+        return Err(refused(
+            false,
+            format!(
+                "{} ends on {}, and this ledger starts on {}: credits carry only into the period that starts the next day",
+                from.href(),
+                from.period_to,
+                next.period_from
+            ),
+        ));
+    }
+    let Some(rule) = from.carry_over else {
+        return Err(refused(
+            true,
+            format!(
+                "{} states no carry-over rule: its credits lapse when it is closed ({PERIOD_RULE})",
+                from.href()
+            ),
+        ));
+    };
+    if from.closed_at.is_none() {
+        return Err(refused(
+            true,
+            format!(
+                "{} is still open: close it (POST {}/close) before carrying its credits over",
+                from.href(),
+                from.href()
+            ),
+        ));
+    }
+    let ledger = replay(from, &previous.inputs, &previous.claims)
+        .map_err(|error| refused(true, format!("{} does not replay ({error})", from.href())))?;
+    // Per period of origin: (origin ledger, its first day, age here, credits, pre, post, split known).
+    let mut origins: Vec<(LedgerId, String, u32, Decimal, Decimal, Decimal, bool)> = Vec::new();
+    for input in &previous.inputs {
+        let remaining = ledger.remaining_of(&input.lot).unwrap_or_default();
+        if remaining.is_zero() {
+            continue;
+        }
+        let (origin, origin_from, age) = match &input.share_source {
+            ShareSource::CarriedOver {
+                origin_ledger_id,
+                origin_period_from,
+                age,
+                ..
+            } => (*origin_ledger_id, origin_period_from.clone(), age + 1),
+            _ => (from.id, from.period_from.clone(), 1),
+        };
+        let (pre, post) = input.share.split(remaining);
+        match origins.iter_mut().find(|entry| entry.0 == origin) {
+            Some(entry) => {
+                entry.3 += remaining;
+                entry.4 += pre.unwrap_or_default();
+                entry.5 += post.unwrap_or_default();
+                entry.6 &= pre.is_some();
+            }
+            None => origins.push((
+                origin,
+                origin_from,
+                age,
+                remaining,
+                pre.unwrap_or_default(),
+                post.unwrap_or_default(),
+                pre.is_some(),
+            )),
+        }
+    }
+    let mut plan = CarryOverPlan {
+        entries: Vec::new(),
+        lapsed: Vec::new(),
+    };
+    for (origin, origin_from, age, credits, pre, post, split_known) in origins {
+        if rule.expires_after_periods.is_some_and(|limit| age > limit) {
+            plan.lapsed.push(LapsedCredits {
+                origin_ledger_id: origin,
+                origin_period_from: origin_from,
+                age,
+                credits_t: credits.normalize(),
+            });
+            continue;
+        }
+        let credits = credits.normalize();
+        plan.entries.push(CheckedInput {
+            lot: format!("carried-over:{origin}:into:{}", next.id),
+            mass: credits,
+            unit: "t".to_owned(),
+            mass_t: credits,
+            fraction: MaterialFraction::whole_lot(),
+            share: Share {
+                recycled_share_pct: PERCENT,
+                pre_consumer_pct: split_known.then(|| (pre / credits * PERCENT).normalize()),
+                post_consumer_pct: split_known.then(|| (post / credits * PERCENT).normalize()),
+            },
+            received_on: next.period_from.clone(),
+            evidence: Some(format!(
+                "unused credits of {} made in the period from {origin_from}, carried over from {}",
+                format_args!("{LEDGERS_PATH}/{origin}"),
+                from.href()
+            )),
+            source: ShareSource::CarriedOver {
+                from_ledger_id: from.id,
+                origin_ledger_id: origin,
+                origin_period_from: origin_from,
+                age,
+            },
+            event_ids: Vec::new(),
+        });
+    }
+    Ok(plan)
 }
 
 /// A link in a trace.
@@ -1234,9 +1721,19 @@ pub fn trace_claim(view: &LedgerView, claim: &LedgerClaim) -> ClaimTrace {
             if let Some(href) = input.share_source.href() {
                 let rel = match input.share_source {
                     ShareSource::Claim { .. } => "upstream_claim",
+                    ShareSource::CarriedOver { .. } => "carried_over_from",
                     _ => "passport",
                 };
                 links.push(TraceLink { rel, href });
+            }
+            if let Some(href) = input.fraction_source.href() {
+                if !links.iter().any(|link| link.href == href) {
+                    let rel = match input.fraction_source {
+                        FractionSource::Claim { .. } => "upstream_claim",
+                        _ => "passport",
+                    };
+                    links.push(TraceLink { rel, href });
+                }
             }
             Some(TracedInput {
                 backing: backing.clone(),
@@ -1378,6 +1875,164 @@ pub fn lot_share_from_passport(data: &Value, withheld: &[String]) -> Result<(Sha
     }
 }
 
+/// The CAS registry numbers of the battery metals of Art. 8, as Battery Pass material entries
+/// name them (`batteryMaterialIdentifier`).
+const BATTERY_METAL_CAS: [(&str, &str); 4] = [
+    ("cobalt", "7440-48-4"),
+    ("lithium", "7439-93-2"),
+    ("nickel", "7440-02-0"),
+    ("lead", "7439-92-1"),
+];
+
+/// Why a passport gives no composition at `pointer`: withheld from the reader, or not stated.
+fn composition_note(withheld: &[String], pointer: &str) -> String {
+    if withheld
+        .iter()
+        .any(|hidden| pointer.starts_with(hidden.as_str()) || hidden.starts_with(pointer))
+    {
+        format!("the passport withholds {pointer} from you")
+    } else {
+        format!("the passport states nothing at {pointer}")
+    }
+}
+
+/// The mass fraction (質量分率) of `material` in a lot that its passport's composition states:
+/// `Ok(Some((fraction, pointers)))`; `Ok(None)` when the passport states no composition that
+/// could name it (the lot is then taken as the material itself); `Err(reason)` when the
+/// passport describes a composite product whose composition does not give the material's part
+/// (a battery whose materials do not name the metal, or withhold it): such a lot is never taken
+/// as the pure material.
+///
+/// Battery profile: the `MaterialComposition/batteryMaterials` entries that name the material
+/// (by CAS number or name) summed, over `GeneralProductInformation/batteryMass`. Metal profile:
+/// the `chemicalComposition` entry of the element, `massPercent` / 100; the lot's own `metal`
+/// (its base, e.g. `aluminium`), which the composition does not list, is the whole lot.
+pub fn fraction_from_passport(
+    data: &Value,
+    withheld: &[String],
+    material: &str,
+) -> Result<Option<(Decimal, String)>, String> {
+    let is_battery = data.pointer("/MaterialComposition").is_some()
+        || data.pointer("/GeneralProductInformation").is_some()
+        || withheld.iter().any(|hidden| hidden.starts_with("/MaterialComposition"));
+    if is_battery {
+        let pointer = "/MaterialComposition/batteryMaterials";
+        let Some(entries) = data.pointer(pointer).and_then(Value::as_array) else {
+            return Err(composition_note(withheld, pointer));
+        };
+        let cas = BATTERY_METAL_CAS
+            .iter()
+            .find(|(name, _)| *name == material)
+            .map(|(_, cas)| *cas);
+        let mut mass = Decimal::ZERO;
+        let mut used = Vec::new();
+        for (index, entry) in entries.iter().enumerate() {
+            let identifier = entry.get("batteryMaterialIdentifier").and_then(Value::as_str);
+            let name = entry
+                .get("batteryMaterialName")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let names_it = (cas.is_some() && identifier == cas) || normalize_material(name).as_deref() == Ok(material);
+            if !names_it {
+                continue;
+            }
+            let Some(Ok(part)) = entry.get("batteryMaterialMass").map(decimal_of) else {
+                return Err(format!(
+                    "{pointer}/{index} names {material} without a batteryMaterialMass"
+                ));
+            };
+            mass += part;
+            used.push(format!("{pointer}/{index}/batteryMaterialMass"));
+        }
+        if used.is_empty() {
+            return Err(format!(
+                "the passport's {pointer} names no entry for {material} (by name or CAS number), so its part of the battery is not known; give its material_fractions on import"
+            ));
+        }
+        let total_pointer = "/GeneralProductInformation/batteryMass";
+        let total = match data.pointer(total_pointer).map(decimal_of) {
+            Some(Ok(total)) if total > Decimal::ZERO => total,
+            _ => return Err(composition_note(withheld, total_pointer)),
+        };
+        if mass > total {
+            return Err(format!(
+                "the passport's {material} entries ({}) weigh more than the battery ({total_pointer})",
+                used.join(", ")
+            ));
+        }
+        used.push(total_pointer.to_owned());
+        return Ok(Some(((mass / total).normalize(), used.join(", "))));
+    }
+    if withheld.iter().any(|hidden| hidden.starts_with("/chemicalComposition")) {
+        return Err(composition_note(withheld, "/chemicalComposition"));
+    }
+    if let Some(entries) = data.get("chemicalComposition").and_then(Value::as_array) {
+        for (index, entry) in entries.iter().enumerate() {
+            let element = entry.get("element").and_then(Value::as_str).unwrap_or_default();
+            if normalize_material(element).as_deref() != Ok(material) {
+                continue;
+            }
+            let pointer = format!("/chemicalComposition/{index}/massPercent");
+            return match entry.get("massPercent").map(decimal_of) {
+                Some(Ok(percent)) if percent > Decimal::ZERO && percent <= PERCENT => {
+                    Ok(Some(((percent / PERCENT).normalize(), pointer)))
+                }
+                _ => Err(format!("{pointer} is not a share within 0-100 %")),
+            };
+        }
+        // The base metal of a grade is not listed among its elements: the lot is that metal.
+        let base = data.get("metal").and_then(Value::as_str).unwrap_or_default();
+        if !base
+            .split('_')
+            .any(|word| normalize_material(word).as_deref() == Ok(material))
+        {
+            return Err(format!(
+                "the passport's /chemicalComposition names no entry for {material}, and the lot is {base:?}, so its part of the lot is not known; give its material_fractions on import"
+            ));
+        }
+    }
+    Ok(None)
+}
+
+/// Asks an import from events for explicit conversions: the mass fraction of the ledger's
+/// material per input lot (a compound's metal content), used instead of what passports or
+/// upstream claims state.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportLedgerInputs {
+    /// Input lot → mass fraction (質量分率) of the ledger's material in it, more than 0 and at
+    /// most 1 (e.g. `{"urn:epc:class:lgtin:4569951.110050.BM-01": "0.14"}`). Every lot named
+    /// must be an input of the facility's events in the period.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub material_fractions: BTreeMap<String, Value>,
+}
+
+impl ImportLedgerInputs {
+    /// The fractions by canonical lot; every problem with its pointer.
+    pub fn check(&self) -> Result<BTreeMap<String, Decimal>, Vec<Violation>> {
+        let mut violations = Violations::new();
+        let mut fractions = BTreeMap::new();
+        for (lot, value) in &self.material_fractions {
+            let path = format!("/material_fractions/{}", lot.replace('~', "~0").replace('/', "~1"));
+            let canonical = match canonical_lot(lot) {
+                Ok(canonical) => canonical,
+                Err(message) => {
+                    violations.push(path, message);
+                    continue;
+                }
+            };
+            if let Some(fraction) = read_fraction(&mut violations, &path, value) {
+                if fractions.insert(canonical, fraction).is_some() {
+                    violations.push(path, "names a lot another key already names");
+                }
+            }
+        }
+        violations.into_result()?;
+        Ok(fractions)
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Inputs from traceability events
 
@@ -1446,11 +2101,19 @@ pub fn input_lots(record: &LedgerRecord, locations: &[String], events: &[Capture
 /// `shares`; lots of unknown share and `inputEPCList` EPCs (no quantity) as missing; the
 /// `outputQuantityList` lots as outputs. Refused, with every offending lot named, when a
 /// quantity is in a unit the ledger cannot convert (mixed units without a conversion).
+///
+/// Each lot counts with the ledger's material in it: its mass × the material's fraction from
+/// `declared` (the import's explicit conversions), else `fractions` (what the lot's upstream
+/// claim or passport states: `Err` when a composite lot's part is unknown, which makes the lot
+/// missing), else the lot is the material itself. A declared fraction for a lot that is not an
+/// input of the events is refused.
 pub fn plan_import(
     record: &LedgerRecord,
     locations: &[String],
     events: &[CapturedEvent],
     shares: &HashMap<String, ShareLookup>,
+    fractions: &HashMap<String, Result<MaterialFraction, String>>,
+    declared: &BTreeMap<String, Decimal>,
 ) -> Result<ImportPlan, Vec<Violation>> {
     let mut violations = Violations::new();
     // Per lot, in first-seen order: (mass in t, first unit, first day, events).
@@ -1540,6 +2203,16 @@ pub fn plan_import(
             }
         }
     }
+    for lot in declared.keys() {
+        if !entered.iter().any(|(entered_lot, ..)| entered_lot == lot) {
+            violations.push(
+                format!("/material_fractions/{}", lot.replace('~', "~0").replace('/', "~1")),
+                format!(
+                    "lot {lot} is not an input (inputQuantityList) of the facility's TransformationEvents in the ledger's period"
+                ),
+            );
+        }
+    }
     violations.into_result()?;
     let mut inputs = Vec::new();
     let mut missing = Vec::new();
@@ -1547,12 +2220,37 @@ pub fn plan_import(
         // The quantity as the events gave it, in their first unit.
         let per = tonnes_per_unit(&unit, &record.unit_conversions).expect("converted above");
         let mass = mass_t / per;
+        let fraction = match (declared.get(&lot), fractions.get(&lot)) {
+            (Some(fraction), _) => Ok(MaterialFraction {
+                fraction: *fraction,
+                source: FractionSource::Declared,
+            }),
+            (None, Some(found)) => found.clone(),
+            (None, None) => Ok(MaterialFraction::whole_lot()),
+        };
+        let fraction = match fraction {
+            Ok(fraction) => fraction,
+            Err(reason) => {
+                missing.push(MissingShare {
+                    lot,
+                    mass: Some(mass),
+                    unit: Some(unit),
+                    mass_t: Some(mass_t),
+                    received_on: day,
+                    event_ids,
+                    reason: format!("the {} in the lot is not known: {reason}", record.material),
+                    resolved: false,
+                });
+                continue;
+            }
+        };
         match shares.get(&lot) {
             Some(ShareLookup::Found(share, source)) => inputs.push(CheckedInput {
                 lot,
                 mass,
                 unit,
                 mass_t,
+                fraction,
                 share: *share,
                 received_on: day,
                 source: source.clone(),
@@ -1699,6 +2397,8 @@ pub fn facility_mass_balance(scope: &str, period: &str, views: &[LedgerView]) ->
                 "material": view.ledger.material,
                 "model": view.ledger.model,
                 "rolling_average_share_pct": balance.rolling_average_share_pct.map(crate::number),
+                "material_input_t": crate::number(balance.input_t),
+                "lot_input_t": crate::number(balance.lot_input_t),
                 "credits_t": crate::number(balance.credits_t),
                 "claimed_t": crate::number(balance.claimed_t),
                 "remaining_t": crate::number(balance.remaining_t),
@@ -1721,7 +2421,7 @@ pub fn facility_mass_balance(scope: &str, period: &str, views: &[LedgerView]) ->
             claims: live
                 .iter()
                 .map(|claim| {
-                    json!({"output_lot": claim.output_lot, "mass_t": claim.mass_t, "recycled_share_pct": claim.recycled_share_pct,
+                    json!({"output_lot": claim.output_lot, "mass_t": claim.mass_t, "material_fraction": claim.material_fraction, "material_t": claim.material_t, "recycled_share_pct": claim.recycled_share_pct,
                            "credits_t": claim.credits_t, "backed_by": claim.backing.iter().map(|backing| &backing.lot).collect::<Vec<_>>(),
                            "trace": claim.href()})
                 })
@@ -1760,8 +2460,9 @@ pub struct ProductBatteryCheck {
 }
 
 /// Checks every live claim made for the product (its identifier) for a battery metal against
-/// the Art. 8 minimums: the claim's mass is the metal in the product and its credits the
-/// recovered metal (pre-consumer credits as manufacturing waste).
+/// the Art. 8 minimums, one result per metal: the claim's material mass (lot mass × the metal's
+/// fraction) is the metal in the product and its credits the recovered metal (pre-consumer
+/// credits as manufacturing waste).
 pub fn product_battery_check(scope: &str, claims: &[(LedgerRecord, LedgerClaim)]) -> ProductBatteryCheck {
     let mut results = Vec::new();
     let mut not_computable = Vec::new();
@@ -1780,7 +2481,7 @@ pub fn product_battery_check(scope: &str, claims: &[(LedgerRecord, LedgerClaim)]
         let kilograms = |tonnes: Decimal| (tonnes * Decimal::ONE_THOUSAND).normalize().to_string();
         let mut input = json!({
             "metal": ledger.material,
-            "mass_in_active_material_kg": kilograms(claim.mass_t),
+            "mass_in_active_material_kg": kilograms(claim.material_t),
             "recovered_kg": kilograms(claim.credits_t),
         });
         if ledger.material == "lead" {
@@ -1837,6 +2538,7 @@ mod tests {
             unit_conversions: BTreeMap::new(),
             visibility: Visibility::Restricted,
             note: None,
+            carry_over: None,
             closed_at: None,
             created_at: OffsetDateTime::UNIX_EPOCH,
             created_by: "tester".to_owned(),
@@ -1844,22 +2546,8 @@ mod tests {
     }
 
     fn stored(record: &LedgerRecord, checked: CheckedInput) -> LedgerInput {
-        LedgerInput {
-            id: LedgerInputId::derived(&checked.lot),
-            ledger_id: record.id,
-            credits_t: credits_of(record, checked.mass_t, &checked.share),
-            lot: checked.lot,
-            mass: checked.mass,
-            unit: checked.unit,
-            mass_t: checked.mass_t,
-            share: checked.share,
-            received_on: checked.received_on,
-            share_source: checked.source,
-            event_ids: checked.event_ids,
-            evidence: checked.evidence,
-            created_at: OffsetDateTime::UNIX_EPOCH,
-            created_by: "tester".to_owned(),
-        }
+        let id = LedgerInputId::derived(&checked.lot);
+        checked.into_input(record, id, OffsetDateTime::UNIX_EPOCH, "tester".to_owned())
     }
 
     fn input(value: Value) -> NewLedgerInput {
@@ -1919,6 +2607,9 @@ mod tests {
             unit_conversions: BTreeMap::from([("kg".to_owned(), json!(1)), ("LTR".to_owned(), json!(-1))]),
             visibility: None,
             note: None,
+            carry_over: Some(CarryOverRule {
+                expires_after_periods: Some(0),
+            }),
         };
         assert_eq!(
             paths(bad.check()),
@@ -1928,9 +2619,23 @@ mod tests {
                 "/period",
                 "/conversion_factor",
                 "/unit_conversions/LTR",
-                "/unit_conversions/kg"
+                "/unit_conversions/kg",
+                "/carry_over/expires_after_periods"
             ]
         );
+        // Share-based models take the period's own blend: no credits to carry.
+        let averaged = NewLedger {
+            material: "pp".to_owned(),
+            model: "mass_balance_rolling_average".to_owned(),
+            period: "2026-04-01/2027-03-31".to_owned(),
+            conversion_factor: None,
+            unit_conversions: BTreeMap::new(),
+            carry_over: Some(CarryOverRule {
+                expires_after_periods: None,
+            }),
+            ..bad
+        };
+        assert_eq!(paths(averaged.check()), ["/carry_over"]);
     }
 
     #[test]
@@ -1972,6 +2677,8 @@ mod tests {
             mass: decimal("8"),
             unit: "t".to_owned(),
             mass_t: decimal("8"),
+            material_fraction: Decimal::ONE,
+            material_t: decimal("8"),
             recycled_share_pct: decimal("100"),
             credits_t: decided.credits_t,
             pre_consumer_t: decided.pre_consumer_t,
@@ -2133,7 +2840,17 @@ mod tests {
                 ShareSource::Declared,
             ),
         )]);
-        let plan = plan_import(&ledger, std::slice::from_ref(&location), &events, &shares).expect("all in kg or t");
+        let no_fractions = HashMap::new();
+        let declared = BTreeMap::new();
+        let plan = plan_import(
+            &ledger,
+            std::slice::from_ref(&location),
+            &events,
+            &shares,
+            &no_fractions,
+            &declared,
+        )
+        .expect("all in kg or t");
         assert_eq!(plan.inputs.len(), 1);
         assert_eq!(
             (plan.inputs[0].mass_t, plan.inputs[0].mass),
@@ -2147,8 +2864,15 @@ mod tests {
             "e3",
             vec![lot(IdentifierRole::InputQuantity, "oil", Some("5"), Some("LTR"))],
         )];
-        let refused =
-            plan_import(&ledger, std::slice::from_ref(&location), &litres, &shares).expect_err("no conversion");
+        let refused = plan_import(
+            &ledger,
+            std::slice::from_ref(&location),
+            &litres,
+            &shares,
+            &no_fractions,
+            &declared,
+        )
+        .expect_err("no conversion");
         assert!(
             refused[0].message.contains("mixed units without a conversion"),
             "{refused:?}"
@@ -2158,8 +2882,383 @@ mod tests {
             &["https://id.gs1.org/414/0000000000000".to_owned()],
             &litres,
             &shares,
+            &no_fractions,
+            &declared,
         )
         .expect("events elsewhere are not read");
         assert!(elsewhere.events.is_empty());
+    }
+
+    fn stored_claim(ledger: &LedgerRecord, checked: CheckedClaim, decided: DecidedClaim) -> LedgerClaim {
+        LedgerClaim {
+            id: LedgerClaimId::derived(&checked.output_lot),
+            ledger_id: ledger.id,
+            output_lot: checked.output_lot,
+            revision: 0,
+            mass: checked.mass,
+            unit: checked.unit,
+            mass_t: checked.mass_t,
+            material_fraction: checked.material_fraction,
+            material_t: checked.material_t,
+            recycled_share_pct: checked.recycled_share_pct,
+            credits_t: decided.credits_t,
+            pre_consumer_t: decided.pre_consumer_t,
+            post_consumer_t: decided.post_consumer_t,
+            unspecified_t: decided.unspecified_t,
+            backing: decided.backing,
+            claimed_on: checked.claimed_on,
+            event_id: None,
+            reversal: None,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            created_by: "tester".to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_lot_counts_with_its_materials_part_and_each_material_keeps_its_own_credits() {
+        let cobalt = record(CustodyModel::MassBalanceCredit);
+        let mut nickel = record(CustodyModel::MassBalanceCredit);
+        nickel.id = LedgerId::derived("nickel");
+        nickel.material = "nickel".to_owned();
+        // 310 kg of black mass: 14 % cobalt, 20 % nickel, all post-consumer.
+        let black_mass = |ledger: &LedgerRecord, fraction: &str| {
+            stored(
+                ledger,
+                input(
+                    json!({"lot": "bm", "mass": 310, "unit": "kg", "material_fraction": fraction,
+                             "pre_consumer_pct": 0, "post_consumer_pct": 100, "received_on": "2026-05-01"}),
+                )
+                .check(ledger)
+                .expect("valid"),
+            )
+        };
+        let cobalt_input = black_mass(&cobalt, "0.14");
+        let nickel_input = black_mass(&nickel, "0.2");
+        assert_eq!(
+            (
+                cobalt_input.material_t,
+                cobalt_input.credits_t,
+                cobalt_input.fraction_source.clone()
+            ),
+            (decimal("0.0434"), decimal("0.0434"), FractionSource::Declared)
+        );
+        assert_eq!(nickel_input.credits_t, decimal("0.062"));
+        let claim = |ledger: &LedgerRecord, lot: &str, mass: &str, fraction: &str| {
+            serde_json::from_value::<NewLedgerClaim>(json!({"output_lot": lot, "mass": mass, "unit": "t",
+                "material_fraction": fraction, "recycled_share_pct": 100, "claimed_on": "2026-06-01"}))
+            .expect("a claim")
+            .check(ledger)
+            .expect("valid")
+        };
+        // 80 kg of cathode material, half of it cobalt: 40 kg of recycled cobalt of 43.4 kg.
+        let first = claim(&cobalt, "cam", "0.08", "0.5");
+        assert_eq!(first.material_t, decimal("0.04"));
+        let decided = decide_claim(&cobalt, std::slice::from_ref(&cobalt_input), &[], &[], &first).expect("fits");
+        assert_eq!(
+            (decided.credits_t, decided.post_consumer_t),
+            (decimal("0.04"), decimal("0.04"))
+        );
+        let made = stored_claim(&cobalt, first, decided);
+        assert_eq!(
+            made.share().post_consumer_pct,
+            Some(decimal("100")),
+            "a share of the cobalt"
+        );
+        // 3.4 kg of cobalt credits are left; the nickel credits cannot back a cobalt claim.
+        let refused = decide_claim(
+            &cobalt,
+            std::slice::from_ref(&cobalt_input),
+            &[],
+            std::slice::from_ref(&made),
+            &claim(&cobalt, "cam-2", "0.01", "0.5"),
+        )
+        .expect_err("5 kg of cobalt needed");
+        assert!(
+            refused.conflict
+                && refused
+                    .message
+                    .contains("needs 0.005 t of recycled credits but only 0.0034 t are left"),
+            "{refused:?}"
+        );
+        let nickel_claim = decide_claim(
+            &nickel,
+            std::slice::from_ref(&nickel_input),
+            &[],
+            &[],
+            &claim(&nickel, "cam", "0.124", "0.5"),
+        )
+        .expect("the nickel's own credits");
+        assert_eq!(nickel_claim.credits_t, decimal("0.062"));
+
+        // The rolling average is over the material, not over the lots' mass.
+        let average = record(CustodyModel::MassBalanceRollingAverage);
+        let inputs = [("rich", "0.1", 100), ("poor", "0.9", 0)].map(|(lot, fraction, share)| {
+            stored(
+                &average,
+                input(
+                    json!({"lot": lot, "mass": 1, "unit": "t", "material_fraction": fraction,
+                             "recycled_share_pct": share, "received_on": "2026-05-01"}),
+                )
+                .check(&average)
+                .expect("valid"),
+            )
+        });
+        let view = LedgerView::new(average.clone(), inputs.to_vec(), Vec::new(), Vec::new());
+        assert_eq!(
+            (
+                view.balance.input_t,
+                view.balance.lot_input_t,
+                view.balance.rolling_average_share_pct
+            ),
+            (Decimal::ONE, decimal("2"), Some(decimal("10")))
+        );
+        let above = decide_claim(&average, &inputs, &[], &[], &claim(&average, "o", "1", "1"));
+        assert!(above.expect_err("above 10 %").message.contains("at most 10 %"));
+    }
+
+    #[test]
+    fn fractions_are_read_from_passport_compositions() {
+        let battery = json!({
+            "GeneralProductInformation": {"batteryMass": 480},
+            "MaterialComposition": {"batteryMaterials": [
+                {"batteryMaterialIdentifier": "7440-48-4", "batteryMaterialName": "Cobalt metal", "batteryMaterialMass": 9.6},
+                {"batteryMaterialIdentifier": "x", "batteryMaterialName": "Co", "batteryMaterialMass": 2.4},
+                {"batteryMaterialIdentifier": "7782-42-5", "batteryMaterialName": "Graphite", "batteryMaterialMass": 74}]}});
+        let (fraction, pointer) = fraction_from_passport(&battery, &[], "cobalt")
+            .expect("stated")
+            .expect("cobalt entries");
+        assert_eq!(fraction, decimal("0.025"));
+        assert!(pointer.contains("/batteryMaterials/0/batteryMaterialMass"), "{pointer}");
+        assert!(pointer.contains("/batteryMaterials/1/batteryMaterialMass"), "{pointer}");
+        assert!(fraction_from_passport(&battery, &[], "lithium")
+            .expect_err("a battery is not lithium")
+            .contains("names no entry for lithium"));
+        let hidden = json!({"GeneralProductInformation": {"batteryMass": 480}});
+        assert!(
+            fraction_from_passport(&hidden, &["/MaterialComposition".to_owned()], "cobalt")
+                .expect_err("withheld")
+                .contains("withholds")
+        );
+        let steel = json!({"metal": "carbon_steel",
+            "chemicalComposition": [{"element": "C", "massPercent": 0.24}, {"element": "Ni", "massPercent": 0.08}]});
+        assert_eq!(
+            fraction_from_passport(&steel, &[], "nickel").expect("stated"),
+            Some((decimal("0.0008"), "/chemicalComposition/1/massPercent".to_owned()))
+        );
+        assert_eq!(fraction_from_passport(&steel, &[], "steel"), Ok(None), "the base metal");
+        assert!(
+            fraction_from_passport(&json!({}), &["/chemicalComposition".to_owned()], "nickel")
+                .expect_err("withheld, so not known")
+                .contains("withholds")
+        );
+        assert!(fraction_from_passport(&steel, &[], "cobalt")
+            .expect_err("steel is not cobalt")
+            .contains("names no entry for cobalt"));
+        assert_eq!(
+            fraction_from_passport(&json!({"recycledContent": 50}), &[], "polypropylene"),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn imports_take_declared_claimed_or_passport_fractions() {
+        let ledger = record(CustodyModel::MassBalanceCredit);
+        let location = "https://id.gs1.org/414/4512345000016".to_owned();
+        let quantity = |value: &str, kilograms: &str| EventIdentifier {
+            role: IdentifierRole::InputQuantity,
+            value: value.to_owned(),
+            quantity: Some(kilograms.to_owned()),
+            uom: Some("KGM".to_owned()),
+        };
+        let events = vec![CapturedEvent {
+            event_id: "e1".to_owned(),
+            event_hash: "e1".to_owned(),
+            event_type: "TransformationEvent".to_owned(),
+            event_time: time::macros::datetime!(2026-05-01 01:00 UTC),
+            action: None,
+            biz_step: None,
+            disposition: None,
+            read_point: Some(location.clone()),
+            biz_location: None,
+            identifiers: vec![quantity("bm", "310"), quantity("pack", "480"), quantity("salt", "100")],
+            body: json!({}),
+            context: json!([]),
+        }];
+        let share = ShareLookup::Found(
+            Share {
+                recycled_share_pct: PERCENT,
+                pre_consumer_pct: None,
+                post_consumer_pct: None,
+            },
+            ShareSource::Declared,
+        );
+        let shares = HashMap::from([
+            ("bm".to_owned(), share.clone()),
+            ("pack".to_owned(), share.clone()),
+            ("salt".to_owned(), share),
+        ]);
+        let fractions = HashMap::from([
+            (
+                "bm".to_owned(),
+                Ok(MaterialFraction {
+                    fraction: decimal("0.5"),
+                    source: FractionSource::WholeLot,
+                }),
+            ),
+            ("pack".to_owned(), Err("the passport names no cobalt".to_owned())),
+        ]);
+        let declared = ImportLedgerInputs {
+            material_fractions: BTreeMap::from([("bm".to_owned(), json!("0.14"))]),
+        }
+        .check()
+        .expect("valid");
+        let plan = plan_import(
+            &ledger,
+            std::slice::from_ref(&location),
+            &events,
+            &shares,
+            &fractions,
+            &declared,
+        )
+        .expect("planned");
+        let entered: Vec<(&str, Decimal, &FractionSource)> = plan
+            .inputs
+            .iter()
+            .map(|input| (input.lot.as_str(), input.fraction.fraction, &input.fraction.source))
+            .collect();
+        assert_eq!(
+            entered,
+            [
+                ("bm", decimal("0.14"), &FractionSource::Declared),
+                ("salt", Decimal::ONE, &FractionSource::WholeLot)
+            ],
+            "the declared conversion wins; a lot nothing describes is the material"
+        );
+        assert_eq!(plan.missing.len(), 1);
+        assert!(
+            plan.missing[0]
+                .reason
+                .contains("the cobalt in the lot is not known: the passport names no cobalt"),
+            "{:?}",
+            plan.missing[0]
+        );
+        let stranger = ImportLedgerInputs {
+            material_fractions: BTreeMap::from([("other".to_owned(), json!(0.5))]),
+        }
+        .check()
+        .expect("valid alone");
+        assert_eq!(
+            paths(plan_import(
+                &ledger,
+                std::slice::from_ref(&location),
+                &events,
+                &shares,
+                &fractions,
+                &stranger
+            )),
+            ["/material_fractions/other"]
+        );
+        assert_eq!(
+            paths(
+                ImportLedgerInputs {
+                    material_fractions: BTreeMap::from([("a".to_owned(), json!(0)), ("b/c".to_owned(), json!("1.5"))]),
+                }
+                .check()
+            ),
+            ["/material_fractions/a", "/material_fractions/b~1c"]
+        );
+    }
+
+    #[test]
+    fn unused_credits_carry_over_by_period_of_origin_and_expire() {
+        let mut first = record(CustodyModel::MassBalanceCredit);
+        first.carry_over = Some(CarryOverRule {
+            expires_after_periods: Some(2),
+        });
+        first.conversion_factor = decimal("0.5");
+        let own = stored(
+            &first,
+            input(
+                json!({"lot": "r", "mass": 10, "unit": "t", "pre_consumer_pct": 25, "post_consumer_pct": 75,
+                         "received_on": "2026-05-01"}),
+            )
+            .check(&first)
+            .expect("valid"),
+        );
+        let mut next = record(CustodyModel::MassBalanceCredit);
+        next.id = LedgerId::derived("next");
+        next.period_from = "2027-04-01".to_owned();
+        next.period_to = "2028-03-31".to_owned();
+        let open = LedgerView::new(first.clone(), vec![own.clone()], Vec::new(), Vec::new());
+        let refused = plan_carry_over(&open, &next).expect_err("still open");
+        assert!(
+            refused.conflict && refused.message.contains("is still open"),
+            "{refused:?}"
+        );
+        first.closed_at = Some(OffsetDateTime::UNIX_EPOCH);
+        let closed = LedgerView::new(first.clone(), vec![own], Vec::new(), Vec::new());
+        let mut late = next.clone();
+        late.period_from = "2027-04-02".to_owned();
+        assert!(plan_carry_over(&closed, &late)
+            .expect_err("a day is missing")
+            .message
+            .contains("starts the next day"));
+        let plan = plan_carry_over(&closed, &next).expect("carried");
+        // 10 t × 100 % × 0.5 = 5 t of credits, carried as they are (not converted again).
+        let entry = plan.entries[0].clone();
+        assert_eq!(
+            (
+                entry.mass_t,
+                entry.share.pre_consumer_pct,
+                entry.share.post_consumer_pct
+            ),
+            (decimal("5"), Some(decimal("25")), Some(decimal("75")))
+        );
+        let carried = entry.into_input(
+            &next,
+            LedgerInputId::derived("c"),
+            OffsetDateTime::UNIX_EPOCH,
+            "t".to_owned(),
+        );
+        assert_eq!(carried.credits_t, decimal("5"));
+        // In the next period: drawn like any input, outside its input mass; 2 t claimed.
+        let claim = serde_json::from_value::<NewLedgerClaim>(json!({"output_lot": "o", "mass": 2, "unit": "t",
+            "recycled_share_pct": 100, "claimed_on": "2027-05-01"}))
+        .expect("a claim")
+        .check(&next)
+        .expect("valid");
+        let decided = decide_claim(&next, std::slice::from_ref(&carried), &[], &[], &claim).expect("2 of 5 t");
+        assert_eq!(decided.pre_consumer_t, decimal("0.5"));
+        let made = stored_claim(&next, claim, decided);
+        next.closed_at = Some(OffsetDateTime::UNIX_EPOCH);
+        next.carry_over = first.carry_over;
+        let second = LedgerView::new(next.clone(), vec![carried], Vec::new(), vec![made]);
+        assert_eq!(
+            (
+                second.balance.input_t,
+                second.balance.carried_in_t,
+                second.balance.remaining_t
+            ),
+            (Decimal::ZERO, decimal("5"), decimal("3"))
+        );
+        // Carried again, the credits are two periods old: still within the expiry of 2 ...
+        let mut third = record(CustodyModel::MassBalanceCredit);
+        third.id = LedgerId::derived("third");
+        third.period_from = "2028-04-01".to_owned();
+        third.period_to = "2029-03-31".to_owned();
+        let plan = plan_carry_over(&second, &third).expect("carried");
+        assert!(plan.lapsed.is_empty());
+        assert!(matches!(
+            plan.entries[0].source,
+            ShareSource::CarriedOver { age: 2, origin_ledger_id, .. } if origin_ledger_id == first.id
+        ));
+        // ... and lapse at a third carry.
+        let mut strict = second.clone();
+        strict.ledger.carry_over = Some(CarryOverRule {
+            expires_after_periods: Some(1),
+        });
+        let plan = plan_carry_over(&strict, &third).expect("planned");
+        assert!(plan.entries.is_empty());
+        assert_eq!((plan.lapsed[0].age, plan.lapsed[0].credits_t), (2, decimal("3")));
     }
 }

@@ -242,6 +242,9 @@ impl std::error::Error for LedgerError {}
 #[derive(Debug, Clone)]
 struct Account {
     lot: InputLot,
+    /// Credits carried over from an earlier period: no input of this period, so outside its
+    /// mass and average share.
+    carried: bool,
     credits_t: Decimal,
     remaining_t: Decimal,
     claimed_by: Vec<String>,
@@ -291,6 +294,29 @@ impl Ledger {
         let credits_t = lot.recycled_t() * factor;
         self.accounts.push(Account {
             lot,
+            carried: false,
+            credits_t,
+            remaining_t: credits_t,
+            claimed_by: Vec::new(),
+        });
+        Ok(())
+    }
+
+    /// Enters credits carried over from an earlier period (繰越し) under the name `lot`:
+    /// `credits_t` of recycled material, already converted, which claims draw like any lot's but
+    /// which are no input of this period (outside its input mass and average share).
+    pub fn add_carried(&mut self, lot: &str, credits_t: Decimal, category: Category) -> Result<(), LedgerError> {
+        if self.accounts.iter().any(|account| account.lot.lot == lot) {
+            return Err(LedgerError::DuplicateLot { lot: lot.to_owned() });
+        }
+        self.accounts.push(Account {
+            lot: InputLot {
+                lot: lot.to_owned(),
+                mass_t: Decimal::ZERO,
+                recycled_share_pct: Decimal::ZERO,
+                category,
+            },
+            carried: true,
             credits_t,
             remaining_t: credits_t,
             claimed_by: Vec::new(),
@@ -303,14 +329,22 @@ impl Ledger {
         self.model
     }
 
-    /// Total input mass.
+    /// Total input mass (carried-over credits are no input).
     pub fn input_t(&self) -> Decimal {
-        self.accounts.iter().map(|account| account.lot.mass_t).sum()
+        self.accounts
+            .iter()
+            .filter(|account| !account.carried)
+            .map(|account| account.lot.mass_t)
+            .sum()
     }
 
     /// Total recycled input mass.
     pub fn recycled_input_t(&self) -> Decimal {
-        self.accounts.iter().map(|account| account.lot.recycled_t()).sum()
+        self.accounts
+            .iter()
+            .filter(|account| !account.carried)
+            .map(|account| account.lot.recycled_t())
+            .sum()
     }
 
     /// Credits given by all inputs.

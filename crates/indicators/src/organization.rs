@@ -12,7 +12,9 @@
 //!   `inputQuantityList` and `inputEPCList` of TransformationEvents are consumed, their output
 //!   lists produced; ObjectEvents at a receipt step (receiving, collecting, accepting, arriving)
 //!   receive what they name, at commissioning produce it, at a dispatch step (shipping,
-//!   departing) send it out. Per lot, masses in tonnes: what transformations both produced and
+//!   departing) send it out; packing and assembly (AggregationEvents with action ADD) consume
+//!   the children (`childEPCs`, `childQuantityList`) and produce the parent. Per lot, masses in
+//!   tonnes: what transformations both produced and
 //!   consumed is internal (an intermediate, neither inflow nor outflow); the **inflow** is the
 //!   consumption beyond that, or the receipts when they are larger (one flow seen twice is
 //!   counted once); the **outflow** likewise from production, commissioning and dispatch. Other
@@ -238,6 +240,13 @@ fn seen(event: &LineageEvent, role: IdentifierRole) -> Option<Seen> {
             "shipping" | "departing" => Some(Seen::Dispatched),
             _ => None,
         },
+        // Packing or assembly: the children go into the parent, which leaves as one item. An
+        // aggregation's OBSERVE and DELETE (unpacking) are no flows of the organization.
+        "AggregationEvent" if event.action.as_deref() == Some("ADD") => match role {
+            R::Child | R::ChildQuantity => Some(Seen::Consumed),
+            R::Parent => Some(Seen::Produced),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -372,7 +381,11 @@ pub fn plan_flows(facilities: &[Facility], events: &[LineageEvent]) -> FlowPlan 
                     lot: identifier.value.clone(),
                     item: matches!(
                         identifier.role,
-                        IdentifierRole::Epc | IdentifierRole::Input | IdentifierRole::Output
+                        IdentifierRole::Epc
+                            | IdentifierRole::Input
+                            | IdentifierRole::Output
+                            | IdentifierRole::Child
+                            | IdentifierRole::Parent
                     ),
                     consumed: Tally::default(),
                     produced: Tally::default(),
@@ -1814,11 +1827,14 @@ mod tests {
     }
 
     /// An event: `kind` is `T` (TransformationEvent) or `O:<step>` (ObjectEvent at a CBV step)
-    /// or `J:<step>` (TransformationEvent at a junkan step); identifiers are
-    /// `<role> <lot>[ <quantity>[ <uom>]]` with roles in, out, iq, oq, epc, q; `!` withholds it.
+    /// or `J:<step>` (TransformationEvent at a junkan step) or `A:<action>` (AggregationEvent at
+    /// packing); identifiers are `<role> <lot>[ <quantity>[ <uom>]]` with roles in, out, iq, oq,
+    /// epc, q, parent, child, cq; `!` withholds it.
     fn event(id: &str, day: i64, kind: &str, identifiers: &[&str]) -> LineageEvent {
         let readable = !id.starts_with('!');
+        let action = kind.strip_prefix("A:").map(str::to_owned);
         let (event_type, biz_step) = match kind.split_once(':') {
+            Some(("A", _)) => ("AggregationEvent", "https://ref.gs1.org/cbv/BizStep-packing".to_owned()),
             Some(("O", step)) => ("ObjectEvent", format!("https://ref.gs1.org/cbv/BizStep-{step}")),
             Some(("J", step)) => ("TransformationEvent", format!("urn:junkan:cbv:BizStep-{step}")),
             _ => (
@@ -1831,7 +1847,7 @@ mod tests {
             event_type: event_type.to_owned(),
             event_time: OffsetDateTime::UNIX_EPOCH + Duration::days(day),
             biz_step: Some(biz_step),
-            action: None,
+            action,
             owner: OrganizationId::derived(if readable { "company" } else { "other" }),
             owner_name: if readable { "自社" } else { "他社" }.to_owned(),
             readable,
@@ -1845,6 +1861,9 @@ mod tests {
                         "iq" => IdentifierRole::InputQuantity,
                         "oq" => IdentifierRole::OutputQuantity,
                         "epc" => IdentifierRole::Epc,
+                        "parent" => IdentifierRole::Parent,
+                        "child" => IdentifierRole::Child,
+                        "cq" => IdentifierRole::ChildQuantity,
                         _ => IdentifierRole::Quantity,
                     };
                     let value = parts.next().expect("lot").to_owned();
@@ -1927,6 +1946,32 @@ mod tests {
                 in resin 0.08 t
                 out goods 0.05 t
                 out parts 0.055 t"#]],
+        );
+    }
+
+    #[test]
+    fn packing_and_assembly_consume_the_children_and_put_out_the_parent() {
+        // Cells packed into a pack (children as items and as a class quantity), the pack
+        // assembled into a vehicle that is shipped: the pack is internal, the vehicle one
+        // outflow; unpacking (DELETE) and an OBSERVE are no flows.
+        check_plan(
+            &[
+                event(
+                    "pack",
+                    1,
+                    "A:ADD",
+                    &["parent pack-1", "child cell-1", "cq cells 80 KGM"],
+                ),
+                event("vehicle", 2, "A:ADD", &["parent car-1", "child pack-1"]),
+                event("ship", 3, "O:shipping", &["epc car-1"]),
+                event("look", 4, "A:OBSERVE", &["parent crate-1", "child part-9"]),
+                event("unpack", 5, "A:DELETE", &["parent old-car", "child old-pack"]),
+            ],
+            expect![[r#"
+                in cell-1 ? t (an item (EPC) without a quantity: the events do not state its mass)
+                in cells 0.08 t
+                out car-1 ? t (an item (EPC) without a quantity: the events do not state its mass)
+                internal pack-1 ? t"#]],
         );
     }
 
@@ -2077,6 +2122,7 @@ mod tests {
             unit_conversions: BTreeMap::new(),
             visibility: Visibility::Restricted,
             note: None,
+            carry_over: None,
             closed_at: None,
             created_at: OffsetDateTime::UNIX_EPOCH,
             created_by: "tester".to_owned(),
@@ -2092,6 +2138,8 @@ mod tests {
             mass: Decimal::ONE,
             unit: "t".to_owned(),
             mass_t: Decimal::ONE,
+            material_fraction: Decimal::ONE,
+            material_t: Decimal::ONE,
             recycled_share_pct: Decimal::from(share),
             credits_t: Decimal::ZERO,
             pre_consumer_t: Decimal::ZERO,
@@ -2114,6 +2162,9 @@ mod tests {
             mass: Decimal::ONE,
             unit: "t".to_owned(),
             mass_t: Decimal::ONE,
+            material_fraction: Decimal::ONE,
+            fraction_source: crate::custody::FractionSource::WholeLot,
+            material_t: Decimal::ONE,
             share: Share {
                 recycled_share_pct: Decimal::from(share),
                 pre_consumer_pct: None,

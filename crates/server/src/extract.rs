@@ -248,6 +248,29 @@ impl<T: DeserializeOwned + ToSchema> FromRequest<AppState> for Valid<T> {
     }
 }
 
+/// A request body that may be left out: without a body (no `Content-Type`, no content) it is
+/// `T::default()`; with one, it is read and checked exactly as [`Valid`] reads it.
+pub struct ValidOrDefault<T>(pub T);
+
+impl<T: DeserializeOwned + ToSchema + Default> FromRequest<AppState> for ValidOrDefault<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<ValidOrDefault<T>, ApiError> {
+        let no_content_type = request.headers().get(header::CONTENT_TYPE).is_none();
+        let no_content = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .is_none_or(|length| length.trim() == "0");
+        if no_content_type && no_content {
+            return Ok(ValidOrDefault(T::default()));
+        }
+        Valid::<T>::from_request(request, state)
+            .await
+            .map(|Valid(value)| ValidOrDefault(value))
+    }
+}
+
 /// Parses JSON text, reporting syntax errors with their position.
 pub fn parse_json(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
     serde_json::from_slice(bytes).map_err(|error| {

@@ -261,6 +261,7 @@ pub fn router(state: AppState) -> Router {
             post(ledgers::import_ledger_inputs),
         )
         .route("/ledgers/{id}/claims", post(ledgers::claim_from_ledger))
+        .route("/ledgers/{id}/carry-over", post(ledgers::carry_over_ledger))
         .route(
             "/ledgers/{id}/claims/{claim_id}/reversal",
             post(ledgers::reverse_ledger_claim),

@@ -53,7 +53,7 @@ use crate::handlers;
         handlers::ledgers::create_ledger, handlers::ledgers::list_ledgers, handlers::ledgers::get_ledger,
         handlers::ledgers::add_ledger_input, handlers::ledgers::import_ledger_inputs,
         handlers::ledgers::claim_from_ledger, handlers::ledgers::reverse_ledger_claim,
-        handlers::ledgers::close_ledger, handlers::ledgers::trace_ledger_claim,
+        handlers::ledgers::close_ledger, handlers::ledgers::carry_over_ledger, handlers::ledgers::trace_ledger_claim,
         handlers::resolver::resolve, handlers::resolver::get_resolver_description, handlers::resolver::get_passport_qr,
         handlers::footprints::create_footprint, handlers::footprints::supersede_footprint,
         handlers::footprints::get_footprint, handlers::footprints::list_footprints, handlers::footprints::share_footprint,

@@ -665,6 +665,12 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
             "/close".to_owned(),
             Some(json!({})),
         ),
+        (
+            "post",
+            "/api/v1/ledgers/{id}/carry-over",
+            "/carry-over".to_owned(),
+            Some(json!({"from_ledger_id": ledger_id})),
+        ),
     ] {
         cases.push(Case {
             method,

@@ -301,6 +301,44 @@ async fn inputs_from_events_and_stored_indicators() {
                "period": "2026-04-01/2027-03-31", "note": "pellets"}),
     )
     .await;
+    // Explicit material fractions are checked, and a refused import enters nothing.
+    for (fractions, path) in [
+        (
+            json!({FLAKES: 2}),
+            "/material_fractions/urn:epc:class:lgtin:4512345.012345.FLAKE-1",
+        ),
+        (json!({"NOT-AN-INPUT": "0.5"}), "/material_fractions/NOT-AN-INPUT"),
+    ] {
+        let refused = app
+            .post(
+                &format!("/api/v1/ledgers/{id}/inputs/import-events"),
+                &app.token_a,
+                json!({"material_fractions": fractions}),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+        assert_eq!(refused.body["errors"][0]["path"], path, "{}", refused.body);
+    }
+    let untouched = app.get(&format!("/api/v1/ledgers/{id}"), &app.token_a).await;
+    assert_eq!(untouched.body["inputs"], json!([]), "{}", untouched.body);
+    // A ledger cannot carry its credits into itself; the request body is checked.
+    let itself = app
+        .post(
+            &format!("/api/v1/ledgers/{id}/carry-over"),
+            &app.token_a,
+            json!({"from_ledger_id": id}),
+        )
+        .await;
+    assert_eq!(itself.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", itself.body);
+    assert_eq!(itself.body["errors"][0]["path"], "/from_ledger_id");
+    let shapeless = app
+        .post(
+            &format!("/api/v1/ledgers/{id}/carry-over"),
+            &app.token_a,
+            json!({"from": id}),
+        )
+        .await;
+    assert_eq!(shapeless.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", shapeless.body);
     let imported = app
         .post(
             &format!("/api/v1/ledgers/{id}/inputs/import-events"),
@@ -309,6 +347,7 @@ async fn inputs_from_events_and_stored_indicators() {
         )
         .await;
     assert_eq!(imported.status, StatusCode::OK, "{}", imported.body);
+    assert_eq!(imported.body["entered"][0]["fraction_source"]["kind"], "whole_lot");
     assert_eq!(imported.body["entered"][0]["share"]["recycled_share_pct"], "98");
     assert_eq!(imported.body["entered"][0]["share_source"]["kind"], "passport");
     assert_eq!(

@@ -18,10 +18,11 @@ use sqlx::AnyConnection;
 use time::{Date, Duration, PrimitiveDateTime, Time};
 
 use junkan_indicators::custody::{
-    credits_of, decide_claim, input_lots, plan_import, share_from_passport, trace_claim, AlreadyEntered, CheckedInput,
-    ClaimBacking, ClaimReversal, ClaimTrace, ImportReport, LedgerClaim, LedgerFilter, LedgerInput, LedgerRecord,
-    LedgerView, MissingShare, NewLedger, NewLedgerClaim, NewLedgerInput, ReverseClaim, Share, ShareLookup, ShareSource,
-    LEDGER_OFFSET,
+    decide_claim, fraction_from_passport, input_lots, plan_carry_over, plan_import, share_from_passport, trace_claim,
+    AlreadyEntered, CarryOverReport, CarryOverRule, CheckedInput, ClaimBacking, ClaimReversal, ClaimTrace,
+    FractionSource, ImportLedgerInputs, ImportReport, LedgerClaim, LedgerFilter, LedgerInput, LedgerRecord, LedgerView,
+    MaterialFraction, MissingShare, NewCarryOver, NewLedger, NewLedgerClaim, NewLedgerInput, ReverseClaim, Share,
+    ShareLookup, ShareSource, LEDGER_OFFSET,
 };
 use junkan_indicators::ledger::CustodyModel;
 use junkan_model::access::RecordKind;
@@ -87,6 +88,13 @@ fn ledger_from_row(row: &AnyRow) -> StoreResult<LedgerRecord> {
         unit_conversions,
         visibility: enum_value(&text(row, "visibility")?, "visibility")?,
         note: opt_text(row, "note")?,
+        carry_over: opt_text(row, "carry_over")?
+            .map(|rule| {
+                parsed(&rule, "carry-over rule", |text| {
+                    serde_json::from_str::<CarryOverRule>(text)
+                })
+            })
+            .transpose()?,
         closed_at: opt_time(row, "closed_at")?,
         created_at: time_of(row, "created_at")?,
         created_by: text(row, "created_by")?,
@@ -94,13 +102,18 @@ fn ledger_from_row(row: &AnyRow) -> StoreResult<LedgerRecord> {
 }
 
 fn input_from_row(row: &AnyRow) -> StoreResult<LedgerInput> {
+    let mass_t = decimal_of(row, "mass_t")?;
+    let material_fraction = decimal_of(row, "material_fraction")?;
     Ok(LedgerInput {
         id: parsed(&text(row, "id")?, "ledger input id", str::parse)?,
         ledger_id: parsed(&text(row, "ledger_id")?, "ledger id", str::parse)?,
         lot: text(row, "lot")?,
         mass: decimal_of(row, "mass")?,
         unit: text(row, "unit")?,
-        mass_t: decimal_of(row, "mass_t")?,
+        mass_t,
+        material_fraction,
+        fraction_source: json_of(row, "fraction_source")?,
+        material_t: (mass_t * material_fraction).normalize(),
         share: Share {
             recycled_share_pct: decimal_of(row, "recycled_share_pct")?,
             pre_consumer_pct: opt_decimal_of(row, "pre_consumer_pct")?,
@@ -191,6 +204,8 @@ async fn load_entries(
             }),
             None => None,
         };
+        let mass_t = decimal_of(row, "mass_t")?;
+        let material_fraction = decimal_of(row, "material_fraction")?;
         claims.push(LedgerClaim {
             id: parsed(&id, "ledger claim id", str::parse)?,
             ledger_id: parsed(&text(row, "ledger_id")?, "ledger id", str::parse)?,
@@ -198,7 +213,9 @@ async fn load_entries(
             revision: int(row, "revision")?,
             mass: decimal_of(row, "mass")?,
             unit: text(row, "unit")?,
-            mass_t: decimal_of(row, "mass_t")?,
+            mass_t,
+            material_fraction,
+            material_t: (mass_t * material_fraction).normalize(),
             recycled_share_pct: decimal_of(row, "recycled_share_pct")?,
             credits_t: decimal_of(row, "credits_t")?,
             pre_consumer_t: decimal_of(row, "pre_consumer_t")?,
@@ -262,11 +279,25 @@ async fn readable_head(store: &SqlStore, actor: &Actor, id: LedgerId) -> StoreRe
     ledger_from_row(&row)
 }
 
+/// The view of a ledger: its entries, and the credits the next period's ledger carried out of
+/// it (read on `connection`).
+async fn view_of(connection: &mut AnyConnection, head: LedgerRecord) -> StoreResult<LedgerView> {
+    let (inputs, missing, claims) = load_entries(connection, &head.id).await?;
+    let carried_out = sqlx::query("SELECT credits_t FROM ledger_inputs WHERE carried_from_ledger_id = $1")
+        .bind(head.id.to_string())
+        .fetch_all(&mut *connection)
+        .await
+        .map_err(unavailable)?
+        .iter()
+        .map(|row| decimal_of(row, "credits_t"))
+        .sum::<StoreResult<Decimal>>()?;
+    Ok(LedgerView::new(head, inputs, missing, claims).with_carried_out(carried_out))
+}
+
 pub async fn get(store: &SqlStore, actor: &Actor, id: LedgerId) -> StoreResult<LedgerView> {
     let head = readable_head(store, actor, id).await?;
     let mut connection = store.reader.acquire().await.map_err(unavailable)?;
-    let (inputs, missing, claims) = load_entries(&mut connection, &id).await?;
-    Ok(LedgerView::new(head, inputs, missing, claims))
+    view_of(&mut connection, head).await
 }
 
 pub async fn list(
@@ -516,6 +547,7 @@ pub async fn create(store: &SqlStore, actor: &Actor, new: NewLedger) -> StoreRes
         unit_conversions: checked.unit_conversions,
         visibility: new.visibility.unwrap_or(Visibility::Restricted),
         note: new.note,
+        carry_over: checked.carry_over,
         closed_at: None,
         created_at: store.clock_now(),
         created_by: actor.principal_id.clone(),
@@ -558,8 +590,8 @@ pub async fn create(store: &SqlStore, actor: &Actor, new: NewLedger) -> StoreRes
         .collect();
     sqlx::query(
         "INSERT INTO ledgers (id, owner_organization_id, facility_id, material, model, period_from, period_to, \
-         conversion_factor, unit_conversions, visibility, note, revision, closed_at, created_at, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, NULL, $12, $13)",
+         conversion_factor, unit_conversions, visibility, note, revision, closed_at, created_at, created_by, carry_over) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, NULL, $12, $13, $14)",
     )
     .bind(ledger.id.to_string())
     .bind(owner.to_string())
@@ -574,6 +606,7 @@ pub async fn create(store: &SqlStore, actor: &Actor, new: NewLedger) -> StoreRes
     .bind(ledger.note.clone())
     .bind(micros(ledger.created_at))
     .bind(ledger.created_by.clone())
+    .bind(ledger.carry_over.as_ref().map(to_json))
     .execute(&mut *transaction)
     .await
     .map_err(|error| {
@@ -628,26 +661,17 @@ async fn insert_input(
             .fetch_one(&mut *connection)
             .await
             .map_err(unavailable)?;
-    let input = LedgerInput {
-        id: LedgerInputId::generate(),
-        ledger_id: head.id,
-        credits_t: credits_of(head, checked.mass_t, &checked.share),
-        lot: checked.lot,
-        mass: checked.mass,
-        unit: checked.unit,
-        mass_t: checked.mass_t,
-        share: checked.share,
-        received_on: checked.received_on,
-        share_source: checked.source,
-        event_ids: checked.event_ids,
-        evidence: checked.evidence,
-        created_at: store.clock_now(),
-        created_by: actor.principal_id.clone(),
-    };
+    let input = checked.into_input(
+        head,
+        LedgerInputId::generate(),
+        store.clock_now(),
+        actor.principal_id.clone(),
+    );
     sqlx::query(
         "INSERT INTO ledger_inputs (id, ledger_id, facility_id, material, seq, lot, mass, unit, mass_t, recycled_share_pct, \
-         pre_consumer_pct, post_consumer_pct, credits_t, received_on, share_source, event_ids, evidence, created_at, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+         pre_consumer_pct, post_consumer_pct, credits_t, received_on, share_source, event_ids, evidence, created_at, created_by, \
+         material_fraction, fraction_source, carried_from_ledger_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
     )
     .bind(input.id.to_string())
     .bind(head.id.to_string())
@@ -668,6 +692,12 @@ async fn insert_input(
     .bind(input.evidence.clone())
     .bind(micros(input.created_at))
     .bind(input.created_by.clone())
+    .bind(input.material_fraction.to_string())
+    .bind(to_json(&input.fraction_source))
+    .bind(match &input.share_source {
+        ShareSource::CarriedOver { from_ledger_id, .. } => Some(from_ledger_id.to_string()),
+        _ => None,
+    })
     .execute(&mut *connection)
     .await
     .map_err(|error| {
@@ -763,13 +793,20 @@ async fn every_event(
 
 /// The share of each lot: a live upstream claim of the ledger's material the actor may read
 /// (one, from another ledger), else the lot's passport as the actor may read it.
+///
+/// The lot's material fraction comes from the same record: the upstream claim's, else the
+/// passport's composition (`fraction_from_passport`); a lot neither describes is the material.
 async fn look_up_shares(
     store: &SqlStore,
     actor: &Actor,
     head: &LedgerRecord,
     lots: &[String],
-) -> StoreResult<HashMap<String, ShareLookup>> {
+) -> StoreResult<(
+    HashMap<String, ShareLookup>,
+    HashMap<String, Result<MaterialFraction, String>>,
+)> {
     let mut shares = HashMap::new();
+    let mut fractions = HashMap::new();
     let claims = claims_for_lots(store, actor, lots, Some(&head.material)).await?;
     for lot in lots {
         let upstream: Vec<&(LedgerRecord, LedgerClaim)> = claims
@@ -778,6 +815,16 @@ async fn look_up_shares(
             .collect();
         match upstream.as_slice() {
             [(ledger, claim)] => {
+                fractions.insert(
+                    lot.clone(),
+                    Ok(MaterialFraction {
+                        fraction: claim.material_fraction,
+                        source: FractionSource::Claim {
+                            ledger_id: ledger.id,
+                            claim_id: claim.id,
+                        },
+                    }),
+                );
                 shares.insert(
                     lot.clone(),
                     ShareLookup::Found(
@@ -808,36 +855,61 @@ async fn look_up_shares(
                 continue;
             }
         }
-        let lookup = match crate::passports::find(store, actor, std::slice::from_ref(lot), PassportRead::default())
-            .await
-        {
-            Ok(passport) => match share_from_passport(&passport.data, &passport.withheld, &head.material) {
-                Ok((share, pointer)) => ShareLookup::Found(
-                    share,
-                    ShareSource::Passport {
-                        passport_id: passport.id,
-                        identifier: passport.identifier.clone(),
-                        profile: passport.profile.clone(),
-                        pointer,
-                    },
+        let lookup =
+            match crate::passports::find(store, actor, std::slice::from_ref(lot), PassportRead::default()).await {
+                Ok(passport) => {
+                    let fraction = match fraction_from_passport(&passport.data, &passport.withheld, &head.material) {
+                        Ok(Some((fraction, pointer))) => Some(Ok(MaterialFraction {
+                            fraction,
+                            source: FractionSource::Passport {
+                                passport_id: passport.id,
+                                identifier: passport.identifier.clone(),
+                                profile: passport.profile.clone(),
+                                pointer,
+                            },
+                        })),
+                        Ok(None) => None,
+                        Err(reason) => Some(Err(format!("passport /api/v1/passports/{}: {reason}", passport.id))),
+                    };
+                    if let Some(fraction) = fraction {
+                        fractions.insert(lot.clone(), fraction);
+                    }
+                    match share_from_passport(&passport.data, &passport.withheld, &head.material) {
+                        Ok((share, pointer)) => ShareLookup::Found(
+                            share,
+                            ShareSource::Passport {
+                                passport_id: passport.id,
+                                identifier: passport.identifier.clone(),
+                                profile: passport.profile.clone(),
+                                pointer,
+                            },
+                        ),
+                        Err(reason) => {
+                            ShareLookup::Unknown(format!("passport /api/v1/passports/{}: {reason}", passport.id))
+                        }
+                    }
+                }
+                Err(StoreError::NotFound { .. }) => ShareLookup::Unknown(
+                    "no upstream claim or passport that you may read states its recycled share".to_owned(),
                 ),
-                Err(reason) => ShareLookup::Unknown(format!("passport /api/v1/passports/{}: {reason}", passport.id)),
-            },
-            Err(StoreError::NotFound { .. }) => ShareLookup::Unknown(
-                "no upstream claim or passport that you may read states its recycled share".to_owned(),
-            ),
-            Err(other) => return Err(other),
-        };
+                Err(other) => return Err(other),
+            };
         shares.insert(lot.clone(), lookup);
     }
-    Ok(shares)
+    Ok((shares, fractions))
 }
 
-pub async fn import(store: &SqlStore, actor: &Actor, id: LedgerId) -> StoreResult<ImportReport> {
+pub async fn import(
+    store: &SqlStore,
+    actor: &Actor,
+    id: LedgerId,
+    request: ImportLedgerInputs,
+) -> StoreResult<ImportReport> {
     let head = writable_head(store, actor, id).await?;
     if head.closed_at.is_some() {
         return Err(closed(&head));
     }
+    let declared = request.check().map_err(StoreError::Invalid)?;
     let facility = crate::facilities::get(store, actor, head.facility_id).await?;
     let Some(gln) = facility.gln else {
         return Err(StoreError::Invalid(vec![Violation::new(
@@ -870,8 +942,8 @@ pub async fn import(store: &SqlStore, actor: &Actor, id: LedgerId) -> StoreResul
     }
     events.sort_by(|left, right| (left.event_time, &left.event_id).cmp(&(right.event_time, &right.event_id)));
     let lots = input_lots(&head, &locations, &events);
-    let shares = look_up_shares(store, actor, &head, &lots).await?;
-    let plan = plan_import(&head, &locations, &events, &shares).map_err(StoreError::Invalid)?;
+    let (shares, fractions) = look_up_shares(store, actor, &head, &lots).await?;
+    let plan = plan_import(&head, &locations, &events, &shares, &fractions, &declared).map_err(StoreError::Invalid)?;
 
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
     lock(&mut transaction, &head).await?;
@@ -921,7 +993,7 @@ pub async fn import(store: &SqlStore, actor: &Actor, id: LedgerId) -> StoreResul
         recorded_missing.push(entry);
     }
     audit_write(store, &mut transaction, actor, AuditAction::Update, &head).await?;
-    let (inputs, missing, claims) = load_entries(&mut transaction, &head.id).await?;
+    let ledger = view_of(&mut transaction, head).await?;
     transaction.commit().await.map_err(unavailable)?;
     Ok(ImportReport {
         events: plan.events,
@@ -929,7 +1001,7 @@ pub async fn import(store: &SqlStore, actor: &Actor, id: LedgerId) -> StoreResul
         already_entered,
         missing_shares: recorded_missing,
         outputs: plan.outputs,
-        ledger: LedgerView::new(head, inputs, missing, claims),
+        ledger,
     })
 }
 
@@ -992,6 +1064,8 @@ pub async fn claim(store: &SqlStore, actor: &Actor, id: LedgerId, request: NewLe
         mass: checked.mass,
         unit: checked.unit,
         mass_t: checked.mass_t,
+        material_fraction: checked.material_fraction,
+        material_t: checked.material_t,
         recycled_share_pct: checked.recycled_share_pct,
         credits_t: decided.credits_t,
         pre_consumer_t: decided.pre_consumer_t,
@@ -1006,8 +1080,9 @@ pub async fn claim(store: &SqlStore, actor: &Actor, id: LedgerId, request: NewLe
     };
     sqlx::query(
         "INSERT INTO ledger_claims (id, ledger_id, facility_id, material, seq, output_lot, revision, mass, unit, mass_t, \
-         recycled_share_pct, credits_t, pre_consumer_t, post_consumer_t, unspecified_t, claimed_on, event_id, created_at, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+         recycled_share_pct, credits_t, pre_consumer_t, post_consumer_t, unspecified_t, claimed_on, event_id, created_at, created_by, \
+         material_fraction) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
     )
     .bind(stored.id.to_string())
     .bind(head.id.to_string())
@@ -1028,6 +1103,7 @@ pub async fn claim(store: &SqlStore, actor: &Actor, id: LedgerId, request: NewLe
     .bind(stored.event_id.clone())
     .bind(micros(stored.created_at))
     .bind(stored.created_by.clone())
+    .bind(stored.material_fraction.to_string())
     .execute(&mut *transaction)
     .await
     .map_err(|error| {
@@ -1124,8 +1200,79 @@ pub async fn close(store: &SqlStore, actor: &Actor, id: LedgerId) -> StoreResult
         return Err(closed(&head));
     }
     audit_write(store, &mut transaction, actor, AuditAction::Update, &head).await?;
-    let (inputs, missing, claims) = load_entries(&mut transaction, &head.id).await?;
-    transaction.commit().await.map_err(unavailable)?;
     head.closed_at = Some(now);
-    Ok(LedgerView::new(head, inputs, missing, claims))
+    let view = view_of(&mut transaction, head).await?;
+    transaction.commit().await.map_err(unavailable)?;
+    Ok(view)
+}
+
+/// Carries the unused credits of the closed ledger `from` into `id`, the ledger of the next
+/// period, under `from`'s rule (`custody::plan_carry_over`): one entry per period that made
+/// them, in one transaction on `id`'s lock. `from` is closed, so its entries no longer change;
+/// the entries' lot names carry both ledgers' ids, so carrying twice is refused by the unique
+/// input index.
+pub async fn carry_over(
+    store: &SqlStore,
+    actor: &Actor,
+    id: LedgerId,
+    request: NewCarryOver,
+) -> StoreResult<CarryOverReport> {
+    let head = writable_head(store, actor, id).await?;
+    if head.closed_at.is_some() {
+        return Err(closed(&head));
+    }
+    let from = match writable_head(store, actor, request.from_ledger_id).await {
+        Ok(from) => from,
+        Err(StoreError::NotFound { .. }) => {
+            return Err(StoreError::Invalid(vec![Violation::new(
+                "/from_ledger_id",
+                "no ledger of your organization has this id",
+            )]))
+        }
+        Err(other) => return Err(other),
+    };
+    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
+    lock(&mut transaction, &head).await?;
+    let already = sqlx::query(
+        "SELECT COUNT(*) AS carried FROM ledger_inputs WHERE ledger_id = $1 AND carried_from_ledger_id = $2",
+    )
+    .bind(head.id.to_string())
+    .bind(from.id.to_string())
+    .fetch_one(&mut *transaction)
+    .await
+    .map_err(unavailable)?;
+    if int(&already, "carried")? > 0 {
+        return Err(StoreError::Conflict {
+            message: format!(
+                "the credits of {} were carried into this ledger already; credits carry over once",
+                from.href()
+            ),
+            path: "/from_ledger_id".to_owned(),
+        });
+    }
+    let previous = view_of(&mut transaction, from).await?;
+    let plan = plan_carry_over(&previous, &head).map_err(|refused| {
+        if refused.conflict {
+            StoreError::Conflict {
+                message: refused.message,
+                path: refused.path,
+            }
+        } else {
+            StoreError::Invalid(vec![Violation::new(refused.path, refused.message)])
+        }
+    })?;
+    let mut carried = Vec::with_capacity(plan.entries.len());
+    for entry in plan.entries {
+        carried.push(insert_input(store, &mut transaction, actor, &head, entry).await?);
+    }
+    audit_write(store, &mut transaction, actor, AuditAction::Update, &head).await?;
+    let from = view_of(&mut transaction, previous.ledger).await?;
+    let ledger = view_of(&mut transaction, head).await?;
+    transaction.commit().await.map_err(unavailable)?;
+    Ok(CarryOverReport {
+        from,
+        carried,
+        lapsed: plan.lapsed,
+        ledger,
+    })
 }

@@ -43,8 +43,8 @@ use junkan_footprint::ouranos::{CfpRow, CfpWrite};
 use junkan_footprint::rollup::Rollup;
 use junkan_footprint::{Footprint, FootprintFilter};
 use junkan_indicators::custody::{
-    ClaimTrace, ImportReport as LedgerImportReport, LedgerClaim, LedgerFilter, LedgerInput, LedgerRecord, LedgerView,
-    NewLedger, NewLedgerClaim, NewLedgerInput, ReverseClaim,
+    CarryOverReport, ClaimTrace, ImportLedgerInputs, ImportReport as LedgerImportReport, LedgerClaim, LedgerFilter,
+    LedgerInput, LedgerRecord, LedgerView, NewCarryOver, NewLedger, NewLedgerClaim, NewLedgerInput, ReverseClaim,
 };
 use junkan_indicators::records::{
     IndicatorTarget, IndicatorTargetCorrection, IndicatorTargetFilter, IndicatorValue, IndicatorValueCorrection,
@@ -736,8 +736,21 @@ impl Store for SqlStore {
     async fn add_ledger_input(&self, actor: &Actor, id: LedgerId, input: NewLedgerInput) -> StoreResult<LedgerInput> {
         ledgers::add_input(self, actor, id, input).await
     }
-    async fn import_ledger_inputs(&self, actor: &Actor, id: LedgerId) -> StoreResult<LedgerImportReport> {
-        ledgers::import(self, actor, id).await
+    async fn import_ledger_inputs(
+        &self,
+        actor: &Actor,
+        id: LedgerId,
+        request: ImportLedgerInputs,
+    ) -> StoreResult<LedgerImportReport> {
+        ledgers::import(self, actor, id, request).await
+    }
+    async fn carry_over_ledger(
+        &self,
+        actor: &Actor,
+        id: LedgerId,
+        request: NewCarryOver,
+    ) -> StoreResult<CarryOverReport> {
+        ledgers::carry_over(self, actor, id, request).await
     }
     async fn claim_from_ledger(&self, actor: &Actor, id: LedgerId, claim: NewLedgerClaim) -> StoreResult<LedgerClaim> {
         ledgers::claim(self, actor, id, claim).await

@@ -20,8 +20,8 @@ use junkan_footprint::ouranos::{CfpRow, CfpWrite};
 use junkan_footprint::rollup::Rollup;
 use junkan_footprint::{Footprint, FootprintFilter};
 use junkan_indicators::custody::{
-    ClaimTrace, ImportReport as LedgerImportReport, LedgerClaim, LedgerFilter, LedgerInput, LedgerRecord, LedgerView,
-    NewLedger, NewLedgerClaim, NewLedgerInput, ReverseClaim,
+    CarryOverReport, ClaimTrace, ImportLedgerInputs, ImportReport as LedgerImportReport, LedgerClaim, LedgerFilter,
+    LedgerInput, LedgerRecord, LedgerView, NewCarryOver, NewLedger, NewLedgerClaim, NewLedgerInput, ReverseClaim,
 };
 use junkan_indicators::records::{
     IndicatorTarget, IndicatorTargetCorrection, IndicatorTargetFilter, IndicatorValue, IndicatorValueCorrection,
@@ -836,9 +836,17 @@ pub trait Store: Send + Sync + 'static {
     async fn add_ledger_input(&self, actor: &Actor, id: LedgerId, input: NewLedgerInput) -> StoreResult<LedgerInput>;
     /// Enters the input lots of the facility's TransformationEvents in the period that the actor
     /// may read, with each lot's share from an upstream claim or its passport as the actor may
-    /// read them; lots of unknown share are recorded as missing. `Invalid` (nothing entered) when
-    /// a quantity's unit has no conversion.
-    async fn import_ledger_inputs(&self, actor: &Actor, id: LedgerId) -> StoreResult<LedgerImportReport>;
+    /// read them; lots of unknown share are recorded as missing. Each lot counts with the
+    /// ledger's material in it: the fraction `request` gives for it, else its upstream claim's or
+    /// passport composition's, else the whole lot; a composite lot whose part is unknown is
+    /// missing. `Invalid` (nothing entered) when a quantity's unit has no conversion or a
+    /// fraction names a lot the events do not enter.
+    async fn import_ledger_inputs(
+        &self,
+        actor: &Actor,
+        id: LedgerId,
+        request: ImportLedgerInputs,
+    ) -> StoreResult<LedgerImportReport>;
     /// Makes a claim for an output lot: `Conflict` (nothing written) when the ledger cannot back
     /// it (overdrawn, lots already spent, share above what the model allows) or the lot has a
     /// live claim at the facility and material.
@@ -851,7 +859,18 @@ pub trait Store: Send + Sync + 'static {
         claim: LedgerClaimId,
         reversal: ReverseClaim,
     ) -> StoreResult<LedgerClaim>;
-    /// Closes a ledger: no entries after; the credits left lapse.
+    /// Carries the unused credits of the closed ledger `request.from_ledger_id` (the previous
+    /// period's, same facility, material and model, with a carry-over rule) into ledger `id`, one
+    /// entry per period that made them, those older than the rule's expiry lapsing; `Conflict`
+    /// (nothing written) when the previous ledger is open, states no rule or was carried
+    /// already, `Invalid` when it is not the previous period's ledger of the same account.
+    async fn carry_over_ledger(
+        &self,
+        actor: &Actor,
+        id: LedgerId,
+        request: NewCarryOver,
+    ) -> StoreResult<CarryOverReport>;
+    /// Closes a ledger: no entries after; the credits left lapse unless carried over.
     async fn close_ledger(&self, actor: &Actor, id: LedgerId) -> StoreResult<LedgerView>;
     /// A claim traced to the inputs that back it, with links to their events, passports and
     /// upstream claims.

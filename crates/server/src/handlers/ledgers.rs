@@ -11,14 +11,15 @@ use axum::Json;
 use serde::Serialize;
 
 use junkan_indicators::custody::{
-    normalize_material, ClaimTrace, ImportReport, LedgerClaim, LedgerFilter, LedgerInput, LedgerRecord, LedgerView,
-    NewLedger, NewLedgerClaim, NewLedgerInput, ReverseClaim, LEDGERS_PATH,
+    normalize_material, CarryOverReport, ClaimTrace, ImportLedgerInputs, ImportReport, LedgerClaim, LedgerFilter,
+    LedgerInput, LedgerRecord, LedgerView, NewCarryOver, NewLedger, NewLedgerClaim, NewLedgerInput, ReverseClaim,
+    LEDGERS_PATH,
 };
 use junkan_indicators::mass_balance::parse_period;
 use junkan_model::ids::{LedgerClaimId, LedgerId};
 
 use crate::error::ApiResult;
-use crate::extract::{Caller, QueryMap, Valid};
+use crate::extract::{Caller, QueryMap, Valid, ValidOrDefault};
 use crate::handlers::path_id;
 use crate::paging::paged;
 use crate::AppState;
@@ -131,22 +132,27 @@ pub async fn add_ledger_input(
 /// readPoint or bizLocation) that the caller may read: each `inputQuantityList` lot with its
 /// quantity in tonnes and its recycled share from an upstream claim for the lot or from its
 /// passport. Lots of unknown share are recorded as missing (never counted as 0); the output
-/// lots are listed for claims. Importing again enters nothing twice. 422 (nothing entered) when
-/// a quantity's unit has no conversion.
-#[utoipa::path(post, path = "/api/v1/ledgers/{id}/inputs/import-events", tag = "indicators", security(("bearer" = [])),
+/// lots are listed for claims. Importing again enters nothing twice. Each lot counts with the
+/// ledger's material in it (lot mass × mass fraction): the optional body's `material_fractions`
+/// (explicit conversions), else the fraction of the lot's upstream claim or its passport's
+/// composition, else the whole lot; a composite lot whose part is not known is missing. 422
+/// (nothing entered) when a quantity's unit has no conversion or a fraction names a lot the
+/// events do not enter.
+#[utoipa::path(post, path = "/api/v1/ledgers/{id}/inputs/import-events", tag = "indicators", request_body(content = Option<ImportLedgerInputs>, description = "Optional: explicit material fractions per input lot"), security(("bearer" = [])),
     params(("id" = String, Path, description = "Ledger id")),
     responses((status = 200, description = "What was entered, already entered and missing, and the ledger after", body = ImportReport),
               (status = 404, description = "No such ledger that you may see", body = crate::error::Problem, content_type = "application/problem+json"),
               (status = 409, description = "The ledger is closed", body = crate::error::Problem, content_type = "application/problem+json"),
-              (status = 422, description = "Mixed units without a conversion, or the facility has no GLN", body = crate::error::Problem, content_type = "application/problem+json")))]
+              (status = 422, description = "Mixed units without a conversion, a fraction outside (0, 1] or for a lot the events do not enter, or the facility has no GLN", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn import_ledger_inputs(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    ValidOrDefault(request): ValidOrDefault<ImportLedgerInputs>,
 ) -> ApiResult<Json<ImportReport>> {
     let actor = caller.signed_in()?;
     let (id, _) = ids(&id, None)?;
-    Ok(Json(state.store.import_ledger_inputs(actor, id).await?))
+    Ok(Json(state.store.import_ledger_inputs(actor, id, request).await?))
 }
 
 /// Makes a claim (再生材含有の主張) for an output lot: its mass and the recycled share it
@@ -192,8 +198,30 @@ pub async fn reverse_ledger_claim(
     Ok(created(&reversed, reversed.href()))
 }
 
-/// Closes the ledger's period (締め): no entries after; the credits left lapse (junkan carries
-/// no credits over to another period).
+/// Carries the unused credits of the previous period's closed ledger into this one (繰越し),
+/// under the previous ledger's carry-over rule: one entry per period that made the credits,
+/// each traced to it; credits older than the rule's expiry lapse. 409 (nothing written) when the
+/// previous ledger is still open, states no carry-over rule or was carried already; 422 when it
+/// is not the previous period's ledger of the same facility, material and model.
+#[utoipa::path(post, path = "/api/v1/ledgers/{id}/carry-over", tag = "indicators", request_body = NewCarryOver, security(("bearer" = [])),
+    params(("id" = String, Path, description = "Ledger id (the next period's)")),
+    responses((status = 200, description = "The entries carried over, the credits that lapsed, and both ledgers after", body = CarryOverReport),
+              (status = 404, description = "No such ledger that you may see", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 409, description = "The previous ledger is open, states no carry-over rule or was carried already; this ledger is closed", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Not the previous period's ledger of the same facility, material and model", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn carry_over_ledger(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Valid(request): Valid<NewCarryOver>,
+) -> ApiResult<Json<CarryOverReport>> {
+    let actor = caller.signed_in()?;
+    let (id, _) = ids(&id, None)?;
+    Ok(Json(state.store.carry_over_ledger(actor, id, request).await?))
+}
+
+/// Closes the ledger's period (締め): no entries after; the credits left lapse, unless the
+/// ledger states a carry-over rule and the next period's ledger takes them.
 #[utoipa::path(post, path = "/api/v1/ledgers/{id}/close", tag = "indicators", security(("bearer" = [])),
     params(("id" = String, Path, description = "Ledger id")),
     responses((status = 200, description = "The closed ledger with its lapsed credits", body = LedgerView),

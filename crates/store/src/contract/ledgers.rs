@@ -1,11 +1,15 @@
 //! Contract cases for chain-of-custody ledgers (CoC 台帳, issue 6): never overdrawn, an input lot
 //! counted once, claims immutable and reversed instead, period boundaries, concurrent claims,
 //! inputs from TransformationEvents with shares from passports and upstream claims, unknown
-//! shares reported as missing, and the read rule with its audit.
+//! shares reported as missing, per-material accounting (a lot's part of each material, each
+//! material's own credits), and the read rule with its audit.
 
 use serde_json::{json, Value};
 
-use junkan_indicators::custody::{LedgerFilter, NewLedger, NewLedgerClaim, NewLedgerInput, ReverseClaim};
+use junkan_indicators::custody::{
+    product_battery_check, FractionSource, ImportLedgerInputs, LedgerFilter, NewCarryOver, NewLedger, NewLedgerClaim,
+    NewLedgerInput, ReverseClaim,
+};
 use junkan_model::access::{GrantLevel, Grantee, NewGrant, RecordKind};
 use junkan_model::audit::{AuditAction, AuditFilter};
 use junkan_model::event::{CaptureErrorBehaviour, CapturedEvent, EventIdentifier, IdentifierRole};
@@ -677,7 +681,10 @@ pub async fn ledger_inputs_from_events_and_passports(store: &dyn Store, _clock: 
         .await
         .expect("ledger")
         .id;
-    let report = store.import_ledger_inputs(&admin, id).await.expect("import");
+    let report = store
+        .import_ledger_inputs(&admin, id, ImportLedgerInputs::default())
+        .await
+        .expect("import");
     assert_eq!(report.events, ["urn:uuid:e-1"]);
     let entered: Vec<(&str, String, &str)> = report
         .entered
@@ -687,6 +694,7 @@ pub async fn ledger_inputs_from_events_and_passports(store: &dyn Store, _clock: 
                 junkan_indicators::custody::ShareSource::Passport { .. } => "passport",
                 junkan_indicators::custody::ShareSource::Claim { .. } => "claim",
                 junkan_indicators::custody::ShareSource::Declared => "declared",
+                junkan_indicators::custody::ShareSource::CarriedOver { .. } => "carried over",
             };
             (
                 input.lot.as_str(),
@@ -733,7 +741,10 @@ pub async fn ledger_inputs_from_events_and_passports(store: &dyn Store, _clock: 
     );
     assert!(blocked.contains("is unknown"), "{blocked}");
     // Importing again enters nothing twice.
-    let again = store.import_ledger_inputs(&admin, id).await.expect("import again");
+    let again = store
+        .import_ledger_inputs(&admin, id, ImportLedgerInputs::default())
+        .await
+        .expect("import again");
     assert!(again.entered.is_empty());
     assert_eq!(again.ledger.inputs.len(), 2);
     // The share of the missing lot, for the events' mass only.
@@ -822,7 +833,9 @@ pub async fn ledger_inputs_from_events_and_passports(store: &dyn Store, _clock: 
         )
         .await
         .expect("ledger");
-    let refused = store.import_ledger_inputs(&admin, litres.id).await;
+    let refused = store
+        .import_ledger_inputs(&admin, litres.id, ImportLedgerInputs::default())
+        .await;
     match refused {
         Err(StoreError::Invalid(violations)) => {
             assert!(
@@ -853,14 +866,431 @@ pub async fn ledger_inputs_from_events_and_passports(store: &dyn Store, _clock: 
         .expect("ledger with a conversion");
     // The conversion applies, but the events lie in the first period.
     assert!(store
-        .import_ledger_inputs(&admin, converted.id)
+        .import_ledger_inputs(&admin, converted.id, ImportLedgerInputs::default())
         .await
         .expect("nothing in this period")
         .events
         .is_empty());
     // Another organization may not import into the ledger.
     assert!(matches!(
-        store.import_ledger_inputs(&supplier_admin, id).await,
+        store
+            .import_ledger_inputs(&supplier_admin, id, ImportLedgerInputs::default())
+            .await,
         Err(StoreError::NotFound { .. })
     ));
+}
+
+const BLACK_MASS: &str = "https://id.gs1.org/01/04512345123451/10/BM-1";
+const STEEL: &str = "https://id.gs1.org/01/04512345123451/10/STEEL-1";
+const SALT: &str = "https://id.gs1.org/01/04512345123451/10/SALT-1";
+const CATHODE: &str = "https://id.gs1.org/01/04512345123451/10/CAM-1";
+
+/// Per-material accounting at one facility: a lot counts in each material's ledger with that
+/// material's part of it (from the upstream claim, the passport's composition or the import's
+/// explicit conversion), each material keeps its own credits, claims for one output lot are
+/// made per material and checked against the Art. 8 minimums, and a refused import or claim
+/// writes nothing.
+pub async fn ledgers_account_per_material(store: &dyn Store, _clock: &ManualClock) {
+    let supplier = organization(store, "黒鉛", &[]).await;
+    let maker = organization(store, "正極", &[]).await;
+    let supplier_admin = member_of(supplier, &[Role::OrgAdmin, Role::Member]);
+    let admin = member_of(maker, &[Role::OrgAdmin, Role::Member]);
+    let here = "https://id.gs1.org/414/4512345000035";
+    let facility_id = plant(store, &admin, Some("4512345000035")).await;
+    // The supplier's public cobalt ledger claims the black mass: 14 % of it is cobalt, all
+    // recycled (43.4 kg of cobalt in 310 kg).
+    let supplier_plant = plant(store, &supplier_admin, None).await;
+    let upstream = store
+        .create_ledger(
+            &supplier_admin,
+            ledger(
+                supplier_plant,
+                "Co",
+                "mass_balance_credit",
+                "2026-04-01/2027-03-31",
+                json!({"visibility": "public"}),
+            ),
+        )
+        .await
+        .expect("upstream ledger");
+    store
+        .add_ledger_input(
+            &supplier_admin,
+            upstream.id,
+            input(
+                json!({"lot": "co-scrap", "mass": 1, "unit": "t", "pre_consumer_pct": 0, "post_consumer_pct": 100,
+                         "received_on": "2026-04-01"}),
+            ),
+        )
+        .await
+        .expect("scrap");
+    let black_mass = store
+        .claim_from_ledger(
+            &supplier_admin,
+            upstream.id,
+            serde_json::from_value(
+                json!({"output_lot": BLACK_MASS, "mass": 310, "unit": "kg", "material_fraction": "0.14",
+                                          "recycled_share_pct": 100, "claimed_on": "2026-04-02"}),
+            )
+            .expect("shape"),
+        )
+        .await
+        .expect("black mass claim");
+    assert_eq!(black_mass.material_t.normalize().to_string(), "0.0434");
+    // The maker's steel lot's passport states 0.08 % nickel and 97 % recycled content.
+    let mut steel = plastics_passport(STEEL);
+    steel.profile = "metal".to_owned();
+    steel.data = junkan_passport::builtin::example("metal").expect("shipped example");
+    store.create_passport(&admin, steel).await.expect("passport");
+    let job = store
+        .capture_events(
+            &admin,
+            capture_of(
+                vec![transformation(
+                    "urn:uuid:m-1",
+                    3,
+                    here,
+                    &[
+                        (IdentifierRole::InputQuantity, BLACK_MASS, Some("310"), Some("KGM")),
+                        (IdentifierRole::InputQuantity, STEEL, Some("1000"), Some("KGM")),
+                        (IdentifierRole::InputQuantity, SALT, Some("50"), Some("KGM")),
+                        (IdentifierRole::OutputQuantity, CATHODE, Some("200"), Some("KGM")),
+                    ],
+                )],
+                CaptureErrorBehaviour::Rollback,
+            ),
+        )
+        .await
+        .expect("capture");
+    assert!(job.success, "{:?}", job.errors);
+    let mut opened = Vec::new();
+    for material in ["cobalt", "nickel"] {
+        let new = ledger(
+            facility_id,
+            material,
+            "mass_balance_credit",
+            "2026-04-01/2027-03-31",
+            json!({}),
+        );
+        opened.push(store.create_ledger(&admin, new).await.expect("ledger"));
+    }
+    let [cobalt, nickel] = <[_; 2]>::try_from(opened).expect("two ledgers");
+
+    // A conversion for a lot the events do not enter refuses the import, which writes nothing.
+    let stranger = ImportLedgerInputs {
+        material_fractions: [("https://id.gs1.org/01/04512345123451/10/NOPE".to_owned(), json!("0.5"))].into(),
+    };
+    assert_eq!(
+        paths(store.import_ledger_inputs(&admin, cobalt.id, stranger).await),
+        ["/material_fractions/https:~1~1id.gs1.org~101~104512345123451~110~1NOPE"]
+    );
+    let untouched = store.get_ledger(&admin, cobalt.id).await.expect("read");
+    assert!(untouched.inputs.is_empty() && untouched.missing_shares.is_empty());
+
+    // Cobalt: the black mass with the upstream claim's fraction; steel lists no cobalt and the
+    // salt has no share, so both are missing, never pure cobalt or 0 %.
+    let report = store
+        .import_ledger_inputs(&admin, cobalt.id, ImportLedgerInputs::default())
+        .await
+        .expect("import");
+    assert_eq!(report.entered.len(), 1, "{:#?}", report.entered);
+    let entered = &report.entered[0];
+    assert_eq!(
+        (
+            entered.lot.as_str(),
+            entered.material_t.normalize().to_string(),
+            entered.credits_t.normalize().to_string()
+        ),
+        (BLACK_MASS, "0.0434".to_owned(), "0.0434".to_owned())
+    );
+    assert!(matches!(entered.fraction_source, FractionSource::Claim { claim_id, .. } if claim_id == black_mass.id));
+    let mut missing: Vec<&str> = report
+        .missing_shares
+        .iter()
+        .map(|missing| missing.lot.as_str())
+        .collect();
+    missing.sort_unstable();
+    assert_eq!(missing, [SALT, STEEL]);
+    assert!(report
+        .missing_shares
+        .iter()
+        .any(|missing| missing.reason.contains("names no entry for cobalt")));
+    assert_eq!(report.ledger.balance.lot_input_t.normalize().to_string(), "0.31");
+
+    // Nickel: the steel with its passport's composition; the cobalt claim says nothing of nickel.
+    let report = store
+        .import_ledger_inputs(&admin, nickel.id, ImportLedgerInputs::default())
+        .await
+        .expect("import");
+    assert_eq!(report.entered.len(), 1);
+    let steel_input = &report.entered[0];
+    assert_eq!(
+        (
+            steel_input.lot.as_str(),
+            steel_input.material_fraction.normalize().to_string(),
+            steel_input.credits_t.normalize().to_string()
+        ),
+        (STEEL, "0.0008".to_owned(), "0.000776".to_owned())
+    );
+    assert!(matches!(steel_input.fraction_source, FractionSource::Passport { .. }));
+
+    // One output lot, a claim per material: 40 kg of cobalt at 100 %, 0.8 kg of nickel at 97 %.
+    let per_material = |fraction: &str, share: &str| -> NewLedgerClaim {
+        serde_json::from_value(json!({"output_lot": CATHODE, "mass": 200, "unit": "kg", "material_fraction": fraction,
+                                      "recycled_share_pct": share, "claimed_on": "2026-04-04", "event_id": "urn:uuid:m-1"}))
+        .expect("shape")
+    };
+    let cobalt_claim = store
+        .claim_from_ledger(&admin, cobalt.id, per_material("0.2", "100"))
+        .await
+        .expect("40 kg of 43.4 kg");
+    store
+        .claim_from_ledger(&admin, nickel.id, per_material("0.004", "97"))
+        .await
+        .expect("the nickel credits exactly");
+    // 3.4 kg of cobalt credits are left: 4 kg more is refused, and nothing is written.
+    let over: NewLedgerClaim = serde_json::from_value(
+        json!({"output_lot": "https://id.gs1.org/01/04512345123451/10/CAM-2", "mass": 20, "unit": "kg",
+               "material_fraction": "0.2", "recycled_share_pct": 100, "claimed_on": "2026-04-05"}),
+    )
+    .expect("shape");
+    let refused = conflict(store.claim_from_ledger(&admin, cobalt.id, over).await);
+    assert!(
+        refused.contains("needs 0.004 t of recycled credits but only 0.0034 t are left"),
+        "{refused}"
+    );
+    assert_eq!(store.get_ledger(&admin, cobalt.id).await.expect("read").claims.len(), 1);
+    // A fraction above 1 is invalid.
+    assert_eq!(
+        paths(
+            store
+                .claim_from_ledger(&admin, nickel.id, per_material("1.5", "1"))
+                .await
+        ),
+        ["/material_fraction"]
+    );
+
+    // The output lot's claims, checked per metal against Art. 8.
+    let claims = store
+        .ledger_claims_for_lots(&admin, &[CATHODE.to_owned()], None)
+        .await
+        .expect("claims");
+    let check = product_battery_check(&format!("product:{CATHODE}"), &claims);
+    let mut results: Vec<(String, String, bool)> = check
+        .results
+        .iter()
+        .map(|result| {
+            let computation = &result["computation"];
+            (
+                result["material"].as_str().unwrap_or_default().to_owned(),
+                computation["result"]["share_pct"].to_string(),
+                computation["result"]["meets_2036"].as_bool().unwrap_or_default(),
+            )
+        })
+        .collect();
+    results.sort();
+    assert_eq!(
+        results,
+        [
+            ("cobalt".to_owned(), "100.0".to_owned(), true),
+            ("nickel".to_owned(), "97.0".to_owned(), true)
+        ]
+    );
+    let cobalt_input = &check.results[0]["computation"]["provenance"]["inputs"];
+    assert!(
+        cobalt_input.to_string().contains("\"40\""),
+        "the cobalt in the product, not the lot's mass: {cobalt_input}"
+    );
+    let trace = store
+        .trace_ledger_claim(&admin, cobalt.id, cobalt_claim.id)
+        .await
+        .expect("trace");
+    assert_eq!(trace.inputs.len(), 1);
+    let rels: Vec<&str> = trace.inputs[0].links.iter().map(|link| link.rel).collect();
+    assert_eq!(rels, ["event", "upstream_claim"]);
+}
+
+/// Credit carry-over between periods (繰越し): only from a closed ledger with a carry-over rule
+/// into the next period's ledger of the same facility, material and model, once; the entries
+/// trace to the period that made the credits, which lapse past the rule's expiry; never
+/// overdrawn; a refused carry-over writes nothing.
+pub async fn ledger_credits_carry_over_between_periods(store: &dyn Store, _clock: &ManualClock) {
+    let owner = organization(store, "繰越", &[]).await;
+    let admin = member_of(owner, &[Role::OrgAdmin, Role::Member]);
+    let facility_id = plant(store, &admin, None).await;
+    let rule = json!({"carry_over": {"expires_after_periods": 1}});
+    let open = |period: &str, extra: Value| ledger(facility_id, "pp", "mass_balance_credit", period, extra);
+    // Only credits carry over.
+    assert_eq!(
+        paths(
+            store
+                .create_ledger(
+                    &admin,
+                    ledger(
+                        facility_id,
+                        "pe",
+                        "mass_balance_rolling_average",
+                        "2026-04-01/2027-03-31",
+                        rule.clone()
+                    )
+                )
+                .await
+        ),
+        ["/carry_over"]
+    );
+    let first = store
+        .create_ledger(&admin, open("2026-04-01/2027-03-31", rule.clone()))
+        .await
+        .expect("first period");
+    assert_eq!(first.carry_over.and_then(|rule| rule.expires_after_periods), Some(1));
+    store
+        .add_ledger_input(
+            &admin,
+            first.id,
+            input(
+                json!({"lot": "r", "mass": 10, "unit": "t", "pre_consumer_pct": 20, "post_consumer_pct": 80,
+                         "received_on": "2026-05-01"}),
+            ),
+        )
+        .await
+        .expect("input");
+    store
+        .claim_from_ledger(&admin, first.id, claim("o1", "6", "100", &[]))
+        .await
+        .expect("6 of 10 t");
+    let second = store
+        .create_ledger(&admin, open("2027-04-01/2028-03-31", rule.clone()))
+        .await
+        .expect("second period");
+    let carry = |from: LedgerId| NewCarryOver { from_ledger_id: from };
+    let claim_on = |output: &str, mass: &str, day: &str| -> NewLedgerClaim {
+        serde_json::from_value(
+            json!({"output_lot": output, "mass": mass, "unit": "t", "recycled_share_pct": 100,
+                                      "claimed_on": day}),
+        )
+        .expect("the shape of a claim")
+    };
+    // Not before the first period is closed; nothing is written.
+    let open_refused = conflict(store.carry_over_ledger(&admin, second.id, carry(first.id)).await);
+    assert!(open_refused.contains("is still open"), "{open_refused}");
+    assert!(store
+        .get_ledger(&admin, second.id)
+        .await
+        .expect("read")
+        .inputs
+        .is_empty());
+    store.close_ledger(&admin, first.id).await.expect("close");
+    let report = store
+        .carry_over_ledger(&admin, second.id, carry(first.id))
+        .await
+        .expect("carried");
+    assert_eq!(report.carried.len(), 1);
+    let entry = &report.carried[0];
+    assert_eq!(entry.credits_t.normalize().to_string(), "4");
+    assert_eq!(
+        (
+            entry.share.pre_consumer_pct.map(|share| share.normalize().to_string()),
+            entry.received_on.as_str()
+        ),
+        (Some("20".to_owned()), "2027-04-01")
+    );
+    assert!(matches!(
+        &entry.share_source,
+        junkan_indicators::custody::ShareSource::CarriedOver { from_ledger_id, origin_ledger_id, age: 1, .. }
+            if *from_ledger_id == first.id && *origin_ledger_id == first.id
+    ));
+    let decimal = |value: Option<rust_decimal::Decimal>| value.map(|value| value.normalize().to_string());
+    assert_eq!(
+        (
+            report.from.balance.carried_out_t.normalize().to_string(),
+            decimal(report.from.balance.lapsed_t)
+        ),
+        ("4".to_owned(), Some("0".to_owned()))
+    );
+    assert_eq!(
+        (
+            report.ledger.balance.carried_in_t.normalize().to_string(),
+            report.ledger.balance.input_t.normalize().to_string()
+        ),
+        ("4".to_owned(), "0".to_owned()),
+        "carried credits are no input of the period"
+    );
+    // Once only.
+    let twice = conflict(store.carry_over_ledger(&admin, second.id, carry(first.id)).await);
+    assert!(twice.contains("carried into this ledger already"), "{twice}");
+    // Never overdrawn: 4 t were carried.
+    let over = conflict(
+        store
+            .claim_from_ledger(&admin, second.id, claim_on("o2", "5", "2027-06-30"))
+            .await,
+    );
+    assert!(
+        over.contains("needs 5 t of recycled credits but only 4 t are left"),
+        "{over}"
+    );
+    let drawn = store
+        .claim_from_ledger(&admin, second.id, claim_on("o2", "3", "2027-06-30"))
+        .await
+        .expect("3 of the 4 carried t");
+    assert_eq!(drawn.pre_consumer_t.normalize().to_string(), "0.6");
+    let trace = store
+        .trace_ledger_claim(&admin, second.id, drawn.id)
+        .await
+        .expect("trace");
+    assert_eq!(trace.inputs[0].links[0].rel, "carried_over_from");
+    assert_eq!(trace.inputs[0].links[0].href, format!("/api/v1/ledgers/{}", first.id));
+    // The second period's own credits carry on; what the first period made is now too old.
+    store
+        .add_ledger_input(
+            &admin,
+            second.id,
+            input(json!({"lot": "s", "mass": 2, "unit": "t", "recycled_share_pct": 100, "received_on": "2027-05-01"})),
+        )
+        .await
+        .expect("input");
+    store.close_ledger(&admin, second.id).await.expect("close");
+    let third = store
+        .create_ledger(&admin, open("2028-04-01/2029-03-31", json!({})))
+        .await
+        .expect("third period");
+    assert_eq!(
+        paths(store.carry_over_ledger(&admin, third.id, carry(first.id)).await),
+        ["/from_ledger_id"],
+        "not the previous period"
+    );
+    let report = store
+        .carry_over_ledger(&admin, third.id, carry(second.id))
+        .await
+        .expect("carried");
+    let carried: Vec<String> = report
+        .carried
+        .iter()
+        .map(|entry| entry.credits_t.normalize().to_string())
+        .collect();
+    assert_eq!(carried, ["2"]);
+    assert_eq!(report.lapsed.len(), 1);
+    assert_eq!(
+        (
+            report.lapsed[0].origin_ledger_id,
+            report.lapsed[0].age,
+            report.lapsed[0].credits_t.normalize().to_string()
+        ),
+        (first.id, 2, "1".to_owned())
+    );
+    let second_view = store.get_ledger(&admin, second.id).await.expect("read");
+    assert_eq!(
+        (
+            second_view.balance.carried_out_t.normalize().to_string(),
+            decimal(second_view.balance.lapsed_t)
+        ),
+        ("2".to_owned(), Some("1".to_owned()))
+    );
+    // The third ledger states no rule: its credits will lapse, and none can be carried from it.
+    store.close_ledger(&admin, third.id).await.expect("close");
+    let fourth = store
+        .create_ledger(&admin, open("2029-04-01/2030-03-31", json!({})))
+        .await
+        .expect("fourth period");
+    let no_rule = conflict(store.carry_over_ledger(&admin, fourth.id, carry(third.id)).await);
+    assert!(no_rule.contains("states no carry-over rule"), "{no_rule}");
 }
