@@ -1207,3 +1207,156 @@ async fn the_lineage_explorer_draws_the_graph_with_withheld_steps_shown_as_such(
     assert!(public.text.contains("閲覧できるイベントはありません") || public.text.contains("非公開の工程"));
     assert!(!public.text.contains("VIRGIN"));
 }
+
+fn located(mut event: Value, location: &str, day: u32) -> Value {
+    event["readPoint"] = json!({"id": location});
+    event["eventTime"] = Value::String(format!("2026-06-{day:02}T10:00:00+09:00"));
+    event
+}
+
+#[tokio::test]
+async fn the_sankey_view_draws_flows_between_stages_with_withheld_steps_and_lists_what_is_behind_a_flow() {
+    const WASTE: &str = "urn:epc:class:lgtin:4512345.099999.WASTE-2";
+    const SORTED: &str = "urn:epc:class:lgtin:4512345.055555.SORTED-2";
+    const PELLETS: &str = "urn:epc:class:lgtin:4512345.088888.PELLET-2";
+    const VIRGIN: &str = "urn:epc:class:lgtin:4512345.077777.VIRGIN-2";
+    const COMPOUND: &str = "urn:epc:class:lgtin:4512345.066666.COMPOUND-2";
+    const PLANT: &str = "urn:epc:id:sgln:4512345.00001.0";
+    let app = TestApp::new().await;
+    user(&app, app.a, "alice", &[Role::Member]).await;
+    // A's plant in Aichi (prefecture 23), where A collects, sorts and compounds.
+    let plant = app
+        .post(
+            "/api/v1/facilities",
+            &app.token_a,
+            json!({"name_ja": "豊田工場", "name_en": "Toyota plant", "facility_type": "plant", "gln": "4512345000011",
+                   "local_government_code": "232114", "visibility": "restricted"}),
+        )
+        .await;
+    assert_eq!(plant.status, StatusCode::CREATED, "{}", plant.body);
+    let collect = json!({"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "ObjectEvent", "eventID": "urn:uuid:eeeeeeee-0000-4000-8000-000000000001", "action": "ADD",
+        "eventTime": "2026-06-01T10:00:00+09:00", "eventTimeZoneOffset": "+09:00", "bizStep": "collecting",
+        "quantityList": [{"epcClass": WASTE, "quantity": 1000, "uom": "KGM"}]});
+    let sort = transformation(
+        "urn:uuid:eeeeeeee-0000-4000-8000-000000000002",
+        &[(WASTE, 1000)],
+        &[(SORTED, 900)],
+        "jkcbv:BizStep-sorting",
+    );
+    let compound = transformation(
+        "urn:uuid:eeeeeeee-0000-4000-8000-000000000004",
+        &[(PELLETS, 300), (VIRGIN, 700)],
+        &[(COMPOUND, 1000)],
+        "commissioning",
+    );
+    for event in [
+        located(collect, PLANT, 1),
+        located(sort, PLANT, 2),
+        located(compound, PLANT, 20),
+    ] {
+        assert_eq!(app.post("/epcis/events", &app.token_a, event).await.status, StatusCode::CREATED);
+    }
+    // B recycles the sorted lot into pellets and shares it with nobody.
+    let recycle = transformation(
+        "urn:uuid:eeeeeeee-0000-4000-8000-000000000003",
+        &[(SORTED, 900)],
+        &[(PELLETS, 820)],
+        "jkcbv:BizStep-material_recycling",
+    );
+    assert_eq!(
+        app.post("/epcis/events", &app.token_b, located(recycle, "urn:epc:id:sgln:4598765.00001.0", 10))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+
+    let mut alice = Browser::new(&app);
+    alice.sign_in("alice").await;
+    let empty = alice.get("/app/flows").await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert!(empty.text.contains("識別子を入力してください"));
+    assert!(empty.text.contains("aria-current=\"page\">物質フロー"), "in the menu");
+    let query = serde_urlencoded::to_string([("id", WASTE)]).expect("query");
+    let page = alice.get(&format!("/app/flows?{query}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let html = &page.text;
+    assert!(html.contains("<svg class=\"sankey\""), "{html}");
+    for stage in ["回収", "解体・選別・前処理", "生産", "非公開の工程（B株式会社）", "範囲外・記録なし（投入元）"] {
+        assert!(html.contains(stage), "stage {stage}: {html}");
+    }
+    assert!(!html.contains(">再資源化<"), "B's step is withheld, not named");
+    assert!(html.contains("class=\"flow withheld\""), "withheld flows drawn as such");
+    assert!(html.contains("1,000 kg") && html.contains("700 kg") && html.contains("300 kg"));
+    assert!(!html.contains("820"), "nothing of B's quantities leaks");
+    // A flow is a link to the lots and events behind it.
+    let link = format!("flow=collection%7Esorting");
+    assert!(html.contains(&link), "{html}");
+    let details = alice
+        .get(&format!("/app/flows?{query}&{link}"))
+        .await;
+    assert!(details.text.contains("この流れの内訳"), "{}", details.text);
+    assert!(details.text.contains("4512345.099999.WASTE-2") || details.text.contains("099999"));
+    assert!(details.text.contains("eeeeeeee-0000-4000-8000-000000000002"), "the event it reached");
+    // Into B's withheld step: the lot is named (A recorded it), B's event is not.
+    let into_withheld = alice
+        .get(&format!(
+            "/app/flows?{query}&flow=sorting%7Ewithheld-{}",
+            app.b
+        ))
+        .await;
+    assert!(into_withheld.text.contains("非公開の工程 · B株式会社"), "{}", into_withheld.text);
+    assert!(!into_withheld.text.contains("eeeeeeee-0000-4000-8000-000000000003"));
+
+    // A region keeps the events at the region's facilities the user may see: Aichi has A's
+    // plant, Tokyo has nothing.
+    let aichi = alice.get(&format!("/app/flows?{query}&region=23")).await;
+    assert!(aichi.text.contains("<svg class=\"sankey\""));
+    assert!(!aichi.text.contains("非公開の工程（B株式会社）"), "B's step is elsewhere");
+    let tokyo = alice.get(&format!("/app/flows?{query}&region=13")).await;
+    assert!(tokyo.text.contains("閲覧できる流れはありません"));
+    // A period keeps the events of its days (in Japan time).
+    let june_first = alice
+        .get(&format!("/app/flows?{query}&from=2026-06-01&until=2026-06-02"))
+        .await;
+    assert!(june_first.text.contains(">解体・選別・前処理<") && !june_first.text.contains(">生産<"));
+    let bad = alice.get(&format!("/app/flows?{query}&from=June")).await;
+    assert!(bad.text.contains("YYYY-MM-DD"));
+
+    // Under a grant from B, A sees the recycling step, and the read is audited.
+    let grant = app
+        .store
+        .create_grant(
+            &actor_of(app.b),
+            NewGrant {
+                grantee: Grantee::Organization { organization_id: app.a },
+                record_kind: RecordKind::Event,
+                record_ids: None,
+                level: GrantLevel::LegitimateInterest,
+                purpose: Some("再生材の確認".to_owned()),
+                expires_at: app.store.now() + time::Duration::days(30),
+            },
+        )
+        .await
+        .expect("grant");
+    let english = alice.post("/app/language", &[("csrf", &page.form_token()), ("lang", "en"), ("next", "/app")]).await;
+    assert_eq!(english.status, StatusCode::SEE_OTHER);
+    let shared = alice.get(&format!("/app/flows?{query}")).await;
+    assert!(shared.text.contains(">Recycling<") && shared.text.contains("900 kg"), "{}", shared.text);
+    assert!(!shared.text.contains("Withheld by"));
+    let audit = app
+        .store
+        .list_audit(&actor_of(app.b), &AuditFilter::default(), &PageRequest::first(200))
+        .await
+        .expect("audit of B");
+    assert!(audit
+        .items
+        .iter()
+        .any(|entry| entry.grant_id == Some(grant.id) && entry.actor_organization_id == Some(app.a)));
+
+    // Signed-out visitors see public events only: none here.
+    let mut anonymous = Browser::new(&app);
+    let public = anonymous.get(&format!("/app/flows?{query}")).await;
+    assert_eq!(public.status, StatusCode::OK);
+    assert!(!public.text.contains("1,000 kg") && !public.text.contains(">回収<"), "{}", public.text);
+}

@@ -28,6 +28,8 @@ pub enum Nav {
     Indicators,
     /// The lineage explorer.
     Lineage,
+    /// The material flow (Sankey) view.
+    Flows,
     /// No menu entry (sign-in, errors).
     None,
 }
@@ -47,8 +49,8 @@ const FOOTER: Text = (
 );
 const API_LINK: Text = ("API（OpenAPI）", "API (OpenAPI)");
 
-/// The menu: (entry, path, label). Entries after the first five need no sign-in.
-const MENU_ENTRIES: [(Nav, &str, Text); 8] = [
+/// The menu: (entry, path, label). Entries after the first six need no sign-in.
+const MENU_ENTRIES: [(Nav, &str, Text); 9] = [
     (Nav::Home, "/app", ("ワークスペース", "Workspace")),
     (Nav::Passports, "/app/passports", ("パスポート", "Passports")),
     (Nav::Events, "/app/events", ("イベント", "Events")),
@@ -57,6 +59,7 @@ const MENU_ENTRIES: [(Nav, &str, Text); 8] = [
     (Nav::Requests, "/app/requests", ("依頼", "Requests")),
     (Nav::Indicators, "/app/indicators", ("循環性指標", "Indicators")),
     (Nav::Lineage, "/app/lineage", ("トレース", "Lineage")),
+    (Nav::Flows, "/app/flows", ("物質フロー", "Material flows")),
 ];
 
 /// The whole HTML document of a page.
@@ -81,7 +84,7 @@ pub fn document(web: &Web, title: &str, current: Nav, body: Markup) -> Markup {
                         nav aria-label=(web.t(MENU)) {
                             ul {
                                 @for (entry, path, label) in MENU_ENTRIES {
-                                    @if web.signed_in.is_some() || matches!(entry, Nav::Indicators | Nav::Lineage) {
+                                    @if web.signed_in.is_some() || matches!(entry, Nav::Indicators | Nav::Lineage | Nav::Flows) {
                                         li { a href=(path) aria-current=[(entry == current).then_some("page")] { (web.t(label)) } }
                                     }
                                 }

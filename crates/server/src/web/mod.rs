@@ -12,6 +12,7 @@
 pub mod assets;
 pub mod chart;
 pub mod context;
+pub mod flows;
 pub mod i18n;
 pub mod indicators;
 pub mod layout;
@@ -51,6 +52,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/requests", get(workspace::get_requests))
         .route("/indicators", get(indicators::get_indicators))
         .route("/lineage", get(lineage::get_lineage_page))
+        .route("/flows", get(flows::get_flows_page))
         .route("/assets/{name}", get(assets::get_asset))
         .fallback(context::not_found_page)
         .layer(axum::middleware::map_response(move |response: Response| async move {

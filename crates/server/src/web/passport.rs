@@ -65,6 +65,7 @@ const PUBLIC_PAGE: Text = (
 );
 const API: Text = ("API（JSON）", "API (JSON)");
 const TRACE: Text = ("この識別子をトレースする", "Trace this identifier");
+const FLOWS: Text = ("この製品の物質フロー（サンキー図）", "Material flows of this product (Sankey)");
 const INDICATOR: Text = ("製品の指標", "Product indicator");
 
 /// `GET /app/passports/{id}[?version=n]`: the full page of a passport the user may read (404
@@ -297,6 +298,7 @@ fn elsewhere(web: &Web, passport: &Passport, profile: &CompiledProfile, public_p
                 }
                 li { a href={ "/api/v1/passports/" (passport.id) } type="application/json" { (web.t(API)) } }
                 li { a href={ "/app/lineage?" (lineage_query(&passport.identifier)) } { (web.t(TRACE)) } }
+                li { a href={ "/app/flows?" (lineage_query(&passport.identifier)) } { (web.t(FLOWS)) } }
                 @for name in indicators {
                     li {
                         a href={ "/app/indicators?" (indicator_query(name, &passport.id.to_string())) } {
