@@ -1360,3 +1360,165 @@ async fn the_sankey_view_draws_flows_between_stages_with_withheld_steps_and_list
     assert_eq!(public.status, StatusCode::OK);
     assert!(!public.text.contains("1,000 kg") && !public.text.contains(">回収<"), "{}", public.text);
 }
+
+/// A passport's data as the generated form sends it: a field per value, arrays as JSON.
+fn form_fields(data: &Value, pointer: &str, fields: &mut Vec<(String, String)>) {
+    match data {
+        Value::Object(members) => {
+            for (name, member) in members {
+                form_fields(member, &format!("{pointer}/{name}"), fields);
+            }
+        }
+        Value::String(text) => fields.push((format!("data{pointer}"), text.clone())),
+        Value::Array(_) => fields.push((format!("data{pointer}"), data.to_string())),
+        other => fields.push((format!("data{pointer}"), other.to_string())),
+    }
+}
+
+#[tokio::test]
+async fn passports_are_created_and_edited_through_forms_generated_from_the_profile_with_problems_next_to_fields() {
+    let app = app_with_profiles(TestApp::new().await).await;
+    user(&app, app.a, "alice", &[Role::Member]).await;
+    user(&app, app.b, "bob", &[Role::OrgAdmin]).await;
+    let mut alice = Browser::new(&app);
+    alice.sign_in("alice").await;
+    let list = alice.get("/app/passports").await;
+    assert!(list.text.contains("href=\"/app/passports/new\""));
+    let choose = alice.get("/app/passports/new").await;
+    assert_eq!(choose.status, StatusCode::OK);
+    assert!(choose.text.contains("value=\"home_appliance\""), "{}", choose.text);
+    let form = alice.get("/app/passports/new?profile=home_appliance").await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text);
+    for name in ["data/modelNumber", "data/manufacturer/corporateNumber", "data/manufactureYear", "data/category"] {
+        assert!(form.text.contains(&format!("name=\"{name}\"")), "field {name}");
+    }
+    assert!(form.text.contains("<fieldset id=\"field.manufacturer\""), "objects are fieldsets");
+    let token = form.form_token();
+
+    // Problems: a bad identifier, a year that is no number, a corporate number of the wrong form,
+    // and the category missing; each shown next to its field, all listed at the top.
+    let refused = alice
+        .post(
+            "/app/passports/new?profile=home_appliance",
+            &[
+                ("csrf", &token),
+                ("identifier", "not-an-identifier"),
+                ("granularity", "model"),
+                ("status", "original"),
+                ("visibility", "public"),
+                ("data/modelNumber", "NR-TEST-1"),
+                ("data/manufactureYear", "twenty"),
+                ("data/manufacturer/name", "A株式会社"),
+                ("data/manufacturer/corporateNumber", "12"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::OK, "{}", refused.text);
+    let html = &refused.text;
+    assert!(html.contains("class=\"error-summary\""), "{html}");
+    assert!(html.contains("&quot;twenty&quot; は数値ではありません"), "{html}");
+    let year_field = html.find("id=\"field.manufactureYear\"").expect("the year field");
+    let year_error = html.find("id=\"field.manufactureYear-error\"").expect("its message");
+    assert!(year_error > year_field && year_error - year_field < 400, "the message is next to its field");
+    assert!(html.contains("value=\"twenty\""), "what was typed is shown again");
+    assert!(html.contains("aria-invalid=\"true\""));
+    // Once the typing problems are fixed, the store's validation (the API's) speaks.
+    let checked = alice
+        .post(
+            "/app/passports/new?profile=home_appliance",
+            &[
+                ("csrf", &token),
+                ("identifier", "https://id.gs1.org/01/04512345000776"),
+                ("granularity", "model"),
+                ("status", "original"),
+                ("visibility", "public"),
+                ("data/modelNumber", "NR-TEST-1"),
+                ("data/manufactureYear", "2024"),
+                ("data/manufacturer/name", "A株式会社"),
+                ("data/manufacturer/corporateNumber", "12"),
+            ],
+        )
+        .await;
+    let html = &checked.text;
+    assert!(html.contains("id=\"field.category-error\""), "a missing member at its own field: {html}");
+    assert!(html.contains("入力が必要です"));
+    assert!(html.contains("id=\"field.manufacturer.corporateNumber-error\""), "{html}");
+    assert!(html.contains("形式が違います（パターン"));
+
+    // Fixed: the whole shipped example, through the form.
+    let mut data = junkan_passport::builtin::example("home_appliance").expect("shipped example");
+    data["modelNumber"] = Value::String("NR-FORM-1".to_owned());
+    let mut fields = vec![
+        ("csrf".to_owned(), token.clone()),
+        ("identifier".to_owned(), "https://id.gs1.org/01/04512345000776".to_owned()),
+        ("granularity".to_owned(), "model".to_owned()),
+        ("status".to_owned(), "original".to_owned()),
+        ("visibility".to_owned(), "public".to_owned()),
+    ];
+    form_fields(&data, "", &mut fields);
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect();
+    let created = alice.post("/app/passports/new?profile=home_appliance", &pairs).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.text);
+    let location = created.header("location").to_owned();
+    assert!(location.ends_with("?saved=1"));
+    let page = alice.get(&location).await;
+    assert!(page.text.contains("保存しました") && page.text.contains("NR-FORM-1"));
+    let passport_path = location.trim_end_matches("?saved=1").to_owned();
+    let stored = app
+        .store
+        .find_passport(
+            &actor_of(app.a),
+            &["https://id.gs1.org/01/04512345000776".to_owned()],
+            junkan_model::passport::PassportRead::default(),
+        )
+        .await
+        .expect("stored");
+    assert_eq!(stored.data, data, "the form's data is the example's, typed by the schema");
+
+    // Edit: the form is filled with the newest version and writes the next one.
+    let edit = alice.get(&format!("{passport_path}/edit")).await;
+    assert_eq!(edit.status, StatusCode::OK, "{}", edit.text);
+    assert!(edit.text.contains("value=\"NR-FORM-1\""));
+    let mut fields = vec![
+        ("csrf".to_owned(), token.clone()),
+        ("base_version".to_owned(), "1".to_owned()),
+        ("status".to_owned(), "in_use".to_owned()),
+        ("visibility".to_owned(), "public".to_owned()),
+    ];
+    data["modelNumber"] = Value::String("NR-FORM-2".to_owned());
+    form_fields(&data, "", &mut fields);
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect();
+    let edited = alice.post(&format!("{passport_path}/edit"), &pairs).await;
+    assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.text);
+    let again = alice.post(&format!("{passport_path}/edit"), &pairs).await;
+    assert!(again.text.contains("新しい版が保存されました"), "a stale base version is a conflict");
+    let newest = app
+        .store
+        .get_passport(&actor_of(app.a), stored.id, junkan_model::passport::PassportRead::default())
+        .await
+        .expect("newest");
+    assert_eq!((newest.latest_version, newest.data["modelNumber"].as_str()), (2, Some("NR-FORM-2")));
+
+    // In English, the messages are English.
+    let english = alice
+        .post("/app/language", &[("csrf", &token), ("lang", "en"), ("next", "/app")])
+        .await;
+    assert_eq!(english.status, StatusCode::SEE_OTHER);
+    let refused = alice
+        .post(
+            "/app/passports/new?profile=home_appliance",
+            &[("csrf", &token), ("identifier", "https://id.gs1.org/01/04512345000783"), ("data/modelNumber", "X")],
+        )
+        .await;
+    assert!(refused.text.contains("This field is required."), "{}", refused.text);
+
+    // Another organization cannot edit it, and forms without the token are refused.
+    let mut bob = Browser::new(&app);
+    bob.sign_in("bob").await;
+    let foreign = bob.get(&format!("{passport_path}/edit")).await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+    let forged = alice
+        .post("/app/passports/new?profile=home_appliance", &[("csrf", "forged"), ("identifier", "x")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+}

@@ -19,6 +19,7 @@ pub mod layout;
 pub mod lineage;
 pub mod list;
 pub mod passport;
+pub mod passport_form;
 pub mod sign_in;
 pub mod workspace;
 
@@ -44,7 +45,15 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/sign-out", post(sign_in::post_sign_out))
         .route("/language", post(sign_in::post_language))
         .route("/passports", get(workspace::get_passports))
+        .route(
+            "/passports/new",
+            get(passport_form::get_new_passport).post(passport_form::post_new_passport),
+        )
         .route("/passports/{id}", get(passport::get_passport_page))
+        .route(
+            "/passports/{id}/edit",
+            get(passport_form::get_edit_passport).post(passport_form::post_edit_passport),
+        )
         .route("/events", get(workspace::get_events))
         .route("/footprints", get(workspace::get_footprints))
         .route("/grants", get(workspace::get_grants))

@@ -256,6 +256,7 @@ pub async fn get_passports(State(state): State<AppState>, web: Web, RawQuery(raw
         GRANULARITIES.map(|granularity| (granularity.as_str(), web.t(i18n::granularity(granularity))));
     let body = html! {
         h1 { (web.t(PASSPORTS_TITLE)) }
+        p { a.button href="/app/passports/new" { (web.t(NEW_PASSPORT)) } }
         form.filters method="get" action="/app/passports" aria-label=(web.t(FILTERS)) {
             (owner_field(&web, &query))
             div.field {
@@ -600,6 +601,7 @@ pub fn lineage_query(identifier: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // Footprints
 
+const NEW_PASSPORT: Text = ("パスポートを作成", "Create a passport");
 const FOOTPRINTS_TITLE: Text = ("カーボンフットプリント（CFP）", "Carbon footprints (CFP)");
 const PRODUCT_ID: Text = ("製品ID（URN）", "Product id (URN)");
 const PRODUCT: Text = ("製品", "Product");
