@@ -1522,3 +1522,129 @@ async fn passports_are_created_and_edited_through_forms_generated_from_the_profi
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
 }
+
+/// A multipart form as a browser sends it: the fields, then the file.
+fn multipart(fields: &[(&str, &str)], file_name: &str, file: &str) -> (String, String) {
+    let boundary = "----junkan-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n{file}\r\n--{boundary}--\r\n"
+    ));
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+impl Browser<'_> {
+    async fn upload(&mut self, path: &str, fields: &[(&str, &str)], file_name: &str, file: &str) -> Page {
+        let (content_type, body) = multipart(fields, file_name, file);
+        self.send(
+            Request::post(path).header(header::CONTENT_TYPE, content_type),
+            Body::from(body),
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn files_of_events_and_footprints_are_imported_with_a_report_of_every_problem_and_its_place() {
+    let app = TestApp::new().await;
+    user(&app, app.a, "alice", &[Role::OrgAdmin, Role::Member]).await;
+    let mut alice = Browser::new(&app);
+    alice.sign_in("alice").await;
+    let page = alice.get("/app/upload").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("enctype=\"multipart/form-data\"") && page.text.contains("data-upload"));
+    let token = page.form_token();
+    let csrf = [("csrf", token.as_str())];
+
+    // Unreadable JSON: its line and column.
+    let broken = alice
+        .upload("/app/upload/events", &csrf, "events.json", "{\n  \"type\": \"EPCISDocument\",\n  oops\n}")
+        .await;
+    assert_eq!(broken.status, StatusCode::OK, "{}", broken.text);
+    assert!(broken.text.contains("3 行 3 列"), "{}", broken.text);
+    assert!(broken.text.contains("何も登録していません"));
+
+    // An invalid event: every problem with its pointer in the file.
+    let event = |id: &str, time: &str| {
+        json!({"type": "ObjectEvent", "eventID": id, "action": "OBSERVE", "eventTime": time,
+               "eventTimeZoneOffset": "+09:00", "epcList": ["urn:epc:id:sgtin:4512345.012345.UP1"], "bizStep": "shipping"})
+    };
+    let document = |events: Vec<Value>| {
+        json!({"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"], "type": "EPCISDocument",
+               "schemaVersion": "2.0", "creationDate": "2026-06-01T00:00:00Z", "epcisBody": {"eventList": events}})
+        .to_string()
+    };
+    let invalid = alice
+        .upload(
+            "/app/upload/events",
+            &csrf,
+            "events.json",
+            &document(vec![
+                event("urn:uuid:abababab-0000-4000-8000-000000000001", "2026-06-01T10:00:00+09:00"),
+                event("urn:uuid:abababab-0000-4000-8000-000000000002", "yesterday"),
+            ]),
+        )
+        .await;
+    assert!(invalid.text.contains("/epcisBody/eventList/1"), "{}", invalid.text);
+    assert!(invalid.text.contains("class=\"responsive problems\""));
+    assert_eq!(
+        app.get("/epcis/events/urn:uuid:abababab-0000-4000-8000-000000000001", &app.token_a)
+            .await
+            .status,
+        StatusCode::NOT_FOUND,
+        "nothing stored"
+    );
+    // A valid document is captured like POST /epcis/capture; sending it again skips duplicates.
+    let valid = document(vec![
+        event("urn:uuid:abababab-0000-4000-8000-000000000001", "2026-06-01T10:00:00+09:00"),
+        event("urn:uuid:abababab-0000-4000-8000-000000000003", "2026-06-02T10:00:00+09:00"),
+    ]);
+    let stored = alice.upload("/app/upload/events", &csrf, "events.json", &valid).await;
+    assert!(stored.text.contains("イベント 2 件を登録しました"), "{}", stored.text);
+    assert_eq!(
+        app.get("/epcis/events/urn:uuid:abababab-0000-4000-8000-000000000003", &app.token_a)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let again = alice.upload("/app/upload/events", &csrf, "events.json", &valid).await;
+    assert!(again.text.contains("イベント 0 件を登録しました（登録済みのため省いたもの 2 件）"), "{}", again.text);
+
+    // Footprints: one bad member reported at its place in the list, nothing stored; then all.
+    let good = junkan_footprint::pact::to_v3(&junkan_footprint::fixtures::cell_footprint()).expect("v3");
+    let mut bad = good.clone();
+    bad["id"] = Value::String("not-a-uuid".to_owned());
+    let refused = alice
+        .upload(
+            "/app/upload/footprints",
+            &csrf,
+            "footprints.json",
+            &json!({"data": [good, bad]}).to_string(),
+        )
+        .await;
+    assert!(refused.text.contains("/data/1/id"), "{}", refused.text);
+    assert!(refused.text.contains("何も登録していません"));
+    let published = alice
+        .upload("/app/upload/footprints", &csrf, "footprints.json", &json!([good]).to_string())
+        .await;
+    assert!(published.text.contains("カーボンフットプリント 1 件を登録しました"), "{}", published.text);
+    let list = alice.get("/app/footprints").await;
+    assert!(list.text.contains(good["productIds"][0].as_str().expect("a product id")));
+    let twice = alice
+        .upload("/app/upload/footprints", &csrf, "footprints.json", &good.to_string())
+        .await;
+    assert!(twice.text.contains("すでに登録されています"), "{}", twice.text);
+
+    // The form's token is required, and signed-out visitors are sent to sign in.
+    let forged = alice
+        .upload("/app/upload/events", &[("csrf", "forged")], "events.json", &valid)
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let mut anonymous = Browser::new(&app);
+    assert_eq!(anonymous.get("/app/upload").await.status, StatusCode::SEE_OTHER);
+}

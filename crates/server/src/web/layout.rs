@@ -30,6 +30,8 @@ pub enum Nav {
     Lineage,
     /// The material flow (Sankey) view.
     Flows,
+    /// Importing files.
+    Upload,
     /// No menu entry (sign-in, errors).
     None,
 }
@@ -49,14 +51,15 @@ const FOOTER: Text = (
 );
 const API_LINK: Text = ("API（OpenAPI）", "API (OpenAPI)");
 
-/// The menu: (entry, path, label). Entries after the first six need no sign-in.
-const MENU_ENTRIES: [(Nav, &str, Text); 9] = [
+/// The menu: (entry, path, label). The indicators, lineage and flows need no sign-in.
+const MENU_ENTRIES: [(Nav, &str, Text); 10] = [
     (Nav::Home, "/app", ("ワークスペース", "Workspace")),
     (Nav::Passports, "/app/passports", ("パスポート", "Passports")),
     (Nav::Events, "/app/events", ("イベント", "Events")),
     (Nav::Footprints, "/app/footprints", ("CFP", "Footprints")),
     (Nav::Grants, "/app/grants", ("共有設定", "Grants")),
     (Nav::Requests, "/app/requests", ("依頼", "Requests")),
+    (Nav::Upload, "/app/upload", ("取込", "Import")),
     (Nav::Indicators, "/app/indicators", ("循環性指標", "Indicators")),
     (Nav::Lineage, "/app/lineage", ("トレース", "Lineage")),
     (Nav::Flows, "/app/flows", ("物質フロー", "Material flows")),

@@ -21,6 +21,7 @@ pub mod list;
 pub mod passport;
 pub mod passport_form;
 pub mod sign_in;
+pub mod upload;
 pub mod workspace;
 
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -62,6 +63,9 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/indicators", get(indicators::get_indicators))
         .route("/lineage", get(lineage::get_lineage_page))
         .route("/flows", get(flows::get_flows_page))
+        .route("/upload", get(upload::get_upload))
+        .route("/upload/events", post(upload::post_upload_events))
+        .route("/upload/footprints", post(upload::post_upload_footprints))
         .route("/assets/{name}", get(assets::get_asset))
         .fallback(context::not_found_page)
         .layer(axum::middleware::map_response(move |response: Response| async move {
