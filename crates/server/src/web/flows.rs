@@ -442,7 +442,7 @@ fn short_id(event_id: &str) -> String {
 }
 
 const NODE_WIDTH: f64 = 14.0;
-const COLUMN_GAP: f64 = 170.0;
+const COLUMN_GAP: f64 = 210.0;
 const NODE_GAP: f64 = 34.0;
 const MARGIN: f64 = 20.0;
 const LABEL_SPACE: f64 = 150.0;
@@ -451,31 +451,46 @@ const MAX_THICKNESS: f64 = 90.0;
 /// The thinnest flow (flows without a recorded mass, withheld ones).
 const MIN_THICKNESS: f64 = 3.0;
 
-/// Where each stage is drawn (column, then its place in the column by the stage order).
+/// Where each stage is drawn: named stages in their fixed columns; a withheld stage one column
+/// after the stages its flows come from (repeated so that chains of withheld steps spread out,
+/// at most a few columns on), else just before where its flows go; the stages at the end after
+/// every other.
 fn stage_columns(flows: &MaterialFlows) -> BTreeMap<Stage, usize> {
-    let mut columns: BTreeMap<Stage, usize> = BTreeMap::new();
-    for stage in &flows.stages {
-        let column = match stage {
-            Stage::Withheld(_) => {
-                // Between the stages its flows join: after where they come from, else before
-                // where they go.
-                let after = flows
-                    .flows
-                    .iter()
-                    .filter(|flow| flow.to == *stage && !matches!(flow.from, Stage::Withheld(_)))
-                    .map(|flow| flow.from.column() + 1)
-                    .max();
-                let before = flows
-                    .flows
-                    .iter()
-                    .filter(|flow| flow.from == *stage && !matches!(flow.to, Stage::Withheld(_)))
-                    .map(|flow| flow.to.column().saturating_sub(1))
-                    .min();
-                after.or(before).unwrap_or(stage.column()).clamp(1, 5)
-            }
-            other => other.column(),
-        };
-        columns.insert(*stage, column);
+    const MOST: usize = 10;
+    let is_end = |stage: &Stage| matches!(stage, Stage::EnergyRecovery | Stage::Landfill | Stage::NotRecordedAfter);
+    let mut columns: BTreeMap<Stage, usize> = flows.stages.iter().map(|stage| (*stage, stage.column())).collect();
+    for _ in 0..flows.stages.len().min(MOST) {
+        for stage in &flows.stages {
+            let Stage::Withheld(_) = stage else {
+                continue;
+            };
+            let after = flows
+                .flows
+                .iter()
+                .filter(|flow| flow.to == *stage && flow.from != *stage && !is_end(&flow.from))
+                .map(|flow| columns[&flow.from] + 1)
+                .max();
+            let before = flows
+                .flows
+                .iter()
+                .filter(|flow| flow.from == *stage && !matches!(flow.to, Stage::Withheld(_)) && !is_end(&flow.to))
+                .map(|flow| columns[&flow.to].saturating_sub(1))
+                .min();
+            let column = after.or(before).unwrap_or(stage.column()).min(MOST);
+            columns.insert(*stage, column);
+        }
+    }
+    let last = columns
+        .iter()
+        .filter(|(stage, _)| !is_end(stage))
+        .map(|(_, column)| *column + 1)
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    for (stage, column) in columns.iter_mut() {
+        if is_end(stage) {
+            *column = last;
+        }
     }
     columns
 }
@@ -596,17 +611,32 @@ fn sankey(
                 @let y = tops[stage];
                 @let class = if matches!(stage, Stage::Withheld(_)) { "stage withheld" } else if matches!(stage, Stage::NotRecordedBefore | Stage::NotRecordedAfter) { "stage outside" } else { "stage" };
                 g class=(class) {
+                    title { (stage_label(web.language, *stage, names)) }
                     rect x=(format!("{x:.1}")) y=(format!("{y:.1}")) width=(NODE_WIDTH) height=(format!("{:.1}", height_of(stage))) {}
-                    text x=(format!("{:.1}", x + NODE_WIDTH + 4.0)) y=(format!("{:.1}", y - 5.0)) { (short_label(&stage_label(web.language, *stage, names))) }
+                    text x=(format!("{:.1}", x + NODE_WIDTH + 4.0)) y=(format!("{:.1}", y - 5.0)) { (short_label(&drawn_label(web.language, *stage, names))) }
                 }
             }
         }
     }
 }
 
-/// A stage's label shortened to fit beside its bar (the table has the whole text).
+/// A stage's label as drawn beside its bar: a withheld stage by its organization's name first.
+fn drawn_label(language: Language, stage: Stage, names: &HashMap<OrganizationId, String>) -> String {
+    match stage {
+        Stage::Withheld(organization) => {
+            let name = names.get(&organization).map_or("—", String::as_str);
+            match language {
+                Language::Ja => format!("非公開・{name}"),
+                Language::En => format!("Withheld · {name}"),
+            }
+        }
+        other => stage_label(language, other, names),
+    }
+}
+
+/// A stage's label shortened to fit beside its bar (its title and the table have the whole text).
 fn short_label(label: &str) -> String {
-    const LIMIT: usize = 22;
+    const LIMIT: usize = 17;
     if label.chars().count() <= LIMIT {
         label.to_owned()
     } else {
