@@ -1648,3 +1648,61 @@ async fn files_of_events_and_footprints_are_imported_with_a_report_of_every_prob
     let mut anonymous = Browser::new(&app);
     assert_eq!(anonymous.get("/app/upload").await.status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn the_dashboard_computes_an_organization_s_cti_from_its_facilities_events_as_the_api_does() {
+    let app = TestApp::new().await;
+    user(&app, app.a, "alice", &[Role::Member]).await;
+    let plant = app
+        .post(
+            "/api/v1/facilities",
+            &app.token_a,
+            json!({"name_ja": "豊田工場", "name_en": "Toyota plant", "facility_type": "plant", "gln": "4512345000011",
+                   "local_government_code": "232114", "visibility": "restricted"}),
+        )
+        .await;
+    assert_eq!(plant.status, StatusCode::CREATED, "{}", plant.body);
+    let make = transformation(
+        "urn:uuid:cdcdcdcd-0000-4000-8000-000000000001",
+        &[("urn:epc:class:lgtin:4512345.077777.VIRGIN-3", 700)],
+        &[("urn:epc:class:lgtin:4512345.066666.COMPOUND-3", 690)],
+        "commissioning",
+    );
+    assert_eq!(
+        app.post("/epcis/events", &app.token_a, located(make, "urn:epc:id:sgln:4512345.00001.0", 5))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let mut alice = Browser::new(&app);
+    alice.sign_in("alice").await;
+    let home = alice.get("/app").await;
+    let link = format!("/app/indicators?indicator=cti&amp;scope=organization:{}", app.a);
+    assert!(home.text.contains(&link), "the workspace links to the organization's CTI");
+    let path = format!("/app/indicators?indicator=cti&scope=organization:{}&from=2026&to=2026", app.a);
+    let page = alice.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("A株式会社") && page.text.contains("投入（インフロー）"), "{}", page.text);
+    assert!(page.text.contains("VIRGIN-3"), "the inflow lot: {}", page.text);
+    // The same numbers as the API.
+    let api = app
+        .get(
+            &format!("/api/v1/indicators/cti?scope=organization:{}&period=2026-04-01/2027-03-31", app.a),
+            &app.token_a,
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::OK, "{}", api.body);
+    for (output, value) in api.body["result"].as_object().expect("result") {
+        assert!(page.text.contains(&format!("<code>{output}</code>")), "{output}");
+        if let Some(number) = value.as_str() {
+            assert!(page.text.contains(number) || page.text.contains(&number.replace(".0", "")), "{output} {number}");
+        }
+    }
+    // Another organization's reader sees the events withheld, named by their owner.
+    user(&app, app.b, "bob", &[Role::Member]).await;
+    let mut bob = Browser::new(&app);
+    bob.sign_in("bob").await;
+    let withheld = bob.get(&path).await;
+    assert_eq!(withheld.status, StatusCode::OK);
+    assert!(!withheld.text.contains("VIRGIN-3"), "nothing of A's events leaks to B");
+}

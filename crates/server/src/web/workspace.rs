@@ -98,8 +98,8 @@ const CARDS: [(&str, Text, Text); 7] = [
         "/app/indicators",
         ("循環性指標", "Circularity indicators"),
         (
-            "国・地域・製品の指標、目標、算定根拠。",
-            "National, regional and product indicators with targets and provenance.",
+            "国・地域・組織・製品の指標、目標、算定根拠。",
+            "National, regional, organization and product indicators with targets and provenance.",
         ),
     ),
     (
@@ -111,6 +111,12 @@ const CARDS: [(&str, Text, Text); 7] = [
         ),
     ),
 ];
+
+const OWN_INDICATORS: Text = ("自社の循環性指標（CTI）", "Your organization's circularity (CTI)");
+const OWN_INDICATORS_LEAD: Text = (
+    "自社の事業所のイベントから算定した循環移行指標と、その根拠。",
+    "The Circular Transition Indicators computed from your facilities' events, with provenance.",
+);
 
 /// `GET /app`: the workspace overview, or a welcome page before sign-in.
 pub async fn get_home(web: Web) -> Response {
@@ -141,6 +147,15 @@ pub async fn get_home(web: Web) -> Response {
         .map(|role| web.t(i18n::cycle_role(*role)))
         .collect();
     let separator = web.t(("、", ", "));
+    // The organization's CTI over the fiscal year of the session's end (today, or tomorrow late at
+    // night) and the one before.
+    let year = signed_in.expires_at.to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC));
+    let fiscal_year = if u8::from(year.month()) >= 4 { year.year() } else { year.year() - 1 };
+    let own_indicators = format!(
+        "/app/indicators?indicator=cti&scope=organization:{}&from={}&to={fiscal_year}",
+        organization.id,
+        fiscal_year - 1
+    );
     let body = html! {
         h1 { (heading) }
         section aria-labelledby="account-heading" {
@@ -166,6 +181,10 @@ pub async fn get_home(web: Web) -> Response {
                     h2 { a href=(path) { (web.t(title)) } }
                     p { (web.t(description)) }
                 }
+            }
+            div.card {
+                h2 { a href=(own_indicators) { (web.t(OWN_INDICATORS)) } }
+                p { (web.t(OWN_INDICATORS_LEAD)) }
             }
         }
     };
