@@ -1706,3 +1706,53 @@ async fn the_dashboard_computes_an_organization_s_cti_from_its_facilities_events
     assert_eq!(withheld.status, StatusCode::OK);
     assert!(!withheld.text.contains("VIRGIN-3"), "nothing of A's events leaks to B");
 }
+
+#[tokio::test]
+async fn administrators_see_organizations_accounts_credentials_and_profiles_and_revoke_clients() {
+    let app = app_with_profiles(TestApp::new().await).await;
+    user(&app, app.a, "alice", &[Role::Member]).await;
+    user(&app, app.a, "ada", &[Role::OrgAdmin]).await;
+    let (client_id, secret) = app.client(app.a, &[Role::Member]).await;
+    let client_token = app.client_token_with(&client_id, &secret).await;
+    assert_eq!(app.get("/api/v1/passports", &client_token).await.status, StatusCode::OK);
+
+    let mut alice = Browser::new(&app);
+    alice.sign_in("alice").await;
+    let home = alice.get("/app").await;
+    assert!(!home.text.contains("href=\"/app/admin\""), "members have no administration menu");
+    assert_eq!(alice.get("/app/admin").await.status, StatusCode::FORBIDDEN);
+
+    let mut ada = Browser::new(&app);
+    ada.sign_in("ada").await;
+    let page = ada.get("/app/admin").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("href=\"/app/admin\""));
+    for text in ["A株式会社", "B株式会社", "<code>alice</code>", &client_id, "home_appliance"] {
+        assert!(page.text.contains(text), "{text}: {}", page.text);
+    }
+    let searched = ada.get("/app/admin?name=B%E6%A0%AA").await;
+    assert!(
+        searched.text.contains("<td data-label=\"名称\">B株式会社</td>")
+            && !searched.text.contains("<td data-label=\"名称\">A株式会社</td>"),
+        "{}",
+        searched.text
+    );
+    // Another organization's accounts are not listed to A's administrator.
+    let other = ada.get(&format!("/app/admin?organization={}", app.b)).await;
+    assert!(other.text.contains("権限がありません"), "{}", other.text);
+    // Revoking a client through the protected form: its tokens stop working.
+    let revoked = ada
+        .post(
+            &format!("/app/admin/clients/{client_id}/revoke"),
+            &[("csrf", &page.form_token()), ("organization", &app.a.to_string())],
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER, "{}", revoked.text);
+    assert_eq!(app.get("/api/v1/passports", &client_token).await.status, StatusCode::UNAUTHORIZED);
+    let after = ada.get(revoked.header("location")).await;
+    assert!(after.text.contains("取り消しました") && after.text.contains("取消済み"));
+    let forged = ada
+        .post(&format!("/app/admin/clients/{client_id}/revoke"), &[("csrf", "forged"), ("organization", "")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+}

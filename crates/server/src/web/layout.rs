@@ -32,6 +32,8 @@ pub enum Nav {
     Flows,
     /// Importing files.
     Upload,
+    /// Administration (administrators only).
+    Admin,
     /// No menu entry (sign-in, errors).
     None,
 }
@@ -51,8 +53,8 @@ const FOOTER: Text = (
 );
 const API_LINK: Text = ("API（OpenAPI）", "API (OpenAPI)");
 
-/// The menu: (entry, path, label). The indicators, lineage and flows need no sign-in.
-const MENU_ENTRIES: [(Nav, &str, Text); 10] = [
+/// The menu: (entry, path, label); which entries a visitor sees is [`shown`].
+const MENU_ENTRIES: [(Nav, &str, Text); 11] = [
     (Nav::Home, "/app", ("ワークスペース", "Workspace")),
     (Nav::Passports, "/app/passports", ("パスポート", "Passports")),
     (Nav::Events, "/app/events", ("イベント", "Events")),
@@ -63,7 +65,23 @@ const MENU_ENTRIES: [(Nav, &str, Text); 10] = [
     (Nav::Indicators, "/app/indicators", ("循環性指標", "Indicators")),
     (Nav::Lineage, "/app/lineage", ("トレース", "Lineage")),
     (Nav::Flows, "/app/flows", ("物質フロー", "Material flows")),
+    (Nav::Admin, "/app/admin", ("管理", "Administration")),
 ];
+
+/// Whether the menu shows `entry`: the public views to everyone, the workspace to signed-in
+/// users, the administration to administrators.
+fn shown(web: &Web, entry: Nav) -> bool {
+    use junkan_model::principal::Role;
+    match (entry, &web.signed_in) {
+        (Nav::Indicators | Nav::Lineage | Nav::Flows, _) => true,
+        (Nav::Admin, Some(signed_in)) => signed_in
+            .user
+            .roles
+            .iter()
+            .any(|role| matches!(role, Role::NodeAdmin | Role::OrgAdmin)),
+        (_, signed_in) => signed_in.is_some(),
+    }
+}
 
 /// The whole HTML document of a page.
 pub fn document(web: &Web, title: &str, current: Nav, body: Markup) -> Markup {
@@ -87,7 +105,7 @@ pub fn document(web: &Web, title: &str, current: Nav, body: Markup) -> Markup {
                         nav aria-label=(web.t(MENU)) {
                             ul {
                                 @for (entry, path, label) in MENU_ENTRIES {
-                                    @if web.signed_in.is_some() || matches!(entry, Nav::Indicators | Nav::Lineage | Nav::Flows) {
+                                    @if shown(web, entry) {
                                         li { a href=(path) aria-current=[(entry == current).then_some("page")] { (web.t(label)) } }
                                     }
                                 }

@@ -9,6 +9,7 @@
 //! styles, no framing, no sniffing. Every form POST carries a CSRF token: the session's for
 //! signed-in users, a per-browser token (double-submit cookie) before sign-in ([`context`]).
 
+pub mod admin;
 pub mod assets;
 pub mod chart;
 pub mod context;
@@ -64,6 +65,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/lineage", get(lineage::get_lineage_page))
         .route("/flows", get(flows::get_flows_page))
         .route("/upload", get(upload::get_upload))
+        .route("/admin", get(admin::get_admin))
+        .route("/admin/clients/{id}/revoke", post(admin::post_revoke_client))
         .route("/upload/events", post(upload::post_upload_events))
         .route("/upload/footprints", post(upload::post_upload_footprints))
         .route("/assets/{name}", get(assets::get_asset))
