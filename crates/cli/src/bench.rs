@@ -1129,8 +1129,7 @@ pub async fn bench_ui(database_url: Option<&str>, samples: u64) -> anyhow::Resul
     let base_url = "http://127.0.0.1:8080";
     let started = Instant::now();
     let mut credentials = junkan_demo::load(&store, 1, base_url).await?;
-    let state =
-        junkan_server::AppState::new(Arc::new(store.clone()), junkan_server::Settings::new(base_url)).await?;
+    let state = junkan_server::AppState::new(Arc::new(store.clone()), junkan_server::Settings::new(base_url)).await?;
     let router = junkan_server::router(state);
     crate::demo_cfp::play(&router, &mut credentials).await?;
     crate::demo_circularity::compute(&router, &mut credentials).await?;
@@ -1158,25 +1157,61 @@ pub async fn bench_ui(database_url: Option<&str>, samples: u64) -> anyhow::Resul
         .map(str::to_owned)
         .unwrap_or_else(|| "/01/00000000000000".to_owned());
     let pages = vec![
-        UiPage { name: "workspace", path: "/app".to_owned() },
-        UiPage { name: "passports", path: "/app/passports?owner=all".to_owned() },
-        UiPage { name: "passport", path: format!("/app/passports/{}", example("battery_passport_id")?) },
-        UiPage { name: "passport_form", path: "/app/passports/new?profile=battery".to_owned() },
-        UiPage { name: "events", path: "/app/events".to_owned() },
-        UiPage { name: "footprints", path: "/app/footprints".to_owned() },
-        UiPage { name: "grants", path: "/app/grants".to_owned() },
-        UiPage { name: "requests", path: "/app/requests".to_owned() },
-        UiPage { name: "upload", path: "/app/upload".to_owned() },
-        UiPage { name: "indicators", path: "/app/indicators".to_owned() },
+        UiPage {
+            name: "workspace",
+            path: "/app".to_owned(),
+        },
+        UiPage {
+            name: "passports",
+            path: "/app/passports?owner=all".to_owned(),
+        },
+        UiPage {
+            name: "passport",
+            path: format!("/app/passports/{}", example("battery_passport_id")?),
+        },
+        UiPage {
+            name: "passport_form",
+            path: "/app/passports/new?profile=battery".to_owned(),
+        },
+        UiPage {
+            name: "events",
+            path: "/app/events".to_owned(),
+        },
+        UiPage {
+            name: "footprints",
+            path: "/app/footprints".to_owned(),
+        },
+        UiPage {
+            name: "grants",
+            path: "/app/grants".to_owned(),
+        },
+        UiPage {
+            name: "requests",
+            path: "/app/requests".to_owned(),
+        },
+        UiPage {
+            name: "upload",
+            path: "/app/upload".to_owned(),
+        },
+        UiPage {
+            name: "indicators",
+            path: "/app/indicators".to_owned(),
+        },
         UiPage {
             name: "lineage",
-            path: format!("/app/lineage?{}", query(&[("id", cobalt_lot.as_str()), ("direction", "backward")])),
+            path: format!(
+                "/app/lineage?{}",
+                query(&[("id", cobalt_lot.as_str()), ("direction", "backward")])
+            ),
         },
         UiPage {
             name: "flows",
             path: format!("/app/flows?{}", query(&[("id", battery_pack.as_str())])),
         },
-        UiPage { name: "public_passport", path: public_page },
+        UiPage {
+            name: "public_passport",
+            path: public_page,
+        },
     ];
     let mut results = Vec::new();
     for page in &pages {
@@ -1222,6 +1257,9 @@ pub async fn bench_ui(database_url: Option<&str>, samples: u64) -> anyhow::Resul
         "load_average": load_average.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
         "peak_rss_mib": round(peak_rss_mib()),
     });
-    println!("{}", serde_json::to_string_pretty(&json!({"benchmark": "ui", "figures": figures}))?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!({"benchmark": "ui", "figures": figures}))?
+    );
     Ok(())
 }

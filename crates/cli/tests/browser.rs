@@ -132,8 +132,14 @@ fn the_web_application_works_in_a_real_browser() {
         .env("JUNKAN_PASSWORD", packmaker["password"].as_str().expect("password"))
         .env("JUNKAN_PASSPORT_PATH", format!("/app/passports/{passport_id}"))
         .env("JUNKAN_LINEAGE_ID", lineage_id)
-        .env("JUNKAN_AUDITOR_USERNAME", authority["username"].as_str().expect("user name"))
-        .env("JUNKAN_AUDITOR_PASSWORD", authority["password"].as_str().expect("password"))
+        .env(
+            "JUNKAN_AUDITOR_USERNAME",
+            authority["username"].as_str().expect("user name"),
+        )
+        .env(
+            "JUNKAN_AUDITOR_PASSWORD",
+            authority["password"].as_str().expect("password"),
+        )
         .env(
             "JUNKAN_PASSPORT_EXAMPLE",
             junkan_passport::builtin::example("home_appliance")

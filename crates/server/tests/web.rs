@@ -1255,7 +1255,10 @@ async fn the_sankey_view_draws_flows_between_stages_with_withheld_steps_and_list
         located(sort, PLANT, 2),
         located(compound, PLANT, 20),
     ] {
-        assert_eq!(app.post("/epcis/events", &app.token_a, event).await.status, StatusCode::CREATED);
+        assert_eq!(
+            app.post("/epcis/events", &app.token_a, event).await.status,
+            StatusCode::CREATED
+        );
     }
     // B recycles the sorted lot into pellets and shares it with nobody.
     let recycle = transformation(
@@ -1265,9 +1268,13 @@ async fn the_sankey_view_draws_flows_between_stages_with_withheld_steps_and_list
         "jkcbv:BizStep-material_recycling",
     );
     assert_eq!(
-        app.post("/epcis/events", &app.token_b, located(recycle, "urn:epc:id:sgln:4598765.00001.0", 10))
-            .await
-            .status,
+        app.post(
+            "/epcis/events",
+            &app.token_b,
+            located(recycle, "urn:epc:id:sgln:4598765.00001.0", 10)
+        )
+        .await
+        .status,
         StatusCode::CREATED
     );
 
@@ -1282,7 +1289,13 @@ async fn the_sankey_view_draws_flows_between_stages_with_withheld_steps_and_list
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
     let html = &page.text;
     assert!(html.contains("<svg class=\"sankey\""), "{html}");
-    for stage in ["回収", "解体・選別・前処理", "生産", "非公開の工程（B株式会社）", "範囲外・記録なし（投入元）"] {
+    for stage in [
+        "回収",
+        "解体・選別・前処理",
+        "生産",
+        "非公開の工程（B株式会社）",
+        "範囲外・記録なし（投入元）",
+    ] {
         assert!(html.contains(stage), "stage {stage}: {html}");
     }
     assert!(!html.contains(">再資源化<"), "B's step is withheld, not named");
@@ -1290,29 +1303,34 @@ async fn the_sankey_view_draws_flows_between_stages_with_withheld_steps_and_list
     assert!(html.contains("1,000 kg") && html.contains("700 kg") && html.contains("300 kg"));
     assert!(!html.contains("820"), "nothing of B's quantities leaks");
     // A flow is a link to the lots and events behind it.
-    let link = format!("flow=collection%7Esorting");
-    assert!(html.contains(&link), "{html}");
-    let details = alice
-        .get(&format!("/app/flows?{query}&{link}"))
-        .await;
+    let link = "flow=collection%7Esorting";
+    assert!(html.contains(link), "{html}");
+    let details = alice.get(&format!("/app/flows?{query}&{link}")).await;
     assert!(details.text.contains("この流れの内訳"), "{}", details.text);
     assert!(details.text.contains("4512345.099999.WASTE-2") || details.text.contains("099999"));
-    assert!(details.text.contains("eeeeeeee-0000-4000-8000-000000000002"), "the event it reached");
+    assert!(
+        details.text.contains("eeeeeeee-0000-4000-8000-000000000002"),
+        "the event it reached"
+    );
     // Into B's withheld step: the lot is named (A recorded it), B's event is not.
     let into_withheld = alice
-        .get(&format!(
-            "/app/flows?{query}&flow=sorting%7Ewithheld-{}",
-            app.b
-        ))
+        .get(&format!("/app/flows?{query}&flow=sorting%7Ewithheld-{}", app.b))
         .await;
-    assert!(into_withheld.text.contains("非公開の工程 · B株式会社"), "{}", into_withheld.text);
+    assert!(
+        into_withheld.text.contains("非公開の工程 · B株式会社"),
+        "{}",
+        into_withheld.text
+    );
     assert!(!into_withheld.text.contains("eeeeeeee-0000-4000-8000-000000000003"));
 
     // A region keeps the events at the region's facilities the user may see: Aichi has A's
     // plant, Tokyo has nothing.
     let aichi = alice.get(&format!("/app/flows?{query}&region=23")).await;
     assert!(aichi.text.contains("<svg class=\"sankey\""));
-    assert!(!aichi.text.contains("非公開の工程（B株式会社）"), "B's step is elsewhere");
+    assert!(
+        !aichi.text.contains("非公開の工程（B株式会社）"),
+        "B's step is elsewhere"
+    );
     let tokyo = alice.get(&format!("/app/flows?{query}&region=13")).await;
     assert!(tokyo.text.contains("閲覧できる流れはありません"));
     // A period keeps the events of its days (in Japan time).
@@ -1339,10 +1357,19 @@ async fn the_sankey_view_draws_flows_between_stages_with_withheld_steps_and_list
         )
         .await
         .expect("grant");
-    let english = alice.post("/app/language", &[("csrf", &page.form_token()), ("lang", "en"), ("next", "/app")]).await;
+    let english = alice
+        .post(
+            "/app/language",
+            &[("csrf", &page.form_token()), ("lang", "en"), ("next", "/app")],
+        )
+        .await;
     assert_eq!(english.status, StatusCode::SEE_OTHER);
     let shared = alice.get(&format!("/app/flows?{query}")).await;
-    assert!(shared.text.contains(">Recycling<") && shared.text.contains("900 kg"), "{}", shared.text);
+    assert!(
+        shared.text.contains(">Recycling<") && shared.text.contains("900 kg"),
+        "{}",
+        shared.text
+    );
     assert!(!shared.text.contains("Withheld by"));
     let audit = app
         .store
@@ -1358,7 +1385,11 @@ async fn the_sankey_view_draws_flows_between_stages_with_withheld_steps_and_list
     let mut anonymous = Browser::new(&app);
     let public = anonymous.get(&format!("/app/flows?{query}")).await;
     assert_eq!(public.status, StatusCode::OK);
-    assert!(!public.text.contains("1,000 kg") && !public.text.contains(">回収<"), "{}", public.text);
+    assert!(
+        !public.text.contains("1,000 kg") && !public.text.contains(">回収<"),
+        "{}",
+        public.text
+    );
 }
 
 /// A passport's data as the generated form sends it: a field per value, arrays as JSON.
@@ -1389,10 +1420,18 @@ async fn passports_are_created_and_edited_through_forms_generated_from_the_profi
     assert!(choose.text.contains("value=\"home_appliance\""), "{}", choose.text);
     let form = alice.get("/app/passports/new?profile=home_appliance").await;
     assert_eq!(form.status, StatusCode::OK, "{}", form.text);
-    for name in ["data/modelNumber", "data/manufacturer/corporateNumber", "data/manufactureYear", "data/category"] {
+    for name in [
+        "data/modelNumber",
+        "data/manufacturer/corporateNumber",
+        "data/manufactureYear",
+        "data/category",
+    ] {
         assert!(form.text.contains(&format!("name=\"{name}\"")), "field {name}");
     }
-    assert!(form.text.contains("<fieldset id=\"field.manufacturer\""), "objects are fieldsets");
+    assert!(
+        form.text.contains("<fieldset id=\"field.manufacturer\""),
+        "objects are fieldsets"
+    );
     let token = form.form_token();
 
     // Problems: a bad identifier, a year that is no number, a corporate number of the wrong form,
@@ -1419,7 +1458,10 @@ async fn passports_are_created_and_edited_through_forms_generated_from_the_profi
     assert!(html.contains("&quot;twenty&quot; は数値ではありません"), "{html}");
     let year_field = html.find("id=\"field.manufactureYear\"").expect("the year field");
     let year_error = html.find("id=\"field.manufactureYear-error\"").expect("its message");
-    assert!(year_error > year_field && year_error - year_field < 400, "the message is next to its field");
+    assert!(
+        year_error > year_field && year_error - year_field < 400,
+        "the message is next to its field"
+    );
     assert!(html.contains("value=\"twenty\""), "what was typed is shown again");
     assert!(html.contains("aria-invalid=\"true\""));
     // Once the typing problems are fixed, the store's validation (the API's) speaks.
@@ -1440,9 +1482,15 @@ async fn passports_are_created_and_edited_through_forms_generated_from_the_profi
         )
         .await;
     let html = &checked.text;
-    assert!(html.contains("id=\"field.category-error\""), "a missing member at its own field: {html}");
+    assert!(
+        html.contains("id=\"field.category-error\""),
+        "a missing member at its own field: {html}"
+    );
     assert!(html.contains("入力が必要です"));
-    assert!(html.contains("id=\"field.manufacturer.corporateNumber-error\""), "{html}");
+    assert!(
+        html.contains("id=\"field.manufacturer.corporateNumber-error\""),
+        "{html}"
+    );
     assert!(html.contains("形式が違います（パターン"));
 
     // Fixed: the whole shipped example, through the form.
@@ -1450,13 +1498,19 @@ async fn passports_are_created_and_edited_through_forms_generated_from_the_profi
     data["modelNumber"] = Value::String("NR-FORM-1".to_owned());
     let mut fields = vec![
         ("csrf".to_owned(), token.clone()),
-        ("identifier".to_owned(), "https://id.gs1.org/01/04512345000776".to_owned()),
+        (
+            "identifier".to_owned(),
+            "https://id.gs1.org/01/04512345000776".to_owned(),
+        ),
         ("granularity".to_owned(), "model".to_owned()),
         ("status".to_owned(), "original".to_owned()),
         ("visibility".to_owned(), "public".to_owned()),
     ];
     form_fields(&data, "", &mut fields);
-    let pairs: Vec<(&str, &str)> = fields.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect();
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
     let created = alice.post("/app/passports/new?profile=home_appliance", &pairs).await;
     assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.text);
     let location = created.header("location").to_owned();
@@ -1473,7 +1527,10 @@ async fn passports_are_created_and_edited_through_forms_generated_from_the_profi
         )
         .await
         .expect("stored");
-    assert_eq!(stored.data, data, "the form's data is the example's, typed by the schema");
+    assert_eq!(
+        stored.data, data,
+        "the form's data is the example's, typed by the schema"
+    );
 
     // Edit: the form is filled with the newest version and writes the next one.
     let edit = alice.get(&format!("{passport_path}/edit")).await;
@@ -1487,17 +1544,30 @@ async fn passports_are_created_and_edited_through_forms_generated_from_the_profi
     ];
     data["modelNumber"] = Value::String("NR-FORM-2".to_owned());
     form_fields(&data, "", &mut fields);
-    let pairs: Vec<(&str, &str)> = fields.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect();
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
     let edited = alice.post(&format!("{passport_path}/edit"), &pairs).await;
     assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.text);
     let again = alice.post(&format!("{passport_path}/edit"), &pairs).await;
-    assert!(again.text.contains("新しい版が保存されました"), "a stale base version is a conflict");
+    assert!(
+        again.text.contains("新しい版が保存されました"),
+        "a stale base version is a conflict"
+    );
     let newest = app
         .store
-        .get_passport(&actor_of(app.a), stored.id, junkan_model::passport::PassportRead::default())
+        .get_passport(
+            &actor_of(app.a),
+            stored.id,
+            junkan_model::passport::PassportRead::default(),
+        )
         .await
         .expect("newest");
-    assert_eq!((newest.latest_version, newest.data["modelNumber"].as_str()), (2, Some("NR-FORM-2")));
+    assert_eq!(
+        (newest.latest_version, newest.data["modelNumber"].as_str()),
+        (2, Some("NR-FORM-2"))
+    );
 
     // In English, the messages are English.
     let english = alice
@@ -1507,7 +1577,11 @@ async fn passports_are_created_and_edited_through_forms_generated_from_the_profi
     let refused = alice
         .post(
             "/app/passports/new?profile=home_appliance",
-            &[("csrf", &token), ("identifier", "https://id.gs1.org/01/04512345000783"), ("data/modelNumber", "X")],
+            &[
+                ("csrf", &token),
+                ("identifier", "https://id.gs1.org/01/04512345000783"),
+                ("data/modelNumber", "X"),
+            ],
         )
         .await;
     assert!(refused.text.contains("This field is required."), "{}", refused.text);
@@ -1518,7 +1592,10 @@ async fn passports_are_created_and_edited_through_forms_generated_from_the_profi
     let foreign = bob.get(&format!("{passport_path}/edit")).await;
     assert_eq!(foreign.status, StatusCode::FORBIDDEN);
     let forged = alice
-        .post("/app/passports/new?profile=home_appliance", &[("csrf", "forged"), ("identifier", "x")])
+        .post(
+            "/app/passports/new?profile=home_appliance",
+            &[("csrf", "forged"), ("identifier", "x")],
+        )
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
 }
@@ -1563,7 +1640,12 @@ async fn files_of_events_and_footprints_are_imported_with_a_report_of_every_prob
 
     // Unreadable JSON: its line and column.
     let broken = alice
-        .upload("/app/upload/events", &csrf, "events.json", "{\n  \"type\": \"EPCISDocument\",\n  oops\n}")
+        .upload(
+            "/app/upload/events",
+            &csrf,
+            "events.json",
+            "{\n  \"type\": \"EPCISDocument\",\n  oops\n}",
+        )
         .await;
     assert_eq!(broken.status, StatusCode::OK, "{}", broken.text);
     assert!(broken.text.contains("3 行 3 列"), "{}", broken.text);
@@ -1585,7 +1667,10 @@ async fn files_of_events_and_footprints_are_imported_with_a_report_of_every_prob
             &csrf,
             "events.json",
             &document(vec![
-                event("urn:uuid:abababab-0000-4000-8000-000000000001", "2026-06-01T10:00:00+09:00"),
+                event(
+                    "urn:uuid:abababab-0000-4000-8000-000000000001",
+                    "2026-06-01T10:00:00+09:00",
+                ),
                 event("urn:uuid:abababab-0000-4000-8000-000000000002", "yesterday"),
             ]),
         )
@@ -1593,27 +1678,45 @@ async fn files_of_events_and_footprints_are_imported_with_a_report_of_every_prob
     assert!(invalid.text.contains("/epcisBody/eventList/1"), "{}", invalid.text);
     assert!(invalid.text.contains("class=\"responsive problems\""));
     assert_eq!(
-        app.get("/epcis/events/urn:uuid:abababab-0000-4000-8000-000000000001", &app.token_a)
-            .await
-            .status,
+        app.get(
+            "/epcis/events/urn:uuid:abababab-0000-4000-8000-000000000001",
+            &app.token_a
+        )
+        .await
+        .status,
         StatusCode::NOT_FOUND,
         "nothing stored"
     );
     // A valid document is captured like POST /epcis/capture; sending it again skips duplicates.
     let valid = document(vec![
-        event("urn:uuid:abababab-0000-4000-8000-000000000001", "2026-06-01T10:00:00+09:00"),
-        event("urn:uuid:abababab-0000-4000-8000-000000000003", "2026-06-02T10:00:00+09:00"),
+        event(
+            "urn:uuid:abababab-0000-4000-8000-000000000001",
+            "2026-06-01T10:00:00+09:00",
+        ),
+        event(
+            "urn:uuid:abababab-0000-4000-8000-000000000003",
+            "2026-06-02T10:00:00+09:00",
+        ),
     ]);
     let stored = alice.upload("/app/upload/events", &csrf, "events.json", &valid).await;
     assert!(stored.text.contains("イベント 2 件を登録しました"), "{}", stored.text);
     assert_eq!(
-        app.get("/epcis/events/urn:uuid:abababab-0000-4000-8000-000000000003", &app.token_a)
-            .await
-            .status,
+        app.get(
+            "/epcis/events/urn:uuid:abababab-0000-4000-8000-000000000003",
+            &app.token_a
+        )
+        .await
+        .status,
         StatusCode::OK
     );
     let again = alice.upload("/app/upload/events", &csrf, "events.json", &valid).await;
-    assert!(again.text.contains("イベント 0 件を登録しました（登録済みのため省いたもの 2 件）"), "{}", again.text);
+    assert!(
+        again
+            .text
+            .contains("イベント 0 件を登録しました（登録済みのため省いたもの 2 件）"),
+        "{}",
+        again.text
+    );
 
     // Footprints: one bad member reported at its place in the list, nothing stored; then all.
     let good = junkan_footprint::pact::to_v3(&junkan_footprint::fixtures::cell_footprint()).expect("v3");
@@ -1630,11 +1733,22 @@ async fn files_of_events_and_footprints_are_imported_with_a_report_of_every_prob
     assert!(refused.text.contains("/data/1/id"), "{}", refused.text);
     assert!(refused.text.contains("何も登録していません"));
     let published = alice
-        .upload("/app/upload/footprints", &csrf, "footprints.json", &json!([good]).to_string())
+        .upload(
+            "/app/upload/footprints",
+            &csrf,
+            "footprints.json",
+            &json!([good]).to_string(),
+        )
         .await;
-    assert!(published.text.contains("カーボンフットプリント 1 件を登録しました"), "{}", published.text);
+    assert!(
+        published.text.contains("カーボンフットプリント 1 件を登録しました"),
+        "{}",
+        published.text
+    );
     let list = alice.get("/app/footprints").await;
-    assert!(list.text.contains(good["productIds"][0].as_str().expect("a product id")));
+    assert!(list
+        .text
+        .contains(good["productIds"][0].as_str().expect("a product id")));
     let twice = alice
         .upload("/app/upload/footprints", &csrf, "footprints.json", &good.to_string())
         .await;
@@ -1669,25 +1783,42 @@ async fn the_dashboard_computes_an_organization_s_cti_from_its_facilities_events
         "commissioning",
     );
     assert_eq!(
-        app.post("/epcis/events", &app.token_a, located(make, "urn:epc:id:sgln:4512345.00001.0", 5))
-            .await
-            .status,
+        app.post(
+            "/epcis/events",
+            &app.token_a,
+            located(make, "urn:epc:id:sgln:4512345.00001.0", 5)
+        )
+        .await
+        .status,
         StatusCode::CREATED
     );
     let mut alice = Browser::new(&app);
     alice.sign_in("alice").await;
     let home = alice.get("/app").await;
     let link = format!("/app/indicators?indicator=cti&amp;scope=organization:{}", app.a);
-    assert!(home.text.contains(&link), "the workspace links to the organization's CTI");
-    let path = format!("/app/indicators?indicator=cti&scope=organization:{}&from=2026&to=2026", app.a);
+    assert!(
+        home.text.contains(&link),
+        "the workspace links to the organization's CTI"
+    );
+    let path = format!(
+        "/app/indicators?indicator=cti&scope=organization:{}&from=2026&to=2026",
+        app.a
+    );
     let page = alice.get(&path).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
-    assert!(page.text.contains("A株式会社") && page.text.contains("投入（インフロー）"), "{}", page.text);
+    assert!(
+        page.text.contains("A株式会社") && page.text.contains("投入（インフロー）"),
+        "{}",
+        page.text
+    );
     assert!(page.text.contains("VIRGIN-3"), "the inflow lot: {}", page.text);
     // The same numbers as the API.
     let api = app
         .get(
-            &format!("/api/v1/indicators/cti?scope=organization:{}&period=2026-04-01/2027-03-31", app.a),
+            &format!(
+                "/api/v1/indicators/cti?scope=organization:{}&period=2026-04-01/2027-03-31",
+                app.a
+            ),
             &app.token_a,
         )
         .await;
@@ -1695,7 +1826,10 @@ async fn the_dashboard_computes_an_organization_s_cti_from_its_facilities_events
     for (output, value) in api.body["result"].as_object().expect("result") {
         assert!(page.text.contains(&format!("<code>{output}</code>")), "{output}");
         if let Some(number) = value.as_str() {
-            assert!(page.text.contains(number) || page.text.contains(&number.replace(".0", "")), "{output} {number}");
+            assert!(
+                page.text.contains(number) || page.text.contains(&number.replace(".0", "")),
+                "{output} {number}"
+            );
         }
     }
     // Another organization's reader sees the events withheld, named by their owner.
@@ -1719,7 +1853,10 @@ async fn administrators_see_organizations_accounts_credentials_and_profiles_and_
     let mut alice = Browser::new(&app);
     alice.sign_in("alice").await;
     let home = alice.get("/app").await;
-    assert!(!home.text.contains("href=\"/app/admin\""), "members have no administration menu");
+    assert!(
+        !home.text.contains("href=\"/app/admin\""),
+        "members have no administration menu"
+    );
     assert_eq!(alice.get("/app/admin").await.status, StatusCode::FORBIDDEN);
 
     let mut ada = Browser::new(&app);
@@ -1727,7 +1864,13 @@ async fn administrators_see_organizations_accounts_credentials_and_profiles_and_
     let page = ada.get("/app/admin").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
     assert!(page.text.contains("href=\"/app/admin\""));
-    for text in ["A株式会社", "B株式会社", "<code>alice</code>", &client_id, "home_appliance"] {
+    for text in [
+        "A株式会社",
+        "B株式会社",
+        "<code>alice</code>",
+        &client_id,
+        "home_appliance",
+    ] {
         assert!(page.text.contains(text), "{text}: {}", page.text);
     }
     let searched = ada.get("/app/admin?name=B%E6%A0%AA").await;
@@ -1748,11 +1891,17 @@ async fn administrators_see_organizations_accounts_credentials_and_profiles_and_
         )
         .await;
     assert_eq!(revoked.status, StatusCode::SEE_OTHER, "{}", revoked.text);
-    assert_eq!(app.get("/api/v1/passports", &client_token).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/api/v1/passports", &client_token).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let after = ada.get(revoked.header("location")).await;
     assert!(after.text.contains("取り消しました") && after.text.contains("取消済み"));
     let forged = ada
-        .post(&format!("/app/admin/clients/{client_id}/revoke"), &[("csrf", "forged"), ("organization", "")])
+        .post(
+            &format!("/app/admin/clients/{client_id}/revoke"),
+            &[("csrf", "forged"), ("organization", "")],
+        )
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
 }

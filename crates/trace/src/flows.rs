@@ -356,9 +356,7 @@ mod tests {
     use junkan_model::event::EventIdentifier;
 
     fn organization(number: u8) -> OrganizationId {
-        format!("00000000-0000-0000-0000-{number:012}")
-            .parse()
-            .expect("a UUID")
+        format!("00000000-0000-0000-0000-{number:012}").parse().expect("a UUID")
     }
 
     fn identifier(role: IdentifierRole, value: &str, kilograms: Option<&str>) -> EventIdentifier {
@@ -423,36 +421,97 @@ mod tests {
     fn a_battery_loop_flows_through_every_stage_and_back_into_production() {
         use IdentifierRole::*;
         let events = vec![
-            event("cells", 0, "commissioning", Some("ADD"), true, vec![identifier(Epc, "cell", None)]),
-            event("pack", 1, "packing", Some("ADD"), true, vec![
-                identifier(Parent, "pack", None),
-                identifier(Child, "cell", None),
-            ]),
-            event("vehicle", 2, "assembling", Some("ADD"), true, vec![
-                identifier(Parent, "car", None),
-                identifier(Child, "pack", None),
-            ]),
-            event("sold", 3, "retail_selling", Some("OBSERVE"), true, vec![identifier(Epc, "car", None)]),
-            event("inspected", 4, "inspecting", Some("OBSERVE"), true, vec![identifier(Epc, "car", None)]),
-            event("collected", 5, "collecting", Some("OBSERVE"), true, vec![identifier(Epc, "car", None)]),
-            event("dismantled", 6, "disassembling", Some("DELETE"), true, vec![
-                identifier(Parent, "car", None),
-                identifier(Child, "pack", None),
-            ]),
-            event("shredded", 7, "shredding", None, true, vec![
-                identifier(Input, "pack", None),
-                identifier(OutputQuantity, "black-mass", Some("310")),
-            ]),
-            event("refined", 8, "chemical_recycling", None, true, vec![
-                identifier(InputQuantity, "black-mass", Some("310")),
-                identifier(OutputQuantity, "cobalt", Some("42.5")),
-                identifier(OutputQuantity, "nickel", Some("61")),
-            ]),
-            event("cathode", 9, "commissioning", None, true, vec![
-                identifier(InputQuantity, "cobalt", Some("40")),
-                identifier(InputQuantity, "virgin", Some("160")),
-                identifier(OutputQuantity, "cathode", Some("200")),
-            ]),
+            event(
+                "cells",
+                0,
+                "commissioning",
+                Some("ADD"),
+                true,
+                vec![identifier(Epc, "cell", None)],
+            ),
+            event(
+                "pack",
+                1,
+                "packing",
+                Some("ADD"),
+                true,
+                vec![identifier(Parent, "pack", None), identifier(Child, "cell", None)],
+            ),
+            event(
+                "vehicle",
+                2,
+                "assembling",
+                Some("ADD"),
+                true,
+                vec![identifier(Parent, "car", None), identifier(Child, "pack", None)],
+            ),
+            event(
+                "sold",
+                3,
+                "retail_selling",
+                Some("OBSERVE"),
+                true,
+                vec![identifier(Epc, "car", None)],
+            ),
+            event(
+                "inspected",
+                4,
+                "inspecting",
+                Some("OBSERVE"),
+                true,
+                vec![identifier(Epc, "car", None)],
+            ),
+            event(
+                "collected",
+                5,
+                "collecting",
+                Some("OBSERVE"),
+                true,
+                vec![identifier(Epc, "car", None)],
+            ),
+            event(
+                "dismantled",
+                6,
+                "disassembling",
+                Some("DELETE"),
+                true,
+                vec![identifier(Parent, "car", None), identifier(Child, "pack", None)],
+            ),
+            event(
+                "shredded",
+                7,
+                "shredding",
+                None,
+                true,
+                vec![
+                    identifier(Input, "pack", None),
+                    identifier(OutputQuantity, "black-mass", Some("310")),
+                ],
+            ),
+            event(
+                "refined",
+                8,
+                "chemical_recycling",
+                None,
+                true,
+                vec![
+                    identifier(InputQuantity, "black-mass", Some("310")),
+                    identifier(OutputQuantity, "cobalt", Some("42.5")),
+                    identifier(OutputQuantity, "nickel", Some("61")),
+                ],
+            ),
+            event(
+                "cathode",
+                9,
+                "commissioning",
+                None,
+                true,
+                vec![
+                    identifier(InputQuantity, "cobalt", Some("40")),
+                    identifier(InputQuantity, "virgin", Some("160")),
+                    identifier(OutputQuantity, "cathode", Some("200")),
+                ],
+            ),
         ];
         let flows = material_flows(&events);
         expect_test::expect![[r#"
@@ -475,13 +534,27 @@ mod tests {
     fn withheld_steps_are_stages_of_their_own_and_their_objects_stay_unnamed() {
         use IdentifierRole::*;
         let events = vec![
-            event("collected", 0, "collecting", Some("ADD"), true, vec![identifier(Quantity, "scrap", Some("1000"))]),
+            event(
+                "collected",
+                0,
+                "collecting",
+                Some("ADD"),
+                true,
+                vec![identifier(Quantity, "scrap", Some("1000"))],
+            ),
             // B's sorting: withheld; its quantities are not used, its output not named (the
             // flow into it carries the quantity A recorded).
-            event("sorted", 1, "sorting", None, false, vec![
-                identifier(InputQuantity, "scrap", Some("1000")),
-                identifier(OutputQuantity, "secret", Some("900")),
-            ]),
+            event(
+                "sorted",
+                1,
+                "sorting",
+                None,
+                false,
+                vec![
+                    identifier(InputQuantity, "scrap", Some("1000")),
+                    identifier(OutputQuantity, "secret", Some("900")),
+                ],
+            ),
         ];
         let flows = material_flows(&events);
         expect_test::expect![[r#"
@@ -492,14 +565,29 @@ mod tests {
         assert!(flows.flows.iter().all(Flow::withheld));
         assert_eq!(flows.withheld_events, 1);
         let withheld_end = flows.flows[0].lots[0].to.as_ref().expect("an end");
-        assert_eq!((withheld_end.event_id.as_deref(), withheld_end.biz_step.as_deref()), (None, None));
+        assert_eq!(
+            (withheld_end.event_id.as_deref(), withheld_end.biz_step.as_deref()),
+            (None, None)
+        );
     }
 
     #[test]
     fn stages_of_business_steps_in_any_form() {
-        assert_eq!(Stage::of_business_step("urn:epcglobal:cbv:bizstep:shipping"), Some(Stage::Use));
-        assert_eq!(Stage::of_business_step("urn:junkan:cbv:BizStep-energy_recovery"), Some(Stage::EnergyRecovery));
-        assert_eq!(Stage::of_business_step("jkcbv:BizStep-landfilling"), Some(Stage::Landfill));
-        assert_eq!(Stage::of_business_step("https://ref.gs1.org/cbv/BizStep-inspecting"), None);
+        assert_eq!(
+            Stage::of_business_step("urn:epcglobal:cbv:bizstep:shipping"),
+            Some(Stage::Use)
+        );
+        assert_eq!(
+            Stage::of_business_step("urn:junkan:cbv:BizStep-energy_recovery"),
+            Some(Stage::EnergyRecovery)
+        );
+        assert_eq!(
+            Stage::of_business_step("jkcbv:BizStep-landfilling"),
+            Some(Stage::Landfill)
+        );
+        assert_eq!(
+            Stage::of_business_step("https://ref.gs1.org/cbv/BizStep-inspecting"),
+            None
+        );
     }
 }

@@ -54,7 +54,10 @@ const NOT_ADMIN: Text = (
     "この組織のアカウントと認証情報を閲覧する権限がありません。",
     "You may not list this organization's accounts and credentials.",
 );
-const REVOKED_NOTICE: Text = ("クライアント認証情報を取り消しました。", "The client credential was revoked.");
+const REVOKED_NOTICE: Text = (
+    "クライアント認証情報を取り消しました。",
+    "The client credential was revoked.",
+);
 
 /// `GET /app/admin?organization=&name=`: the administration page.
 pub async fn get_admin(State(state): State<AppState>, web: Web, RawQuery(raw): RawQuery) -> WebResult {

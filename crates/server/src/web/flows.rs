@@ -260,7 +260,10 @@ fn flow_href(base: &str, flow: &Flow) -> String {
 /// A stage's name in the page's language.
 fn stage_label(language: Language, stage: Stage, names: &HashMap<OrganizationId, String>) -> String {
     let text: Text = match stage {
-        Stage::NotRecordedBefore => ("範囲外・記録なし（投入元）", "Outside the selection or not recorded (source)"),
+        Stage::NotRecordedBefore => (
+            "範囲外・記録なし（投入元）",
+            "Outside the selection or not recorded (source)",
+        ),
         Stage::Production => ("生産", "Production"),
         Stage::Use => ("流通・使用", "Distribution and use"),
         Stage::Collection => ("回収", "Collection"),
@@ -269,7 +272,10 @@ fn stage_label(language: Language, stage: Stage, names: &HashMap<OrganizationId,
         Stage::Recycling => ("再資源化", "Recycling"),
         Stage::EnergyRecovery => ("熱回収", "Energy recovery"),
         Stage::Landfill => ("埋立・廃棄", "Landfill and destruction"),
-        Stage::NotRecordedAfter => ("以降の記録なし（在庫・範囲外）", "No later record (in stock or outside the selection)"),
+        Stage::NotRecordedAfter => (
+            "以降の記録なし（在庫・範囲外）",
+            "No later record (in stock or outside the selection)",
+        ),
         Stage::Withheld(organization) => {
             let name = names.get(&organization).map_or("—", String::as_str);
             return match language {
@@ -502,12 +508,7 @@ fn sankey(
     base: &str,
     selected: Option<&str>,
 ) -> Markup {
-    let heaviest = flows
-        .flows
-        .iter()
-        .map(Flow::kilograms)
-        .max()
-        .unwrap_or(Decimal::ZERO);
+    let heaviest = flows.flows.iter().map(Flow::kilograms).max().unwrap_or(Decimal::ZERO);
     let thickness = |flow: &Flow| -> f64 {
         let kilograms = flow.kilograms();
         if heaviest <= Decimal::ZERO || kilograms <= Decimal::ZERO || flow.withheld() {

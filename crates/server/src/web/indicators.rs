@@ -4,12 +4,13 @@
 //! inputs that were missing, the stored values' sources, the targets' sources).
 //!
 //! The numbers come from the same computations as `GET /api/v1/indicators/{name}` and
-//! `.../series` (`junkan_indicators::regional` over the records the user may read, and the
-//! product computation from a passport through its profile's template); the store decides what
-//! may be read and audits it. Which scopes an indicator is computed for comes from
-//! `regional::supported_scopes`: a scope kind it does not list (organizations, for now) shows
-//! the stored values and targets of the scope and says that the computation is not there yet,
-//! so a computation added for a kind appears here through [`computed_for`].
+//! `.../series` (`junkan_indicators::regional` over the records the user may read, the product
+//! computation from a passport through its profile's template, and for organizations `cti` and
+//! `company-mci` from the events at their facilities); the store decides what may be read and
+//! audits it. Which other scopes an indicator is computed for comes from
+//! `regional::supported_scopes`: a scope kind it does not list shows the stored values and
+//! targets of the scope and says that the computation is not there yet, so a computation added
+//! for a kind appears here through [`computed_for`].
 
 use axum::extract::{RawQuery, State};
 use maud::{html, Markup};
@@ -152,7 +153,10 @@ pub async fn get_indicators(State(state): State<AppState>, web: Web, RawQuery(ra
     for name in ORGANIZATION_INDICATORS {
         indicator_choices.push((name, indicator_title(web.language, name)));
     }
-    if !FLOW_INDICATORS.contains(&indicator_name) && !ORGANIZATION_INDICATORS.contains(&indicator_name) && info.is_some() {
+    if !FLOW_INDICATORS.contains(&indicator_name)
+        && !ORGANIZATION_INDICATORS.contains(&indicator_name)
+        && info.is_some()
+    {
         indicator_choices.push((indicator_name, indicator_title(web.language, indicator_name)));
     }
     let body = html! {

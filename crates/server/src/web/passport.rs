@@ -67,7 +67,10 @@ const API: Text = ("API（JSON）", "API (JSON)");
 const EDIT: Text = ("編集する（新しい版を作成）", "Edit (writes a new version)");
 const SAVED: Text = ("保存しました。", "Saved.");
 const TRACE: Text = ("この識別子をトレースする", "Trace this identifier");
-const FLOWS: Text = ("この製品の物質フロー（サンキー図）", "Material flows of this product (Sankey)");
+const FLOWS: Text = (
+    "この製品の物質フロー（サンキー図）",
+    "Material flows of this product (Sankey)",
+);
 const INDICATOR: Text = ("製品の指標", "Product indicator");
 
 /// `GET /app/passports/{id}[?version=n]`: the full page of a passport the user may read (404

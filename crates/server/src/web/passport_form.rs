@@ -83,7 +83,12 @@ pub async fn get_new_passport(State(state): State<AppState>, web: Web, RawQuery(
             let profile = latest_profile(&state, &web, code).await?;
             let form = FormState {
                 identifier: String::new(),
-                granularity: profile.profile.granularities.first().copied().unwrap_or(Granularity::Model),
+                granularity: profile
+                    .profile
+                    .granularities
+                    .first()
+                    .copied()
+                    .unwrap_or(Granularity::Model),
                 status: LifecycleStatus::Original,
                 visibility: Visibility::Public,
                 note: String::new(),
@@ -235,7 +240,10 @@ async fn choose_profile(state: &AppState, web: &Web) -> WebResult {
             .and_then(|name| name.get(web.language.tag()))
             .and_then(Value::as_str)
             .unwrap_or(&record.code);
-        newest.insert(record.code.clone(), format!("{name} ({} {})", record.code, record.version));
+        newest.insert(
+            record.code.clone(),
+            format!("{name} ({} {})", record.code, record.version),
+        );
     }
     let body = html! {
         h1 { (web.t(NEW_TITLE)) }
@@ -402,14 +410,17 @@ fn message(language: Language, text: &str) -> String {
             format!("Enter at most {maximum}."),
         ))
     } else if text.contains("is not one of") {
-        Some(("選択肢から選んでください。".to_owned(), "Choose one of the options.".to_owned()))
-    } else if let Some(reason) = text.strip_suffix(" is not a number") {
         Some((
-            format!("{reason} は数値ではありません。"),
-            format!("{reason} is not a number."),
+            "選択肢から選んでください。".to_owned(),
+            "Choose one of the options.".to_owned(),
         ))
     } else {
-        None
+        text.strip_suffix(" is not a number").map(|reason| {
+            (
+                format!("{reason} は数値ではありません。"),
+                format!("{reason} is not a number."),
+            )
+        })
     };
     match (language, translated) {
         (Language::Ja, Some((ja, _))) => ja,
@@ -497,13 +508,19 @@ fn field_id(pointer: &str) -> String {
     id
 }
 
-fn render(web: &Web, profile: &CompiledProfile, passport: Option<&Passport>, form: &FormState) -> axum::response::Response {
+fn render(
+    web: &Web,
+    profile: &CompiledProfile,
+    passport: Option<&Passport>,
+    form: &FormState,
+) -> axum::response::Response {
     let title = web.t(if passport.is_some() { EDIT_TITLE } else { NEW_TITLE });
     let action = match passport {
         Some(passport) => format!("/app/passports/{}/edit", passport.id),
         None => format!(
             "/app/passports/new?{}",
-            serde_urlencoded::to_string([("profile", profile.profile.code.as_str())]).expect("pairs of strings always encode")
+            serde_urlencoded::to_string([("profile", profile.profile.code.as_str())])
+                .expect("pairs of strings always encode")
         ),
     };
     let root = &profile.profile.schema;
@@ -519,11 +536,19 @@ fn render(web: &Web, profile: &CompiledProfile, passport: Option<&Passport>, for
         .collect();
     let visibility_choices = [Visibility::Public, Visibility::Restricted].map(|visibility| {
         (
-            if visibility == Visibility::Public { "public" } else { "restricted" },
+            if visibility == Visibility::Public {
+                "public"
+            } else {
+                "restricted"
+            },
             web.t(i18n::visibility(visibility)),
         )
     });
-    let visibility_value = if form.visibility == Visibility::Public { "public" } else { "restricted" };
+    let visibility_value = if form.visibility == Visibility::Public {
+        "public"
+    } else {
+        "restricted"
+    };
     let identifier_messages = form.messages_at(web.language, "/identifier");
     let body = html! {
         h1 { (title) }
@@ -621,7 +646,10 @@ fn object_fields(
     }
 }
 
-#[expect(clippy::too_many_arguments, reason = "one field's whole context, passed down the schema")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one field's whole context, passed down the schema"
+)]
 fn member_field(
     web: &Web,
     profile: &CompiledProfile,
@@ -637,17 +665,9 @@ fn member_field(
     let segments: Vec<String> = parse_pointer(pointer).unwrap_or_default();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     // The profile's label and description when the field is one of its own, else the name.
-    let spec = profile
-        .field_at(&segments)
-        .filter(|spec| spec.pointer == pointer);
+    let spec = profile.field_at(&segments).filter(|spec| spec.pointer == pointer);
     let label = spec.map_or_else(
-        || {
-            member
-                .get("title")
-                .and_then(Value::as_str)
-                .unwrap_or(name)
-                .to_owned()
-        },
+        || member.get("title").and_then(Value::as_str).unwrap_or(name).to_owned(),
         |spec| spec.label.get(web.language.tag()).to_owned(),
     );
     let description = spec

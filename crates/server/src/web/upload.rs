@@ -211,7 +211,10 @@ async fn capture_file(
     if pointers.len() > CAPTURE_LIMIT {
         return Ok(failed(vec![Violation::new(
             "/epcisBody/eventList",
-            format!("the document has {} events; the capture limit is {CAPTURE_LIMIT}", pointers.len()),
+            format!(
+                "the document has {} events; the capture limit is {CAPTURE_LIMIT}",
+                pointers.len()
+            ),
         )]));
     }
     let prepared = tokio::task::spawn_blocking(move || prepare_document(&document, syntax))
@@ -270,87 +273,97 @@ pub async fn post_upload_footprints(State(state): State<AppState>, web: Web, mul
     let signed_in = web.require_sign_in()?;
     let upload = read_upload(&web, multipart).await?;
     let failed = |problems: Vec<Violation>| Outcome { stored: None, problems };
-    let outcome = if upload.file.is_empty() {
-        failed(vec![Violation::new("—", web.t(NO_FILE))])
-    } else {
-        match serde_json::from_slice::<Value>(&upload.file) {
-            Err(error) => failed(vec![json_problem(web.language, &error)]),
-            Ok(document) => {
-                let (items, prefix): (Vec<&Value>, &str) = match &document {
-                    Value::Array(items) => (items.iter().collect(), ""),
-                    Value::Object(object) => match object.get("data") {
-                        Some(Value::Array(items)) => (items.iter().collect(), "/data"),
-                        _ => (vec![&document], ""),
-                    },
-                    _ => (Vec::new(), ""),
-                };
-                let many = !matches!(document, Value::Object(ref object) if !object.contains_key("data"));
-                let mut footprints = Vec::with_capacity(items.len());
-                let mut problems = Vec::new();
-                if items.is_empty() {
-                    problems.push(Violation::new("", "no footprint: expected an object or an array of them"));
-                }
-                for (index, item) in items.iter().enumerate() {
-                    let place = if many { format!("{prefix}/{index}") } else { String::new() };
-                    match junkan_footprint::pact::from_v3(item) {
-                        Ok(footprint) => footprints.push(footprint),
-                        Err(violations) => problems.extend(
-                            violations
-                                .into_iter()
-                                .map(|violation| Violation::new(format!("{place}{}", violation.path), violation.message)),
-                        ),
-                    }
-                }
-                if !problems.is_empty() {
-                    failed(problems)
-                } else {
-                    let visibility = if upload.field("visibility") == "public" {
-                        Visibility::Public
-                    } else {
-                        Visibility::Restricted
+    let outcome =
+        if upload.file.is_empty() {
+            failed(vec![Violation::new("—", web.t(NO_FILE))])
+        } else {
+            match serde_json::from_slice::<Value>(&upload.file) {
+                Err(error) => failed(vec![json_problem(web.language, &error)]),
+                Ok(document) => {
+                    let (items, prefix): (Vec<&Value>, &str) = match &document {
+                        Value::Array(items) => (items.iter().collect(), ""),
+                        Value::Object(object) => match object.get("data") {
+                            Some(Value::Array(items)) => (items.iter().collect(), "/data"),
+                            _ => (vec![&document], ""),
+                        },
+                        _ => (Vec::new(), ""),
                     };
-                    match state
-                        .store
-                        .create_footprints(&signed_in.actor, footprints, visibility)
-                        .await
-                    {
-                        Ok(count) => {
-                            state.pact_outbox_wake.notify_one();
-                            let count = i18n::count(count as u64);
-                            Outcome {
-                                stored: Some(match web.language {
-                                    Language::Ja => format!("カーボンフットプリント {count} 件を登録しました。"),
-                                    Language::En => format!("{count} footprints stored."),
-                                }),
-                                problems: Vec::new(),
-                            }
+                    let many = !matches!(document, Value::Object(ref object) if !object.contains_key("data"));
+                    let mut footprints = Vec::with_capacity(items.len());
+                    let mut problems = Vec::new();
+                    if items.is_empty() {
+                        problems.push(Violation::new(
+                            "",
+                            "no footprint: expected an object or an array of them",
+                        ));
+                    }
+                    for (index, item) in items.iter().enumerate() {
+                        let place = if many {
+                            format!("{prefix}/{index}")
+                        } else {
+                            String::new()
+                        };
+                        match junkan_footprint::pact::from_v3(item) {
+                            Ok(footprint) => footprints.push(footprint),
+                            Err(violations) => problems.extend(violations.into_iter().map(|violation| {
+                                Violation::new(format!("{place}{}", violation.path), violation.message)
+                            })),
                         }
-                        Err(StoreError::Invalid(violations)) => failed(
-                            violations
-                                .into_iter()
-                                .map(|violation| {
-                                    Violation::new(format!("{prefix}{}", violation.path), violation.message)
-                                })
-                                .collect(),
-                        ),
-                        Err(StoreError::Conflict { .. }) => failed(vec![Violation::new(
-                            prefix,
-                            web.t((
-                                "同じ ID のフットプリントがすでに登録されています。何も登録していません。",
-                                "A footprint with one of these ids is already stored; nothing was stored.",
-                            )),
-                        )]),
-                        Err(error) => return Err(web.fail(Problem::from_store(error))),
+                    }
+                    if !problems.is_empty() {
+                        failed(problems)
+                    } else {
+                        let visibility = if upload.field("visibility") == "public" {
+                            Visibility::Public
+                        } else {
+                            Visibility::Restricted
+                        };
+                        match state
+                            .store
+                            .create_footprints(&signed_in.actor, footprints, visibility)
+                            .await
+                        {
+                            Ok(count) => {
+                                state.pact_outbox_wake.notify_one();
+                                let count = i18n::count(count as u64);
+                                Outcome {
+                                    stored: Some(match web.language {
+                                        Language::Ja => format!("カーボンフットプリント {count} 件を登録しました。"),
+                                        Language::En => format!("{count} footprints stored."),
+                                    }),
+                                    problems: Vec::new(),
+                                }
+                            }
+                            Err(StoreError::Invalid(violations)) => failed(
+                                violations
+                                    .into_iter()
+                                    .map(|violation| {
+                                        Violation::new(format!("{prefix}{}", violation.path), violation.message)
+                                    })
+                                    .collect(),
+                            ),
+                            Err(StoreError::Conflict { .. }) => failed(vec![Violation::new(
+                                prefix,
+                                web.t((
+                                    "同じ ID のフットプリントがすでに登録されています。何も登録していません。",
+                                    "A footprint with one of these ids is already stored; nothing was stored.",
+                                )),
+                            )]),
+                            Err(error) => return Err(web.fail(Problem::from_store(error))),
+                        }
                     }
                 }
             }
-        }
-    };
+        };
     Ok(report(&web, &upload, outcome))
 }
 
 fn report(web: &Web, upload: &Upload, outcome: Outcome) -> Response {
-    let file = if upload.file_name.is_empty() { "—" } else { upload.file_name.as_str() };
+    let file = if upload.file_name.is_empty() {
+        "—"
+    } else {
+        upload.file_name.as_str()
+    };
     let summary = match (web.language, outcome.problems.len()) {
         (Language::Ja, 0) => format!("{file}: 問題はありません。"),
         (Language::En, 0) => format!("{file}: no problems."),

@@ -149,8 +149,14 @@ pub async fn get_home(web: Web) -> Response {
     let separator = web.t(("、", ", "));
     // The organization's CTI over the fiscal year of the session's end (today, or tomorrow late at
     // night) and the one before.
-    let year = signed_in.expires_at.to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC));
-    let fiscal_year = if u8::from(year.month()) >= 4 { year.year() } else { year.year() - 1 };
+    let year = signed_in
+        .expires_at
+        .to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC));
+    let fiscal_year = if u8::from(year.month()) >= 4 {
+        year.year()
+    } else {
+        year.year() - 1
+    };
     let own_indicators = format!(
         "/app/indicators?indicator=cti&scope=organization:{}&from={}&to={fiscal_year}",
         organization.id,
