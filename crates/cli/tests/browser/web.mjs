@@ -332,6 +332,21 @@ try {
     steps.push("create passport");
   }
 
+  // A file import with the script: sent in the background (the address stays), the report
+  // replaces the main part and names the problem's place in the file.
+  await page.goto(`${base}/app/upload`);
+  await page.setInputFiles("#events-file", {
+    name: "events.json",
+    mimeType: "application/json",
+    buffer: Buffer.from('{"type": "EPCISDocument",\n oops}'),
+  });
+  await page.click("form[action='/app/upload/events'] button[type=submit]");
+  await page.waitForSelector("#upload-report");
+  check(page.url() === `${base}/app/upload`, `the report came without a page load (at ${page.url()})`);
+  check((await page.locator("main table.problems").textContent()).includes("2 行"), "the report names the line");
+  await shoot(page, "upload-report-ja");
+  steps.push("import with progress");
+
   // The public passport page (the QR code's target) on a phone: no horizontal scrolling.
   const phone = await browser.newContext({
     viewport: { width: 390, height: 844 },
