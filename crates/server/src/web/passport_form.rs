@@ -62,10 +62,6 @@ const CONFLICT: Text = (
     "この識別子のパスポートはすでにあるか、編集中に新しい版が保存されました。",
     "A passport with this identifier exists, or a newer version was saved meanwhile.",
 );
-const NOT_EDITABLE: Text = (
-    "このパスポートはあなたの組織のものではないため編集できません。",
-    "This passport belongs to another organization and cannot be edited here.",
-);
 
 /// Deepest nesting drawn as fieldsets; deeper values are JSON text areas.
 const MAX_NESTING: usize = 6;
@@ -611,9 +607,6 @@ fn render(
                 input id="meta-note" type="text" name="note" value=(form.note) maxlength="500" size="60";
             }
             button type="submit" { (web.t(SAVE)) }
-        }
-        @if passport.is_some_and(|passport| passport.access_level != junkan_model::access::AccessLevel::Owner) {
-            p.muted { (web.t(NOT_EDITABLE)) }
         }
     };
     web.page(title, Nav::Passports, body)
