@@ -1,4 +1,4 @@
-//! Benchmark programs (`junkan bench ingest|trace|resolve|footprints|rollup`): synthetic data
+//! Benchmark programs (`junkan bench ingest|trace|resolve|footprints|rollup|ui`): synthetic data
 //! written through the real preparation and store paths, with figures printed as JSON. They
 //! measure; only `bench rollup` also checks a result (the store's roll-up must equal the
 //! in-memory one), since a fast wrong roll-up would be no figure at all.
@@ -1084,5 +1084,206 @@ pub async fn bench_rollup(database_url: Option<&str>, samples: u64, seed: u64) -
         "load_average_end": load_average(),
     });
     println!("{}", serde_json::to_string_pretty(&output)?);
+    Ok(())
+}
+
+/// One page of `bench ui`: its name and path.
+struct UiPage {
+    name: &'static str,
+    path: String,
+}
+
+/// Sends `request` through the router in process and answers (status, Set-Cookie values, body).
+async fn ui_request(
+    router: &axum::Router,
+    request: axum::http::Request<axum::body::Body>,
+) -> anyhow::Result<(u16, Vec<String>, Vec<u8>)> {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let response = router.clone().oneshot(request).await?;
+    let status = response.status().as_u16();
+    let cookies = response
+        .headers()
+        .get_all(axum::http::header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .filter_map(|value| value.split(';').next())
+        .map(str::to_owned)
+        .collect();
+    let body = response.into_body().collect().await?.to_bytes().to_vec();
+    Ok((status, cookies, body))
+}
+
+/// Signs in through the sign-in form as a browser does; answers the Cookie header to send.
+async fn ui_sign_in(router: &axum::Router, username: &str, password: &str) -> anyhow::Result<String> {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    let (_, cookies, body) = ui_request(router, Request::get("/app/sign-in").body(Body::empty())?).await?;
+    let text = String::from_utf8(body)?;
+    let marker = "name=\"csrf\" value=\"";
+    let start = text.find(marker).context("the sign-in page has a form")? + marker.len();
+    let token = text[start..].split('"').next().context("a quoted token")?.to_owned();
+    let form = serde_urlencoded::to_string([
+        ("csrf", token.as_str()),
+        ("username", username),
+        ("password", password),
+        ("next", "/app"),
+    ])?;
+    let request = Request::post("/app/sign-in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, cookies.join("; "))
+        .body(Body::from(form))?;
+    let (status, signed_in, _) = ui_request(router, request).await?;
+    anyhow::ensure!(status == 303, "signing in as {username} answered {status}");
+    let mut all = cookies;
+    all.extend(signed_in);
+    Ok(all.join("; "))
+}
+
+/// `junkan bench ui`: loads the demo data set into a fresh store (SQLite in a temporary directory
+/// unless a database URL is given), signs in as the battery pack maker through the sign-in form,
+/// and requests each main page of the web application `samples` times through the router in
+/// process (server-side rendering: session look-up, store reads, HTML), one request at a time;
+/// prints p50/p95/p99 and the bytes of each page (HTML only: the stylesheet, script and logo are
+/// separate, cached assets), with the targets of issue 7 (p95 < 50 ms, < 200 KB).
+pub async fn bench_ui(database_url: Option<&str>, samples: u64) -> anyhow::Result<()> {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    let (store, url) = bench_store(database_url).await?;
+    let base_url = "http://127.0.0.1:8080";
+    let started = Instant::now();
+    let mut credentials = junkan_demo::load(&store, 1, base_url).await?;
+    let state = junkan_server::AppState::new(Arc::new(store.clone()), junkan_server::Settings::new(base_url)).await?;
+    let router = junkan_server::router(state);
+    crate::demo_cfp::play(&router, &mut credentials).await?;
+    crate::demo_circularity::compute(&router, &mut credentials).await?;
+    let load_seconds = started.elapsed().as_secs_f64();
+    let login = credentials
+        .organizations
+        .iter()
+        .find(|login| login.slug == "packmaker")
+        .context("the demo has a pack maker")?;
+    let cookie = ui_sign_in(&router, &login.username, &login.password).await?;
+    let example = |key: &str| -> anyhow::Result<String> {
+        credentials
+            .examples
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .with_context(|| format!("the demo's example {key}"))
+    };
+    let query = |pairs: &[(&str, &str)]| serde_urlencoded::to_string(pairs).expect("pairs of strings always encode");
+    let cobalt_lot = example("recovered_cobalt_lot")?;
+    let battery_pack = example("battery_pack_epc")?;
+    let battery_link = example("battery_passport_digital_link")?;
+    let public_page = battery_link
+        .strip_prefix("https://id.gs1.org")
+        .map(str::to_owned)
+        .unwrap_or_else(|| "/01/00000000000000".to_owned());
+    let pages = vec![
+        UiPage {
+            name: "workspace",
+            path: "/app".to_owned(),
+        },
+        UiPage {
+            name: "passports",
+            path: "/app/passports?owner=all".to_owned(),
+        },
+        UiPage {
+            name: "passport",
+            path: format!("/app/passports/{}", example("battery_passport_id")?),
+        },
+        UiPage {
+            name: "passport_form",
+            path: "/app/passports/new?profile=battery".to_owned(),
+        },
+        UiPage {
+            name: "events",
+            path: "/app/events".to_owned(),
+        },
+        UiPage {
+            name: "footprints",
+            path: "/app/footprints".to_owned(),
+        },
+        UiPage {
+            name: "grants",
+            path: "/app/grants".to_owned(),
+        },
+        UiPage {
+            name: "requests",
+            path: "/app/requests".to_owned(),
+        },
+        UiPage {
+            name: "upload",
+            path: "/app/upload".to_owned(),
+        },
+        UiPage {
+            name: "indicators",
+            path: "/app/indicators".to_owned(),
+        },
+        UiPage {
+            name: "lineage",
+            path: format!(
+                "/app/lineage?{}",
+                query(&[("id", cobalt_lot.as_str()), ("direction", "backward")])
+            ),
+        },
+        UiPage {
+            name: "flows",
+            path: format!("/app/flows?{}", query(&[("id", battery_pack.as_str())])),
+        },
+        UiPage {
+            name: "public_passport",
+            path: public_page,
+        },
+    ];
+    let mut results = Vec::new();
+    for page in &pages {
+        let request = || {
+            Request::get(page.path.as_str())
+                .header(header::COOKIE, cookie.as_str())
+                .header(header::ACCEPT, "text/html")
+                .body(Body::empty())
+        };
+        // Warm-up: caches of profiles and prepared statements, as on a running node.
+        let (status, _, body) = ui_request(&router, request()?).await?;
+        anyhow::ensure!(status == 200, "{} ({}) answered {status}", page.name, page.path);
+        let bytes = body.len();
+        for _ in 0..3 {
+            ui_request(&router, request()?).await?;
+        }
+        let mut times = Vec::with_capacity(samples as usize);
+        for _ in 0..samples {
+            let request = request()?;
+            let start = Instant::now();
+            let (status, _, body) = ui_request(&router, request).await?;
+            times.push(start.elapsed().as_secs_f64() * 1000.0);
+            anyhow::ensure!(status == 200 && !body.is_empty(), "{} answered {status}", page.name);
+        }
+        let p95 = percentile(&mut times, 0.95);
+        results.push(json!({
+            "page": page.name, "path": page.path,
+            "p50_ms": round(percentile(&mut times, 0.50)), "p95_ms": round(p95),
+            "p99_ms": round(percentile(&mut times, 0.99)),
+            "bytes": bytes, "kib": round(bytes as f64 / 1024.0),
+            "within_targets": p95 < 50.0 && bytes < 200 * 1024,
+        }));
+    }
+    let load_average = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let figures = json!({
+        "pages": results,
+        "samples_per_page": samples,
+        "signed_in_as": login.username,
+        "demo_load_seconds": round(load_seconds),
+        "targets": {"p95_ms": 50, "bytes": 200 * 1024},
+        "measured": "router in process (no socket), one request at a time, after 4 warm-up requests; bytes of the HTML without the cached assets",
+        "backend": if url.starts_with("sqlite") { "sqlite (temporary file)" } else { "postgres (given URL)" },
+        "load_average": load_average.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+        "peak_rss_mib": round(peak_rss_mib()),
+    });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!({"benchmark": "ui", "figures": figures}))?
+    );
     Ok(())
 }

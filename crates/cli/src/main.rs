@@ -170,6 +170,13 @@ enum BenchCommand {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Load the demo data set, sign in as the battery pack maker, and time each main page of the
+    /// web application (server-side rendering; p50/p95/p99 and bytes per page).
+    Ui {
+        /// Timed requests per page.
+        #[arg(long, default_value_t = 200)]
+        samples: u64,
+    },
     /// Publish synthetic footprints, then time PACT v3 `GET /3/footprints` with filters as a
     /// buyer reading under a grant.
     Footprints {
@@ -348,6 +355,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .await
                 }
                 BenchCommand::Rollup { samples, seed } => bench::bench_rollup(url, samples.max(1), seed).await,
+                BenchCommand::Ui { samples } => bench::bench_ui(url, samples.max(1)).await,
                 BenchCommand::Footprints { footprints, samples } => {
                     bench::bench_footprints(url, footprints.max(1), samples.max(1)).await
                 }

@@ -109,6 +109,14 @@ fn the_web_application_works_in_a_real_browser() {
                 .find(|organization| organization["slug"] == "packmaker")
         })
         .expect("the pack maker");
+    let authority = credentials["organizations"]
+        .as_array()
+        .and_then(|organizations| {
+            organizations
+                .iter()
+                .find(|organization| organization["slug"] == "authority")
+        })
+        .expect("the authority");
     let examples = &credentials["examples"];
     let passport_id = examples["battery_passport_id"].as_str().expect("battery passport");
     let lineage_id = examples["battery_pack_epc"].as_str().unwrap_or_default();
@@ -124,6 +132,20 @@ fn the_web_application_works_in_a_real_browser() {
         .env("JUNKAN_PASSWORD", packmaker["password"].as_str().expect("password"))
         .env("JUNKAN_PASSPORT_PATH", format!("/app/passports/{passport_id}"))
         .env("JUNKAN_LINEAGE_ID", lineage_id)
+        .env(
+            "JUNKAN_AUDITOR_USERNAME",
+            authority["username"].as_str().expect("user name"),
+        )
+        .env(
+            "JUNKAN_AUDITOR_PASSWORD",
+            authority["password"].as_str().expect("password"),
+        )
+        .env(
+            "JUNKAN_PASSPORT_EXAMPLE",
+            junkan_passport::builtin::example("home_appliance")
+                .expect("the shipped example")
+                .to_string(),
+        )
         .env("JUNKAN_SCREENSHOTS", &screenshots)
         .env("JUNKAN_CHROMIUM", &chromium)
         .output()

@@ -1207,3 +1207,701 @@ async fn the_lineage_explorer_draws_the_graph_with_withheld_steps_shown_as_such(
     assert!(public.text.contains("閲覧できるイベントはありません") || public.text.contains("非公開の工程"));
     assert!(!public.text.contains("VIRGIN"));
 }
+
+fn located(mut event: Value, location: &str, day: u32) -> Value {
+    event["readPoint"] = json!({"id": location});
+    event["eventTime"] = Value::String(format!("2026-06-{day:02}T10:00:00+09:00"));
+    event
+}
+
+#[tokio::test]
+async fn the_sankey_view_draws_flows_between_stages_with_withheld_steps_and_lists_what_is_behind_a_flow() {
+    const WASTE: &str = "urn:epc:class:lgtin:4512345.099999.WASTE-2";
+    const SORTED: &str = "urn:epc:class:lgtin:4512345.055555.SORTED-2";
+    const PELLETS: &str = "urn:epc:class:lgtin:4512345.088888.PELLET-2";
+    const VIRGIN: &str = "urn:epc:class:lgtin:4512345.077777.VIRGIN-2";
+    const COMPOUND: &str = "urn:epc:class:lgtin:4512345.066666.COMPOUND-2";
+    const PLANT: &str = "urn:epc:id:sgln:4512345.00001.0";
+    let app = TestApp::new().await;
+    user(&app, app.a, "alice", &[Role::Member]).await;
+    // A's plant in Aichi (prefecture 23), where A collects, sorts and compounds.
+    let plant = app
+        .post(
+            "/api/v1/facilities",
+            &app.token_a,
+            json!({"name_ja": "豊田工場", "name_en": "Toyota plant", "facility_type": "plant", "gln": "4512345000011",
+                   "local_government_code": "232114", "visibility": "restricted"}),
+        )
+        .await;
+    assert_eq!(plant.status, StatusCode::CREATED, "{}", plant.body);
+    let collect = json!({"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "ObjectEvent", "eventID": "urn:uuid:eeeeeeee-0000-4000-8000-000000000001", "action": "ADD",
+        "eventTime": "2026-06-01T10:00:00+09:00", "eventTimeZoneOffset": "+09:00", "bizStep": "collecting",
+        "quantityList": [{"epcClass": WASTE, "quantity": 1000, "uom": "KGM"}]});
+    let sort = transformation(
+        "urn:uuid:eeeeeeee-0000-4000-8000-000000000002",
+        &[(WASTE, 1000)],
+        &[(SORTED, 900)],
+        "jkcbv:BizStep-sorting",
+    );
+    let compound = transformation(
+        "urn:uuid:eeeeeeee-0000-4000-8000-000000000004",
+        &[(PELLETS, 300), (VIRGIN, 700)],
+        &[(COMPOUND, 1000)],
+        "commissioning",
+    );
+    for event in [
+        located(collect, PLANT, 1),
+        located(sort, PLANT, 2),
+        located(compound, PLANT, 20),
+    ] {
+        assert_eq!(
+            app.post("/epcis/events", &app.token_a, event).await.status,
+            StatusCode::CREATED
+        );
+    }
+    // B recycles the sorted lot into pellets and shares it with nobody.
+    let recycle = transformation(
+        "urn:uuid:eeeeeeee-0000-4000-8000-000000000003",
+        &[(SORTED, 900)],
+        &[(PELLETS, 820)],
+        "jkcbv:BizStep-material_recycling",
+    );
+    assert_eq!(
+        app.post(
+            "/epcis/events",
+            &app.token_b,
+            located(recycle, "urn:epc:id:sgln:4598765.00001.0", 10)
+        )
+        .await
+        .status,
+        StatusCode::CREATED
+    );
+
+    let mut alice = Browser::new(&app);
+    alice.sign_in("alice").await;
+    let empty = alice.get("/app/flows").await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert!(empty.text.contains("識別子を入力してください"));
+    assert!(empty.text.contains("aria-current=\"page\">物質フロー"), "in the menu");
+    let query = serde_urlencoded::to_string([("id", WASTE)]).expect("query");
+    let page = alice.get(&format!("/app/flows?{query}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let html = &page.text;
+    assert!(html.contains("<svg class=\"sankey\""), "{html}");
+    for stage in [
+        "回収",
+        "解体・選別・前処理",
+        "生産",
+        "非公開の工程（B株式会社）",
+        "範囲外・記録なし（投入元）",
+    ] {
+        assert!(html.contains(stage), "stage {stage}: {html}");
+    }
+    assert!(!html.contains(">再資源化<"), "B's step is withheld, not named");
+    assert!(html.contains("class=\"flow withheld\""), "withheld flows drawn as such");
+    assert!(html.contains("1,000 kg") && html.contains("700 kg") && html.contains("300 kg"));
+    assert!(!html.contains("820"), "nothing of B's quantities leaks");
+    // A flow is a link to the lots and events behind it.
+    let link = "flow=collection%7Esorting";
+    assert!(html.contains(link), "{html}");
+    let details = alice.get(&format!("/app/flows?{query}&{link}")).await;
+    assert!(details.text.contains("この流れの内訳"), "{}", details.text);
+    assert!(details.text.contains("4512345.099999.WASTE-2") || details.text.contains("099999"));
+    assert!(
+        details.text.contains("eeeeeeee-0000-4000-8000-000000000002"),
+        "the event it reached"
+    );
+    // Into B's withheld step: the lot is named (A recorded it), B's event is not.
+    let into_withheld = alice
+        .get(&format!("/app/flows?{query}&flow=sorting%7Ewithheld-{}", app.b))
+        .await;
+    assert!(
+        into_withheld.text.contains("非公開の工程 · B株式会社"),
+        "{}",
+        into_withheld.text
+    );
+    assert!(!into_withheld.text.contains("eeeeeeee-0000-4000-8000-000000000003"));
+
+    // A region keeps the events at the region's facilities the user may see: Aichi has A's
+    // plant, Tokyo has nothing.
+    let aichi = alice.get(&format!("/app/flows?{query}&region=23")).await;
+    assert!(aichi.text.contains("<svg class=\"sankey\""));
+    assert!(
+        !aichi.text.contains("非公開の工程（B株式会社）"),
+        "B's step is elsewhere"
+    );
+    let tokyo = alice.get(&format!("/app/flows?{query}&region=13")).await;
+    assert!(tokyo.text.contains("閲覧できる流れはありません"));
+    // A period keeps the events of its days (in Japan time).
+    let june_first = alice
+        .get(&format!("/app/flows?{query}&from=2026-06-01&until=2026-06-02"))
+        .await;
+    assert!(june_first.text.contains(">解体・選別・前処理<") && !june_first.text.contains(">生産<"));
+    let bad = alice.get(&format!("/app/flows?{query}&from=June")).await;
+    assert!(bad.text.contains("YYYY-MM-DD"));
+
+    // Under a grant from B, A sees the recycling step, and the read is audited.
+    let grant = app
+        .store
+        .create_grant(
+            &actor_of(app.b),
+            NewGrant {
+                grantee: Grantee::Organization { organization_id: app.a },
+                record_kind: RecordKind::Event,
+                record_ids: None,
+                level: GrantLevel::LegitimateInterest,
+                purpose: Some("再生材の確認".to_owned()),
+                expires_at: app.store.now() + time::Duration::days(30),
+            },
+        )
+        .await
+        .expect("grant");
+    let english = alice
+        .post(
+            "/app/language",
+            &[("csrf", &page.form_token()), ("lang", "en"), ("next", "/app")],
+        )
+        .await;
+    assert_eq!(english.status, StatusCode::SEE_OTHER);
+    let shared = alice.get(&format!("/app/flows?{query}")).await;
+    assert!(
+        shared.text.contains(">Recycling<") && shared.text.contains("900 kg"),
+        "{}",
+        shared.text
+    );
+    assert!(!shared.text.contains("Withheld by"));
+    let audit = app
+        .store
+        .list_audit(&actor_of(app.b), &AuditFilter::default(), &PageRequest::first(200))
+        .await
+        .expect("audit of B");
+    assert!(audit
+        .items
+        .iter()
+        .any(|entry| entry.grant_id == Some(grant.id) && entry.actor_organization_id == Some(app.a)));
+
+    // Signed-out visitors see public events only: none here.
+    let mut anonymous = Browser::new(&app);
+    let public = anonymous.get(&format!("/app/flows?{query}")).await;
+    assert_eq!(public.status, StatusCode::OK);
+    assert!(
+        !public.text.contains("1,000 kg") && !public.text.contains(">回収<"),
+        "{}",
+        public.text
+    );
+}
+
+/// A passport's data as the generated form sends it: a field per value, arrays as JSON.
+fn form_fields(data: &Value, pointer: &str, fields: &mut Vec<(String, String)>) {
+    match data {
+        Value::Object(members) => {
+            for (name, member) in members {
+                form_fields(member, &format!("{pointer}/{name}"), fields);
+            }
+        }
+        Value::String(text) => fields.push((format!("data{pointer}"), text.clone())),
+        Value::Array(_) => fields.push((format!("data{pointer}"), data.to_string())),
+        other => fields.push((format!("data{pointer}"), other.to_string())),
+    }
+}
+
+#[tokio::test]
+async fn passports_are_created_and_edited_through_forms_generated_from_the_profile_with_problems_next_to_fields() {
+    let app = app_with_profiles(TestApp::new().await).await;
+    user(&app, app.a, "alice", &[Role::Member]).await;
+    user(&app, app.b, "bob", &[Role::OrgAdmin]).await;
+    let mut alice = Browser::new(&app);
+    alice.sign_in("alice").await;
+    let list = alice.get("/app/passports").await;
+    assert!(list.text.contains("href=\"/app/passports/new\""));
+    let choose = alice.get("/app/passports/new").await;
+    assert_eq!(choose.status, StatusCode::OK);
+    assert!(choose.text.contains("value=\"home_appliance\""), "{}", choose.text);
+    let form = alice.get("/app/passports/new?profile=home_appliance").await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text);
+    for name in [
+        "data/modelNumber",
+        "data/manufacturer/corporateNumber",
+        "data/manufactureYear",
+        "data/category",
+    ] {
+        assert!(form.text.contains(&format!("name=\"{name}\"")), "field {name}");
+    }
+    assert!(
+        form.text.contains("<fieldset id=\"field.manufacturer\""),
+        "objects are fieldsets"
+    );
+    let token = form.form_token();
+
+    // Problems: a bad identifier, a year that is no number, a corporate number of the wrong form,
+    // and the category missing; each shown next to its field, all listed at the top.
+    let refused = alice
+        .post(
+            "/app/passports/new?profile=home_appliance",
+            &[
+                ("csrf", &token),
+                ("identifier", "not-an-identifier"),
+                ("granularity", "model"),
+                ("status", "original"),
+                ("visibility", "public"),
+                ("data/modelNumber", "NR-TEST-1"),
+                ("data/manufactureYear", "twenty"),
+                ("data/manufacturer/name", "A株式会社"),
+                ("data/manufacturer/corporateNumber", "12"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::OK, "{}", refused.text);
+    let html = &refused.text;
+    assert!(html.contains("class=\"error-summary\""), "{html}");
+    assert!(html.contains("&quot;twenty&quot; は数値ではありません"), "{html}");
+    let year_field = html.find("id=\"field.manufactureYear\"").expect("the year field");
+    let year_error = html.find("id=\"field.manufactureYear-error\"").expect("its message");
+    assert!(
+        year_error > year_field && year_error - year_field < 400,
+        "the message is next to its field"
+    );
+    assert!(html.contains("value=\"twenty\""), "what was typed is shown again");
+    assert!(html.contains("aria-invalid=\"true\""));
+    // Once the typing problems are fixed, the store's validation (the API's) speaks.
+    let checked = alice
+        .post(
+            "/app/passports/new?profile=home_appliance",
+            &[
+                ("csrf", &token),
+                ("identifier", "https://id.gs1.org/01/04512345000776"),
+                ("granularity", "model"),
+                ("status", "original"),
+                ("visibility", "public"),
+                ("data/modelNumber", "NR-TEST-1"),
+                ("data/manufactureYear", "2024"),
+                ("data/manufacturer/name", "A株式会社"),
+                ("data/manufacturer/corporateNumber", "12"),
+            ],
+        )
+        .await;
+    let html = &checked.text;
+    assert!(
+        html.contains("id=\"field.category-error\""),
+        "a missing member at its own field: {html}"
+    );
+    assert!(html.contains("入力が必要です"));
+    assert!(
+        html.contains("id=\"field.manufacturer.corporateNumber-error\""),
+        "{html}"
+    );
+    assert!(html.contains("形式が違います（パターン"));
+
+    // Fixed: the whole shipped example, through the form.
+    let mut data = junkan_passport::builtin::example("home_appliance").expect("shipped example");
+    data["modelNumber"] = Value::String("NR-FORM-1".to_owned());
+    let mut fields = vec![
+        ("csrf".to_owned(), token.clone()),
+        (
+            "identifier".to_owned(),
+            "https://id.gs1.org/01/04512345000776".to_owned(),
+        ),
+        ("granularity".to_owned(), "model".to_owned()),
+        ("status".to_owned(), "original".to_owned()),
+        ("visibility".to_owned(), "public".to_owned()),
+    ];
+    form_fields(&data, "", &mut fields);
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    let created = alice.post("/app/passports/new?profile=home_appliance", &pairs).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.text);
+    let location = created.header("location").to_owned();
+    assert!(location.ends_with("?saved=1"));
+    let page = alice.get(&location).await;
+    assert!(page.text.contains("保存しました") && page.text.contains("NR-FORM-1"));
+    let passport_path = location.trim_end_matches("?saved=1").to_owned();
+    let stored = app
+        .store
+        .find_passport(
+            &actor_of(app.a),
+            &["https://id.gs1.org/01/04512345000776".to_owned()],
+            junkan_model::passport::PassportRead::default(),
+        )
+        .await
+        .expect("stored");
+    assert_eq!(
+        stored.data, data,
+        "the form's data is the example's, typed by the schema"
+    );
+
+    // Edit: the form is filled with the newest version and writes the next one.
+    let edit = alice.get(&format!("{passport_path}/edit")).await;
+    assert_eq!(edit.status, StatusCode::OK, "{}", edit.text);
+    assert!(edit.text.contains("value=\"NR-FORM-1\""));
+    let mut fields = vec![
+        ("csrf".to_owned(), token.clone()),
+        ("base_version".to_owned(), "1".to_owned()),
+        ("status".to_owned(), "in_use".to_owned()),
+        ("visibility".to_owned(), "public".to_owned()),
+    ];
+    data["modelNumber"] = Value::String("NR-FORM-2".to_owned());
+    form_fields(&data, "", &mut fields);
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    let edited = alice.post(&format!("{passport_path}/edit"), &pairs).await;
+    assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.text);
+    let again = alice.post(&format!("{passport_path}/edit"), &pairs).await;
+    assert!(
+        again.text.contains("新しい版が保存されました"),
+        "a stale base version is a conflict"
+    );
+    let newest = app
+        .store
+        .get_passport(
+            &actor_of(app.a),
+            stored.id,
+            junkan_model::passport::PassportRead::default(),
+        )
+        .await
+        .expect("newest");
+    assert_eq!(
+        (newest.latest_version, newest.data["modelNumber"].as_str()),
+        (2, Some("NR-FORM-2"))
+    );
+
+    // In English, the messages are English.
+    let english = alice
+        .post("/app/language", &[("csrf", &token), ("lang", "en"), ("next", "/app")])
+        .await;
+    assert_eq!(english.status, StatusCode::SEE_OTHER);
+    let refused = alice
+        .post(
+            "/app/passports/new?profile=home_appliance",
+            &[
+                ("csrf", &token),
+                ("identifier", "https://id.gs1.org/01/04512345000783"),
+                ("data/modelNumber", "X"),
+            ],
+        )
+        .await;
+    assert!(refused.text.contains("This field is required."), "{}", refused.text);
+
+    // Another organization cannot edit it, and forms without the token are refused.
+    let mut bob = Browser::new(&app);
+    bob.sign_in("bob").await;
+    let foreign = bob.get(&format!("{passport_path}/edit")).await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+    let forged = alice
+        .post(
+            "/app/passports/new?profile=home_appliance",
+            &[("csrf", "forged"), ("identifier", "x")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+}
+
+/// A multipart form as a browser sends it: the fields, then the file.
+fn multipart(fields: &[(&str, &str)], file_name: &str, file: &str) -> (String, String) {
+    let boundary = "----junkan-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n{file}\r\n--{boundary}--\r\n"
+    ));
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+impl Browser<'_> {
+    async fn upload(&mut self, path: &str, fields: &[(&str, &str)], file_name: &str, file: &str) -> Page {
+        let (content_type, body) = multipart(fields, file_name, file);
+        self.send(
+            Request::post(path).header(header::CONTENT_TYPE, content_type),
+            Body::from(body),
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn files_of_events_and_footprints_are_imported_with_a_report_of_every_problem_and_its_place() {
+    let app = TestApp::new().await;
+    user(&app, app.a, "alice", &[Role::OrgAdmin, Role::Member]).await;
+    let mut alice = Browser::new(&app);
+    alice.sign_in("alice").await;
+    let page = alice.get("/app/upload").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("enctype=\"multipart/form-data\"") && page.text.contains("data-upload"));
+    let token = page.form_token();
+    let csrf = [("csrf", token.as_str())];
+
+    // Unreadable JSON: its line and column.
+    let broken = alice
+        .upload(
+            "/app/upload/events",
+            &csrf,
+            "events.json",
+            "{\n  \"type\": \"EPCISDocument\",\n  oops\n}",
+        )
+        .await;
+    assert_eq!(broken.status, StatusCode::OK, "{}", broken.text);
+    assert!(broken.text.contains("3 行 3 列"), "{}", broken.text);
+    assert!(broken.text.contains("何も登録していません"));
+
+    // An invalid event: every problem with its pointer in the file.
+    let event = |id: &str, time: &str| {
+        json!({"type": "ObjectEvent", "eventID": id, "action": "OBSERVE", "eventTime": time,
+               "eventTimeZoneOffset": "+09:00", "epcList": ["urn:epc:id:sgtin:4512345.012345.UP1"], "bizStep": "shipping"})
+    };
+    let document = |events: Vec<Value>| {
+        json!({"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"], "type": "EPCISDocument",
+               "schemaVersion": "2.0", "creationDate": "2026-06-01T00:00:00Z", "epcisBody": {"eventList": events}})
+        .to_string()
+    };
+    let invalid = alice
+        .upload(
+            "/app/upload/events",
+            &csrf,
+            "events.json",
+            &document(vec![
+                event(
+                    "urn:uuid:abababab-0000-4000-8000-000000000001",
+                    "2026-06-01T10:00:00+09:00",
+                ),
+                event("urn:uuid:abababab-0000-4000-8000-000000000002", "yesterday"),
+            ]),
+        )
+        .await;
+    assert!(invalid.text.contains("/epcisBody/eventList/1"), "{}", invalid.text);
+    assert!(invalid.text.contains("class=\"responsive problems\""));
+    assert_eq!(
+        app.get(
+            "/epcis/events/urn:uuid:abababab-0000-4000-8000-000000000001",
+            &app.token_a
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND,
+        "nothing stored"
+    );
+    // A valid document is captured like POST /epcis/capture; sending it again skips duplicates.
+    let valid = document(vec![
+        event(
+            "urn:uuid:abababab-0000-4000-8000-000000000001",
+            "2026-06-01T10:00:00+09:00",
+        ),
+        event(
+            "urn:uuid:abababab-0000-4000-8000-000000000003",
+            "2026-06-02T10:00:00+09:00",
+        ),
+    ]);
+    let stored = alice.upload("/app/upload/events", &csrf, "events.json", &valid).await;
+    assert!(stored.text.contains("イベント 2 件を登録しました"), "{}", stored.text);
+    assert_eq!(
+        app.get(
+            "/epcis/events/urn:uuid:abababab-0000-4000-8000-000000000003",
+            &app.token_a
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    let again = alice.upload("/app/upload/events", &csrf, "events.json", &valid).await;
+    assert!(
+        again
+            .text
+            .contains("イベント 0 件を登録しました（登録済みのため省いたもの 2 件）"),
+        "{}",
+        again.text
+    );
+
+    // Footprints: one bad member reported at its place in the list, nothing stored; then all.
+    let good = junkan_footprint::pact::to_v3(&junkan_footprint::fixtures::cell_footprint()).expect("v3");
+    let mut bad = good.clone();
+    bad["id"] = Value::String("not-a-uuid".to_owned());
+    let refused = alice
+        .upload(
+            "/app/upload/footprints",
+            &csrf,
+            "footprints.json",
+            &json!({"data": [good, bad]}).to_string(),
+        )
+        .await;
+    assert!(refused.text.contains("/data/1/id"), "{}", refused.text);
+    assert!(refused.text.contains("何も登録していません"));
+    let published = alice
+        .upload(
+            "/app/upload/footprints",
+            &csrf,
+            "footprints.json",
+            &json!([good]).to_string(),
+        )
+        .await;
+    assert!(
+        published.text.contains("カーボンフットプリント 1 件を登録しました"),
+        "{}",
+        published.text
+    );
+    let list = alice.get("/app/footprints").await;
+    assert!(list
+        .text
+        .contains(good["productIds"][0].as_str().expect("a product id")));
+    let twice = alice
+        .upload("/app/upload/footprints", &csrf, "footprints.json", &good.to_string())
+        .await;
+    assert!(twice.text.contains("すでに登録されています"), "{}", twice.text);
+
+    // The form's token is required, and signed-out visitors are sent to sign in.
+    let forged = alice
+        .upload("/app/upload/events", &[("csrf", "forged")], "events.json", &valid)
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let mut anonymous = Browser::new(&app);
+    assert_eq!(anonymous.get("/app/upload").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn the_dashboard_computes_an_organization_s_cti_from_its_facilities_events_as_the_api_does() {
+    let app = TestApp::new().await;
+    user(&app, app.a, "alice", &[Role::Member]).await;
+    let plant = app
+        .post(
+            "/api/v1/facilities",
+            &app.token_a,
+            json!({"name_ja": "豊田工場", "name_en": "Toyota plant", "facility_type": "plant", "gln": "4512345000011",
+                   "local_government_code": "232114", "visibility": "restricted"}),
+        )
+        .await;
+    assert_eq!(plant.status, StatusCode::CREATED, "{}", plant.body);
+    let make = transformation(
+        "urn:uuid:cdcdcdcd-0000-4000-8000-000000000001",
+        &[("urn:epc:class:lgtin:4512345.077777.VIRGIN-3", 700)],
+        &[("urn:epc:class:lgtin:4512345.066666.COMPOUND-3", 690)],
+        "commissioning",
+    );
+    assert_eq!(
+        app.post(
+            "/epcis/events",
+            &app.token_a,
+            located(make, "urn:epc:id:sgln:4512345.00001.0", 5)
+        )
+        .await
+        .status,
+        StatusCode::CREATED
+    );
+    let mut alice = Browser::new(&app);
+    alice.sign_in("alice").await;
+    let home = alice.get("/app").await;
+    let link = format!("/app/indicators?indicator=cti&amp;scope=organization:{}", app.a);
+    assert!(
+        home.text.contains(&link),
+        "the workspace links to the organization's CTI"
+    );
+    let path = format!(
+        "/app/indicators?indicator=cti&scope=organization:{}&from=2026&to=2026",
+        app.a
+    );
+    let page = alice.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(
+        page.text.contains("A株式会社") && page.text.contains("投入（インフロー）"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("VIRGIN-3"), "the inflow lot: {}", page.text);
+    // The same numbers as the API.
+    let api = app
+        .get(
+            &format!(
+                "/api/v1/indicators/cti?scope=organization:{}&period=2026-04-01/2027-03-31",
+                app.a
+            ),
+            &app.token_a,
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::OK, "{}", api.body);
+    for (output, value) in api.body["result"].as_object().expect("result") {
+        assert!(page.text.contains(&format!("<code>{output}</code>")), "{output}");
+        if let Some(number) = value.as_str() {
+            assert!(
+                page.text.contains(number) || page.text.contains(&number.replace(".0", "")),
+                "{output} {number}"
+            );
+        }
+    }
+    // Another organization's reader sees the events withheld, named by their owner.
+    user(&app, app.b, "bob", &[Role::Member]).await;
+    let mut bob = Browser::new(&app);
+    bob.sign_in("bob").await;
+    let withheld = bob.get(&path).await;
+    assert_eq!(withheld.status, StatusCode::OK);
+    assert!(!withheld.text.contains("VIRGIN-3"), "nothing of A's events leaks to B");
+}
+
+#[tokio::test]
+async fn administrators_see_organizations_accounts_credentials_and_profiles_and_revoke_clients() {
+    let app = app_with_profiles(TestApp::new().await).await;
+    user(&app, app.a, "alice", &[Role::Member]).await;
+    user(&app, app.a, "ada", &[Role::OrgAdmin]).await;
+    let (client_id, secret) = app.client(app.a, &[Role::Member]).await;
+    let client_token = app.client_token_with(&client_id, &secret).await;
+    assert_eq!(app.get("/api/v1/passports", &client_token).await.status, StatusCode::OK);
+
+    let mut alice = Browser::new(&app);
+    alice.sign_in("alice").await;
+    let home = alice.get("/app").await;
+    assert!(
+        !home.text.contains("href=\"/app/admin\""),
+        "members have no administration menu"
+    );
+    assert_eq!(alice.get("/app/admin").await.status, StatusCode::FORBIDDEN);
+
+    let mut ada = Browser::new(&app);
+    ada.sign_in("ada").await;
+    let page = ada.get("/app/admin").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("href=\"/app/admin\""));
+    for text in [
+        "A株式会社",
+        "B株式会社",
+        "<code>alice</code>",
+        &client_id,
+        "home_appliance",
+    ] {
+        assert!(page.text.contains(text), "{text}: {}", page.text);
+    }
+    let searched = ada.get("/app/admin?name=B%E6%A0%AA").await;
+    assert!(
+        searched.text.contains("<td data-label=\"名称\">B株式会社</td>")
+            && !searched.text.contains("<td data-label=\"名称\">A株式会社</td>"),
+        "{}",
+        searched.text
+    );
+    // Another organization's accounts are not listed to A's administrator.
+    let other = ada.get(&format!("/app/admin?organization={}", app.b)).await;
+    assert!(other.text.contains("権限がありません"), "{}", other.text);
+    // Revoking a client through the protected form: its tokens stop working.
+    let revoked = ada
+        .post(
+            &format!("/app/admin/clients/{client_id}/revoke"),
+            &[("csrf", &page.form_token()), ("organization", &app.a.to_string())],
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER, "{}", revoked.text);
+    assert_eq!(
+        app.get("/api/v1/passports", &client_token).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let after = ada.get(revoked.header("location")).await;
+    assert!(after.text.contains("取り消しました") && after.text.contains("取消済み"));
+    let forged = ada
+        .post(
+            &format!("/app/admin/clients/{client_id}/revoke"),
+            &[("csrf", "forged"), ("organization", "")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+}

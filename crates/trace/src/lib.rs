@@ -9,6 +9,8 @@
 //! become opaque "withheld by <organization>" nodes, and objects known only through them are shown
 //! without their identifiers, so the graph stays connected without leaking content.
 
+pub mod flows;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;

@@ -6,16 +6,27 @@
 //
 // Environment: JUNKAN_BASE (http://127.0.0.1:<port>), JUNKAN_USERNAME, JUNKAN_PASSWORD,
 // JUNKAN_PASSPORT_PATH (a passport page of the user's organization), JUNKAN_LINEAGE_ID (an
-// identifier to trace), JUNKAN_SCREENSHOTS (a folder), JUNKAN_CHROMIUM (the browser).
+// identifier to trace), JUNKAN_PASSPORT_EXAMPLE (a complete home-appliance passport's data, JSON,
+// for the create form), JUNKAN_AUDITOR_USERNAME and JUNKAN_AUDITOR_PASSWORD (the demo
+// authority's account, for the whole loop's Sankey), JUNKAN_SCREENSHOTS (a folder), JUNKAN_CHROMIUM (the browser).
+//
+// Every main page is also checked by axe-core (run in the page): serious and critical
+// violations of WCAG 2.1 A/AA fail the run.
 
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 const base = process.env.JUNKAN_BASE;
 const username = process.env.JUNKAN_USERNAME;
 const password = process.env.JUNKAN_PASSWORD;
 const passportPath = process.env.JUNKAN_PASSPORT_PATH;
 const lineageId = process.env.JUNKAN_LINEAGE_ID || "";
+const passportExample = JSON.parse(process.env.JUNKAN_PASSPORT_EXAMPLE || "null");
+const auditorUsername = process.env.JUNKAN_AUDITOR_USERNAME || "";
+const auditorPassword = process.env.JUNKAN_AUDITOR_PASSWORD || "";
 const screenshots = process.env.JUNKAN_SCREENSHOTS;
 const executablePath = process.env.JUNKAN_CHROMIUM || "/usr/bin/chromium";
 for (const [name, value] of Object.entries({ base, username, password, passportPath, screenshots })) {
@@ -111,6 +122,57 @@ async function shoot(page, name, fullPage = true) {
   await page.screenshot({ path: `${screenshots}/${name}.png`, fullPage });
 }
 
+/// Runs axe-core in the page (evaluated through the DevTools protocol, so the page's CSP, which
+/// allows no inline script, stays as it is) and records serious and critical violations.
+const axeChecked = [];
+async function axeViolations(page) {
+  await page.evaluate(axeSource);
+  return page.evaluate(async () => {
+    const results = await window.axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+      resultTypes: ["violations"],
+    });
+    return results.violations
+      .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+      .map((violation) => ({
+        id: violation.id,
+        impact: violation.impact,
+        nodes: violation.nodes.slice(0, 3).map((node) => node.target.join(" ")),
+      }));
+  });
+}
+
+async function checkAccessibility(page, name) {
+  for (const violation of await axeViolations(page)) {
+    problems.push(`${name}: axe ${violation.impact} ${violation.id} at ${violation.nodes.join(", ")}`);
+  }
+  axeChecked.push(name);
+}
+
+/// A passport's data as the generated form's fields: (field name, text) per value, arrays as JSON.
+function formFields(value, pointer, fields) {
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    for (const [name, member] of Object.entries(value)) {
+      formFields(member, `${pointer}/${name}`, fields);
+    }
+  } else if (typeof value === "string") {
+    fields.push([`data${pointer}`, value]);
+  } else {
+    fields.push([`data${pointer}`, JSON.stringify(value)]);
+  }
+  return fields;
+}
+
+async function fillField(page, name, text) {
+  const field = page.locator(`[name="${name}"]`);
+  const tag = await field.evaluate((element) => element.tagName);
+  if (tag === "SELECT") {
+    await field.selectOption(text);
+  } else {
+    await field.fill(text);
+  }
+}
+
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "ja-JP" });
   const page = await context.newPage();
@@ -160,28 +222,42 @@ try {
   check(search !== null, "the identifier search field is reachable by keyboard");
   await page.keyboard.type("https://id.gs1.org/01/");
   await Promise.all([page.waitForURL(/identifier=/), page.keyboard.press("Enter")]);
-  const link = await tabTo(page, (element) => element.href.startsWith("/app/passports/"));
+  const link = await tabTo(page, (element) => /^\/app\/passports\/[0-9a-f-]{36}$/.test(element.href));
   check(link !== null, "a passport link is reachable by keyboard");
   await Promise.all([page.waitForURL(/\/app\/passports\/[0-9a-f-]{36}/), page.keyboard.press("Enter")]);
   check((await page.locator("#verification-heading").count()) === 1, "the full passport page");
   steps.push("keyboard navigation");
 
-  // The main pages in both languages.
+  // The accessibility check itself: an image without a text alternative must be reported.
+  const probe = await context.newPage();
+  await probe.setContent('<!DOCTYPE html><html lang="en"><head><title>probe</title></head><body><main><img src="data:,"></main></body></html>');
+  const probed = await axeViolations(probe);
+  check(probed.some((violation) => violation.id === "image-alt"), `axe reports a missing alt text (got ${JSON.stringify(probed)})`);
+  await probe.close();
+
+  // The main pages in both languages, each checked by axe-core.
   const pages = [
+    ["workspace", "/app"],
+    ["passports", "/app/passports?owner=all"],
     ["passport", passportPath],
+    ["passport-form", "/app/passports/new?profile=home_appliance"],
     ["events", "/app/events"],
     ["footprints", "/app/footprints"],
     ["grants", "/app/grants?direction=received"],
+    ["requests", "/app/requests"],
+    ["upload", "/app/upload"],
     ["indicators", "/app/indicators"],
   ];
   if (lineageId) {
     pages.push(["lineage", `/app/lineage?id=${encodeURIComponent(lineageId)}`]);
+    pages.push(["flows", `/app/flows?id=${encodeURIComponent(lineageId)}`]);
   }
   for (const language of ["en", "ja"]) {
     for (const [name, path] of pages) {
       await page.goto(`${base}${path}`);
       check((await lang(page)) === language, `${name} is in ${language}`);
       await shoot(page, `${name}-${language}`);
+      await checkAccessibility(page, `${name} (${language})`);
     }
     if (language === "en") {
       await page.goto(`${base}/app`);
@@ -195,8 +271,81 @@ try {
   if (lineageId) {
     await page.goto(`${base}/app/lineage?id=${encodeURIComponent(lineageId)}`);
     check((await page.locator("svg.lineage .node").count()) > 1, "the lineage graph has nodes");
+    // The lineage links to the material flows of the same identifier; as the pack maker most of
+    // the loop is other companies' withheld steps, drawn as such.
+    await Promise.all([page.waitForURL(/\/app\/flows\?/), page.click("a[href^='/app/flows?']")]);
+    check((await page.locator("svg.sankey a.flow.withheld").count()) > 0, "withheld steps are drawn as withheld");
+  }
+  if (lineageId && auditorUsername) {
+    // The Sankey of the battery's loop as the authority (an auditor reads every step, audited):
+    // flows between stages, recycling back into production, each a link to what is behind it.
+    const auditor = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "ja-JP" });
+    const auditorPage = await auditor.newPage();
+    watch(auditorPage, "auditor");
+    await auditorPage.goto(`${base}/app/sign-in`);
+    await auditorPage.fill("#username", auditorUsername);
+    await auditorPage.fill("#password", auditorPassword);
+    await Promise.all([auditorPage.waitForURL(`${base}/app`), auditorPage.click("form[action='/app/sign-in'] button")]);
+    await auditorPage.goto(`${base}/app/flows?id=${encodeURIComponent(lineageId)}`);
+    const flows = await auditorPage.locator("svg.sankey a.flow").count();
+    check(flows >= 6, `the Sankey diagram draws the loop's flows (got ${flows})`);
+    const circular = auditorPage.locator("svg.sankey a.flow.circular");
+    check((await circular.count()) > 0, "recycling flows back into production");
+    await shoot(auditorPage, "flows-auditor-ja");
+    await checkAccessibility(auditorPage, "flows as auditor (ja)");
+    // By keyboard (the loop's bounding box is mostly empty, so a click at its centre misses).
+    await circular.first().focus();
+    await Promise.all([auditorPage.waitForURL(/flow=/), auditorPage.keyboard.press("Enter")]);
+    check((await auditorPage.locator("#flow-details tbody tr").count()) > 0, "a flow lists the lots and events behind it");
+    check((await auditorPage.locator("#flow-details").textContent()).includes("kg"), "with their recorded quantities");
+    await shoot(auditorPage, "flows-details-auditor-ja");
+    await auditor.close();
+    steps.push("sankey");
   }
   steps.push("main pages");
+
+  // Create a passport through the form generated from the profile: problems next to their
+  // fields first, then saved once fixed.
+  if (passportExample) {
+    await page.goto(`${base}/app/passports`);
+    await Promise.all([page.waitForURL(/\/app\/passports\/new/), page.click("a[href='/app/passports/new']")]);
+    await page.selectOption("#profile", "home_appliance");
+    await Promise.all([page.waitForURL(/profile=home_appliance/), page.click("form[action='/app/passports/new'] button")]);
+    await page.fill("#meta-identifier", "https://id.gs1.org/01/04512345000776");
+    for (const [name, text] of formFields(passportExample, "", [])) {
+      await fillField(page, name, name === "data/manufactureYear" ? "twenty" : text);
+    }
+    await Promise.all([page.waitForLoadState("load"), page.click("form.passport-form button[type=submit]")]);
+    check((await page.locator(".error-summary").count()) === 1, "the refused form lists its problems");
+    const yearError = page.locator("#field\\.manufactureYear-error");
+    check((await yearError.count()) === 1 && (await yearError.isVisible()), "the problem is shown next to its field");
+    check(
+      (await page.getAttribute("#field\\.manufactureYear", "aria-describedby") || "").includes("manufactureYear-error"),
+      "the field is described by its problem"
+    );
+    await shoot(page, "passport-form-errors-ja");
+    await checkAccessibility(page, "passport form with problems (ja)");
+    await page.fill("#field\\.manufactureYear", String(passportExample.manufactureYear));
+    await Promise.all([page.waitForURL(/saved=1/), page.click("form.passport-form button[type=submit]")]);
+    check((await page.locator("main p.notice").first().textContent()).includes("保存しました"), "the passport is saved");
+    await shoot(page, "passport-created-ja");
+    steps.push("create passport");
+  }
+
+  // A file import with the script: sent in the background (the address stays), the report
+  // replaces the main part and names the problem's place in the file.
+  await page.goto(`${base}/app/upload`);
+  await page.setInputFiles("#events-file", {
+    name: "events.json",
+    mimeType: "application/json",
+    buffer: Buffer.from('{"type": "EPCISDocument",\n oops}'),
+  });
+  await page.click("form[action='/app/upload/events'] button[type=submit]");
+  await page.waitForSelector("#upload-report");
+  check(page.url() === `${base}/app/upload`, `the report came without a page load (at ${page.url()})`);
+  check((await page.locator("main table.problems").textContent()).includes("2 行"), "the report names the line");
+  await shoot(page, "upload-report-ja");
+  steps.push("import with progress");
 
   // The public passport page (the QR code's target) on a phone: no horizontal scrolling.
   const phone = await browser.newContext({
@@ -242,5 +391,5 @@ try {
   await browser.close();
 }
 
-console.log(JSON.stringify({ steps, problems }, null, 2));
+console.log(JSON.stringify({ steps, axeChecked, problems }, null, 2));
 process.exit(problems.length === 0 ? 0 : 1);

@@ -5,7 +5,7 @@ use axum::Json;
 
 use junkan_model::principal::Actor;
 use junkan_store::{Store, StoreResult};
-use junkan_trace::{Direction, Lineage, Tracer};
+use junkan_trace::{Direction, Lineage, LineageEvent, Tracer};
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, QueryMap};
@@ -76,11 +76,28 @@ pub async fn trace(
     direction: Direction,
     depth: u32,
 ) -> StoreResult<Lineage> {
+    Ok(trace_with_events(store, actor, identifier, direction, depth).await?.0)
+}
+
+/// [`trace`], also handing back every event the store answered (readable ones and withheld ones
+/// as the store marked them), for views that need more of them than the graph shows (the
+/// material flows of the web application).
+pub async fn trace_with_events(
+    store: &dyn Store,
+    actor: &Actor,
+    identifier: &str,
+    direction: Direction,
+    depth: u32,
+) -> StoreResult<(Lineage, Vec<LineageEvent>)> {
     let root = junkan_epcis::canonical_identifier(identifier);
     let mut tracer = Tracer::new(&root, direction, depth);
+    let mut answered: Vec<LineageEvent> = Vec::new();
     while let Some(wanted) = tracer.wanted() {
         let events = store.lineage_events(actor, &wanted, &tracer.known_events()).await?;
+        answered.extend(events.iter().cloned());
         tracer.feed(events);
     }
-    Ok(tracer.finish())
+    let mut seen = std::collections::HashSet::new();
+    answered.retain(|event| seen.insert(event.event_id.clone()));
+    Ok((tracer.finish(), answered))
 }

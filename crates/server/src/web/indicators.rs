@@ -4,12 +4,13 @@
 //! inputs that were missing, the stored values' sources, the targets' sources).
 //!
 //! The numbers come from the same computations as `GET /api/v1/indicators/{name}` and
-//! `.../series` (`junkan_indicators::regional` over the records the user may read, and the
-//! product computation from a passport through its profile's template); the store decides what
-//! may be read and audits it. Which scopes an indicator is computed for comes from
-//! `regional::supported_scopes`: a scope kind it does not list (organizations, for now) shows
-//! the stored values and targets of the scope and says that the computation is not there yet,
-//! so a computation added for a kind appears here through [`computed_for`].
+//! `.../series` (`junkan_indicators::regional` over the records the user may read, the product
+//! computation from a passport through its profile's template, and for organizations `cti` and
+//! `company-mci` from the events at their facilities); the store decides what may be read and
+//! audits it. Which other scopes an indicator is computed for comes from
+//! `regional::supported_scopes`: a scope kind it does not list shows the stored values and
+//! targets of the scope and says that the computation is not there yet, so a computation added
+//! for a kind appears here through [`computed_for`].
 
 use axum::extract::{RawQuery, State};
 use maud::{html, Markup};
@@ -28,18 +29,19 @@ use super::layout::Nav;
 use super::list::{options, ListQuery};
 use super::passport::indicator_title;
 use crate::handlers::indicator_records::{product_indicator, scope_computation, stored_series, ProductComputation};
+use crate::handlers::organization_indicators::{organization_indicator, ORGANIZATION_INDICATORS};
 use crate::AppState;
 
 const TITLE: Text = ("循環性指標", "Circularity indicators");
 const LEAD: Text = (
-    "国・地域・製品の循環性指標を、目標と算定根拠（どのデータから、どう計算したか）とともに示します。",
-    "National, regional and product indicators with their targets and provenance: from which data and how each number was computed.",
+    "国・地域・組織・製品の循環性指標を、目標と算定根拠（どのデータから、どう計算したか）とともに示します。",
+    "National, regional, organization and product indicators with their targets and provenance: from which data and how each number was computed.",
 );
 const INDICATOR: Text = ("指標", "Indicator");
 const SCOPE: Text = ("対象範囲", "Scope");
 const SCOPE_HINT: Text = (
-    "nation:JP（日本）、region:<地方公共団体コード>（例 region:401005 北九州市）、product:<パスポートIDまたは識別子>",
-    "nation:JP (Japan), region:<local-government code> (e.g. region:401005 Kitakyushu), product:<passport id or identifier>",
+    "nation:JP（日本）、region:<地方公共団体コード>（例 region:401005 北九州市）、organization:<組織ID>（CTI・企業MCI）、product:<パスポートIDまたは識別子>",
+    "nation:JP (Japan), region:<local-government code> (e.g. region:401005 Kitakyushu), organization:<organization id> (CTI, company MCI), product:<passport id or identifier>",
 );
 const FROM: Text = ("開始年度", "From fiscal year");
 const TO: Text = ("終了年度", "To fiscal year");
@@ -97,6 +99,21 @@ const HEADLINES: [(&str, &str); 3] = [
 /// The indicators computed from material-flow records, offered in the menu.
 const FLOW_INDICATORS: [&str; 3] = ["jp-material-flow", "municipal-recycling-rate", "cmu"];
 
+const ORGANIZATION_TITLE: Text = (
+    "組織の循環性（事業所のイベントから）",
+    "The organization's circularity (from its facilities' events)",
+);
+const ORGANIZATION_FLOWS_IN: Text = ("投入（インフロー）", "Inflows");
+const ORGANIZATION_FLOWS_OUT: Text = ("産出（アウトフロー）", "Outflows");
+const ORGANIZATION_WITHHELD: Text = (
+    "事業所で記録されたが、あなたには非公開のイベント",
+    "Events at the facilities that are withheld from you",
+);
+const ORGANIZATION_MISSING: Text = ("算定から外した流れ", "Flows left out");
+const EVENTS_COUNT: Text = ("件数", "Events");
+const ORGANIZATION: Text = ("組織", "Organization");
+const REASON: Text = ("理由", "Reason");
+
 /// `GET /app/indicators?indicator=&scope=&from=&to=&output=`: the dashboard (open to everyone;
 /// signed-out visitors see public records only).
 pub async fn get_indicators(State(state): State<AppState>, web: Web, RawQuery(raw): RawQuery) -> WebResult {
@@ -133,7 +150,13 @@ pub async fn get_indicators(State(state): State<AppState>, web: Web, RawQuery(ra
         .iter()
         .map(|name| (*name, indicator_title(web.language, name)))
         .collect();
-    if !FLOW_INDICATORS.contains(&indicator_name) && info.is_some() {
+    for name in ORGANIZATION_INDICATORS {
+        indicator_choices.push((name, indicator_title(web.language, name)));
+    }
+    if !FLOW_INDICATORS.contains(&indicator_name)
+        && !ORGANIZATION_INDICATORS.contains(&indicator_name)
+        && info.is_some()
+    {
         indicator_choices.push((indicator_name, indicator_title(web.language, indicator_name)));
     }
     let body = html! {
@@ -182,6 +205,8 @@ enum Computed {
     FromRecords(ScopeComputation),
     /// From one passport (products).
     FromPassport(Box<ProductComputation>),
+    /// From the events at an organization's facilities (`cti`, `company-mci`): the API's answer.
+    FromOrganization(Box<Value>),
     /// Not computed for this kind of scope (yet): the kinds it is computed for.
     NotYet(&'static [ScopeKind]),
 }
@@ -201,6 +226,17 @@ async fn computed_for(
         return match product_indicator(state, actor, info, &scope.id, None).await {
             Ok(computation) => Ok(Computed::FromPassport(Box::new(computation))),
             Err(error) if error.status() == axum::http::StatusCode::BAD_REQUEST => Ok(Computed::NotYet(&[])),
+            Err(error) if error.status() == axum::http::StatusCode::NOT_FOUND => {
+                Err(web.fail(super::context::Problem::NotFound))
+            }
+            Err(_) => Err(web.fail(super::context::Problem::BadRequest)),
+        };
+    }
+    if scope.kind == ScopeKind::Organization && ORGANIZATION_INDICATORS.contains(&info.name) {
+        // The fiscal years as days: April 1 of the first to March 31 after the last.
+        let days = (format!("{}-04-01", period.from), format!("{}-03-31", period.to + 1));
+        return match organization_indicator(store, actor, info, scope, days).await {
+            Ok(answer) => Ok(Computed::FromOrganization(Box::new(answer))),
             Err(error) if error.status() == axum::http::StatusCode::NOT_FOUND => {
                 Err(web.fail(super::context::Problem::NotFound))
             }
@@ -229,6 +265,16 @@ async fn indicator_section(
     let computed = computed_for(state, web, info, scope, period).await?;
     if let Computed::FromPassport(product) = &computed {
         return Ok(product_section(web, info, product));
+    }
+    if let Computed::FromOrganization(answer) = &computed {
+        let stored = stored_series(state.store.as_ref(), web.actor(), info, scope, period)
+            .await
+            .or_page(web)?;
+        return Ok(html! {
+            (organization_section(web, info, answer))
+            (stored_provenance(web, &stored, "", ""))
+            (targets_section(web, &stored.targets))
+        });
     }
     let stored = stored_series(state.store.as_ref(), web.actor(), info, scope, period)
         .await
@@ -704,5 +750,126 @@ fn direction_symbol(direction: Direction) -> &'static str {
     match direction {
         Direction::AtLeast => "≥",
         Direction::AtMost => "≤",
+    }
+}
+
+/// An organization's `cti` or `company-mci` as the API answers it: the values, what could not be
+/// computed and why, the flows used with their sources, the events withheld from the reader and
+/// the flows left out, the notes.
+fn organization_section(web: &Web, info: &IndicatorInfo, answer: &Value) -> Markup {
+    let title = match web.language {
+        Language::Ja => info.title_ja.to_owned(),
+        Language::En => format!("{} ({})", info.title_en, info.title_ja),
+    };
+    let organization = answer
+        .pointer(match web.language {
+            Language::Ja => "/organization/name_ja",
+            Language::En => "/organization/name_en",
+        })
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let result = answer.get("result").and_then(Value::as_object);
+    let array = |name: &str| answer.get(name).and_then(Value::as_array).cloned().unwrap_or_default();
+    let flows_in = array("inflows");
+    let flows_out = array("outflows");
+    let period = answer.get("period").map(|period| {
+        let day = |name: &str| period.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
+        format!("{} – {}", day("from"), day("to"))
+    });
+    html! {
+        section aria-labelledby="indicator-heading" {
+            h2 #indicator-heading { (title) }
+            p { (web.t(ORGANIZATION)) ": " strong { (organization) } @if let Some(period) = &period { " · " (period) } }
+            p.muted { (web.t(ORGANIZATION_TITLE)) " · " (web.t(METHODOLOGY)) ": " (info.methodology) }
+            @if let Some(result) = result {
+                div.table-wrap {
+                    table {
+                        caption { (web.t(VALUES)) }
+                        tbody {
+                            @for (output, value) in result {
+                                tr { th scope="row" { code { (output) } } td.num { (i18n::value_text(value)) } }
+                            }
+                        }
+                    }
+                }
+            }
+            @let not_computable = array("not_computable");
+            @if !not_computable.is_empty() {
+                h3 { (web.t(NOT_COMPUTABLE)) }
+                ul {
+                    @for item in &not_computable {
+                        li { code { (item.get("output").and_then(Value::as_str).unwrap_or_default()) } ": " (item.get("reason").and_then(Value::as_str).unwrap_or_default()) }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="organization-provenance" {
+            h2 #organization-provenance { (web.t(PROVENANCE)) }
+            @for (heading, flows) in [(ORGANIZATION_FLOWS_IN, &flows_in), (ORGANIZATION_FLOWS_OUT, &flows_out)] {
+                h3 { (web.t(heading)) }
+                @if flows.is_empty() { p { (web.t(NO_DATA)) } } @else { (json_rows(flows)) }
+            }
+            @let withheld = array("withheld");
+            @if !withheld.is_empty() {
+                h3 { (web.t(ORGANIZATION_WITHHELD)) }
+                ul {
+                    @for item in &withheld {
+                        li {
+                            (item.get("owner_name").and_then(Value::as_str).unwrap_or_default()) " · "
+                            (web.t(EVENTS_COUNT)) " " (i18n::value_text(item.get("events").unwrap_or(&Value::Null)))
+                        }
+                    }
+                }
+            }
+            @let missing = array("missing");
+            @if !missing.is_empty() {
+                h3 { (web.t(ORGANIZATION_MISSING)) }
+                ul {
+                    @for item in &missing {
+                        li {
+                            code { (item.get("lot").and_then(Value::as_str).unwrap_or_default()) } " — "
+                            (web.t(REASON)) ": " (item.get("reason").and_then(Value::as_str).unwrap_or_default())
+                        }
+                    }
+                }
+            }
+            @let notes = array("notes");
+            @if !notes.is_empty() {
+                h3 { (web.t(NOTES)) }
+                ul { @for note in &notes { li { (note.as_str().unwrap_or_default()) } } }
+            }
+        }
+    }
+}
+
+/// Rows of JSON objects as a table: their plain members as columns (nested members as JSON).
+fn json_rows(rows: &[Value]) -> Markup {
+    let mut columns: Vec<String> = Vec::new();
+    for row in rows {
+        if let Some(object) = row.as_object() {
+            for name in object.keys() {
+                if !columns.contains(name) {
+                    columns.push(name.clone());
+                }
+            }
+        }
+    }
+    let cell = |value: Option<&Value>| match value {
+        None | Some(Value::Null) => "—".to_owned(),
+        Some(Value::String(text)) => text.clone(),
+        Some(Value::Number(_)) | Some(Value::Bool(_)) => i18n::value_text(value.unwrap_or(&Value::Null)),
+        Some(other) => other.to_string(),
+    };
+    html! {
+        div.table-wrap {
+            table.responsive {
+                thead { tr { @for column in &columns { th scope="col" { (column) } } } }
+                tbody {
+                    @for row in rows {
+                        tr { @for column in &columns { td data-label=(column) { (cell(row.get(column))) } } }
+                    }
+                }
+            }
+        }
     }
 }

@@ -28,6 +28,12 @@ pub enum Nav {
     Indicators,
     /// The lineage explorer.
     Lineage,
+    /// The material flow (Sankey) view.
+    Flows,
+    /// Importing files.
+    Upload,
+    /// Administration (administrators only).
+    Admin,
     /// No menu entry (sign-in, errors).
     None,
 }
@@ -47,17 +53,35 @@ const FOOTER: Text = (
 );
 const API_LINK: Text = ("API（OpenAPI）", "API (OpenAPI)");
 
-/// The menu: (entry, path, label). Entries after the first five need no sign-in.
-const MENU_ENTRIES: [(Nav, &str, Text); 8] = [
+/// The menu: (entry, path, label); which entries a visitor sees is [`shown`].
+const MENU_ENTRIES: [(Nav, &str, Text); 11] = [
     (Nav::Home, "/app", ("ワークスペース", "Workspace")),
     (Nav::Passports, "/app/passports", ("パスポート", "Passports")),
     (Nav::Events, "/app/events", ("イベント", "Events")),
     (Nav::Footprints, "/app/footprints", ("CFP", "Footprints")),
     (Nav::Grants, "/app/grants", ("共有設定", "Grants")),
     (Nav::Requests, "/app/requests", ("依頼", "Requests")),
+    (Nav::Upload, "/app/upload", ("取込", "Import")),
     (Nav::Indicators, "/app/indicators", ("循環性指標", "Indicators")),
     (Nav::Lineage, "/app/lineage", ("トレース", "Lineage")),
+    (Nav::Flows, "/app/flows", ("物質フロー", "Material flows")),
+    (Nav::Admin, "/app/admin", ("管理", "Administration")),
 ];
+
+/// Whether the menu shows `entry`: the public views to everyone, the workspace to signed-in
+/// users, the administration to administrators.
+fn shown(web: &Web, entry: Nav) -> bool {
+    use junkan_model::principal::Role;
+    match (entry, &web.signed_in) {
+        (Nav::Indicators | Nav::Lineage | Nav::Flows, _) => true,
+        (Nav::Admin, Some(signed_in)) => signed_in
+            .user
+            .roles
+            .iter()
+            .any(|role| matches!(role, Role::NodeAdmin | Role::OrgAdmin)),
+        (_, signed_in) => signed_in.is_some(),
+    }
+}
 
 /// The whole HTML document of a page.
 pub fn document(web: &Web, title: &str, current: Nav, body: Markup) -> Markup {
@@ -81,7 +105,7 @@ pub fn document(web: &Web, title: &str, current: Nav, body: Markup) -> Markup {
                         nav aria-label=(web.t(MENU)) {
                             ul {
                                 @for (entry, path, label) in MENU_ENTRIES {
-                                    @if web.signed_in.is_some() || matches!(entry, Nav::Indicators | Nav::Lineage) {
+                                    @if shown(web, entry) {
                                         li { a href=(path) aria-current=[(entry == current).then_some("page")] { (web.t(label)) } }
                                     }
                                 }

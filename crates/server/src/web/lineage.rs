@@ -59,6 +59,10 @@ const WITHHELD_NOTE: Text = (
     "破線の枠は、その組織が共有していない工程です（内容は表示されません）。",
     "Dashed boxes are steps their organization does not share with you (their content is not shown).",
 );
+const FLOWS: Text = (
+    "この識別子の循環を物質フロー（サンキー図）で見る",
+    "See this identifier's loop as material flows (Sankey)",
+);
 const ASK: Text = (
     "識別子を入力してトレースします（例: デモの電池パックの EPC）。",
     "Enter an identifier to trace (e.g. the demo's battery pack EPC).",
@@ -143,6 +147,7 @@ fn graph_section(
     html! {
         section aria-labelledby="graph-heading" {
             h2 #graph-heading { (web.t(GRAPH)) ": " code { (lineage.root) } }
+            p { a href={ "/app/flows?" (lineage_query(&lineage.root)) } { (web.t(FLOWS)) } }
             @if lineage.truncated { p.notice role="status" { (web.t(TRUNCATED)) } }
             @if withheld { p.muted { (web.t(WITHHELD_NOTE)) } }
             div.table-wrap {

@@ -9,16 +9,20 @@
 //! styles, no framing, no sniffing. Every form POST carries a CSRF token: the session's for
 //! signed-in users, a per-browser token (double-submit cookie) before sign-in ([`context`]).
 
+pub mod admin;
 pub mod assets;
 pub mod chart;
 pub mod context;
+pub mod flows;
 pub mod i18n;
 pub mod indicators;
 pub mod layout;
 pub mod lineage;
 pub mod list;
 pub mod passport;
+pub mod passport_form;
 pub mod sign_in;
+pub mod upload;
 pub mod workspace;
 
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -43,7 +47,15 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/sign-out", post(sign_in::post_sign_out))
         .route("/language", post(sign_in::post_language))
         .route("/passports", get(workspace::get_passports))
+        .route(
+            "/passports/new",
+            get(passport_form::get_new_passport).post(passport_form::post_new_passport),
+        )
         .route("/passports/{id}", get(passport::get_passport_page))
+        .route(
+            "/passports/{id}/edit",
+            get(passport_form::get_edit_passport).post(passport_form::post_edit_passport),
+        )
         .route("/events", get(workspace::get_events))
         .route("/footprints", get(workspace::get_footprints))
         .route("/grants", get(workspace::get_grants))
@@ -51,6 +63,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/requests", get(workspace::get_requests))
         .route("/indicators", get(indicators::get_indicators))
         .route("/lineage", get(lineage::get_lineage_page))
+        .route("/flows", get(flows::get_flows_page))
+        .route("/upload", get(upload::get_upload))
+        .route("/admin", get(admin::get_admin))
+        .route("/admin/clients/{id}/revoke", post(admin::post_revoke_client))
+        .route("/upload/events", post(upload::post_upload_events))
+        .route("/upload/footprints", post(upload::post_upload_footprints))
         .route("/assets/{name}", get(assets::get_asset))
         .fallback(context::not_found_page)
         .layer(axum::middleware::map_response(move |response: Response| async move {

@@ -64,7 +64,13 @@ const PUBLIC_PAGE: Text = (
     "Public page (where the QR code leads)",
 );
 const API: Text = ("API（JSON）", "API (JSON)");
+const EDIT: Text = ("編集する（新しい版を作成）", "Edit (writes a new version)");
+const SAVED: Text = ("保存しました。", "Saved.");
 const TRACE: Text = ("この識別子をトレースする", "Trace this identifier");
+const FLOWS: Text = (
+    "この製品の物質フロー（サンキー図）",
+    "Material flows of this product (Sankey)",
+);
 const INDICATOR: Text = ("製品の指標", "Product indicator");
 
 /// `GET /app/passports/{id}[?version=n]`: the full page of a passport the user may read (404
@@ -130,8 +136,17 @@ pub async fn get_passport_page(
     };
     let now = store.now();
     let title = page::passport_name(&passport, &profile);
+    let owned = web
+        .signed_in
+        .as_ref()
+        .is_some_and(|signed_in| signed_in.organization.id == passport.owner_organization_id);
+    let saved = web.here.contains("saved=1");
     let body = html! {
         (page::heading(input, html! {}))
+        @if saved { p.notice role="status" { (web.t(SAVED)) } }
+        @if owned {
+            p { a.button href={ "/app/passports/" (passport.id) "/edit" } { (web.t(EDIT)) } }
+        }
         @if passport.version != passport.latest_version {
             p.notice role="status" {
                 (web.t(OLDER_VERSION)) " "
@@ -297,6 +312,7 @@ fn elsewhere(web: &Web, passport: &Passport, profile: &CompiledProfile, public_p
                 }
                 li { a href={ "/api/v1/passports/" (passport.id) } type="application/json" { (web.t(API)) } }
                 li { a href={ "/app/lineage?" (lineage_query(&passport.identifier)) } { (web.t(TRACE)) } }
+                li { a href={ "/app/flows?" (lineage_query(&passport.identifier)) } { (web.t(FLOWS)) } }
                 @for name in indicators {
                     li {
                         a href={ "/app/indicators?" (indicator_query(name, &passport.id.to_string())) } {

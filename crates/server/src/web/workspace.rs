@@ -98,8 +98,8 @@ const CARDS: [(&str, Text, Text); 7] = [
         "/app/indicators",
         ("循環性指標", "Circularity indicators"),
         (
-            "国・地域・製品の指標、目標、算定根拠。",
-            "National, regional and product indicators with targets and provenance.",
+            "国・地域・組織・製品の指標、目標、算定根拠。",
+            "National, regional, organization and product indicators with targets and provenance.",
         ),
     ),
     (
@@ -111,6 +111,12 @@ const CARDS: [(&str, Text, Text); 7] = [
         ),
     ),
 ];
+
+const OWN_INDICATORS: Text = ("自社の循環性指標（CTI）", "Your organization's circularity (CTI)");
+const OWN_INDICATORS_LEAD: Text = (
+    "自社の事業所のイベントから算定した循環移行指標と、その根拠。",
+    "The Circular Transition Indicators computed from your facilities' events, with provenance.",
+);
 
 /// `GET /app`: the workspace overview, or a welcome page before sign-in.
 pub async fn get_home(web: Web) -> Response {
@@ -141,6 +147,21 @@ pub async fn get_home(web: Web) -> Response {
         .map(|role| web.t(i18n::cycle_role(*role)))
         .collect();
     let separator = web.t(("、", ", "));
+    // The organization's CTI over the fiscal year of the session's end (today, or tomorrow late at
+    // night) and the one before.
+    let year = signed_in
+        .expires_at
+        .to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC));
+    let fiscal_year = if u8::from(year.month()) >= 4 {
+        year.year()
+    } else {
+        year.year() - 1
+    };
+    let own_indicators = format!(
+        "/app/indicators?indicator=cti&scope=organization:{}&from={}&to={fiscal_year}",
+        organization.id,
+        fiscal_year - 1
+    );
     let body = html! {
         h1 { (heading) }
         section aria-labelledby="account-heading" {
@@ -166,6 +187,10 @@ pub async fn get_home(web: Web) -> Response {
                     h2 { a href=(path) { (web.t(title)) } }
                     p { (web.t(description)) }
                 }
+            }
+            div.card {
+                h2 { a href=(own_indicators) { (web.t(OWN_INDICATORS)) } }
+                p { (web.t(OWN_INDICATORS_LEAD)) }
             }
         }
     };
@@ -256,6 +281,7 @@ pub async fn get_passports(State(state): State<AppState>, web: Web, RawQuery(raw
         GRANULARITIES.map(|granularity| (granularity.as_str(), web.t(i18n::granularity(granularity))));
     let body = html! {
         h1 { (web.t(PASSPORTS_TITLE)) }
+        p { a.button href="/app/passports/new" { (web.t(NEW_PASSPORT)) } }
         form.filters method="get" action="/app/passports" aria-label=(web.t(FILTERS)) {
             (owner_field(&web, &query))
             div.field {
@@ -600,6 +626,7 @@ pub fn lineage_query(identifier: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // Footprints
 
+const NEW_PASSPORT: Text = ("パスポートを作成", "Create a passport");
 const FOOTPRINTS_TITLE: Text = ("カーボンフットプリント（CFP）", "Carbon footprints (CFP)");
 const PRODUCT_ID: Text = ("製品ID（URN）", "Product id (URN)");
 const PRODUCT: Text = ("製品", "Product");

@@ -66,7 +66,58 @@
     });
   }
 
+  // File imports: <form data-upload data-progress-label="…">. Sent by XMLHttpRequest so that a
+  // progress bar can show the upload; the report the server answers replaces the main part.
+  function uploadWithProgress() {
+    document.querySelectorAll("form[data-upload]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.FormData || !window.XMLHttpRequest) {
+          return;
+        }
+        event.preventDefault();
+        var progress = document.createElement("progress");
+        progress.max = 100;
+        progress.value = 0;
+        progress.setAttribute("aria-label", form.getAttribute("data-progress-label") || "");
+        form.appendChild(progress);
+        var button = form.querySelector("button[type=submit]");
+        if (button) {
+          button.disabled = true;
+        }
+        var request = new XMLHttpRequest();
+        request.open("POST", form.action);
+        request.responseType = "document";
+        request.upload.addEventListener("progress", function (sent) {
+          if (sent.lengthComputable) {
+            progress.value = Math.round((sent.loaded / sent.total) * 100);
+          }
+        });
+        request.addEventListener("load", function () {
+          var answer = request.response;
+          var main = answer && answer.querySelector("main");
+          if (!main) {
+            form.submit();
+            return;
+          }
+          document.querySelector("main").replaceWith(document.importNode(main, true));
+          document.title = answer.title;
+          var report = document.getElementById("upload-report");
+          if (report) {
+            report.setAttribute("tabindex", "-1");
+            report.focus();
+          }
+        });
+        request.addEventListener("error", function () {
+          // The network failed: send the form the plain way, which shows the browser's error.
+          form.submit();
+        });
+        request.send(new FormData(form));
+      });
+    });
+  }
+
   function start() {
+    uploadWithProgress();
     addCopyButtons();
     announceSessionEnd();
     highlightLineage();
