@@ -35,26 +35,6 @@ use crate::config::{Config, ConfigArgs};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// mimalloc's `mi_option_purge_delay`: its position in `mi_option_e` of the `mimalloc.h` the
-/// `libmimalloc-sys` crate builds (v3; the same in v2); the Rust bindings name no constant for it.
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
-/// Memory freed stays with the process for 10 s before mimalloc gives it back to the system,
-/// instead of its default 1 s: a capture frees and allocates again about the same amount with
-/// every document, and giving it back and taking it again between documents cost CPU time
-/// (`bench ingest` captured 11-16 % more events per second with the 10 s delay, set through
-/// `MIMALLOC_PURGE_DELAY`; docs/performance.md). Like jemalloc's default decay of dirty pages,
-/// what a burst took still goes back after a quiet while. `MIMALLOC_PURGE_DELAY` in the
-/// environment still decides when it is set.
-#[allow(unsafe_code)]
-fn tune_allocator() {
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-        // SAFETY: `mi_option_set` stores one option value (mimalloc reads options atomically);
-        // no pointer is passed, and it runs before any other thread of the process starts.
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 10_000) };
-    }
-}
-
 /// junkan (循環): circular economy information distribution platform node.
 #[derive(Debug, Parser)]
 #[command(name = "junkan", version, about)]
@@ -297,7 +277,6 @@ enum AdminCommand {
 }
 
 fn main() -> anyhow::Result<()> {
-    tune_allocator();
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

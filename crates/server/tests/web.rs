@@ -1759,6 +1759,12 @@ async fn files_of_events_and_footprints_are_imported_with_a_report_of_every_prob
         .upload("/app/upload/events", &[("csrf", "forged")], "events.json", &valid)
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    // A file over the node's body limit is refused as too large, in the page's language.
+    let limit = app.state.settings.body_limit;
+    let huge = " ".repeat(limit + 1);
+    let too_large = alice.upload("/app/upload/events", &csrf, "events.json", &huge).await;
+    assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", too_large.text);
+    assert!(too_large.text.contains("ファイルが大きすぎます"), "{}", too_large.text);
     let mut anonymous = Browser::new(&app);
     assert_eq!(anonymous.get("/app/upload").await.status, StatusCode::SEE_OTHER);
 }

@@ -272,6 +272,8 @@ pub enum Problem {
     Csrf,
     /// A malformed request the page cannot show.
     BadRequest,
+    /// A request (an uploaded file) larger than the node accepts.
+    TooLarge,
     /// A record that conflicts with a stored one.
     Conflict,
     /// The database is unreachable.
@@ -323,6 +325,14 @@ impl Problem {
                 StatusCode::BAD_REQUEST,
                 ("要求を処理できません", "Bad request"),
                 ("入力を確認してください。", "Please check what you entered."),
+            ),
+            Problem::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ("ファイルが大きすぎます", "File too large"),
+                (
+                    "このノードが一度に受け付ける大きさを超えています。ファイルを分けて取り込んでください。",
+                    "The file is larger than this node accepts in one request. Split it into smaller files and import them one by one.",
+                ),
             ),
             Problem::Conflict => (
                 StatusCode::CONFLICT,

@@ -10,7 +10,9 @@
 //! and `Store::capture_events` as `POST /epcis/capture`; `junkan_footprint::pact::from_v3` and
 //! `Store::create_footprints`, all or nothing).
 
+use axum::extract::multipart::MultipartError;
 use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
 use serde_json::Value;
@@ -121,18 +123,22 @@ struct Upload {
 }
 
 async fn read_upload(web: &Web, mut multipart: Multipart) -> Result<Upload, super::WebError> {
+    // A form cut off by the node's body limit is said to be too large, not malformed.
+    let unreadable = |error: MultipartError| {
+        web.fail(if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Problem::TooLarge
+        } else {
+            Problem::BadRequest
+        })
+    };
     let mut upload = Upload::default();
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|_| web.fail(Problem::BadRequest))?
-    {
+    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
             upload.file_name = field.file_name().unwrap_or_default().to_owned();
-            upload.file = field.bytes().await.map_err(|_| web.fail(Problem::BadRequest))?.to_vec();
+            upload.file = field.bytes().await.map_err(unreadable)?.to_vec();
         } else {
-            let value = field.text().await.map_err(|_| web.fail(Problem::BadRequest))?;
+            let value = field.text().await.map_err(unreadable)?;
             if name == "csrf" {
                 upload.csrf = value;
             } else {
