@@ -19,10 +19,10 @@ use time::{Date, Duration, PrimitiveDateTime, Time};
 
 use junkan_indicators::custody::{
     decide_claim, fraction_from_passport, input_lots, plan_carry_over, plan_import, share_from_passport, trace_claim,
-    AlreadyEntered, CarryOverReport, CarryOverRule, CheckedInput, ClaimBacking, ClaimReversal, ClaimTrace,
-    FractionSource, ImportLedgerInputs, ImportReport, LedgerClaim, LedgerFilter, LedgerInput, LedgerRecord, LedgerView,
-    MaterialFraction, MissingShare, NewCarryOver, NewLedger, NewLedgerClaim, NewLedgerInput, ReverseClaim, Share,
-    ShareLookup, ShareSource, LEDGER_OFFSET,
+    AlreadyEntered, CarryOverReport, CarryOverRule, CheckedInput, ClaimBacking, ClaimRefused, ClaimReversal,
+    ClaimTrace, FractionSource, ImportLedgerInputs, ImportReport, LedgerClaim, LedgerFilter, LedgerInput, LedgerRecord,
+    LedgerView, MaterialFraction, MissingShare, NewCarryOver, NewLedger, NewLedgerClaim, NewLedgerInput, ReverseClaim,
+    Share, ShareLookup, ShareSource, LEDGER_OFFSET,
 };
 use junkan_indicators::ledger::CustodyModel;
 use junkan_model::access::RecordKind;
@@ -1036,16 +1036,7 @@ pub async fn claim(store: &SqlStore, actor: &Actor, id: LedgerId, request: NewLe
             path: "/output_lot".to_owned(),
         });
     }
-    let decided = decide_claim(&head, &inputs, &missing, &claims, &checked).map_err(|refused| {
-        if refused.conflict {
-            StoreError::Conflict {
-                message: refused.message,
-                path: refused.path,
-            }
-        } else {
-            StoreError::Invalid(vec![Violation::new(refused.path, refused.message)])
-        }
-    })?;
+    let decided = decide_claim(&head, &inputs, &missing, &claims, &checked).map_err(refusal)?;
     let revision: i64 = sqlx::query_scalar::<_, i64>(
         "SELECT COUNT(*) FROM ledger_claims WHERE facility_id = $1 AND material = $2 AND output_lot = $3",
     )
@@ -1251,16 +1242,7 @@ pub async fn carry_over(
         });
     }
     let previous = view_of(&mut transaction, from).await?;
-    let plan = plan_carry_over(&previous, &head).map_err(|refused| {
-        if refused.conflict {
-            StoreError::Conflict {
-                message: refused.message,
-                path: refused.path,
-            }
-        } else {
-            StoreError::Invalid(vec![Violation::new(refused.path, refused.message)])
-        }
-    })?;
+    let plan = plan_carry_over(&previous, &head).map_err(refusal)?;
     let mut carried = Vec::with_capacity(plan.entries.len());
     for entry in plan.entries {
         carried.push(insert_input(store, &mut transaction, actor, &head, entry).await?);
@@ -1275,4 +1257,17 @@ pub async fn carry_over(
         lapsed: plan.lapsed,
         ledger,
     })
+}
+
+/// A claim or carry-over the ledger refuses, as the store's error: a conflict with what is
+/// stored, or invalid input.
+fn refusal(refused: ClaimRefused) -> StoreError {
+    if refused.conflict {
+        StoreError::Conflict {
+            message: refused.message,
+            path: refused.path,
+        }
+    } else {
+        StoreError::Invalid(vec![Violation::new(refused.path, refused.message)])
+    }
 }
