@@ -65,13 +65,7 @@ const EVENTS_PER_TASK: usize = 64;
 /// (`shapes.rs`), unless an event did not conform, when it is validated generically for the
 /// messages.
 pub fn prepare_document(document: &Value, syntax: Syntax) -> Result<Vec<CapturedEvent>, Vec<Problem>> {
-    let prepared = prepare_without_bodies(document, syntax)?;
-    let events = events_of(document);
-    Ok(prepared
-        .into_iter()
-        .zip(events)
-        .map(|(captured, (_, event))| with_body(captured, event.clone()))
-        .collect())
+    prepare_document_owned(document.clone(), syntax)
 }
 
 /// [`prepare_document`], taking the document: each event's body is moved out of it instead of

@@ -6,7 +6,7 @@
 //! sent by `XMLHttpRequest` and the report replaces the page's main part); without it the form
 //! posts as usual.
 //!
-//! The records go through the same preparation and store calls as the API (`prepare_document`
+//! The records go through the same preparation and store calls as the API (`prepare_document_owned`
 //! and `Store::capture_events` as `POST /epcis/capture`; `junkan_footprint::pact::from_v3` and
 //! `Store::create_footprints`, all or nothing).
 
@@ -18,7 +18,7 @@ use maud::{html, Markup};
 use serde_json::Value;
 
 use junkan_epcis::capture::events_of;
-use junkan_epcis::{prepare_document, Syntax};
+use junkan_epcis::{prepare_document_owned, Syntax};
 use junkan_model::event::CaptureErrorBehaviour;
 use junkan_model::facility::Visibility;
 use junkan_model::Violation;
@@ -223,7 +223,7 @@ async fn capture_file(
             ),
         )]));
     }
-    let prepared = tokio::task::spawn_blocking(move || prepare_document(&document, syntax))
+    let prepared = tokio::task::spawn_blocking(move || prepare_document_owned(document, syntax))
         .await
         .map_err(|_| web.fail(Problem::Unavailable))?;
     let prepared = match prepared {
