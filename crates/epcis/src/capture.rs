@@ -184,17 +184,18 @@ fn prepare_event(
     let mut identifiers = Vec::new();
     // The canonical forms found here, for the hash to use instead of converting them again.
     let mut known: Vec<(String, String)> = Vec::new();
+    // The JSON pointer of a value is only written out when the value has a problem.
     let mut add = |role: IdentifierRole,
                    value: &Value,
                    quantity: Option<&Value>,
-                   pointer: String,
+                   pointer: &dyn Fn() -> String,
                    problems: &mut Vec<Problem>| {
         let raw = value.as_str().unwrap_or("");
         let link = match gs1_identifier(raw) {
             Ok(link) => link,
             Err(problem) => {
                 problems.push(Problem {
-                    path: pointer,
+                    path: pointer(),
                     message: problem,
                 });
                 None
@@ -241,7 +242,7 @@ fn prepare_event(
             .flatten()
             .enumerate()
         {
-            add(role, value, None, format!("{path}/{key}/{index}"), &mut problems);
+            add(role, value, None, &|| format!("{path}/{key}/{index}"), &mut problems);
         }
     }
     if let Some(parent) = event.get("parentID") {
@@ -249,7 +250,7 @@ fn prepare_event(
             IdentifierRole::Parent,
             parent,
             None,
-            format!("{path}/parentID"),
+            &|| format!("{path}/parentID"),
             &mut problems,
         );
     }
@@ -271,7 +272,7 @@ fn prepare_event(
                     role,
                     class,
                     Some(element),
-                    format!("{path}/{key}/{index}/epcClass"),
+                    &|| format!("{path}/{key}/{index}/epcClass"),
                     &mut problems,
                 );
             }
@@ -290,7 +291,13 @@ fn prepare_event(
             .enumerate()
         {
             if let Some(value) = element.get(item) {
-                add(role, value, None, format!("{path}/{key}/{index}/{item}"), &mut problems);
+                add(
+                    role,
+                    value,
+                    None,
+                    &|| format!("{path}/{key}/{index}/{item}"),
+                    &mut problems,
+                );
             }
         }
     }

@@ -5,6 +5,8 @@
 //! `ni:///sha-256;<hex>?ver=CBV2.0`. Two serialisations of one event get one hash, which is how
 //! the repository recognises duplicates.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use time::format_description::well_known::Rfc3339;
@@ -81,17 +83,17 @@ impl Namespaces {
     }
 
     /// `prefix:local` with a known prefix as `{iri}local`; other names unchanged.
-    fn expand_name(&self, name: &str) -> String {
+    fn expand_name<'a>(&self, name: &'a str) -> Cow<'a, str> {
         match self.iri_of(name) {
-            Some((iri, local)) => format!("{{{iri}}}{local}"),
-            None => name.to_owned(),
+            Some((iri, local)) => Cow::Owned(concat(&["{", iri, "}", local])),
+            None => Cow::Borrowed(name),
         }
     }
 
     /// `prefix:local` with a known prefix as `iriLocal`; other values unchanged.
     fn expand_value(&self, value: &str) -> String {
         match self.iri_of(value) {
-            Some((iri, local)) => format!("{iri}{local}"),
+            Some((iri, local)) => concat(&[iri, local]),
             None => value.to_owned(),
         }
     }
@@ -192,7 +194,9 @@ pub(crate) fn pre_hash_known(event: &Value, namespaces: &Namespaces, known: &Kno
     let Some(event) = event.as_object() else {
         return String::new();
     };
-    let mut out = format!("eventType={}", event.get("type").and_then(Value::as_str).unwrap_or(""));
+    let mut out = String::with_capacity(1024);
+    out.push_str("eventType=");
+    out.push_str(event.get("type").and_then(Value::as_str).unwrap_or(""));
     let mut field = |name: &'static str, render: &dyn Fn(&Value) -> String| {
         debug_assert!(hashed(name), "{name} is listed in `hashed`");
         if let Some(value) = event.get(name) {
@@ -312,13 +316,8 @@ pub(crate) fn pre_hash_known(event: &Value, namespaces: &Namespaces, known: &Kno
     field("ilmd", &|value| {
         prefixed("ilmd", vec![generic_children(value, &[], canon)])
     });
-    let extensions = Map::from_iter(
-        event
-            .iter()
-            .filter(|(key, _)| !ignored(key) && !hashed(key))
-            .map(|(key, value)| (key.clone(), value.clone())),
-    );
-    out.push_str(&generic_children(&Value::Object(extensions), &[], canon));
+    let extensions = event.iter().filter(|(key, _)| !ignored(key) && !hashed(key));
+    out.push_str(&generic_fields(extensions, &[], canon));
     out
 }
 
@@ -388,7 +387,7 @@ fn sensor_element(element: &Value, canon: &Canon) -> String {
         .map(each)
         .into_iter()
         .flatten()
-        .map(|report| format!("sensorReport{}", ordered_then_extensions(report, &SENSOR_REPORT, canon)))
+        .map(|report| concat(&["sensorReport", &ordered_then_extensions(report, &SENSOR_REPORT, canon)]))
         .collect();
     reports.sort();
     text.push_str(&reports.concat());
@@ -415,11 +414,15 @@ fn ordered_then_extensions(object: &Value, order: &[&str], canon: &Canon) -> Str
 
 /// Every field of `object` but `skip`, rendered generically and sorted.
 fn generic_children(object: &Value, skip: &[&str], canon: &Canon) -> String {
-    let Some(object) = object.as_object() else {
-        return String::new();
-    };
-    let mut items: Vec<String> = object
-        .iter()
+    match object.as_object() {
+        Some(object) => generic_fields(object.iter(), skip, canon),
+        None => String::new(),
+    }
+}
+
+/// [`generic_children`] of the fields `fields`.
+fn generic_fields<'v>(fields: impl Iterator<Item = (&'v String, &'v Value)>, skip: &[&str], canon: &Canon) -> String {
+    let mut items: Vec<String> = fields
         .filter(|(key, _)| !skip.contains(&key.as_str()) && !key.starts_with('@'))
         .map(|(key, value)| (canon.namespaces.expand_name(key), value))
         .filter(|(name, _)| !is_comment(name))
@@ -443,7 +446,7 @@ fn is_comment(expanded_name: &str) -> bool {
 fn generic(name: &str, value: &Value, canon: &Canon) -> Vec<String> {
     match value {
         Value::Array(items) => items.iter().flat_map(|item| generic(name, item, canon)).collect(),
-        Value::Object(_) => vec![format!("{name}{}", generic_children(value, &[], canon))],
+        Value::Object(_) => vec![concat(&[name, &generic_children(value, &[], canon)])],
         Value::Null => Vec::new(),
         other => vec![keyed(name, &canonical_in(other, canon))],
     }
@@ -453,17 +456,26 @@ fn keyed(name: &str, value: &str) -> String {
     if value.is_empty() {
         String::new()
     } else {
-        format!("{name}={value}")
+        concat(&[name, "=", value])
     }
 }
 
 fn prefixed(name: &str, items: Vec<String>) -> String {
-    let joined = items.concat();
-    if joined.is_empty() {
-        String::new()
-    } else {
-        format!("{name}{joined}")
+    if items.iter().all(String::is_empty) {
+        return String::new();
     }
+    let mut text = String::with_capacity(name.len() + items.iter().map(String::len).sum::<usize>());
+    text.push_str(name);
+    items.iter().for_each(|item| text.push_str(item));
+    text
+}
+
+/// `parts` one after the other. The pre-hash string is built from many short pieces, and
+/// `format!` was a sixth of a capture's preparation time in `perf`; this allocates once.
+fn concat(parts: &[&str]) -> String {
+    let mut text = String::with_capacity(parts.iter().map(|part| part.len()).sum());
+    parts.iter().for_each(|part| text.push_str(part));
+    text
 }
 
 fn each(value: &Value) -> Box<dyn Iterator<Item = &Value> + '_> {
@@ -492,7 +504,7 @@ fn term_in(value: &Value, vocabulary: Vocabulary, canon: &Canon) -> String {
         Vocabulary::SourceDestinationType => "https://ref.gs1.org/cbv/SDT-",
         Vocabulary::Gs1Voc => "https://gs1.org/voc/",
     };
-    format!("{base}{text}")
+    concat(&[base, text])
 }
 
 /// The canonical text of a value: times in UTC with milliseconds, numbers without padding, old
@@ -523,7 +535,7 @@ fn canonical_text(text: &str, canon: &Canon) -> String {
         ("urn:epcglobal:cbv:er:", "https://ref.gs1.org/cbv/ER-"),
     ] {
         if let Some(term) = text.strip_prefix(urn) {
-            return format!("{web}{term}");
+            return concat(&[web, term]);
         }
     }
     if let Ok(number) = text.parse::<f64>() {
@@ -555,21 +567,39 @@ fn canonical_time(text: &str) -> Option<String> {
     let time = OffsetDateTime::parse(text, &Rfc3339).ok()?.to_offset(UtcOffset::UTC);
     let rounded = time.replace_nanosecond(0).ok()?
         + time::Duration::milliseconds(i64::from((time.nanosecond() + 500_000) / 1_000_000));
-    Some(format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rounded.year(),
-        u8::from(rounded.month()),
-        rounded.day(),
-        rounded.hour(),
-        rounded.minute(),
-        rounded.second(),
-        rounded.millisecond()
-    ))
+    let Some(year) = u32::try_from(rounded.year()).ok().filter(|year| *year <= 9999) else {
+        // Moved out of 0000–9999 by the change to UTC: written as before, unpadded.
+        return Some(format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+            rounded.year(),
+            u8::from(rounded.month()),
+            rounded.day(),
+            rounded.hour(),
+            rounded.minute(),
+            rounded.second(),
+            rounded.millisecond()
+        ));
+    };
+    let mut text = String::with_capacity(24);
+    let mut digits = |value: u32, width: u32, after: char| {
+        for place in (0..width).rev() {
+            text.push(char::from(b'0' + ((value / 10u32.pow(place)) % 10) as u8));
+        }
+        text.push(after);
+    };
+    digits(year, 4, '-');
+    digits(u32::from(u8::from(rounded.month())), 2, '-');
+    digits(u32::from(rounded.day()), 2, 'T');
+    digits(u32::from(rounded.hour()), 2, ':');
+    digits(u32::from(rounded.minute()), 2, ':');
+    digits(u32::from(rounded.second()), 2, '.');
+    digits(u32::from(rounded.millisecond()), 3, 'Z');
+    Some(text)
 }
 
 fn format_number(number: f64) -> String {
     if number.fract() == 0.0 && number.abs() < 1e15 {
-        format!("{}", number as i64)
+        (number as i64).to_string()
     } else {
         format!("{number}")
     }
