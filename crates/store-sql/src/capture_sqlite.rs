@@ -19,12 +19,6 @@
 //! A document that fails or rolls back leaves the others of its commit as they are (the group is
 //! then written again, each document under a savepoint of its own); none is acknowledged before
 //! the commit is durable.
-//!
-//! The write-ahead log is copied back into the database file (checkpointed) by a second thread
-//! ([`CHECKPOINT_THREAD_NAME`]) on a connection of its own, not by the writer after a commit as
-//! SQLite does by default: a checkpoint copies megabytes and syncs the database file, and was a
-//! sixth of the writer's time (docs/performance.md). A passive checkpoint runs beside the writer
-//! without blocking it; durability does not depend on it (a commit is durable once in the log).
 
 use std::path::PathBuf;
 
@@ -57,19 +51,6 @@ pub const THREAD_NAME: &str = "junkan-capture";
 /// The most documents one commit makes durable together.
 const MOST_PER_COMMIT: usize = 16;
 
-/// The name of the checkpointing thread.
-pub const CHECKPOINT_THREAD_NAME: &str = "junkan-ckpt";
-
-/// How long the checkpointer lets commits gather in the log before it copies them into the
-/// database file: about as much as SQLite's automatic checkpoint at the writer's
-/// `wal_autocheckpoint` takes at full capture speed, and a page changed by several commits in
-/// that time is copied once.
-const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
-
-/// The log size (pages) at which the capture connection still checkpoints by itself, should the
-/// checkpointer fall far behind.
-const WRITER_AUTOCHECKPOINT: u32 = 65_536;
-
 /// One capture to write: the job as it starts and the prepared document.
 pub struct Write {
     pub job: CaptureJob,
@@ -97,7 +78,6 @@ impl CaptureWriter {
     /// writer pool of one connection, acquired on `runtime`.
     pub fn start(path: PathBuf, writer: AnyPool, runtime: tokio::runtime::Handle) -> StoreResult<CaptureWriter> {
         let (requests, receiver) = std::sync::mpsc::channel::<Request>();
-        let checkpoints = start_checkpointer(path.clone())?;
         std::thread::Builder::new()
             .name(THREAD_NAME.to_owned())
             .spawn(move || {
@@ -134,8 +114,6 @@ impl CaptureWriter {
                                 .collect()
                         }
                     };
-                    // A checkpoint is due (or already asked for).
-                    let _ = checkpoints.try_send(());
                     for ((write, reply), result) in group.into_iter().zip(results.drain(..)) {
                         // The document goes back with the outcome, to be freed by the caller's
                         // thread instead of this one. The caller may have gone (its request was
@@ -176,53 +154,10 @@ fn open(path: &std::path::Path) -> StoreResult<Connection> {
     .map_err(failed)?;
     connection
         .execute_batch(&format!(
-            "{SQLITE_DURABILITY} {SQLITE_WRITER_CACHE} PRAGMA foreign_keys = OFF; \
-             PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT};"
+            "{SQLITE_DURABILITY} {SQLITE_WRITER_CACHE} PRAGMA foreign_keys = OFF;"
         ))
         .map_err(failed)?;
     connection.set_prepared_statement_cache_capacity(32);
-    Ok(connection)
-}
-
-/// Starts the checkpointer of the database at `path`: after each capture commit it is sent a
-/// signal, and at most every [`CHECKPOINT_INTERVAL`] it checkpoints the log passively (what no
-/// reader still needs). It ends when the capture writer does.
-fn start_checkpointer(path: PathBuf) -> StoreResult<std::sync::mpsc::SyncSender<()>> {
-    let (signal, commits) = std::sync::mpsc::sync_channel::<()>(1);
-    std::thread::Builder::new()
-        .name(CHECKPOINT_THREAD_NAME.to_owned())
-        .spawn(move || {
-            let mut connection: Option<Connection> = None;
-            while commits.recv().is_ok() {
-                std::thread::sleep(CHECKPOINT_INTERVAL);
-                // Commits signalled while this one slept are in the log too.
-                while commits.try_recv().is_ok() {}
-                let connection = match &connection {
-                    Some(connection) => connection,
-                    None => match open_checkpointer(&path) {
-                        Ok(opened) => connection.insert(opened),
-                        Err(error) => {
-                            tracing::warn!(%error, "the checkpointer could not open the database");
-                            continue;
-                        }
-                    },
-                };
-                if let Err(error) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::warn!(%error, "a passive checkpoint failed; the next commit asks again");
-                }
-            }
-        })
-        .map_err(unavailable)?;
-    Ok(signal)
-}
-
-fn open_checkpointer(path: &std::path::Path) -> StoreResult<Connection> {
-    let connection = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
-    )
-    .map_err(failed)?;
-    connection.execute_batch(SQLITE_DURABILITY).map_err(failed)?;
     Ok(connection)
 }
 
