@@ -79,10 +79,7 @@ pub fn read_targets(text: &str, format: SubmissionFormat, today: Date) -> Result
             );
             continue;
         }
-        let row = Row {
-            header: &header,
-            record: &record,
-        };
+        let row = Row::new(header.iter().map(String::as_str).zip(record.iter()).collect());
         let before = violations.len();
         let target = row_target(&mut violations, &format!("/rows/{line}"), &row);
         if violations.len() == before {
@@ -96,22 +93,36 @@ pub fn read_targets(text: &str, format: SubmissionFormat, today: Date) -> Result
     violations.into_result().map(|()| targets)
 }
 
-/// One row with the header that names its cells.
-struct Row<'a> {
-    header: &'a [String],
-    record: &'a csv::StringRecord,
+/// The named cells of one row (a CSV record under its header, or a web form's fields).
+pub struct Row<'a> {
+    cells: Vec<(&'a str, &'a str)>,
 }
 
 impl<'a> Row<'a> {
+    /// A row of `(column, value)` pairs; the first non-empty value of a column counts.
+    pub fn new(cells: Vec<(&'a str, &'a str)>) -> Row<'a> {
+        Row { cells }
+    }
+
     /// The cell of column `name`, trimmed; `None` when empty or absent.
     fn cell(&self, name: &str) -> Option<&'a str> {
-        self.header
+        self.cells
             .iter()
-            .position(|column| column == name)
-            .and_then(|position| self.record.get(position))
-            .map(str::trim)
-            .filter(|value| !value.is_empty())
+            .filter(|(column, _)| *column == name)
+            .map(|(_, value)| value.trim())
+            .find(|value| !value.is_empty())
     }
+}
+
+/// The target of a web form's fields (named as the CSV columns), checked in `format` on
+/// `today`: the target, or every problem at `/<field>` or at the pointer of the JSON body.
+pub fn target_from_fields(row: &Row<'_>, format: SubmissionFormat, today: Date) -> Result<TargetSubmission, Vec<Violation>> {
+    let mut violations = Violations::new();
+    let target = row_target(&mut violations, "", row);
+    if violations.is_empty() {
+        target.check_into(&mut violations, "", format, today);
+    }
+    violations.into_result().map(|()| target)
 }
 
 /// The target of one row, every unreadable cell reported at `prefix/<column>`.

@@ -536,3 +536,42 @@ mod tests {
         assert_eq!(months_after(date!(2025 - 11 - 30), 3), date!(2026 - 02 - 28));
     }
 }
+
+/// The organization the node designated as the Circular Partners secretariat (事務局). Its
+/// members (organization administrators and members) review applications and read every
+/// membership, target and follow-up (audited, as an auditor's reads are).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Secretariat {
+    /// The secretariat organization.
+    pub organization_id: junkan_model::ids::OrganizationId,
+    /// When the node administrator designated it.
+    #[serde(with = "time::serde::rfc3339")]
+    pub designated_at: time::OffsetDateTime,
+}
+
+/// Which memberships to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MembershipFilter {
+    /// Only these states.
+    pub status: Option<membership::MembershipStatus>,
+    /// Only this organization's.
+    pub organization: Option<junkan_model::ids::OrganizationId>,
+}
+
+/// Which targets to list (current versions).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TargetFilter {
+    /// Only this organization's.
+    pub organization: Option<junkan_model::ids::OrganizationId>,
+    /// Only targets in this category.
+    pub category: Option<TargetCategory>,
+}
+
+/// Which follow-ups to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FollowUpFilter {
+    /// Only this organization's.
+    pub organization: Option<junkan_model::ids::OrganizationId>,
+    /// Only those on this target.
+    pub target: Option<junkan_model::ids::PartnerTargetId>,
+}

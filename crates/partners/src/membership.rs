@@ -13,6 +13,9 @@ use junkan_model::{Violation, Violations};
 
 use crate::{iso_date, MemberType, SubmissionFormat, WorkingGroup};
 
+/// The earliest join date accepted: the year the partnership was founded (2023).
+pub const FOUNDED: Date = time::macros::date!(2023 - 01 - 01);
+
 /// The longest note, reason or free text of a membership (characters).
 pub const MAX_NOTE_CHARS: usize = 1000;
 
@@ -146,16 +149,16 @@ pub struct Review {
     /// The reason; required when rejecting, at most 1,000 characters.
     #[serde(default)]
     pub reason: Option<String>,
-    /// Approval only: the join date (入会日), default today; not in the future and not before
-    /// the application.
+    /// Approval only: the join date (入会日), default today; not in the future. It may precede
+    /// the application on this node: members that joined on paper forms keep their join date.
     #[serde(default, with = "iso_date::option")]
     #[schema(value_type = Option<String>, format = Date)]
     pub join_date: Option<Date>,
 }
 
 impl Review {
-    /// Every problem of the review of an application made on `applied_on`, decided on `today`.
-    pub fn check(&self, applied_on: Date, today: Date) -> Result<(), Vec<Violation>> {
+    /// Every problem of the review of an application, decided on `today`.
+    pub fn check(&self, today: Date) -> Result<(), Vec<Violation>> {
         let mut violations = Violations::new();
         match (&self.decision, &self.reason) {
             (Decision::Reject, None) => violations.push("/reason", "a rejection needs its reason (不承認の理由)"),
@@ -170,12 +173,12 @@ impl Review {
                     "/join_date",
                     format!("must not be in the future (today is {})", iso_date::format(today)),
                 );
-            } else if join_date < applied_on {
+            } else if join_date < FOUNDED {
                 violations.push(
                     "/join_date",
                     format!(
-                        "must not be before the application ({})",
-                        iso_date::format(applied_on)
+                        "must not be before the partnership was founded ({})",
+                        iso_date::format(FOUNDED)
                     ),
                 );
             }
@@ -284,16 +287,16 @@ mod tests {
     use time::macros::date;
 
     #[test]
-    fn a_rejection_needs_a_reason_and_a_join_date_lies_between_application_and_today() {
+    fn a_rejection_needs_a_reason_and_a_join_date_lies_between_founding_and_today() {
         let review = |decision, reason: Option<&str>, join_date| Review {
             decision,
             reason: reason.map(str::to_owned),
             join_date,
         };
-        let (applied, today) = (date!(2026 - 04 - 01), date!(2026 - 05 - 01));
+        let today = date!(2026 - 05 - 01);
         let problems = |review: Review| {
             review
-                .check(applied, today)
+                .check(today)
                 .err()
                 .unwrap_or_default()
                 .into_iter()
@@ -310,8 +313,8 @@ mod tests {
             ["/join_date must not be in the future (today is 2026-05-01)"]
         );
         assert_eq!(
-            problems(review(Decision::Approve, None, Some(date!(2026 - 03 - 01)))),
-            ["/join_date must not be before the application (2026-04-01)"]
+            problems(review(Decision::Approve, None, Some(date!(2022 - 03 - 01)))),
+            ["/join_date must not be before the partnership was founded (2023-01-01)"]
         );
         let long = "あ".repeat(1001);
         assert_eq!(

@@ -5,8 +5,10 @@
 //! The rules, each with today's date as an argument:
 //! - **Targets**: every member sets its targets within a year of joining; a member with no
 //!   target one year after its join date is overdue from that day on.
-//! - **Follow-up, companies and industry associations**: every year; overdue when a year has
-//!   passed since the later of its first target and its last follow-up.
+//! - **Follow-up, companies and industry associations**: every fiscal year (April to March)
+//!   from the one they joined in, reported by the end of the following June; a member with
+//!   targets and no follow-up for a completed fiscal year is overdue from 1 July (the oldest
+//!   such year is listed).
 //! - **Follow-up, municipalities**: on their own schedule, the interval they chose (12 months if
 //!   they chose none), counted the same way.
 //! - **Projects** (universities, research institutes, related organizations): a project whose
@@ -27,11 +29,30 @@ use crate::membership::{Membership, MembershipStatus};
 use crate::targets::{FollowUp, PartnerTarget};
 use crate::{iso_date, months_after, one_year_after, AchievementBand, MemberType, SubmissionFormat};
 
+/// Japan's offset: report dates are Japanese dates.
+const JST: time::UtcOffset = match time::UtcOffset::from_hms(9, 0, 0) {
+    Ok(offset) => offset,
+    Err(_) => time::UtcOffset::UTC,
+};
+
 /// How long after its end date a project reports its results (months).
 pub const PROJECT_RESULTS_MONTHS: u32 = 3;
-/// The follow-up interval of companies, industry associations and of municipalities that chose
-/// none (months).
+/// The follow-up interval of municipalities that chose none (months).
 pub const YEARLY: u32 = 12;
+
+/// The Japanese fiscal year (年度, April to March) of `day`.
+pub fn fiscal_year_of(day: Date) -> i32 {
+    if u8::from(day.month()) >= 4 {
+        day.year()
+    } else {
+        day.year() - 1
+    }
+}
+
+/// When the follow-up of fiscal year `year` is due (30 June after it ends).
+pub fn follow_up_due(year: i32) -> Date {
+    Date::from_calendar_date(year + 1, time::Month::June, 30).unwrap_or(Date::MAX)
+}
 
 /// What a member owes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, ToSchema)]
@@ -77,6 +98,8 @@ pub struct Overdue {
     pub days_overdue: i64,
     /// The project, for project results.
     pub target_id: Option<PartnerTargetId>,
+    /// The fiscal year whose follow-up is missing, for companies and industry associations.
+    pub fiscal_year: Option<i32>,
 }
 
 /// What the overdue rules need to know about one member.
@@ -96,7 +119,7 @@ pub fn overdue(member: MemberRecords<'_>, today: Date) -> Vec<Overdue> {
     let (MembershipStatus::Approved, Some(joined)) = (membership.status, membership.joined_on) else {
         return Vec::new();
     };
-    let item = |kind, due: Date, target_id| Overdue {
+    let item = |kind, due: Date, target_id, fiscal_year| Overdue {
         organization_id: membership.organization_id,
         organization_name_ja: membership.organization_name_ja.clone(),
         organization_name_en: membership.organization_name_en.clone(),
@@ -105,31 +128,40 @@ pub fn overdue(member: MemberRecords<'_>, today: Date) -> Vec<Overdue> {
         due,
         days_overdue: (today - due).whole_days(),
         target_id,
+        fiscal_year,
     };
     let mut owed = Vec::new();
-    let first_target = member.targets.iter().map(|target| target.submitted_at.date()).min();
-    let Some(first_target) = first_target else {
+    if member.targets.is_empty() {
         let due = one_year_after(joined);
         if today > due {
-            owed.push(item(OverdueKind::Targets, due, None));
+            owed.push(item(OverdueKind::Targets, due, None, None));
         }
         return owed;
-    };
+    }
     match membership.format {
-        SubmissionFormat::Business | SubmissionFormat::Municipality => {
-            let months = match membership.format {
-                SubmissionFormat::Municipality => membership.follow_up_interval_months.unwrap_or(YEARLY),
-                _ => YEARLY,
-            };
+        SubmissionFormat::Business => {
+            let missing = (fiscal_year_of(joined)..fiscal_year_of(today)).find(|year| {
+                today > follow_up_due(*year)
+                    && !member
+                        .follow_ups
+                        .iter()
+                        .any(|follow_up| follow_up.submission.fiscal_year == *year)
+            });
+            if let Some(year) = missing {
+                owed.push(item(OverdueKind::FollowUp, follow_up_due(year), None, Some(year)));
+            }
+        }
+        SubmissionFormat::Municipality => {
+            let months = membership.follow_up_interval_months.unwrap_or(YEARLY);
             let last_report = member
                 .follow_ups
                 .iter()
-                .map(|follow_up| follow_up.submitted_at.date())
+                .map(|follow_up| follow_up.submitted_at.to_offset(JST).date())
                 .max()
-                .map_or(first_target, |last| last.max(first_target));
+                .map_or(joined, |last| last.max(joined));
             let due = months_after(last_report, months);
             if today > due {
-                owed.push(item(OverdueKind::FollowUp, due, None));
+                owed.push(item(OverdueKind::FollowUp, due, None, None));
             }
         }
         SubmissionFormat::Projects => {
@@ -140,10 +172,10 @@ pub fn overdue(member: MemberRecords<'_>, today: Date) -> Vec<Overdue> {
                 let reported = member
                     .follow_ups
                     .iter()
-                    .any(|follow_up| follow_up.submission.target_id == Some(target.id));
+                    .any(|follow_up| follow_up.target_id == target.id);
                 let due = months_after(project.end_date, PROJECT_RESULTS_MONTHS);
                 if !reported && today > due {
-                    owed.push(item(OverdueKind::ProjectResults, due, Some(target.id)));
+                    owed.push(item(OverdueKind::ProjectResults, due, Some(target.id), None));
                 }
             }
         }
@@ -242,17 +274,17 @@ pub struct MeasuredProgress {
     /// The fiscal year of the computed value.
     pub fiscal_year: i32,
     /// The value the platform computed, when it could.
-    #[schema(value_type = Option<f64>)]
+    #[schema(schema_with = junkan_indicators::records::optional_decimal_schema)]
     pub computed_value: Option<Decimal>,
     /// Why not, when it could not.
     pub not_computed_reason: Option<String>,
     /// How far the computed value has come toward the target, in percent.
-    #[schema(value_type = Option<f64>)]
+    #[schema(schema_with = junkan_indicators::records::optional_decimal_schema)]
     pub computed_share: Option<Decimal>,
     /// The band the computed value suggests.
     pub suggested_band: Option<AchievementBand>,
     /// The member's latest declared value, when it reported one.
-    #[schema(value_type = Option<f64>)]
+    #[schema(schema_with = junkan_indicators::records::optional_decimal_schema)]
     pub declared_value: Option<Decimal>,
     /// The member's latest declared band.
     pub declared_band: Option<AchievementBand>,
@@ -326,11 +358,9 @@ mod tests {
         FollowUp {
             id: FollowUpId::generate(),
             organization_id: target.organization_id,
+            target_id: target.id,
             target_version: 1,
-            submission: FollowUpSubmission {
-                target_id: Some(target.id),
-                ..FollowUpSubmission::default()
-            },
+            submission: FollowUpSubmission::default(),
             share_achieved: None,
             flags: vec![],
             submitted_at: at,
@@ -372,23 +402,38 @@ mod tests {
     }
 
     #[test]
-    fn companies_report_yearly_municipalities_on_their_schedule() {
-        let company = membership(MemberType::LargeCompany, date!(2024 - 04 - 01));
+    fn companies_report_each_fiscal_year_municipalities_on_their_schedule() {
+        // Joined in FY2024; FY2024's follow-up is due on 30 June 2025.
+        let company = membership(MemberType::LargeCompany, date!(2024 - 06 - 01));
         let targets = [target(&company, datetime!(2024-06-01 0:00 UTC), None)];
-        let reports = [follow_up(&targets[0], datetime!(2025-07-01 0:00 UTC))];
         let records = MemberRecords {
             membership: &company,
             targets: &targets,
-            follow_ups: &reports,
+            follow_ups: &[],
         };
-        assert!(kinds(records, date!(2026 - 07 - 01)).is_empty());
+        assert!(kinds(records, date!(2025 - 06 - 30)).is_empty());
         assert_eq!(
-            kinds(records, date!(2026 - 07 - 02)),
-            [(OverdueKind::FollowUp, "2026-07-01".to_owned(), 1)]
+            kinds(records, date!(2025 - 07 - 01)),
+            [(OverdueKind::FollowUp, "2025-06-30".to_owned(), 1)]
+        );
+        let mut fy2024 = follow_up(&targets[0], datetime!(2025-05-01 0:00 UTC));
+        fy2024.submission.fiscal_year = 2024;
+        let reports = [fy2024];
+        let records = MemberRecords {
+            follow_ups: &reports,
+            ..records
+        };
+        assert!(kinds(records, date!(2026 - 06 - 30)).is_empty());
+        assert_eq!(
+            overdue(records, date!(2026 - 07 - 02))
+                .iter()
+                .map(|item| (item.fiscal_year, iso_date::format(item.due)))
+                .collect::<Vec<_>>(),
+            [(Some(2025), "2026-06-30".to_owned())]
         );
         let city = Membership {
             follow_up_interval_months: Some(24),
-            ..membership(MemberType::Municipality, date!(2024 - 04 - 01))
+            ..membership(MemberType::Municipality, date!(2024 - 06 - 01))
         };
         let records = MemberRecords {
             membership: &city,

@@ -41,10 +41,10 @@ pub struct Quantitative {
     /// Baseline year (基準年).
     pub baseline_year: i32,
     /// Baseline value (基準値).
-    #[schema(value_type = f64)]
+    #[schema(schema_with = junkan_indicators::records::decimal_schema)]
     pub baseline_value: Decimal,
     /// Target value (目標値); it differs from the baseline (a reduction target lies below it).
-    #[schema(value_type = f64)]
+    #[schema(schema_with = junkan_indicators::records::decimal_schema)]
     pub target_value: Decimal,
     /// Unit of the baseline and target values (単位), e.g. `%`, `t-CO2e`, `g/人日`, `億円`.
     pub unit: String,
@@ -360,9 +360,6 @@ pub struct PartnerTarget {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FollowUpSubmission {
-    /// The target reported on.
-    #[schema(value_type = String, format = Uuid)]
-    pub target_id: Option<PartnerTargetId>,
     /// The fiscal year reported on (年度); not in the future.
     pub fiscal_year: i32,
     /// Quantitative targets: the achievement band (達成度).
@@ -373,7 +370,7 @@ pub struct FollowUpSubmission {
     pub progress_status: Option<ProgressStatus>,
     /// Targets not yet met: the current value (現状値), in the target's unit.
     #[serde(default)]
-    #[schema(value_type = Option<f64>)]
+    #[schema(schema_with = junkan_indicators::records::optional_decimal_schema)]
     pub current_value: Option<Decimal>,
     /// The year of the current value.
     #[serde(default)]
@@ -524,13 +521,15 @@ pub struct FollowUp {
     pub id: FollowUpId,
     /// The member organization (owner).
     pub organization_id: OrganizationId,
+    /// The target reported on.
+    pub target_id: PartnerTargetId,
     /// The target version reported on.
     pub target_version: i64,
     /// What was reported.
     #[serde(flatten)]
     pub submission: FollowUpSubmission,
     /// How far the current value has come toward the target, in percent (against target, 目標比).
-    #[schema(value_type = Option<f64>)]
+    #[schema(schema_with = junkan_indicators::records::optional_decimal_schema)]
     pub share_achieved: Option<Decimal>,
     /// Contradictions found when it was submitted.
     pub flags: Vec<FollowUpFlag>,
@@ -666,7 +665,6 @@ mod tests {
     fn follow_ups_are_flagged_when_the_band_contradicts_the_value() {
         let target = stored(business_target());
         let follow_up = FollowUpSubmission {
-            target_id: Some(target.id),
             fiscal_year: 2025,
             achievement_band: Some(AchievementBand::From80),
             progress_status: Some(ProgressStatus::OnPlan),
@@ -731,7 +729,6 @@ mod tests {
             ..TargetSubmission::default()
         });
         let summary = |text: String| FollowUpSubmission {
-            target_id: Some(project.id),
             fiscal_year: 2025,
             results_summary: Some(text),
             ..FollowUpSubmission::default()
