@@ -469,17 +469,18 @@ pub async fn update(
     }
     settings.check(membership.member_type).map_err(StoreError::Invalid)?;
     let groups = settings.working_groups.as_ref().unwrap_or(&membership.working_groups);
-    let sql = Sql::new(
-        "UPDATE partner_memberships SET working_groups = $1, publish = $2, follow_up_interval_months = $3",
+    let mut sql = Sql::new(
+        "UPDATE partner_memberships SET working_groups = $1, publish = $2",
         vec![
             Param::Text(serde_json::to_string(groups).map_err(unavailable)?),
             Param::Int(i64::from(settings.publish.unwrap_or(membership.publish))),
-            match settings.follow_up_interval_months.or(membership.follow_up_interval_months) {
-                Some(months) => Param::Int(i64::from(months)),
-                None => Param::OptText(None),
-            },
         ],
     );
+    // A NULL is not bound as a parameter: the Any driver would type it as text, which
+    // PostgreSQL refuses for an integer column.
+    if let Some(months) = settings.follow_up_interval_months {
+        sql.push_with(", follow_up_interval_months = ?", vec![Param::Int(i64::from(months))]);
+    }
     change_membership(
         store,
         actor,
@@ -561,7 +562,7 @@ fn target_from_row(row: &AnyRow) -> StoreResult<PartnerTarget> {
     Ok(PartnerTarget {
         id: parsed(&text(row, "id")?, "target id", str::parse)?,
         version: int(row, "version")?,
-        current: int(row, "current")? == 1,
+        current: int(row, "is_current")? == 1,
         organization_id: parsed(&text(row, "organization_id")?, "organization id", str::parse)?,
         membership_id: parsed(&text(row, "membership_id")?, "membership id", str::parse)?,
         format: SubmissionFormat::parse(&format)
@@ -603,7 +604,7 @@ async fn insert_target(
 ) -> StoreResult<()> {
     let categories: Vec<&str> = submission.categories.iter().map(|category| category.as_str()).collect();
     sqlx::query(
-        "INSERT INTO partner_targets (id, version, organization_id, membership_id, format, categories, submission, current, \
+        "INSERT INTO partner_targets (id, version, organization_id, membership_id, format, categories, submission, is_current, \
          submitted_at, submitted_by) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9)",
     )
     .bind(id.to_string())
@@ -640,7 +641,7 @@ async fn load_target(
     sql.push_with(" AND t.id = ?", vec![Param::Text(id.to_string())]);
     match version {
         Some(version) => sql.push_with(" AND t.version = ?", vec![Param::Int(version)]),
-        None => sql.push_with(" AND t.current = 1", vec![]),
+        None => sql.push_with(" AND t.is_current = 1", vec![]),
     };
     let row = sql.query().fetch_optional(&mut *connection).await.map_err(unavailable)?;
     row.as_ref().map(target_from_row).transpose()
@@ -707,7 +708,7 @@ pub async fn edit_target(
         .check(membership.format, today(store))
         .map_err(StoreError::Invalid)?;
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
-    let changed = sqlx::query("UPDATE partner_targets SET current = 0 WHERE id = $1 AND version = $2 AND current = 1")
+    let changed = sqlx::query("UPDATE partner_targets SET is_current = 0 WHERE id = $1 AND version = $2 AND is_current = 1")
         .bind(id.to_string())
         .bind(target.version)
         .execute(&mut *transaction)
@@ -773,7 +774,7 @@ pub async fn get_target(
     sql.push_with(" AND t.id = ?", vec![Param::Text(id.to_string())]);
     match version {
         Some(version) => sql.push_with(" AND t.version = ?", vec![Param::Int(version)]),
-        None => sql.push_with(" AND t.current = 1", vec![]),
+        None => sql.push_with(" AND t.is_current = 1", vec![]),
     };
     read_targets(store, actor, sql)
         .await?
@@ -795,7 +796,7 @@ pub async fn target_versions(store: &SqlStore, actor: &Actor, id: PartnerTargetI
 /// The current targets the actor may read.
 pub async fn list_targets(store: &SqlStore, actor: &Actor, filter: &TargetFilter) -> StoreResult<Vec<PartnerTarget>> {
     let mut sql = Sql::new(TARGET_SELECT, Vec::new());
-    sql.text.push_str(" AND t.current = 1");
+    sql.text.push_str(" AND t.is_current = 1");
     if let Some(organization) = filter.organization {
         sql.push_with(" AND t.organization_id = ?", vec![Param::Text(organization.to_string())]);
     }

@@ -25,7 +25,7 @@ use junkan_partners::membership::{Membership, MembershipSettings, MembershipStat
 use junkan_partners::progress::{overdue, statistics, MeasuredProgress, MemberRecords, MemberStatistics, Overdue};
 use junkan_partners::targets::{FollowUp, FollowUpSubmission, PartnerTarget, TargetSubmission};
 use junkan_partners::{
-    import, iso_date, AchievementBand, FollowUpFilter, MembershipFilter, Secretariat, TargetCategory, TargetFilter,
+    import, iso_date, FollowUpFilter, MembershipFilter, Secretariat, TargetCategory, TargetFilter,
 };
 use junkan_store::{Store, StoreResult};
 
@@ -470,7 +470,7 @@ pub async fn measured_progress(
                 .periods
                 .last()
                 .and_then(|period| period.not_computable.first())
-                .map(|missing| format!("{missing:?}"))
+                .map(|missing| missing.reason.clone())
                 .unwrap_or_else(|| "no records to compute it from".to_owned()),
         ),
     };

@@ -45,19 +45,19 @@ CREATE TABLE partner_targets (
     categories TEXT NOT NULL,
     -- JSON: the submission as given (content, structured target, project, links).
     submission TEXT NOT NULL,
-    current BIGINT NOT NULL,
+    is_current BIGINT NOT NULL,
     submitted_at BIGINT NOT NULL,
     submitted_by TEXT NOT NULL,
     PRIMARY KEY (id, version)
 );
-CREATE UNIQUE INDEX partner_targets_current ON partner_targets (id) WHERE current = 1;
-CREATE INDEX partner_targets_organization ON partner_targets (organization_id, current);
+CREATE UNIQUE INDEX partner_targets_current ON partner_targets (id) WHERE is_current = 1;
+CREATE INDEX partner_targets_organization ON partner_targets (organization_id, is_current);
 
 -- A version is never changed except to mark it no longer current, and never deleted.
 CREATE FUNCTION partner_targets_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' AND OLD.current = 1 AND NEW.current = 0
-       AND (to_jsonb(NEW) - 'current') = (to_jsonb(OLD) - 'current') THEN
+    IF TG_OP = 'UPDATE' AND OLD.is_current = 1 AND NEW.is_current = 0
+       AND (to_jsonb(NEW) - 'is_current') = (to_jsonb(OLD) - 'is_current') THEN
         RETURN NEW;
     END IF;
     RAISE EXCEPTION 'target versions are immutable: edit a target by submitting its next version';

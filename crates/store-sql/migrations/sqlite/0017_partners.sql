@@ -45,17 +45,17 @@ CREATE TABLE partner_targets (
     categories TEXT NOT NULL,
     -- JSON: the submission as given (content, structured target, project, links).
     submission TEXT NOT NULL,
-    current BIGINT NOT NULL,
+    is_current BIGINT NOT NULL,
     submitted_at BIGINT NOT NULL,
     submitted_by TEXT NOT NULL,
     PRIMARY KEY (id, version)
 );
-CREATE UNIQUE INDEX partner_targets_current ON partner_targets (id) WHERE current = 1;
-CREATE INDEX partner_targets_organization ON partner_targets (organization_id, current);
+CREATE UNIQUE INDEX partner_targets_current ON partner_targets (id) WHERE is_current = 1;
+CREATE INDEX partner_targets_organization ON partner_targets (organization_id, is_current);
 
 -- A version is never changed except to mark it no longer current, and never deleted.
 CREATE TRIGGER partner_targets_immutable BEFORE UPDATE ON partner_targets
-WHEN NOT (OLD.current = 1 AND NEW.current = 0 AND NEW.id = OLD.id AND NEW.version = OLD.version
+WHEN NOT (OLD.is_current = 1 AND NEW.is_current = 0 AND NEW.id = OLD.id AND NEW.version = OLD.version
           AND NEW.organization_id = OLD.organization_id AND NEW.membership_id = OLD.membership_id
           AND NEW.format = OLD.format AND NEW.categories = OLD.categories AND NEW.submission = OLD.submission
           AND NEW.submitted_at = OLD.submitted_at AND NEW.submitted_by = OLD.submitted_by)
