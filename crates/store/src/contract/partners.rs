@@ -352,7 +352,7 @@ pub async fn partner_memberships_targets_and_follow_ups(store: &dyn Store, _cloc
                 .import_partner_targets(&maker_member, vec![business_target(2030), business_target(2020)])
                 .await
         ),
-        ["/1/quantitative/target_year"]
+        ["/1/quantitative/target_year", "/1/quantitative/baseline_year"]
     );
     assert_eq!(store.list_partner_targets(&maker_member, &mine).await.expect("list").len(), 1);
     let imported = store
