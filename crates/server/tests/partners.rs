@@ -161,7 +161,7 @@ async fn each_member_type_submits_targets_and_follow_ups_and_bad_input_is_refuse
     let (status, _, body) = send_raw(&app, "POST", "/api/v1/partners/targets/import", &app.token_a_member, "text/csv", broken).await;
     let body: Value = serde_json::from_slice(&body).expect("problem");
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!(error_paths(&body), ["/rows/3/categories/0", "/rows/4/quantitative/target_year"]);
+    assert_eq!(error_paths(&body), ["/rows/3/categories/0", "/rows/4/quantitative/target_year", "/rows/4/quantitative/baseline_year"]);
     let listed = app.get(&format!("/api/v1/partners/targets?organization={}", app.a), &app.token_a_member).await;
     assert_eq!(listed.body.as_array().map(Vec::len), Some(1), "nothing imported");
     let good = format!("{header}資源循環;環境インパクト,行1,再生材利用率,製品,2022,10,30,%,{year},\n経済インパクト,行2,CE売上,全社,2023,1,5,億円,{year},\n");
