@@ -1994,7 +1994,10 @@ async fn each_member_type_applies_submits_targets_and_follow_ups_through_the_pag
         let membership = app
             .store
             .list_memberships(
-                &Actor::system(),
+                &Actor {
+                    roles: vec![Role::Auditor],
+                    ..Actor::system()
+                },
                 &junkan_partners::MembershipFilter {
                     organization: Some(organization),
                     ..junkan_partners::MembershipFilter::default()
