@@ -121,13 +121,38 @@ pub async fn load(
     let fiscal_year = fiscal_year_of(today);
     let two_years_ago = day(fiscal_year - 2, Month::April, 15);
     let join_dates = [
-        ("appliance", two_years_ago, true, vec![WorkingGroup::InformationPlatform]),
+        (
+            "appliance",
+            two_years_ago,
+            true,
+            vec![WorkingGroup::InformationPlatform],
+        ),
         ("pellet", two_years_ago, true, vec![WorkingGroup::RegionalCirculation]),
-        ("refiner", today - Duration::days(100), false, vec![WorkingGroup::InformationPlatform]),
+        (
+            "refiner",
+            today - Duration::days(100),
+            false,
+            vec![WorkingGroup::InformationPlatform],
+        ),
         ("eaf", today - Duration::days(400), false, vec![]),
-        ("association", day(fiscal_year, Month::April, 1), false, vec![WorkingGroup::VisionRoadmap]),
-        ("municipality", today - Duration::days(800), true, vec![WorkingGroup::RegionalCirculation]),
-        ("university", today - Duration::days(700), true, vec![WorkingGroup::VisionRoadmap]),
+        (
+            "association",
+            day(fiscal_year, Month::April, 1),
+            false,
+            vec![WorkingGroup::VisionRoadmap],
+        ),
+        (
+            "municipality",
+            today - Duration::days(800),
+            true,
+            vec![WorkingGroup::RegionalCirculation],
+        ),
+        (
+            "university",
+            today - Duration::days(700),
+            true,
+            vec![WorkingGroup::VisionRoadmap],
+        ),
         ("dealer", today - Duration::days(30), false, vec![]),
     ];
     for (slug, joined, publish, working_groups) in join_dates {
@@ -174,11 +199,20 @@ pub async fn load(
         )
         .await?;
     for (year, band, status, value) in [
-        (fiscal_year - 2, AchievementBand::From40, ProgressStatus::MostlyOnPlan, 20),
+        (
+            fiscal_year - 2,
+            AchievementBand::From40,
+            ProgressStatus::MostlyOnPlan,
+            20,
+        ),
         (fiscal_year - 1, AchievementBand::From60, ProgressStatus::OnPlan, 24),
     ] {
         store
-            .submit_follow_up(&appliance, plastics.id, report(year, band, status, Decimal::from(value)))
+            .submit_follow_up(
+                &appliance,
+                plastics.id,
+                report(year, band, status, Decimal::from(value)),
+            )
             .await?;
     }
     store
@@ -187,7 +221,13 @@ pub async fn load(
             target(
                 &[TargetCategory::EconomicImpact],
                 "リユース・修理サービスの売上を50億円に / reuse and repair sales of 5 billion yen",
-                quantitative("CE事業売上 / sales of circular business", "全社 / whole company", (2023, 12), (50, this_year + 4), "億円"),
+                quantitative(
+                    "CE事業売上 / sales of circular business",
+                    "全社 / whole company",
+                    (2023, 12),
+                    (50, this_year + 4),
+                    "億円",
+                ),
             ),
         )
         .await?;
@@ -199,7 +239,13 @@ pub async fn load(
             target(
                 &[TargetCategory::ResourceCirculation],
                 "再生ペレットの生産量を2倍に / double our recycled-pellet output",
-                quantitative("再生ペレット生産量 / recycled-pellet output", "大津工場 / Otsu plant", (2023, 6000), (12000, this_year + 3), "t"),
+                quantitative(
+                    "再生ペレット生産量 / recycled-pellet output",
+                    "大津工場 / Otsu plant",
+                    (2023, 6000),
+                    (12000, this_year + 3),
+                    "t",
+                ),
             ),
         )
         .await?;
@@ -212,7 +258,13 @@ pub async fn load(
             target(
                 &[TargetCategory::ResourceCirculation, TargetCategory::EnvironmentalImpact],
                 "使用済み電池からのコバルト回収率を95%に / recover 95 % of the cobalt in spent batteries",
-                quantitative("コバルト回収率 / cobalt recovery rate", "呉精錬所 / Kure refinery", (2023, 80), (95, this_year + 5), "%"),
+                quantitative(
+                    "コバルト回収率 / cobalt recovery rate",
+                    "呉精錬所 / Kure refinery",
+                    (2023, 80),
+                    (95, this_year + 5),
+                    "%",
+                ),
             ),
         )
         .await?;
@@ -236,7 +288,13 @@ pub async fn load(
             target(
                 &[TargetCategory::ResourceCirculation],
                 "会員企業の電池回収率を90%に / members collect 90 % of spent batteries",
-                quantitative("電池回収率 / battery collection rate", "会員企業 / member companies", (2024, 70), (90, this_year + 4), "%"),
+                quantitative(
+                    "電池回収率 / battery collection rate",
+                    "会員企業 / member companies",
+                    (2024, 70),
+                    (90, this_year + 4),
+                    "%",
+                ),
             ),
         )
         .await?;
@@ -261,7 +319,13 @@ pub async fn load(
     let mut recycling = target(
         &[TargetCategory::ResourceCirculation],
         "一般廃棄物のリサイクル率を30%に / recycle 30 % of municipal waste",
-        quantitative("リサイクル率 / recycling rate", "市内の一般廃棄物 / municipal waste of the city", (2019, 20), (30, this_year + 4), "%"),
+        quantitative(
+            "リサイクル率 / recycling rate",
+            "市内の一般廃棄物 / municipal waste of the city",
+            (2019, 20),
+            (30, this_year + 4),
+            "%",
+        ),
     );
     recycling.linked_indicator = Some(LinkedIndicator {
         indicator: "municipal-recycling-rate".to_owned(),
@@ -287,7 +351,13 @@ pub async fn load(
             target(
                 &[TargetCategory::SocialImpact],
                 "資源循環分野で新たな雇用を500人 / 500 new jobs in resource circulation",
-                quantitative("創出雇用数 / jobs created", "市内 / the city", (2022, 0), (500, this_year + 4), "人"),
+                quantitative(
+                    "創出雇用数 / jobs created",
+                    "市内 / the city",
+                    (2022, 0),
+                    (500, this_year + 4),
+                    "人",
+                ),
             ),
         )
         .await?;

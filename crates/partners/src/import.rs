@@ -37,13 +37,22 @@ pub const MAX_ROWS: usize = 1000;
 
 /// Reads the targets of `text` for a member of `format` on `today`: every target, or every
 /// problem of the file.
-pub fn read_targets(text: &str, format: SubmissionFormat, today: Date) -> Result<Vec<TargetSubmission>, Vec<Violation>> {
+pub fn read_targets(
+    text: &str,
+    format: SubmissionFormat,
+    today: Date,
+) -> Result<Vec<TargetSubmission>, Vec<Violation>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
     let mut violations = Violations::new();
     let header: Vec<String> = match reader.headers() {
         Ok(header) => header.iter().map(|name| name.trim().to_owned()).collect(),
-        Err(error) => return Err(vec![Violation::new("/rows/1", format!("the header cannot be read: {error}"))]),
+        Err(error) => {
+            return Err(vec![Violation::new(
+                "/rows/1",
+                format!("the header cannot be read: {error}"),
+            )])
+        }
     };
     let known = header.len() <= COLUMNS.len() && header.iter().zip(COLUMNS).all(|(given, expected)| given == expected);
     if !known || header.len() < 10 {
@@ -69,7 +78,10 @@ pub fn read_targets(text: &str, format: SubmissionFormat, today: Date) -> Result
         };
         let line = record.position().map_or(line as u64, |position| position.line());
         if index >= MAX_ROWS {
-            violations.push(format!("/rows/{line}"), format!("a file holds at most {MAX_ROWS} targets"));
+            violations.push(
+                format!("/rows/{line}"),
+                format!("a file holds at most {MAX_ROWS} targets"),
+            );
             break;
         }
         if record.len() != header.len() {
@@ -116,7 +128,11 @@ impl<'a> Row<'a> {
 
 /// The target of a web form's fields (named as the CSV columns), checked in `format` on
 /// `today`: the target, or every problem at `/<field>` or at the pointer of the JSON body.
-pub fn target_from_fields(row: &Row<'_>, format: SubmissionFormat, today: Date) -> Result<TargetSubmission, Vec<Violation>> {
+pub fn target_from_fields(
+    row: &Row<'_>,
+    format: SubmissionFormat,
+    today: Date,
+) -> Result<TargetSubmission, Vec<Violation>> {
     let mut violations = Violations::new();
     let target = row_target(&mut violations, "", row);
     if violations.is_empty() {
@@ -130,7 +146,11 @@ fn row_target(violations: &mut Violations, prefix: &str, row: &Row<'_>) -> Targe
     let cell = |name: &str| row.cell(name);
     let mut categories = Vec::new();
     if let Some(text) = cell("categories") {
-        for name in text.split([';', '|', '、']).map(str::trim).filter(|name| !name.is_empty()) {
+        for name in text
+            .split([';', '|', '、'])
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+        {
             match TargetCategory::parse(name) {
                 Some(category) => categories.push(category),
                 None => violations.push(
@@ -159,7 +179,15 @@ fn row_target(violations: &mut Violations, prefix: &str, row: &Row<'_>) -> Targe
             .map_err(|message| violations.push(format!("{prefix}/{name}"), message))
             .ok()
     };
-    let structured = ["indicator", "scope", "baseline_year", "baseline_value", "target_value", "unit", "target_year"];
+    let structured = [
+        "indicator",
+        "scope",
+        "baseline_year",
+        "baseline_value",
+        "target_value",
+        "unit",
+        "target_year",
+    ];
     let quantitative = if structured.iter().any(|name| cell(name).is_some()) {
         let missing: Vec<&str> = structured.iter().copied().filter(|name| cell(name).is_none()).collect();
         for name in &missing {
@@ -170,7 +198,9 @@ fn row_target(violations: &mut Violations, prefix: &str, row: &Row<'_>) -> Targe
         let baseline_value = number(violations, "baseline_value");
         let target_value = number(violations, "target_value");
         match (baseline_year, target_year, baseline_value, target_value) {
-            (Some(baseline_year), Some(target_year), Some(baseline_value), Some(target_value)) if missing.is_empty() => {
+            (Some(baseline_year), Some(target_year), Some(baseline_value), Some(target_value))
+                if missing.is_empty() =>
+            {
                 Some(Quantitative {
                     indicator: cell("indicator").unwrap_or_default().to_owned(),
                     scope: cell("scope").unwrap_or_default().to_owned(),
@@ -302,10 +332,7 @@ mod tests {
 
     #[test]
     fn a_wrong_header_or_an_empty_file_is_refused() {
-        assert_eq!(
-            problems("a,b\n1,2\n", SubmissionFormat::Business).len(),
-            1
-        );
+        assert_eq!(problems("a,b\n1,2\n", SubmissionFormat::Business).len(), 1);
         assert_eq!(
             problems(HEADER, SubmissionFormat::Business),
             ["/rows: the file holds no targets"]

@@ -69,7 +69,8 @@ impl MemberType {
             (OrganizationType::UniversityOrResearchInstitute, _) => Ok(MemberType::UniversityOrResearchInstitute),
             (OrganizationType::RelatedOrganization, _) => Ok(MemberType::RelatedOrganization),
             (OrganizationType::GovernmentBody, _) => Err(
-                "government bodies take part in the Circular Partners as observers (オブザーバー), not as members".to_owned(),
+                "government bodies take part in the Circular Partners as observers (オブザーバー), not as members"
+                    .to_owned(),
             ),
         }
     }
@@ -183,7 +184,10 @@ impl SubmissionFormat {
     /// The name in Japanese and English.
     pub fn label(self) -> Label {
         match self {
-            SubmissionFormat::Business => ("企業・業界団体向け様式", "Format for companies and industry associations"),
+            SubmissionFormat::Business => (
+                "企業・業界団体向け様式",
+                "Format for companies and industry associations",
+            ),
             SubmissionFormat::Municipality => ("地方公共団体向け様式", "Format for municipalities"),
             SubmissionFormat::Projects => (
                 "大学・研究機関・関係機関向け様式（プロジェクト）",
@@ -496,7 +500,10 @@ mod tests {
         let band = |value: i64| AchievementBand::of_percent(Decimal::from(value)).as_str();
         assert_eq!(
             [-5, 0, 19, 20, 39, 40, 59, 60, 79, 80, 99, 100, 130].map(band),
-            ["0-19", "0-19", "0-19", "20-39", "20-39", "40-59", "40-59", "60-79", "60-79", "80-99", "80-99", "100", "100"]
+            [
+                "0-19", "0-19", "0-19", "20-39", "20-39", "40-59", "40-59", "60-79", "60-79", "80-99", "80-99", "100",
+                "100"
+            ]
         );
         assert_eq!(
             AchievementBand::of_percent(Decimal::new(9999, 2)),
@@ -526,7 +533,10 @@ mod tests {
             .categories()
             .contains(&TargetCategory::SocialImpact));
         assert!(MemberType::RelatedOrganization.format().categories().is_empty());
-        assert_eq!(TargetCategory::parse("社会インパクト"), Some(TargetCategory::SocialImpact));
+        assert_eq!(
+            TargetCategory::parse("社会インパクト"),
+            Some(TargetCategory::SocialImpact)
+        );
     }
 
     #[test]

@@ -219,12 +219,20 @@ pub fn statistics(memberships: &[Membership]) -> MemberStatistics {
         .iter()
         .filter(|membership| membership.status == MembershipStatus::Approved)
         .collect();
-    let count_of = |status| memberships.iter().filter(|membership| membership.status == status).count() as u64;
+    let count_of = |status| {
+        memberships
+            .iter()
+            .filter(|membership| membership.status == status)
+            .count() as u64
+    };
     let by_type = MemberType::ALL
         .into_iter()
         .map(|kind| Count {
             key: kind.as_str().to_owned(),
-            count: approved.iter().filter(|membership| membership.member_type == kind).count() as u64,
+            count: approved
+                .iter()
+                .filter(|membership| membership.member_type == kind)
+                .count() as u64,
         })
         .collect();
     let by_size = [CompanySize::Large, CompanySize::Sme, CompanySize::Small]
@@ -239,7 +247,10 @@ pub fn statistics(memberships: &[Membership]) -> MemberStatistics {
         .collect();
     let mut prefectures: BTreeMap<String, u64> = BTreeMap::new();
     for membership in &approved {
-        let key = membership.prefecture_code.clone().unwrap_or_else(|| "unknown".to_owned());
+        let key = membership
+            .prefecture_code
+            .clone()
+            .unwrap_or_else(|| "unknown".to_owned());
         *prefectures.entry(key).or_default() += 1;
     }
     let by_format = [

@@ -139,11 +139,7 @@ impl LinkedIndicator {
             Err(message) => violations.push(format!("{path}/scope"), message),
             Ok(scope) if !supported_scopes(&self.indicator).contains(&scope.kind) => violations.push(
                 format!("{path}/scope"),
-                format!(
-                    "{} is not computed for {} scopes",
-                    self.indicator,
-                    scope.kind.as_str()
-                ),
+                format!("{} is not computed for {} scopes", self.indicator, scope.kind.as_str()),
             ),
             Ok(_) => {}
         }
@@ -222,9 +218,14 @@ impl TargetSubmission {
             }
         }
         match (&self.content, format) {
-            (Some(content), _) => violations.check(&format!("{prefix}/content"), check_text(content, MAX_CONTENT_CHARS)),
+            (Some(content), _) => {
+                violations.check(&format!("{prefix}/content"), check_text(content, MAX_CONTENT_CHARS))
+            }
             (None, SubmissionFormat::Projects) => {}
-            (None, _) => violations.push(format!("{prefix}/content"), "the target's content (目標内容) is required"),
+            (None, _) => violations.push(
+                format!("{prefix}/content"),
+                "the target's content (目標内容) is required",
+            ),
         }
         match (&self.quantitative, format) {
             (Some(_), SubmissionFormat::Projects) => violations.push(
@@ -239,7 +240,9 @@ impl TargetSubmission {
             ),
         }
         match (&self.project, format) {
-            (Some(project), SubmissionFormat::Projects) => check_project(violations, &format!("{prefix}/project"), project),
+            (Some(project), SubmissionFormat::Projects) => {
+                check_project(violations, &format!("{prefix}/project"), project)
+            }
             (Some(_), _) => violations.push(
                 format!("{prefix}/project"),
                 "only universities, research institutes and related organizations submit projects",
@@ -275,7 +278,10 @@ fn category_list(categories: &[TargetCategory]) -> String {
 }
 
 fn check_quantitative(violations: &mut Violations, path: &str, target: &Quantitative, today: Date) {
-    violations.check(&format!("{path}/indicator"), check_text(&target.indicator, MAX_TITLE_CHARS));
+    violations.check(
+        &format!("{path}/indicator"),
+        check_text(&target.indicator, MAX_TITLE_CHARS),
+    );
     violations.check(&format!("{path}/scope"), check_text(&target.scope, MAX_TITLE_CHARS));
     violations.check(&format!("{path}/unit"), check_text(&target.unit, MAX_UNIT_CHARS));
     let this_year = today.year();
@@ -420,7 +426,10 @@ impl FollowUpSubmission {
             None => {
                 match &self.results_summary {
                     Some(summary) => violations.check("/results_summary", check_text(summary, MAX_SUMMARY_CHARS)),
-                    None => violations.push("/results_summary", "a project's follow-up gives a summary of its results (成果概要)"),
+                    None => violations.push(
+                        "/results_summary",
+                        "a project's follow-up gives a summary of its results (成果概要)",
+                    ),
                 }
                 for (field, given) in [
                     ("achievement_band", self.achievement_band.is_some()),
@@ -444,7 +453,10 @@ impl FollowUpSubmission {
                     );
                 }
                 if self.achievement_band.is_none() {
-                    violations.push("/achievement_band", "the achievement band (達成度) is required: 0-19, 20-39, 40-59, 60-79, 80-99 or 100");
+                    violations.push(
+                        "/achievement_band",
+                        "the achievement band (達成度) is required: 0-19, 20-39, 40-59, 60-79, 80-99 or 100",
+                    );
                 }
                 if self.progress_status.is_none() {
                     violations.push("/progress_status", "the progress status (進捗状況) is required: not_on_plan, partly_on_plan, mostly_on_plan or on_plan");
@@ -452,10 +464,16 @@ impl FollowUpSubmission {
                 let achieved = self.achievement_band == Some(AchievementBand::Achieved);
                 if !achieved {
                     if self.current_value.is_none() {
-                        violations.push("/current_value", "a target not yet met reports its current value (現状値)");
+                        violations.push(
+                            "/current_value",
+                            "a target not yet met reports its current value (現状値)",
+                        );
                     }
                     if self.current_year.is_none() {
-                        violations.push("/current_year", "a target not yet met reports the year of its current value");
+                        violations.push(
+                            "/current_year",
+                            "a target not yet met reports the year of its current value",
+                        );
                     }
                 }
                 if let Some(year) = self.current_year {
@@ -693,7 +711,11 @@ mod tests {
         (quantitative.baseline_value, quantitative.target_value) = (Decimal::from(100), Decimal::from(60));
         let reduction = stored(reduction);
         assert_eq!(
-            reduction.submission.quantitative.as_ref().and_then(|q| q.band_of(Decimal::from(90))),
+            reduction
+                .submission
+                .quantitative
+                .as_ref()
+                .and_then(|q| q.band_of(Decimal::from(90))),
             Some(AchievementBand::From20)
         );
         expect_test::expect![[r#"

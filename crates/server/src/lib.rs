@@ -303,7 +303,10 @@ pub fn router(state: AppState) -> Router {
             get(partners::get_membership).patch(partners::update_membership),
         )
         .route("/partners/memberships/{id}/review", post(partners::review_membership))
-        .route("/partners/memberships/{id}/withdraw", post(partners::withdraw_membership))
+        .route(
+            "/partners/memberships/{id}/withdraw",
+            post(partners::withdraw_membership),
+        )
         .route(
             "/partners/targets",
             get(partners::list_targets).post(partners::submit_target),

@@ -187,10 +187,7 @@ mod tests {
 
     #[test]
     fn the_workbook_is_a_zip_of_the_parts_with_escaped_text() {
-        let book = workbook(
-            "targets",
-            &[vec!["分類".to_owned()], vec!["a < b & \"c\"".to_owned()]],
-        );
+        let book = workbook("targets", &[vec!["分類".to_owned()], vec!["a < b & \"c\"".to_owned()]]);
         assert_eq!(&book[..4], b"PK\x03\x04");
         assert_eq!(&book[book.len() - 22..book.len() - 18], b"PK\x05\x06");
         let text = String::from_utf8_lossy(&book);

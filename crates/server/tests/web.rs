@@ -1941,8 +1941,16 @@ async fn each_member_type_applies_submits_targets_and_follow_ups_through_the_pag
     user(&app, office, "secretariat", &[Role::Member]).await;
     let mut other_types = Vec::new();
     for (name, kind, code) in [
-        ("北九州市", junkan_model::organization::OrganizationType::Municipality, Some("401005")),
-        ("循環大学", junkan_model::organization::OrganizationType::UniversityOrResearchInstitute, None),
+        (
+            "北九州市",
+            junkan_model::organization::OrganizationType::Municipality,
+            Some("401005"),
+        ),
+        (
+            "循環大学",
+            junkan_model::organization::OrganizationType::UniversityOrResearchInstitute,
+            None,
+        ),
     ] {
         let id = app
             .store
@@ -1971,7 +1979,11 @@ async fn each_member_type_applies_submits_targets_and_follow_ups_through_the_pag
 
     let mut secretariat = Browser::new(&app);
     secretariat.sign_in("secretariat").await;
-    for (username, organization, english) in [("maker", app.a, false), ("city", other_types[0], true), ("campus", other_types[1], false)] {
+    for (username, organization, english) in [
+        ("maker", app.a, false),
+        ("city", other_types[0], true),
+        ("campus", other_types[1], false),
+    ] {
         let mut browser = Browser::new(&app);
         browser.sign_in(username).await;
         if english {
@@ -1980,11 +1992,20 @@ async fn each_member_type_applies_submits_targets_and_follow_ups_through_the_pag
         }
         let home = browser.get("/app/partners").await;
         assert_eq!(home.status, StatusCode::OK, "{}", home.text);
-        assert!(home.text.contains(if english { "Apply for membership" } else { "入会を申請する" }));
+        assert!(home.text.contains(if english {
+            "Apply for membership"
+        } else {
+            "入会を申請する"
+        }));
         let applied = browser
             .post(
                 "/app/partners/apply",
-                &[("csrf", &home.form_token()), ("note", "デモ"), ("working_group", "vision_roadmap"), ("publish", "true")],
+                &[
+                    ("csrf", &home.form_token()),
+                    ("note", "デモ"),
+                    ("working_group", "vision_roadmap"),
+                    ("publish", "true"),
+                ],
             )
             .await;
         assert_eq!(applied.status, StatusCode::SEE_OTHER, "{}", applied.text);
@@ -2030,8 +2051,19 @@ async fn each_member_type_applies_submits_targets_and_follow_ups_through_the_pag
             "campus" => {
                 assert!(form.text.contains("プロジェクト名"));
                 (
-                    vec![("csrf", &token), ("project_title", "実証"), ("start_date", "2025-04-01"), ("end_date", "2024-03-31")],
-                    vec![("csrf", &token), ("project_title", "電池の直接再生"), ("start_date", "2024-04-01"), ("end_date", "2025-03-31"), ("publication_url", "https://example.ac.jp/p")],
+                    vec![
+                        ("csrf", &token),
+                        ("project_title", "実証"),
+                        ("start_date", "2025-04-01"),
+                        ("end_date", "2024-03-31"),
+                    ],
+                    vec![
+                        ("csrf", &token),
+                        ("project_title", "電池の直接再生"),
+                        ("start_date", "2024-04-01"),
+                        ("end_date", "2025-03-31"),
+                        ("publication_url", "https://example.ac.jp/p"),
+                    ],
                 )
             }
             _ => {
@@ -2051,9 +2083,18 @@ async fn each_member_type_applies_submits_targets_and_follow_ups_through_the_pag
                     ("target_value", "30"),
                     ("unit", "%"),
                 ];
-                let mut refused = vec![("csrf", token.as_str()), ("categories", foreign), ("target_year", "2020")];
+                let mut refused = vec![
+                    ("csrf", token.as_str()),
+                    ("categories", foreign),
+                    ("target_year", "2020"),
+                ];
                 refused.extend(quantitative);
-                let mut good = vec![("csrf", token.as_str()), ("categories", "resource_circulation"), ("categories", allowed), ("target_year", target_year.as_str())];
+                let mut good = vec![
+                    ("csrf", token.as_str()),
+                    ("categories", "resource_circulation"),
+                    ("categories", allowed),
+                    ("target_year", target_year.as_str()),
+                ];
                 good.extend(quantitative);
                 (refused, good)
             }
@@ -2062,9 +2103,17 @@ async fn each_member_type_applies_submits_targets_and_follow_ups_through_the_pag
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
         assert!(refused.text.contains("role=\"alert\""));
         if username == "campus" {
-            assert!(refused.text.contains("must not be before the start date"), "{}", refused.text);
+            assert!(
+                refused.text.contains("must not be before the start date"),
+                "{}",
+                refused.text
+            );
         } else {
-            assert!(refused.text.contains("is in the past") && refused.text.contains("is not a category"), "{}", refused.text);
+            assert!(
+                refused.text.contains("is in the past") && refused.text.contains("is not a category"),
+                "{}",
+                refused.text
+            );
         }
         let saved = browser.post("/app/partners/targets/new", &good_fields).await;
         assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text);
@@ -2074,9 +2123,20 @@ async fn each_member_type_applies_submits_targets_and_follow_ups_through_the_pag
         let target_path = location.split('?').next().expect("path").to_owned();
         let token = target_page.form_token();
         let report: Vec<(&str, &str)> = if username == "campus" {
-            vec![("csrf", &token), ("fiscal_year", "2024"), ("results_summary", "正極材を直接再生し、容量の95%を回復した。")]
+            vec![
+                ("csrf", &token),
+                ("fiscal_year", "2024"),
+                ("results_summary", "正極材を直接再生し、容量の95%を回復した。"),
+            ]
         } else {
-            vec![("csrf", &token), ("fiscal_year", &last_year), ("achievement_band", "80-99"), ("progress_status", "on_plan"), ("current_value", "12"), ("current_year", &last_year)]
+            vec![
+                ("csrf", &token),
+                ("fiscal_year", &last_year),
+                ("achievement_band", "80-99"),
+                ("progress_status", "on_plan"),
+                ("current_value", "12"),
+                ("current_year", &last_year),
+            ]
         };
         let reported = browser.post(&format!("{target_path}/follow-ups"), &report).await;
         assert_eq!(reported.status, StatusCode::SEE_OTHER, "{}", reported.text);
@@ -2087,9 +2147,15 @@ async fn each_member_type_applies_submits_targets_and_follow_ups_through_the_pag
             assert!(target_page.text.contains("class=\"flag\""), "{}", target_page.text);
         }
         // The public member page (the member publishes).
-        let public = Browser::new(&app).get(&format!("/app/partners/members/{organization}")).await;
+        let public = Browser::new(&app)
+            .get(&format!("/app/partners/members/{organization}"))
+            .await;
         assert_eq!(public.status, StatusCode::OK, "{}", public.text);
-        assert!(public.text.contains(if username == "campus" { "電池の直接再生" } else { "2030年度までに30%" }));
+        assert!(public.text.contains(if username == "campus" {
+            "電池の直接再生"
+        } else {
+            "2030年度までに30%"
+        }));
     }
 
     // The CSV import reports broken rows by line and imports nothing.
@@ -2100,7 +2166,12 @@ async fn each_member_type_applies_submits_targets_and_follow_ups_through_the_pag
         "categories,content,indicator,scope,baseline_year,baseline_value,target_value,unit,target_year,publication_url\n資源循環,行,指標,範囲,2022,1,2,t,{target_year},\n社会インパクト,行,指標,範囲,2022,1,2,t,{target_year},\n"
     );
     let report = maker
-        .upload("/app/partners/import", &[("csrf", &home.form_token())], "targets.csv", &csv)
+        .upload(
+            "/app/partners/import",
+            &[("csrf", &home.form_token())],
+            "targets.csv",
+            &csv,
+        )
         .await;
     assert_eq!(report.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", report.text);
     assert!(report.text.contains("/rows/3/categories/0"), "{}", report.text);
@@ -2119,9 +2190,19 @@ async fn each_member_type_applies_submits_targets_and_follow_ups_through_the_pag
 
     // The secretariat's page: statistics in tables and charts, in both languages.
     let office_page = secretariat.get("/app/partners/secretariat").await;
-    assert!(office_page.text.contains("members-by-prefecture") && office_page.text.contains("福岡県"), "{}", office_page.text);
+    assert!(
+        office_page.text.contains("members-by-prefecture") && office_page.text.contains("福岡県"),
+        "{}",
+        office_page.text
+    );
     let token = office_page.form_token();
-    secretariat.post("/app/language", &[("csrf", &token), ("lang", "en")]).await;
+    secretariat
+        .post("/app/language", &[("csrf", &token), ("lang", "en")])
+        .await;
     let english = secretariat.get("/app/partners/secretariat").await;
-    assert!(english.text.contains("By prefecture") && english.text.contains("Fukuoka"), "{}", english.text);
+    assert!(
+        english.text.contains("By prefecture") && english.text.contains("Fukuoka"),
+        "{}",
+        english.text
+    );
 }

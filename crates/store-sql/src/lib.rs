@@ -53,10 +53,6 @@ use junkan_indicators::records::{
     NewIndicatorValue, NewMaterialFlow,
 };
 use junkan_model::access::{Certification, Grant, NewCertification, NewGrant};
-use junkan_model::ids::{MembershipId, PartnerTargetId};
-use junkan_partners::membership::{Membership, MembershipSettings, NewApplication, Review, Withdrawal};
-use junkan_partners::targets::{FollowUp, FollowUpSubmission, PartnerTarget, TargetSubmission};
-use junkan_partners::{FollowUpFilter, MembershipFilter, Secretariat, TargetFilter};
 use junkan_model::audit::{AuditEntry, AuditFilter};
 use junkan_model::event::{CaptureJob, EventField, EventQuery, LineageEvent, StoredEvent};
 use junkan_model::facility::Visibility;
@@ -67,6 +63,7 @@ use junkan_model::ids::{
     ApiKeyId, CertificationId, ClientId, FacilityId, GrantId, OrganizationId, PassportId, SubscriptionId, UserId,
 };
 use junkan_model::ids::{IndicatorTargetId, IndicatorValueId, LedgerClaimId, LedgerId, MaterialFlowId};
+use junkan_model::ids::{MembershipId, PartnerTargetId};
 use junkan_model::industry::{Industry, SEED_INDUSTRIES};
 use junkan_model::organization::{NewOrganization, Organization, OrganizationFilter, OrganizationPatch};
 use junkan_model::ouranos::{
@@ -81,6 +78,9 @@ use junkan_model::passport::{
 };
 use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, User};
 use junkan_model::subscription::{NamedQuery, NewSubscription, Subscription};
+use junkan_partners::membership::{Membership, MembershipSettings, NewApplication, Review, Withdrawal};
+use junkan_partners::targets::{FollowUp, FollowUpSubmission, PartnerTarget, TargetSubmission};
+use junkan_partners::{FollowUpFilter, MembershipFilter, Secretariat, TargetFilter};
 use junkan_store::{
     Backend, Clock, Delivery, GrantDirection, NewCapture, NewPactPartner, NewUserRecord, OutgoingPactEvent,
     PactFootprintText, PactOutboxEntry, PactPartner, SessionRecord, SigningKeyRecord, Store, StoreError, StoreResult,
@@ -891,7 +891,11 @@ impl Store for SqlStore {
         principals::set_own_locale(self, actor, locale).await
     }
 
-    async fn designate_partner_secretariat(&self, actor: &Actor, organization: OrganizationId) -> StoreResult<Secretariat> {
+    async fn designate_partner_secretariat(
+        &self,
+        actor: &Actor,
+        organization: OrganizationId,
+    ) -> StoreResult<Secretariat> {
         partners::designate_secretariat(self, actor, organization).await
     }
     async fn partner_secretariat(&self) -> StoreResult<Option<Secretariat>> {
@@ -903,7 +907,12 @@ impl Store for SqlStore {
     async fn review_membership(&self, actor: &Actor, id: MembershipId, review: Review) -> StoreResult<Membership> {
         partners::review(self, actor, id, review).await
     }
-    async fn withdraw_membership(&self, actor: &Actor, id: MembershipId, withdrawal: Withdrawal) -> StoreResult<Membership> {
+    async fn withdraw_membership(
+        &self,
+        actor: &Actor,
+        id: MembershipId,
+        withdrawal: Withdrawal,
+    ) -> StoreResult<Membership> {
         partners::withdraw(self, actor, id, withdrawal).await
     }
     async fn update_membership(
@@ -949,7 +958,11 @@ impl Store for SqlStore {
     ) -> StoreResult<PartnerTarget> {
         partners::get_target(self, actor, id, version).await
     }
-    async fn list_partner_target_versions(&self, actor: &Actor, id: PartnerTargetId) -> StoreResult<Vec<PartnerTarget>> {
+    async fn list_partner_target_versions(
+        &self,
+        actor: &Actor,
+        id: PartnerTargetId,
+    ) -> StoreResult<Vec<PartnerTarget>> {
         partners::target_versions(self, actor, id).await
     }
     async fn list_partner_targets(&self, actor: &Actor, filter: &TargetFilter) -> StoreResult<Vec<PartnerTarget>> {

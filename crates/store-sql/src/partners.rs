@@ -110,7 +110,10 @@ async fn audit(
 }
 
 fn not_found(kind: RecordKind, id: impl ToString) -> StoreError {
-    StoreError::NotFound { kind, id: id.to_string() }
+    StoreError::NotFound {
+        kind,
+        id: id.to_string(),
+    }
 }
 
 fn invalid(path: &str, message: impl Into<String>) -> StoreError {
@@ -136,7 +139,10 @@ pub async fn designate_secretariat(
         .await
         .map_err(unavailable)?;
     if exists.is_none() {
-        return Err(invalid("/organization_id", format!("no organization has the id {organization}")));
+        return Err(invalid(
+            "/organization_id",
+            format!("no organization has the id {organization}"),
+        ));
     }
     let now = store.clock_now();
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
@@ -241,18 +247,29 @@ fn membership_query() -> Sql {
 async fn load_membership(connection: &mut AnyConnection, id: MembershipId) -> StoreResult<Option<Membership>> {
     let mut sql = membership_query();
     sql.push_with(" AND m.id = ?", vec![Param::Text(id.to_string())]);
-    let row = sql.query().fetch_optional(&mut *connection).await.map_err(unavailable)?;
+    let row = sql
+        .query()
+        .fetch_optional(&mut *connection)
+        .await
+        .map_err(unavailable)?;
     row.as_ref().map(membership_from_row).transpose()
 }
 
 /// The open (applied or approved) membership of `organization`.
-async fn open_membership(connection: &mut AnyConnection, organization: OrganizationId) -> StoreResult<Option<Membership>> {
+async fn open_membership(
+    connection: &mut AnyConnection,
+    organization: OrganizationId,
+) -> StoreResult<Option<Membership>> {
     let mut sql = membership_query();
     sql.push_with(
         " AND m.organization_id = ? AND m.status IN ('applied', 'approved')",
         vec![Param::Text(organization.to_string())],
     );
-    let row = sql.query().fetch_optional(&mut *connection).await.map_err(unavailable)?;
+    let row = sql
+        .query()
+        .fetch_optional(&mut *connection)
+        .await
+        .map_err(unavailable)?;
     row.as_ref().map(membership_from_row).transpose()
 }
 
@@ -419,7 +436,12 @@ pub async fn review(store: &SqlStore, actor: &Actor, id: MembershipId, review: R
 }
 
 /// The member withdraws.
-pub async fn withdraw(store: &SqlStore, actor: &Actor, id: MembershipId, withdrawal: Withdrawal) -> StoreResult<Membership> {
+pub async fn withdraw(
+    store: &SqlStore,
+    actor: &Actor,
+    id: MembershipId,
+    withdrawal: Withdrawal,
+) -> StoreResult<Membership> {
     let membership = membership_for_change(store, actor, id).await?;
     require(
         actor.belongs_to(membership.organization_id) && actor.has_role(Role::OrgAdmin),
@@ -519,14 +541,21 @@ pub async fn get_membership(store: &SqlStore, actor: &Actor, id: MembershipId) -
 }
 
 /// The memberships the actor may read.
-pub async fn list_memberships(store: &SqlStore, actor: &Actor, filter: &MembershipFilter) -> StoreResult<Vec<Membership>> {
+pub async fn list_memberships(
+    store: &SqlStore,
+    actor: &Actor,
+    filter: &MembershipFilter,
+) -> StoreResult<Vec<Membership>> {
     let reader = reader_of(store, actor).await?;
     let mut sql = membership_query();
     if let Some(status) = filter.status {
         sql.push_with(" AND m.status = ?", vec![Param::Text(status.as_str().to_owned())]);
     }
     if let Some(organization) = filter.organization {
-        sql.push_with(" AND m.organization_id = ?", vec![Param::Text(organization.to_string())]);
+        sql.push_with(
+            " AND m.organization_id = ?",
+            vec![Param::Text(organization.to_string())],
+        );
     }
     visible(&mut sql, reader);
     sql.text.push_str(" ORDER BY m.applied_at, m.id");
@@ -623,7 +652,11 @@ async fn insert_target(
         store,
         connection,
         actor,
-        if version == 1 { AuditAction::Create } else { AuditAction::Update },
+        if version == 1 {
+            AuditAction::Create
+        } else {
+            AuditAction::Update
+        },
         RecordKind::PartnerTarget,
         &id.to_string(),
         Some(membership.organization_id),
@@ -643,7 +676,11 @@ async fn load_target(
         Some(version) => sql.push_with(" AND t.version = ?", vec![Param::Int(version)]),
         None => sql.push_with(" AND t.is_current = 1", vec![]),
     };
-    let row = sql.query().fetch_optional(&mut *connection).await.map_err(unavailable)?;
+    let row = sql
+        .query()
+        .fetch_optional(&mut *connection)
+        .await
+        .map_err(unavailable)?;
     row.as_ref().map(target_from_row).transpose()
 }
 
@@ -708,13 +745,14 @@ pub async fn edit_target(
         .check(membership.format, today(store))
         .map_err(StoreError::Invalid)?;
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
-    let changed = sqlx::query("UPDATE partner_targets SET is_current = 0 WHERE id = $1 AND version = $2 AND is_current = 1")
-        .bind(id.to_string())
-        .bind(target.version)
-        .execute(&mut *transaction)
-        .await
-        .map_err(unavailable)?
-        .rows_affected();
+    let changed =
+        sqlx::query("UPDATE partner_targets SET is_current = 0 WHERE id = $1 AND version = $2 AND is_current = 1")
+            .bind(id.to_string())
+            .bind(target.version)
+            .execute(&mut *transaction)
+            .await
+            .map_err(unavailable)?
+            .rows_affected();
     if changed != 1 {
         return Err(StoreError::Conflict {
             message: format!(
@@ -798,7 +836,10 @@ pub async fn list_targets(store: &SqlStore, actor: &Actor, filter: &TargetFilter
     let mut sql = Sql::new(TARGET_SELECT, Vec::new());
     sql.text.push_str(" AND t.is_current = 1");
     if let Some(organization) = filter.organization {
-        sql.push_with(" AND t.organization_id = ?", vec![Param::Text(organization.to_string())]);
+        sql.push_with(
+            " AND t.organization_id = ?",
+            vec![Param::Text(organization.to_string())],
+        );
     }
     if let Some(category) = filter.category {
         sql.push_with(
@@ -913,7 +954,10 @@ pub async fn list_follow_ups(store: &SqlStore, actor: &Actor, filter: &FollowUpF
     let reader = reader_of(store, actor).await?;
     let mut sql = Sql::new(FOLLOW_UP_SELECT, Vec::new());
     if let Some(organization) = filter.organization {
-        sql.push_with(" AND f.organization_id = ?", vec![Param::Text(organization.to_string())]);
+        sql.push_with(
+            " AND f.organization_id = ?",
+            vec![Param::Text(organization.to_string())],
+        );
     }
     if let Some(target) = filter.target {
         sql.push_with(" AND f.target_id = ?", vec![Param::Text(target.to_string())]);

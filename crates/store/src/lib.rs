@@ -29,9 +29,6 @@ use junkan_indicators::records::{
     NewIndicatorValue, NewMaterialFlow,
 };
 use junkan_model::access::{Certification, Grant, NewCertification, NewGrant, RecordKind};
-use junkan_partners::membership::{Membership, MembershipSettings, NewApplication, Review, Withdrawal};
-use junkan_partners::targets::{FollowUp, FollowUpSubmission, PartnerTarget, TargetSubmission};
-use junkan_partners::{FollowUpFilter, MembershipFilter, Secretariat, TargetFilter};
 use junkan_model::audit::{AuditEntry, AuditFilter};
 use junkan_model::event::{
     CaptureErrorBehaviour, CaptureJob, CapturedEvent, EventField, EventQuery, LineageEvent, StoredEvent,
@@ -40,8 +37,8 @@ use junkan_model::facility::Visibility;
 use junkan_model::facility::{Facility, FacilityFilter, FacilityPatch, NewFacility};
 use junkan_model::ids::{
     ApiKeyId, CaptureId, CertificationId, ClientId, FacilityId, FootprintId, GrantId, IndicatorTargetId,
-    IndicatorValueId, LedgerClaimId, LedgerId, MaterialFlowId, MembershipId, OrganizationId, PactPartnerId, PartnerTargetId, PassportId,
-    SubscriptionId, UserId,
+    IndicatorValueId, LedgerClaimId, LedgerId, MaterialFlowId, MembershipId, OrganizationId, PactPartnerId,
+    PartnerTargetId, PassportId, SubscriptionId, UserId,
 };
 use junkan_model::industry::Industry;
 use junkan_model::organization::{NewOrganization, Organization, OrganizationFilter, OrganizationPatch};
@@ -58,6 +55,9 @@ use junkan_model::passport::{
 use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, Role, User};
 use junkan_model::subscription::{NamedQuery, NewSubscription, Subscription};
 use junkan_model::Violation;
+use junkan_partners::membership::{Membership, MembershipSettings, NewApplication, Review, Withdrawal};
+use junkan_partners::targets::{FollowUp, FollowUpSubmission, PartnerTarget, TargetSubmission};
+use junkan_partners::{FollowUpFilter, MembershipFilter, Secretariat, TargetFilter};
 use uuid::Uuid;
 
 /// What can go wrong in a store operation.
@@ -985,8 +985,11 @@ pub trait Store: Send + Sync + 'static {
     // when not public; everyone reads those of approved members that publish. The secretariat
     // alone reviews applications. Today's date is the store clock's in Japan (UTC+09:00).
     /// Designates the secretariat organization (node administrators), replacing any earlier one.
-    async fn designate_partner_secretariat(&self, actor: &Actor, organization: OrganizationId)
-        -> StoreResult<Secretariat>;
+    async fn designate_partner_secretariat(
+        &self,
+        actor: &Actor,
+        organization: OrganizationId,
+    ) -> StoreResult<Secretariat>;
     /// The designated secretariat, if any (public).
     async fn partner_secretariat(&self) -> StoreResult<Option<Secretariat>>;
     /// The actor's organization applies (its administrators); `Conflict` while it has an open
@@ -997,8 +1000,12 @@ pub trait Store: Send + Sync + 'static {
     /// under review; `Conflict` when it was decided already.
     async fn review_membership(&self, actor: &Actor, id: MembershipId, review: Review) -> StoreResult<Membership>;
     /// The member's administrators withdraw its application or membership.
-    async fn withdraw_membership(&self, actor: &Actor, id: MembershipId, withdrawal: Withdrawal)
-        -> StoreResult<Membership>;
+    async fn withdraw_membership(
+        &self,
+        actor: &Actor,
+        id: MembershipId,
+        withdrawal: Withdrawal,
+    ) -> StoreResult<Membership>;
     /// The member's administrators change its working groups, publication and schedule.
     async fn update_membership(
         &self,
@@ -1035,7 +1042,8 @@ pub trait Store: Send + Sync + 'static {
         version: Option<i64>,
     ) -> StoreResult<PartnerTarget>;
     /// Every version of a target, oldest first.
-    async fn list_partner_target_versions(&self, actor: &Actor, id: PartnerTargetId) -> StoreResult<Vec<PartnerTarget>>;
+    async fn list_partner_target_versions(&self, actor: &Actor, id: PartnerTargetId)
+        -> StoreResult<Vec<PartnerTarget>>;
     /// The current targets the actor may read that match `filter`, by organization and id.
     async fn list_partner_targets(&self, actor: &Actor, filter: &TargetFilter) -> StoreResult<Vec<PartnerTarget>>;
     /// A follow-up on a target's current version (members of its owner), checked with

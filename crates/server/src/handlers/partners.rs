@@ -21,12 +21,12 @@ use junkan_indicators::records::{FiscalYears, Scope};
 use junkan_model::ids::{MembershipId, OrganizationId, PartnerTargetId};
 use junkan_model::principal::Actor;
 use junkan_model::Violation;
-use junkan_partners::membership::{Membership, MembershipSettings, MembershipStatus, NewApplication, Review, Withdrawal};
+use junkan_partners::membership::{
+    Membership, MembershipSettings, MembershipStatus, NewApplication, Review, Withdrawal,
+};
 use junkan_partners::progress::{overdue, statistics, MeasuredProgress, MemberRecords, MemberStatistics, Overdue};
 use junkan_partners::targets::{FollowUp, FollowUpSubmission, PartnerTarget, TargetSubmission};
-use junkan_partners::{
-    import, iso_date, FollowUpFilter, MembershipFilter, Secretariat, TargetCategory, TargetFilter,
-};
+use junkan_partners::{import, iso_date, FollowUpFilter, MembershipFilter, Secretariat, TargetCategory, TargetFilter};
 use junkan_store::{Store, StoreResult};
 
 use crate::error::{ApiError, ApiResult};
@@ -258,8 +258,7 @@ pub async fn import_targets(
         .unwrap_or_default();
     let submissions = match media_type.as_str() {
         "text/csv" => {
-            let text = std::str::from_utf8(&body)
-                .map_err(|_| ApiError::malformed("the CSV file is not UTF-8 text"))?;
+            let text = std::str::from_utf8(&body).map_err(|_| ApiError::malformed("the CSV file is not UTF-8 text"))?;
             let membership = own_membership(state.store.as_ref(), actor).await?;
             import::read_targets(text, membership.format, today(state.store.as_ref())).map_err(ApiError::invalid)?
         }
@@ -275,7 +274,10 @@ pub async fn import_targets(
                     Ok(submission) => submissions.push(submission),
                     Err(error) => {
                         let path: String = error.path().iter().map(|segment| format!("/{segment}")).collect();
-                        violations.push(Violation::new(format!("/{index}{path}"), error.into_inner().to_string()));
+                        violations.push(Violation::new(
+                            format!("/{index}{path}"),
+                            error.into_inner().to_string(),
+                        ));
                     }
                 }
             }
@@ -620,12 +622,18 @@ impl Overview {
             }
         }
         rows.sort_by(|a, b| {
-            (a.category.is_none(), a.category, &a.membership.organization_name_ja, a.target.id).cmp(&(
-                b.category.is_none(),
-                b.category,
-                &b.membership.organization_name_ja,
-                b.target.id,
-            ))
+            (
+                a.category.is_none(),
+                a.category,
+                &a.membership.organization_name_ja,
+                a.target.id,
+            )
+                .cmp(&(
+                    b.category.is_none(),
+                    b.category,
+                    &b.membership.organization_name_ja,
+                    b.target.id,
+                ))
         });
         rows
     }
@@ -674,10 +682,10 @@ impl ExportRow<'_> {
         let quantitative = submission.quantitative.as_ref();
         let project = submission.project.as_ref();
         vec![
-            self.category
-                .map_or_else(|| "プロジェクト / project".to_owned(), |category| {
-                    format!("{} / {}", category.label().0, category.label().1)
-                }),
+            self.category.map_or_else(
+                || "プロジェクト / project".to_owned(),
+                |category| format!("{} / {}", category.label().0, category.label().1),
+            ),
             self.membership.organization_name_ja.clone(),
             self.membership.member_type.label().0.to_owned(),
             self.membership.prefecture_code.clone().unwrap_or_default(),
@@ -795,11 +803,7 @@ pub fn export_xlsx(overview: &Overview) -> Vec<u8> {
     params(("format" = Option<String>, Query, description = "csv (default) or xlsx")),
     responses((status = 200, description = "The export", content_type = "text/csv"),
               (status = 422, description = "Unknown format", body = crate::error::Problem, content_type = "application/problem+json")))]
-pub async fn export_targets(
-    State(state): State<AppState>,
-    caller: Caller,
-    mut query: QueryMap,
-) -> ApiResult<Response> {
+pub async fn export_targets(State(state): State<AppState>, caller: Caller, mut query: QueryMap) -> ApiResult<Response> {
     let format = query
         .checked("format", |text| match text {
             "csv" | "xlsx" => Ok(text.to_owned()),

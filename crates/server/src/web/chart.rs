@@ -187,10 +187,19 @@ mod tests {
 
     #[test]
     fn bars_are_as_long_as_their_counts() {
-        let svg = bars("会員種別", "種別ごとの会員数", &[("企業".to_owned(), 4), ("自治体".to_owned(), 1)], "types").into_string();
+        let svg = bars(
+            "会員種別",
+            "種別ごとの会員数",
+            &[("企業".to_owned(), 4), ("自治体".to_owned(), 1)],
+            "types",
+        )
+        .into_string();
         assert_eq!(svg.matches("<rect class=\"bar\"").count(), 2);
         assert!(svg.contains("<title>企業: 4</title>"));
-        assert!(svg.contains("width=\"436.0\"") && svg.contains("width=\"109.0\""), "{svg}");
+        assert!(
+            svg.contains("width=\"436.0\"") && svg.contains("width=\"109.0\""),
+            "{svg}"
+        );
     }
 
     #[test]

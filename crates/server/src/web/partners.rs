@@ -41,8 +41,14 @@ const LEAD: Text = (
 const APPLY: Text = ("入会を申請する", "Apply for membership");
 const NOTE: Text = ("申請理由・取組予定", "Why you join, what you plan");
 const GROUPS: Text = ("参加するワーキンググループ", "Working groups");
-const PUBLISH: Text = ("目標と進捗をこのノードで公開する", "Publish our targets and progress on this node");
-const INTERVAL: Text = ("フォローアップの間隔（月、地方公共団体のみ）", "Follow-up interval in months (municipalities only)");
+const PUBLISH: Text = (
+    "目標と進捗をこのノードで公開する",
+    "Publish our targets and progress on this node",
+);
+const INTERVAL: Text = (
+    "フォローアップの間隔（月、地方公共団体のみ）",
+    "Follow-up interval in months (municipalities only)",
+);
 const SEND: Text = ("送信", "Send");
 const SAVE: Text = ("保存", "Save");
 const STATUS: Text = ("状態", "Status");
@@ -51,7 +57,10 @@ const MEMBER_TYPE: Text = ("会員種別", "Member type");
 const FORMAT: Text = ("提出様式", "Submission format");
 const TARGETS: Text = ("目標", "Targets");
 const NEW_TARGET: Text = ("目標を提出する", "Submit a target");
-const EDIT_TARGET: Text = ("目標を修正する（新しい版として再提出）", "Edit the target (re-submitted as a new version)");
+const EDIT_TARGET: Text = (
+    "目標を修正する（新しい版として再提出）",
+    "Edit the target (re-submitted as a new version)",
+);
 const IMPORT: Text = ("CSVで一括取込", "Import from CSV");
 const IMPORT_HINT: Text = (
     "1行に1目標。列: categories（;区切り）, content, indicator, scope, baseline_year, baseline_value, target_value, unit, target_year, publication_url, project_title, start_date, end_date, end_date_planned, linked_indicator, linked_output, linked_scope。問題のある行があれば行番号とともに報告し、何も取り込みません。",
@@ -73,7 +82,10 @@ const DESCRIPTION: Text = ("概要（任意）", "Description (optional)");
 const START: Text = ("開始日", "Start date");
 const END: Text = ("終了日（予定）", "End date (or planned end)");
 const PLANNED: Text = ("終了日は予定", "The end date is planned");
-const LINKED: Text = ("プラットフォームの指標との紐付け（任意）", "Link to a platform indicator (optional)");
+const LINKED: Text = (
+    "プラットフォームの指標との紐付け（任意）",
+    "Link to a platform indicator (optional)",
+);
 const LINKED_HINT: Text = (
     "例: municipal-recycling-rate / recycling_rate_pct / region:401005。紐付けると、プラットフォームが算定する値が申告値の横に表示されます。",
     "E.g. municipal-recycling-rate / recycling_rate_pct / region:401005. A linked target shows the value the platform computes next to the declared one.",
@@ -100,7 +112,10 @@ const SUGGESTED: Text = ("算定値による達成度", "Band of the computed va
 const NOT_COMPUTED: Text = ("算定できません", "Not computed");
 const PROVENANCE: Text = ("算定の根拠", "How it was computed");
 const NONE: Text = ("ありません。", "None.");
-const NOT_MEMBER: Text = ("貴組織はまだ会員ではありません。", "Your organization is not a member yet.");
+const NOT_MEMBER: Text = (
+    "貴組織はまだ会員ではありません。",
+    "Your organization is not a member yet.",
+);
 const SECRETARIAT: Text = ("事務局", "Secretariat");
 const SECRETARIAT_LINK: Text = ("事務局の画面へ", "To the secretariat's page");
 const STATISTICS: Text = ("会員数", "Members");
@@ -178,7 +193,10 @@ async fn own_membership(store: &dyn Store, web: &Web) -> Result<Option<Membershi
         )
         .await
         .or_page(web)?;
-    Ok(memberships.into_iter().rev().find(|membership| membership.status.is_open()))
+    Ok(memberships
+        .into_iter()
+        .rev()
+        .find(|membership| membership.status.is_open()))
 }
 
 /// `GET /app/partners`: the organization's membership, its targets, and the forms.
@@ -324,7 +342,11 @@ fn refused(web: &Web, title: Text, back: &str, violations: &[Violation]) -> Resp
 }
 
 /// `POST /app/partners/apply`.
-pub async fn post_apply(State(state): State<AppState>, web: Web, Form(pairs): Form<Vec<(String, String)>>) -> WebResult {
+pub async fn post_apply(
+    State(state): State<AppState>,
+    web: Web,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> WebResult {
     let signed_in = web.require_sign_in()?;
     web.check_form(csrf_of(&pairs))?;
     let application = NewApplication {
@@ -454,7 +476,14 @@ fn form_values(submission: Option<&TargetSubmission>) -> Vec<(String, String)> {
     values
 }
 
-fn text_field(web: &Web, name: &str, text: Text, values: &[(String, String)], violations: &[Violation], kind: &str) -> Markup {
+fn text_field(
+    web: &Web,
+    name: &str,
+    text: Text,
+    values: &[(String, String)],
+    violations: &[Violation],
+    kind: &str,
+) -> Markup {
     let id = format!("field-{name}");
     let problems = !problems_of(violations, name).is_empty();
     html! {
@@ -466,7 +495,13 @@ fn text_field(web: &Web, name: &str, text: Text, values: &[(String, String)], vi
     }
 }
 
-fn target_form(web: &Web, format: SubmissionFormat, action: &str, values: &[(String, String)], violations: &[Violation]) -> Markup {
+fn target_form(
+    web: &Web,
+    format: SubmissionFormat,
+    action: &str,
+    values: &[(String, String)],
+    violations: &[Violation],
+) -> Markup {
     let chosen: Vec<&str> = values
         .iter()
         .filter(|(key, _)| key == "categories")
@@ -544,7 +579,11 @@ pub async fn get_new_target(State(state): State<AppState>, web: Web) -> WebResul
     Ok(web.page(web.t(NEW_TARGET), Nav::Partners, body))
 }
 
-fn submission_of(pairs: &[(String, String)], format: SubmissionFormat, store: &dyn Store) -> Result<TargetSubmission, Vec<Violation>> {
+fn submission_of(
+    pairs: &[(String, String)],
+    format: SubmissionFormat,
+    store: &dyn Store,
+) -> Result<TargetSubmission, Vec<Violation>> {
     let categories = pairs
         .iter()
         .filter(|(key, _)| key == "categories")
@@ -561,7 +600,11 @@ fn submission_of(pairs: &[(String, String)], format: SubmissionFormat, store: &d
 }
 
 /// `POST /app/partners/targets/new`.
-pub async fn post_new_target(State(state): State<AppState>, web: Web, Form(pairs): Form<Vec<(String, String)>>) -> WebResult {
+pub async fn post_new_target(
+    State(state): State<AppState>,
+    web: Web,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> WebResult {
     let signed_in = web.require_sign_in()?;
     web.check_form(csrf_of(&pairs))?;
     let store = state.store.as_ref();
@@ -617,7 +660,10 @@ pub async fn post_edit_target(
     web.check_form(csrf_of(&pairs))?;
     let id = parse_target_id(&web, &id)?;
     let store = state.store.as_ref();
-    let target = store.get_partner_target(&signed_in.actor, id, None).await.or_page(&web)?;
+    let target = store
+        .get_partner_target(&signed_in.actor, id, None)
+        .await
+        .or_page(&web)?;
     let result = match submission_of(&pairs, target.format, store) {
         Ok(submission) => store.edit_partner_target(&signed_in.actor, id, submission).await,
         Err(violations) => Err(junkan_store::StoreError::Invalid(violations)),
@@ -727,7 +773,12 @@ fn follow_up_form(web: &Web, target: &PartnerTarget, values: &[(String, String)]
 
 /// `GET /app/partners/targets/{id}`: the target, its versions, follow-ups and measured
 /// progress; for its members the follow-up form.
-pub async fn get_target_page(State(state): State<AppState>, web: Web, Path(id): Path<String>, RawQuery(raw): RawQuery) -> WebResult {
+pub async fn get_target_page(
+    State(state): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> WebResult {
     let id = parse_target_id(&web, &id)?;
     render_target_page(&state, &web, id, raw.as_deref(), &[], &[]).await
 }
@@ -754,7 +805,9 @@ async fn render_target_page(
         )
         .await
         .or_page(web)?;
-    let measured = measured_progress(store, actor, &target, &follow_ups).await.or_page(web)?;
+    let measured = measured_progress(store, actor, &target, &follow_ups)
+        .await
+        .or_page(web)?;
     let owner = store.get_organization(target.organization_id).await.or_page(web)?;
     let mine = web
         .signed_in
@@ -803,7 +856,12 @@ fn follow_up_of(pairs: &[(String, String)]) -> Result<FollowUpSubmission, Vec<Vi
     let mut number = |name: &str| -> Option<i32> {
         let text = pairs_value(pairs, name)?;
         text.parse()
-            .map_err(|_| violations.push(Violation::new(format!("/{name}"), format!("must be a year, got {text:?}"))))
+            .map_err(|_| {
+                violations.push(Violation::new(
+                    format!("/{name}"),
+                    format!("must be a year, got {text:?}"),
+                ))
+            })
             .ok()
     };
     let fiscal_year = number("fiscal_year");
@@ -814,7 +872,12 @@ fn follow_up_of(pairs: &[(String, String)]) -> Result<FollowUpSubmission, Vec<Vi
     let current_value = pairs_value(pairs, "current_value").and_then(|text| {
         text.replace(',', "")
             .parse::<Decimal>()
-            .map_err(|_| violations.push(Violation::new("/current_value", format!("must be a number, got {text:?}"))))
+            .map_err(|_| {
+                violations.push(Violation::new(
+                    "/current_value",
+                    format!("must be a number, got {text:?}"),
+                ))
+            })
             .ok()
     });
     if !violations.is_empty() {
@@ -848,7 +911,9 @@ pub async fn post_follow_up(
     };
     match result {
         Ok(_) => Ok(see_other(&format!("/app/partners/targets/{id}?saved=1"))),
-        Err(junkan_store::StoreError::Invalid(violations)) => render_target_page(&state, &web, id, None, &pairs, &violations).await,
+        Err(junkan_store::StoreError::Invalid(violations)) => {
+            render_target_page(&state, &web, id, None, &pairs, &violations).await
+        }
         Err(error) => Err(web.fail(Problem::from_store(error))),
     }
 }
@@ -878,8 +943,7 @@ pub async fn post_import(State(state): State<AppState>, web: Web, multipart: Mul
     web.check_form(&upload.csrf)?;
     let store = state.store.as_ref();
     let membership = approved_membership(store, &web).await?;
-    let text = String::from_utf8(upload.file)
-        .map_err(|_| vec![Violation::new("/rows", "the file is not UTF-8 text")]);
+    let text = String::from_utf8(upload.file).map_err(|_| vec![Violation::new("/rows", "the file is not UTF-8 text")]);
     let result = match text.and_then(|text| read_targets(&text, membership.format, today(store))) {
         Ok(submissions) => store.import_partner_targets(&signed_in.actor, submissions).await,
         Err(violations) => Err(junkan_store::StoreError::Invalid(violations)),
@@ -949,8 +1013,10 @@ pub async fn get_secretariat(State(state): State<AppState>, web: Web) -> WebResu
         .targets_by_category
         .iter()
         .map(|count| {
-            let name = TargetCategory::parse(&count.key)
-                .map_or_else(|| web.t(("プロジェクト", "Projects")).to_owned(), |category| label(&web, category.label()).to_owned());
+            let name = TargetCategory::parse(&count.key).map_or_else(
+                || web.t(("プロジェクト", "Projects")).to_owned(),
+                |category| label(&web, category.label()).to_owned(),
+            );
             (name, count.count)
         })
         .collect();

@@ -10,9 +10,7 @@ use junkan_model::audit::{AuditAction, AuditFilter};
 use junkan_model::ids::{OrganizationId, PartnerTargetId};
 use junkan_model::organization::{NewOrganization, OrganizationType};
 use junkan_model::principal::{Actor, Role};
-use junkan_partners::membership::{
-    Decision, MembershipSettings, MembershipStatus, NewApplication, Review, Withdrawal,
-};
+use junkan_partners::membership::{Decision, MembershipSettings, MembershipStatus, NewApplication, Review, Withdrawal};
 use junkan_partners::targets::{FollowUpSubmission, Project, Quantitative, TargetSubmission};
 use junkan_partners::{
     AchievementBand, FollowUpFilter, MemberType, MembershipFilter, ProgressStatus, TargetCategory, TargetFilter,
@@ -80,11 +78,7 @@ fn approve() -> Review {
 pub async fn partner_memberships_targets_and_follow_ups(store: &dyn Store, _clock: &ManualClock) {
     let maker = register(store, company("会員", None, &[])).await;
     let other = register(store, company("他社", None, &[])).await;
-    let office = register(
-        store,
-        of_type("事務局", OrganizationType::RelatedOrganization, None),
-    )
-    .await;
+    let office = register(store, of_type("事務局", OrganizationType::RelatedOrganization, None)).await;
     let city = register(
         store,
         of_type("北九州市", OrganizationType::Municipality, Some("401005")),
@@ -110,7 +104,9 @@ pub async fn partner_memberships_targets_and_follow_ups(store: &dyn Store, _cloc
     // Applications: by the organization's administrators, one open at a time; government bodies
     // are observers.
     assert!(matches!(
-        store.apply_for_membership(&maker_member, NewApplication::default()).await,
+        store
+            .apply_for_membership(&maker_member, NewApplication::default())
+            .await,
         Err(StoreError::Forbidden { .. })
     ));
     assert_eq!(
@@ -136,7 +132,9 @@ pub async fn partner_memberships_targets_and_follow_ups(store: &dyn Store, _cloc
     assert_eq!(application.status, MembershipStatus::Applied);
     assert_eq!(application.member_type, MemberType::SmeCompany);
     assert!(matches!(
-        store.apply_for_membership(&maker_admin, NewApplication::default()).await,
+        store
+            .apply_for_membership(&maker_admin, NewApplication::default())
+            .await,
         Err(StoreError::Conflict { .. })
     ));
     // No target before approval.
@@ -155,7 +153,11 @@ pub async fn partner_memberships_targets_and_follow_ups(store: &dyn Store, _cloc
         .await
         .expect("designated");
     assert_eq!(
-        store.partner_secretariat().await.expect("read").map(|it| it.organization_id),
+        store
+            .partner_secretariat()
+            .await
+            .expect("read")
+            .map(|it| it.organization_id),
         Some(office)
     );
     assert!(matches!(
@@ -222,7 +224,9 @@ pub async fn partner_memberships_targets_and_follow_ups(store: &dyn Store, _cloc
     // Unpublished: other organizations and the public see nothing; the secretariat sees it,
     // audited.
     assert!(matches!(
-        store.edit_partner_target(&other_admin, target.id, business_target(2031)).await,
+        store
+            .edit_partner_target(&other_admin, target.id, business_target(2031))
+            .await,
         Err(StoreError::NotFound { .. })
     ));
     assert!(store
@@ -272,7 +276,9 @@ pub async fn partner_memberships_targets_and_follow_ups(store: &dyn Store, _cloc
         1
     );
     assert!(matches!(
-        store.edit_partner_target(&other_admin, target.id, business_target(2031)).await,
+        store
+            .edit_partner_target(&other_admin, target.id, business_target(2031))
+            .await,
         Err(StoreError::Forbidden { .. })
     ));
     let edited = store
@@ -354,13 +360,27 @@ pub async fn partner_memberships_targets_and_follow_ups(store: &dyn Store, _cloc
         ),
         ["/1/quantitative/target_year", "/1/quantitative/baseline_year"]
     );
-    assert_eq!(store.list_partner_targets(&maker_member, &mine).await.expect("list").len(), 1);
+    assert_eq!(
+        store
+            .list_partner_targets(&maker_member, &mine)
+            .await
+            .expect("list")
+            .len(),
+        1
+    );
     let imported = store
         .import_partner_targets(&maker_member, vec![business_target(2030), business_target(2035)])
         .await
         .expect("imported");
     assert_eq!(imported.len(), 2);
-    assert_eq!(store.list_partner_targets(&maker_member, &mine).await.expect("list").len(), 3);
+    assert_eq!(
+        store
+            .list_partner_targets(&maker_member, &mine)
+            .await
+            .expect("list")
+            .len(),
+        3
+    );
 
     // A municipality: its own categories and schedule.
     let city_admin = admin(city);
