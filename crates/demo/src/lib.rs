@@ -12,6 +12,7 @@ pub mod battery_cfp;
 pub mod circularity;
 mod events;
 pub mod national;
+pub mod partners;
 mod passports;
 pub mod recycled_content;
 
@@ -276,6 +277,24 @@ pub async fn load(store: &dyn Store, scale: u32, base_url: &str) -> Result<DemoC
     examples.insert(
         "national_indicator_series".to_owned(),
         "/api/v1/indicators/jp-material-flow/series?scope=nation:JP&period=2015/2030".into(),
+    );
+    // Circular Partners: the operator is the secretariat, signed in as `cps-secretariat`.
+    let secretariat = UserLogin {
+        username: "cps-secretariat".to_owned(),
+        password: "junkan-demo-secretariat".to_owned(),
+    };
+    create_user(store, operator.id, &secretariat, vec![Role::Member]).await?;
+    let partners = partners::load(store, operator.id, &id_of).await?;
+    examples.insert(
+        "partners".to_owned(),
+        serde_json::json!({
+            "secretariat_username": secretariat.username,
+            "secretariat_password": secretariat.password,
+            "secretariat_page": "/app/partners/secretariat",
+            "secretariat_overview": "/api/v1/partners/secretariat/overview",
+            "linked_target_progress": format!("/api/v1/partners/targets/{}/progress", partners.linked_target),
+            "flagged_target": format!("/api/v1/partners/targets/{}", partners.flagged_target),
+        }),
     );
     add_synthetic_organizations(store, scale, &mut random).await?;
     Ok(DemoCredentials {

@@ -112,6 +112,14 @@ pub enum RecordKind {
     IndicatorTarget,
     /// A chain-of-custody ledger (CoC 台帳) with its inputs and claims.
     Ledger,
+    /// A Circular Partners membership or application (サーキュラーパートナーズ会員).
+    PartnerMembership,
+    /// A Circular Partners target (CPs 目標), all its versions.
+    PartnerTarget,
+    /// A follow-up report (フォローアップ) on a Circular Partners target.
+    PartnerFollowUp,
+    /// The node's designation of the Circular Partners secretariat (事務局).
+    PartnerSecretariat,
 }
 
 impl RecordKind {
@@ -140,6 +148,10 @@ impl RecordKind {
             RecordKind::IndicatorValue => "indicator_value",
             RecordKind::IndicatorTarget => "indicator_target",
             RecordKind::Ledger => "ledger",
+            RecordKind::PartnerMembership => "partner_membership",
+            RecordKind::PartnerTarget => "partner_target",
+            RecordKind::PartnerFollowUp => "partner_follow_up",
+            RecordKind::PartnerSecretariat => "partner_secretariat",
         }
     }
 

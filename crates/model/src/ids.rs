@@ -124,3 +124,17 @@ uuid_id!(
     /// Identifies a claim (再生材含有の主張) made in a chain-of-custody ledger for an output lot.
     LedgerClaimId
 );
+uuid_id!(
+    /// Identifies a Circular Partners membership application (サーキュラーパートナーズ入会申請) and,
+    /// once approved, the membership.
+    MembershipId
+);
+uuid_id!(
+    /// Identifies a Circular Partners target (CPs 目標) across its versions; each edit is a new
+    /// version under the same id.
+    PartnerTargetId
+);
+uuid_id!(
+    /// Identifies a follow-up (フォローアップ) report on one Circular Partners target.
+    FollowUpId
+);

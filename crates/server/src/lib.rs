@@ -15,6 +15,7 @@ pub mod paging;
 pub mod resolver;
 pub mod schemas;
 pub mod web;
+pub mod xlsx;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -145,7 +146,7 @@ pub async fn load_keyring(store: &dyn Store) -> Result<Keyring, StoreError> {
 pub fn router(state: AppState) -> Router {
     use handlers::{
         audit, auth, epcis, epcis_queries, facilities, footprints, grants, health, indicator_records, indicators,
-        ledgers, lineage, material_flows, organizations, pact, passports, principals, reference, resolver,
+        ledgers, lineage, material_flows, organizations, pact, partners, passports, principals, reference, resolver,
     };
     let request_id = HeaderName::from_static("x-request-id");
     let body_limit = state.settings.body_limit;
@@ -286,7 +287,40 @@ pub fn router(state: AppState) -> Router {
             "/pact/partners",
             get(footprints::list_pact_partners).post(footprints::create_pact_partner),
         )
-        .route("/pact/outbox", get(footprints::list_pact_outbox));
+        .route("/pact/outbox", get(footprints::list_pact_outbox))
+        // Circular Partners (issue 8).
+        .route(
+            "/partners/secretariat",
+            get(partners::get_secretariat).put(partners::put_secretariat),
+        )
+        .route("/partners/secretariat/overview", get(partners::get_secretariat_view))
+        .route(
+            "/partners/memberships",
+            get(partners::list_memberships).post(partners::apply_for_membership),
+        )
+        .route(
+            "/partners/memberships/{id}",
+            get(partners::get_membership).patch(partners::update_membership),
+        )
+        .route("/partners/memberships/{id}/review", post(partners::review_membership))
+        .route(
+            "/partners/memberships/{id}/withdraw",
+            post(partners::withdraw_membership),
+        )
+        .route(
+            "/partners/targets",
+            get(partners::list_targets).post(partners::submit_target),
+        )
+        .route("/partners/targets/import", post(partners::import_targets))
+        .route("/partners/targets/export", get(partners::export_targets))
+        .route(
+            "/partners/targets/{id}",
+            get(partners::get_target).put(partners::edit_target),
+        )
+        .route("/partners/targets/{id}/versions", get(partners::list_target_versions))
+        .route("/partners/targets/{id}/progress", get(partners::get_target_progress))
+        .route("/partners/targets/{id}/follow-ups", post(partners::submit_follow_up))
+        .route("/partners/follow-ups", get(partners::list_follow_ups));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

@@ -59,6 +59,15 @@ use crate::handlers;
         handlers::footprints::get_footprint, handlers::footprints::list_footprints, handlers::footprints::share_footprint,
         handlers::footprints::create_pact_partner, handlers::footprints::list_pact_partners,
         handlers::footprints::list_pact_outbox,
+        handlers::partners::get_secretariat, handlers::partners::put_secretariat,
+        handlers::partners::get_secretariat_view,
+        handlers::partners::apply_for_membership, handlers::partners::list_memberships,
+        handlers::partners::get_membership, handlers::partners::update_membership,
+        handlers::partners::review_membership, handlers::partners::withdraw_membership,
+        handlers::partners::submit_target, handlers::partners::import_targets, handlers::partners::export_targets,
+        handlers::partners::list_targets, handlers::partners::get_target, handlers::partners::edit_target,
+        handlers::partners::list_target_versions, handlers::partners::get_target_progress,
+        handlers::partners::submit_follow_up, handlers::partners::list_follow_ups,
     ),
     components(schemas(crate::error::Problem, junkan_model::Violation)),
     modifiers(&Security),
@@ -76,6 +85,7 @@ use crate::handlers;
         (name = "epcis", description = "GS1 EPCIS 2.0 REST binding / トレーサビリティ"),
         (name = "passports", description = "製品・素材パスポート / product and material passports and their profiles"),
         (name = "footprints", description = "製品カーボンフットプリント / product carbon footprints, PACT partners and outbox (the PACT API itself is at /3/ and /2/)"),
+        (name = "partners", description = "サーキュラーパートナーズ / Circular Partners: membership, targets (資源循環・経済インパクト・社会インパクト・環境インパクト), follow-ups, the secretariat's views"),
         (name = "resolver", description = "GS1 Digital Link resolver, passport pages and QR codes / 製品パスポートのリゾルバー"),
     )
 )]

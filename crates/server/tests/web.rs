@@ -1911,3 +1911,298 @@ async fn administrators_see_organizations_accounts_credentials_and_profiles_and_
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
 }
+
+/// Circular Partners through the pages, one member of each submission format (company in
+/// Japanese, municipality in English, university in both): apply, approval by the secretariat
+/// on its page, a target in the format's form (a refused one shown again with its problems), a
+/// follow-up (a contradicting band flagged on the target's page), the CSV import with its report,
+/// and the public member page.
+#[tokio::test]
+async fn each_member_type_applies_submits_targets_and_follow_ups_through_the_pages() {
+    let app = TestApp::new().await;
+    let office = app
+        .store
+        .create_organization(
+            &Actor::system(),
+            junkan_model::organization::NewOrganization {
+                organization_type: junkan_model::organization::OrganizationType::RelatedOrganization,
+                company_size: None,
+                corporate_number: None,
+                ..support::company("事務局", "", &[])
+            },
+        )
+        .await
+        .expect("office")
+        .id;
+    app.store
+        .designate_partner_secretariat(&Actor::system(), office)
+        .await
+        .expect("designated");
+    user(&app, office, "secretariat", &[Role::Member]).await;
+    let mut other_types = Vec::new();
+    for (name, kind, code) in [
+        (
+            "北九州市",
+            junkan_model::organization::OrganizationType::Municipality,
+            Some("401005"),
+        ),
+        (
+            "循環大学",
+            junkan_model::organization::OrganizationType::UniversityOrResearchInstitute,
+            None,
+        ),
+    ] {
+        let id = app
+            .store
+            .create_organization(
+                &Actor::system(),
+                junkan_model::organization::NewOrganization {
+                    organization_type: kind,
+                    company_size: None,
+                    corporate_number: None,
+                    local_government_code: code.map(str::to_owned),
+                    prefecture_code: if code.is_some() { None } else { Some("13".to_owned()) },
+                    ..support::company(name, "", &[])
+                },
+            )
+            .await
+            .expect("organization")
+            .id;
+        other_types.push(id);
+    }
+    user(&app, app.a, "maker", &[Role::OrgAdmin, Role::Member]).await;
+    user(&app, other_types[0], "city", &[Role::OrgAdmin, Role::Member]).await;
+    user(&app, other_types[1], "campus", &[Role::OrgAdmin, Role::Member]).await;
+    let year = time::OffsetDateTime::now_utc().year();
+    let target_year = (year + 4).to_string();
+    let last_year = (year - 1).to_string();
+
+    let mut secretariat = Browser::new(&app);
+    secretariat.sign_in("secretariat").await;
+    for (username, organization, english) in [
+        ("maker", app.a, false),
+        ("city", other_types[0], true),
+        ("campus", other_types[1], false),
+    ] {
+        let mut browser = Browser::new(&app);
+        browser.sign_in(username).await;
+        if english {
+            let token = browser.get("/app").await.form_token();
+            browser.post("/app/language", &[("csrf", &token), ("lang", "en")]).await;
+        }
+        let home = browser.get("/app/partners").await;
+        assert_eq!(home.status, StatusCode::OK, "{}", home.text);
+        assert!(home.text.contains(if english {
+            "Apply for membership"
+        } else {
+            "入会を申請する"
+        }));
+        let applied = browser
+            .post(
+                "/app/partners/apply",
+                &[
+                    ("csrf", &home.form_token()),
+                    ("note", "デモ"),
+                    ("working_group", "vision_roadmap"),
+                    ("publish", "true"),
+                ],
+            )
+            .await;
+        assert_eq!(applied.status, StatusCode::SEE_OTHER, "{}", applied.text);
+        let office_page = secretariat.get("/app/partners/secretariat").await;
+        assert_eq!(office_page.status, StatusCode::OK, "{}", office_page.text);
+        assert!(office_page.text.contains("審査待ちの申請"));
+        let membership = app
+            .store
+            .list_memberships(
+                &Actor {
+                    roles: vec![Role::Auditor],
+                    ..Actor::system()
+                },
+                &junkan_partners::MembershipFilter {
+                    organization: Some(organization),
+                    ..junkan_partners::MembershipFilter::default()
+                },
+            )
+            .await
+            .expect("memberships")
+            .pop()
+            .expect("applied");
+        // Only the secretariat reviews: the applicant's own try is refused.
+        let own_review = browser
+            .post(
+                &format!("/app/partners/memberships/{}/review", membership.id),
+                &[("csrf", &home.form_token()), ("decision", "approve")],
+            )
+            .await;
+        assert_eq!(own_review.status, StatusCode::FORBIDDEN);
+        let approved = secretariat
+            .post(
+                &format!("/app/partners/memberships/{}/review", membership.id),
+                &[("csrf", &office_page.form_token()), ("decision", "approve")],
+            )
+            .await;
+        assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.text);
+
+        let form = browser.get("/app/partners/targets/new").await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.text);
+        let token = form.form_token();
+        let (refused_fields, good_fields): (Vec<(&str, &str)>, Vec<(&str, &str)>) = match username {
+            "campus" => {
+                assert!(form.text.contains("プロジェクト名"));
+                (
+                    vec![
+                        ("csrf", &token),
+                        ("project_title", "実証"),
+                        ("start_date", "2025-04-01"),
+                        ("end_date", "2024-03-31"),
+                    ],
+                    vec![
+                        ("csrf", &token),
+                        ("project_title", "電池の直接再生"),
+                        ("start_date", "2024-04-01"),
+                        ("end_date", "2025-03-31"),
+                        ("publication_url", "https://example.ac.jp/p"),
+                    ],
+                )
+            }
+            _ => {
+                let (allowed, foreign) = if username == "city" {
+                    assert!(form.text.contains("Social impact") && !form.text.contains("Economic impact"));
+                    ("social_impact", "economic_impact")
+                } else {
+                    assert!(form.text.contains("経済インパクト") && !form.text.contains("社会インパクト"));
+                    ("economic_impact", "social_impact")
+                };
+                let quantitative = [
+                    ("content", "2030年度までに30%"),
+                    ("indicator", "再生材利用率"),
+                    ("scope", "全製品"),
+                    ("baseline_year", "2022"),
+                    ("baseline_value", "10"),
+                    ("target_value", "30"),
+                    ("unit", "%"),
+                ];
+                let mut refused = vec![
+                    ("csrf", token.as_str()),
+                    ("categories", foreign),
+                    ("target_year", "2020"),
+                ];
+                refused.extend(quantitative);
+                let mut good = vec![
+                    ("csrf", token.as_str()),
+                    ("categories", "resource_circulation"),
+                    ("categories", allowed),
+                    ("target_year", target_year.as_str()),
+                ];
+                good.extend(quantitative);
+                (refused, good)
+            }
+        };
+        let refused = browser.post("/app/partners/targets/new", &refused_fields).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
+        assert!(refused.text.contains("role=\"alert\""));
+        if username == "campus" {
+            assert!(
+                refused.text.contains("must not be before the start date"),
+                "{}",
+                refused.text
+            );
+        } else {
+            assert!(
+                refused.text.contains("is in the past") && refused.text.contains("is not a category"),
+                "{}",
+                refused.text
+            );
+        }
+        let saved = browser.post("/app/partners/targets/new", &good_fields).await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text);
+        let location = saved.header("location").to_owned();
+        let target_page = browser.get(&location).await;
+        assert_eq!(target_page.status, StatusCode::OK, "{}", target_page.text);
+        let target_path = location.split('?').next().expect("path").to_owned();
+        let token = target_page.form_token();
+        let report: Vec<(&str, &str)> = if username == "campus" {
+            vec![
+                ("csrf", &token),
+                ("fiscal_year", "2024"),
+                ("results_summary", "正極材を直接再生し、容量の95%を回復した。"),
+            ]
+        } else {
+            vec![
+                ("csrf", &token),
+                ("fiscal_year", &last_year),
+                ("achievement_band", "80-99"),
+                ("progress_status", "on_plan"),
+                ("current_value", "12"),
+                ("current_year", &last_year),
+            ]
+        };
+        let reported = browser.post(&format!("{target_path}/follow-ups"), &report).await;
+        assert_eq!(reported.status, StatusCode::SEE_OTHER, "{}", reported.text);
+        let target_page = browser.get(&target_path).await;
+        if username == "campus" {
+            assert!(target_page.text.contains("容量の95%を回復した"));
+        } else {
+            assert!(target_page.text.contains("class=\"flag\""), "{}", target_page.text);
+        }
+        // The public member page (the member publishes).
+        let public = Browser::new(&app)
+            .get(&format!("/app/partners/members/{organization}"))
+            .await;
+        assert_eq!(public.status, StatusCode::OK, "{}", public.text);
+        assert!(public.text.contains(if username == "campus" {
+            "電池の直接再生"
+        } else {
+            "2030年度までに30%"
+        }));
+    }
+
+    // The CSV import reports broken rows by line and imports nothing.
+    let mut maker = Browser::new(&app);
+    maker.sign_in("maker").await;
+    let home = maker.get("/app/partners").await;
+    let csv = format!(
+        "categories,content,indicator,scope,baseline_year,baseline_value,target_value,unit,target_year,publication_url\n資源循環,行,指標,範囲,2022,1,2,t,{target_year},\n社会インパクト,行,指標,範囲,2022,1,2,t,{target_year},\n"
+    );
+    let report = maker
+        .upload(
+            "/app/partners/import",
+            &[("csrf", &home.form_token())],
+            "targets.csv",
+            &csv,
+        )
+        .await;
+    assert_eq!(report.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", report.text);
+    assert!(report.text.contains("/rows/3/categories/0"), "{}", report.text);
+    let targets = app
+        .store
+        .list_partner_targets(
+            &Actor::system(),
+            &junkan_partners::TargetFilter {
+                organization: Some(app.a),
+                ..junkan_partners::TargetFilter::default()
+            },
+        )
+        .await
+        .expect("targets");
+    assert_eq!(targets.len(), 1, "the target of the form only: nothing was imported");
+
+    // The secretariat's page: statistics in tables and charts, in both languages.
+    let office_page = secretariat.get("/app/partners/secretariat").await;
+    assert!(
+        office_page.text.contains("members-by-prefecture") && office_page.text.contains("福岡県"),
+        "{}",
+        office_page.text
+    );
+    let token = office_page.form_token();
+    secretariat
+        .post("/app/language", &[("csrf", &token), ("lang", "en")])
+        .await;
+    let english = secretariat.get("/app/partners/secretariat").await;
+    assert!(
+        english.text.contains("By prefecture") && english.text.contains("Fukuoka"),
+        "{}",
+        english.text
+    );
+}

@@ -18,6 +18,7 @@ mod indicators;
 mod ledgers;
 mod organizations;
 mod ouranos;
+mod partners;
 mod passports;
 mod principals;
 mod queries;
@@ -62,6 +63,7 @@ use junkan_model::ids::{
     ApiKeyId, CertificationId, ClientId, FacilityId, GrantId, OrganizationId, PassportId, SubscriptionId, UserId,
 };
 use junkan_model::ids::{IndicatorTargetId, IndicatorValueId, LedgerClaimId, LedgerId, MaterialFlowId};
+use junkan_model::ids::{MembershipId, PartnerTargetId};
 use junkan_model::industry::{Industry, SEED_INDUSTRIES};
 use junkan_model::organization::{NewOrganization, Organization, OrganizationFilter, OrganizationPatch};
 use junkan_model::ouranos::{
@@ -76,6 +78,9 @@ use junkan_model::passport::{
 };
 use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, User};
 use junkan_model::subscription::{NamedQuery, NewSubscription, Subscription};
+use junkan_partners::membership::{Membership, MembershipSettings, NewApplication, Review, Withdrawal};
+use junkan_partners::targets::{FollowUp, FollowUpSubmission, PartnerTarget, TargetSubmission};
+use junkan_partners::{FollowUpFilter, MembershipFilter, Secretariat, TargetFilter};
 use junkan_store::{
     Backend, Clock, Delivery, GrantDirection, NewCapture, NewPactPartner, NewUserRecord, OutgoingPactEvent,
     PactFootprintText, PactOutboxEntry, PactPartner, SessionRecord, SigningKeyRecord, Store, StoreError, StoreResult,
@@ -884,6 +889,95 @@ impl Store for SqlStore {
     }
     async fn set_own_locale(&self, actor: &Actor, locale: &str) -> StoreResult<User> {
         principals::set_own_locale(self, actor, locale).await
+    }
+
+    async fn designate_partner_secretariat(
+        &self,
+        actor: &Actor,
+        organization: OrganizationId,
+    ) -> StoreResult<Secretariat> {
+        partners::designate_secretariat(self, actor, organization).await
+    }
+    async fn partner_secretariat(&self) -> StoreResult<Option<Secretariat>> {
+        partners::secretariat(self).await
+    }
+    async fn apply_for_membership(&self, actor: &Actor, application: NewApplication) -> StoreResult<Membership> {
+        partners::apply(self, actor, application).await
+    }
+    async fn review_membership(&self, actor: &Actor, id: MembershipId, review: Review) -> StoreResult<Membership> {
+        partners::review(self, actor, id, review).await
+    }
+    async fn withdraw_membership(
+        &self,
+        actor: &Actor,
+        id: MembershipId,
+        withdrawal: Withdrawal,
+    ) -> StoreResult<Membership> {
+        partners::withdraw(self, actor, id, withdrawal).await
+    }
+    async fn update_membership(
+        &self,
+        actor: &Actor,
+        id: MembershipId,
+        settings: MembershipSettings,
+    ) -> StoreResult<Membership> {
+        partners::update(self, actor, id, settings).await
+    }
+    async fn get_membership(&self, actor: &Actor, id: MembershipId) -> StoreResult<Membership> {
+        partners::get_membership(self, actor, id).await
+    }
+    async fn list_memberships(&self, actor: &Actor, filter: &MembershipFilter) -> StoreResult<Vec<Membership>> {
+        partners::list_memberships(self, actor, filter).await
+    }
+    async fn submit_partner_target(&self, actor: &Actor, submission: TargetSubmission) -> StoreResult<PartnerTarget> {
+        let mut stored = partners::submit_targets(self, actor, vec![submission], false).await?;
+        stored
+            .pop()
+            .ok_or_else(|| StoreError::Unavailable("a submitted target was not returned".into()))
+    }
+    async fn import_partner_targets(
+        &self,
+        actor: &Actor,
+        submissions: Vec<TargetSubmission>,
+    ) -> StoreResult<Vec<PartnerTarget>> {
+        partners::submit_targets(self, actor, submissions, true).await
+    }
+    async fn edit_partner_target(
+        &self,
+        actor: &Actor,
+        id: PartnerTargetId,
+        submission: TargetSubmission,
+    ) -> StoreResult<PartnerTarget> {
+        partners::edit_target(self, actor, id, submission).await
+    }
+    async fn get_partner_target(
+        &self,
+        actor: &Actor,
+        id: PartnerTargetId,
+        version: Option<i64>,
+    ) -> StoreResult<PartnerTarget> {
+        partners::get_target(self, actor, id, version).await
+    }
+    async fn list_partner_target_versions(
+        &self,
+        actor: &Actor,
+        id: PartnerTargetId,
+    ) -> StoreResult<Vec<PartnerTarget>> {
+        partners::target_versions(self, actor, id).await
+    }
+    async fn list_partner_targets(&self, actor: &Actor, filter: &TargetFilter) -> StoreResult<Vec<PartnerTarget>> {
+        partners::list_targets(self, actor, filter).await
+    }
+    async fn submit_follow_up(
+        &self,
+        actor: &Actor,
+        target: PartnerTargetId,
+        submission: FollowUpSubmission,
+    ) -> StoreResult<FollowUp> {
+        partners::submit_follow_up(self, actor, target, submission).await
+    }
+    async fn list_follow_ups(&self, actor: &Actor, filter: &FollowUpFilter) -> StoreResult<Vec<FollowUp>> {
+        partners::list_follow_ups(self, actor, filter).await
     }
 }
 

@@ -27,6 +27,7 @@ use crate::{
 mod indicators;
 mod ledgers;
 mod organization;
+mod partners;
 pub use indicators::{
     indicator_values_and_targets_versions_and_read_rule, material_flows_versions_imports_and_read_rule,
 };
@@ -36,6 +37,7 @@ pub use ledgers::{
     ledgers_are_never_overdrawn_and_count_lots_once,
 };
 pub use organization::organization_flow_reads_follow_the_read_rule;
+pub use partners::partner_memberships_targets_and_follow_ups;
 
 /// Where every contract case starts its clock.
 pub const START: OffsetDateTime = datetime!(2026-04-01 09:00 UTC);
@@ -61,7 +63,8 @@ macro_rules! store_contract_tests {
             ledger_inputs_from_events_and_passports, ledgers_account_per_material, ledger_credits_carry_over_between_periods,
             organization_flow_reads_follow_the_read_rule,
             ouranos_stored_tree_rolls_up_as_in_memory, ouranos_rollup_takes_the_trade_answered_last,
-            audit_batched_reads_list_each_record, ouranos_failed_rollup_audits_nothing);
+            audit_batched_reads_list_each_record, ouranos_failed_rollup_audits_nothing,
+            partner_memberships_targets_and_follow_ups);
     };
     (@cases $factory:path; $($case:ident),*) => {
         $(

@@ -37,8 +37,8 @@ use junkan_model::facility::Visibility;
 use junkan_model::facility::{Facility, FacilityFilter, FacilityPatch, NewFacility};
 use junkan_model::ids::{
     ApiKeyId, CaptureId, CertificationId, ClientId, FacilityId, FootprintId, GrantId, IndicatorTargetId,
-    IndicatorValueId, LedgerClaimId, LedgerId, MaterialFlowId, OrganizationId, PactPartnerId, PassportId,
-    SubscriptionId, UserId,
+    IndicatorValueId, LedgerClaimId, LedgerId, MaterialFlowId, MembershipId, OrganizationId, PactPartnerId,
+    PartnerTargetId, PassportId, SubscriptionId, UserId,
 };
 use junkan_model::industry::Industry;
 use junkan_model::organization::{NewOrganization, Organization, OrganizationFilter, OrganizationPatch};
@@ -55,6 +55,9 @@ use junkan_model::passport::{
 use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, Role, User};
 use junkan_model::subscription::{NamedQuery, NewSubscription, Subscription};
 use junkan_model::Violation;
+use junkan_partners::membership::{Membership, MembershipSettings, NewApplication, Review, Withdrawal};
+use junkan_partners::targets::{FollowUp, FollowUpSubmission, PartnerTarget, TargetSubmission};
+use junkan_partners::{FollowUpFilter, MembershipFilter, Secretariat, TargetFilter};
 use uuid::Uuid;
 
 /// What can go wrong in a store operation.
@@ -975,4 +978,83 @@ pub trait Store: Send + Sync + 'static {
     /// The signed-in user records the language they read the web interface in (`ja` or `en`);
     /// other principals are refused. Returns the account as changed.
     async fn set_own_locale(&self, actor: &Actor, locale: &str) -> StoreResult<User>;
+
+    // Circular Partners (サーキュラーパートナーズ, issue 8). Memberships, targets and follow-ups
+    // are records of the member organization. Its members read and write them; the secretariat
+    // (the organization the node administrator designated) and auditors read them all, audited
+    // when not public; everyone reads those of approved members that publish. The secretariat
+    // alone reviews applications. Today's date is the store clock's in Japan (UTC+09:00).
+    /// Designates the secretariat organization (node administrators), replacing any earlier one.
+    async fn designate_partner_secretariat(
+        &self,
+        actor: &Actor,
+        organization: OrganizationId,
+    ) -> StoreResult<Secretariat>;
+    /// The designated secretariat, if any (public).
+    async fn partner_secretariat(&self) -> StoreResult<Option<Secretariat>>;
+    /// The actor's organization applies (its administrators); `Conflict` while it has an open
+    /// application or membership, `Invalid` when its type cannot be a member or the application
+    /// breaks the rules.
+    async fn apply_for_membership(&self, actor: &Actor, application: NewApplication) -> StoreResult<Membership>;
+    /// The secretariat approves (with the join date) or rejects (with the reason) an application
+    /// under review; `Conflict` when it was decided already.
+    async fn review_membership(&self, actor: &Actor, id: MembershipId, review: Review) -> StoreResult<Membership>;
+    /// The member's administrators withdraw its application or membership.
+    async fn withdraw_membership(
+        &self,
+        actor: &Actor,
+        id: MembershipId,
+        withdrawal: Withdrawal,
+    ) -> StoreResult<Membership>;
+    /// The member's administrators change its working groups, publication and schedule.
+    async fn update_membership(
+        &self,
+        actor: &Actor,
+        id: MembershipId,
+        settings: MembershipSettings,
+    ) -> StoreResult<Membership>;
+    /// A membership the actor may read.
+    async fn get_membership(&self, actor: &Actor, id: MembershipId) -> StoreResult<Membership>;
+    /// The memberships the actor may read that match `filter`, in application order.
+    async fn list_memberships(&self, actor: &Actor, filter: &MembershipFilter) -> StoreResult<Vec<Membership>>;
+    /// An approved member submits a target in its format (its members), checked with
+    /// `TargetSubmission::check` on today's date.
+    async fn submit_partner_target(&self, actor: &Actor, submission: TargetSubmission) -> StoreResult<PartnerTarget>;
+    /// Submits many targets in one transaction, all or nothing; problems at `/<index>/...`.
+    async fn import_partner_targets(
+        &self,
+        actor: &Actor,
+        submissions: Vec<TargetSubmission>,
+    ) -> StoreResult<Vec<PartnerTarget>>;
+    /// Edits a target (members of its owner): the edit is its next version, re-submitted; the
+    /// previous version stays readable.
+    async fn edit_partner_target(
+        &self,
+        actor: &Actor,
+        id: PartnerTargetId,
+        submission: TargetSubmission,
+    ) -> StoreResult<PartnerTarget>;
+    /// A target's current version, or `version`.
+    async fn get_partner_target(
+        &self,
+        actor: &Actor,
+        id: PartnerTargetId,
+        version: Option<i64>,
+    ) -> StoreResult<PartnerTarget>;
+    /// Every version of a target, oldest first.
+    async fn list_partner_target_versions(&self, actor: &Actor, id: PartnerTargetId)
+        -> StoreResult<Vec<PartnerTarget>>;
+    /// The current targets the actor may read that match `filter`, by organization and id.
+    async fn list_partner_targets(&self, actor: &Actor, filter: &TargetFilter) -> StoreResult<Vec<PartnerTarget>>;
+    /// A follow-up on a target's current version (members of its owner), checked with
+    /// `FollowUpSubmission::check`; contradictions are stored as flags. `Conflict` when the
+    /// target has a follow-up for the fiscal year.
+    async fn submit_follow_up(
+        &self,
+        actor: &Actor,
+        target: PartnerTargetId,
+        submission: FollowUpSubmission,
+    ) -> StoreResult<FollowUp>;
+    /// The follow-ups the actor may read that match `filter`, oldest first.
+    async fn list_follow_ups(&self, actor: &Actor, filter: &FollowUpFilter) -> StoreResult<Vec<FollowUp>>;
 }

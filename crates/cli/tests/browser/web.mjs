@@ -247,6 +247,8 @@ try {
     ["requests", "/app/requests"],
     ["upload", "/app/upload"],
     ["indicators", "/app/indicators"],
+    ["partners", "/app/partners"],
+    ["partners-members", "/app/partners/members"],
   ];
   if (lineageId) {
     pages.push(["lineage", `/app/lineage?id=${encodeURIComponent(lineageId)}`]);

@@ -18,6 +18,7 @@ pub mod organization_indicators;
 pub mod organizations;
 pub mod ouranos;
 pub mod pact;
+pub mod partners;
 pub mod passports;
 pub mod principals;
 pub mod reference;

@@ -154,9 +154,53 @@ pub fn svg(chart: &Chart, id: &str) -> Markup {
     }
 }
 
+/// Counts as horizontal bars, one per `(label, count)`, each with its number written after it
+/// and a `<title>`; pages show the same numbers in a table.
+pub fn bars(title: &str, description: &str, items: &[(String, u64)], id: &str) -> Markup {
+    const ROW: f64 = 24.0;
+    const LABEL: f64 = 220.0;
+    let highest = items.iter().map(|(_, count)| *count).max().unwrap_or(0).max(1) as f64;
+    let height = TOP + ROW * items.len() as f64 + 8.0;
+    let span = WIDTH - LABEL - RIGHT - 40.0;
+    let title_id = format!("{id}-title");
+    let description_id = format!("{id}-description");
+    html! {
+        svg.chart #(id) xmlns="http://www.w3.org/2000/svg" viewBox={ "0 0 " (WIDTH) " " (height) } role="img" aria-labelledby={ (title_id) " " (description_id) } {
+            title #(title_id) { (title) }
+            desc #(description_id) { (description) }
+            line.axis x1=(LABEL) x2=(LABEL) y1=(TOP - 8.0) y2=(height - 8.0) {}
+            @for (index, (label, count)) in items.iter().enumerate() {
+                @let y = TOP + ROW * index as f64;
+                text x=(LABEL - 8.0) y=(y + 14.0) text-anchor="end" { (label) }
+                rect.bar x=(LABEL) y=(y + 2.0) width=(format!("{:.1}", *count as f64 / highest * span)) height=(ROW - 6.0) {
+                    title { (label) ": " (count) }
+                }
+                text x=(LABEL + *count as f64 / highest * span + 6.0) y=(y + 14.0) { (count) }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bars_are_as_long_as_their_counts() {
+        let svg = bars(
+            "会員種別",
+            "種別ごとの会員数",
+            &[("企業".to_owned(), 4), ("自治体".to_owned(), 1)],
+            "types",
+        )
+        .into_string();
+        assert_eq!(svg.matches("<rect class=\"bar\"").count(), 2);
+        assert!(svg.contains("<title>企業: 4</title>"));
+        assert!(
+            svg.contains("width=\"436.0\"") && svg.contains("width=\"109.0\""),
+            "{svg}"
+        );
+    }
 
     #[test]
     fn steps_are_round() {

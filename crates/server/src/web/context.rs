@@ -211,6 +211,11 @@ impl Web {
         self.page_with_status(StatusCode::OK, title, nav, body)
     }
 
+    /// A page of a form refused for its content (422), the form shown again with its problems.
+    pub fn page_unprocessable(&self, title: &str, nav: Nav, body: Markup) -> Response {
+        self.page_with_status(StatusCode::UNPROCESSABLE_ENTITY, title, nav, body)
+    }
+
     fn page_with_status(&self, status: StatusCode, title: &str, nav: Nav, body: Markup) -> Response {
         let document = layout::document(self, title, nav, body);
         let mut response = (status, maud::Render::render(&document).into_string()).into_response();

@@ -32,6 +32,8 @@ pub enum Nav {
     Flows,
     /// Importing files.
     Upload,
+    /// Circular Partners (サーキュラーパートナーズ).
+    Partners,
     /// Administration (administrators only).
     Admin,
     /// No menu entry (sign-in, errors).
@@ -54,7 +56,7 @@ const FOOTER: Text = (
 const API_LINK: Text = ("API（OpenAPI）", "API (OpenAPI)");
 
 /// The menu: (entry, path, label); which entries a visitor sees is [`shown`].
-const MENU_ENTRIES: [(Nav, &str, Text); 11] = [
+const MENU_ENTRIES: [(Nav, &str, Text); 12] = [
     (Nav::Home, "/app", ("ワークスペース", "Workspace")),
     (Nav::Passports, "/app/passports", ("パスポート", "Passports")),
     (Nav::Events, "/app/events", ("イベント", "Events")),
@@ -65,6 +67,7 @@ const MENU_ENTRIES: [(Nav, &str, Text); 11] = [
     (Nav::Indicators, "/app/indicators", ("循環性指標", "Indicators")),
     (Nav::Lineage, "/app/lineage", ("トレース", "Lineage")),
     (Nav::Flows, "/app/flows", ("物質フロー", "Material flows")),
+    (Nav::Partners, "/app/partners", ("CPs", "Partners")),
     (Nav::Admin, "/app/admin", ("管理", "Administration")),
 ];
 

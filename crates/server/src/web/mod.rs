@@ -19,6 +19,7 @@ pub mod indicators;
 pub mod layout;
 pub mod lineage;
 pub mod list;
+pub mod partners;
 pub mod passport;
 pub mod passport_form;
 pub mod sign_in;
@@ -65,6 +66,24 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/lineage", get(lineage::get_lineage_page))
         .route("/flows", get(flows::get_flows_page))
         .route("/upload", get(upload::get_upload))
+        .route("/partners", get(partners::get_partners))
+        .route("/partners/apply", post(partners::post_apply))
+        .route("/partners/memberships/{id}/settings", post(partners::post_settings))
+        .route("/partners/memberships/{id}/review", post(partners::post_review))
+        .route(
+            "/partners/targets/new",
+            get(partners::get_new_target).post(partners::post_new_target),
+        )
+        .route("/partners/targets/{id}", get(partners::get_target_page))
+        .route(
+            "/partners/targets/{id}/edit",
+            get(partners::get_edit_target).post(partners::post_edit_target),
+        )
+        .route("/partners/targets/{id}/follow-ups", post(partners::post_follow_up))
+        .route("/partners/import", post(partners::post_import))
+        .route("/partners/secretariat", get(partners::get_secretariat))
+        .route("/partners/members", get(partners::get_members))
+        .route("/partners/members/{id}", get(partners::get_member_page))
         .route("/admin", get(admin::get_admin))
         .route("/admin/clients/{id}/revoke", post(admin::post_revoke_client))
         .route("/upload/events", post(upload::post_upload_events))

@@ -115,14 +115,14 @@ fn forms(web: &Web) -> Markup {
 
 /// The parts of an upload form.
 #[derive(Default)]
-struct Upload {
-    csrf: String,
-    file_name: String,
-    file: Vec<u8>,
-    fields: Vec<(String, String)>,
+pub(super) struct Upload {
+    pub(super) csrf: String,
+    pub(super) file_name: String,
+    pub(super) file: Vec<u8>,
+    pub(super) fields: Vec<(String, String)>,
 }
 
-async fn read_upload(web: &Web, mut multipart: Multipart) -> Result<Upload, super::WebError> {
+pub(super) async fn read_upload(web: &Web, mut multipart: Multipart) -> Result<Upload, super::WebError> {
     // A form cut off by the node's body limit is said to be too large, not malformed.
     let unreadable = |error: MultipartError| {
         web.fail(if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
