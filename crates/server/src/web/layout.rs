@@ -32,6 +32,8 @@ pub enum Nav {
     Flows,
     /// Importing files.
     Upload,
+    /// The tamper-evident log's signed tree heads (public).
+    Log,
     /// Administration (administrators only).
     Admin,
     /// No menu entry (sign-in, errors).
@@ -54,7 +56,7 @@ const FOOTER: Text = (
 const API_LINK: Text = ("API（OpenAPI）", "API (OpenAPI)");
 
 /// The menu: (entry, path, label); which entries a visitor sees is [`shown`].
-const MENU_ENTRIES: [(Nav, &str, Text); 11] = [
+const MENU_ENTRIES: [(Nav, &str, Text); 12] = [
     (Nav::Home, "/app", ("ワークスペース", "Workspace")),
     (Nav::Passports, "/app/passports", ("パスポート", "Passports")),
     (Nav::Events, "/app/events", ("イベント", "Events")),
@@ -65,6 +67,7 @@ const MENU_ENTRIES: [(Nav, &str, Text); 11] = [
     (Nav::Indicators, "/app/indicators", ("循環性指標", "Indicators")),
     (Nav::Lineage, "/app/lineage", ("トレース", "Lineage")),
     (Nav::Flows, "/app/flows", ("物質フロー", "Material flows")),
+    (Nav::Log, "/app/log", ("改ざん検知ログ", "Transparency log")),
     (Nav::Admin, "/app/admin", ("管理", "Administration")),
 ];
 
@@ -73,7 +76,7 @@ const MENU_ENTRIES: [(Nav, &str, Text); 11] = [
 fn shown(web: &Web, entry: Nav) -> bool {
     use junkan_model::principal::Role;
     match (entry, &web.signed_in) {
-        (Nav::Indicators | Nav::Lineage | Nav::Flows, _) => true,
+        (Nav::Indicators | Nav::Lineage | Nav::Flows | Nav::Log, _) => true,
         (Nav::Admin, Some(signed_in)) => signed_in
             .user
             .roles

@@ -19,6 +19,7 @@ pub mod indicators;
 pub mod layout;
 pub mod lineage;
 pub mod list;
+pub mod log;
 pub mod passport;
 pub mod passport_form;
 pub mod sign_in;
@@ -65,6 +66,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/lineage", get(lineage::get_lineage_page))
         .route("/flows", get(flows::get_flows_page))
         .route("/upload", get(upload::get_upload))
+        .route("/log", get(log::get_log_page))
         .route("/admin", get(admin::get_admin))
         .route("/admin/clients/{id}/revoke", post(admin::post_revoke_client))
         .route("/upload/events", post(upload::post_upload_events))
