@@ -74,7 +74,13 @@ pub(crate) fn record_parts(kind: RecordKind) -> &'static [&'static str] {
         RecordKind::Certification => &["SELECT * FROM certifications WHERE id = $1"],
         RecordKind::Industry => &["SELECT * FROM industries WHERE code = $1"],
         RecordKind::Query => &["SELECT * FROM epcis_queries WHERE owner_organization_id || '/' || name = $1"],
-        RecordKind::Subscription => &["SELECT * FROM epcis_subscriptions WHERE id = $1"],
+        // The subscription as made; its delivery state (last_notified_at, last_error,
+        // delivered_up_to) is the delivery worker's bookkeeping, not a write of the record.
+        RecordKind::Subscription => &[
+            "SELECT id, owner_organization_id, query_name, subscriber_kind, subscriber_id, dest, signature_token, \
+             initial_record_time, stream, schedule, report_if_empty, epc_format, created_at \
+             FROM epcis_subscriptions WHERE id = $1",
+        ],
         RecordKind::Passport => &[
             "SELECT * FROM passports WHERE id = $1",
             "SELECT * FROM passport_versions WHERE passport_id = $1",
@@ -88,7 +94,9 @@ pub(crate) fn record_parts(kind: RecordKind) -> &'static [&'static str] {
         RecordKind::PactPartner => &["SELECT * FROM pact_partners WHERE id = $1"],
         RecordKind::OuranosPart => &[
             "SELECT * FROM ouranos_parts WHERE trace_id = $1",
-            "SELECT * FROM ouranos_parts_structures WHERE parent_trace_id = $1",
+            // The line as written; its roll-up columns follow other parts' CFPs and trades.
+            "SELECT parent_trace_id, child_trace_id, position, amount_required, amount_required_unit \
+             FROM ouranos_parts_structures WHERE parent_trace_id = $1",
             "SELECT * FROM ouranos_cfps WHERE trace_id = $1",
             "SELECT * FROM ouranos_cfp_certifications WHERE trace_id = $1",
         ],

@@ -26,7 +26,9 @@ use crate::{
 
 mod indicators;
 mod ledgers;
+mod log;
 mod organization;
+pub use log::transparency_log_commits_every_write;
 pub use indicators::{
     indicator_values_and_targets_versions_and_read_rule, material_flows_versions_imports_and_read_rule,
 };
@@ -61,7 +63,8 @@ macro_rules! store_contract_tests {
             ledger_inputs_from_events_and_passports, ledgers_account_per_material, ledger_credits_carry_over_between_periods,
             organization_flow_reads_follow_the_read_rule,
             ouranos_stored_tree_rolls_up_as_in_memory, ouranos_rollup_takes_the_trade_answered_last,
-            audit_batched_reads_list_each_record, ouranos_failed_rollup_audits_nothing);
+            audit_batched_reads_list_each_record, ouranos_failed_rollup_audits_nothing,
+            transparency_log_commits_every_write);
     };
     (@cases $factory:path; $($case:ident),*) => {
         $(
@@ -73,9 +76,18 @@ macro_rules! store_contract_tests {
                     return;
                 };
                 $crate::contract::$case(&store, &clock).await;
+                // Whatever the case wrote, the store still matches its tamper-evident log.
+                $crate::contract::assert_log_intact(&store).await;
             }
         )*
     };
+}
+
+/// Recomputes the tamper-evident log from `store` and fails on any divergence: every contract
+/// case ends with it, so every write path the suite exercises is shown to log what it writes.
+pub async fn assert_log_intact(store: &dyn Store) {
+    let report = store.verify_log(&Actor::system()).await.expect("the log verifies");
+    assert!(report.is_intact(), "the store diverges from its log: {:#?}", report.divergences);
 }
 
 fn member_of(organization: OrganizationId, roles: &[Role]) -> Actor {
