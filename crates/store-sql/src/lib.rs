@@ -975,6 +975,22 @@ pub mod testing {
         sqlx::query(sql).fetch_one(&store.reader).await?.try_get::<i64, _>(0)
     }
 
+    /// The one text of a raw `SELECT`, for tests that change a stored row behind the store.
+    pub async fn select_text(store: &crate::SqlStore, sql: &str) -> Result<String, sqlx::Error> {
+        use sqlx::Row;
+        sqlx::query(sql).fetch_one(&store.reader).await?.try_get::<String, _>(0)
+    }
+
+    /// Runs a raw statement with text parameters `$1`, `$2`, ... on the writer (a tampering
+    /// test's edit behind the node's back).
+    pub async fn execute_with(store: &crate::SqlStore, sql: &str, values: &[&str]) -> Result<u64, sqlx::Error> {
+        let mut query = sqlx::query(sql);
+        for value in values {
+            query = query.bind(value.to_string());
+        }
+        query.execute(&store.writer).await.map(|result| result.rows_affected())
+    }
+
     /// Applies the backend's migrations up to `version` only, so that a test can store data in an
     /// earlier shape and check that a later migration carries it over.
     pub async fn migrate_to(store: &crate::SqlStore, version: i64) -> Result<(), sqlx::migrate::MigrateError> {
