@@ -452,10 +452,7 @@ fn init_logging(format: &str) {
 /// `junkan verify --log`: the report as JSON on standard output, the first divergence on
 /// standard error, exit status 1 when the store and its log disagree.
 async fn verify_log(store: &SqlStore) -> anyhow::Result<()> {
-    let report = store
-        .verify_log(&Actor::system())
-        .await
-        .context("verifying the log")?;
+    let report = store.verify_log(&Actor::system()).await.context("verifying the log")?;
     let view = junkan_server::handlers::transparency_log::VerificationView::of(report);
     println!("{}", serde_json::to_string_pretty(&view)?);
     match view.divergences.first() {
@@ -467,7 +464,9 @@ async fn verify_log(store: &SqlStore) -> anyhow::Result<()> {
             Ok(())
         }
         Some(first) => {
-            let leaf = first.leaf_index.map_or_else(|| "no leaf".to_owned(), |index| format!("leaf {index}"));
+            let leaf = first
+                .leaf_index
+                .map_or_else(|| "no leaf".to_owned(), |index| format!("leaf {index}"));
             eprintln!(
                 "first divergence ({leaf}, {} {}): {}\n  expected: {}\n  found:    {}",
                 first.record_kind,

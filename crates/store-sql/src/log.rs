@@ -27,10 +27,11 @@ use junkan_model::audit::AuditAction;
 use junkan_model::ids::OrganizationId;
 use junkan_model::page::{Page, PageRequest};
 use junkan_model::principal::{Actor, Role};
-use junkan_store::{LogDivergence, LogReport, MemberInclusion, RecordInclusion, StoreError, StoreResult, StoredTreeHead};
+use junkan_store::{
+    LogDivergence, LogReport, MemberInclusion, RecordInclusion, StoreError, StoreResult, StoredTreeHead,
+};
 use junkan_translog::{
-    consistency_proof, digest_parts, inclusion_proof, leaf_hash, root, to_hex, verify_consistency, Hash, Leaf,
-    TreeHead,
+    consistency_proof, digest_parts, inclusion_proof, leaf_hash, root, to_hex, verify_consistency, Hash, Leaf, TreeHead,
 };
 
 use crate::events::JobRow;
@@ -180,7 +181,11 @@ fn kind_named(name: &str) -> Option<RecordKind> {
 /// A row in canonical bytes: its columns ordered by name, each as its name and a typed value
 /// (`n` null, `i` integer, `s` text, `b` bytes, `f` float), lengths and integers big-endian.
 fn row_bytes(row: &AnyRow) -> StoreResult<Vec<u8>> {
-    let mut columns: Vec<(&str, usize)> = row.columns().iter().map(|column| (column.name(), column.ordinal())).collect();
+    let mut columns: Vec<(&str, usize)> = row
+        .columns()
+        .iter()
+        .map(|column| (column.name(), column.ordinal()))
+        .collect();
     columns.sort_unstable();
     let mut bytes = Vec::new();
     let push = |bytes: &mut Vec<u8>, tag: u8, value: &[u8]| {
@@ -296,19 +301,21 @@ async fn stored_capture(connection: &mut AnyConnection, id: &str) -> StoreResult
         captured_count: get_int("captured_count")?,
         duplicate_count: get_int("duplicate_count")?,
     };
-    let events = sqlx::query(
-        "SELECT hash_key, event_id, body FROM epcis_event_records WHERE capture_id = $1 ORDER BY seq",
-    )
-    .bind(id.to_owned())
-    .fetch_all(&mut *connection)
-    .await
-    .map_err(unavailable)?;
+    let events =
+        sqlx::query("SELECT hash_key, event_id, body FROM epcis_event_records WHERE capture_id = $1 ORDER BY seq")
+            .bind(id.to_owned())
+            .fetch_all(&mut *connection)
+            .await
+            .map_err(unavailable)?;
     let digests = events
         .iter()
         .map(|event| {
             Ok(event_digest(
                 &event.try_get::<Vec<u8>, _>("hash_key").map_err(unavailable)?,
-                event.try_get::<Option<String>, _>("event_id").map_err(unavailable)?.as_deref(),
+                event
+                    .try_get::<Option<String>, _>("event_id")
+                    .map_err(unavailable)?
+                    .as_deref(),
                 &event.try_get::<String, _>("body").map_err(unavailable)?,
             ))
         })
@@ -326,12 +333,21 @@ async fn stored_capture_digest(connection: &mut AnyConnection, id: &str) -> Stor
 
 /// What the log's end holds: the next index and the last leaf's hash.
 const TAKE_NEXT_INDEX: &str = "UPDATE log_state SET size = size + 1 WHERE id = 1 RETURNING size, last_hash";
-const INSERT_LEAF: &str = "INSERT INTO log_leaves (leaf_index, at, record_kind, record_id, action, digest, previous_hash, \
+const INSERT_LEAF: &str =
+    "INSERT INTO log_leaves (leaf_index, at, record_kind, record_id, action, digest, previous_hash, \
      leaf_hash, owner_organization_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 const SET_LAST_HASH: &str = "UPDATE log_state SET last_hash = $1 WHERE id = 1";
 
 /// The leaf a write appends after the leaf hashed `previous` at position `index`.
-fn next_leaf(index: i64, previous: &[u8], at: i64, kind: &str, record_id: &str, action: &str, digest: Hash) -> StoreResult<Leaf> {
+fn next_leaf(
+    index: i64,
+    previous: &[u8],
+    at: i64,
+    kind: &str,
+    record_id: &str,
+    action: &str,
+    digest: Hash,
+) -> StoreResult<Leaf> {
     Ok(Leaf {
         index: u64::try_from(index).map_err(unavailable)?,
         previous: previous
@@ -474,13 +490,14 @@ pub(crate) async fn backfill(store: &SqlStore) -> StoreResult<()> {
             .map_err(unavailable)?;
         ids.sort_unstable();
         for id in ids {
-            let logged: Option<i64> =
-                sqlx::query_scalar("SELECT leaf_index FROM log_leaves WHERE record_kind = $1 AND record_id = $2 LIMIT 1")
-                    .bind(kind.as_str())
-                    .bind(id.clone())
-                    .fetch_optional(&mut *transaction)
-                    .await
-                    .map_err(unavailable)?;
+            let logged: Option<i64> = sqlx::query_scalar(
+                "SELECT leaf_index FROM log_leaves WHERE record_kind = $1 AND record_id = $2 LIMIT 1",
+            )
+            .bind(kind.as_str())
+            .bind(id.clone())
+            .fetch_optional(&mut *transaction)
+            .await
+            .map_err(unavailable)?;
             if logged.is_some() {
                 continue;
             }
@@ -524,7 +541,9 @@ fn stored_leaf(row: &AnyRow) -> StoreResult<StoredLeaf> {
             digest: hash_of(&get_bytes("digest")?, "digest").unwrap_or([0; 32]),
         },
         stored_hash: get_bytes("leaf_hash")?,
-        owner: row.try_get::<Option<String>, _>("owner_organization_id").map_err(unavailable)?,
+        owner: row
+            .try_get::<Option<String>, _>("owner_organization_id")
+            .map_err(unavailable)?,
     })
 }
 
@@ -534,11 +553,12 @@ const LEAF_COLUMNS: &str =
 /// The stored leaf hashes of the first `size` leaves (all when `None`), in order.
 async fn leaf_hashes(connection: &mut AnyConnection, size: Option<u64>) -> StoreResult<Vec<Hash>> {
     let limit = size.map_or(i64::MAX, |size| i64::try_from(size).unwrap_or(i64::MAX));
-    let rows: Vec<Vec<u8>> = sqlx::query_scalar("SELECT leaf_hash FROM log_leaves WHERE leaf_index < $1 ORDER BY leaf_index")
-        .bind(limit)
-        .fetch_all(&mut *connection)
-        .await
-        .map_err(unavailable)?;
+    let rows: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT leaf_hash FROM log_leaves WHERE leaf_index < $1 ORDER BY leaf_index")
+            .bind(limit)
+            .fetch_all(&mut *connection)
+            .await
+            .map_err(unavailable)?;
     rows.iter().map(|bytes| hash_of(bytes, "a leaf hash")).collect()
 }
 
@@ -556,7 +576,10 @@ fn tree_head_of(row: &AnyRow) -> StoreResult<StoredTreeHead> {
         head: TreeHead {
             size: u64::try_from(row.try_get::<i64, _>("tree_size").map_err(unavailable)?).map_err(unavailable)?,
             timestamp_millis: row.try_get("signed_at").map_err(unavailable)?,
-            root: hash_of(&row.try_get::<Vec<u8>, _>("root_hash").map_err(unavailable)?, "a root hash")?,
+            root: hash_of(
+                &row.try_get::<Vec<u8>, _>("root_hash").map_err(unavailable)?,
+                "a root hash",
+            )?,
             key_id: row.try_get("key_id").map_err(unavailable)?,
             signature: signature
                 .try_into()
@@ -614,7 +637,9 @@ pub(crate) async fn tree_heads(store: &SqlStore, page: &PageRequest) -> StoreRes
     .await
     .map_err(unavailable)?;
     let heads = rows.iter().map(tree_head_of).collect::<StoreResult<Vec<_>>>()?;
-    Ok(Page::from_overfetch(heads, page.limit, |head| head.sequence.to_string()))
+    Ok(Page::from_overfetch(heads, page.limit, |head| {
+        head.sequence.to_string()
+    }))
 }
 
 /// The newest signed head.
@@ -730,7 +755,10 @@ pub(crate) async fn inclusion(
             let (_, digests) = stored_capture(&mut connection, &leaf_id)
                 .await?
                 .ok_or_else(|| leaf_not_found(kind, id))?;
-            let position = seqs.iter().position(|stored| *stored == seq).ok_or_else(|| leaf_not_found(kind, id))?;
+            let position = seqs
+                .iter()
+                .position(|stored| *stored == seq)
+                .ok_or_else(|| leaf_not_found(kind, id))?;
             let leaves = event_leaf_hashes(&digests);
             Some(MemberInclusion {
                 digest: digests[position],
@@ -771,7 +799,14 @@ pub(crate) async fn consistency(store: &SqlStore, old_size: u64, new_size: u64) 
 }
 
 /// A divergence at a leaf.
-fn divergence(leaf: Option<u64>, kind: &str, id: &str, problem: String, expected: Option<String>, found: Option<String>) -> LogDivergence {
+fn divergence(
+    leaf: Option<u64>,
+    kind: &str,
+    id: &str,
+    problem: String,
+    expected: Option<String>,
+    found: Option<String>,
+) -> LogDivergence {
     LogDivergence {
         leaf_index: leaf,
         record_kind: kind.to_owned(),
@@ -839,7 +874,11 @@ pub(crate) async fn verify(store: &SqlStore, actor: &Actor) -> StoreResult<LogRe
                 id,
                 format!("leaf {} was changed after it was written", leaf.index),
                 Some(to_hex(&hash)),
-                Some(hash_of(&stored.stored_hash, "a leaf hash").map(|hash| to_hex(&hash)).unwrap_or_default()),
+                Some(
+                    hash_of(&stored.stored_hash, "a leaf hash")
+                        .map(|hash| to_hex(&hash))
+                        .unwrap_or_default(),
+                ),
             ));
         }
         hashes.push(hash);
@@ -926,7 +965,11 @@ pub(crate) async fn verify(store: &SqlStore, actor: &Actor) -> StoreResult<LogRe
         .filter_map(|row| {
             let kid: String = row.try_get("kid").ok()?;
             let secret: String = row.try_get("secret").ok()?;
-            let seed: [u8; 32] = base64::engine::general_purpose::STANDARD.decode(secret).ok()?.try_into().ok()?;
+            let seed: [u8; 32] = base64::engine::general_purpose::STANDARD
+                .decode(secret)
+                .ok()?
+                .try_into()
+                .ok()?;
             Some((kid, ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key()))
         })
         .collect();
@@ -961,7 +1004,10 @@ pub(crate) async fn verify(store: &SqlStore, actor: &Actor) -> StoreResult<LogRe
                 None,
                 "tree_head",
                 &sequence,
-                format!("tree head {sequence} covers {size} leaves; the log has {}", hashes.len()),
+                format!(
+                    "tree head {sequence} covers {size} leaves; the log has {}",
+                    hashes.len()
+                ),
                 Some(size.to_string()),
                 Some(hashes.len().to_string()),
             ));
@@ -980,8 +1026,14 @@ pub(crate) async fn verify(store: &SqlStore, actor: &Actor) -> StoreResult<LogRe
             if let Some(previous_head) = before.filter(|previous| previous.head.size <= head.size) {
                 let old_size = usize::try_from(previous_head.head.size).unwrap_or(usize::MAX);
                 let proof = consistency_proof(&hashes[..size], old_size).unwrap_or_default();
-                if verify_consistency(previous_head.head.size, head.size, &previous_head.head.root, &head.root, &proof)
-                    .is_err()
+                if verify_consistency(
+                    previous_head.head.size,
+                    head.size,
+                    &previous_head.head.root,
+                    &head.root,
+                    &proof,
+                )
+                .is_err()
                 {
                     report.divergences.push(divergence(
                         None,

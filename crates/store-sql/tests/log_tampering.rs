@@ -193,7 +193,11 @@ async fn caught(
         .divergences
         .first()
         .unwrap_or_else(|| panic!("the edit of {kind} {id} went unnoticed"));
-    assert_eq!((first.record_kind.as_str(), first.record_id.as_str()), (kind.as_str(), id.as_str()), "{first:#?}");
+    assert_eq!(
+        (first.record_kind.as_str(), first.record_id.as_str()),
+        (kind.as_str(), id.as_str()),
+        "{first:#?}"
+    );
     assert_eq!(first.leaf_index.is_some(), at_leaf, "{first:#?}");
     assert_ne!(first.expected, first.found, "{first:#?}");
     Some(report)
@@ -203,10 +207,15 @@ async fn caught(
 async fn drop_triggers(store: &SqlStore, engine: Backend, sqlite: &[&str], postgres: &[&str], table: &str) {
     let statements: Vec<String> = match engine {
         Backend::Sqlite => sqlite.iter().map(|name| format!("DROP TRIGGER {name}")).collect(),
-        Backend::Postgres => postgres.iter().map(|name| format!("DROP TRIGGER {name} ON {table}")).collect(),
+        Backend::Postgres => postgres
+            .iter()
+            .map(|name| format!("DROP TRIGGER {name} ON {table}"))
+            .collect(),
     };
     for statement in statements {
-        execute(store, &statement).await.unwrap_or_else(|error| panic!("{statement}: {error}"));
+        execute(store, &statement)
+            .await
+            .unwrap_or_else(|error| panic!("{statement}: {error}"));
     }
 }
 
@@ -260,11 +269,18 @@ async fn passport_field_changed(engine: Backend) {
                 "passport_versions",
             )
             .await;
-            let sql = format!("SELECT data FROM passport_versions WHERE passport_id = '{}'", loaded.passport_id);
+            let sql = format!(
+                "SELECT data FROM passport_versions WHERE passport_id = '{}'",
+                loaded.passport_id
+            );
             let mut data: serde_json::Value =
                 serde_json::from_str(&select_text(store, &sql).await.expect("data")).expect("JSON");
             let object = data.as_object_mut().expect("an object");
-            let (field, _) = object.iter().next().map(|(key, value)| (key.clone(), value.clone())).expect("a field");
+            let (field, _) = object
+                .iter()
+                .next()
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .expect("a field");
             object.insert(field, json!("changed behind the node's back"));
             execute_with(
                 store,
@@ -318,7 +334,9 @@ async fn leaf_deleted(engine: Backend) {
     let Some(report) = caught(
         engine,
         async |store, _| {
-            execute(store, "DELETE FROM log_leaves WHERE leaf_index = 3").await.expect("delete");
+            execute(store, "DELETE FROM log_leaves WHERE leaf_index = 3")
+                .await
+                .expect("delete");
             ("log".to_owned(), "3".to_owned())
         },
         true,
@@ -329,7 +347,10 @@ async fn leaf_deleted(engine: Backend) {
     };
     // The signed tree head no longer matches the leaves either.
     assert!(
-        report.divergences.iter().any(|divergence| divergence.record_kind == "tree_head"),
+        report
+            .divergences
+            .iter()
+            .any(|divergence| divergence.record_kind == "tree_head"),
         "{:#?}",
         report.divergences
     );
@@ -356,7 +377,9 @@ async fn tree_head_altered(engine: Backend) {
     caught(
         engine,
         async |store, _| {
-            execute(store, "UPDATE log_tree_heads SET tree_size = tree_size - 1").await.expect("edit");
+            execute(store, "UPDATE log_tree_heads SET tree_size = tree_size - 1")
+                .await
+                .expect("edit");
             ("tree_head".to_owned(), "1".to_owned())
         },
         // A head of one leaf fewer: its last leaf is named.
@@ -369,13 +392,18 @@ async fn tree_head_altered(engine: Backend) {
 /// verifies; what is written afterwards is logged as it is written.
 async fn records_before_the_log_are_backfilled(engine: Backend) {
     let Some(store) = unmigrated(engine).await else { return };
-    junkan_store_sql::testing::migrate_to(&store, 16).await.expect("migrations before the log");
+    junkan_store_sql::testing::migrate_to(&store, 16)
+        .await
+        .expect("migrations before the log");
     let before = store.clone().without_log();
     load_without_heads(&before).await;
     store.migrate().await.expect("the log's migration");
     let report = verify(&store).await;
     assert!(report.is_intact(), "{:#?}", report.divergences);
-    assert!(report.leaves > 3, "the organization, its capture and its passport have leaves");
+    assert!(
+        report.leaves > 3,
+        "the organization, its capture and its passport have leaves"
+    );
     // Migrating again adds nothing; a later write appends.
     store.migrate().await.expect("idempotent");
     assert_eq!(verify(&store).await.leaves, report.leaves);

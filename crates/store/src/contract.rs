@@ -28,7 +28,6 @@ mod indicators;
 mod ledgers;
 mod log;
 mod organization;
-pub use log::transparency_log_commits_every_write;
 pub use indicators::{
     indicator_values_and_targets_versions_and_read_rule, material_flows_versions_imports_and_read_rule,
 };
@@ -37,6 +36,7 @@ pub use ledgers::{
     ledger_inputs_from_events_and_passports, ledgers_account_per_material,
     ledgers_are_never_overdrawn_and_count_lots_once,
 };
+pub use log::transparency_log_commits_every_write;
 pub use organization::organization_flow_reads_follow_the_read_rule;
 
 /// Where every contract case starts its clock.
@@ -87,7 +87,11 @@ macro_rules! store_contract_tests {
 /// case ends with it, so every write path the suite exercises is shown to log what it writes.
 pub async fn assert_log_intact(store: &dyn Store) {
     let report = store.verify_log(&Actor::system()).await.expect("the log verifies");
-    assert!(report.is_intact(), "the store diverges from its log: {:#?}", report.divergences);
+    assert!(
+        report.is_intact(),
+        "the store diverges from its log: {:#?}",
+        report.divergences
+    );
 }
 
 fn member_of(organization: OrganizationId, roles: &[Role]) -> Actor {

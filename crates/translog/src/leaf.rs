@@ -44,7 +44,8 @@ impl Leaf {
     /// The canonical bytes: a version byte, then every member in order, integers big-endian,
     /// texts as a 4-byte big-endian length and their UTF-8 bytes.
     pub fn encode(&self) -> Vec<u8> {
-        let mut bytes = Vec::with_capacity(1 + 8 + 32 + 8 + 12 + self.kind.len() + self.record_id.len() + self.action.len() + 32);
+        let mut bytes =
+            Vec::with_capacity(1 + 8 + 32 + 8 + 12 + self.kind.len() + self.record_id.len() + self.action.len() + 32);
         bytes.push(LEAF_VERSION);
         bytes.extend_from_slice(&self.index.to_be_bytes());
         bytes.extend_from_slice(&self.previous);
@@ -175,7 +176,10 @@ mod tests {
 
     #[test]
     fn parts_are_length_delimited() {
-        assert_ne!(digest_parts([b"ab".as_slice(), b"c"]), digest_parts([b"a".as_slice(), b"bc"]));
+        assert_ne!(
+            digest_parts([b"ab".as_slice(), b"c"]),
+            digest_parts([b"a".as_slice(), b"bc"])
+        );
         assert_ne!(digest_parts([b"".as_slice()]), digest_parts([]));
     }
 }

@@ -15,8 +15,8 @@ mod tree_head;
 
 pub use leaf::{digest_parts, Leaf, LeafError};
 pub use merkle::{
-    consistency_proof, empty_root, inclusion_proof, leaf_hash, node_hash, root, verify_consistency,
-    verify_inclusion, ProofError,
+    consistency_proof, empty_root, inclusion_proof, leaf_hash, node_hash, root, verify_consistency, verify_inclusion,
+    ProofError,
 };
 pub use tree_head::{SignatureError, TreeHead};
 

@@ -48,7 +48,11 @@ fn reference_root(leaves: &[Vec<u8>]) -> Hash {
         0 => empty_root(),
         1 => leaf_hash(&leaves[0]),
         n => {
-            let k = (0..).map(|power| 1usize << power).take_while(|k| *k < n).last().expect("n > 1");
+            let k = (0..)
+                .map(|power| 1usize << power)
+                .take_while(|k| *k < n)
+                .last()
+                .expect("n > 1");
             node_hash(&reference_root(&leaves[..k]), &reference_root(&leaves[k..]))
         }
     }
@@ -70,7 +74,11 @@ fn the_empty_tree_and_the_standard_roots() {
     let bytes: Vec<Vec<u8>> = LEAVES.iter().map(|leaf| hex::decode(leaf).expect("hex")).collect();
     for size in 1..=8 {
         assert_eq!(to_hex(&root(&hashes[..size])), ROOTS[size - 1], "root of {size} leaves");
-        assert_eq!(to_hex(&reference_root(&bytes[..size])), ROOTS[size - 1], "reference root of {size}");
+        assert_eq!(
+            to_hex(&reference_root(&bytes[..size])),
+            ROOTS[size - 1],
+            "reference root of {size}"
+        );
     }
 }
 
@@ -79,30 +87,53 @@ fn the_standard_audit_paths() {
     let hashes = leaf_hashes();
     let cases: [(usize, usize, &[&str]); 6] = [
         (0, 1, &[]),
-        (0, 8, &[
-            "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
-        ]),
-        (5, 8, &[
-            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-            "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-        ]),
-        (2, 3, &["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"]),
-        (1, 5, &[
-            "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-        ]),
-        (4, 5, &["d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"]),
+        (
+            0,
+            8,
+            &[
+                "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+                "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+            ],
+        ),
+        (
+            5,
+            8,
+            &[
+                "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+                "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+                "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+            ],
+        ),
+        (
+            2,
+            3,
+            &["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"],
+        ),
+        (
+            1,
+            5,
+            &[
+                "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+                "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+            ],
+        ),
+        (
+            4,
+            5,
+            &["d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"],
+        ),
     ];
     for (index, size, expected) in cases {
         let path = inclusion_proof(&hashes[..size], index).expect("index inside");
         let path_text: Vec<String> = path.iter().map(to_hex).collect();
         assert_eq!(path_text, expected, "path of leaf {index} in {size}");
         let tree_root = hash(ROOTS[size - 1]);
-        assert_eq!(verify_inclusion(index as u64, size as u64, &hashes[index], &path, &tree_root), Ok(()));
+        assert_eq!(
+            verify_inclusion(index as u64, size as u64, &hashes[index], &path, &tree_root),
+            Ok(())
+        );
     }
 }
 
@@ -111,20 +142,32 @@ fn the_standard_consistency_proofs() {
     let hashes = leaf_hashes();
     let cases: [(usize, usize, &[&str]); 4] = [
         (1, 1, &[]),
-        (1, 8, &[
-            "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
-        ]),
-        (6, 8, &[
-            "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
-            "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-        ]),
-        (2, 5, &[
-            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-        ]),
+        (
+            1,
+            8,
+            &[
+                "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+                "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+            ],
+        ),
+        (
+            6,
+            8,
+            &[
+                "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+                "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+                "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+            ],
+        ),
+        (
+            2,
+            5,
+            &[
+                "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+            ],
+        ),
     ];
     for (old_size, new_size, expected) in cases {
         let proof = consistency_proof(&hashes[..new_size], old_size).expect("old size inside");
@@ -157,7 +200,10 @@ fn every_inclusion_proof_up_to_forty_leaves() {
         for index in 0..size {
             let path = inclusion_proof(&hashes[..size], index).expect("inside");
             let (index64, size64) = (index as u64, size as u64);
-            assert_eq!(verify_inclusion(index64, size64, &hashes[index], &path, &tree_root), Ok(()));
+            assert_eq!(
+                verify_inclusion(index64, size64, &hashes[index], &path, &tree_root),
+                Ok(())
+            );
             let other_leaf = leaf_hash(b"not in the tree");
             assert!(verify_inclusion(index64, size64, &other_leaf, &path, &tree_root).is_err());
             if let Some(first) = path.first() {
@@ -174,7 +220,10 @@ fn every_inclusion_proof_up_to_forty_leaves() {
         assert_eq!(inclusion_proof(&hashes[..size], size), None);
         assert_eq!(
             verify_inclusion(size as u64, size as u64, &hashes[0], &[], &tree_root),
-            Err(ProofError::IndexOutOfRange { index: size as u64, size: size as u64 })
+            Err(ProofError::IndexOutOfRange {
+                index: size as u64,
+                size: size as u64
+            })
         );
     }
 }
@@ -211,6 +260,9 @@ fn every_consistency_proof_up_to_forty_leaves() {
     }
     assert_eq!(
         verify_consistency(3, 2, &roots[3], &roots[2], &[]),
-        Err(ProofError::SizesOutOfOrder { old_size: 3, new_size: 2 })
+        Err(ProofError::SizesOutOfOrder {
+            old_size: 3,
+            new_size: 2
+        })
     );
 }

@@ -92,7 +92,11 @@ pub async fn sign_periodically(state: AppState, interval: std::time::Duration) {
     loop {
         ticks.tick().await;
         match sign_tree_head(&state, false).await {
-            Ok(Some(stored)) => tracing::info!(tree_size = stored.head.size, sequence = stored.sequence, "signed a tree head"),
+            Ok(Some(stored)) => tracing::info!(
+                tree_size = stored.head.size,
+                sequence = stored.sequence,
+                "signed a tree head"
+            ),
             Ok(None) => {}
             Err(error) => tracing::warn!(%error, "signing a tree head failed"),
         }
@@ -274,9 +278,7 @@ pub async fn get_inclusion(
     responses((status = 201, description = "The new signed tree head", body = TreeHeadView)))]
 pub async fn create_tree_head(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
     require_role(caller.signed_in()?, Role::NodeAdmin)?;
-    let stored = sign_tree_head(&state, true)
-        .await?
-        .ok_or_else(ApiError::unavailable)?;
+    let stored = sign_tree_head(&state, true).await?.ok_or_else(ApiError::unavailable)?;
     Ok((StatusCode::CREATED, Json(TreeHeadView::of(&stored))).into_response())
 }
 

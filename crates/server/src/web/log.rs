@@ -19,7 +19,10 @@ const LEAD: Text = (
 );
 const LATEST: Text = ("最新の署名済み木の先頭（STH）", "Latest signed tree head (STH)");
 const HISTORY: Text = ("署名済み木の先頭の履歴", "Signed tree head history");
-const NONE_YET: Text = ("まだ署名された木の先頭はありません。", "No tree head has been signed yet.");
+const NONE_YET: Text = (
+    "まだ署名された木の先頭はありません。",
+    "No tree head has been signed yet.",
+);
 const SEQUENCE: Text = ("番号", "No.");
 const SIZE: Text = ("木のサイズ（葉の数）", "Tree size (leaves)");
 const SIGNED_AT: Text = ("署名日時", "Signed at");

@@ -56,9 +56,27 @@ pub async fn transparency_log_commits_every_write(store: &dyn Store, clock: &Man
 
     // A capture of three events is one leaf.
     let events = vec![
-        event("log-1", "ObjectEvent", &[(IdentifierRole::Epc, "urn:epc:id:sgtin:4512345.012345.1")], "shipping", 1),
-        event("log-2", "ObjectEvent", &[(IdentifierRole::Epc, "urn:epc:id:sgtin:4512345.012345.2")], "shipping", 2),
-        event("log-3", "ObjectEvent", &[(IdentifierRole::Epc, "urn:epc:id:sgtin:4512345.012345.3")], "receiving", 3),
+        event(
+            "log-1",
+            "ObjectEvent",
+            &[(IdentifierRole::Epc, "urn:epc:id:sgtin:4512345.012345.1")],
+            "shipping",
+            1,
+        ),
+        event(
+            "log-2",
+            "ObjectEvent",
+            &[(IdentifierRole::Epc, "urn:epc:id:sgtin:4512345.012345.2")],
+            "shipping",
+            2,
+        ),
+        event(
+            "log-3",
+            "ObjectEvent",
+            &[(IdentifierRole::Epc, "urn:epc:id:sgtin:4512345.012345.3")],
+            "receiving",
+            3,
+        ),
     ];
     let job = store
         .capture_events(&alice, capture_of(events, CaptureErrorBehaviour::Rollback))
@@ -83,7 +101,10 @@ pub async fn transparency_log_commits_every_write(store: &dyn Store, clock: &Man
     // A head whose root is not the log's is refused.
     let (now_size, _) = store.log_tree_state().await.expect("state");
     let forged = TreeHead::sign(now_size, 0, [7; 32], &kid, &key);
-    assert!(matches!(store.add_tree_head(&forged).await, Err(StoreError::Invalid(_))));
+    assert!(matches!(
+        store.add_tree_head(&forged).await,
+        Err(StoreError::Invalid(_))
+    ));
     clock.advance(time::Duration::minutes(5));
     let second_head = sign(store, &kid, &key, clock).await;
 
@@ -98,7 +119,13 @@ pub async fn transparency_log_commits_every_write(store: &dyn Store, clock: &Man
     assert_eq!(inclusion.leaf.record_id, passport_id);
     assert_eq!(inclusion.leaf.hash(), inclusion.leaf_hash);
     assert_eq!(
-        verify_inclusion(inclusion.leaf.index, inclusion.tree_size, &inclusion.leaf_hash, &inclusion.path, &second_head.root),
+        verify_inclusion(
+            inclusion.leaf.index,
+            inclusion.tree_size,
+            &inclusion.leaf_hash,
+            &inclusion.path,
+            &second_head.root
+        ),
         Ok(())
     );
     // Others are told nothing exists; node administrators and auditors get it.
@@ -106,7 +133,10 @@ pub async fn transparency_log_commits_every_write(store: &dyn Store, clock: &Man
         store.log_inclusion(&bob, "passport", &passport_id, None).await,
         Err(StoreError::NotFound { .. })
     ));
-    assert!(store.log_inclusion(&Actor::system(), "passport", &passport_id, None).await.is_ok());
+    assert!(store
+        .log_inclusion(&Actor::system(), "passport", &passport_id, None)
+        .await
+        .is_ok());
 
     // An event: its capture's leaf, and its digest inside the capture's tree of events.
     let event_inclusion = store
@@ -128,18 +158,32 @@ pub async fn transparency_log_commits_every_write(store: &dyn Store, clock: &Man
     let member = event_inclusion.member.expect("an event has its place in the capture");
     assert_eq!((member.index, member.count), (1, 3));
     assert_eq!(
-        verify_inclusion(member.index, member.count, &junkan_translog::leaf_hash(&member.digest), &member.path, &member.root),
+        verify_inclusion(
+            member.index,
+            member.count,
+            &junkan_translog::leaf_hash(&member.digest),
+            &member.path,
+            &member.root
+        ),
         Ok(())
     );
-    assert!(store.log_inclusion(&alice, "event", "no-such-event", None).await.is_err());
+    assert!(store
+        .log_inclusion(&alice, "event", "no-such-event", None)
+        .await
+        .is_err());
     assert!(matches!(
         store.log_inclusion(&alice, "spaceship", "x", None).await,
         Err(StoreError::Invalid(_))
     ));
-    assert!(matches!(
-        store.log_inclusion(&alice, "passport", &passport_id, Some(first_head.size)).await,
-        Err(StoreError::Invalid(_))
-    ), "the passport's leaf is not inside the first head's tree");
+    assert!(
+        matches!(
+            store
+                .log_inclusion(&alice, "passport", &passport_id, Some(first_head.size))
+                .await,
+            Err(StoreError::Invalid(_))
+        ),
+        "the passport's leaf is not inside the first head's tree"
+    );
 
     // Consistency between the two heads.
     let proof = store
@@ -147,7 +191,13 @@ pub async fn transparency_log_commits_every_write(store: &dyn Store, clock: &Man
         .await
         .expect("proof");
     assert_eq!(
-        verify_consistency(first_head.size, second_head.size, &first_head.root, &second_head.root, &proof),
+        verify_consistency(
+            first_head.size,
+            second_head.size,
+            &first_head.root,
+            &second_head.root,
+            &proof
+        ),
         Ok(())
     );
     assert!(store.log_consistency(second_head.size, first_head.size).await.is_err());
@@ -163,9 +213,16 @@ pub async fn transparency_log_commits_every_write(store: &dyn Store, clock: &Man
         })
         .await
         .expect("older heads");
-    assert_eq!(older.items.iter().map(|stored| &stored.head).collect::<Vec<_>>(), vec![&first_head]);
     assert_eq!(
-        store.latest_tree_head().await.expect("latest").map(|stored| stored.head),
+        older.items.iter().map(|stored| &stored.head).collect::<Vec<_>>(),
+        vec![&first_head]
+    );
+    assert_eq!(
+        store
+            .latest_tree_head()
+            .await
+            .expect("latest")
+            .map(|stored| stored.head),
         Some(second_head.clone())
     );
 
@@ -175,5 +232,8 @@ pub async fn transparency_log_commits_every_write(store: &dyn Store, clock: &Man
     assert_eq!(report.leaves, second_head.size);
     assert_eq!(report.tree_heads, 2);
     assert_eq!(report.root, Some(second_head.root));
-    assert!(matches!(store.verify_log(&alice).await, Err(StoreError::Forbidden { .. })));
+    assert!(matches!(
+        store.verify_log(&alice).await,
+        Err(StoreError::Forbidden { .. })
+    ));
 }
