@@ -120,6 +120,12 @@ impl Keyring {
         (kid, STANDARD.encode(key.to_bytes()))
     }
 
+    /// The newest key and its kid: what signs new tokens and the log's tree heads.
+    pub fn newest(&self) -> (&str, &SigningKey) {
+        let (kid, key) = &self.keys[0];
+        (kid.as_str(), key)
+    }
+
     /// Signs `claims` with the newest key.
     pub fn sign<T: Serialize>(&self, claims: &T) -> String {
         let (kid, key) = &self.keys[0];

@@ -278,12 +278,26 @@ struct Timing {
 /// `cpu_us_per_event` is CPU time in the timed rounds, which other programs on the machine do not
 /// inflate.
 async fn ingest(store: &SqlStore, actor: &Actor, events: u64, batch: u64, chains: u64) -> anyhow::Result<Value> {
+    ingest_from(store, actor, 0, events, batch, chains).await
+}
+
+/// [`ingest`] of the events numbered from `start` (a second run into the same database then
+/// captures new events rather than duplicates).
+async fn ingest_from(
+    store: &SqlStore,
+    actor: &Actor,
+    start: u64,
+    events: u64,
+    batch: u64,
+    chains: u64,
+) -> anyhow::Result<Value> {
     let load_at_start = load_average();
     let round_events = (ROUND_EVENTS / batch).max(1) * batch;
     let mut timing = Timing::default();
-    let mut first = 0;
-    while first < events {
-        let count = round_events.min(events - first);
+    let mut first = start;
+    let end = start + events;
+    while first < end {
+        let count = round_events.min(end - first);
         let generating = Instant::now();
         let texts = generate_round(first, count, batch, chains).await?;
         timing.generate_seconds += generating.elapsed().as_secs_f64();
@@ -405,21 +419,41 @@ fn percentile(samples: &mut [f64], fraction: f64) -> f64 {
 }
 
 /// `junkan bench ingest`.
-pub async fn bench_ingest(database_url: Option<&str>, events: u64, batch: u64) -> anyhow::Result<()> {
-    let (store, url) = bench_store(database_url).await?;
-    let actor = bench_actor(&store).await?;
-    let mut figures = ingest(&store, &actor, events, batch, 1000).await?;
-    figures["backend"] = json!(format!("{:?}", store.backend()).to_lowercase());
-    figures["database"] = json!(if url.starts_with("sqlite") {
-        "sqlite (temporary file)"
+pub async fn bench_ingest(database_url: Option<&str>, events: u64, batch: u64, log: &str) -> anyhow::Result<()> {
+    // Which runs: the tamper-evident log on (as a node runs), off, or both one after the other
+    // (off first), each into a fresh SQLite file or, on a given database, with new events.
+    let runs: &[bool] = match log {
+        "on" => &[true],
+        "off" => &[false],
+        "both" => &[false, true],
+        other => anyhow::bail!("--log {other:?}: expected on, off or both"),
+    };
+    let mut results = serde_json::Map::new();
+    for (position, logged) in runs.iter().enumerate() {
+        let (store, url) = bench_store(database_url).await?;
+        let store = if *logged { store } else { store.without_log() };
+        let actor = bench_actor(&store).await?;
+        let start = position as u64 * events;
+        let mut figures = ingest_from(&store, &actor, start, events, batch, 1000).await?;
+        figures["log"] = json!(if *logged { "on" } else { "off" });
+        figures["backend"] = json!(format!("{:?}", store.backend()).to_lowercase());
+        figures["database"] = json!(if url.starts_with("sqlite") {
+            "sqlite (temporary file)"
+        } else {
+            "postgres (given URL)"
+        });
+        figures["peak_rss_mib"] = json!(round(peak_rss_mib()));
+        store.close().await;
+        results.insert(format!("log_{}", if *logged { "on" } else { "off" }), figures);
+    }
+    let report = if results.len() == 1 {
+        json!({"benchmark": "ingest", "figures": results.into_iter().next().map(|(_, figures)| figures)})
     } else {
-        "postgres (given URL)"
-    });
-    figures["peak_rss_mib"] = json!(round(peak_rss_mib()));
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&json!({"benchmark": "ingest", "figures": figures}))?
-    );
+        let rate = |name: &str| results[name]["events_per_second"].as_f64().unwrap_or(0.0);
+        let share = rate("log_on") / rate("log_off").max(f64::MIN_POSITIVE);
+        json!({"benchmark": "ingest", "figures": results, "log_on_share_of_log_off": round(share)})
+    };
+    println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }
 

@@ -51,6 +51,7 @@ struct FileConfig {
     body_limit_bytes: Option<usize>,
     token_lifetime_seconds: Option<u64>,
     resolver_cache_ttl_seconds: Option<u64>,
+    tree_head_interval_seconds: Option<u64>,
 }
 
 /// The resolved configuration.
@@ -75,6 +76,9 @@ pub struct Config {
     /// How long the resolver keeps rendered public views (0: no cache). Several instances over
     /// one database converge on each other's passport writes within this time.
     pub resolver_cache_ttl_seconds: u64,
+    /// How often `serve` signs a tree head of the tamper-evident log when it has grown (0: never
+    /// on a timer; `POST /api/v1/log/tree-heads` still signs on demand).
+    pub tree_head_interval_seconds: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -90,6 +94,7 @@ impl std::fmt::Debug for Config {
             .field("body_limit_bytes", &self.body_limit_bytes)
             .field("token_lifetime_seconds", &self.token_lifetime_seconds)
             .field("resolver_cache_ttl_seconds", &self.resolver_cache_ttl_seconds)
+            .field("tree_head_interval_seconds", &self.tree_head_interval_seconds)
             .finish()
     }
 }
@@ -157,6 +162,7 @@ impl ConfigArgs {
             body_limit_bytes: file.body_limit_bytes.unwrap_or(10 * 1024 * 1024),
             token_lifetime_seconds: file.token_lifetime_seconds.unwrap_or(3600),
             resolver_cache_ttl_seconds: file.resolver_cache_ttl_seconds.unwrap_or(60),
+            tree_head_interval_seconds: file.tree_head_interval_seconds.unwrap_or(300),
         })
     }
 }

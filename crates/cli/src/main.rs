@@ -88,6 +88,14 @@ enum Command {
     /// PACT client: fetch a partner's footprints with a validation report, optionally import them.
     #[command(subcommand)]
     Pact(PactCommand),
+    /// Verify what the node stores. `--log`: recompute the tamper-evident log (改ざん検知ログ)
+    /// from the database and report the first divergence; exits 1 when there is one.
+    Verify {
+        /// Recompute the log from the store: every leaf's chain and hash, every record's content
+        /// against its latest leaf, records without a leaf, every signed tree head.
+        #[arg(long)]
+        log: bool,
+    },
     /// Load the synthetic demo economy into a fresh store and serve it.
     Demo {
         /// Size multiplier: N > 1 adds (N - 1) x 50 organizations.
@@ -109,6 +117,10 @@ enum BenchCommand {
         /// Events per document.
         #[arg(long, default_value_t = 1000)]
         batch: u64,
+        /// The tamper-evident log: `on` (as a node runs), `off`, or `both` (two runs, with
+        /// both throughputs and their ratio).
+        #[arg(long, default_value = "both")]
+        log: String,
     },
     /// Load synthetic chains, then time backward lineages (depth 8) and MATCH_epc queries.
     Trace {
@@ -312,7 +324,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             // The benchmark uses its own fresh SQLite file unless a database URL is given explicitly.
             let url = cli.config.database_url.as_deref();
             match command {
-                BenchCommand::Ingest { events, batch } => bench::bench_ingest(url, events, batch.max(1)).await,
+                BenchCommand::Ingest { events, batch, log } => {
+                    bench::bench_ingest(url, events, batch.max(1), &log).await
+                }
                 BenchCommand::Trace { events, samples } => {
                     bench::bench_trace(url, events.max(100), samples.max(1)).await
                 }
@@ -408,6 +422,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
+        Command::Verify { log } => {
+            anyhow::ensure!(log, "say what to verify: --log");
+            let config = cli.config.resolve("./data")?;
+            init_logging(config.log_format.as_deref().unwrap_or("text"));
+            let store = open_store(&config).await?;
+            verify_log(&store).await
+        }
         Command::Demo { scale, no_serve } => {
             let config = cli.config.resolve("./data/demo")?;
             init_logging(config.log_format.as_deref().unwrap_or("text"));
@@ -426,6 +447,37 @@ fn init_logging(format: &str) {
     } else {
         builder.try_init()
     };
+}
+
+/// `junkan verify --log`: the report as JSON on standard output, the first divergence on
+/// standard error, exit status 1 when the store and its log disagree.
+async fn verify_log(store: &SqlStore) -> anyhow::Result<()> {
+    let report = store.verify_log(&Actor::system()).await.context("verifying the log")?;
+    let view = junkan_server::handlers::transparency_log::VerificationView::of(report);
+    println!("{}", serde_json::to_string_pretty(&view)?);
+    match view.divergences.first() {
+        None => {
+            eprintln!(
+                "the log is intact: {} leaves, {} records, {} signed tree heads",
+                view.leaves, view.records, view.tree_heads
+            );
+            Ok(())
+        }
+        Some(first) => {
+            let leaf = first
+                .leaf_index
+                .map_or_else(|| "no leaf".to_owned(), |index| format!("leaf {index}"));
+            eprintln!(
+                "first divergence ({leaf}, {} {}): {}\n  expected: {}\n  found:    {}",
+                first.record_kind,
+                first.record_id,
+                first.problem,
+                first.expected.as_deref().unwrap_or("-"),
+                first.found.as_deref().unwrap_or("-"),
+            );
+            std::process::exit(1);
+        }
+    }
 }
 
 async fn open_store(config: &Config) -> anyhow::Result<SqlStore> {
@@ -452,6 +504,13 @@ async fn serve(config: &Config, store: SqlStore) -> anyhow::Result<()> {
     junkan_server::delivery::spawn(state.clone());
     // PACT events (answers to requests, notifications) leave through the outbox sender.
     tokio::spawn(junkan_server::pact_delivery::run(state.clone()));
+    // The tamper-evident log's tree heads are signed on a timer (docs/log.md).
+    if config.tree_head_interval_seconds > 0 {
+        tokio::spawn(junkan_server::handlers::transparency_log::sign_periodically(
+            state.clone(),
+            Duration::from_secs(config.tree_head_interval_seconds),
+        ));
+    }
     let app = junkan_server::router(state);
     let address: SocketAddr = config
         .listen
@@ -678,7 +737,7 @@ async fn demo(config: &Config, scale: u32, no_serve: bool) -> anyhow::Result<()>
     let state = AppState::new(Arc::new(store.clone()), Settings::new(&config.base_url))
         .await
         .context("loading the signing keys")?;
-    let router = junkan_server::router(state);
+    let router = junkan_server::router(state.clone());
     let battery = demo_cfp::play(&router, &mut credentials)
         .await
         .context("playing the battery CFP exchange")?;
@@ -688,6 +747,12 @@ async fn demo(config: &Config, scale: u32, no_serve: bool) -> anyhow::Result<()>
     let circularity = demo_circularity::compute(&router, &mut credentials)
         .await
         .context("computing the demo companies' CTI")?;
+    // Every write above appended its leaf to the tamper-evident log; the loaded state gets a
+    // signed tree head.
+    let head = junkan_server::handlers::transparency_log::sign_tree_head(&state, true)
+        .await
+        .context("signing the log's tree head")?
+        .context("a tree head signed on demand is always stored")?;
     let credentials_path = config.data_dir.join("demo-credentials.json");
     std::fs::write(&credentials_path, serde_json::to_vec_pretty(&credentials)?)?;
     print_demo_banner(config, &credentials, &credentials_path, started.elapsed());
@@ -700,6 +765,13 @@ async fn demo(config: &Config, scale: u32, no_serve: bool) -> anyhow::Result<()>
     );
     print_recycled_content(config, &credentials);
     demo_circularity::print(&config.base_url, &circularity);
+    println!(
+        "  Transparency log (改ざん検知ログ): {} writes, signed tree head root {}; {}/app/log, {}/.well-known/junkan-log/sth",
+        head.head.size,
+        junkan_translog::to_hex(&head.head.root),
+        config.base_url,
+        config.base_url
+    );
     if no_serve {
         return Ok(());
     }

@@ -147,6 +147,7 @@ pub fn router(state: AppState) -> Router {
     use handlers::{
         audit, auth, epcis, epcis_queries, facilities, footprints, grants, health, indicator_records, indicators,
         ledgers, lineage, material_flows, organizations, pact, partners, passports, principals, reference, resolver,
+        transparency_log,
     };
     let request_id = HeaderName::from_static("x-request-id");
     let body_limit = state.settings.body_limit;
@@ -192,6 +193,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/certifications/{id}/revoke", post(grants::revoke_certification))
         .route("/audit", get(audit::list_audit))
+        .route("/log/inclusion", get(transparency_log::get_inclusion))
+        .route("/log/tree-heads", post(transparency_log::create_tree_head))
+        .route("/log/verification", get(transparency_log::verify_log))
         .route("/lineage", get(lineage::get_lineage))
         .route(
             "/profiles",
@@ -326,6 +330,18 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/.well-known/openid-configuration", get(auth::openid_configuration))
         .route("/.well-known/jwks.json", get(auth::jwks))
+        .route(
+            "/.well-known/junkan-log/sth",
+            get(transparency_log::get_latest_tree_head),
+        )
+        .route(
+            "/.well-known/junkan-log/tree-heads",
+            get(transparency_log::list_tree_heads),
+        )
+        .route(
+            "/.well-known/junkan-log/consistency",
+            get(transparency_log::get_consistency),
+        )
         .route("/auth/token", post(auth::issue_token))
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))

@@ -24,7 +24,42 @@ struct Case {
 }
 
 /// Routes that only serve public data or the caller's own, with why.
-const PUBLIC: [(&str, &str, &str); 33] = [
+const PUBLIC: [(&str, &str, &str); 40] = [
+    (
+        "get",
+        "/.well-known/junkan-log/sth",
+        "the newest signed tree head: a root hash, no record",
+    ),
+    (
+        "get",
+        "/.well-known/junkan-log/tree-heads",
+        "signed tree heads: root hashes, no record",
+    ),
+    (
+        "get",
+        "/.well-known/junkan-log/consistency",
+        "hashes between two public tree heads",
+    ),
+    (
+        "get",
+        "/api/v1/partners/secretariat",
+        "which organization is the partnership's secretariat",
+    ),
+    (
+        "post",
+        "/api/v1/partners/memberships",
+        "applies for the caller's own organization (tests/partners.rs)",
+    ),
+    (
+        "post",
+        "/api/v1/partners/targets",
+        "submits a target of the caller's own organization (tests/partners.rs)",
+    ),
+    (
+        "post",
+        "/api/v1/partners/targets/import",
+        "imports targets of the caller's own organization (tests/partners.rs)",
+    ),
     ("get", "/api/v1/indicators", "the list of indicators junkan computes"),
     (
         "post",
@@ -216,7 +251,132 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
         .await;
     assert_eq!(passport.status, StatusCode::CREATED, "{}", passport.body);
     let passport = passport.body["id"].as_str().expect("id").to_owned();
+    // A is a member that does not publish, with a target; A's own organization is the
+    // secretariat here, so that it can approve itself.
+    let designated = app
+        .call(
+            "PUT",
+            "/api/v1/partners/secretariat",
+            Some(&app.token_node_admin),
+            Some(json!({"organization_id": a})),
+        )
+        .await;
+    assert_eq!(designated.status, StatusCode::OK, "{}", designated.body);
+    let applied = app
+        .post("/api/v1/partners/memberships", &app.token_a, json!({"publish": false}))
+        .await;
+    assert_eq!(applied.status, StatusCode::CREATED, "{}", applied.body);
+    let membership = applied.body["id"].as_str().expect("id").to_owned();
+    let approved = app
+        .post(
+            &format!("/api/v1/partners/memberships/{membership}/review"),
+            &app.token_a,
+            json!({"decision": "approve"}),
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
+    let target_year = time::OffsetDateTime::now_utc().year() + 4;
+    let partner_target = json!({"categories": ["resource_circulation"], "content": "cccccccc 再生材利用率30%",
+        "quantitative": {"indicator": "再生材利用率", "scope": "全製品", "baseline_year": 2022, "baseline_value": 10,
+                         "target_value": "30", "unit": "%", "target_year": target_year}});
+    let target = app
+        .post("/api/v1/partners/targets", &app.token_a, partner_target.clone())
+        .await;
+    assert_eq!(target.status, StatusCode::CREATED, "{}", target.body);
+    let partner_target_id = target.body["id"].as_str().expect("id").to_owned();
+    let follow_up = json!({"fiscal_year": 2025, "achievement_band": "20-39", "progress_status": "on_plan"});
     let mut cases = vec![
+        Case {
+            method: "get",
+            template: "/api/v1/log/inclusion",
+            path: format!("/api/v1/log/inclusion?kind=passport&id={passport}"),
+            body: None,
+            refused_with: forbidden_or_hidden,
+        },
+        Case {
+            method: "get",
+            template: "/api/v1/log/verification",
+            path: "/api/v1/log/verification".to_owned(),
+            body: None,
+            refused_with: &[StatusCode::FORBIDDEN],
+        },
+        Case {
+            method: "post",
+            template: "/api/v1/log/tree-heads",
+            path: "/api/v1/log/tree-heads".to_owned(),
+            body: None,
+            refused_with: &[StatusCode::FORBIDDEN],
+        },
+        Case {
+            method: "put",
+            template: "/api/v1/partners/secretariat",
+            path: "/api/v1/partners/secretariat".to_owned(),
+            body: Some(json!({"organization_id": a})),
+            refused_with: &[StatusCode::FORBIDDEN],
+        },
+        Case {
+            method: "get",
+            template: "/api/v1/partners/memberships/{id}",
+            path: format!("/api/v1/partners/memberships/{membership}"),
+            body: None,
+            refused_with: forbidden_or_hidden,
+        },
+        Case {
+            method: "patch",
+            template: "/api/v1/partners/memberships/{id}",
+            path: format!("/api/v1/partners/memberships/{membership}"),
+            body: Some(json!({"publish": true})),
+            refused_with: forbidden_or_hidden,
+        },
+        Case {
+            method: "post",
+            template: "/api/v1/partners/memberships/{id}/review",
+            path: format!("/api/v1/partners/memberships/{membership}/review"),
+            body: Some(json!({"decision": "reject", "reason": "taken over"})),
+            refused_with: forbidden_or_hidden,
+        },
+        Case {
+            method: "post",
+            template: "/api/v1/partners/memberships/{id}/withdraw",
+            path: format!("/api/v1/partners/memberships/{membership}/withdraw"),
+            body: Some(json!({})),
+            refused_with: forbidden_or_hidden,
+        },
+        Case {
+            method: "get",
+            template: "/api/v1/partners/targets/{id}",
+            path: format!("/api/v1/partners/targets/{partner_target_id}"),
+            body: None,
+            refused_with: forbidden_or_hidden,
+        },
+        Case {
+            method: "put",
+            template: "/api/v1/partners/targets/{id}",
+            path: format!("/api/v1/partners/targets/{partner_target_id}"),
+            body: Some(partner_target),
+            refused_with: forbidden_or_hidden,
+        },
+        Case {
+            method: "get",
+            template: "/api/v1/partners/targets/{id}/versions",
+            path: format!("/api/v1/partners/targets/{partner_target_id}/versions"),
+            body: None,
+            refused_with: forbidden_or_hidden,
+        },
+        Case {
+            method: "get",
+            template: "/api/v1/partners/targets/{id}/progress",
+            path: format!("/api/v1/partners/targets/{partner_target_id}/progress"),
+            body: None,
+            refused_with: forbidden_or_hidden,
+        },
+        Case {
+            method: "post",
+            template: "/api/v1/partners/targets/{id}/follow-ups",
+            path: format!("/api/v1/partners/targets/{partner_target_id}/follow-ups"),
+            body: Some(follow_up),
+            refused_with: forbidden_or_hidden,
+        },
         Case {
             method: "get",
             template: "/01/{gtin}",
@@ -750,6 +910,27 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
             "/api/v1/indicators/cmu/series?scope=region:232114&period=2014/2030".to_owned(),
         ),
         ("get", "/api/v1/ledgers", "/api/v1/ledgers".to_owned()),
+        (
+            "get",
+            "/api/v1/partners/memberships",
+            "/api/v1/partners/memberships".to_owned(),
+        ),
+        ("get", "/api/v1/partners/targets", "/api/v1/partners/targets".to_owned()),
+        (
+            "get",
+            "/api/v1/partners/follow-ups",
+            "/api/v1/partners/follow-ups".to_owned(),
+        ),
+        (
+            "get",
+            "/api/v1/partners/targets/export",
+            "/api/v1/partners/targets/export?format=csv".to_owned(),
+        ),
+        (
+            "get",
+            "/api/v1/partners/secretariat/overview",
+            "/api/v1/partners/secretariat/overview".to_owned(),
+        ),
         (
             "get",
             "/api/v1/indicators/{name}",

@@ -165,6 +165,9 @@ async fn user(
         .expect("user")
 }
 
+/// A form's fields as sent.
+type Fields<'a> = Vec<(&'a str, &'a str)>;
+
 fn actor_of(organization: OrganizationId) -> Actor {
     Actor {
         kind: PrincipalKind::Client,
@@ -2047,7 +2050,7 @@ async fn each_member_type_applies_submits_targets_and_follow_ups_through_the_pag
         let form = browser.get("/app/partners/targets/new").await;
         assert_eq!(form.status, StatusCode::OK, "{}", form.text);
         let token = form.form_token();
-        let (refused_fields, good_fields): (Vec<(&str, &str)>, Vec<(&str, &str)>) = match username {
+        let (refused_fields, good_fields): (Fields, Fields) = match username {
             "campus" => {
                 assert!(form.text.contains("プロジェクト名"));
                 (

@@ -330,7 +330,9 @@ pub async fn insert_reads(
     Ok(written)
 }
 
-/// Appends one entry to the audit log inside the caller's transaction.
+/// Appends one entry to the audit log inside the caller's transaction and, for a write, the
+/// record's leaf of the tamper-evident log (`log::append_record`): call it after the record's
+/// rows are written.
 #[expect(
     clippy::too_many_arguments,
     reason = "an audit entry has this many facts; a struct would only rename them"
@@ -347,7 +349,9 @@ pub async fn record(
 ) -> StoreResult<()> {
     AuditEntry::new(store, actor, action, kind, record_id, owner, grant)
         .insert(connection)
-        .await
+        .await?;
+    // The one place every sqlx write reaches: its leaf of the tamper-evident log.
+    crate::log::append_record(store, connection, action, kind, record_id, owner).await
 }
 
 /// One row of `audit_log`, as every write path stores it (the sqlx one of [`record`] and the

@@ -64,8 +64,12 @@ pub struct Write {
     pub keys: Vec<Vec<u8>>,
     /// The stored body of each event (`events::stored_body`).
     pub bodies: Vec<String>,
+    /// The log digest of each event (`log::event_digest`); empty when the log is off.
+    pub digests: Vec<junkan_translog::Hash>,
     /// The audit row of the capture.
     pub audit: AuditEntry,
+    /// Whether the capture appends its leaf to the tamper-evident log.
+    pub log: bool,
 }
 
 fn failed(error: rusqlite::Error) -> StoreError {
@@ -216,8 +220,10 @@ fn store_each(connection: &mut Connection, writes: &[&Write]) -> StoreResult<Vec
                 savepoint.finish().map_err(failed)?;
                 job.captured_count = 0;
                 job.duplicate_count = 0;
-                insert_job(&transaction, &JobRow::new(&job, write.owner))?;
+                let row = JobRow::new(&job, write.owner);
+                insert_job(&transaction, &row)?;
                 insert_audit(&transaction, &write.audit)?;
+                append_leaf(&transaction, write, &row, &[])?;
                 Ok(job)
             }
             Err(error) => {
@@ -242,7 +248,9 @@ fn store(connection: &Connection, write: &Write) -> StoreResult<CaptureJob> {
         events,
         keys,
         bodies,
+        digests,
         audit,
+        log: _,
     } = write;
     let mut job = job.clone();
     // Foreign keys are not enforced on this connection (see `open`): what they would check per
@@ -263,6 +271,11 @@ fn store(connection: &Connection, write: &Write) -> StoreResult<CaptureJob> {
         inserter.offer(&events[index].1, &keys[index], &bodies[index])
     })?;
     drop(inserter);
+    let stored_digests: Vec<junkan_translog::Hash> = if digests.is_empty() {
+        Vec::new()
+    } else {
+        accepted.iter().map(|index| digests[*index]).collect()
+    };
     job.captured_count = accepted.len() as u64;
     job.success = job.errors.is_empty();
     if rolls_back(&job) {
@@ -275,7 +288,28 @@ fn store(connection: &Connection, write: &Write) -> StoreResult<CaptureJob> {
         params![row.success, row.errors, row.captured_count, row.duplicate_count, row.id],
     )?;
     insert_audit(connection, audit)?;
+    append_leaf(connection, write, &row, &stored_digests)?;
     Ok(job)
+}
+
+/// The capture's leaf of the tamper-evident log, unless the log is off (`write.digests` empty
+/// for a document with events; a document without events is logged when `write.log`).
+fn append_leaf(
+    connection: &Connection,
+    write: &Write,
+    row: &JobRow,
+    stored_digests: &[junkan_translog::Hash],
+) -> StoreResult<()> {
+    if !write.log {
+        return Ok(());
+    }
+    crate::log::append_rusqlite(
+        connection,
+        write.audit.at,
+        &row.id,
+        &row.owner,
+        crate::log::capture_digest(row, stored_digests),
+    )
 }
 
 fn insert_audit(connection: &Connection, audit: &AuditEntry) -> StoreResult<()> {

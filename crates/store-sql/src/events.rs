@@ -17,6 +17,7 @@ use junkan_model::page::{Page, PageRequest};
 use junkan_model::principal::Actor;
 use junkan_model::Violation;
 use junkan_store::{Backend, NewCapture, StoreError, StoreResult};
+use junkan_translog::Hash;
 
 use crate::access::{audit_reads, basis_of, readable, AuditEntry, RecordRead};
 use crate::bulk::Bulk;
@@ -218,6 +219,18 @@ pub async fn capture(store: &SqlStore, actor: &Actor, capture: NewCapture) -> St
         // The embedded engine's own write path (see `capture_sqlite`), which excludes the other
         // writes of this process itself.
         let bodies: Vec<String> = capture.events.iter().map(|(_, event)| stored_body(event)).collect();
+        // The events' log digests too, here rather than on the writer's thread.
+        let digests: Vec<Hash> = if store.log_writes {
+            capture
+                .events
+                .iter()
+                .zip(&keys)
+                .zip(&bodies)
+                .map(|(((_, event), key), body)| crate::log::event_digest(key, given_event_id(event), body))
+                .collect()
+        } else {
+            Vec::new()
+        };
         return writer
             .capture(crate::capture_sqlite::Write {
                 job,
@@ -227,7 +240,9 @@ pub async fn capture(store: &SqlStore, actor: &Actor, capture: NewCapture) -> St
                 events: capture.events,
                 keys,
                 bodies,
+                digests,
                 audit,
+                log: store.log_writes,
             })
             .await;
     }
@@ -265,6 +280,7 @@ async fn capture_over_sqlx(
     audit: AuditEntry,
     record_time: i64,
 ) -> StoreResult<CaptureJob> {
+    let audit_at = audit.at;
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
     // The job row first: events reference it.
     insert_job(&mut transaction, &job, owner).await?;
@@ -281,7 +297,7 @@ async fn capture_over_sqlx(
     .into_iter()
     .map(|index| (&capture.events[index].1, keys[index].as_slice()))
     .collect();
-    insert_events(
+    let digests = insert_events(
         &mut transaction,
         store.backend,
         &to_insert,
@@ -315,6 +331,21 @@ async fn capture_over_sqlx(
         transaction
     };
     audit.insert(&mut transaction).await?;
+    if store.log_writes {
+        // One leaf for the document, committing to every event it stored (none when it rolled back).
+        let row = JobRow::new(&job, owner);
+        let digests: &[Hash] = if rolls_back(&job) { &[] } else { &digests };
+        crate::log::append(
+            &mut transaction,
+            audit_at,
+            crate::log::CAPTURE,
+            &row.id,
+            AuditAction::Create.as_str(),
+            Some(row.owner.clone()),
+            crate::log::capture_digest(&row, digests),
+        )
+        .await?;
+    }
     transaction.commit().await.map_err(unavailable)?;
     Ok(job)
 }
@@ -408,9 +439,9 @@ async fn insert_events(
     capture: CaptureId,
     visibility: Visibility,
     record_time: i64,
-) -> StoreResult<()> {
+) -> StoreResult<Vec<Hash>> {
     if events.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     // A document's events share its @context: one row per distinct context of the capture.
     let mut contexts: Vec<(&serde_json::Value, i64)> = Vec::new();
@@ -440,8 +471,16 @@ async fn insert_events(
         .enumerate()
         .map(|(index, (event, key))| (index, *event, *key))
         .collect();
+    // The log digest of each event, in insertion (sequence) order.
+    let mut digests: Vec<Hash> = Vec::with_capacity(rows.len());
     for chunk in rows.chunks(EVENTS_PER_INSERT) {
         let bodies: Vec<String> = chunk.iter().map(|(_, event, _)| stored_body(event)).collect();
+        digests.extend(
+            chunk
+                .iter()
+                .zip(&bodies)
+                .map(|((_, event, key), body)| crate::log::event_digest(key, given_event_id(event), body)),
+        );
         let mut sql = Bulk::new(
             backend,
             "INSERT INTO epcis_event_records (seq, hash_key, hash_text, event_id, owner_organization_id, capture_id, visibility, \
@@ -451,7 +490,7 @@ async fn insert_events(
             // A hash kept as text has its UTF-8 bytes as key ([`hash_key`]); a digest never
             // equals the 89-character text it was read from.
             let hash_text = (*key == event.event_hash.as_bytes()).then_some(event.event_hash.as_str());
-            let given_id = (event.event_id != event.event_hash).then_some(event.event_id.as_str());
+            let given_id = given_event_id(event);
             sql.push(if *index % EVENTS_PER_INSERT == 0 { "(" } else { ", (" })
                 .param(seqs[*index])
                 .push(", ")
@@ -516,11 +555,16 @@ async fn insert_events(
         sql.push(" ON CONFLICT DO NOTHING");
         sql.execute(&mut *connection).await.map_err(unavailable)?;
     }
-    Ok(())
+    Ok(digests)
 }
 
 /// The body of `event` as stored: as sent, except that an eventID that is the event's hash is
 /// left out (a quarter of a small event's text); [`event_body`] puts it back when it is read.
+/// The eventID stored beside an event: the one it was given, unless that is its hash.
+pub(crate) fn given_event_id(event: &CapturedEvent) -> Option<&str> {
+    (event.event_id != event.event_hash).then_some(event.event_id.as_str())
+}
+
 pub(crate) fn stored_body(event: &CapturedEvent) -> String {
     /// An event object serialised without its eventID.
     struct WithoutEventId<'a>(&'a serde_json::Map<String, serde_json::Value>);

@@ -16,6 +16,7 @@ mod footprints;
 mod grants;
 mod indicators;
 mod ledgers;
+mod log;
 mod organizations;
 mod ouranos;
 mod partners;
@@ -107,6 +108,9 @@ pub struct SqlStore {
     profiles: Arc<passports::ProfileCache>,
     /// SQLite: the capture write path of its own (`capture_sqlite`).
     capture_writer: Option<Arc<capture_sqlite::CaptureWriter>>,
+    /// Whether writes append their leaves to the tamper-evident log (`log`). Always on in a
+    /// node; `junkan bench ingest --log off` turns it off to measure what it costs.
+    log_writes: bool,
 }
 
 /// Opens the database at `url` (`sqlite://path` or `postgres://...`), creating a SQLite file when
@@ -152,6 +156,7 @@ pub async fn open(url: &str, clock: Arc<dyn Clock>) -> StoreResult<SqlStore> {
                 writer.clone(),
                 tokio::runtime::Handle::current(),
             )?)),
+            log_writes: true,
         })
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         // No ping before each acquire: a lineage of depth 8 takes nine connections from the pool,
@@ -170,6 +175,7 @@ pub async fn open(url: &str, clock: Arc<dyn Clock>) -> StoreResult<SqlStore> {
             clock,
             profiles: Arc::default(),
             capture_writer: None,
+            log_writes: true,
         })
     } else {
         Err(StoreError::Unavailable(
@@ -228,16 +234,40 @@ impl SqlStore {
         migrator.run(&self.writer).await.map_err(unavailable)?;
         let now = micros(self.clock.now());
         for (code, name_ja, name_en) in SEED_INDUSTRIES {
-            sqlx::query("INSERT INTO industries (code, name_ja, name_en, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO NOTHING")
+            let mut transaction = self.writer.begin().await.map_err(unavailable)?;
+            let inserted = sqlx::query("INSERT INTO industries (code, name_ja, name_en, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO NOTHING")
                 .bind(code)
                 .bind(name_ja)
                 .bind(name_en)
                 .bind(now)
-                .execute(&self.writer)
+                .execute(&mut *transaction)
                 .await
-                .map_err(unavailable)?;
+                .map_err(unavailable)?
+                .rows_affected();
+            if inserted == 1 {
+                log::append_record(
+                    self,
+                    &mut transaction,
+                    junkan_model::audit::AuditAction::Create,
+                    junkan_model::access::RecordKind::Industry,
+                    code,
+                    None,
+                )
+                .await?;
+            }
+            transaction.commit().await.map_err(unavailable)?;
         }
-        passports::install_shipped(self).await
+        passports::install_shipped(self).await?;
+        // Records stored before the log existed get their leaves, once.
+        log::backfill(self).await
+    }
+
+    /// This store with the tamper-evident log off: writes append no leaves. Only for measuring
+    /// what the log costs (`junkan bench ingest --log off`); a node always logs, and verifying a
+    /// store written without the log reports every such record.
+    pub fn without_log(mut self) -> SqlStore {
+        self.log_writes = false;
+        self
     }
 
     /// The migration versions applied, oldest first.
@@ -403,6 +433,34 @@ impl Store for SqlStore {
     }
     async fn add_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<Vec<SigningKeyRecord>> {
         principals::add_signing_key(self, key).await
+    }
+
+    async fn log_tree_state(&self) -> StoreResult<(u64, junkan_translog::Hash)> {
+        log::tree_state(self).await
+    }
+    async fn add_tree_head(&self, head: &junkan_translog::TreeHead) -> StoreResult<junkan_store::StoredTreeHead> {
+        log::add_tree_head(self, head).await
+    }
+    async fn tree_heads(&self, page: &PageRequest) -> StoreResult<Page<junkan_store::StoredTreeHead>> {
+        log::tree_heads(self, page).await
+    }
+    async fn latest_tree_head(&self) -> StoreResult<Option<junkan_store::StoredTreeHead>> {
+        log::latest_tree_head(self).await
+    }
+    async fn log_inclusion(
+        &self,
+        actor: &Actor,
+        record_kind: &str,
+        record_id: &str,
+        tree_size: Option<u64>,
+    ) -> StoreResult<junkan_store::RecordInclusion> {
+        log::inclusion(self, actor, record_kind, record_id, tree_size).await
+    }
+    async fn log_consistency(&self, old_size: u64, new_size: u64) -> StoreResult<Vec<junkan_translog::Hash>> {
+        log::consistency(self, old_size, new_size).await
+    }
+    async fn verify_log(&self, actor: &Actor) -> StoreResult<junkan_store::LogReport> {
+        log::verify(self, actor).await
     }
 
     async fn create_grant(&self, actor: &Actor, new: NewGrant) -> StoreResult<Grant> {
@@ -1009,6 +1067,22 @@ pub mod testing {
     pub async fn select_integer(store: &crate::SqlStore, sql: &str) -> Result<i64, sqlx::Error> {
         use sqlx::Row;
         sqlx::query(sql).fetch_one(&store.reader).await?.try_get::<i64, _>(0)
+    }
+
+    /// The one text of a raw `SELECT`, for tests that change a stored row behind the store.
+    pub async fn select_text(store: &crate::SqlStore, sql: &str) -> Result<String, sqlx::Error> {
+        use sqlx::Row;
+        sqlx::query(sql).fetch_one(&store.reader).await?.try_get::<String, _>(0)
+    }
+
+    /// Runs a raw statement with text parameters `$1`, `$2`, ... on the writer (a tampering
+    /// test's edit behind the node's back).
+    pub async fn execute_with(store: &crate::SqlStore, sql: &str, values: &[&str]) -> Result<u64, sqlx::Error> {
+        let mut query = sqlx::query(sql);
+        for value in values {
+            query = query.bind(value.to_string());
+        }
+        query.execute(&store.writer).await.map(|result| result.rows_affected())
     }
 
     /// Applies the backend's migrations up to `version` only, so that a test can store data in an

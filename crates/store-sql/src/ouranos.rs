@@ -334,6 +334,16 @@ pub async fn put_plant(store: &SqlStore, actor: &Actor, write: PlantWrite) -> St
     .execute(&mut *transaction)
     .await
     .map_err(|error| write_error(error, &PLANT_CONFLICTS))?;
+    // The facility's leaf above was appended before its plant row: this one commits to both.
+    crate::log::append_record(
+        store,
+        &mut transaction,
+        AuditAction::Update,
+        RecordKind::Facility,
+        &facility.id.to_string(),
+        Some(organization),
+    )
+    .await?;
     transaction.commit().await.map_err(unavailable)?;
     own_plant(store, organization, facility.id).await
 }
@@ -675,6 +685,16 @@ pub async fn put_structure(store: &SqlStore, actor: &Actor, write: PartsStructur
             "the structure would make the part a component of itself",
         ));
     }
+    // The parent's leaf (written with the part) came before its lines: this one commits to both.
+    crate::log::append_record(
+        store,
+        &mut transaction,
+        AuditAction::Update,
+        RecordKind::OuranosPart,
+        &parent.trace_id.to_string(),
+        Some(organization),
+    )
+    .await?;
     transaction.commit().await.map_err(unavailable)?;
     let mut parent = parent;
     parent.amount_required = None;

@@ -170,16 +170,31 @@ pub async fn delete_query(store: &SqlStore, actor: &Actor, name: &str) -> StoreR
     let owner = organization_of(actor, "keep named queries")?;
     get_query(store, actor, name).await?;
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
-    for table in ["epcis_subscriptions", "epcis_queries"] {
-        let column = if table == "epcis_queries" { "name" } else { "query_name" };
-        sqlx::query(&format!(
-            "DELETE FROM {table} WHERE owner_organization_id = $1 AND {column} = $2"
-        ))
+    let subscriptions: Vec<String> = sqlx::query_scalar(
+        "DELETE FROM epcis_subscriptions WHERE owner_organization_id = $1 AND query_name = $2 RETURNING id",
+    )
+    .bind(owner.to_string())
+    .bind(name.to_owned())
+    .fetch_all(&mut *transaction)
+    .await
+    .map_err(unavailable)?;
+    sqlx::query("DELETE FROM epcis_queries WHERE owner_organization_id = $1 AND name = $2")
         .bind(owner.to_string())
         .bind(name.to_owned())
         .execute(&mut *transaction)
         .await
         .map_err(unavailable)?;
+    // Each subscription that went with the query is a write of its own in the log.
+    for subscription in &subscriptions {
+        crate::log::append_record(
+            store,
+            &mut transaction,
+            AuditAction::Revoke,
+            RecordKind::Subscription,
+            subscription,
+            Some(owner),
+        )
+        .await?;
     }
     record(
         store,

@@ -113,6 +113,8 @@ async fn events_before_0004_are_carried_over(store: SqlStore) {
     use junkan_model::principal::{Actor, PrincipalKind, Role};
     use junkan_store::NewCapture;
 
+    // The code of today writes into the schema of then, which has no log yet (migration 0024).
+    let store = store.without_log();
     junkan_store_sql::testing::migrate_to(&store, 3)
         .await
         .expect("migrations 1-3");
@@ -634,6 +636,8 @@ async fn audit_and_structures_before_0014_are_carried_over(store: SqlStore) {
     use junkan_model::page::PageRequest;
     use junkan_model::principal::{Actor, PrincipalKind, Role};
 
+    // The code of today writes into the schema of then, which has no log yet (migration 0024).
+    let store = store.without_log();
     junkan_store_sql::testing::migrate_to(&store, 12)
         .await
         .expect("migrations before 0014");

@@ -26,6 +26,7 @@ use crate::{
 
 mod indicators;
 mod ledgers;
+mod log;
 mod organization;
 mod partners;
 pub use indicators::{
@@ -36,6 +37,7 @@ pub use ledgers::{
     ledger_inputs_from_events_and_passports, ledgers_account_per_material,
     ledgers_are_never_overdrawn_and_count_lots_once,
 };
+pub use log::transparency_log_commits_every_write;
 pub use organization::organization_flow_reads_follow_the_read_rule;
 pub use partners::partner_memberships_targets_and_follow_ups;
 
@@ -64,7 +66,8 @@ macro_rules! store_contract_tests {
             organization_flow_reads_follow_the_read_rule,
             ouranos_stored_tree_rolls_up_as_in_memory, ouranos_rollup_takes_the_trade_answered_last,
             audit_batched_reads_list_each_record, ouranos_failed_rollup_audits_nothing,
-            partner_memberships_targets_and_follow_ups);
+            partner_memberships_targets_and_follow_ups,
+            transparency_log_commits_every_write);
     };
     (@cases $factory:path; $($case:ident),*) => {
         $(
@@ -76,9 +79,22 @@ macro_rules! store_contract_tests {
                     return;
                 };
                 $crate::contract::$case(&store, &clock).await;
+                // Whatever the case wrote, the store still matches its tamper-evident log.
+                $crate::contract::assert_log_intact(&store).await;
             }
         )*
     };
+}
+
+/// Recomputes the tamper-evident log from `store` and fails on any divergence: every contract
+/// case ends with it, so every write path the suite exercises is shown to log what it writes.
+pub async fn assert_log_intact(store: &dyn Store) {
+    let report = store.verify_log(&Actor::system()).await.expect("the log verifies");
+    assert!(
+        report.is_intact(),
+        "the store diverges from its log: {:#?}",
+        report.divergences
+    );
 }
 
 fn member_of(organization: OrganizationId, roles: &[Role]) -> Actor {

@@ -9,7 +9,10 @@
 //! itself (looking up a credential by its hash) and are named for it.
 
 pub mod contract;
+pub mod log;
 pub mod supply_tree;
+
+pub use log::{LogDivergence, LogReport, MemberInclusion, RecordInclusion, StoredTreeHead};
 
 use std::sync::{Arc, Mutex};
 
@@ -511,6 +514,34 @@ pub trait Store: Send + Sync + 'static {
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
     /// Adds a signing key; returns the keys after the insert (another instance may have raced).
     async fn add_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<Vec<SigningKeyRecord>>;
+
+    // The tamper-evident log (docs/log.md). Every write above appends its leaf itself.
+    /// The log's size and root hash now (the Merkle tree hash of every leaf).
+    async fn log_tree_state(&self) -> StoreResult<(u64, junkan_translog::Hash)>;
+    /// Stores a signed tree head, after checking that its root is the root of the first
+    /// `head.size` leaves (a head that does not match the log is refused with `Invalid`).
+    async fn add_tree_head(&self, head: &junkan_translog::TreeHead) -> StoreResult<StoredTreeHead>;
+    /// The signed tree heads, newest first, a page at a time (`after`: a sequence).
+    async fn tree_heads(&self, page: &PageRequest) -> StoreResult<Page<StoredTreeHead>>;
+    /// The newest signed tree head, if any.
+    async fn latest_tree_head(&self) -> StoreResult<Option<StoredTreeHead>>;
+    /// The inclusion proof of record `record_id` of kind `record_kind` (`event` for an EPCIS
+    /// event by eventID) in the tree of `tree_size` leaves (default: the newest signed head's,
+    /// else the whole log). Given to node administrators and auditors for any record, to others
+    /// for records of their organization and for records without an owner.
+    async fn log_inclusion(
+        &self,
+        actor: &Actor,
+        record_kind: &str,
+        record_id: &str,
+        tree_size: Option<u64>,
+    ) -> StoreResult<RecordInclusion>;
+    /// The consistency proof between the trees of `old_size` and `new_size` leaves (RFC 9162).
+    async fn log_consistency(&self, old_size: u64, new_size: u64) -> StoreResult<Vec<junkan_translog::Hash>>;
+    /// Recomputes the log from the store (node administrators and auditors): the chain and
+    /// hash of every leaf, the content digest of every record against its latest leaf, records
+    /// without a leaf, and every signed tree head's signature, root and consistency.
+    async fn verify_log(&self, actor: &Actor) -> StoreResult<LogReport>;
 
     // Grants.
     /// Grants access to records of the actor's organization (its administrators).

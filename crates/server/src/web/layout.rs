@@ -34,6 +34,8 @@ pub enum Nav {
     Upload,
     /// Circular Partners (サーキュラーパートナーズ).
     Partners,
+    /// The tamper-evident log's signed tree heads (public).
+    Log,
     /// Administration (administrators only).
     Admin,
     /// No menu entry (sign-in, errors).
@@ -56,7 +58,7 @@ const FOOTER: Text = (
 const API_LINK: Text = ("API（OpenAPI）", "API (OpenAPI)");
 
 /// The menu: (entry, path, label); which entries a visitor sees is [`shown`].
-const MENU_ENTRIES: [(Nav, &str, Text); 12] = [
+const MENU_ENTRIES: [(Nav, &str, Text); 13] = [
     (Nav::Home, "/app", ("ワークスペース", "Workspace")),
     (Nav::Passports, "/app/passports", ("パスポート", "Passports")),
     (Nav::Events, "/app/events", ("イベント", "Events")),
@@ -68,6 +70,7 @@ const MENU_ENTRIES: [(Nav, &str, Text); 12] = [
     (Nav::Lineage, "/app/lineage", ("トレース", "Lineage")),
     (Nav::Flows, "/app/flows", ("物質フロー", "Material flows")),
     (Nav::Partners, "/app/partners", ("CPs", "Partners")),
+    (Nav::Log, "/app/log", ("改ざん検知ログ", "Transparency log")),
     (Nav::Admin, "/app/admin", ("管理", "Administration")),
 ];
 
@@ -76,7 +79,7 @@ const MENU_ENTRIES: [(Nav, &str, Text); 12] = [
 fn shown(web: &Web, entry: Nav) -> bool {
     use junkan_model::principal::Role;
     match (entry, &web.signed_in) {
-        (Nav::Indicators | Nav::Lineage | Nav::Flows, _) => true,
+        (Nav::Indicators | Nav::Lineage | Nav::Flows | Nav::Log, _) => true,
         (Nav::Admin, Some(signed_in)) => signed_in
             .user
             .roles

@@ -19,6 +19,7 @@ pub mod indicators;
 pub mod layout;
 pub mod lineage;
 pub mod list;
+pub mod log;
 pub mod partners;
 pub mod passport;
 pub mod passport_form;
@@ -84,6 +85,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/partners/secretariat", get(partners::get_secretariat))
         .route("/partners/members", get(partners::get_members))
         .route("/partners/members/{id}", get(partners::get_member_page))
+        .route("/log", get(log::get_log_page))
         .route("/admin", get(admin::get_admin))
         .route("/admin/clients/{id}/revoke", post(admin::post_revoke_client))
         .route("/upload/events", post(upload::post_upload_events))
