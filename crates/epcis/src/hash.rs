@@ -85,7 +85,7 @@ impl Namespaces {
     /// `prefix:local` with a known prefix as `{iri}local`; other names unchanged.
     fn expand_name<'a>(&self, name: &'a str) -> Cow<'a, str> {
         match self.iri_of(name) {
-            Some((iri, local)) => Cow::Owned(concat(&["{", iri, "}", local])),
+            Some((iri, local)) => Cow::Owned(["{", iri, "}", local].concat()),
             None => Cow::Borrowed(name),
         }
     }
@@ -93,7 +93,7 @@ impl Namespaces {
     /// `prefix:local` with a known prefix as `iriLocal`; other values unchanged.
     fn expand_value(&self, value: &str) -> String {
         match self.iri_of(value) {
-            Some((iri, local)) => concat(&[iri, local]),
+            Some((iri, local)) => [iri, local].concat(),
             None => value.to_owned(),
         }
     }
@@ -387,7 +387,7 @@ fn sensor_element(element: &Value, canon: &Canon) -> String {
         .map(each)
         .into_iter()
         .flatten()
-        .map(|report| concat(&["sensorReport", &ordered_then_extensions(report, &SENSOR_REPORT, canon)]))
+        .map(|report| ["sensorReport", &ordered_then_extensions(report, &SENSOR_REPORT, canon)].concat())
         .collect();
     reports.sort();
     text.push_str(&reports.concat());
@@ -446,7 +446,7 @@ fn is_comment(expanded_name: &str) -> bool {
 fn generic(name: &str, value: &Value, canon: &Canon) -> Vec<String> {
     match value {
         Value::Array(items) => items.iter().flat_map(|item| generic(name, item, canon)).collect(),
-        Value::Object(_) => vec![concat(&[name, &generic_children(value, &[], canon)])],
+        Value::Object(_) => vec![[name, &generic_children(value, &[], canon)].concat()],
         Value::Null => Vec::new(),
         other => vec![keyed(name, &canonical_in(other, canon))],
     }
@@ -456,7 +456,7 @@ fn keyed(name: &str, value: &str) -> String {
     if value.is_empty() {
         String::new()
     } else {
-        concat(&[name, "=", value])
+        [name, "=", value].concat()
     }
 }
 
@@ -467,14 +467,6 @@ fn prefixed(name: &str, items: Vec<String>) -> String {
     let mut text = String::with_capacity(name.len() + items.iter().map(String::len).sum::<usize>());
     text.push_str(name);
     items.iter().for_each(|item| text.push_str(item));
-    text
-}
-
-/// `parts` one after the other. The pre-hash string is built from many short pieces, and
-/// `format!` was a sixth of a capture's preparation time in `perf`; this allocates once.
-fn concat(parts: &[&str]) -> String {
-    let mut text = String::with_capacity(parts.iter().map(|part| part.len()).sum());
-    parts.iter().for_each(|part| text.push_str(part));
     text
 }
 
@@ -504,7 +496,7 @@ fn term_in(value: &Value, vocabulary: Vocabulary, canon: &Canon) -> String {
         Vocabulary::SourceDestinationType => "https://ref.gs1.org/cbv/SDT-",
         Vocabulary::Gs1Voc => "https://gs1.org/voc/",
     };
-    concat(&[base, text])
+    [base, text].concat()
 }
 
 /// The canonical text of a value: times in UTC with milliseconds, numbers without padding, old
@@ -535,7 +527,7 @@ fn canonical_text(text: &str, canon: &Canon) -> String {
         ("urn:epcglobal:cbv:er:", "https://ref.gs1.org/cbv/ER-"),
     ] {
         if let Some(term) = text.strip_prefix(urn) {
-            return concat(&[web, term]);
+            return [web, term].concat();
         }
     }
     if let Ok(number) = text.parse::<f64>() {
@@ -567,34 +559,16 @@ fn canonical_time(text: &str) -> Option<String> {
     let time = OffsetDateTime::parse(text, &Rfc3339).ok()?.to_offset(UtcOffset::UTC);
     let rounded = time.replace_nanosecond(0).ok()?
         + time::Duration::milliseconds(i64::from((time.nanosecond() + 500_000) / 1_000_000));
-    let Some(year) = u32::try_from(rounded.year()).ok().filter(|year| *year <= 9999) else {
-        // Moved out of 0000–9999 by the change to UTC: written as before, unpadded.
-        return Some(format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-            rounded.year(),
-            u8::from(rounded.month()),
-            rounded.day(),
-            rounded.hour(),
-            rounded.minute(),
-            rounded.second(),
-            rounded.millisecond()
-        ));
-    };
-    let mut text = String::with_capacity(24);
-    let mut digits = |value: u32, width: u32, after: char| {
-        for place in (0..width).rev() {
-            text.push(char::from(b'0' + ((value / 10u32.pow(place)) % 10) as u8));
-        }
-        text.push(after);
-    };
-    digits(year, 4, '-');
-    digits(u32::from(u8::from(rounded.month())), 2, '-');
-    digits(u32::from(rounded.day()), 2, 'T');
-    digits(u32::from(rounded.hour()), 2, ':');
-    digits(u32::from(rounded.minute()), 2, ':');
-    digits(u32::from(rounded.second()), 2, '.');
-    digits(u32::from(rounded.millisecond()), 3, 'Z');
-    Some(text)
+    Some(format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rounded.year(),
+        u8::from(rounded.month()),
+        rounded.day(),
+        rounded.hour(),
+        rounded.minute(),
+        rounded.second(),
+        rounded.millisecond()
+    ))
 }
 
 fn format_number(number: f64) -> String {
