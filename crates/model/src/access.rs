@@ -120,6 +120,10 @@ pub enum RecordKind {
     PartnerFollowUp,
     /// The node's designation of the Circular Partners secretariat (事務局).
     PartnerSecretariat,
+    /// A conformity certificate (適合性証明) about a passport, footprint or facility.
+    Certificate,
+    /// A certification scheme (認証制度) conformity certificates can name.
+    CertificateScheme,
 }
 
 impl RecordKind {
@@ -152,6 +156,8 @@ impl RecordKind {
             RecordKind::PartnerTarget => "partner_target",
             RecordKind::PartnerFollowUp => "partner_follow_up",
             RecordKind::PartnerSecretariat => "partner_secretariat",
+            RecordKind::Certificate => "certificate",
+            RecordKind::CertificateScheme => "certificate_scheme",
         }
     }
 
@@ -307,7 +313,7 @@ impl NewGrant {
                 "/grantee/organization_id",
                 "an organization already reads its own records",
             ),
-            Grantee::Certification { scheme } => violations.check("/grantee/scheme", check_scheme(scheme)),
+            Grantee::Certification { scheme } => violations.check("/grantee/scheme", check_scheme_code(scheme)),
             _ => {}
         }
         if let Some(purpose) = &self.purpose {
@@ -363,7 +369,7 @@ impl NewCertification {
     /// Checks every rule and returns every violation.
     pub fn validate(&self) -> Result<(), Vec<Violation>> {
         let mut violations = Violations::new();
-        violations.check("/scheme", check_scheme(&self.scheme));
+        violations.check("/scheme", check_scheme_code(&self.scheme));
         if self.valid_until <= self.valid_from {
             violations.push("/valid_until", "must be after valid_from");
         }
@@ -371,7 +377,8 @@ impl NewCertification {
     }
 }
 
-fn check_scheme(scheme: &str) -> Result<(), String> {
+/// Checks a scheme code (certifications, grants by certification and certificate schemes).
+pub fn check_scheme_code(scheme: &str) -> Result<(), String> {
     let well_formed = (2..=60).contains(&scheme.len())
         && scheme
             .chars()

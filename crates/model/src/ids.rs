@@ -81,6 +81,10 @@ uuid_id!(
     CertificationId
 );
 uuid_id!(
+    /// Identifies a conformity certificate (適合性証明) a certifier issued about a record.
+    CertificateId
+);
+uuid_id!(
     /// Identifies an EPCIS capture job.
     CaptureId
 );

@@ -10,6 +10,7 @@ mod access;
 mod audit;
 mod bulk;
 mod capture_sqlite;
+mod certificates;
 mod events;
 mod facilities;
 mod footprints;
@@ -55,10 +56,15 @@ use junkan_indicators::records::{
 };
 use junkan_model::access::{Certification, Grant, NewCertification, NewGrant};
 use junkan_model::audit::{AuditEntry, AuditFilter};
+use junkan_model::certificate::{
+    Certificate, CertificateDraft, CertificateFilter, CertificateRevocation, CertificateScheme, NewCertificate,
+    SignedCertificate,
+};
 use junkan_model::event::{CaptureJob, EventField, EventQuery, LineageEvent, StoredEvent};
 use junkan_model::facility::Visibility;
 use junkan_model::facility::{Facility, FacilityFilter, FacilityPatch, NewFacility};
 use junkan_model::ids::CaptureId;
+use junkan_model::ids::CertificateId;
 use junkan_model::ids::FootprintId;
 use junkan_model::ids::{
     ApiKeyId, CertificationId, ClientId, FacilityId, GrantId, OrganizationId, PassportId, SubscriptionId, UserId,
@@ -258,6 +264,7 @@ impl SqlStore {
             transaction.commit().await.map_err(unavailable)?;
         }
         passports::install_shipped(self).await?;
+        certificates::install_shipped_schemes(self).await?;
         // Records stored before the log existed get their leaves, once.
         log::backfill(self).await
     }
@@ -1036,6 +1043,47 @@ impl Store for SqlStore {
     }
     async fn list_follow_ups(&self, actor: &Actor, filter: &FollowUpFilter) -> StoreResult<Vec<FollowUp>> {
         partners::list_follow_ups(self, actor, filter).await
+    }
+
+    async fn list_certificate_schemes(&self) -> StoreResult<Vec<CertificateScheme>> {
+        certificates::list_schemes(self).await
+    }
+    async fn create_certificate_scheme(
+        &self,
+        actor: &Actor,
+        scheme: CertificateScheme,
+    ) -> StoreResult<CertificateScheme> {
+        certificates::create_scheme(self, actor, scheme).await
+    }
+    async fn prepare_certificate(&self, actor: &Actor, new: NewCertificate) -> StoreResult<CertificateDraft> {
+        certificates::prepare(self, actor, new).await
+    }
+    async fn create_certificate(
+        &self,
+        actor: &Actor,
+        draft: CertificateDraft,
+        signed: SignedCertificate,
+    ) -> StoreResult<Certificate> {
+        certificates::create(self, actor, draft, signed).await
+    }
+    async fn get_certificate(&self, actor: &Actor, id: CertificateId) -> StoreResult<Certificate> {
+        certificates::get(self, actor, id).await
+    }
+    async fn list_certificates(
+        &self,
+        actor: &Actor,
+        filter: &CertificateFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Certificate>> {
+        certificates::list(self, actor, filter, page).await
+    }
+    async fn revoke_certificate(
+        &self,
+        actor: &Actor,
+        id: CertificateId,
+        revocation: CertificateRevocation,
+    ) -> StoreResult<Certificate> {
+        certificates::revoke(self, actor, id, revocation).await
     }
 }
 

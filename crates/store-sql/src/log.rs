@@ -117,6 +117,8 @@ pub(crate) fn record_parts(kind: RecordKind) -> &'static [&'static str] {
         RecordKind::PartnerTarget => &["SELECT * FROM partner_targets WHERE id = $1 ORDER BY version"],
         RecordKind::PartnerFollowUp => &["SELECT * FROM partner_follow_ups WHERE id = $1"],
         RecordKind::PartnerSecretariat => &["SELECT * FROM partner_secretariat WHERE organization_id = $1"],
+        RecordKind::Certificate => &["SELECT * FROM conformity_certificates WHERE id = $1"],
+        RecordKind::CertificateScheme => &["SELECT * FROM certificate_schemes WHERE code = $1"],
         // Events are logged through their capture's leaf; a capture's digest is `capture_digest`.
         RecordKind::Event | RecordKind::Capture => &[],
     }
@@ -150,12 +152,14 @@ fn record_ids(kind: RecordKind) -> Option<&'static str> {
         RecordKind::PartnerTarget => "SELECT DISTINCT id FROM partner_targets",
         RecordKind::PartnerFollowUp => "SELECT id FROM partner_follow_ups",
         RecordKind::PartnerSecretariat => "SELECT organization_id FROM partner_secretariat",
+        RecordKind::Certificate => "SELECT id FROM conformity_certificates",
+        RecordKind::CertificateScheme => "SELECT code FROM certificate_schemes",
         RecordKind::Event => return None,
     })
 }
 
 /// Every kind the log holds leaves of.
-const LOGGED_KINDS: [RecordKind; 25] = [
+const LOGGED_KINDS: [RecordKind; 27] = [
     RecordKind::Organization,
     RecordKind::Facility,
     RecordKind::User,
@@ -181,6 +185,8 @@ const LOGGED_KINDS: [RecordKind; 25] = [
     RecordKind::PartnerTarget,
     RecordKind::PartnerFollowUp,
     RecordKind::PartnerSecretariat,
+    RecordKind::Certificate,
+    RecordKind::CertificateScheme,
 ];
 
 fn kind_named(name: &str) -> Option<RecordKind> {

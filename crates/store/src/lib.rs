@@ -33,13 +33,17 @@ use junkan_indicators::records::{
 };
 use junkan_model::access::{Certification, Grant, NewCertification, NewGrant, RecordKind};
 use junkan_model::audit::{AuditEntry, AuditFilter};
+use junkan_model::certificate::{
+    Certificate, CertificateDraft, CertificateFilter, CertificateRevocation, CertificateScheme, NewCertificate,
+    SignedCertificate,
+};
 use junkan_model::event::{
     CaptureErrorBehaviour, CaptureJob, CapturedEvent, EventField, EventQuery, LineageEvent, StoredEvent,
 };
 use junkan_model::facility::Visibility;
 use junkan_model::facility::{Facility, FacilityFilter, FacilityPatch, NewFacility};
 use junkan_model::ids::{
-    ApiKeyId, CaptureId, CertificationId, ClientId, FacilityId, FootprintId, GrantId, IndicatorTargetId,
+    ApiKeyId, CaptureId, CertificateId, CertificationId, ClientId, FacilityId, FootprintId, GrantId, IndicatorTargetId,
     IndicatorValueId, LedgerClaimId, LedgerId, MaterialFlowId, MembershipId, OrganizationId, PactPartnerId,
     PartnerTargetId, PassportId, SubscriptionId, UserId,
 };
@@ -1088,4 +1092,42 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<FollowUp>;
     /// The follow-ups the actor may read that match `filter`, oldest first.
     async fn list_follow_ups(&self, actor: &Actor, filter: &FollowUpFilter) -> StoreResult<Vec<FollowUp>>;
+
+    // Conformity certificates (適合性証明, issue 9).
+    /// Every certification scheme, by code.
+    async fn list_certificate_schemes(&self) -> StoreResult<Vec<CertificateScheme>>;
+    /// Adds a certification scheme (node administrators).
+    async fn create_certificate_scheme(
+        &self,
+        actor: &Actor,
+        scheme: CertificateScheme,
+    ) -> StoreResult<CertificateScheme>;
+    /// Checks a certificate request of the actor's organization (certifier role, scheme, claim,
+    /// subject readable by the certifier and not its own) and returns the draft to sign. A read of
+    /// the subject under a grant is audited. Writes nothing else.
+    async fn prepare_certificate(&self, actor: &Actor, new: NewCertificate) -> StoreResult<CertificateDraft>;
+    /// Stores a draft with the credential signed for it (one transaction, audited, logged); the
+    /// rules of [`Store::prepare_certificate`] are checked again.
+    async fn create_certificate(
+        &self,
+        actor: &Actor,
+        draft: CertificateDraft,
+        signed: SignedCertificate,
+    ) -> StoreResult<Certificate>;
+    /// A certificate, for its certifier, the subject's owner, and whoever may read the subject.
+    async fn get_certificate(&self, actor: &Actor, id: CertificateId) -> StoreResult<Certificate>;
+    /// The certificates the actor may read that match `filter`, by id.
+    async fn list_certificates(
+        &self,
+        actor: &Actor,
+        filter: &CertificateFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Certificate>>;
+    /// Revokes a certificate (its certifier's members), with the reason.
+    async fn revoke_certificate(
+        &self,
+        actor: &Actor,
+        id: CertificateId,
+        revocation: CertificateRevocation,
+    ) -> StoreResult<Certificate>;
 }
