@@ -501,6 +501,8 @@ pub struct CertificateFilter {
     pub certifier: Option<OrganizationId>,
     /// Of this scheme.
     pub scheme: Option<String>,
+    /// About records of this organization.
+    pub subject_owner: Option<OrganizationId>,
 }
 
 impl FromStr for SubjectKind {

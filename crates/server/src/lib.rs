@@ -4,6 +4,7 @@
 //! method with the caller's actor, and render the result. Access decisions are the store's;
 //! errors become RFC 9457 problem+json through [`error::ApiError`].
 
+pub mod certificates;
 pub mod delivery;
 pub mod error;
 pub mod extract;
@@ -324,7 +325,26 @@ pub fn router(state: AppState) -> Router {
         .route("/partners/targets/{id}/versions", get(partners::list_target_versions))
         .route("/partners/targets/{id}/progress", get(partners::get_target_progress))
         .route("/partners/targets/{id}/follow-ups", post(partners::submit_follow_up))
-        .route("/partners/follow-ups", get(partners::list_follow_ups));
+        .route("/partners/follow-ups", get(partners::list_follow_ups))
+        // Conformity certificates (適合性証明, issue 9).
+        .route(
+            "/certificate-schemes",
+            get(handlers::certificates::list_certificate_schemes)
+                .post(handlers::certificates::create_certificate_scheme),
+        )
+        .route(
+            "/certificates",
+            get(handlers::certificates::list_certificates).post(handlers::certificates::create_certificate),
+        )
+        .route("/certificates/{id}", get(handlers::certificates::get_certificate))
+        .route(
+            "/certificates/{id}/credential",
+            get(handlers::certificates::get_certificate_credential),
+        )
+        .route(
+            "/certificates/{id}/revoke",
+            post(handlers::certificates::revoke_certificate),
+        );
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

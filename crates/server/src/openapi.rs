@@ -74,6 +74,10 @@ use crate::handlers;
         handlers::partners::list_targets, handlers::partners::get_target, handlers::partners::edit_target,
         handlers::partners::list_target_versions, handlers::partners::get_target_progress,
         handlers::partners::submit_follow_up, handlers::partners::list_follow_ups,
+        handlers::certificates::list_certificate_schemes, handlers::certificates::create_certificate_scheme,
+        handlers::certificates::create_certificate, handlers::certificates::list_certificates,
+        handlers::certificates::get_certificate, handlers::certificates::get_certificate_credential,
+        handlers::certificates::revoke_certificate,
     ),
     components(schemas(crate::error::Problem, junkan_model::Violation)),
     modifiers(&Security),
@@ -93,6 +97,7 @@ use crate::handlers;
         (name = "passports", description = "製品・素材パスポート / product and material passports and their profiles"),
         (name = "footprints", description = "製品カーボンフットプリント / product carbon footprints, PACT partners and outbox (the PACT API itself is at /3/ and /2/)"),
         (name = "partners", description = "サーキュラーパートナーズ / Circular Partners: membership, targets (資源循環・経済インパクト・社会インパクト・環境インパクト), follow-ups, the secretariat's views"),
+        (name = "certificates", description = "適合性証明 / conformity certificates: certification bodies (認証機関) certify passports, footprints and facilities with signed credentials; revocation through status lists"),
         (name = "resolver", description = "GS1 Digital Link resolver, passport pages and QR codes / 製品パスポートのリゾルバー"),
     )
 )]

@@ -480,6 +480,12 @@ pub async fn list(
                 vec![Param::Text(certifier.to_string())],
             );
         }
+        if let Some(owner) = filter.subject_owner {
+            sql.push_with(
+                " AND c.subject_owner_organization_id = ?",
+                vec![Param::Text(owner.to_string())],
+            );
+        }
         if let Some(scheme) = &filter.scheme {
             sql.push_with(" AND c.scheme = ?", vec![Param::Text(scheme.clone())]);
         }

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod certificates;
 pub mod epcis;
 pub mod epcis_queries;
 pub mod facilities;

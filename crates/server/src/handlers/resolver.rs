@@ -318,7 +318,7 @@ pub async fn resolve(
         None => {
             let generation = state.resolver.views.generation();
             let passport = find(&state, &caller, &link).await?;
-            let view = Arc::new(render(&state, place, &passport, representation, language).await?);
+            let view = Arc::new(render(&state, &caller.actor, place, &passport, representation, language).await?);
             if anonymous {
                 state.resolver.views.put(key, view.clone(), generation);
             }
@@ -374,6 +374,7 @@ async fn find(state: &AppState, caller: &Caller, link: &DigitalLink) -> ApiResul
 
 async fn render(
     state: &AppState,
+    actor: &junkan_model::principal::Actor,
     place: Place<'_>,
     passport: &Passport,
     representation: Representation,
@@ -388,7 +389,12 @@ async fn render(
     let (body, content_type) = match representation {
         Representation::Page => {
             let svg = qr::svg(&passport.identifier, 200).map_err(|error| ApiError::internal(&error))?;
+            // The certificates the caller may read, with their verification status (a
+            // certificate of a public passport is public).
+            let certificates =
+                crate::web::certificates::passport_rows(state, actor, language, &passport.id.to_string()).await?;
             let html = page::render(page::PageInput {
+                certificates: &certificates,
                 passport,
                 profile: &profile,
                 requested: place.requested,

@@ -91,6 +91,8 @@ pub struct PageInput<'a> {
     pub language: Language,
     /// The QR code as an SVG document.
     pub qr_svg: &'a str,
+    /// The passport's conformity certificates the reader may see, verified.
+    pub certificates: &'a [crate::web::certificates::CertificateRow],
 }
 
 /// The passport's name as the page titles it: its summary name, else its identifier.
@@ -141,6 +143,7 @@ pub fn render(input: PageInput<'_>) -> String {
                         p.lang { a href=(other_href) hreflang=(other.tag()) lang=(other.tag()) { (own_name(other)) } }
                     }))
                     (sections(passport, profile, language))
+                    (crate::web::certificates::passport_section(language, input.certificates))
                     (qr_section(language, &passport.identifier, input.qr_svg))
                     nav.machine aria-labelledby="machine-heading" {
                         h2 #machine-heading { (text(MACHINE_HEADING)) }

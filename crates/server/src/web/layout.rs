@@ -36,6 +36,8 @@ pub enum Nav {
     Partners,
     /// The tamper-evident log's signed tree heads (public).
     Log,
+    /// Conformity certificates (適合性証明).
+    Certificates,
     /// Administration (administrators only).
     Admin,
     /// No menu entry (sign-in, errors).
@@ -58,7 +60,7 @@ const FOOTER: Text = (
 const API_LINK: Text = ("API（OpenAPI）", "API (OpenAPI)");
 
 /// The menu: (entry, path, label); which entries a visitor sees is [`shown`].
-const MENU_ENTRIES: [(Nav, &str, Text); 13] = [
+const MENU_ENTRIES: [(Nav, &str, Text); 14] = [
     (Nav::Home, "/app", ("ワークスペース", "Workspace")),
     (Nav::Passports, "/app/passports", ("パスポート", "Passports")),
     (Nav::Events, "/app/events", ("イベント", "Events")),
@@ -70,6 +72,7 @@ const MENU_ENTRIES: [(Nav, &str, Text); 13] = [
     (Nav::Lineage, "/app/lineage", ("トレース", "Lineage")),
     (Nav::Flows, "/app/flows", ("物質フロー", "Material flows")),
     (Nav::Partners, "/app/partners", ("CPs", "Partners")),
+    (Nav::Certificates, "/app/certificates", ("適合性証明", "Certificates")),
     (Nav::Log, "/app/log", ("改ざん検知ログ", "Transparency log")),
     (Nav::Admin, "/app/admin", ("管理", "Administration")),
 ];

@@ -11,6 +11,7 @@
 
 pub mod admin;
 pub mod assets;
+pub mod certificates;
 pub mod chart;
 pub mod context;
 pub mod flows;
@@ -86,6 +87,11 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/partners/members", get(partners::get_members))
         .route("/partners/members/{id}", get(partners::get_member_page))
         .route("/log", get(log::get_log_page))
+        .route(
+            "/certificates",
+            get(certificates::get_certificates).post(certificates::post_certificate),
+        )
+        .route("/certificates/{id}/revoke", post(certificates::post_revoke_certificate))
         .route("/admin", get(admin::get_admin))
         .route("/admin/clients/{id}/revoke", post(admin::post_revoke_client))
         .route("/upload/events", post(upload::post_upload_events))

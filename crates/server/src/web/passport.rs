@@ -105,6 +105,9 @@ pub async fn get_passport_page(
         .await
         .or_page(&web)?
         .items;
+    let certificates = super::certificates::passport_rows(&state, web.actor(), web.language, &passport.id.to_string())
+        .await
+        .or_page(&web)?;
     let mut organizations = Organizations::default();
     let owner = organizations
         .name(store, web.language, passport.owner_organization_id)
@@ -133,6 +136,7 @@ pub async fn get_passport_page(
         links: &all_links,
         language: web.language,
         qr_svg: &svg,
+        certificates: &certificates,
     };
     let now = store.now();
     let title = page::passport_name(&passport, &profile);
@@ -156,6 +160,7 @@ pub async fn get_passport_page(
         (verification(&web, &passport, &profile, &owner))
         (page::sections(&passport, &profile, web.language))
         (versions(&web, &passport, &history))
+        (super::certificates::passport_section(web.language, &certificates))
         (certifications_section(&web, &certifications, &certifiers, now))
         (elsewhere(&web, &passport, &profile, public_page.as_deref()))
         (page::qr_section(web.language, qr_text, &svg))

@@ -319,6 +319,17 @@ pub async fn conformity_certificates_issue_read_and_revoke(store: &dyn Store, cl
             .expect("list")),
         vec![on_restricted.id]
     );
+    let about_maker = CertificateFilter {
+        subject_owner: Some(maker),
+        ..CertificateFilter::default()
+    };
+    assert_eq!(
+        ids(store
+            .list_certificates(&maker_admin, &about_maker, &first_page())
+            .await
+            .expect("list")),
+        both
+    );
     assert!(store
         .list_certificates(&Actor::anonymous(), &by_subject, &first_page())
         .await
