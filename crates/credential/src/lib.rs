@@ -28,12 +28,17 @@
 //! covers). Verification fetches each entry's list through [`StatusListSource`], verifies it as a
 //! `vc+jwt` with the same keys and time, and fails `status` when the bit is set (`revoked`).
 //!
-//! **SD-JWT VC**: the `sd_jwt` module (next commit).
+//! **SD-JWT VC** ([`sd_jwt`], 選択的開示): [`issue_sd_jwt_vc`] conceals the claims at chosen JSON
+//! pointers behind SHA-256 digests; [`present`] keeps only the disclosures the revealed pointers
+//! need ([`present_with_key_binding`] adds a `kb+jwt`); [`verify_sd_jwt_vc`] checks the issuer's
+//! signature as for `vc+jwt` plus every disclosure (a disclosure the signed payload does not hold
+//! fails `disclosures`) and returns the disclosed claims in the report.
 
 pub mod did;
 pub mod jose;
 pub mod keys;
 pub mod report;
+pub mod sd_jwt;
 pub mod status_list;
 pub mod vc;
 
@@ -45,6 +50,10 @@ pub use keys::{
     controller_of, InvalidKid, IssuerKey, KeyResolutionError, KeyResolver, ResolveKeyWith, VerificationMethod,
 };
 pub use report::{Check, CheckName, Failure, Format, Outcome, VerificationReport};
+pub use sd_jwt::{
+    issue_sd_jwt_vc, present, present_with_key_binding, verify_sd_jwt_vc, KeyBindingRequirement, PresentError,
+    SdJwtVcRequest,
+};
 pub use status_list::{
     status_list_credential, FetchStatusListWith, StatusList, StatusListEntry, StatusListError, StatusListSource,
     StatusPurpose,

@@ -430,6 +430,15 @@ impl TimeClaims {
         }
     }
 
+    /// JWT-style claims (`iat`, `nbf`, `exp`), as SD-JWT VC uses.
+    pub(crate) fn read_jwt(payload: &Value) -> TimeClaims {
+        TimeClaims {
+            issued_at: numeric_date(payload, "iat"),
+            valid_from: numeric_date(payload, "nbf"),
+            valid_until: numeric_date(payload, "exp"),
+        }
+    }
+
     /// The signing time: `iat`, else the start of validity.
     pub(crate) fn signed_at(&self) -> Option<OffsetDateTime> {
         self.issued_at.or(self.valid_from)
