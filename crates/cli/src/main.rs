@@ -5,6 +5,7 @@
 mod bench;
 mod config;
 mod cpu;
+mod demo_certificates;
 mod demo_cfp;
 mod demo_circularity;
 mod pact;
@@ -747,6 +748,9 @@ async fn demo(config: &Config, scale: u32, no_serve: bool) -> anyhow::Result<()>
     let circularity = demo_circularity::compute(&router, &mut credentials)
         .await
         .context("computing the demo companies' CTI")?;
+    let certificates = demo_certificates::issue(&router, &mut credentials)
+        .await
+        .context("issuing the demo's conformity certificates")?;
     // Every write above appended its leaf to the tamper-evident log; the loaded state gets a
     // signed tree head.
     let head = junkan_server::handlers::transparency_log::sign_tree_head(&state, true)
@@ -765,6 +769,7 @@ async fn demo(config: &Config, scale: u32, no_serve: bool) -> anyhow::Result<()>
     );
     print_recycled_content(config, &credentials);
     demo_circularity::print(&config.base_url, &circularity);
+    demo_certificates::print(&config.base_url, &certificates);
     println!(
         "  Transparency log (改ざん検知ログ): {} writes, signed tree head root {}; {}/app/log, {}/.well-known/junkan-log/sth",
         head.head.size,

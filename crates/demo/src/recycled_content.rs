@@ -51,7 +51,16 @@ impl DemoClaim {
                "output_lot": self.claim.output_lot, "material": self.ledger.material,
                "recycled_share_pct": self.claim.recycled_share_pct.normalize().to_string(),
                "ledger": self.ledger.href(), "trace": self.claim.href(),
-               "facility_scope": format!("/api/v1/indicators/mass-balance?scope=facility:{}&period=2026", self.ledger.facility_id)});
+               "facility_scope": format!("/api/v1/indicators/mass-balance?scope=facility:{}&period=2026", self.ledger.facility_id),
+               "model": self.ledger.model.as_str()});
+        // The pre-/post-consumer split of the share, in proportion to the credits drawn (as a
+        // conformity certificate states it), when every credit's origin is known.
+        if self.claim.unspecified_t.is_zero() && !self.claim.credits_t.is_zero() {
+            let share = self.claim.recycled_share_pct;
+            let pre = (share * self.claim.pre_consumer_t / self.claim.credits_t).round_dp(4);
+            example["pre_consumer_pct"] = json!(pre.normalize().to_string());
+            example["post_consumer_pct"] = json!((share - pre).normalize().to_string());
+        }
         let check = product_battery_check(
             &format!("product:{}", self.claim.output_lot),
             &[(self.ledger.clone(), self.claim.clone())],
