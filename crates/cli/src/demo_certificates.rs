@@ -43,8 +43,14 @@ pub async fn issue(router: &Router, credentials: &mut DemoCredentials) -> anyhow
     };
     let certifier = login("certifier")?;
     let automaker = login("automaker")?;
-    let certifier_bearer = [("authorization", format!("Bearer {}", client_token(router, &certifier).await?))];
-    let automaker_bearer = [("authorization", format!("Bearer {}", client_token(router, &automaker).await?))];
+    let certifier_bearer = [(
+        "authorization",
+        format!("Bearer {}", client_token(router, &certifier).await?),
+    )];
+    let automaker_bearer = [(
+        "authorization",
+        format!("Bearer {}", client_token(router, &automaker).await?),
+    )];
 
     // 1. The pellet lot's recycled content, as its ledger claims it.
     let pellets = example(credentials, "recycled_content")?
@@ -181,7 +187,9 @@ pub async fn issue(router: &Router, credentials: &mut DemoCredentials) -> anyhow
 
 /// The banner lines.
 pub fn print(base_url: &str, certificates: &[Value]) {
-    println!("  Certificates: 適合性証明（認証機関の署名付き vc+jwt） / conformity certificates signed by the certifier:");
+    println!(
+        "  Certificates: 適合性証明（認証機関の署名付き vc+jwt） / conformity certificates signed by the certifier:"
+    );
     for certificate in certificates {
         println!(
             "    {:<52} {} {}",

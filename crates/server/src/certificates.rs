@@ -97,6 +97,47 @@ pub enum CertificateCheck {
     NotVerified(String),
 }
 
+impl CertificateCheck {
+    /// The stable name of the outcome (`valid`, `revoked`, ...).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CertificateCheck::Valid => "valid",
+            CertificateCheck::Revoked => "revoked",
+            CertificateCheck::Expired => "expired",
+            CertificateCheck::NotYetValid => "not_yet_valid",
+            CertificateCheck::KeyRetired => "key_retired",
+            CertificateCheck::Invalid(_) => "invalid",
+            CertificateCheck::NotVerified(_) => "not_verified",
+        }
+    }
+
+    /// Why, for `invalid` and `not_verified`.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            CertificateCheck::Invalid(reason) | CertificateCheck::NotVerified(reason) => Some(reason),
+            _ => None,
+        }
+    }
+}
+
+/// The node's verification of a certificate, as `GET /api/v1/certificates/{id}/verification`
+/// answers it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct CertificateVerification {
+    /// The certificate.
+    pub certificate_id: junkan_model::ids::CertificateId,
+    /// `valid`, `revoked`, `expired`, `not_yet_valid`, `key_retired`, `invalid` or `not_verified`.
+    pub status: String,
+    /// Why, when `invalid` or `not_verified`.
+    pub reason: Option<String>,
+    /// When it was verified.
+    #[serde(with = "time::serde::rfc3339")]
+    pub verified_at: OffsetDateTime,
+    /// The credential's verification report: every check with its outcome.
+    #[schema(value_type = Object)]
+    pub report: Option<Value>,
+}
+
 /// Verifies a stored certificate's credential at `now`.
 pub async fn check_certificate(state: &AppState, certificate: &Certificate, now: OffsetDateTime) -> CertificateCheck {
     let _ = state;
@@ -108,5 +149,21 @@ pub async fn check_certificate(state: &AppState, certificate: &Certificate, now:
         CertificateCheck::Expired
     } else {
         CertificateCheck::NotVerified("signature verification is not available on this node".to_owned())
+    }
+}
+
+/// [`check_certificate`] with the credential's report, for the API.
+pub async fn verify_certificate(
+    state: &AppState,
+    certificate: &Certificate,
+    now: OffsetDateTime,
+) -> CertificateVerification {
+    let check = check_certificate(state, certificate, now).await;
+    CertificateVerification {
+        certificate_id: certificate.id,
+        status: check.as_str().to_owned(),
+        reason: check.reason().map(str::to_owned),
+        verified_at: now,
+        report: None,
     }
 }

@@ -77,7 +77,7 @@ use crate::handlers;
         handlers::certificates::list_certificate_schemes, handlers::certificates::create_certificate_scheme,
         handlers::certificates::create_certificate, handlers::certificates::list_certificates,
         handlers::certificates::get_certificate, handlers::certificates::get_certificate_credential,
-        handlers::certificates::revoke_certificate,
+        handlers::certificates::revoke_certificate, handlers::certificates::get_certificate_verification,
     ),
     components(schemas(crate::error::Problem, junkan_model::Violation)),
     modifiers(&Security),

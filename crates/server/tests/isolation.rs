@@ -24,7 +24,7 @@ struct Case {
 }
 
 /// Routes that only serve public data or the caller's own, with why.
-const PUBLIC: [(&str, &str, &str); 40] = [
+const PUBLIC: [(&str, &str, &str); 41] = [
     (
         "get",
         "/.well-known/junkan-log/sth",
@@ -79,6 +79,11 @@ const PUBLIC: [(&str, &str, &str); 40] = [
     ("get", "/api/v1/municipalities", "public reference data"),
     ("get", "/api/v1/industries", "public reference data"),
     ("get", "/api/v1/certifications", "certifications are public statements"),
+    (
+        "get",
+        "/api/v1/certificate-schemes",
+        "certification schemes are public reference data",
+    ),
     ("get", "/voc/junkan-cbv.jsonld", "the published circular vocabulary"),
     ("get", "/voc/junkan-cbv-context.jsonld", "the published JSON-LD context"),
     (
@@ -251,6 +256,39 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
         .await;
     assert_eq!(passport.status, StatusCode::CREATED, "{}", passport.body);
     let passport = passport.body["id"].as_str().expect("id").to_owned();
+    // A certification body certifies A's restricted passport, which A let it read.
+    let mut certifier_org = support::company(
+        "認証",
+        "1234567890123",
+        &[junkan_model::organization::CycleRole::Certifier],
+    );
+    certifier_org.corporate_number = None;
+    let certifier = app
+        .store
+        .create_organization(&junkan_model::principal::Actor::system(), certifier_org)
+        .await
+        .expect("certifier")
+        .id;
+    let certifier_token = app.client_token(certifier, &[support_role()]).await;
+    let shared = app
+        .post(
+            "/api/v1/grants",
+            &app.token_a,
+            json!({"grantee": {"type": "organization", "organization_id": certifier.to_string()},
+                   "record_kind": "passport", "level": "legitimate_interest", "expires_at": "2099-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(shared.status, StatusCode::CREATED, "{}", shared.body);
+    let certificate_request = json!({
+        "scheme": "recycled_content", "subject": {"kind": "passport", "id": passport},
+        "claim": {"type": "recycled_content", "material": "PP", "recycled_share_pct": "40",
+                  "pre_consumer_pct": "0", "post_consumer_pct": "40"},
+        "valid_from": "2026-04-01T00:00:00Z", "valid_until": "2099-04-01T00:00:00Z", "reference_number": "ISO-1"});
+    let certificate = app
+        .post("/api/v1/certificates", &certifier_token, certificate_request.clone())
+        .await;
+    assert_eq!(certificate.status, StatusCode::CREATED, "{}", certificate.body);
+    let certificate_id = certificate.body["id"].as_str().expect("id").to_owned();
     // A is a member that does not publish, with a target; A's own organization is the
     // secretariat here, so that it can approve itself.
     let designated = app
@@ -286,6 +324,51 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
     let partner_target_id = target.body["id"].as_str().expect("id").to_owned();
     let follow_up = json!({"fiscal_year": 2025, "achievement_band": "20-39", "progress_status": "on_plan"});
     let mut cases = vec![
+        Case {
+            method: "post",
+            template: "/api/v1/certificates",
+            path: "/api/v1/certificates".to_owned(),
+            body: Some(certificate_request),
+            refused_with: &[StatusCode::FORBIDDEN],
+        },
+        Case {
+            method: "get",
+            template: "/api/v1/certificates/{id}",
+            path: format!("/api/v1/certificates/{certificate_id}"),
+            body: None,
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "get",
+            template: "/api/v1/certificates/{id}/credential",
+            path: format!("/api/v1/certificates/{certificate_id}/credential"),
+            body: None,
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "get",
+            template: "/api/v1/certificates/{id}/verification",
+            path: format!("/api/v1/certificates/{certificate_id}/verification"),
+            body: None,
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "post",
+            template: "/api/v1/certificates/{id}/revoke",
+            path: format!("/api/v1/certificates/{certificate_id}/revoke"),
+            body: Some(json!({"reason": "taken over"})),
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "post",
+            template: "/api/v1/certificate-schemes",
+            path: "/api/v1/certificate-schemes".to_owned(),
+            body: Some(
+                json!({"code": "taken_over", "label_ja": "乗っ取り", "label_en": "Taken over",
+                              "claim_type": "cfp", "subject_kinds": ["footprint"]}),
+            ),
+            refused_with: &[StatusCode::FORBIDDEN],
+        },
         Case {
             method: "get",
             template: "/api/v1/log/inclusion",
@@ -931,6 +1014,17 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
             "/api/v1/partners/secretariat/overview",
             "/api/v1/partners/secretariat/overview".to_owned(),
         ),
+        ("get", "/api/v1/certificates", "/api/v1/certificates".to_owned()),
+        (
+            "get",
+            "/api/v1/certificates",
+            format!("/api/v1/certificates?subject_kind=passport&subject_id={passport}"),
+        ),
+        (
+            "get",
+            "/api/v1/certificates",
+            format!("/api/v1/certificates?certifier={certifier}"),
+        ),
         (
             "get",
             "/api/v1/indicators/{name}",
@@ -999,7 +1093,8 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
                 && !text.contains("a-secret-query")
                 // The EPC is named by the lineage request itself; only the EPC list must not show it.
                 && (path != "/epcis/epcs" || !text.contains("04512345123451/21/9"))
-                && !text.contains(job_path.trim_start_matches("/epcis/capture/")),
+                && !text.contains(job_path.trim_start_matches("/epcis/capture/"))
+                && !text.contains(&certificate_id),
             "{path} leaked A's records: {text}"
         );
     }

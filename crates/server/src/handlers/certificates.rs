@@ -186,3 +186,24 @@ pub async fn revoke(
     crate::certificates::revoke_status(state, actor, &certificate).await?;
     Ok(certificate)
 }
+
+/// The node's verification of a certificate now: the credential's signature, issuer key, validity
+/// period, key retirement and status-list bit, the issuer's certifier role, and that it is the
+/// credential stored for the certificate.
+#[utoipa::path(get, path = "/api/v1/certificates/{id}/verification", tag = "certificates", params(("id" = String, Path, description = "Certificate id")),
+    responses((status = 200, description = "The outcome with every check", body = crate::certificates::CertificateVerification),
+              (status = 404, description = "No such certificate, or not readable", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn get_certificate_verification(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<crate::certificates::CertificateVerification>> {
+    let certificate = state
+        .store
+        .get_certificate(&caller.actor, path_id(&id, "certificate")?)
+        .await?;
+    let now = state.store.now();
+    Ok(Json(
+        crate::certificates::verify_certificate(&state, &certificate, now).await,
+    ))
+}
