@@ -2209,3 +2209,129 @@ async fn each_member_type_applies_submits_targets_and_follow_ups_through_the_pag
         english.text
     );
 }
+
+#[tokio::test]
+async fn certification_bodies_issue_and_revoke_certificates_that_passport_pages_show_with_their_status() {
+    let app = app_with_profiles(TestApp::new().await).await;
+    let mut certifier_org = support::company(
+        "日本循環認証",
+        "0000000000000",
+        &[junkan_model::organization::CycleRole::Certifier],
+    );
+    certifier_org.corporate_number = None;
+    let certifier = app
+        .store
+        .create_organization(&Actor::system(), certifier_org)
+        .await
+        .expect("certifier")
+        .id;
+    user(&app, certifier, "carol", &[Role::Member]).await;
+    user(&app, app.a, "alice", &[Role::OrgAdmin, Role::Member]).await;
+    let fridge = passport(
+        &app,
+        app.a,
+        "https://id.gs1.org/01/04912345000019",
+        "FRIDGE",
+        Visibility::Public,
+    )
+    .await;
+    let fridge_id = fridge.id.to_string();
+
+    let mut carol = Browser::new(&app);
+    carol.sign_in("carol").await;
+    let page = carol.get("/app/certificates").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("適合性証明を発行する") && page.text.contains("aria-current=\"page\""));
+    let token = page.form_token();
+    let valid: Vec<(&str, &str)> = vec![
+        ("csrf", &token),
+        ("scheme", "eco_design"),
+        ("subject_kind", "passport"),
+        ("subject_id", &fridge_id),
+        ("valid_from", "2026-01-01"),
+        ("valid_until", "2098-12-31"),
+        ("reference_number", "JCC-ED-0001"),
+        ("evidence", HOSTILE),
+        ("claim_product_category", "家電（冷蔵庫）"),
+        ("claim_criteria", "解体容易性\n再生プラスチック利用"),
+    ];
+    // A forged form changes nothing.
+    let mut forged = valid.clone();
+    forged[0] = ("csrf", "forged");
+    let refused = carol.post("/app/certificates", &forged).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+    // Problems next to their fields, the form kept.
+    let mut broken = valid.clone();
+    broken.retain(|(name, _)| *name != "claim_product_category");
+    broken.push(("valid_from", "yesterday"));
+    broken.retain(|(name, value)| !(*name == "valid_from" && *value == "2026-01-01"));
+    let reply = carol.post("/app/certificates", &broken).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text);
+    assert!(reply.text.contains("id=\"field-valid_from-problem\""), "{}", reply.text);
+    assert!(reply.text.contains("id=\"field-claim_product_category-problem\""));
+    assert!(reply.text.contains("JCC-ED-0001"), "the form keeps what was entered");
+    assert!(!reply.text.contains(HOSTILE), "every value is escaped");
+    let issued = carol.post("/app/certificates", &valid).await;
+    assert_eq!(issued.status, StatusCode::SEE_OTHER, "{}", issued.text);
+    let page = carol.get("/app/certificates?issued=1").await;
+    assert!(page.text.contains("発行しました。"));
+    assert!(page.text.contains("署名有効"), "{}", page.text);
+    assert!(page
+        .text
+        .contains("環境配慮設計（家電（冷蔵庫））: 解体容易性、再生プラスチック利用"));
+
+    // The owner's passport page and the public page show the certificate and its status.
+    let mut alice = Browser::new(&app);
+    alice.sign_in("alice").await;
+    let passport_page = alice.get(&format!("/app/passports/{fridge_id}")).await;
+    assert_eq!(passport_page.status, StatusCode::OK);
+    assert!(passport_page.text.contains("適合性証明（第三者認証）"));
+    assert!(passport_page.text.contains("日本循環認証株式会社") && passport_page.text.contains("署名有効"));
+    let public_page = Browser::new(&app).get("/01/04912345000019").await;
+    assert_eq!(public_page.status, StatusCode::OK);
+    assert!(public_page.text.contains("署名有効"), "{}", public_page.text);
+    let own_page = alice.get("/app/certificates").await;
+    assert!(own_page.text.contains("認証機関の役割を持つ組織だけです") && own_page.text.contains("JCC-ED-0001"));
+
+    // Revoked through the form: every page says so.
+    let certificate_id = app
+        .store
+        .list_certificates(
+            &actor_of(app.a),
+            &junkan_model::certificate::CertificateFilter::default(),
+            &PageRequest::first(10),
+        )
+        .await
+        .expect("list")
+        .items[0]
+        .id
+        .to_string();
+    let token = carol.get("/app/certificates").await.form_token();
+    let revoked = carol
+        .post(
+            &format!("/app/certificates/{certificate_id}/revoke"),
+            &[("csrf", &token), ("reason", "定期監査で不適合")],
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER, "{}", revoked.text);
+    let page = carol.get("/app/certificates?revoked=1").await;
+    assert!(page.text.contains("取り消しました。") && page.text.contains("定期監査で不適合"));
+    let passport_page = alice.get(&format!("/app/passports/{fridge_id}")).await;
+    assert!(passport_page.text.contains("取消済み"), "{}", passport_page.text);
+    // The owner cannot revoke a certifier's certificate.
+    let token = alice.get("/app/certificates").await.form_token();
+    let refused = alice
+        .post(
+            &format!("/app/certificates/{certificate_id}/revoke"),
+            &[("csrf", &token), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    // English.
+    let token = carol.get("/app").await.form_token();
+    carol.post("/app/language", &[("csrf", &token), ("lang", "en")]).await;
+    let english = carol.get("/app/certificates").await;
+    assert!(english.text.contains("<html lang=\"en\">") && english.text.contains("Issue a conformity certificate"));
+    assert!(english.text.contains("Revoked"));
+}
