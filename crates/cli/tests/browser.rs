@@ -117,7 +117,16 @@ fn the_web_application_works_in_a_real_browser() {
                 .find(|organization| organization["slug"] == "authority")
         })
         .expect("the authority");
+    let certifier = credentials["organizations"]
+        .as_array()
+        .and_then(|organizations| {
+            organizations
+                .iter()
+                .find(|organization| organization["slug"] == "certifier")
+        })
+        .expect("the certification body");
     let examples = &credentials["examples"];
+    let pellet_passport_id = examples["pellet_passport_id"].as_str().expect("pellet passport");
     let passport_id = examples["battery_passport_id"].as_str().expect("battery passport");
     let lineage_id = examples["battery_pack_epc"].as_str().unwrap_or_default();
     let screenshots = Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -145,6 +154,18 @@ fn the_web_application_works_in_a_real_browser() {
             junkan_passport::builtin::example("home_appliance")
                 .expect("the shipped example")
                 .to_string(),
+        )
+        .env(
+            "JUNKAN_CERTIFIED_PASSPORT_PATH",
+            format!("/app/passports/{pellet_passport_id}"),
+        )
+        .env(
+            "JUNKAN_CERTIFIER_USERNAME",
+            certifier["username"].as_str().expect("user name"),
+        )
+        .env(
+            "JUNKAN_CERTIFIER_PASSWORD",
+            certifier["password"].as_str().expect("password"),
         )
         .env("JUNKAN_SCREENSHOTS", &screenshots)
         .env("JUNKAN_CHROMIUM", &chromium)

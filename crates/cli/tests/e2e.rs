@@ -1208,3 +1208,72 @@ fn demo_company_cti_is_computed_from_the_events_and_printed() {
     assert_eq!(outsider["inflows"], json!([]));
     assert_eq!(outsider["result"]["circularity_pct"], Value::Null);
 }
+
+/// The demo's conformity certificates (適合性証明): the certification body's three certificates
+/// (the pellets' recycled content, the battery's CFP, the refrigerator's eco-design) are listed
+/// in the credentials file; the node verifies the first two and reports the third revoked; its
+/// credential is a `vc+jwt` whose bit in the certifier's status list is set.
+#[test]
+fn demo_certificates_verify_and_the_revoked_one_reports_revoked() {
+    let data = temp_dir("certificates");
+    let port = free_port();
+    let node = Node::start(&["demo", "--data-dir", data.to_str().expect("utf-8")], port);
+    let credentials: Value =
+        serde_json::from_slice(&std::fs::read(data.join("demo-credentials.json")).expect("credentials")).expect("json");
+    let certifier = credentials["organizations"]
+        .as_array()
+        .expect("organizations")
+        .iter()
+        .find(|organization| organization["slug"] == "certifier")
+        .expect("the certification body")
+        .clone();
+    let token = node.token(
+        certifier["client_id"].as_str().expect("id"),
+        certifier["client_secret"].as_str().expect("secret"),
+    );
+    let certificates = credentials["examples"]["certificates"]
+        .as_array()
+        .expect("certificates in the credentials file")
+        .clone();
+    let schemes: Vec<&str> = certificates
+        .iter()
+        .map(|certificate| certificate["scheme"].as_str().expect("scheme"))
+        .collect();
+    assert_eq!(schemes, ["recycled_content", "cfp_verification", "eco_design"]);
+    let pellets = credentials["examples"]["recycled_content"][0].clone();
+    assert_eq!(
+        certificates[0]["claim"]["recycled_share_pct"], pellets["recycled_share_pct"],
+        "the certificate states the share the demo computed by mass balance"
+    );
+    let expected = ["valid", "valid", "revoked"];
+    for (certificate, status) in certificates.iter().zip(expected) {
+        let id = certificate["id"].as_str().expect("id");
+        let verification = node
+            .get(&format!("/api/v1/certificates/{id}/verification"), &token)
+            .expect("verification");
+        assert_eq!(verification["status"], status, "{verification}");
+        assert_eq!(certificate["revoked"], status == "revoked");
+    }
+    // The public pellet passport's certificate is public, and its credential is a vc+jwt.
+    let (status, _) = http(
+        "GET",
+        &format!(
+            "{}/api/v1/certificates/{}",
+            node.base,
+            certificates[0]["id"].as_str().expect("id")
+        ),
+        &[],
+        None,
+    );
+    assert_eq!(status, 200);
+    let credential = ureq::get(&format!(
+        "{}/api/v1/certificates/{}/credential",
+        node.base,
+        certificates[2]["id"].as_str().expect("id")
+    ))
+    .call()
+    .expect("the credential")
+    .into_string()
+    .expect("text");
+    assert_eq!(credential.split('.').count(), 3, "a compact JWS: {credential}");
+}

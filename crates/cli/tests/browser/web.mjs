@@ -8,7 +8,10 @@
 // JUNKAN_PASSPORT_PATH (a passport page of the user's organization), JUNKAN_LINEAGE_ID (an
 // identifier to trace), JUNKAN_PASSPORT_EXAMPLE (a complete home-appliance passport's data, JSON,
 // for the create form), JUNKAN_AUDITOR_USERNAME and JUNKAN_AUDITOR_PASSWORD (the demo
-// authority's account, for the whole loop's Sankey), JUNKAN_SCREENSHOTS (a folder), JUNKAN_CHROMIUM (the browser).
+// authority's account, for the whole loop's Sankey), JUNKAN_CERTIFIED_PASSPORT_PATH (a passport
+// page with conformity certificates), JUNKAN_CERTIFIER_USERNAME and JUNKAN_CERTIFIER_PASSWORD (the
+// demo certification body's account, for its certificates page), JUNKAN_SCREENSHOTS (a folder),
+// JUNKAN_CHROMIUM (the browser).
 //
 // Every main page is also checked by axe-core (run in the page): serious and critical
 // violations of WCAG 2.1 A/AA fail the run.
@@ -27,6 +30,9 @@ const lineageId = process.env.JUNKAN_LINEAGE_ID || "";
 const passportExample = JSON.parse(process.env.JUNKAN_PASSPORT_EXAMPLE || "null");
 const auditorUsername = process.env.JUNKAN_AUDITOR_USERNAME || "";
 const auditorPassword = process.env.JUNKAN_AUDITOR_PASSWORD || "";
+const certifiedPassportPath = process.env.JUNKAN_CERTIFIED_PASSPORT_PATH || "";
+const certifierUsername = process.env.JUNKAN_CERTIFIER_USERNAME || "";
+const certifierPassword = process.env.JUNKAN_CERTIFIER_PASSWORD || "";
 const screenshots = process.env.JUNKAN_SCREENSHOTS;
 const executablePath = process.env.JUNKAN_CHROMIUM || "/usr/bin/chromium";
 for (const [name, value] of Object.entries({ base, username, password, passportPath, screenshots })) {
@@ -249,7 +255,12 @@ try {
     ["indicators", "/app/indicators"],
     ["partners", "/app/partners"],
     ["partners-members", "/app/partners/members"],
+    ["certificates", "/app/certificates"],
+    ["log", "/app/log"],
   ];
+  if (certifiedPassportPath) {
+    pages.push(["passport-certificates", certifiedPassportPath]);
+  }
   if (lineageId) {
     pages.push(["lineage", `/app/lineage?id=${encodeURIComponent(lineageId)}`]);
     pages.push(["flows", `/app/flows?id=${encodeURIComponent(lineageId)}`]);
@@ -303,6 +314,24 @@ try {
     await shoot(auditorPage, "flows-details-auditor-ja");
     await auditor.close();
     steps.push("sankey");
+  }
+  if (certifierUsername) {
+    // The certification body's page: the issue form and the certificates it issued, one revoked.
+    const certifier = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "ja-JP" });
+    const certifierPage = await certifier.newPage();
+    watch(certifierPage, "certifier");
+    await certifierPage.goto(`${base}/app/sign-in`);
+    await certifierPage.fill("#username", certifierUsername);
+    await certifierPage.fill("#password", certifierPassword);
+    await Promise.all([certifierPage.waitForURL(`${base}/app`), certifierPage.click("form[action='/app/sign-in'] button")]);
+    await certifierPage.goto(`${base}/app/certificates`);
+    check((await certifierPage.locator("form[action='/app/certificates']").count()) === 1, "certifiers get the issue form");
+    const text = await certifierPage.locator("main").textContent();
+    check(text.includes("取消済み") && text.includes("署名有効"), "issued certificates show their verification status");
+    await shoot(certifierPage, "certificates-certifier-ja");
+    await checkAccessibility(certifierPage, "certificates as certifier (ja)");
+    await certifier.close();
+    steps.push("certificates");
   }
   steps.push("main pages");
 
