@@ -72,12 +72,6 @@ pub async fn sign(state: &AppState, actor: &Actor, draft: &CertificateDraft) -> 
     Err(ApiError::unavailable())
 }
 
-/// Sets the status bit of a revoked certificate's credential in the certifier's list.
-pub async fn revoke_status(state: &AppState, actor: &Actor, certificate: &Certificate) -> ApiResult<()> {
-    let _ = (state, actor, certificate);
-    Ok(())
-}
-
 /// What a certificate's verification found, as pages show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CertificateCheck {

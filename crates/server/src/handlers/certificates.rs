@@ -53,7 +53,17 @@ pub async fn create_certificate_scheme(
 pub async fn issue(state: &AppState, actor: &Actor, new: NewCertificate) -> ApiResult<Certificate> {
     let draft = state.store.prepare_certificate(actor, new).await?;
     let signed = crate::certificates::sign(state, actor, &draft).await?;
-    Ok(state.store.create_certificate(actor, draft, signed).await?)
+    let certificate = state.store.create_certificate(actor, draft, signed).await?;
+    certificate_written(state, &certificate);
+    Ok(certificate)
+}
+
+/// Public passport pages show their certificates: the cached views of a certified passport are
+/// dropped (all of them: the passport's identifier is not at hand, and certificates are rare).
+pub fn certificate_written(state: &AppState, certificate: &Certificate) {
+    if certificate.subject.kind == junkan_model::certificate::SubjectKind::Passport {
+        state.resolver.views.invalidate_all();
+    }
 }
 
 /// Issues a conformity certificate about another organization's passport, footprint or
@@ -183,7 +193,7 @@ pub async fn revoke(
     revocation: CertificateRevocation,
 ) -> ApiResult<Certificate> {
     let certificate = state.store.revoke_certificate(actor, id, revocation).await?;
-    crate::certificates::revoke_status(state, actor, &certificate).await?;
+    certificate_written(state, &certificate);
     Ok(certificate)
 }
 

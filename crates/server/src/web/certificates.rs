@@ -671,7 +671,7 @@ fn request_of(pairs: &[(String, String)], schemes: &[CertificateScheme]) -> Resu
     serde_json::from_value(request).map_err(|error| vec![Violation::new("", error.to_string())])
 }
 
-async fn is_certifier(web: &Web) -> bool {
+fn is_certifier(web: &Web) -> bool {
     web.signed_in
         .as_ref()
         .is_some_and(|signed_in| signed_in.organization.roles.contains(&CycleRole::Certifier))
@@ -687,7 +687,7 @@ async fn certificates_page(
     let signed_in = web.require_sign_in()?;
     let store = state.store.as_ref();
     let organization = signed_in.organization.id;
-    let certifier = is_certifier(web).await;
+    let certifier = is_certifier(web);
     let schemes = store.list_certificate_schemes().await.or_page(web)?;
     let issued = if certifier {
         let filter = CertificateFilter {
@@ -772,10 +772,11 @@ pub async fn post_certificate(
     let signed = crate::certificates::sign(&state, &signed_in.actor, &draft)
         .await
         .map_err(|_| web.fail(Problem::Unavailable))?;
-    store
+    let certificate = store
         .create_certificate(&signed_in.actor, draft, signed)
         .await
         .or_page(&web)?;
+    crate::handlers::certificates::certificate_written(&state, &certificate);
     Ok(see_other("/app/certificates?issued=1"))
 }
 
