@@ -51,8 +51,8 @@ pub use keys::{
 };
 pub use report::{Check, CheckName, Failure, Format, Outcome, VerificationReport};
 pub use sd_jwt::{
-    issue_sd_jwt_vc, present, present_with_key_binding, verify_sd_jwt_vc, KeyBindingRequirement, PresentError,
-    SdJwtVcRequest,
+    every_pointer, issue_sd_jwt_vc, present, present_with_key_binding, verify_sd_jwt_vc, KeyBindingRequirement,
+    PresentError, SdJwtVcRequest,
 };
 pub use status_list::{
     status_list_credential, FetchStatusListWith, StatusList, StatusListEntry, StatusListError, StatusListSource,
