@@ -60,6 +60,21 @@ pub(crate) fn sign_compact(header: &Value, payload: &[u8], key: &SigningKey) -> 
 /// Splits a compact JWS into header, payload (parsed as JSON once) and signature, refusing any
 /// algorithm but EdDSA, a `typ` outside `accepted_types`, and any `crit` extension.
 pub(crate) fn parse_compact<'token>(token: &'token str, accepted_types: &[&str]) -> Result<ParsedJws<'token>, Failure> {
+    parse_compact_with(token, accepted_types, read_json)
+}
+
+/// Reads a whole JSON payload.
+pub(crate) fn read_json(bytes: &[u8]) -> serde_json::Result<Value> {
+    serde_json::from_slice(bytes)
+}
+
+/// [`parse_compact`] with the payload read by `read_payload` (e.g. one that skips claims the
+/// caller does not need).
+pub(crate) fn parse_compact_with<'token>(
+    token: &'token str,
+    accepted_types: &[&str],
+    read_payload: fn(&[u8]) -> serde_json::Result<Value>,
+) -> Result<ParsedJws<'token>, Failure> {
     let token = token.trim();
     let mut parts = token.split('.');
     let (Some(header_part), Some(payload_part), Some(signature_part), None) =
@@ -87,8 +102,7 @@ pub(crate) fn parse_compact<'token>(token: &'token str, accepted_types: &[&str])
         return Err(Failure::CriticalHeader { names });
     }
     let payload_bytes = base64url_decode(payload_part).map_err(|error| malformed(format!("payload: {error}")))?;
-    let payload: Value =
-        serde_json::from_slice(&payload_bytes).map_err(|error| malformed(format!("payload: {error}")))?;
+    let payload: Value = read_payload(&payload_bytes).map_err(|error| malformed(format!("payload: {error}")))?;
     if !payload.is_object() {
         return Err(malformed("the payload is not a JSON object"));
     }

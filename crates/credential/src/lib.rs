@@ -14,7 +14,8 @@
 //! [`issue_vc_jwt`] validates and signs (header `alg: EdDSA, typ: vc+jwt, cty: vc, kid`, payload
 //! the credential plus `iat`); [`verify_vc_jwt`] returns a [`VerificationReport`] with one
 //! [`Check`] per [`CheckName`] (format, shape, key, signature, issuer, key_validity,
-//! validity_period, status), each passed, failed (with a typed [`Failure`]) or skipped. The
+//! validity_period, status), each passed, failed (with a typed [`Failure`]) or skipped;
+//! [`verify_vc_jwt_verdict`] runs the same checks without building the claims (faster). The
 //! [`VerificationContext`] carries the resolver, the optional status list source and `now`.
 //!
 //! **DID documents** ([`did`]): [`did_web`] / [`did_web_url`] map `did:web` to its HTTPS (or, for
@@ -51,11 +52,13 @@ pub use keys::{
 };
 pub use report::{Check, CheckName, Failure, Format, Outcome, VerificationReport};
 pub use sd_jwt::{
-    issue_sd_jwt_vc, present, present_with_key_binding, verify_sd_jwt_vc, KeyBindingRequirement, PresentError,
-    SdJwtVcRequest,
+    every_pointer, issue_sd_jwt_vc, present, present_with_key_binding, verify_sd_jwt_vc, KeyBindingRequirement,
+    PresentError, SdJwtVcRequest,
 };
 pub use status_list::{
     status_list_credential, FetchStatusListWith, StatusList, StatusListEntry, StatusListError, StatusListSource,
     StatusPurpose,
 };
-pub use vc::{issue_vc_jwt, validate_credential, verify_vc_jwt, IssueError, VerificationContext};
+pub use vc::{
+    issue_vc_jwt, validate_credential, verify_vc_jwt, verify_vc_jwt_verdict, IssueError, VerificationContext,
+};

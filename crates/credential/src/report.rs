@@ -376,8 +376,9 @@ pub struct VerificationReport {
     pub verified_at: OffsetDateTime,
     /// Every check in order.
     pub checks: Vec<Check>,
-    /// The credential as verified: the vc+jwt payload, or the SD-JWT claims with the presented
-    /// disclosures applied (and `_sd`, `_sd_alg` removed). Absent when the payload is unreadable.
+    /// The credential as read: the vc+jwt payload, or the SD-JWT claims with the presented
+    /// disclosures applied (and `_sd`, `_sd_alg` removed). Absent when the payload (or, for an
+    /// SD-JWT, a disclosure) is unreadable. Trust it only when `valid` is true.
     pub credential: Option<serde_json::Value>,
 }
 

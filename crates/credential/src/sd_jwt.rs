@@ -165,6 +165,34 @@ pub fn issue_sd_jwt_vc(
     Ok(sd_jwt)
 }
 
+/// The JSON pointer of every object member and array element under `claims`, at any depth
+/// (parents before children): to make a whole credential selectively disclosable, so that a
+/// holder can reveal any single field (with its parents) and nothing else.
+pub fn every_pointer(claims: &Value) -> Vec<String> {
+    fn collect(value: &Value, path: &str, pointers: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (name, child) in map {
+                    let child_path = format!("{path}/{}", escape_segment(name));
+                    pointers.push(child_path.clone());
+                    collect(child, &child_path, pointers);
+                }
+            }
+            Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    let item_path = format!("{path}/{index}");
+                    pointers.push(item_path.clone());
+                    collect(item, &item_path, pointers);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut pointers = Vec::new();
+    collect(claims, "", &mut pointers);
+    pointers
+}
+
 /// Replaces the claims at `wanted` pointers under `value` (at `path`) by digests, innermost first,
 /// appending the encoded disclosures.
 fn conceal(
@@ -906,6 +934,35 @@ mod tests {
             Some("malformed")
         );
         assert_eq!(KID, report.kid.as_deref().unwrap_or_default());
+    }
+
+    #[test]
+    fn everything_disclosable_reveals_one_leaf_with_its_parents_only() {
+        let claims = claims();
+        let pointers = every_pointer(&claims);
+        assert!(pointers.contains(&"/recycled_content/suppliers/1".to_owned()));
+        let pointers: Vec<&str> = pointers.iter().map(String::as_str).collect();
+        let request = SdJwtVcRequest {
+            vct: VCT,
+            claims: &claims,
+            disclosable: &pointers,
+            valid_from: None,
+            valid_until: None,
+            holder_key: None,
+        };
+        let sd_jwt = issue_sd_jwt_vc(&request, &issuer_key(), SIGNED_AT, &mut salts()).expect("valid");
+        let presentation = present(&sd_jwt, &["/recycled_content/share"]).expect("held");
+        let report = verify(&presentation);
+        assert!(report.is_valid(), "{report:#?}");
+        let credential = report.credential.expect("claims");
+        assert_eq!(credential["recycled_content"], json!({"share": "0.25"}));
+        assert!(credential.get("passport_id").is_none());
+        let everything = present(&sd_jwt, &[""]).expect("held");
+        let mut expected = claims.clone();
+        expected["iss"] = json!(ISSUER);
+        expected["vct"] = json!(VCT);
+        expected["iat"] = json!(SIGNED_AT.unix_timestamp());
+        assert_eq!(verify(&everything).credential, Some(expected));
     }
 
     #[test]

@@ -681,3 +681,35 @@ fn did_web_maps_to_urls() {
         assert!(did_web_url(bad, UrlScheme::Https).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn the_verdict_only_verification_reaches_the_same_checks() {
+    let mut tokens = vec![issue_vc_jwt(&credential(), &issuer_key(), SIGNED_AT).expect("valid")];
+    for subject in [
+        json!([]),
+        json!("text"),
+        json!([1]),
+        json!([{}, {"a": [1, {"b": 2}]}]),
+        json!({"deep": [[{}]]}),
+    ] {
+        let mut payload = credential();
+        payload["credentialSubject"] = subject;
+        payload["iat"] = json!(SIGNED_AT.unix_timestamp());
+        tokens.push(sign_raw(header(KID), &payload, &issuer_key()));
+    }
+    let mut tampered = tokens[0].clone();
+    tampered.replace_range(60..61, if &tampered[60..61] == "A" { "B" } else { "A" });
+    tokens.push(tampered);
+    tokens.push(sign_raw(header(KID), &json!(["not", "an", "object"]), &issuer_key()));
+    let keys = keys();
+    let context = VerificationContext::new(&keys, NOW);
+    for token in &tokens {
+        let full = verify_vc_jwt(token, &context);
+        let verdict = verify_vc_jwt_verdict(token, &context);
+        assert_eq!(verdict.checks, full.checks, "{token}");
+        assert_eq!(verdict.valid, full.valid);
+        assert!(verdict.credential.is_none());
+    }
+    assert!(verify_vc_jwt_verdict(&tokens[0], &context).is_valid());
+    assert!(!verify_vc_jwt_verdict(&tokens[1], &context).is_valid());
+}
