@@ -120,6 +120,12 @@ pub enum RecordKind {
     PartnerFollowUp,
     /// The node's designation of the Circular Partners secretariat (事務局).
     PartnerSecretariat,
+    /// An Ed25519 signing key (署名鍵) of the node or of an organization; its secret is never
+    /// part of what the log commits to.
+    SigningKey,
+    /// A verifiable credential (検証可能なクレデンシャル) an organization issued, with its
+    /// revocation status-list entry.
+    Credential,
 }
 
 impl RecordKind {
@@ -152,6 +158,8 @@ impl RecordKind {
             RecordKind::PartnerTarget => "partner_target",
             RecordKind::PartnerFollowUp => "partner_follow_up",
             RecordKind::PartnerSecretariat => "partner_secretariat",
+            RecordKind::SigningKey => "signing_key",
+            RecordKind::Credential => "credential",
         }
     }
 

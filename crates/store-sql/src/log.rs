@@ -117,6 +117,12 @@ pub(crate) fn record_parts(kind: RecordKind) -> &'static [&'static str] {
         RecordKind::PartnerTarget => &["SELECT * FROM partner_targets WHERE id = $1 ORDER BY version"],
         RecordKind::PartnerFollowUp => &["SELECT * FROM partner_follow_ups WHERE id = $1"],
         RecordKind::PartnerSecretariat => &["SELECT * FROM partner_secretariat WHERE organization_id = $1"],
+        // A key's public parts and retirement; its secret is left out, so that the log, whose
+        // digests and proofs are handed out, commits to the key without depending on the secret.
+        RecordKind::SigningKey => {
+            &["SELECT kid, organization_id, public_key, created_at, retired_at FROM signing_keys WHERE kid = $1"]
+        }
+        RecordKind::Credential => &["SELECT * FROM issued_credentials WHERE id = $1"],
         // Events are logged through their capture's leaf; a capture's digest is `capture_digest`.
         RecordKind::Event | RecordKind::Capture => &[],
     }
@@ -150,12 +156,14 @@ fn record_ids(kind: RecordKind) -> Option<&'static str> {
         RecordKind::PartnerTarget => "SELECT DISTINCT id FROM partner_targets",
         RecordKind::PartnerFollowUp => "SELECT id FROM partner_follow_ups",
         RecordKind::PartnerSecretariat => "SELECT organization_id FROM partner_secretariat",
+        RecordKind::SigningKey => "SELECT kid FROM signing_keys",
+        RecordKind::Credential => "SELECT id FROM issued_credentials",
         RecordKind::Event => return None,
     })
 }
 
 /// Every kind the log holds leaves of.
-const LOGGED_KINDS: [RecordKind; 25] = [
+const LOGGED_KINDS: [RecordKind; 27] = [
     RecordKind::Organization,
     RecordKind::Facility,
     RecordKind::User,
@@ -181,6 +189,8 @@ const LOGGED_KINDS: [RecordKind; 25] = [
     RecordKind::PartnerTarget,
     RecordKind::PartnerFollowUp,
     RecordKind::PartnerSecretariat,
+    RecordKind::SigningKey,
+    RecordKind::Credential,
 ];
 
 fn kind_named(name: &str) -> Option<RecordKind> {
@@ -493,35 +503,41 @@ pub(crate) async fn backfill(store: &SqlStore) -> StoreResult<()> {
     if done != 0 {
         return Ok(());
     }
-    let at = micros(store.clock_now());
     for kind in LOGGED_KINDS {
-        let Some(sql) = record_ids(kind) else { continue };
-        let mut ids: Vec<String> = sqlx::query_scalar(sql)
-            .fetch_all(&mut *transaction)
-            .await
-            .map_err(unavailable)?;
-        ids.sort_unstable();
-        for id in ids {
-            let logged: Option<i64> = sqlx::query_scalar(
-                "SELECT leaf_index FROM log_leaves WHERE record_kind = $1 AND record_id = $2 LIMIT 1",
-            )
-            .bind(kind.as_str())
-            .bind(id.clone())
-            .fetch_optional(&mut *transaction)
-            .await
-            .map_err(unavailable)?;
-            if logged.is_some() {
-                continue;
-            }
-            let digest = content_digest(&mut transaction, kind, &id).await?;
-            append(&mut transaction, at, kind.as_str(), &id, "existing", None, digest).await?;
-        }
+        backfill_kind(store, &mut transaction, kind).await?;
     }
     sqlx::query("UPDATE log_state SET backfilled = 1 WHERE id = 1")
         .execute(&mut *transaction)
         .await
         .map_err(unavailable)?;
     transaction.commit().await.map_err(unavailable)
+}
+
+/// Gives every record of `kind` without a leaf an `existing` leaf (records stored before their
+/// kind was logged), in the caller's transaction.
+pub(crate) async fn backfill_kind(store: &SqlStore, connection: &mut AnyConnection, kind: RecordKind) -> StoreResult<()> {
+    let at = micros(store.clock_now());
+    let Some(sql) = record_ids(kind) else { return Ok(()) };
+    let mut ids: Vec<String> = sqlx::query_scalar(sql)
+        .fetch_all(&mut *connection)
+        .await
+        .map_err(unavailable)?;
+    ids.sort_unstable();
+    for id in ids {
+        let logged: Option<i64> =
+            sqlx::query_scalar("SELECT leaf_index FROM log_leaves WHERE record_kind = $1 AND record_id = $2 LIMIT 1")
+                .bind(kind.as_str())
+                .bind(id.clone())
+                .fetch_optional(&mut *connection)
+                .await
+                .map_err(unavailable)?;
+        if logged.is_some() {
+            continue;
+        }
+        let digest = content_digest(connection, kind, &id).await?;
+        append(connection, at, kind.as_str(), &id, "existing", None, digest).await?;
+    }
+    Ok(())
 }
 
 /// A leaf as stored, with the hash stored beside it.
@@ -969,7 +985,7 @@ pub(crate) async fn verify(store: &SqlStore, actor: &Actor) -> StoreResult<LogRe
 
     // Signed tree heads: signature by the named node key, root of the recomputed leaves,
     // consistency with the head before.
-    let keys: HashMap<String, ed25519_dalek::VerifyingKey> = sqlx::query("SELECT kid, secret FROM signing_keys")
+    let keys: HashMap<String, ed25519_dalek::VerifyingKey> = sqlx::query("SELECT kid, secret FROM signing_keys WHERE organization_id IS NULL")
         .fetch_all(&mut *transaction)
         .await
         .map_err(unavailable)?

@@ -243,6 +243,8 @@ pub fn record_kind(kind: RecordKind) -> Text {
         RecordKind::PartnerTarget => ("CPs目標", "Circular Partners targets"),
         RecordKind::PartnerFollowUp => ("フォローアップ", "follow-ups"),
         RecordKind::PartnerSecretariat => ("CPs事務局", "Circular Partners secretariat"),
+        RecordKind::SigningKey => ("署名鍵", "signing key"),
+        RecordKind::Credential => ("検証可能なクレデンシャル", "verifiable credential"),
         RecordKind::OuranosPart => ("部品（ウラノス）", "parts (Ouranos)"),
         RecordKind::OuranosTrade => ("取引（ウラノス）", "trades (Ouranos)"),
         _ => ("その他の記録", "other records"),
