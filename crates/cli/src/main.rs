@@ -5,6 +5,7 @@
 mod bench;
 mod config;
 mod cpu;
+mod credentials;
 mod demo_cfp;
 mod demo_circularity;
 mod pact;
@@ -90,11 +91,44 @@ enum Command {
     Pact(PactCommand),
     /// Verify what the node stores. `--log`: recompute the tamper-evident log (改ざん検知ログ)
     /// from the database and report the first divergence; exits 1 when there is one.
+    ///
+    /// `junkan verify <file>`: verify a credential file offline (検証): a `vc+jwt` (compact JWS,
+    /// or JSON holding it) or an SD-JWT VC presentation, against the issuer's published DID
+    /// document and status lists. Prints a JSON report of every check; exits 0 when all pass, 1
+    /// when one fails, 2 for a usage error.
     Verify {
         /// Recompute the log from the store: every leaf's chain and hash, every record's content
         /// against its latest leaf, records without a leaf, every signed tree head.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "file")]
         log: bool,
+        /// The credential file to verify.
+        #[arg(required_unless_present = "log")]
+        file: Option<std::path::PathBuf>,
+        /// The issuer's published DID document (did.json); repeat for several issuers.
+        #[arg(long = "did")]
+        did_documents: Vec<std::path::PathBuf>,
+        /// A status list credential (vc+jwt, or JSON holding it); repeatable.
+        #[arg(long = "status-list")]
+        status_lists: Vec<std::path::PathBuf>,
+        /// Verify as of this RFC 3339 time (default: now).
+        #[arg(long)]
+        at: Option<String>,
+        /// Fetch DID documents (from the did:web URL) and status lists (from
+        /// statusListCredential) not given as files.
+        #[arg(long)]
+        online: bool,
+        /// Scheme of did:web URLs: https, or http for tests on loopback.
+        #[arg(long, default_value = "https")]
+        did_web_scheme: String,
+    },
+    /// Write a presentation of an SD-JWT VC (選択的開示) revealing only the chosen fields to
+    /// standard output.
+    Present {
+        /// The SD-JWT file.
+        file: std::path::PathBuf,
+        /// JSON pointer of a field to reveal (its parents come along); repeatable.
+        #[arg(long = "reveal")]
+        reveal: Vec<String>,
     },
     /// Load the synthetic demo economy into a fresh store and serve it.
     Demo {
@@ -178,6 +212,13 @@ enum BenchCommand {
         /// Timed requests per query shape.
         #[arg(long, default_value_t = 300)]
         samples: u64,
+    },
+    /// Issue a battery passport credential (vc+jwt) and verify it N times on one thread, keys
+    /// in memory as offline verification has them.
+    Verify {
+        /// Verifications.
+        #[arg(long, default_value_t = 100_000)]
+        n: u64,
     },
 }
 
@@ -349,6 +390,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 BenchCommand::Rollup { samples, seed } => bench::bench_rollup(url, samples.max(1), seed).await,
                 BenchCommand::Ui { samples } => bench::bench_ui(url, samples.max(1)).await,
+                BenchCommand::Verify { n } => {
+                    let report = credentials::bench_verify(n.max(1))?;
+                    println!("{}", serde_json::to_string_pretty(&report)?);
+                    Ok(())
+                }
                 BenchCommand::Footprints { footprints, samples } => {
                     bench::bench_footprints(url, footprints.max(1), samples.max(1)).await
                 }
@@ -422,7 +468,36 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
-        Command::Verify { log } => {
+        Command::Verify {
+            file: Some(file),
+            did_documents,
+            status_lists,
+            at,
+            online,
+            did_web_scheme,
+            ..
+        } => {
+            let request = credentials::VerifyRequest {
+                file,
+                did_documents,
+                status_lists,
+                at,
+                online,
+                did_web_scheme,
+            };
+            verify_credential_file(request).await
+        }
+        Command::Present { file, reveal } => match credentials::present_file(&file, &reveal) {
+            Ok(presentation) => {
+                println!("{presentation}");
+                Ok(())
+            }
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                std::process::exit(if error.is::<credentials::UsageError>() { 2 } else { 1 });
+            }
+        },
+        Command::Verify { log, .. } => {
             anyhow::ensure!(log, "say what to verify: --log");
             let config = cli.config.resolve("./data")?;
             init_logging(config.log_format.as_deref().unwrap_or("text"));
@@ -447,6 +522,37 @@ fn init_logging(format: &str) {
     } else {
         builder.try_init()
     };
+}
+
+/// `junkan verify <file>`: the report as JSON on standard output, each failed check on standard
+/// error; exit status 1 when a check failed, 2 for a usage error.
+async fn verify_credential_file(request: credentials::VerifyRequest) -> anyhow::Result<()> {
+    // Blocking file reads and (with --online) HTTP calls: off the async workers.
+    let outcome = tokio::task::spawn_blocking(move || credentials::verify_file(&request)).await?;
+    let report = match outcome {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::exit(2);
+        }
+    };
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    if report.valid {
+        eprintln!("valid: every check passed");
+        return Ok(());
+    }
+    let mut skipped = 0;
+    for check in report.failures() {
+        if check.outcome == junkan_credential::Outcome::Failed {
+            eprintln!("failed: {}: {}", check.name.as_str(), check.message);
+        } else {
+            skipped += 1;
+        }
+    }
+    if skipped > 0 {
+        eprintln!("{skipped} check(s) not run because of these failures");
+    }
+    std::process::exit(1);
 }
 
 /// `junkan verify --log`: the report as JSON on standard output, the first divergence on
