@@ -124,6 +124,12 @@ pub enum RecordKind {
     Certificate,
     /// A certification scheme (認証制度) conformity certificates can name.
     CertificateScheme,
+    /// An Ed25519 signing key (署名鍵) of the node or of an organization; its secret is never
+    /// part of what the log commits to.
+    SigningKey,
+    /// A verifiable credential (検証可能なクレデンシャル) an organization issued, with its
+    /// revocation status-list entry.
+    Credential,
 }
 
 impl RecordKind {
@@ -158,6 +164,8 @@ impl RecordKind {
             RecordKind::PartnerSecretariat => "partner_secretariat",
             RecordKind::Certificate => "certificate",
             RecordKind::CertificateScheme => "certificate_scheme",
+            RecordKind::SigningKey => "signing_key",
+            RecordKind::Credential => "credential",
         }
     }
 

@@ -25,6 +25,7 @@ mod passports;
 mod principals;
 mod queries;
 mod rows;
+mod trust;
 
 /// What an audit of reads wrote (entries, records, new record sets).
 pub use access::AuditedReads;
@@ -265,8 +266,12 @@ impl SqlStore {
         }
         passports::install_shipped(self).await?;
         certificates::install_shipped_schemes(self).await?;
+        // Keys stored before migration 0025 get their public key before anything digests them.
+        trust::fill_public_keys(self).await?;
         // Records stored before the log existed get their leaves, once.
-        log::backfill(self).await
+        log::backfill(self).await?;
+        // Keys stored before they were records of the log get their leaves, once.
+        trust::backfill_keys(self).await
     }
 
     /// This store with the tamper-evident log off: writes append no leaves. Only for measuring
@@ -436,10 +441,57 @@ impl Store for SqlStore {
         principals::delete_session(self, id_hash).await
     }
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
-        principals::signing_keys(self).await
+        trust::node_signing_keys(self).await
     }
+
     async fn add_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<Vec<SigningKeyRecord>> {
-        principals::add_signing_key(self, key).await
+        trust::add_node_key(self, key).await
+    }
+
+    async fn trust_keys(&self, owner: junkan_store::KeyOwner) -> StoreResult<Vec<junkan_store::TrustKey>> {
+        trust::keys(self, owner).await
+    }
+
+    async fn organization_signing_key(
+        &self,
+        actor: &Actor,
+        organization: OrganizationId,
+    ) -> StoreResult<junkan_store::TrustKey> {
+        trust::organization_signing_key(self, actor, organization).await
+    }
+
+    async fn rotate_key(&self, actor: &Actor, owner: junkan_store::KeyOwner) -> StoreResult<Vec<junkan_store::TrustKey>> {
+        trust::rotate(self, actor, owner).await
+    }
+
+    async fn issue_credential(
+        &self,
+        actor: &Actor,
+        new: junkan_store::NewIssuedCredential,
+        sign: junkan_store::SignWithIndex<'_>,
+    ) -> StoreResult<(junkan_store::IssuedCredential, String)> {
+        trust::issue(self, actor, new, sign).await
+    }
+
+    async fn issued_credential(&self, actor: &Actor, id: &str) -> StoreResult<junkan_store::IssuedCredential> {
+        trust::get(self, actor, id).await
+    }
+
+    async fn credentials_of_record(
+        &self,
+        actor: &Actor,
+        record_kind: &str,
+        record_id: &str,
+    ) -> StoreResult<Vec<junkan_store::IssuedCredential>> {
+        trust::of_record(self, actor, record_kind, record_id).await
+    }
+
+    async fn revoke_credential(&self, actor: &Actor, id: &str) -> StoreResult<junkan_store::IssuedCredential> {
+        trust::revoke(self, actor, id).await
+    }
+
+    async fn revoked_status_indexes(&self, issuer: OrganizationId) -> StoreResult<Vec<u32>> {
+        trust::revoked_indexes(self, issuer).await
     }
 
     async fn log_tree_state(&self) -> StoreResult<(u64, junkan_translog::Hash)> {

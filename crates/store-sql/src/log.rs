@@ -119,6 +119,12 @@ pub(crate) fn record_parts(kind: RecordKind) -> &'static [&'static str] {
         RecordKind::PartnerSecretariat => &["SELECT * FROM partner_secretariat WHERE organization_id = $1"],
         RecordKind::Certificate => &["SELECT * FROM conformity_certificates WHERE id = $1"],
         RecordKind::CertificateScheme => &["SELECT * FROM certificate_schemes WHERE code = $1"],
+        // A key's public parts and retirement; its secret is left out, so that the log, whose
+        // digests and proofs are handed out, commits to the key without depending on the secret.
+        RecordKind::SigningKey => {
+            &["SELECT kid, organization_id, public_key, created_at, retired_at FROM signing_keys WHERE kid = $1"]
+        }
+        RecordKind::Credential => &["SELECT * FROM issued_credentials WHERE id = $1"],
         // Events are logged through their capture's leaf; a capture's digest is `capture_digest`.
         RecordKind::Event | RecordKind::Capture => &[],
     }
@@ -154,12 +160,14 @@ fn record_ids(kind: RecordKind) -> Option<&'static str> {
         RecordKind::PartnerSecretariat => "SELECT organization_id FROM partner_secretariat",
         RecordKind::Certificate => "SELECT id FROM conformity_certificates",
         RecordKind::CertificateScheme => "SELECT code FROM certificate_schemes",
+        RecordKind::SigningKey => "SELECT kid FROM signing_keys",
+        RecordKind::Credential => "SELECT id FROM issued_credentials",
         RecordKind::Event => return None,
     })
 }
 
 /// Every kind the log holds leaves of.
-const LOGGED_KINDS: [RecordKind; 27] = [
+const LOGGED_KINDS: [RecordKind; 29] = [
     RecordKind::Organization,
     RecordKind::Facility,
     RecordKind::User,
@@ -187,6 +195,8 @@ const LOGGED_KINDS: [RecordKind; 27] = [
     RecordKind::PartnerSecretariat,
     RecordKind::Certificate,
     RecordKind::CertificateScheme,
+    RecordKind::SigningKey,
+    RecordKind::Credential,
 ];
 
 fn kind_named(name: &str) -> Option<RecordKind> {
@@ -499,35 +509,41 @@ pub(crate) async fn backfill(store: &SqlStore) -> StoreResult<()> {
     if done != 0 {
         return Ok(());
     }
-    let at = micros(store.clock_now());
     for kind in LOGGED_KINDS {
-        let Some(sql) = record_ids(kind) else { continue };
-        let mut ids: Vec<String> = sqlx::query_scalar(sql)
-            .fetch_all(&mut *transaction)
-            .await
-            .map_err(unavailable)?;
-        ids.sort_unstable();
-        for id in ids {
-            let logged: Option<i64> = sqlx::query_scalar(
-                "SELECT leaf_index FROM log_leaves WHERE record_kind = $1 AND record_id = $2 LIMIT 1",
-            )
-            .bind(kind.as_str())
-            .bind(id.clone())
-            .fetch_optional(&mut *transaction)
-            .await
-            .map_err(unavailable)?;
-            if logged.is_some() {
-                continue;
-            }
-            let digest = content_digest(&mut transaction, kind, &id).await?;
-            append(&mut transaction, at, kind.as_str(), &id, "existing", None, digest).await?;
-        }
+        backfill_kind(store, &mut transaction, kind).await?;
     }
     sqlx::query("UPDATE log_state SET backfilled = 1 WHERE id = 1")
         .execute(&mut *transaction)
         .await
         .map_err(unavailable)?;
     transaction.commit().await.map_err(unavailable)
+}
+
+/// Gives every record of `kind` without a leaf an `existing` leaf (records stored before their
+/// kind was logged), in the caller's transaction.
+pub(crate) async fn backfill_kind(store: &SqlStore, connection: &mut AnyConnection, kind: RecordKind) -> StoreResult<()> {
+    let at = micros(store.clock_now());
+    let Some(sql) = record_ids(kind) else { return Ok(()) };
+    let mut ids: Vec<String> = sqlx::query_scalar(sql)
+        .fetch_all(&mut *connection)
+        .await
+        .map_err(unavailable)?;
+    ids.sort_unstable();
+    for id in ids {
+        let logged: Option<i64> =
+            sqlx::query_scalar("SELECT leaf_index FROM log_leaves WHERE record_kind = $1 AND record_id = $2 LIMIT 1")
+                .bind(kind.as_str())
+                .bind(id.clone())
+                .fetch_optional(&mut *connection)
+                .await
+                .map_err(unavailable)?;
+        if logged.is_some() {
+            continue;
+        }
+        let digest = content_digest(connection, kind, &id).await?;
+        append(connection, at, kind.as_str(), &id, "existing", None, digest).await?;
+    }
+    Ok(())
 }
 
 /// A leaf as stored, with the hash stored beside it.
@@ -975,7 +991,7 @@ pub(crate) async fn verify(store: &SqlStore, actor: &Actor) -> StoreResult<LogRe
 
     // Signed tree heads: signature by the named node key, root of the recomputed leaves,
     // consistency with the head before.
-    let keys: HashMap<String, ed25519_dalek::VerifyingKey> = sqlx::query("SELECT kid, secret FROM signing_keys")
+    let keys: HashMap<String, ed25519_dalek::VerifyingKey> = sqlx::query("SELECT kid, secret FROM signing_keys WHERE organization_id IS NULL")
         .fetch_all(&mut *transaction)
         .await
         .map_err(unavailable)?

@@ -7,7 +7,7 @@ use junkan_model::audit::AuditAction;
 use junkan_model::ids::{ApiKeyId, ClientId, OrganizationId, UserId};
 use junkan_model::page::{Page, PageRequest};
 use junkan_model::principal::{Actor, ApiKey, ClientCredential, NewCredential, Role, User};
-use junkan_store::{NewUserRecord, SessionRecord, SigningKeyRecord, StoreError, StoreResult, UserLogin};
+use junkan_store::{NewUserRecord, SessionRecord, StoreError, StoreResult, UserLogin};
 
 use crate::access::{self, audit_reads, record, require, RecordRead};
 use crate::organizations;
@@ -514,29 +514,3 @@ pub async fn delete_session(store: &SqlStore, id_hash: &str) -> StoreResult<()> 
     Ok(())
 }
 
-pub async fn signing_keys(store: &SqlStore) -> StoreResult<Vec<SigningKeyRecord>> {
-    let rows = sqlx::query("SELECT * FROM signing_keys ORDER BY created_at DESC, kid")
-        .fetch_all(&store.reader)
-        .await
-        .map_err(unavailable)?;
-    rows.iter()
-        .map(|row| {
-            Ok(SigningKeyRecord {
-                kid: text(row, "kid")?,
-                secret: text(row, "secret")?,
-                created_at: time(row, "created_at")?,
-            })
-        })
-        .collect()
-}
-
-pub async fn add_signing_key(store: &SqlStore, key: &SigningKeyRecord) -> StoreResult<Vec<SigningKeyRecord>> {
-    sqlx::query("INSERT INTO signing_keys (kid, secret, created_at) VALUES ($1, $2, $3) ON CONFLICT (kid) DO NOTHING")
-        .bind(key.kid.clone())
-        .bind(key.secret.clone())
-        .bind(micros(key.created_at))
-        .execute(&store.writer)
-        .await
-        .map_err(unavailable)?;
-    signing_keys(store).await
-}

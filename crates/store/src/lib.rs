@@ -11,8 +11,10 @@
 pub mod contract;
 pub mod log;
 pub mod supply_tree;
+pub mod trust;
 
 pub use log::{LogDivergence, LogReport, MemberInclusion, RecordInclusion, StoredTreeHead};
+pub use trust::{IssuedCredential, KeyOwner, NewIssuedCredential, SignWithIndex, TrustKey, STATUS_LIST_LENGTH};
 
 use std::sync::{Arc, Mutex};
 
@@ -518,6 +520,42 @@ pub trait Store: Send + Sync + 'static {
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
     /// Adds a signing key; returns the keys after the insert (another instance may have raced).
     async fn add_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<Vec<SigningKeyRecord>>;
+
+    // Trust services (docs/trust.md): keys of the node and of organizations, issued credentials
+    // and their revocation. Public keys and status lists are public; secrets never leave the node.
+    /// The signing keys of `owner`: those in use first, then the retired ones, newest first.
+    async fn trust_keys(&self, owner: KeyOwner) -> StoreResult<Vec<TrustKey>>;
+    /// The key `organization` signs with now, made on first use (an audited, logged write
+    /// recorded as `actor`'s).
+    async fn organization_signing_key(&self, actor: &Actor, organization: OrganizationId) -> StoreResult<TrustKey>;
+    /// Rotates `owner`'s keys: those in use are retired now and a new one is added. The
+    /// organization's administrators (node administrators for any); the node's: node
+    /// administrators. Returns the owner's keys after.
+    async fn rotate_key(&self, actor: &Actor, owner: KeyOwner) -> StoreResult<Vec<TrustKey>>;
+    /// Records a credential `new.issuer` issues: draws a free index of its revocation status
+    /// list, has `sign` sign the credential with it, stores the entry (audited as `actor`'s
+    /// write, logged) and returns it with the signed credential. The key must be one of the
+    /// issuer's keys in use.
+    async fn issue_credential(
+        &self,
+        actor: &Actor,
+        new: NewIssuedCredential,
+        sign: SignWithIndex<'_>,
+    ) -> StoreResult<(IssuedCredential, String)>;
+    /// An issued credential's entry: for the issuer's members, node administrators, auditors.
+    async fn issued_credential(&self, actor: &Actor, id: &str) -> StoreResult<IssuedCredential>;
+    /// The entries of the credentials issued about a record that `actor` may read (as
+    /// [`Store::issued_credential`]), oldest first.
+    async fn credentials_of_record(
+        &self,
+        actor: &Actor,
+        record_kind: &str,
+        record_id: &str,
+    ) -> StoreResult<Vec<IssuedCredential>>;
+    /// Revokes an issued credential (its status-list bit is set): the issuer's administrators.
+    async fn revoke_credential(&self, actor: &Actor, id: &str) -> StoreResult<IssuedCredential>;
+    /// The revoked indexes of `issuer`'s revocation status list, ascending (public).
+    async fn revoked_status_indexes(&self, issuer: OrganizationId) -> StoreResult<Vec<u32>>;
 
     // The tamper-evident log (docs/log.md). Every write above appends its leaf itself.
     /// The log's size and root hash now (the Merkle tree hash of every leaf).

@@ -245,6 +245,8 @@ pub fn record_kind(kind: RecordKind) -> Text {
         RecordKind::PartnerSecretariat => ("CPs事務局", "Circular Partners secretariat"),
         RecordKind::Certificate => ("適合性証明", "conformity certificate"),
         RecordKind::CertificateScheme => ("認証制度", "certification scheme"),
+        RecordKind::SigningKey => ("署名鍵", "signing key"),
+        RecordKind::Credential => ("検証可能なクレデンシャル", "verifiable credential"),
         RecordKind::OuranosPart => ("部品（ウラノス）", "parts (Ouranos)"),
         RecordKind::OuranosTrade => ("取引（ウラノス）", "trades (Ouranos)"),
         _ => ("その他の記録", "other records"),
