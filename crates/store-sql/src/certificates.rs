@@ -301,6 +301,28 @@ pub async fn create(
             "a certificate is stored with its signed credential",
         )]));
     }
+    // The credential is one the trust services issued as the certifier for this certificate
+    // (its status-list entry is what revocation sets).
+    let entry =
+        sqlx::query("SELECT issuer_organization_id, record_kind, record_id FROM issued_credentials WHERE id = $1")
+            .bind(signed.credential_id.clone())
+            .fetch_optional(&store.reader)
+            .await
+            .map_err(unavailable)?;
+    let issued_for_it = match &entry {
+        Some(row) => {
+            text(row, "issuer_organization_id")? == certifier.to_string()
+                && text(row, "record_kind")? == RecordKind::Certificate.as_str()
+                && text(row, "record_id")? == draft.id.to_string()
+        }
+        None => false,
+    };
+    if !issued_for_it {
+        return Err(StoreError::Invalid(vec![Violation::new(
+            "/credential_id",
+            "not a credential the certification body issued for this certificate",
+        )]));
+    }
     let request = draft.request;
     let now = store.clock_now();
     let certificate = Certificate {
@@ -564,6 +586,28 @@ pub async fn revoke(
         None,
     )
     .await?;
+    // Its credential's bit in the certifier's status list, in the same transaction.
+    let entry_revoked =
+        sqlx::query("UPDATE issued_credentials SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+            .bind(certificate.credential_id.clone())
+            .bind(micros(now))
+            .execute(&mut *transaction)
+            .await
+            .map_err(unavailable)?
+            .rows_affected();
+    if entry_revoked == 1 {
+        record(
+            store,
+            &mut transaction,
+            actor,
+            AuditAction::Revoke,
+            RecordKind::Credential,
+            &certificate.credential_id,
+            Some(certificate.certifier_organization_id),
+            None,
+        )
+        .await?;
+    }
     transaction.commit().await.map_err(unavailable)?;
     Ok(Certificate {
         revoked_at: Some(now),

@@ -460,7 +460,11 @@ impl Store for SqlStore {
         trust::organization_signing_key(self, actor, organization).await
     }
 
-    async fn rotate_key(&self, actor: &Actor, owner: junkan_store::KeyOwner) -> StoreResult<Vec<junkan_store::TrustKey>> {
+    async fn rotate_key(
+        &self,
+        actor: &Actor,
+        owner: junkan_store::KeyOwner,
+    ) -> StoreResult<Vec<junkan_store::TrustKey>> {
         trust::rotate(self, actor, owner).await
     }
 

@@ -521,7 +521,11 @@ pub(crate) async fn backfill(store: &SqlStore) -> StoreResult<()> {
 
 /// Gives every record of `kind` without a leaf an `existing` leaf (records stored before their
 /// kind was logged), in the caller's transaction.
-pub(crate) async fn backfill_kind(store: &SqlStore, connection: &mut AnyConnection, kind: RecordKind) -> StoreResult<()> {
+pub(crate) async fn backfill_kind(
+    store: &SqlStore,
+    connection: &mut AnyConnection,
+    kind: RecordKind,
+) -> StoreResult<()> {
     let at = micros(store.clock_now());
     let Some(sql) = record_ids(kind) else { return Ok(()) };
     let mut ids: Vec<String> = sqlx::query_scalar(sql)
@@ -991,22 +995,23 @@ pub(crate) async fn verify(store: &SqlStore, actor: &Actor) -> StoreResult<LogRe
 
     // Signed tree heads: signature by the named node key, root of the recomputed leaves,
     // consistency with the head before.
-    let keys: HashMap<String, ed25519_dalek::VerifyingKey> = sqlx::query("SELECT kid, secret FROM signing_keys WHERE organization_id IS NULL")
-        .fetch_all(&mut *transaction)
-        .await
-        .map_err(unavailable)?
-        .iter()
-        .filter_map(|row| {
-            let kid: String = row.try_get("kid").ok()?;
-            let secret: String = row.try_get("secret").ok()?;
-            let seed: [u8; 32] = base64::engine::general_purpose::STANDARD
-                .decode(secret)
-                .ok()?
-                .try_into()
-                .ok()?;
-            Some((kid, ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key()))
-        })
-        .collect();
+    let keys: HashMap<String, ed25519_dalek::VerifyingKey> =
+        sqlx::query("SELECT kid, secret FROM signing_keys WHERE organization_id IS NULL")
+            .fetch_all(&mut *transaction)
+            .await
+            .map_err(unavailable)?
+            .iter()
+            .filter_map(|row| {
+                let kid: String = row.try_get("kid").ok()?;
+                let secret: String = row.try_get("secret").ok()?;
+                let seed: [u8; 32] = base64::engine::general_purpose::STANDARD
+                    .decode(secret)
+                    .ok()?
+                    .try_into()
+                    .ok()?;
+                Some((kid, ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key()))
+            })
+            .collect();
     let heads = sqlx::query(&format!("SELECT {HEAD_COLUMNS} FROM log_tree_heads ORDER BY sequence"))
         .fetch_all(&mut *transaction)
         .await

@@ -105,13 +105,36 @@ async fn certificates_refuse_every_edit_but_their_revocation(engine: Backend) {
         .prepare_certificate(&member(certifier), request)
         .await
         .expect("prepared");
+    let key = store
+        .organization_signing_key(&member(certifier), certifier)
+        .await
+        .expect("key");
+    let credential_id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
+    let (_, credential) = store
+        .issue_credential(
+            &member(certifier),
+            junkan_store::NewIssuedCredential {
+                id: credential_id.clone(),
+                issuer: certifier,
+                record_kind: "certificate".to_owned(),
+                record_id: draft.id.to_string(),
+                record_version: None,
+                key_id: key.kid,
+                issued_at: datetime!(2026-04-01 09:00 UTC),
+                valid_until: None,
+                keep_signed: false,
+            },
+            &|_| Ok("header.payload.signature".to_owned()),
+        )
+        .await
+        .expect("entry");
     let certificate = store
         .create_certificate(
             &member(certifier),
             draft,
             SignedCertificate {
-                credential: "header.payload.signature".to_owned(),
-                credential_id: "urn:uuid:0190b4d2-0000-7000-8000-00000000000a".to_owned(),
+                credential,
+                credential_id,
             },
         )
         .await

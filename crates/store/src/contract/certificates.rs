@@ -37,14 +37,45 @@ fn recycled_claim() -> serde_json::Value {
            "pre_consumer_pct": "12.5", "post_consumer_pct": "50", "method": "mass_balance_credit"})
 }
 
-fn signed(label: &str) -> SignedCertificate {
-    SignedCertificate {
-        credential: format!("eyJhbGciOiJFZERTQSJ9.{label}.c2ln"),
-        credential_id: format!(
-            "urn:uuid:{}",
-            uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, label.as_bytes())
-        ),
-    }
+/// The credential of a draft as the trust services issue it: an entry of the certifier's status
+/// list for this certificate, "signed" by a stand-in (the store keeps what it is given; the
+/// signature is the server's business and is tested there). Returns it with its status index.
+async fn signed(
+    store: &dyn Store,
+    actor: &Actor,
+    draft: &junkan_model::certificate::CertificateDraft,
+) -> (SignedCertificate, u32) {
+    let key = store
+        .organization_signing_key(actor, draft.certifier_organization_id)
+        .await
+        .expect("the certifier's key");
+    let id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
+    let sign = |index: u32| Ok(format!("eyJhbGciOiJFZERTQSJ9.certificate-{index}.c2ln"));
+    let (entry, credential) = store
+        .issue_credential(
+            actor,
+            crate::NewIssuedCredential {
+                id: id.clone(),
+                issuer: draft.certifier_organization_id,
+                record_kind: "certificate".to_owned(),
+                record_id: draft.id.to_string(),
+                record_version: None,
+                key_id: key.kid,
+                issued_at: START,
+                valid_until: Some(draft.request.valid_until),
+                keep_signed: false,
+            },
+            &sign,
+        )
+        .await
+        .expect("issued");
+    (
+        SignedCertificate {
+            credential,
+            credential_id: id,
+        },
+        entry.status_index,
+    )
 }
 
 /// Certificates: issue, read rule, audit, revoke, schemes.
@@ -202,15 +233,25 @@ pub async fn conformity_certificates_issue_read_and_revoke(store: &dyn Store, cl
         .expect("prepared");
     assert_eq!(draft.subject.version, Some(1), "the current version is certified");
     assert_eq!(draft.subject_owner_organization_id, maker);
+    let (credential, status_index) = signed(store, &certifier_member, &draft).await;
     // Another organization cannot store a certifier's draft.
     assert!(matches!(
         store
-            .create_certificate(&partner_member, draft.clone(), signed("restricted"))
+            .create_certificate(&partner_member, draft.clone(), credential.clone())
             .await,
         Err(StoreError::Forbidden { .. })
     ));
+    // Only with a credential the certifier issued for this very certificate.
+    let stray = SignedCertificate {
+        credential_id: "urn:uuid:0190b4d2-0000-7000-8000-0000000000ff".to_owned(),
+        ..credential.clone()
+    };
+    assert!(matches!(
+        store.create_certificate(&certifier_member, draft.clone(), stray).await,
+        Err(StoreError::Invalid(violations)) if violations[0].path == "/credential_id"
+    ));
     let on_restricted = store
-        .create_certificate(&certifier_member, draft, signed("restricted"))
+        .create_certificate(&certifier_member, draft, credential)
         .await
         .expect("issued");
     assert_eq!(on_restricted.subject.version, Some(1));
@@ -223,8 +264,9 @@ pub async fn conformity_certificates_issue_read_and_revoke(store: &dyn Store, cl
         )
         .await
         .expect("prepared");
+    let (credential, _) = signed(store, &certifier_member, &public_draft).await;
     let on_public = store
-        .create_certificate(&certifier_member, public_draft, signed("public"))
+        .create_certificate(&certifier_member, public_draft, credential)
         .await
         .expect("issued");
     let coc_draft = store
@@ -371,6 +413,11 @@ pub async fn conformity_certificates_issue_read_and_revoke(store: &dyn Store, cl
     assert_eq!(revoked.revoked_at, Some(START + Duration::days(30)));
     assert_eq!(revoked.revocation_reason.as_deref(), Some(reason.reason.as_str()));
     assert!(!revoked.in_force(START + Duration::days(31)));
+    assert_eq!(
+        store.revoked_status_indexes(certifier).await.expect("status list"),
+        vec![status_index],
+        "the credential's status bit is set with the revocation"
+    );
     assert_eq!(
         store
             .get_certificate(&maker_admin, on_restricted.id)
