@@ -14,6 +14,7 @@ pub mod pact_delivery;
 pub mod paging;
 pub mod resolver;
 pub mod schemas;
+pub mod trust;
 pub mod web;
 pub mod xlsx;
 
@@ -324,7 +325,20 @@ pub fn router(state: AppState) -> Router {
         .route("/partners/targets/{id}/versions", get(partners::list_target_versions))
         .route("/partners/targets/{id}/progress", get(partners::get_target_progress))
         .route("/partners/targets/{id}/follow-ups", post(partners::submit_follow_up))
-        .route("/partners/follow-ups", get(partners::list_follow_ups));
+        .route("/partners/follow-ups", get(partners::list_follow_ups))
+        .route(
+            "/organizations/{id}/keys/rotate",
+            post(handlers::trust::rotate_organization_keys),
+        )
+        .route(
+            "/credentials/{kind}/{id}",
+            get(handlers::credentials::export_credential),
+        )
+        .route(
+            "/credentials/{id}/revoke",
+            post(handlers::credentials::revoke_credential),
+        )
+        .route("/verify", post(handlers::credentials::verify_credential));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -341,6 +355,20 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/.well-known/junkan-log/consistency",
             get(transparency_log::get_consistency),
+        )
+        // Trust services (issue 9): DID documents, JWK sets, revocation status lists.
+        .route("/.well-known/did.json", get(handlers::trust::get_node_did))
+        .route(
+            "/organizations/{id}/did.json",
+            get(handlers::trust::get_organization_did),
+        )
+        .route(
+            "/organizations/{id}/jwks.json",
+            get(handlers::trust::get_organization_jwks),
+        )
+        .route(
+            "/credentials/status/{organization}",
+            get(handlers::trust::get_status_list),
         )
         .route("/auth/token", post(auth::issue_token))
         .route("/auth/login", post(auth::login))

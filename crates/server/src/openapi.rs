@@ -74,6 +74,10 @@ use crate::handlers;
         handlers::partners::list_targets, handlers::partners::get_target, handlers::partners::edit_target,
         handlers::partners::list_target_versions, handlers::partners::get_target_progress,
         handlers::partners::submit_follow_up, handlers::partners::list_follow_ups,
+        handlers::trust::get_node_did, handlers::trust::get_organization_did, handlers::trust::get_organization_jwks,
+        handlers::trust::get_status_list, handlers::trust::rotate_organization_keys,
+        handlers::credentials::export_credential, handlers::credentials::revoke_credential,
+        handlers::credentials::verify_credential,
     ),
     components(schemas(crate::error::Problem, junkan_model::Violation)),
     modifiers(&Security),
@@ -94,6 +98,7 @@ use crate::handlers;
         (name = "footprints", description = "製品カーボンフットプリント / product carbon footprints, PACT partners and outbox (the PACT API itself is at /3/ and /2/)"),
         (name = "partners", description = "サーキュラーパートナーズ / Circular Partners: membership, targets (資源循環・経済インパクト・社会インパクト・環境インパクト), follow-ups, the secretariat's views"),
         (name = "resolver", description = "GS1 Digital Link resolver, passport pages and QR codes / 製品パスポートのリゾルバー"),
+        (name = "trust", description = "トラストサービス / trust services: did:web DID documents, keys and rotation, verifiable credentials of records, revocation status lists, verification"),
     )
 )]
 struct ApiDoc;

@@ -453,7 +453,11 @@ impl Store for SqlStore {
         trust::organization_signing_key(self, actor, organization).await
     }
 
-    async fn rotate_key(&self, actor: &Actor, owner: junkan_store::KeyOwner) -> StoreResult<Vec<junkan_store::TrustKey>> {
+    async fn rotate_key(
+        &self,
+        actor: &Actor,
+        owner: junkan_store::KeyOwner,
+    ) -> StoreResult<Vec<junkan_store::TrustKey>> {
         trust::rotate(self, actor, owner).await
     }
 
@@ -485,6 +489,10 @@ impl Store for SqlStore {
 
     async fn revoked_status_indexes(&self, issuer: OrganizationId) -> StoreResult<Vec<u32>> {
         trust::revoked_indexes(self, issuer).await
+    }
+
+    async fn latest_leaf(&self, kind: &str, id: &str) -> StoreResult<Option<junkan_store::LeafReference>> {
+        log::latest_leaf(self, kind, id).await
     }
 
     async fn log_tree_state(&self) -> StoreResult<(u64, junkan_translog::Hash)> {

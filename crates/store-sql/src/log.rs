@@ -515,7 +515,11 @@ pub(crate) async fn backfill(store: &SqlStore) -> StoreResult<()> {
 
 /// Gives every record of `kind` without a leaf an `existing` leaf (records stored before their
 /// kind was logged), in the caller's transaction.
-pub(crate) async fn backfill_kind(store: &SqlStore, connection: &mut AnyConnection, kind: RecordKind) -> StoreResult<()> {
+pub(crate) async fn backfill_kind(
+    store: &SqlStore,
+    connection: &mut AnyConnection,
+    kind: RecordKind,
+) -> StoreResult<()> {
     let at = micros(store.clock_now());
     let Some(sql) = record_ids(kind) else { return Ok(()) };
     let mut ids: Vec<String> = sqlx::query_scalar(sql)
@@ -709,6 +713,53 @@ async fn proof_size(store: &SqlStore, connection: &mut AnyConnection, asked: Opt
         }
     }
     Ok(hashes)
+}
+
+/// The latest leaf of a record (for an event, its capture's leaf): its index and the digest it
+/// commits to, with the leaf's record kind and id. Carries no content.
+pub(crate) async fn latest_leaf(
+    store: &SqlStore,
+    kind: &str,
+    id: &str,
+) -> StoreResult<Option<junkan_store::LeafReference>> {
+    let mut connection = store.reader.acquire().await.map_err(unavailable)?;
+    let (leaf_kind, leaf_id) = if kind == RecordKind::Event.as_str() {
+        let mut sql = crate::rows::Sql::new("SELECT r.capture_id FROM epcis_events r WHERE ", Vec::new());
+        let condition = crate::events::event_id_condition(&mut sql, &[id.to_owned()]);
+        sql.push_with(&condition, Vec::new());
+        let Some(row) = sql
+            .query()
+            .fetch_optional(&mut *connection)
+            .await
+            .map_err(unavailable)?
+        else {
+            return Ok(None);
+        };
+        (
+            CAPTURE.to_owned(),
+            row.try_get::<String, _>("capture_id").map_err(unavailable)?,
+        )
+    } else {
+        (kind.to_owned(), id.to_owned())
+    };
+    let row = sqlx::query(&format!(
+        "SELECT {LEAF_COLUMNS} FROM log_leaves WHERE record_kind = $1 AND record_id = $2 ORDER BY leaf_index DESC LIMIT 1"
+    ))
+    .bind(leaf_kind)
+    .bind(leaf_id)
+    .fetch_optional(&mut *connection)
+    .await
+    .map_err(unavailable)?;
+    row.map(|row| {
+        let stored = stored_leaf(&row)?;
+        Ok(junkan_store::LeafReference {
+            index: stored.leaf.index,
+            record_kind: stored.leaf.kind,
+            record_id: stored.leaf.record_id,
+            digest: stored.leaf.digest,
+        })
+    })
+    .transpose()
 }
 
 /// The inclusion proof of a record's latest leaf (an event's: its capture's leaf).
@@ -985,22 +1036,23 @@ pub(crate) async fn verify(store: &SqlStore, actor: &Actor) -> StoreResult<LogRe
 
     // Signed tree heads: signature by the named node key, root of the recomputed leaves,
     // consistency with the head before.
-    let keys: HashMap<String, ed25519_dalek::VerifyingKey> = sqlx::query("SELECT kid, secret FROM signing_keys WHERE organization_id IS NULL")
-        .fetch_all(&mut *transaction)
-        .await
-        .map_err(unavailable)?
-        .iter()
-        .filter_map(|row| {
-            let kid: String = row.try_get("kid").ok()?;
-            let secret: String = row.try_get("secret").ok()?;
-            let seed: [u8; 32] = base64::engine::general_purpose::STANDARD
-                .decode(secret)
-                .ok()?
-                .try_into()
-                .ok()?;
-            Some((kid, ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key()))
-        })
-        .collect();
+    let keys: HashMap<String, ed25519_dalek::VerifyingKey> =
+        sqlx::query("SELECT kid, secret FROM signing_keys WHERE organization_id IS NULL")
+            .fetch_all(&mut *transaction)
+            .await
+            .map_err(unavailable)?
+            .iter()
+            .filter_map(|row| {
+                let kid: String = row.try_get("kid").ok()?;
+                let secret: String = row.try_get("secret").ok()?;
+                let seed: [u8; 32] = base64::engine::general_purpose::STANDARD
+                    .decode(secret)
+                    .ok()?
+                    .try_into()
+                    .ok()?;
+                Some((kid, ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key()))
+            })
+            .collect();
     let heads = sqlx::query(&format!("SELECT {HEAD_COLUMNS} FROM log_tree_heads ORDER BY sequence"))
         .fetch_all(&mut *transaction)
         .await

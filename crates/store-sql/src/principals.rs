@@ -513,4 +513,3 @@ pub async fn delete_session(store: &SqlStore, id_hash: &str) -> StoreResult<()> 
         .map_err(unavailable)?;
     Ok(())
 }
-

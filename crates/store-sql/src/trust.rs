@@ -97,7 +97,12 @@ pub async fn keys(store: &SqlStore, owner: KeyOwner) -> StoreResult<Vec<TrustKey
 }
 
 /// Inserts `key` and records it (audit entry and log leaf) as `actor`'s write.
-async fn insert_key(store: &SqlStore, connection: &mut AnyConnection, actor: &Actor, key: &TrustKey) -> StoreResult<bool> {
+async fn insert_key(
+    store: &SqlStore,
+    connection: &mut AnyConnection,
+    actor: &Actor,
+    key: &TrustKey,
+) -> StoreResult<bool> {
     let inserted = sqlx::query(
         "INSERT INTO signing_keys (kid, secret, created_at, organization_id, public_key) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (kid) DO NOTHING",
@@ -167,7 +172,11 @@ pub async fn organization_signing_key(
     // Keys belong to organizations the node hosts.
     organizations::get(store, organization).await?;
     let owner = KeyOwner::Organization(organization);
-    if let Some(key) = keys(store, owner).await?.into_iter().find(|key| key.retired_at.is_none()) {
+    if let Some(key) = keys(store, owner)
+        .await?
+        .into_iter()
+        .find(|key| key.retired_at.is_none())
+    {
         return Ok(key);
     }
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
@@ -271,7 +280,9 @@ pub async fn issue(
     sign: SignWithIndex<'_>,
 ) -> StoreResult<(IssuedCredential, String)> {
     let mut violations = Vec::new();
-    if !new.id.starts_with("urn:uuid:") || uuid::Uuid::parse_str(&new.id["urn:uuid:".len().min(new.id.len())..]).is_err() {
+    if !new.id.starts_with("urn:uuid:")
+        || uuid::Uuid::parse_str(&new.id["urn:uuid:".len().min(new.id.len())..]).is_err()
+    {
         violations.push(Violation::new("/id", "a credential id is a urn:uuid: URN"));
     }
     if new.record_kind.is_empty() || new.record_kind.len() > 64 {
@@ -422,12 +433,14 @@ pub async fn get(store: &SqlStore, actor: &Actor, id: &str) -> StoreResult<Issue
         kind: RecordKind::Credential,
         id: id.to_owned(),
     };
-    let row = sqlx::query(&format!("SELECT {CREDENTIAL_COLUMNS} FROM issued_credentials WHERE id = $1"))
-        .bind(id.to_owned())
-        .fetch_optional(&store.reader)
-        .await
-        .map_err(unavailable)?
-        .ok_or_else(not_found)?;
+    let row = sqlx::query(&format!(
+        "SELECT {CREDENTIAL_COLUMNS} FROM issued_credentials WHERE id = $1"
+    ))
+    .bind(id.to_owned())
+    .fetch_optional(&store.reader)
+    .await
+    .map_err(unavailable)?
+    .ok_or_else(not_found)?;
     let credential = credential_of(&row)?;
     if !reads_entry(actor, credential.issuer) {
         return Err(not_found());
@@ -495,7 +508,10 @@ pub async fn revoked_indexes(store: &SqlStore, issuer: OrganizationId) -> StoreR
     .fetch_all(&store.reader)
     .await
     .map_err(unavailable)?;
-    Ok(indexes.into_iter().filter_map(|index| u32::try_from(index).ok()).collect())
+    Ok(indexes
+        .into_iter()
+        .filter_map(|index| u32::try_from(index).ok())
+        .collect())
 }
 
 /// Gives the keys stored before migration 0025 their public key.
