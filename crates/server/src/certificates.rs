@@ -1,44 +1,50 @@
 //! The credential of a conformity certificate (適合性証明): the W3C Verifiable Credential 2.0 a
-//! certification body signs (`vc+jwt`, through the node's trust services: the organization's
-//! current key, an entry in its revocation status list), and the verification status pages show
-//! for each certificate.
+//! certification body signs (`vc+jwt`, through the node's trust services, `crate::trust::issue`:
+//! the organization's current key, an entry in its revocation status list), and its
+//! verification: the trust services' checks (`handlers::credentials::verify`: signature, issuer
+//! key, key retirement, validity period, status list) plus what makes it a certificate — the
+//! issuer is a certification body of this node, and the credential is the one stored for the
+//! certificate it names.
 
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use junkan_model::access::RecordKind;
 use junkan_model::certificate::{Certificate, CertificateDraft, SignedCertificate};
+use junkan_model::ids::CertificateId;
+use junkan_model::organization::CycleRole;
 use junkan_model::principal::Actor;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::AppState;
 
-/// The credential's `type`: a VC 2.0 credential that is a conformity attestation, in the
-/// manner of UNTP's Digital Conformity Credential.
-pub const CREDENTIAL_TYPES: [&str; 2] = ["VerifiableCredential", "DigitalConformityCredential"];
+/// The credential's type besides `VerifiableCredential`: a conformity attestation, in the manner
+/// of UNTP's Digital Conformity Credential.
+pub const CREDENTIAL_TYPE: &str = "DigitalConformityCredential";
 
 fn rfc3339(at: OffsetDateTime) -> String {
     at.format(&Rfc3339).expect("a stored time formats as RFC 3339")
 }
 
-/// The unsigned credential of a draft: issuer and `credentialStatus` are added by the signer.
-/// `base_url` is the node's, so that the subject's links resolve.
-pub fn credential_document(draft: &CertificateDraft, base_url: &str) -> Value {
+/// The `credentialSubject` of a draft's credential: the attestation (scheme, assessed record,
+/// claim, validity, reference number, evidence). `base_url` is the node's, so that its links
+/// resolve; the subject's `id` names the certificate.
+pub fn credential_subject(draft: &CertificateDraft, base_url: &str) -> Value {
     let request = &draft.request;
     let base = base_url.trim_end_matches('/');
     let subject = &draft.subject;
-    let record_url = format!("{base}/api/v1/{}s/{}", subject.kind.as_str(), subject.id);
     let mut record = json!({
         "type": subject.kind.as_str(),
         "id": subject.id,
-        "url": record_url,
+        "url": format!("{base}/api/v1/{}s/{}", subject.kind.as_str(), subject.id),
         "owner": draft.subject_owner_organization_id.to_string(),
     });
     if let Some(version) = subject.version {
         record["version"] = json!(version);
     }
     let mut credential_subject = json!({
-        "id": format!("{base}/api/v1/certificates/{}", draft.id),
+        "id": certificate_url(base, draft.id),
         "type": "ConformityAttestation",
         "scheme": {
             "code": draft.scheme.code,
@@ -49,27 +55,42 @@ pub fn credential_document(draft: &CertificateDraft, base_url: &str) -> Value {
         },
         "assessedRecord": record,
         "claim": request.claim,
+        "validityPeriod": {"from": rfc3339(request.valid_from), "until": rfc3339(request.valid_until)},
         "referenceNumber": request.reference_number,
     });
     if let Some(evidence) = &request.evidence {
         credential_subject["evidence"] = json!(evidence);
     }
-    json!({
-        "@context": ["https://www.w3.org/ns/credentials/v2"],
-        "id": format!("urn:uuid:{}", draft.id),
-        "type": CREDENTIAL_TYPES,
-        "name": format!("{} / {}", draft.scheme.label_ja, draft.scheme.label_en),
-        "validFrom": rfc3339(request.valid_from),
-        "validUntil": rfc3339(request.valid_until),
-        "credentialSubject": credential_subject,
-    })
+    credential_subject
+}
+
+/// The URL of a certificate on this node (its credential's `credentialSubject.id`).
+pub fn certificate_url(base_url: &str, id: CertificateId) -> String {
+    format!("{}/api/v1/certificates/{id}", base_url.trim_end_matches('/'))
 }
 
 /// Signs a draft's credential as the certifier organization, with a revocation entry in its
-/// status list.
+/// status list (an audited, logged write of the trust services).
 pub async fn sign(state: &AppState, actor: &Actor, draft: &CertificateDraft) -> ApiResult<SignedCertificate> {
-    let _ = (state, actor, draft);
-    Err(ApiError::unavailable())
+    let issued = crate::trust::issue(
+        state,
+        actor,
+        draft.certifier_organization_id,
+        crate::trust::Issue {
+            record_kind: RecordKind::Certificate.as_str().to_owned(),
+            record_id: draft.id.to_string(),
+            record_version: None,
+            types: vec![CREDENTIAL_TYPE.to_owned()],
+            subject: credential_subject(draft, &state.settings.issuer),
+            valid_until: Some(draft.request.valid_until),
+            keep_signed: false,
+        },
+    )
+    .await?;
+    Ok(SignedCertificate {
+        credential: issued.jwt,
+        credential_id: issued.entry.id,
+    })
 }
 
 /// What a certificate's verification found, as pages show it.
@@ -118,8 +139,8 @@ impl CertificateCheck {
 /// answers it.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct CertificateVerification {
-    /// The certificate.
-    pub certificate_id: junkan_model::ids::CertificateId,
+    /// The certificate, when the credential names one of this node.
+    pub certificate_id: Option<CertificateId>,
     /// `valid`, `revoked`, `expired`, `not_yet_valid`, `key_retired`, `invalid` or `not_verified`.
     pub status: String,
     /// Why, when `invalid` or `not_verified`.
@@ -127,37 +148,137 @@ pub struct CertificateVerification {
     /// When it was verified.
     #[serde(with = "time::serde::rfc3339")]
     pub verified_at: OffsetDateTime,
-    /// The credential's verification report: every check with its outcome.
-    #[schema(value_type = Object)]
+    /// The trust services' report of the credential: every check with its outcome.
+    #[schema(value_type = Option<Object>)]
     pub report: Option<Value>,
 }
 
-/// Verifies a stored certificate's credential at `now`.
-pub async fn check_certificate(state: &AppState, certificate: &Certificate, now: OffsetDateTime) -> CertificateCheck {
-    let _ = state;
-    if certificate.revoked_at.is_some() {
-        CertificateCheck::Revoked
-    } else if now < certificate.valid_from {
-        CertificateCheck::NotYetValid
-    } else if now >= certificate.valid_until {
-        CertificateCheck::Expired
-    } else {
-        CertificateCheck::NotVerified("signature verification is not available on this node".to_owned())
+/// Verifies a stored certificate's credential at the store's time (pages).
+pub async fn check_certificate(state: &AppState, certificate: &Certificate) -> CertificateCheck {
+    let verification = verify_certificate(state, certificate).await;
+    match verification.status.as_str() {
+        "valid" => CertificateCheck::Valid,
+        "revoked" => CertificateCheck::Revoked,
+        "expired" => CertificateCheck::Expired,
+        "not_yet_valid" => CertificateCheck::NotYetValid,
+        "key_retired" => CertificateCheck::KeyRetired,
+        "invalid" => CertificateCheck::Invalid(verification.reason.unwrap_or_default()),
+        _ => CertificateCheck::NotVerified(verification.reason.unwrap_or_default()),
     }
 }
 
-/// [`check_certificate`] with the credential's report, for the API.
-pub async fn verify_certificate(
-    state: &AppState,
-    certificate: &Certificate,
+/// Verifies a stored certificate: its credential as [`verify_certificate_credential`] does,
+/// with the certificate already in hand.
+pub async fn verify_certificate(state: &AppState, certificate: &Certificate) -> CertificateVerification {
+    verify_with(state, &certificate.credential, Some(certificate)).await
+}
+
+/// Verifies a credential presented as a conformity certificate of this node, for `actor`: the
+/// trust services' checks, then that its issuer is a certification body and that it is the
+/// credential stored for the certificate it names (which `actor` must be able to read).
+pub async fn verify_certificate_credential(state: &AppState, actor: &Actor, jwt: &str) -> CertificateVerification {
+    let named = named_certificate(state, jwt);
+    let certificate = match named {
+        Some(id) => state.store.get_certificate(actor, id).await.ok(),
+        None => None,
+    };
+    verify_with(state, jwt, certificate.as_ref()).await
+}
+
+/// The certificate id a credential's subject names, if it is a URL of this node's certificates.
+fn named_certificate(state: &AppState, jwt: &str) -> Option<CertificateId> {
+    let payload = jwt.split('~').next()?.split('.').nth(1)?;
+    let bytes = junkan_credential::jose::base64url_decode(payload).ok()?;
+    let credential: Value = serde_json::from_slice(&bytes).ok()?;
+    let id = credential["credentialSubject"]["id"].as_str()?;
+    let prefix = format!("{}/api/v1/certificates/", state.settings.issuer.trim_end_matches('/'));
+    id.strip_prefix(&prefix)?.parse().ok()
+}
+
+fn outcome(
+    certificate: Option<&Certificate>,
+    check: CertificateCheck,
     now: OffsetDateTime,
+    report: Option<Value>,
 ) -> CertificateVerification {
-    let check = check_certificate(state, certificate, now).await;
     CertificateVerification {
-        certificate_id: certificate.id,
+        certificate_id: certificate.map(|certificate| certificate.id),
         status: check.as_str().to_owned(),
         reason: check.reason().map(str::to_owned),
         verified_at: now,
-        report: None,
+        report,
     }
+}
+
+async fn verify_with(state: &AppState, jwt: &str, certificate: Option<&Certificate>) -> CertificateVerification {
+    let now = state.store.now();
+    // The trust services verify as anyone would: no record is read for a certificate.
+    let verification = match crate::handlers::credentials::verify(state, &Actor::anonymous(), jwt).await {
+        Ok(verification) => verification,
+        Err(error) => {
+            return outcome(
+                certificate,
+                CertificateCheck::NotVerified(format!("the credential could not be read: {}", error.status())),
+                now,
+                None,
+            )
+        }
+    };
+    let report = serde_json::to_value(&verification).ok();
+    let failed = verification.checks.iter().find(|check| check.outcome == "failed");
+    let check = match failed {
+        Some(check) => match check.code.as_deref() {
+            Some("revoked") => CertificateCheck::Revoked,
+            Some("expired") => CertificateCheck::Expired,
+            Some("not_yet_valid") => CertificateCheck::NotYetValid,
+            Some("key_retired") => CertificateCheck::KeyRetired,
+            Some("status_unavailable") | Some("unknown_key") => CertificateCheck::NotVerified(check.message.clone()),
+            _ => CertificateCheck::Invalid(format!("{}: {}", check.name, check.message)),
+        },
+        None if !verification.verified => CertificateCheck::NotVerified(
+            "not every check of the credential could be made".to_owned(),
+        ),
+        None => certificate_checks(state, &verification, jwt, certificate, now).await,
+    };
+    outcome(certificate, check, now, report)
+}
+
+/// What makes a verified credential a valid certificate of this node.
+async fn certificate_checks(
+    state: &AppState,
+    verification: &crate::handlers::credentials::Verification,
+    jwt: &str,
+    certificate: Option<&Certificate>,
+    now: OffsetDateTime,
+) -> CertificateCheck {
+    let Some(certificate) = certificate else {
+        return CertificateCheck::Invalid(
+            "the credential names no conformity certificate of this node that you may read".to_owned(),
+        );
+    };
+    let certifier_did = crate::trust::organization_did(state, certificate.certifier_organization_id);
+    if verification.issuer.as_deref() != Some(certifier_did.as_str()) {
+        return CertificateCheck::Invalid(format!(
+            "issuer: the certificate was issued by {certifier_did}, the credential by {}",
+            verification.issuer.as_deref().unwrap_or("nobody")
+        ));
+    }
+    if jwt != certificate.credential {
+        return CertificateCheck::Invalid(
+            "credential: it is not the credential stored for the certificate it names".to_owned(),
+        );
+    }
+    match state.store.get_organization(certificate.certifier_organization_id).await {
+        Ok(organization) if organization.roles.contains(&CycleRole::Certifier) => {}
+        Ok(_) => {
+            return CertificateCheck::Invalid(
+                "issuer: the issuing organization no longer holds the certifier role (認証機関)".to_owned(),
+            )
+        }
+        Err(_) => return CertificateCheck::NotVerified("the issuing organization could not be read".to_owned()),
+    }
+    if now < certificate.valid_from {
+        return CertificateCheck::NotYetValid;
+    }
+    CertificateCheck::Valid
 }

@@ -15,6 +15,7 @@ pub mod pact_delivery;
 pub mod paging;
 pub mod resolver;
 pub mod schemas;
+pub mod trust;
 pub mod web;
 pub mod xlsx;
 
@@ -344,7 +345,24 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/certificates/{id}/revoke",
             post(handlers::certificates::revoke_certificate),
-        );
+        )
+        .route(
+            "/certificates/{id}/verification",
+            get(handlers::certificates::get_certificate_verification),
+        )
+        .route(
+            "/organizations/{id}/keys/rotate",
+            post(handlers::trust::rotate_organization_keys),
+        )
+        .route(
+            "/credentials/{kind}/{id}",
+            get(handlers::credentials::export_credential),
+        )
+        .route(
+            "/credentials/{id}/revoke",
+            post(handlers::credentials::revoke_credential),
+        )
+        .route("/verify", post(handlers::credentials::verify_credential));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -361,6 +379,20 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/.well-known/junkan-log/consistency",
             get(transparency_log::get_consistency),
+        )
+        // Trust services (issue 9): DID documents, JWK sets, revocation status lists.
+        .route("/.well-known/did.json", get(handlers::trust::get_node_did))
+        .route(
+            "/organizations/{id}/did.json",
+            get(handlers::trust::get_organization_did),
+        )
+        .route(
+            "/organizations/{id}/jwks.json",
+            get(handlers::trust::get_organization_jwks),
+        )
+        .route(
+            "/credentials/status/{organization}",
+            get(handlers::trust::get_status_list),
         )
         .route("/auth/token", post(auth::issue_token))
         .route("/auth/login", post(auth::login))

@@ -78,6 +78,10 @@ use crate::handlers;
         handlers::certificates::create_certificate, handlers::certificates::list_certificates,
         handlers::certificates::get_certificate, handlers::certificates::get_certificate_credential,
         handlers::certificates::revoke_certificate, handlers::certificates::get_certificate_verification,
+        handlers::trust::get_node_did, handlers::trust::get_organization_did, handlers::trust::get_organization_jwks,
+        handlers::trust::get_status_list, handlers::trust::rotate_organization_keys,
+        handlers::credentials::export_credential, handlers::credentials::revoke_credential,
+        handlers::credentials::verify_credential,
     ),
     components(schemas(crate::error::Problem, junkan_model::Violation)),
     modifiers(&Security),
@@ -99,6 +103,7 @@ use crate::handlers;
         (name = "partners", description = "サーキュラーパートナーズ / Circular Partners: membership, targets (資源循環・経済インパクト・社会インパクト・環境インパクト), follow-ups, the secretariat's views"),
         (name = "certificates", description = "適合性証明 / conformity certificates: certification bodies (認証機関) certify passports, footprints and facilities with signed credentials; revocation through status lists"),
         (name = "resolver", description = "GS1 Digital Link resolver, passport pages and QR codes / 製品パスポートのリゾルバー"),
+        (name = "trust", description = "トラストサービス / trust services: did:web DID documents, keys and rotation, verifiable credentials of records, revocation status lists, verification"),
     )
 )]
 struct ApiDoc;

@@ -498,6 +498,10 @@ impl Store for SqlStore {
         trust::revoked_indexes(self, issuer).await
     }
 
+    async fn latest_leaf(&self, kind: &str, id: &str) -> StoreResult<Option<junkan_store::LeafReference>> {
+        log::latest_leaf(self, kind, id).await
+    }
+
     async fn log_tree_state(&self) -> StoreResult<(u64, junkan_translog::Hash)> {
         log::tree_state(self).await
     }

@@ -721,6 +721,53 @@ async fn proof_size(store: &SqlStore, connection: &mut AnyConnection, asked: Opt
     Ok(hashes)
 }
 
+/// The latest leaf of a record (for an event, its capture's leaf): its index and the digest it
+/// commits to, with the leaf's record kind and id. Carries no content.
+pub(crate) async fn latest_leaf(
+    store: &SqlStore,
+    kind: &str,
+    id: &str,
+) -> StoreResult<Option<junkan_store::LeafReference>> {
+    let mut connection = store.reader.acquire().await.map_err(unavailable)?;
+    let (leaf_kind, leaf_id) = if kind == RecordKind::Event.as_str() {
+        let mut sql = crate::rows::Sql::new("SELECT r.capture_id FROM epcis_events r WHERE ", Vec::new());
+        let condition = crate::events::event_id_condition(&mut sql, &[id.to_owned()]);
+        sql.push_with(&condition, Vec::new());
+        let Some(row) = sql
+            .query()
+            .fetch_optional(&mut *connection)
+            .await
+            .map_err(unavailable)?
+        else {
+            return Ok(None);
+        };
+        (
+            CAPTURE.to_owned(),
+            row.try_get::<String, _>("capture_id").map_err(unavailable)?,
+        )
+    } else {
+        (kind.to_owned(), id.to_owned())
+    };
+    let row = sqlx::query(&format!(
+        "SELECT {LEAF_COLUMNS} FROM log_leaves WHERE record_kind = $1 AND record_id = $2 ORDER BY leaf_index DESC LIMIT 1"
+    ))
+    .bind(leaf_kind)
+    .bind(leaf_id)
+    .fetch_optional(&mut *connection)
+    .await
+    .map_err(unavailable)?;
+    row.map(|row| {
+        let stored = stored_leaf(&row)?;
+        Ok(junkan_store::LeafReference {
+            index: stored.leaf.index,
+            record_kind: stored.leaf.kind,
+            record_id: stored.leaf.record_id,
+            digest: stored.leaf.digest,
+        })
+    })
+    .transpose()
+}
+
 /// The inclusion proof of a record's latest leaf (an event's: its capture's leaf).
 pub(crate) async fn inclusion(
     store: &SqlStore,

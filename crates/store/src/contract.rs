@@ -31,6 +31,7 @@ mod log;
 mod organization;
 mod partners;
 pub use certificates::conformity_certificates_issue_read_and_revoke;
+mod trust;
 pub use indicators::{
     indicator_values_and_targets_versions_and_read_rule, material_flows_versions_imports_and_read_rule,
 };
@@ -42,6 +43,7 @@ pub use ledgers::{
 pub use log::transparency_log_commits_every_write;
 pub use organization::organization_flow_reads_follow_the_read_rule;
 pub use partners::partner_memberships_targets_and_follow_ups;
+pub use trust::{issued_credentials_and_revocation, trust_keys_rotate_and_retire};
 
 /// Where every contract case starts its clock.
 pub const START: OffsetDateTime = datetime!(2026-04-01 09:00 UTC);
@@ -70,7 +72,8 @@ macro_rules! store_contract_tests {
             audit_batched_reads_list_each_record, ouranos_failed_rollup_audits_nothing,
             partner_memberships_targets_and_follow_ups,
             transparency_log_commits_every_write,
-            conformity_certificates_issue_read_and_revoke);
+            conformity_certificates_issue_read_and_revoke,
+            trust_keys_rotate_and_retire, issued_credentials_and_revocation);
     };
     (@cases $factory:path; $($case:ident),*) => {
         $(
@@ -965,12 +968,12 @@ pub async fn sessions_and_signing_keys(store: &dyn Store, clock: &ManualClock) {
     assert!(store.signing_keys().await.expect("keys").is_empty());
     let key = SigningKeyRecord {
         kid: "k1".to_owned(),
-        secret: "c2VjcmV0".to_owned(),
+        secret: "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=".to_owned(),
         created_at: clock.now(),
     };
     assert_eq!(store.add_signing_key(&key).await.expect("add"), vec![key.clone()]);
     let racing = SigningKeyRecord {
-        secret: "b3RoZXI=".to_owned(),
+        secret: "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=".to_owned(),
         ..key.clone()
     };
     assert_eq!(

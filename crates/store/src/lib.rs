@@ -14,7 +14,9 @@ pub mod supply_tree;
 pub mod trust;
 
 pub use log::{LogDivergence, LogReport, MemberInclusion, RecordInclusion, StoredTreeHead};
-pub use trust::{IssuedCredential, KeyOwner, NewIssuedCredential, SignWithIndex, TrustKey, STATUS_LIST_LENGTH};
+pub use trust::{
+    IssuedCredential, KeyOwner, LeafReference, NewIssuedCredential, SignWithIndex, TrustKey, STATUS_LIST_LENGTH,
+};
 
 use std::sync::{Arc, Mutex};
 
@@ -556,6 +558,10 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_credential(&self, actor: &Actor, id: &str) -> StoreResult<IssuedCredential>;
     /// The revoked indexes of `issuer`'s revocation status list, ascending (public).
     async fn revoked_status_indexes(&self, issuer: OrganizationId) -> StoreResult<Vec<u32>>;
+    /// The latest leaf of a record of the log (`kind` as the log names it; an event's is its
+    /// capture's). Index and digest only, no content: the server asks for it only about a
+    /// record the caller has just read (a credential's log reference).
+    async fn latest_leaf(&self, kind: &str, id: &str) -> StoreResult<Option<LeafReference>>;
 
     // The tamper-evident log (docs/log.md). Every write above appends its leaf itself.
     /// The log's size and root hash now (the Merkle tree hash of every leaf).

@@ -106,3 +106,17 @@ pub struct IssuedCredential {
 /// Signs a credential once the store has drawn its status-list index: given the index, returns
 /// the signed credential (or why it could not be signed).
 pub type SignWithIndex<'a> = &'a (dyn Fn(u32) -> Result<String, String> + Send + Sync);
+
+/// Where a record stands in the tamper-evident log: its latest leaf (for an EPCIS event, the
+/// leaf of the capture that stored it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeafReference {
+    /// The leaf's index.
+    pub index: u64,
+    /// The leaf's record kind (`capture` for an event).
+    pub record_kind: String,
+    /// The leaf's record id (the capture id for an event).
+    pub record_id: String,
+    /// The content digest the leaf commits to.
+    pub digest: junkan_translog::Hash,
+}

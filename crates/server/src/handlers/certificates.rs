@@ -212,8 +212,5 @@ pub async fn get_certificate_verification(
         .store
         .get_certificate(&caller.actor, path_id(&id, "certificate")?)
         .await?;
-    let now = state.store.now();
-    Ok(Json(
-        crate::certificates::verify_certificate(&state, &certificate, now).await,
-    ))
+    Ok(Json(crate::certificates::verify_certificate(&state, &certificate).await))
 }

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod certificates;
+pub mod credentials;
 pub mod epcis;
 pub mod epcis_queries;
 pub mod facilities;
@@ -25,6 +26,7 @@ pub mod principals;
 pub mod reference;
 pub mod resolver;
 pub mod transparency_log;
+pub mod trust;
 
 use crate::error::ApiError;
 

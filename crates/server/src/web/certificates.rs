@@ -105,7 +105,6 @@ pub struct CertificateRow {
 pub async fn rows(state: &AppState, language: Language, certificates: Vec<Certificate>) -> Vec<CertificateRow> {
     let store = state.store.as_ref();
     let schemes = store.list_certificate_schemes().await.unwrap_or_default();
-    let now = store.now();
     let mut organizations = Organizations::default();
     let mut rows = Vec::with_capacity(certificates.len());
     for certificate in certificates {
@@ -122,7 +121,7 @@ pub async fn rows(state: &AppState, language: Language, certificates: Vec<Certif
                 || certificate.scheme.clone(),
                 |scheme| scheme.label(language.tag()).to_owned(),
             );
-        let check = check_certificate(state, &certificate, now).await;
+        let check = check_certificate(state, &certificate).await;
         rows.push(CertificateRow {
             certificate,
             check,

@@ -1,0 +1,244 @@
+//! The node's trust services (トラストサービス, issue 9), server side: the `did:web` identities of
+//! the node and of its organizations, their DID documents from the stored keys, issuing a
+//! credential as an organization ([`issue`]: its current key signs, an entry of its revocation
+//! status list is allocated and recorded), the organizations' status-list credentials, and the
+//! key and status sources verification uses. The credential formats themselves are
+//! `junkan_credential`'s; the keys and entries are the store's. See docs/trust.md.
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+
+use junkan_credential::did::public_key_jwk;
+use junkan_credential::vc::{format_time, CREDENTIALS_V2_CONTEXT, VERIFIABLE_CREDENTIAL_TYPE};
+use junkan_credential::{
+    did_web, issue_vc_jwt, status_list_credential, DidDocument, IssuerKey, StatusList, StatusListEntry, StatusPurpose,
+    VerificationMethod,
+};
+use junkan_model::ids::OrganizationId;
+use junkan_model::principal::Actor;
+use junkan_store::{IssuedCredential, KeyOwner, NewIssuedCredential, TrustKey};
+
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+
+/// The `type` every credential of a record carries besides `VerifiableCredential`.
+pub const RECORD_CREDENTIAL_TYPE: &str = "JunkanRecordCredential";
+
+/// How long a served status-list credential is valid: verifiers fetch it again after.
+pub const STATUS_LIST_VALIDITY: time::Duration = time::Duration::days(1);
+
+/// The host of the node's base URL as a did:web host (`host`, or `host:port` with the port
+/// percent-encoded by `did_web`).
+fn did_host(state: &AppState) -> String {
+    let base = &state.settings.issuer;
+    let without_scheme = base.split_once("://").map_or(base.as_str(), |(_, rest)| rest);
+    without_scheme.split('/').next().unwrap_or_default().to_owned()
+}
+
+/// The node's DID: `did:web:<host of the base URL>` (document at `/.well-known/did.json`).
+pub fn node_did(state: &AppState) -> String {
+    did_web(&did_host(state), &[])
+}
+
+/// An organization's DID: `did:web:<host>:organizations:<id>` (document at
+/// `/organizations/<id>/did.json`).
+pub fn organization_did(state: &AppState, organization: OrganizationId) -> String {
+    did_web(&did_host(state), &["organizations", &organization.to_string()])
+}
+
+/// The organization a DID of this node names, if it is one (`None` for the node's own DID and
+/// for foreign DIDs).
+pub fn organization_of_did(state: &AppState, did: &str) -> Option<OrganizationId> {
+    let prefix = format!("{}:organizations:", node_did(state));
+    did.strip_prefix(&prefix)?.parse().ok()
+}
+
+/// Where an organization's revocation status list is served.
+pub fn status_list_url(state: &AppState, organization: OrganizationId) -> String {
+    format!("{}/credentials/status/{organization}", state.settings.issuer)
+}
+
+/// The verification method of a stored key in the document of `did` (`did#<kid>`).
+pub fn verification_method(did: &str, key: &TrustKey) -> ApiResult<VerificationMethod> {
+    let bytes: [u8; 32] = URL_SAFE_NO_PAD
+        .decode(&key.public_key)
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(|| ApiError::internal(&format!("stored public key {} is not 32 bytes", key.kid)))?;
+    let public_key = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+        .map_err(|error| ApiError::internal(&format!("stored public key {}: {error}", key.kid)))?;
+    Ok(VerificationMethod {
+        id: format!("{did}#{}", key.kid),
+        controller: did.to_owned(),
+        public_key,
+        valid_from: Some(key.created_at),
+        retired_at: key.retired_at,
+    })
+}
+
+fn document_of(did: &str, keys: &[TrustKey]) -> ApiResult<DidDocument> {
+    let methods = keys
+        .iter()
+        .map(|key| verification_method(did, key))
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(DidDocument::new(did, methods))
+}
+
+/// The node's DID document: every node key (those retired marked `revoked`), so that anyone can
+/// verify what the node signed, among it the log's signed tree heads (`key_id` = the fragment).
+pub async fn node_document(state: &AppState) -> ApiResult<DidDocument> {
+    let keys = state.store.trust_keys(KeyOwner::Node).await?;
+    document_of(&node_did(state), &keys)
+}
+
+/// An organization's DID document: every key it has had (none before its first credential).
+/// Organizations are public directory entries, so an unknown one is 404.
+pub async fn organization_document(state: &AppState, organization: OrganizationId) -> ApiResult<DidDocument> {
+    state.store.get_organization(organization).await?;
+    let keys = state.store.trust_keys(KeyOwner::Organization(organization)).await?;
+    document_of(&organization_did(state, organization), &keys)
+}
+
+/// The signing key of a stored key record, named by its DID URL in the document of `did`.
+pub fn issuer_key(did: &str, key: &TrustKey) -> ApiResult<IssuerKey> {
+    let seed: [u8; 32] = STANDARD
+        .decode(&key.secret)
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(|| ApiError::internal(&format!("stored key {} is not a 32-byte seed", key.kid)))?;
+    IssuerKey::from_seed(format!("{did}#{}", key.kid), &seed).map_err(|error| ApiError::internal(&error))
+}
+
+/// What to issue as an organization.
+#[derive(Debug, Clone)]
+pub struct Issue {
+    /// The kind of what the credential is about (`passport`, `conformity`, ...), recorded with
+    /// its status-list entry.
+    pub record_kind: String,
+    /// The id of what it is about.
+    pub record_id: String,
+    /// Its version, for versioned records.
+    pub record_version: Option<i64>,
+    /// Credential types besides `VerifiableCredential` (e.g. `JunkanRecordCredential`).
+    pub types: Vec<String>,
+    /// The `credentialSubject` (a JSON object).
+    pub subject: Value,
+    /// `validUntil`, if any (`validFrom` is the time of issue).
+    pub valid_until: Option<OffsetDateTime>,
+    /// Whether the store keeps the signed credential with its entry (e.g. a capture's signature).
+    pub keep_signed: bool,
+}
+
+/// A credential issued: its stored entry, the signed `vc+jwt` and the credential it carries.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    /// The stored entry (id, status index, key).
+    pub entry: IssuedCredential,
+    /// The compact JWS (`typ: vc+jwt`).
+    pub jwt: String,
+    /// The credential (the JWS payload less `iat`).
+    pub credential: Value,
+}
+
+/// Issues a `vc+jwt` as `issuer`: its current key signs (made on first use), a free entry of
+/// its revocation status list goes into `credentialStatus`, and the entry is recorded by the
+/// store as `actor`'s write (audited, logged). The caller decides whether `actor` may have the
+/// issuer state this (a record the actor has read; a certifier's own certificate).
+pub async fn issue(state: &AppState, actor: &Actor, issuer: OrganizationId, request: Issue) -> ApiResult<Issued> {
+    let key = state.store.organization_signing_key(actor, issuer).await?;
+    let did = organization_did(state, issuer);
+    let signing_key = issuer_key(&did, &key)?;
+    let issued_at = state
+        .store
+        .now()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| state.store.now());
+    let id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
+    let mut types = vec![Value::from(VERIFIABLE_CREDENTIAL_TYPE)];
+    types.extend(request.types.iter().cloned().map(Value::from));
+    let mut credential = json!({
+        "@context": [CREDENTIALS_V2_CONTEXT],
+        "id": id,
+        "type": types,
+        "issuer": did,
+        "validFrom": format_time(issued_at),
+        "credentialSubject": request.subject,
+    });
+    if let Some(valid_until) = request.valid_until {
+        credential["validUntil"] = Value::from(format_time(valid_until));
+    }
+    let list_url = status_list_url(state, issuer);
+    let with_status = |index: u32| {
+        let mut credential = credential.clone();
+        credential["credentialStatus"] = StatusListEntry {
+            status_list_credential: list_url.clone(),
+            status_list_index: u64::from(index),
+            status_purpose: StatusPurpose::Revocation,
+        }
+        .to_json();
+        credential
+    };
+    let sign =
+        |index: u32| issue_vc_jwt(&with_status(index), &signing_key, issued_at).map_err(|error| error.to_string());
+    let new = NewIssuedCredential {
+        id,
+        issuer,
+        record_kind: request.record_kind,
+        record_id: request.record_id,
+        record_version: request.record_version,
+        key_id: key.kid.clone(),
+        issued_at,
+        valid_until: request.valid_until,
+        keep_signed: request.keep_signed,
+    };
+    let (entry, jwt) = state.store.issue_credential(actor, new, &sign).await?;
+    let credential = with_status(entry.status_index);
+    Ok(Issued { entry, jwt, credential })
+}
+
+/// The revocation status-list credential of `organization`, signed now with its current key
+/// (valid for [`STATUS_LIST_VALIDITY`]). 404 when the organization has never had a key (it has
+/// issued nothing).
+pub async fn status_list_jwt(state: &AppState, organization: OrganizationId) -> ApiResult<String> {
+    let keys = state.store.trust_keys(KeyOwner::Organization(organization)).await?;
+    let Some(key) = keys.iter().find(|key| key.retired_at.is_none()) else {
+        return Err(ApiError::not_found(format!(
+            "organization {organization} has issued no credentials"
+        )));
+    };
+    let did = organization_did(state, organization);
+    let mut list = StatusList::new();
+    for index in state.store.revoked_status_indexes(organization).await? {
+        list.set(u64::from(index), true)
+            .map_err(|error| ApiError::internal(&error))?;
+    }
+    let now = state
+        .store
+        .now()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| state.store.now());
+    let url = status_list_url(state, organization);
+    let credential = status_list_credential(
+        &url,
+        &did,
+        StatusPurpose::Revocation,
+        &list,
+        now,
+        Some(now + STATUS_LIST_VALIDITY),
+    );
+    issue_vc_jwt(&credential, &issuer_key(&did, key)?, now).map_err(|error| ApiError::internal(&error))
+}
+
+/// The public JWK set of an owner's keys (`kid` = the DID URL).
+pub fn jwks(document: &DidDocument) -> Value {
+    document.jwks()
+}
+
+/// The public JWK of a stored key (for the admin command's output).
+pub fn public_jwk(key: &TrustKey) -> ApiResult<Value> {
+    Ok(public_key_jwk(
+        &verification_method("did:web:localhost", key)?.public_key,
+    ))
+}
