@@ -73,7 +73,8 @@ pub fn verification_method(did: &str, key: &TrustKey) -> ApiResult<VerificationM
         id: format!("{did}#{}", key.kid),
         controller: did.to_owned(),
         public_key,
-        valid_from: Some(key.created_at),
+        // A JWS carries whole seconds (`iat`): a key made within a second signs from its start.
+        valid_from: Some(key.created_at.replace_nanosecond(0).unwrap_or(key.created_at)),
         retired_at: key.retired_at,
     })
 }
