@@ -73,9 +73,7 @@ pub fn verification_method(did: &str, key: &TrustKey) -> ApiResult<VerificationM
         id: format!("{did}#{}", key.kid),
         controller: did.to_owned(),
         public_key,
-        // Credentials state their times in whole seconds (`trust::issue` drops the fraction), so
-        // a key's service starts at the whole second it was made in: a credential signed by a
-        // key made in the same second would otherwise be "signed before the key existed".
+        // A JWS carries whole seconds (`iat`): a key made within a second signs from its start.
         valid_from: Some(key.created_at.replace_nanosecond(0).unwrap_or(key.created_at)),
         retired_at: key.retired_at,
     })

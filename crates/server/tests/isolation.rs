@@ -24,7 +24,7 @@ struct Case {
 }
 
 /// Routes that only serve public data or the caller's own, with why.
-const PUBLIC: [(&str, &str, &str); 41] = [
+const PUBLIC: [(&str, &str, &str); 46] = [
     (
         "get",
         "/.well-known/junkan-log/sth",
@@ -70,6 +70,23 @@ const PUBLIC: [(&str, &str, &str); 41] = [
     ("get", "/readyz", "readiness"),
     ("get", "/.well-known/openid-configuration", "discovery"),
     ("get", "/.well-known/jwks.json", "public keys"),
+    ("get", "/.well-known/did.json", "the node's DID document: public keys"),
+    (
+        "get",
+        "/organizations/{id}/did.json",
+        "an organization's DID document: public keys",
+    ),
+    ("get", "/organizations/{id}/jwks.json", "an organization's public keys"),
+    (
+        "get",
+        "/credentials/status/{organization}",
+        "a revocation status list: bits, published for every verifier",
+    ),
+    (
+        "post",
+        "/api/v1/verify",
+        "verifies the body's credential; its record is read with the caller's actor (tests/trust.rs)",
+    ),
     ("post", "/auth/token", "credentials of the caller's own client"),
     ("post", "/auth/login", "the caller's own password"),
     ("post", "/auth/logout", "the caller's own session"),
@@ -923,6 +940,42 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
             refused_with: &[StatusCode::NOT_FOUND],
         });
     }
+    // Credentials of A's restricted records are not issued to B; A's keys and credentials are
+    // A's administrators' (tests/trust.rs shows the same for every kind of record).
+    let exported = app
+        .get(&format!("/api/v1/credentials/passport/{passport}"), &app.token_a)
+        .await;
+    assert_eq!(exported.status, StatusCode::OK, "{}", exported.body);
+    let credential_id = exported.body["id"].as_str().expect("id").to_owned();
+    for path in [
+        format!("/api/v1/credentials/passport/{passport}"),
+        format!("/api/v1/credentials/footprint/{footprint_id}"),
+        format!("/api/v1/credentials/facility/{secret_facility}"),
+        format!("/api/v1/credentials/ledger_claim/{ledger_claim_id}?ledger={ledger_id}"),
+        format!("/api/v1/credentials/partner_target/{partner_target_id}"),
+    ] {
+        cases.push(Case {
+            method: "get",
+            template: "/api/v1/credentials/{kind}/{id}",
+            path,
+            body: None,
+            refused_with: &[StatusCode::NOT_FOUND],
+        });
+    }
+    cases.push(Case {
+        method: "post",
+        template: "/api/v1/credentials/{id}/revoke",
+        path: format!("/api/v1/credentials/{credential_id}/revoke"),
+        body: Some(json!({})),
+        refused_with: &[StatusCode::NOT_FOUND],
+    });
+    cases.push(Case {
+        method: "post",
+        template: "/api/v1/organizations/{id}/keys/rotate",
+        path: format!("/api/v1/organizations/{a}/keys/rotate"),
+        body: Some(json!({})),
+        refused_with: &[StatusCode::FORBIDDEN],
+    });
     let listings = [
         ("get", "/api/v1/footprints", "/api/v1/footprints".to_owned()),
         ("get", "/api/v1/pact/outbox", "/api/v1/pact/outbox".to_owned()),

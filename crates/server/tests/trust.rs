@@ -189,3 +189,549 @@ async fn revocation_sets_the_bit_of_the_issuers_status_list() {
     assert!(report.failure(CheckName::Status).is_some(), "{report:?}");
     let _: &Value = &revoked.body;
 }
+
+/// Records of every kind, owned by A (a certification by a certifier about A), as
+/// `(kind, export path, issuer)`.
+async fn records_of_every_kind(app: &TestApp) -> Vec<(&'static str, String, junkan_model::ids::OrganizationId)> {
+    use junkan_model::organization::CycleRole;
+    let a = app.a.to_string();
+    let mut records = Vec::new();
+    let passport = app
+        .post(
+            "/api/v1/passports",
+            &app.token_a,
+            json!({"identifier": "urn:example:trust-pellets:1", "granularity": "batch", "profile": "plastics",
+                   "visibility": "restricted", "data": junkan_passport::builtin::example("plastics")}),
+        )
+        .await;
+    assert_eq!(passport.status, StatusCode::CREATED, "{}", passport.body);
+    let passport = passport.body["id"].as_str().expect("id").to_owned();
+    records.push(("passport", format!("/api/v1/credentials/passport/{passport}"), app.a));
+    let footprint = junkan_footprint::fixtures::cell_footprint();
+    let published = app
+        .post(
+            "/api/v1/footprints",
+            &app.token_a,
+            json!({"footprint": junkan_footprint::pact::to_v3(&footprint).expect("v3"), "visibility": "restricted"}),
+        )
+        .await;
+    assert_eq!(published.status, StatusCode::CREATED, "{}", published.body);
+    records.push((
+        "footprint",
+        format!("/api/v1/credentials/footprint/{}", footprint.id),
+        app.a,
+    ));
+    let event = json!({
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "ObjectEvent", "eventID": "urn:uuid:dddddddd-0000-4000-8000-000000000001",
+        "eventTime": "2026-05-01T09:00:00+09:00", "eventTimeZoneOffset": "+09:00",
+        "epcList": ["urn:epc:id:sgtin:4512345.012345.9"], "action": "OBSERVE"
+    });
+    let captured = app.post("/epcis/events", &app.token_a, event).await;
+    assert_eq!(captured.status, StatusCode::CREATED, "{}", captured.body);
+    records.push((
+        "event",
+        "/api/v1/credentials/event/urn:uuid:dddddddd-0000-4000-8000-000000000001".to_owned(),
+        app.a,
+    ));
+    for (collection, kind, body) in [
+        (
+            "material-flows",
+            "material_flow",
+            json!({"region": "232114", "fiscal_year": 2014, "kind": "total_treated", "amount": 41840, "unit": "t",
+                   "source": "survey", "visibility": "restricted"}),
+        ),
+        (
+            "indicator-values",
+            "indicator_value",
+            json!({"indicator": "cmu", "scope": "region:232114", "fiscal_year": 2014, "result": {"CMU_pct": 12},
+                   "source": "computation", "visibility": "restricted"}),
+        ),
+        (
+            "indicator-targets",
+            "indicator_target",
+            json!({"indicator": "cmu", "output": "CMU_pct", "scope": "region:232114", "target_fiscal_year": 2030,
+                   "target_value": 20, "unit": "%", "source": "plan", "visibility": "restricted"}),
+        ),
+    ] {
+        let created = app.post(&format!("/api/v1/{collection}"), &app.token_a, body).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        let id = created.body["id"].as_str().expect("id");
+        records.push((kind, format!("/api/v1/credentials/{kind}/{id}"), app.a));
+    }
+    let facility = app.facility_of_a("restricted").await;
+    records.push(("facility", format!("/api/v1/credentials/facility/{facility}"), app.a));
+    let ledger = app
+        .post(
+            "/api/v1/ledgers",
+            &app.token_a,
+            json!({"facility_id": facility, "material": "cobalt", "model": "mass_balance_credit",
+                   "period": "2026-04-01/2027-03-31"}),
+        )
+        .await;
+    assert_eq!(ledger.status, StatusCode::CREATED, "{}", ledger.body);
+    let ledger = ledger.body["id"].as_str().expect("id").to_owned();
+    let input = app
+        .post(
+            &format!("/api/v1/ledgers/{ledger}/inputs"),
+            &app.token_a,
+            json!({"lot": "recovered", "mass": 40, "unit": "kg", "recycled_share_pct": 100, "received_on": "2026-05-01"}),
+        )
+        .await;
+    assert_eq!(input.status, StatusCode::CREATED, "{}", input.body);
+    let claim = app
+        .post(
+            &format!("/api/v1/ledgers/{ledger}/claims"),
+            &app.token_a,
+            json!({"output_lot": "cathode-lot-9", "mass": 200, "unit": "kg", "recycled_share_pct": 10,
+                   "claimed_on": "2026-05-02"}),
+        )
+        .await;
+    assert_eq!(claim.status, StatusCode::CREATED, "{}", claim.body);
+    let claim = claim.body["id"].as_str().expect("id");
+    records.push((
+        "ledger_claim",
+        format!("/api/v1/credentials/ledger_claim/{claim}?ledger={ledger}"),
+        app.a,
+    ));
+    records.push(("organization", format!("/api/v1/credentials/organization/{a}"), app.a));
+    let designated = app
+        .call(
+            "PUT",
+            "/api/v1/partners/secretariat",
+            Some(&app.token_node_admin),
+            Some(json!({"organization_id": a})),
+        )
+        .await;
+    assert_eq!(designated.status, StatusCode::OK, "{}", designated.body);
+    let applied = app
+        .post("/api/v1/partners/memberships", &app.token_a, json!({"publish": false}))
+        .await;
+    assert_eq!(applied.status, StatusCode::CREATED, "{}", applied.body);
+    let membership = applied.body["id"].as_str().expect("id");
+    let approved = app
+        .post(
+            &format!("/api/v1/partners/memberships/{membership}/review"),
+            &app.token_a,
+            json!({"decision": "approve"}),
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
+    let target_year = time::OffsetDateTime::now_utc().year() + 4;
+    let target = app
+        .post(
+            "/api/v1/partners/targets",
+            &app.token_a,
+            json!({"categories": ["resource_circulation"], "content": "再生材利用率30%",
+                   "quantitative": {"indicator": "再生材利用率", "scope": "全製品", "baseline_year": 2022, "baseline_value": 10,
+                                    "target_value": "30", "unit": "%", "target_year": target_year}}),
+        )
+        .await;
+    assert_eq!(target.status, StatusCode::CREATED, "{}", target.body);
+    let target = target.body["id"].as_str().expect("id");
+    records.push((
+        "partner_target",
+        format!("/api/v1/credentials/partner_target/{target}"),
+        app.a,
+    ));
+    let certifier = app
+        .store
+        .create_organization(
+            &Actor::system(),
+            support::company("認証機関", "1000012010003", &[CycleRole::Certifier]),
+        )
+        .await
+        .expect("certifier")
+        .id;
+    let certifier_token = app
+        .client_token(certifier, &[junkan_model::principal::Role::OrgAdmin])
+        .await;
+    let certification = app
+        .post(
+            "/api/v1/certifications",
+            &certifier_token,
+            json!({"subject_organization_id": a, "scheme": "recycled_content",
+                   "valid_from": "2026-01-01T00:00:00Z", "valid_until": "2099-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(certification.status, StatusCode::CREATED, "{}", certification.body);
+    let certification = certification.body["id"].as_str().expect("id");
+    records.push((
+        "certification",
+        format!("/api/v1/credentials/certification/{certification}"),
+        certifier,
+    ));
+    records
+}
+
+async fn verify(app: &TestApp, token: Option<&str>, credential: &str) -> Value {
+    let reply = app
+        .call("POST", "/api/v1/verify", token, Some(json!({"credential": credential})))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    reply.body
+}
+
+fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|check| check["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} check in {report}"))
+}
+
+#[tokio::test]
+async fn every_kind_of_record_exports_a_credential_that_verifies() {
+    let app = TestApp::new().await;
+    let records = records_of_every_kind(&app).await;
+    let mut kinds = Vec::new();
+    for (kind, path, issuer) in &records {
+        let reply = app.get(path, &app.token_a).await;
+        assert_eq!(reply.status, StatusCode::OK, "{kind}: {}", reply.body);
+        let payload = &reply.body["payload"];
+        assert_eq!(payload["issuer"], json!(organization_did(issuer)), "{kind}");
+        assert_eq!(payload["credentialSubject"]["recordKind"], json!(kind));
+        assert!(
+            payload["credentialSubject"]["log"]["leafIndex"].is_u64(),
+            "{kind}: {payload}"
+        );
+        assert_eq!(payload["credentialStatus"]["type"], "BitstringStatusListEntry");
+        let report = verify(
+            &app,
+            Some(&app.token_a),
+            reply.body["credential"].as_str().expect("jwt"),
+        )
+        .await;
+        assert_eq!(report["verified"], json!(true), "{kind}: {report}");
+        assert_eq!(check(&report, "record")["outcome"], "passed", "{kind}");
+        // Offline: the issuer's published DID document and status list are enough.
+        let did = organization_did(issuer);
+        let document = app
+            .call("GET", &format!("/organizations/{issuer}/did.json"), None, None)
+            .await;
+        let document = DidDocument::parse(&document.body, &did).expect("valid");
+        let mut lists = HashMap::new();
+        let list_path = format!("/credentials/status/{issuer}");
+        let list = app.call("GET", &list_path, None, None).await;
+        lists.insert(
+            format!("{}{list_path}", support::ISSUER),
+            list.body.as_str().expect("jws").to_owned(),
+        );
+        let offline = verify_vc_jwt(
+            reply.body["credential"].as_str().expect("jwt"),
+            &VerificationContext::new(&document, app.store.now()).with_status_lists(&lists),
+        );
+        assert!(offline.valid, "{kind}: {offline:?}");
+        kinds.push(*kind);
+    }
+    kinds.sort_unstable();
+    let mut expected = junkan_server::handlers::credentials::CREDENTIAL_KINDS.to_vec();
+    expected.sort_unstable();
+    assert_eq!(kinds, expected);
+    // B may read none of A's restricted records: no credential (404, as a read), and B's
+    // verification of A's credential does not compare what B may not read.
+    let (_, passport_path, _) = &records[0];
+    assert_eq!(app.get(passport_path, &app.token_b).await.status, StatusCode::NOT_FOUND);
+    let exported = app.get(passport_path, &app.token_a).await;
+    let report = verify(
+        &app,
+        Some(&app.token_b),
+        exported.body["credential"].as_str().expect("jwt"),
+    )
+    .await;
+    assert_eq!(report["verified"], json!(false), "{report}");
+    assert_eq!(check(&report, "signature")["outcome"], "passed");
+    assert_eq!(check(&report, "record")["outcome"], "skipped");
+    // Unknown kinds and ids.
+    assert_eq!(
+        app.get("/api/v1/credentials/lease/1", &app.token_a).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let bad = app.get(&format!("{passport_path}?format=xml"), &app.token_a).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    let log = app.store.verify_log(&Actor::system()).await.expect("log");
+    assert!(log.divergences.is_empty(), "{log:?}");
+}
+
+/// Signs `credential` with a stored key of `organization` (as a forger holding the key would).
+async fn sign_with(
+    app: &TestApp,
+    organization: junkan_model::ids::OrganizationId,
+    key_index: usize,
+    credential: &Value,
+    issued_at: time::OffsetDateTime,
+) -> String {
+    let keys = app
+        .store
+        .trust_keys(junkan_store::KeyOwner::Organization(organization))
+        .await
+        .expect("keys");
+    let key = trust::issuer_key(&organization_did(organization), &keys[key_index]).expect("key");
+    junkan_credential::issue_vc_jwt(credential, &key, issued_at).expect("signed")
+}
+
+/// A `vc+jwt` signed by hand with A's current key, whatever its payload says.
+async fn forge(app: &TestApp, organization: junkan_model::ids::OrganizationId, payload: &Value) -> String {
+    use base64::Engine as _;
+    use ed25519_dalek::Signer as _;
+    let keys = app
+        .store
+        .trust_keys(junkan_store::KeyOwner::Organization(organization))
+        .await
+        .expect("keys");
+    let seed: [u8; 32] = base64::engine::general_purpose::STANDARD
+        .decode(&keys[0].secret)
+        .expect("base64")
+        .try_into()
+        .expect("32 bytes");
+    let header = json!({"alg": "EdDSA", "typ": "vc+jwt", "cty": "vc",
+                        "kid": format!("{}#{}", organization_did(organization), keys[0].kid)});
+    let input = format!(
+        "{}.{}",
+        junkan_credential::jose::base64url_encode(header.to_string().as_bytes()),
+        junkan_credential::jose::base64url_encode(payload.to_string().as_bytes())
+    );
+    let signature = ed25519_dalek::SigningKey::from_bytes(&seed).sign(input.as_bytes());
+    format!(
+        "{input}.{}",
+        junkan_credential::jose::base64url_encode(&signature.to_bytes())
+    )
+}
+
+#[tokio::test]
+async fn verify_reports_every_bad_credential() {
+    let clock = junkan_store::ManualClock::new(time::OffsetDateTime::now_utc().replace_nanosecond(0).expect("valid"));
+    let app = TestApp::with_clock(clock.clone()).await;
+    let passport = app
+        .post(
+            "/api/v1/passports",
+            &app.token_a,
+            json!({"identifier": "urn:example:trust-pellets:2", "granularity": "batch", "profile": "plastics",
+                   "visibility": "public", "data": junkan_passport::builtin::example("plastics")}),
+        )
+        .await;
+    assert_eq!(passport.status, StatusCode::CREATED, "{}", passport.body);
+    let passport_id = passport.body["id"].as_str().expect("id").to_owned();
+    let exported = app
+        .get(&format!("/api/v1/credentials/passport/{passport_id}"), &app.token_a)
+        .await;
+    assert_eq!(exported.status, StatusCode::OK, "{}", exported.body);
+    let good = exported.body["credential"].as_str().expect("jwt").to_owned();
+    let payload = exported.body["payload"].clone();
+
+    // Good, for anyone (a public passport: the anonymous public compares its public view).
+    let report = verify(&app, Some(&app.token_a), &good).await;
+    assert_eq!(report["verified"], json!(true), "{report}");
+    let public = app
+        .get(
+            &format!("/api/v1/credentials/passport/{passport_id}?view=public"),
+            &app.token_a,
+        )
+        .await;
+    assert_eq!(public.body["payload"]["credentialSubject"]["accessLevel"], "public");
+    let report = verify(&app, None, public.body["credential"].as_str().expect("jwt")).await;
+    assert_eq!(report["verified"], json!(true), "{report}");
+
+    // Not a credential at all: 400.
+    for junk in ["hello", "a.b.c"] {
+        let reply = app
+            .call("POST", "/api/v1/verify", None, Some(json!({"credential": junk})))
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{junk}: {}", reply.body);
+        assert_eq!(reply.headers["content-type"], "application/problem+json");
+    }
+    let missing = app.call("POST", "/api/v1/verify", None, Some(json!({}))).await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", missing.body);
+
+    // A changed byte in the payload.
+    let parts: Vec<&str> = good.split('.').collect();
+    let claims = junkan_credential::jose::base64url_decode(parts[1]).expect("payload");
+    let text = String::from_utf8(claims).expect("utf-8");
+    assert!(text.contains("RePP-BK-H15"));
+    let claims = text.replacen("RePP-BK-H15", "RePP-BK-H16", 1).into_bytes();
+    let changed = format!(
+        "{}.{}.{}",
+        parts[0],
+        junkan_credential::jose::base64url_encode(&claims),
+        parts[2]
+    );
+    let report = verify(&app, Some(&app.token_a), &changed).await;
+    assert_eq!(report["verified"], json!(false));
+    assert!(
+        [
+            check(&report, "signature")["outcome"].clone(),
+            check(&report, "format")["outcome"].clone()
+        ]
+        .contains(&json!("failed")),
+        "{report}"
+    );
+
+    // A wrong issuer: signed with A's key, claiming to be B (signed by hand: the issuing code
+    // refuses to make it).
+    let mut forged = payload.clone();
+    forged["issuer"] = json!(organization_did(app.b));
+    let forged = forge(&app, app.a, &forged).await;
+    let report = verify(&app, Some(&app.token_a), &forged).await;
+    assert_eq!(report["verified"], json!(false));
+    assert_eq!(check(&report, "issuer")["outcome"], "failed", "{report}");
+
+    // Not yet valid.
+    let mut early = payload.clone();
+    early.as_object_mut().expect("object").remove("iat");
+    early["validFrom"] = json!("2099-01-01T00:00:00Z");
+    let early = sign_with(&app, app.a, 0, &early, app.store.now()).await;
+    let report = verify(&app, Some(&app.token_a), &early).await;
+    assert_eq!(check(&report, "validity_period")["outcome"], "failed", "{report}");
+
+    // Expired: issued valid for an hour, verified two hours later.
+    let expiring = trust::issue(
+        &app.state,
+        &Actor::system(),
+        app.a,
+        trust::Issue {
+            record_kind: "test".to_owned(),
+            record_id: "expiring".to_owned(),
+            record_version: None,
+            types: vec!["TestCredential".to_owned()],
+            subject: json!({"id": "urn:example:expiring"}),
+            valid_until: Some(app.store.now() + time::Duration::hours(1)),
+            keep_signed: false,
+        },
+    )
+    .await
+    .expect("issued");
+    assert_eq!(verify(&app, None, &expiring.jwt).await["verified"], json!(true));
+
+    // A superseded passport version still matches its version; the newest says what changed.
+    let mut data = junkan_passport::builtin::example("plastics").expect("example");
+    data["grade"] = json!("RePP-BK-H16");
+    let updated = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/passports/{passport_id}"),
+            Some(&app.token_a),
+            Some(json!({"data": data, "note": "regraded"})),
+        )
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
+    assert_eq!(updated.body["version"], json!(2));
+    let report = verify(&app, Some(&app.token_a), &good).await;
+    assert_eq!(report["verified"], json!(true), "version 1 still matches: {report}");
+    let newest = app
+        .get(&format!("/api/v1/credentials/passport/{passport_id}"), &app.token_a)
+        .await;
+    assert_eq!(newest.body["payload"]["credentialSubject"]["recordVersion"], json!(2));
+    assert_eq!(
+        newest.body["payload"]["credentialSubject"]["content"]["data"]["grade"],
+        json!("RePP-BK-H16")
+    );
+    // A record changed since: a facility renamed.
+    let facility = app.facility_of_a("public").await;
+    let facility_credential = app
+        .get(&format!("/api/v1/credentials/facility/{facility}"), &app.token_a)
+        .await;
+    let facility_credential = facility_credential.body["credential"].as_str().expect("jwt").to_owned();
+    let patched = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/facilities/{facility}"),
+            Some(&app.token_a),
+            Some(json!({"name_en": "renamed plant"})),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    let report = verify(&app, Some(&app.token_a), &facility_credential).await;
+    assert_eq!(report["verified"], json!(false));
+    assert_eq!(check(&report, "record")["outcome"], "failed", "{report}");
+    assert_eq!(check(&report, "record")["code"], "record_changed");
+    assert_eq!(check(&report, "signature")["outcome"], "passed");
+
+    // Revoked.
+    let revoked = app
+        .post(
+            &format!(
+                "/api/v1/credentials/{}/revoke",
+                exported.body["id"].as_str().expect("id")
+            ),
+            &app.token_a,
+            json!({}),
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
+    let report = verify(&app, Some(&app.token_a), &good).await;
+    assert_eq!(report["verified"], json!(false));
+    assert_eq!(check(&report, "status")["outcome"], "failed", "{report}");
+
+    // A rotated-out key used after its retirement.
+    clock.advance(time::Duration::minutes(1));
+    let rotated = app
+        .post(
+            &format!("/api/v1/organizations/{}/keys/rotate", app.a),
+            &app.token_a,
+            json!({}),
+        )
+        .await;
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.body);
+    // Signed before the rotation: still valid.
+    assert_eq!(
+        verify(
+            &app,
+            Some(&app.token_a),
+            &public.body["credential"].as_str().expect("jwt")
+        )
+        .await["verified"],
+        json!(true)
+    );
+    clock.advance(time::Duration::minutes(5));
+    let mut late = payload.clone();
+    late.as_object_mut().expect("object").remove("iat");
+    late["validFrom"] = json!(junkan_credential::vc::format_time(app.store.now()));
+    let late = sign_with(&app, app.a, 1, &late, app.store.now()).await;
+    let report = verify(&app, Some(&app.token_a), &late).await;
+    assert_eq!(report["verified"], json!(false));
+    assert_eq!(check(&report, "key_validity")["outcome"], "failed", "{report}");
+
+    // Expired, two hours on.
+    clock.advance(time::Duration::hours(2));
+    let report = verify(&app, None, &expiring.jwt).await;
+    assert_eq!(check(&report, "validity_period")["outcome"], "failed", "{report}");
+}
+
+#[tokio::test]
+async fn sd_jwt_exports_disclose_chosen_fields() {
+    let app = TestApp::new().await;
+    let passport = app
+        .post(
+            "/api/v1/passports",
+            &app.token_a,
+            json!({"identifier": "urn:example:trust-pellets:3", "granularity": "batch", "profile": "plastics",
+                   "visibility": "public", "data": junkan_passport::builtin::example("plastics")}),
+        )
+        .await;
+    let passport_id = passport.body["id"].as_str().expect("id").to_owned();
+    let exported = app
+        .get(
+            &format!("/api/v1/credentials/passport/{passport_id}?format=sd-jwt"),
+            &app.token_a,
+        )
+        .await;
+    assert_eq!(exported.status, StatusCode::OK, "{}", exported.body);
+    assert_eq!(exported.body["format"], "dc+sd-jwt");
+    let sd_jwt = exported.body["credential"].as_str().expect("sd-jwt");
+    // Reveal only the identifier of the content.
+    let presented = junkan_credential::present(sd_jwt, &["/content/identifier"]).expect("presented");
+    let report = verify(&app, Some(&app.token_a), &presented).await;
+    assert_eq!(report["verified"], json!(true), "{report}");
+    let disclosed = &report["credential"]["content"];
+    assert!(disclosed.get("identifier").is_some(), "{disclosed}");
+    assert!(disclosed.get("data").is_none(), "{disclosed}");
+    // A pointer naming nothing is refused.
+    let bad = app
+        .get(
+            &format!("/api/v1/credentials/passport/{passport_id}?format=sd-jwt&disclose=/content/nothing"),
+            &app.token_a,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+}
