@@ -235,9 +235,9 @@ async fn verify_with(state: &AppState, jwt: &str, certificate: Option<&Certifica
             Some("status_unavailable") | Some("unknown_key") => CertificateCheck::NotVerified(check.message.clone()),
             _ => CertificateCheck::Invalid(format!("{}: {}", check.name, check.message)),
         },
-        None if !verification.verified => CertificateCheck::NotVerified(
-            "not every check of the credential could be made".to_owned(),
-        ),
+        None if !verification.verified => {
+            CertificateCheck::NotVerified("not every check of the credential could be made".to_owned())
+        }
         None => certificate_checks(state, &verification, jwt, certificate, now).await,
     };
     outcome(certificate, check, now, report)
@@ -268,7 +268,11 @@ async fn certificate_checks(
             "credential: it is not the credential stored for the certificate it names".to_owned(),
         );
     }
-    match state.store.get_organization(certificate.certifier_organization_id).await {
+    match state
+        .store
+        .get_organization(certificate.certifier_organization_id)
+        .await
+    {
         Ok(organization) if organization.roles.contains(&CycleRole::Certifier) => {}
         Ok(_) => {
             return CertificateCheck::Invalid(

@@ -6,8 +6,6 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use axum::http::{header, StatusCode};
 use serde_json::{json, Value};
 use time::Duration;
@@ -15,6 +13,8 @@ use time::Duration;
 use junkan_model::organization::CycleRole;
 use junkan_model::principal::{Actor, Role};
 use junkan_store::ManualClock;
+
+use tower::ServiceExt;
 
 use support::{error_paths, Reply, TestApp};
 
@@ -204,9 +204,203 @@ async fn list_filters_go_together() {
         .get("/api/v1/certificates?subject_kind=ship&subject_id=1", &app.token_a)
         .await;
     problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
-    let _ = (
-        Arc::new(()),
-        Duration::ZERO,
-        ManualClock::new(junkan_store::contract::START),
+}
+
+/// The JSON payload of a compact JWS.
+fn payload(jwt: &str) -> Value {
+    let part = jwt.split('.').nth(1).expect("a compact JWS");
+    serde_json::from_slice(&junkan_credential::jose::base64url_decode(part).expect("base64url")).expect("json")
+}
+
+/// A body as text (the status list credential is `application/vc+jwt`).
+async fn text_of(app: &TestApp, path: &str) -> String {
+    let response = app
+        .router
+        .clone()
+        .oneshot(
+            axum::http::Request::get(path)
+                .body(axum::body::Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    let bytes = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .expect("body")
+        .to_bytes();
+    String::from_utf8(bytes.to_vec()).expect("utf-8")
+}
+
+#[tokio::test]
+async fn certificates_verify_until_revoked_or_expired_and_forgeries_do_not() {
+    let clock = ManualClock::new(time::OffsetDateTime::now_utc().replace_nanosecond(0).expect("valid"));
+    let app = TestApp::with_clock(clock.clone()).await;
+    let (certifier_id, certifier_token) = certifier(&app).await;
+    let public = passport(&app, &app.token_a, "urn:example:pellets:verified", "public").await;
+    let mut request = recycled(&public);
+    let now = time::OffsetDateTime::now_utc();
+    let format = time::format_description::well_known::Rfc3339;
+    request["valid_from"] = json!((now - Duration::days(1)).format(&format).expect("time"));
+    request["valid_until"] = json!((now + Duration::days(30)).format(&format).expect("time"));
+    let issued = app.post("/api/v1/certificates", &certifier_token, request).await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.body);
+    let id = issued.body["id"].as_str().expect("id").to_owned();
+    let jwt = issued.body["credential"].as_str().expect("credential").to_owned();
+
+    // The credential: a VC 2.0 conformity credential of the certifier, with a status entry.
+    let credential = payload(&jwt);
+    assert_eq!(
+        credential["type"],
+        json!(["VerifiableCredential", "DigitalConformityCredential"])
     );
+    assert_eq!(
+        credential["issuer"],
+        format!("did:web:junkan.test:organizations:{certifier_id}")
+    );
+    assert_eq!(credential["credentialSubject"]["claim"]["recycled_share_pct"], "62.5");
+    assert_eq!(credential["credentialSubject"]["assessedRecord"]["id"], public);
+    assert_eq!(credential["credentialStatus"]["type"], "BitstringStatusListEntry");
+    assert_eq!(
+        text_of(&app, &format!("/api/v1/certificates/{id}/credential")).await,
+        jwt
+    );
+
+    // Valid: through the certificate route and through the trust services' verify.
+    let verification = app
+        .call("GET", &format!("/api/v1/certificates/{id}/verification"), None, None)
+        .await;
+    assert_eq!(verification.status, StatusCode::OK, "{}", verification.body);
+    assert_eq!(verification.body["status"], "valid", "{}", verification.body);
+    let verified = app
+        .post("/api/v1/verify", &app.token_b, json!({"credential": jwt}))
+        .await;
+    assert_eq!(verified.body["verified"], true, "{}", verified.body);
+
+    // A changed byte: the signature no longer verifies.
+    let mut changed = jwt.clone().into_bytes();
+    let position = jwt.find('.').expect("dot") + 10;
+    changed[position] = if changed[position] == b'A' { b'B' } else { b'A' };
+    let changed = String::from_utf8(changed).expect("ascii");
+    let reader = Actor::anonymous();
+    let outcome = junkan_server::certificates::verify_certificate_credential(&app.state, &reader, &changed).await;
+    assert!(
+        matches!(outcome.status.as_str(), "invalid" | "not_verified"),
+        "{outcome:?}"
+    );
+    let outcome = junkan_server::certificates::verify_certificate_credential(&app.state, &reader, &jwt).await;
+    assert_eq!(outcome.status, "valid", "{outcome:?}");
+
+    // A "certificate" with the same content signed by a non-certifier's key (A's): the signature
+    // is A's own and verifies, but A is no certification body and this is not the certificate.
+    let forger = Actor {
+        kind: junkan_model::principal::PrincipalKind::Client,
+        principal_id: "forger".to_owned(),
+        organization_id: Some(app.a),
+        roles: vec![Role::OrgAdmin, Role::Member],
+        purpose: None,
+        request_id: None,
+    };
+    let forged = junkan_server::trust::issue(
+        &app.state,
+        &forger,
+        app.a,
+        junkan_server::trust::Issue {
+            record_kind: "certificate".to_owned(),
+            record_id: id.clone(),
+            record_version: None,
+            types: vec!["DigitalConformityCredential".to_owned()],
+            subject: credential["credentialSubject"].clone(),
+            valid_until: Some(now + Duration::days(30)),
+            keep_signed: false,
+        },
+    )
+    .await
+    .expect("A signs what it likes with its own key");
+    let outcome = junkan_server::certificates::verify_certificate_credential(&app.state, &reader, &forged.jwt).await;
+    assert_eq!(outcome.status, "invalid", "{outcome:?}");
+    assert!(
+        outcome
+            .reason
+            .as_deref()
+            .is_some_and(|reason| reason.starts_with("issuer:")),
+        "{outcome:?}"
+    );
+
+    // Revoked: by the certification body only, with a reason; its status-list bit is set.
+    problem(
+        &app.post(
+            &format!("/api/v1/certificates/{id}/revoke"),
+            &app.token_a,
+            json!({"reason": "x"}),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    );
+    problem(
+        &app.post(
+            &format!("/api/v1/certificates/{id}/revoke"),
+            &certifier_token,
+            json!({"reason": " "}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    );
+    let revoked = app
+        .post(
+            &format!("/api/v1/certificates/{id}/revoke"),
+            &certifier_token,
+            json!({"reason": "nonconformity at the surveillance audit"}),
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
+    assert_eq!(
+        revoked.body["revocation_reason"],
+        "nonconformity at the surveillance audit"
+    );
+    problem(
+        &app.post(
+            &format!("/api/v1/certificates/{id}/revoke"),
+            &certifier_token,
+            json!({"reason": "again"}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    );
+    let verification = app
+        .call("GET", &format!("/api/v1/certificates/{id}/verification"), None, None)
+        .await;
+    assert_eq!(verification.body["status"], "revoked", "{}", verification.body);
+    let list_url = credential["credentialStatus"]["statusListCredential"]
+        .as_str()
+        .expect("url");
+    let list_jwt = text_of(&app, list_url.trim_start_matches(support::ISSUER)).await;
+    let encoded = payload(&list_jwt)["credentialSubject"]["encodedList"]
+        .as_str()
+        .expect("encodedList")
+        .to_owned();
+    let bits = junkan_credential::StatusList::decode(&encoded).expect("decodes");
+    let index: u64 = credential["credentialStatus"]["statusListIndex"]
+        .as_str()
+        .expect("index")
+        .parse()
+        .expect("number");
+    assert_eq!(bits.get(index), Some(true), "the certificate's bit is set");
+
+    // Expired: a second certificate, verified after its validity period.
+    let mut second = recycled(&public);
+    second["valid_from"] = json!((now - Duration::days(1)).format(&format).expect("time"));
+    second["valid_until"] = json!((now + Duration::days(10)).format(&format).expect("time"));
+    second["reference_number"] = json!("JCC-RC-0002");
+    let issued = app.post("/api/v1/certificates", &certifier_token, second).await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.body);
+    let second_id: junkan_model::ids::CertificateId = issued.body["id"].as_str().expect("id").parse().expect("uuid");
+    clock.advance(Duration::days(11));
+    let certificate = app
+        .store
+        .get_certificate(&Actor::anonymous(), second_id)
+        .await
+        .expect("public");
+    let outcome = junkan_server::certificates::verify_certificate(&app.state, &certificate).await;
+    assert_eq!(outcome.status, "expired", "{outcome:?}");
 }

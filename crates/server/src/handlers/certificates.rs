@@ -212,5 +212,7 @@ pub async fn get_certificate_verification(
         .store
         .get_certificate(&caller.actor, path_id(&id, "certificate")?)
         .await?;
-    Ok(Json(crate::certificates::verify_certificate(&state, &certificate).await))
+    Ok(Json(
+        crate::certificates::verify_certificate(&state, &certificate).await,
+    ))
 }
