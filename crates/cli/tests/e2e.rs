@@ -1276,4 +1276,42 @@ fn demo_certificates_verify_and_the_revoked_one_reports_revoked() {
     .into_string()
     .expect("text");
     assert_eq!(credential.split('.').count(), 3, "a compact JWS: {credential}");
+    // On "another machine": `junkan verify` fetches the certifier's DID document and status list
+    // (did:web over HTTP on loopback) and checks each credential file.
+    for (certificate, status) in certificates.iter().zip(expected) {
+        let jwt = ureq::get(&format!(
+            "{}/api/v1/certificates/{}/credential",
+            node.base,
+            certificate["id"].as_str().expect("id")
+        ))
+        .set("authorization", &format!("Bearer {token}"))
+        .call()
+        .expect("the credential")
+        .into_string()
+        .expect("text");
+        let file = data.join(format!("{}.jwt", certificate["scheme"].as_str().expect("scheme")));
+        std::fs::write(&file, &jwt).expect("writes");
+        let checked = Command::new(binary())
+            .args([
+                "verify",
+                file.to_str().expect("utf-8"),
+                "--online",
+                "--did-web-scheme",
+                "http",
+            ])
+            .output()
+            .expect("junkan verify");
+        let report = String::from_utf8_lossy(&checked.stdout);
+        if status == "revoked" {
+            assert_eq!(checked.status.code(), Some(1), "{report}");
+            assert!(report.contains("revoked"), "{report}");
+        } else {
+            assert_eq!(
+                checked.status.code(),
+                Some(0),
+                "{report}{}",
+                String::from_utf8_lossy(&checked.stderr)
+            );
+        }
+    }
 }
