@@ -934,10 +934,15 @@ async fn the_full_passport_page_shows_versions_certifications_and_verification_t
     assert!(html.contains("版の履歴") && html.contains("冷媒を交換 &lt;修理&gt;"));
     assert!(html.contains(&format!("/app/passports/{}?version=1", public.id)));
     assert!(html.contains("検証状況") && html.contains("home_appliance"));
+    // The passport's signed credential is exported on request, signed with the owner's key;
+    // the owner's members see how many were issued for the version shown.
+    assert!(html.contains("電子署名") && html.contains("この版の署名付き資格情報"));
     assert!(
-        html.contains("電子署名") && html.contains("なし"),
-        "no signature is claimed"
+        html.contains(&format!("/api/v1/credentials/passport/{}?version=2", public.id)),
+        "{html}"
     );
+    assert!(html.contains(&format!("did:web:junkan.test:organizations:{}", app.a)));
+    assert!(html.contains("この版の発行済み資格情報: 0 件（うち取消 0 件）"));
     assert!(html.contains("recycled_content") && html.contains("認証株式会社") && html.contains(">有効<"));
     assert!(html.contains("閲覧レベル</dt><dd>所有者</dd>"));
     assert!(

@@ -51,10 +51,11 @@ const IMMUTABLE_TEXT: Text = (
     "Every version is stored append-only; the database refuses to change or delete one.",
 );
 const SIGNATURE: Text = ("電子署名", "Digital signature");
-const NO_SIGNATURE: Text = (
-    "なし（このノードはパスポートに署名付き資格情報をまだ発行しません）",
-    "None (this node does not issue signed credentials for passports yet)",
+const SIGNED_EXPORT: Text = (
+    "この版の署名付き資格情報（vc+jwt、所有者の鍵で署名、失効リスト付き）を書き出す",
+    "Export this version as a signed credential (vc+jwt, signed with the owner's key, with a revocation entry)",
 );
+const SIGNER: Text = ("署名者（DID）", "Signer (DID)");
 const ACCESS: Text = ("閲覧レベル", "Your access level");
 const OWNER: Text = ("所有者", "Owner");
 const VISIBILITY: Text = ("公開範囲", "Visibility");
@@ -145,6 +146,32 @@ pub async fn get_passport_page(
         .as_ref()
         .is_some_and(|signed_in| signed_in.organization.id == passport.owner_organization_id);
     let saved = web.here.contains("saved=1");
+    // The passport's credentials: signed with the owner's key when exported; its organization's
+    // members see how many were issued for this version and how many are revoked.
+    let signer = crate::trust::organization_did(&state, passport.owner_organization_id);
+    let issued = match store
+        .credentials_of_record(web.actor(), "passport", &passport.id.to_string())
+        .await
+    {
+        Ok(entries) if owned => {
+            let of_version: Vec<_> = entries
+                .iter()
+                .filter(|entry| entry.record_version == Some(passport.version))
+                .collect();
+            let revoked = of_version.iter().filter(|entry| entry.revoked_at.is_some()).count();
+            Some(match web.language {
+                Language::Ja => format!(
+                    "この版の発行済み資格情報: {} 件（うち取消 {revoked} 件）",
+                    of_version.len()
+                ),
+                Language::En => format!(
+                    "Credentials issued for this version: {} ({revoked} revoked)",
+                    of_version.len()
+                ),
+            })
+        }
+        _ => None,
+    };
     let body = html! {
         (page::heading(input, html! {}))
         @if saved { p.notice role="status" { (web.t(SAVED)) } }
@@ -157,7 +184,7 @@ pub async fn get_passport_page(
                 a href={ "/app/passports/" (passport.id) } { (web.t(NEWEST)) }
             }
         }
-        (verification(&web, &passport, &profile, &owner))
+        (verification(&web, &passport, &profile, &owner, &signer, issued))
         (page::sections(&passport, &profile, web.language))
         (versions(&web, &passport, &history))
         (super::certificates::passport_section(web.language, &certificates))
@@ -169,7 +196,14 @@ pub async fn get_passport_page(
     Ok(web.page(&title, Nav::Passports, body))
 }
 
-fn verification(web: &Web, passport: &Passport, profile: &CompiledProfile, owner: &str) -> Markup {
+fn verification(
+    web: &Web,
+    passport: &Passport,
+    profile: &CompiledProfile,
+    owner: &str,
+    signer: &str,
+    issued: Option<String>,
+) -> Markup {
     let schema = match web.language {
         Language::Ja => format!(
             "登録時にプロファイル {} {} のスキーマで検査済み（適合しないデータは保存されません）",
@@ -204,7 +238,15 @@ fn verification(web: &Web, passport: &Passport, profile: &CompiledProfile, owner
                 dt { (web.t(IMMUTABLE)) }
                 dd { span.badge { "✓" } " " (web.t(IMMUTABLE_TEXT)) }
                 dt { (web.t(SIGNATURE)) }
-                dd { span.badge.neutral { "—" } " " (web.t(NO_SIGNATURE)) }
+                dd {
+                    a href={ "/api/v1/credentials/passport/" (passport.id) "?version=" (passport.version) } type="application/json" { (web.t(SIGNED_EXPORT)) }
+                    br;
+                    span.muted { (web.t(SIGNER)) ": " code { (signer) } }
+                    @if let Some(issued) = issued {
+                        br;
+                        span.muted { (issued) }
+                    }
+                }
             }
             p.muted { (profile.profile.name.get(web.language.tag())) }
         }
