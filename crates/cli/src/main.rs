@@ -602,6 +602,7 @@ async fn serve(config: &Config, store: SqlStore) -> anyhow::Result<()> {
     settings.body_limit = config.body_limit_bytes;
     settings.token_lifetime = Duration::from_secs(config.token_lifetime_seconds);
     settings.resolver_cache_ttl = Duration::from_secs(config.resolver_cache_ttl_seconds);
+    settings.sign_captures = config.sign_captures;
     let store: Arc<dyn Store> = Arc::new(store.clone());
     let state = AppState::new(store.clone(), settings)
         .await
