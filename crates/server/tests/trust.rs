@@ -678,7 +678,7 @@ async fn verify_reports_every_bad_credential() {
         verify(
             &app,
             Some(&app.token_a),
-            &public.body["credential"].as_str().expect("jwt")
+            public.body["credential"].as_str().expect("jwt")
         )
         .await["verified"],
         json!(true)
