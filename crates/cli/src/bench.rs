@@ -278,7 +278,7 @@ struct Timing {
 /// `cpu_us_per_event` is CPU time in the timed rounds, which other programs on the machine do not
 /// inflate.
 async fn ingest(store: &SqlStore, actor: &Actor, events: u64, batch: u64, chains: u64) -> anyhow::Result<Value> {
-    ingest_from(store, actor, 0, events, batch, chains).await
+    ingest_from(store, actor, 0, events, batch, chains, None).await
 }
 
 /// [`ingest`] of the events numbered from `start` (a second run into the same database then
@@ -290,6 +290,7 @@ async fn ingest_from(
     events: u64,
     batch: u64,
     chains: u64,
+    signer: Option<&junkan_server::AppState>,
 ) -> anyhow::Result<Value> {
     let load_at_start = load_average();
     let round_events = (ROUND_EVENTS / batch).max(1) * batch;
@@ -301,7 +302,7 @@ async fn ingest_from(
         let generating = Instant::now();
         let texts = generate_round(first, count, batch, chains).await?;
         timing.generate_seconds += generating.elapsed().as_secs_f64();
-        capture_round(store, actor, texts, &mut timing).await?;
+        capture_round(store, actor, texts, &mut timing, signer).await?;
         first += count;
     }
     Ok(json!({
@@ -322,6 +323,7 @@ async fn capture_round(
     actor: &Actor,
     texts: Vec<Vec<u8>>,
     timing: &mut Timing,
+    signer: Option<&junkan_server::AppState>,
 ) -> anyhow::Result<()> {
     let cpu_start = Cpu::now();
     let started = Instant::now();
@@ -378,6 +380,13 @@ async fn capture_round(
                         "capture failed: {:?}",
                         job.errors
                     );
+                    // Signed as the API signs a capture (`trust::sign_capture`), after it is stored.
+                    if let Some(state) = signer {
+                        let signed = junkan_server::trust::sign_capture(state, actor, &job)
+                            .await
+                            .map_err(|error| anyhow::anyhow!("signing the capture failed: {}", error.status()))?;
+                        anyhow::ensure!(signed.is_some(), "the capture was not signed");
+                    }
                     anyhow::Ok(())
                 });
             }
@@ -419,23 +428,40 @@ fn percentile(samples: &mut [f64], fraction: f64) -> f64 {
 }
 
 /// `junkan bench ingest`.
-pub async fn bench_ingest(database_url: Option<&str>, events: u64, batch: u64, log: &str) -> anyhow::Result<()> {
+pub async fn bench_ingest(
+    database_url: Option<&str>,
+    events: u64,
+    batch: u64,
+    log: &str,
+    sign: bool,
+) -> anyhow::Result<()> {
     // Which runs: the tamper-evident log on (as a node runs), off, or both one after the other
-    // (off first), each into a fresh SQLite file or, on a given database, with new events.
-    let runs: &[bool] = match log {
-        "on" => &[true],
-        "off" => &[false],
-        "both" => &[false, true],
+    // (off first), each into a fresh SQLite file or, on a given database, with new events; with
+    // `--sign`, one more run with the log on and every capture signed (as a node runs by default).
+    let mut runs: Vec<(bool, bool)> = match log {
+        "on" => vec![(true, false)],
+        "off" => vec![(false, false)],
+        "both" => vec![(false, false), (true, false)],
         other => anyhow::bail!("--log {other:?}: expected on, off or both"),
     };
+    if sign {
+        runs.push((true, true));
+    }
     let mut results = serde_json::Map::new();
-    for (position, logged) in runs.iter().enumerate() {
+    for (position, (logged, signed)) in runs.iter().enumerate() {
         let (store, url) = bench_store(database_url).await?;
         let store = if *logged { store } else { store.without_log() };
         let actor = bench_actor(&store).await?;
+        let signer = if *signed {
+            let shared: std::sync::Arc<dyn junkan_store::Store> = std::sync::Arc::new(store.clone());
+            Some(junkan_server::AppState::new(shared, junkan_server::Settings::new("http://bench.invalid")).await?)
+        } else {
+            None
+        };
         let start = position as u64 * events;
-        let mut figures = ingest_from(&store, &actor, start, events, batch, 1000).await?;
+        let mut figures = ingest_from(&store, &actor, start, events, batch, 1000, signer.as_ref()).await?;
         figures["log"] = json!(if *logged { "on" } else { "off" });
+        figures["signed"] = json!(signed);
         figures["backend"] = json!(format!("{:?}", store.backend()).to_lowercase());
         figures["database"] = json!(if url.starts_with("sqlite") {
             "sqlite (temporary file)"
@@ -443,15 +469,34 @@ pub async fn bench_ingest(database_url: Option<&str>, events: u64, batch: u64, l
             "postgres (given URL)"
         });
         figures["peak_rss_mib"] = json!(round(peak_rss_mib()));
+        drop(signer);
         store.close().await;
-        results.insert(format!("log_{}", if *logged { "on" } else { "off" }), figures);
+        let name = match (logged, signed) {
+            (true, true) => "log_on_signed",
+            (true, false) => "log_on",
+            (false, _) => "log_off",
+        };
+        results.insert(name.to_owned(), figures);
     }
     let report = if results.len() == 1 {
         json!({"benchmark": "ingest", "figures": results.into_iter().next().map(|(_, figures)| figures)})
     } else {
-        let rate = |name: &str| results[name]["events_per_second"].as_f64().unwrap_or(0.0);
-        let share = rate("log_on") / rate("log_off").max(f64::MIN_POSITIVE);
-        json!({"benchmark": "ingest", "figures": results, "log_on_share_of_log_off": round(share)})
+        let rate = |name: &str| {
+            results
+                .get(name)
+                .and_then(|figures| figures["events_per_second"].as_f64())
+        };
+        let share = |part: Option<f64>, whole: Option<f64>| match (part, whole) {
+            (Some(part), Some(whole)) => json!(round(part / whole.max(f64::MIN_POSITIVE))),
+            _ => Value::Null,
+        };
+        json!({
+            "benchmark": "ingest",
+            "log_on_share_of_log_off": share(rate("log_on"), rate("log_off")),
+            "signed_share_of_unsigned_log_off": share(rate("log_on_signed"), rate("log_off")),
+            "signed_share_of_unsigned_log_on": share(rate("log_on_signed"), rate("log_on")),
+            "figures": results,
+        })
     };
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())

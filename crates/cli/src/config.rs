@@ -35,6 +35,10 @@ pub struct ConfigArgs {
     /// Log format: json or text [default: json for serve, text otherwise].
     #[arg(long, env = "JUNKAN_LOG_FORMAT", global = true)]
     pub log_format: Option<String>,
+    /// Sign every EPCIS capture as the capturing organization (a credential over the Merkle root
+    /// of its events' digests) [default: true].
+    #[arg(long, env = "JUNKAN_SIGN_CAPTURES", global = true)]
+    pub sign_captures: Option<bool>,
 }
 
 /// The configuration file's keys (all optional).
@@ -52,6 +56,7 @@ struct FileConfig {
     token_lifetime_seconds: Option<u64>,
     resolver_cache_ttl_seconds: Option<u64>,
     tree_head_interval_seconds: Option<u64>,
+    sign_captures: Option<bool>,
 }
 
 /// The resolved configuration.
@@ -79,6 +84,8 @@ pub struct Config {
     /// How often `serve` signs a tree head of the tamper-evident log when it has grown (0: never
     /// on a timer; `POST /api/v1/log/tree-heads` still signs on demand).
     pub tree_head_interval_seconds: u64,
+    /// Whether each EPCIS capture is signed by the capturing organization (docs/trust.md).
+    pub sign_captures: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -95,6 +102,7 @@ impl std::fmt::Debug for Config {
             .field("token_lifetime_seconds", &self.token_lifetime_seconds)
             .field("resolver_cache_ttl_seconds", &self.resolver_cache_ttl_seconds)
             .field("tree_head_interval_seconds", &self.tree_head_interval_seconds)
+            .field("sign_captures", &self.sign_captures)
             .finish()
     }
 }
@@ -163,6 +171,7 @@ impl ConfigArgs {
             token_lifetime_seconds: file.token_lifetime_seconds.unwrap_or(3600),
             resolver_cache_ttl_seconds: file.resolver_cache_ttl_seconds.unwrap_or(60),
             tree_head_interval_seconds: file.tree_head_interval_seconds.unwrap_or(300),
+            sign_captures: self.sign_captures.or(file.sign_captures).unwrap_or(true),
         })
     }
 }

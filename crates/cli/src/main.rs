@@ -156,6 +156,10 @@ enum BenchCommand {
         /// both throughputs and their ratio).
         #[arg(long, default_value = "both")]
         log: String,
+        /// Also run with the log on and every capture signed by the capturing organization
+        /// (as a node runs by default), reported next to the unsigned figures.
+        #[arg(long)]
+        sign: bool,
     },
     /// Load synthetic chains, then time backward lineages (depth 8) and MATCH_epc queries.
     Trace {
@@ -328,6 +332,18 @@ enum AdminCommand {
         #[arg(long = "role", default_values_t = vec!["member".to_owned()])]
         roles: Vec<String>,
     },
+    /// Rotate signing keys: the keys in use are retired now (they stay published and verify what
+    /// they signed before) and a new key signs from now on. The node's keys take effect at the
+    /// next start of `serve`.
+    #[command(group(clap::ArgGroup::new("owner").required(true).args(["node", "organization"])))]
+    RotateKey {
+        /// The node's keys (access tokens, the log's tree heads, the node's DID document).
+        #[arg(long)]
+        node: bool,
+        /// An organization's keys (the credentials it issues, its DID document).
+        #[arg(long)]
+        organization: Option<String>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -366,9 +382,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             // The benchmark uses its own fresh SQLite file unless a database URL is given explicitly.
             let url = cli.config.database_url.as_deref();
             match command {
-                BenchCommand::Ingest { events, batch, log } => {
-                    bench::bench_ingest(url, events, batch.max(1), &log).await
-                }
+                BenchCommand::Ingest {
+                    events,
+                    batch,
+                    log,
+                    sign,
+                } => bench::bench_ingest(url, events, batch.max(1), &log, sign).await,
                 BenchCommand::Trace { events, samples } => {
                     bench::bench_trace(url, events.max(100), samples.max(1)).await
                 }
@@ -603,6 +622,7 @@ async fn serve(config: &Config, store: SqlStore) -> anyhow::Result<()> {
     settings.body_limit = config.body_limit_bytes;
     settings.token_lifetime = Duration::from_secs(config.token_lifetime_seconds);
     settings.resolver_cache_ttl = Duration::from_secs(config.resolver_cache_ttl_seconds);
+    settings.sign_captures = config.sign_captures;
     let store: Arc<dyn Store> = Arc::new(store.clone());
     let state = AppState::new(store.clone(), settings)
         .await
@@ -776,6 +796,32 @@ async fn admin(store: &SqlStore, command: AdminCommand) -> anyhow::Result<()> {
             println!(
                 "{}",
                 serde_json::json!({ "client_id": client.id, "client_secret": secret, "roles": client.roles })
+            );
+        }
+        AdminCommand::RotateKey { node, organization } => {
+            let owner = match (node, organization) {
+                (true, None) => junkan_store::KeyOwner::Node,
+                (false, Some(organization)) => {
+                    junkan_store::KeyOwner::Organization(organization.parse().context("--organization is not an id")?)
+                }
+                _ => bail!("give either --node or --organization ID"),
+            };
+            let keys = store.rotate_key(&system, owner).await?;
+            // The public side only: kid, public key, times.
+            let listed: Vec<serde_json::Value> = keys
+                .iter()
+                .map(|key| {
+                    serde_json::json!({
+                        "kid": key.kid,
+                        "public_key": key.public_key,
+                        "created_at": key.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+                        "retired_at": key.retired_at.and_then(|at| at.format(&time::format_description::well_known::Rfc3339).ok()),
+                    })
+                })
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({ "keys": listed }))?
             );
         }
     }

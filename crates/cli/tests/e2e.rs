@@ -1314,4 +1314,123 @@ fn demo_certificates_verify_and_the_revoked_one_reports_revoked() {
             );
         }
     }
+
+/// A record's credential exported from a running node verifies with `junkan verify` on its own,
+/// from the exported file plus the issuer's published DID document and status list (as on
+/// another machine); the same files with a revoked credential fail. The keys were rotated with
+/// `junkan admin rotate-key` before: the DID document keeps the retired key.
+#[test]
+fn an_exported_credential_verifies_offline_with_the_published_did_document() {
+    let data = temp_dir("trust");
+    let database = ["--data-dir", data.to_str().expect("utf-8")];
+    let (client_id, secret) = admin_setup(&database);
+    let port = free_port();
+    let node = Node::start(&[&["serve"], &database[..]].concat(), port);
+    let token = node.token(&client_id, &secret);
+    let me = node.get("/api/v1/me", &token).expect("me");
+    let organization = me["organization"]["id"].as_str().expect("organization id").to_owned();
+    drop(node);
+    // Rotation from the command line, then the node again.
+    let rotated = Command::new(binary())
+        .args(["admin", "rotate-key", "--organization", &organization])
+        .args(database)
+        .output()
+        .expect("admin");
+    assert!(rotated.status.success(), "{}", String::from_utf8_lossy(&rotated.stderr));
+    let keys: Value = serde_json::from_slice(&rotated.stdout).expect("keys json");
+    assert_eq!(keys["keys"].as_array().map(Vec::len), Some(1), "the first key: {keys}");
+    let node = Node::start(&[&["serve"], &database[..]].concat(), port);
+    let token = node.token(&client_id, &secret);
+    let created: Value = ureq::post(&format!("{}/api/v1/facilities", node.base))
+        .set("Authorization", &format!("Bearer {token}"))
+        .send_json(json!({"name_ja": "検証工場", "name_en": "Verification plant", "facility_type": "plant"}))
+        .expect("facility")
+        .into_json()
+        .expect("json");
+    let facility = created["id"].as_str().expect("id");
+    let exported = node
+        .get(&format!("/api/v1/credentials/facility/{facility}"), &token)
+        .expect("credential");
+    // The node comes back on the same port after each restart.
+    let base = node.base.clone();
+    let text = |path: &str| {
+        ureq::get(&format!("{base}{path}"))
+            .call()
+            .expect("published")
+            .into_string()
+            .expect("text")
+    };
+    let did_document = text(&format!("/organizations/{organization}/did.json"));
+    let status_list = text(&format!("/credentials/status/{organization}"));
+    let files = [
+        (
+            "credential.jwt",
+            exported["credential"].as_str().expect("jwt").to_owned(),
+        ),
+        ("did.json", did_document),
+        ("status.jwt", status_list),
+    ];
+    for (name, content) in &files {
+        std::fs::write(data.join(name), content).expect("write");
+    }
+    let path = |name: &str| data.join(name).to_str().expect("utf-8").to_owned();
+    let verify = |status_list: &str| {
+        Command::new(binary())
+            .args(["verify", &path("credential.jwt"), "--did", &path("did.json")])
+            .args(["--status-list", status_list])
+            .output()
+            .expect("verify")
+    };
+    let output = verify(&path("status.jwt"));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("report");
+    assert!(output.status.success(), "{report:#}");
+    assert_eq!(report["issuer"], exported["issuer"]);
+    // Revoked by the issuer: the newly published list says so.
+    // The status of the revocation request (its body is not needed).
+    let revoke = |token: &str| -> u16 {
+        match ureq::post(&format!(
+            "{base}/api/v1/credentials/{}/revoke",
+            exported["id"].as_str().expect("id")
+        ))
+        .set("Authorization", &format!("Bearer {token}"))
+        .send_json(json!({}))
+        {
+            Ok(response) => response.status(),
+            Err(ureq::Error::Status(code, _)) => code,
+            Err(error) => panic!("transport error: {error}"),
+        }
+    };
+    // The client is a member: revocation is for the organization's administrators.
+    assert_eq!(revoke(&token), 403);
+    drop(node);
+    let output = Command::new(binary())
+        .args([
+            "admin",
+            "create-client",
+            "--organization",
+            &organization,
+            "--name",
+            "administrator",
+            "--role",
+            "org_admin",
+        ])
+        .args(database)
+        .output()
+        .expect("admin");
+    let administrator: Value = serde_json::from_slice(&output.stdout).expect("client json");
+    let node = Node::start(&[&["serve"], &database[..]].concat(), port);
+    let admin_token = node.token(
+        administrator["client_id"].as_str().expect("id"),
+        administrator["client_secret"].as_str().expect("secret"),
+    );
+    assert_eq!(revoke(&admin_token), 200);
+    std::fs::write(
+        data.join("revoked.jwt"),
+        text(&format!("/credentials/status/{organization}")),
+    )
+    .expect("write");
+    let output = verify(&path("revoked.jwt"));
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("report");
+    assert_eq!(report["valid"], json!(false), "{report:#}");
 }

@@ -190,6 +190,12 @@ pub struct CaptureJob {
     /// Organization that captured.
     #[serde(skip)]
     pub owner_organization_id: Option<OrganizationId>,
+    /// The Merkle tree hash (RFC 9162) over the digests of the events this capture stored, in
+    /// capture order, as the tamper-evident log committed to it; set by the capture itself
+    /// when the log is on (what a signed capture's credential states), `None` when read back.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub events_root: Option<[u8; 32]>,
 }
 
 /// The filters of an event query (a subset of the EPCIS query parameters, all in canonical form).

@@ -53,6 +53,9 @@ pub struct Settings {
     pub resolver_cache_ttl: Duration,
     /// How many rendered public views the resolver keeps at most.
     pub resolver_cache_capacity: usize,
+    /// Whether every EPCIS capture is signed by the capturing organization: a credential over
+    /// the Merkle root of its events' digests, kept with the job (`trust::sign_capture`).
+    pub sign_captures: bool,
 }
 
 impl Settings {
@@ -66,6 +69,7 @@ impl Settings {
             secure_cookies: issuer.starts_with("https://"),
             resolver_cache_ttl: resolver::DEFAULT_CACHE_TTL,
             resolver_cache_capacity: resolver::DEFAULT_CACHE_CAPACITY,
+            sign_captures: true,
         }
     }
 }
@@ -401,6 +405,7 @@ pub fn router(state: AppState) -> Router {
         .route("/voc/junkan-cbv-context.jsonld", get(reference::get_vocabulary_context))
         .route("/epcis/capture", get(epcis::list_captures).post(epcis::capture))
         .route("/epcis/capture/{id}", get(epcis::get_capture))
+        .route("/epcis/capture/{id}/credential", get(epcis::get_capture_credential))
         .route("/epcis/events", get(epcis::query_events).post(epcis::capture_event))
         .route("/epcis/events/{id}", get(epcis::get_event))
         .route("/epcis", get(epcis_queries::top_level))

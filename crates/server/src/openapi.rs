@@ -81,7 +81,7 @@ use crate::handlers;
         handlers::trust::get_node_did, handlers::trust::get_organization_did, handlers::trust::get_organization_jwks,
         handlers::trust::get_status_list, handlers::trust::rotate_organization_keys,
         handlers::credentials::export_credential, handlers::credentials::revoke_credential,
-        handlers::credentials::verify_credential,
+        handlers::credentials::verify_credential, handlers::epcis::get_capture_credential,
     ),
     components(schemas(crate::error::Problem, junkan_model::Violation)),
     modifiers(&Security),

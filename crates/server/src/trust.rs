@@ -243,3 +243,51 @@ pub fn public_jwk(key: &TrustKey) -> ApiResult<Value> {
         &verification_method("did:web:localhost", key)?.public_key,
     ))
 }
+
+/// The `type` of a signed capture's credential.
+pub const CAPTURE_CREDENTIAL_TYPE: &str = "JunkanEPCISCaptureCredential";
+
+/// Signs an EPCIS capture as the capturing organization, when the node signs captures and the
+/// capture stored events with the log on: a credential whose subject is the capture (id, count
+/// of events stored, and `eventsRoot`, the RFC 9162 Merkle tree hash over the stored events'
+/// digests in capture order, the value the capture's leaf of the tamper-evident log commits
+/// to), kept with the job (`GET /epcis/capture/{id}/credential`). A partner holding an event and
+/// its path (`GET /api/v1/log/inclusion?kind=event`) checks it against the signed root.
+pub async fn sign_capture(
+    state: &AppState,
+    actor: &Actor,
+    job: &junkan_model::event::CaptureJob,
+) -> ApiResult<Option<Issued>> {
+    let (true, Some(root), Some(owner)) = (state.settings.sign_captures, job.events_root, job.owner_organization_id)
+    else {
+        return Ok(None);
+    };
+    if job.captured_count == 0 {
+        return Ok(None);
+    }
+    let id = job.capture_id.to_string();
+    let subject = json!({
+        "id": format!("{}/epcis/capture/{id}", state.settings.issuer),
+        "type": "EPCISCapture",
+        "captureId": id,
+        "eventCount": job.captured_count,
+        "eventsRoot": junkan_translog::to_hex(&root),
+        "eventsTree": "RFC 9162 Merkle tree hash (SHA-256) over the stored events' digests in capture order (docs/log.md)",
+    });
+    issue(
+        state,
+        actor,
+        owner,
+        Issue {
+            record_kind: "capture".to_owned(),
+            record_id: id,
+            record_version: None,
+            types: vec![CAPTURE_CREDENTIAL_TYPE.to_owned()],
+            subject,
+            valid_until: None,
+            keep_signed: true,
+        },
+    )
+    .await
+    .map(Some)
+}

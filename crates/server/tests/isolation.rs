@@ -970,6 +970,13 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
         refused_with: &[StatusCode::NOT_FOUND],
     });
     cases.push(Case {
+        method: "get",
+        template: "/epcis/capture/{captureID}/credential",
+        path: format!("{job_path}/credential"),
+        body: None,
+        refused_with: &[StatusCode::NOT_FOUND],
+    });
+    cases.push(Case {
         method: "post",
         template: "/api/v1/organizations/{id}/keys/rotate",
         path: format!("/api/v1/organizations/{a}/keys/rotate"),

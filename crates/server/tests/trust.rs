@@ -678,7 +678,7 @@ async fn verify_reports_every_bad_credential() {
         verify(
             &app,
             Some(&app.token_a),
-            &public.body["credential"].as_str().expect("jwt")
+            public.body["credential"].as_str().expect("jwt")
         )
         .await["verified"],
         json!(true)
@@ -734,4 +734,90 @@ async fn sd_jwt_exports_disclose_chosen_fields() {
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+}
+
+#[tokio::test]
+async fn captures_are_signed_over_the_merkle_root_of_their_events() {
+    let app = TestApp::new().await;
+    let job = app
+        .post(
+            "/epcis/capture",
+            &app.token_a,
+            json!({
+                "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"], "type": "EPCISDocument",
+                "schemaVersion": "2.0", "creationDate": "2026-05-01T00:00:00Z",
+                "epcisBody": {"eventList": [
+                    {"type": "ObjectEvent", "eventID": "urn:uuid:eeeeeeee-0000-4000-8000-000000000001",
+                     "eventTime": "2026-05-01T09:00:00+09:00", "eventTimeZoneOffset": "+09:00",
+                     "epcList": ["urn:epc:id:sgtin:4512345.012345.21"], "action": "OBSERVE"},
+                    {"type": "ObjectEvent", "eventID": "urn:uuid:eeeeeeee-0000-4000-8000-000000000002",
+                     "eventTime": "2026-05-01T10:00:00+09:00", "eventTimeZoneOffset": "+09:00",
+                     "epcList": ["urn:epc:id:sgtin:4512345.012345.22"], "action": "OBSERVE"}]}
+            }),
+        )
+        .await;
+    assert_eq!(job.status, StatusCode::ACCEPTED, "{}", job.body);
+    let location = job.headers["location"].to_str().expect("ascii").to_owned();
+    let signed = app.get(&format!("{location}/credential"), &app.token_a).await;
+    assert_eq!(signed.status, StatusCode::OK, "{}", signed.body);
+    let credential = signed.body["credential"].as_str().expect("jwt");
+    let report = verify(&app, Some(&app.token_a), credential).await;
+    assert_eq!(report["verified"], json!(true), "{report}");
+    let subject = &report["credential"]["credentialSubject"];
+    assert_eq!(subject["eventCount"], json!(2));
+    assert_eq!(report["issuer"], json!(organization_did(app.a)));
+    // Each event's path in its capture leads to the signed root.
+    for event in [
+        "urn:uuid:eeeeeeee-0000-4000-8000-000000000001",
+        "urn:uuid:eeeeeeee-0000-4000-8000-000000000002",
+    ] {
+        let inclusion = app
+            .get(&format!("/api/v1/log/inclusion?kind=event&id={event}"), &app.token_a)
+            .await;
+        assert_eq!(inclusion.status, StatusCode::OK, "{}", inclusion.body);
+        assert_eq!(
+            inclusion.body["event"]["root_hash"], subject["eventsRoot"],
+            "{}",
+            inclusion.body
+        );
+    }
+    // B neither reads the job nor its signature.
+    assert_eq!(
+        app.get(&format!("{location}/credential"), &app.token_b).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // A node that does not sign captures stores them unsigned.
+    let mut settings = junkan_server::Settings::new(support::ISSUER);
+    settings.sign_captures = false;
+    let unsigned_state = junkan_server::AppState::new(app.store.clone(), settings)
+        .await
+        .expect("state");
+    let router = junkan_server::router(unsigned_state);
+    let response = tower::ServiceExt::oneshot(
+        router,
+        axum::http::Request::post("/epcis/events")
+            .header("authorization", format!("Bearer {}", app.token_a))
+            .header("content-type", "application/ld+json")
+            .body(axum::body::Body::from(
+                json!({"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+                       "type": "ObjectEvent", "eventTime": "2026-05-02T09:00:00+09:00", "eventTimeZoneOffset": "+09:00",
+                       "epcList": ["urn:epc:id:sgtin:4512345.012345.23"], "action": "OBSERVE"})
+                .to_string(),
+            ))
+            .expect("request"),
+    )
+    .await
+    .expect("infallible");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let jobs = app.get("/epcis/capture", &app.token_a).await;
+    let newest = jobs.body.as_array().and_then(|jobs| jobs.last()).expect("jobs")["captureID"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(
+        app.get(&format!("/epcis/capture/{newest}/credential"), &app.token_a)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
 }

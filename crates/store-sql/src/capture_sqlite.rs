@@ -289,6 +289,9 @@ fn store(connection: &Connection, write: &Write) -> StoreResult<CaptureJob> {
     )?;
     insert_audit(connection, audit)?;
     append_leaf(connection, write, &row, &stored_digests)?;
+    if write.log {
+        job.events_root = Some(crate::log::events_root(&stored_digests));
+    }
     Ok(job)
 }
 

@@ -194,6 +194,7 @@ fn new_job(capture: &NewCapture, owner: OrganizationId, now: time::OffsetDateTim
         captured_count: 0,
         duplicate_count: 0,
         owner_organization_id: Some(owner),
+        events_root: None,
     }
 }
 
@@ -335,6 +336,7 @@ async fn capture_over_sqlx(
         // One leaf for the document, committing to every event it stored (none when it rolled back).
         let row = JobRow::new(&job, owner);
         let digests: &[Hash] = if rolls_back(&job) { &[] } else { &digests };
+        job.events_root = Some(crate::log::events_root(digests));
         crate::log::append(
             &mut transaction,
             audit_at,
@@ -723,6 +725,7 @@ fn job_of(row: &AnyRow) -> StoreResult<CaptureJob> {
             .collect(),
         captured_count: u64::try_from(int(row, "captured_count")?).unwrap_or(0),
         duplicate_count: u64::try_from(int(row, "duplicate_count")?).unwrap_or(0),
+        events_root: None,
         owner_organization_id: Some(parsed(
             &text(row, "owner_organization_id")?,
             "organization id",

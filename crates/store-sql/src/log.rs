@@ -292,7 +292,7 @@ fn event_leaf_hashes(event_digests: &[Hash]) -> Vec<Hash> {
     event_digests.iter().map(|digest| leaf_hash(digest)).collect()
 }
 
-fn events_root(event_digests: &[Hash]) -> Hash {
+pub(crate) fn events_root(event_digests: &[Hash]) -> Hash {
     root(&event_leaf_hashes(event_digests))
 }
 

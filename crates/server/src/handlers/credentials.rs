@@ -487,6 +487,20 @@ pub async fn export_credential(
     }))
 }
 
+/// A signed capture's credential.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaptureCredential {
+    /// The credential's id (`urn:uuid:...`).
+    pub id: String,
+    /// The compact JWS (`vc+jwt`), issued by the capturing organization.
+    pub credential: String,
+    /// Its index in the organization's revocation status list.
+    pub status_list_index: u32,
+    /// When it was revoked, if it was.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<time::OffsetDateTime>,
+}
+
 /// An issued credential's entry.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CredentialEntry {

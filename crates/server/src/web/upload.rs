@@ -249,6 +249,10 @@ async fn capture_file(
     if job.captured_count > 0 {
         state.captured.send_modify(|generation| *generation += 1);
     }
+    // Signed as through the API (docs/trust.md).
+    if let Err(error) = crate::trust::sign_capture(state, actor, &job).await {
+        tracing::error!(capture = %job.capture_id, status = %error.status(), "the capture was stored but not signed");
+    }
     let stored = match web.language {
         Language::Ja => format!(
             "イベント {} 件を登録しました（登録済みのため省いたもの {} 件）。",
