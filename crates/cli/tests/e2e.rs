@@ -1209,112 +1209,6 @@ fn demo_company_cti_is_computed_from_the_events_and_printed() {
     assert_eq!(outsider["result"]["circularity_pct"], Value::Null);
 }
 
-/// The demo's conformity certificates (適合性証明): the certification body's three certificates
-/// (the pellets' recycled content, the battery's CFP, the refrigerator's eco-design) are listed
-/// in the credentials file; the node verifies the first two and reports the third revoked; its
-/// credential is a `vc+jwt` whose bit in the certifier's status list is set.
-#[test]
-fn demo_certificates_verify_and_the_revoked_one_reports_revoked() {
-    let data = temp_dir("certificates");
-    let port = free_port();
-    let node = Node::start(&["demo", "--data-dir", data.to_str().expect("utf-8")], port);
-    let credentials: Value =
-        serde_json::from_slice(&std::fs::read(data.join("demo-credentials.json")).expect("credentials")).expect("json");
-    let certifier = credentials["organizations"]
-        .as_array()
-        .expect("organizations")
-        .iter()
-        .find(|organization| organization["slug"] == "certifier")
-        .expect("the certification body")
-        .clone();
-    let token = node.token(
-        certifier["client_id"].as_str().expect("id"),
-        certifier["client_secret"].as_str().expect("secret"),
-    );
-    let certificates = credentials["examples"]["certificates"]
-        .as_array()
-        .expect("certificates in the credentials file")
-        .clone();
-    let schemes: Vec<&str> = certificates
-        .iter()
-        .map(|certificate| certificate["scheme"].as_str().expect("scheme"))
-        .collect();
-    assert_eq!(schemes, ["recycled_content", "cfp_verification", "eco_design"]);
-    let pellets = credentials["examples"]["recycled_content"][0].clone();
-    assert_eq!(
-        certificates[0]["claim"]["recycled_share_pct"], pellets["recycled_share_pct"],
-        "the certificate states the share the demo computed by mass balance"
-    );
-    let expected = ["valid", "valid", "revoked"];
-    for (certificate, status) in certificates.iter().zip(expected) {
-        let id = certificate["id"].as_str().expect("id");
-        let verification = node
-            .get(&format!("/api/v1/certificates/{id}/verification"), &token)
-            .expect("verification");
-        assert_eq!(verification["status"], status, "{verification}");
-        assert_eq!(certificate["revoked"], status == "revoked");
-    }
-    // The public pellet passport's certificate is public, and its credential is a vc+jwt.
-    let (status, _) = http(
-        "GET",
-        &format!(
-            "{}/api/v1/certificates/{}",
-            node.base,
-            certificates[0]["id"].as_str().expect("id")
-        ),
-        &[],
-        None,
-    );
-    assert_eq!(status, 200);
-    let credential = ureq::get(&format!(
-        "{}/api/v1/certificates/{}/credential",
-        node.base,
-        certificates[2]["id"].as_str().expect("id")
-    ))
-    .call()
-    .expect("the credential")
-    .into_string()
-    .expect("text");
-    assert_eq!(credential.split('.').count(), 3, "a compact JWS: {credential}");
-    // On "another machine": `junkan verify` fetches the certifier's DID document and status list
-    // (did:web over HTTP on loopback) and checks each credential file.
-    for (certificate, status) in certificates.iter().zip(expected) {
-        let jwt = ureq::get(&format!(
-            "{}/api/v1/certificates/{}/credential",
-            node.base,
-            certificate["id"].as_str().expect("id")
-        ))
-        .set("authorization", &format!("Bearer {token}"))
-        .call()
-        .expect("the credential")
-        .into_string()
-        .expect("text");
-        let file = data.join(format!("{}.jwt", certificate["scheme"].as_str().expect("scheme")));
-        std::fs::write(&file, &jwt).expect("writes");
-        let checked = Command::new(binary())
-            .args([
-                "verify",
-                file.to_str().expect("utf-8"),
-                "--online",
-                "--did-web-scheme",
-                "http",
-            ])
-            .output()
-            .expect("junkan verify");
-        let report = String::from_utf8_lossy(&checked.stdout);
-        if status == "revoked" {
-            assert_eq!(checked.status.code(), Some(1), "{report}");
-            assert!(report.contains("revoked"), "{report}");
-        } else {
-            assert_eq!(
-                checked.status.code(),
-                Some(0),
-                "{report}{}",
-                String::from_utf8_lossy(&checked.stderr)
-            );
-        }
-    }
-
 /// A record's credential exported from a running node verifies with `junkan verify` on its own,
 /// from the exported file plus the issuer's published DID document and status list (as on
 /// another machine); the same files with a revoked credential fail. The keys were rotated with
@@ -1433,4 +1327,111 @@ fn an_exported_credential_verifies_offline_with_the_published_did_document() {
     assert_eq!(output.status.code(), Some(1));
     let report: Value = serde_json::from_slice(&output.stdout).expect("report");
     assert_eq!(report["valid"], json!(false), "{report:#}");
+}
+
+/// The demo's conformity certificates (適合性証明): the certification body's three certificates
+/// (the pellets' recycled content, the battery's CFP, the refrigerator's eco-design) are listed
+/// in the credentials file; the node verifies the first two and reports the third revoked; its
+/// credential is a `vc+jwt` whose bit in the certifier's status list is set.
+#[test]
+fn demo_certificates_verify_and_the_revoked_one_reports_revoked() {
+    let data = temp_dir("certificates");
+    let port = free_port();
+    let node = Node::start(&["demo", "--data-dir", data.to_str().expect("utf-8")], port);
+    let credentials: Value =
+        serde_json::from_slice(&std::fs::read(data.join("demo-credentials.json")).expect("credentials")).expect("json");
+    let certifier = credentials["organizations"]
+        .as_array()
+        .expect("organizations")
+        .iter()
+        .find(|organization| organization["slug"] == "certifier")
+        .expect("the certification body")
+        .clone();
+    let token = node.token(
+        certifier["client_id"].as_str().expect("id"),
+        certifier["client_secret"].as_str().expect("secret"),
+    );
+    let certificates = credentials["examples"]["certificates"]
+        .as_array()
+        .expect("certificates in the credentials file")
+        .clone();
+    let schemes: Vec<&str> = certificates
+        .iter()
+        .map(|certificate| certificate["scheme"].as_str().expect("scheme"))
+        .collect();
+    assert_eq!(schemes, ["recycled_content", "cfp_verification", "eco_design"]);
+    let pellets = credentials["examples"]["recycled_content"][0].clone();
+    assert_eq!(
+        certificates[0]["claim"]["recycled_share_pct"], pellets["recycled_share_pct"],
+        "the certificate states the share the demo computed by mass balance"
+    );
+    let expected = ["valid", "valid", "revoked"];
+    for (certificate, status) in certificates.iter().zip(expected) {
+        let id = certificate["id"].as_str().expect("id");
+        let verification = node
+            .get(&format!("/api/v1/certificates/{id}/verification"), &token)
+            .expect("verification");
+        assert_eq!(verification["status"], status, "{verification}");
+        assert_eq!(certificate["revoked"], status == "revoked");
+    }
+    // The public pellet passport's certificate is public, and its credential is a vc+jwt.
+    let (status, _) = http(
+        "GET",
+        &format!(
+            "{}/api/v1/certificates/{}",
+            node.base,
+            certificates[0]["id"].as_str().expect("id")
+        ),
+        &[],
+        None,
+    );
+    assert_eq!(status, 200);
+    let credential = ureq::get(&format!(
+        "{}/api/v1/certificates/{}/credential",
+        node.base,
+        certificates[2]["id"].as_str().expect("id")
+    ))
+    .call()
+    .expect("the credential")
+    .into_string()
+    .expect("text");
+    assert_eq!(credential.split('.').count(), 3, "a compact JWS: {credential}");
+    // On "another machine": `junkan verify` fetches the certifier's DID document and status list
+    // (did:web over HTTP on loopback) and checks each credential file.
+    for (certificate, status) in certificates.iter().zip(expected) {
+        let jwt = ureq::get(&format!(
+            "{}/api/v1/certificates/{}/credential",
+            node.base,
+            certificate["id"].as_str().expect("id")
+        ))
+        .set("authorization", &format!("Bearer {token}"))
+        .call()
+        .expect("the credential")
+        .into_string()
+        .expect("text");
+        let file = data.join(format!("{}.jwt", certificate["scheme"].as_str().expect("scheme")));
+        std::fs::write(&file, &jwt).expect("writes");
+        let checked = Command::new(binary())
+            .args([
+                "verify",
+                file.to_str().expect("utf-8"),
+                "--online",
+                "--did-web-scheme",
+                "http",
+            ])
+            .output()
+            .expect("junkan verify");
+        let report = String::from_utf8_lossy(&checked.stdout);
+        if status == "revoked" {
+            assert_eq!(checked.status.code(), Some(1), "{report}");
+            assert!(report.contains("revoked"), "{report}");
+        } else {
+            assert_eq!(
+                checked.status.code(),
+                Some(0),
+                "{report}{}",
+                String::from_utf8_lossy(&checked.stderr)
+            );
+        }
+    }
 }
