@@ -336,7 +336,8 @@ async fn capture_over_sqlx(
         // One leaf for the document, committing to every event it stored (none when it rolled back).
         let row = JobRow::new(&job, owner);
         let digests: &[Hash] = if rolls_back(&job) { &[] } else { &digests };
-        job.events_root = Some(crate::log::events_root(digests));
+        // What the leaf commits to, for a signature of the capture; nothing when it rolled back.
+        job.events_root = (!rolls_back(&job)).then(|| crate::log::events_root(digests));
         crate::log::append(
             &mut transaction,
             audit_at,
