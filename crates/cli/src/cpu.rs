@@ -55,3 +55,9 @@ pub fn threads_seconds(prefix: &str) -> f64 {
         .map(|task| task_seconds(&task))
         .sum()
 }
+
+/// CPU seconds the calling thread has run (its `se.sum_exec_runtime`), for benchmarks on one
+/// thread that must not count time other programs took from it.
+pub fn current_thread_seconds() -> f64 {
+    task_seconds(std::path::Path::new("/proc/thread-self"))
+}
