@@ -147,7 +147,7 @@ pub fn router(state: AppState) -> Router {
     use handlers::{
         audit, auth, epcis, epcis_queries, facilities, footprints, grants, health, indicator_records, indicators,
         ledgers, lineage, material_flows, organizations, pact, partners, passports, principals, reference, resolver,
-        transparency_log,
+        sharing, transparency_log,
     };
     let request_id = HeaderName::from_static("x-request-id");
     let body_limit = state.settings.body_limit;
@@ -324,7 +324,28 @@ pub fn router(state: AppState) -> Router {
         .route("/partners/targets/{id}/versions", get(partners::list_target_versions))
         .route("/partners/targets/{id}/progress", get(partners::get_target_progress))
         .route("/partners/targets/{id}/follow-ups", post(partners::submit_follow_up))
-        .route("/partners/follow-ups", get(partners::list_follow_ups));
+        .route("/partners/follow-ups", get(partners::list_follow_ups))
+        // Data sovereignty (issue 10): access requests, policies, standing rules, offers.
+        .route(
+            "/access-requests",
+            get(sharing::list_access_requests).post(sharing::create_access_request),
+        )
+        .route("/access-requests/{id}", get(sharing::get_access_request))
+        .route("/access-requests/{id}/approve", post(sharing::approve_access_request))
+        .route("/access-requests/{id}/narrow", post(sharing::narrow_access_request))
+        .route("/access-requests/{id}/refuse", post(sharing::refuse_access_request))
+        .route("/access-requests/{id}/withdraw", post(sharing::withdraw_access_request))
+        .route("/grants/{id}/policy", get(sharing::get_grant_policy))
+        .route(
+            "/standing-rules",
+            get(sharing::list_standing_rules).post(sharing::create_standing_rule),
+        )
+        .route(
+            "/dataset-offers",
+            get(sharing::list_dataset_offers).post(sharing::create_dataset_offer),
+        )
+        .route("/dataset-offers/{id}", get(sharing::get_dataset_offer))
+        .route("/dataset-offers/{id}/withdraw", post(sharing::withdraw_dataset_offer));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -379,6 +400,8 @@ pub fn router(state: AppState) -> Router {
         .route("/2/footprints", get(pact::list_footprints_v2))
         .route("/2/footprints/{id}", get(pact::get_footprint_v2))
         .route("/2/events", post(pact::post_events_v2))
+        .route("/catalog", get(sharing::get_catalog))
+        .route("/catalog/datasets/{id}", get(sharing::get_catalog_dataset))
         .nest("/api/v1", api)
         // The Ouranos-compatible API (its OpenAPI paths relative to `{base_url}/ouranos`).
         .nest("/ouranos", handlers::ouranos::routes())

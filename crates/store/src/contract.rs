@@ -462,6 +462,9 @@ pub async fn grants_open_records_until_they_expire_or_are_revoked(store: &dyn St
         .expect("facility");
 
     let new_grant = NewGrant {
+        record_class: None,
+        max_reads: None,
+        enforce_purpose: false,
         grantee: Grantee::Organization { organization_id: b },
         record_kind: RecordKind::Facility,
         record_ids: Some(vec![shared.id.to_string()]),
@@ -478,6 +481,9 @@ pub async fn grants_open_records_until_they_expire_or_are_revoked(store: &dyn St
         Err(StoreError::Forbidden { .. })
     ));
     let bad_ids = NewGrant {
+        record_class: None,
+        max_reads: None,
+        enforce_purpose: false,
         record_ids: Some(vec![FacilityId::derived("nope").to_string()]),
         ..new_grant.clone()
     };
@@ -562,6 +568,9 @@ pub async fn grants_open_records_until_they_expire_or_are_revoked(store: &dyn St
     );
 
     let whole_kind = NewGrant {
+        record_class: None,
+        max_reads: None,
+        enforce_purpose: false,
         grantee: Grantee::Organization { organization_id: b },
         record_kind: RecordKind::Facility,
         record_ids: None,
@@ -609,6 +618,9 @@ pub async fn grants_to_roles_and_certifications(store: &dyn Store, clock: &Manua
         .create_grant(
             &maker_admin,
             NewGrant {
+                record_class: None,
+                max_reads: None,
+                enforce_purpose: false,
                 grantee: Grantee::Role {
                     role: CycleRole::Recycler,
                 },
@@ -634,6 +646,9 @@ pub async fn grants_to_roles_and_certifications(store: &dyn Store, clock: &Manua
         .create_grant(
             &maker_admin,
             NewGrant {
+                record_class: None,
+                max_reads: None,
+                enforce_purpose: false,
                 grantee: Grantee::Certification {
                     scheme: "certified_collector".to_owned(),
                 },
@@ -1280,6 +1295,9 @@ pub async fn events_are_captured_once_queried_and_isolated(store: &dyn Store, _c
         .create_grant(
             &member_of(a, &[Role::OrgAdmin]),
             NewGrant {
+                record_class: None,
+                max_reads: None,
+                enforce_purpose: false,
                 grantee: Grantee::Organization { organization_id: b },
                 record_kind: RecordKind::Event,
                 record_ids: Some(vec!["urn:uuid:e2".to_owned()]),
@@ -1570,6 +1588,9 @@ pub async fn lineage_events_carry_structure_and_readability(store: &dyn Store, _
         .create_grant(
             &member_of(b, &[Role::OrgAdmin]),
             NewGrant {
+                record_class: None,
+                max_reads: None,
+                enforce_purpose: false,
                 grantee: Grantee::Organization { organization_id: a },
                 record_kind: RecordKind::Event,
                 record_ids: None,
@@ -1962,6 +1983,9 @@ pub async fn passports_versions_views_and_grants(store: &dyn Store, clock: &Manu
         .create_grant(
             &admin_a,
             NewGrant {
+                record_class: None,
+                max_reads: None,
+                enforce_purpose: false,
                 grantee: Grantee::Organization { organization_id: b },
                 record_kind: RecordKind::Passport,
                 record_ids: Some(vec![created.id.to_string()]),
@@ -2334,6 +2358,9 @@ pub async fn footprints_publish_supersede_and_read_rule(store: &dyn Store, _cloc
         .create_grant(
             &admin_a,
             NewGrant {
+                record_class: None,
+                max_reads: None,
+                enforce_purpose: false,
                 grantee: Grantee::Organization { organization_id: b },
                 record_kind: RecordKind::Footprint,
                 record_ids: Some(vec![second.id.to_string()]),
@@ -3229,6 +3256,7 @@ pub async fn ouranos_cfp_disclosure_and_rollup(store: &dyn Store, _clock: &Manua
                 owner_organization_id: b.organization_id,
                 record_id: Some(cells.to_string()),
                 action: Some(AuditAction::Read),
+                ..Default::default()
             },
             &first_page(),
         )
@@ -3321,6 +3349,7 @@ pub async fn ouranos_stored_tree_rolls_up_as_in_memory(store: &dyn Store, _clock
                 owner_organization_id: supplier,
                 record_id: None,
                 action: Some(AuditAction::Read),
+                ..Default::default()
             },
         )
         .await;
@@ -3479,6 +3508,9 @@ pub async fn audit_batched_reads_list_each_record(store: &dyn Store, _clock: &Ma
             .create_grant(
                 &member_of(owner, &[Role::OrgAdmin]),
                 NewGrant {
+                    record_class: None,
+                    max_reads: None,
+                    enforce_purpose: false,
                     grantee: Grantee::Organization {
                         organization_id: reader,
                     },

@@ -243,6 +243,8 @@ pub fn record_kind(kind: RecordKind) -> Text {
         RecordKind::PartnerTarget => ("CPs目標", "Circular Partners targets"),
         RecordKind::PartnerFollowUp => ("フォローアップ", "follow-ups"),
         RecordKind::PartnerSecretariat => ("CPs事務局", "Circular Partners secretariat"),
+        RecordKind::AccessRequest => ("アクセス申請", "access requests"),
+        RecordKind::DatasetOffer => ("データセットの提供", "dataset offers"),
         RecordKind::OuranosPart => ("部品（ウラノス）", "parts (Ouranos)"),
         RecordKind::OuranosTrade => ("取引（ウラノス）", "trades (Ouranos)"),
         _ => ("その他の記録", "other records"),
