@@ -24,11 +24,13 @@ use crate::{
     Clock, GrantDirection, ManualClock, NewCapture, NewUserRecord, SessionRecord, SigningKeyRecord, Store, StoreError,
 };
 
+mod access;
 mod indicators;
 mod ledgers;
 mod log;
 mod organization;
 mod partners;
+pub use access::{access_requests_purpose_and_concurrent_read_limits, standing_rules_combine_role_and_certification};
 pub use indicators::{
     indicator_values_and_targets_versions_and_read_rule, material_flows_versions_imports_and_read_rule,
 };
@@ -67,7 +69,8 @@ macro_rules! store_contract_tests {
             ouranos_stored_tree_rolls_up_as_in_memory, ouranos_rollup_takes_the_trade_answered_last,
             audit_batched_reads_list_each_record, ouranos_failed_rollup_audits_nothing,
             partner_memberships_targets_and_follow_ups,
-            transparency_log_commits_every_write);
+            transparency_log_commits_every_write,
+            access_requests_purpose_and_concurrent_read_limits, standing_rules_combine_role_and_certification);
     };
     (@cases $factory:path; $($case:ident),*) => {
         $(
