@@ -850,6 +850,9 @@ pub async fn bench_footprints(database_url: Option<&str>, footprints: u64, sampl
         .create_grant(
             &admin,
             junkan_model::access::NewGrant {
+                record_class: None,
+                max_reads: None,
+                enforce_purpose: false,
                 grantee: junkan_model::access::Grantee::Organization {
                     organization_id: buyer_organization,
                 },

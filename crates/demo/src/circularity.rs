@@ -63,6 +63,9 @@ pub async fn share_downstream_use(
             .create_grant(
                 &admin,
                 NewGrant {
+                    record_class: None,
+                    max_reads: None,
+                    enforce_purpose: false,
                     grantee: Grantee::Organization {
                         organization_id: ids(supplier),
                     },

@@ -324,6 +324,9 @@ async fn share_along_the_loops(
         .create_grant(
             &organization_admin(id("automaker")),
             NewGrant {
+                record_class: None,
+                max_reads: None,
+                enforce_purpose: false,
                 grantee: Grantee::Organization {
                     organization_id: id("dismantler"),
                 },
@@ -341,6 +344,9 @@ async fn share_along_the_loops(
         .create_grant(
             &organization_admin(id("appliance")),
             NewGrant {
+                record_class: None,
+                max_reads: None,
+                enforce_purpose: false,
                 grantee: Grantee::Role { role: Recycler },
                 record_kind: RecordKind::Facility,
                 record_ids: None,
@@ -357,6 +363,9 @@ async fn share_along_the_loops(
         .create_grant(
             &organization_admin(id("refiner")),
             NewGrant {
+                record_class: None,
+                max_reads: None,
+                enforce_purpose: false,
                 grantee: Grantee::Organization {
                     organization_id: id("cathode"),
                 },
@@ -386,6 +395,9 @@ async fn share_along_the_loops(
         .create_grant(
             &organization_admin(id("cathode")),
             NewGrant {
+                record_class: None,
+                max_reads: None,
+                enforce_purpose: false,
                 grantee: Grantee::Certification {
                     scheme: "recycled_content".to_owned(),
                 },

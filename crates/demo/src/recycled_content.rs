@@ -188,6 +188,9 @@ async fn share_ledgers(store: &dyn Store, owner: OrganizationId, reader: Organiz
         .create_grant(
             &organization_admin(owner),
             NewGrant {
+                record_class: None,
+                max_reads: None,
+                enforce_purpose: false,
                 grantee: Grantee::Organization {
                     organization_id: reader,
                 },

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::ids::{CertificationId, GrantId, OrganizationId};
+use crate::ids::{AccessRequestId, CertificationId, DatasetOfferId, GrantId, OrganizationId};
 use crate::organization::CycleRole;
 use crate::principal::{Actor, Role};
 use crate::validation::{check_text, Violation, Violations};
@@ -130,6 +130,10 @@ pub enum RecordKind {
     /// A verifiable credential (検証可能なクレデンシャル) an organization issued, with its
     /// revocation status-list entry.
     Credential,
+    /// An access request (アクセス申請) and its decision.
+    AccessRequest,
+    /// A dataset offer (データセットの提供) published in the catalog.
+    DatasetOffer,
 }
 
 impl RecordKind {
@@ -166,6 +170,8 @@ impl RecordKind {
             RecordKind::CertificateScheme => "certificate_scheme",
             RecordKind::SigningKey => "signing_key",
             RecordKind::Credential => "credential",
+            RecordKind::AccessRequest => "access_request",
+            RecordKind::DatasetOffer => "dataset_offer",
         }
     }
 
@@ -204,6 +210,14 @@ pub enum Grantee {
         /// The certification scheme, e.g. `recycled_content`.
         scheme: String,
     },
+    /// Every organization that plays `role` AND holds a valid certification of `scheme` (a
+    /// standing rule's combined grantee, e.g. every certified recycler).
+    RoleWithCertification {
+        /// The role.
+        role: CycleRole,
+        /// The certification scheme.
+        scheme: String,
+    },
 }
 
 impl Grantee {
@@ -213,6 +227,9 @@ impl Grantee {
             Grantee::Organization { organization_id } => ("organization", organization_id.to_string()),
             Grantee::Role { role } => ("role", role.as_str().to_owned()),
             Grantee::Certification { scheme } => ("certification", scheme.clone()),
+            Grantee::RoleWithCertification { role, scheme } => {
+                ("role_certification", format!("{}:{scheme}", role.as_str()))
+            }
         }
     }
 
@@ -227,6 +244,13 @@ impl Grantee {
             "certification" => Some(Grantee::Certification {
                 scheme: value.to_owned(),
             }),
+            "role_certification" => {
+                let (role, scheme) = value.split_once(':')?;
+                Some(Grantee::RoleWithCertification {
+                    role: CycleRole::parse(role)?,
+                    scheme: scheme.to_owned(),
+                })
+            }
             _ => None,
         }
     }
@@ -260,6 +284,18 @@ pub struct Grant {
     /// When it was revoked, if it was.
     #[serde(with = "time::serde::rfc3339::option")]
     pub revoked_at: Option<OffsetDateTime>,
+    /// Only records of this class (passports of a profile, events of a product class).
+    pub record_class: Option<RecordClass>,
+    /// At most this many record reads under the grant, then it covers nothing more.
+    pub max_reads: Option<u64>,
+    /// Record reads made under the grant so far (counted only when `max_reads` is set).
+    pub reads_used: u64,
+    /// Whether `purpose` is a constraint: reads under the grant must name it in `Junkan-Purpose`.
+    pub enforce_purpose: bool,
+    /// The access request (アクセス申請) the grant answers, when it came from one.
+    pub access_request_id: Option<AccessRequestId>,
+    /// The dataset offer the grant was given under, when one was named.
+    pub offer_id: Option<DatasetOfferId>,
 }
 
 impl Grant {
@@ -288,6 +324,15 @@ pub struct NewGrant {
     /// When the grant ends by itself: required, in the future.
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
+    /// Only records of this class; every record of the kind (or the named ones) when absent.
+    #[serde(default)]
+    pub record_class: Option<RecordClass>,
+    /// At most this many record reads (1 to 1,000,000,000); unlimited when absent.
+    #[serde(default)]
+    pub max_reads: Option<u64>,
+    /// Makes `purpose` a constraint (ODRL `purpose`): reads must carry it in `Junkan-Purpose`.
+    #[serde(default)]
+    pub enforce_purpose: bool,
 }
 
 impl NewGrant {
@@ -321,15 +366,29 @@ impl NewGrant {
                 "/grantee/organization_id",
                 "an organization already reads its own records",
             ),
-            Grantee::Certification { scheme } => violations.check("/grantee/scheme", check_scheme_code(scheme)),
-            _ => {}
+            Grantee::Certification { scheme } | Grantee::RoleWithCertification { scheme, .. } => {
+                violations.check("/grantee/scheme", check_scheme_code(scheme))
+            }
+            Grantee::Organization { .. } | Grantee::Role { .. } => {}
         }
         if let Some(purpose) = &self.purpose {
             violations.check("/purpose", check_text(purpose, 200));
         }
+        if self.enforce_purpose && self.purpose.is_none() {
+            violations.push(
+                "/purpose",
+                "a purpose to enforce is required when enforce_purpose is true",
+            );
+        }
         if self.expires_at <= now {
             violations.push("/expires_at", "must be in the future");
         }
+        check_terms(
+            &mut violations,
+            self.record_kind,
+            self.record_class.as_ref(),
+            self.max_reads,
+        );
         violations.into_result()
     }
 }
@@ -383,6 +442,125 @@ impl NewCertification {
         }
         violations.into_result()
     }
+}
+
+/// Checks a record class against the kind it restricts and a read limit; shared by grants,
+/// access requests and dataset offers.
+pub fn check_terms(violations: &mut Violations, kind: RecordKind, class: Option<&RecordClass>, max_reads: Option<u64>) {
+    if let Some(class) = class {
+        if class.record_kind() != kind {
+            violations.push(
+                "/record_class",
+                format!(
+                    "a {} class restricts {} records, not {}",
+                    class.kind_name(),
+                    class.record_kind().as_str(),
+                    kind.as_str()
+                ),
+            );
+        }
+        violations.check("/record_class", class.check());
+    }
+    if let Some(max_reads) = max_reads {
+        if !(1..=MAX_READS).contains(&max_reads) {
+            violations.push("/max_reads", format!("must be 1 to {MAX_READS}"));
+        }
+    }
+}
+
+/// The largest read limit a grant may carry.
+pub const MAX_READS: u64 = 1_000_000_000;
+
+/// A class of records a grant, request or offer may be restricted to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RecordClass {
+    /// Passports of one profile (e.g. `battery`, `home_appliance`).
+    Profile {
+        /// The profile code.
+        profile: String,
+    },
+    /// EPCIS events that name an instance, lot or class of one product (GTIN-14): every
+    /// identifier under `https://id.gs1.org/01/<gtin>`.
+    ProductClass {
+        /// The GTIN, 14 digits with a valid check digit.
+        gtin: String,
+    },
+}
+
+impl RecordClass {
+    /// The kind of record the class restricts.
+    pub fn record_kind(&self) -> RecordKind {
+        match self {
+            RecordClass::Profile { .. } => RecordKind::Passport,
+            RecordClass::ProductClass { .. } => RecordKind::Event,
+        }
+    }
+
+    fn kind_name(&self) -> &'static str {
+        match self {
+            RecordClass::Profile { .. } => "profile",
+            RecordClass::ProductClass { .. } => "product_class",
+        }
+    }
+
+    /// The stored text form: `profile:<code>` or `gtin:<14 digits>`.
+    pub fn to_stored(&self) -> String {
+        match self {
+            RecordClass::Profile { profile } => format!("profile:{profile}"),
+            RecordClass::ProductClass { gtin } => format!("gtin:{gtin}"),
+        }
+    }
+
+    /// Parses the stored text form.
+    pub fn from_stored(text: &str) -> Option<RecordClass> {
+        match text.split_once(':')? {
+            ("profile", profile) => Some(RecordClass::Profile {
+                profile: profile.to_owned(),
+            }),
+            ("gtin", gtin) => Some(RecordClass::ProductClass { gtin: gtin.to_owned() }),
+            _ => None,
+        }
+    }
+
+    /// Checks the class's value.
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            RecordClass::Profile { profile } => {
+                let well_formed = (1..=60).contains(&profile.len())
+                    && profile
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+                if well_formed {
+                    Ok(())
+                } else {
+                    Err("a profile code is 1-60 lower-case letters, digits, '_' and '-'".to_owned())
+                }
+            }
+            RecordClass::ProductClass { gtin } => {
+                if gtin.len() == 14 && gtin.chars().all(|c| c.is_ascii_digit()) && gtin_check_digit_ok(gtin) {
+                    Ok(())
+                } else {
+                    Err(format!("{gtin:?} is not a GTIN-14 with a valid check digit"))
+                }
+            }
+        }
+    }
+}
+
+/// The GS1 mod-10 check digit of a GTIN-14.
+fn gtin_check_digit_ok(gtin: &str) -> bool {
+    let digits: Vec<u32> = gtin.chars().filter_map(|c| c.to_digit(10)).collect();
+    let Some((check, body)) = digits.split_last() else {
+        return false;
+    };
+    let sum: u32 = body
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(position, digit)| if position % 2 == 0 { digit * 3 } else { *digit })
+        .sum();
+    (10 - sum % 10) % 10 == *check
 }
 
 /// Checks a scheme code (certifications, grants by certification and certificate schemes).

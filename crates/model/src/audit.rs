@@ -89,4 +89,12 @@ pub struct AuditFilter {
     pub record_id: Option<String>,
     /// Only entries of this action.
     pub action: Option<AuditAction>,
+    /// Only reads under this grant.
+    pub grant_id: Option<GrantId>,
+    /// Only entries of principals acting for this organization (the reader).
+    pub actor_organization_id: Option<OrganizationId>,
+    /// Only entries at or after this time.
+    pub from: Option<OffsetDateTime>,
+    /// Only entries before this time.
+    pub until: Option<OffsetDateTime>,
 }

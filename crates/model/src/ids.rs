@@ -142,3 +142,11 @@ uuid_id!(
     /// Identifies a follow-up (フォローアップ) report on one Circular Partners target.
     FollowUpId
 );
+uuid_id!(
+    /// Identifies an access request (アクセス申請) of one organization to another.
+    AccessRequestId
+);
+uuid_id!(
+    /// Identifies a dataset offer (データセットの提供) an organization publishes in the catalog.
+    DatasetOfferId
+);

@@ -18,6 +18,7 @@ pub mod ouranos;
 pub mod page;
 pub mod passport;
 pub mod principal;
+pub mod sharing;
 pub mod subscription;
 pub mod validation;
 

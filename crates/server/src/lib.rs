@@ -153,7 +153,7 @@ pub fn router(state: AppState) -> Router {
     use handlers::{
         audit, auth, epcis, epcis_queries, facilities, footprints, grants, health, indicator_records, indicators,
         ledgers, lineage, material_flows, organizations, pact, partners, passports, principals, reference, resolver,
-        transparency_log,
+        sharing, transparency_log,
     };
     let request_id = HeaderName::from_static("x-request-id");
     let body_limit = state.settings.body_limit;
@@ -366,7 +366,28 @@ pub fn router(state: AppState) -> Router {
             "/credentials/{id}/revoke",
             post(handlers::credentials::revoke_credential),
         )
-        .route("/verify", post(handlers::credentials::verify_credential));
+        .route("/verify", post(handlers::credentials::verify_credential))
+        // Data sovereignty (issue 10): access requests, policies, standing rules, offers.
+        .route(
+            "/access-requests",
+            get(sharing::list_access_requests).post(sharing::create_access_request),
+        )
+        .route("/access-requests/{id}", get(sharing::get_access_request))
+        .route("/access-requests/{id}/approve", post(sharing::approve_access_request))
+        .route("/access-requests/{id}/narrow", post(sharing::narrow_access_request))
+        .route("/access-requests/{id}/refuse", post(sharing::refuse_access_request))
+        .route("/access-requests/{id}/withdraw", post(sharing::withdraw_access_request))
+        .route("/grants/{id}/policy", get(sharing::get_grant_policy))
+        .route(
+            "/standing-rules",
+            get(sharing::list_standing_rules).post(sharing::create_standing_rule),
+        )
+        .route(
+            "/dataset-offers",
+            get(sharing::list_dataset_offers).post(sharing::create_dataset_offer),
+        )
+        .route("/dataset-offers/{id}", get(sharing::get_dataset_offer))
+        .route("/dataset-offers/{id}/withdraw", post(sharing::withdraw_dataset_offer));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -436,6 +457,8 @@ pub fn router(state: AppState) -> Router {
         .route("/2/footprints", get(pact::list_footprints_v2))
         .route("/2/footprints/{id}", get(pact::get_footprint_v2))
         .route("/2/events", post(pact::post_events_v2))
+        .route("/catalog", get(sharing::get_catalog))
+        .route("/catalog/datasets/{id}", get(sharing::get_catalog_dataset))
         .nest("/api/v1", api)
         // The Ouranos-compatible API (its OpenAPI paths relative to `{base_url}/ouranos`).
         .nest("/ouranos", handlers::ouranos::routes())

@@ -24,6 +24,14 @@ use crate::handlers;
         handlers::grants::list_grants, handlers::grants::create_grant, handlers::grants::get_grant, handlers::grants::revoke_grant,
         handlers::grants::list_certifications, handlers::grants::create_certification, handlers::grants::revoke_certification,
         handlers::audit::list_audit,
+        handlers::sharing::create_access_request, handlers::sharing::list_access_requests,
+        handlers::sharing::get_access_request, handlers::sharing::approve_access_request,
+        handlers::sharing::narrow_access_request, handlers::sharing::refuse_access_request,
+        handlers::sharing::withdraw_access_request, handlers::sharing::get_grant_policy,
+        handlers::sharing::list_standing_rules, handlers::sharing::create_standing_rule,
+        handlers::sharing::list_dataset_offers, handlers::sharing::create_dataset_offer,
+        handlers::sharing::get_dataset_offer, handlers::sharing::withdraw_dataset_offer,
+        handlers::sharing::get_catalog, handlers::sharing::get_catalog_dataset,
         handlers::transparency_log::get_latest_tree_head,
         handlers::transparency_log::list_tree_heads,
         handlers::transparency_log::get_consistency,
@@ -104,6 +112,8 @@ use crate::handlers;
         (name = "certificates", description = "適合性証明 / conformity certificates: certification bodies (認証機関) certify passports, footprints and facilities with signed credentials; revocation through status lists"),
         (name = "resolver", description = "GS1 Digital Link resolver, passport pages and QR codes / 製品パスポートのリゾルバー"),
         (name = "trust", description = "トラストサービス / trust services: did:web DID documents, keys and rotation, verifiable credentials of records, revocation status lists, verification"),
+        (name = "access-requests", description = "アクセス申請 / access requests to another organization's records, and the owner's decisions"),
+        (name = "catalog", description = "カタログ / the node's DCAT 3 catalog and its organizations' dataset offers"),
     )
 )]
 struct ApiDoc;

@@ -24,7 +24,7 @@ struct Case {
 }
 
 /// Routes that only serve public data or the caller's own, with why.
-const PUBLIC: [(&str, &str, &str); 46] = [
+const PUBLIC: [(&str, &str, &str); 55] = [
     (
         "get",
         "/.well-known/junkan-log/sth",
@@ -171,6 +171,51 @@ const PUBLIC: [(&str, &str, &str); 46] = [
         "/api/v1/indicator-targets",
         "stores a target of the caller's own organization (tests/material_flows.rs)",
     ),
+    (
+        "get",
+        "/catalog",
+        "the catalog describes offers (public ones anonymously); the data stays behind grants (tests/access_requests.rs)",
+    ),
+    (
+        "get",
+        "/catalog/datasets/{id}",
+        "one offer's description; the data stays behind grants (tests/access_requests.rs)",
+    ),
+    (
+        "get",
+        "/api/v1/dataset-offers",
+        "offer descriptions, as the catalog shows them (tests/access_requests.rs)",
+    ),
+    (
+        "get",
+        "/api/v1/dataset-offers/{id}",
+        "one offer's description, as the catalog shows it (tests/access_requests.rs)",
+    ),
+    (
+        "post",
+        "/api/v1/dataset-offers",
+        "offers the caller's own organization's records (tests/access_requests.rs)",
+    ),
+    (
+        "post",
+        "/api/v1/access-requests",
+        "asks in the name of the caller's own organization (tests/access_requests.rs)",
+    ),
+    (
+        "get",
+        "/api/v1/access-requests",
+        "the caller's own organization's requests, made or received (tests/access_requests.rs)",
+    ),
+    (
+        "get",
+        "/api/v1/standing-rules",
+        "the caller's own organization's standing rules",
+    ),
+    (
+        "post",
+        "/api/v1/standing-rules",
+        "sets a rule over the caller's own organization's records (tests/access_requests.rs)",
+    ),
 ];
 
 #[tokio::test]
@@ -189,6 +234,26 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
         .await;
     assert_eq!(grant.status, StatusCode::CREATED, "{}", grant.body);
     let grant_id = grant.body["id"].as_str().expect("id").to_owned();
+    let request = app
+        .post(
+            "/api/v1/access-requests",
+            &app.token_a,
+            json!({"owner_organization_id": app.authority.to_string(), "record_kind": "facility",
+                   "level": "legitimate_interest", "purpose": "isolation", "expires_at": "2099-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(request.status, StatusCode::CREATED, "{}", request.body);
+    let request_id = request.body["id"].as_str().expect("id").to_owned();
+    let offer = app
+        .post(
+            "/api/v1/dataset-offers",
+            &app.token_a,
+            json!({"title_ja": "施設", "title_en": "Facilities", "description_ja": "施設の一覧",
+                   "description_en": "Our facilities", "record_kind": "facility", "level": "full"}),
+        )
+        .await;
+    assert_eq!(offer.status, StatusCode::CREATED, "{}", offer.body);
+    let offer_id = offer.body["id"].as_str().expect("id").to_owned();
     let (client_id, _) = app.client(app.a, &[support_role()]).await;
     let key = app
         .post(
@@ -590,6 +655,55 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
             path: format!("/api/v1/grants/{grant_id}/revoke"),
             body: Some(json!({})),
             refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "get",
+            template: "/api/v1/grants/{id}/policy",
+            path: format!("/api/v1/grants/{grant_id}/policy"),
+            body: None,
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "get",
+            template: "/api/v1/access-requests/{id}",
+            path: format!("/api/v1/access-requests/{request_id}"),
+            body: None,
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "post",
+            template: "/api/v1/access-requests/{id}/approve",
+            path: format!("/api/v1/access-requests/{request_id}/approve"),
+            body: Some(json!({})),
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "post",
+            template: "/api/v1/access-requests/{id}/narrow",
+            path: format!("/api/v1/access-requests/{request_id}/narrow"),
+            body: Some(json!({"level": "legitimate_interest"})),
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "post",
+            template: "/api/v1/access-requests/{id}/refuse",
+            path: format!("/api/v1/access-requests/{request_id}/refuse"),
+            body: Some(json!({"reason": "no"})),
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "post",
+            template: "/api/v1/access-requests/{id}/withdraw",
+            path: format!("/api/v1/access-requests/{request_id}/withdraw"),
+            body: Some(json!({})),
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "post",
+            template: "/api/v1/dataset-offers/{id}/withdraw",
+            path: format!("/api/v1/dataset-offers/{offer_id}/withdraw"),
+            body: Some(json!({})),
+            refused_with: &[StatusCode::FORBIDDEN],
         },
         Case {
             method: "post",

@@ -619,6 +619,9 @@ async fn the_workspace_shows_what_the_store_lets_the_user_read_and_audits_grants
         .create_grant(
             &actor_of(app.b),
             NewGrant {
+                record_class: None,
+                max_reads: None,
+                enforce_purpose: false,
                 grantee: Grantee::Organization { organization_id: app.a },
                 record_kind: RecordKind::Passport,
                 record_ids: None,
@@ -706,6 +709,9 @@ async fn grants_are_revoked_by_administrators_through_a_protected_form() {
         .create_grant(
             &actor_of(app.a),
             NewGrant {
+                record_class: None,
+                max_reads: None,
+                enforce_purpose: false,
                 grantee: Grantee::Organization { organization_id: app.b },
                 record_kind: RecordKind::Facility,
                 record_ids: None,
@@ -1355,6 +1361,9 @@ async fn the_sankey_view_draws_flows_between_stages_with_withheld_steps_and_list
         .create_grant(
             &actor_of(app.b),
             NewGrant {
+                record_class: None,
+                max_reads: None,
+                enforce_purpose: false,
                 grantee: Grantee::Organization { organization_id: app.a },
                 record_kind: RecordKind::Event,
                 record_ids: None,

@@ -54,22 +54,61 @@ pub fn readable_from(
     let me = actor.organization_id.map(|id| id.to_string()).unwrap_or_default();
     let auditor = i64::from(actor.has_role(Role::Auditor));
     let now = micros(store.clock_now());
-    // $1 = the actor's organization (empty for anonymous), $2 = now, $3 = 1 when auditor.
+    let purpose = actor.purpose.as_deref().map(str::trim).unwrap_or_default().to_owned();
+    // $1 = the actor's organization (empty for anonymous), $2 = now, $3 = 1 when auditor,
+    // $4 = the purpose the actor gave (`Junkan-Purpose`, trimmed; empty when none).
     let covers = format!(
         "g.owner_organization_id = r.{owner_column} AND g.record_kind = '{kind}' AND g.revoked_at IS NULL AND g.expires_at > $2 \
          AND (g.all_records = 1 OR EXISTS (SELECT 1 FROM grant_records gr WHERE gr.grant_id = g.id AND gr.record_id = r.id)) \
-         AND ((g.grantee_kind = 'organization' AND g.grantee_value = $1) \
-           OR (g.grantee_kind = 'role' AND EXISTS (SELECT 1 FROM organization_roles orl WHERE orl.organization_id = $1 AND orl.role = g.grantee_value)) \
-           OR (g.grantee_kind = 'certification' AND EXISTS (SELECT 1 FROM certifications c WHERE c.subject_organization_id = $1 \
-               AND c.scheme = g.grantee_value AND c.revoked_at IS NULL AND c.valid_from <= $2 AND c.valid_until > $2)))",
-        kind = kind.as_str()
+         AND {GRANTEE_IS_ME} \
+         AND (gt.enforce_purpose IS NULL OR gt.enforce_purpose = 0 OR g.purpose = $4) \
+         AND (gt.record_class IS NULL OR {class}) \
+         AND NOT EXISTS (SELECT 1 FROM grant_reads gu WHERE gu.grant_id = g.id AND gu.reads_used >= gu.max_reads)",
+        kind = kind.as_str(),
+        class = class_condition(kind),
     );
+    let grants = "grants g LEFT JOIN grant_terms gt ON gt.grant_id = g.id";
     let text = format!(
         // No derived table: the caller's filters then apply to the table itself and its indexes.
-        "SELECT {columns}, (SELECT g.id || '|' || g.level FROM grants g WHERE {covers} ORDER BY g.level_rank DESC, g.id LIMIT 1) AS best_grant \
-         FROM {from} WHERE (r.{owner_column} = $1 OR ({public_condition}) OR $3 = 1 OR EXISTS (SELECT 1 FROM grants g WHERE {covers}))"
+        "SELECT {columns}, (SELECT g.id || '|' || g.level FROM {grants} WHERE {covers} ORDER BY g.level_rank DESC, g.id LIMIT 1) AS best_grant \
+         FROM {from} WHERE (r.{owner_column} = $1 OR ({public_condition}) OR $3 = 1 OR EXISTS (SELECT 1 FROM {grants} WHERE {covers}))"
     );
-    Sql::new(&text, vec![Param::Text(me), Param::Int(now), Param::Int(auditor)])
+    Sql::new(
+        &text,
+        vec![
+            Param::Text(me),
+            Param::Int(now),
+            Param::Int(auditor),
+            Param::Text(purpose),
+        ],
+    )
+}
+
+/// SQL condition: grant `g` is given to organization `$1` at time `$2`: by name, by a cycle role
+/// it plays, by a scheme it holds a valid certification of, or by both a role and a scheme (a
+/// standing rule's combined grantee). Shared with the grant listings (`grants.rs`).
+pub const GRANTEE_IS_ME: &str = "((g.grantee_kind = 'organization' AND g.grantee_value = $1) \
+    OR (g.grantee_kind = 'role' AND EXISTS (SELECT 1 FROM organization_roles orl WHERE orl.organization_id = $1 AND orl.role = g.grantee_value)) \
+    OR (g.grantee_kind = 'certification' AND EXISTS (SELECT 1 FROM certifications c WHERE c.subject_organization_id = $1 \
+        AND c.scheme = g.grantee_value AND c.revoked_at IS NULL AND c.valid_from <= $2 AND c.valid_until > $2)) \
+    OR (g.grantee_kind = 'role_certification' AND EXISTS (SELECT 1 FROM organization_roles orl JOIN certifications c \
+        ON c.subject_organization_id = orl.organization_id WHERE orl.organization_id = $1 \
+        AND g.grantee_value = orl.role || ':' || c.scheme AND c.revoked_at IS NULL AND c.valid_from <= $2 AND c.valid_until > $2)))";
+
+/// SQL condition: record `r` of `kind` belongs to the class `gt.record_class` of a grant's terms
+/// (`RecordClass::to_stored`). Passports by profile; events by the GTIN of any identifier they
+/// name (the canonical Digital Link of the class, or of a lot or instance under it). Other kinds
+/// have no classes (validation refuses them), so a class there covers nothing.
+pub(crate) fn class_condition(kind: RecordKind) -> &'static str {
+    match kind {
+        RecordKind::Passport => "gt.record_class = 'profile:' || r.profile",
+        RecordKind::Event => {
+            "EXISTS (SELECT 1 FROM epcis_event_identifiers ci WHERE ci.event_seq = r.seq \
+             AND gt.record_class LIKE 'gtin:%' AND (ci.value = 'https://id.gs1.org/01/' || substr(gt.record_class, 6) \
+             OR ci.value LIKE 'https://id.gs1.org/01/' || substr(gt.record_class, 6) || '/%'))"
+        }
+        _ => "1 = 0",
+    }
 }
 
 /// Why `actor` could read `row` (selected through [`readable`]) owned by `owner`.
@@ -281,6 +320,7 @@ pub async fn insert_reads(
         }
     }
 
+    consume_reads(&mut *connection, &groups).await?;
     let at = micros(store.clock_now());
     let actor_organization = actor.organization_id.map(|id| id.to_string());
     let entries: Vec<(&ReadGroup<'_>, Option<&str>)> =
@@ -328,6 +368,46 @@ pub async fn insert_reads(
     }
     written.entries = groups.len();
     Ok(written)
+}
+
+/// Counts the reads of each group made under a grant with a read limit (`grant_reads`), in the
+/// transaction that audits them: one conditional UPDATE per grant adds the group's records only
+/// while the sum stays within the limit. PostgreSQL re-checks the condition on the row it locked
+/// and SQLite has one writer, so concurrent readers cannot exceed the limit on either engine; a
+/// request that would is refused as a whole (its transaction, audit entries included, rolls
+/// back), and the grant covers nothing once its reads are used up (`readable`).
+async fn consume_reads(connection: &mut AnyConnection, groups: &[ReadGroup<'_>]) -> StoreResult<()> {
+    for group in groups {
+        let Some(grant) = &group.grant else { continue };
+        let count = i64::try_from(group.ids.len()).unwrap_or(i64::MAX);
+        let updated = sqlx::query(
+            "UPDATE grant_reads SET reads_used = reads_used + $2 WHERE grant_id = $1 AND reads_used + $2 <= max_reads",
+        )
+        .bind(grant.clone())
+        .bind(count)
+        .execute(&mut *connection)
+        .await
+        .map_err(unavailable)?
+        .rows_affected();
+        if updated == 0 {
+            let limited: Option<(i64, i64)> =
+                sqlx::query_as("SELECT max_reads, reads_used FROM grant_reads WHERE grant_id = $1")
+                    .bind(grant.clone())
+                    .fetch_optional(&mut *connection)
+                    .await
+                    .map_err(unavailable)?;
+            if let Some((max_reads, reads_used)) = limited {
+                return Err(StoreError::Forbidden {
+                    reason: format!(
+                        "grant {grant} allows {max_reads} record reads and {} are left; this request reads {count} \
+                         (ask for fewer records per page, or for a new grant)",
+                        (max_reads - reads_used).max(0)
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Appends one entry to the audit log inside the caller's transaction and, for a write, the

@@ -62,6 +62,21 @@ pub async fn list(
     if let Some(action) = filter.action {
         sql.push_with(" AND a.action = ?", vec![Param::Text(action.as_str().to_owned())]);
     }
+    if let Some(grant) = filter.grant_id {
+        sql.push_with(" AND a.grant_id = ?", vec![Param::Text(grant.to_string())]);
+    }
+    if let Some(reader) = filter.actor_organization_id {
+        sql.push_with(
+            " AND a.actor_organization_id = ?",
+            vec![Param::Text(reader.to_string())],
+        );
+    }
+    if let Some(from) = filter.from {
+        sql.push_with(" AND a.at >= ?", vec![Param::Int(crate::micros(from))]);
+    }
+    if let Some(until) = filter.until {
+        sql.push_with(" AND a.at < ?", vec![Param::Int(crate::micros(until))]);
+    }
     if let Some(after) = &page.after {
         // `<sequence>:<record id>`; a bare sequence (the cursor before entries named sets)
         // continues after that whole entry.

@@ -3,7 +3,7 @@
 use sqlx::any::AnyRow;
 
 use junkan_model::access::{
-    Certification, Grant, GrantLevel, Grantee, NewCertification, NewGrant, ReadBasis, RecordKind,
+    Certification, Grant, GrantLevel, Grantee, NewCertification, NewGrant, ReadBasis, RecordClass, RecordKind,
 };
 use junkan_model::audit::AuditAction;
 use junkan_model::ids::{CertificationId, GrantId, OrganizationId};
@@ -15,15 +15,12 @@ use junkan_store::{GrantDirection, StoreError, StoreResult};
 
 use crate::access::{self, audit_reads, record, require, RecordRead};
 use crate::organizations;
-use crate::rows::{enum_value, int, opt_text, opt_time, parsed, text, time, Param, Sql};
+use crate::rows::{enum_value, int, opt_int, opt_text, opt_time, parsed, text, time, Param, Sql};
 use crate::{micros, unavailable, SqlStore};
 
-/// SQL condition: grant `g` applies to organization `$1` at time `$2` (same rule as
+/// SQL condition: grant `g` applies to organization `$1` at time `$2` (the grantee rule of
 /// `access::readable`, without the record).
-const APPLIES_TO_ME: &str = "((g.grantee_kind = 'organization' AND g.grantee_value = $1) \
-    OR (g.grantee_kind = 'role' AND EXISTS (SELECT 1 FROM organization_roles orl WHERE orl.organization_id = $1 AND orl.role = g.grantee_value)) \
-    OR (g.grantee_kind = 'certification' AND EXISTS (SELECT 1 FROM certifications c WHERE c.subject_organization_id = $1 \
-        AND c.scheme = g.grantee_value AND c.revoked_at IS NULL AND c.valid_from <= $2 AND c.valid_until > $2)))";
+const APPLIES_TO_ME: &str = access::GRANTEE_IS_ME;
 
 fn own_organization(actor: &Actor) -> StoreResult<OrganizationId> {
     actor.organization_id.ok_or_else(|| StoreError::Forbidden {
@@ -48,41 +45,29 @@ pub async fn create(store: &SqlStore, actor: &Actor, new: NewGrant) -> StoreResu
             ));
         }
     }
-    // NewGrant::validate has refused kinds that grants cannot cover.
-    let (table, owner_column) =
-        crate::access::record_table(new.record_kind).unwrap_or(("facilities", "organization_id"));
     if let Some(ids) = &new.record_ids {
-        for (index, id) in ids.iter().enumerate() {
-            // Events are found by their eventID through its indexes (the view computes `id`).
-            let mut sql = Sql::new(
-                &format!("SELECT 1 FROM {table} r WHERE r.{owner_column} = $1 AND "),
-                vec![Param::Text(owner.to_string())],
-            );
-            let condition = if new.record_kind == RecordKind::Event {
-                crate::events::event_id_condition(&mut sql, std::slice::from_ref(id))
-            } else {
-                let placeholder = sql.param(Param::Text(id.clone()));
-                format!("r.id = {placeholder}")
-            };
-            sql.text.push_str(&condition);
-            let owned = sql
-                .query()
-                .fetch_optional(&store.reader)
-                .await
-                .map_err(unavailable)?
-                .is_some();
-            if !owned {
-                violations.push(Violation::new(
-                    format!("/record_ids/{index}"),
-                    format!("no {} {id} owned by your organization", new.record_kind.as_str()),
-                ));
-            }
-        }
+        violations.extend(unowned_records(store, owner, new.record_kind, ids, "/record_ids").await?);
     }
     if !violations.is_empty() {
         return Err(StoreError::Invalid(violations));
     }
-    let grant = Grant {
+    let grant = grant_from(actor, owner, new, now, None, None);
+    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
+    insert(store, &mut transaction, actor, &grant).await?;
+    transaction.commit().await.map_err(unavailable)?;
+    Ok(grant)
+}
+
+/// The grant `new` describes, made now by `actor` for `owner`.
+pub(crate) fn grant_from(
+    actor: &Actor,
+    owner: OrganizationId,
+    new: NewGrant,
+    now: time::OffsetDateTime,
+    access_request_id: Option<junkan_model::ids::AccessRequestId>,
+    offer_id: Option<junkan_model::ids::DatasetOfferId>,
+) -> Grant {
+    Grant {
         id: GrantId::generate(),
         owner_organization_id: owner,
         grantee: new.grantee,
@@ -94,15 +79,71 @@ pub async fn create(store: &SqlStore, actor: &Actor, new: NewGrant) -> StoreResu
         created_by: actor.principal_id.clone(),
         created_at: now,
         revoked_at: None,
-    };
+        record_class: new.record_class,
+        max_reads: new.max_reads,
+        reads_used: 0,
+        enforce_purpose: new.enforce_purpose,
+        access_request_id,
+        offer_id,
+    }
+}
+
+/// One violation at `<path>/<index>` for each of `ids` that is not a record of `kind` owned by
+/// `owner`.
+pub(crate) async fn unowned_records(
+    store: &SqlStore,
+    owner: OrganizationId,
+    kind: RecordKind,
+    ids: &[String],
+    path: &str,
+) -> StoreResult<Vec<Violation>> {
+    let mut violations = Vec::new();
+    // Callers have refused kinds that grants cannot cover.
+    let (table, owner_column) = crate::access::record_table(kind).unwrap_or(("facilities", "organization_id"));
+    for (index, id) in ids.iter().enumerate() {
+        // Events are found by their eventID through its indexes (the view computes `id`).
+        let mut sql = Sql::new(
+            &format!("SELECT 1 FROM {table} r WHERE r.{owner_column} = $1 AND "),
+            vec![Param::Text(owner.to_string())],
+        );
+        let condition = if kind == RecordKind::Event {
+            crate::events::event_id_condition(&mut sql, std::slice::from_ref(id))
+        } else {
+            let placeholder = sql.param(Param::Text(id.clone()));
+            format!("r.id = {placeholder}")
+        };
+        sql.text.push_str(&condition);
+        let owned = sql
+            .query()
+            .fetch_optional(&store.reader)
+            .await
+            .map_err(unavailable)?
+            .is_some();
+        if !owned {
+            violations.push(Violation::new(
+                format!("{path}/{index}"),
+                format!("no {} {id} owned by your organization", kind.as_str()),
+            ));
+        }
+    }
+    Ok(violations)
+}
+
+/// Writes `grant` (its row, named records, terms and read counter) and its audit entry and log
+/// leaf in the caller's transaction.
+pub(crate) async fn insert(
+    store: &SqlStore,
+    connection: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    grant: &Grant,
+) -> StoreResult<()> {
     let (grantee_kind, grantee_value) = grant.grantee.to_parts();
-    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
     sqlx::query(
         "INSERT INTO grants (id, owner_organization_id, grantee_kind, grantee_value, record_kind, all_records, level, level_rank, purpose, expires_at, created_by, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(grant.id.to_string())
-    .bind(owner.to_string())
+    .bind(grant.owner_organization_id.to_string())
     .bind(grantee_kind)
     .bind(grantee_value)
     .bind(grant.record_kind.as_str())
@@ -112,31 +153,50 @@ pub async fn create(store: &SqlStore, actor: &Actor, new: NewGrant) -> StoreResu
     .bind(grant.purpose.clone())
     .bind(micros(grant.expires_at))
     .bind(grant.created_by.clone())
-    .bind(micros(now))
-    .execute(&mut *transaction)
+    .bind(micros(grant.created_at))
+    .execute(&mut *connection)
     .await
     .map_err(unavailable)?;
     for id in grant.record_ids.iter().flatten() {
         sqlx::query("INSERT INTO grant_records (grant_id, record_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(grant.id.to_string())
             .bind(id.clone())
-            .execute(&mut *transaction)
+            .execute(&mut *connection)
+            .await
+            .map_err(unavailable)?;
+    }
+    sqlx::query(
+        "INSERT INTO grant_terms (grant_id, record_class, max_reads, enforce_purpose, access_request_id, offer_id) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(grant.id.to_string())
+    .bind(grant.record_class.as_ref().map(|class| class.to_stored()))
+    .bind(grant.max_reads.map(|reads| i64::try_from(reads).unwrap_or(i64::MAX)))
+    .bind(i64::from(grant.enforce_purpose))
+    .bind(grant.access_request_id.map(|id| id.to_string()))
+    .bind(grant.offer_id.map(|id| id.to_string()))
+    .execute(&mut *connection)
+    .await
+    .map_err(unavailable)?;
+    if let Some(max_reads) = grant.max_reads {
+        sqlx::query("INSERT INTO grant_reads (grant_id, max_reads, reads_used) VALUES ($1, $2, 0)")
+            .bind(grant.id.to_string())
+            .bind(i64::try_from(max_reads).unwrap_or(i64::MAX))
+            .execute(&mut *connection)
             .await
             .map_err(unavailable)?;
     }
     record(
         store,
-        &mut transaction,
+        connection,
         actor,
         AuditAction::Create,
         RecordKind::Grant,
         &grant.id.to_string(),
-        Some(owner),
+        Some(grant.owner_organization_id),
         None,
     )
-    .await?;
-    transaction.commit().await.map_err(unavailable)?;
-    Ok(grant)
+    .await
 }
 
 fn level_rank(level: GrantLevel) -> i64 {
@@ -156,6 +216,7 @@ pub async fn list(
     let condition = match direction {
         GrantDirection::Given => "g.owner_organization_id = $1".to_owned(),
         GrantDirection::Received => APPLIES_TO_ME.to_owned(),
+        GrantDirection::Standing => "g.owner_organization_id = $1 AND g.grantee_kind <> 'organization'".to_owned(),
     };
     let mut sql = Sql::new(
         &format!("SELECT g.* FROM grants g WHERE $2 = $2 AND {condition}"),
@@ -243,7 +304,42 @@ async fn grant_of(store: &SqlStore, row: &AnyRow) -> StoreResult<Grant> {
     };
     let (grantee_kind, grantee_value) = (text(row, "grantee_kind")?, text(row, "grantee_value")?);
     let level = text(row, "level")?;
+    let terms = sqlx::query(
+        "SELECT t.record_class, t.max_reads, t.enforce_purpose, t.access_request_id, t.offer_id, u.reads_used \
+         FROM grant_terms t LEFT JOIN grant_reads u ON u.grant_id = t.grant_id WHERE t.grant_id = $1",
+    )
+    .bind(id.to_string())
+    .fetch_optional(&store.reader)
+    .await
+    .map_err(unavailable)?;
+    let (record_class, max_reads, reads_used, enforce_purpose, access_request_id, offer_id) = match &terms {
+        None => (None, None, 0, false, None, None),
+        Some(terms) => (
+            opt_text(terms, "record_class")?
+                .map(|class| {
+                    RecordClass::from_stored(&class).ok_or_else(|| {
+                        StoreError::Unavailable(format!("stored record class {class:?} is unreadable").into())
+                    })
+                })
+                .transpose()?,
+            opt_int(terms, "max_reads")?.map(|reads| u64::try_from(reads).unwrap_or(0)),
+            opt_int(terms, "reads_used")?.map_or(0, |reads| u64::try_from(reads).unwrap_or(0)),
+            int(terms, "enforce_purpose")? == 1,
+            opt_text(terms, "access_request_id")?
+                .map(|id| parsed(&id, "access request id", str::parse))
+                .transpose()?,
+            opt_text(terms, "offer_id")?
+                .map(|id| parsed(&id, "offer id", str::parse))
+                .transpose()?,
+        ),
+    };
     Ok(Grant {
+        record_class,
+        max_reads,
+        reads_used,
+        enforce_purpose,
+        access_request_id,
+        offer_id,
         id,
         owner_organization_id: parsed(&text(row, "owner_organization_id")?, "organization id", str::parse)?,
         grantee: Grantee::from_parts(&grantee_kind, &grantee_value).ok_or_else(|| {

@@ -25,6 +25,7 @@ mod passports;
 mod principals;
 mod queries;
 mod rows;
+mod sharing;
 mod trust;
 
 /// What an audit of reads wrote (entries, records, new record sets).
@@ -549,6 +550,89 @@ impl Store for SqlStore {
     }
     async fn create_certification(&self, actor: &Actor, new: NewCertification) -> StoreResult<Certification> {
         grants::create_certification(self, actor, new).await
+    }
+
+    async fn create_access_request(
+        &self,
+        actor: &Actor,
+        new: junkan_model::sharing::NewAccessRequest,
+    ) -> StoreResult<junkan_model::sharing::AccessRequest> {
+        sharing::create_request(self, actor, new).await
+    }
+    async fn list_access_requests(
+        &self,
+        actor: &Actor,
+        direction: junkan_store::RequestDirection,
+        state: Option<junkan_model::sharing::RequestState>,
+        page: &PageRequest,
+    ) -> StoreResult<Page<junkan_model::sharing::AccessRequest>> {
+        sharing::list_requests(self, actor, direction, state, page).await
+    }
+    async fn get_access_request(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::AccessRequestId,
+    ) -> StoreResult<junkan_model::sharing::AccessRequest> {
+        sharing::get_request(self, actor, id).await
+    }
+    async fn approve_access_request(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::AccessRequestId,
+    ) -> StoreResult<junkan_model::sharing::AccessRequest> {
+        sharing::approve(self, actor, id).await
+    }
+    async fn narrow_access_request(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::AccessRequestId,
+        narrowing: junkan_model::sharing::Narrowing,
+    ) -> StoreResult<junkan_model::sharing::AccessRequest> {
+        sharing::narrow(self, actor, id, narrowing).await
+    }
+    async fn refuse_access_request(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::AccessRequestId,
+        refusal: junkan_model::sharing::Refusal,
+    ) -> StoreResult<junkan_model::sharing::AccessRequest> {
+        sharing::refuse(self, actor, id, refusal).await
+    }
+    async fn withdraw_access_request(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::AccessRequestId,
+    ) -> StoreResult<junkan_model::sharing::AccessRequest> {
+        sharing::withdraw(self, actor, id).await
+    }
+    async fn create_dataset_offer(
+        &self,
+        actor: &Actor,
+        new: junkan_model::sharing::NewDatasetOffer,
+    ) -> StoreResult<junkan_model::sharing::DatasetOffer> {
+        sharing::create_offer(self, actor, new).await
+    }
+    async fn list_dataset_offers(
+        &self,
+        actor: &Actor,
+        owner: Option<OrganizationId>,
+        page: &PageRequest,
+    ) -> StoreResult<Page<junkan_model::sharing::DatasetOffer>> {
+        sharing::list_offers(self, actor, owner, page).await
+    }
+    async fn get_dataset_offer(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::DatasetOfferId,
+    ) -> StoreResult<junkan_model::sharing::DatasetOffer> {
+        sharing::get_offer(self, actor, id).await
+    }
+    async fn withdraw_dataset_offer(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::DatasetOfferId,
+    ) -> StoreResult<junkan_model::sharing::DatasetOffer> {
+        sharing::withdraw_offer(self, actor, id).await
     }
     async fn list_certifications(
         &self,

@@ -145,6 +145,11 @@ pub fn int(row: &AnyRow, column: &str) -> Result<i64, StoreError> {
     row.try_get::<i64, _>(column).map_err(unavailable)
 }
 
+/// Reads a nullable integer column.
+pub fn opt_int(row: &AnyRow, column: &str) -> Result<Option<i64>, StoreError> {
+    row.try_get::<Option<i64>, _>(column).map_err(unavailable)
+}
+
 /// Parses a stored value with `parse`, reporting corrupt data as unavailability.
 pub fn parsed<T, E: std::fmt::Display>(
     value: &str,

@@ -24,6 +24,7 @@ use crate::{
     Clock, GrantDirection, ManualClock, NewCapture, NewUserRecord, SessionRecord, SigningKeyRecord, Store, StoreError,
 };
 
+mod access;
 mod certificates;
 mod indicators;
 mod ledgers;
@@ -32,6 +33,7 @@ mod organization;
 mod partners;
 pub use certificates::conformity_certificates_issue_read_and_revoke;
 mod trust;
+pub use access::{access_requests_purpose_and_concurrent_read_limits, standing_rules_combine_role_and_certification};
 pub use indicators::{
     indicator_values_and_targets_versions_and_read_rule, material_flows_versions_imports_and_read_rule,
 };
@@ -73,7 +75,8 @@ macro_rules! store_contract_tests {
             partner_memberships_targets_and_follow_ups,
             transparency_log_commits_every_write,
             conformity_certificates_issue_read_and_revoke,
-            trust_keys_rotate_and_retire, issued_credentials_and_revocation);
+            trust_keys_rotate_and_retire, issued_credentials_and_revocation,
+            access_requests_purpose_and_concurrent_read_limits, standing_rules_combine_role_and_certification);
     };
     (@cases $factory:path; $($case:ident),*) => {
         $(
@@ -468,6 +471,9 @@ pub async fn grants_open_records_until_they_expire_or_are_revoked(store: &dyn St
         .expect("facility");
 
     let new_grant = NewGrant {
+        record_class: None,
+        max_reads: None,
+        enforce_purpose: false,
         grantee: Grantee::Organization { organization_id: b },
         record_kind: RecordKind::Facility,
         record_ids: Some(vec![shared.id.to_string()]),
@@ -484,6 +490,9 @@ pub async fn grants_open_records_until_they_expire_or_are_revoked(store: &dyn St
         Err(StoreError::Forbidden { .. })
     ));
     let bad_ids = NewGrant {
+        record_class: None,
+        max_reads: None,
+        enforce_purpose: false,
         record_ids: Some(vec![FacilityId::derived("nope").to_string()]),
         ..new_grant.clone()
     };
@@ -568,6 +577,9 @@ pub async fn grants_open_records_until_they_expire_or_are_revoked(store: &dyn St
     );
 
     let whole_kind = NewGrant {
+        record_class: None,
+        max_reads: None,
+        enforce_purpose: false,
         grantee: Grantee::Organization { organization_id: b },
         record_kind: RecordKind::Facility,
         record_ids: None,
@@ -615,6 +627,9 @@ pub async fn grants_to_roles_and_certifications(store: &dyn Store, clock: &Manua
         .create_grant(
             &maker_admin,
             NewGrant {
+                record_class: None,
+                max_reads: None,
+                enforce_purpose: false,
                 grantee: Grantee::Role {
                     role: CycleRole::Recycler,
                 },
@@ -640,6 +655,9 @@ pub async fn grants_to_roles_and_certifications(store: &dyn Store, clock: &Manua
         .create_grant(
             &maker_admin,
             NewGrant {
+                record_class: None,
+                max_reads: None,
+                enforce_purpose: false,
                 grantee: Grantee::Certification {
                     scheme: "certified_collector".to_owned(),
                 },
@@ -1295,6 +1313,9 @@ pub async fn events_are_captured_once_queried_and_isolated(store: &dyn Store, _c
         .create_grant(
             &member_of(a, &[Role::OrgAdmin]),
             NewGrant {
+                record_class: None,
+                max_reads: None,
+                enforce_purpose: false,
                 grantee: Grantee::Organization { organization_id: b },
                 record_kind: RecordKind::Event,
                 record_ids: Some(vec!["urn:uuid:e2".to_owned()]),
@@ -1585,6 +1606,9 @@ pub async fn lineage_events_carry_structure_and_readability(store: &dyn Store, _
         .create_grant(
             &member_of(b, &[Role::OrgAdmin]),
             NewGrant {
+                record_class: None,
+                max_reads: None,
+                enforce_purpose: false,
                 grantee: Grantee::Organization { organization_id: a },
                 record_kind: RecordKind::Event,
                 record_ids: None,
@@ -1977,6 +2001,9 @@ pub async fn passports_versions_views_and_grants(store: &dyn Store, clock: &Manu
         .create_grant(
             &admin_a,
             NewGrant {
+                record_class: None,
+                max_reads: None,
+                enforce_purpose: false,
                 grantee: Grantee::Organization { organization_id: b },
                 record_kind: RecordKind::Passport,
                 record_ids: Some(vec![created.id.to_string()]),
@@ -2349,6 +2376,9 @@ pub async fn footprints_publish_supersede_and_read_rule(store: &dyn Store, _cloc
         .create_grant(
             &admin_a,
             NewGrant {
+                record_class: None,
+                max_reads: None,
+                enforce_purpose: false,
                 grantee: Grantee::Organization { organization_id: b },
                 record_kind: RecordKind::Footprint,
                 record_ids: Some(vec![second.id.to_string()]),
@@ -3244,6 +3274,7 @@ pub async fn ouranos_cfp_disclosure_and_rollup(store: &dyn Store, _clock: &Manua
                 owner_organization_id: b.organization_id,
                 record_id: Some(cells.to_string()),
                 action: Some(AuditAction::Read),
+                ..Default::default()
             },
             &first_page(),
         )
@@ -3336,6 +3367,7 @@ pub async fn ouranos_stored_tree_rolls_up_as_in_memory(store: &dyn Store, _clock
                 owner_organization_id: supplier,
                 record_id: None,
                 action: Some(AuditAction::Read),
+                ..Default::default()
             },
         )
         .await;
@@ -3494,6 +3526,9 @@ pub async fn audit_batched_reads_list_each_record(store: &dyn Store, _clock: &Ma
             .create_grant(
                 &member_of(owner, &[Role::OrgAdmin]),
                 NewGrant {
+                    record_class: None,
+                    max_reads: None,
+                    enforce_purpose: false,
                     grantee: Grantee::Organization {
                         organization_id: reader,
                     },

@@ -243,6 +243,19 @@ pub enum GrantDirection {
     Given,
     /// Grants that apply to the actor's organization.
     Received,
+    /// Standing rules (常設ルール) the actor's organization set: its grants to a class of
+    /// organizations (a role, a certification scheme, or both) rather than to one.
+    Standing,
+}
+
+/// Which access requests to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestDirection {
+    /// Requests made to the actor's organization.
+    Incoming,
+    /// Requests the actor's organization made.
+    Outgoing,
 }
 
 /// A footprint as stored: the footprint (its status as it is now) with its owner and disclosure.
@@ -605,6 +618,84 @@ pub trait Store: Send + Sync + 'static {
     async fn get_grant(&self, actor: &Actor, id: GrantId) -> StoreResult<Grant>;
     /// Revokes a grant (the owner's administrators).
     async fn revoke_grant(&self, actor: &Actor, id: GrantId) -> StoreResult<Grant>;
+
+    // Access requests (アクセス申請) and dataset offers (データセットの提供), issue 10.
+    /// Asks another organization for access (members who write for the requester). Named
+    /// records must be ones the owner publishes or offers (in the named offer) to the requester;
+    /// any other id, existing or not, is refused with the same message.
+    async fn create_access_request(
+        &self,
+        actor: &Actor,
+        new: junkan_model::sharing::NewAccessRequest,
+    ) -> StoreResult<junkan_model::sharing::AccessRequest>;
+    /// Lists requests made to (`incoming`) or by (`outgoing`) the actor's organization, newest
+    /// last, optionally in one state.
+    async fn list_access_requests(
+        &self,
+        actor: &Actor,
+        direction: RequestDirection,
+        state: Option<junkan_model::sharing::RequestState>,
+        page: &PageRequest,
+    ) -> StoreResult<Page<junkan_model::sharing::AccessRequest>>;
+    /// Reads a request the actor's organization made or received.
+    async fn get_access_request(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::AccessRequestId,
+    ) -> StoreResult<junkan_model::sharing::AccessRequest>;
+    /// Approves a pending request as asked, creating its grant (the owner's administrators).
+    async fn approve_access_request(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::AccessRequestId,
+    ) -> StoreResult<junkan_model::sharing::AccessRequest>;
+    /// Approves a pending request with a narrower scope (never wider), creating its grant.
+    async fn narrow_access_request(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::AccessRequestId,
+        narrowing: junkan_model::sharing::Narrowing,
+    ) -> StoreResult<junkan_model::sharing::AccessRequest>;
+    /// Refuses a pending request with a reason (the owner's administrators).
+    async fn refuse_access_request(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::AccessRequestId,
+        refusal: junkan_model::sharing::Refusal,
+    ) -> StoreResult<junkan_model::sharing::AccessRequest>;
+    /// Withdraws a pending request (the requester's members who write for it).
+    async fn withdraw_access_request(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::AccessRequestId,
+    ) -> StoreResult<junkan_model::sharing::AccessRequest>;
+    /// Publishes a dataset offer of the actor's organization (its administrators).
+    async fn create_dataset_offer(
+        &self,
+        actor: &Actor,
+        new: junkan_model::sharing::NewDatasetOffer,
+    ) -> StoreResult<junkan_model::sharing::DatasetOffer>;
+    /// The offers the actor may see: public ones to anyone, the rest to signed-in members of an
+    /// organization; withdrawn ones only to their owner. Optionally of one owner.
+    async fn list_dataset_offers(
+        &self,
+        actor: &Actor,
+        owner: Option<OrganizationId>,
+        page: &PageRequest,
+    ) -> StoreResult<Page<junkan_model::sharing::DatasetOffer>>;
+    /// One offer the actor may see.
+    async fn get_dataset_offer(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::DatasetOfferId,
+    ) -> StoreResult<junkan_model::sharing::DatasetOffer>;
+    /// Withdraws an offer from the catalog (the owner's administrators); grants given under it
+    /// stay until they are revoked or expire.
+    async fn withdraw_dataset_offer(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::DatasetOfferId,
+    ) -> StoreResult<junkan_model::sharing::DatasetOffer>;
 
     // Certifications (public).
     /// Records a certification (organizations with the certifier role).

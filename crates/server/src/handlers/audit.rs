@@ -19,6 +19,10 @@ crate::list_schema!(AuditList, AuditEntry);
         ("owner_organization_id" = Option<String>, Query, description = "Only records of this owner"),
         ("record_id" = Option<String>, Query, description = "Only this record"),
         ("action" = Option<String>, Query, description = "read, create, update or revoke"),
+        ("grant_id" = Option<String>, Query, description = "Only reads under this grant"),
+        ("actor_organization_id" = Option<String>, Query, description = "Only entries of this (reading) organization"),
+        ("from" = Option<String>, Query, description = "Only entries at or after this time (RFC 3339)"),
+        ("until" = Option<String>, Query, description = "Only entries before this time (RFC 3339)"),
         ("limit" = Option<u32>, Query, description = "Page size"), ("cursor" = Option<String>, Query, description = "Cursor")),
     security(("bearer" = [])), responses((status = 200, description = "Entries, oldest first", body = AuditList)))]
 pub async fn list_audit(
@@ -32,8 +36,18 @@ pub async fn list_audit(
         owner_organization_id: query.parsed("owner_organization_id", "an organization id"),
         record_id: query.text("record_id"),
         action: query.enumerated("action"),
+        grant_id: query.parsed("grant_id", "a grant id"),
+        actor_organization_id: query.parsed("actor_organization_id", "an organization id"),
+        from: query.checked("from", rfc3339),
+        until: query.checked("until", rfc3339),
     };
     let page = query.page();
     query.finish()?;
     Ok(paged(&uri, state.store.list_audit(actor, &filter, &page).await?))
+}
+
+/// Parses an RFC 3339 time of a query parameter.
+fn rfc3339(value: &str) -> Result<time::OffsetDateTime, String> {
+    time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| format!("{value:?} is not an RFC 3339 time, e.g. 2026-04-01T00:00:00+09:00"))
 }

@@ -275,6 +275,9 @@ pub async fn share_footprint(
         .create_grant(
             actor,
             NewGrant {
+                record_class: None,
+                max_reads: None,
+                enforce_purpose: false,
                 grantee: Grantee::Organization {
                     organization_id: share.organization_id,
                 },

@@ -25,6 +25,7 @@ pub mod passports;
 pub mod principals;
 pub mod reference;
 pub mod resolver;
+pub mod sharing;
 pub mod transparency_log;
 pub mod trust;
 

@@ -247,6 +247,8 @@ pub fn record_kind(kind: RecordKind) -> Text {
         RecordKind::CertificateScheme => ("認証制度", "certification scheme"),
         RecordKind::SigningKey => ("署名鍵", "signing key"),
         RecordKind::Credential => ("検証可能なクレデンシャル", "verifiable credential"),
+        RecordKind::AccessRequest => ("アクセス申請", "access requests"),
+        RecordKind::DatasetOffer => ("データセットの提供", "dataset offers"),
         RecordKind::OuranosPart => ("部品（ウラノス）", "parts (Ouranos)"),
         RecordKind::OuranosTrade => ("取引（ウラノス）", "trades (Ouranos)"),
         _ => ("その他の記録", "other records"),

@@ -886,6 +886,13 @@ async fn grantee_text(web: &Web, organizations: &mut Organizations, state: &AppS
             Language::Ja => format!("認証「{scheme}」の保有者"),
             Language::En => format!("holders of the certification {scheme:?}"),
         },
+        Grantee::RoleWithCertification { role, scheme } => match web.language {
+            Language::Ja => format!("認証「{scheme}」を保有するすべての{}", i18n::cycle_role(*role).0),
+            Language::En => format!(
+                "every {} holding the certification {scheme:?}",
+                i18n::cycle_role(*role).1
+            ),
+        },
     }
 }
 

@@ -222,6 +222,9 @@ pub async fn conformity_certificates_issue_read_and_revoke(store: &dyn Store, cl
                     level: GrantLevel::LegitimateInterest,
                     purpose: Some("certification".to_owned()),
                     expires_at: START + Duration::days(365),
+                    record_class: None,
+                    max_reads: None,
+                    enforce_purpose: false,
                 },
             )
             .await
@@ -306,6 +309,7 @@ pub async fn conformity_certificates_issue_read_and_revoke(store: &dyn Store, cl
             owner_organization_id: Some(maker),
             record_id: Some(on_restricted.id.to_string()),
             action: Some(AuditAction::Read),
+            ..AuditFilter::default()
         },
     )
     .await;

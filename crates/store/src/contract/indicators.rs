@@ -208,6 +208,9 @@ pub async fn material_flows_versions_imports_and_read_rule(store: &dyn Store, _c
         .create_grant(
             &city_admin,
             NewGrant {
+                record_class: None,
+                max_reads: None,
+                enforce_purpose: false,
                 grantee: Grantee::Organization { organization_id: other },
                 record_kind: RecordKind::MaterialFlow,
                 record_ids: Some(vec![restricted.id.to_string()]),
@@ -233,6 +236,7 @@ pub async fn material_flows_versions_imports_and_read_rule(store: &dyn Store, _c
                 owner_organization_id: Some(city),
                 record_id: Some(restricted.id.to_string()),
                 action: Some(AuditAction::Read),
+                ..Default::default()
             },
             &first_page(),
         )

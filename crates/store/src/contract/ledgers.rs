@@ -406,6 +406,9 @@ pub async fn ledgers_are_never_overdrawn_and_count_lots_once(store: &dyn Store, 
         .create_grant(
             &admin,
             NewGrant {
+                record_class: None,
+                max_reads: None,
+                enforce_purpose: false,
                 grantee: Grantee::Organization { organization_id: other },
                 record_kind: RecordKind::Ledger,
                 record_ids: Some(vec![id.to_string()]),

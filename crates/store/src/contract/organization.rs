@@ -28,6 +28,9 @@ async fn share(store: &dyn Store, owner: &Actor, reader: OrganizationId, kind: R
         .create_grant(
             owner,
             NewGrant {
+                record_class: None,
+                max_reads: None,
+                enforce_purpose: false,
                 grantee: Grantee::Organization {
                     organization_id: reader,
                 },

@@ -249,6 +249,7 @@ pub async fn partner_memberships_targets_and_follow_ups(store: &dyn Store, _cloc
             owner_organization_id: Some(maker),
             record_id: Some(target.id.to_string()),
             action: Some(AuditAction::Read),
+            ..Default::default()
         },
     )
     .await;

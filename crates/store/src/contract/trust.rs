@@ -136,6 +136,7 @@ pub async fn trust_keys_rotate_and_retire(store: &dyn Store, clock: &ManualClock
             owner_organization_id: Some(a),
             record_id: Some(first.kid.clone()),
             action: None,
+            ..Default::default()
         },
     )
     .await;
