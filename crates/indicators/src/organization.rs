@@ -140,6 +140,9 @@ pub struct LotFlow {
     /// Why the mass is unknown.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unknown_mass: Option<String>,
+    /// Where an item's mass was read, since events do not state it ([`weigh_items`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mass_from: Option<ItemMass>,
     /// The events that record it.
     pub events: Vec<EventLink>,
     /// The earliest of those events (for outflows: when the lot left at the earliest).
@@ -446,6 +449,7 @@ fn split_lot(plan: &mut FlowPlan, lot: LotTallies) {
             item: lot.item,
             mass_t,
             unknown_mass,
+            mass_from: None,
             events: lot.events.clone(),
             first_time: first.unwrap_or(OffsetDateTime::UNIX_EPOCH),
         })
@@ -511,6 +515,65 @@ fn split_lot(plan: &mut FlowPlan, lot: LotTallies) {
             lot.first_out,
         ));
     }
+}
+
+/// Where the mass of an item (an EPC, whose events state no quantity) was read: a passport the
+/// caller may read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemMass {
+    /// The item's mass, in tonnes.
+    #[serde(serialize_with = "decimal_text")]
+    pub mass_t: Decimal,
+    /// The passport it was read from.
+    pub passport: PassportUse,
+    /// Where in that passport: the data pointer of its profile's stated mass (`summary.mass`), or
+    /// `/links/<n>` for a link of another passport that names the item with its mass.
+    pub pointer: String,
+    /// How the passport relates to the item.
+    pub basis: MassBasis,
+}
+
+/// How the passport an item's mass was read from relates to the item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MassBasis {
+    /// The item's own passport.
+    Item,
+    /// The passport of its product model (the class the item belongs to, e.g. its GTIN).
+    Model,
+    /// A passport that names the item as a part (component, input) with its mass.
+    Link,
+}
+
+/// Gives the item flows of `plan` whose mass the events do not state the mass found for them in
+/// passports (`masses`, by the item's canonical identifier), so that serialised products (a
+/// battery pack, a vehicle, a refrigerator) weigh in their makers' and users' flows. An item
+/// without one keeps its unknown mass; nothing is guessed.
+pub fn weigh_items(plan: &mut FlowPlan, masses: &HashMap<String, ItemMass>) {
+    for flow in plan.inflows.iter_mut().chain(plan.outflows.iter_mut()) {
+        if !flow.item || flow.mass_t.is_some() {
+            continue;
+        }
+        if let Some(found) = masses.get(&flow.lot) {
+            flow.mass_t = Some(found.mass_t);
+            flow.unknown_mass = None;
+            flow.mass_from = Some(found.clone());
+        }
+    }
+}
+
+/// The item flows of `plan` whose mass is not known: what [`weigh_items`] looks up.
+pub fn unweighed_items(plan: &FlowPlan) -> Vec<String> {
+    let mut items: Vec<String> = plan
+        .inflows
+        .iter()
+        .chain(&plan.outflows)
+        .filter(|flow| flow.item && flow.mass_t.is_none())
+        .map(|flow| flow.lot.clone())
+        .collect();
+    items.sort_unstable();
+    items.dedup();
+    items
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -884,8 +947,12 @@ pub fn fates(plan: &FlowPlan, downstream: &[LineageEvent]) -> HashMap<String, Fa
                     )
             }) {
                 let mass = if outflow.item {
+                    // An item counts whole on each route recorded (capped at its mass below).
                     whole_item = true;
-                    None
+                    if let Some(mass) = outflow.mass_t {
+                        *raw.entry(route).or_default() += mass;
+                    }
+                    outflow.mass_t
                 } else {
                     match mass_of(identifier) {
                         Ok(mass) => {
@@ -1792,6 +1859,10 @@ pub fn organization_company_mci(
     }
 }
 
+fn decimal_text<S: serde::Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&value.normalize().to_string())
+}
+
 fn optional_decimal<S: serde::Serializer>(value: &Option<Decimal>, serializer: S) -> Result<S::Ok, S::Error> {
     match value {
         Some(value) => serializer.serialize_str(&value.normalize().to_string()),
@@ -2084,6 +2155,67 @@ mod tests {
                 d: [Recycling 0.5]; recovered 0.5; not recorded 0.5; 0.5 t of it are not accounted for by the events you may read, and 1 later event(s) touching it are withheld from you (他社)
                 e: [Recycling 1]; recovered 1; not recorded 0; known"#]],
         );
+    }
+
+    #[test]
+    fn items_weigh_what_their_passports_state() {
+        // A pack maker packs two cells into a pack and ships it; the pack is later shredded.
+        let (cell_1, cell_2, cell_3) = (
+            "urn:epc:id:sgtin:4512345.012345.1",
+            "urn:epc:id:sgtin:4512345.012345.2",
+            "urn:epc:id:sgtin:4512345.012345.3",
+        );
+        let pack = "urn:epc:id:sgtin:4512345.054321.9";
+        let own = [
+            event("p", 10, "A:ADD", &[&format!("parent {pack}"), &format!("child {cell_1}"), &format!("child {cell_2}")]),
+            event("r", 9, "O:receiving", &[&format!("epc {cell_3}")]),
+        ];
+        let mut plan = plan_flows(&[facility()], &own);
+        assert_eq!(unweighed_items(&plan), vec![cell_1, cell_2, cell_3, pack]);
+        let stated = |mass: &str, basis| ItemMass {
+            mass_t: mass.parse().unwrap(),
+            passport: PassportUse::of(&passport(pack, json!({}))),
+            pointer: "/batteryMass".to_owned(),
+            basis,
+        };
+        let masses = HashMap::from([
+            (pack.to_owned(), stated("0.45", MassBasis::Item)),
+            (cell_1.to_owned(), stated("0.0009", MassBasis::Link)),
+            (cell_2.to_owned(), stated("0.0009", MassBasis::Model)),
+        ]);
+        weigh_items(&mut plan, &masses);
+        let lines: Vec<String> = plan
+            .inflows
+            .iter()
+            .chain(&plan.outflows)
+            .map(|flow| {
+                format!(
+                    "{} {} {:?}",
+                    flow.lot,
+                    mass(flow.mass_t),
+                    flow.mass_from.as_ref().map(|found| found.basis)
+                )
+            })
+            .collect();
+        expect![[r#"
+            urn:epc:id:sgtin:4512345.012345.1 0.0009 Some(Link)
+            urn:epc:id:sgtin:4512345.012345.2 0.0009 Some(Model)
+            urn:epc:id:sgtin:4512345.012345.3 ? None
+            urn:epc:id:sgtin:4512345.054321.9 0.45 Some(Item)"#]]
+        .assert_eq(&lines.join("\n"));
+        assert!(plan.inflows[2].unknown_mass.is_some(), "an item without a stated mass stays unknown");
+        // Its fate: shredded whole, then recorded again: capped at its mass.
+        let fates = fates(
+            &plan,
+            &[
+                event("s1", 11, "J:material_recycling", &[&format!("in {pack}"), "oq bm 0.3 t"]),
+                event("s2", 12, "O:collecting", &[&format!("epc {pack}")]),
+            ],
+        );
+        let fate = &fates[pack];
+        assert_eq!(fate.recovered_t, "0.45".parse::<Decimal>().unwrap(), "{fate:?}");
+        assert_eq!(fate.not_recorded_t, Decimal::ZERO);
+        assert!(fate.notes.iter().all(|note| !note.contains("mass is not known")), "{:?}", fate.notes);
     }
 
     fn passport(lot: &str, data: Value) -> Passport {

@@ -9,15 +9,16 @@
 
 use std::collections::HashMap;
 
+use junkan_indicators::custody::tonnes_per_unit;
 use junkan_indicators::organization::{
     facility_location, fates, inflow_shares, organization_company_mci, organization_cti, period_instants, plan_flows,
-    OrganizationUse, PassportUse, PeriodUse, Potential, ProductMci,
+    unweighed_items, weigh_items, ItemMass, MassBasis, OrganizationUse, PassportUse, PeriodUse, Potential, ProductMci,
 };
 use junkan_indicators::records::Scope;
 use junkan_indicators::{Computation, ComputeError, IndicatorInfo};
 use junkan_model::facility::FacilityFilter;
 use junkan_model::ids::OrganizationId;
-use junkan_model::passport::{Passport, ProfileRecord};
+use junkan_model::passport::{LinkRelation, Passport, ProfileRecord};
 use junkan_model::principal::Actor;
 use junkan_model::validation::Violation;
 use junkan_passport::inputs::fill;
@@ -61,11 +62,16 @@ pub async fn organization_indicator(
         .filter_map(|facility| facility.gln.as_deref().map(facility_location))
         .collect();
     let events = store.events_at_locations(actor, &locations, start, end).await?;
-    let plan = plan_flows(&facilities, &events);
+    let mut plan = plan_flows(&facilities, &events);
+    let mut profiles = Profiles::default();
+    let items = unweighed_items(&plan);
+    if !items.is_empty() {
+        let masses = item_masses(store, actor, &items, &mut profiles).await?;
+        weigh_items(&mut plan, &masses);
+    }
     let organization = OrganizationUse::new(id, &organization.name_ja, &organization.name_en);
     let period = PeriodUse::new(&from, &to);
     let outputs: Vec<String> = plan.outflows.iter().map(|flow| flow.lot.clone()).collect();
-    let mut profiles = Profiles::default();
     let answer = if info.name == "company-mci" {
         let passports = store.find_passports(actor, &outputs).await?;
         let mut mcis = HashMap::new();
@@ -126,6 +132,84 @@ pub async fn organization_indicator(
     answer.map_err(|error| ApiError::internal(&error))
 }
 
+/// The masses of serialised items (EPCs, whose events state no quantity) that passports the
+/// caller may read state, by item: the item's own passport's mass (its profile's `summary.mass`,
+/// in kg), else that of its product model's passport (the class of its Digital Link, e.g. its
+/// GTIN), else the mass a component link of one of those passports gives it (a pack's passport
+/// naming its cells with their masses). Values withheld from the reader are not used.
+async fn item_masses(
+    store: &dyn Store,
+    actor: &Actor,
+    items: &[String],
+    profiles: &mut Profiles,
+) -> ApiResult<HashMap<String, ItemMass>> {
+    let classes: HashMap<&str, String> = items
+        .iter()
+        .filter_map(|item| {
+            let class = junkan_gs1::DigitalLink::parse(item).ok()?.class().canonical();
+            (class != *item).then_some((item.as_str(), class))
+        })
+        .collect();
+    let mut wanted = items.to_vec();
+    wanted.extend(classes.values().cloned());
+    wanted.sort_unstable();
+    wanted.dedup();
+    let passports = store.find_passports(actor, &wanted).await?;
+    let mut masses = HashMap::new();
+    // The weakest evidence first, so that stronger evidence replaces it.
+    for passport in &passports {
+        for (index, link) in passport.links.iter().enumerate() {
+            let (Some(quantity), Some(unit)) = (link.quantity, link.unit.as_deref()) else {
+                continue;
+            };
+            if link.relation != LinkRelation::Component || !items.contains(&link.identifier) {
+                continue;
+            }
+            let mass = tonnes_per_unit(unit, &Default::default())
+                .zip(quantity.to_string().parse::<rust_decimal::Decimal>().ok())
+                .map(|(per, amount)| (amount * per).normalize())
+                .filter(|mass| *mass > rust_decimal::Decimal::ZERO);
+            if let Some(mass_t) = mass {
+                masses.insert(
+                    link.identifier.clone(),
+                    ItemMass {
+                        mass_t,
+                        passport: PassportUse::of(passport),
+                        pointer: format!("/links/{index}"),
+                        basis: MassBasis::Link,
+                    },
+                );
+            }
+        }
+    }
+    for basis in [MassBasis::Model, MassBasis::Item] {
+        for item in items {
+            let identifier = match basis {
+                MassBasis::Model => match classes.get(item.as_str()) {
+                    Some(class) => class,
+                    None => continue,
+                },
+                _ => item,
+            };
+            let Some(passport) = passport_of(&passports, identifier) else {
+                continue;
+            };
+            if let Some((mass_t, pointer)) = profiles.stated_mass(store, passport).await? {
+                masses.insert(
+                    item.clone(),
+                    ItemMass {
+                        mass_t,
+                        passport: PassportUse::of(passport),
+                        pointer,
+                        basis,
+                    },
+                );
+            }
+        }
+    }
+    Ok(masses)
+}
+
 /// The passport whose identifier is `lot`.
 fn passport_of<'a>(passports: &'a [Passport], lot: &str) -> Option<&'a Passport> {
     passports.iter().find(|passport| passport.identifier == lot)
@@ -141,6 +225,40 @@ fn decimal(value: &serde_json::Value) -> Option<rust_decimal::Decimal> {
 struct Profiles(HashMap<(String, String), ProfileRecord>);
 
 impl Profiles {
+    /// The profile of `passport`, read once.
+    async fn of(&mut self, store: &dyn Store, passport: &Passport) -> ApiResult<&ProfileRecord> {
+        let key = (passport.profile.clone(), passport.profile_version.clone());
+        if !self.0.contains_key(&key) {
+            let profile = store.get_profile(&key.0, Some(&key.1)).await?;
+            self.0.insert(key.clone(), profile);
+        }
+        Ok(&self.0[&key])
+    }
+
+    /// The mass in tonnes `passport` states for its product in the reader's view (its profile's
+    /// `summary.mass`, in kg) with the pointer it was read at; `None` when the profile names none
+    /// or the value is withheld, absent or not a positive number.
+    async fn stated_mass(
+        &mut self,
+        store: &dyn Store,
+        passport: &Passport,
+    ) -> ApiResult<Option<(rust_decimal::Decimal, String)>> {
+        let profile = self.of(store, passport).await?;
+        let Some(pointer) = profile
+            .document
+            .pointer("/summary/mass")
+            .and_then(serde_json::Value::as_str)
+        else {
+            return Ok(None);
+        };
+        let kilograms = passport
+            .data
+            .pointer(pointer)
+            .and_then(|value| junkan_indicators::input::decimal_of(value).ok())
+            .filter(|mass| *mass > rust_decimal::Decimal::ZERO);
+        Ok(kilograms.map(|kilograms| ((kilograms / rust_decimal::Decimal::ONE_THOUSAND).normalize(), pointer.to_owned())))
+    }
+
     /// Computes `indicator` from `passport` through its profile's template for it, from the data
     /// the reader was given: `Err` with the reason when the profile declares none, an input is
     /// withheld or absent, or the values do not pass the indicator's checks.
@@ -150,12 +268,8 @@ impl Profiles {
         passport: &Passport,
         indicator: &str,
     ) -> ApiResult<Result<Computation, String>> {
-        let key = (passport.profile.clone(), passport.profile_version.clone());
-        if !self.0.contains_key(&key) {
-            let profile = store.get_profile(&key.0, Some(&key.1)).await?;
-            self.0.insert(key.clone(), profile);
-        }
-        let profile = &self.0[&key];
+        let profile = self.of(store, passport).await?;
+        let key = (&profile.code, &profile.version);
         let href = format!("/api/v1/passports/{}?version={}", passport.id, passport.version);
         let Some(template) = profile
             .document
