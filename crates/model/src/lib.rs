@@ -7,6 +7,7 @@
 pub mod access;
 pub mod audit;
 pub mod certificate;
+pub mod dsp;
 pub mod event;
 pub mod facility;
 pub mod identifiers;

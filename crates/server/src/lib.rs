@@ -6,6 +6,7 @@
 
 pub mod certificates;
 pub mod delivery;
+pub mod dsp;
 pub mod error;
 pub mod extract;
 pub mod handlers;
