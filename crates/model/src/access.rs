@@ -134,6 +134,10 @@ pub enum RecordKind {
     AccessRequest,
     /// A dataset offer (データセットの提供) published in the catalog.
     DatasetOffer,
+    /// A Dataspace Protocol contract negotiation (契約交渉), provider or consumer side.
+    DspNegotiation,
+    /// A Dataspace Protocol transfer process (データ転送), provider or consumer side.
+    DspTransfer,
 }
 
 impl RecordKind {
@@ -172,6 +176,8 @@ impl RecordKind {
             RecordKind::Credential => "credential",
             RecordKind::AccessRequest => "access_request",
             RecordKind::DatasetOffer => "dataset_offer",
+            RecordKind::DspNegotiation => "dsp_negotiation",
+            RecordKind::DspTransfer => "dsp_transfer",
         }
     }
 

@@ -4,7 +4,10 @@
 //! HTTPS binding asks). Both sides use the same machines; a side only checks who may send what.
 
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 use utoipa::ToSchema;
+
+use crate::ids::{AccessRequestId, NegotiationId, OrganizationId, TransferId};
 
 /// The protocol version junkan speaks, as `/.well-known/dspace-version` names it.
 pub const PROTOCOL_VERSION: &str = "2025-1";
@@ -333,6 +336,118 @@ pub fn negotiation_event(event_type: &str) -> Option<NegotiationMessage> {
         "FINALIZED" => Some(NegotiationMessage::Finalized),
         _ => None,
     }
+}
+
+/// The process id (`providerPid` / `consumerPid`) of a negotiation or transfer of this node.
+pub fn process_id(id: impl std::fmt::Display) -> String {
+    format!("urn:uuid:{id}")
+}
+
+/// The local id a process id names (`urn:uuid:<id>`, or the bare UUID).
+pub fn local_id<T: std::str::FromStr>(pid: &str) -> Option<T> {
+    pid.strip_prefix("urn:uuid:").unwrap_or(pid).parse().ok()
+}
+
+/// A contract negotiation as this node keeps it, on either side.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Negotiation {
+    /// This node's id of the negotiation (its process id is `urn:uuid:<id>`).
+    pub id: NegotiationId,
+    /// This node's side.
+    pub role: Role,
+    /// The local organization: the provider (offering) or the consumer (asking).
+    pub organization_id: OrganizationId,
+    /// The consumer organization, on the provider side (a member of this node).
+    pub counterparty_organization_id: Option<OrganizationId>,
+    /// The other side's process id, once known.
+    pub peer_pid: Option<String>,
+    /// The id of the ODRL offer negotiated.
+    pub offer_id: String,
+    /// The dataset the offer is for.
+    pub dataset: Option<String>,
+    /// Provider side: the consumer's callback address; consumer side: the provider's protocol
+    /// base URL (`…/dsp`).
+    pub address: String,
+    /// Where the negotiation stands.
+    pub state: NegotiationState,
+    /// Provider side: the access request the negotiation is decided through.
+    pub access_request_id: Option<AccessRequestId>,
+    /// The agreement's id (provider side: `urn:uuid:<grant id>`, the grant made at finalization).
+    pub agreement_id: Option<String>,
+    /// The ODRL agreement, once agreed.
+    pub agreement: Option<serde_json::Value>,
+    /// Why it was terminated.
+    pub reason: Option<String>,
+    /// When it was created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When it last changed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// A transfer process as this node keeps it, on either side.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Transfer {
+    /// This node's id of the transfer (process id `urn:uuid:<id>`).
+    pub id: TransferId,
+    /// This node's side.
+    pub role: Role,
+    /// The local organization (provider or consumer).
+    pub organization_id: OrganizationId,
+    /// The consumer organization, on the provider side.
+    pub counterparty_organization_id: Option<OrganizationId>,
+    /// The negotiation whose agreement the transfer runs under.
+    pub negotiation_id: NegotiationId,
+    /// The agreement's id.
+    pub agreement_id: String,
+    /// The other side's process id, once known.
+    pub peer_pid: Option<String>,
+    /// The transfer format (`HttpData-PULL`).
+    pub format: String,
+    /// Provider side: the consumer's callback address; consumer side: the provider's base URL.
+    pub address: String,
+    /// Where the transfer stands.
+    pub state: TransferState,
+    /// Provider side: until when the pull token works.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub token_expires_at: Option<OffsetDateTime>,
+    /// Consumer side: the endpoint to pull from (the token is kept but never shown).
+    pub endpoint: Option<String>,
+    /// Why it was suspended or terminated.
+    pub reason: Option<String>,
+    /// When it was created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When it last changed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// A negotiation message received for a stored negotiation, with what the store keeps of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceivedNegotiationMessage {
+    /// Which message.
+    pub message: NegotiationMessage,
+    /// The sender's process id as the message names it.
+    pub peer_pid: String,
+    /// A `ContractAgreementMessage`'s agreement.
+    pub agreement: Option<serde_json::Value>,
+    /// A termination's code and reasons, as text.
+    pub reason: Option<String>,
+}
+
+/// A transfer message received for a stored transfer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceivedTransferMessage {
+    /// Which message.
+    pub message: TransferMessage,
+    /// The sender's process id as the message names it.
+    pub peer_pid: String,
+    /// A start message's endpoint and bearer token (consumer side).
+    pub endpoint: Option<(String, String)>,
+    /// A suspension's or termination's code and reasons, as text.
+    pub reason: Option<String>,
 }
 
 #[cfg(test)]

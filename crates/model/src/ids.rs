@@ -150,3 +150,12 @@ uuid_id!(
     /// Identifies a dataset offer (データセットの提供) an organization publishes in the catalog.
     DatasetOfferId
 );
+uuid_id!(
+    /// Identifies a Dataspace Protocol contract negotiation (契約交渉) on this node; its process id
+    /// (`providerPid` or `consumerPid`) is `urn:uuid:<id>`.
+    NegotiationId
+);
+uuid_id!(
+    /// Identifies a Dataspace Protocol transfer process (データ転送) on this node.
+    TransferId
+);

@@ -163,6 +163,11 @@ impl ApiError {
         )
     }
 
+    /// 502: another node this request needed (a Dataspace Protocol provider) is down or refused.
+    pub fn bad_gateway(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_GATEWAY, "bad-gateway", "Bad gateway", detail)
+    }
+
     /// 503: the database is unreachable.
     pub fn unavailable() -> ApiError {
         ApiError::new(

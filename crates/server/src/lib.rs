@@ -388,7 +388,20 @@ pub fn router(state: AppState) -> Router {
             get(sharing::list_dataset_offers).post(sharing::create_dataset_offer),
         )
         .route("/dataset-offers/{id}", get(sharing::get_dataset_offer))
-        .route("/dataset-offers/{id}/withdraw", post(sharing::withdraw_dataset_offer));
+        .route("/dataset-offers/{id}/withdraw", post(sharing::withdraw_dataset_offer))
+        // Dataspace Protocol, consumer side (junkan's management API).
+        .route(
+            "/dsp/negotiations",
+            get(dsp::api::list_negotiations).post(dsp::api::create_negotiation),
+        )
+        .route("/dsp/negotiations/{id}", get(dsp::api::get_negotiation))
+        .route(
+            "/dsp/transfers",
+            get(dsp::api::list_transfers).post(dsp::api::create_transfer),
+        )
+        .route("/dsp/transfers/{id}", get(dsp::api::get_transfer))
+        .route("/dsp/transfers/{id}/data", get(dsp::api::pull_transfer_data))
+        .route("/dsp/transfers/{id}/complete", post(dsp::api::complete_transfer));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -460,6 +473,9 @@ pub fn router(state: AppState) -> Router {
         .route("/2/events", post(pact::post_events_v2))
         .route("/catalog", get(sharing::get_catalog))
         .route("/catalog/datasets/{id}", get(sharing::get_catalog_dataset))
+        // The Eclipse Dataspace Protocol 2025-1 (HTTPS binding, both sides).
+        .route("/.well-known/dspace-version", get(dsp::routes::get_protocol_versions))
+        .nest("/dsp", dsp::routes::routes())
         .nest("/api/v1", api)
         // The Ouranos-compatible API (its OpenAPI paths relative to `{base_url}/ouranos`).
         .nest("/ouranos", handlers::ouranos::routes())

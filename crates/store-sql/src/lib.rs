@@ -11,6 +11,7 @@ mod audit;
 mod bulk;
 mod capture_sqlite;
 mod certificates;
+mod dsp;
 mod events;
 mod facilities;
 mod footprints;
@@ -550,6 +551,146 @@ impl Store for SqlStore {
     }
     async fn create_certification(&self, actor: &Actor, new: NewCertification) -> StoreResult<Certification> {
         grants::create_certification(self, actor, new).await
+    }
+
+    async fn dsp_request_contract(
+        &self,
+        actor: &Actor,
+        offer_id: junkan_model::ids::DatasetOfferId,
+        consumer_pid: &str,
+        callback_address: &str,
+    ) -> StoreResult<junkan_model::dsp::Negotiation> {
+        dsp::request_contract(self, actor, offer_id, consumer_pid, callback_address).await
+    }
+    async fn dsp_agree_by_offer(
+        &self,
+        id: junkan_model::ids::NegotiationId,
+    ) -> StoreResult<Option<junkan_model::dsp::Negotiation>> {
+        dsp::agree_by_offer(self, id).await
+    }
+    async fn dsp_negotiation(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::NegotiationId,
+    ) -> StoreResult<junkan_model::dsp::Negotiation> {
+        dsp::get_negotiation(self, actor, id).await
+    }
+    async fn dsp_negotiation_for_request(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::AccessRequestId,
+    ) -> StoreResult<Option<junkan_model::dsp::Negotiation>> {
+        dsp::negotiation_for_request(self, actor, id).await
+    }
+    async fn dsp_list_negotiations(
+        &self,
+        actor: &Actor,
+        page: &PageRequest,
+    ) -> StoreResult<Page<junkan_model::dsp::Negotiation>> {
+        dsp::list_negotiations(self, actor, page).await
+    }
+    async fn dsp_receive_negotiation_message(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::NegotiationId,
+        received: junkan_model::dsp::ReceivedNegotiationMessage,
+    ) -> StoreResult<junkan_model::dsp::Negotiation> {
+        dsp::receive_negotiation_message(self, actor, id, received).await
+    }
+    async fn dsp_record_sent_negotiation_message(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::NegotiationId,
+        message: junkan_model::dsp::NegotiationMessage,
+        peer_pid: Option<String>,
+        reason: Option<String>,
+    ) -> StoreResult<junkan_model::dsp::Negotiation> {
+        dsp::record_sent_negotiation_message(self, actor, id, message, peer_pid, reason).await
+    }
+    async fn dsp_create_consumer_negotiation(
+        &self,
+        actor: &Actor,
+        provider_address: &str,
+        offer_id: &str,
+        dataset: Option<&str>,
+        credential: &str,
+    ) -> StoreResult<junkan_model::dsp::Negotiation> {
+        dsp::create_consumer_negotiation(self, actor, provider_address, offer_id, dataset, credential).await
+    }
+    async fn dsp_peer_credential(&self, actor: &Actor, id: junkan_model::ids::NegotiationId) -> StoreResult<String> {
+        dsp::peer_credential(self, actor, id).await
+    }
+    async fn dsp_request_transfer(
+        &self,
+        actor: &Actor,
+        agreement_id: &str,
+        consumer_pid: &str,
+        callback_address: &str,
+        format: &str,
+    ) -> StoreResult<junkan_model::dsp::Transfer> {
+        dsp::request_transfer(self, actor, agreement_id, consumer_pid, callback_address, format).await
+    }
+    async fn dsp_start_transfer(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::TransferId,
+        token_digest: &str,
+        expires_at: time::OffsetDateTime,
+    ) -> StoreResult<junkan_model::dsp::Transfer> {
+        dsp::start_transfer(self, actor, id, token_digest, expires_at).await
+    }
+    async fn dsp_transfer(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::TransferId,
+    ) -> StoreResult<junkan_model::dsp::Transfer> {
+        dsp::get_transfer(self, actor, id).await
+    }
+    async fn dsp_list_transfers(
+        &self,
+        actor: &Actor,
+        page: &PageRequest,
+    ) -> StoreResult<Page<junkan_model::dsp::Transfer>> {
+        dsp::list_transfers(self, actor, page).await
+    }
+    async fn dsp_receive_transfer_message(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::TransferId,
+        received: junkan_model::dsp::ReceivedTransferMessage,
+    ) -> StoreResult<junkan_model::dsp::Transfer> {
+        dsp::receive_transfer_message(self, actor, id, received).await
+    }
+    async fn dsp_record_sent_transfer_message(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::TransferId,
+        message: junkan_model::dsp::TransferMessage,
+        peer_pid: Option<String>,
+        reason: Option<String>,
+    ) -> StoreResult<junkan_model::dsp::Transfer> {
+        dsp::record_sent_transfer_message(self, actor, id, message, peer_pid, reason).await
+    }
+    async fn dsp_create_consumer_transfer(
+        &self,
+        actor: &Actor,
+        negotiation_id: junkan_model::ids::NegotiationId,
+    ) -> StoreResult<junkan_model::dsp::Transfer> {
+        dsp::create_consumer_transfer(self, actor, negotiation_id).await
+    }
+    async fn dsp_transfer_endpoint(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::TransferId,
+    ) -> StoreResult<(String, String)> {
+        dsp::transfer_endpoint(self, actor, id).await
+    }
+    async fn dsp_transfer_reader(
+        &self,
+        id: junkan_model::ids::TransferId,
+        token_digest: &str,
+    ) -> StoreResult<Option<(Actor, junkan_model::ids::GrantId)>> {
+        dsp::transfer_reader(self, id, token_digest).await
     }
 
     async fn create_access_request(

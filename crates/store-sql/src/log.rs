@@ -129,6 +129,18 @@ pub(crate) fn record_parts(kind: RecordKind) -> &'static [&'static str] {
         RecordKind::Credential => &["SELECT * FROM issued_credentials WHERE id = $1"],
         RecordKind::AccessRequest => &["SELECT * FROM access_requests WHERE id = $1"],
         RecordKind::DatasetOffer => &["SELECT * FROM dataset_offers WHERE id = $1"],
+        // A consumer's credential at the provider and a pull token are secrets: left out, so
+        // that the log, whose digests are handed out, never depends on them.
+        RecordKind::DspNegotiation => &[
+            "SELECT id, role, organization_id, counterparty_organization_id, peer_pid, offer_id, dataset, address, \
+             state, access_request_id, agreement_id, agreement, reason, created_at, updated_at \
+             FROM dsp_negotiations WHERE id = $1",
+        ],
+        RecordKind::DspTransfer => &[
+            "SELECT id, role, organization_id, counterparty_organization_id, negotiation_id, agreement_id, peer_pid, \
+             format, address, state, token_expires_at, endpoint, reason, created_at, updated_at \
+             FROM dsp_transfers WHERE id = $1",
+        ],
         // Events are logged through their capture's leaf; a capture's digest is `capture_digest`.
         RecordKind::Event | RecordKind::Capture => &[],
     }
@@ -171,12 +183,14 @@ fn record_ids(kind: RecordKind) -> Option<&'static str> {
         RecordKind::Credential => "SELECT id FROM issued_credentials",
         RecordKind::AccessRequest => "SELECT id FROM access_requests",
         RecordKind::DatasetOffer => "SELECT id FROM dataset_offers",
+        RecordKind::DspNegotiation => "SELECT id FROM dsp_negotiations",
+        RecordKind::DspTransfer => "SELECT id FROM dsp_transfers",
         RecordKind::Event => return None,
     })
 }
 
 /// Every kind the log holds leaves of.
-const LOGGED_KINDS: [RecordKind; 31] = [
+const LOGGED_KINDS: [RecordKind; 33] = [
     RecordKind::Organization,
     RecordKind::Facility,
     RecordKind::User,
@@ -208,6 +222,8 @@ const LOGGED_KINDS: [RecordKind; 31] = [
     RecordKind::Credential,
     RecordKind::AccessRequest,
     RecordKind::DatasetOffer,
+    RecordKind::DspNegotiation,
+    RecordKind::DspTransfer,
 ];
 
 fn kind_named(name: &str) -> Option<RecordKind> {

@@ -6,7 +6,7 @@
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
-use junkan_model::access::{GrantLevel, Grantee, NewGrant, RecordClass, RecordKind};
+use junkan_model::access::{Grant, GrantLevel, Grantee, NewGrant, RecordClass, RecordKind};
 use junkan_model::audit::AuditAction;
 use junkan_model::ids::{AccessRequestId, DatasetOfferId, OrganizationId};
 use junkan_model::page::{Page, PageRequest};
@@ -29,10 +29,24 @@ fn own_organization(actor: &Actor, what: &str) -> StoreResult<OrganizationId> {
 }
 
 /// The columns of a request with its grant's state, for [`request_of`].
-const REQUEST_COLUMNS: &str = "a.*, g.revoked_at AS grant_revoked_at, g.expires_at AS grant_expires_at";
-const REQUEST_FROM: &str = "access_requests a LEFT JOIN grants g ON g.id = a.grant_id";
+pub(crate) const REQUEST_COLUMNS: &str = "a.*, g.revoked_at AS grant_revoked_at, g.expires_at AS grant_expires_at";
+pub(crate) const REQUEST_FROM: &str = "access_requests a LEFT JOIN grants g ON g.id = a.grant_id";
 
 pub async fn create_request(store: &SqlStore, actor: &Actor, new: NewAccessRequest) -> StoreResult<AccessRequest> {
+    let request = prepare_request(store, actor, new).await?;
+    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
+    insert_request(store, &mut transaction, actor, &request).await?;
+    transaction.commit().await.map_err(unavailable)?;
+    Ok(request)
+}
+
+/// Checks a new request (every rule, the offer it names, the records it names) and builds it;
+/// nothing is written.
+pub(crate) async fn prepare_request(
+    store: &SqlStore,
+    actor: &Actor,
+    new: NewAccessRequest,
+) -> StoreResult<AccessRequest> {
     let requester = own_organization(actor, "request access")?;
     require(
         actor.writes_for(requester),
@@ -89,7 +103,18 @@ pub async fn create_request(store: &SqlStore, actor: &Actor, new: NewAccessReque
         granted: None,
         grant_id: None,
     };
-    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
+    Ok(request)
+}
+
+/// Writes a prepared request with its audit entry and log leaf in `connection`'s transaction.
+pub(crate) async fn insert_request(
+    store: &SqlStore,
+    connection: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    request: &AccessRequest,
+) -> StoreResult<()> {
+    let requester = request.requester_organization_id;
+    let now = request.created_at;
     sqlx::query(
         "INSERT INTO access_requests (id, requester_organization_id, owner_organization_id, offer_id, record_kind, record_ids, \
          record_class, level, purpose, expires_at, max_reads, message, state, requested_by, created_at) \
@@ -116,13 +141,13 @@ pub async fn create_request(store: &SqlStore, actor: &Actor, new: NewAccessReque
     .bind(RequestState::Pending.as_str())
     .bind(request.requested_by.clone())
     .bind(micros(now))
-    .execute(&mut *transaction)
+    .execute(&mut *connection)
     .await
     .map_err(unavailable)?;
     // The request is the requester's record; the owner reads it as the party asked.
     record(
         store,
-        &mut transaction,
+        connection,
         actor,
         AuditAction::Create,
         RecordKind::AccessRequest,
@@ -130,9 +155,7 @@ pub async fn create_request(store: &SqlStore, actor: &Actor, new: NewAccessReque
         Some(requester),
         None,
     )
-    .await?;
-    transaction.commit().await.map_err(unavailable)?;
-    Ok(request)
+    .await
 }
 
 fn reads_value(reads: u64) -> i64 {
@@ -316,7 +339,36 @@ async fn decide(
     decision: Decision,
 ) -> StoreResult<AccessRequest> {
     let request = get_request(store, actor, id).await?;
+    decide_request(store, actor, request, decision, false).await
+}
+
+/// Agrees to a Dataspace Protocol contract request on an offer that says so (a public offer):
+/// the request is approved as asked by the offer's terms, on the owner's behalf.
+pub(crate) async fn approve_by_offer(store: &SqlStore, request: AccessRequest) -> StoreResult<AccessRequest> {
+    let offer_actor = Actor {
+        kind: junkan_model::principal::PrincipalKind::Anonymous,
+        principal_id: crate::dsp::AUTOMATIC_AGREEMENT.to_owned(),
+        organization_id: Some(request.owner_organization_id),
+        roles: Vec::new(),
+        purpose: None,
+        request_id: None,
+    };
+    decide_request(store, &offer_actor, request, Decision::Approve, true).await
+}
+
+async fn decide_request(
+    store: &SqlStore,
+    actor: &Actor,
+    request: AccessRequest,
+    decision: Decision,
+    by_offer: bool,
+) -> StoreResult<AccessRequest> {
+    let id = request.id;
+    // A request made by a contract negotiation is decided like any other, but its grant is
+    // made when the consumer verifies the agreement (`dsp::finalize`), with the agreement's id.
+    let negotiation = crate::dsp::negotiation_of_request(store, id).await?;
     match decision {
+        _ if by_offer => {}
         Decision::Withdraw => require(
             actor.writes_for(request.requester_organization_id),
             "only the requester withdraws its request",
@@ -366,31 +418,20 @@ async fn decide(
             });
         }
     }
-    let grant = granted.as_ref().map(|scope| {
-        grants::grant_from(
-            actor,
-            request.owner_organization_id,
-            NewGrant {
-                grantee: Grantee::Organization {
-                    organization_id: request.requester_organization_id,
-                },
-                record_kind: scope.record_kind,
-                record_ids: scope.record_ids.clone(),
-                level: scope.level,
-                purpose: Some(request.purpose.clone()),
-                expires_at: scope.expires_at,
-                record_class: scope.record_class.clone(),
-                max_reads: scope.max_reads,
-                enforce_purpose: true,
-            },
-            now,
-            Some(request.id),
-            request.offer_id,
-        )
-    });
+    let grant = granted.as_ref().map(|scope| request_grant(actor, &request, scope, now));
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
-    if let Some(grant) = &grant {
-        grants::insert(store, &mut transaction, actor, grant).await?;
+    match (&grant, &negotiation) {
+        (Some(grant), None) => grants::insert(store, &mut transaction, actor, grant).await?,
+        (Some(grant), Some(negotiation)) => {
+            crate::dsp::agree(store, &mut transaction, actor, negotiation, grant).await?;
+        }
+        (None, Some(negotiation)) => {
+            let reason = reason
+                .clone()
+                .unwrap_or_else(|| "the consumer withdrew the request".to_owned());
+            crate::dsp::terminate_for_request(store, &mut transaction, actor, negotiation, &reason).await?;
+        }
+        (None, None) => {}
     }
     let updated = sqlx::query(
         "UPDATE access_requests SET state = $2, decided_by = $3, decided_at = $4, reason = $5, granted = $6, grant_id = $7 \
@@ -406,7 +447,12 @@ async fn decide(
             .as_ref()
             .map(|scope| serde_json::to_string(scope).unwrap_or_default()),
     )
-    .bind(grant.as_ref().map(|grant| grant.id.to_string()))
+    .bind(
+        grant
+            .as_ref()
+            .filter(|_| negotiation.is_none())
+            .map(|grant| grant.id.to_string()),
+    )
     .execute(&mut *transaction)
     .await
     .map_err(unavailable)?
@@ -436,12 +482,38 @@ async fn decide(
         decided_at: Some(now),
         reason,
         granted,
-        grant_id: grant.map(|grant| grant.id),
+        grant_id: grant.filter(|_| negotiation.is_none()).map(|grant| grant.id),
         ..request
     })
 }
 
-fn request_of(row: &AnyRow, now: OffsetDateTime) -> StoreResult<AccessRequest> {
+/// The grant a decision on `request` makes with `scope`: to the requester, enforcing the
+/// request's purpose. The one place a request's grant is built (inbox decisions and contract
+/// negotiations alike).
+pub(crate) fn request_grant(actor: &Actor, request: &AccessRequest, scope: &AccessScope, now: OffsetDateTime) -> Grant {
+    grants::grant_from(
+        actor,
+        request.owner_organization_id,
+        NewGrant {
+            grantee: Grantee::Organization {
+                organization_id: request.requester_organization_id,
+            },
+            record_kind: scope.record_kind,
+            record_ids: scope.record_ids.clone(),
+            level: scope.level,
+            purpose: Some(request.purpose.clone()),
+            expires_at: scope.expires_at,
+            record_class: scope.record_class.clone(),
+            max_reads: scope.max_reads,
+            enforce_purpose: true,
+        },
+        now,
+        Some(request.id),
+        request.offer_id,
+    )
+}
+
+pub(crate) fn request_of(row: &AnyRow, now: OffsetDateTime) -> StoreResult<AccessRequest> {
     let stored_state = text(row, "state")?;
     let mut state = RequestState::parse(&stored_state)
         .ok_or_else(|| StoreError::Unavailable(format!("stored request state {stored_state:?} is unknown").into()))?;

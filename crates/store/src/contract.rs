@@ -26,6 +26,7 @@ use crate::{
 
 mod access;
 mod certificates;
+mod dsp;
 mod indicators;
 mod ledgers;
 mod log;
@@ -34,6 +35,9 @@ mod partners;
 pub use certificates::conformity_certificates_issue_read_and_revoke;
 mod trust;
 pub use access::{access_requests_purpose_and_concurrent_read_limits, standing_rules_combine_role_and_certification};
+pub use dsp::{
+    dsp_consumer_side_follows_the_provider, dsp_negotiations_decide_through_requests_and_transfers_stop_with_the_grant,
+};
 pub use indicators::{
     indicator_values_and_targets_versions_and_read_rule, material_flows_versions_imports_and_read_rule,
 };
@@ -76,7 +80,9 @@ macro_rules! store_contract_tests {
             transparency_log_commits_every_write,
             conformity_certificates_issue_read_and_revoke,
             trust_keys_rotate_and_retire, issued_credentials_and_revocation,
-            access_requests_purpose_and_concurrent_read_limits, standing_rules_combine_role_and_certification);
+            access_requests_purpose_and_concurrent_read_limits, standing_rules_combine_role_and_certification,
+            dsp_negotiations_decide_through_requests_and_transfers_stop_with_the_grant,
+            dsp_consumer_side_follows_the_provider);
     };
     (@cases $factory:path; $($case:ident),*) => {
         $(

@@ -697,6 +697,132 @@ pub trait Store: Send + Sync + 'static {
         id: junkan_model::ids::DatasetOfferId,
     ) -> StoreResult<junkan_model::sharing::DatasetOffer>;
 
+    // Dataspace Protocol 2025-1 (issue 10): negotiations and transfers, both sides.
+    /// Provider side: a consumer organization's contract request on an offer it may see; the
+    /// negotiation (REQUESTED) and the access request it is decided through, in one transaction.
+    async fn dsp_request_contract(
+        &self,
+        actor: &Actor,
+        offer_id: junkan_model::ids::DatasetOfferId,
+        consumer_pid: &str,
+        callback_address: &str,
+    ) -> StoreResult<junkan_model::dsp::Negotiation>;
+    /// Provider side: agrees automatically when the negotiated offer says so (a public offer);
+    /// `None` when the owner decides.
+    async fn dsp_agree_by_offer(
+        &self,
+        id: junkan_model::ids::NegotiationId,
+    ) -> StoreResult<Option<junkan_model::dsp::Negotiation>>;
+    /// A negotiation a member of either party reads.
+    async fn dsp_negotiation(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::NegotiationId,
+    ) -> StoreResult<junkan_model::dsp::Negotiation>;
+    /// The negotiation that made an access request, for a party of it.
+    async fn dsp_negotiation_for_request(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::AccessRequestId,
+    ) -> StoreResult<Option<junkan_model::dsp::Negotiation>>;
+    /// The negotiations of the actor's organization, either side.
+    async fn dsp_list_negotiations(
+        &self,
+        actor: &Actor,
+        page: &PageRequest,
+    ) -> StoreResult<Page<junkan_model::dsp::Negotiation>>;
+    /// A negotiation message from the other side (the provider's finalization makes the grant).
+    async fn dsp_receive_negotiation_message(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::NegotiationId,
+        received: junkan_model::dsp::ReceivedNegotiationMessage,
+    ) -> StoreResult<junkan_model::dsp::Negotiation>;
+    /// A negotiation message this node sent and the other side acknowledged.
+    async fn dsp_record_sent_negotiation_message(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::NegotiationId,
+        message: junkan_model::dsp::NegotiationMessage,
+        peer_pid: Option<String>,
+        reason: Option<String>,
+    ) -> StoreResult<junkan_model::dsp::Negotiation>;
+    /// Consumer side: a new negotiation with a remote provider (REQUESTED, before sending).
+    async fn dsp_create_consumer_negotiation(
+        &self,
+        actor: &Actor,
+        provider_address: &str,
+        offer_id: &str,
+        dataset: Option<&str>,
+        credential: &str,
+    ) -> StoreResult<junkan_model::dsp::Negotiation>;
+    /// Consumer side: the credential the provider issued to the organization.
+    async fn dsp_peer_credential(&self, actor: &Actor, id: junkan_model::ids::NegotiationId) -> StoreResult<String>;
+    /// Provider side: a transfer request under an agreement in force.
+    async fn dsp_request_transfer(
+        &self,
+        actor: &Actor,
+        agreement_id: &str,
+        consumer_pid: &str,
+        callback_address: &str,
+        format: &str,
+    ) -> StoreResult<junkan_model::dsp::Transfer>;
+    /// Provider side: starts a requested transfer with a pull token's digest.
+    async fn dsp_start_transfer(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::TransferId,
+        token_digest: &str,
+        expires_at: time::OffsetDateTime,
+    ) -> StoreResult<junkan_model::dsp::Transfer>;
+    /// A transfer a member of either party reads.
+    async fn dsp_transfer(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::TransferId,
+    ) -> StoreResult<junkan_model::dsp::Transfer>;
+    /// The transfers of the actor's organization, either side.
+    async fn dsp_list_transfers(
+        &self,
+        actor: &Actor,
+        page: &PageRequest,
+    ) -> StoreResult<Page<junkan_model::dsp::Transfer>>;
+    /// A transfer message from the other side.
+    async fn dsp_receive_transfer_message(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::TransferId,
+        received: junkan_model::dsp::ReceivedTransferMessage,
+    ) -> StoreResult<junkan_model::dsp::Transfer>;
+    /// A transfer message this node sent and the other side acknowledged.
+    async fn dsp_record_sent_transfer_message(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::TransferId,
+        message: junkan_model::dsp::TransferMessage,
+        peer_pid: Option<String>,
+        reason: Option<String>,
+    ) -> StoreResult<junkan_model::dsp::Transfer>;
+    /// Consumer side: a new transfer under a finalized agreement (REQUESTED, before sending).
+    async fn dsp_create_consumer_transfer(
+        &self,
+        actor: &Actor,
+        negotiation_id: junkan_model::ids::NegotiationId,
+    ) -> StoreResult<junkan_model::dsp::Transfer>;
+    /// Consumer side: the endpoint and token of a started transfer.
+    async fn dsp_transfer_endpoint(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::TransferId,
+    ) -> StoreResult<(String, String)>;
+    /// Provider side: the consumer's reader and grant of a transfer's pull token, while the
+    /// transfer is started and the agreement in force; `None` otherwise.
+    async fn dsp_transfer_reader(
+        &self,
+        id: junkan_model::ids::TransferId,
+        token_digest: &str,
+    ) -> StoreResult<Option<(Actor, junkan_model::ids::GrantId)>>;
+
     // Certifications (public).
     /// Records a certification (organizations with the certifier role).
     async fn create_certification(&self, actor: &Actor, new: NewCertification) -> StoreResult<Certification>;

@@ -98,12 +98,13 @@ pub async fn approve_access_request(
     Path(id): Path<String>,
 ) -> ApiResult<Json<AccessRequest>> {
     let actor = caller.signed_in()?;
-    Ok(Json(
-        state
-            .store
-            .approve_access_request(actor, path_id(&id, "access request")?)
-            .await?,
-    ))
+    let request = state
+        .store
+        .approve_access_request(actor, path_id(&id, "access request")?)
+        .await?;
+    // A request a contract negotiation made: the agreement (or termination) goes to the consumer.
+    crate::dsp::routes::after_decision(&state, actor, request.id).await;
+    Ok(Json(request))
 }
 
 /// Approves a pending request with a narrower scope (fewer records, lower level, earlier end,
@@ -119,12 +120,13 @@ pub async fn narrow_access_request(
     Valid(narrowing): Valid<Narrowing>,
 ) -> ApiResult<Json<AccessRequest>> {
     let actor = caller.signed_in()?;
-    Ok(Json(
-        state
-            .store
-            .narrow_access_request(actor, path_id(&id, "access request")?, narrowing)
-            .await?,
-    ))
+    let request = state
+        .store
+        .narrow_access_request(actor, path_id(&id, "access request")?, narrowing)
+        .await?;
+    // A request a contract negotiation made: the agreement (or termination) goes to the consumer.
+    crate::dsp::routes::after_decision(&state, actor, request.id).await;
+    Ok(Json(request))
 }
 
 /// Refuses a pending request with a reason (the owner's administrators).
@@ -138,12 +140,13 @@ pub async fn refuse_access_request(
     Valid(refusal): Valid<Refusal>,
 ) -> ApiResult<Json<AccessRequest>> {
     let actor = caller.signed_in()?;
-    Ok(Json(
-        state
-            .store
-            .refuse_access_request(actor, path_id(&id, "access request")?, refusal)
-            .await?,
-    ))
+    let request = state
+        .store
+        .refuse_access_request(actor, path_id(&id, "access request")?, refusal)
+        .await?;
+    // A request a contract negotiation made: the agreement (or termination) goes to the consumer.
+    crate::dsp::routes::after_decision(&state, actor, request.id).await;
+    Ok(Json(request))
 }
 
 /// Withdraws a pending request (the requester).
@@ -355,7 +358,7 @@ pub fn catalog(issuer: &str, offers: &[DatasetOffer]) -> Value {
             {"@value": "junkan ノードのデータカタログ", "@language": "ja"},
             {"@value": "junkan node data catalog", "@language": "en"}
         ],
-        "service": [service(issuer)],
+        "service": [service(issuer), protocol_service(issuer)],
     });
     if !offers.is_empty() {
         catalog["dataset"] = offers.iter().map(|offer| dataset(issuer, offer)).collect();
@@ -369,6 +372,18 @@ fn service(issuer: &str) -> Value {
         "@type": "DataService",
         "endpointURL": format!("{issuer}/api/v1"),
         "endpointDescription": format!("{issuer}/api/v1/openapi.json"),
+    })
+}
+
+/// The node's Dataspace Protocol endpoint (`dspace:DataService`): the base of the protocol's
+/// HTTPS binding, as `/.well-known/dspace-version` names it.
+fn protocol_service(issuer: &str) -> Value {
+    json!({
+        "@id": format!("{issuer}{}", junkan_model::dsp::BASE_PATH),
+        "@type": "DataService",
+        "endpointURL": format!("{issuer}{}", junkan_model::dsp::BASE_PATH),
+        "endpointDescription": "dspace:connector",
+        "dct:conformsTo": format!("https://w3id.org/dspace/{}", junkan_model::dsp::PROTOCOL_VERSION),
     })
 }
 

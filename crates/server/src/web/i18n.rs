@@ -249,6 +249,8 @@ pub fn record_kind(kind: RecordKind) -> Text {
         RecordKind::Credential => ("検証可能なクレデンシャル", "verifiable credential"),
         RecordKind::AccessRequest => ("アクセス申請", "access requests"),
         RecordKind::DatasetOffer => ("データセットの提供", "dataset offers"),
+        RecordKind::DspNegotiation => ("契約交渉", "contract negotiations"),
+        RecordKind::DspTransfer => ("データ転送", "transfer processes"),
         RecordKind::OuranosPart => ("部品（ウラノス）", "parts (Ouranos)"),
         RecordKind::OuranosTrade => ("取引（ウラノス）", "trades (Ouranos)"),
         _ => ("その他の記録", "other records"),
