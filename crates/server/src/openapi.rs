@@ -32,6 +32,16 @@ use crate::handlers;
         handlers::sharing::list_dataset_offers, handlers::sharing::create_dataset_offer,
         handlers::sharing::get_dataset_offer, handlers::sharing::withdraw_dataset_offer,
         handlers::sharing::get_catalog, handlers::sharing::get_catalog_dataset,
+        crate::dsp::routes::get_protocol_versions, crate::dsp::routes::request_catalog, crate::dsp::routes::get_dataset,
+        crate::dsp::routes::request_negotiation, crate::dsp::routes::get_negotiation, crate::dsp::routes::counter_request,
+        crate::dsp::routes::negotiation_event_message, crate::dsp::routes::verify_agreement,
+        crate::dsp::routes::terminate_negotiation, crate::dsp::routes::receive_offer, crate::dsp::routes::receive_agreement,
+        crate::dsp::routes::request_transfer, crate::dsp::routes::get_transfer, crate::dsp::routes::start_transfer,
+        crate::dsp::routes::complete_transfer, crate::dsp::routes::suspend_transfer, crate::dsp::routes::terminate_transfer,
+        crate::dsp::routes::pull_data,
+        crate::dsp::api::create_negotiation, crate::dsp::api::list_negotiations, crate::dsp::api::get_negotiation,
+        crate::dsp::api::create_transfer, crate::dsp::api::list_transfers, crate::dsp::api::get_transfer,
+        crate::dsp::api::pull_transfer_data, crate::dsp::api::complete_transfer,
         handlers::transparency_log::get_latest_tree_head,
         handlers::transparency_log::list_tree_heads,
         handlers::transparency_log::get_consistency,
@@ -114,6 +124,7 @@ use crate::handlers;
         (name = "trust", description = "トラストサービス / trust services: did:web DID documents, keys and rotation, verifiable credentials of records, revocation status lists, verification"),
         (name = "access-requests", description = "アクセス申請 / access requests to another organization's records, and the owner's decisions"),
         (name = "catalog", description = "カタログ / the node's DCAT 3 catalog and its organizations' dataset offers"),
+        (name = "dataspace", description = "データスペースプロトコル / the Eclipse Dataspace Protocol 2025-1: catalog, contract negotiation and transfer process (/dsp), and the consumer's API (/api/v1/dsp)"),
     )
 )]
 struct ApiDoc;

@@ -103,8 +103,11 @@ async fn a_negotiation_agreed_in_the_inbox_leads_to_a_transfer_that_stops_with_t
     let offer_id = offer.body["id"].as_str().expect("id").to_owned();
 
     // The catalog: members-only offers for signed-in callers, valid as a DSP Catalog.
-    let catalog_request = json!({"@context": ["https://w3id.org/dspace/2025/1/context.jsonld"], "@type": "CatalogRequestMessage"});
-    let anonymous = app.call("POST", "/dsp/catalog/request", None, Some(catalog_request.clone())).await;
+    let catalog_request =
+        json!({"@context": ["https://w3id.org/dspace/2025/1/context.jsonld"], "@type": "CatalogRequestMessage"});
+    let anonymous = app
+        .call("POST", "/dsp/catalog/request", None, Some(catalog_request.clone()))
+        .await;
     assert_eq!(anonymous.status, StatusCode::OK);
     assert_eq!(validate("Catalog", &anonymous.body), Ok(()));
     assert!(anonymous.body.get("dataset").is_none());
@@ -116,7 +119,11 @@ async fn a_negotiation_agreed_in_the_inbox_leads_to_a_transfer_that_stops_with_t
         format!("urn:junkan:offer:{offer_id}")
     );
     let broken = app
-        .post("/dsp/catalog/request", &app.token_b, json!({"@type": "CatalogRequestMessage"}))
+        .post(
+            "/dsp/catalog/request",
+            &app.token_b,
+            json!({"@type": "CatalogRequestMessage"}),
+        )
         .await;
     assert_eq!(broken.status, StatusCode::BAD_REQUEST);
     assert_eq!(broken.body["@type"], "CatalogError");
@@ -125,7 +132,12 @@ async fn a_negotiation_agreed_in_the_inbox_leads_to_a_transfer_that_stops_with_t
     // Contract request: credentials required; the schema's location in every refusal.
     let consumer_pid = "urn:uuid:7c3fba7e-0000-4000-8000-000000000001";
     let unauthenticated = app
-        .call("POST", "/dsp/negotiations/request", None, Some(request_message(consumer_pid, &offer_id, &callback)))
+        .call(
+            "POST",
+            "/dsp/negotiations/request",
+            None,
+            Some(request_message(consumer_pid, &offer_id, &callback)),
+        )
         .await;
     assert_eq!(unauthenticated.status, StatusCode::UNAUTHORIZED);
     assert_eq!(unauthenticated.body["@type"], "ContractNegotiationError");
@@ -144,7 +156,11 @@ async fn a_negotiation_agreed_in_the_inbox_leads_to_a_transfer_that_stops_with_t
         .await;
     assert_eq!(unknown_offer.status, StatusCode::NOT_FOUND, "{}", unknown_offer.body);
     let requested = app
-        .post("/dsp/negotiations/request", &app.token_b, request_message(consumer_pid, &offer_id, &callback))
+        .post(
+            "/dsp/negotiations/request",
+            &app.token_b,
+            request_message(consumer_pid, &offer_id, &callback),
+        )
         .await;
     assert_eq!(requested.status, StatusCode::CREATED, "{}", requested.body);
     assert_eq!(validate("ContractNegotiation", &requested.body), Ok(()));
@@ -153,7 +169,9 @@ async fn a_negotiation_agreed_in_the_inbox_leads_to_a_transfer_that_stops_with_t
     let provider_pid = requested.body["providerPid"].as_str().expect("pid").to_owned();
 
     // Another organization does not see it; unknown process ids are 404.
-    let stranger = app.get(&format!("/dsp/negotiations/{provider_pid}"), &app.token_auditor).await;
+    let stranger = app
+        .get(&format!("/dsp/negotiations/{provider_pid}"), &app.token_auditor)
+        .await;
     assert_eq!(stranger.status, StatusCode::NOT_FOUND);
     let unknown = app
         .post(
@@ -185,10 +203,19 @@ async fn a_negotiation_agreed_in_the_inbox_leads_to_a_transfer_that_stops_with_t
     assert_eq!(mismatched.status, StatusCode::BAD_REQUEST);
 
     // The owner agrees in its inbox: the agreement goes to the consumer's callback.
-    let inbox = app.get("/api/v1/access-requests?direction=incoming&state=pending", &app.token_a).await;
-    let request_id = inbox.body["items"][0]["id"].as_str().expect("a pending request").to_owned();
+    let inbox = app
+        .get("/api/v1/access-requests?direction=incoming&state=pending", &app.token_a)
+        .await;
+    let request_id = inbox.body["items"][0]["id"]
+        .as_str()
+        .expect("a pending request")
+        .to_owned();
     let approved = app
-        .post(&format!("/api/v1/access-requests/{request_id}/approve"), &app.token_a, json!({}))
+        .post(
+            &format!("/api/v1/access-requests/{request_id}/approve"),
+            &app.token_a,
+            json!({}),
+        )
         .await;
     assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
     let agreement = message_at(&received, &format!("/dsp/negotiations/{consumer_pid}/agreement")).await;
@@ -210,7 +237,11 @@ async fn a_negotiation_agreed_in_the_inbox_leads_to_a_transfer_that_stops_with_t
         })
     };
     let too_early = app
-        .post("/dsp/transfers/request", &app.token_b, transfer_request(&agreement_id, "urn:uuid:t0"))
+        .post(
+            "/dsp/transfers/request",
+            &app.token_b,
+            transfer_request(&agreement_id, "urn:uuid:t0"),
+        )
         .await;
     assert_eq!(too_early.status, StatusCode::BAD_REQUEST);
     assert_eq!(too_early.body["@type"], "TransferError");
@@ -229,7 +260,9 @@ async fn a_negotiation_agreed_in_the_inbox_leads_to_a_transfer_that_stops_with_t
     assert_eq!(finalized["eventType"], "FINALIZED");
     poll_state(&app, &provider_pid, &app.token_b, "FINALIZED").await;
     let grant_id = agreement_id.trim_start_matches("urn:uuid:").to_owned();
-    let policy = app.get(&format!("/api/v1/grants/{grant_id}/policy"), &app.token_a).await;
+    let policy = app
+        .get(&format!("/api/v1/grants/{grant_id}/policy"), &app.token_a)
+        .await;
     assert_eq!(policy.status, StatusCode::OK, "{}", policy.body);
     // Terminating a finalized negotiation: the state refuses it.
     let late_termination = app
@@ -245,15 +278,28 @@ async fn a_negotiation_agreed_in_the_inbox_leads_to_a_transfer_that_stops_with_t
     // Transfer: the data address and its token arrive at the callback.
     let transfer_pid = "urn:uuid:7c3fba7e-0000-4000-8000-0000000000t1";
     let unauthenticated = app
-        .call("POST", "/dsp/transfers/request", None, Some(transfer_request(&agreement_id, transfer_pid)))
+        .call(
+            "POST",
+            "/dsp/transfers/request",
+            None,
+            Some(transfer_request(&agreement_id, transfer_pid)),
+        )
         .await;
     assert_eq!(unauthenticated.status, StatusCode::UNAUTHORIZED);
     let other_org = app
-        .post("/dsp/transfers/request", &app.token_auditor, transfer_request(&agreement_id, transfer_pid))
+        .post(
+            "/dsp/transfers/request",
+            &app.token_auditor,
+            transfer_request(&agreement_id, transfer_pid),
+        )
         .await;
     assert_eq!(other_org.status, StatusCode::BAD_REQUEST);
     let transfer = app
-        .post("/dsp/transfers/request", &app.token_b, transfer_request(&agreement_id, transfer_pid))
+        .post(
+            "/dsp/transfers/request",
+            &app.token_b,
+            transfer_request(&agreement_id, transfer_pid),
+        )
         .await;
     assert_eq!(transfer.status, StatusCode::CREATED, "{}", transfer.body);
     assert_eq!(validate("TransferProcess", &transfer.body), Ok(()));
@@ -270,7 +316,10 @@ async fn a_negotiation_agreed_in_the_inbox_leads_to_a_transfer_that_stops_with_t
     assert_eq!(data.body["items"][0]["id"], plant);
     // The owner's audit names the agreement as the grant of the read.
     let audit = app
-        .get(&format!("/api/v1/audit?record_id={plant}&grant_id={grant_id}"), &app.token_a)
+        .get(
+            &format!("/api/v1/audit?record_id={plant}&grant_id={grant_id}"),
+            &app.token_a,
+        )
         .await;
     assert_eq!(audit.status, StatusCode::OK, "{}", audit.body);
     assert!(!audit.body["items"].as_array().expect("items").is_empty());
@@ -281,12 +330,18 @@ async fn a_negotiation_agreed_in_the_inbox_leads_to_a_transfer_that_stops_with_t
     assert_eq!(wrong_token.status, StatusCode::UNAUTHORIZED);
 
     // Revoking the agreement's grant stops the token at once.
-    let revoked = app.post(&format!("/api/v1/grants/{grant_id}/revoke"), &app.token_a, json!({})).await;
+    let revoked = app
+        .post(&format!("/api/v1/grants/{grant_id}/revoke"), &app.token_a, json!({}))
+        .await;
     assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
     let after_revocation = app.get(&path, &token).await;
     assert_eq!(after_revocation.status, StatusCode::UNAUTHORIZED);
     let new_transfer = app
-        .post("/dsp/transfers/request", &app.token_b, transfer_request(&agreement_id, "urn:uuid:t2"))
+        .post(
+            "/dsp/transfers/request",
+            &app.token_b,
+            transfer_request(&agreement_id, "urn:uuid:t2"),
+        )
         .await;
     assert_eq!(new_transfer.status, StatusCode::BAD_REQUEST);
 
@@ -295,17 +350,27 @@ async fn a_negotiation_agreed_in_the_inbox_leads_to_a_transfer_that_stops_with_t
     let completion = json!({"@context": ["https://w3id.org/dspace/2025/1/context.jsonld"], "@type": "TransferCompletionMessage",
                             "providerPid": transfer_provider_pid, "consumerPid": transfer_pid});
     let completed = app
-        .post(&format!("/dsp/transfers/{transfer_provider_pid}/completion"), &app.token_b, completion)
+        .post(
+            &format!("/dsp/transfers/{transfer_provider_pid}/completion"),
+            &app.token_b,
+            completion,
+        )
         .await;
     assert_eq!(completed.status, StatusCode::OK, "{}", completed.body);
     let suspension = json!({"@context": ["https://w3id.org/dspace/2025/1/context.jsonld"], "@type": "TransferSuspensionMessage",
                             "providerPid": transfer_provider_pid, "consumerPid": transfer_pid, "code": "1", "reason": ["pause"]});
     let suspended = app
-        .post(&format!("/dsp/transfers/{transfer_provider_pid}/suspension"), &app.token_b, suspension)
+        .post(
+            &format!("/dsp/transfers/{transfer_provider_pid}/suspension"),
+            &app.token_b,
+            suspension,
+        )
         .await;
     assert_eq!(suspended.status, StatusCode::BAD_REQUEST);
     assert_eq!(suspended.body["code"], "INVALID_STATE_TRANSITION");
-    let process = app.get(&format!("/dsp/transfers/{transfer_provider_pid}"), &app.token_b).await;
+    let process = app
+        .get(&format!("/dsp/transfers/{transfer_provider_pid}"), &app.token_b)
+        .await;
     assert_eq!(process.body["state"], "COMPLETED");
 }
 
@@ -340,7 +405,9 @@ async fn a_public_offer_agrees_by_itself_and_a_refusal_terminates() {
         )
         .await;
     let provider_pid = requested.body["providerPid"].as_str().expect("pid").to_owned();
-    let inbox = app.get("/api/v1/access-requests?direction=incoming&state=pending", &app.token_a).await;
+    let inbox = app
+        .get("/api/v1/access-requests?direction=incoming&state=pending", &app.token_a)
+        .await;
     let request_id = inbox.body["items"][0]["id"].as_str().expect("pending").to_owned();
     let refused = app
         .post(

@@ -24,7 +24,7 @@ struct Case {
 }
 
 /// Routes that only serve public data or the caller's own, with why.
-const PUBLIC: [(&str, &str, &str); 55] = [
+const PUBLIC: [(&str, &str, &str); 63] = [
     (
         "get",
         "/.well-known/junkan-log/sth",
@@ -216,6 +216,46 @@ const PUBLIC: [(&str, &str, &str); 55] = [
         "/api/v1/standing-rules",
         "sets a rule over the caller's own organization's records (tests/access_requests.rs)",
     ),
+    (
+        "get",
+        "/.well-known/dspace-version",
+        "the protocol versions the node speaks",
+    ),
+    (
+        "post",
+        "/dsp/catalog/request",
+        "the catalog as /catalog: offer descriptions, public ones anonymously (tests/dsp.rs)",
+    ),
+    (
+        "get",
+        "/dsp/catalog/datasets/{id}",
+        "one offer's description, as /catalog/datasets/{id}",
+    ),
+    (
+        "post",
+        "/dsp/negotiations/request",
+        "negotiates in the name of the caller's own organization on offers it may see (tests/dsp.rs)",
+    ),
+    (
+        "post",
+        "/dsp/transfers/request",
+        "only under an agreement in force that the caller's own organization holds; another organization's agreement is 400 (tests/dsp.rs)",
+    ),
+    (
+        "get",
+        "/api/v1/dsp/negotiations",
+        "the caller's own organization's negotiations",
+    ),
+    (
+        "get",
+        "/api/v1/dsp/transfers",
+        "the caller's own organization's transfers",
+    ),
+    (
+        "post",
+        "/api/v1/dsp/negotiations",
+        "negotiates in the name of the caller's own organization",
+    ),
 ];
 
 #[tokio::test]
@@ -254,6 +294,44 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
         .await;
     assert_eq!(offer.status, StatusCode::CREATED, "{}", offer.body);
     let offer_id = offer.body["id"].as_str().expect("id").to_owned();
+    // A contract negotiation on A's offer by another organization (the authority), and a
+    // consumer negotiation of A: B is no party to either.
+    let authority_member = app.client_token(app.authority, &[support_role()]).await;
+    let dsp_context = json!(["https://w3id.org/dspace/2025/1/context.jsonld"]);
+    let negotiation = app
+        .post(
+            "/dsp/negotiations/request",
+            &authority_member,
+            json!({"@context": dsp_context, "@type": "ContractRequestMessage", "consumerPid": "urn:uuid:isolation-consumer",
+                   "offer": {"@type": "Offer", "@id": format!("urn:junkan:offer:{offer_id}"), "permission": [{"action": "use"}]},
+                   "callbackAddress": "http://127.0.0.1:9/dsp"}),
+        )
+        .await;
+    assert_eq!(negotiation.status, StatusCode::CREATED, "{}", negotiation.body);
+    let negotiation_pid = negotiation.body["providerPid"].as_str().expect("pid").to_owned();
+    let consumer_negotiation = app
+        .store
+        .dsp_create_consumer_negotiation(
+            &junkan_model::principal::Actor {
+                kind: junkan_model::principal::PrincipalKind::ApiKey,
+                principal_id: "isolation".to_owned(),
+                organization_id: Some(app.a),
+                roles: vec![support_role()],
+                purpose: None,
+                request_id: None,
+            },
+            "http://127.0.0.1:9/dsp",
+            "urn:junkan:offer:remote",
+            None,
+            "jk_remote",
+        )
+        .await
+        .expect("consumer negotiation")
+        .id;
+    // No transfer of A exists that B could name; these ids name none (the routes' party checks
+    // are shown with real transfers in tests/dsp.rs and the store contract).
+    let transfer_pid = "urn:uuid:0190a0a0-0000-7000-8000-00000000dddd";
+    let transfer_id = "0190a0a0-0000-7000-8000-00000000dddd";
     let (client_id, _) = app.client(app.a, &[support_role()]).await;
     let key = app
         .post(
@@ -799,6 +877,162 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
             path: "/api/v1/industries".to_owned(),
             body: Some(json!({"code": "moles", "name_ja": "x", "name_en": "x"})),
             refused_with: &[StatusCode::FORBIDDEN],
+        },
+        Case {
+            method: "get",
+            template: "/dsp/negotiations/{pid}",
+            path: format!("/dsp/negotiations/{negotiation_pid}"),
+            body: None,
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "post",
+            template: "/dsp/negotiations/{pid}/request",
+            path: format!("/dsp/negotiations/{negotiation_pid}/request"),
+            body: Some(
+                json!({"@context": dsp_context, "@type": "ContractRequestMessage", "providerPid": negotiation_pid,
+                "consumerPid": "urn:uuid:isolation-consumer",
+                "offer": {"@type": "Offer", "@id": format!("urn:junkan:offer:{offer_id}"), "permission": [{"action": "use"}]}}),
+            ),
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "post",
+            template: "/dsp/negotiations/{pid}/events",
+            path: format!("/dsp/negotiations/{negotiation_pid}/events"),
+            body: Some(
+                json!({"@context": dsp_context, "@type": "ContractNegotiationEventMessage", "providerPid": negotiation_pid,
+                "consumerPid": "urn:uuid:isolation-consumer", "eventType": "ACCEPTED"}),
+            ),
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "post",
+            template: "/dsp/negotiations/{pid}/agreement/verification",
+            path: format!("/dsp/negotiations/{negotiation_pid}/agreement/verification"),
+            body: Some(
+                json!({"@context": dsp_context, "@type": "ContractAgreementVerificationMessage", "providerPid": negotiation_pid,
+                "consumerPid": "urn:uuid:isolation-consumer"}),
+            ),
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "post",
+            template: "/dsp/negotiations/{pid}/termination",
+            path: format!("/dsp/negotiations/{negotiation_pid}/termination"),
+            body: Some(
+                json!({"@context": dsp_context, "@type": "ContractNegotiationTerminationMessage", "providerPid": negotiation_pid,
+                "consumerPid": "urn:uuid:isolation-consumer", "code": "x", "reason": ["x"]}),
+            ),
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "post",
+            template: "/dsp/negotiations/{pid}/offers",
+            path: format!("/dsp/negotiations/{negotiation_pid}/offers"),
+            body: Some(
+                json!({"@context": dsp_context, "@type": "ContractOfferMessage", "providerPid": "urn:uuid:x",
+                "consumerPid": negotiation_pid, "offer": {"@type": "Offer", "@id": "urn:x", "target": "urn:y", "permission": [{"action": "use"}]}}),
+            ),
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "post",
+            template: "/dsp/negotiations/{pid}/agreement",
+            path: format!("/dsp/negotiations/{negotiation_pid}/agreement"),
+            body: Some(
+                json!({"@context": dsp_context, "@type": "ContractAgreementMessage", "providerPid": "urn:uuid:x",
+                "consumerPid": negotiation_pid, "agreement": {"@id": "urn:a", "@type": "Agreement", "target": "urn:t",
+                "assigner": "urn:p", "assignee": "urn:c", "permission": [{"action": "use"}]}}),
+            ),
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "get",
+            template: "/dsp/transfers/{pid}",
+            path: format!("/dsp/transfers/{transfer_pid}"),
+            body: None,
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "post",
+            template: "/dsp/transfers/{pid}/start",
+            path: format!("/dsp/transfers/{transfer_pid}/start"),
+            body: Some(
+                json!({"@context": dsp_context, "@type": "TransferStartMessage", "providerPid": "urn:uuid:x",
+                "consumerPid": transfer_pid, "dataAddress": {"@type": "DataAddress", "endpointType": "x", "endpoint": "http://x",
+                "endpointProperties": [{"@type": "EndpointProperty", "name": "authorization", "value": "t"}]}}),
+            ),
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "post",
+            template: "/dsp/transfers/{pid}/completion",
+            path: format!("/dsp/transfers/{transfer_pid}/completion"),
+            body: Some(
+                json!({"@context": dsp_context, "@type": "TransferCompletionMessage", "providerPid": transfer_pid, "consumerPid": "urn:uuid:c"}),
+            ),
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "post",
+            template: "/dsp/transfers/{pid}/suspension",
+            path: format!("/dsp/transfers/{transfer_pid}/suspension"),
+            body: Some(
+                json!({"@context": dsp_context, "@type": "TransferSuspensionMessage", "providerPid": transfer_pid, "consumerPid": "urn:uuid:c"}),
+            ),
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "post",
+            template: "/dsp/transfers/{pid}/termination",
+            path: format!("/dsp/transfers/{transfer_pid}/termination"),
+            body: Some(
+                json!({"@context": dsp_context, "@type": "TransferTerminationMessage", "providerPid": transfer_pid, "consumerPid": "urn:uuid:c"}),
+            ),
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "get",
+            template: "/dsp/transfers/{pid}/data",
+            path: format!("/dsp/transfers/{transfer_pid}/data"),
+            body: None,
+            refused_with: &[StatusCode::UNAUTHORIZED],
+        },
+        Case {
+            method: "get",
+            template: "/api/v1/dsp/negotiations/{id}",
+            path: format!("/api/v1/dsp/negotiations/{consumer_negotiation}"),
+            body: None,
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "post",
+            template: "/api/v1/dsp/transfers",
+            path: "/api/v1/dsp/transfers".to_owned(),
+            body: Some(json!({"negotiation_id": consumer_negotiation.to_string()})),
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "get",
+            template: "/api/v1/dsp/transfers/{id}",
+            path: format!("/api/v1/dsp/transfers/{transfer_id}"),
+            body: None,
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "get",
+            template: "/api/v1/dsp/transfers/{id}/data",
+            path: format!("/api/v1/dsp/transfers/{transfer_id}/data"),
+            body: None,
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "post",
+            template: "/api/v1/dsp/transfers/{id}/complete",
+            path: format!("/api/v1/dsp/transfers/{transfer_id}/complete"),
+            body: Some(json!({})),
+            refused_with: &[StatusCode::NOT_FOUND],
         },
     ];
     // Listing routes answer B, but never with A's restricted records.
