@@ -142,6 +142,8 @@ impl NegotiationMessage {
 /// The two sides of a negotiation or transfer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+// Named apart from the principals' `Role` in the OpenAPI document, whose schemas validate bodies.
+#[schema(as = DspRole)]
 pub enum Role {
     /// The side that offers data (the node's organization whose records are asked for).
     Provider,
