@@ -2230,7 +2230,11 @@ mod tests {
             ],
         );
         let fate = &fates[pack];
-        assert_eq!(fate.recovered_t, "0.45".parse::<Decimal>().expect("decimal"), "{fate:?}");
+        assert_eq!(
+            fate.recovered_t,
+            "0.45".parse::<Decimal>().expect("decimal"),
+            "{fate:?}"
+        );
         assert_eq!(fate.not_recorded_t, Decimal::ZERO);
         assert!(
             fate.notes.iter().all(|note| !note.contains("mass is not known")),

@@ -432,6 +432,7 @@ pub async fn export_credential(
         valid_from: Some(issued_at),
         valid_until: None,
         holder_key: None,
+        credential_status: None,
     };
     // Checked before an entry is recorded: a pointer naming nothing is the caller's error.
     if let Err(junkan_credential::IssueError::Invalid { violations }) =
@@ -446,7 +447,13 @@ pub async fn export_credential(
                 .collect(),
         ));
     }
-    let sign = |_index: u32| {
+    // Revocable like a vc+jwt: the entry of the issuer's status list the store draws.
+    let sign = |index: u32| {
+        let status = trust::status_entry(&status_list_credential, index);
+        let request = SdJwtVcRequest {
+            credential_status: Some(&status),
+            ..request.clone()
+        };
         issue_sd_jwt_vc(&request, &signing_key, issued_at, &mut rand::random).map_err(|error| error.to_string())
     };
     let id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
