@@ -655,7 +655,7 @@ fn narrow_form(
             h2 #narrow-heading { (web.t(NARROW)) }
             p { (web.t(NARROW_LEAD)) }
             (problem_summary(web, problems))
-            form method="post" action={ "/app/requests/" (request.id) "/narrow" } novalidate {
+            form.sharing-form method="post" action={ "/app/requests/" (request.id) "/narrow" } novalidate {
                 input type="hidden" name="csrf" value=(web.form_token);
                 @if let Some(ids) = &asked.record_ids {
                     fieldset aria-describedby=[described_by(problems, &["record_ids"], "narrow-records")] {
@@ -716,7 +716,7 @@ fn refuse_form(
     html! {
         section aria-labelledby="refuse-heading" {
             h2 #refuse-heading { (web.t(REFUSE)) }
-            form method="post" action={ "/app/requests/" (request.id) "/refuse" } novalidate {
+            form.sharing-form method="post" action={ "/app/requests/" (request.id) "/refuse" } novalidate {
                 input type="hidden" name="csrf" value=(web.form_token);
                 div.field {
                     label for="refuse-reason" { (web.t(REASON)) }
@@ -982,7 +982,7 @@ async fn new_request_page(
         p.lead { (web.t(("申請先の組織と、利用したい記録・範囲・目的・期限を指定します。所有者が承認すると許諾が作られ、その目的でのみ閲覧できます。",
             "Name the organization, the records, level, purpose and end you ask for. When the owner approves, a grant is created and reads must name the purpose."))) }
         (problem_summary(web, problems))
-        form method="post" action="/app/requests/new" novalidate {
+        form.sharing-form method="post" action="/app/requests/new" novalidate {
             input type="hidden" name="csrf" value=(web.form_token);
             div.field {
                 label for="owner" { (web.t(OWNER)) }
@@ -1230,7 +1230,7 @@ pub fn standing_rule_form(web: &Web, fields: &[(String, String)], problems: &[Vi
             h2 #rule-heading { (web.t(RULE_TITLE)) }
             p { (web.t(RULE_LEAD)) }
             (problem_summary(web, problems))
-            form method="post" action="/app/grants/standing-rules" novalidate {
+            form.sharing-form method="post" action="/app/grants/standing-rules" novalidate {
                 input type="hidden" name="csrf" value=(web.form_token);
                 div.field {
                     label for="rule-grantee" { (web.t(GRANTEE_TYPE)) }
@@ -1767,7 +1767,7 @@ fn offer_form(web: &Web, fields: &[(String, String)], problems: &[Violation]) ->
         section aria-labelledby="offer-heading" {
             h2 #offer-heading { (web.t(NEW_OFFER)) }
             (problem_summary(web, problems))
-            form method="post" action="/app/catalog/offers" novalidate {
+            form.sharing-form method="post" action="/app/catalog/offers" novalidate {
                 input type="hidden" name="csrf" value=(web.form_token);
                 (text_field("title_ja", ("名称（日本語）", "Title (Japanese)"), "offer-title-ja", false))
                 (text_field("title_en", ("名称（英語）", "Title (English)"), "offer-title-en", false))
