@@ -2774,3 +2774,207 @@ async fn the_catalog_offers_datasets_and_standing_rules_are_set_on_the_grants_pa
     let english = admin.get("/app/audit").await;
     assert!(english.text.contains("Owner's audit"));
 }
+
+#[tokio::test]
+async fn administrators_create_organizations_accounts_and_client_credentials_through_forms() {
+    let app = TestApp::new().await;
+    user(&app, app.a, "ada", &[Role::OrgAdmin, Role::Member]).await;
+    user(&app, app.a, "alice", &[Role::Member]).await;
+    user(&app, app.authority, "nadia", &[Role::NodeAdmin]).await;
+
+    // Node administrators register organizations; problems come back next to their fields.
+    let mut nadia = Browser::new(&app);
+    nadia.sign_in("nadia").await;
+    let page = nadia.get("/app/admin").await;
+    assert!(page.text.contains("組織を登録する"), "{}", page.text);
+    let token = page.form_token();
+    let bad = nadia
+        .post(
+            "/app/admin/organizations",
+            &[
+                ("csrf", &token),
+                ("name_ja", ""),
+                ("name_en", "Recycler"),
+                ("organization_type", "company"),
+                ("corporate_number", "123"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    assert!(
+        bad.text.contains("id=\"organization-name_ja-problem\"")
+            && bad.text.contains("id=\"organization-corporate_number-problem\"")
+    );
+    assert!(bad.text.contains("value=\"Recycler\""), "the values sent are kept");
+    let created = nadia
+        .post(
+            "/app/admin/organizations",
+            &[
+                ("csrf", &token),
+                ("name_ja", "循環リサイクル株式会社"),
+                ("name_en", "Junkan Recycling K.K."),
+                ("organization_type", "company"),
+                ("company_size", "sme"),
+                ("role", "recycler"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.text);
+    let shown = nadia.get(created.header("location")).await;
+    assert!(shown.text.contains("組織を登録しました。") && shown.text.contains("循環リサイクル株式会社"));
+
+    // Organization administrators do not register organizations, but create their accounts.
+    let mut ada = Browser::new(&app);
+    ada.sign_in("ada").await;
+    let page = ada.get("/app/admin").await;
+    assert!(!page.text.contains("組織を登録する") && page.text.contains("アカウントを作成する"));
+    let token = page.form_token();
+    let refused = ada
+        .post(
+            "/app/admin/organizations",
+            &[
+                ("csrf", &token),
+                ("name_ja", "乗っ取り"),
+                ("name_en", "Takeover"),
+                ("organization_type", "company"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let a = app.a.to_string();
+    let short = ada
+        .post(
+            "/app/admin/users",
+            &[
+                ("csrf", &token),
+                ("organization", &a),
+                ("username", "bea"),
+                ("display_name", "Bea"),
+                ("password", "short"),
+                ("role", "member"),
+            ],
+        )
+        .await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(short.text.contains("id=\"user-password-problem\"") && !short.text.contains("value=\"short\""));
+    let node_role = ada
+        .post(
+            "/app/admin/users",
+            &[
+                ("csrf", &token),
+                ("organization", &a),
+                ("username", "bea"),
+                ("display_name", "Bea"),
+                ("password", PASSWORD),
+                ("role", "node_admin"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        node_role.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "only node administrators give it"
+    );
+    assert!(node_role.text.contains("id=\"user-roles-problem\""));
+    let made = ada
+        .post(
+            "/app/admin/users",
+            &[
+                ("csrf", &token),
+                ("organization", &a),
+                ("username", "bea"),
+                ("display_name", "Bea"),
+                ("password", PASSWORD),
+                ("role", "member"),
+                ("locale", "en"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.text);
+    assert!(ada.get(made.header("location")).await.text.contains("<code>bea</code>"));
+    let mut bea = Browser::new(&app);
+    bea.sign_in("bea").await;
+    assert!(
+        bea.get("/app").await.text.contains("<html lang=\"en\">"),
+        "the new account signs in"
+    );
+    let taken = ada
+        .post(
+            "/app/admin/users",
+            &[
+                ("csrf", &token),
+                ("organization", &a),
+                ("username", "bea"),
+                ("display_name", "Bea"),
+                ("password", PASSWORD),
+                ("role", "member"),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(taken.text.contains("id=\"user-username-problem\""));
+    let foreign = ada
+        .post(
+            "/app/admin/users",
+            &[
+                ("csrf", &token),
+                ("organization", &app.b.to_string()),
+                ("username", "mole"),
+                ("display_name", "Mole"),
+                ("password", PASSWORD),
+                ("role", "member"),
+            ],
+        )
+        .await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+
+    // A client credential: its secret is shown once, in the answer, and works.
+    let issued = ada
+        .post(
+            "/app/admin/clients",
+            &[
+                ("csrf", &token),
+                ("organization", &a),
+                ("name", "ERP 連携"),
+                ("role", "member"),
+            ],
+        )
+        .await;
+    assert_eq!(issued.status, StatusCode::OK, "{}", issued.text);
+    assert_eq!(issued.header("cache-control"), "no-store");
+    let value_of = |id: &str| {
+        let start = issued.text.find(&format!("id=\"{id}\">")).expect("shown") + id.len() + 6;
+        issued.text[start..].split('<').next().expect("text").to_owned()
+    };
+    let (client_id, secret) = (value_of("created-client-id"), value_of("created-client-secret"));
+    let client_token = app.client_token_with(&client_id, &secret).await;
+    assert_eq!(app.get("/api/v1/passports", &client_token).await.status, StatusCode::OK);
+    assert!(!ada.get("/app/admin").await.text.contains(&secret), "never shown again");
+    let unnamed = ada
+        .post(
+            "/app/admin/clients",
+            &[("csrf", &token), ("organization", &a), ("name", "")],
+        )
+        .await;
+    assert_eq!(unnamed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unnamed.text.contains("id=\"client-name-problem\""));
+    let forged = ada
+        .post(
+            "/app/admin/clients",
+            &[("csrf", "forged"), ("organization", &a), ("name", "x")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    // Members have none of it.
+    let mut alice = Browser::new(&app);
+    alice.sign_in("alice").await;
+    let member_token = alice.get("/app").await.form_token();
+    let by_member = alice
+        .post(
+            "/app/admin/clients",
+            &[("csrf", &member_token), ("organization", &a), ("name", "x")],
+        )
+        .await;
+    assert_eq!(by_member.status, StatusCode::FORBIDDEN);
+}
