@@ -459,7 +459,7 @@ pub async fn get_events(State(state): State<AppState>, web: Web, RawQuery(raw): 
                     "?EQ_bizStep" => "step",
                     _ => "epc",
                 };
-                problems.push((field, problem.message));
+                problems.push((field, i18n::problem_message(web.language, &problem.message)));
             }
             None
         }
@@ -663,7 +663,7 @@ pub async fn get_footprints(State(state): State<AppState>, web: Web, RawQuery(ra
             Some(
                 violations
                     .into_iter()
-                    .map(|violation| violation.message)
+                    .map(|violation| i18n::problem_message(web.language, &violation.message))
                     .collect::<Vec<_>>()
                     .join("; "),
             ),
