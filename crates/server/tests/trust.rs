@@ -726,6 +726,20 @@ async fn sd_jwt_exports_disclose_chosen_fields() {
     let disclosed = &report["credential"]["content"];
     assert!(disclosed.get("identifier").is_some(), "{disclosed}");
     assert!(disclosed.get("data").is_none(), "{disclosed}");
+    assert_eq!(check(&report, "status")["outcome"], "passed", "{report}");
+    // The issuer revokes it: every presentation of it now fails the status check.
+    let credential_id = exported.body["id"].as_str().expect("id");
+    let revoked = app
+        .post(
+            &format!("/api/v1/credentials/{credential_id}/revoke"),
+            &app.token_a,
+            json!({}),
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
+    let report = verify(&app, Some(&app.token_a), &presented).await;
+    assert_eq!(report["verified"], json!(false), "{report}");
+    assert_eq!(check(&report, "status")["code"], "revoked", "{report}");
     // A pointer naming nothing is refused.
     let bad = app
         .get(
