@@ -71,11 +71,14 @@ pub async fn get_admin(State(state): State<AppState>, web: Web, RawQuery(raw): R
     admin_page(&state, &web, ListQuery::parse(raw.as_deref()), &Submitted::default()).await
 }
 
+/// A refused create form: which one, the fields it sent, its problems.
+type Refused = (&'static str, Vec<(String, String)>, Vec<Violation>);
+
 /// What a create form sent and what came of it, shown on the administration page.
 #[derive(Debug, Default)]
 struct Submitted {
     /// Which form (`organization`, `user` or `client`) was refused, with its fields and problems.
-    refused: Option<(&'static str, Vec<(String, String)>, Vec<Violation>)>,
+    refused: Option<Refused>,
     /// A client just created: its id and its secret, shown this once.
     created_client: Option<(String, String)>,
 }

@@ -1325,14 +1325,14 @@ pub async fn post_standing_rule(State(state): State<AppState>, web: Web, Form(fi
     let expires_at = until_of(&fields, &mut problems, state.store.now());
     let max_reads = reads_of(&fields, &mut problems);
     let (Some(grantee), Some(record_kind), true) = (grantee, record_kind, problems.is_empty()) else {
-        return Ok(super::workspace::grants_page(
+        return super::workspace::grants_page(
             &state,
             &web,
             ListQuery::parse(Some("direction=standing")),
             &fields,
             &problems,
         )
-        .await?);
+        .await;
     };
     let new = NewGrant {
         grantee,
