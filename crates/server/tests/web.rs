@@ -2559,6 +2559,10 @@ async fn access_requests_are_sent_approved_narrowed_refused_and_withdrawn_throug
     let fields = send(request_fields("collection", "3"), &token);
     let borrowed: Fields = fields.iter().map(|(name, value)| (*name, value.as_str())).collect();
     let second = request_id_of(bob.post("/app/requests/new", &borrowed).await.header("location"));
+    // Pending requests come first in the inbox, before older decided ones.
+    let inbox = admin.get("/app/requests").await;
+    let place = |id: &str| inbox.text.find(&format!("/app/requests/{id}\"")).expect("listed");
+    assert!(place(&second) < place(&first), "pending first: {}", inbox.text);
     let refuse_path = format!("/app/requests/{second}/refuse");
     let no_reason = admin
         .post(&refuse_path, &[("csrf", &admin_token), ("reason", "")])

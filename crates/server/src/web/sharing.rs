@@ -376,7 +376,9 @@ pub async fn get_requests(State(state): State<AppState>, web: Web, RawQuery(raw)
     let mut next_after = None;
     // Pending requests first: on the first unfiltered page of the inbox, every pending request
     // (they are few, and they are what the owner must act on), then the page of the others.
-    if chosen_state.is_none() && query.page.after.is_none() && !outgoing {
+    // Every page of the unfiltered inbox leaves pending requests out of the list below them.
+    let pending_apart = chosen_state.is_none() && !outgoing;
+    if pending_apart && query.page.after.is_none() {
         let mut page = PageRequest::first(100);
         loop {
             let found = state
@@ -396,12 +398,11 @@ pub async fn get_requests(State(state): State<AppState>, web: Web, RawQuery(raw)
         .list_access_requests(web.actor(), direction, chosen_state, &query.page)
         .await
         .or_page(&web)?;
-    let pending_shown = !items.is_empty();
     items.extend(
         found
             .items
             .into_iter()
-            .filter(|request| !(pending_shown && request.state == RequestState::Pending)),
+            .filter(|request| !(pending_apart && request.state == RequestState::Pending)),
     );
     if found.next_after.is_some() {
         next_after = found.next_after;
