@@ -31,7 +31,7 @@ use crate::trust::{self, RECORD_CREDENTIAL_TYPE};
 use crate::AppState;
 
 /// The kinds of record a credential can be exported for (`/api/v1/credentials/{kind}/{id}`).
-pub const CREDENTIAL_KINDS: [&str; 11] = [
+pub const CREDENTIAL_KINDS: [&str; 16] = [
     "passport",
     "footprint",
     "event",
@@ -43,6 +43,11 @@ pub const CREDENTIAL_KINDS: [&str; 11] = [
     "organization",
     "partner_target",
     "certification",
+    "grant",
+    "access_request",
+    "dataset_offer",
+    "capture",
+    "ledger",
 ];
 
 /// Members that describe a record's place among its versions or its readers' view rather than
@@ -231,6 +236,38 @@ pub async fn read_record(state: &AppState, actor: &Actor, reference: &RecordRef)
                 "certification",
             )
         }
+        "grant" => {
+            let grant = store.get_grant(actor, path_id(id, "grant")?).await?;
+            plain(grant.owner_organization_id, content_of(&grant, true)?, "grant")
+        }
+        // A request is its requester's statement; the owner's decision is part of its record.
+        "access_request" => {
+            let request = store.get_access_request(actor, path_id(id, "access request")?).await?;
+            plain(
+                request.requester_organization_id,
+                content_of(&request, true)?,
+                "access_request",
+            )
+        }
+        "dataset_offer" => {
+            let offer = store.get_dataset_offer(actor, path_id(id, "dataset offer")?).await?;
+            plain(offer.owner_organization_id, content_of(&offer, true)?, "dataset_offer")
+        }
+        "capture" => {
+            let job = store.get_capture(actor, path_id(id, "capture")?).await?;
+            let owner = job
+                .owner_organization_id
+                .ok_or_else(|| ApiError::not_found(format!("capture {id} has no owner organization")))?;
+            plain(owner, content_of(&job, true)?, "capture")
+        }
+        "ledger" => {
+            let ledger = store.get_ledger(actor, path_id(id, "ledger")?).await?;
+            plain(
+                ledger.ledger.owner_organization_id,
+                content_of(&ledger, true)?,
+                "ledger",
+            )
+        }
         other => {
             return Err(ApiError::not_found(format!(
                 "{other:?} is not a kind of record credentials are issued for ({})",
@@ -344,7 +381,7 @@ pub struct ExportedCredential {
 /// (`disclose`: comma-separated JSON pointers into the claims; default every claim under
 /// `content`), for `junkan present`.
 #[utoipa::path(get, path = "/api/v1/credentials/{kind}/{id}", tag = "trust",
-    params(("kind" = String, Path, description = "passport, footprint, event, indicator_value, material_flow, indicator_target, ledger_claim, facility, organization, partner_target, certification"),
+    params(("kind" = String, Path, description = "passport, footprint, event, indicator_value, material_flow, indicator_target, ledger_claim, facility, organization, partner_target, certification, grant, access_request, dataset_offer, capture, ledger"),
            ("id" = String, Path, description = "Record id (an event's eventID)"),
            ("version" = Option<i64>, Query, description = "A passport's or partner target's version"),
            ("view" = Option<String>, Query, description = "A passport view below the caller's level"),
