@@ -143,6 +143,12 @@ const ROUTES: &[Route] = &[
     },
     Route {
         kind: RecordKind::Event,
+        path: "/epcis/queries/b-shipping/events",
+        via: Via::Api,
+        why: "a named query of B's (EPCIS query interface)",
+    },
+    Route {
+        kind: RecordKind::Event,
         path: "/epcis/bizSteps/shipping/events",
         via: Via::Api,
         why: "the business-step resource endpoint",
@@ -576,6 +582,16 @@ async fn a_revoked_grant_stops_every_route_that_serves_the_granted_records_at_on
     assert_eq!(ledger.status, StatusCode::CREATED, "{}", ledger.body);
     ids.insert("ledger", ledger.body["id"].as_str().expect("id").to_owned());
     markers.insert(RecordKind::Ledger, "revocation ledger".to_owned());
+
+    // B keeps a named EPCIS query of its own over shipping events.
+    let query = app
+        .post(
+            "/epcis/queries",
+            &app.token_b,
+            json!({"name": "b-shipping", "query": {"EQ_bizStep": ["shipping"]}}),
+        )
+        .await;
+    assert_eq!(query.status, StatusCode::CREATED, "{}", query.body);
 
     // A user of B signed in to the web application.
     app.store
