@@ -317,16 +317,15 @@ impl Default for Pipeline {
 /// `cpu_us_per_event` is CPU time in the timed rounds, which other programs on the machine do not
 /// inflate.
 async fn ingest(store: &SqlStore, actor: &Actor, events: u64, batch: u64, chains: u64) -> anyhow::Result<Value> {
-    ingest_from(store, actor, 0, events, batch, chains, None, Pipeline::default()).await
+    ingest_from(store, actor, 0..events, batch, chains, None, Pipeline::default()).await
 }
 
-/// [`ingest`] of the events numbered from `start` (a second run into the same database then
+/// [`ingest`] of the events numbered `numbers` (a second run into the same database then
 /// captures new events rather than duplicates).
 async fn ingest_from(
     store: &SqlStore,
     actor: &Actor,
-    start: u64,
-    events: u64,
+    numbers: std::ops::Range<u64>,
     batch: u64,
     chains: u64,
     signer: Option<&junkan_server::AppState>,
@@ -335,8 +334,8 @@ async fn ingest_from(
     let load_at_start = load_average();
     let round_events = (ROUND_EVENTS / batch).max(1) * batch;
     let mut timing = Timing::default();
-    let mut first = start;
-    let end = start + events;
+    let events = numbers.end - numbers.start;
+    let (mut first, end) = (numbers.start, numbers.end);
     while first < end {
         let count = round_events.min(end - first);
         let generating = Instant::now();
@@ -503,7 +502,16 @@ pub async fn bench_ingest(
             None
         };
         let start = position as u64 * events;
-        let mut figures = ingest_from(&store, &actor, start, events, batch, 1000, signer.as_ref(), pipeline).await?;
+        let mut figures = ingest_from(
+            &store,
+            &actor,
+            start..start + events,
+            batch,
+            1000,
+            signer.as_ref(),
+            pipeline,
+        )
+        .await?;
         figures["log"] = json!(if *logged { "on" } else { "off" });
         figures["signed"] = json!(signed);
         figures["preparers"] = json!(pipeline.preparers);
