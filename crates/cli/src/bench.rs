@@ -215,6 +215,8 @@ struct Cpu {
     sqlite: f64,
     /// The embedded store's capture writer (binding values, executing its statements).
     capture: f64,
+    /// Time the capture writer was runnable but waiting for a core (other threads had both).
+    capture_waiting: f64,
     /// Every live thread (the three above and the async runtime's).
     live: f64,
 }
@@ -226,6 +228,7 @@ impl Cpu {
             prepare_threads: crate::cpu::threads_seconds(PREPARE_THREAD),
             sqlite: crate::cpu::threads_seconds(SQLITE_THREAD),
             capture: crate::cpu::threads_seconds(CAPTURE_THREAD),
+            capture_waiting: crate::cpu::threads_waiting_seconds(CAPTURE_THREAD),
             live: crate::cpu::threads_seconds(""),
         }
     }
@@ -236,6 +239,7 @@ impl Cpu {
         total.prepare_threads += later.prepare_threads - self.prepare_threads;
         total.sqlite += later.sqlite - self.sqlite;
         total.capture += later.capture - self.capture;
+        total.capture_waiting += later.capture_waiting - self.capture_waiting;
         total.live += later.live - self.live;
     }
 
@@ -256,6 +260,21 @@ impl Cpu {
             "runtime": per_event(self.live - self.prepare_threads - self.sqlite - self.capture),
         })
     }
+
+    /// How the timed `seconds` went, as shares of them: the process's CPU against the machine's
+    /// two cores, and the capture writer's time running, waiting for a core while runnable, and
+    /// idle (waiting for documents, or for `fsync`). The writer is the stage every event passes
+    /// through one at a time, so its idle and waiting shares are throughput lost.
+    fn shares(&self, seconds: f64) -> Value {
+        let share = |part: f64| round(part.max(0.0) / seconds.max(f64::MIN_POSITIVE));
+        let cores = std::thread::available_parallelism().map_or(1, |count| count.get()) as f64;
+        json!({
+            "process_of_all_cores": share(self.process / cores),
+            "capture_writer_running": share(self.capture),
+            "capture_writer_waiting_for_a_core": share(self.capture_waiting),
+            "capture_writer_idle": share(seconds - self.capture - self.capture_waiting),
+        })
+    }
 }
 
 /// What the timed rounds of an ingest took.
@@ -268,41 +287,61 @@ struct Timing {
     cpu: Cpu,
 }
 
+/// How many documents `bench ingest` prepares and stores at once, as that many clients would
+/// send them.
+#[derive(Debug, Clone, Copy)]
+pub struct Pipeline {
+    /// Threads reading and preparing documents (request handlers).
+    pub preparers: usize,
+    /// Documents handed to the store and not yet answered (clients waiting for their answer).
+    pub in_flight: usize,
+}
+
+impl Default for Pipeline {
+    /// Two clients: two documents prepared and two stored at once.
+    fn default() -> Pipeline {
+        Pipeline {
+            preparers: 2,
+            in_flight: 2,
+        }
+    }
+}
+
 /// Captures `events` synthetic events in documents of `batch`; returns the figures.
 ///
 /// In rounds of [`ROUND_EVENTS`]: a round's documents are generated first, then the clock runs
 /// while they are captured as a server with several clients would: documents are read and
-/// prepared on two threads while up to two are being stored (one prepared document waits at
-/// most). `prepare_seconds` and `store_seconds` are the time spent in each stage, so their
+/// prepared on `pipeline.preparers` threads (two by default) while up to `pipeline.in_flight`
+/// (two by default) are being stored (one prepared document waits at most). `prepare_seconds` and `store_seconds` are the time spent in each stage, so their
 /// rates are those of each stage alone; `events_per_second` is end to end over the timed rounds.
 /// `cpu_us_per_event` is CPU time in the timed rounds, which other programs on the machine do not
 /// inflate.
 async fn ingest(store: &SqlStore, actor: &Actor, events: u64, batch: u64, chains: u64) -> anyhow::Result<Value> {
-    ingest_from(store, actor, 0, events, batch, chains, None).await
+    ingest_from(store, actor, 0..events, batch, chains, None, Pipeline::default()).await
 }
 
-/// [`ingest`] of the events numbered from `start` (a second run into the same database then
+/// [`ingest`] of the events numbered `numbers` (a second run into the same database then
 /// captures new events rather than duplicates).
 async fn ingest_from(
     store: &SqlStore,
     actor: &Actor,
-    start: u64,
-    events: u64,
+    numbers: std::ops::Range<u64>,
     batch: u64,
     chains: u64,
     signer: Option<&junkan_server::AppState>,
+    pipeline: Pipeline,
 ) -> anyhow::Result<Value> {
     let load_at_start = load_average();
     let round_events = (ROUND_EVENTS / batch).max(1) * batch;
     let mut timing = Timing::default();
-    let mut first = start;
-    let end = start + events;
+    let events = numbers.end - numbers.start;
+    let (mut first, end) = (numbers.start, numbers.end);
     while first < end {
         let count = round_events.min(end - first);
         let generating = Instant::now();
         let texts = generate_round(first, count, batch, chains).await?;
         timing.generate_seconds += generating.elapsed().as_secs_f64();
-        capture_round(store, actor, texts, &mut timing, signer).await?;
+        capture_round(store, actor, texts, &mut timing, signer, pipeline).await?;
         first += count;
     }
     Ok(json!({
@@ -313,6 +352,7 @@ async fn ingest_from(
         "store_events_per_second": round(events as f64 / timing.store_seconds),
         "generate_seconds_untimed": round(timing.generate_seconds),
         "cpu_us_per_event": timing.cpu.per_event(events),
+        "time_shares": timing.cpu.shares(timing.seconds),
         "load_average_start": load_at_start, "load_average_end": load_average(),
     }))
 }
@@ -324,14 +364,15 @@ async fn capture_round(
     texts: Vec<Vec<u8>>,
     timing: &mut Timing,
     signer: Option<&junkan_server::AppState>,
+    pipeline: Pipeline,
 ) -> anyhow::Result<()> {
     let cpu_start = Cpu::now();
     let started = Instant::now();
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<anyhow::Result<PreparedDocument>>(1);
-    // Two clients' documents are read and prepared at once, as a server's request handlers
-    // would on two cores: each thread takes the next document not yet taken.
+    // Clients' documents are read and prepared at once (two by default), as a server's request
+    // handlers would on two cores: each thread takes the next document not yet taken.
     let texts = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::from(texts)));
-    let preparers = (0..2)
+    let preparers = (0..pipeline.preparers)
         .map(|_| {
             let (sender, texts) = (sender.clone(), texts.clone());
             std::thread::Builder::new()
@@ -347,14 +388,15 @@ async fn capture_round(
         })
         .collect::<Result<Vec<_>, _>>()?;
     drop(sender);
-    // Up to two documents are being stored at once, as from two clients: while one is written,
-    // the other's bodies are serialised and its duplicates looked up in memory.
+    // Up to `in_flight` documents are being stored at once, as from that many clients: while one
+    // is written, the next one's bodies are serialised, and those queued behind the writer go
+    // into its next commit together (group commit).
     let mut in_flight = futures::stream::FuturesUnordered::new();
     let mut receiving = true;
     let mut busy_since: Option<Instant> = None;
     loop {
         tokio::select! {
-            prepared = receiver.recv(), if receiving && in_flight.len() < 2 => {
+            prepared = receiver.recv(), if receiving && in_flight.len() < pipeline.in_flight => {
                 let Some(prepared) = prepared else {
                     receiving = false;
                     continue;
@@ -434,6 +476,7 @@ pub async fn bench_ingest(
     batch: u64,
     log: &str,
     sign: bool,
+    pipeline: Pipeline,
 ) -> anyhow::Result<()> {
     // Which runs: the tamper-evident log on (as a node runs), off, or both one after the other
     // (off first), each into a fresh SQLite file or, on a given database, with new events; with
@@ -459,9 +502,20 @@ pub async fn bench_ingest(
             None
         };
         let start = position as u64 * events;
-        let mut figures = ingest_from(&store, &actor, start, events, batch, 1000, signer.as_ref()).await?;
+        let mut figures = ingest_from(
+            &store,
+            &actor,
+            start..start + events,
+            batch,
+            1000,
+            signer.as_ref(),
+            pipeline,
+        )
+        .await?;
         figures["log"] = json!(if *logged { "on" } else { "off" });
         figures["signed"] = json!(signed);
+        figures["preparers"] = json!(pipeline.preparers);
+        figures["in_flight"] = json!(pipeline.in_flight);
         figures["backend"] = json!(format!("{:?}", store.backend()).to_lowercase());
         figures["database"] = json!(if url.starts_with("sqlite") {
             "sqlite (temporary file)"

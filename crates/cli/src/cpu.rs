@@ -61,3 +61,23 @@ pub fn threads_seconds(prefix: &str) -> f64 {
 pub fn current_thread_seconds() -> f64 {
     task_seconds(std::path::Path::new("/proc/thread-self"))
 }
+
+/// Seconds the threads whose name starts with `prefix` spent runnable but waiting for a core
+/// (`run_delay`, the second field of `/proc/self/task/<tid>/schedstat`), summed: together with
+/// their CPU time, it tells a thread that was starved by other threads from one that had
+/// nothing to do.
+pub fn threads_waiting_seconds(prefix: &str) -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
+    tasks
+        .flatten()
+        .map(|task| task.path())
+        .filter(|task| std::fs::read_to_string(task.join("comm")).is_ok_and(|name| name.trim_end().starts_with(prefix)))
+        .filter_map(|task| {
+            let schedstat = std::fs::read_to_string(task.join("schedstat")).ok()?;
+            let nanoseconds: f64 = schedstat.split_whitespace().nth(1)?.parse().ok()?;
+            Some(nanoseconds / 1e9)
+        })
+        .sum()
+}

@@ -161,6 +161,14 @@ enum BenchCommand {
         /// (as a node runs by default), reported next to the unsigned figures.
         #[arg(long)]
         sign: bool,
+        /// Threads that read and prepare documents while others are stored (as that many
+        /// clients' request handlers would).
+        #[arg(long, default_value_t = 2)]
+        preparers: usize,
+        /// Documents being stored at once (clients waiting for their capture's answer); the
+        /// embedded store commits those queued together in one transaction (group commit).
+        #[arg(long, default_value_t = 2)]
+        in_flight: usize,
     },
     /// Load synthetic chains, then time backward lineages (depth 8) and MATCH_epc queries.
     Trace {
@@ -388,7 +396,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     batch,
                     log,
                     sign,
-                } => bench::bench_ingest(url, events, batch.max(1), &log, sign).await,
+                    preparers,
+                    in_flight,
+                } => {
+                    let pipeline = bench::Pipeline {
+                        preparers: preparers.max(1),
+                        in_flight: in_flight.max(1),
+                    };
+                    bench::bench_ingest(url, events, batch.max(1), &log, sign, pipeline).await
+                }
                 BenchCommand::Trace { events, samples } => {
                     bench::bench_trace(url, events.max(100), samples.max(1)).await
                 }
