@@ -2167,7 +2167,16 @@ mod tests {
         );
         let pack = "urn:epc:id:sgtin:4512345.054321.9";
         let own = [
-            event("p", 10, "A:ADD", &[&format!("parent {pack}"), &format!("child {cell_1}"), &format!("child {cell_2}")]),
+            event(
+                "p",
+                10,
+                "A:ADD",
+                &[
+                    &format!("parent {pack}"),
+                    &format!("child {cell_1}"),
+                    &format!("child {cell_2}"),
+                ],
+            ),
             event("r", 9, "O:receiving", &[&format!("epc {cell_3}")]),
         ];
         let mut plan = plan_flows(&[facility()], &own);
@@ -2203,19 +2212,31 @@ mod tests {
             urn:epc:id:sgtin:4512345.012345.3 ? None
             urn:epc:id:sgtin:4512345.054321.9 0.45 Some(Item)"#]]
         .assert_eq(&lines.join("\n"));
-        assert!(plan.inflows[2].unknown_mass.is_some(), "an item without a stated mass stays unknown");
+        assert!(
+            plan.inflows[2].unknown_mass.is_some(),
+            "an item without a stated mass stays unknown"
+        );
         // Its fate: shredded whole, then recorded again: capped at its mass.
         let fates = fates(
             &plan,
             &[
-                event("s1", 11, "J:material_recycling", &[&format!("in {pack}"), "oq bm 0.3 t"]),
+                event(
+                    "s1",
+                    11,
+                    "J:material_recycling",
+                    &[&format!("in {pack}"), "oq bm 0.3 t"],
+                ),
                 event("s2", 12, "O:collecting", &[&format!("epc {pack}")]),
             ],
         );
         let fate = &fates[pack];
         assert_eq!(fate.recovered_t, "0.45".parse::<Decimal>().unwrap(), "{fate:?}");
         assert_eq!(fate.not_recorded_t, Decimal::ZERO);
-        assert!(fate.notes.iter().all(|note| !note.contains("mass is not known")), "{:?}", fate.notes);
+        assert!(
+            fate.notes.iter().all(|note| !note.contains("mass is not known")),
+            "{:?}",
+            fate.notes
+        );
     }
 
     fn passport(lot: &str, data: Value) -> Passport {

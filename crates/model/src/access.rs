@@ -134,6 +134,12 @@ pub enum RecordKind {
     AccessRequest,
     /// A dataset offer (データセットの提供) published in the catalog.
     DatasetOffer,
+    /// A peer node (連携ノード) registered for federation.
+    Peer,
+    /// An access request sent to a peer node, with the peer's last answer.
+    RemoteRequest,
+    /// A record received from a peer node with the provider's credential.
+    ReceivedRecord,
 }
 
 impl RecordKind {
@@ -172,6 +178,9 @@ impl RecordKind {
             RecordKind::Credential => "credential",
             RecordKind::AccessRequest => "access_request",
             RecordKind::DatasetOffer => "dataset_offer",
+            RecordKind::Peer => "peer",
+            RecordKind::RemoteRequest => "remote_request",
+            RecordKind::ReceivedRecord => "received_record",
         }
     }
 

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod certificate;
 pub mod event;
 pub mod facility;
+pub mod federation;
 pub mod identifiers;
 pub mod ids;
 pub mod industry;

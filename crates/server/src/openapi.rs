@@ -32,6 +32,14 @@ use crate::handlers;
         handlers::sharing::list_dataset_offers, handlers::sharing::create_dataset_offer,
         handlers::sharing::get_dataset_offer, handlers::sharing::withdraw_dataset_offer,
         handlers::sharing::get_catalog, handlers::sharing::get_catalog_dataset,
+        handlers::federation::federation_catalog, handlers::federation::federation_create_access_request,
+        handlers::federation::federation_get_access_request, handlers::federation::federation_export_credential,
+        handlers::federation::federation_lineage,
+        handlers::federation::create_peer, handlers::federation::list_peers, handlers::federation::get_peer,
+        handlers::federation::fetch_peer_catalog, handlers::federation::create_remote_request,
+        handlers::federation::list_remote_requests, handlers::federation::get_remote_request,
+        handlers::federation::refresh_remote_request, handlers::federation::pull_remote_request,
+        handlers::federation::list_received_records, handlers::federation::get_received_record,
         handlers::transparency_log::get_latest_tree_head,
         handlers::transparency_log::list_tree_heads,
         handlers::transparency_log::get_consistency,
@@ -114,6 +122,7 @@ use crate::handlers;
         (name = "trust", description = "トラストサービス / trust services: did:web DID documents, keys and rotation, verifiable credentials of records, revocation status lists, verification"),
         (name = "access-requests", description = "アクセス申請 / access requests to another organization's records, and the owner's decisions"),
         (name = "catalog", description = "カタログ / the node's DCAT 3 catalog and its organizations' dataset offers"),
+        (name = "federation", description = "ノード間連携 / federation between junkan nodes: peers, requests signed per RFC 9421, pulls of granted records with their credentials (docs/federation.md)"),
     )
 )]
 struct ApiDoc;

@@ -60,6 +60,8 @@ pub(crate) fn record_parts(kind: RecordKind) -> &'static [&'static str] {
             "SELECT * FROM organization_industries WHERE organization_id = $1",
             "SELECT * FROM organization_roles WHERE organization_id = $1",
             "SELECT * FROM ouranos_operators WHERE organization_id = $1",
+            // An organization of a peer node (migration 0029): its DID and peer.
+            "/* optional */ SELECT * FROM remote_organizations WHERE organization_id = $1",
         ],
         RecordKind::Facility => &[
             "SELECT * FROM facilities WHERE id = $1",
@@ -129,6 +131,9 @@ pub(crate) fn record_parts(kind: RecordKind) -> &'static [&'static str] {
         RecordKind::Credential => &["SELECT * FROM issued_credentials WHERE id = $1"],
         RecordKind::AccessRequest => &["SELECT * FROM access_requests WHERE id = $1"],
         RecordKind::DatasetOffer => &["SELECT * FROM dataset_offers WHERE id = $1"],
+        RecordKind::Peer => &["SELECT * FROM peers WHERE id = $1"],
+        RecordKind::RemoteRequest => &["SELECT * FROM remote_requests WHERE id = $1"],
+        RecordKind::ReceivedRecord => &["SELECT * FROM received_records WHERE id = $1"],
         // Events are logged through their capture's leaf; a capture's digest is `capture_digest`.
         RecordKind::Event | RecordKind::Capture => &[],
     }
@@ -171,12 +176,15 @@ fn record_ids(kind: RecordKind) -> Option<&'static str> {
         RecordKind::Credential => "SELECT id FROM issued_credentials",
         RecordKind::AccessRequest => "SELECT id FROM access_requests",
         RecordKind::DatasetOffer => "SELECT id FROM dataset_offers",
+        RecordKind::Peer => "SELECT id FROM peers",
+        RecordKind::RemoteRequest => "SELECT id FROM remote_requests",
+        RecordKind::ReceivedRecord => "SELECT id FROM received_records",
         RecordKind::Event => return None,
     })
 }
 
 /// Every kind the log holds leaves of.
-const LOGGED_KINDS: [RecordKind; 31] = [
+const LOGGED_KINDS: [RecordKind; 34] = [
     RecordKind::Organization,
     RecordKind::Facility,
     RecordKind::User,
@@ -208,6 +216,9 @@ const LOGGED_KINDS: [RecordKind; 31] = [
     RecordKind::Credential,
     RecordKind::AccessRequest,
     RecordKind::DatasetOffer,
+    RecordKind::Peer,
+    RecordKind::RemoteRequest,
+    RecordKind::ReceivedRecord,
 ];
 
 fn kind_named(name: &str) -> Option<RecordKind> {

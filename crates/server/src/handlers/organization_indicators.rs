@@ -256,7 +256,12 @@ impl Profiles {
             .pointer(pointer)
             .and_then(|value| junkan_indicators::input::decimal_of(value).ok())
             .filter(|mass| *mass > rust_decimal::Decimal::ZERO);
-        Ok(kilograms.map(|kilograms| ((kilograms / rust_decimal::Decimal::ONE_THOUSAND).normalize(), pointer.to_owned())))
+        Ok(kilograms.map(|kilograms| {
+            (
+                (kilograms / rust_decimal::Decimal::ONE_THOUSAND).normalize(),
+                pointer.to_owned(),
+            )
+        }))
     }
 
     /// Computes `indicator` from `passport` through its profile's template for it, from the data
