@@ -26,6 +26,8 @@ use crate::{
 
 mod access;
 mod certificates;
+mod federation;
+pub use federation::federation_peers_remote_organizations_and_received_records;
 mod indicators;
 mod ledgers;
 mod log;
@@ -76,7 +78,8 @@ macro_rules! store_contract_tests {
             transparency_log_commits_every_write,
             conformity_certificates_issue_read_and_revoke,
             trust_keys_rotate_and_retire, issued_credentials_and_revocation,
-            access_requests_purpose_and_concurrent_read_limits, standing_rules_combine_role_and_certification);
+            access_requests_purpose_and_concurrent_read_limits, standing_rules_combine_role_and_certification,
+            federation_peers_remote_organizations_and_received_records);
     };
     (@cases $factory:path; $($case:ident),*) => {
         $(
