@@ -316,6 +316,29 @@ fn send(method: &str, target: &str, headers: &[(String, String)]) -> (u16, Value
     answer(request.call())
 }
 
+const CONTEXT: &str = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld";
+const RAW: &str = "urn:epc:class:lgtin:4512345.011111.RAW-1";
+const CATHODE: &str = "urn:epc:class:lgtin:4512345.022222.CATHODE-1";
+const BATTERY: &str = "urn:epc:class:lgtin:4512345.033333.BATTERY-1";
+const RECOVERED: &str = "urn:epc:class:lgtin:4512345.044444.RECOVERED-1";
+
+fn transformation(id: &str, input: &str, output: &str) -> Value {
+    json!({"@context": [CONTEXT], "type": "TransformationEvent", "eventID": id,
+           "eventTime": "2026-06-01T10:00:00+09:00", "eventTimeZoneOffset": "+09:00",
+           "inputQuantityList": [{"epcClass": input, "quantity": 100, "uom": "KGM"}],
+           "outputQuantityList": [{"epcClass": output, "quantity": 90, "uom": "KGM"}],
+           "bizStep": "commissioning"})
+}
+
+fn nodes<'a>(lineage: &'a Value, kind: &str) -> Vec<&'a Value> {
+    lineage["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|node| node["kind"] == kind)
+        .collect()
+}
+
 #[test]
 fn three_nodes_discover_request_pull_and_revoke() {
     let started = Instant::now();
@@ -475,6 +498,79 @@ fn three_nodes_discover_request_pull_and_revoke() {
     let (_, state) = recycler.get(&format!("/api/v1/remote-requests/{remote_request}"));
     assert_eq!(state["state"], "revoked");
 
+    // Lineage across three nodes: the material maker made the cathode material from raw
+    // material, the battery maker the battery from it, the recycler recovered material from the
+    // battery. The recycler traces its recovered material back.
+    let made = [
+        (&material, "urn:uuid:eeeeeeee-0000-4000-8000-000000000001", RAW, CATHODE),
+        (
+            &battery,
+            "urn:uuid:eeeeeeee-0000-4000-8000-000000000002",
+            CATHODE,
+            BATTERY,
+        ),
+        (
+            &recycler,
+            "urn:uuid:eeeeeeee-0000-4000-8000-000000000003",
+            BATTERY,
+            RECOVERED,
+        ),
+    ];
+    for (node, id, input, output) in made {
+        let (status, body) = node.post("/epcis/events", transformation(id, input, output));
+        assert_eq!(status, 201, "{body}");
+    }
+    let (status, grant) = battery.post(
+        "/api/v1/grants",
+        json!({"grantee": {"type": "organization", "organization_id": requester}, "record_kind": "event",
+               "level": "full", "expires_at": "2099-01-01T00:00:00Z"}),
+    );
+    assert_eq!(status, 201, "{grant}");
+    let trace_path = format!("/api/v1/lineage?id={RECOVERED}&direction=backward&depth=8");
+    let (status, lineage) = recycler.get(&trace_path);
+    assert_eq!(status, 200, "{lineage}");
+    let events = nodes(&lineage, "event");
+    assert!(
+        events.iter().any(
+            |node| node["event_id"] == "urn:uuid:eeeeeeee-0000-4000-8000-000000000002" && node["peer"] == battery.did()
+        ),
+        "{lineage}"
+    );
+    let withheld = nodes(&lineage, "withheld_event");
+    assert_eq!(withheld.len(), 1, "the material maker gave no grant: {lineage}");
+    assert_eq!(withheld[0]["peer"], material.did());
+    assert_eq!(withheld[0]["organization_name"], "素材製造株式会社");
+    let text = lineage.to_string();
+    assert!(
+        !text.contains("RAW-1") && !text.contains("eeeeeeee-0000-4000-8000-000000000001"),
+        "{text}"
+    );
+    // The material maker now knows the recycler (its signed request) and grants it its events.
+    let (_, directory) = material.get("/api/v1/organizations?limit=100");
+    let recycler_on_material = directory["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|entry| entry["name_en"] == "Recycler")
+        .expect("the recycler in the material maker's directory")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let (status, grant) = material.post(
+        "/api/v1/grants",
+        json!({"grantee": {"type": "organization", "organization_id": recycler_on_material}, "record_kind": "event",
+               "level": "full", "expires_at": "2099-01-01T00:00:00Z"}),
+    );
+    assert_eq!(status, 201, "{grant}");
+    let (_, lineage) = recycler.get(&trace_path);
+    assert!(nodes(&lineage, "withheld_event").is_empty(), "{lineage}");
+    assert!(nodes(&lineage, "event").iter().any(|node| node["event_id"]
+        == "urn:uuid:eeeeeeee-0000-4000-8000-000000000001"
+        && node["peer"] == material.did()));
+    assert!(nodes(&lineage, "object")
+        .iter()
+        .any(|node| node["identifier"].as_str().is_some_and(|id| id.contains("RAW-1"))));
+
     // Unsigned requests to federation routes: 401.
     let (status, unsigned) = answer(ureq::get(&format!("{}/federation/v1/catalog", battery.base)).call());
     assert_eq!(status, 401, "{unsigned}");
@@ -602,6 +698,11 @@ fn three_nodes_discover_request_pull_and_revoke() {
     assert_eq!(down["type"], "urn:junkan:problem:peer-unavailable");
     assert!(down["detail"].as_str().expect("detail").contains(&material.did()));
     assert_eq!(recycler.get("/api/v1/received-records").0, 200);
+    let (status, lineage) = recycler.get(&trace_path);
+    assert_eq!(status, 200, "{lineage}");
+    let unavailable = nodes(&lineage, "withheld_peer");
+    assert_eq!(unavailable.len(), 1, "{lineage}");
+    assert_eq!(unavailable[0]["peer"], material.did());
 
     assert!(
         started.elapsed() < Duration::from_secs(60),

@@ -611,3 +611,163 @@ async fn register_organization(state: &AppState, peer: &Peer, did: &str, keyid: 
         .await?;
     Ok(registered.organization_id)
 }
+
+/// How many rounds of asking peers a backward lineage makes (each round continues from the
+/// objects the previous one reached without finding what made them).
+pub const LINEAGE_ROUNDS: usize = 4;
+
+/// Continues a backward lineage on the registered peers: every object of the graph that no
+/// event of the graph made (its origin is unknown here) is traced on each peer with a request
+/// signed as the caller's organization (`GET /federation/v1/lineage`); what the peer's read rule
+/// lets the organization see joins the graph (nodes marked with the peer's DID), what it does not
+/// comes back as the peer's own withheld nodes, and a peer that is down becomes a
+/// `withheld_peer` node naming it. Callers without an organization (anonymous, a peer's
+/// organization) get the local graph only.
+pub async fn extend_lineage(state: &AppState, actor: &Actor, lineage: &mut junkan_trace::Lineage) -> ApiResult<()> {
+    let Some(organization) = actor
+        .organization_id
+        .filter(|_| actor.kind != PrincipalKind::RemoteOrganization)
+    else {
+        return Ok(());
+    };
+    let peers = state.store.list_peers().await?;
+    if peers.is_empty() {
+        return Ok(());
+    }
+    let mut asked: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for _ in 0..LINEAGE_ROUNDS {
+        let made: std::collections::HashSet<String> = lineage
+            .edges
+            .iter()
+            .filter(|edge| edge.relation == "output" || edge.relation == "parent")
+            .map(|edge| edge.to.clone())
+            .collect();
+        let origins_unknown: Vec<String> = lineage
+            .nodes
+            .iter()
+            .filter(|node| node.kind == "object" && !made.contains(&node.key))
+            .filter_map(|node| node.identifier.clone())
+            .filter(|identifier| !asked.contains(identifier))
+            .collect();
+        if origins_unknown.is_empty() {
+            break;
+        }
+        for identifier in origins_unknown {
+            asked.insert(identifier.clone());
+            for peer in &peers {
+                let path = format!(
+                    "/federation/v1/lineage?id={}&direction=backward&depth={}",
+                    query_value(&identifier),
+                    lineage.depth
+                );
+                let outgoing = Outgoing {
+                    method: "GET",
+                    path: &path,
+                    body: None,
+                    purpose: actor.purpose.as_deref(),
+                };
+                match send(state, actor, organization, peer, outgoing).await {
+                    Ok(answer) if answer.status == 200 => merge_remote(lineage, peer, &answer.body),
+                    // A peer that refuses or fails: the lineage may continue there, unseen.
+                    Ok(_) | Err(_) => withheld_peer(lineage, peer, &identifier),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn query_value(text: &str) -> String {
+    text.bytes()
+        .map(|byte| {
+            if byte.is_ascii_alphanumeric() || b"-._~:".contains(&byte) {
+                (byte as char).to_string()
+            } else {
+                format!("%{byte:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The key of a peer's node in the merged graph: objects and events keep their global keys;
+/// withheld nodes, numbered per graph, are named after the peer.
+fn remote_key(peer: &Peer, key: &str) -> String {
+    if key.starts_with("withheld:") {
+        format!("withheld:{}:{}", peer.did, key.trim_start_matches("withheld:"))
+    } else {
+        key.to_owned()
+    }
+}
+
+fn merge_remote(lineage: &mut junkan_trace::Lineage, peer: &Peer, remote: &Value) {
+    let text = |value: &Value, name: &str| value.get(name).and_then(Value::as_str).map(str::to_owned);
+    for node in remote.get("nodes").and_then(Value::as_array).into_iter().flatten() {
+        let Some(key) = text(node, "key") else { continue };
+        let key = remote_key(peer, &key);
+        if lineage.nodes.iter().any(|known| known.key == key) {
+            continue;
+        }
+        let kind = text(node, "kind").unwrap_or_default();
+        lineage.nodes.push(junkan_trace::Node {
+            key,
+            peer: (kind != "object").then(|| peer.did.clone()),
+            kind,
+            identifier: text(node, "identifier"),
+            event_id: text(node, "event_id"),
+            event_type: text(node, "event_type"),
+            event_time: text(node, "event_time").and_then(|time| {
+                time::OffsetDateTime::parse(&time, &time::format_description::well_known::Rfc3339).ok()
+            }),
+            biz_step: text(node, "biz_step"),
+            organization_id: text(node, "organization_id").and_then(|id| id.parse().ok()),
+            organization_name: text(node, "organization_name"),
+        });
+    }
+    for edge in remote.get("edges").and_then(Value::as_array).into_iter().flatten() {
+        let (Some(from), Some(to), Some(relation)) = (text(edge, "from"), text(edge, "to"), text(edge, "relation"))
+        else {
+            continue;
+        };
+        let edge = junkan_trace::Edge {
+            from: remote_key(peer, &from),
+            to: remote_key(peer, &to),
+            relation,
+            quantity: text(edge, "quantity"),
+            uom: text(edge, "uom"),
+        };
+        if !lineage.edges.contains(&edge) {
+            lineage.edges.push(edge);
+        }
+    }
+    if remote.get("truncated").and_then(Value::as_bool) == Some(true) {
+        lineage.truncated = true;
+    }
+}
+
+fn withheld_peer(lineage: &mut junkan_trace::Lineage, peer: &Peer, identifier: &str) {
+    let key = format!("withheld:peer:{}", peer.did);
+    if !lineage.nodes.iter().any(|node| node.key == key) {
+        lineage.nodes.push(junkan_trace::Node {
+            key: key.clone(),
+            kind: "withheld_peer".to_owned(),
+            identifier: None,
+            event_id: None,
+            event_type: None,
+            event_time: None,
+            biz_step: None,
+            organization_id: None,
+            organization_name: Some(peer.did.clone()),
+            peer: Some(peer.did.clone()),
+        });
+    }
+    let edge = junkan_trace::Edge {
+        from: key,
+        to: format!("object:{identifier}"),
+        relation: "unavailable".to_owned(),
+        quantity: None,
+        uom: None,
+    };
+    if !lineage.edges.contains(&edge) {
+        lineage.edges.push(edge);
+    }
+}
