@@ -39,6 +39,10 @@ pub struct ConfigArgs {
     /// of its events' digests) [default: true].
     #[arg(long, env = "JUNKAN_SIGN_CAPTURES", global = true)]
     pub sign_captures: Option<bool>,
+    /// Sign every passport version and footprint as its owner when it is written, and keep the
+    /// credential (passport pages show its verification) [default: true].
+    #[arg(long, env = "JUNKAN_SIGN_RECORDS", global = true)]
+    pub sign_records: Option<bool>,
 }
 
 /// The configuration file's keys (all optional).
@@ -57,6 +61,7 @@ struct FileConfig {
     resolver_cache_ttl_seconds: Option<u64>,
     tree_head_interval_seconds: Option<u64>,
     sign_captures: Option<bool>,
+    sign_records: Option<bool>,
 }
 
 /// The resolved configuration.
@@ -86,6 +91,8 @@ pub struct Config {
     pub tree_head_interval_seconds: u64,
     /// Whether each EPCIS capture is signed by the capturing organization (docs/trust.md).
     pub sign_captures: bool,
+    /// Whether passport versions and footprints are signed by their owner when written.
+    pub sign_records: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -103,6 +110,7 @@ impl std::fmt::Debug for Config {
             .field("resolver_cache_ttl_seconds", &self.resolver_cache_ttl_seconds)
             .field("tree_head_interval_seconds", &self.tree_head_interval_seconds)
             .field("sign_captures", &self.sign_captures)
+            .field("sign_records", &self.sign_records)
             .finish()
     }
 }
@@ -172,6 +180,7 @@ impl ConfigArgs {
             resolver_cache_ttl_seconds: file.resolver_cache_ttl_seconds.unwrap_or(60),
             tree_head_interval_seconds: file.tree_head_interval_seconds.unwrap_or(300),
             sign_captures: self.sign_captures.or(file.sign_captures).unwrap_or(true),
+            sign_records: self.sign_records.or(file.sign_records).unwrap_or(true),
         })
     }
 }

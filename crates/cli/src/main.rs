@@ -9,6 +9,7 @@ mod credentials;
 mod demo_certificates;
 mod demo_cfp;
 mod demo_circularity;
+mod demo_signing;
 mod pact;
 mod passports;
 
@@ -665,6 +666,7 @@ async fn serve(config: &Config, store: SqlStore) -> anyhow::Result<()> {
     settings.token_lifetime = Duration::from_secs(config.token_lifetime_seconds);
     settings.resolver_cache_ttl = Duration::from_secs(config.resolver_cache_ttl_seconds);
     settings.sign_captures = config.sign_captures;
+    settings.sign_records = config.sign_records;
     let store: Arc<dyn Store> = Arc::new(store.clone());
     let state = AppState::new(store.clone(), settings)
         .await
@@ -945,6 +947,11 @@ async fn demo(config: &Config, scale: u32, no_serve: bool) -> anyhow::Result<()>
     let certificates = demo_certificates::issue(&router, &mut credentials)
         .await
         .context("issuing the demo's conformity certificates")?;
+    // The owners sign their passports, footprints and captures, as the node does for writes
+    // through its API.
+    let signed = demo_signing::sign(&state, &credentials)
+        .await
+        .context("signing the demo's records")?;
     // Every write above appended its leaf to the tamper-evident log; the loaded state gets a
     // signed tree head.
     let head = junkan_server::handlers::transparency_log::sign_tree_head(&state, true)
@@ -964,6 +971,10 @@ async fn demo(config: &Config, scale: u32, no_serve: bool) -> anyhow::Result<()>
     print_recycled_content(config, &credentials);
     demo_circularity::print(&config.base_url, &circularity);
     demo_certificates::print(&config.base_url, &certificates);
+    println!(
+        "  Signed:       所有者の署名付き / signed by their owners: {} passport versions, {} footprints, {} EPCIS captures; verify: junkan verify <file> or POST {}/api/v1/verify",
+        signed.passport_versions, signed.footprints, signed.captures, config.base_url
+    );
     println!(
         "  Transparency log (改ざん検知ログ): {} writes, signed tree head root {}; {}/app/log, {}/.well-known/junkan-log/sth",
         head.head.size,

@@ -428,6 +428,7 @@ fn present_then_verify_shows_only_the_revealed_fields() {
             valid_from: None,
             valid_until: None,
             holder_key: None,
+            credential_status: None,
         },
         &key(),
         SIGNED_AT,

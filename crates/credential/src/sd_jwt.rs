@@ -6,8 +6,11 @@
 //!   disclosures `[salt, name, value]` (array elements `[salt, value]`), replaced in the signed
 //!   payload by their SHA-256 digests (`_sd` arrays, `{"...": digest}` elements, `_sd_alg:
 //!   sha-256`). Nested disclosable claims inside a disclosable claim are disclosures of their own
-//!   (recursive disclosure). `iss`, `vct`, `iat`, `nbf`, `exp`, `cnf` and `status` are never
-//!   disclosable. Salts (128 bits) come from the caller, so the crate stays pure.
+//!   (recursive disclosure). `iss`, `vct`, `iat`, `nbf`, `exp`, `cnf`, `status` and
+//!   `credentialStatus` are never disclosable. Salts (128 bits) come from the caller, so the
+//!   crate stays pure. Revocation: a W3C Bitstring Status List entry as the `credentialStatus`
+//!   claim, checked as for `vc+jwt` (the IETF Token Status List `status` claim is refused as
+//!   unsupported, not ignored).
 //! - **Present** ([`present`], [`present_with_key_binding`]): keeps only the disclosures needed
 //!   for the chosen pointers: those at or inside a chosen pointer, and their parents. Pointers
 //!   refer to the fully disclosed credential (array indexes as issued).
@@ -41,7 +44,7 @@ pub const KEY_BINDING_TYPE: &str = "kb+jwt";
 /// The digest algorithm (`_sd_alg`).
 pub const DIGEST_ALGORITHM: &str = "sha-256";
 /// Claims an SD-JWT VC never discloses selectively (they must be readable to verify at all).
-pub const NEVER_DISCLOSABLE: [&str; 7] = ["iss", "vct", "iat", "nbf", "exp", "cnf", "status"];
+pub const NEVER_DISCLOSABLE: [&str; 8] = ["iss", "vct", "iat", "nbf", "exp", "cnf", "status", "credentialStatus"];
 
 /// What to issue as an SD-JWT VC.
 #[derive(Debug, Clone)]
@@ -59,6 +62,8 @@ pub struct SdJwtVcRequest<'a> {
     pub valid_until: Option<OffsetDateTime>,
     /// The holder's public key (`cnf.jwk`), when presentations must carry key binding.
     pub holder_key: Option<VerifyingKey>,
+    /// A W3C Bitstring Status List entry (`credentialStatus`), when the credential is revocable.
+    pub credential_status: Option<&'a Value>,
 }
 
 /// Why a presentation could not be made.
@@ -150,6 +155,9 @@ pub fn issue_sd_jwt_vc(
     }
     if let Some(holder_key) = request.holder_key {
         payload.insert("cnf".to_owned(), json!({"jwk": public_key_jwk(&holder_key)}));
+    }
+    if let Some(status) = request.credential_status {
+        payload.insert("credentialStatus".to_owned(), status.clone());
     }
     if !disclosures.is_empty() {
         payload.insert("_sd_alg".to_owned(), Value::from(DIGEST_ALGORITHM));
@@ -612,6 +620,8 @@ pub fn verify_sd_jwt_vc(
         .push(check_key_binding(&parts, &jws.payload, key_binding, context.now));
     report.checks.push(if !signature_verified {
         Check::skipped(CheckName::Status, "the signature is not verified")
+    } else if jws.payload.get("credentialStatus").is_some() {
+        crate::status_list::check_credential_status(&jws.payload, report.issuer.as_deref(), context)
     } else if jws.payload.get("status").is_some() {
         Check::failed(
             CheckName::Status,
@@ -650,6 +660,9 @@ fn validate_claims(payload: &Value) -> Vec<Violation> {
         if !cnf.get("jwk").is_some_and(Value::is_object) {
             violations.push("/cnf", "must hold the holder's public key as jwk");
         }
+    }
+    if let Some(status) = payload.get("credentialStatus") {
+        crate::status_list::validate_status_entry(status, "/credentialStatus", &mut violations);
     }
     violations.into_result().err().unwrap_or_default()
 }
@@ -756,6 +769,7 @@ mod tests {
             valid_from: None,
             valid_until: Some(datetime!(2036-01-01 00:00 UTC)),
             holder_key,
+            credential_status: None,
         };
         issue_sd_jwt_vc(&request, &issuer_key(), SIGNED_AT, &mut salts()).expect("valid request")
     }
@@ -884,6 +898,7 @@ mod tests {
                 valid_from: None,
                 valid_until: None,
                 holder_key: None,
+                credential_status: None,
             },
             &issuer_key(),
             SIGNED_AT,
@@ -949,6 +964,7 @@ mod tests {
             valid_from: None,
             valid_until: None,
             holder_key: None,
+            credential_status: None,
         };
         let sd_jwt = issue_sd_jwt_vc(&request, &issuer_key(), SIGNED_AT, &mut salts()).expect("valid");
         let presentation = present(&sd_jwt, &["/recycled_content/share"]).expect("held");
@@ -976,6 +992,7 @@ mod tests {
                 valid_from: None,
                 valid_until: None,
                 holder_key: None,
+                credential_status: None,
             },
             &issuer_key(),
             SIGNED_AT,

@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use junkan_epcis::{prepare_document_owned, Syntax};
-use junkan_model::event::CaptureErrorBehaviour;
+use junkan_model::event::{CaptureErrorBehaviour, CaptureJob};
 use junkan_model::facility::Visibility;
 use junkan_model::ids::OrganizationId;
 use junkan_store::{NewCapture, Store, StoreError};
@@ -53,7 +53,7 @@ fn with(mut event: Value, fields: Value) -> Value {
     event
 }
 
-async fn capture(store: &dyn Store, owner: OrganizationId, events: Vec<Value>) -> Result<(), StoreError> {
+async fn capture(store: &dyn Store, owner: OrganizationId, events: Vec<Value>) -> Result<CaptureJob, StoreError> {
     let document = json!({"@context": [CONTEXT, {"jkcbv": junkan_epcis::vocabulary::NAMESPACE}], "type": "EPCISDocument",
                           "schemaVersion": "2.0", "creationDate": "2026-11-01T00:00:00Z", "epcisBody": {"eventList": events}});
     let prepared = prepare_document_owned(document, Syntax::Json)
@@ -71,7 +71,7 @@ async fn capture(store: &dyn Store, owner: OrganizationId, events: Vec<Value>) -
     };
     let job = store.capture_events(&organization_admin(owner), capture).await?;
     if job.success {
-        Ok(())
+        Ok(job)
     } else {
         Err(StoreError::Unavailable(
             format!("demo capture failed: {:?}", job.errors).into(),
@@ -105,6 +105,8 @@ pub struct Traceable {
     pub cathode_lot: String,
     /// The municipal can collection the aluminium scrap was sorted from.
     pub mixed_scrap_lot: String,
+    /// The capture jobs that stored the loops' events (the node signs them: `junkan demo`).
+    pub captures: Vec<CaptureJob>,
 }
 
 /// Records the three loops. `ids` gives each member's organization id by slug.
@@ -129,114 +131,131 @@ pub async fn record_loops(store: &dyn Store, ids: &dyn Fn(&str) -> OrganizationI
         member("refiner"),
         member("cathode"),
     );
+    let mut captures = Vec::new();
     // Battery loop: cells → pack → vehicle → use → take-back → dismantling → black mass → cobalt → cathode.
     let cell_epcs: Vec<String> = (1..=4)
         .map(|serial| cells.sgtin(10001, &format!("C{serial:04}")))
         .collect();
-    capture(
-        store,
-        cells.id,
-        vec![with(
-            base("ObjectEvent", 0, "commissioning", &cells.location()),
-            json!({"action": "ADD", "epcList": cell_epcs}),
-        )],
-    )
-    .await?;
+    captures.push(
+        capture(
+            store,
+            cells.id,
+            vec![with(
+                base("ObjectEvent", 0, "commissioning", &cells.location()),
+                json!({"action": "ADD", "epcList": cell_epcs}),
+            )],
+        )
+        .await?,
+    );
     let pack = packs.sgtin(20001, "P0001");
     let vehicle = automaker.sgtin(30001, "V0001");
-    capture(
-        store,
-        packs.id,
-        vec![with(
-            base("AggregationEvent", 5, "packing", &packs.location()),
-            json!({"action": "ADD", "parentID": pack, "childEPCs": cell_epcs}),
-        )],
-    )
-    .await?;
-    capture(
-        store,
-        automaker.id,
-        vec![
-            with(
-                base("AggregationEvent", 10, "assembling", &automaker.location()),
-                json!({"action": "ADD", "parentID": vehicle, "childEPCs": [pack]}),
-            ),
-            with(
-                base("ObjectEvent", 12, "shipping", &automaker.location()),
-                json!({"action": "OBSERVE", "epcList": [vehicle], "disposition": "in_transit"}),
-            ),
-        ],
-    )
-    .await?;
-    capture(
-        store,
-        dealer.id,
-        vec![with(
-            base("ObjectEvent", 14, "retail_selling", &dealer.location()),
-            json!({"action": "OBSERVE", "epcList": [vehicle], "disposition": "retail_sold"}),
-        )],
-    )
-    .await?;
+    captures.push(
+        capture(
+            store,
+            packs.id,
+            vec![with(
+                base("AggregationEvent", 5, "packing", &packs.location()),
+                json!({"action": "ADD", "parentID": pack, "childEPCs": cell_epcs}),
+            )],
+        )
+        .await?,
+    );
+    captures.push(
+        capture(
+            store,
+            automaker.id,
+            vec![
+                with(
+                    base("AggregationEvent", 10, "assembling", &automaker.location()),
+                    json!({"action": "ADD", "parentID": vehicle, "childEPCs": [pack]}),
+                ),
+                with(
+                    base("ObjectEvent", 12, "shipping", &automaker.location()),
+                    json!({"action": "OBSERVE", "epcList": [vehicle], "disposition": "in_transit"}),
+                ),
+            ],
+        )
+        .await?,
+    );
+    captures.push(
+        capture(
+            store,
+            dealer.id,
+            vec![with(
+                base("ObjectEvent", 14, "retail_selling", &dealer.location()),
+                json!({"action": "OBSERVE", "epcList": [vehicle], "disposition": "retail_sold"}),
+            )],
+        )
+        .await?,
+    );
     let black_mass_lot = black_mass.lot(40001, "BM2026-01");
-    capture(
-        store,
-        dismantler.id,
-        vec![
-            with(
-                base("ObjectEvent", 200, "collecting", &dismantler.location()),
-                json!({"action": "OBSERVE", "epcList": [vehicle], "disposition": "jkcbv:Disp-waste"}),
-            ),
-            with(
-                base("AggregationEvent", 201, "disassembling", &dismantler.location()),
-                json!({"action": "DELETE", "parentID": vehicle, "childEPCs": [pack]}),
-            ),
-        ],
-    )
-    .await?;
-    capture(
-        store,
-        black_mass.id,
-        vec![with(
-            base(
-                "TransformationEvent",
-                205,
-                "jkcbv:BizStep-shredding",
-                &black_mass.location(),
-            ),
-            json!({"inputEPCList": [pack], "outputQuantityList": [quantity(&black_mass_lot, "310")]}),
-        )],
-    )
-    .await?;
+    captures.push(
+        capture(
+            store,
+            dismantler.id,
+            vec![
+                with(
+                    base("ObjectEvent", 200, "collecting", &dismantler.location()),
+                    json!({"action": "OBSERVE", "epcList": [vehicle], "disposition": "jkcbv:Disp-waste"}),
+                ),
+                with(
+                    base("AggregationEvent", 201, "disassembling", &dismantler.location()),
+                    json!({"action": "DELETE", "parentID": vehicle, "childEPCs": [pack]}),
+                ),
+            ],
+        )
+        .await?,
+    );
+    captures.push(
+        capture(
+            store,
+            black_mass.id,
+            vec![with(
+                base(
+                    "TransformationEvent",
+                    205,
+                    "jkcbv:BizStep-shredding",
+                    &black_mass.location(),
+                ),
+                json!({"inputEPCList": [pack], "outputQuantityList": [quantity(&black_mass_lot, "310")]}),
+            )],
+        )
+        .await?,
+    );
     let cobalt_lot = refiner.lot(50001, "CO2026-01");
     let nickel_lot = refiner.lot(50002, "NI2026-01");
-    capture(
-        store,
-        refiner.id,
-        vec![with(
-            base(
-                "TransformationEvent",
-                210,
-                "jkcbv:BizStep-chemical_recycling",
-                &refiner.location(),
-            ),
-            json!({"inputQuantityList": [quantity(&black_mass_lot, "310")],
+    captures.push(
+        capture(
+            store,
+            refiner.id,
+            vec![with(
+                base(
+                    "TransformationEvent",
+                    210,
+                    "jkcbv:BizStep-chemical_recycling",
+                    &refiner.location(),
+                ),
+                json!({"inputQuantityList": [quantity(&black_mass_lot, "310")],
                "outputQuantityList": [quantity(&cobalt_lot, "42.5"), quantity(&nickel_lot, "61.0")],
                "disposition": "jkcbv:Disp-secondary_raw_material"}),
-        )],
-    )
-    .await?;
+            )],
+        )
+        .await?,
+    );
     let virgin_cobalt = cathode.lot(60009, "VIRGIN-CO-7");
     let cathode_lot = cathode.lot(60001, "NMC2026-01");
-    capture(
-        store,
-        cathode.id,
-        vec![with(
-            base("TransformationEvent", 215, "commissioning", &cathode.location()),
-            json!({"inputQuantityList": [quantity(&cobalt_lot, "40"), quantity(&virgin_cobalt, "160")],
+    captures.push(
+        capture(
+            store,
+            cathode.id,
+            vec![with(
+                base("TransformationEvent", 215, "commissioning", &cathode.location()),
+                json!({"inputQuantityList": [quantity(&cobalt_lot, "40"), quantity(&virgin_cobalt, "160")],
                "outputQuantityList": [quantity(&cathode_lot, "200")]}),
-        )],
-    )
-    .await?;
+            )],
+        )
+        .await?,
+    );
 
     // Plastics loop: appliance → recycling plant (flakes) → pellets → compound.
     let (appliance, plant, pellets, compounder) = (
@@ -246,52 +265,56 @@ pub async fn record_loops(store: &dyn Store, ids: &dyn Fn(&str) -> OrganizationI
         member("compounder"),
     );
     let fridge = appliance.sgtin(11001, "F0001");
-    capture(
-        store,
-        appliance.id,
-        vec![with(
-            base("ObjectEvent", 1, "commissioning", &appliance.location()),
-            json!({"action": "ADD", "epcList": [fridge]}),
-        )],
-    )
-    .await?;
+    captures.push(
+        capture(
+            store,
+            appliance.id,
+            vec![with(
+                base("ObjectEvent", 1, "commissioning", &appliance.location()),
+                json!({"action": "ADD", "epcList": [fridge]}),
+            )],
+        )
+        .await?,
+    );
     let flakes = plant.lot(21001, "PP-FLAKE-07");
-    capture(
-        store,
-        plant.id,
-        vec![
-            with(
-                base("ObjectEvent", 220, "collecting", &plant.location()),
-                json!({"action": "OBSERVE", "epcList": [fridge], "disposition": "jkcbv:Disp-waste"}),
-            ),
-            with(
-                base("TransformationEvent", 221, "jkcbv:BizStep-sorting", &plant.location()),
-                json!({"inputEPCList": [fridge], "outputQuantityList": [quantity(&flakes, "18.4")]}),
-            ),
-        ],
-    )
-    .await?;
+    captures.push(
+        capture(
+            store,
+            plant.id,
+            vec![
+                with(
+                    base("ObjectEvent", 220, "collecting", &plant.location()),
+                    json!({"action": "OBSERVE", "epcList": [fridge], "disposition": "jkcbv:Disp-waste"}),
+                ),
+                with(
+                    base("TransformationEvent", 221, "jkcbv:BizStep-sorting", &plant.location()),
+                    json!({"inputEPCList": [fridge], "outputQuantityList": [quantity(&flakes, "18.4")]}),
+                ),
+            ],
+        )
+        .await?,
+    );
     let pellet_lot = pellets.lot(31001, "RPP-2026-11");
-    capture(store, pellets.id, vec![with(
+    captures.push(capture(store, pellets.id, vec![with(
         base("TransformationEvent", 225, "jkcbv:BizStep-material_recycling", &pellets.location()),
         json!({"inputQuantityList": [quantity(&flakes, "18.4")], "outputQuantityList": [quantity(&pellet_lot, "17.1")],
                "disposition": "jkcbv:Disp-secondary_raw_material"}),
     )])
-    .await?;
+    .await?);
     let compound = compounder.lot(41001, "CMP-2026-11");
-    capture(store, compounder.id, vec![with(
+    captures.push(capture(store, compounder.id, vec![with(
         base("TransformationEvent", 230, "commissioning", &compounder.location()),
         json!({"inputQuantityList": [quantity(&pellet_lot, "17.1"), quantity(&compounder.lot(41009, "VIRGIN-PP"), "39.9")],
                "outputQuantityList": [quantity(&compound, "57")]}),
     )])
-    .await?;
+    .await?);
 
     // Metals loop: municipal can collection → scrap yard sorting → horizontal aluminium recycling.
     let (scrapyard, aluminium) = (member("scrapyard"), member("aluminium"));
     let mixed = scrapyard.lot(12001, "MIX-2026-10");
     let aluminium_scrap = scrapyard.lot(12002, "AL-2026-10");
     let steel_scrap = scrapyard.lot(12003, "FE-2026-10");
-    capture(
+    captures.push(capture(
         store,
         scrapyard.id,
         vec![
@@ -311,16 +334,17 @@ pub async fn record_loops(store: &dyn Store, ids: &dyn Fn(&str) -> OrganizationI
             ),
         ],
     )
-    .await?;
+    .await?);
     let billet = aluminium.lot(22001, "BILLET-2026-11");
-    capture(store, aluminium.id, vec![with(
+    captures.push(capture(store, aluminium.id, vec![with(
         base("TransformationEvent", 240, "jkcbv:BizStep-material_recycling", &aluminium.location()),
         json!({"inputQuantityList": [quantity(&aluminium_scrap, "480")], "outputQuantityList": [quantity(&billet, "455")],
                "disposition": "jkcbv:Disp-end_of_waste"}),
     )])
-    .await?;
+    .await?);
 
     Ok(Traceable {
+        captures,
         cobalt_lot,
         pellet_lot,
         billet_lot: billet,

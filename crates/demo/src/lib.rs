@@ -97,6 +97,9 @@ pub struct DemoCredentials {
     pub node_admin: UserLogin,
     /// Ids of a few records, for scripts and later capabilities.
     pub examples: serde_json::Map<String, serde_json::Value>,
+    /// The capture jobs that stored the demo's events, for the node to sign (not written out).
+    #[serde(skip)]
+    pub captures: Vec<junkan_model::event::CaptureJob>,
 }
 
 /// The logins of one demo organization.
@@ -231,7 +234,8 @@ pub async fn load(store: &dyn Store, scale: u32, base_url: &str) -> Result<DemoC
             .map(|login| login.id)
             .expect("slug of the base dataset")
     };
-    let traceable = events::record_loops(store, &id_of).await?;
+    let mut traceable = events::record_loops(store, &id_of).await?;
+    let captures = std::mem::take(&mut traceable.captures);
     let passports = passports::create(store, &traceable, &id_of).await?;
     for (key, passport) in [
         ("battery_passport", &passports.battery),
@@ -302,6 +306,7 @@ pub async fn load(store: &dyn Store, scale: u32, base_url: &str) -> Result<DemoC
         organizations: logins,
         node_admin,
         examples,
+        captures,
     })
 }
 
@@ -413,7 +418,8 @@ async fn share_along_the_loops(
 }
 
 /// The administrator of `organization`, acting as it in the loader.
-fn organization_admin(organization: OrganizationId) -> Actor {
+/// An administrator of `organization` as the demo loader acts for it.
+pub fn organization_admin(organization: OrganizationId) -> Actor {
     Actor {
         kind: PrincipalKind::User,
         principal_id: "demo-loader".to_owned(),

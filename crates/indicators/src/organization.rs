@@ -2182,7 +2182,7 @@ mod tests {
         let mut plan = plan_flows(&[facility()], &own);
         assert_eq!(unweighed_items(&plan), vec![cell_1, cell_2, cell_3, pack]);
         let stated = |mass: &str, basis| ItemMass {
-            mass_t: mass.parse().unwrap(),
+            mass_t: mass.parse().expect("decimal"),
             passport: PassportUse::of(&passport(pack, json!({}))),
             pointer: "/batteryMass".to_owned(),
             basis,
@@ -2230,7 +2230,11 @@ mod tests {
             ],
         );
         let fate = &fates[pack];
-        assert_eq!(fate.recovered_t, "0.45".parse::<Decimal>().unwrap(), "{fate:?}");
+        assert_eq!(
+            fate.recovered_t,
+            "0.45".parse::<Decimal>().expect("decimal"),
+            "{fate:?}"
+        );
         assert_eq!(fate.not_recorded_t, Decimal::ZERO);
         assert!(
             fate.notes.iter().all(|note| !note.contains("mass is not known")),

@@ -213,7 +213,7 @@ fn outcome(
 async fn verify_with(state: &AppState, jwt: &str, certificate: Option<&Certificate>) -> CertificateVerification {
     let now = state.store.now();
     // The trust services verify as anyone would: no record is read for a certificate.
-    let verification = match crate::handlers::credentials::verify(state, &Actor::anonymous(), jwt).await {
+    let verification = match crate::handlers::credentials::verify(state, Some(&Actor::anonymous()), jwt).await {
         Ok(verification) => verification,
         Err(error) => {
             return outcome(
@@ -225,22 +225,92 @@ async fn verify_with(state: &AppState, jwt: &str, certificate: Option<&Certifica
         }
     };
     let report = serde_json::to_value(&verification).ok();
+    let check = match failed_check(&verification) {
+        Some(check) => check,
+        None => certificate_checks(state, &verification, jwt, certificate, now).await,
+    };
+    outcome(certificate, check, now, report)
+}
+
+/// The status a page shows for a credential the trust services did not fully verify; `None`
+/// when every check passed.
+pub fn failed_check(verification: &crate::handlers::credentials::Verification) -> Option<CertificateCheck> {
     let failed = verification.checks.iter().find(|check| check.outcome == "failed");
-    let check = match failed {
-        Some(check) => match check.code.as_deref() {
+    match failed {
+        Some(check) => Some(match check.code.as_deref() {
             Some("revoked") => CertificateCheck::Revoked,
             Some("expired") => CertificateCheck::Expired,
             Some("not_yet_valid") => CertificateCheck::NotYetValid,
             Some("key_retired") => CertificateCheck::KeyRetired,
             Some("status_unavailable") | Some("unknown_key") => CertificateCheck::NotVerified(check.message.clone()),
             _ => CertificateCheck::Invalid(format!("{}: {}", check.name, check.message)),
-        },
-        None if !verification.verified => {
-            CertificateCheck::NotVerified("not every check of the credential could be made".to_owned())
-        }
-        None => certificate_checks(state, &verification, jwt, certificate, now).await,
+        }),
+        None if !verification.verified => Some(CertificateCheck::NotVerified(
+            "not every check of the credential could be made".to_owned(),
+        )),
+        None => None,
+    }
+}
+
+/// The verification status of a passport version's own signature, for a reader who has just
+/// read `passport` (at its `access_level`): the credential the owner signed and the node kept
+/// when the version was written (`handlers::credentials::sign_written`), checked by the trust
+/// services (signature, issuer key, key retirement, validity, revocation), issued by the
+/// owner, about this version, and stating data that, narrowed to the reader's view with the
+/// profile's access rights, is exactly the data the reader sees.
+pub async fn passport_signature(
+    state: &AppState,
+    passport: &junkan_model::passport::Passport,
+    profile: &junkan_passport::CompiledProfile,
+) -> CertificateCheck {
+    let kept = state
+        .store
+        .kept_credential("passport", &passport.id.to_string(), Some(passport.version))
+        .await;
+    let jwt = match kept {
+        Ok(Some(entry)) => entry.credential.unwrap_or_default(),
+        Ok(None) => return CertificateCheck::NotVerified("this version was not signed when it was written".to_owned()),
+        Err(error) => return CertificateCheck::NotVerified(format!("its credential could not be read: {error}")),
     };
-    outcome(certificate, check, now, report)
+    let verification = match crate::handlers::credentials::verify(state, None, &jwt).await {
+        Ok(verification) => verification,
+        Err(error) => {
+            return CertificateCheck::NotVerified(format!("the credential could not be read: {}", error.status()))
+        }
+    };
+    if let Some(check) = failed_check(&verification) {
+        return check;
+    }
+    let owner = crate::trust::organization_did(state, passport.owner_organization_id);
+    if verification.issuer.as_deref() != Some(owner.as_str()) {
+        return CertificateCheck::Invalid(format!(
+            "issuer: the passport belongs to {owner}, the credential was issued by {}",
+            verification.issuer.as_deref().unwrap_or("nobody")
+        ));
+    }
+    let subject = verification
+        .credential
+        .as_ref()
+        .map(|credential| &credential["credentialSubject"]);
+    let Some(subject) = subject else {
+        return CertificateCheck::NotVerified("the credential has no subject".to_owned());
+    };
+    let about = subject["recordKind"] == "passport"
+        && subject["recordId"] == passport.id.to_string().as_str()
+        && subject["recordVersion"] == passport.version;
+    if !about {
+        return CertificateCheck::Invalid(format!(
+            "record: the credential is not about version {} of this passport",
+            passport.version
+        ));
+    }
+    let signed = profile.view(&subject["content"]["data"], passport.access_level).data;
+    if signed != passport.data {
+        return CertificateCheck::Invalid(
+            "record: the data shown is not the data the owner signed for this version".to_owned(),
+        );
+    }
+    CertificateCheck::Valid
 }
 
 /// What makes a verified credential a valid certificate of this node.

@@ -57,6 +57,9 @@ pub struct Settings {
     /// Whether every EPCIS capture is signed by the capturing organization: a credential over
     /// the Merkle root of its events' digests, kept with the job (`trust::sign_capture`).
     pub sign_captures: bool,
+    /// Whether every passport version and footprint is signed by its owner organization when
+    /// written, the credential kept (`handlers::credentials::sign_written`).
+    pub sign_records: bool,
 }
 
 impl Settings {
@@ -71,6 +74,7 @@ impl Settings {
             resolver_cache_ttl: resolver::DEFAULT_CACHE_TTL,
             resolver_cache_capacity: resolver::DEFAULT_CACHE_CAPACITY,
             sign_captures: true,
+            sign_records: true,
         }
     }
 }

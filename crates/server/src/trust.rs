@@ -173,12 +173,7 @@ pub async fn issue(state: &AppState, actor: &Actor, issuer: OrganizationId, requ
     let list_url = status_list_url(state, issuer);
     let with_status = |index: u32| {
         let mut credential = credential.clone();
-        credential["credentialStatus"] = StatusListEntry {
-            status_list_credential: list_url.clone(),
-            status_list_index: u64::from(index),
-            status_purpose: StatusPurpose::Revocation,
-        }
-        .to_json();
+        credential["credentialStatus"] = status_entry(&list_url, index);
         credential
     };
     let sign =
@@ -197,6 +192,16 @@ pub async fn issue(state: &AppState, actor: &Actor, issuer: OrganizationId, requ
     let (entry, jwt) = state.store.issue_credential(actor, new, &sign).await?;
     let credential = with_status(entry.status_index);
     Ok(Issued { entry, jwt, credential })
+}
+
+/// The `credentialStatus` entry at `index` of the revocation list at `list_url`.
+pub fn status_entry(list_url: &str, index: u32) -> Value {
+    StatusListEntry {
+        status_list_credential: list_url.to_owned(),
+        status_list_index: u64::from(index),
+        status_purpose: StatusPurpose::Revocation,
+    }
+    .to_json()
 }
 
 /// The revocation status-list credential of `organization`, signed now with its current key

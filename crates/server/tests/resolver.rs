@@ -561,3 +561,87 @@ async fn writes_through_this_process_invalidate_cached_public_views() {
     let after = get(&app, path, &[("accept", "application/json")]).await;
     assert_eq!(json(&after)["@id"], created.identifier);
 }
+
+/// The public page shows whether the passport version's own signature verifies: signed when
+/// written through the API, revoked once its owner revokes it, "does not verify" when the
+/// credential kept for the version states other data, and "not verified" when the version was
+/// never signed.
+#[tokio::test]
+async fn the_page_shows_the_verification_of_the_passports_own_signature() {
+    let Fixture { app, model, item, .. } = fixture().await;
+    let signed_identifier = "https://id.gs1.org/01/04912345000026";
+    let created = app
+        .post(
+            "/api/v1/passports",
+            &app.token_a,
+            serde_json::json!({"identifier": signed_identifier, "granularity": "model", "profile": "home_appliance",
+                               "visibility": "public", "data": new_passport(signed_identifier, Granularity::Model, "SIGNED-1").data}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().expect("id").to_owned();
+    let page = |language: &'static str| {
+        let app = &app;
+        async move {
+            let path = format!("/01/04912345000026?lang={language}");
+            get(app, &path, &[("accept", "text/html")]).await.text
+        }
+    };
+    assert!(page("ja").await.contains("署名有効"), "signed when written");
+    assert!(page("en").await.contains("Signature valid"));
+
+    // The owner revokes the version's credential: the page says so (once its cache is cleared).
+    let kept = app
+        .store
+        .kept_credential("passport", &id, Some(1))
+        .await
+        .expect("read")
+        .expect("the version was signed when written");
+    let revoked = app
+        .post(
+            &format!("/api/v1/credentials/{}/revoke", kept.id),
+            &app.token_a,
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
+    app.state.passport_written(signed_identifier);
+    let after = page("ja").await;
+    assert!(after.contains("取消済み"), "revoked");
+    assert!(!after.contains("署名有効"));
+
+    // A version written straight into the store was never signed.
+    let unsigned = get(&app, "/01/04912345000019?lang=en", &[("accept", "text/html")]).await;
+    assert!(unsigned.text.contains("Not verified"), "{}", unsigned.text);
+    assert!(unsigned.text.contains("not signed when it was written"));
+
+    // A credential kept for the item's version that states other data does not verify.
+    let mut forged = serde_json::to_value(&item).expect("json");
+    forged["data"]["modelNumber"] = Value::String("SOMETHING-ELSE".to_owned());
+    let subject = serde_json::json!({
+        "id": format!("{}/api/v1/credentials/passport/{}?version=1", support::ISSUER, item.id),
+        "type": "JunkanRecord", "recordKind": "passport", "recordId": item.id.to_string(), "recordVersion": 1,
+        "content": forged,
+    });
+    junkan_server::trust::issue(
+        &app.state,
+        &Actor::system(),
+        app.a,
+        junkan_server::trust::Issue {
+            record_kind: "passport".to_owned(),
+            record_id: item.id.to_string(),
+            record_version: Some(1),
+            types: vec![junkan_server::trust::RECORD_CREDENTIAL_TYPE.to_owned()],
+            subject,
+            valid_until: None,
+            keep_signed: true,
+        },
+    )
+    .await
+    .expect("issued");
+    let forged_page = get(&app, "/01/04912345000019/21/ITEM1?lang=en", &[("accept", "text/html")]).await;
+    assert!(forged_page.text.contains("Does not verify"), "{}", forged_page.text);
+    assert!(forged_page.text.contains("not the data the owner signed"));
+    // The model's page is unaffected.
+    assert_eq!(model.version, 1);
+}

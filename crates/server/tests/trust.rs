@@ -294,6 +294,52 @@ async fn records_of_every_kind(app: &TestApp) -> Vec<(&'static str, String, junk
         format!("/api/v1/credentials/ledger_claim/{claim}?ledger={ledger}"),
         app.a,
     ));
+    records.push(("ledger", format!("/api/v1/credentials/ledger/{ledger}"), app.a));
+    let jobs = app.get("/epcis/capture", &app.token_a).await;
+    let capture = jobs.body[0]["captureID"].as_str().expect("the event's capture job");
+    records.push(("capture", format!("/api/v1/credentials/capture/{capture}"), app.a));
+    let grant = app
+        .post(
+            "/api/v1/grants",
+            &app.token_a,
+            json!({"grantee": {"type": "organization", "organization_id": app.b.to_string()},
+                   "record_kind": "facility", "level": "legitimate_interest", "expires_at": "2099-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(grant.status, StatusCode::CREATED, "{}", grant.body);
+    let grant = grant.body["id"].as_str().expect("id");
+    records.push(("grant", format!("/api/v1/credentials/grant/{grant}"), app.a));
+    let offer = app
+        .post(
+            "/api/v1/dataset-offers",
+            &app.token_a,
+            json!({"title_ja": "回収拠点", "title_en": "Collection points", "description_ja": "回収拠点の所在地",
+                   "description_en": "Where we collect", "record_kind": "facility", "level": "legitimate_interest"}),
+        )
+        .await;
+    assert_eq!(offer.status, StatusCode::CREATED, "{}", offer.body);
+    let offer = offer.body["id"].as_str().expect("id").to_owned();
+    records.push((
+        "dataset_offer",
+        format!("/api/v1/credentials/dataset_offer/{offer}"),
+        app.a,
+    ));
+    // B's request to A, read (and exported) by A, the owner it asks: B stated it.
+    let request = app
+        .post(
+            "/api/v1/access-requests",
+            &app.token_b,
+            json!({"owner_organization_id": app.a, "record_kind": "facility", "offer_id": offer,
+                   "level": "legitimate_interest", "purpose": "collection planning", "expires_at": "2099-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(request.status, StatusCode::CREATED, "{}", request.body);
+    let request = request.body["id"].as_str().expect("id");
+    records.push((
+        "access_request",
+        format!("/api/v1/credentials/access_request/{request}"),
+        app.b,
+    ));
     records.push(("organization", format!("/api/v1/credentials/organization/{a}"), app.a));
     let designated = app
         .call(
@@ -726,6 +772,20 @@ async fn sd_jwt_exports_disclose_chosen_fields() {
     let disclosed = &report["credential"]["content"];
     assert!(disclosed.get("identifier").is_some(), "{disclosed}");
     assert!(disclosed.get("data").is_none(), "{disclosed}");
+    assert_eq!(check(&report, "status")["outcome"], "passed", "{report}");
+    // The issuer revokes it: every presentation of it now fails the status check.
+    let credential_id = exported.body["id"].as_str().expect("id");
+    let revoked = app
+        .post(
+            &format!("/api/v1/credentials/{credential_id}/revoke"),
+            &app.token_a,
+            json!({}),
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
+    let report = verify(&app, Some(&app.token_a), &presented).await;
+    assert_eq!(report["verified"], json!(false), "{report}");
+    assert_eq!(check(&report, "status")["code"], "revoked", "{report}");
     // A pointer naming nothing is refused.
     let bad = app
         .get(

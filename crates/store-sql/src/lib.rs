@@ -492,6 +492,15 @@ impl Store for SqlStore {
         trust::of_record(self, actor, record_kind, record_id).await
     }
 
+    async fn kept_credential(
+        &self,
+        record_kind: &str,
+        record_id: &str,
+        record_version: Option<i64>,
+    ) -> StoreResult<Option<junkan_store::IssuedCredential>> {
+        trust::kept(self, record_kind, record_id, record_version).await
+    }
+
     async fn revoke_credential(&self, actor: &Actor, id: &str) -> StoreResult<junkan_store::IssuedCredential> {
         trust::revoke(self, actor, id).await
     }

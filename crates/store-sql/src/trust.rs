@@ -483,6 +483,27 @@ pub async fn of_record(
         .collect())
 }
 
+/// The newest kept credential about a record (and version): see `Store::kept_credential`.
+pub async fn kept(
+    store: &SqlStore,
+    record_kind: &str,
+    record_id: &str,
+    record_version: Option<i64>,
+) -> StoreResult<Option<IssuedCredential>> {
+    let row = sqlx::query(&format!(
+        "SELECT {CREDENTIAL_COLUMNS} FROM issued_credentials WHERE record_kind = $1 AND record_id = $2 \
+         AND credential IS NOT NULL AND (record_version = $3 OR (record_version IS NULL AND $3 IS NULL)) \
+         ORDER BY issued_at DESC, id DESC LIMIT 1"
+    ))
+    .bind(record_kind.to_owned())
+    .bind(record_id.to_owned())
+    .bind(record_version)
+    .fetch_optional(&store.reader)
+    .await
+    .map_err(unavailable)?;
+    row.as_ref().map(credential_of).transpose()
+}
+
 /// Revokes an issued credential (its status-list bit is set): the issuer's administrators or
 /// node administrators. Revoking a revoked credential changes nothing but is recorded.
 pub async fn revoke(store: &SqlStore, actor: &Actor, id: &str) -> StoreResult<IssuedCredential> {

@@ -567,6 +567,16 @@ pub trait Store: Send + Sync + 'static {
         record_kind: &str,
         record_id: &str,
     ) -> StoreResult<Vec<IssuedCredential>>;
+    /// The newest credential the node signed and kept about a record (and version), revoked or
+    /// not. No actor: the server asks only about a record the caller has just read, to verify
+    /// it for the caller, and never hands the credential itself to a caller who is not its
+    /// issuer's member (a passport's credential states the owner's full view).
+    async fn kept_credential(
+        &self,
+        record_kind: &str,
+        record_id: &str,
+        record_version: Option<i64>,
+    ) -> StoreResult<Option<IssuedCredential>>;
     /// Revokes an issued credential (its status-list bit is set): the issuer's administrators.
     async fn revoke_credential(&self, actor: &Actor, id: &str) -> StoreResult<IssuedCredential>;
     /// The revoked indexes of `issuer`'s revocation status list, ascending (public).

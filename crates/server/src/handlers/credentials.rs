@@ -31,7 +31,7 @@ use crate::trust::{self, RECORD_CREDENTIAL_TYPE};
 use crate::AppState;
 
 /// The kinds of record a credential can be exported for (`/api/v1/credentials/{kind}/{id}`).
-pub const CREDENTIAL_KINDS: [&str; 11] = [
+pub const CREDENTIAL_KINDS: [&str; 16] = [
     "passport",
     "footprint",
     "event",
@@ -43,6 +43,11 @@ pub const CREDENTIAL_KINDS: [&str; 11] = [
     "organization",
     "partner_target",
     "certification",
+    "grant",
+    "access_request",
+    "dataset_offer",
+    "capture",
+    "ledger",
 ];
 
 /// Members that describe a record's place among its versions or its readers' view rather than
@@ -56,6 +61,9 @@ const VOLATILE_MEMBERS: [&str; 6] = [
     "visibility",
     "links",
 ];
+
+/// The members of a footprint a supersede changes (PACT `status`, `updated`, `statusComment`).
+const FOOTPRINT_STATUS_MEMBERS: [&str; 3] = ["status", "updated", "statusComment"];
 
 /// A record as a credential states it.
 #[derive(Debug, Clone)]
@@ -139,11 +147,15 @@ pub async fn read_record(state: &AppState, actor: &Actor, reference: &RecordRef)
         }
         "footprint" => {
             let footprint = store.get_footprint(actor, path_id(id, "footprint")?).await?;
-            plain(
-                footprint.owner_organization_id,
-                content_of(&footprint.footprint, false)?,
-                "footprint",
-            )
+            let mut content = content_of(&footprint.footprint, false)?;
+            // A supersede changes exactly these (Active → Deprecated, when, why): left out, so
+            // that a deprecated footprint's credential still matches what it stated.
+            if let Some(object) = content.as_object_mut() {
+                for member in FOOTPRINT_STATUS_MEMBERS {
+                    object.remove(member);
+                }
+            }
+            plain(footprint.owner_organization_id, content, "footprint")
         }
         "event" => {
             let event = store.get_event(actor, id).await?;
@@ -222,6 +234,38 @@ pub async fn read_record(state: &AppState, actor: &Actor, reference: &RecordRef)
                 certification.certifier_organization_id,
                 content_of(&certification, true)?,
                 "certification",
+            )
+        }
+        "grant" => {
+            let grant = store.get_grant(actor, path_id(id, "grant")?).await?;
+            plain(grant.owner_organization_id, content_of(&grant, true)?, "grant")
+        }
+        // A request is its requester's statement; the owner's decision is part of its record.
+        "access_request" => {
+            let request = store.get_access_request(actor, path_id(id, "access request")?).await?;
+            plain(
+                request.requester_organization_id,
+                content_of(&request, true)?,
+                "access_request",
+            )
+        }
+        "dataset_offer" => {
+            let offer = store.get_dataset_offer(actor, path_id(id, "dataset offer")?).await?;
+            plain(offer.owner_organization_id, content_of(&offer, true)?, "dataset_offer")
+        }
+        "capture" => {
+            let job = store.get_capture(actor, path_id(id, "capture")?).await?;
+            let owner = job
+                .owner_organization_id
+                .ok_or_else(|| ApiError::not_found(format!("capture {id} has no owner organization")))?;
+            plain(owner, content_of(&job, true)?, "capture")
+        }
+        "ledger" => {
+            let ledger = store.get_ledger(actor, path_id(id, "ledger")?).await?;
+            plain(
+                ledger.ledger.owner_organization_id,
+                content_of(&ledger, true)?,
+                "ledger",
             )
         }
         other => {
@@ -337,7 +381,7 @@ pub struct ExportedCredential {
 /// (`disclose`: comma-separated JSON pointers into the claims; default every claim under
 /// `content`), for `junkan present`.
 #[utoipa::path(get, path = "/api/v1/credentials/{kind}/{id}", tag = "trust",
-    params(("kind" = String, Path, description = "passport, footprint, event, indicator_value, material_flow, indicator_target, ledger_claim, facility, organization, partner_target, certification"),
+    params(("kind" = String, Path, description = "passport, footprint, event, indicator_value, material_flow, indicator_target, ledger_claim, facility, organization, partner_target, certification, grant, access_request, dataset_offer, capture, ledger"),
            ("id" = String, Path, description = "Record id (an event's eventID)"),
            ("version" = Option<i64>, Query, description = "A passport's or partner target's version"),
            ("view" = Option<String>, Query, description = "A passport view below the caller's level"),
@@ -379,38 +423,23 @@ pub async fn export_credential(
         view,
         ledger,
     };
-    let record = read_record(&state, actor, &reference).await?;
-    let subject = subject_of(&state, &reference, &record).await?;
-    let issuer = trust::organization_did(&state, record.owner);
-    let status_list_credential = trust::status_list_url(&state, record.owner);
     if !sd_jwt {
-        let issued = trust::issue(
-            &state,
-            actor,
-            record.owner,
-            trust::Issue {
-                record_kind: reference.kind.clone(),
-                record_id: reference.id.clone(),
-                record_version: record.version,
-                types: vec![RECORD_CREDENTIAL_TYPE.to_owned()],
-                subject,
-                valid_until: None,
-                keep_signed: false,
-            },
-        )
-        .await?;
+        let (record, issued) = issue_record_credential(&state, actor, &reference, false).await?;
         return Ok(Json(ExportedCredential {
             id: issued.entry.id,
             format: "vc+jwt".to_owned(),
             credential: issued.jwt,
-            issuer,
+            issuer: trust::organization_did(&state, record.owner),
             status_list_index: issued.entry.status_index,
-            status_list_credential,
+            status_list_credential: trust::status_list_url(&state, record.owner),
             payload: issued.credential,
         }));
     }
+    let record = read_record(&state, actor, &reference).await?;
+    let issuer = trust::organization_did(&state, record.owner);
+    let status_list_credential = trust::status_list_url(&state, record.owner);
     // SD-JWT VC: the subject's members become the claims.
-    let claims = subject;
+    let claims = subject_of(&state, &reference, &record).await?;
     let pointers: Vec<String> = match disclose {
         Some(list) => list
             .split(',')
@@ -440,6 +469,7 @@ pub async fn export_credential(
         valid_from: Some(issued_at),
         valid_until: None,
         holder_key: None,
+        credential_status: None,
     };
     // Checked before an entry is recorded: a pointer naming nothing is the caller's error.
     if let Err(junkan_credential::IssueError::Invalid { violations }) =
@@ -454,7 +484,13 @@ pub async fn export_credential(
                 .collect(),
         ));
     }
-    let sign = |_index: u32| {
+    // Revocable like a vc+jwt: the entry of the issuer's status list the store draws.
+    let sign = |index: u32| {
+        let status = trust::status_entry(&status_list_credential, index);
+        let request = SdJwtVcRequest {
+            credential_status: Some(&status),
+            ..request.clone()
+        };
         issue_sd_jwt_vc(&request, &signing_key, issued_at, &mut rand::random).map_err(|error| error.to_string())
     };
     let id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
@@ -485,6 +521,53 @@ pub async fn export_credential(
         status_list_credential,
         payload: claims,
     }))
+}
+
+/// Reads the record `reference` names with `actor` and issues its `vc+jwt` from its owner
+/// (kept when `keep_signed`).
+pub async fn issue_record_credential(
+    state: &AppState,
+    actor: &Actor,
+    reference: &RecordRef,
+    keep_signed: bool,
+) -> ApiResult<(RecordContent, trust::Issued)> {
+    let record = read_record(state, actor, reference).await?;
+    let subject = subject_of(state, reference, &record).await?;
+    let issued = trust::issue(
+        state,
+        actor,
+        record.owner,
+        trust::Issue {
+            record_kind: reference.kind.clone(),
+            record_id: reference.id.clone(),
+            record_version: record.version,
+            types: vec![RECORD_CREDENTIAL_TYPE.to_owned()],
+            subject,
+            valid_until: None,
+            keep_signed,
+        },
+    )
+    .await?;
+    Ok((record, issued))
+}
+
+/// Signs a record its owner has just written (a passport version, a footprint) and keeps the
+/// credential, when the node signs records (`Settings::sign_records`, on by default). The
+/// record is already committed: a signature that fails is logged and the record stays
+/// unsigned (its pages say so), rather than failing a write that succeeded.
+pub async fn sign_written(state: &AppState, actor: &Actor, kind: &str, id: String, version: Option<i64>) {
+    if !state.settings.sign_records {
+        return;
+    }
+    let reference = RecordRef {
+        kind: kind.to_owned(),
+        id,
+        version,
+        ..RecordRef::default()
+    };
+    if let Err(error) = issue_record_credential(state, actor, &reference, true).await {
+        tracing::warn!(kind, id = %reference.id, ?version, ?error, "the written record could not be signed");
+    }
 }
 
 /// A signed capture's credential.
@@ -654,11 +737,14 @@ pub async fn verify_credential(
     caller: Caller,
     Valid(request): Valid<VerifyRequest>,
 ) -> ApiResult<Json<Verification>> {
-    Ok(Json(verify(&state, &caller.actor, request.credential.trim()).await?))
+    Ok(Json(
+        verify(&state, Some(&caller.actor), request.credential.trim()).await?,
+    ))
 }
 
 /// [`verify_credential`]'s work, shared with other parts of the node (pages, certificates).
-pub async fn verify(state: &AppState, actor: &Actor, text: &str) -> ApiResult<Verification> {
+/// Without `actor`, the subject is not compared with the record (the caller compares it).
+pub async fn verify(state: &AppState, actor: Option<&Actor>, text: &str) -> ApiResult<Verification> {
     let sd_jwt = text.contains('~');
     let jws = text.split('~').next().unwrap_or_default();
     let parts: Vec<&str> = jws.split('.').collect();
@@ -706,9 +792,11 @@ pub async fn verify(state: &AppState, actor: &Actor, text: &str) -> ApiResult<Ve
     };
     let mut checks = report.checks.iter().map(check_json).collect::<ApiResult<Vec<_>>>()?;
     let mut verified = report.valid;
-    if let Some(record_check) = record_check(state, actor, &report, sd_jwt).await? {
-        verified &= record_check.outcome == "passed";
-        checks.push(record_check);
+    if let Some(actor) = actor {
+        if let Some(record_check) = record_check(state, actor, &report, sd_jwt).await? {
+            verified &= record_check.outcome == "passed";
+            checks.push(record_check);
+        }
     }
     Ok(Verification {
         verified,

@@ -120,6 +120,7 @@ pub async fn create_footprint(
     let id = footprint.id;
     let stored = state.store.create_footprint(actor, footprint, new.visibility).await?;
     state.pact_outbox_wake.notify_one();
+    super::credentials::sign_written(&state, actor, "footprint", id.to_string(), None).await;
     Ok(created(&record_of(stored)?, id))
 }
 
@@ -143,6 +144,7 @@ pub async fn supersede_footprint(
     let new_id = footprint.id;
     let stored = state.store.supersede_footprint(actor, old, footprint).await?;
     state.pact_outbox_wake.notify_one();
+    super::credentials::sign_written(&state, actor, "footprint", new_id.to_string(), None).await;
     Ok(created(&record_of(stored)?, new_id))
 }
 

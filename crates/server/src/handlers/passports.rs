@@ -98,6 +98,14 @@ pub async fn create_passport(
     let actor = caller.signed_in()?;
     let passport = state.store.create_passport(actor, new).await?;
     state.passport_written(&passport.identifier);
+    super::credentials::sign_written(
+        &state,
+        actor,
+        "passport",
+        passport.id.to_string(),
+        Some(passport.version),
+    )
+    .await;
     let mut response = (StatusCode::CREATED, Json(&passport)).into_response();
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/passports/{}", passport.id)) {
         response.headers_mut().insert(header::LOCATION, location);
@@ -146,6 +154,14 @@ pub async fn update_passport(
         .update_passport(actor, path_id(&id, "passport")?, update)
         .await?;
     state.passport_written(&passport.identifier);
+    super::credentials::sign_written(
+        &state,
+        actor,
+        "passport",
+        passport.id.to_string(),
+        Some(passport.version),
+    )
+    .await;
     Ok(Json(passport))
 }
 

@@ -393,8 +393,10 @@ async fn render(
             // certificate of a public passport is public).
             let certificates =
                 crate::web::certificates::passport_rows(state, actor, language, &passport.id.to_string()).await?;
+            let signature = crate::certificates::passport_signature(state, passport, &profile).await;
             let html = page::render(page::PageInput {
                 certificates: &certificates,
+                signature: &signature,
                 passport,
                 profile: &profile,
                 requested: place.requested,

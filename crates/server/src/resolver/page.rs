@@ -93,6 +93,8 @@ pub struct PageInput<'a> {
     pub qr_svg: &'a str,
     /// The passport's conformity certificates the reader may see, verified.
     pub certificates: &'a [crate::web::certificates::CertificateRow],
+    /// The verification status of the passport version's own signature (its owner's credential).
+    pub signature: &'a crate::certificates::CertificateCheck,
 }
 
 /// The passport's name as the page titles it: its summary name, else its identifier.
@@ -143,6 +145,7 @@ pub fn render(input: PageInput<'_>) -> String {
                         p.lang { a href=(other_href) hreflang=(other.tag()) lang=(other.tag()) { (own_name(other)) } }
                     }))
                     (sections(passport, profile, language))
+                    (crate::web::certificates::signature_section(language, input.signature))
                     (crate::web::certificates::passport_section(language, input.certificates))
                     (qr_section(language, &passport.identifier, input.qr_svg))
                     nav.machine aria-labelledby="machine-heading" {

@@ -290,6 +290,22 @@ fn subject_kind_label(kind: SubjectKind) -> Text {
     }
 }
 
+/// The public page's line on the passport version's own signature.
+pub fn signature_section(language: Language, check: &CertificateCheck) -> Markup {
+    html! {
+        section aria-labelledby="signature-heading" {
+            h2 #signature-heading { (language.pick(SIGNATURE_HEADING)) }
+            p { (language.pick(SIGNATURE_TEXT)) " " (check_badge(language, check)) }
+        }
+    }
+}
+
+const SIGNATURE_HEADING: Text = ("電子署名", "Digital signature");
+const SIGNATURE_TEXT: Text = (
+    "この版のデータは所有者の鍵で署名されています（W3C 検証可能なクレデンシャル）。検証結果:",
+    "This version's data is signed with its owner's key (a W3C verifiable credential). Verification:",
+);
+
 /// The certificates section of a passport page (workspace and public page alike).
 pub fn passport_section(language: Language, rows: &[CertificateRow]) -> Markup {
     html! {

@@ -109,6 +109,7 @@ pub async fn get_passport_page(
     let certificates = super::certificates::passport_rows(&state, web.actor(), web.language, &passport.id.to_string())
         .await
         .or_page(&web)?;
+    let signature = crate::certificates::passport_signature(&state, &passport, &profile).await;
     let mut organizations = Organizations::default();
     let owner = organizations
         .name(store, web.language, passport.owner_organization_id)
@@ -138,6 +139,7 @@ pub async fn get_passport_page(
         language: web.language,
         qr_svg: &svg,
         certificates: &certificates,
+        signature: &signature,
     };
     let now = store.now();
     let title = page::passport_name(&passport, &profile);
@@ -184,7 +186,7 @@ pub async fn get_passport_page(
                 a href={ "/app/passports/" (passport.id) } { (web.t(NEWEST)) }
             }
         }
-        (verification(&web, &passport, &profile, &owner, &signer, issued))
+        (verification(&web, &passport, &profile, &owner, &signer, &signature, issued))
         (page::sections(&passport, &profile, web.language))
         (versions(&web, &passport, &history))
         (super::certificates::passport_section(web.language, &certificates))
@@ -202,6 +204,7 @@ fn verification(
     profile: &CompiledProfile,
     owner: &str,
     signer: &str,
+    signature: &crate::certificates::CertificateCheck,
     issued: Option<String>,
 ) -> Markup {
     let schema = match web.language {
@@ -239,6 +242,8 @@ fn verification(
                 dd { span.badge { "✓" } " " (web.t(IMMUTABLE_TEXT)) }
                 dt { (web.t(SIGNATURE)) }
                 dd {
+                    (super::certificates::check_badge(web.language, signature))
+                    br;
                     a href={ "/api/v1/credentials/passport/" (passport.id) "?version=" (passport.version) } type="application/json" { (web.t(SIGNED_EXPORT)) }
                     br;
                     span.muted { (web.t(SIGNER)) ": " code { (signer) } }

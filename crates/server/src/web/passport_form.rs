@@ -126,6 +126,14 @@ pub async fn post_new_passport(
         match state.store.create_passport(&signed_in.actor, new).await {
             Ok(passport) => {
                 state.passport_written(&passport.identifier);
+                crate::handlers::credentials::sign_written(
+                    &state,
+                    &signed_in.actor,
+                    "passport",
+                    passport.id.to_string(),
+                    Some(passport.version),
+                )
+                .await;
                 return Ok(see_other(&format!("/app/passports/{}?saved=1", passport.id)));
             }
             Err(error) => form.refused(&web, error)?,
@@ -182,6 +190,14 @@ pub async fn post_edit_passport(
         match state.store.update_passport(&signed_in.actor, passport.id, update).await {
             Ok(updated) => {
                 state.passport_written(&updated.identifier);
+                crate::handlers::credentials::sign_written(
+                    &state,
+                    &signed_in.actor,
+                    "passport",
+                    updated.id.to_string(),
+                    Some(updated.version),
+                )
+                .await;
                 return Ok(see_other(&format!("/app/passports/{}?saved=1", updated.id)));
             }
             Err(error) => form.refused(&web, error)?,

@@ -328,6 +328,7 @@ pub async fn post_upload_footprints(State(state): State<AppState>, web: Web, mul
                         } else {
                             Visibility::Restricted
                         };
+                        let ids: Vec<String> = footprints.iter().map(|footprint| footprint.id.to_string()).collect();
                         match state
                             .store
                             .create_footprints(&signed_in.actor, footprints, visibility)
@@ -335,6 +336,16 @@ pub async fn post_upload_footprints(State(state): State<AppState>, web: Web, mul
                         {
                             Ok(count) => {
                                 state.pact_outbox_wake.notify_one();
+                                for id in ids {
+                                    crate::handlers::credentials::sign_written(
+                                        &state,
+                                        &signed_in.actor,
+                                        "footprint",
+                                        id,
+                                        None,
+                                    )
+                                    .await;
+                                }
                                 let count = i18n::count(count as u64);
                                 Outcome {
                                     stored: Some(match web.language {
