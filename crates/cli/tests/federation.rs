@@ -235,7 +235,7 @@ fn fake_node() -> FakeNode {
                "assertionMethod": [method], "authentication": [method]})
     };
     let node_key = SigningKey::from_bytes(&[33; 32]);
-    let documents = vec![
+    let documents = [
         ("/.well-known/did.json".to_owned(), document(&did, &node_key)),
         (
             "/organizations/11111111-1111-4111-8111-111111111111/did.json".to_owned(),

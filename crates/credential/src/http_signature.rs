@@ -448,7 +448,7 @@ mod tests {
     fn the_rfc_test_key_has_the_printed_public_key() {
         let public = STANDARD
             .decode("MCowBQYDK2VwAyEAJrQLj5P/89iXES9+vFgrIy29clF9CC/oPPsw3c5D0bs=")
-            .unwrap();
+            .expect("test value");
         assert_eq!(rfc_test_key().verifying_key().as_bytes(), &public[public.len() - 32..]);
     }
 
@@ -463,24 +463,24 @@ mod tests {
             headers: &headers,
         };
         let input = r#"sig-b26=("date" "@method" "@path" "@authority" "content-type" "content-length");created=1618884473;keyid="test-key-ed25519""#;
-        let parsed = parse_signature_input(input).unwrap();
+        let parsed = parse_signature_input(input).expect("test value");
         let (label, params) = &parsed[0];
         assert_eq!(label, "sig-b26");
-        let base = signature_base(&message, params).unwrap();
+        let base = signature_base(&message, params).expect("test value");
         assert_eq!(
             base,
             "\"date\": Tue, 20 Apr 2021 02:07:55 GMT\n\"@method\": POST\n\"@path\": /foo\n\"@authority\": example.com\n\
              \"content-type\": application/json\n\"content-length\": 18\n\"@signature-params\": (\"date\" \"@method\" \
              \"@path\" \"@authority\" \"content-type\" \"content-length\");created=1618884473;keyid=\"test-key-ed25519\""
         );
-        let (signature_input, signature) = sign(&rfc_test_key(), label, &message, params).unwrap();
+        let (signature_input, signature) = sign(&rfc_test_key(), label, &message, params).expect("test value");
         assert_eq!(signature_input, input);
         assert_eq!(
             signature,
             "sig-b26=:wqcAqbmYJ2ji2glfAMaRy4gruYYnx2nEFN2HN6jrnDnQCK1u02Gb04v9EDgwUPiu4A0w6vuQv5lIp5WPpBKRCw==:"
         );
-        let received = parse_signatures(&signature_input, &signature).unwrap();
-        verify(&rfc_test_key().verifying_key(), &message, &received[0]).unwrap();
+        let received = parse_signatures(&signature_input, &signature).expect("test value");
+        verify(&rfc_test_key().verifying_key(), &message, &received[0]).expect("test value");
     }
 
     #[test]
@@ -494,7 +494,7 @@ mod tests {
         let input = r#"sig-b26=("date" "@method" "@path" "@authority" "content-type" "content-length");created=1618884473;keyid="test-key-ed25519""#;
         let signature =
             "sig-b26=:wqcAqbmYJ2ji2glfAMaRy4gruYYnx2nEFN2HN6jrnDnQCK1u02Gb04v9EDgwUPiu4A0w6vuQv5lIp5WPpBKRCw==:";
-        let received = parse_signatures(input, signature).unwrap();
+        let received = parse_signatures(input, signature).expect("test value");
         let changed = RequestMessage {
             target_uri: "https://example.com/bar",
             ..message.clone()
@@ -527,7 +527,7 @@ mod tests {
             target_uri: "https://www.example.com/path?param=value",
             headers: &[],
         };
-        let value = |name| component_value(&message, name).unwrap();
+        let value = |name| component_value(&message, name).expect("test value");
         assert_eq!(value("@target-uri"), "https://www.example.com/path?param=value");
         assert_eq!(value("@authority"), "www.example.com");
         assert_eq!(value("@scheme"), "https");
@@ -539,9 +539,9 @@ mod tests {
             target_uri: "http://127.0.0.1:80",
             headers: &[],
         };
-        assert_eq!(component_value(&bare, "@authority").unwrap(), "127.0.0.1");
-        assert_eq!(component_value(&bare, "@path").unwrap(), "/");
-        assert_eq!(component_value(&bare, "@query").unwrap(), "?");
+        assert_eq!(component_value(&bare, "@authority").expect("test value"), "127.0.0.1");
+        assert_eq!(component_value(&bare, "@path").expect("test value"), "/");
+        assert_eq!(component_value(&bare, "@query").expect("test value"), "?");
         assert!(matches!(
             component_value(&bare, "@status"),
             Err(HttpSignatureError::UnsupportedComponent(_))
@@ -560,7 +560,7 @@ mod tests {
             "sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvRwEmTHWXvJwew==:, sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:",
             body,
         )
-        .unwrap();
+        .expect("test value");
         assert_eq!(
             check_content_digest(
                 "sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:",
@@ -600,12 +600,12 @@ mod tests {
                 ),
             ],
         };
-        let (input, signature) = sign(&key, "junkan", &message, &params).unwrap();
-        let received = parse_signatures(&input, &signature).unwrap();
+        let (input, signature) = sign(&key, "junkan", &message, &params).expect("test value");
+        let received = parse_signatures(&input, &signature).expect("test value");
         assert_eq!(received[0].params, params);
         assert_eq!(received[0].params.integer("expires"), Some(1_700_000_300));
         assert_eq!(received[0].params.text("nonce"), Some("n-1"));
-        verify(&key.verifying_key(), &message, &received[0]).unwrap();
+        verify(&key.verifying_key(), &message, &received[0]).expect("test value");
         assert!(matches!(
             parse_signatures(&input, "other=:AAAA:"),
             Err(HttpSignatureError::Malformed { .. })

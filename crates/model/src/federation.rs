@@ -229,6 +229,6 @@ mod tests {
         let new = NewPeer {
             base_url: " https://a.example/ ".to_owned(),
         };
-        assert_eq!(new.normalized_base_url().unwrap(), "https://a.example");
+        assert_eq!(new.normalized_base_url().expect("test value"), "https://a.example");
     }
 }

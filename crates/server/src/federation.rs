@@ -478,7 +478,8 @@ pub async fn verify_request(
     if !covers("@method") {
         missing.push("@method");
     }
-    if !covers("@target-uri") && !(covers("@authority") && covers("@path") && covers("@query")) {
+    let target_covered = covers("@target-uri") || (covers("@authority") && covers("@path") && covers("@query"));
+    if !target_covered {
         missing.push("@target-uri (or @authority, @path and @query)");
     }
     if !body.is_empty() && !covers("content-digest") {

@@ -156,10 +156,6 @@ pub async fn remote_organization_of_id(
 /// organization itself, authenticated by a verified signature of one of its keys (its
 /// `principal_id` is the key's DID URL under `did`). Names and cycle roles are as its node's
 /// public directory gives them.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the organization's facts as its node states them; a struct would only rename them"
-)]
 pub async fn register_remote_organization(
     store: &SqlStore,
     actor: &Actor,

@@ -732,10 +732,6 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<junkan_model::federation::RemoteOrganization>>;
     /// Registers a peer's organization met through its own verified signed request (`actor` is
     /// that organization, `principal_id` its key's DID URL): a directory row and its DID link.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "the organization's facts as its node states them; a struct would only rename them"
-    )]
     async fn register_remote_organization(
         &self,
         actor: &Actor,
