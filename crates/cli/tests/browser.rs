@@ -2,7 +2,8 @@
 //! runs `tests/browser/web.mjs` (playwright-core driving Debian's Chromium) against it: sign-in,
 //! the language switch, keyboard navigation of the workspace, the main pages in both languages
 //! with screenshots (`target/browser-screenshots/`), the public passport page at phone width,
-//! sign-out; no console error, no failed request, no request to another origin.
+//! an access request from the certification body approved in the pack maker's inbox, its grant
+//! and the read in the owner's audit; sign-out; no console error, no failed request, no request to another origin.
 //!
 //! Needs `/usr/bin/chromium` (or `JUNKAN_CHROMIUM`), `node`, and `npm ci` in `tests/browser`.
 //! Without them the test says what is missing and passes, unless `JUNKAN_REQUIRE_BROWSER=1`
@@ -167,6 +168,11 @@ fn the_web_application_works_in_a_real_browser() {
             "JUNKAN_CERTIFIER_PASSWORD",
             certifier["password"].as_str().expect("password"),
         )
+        .env(
+            "JUNKAN_OWNER_ORGANIZATION",
+            examples["packmaker_organization_id"].as_str().unwrap_or_default(),
+        )
+        .env("JUNKAN_REQUESTED_PASSPORT_ID", passport_id)
         .env("JUNKAN_SCREENSHOTS", &screenshots)
         .env("JUNKAN_CHROMIUM", &chromium)
         .output()

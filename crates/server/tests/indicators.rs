@@ -264,3 +264,43 @@ async fn a_products_indicator_is_computed_from_its_passport_as_the_reader_may_se
     let old_version = app.get(&format!("{path}&version=7"), &app.token_b).await;
     assert_eq!(old_version.status, StatusCode::NOT_FOUND, "{}", old_version.body);
 }
+
+/// The shipped home appliance profile (1.1.0) declares the `mci` template: the example
+/// refrigerator's MCI from its passport, checked against the hand computation (M = 88 kg,
+/// F_R = 0.08, F_U = 0, C_R = 0.66, C_U = 0, E_C = 0.80, E_F = 0.90, L/L_av = 15/13, U = U_av):
+/// V = 80.96; W0 = 29.92; W_C = 11.616; W_F = 0.782; W = 36.119; LFI = 117.079 / 170.583 =
+/// 0.68635; F(X) = 0.9 / 1.15385 = 0.78; MCI = 1 − 0.53535 = 0.46465.
+#[tokio::test]
+async fn a_refrigerators_mci_is_computed_from_its_passport() {
+    let app = TestApp::new().await;
+    let data = junkan_passport::builtin::example("home_appliance").expect("home appliance example");
+    let created = app
+        .post(
+            "/api/v1/passports",
+            &app.token_a,
+            json!({"identifier": "https://id.gs1.org/01/04912345000019/21/MCI-1", "granularity": "item",
+                   "profile": "home_appliance", "data": data, "visibility": "public"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().expect("id").to_owned();
+    let reply = app
+        .get(&format!("/api/v1/indicators/mci?scope=product:{id}"), &app.token_b)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let body = &reply.body;
+    assert_eq!(body["computable"], true, "{body}");
+    assert_eq!(body["passport"]["profile_version"], "1.1.0");
+    let result = &body["computation"]["result"];
+    let mci = result["MCI"]
+        .as_f64()
+        .or_else(|| result["mci"].as_f64())
+        .expect("an MCI value");
+    assert!((mci - 0.46465).abs() < 0.0001, "{body}");
+    assert_eq!(body["input"]["F_R"], "0.08", "{body}");
+    // The same input through the route that takes inputs gives the same figure.
+    let again = app
+        .post("/api/v1/indicators/mci", &app.token_b, body["input"].clone())
+        .await;
+    assert_eq!(again.body["result"], body["computation"]["result"]);
+}

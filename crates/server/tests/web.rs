@@ -800,14 +800,17 @@ async fn every_workspace_page_answers_in_both_languages() {
             "Carbon footprints (CFP)",
         ),
         ("/app/grants", "共有設定（グラント）", "Grants"),
-        ("/app/requests", "CFP の取引依頼", "CFP trade requests"),
+        ("/app/requests", "アクセス申請", "Access requests"),
+        ("/app/trade-requests", "CFP の取引依頼", "CFP trade requests"),
+        ("/app/catalog", "データカタログ", "Data catalog"),
+        ("/app/audit", "所有者の監査", "Owner's audit"),
     ];
     for (path, japanese, _) in pages {
         let page = browser.get(path).await;
         assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.text);
         assert!(page.text.contains(japanese), "{path}");
         assert!(
-            page.text.contains("aria-current=\"page\"") || path == "/app/requests" || path == "/app",
+            page.text.contains("aria-current=\"page\"") || path == "/app/trade-requests" || path == "/app",
             "{path}"
         );
     }
@@ -2348,4 +2351,634 @@ async fn certification_bodies_issue_and_revoke_certificates_that_passport_pages_
     let english = carol.get("/app/certificates").await;
     assert!(english.text.contains("<html lang=\"en\">") && english.text.contains("Issue a conformity certificate"));
     assert!(english.text.contains("Revoked"));
+}
+
+/// The id in a redirect to `/app/requests/{id}?done=...`.
+fn request_id_of(location: &str) -> String {
+    location
+        .trim_start_matches("/app/requests/")
+        .split('?')
+        .next()
+        .expect("an id")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn access_requests_are_sent_approved_narrowed_refused_and_withdrawn_through_the_inbox() {
+    let app = TestApp::new().await;
+    user(&app, app.a, "admin-a", &[Role::OrgAdmin, Role::Member]).await;
+    user(&app, app.a, "member-a", &[Role::Member]).await;
+    user(&app, app.b, "bob", &[Role::OrgAdmin, Role::Member]).await;
+    user(&app, app.authority, "carol", &[Role::OrgAdmin, Role::Member]).await;
+    let created = app
+        .post(
+            "/api/v1/passports",
+            &app.token_a,
+            json!({"identifier": "https://id.gs1.org/01/04912345000019/21/WEBREQ", "granularity": "item",
+                   "profile": "battery", "data": junkan_passport::builtin::example("battery").expect("example")}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let passport = created.body["id"].as_str().expect("id").to_owned();
+
+    // B asks for the dismantling fields of A's battery passport, through the form.
+    let mut bob = Browser::new(&app);
+    bob.sign_in("bob").await;
+    let form = bob.get("/app/requests/new").await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text);
+    assert!(form.text.contains("新しいアクセス申請"));
+    let token = form.form_token();
+    let owner = app.a.to_string();
+    let request_fields = |purpose: &'static str, reads: &'static str| -> Vec<(&'static str, String)> {
+        vec![
+            ("owner", owner.clone()),
+            ("record_kind", "passport".to_owned()),
+            ("record_ids", passport.clone()),
+            ("level", "legitimate_interest".to_owned()),
+            ("purpose", purpose.to_owned()),
+            ("expires_at", "2099-03-31".to_owned()),
+            ("max_reads", reads.to_owned()),
+            ("message", "解体計画のため".to_owned()),
+        ]
+    };
+    let send = |fields: Vec<(&'static str, String)>, token: &str| {
+        let mut fields: Vec<(&str, String)> = fields;
+        fields.push(("csrf", token.to_owned()));
+        fields
+    };
+    // Without the CSRF token, refused and nothing created.
+    let fields = request_fields("dismantling", "10");
+    let borrowed: Fields = fields.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    let forged = bob.post("/app/requests/new", &borrowed).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "no token: refused");
+    let mut forged_fields = borrowed.clone();
+    forged_fields.push(("csrf", "forged"));
+    assert_eq!(
+        bob.post("/app/requests/new", &forged_fields).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let none = app
+        .get("/api/v1/access-requests?direction=outgoing", &app.token_b)
+        .await;
+    assert_eq!(none.body["items"], json!([]), "a refused form changes nothing");
+    // A purpose left empty: the form again with the problem next to the field.
+    let fields = send(request_fields("", "10"), &token);
+    let borrowed: Fields = fields.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    let empty = bob.post("/app/requests/new", &borrowed).await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", empty.text);
+    assert!(empty.text.contains("id=\"purpose-problem\""), "{}", empty.text);
+    assert!(empty.text.contains("利用目的を 1〜200 文字で入力してください"));
+    assert!(empty.text.contains("解体計画のため"), "the values sent are kept");
+    let fields = send(request_fields("dismantling", "10"), &token);
+    let borrowed: Fields = fields.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    let sent = bob.post("/app/requests/new", &borrowed).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text);
+    let first = request_id_of(sent.header("location"));
+    let shown = bob.get(sent.header("location")).await;
+    assert!(shown.text.contains("アクセス申請を送信しました。") && shown.text.contains("審査中"));
+    assert!(shown.text.contains("/withdraw"), "the requester may withdraw it");
+    let outgoing = bob.get("/app/requests?direction=outgoing").await;
+    assert!(outgoing.text.contains(&format!("/app/requests/{first}")));
+
+    // The owner's inbox: pending first; members see it but do not decide.
+    let mut member = Browser::new(&app);
+    member.sign_in("member-a").await;
+    let page = member.get(&format!("/app/requests/{first}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.text.contains("/approve") && page.text.contains("判断できるのは組織の管理者です。"));
+    let refused = member
+        .post(
+            &format!("/app/requests/{first}/approve"),
+            &[("csrf", &page.form_token())],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    // An organization the request is not addressed to cannot see or decide it.
+    let mut carol = Browser::new(&app);
+    carol.sign_in("carol").await;
+    assert_eq!(
+        carol.get(&format!("/app/requests/{first}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let carol_token = carol.get("/app/requests").await.form_token();
+    let foreign = carol
+        .post(&format!("/app/requests/{first}/approve"), &[("csrf", &carol_token)])
+        .await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+
+    let mut admin = Browser::new(&app);
+    admin.sign_in("admin-a").await;
+    let inbox = admin.get("/app/requests").await;
+    assert!(inbox.text.contains("審査中") && inbox.text.contains(&format!("/app/requests/{first}")));
+    let decide = admin.get(&format!("/app/requests/{first}")).await;
+    assert!(decide.text.contains("/narrow") && decide.text.contains("/refuse"));
+    assert!(
+        decide.text.contains("value=\"2099-03-31\""),
+        "the narrowing form is pre-filled"
+    );
+    let admin_token = decide.form_token();
+    let narrow_path = format!("/app/requests/{first}/narrow");
+    // A narrowing that widens (more reads, a later end) is refused next to each field.
+    let wider = admin
+        .post(
+            &narrow_path,
+            &[
+                ("csrf", &admin_token),
+                ("record_id", &passport),
+                ("level", "legitimate_interest"),
+                ("expires_at", "2100-01-01"),
+                ("max_reads", "20"),
+            ],
+        )
+        .await;
+    assert_eq!(wider.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wider.text);
+    assert!(wider.text.contains("id=\"narrow-reads-problem\"") && wider.text.contains("id=\"narrow-until-problem\""));
+    assert!(wider.text.contains("value=\"20\""), "the values sent are shown again");
+    let still = app.get(&format!("/api/v1/access-requests/{first}"), &app.token_a).await;
+    assert_eq!(still.body["state"], "pending", "a refused narrowing changes nothing");
+    let narrowed = admin
+        .post(
+            &narrow_path,
+            &[
+                ("csrf", &admin_token),
+                ("record_id", &passport),
+                ("level", "legitimate_interest"),
+                ("expires_at", "2099-03-31"),
+                ("max_reads", "5"),
+                ("reason", "まず5回まで"),
+            ],
+        )
+        .await;
+    assert_eq!(narrowed.status, StatusCode::SEE_OTHER, "{}", narrowed.text);
+    let after = admin.get(narrowed.header("location")).await;
+    assert!(after.text.contains("縮小して承認し、許諾を作成しました。") && after.text.contains("縮小承認"));
+    let decided = app.get(&format!("/api/v1/access-requests/{first}"), &app.token_a).await;
+    assert_eq!(decided.body["granted"]["max_reads"], 5);
+    let grant = decided.body["grant_id"].as_str().expect("grant").to_owned();
+    let twice = admin
+        .post(&format!("/app/requests/{first}/approve"), &[("csrf", &admin_token)])
+        .await;
+    assert_eq!(twice.status, StatusCode::CONFLICT);
+
+    // The grant with its terms, its origin and its ODRL policy; B reads, A's audit shows it.
+    let grants = admin.get("/app/grants").await;
+    assert!(
+        grants.text.contains("0 / 5") && grants.text.contains("目的を強制"),
+        "{}",
+        grants.text
+    );
+    assert!(grants.text.contains(&format!("/app/requests/{first}")));
+    assert!(grants.text.contains(&format!("/api/v1/grants/{grant}/policy")));
+    let policy = bob.get(&format!("/api/v1/grants/{grant}/policy")).await;
+    assert_eq!(policy.status, StatusCode::OK, "the session reads the policy");
+    let read = app
+        .get_with(
+            &format!("/api/v1/passports/{passport}"),
+            &app.token_b,
+            &[("junkan-purpose", "dismantling")],
+        )
+        .await;
+    assert_eq!(read.status, StatusCode::OK);
+    let received = bob.get("/app/grants?direction=received").await;
+    assert!(received.text.contains("1 / 5"), "{}", received.text);
+    let audit = admin.get("/app/audit").await;
+    assert_eq!(audit.status, StatusCode::OK, "{}", audit.text);
+    assert!(audit.text.contains(&passport) && audit.text.contains("dismantling") && audit.text.contains(&grant));
+    let by_grant = admin.get(&format!("/app/audit?grant={grant}&reader={}", app.b)).await;
+    assert!(by_grant.text.contains(&passport));
+    let other_reader = admin.get(&format!("/app/audit?reader={}", app.authority)).await;
+    assert!(!other_reader.text.contains(&passport));
+    let later = admin.get("/app/audit?from=2098-01-01").await;
+    assert!(!later.text.contains(&passport));
+    let bad = admin.get("/app/audit?from=yesterday&grant=nonsense").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("id=\"audit-from-problem\"") && bad.text.contains("id=\"audit-grant-problem\""));
+    assert_eq!(member.get("/app/audit").await.status, StatusCode::FORBIDDEN);
+
+    // A second request is refused (a reason is required), a third withdrawn by B.
+    let fields = send(request_fields("collection", "3"), &token);
+    let borrowed: Fields = fields.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    let second = request_id_of(bob.post("/app/requests/new", &borrowed).await.header("location"));
+    // Pending requests come first in the inbox, before older decided ones.
+    let inbox = admin.get("/app/requests").await;
+    let place = |id: &str| inbox.text.find(&format!("/app/requests/{id}\"")).expect("listed");
+    assert!(place(&second) < place(&first), "pending first: {}", inbox.text);
+    let refuse_path = format!("/app/requests/{second}/refuse");
+    let no_reason = admin
+        .post(&refuse_path, &[("csrf", &admin_token), ("reason", "")])
+        .await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(no_reason.text.contains("id=\"refuse-reason-problem\""));
+    let refused = admin
+        .post(&refuse_path, &[("csrf", &admin_token), ("reason", "目的が不明確です")])
+        .await;
+    assert_eq!(refused.status, StatusCode::SEE_OTHER);
+    let seen = bob.get(&format!("/app/requests/{second}")).await;
+    assert!(seen.text.contains("却下") && seen.text.contains("目的が不明確です"));
+    let fields = send(request_fields("recycling", "3"), &token);
+    let borrowed: Fields = fields.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    let third = request_id_of(bob.post("/app/requests/new", &borrowed).await.header("location"));
+    let withdrawn = bob
+        .post(&format!("/app/requests/{third}/withdraw"), &[("csrf", &token)])
+        .await;
+    assert_eq!(withdrawn.status, StatusCode::SEE_OTHER);
+    assert!(bob
+        .get(withdrawn.header("location"))
+        .await
+        .text
+        .contains("申請を取り下げました。"));
+    let refused_only = admin.get("/app/requests?state=refused").await;
+    assert!(refused_only.text.contains(&second) && !refused_only.text.contains(&third));
+
+    // In English.
+    let english = bob.get("/app/requests?direction=outgoing").await;
+    bob.post("/app/language", &[("csrf", &english.form_token()), ("lang", "en")])
+        .await;
+    let english = bob.get(&format!("/app/requests/{second}")).await;
+    assert!(english.text.contains("Access request:") && english.text.contains("refused"));
+    let english = bob.get("/app/requests/new").await;
+    assert!(english.text.contains("New access request") && english.text.contains("Purpose"));
+}
+
+#[tokio::test]
+async fn the_catalog_offers_datasets_and_standing_rules_are_set_on_the_grants_page() {
+    let app = TestApp::new().await;
+    user(&app, app.a, "admin-a", &[Role::OrgAdmin, Role::Member]).await;
+    user(&app, app.a, "member-a", &[Role::Member]).await;
+    user(&app, app.b, "bob", &[Role::OrgAdmin, Role::Member]).await;
+    let mut admin = Browser::new(&app);
+    admin.sign_in("admin-a").await;
+    let catalog = admin.get("/app/catalog").await;
+    assert_eq!(catalog.status, StatusCode::OK, "{}", catalog.text);
+    assert!(catalog.text.contains("データカタログ") && catalog.text.contains("データセットを提供する"));
+    let token = catalog.form_token();
+    let offer_fields = |title: &'static str, gtin: &'static str| {
+        vec![
+            ("title_ja", title),
+            ("title_en", "Battery passports for dismantlers"),
+            ("description_ja", "電池パスポートの解体情報"),
+            ("description_en", "Dismantling fields of battery passports"),
+            ("record_kind", "passport"),
+            ("class_type", "profile"),
+            ("class_value", gtin),
+            ("level", "legitimate_interest"),
+            ("purpose", "dismantling"),
+            ("max_duration_days", "365"),
+        ]
+    };
+    let mut bad = offer_fields("", "Battery!");
+    bad.push(("csrf", &token));
+    let refused = admin.post("/app/catalog/offers", &bad).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
+    assert!(
+        refused.text.contains("id=\"offer-title-ja-problem\"") && refused.text.contains("id=\"offer-class-problem\"")
+    );
+    let mut good = offer_fields("電池パスポート（解体事業者向け）", "battery");
+    good.push(("csrf", &token));
+    let published = admin.post("/app/catalog/offers", &good).await;
+    assert_eq!(published.status, StatusCode::SEE_OTHER, "{}", published.text);
+    let offers = app.get("/api/v1/dataset-offers", &app.token_a).await;
+    let offer = offers.body["items"][0]["id"].as_str().expect("offer").to_owned();
+    assert!(admin
+        .get(published.header("location"))
+        .await
+        .text
+        .contains("データセットの提供を公開しました。"));
+
+    // B sees it with a "request access" button that opens the form pre-filled.
+    let mut bob = Browser::new(&app);
+    bob.sign_in("bob").await;
+    let seen = bob.get("/app/catalog").await;
+    assert!(seen.text.contains("電池パスポート（解体事業者向け）"));
+    assert!(seen.text.contains(&format!("/app/requests/new?offer={offer}")));
+    let form = bob.get(&format!("/app/requests/new?offer={offer}")).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(
+        form.text.contains(&format!("<option value=\"{offer}\" selected")),
+        "{}",
+        form.text
+    );
+    assert!(form.text.contains("value=\"dismantling\"") && form.text.contains("value=\"battery\""));
+    let requested = bob
+        .post(
+            "/app/requests/new",
+            &[
+                ("csrf", &form.form_token()),
+                ("offer_id", &offer),
+                ("record_kind", "passport"),
+                ("class_type", "profile"),
+                ("class_value", "battery"),
+                ("level", "full"),
+                ("purpose", "dismantling"),
+                ("expires_at", "2099-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(requested.status, StatusCode::UNPROCESSABLE_ENTITY, "beyond the offer");
+    assert!(requested.text.contains("id=\"level-problem\"") && requested.text.contains("id=\"until-problem\""));
+
+    // Members do not withdraw offers; administrators do.
+    let mut member = Browser::new(&app);
+    member.sign_in("member-a").await;
+    let member_page = member.get("/app/catalog").await;
+    assert!(!member_page.text.contains("/withdraw"));
+    let path = format!("/app/catalog/offers/{offer}/withdraw");
+    assert_eq!(
+        member.post(&path, &[("csrf", &member_page.form_token())]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        bob.post(&path, &[("csrf", &form.form_token())]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(admin.post(&path, &[]).await.status, StatusCode::FORBIDDEN);
+    let done = admin.post(&path, &[("csrf", &token)]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert!(!bob
+        .get("/app/catalog")
+        .await
+        .text
+        .contains("電池パスポート（解体事業者向け）"));
+
+    // Standing rules: listed and set on the grants page.
+    let rules = admin.get("/app/grants?direction=standing").await;
+    assert!(rules.text.contains("常設ルールを設定する"), "{}", rules.text);
+    let no_end = admin
+        .post(
+            "/app/grants/standing-rules",
+            &[
+                ("csrf", &token),
+                ("grantee_type", "role_with_certification"),
+                ("role", "recycler"),
+                ("scheme", "dismantling"),
+                ("record_kind", "passport"),
+                ("level", "legitimate_interest"),
+                ("expires_at", ""),
+            ],
+        )
+        .await;
+    assert_eq!(no_end.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(no_end.text.contains("id=\"rule-until-problem\""));
+    let set = admin
+        .post(
+            "/app/grants/standing-rules",
+            &[
+                ("csrf", &token),
+                ("grantee_type", "role_with_certification"),
+                ("role", "recycler"),
+                ("scheme", "dismantling"),
+                ("record_kind", "passport"),
+                ("class_type", "profile"),
+                ("class_value", "battery"),
+                ("level", "legitimate_interest"),
+                ("purpose", "dismantling"),
+                ("enforce_purpose", "1"),
+                ("expires_at", "2099-12-31"),
+            ],
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.text);
+    let listed = admin.get(set.header("location")).await;
+    assert!(listed.text.contains("常設ルールを設定しました。"));
+    assert!(
+        listed
+            .text
+            .contains("認証「dismantling」を保有するすべてのリサイクル事業者"),
+        "{}",
+        listed.text
+    );
+    let api = app.get("/api/v1/standing-rules", &app.token_a).await;
+    assert_eq!(api.body["items"][0]["grantee"]["type"], "role_with_certification");
+    let member_rules = member.get("/app/grants?direction=standing").await;
+    assert!(
+        !member_rules.text.contains("常設ルールを設定する"),
+        "members see no form"
+    );
+    let by_member = member
+        .post(
+            "/app/grants/standing-rules",
+            &[
+                ("csrf", &member_rules.form_token()),
+                ("grantee_type", "role"),
+                ("role", "recycler"),
+                ("record_kind", "facility"),
+                ("level", "full"),
+                ("expires_at", "2099-12-31"),
+            ],
+        )
+        .await;
+    assert_eq!(by_member.status, StatusCode::FORBIDDEN);
+
+    // In English.
+    admin.post("/app/language", &[("csrf", &token), ("lang", "en")]).await;
+    let english = admin.get("/app/catalog").await;
+    assert!(english.text.contains("Data catalog") && english.text.contains("Offer a dataset"));
+    let english = admin.get("/app/grants?direction=standing").await;
+    assert!(english.text.contains("every recycler holding the certification"));
+    let english = admin.get("/app/audit").await;
+    assert!(english.text.contains("Owner's audit"));
+}
+
+#[tokio::test]
+async fn administrators_create_organizations_accounts_and_client_credentials_through_forms() {
+    let app = TestApp::new().await;
+    user(&app, app.a, "ada", &[Role::OrgAdmin, Role::Member]).await;
+    user(&app, app.a, "alice", &[Role::Member]).await;
+    user(&app, app.authority, "nadia", &[Role::NodeAdmin]).await;
+
+    // Node administrators register organizations; problems come back next to their fields.
+    let mut nadia = Browser::new(&app);
+    nadia.sign_in("nadia").await;
+    let page = nadia.get("/app/admin").await;
+    assert!(page.text.contains("組織を登録する"), "{}", page.text);
+    let token = page.form_token();
+    let bad = nadia
+        .post(
+            "/app/admin/organizations",
+            &[
+                ("csrf", &token),
+                ("name_ja", ""),
+                ("name_en", "Recycler"),
+                ("organization_type", "company"),
+                ("corporate_number", "123"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    assert!(
+        bad.text.contains("id=\"organization-name_ja-problem\"")
+            && bad.text.contains("id=\"organization-corporate_number-problem\"")
+    );
+    assert!(bad.text.contains("value=\"Recycler\""), "the values sent are kept");
+    let created = nadia
+        .post(
+            "/app/admin/organizations",
+            &[
+                ("csrf", &token),
+                ("name_ja", "循環リサイクル株式会社"),
+                ("name_en", "Junkan Recycling K.K."),
+                ("organization_type", "company"),
+                ("company_size", "sme"),
+                ("role", "recycler"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.text);
+    let shown = nadia.get(created.header("location")).await;
+    assert!(shown.text.contains("組織を登録しました。") && shown.text.contains("循環リサイクル株式会社"));
+
+    // Organization administrators do not register organizations, but create their accounts.
+    let mut ada = Browser::new(&app);
+    ada.sign_in("ada").await;
+    let page = ada.get("/app/admin").await;
+    assert!(!page.text.contains("組織を登録する") && page.text.contains("アカウントを作成する"));
+    let token = page.form_token();
+    let refused = ada
+        .post(
+            "/app/admin/organizations",
+            &[
+                ("csrf", &token),
+                ("name_ja", "乗っ取り"),
+                ("name_en", "Takeover"),
+                ("organization_type", "company"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let a = app.a.to_string();
+    let short = ada
+        .post(
+            "/app/admin/users",
+            &[
+                ("csrf", &token),
+                ("organization", &a),
+                ("username", "bea"),
+                ("display_name", "Bea"),
+                ("password", "short"),
+                ("role", "member"),
+            ],
+        )
+        .await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(short.text.contains("id=\"user-password-problem\"") && !short.text.contains("value=\"short\""));
+    let node_role = ada
+        .post(
+            "/app/admin/users",
+            &[
+                ("csrf", &token),
+                ("organization", &a),
+                ("username", "bea"),
+                ("display_name", "Bea"),
+                ("password", PASSWORD),
+                ("role", "node_admin"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        node_role.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "only node administrators give it"
+    );
+    assert!(node_role.text.contains("id=\"user-roles-problem\""));
+    let made = ada
+        .post(
+            "/app/admin/users",
+            &[
+                ("csrf", &token),
+                ("organization", &a),
+                ("username", "bea"),
+                ("display_name", "Bea"),
+                ("password", PASSWORD),
+                ("role", "member"),
+                ("locale", "en"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.text);
+    assert!(ada.get(made.header("location")).await.text.contains("<code>bea</code>"));
+    let mut bea = Browser::new(&app);
+    bea.sign_in("bea").await;
+    assert!(
+        bea.get("/app").await.text.contains("<html lang=\"en\">"),
+        "the new account signs in"
+    );
+    let taken = ada
+        .post(
+            "/app/admin/users",
+            &[
+                ("csrf", &token),
+                ("organization", &a),
+                ("username", "bea"),
+                ("display_name", "Bea"),
+                ("password", PASSWORD),
+                ("role", "member"),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(taken.text.contains("id=\"user-username-problem\""));
+    let foreign = ada
+        .post(
+            "/app/admin/users",
+            &[
+                ("csrf", &token),
+                ("organization", &app.b.to_string()),
+                ("username", "mole"),
+                ("display_name", "Mole"),
+                ("password", PASSWORD),
+                ("role", "member"),
+            ],
+        )
+        .await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+
+    // A client credential: its secret is shown once, in the answer, and works.
+    let issued = ada
+        .post(
+            "/app/admin/clients",
+            &[
+                ("csrf", &token),
+                ("organization", &a),
+                ("name", "ERP 連携"),
+                ("role", "member"),
+            ],
+        )
+        .await;
+    assert_eq!(issued.status, StatusCode::OK, "{}", issued.text);
+    assert_eq!(issued.header("cache-control"), "no-store");
+    let value_of = |id: &str| {
+        let start = issued.text.find(&format!("id=\"{id}\">")).expect("shown") + id.len() + 6;
+        issued.text[start..].split('<').next().expect("text").to_owned()
+    };
+    let (client_id, secret) = (value_of("created-client-id"), value_of("created-client-secret"));
+    let client_token = app.client_token_with(&client_id, &secret).await;
+    assert_eq!(app.get("/api/v1/passports", &client_token).await.status, StatusCode::OK);
+    assert!(!ada.get("/app/admin").await.text.contains(&secret), "never shown again");
+    let unnamed = ada
+        .post(
+            "/app/admin/clients",
+            &[("csrf", &token), ("organization", &a), ("name", "")],
+        )
+        .await;
+    assert_eq!(unnamed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unnamed.text.contains("id=\"client-name-problem\""));
+    let forged = ada
+        .post(
+            "/app/admin/clients",
+            &[("csrf", "forged"), ("organization", &a), ("name", "x")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    // Members have none of it.
+    let mut alice = Browser::new(&app);
+    alice.sign_in("alice").await;
+    let member_token = alice.get("/app").await.form_token();
+    let by_member = alice
+        .post(
+            "/app/admin/clients",
+            &[("csrf", &member_token), ("organization", &a), ("name", "x")],
+        )
+        .await;
+    assert_eq!(by_member.status, StatusCode::FORBIDDEN);
 }

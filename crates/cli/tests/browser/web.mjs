@@ -11,7 +11,9 @@
 // authority's account, for the whole loop's Sankey), JUNKAN_CERTIFIED_PASSPORT_PATH (a passport
 // page with conformity certificates), JUNKAN_CERTIFIER_USERNAME and JUNKAN_CERTIFIER_PASSWORD (the
 // demo certification body's account, for its certificates page), JUNKAN_SCREENSHOTS (a folder),
-// JUNKAN_CHROMIUM (the browser).
+// JUNKAN_CHROMIUM (the browser), JUNKAN_OWNER_ORGANIZATION and JUNKAN_REQUESTED_PASSPORT_ID (the
+// user's organization and its passport the certification body asks access to: request, approve in
+// the inbox, the grant on both sides, the read under it in the owner's audit).
 //
 // Every main page is also checked by axe-core (run in the page): serious and critical
 // violations of WCAG 2.1 A/AA fail the run.
@@ -33,6 +35,8 @@ const auditorPassword = process.env.JUNKAN_AUDITOR_PASSWORD || "";
 const certifiedPassportPath = process.env.JUNKAN_CERTIFIED_PASSPORT_PATH || "";
 const certifierUsername = process.env.JUNKAN_CERTIFIER_USERNAME || "";
 const certifierPassword = process.env.JUNKAN_CERTIFIER_PASSWORD || "";
+const ownerOrganization = process.env.JUNKAN_OWNER_ORGANIZATION || "";
+const requestedPassportId = process.env.JUNKAN_REQUESTED_PASSPORT_ID || "";
 const screenshots = process.env.JUNKAN_SCREENSHOTS;
 const executablePath = process.env.JUNKAN_CHROMIUM || "/usr/bin/chromium";
 for (const [name, value] of Object.entries({ base, username, password, passportPath, screenshots })) {
@@ -251,6 +255,10 @@ try {
     ["footprints", "/app/footprints"],
     ["grants", "/app/grants?direction=received"],
     ["requests", "/app/requests"],
+    ["requests-new", "/app/requests/new"],
+    ["grants-standing", "/app/grants?direction=standing"],
+    ["audit", "/app/audit"],
+    ["catalog", "/app/catalog"],
     ["upload", "/app/upload"],
     ["indicators", "/app/indicators"],
     ["partners", "/app/partners"],
@@ -334,6 +342,68 @@ try {
     steps.push("certificates");
   }
   steps.push("main pages");
+
+  if (certifierUsername && ownerOrganization && requestedPassportId) {
+    // Data sovereignty: the certification body asks the user's organization for the dismantling
+    // fields of its battery passport; the owner approves in the inbox; the grant shows on both
+    // sides; the requester reads under it (naming the purpose) and the owner's audit shows it.
+    const requester = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "ja-JP" });
+    const requesterPage = await requester.newPage();
+    watch(requesterPage, "requester");
+    await requesterPage.goto(`${base}/app/sign-in`);
+    await requesterPage.fill("#username", certifierUsername);
+    await requesterPage.fill("#password", certifierPassword);
+    await Promise.all([requesterPage.waitForURL(`${base}/app`), requesterPage.click("form[action='/app/sign-in'] button")]);
+    await requesterPage.goto(`${base}/app/requests/new?owner=${ownerOrganization}`);
+    check((await requesterPage.inputValue("#owner")) === ownerOrganization, "the request form is pre-filled with the owner");
+    await requesterPage.selectOption("#kind", "passport");
+    await requesterPage.fill("#record-ids", requestedPassportId);
+    await requesterPage.selectOption("#level", "legitimate_interest");
+    await requesterPage.fill("#purpose", "dismantling");
+    await requesterPage.fill("#until", "2099-03-31");
+    await requesterPage.fill("#max-reads", "10");
+    await requesterPage.fill("#message", "解体計画のため");
+    await shoot(requesterPage, "request-form-ja");
+    await checkAccessibility(requesterPage, "new access request (ja)");
+    await Promise.all([
+      requesterPage.waitForURL(/done=requested/),
+      requesterPage.click("form[action='/app/requests/new'] button[type=submit]"),
+    ]);
+    check((await requesterPage.locator("main").textContent()).includes("アクセス申請を送信しました"), "the request is sent");
+    const requestPath = new URL(requesterPage.url()).pathname;
+
+    await page.goto(`${base}/app/requests`);
+    check((await page.locator(`a[href='${requestPath}']`).count()) === 1, "the owner's inbox lists the request");
+    await shoot(page, "requests-inbox-pending-ja");
+    await checkAccessibility(page, "requests inbox with a pending request (ja)");
+    await Promise.all([page.waitForURL(new RegExp(requestPath)), page.click(`a[href='${requestPath}']`)]);
+    check((await page.locator("form[action$='/narrow']").count()) === 1, "the owner may narrow");
+    check((await page.inputValue("#narrow-until")) === "2099-03-31", "the narrowing form holds the values asked for");
+    await shoot(page, "request-decide-ja");
+    await checkAccessibility(page, "request decision (ja)");
+    await Promise.all([page.waitForURL(/done=approved/), page.click("form[action$='/approve'] button")]);
+    check((await page.locator("main").textContent()).includes("承認し、許諾を作成しました"), "approved in the inbox");
+    await page.goto(`${base}/app/grants`);
+    check((await page.locator(`a[href='${requestPath}']`).count()) === 1, "the grant names the request it came from");
+    await shoot(page, "grants-given-ja");
+
+    const read = await requesterPage.request.get(`${base}/api/v1/passports/${requestedPassportId}`, {
+      headers: { "Junkan-Purpose": "dismantling" },
+    });
+    check(read.ok(), `the requester reads under the grant (${read.status()})`);
+    await requesterPage.goto(`${base}/app/grants?direction=received`);
+    check((await requesterPage.locator("main").textContent()).includes("1 / 10"), "the requester's grant counts the read");
+    await shoot(requesterPage, "grants-received-ja");
+    await checkAccessibility(requesterPage, "grants received (ja)");
+    await requester.close();
+
+    await page.goto(`${base}/app/audit`);
+    const audit = await page.locator("main").textContent();
+    check(audit.includes(requestedPassportId) && audit.includes("dismantling"), "the owner's audit shows the read");
+    await shoot(page, "audit-read-ja");
+    await checkAccessibility(page, "owner's audit with a read (ja)");
+    steps.push("access request");
+  }
 
   // Create a passport through the form generated from the profile: problems next to their
   // fields first, then saved once fixed.

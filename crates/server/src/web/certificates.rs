@@ -456,7 +456,10 @@ fn field(
     violations: &[Violation],
 ) -> Markup {
     let id = format!("field-{name}");
-    let problems = problems_of(violations, name);
+    let problems: Vec<String> = problems_of(violations, name)
+        .into_iter()
+        .map(|message| super::i18n::problem_message(web.language, message))
+        .collect();
     html! {
         div.field {
             label for=(id) { (web.t(label)) }
@@ -479,7 +482,10 @@ fn select_field(
     violations: &[Violation],
 ) -> Markup {
     let id = format!("field-{name}");
-    let problems = problems_of(violations, name);
+    let problems: Vec<String> = problems_of(violations, name)
+        .into_iter()
+        .map(|message| super::i18n::problem_message(web.language, message))
+        .collect();
     html! {
         div.field {
             label for=(id) { (web.t(label)) }
@@ -523,7 +529,7 @@ fn issue_form(
             @if !violations.is_empty() {
                 div.error role="alert" {
                     p { (web.t(PROBLEMS)) }
-                    @for violation in &unplaced { p { (violation.message) } }
+                    @for violation in &unplaced { p { (super::i18n::problem_message(web.language, &violation.message)) } }
                 }
             }
             form method="post" action="/app/certificates" {

@@ -264,6 +264,19 @@ impl Web {
     }
 }
 
+impl Web {
+    /// The error page for `problem` with a message that says more than its usual one.
+    pub fn fail_with(&self, problem: Problem, message: Text) -> WebError {
+        let (status, title, _) = problem.describe();
+        let body = html! {
+            h1 { (self.t(title)) }
+            p.error role="alert" { (self.t(message)) }
+            p { a href="/app" { (self.t(BACK_HOME)) } }
+        };
+        WebError(Box::new(self.page_with_status(status, self.t(title), Nav::None, body)))
+    }
+}
+
 const BACK_HOME: Text = ("ホームへ戻る", "Back to the home page");
 
 /// What went wrong, as the error page tells it.

@@ -385,3 +385,87 @@ mod tests {
         assert_eq!(output_label(Language::En, "unknown_output"), "unknown_output");
     }
 }
+
+/// A validation message of the store or the model (always English, as the API gives it) in the
+/// page's language: common rules in a Japanese sentence of their own, anything else with a
+/// Japanese lead before the precise English text, so that no problem is shown in English only
+/// on a Japanese page. English pages show the message as given.
+pub fn problem_message(language: Language, message: &str) -> String {
+    if language == Language::En {
+        return message.to_owned();
+    }
+    let number_after = |marker: &str| {
+        message
+            .split_once(marker)
+            .map(|(_, rest)| {
+                rest.split(|c: char| !c.is_ascii_digit())
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .filter(|digits| !digits.is_empty())
+    };
+    let japanese = if message == "must not be blank" {
+        Some("入力してください。".to_owned())
+    } else if message.starts_with("must be at most") && message.contains("characters") {
+        number_after("at most ").map(|limit| format!("{limit} 文字以内で入力してください。"))
+    } else if message.starts_with("must be at least") && message.contains("characters") {
+        number_after("at least ").map(|limit| format!("{limit} 文字以上で入力してください。"))
+    } else if message == "must not contain control characters" {
+        Some("制御文字は使えません。".to_owned())
+    } else if message == "must be in the future" {
+        Some("未来の日時を指定してください。".to_owned())
+    } else if message.starts_with("must not be in the future") {
+        Some("未来の日付は指定できません。".to_owned())
+    } else if message.starts_with("must be an http") || message.starts_with("must be an absolute URL") {
+        Some("http:// または https:// で始まる URL を入力してください。".to_owned())
+    } else if message.starts_with("must be a number") {
+        Some("数値で入力してください。".to_owned())
+    } else if message.starts_with("must be a year") {
+        Some("年を西暦で入力してください。".to_owned())
+    } else if message.starts_with("must be a percentage") {
+        Some("0〜100 の百分率で入力してください。".to_owned())
+    } else if message.starts_with("must be one of") {
+        Some("選択肢から選んでください。".to_owned())
+    } else if message == "is required" || message.ends_with("is required") {
+        Some("入力が必要です。".to_owned())
+    } else {
+        None
+    };
+    match japanese {
+        Some(sentence) => sentence,
+        None => format!("入力を確認してください（{message}）。"),
+    }
+}
+
+#[cfg(test)]
+mod problem_message_tests {
+    use super::{problem_message, Language};
+
+    #[test]
+    fn japanese_pages_never_show_a_problem_in_english_only() {
+        for (message, expected) in [
+            ("must not be blank", "入力してください。"),
+            (
+                "must be at most 200 characters, got 250",
+                "200 文字以内で入力してください。",
+            ),
+            (
+                "must be at least 12 characters, got 5",
+                "12 文字以上で入力してください。",
+            ),
+            ("must be in the future", "未来の日時を指定してください。"),
+            (
+                "must be an http:// or https:// URL",
+                "http:// または https:// で始まる URL を入力してください。",
+            ),
+            (
+                "wrong in some new way",
+                "入力を確認してください（wrong in some new way）。",
+            ),
+        ] {
+            assert_eq!(problem_message(Language::Ja, message), expected, "{message}");
+            assert_eq!(problem_message(Language::En, message), message);
+        }
+    }
+}

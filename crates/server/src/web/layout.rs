@@ -42,6 +42,10 @@ pub enum Nav {
     Admin,
     /// No menu entry (sign-in, errors).
     None,
+    /// The owner's audit (所有者の監査).
+    Audit,
+    /// The data catalog and the organization's dataset offers.
+    Catalog,
 }
 
 const SKIP: Text = ("本文へ移動", "Skip to main content");
@@ -60,13 +64,13 @@ const FOOTER: Text = (
 const API_LINK: Text = ("API（OpenAPI）", "API (OpenAPI)");
 
 /// The menu: (entry, path, label); which entries a visitor sees is [`shown`].
-const MENU_ENTRIES: [(Nav, &str, Text); 14] = [
+const MENU_ENTRIES: [(Nav, &str, Text); 16] = [
     (Nav::Home, "/app", ("ワークスペース", "Workspace")),
     (Nav::Passports, "/app/passports", ("パスポート", "Passports")),
     (Nav::Events, "/app/events", ("イベント", "Events")),
     (Nav::Footprints, "/app/footprints", ("CFP", "Footprints")),
     (Nav::Grants, "/app/grants", ("共有設定", "Grants")),
-    (Nav::Requests, "/app/requests", ("依頼", "Requests")),
+    (Nav::Requests, "/app/requests", ("アクセス申請", "Access requests")),
     (Nav::Upload, "/app/upload", ("取込", "Import")),
     (Nav::Indicators, "/app/indicators", ("循環性指標", "Indicators")),
     (Nav::Lineage, "/app/lineage", ("トレース", "Lineage")),
@@ -75,6 +79,8 @@ const MENU_ENTRIES: [(Nav, &str, Text); 14] = [
     (Nav::Certificates, "/app/certificates", ("適合性証明", "Certificates")),
     (Nav::Log, "/app/log", ("改ざん検知ログ", "Transparency log")),
     (Nav::Admin, "/app/admin", ("管理", "Administration")),
+    (Nav::Catalog, "/app/catalog", ("データカタログ", "Catalog")),
+    (Nav::Audit, "/app/audit", ("監査", "Audit")),
 ];
 
 /// Whether the menu shows `entry`: the public views to everyone, the workspace to signed-in
@@ -83,7 +89,7 @@ fn shown(web: &Web, entry: Nav) -> bool {
     use junkan_model::principal::Role;
     match (entry, &web.signed_in) {
         (Nav::Indicators | Nav::Lineage | Nav::Flows | Nav::Log, _) => true,
-        (Nav::Admin, Some(signed_in)) => signed_in
+        (Nav::Admin | Nav::Audit, Some(signed_in)) => signed_in
             .user
             .roles
             .iter()

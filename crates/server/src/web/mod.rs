@@ -24,6 +24,7 @@ pub mod log;
 pub mod partners;
 pub mod passport;
 pub mod passport_form;
+pub mod sharing;
 pub mod sign_in;
 pub mod upload;
 pub mod workspace;
@@ -63,7 +64,22 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/footprints", get(workspace::get_footprints))
         .route("/grants", get(workspace::get_grants))
         .route("/grants/{id}/revoke", post(workspace::post_revoke_grant))
-        .route("/requests", get(workspace::get_requests))
+        .route("/requests", get(sharing::get_requests))
+        .route(
+            "/requests/new",
+            get(sharing::get_new_request).post(sharing::post_new_request),
+        )
+        .route("/requests/{id}", get(sharing::get_request))
+        .route("/requests/{id}/approve", post(sharing::post_approve))
+        .route("/requests/{id}/narrow", post(sharing::post_narrow))
+        .route("/requests/{id}/refuse", post(sharing::post_refuse))
+        .route("/requests/{id}/withdraw", post(sharing::post_withdraw))
+        .route("/trade-requests", get(workspace::get_trade_requests))
+        .route("/grants/standing-rules", post(sharing::post_standing_rule))
+        .route("/audit", get(sharing::get_audit))
+        .route("/catalog", get(sharing::get_catalog))
+        .route("/catalog/offers", post(sharing::post_offer))
+        .route("/catalog/offers/{id}/withdraw", post(sharing::post_withdraw_offer))
         .route("/indicators", get(indicators::get_indicators))
         .route("/lineage", get(lineage::get_lineage_page))
         .route("/flows", get(flows::get_flows_page))
@@ -94,6 +110,9 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/certificates/{id}/revoke", post(certificates::post_revoke_certificate))
         .route("/admin", get(admin::get_admin))
         .route("/admin/clients/{id}/revoke", post(admin::post_revoke_client))
+        .route("/admin/organizations", post(admin::post_organization))
+        .route("/admin/users", post(admin::post_user))
+        .route("/admin/clients", post(admin::post_client))
         .route("/upload/events", post(upload::post_upload_events))
         .route("/upload/footprints", post(upload::post_upload_footprints))
         .route("/assets/{name}", get(assets::get_asset))

@@ -160,8 +160,11 @@ fn problems_of<'a>(violations: &'a [Violation], field: &str) -> Vec<&'a str> {
         .collect()
 }
 
-fn field_problems(violations: &[Violation], field: &str, id: &str) -> Markup {
-    let problems = problems_of(violations, field);
+fn field_problems_in(language: Language, violations: &[Violation], field: &str, id: &str) -> Markup {
+    let problems: Vec<String> = problems_of(violations, field)
+        .into_iter()
+        .map(|message| super::i18n::problem_message(language, message))
+        .collect();
     html! {
         @if !problems.is_empty() {
             p.error #(format!("{id}-problem")) { (problems.join(" / ")) }
@@ -174,7 +177,7 @@ fn problem_summary(web: &Web, violations: &[Violation]) -> Markup {
         @if !violations.is_empty() {
             div.error role="alert" {
                 p { (web.t(PROBLEMS)) }
-                ul { @for violation in violations { li { code { (violation.path) } " " (violation.message) } } }
+                ul { @for violation in violations { li { code { (violation.path) } " " (super::i18n::problem_message(web.language, &violation.message)) } } }
             }
         }
     }
@@ -490,7 +493,7 @@ fn text_field(
         div.field {
             label for=(id) { (web.t(text)) }
             input id=(id) type=(kind) name=(name) value=[pairs_value(values, name)] aria-invalid=[problems.then_some("true")] aria-describedby=[problems.then(|| format!("{id}-problem"))];
-            (field_problems(violations, name, &id))
+            (field_problems_in(web.language, violations, name, &id))
         }
     }
 }
@@ -520,7 +523,7 @@ fn target_form(
                 div.field {
                     label for="field-content" { (web.t(DESCRIPTION)) }
                     textarea #field-content name="content" rows="3" maxlength="1000" { (pairs_value(values, "content").unwrap_or_default()) }
-                    (field_problems(violations, "content", "field-content"))
+                    (field_problems_in(web.language, violations, "content", "field-content"))
                 }
             } @else {
                 fieldset {
@@ -531,12 +534,12 @@ fn target_form(
                             label for={ "category-" (category.as_str()) } { (label(web, category.label())) }
                         }
                     }
-                    (field_problems(violations, "categories", "field-categories"))
+                    (field_problems_in(web.language, violations, "categories", "field-categories"))
                 }
                 div.field {
                     label for="field-content" { (web.t(CONTENT)) }
                     textarea #field-content name="content" rows="3" maxlength="1000" { (pairs_value(values, "content").unwrap_or_default()) }
-                    (field_problems(violations, "content", "field-content"))
+                    (field_problems_in(web.language, violations, "content", "field-content"))
                 }
                 fieldset {
                     legend { (web.t(STRUCTURED)) }
@@ -748,7 +751,7 @@ fn follow_up_form(web: &Web, target: &PartnerTarget, values: &[(String, String)]
                             option value="" { "—" }
                             @for band in AchievementBand::ALL { option value=(band.as_str()) selected[pairs_value(values, "achievement_band") == Some(band.as_str())] { (band.display()) } }
                         }
-                        (field_problems(violations, "achievement_band", "field-achievement_band"))
+                        (field_problems_in(web.language, violations, "achievement_band", "field-achievement_band"))
                     }
                     div.field {
                         label for="field-progress_status" { (web.t(PROGRESS)) }
@@ -756,13 +759,13 @@ fn follow_up_form(web: &Web, target: &PartnerTarget, values: &[(String, String)]
                             option value="" { "—" }
                             @for status in ProgressStatus::ALL { option value=(status.as_str()) selected[pairs_value(values, "progress_status") == Some(status.as_str())] { (label(web, status.label())) } }
                         }
-                        (field_problems(violations, "progress_status", "field-progress_status"))
+                        (field_problems_in(web.language, violations, "progress_status", "field-progress_status"))
                     }
                     (text_field(web, "current_value", CURRENT_VALUE, values, violations, "text"))
                     (text_field(web, "current_year", CURRENT_YEAR, values, violations, "number"))
-                    div.field { label for="field-note" { (web.t(REMARKS)) } textarea #field-note name="note" rows="2" maxlength="1000" { (pairs_value(values, "note").unwrap_or_default()) } (field_problems(violations, "note", "field-note")) }
+                    div.field { label for="field-note" { (web.t(REMARKS)) } textarea #field-note name="note" rows="2" maxlength="1000" { (pairs_value(values, "note").unwrap_or_default()) } (field_problems_in(web.language, violations, "note", "field-note")) }
                 } @else {
-                    div.field { label for="field-results_summary" { (web.t(RESULTS)) } textarea #field-results_summary name="results_summary" rows="4" maxlength="400" { (pairs_value(values, "results_summary").unwrap_or_default()) } (field_problems(violations, "results_summary", "field-results_summary")) }
+                    div.field { label for="field-results_summary" { (web.t(RESULTS)) } textarea #field-results_summary name="results_summary" rows="4" maxlength="400" { (pairs_value(values, "results_summary").unwrap_or_default()) } (field_problems_in(web.language, violations, "results_summary", "field-results_summary")) }
                 }
                 (text_field(web, "publication_url", PUBLICATION, values, violations, "url"))
                 button type="submit" { (web.t(SEND)) }

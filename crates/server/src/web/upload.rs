@@ -408,7 +408,7 @@ fn report(web: &Web, upload: &Upload, outcome: Outcome) -> Response {
                         @for problem in &outcome.problems {
                             tr {
                                 td data-label=(web.t(PLACE)) { code { (problem.path) } }
-                                td data-label=(web.t(MESSAGE)) { (problem.message) }
+                                td data-label=(web.t(MESSAGE)) { (i18n::problem_message(web.language, &problem.message)) }
                             }
                         }
                     }

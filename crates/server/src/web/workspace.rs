@@ -53,7 +53,7 @@ const CORPORATE_NUMBER: Text = ("法人番号", "Corporate number");
 const ACCOUNT: Text = ("アカウント", "Account");
 
 /// One card of the overview: (path, title, description).
-const CARDS: [(&str, Text, Text); 7] = [
+const CARDS: [(&str, Text, Text); 8] = [
     (
         "/app/passports",
         ("製品・素材パスポート", "Product and material passports"),
@@ -88,7 +88,15 @@ const CARDS: [(&str, Text, Text); 7] = [
     ),
     (
         "/app/requests",
-        ("依頼", "Requests"),
+        ("アクセス申請", "Access requests"),
+        (
+            "他社データの利用申請と、自社データへの申請の承認・縮小承認・却下。",
+            "Ask for other organizations' data; approve, narrow or refuse requests for yours.",
+        ),
+    ),
+    (
+        "/app/trade-requests",
+        ("CFP の取引依頼", "CFP trade requests"),
         (
             "CFP の取引依頼（ウラノス）とその状況。",
             "CFP trade requests (Ouranos) and their status.",
@@ -451,7 +459,7 @@ pub async fn get_events(State(state): State<AppState>, web: Web, RawQuery(raw): 
                     "?EQ_bizStep" => "step",
                     _ => "epc",
                 };
-                problems.push((field, problem.message));
+                problems.push((field, i18n::problem_message(web.language, &problem.message)));
             }
             None
         }
@@ -655,7 +663,7 @@ pub async fn get_footprints(State(state): State<AppState>, web: Web, RawQuery(ra
             Some(
                 violations
                     .into_iter()
-                    .map(|violation| violation.message)
+                    .map(|violation| i18n::problem_message(web.language, &violation.message))
                     .collect::<Vec<_>>()
                     .join("; "),
             ),
@@ -772,28 +780,47 @@ const EXPIRED: Text = ("期限切れ", "Expired");
 const REVOKED: Text = ("取消済み", "Revoked");
 const REVOKE: Text = ("取り消す", "Revoke");
 const REVOKED_NOTICE: Text = ("共有を取り消しました。", "The grant was revoked.");
-const INBOX_LATER: Text = (
-    "データ利用の依頼の受付箱は、データ主権の機能とともに追加されます。",
-    "The inbox for data access requests arrives with the data-sovereignty capability.",
-);
+const STANDING: Text = ("常設ルール（Standing rules）", "Standing rules (常設ルール)");
+const READS: Text = ("閲覧回数（使用 / 上限）", "Reads (used / limit)");
+const UNLIMITED: Text = ("上限なし", "unlimited");
+const ENFORCED: Text = ("目的を強制", "purpose enforced");
+const ORIGIN: Text = ("根拠・ポリシー", "Origin and policy");
+const FROM_REQUEST: Text = ("アクセス申請から", "from an access request");
+const FROM_OFFER: Text = ("提供データセットに基づく", "under a dataset offer");
+const POLICY: Text = ("ODRL ポリシー", "ODRL policy");
+const CLASS: Text = ("分類", "Class");
 const SOME_RECORDS: Text = ("（指定の記録のみ）", "(named records only)");
 
-/// `GET /app/grants`: grants the organization gave (with revoke for its administrators) or
-/// received.
+/// `GET /app/grants`: grants the organization gave (with revoke for its administrators),
+/// received, or its standing rules (常設ルール) with the form that sets one; each with its terms
+/// (class, reads used of the limit, enforced purpose, the request or offer it came from) and a
+/// link to its ODRL policy.
 pub async fn get_grants(State(state): State<AppState>, web: Web, RawQuery(raw): RawQuery) -> WebResult {
+    web.require_sign_in()?;
+    grants_page(&state, &web, ListQuery::parse(raw.as_deref()), &[], &[]).await
+}
+
+/// The grants page; `fields` and `problems` are those of a refused standing-rule form.
+pub async fn grants_page(
+    state: &AppState,
+    web: &Web,
+    query: ListQuery,
+    fields: &[(String, String)],
+    problems: &[junkan_model::Violation],
+) -> WebResult {
     let signed_in = web.require_sign_in()?;
-    let query = ListQuery::parse(raw.as_deref());
-    let received = query.get("direction") == Some("received");
-    let direction = if received {
-        GrantDirection::Received
-    } else {
-        GrantDirection::Given
+    let direction = match query.get("direction") {
+        Some("received") => GrantDirection::Received,
+        Some("standing") => GrantDirection::Standing,
+        _ => GrantDirection::Given,
     };
+    let received = direction == GrantDirection::Received;
+    let standing = direction == GrantDirection::Standing;
     let page = state
         .store
         .list_grants(web.actor(), direction, &query.page)
         .await
-        .or_page(&web)?;
+        .or_page(web)?;
     let now = state.store.now();
     let may_revoke = !received && signed_in.actor.administers(signed_in.organization.id);
     let mut organizations = Organizations::default();
@@ -804,29 +831,48 @@ pub async fn get_grants(State(state): State<AppState>, web: Web, RawQuery(raw): 
                 .name(state.store.as_ref(), web.language, grant.owner_organization_id)
                 .await
         } else {
-            grantee_text(&web, &mut organizations, &state, grant).await
+            grantee_text(web, &mut organizations, state, grant).await
         };
         rows.push((grant, party));
     }
+    let path = match direction {
+        GrantDirection::Given => "/app/grants",
+        GrantDirection::Received => "/app/grants?direction=received",
+        GrantDirection::Standing => "/app/grants?direction=standing",
+    };
+    let caption = if received {
+        RECEIVED
+    } else if standing {
+        STANDING
+    } else {
+        GIVEN
+    };
     let body = html! {
         h1 { (web.t(GRANTS_TITLE)) }
         @if query.get("revoked").is_some() {
             p.notice role="status" { (web.t(REVOKED_NOTICE)) }
         }
-        (tabs(&web, [("/app/grants", GIVEN, !received), ("/app/grants?direction=received", RECEIVED, received)]))
+        (super::sharing::flash_notice(web, &query))
+        (tabs(web, [
+            ("/app/grants", GIVEN, direction == GrantDirection::Given),
+            ("/app/grants?direction=received", RECEIVED, received),
+            ("/app/grants?direction=standing", STANDING, standing),
+        ]))
         @if rows.is_empty() {
             p { (web.t(NONE_FOUND)) }
         } @else {
             div.table-wrap {
                 table.responsive {
-                    caption.visually-hidden { (web.t(if received { RECEIVED } else { GIVEN })) }
+                    caption.visually-hidden { (web.t(caption)) }
                     thead { tr {
                         th scope="col" { (web.t(if received { GRANTOR } else { GRANTEE })) }
                         th scope="col" { (web.t(RECORDS)) }
                         th scope="col" { (web.t(LEVEL)) }
                         th scope="col" { (web.t(PURPOSE)) }
+                        th scope="col" { (web.t(READS)) }
                         th scope="col" { (web.t(EXPIRES)) }
                         th scope="col" { (web.t(STATE)) }
+                        th scope="col" { (web.t(ORIGIN)) }
                         @if may_revoke { th scope="col" { span.visually-hidden { (web.t(REVOKE)) } } }
                     } }
                     tbody {
@@ -836,9 +882,16 @@ pub async fn get_grants(State(state): State<AppState>, web: Web, RawQuery(raw): 
                                 td data-label=(web.t(RECORDS)) {
                                     (web.t(i18n::record_kind(grant.record_kind)))
                                     @if grant.record_ids.is_some() { " " (web.t(SOME_RECORDS)) }
+                                    @if let Some(class) = &grant.record_class { br; span.muted { (web.t(CLASS)) ": " code { (class.to_stored()) } } }
                                 }
                                 td data-label=(web.t(LEVEL)) { (web.t(i18n::grant_level(grant.level))) }
-                                td data-label=(web.t(PURPOSE)) { (grant.purpose.as_deref().unwrap_or("—")) }
+                                td data-label=(web.t(PURPOSE)) {
+                                    (grant.purpose.as_deref().unwrap_or("—"))
+                                    @if grant.enforce_purpose { br; span.badge.warn { (web.t(ENFORCED)) } }
+                                }
+                                td.num data-label=(web.t(READS)) {
+                                    @if let Some(limit) = grant.max_reads { (i18n::count(grant.reads_used)) " / " (i18n::count(limit)) } @else { (web.t(UNLIMITED)) }
+                                }
                                 td data-label=(web.t(EXPIRES)) { (i18n::date_time(web.language, grant.expires_at)) }
                                 td data-label=(web.t(STATE)) {
                                     @if grant.revoked_at.is_some() {
@@ -848,6 +901,13 @@ pub async fn get_grants(State(state): State<AppState>, web: Web, RawQuery(raw): 
                                     } @else {
                                         span.badge.neutral { (web.t(EXPIRED)) }
                                     }
+                                }
+                                td data-label=(web.t(ORIGIN)) {
+                                    @if let Some(request) = grant.access_request_id {
+                                        a href={ "/app/requests/" (request) } { (web.t(FROM_REQUEST)) } br;
+                                    }
+                                    @if grant.offer_id.is_some() { span.muted { (web.t(FROM_OFFER)) } br; }
+                                    a href={ "/api/v1/grants/" (grant.id) "/policy" } aria-label={ (web.t(POLICY)) ": " (party) } { (web.t(POLICY)) }
                                 }
                                 @if may_revoke {
                                     td {
@@ -865,10 +925,16 @@ pub async fn get_grants(State(state): State<AppState>, web: Web, RawQuery(raw): 
                 }
             }
         }
-        (pager(&web, &query, "/app/grants", page.next_after.as_deref()))
-        p.muted { (web.t(INBOX_LATER)) }
+        (pager(web, &query, path, page.next_after.as_deref()))
+        @if standing && may_revoke {
+            (super::sharing::standing_rule_form(web, fields, problems))
+        }
     };
-    Ok(web.page(web.t(GRANTS_TITLE), Nav::Grants, body))
+    Ok(if problems.is_empty() {
+        web.page(web.t(GRANTS_TITLE), Nav::Grants, body)
+    } else {
+        web.page_unprocessable(web.t(GRANTS_TITLE), Nav::Grants, body)
+    })
 }
 
 async fn grantee_text(web: &Web, organizations: &mut Organizations, state: &AppState, grant: &Grant) -> String {
@@ -920,7 +986,7 @@ pub async fn post_revoke_grant(
 // ---------------------------------------------------------------------------------------------
 // Requests
 
-const REQUESTS_TITLE: Text = ("依頼", "Requests");
+const REQUESTS_TITLE: Text = ("CFP の取引依頼", "CFP trade requests");
 const REQUESTS_LEAD: Text = (
     "CFP の取引依頼（ウラノス・エコシステム）。自社が送った依頼と、自社に届いた依頼。",
     "CFP trade requests (Ouranos Ecosystem): those your organization sent and those it received.",
@@ -941,8 +1007,8 @@ fn response_status(status: CfpResponseStatus) -> (Text, &'static str) {
     }
 }
 
-/// `GET /app/requests`: the CFP trade requests the organization sent or received, with status.
-pub async fn get_requests(State(state): State<AppState>, web: Web, RawQuery(raw): RawQuery) -> WebResult {
+/// `GET /app/trade-requests`: the CFP trade requests the organization sent or received, with status.
+pub async fn get_trade_requests(State(state): State<AppState>, web: Web, RawQuery(raw): RawQuery) -> WebResult {
     let signed_in: &SignedIn = web.require_sign_in()?;
     let query = ListQuery::parse(raw.as_deref());
     let incoming = query.get("direction") == Some("received");
@@ -962,7 +1028,7 @@ pub async fn get_requests(State(state): State<AppState>, web: Web, RawQuery(raw)
     let body = html! {
         h1 { (web.t(REQUESTS_TITLE)) }
         p.lead { (web.t(REQUESTS_LEAD)) }
-        (tabs(&web, [("/app/requests", SENT, !incoming), ("/app/requests?direction=received", INCOMING, incoming)]))
+        (tabs(&web, [("/app/trade-requests", SENT, !incoming), ("/app/trade-requests?direction=received", INCOMING, incoming)]))
         @if page.items.is_empty() {
             p { (web.t(NONE_FOUND)) }
         } @else {
@@ -996,8 +1062,8 @@ pub async fn get_requests(State(state): State<AppState>, web: Web, RawQuery(raw)
                 }
             }
         }
-        (pager(&web, &query, "/app/requests", page.next_after.as_deref()))
-        p.muted { (web.t(INBOX_LATER)) }
+        (pager(&web, &query, "/app/trade-requests", page.next_after.as_deref()))
+        p.muted { a href="/app/requests" { (web.t(("データのアクセス申請（アクセス申請の受信箱）はこちら", "Data access requests (the inbox) are here"))) } }
     };
     Ok(web.page(web.t(REQUESTS_TITLE), Nav::Requests, body))
 }
