@@ -132,6 +132,10 @@ enum Command {
         #[arg(long = "reveal")]
         reveal: Vec<String>,
     },
+    /// Federation peers (連携ノード): register another junkan node whose organizations may then
+    /// sign requests to this one and receive this node's organizations' requests.
+    #[command(subcommand)]
+    Peer(PeerCommand),
     /// Load the synthetic demo economy into a fresh store and serve it.
     Demo {
         /// Size multiplier: N > 1 adds (N - 1) x 50 organizations.
@@ -141,6 +145,19 @@ enum Command {
         #[arg(long)]
         no_serve: bool,
     },
+}
+
+/// `junkan peer ...`.
+#[derive(Debug, Subcommand)]
+enum PeerCommand {
+    /// Register the node at this base URL as a peer: its DID document is fetched from
+    /// `<url>/.well-known/did.json` and must be that of `did:web:<host of url>`.
+    Add {
+        /// The peer's public base URL (https; http on a loopback host for tests).
+        url: String,
+    },
+    /// List the registered peers as JSON.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -377,6 +394,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             init_logging(config.log_format.as_deref().unwrap_or("text"));
             let store = open_store(&config).await?;
             println!("migrations applied: {:?}", store.applied_migrations().await?);
+            Ok(())
+        }
+        Command::Peer(command) => {
+            let config = cli.config.resolve("./data")?;
+            init_logging(config.log_format.as_deref().unwrap_or("text"));
+            let store = open_store(&config).await?;
+            let state = AppState::new(Arc::new(store), Settings::new(&config.base_url))
+                .await
+                .context("loading the signing keys")?;
+            match command {
+                PeerCommand::Add { url } => {
+                    let peer = junkan_server::handlers::federation::register_peer(
+                        &state,
+                        &junkan_model::principal::Actor::system(),
+                        &junkan_model::federation::NewPeer { base_url: url },
+                    )
+                    .await
+                    .map_err(|error| anyhow::anyhow!("the peer was not registered: {error:?}"))?;
+                    println!("{}", serde_json::to_string_pretty(&peer)?);
+                }
+                PeerCommand::List => {
+                    let peers = state.store.list_peers().await?;
+                    println!("{}", serde_json::to_string_pretty(&peers)?);
+                }
+            }
             Ok(())
         }
         Command::Admin(command) => {

@@ -36,6 +36,7 @@
 //! fails `disclosures`) and returns the disclosed claims in the report.
 
 pub mod did;
+pub mod http_signature;
 pub mod jose;
 pub mod keys;
 pub mod report;

@@ -138,6 +138,12 @@ pub enum RecordKind {
     DspNegotiation,
     /// A Dataspace Protocol transfer process (データ転送), provider or consumer side.
     DspTransfer,
+    /// A peer node (連携ノード) registered for federation.
+    Peer,
+    /// An access request sent to a peer node, with the peer's last answer.
+    RemoteRequest,
+    /// A record received from a peer node with the provider's credential.
+    ReceivedRecord,
 }
 
 impl RecordKind {
@@ -178,6 +184,9 @@ impl RecordKind {
             RecordKind::DatasetOffer => "dataset_offer",
             RecordKind::DspNegotiation => "dsp_negotiation",
             RecordKind::DspTransfer => "dsp_transfer",
+            RecordKind::Peer => "peer",
+            RecordKind::RemoteRequest => "remote_request",
+            RecordKind::ReceivedRecord => "received_record",
         }
     }
 

@@ -159,3 +159,15 @@ uuid_id!(
     /// Identifies a Dataspace Protocol transfer process (データ転送) on this node.
     TransferId
 );
+uuid_id!(
+    /// Identifies a peer node (連携ノード) registered on this node.
+    PeerId
+);
+uuid_id!(
+    /// Identifies an access request this node's organization sent to a peer node.
+    RemoteRequestId
+);
+uuid_id!(
+    /// Identifies a record received from a peer node with its credential.
+    ReceivedRecordId
+);

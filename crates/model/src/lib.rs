@@ -10,6 +10,7 @@ pub mod certificate;
 pub mod dsp;
 pub mod event;
 pub mod facility;
+pub mod federation;
 pub mod identifiers;
 pub mod ids;
 pub mod industry;

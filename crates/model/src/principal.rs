@@ -55,6 +55,9 @@ pub enum PrincipalKind {
     ApiKey,
     /// Nobody signed in.
     Anonymous,
+    /// An organization of a peer node, acting through its node with a request signed by the
+    /// organization's key (RFC 9421); `principal_id` is the key's DID URL.
+    RemoteOrganization,
 }
 
 impl PrincipalKind {
@@ -65,6 +68,7 @@ impl PrincipalKind {
             PrincipalKind::Client => "client",
             PrincipalKind::ApiKey => "api_key",
             PrincipalKind::Anonymous => "anonymous",
+            PrincipalKind::RemoteOrganization => "remote_organization",
         }
     }
 }

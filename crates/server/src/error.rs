@@ -232,6 +232,34 @@ impl ApiError {
         }
     }
 
+    /// 401 on a federation route: the request's RFC 9421 signature is missing or refused;
+    /// `reason` names why in the problem type (`urn:junkan:problem:signature-<reason>`:
+    /// `missing`, `malformed`, `unknown-peer`, `key`, `invalid`, `digest`, `expired`, `replay`).
+    pub fn signature(reason: &'static str, detail: impl Into<String>) -> ApiError {
+        ApiError {
+            www_authenticate: Some("Signature"),
+            problem_type: format!("urn:junkan:problem:signature-{reason}"),
+            ..ApiError::new(StatusCode::UNAUTHORIZED, "signature", "Signed request refused", detail)
+        }
+    }
+
+    /// 502 or 504: a peer node did not answer usefully (down, unreachable, timed out, or an
+    /// answer that is not what the protocol says); `detail` names the peer.
+    pub fn peer(status: StatusCode, detail: impl Into<String>) -> ApiError {
+        let (kind, title) = if status == StatusCode::GATEWAY_TIMEOUT {
+            ("peer-timeout", "Peer node timed out")
+        } else {
+            ("peer-unavailable", "Peer node unavailable")
+        };
+        ApiError::new(status, kind, title, detail)
+    }
+
+    /// A peer node's refusal passed on with its status (4xx): `detail` names the peer and
+    /// quotes its problem.
+    pub fn peer_refused(status: StatusCode, detail: impl Into<String>) -> ApiError {
+        ApiError::new(status, "peer-refused", "Refused by the peer node", detail)
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status

@@ -38,6 +38,8 @@ pub enum AuthMethod {
     Session,
     /// Nothing.
     Anonymous,
+    /// An RFC 9421 signature of a peer node's organization (federation routes only).
+    Signature,
 }
 
 /// The authenticated caller of a request; anonymous when no credentials were sent. Invalid
@@ -215,29 +217,54 @@ impl<T: DeserializeOwned + ToSchema> FromRequest<AppState> for Valid<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Valid<T>, ApiError> {
-        let is_json = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.split(';').next())
-            .is_some_and(|media_type| {
-                let media_type = media_type.trim().to_ascii_lowercase();
-                media_type == "application/json" || media_type.ends_with("+json")
-            });
-        if !is_json {
-            return Err(ApiError::unsupported_media_type("application/json"));
+        valid_json(request, state).await.map(|(valid, _)| Valid(valid))
+    }
+}
+
+/// [`Valid`] that also keeps the body's JSON as sent (e.g. to forward it to a peer node).
+#[derive(Debug)]
+pub struct ValidValue<T>(pub T, pub serde_json::Value);
+
+impl<T: DeserializeOwned + ToSchema> FromRequest<AppState> for ValidValue<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<ValidValue<T>, ApiError> {
+        valid_json(request, state)
+            .await
+            .map(|(valid, value)| ValidValue(valid, value))
+    }
+}
+
+async fn valid_json<T: DeserializeOwned + ToSchema>(
+    request: Request,
+    state: &AppState,
+) -> Result<(T, serde_json::Value), ApiError> {
+    let is_json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media_type| {
+            let media_type = media_type.trim().to_ascii_lowercase();
+            media_type == "application/json" || media_type.ends_with("+json")
+        });
+    if !is_json {
+        return Err(ApiError::unsupported_media_type("application/json"));
+    }
+    let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large(state.settings.body_limit)
+        } else {
+            ApiError::malformed(rejection.body_text())
         }
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::too_large(state.settings.body_limit)
-            } else {
-                ApiError::malformed(rejection.body_text())
-            }
-        })?;
-        let value = parse_json(&bytes)?;
-        state.schemas.check(&T::name(), &value)?;
-        // The schema check above leaves only errors it cannot express (e.g. date formats).
-        serde_path_to_error::deserialize(value).map(Valid).map_err(|error| {
+    })?;
+    let value = parse_json(&bytes)?;
+    state.schemas.check(&T::name(), &value)?;
+    // The schema check above leaves only errors it cannot express (e.g. date formats).
+    let kept = value.clone();
+    serde_path_to_error::deserialize(value)
+        .map(|valid| (valid, kept))
+        .map_err(|error| {
             let path = error
                 .path()
                 .iter()
@@ -245,7 +272,6 @@ impl<T: DeserializeOwned + ToSchema> FromRequest<AppState> for Valid<T> {
                 .collect::<String>();
             ApiError::invalid(vec![Violation::new(path, error.into_inner().to_string())])
         })
-    }
 }
 
 /// A request body that may be left out: without a body (no `Content-Type`, no content) it is

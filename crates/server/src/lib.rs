@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod dsp;
 pub mod error;
 pub mod extract;
+pub mod federation;
 pub mod handlers;
 pub mod openapi;
 pub mod pact_client;
@@ -97,6 +98,8 @@ pub struct AppState {
     pub resolver: resolver::ResolverState,
     /// Wakes the PACT outbox sender ([`pact_delivery`]) after something was enqueued.
     pub pact_outbox_wake: Arc<tokio::sync::Notify>,
+    /// Peers' DID documents fetched for federation and the HTTP agent for peers.
+    pub federation: federation::FederationState,
 }
 
 impl std::fmt::Debug for AppState {
@@ -122,6 +125,7 @@ impl AppState {
             captured: Arc::new(tokio::sync::watch::channel(0).0),
             resolver,
             pact_outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            federation: federation::FederationState::default(),
         })
     }
 
@@ -155,6 +159,7 @@ pub async fn load_keyring(store: &dyn Store) -> Result<Keyring, StoreError> {
 
 /// The whole HTTP interface.
 pub fn router(state: AppState) -> Router {
+    use handlers::federation;
     use handlers::{
         audit, auth, epcis, epcis_queries, facilities, footprints, grants, health, indicator_records, indicators,
         ledgers, lineage, material_flows, organizations, pact, partners, passports, principals, reference, resolver,
@@ -405,7 +410,22 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/dsp/transfers/{id}", get(dsp::api::get_transfer))
         .route("/dsp/transfers/{id}/data", get(dsp::api::pull_transfer_data))
-        .route("/dsp/transfers/{id}/complete", post(dsp::api::complete_transfer));
+        .route("/dsp/transfers/{id}/complete", post(dsp::api::complete_transfer))
+        .route("/peers", get(federation::list_peers).post(federation::create_peer))
+        .route("/peers/{id}", get(federation::get_peer))
+        .route("/peers/{id}/catalog", post(federation::fetch_peer_catalog))
+        .route(
+            "/remote-requests",
+            get(federation::list_remote_requests).post(federation::create_remote_request),
+        )
+        .route("/remote-requests/{id}", get(federation::get_remote_request))
+        .route(
+            "/remote-requests/{id}/refresh",
+            post(federation::refresh_remote_request),
+        )
+        .route("/remote-requests/{id}/pull", post(federation::pull_remote_request))
+        .route("/received-records", get(federation::list_received_records))
+        .route("/received-records/{id}", get(federation::get_received_record));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -476,6 +496,20 @@ pub fn router(state: AppState) -> Router {
         .route("/2/footprints/{id}", get(pact::get_footprint_v2))
         .route("/2/events", post(pact::post_events_v2))
         .route("/catalog", get(sharing::get_catalog))
+        .route("/federation/v1/catalog", get(federation::federation_catalog))
+        .route(
+            "/federation/v1/access-requests",
+            post(federation::federation_create_access_request),
+        )
+        .route(
+            "/federation/v1/access-requests/{id}",
+            get(federation::federation_get_access_request),
+        )
+        .route(
+            "/federation/v1/credentials/{kind}/{id}",
+            get(federation::federation_export_credential),
+        )
+        .route("/federation/v1/lineage", get(federation::federation_lineage))
         .route("/catalog/datasets/{id}", get(sharing::get_catalog_dataset))
         // The Eclipse Dataspace Protocol 2025-1 (HTTPS binding, both sides).
         .route("/.well-known/dspace-version", get(dsp::routes::get_protocol_versions))

@@ -42,6 +42,14 @@ use crate::handlers;
         crate::dsp::api::create_negotiation, crate::dsp::api::list_negotiations, crate::dsp::api::get_negotiation,
         crate::dsp::api::create_transfer, crate::dsp::api::list_transfers, crate::dsp::api::get_transfer,
         crate::dsp::api::pull_transfer_data, crate::dsp::api::complete_transfer,
+        handlers::federation::federation_catalog, handlers::federation::federation_create_access_request,
+        handlers::federation::federation_get_access_request, handlers::federation::federation_export_credential,
+        handlers::federation::federation_lineage,
+        handlers::federation::create_peer, handlers::federation::list_peers, handlers::federation::get_peer,
+        handlers::federation::fetch_peer_catalog, handlers::federation::create_remote_request,
+        handlers::federation::list_remote_requests, handlers::federation::get_remote_request,
+        handlers::federation::refresh_remote_request, handlers::federation::pull_remote_request,
+        handlers::federation::list_received_records, handlers::federation::get_received_record,
         handlers::transparency_log::get_latest_tree_head,
         handlers::transparency_log::list_tree_heads,
         handlers::transparency_log::get_consistency,
@@ -125,6 +133,7 @@ use crate::handlers;
         (name = "access-requests", description = "アクセス申請 / access requests to another organization's records, and the owner's decisions"),
         (name = "catalog", description = "カタログ / the node's DCAT 3 catalog and its organizations' dataset offers"),
         (name = "dataspace", description = "データスペースプロトコル / the Eclipse Dataspace Protocol 2025-1: catalog, contract negotiation and transfer process (/dsp), and the consumer's API (/api/v1/dsp)"),
+        (name = "federation", description = "ノード間連携 / federation between junkan nodes: peers, requests signed per RFC 9421, pulls of granted records with their credentials (docs/federation.md)"),
     )
 )]
 struct ApiDoc;

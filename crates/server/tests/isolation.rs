@@ -24,7 +24,7 @@ struct Case {
 }
 
 /// Routes that only serve public data or the caller's own, with why.
-const PUBLIC: [(&str, &str, &str); 63] = [
+const PUBLIC: [(&str, &str, &str); 73] = [
     (
         "get",
         "/.well-known/junkan-log/sth",
@@ -256,6 +256,56 @@ const PUBLIC: [(&str, &str, &str); 63] = [
         "/api/v1/dsp/negotiations",
         "negotiates in the name of the caller's own organization",
     ),
+    (
+        "get",
+        "/api/v1/peers",
+        "the node's registered peer nodes: node-level facts, no organization's data",
+    ),
+    (
+        "get",
+        "/api/v1/peers/{id}",
+        "one registered peer node: node-level facts, no organization's data",
+    ),
+    (
+        "post",
+        "/api/v1/peers/{id}/catalog",
+        "fetches a peer's catalog signed as the caller's own organization (cli/tests/federation.rs)",
+    ),
+    (
+        "post",
+        "/api/v1/remote-requests",
+        "sends a request in the name of the caller's own organization (cli/tests/federation.rs)",
+    ),
+    (
+        "get",
+        "/api/v1/remote-requests",
+        "the caller's own organization's requests to peers",
+    ),
+    (
+        "get",
+        "/api/v1/received-records",
+        "the records the caller's own organization received",
+    ),
+    (
+        "get",
+        "/federation/v1/catalog",
+        "signed requests of peers' organizations only (unsigned: 401); the catalog as the local route shows it (cli/tests/federation.rs)",
+    ),
+    (
+        "post",
+        "/federation/v1/access-requests",
+        "signed requests of peers' organizations only (unsigned: 401); asks in the signer's own name (cli/tests/federation.rs)",
+    ),
+    (
+        "get",
+        "/federation/v1/credentials/{kind}/{id}",
+        "signed requests of peers' organizations only (unsigned: 401); the local read rule with the signer as reader (cli/tests/federation.rs)",
+    ),
+    (
+        "get",
+        "/federation/v1/lineage",
+        "signed requests of peers' organizations only (unsigned: 401); the local read rule with the signer as reader (cli/tests/federation.rs)",
+    ),
 ];
 
 #[tokio::test]
@@ -483,7 +533,105 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
     assert_eq!(target.status, StatusCode::CREATED, "{}", target.body);
     let partner_target_id = target.body["id"].as_str().expect("id").to_owned();
     let follow_up = json!({"fiscal_year": 2025, "achievement_band": "20-39", "progress_status": "on_plan"});
+    // Federation: A's request to a peer and a record A received from it.
+    let peer = app
+        .store
+        .create_peer(
+            &junkan_model::principal::Actor::system(),
+            "https://peer.invalid",
+            "did:web:peer.invalid",
+            &json!({"id": "did:web:peer.invalid"}),
+        )
+        .await
+        .expect("peer");
+    let actor_a = junkan_model::principal::Actor {
+        kind: junkan_model::principal::PrincipalKind::User,
+        principal_id: "isolation".to_owned(),
+        organization_id: Some(app.a),
+        roles: vec![
+            junkan_model::principal::Role::OrgAdmin,
+            junkan_model::principal::Role::Member,
+        ],
+        purpose: None,
+        request_id: None,
+    };
+    let remote_request = app
+        .store
+        .create_remote_request(
+            &actor_a,
+            peer.id,
+            "did:web:peer.invalid:organizations:x",
+            "remote-1",
+            &json!({"record_kind": "passport", "record_ids": ["p"], "purpose": "isolation"}),
+            &json!({"id": "remote-1", "state": "pending"}),
+            "pending",
+        )
+        .await
+        .expect("remote request");
+    let received = app
+        .store
+        .create_received_record(
+            &actor_a,
+            junkan_model::federation::NewReceivedRecord {
+                peer_id: peer.id,
+                remote_request_id: Some(remote_request.id),
+                provider_did: "did:web:peer.invalid:organizations:x".to_owned(),
+                record_kind: "passport".to_owned(),
+                record_id: "p".to_owned(),
+                record_version: Some(1),
+                grant_id: None,
+                credential: "a.b.c".to_owned(),
+                credential_id: None,
+                issuer_key_id: "did:web:peer.invalid:organizations:x#k".to_owned(),
+                subject: json!({"recordId": "p"}),
+                verified_at: time::OffsetDateTime::now_utc(),
+            },
+        )
+        .await
+        .expect("received record");
     let mut cases = vec![
+        Case {
+            method: "post",
+            template: "/api/v1/peers",
+            path: "/api/v1/peers".to_owned(),
+            body: Some(json!({"base_url": "https://other.invalid"})),
+            refused_with: &[StatusCode::FORBIDDEN],
+        },
+        Case {
+            method: "get",
+            template: "/api/v1/remote-requests/{id}",
+            path: format!("/api/v1/remote-requests/{}", remote_request.id),
+            body: None,
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "post",
+            template: "/api/v1/remote-requests/{id}/refresh",
+            path: format!("/api/v1/remote-requests/{}/refresh", remote_request.id),
+            body: Some(json!({})),
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "post",
+            template: "/api/v1/remote-requests/{id}/pull",
+            path: format!("/api/v1/remote-requests/{}/pull", remote_request.id),
+            body: Some(json!({})),
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "get",
+            template: "/federation/v1/access-requests/{id}",
+            path: format!("/federation/v1/access-requests/{request_id}"),
+            body: None,
+            refused_with: &[StatusCode::UNAUTHORIZED],
+        },
+        Case {
+            method: "get",
+            template: "/api/v1/received-records/{id}",
+            path: format!("/api/v1/received-records/{}", received.id),
+            body: None,
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
         Case {
             method: "post",
             template: "/api/v1/certificates",

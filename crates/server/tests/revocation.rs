@@ -369,13 +369,16 @@ fn every_grantable_kind_has_routes_in_the_table() {
         DatasetOffer,
         DspNegotiation,
         DspTransfer,
+        Peer,
+        RemoteRequest,
+        ReceivedRecord,
     ];
     let in_table = |kind: RecordKind| match kind {
         Facility | Event | Passport | Footprint | MaterialFlow | IndicatorValue | IndicatorTarget | Ledger => true,
         Organization | User | Client | ApiKey | Grant | Certification | Industry | Capture | Query | Subscription
         | Profile | PactPartner | OuranosPart | OuranosTrade | PartnerMembership | PartnerTarget | PartnerFollowUp
         | PartnerSecretariat | Certificate | CertificateScheme | SigningKey | Credential | AccessRequest
-        | DatasetOffer | DspNegotiation | DspTransfer => false,
+        | DatasetOffer | DspNegotiation | DspTransfer | Peer | RemoteRequest | ReceivedRecord => false,
     };
     let mut grantable = Vec::new();
     for kind in every_kind {

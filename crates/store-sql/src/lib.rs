@@ -14,6 +14,7 @@ mod certificates;
 mod dsp;
 mod events;
 mod facilities;
+mod federation;
 mod footprints;
 mod grants;
 mod indicators;
@@ -783,6 +784,103 @@ impl Store for SqlStore {
         id: junkan_model::ids::DatasetOfferId,
     ) -> StoreResult<junkan_model::sharing::DatasetOffer> {
         sharing::withdraw_offer(self, actor, id).await
+    }
+    async fn create_peer(
+        &self,
+        actor: &Actor,
+        base_url: &str,
+        did: &str,
+        did_document: &serde_json::Value,
+    ) -> StoreResult<junkan_model::federation::Peer> {
+        federation::create_peer(self, actor, base_url, did, did_document).await
+    }
+    async fn list_peers(&self) -> StoreResult<Vec<junkan_model::federation::Peer>> {
+        federation::list_peers(self).await
+    }
+    async fn get_peer(&self, id: junkan_model::ids::PeerId) -> StoreResult<junkan_model::federation::Peer> {
+        federation::get_peer(self, id).await
+    }
+    async fn peer_by_did(&self, did: &str) -> StoreResult<Option<junkan_model::federation::Peer>> {
+        federation::peer_by_did(self, did).await
+    }
+    async fn remote_organization(
+        &self,
+        did: &str,
+    ) -> StoreResult<Option<junkan_model::federation::RemoteOrganization>> {
+        federation::remote_organization(self, did).await
+    }
+    async fn remote_organization_of(
+        &self,
+        organization: OrganizationId,
+    ) -> StoreResult<Option<junkan_model::federation::RemoteOrganization>> {
+        federation::remote_organization_of_id(self, organization).await
+    }
+    async fn register_remote_organization(
+        &self,
+        actor: &Actor,
+        peer: junkan_model::ids::PeerId,
+        did: &str,
+        name_ja: &str,
+        name_en: &str,
+        roles: &[junkan_model::organization::CycleRole],
+    ) -> StoreResult<junkan_model::federation::RemoteOrganization> {
+        federation::register_remote_organization(self, actor, peer, did, name_ja, name_en, roles).await
+    }
+    async fn use_nonce(&self, key_id: &str, nonce: &str, expires_at: time::OffsetDateTime) -> StoreResult<bool> {
+        federation::use_nonce(self, key_id, nonce, expires_at).await
+    }
+    async fn create_remote_request(
+        &self,
+        actor: &Actor,
+        peer: junkan_model::ids::PeerId,
+        provider_did: &str,
+        remote_id: &str,
+        request: &serde_json::Value,
+        remote: &serde_json::Value,
+        state: &str,
+    ) -> StoreResult<junkan_model::federation::RemoteRequest> {
+        federation::create_remote_request(self, actor, peer, provider_did, remote_id, request, remote, state).await
+    }
+    async fn list_remote_requests(&self, actor: &Actor) -> StoreResult<Vec<junkan_model::federation::RemoteRequest>> {
+        federation::list_remote_requests(self, actor).await
+    }
+    async fn get_remote_request(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::RemoteRequestId,
+    ) -> StoreResult<junkan_model::federation::RemoteRequest> {
+        federation::get_remote_request(self, actor, id).await
+    }
+    async fn update_remote_request(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::RemoteRequestId,
+        state: &str,
+        grant_id: Option<&str>,
+        remote: &serde_json::Value,
+    ) -> StoreResult<junkan_model::federation::RemoteRequest> {
+        federation::update_remote_request(self, actor, id, state, grant_id, remote).await
+    }
+    async fn create_received_record(
+        &self,
+        actor: &Actor,
+        new: junkan_model::federation::NewReceivedRecord,
+    ) -> StoreResult<junkan_model::federation::ReceivedRecord> {
+        federation::create_received_record(self, actor, new).await
+    }
+    async fn list_received_records(
+        &self,
+        actor: &Actor,
+        remote_request: Option<junkan_model::ids::RemoteRequestId>,
+    ) -> StoreResult<Vec<junkan_model::federation::ReceivedRecord>> {
+        federation::list_received_records(self, actor, remote_request).await
+    }
+    async fn get_received_record(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::ReceivedRecordId,
+    ) -> StoreResult<junkan_model::federation::ReceivedRecord> {
+        federation::get_received_record(self, actor, id).await
     }
     async fn list_certifications(
         &self,

@@ -60,6 +60,8 @@ pub(crate) fn record_parts(kind: RecordKind) -> &'static [&'static str] {
             "SELECT * FROM organization_industries WHERE organization_id = $1",
             "SELECT * FROM organization_roles WHERE organization_id = $1",
             "SELECT * FROM ouranos_operators WHERE organization_id = $1",
+            // An organization of a peer node (migration 0029): its DID and peer.
+            "/* optional */ SELECT * FROM remote_organizations WHERE organization_id = $1",
         ],
         RecordKind::Facility => &[
             "SELECT * FROM facilities WHERE id = $1",
@@ -141,6 +143,9 @@ pub(crate) fn record_parts(kind: RecordKind) -> &'static [&'static str] {
              format, address, state, token_expires_at, endpoint, reason, created_at, updated_at \
              FROM dsp_transfers WHERE id = $1",
         ],
+        RecordKind::Peer => &["SELECT * FROM peers WHERE id = $1"],
+        RecordKind::RemoteRequest => &["SELECT * FROM remote_requests WHERE id = $1"],
+        RecordKind::ReceivedRecord => &["SELECT * FROM received_records WHERE id = $1"],
         // Events are logged through their capture's leaf; a capture's digest is `capture_digest`.
         RecordKind::Event | RecordKind::Capture => &[],
     }
@@ -185,12 +190,15 @@ fn record_ids(kind: RecordKind) -> Option<&'static str> {
         RecordKind::DatasetOffer => "SELECT id FROM dataset_offers",
         RecordKind::DspNegotiation => "SELECT id FROM dsp_negotiations",
         RecordKind::DspTransfer => "SELECT id FROM dsp_transfers",
+        RecordKind::Peer => "SELECT id FROM peers",
+        RecordKind::RemoteRequest => "SELECT id FROM remote_requests",
+        RecordKind::ReceivedRecord => "SELECT id FROM received_records",
         RecordKind::Event => return None,
     })
 }
 
 /// Every kind the log holds leaves of.
-const LOGGED_KINDS: [RecordKind; 33] = [
+const LOGGED_KINDS: [RecordKind; 36] = [
     RecordKind::Organization,
     RecordKind::Facility,
     RecordKind::User,
@@ -224,6 +232,9 @@ const LOGGED_KINDS: [RecordKind; 33] = [
     RecordKind::DatasetOffer,
     RecordKind::DspNegotiation,
     RecordKind::DspTransfer,
+    RecordKind::Peer,
+    RecordKind::RemoteRequest,
+    RecordKind::ReceivedRecord,
 ];
 
 fn kind_named(name: &str) -> Option<RecordKind> {

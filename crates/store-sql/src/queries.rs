@@ -405,7 +405,8 @@ async fn subscriber_actor(store: &SqlStore, kind: PrincipalKind, id: &str) -> St
         PrincipalKind::ApiKey => {
             "SELECT organization_id, roles FROM api_keys WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)"
         }
-        PrincipalKind::Anonymous => return Ok(None),
+        // A peer's organization cannot hold subscriptions on this node (federation routes only).
+        PrincipalKind::Anonymous | PrincipalKind::RemoteOrganization => return Ok(None),
     };
     let mut query = sqlx::query(sql).bind(id.to_owned());
     if kind == PrincipalKind::ApiKey {

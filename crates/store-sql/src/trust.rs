@@ -169,8 +169,17 @@ pub async fn organization_signing_key(
     actor: &Actor,
     organization: OrganizationId,
 ) -> StoreResult<TrustKey> {
-    // Keys belong to organizations the node hosts.
+    // Keys belong to organizations the node hosts; a peer's organization signs with its own
+    // node's keys, never with one made here.
     organizations::get(store, organization).await?;
+    if crate::federation::remote_organization_of_id(store, organization)
+        .await?
+        .is_some()
+    {
+        return Err(StoreError::Forbidden {
+            reason: "an organization of a peer node has its keys on its own node".to_owned(),
+        });
+    }
     let owner = KeyOwner::Organization(organization);
     if let Some(key) = keys(store, owner)
         .await?

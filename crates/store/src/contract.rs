@@ -27,6 +27,8 @@ use crate::{
 mod access;
 mod certificates;
 mod dsp;
+mod federation;
+pub use federation::federation_peers_remote_organizations_and_received_records;
 mod indicators;
 mod ledgers;
 mod log;
@@ -82,7 +84,8 @@ macro_rules! store_contract_tests {
             trust_keys_rotate_and_retire, issued_credentials_and_revocation,
             access_requests_purpose_and_concurrent_read_limits, standing_rules_combine_role_and_certification,
             dsp_negotiations_decide_through_requests_and_transfers_stop_with_the_grant,
-            dsp_consumer_side_follows_the_provider);
+            dsp_consumer_side_follows_the_provider,
+            federation_peers_remote_organizations_and_received_records);
     };
     (@cases $factory:path; $($case:ident),*) => {
         $(

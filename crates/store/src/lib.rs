@@ -832,6 +832,92 @@ pub trait Store: Send + Sync + 'static {
         id: junkan_model::ids::TransferId,
         token_digest: &str,
     ) -> StoreResult<Option<(Actor, junkan_model::ids::GrantId)>>;
+    // Federation (issue 10 item 4, docs/federation.md).
+    /// Registers a peer node with the DID and DID document fetched from it (node administrators).
+    async fn create_peer(
+        &self,
+        actor: &Actor,
+        base_url: &str,
+        did: &str,
+        did_document: &serde_json::Value,
+    ) -> StoreResult<junkan_model::federation::Peer>;
+    /// The registered peer nodes (node-level facts, not organization data).
+    async fn list_peers(&self) -> StoreResult<Vec<junkan_model::federation::Peer>>;
+    /// One peer node.
+    async fn get_peer(&self, id: junkan_model::ids::PeerId) -> StoreResult<junkan_model::federation::Peer>;
+    /// The peer node whose DID is `did`, if registered.
+    async fn peer_by_did(&self, did: &str) -> StoreResult<Option<junkan_model::federation::Peer>>;
+    /// The local record of the peer organization with DID `did`, if it was met.
+    async fn remote_organization(&self, did: &str)
+        -> StoreResult<Option<junkan_model::federation::RemoteOrganization>>;
+    /// The DID link of a local organization record, when it is a peer's organization.
+    async fn remote_organization_of(
+        &self,
+        organization: OrganizationId,
+    ) -> StoreResult<Option<junkan_model::federation::RemoteOrganization>>;
+    /// Registers a peer's organization met through its own verified signed request (`actor` is
+    /// that organization, `principal_id` its key's DID URL): a directory row and its DID link.
+    async fn register_remote_organization(
+        &self,
+        actor: &Actor,
+        peer: junkan_model::ids::PeerId,
+        did: &str,
+        name_ja: &str,
+        name_en: &str,
+        roles: &[junkan_model::organization::CycleRole],
+    ) -> StoreResult<junkan_model::federation::RemoteOrganization>;
+    /// Records the nonce of a verified signed request; false when it was used before (replay).
+    async fn use_nonce(&self, key_id: &str, nonce: &str, expires_at: time::OffsetDateTime) -> StoreResult<bool>;
+    /// Records an access request the actor's organization sent to a peer (members who write).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the request as sent and the peer's answer; a struct would only rename them"
+    )]
+    async fn create_remote_request(
+        &self,
+        actor: &Actor,
+        peer: junkan_model::ids::PeerId,
+        provider_did: &str,
+        remote_id: &str,
+        request: &serde_json::Value,
+        remote: &serde_json::Value,
+        state: &str,
+    ) -> StoreResult<junkan_model::federation::RemoteRequest>;
+    /// The requests the actor's organization sent to peers.
+    async fn list_remote_requests(&self, actor: &Actor) -> StoreResult<Vec<junkan_model::federation::RemoteRequest>>;
+    /// One of them.
+    async fn get_remote_request(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::RemoteRequestId,
+    ) -> StoreResult<junkan_model::federation::RemoteRequest>;
+    /// Records the peer's latest answer about a request.
+    async fn update_remote_request(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::RemoteRequestId,
+        state: &str,
+        grant_id: Option<&str>,
+        remote: &serde_json::Value,
+    ) -> StoreResult<junkan_model::federation::RemoteRequest>;
+    /// Keeps a record received from a peer with its verified credential.
+    async fn create_received_record(
+        &self,
+        actor: &Actor,
+        new: junkan_model::federation::NewReceivedRecord,
+    ) -> StoreResult<junkan_model::federation::ReceivedRecord>;
+    /// The records the actor's organization received, optionally under one remote request.
+    async fn list_received_records(
+        &self,
+        actor: &Actor,
+        remote_request: Option<junkan_model::ids::RemoteRequestId>,
+    ) -> StoreResult<Vec<junkan_model::federation::ReceivedRecord>>;
+    /// One of them.
+    async fn get_received_record(
+        &self,
+        actor: &Actor,
+        id: junkan_model::ids::ReceivedRecordId,
+    ) -> StoreResult<junkan_model::federation::ReceivedRecord>;
 
     // Certifications (public).
     /// Records a certification (organizations with the certifier role).

@@ -56,6 +56,10 @@ pub struct Node {
     pub organization_id: Option<OrganizationId>,
     /// Its name.
     pub organization_name: Option<String>,
+    /// The peer node (its DID) this part of the graph was traced on, when the lineage continued
+    /// on another junkan node (federation); absent for this node's own events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
 }
 
 /// An edge of the lineage graph.
@@ -283,6 +287,7 @@ impl Tracer {
                     biz_step: if event.readable { event.biz_step.clone() } else { None },
                     organization_id: Some(event.owner),
                     organization_name: Some(event.owner_name.clone()),
+                    peer: None,
                 },
             );
             let traced: BTreeSet<&str> = self.looked_up.iter().map(String::as_str).collect();
@@ -317,6 +322,7 @@ impl Tracer {
                     biz_step: None,
                     organization_id: None,
                     organization_name: None,
+                    peer: None,
                 });
                 let (from, to) = match relation {
                     "output" | "parent" => (event_key.clone(), key),

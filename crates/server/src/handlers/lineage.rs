@@ -53,16 +53,19 @@ pub async fn get_lineage(
     if !problems.is_empty() {
         return Err(ApiError::invalid(problems));
     }
-    Ok(Json(
-        trace(
-            state.store.as_ref(),
-            &caller.actor,
-            id.as_deref().unwrap_or_default(),
-            direction,
-            depth,
-        )
-        .await?,
-    ))
+    let mut lineage = trace(
+        state.store.as_ref(),
+        &caller.actor,
+        id.as_deref().unwrap_or_default(),
+        direction,
+        depth,
+    )
+    .await?;
+    // A backward lineage continues on peer nodes where its origins are unknown here.
+    if direction == Direction::Backward {
+        crate::federation::extend_lineage(&state, &caller.actor, &mut lineage).await?;
+    }
+    Ok(Json(lineage))
 }
 
 /// The lineage of `identifier` (any form; traced canonical) as `actor` may see it: the tracer

@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod epcis;
 pub mod epcis_queries;
 pub mod facilities;
+pub mod federation;
 pub mod footprints;
 pub mod grants;
 pub mod health;

@@ -1,0 +1,712 @@
+//! Federation between junkan nodes with real processes (issue 10 items 4 and 6): three `junkan
+//! serve` processes on loopback ports chosen by the OS, each with its own SQLite file and
+//! company — a battery maker, a recycler and a material maker — registered as peers of each
+//! other with `junkan peer add`; then discovery, an access request, its approval, the pull of the
+//! granted passport with its credential verified (and again with `junkan verify`), revocation
+//! (the next pull fails), a provider that is down, and the signature checks: unsigned, replayed,
+//! expired, and signed by a key that is not the claimed organization's. The last ones are sent by
+//! this test acting as a fourth node: a small HTTP server publishing its own DID documents.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ed25519_dalek::SigningKey;
+use serde_json::{json, Value};
+
+fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_junkan")
+}
+
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn temp_dir(name: &str) -> TempDir {
+    let directory = std::env::temp_dir().join(format!("junkan-federation-{name}-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&directory).expect("temp dir");
+    TempDir(directory)
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("address")
+        .port()
+}
+
+/// A company's node: a `junkan serve` process with its own database, killed when dropped.
+struct Node {
+    child: Option<Child>,
+    base: String,
+    database: String,
+    organization: String,
+    token: String,
+    _data: TempDir,
+}
+
+fn run(args: &[&str], database: &str, base: &str, stdin: Option<&str>) -> Value {
+    let mut child = Command::new(binary())
+        .args(args)
+        .args(["--database-url", database, "--base-url", base])
+        .env("JUNKAN_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run junkan");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .as_mut()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write");
+    }
+    drop(child.stdin.take());
+    let output = child.wait_with_output().expect("output");
+    assert!(
+        output.status.success(),
+        "junkan {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("json output")
+}
+
+impl Node {
+    fn start(name: &str, name_ja: &str, corporate_number: &str) -> Node {
+        let data = temp_dir(name);
+        let database = format!("sqlite://{}", data.0.join("junkan.db").display());
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let organization = run(
+            &["admin", "create-organization", "--json", "-"],
+            &database,
+            &base,
+            Some(
+                &json!({"name_ja": name_ja, "name_en": name, "organization_type": "company", "company_size": "large",
+                        "corporate_number": corporate_number})
+                .to_string(),
+            ),
+        );
+        let organization = organization["id"].as_str().expect("id").to_owned();
+        let client = run(
+            &[
+                "admin",
+                "create-client",
+                "--organization",
+                &organization,
+                "--name",
+                "operator",
+                "--role",
+                "org_admin",
+                "--role",
+                "member",
+            ],
+            &database,
+            &base,
+            None,
+        );
+        let child = Command::new(binary())
+            .args(["serve", "--database-url", &database, "--base-url", &base])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .env("JUNKAN_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start junkan");
+        let mut node = Node {
+            child: Some(child),
+            base,
+            database,
+            organization,
+            token: String::new(),
+            _data: data,
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while ureq::get(&format!("{}/healthz", node.base)).call().is_err() {
+            assert!(Instant::now() < deadline, "{name} did not answer /healthz within 60 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let token: Value = ureq::post(&format!("{}/auth/token", node.base))
+            .send_form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", client["client_id"].as_str().expect("client id")),
+                ("client_secret", client["client_secret"].as_str().expect("secret")),
+            ])
+            .expect("token")
+            .into_json()
+            .expect("json");
+        node.token = token["access_token"].as_str().expect("access_token").to_owned();
+        node
+    }
+
+    fn did(&self) -> String {
+        format!(
+            "did:web:{}",
+            self.base.trim_start_matches("http://").replace(':', "%3A")
+        )
+    }
+
+    fn add_peer(&self, base: &str) -> Value {
+        run(&["peer", "add", base], &self.database, &self.base, None)
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Value>, headers: &[(&str, &str)]) -> (u16, Value) {
+        let mut request = ureq::request(method, &format!("{}{path}", self.base))
+            .set("Authorization", &format!("Bearer {}", self.token));
+        for (name, value) in headers {
+            request = request.set(name, value);
+        }
+        let result = match body {
+            Some(body) => request.send_json(body),
+            None => request.call(),
+        };
+        answer(result)
+    }
+
+    fn get(&self, path: &str) -> (u16, Value) {
+        self.call("GET", path, None, &[])
+    }
+
+    fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call("POST", path, Some(body), &[])
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn answer(result: Result<ureq::Response, ureq::Error>) -> (u16, Value) {
+    let response = match result {
+        Ok(response) => response,
+        Err(ureq::Error::Status(_, response)) => response,
+        Err(error) => panic!("transport error: {error}"),
+    };
+    let status = response.status();
+    let text = response.into_string().expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+/// This test as a fourth node: an HTTP server publishing a node DID document and the DID
+/// documents of two organizations, whose keys the test holds.
+struct FakeNode {
+    base: String,
+    did: String,
+    first: (String, SigningKey),
+    second: (String, SigningKey),
+}
+
+fn fake_node() -> FakeNode {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let base = format!("http://127.0.0.1:{port}");
+    let did = format!("did:web:127.0.0.1%3A{port}");
+    let first = (
+        format!("{did}:organizations:11111111-1111-4111-8111-111111111111"),
+        SigningKey::from_bytes(&[11; 32]),
+    );
+    let second = (
+        format!("{did}:organizations:22222222-2222-4222-8222-222222222222"),
+        SigningKey::from_bytes(&[22; 32]),
+    );
+    let document = |id: &str, key: &SigningKey| {
+        let method = format!("{id}#key-1");
+        json!({"@context": ["https://www.w3.org/ns/did/v1", "https://www.w3.org/ns/cid/v1"], "id": id,
+               "verificationMethod": [{"id": method, "type": "JsonWebKey", "controller": id,
+                                       "publicKeyJwk": junkan_credential::did::public_key_jwk(&key.verifying_key())}],
+               "assertionMethod": [method], "authentication": [method]})
+    };
+    let node_key = SigningKey::from_bytes(&[33; 32]);
+    let documents = [
+        ("/.well-known/did.json".to_owned(), document(&did, &node_key)),
+        (
+            "/organizations/11111111-1111-4111-8111-111111111111/did.json".to_owned(),
+            document(&first.0, &first.1),
+        ),
+        (
+            "/organizations/22222222-2222-4222-8222-222222222222/did.json".to_owned(),
+            document(&second.0, &second.1),
+        ),
+    ];
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            // Skip the headers.
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).is_err() || header.trim().is_empty() {
+                    break;
+                }
+            }
+            let path = line.split(' ').nth(1).unwrap_or_default().to_owned();
+            let (status, body) = match documents.iter().find(|(known, _)| *known == path) {
+                Some((_, document)) => ("200 OK", document.to_string()),
+                None => ("404 Not Found", "{}".to_owned()),
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let mut rest = Vec::new();
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(10)));
+            let _ = stream.read_to_end(&mut rest);
+        }
+    });
+    FakeNode {
+        base,
+        did,
+        first,
+        second,
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        .try_into()
+        .expect("seconds")
+}
+
+/// Sends a request to `node` signed by `key` under `keyid`, created at `created`.
+fn signed(
+    node: &Node,
+    method: &str,
+    path: &str,
+    key: &SigningKey,
+    keyid: &str,
+    created: i64,
+) -> (Vec<(String, String)>, String) {
+    let target = format!("{}{path}", node.base);
+    let headers =
+        junkan_server::federation::signed_headers(key, keyid, method, &target, None, None, created).expect("sign");
+    (headers, target)
+}
+
+fn send(method: &str, target: &str, headers: &[(String, String)]) -> (u16, Value) {
+    let mut request = ureq::request(method, target);
+    for (name, value) in headers {
+        request = request.set(name, value);
+    }
+    answer(request.call())
+}
+
+const CONTEXT: &str = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld";
+const RAW: &str = "urn:epc:class:lgtin:4512345.011111.RAW-1";
+const CATHODE: &str = "urn:epc:class:lgtin:4512345.022222.CATHODE-1";
+const BATTERY: &str = "urn:epc:class:lgtin:4512345.033333.BATTERY-1";
+const RECOVERED: &str = "urn:epc:class:lgtin:4512345.044444.RECOVERED-1";
+
+fn transformation(id: &str, input: &str, output: &str) -> Value {
+    json!({"@context": [CONTEXT], "type": "TransformationEvent", "eventID": id,
+           "eventTime": "2026-06-01T10:00:00+09:00", "eventTimeZoneOffset": "+09:00",
+           "inputQuantityList": [{"epcClass": input, "quantity": 100, "uom": "KGM"}],
+           "outputQuantityList": [{"epcClass": output, "quantity": 90, "uom": "KGM"}],
+           "bizStep": "commissioning"})
+}
+
+fn nodes<'a>(lineage: &'a Value, kind: &str) -> Vec<&'a Value> {
+    lineage["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|node| node["kind"] == kind)
+        .collect()
+}
+
+#[test]
+fn three_nodes_discover_request_pull_and_revoke() {
+    let started = Instant::now();
+    let battery = Node::start("Battery Maker", "電池製造株式会社", "1010001000006");
+    let recycler = Node::start("Recycler", "再資源化株式会社", "2010001000005");
+    let mut material = Node::start("Material Maker", "素材製造株式会社", "3010001000004");
+    for (node, others) in [
+        (&battery, [&recycler, &material]),
+        (&recycler, [&battery, &material]),
+        (&material, [&battery, &recycler]),
+    ] {
+        for other in others {
+            let peer = node.add_peer(&other.base);
+            assert_eq!(peer["did"], other.did());
+            assert_eq!(peer["base_url"], other.base);
+        }
+    }
+    // A second registration of the same peer is a conflict; a non-peer URL does not register.
+    let (status, body) = battery.get("/api/v1/peers");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["items"].as_array().map(Vec::len), Some(2));
+
+    // The battery maker's restricted passport and an offer of its plastics passports, listed to
+    // authenticated organizations only.
+    let example: Value =
+        serde_json::from_str(include_str!("../../passport/profiles/examples/plastics.json")).expect("example");
+    let (status, passport) = battery.post(
+        "/api/v1/passports",
+        json!({"identifier": "https://id.gs1.org/01/04912345000019/10/FED-1", "granularity": "batch",
+               "profile": "plastics", "visibility": "restricted", "data": example}),
+    );
+    assert_eq!(status, 201, "{passport}");
+    let passport_id = passport["id"].as_str().expect("id").to_owned();
+    let (status, offer) = battery.post(
+        "/api/v1/dataset-offers",
+        json!({"title_ja": "再生樹脂パスポート", "title_en": "Recycled plastics passports",
+               "description_ja": "ロットごとのパスポート", "description_en": "Passports per lot",
+               "record_kind": "passport", "record_class": {"type": "profile", "profile": "plastics"},
+               "level": "full", "public": false}),
+    );
+    assert_eq!(status, 201, "{offer}");
+    let offer_id = offer["id"].as_str().expect("id").to_owned();
+
+    // Discovery: anonymously the offer is not listed; the recycler's signed fetch lists it.
+    let anonymous: Value = ureq::get(&format!("{}/catalog", battery.base))
+        .call()
+        .expect("catalog")
+        .into_json()
+        .expect("json");
+    assert!(!anonymous.to_string().contains(&offer_id));
+    let peers = recycler.get("/api/v1/peers").1;
+    let battery_peer = peers["items"]
+        .as_array()
+        .expect("peers")
+        .iter()
+        .find(|peer| peer["did"] == battery.did())
+        .expect("battery peer")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let (status, catalog) = recycler.post(&format!("/api/v1/peers/{battery_peer}/catalog"), json!({}));
+    assert_eq!(status, 200, "{catalog}");
+    assert!(catalog.to_string().contains(&offer_id), "{catalog}");
+
+    // Before any grant, a pull of the passport is refused by the provider.
+    // Request: sent signed to the battery maker's node.
+    let (status, request) = recycler.post(
+        "/api/v1/remote-requests",
+        json!({"peer_id": battery_peer, "request": {
+            "owner_organization_id": battery.organization, "offer_id": offer_id, "record_kind": "passport",
+            "record_ids": [passport_id], "level": "full", "purpose": "recycling",
+            "expires_at": "2099-01-01T00:00:00Z", "message": "再資源化計画のため"}}),
+    );
+    assert_eq!(status, 201, "{request}");
+    assert_eq!(request["state"], "pending");
+    let remote_request = request["id"].as_str().expect("id").to_owned();
+    let (status, early) = recycler.post(&format!("/api/v1/remote-requests/{remote_request}/pull"), json!({}));
+    assert_eq!(status, 404, "no grant yet: {early}");
+    assert_eq!(early["type"], "urn:junkan:problem:peer-refused");
+
+    // The provider sees it in its inbox, from the recycler's DID, and approves it.
+    let (status, inbox) = battery.get("/api/v1/access-requests?direction=incoming");
+    assert_eq!(status, 200, "{inbox}");
+    let incoming = inbox["items"].as_array().expect("items")[0].clone();
+    let requester = incoming["requester_organization_id"]
+        .as_str()
+        .expect("requester")
+        .to_owned();
+    let (status, directory_entry) = battery.get(&format!("/api/v1/organizations/{requester}"));
+    assert_eq!(status, 200);
+    assert_eq!(
+        directory_entry["name_en"], "Recycler",
+        "names come from the peer's directory"
+    );
+    let (status, approved) = battery.post(
+        &format!(
+            "/api/v1/access-requests/{}/approve",
+            incoming["id"].as_str().expect("id")
+        ),
+        json!({}),
+    );
+    assert_eq!(status, 200, "{approved}");
+    let grant_id = approved["grant_id"].as_str().expect("grant").to_owned();
+
+    // Pull: the credential of the passport, verified and kept.
+    let (status, pulled) = recycler.post(&format!("/api/v1/remote-requests/{remote_request}/pull"), json!({}));
+    assert_eq!(status, 201, "{pulled}");
+    let received = pulled["items"][0].clone();
+    assert_eq!(received["record_id"], passport_id.as_str());
+    assert_eq!(received["record_kind"], "passport");
+    assert_eq!(received["grant_id"], grant_id.as_str());
+    assert_eq!(
+        received["provider_did"],
+        format!("{}:organizations:{}", battery.did(), battery.organization)
+    );
+    assert_eq!(received["subject"]["content"]["data"]["lotNumber"], "TRP-PP-250512-03");
+    let (status, listed) = recycler.get(&format!("/api/v1/received-records?remote_request={remote_request}"));
+    assert_eq!(status, 200);
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
+    let (status, state) = recycler.get(&format!("/api/v1/remote-requests/{remote_request}"));
+    assert_eq!((status, state["state"].as_str()), (200, Some("approved")));
+    // `junkan verify` verifies the received credential against the provider's published DID.
+    let credential_file = std::env::temp_dir().join(format!("junkan-federation-{}.jwt", uuid::Uuid::new_v4()));
+    std::fs::write(&credential_file, received["credential"].as_str().expect("credential")).expect("write");
+    let verified = Command::new(binary())
+        .args([
+            "verify",
+            credential_file.to_str().expect("utf-8"),
+            "--online",
+            "--did-web-scheme",
+            "http",
+        ])
+        .output()
+        .expect("verify");
+    let _ = std::fs::remove_file(&credential_file);
+    assert!(
+        verified.status.success(),
+        "junkan verify: {}{}",
+        String::from_utf8_lossy(&verified.stdout),
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    // The owner's audit names the recycler's local record and the grant.
+    let (status, audit) = battery.get(&format!("/api/v1/audit?grant_id={grant_id}"));
+    assert_eq!(status, 200, "{audit}");
+    assert!(audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .any(|entry| entry["actor_organization_id"] == requester.as_str() && entry["purpose"] == "recycling"));
+
+    // Revocation: the next pull fails at once.
+    let (status, revoked) = battery.post(&format!("/api/v1/grants/{grant_id}/revoke"), json!({}));
+    assert_eq!(status, 200, "{revoked}");
+    let (status, refused) = recycler.post(&format!("/api/v1/remote-requests/{remote_request}/pull"), json!({}));
+    assert_eq!(status, 404, "{refused}");
+    assert!(refused["detail"].as_str().expect("detail").contains(&battery.did()));
+    let (_, state) = recycler.get(&format!("/api/v1/remote-requests/{remote_request}"));
+    assert_eq!(state["state"], "revoked");
+
+    // Lineage across three nodes: the material maker made the cathode material from raw
+    // material, the battery maker the battery from it, the recycler recovered material from the
+    // battery. The recycler traces its recovered material back.
+    let made = [
+        (&material, "urn:uuid:eeeeeeee-0000-4000-8000-000000000001", RAW, CATHODE),
+        (
+            &battery,
+            "urn:uuid:eeeeeeee-0000-4000-8000-000000000002",
+            CATHODE,
+            BATTERY,
+        ),
+        (
+            &recycler,
+            "urn:uuid:eeeeeeee-0000-4000-8000-000000000003",
+            BATTERY,
+            RECOVERED,
+        ),
+    ];
+    for (node, id, input, output) in made {
+        let (status, body) = node.post("/epcis/events", transformation(id, input, output));
+        assert_eq!(status, 201, "{body}");
+    }
+    let (status, grant) = battery.post(
+        "/api/v1/grants",
+        json!({"grantee": {"type": "organization", "organization_id": requester}, "record_kind": "event",
+               "level": "full", "expires_at": "2099-01-01T00:00:00Z"}),
+    );
+    assert_eq!(status, 201, "{grant}");
+    let trace_path = format!("/api/v1/lineage?id={RECOVERED}&direction=backward&depth=8");
+    let (status, lineage) = recycler.get(&trace_path);
+    assert_eq!(status, 200, "{lineage}");
+    let events = nodes(&lineage, "event");
+    assert!(
+        events.iter().any(
+            |node| node["event_id"] == "urn:uuid:eeeeeeee-0000-4000-8000-000000000002" && node["peer"] == battery.did()
+        ),
+        "{lineage}"
+    );
+    let withheld = nodes(&lineage, "withheld_event");
+    assert_eq!(withheld.len(), 1, "the material maker gave no grant: {lineage}");
+    assert_eq!(withheld[0]["peer"], material.did());
+    assert_eq!(withheld[0]["organization_name"], "素材製造株式会社");
+    let text = lineage.to_string();
+    assert!(
+        !text.contains("RAW-1") && !text.contains("eeeeeeee-0000-4000-8000-000000000001"),
+        "{text}"
+    );
+    // The material maker now knows the recycler (its signed request) and grants it its events.
+    let (_, directory) = material.get("/api/v1/organizations?limit=100");
+    let recycler_on_material = directory["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|entry| entry["name_en"] == "Recycler")
+        .expect("the recycler in the material maker's directory")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let (status, grant) = material.post(
+        "/api/v1/grants",
+        json!({"grantee": {"type": "organization", "organization_id": recycler_on_material}, "record_kind": "event",
+               "level": "full", "expires_at": "2099-01-01T00:00:00Z"}),
+    );
+    assert_eq!(status, 201, "{grant}");
+    let (_, lineage) = recycler.get(&trace_path);
+    assert!(nodes(&lineage, "withheld_event").is_empty(), "{lineage}");
+    assert!(nodes(&lineage, "event").iter().any(|node| node["event_id"]
+        == "urn:uuid:eeeeeeee-0000-4000-8000-000000000001"
+        && node["peer"] == material.did()));
+    assert!(nodes(&lineage, "object")
+        .iter()
+        .any(|node| node["identifier"].as_str().is_some_and(|id| id.contains("RAW-1"))));
+
+    // Unsigned requests to federation routes: 401.
+    let (status, unsigned) = answer(ureq::get(&format!("{}/federation/v1/catalog", battery.base)).call());
+    assert_eq!(status, 401, "{unsigned}");
+    assert_eq!(unsigned["type"], "urn:junkan:problem:signature-missing");
+
+    // The test as a fourth node, registered by the battery maker only.
+    let fake = fake_node();
+    let peer = battery.add_peer(&fake.base);
+    assert_eq!(peer["did"], fake.did);
+    let (first_did, first_key) = &fake.first;
+    let (second_did, second_key) = &fake.second;
+    // A good signature is accepted: the fake node's organization reads the catalog.
+    let (headers, target) = signed(
+        &battery,
+        "GET",
+        "/federation/v1/catalog",
+        first_key,
+        &format!("{first_did}#key-1"),
+        now(),
+    );
+    let (status, body) = send("GET", &target, &headers);
+    assert_eq!(status, 200, "{body}");
+    // The same message again: a replay.
+    let (status, body) = send("GET", &target, &headers);
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (401, Some("urn:junkan:problem:signature-replay")),
+        "{body}"
+    );
+    // Signed by the second organization's key while naming the first's: not the claimed
+    // organization's key.
+    let (headers, target) = signed(
+        &battery,
+        "GET",
+        "/federation/v1/catalog",
+        second_key,
+        &format!("{first_did}#key-1"),
+        now(),
+    );
+    let (status, body) = send("GET", &target, &headers);
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (401, Some("urn:junkan:problem:signature-invalid")),
+        "{body}"
+    );
+    assert!(body["detail"].as_str().expect("detail").contains(first_did.as_str()));
+    // A key id the claimed organization's DID document does not list.
+    let (headers, target) = signed(
+        &battery,
+        "GET",
+        "/federation/v1/catalog",
+        second_key,
+        &format!("{first_did}#key-9"),
+        now(),
+    );
+    let (status, body) = send("GET", &target, &headers);
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (401, Some("urn:junkan:problem:signature-key")),
+        "{body}"
+    );
+    // An old signature.
+    let (headers, target) = signed(
+        &battery,
+        "GET",
+        "/federation/v1/catalog",
+        second_key,
+        &format!("{second_did}#key-1"),
+        now() - 3600,
+    );
+    let (status, body) = send("GET", &target, &headers);
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (401, Some("urn:junkan:problem:signature-expired")),
+        "{body}"
+    );
+    // A node the recycler never registered.
+    let (headers, target) = signed(
+        &recycler,
+        "GET",
+        "/federation/v1/catalog",
+        first_key,
+        &format!("{first_did}#key-1"),
+        now(),
+    );
+    let (status, body) = send("GET", &target, &headers);
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (401, Some("urn:junkan:problem:signature-unknown-peer")),
+        "{body}"
+    );
+    // A signed request for another URL than the one it was signed for.
+    let (headers, _) = signed(
+        &battery,
+        "GET",
+        "/federation/v1/catalog",
+        first_key,
+        &format!("{first_did}#key-1"),
+        now(),
+    );
+    let (status, body) = send(
+        "GET",
+        &format!("{}/federation/v1/access-requests/x", battery.base),
+        &headers,
+    );
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (401, Some("urn:junkan:problem:signature-invalid")),
+        "{body}"
+    );
+
+    // A provider that is down: the consumer names it and keeps working.
+    let material_peer = peers["items"]
+        .as_array()
+        .expect("peers")
+        .iter()
+        .find(|peer| peer["did"] == material.did())
+        .expect("material peer")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    material.stop();
+    let (status, down) = recycler.post(&format!("/api/v1/peers/{material_peer}/catalog"), json!({}));
+    assert_eq!(status, 502, "{down}");
+    assert_eq!(down["type"], "urn:junkan:problem:peer-unavailable");
+    assert!(down["detail"].as_str().expect("detail").contains(&material.did()));
+    assert_eq!(recycler.get("/api/v1/received-records").0, 200);
+    let (status, lineage) = recycler.get(&trace_path);
+    assert_eq!(status, 200, "{lineage}");
+    let unavailable = nodes(&lineage, "withheld_peer");
+    assert_eq!(unavailable.len(), 1, "{lineage}");
+    assert_eq!(unavailable[0]["peer"], material.did());
+
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "took {:?}",
+        started.elapsed()
+    );
+}

@@ -1,0 +1,774 @@
+//! Federation between junkan nodes (ノード間連携, issue 10 item 4), the HTTP side: requests an
+//! organization of this node sends to a peer node, signed per RFC 9421 with the organization's
+//! current Ed25519 key ([`send`]); the verification of such requests arriving here ([`Signed`],
+//! the extractor of the `/federation/v1` routes), which turns a verified signature into a
+//! [`Caller`] acting for the peer's organization; and the peers' DID documents, fetched from the
+//! registered peer only and cached ([`FederationState`]). The signature base and header formats
+//! are `junkan_credential::http_signature`'s; see docs/federation.md.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, StatusCode};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use ed25519_dalek::SigningKey;
+use rand::RngCore as _;
+use serde_json::Value;
+
+use junkan_credential::http_signature::{
+    self, check_content_digest, content_digest, ParameterValue, RequestMessage, SignatureParameters, ALG_ED25519,
+};
+use junkan_credential::{controller_of, DidDocument, VerificationMethod};
+use junkan_model::federation::Peer;
+use junkan_model::ids::OrganizationId;
+use junkan_model::organization::CycleRole;
+use junkan_model::principal::{Actor, PrincipalKind, Role};
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{AuthMethod, Caller, PURPOSE_HEADER};
+use crate::{trust, AppState};
+
+/// The label of junkan's signatures in `Signature-Input` / `Signature`.
+pub const SIGNATURE_LABEL: &str = "junkan";
+/// How far a signature's `created` may be from the receiver's clock, in seconds.
+pub const MAX_CLOCK_SKEW: i64 = 300;
+/// How long a signature is valid after `created` (`expires`), in seconds.
+pub const SIGNATURE_LIFETIME: i64 = 60;
+/// How long a fetched DID document of a peer's organization is trusted before it is fetched
+/// again (an unknown key id refetches at once; a key retired on the peer is refused here at the
+/// latest this long after).
+pub const DOCUMENT_CACHE_TTL: Duration = Duration::from_secs(30);
+/// Timeout of a request to a peer.
+pub const PEER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The node's federation state: the DID documents of peers' organizations it has fetched, and
+/// the HTTP agent for peers.
+#[derive(Clone)]
+pub struct FederationState {
+    documents: Arc<Mutex<HashMap<String, (Instant, DidDocument)>>>,
+    agent: ureq::Agent,
+}
+
+impl Default for FederationState {
+    fn default() -> FederationState {
+        FederationState {
+            documents: Arc::new(Mutex::new(HashMap::new())),
+            agent: ureq::AgentBuilder::new()
+                .timeout_connect(Duration::from_secs(3))
+                .timeout(PEER_TIMEOUT)
+                .redirects(0)
+                .build(),
+        }
+    }
+}
+
+impl std::fmt::Debug for FederationState {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("FederationState").finish_non_exhaustive()
+    }
+}
+
+/// A peer's answer: status and body (JSON when it parses, else the text as a string).
+#[derive(Debug, Clone)]
+pub struct PeerAnswer {
+    /// HTTP status.
+    pub status: u16,
+    /// Body.
+    pub body: Value,
+}
+
+impl PeerAnswer {
+    /// The body of a 2xx answer, or the peer's refusal as an error naming the peer.
+    pub fn success(self, peer: &Peer) -> ApiResult<Value> {
+        if (200..300).contains(&self.status) {
+            return Ok(self.body);
+        }
+        let detail = self
+            .body
+            .get("detail")
+            .and_then(Value::as_str)
+            .map_or_else(|| self.body.to_string(), str::to_owned);
+        let message = format!(
+            "the peer node {} ({}) answered {}: {detail}",
+            peer.did, peer.base_url, self.status
+        );
+        match StatusCode::from_u16(self.status) {
+            Ok(status) if status.is_client_error() => Err(ApiError::peer_refused(status, message)),
+            _ => Err(ApiError::peer(StatusCode::BAD_GATEWAY, message)),
+        }
+    }
+}
+
+/// One HTTP exchange with a peer, blocking (run it with `spawn_blocking`).
+fn exchange(
+    agent: &ureq::Agent,
+    peer_name: &str,
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: Option<&[u8]>,
+) -> ApiResult<PeerAnswer> {
+    let mut request = agent.request(method, url);
+    for (name, value) in headers {
+        request = request.set(name, value);
+    }
+    let result = match body {
+        Some(body) => request.send_bytes(body),
+        None => request.call(),
+    };
+    let response = match result {
+        Ok(response) => response,
+        Err(ureq::Error::Status(_, response)) => response,
+        Err(ureq::Error::Transport(transport)) => {
+            let text = transport.to_string();
+            let status = if text.contains("timed out") {
+                StatusCode::GATEWAY_TIMEOUT
+            } else {
+                StatusCode::BAD_GATEWAY
+            };
+            return Err(ApiError::peer(
+                status,
+                format!("the peer node {peer_name} did not answer {method} {url}: {text}"),
+            ));
+        }
+    };
+    let status = response.status();
+    let text = response.into_string().map_err(|error| {
+        ApiError::peer(
+            StatusCode::BAD_GATEWAY,
+            format!("the peer node {peer_name} broke off its answer to {method} {url}: {error}"),
+        )
+    })?;
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Ok(PeerAnswer { status, body })
+}
+
+/// An unsigned GET of a peer's public document (DID documents, directory entries, status lists).
+pub async fn fetch_public(state: &AppState, peer_name: &str, url: &str) -> ApiResult<PeerAnswer> {
+    let agent = state.federation.agent.clone();
+    let (peer_name, url) = (peer_name.to_owned(), url.to_owned());
+    tokio::task::spawn_blocking(move || {
+        exchange(
+            &agent,
+            &peer_name,
+            "GET",
+            &url,
+            &[("Accept".to_owned(), "application/json".to_owned())],
+            None,
+        )
+    })
+    .await
+    .map_err(|error| ApiError::internal(&error))?
+}
+
+/// The node DID a peer's base URL gives (`did:web:<host>`), as its `/.well-known/did.json`
+/// must state.
+pub fn expected_peer_did(base_url: &str) -> String {
+    let host = base_url
+        .split_once("://")
+        .map_or(base_url, |(_, rest)| rest)
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    junkan_credential::did_web(host, &[])
+}
+
+/// Fetches a peer's node DID document from `{base_url}/.well-known/did.json` and checks that it
+/// is the document of the DID its host gives. Used to register a peer.
+pub async fn fetch_peer_identity(state: &AppState, base_url: &str) -> ApiResult<(String, Value)> {
+    let did = expected_peer_did(base_url);
+    let url = format!("{base_url}/.well-known/did.json");
+    let document = fetch_public(state, &did, &url).await?;
+    if document.status != 200 {
+        return Err(ApiError::peer(
+            StatusCode::BAD_GATEWAY,
+            format!("the peer node at {base_url} answered {} for {url}", document.status),
+        ));
+    }
+    DidDocument::parse(&document.body, &did).map_err(|error| {
+        ApiError::peer(
+            StatusCode::BAD_GATEWAY,
+            format!("the peer node at {base_url} publishes no valid DID document of {did}: {error}"),
+        )
+    })?;
+    Ok((did, document.body))
+}
+
+/// The organization id on its node and the node's DID, from an organization DID
+/// `did:web:<host>:organizations:<id>`.
+pub fn split_organization_did(did: &str) -> Option<(String, String)> {
+    let (node, id) = did.rsplit_once(":organizations:")?;
+    if node.matches(':').count() != 2 || id.is_empty() || id.contains(':') {
+        return None;
+    }
+    Some((node.to_owned(), id.to_owned()))
+}
+
+/// The DID document of a peer organization, from the cache or fetched from the registered peer
+/// (`{base_url}/organizations/<id>/did.json`). `refresh` skips the cache (a key id the cached
+/// document does not list: the organization may have rotated its key).
+pub async fn organization_document(state: &AppState, peer: &Peer, did: &str, refresh: bool) -> ApiResult<DidDocument> {
+    if !refresh {
+        let cached = state
+            .federation
+            .documents
+            .lock()
+            .map_err(|_| ApiError::internal(&"the DID document cache is poisoned"))?
+            .get(did)
+            .filter(|(fetched, _)| fetched.elapsed() < DOCUMENT_CACHE_TTL)
+            .map(|(_, document)| document.clone());
+        if let Some(document) = cached {
+            return Ok(document);
+        }
+    }
+    let (_, id) = split_organization_did(did)
+        .ok_or_else(|| ApiError::signature("key", format!("{did} is not the DID of an organization of a node")))?;
+    let url = format!("{}/organizations/{id}/did.json", peer.base_url);
+    let answer = fetch_public(state, &peer.did, &url).await?;
+    if answer.status != 200 {
+        return Err(ApiError::signature(
+            "key",
+            format!(
+                "the peer node {} publishes no DID document of {did} (GET {url} answered {})",
+                peer.did, answer.status
+            ),
+        ));
+    }
+    let document = DidDocument::parse(&answer.body, did).map_err(|error| {
+        ApiError::signature(
+            "key",
+            format!("the DID document of {did} at {url} is not valid: {error}"),
+        )
+    })?;
+    state
+        .federation
+        .documents
+        .lock()
+        .map_err(|_| ApiError::internal(&"the DID document cache is poisoned"))?
+        .insert(did.to_owned(), (Instant::now(), document.clone()));
+    Ok(document)
+}
+
+/// The verification method `keyid` of the peer organization `did`, refetching the document once
+/// when the cached one does not list it.
+async fn peer_key(state: &AppState, peer: &Peer, did: &str, keyid: &str) -> ApiResult<VerificationMethod> {
+    let find = |document: &DidDocument| {
+        document
+            .verification_methods
+            .iter()
+            .find(|method| method.id == keyid)
+            .cloned()
+    };
+    if let Some(method) = find(&organization_document(state, peer, did, false).await?) {
+        return Ok(method);
+    }
+    find(&organization_document(state, peer, did, true).await?).ok_or_else(|| {
+        ApiError::signature(
+            "key",
+            format!(
+                "{keyid} is not a key of {did}: the organization's DID document on {} does not list it",
+                peer.did
+            ),
+        )
+    })
+}
+
+/// What an outgoing signed request is.
+#[derive(Debug, Clone)]
+pub struct Outgoing<'a> {
+    /// `GET` or `POST`.
+    pub method: &'a str,
+    /// Path and query on the peer, e.g. `/federation/v1/catalog`.
+    pub path: &'a str,
+    /// JSON body, if any.
+    pub body: Option<&'a Value>,
+    /// The `Junkan-Purpose` to send (covered by the signature).
+    pub purpose: Option<&'a str>,
+}
+
+/// The signing key and key id (`<did>#<kid>`) of a local organization, made on first use.
+pub async fn organization_signing_key(
+    state: &AppState,
+    actor: &Actor,
+    organization: OrganizationId,
+) -> ApiResult<(SigningKey, String)> {
+    let key = state.store.organization_signing_key(actor, organization).await?;
+    let seed: [u8; 32] = STANDARD
+        .decode(&key.secret)
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(|| ApiError::internal(&format!("stored key {} is not a 32-byte seed", key.kid)))?;
+    let did = trust::organization_did(state, organization);
+    Ok((SigningKey::from_bytes(&seed), format!("{did}#{}", key.kid)))
+}
+
+/// The headers of a request signed by `key` (`keyid`): `Content-Digest` for a body, the purpose,
+/// `Signature-Input` and `Signature` covering `@method`, `@target-uri` and those headers, with
+/// `created`, `expires`, `nonce`, `alg` and `keyid`.
+pub fn signed_headers(
+    key: &SigningKey,
+    keyid: &str,
+    method: &str,
+    target_uri: &str,
+    body: Option<&[u8]>,
+    purpose: Option<&str>,
+    now: i64,
+) -> ApiResult<Vec<(String, String)>> {
+    let mut headers = vec![("Accept".to_owned(), "application/json".to_owned())];
+    let mut components = vec!["@method".to_owned(), "@target-uri".to_owned()];
+    if let Some(body) = body {
+        headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
+        headers.push(("Content-Digest".to_owned(), content_digest(body)));
+        components.push("content-digest".to_owned());
+    }
+    if let Some(purpose) = purpose {
+        headers.push(("Junkan-Purpose".to_owned(), purpose.to_owned()));
+        components.push(PURPOSE_HEADER.to_owned());
+    }
+    let mut nonce = [0_u8; 16];
+    rand::thread_rng().fill_bytes(&mut nonce);
+    let params = SignatureParameters {
+        components,
+        parameters: vec![
+            ("created".to_owned(), ParameterValue::Integer(now)),
+            ("expires".to_owned(), ParameterValue::Integer(now + SIGNATURE_LIFETIME)),
+            ("nonce".to_owned(), ParameterValue::Text(URL_SAFE_NO_PAD.encode(nonce))),
+            ("alg".to_owned(), ParameterValue::Text(ALG_ED25519.to_owned())),
+            ("keyid".to_owned(), ParameterValue::Text(keyid.to_owned())),
+        ],
+    };
+    let message = RequestMessage {
+        method,
+        target_uri,
+        headers: &headers,
+    };
+    let (input, signature) =
+        http_signature::sign(key, SIGNATURE_LABEL, &message, &params).map_err(|error| ApiError::internal(&error))?;
+    headers.push(("Signature-Input".to_owned(), input));
+    headers.push(("Signature".to_owned(), signature));
+    Ok(headers)
+}
+
+/// Sends a request to `peer` as `organization` (a local organization the actor writes for),
+/// signed with the organization's current key. A peer that is down or does not answer in time
+/// is a 502/504 problem naming it; its answer is returned whatever its status.
+pub async fn send(
+    state: &AppState,
+    actor: &Actor,
+    organization: OrganizationId,
+    peer: &Peer,
+    outgoing: Outgoing<'_>,
+) -> ApiResult<PeerAnswer> {
+    let (key, keyid) = organization_signing_key(state, actor, organization).await?;
+    let target_uri = format!("{}{}", peer.base_url, outgoing.path);
+    let body = outgoing.body.map(|body| body.to_string().into_bytes());
+    let now = state.store.now().unix_timestamp();
+    let headers = signed_headers(
+        &key,
+        &keyid,
+        outgoing.method,
+        &target_uri,
+        body.as_deref(),
+        outgoing.purpose,
+        now,
+    )?;
+    let agent = state.federation.agent.clone();
+    let (method, peer_name) = (outgoing.method.to_owned(), peer.did.clone());
+    tokio::task::spawn_blocking(move || exchange(&agent, &peer_name, &method, &target_uri, &headers, body.as_deref()))
+        .await
+        .map_err(|error| ApiError::internal(&error))?
+}
+
+/// A request to a `/federation/v1` route whose RFC 9421 signature verified: the caller (the
+/// peer's organization, through its local record) and the body.
+#[derive(Debug)]
+pub struct Signed {
+    /// The peer organization as a caller: kind `remote_organization`, role `member` of its
+    /// local record, nothing more.
+    pub caller: Caller,
+    /// The request body (its `Content-Digest` checked).
+    pub body: Bytes,
+}
+
+fn header_values(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .filter_map(|(name, value)| {
+            String::from_utf8(value.as_bytes().to_vec())
+                .ok()
+                .map(|value| (name.as_str().to_owned(), value))
+        })
+        .collect()
+}
+
+fn one_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(header, _)| header.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.as_str())
+}
+
+impl FromRequest<AppState> for Signed {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Signed, ApiError> {
+        let (parts, body) = request.into_parts();
+        let body = axum::body::to_bytes(body, state.settings.body_limit)
+            .await
+            .map_err(|_| ApiError::too_large(state.settings.body_limit))?;
+        let headers = header_values(&parts.headers);
+        let path_and_query = parts.uri.path_and_query().map_or("/", |value| value.as_str());
+        let target_uri = format!("{}{path_and_query}", state.settings.issuer);
+        let actor = verify_request(state, parts.method.as_str(), &target_uri, &headers, &body).await?;
+        Ok(Signed {
+            caller: Caller {
+                actor,
+                method: AuthMethod::Signature,
+            },
+            body,
+        })
+    }
+}
+
+/// Verifies a signed request and returns the peer organization's actor: the signature's
+/// parameters and covered components, the time window, the key (a key of the organization the
+/// key id names, from the DID document its registered peer publishes, not retired), the
+/// signature, the body's digest, and that the nonce is new.
+pub async fn verify_request(
+    state: &AppState,
+    method: &str,
+    target_uri: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> ApiResult<Actor> {
+    let (Some(input), Some(signature)) = (one_header(headers, "signature-input"), one_header(headers, "signature"))
+    else {
+        return Err(ApiError::signature(
+            "missing",
+            "federation routes need a request signed per RFC 9421 (Signature-Input and Signature headers) by an \
+             organization of a registered peer node",
+        ));
+    };
+    let malformed = |error: http_signature::HttpSignatureError| ApiError::signature("malformed", error.to_string());
+    let signatures = http_signature::parse_signatures(input, signature).map_err(malformed)?;
+    let [received] = signatures.as_slice() else {
+        return Err(ApiError::signature("malformed", "send exactly one signature"));
+    };
+    let params = &received.params;
+    let (Some(created), Some(expires), Some(nonce), Some(keyid)) = (
+        params.integer("created"),
+        params.integer("expires"),
+        params.text("nonce"),
+        params.text("keyid"),
+    ) else {
+        return Err(ApiError::signature(
+            "malformed",
+            "the signature must have the parameters created, expires, nonce and keyid",
+        ));
+    };
+    if params.text("alg").is_some_and(|alg| alg != ALG_ED25519) {
+        return Err(ApiError::signature("malformed", "the signature's alg must be ed25519"));
+    }
+    let covers = |name: &str| params.components.iter().any(|component| component == name);
+    let mut missing: Vec<&str> = Vec::new();
+    if !covers("@method") {
+        missing.push("@method");
+    }
+    let target_covered = covers("@target-uri") || (covers("@authority") && covers("@path") && covers("@query"));
+    if !target_covered {
+        missing.push("@target-uri (or @authority, @path and @query)");
+    }
+    if !body.is_empty() && !covers("content-digest") {
+        missing.push("content-digest");
+    }
+    if one_header(headers, PURPOSE_HEADER).is_some() && !covers(PURPOSE_HEADER) {
+        missing.push(PURPOSE_HEADER);
+    }
+    if !missing.is_empty() {
+        return Err(ApiError::signature(
+            "malformed",
+            format!("the signature must cover {}", missing.join(", ")),
+        ));
+    }
+    let now = state.store.now().unix_timestamp();
+    if created > now + MAX_CLOCK_SKEW || now - created > MAX_CLOCK_SKEW || expires <= now || expires < created {
+        return Err(ApiError::signature(
+            "expired",
+            format!(
+                "the signature was created at {created} and expires at {expires}; it is {now} here (±{MAX_CLOCK_SKEW} s \
+                 accepted)"
+            ),
+        ));
+    }
+    let did = controller_of(keyid)
+        .ok_or_else(|| ApiError::signature("key", format!("keyid {keyid:?} is not a DID URL")))?
+        .to_owned();
+    let (node_did, _) = split_organization_did(&did).ok_or_else(|| {
+        ApiError::signature(
+            "key",
+            format!("{did} is not the DID of an organization of a node (did:web:<host>:organizations:<id>)"),
+        )
+    })?;
+    let peer = state.store.peer_by_did(&node_did).await?.ok_or_else(|| {
+        ApiError::signature(
+            "unknown-peer",
+            format!("{node_did} is not a registered peer of this node; its operator registers it with junkan peer add"),
+        )
+    })?;
+    let method_key = peer_key(state, &peer, &did, keyid).await?;
+    if let Some(retired_at) = method_key.retired_at {
+        if retired_at.unix_timestamp() <= created {
+            return Err(ApiError::signature(
+                "key",
+                format!("{keyid} was revoked at {retired_at} (rotated out) and no longer signs for {did}"),
+            ));
+        }
+    }
+    let message = RequestMessage {
+        method,
+        target_uri,
+        headers,
+    };
+    http_signature::verify(&method_key.public_key, &message, received).map_err(|error| match error {
+        http_signature::HttpSignatureError::BadSignature { .. } => ApiError::signature(
+            "invalid",
+            format!("the signature does not verify with {keyid}, the key of {did} it names: it was not made by that key over this request"),
+        ),
+        other => ApiError::signature("malformed", other.to_string()),
+    })?;
+    if !body.is_empty() {
+        let digest = one_header(headers, "content-digest").unwrap_or_default();
+        check_content_digest(digest, body)
+            .map_err(|error| ApiError::signature("digest", format!("Content-Digest: {error}")))?;
+    }
+    let expires_at = time::OffsetDateTime::from_unix_timestamp(expires.max(now) + MAX_CLOCK_SKEW)
+        .map_err(|error| ApiError::internal(&error))?;
+    if !state.store.use_nonce(keyid, nonce, expires_at).await? {
+        return Err(ApiError::signature(
+            "replay",
+            format!("the nonce {nonce:?} of {keyid} was used before: a replayed request is refused"),
+        ));
+    }
+    let organization = match state.store.remote_organization(&did).await? {
+        Some(known) => known.organization_id,
+        None => register_organization(state, &peer, &did, keyid).await?,
+    };
+    Ok(Actor {
+        kind: PrincipalKind::RemoteOrganization,
+        principal_id: keyid.to_owned(),
+        organization_id: Some(organization),
+        roles: vec![Role::Member],
+        purpose: one_header(headers, PURPOSE_HEADER).map(|purpose| purpose.chars().take(200).collect()),
+        request_id: one_header(headers, "x-request-id").map(str::to_owned),
+    })
+}
+
+/// Makes the local record of a peer organization met for the first time, with the names and
+/// cycle roles its node's public directory gives (the DID when the directory does not answer).
+async fn register_organization(state: &AppState, peer: &Peer, did: &str, keyid: &str) -> ApiResult<OrganizationId> {
+    let (_, id) = split_organization_did(did).unwrap_or_default();
+    let url = format!("{}/api/v1/organizations/{id}", peer.base_url);
+    let entry = fetch_public(state, &peer.did, &url)
+        .await
+        .ok()
+        .filter(|answer| answer.status == 200)
+        .map(|answer| answer.body)
+        .unwrap_or(Value::Null);
+    let name = |key: &str| {
+        entry
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or(did)
+            .chars()
+            .take(200)
+            .collect::<String>()
+    };
+    let roles: Vec<CycleRole> = entry
+        .get("roles")
+        .and_then(Value::as_array)
+        .map(|roles| {
+            roles
+                .iter()
+                .filter_map(Value::as_str)
+                .filter_map(CycleRole::parse)
+                .collect()
+        })
+        .unwrap_or_default();
+    let actor = Actor {
+        kind: PrincipalKind::RemoteOrganization,
+        principal_id: keyid.to_owned(),
+        organization_id: None,
+        roles: Vec::new(),
+        purpose: Some("federation".to_owned()),
+        request_id: None,
+    };
+    let registered = state
+        .store
+        .register_remote_organization(&actor, peer.id, did, &name("name_ja"), &name("name_en"), &roles)
+        .await?;
+    Ok(registered.organization_id)
+}
+
+/// How many rounds of asking peers a backward lineage makes (each round continues from the
+/// objects the previous one reached without finding what made them).
+pub const LINEAGE_ROUNDS: usize = 4;
+
+/// Continues a backward lineage on the registered peers: every object of the graph that no
+/// event of the graph made (its origin is unknown here) is traced on each peer with a request
+/// signed as the caller's organization (`GET /federation/v1/lineage`); what the peer's read rule
+/// lets the organization see joins the graph (nodes marked with the peer's DID), what it does not
+/// comes back as the peer's own withheld nodes, and a peer that is down becomes a
+/// `withheld_peer` node naming it. Callers without an organization (anonymous, a peer's
+/// organization) get the local graph only.
+pub async fn extend_lineage(state: &AppState, actor: &Actor, lineage: &mut junkan_trace::Lineage) -> ApiResult<()> {
+    let Some(organization) = actor
+        .organization_id
+        .filter(|_| actor.kind != PrincipalKind::RemoteOrganization)
+    else {
+        return Ok(());
+    };
+    let peers = state.store.list_peers().await?;
+    if peers.is_empty() {
+        return Ok(());
+    }
+    let mut asked: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for _ in 0..LINEAGE_ROUNDS {
+        let made: std::collections::HashSet<String> = lineage
+            .edges
+            .iter()
+            .filter(|edge| edge.relation == "output" || edge.relation == "parent")
+            .map(|edge| edge.to.clone())
+            .collect();
+        let origins_unknown: Vec<String> = lineage
+            .nodes
+            .iter()
+            .filter(|node| node.kind == "object" && !made.contains(&node.key))
+            .filter_map(|node| node.identifier.clone())
+            .filter(|identifier| !asked.contains(identifier))
+            .collect();
+        if origins_unknown.is_empty() {
+            break;
+        }
+        for identifier in origins_unknown {
+            asked.insert(identifier.clone());
+            for peer in &peers {
+                let path = format!(
+                    "/federation/v1/lineage?id={}&direction=backward&depth={}",
+                    query_value(&identifier),
+                    lineage.depth
+                );
+                let outgoing = Outgoing {
+                    method: "GET",
+                    path: &path,
+                    body: None,
+                    purpose: actor.purpose.as_deref(),
+                };
+                match send(state, actor, organization, peer, outgoing).await {
+                    Ok(answer) if answer.status == 200 => merge_remote(lineage, peer, &answer.body),
+                    // A peer that refuses or fails: the lineage may continue there, unseen.
+                    Ok(_) | Err(_) => withheld_peer(lineage, peer, &identifier),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn query_value(text: &str) -> String {
+    text.bytes()
+        .map(|byte| {
+            if byte.is_ascii_alphanumeric() || b"-._~:".contains(&byte) {
+                (byte as char).to_string()
+            } else {
+                format!("%{byte:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The key of a peer's node in the merged graph: objects and events keep their global keys;
+/// withheld nodes, numbered per graph, are named after the peer.
+fn remote_key(peer: &Peer, key: &str) -> String {
+    if key.starts_with("withheld:") {
+        format!("withheld:{}:{}", peer.did, key.trim_start_matches("withheld:"))
+    } else {
+        key.to_owned()
+    }
+}
+
+fn merge_remote(lineage: &mut junkan_trace::Lineage, peer: &Peer, remote: &Value) {
+    let text = |value: &Value, name: &str| value.get(name).and_then(Value::as_str).map(str::to_owned);
+    for node in remote.get("nodes").and_then(Value::as_array).into_iter().flatten() {
+        let Some(key) = text(node, "key") else { continue };
+        let key = remote_key(peer, &key);
+        if lineage.nodes.iter().any(|known| known.key == key) {
+            continue;
+        }
+        let kind = text(node, "kind").unwrap_or_default();
+        lineage.nodes.push(junkan_trace::Node {
+            key,
+            peer: (kind != "object").then(|| peer.did.clone()),
+            kind,
+            identifier: text(node, "identifier"),
+            event_id: text(node, "event_id"),
+            event_type: text(node, "event_type"),
+            event_time: text(node, "event_time").and_then(|time| {
+                time::OffsetDateTime::parse(&time, &time::format_description::well_known::Rfc3339).ok()
+            }),
+            biz_step: text(node, "biz_step"),
+            organization_id: text(node, "organization_id").and_then(|id| id.parse().ok()),
+            organization_name: text(node, "organization_name"),
+        });
+    }
+    for edge in remote.get("edges").and_then(Value::as_array).into_iter().flatten() {
+        let (Some(from), Some(to), Some(relation)) = (text(edge, "from"), text(edge, "to"), text(edge, "relation"))
+        else {
+            continue;
+        };
+        let edge = junkan_trace::Edge {
+            from: remote_key(peer, &from),
+            to: remote_key(peer, &to),
+            relation,
+            quantity: text(edge, "quantity"),
+            uom: text(edge, "uom"),
+        };
+        if !lineage.edges.contains(&edge) {
+            lineage.edges.push(edge);
+        }
+    }
+    if remote.get("truncated").and_then(Value::as_bool) == Some(true) {
+        lineage.truncated = true;
+    }
+}
+
+fn withheld_peer(lineage: &mut junkan_trace::Lineage, peer: &Peer, identifier: &str) {
+    let key = format!("withheld:peer:{}", peer.did);
+    if !lineage.nodes.iter().any(|node| node.key == key) {
+        lineage.nodes.push(junkan_trace::Node {
+            key: key.clone(),
+            kind: "withheld_peer".to_owned(),
+            identifier: None,
+            event_id: None,
+            event_type: None,
+            event_time: None,
+            biz_step: None,
+            organization_id: None,
+            organization_name: Some(peer.did.clone()),
+            peer: Some(peer.did.clone()),
+        });
+    }
+    let edge = junkan_trace::Edge {
+        from: key,
+        to: format!("object:{identifier}"),
+        relation: "unavailable".to_owned(),
+        quantity: None,
+        uom: None,
+    };
+    if !lineage.edges.contains(&edge) {
+        lineage.edges.push(edge);
+    }
+}

@@ -1,0 +1,570 @@
+//! Federation routes (ノード間連携, issue 10 item 4; docs/federation.md).
+//!
+//! *Provider side*, `/federation/v1/...`: what a peer node's organization may ask of this node,
+//! each request signed per RFC 9421 by the organization's key ([`Signed`]); unsigned or refused
+//! signatures are 401. Each route is the local route's handler called with the peer
+//! organization as caller (kind `remote_organization`, role `member` of its local record), so
+//! the read rule, grants, purposes, read limits and audit are exactly those of a local
+//! organization: the catalog, access requests (create, read), credentials of records (the pull)
+//! and lineage.
+//!
+//! *Consumer side*, `/api/v1/...`: peers (node administrators register them), a peer's catalog,
+//! access requests sent to peers, pulls of granted records (each the provider's credential,
+//! verified against the provider's DID document and status list on its node, then kept as a
+//! received record).
+
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json;
+use serde_json::Value;
+use utoipa::ToSchema as _;
+
+use junkan_credential::{verify_vc_jwt, KeyResolver, VerificationContext};
+use junkan_model::federation::{
+    NewPeer, NewReceivedRecord, NewRemoteRequest, Peer, PullRecords, ReceivedRecord, RemoteRequest,
+};
+use junkan_model::ids::{OrganizationId, PeerId, RemoteRequestId};
+use junkan_model::principal::{Actor, Role};
+use junkan_model::sharing::{AccessRequest, NewAccessRequest};
+use junkan_model::Violation;
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{parse_json, Caller, QueryMap, Valid, ValidOrDefault, ValidValue};
+use crate::federation::{self, Outgoing, Signed};
+use crate::handlers::{credentials, lineage, path_id, sharing};
+use crate::AppState;
+
+crate::list_schema!(PeerList, Peer);
+crate::list_schema!(RemoteRequestList, RemoteRequest);
+crate::list_schema!(ReceivedRecordList, ReceivedRecord);
+
+// ----- Provider side: signed requests of peers' organizations -----
+
+/// The catalog as the signing peer organization sees it (public and non-public offers).
+#[utoipa::path(get, path = "/federation/v1/catalog", tag = "federation",
+    responses((status = 200, description = "The catalog", content_type = "application/ld+json", body = Object),
+              (status = 401, description = "Unsigned, or the signature was refused", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn federation_catalog(State(state): State<AppState>, signed: Signed) -> ApiResult<Response> {
+    sharing::get_catalog(State(state), signed.caller).await
+}
+
+/// An access request of a peer organization to an organization of this node.
+#[utoipa::path(post, path = "/federation/v1/access-requests", tag = "federation", request_body = NewAccessRequest,
+    responses((status = 201, description = "Requested (pending)", body = AccessRequest),
+              (status = 401, description = "Unsigned, or the signature was refused", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Invalid", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn federation_create_access_request(
+    State(state): State<AppState>,
+    signed: Signed,
+) -> ApiResult<(StatusCode, Json<AccessRequest>)> {
+    let value = parse_json(&signed.body)?;
+    state.schemas.check(&NewAccessRequest::name(), &value)?;
+    let new: NewAccessRequest = serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error
+            .path()
+            .iter()
+            .map(|segment| format!("/{segment}"))
+            .collect::<String>();
+        ApiError::invalid(vec![Violation::new(path, error.into_inner().to_string())])
+    })?;
+    sharing::create_access_request(State(state), signed.caller, Valid(new)).await
+}
+
+/// A request the signing peer organization made, with its decision and grant.
+#[utoipa::path(get, path = "/federation/v1/access-requests/{id}", tag = "federation",
+    params(("id" = String, Path, description = "Access request id")),
+    responses((status = 200, description = "The request", body = AccessRequest),
+              (status = 401, description = "Unsigned, or the signature was refused", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn federation_get_access_request(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    signed: Signed,
+) -> ApiResult<Json<AccessRequest>> {
+    sharing::get_access_request(State(state), signed.caller, Path(id)).await
+}
+
+/// The owner's verifiable credential of a record the signing peer organization may read (under
+/// a grant, with the grant's purpose in `Junkan-Purpose`): the pull. Unreadable (no grant,
+/// revoked, expired, used up, wrong purpose) is 404, as for a local reader.
+#[utoipa::path(get, path = "/federation/v1/credentials/{kind}/{id}", tag = "federation",
+    params(("kind" = String, Path, description = "Record kind"), ("id" = String, Path, description = "Record id"),
+           ("version" = Option<i64>, Query, description = "A passport's version")),
+    responses((status = 200, description = "The credential", body = credentials::ExportedCredential),
+              (status = 401, description = "Unsigned, or the signature was refused", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No such record that the caller may read", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn federation_export_credential(
+    State(state): State<AppState>,
+    Path(path): Path<(String, String)>,
+    query: QueryMap,
+    signed: Signed,
+) -> ApiResult<Json<credentials::ExportedCredential>> {
+    credentials::export_credential(State(state), signed.caller, Path(path), query).await
+}
+
+/// Lineage as the signing peer organization may read it (the local route's parameters).
+#[utoipa::path(get, path = "/federation/v1/lineage", tag = "federation",
+    params(("id" = String, Query, description = "EPC URN, EPC class or pattern, or GS1 Digital Link"),
+           ("direction" = Option<String>, Query, description = "backward (default), forward or both"),
+           ("depth" = Option<u32>, Query, description = "Steps to follow, 1-32 (default 8)")),
+    responses((status = 200, description = "The lineage graph", body = junkan_trace::Lineage),
+              (status = 401, description = "Unsigned, or the signature was refused", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn federation_lineage(
+    State(state): State<AppState>,
+    query: QueryMap,
+    signed: Signed,
+) -> ApiResult<Json<junkan_trace::Lineage>> {
+    lineage::get_lineage(State(state), signed.caller, query).await
+}
+
+// ----- Consumer side -----
+
+fn writing_organization(actor: &Actor) -> ApiResult<OrganizationId> {
+    actor
+        .organization_id
+        .filter(|organization| actor.writes_for(*organization))
+        .ok_or_else(|| ApiError::forbidden("only members who write for an organization act for it towards peer nodes"))
+}
+
+/// Registers a peer node (node administrators): its DID document is fetched from
+/// `{base_url}/.well-known/did.json` and must be that of `did:web:<host of base_url>`.
+#[utoipa::path(post, path = "/api/v1/peers", tag = "federation", request_body = NewPeer, security(("bearer" = [])),
+    responses((status = 201, description = "Registered", body = Peer),
+              (status = 409, description = "Already registered", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 502, description = "The peer does not answer or publishes no valid DID document", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn create_peer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Valid(new): Valid<NewPeer>,
+) -> ApiResult<(StatusCode, Json<Peer>)> {
+    let actor = caller.signed_in()?;
+    Ok((StatusCode::CREATED, Json(register_peer(&state, actor, &new).await?)))
+}
+
+/// [`create_peer`]'s work, shared with `junkan peer add`.
+pub async fn register_peer(state: &AppState, actor: &Actor, new: &NewPeer) -> ApiResult<Peer> {
+    if !actor.has_role(Role::NodeAdmin) {
+        return Err(ApiError::forbidden("only node administrators register peer nodes"));
+    }
+    let base_url = new.normalized_base_url().map_err(ApiError::invalid)?;
+    if base_url == state.settings.issuer {
+        return Err(ApiError::invalid(vec![Violation::new(
+            "/base_url",
+            "is this node itself",
+        )]));
+    }
+    let (did, document) = federation::fetch_peer_identity(state, &base_url).await?;
+    Ok(state.store.create_peer(actor, &base_url, &did, &document).await?)
+}
+
+/// The registered peer nodes.
+#[utoipa::path(get, path = "/api/v1/peers", tag = "federation", security(("bearer" = [])),
+    responses((status = 200, description = "Peers", body = PeerList)))]
+pub async fn list_peers(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    caller.signed_in()?;
+    let peers = state.store.list_peers().await?;
+    Ok(Json(serde_json::json!({ "items": peers })))
+}
+
+/// One peer node.
+#[utoipa::path(get, path = "/api/v1/peers/{id}", tag = "federation", params(("id" = String, Path, description = "Peer id")),
+    security(("bearer" = [])), responses((status = 200, description = "The peer", body = Peer)))]
+pub async fn get_peer(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Peer>> {
+    caller.signed_in()?;
+    Ok(Json(state.store.get_peer(path_id(&id, "peer")?).await?))
+}
+
+async fn peer_of(state: &AppState, id: &str) -> ApiResult<Peer> {
+    Ok(state.store.get_peer(path_id::<PeerId>(id, "peer")?).await?)
+}
+
+/// Fetches a peer's catalog as the caller's organization (signed, so that the offers the peer
+/// lists to authenticated organizations show).
+#[utoipa::path(post, path = "/api/v1/peers/{id}/catalog", tag = "federation", params(("id" = String, Path, description = "Peer id")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The peer's DCAT catalog", body = Object),
+              (status = 502, description = "The peer is down or answered wrongly", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 504, description = "The peer did not answer in time", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn fetch_peer_catalog(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let actor = caller.signed_in()?;
+    let organization = writing_organization(actor)?;
+    let peer = peer_of(&state, &id).await?;
+    let answer = federation::send(
+        &state,
+        actor,
+        organization,
+        &peer,
+        Outgoing {
+            method: "GET",
+            path: "/federation/v1/catalog",
+            body: None,
+            purpose: None,
+        },
+    )
+    .await?;
+    Ok(Json(answer.success(&peer)?))
+}
+
+/// Sends an access request to an organization of a peer node, signed as the caller's
+/// organization, and keeps it with the peer's answer.
+#[utoipa::path(post, path = "/api/v1/remote-requests", tag = "federation", request_body = NewRemoteRequest,
+    security(("bearer" = [])),
+    responses((status = 201, description = "Sent; the provider's request is pending", body = RemoteRequest),
+              (status = 422, description = "Invalid here or refused as invalid by the provider", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 502, description = "The peer is down", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn create_remote_request(
+    State(state): State<AppState>,
+    caller: Caller,
+    ValidValue(new, value): ValidValue<NewRemoteRequest>,
+) -> ApiResult<(StatusCode, Json<RemoteRequest>)> {
+    let actor = caller.signed_in()?;
+    let organization = writing_organization(actor)?;
+    let peer = state.store.get_peer(new.peer_id).await?;
+    let request = value.get("request").cloned().unwrap_or(Value::Null);
+    let answer = federation::send(
+        &state,
+        actor,
+        organization,
+        &peer,
+        Outgoing {
+            method: "POST",
+            path: "/federation/v1/access-requests",
+            body: Some(&request),
+            purpose: None,
+        },
+    )
+    .await?;
+    let remote = answer.success(&peer)?;
+    let remote_id = remote.get("id").and_then(Value::as_str).ok_or_else(|| {
+        ApiError::peer(
+            StatusCode::BAD_GATEWAY,
+            format!("the peer node {} answered the request without an id", peer.did),
+        )
+    })?;
+    let remote_state = remote.get("state").and_then(Value::as_str).unwrap_or("pending");
+    let provider_did = format!("{}:organizations:{}", peer.did, new.request.owner_organization_id);
+    let created = state
+        .store
+        .create_remote_request(
+            actor,
+            peer.id,
+            &provider_did,
+            remote_id,
+            &request,
+            &remote,
+            remote_state,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// The requests the caller's organization sent to peers.
+#[utoipa::path(get, path = "/api/v1/remote-requests", tag = "federation", security(("bearer" = [])),
+    responses((status = 200, description = "Requests", body = RemoteRequestList)))]
+pub async fn list_remote_requests(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    let actor = caller.signed_in()?;
+    let requests = state.store.list_remote_requests(actor).await?;
+    Ok(Json(serde_json::json!({ "items": requests })))
+}
+
+/// One of them, as last refreshed.
+#[utoipa::path(get, path = "/api/v1/remote-requests/{id}", tag = "federation",
+    params(("id" = String, Path, description = "Remote request id")), security(("bearer" = [])),
+    responses((status = 200, description = "The request", body = RemoteRequest)))]
+pub async fn get_remote_request(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RemoteRequest>> {
+    let actor = caller.signed_in()?;
+    Ok(Json(
+        state
+            .store
+            .get_remote_request(actor, path_id(&id, "remote request")?)
+            .await?,
+    ))
+}
+
+async fn refreshed(state: &AppState, actor: &Actor, id: RemoteRequestId) -> ApiResult<(RemoteRequest, Peer)> {
+    let organization = writing_organization(actor)?;
+    let request = state.store.get_remote_request(actor, id).await?;
+    let peer = state.store.get_peer(request.peer_id).await?;
+    let path = format!("/federation/v1/access-requests/{}", request.remote_id);
+    let answer = federation::send(
+        state,
+        actor,
+        organization,
+        &peer,
+        Outgoing {
+            method: "GET",
+            path: &path,
+            body: None,
+            purpose: None,
+        },
+    )
+    .await?;
+    let remote = answer.success(&peer)?;
+    let remote_state = remote
+        .get("state")
+        .and_then(Value::as_str)
+        .unwrap_or(&request.state)
+        .to_owned();
+    let grant = remote.get("grant_id").and_then(Value::as_str).map(str::to_owned);
+    let updated = state
+        .store
+        .update_remote_request(actor, id, &remote_state, grant.as_deref(), &remote)
+        .await?;
+    Ok((updated, peer))
+}
+
+/// Asks the provider's node for the request's state now (approved, narrowed, refused, revoked,
+/// expired) and keeps its answer.
+#[utoipa::path(post, path = "/api/v1/remote-requests/{id}/refresh", tag = "federation",
+    params(("id" = String, Path, description = "Remote request id")), security(("bearer" = [])),
+    responses((status = 200, description = "The request as the provider reports it now", body = RemoteRequest),
+              (status = 502, description = "The peer is down", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn refresh_remote_request(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RemoteRequest>> {
+    let actor = caller.signed_in()?;
+    Ok(Json(refreshed(&state, actor, path_id(&id, "remote request")?).await?.0))
+}
+
+/// Percent-encodes a path segment (RFC 3986 unreserved characters kept).
+fn path_segment(text: &str) -> String {
+    text.bytes()
+        .map(|byte| {
+            if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+                (byte as char).to_string()
+            } else {
+                format!("%{byte:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Pulls granted records from the provider: for each record, the provider's credential over
+/// signed requests (with the request's purpose), verified against the provider organization's
+/// DID document and revocation status list on its node, and kept as a received record. The
+/// provider decides again on every pull: once it revoked the grant, the pull fails.
+#[utoipa::path(post, path = "/api/v1/remote-requests/{id}/pull", tag = "federation", request_body = PullRecords,
+    params(("id" = String, Path, description = "Remote request id")), security(("bearer" = [])),
+    responses((status = 201, description = "The records received", body = ReceivedRecordList),
+              (status = 404, description = "The provider refuses: no such record the grant covers (revoked, expired, used up)", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 502, description = "The peer is down, or its credential did not verify", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn pull_remote_request(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ValidOrDefault(pull): ValidOrDefault<PullRecords>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let actor = caller.signed_in()?;
+    let organization = writing_organization(actor)?;
+    let (request, peer) = refreshed(&state, actor, path_id(&id, "remote request")?).await?;
+    let kind = request
+        .request
+        .get("record_kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let purpose = request
+        .request
+        .get("purpose")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let ids: Vec<String> = match pull.record_ids {
+        Some(ids) => ids,
+        None => request
+            .request
+            .get("record_ids")
+            .and_then(Value::as_array)
+            .map(|ids| ids.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .unwrap_or_default(),
+    };
+    if ids.is_empty() || ids.len() > 100 {
+        return Err(ApiError::invalid(vec![Violation::new(
+            "/record_ids",
+            "name 1 to 100 records to pull (the request named none)",
+        )]));
+    }
+    let mut received = Vec::new();
+    for record_id in ids {
+        let path = format!(
+            "/federation/v1/credentials/{}/{}",
+            path_segment(&kind),
+            path_segment(&record_id)
+        );
+        let answer = federation::send(
+            &state,
+            actor,
+            organization,
+            &peer,
+            Outgoing {
+                method: "GET",
+                path: &path,
+                body: None,
+                purpose: purpose.as_deref(),
+            },
+        )
+        .await?;
+        let exported = answer.success(&peer)?;
+        let new = verified_record(&state, &peer, &request, &kind, &record_id, &exported).await?;
+        received.push(state.store.create_received_record(actor, new).await?);
+    }
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "items": received }))))
+}
+
+/// Verifies a credential a provider returned: issued by the provider organization of the
+/// request, about the record asked for, signed by a key of its DID document on the peer, valid
+/// now and not revoked in its status list on the peer.
+async fn verified_record(
+    state: &AppState,
+    peer: &Peer,
+    request: &RemoteRequest,
+    kind: &str,
+    record_id: &str,
+    exported: &Value,
+) -> ApiResult<NewReceivedRecord> {
+    let refuse = |reason: String| {
+        ApiError::peer(
+            StatusCode::BAD_GATEWAY,
+            format!(
+                "the credential of {kind} {record_id} from the peer node {} was refused: {reason}",
+                peer.did
+            ),
+        )
+    };
+    let jwt = exported
+        .get("credential")
+        .and_then(Value::as_str)
+        .ok_or_else(|| refuse("the answer holds no credential".to_owned()))?;
+    let mut document = federation::organization_document(state, peer, &request.provider_did, false)
+        .await
+        .map_err(|error| refuse(format!("{error:?}")))?;
+    let header_kid = jwt
+        .split('.')
+        .next()
+        .and_then(|header| junkan_credential::jose::base64url_decode(header).ok())
+        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+        .and_then(|header| header.get("kid").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_default();
+    if document.resolve_key(&header_kid).is_err() {
+        document = federation::organization_document(state, peer, &request.provider_did, true)
+            .await
+            .map_err(|error| refuse(format!("{error:?}")))?;
+    }
+    // The status lists the credential names, fetched from the provider's node only.
+    let payload: Value = jwt
+        .split('.')
+        .nth(1)
+        .and_then(|payload| junkan_credential::jose::base64url_decode(payload).ok())
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or(Value::Null);
+    let mut lists = std::collections::HashMap::new();
+    let statuses = match payload.get("credentialStatus") {
+        Some(Value::Array(entries)) => entries.clone(),
+        Some(entry) => vec![entry.clone()],
+        None => Vec::new(),
+    };
+    for entry in statuses {
+        let Some(url) = entry.get("statusListCredential").and_then(Value::as_str) else {
+            continue;
+        };
+        if !url.starts_with(&format!("{}/", peer.base_url)) {
+            return Err(refuse(format!("its status list {url} is not on the provider's node")));
+        }
+        let answer = federation::fetch_public(state, &peer.did, url).await?;
+        if let Value::String(list) = answer.body {
+            if answer.status == 200 {
+                lists.insert(url.to_owned(), list);
+            }
+        }
+    }
+    let report = {
+        let resolver: &dyn KeyResolver = &document;
+        let context = VerificationContext::new(resolver, state.store.now()).with_status_lists(&lists);
+        verify_vc_jwt(jwt, &context)
+    };
+    if !report.valid {
+        let failed: Vec<String> = report
+            .checks
+            .iter()
+            .filter(|check| check.failure.is_some())
+            .map(|check| format!("{:?}: {}", check.name, check.message))
+            .collect();
+        return Err(refuse(failed.join("; ")));
+    }
+    if report.issuer.as_deref() != Some(request.provider_did.as_str()) {
+        return Err(refuse(format!(
+            "it was issued by {:?}, not by the provider {}",
+            report.issuer, request.provider_did
+        )));
+    }
+    let credential = report.credential.unwrap_or(Value::Null);
+    let subject = credential.get("credentialSubject").cloned().unwrap_or(Value::Null);
+    let about = subject.get("recordId").and_then(Value::as_str);
+    let about_kind = subject.get("recordKind").and_then(Value::as_str);
+    if about != Some(record_id) || about_kind != Some(kind) {
+        return Err(refuse(format!(
+            "it is about {about_kind:?} {about:?}, not the record asked for"
+        )));
+    }
+    Ok(NewReceivedRecord {
+        peer_id: peer.id,
+        remote_request_id: Some(request.id),
+        provider_did: request.provider_did.clone(),
+        record_kind: kind.to_owned(),
+        record_id: record_id.to_owned(),
+        record_version: subject.get("recordVersion").and_then(Value::as_i64),
+        grant_id: request.grant_id.clone(),
+        credential: jwt.to_owned(),
+        credential_id: credential.get("id").and_then(Value::as_str).map(str::to_owned),
+        issuer_key_id: report.kid.unwrap_or(header_kid),
+        subject,
+        verified_at: report.verified_at,
+    })
+}
+
+/// The records the caller's organization received from peers (optionally under one request).
+#[utoipa::path(get, path = "/api/v1/received-records", tag = "federation",
+    params(("remote_request" = Option<String>, Query, description = "Only those pulled under this remote request")),
+    security(("bearer" = [])), responses((status = 200, description = "Received records", body = ReceivedRecordList)))]
+pub async fn list_received_records(
+    State(state): State<AppState>,
+    caller: Caller,
+    OriginalUri(_uri): OriginalUri,
+    mut query: QueryMap,
+) -> ApiResult<Json<Value>> {
+    let actor = caller.signed_in()?;
+    let remote_request = query.checked("remote_request", |text| {
+        text.parse::<RemoteRequestId>()
+            .map_err(|_| "a remote request id".to_owned())
+    });
+    query.finish()?;
+    let records = state.store.list_received_records(actor, remote_request).await?;
+    Ok(Json(serde_json::json!({ "items": records })))
+}
+
+/// One received record, with the credential as received.
+#[utoipa::path(get, path = "/api/v1/received-records/{id}", tag = "federation",
+    params(("id" = String, Path, description = "Received record id")), security(("bearer" = [])),
+    responses((status = 200, description = "The record", body = ReceivedRecord)))]
+pub async fn get_received_record(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ReceivedRecord>> {
+    let actor = caller.signed_in()?;
+    Ok(Json(
+        state
+            .store
+            .get_received_record(actor, path_id(&id, "received record")?)
+            .await?,
+    ))
+}
