@@ -34,7 +34,7 @@ pub struct ApiError {
     detail: String,
     errors: Vec<Violation>,
     www_authenticate: Option<&'static str>,
-    retry_after: Option<u64>,
+    retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -167,7 +167,7 @@ impl ApiError {
 
     /// 429 with `Retry-After`: too many failed sign-ins for this name; try again in `wait`.
     pub fn too_many_attempts(wait: time::Duration) -> ApiError {
-        let seconds = u64::try_from(wait.whole_seconds().max(1)).unwrap_or(1);
+        let seconds = u32::try_from(wait.whole_seconds().max(1)).unwrap_or(u32::MAX);
         ApiError {
             retry_after: Some(seconds),
             ..ApiError::new(
