@@ -267,15 +267,7 @@ pub async fn send_remote_request(
     let provider_did = format!("{}:organizations:{}", peer.did, new.request.owner_organization_id);
     Ok(state
         .store
-        .create_remote_request(
-            actor,
-            peer.id,
-            &provider_did,
-            remote_id,
-            request,
-            &remote,
-            remote_state,
-        )
+        .create_remote_request(actor, peer.id, &provider_did, remote_id, request, &remote, remote_state)
         .await?)
 }
 
@@ -446,16 +438,7 @@ pub async fn pull_records(
         )
         .await?;
         let exported = answer.success(&peer)?;
-        let new = verified_record(
-            state,
-            &peer,
-            &request,
-            &kind,
-            &record_id,
-            &exported,
-            &mut status_lists,
-        )
-        .await?;
+        let new = verified_record(state, &peer, &request, &kind, &record_id, &exported, &mut status_lists).await?;
         received.push(state.store.create_received_record(actor, new).await?);
     }
     Ok(received)
@@ -485,20 +468,12 @@ async fn verified_record(
         .get("credential")
         .and_then(Value::as_str)
         .ok_or_else(|| refuse("the answer holds no credential".to_owned()))?;
-    let verified = verify_peer_credential(
-        state,
-        peer,
-        &request.provider_did,
-        kind,
-        record_id,
-        jwt,
-        status_lists,
-    )
-    .await
-    .map_err(|refusal| match refusal {
-        CredentialRefusal::Unreachable(error) => error,
-        CredentialRefusal::Refused { reason, .. } => refuse(reason),
-    })?;
+    let verified = verify_peer_credential(state, peer, &request.provider_did, kind, record_id, jwt, status_lists)
+        .await
+        .map_err(|refusal| match refusal {
+            CredentialRefusal::Unreachable(error) => error,
+            CredentialRefusal::Refused { reason, .. } => refuse(reason),
+        })?;
     Ok(NewReceivedRecord {
         peer_id: peer.id,
         remote_request_id: Some(request.id),
@@ -508,11 +483,7 @@ async fn verified_record(
         record_version: verified.subject.get("recordVersion").and_then(Value::as_i64),
         grant_id: request.grant_id.clone(),
         credential: jwt.to_owned(),
-        credential_id: verified
-            .credential
-            .get("id")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
+        credential_id: verified.credential.get("id").and_then(Value::as_str).map(str::to_owned),
         issuer_key_id: verified.key_id,
         subject: verified.subject,
         verified_at: verified.report.verified_at,
@@ -566,9 +537,21 @@ pub async fn verify_peer_credential(
     status_lists: &mut StatusLists,
 ) -> Result<VerifiedCredential, CredentialRefusal> {
     let refuse = |reason: String| CredentialRefusal::Refused { reason, report: None };
+    // A peer that does not answer is not a refusal of the credential; a peer that answers
+    // without a valid DID document of the provider is.
+    let document_refusal = |error: ApiError| {
+        if error.problem_type().starts_with("urn:junkan:problem:peer-") {
+            CredentialRefusal::Unreachable(error)
+        } else {
+            CredentialRefusal::Refused {
+                reason: error.detail().to_owned(),
+                report: None,
+            }
+        }
+    };
     let mut document = federation::organization_document(state, peer, provider_did, false)
         .await
-        .map_err(CredentialRefusal::Unreachable)?;
+        .map_err(document_refusal)?;
     let header_kid = jwt
         .split('.')
         .next()
@@ -579,7 +562,7 @@ pub async fn verify_peer_credential(
     if document.resolve_key(&header_kid).is_err() {
         document = federation::organization_document(state, peer, provider_did, true)
             .await
-            .map_err(CredentialRefusal::Unreachable)?;
+            .map_err(document_refusal)?;
     }
     // The status lists the credential names, fetched from the provider's node only.
     let payload: Value = jwt
@@ -631,7 +614,10 @@ pub async fn verify_peer_credential(
     }
     if report.issuer.as_deref() != Some(provider_did) {
         return Err(CredentialRefusal::Refused {
-            reason: format!("it was issued by {:?}, not by the provider {provider_did}", report.issuer),
+            reason: format!(
+                "it was issued by {:?}, not by the provider {provider_did}",
+                report.issuer
+            ),
             report: Some(Box::new(report)),
         });
     }

@@ -15,7 +15,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::Form;
 use maud::{html, Markup};
 use serde_json::Value;
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
 use junkan_credential::{Outcome, VerificationReport};
 use junkan_model::access::{GrantLevel, RecordClass};
@@ -121,12 +121,18 @@ const VALID: Text = ("検証済み", "Verified");
 const INVALID: Text = ("検証失敗", "Does not verify");
 const UNCHECKED: Text = ("確認できません", "Could not check");
 const NOT_RECHECKED: Text = ("未確認（詳細で確認）", "Not checked here (see details)");
-const CLAIMS: Text = ("クレデンシャルの内容（credentialSubject）", "The credential's claims (credentialSubject)");
+const CLAIMS: Text = (
+    "クレデンシャルの内容（credentialSubject）",
+    "The credential's claims (credentialSubject)",
+);
 const CHECKS: Text = ("検証の各項目", "Each check");
 const CREDENTIAL_ID: Text = ("クレデンシャル ID", "Credential id");
 const KEY_ID: Text = ("署名鍵", "Signing key");
 const PEER: Text = ("連携ノード", "Peer node");
-const RAW: Text = ("受信したクレデンシャル（vc+jwt）", "The credential as received (vc+jwt)");
+const RAW: Text = (
+    "受信したクレデンシャル（vc+jwt）",
+    "The credential as received (vc+jwt)",
+);
 const BACK_TO_RECEIVED: Text = ("受信データへ戻る", "Back to the received records");
 const PEER_DOWN_LEAD: Text = (
     "一部の提供者のノードに接続できないため、その提供者のレコードは検証し直せませんでした。受信時の検証結果は下の表のとおりです。",
@@ -179,7 +185,9 @@ fn peer_problem(language: Language, error: &ApiError) -> String {
         _ => "要求を処理できませんでした。",
     };
     let english = match kind {
-        "peer-unavailable" => "The peer node cannot be reached or answered wrongly; it may be down. Please try again later.",
+        "peer-unavailable" => {
+            "The peer node cannot be reached or answered wrongly; it may be down. Please try again later."
+        }
         "peer-timeout" => "The peer node did not answer in time. Please try again later.",
         "peer-refused" => "The peer node refused (no grant, or it was revoked, expired or used up).",
         "forbidden" => "Your account does not have the role this needs.",
@@ -447,13 +455,17 @@ fn remote_datasets(catalog: &Value, language: Language) -> Vec<RemoteDataset> {
                 Value::Array(policies) => policies.first(),
                 policy => Some(policy),
             });
-            let permission = policy
-                .and_then(|policy| policy.get("permission"))
-                .and_then(|permissions| match permissions {
-                    Value::Array(permissions) => permissions.first(),
-                    permission => Some(permission),
-                });
-            let level = match permission.and_then(|permission| permission.get("action")).and_then(Value::as_str) {
+            let permission =
+                policy
+                    .and_then(|policy| policy.get("permission"))
+                    .and_then(|permissions| match permissions {
+                        Value::Array(permissions) => permissions.first(),
+                        permission => Some(permission),
+                    });
+            let level = match permission
+                .and_then(|permission| permission.get("action"))
+                .and_then(Value::as_str)
+            {
                 Some("odrl:use") => GrantLevel::Full,
                 _ => GrantLevel::LegitimateInterest,
             };
@@ -468,7 +480,11 @@ fn remote_datasets(catalog: &Value, language: Language) -> Vec<RemoteDataset> {
                     .find(|constraint| constraint.get("leftOperand").and_then(Value::as_str) == Some(operand))
                     .and_then(|constraint| constraint.get("rightOperand"))
                     .map(|right| match right {
-                        Value::Object(_) => right.get("@value").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                        Value::Object(_) => right
+                            .get("@value")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_owned(),
                         Value::String(text) => text.clone(),
                         other => other.to_string(),
                     })
@@ -500,6 +516,24 @@ fn remote_datasets(catalog: &Value, language: Language) -> Vec<RemoteDataset> {
         .collect()
 }
 
+/// The dataset a request form was sent for, from the form's hidden fields.
+fn dataset_of_form(fields: &[(String, String)]) -> RemoteDataset {
+    let text = |name: &str| value(fields, name).unwrap_or_default().to_owned();
+    RemoteDataset {
+        offer_id: text("offer_id"),
+        title: text("offer_id"),
+        description: String::new(),
+        publisher: text("owner_organization_id"),
+        record_kind: text("record_kind"),
+        level: value(fields, "level")
+            .and_then(GrantLevel::parse)
+            .unwrap_or(GrantLevel::LegitimateInterest),
+        purpose: None,
+        max_days: None,
+        record_class: value(fields, "record_class").map(str::to_owned),
+    }
+}
+
 async fn peer_of(state: &AppState, web: &Web, id: &str) -> Result<Peer, WebError> {
     let id: PeerId = id.parse().map_err(|_| web.fail(Problem::NotFound))?;
     state.store.get_peer(id).await.or_page(web)
@@ -524,9 +558,14 @@ async fn peer_catalog_page(
     if !writes(signed_in) {
         return Err(web.fail_with(Problem::Forbidden, WRITERS_ONLY));
     }
-    let (datasets, failure) = match api::peer_catalog(state, &signed_in.actor, peer).await {
-        Ok(catalog) => (remote_datasets(&catalog, web.language), None),
-        Err(error) => (Vec::new(), Some(peer_problem(web.language, &error))),
+    // A form sent back with its problems shows that dataset's form again as it was sent,
+    // without asking the peer again (it may be the peer that failed).
+    let (datasets, failure) = match form {
+        Some((_, fields)) => (vec![dataset_of_form(fields)], None),
+        None => match api::peer_catalog(state, &signed_in.actor, peer).await {
+            Ok(catalog) => (remote_datasets(&catalog, web.language), None),
+            Err(error) => (Vec::new(), Some(peer_problem(web.language, &error))),
+        },
     };
     let default_until = day_text(day_of(state.store.now() + Duration::days(30)));
     let body = html! {
@@ -610,7 +649,10 @@ async fn peer_catalog_page(
                 }
             }
         }
-        p { a href="/app/peers" { (web.t(BACK_TO_PEERS)) } }
+        p {
+            @if form.is_some() { a href={ "/app/peers/" (peer.id) "/catalog" } { (web.t(OPEN_CATALOG)) } " · " }
+            a href="/app/peers" { (web.t(BACK_TO_PEERS)) }
+        }
     };
     Ok(if problems.is_empty() {
         web.page(web.t(CATALOG_TITLE), Nav::Peers, body)
@@ -729,7 +771,11 @@ async fn recheck(
     down: &mut Vec<PeerId>,
 ) -> Recheck {
     let Some(peer) = peers.iter().find(|peer| peer.id == record.peer_id) else {
-        return Recheck::Invalid(web.t(("連携ノードの登録がありません。", "The peer node is not registered.")).to_owned(), None);
+        return Recheck::Invalid(
+            web.t(("連携ノードの登録がありません。", "The peer node is not registered."))
+                .to_owned(),
+            None,
+        );
     };
     if down.contains(&peer.id) {
         return Recheck::Unreachable(None);
@@ -1005,7 +1051,9 @@ pub async fn get_received_record(State(state): State<AppState>, web: Web, Path(i
         Recheck::Invalid(_, report) => report.as_deref(),
         _ => None,
     };
-    let kind = kind_named(&record.record_kind).map_or(record.record_kind.clone(), |kind| web.t(i18n::record_kind(kind)).to_owned());
+    let kind = kind_named(&record.record_kind).map_or(record.record_kind.clone(), |kind| {
+        web.t(i18n::record_kind(kind)).to_owned()
+    });
     let title = format!("{kind} {}", record.record_id);
     let body = html! {
         h1 { (title) }
@@ -1084,7 +1132,15 @@ pub async fn post_refresh(
     match api::refreshed(&state, &signed_in.actor, id).await {
         Ok(_) => Ok(see_other("/app/received?done=refreshed")),
         Err(error) if error.status() == axum::http::StatusCode::FORBIDDEN => Err(web.fail(Problem::Forbidden)),
-        Err(error) => received_page(&state, &web, &ListQuery::default(), Some(peer_problem(web.language, &error))).await,
+        Err(error) => {
+            received_page(
+                &state,
+                &web,
+                &ListQuery::default(),
+                Some(peer_problem(web.language, &error)),
+            )
+            .await
+        }
     }
 }
 
@@ -1112,8 +1168,12 @@ pub async fn post_pull(
                 peer_problem(web.language, &error)
             } else {
                 match web.language {
-                    Language::Ja => "申請に取得する記録の ID がありません。記録を指定して申請し直してください。".to_owned(),
-                    Language::En => "The request names no record to pull; send a request that names the records.".to_owned(),
+                    Language::Ja => {
+                        "申請に取得する記録の ID がありません。記録を指定して申請し直してください。".to_owned()
+                    }
+                    Language::En => {
+                        "The request names no record to pull; send a request that names the records.".to_owned()
+                    }
                 }
             };
             received_page(&state, &web, &ListQuery::default(), Some(message)).await
@@ -1267,6 +1327,7 @@ pub async fn get_dataspace(State(state): State<AppState>, web: Web, RawQuery(raw
 #[cfg(test)]
 mod tests {
     use super::*;
+    use time::OffsetDateTime;
 
     #[test]
     fn datasets_of_a_catalog_as_junkan_serves_it() {

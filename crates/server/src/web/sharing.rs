@@ -1082,7 +1082,11 @@ fn class_of(fields: &[(String, String)], problems: &mut Vec<Violation>) -> Optio
     }
 }
 
-pub(super) fn until_of(fields: &[(String, String)], problems: &mut Vec<Violation>, fallback: OffsetDateTime) -> OffsetDateTime {
+pub(super) fn until_of(
+    fields: &[(String, String)],
+    problems: &mut Vec<Violation>,
+    fallback: OffsetDateTime,
+) -> OffsetDateTime {
     match value(fields, "expires_at").map(parse_day) {
         Some(Some(day)) => end_of_day(day),
         Some(None) => {
