@@ -1060,6 +1060,14 @@ async fn the_indicators_dashboard_draws_national_values_targets_and_their_proven
     // Provenance: the formula, numerator and denominator, the records with their sources.
     assert!(html.contains("算定根拠"));
     assert!(html.contains("218 / 2,130"), "numerator / denominator");
+    assert!(
+        html.contains("循環利用量 / (循環利用量 + 天然資源等投入量)"),
+        "the formula in Japanese on a Japanese page"
+    );
+    assert!(
+        html.contains("第四次循環型社会形成推進基本計画") || html.contains("第五次循環型社会形成推進基本計画"),
+        "the national plans of the targets named in Japanese"
+    );
     assert!(html.contains("natural_resource_input") && html.contains("1,912 Mt"));
     assert!(html.contains("循環型社会形成推進基本計画"), "the published source");
     assert!(html.contains("/api/v1/material-flows/"), "each record links to itself");
@@ -1076,6 +1084,9 @@ async fn the_indicators_dashboard_draws_national_values_targets_and_their_proven
     let english = visitor.get("/app/indicators").await;
     assert!(english.text.contains("inlet-side circular use rate (入口側循環利用率)"));
     assert!(english.text.contains("FY2000") && english.text.contains("Provenance"));
+    assert!(english
+        .text
+        .contains("circular use / (circular use + natural resource input)"));
     let organization = visitor
         .get(&format!(
             "/app/indicators?indicator=jp-material-flow&scope=organization%3A{}",
@@ -1089,6 +1100,13 @@ async fn the_indicators_dashboard_draws_national_values_targets_and_their_proven
         .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(wrong.text.contains("is not a scope kind") && wrong.text.contains("before it starts"));
+    visitor.post("/app/language", &[("csrf", &token), ("lang", "ja")]).await;
+    let wrong = visitor.get("/app/indicators?scope=planet%3AEarth").await;
+    assert!(
+        wrong.text.contains("範囲は「種類:ID」の形で入力してください"),
+        "{}",
+        wrong.text
+    );
 }
 
 #[tokio::test]
@@ -1899,9 +1917,16 @@ async fn administrators_see_organizations_accounts_credentials_and_profiles_and_
         "<code>alice</code>",
         &client_id,
         "home_appliance",
+        "<td data-label=\"役割\">メンバー</td>",
+        "<td data-label=\"種別\">企業</td>",
+        "クライアント ID（client_id）",
     ] {
         assert!(page.text.contains(text), "{text}: {}", page.text);
     }
+    assert!(
+        !page.text.contains(">member<") && !page.text.contains(">company<"),
+        "no code on a Japanese page"
+    );
     let searched = ada.get("/app/admin?name=B%E6%A0%AA").await;
     assert!(
         searched.text.contains("<td data-label=\"名称\">B株式会社</td>")

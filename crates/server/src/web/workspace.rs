@@ -735,7 +735,7 @@ pub async fn get_footprints(State(state): State<AppState>, web: Web, RawQuery(ra
                                 td.num data-label=(web.t(PCF)) { (i18n::decimal(&footprint.pcf.pcf_excluding_biogenic_uptake)) " kgCO2e" }
                                 td data-label=(web.t(PER_UNIT)) {
                                     (i18n::decimal(&footprint.pcf.declared_unit_amount)) " "
-                                    (serde_json::to_value(footprint.pcf.declared_unit).ok().and_then(|unit| unit.as_str().map(str::to_owned)).unwrap_or_default())
+                                    (web.t(i18n::declared_unit(footprint.pcf.declared_unit)))
                                 }
                                 td data-label=(web.t(STATUS)) {
                                     @match footprint.status {
