@@ -278,7 +278,7 @@ fn flash_notice(web: &Web, query: &ListQuery) -> Markup {
     }
 }
 
-fn peer_name<'a>(peers: &'a [Peer], id: PeerId) -> &'a str {
+fn peer_name(peers: &[Peer], id: PeerId) -> &str {
     peers
         .iter()
         .find(|peer| peer.id == id)

@@ -382,7 +382,7 @@ async fn indicator_section(
         section aria-labelledby="indicator-heading" {
             h2 #indicator-heading { (title) }
             p { (web.t(SCOPE)) ": " strong { (scope_name) } " · " (period_sentence(web.language, period)) }
-            p.muted { (web.t(METHODOLOGY)) ": " (i18n::library_source(web.language, &info.methodology)) }
+            p.muted { (web.t(METHODOLOGY)) ": " (i18n::library_source(web.language, info.methodology)) }
             @if let Computed::NotYet(supported) = &computed {
                 p.notice role="status" { strong { (web.t(NOT_YET)) } ": " (not_yet_sentence(web.language, info, scope, supported)) }
             }
@@ -483,11 +483,11 @@ fn records_provenance(web: &Web, computation: &ScopeComputation, output: &str, u
                     dl {
                         @if let Some(formula) = period.formula {
                             dt { (web.t(FORMULA)) }
-                            dd { code { (i18n::formula(web.language, &formula)) } }
+                            dd { code { (i18n::formula(web.language, formula)) } }
                         }
                         @if let Some(ratio) = period.ratios.get(output) {
                             dt { (web.t(RATIO)) }
-                            dd { (i18n::decimal(&ratio.numerator)) " / " (i18n::decimal(&ratio.denominator)) " — " (i18n::formula(web.language, &ratio.meaning)) }
+                            dd { (i18n::decimal(&ratio.numerator)) " / " (i18n::decimal(&ratio.denominator)) " — " (i18n::formula(web.language, ratio.meaning)) }
                         }
                     }
                     div.table-wrap {
@@ -637,13 +637,13 @@ fn product_section(web: &Web, info: &IndicatorInfo, product: &ProductComputation
                         dd { (i18n::value_text(value)) }
                     }
                     dt { (web.t(FORMULA)) }
-                    dd { code { (i18n::formula(web.language, &computation.provenance.formula)) } }
+                    dd { code { (i18n::formula(web.language, computation.provenance.formula)) } }
                     @for (name, ratio) in &computation.provenance.ratios {
                         dt { (web.t(RATIO)) " (" (output_label(web.language, name)) ")" }
-                        dd { (i18n::decimal(&ratio.numerator)) " / " (i18n::decimal(&ratio.denominator)) " — " (i18n::formula(web.language, &ratio.meaning)) }
+                        dd { (i18n::decimal(&ratio.numerator)) " / " (i18n::decimal(&ratio.denominator)) " — " (i18n::formula(web.language, ratio.meaning)) }
                     }
                     dt { (web.t(SOURCE)) }
-                    dd { (i18n::library_source(web.language, &computation.provenance.source)) }
+                    dd { (i18n::library_source(web.language, computation.provenance.source)) }
                 }
             }
             @if !product.missing.is_empty() {
@@ -794,7 +794,7 @@ fn organization_section(web: &Web, info: &IndicatorInfo, answer: &Value) -> Mark
         section aria-labelledby="indicator-heading" {
             h2 #indicator-heading { (title) }
             p { (web.t(ORGANIZATION)) ": " strong { (organization) } @if let Some(period) = &period { " · " (period) } }
-            p.muted { (web.t(ORGANIZATION_TITLE)) " · " (web.t(METHODOLOGY)) ": " (i18n::library_source(web.language, &info.methodology)) }
+            p.muted { (web.t(ORGANIZATION_TITLE)) " · " (web.t(METHODOLOGY)) ": " (i18n::library_source(web.language, info.methodology)) }
             @if let Some(result) = result {
                 div.table-wrap {
                     table {
