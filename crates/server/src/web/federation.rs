@@ -1214,7 +1214,7 @@ fn side(role: junkan_model::dsp::Role) -> Text {
 }
 
 /// `GET /app/dataspace`: the organization's contract negotiations and transfers (either side),
-/// each list paged (`?cursor=` pages negotiations, `?transfers=` transfers).
+/// both lists paged by one cursor.
 pub async fn get_dataspace(State(state): State<AppState>, web: Web, RawQuery(raw): RawQuery) -> WebResult {
     let signed_in = web.require_sign_in()?;
     let query = ListQuery::parse(raw.as_deref());
@@ -1245,7 +1245,12 @@ pub async fn get_dataspace(State(state): State<AppState>, web: Web, RawQuery(raw
         };
         transfer_parties.push(name);
     }
-    let next = negotiations.next_after.as_deref().or(transfers.next_after.as_deref());
+    // One cursor (an id, time-ordered) pages both lists: the smaller of the two next positions,
+    // so that the next page skips nothing of either list (it may repeat a few of the longer one).
+    let next = match (negotiations.next_after.as_deref(), transfers.next_after.as_deref()) {
+        (Some(first), Some(second)) => Some(first.min(second)),
+        (first, second) => first.or(second),
+    };
     let body = html! {
         h1 { (web.t(DATASPACE_TITLE)) }
         p.lead { (web.t(DATASPACE_LEAD)) }
