@@ -817,6 +817,14 @@ async fn every_workspace_page_answers_in_both_languages() {
             "{path}"
         );
     }
+    let passports = browser.get("/app/passports").await;
+    assert!(
+        passports
+            .text
+            .contains("<option value=\"home_appliance\">家電4品目（家電リサイクル法）</option>"),
+        "profiles by their name in the page's language: {}",
+        passports.text
+    );
     let events = browser.get("/app/events").await;
     assert!(events.text.contains("2026年1月5日 10:00 JST"), "{}", events.text);
     assert!(events.text.contains("出荷"));
