@@ -165,7 +165,7 @@ pub enum TokenProblem {
 
 /// The actor of a bearer access token issued by `/auth/token`.
 pub async fn verified_token_actor(state: &AppState, token: &str) -> Result<Actor, TokenProblem> {
-    let claims = match state.keys.verify(token, &state.settings.issuer, state.store.now()) {
+    let claims = match state.keys().verify(token, &state.settings.issuer, state.store.now()) {
         Ok(claims) => claims,
         Err(junkan_auth::TokenError::Expired) => return Err(TokenProblem::Expired),
         Err(error) => return Err(TokenProblem::Invalid(error.to_string())),
