@@ -639,7 +639,102 @@ async fn records_of_every_kind(app: &TestApp) -> Vec<(&'static str, String, junk
         format!("/api/v1/credentials/dsp_negotiation/{}", negotiation.id),
         app.a,
     ));
+    // Accounts and trust material of A, never with their secrets.
+    let user = app
+        .post(
+            &format!("/api/v1/organizations/{a}/users"),
+            &app.token_a,
+            json!({"username": "trust-user", "display_name": "信頼", "password": "correct horse battery"}),
+        )
+        .await;
+    assert_eq!(user.status, StatusCode::CREATED, "{}", user.body);
+    records.push((
+        "user",
+        format!("/api/v1/credentials/user/{}", user.body["id"].as_str().expect("id")),
+        app.a,
+    ));
+    let (client_id, client_secret) = app.client(app.a, &[junkan_model::principal::Role::Member]).await;
+    records.push(("client", format!("/api/v1/credentials/client/{client_id}"), app.a));
+    let key = app
+        .post(
+            &format!("/api/v1/organizations/{a}/api-keys"),
+            &app.token_a,
+            json!({"name": "k"}),
+        )
+        .await;
+    assert_eq!(key.status, StatusCode::CREATED, "{}", key.body);
+    let api_key_secret = key.body["key"].as_str().unwrap_or_default().to_owned();
+    records.push((
+        "api_key",
+        format!(
+            "/api/v1/credentials/api_key/{}",
+            key.body["api_key"]["id"].as_str().expect("id")
+        ),
+        app.a,
+    ));
+    let passport_credential = app.get(&records[0].1, &app.token_a).await;
+    assert_eq!(
+        passport_credential.status,
+        StatusCode::OK,
+        "{}",
+        passport_credential.body
+    );
+    records.push((
+        "credential",
+        format!(
+            "/api/v1/credentials/credential/{}",
+            passport_credential.body["id"].as_str().expect("id")
+        ),
+        app.a,
+    ));
+    let keys = app
+        .store
+        .trust_keys(junkan_store::KeyOwner::Organization(app.a))
+        .await
+        .expect("keys");
+    records.push((
+        "signing_key",
+        format!("/api/v1/credentials/signing_key/{}", keys[0].kid),
+        app.a,
+    ));
+    // A conformity certificate by the certifier about A's passport, which A let it read.
+    let shared = app
+        .post(
+            "/api/v1/grants",
+            &app.token_a,
+            json!({"grantee": {"type": "organization", "organization_id": certifier.to_string()},
+                   "record_kind": "passport", "level": "legitimate_interest", "expires_at": "2099-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(shared.status, StatusCode::CREATED, "{}", shared.body);
+    let certificate = app
+        .post(
+            "/api/v1/certificates",
+            &certifier_token,
+            json!({"scheme": "recycled_content", "subject": {"kind": "passport", "id": passport},
+                   "claim": {"type": "recycled_content", "material": "PP", "recycled_share_pct": "40",
+                             "pre_consumer_pct": "0", "post_consumer_pct": "40"},
+                   "valid_from": "2026-04-01T00:00:00Z", "valid_until": "2099-04-01T00:00:00Z", "reference_number": "T-1"}),
+        )
+        .await;
+    assert_eq!(certificate.status, StatusCode::CREATED, "{}", certificate.body);
+    records.push((
+        "certificate",
+        format!(
+            "/api/v1/credentials/certificate/{}",
+            certificate.body["id"].as_str().expect("id")
+        ),
+        certifier,
+    ));
+    SECRETS.with(|secrets| {
+        secrets.borrow_mut().extend([client_secret, api_key_secret]);
+    });
     records
+}
+
+thread_local! {
+    /// Secrets made by [`records_of_every_kind`]: no exported credential may contain them.
+    static SECRETS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The node's own configuration, stated by the node: `(kind, export path)`.
@@ -696,9 +791,17 @@ async fn every_kind_of_record_exports_a_credential_that_verifies() {
     let app = TestApp::new().await;
     let records = records_of_every_kind(&app).await;
     let mut kinds = Vec::new();
+    let secrets: Vec<String> = SECRETS.with(|secrets| secrets.borrow().clone());
     for (kind, path, issuer) in &records {
         let reply = app.get(path, &app.token_a).await;
         assert_eq!(reply.status, StatusCode::OK, "{kind}: {}", reply.body);
+        for secret in secrets.iter().filter(|secret| !secret.is_empty()) {
+            assert!(
+                !reply.body.to_string().contains(secret.as_str()),
+                "{kind} leaks a secret"
+            );
+        }
+        assert!(!reply.body.to_string().contains("password"), "{kind}");
         let payload = &reply.body["payload"];
         assert_eq!(payload["issuer"], json!(organization_did(issuer)), "{kind}");
         assert_eq!(payload["credentialSubject"]["recordKind"], json!(kind));

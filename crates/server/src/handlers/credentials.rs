@@ -33,7 +33,7 @@ use crate::trust::{self, RECORD_CREDENTIAL_TYPE};
 use crate::AppState;
 
 /// The kinds of record a credential can be exported for (`/api/v1/credentials/{kind}/{id}`).
-pub const CREDENTIAL_KINDS: [&str; 32] = [
+pub const CREDENTIAL_KINDS: [&str; 38] = [
     "passport",
     "footprint",
     "event",
@@ -60,6 +60,13 @@ pub const CREDENTIAL_KINDS: [&str; 32] = [
     "received_record",
     "dsp_negotiation",
     "dsp_transfer",
+    // Accounts and trust material, never with their secrets: the caller's organization's.
+    "user",
+    "client",
+    "api_key",
+    "signing_key",
+    "credential",
+    "certificate",
     // The node's own configuration, stated by the node (`Issuer::Node`).
     "profile",
     "industry",
@@ -68,19 +75,6 @@ pub const CREDENTIAL_KINDS: [&str; 32] = [
     "partner_secretariat",
     "pact_partner",
 ];
-
-/// Kinds of record the node stores that are not exported as credentials, and why: each holds a
-/// secret or is itself trust material (docs/trust.md).
-///
-/// - `user`, `client`, `api_key`: accounts and their credentials (password hashes, client
-///   secrets, key hashes); a statement about them would disclose who may act for an
-///   organization, and nobody outside the node needs one.
-/// - `signing_key`: the public half is published in the owner's DID document (what a credential
-///   would say), the secret never leaves the node.
-/// - `credential`: an issued credential is its own proof; its status is the issuer's status list.
-/// - `certificate`: a conformity certificate is issued as a credential when made
-///   (`GET /api/v1/certificates/{id}/credential`).
-pub const NOT_EXPORTED_KINDS: [&str; 6] = ["user", "client", "api_key", "signing_key", "credential", "certificate"];
 
 /// Who states a record in its credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -445,6 +439,106 @@ pub async fn read_record(state: &AppState, actor: &Actor, reference: &RecordRef)
             let transfer = store.dsp_transfer(actor, path_id(id, "transfer")?).await?;
             plain(transfer.organization_id, content_of(&transfer, false)?, "dsp_transfer")
         }
+        // Accounts of the caller's organization, as its administrators list them (no password
+        // hash, client secret or key hash is ever part of them).
+        "user" => {
+            let organization = own_organization(actor)?;
+            let user_id = path_id::<junkan_model::ids::UserId>(id, "user")?;
+            let mut page = PageRequest::first(100);
+            let user = loop {
+                let listed = store.list_users(actor, organization, &page).await?;
+                if let Some(user) = listed.items.into_iter().find(|user| user.id == user_id) {
+                    break user;
+                }
+                match listed.next_after {
+                    Some(after) => {
+                        page = PageRequest {
+                            after: Some(after),
+                            limit: 100,
+                        }
+                    }
+                    None => return Err(ApiError::not_found(format!("no user {id} of your organization"))),
+                }
+            };
+            plain(user.organization_id, content_of(&user, false)?, "user")
+        }
+        "client" => {
+            let organization = own_organization(actor)?;
+            let client = store
+                .list_clients(actor, organization)
+                .await?
+                .into_iter()
+                .find(|client| client.id.to_string() == id)
+                .ok_or_else(|| ApiError::not_found(format!("no client {id} of your organization")))?;
+            plain(client.organization_id, content_of(&client, false)?, "client")
+        }
+        "api_key" => {
+            let organization = own_organization(actor)?;
+            let key = store
+                .list_api_keys(actor, organization)
+                .await?
+                .into_iter()
+                .find(|key| key.id.to_string() == id)
+                .ok_or_else(|| ApiError::not_found(format!("no API key {id} of your organization")))?;
+            plain(key.organization_id, content_of(&key, false)?, "api_key")
+        }
+        // A signing key's public parts (as its owner's DID document publishes them), stated by
+        // its owner: the caller's organization's keys, then the node's.
+        "signing_key" => {
+            let mut owners = Vec::new();
+            if let Some(organization) = actor.organization_id {
+                owners.push(KeyOwner::Organization(organization));
+            }
+            owners.push(KeyOwner::Node);
+            let mut found = None;
+            for owner in owners {
+                if let Some(key) = store.trust_keys(owner).await?.into_iter().find(|key| key.kid == id) {
+                    found = Some((owner, key));
+                    break;
+                }
+            }
+            let (owner, key) = found
+                .ok_or_else(|| ApiError::not_found(format!("no signing key {id} of your organization or the node")))?;
+            let (issuer, did) = match owner {
+                KeyOwner::Organization(organization) => (
+                    Issuer::Organization(organization),
+                    trust::organization_did(state, organization),
+                ),
+                KeyOwner::Node => (Issuer::Node, trust::node_did(state)),
+            };
+            let method = trust::verification_method(&did, &key)?;
+            RecordContent {
+                issuer,
+                content: json!({
+                    "kid": key.kid,
+                    "id": method.id,
+                    "controller": did,
+                    "publicKeyJwk": junkan_credential::did::public_key_jwk(&method.public_key),
+                    "created": junkan_credential::vc::format_time(key.created_at),
+                    "retired": key.retired_at.map(junkan_credential::vc::format_time),
+                }),
+                version: None,
+                access_level: None,
+                log_kind: "signing_key",
+                log_id: id.to_owned(),
+            }
+        }
+        // An issued credential's entry (its status index, key and revocation), stated by its issuer.
+        "credential" => {
+            let entry = store.issued_credential(actor, id).await?;
+            let issuer = entry.issuer;
+            plain(issuer, content_of(&CredentialEntry::from(entry), false)?, "credential")
+        }
+        // A conformity certificate as stored, stated by its certifier (its own credential is
+        // `GET /api/v1/certificates/{id}/credential`).
+        "certificate" => {
+            let certificate = store.get_certificate(actor, path_id(id, "certificate")?).await?;
+            plain(
+                certificate.certifier_organization_id,
+                content_of(&certificate, true)?,
+                "certificate",
+            )
+        }
         // The node's configuration: public, stated by the node.
         "profile" => {
             let (code, version) = match id.split_once('@') {
@@ -512,6 +606,13 @@ fn node_record(content: Value, log_kind: &'static str, id: &str) -> RecordConten
         log_kind,
         log_id: id.to_owned(),
     }
+}
+
+/// The organization the caller belongs to (accounts and keys are read within it).
+fn own_organization(actor: &Actor) -> ApiResult<OrganizationId> {
+    actor
+        .organization_id
+        .ok_or_else(|| ApiError::not_found("accounts are exported by members of their organization"))
 }
 
 fn actor_signed_in(actor: &Actor) -> ApiResult<()> {
@@ -677,7 +778,7 @@ pub struct ExportedCredential {
 /// (`disclose`: comma-separated JSON pointers into the claims; default every claim under
 /// `content`), for `junkan present`.
 #[utoipa::path(get, path = "/api/v1/credentials/{kind}/{id}", tag = "trust",
-    params(("kind" = String, Path, description = "passport, footprint, event, indicator_value, material_flow, indicator_target, ledger_claim, facility, organization, partner_target, certification, grant, access_request, dataset_offer, capture, ledger, ouranos_part, ouranos_trade, partner_membership, partner_follow_up, named_query, subscription, remote_request, received_record, dsp_negotiation, dsp_transfer; stated by the node: profile, industry, certificate_scheme, peer, partner_secretariat, pact_partner"),
+    params(("kind" = String, Path, description = "passport, footprint, event, indicator_value, material_flow, indicator_target, ledger_claim, facility, organization, partner_target, certification, grant, access_request, dataset_offer, capture, ledger, ouranos_part, ouranos_trade, partner_membership, partner_follow_up, named_query, subscription, remote_request, received_record, dsp_negotiation, dsp_transfer, user, client, api_key, signing_key, credential, certificate; stated by the node: profile, industry, certificate_scheme, peer, partner_secretariat, pact_partner"),
            ("id" = String, Path, description = "Record id (an event's eventID, a part's traceId, a named query's name, a profile's code@version)"),
            ("version" = Option<i64>, Query, description = "A passport's or partner target's version"),
            ("view" = Option<String>, Query, description = "A passport view below the caller's level"),
