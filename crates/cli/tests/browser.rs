@@ -3,7 +3,8 @@
 //! the language switch, keyboard navigation of the workspace, the main pages in both languages
 //! with screenshots (`target/browser-screenshots/`), the public passport page at phone width,
 //! an access request from the certification body approved in the pack maker's inbox, its grant
-//! and the read in the owner's audit; sign-out; no console error, no failed request, no request to another origin.
+//! and the read in the owner's audit; the federation pages (peer nodes, received records,
+//! Dataspace Protocol) and the node administrator's refused peer registration; sign-out; no console error, no failed request, no request to another origin.
 //!
 //! Needs `/usr/bin/chromium` (or `JUNKAN_CHROMIUM`), `node`, and `npm ci` in `tests/browser`.
 //! Without them the test says what is missing and passes, unless `JUNKAN_REQUIRE_BROWSER=1`
@@ -173,6 +174,14 @@ fn the_web_application_works_in_a_real_browser() {
             examples["packmaker_organization_id"].as_str().unwrap_or_default(),
         )
         .env("JUNKAN_REQUESTED_PASSPORT_ID", passport_id)
+        .env(
+            "JUNKAN_NODE_ADMIN_USERNAME",
+            credentials["node_admin"]["username"].as_str().unwrap_or_default(),
+        )
+        .env(
+            "JUNKAN_NODE_ADMIN_PASSWORD",
+            credentials["node_admin"]["password"].as_str().unwrap_or_default(),
+        )
         .env("JUNKAN_SCREENSHOTS", &screenshots)
         .env("JUNKAN_CHROMIUM", &chromium)
         .output()

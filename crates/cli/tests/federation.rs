@@ -180,6 +180,43 @@ impl Node {
         self.call("POST", path, Some(body), &[])
     }
 
+    /// Signs in to the node's web application as a new member of its organization; answers the
+    /// session cookie.
+    fn web_session(&self, username: &str) -> String {
+        let password = "correct horse battery staple";
+        run(
+            &[
+                "admin",
+                "create-user",
+                "--organization",
+                &self.organization,
+                "--username",
+                username,
+                "--password",
+                password,
+                "--role",
+                "member",
+            ],
+            &self.database,
+            &self.base,
+            None,
+        );
+        let response = ureq::post(&format!("{}/auth/login", self.base))
+            .send_json(json!({"username": username, "password": password}))
+            .expect("signed in");
+        let cookie = response.header("set-cookie").expect("a session cookie");
+        cookie.split(';').next().expect("name=value").to_owned()
+    }
+
+    /// A page of the node's web application, as the session `cookie` sees it.
+    fn web_page(&self, path: &str, cookie: &str) -> String {
+        let response = ureq::get(&format!("{}{path}", self.base))
+            .set("Cookie", cookie)
+            .call()
+            .expect("the page answers 200");
+        response.into_string().expect("html")
+    }
+
     fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
@@ -479,6 +516,18 @@ fn three_nodes_discover_request_pull_and_revoke() {
         "junkan verify: {}{}",
         String::from_utf8_lossy(&verified.stdout),
         String::from_utf8_lossy(&verified.stderr)
+    );
+    // The web application's received records: the record with its provenance, its credential
+    // verified again now against the battery maker's DID document and status list on its node.
+    let cookie = recycler.web_session("recycler-web");
+    let page = recycler.web_page("/app/received", &cookie);
+    assert!(page.contains(&passport_id) && page.contains(&battery.did()), "{page}");
+    assert!(page.contains(">検証済み<") && !page.contains("検証失敗"), "{page}");
+    let received_id = received["id"].as_str().expect("id");
+    let detail = recycler.web_page(&format!("/app/received/{received_id}"), &cookie);
+    assert!(
+        detail.contains("TRP-PP-250512-03") && detail.contains(">合格<") && !detail.contains(">不合格<"),
+        "{detail}"
     );
     // The owner's audit names the recycler's local record and the grant.
     let (status, audit) = battery.get(&format!("/api/v1/audit?grant_id={grant_id}"));

@@ -281,6 +281,21 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         self.status
     }
+
+    /// The problem type (`urn:junkan:problem:...`), for pages that explain it in their language.
+    pub fn problem_type(&self) -> &str {
+        &self.problem_type
+    }
+
+    /// The problem's detail (English, as the API says it).
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
+    /// The violations of a 422, each with its JSON pointer.
+    pub fn violations(&self) -> &[Violation] {
+        &self.errors
+    }
 }
 
 fn display_path(path: &str) -> &str {

@@ -804,6 +804,9 @@ async fn every_workspace_page_answers_in_both_languages() {
         ("/app/trade-requests", "CFP の取引依頼", "CFP trade requests"),
         ("/app/catalog", "データカタログ", "Data catalog"),
         ("/app/audit", "所有者の監査", "Owner's audit"),
+        ("/app/peers", "連携ノード", "Peer nodes"),
+        ("/app/received", "受信データ", "Received records"),
+        ("/app/dataspace", "データスペース", "Dataspace"),
     ];
     for (path, japanese, _) in pages {
         let page = browser.get(path).await;
@@ -814,6 +817,14 @@ async fn every_workspace_page_answers_in_both_languages() {
             "{path}"
         );
     }
+    let passports = browser.get("/app/passports").await;
+    assert!(
+        passports
+            .text
+            .contains("<option value=\"home_appliance\">家電4品目（家電リサイクル法）</option>"),
+        "profiles by their name in the page's language: {}",
+        passports.text
+    );
     let events = browser.get("/app/events").await;
     assert!(events.text.contains("2026年1月5日 10:00 JST"), "{}", events.text);
     assert!(events.text.contains("出荷"));
@@ -1057,6 +1068,14 @@ async fn the_indicators_dashboard_draws_national_values_targets_and_their_proven
     // Provenance: the formula, numerator and denominator, the records with their sources.
     assert!(html.contains("算定根拠"));
     assert!(html.contains("218 / 2,130"), "numerator / denominator");
+    assert!(
+        html.contains("循環利用量 / (循環利用量 + 天然資源等投入量)"),
+        "the formula in Japanese on a Japanese page"
+    );
+    assert!(
+        html.contains("第四次循環型社会形成推進基本計画") || html.contains("第五次循環型社会形成推進基本計画"),
+        "the national plans of the targets named in Japanese"
+    );
     assert!(html.contains("natural_resource_input") && html.contains("1,912 Mt"));
     assert!(html.contains("循環型社会形成推進基本計画"), "the published source");
     assert!(html.contains("/api/v1/material-flows/"), "each record links to itself");
@@ -1073,6 +1092,9 @@ async fn the_indicators_dashboard_draws_national_values_targets_and_their_proven
     let english = visitor.get("/app/indicators").await;
     assert!(english.text.contains("inlet-side circular use rate (入口側循環利用率)"));
     assert!(english.text.contains("FY2000") && english.text.contains("Provenance"));
+    assert!(english
+        .text
+        .contains("circular use / (circular use + natural resource input)"));
     let organization = visitor
         .get(&format!(
             "/app/indicators?indicator=jp-material-flow&scope=organization%3A{}",
@@ -1086,6 +1108,13 @@ async fn the_indicators_dashboard_draws_national_values_targets_and_their_proven
         .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(wrong.text.contains("is not a scope kind") && wrong.text.contains("before it starts"));
+    visitor.post("/app/language", &[("csrf", &token), ("lang", "ja")]).await;
+    let wrong = visitor.get("/app/indicators?scope=planet%3AEarth").await;
+    assert!(
+        wrong.text.contains("範囲は「種類:ID」の形で入力してください"),
+        "{}",
+        wrong.text
+    );
 }
 
 #[tokio::test]
@@ -1896,9 +1925,16 @@ async fn administrators_see_organizations_accounts_credentials_and_profiles_and_
         "<code>alice</code>",
         &client_id,
         "home_appliance",
+        "<td data-label=\"役割\">メンバー</td>",
+        "<td data-label=\"種別\">企業</td>",
+        "クライアント ID（client_id）",
     ] {
         assert!(page.text.contains(text), "{text}: {}", page.text);
     }
+    assert!(
+        !page.text.contains(">member<") && !page.text.contains(">company<"),
+        "no code on a Japanese page"
+    );
     let searched = ada.get("/app/admin?name=B%E6%A0%AA").await;
     assert!(
         searched.text.contains("<td data-label=\"名称\">B株式会社</td>")
@@ -3010,4 +3046,318 @@ async fn the_sign_in_page_says_when_a_name_is_locked_after_failed_attempts() {
     let locked = browser.post("/app/sign-in", &fields).await;
     assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS, "{}", locked.text);
     assert!(locked.text.contains("サインインの失敗が続いたため"), "{}", locked.text);
+}
+
+/// A loopback URL where nothing listens: a peer node that is down.
+fn dead_peer_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
+
+#[tokio::test]
+async fn peers_received_records_and_dataspace_pages_show_federation_to_its_organization_only() {
+    let app = TestApp::new().await;
+    user(&app, app.a, "noda", &[Role::NodeAdmin]).await;
+    user(&app, app.a, "alice", &[Role::OrgAdmin, Role::Member]).await;
+    user(&app, app.b, "bob", &[Role::OrgAdmin, Role::Member]).await;
+
+    // The node administrator registers peers through the form: the API's rules, next to the field.
+    let mut noda = Browser::new(&app);
+    noda.sign_in("noda").await;
+    let peers = noda.get("/app/peers").await;
+    assert_eq!(peers.status, StatusCode::OK, "{}", peers.text);
+    assert!(peers.text.contains("連携ノードを登録する") && peers.text.contains("登録された連携ノードはありません。"));
+    let token = peers.form_token();
+    let plain_http = noda
+        .post(
+            "/app/peers",
+            &[("csrf", &token), ("base_url", "http://junkan.example.jp")],
+        )
+        .await;
+    assert_eq!(plain_http.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        plain_http.text.contains("id=\"peer-base-url-problem\""),
+        "{}",
+        plain_http.text
+    );
+    assert!(plain_http.text.contains("https:// の URL を入力してください"));
+    assert!(plain_http.text.contains("aria-describedby=\"peer-base-url-problem\""));
+    let not_a_url = noda
+        .post("/app/peers", &[("csrf", &token), ("base_url", "junkan.example.jp")])
+        .await;
+    assert_eq!(not_a_url.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(not_a_url
+        .text
+        .contains("https://ホスト名[:ポート] の形の URL を入力してください。"));
+    let down_url = dead_peer_url();
+    let down = noda
+        .post("/app/peers", &[("csrf", &token), ("base_url", &down_url)])
+        .await;
+    assert_eq!(down.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        down.text
+            .contains("連携ノードに接続できないか、応答が正しくありません。"),
+        "{}",
+        down.text
+    );
+    assert!(
+        down.text.contains(&format!("value=\"{down_url}\"")),
+        "what was entered is kept"
+    );
+    assert!(
+        app.store.list_peers().await.expect("peers").is_empty(),
+        "nothing was registered"
+    );
+    let forged = noda
+        .post(
+            "/app/peers",
+            &[("csrf", "forged"), ("base_url", "https://junkan.example.jp")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let switch = noda.post("/app/language", &[("csrf", &token), ("lang", "en")]).await;
+    assert_eq!(switch.status, StatusCode::SEE_OTHER);
+    let english = noda
+        .post(
+            "/app/peers",
+            &[("csrf", &token), ("base_url", "http://junkan.example.jp")],
+        )
+        .await;
+    assert!(english.text.contains("<html lang=\"en\">") && english.text.contains("must use https"));
+
+    // A peer that is down, a request A sent to it (approved) and a record A received from it.
+    let peer_did = format!("did:web:{}", down_url.trim_start_matches("http://").replace(':', "%3A"));
+    let provider_did = format!("{peer_did}:organizations:0193a000-0000-7000-8000-00000000beef");
+    let peer = app
+        .store
+        .create_peer(&Actor::system(), &down_url, &peer_did, &json!({"id": peer_did, "verificationMethod": [
+            {"id": format!("{peer_did}#node-1"), "type": "JsonWebKey", "controller": peer_did},
+            {"id": format!("{peer_did}#node-0"), "type": "JsonWebKey", "controller": peer_did, "revoked": "2026-01-01T00:00:00Z"}
+        ]}))
+        .await
+        .expect("peer");
+    let actor_a = actor_of(app.a);
+    let request = app
+        .store
+        .create_remote_request(
+            &actor_a,
+            peer.id,
+            &provider_did,
+            "remote-1",
+            &json!({"record_kind": "passport", "record_ids": ["PASS-1"], "purpose": "リサイクル"}),
+            &json!({"id": "remote-1", "state": "pending"}),
+            "pending",
+        )
+        .await
+        .expect("remote request");
+    app.store
+        .update_remote_request(
+            &actor_a,
+            request.id,
+            "approved",
+            Some("grant-on-peer"),
+            &json!({"id": "remote-1", "state": "approved"}),
+        )
+        .await
+        .expect("approved");
+    let received = app
+        .store
+        .create_received_record(
+            &actor_a,
+            junkan_model::federation::NewReceivedRecord {
+                peer_id: peer.id,
+                remote_request_id: Some(request.id),
+                provider_did: provider_did.clone(),
+                record_kind: "passport".to_owned(),
+                record_id: "PASS-1".to_owned(),
+                record_version: Some(3),
+                grant_id: Some("grant-on-peer".to_owned()),
+                credential: "eyJhbGciOiJFZERTQSJ9.e30.c2ln".to_owned(),
+                credential_id: Some("urn:uuid:cred-1".to_owned()),
+                issuer_key_id: format!("{provider_did}#k-01"),
+                subject: json!({"recordId": "PASS-1", "recordKind": "passport", "content": {"data": {"lotNumber": "LOT-7"}}}),
+                verified_at: time::OffsetDateTime::now_utc(),
+            },
+        )
+        .await
+        .expect("received record");
+    let negotiation = app
+        .store
+        .dsp_create_consumer_negotiation(
+            &actor_a,
+            &format!("{down_url}/dsp"),
+            "urn:junkan:offer:x",
+            None,
+            "credential",
+        )
+        .await
+        .expect("negotiation");
+
+    // A member of A sees the peers with their keys, and no registration form.
+    let mut alice = Browser::new(&app);
+    alice.sign_in("alice").await;
+    let peers = alice.get("/app/peers").await;
+    assert_eq!(peers.status, StatusCode::OK);
+    assert!(peers.text.contains(&down_url) && peers.text.contains(&peer_did));
+    assert!(peers.text.contains("node-1") && peers.text.contains("有効") && peers.text.contains("失効"));
+    assert!(peers.text.contains("連携ノードの登録はノード管理者が行います。"));
+    assert!(!peers.text.contains("action=\"/app/peers\""));
+    let token = peers.form_token();
+    let by_member = alice
+        .post(
+            "/app/peers",
+            &[("csrf", &token), ("base_url", "https://junkan.example.jp")],
+        )
+        .await;
+    assert_eq!(by_member.status, StatusCode::FORBIDDEN);
+
+    // The peer's catalog: the peer is down, the page says so.
+    let catalog = alice.get(&format!("/app/peers/{}/catalog", peer.id)).await;
+    assert_eq!(catalog.status, StatusCode::OK, "{}", catalog.text);
+    assert!(catalog.text.contains("連携ノードに接続できないか") && catalog.text.contains(&peer_did));
+    // A remote request: its own problems next to its fields, then the peer's being down.
+    let owner = "0193a000-0000-7000-8000-00000000beef";
+    let bad = alice
+        .post(
+            &format!("/app/peers/{}/requests", peer.id),
+            &[
+                ("csrf", &token),
+                ("offer_id", "0193a000-0000-7000-8000-0000000000ff"),
+                ("owner_organization_id", owner),
+                ("record_kind", "passport"),
+                ("level", "full"),
+                ("purpose", ""),
+                ("expires_at", "next week"),
+                ("max_reads", "many"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.text.contains("日付は YYYY-MM-DD") || bad.text.contains("enter the date as YYYY-MM-DD"),
+        "{}",
+        bad.text
+    );
+    let good_fields = [
+        ("csrf", token.as_str()),
+        ("offer_id", "0193a000-0000-7000-8000-0000000000ff"),
+        ("owner_organization_id", owner),
+        ("record_kind", "passport"),
+        ("record_ids", "PASS-2"),
+        ("level", "full"),
+        ("purpose", "リサイクル"),
+        ("expires_at", "2099-12-31"),
+    ];
+    let sent = alice
+        .post(&format!("/app/peers/{}/requests", peer.id), &good_fields)
+        .await;
+    assert_eq!(sent.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(sent.text.contains("連携ノードに接続できないか"), "{}", sent.text);
+    assert_eq!(
+        app.store.list_remote_requests(&actor_a).await.expect("requests").len(),
+        1,
+        "nothing was kept"
+    );
+
+    // Received records: shown with their provenance; the provider is down, so the page says
+    // the record could not be verified again, and is not an error page.
+    let page = alice.get("/app/received").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    for shown in [
+        provider_did.as_str(),
+        "PASS-1",
+        "grant-on-peer",
+        "承認",
+        "リサイクル",
+        "確認できません",
+        "一部の提供者のノードに接続できない",
+        "取得する（Pull）",
+    ] {
+        assert!(page.text.contains(shown), "{shown}: {}", page.text);
+    }
+    let detail = alice.get(&format!("/app/received/{}", received.id)).await;
+    assert_eq!(detail.status, StatusCode::OK, "{}", detail.text);
+    assert!(
+        detail.text.contains("lotNumber") && detail.text.contains("LOT-7") && detail.text.contains("urn:uuid:cred-1")
+    );
+    assert!(detail.text.contains("クレデンシャルの内容"));
+    // The pull: the provider is down, the page says so and nothing is received.
+    let pulled = alice
+        .post(
+            &format!("/app/received/requests/{}/pull", request.id),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert!(pulled.text.contains("連携ノードに接続できないか"), "{}", pulled.text);
+    assert!(pulled.text.contains("受信データ"), "the page, not an error page");
+    let refreshed = alice
+        .post(
+            &format!("/app/received/requests/{}/refresh", request.id),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert!(refreshed.text.contains("連携ノードに接続できないか"));
+    let forged = alice
+        .post(
+            &format!("/app/received/requests/{}/pull", request.id),
+            &[("csrf", "forged")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.store
+            .list_received_records(&actor_a, None)
+            .await
+            .expect("records")
+            .len(),
+        1
+    );
+    // The Dataspace Protocol's negotiations of A.
+    let dataspace = alice.get("/app/dataspace").await;
+    assert_eq!(dataspace.status, StatusCode::OK);
+    assert!(dataspace.text.contains("申請済み（REQUESTED）") && dataspace.text.contains("urn:junkan:offer:x"));
+    assert!(dataspace.text.contains("利用側"));
+    // The same pages in English.
+    alice.post("/app/language", &[("csrf", &token), ("lang", "en")]).await;
+    let page = alice.get("/app/received").await;
+    assert!(page.text.contains("<html lang=\"en\">") && page.text.contains("Could not check"));
+    assert!(page.text.contains("The peer node cannot be reached"));
+    let detail = alice.get(&format!("/app/received/{}", received.id)).await;
+    assert!(detail.text.contains("The credential&#39;s claims") || detail.text.contains("The credential's claims"));
+    let dataspace = alice.get("/app/dataspace").await;
+    assert!(dataspace.text.contains("REQUESTED (申請済み)") && dataspace.text.contains("consumer"));
+    let peers = alice.get("/app/peers").await;
+    assert!(peers.text.contains("in service") && peers.text.contains("retired"));
+
+    // A member of another organization sees nothing of A's.
+    let mut bob = Browser::new(&app);
+    bob.sign_in("bob").await;
+    let page = bob.get("/app/received").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.text.contains("PASS-1") && !page.text.contains(&provider_did) && !page.text.contains("リサイクル"));
+    assert_eq!(
+        bob.get(&format!("/app/received/{}", received.id)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let bob_token = page.form_token();
+    let stolen = bob
+        .post(
+            &format!("/app/received/requests/{}/pull", request.id),
+            &[("csrf", &bob_token)],
+        )
+        .await;
+    assert_eq!(stolen.status, StatusCode::NOT_FOUND);
+    let dataspace = bob.get("/app/dataspace").await;
+    assert!(
+        !dataspace.text.contains("urn:junkan:offer:x"),
+        "{}",
+        negotiation.offer_id
+    );
+    // Anonymous visitors are sent to sign in.
+    let mut anonymous = Browser::new(&app);
+    for path in ["/app/peers", "/app/received", "/app/dataspace"] {
+        assert_eq!(anonymous.get(path).await.status, StatusCode::SEE_OTHER, "{path}");
+    }
 }

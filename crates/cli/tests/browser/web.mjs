@@ -37,6 +37,8 @@ const certifierUsername = process.env.JUNKAN_CERTIFIER_USERNAME || "";
 const certifierPassword = process.env.JUNKAN_CERTIFIER_PASSWORD || "";
 const ownerOrganization = process.env.JUNKAN_OWNER_ORGANIZATION || "";
 const requestedPassportId = process.env.JUNKAN_REQUESTED_PASSPORT_ID || "";
+const nodeAdminUsername = process.env.JUNKAN_NODE_ADMIN_USERNAME || "";
+const nodeAdminPassword = process.env.JUNKAN_NODE_ADMIN_PASSWORD || "";
 const screenshots = process.env.JUNKAN_SCREENSHOTS;
 const executablePath = process.env.JUNKAN_CHROMIUM || "/usr/bin/chromium";
 for (const [name, value] of Object.entries({ base, username, password, passportPath, screenshots })) {
@@ -71,9 +73,12 @@ const browser = await chromium.launch({
   ],
 });
 
-function watch(page, label) {
+/// Records what goes wrong on `page`; `expectedStatuses` are answers a step asks for (a form
+/// refused with 422 on purpose), not problems.
+function watch(page, label, expectedStatuses = []) {
+  const expected = (text) => expectedStatuses.some((status) => text.includes(`status of ${status} `));
   page.on("console", (message) => {
-    if (message.type() === "error" || message.type() === "warning") {
+    if ((message.type() === "error" || message.type() === "warning") && !expected(message.text())) {
       problems.push(`${label}: console ${message.type()}: ${message.text()}`);
     }
   });
@@ -92,7 +97,7 @@ function watch(page, label) {
     }
   });
   page.on("response", (response) => {
-    if (response.status() >= 400) {
+    if (response.status() >= 400 && !expectedStatuses.includes(response.status())) {
       problems.push(`${label}: ${response.status()} for ${response.url()}`);
     }
   });
@@ -265,6 +270,9 @@ try {
     ["partners-members", "/app/partners/members"],
     ["certificates", "/app/certificates"],
     ["log", "/app/log"],
+    ["peers", "/app/peers"],
+    ["received", "/app/received"],
+    ["dataspace", "/app/dataspace"],
   ];
   if (certifiedPassportPath) {
     pages.push(["passport-certificates", certifiedPassportPath]);
@@ -322,6 +330,35 @@ try {
     await shoot(auditorPage, "flows-details-auditor-ja");
     await auditor.close();
     steps.push("sankey");
+  }
+  if (nodeAdminUsername) {
+    // The node administrator's peer nodes page: registering a peer whose URL is refused shows
+    // the problem next to the field, in both languages.
+    const admin = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "ja-JP" });
+    const adminPage = await admin.newPage();
+    watch(adminPage, "node administrator", [422]);
+    await adminPage.goto(`${base}/app/sign-in`);
+    await adminPage.fill("#username", nodeAdminUsername);
+    await adminPage.fill("#password", nodeAdminPassword);
+    await Promise.all([adminPage.waitForURL(`${base}/app`), adminPage.click("form[action='/app/sign-in'] button")]);
+    for (const language of ["ja", "en"]) {
+      await adminPage.goto(`${base}/app/peers`);
+      check((await lang(adminPage)) === language, `peers (node administrator) is in ${language}`);
+      await adminPage.fill("#peer-base-url", "http://junkan.example.jp");
+      await Promise.all([adminPage.waitForLoadState("load"), adminPage.click("form[action='/app/peers'] button")]);
+      const problem = await adminPage.locator("#peer-base-url-problem").textContent();
+      check(problem.includes(language === "ja" ? "https:// の URL を入力してください" : "must use https"), `the refused base URL is explained next to the field (${language}): ${problem}`);
+      check((await adminPage.locator("#peer-base-url").getAttribute("aria-describedby")) === "peer-base-url-problem", "the field names its problem");
+      await shoot(adminPage, `peers-admin-${language}`);
+      await checkAccessibility(adminPage, `peers as node administrator (${language})`);
+      if (language === "ja") {
+        const button = adminPage.locator("form[action='/app/language'] button");
+        await Promise.all([adminPage.waitForLoadState("load"), button.click()]);
+        await adminPage.waitForFunction(() => document.documentElement.lang === "en");
+      }
+    }
+    await admin.close();
+    steps.push("peers");
   }
   if (certifierUsername) {
     // The certification body's page: the issue form and the certificates it issued, one revoked.

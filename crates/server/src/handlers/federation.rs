@@ -191,13 +191,19 @@ pub async fn fetch_peer_catalog(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let actor = caller.signed_in()?;
-    let organization = writing_organization(actor)?;
     let peer = peer_of(&state, &id).await?;
+    Ok(Json(peer_catalog(&state, actor, &peer).await?))
+}
+
+/// [`fetch_peer_catalog`]'s work, shared with the web application: the peer's catalog as the
+/// actor's organization sees it (a request signed with its key).
+pub async fn peer_catalog(state: &AppState, actor: &Actor, peer: &Peer) -> ApiResult<Value> {
+    let organization = writing_organization(actor)?;
     let answer = federation::send(
-        &state,
+        state,
         actor,
         organization,
-        &peer,
+        peer,
         Outgoing {
             method: "GET",
             path: "/federation/v1/catalog",
@@ -206,7 +212,7 @@ pub async fn fetch_peer_catalog(
         },
     )
     .await?;
-    Ok(Json(answer.success(&peer)?))
+    answer.success(peer)
 }
 
 /// Sends an access request to an organization of a peer node, signed as the caller's
@@ -222,18 +228,30 @@ pub async fn create_remote_request(
     ValidValue(new, value): ValidValue<NewRemoteRequest>,
 ) -> ApiResult<(StatusCode, Json<RemoteRequest>)> {
     let actor = caller.signed_in()?;
+    let request = value.get("request").cloned().unwrap_or(Value::Null);
+    let created = send_remote_request(&state, actor, &new, &request).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// [`create_remote_request`]'s work, shared with the web application: `request` is the access
+/// request as sent (the JSON form of `new.request`).
+pub async fn send_remote_request(
+    state: &AppState,
+    actor: &Actor,
+    new: &NewRemoteRequest,
+    request: &Value,
+) -> ApiResult<RemoteRequest> {
     let organization = writing_organization(actor)?;
     let peer = state.store.get_peer(new.peer_id).await?;
-    let request = value.get("request").cloned().unwrap_or(Value::Null);
     let answer = federation::send(
-        &state,
+        state,
         actor,
         organization,
         &peer,
         Outgoing {
             method: "POST",
             path: "/federation/v1/access-requests",
-            body: Some(&request),
+            body: Some(request),
             purpose: None,
         },
     )
@@ -247,19 +265,10 @@ pub async fn create_remote_request(
     })?;
     let remote_state = remote.get("state").and_then(Value::as_str).unwrap_or("pending");
     let provider_did = format!("{}:organizations:{}", peer.did, new.request.owner_organization_id);
-    let created = state
+    Ok(state
         .store
-        .create_remote_request(
-            actor,
-            peer.id,
-            &provider_did,
-            remote_id,
-            &request,
-            &remote,
-            remote_state,
-        )
-        .await?;
-    Ok((StatusCode::CREATED, Json(created)))
+        .create_remote_request(actor, peer.id, &provider_did, remote_id, request, &remote, remote_state)
+        .await?)
 }
 
 /// The requests the caller's organization sent to peers.
@@ -289,7 +298,9 @@ pub async fn get_remote_request(
     ))
 }
 
-async fn refreshed(state: &AppState, actor: &Actor, id: RemoteRequestId) -> ApiResult<(RemoteRequest, Peer)> {
+/// Asks the provider's node for the request's state now and keeps its answer (shared with the
+/// web application).
+pub async fn refreshed(state: &AppState, actor: &Actor, id: RemoteRequestId) -> ApiResult<(RemoteRequest, Peer)> {
     let organization = writing_organization(actor)?;
     let request = state.store.get_remote_request(actor, id).await?;
     let peer = state.store.get_peer(request.peer_id).await?;
@@ -365,8 +376,20 @@ pub async fn pull_remote_request(
     ValidOrDefault(pull): ValidOrDefault<PullRecords>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let actor = caller.signed_in()?;
+    let received = pull_records(&state, actor, path_id(&id, "remote request")?, pull.record_ids).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "items": received }))))
+}
+
+/// [`pull_remote_request`]'s work, shared with the web application: refreshes the request, then
+/// pulls, verifies and keeps each record (`record_ids`, else those the request named).
+pub async fn pull_records(
+    state: &AppState,
+    actor: &Actor,
+    id: RemoteRequestId,
+    record_ids: Option<Vec<String>>,
+) -> ApiResult<Vec<ReceivedRecord>> {
     let organization = writing_organization(actor)?;
-    let (request, peer) = refreshed(&state, actor, path_id(&id, "remote request")?).await?;
+    let (request, peer) = refreshed(state, actor, id).await?;
     let kind = request
         .request
         .get("record_kind")
@@ -378,7 +401,7 @@ pub async fn pull_remote_request(
         .get("purpose")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    let ids: Vec<String> = match pull.record_ids {
+    let ids: Vec<String> = match record_ids {
         Some(ids) => ids,
         None => request
             .request
@@ -394,6 +417,7 @@ pub async fn pull_remote_request(
         )]));
     }
     let mut received = Vec::new();
+    let mut status_lists = StatusLists::new();
     for record_id in ids {
         let path = format!(
             "/federation/v1/credentials/{}/{}",
@@ -401,7 +425,7 @@ pub async fn pull_remote_request(
             path_segment(&record_id)
         );
         let answer = federation::send(
-            &state,
+            state,
             actor,
             organization,
             &peer,
@@ -414,15 +438,14 @@ pub async fn pull_remote_request(
         )
         .await?;
         let exported = answer.success(&peer)?;
-        let new = verified_record(&state, &peer, &request, &kind, &record_id, &exported).await?;
+        let new = verified_record(state, &peer, &request, &kind, &record_id, &exported, &mut status_lists).await?;
         received.push(state.store.create_received_record(actor, new).await?);
     }
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "items": received }))))
+    Ok(received)
 }
 
-/// Verifies a credential a provider returned: issued by the provider organization of the
-/// request, about the record asked for, signed by a key of its DID document on the peer, valid
-/// now and not revoked in its status list on the peer.
+/// Verifies a credential a provider returned and makes the received record of it: see
+/// [`verify_peer_credential`]; a refusal is a 502 naming the peer.
 async fn verified_record(
     state: &AppState,
     peer: &Peer,
@@ -430,6 +453,7 @@ async fn verified_record(
     kind: &str,
     record_id: &str,
     exported: &Value,
+    status_lists: &mut StatusLists,
 ) -> ApiResult<NewReceivedRecord> {
     let refuse = |reason: String| {
         ApiError::peer(
@@ -444,9 +468,90 @@ async fn verified_record(
         .get("credential")
         .and_then(Value::as_str)
         .ok_or_else(|| refuse("the answer holds no credential".to_owned()))?;
-    let mut document = federation::organization_document(state, peer, &request.provider_did, false)
+    let verified = verify_peer_credential(state, peer, &request.provider_did, kind, record_id, jwt, status_lists)
         .await
-        .map_err(|error| refuse(format!("{error:?}")))?;
+        .map_err(|refusal| match refusal {
+            CredentialRefusal::Unreachable(error) => error,
+            CredentialRefusal::Refused { reason, .. } => refuse(reason),
+        })?;
+    Ok(NewReceivedRecord {
+        peer_id: peer.id,
+        remote_request_id: Some(request.id),
+        provider_did: request.provider_did.clone(),
+        record_kind: kind.to_owned(),
+        record_id: record_id.to_owned(),
+        record_version: verified.subject.get("recordVersion").and_then(Value::as_i64),
+        grant_id: request.grant_id.clone(),
+        credential: jwt.to_owned(),
+        credential_id: verified.credential.get("id").and_then(Value::as_str).map(str::to_owned),
+        issuer_key_id: verified.key_id,
+        subject: verified.subject,
+        verified_at: verified.report.verified_at,
+    })
+}
+
+/// The status list credentials fetched from peers, by URL: fetched once for every credential
+/// verified in one request (a pull, a page of received records).
+pub type StatusLists = std::collections::HashMap<String, String>;
+
+/// Why a credential from a peer was not accepted.
+#[derive(Debug)]
+pub enum CredentialRefusal {
+    /// The provider's node did not answer (or answered wrongly) for its DID document or status
+    /// list, so the credential could not be checked: the peer's 502/504 problem.
+    Unreachable(ApiError),
+    /// The credential does not verify, or is not about the record asked for.
+    Refused {
+        /// What failed, in a sentence.
+        reason: String,
+        /// The verification's report, when the verification ran.
+        report: Option<Box<junkan_credential::VerificationReport>>,
+    },
+}
+
+/// A credential from a peer that verified.
+#[derive(Debug)]
+pub struct VerifiedCredential {
+    /// The verification's report (every check passed).
+    pub report: junkan_credential::VerificationReport,
+    /// The credential as read (the vc+jwt payload).
+    pub credential: Value,
+    /// Its `credentialSubject`: the record's content as the provider's view gives it.
+    pub subject: Value,
+    /// The DID URL of the key that signed it.
+    pub key_id: String,
+}
+
+/// Verifies the credential `jwt` of record `kind`/`record_id` that the provider organization
+/// `provider_did` issued: signed by a key of its DID document fetched from `peer` (refetched
+/// when the key is not in the cached one), issued by that organization, valid now, not revoked
+/// in its Bitstring Status Lists (which must be on the provider's node) and about that record.
+/// Used by the pull and by the web application's received records, which check again.
+pub async fn verify_peer_credential(
+    state: &AppState,
+    peer: &Peer,
+    provider_did: &str,
+    kind: &str,
+    record_id: &str,
+    jwt: &str,
+    status_lists: &mut StatusLists,
+) -> Result<VerifiedCredential, CredentialRefusal> {
+    let refuse = |reason: String| CredentialRefusal::Refused { reason, report: None };
+    // A peer that does not answer is not a refusal of the credential; a peer that answers
+    // without a valid DID document of the provider is.
+    let document_refusal = |error: ApiError| {
+        if error.problem_type().starts_with("urn:junkan:problem:peer-") {
+            CredentialRefusal::Unreachable(error)
+        } else {
+            CredentialRefusal::Refused {
+                reason: error.detail().to_owned(),
+                report: None,
+            }
+        }
+    };
+    let mut document = federation::organization_document(state, peer, provider_did, false)
+        .await
+        .map_err(document_refusal)?;
     let header_kid = jwt
         .split('.')
         .next()
@@ -455,9 +560,9 @@ async fn verified_record(
         .and_then(|header| header.get("kid").and_then(Value::as_str).map(str::to_owned))
         .unwrap_or_default();
     if document.resolve_key(&header_kid).is_err() {
-        document = federation::organization_document(state, peer, &request.provider_did, true)
+        document = federation::organization_document(state, peer, provider_did, true)
             .await
-            .map_err(|error| refuse(format!("{error:?}")))?;
+            .map_err(document_refusal)?;
     }
     // The status lists the credential names, fetched from the provider's node only.
     let payload: Value = jwt
@@ -466,7 +571,6 @@ async fn verified_record(
         .and_then(|payload| junkan_credential::jose::base64url_decode(payload).ok())
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .unwrap_or(Value::Null);
-    let mut lists = std::collections::HashMap::new();
     let statuses = match payload.get("credentialStatus") {
         Some(Value::Array(entries)) => entries.clone(),
         Some(entry) => vec![entry.clone()],
@@ -479,16 +583,21 @@ async fn verified_record(
         if !url.starts_with(&format!("{}/", peer.base_url)) {
             return Err(refuse(format!("its status list {url} is not on the provider's node")));
         }
-        let answer = federation::fetch_public(state, &peer.did, url).await?;
+        if status_lists.contains_key(url) {
+            continue;
+        }
+        let answer = federation::fetch_public(state, &peer.did, url)
+            .await
+            .map_err(CredentialRefusal::Unreachable)?;
         if let Value::String(list) = answer.body {
             if answer.status == 200 {
-                lists.insert(url.to_owned(), list);
+                status_lists.insert(url.to_owned(), list);
             }
         }
     }
     let report = {
         let resolver: &dyn KeyResolver = &document;
-        let context = VerificationContext::new(resolver, state.store.now()).with_status_lists(&lists);
+        let context = VerificationContext::new(resolver, state.store.now()).with_status_lists(&*status_lists);
         verify_vc_jwt(jwt, &context)
     };
     if !report.valid {
@@ -498,36 +607,36 @@ async fn verified_record(
             .filter(|check| check.failure.is_some())
             .map(|check| format!("{:?}: {}", check.name, check.message))
             .collect();
-        return Err(refuse(failed.join("; ")));
+        return Err(CredentialRefusal::Refused {
+            reason: failed.join("; "),
+            report: Some(Box::new(report)),
+        });
     }
-    if report.issuer.as_deref() != Some(request.provider_did.as_str()) {
-        return Err(refuse(format!(
-            "it was issued by {:?}, not by the provider {}",
-            report.issuer, request.provider_did
-        )));
+    if report.issuer.as_deref() != Some(provider_did) {
+        return Err(CredentialRefusal::Refused {
+            reason: format!(
+                "it was issued by {:?}, not by the provider {provider_did}",
+                report.issuer
+            ),
+            report: Some(Box::new(report)),
+        });
     }
-    let credential = report.credential.unwrap_or(Value::Null);
+    let credential = report.credential.clone().unwrap_or(Value::Null);
     let subject = credential.get("credentialSubject").cloned().unwrap_or(Value::Null);
     let about = subject.get("recordId").and_then(Value::as_str);
     let about_kind = subject.get("recordKind").and_then(Value::as_str);
     if about != Some(record_id) || about_kind != Some(kind) {
-        return Err(refuse(format!(
-            "it is about {about_kind:?} {about:?}, not the record asked for"
-        )));
+        return Err(CredentialRefusal::Refused {
+            reason: format!("it is about {about_kind:?} {about:?}, not the record asked for"),
+            report: Some(Box::new(report)),
+        });
     }
-    Ok(NewReceivedRecord {
-        peer_id: peer.id,
-        remote_request_id: Some(request.id),
-        provider_did: request.provider_did.clone(),
-        record_kind: kind.to_owned(),
-        record_id: record_id.to_owned(),
-        record_version: subject.get("recordVersion").and_then(Value::as_i64),
-        grant_id: request.grant_id.clone(),
-        credential: jwt.to_owned(),
-        credential_id: credential.get("id").and_then(Value::as_str).map(str::to_owned),
-        issuer_key_id: report.kid.unwrap_or(header_kid),
+    let key_id = report.kid.clone().unwrap_or(header_kid);
+    Ok(VerifiedCredential {
+        report,
+        credential,
         subject,
-        verified_at: report.verified_at,
+        key_id,
     })
 }
 

@@ -55,6 +55,9 @@ const REVOKE: Text = ("取り消す", "Revoke");
 const PROFILES: Text = ("プロファイル", "Profiles");
 const VERSION: Text = ("版", "Version");
 const INDUSTRY: Text = ("業種", "Industry");
+const CODE: Text = ("コード", "Code");
+const CLIENT_ID: Text = ("クライアント ID（client_id）", "Client id (client_id)");
+const PREFIX: Text = ("キーの先頭（prefix）", "Key prefix");
 const MANAGE: Text = ("この組織を管理", "Manage this organization");
 const NONE: Text = ("ありません。", "None.");
 const NOT_ADMIN: Text = (
@@ -108,7 +111,23 @@ async fn admin_page(state: &AppState, web: &Web, query: ListQuery, submitted: &S
     let clients = store.list_clients(actor, chosen).await.ok();
     let keys = store.list_api_keys(actor, chosen).await.ok();
     let profiles = store.list_profiles().await.or_page(&web)?;
-    let role_names = |roles: &[Role]| roles.iter().map(|role| role.as_str()).collect::<Vec<_>>().join(", ");
+    let role_names = |roles: &[Role]| {
+        roles
+            .iter()
+            .map(|role| web.t(role_label(*role)))
+            .collect::<Vec<_>>()
+            .join(web.t(("、", ", ")))
+    };
+    let industries = store.list_industries().await.unwrap_or_default();
+    let industry_name = |code: &str| {
+        industries.iter().find(|industry| industry.code == code).map_or_else(
+            || code.to_owned(),
+            |industry| match web.language {
+                Language::Ja => industry.name_ja.clone(),
+                Language::En => industry.name_en.clone(),
+            },
+        )
+    };
     let body = html! {
         h1 { (web.t(TITLE)) }
         p.lead { (web.t(LEAD)) }
@@ -118,7 +137,7 @@ async fn admin_page(state: &AppState, web: &Web, query: ListQuery, submitted: &S
             div.notice role="status" {
                 p { strong { (web.t(SECRET_ONCE)) } }
                 dl {
-                    dt { "client_id" } dd { code #created-client-id { (client_id) } }
+                    dt { (web.t(CLIENT_ID)) } dd { code #created-client-id { (client_id) } }
                     dt { "client_secret" } dd { code #created-client-secret { (secret) } }
                 }
             }
@@ -145,7 +164,7 @@ async fn admin_page(state: &AppState, web: &Web, query: ListQuery, submitted: &S
                         @for listed in &organizations.items {
                             tr {
                                 td data-label=(web.t(NAME)) { (organization_name(web.language, listed)) }
-                                td data-label=(web.t(KIND)) { (listed.organization_type.as_str()) }
+                                td data-label=(web.t(KIND)) { (web.t(organization_type_label(listed.organization_type))) }
                                 td data-label=(web.t(CORPORATE_NUMBER)) { @if let Some(number) = &listed.corporate_number { code { (number) } } }
                                 td data-label=(web.t(ROLES)) {
                                     (listed.roles.iter().map(|role| web.t(i18n::cycle_role(*role))).collect::<Vec<_>>().join(web.t(("、", ", "))))
@@ -176,7 +195,7 @@ async fn admin_page(state: &AppState, web: &Web, query: ListQuery, submitted: &S
                         Some(clients) if !clients.is_empty() => div.table-wrap {
                             table.responsive {
                                 thead { tr {
-                                    th scope="col" { (web.t(NAME)) } th scope="col" { "client_id" }
+                                    th scope="col" { (web.t(NAME)) } th scope="col" { (web.t(CLIENT_ID)) }
                                     th scope="col" { (web.t(ROLES)) } th scope="col" { (web.t(CREATED)) }
                                     th scope="col" { (web.t(STATE)) }
                                 } }
@@ -184,7 +203,7 @@ async fn admin_page(state: &AppState, web: &Web, query: ListQuery, submitted: &S
                                     @for client in clients {
                                         tr {
                                             td data-label=(web.t(NAME)) { (client.name) }
-                                            td data-label="client_id" { code { (client.id) } }
+                                            td data-label=(web.t(CLIENT_ID)) { code { (client.id) } }
                                             td data-label=(web.t(ROLES)) { (role_names(&client.roles)) }
                                             td data-label=(web.t(CREATED)) { (i18n::date_time(web.language, client.created_at)) }
                                             td data-label=(web.t(STATE)) {
@@ -210,14 +229,14 @@ async fn admin_page(state: &AppState, web: &Web, query: ListQuery, submitted: &S
                         Some(keys) if !keys.is_empty() => div.table-wrap {
                             table.responsive {
                                 thead { tr {
-                                    th scope="col" { (web.t(NAME)) } th scope="col" { "prefix" }
+                                    th scope="col" { (web.t(NAME)) } th scope="col" { (web.t(PREFIX)) }
                                     th scope="col" { (web.t(ROLES)) } th scope="col" { (web.t(STATE)) }
                                 } }
                                 tbody {
                                     @for key in keys {
                                         tr {
                                             td data-label=(web.t(NAME)) { (key.name) }
-                                            td data-label="prefix" { code { (key.prefix) } }
+                                            td data-label=(web.t(PREFIX)) { code { (key.prefix) } }
                                             td data-label=(web.t(ROLES)) { (role_names(&key.roles)) }
                                             td data-label=(web.t(STATE)) { @if key.revoked_at.is_some() { (web.t(REVOKED)) } @else { (web.t(ACTIVE)) } }
                                         }
@@ -235,15 +254,15 @@ async fn admin_page(state: &AppState, web: &Web, query: ListQuery, submitted: &S
             div.table-wrap {
                 table.responsive {
                     thead { tr {
-                        th scope="col" { "code" } th scope="col" { (web.t(VERSION)) }
+                        th scope="col" { (web.t(CODE)) } th scope="col" { (web.t(VERSION)) }
                         th scope="col" { (web.t(INDUSTRY)) } th scope="col" { (web.t(CREATED)) }
                     } }
                     tbody {
                         @for profile in &profiles {
                             tr {
-                                td data-label="code" { a href={ "/api/v1/profiles/" (profile.code) } { code { (profile.code) } } }
+                                td data-label=(web.t(CODE)) { a href={ "/api/v1/profiles/" (profile.code) } { code { (profile.code) } } }
                                 td data-label=(web.t(VERSION)) { (profile.version) }
-                                td data-label=(web.t(INDUSTRY)) { (profile.industry) }
+                                td data-label=(web.t(INDUSTRY)) { (industry_name(&profile.industry)) }
                                 td data-label=(web.t(CREATED)) { (i18n::date_time(web.language, profile.created_at)) }
                             }
                         }
@@ -436,24 +455,45 @@ fn text_input(
     }
 }
 
+/// A principal's role in the page's language.
+fn role_label(role: Role) -> Text {
+    match role {
+        Role::NodeAdmin => ("ノード管理者", "node administrator"),
+        Role::OrgAdmin => ("組織の管理者", "organization administrator"),
+        Role::Member => ("メンバー", "member"),
+        Role::Auditor => ("監査人", "auditor"),
+    }
+}
+
+/// The types of organization, with their labels.
+const ORGANIZATION_TYPES: [(OrganizationType, Text); 6] = [
+    (OrganizationType::Company, ("企業", "company")),
+    (
+        OrganizationType::IndustryAssociation,
+        ("業界団体", "industry association"),
+    ),
+    (OrganizationType::Municipality, ("自治体", "municipality")),
+    (
+        OrganizationType::UniversityOrResearchInstitute,
+        ("大学・研究機関", "university or research institute"),
+    ),
+    (
+        OrganizationType::RelatedOrganization,
+        ("関係機関", "related organization"),
+    ),
+    (OrganizationType::GovernmentBody, ("行政機関", "government body")),
+];
+
+/// A type of organization in the page's language.
+fn organization_type_label(organization_type: OrganizationType) -> Text {
+    ORGANIZATION_TYPES
+        .iter()
+        .find(|(kind, _)| *kind == organization_type)
+        .map_or(("その他", "other"), |(_, label)| *label)
+}
+
 fn organization_form(web: &Web, submitted: &Submitted) -> Markup {
-    let types = [
-        (OrganizationType::Company, ("企業", "company")),
-        (
-            OrganizationType::IndustryAssociation,
-            ("業界団体", "industry association"),
-        ),
-        (OrganizationType::Municipality, ("自治体", "municipality")),
-        (
-            OrganizationType::UniversityOrResearchInstitute,
-            ("大学・研究機関", "university or research institute"),
-        ),
-        (
-            OrganizationType::RelatedOrganization,
-            ("関係機関", "related organization"),
-        ),
-        (OrganizationType::GovernmentBody, ("行政機関", "government body")),
-    ];
+    let types = ORGANIZATION_TYPES;
     let sizes = [
         (CompanySize::Large, ("大企業", "large")),
         (CompanySize::Sme, ("中堅・中小企業", "SME")),
@@ -511,14 +551,7 @@ fn role_checkboxes(web: &Web, submitted: &Submitted, form: &'static str, node_ad
     } else {
         vec![Role::Member.as_str()]
     };
-    let labels = |role: Role| -> Text {
-        match role {
-            Role::NodeAdmin => ("ノード管理者", "node administrator"),
-            Role::OrgAdmin => ("組織の管理者", "organization administrator"),
-            Role::Member => ("メンバー", "member"),
-            Role::Auditor => ("監査人", "auditor"),
-        }
-    };
+    let labels = role_label;
     html! {
         fieldset {
             legend { (web.t(ROLES)) }

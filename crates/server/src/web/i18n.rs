@@ -260,6 +260,79 @@ pub fn record_kind(kind: RecordKind) -> Text {
     }
 }
 
+/// The terms of the indicator library's formulas and their Japanese names (循環型社会形成推進
+/// 基本計画の物質フロー指標), longest first so that a term inside a longer one is not replaced
+/// first.
+const FORMULA_TERMS: [(&str, &str); 12] = [
+    ("inlet-side circular use rate", "入口側循環利用率"),
+    ("outlet-side circular use rate", "出口側循環利用率"),
+    ("natural resource input", "天然資源等投入量"),
+    ("resource productivity", "資源生産性"),
+    ("waste generation", "廃棄物等発生量"),
+    ("final disposal", "最終処分量"),
+    ("natural return", "自然還元量"),
+    ("circular use", "循環利用量"),
+    ("balance gap", "物質収支の差"),
+    ("reduction", "減量化量"),
+    ("real GDP", "実質GDP"),
+    ("; ", "；"),
+];
+
+/// A formula of the indicator library (`circular use / (circular use + natural resource
+/// input)`) in the page's language: on Japanese pages its terms are the Japanese names of the
+/// material-flow indicators; a term the list does not know stays as written.
+pub fn formula(language: Language, formula: &str) -> String {
+    match language {
+        Language::En => formula.to_owned(),
+        Language::Ja => FORMULA_TERMS
+            .iter()
+            .fold(formula.to_owned(), |text, (english, japanese)| {
+                text.replace(english, japanese)
+            }),
+    }
+}
+
+/// The sources the indicator library itself names (the national plans), in the page's
+/// language; other sources (from records) are shown as given.
+pub fn library_source(language: Language, source: &str) -> String {
+    let japanese = match source {
+        "4th Fundamental Plan for Establishing a Sound Material-Cycle Society (2018)" => {
+            "第四次循環型社会形成推進基本計画（2018年）"
+        }
+        "5th Fundamental Plan for Establishing a Sound Material-Cycle Society (2024)" => {
+            "第五次循環型社会形成推進基本計画（2024年）"
+        }
+        "Ministry of the Environment, Fundamental Plan for Establishing a Sound Material-Cycle Society and its progress reviews (material-flow indicators)" => {
+            "環境省「循環型社会形成推進基本計画」及びその点検報告（物質フロー指標）"
+        }
+        "Fundamental Plan for Establishing a Sound Material-Cycle Society, material-flow indicators (4th plan 2018, 5th plan 2024 definitions)" => {
+            "循環型社会形成推進基本計画の物質フロー指標（第四次 2018年・第五次 2024年の定義）"
+        }
+        _ => return source.to_owned(),
+    };
+    match language {
+        Language::Ja => japanese.to_owned(),
+        Language::En => source.to_owned(),
+    }
+}
+
+/// A PACT declared unit (宣言単位).
+pub fn declared_unit(unit: junkan_footprint::model::DeclaredUnit) -> Text {
+    use junkan_footprint::model::DeclaredUnit;
+    match unit {
+        DeclaredUnit::Liter => ("リットル", "liter"),
+        DeclaredUnit::Kilogram => ("キログラム", "kilogram"),
+        DeclaredUnit::CubicMeter => ("立方メートル", "cubic meter"),
+        DeclaredUnit::KilowattHour => ("キロワット時", "kilowatt hour"),
+        DeclaredUnit::Megajoule => ("メガジュール", "megajoule"),
+        DeclaredUnit::TonKilometer => ("トンキロ", "ton kilometer"),
+        DeclaredUnit::SquareMeter => ("平方メートル", "square meter"),
+        DeclaredUnit::Piece => ("個", "piece"),
+        DeclaredUnit::Hour => ("時間", "hour"),
+        DeclaredUnit::MegabitSecond => ("メガビット秒", "megabit second"),
+    }
+}
+
 /// An EPCIS event type.
 pub fn event_type(name: &str) -> Text {
     match name {
@@ -437,6 +510,38 @@ pub fn problem_message(language: Language, message: &str) -> String {
     match japanese {
         Some(sentence) => sentence,
         None => format!("入力を確認してください（{message}）。"),
+    }
+}
+
+#[cfg(test)]
+mod formula_tests {
+    use super::{formula, library_source, Language};
+
+    #[test]
+    fn formulas_and_the_national_plans_read_in_japanese_on_japanese_pages() {
+        assert_eq!(
+            formula(Language::Ja, "circular use / (circular use + natural resource input)"),
+            "循環利用量 / (循環利用量 + 天然資源等投入量)"
+        );
+        assert_eq!(
+            formula(
+                Language::Ja,
+                "inlet-side circular use rate = circular use / waste generation"
+            ),
+            "入口側循環利用率 = 循環利用量 / 廃棄物等発生量"
+        );
+        assert_eq!(
+            formula(Language::En, "circular use / waste generation"),
+            "circular use / waste generation"
+        );
+        assert_eq!(
+            library_source(
+                Language::Ja,
+                "5th Fundamental Plan for Establishing a Sound Material-Cycle Society (2024)"
+            ),
+            "第五次循環型社会形成推進基本計画（2024年）"
+        );
+        assert_eq!(library_source(Language::Ja, "METI survey 2023"), "METI survey 2023");
     }
 }
 

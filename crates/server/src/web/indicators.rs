@@ -140,11 +140,19 @@ pub async fn get_indicators(State(state): State<AppState>, web: Web, RawQuery(ra
         }
         _ => html! {},
     };
+    // The indicator library's messages are English; Japanese pages lead with a Japanese sentence.
     let problem_of = |field: &str| {
-        problems
-            .iter()
-            .find(|(name, _)| *name == field)
-            .map(|(_, message)| message.clone())
+        problems.iter().find(|(name, _)| *name == field).map(|(name, message)| {
+            let japanese = match *name {
+                "indicator" => "指標を一覧から選んでください。",
+                "scope" => "範囲は「種類:ID」の形で入力してください（種類は product、organization、facility、region、nation。例: nation:JP、region:131016）。",
+                _ => "期間は年度（例: 2000）で入力し、開始を終了以前にしてください。",
+            };
+            match web.language {
+                Language::Ja => format!("{japanese}（{message}）"),
+                Language::En => message.clone(),
+            }
+        })
     };
     let mut indicator_choices: Vec<(&str, String)> = FLOW_INDICATORS
         .iter()
@@ -374,7 +382,7 @@ async fn indicator_section(
         section aria-labelledby="indicator-heading" {
             h2 #indicator-heading { (title) }
             p { (web.t(SCOPE)) ": " strong { (scope_name) } " · " (period_sentence(web.language, period)) }
-            p.muted { (web.t(METHODOLOGY)) ": " (info.methodology) }
+            p.muted { (web.t(METHODOLOGY)) ": " (i18n::library_source(web.language, info.methodology)) }
             @if let Computed::NotYet(supported) = &computed {
                 p.notice role="status" { strong { (web.t(NOT_YET)) } ": " (not_yet_sentence(web.language, info, scope, supported)) }
             }
@@ -475,11 +483,11 @@ fn records_provenance(web: &Web, computation: &ScopeComputation, output: &str, u
                     dl {
                         @if let Some(formula) = period.formula {
                             dt { (web.t(FORMULA)) }
-                            dd { code { (formula) } }
+                            dd { code { (i18n::formula(web.language, formula)) } }
                         }
                         @if let Some(ratio) = period.ratios.get(output) {
                             dt { (web.t(RATIO)) }
-                            dd { (i18n::decimal(&ratio.numerator)) " / " (i18n::decimal(&ratio.denominator)) " — " (ratio.meaning) }
+                            dd { (i18n::decimal(&ratio.numerator)) " / " (i18n::decimal(&ratio.denominator)) " — " (i18n::formula(web.language, ratio.meaning)) }
                         }
                     }
                     div.table-wrap {
@@ -560,8 +568,8 @@ fn stored_provenance(web: &Web, stored: &Series, output: &str, unit: &str) -> Ma
                                     td.num data-label=(web.t(VALUES)) {
                                         @if let Some(number) = value.result.get(output).and_then(decimal_of) { (i18n::decimal(&number)) " " (unit) }
                                     }
-                                    td data-label=(web.t(SOURCE)) { (value.source) }
-                                    td data-label=(web.t(METHODOLOGY)) { (value.methodology) }
+                                    td data-label=(web.t(SOURCE)) { (i18n::library_source(web.language, &value.source)) }
+                                    td data-label=(web.t(METHODOLOGY)) { (i18n::library_source(web.language, &value.methodology)) }
                                     td.num data-label=(web.t(VERSION)) { a href=(value.href) type="application/json" { (value.version) } }
                                 }
                             }
@@ -594,7 +602,7 @@ fn targets_section(web: &Web, targets: &[IndicatorTarget]) -> Markup {
                                     td data-label=(web.t(YEAR)) { (i18n::fiscal_year(web.language, i64::from(target.target_fiscal_year))) }
                                     td.num data-label=(web.t(TARGET)) { (i18n::decimal(&target.target_value)) " " (target.unit) }
                                     td data-label=(web.t(DIRECTION)) { (web.t(direction_text(target.direction))) }
-                                    td data-label=(web.t(SOURCE)) { (target.source) }
+                                    td data-label=(web.t(SOURCE)) { (i18n::library_source(web.language, &target.source)) }
                                 }
                             }
                         }
@@ -629,13 +637,13 @@ fn product_section(web: &Web, info: &IndicatorInfo, product: &ProductComputation
                         dd { (i18n::value_text(value)) }
                     }
                     dt { (web.t(FORMULA)) }
-                    dd { code { (computation.provenance.formula) } }
+                    dd { code { (i18n::formula(web.language, computation.provenance.formula)) } }
                     @for (name, ratio) in &computation.provenance.ratios {
                         dt { (web.t(RATIO)) " (" (output_label(web.language, name)) ")" }
-                        dd { (i18n::decimal(&ratio.numerator)) " / " (i18n::decimal(&ratio.denominator)) " — " (ratio.meaning) }
+                        dd { (i18n::decimal(&ratio.numerator)) " / " (i18n::decimal(&ratio.denominator)) " — " (i18n::formula(web.language, ratio.meaning)) }
                     }
                     dt { (web.t(SOURCE)) }
-                    dd { (computation.provenance.source) }
+                    dd { (i18n::library_source(web.language, computation.provenance.source)) }
                 }
             }
             @if !product.missing.is_empty() {
@@ -709,11 +717,17 @@ fn target_sentence(language: Language, target: &IndicatorTarget) -> String {
     match language {
         Language::Ja => format!(
             "目標 {}年度 {} {}（{}）",
-            target.target_fiscal_year, value, target.unit, target.source
+            target.target_fiscal_year,
+            value,
+            target.unit,
+            i18n::library_source(language, &target.source)
         ),
         Language::En => format!(
             "Target FY{}: {} {} ({})",
-            target.target_fiscal_year, value, target.unit, target.source
+            target.target_fiscal_year,
+            value,
+            target.unit,
+            i18n::library_source(language, &target.source)
         ),
     }
 }
@@ -780,7 +794,7 @@ fn organization_section(web: &Web, info: &IndicatorInfo, answer: &Value) -> Mark
         section aria-labelledby="indicator-heading" {
             h2 #indicator-heading { (title) }
             p { (web.t(ORGANIZATION)) ": " strong { (organization) } @if let Some(period) = &period { " · " (period) } }
-            p.muted { (web.t(ORGANIZATION_TITLE)) " · " (web.t(METHODOLOGY)) ": " (info.methodology) }
+            p.muted { (web.t(ORGANIZATION_TITLE)) " · " (web.t(METHODOLOGY)) ": " (i18n::library_source(web.language, info.methodology)) }
             @if let Some(result) = result {
                 div.table-wrap {
                     table {

@@ -14,6 +14,7 @@ pub mod assets;
 pub mod certificates;
 pub mod chart;
 pub mod context;
+pub mod federation;
 pub mod flows;
 pub mod i18n;
 pub mod indicators;
@@ -115,6 +116,14 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/admin/clients", post(admin::post_client))
         .route("/upload/events", post(upload::post_upload_events))
         .route("/upload/footprints", post(upload::post_upload_footprints))
+        .route("/peers", get(federation::get_peers).post(federation::post_peer))
+        .route("/peers/{id}/catalog", get(federation::get_peer_catalog))
+        .route("/peers/{id}/requests", post(federation::post_remote_request))
+        .route("/received", get(federation::get_received))
+        .route("/received/{id}", get(federation::get_received_record))
+        .route("/received/requests/{id}/refresh", post(federation::post_refresh))
+        .route("/received/requests/{id}/pull", post(federation::post_pull))
+        .route("/dataspace", get(federation::get_dataspace))
         .route("/assets/{name}", get(assets::get_asset))
         .fallback(context::not_found_page)
         .layer(axum::middleware::map_response(move |response: Response| async move {

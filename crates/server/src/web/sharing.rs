@@ -36,10 +36,10 @@ use super::see_other;
 use crate::AppState;
 
 /// A form as sent: its fields in order (repeated names kept).
-type Fields = Vec<(String, String)>;
+pub(super) type Fields = Vec<(String, String)>;
 
 /// The first value of `name`, trimmed, when not empty.
-fn value<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(super) fn value<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
     fields
         .iter()
         .find(|(key, _)| key == name)
@@ -48,7 +48,7 @@ fn value<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
 }
 
 /// Every non-empty value of `name`.
-fn values<'a>(fields: &'a [(String, String)], name: &str) -> Vec<&'a str> {
+pub(super) fn values<'a>(fields: &'a [(String, String)], name: &str) -> Vec<&'a str> {
     fields
         .iter()
         .filter(|(key, _)| key == name)
@@ -57,7 +57,7 @@ fn values<'a>(fields: &'a [(String, String)], name: &str) -> Vec<&'a str> {
         .collect()
 }
 
-fn csrf(fields: &[(String, String)]) -> &str {
+pub(super) fn csrf(fields: &[(String, String)]) -> &str {
     fields
         .iter()
         .find(|(key, _)| key == "csrf")
@@ -76,25 +76,25 @@ pub const GRANTABLE_KINDS: [RecordKind; 8] = [
     RecordKind::Ledger,
 ];
 
-fn kind_named(name: &str) -> Option<RecordKind> {
+pub(super) fn kind_named(name: &str) -> Option<RecordKind> {
     GRANTABLE_KINDS.into_iter().find(|kind| kind.as_str() == name)
 }
 
 /// The last moment of a calendar day in Japan (23:59:59 JST): the end a date field names.
-fn end_of_day(day: Date) -> OffsetDateTime {
+pub(super) fn end_of_day(day: Date) -> OffsetDateTime {
     day.with_time(time!(23:59:59)).assume_offset(offset!(+9))
 }
 
 /// The calendar day in Japan of a moment (what a date field shows).
-fn day_of(moment: OffsetDateTime) -> Date {
+pub(super) fn day_of(moment: OffsetDateTime) -> Date {
     moment.to_offset(offset!(+9)).date()
 }
 
-fn parse_day(text: &str) -> Option<Date> {
+pub(super) fn parse_day(text: &str) -> Option<Date> {
     Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")).ok()
 }
 
-fn day_text(day: Date) -> String {
+pub(super) fn day_text(day: Date) -> String {
     format!("{:04}-{:02}-{:02}", day.year(), u8::from(day.month()), day.day())
 }
 
@@ -221,7 +221,7 @@ pub fn flash_notice(web: &Web, query: &ListQuery) -> Markup {
 
 /// A problem next to its field, in the page's language: Japanese pages say what to do in
 /// Japanese (by field) and keep the store's precise English message after it.
-fn field_message(language: Language, violation: &Violation) -> String {
+pub(super) fn field_message(language: Language, violation: &Violation) -> String {
     let field = violation
         .path
         .trim_start_matches('/')
@@ -254,7 +254,7 @@ fn field_message(language: Language, violation: &Violation) -> String {
 }
 
 /// The problems of the fields named `names`, shown under the field with the id `id`.
-fn field_problems(web: &Web, violations: &[Violation], names: &[&str], id: &str) -> Markup {
+pub(super) fn field_problems(web: &Web, violations: &[Violation], names: &[&str], id: &str) -> Markup {
     let problems: Vec<String> = violations
         .iter()
         .filter(|violation| {
@@ -275,7 +275,7 @@ fn field_problems(web: &Web, violations: &[Violation], names: &[&str], id: &str)
     }
 }
 
-fn described_by(violations: &[Violation], names: &[&str], id: &str) -> Option<String> {
+pub(super) fn described_by(violations: &[Violation], names: &[&str], id: &str) -> Option<String> {
     violations
         .iter()
         .any(|violation| {
@@ -290,7 +290,7 @@ fn described_by(violations: &[Violation], names: &[&str], id: &str) -> Option<St
         .then(|| format!("{id}-problem"))
 }
 
-fn problem_summary(web: &Web, violations: &[Violation]) -> Markup {
+pub(super) fn problem_summary(web: &Web, violations: &[Violation]) -> Markup {
     html! {
         @if !violations.is_empty() {
             div.error role="alert" {
@@ -1082,7 +1082,11 @@ fn class_of(fields: &[(String, String)], problems: &mut Vec<Violation>) -> Optio
     }
 }
 
-fn until_of(fields: &[(String, String)], problems: &mut Vec<Violation>, fallback: OffsetDateTime) -> OffsetDateTime {
+pub(super) fn until_of(
+    fields: &[(String, String)],
+    problems: &mut Vec<Violation>,
+    fallback: OffsetDateTime,
+) -> OffsetDateTime {
     match value(fields, "expires_at").map(parse_day) {
         Some(Some(day)) => end_of_day(day),
         Some(None) => {
@@ -1096,7 +1100,7 @@ fn until_of(fields: &[(String, String)], problems: &mut Vec<Violation>, fallback
     }
 }
 
-fn reads_of(fields: &[(String, String)], problems: &mut Vec<Violation>) -> Option<u64> {
+pub(super) fn reads_of(fields: &[(String, String)], problems: &mut Vec<Violation>) -> Option<u64> {
     value(fields, "max_reads").and_then(|text| match text.parse::<u64>() {
         Ok(reads) => Some(reads),
         Err(_) => {

@@ -255,8 +255,18 @@ pub async fn get_passports(State(state): State<AppState>, web: Web, RawQuery(raw
         .await
         .or_page(&web)?;
     let profiles = store.list_profiles().await.or_page(&web)?;
+    // Profiles by their name in the page's language (the code when a document has none).
+    let profile_name = |code: &str| -> String {
+        profiles
+            .iter()
+            .rev()
+            .find(|profile| profile.code == code)
+            .and_then(|profile| profile.document.get("name")?.get(web.language.tag())?.as_str())
+            .map_or_else(|| code.to_owned(), str::to_owned)
+    };
     let mut profile_codes: Vec<&str> = profiles.iter().map(|profile| profile.code.as_str()).collect();
     profile_codes.dedup();
+    let profile_choices: Vec<(&str, String)> = profile_codes.iter().map(|code| (*code, profile_name(code))).collect();
     let mut organizations = Organizations::default();
     let mut rows = Vec::with_capacity(page.items.len());
     for passport in &page.items {
@@ -304,7 +314,7 @@ pub async fn get_passports(State(state): State<AppState>, web: Web, RawQuery(raw
                 label for="profile" { (web.t(PROFILE)) }
                 select #profile name="profile" {
                     option value="" { (web.t(ANY)) }
-                    (options(profile_codes.iter().map(|code| (*code, *code)), query.get("profile")))
+                    (options(profile_choices.iter().map(|(code, name)| (*code, name.as_str())), query.get("profile")))
                 }
             }
             div.field {
@@ -346,7 +356,7 @@ pub async fn get_passports(State(state): State<AppState>, web: Web, RawQuery(raw
                                     a href={ "/app/passports/" (passport.id) } { (name) }
                                 }
                                 td data-label=(web.t(IDENTIFIER)) { code { (passport.identifier) } }
-                                td data-label=(web.t(PROFILE)) { (passport.profile) " " (passport.profile_version) }
+                                td data-label=(web.t(PROFILE)) { (profile_name(&passport.profile)) br; span.muted { code { (passport.profile) " " (passport.profile_version) } } }
                                 td data-label=(web.t(STATUS)) { (web.t(passport.status.labels())) }
                                 td data-label=(web.t(VISIBILITY)) { (web.t(i18n::visibility(passport.visibility))) }
                                 td data-label=(web.t(OWNER)) { (owner) }
@@ -735,7 +745,7 @@ pub async fn get_footprints(State(state): State<AppState>, web: Web, RawQuery(ra
                                 td.num data-label=(web.t(PCF)) { (i18n::decimal(&footprint.pcf.pcf_excluding_biogenic_uptake)) " kgCO2e" }
                                 td data-label=(web.t(PER_UNIT)) {
                                     (i18n::decimal(&footprint.pcf.declared_unit_amount)) " "
-                                    (serde_json::to_value(footprint.pcf.declared_unit).ok().and_then(|unit| unit.as_str().map(str::to_owned)).unwrap_or_default())
+                                    (web.t(i18n::declared_unit(footprint.pcf.declared_unit)))
                                 }
                                 td data-label=(web.t(STATUS)) {
                                     @match footprint.status {
