@@ -264,6 +264,11 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         self.status
     }
+
+    /// The problem's `detail` (for a peer's refusal: naming the peer and quoting it).
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
 }
 
 fn display_path(path: &str) -> &str {

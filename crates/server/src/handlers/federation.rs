@@ -568,3 +568,106 @@ pub async fn get_received_record(
             .await?,
     ))
 }
+
+// ----- CFP roll-up across nodes (ノード間の積み上げ算定) -----
+
+crate::list_schema!(RemoteSupplyList, junkan_model::federation::RemoteSupply);
+
+/// The rolled-up CFP per unit of a part of this node, for the signing peer organization: when
+/// it may read the footprint of the part's CFP (a grant of the part's operator, with its purpose
+/// in `Junkan-Purpose`), the supplier's roll-up through every tier below the part, with the
+/// exact value the buyer's node adds up (`value`) and the summary figures. That read and the
+/// suppliers' parts the roll-up reads are audited for their owners. Anything else is 404, the
+/// same as a part that does not exist.
+#[utoipa::path(get, path = "/federation/v1/ouranos/cfp-rollup/{trace_id}", tag = "federation",
+    params(("trace_id" = String, Path, description = "The supplier's part (trace id)")),
+    responses((status = 200, description = "The part's rolled-up CFP per unit", body = Object),
+              (status = 401, description = "Unsigned, or the signature was refused", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No such part whose CFP the caller may read", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn federation_ouranos_rollup(
+    State(state): State<AppState>,
+    Path(trace_id): Path<String>,
+    signed: Signed,
+) -> ApiResult<Json<Value>> {
+    let trace_id: uuid::Uuid = path_id(&trace_id, "part")?;
+    let actor = &signed.caller.actor;
+    let (rolled, value, operator) = state.store.ouranos_rollup_for_reader(actor, trace_id).await?;
+    Ok(Json(serde_json::json!({
+        "trace_id": trace_id,
+        "supplier": crate::trust::organization_did(&state, operator),
+        "unit": value.unit.pact_name(),
+        "total": rolled.total.to_string(),
+        "stages": rolled.stages,
+        "ratings": rolled.ratings,
+        "primary_data_share": rolled.primary_data_share.map(|share| share.to_string()),
+        "emissions_without_primary_data_share": rolled.emissions_without_primary_data_share.to_string(),
+        "tiers": rolled.tiers,
+        // Parts missing on this node are counted, not named: their ids and operators mean
+        // nothing to the buyer's node.
+        "missing_parts": rolled.missing.len(),
+        "value": value.to_json(),
+    })))
+}
+
+/// Links a part of the caller's organization to a supplier's part on a peer node (members who
+/// write): the CFP roll-up then asks that peer for the supplier's rolled-up value of the part.
+#[utoipa::path(put, path = "/api/v1/ouranos-remote-supplies/{trace_id}", tag = "federation",
+    params(("trace_id" = String, Path, description = "The buyer's part (trace id)")),
+    request_body = junkan_model::federation::NewRemoteSupply, security(("bearer" = [])),
+    responses((status = 200, description = "Linked", body = junkan_model::federation::RemoteSupply),
+              (status = 404, description = "No such part of the caller's organization", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Invalid (unknown peer, a DID not of that peer)", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn put_ouranos_remote_supply(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(trace_id): Path<String>,
+    Valid(new): Valid<junkan_model::federation::NewRemoteSupply>,
+) -> ApiResult<Json<junkan_model::federation::RemoteSupply>> {
+    let actor = caller.signed_in()?;
+    let trace_id: uuid::Uuid = path_id(&trace_id, "part")?;
+    let peer = state.store.get_peer(new.peer_id).await.map_err(|error| match error {
+        junkan_store::StoreError::NotFound { .. } => ApiError::invalid(vec![Violation::new(
+            "/peer_id",
+            format!("no peer node {} is registered", new.peer_id),
+        )]),
+        other => other.into(),
+    })?;
+    match federation::split_organization_did(&new.supplier_did) {
+        Some((node, _)) if node == peer.did => {}
+        _ => {
+            return Err(ApiError::invalid(vec![Violation::new(
+                "/supplier_did",
+                format!(
+                    "must be the DID of an organization of the peer node {} ({}:organizations:<id>)",
+                    peer.did, peer.did
+                ),
+            )]))
+        }
+    }
+    Ok(Json(state.store.put_ouranos_remote_supply(actor, trace_id, &new).await?))
+}
+
+/// Removes the link of a part of the caller's organization.
+#[utoipa::path(delete, path = "/api/v1/ouranos-remote-supplies/{trace_id}", tag = "federation",
+    params(("trace_id" = String, Path, description = "The buyer's part (trace id)")), security(("bearer" = [])),
+    responses((status = 204, description = "Removed"),
+              (status = 404, description = "No link of a part of the caller's organization", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn delete_ouranos_remote_supply(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(trace_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let actor = caller.signed_in()?;
+    let trace_id: uuid::Uuid = path_id(&trace_id, "part")?;
+    state.store.delete_ouranos_remote_supply(actor, trace_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The links of the caller's organization's parts to suppliers' parts on peer nodes.
+#[utoipa::path(get, path = "/api/v1/ouranos-remote-supplies", tag = "federation", security(("bearer" = [])),
+    responses((status = 200, description = "The links", body = RemoteSupplyList)))]
+pub async fn list_ouranos_remote_supplies(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    let actor = caller.signed_in()?;
+    let supplies = state.store.list_ouranos_remote_supplies(actor).await?;
+    Ok(Json(serde_json::json!({ "items": supplies })))
+}
