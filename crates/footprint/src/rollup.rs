@@ -354,7 +354,10 @@ impl RolledValue {
         let mut violations = Violations::new();
         let mut decimal = |path: &str| -> Decimal {
             let pointer = path.replace('.', "/");
-            match value.pointer(&format!("/{pointer}")).and_then(serde_json::Value::as_str) {
+            match value
+                .pointer(&format!("/{pointer}"))
+                .and_then(serde_json::Value::as_str)
+            {
                 Some(text) => match crate::decimal::parse_signed(text, crate::decimal::Sign::PositiveOrZero) {
                     Ok(parsed) => parsed,
                     Err(message) => {
@@ -380,7 +383,9 @@ impl RolledValue {
         let primary = decimal("primary");
         let unknown_primary = decimal("unknown_primary");
         let tiers = match value.get("tiers").and_then(serde_json::Value::as_array) {
-            Some(items) if !items.is_empty() => (0..items.len()).map(|tier| decimal(&format!("tiers.{tier}"))).collect(),
+            Some(items) if !items.is_empty() => {
+                (0..items.len()).map(|tier| decimal(&format!("tiers.{tier}"))).collect()
+            }
             _ => {
                 violations.push("/tiers", "must be a non-empty array of decimal strings");
                 Vec::new()

@@ -479,7 +479,10 @@ fn a_tier_answered_by_a_peer_rolls_up_as_on_one_node() {
     let single = rollup(&SupplyGraph::new(battery_pack()).expect("valid"), "P").expect("rolls up");
 
     // The module maker's node: M and what is below it.
-    let supplier_parts: Vec<Part> = battery_pack().into_iter().filter(|part| part.id != "P" && part.id != "H").collect();
+    let supplier_parts: Vec<Part> = battery_pack()
+        .into_iter()
+        .filter(|part| part.id != "P" && part.id != "H")
+        .collect();
     let supplier_graph = SupplyGraph::new(supplier_parts).expect("valid");
     let (_, value) = rollup_with_value(&supplier_graph, "M").expect("rolls up");
     let value = value.expect("M has a footprint");
@@ -526,7 +529,11 @@ fn a_tier_answered_by_a_peer_rolls_up_as_on_one_node() {
     assert_eq!(federated.missing, vec![]);
     assert_eq!(federated.remote_supplies.len(), 1);
     assert_eq!(
-        (federated.remote_supplies[0].part.as_str(), federated.remote_supplies[0].tier, federated.remote_supplies[0].total),
+        (
+            federated.remote_supplies[0].part.as_str(),
+            federated.remote_supplies[0].tier,
+            federated.remote_supplies[0].total
+        ),
         ("M-buy", 1, d("24.3"))
     );
 
@@ -545,7 +552,10 @@ fn a_tier_answered_by_a_peer_rolls_up_as_on_one_node() {
     assert_eq!(withheld.total, d("142"));
     assert_eq!(withheld.missing.len(), 1);
     let missing = &withheld.missing[0];
-    assert_eq!((missing.part.as_str(), missing.tier, missing.reason), ("M-buy", 1, MissingReason::Withheld));
+    assert_eq!(
+        (missing.part.as_str(), missing.tier, missing.reason),
+        ("M-buy", 1, MissingReason::Withheld)
+    );
     assert_eq!(missing.peer.as_deref(), Some("did:web:modules.example"));
     assert_eq!(missing.detail.as_deref(), Some("no grant"));
     assert!(withheld.remote_supplies.is_empty());

@@ -636,11 +636,7 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
     let link = json!({"peer_id": peer.id, "supplier_did": "did:web:peer.invalid:organizations:x",
                       "supplier_trace_id": uuid::Uuid::nil()});
     app.store
-        .put_ouranos_remote_supply(
-            &actor_a,
-            part_a,
-            &serde_json::from_value(link.clone()).expect("link"),
-        )
+        .put_ouranos_remote_supply(&actor_a, part_a, &serde_json::from_value(link.clone()).expect("link"))
         .await
         .expect("A links its part");
     let mut cases = vec![

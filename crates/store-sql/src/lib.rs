@@ -1367,7 +1367,11 @@ impl Store for SqlStore {
         &self,
         actor: &Actor,
         trace_id: Uuid,
-    ) -> StoreResult<(Rollup, junkan_footprint::rollup::RolledValue, junkan_model::ids::OrganizationId)> {
+    ) -> StoreResult<(
+        Rollup,
+        junkan_footprint::rollup::RolledValue,
+        junkan_model::ids::OrganizationId,
+    )> {
         ouranos::remote::rollup_for_reader(self, actor, trace_id).await
     }
     async fn list_cfp_certifications(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<Vec<CfpCertification>> {

@@ -3794,10 +3794,17 @@ pub async fn ouranos_rollup_continues_with_a_peers_answer(store: &dyn Store, clo
         store.put_ouranos_remote_supply(a, child, &unknown_peer).await,
         Err(StoreError::Invalid(_))
     ));
-    assert!(store.ouranos_remote_supplies_below(a, parent).await.expect("none").is_empty());
+    assert!(store
+        .ouranos_remote_supplies_below(a, parent)
+        .await
+        .expect("none")
+        .is_empty());
     let stored = store.put_ouranos_remote_supply(a, child, &link).await.expect("link");
     assert_eq!((stored.trace_id, stored.supplier_trace_id), (child, cells));
-    assert_eq!(store.list_ouranos_remote_supplies(a).await.expect("list"), vec![stored.clone()]);
+    assert_eq!(
+        store.list_ouranos_remote_supplies(a).await.expect("list"),
+        vec![stored.clone()]
+    );
     assert!(store.list_ouranos_remote_supplies(c).await.expect("list").is_empty());
     assert_eq!(
         store.ouranos_remote_supplies_below(a, parent).await.expect("below"),

@@ -1398,7 +1398,11 @@ pub trait Store: Send + Sync + 'static {
         &self,
         actor: &Actor,
         trace_id: Uuid,
-    ) -> StoreResult<(Rollup, junkan_footprint::rollup::RolledValue, junkan_model::ids::OrganizationId)>;
+    ) -> StoreResult<(
+        Rollup,
+        junkan_footprint::rollup::RolledValue,
+        junkan_model::ids::OrganizationId,
+    )>;
     /// The CFP certifications of a part: the owner's in full; a buyer linked by an answered trade
     /// sees the files without the description.
     async fn list_cfp_certifications(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<Vec<CfpCertification>>;

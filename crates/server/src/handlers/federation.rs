@@ -644,7 +644,9 @@ pub async fn put_ouranos_remote_supply(
             )]))
         }
     }
-    Ok(Json(state.store.put_ouranos_remote_supply(actor, trace_id, &new).await?))
+    Ok(Json(
+        state.store.put_ouranos_remote_supply(actor, trace_id, &new).await?,
+    ))
 }
 
 /// Removes the link of a part of the caller's organization.

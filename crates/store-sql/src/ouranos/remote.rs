@@ -56,7 +56,10 @@ pub async fn put_supply(
         .await
         .map_err(unavailable)?;
     if peer.is_none() {
-        return Err(invalid("/peer_id", format!("no peer node {} is registered", new.peer_id)));
+        return Err(invalid(
+            "/peer_id",
+            format!("no peer node {} is registered", new.peer_id),
+        ));
     }
     sqlx::query(
         "INSERT INTO ouranos_remote_supplies (trace_id, organization_id, peer_id, supplier_did, supplier_trace_id, \
