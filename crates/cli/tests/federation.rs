@@ -964,13 +964,35 @@ fn cfp_rollup_continues_on_a_peer_node_under_a_grant() {
         "{audit}"
     );
 
-    // Revoked: the next roll-up is withheld again at once.
+    // The grant covers the cell maker's footprints as a kind (no record named): the pack maker
+    // pulls what it covers page by page, each credential verified, then nothing is left.
+    let remote_request = request["id"].as_str().expect("id").to_owned();
+    let pull = format!("/api/v1/remote-requests/{remote_request}/pull");
+    let (status, first) = packs.post(&pull, json!({"limit": 1}));
+    assert_eq!(status, 201, "{first}");
+    assert_eq!(first["items"].as_array().map(Vec::len), Some(1), "{first}");
+    assert_eq!(first["items"][0]["record_kind"], "footprint");
+    assert_eq!(first["items"][0]["grant_id"], grant_id.as_str());
+    let after = first["next_after"].as_str().expect("a second page").to_owned();
+    assert_eq!(first["items"][0]["record_id"], after.as_str());
+    let (status, second) = packs.post(&pull, json!({"limit": 1, "after": after}));
+    assert_eq!(status, 201, "{second}");
+    assert_eq!(second["items"].as_array().map(Vec::len), Some(1), "{second}");
+    assert_eq!(second["next_after"], Value::Null);
+    assert_ne!(second["items"][0]["record_id"], first["items"][0]["record_id"]);
+    let (status, bad) = packs.post(&pull, json!({"limit": 0}));
+    assert_eq!(status, 422, "{bad}");
+
+    // Revoked: the next roll-up is withheld again at once, and the class pull is refused.
     let (status, revoked) = cells.post(&format!("/api/v1/grants/{grant_id}/revoke"), json!({}));
     assert_eq!(status, 200, "{revoked}");
     let (status, rolled) = ouranos(&packs, &packs_key, "GET", &rollup_query, None, &purpose);
     assert_eq!(status, 200, "{rolled}");
     assert_eq!(rolled["total"], "0.7", "{rolled}");
     assert_eq!(rolled["missing"][0]["reason"], "withheld");
+    let (status, refused) = packs.post(&pull, json!({}));
+    assert_eq!(status, 404, "{refused}");
+    assert_eq!(refused["type"], "urn:junkan:problem:peer-refused");
 
     // Node B down: still withheld, naming it; node A keeps answering.
     cells.stop();

@@ -141,9 +141,18 @@ pub struct RemoteRequest {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PullRecords {
-    /// The record ids to pull (1-100); the ids the request named when absent.
+    /// The record ids to pull (1-100); the ids the request named when absent. When neither names
+    /// any (a grant of a whole kind or class), the pull takes the next page of what the grant
+    /// covers, as the provider lists it.
     #[serde(default)]
     pub record_ids: Option<Vec<String>>,
+    /// Paging a grant of a kind or class: continue after this record id (`next_after` of the
+    /// previous pull).
+    #[serde(default)]
+    pub after: Option<String>,
+    /// Paging a grant of a kind or class: at most this many records (1-100, default 100).
+    #[serde(default)]
+    pub limit: Option<u32>,
 }
 
 /// A record pulled from a peer node: the provider's verifiable credential of it, verified against

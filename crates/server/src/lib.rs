@@ -519,6 +519,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/federation/v1/lineage", get(federation::federation_lineage))
         .route(
+            "/federation/v1/grants/{id}/records",
+            get(federation::federation_granted_records),
+        )
+        .route(
             "/federation/v1/ouranos/cfp-rollup/{trace_id}",
             get(federation::federation_ouranos_rollup),
         )

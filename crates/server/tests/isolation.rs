@@ -656,6 +656,13 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
         },
         Case {
             method: "get",
+            template: "/federation/v1/grants/{id}/records",
+            path: format!("/federation/v1/grants/{grant_id}/records"),
+            body: None,
+            refused_with: &[StatusCode::UNAUTHORIZED],
+        },
+        Case {
+            method: "get",
             template: "/federation/v1/ouranos/cfp-rollup/{trace_id}",
             path: format!("/federation/v1/ouranos/cfp-rollup/{part_a}"),
             body: None,

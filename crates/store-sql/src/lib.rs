@@ -559,6 +559,15 @@ impl Store for SqlStore {
     async fn revoke_grant(&self, actor: &Actor, id: GrantId) -> StoreResult<Grant> {
         grants::revoke(self, actor, id).await
     }
+    async fn granted_record_ids(
+        &self,
+        actor: &Actor,
+        grant: GrantId,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<(junkan_model::access::RecordKind, Vec<String>, bool)> {
+        access::granted_record_ids(self, actor, grant, after, limit).await
+    }
     async fn create_certification(&self, actor: &Actor, new: NewCertification) -> StoreResult<Certification> {
         grants::create_certification(self, actor, new).await
     }

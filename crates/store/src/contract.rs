@@ -3841,6 +3841,38 @@ pub async fn ouranos_rollup_continues_with_a_peers_answer(store: &dyn Store, clo
         )
         .await
         .expect("grant");
+    // What the grant covers, paged for the grantee: B's two CFP footprints, not A's.
+    let anodes = store
+        .put_ouranos_part(b, ouranos_part(b, world.plant_b, "B-ANODE", None, true))
+        .await
+        .expect("second supplier part")
+        .trace_id;
+    store
+        .put_ouranos_cfp(b, ouranos_cfp(anodes, ["0.25", "0.75", "0", "0"]))
+        .await
+        .expect("second supplier CFP");
+    let (kind, first, more) = store
+        .granted_record_ids(c, grant.id, None, 1)
+        .await
+        .expect("first page");
+    assert_eq!((kind, first.len(), more), (RecordKind::Footprint, 1, true));
+    let (_, second, more) = store
+        .granted_record_ids(c, grant.id, Some(&first[0]), 1)
+        .await
+        .expect("second page");
+    assert_eq!((second.len(), more), (1, false));
+    assert!(first[0] < second[0], "in id order");
+    for id in first.iter().chain(&second) {
+        let footprint = store
+            .get_footprint(c, id.parse().expect("footprint id"))
+            .await
+            .expect("granted footprint");
+        assert_eq!(footprint.owner_organization_id, b.organization_id.expect("B"));
+    }
+    assert!(matches!(
+        store.granted_record_ids(a, grant.id, None, 10).await,
+        Err(StoreError::NotFound { .. })
+    ));
     let (rolled, value, operator) = store.ouranos_rollup_for_reader(c, cells).await.expect("granted");
     assert_eq!(operator, b.organization_id.expect("B"));
     assert_eq!(rolled.total.to_string(), "2");
@@ -3858,8 +3890,12 @@ pub async fn ouranos_rollup_continues_with_a_peers_answer(store: &dyn Store, clo
         )
         .await
         .expect("audit");
-    assert_eq!(audit.items.len(), 1, "the read under the grant is audited for B");
-    assert_eq!(audit.items[0].record_kind, RecordKind::Footprint);
+    // The two footprints read above, then the CFP's footprint read by the roll-up.
+    assert_eq!(audit.items.len(), 3, "the reads under the grant are audited for B");
+    assert!(audit
+        .items
+        .iter()
+        .all(|entry| entry.record_kind == RecordKind::Footprint));
     // A part without a CFP of its own is not found either.
     assert!(matches!(
         store.ouranos_rollup_for_reader(c, child).await,
@@ -3899,6 +3935,10 @@ pub async fn ouranos_rollup_continues_with_a_peers_answer(store: &dyn Store, clo
 
     // Revoked: the provider refuses at once.
     store.revoke_grant(&admin_b, grant.id).await.expect("revoke");
+    assert!(matches!(
+        store.granted_record_ids(c, grant.id, None, 10).await,
+        Err(StoreError::NotFound { .. })
+    ));
     assert!(matches!(
         store.ouranos_rollup_for_reader(c, cells).await,
         Err(StoreError::NotFound { .. })

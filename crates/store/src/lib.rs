@@ -628,6 +628,17 @@ pub trait Store: Send + Sync + 'static {
     async fn get_grant(&self, actor: &Actor, id: GrantId) -> StoreResult<Grant>;
     /// Revokes a grant (the owner's administrators).
     async fn revoke_grant(&self, actor: &Actor, id: GrantId) -> StoreResult<Grant>;
+    /// The ids of the records a grant covers for its grantee now (the actor), in id order after
+    /// `after`, at most `limit`, with the grant's kind and whether more follow: what a grant of a
+    /// whole kind or class lets the grantee pull. NotFound unless the grant is live and given to
+    /// the actor's organization. Listing ids reads no record (each pull is audited).
+    async fn granted_record_ids(
+        &self,
+        actor: &Actor,
+        grant: GrantId,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<(RecordKind, Vec<String>, bool)>;
 
     // Access requests (アクセス申請) and dataset offers (データセットの提供), issue 10.
     /// Asks another organization for access (members who write for the requester). Named

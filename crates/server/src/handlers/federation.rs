@@ -117,6 +117,41 @@ pub async fn federation_lineage(
     lineage::get_lineage(State(state), signed.caller, query).await
 }
 
+/// The ids of the records a grant covers for the signing peer organization now (a grant of a
+/// whole kind or class), paged in id order: what the organization may pull. A grant that is not
+/// live and given to it is 404. Listing ids reads no record; each pull is audited.
+#[utoipa::path(get, path = "/federation/v1/grants/{id}/records", tag = "federation",
+    params(("id" = String, Path, description = "Grant id"),
+           ("after" = Option<String>, Query, description = "Continue after this record id"),
+           ("limit" = Option<u32>, Query, description = "At most this many ids (1-1000, default 100)")),
+    responses((status = 200, description = "Record ids: record_kind, items, next_after", body = Object),
+              (status = 401, description = "Unsigned, or the signature was refused", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No live grant to the caller", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn federation_granted_records(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    mut query: QueryMap,
+    signed: Signed,
+) -> ApiResult<Json<Value>> {
+    let grant = path_id(&id, "grant")?;
+    let after = query.text("after");
+    let limit = query.parsed::<u32>("limit", "a number of records").unwrap_or(100);
+    query.finish()?;
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::invalid(vec![Violation::new("?limit", "must be 1 to 1000")]));
+    }
+    let (kind, ids, more) = state
+        .store
+        .granted_record_ids(&signed.caller.actor, grant, after.as_deref(), limit)
+        .await?;
+    let next_after = if more { ids.last().cloned() } else { None };
+    Ok(Json(serde_json::json!({
+        "record_kind": kind,
+        "items": ids,
+        "next_after": next_after,
+    })))
+}
+
 // ----- Consumer side -----
 
 fn writing_organization(actor: &Actor) -> ApiResult<OrganizationId> {
@@ -378,7 +413,7 @@ pub async fn pull_remote_request(
         .get("purpose")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    let ids: Vec<String> = match pull.record_ids {
+    let named: Vec<String> = match pull.record_ids {
         Some(ids) => ids,
         None => request
             .request
@@ -387,12 +422,69 @@ pub async fn pull_remote_request(
             .map(|ids| ids.iter().filter_map(Value::as_str).map(str::to_owned).collect())
             .unwrap_or_default(),
     };
-    if ids.is_empty() || ids.len() > 100 {
-        return Err(ApiError::invalid(vec![Violation::new(
-            "/record_ids",
-            "name 1 to 100 records to pull (the request named none)",
-        )]));
+    let limit = pull.limit.unwrap_or(100);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::invalid(vec![Violation::new("/limit", "must be 1 to 100")]));
     }
+    // Named records, or (a grant of a whole kind or class) the next page of what the grant
+    // covers, as the provider lists it for the signing organization.
+    let (ids, next_after) = if named.is_empty() {
+        let grant = request.grant_id.clone().ok_or_else(|| {
+            ApiError::peer_refused(
+                StatusCode::NOT_FOUND,
+                format!("the peer node {} has granted nothing for this request (yet)", peer.did),
+            )
+        })?;
+        let mut path = format!("/federation/v1/grants/{}/records?limit={limit}", path_segment(&grant));
+        if let Some(after) = &pull.after {
+            path.push_str(&format!("&after={}", path_segment(after)));
+        }
+        let answer = federation::send(
+            &state,
+            actor,
+            organization,
+            &peer,
+            Outgoing {
+                method: "GET",
+                path: &path,
+                body: None,
+                purpose: purpose.as_deref(),
+            },
+        )
+        .await?;
+        let listed = answer.success(&peer)?;
+        if listed.get("record_kind").and_then(Value::as_str) != Some(kind.as_str()) {
+            return Err(ApiError::peer(
+                StatusCode::BAD_GATEWAY,
+                format!(
+                    "the peer node {} listed records of {} for a request of {kind}",
+                    peer.did,
+                    listed.get("record_kind").unwrap_or(&Value::Null)
+                ),
+            ));
+        }
+        let ids: Vec<String> = listed
+            .get("items")
+            .and_then(Value::as_array)
+            .map(|ids| ids.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .unwrap_or_default();
+        if ids.len() > limit as usize {
+            return Err(ApiError::peer(
+                StatusCode::BAD_GATEWAY,
+                format!("the peer node {} listed more records than asked for", peer.did),
+            ));
+        }
+        let next = listed.get("next_after").and_then(Value::as_str).map(str::to_owned);
+        (ids, next)
+    } else {
+        if named.len() > 100 || pull.after.is_some() {
+            return Err(ApiError::invalid(vec![Violation::new(
+                "/record_ids",
+                "name 1 to 100 records to pull; after pages a grant of a whole kind or class only",
+            )]));
+        }
+        (named, None)
+    };
     let mut received = Vec::new();
     for record_id in ids {
         let path = format!(
@@ -417,7 +509,10 @@ pub async fn pull_remote_request(
         let new = verified_record(&state, &peer, &request, &kind, &record_id, &exported).await?;
         received.push(state.store.create_received_record(actor, new).await?);
     }
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "items": received }))))
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "items": received, "next_after": next_after })),
+    ))
 }
 
 /// Verifies a credential a provider returned: issued by the provider organization of the
