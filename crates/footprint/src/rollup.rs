@@ -249,7 +249,7 @@ pub struct MissingPart {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RemoteOutcome {
     /// The supplier's rolled-up value of its part, per unit.
-    Answered(RolledValue),
+    Answered(Box<RolledValue>),
     /// Nothing: why (the peer's refusal, or that it did not answer).
     Withheld {
         /// The reason, as the peer gave it or as the request failed.

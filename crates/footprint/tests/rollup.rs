@@ -513,7 +513,7 @@ fn a_tier_answered_by_a_peer_rolls_up_as_on_one_node() {
         peer: "did:web:modules.example".to_owned(),
         supplier: "did:web:modules.example:organizations:B".to_owned(),
         supplier_part: "M".to_owned(),
-        outcome: RemoteOutcome::Answered(received),
+        outcome: RemoteOutcome::Answered(Box::new(received)),
     }));
     let federated = rollup(&graph, "P").expect("rolls up");
     assert_eq!(federated.total, single.total);
@@ -569,7 +569,7 @@ fn a_tier_answered_by_a_peer_rolls_up_as_on_one_node() {
         peer: "did:web:modules.example".to_owned(),
         supplier: "did:web:modules.example:organizations:B".to_owned(),
         supplier_part: "M".to_owned(),
-        outcome: RemoteOutcome::Answered(wrong_unit),
+        outcome: RemoteOutcome::Answered(Box::new(wrong_unit)),
     });
     assert!(matches!(
         rollup(&graph, "P").expect_err("refused").as_slice(),

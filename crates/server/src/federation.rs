@@ -807,7 +807,7 @@ pub async fn ouranos_rollup(
         };
         let outcome = match send(state, actor, supply.organization_id, &peer, outgoing).await {
             Ok(answer) if answer.status == 200 => match answer_value(&answer.body, &supply.supplier_did) {
-                Ok(value) => RemoteOutcome::Answered(value),
+                Ok(value) => RemoteOutcome::Answered(Box::new(value)),
                 Err(detail) => RemoteOutcome::Withheld {
                     detail: format!("the peer's answer is not a roll-up of the supplier's part: {detail}"),
                 },

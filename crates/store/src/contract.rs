@@ -3911,7 +3911,11 @@ pub async fn ouranos_rollup_continues_with_a_peers_answer(store: &dyn Store, clo
         outcome,
     };
     let rolled = store
-        .ouranos_rollup_with_remote(a, parent, vec![answered(RemoteOutcome::Answered(value.clone()))])
+        .ouranos_rollup_with_remote(
+            a,
+            parent,
+            vec![answered(RemoteOutcome::Answered(Box::new(value.clone())))],
+        )
         .await
         .expect("roll-up");
     assert_eq!(rolled.total.to_string(), "10.5");
