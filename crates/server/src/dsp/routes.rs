@@ -847,6 +847,7 @@ pub async fn pull_data(
                         version: None,
                         view: None,
                         ledger: None,
+                        query: None,
                     };
                     let record = crate::handlers::credentials::read_record(&state, &actor, &reference)
                         .await
