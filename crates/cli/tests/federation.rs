@@ -759,3 +759,301 @@ fn three_nodes_discover_request_pull_and_revoke() {
         started.elapsed()
     );
 }
+
+/// An Ouranos write or read on a node, with its API key and bearer token (and headers).
+fn ouranos(
+    node: &Node,
+    api_key: &str,
+    method: &str,
+    query: &str,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+) -> (u16, Value) {
+    let mut request = ureq::request(method, &format!("{}/ouranos/api/v1/datatransport?{query}", node.base))
+        .set("Authorization", &format!("Bearer {}", node.token))
+        .set("apiKey", api_key);
+    for (name, value) in headers {
+        request = request.set(name, value);
+    }
+    answer(match body {
+        Some(body) => request.send_json(body),
+        None => request.call(),
+    })
+}
+
+/// A node's Ouranos API key and first plant (its 法人番号 + "000001").
+fn ouranos_setup(node: &Node, corporate_number: &str) -> (String, String) {
+    let (status, key) = node.post(
+        &format!("/api/v1/organizations/{}/api-keys", node.organization),
+        json!({"name": "ouranos"}),
+    );
+    assert_eq!(status, 201, "{key}");
+    let api_key = key["key"].as_str().expect("key").to_owned();
+    let (status, plant) = answer(
+        ureq::put(&format!("{}/ouranos/api/v1/authInfo?dataTarget=plant", node.base))
+            .set("Authorization", &format!("Bearer {}", node.token))
+            .set("apiKey", &api_key)
+            .send_json(json!({
+                "openPlantId": format!("{corporate_number}000001"), "operatorId": node.organization,
+                "plantAddress": "愛知県豊田市1-1", "plantId": null, "plantName": "第一工場", "plantAttribute": {}
+            })),
+    );
+    assert_eq!(status, 201, "{plant}");
+    (api_key, plant["plantId"].as_str().expect("plantId").to_owned())
+}
+
+fn ouranos_part(node: &Node, plant: &str, name: &str, amount: Value) -> Value {
+    json!({
+        "amountRequired": amount, "amountRequiredUnit": "kilogram", "operatorId": node.organization,
+        "partsName": name, "plantId": plant, "supportPartsName": "2026", "terminatedFlag": false,
+        "traceId": null, "partsLabelName": name, "partsAddInfo1": null, "partsAddInfo2": null, "partsAddInfo3": null
+    })
+}
+
+/// The four CFP rows of a part: own pre- and main-production emissions per kg (component rows 0),
+/// with the ratings (TeR, GeR, TiR) of each stage.
+fn ouranos_cfp(trace_id: &str, pre: &str, main: &str, pre_dqr: [&str; 3], main_dqr: [&str; 3]) -> Value {
+    let number = |text: &str| serde_json::from_str::<Value>(text).expect("number");
+    let rows = [
+        ("preProduction", "preProcessing", pre, pre_dqr),
+        ("mainProduction", "mainProcessing", main, main_dqr),
+        ("preComponent", "preProcessing", "0", pre_dqr),
+        ("mainComponent", "mainProcessing", "0", main_dqr),
+    ];
+    Value::Array(
+        rows.iter()
+            .map(|(cfp_type, dqr_type, value, dqr)| {
+                json!({
+                    "cfpId": null, "traceId": trace_id, "ghgEmission": number(value), "ghgDeclaredUnit": "kgCO2e/kilogram",
+                    "cfpType": cfp_type, "dqrType": dqr_type,
+                    "dqrValue": {"TeR": number(dqr[0]), "GeR": number(dqr[1]), "TiR": number(dqr[2])}
+                })
+            })
+            .collect(),
+    )
+}
+
+/// The CFP roll-up (積み上げ算定) continues on a peer node: the pack maker's pack uses 5 kg of
+/// cells bought from the cell maker on another node, whose cells use 2 kg of its own anodes.
+///
+/// ```text
+/// pack (pack maker, node A)       own pre 0, main 0.7 per kg; DQR 1/1/1
+/// └── 5 kg cells (bought; the cell maker's part on node B, linked as a remote supply)
+///     cells (cell maker, node B)  own pre 1.5, main 0.5; DQR pre 2.1/2.2/2.3, main 3.1/3.2/3.3
+///     └── 2 kg anodes (B)         own pre 0.25, main 0.75; DQR pre 1/1/1, main 2/2/2
+/// ```
+///
+/// Per kg of cells: 1.5 + 0.5 + 2 × (0.25 + 0.75) = 4 (pre 1.5 + 0.5 = 2, main 0.5 + 1.5 = 2).
+/// Per pack: 0.7 + 5 × 4 = 20.7; pre-production of components 5 × 2 = 10, main 5 × 2 = 10;
+/// tiers 0.7 / 5 × 2 = 10 / 5 × 2 × 1 = 10.
+/// TeR: cells 1.5 × 2.1 + 0.5 × 3.1 = 4.7, anodes 0.25 × 1 + 0.75 × 2 = 1.75, so per kg of cells
+/// 4.7 + 2 × 1.75 = 8.2; pack 0.7 × 1 + 5 × 8.2 = 41.7; 41.7 / 20.7 = 2.0144927… → 2.014493.
+/// GeR: cells 3.3 + 1.6 = 4.9 → 4.9 + 3.5 = 8.4; pack 0.7 + 42 = 42.7; / 20.7 = 2.0628019… → 2.062802.
+/// TiR: cells 3.45 + 1.65 = 5.1 → 8.6; pack 0.7 + 43 = 43.7; / 20.7 = 2.1111111… → 2.111111.
+#[test]
+fn cfp_rollup_continues_on_a_peer_node_under_a_grant() {
+    let packs = Node::start("Pack Maker", "電池パック製造株式会社", "4010001000003");
+    let mut cells = Node::start("Cell Maker", "電池セル製造株式会社", "5010001000002");
+    packs.add_peer(&cells.base);
+    cells.add_peer(&packs.base);
+    let (packs_key, packs_plant) = ouranos_setup(&packs, "4010001000003");
+    let (cells_key, cells_plant) = ouranos_setup(&cells, "5010001000002");
+
+    // Node B: cells made of anodes, each with its CFP.
+    let (status, structure) = ouranos(
+        &cells,
+        &cells_key,
+        "PUT",
+        "dataTarget=partsStructure",
+        Some(json!({
+            "parentPartsModel": ouranos_part(&cells, &cells_plant, "CELL-B", Value::Null),
+            "childrenPartsModel": [ouranos_part(&cells, &cells_plant, "ANODE-B", json!(2))],
+        })),
+        &[],
+    );
+    assert_eq!(status, 201, "{structure}");
+    let cell_part = structure["parentPartsModel"]["traceId"]
+        .as_str()
+        .expect("cell")
+        .to_owned();
+    let anode_part = structure["childrenPartsModel"][0]["traceId"]
+        .as_str()
+        .expect("anode")
+        .to_owned();
+    for body in [
+        ouranos_cfp(&cell_part, "1.5", "0.5", ["2.1", "2.2", "2.3"], ["3.1", "3.2", "3.3"]),
+        ouranos_cfp(&anode_part, "0.25", "0.75", ["1", "1", "1"], ["2", "2", "2"]),
+    ] {
+        let (status, written) = ouranos(&cells, &cells_key, "PUT", "dataTarget=cfp", Some(body), &[]);
+        assert_eq!(status, 201, "{written}");
+    }
+
+    // Node A: the pack of 5 kg of bought cells, its own CFP, and the cells linked to node B.
+    let (status, structure) = ouranos(
+        &packs,
+        &packs_key,
+        "PUT",
+        "dataTarget=partsStructure",
+        Some(json!({
+            "parentPartsModel": ouranos_part(&packs, &packs_plant, "PACK-A", Value::Null),
+            "childrenPartsModel": [ouranos_part(&packs, &packs_plant, "CELL-BOUGHT", json!(5))],
+        })),
+        &[],
+    );
+    assert_eq!(status, 201, "{structure}");
+    let pack_part = structure["parentPartsModel"]["traceId"]
+        .as_str()
+        .expect("pack")
+        .to_owned();
+    let bought = structure["childrenPartsModel"][0]["traceId"]
+        .as_str()
+        .expect("bought")
+        .to_owned();
+    let (status, written) = ouranos(
+        &packs,
+        &packs_key,
+        "PUT",
+        "dataTarget=cfp",
+        Some(ouranos_cfp(&pack_part, "0", "0.7", ["1", "1", "1"], ["1", "1", "1"])),
+        &[],
+    );
+    assert_eq!(status, 201, "{written}");
+    let peers = packs.get("/api/v1/peers").1;
+    let cells_peer = peers["items"][0]["id"].as_str().expect("peer").to_owned();
+    let supplier_did = format!("{}:organizations:{}", cells.did(), cells.organization);
+    // A DID that is not of the named peer is refused.
+    let (status, refused) = packs.call(
+        "PUT",
+        &format!("/api/v1/ouranos-remote-supplies/{bought}"),
+        Some(json!({"peer_id": cells_peer, "supplier_did": format!("{}:organizations:{}", packs.did(), packs.organization),
+                    "supplier_trace_id": cell_part})),
+        &[],
+    );
+    assert_eq!(status, 422, "{refused}");
+    let (status, link) = packs.call(
+        "PUT",
+        &format!("/api/v1/ouranos-remote-supplies/{bought}"),
+        Some(json!({"peer_id": cells_peer, "supplier_did": supplier_did, "supplier_trace_id": cell_part})),
+        &[],
+    );
+    assert_eq!(status, 200, "{link}");
+    let purpose = [("Junkan-Purpose", "cfp_rollup")];
+    let rollup_query = format!("dataTarget=cfpRollup&traceId={pack_part}");
+
+    // No grant yet: the cells' tier is withheld by node B, named; the pack's own 0.7 stays.
+    let (status, rolled) = ouranos(&packs, &packs_key, "GET", &rollup_query, None, &purpose);
+    assert_eq!(status, 200, "{rolled}");
+    assert_eq!(rolled["total"], "0.7", "{rolled}");
+    assert_eq!(rolled["missing"].as_array().map(Vec::len), Some(1), "{rolled}");
+    assert_eq!(rolled["missing"][0]["part"], bought.as_str());
+    assert_eq!(rolled["missing"][0]["reason"], "withheld");
+    assert_eq!(rolled["missing"][0]["tier"], 1);
+    assert_eq!(rolled["missing"][0]["peer"], cells.did());
+    assert!(
+        rolled["missing"][0]["detail"].as_str().expect("detail").contains("404"),
+        "{rolled}"
+    );
+
+    // The pack maker asks the cell maker for its footprints; the cell maker approves.
+    let (status, request) = packs.post(
+        "/api/v1/remote-requests",
+        json!({"peer_id": cells_peer, "request": {
+            "owner_organization_id": cells.organization, "record_kind": "footprint", "level": "full",
+            "purpose": "cfp_rollup", "expires_at": "2099-01-01T00:00:00Z", "message": "電池パックの CFP 積み上げのため"}}),
+    );
+    assert_eq!(status, 201, "{request}");
+    let (status, inbox) = cells.get("/api/v1/access-requests?direction=incoming");
+    assert_eq!(status, 200, "{inbox}");
+    let (status, approved) = cells.post(
+        &format!(
+            "/api/v1/access-requests/{}/approve",
+            inbox["items"][0]["id"].as_str().expect("id")
+        ),
+        json!({}),
+    );
+    assert_eq!(status, 200, "{approved}");
+    let grant_id = approved["grant_id"].as_str().expect("grant").to_owned();
+
+    // Under the grant: exactly the hand-computed figures, with the cells' tier from node B.
+    let (status, rolled) = ouranos(&packs, &packs_key, "GET", &rollup_query, None, &purpose);
+    assert_eq!(status, 200, "{rolled}");
+    assert_eq!(rolled["total"], "20.7", "{rolled}");
+    assert_eq!(rolled["missing"], json!([]));
+    assert_eq!(
+        rolled["stages"],
+        json!({"pre_production_own": "0", "pre_production_components": "10", "main_production_own": "0.7",
+               "main_production_components": "10", "unstaged": "0"})
+    );
+    assert_eq!(
+        rolled["tiers"],
+        json!([{"tier": 0, "emissions": "0.7"}, {"tier": 1, "emissions": "10"}, {"tier": 2, "emissions": "10"}])
+    );
+    assert_eq!(
+        rolled["ratings"],
+        json!({"technological": "2.014493", "geographical": "2.062802", "temporal": "2.111111"})
+    );
+    // Own rows of an Ouranos CFP count as primary data (一次データ, 100 % here) on both nodes; the share
+    // crosses the nodes as emissions, not as a rounded percentage.
+    assert_eq!(rolled["primary_data_share"], "100");
+    assert_eq!(rolled["emissions_without_primary_data_share"], "0");
+    assert_eq!(rolled["remote_supplies"][0]["part"], bought.as_str());
+    assert_eq!(rolled["remote_supplies"][0]["supplier"], supplier_did.as_str());
+    assert_eq!(rolled["remote_supplies"][0]["supplier_part"], cell_part.as_str());
+    assert_eq!(rolled["remote_supplies"][0]["total"], "4");
+
+    // The cell maker's audit: the pack maker read its footprint under the grant.
+    let (status, audit) = cells.get(&format!("/api/v1/audit?grant_id={grant_id}&action=read"));
+    assert_eq!(status, 200, "{audit}");
+    assert!(
+        audit["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|entry| entry["record_kind"] == "footprint"),
+        "{audit}"
+    );
+
+    // The grant covers the cell maker's footprints as a kind (no record named): the pack maker
+    // pulls what it covers page by page, each credential verified, then nothing is left.
+    let remote_request = request["id"].as_str().expect("id").to_owned();
+    let pull = format!("/api/v1/remote-requests/{remote_request}/pull");
+    let (status, first) = packs.post(&pull, json!({"limit": 1}));
+    assert_eq!(status, 201, "{first}");
+    assert_eq!(first["items"].as_array().map(Vec::len), Some(1), "{first}");
+    assert_eq!(first["items"][0]["record_kind"], "footprint");
+    assert_eq!(first["items"][0]["grant_id"], grant_id.as_str());
+    let after = first["next_after"].as_str().expect("a second page").to_owned();
+    assert_eq!(first["items"][0]["record_id"], after.as_str());
+    let (status, second) = packs.post(&pull, json!({"limit": 1, "after": after}));
+    assert_eq!(status, 201, "{second}");
+    assert_eq!(second["items"].as_array().map(Vec::len), Some(1), "{second}");
+    assert_eq!(second["next_after"], Value::Null);
+    assert_ne!(second["items"][0]["record_id"], first["items"][0]["record_id"]);
+    let (status, bad) = packs.post(&pull, json!({"limit": 0}));
+    assert_eq!(status, 422, "{bad}");
+
+    // Revoked: the next roll-up is withheld again at once, and the class pull is refused.
+    let (status, revoked) = cells.post(&format!("/api/v1/grants/{grant_id}/revoke"), json!({}));
+    assert_eq!(status, 200, "{revoked}");
+    let (status, rolled) = ouranos(&packs, &packs_key, "GET", &rollup_query, None, &purpose);
+    assert_eq!(status, 200, "{rolled}");
+    assert_eq!(rolled["total"], "0.7", "{rolled}");
+    assert_eq!(rolled["missing"][0]["reason"], "withheld");
+    let (status, refused) = packs.post(&pull, json!({}));
+    assert_eq!(status, 404, "{refused}");
+    assert_eq!(refused["type"], "urn:junkan:problem:peer-refused");
+
+    // Node B down: still withheld, naming it; node A keeps answering.
+    cells.stop();
+    let (status, rolled) = ouranos(&packs, &packs_key, "GET", &rollup_query, None, &purpose);
+    assert_eq!(status, 200, "{rolled}");
+    assert_eq!(rolled["total"], "0.7", "{rolled}");
+    assert_eq!(rolled["missing"][0]["peer"], cells.did());
+    assert!(
+        rolled["missing"][0]["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("did not answer"),
+        "{rolled}"
+    );
+}

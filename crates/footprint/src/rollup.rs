@@ -87,6 +87,8 @@ pub struct SupplyGraph {
     index: HashMap<String, usize>,
     /// For each part, the index of each component line's part (`None`: not in the graph).
     resolved: Vec<Vec<Option<usize>>>,
+    /// Parts a peer node answered for (or withheld), by index ([`SupplyGraph::supply_remotely`]).
+    remote: HashMap<usize, RemotePart>,
 }
 
 impl SupplyGraph {
@@ -126,7 +128,26 @@ impl SupplyGraph {
                     .collect()
             })
             .collect();
-        Ok(SupplyGraph { parts, index, resolved })
+        Ok(SupplyGraph {
+            parts,
+            index,
+            resolved,
+            remote: HashMap::new(),
+        })
+    }
+
+    /// Records what a peer node answered for part `remote.part` (a part bought from an
+    /// organization of another node, ノード間の調達): its supplier's rolled-up value per unit, which
+    /// then stands for the part and everything below it, or why it was withheld, which makes the
+    /// part a missing one naming the peer. Returns `false` when the graph has no such part.
+    pub fn supply_remotely(&mut self, remote: RemotePart) -> bool {
+        match self.index.get(&remote.part) {
+            Some(&position) => {
+                self.remote.insert(position, remote);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The parts.
@@ -198,6 +219,9 @@ pub enum MissingReason {
     NoFootprint,
     /// A parts structure names a part the graph does not hold.
     UnknownPart,
+    /// 非開示 / the part is bought from an organization of a peer node, which did not answer
+    /// for it: no grant there, the grant was revoked or expired, or the node is down.
+    Withheld,
 }
 
 /// A part without a footprint, where it sits and who uses it.
@@ -213,6 +237,199 @@ pub struct MissingPart {
     pub used_by: Vec<String>,
     /// Why it is missing.
     pub reason: MissingReason,
+    /// The peer node (DID) that withheld it (reason `withheld`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
+    /// What the peer node answered (reason `withheld`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// What a peer node answered for a part bought from one of its organizations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RemoteOutcome {
+    /// The supplier's rolled-up value of its part, per unit.
+    Answered(Box<RolledValue>),
+    /// Nothing: why (the peer's refusal, or that it did not answer).
+    Withheld {
+        /// The reason, as the peer gave it or as the request failed.
+        detail: String,
+    },
+}
+
+/// A part of the graph bought from an organization of a peer node, and the peer's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemotePart {
+    /// The buyer's part (the component in its parts structure).
+    pub part: String,
+    /// The peer node's DID.
+    pub peer: String,
+    /// The supplier organization's DID on the peer.
+    pub supplier: String,
+    /// The supplier's part on the peer (its trace id).
+    pub supplier_part: String,
+    /// The answer.
+    pub outcome: RemoteOutcome,
+}
+
+/// A part a peer node answered for, as the roll-up reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RemoteSupplyReport {
+    /// The buyer's part.
+    pub part: String,
+    /// 階層 / the shallowest tier it appears at.
+    pub tier: u32,
+    /// The peer node's DID.
+    pub peer: String,
+    /// The supplier organization's DID on the peer.
+    pub supplier: String,
+    /// The supplier's part on the peer.
+    pub supplier_part: String,
+    /// The supplier's rolled-up CFP per unit of the part (kgCO2e).
+    #[serde(with = "crate::decimal::text")]
+    pub total: Decimal,
+}
+
+/// A rolled-up value per unit of a part, exactly as the roll-up keeps it while it adds tiers:
+/// what one node answers another for a part (`/federation/v1/ouranos/cfp-rollup`), so that the
+/// buyer's roll-up over both nodes equals the one over a single node (no rounded means cross).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolledValue {
+    /// The unit of the part's footprint (the amounts of the buyer's structure must be in it).
+    pub unit: DeclaredUnit,
+    /// The split by stage, per unit.
+    pub stages: StageTotals,
+    /// Per rating (TeR, GeR, TiR): the sum of emissions × rating over the contributions rated.
+    pub rating_sums: [Decimal; 3],
+    /// Per rating: the emissions of the contributions rated.
+    pub rating_weights: [Decimal; 3],
+    /// Emissions from primary data (一次データ).
+    pub primary: Decimal,
+    /// Emissions of footprints that declare no primary data share.
+    pub unknown_primary: Decimal,
+    /// Emissions per tier below the part (0 = the part's own).
+    pub tiers: Vec<Decimal>,
+}
+
+const RATING_NAMES: [&str; 3] = ["technological", "geographical", "temporal"];
+
+impl RolledValue {
+    /// The total per unit.
+    pub fn total(&self) -> Decimal {
+        self.stages.total()
+    }
+
+    /// The JSON form: decimals as strings, the unit as its PACT text.
+    pub fn to_json(&self) -> serde_json::Value {
+        let text = |value: Decimal| serde_json::Value::String(value.normalize().to_string());
+        let ratings = |values: &[Decimal; 3]| {
+            serde_json::Value::Object(
+                RATING_NAMES
+                    .iter()
+                    .zip(values)
+                    .map(|(name, value)| ((*name).to_owned(), text(*value)))
+                    .collect(),
+            )
+        };
+        serde_json::json!({
+            "unit": self.unit.pact_name(),
+            "stages": {
+                "pre_production_own": text(self.stages.pre_production_own),
+                "pre_production_components": text(self.stages.pre_production_components),
+                "main_production_own": text(self.stages.main_production_own),
+                "main_production_components": text(self.stages.main_production_components),
+                "unstaged": text(self.stages.unstaged),
+            },
+            "rating_sums": ratings(&self.rating_sums),
+            "rating_weights": ratings(&self.rating_weights),
+            "primary": text(self.primary),
+            "unknown_primary": text(self.unknown_primary),
+            "tiers": self.tiers.iter().map(|value| text(*value)).collect::<Vec<_>>(),
+        })
+    }
+
+    /// Reads the JSON form, reporting every violation with its path. Emissions, weights and
+    /// rating sums must be zero or more (a peer's answer is input like any other).
+    pub fn from_json(value: &serde_json::Value) -> Result<RolledValue, Vec<Violation>> {
+        let mut violations = Violations::new();
+        let mut decimal = |path: &str| -> Decimal {
+            let pointer = path.replace('.', "/");
+            match value
+                .pointer(&format!("/{pointer}"))
+                .and_then(serde_json::Value::as_str)
+            {
+                Some(text) => match crate::decimal::parse_signed(text, crate::decimal::Sign::PositiveOrZero) {
+                    Ok(parsed) => parsed,
+                    Err(message) => {
+                        violations.push(format!("/{pointer}"), message);
+                        Decimal::ZERO
+                    }
+                },
+                None => {
+                    violations.push(format!("/{pointer}"), "must be a decimal string");
+                    Decimal::ZERO
+                }
+            }
+        };
+        let stages = StageTotals {
+            pre_production_own: decimal("stages.pre_production_own"),
+            pre_production_components: decimal("stages.pre_production_components"),
+            main_production_own: decimal("stages.main_production_own"),
+            main_production_components: decimal("stages.main_production_components"),
+            unstaged: decimal("stages.unstaged"),
+        };
+        let rating_sums = RATING_NAMES.map(|name| decimal(&format!("rating_sums.{name}")));
+        let rating_weights = RATING_NAMES.map(|name| decimal(&format!("rating_weights.{name}")));
+        let primary = decimal("primary");
+        let unknown_primary = decimal("unknown_primary");
+        let tiers = match value.get("tiers").and_then(serde_json::Value::as_array) {
+            Some(items) if !items.is_empty() => {
+                (0..items.len()).map(|tier| decimal(&format!("tiers.{tier}"))).collect()
+            }
+            _ => {
+                violations.push("/tiers", "must be a non-empty array of decimal strings");
+                Vec::new()
+            }
+        };
+        let unit = value
+            .get("unit")
+            .and_then(serde_json::Value::as_str)
+            .and_then(DeclaredUnit::from_pact_name);
+        if unit.is_none() {
+            violations.push("/unit", "must be a declared unit (PACT text, e.g. \"kilogram\")");
+        }
+        violations.into_result()?;
+        let rolled = RolledValue {
+            unit: unit.expect("checked above"),
+            stages,
+            rating_sums,
+            rating_weights,
+            primary,
+            unknown_primary,
+            tiers,
+        };
+        // The parts must add up, or the answer is not a roll-up.
+        let mut problems = Violations::new();
+        if rolled.tiers.iter().copied().sum::<Decimal>() != rolled.total() {
+            problems.push("/tiers", "the tiers do not add up to the stages' total");
+        }
+        if rolled.primary + rolled.unknown_primary > rolled.total() {
+            problems.push("/primary", "primary and undeclared emissions exceed the total");
+        }
+        problems.into_result()?;
+        Ok(rolled)
+    }
+
+    fn part_value(&self) -> PartValue {
+        PartValue {
+            stages: self.stages,
+            rating_sums: self.rating_sums,
+            rating_weights: self.rating_weights,
+            primary: self.primary,
+            unknown_primary: self.unknown_primary,
+            tiers: self.tiers.clone(),
+        }
+    }
 }
 
 /// The roll-up's emissions split the Ouranos way, per unit of the root part.
@@ -295,6 +512,9 @@ pub struct Rollup {
     pub tiers: Vec<TierTotal>,
     /// Parts without a footprint, by tier then id.
     pub missing: Vec<MissingPart>,
+    /// Parts bought from organizations of peer nodes that answered for them, by tier then id.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub remote_supplies: Vec<RemoteSupplyReport>,
     /// How many distinct parts the roll-up visited.
     pub parts_visited: usize,
 }
@@ -399,6 +619,12 @@ fn own_value(footprint: Option<&PartFootprint>) -> PartValue {
 /// Rolls up the CFP of `root` through every tier below it. Refuses, listing every problem, when the
 /// root is unknown, the structure below it loops, or a component's unit does not match its footprint.
 pub fn rollup(graph: &SupplyGraph, root: &str) -> Result<Rollup, Vec<RollupProblem>> {
+    rollup_with_value(graph, root).map(|(rolled, _)| rolled)
+}
+
+/// [`rollup`], with the exact value per unit of the root that a peer node is answered with
+/// (`None` when the root has no footprint, hence no unit a buyer could multiply).
+pub fn rollup_with_value(graph: &SupplyGraph, root: &str) -> Result<(Rollup, Option<RolledValue>), Vec<RollupProblem>> {
     let Some(&root_index) = graph.index.get(root) else {
         return Err(vec![RollupProblem::UnknownRoot { part: root.to_owned() }]);
     };
@@ -419,13 +645,17 @@ pub fn rollup(graph: &SupplyGraph, root: &str) -> Result<Rollup, Vec<RollupProbl
             let Some(child) = resolved[part_index][line] else {
                 continue;
             };
-            if let Some(footprint) = &parts[child].footprint {
-                if footprint.unit != component.unit {
+            let child_unit = match graph.remote.get(&child).map(|remote| &remote.outcome) {
+                Some(RemoteOutcome::Answered(value)) => Some(value.unit),
+                _ => parts[child].footprint.as_ref().map(|footprint| footprint.unit),
+            };
+            if let Some(footprint_unit) = child_unit {
+                if footprint_unit != component.unit {
                     problems.push(RollupProblem::UnitMismatch {
                         parent: part.id.clone(),
                         component: component.part.clone(),
                         amount_unit: component.unit,
-                        footprint_unit: footprint.unit,
+                        footprint_unit,
                     });
                 }
             }
@@ -469,7 +699,7 @@ pub fn rollup(graph: &SupplyGraph, root: &str) -> Result<Rollup, Vec<RollupProbl
         for (component, &child) in part.components.iter().zip(&resolved[part_index]) {
             match child {
                 Some(child) => {
-                    if parts[child].footprint.is_none() {
+                    if parts[child].footprint.is_none() && !answered(graph, child) {
                         let list = users.entry(child).or_default();
                         if !list.contains(&part.id) {
                             list.push(part.id.clone());
@@ -495,6 +725,12 @@ pub fn rollup(graph: &SupplyGraph, root: &str) -> Result<Rollup, Vec<RollupProbl
     let mut values: Vec<Option<PartValue>> = vec![None; parts.len()];
     for &part_index in &post_order {
         let part = &parts[part_index];
+        // A part a peer answered for stands as answered: the supplier's own emissions and
+        // everything below its part on its node.
+        if let Some(RemoteOutcome::Answered(remote)) = graph.remote.get(&part_index).map(|remote| &remote.outcome) {
+            values[part_index] = Some(remote.part_value());
+            continue;
+        }
         let mut value = own_value(part.footprint.as_ref());
         for (component, &child) in part.components.iter().zip(&resolved[part_index]) {
             if let Some(child) = child {
@@ -510,13 +746,25 @@ pub fn rollup(graph: &SupplyGraph, root: &str) -> Result<Rollup, Vec<RollupProbl
 
     let mut missing: Vec<MissingPart> = post_order
         .iter()
-        .filter(|&&index| parts[index].footprint.is_none())
-        .map(|&index| MissingPart {
-            part: parts[index].id.clone(),
-            organization: Some(parts[index].organization.clone()),
-            tier: tier_of[index],
-            used_by: users.remove(&index).unwrap_or_default(),
-            reason: MissingReason::NoFootprint,
+        .filter(|&&index| parts[index].footprint.is_none() && !answered(graph, index))
+        .map(|&index| {
+            let withheld = graph.remote.get(&index).and_then(|remote| match &remote.outcome {
+                RemoteOutcome::Withheld { detail } => Some((remote.peer.clone(), detail.clone())),
+                RemoteOutcome::Answered(_) => None,
+            });
+            MissingPart {
+                part: parts[index].id.clone(),
+                organization: Some(parts[index].organization.clone()),
+                tier: tier_of[index],
+                used_by: users.remove(&index).unwrap_or_default(),
+                reason: if withheld.is_some() {
+                    MissingReason::Withheld
+                } else {
+                    MissingReason::NoFootprint
+                },
+                peer: withheld.as_ref().map(|(peer, _)| peer.clone()),
+                detail: withheld.map(|(_, detail)| detail),
+            }
         })
         .chain(unknown.into_iter().map(|(part, (tier, used_by))| MissingPart {
             part,
@@ -524,6 +772,8 @@ pub fn rollup(graph: &SupplyGraph, root: &str) -> Result<Rollup, Vec<RollupProbl
             tier,
             used_by,
             reason: MissingReason::UnknownPart,
+            peer: None,
+            detail: None,
         }))
         .collect();
     missing.sort_by(|left, right| (left.tier, &left.part).cmp(&(right.tier, &right.part)));
@@ -540,9 +790,40 @@ pub fn rollup(graph: &SupplyGraph, root: &str) -> Result<Rollup, Vec<RollupProbl
         let weight = value.rating_weights[rating];
         (weight > Decimal::ZERO).then(|| (value.rating_sums[rating] / weight).round_dp(6).normalize())
     };
-    Ok(Rollup {
+    let mut remote_supplies: Vec<RemoteSupplyReport> = post_order
+        .iter()
+        .filter_map(|&index| {
+            let remote = graph.remote.get(&index)?;
+            let RemoteOutcome::Answered(answer) = &remote.outcome else {
+                return None;
+            };
+            Some(RemoteSupplyReport {
+                part: remote.part.clone(),
+                tier: tier_of[index],
+                peer: remote.peer.clone(),
+                supplier: remote.supplier.clone(),
+                supplier_part: remote.supplier_part.clone(),
+                total: answer.total().normalize(),
+            })
+        })
+        .collect();
+    remote_supplies.sort_by(|left, right| (left.tier, &left.part).cmp(&(right.tier, &right.part)));
+    let root_unit = match graph.remote.get(&root_index).map(|remote| &remote.outcome) {
+        Some(RemoteOutcome::Answered(answer)) => Some(answer.unit),
+        _ => parts[root_index].footprint.as_ref().map(|footprint| footprint.unit),
+    };
+    let exact = root_unit.map(|unit| RolledValue {
+        unit,
+        stages: value.stages,
+        rating_sums: value.rating_sums,
+        rating_weights: value.rating_weights,
+        primary: value.primary,
+        unknown_primary: value.unknown_primary,
+        tiers: value.tiers.clone(),
+    });
+    let rolled = Rollup {
         root: root.to_owned(),
-        unit: parts[root_index].footprint.as_ref().map(|footprint| footprint.unit),
+        unit: root_unit,
         total,
         stages,
         ratings: WeightedRatings {
@@ -563,6 +844,16 @@ pub fn rollup(graph: &SupplyGraph, root: &str) -> Result<Rollup, Vec<RollupProbl
             })
             .collect(),
         missing,
+        remote_supplies,
         parts_visited: post_order.len(),
-    })
+    };
+    Ok((rolled, exact))
+}
+
+/// Whether a peer answered for part `index`.
+fn answered(graph: &SupplyGraph, index: usize) -> bool {
+    matches!(
+        graph.remote.get(&index).map(|remote| &remote.outcome),
+        Some(RemoteOutcome::Answered(_))
+    )
 }

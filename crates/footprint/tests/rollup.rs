@@ -4,7 +4,10 @@
 use std::str::FromStr;
 
 use junkan_footprint::model::{DeclaredUnit, StageBreakdown, StageEmissions, StageRatings};
-use junkan_footprint::rollup::{rollup, Component, MissingReason, Part, PartFootprint, RollupProblem, SupplyGraph};
+use junkan_footprint::rollup::{
+    rollup, rollup_with_value, Component, MissingReason, Part, PartFootprint, RemoteOutcome, RemotePart, RolledValue,
+    RollupProblem, SupplyGraph,
+};
 use junkan_footprint::synthetic::{synthetic_tree, SplitMix64};
 use rust_decimal::Decimal;
 
@@ -466,4 +469,137 @@ fn a_footprint_without_stages_rolls_up_as_unstaged() {
     assert_eq!(result.ratings.temporal, Some(d("3.5")));
     // Primary: 2 + 10 × 10 % = 3 of 12 = 25 %.
     assert_eq!(result.primary_data_share, Some(d("25")));
+}
+
+/// The module M of the battery pack made on another node: its maker's roll-up (M and below) is
+/// answered as an exact value, through its JSON form, for the pack maker's bought part "M-buy",
+/// which has no footprint of its own. The pack's roll-up must equal the one on a single node.
+#[test]
+fn a_tier_answered_by_a_peer_rolls_up_as_on_one_node() {
+    let single = rollup(&SupplyGraph::new(battery_pack()).expect("valid"), "P").expect("rolls up");
+
+    // The module maker's node: M and what is below it.
+    let supplier_parts: Vec<Part> = battery_pack()
+        .into_iter()
+        .filter(|part| part.id != "P" && part.id != "H")
+        .collect();
+    let supplier_graph = SupplyGraph::new(supplier_parts).expect("valid");
+    let (_, value) = rollup_with_value(&supplier_graph, "M").expect("rolls up");
+    let value = value.expect("M has a footprint");
+    assert_eq!(value.total(), d("24.3"));
+    let wire = value.to_json();
+    let received = RolledValue::from_json(&wire).expect("its own JSON reads back");
+    assert_eq!(received, value);
+
+    // The pack maker's node: P uses 4 × its own bought part M-buy (no footprint), and H as before.
+    let buyer_parts = |_: ()| -> Vec<Part> {
+        battery_pack()
+            .into_iter()
+            .filter(|part| ["P", "H", "Al"].contains(&part.id.as_str()))
+            .map(|mut part| {
+                for component in &mut part.components {
+                    if component.part == "M" {
+                        component.part = "M-buy".to_owned();
+                    }
+                }
+                part
+            })
+            .chain([part("M-buy", "A", None, &[])])
+            .collect()
+    };
+    let mut graph = SupplyGraph::new(buyer_parts(())).expect("valid");
+    assert!(graph.supply_remotely(RemotePart {
+        part: "M-buy".to_owned(),
+        peer: "did:web:modules.example".to_owned(),
+        supplier: "did:web:modules.example:organizations:B".to_owned(),
+        supplier_part: "M".to_owned(),
+        outcome: RemoteOutcome::Answered(Box::new(received)),
+    }));
+    let federated = rollup(&graph, "P").expect("rolls up");
+    assert_eq!(federated.total, single.total);
+    assert_eq!(federated.stages, single.stages);
+    assert_eq!(federated.tiers, single.tiers);
+    assert_eq!(federated.ratings, single.ratings);
+    assert_eq!(federated.primary_data_share, single.primary_data_share);
+    assert_eq!(
+        federated.emissions_without_primary_data_share,
+        single.emissions_without_primary_data_share
+    );
+    // The cathode X below M is missing on the module maker's node, not here.
+    assert_eq!(federated.missing, vec![]);
+    assert_eq!(federated.remote_supplies.len(), 1);
+    assert_eq!(
+        (
+            federated.remote_supplies[0].part.as_str(),
+            federated.remote_supplies[0].tier,
+            federated.remote_supplies[0].total
+        ),
+        ("M-buy", 1, d("24.3"))
+    );
+
+    // Withheld: the tier is missing, named after the peer; the rest still adds up (12 + 130).
+    let mut graph = SupplyGraph::new(buyer_parts(())).expect("valid");
+    graph.supply_remotely(RemotePart {
+        part: "M-buy".to_owned(),
+        peer: "did:web:modules.example".to_owned(),
+        supplier: "did:web:modules.example:organizations:B".to_owned(),
+        supplier_part: "M".to_owned(),
+        outcome: RemoteOutcome::Withheld {
+            detail: "no grant".to_owned(),
+        },
+    });
+    let withheld = rollup(&graph, "P").expect("rolls up");
+    assert_eq!(withheld.total, d("142"));
+    assert_eq!(withheld.missing.len(), 1);
+    let missing = &withheld.missing[0];
+    assert_eq!(
+        (missing.part.as_str(), missing.tier, missing.reason),
+        ("M-buy", 1, MissingReason::Withheld)
+    );
+    assert_eq!(missing.peer.as_deref(), Some("did:web:modules.example"));
+    assert_eq!(missing.detail.as_deref(), Some("no grant"));
+    assert!(withheld.remote_supplies.is_empty());
+
+    // An answer in another unit than the structure's amount is refused like a local one.
+    let mut wrong_unit = value.clone();
+    wrong_unit.unit = DeclaredUnit::Kilogram;
+    let mut graph = SupplyGraph::new(buyer_parts(())).expect("valid");
+    graph.supply_remotely(RemotePart {
+        part: "M-buy".to_owned(),
+        peer: "did:web:modules.example".to_owned(),
+        supplier: "did:web:modules.example:organizations:B".to_owned(),
+        supplier_part: "M".to_owned(),
+        outcome: RemoteOutcome::Answered(Box::new(wrong_unit)),
+    });
+    assert!(matches!(
+        rollup(&graph, "P").expect_err("refused").as_slice(),
+        [RollupProblem::UnitMismatch { .. }]
+    ));
+}
+
+/// A peer's answer is input: bad decimals, negative values, a missing unit and figures that do
+/// not add up are refused with their paths.
+#[test]
+fn a_peer_answer_that_is_not_a_roll_up_is_refused() {
+    let graph = SupplyGraph::new(battery_pack()).expect("valid");
+    let (_, value) = rollup_with_value(&graph, "M").expect("rolls up");
+    let good = value.expect("footprint").to_json();
+    let mut bad = good.clone();
+    bad["stages"]["main_production_own"] = serde_json::json!("-1");
+    bad["unit"] = serde_json::json!("gallon");
+    bad["primary"] = serde_json::json!(3.5);
+    let paths: Vec<String> = RolledValue::from_json(&bad)
+        .expect_err("refused")
+        .iter()
+        .map(|violation| violation.path.clone())
+        .collect();
+    assert_eq!(paths, ["/stages/main_production_own", "/primary", "/unit"]);
+    let mut inconsistent = good;
+    inconsistent["tiers"][0] = serde_json::json!("1000");
+    let paths: Vec<String> = RolledValue::from_json(&inconsistent)
+        .expect_err("refused")
+        .iter()
+        .map(|violation| violation.path.clone())
+        .collect();
+    assert_eq!(paths, ["/tiers"]);
 }

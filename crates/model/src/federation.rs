@@ -141,9 +141,18 @@ pub struct RemoteRequest {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PullRecords {
-    /// The record ids to pull (1-100); the ids the request named when absent.
+    /// The record ids to pull (1-100); the ids the request named when absent. When neither names
+    /// any (a grant of a whole kind or class), the pull takes the next page of what the grant
+    /// covers, as the provider lists it.
     #[serde(default)]
     pub record_ids: Option<Vec<String>>,
+    /// Paging a grant of a kind or class: continue after this record id (`next_after` of the
+    /// previous pull).
+    #[serde(default)]
+    pub after: Option<String>,
+    /// Paging a grant of a kind or class: at most this many records (1-100, default 100).
+    #[serde(default)]
+    pub limit: Option<u32>,
 }
 
 /// A record pulled from a peer node: the provider's verifiable credential of it, verified against
@@ -231,4 +240,43 @@ mod tests {
         };
         assert_eq!(new.normalized_base_url().expect("test value"), "https://a.example");
     }
+}
+
+/// A part bought from an organization of a peer node (ノード間の調達): the cross-node
+/// counterpart of an Ouranos trade answered by the supplier. The buyer names its own part, the
+/// peer, the supplier organization's DID and the supplier's part there (its trace id, as the
+/// supplier told it); the CFP roll-up asks that peer for the supplier's rolled-up value of the
+/// part, signed as the buyer, under the supplier's grant (docs/federation.md §5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RemoteSupply {
+    /// The buyer's part (trace id, a part of `organization_id`).
+    pub trace_id: uuid::Uuid,
+    /// The buyer organization (the part's operator).
+    pub organization_id: OrganizationId,
+    /// The peer node of the supplier.
+    pub peer_id: PeerId,
+    /// The supplier organization's DID, `did:web:<peer host>:organizations:<id>`.
+    pub supplier_did: String,
+    /// The supplier's part on its node (trace id).
+    pub supplier_trace_id: uuid::Uuid,
+    /// Who wrote the link last (principal id).
+    pub created_by: String,
+    /// When it was first written.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When it was last written.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// The body of `PUT /api/v1/ouranos-remote-supplies/{trace_id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRemoteSupply {
+    /// The supplier's peer node (registered on this node).
+    pub peer_id: PeerId,
+    /// The supplier organization's DID on that peer.
+    pub supplier_did: String,
+    /// The supplier's part on its node (trace id).
+    pub supplier_trace_id: uuid::Uuid,
 }

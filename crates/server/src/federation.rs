@@ -772,3 +772,81 @@ fn withheld_peer(lineage: &mut junkan_trace::Lineage, peer: &Peer, identifier: &
         lineage.edges.push(edge);
     }
 }
+
+/// The CFP roll-up of one of the actor's parts (積み上げ算定) continued on peer nodes: every part
+/// below it that has no CFP here but is linked to a supplier's part on a peer
+/// (`ouranos_remote_supplies`) is asked of that peer with a request signed as the part's
+/// operator (`GET /federation/v1/ouranos/cfp-rollup/{trace id}`, with the caller's purpose). The
+/// peer answers the supplier's rolled-up value per unit, exactly, when a grant of the supplier
+/// lets the buyer read the footprint of that CFP; then it stands for the part. A refusal (no
+/// grant, revoked, expired, used up), a peer that is down, or an answer that is not a roll-up
+/// makes the part a `withheld` missing part naming the peer — never a silent zero. Callers that
+/// are peers' organizations get the local roll-up only (one node does not ask a third for them).
+pub async fn ouranos_rollup(
+    state: &AppState,
+    actor: &Actor,
+    trace_id: uuid::Uuid,
+) -> junkan_store::StoreResult<junkan_footprint::rollup::Rollup> {
+    use junkan_footprint::rollup::{RemoteOutcome, RemotePart, RolledValue};
+    if actor.kind == PrincipalKind::RemoteOrganization {
+        return state.store.ouranos_rollup(actor, trace_id).await;
+    }
+    let supplies = state.store.ouranos_remote_supplies_below(actor, trace_id).await?;
+    if supplies.is_empty() {
+        return state.store.ouranos_rollup(actor, trace_id).await;
+    }
+    let mut remote = Vec::with_capacity(supplies.len());
+    for supply in supplies {
+        let peer = state.store.get_peer(supply.peer_id).await?;
+        let path = format!("/federation/v1/ouranos/cfp-rollup/{}", supply.supplier_trace_id);
+        let outgoing = Outgoing {
+            method: "GET",
+            path: &path,
+            body: None,
+            purpose: actor.purpose.as_deref(),
+        };
+        let outcome = match send(state, actor, supply.organization_id, &peer, outgoing).await {
+            Ok(answer) if answer.status == 200 => match answer_value(&answer.body, &supply.supplier_did) {
+                Ok(value) => RemoteOutcome::Answered(Box::new(value)),
+                Err(detail) => RemoteOutcome::Withheld {
+                    detail: format!("the peer's answer is not a roll-up of the supplier's part: {detail}"),
+                },
+            },
+            Ok(answer) => RemoteOutcome::Withheld {
+                detail: match answer.success(&peer) {
+                    Err(error) => error.detail().to_owned(),
+                    Ok(_) => "the peer answered without a roll-up".to_owned(),
+                },
+            },
+            Err(error) => RemoteOutcome::Withheld {
+                detail: error.detail().to_owned(),
+            },
+        };
+        remote.push(RemotePart {
+            part: supply.trace_id.to_string(),
+            peer: peer.did.clone(),
+            supplier: supply.supplier_did.clone(),
+            supplier_part: supply.supplier_trace_id.to_string(),
+            outcome,
+        });
+    }
+    return state.store.ouranos_rollup_with_remote(actor, trace_id, remote).await;
+
+    /// The exact value of a peer's answer, which must be about the supplier the link names.
+    fn answer_value(body: &Value, supplier_did: &str) -> Result<RolledValue, String> {
+        if body.get("supplier").and_then(Value::as_str) != Some(supplier_did) {
+            return Err(format!(
+                "it names the supplier {}, not {supplier_did}",
+                body.get("supplier").unwrap_or(&Value::Null)
+            ));
+        }
+        let value = body.get("value").ok_or_else(|| "it has no value".to_owned())?;
+        RolledValue::from_json(value).map_err(|violations| {
+            violations
+                .iter()
+                .map(|violation| format!("{}: {}", violation.path, violation.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
+}

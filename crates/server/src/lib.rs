@@ -464,7 +464,15 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/remote-requests/{id}/pull", post(federation::pull_remote_request))
         .route("/received-records", get(federation::list_received_records))
-        .route("/received-records/{id}", get(federation::get_received_record));
+        .route("/received-records/{id}", get(federation::get_received_record))
+        .route(
+            "/ouranos-remote-supplies",
+            get(federation::list_ouranos_remote_supplies),
+        )
+        .route(
+            "/ouranos-remote-supplies/{trace_id}",
+            axum::routing::put(federation::put_ouranos_remote_supply).delete(federation::delete_ouranos_remote_supply),
+        );
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -549,6 +557,14 @@ pub fn router(state: AppState) -> Router {
             get(federation::federation_export_credential),
         )
         .route("/federation/v1/lineage", get(federation::federation_lineage))
+        .route(
+            "/federation/v1/grants/{id}/records",
+            get(federation::federation_granted_records),
+        )
+        .route(
+            "/federation/v1/ouranos/cfp-rollup/{trace_id}",
+            get(federation::federation_ouranos_rollup),
+        )
         .route("/catalog/datasets/{id}", get(sharing::get_catalog_dataset))
         // The Eclipse Dataspace Protocol 2025-1 (HTTPS binding, both sides).
         .route("/.well-known/dspace-version", get(dsp::routes::get_protocol_versions))

@@ -453,3 +453,179 @@ async fn a_public_offer_agrees_by_itself_and_a_refusal_terminates() {
     assert_eq!(termination["reason"], json!(["not for now"]));
     poll_state(&app, &provider_pid, &app.token_b, "TERMINATED").await;
 }
+
+/// Negotiates an offer of A's records of `kind` as B (agreed in A's inbox, verified by B),
+/// starts an HttpData-PULL transfer and returns the data route's path, its token and the grant.
+async fn agreed_transfer(app: &TestApp, kind: &str, callback: &str, received: &Received) -> (String, String, String) {
+    let offer = app
+        .post(
+            "/api/v1/dataset-offers",
+            &app.token_a,
+            json!({"title_ja": "記録", "title_en": "Records", "description_ja": "記録", "description_en": "Records",
+                   "record_kind": kind, "level": "full", "purpose": "planning", "max_duration_days": 90, "public": false}),
+        )
+        .await;
+    assert_eq!(offer.status, StatusCode::CREATED, "{kind}: {}", offer.body);
+    let offer_id = offer.body["id"].as_str().expect("id").to_owned();
+    let consumer_pid = format!("urn:uuid:{kind}-negotiation");
+    let requested = app
+        .post(
+            "/dsp/negotiations/request",
+            &app.token_b,
+            request_message(&consumer_pid, &offer_id, callback),
+        )
+        .await;
+    assert_eq!(requested.status, StatusCode::CREATED, "{kind}: {}", requested.body);
+    let provider_pid = requested.body["providerPid"].as_str().expect("pid").to_owned();
+    let inbox = app
+        .get("/api/v1/access-requests?direction=incoming&state=pending", &app.token_a)
+        .await;
+    let request_id = inbox.body["items"][0]["id"].as_str().expect("pending").to_owned();
+    let approved = app
+        .post(
+            &format!("/api/v1/access-requests/{request_id}/approve"),
+            &app.token_a,
+            json!({}),
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::OK, "{kind}: {}", approved.body);
+    let agreement = message_at(received, &format!("/dsp/negotiations/{consumer_pid}/agreement")).await;
+    let agreement_id = agreement["agreement"]["@id"].as_str().expect("agreement").to_owned();
+    poll_state(app, &provider_pid, &app.token_b, "AGREED").await;
+    let verified = app
+        .post(
+            &format!("/dsp/negotiations/{provider_pid}/agreement/verification"),
+            &app.token_b,
+            verification(&provider_pid, &consumer_pid),
+        )
+        .await;
+    assert_eq!(verified.status, StatusCode::OK, "{kind}: {}", verified.body);
+    poll_state(app, &provider_pid, &app.token_b, "FINALIZED").await;
+    let transfer_pid = format!("urn:uuid:{kind}-transfer");
+    let transfer = app
+        .post(
+            "/dsp/transfers/request",
+            &app.token_b,
+            json!({"@context": ["https://w3id.org/dspace/2025/1/context.jsonld"], "@type": "TransferRequestMessage",
+                   "consumerPid": transfer_pid, "agreementId": agreement_id, "format": "HttpData-PULL",
+                   "callbackAddress": callback}),
+        )
+        .await;
+    assert_eq!(transfer.status, StatusCode::CREATED, "{kind}: {}", transfer.body);
+    let start = message_at(received, &format!("/dsp/transfers/{transfer_pid}/start")).await;
+    let endpoint = start["dataAddress"]["endpoint"].as_str().expect("endpoint");
+    let token = start["dataAddress"]["endpointProperties"][0]["value"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let path = endpoint.strip_prefix(ISSUER).expect("on this node").to_owned();
+    (path, token, agreement_id.trim_start_matches("urn:uuid:").to_owned())
+}
+
+/// The data route serves every kind a grant may cover, not only facilities and passports: for
+/// each, the transfer's data holds A's restricted record, the read is audited under the
+/// agreement's grant, and the revoked grant stops the token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_route_serves_every_grantable_kind() {
+    let app = TestApp::new().await;
+    let (callback, received) = callback_listener().await;
+    let event_id = "urn:uuid:7e7e7e7e-0000-4000-8000-00000000d5e1";
+    let captured = app
+        .post(
+            "/epcis/events",
+            &app.token_a,
+            json!({"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+                   "type": "ObjectEvent", "eventID": event_id, "eventTime": "2026-05-01T09:00:00+09:00",
+                   "eventTimeZoneOffset": "+09:00", "epcList": ["urn:epc:id:sgtin:4912345.000001.DSP1"],
+                   "action": "OBSERVE", "bizStep": "shipping"}),
+        )
+        .await;
+    assert_eq!(captured.status, StatusCode::CREATED, "{}", captured.body);
+    let mut footprint = junkan_footprint::fixtures::cell_footprint();
+    footprint.id = junkan_model::ids::FootprintId::derived("dsp-data");
+    footprint.pcf.declared_unit = junkan_footprint::DeclaredUnit::Kilogram;
+    let published = app
+        .post(
+            "/api/v1/footprints",
+            &app.token_a,
+            json!({"footprint": junkan_footprint::pact::to_v3(&footprint).expect("v3"), "visibility": "restricted"}),
+        )
+        .await;
+    assert_eq!(published.status, StatusCode::CREATED, "{}", published.body);
+    let flow = app
+        .post(
+            "/api/v1/material-flows",
+            &app.token_a,
+            json!({"region": "232114", "fiscal_year": 2014, "kind": "total_treated", "amount": 41840, "unit": "t",
+                   "source": "dsp flow survey", "visibility": "restricted"}),
+        )
+        .await;
+    assert_eq!(flow.status, StatusCode::CREATED, "{}", flow.body);
+    let value = app
+        .post(
+            "/api/v1/indicator-values",
+            &app.token_a,
+            json!({"indicator": "cmu", "scope": "region:232114", "fiscal_year": 2014, "result": {"CMU_pct": 12},
+                   "source": "dsp computation", "visibility": "restricted"}),
+        )
+        .await;
+    assert_eq!(value.status, StatusCode::CREATED, "{}", value.body);
+    let target = app
+        .post(
+            "/api/v1/indicator-targets",
+            &app.token_a,
+            json!({"indicator": "cmu", "output": "CMU_pct", "scope": "region:232114", "target_fiscal_year": 2030,
+                   "target_value": 20, "unit": "%", "source": "dsp plan", "visibility": "restricted"}),
+        )
+        .await;
+    assert_eq!(target.status, StatusCode::CREATED, "{}", target.body);
+    let facility = app.facility_of_a("restricted").await;
+    let ledger = app
+        .post(
+            "/api/v1/ledgers",
+            &app.token_a,
+            json!({"facility_id": facility, "material": "cobalt", "model": "mass_balance_credit",
+                   "period": "2026-04-01/2027-03-31", "note": "dsp ledger"}),
+        )
+        .await;
+    assert_eq!(ledger.status, StatusCode::CREATED, "{}", ledger.body);
+
+    for (kind, marker) in [
+        ("event", event_id.to_owned()),
+        ("footprint", footprint.id.to_string()),
+        ("material_flow", "dsp flow survey".to_owned()),
+        ("indicator_value", "dsp computation".to_owned()),
+        ("indicator_target", "dsp plan".to_owned()),
+        ("ledger", "dsp ledger".to_owned()),
+    ] {
+        let (path, token, grant_id) = agreed_transfer(&app, kind, &callback, &received).await;
+        let data = app.get(&path, &token).await;
+        assert_eq!(data.status, StatusCode::OK, "{kind}: {}", data.body);
+        assert_eq!(data.body["recordKind"], kind);
+        assert_eq!(
+            data.body["items"].as_array().map(Vec::len),
+            Some(1),
+            "{kind}: {}",
+            data.body
+        );
+        assert!(
+            data.body["items"].to_string().contains(&marker),
+            "{kind}: {}",
+            data.body
+        );
+        let audit = app
+            .get(&format!("/api/v1/audit?grant_id={grant_id}&action=read"), &app.token_a)
+            .await;
+        assert_eq!(audit.status, StatusCode::OK, "{}", audit.body);
+        assert!(
+            !audit.body["items"].as_array().expect("items").is_empty(),
+            "{kind}: the read is audited under the agreement's grant"
+        );
+        let revoked = app
+            .post(&format!("/api/v1/grants/{grant_id}/revoke"), &app.token_a, json!({}))
+            .await;
+        assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
+        let after = app.get(&path, &token).await;
+        assert_eq!(after.status, StatusCode::UNAUTHORIZED, "{kind}: {}", after.body);
+    }
+}

@@ -24,7 +24,7 @@ struct Case {
 }
 
 /// Routes that only serve public data or the caller's own, with why.
-const PUBLIC: [(&str, &str, &str); 73] = [
+const PUBLIC: [(&str, &str, &str); 74] = [
     (
         "get",
         "/.well-known/junkan-log/sth",
@@ -300,6 +300,11 @@ const PUBLIC: [(&str, &str, &str); 73] = [
         "get",
         "/federation/v1/credentials/{kind}/{id}",
         "signed requests of peers' organizations only (unsigned: 401); the local read rule with the signer as reader (cli/tests/federation.rs)",
+    ),
+    (
+        "get",
+        "/api/v1/ouranos-remote-supplies",
+        "the links of the caller's own organization's parts to suppliers on peer nodes",
     ),
     (
         "get",
@@ -589,7 +594,80 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
         )
         .await
         .expect("received record");
+    // A part of A bought from a peer's organization: B can neither link nor unlink it.
+    let plant_a = app
+        .store
+        .put_ouranos_plant(
+            &actor_a,
+            junkan_model::ouranos::PlantWrite {
+                plant_id: None,
+                operator_id: app.a,
+                open_plant_id: "isolation-plant-000001".to_owned(),
+                plant_name: "第一工場".to_owned(),
+                plant_address: "愛知県豊田市1-1".to_owned(),
+                global_plant_id: None,
+            },
+        )
+        .await
+        .expect("plant");
+    let part_a = app
+        .store
+        .put_ouranos_part(
+            &actor_a,
+            junkan_model::ouranos::PartWrite {
+                trace_id: None,
+                part: junkan_model::ouranos::Part {
+                    trace_id: uuid::Uuid::nil(),
+                    operator_id: app.a,
+                    plant_id: plant_a.plant_id,
+                    parts_name: "CELL".to_owned(),
+                    support_parts_name: None,
+                    terminated: false,
+                    amount_required: None,
+                    amount_required_unit: None,
+                    parts_label_name: None,
+                    parts_add_info: [None, None, None],
+                },
+            },
+        )
+        .await
+        .expect("part")
+        .trace_id;
+    let link = json!({"peer_id": peer.id, "supplier_did": "did:web:peer.invalid:organizations:x",
+                      "supplier_trace_id": uuid::Uuid::nil()});
+    app.store
+        .put_ouranos_remote_supply(&actor_a, part_a, &serde_json::from_value(link.clone()).expect("link"))
+        .await
+        .expect("A links its part");
     let mut cases = vec![
+        Case {
+            method: "put",
+            template: "/api/v1/ouranos-remote-supplies/{trace_id}",
+            path: format!("/api/v1/ouranos-remote-supplies/{part_a}"),
+            body: Some(link.clone()),
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "delete",
+            template: "/api/v1/ouranos-remote-supplies/{trace_id}",
+            path: format!("/api/v1/ouranos-remote-supplies/{part_a}"),
+            body: None,
+            refused_with: &[StatusCode::NOT_FOUND],
+        },
+        Case {
+            method: "get",
+            template: "/federation/v1/grants/{id}/records",
+            path: format!("/federation/v1/grants/{grant_id}/records"),
+            body: None,
+            refused_with: &[StatusCode::UNAUTHORIZED],
+        },
+        Case {
+            method: "get",
+            template: "/federation/v1/ouranos/cfp-rollup/{trace_id}",
+            path: format!("/federation/v1/ouranos/cfp-rollup/{part_a}"),
+            body: None,
+            refused_with: &[StatusCode::UNAUTHORIZED],
+        },
         Case {
             method: "post",
             template: "/api/v1/peers",

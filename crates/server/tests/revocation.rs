@@ -2,7 +2,8 @@
 //! (issue 10, "Done when"). Organization A grants B full access to each kind of record grants
 //! cover (`RecordKind::is_grantable`); B reads each of A's restricted records through every route
 //! in [`ROUTES`] (REST API, EPCIS query and resource endpoints, lineage, PACT v2 and v3,
-//! credentials export, the resolver, the web application's pages); A revokes the grants; the very
+//! credentials export, the resolver, the organization CTI computed from facility events, the web
+//! application's pages, the lineage page among them); A revokes the grants; the very
 //! next request on every route refuses or omits the records. Nothing is cached between the two
 //! (authenticated reads always go through the store).
 //!
@@ -170,6 +171,18 @@ const ROUTES: &[Route] = &[
         path: "/app/events?owner=all",
         via: Via::Web,
         why: "the events list page",
+    },
+    Route {
+        kind: RecordKind::Event,
+        path: "/api/v1/indicators/cti?scope=organization:{organization_a}&period=2026",
+        via: Via::Api,
+        why: "the organization's CTI (循環指標) computed from the events at its facilities",
+    },
+    Route {
+        kind: RecordKind::Event,
+        path: "/app/lineage?id=urn:epc:id:sgtin:4912345.000001.REVOKE1&direction=both",
+        via: Via::Web,
+        why: "the web lineage page (トレース)",
     },
     // Footprints (CFP).
     Route {
@@ -425,6 +438,8 @@ fn answer_marker(path: &str) -> Option<&'static str> {
         // A certificate carries its reference number; its credential is a signed token (a JWT).
         "/api/v1/certificates/{certificate}" => Some("REV-CERT-1"),
         "/api/v1/certificates/{certificate}/credential" => Some("eyJ"),
+        // The organization's CTI names the lots of its flows, not event ids.
+        "/api/v1/indicators/cti?scope=organization:{organization_a}&period=2026" => Some("REVCTI-1"),
         _ => None,
     }
 }
@@ -542,6 +557,29 @@ async fn a_revoked_grant_stops_every_route_that_serves_the_granted_records_at_on
     let facility = app.facility_of_a("restricted").await;
     markers.insert(RecordKind::Facility, facility.clone());
     ids.insert("facility", facility.clone());
+
+    // A plant of A with a GLN and a receiving event there: the flows of A's organization CTI.
+    let plant = app
+        .post(
+            "/api/v1/facilities",
+            &app.token_a,
+            json!({"name_ja": "再生工場", "name_en": "Recycling plant", "facility_type": "recycling_plant",
+                   "local_government_code": "232114", "gln": "4512345000011", "visibility": "restricted"}),
+        )
+        .await;
+    assert_eq!(plant.status, StatusCode::CREATED, "{}", plant.body);
+    let received = app
+        .post(
+            "/epcis/events",
+            &app.token_a,
+            json!({"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+                   "type": "ObjectEvent", "eventTime": "2026-05-02T09:00:00+09:00", "eventTimeZoneOffset": "+09:00",
+                   "action": "OBSERVE", "bizStep": "receiving", "readPoint": {"id": "urn:epc:id:sgln:4512345.00001.0"},
+                   "quantityList": [{"epcClass": "urn:epc:class:lgtin:4512345.012345.REVCTI-1", "quantity": 1000, "uom": "KGM"}]}),
+        )
+        .await;
+    assert_eq!(received.status, StatusCode::CREATED, "{}", received.body);
+    ids.insert("organization_a", app.a.to_string());
 
     let flow = app
         .post(

@@ -57,16 +57,7 @@ pub fn readable_from(
     let purpose = actor.purpose.as_deref().map(str::trim).unwrap_or_default().to_owned();
     // $1 = the actor's organization (empty for anonymous), $2 = now, $3 = 1 when auditor,
     // $4 = the purpose the actor gave (`Junkan-Purpose`, trimmed; empty when none).
-    let covers = format!(
-        "g.owner_organization_id = r.{owner_column} AND g.record_kind = '{kind}' AND g.revoked_at IS NULL AND g.expires_at > $2 \
-         AND (g.all_records = 1 OR EXISTS (SELECT 1 FROM grant_records gr WHERE gr.grant_id = g.id AND gr.record_id = r.id)) \
-         AND {GRANTEE_IS_ME} \
-         AND (gt.enforce_purpose IS NULL OR gt.enforce_purpose = 0 OR g.purpose = $4) \
-         AND (gt.record_class IS NULL OR {class}) \
-         AND NOT EXISTS (SELECT 1 FROM grant_reads gu WHERE gu.grant_id = g.id AND gu.reads_used >= gu.max_reads)",
-        kind = kind.as_str(),
-        class = class_condition(kind),
-    );
+    let covers = covers(kind, owner_column);
     let grants = "grants g LEFT JOIN grant_terms gt ON gt.grant_id = g.id";
     let text = format!(
         // No derived table: the caller's filters then apply to the table itself and its indexes.
@@ -82,6 +73,87 @@ pub fn readable_from(
             Param::Text(purpose),
         ],
     )
+}
+
+/// SQL condition: grant `g` (joined with its terms `gt`) covers record `r` of `kind` for
+/// organization `$1` at time `$2` with purpose `$4`: the owner's, of the kind, live, naming the
+/// record or all of them, given to the organization, its purpose kept when enforced, the record
+/// in its class, reads left. The one text of the rule, used by [`readable_from`] and by the
+/// listing of what one grant covers ([`granted_record_ids`]).
+fn covers(kind: RecordKind, owner_column: &str) -> String {
+    format!(
+        "g.owner_organization_id = r.{owner_column} AND g.record_kind = '{kind}' AND g.revoked_at IS NULL AND g.expires_at > $2 \
+         AND (g.all_records = 1 OR EXISTS (SELECT 1 FROM grant_records gr WHERE gr.grant_id = g.id AND gr.record_id = r.id)) \
+         AND {GRANTEE_IS_ME} \
+         AND (gt.enforce_purpose IS NULL OR gt.enforce_purpose = 0 OR g.purpose = $4) \
+         AND (gt.record_class IS NULL OR {class}) \
+         AND NOT EXISTS (SELECT 1 FROM grant_reads gu WHERE gu.grant_id = g.id AND gu.reads_used >= gu.max_reads)",
+        kind = kind.as_str(),
+        class = class_condition(kind),
+    )
+}
+
+/// The ids of the records grant `grant` covers for `actor` now, in id order after `after`, at
+/// most `limit` (and whether more follow), with the grant's kind: what a grantee may pull when the
+/// grant covers a whole kind or class rather than named records. A grant that is not live and
+/// given to the actor's organization (with the purpose it enforces) is NotFound. Listing ids is
+/// not a read of the records: each record read afterwards is audited and counted as usual.
+pub async fn granted_record_ids(
+    store: &SqlStore,
+    actor: &Actor,
+    grant: GrantId,
+    after: Option<&str>,
+    limit: u32,
+) -> StoreResult<(RecordKind, Vec<String>, bool)> {
+    let me = actor.organization_id.map(|id| id.to_string()).unwrap_or_default();
+    let now = micros(store.clock_now());
+    let purpose = actor.purpose.as_deref().map(str::trim).unwrap_or_default().to_owned();
+    let hidden = || StoreError::NotFound {
+        kind: RecordKind::Grant,
+        id: grant.to_string(),
+    };
+    // $1 me, $2 now, $3 the grant, $4 the purpose (the numbering of `covers`).
+    let live = format!(
+        "SELECT g.record_kind FROM grants g LEFT JOIN grant_terms gt ON gt.grant_id = g.id \
+         WHERE g.id = $3 AND g.revoked_at IS NULL AND g.expires_at > $2 AND {GRANTEE_IS_ME} \
+         AND (gt.enforce_purpose IS NULL OR gt.enforce_purpose = 0 OR g.purpose = $4)"
+    );
+    let kind: Option<(String,)> = sqlx::query_as(&live)
+        .bind(me.clone())
+        .bind(now)
+        .bind(grant.to_string())
+        .bind(purpose.clone())
+        .fetch_optional(&store.reader)
+        .await
+        .map_err(unavailable)?;
+    let Some((kind,)) = kind else {
+        return Err(hidden());
+    };
+    let kind: RecordKind = crate::rows::enum_value(&kind, "record kind")?;
+    let Some((table, owner_column)) = record_table(kind) else {
+        return Err(hidden());
+    };
+    let text = format!(
+        "SELECT r.id FROM {table} r WHERE EXISTS (SELECT 1 FROM grants g LEFT JOIN grant_terms gt ON gt.grant_id = g.id \
+         WHERE g.id = $3 AND {covers}) AND r.id > $5 ORDER BY r.id LIMIT $6",
+        covers = covers(kind, owner_column),
+    );
+    let rows: Vec<(String,)> = sqlx::query_as(&text)
+        .bind(me)
+        .bind(now)
+        .bind(grant.to_string())
+        .bind(purpose)
+        .bind(after.unwrap_or_default().to_owned())
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&store.reader)
+        .await
+        .map_err(unavailable)?;
+    let more = rows.len() > limit as usize;
+    Ok((
+        kind,
+        rows.into_iter().take(limit as usize).map(|(id,)| id).collect(),
+        more,
+    ))
 }
 
 /// SQL condition: grant `g` is given to organization `$1` at time `$2`: by name, by a cycle role

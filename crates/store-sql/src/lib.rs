@@ -559,6 +559,15 @@ impl Store for SqlStore {
     async fn revoke_grant(&self, actor: &Actor, id: GrantId) -> StoreResult<Grant> {
         grants::revoke(self, actor, id).await
     }
+    async fn granted_record_ids(
+        &self,
+        actor: &Actor,
+        grant: GrantId,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<(junkan_model::access::RecordKind, Vec<String>, bool)> {
+        access::granted_record_ids(self, actor, grant, after, limit).await
+    }
     async fn create_certification(&self, actor: &Actor, new: NewCertification) -> StoreResult<Certification> {
         grants::create_certification(self, actor, new).await
     }
@@ -1330,6 +1339,49 @@ impl Store for SqlStore {
         ouranos::rollup_part(self, actor, trace_id)
             .await
             .map(|(rolled, _)| rolled)
+    }
+    async fn put_ouranos_remote_supply(
+        &self,
+        actor: &Actor,
+        trace_id: Uuid,
+        new: &junkan_model::federation::NewRemoteSupply,
+    ) -> StoreResult<junkan_model::federation::RemoteSupply> {
+        ouranos::remote::put_supply(self, actor, trace_id, new).await
+    }
+    async fn delete_ouranos_remote_supply(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<()> {
+        ouranos::remote::delete_supply(self, actor, trace_id).await
+    }
+    async fn list_ouranos_remote_supplies(
+        &self,
+        actor: &Actor,
+    ) -> StoreResult<Vec<junkan_model::federation::RemoteSupply>> {
+        ouranos::remote::list_supplies(self, actor).await
+    }
+    async fn ouranos_remote_supplies_below(
+        &self,
+        actor: &Actor,
+        trace_id: Uuid,
+    ) -> StoreResult<Vec<junkan_model::federation::RemoteSupply>> {
+        ouranos::remote::supplies_below(self, actor, trace_id).await
+    }
+    async fn ouranos_rollup_with_remote(
+        &self,
+        actor: &Actor,
+        trace_id: Uuid,
+        remote: Vec<junkan_footprint::rollup::RemotePart>,
+    ) -> StoreResult<Rollup> {
+        ouranos::remote::rollup_with_remote(self, actor, trace_id, remote).await
+    }
+    async fn ouranos_rollup_for_reader(
+        &self,
+        actor: &Actor,
+        trace_id: Uuid,
+    ) -> StoreResult<(
+        Rollup,
+        junkan_footprint::rollup::RolledValue,
+        junkan_model::ids::OrganizationId,
+    )> {
+        ouranos::remote::rollup_for_reader(self, actor, trace_id).await
     }
     async fn list_cfp_certifications(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<Vec<CfpCertification>> {
         ouranos::list_certifications(self, actor, trace_id).await

@@ -104,6 +104,8 @@ pub(crate) fn record_parts(kind: RecordKind) -> &'static [&'static str] {
              FROM ouranos_parts_structures WHERE parent_trace_id = $1",
             "SELECT * FROM ouranos_cfps WHERE trace_id = $1",
             "SELECT * FROM ouranos_cfp_certifications WHERE trace_id = $1",
+            // A part bought from a peer's organization (migration 0034): the link to it.
+            "/* optional */ SELECT * FROM ouranos_remote_supplies WHERE trace_id = $1",
         ],
         RecordKind::OuranosTrade => &["SELECT * FROM ouranos_trades WHERE trade_id = $1"],
         RecordKind::MaterialFlow => &["SELECT * FROM material_flows WHERE id = $1"],

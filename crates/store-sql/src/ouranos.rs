@@ -38,6 +38,7 @@ use junkan_model::principal::Actor;
 use junkan_model::Violation;
 use junkan_store::{StoreError, StoreResult};
 
+pub(crate) mod remote;
 mod rollup;
 
 use rollup::{encode_input, refresh_lines, supply_graph, Disclosure, LinesOf};
@@ -575,6 +576,7 @@ pub async fn delete_part(store: &SqlStore, actor: &Actor, trace_id: Uuid) -> Sto
         }
     }
     for statement in [
+        "DELETE FROM ouranos_remote_supplies WHERE trace_id = $1",
         "DELETE FROM ouranos_cfps WHERE trace_id = $1",
         "DELETE FROM ouranos_cfp_certifications WHERE trace_id = $1",
         "DELETE FROM ouranos_parts WHERE trace_id = $1",

@@ -85,7 +85,8 @@ macro_rules! store_contract_tests {
             access_requests_purpose_and_concurrent_read_limits, standing_rules_combine_role_and_certification,
             dsp_negotiations_decide_through_requests_and_transfers_stop_with_the_grant,
             dsp_consumer_side_follows_the_provider,
-            federation_peers_remote_organizations_and_received_records);
+            federation_peers_remote_organizations_and_received_records,
+            ouranos_rollup_continues_with_a_peers_answer);
     };
     (@cases $factory:path; $($case:ident),*) => {
         $(
@@ -3727,4 +3728,231 @@ pub async fn ouranos_failed_rollup_audits_nothing(store: &dyn Store, _clock: &Ma
         Err(StoreError::NotFound { .. })
     ));
     assert_eq!(all_audit_items(store, &auditor, &reads).await, before);
+}
+
+/// A part bought from an organization of a peer node (issue 10): the buyer's link, the parts a
+/// roll-up asks peers about, the provider's roll-up for a reader under a footprint grant (audited,
+/// refused without or after the grant) and the buyer's roll-up with the answer or a withheld tier.
+/// Both "nodes" live in one store here; the HTTP exchange is tested with real processes
+/// (cli/tests/federation.rs).
+pub async fn ouranos_rollup_continues_with_a_peers_answer(store: &dyn Store, clock: &ManualClock) {
+    use junkan_footprint::rollup::{MissingReason, RemoteOutcome, RemotePart};
+    use junkan_model::federation::NewRemoteSupply;
+    use junkan_model::ouranos::PartsStructureWrite;
+    let world = ouranos_world(store).await;
+    let (a, b, c) = (&world.a, &world.b, &world.c);
+    let structure = store
+        .put_parts_structure(
+            a,
+            PartsStructureWrite {
+                parent: ouranos_part(a, world.plant_a, "PACK", None, false),
+                children: vec![ouranos_part(a, world.plant_a, "CELL", Some("5"), false)],
+            },
+        )
+        .await
+        .expect("structure");
+    let (parent, child) = (structure.parent.trace_id, structure.children[0].trace_id);
+    store
+        .put_ouranos_cfp(a, ouranos_cfp(parent, ["0", "0.5", "0", "0"]))
+        .await
+        .expect("buyer CFP");
+    let cells = store
+        .put_ouranos_part(b, ouranos_part(b, world.plant_b, "B-CELL", None, true))
+        .await
+        .expect("supplier part")
+        .trace_id;
+    store
+        .put_ouranos_cfp(b, ouranos_cfp(cells, ["1.5", "0.5", "0", "0"]))
+        .await
+        .expect("supplier CFP");
+    let peer = store
+        .create_peer(
+            &Actor::system(),
+            "https://cells.example",
+            "did:web:cells.example",
+            &serde_json::json!({"id": "did:web:cells.example"}),
+        )
+        .await
+        .expect("peer");
+    let supplier_did = format!("did:web:cells.example:organizations:{}", b.organization_id.expect("B"));
+    let link = NewRemoteSupply {
+        peer_id: peer.id,
+        supplier_did: supplier_did.clone(),
+        supplier_trace_id: cells,
+    };
+
+    // Only the part's operator links it, to a registered peer.
+    assert!(matches!(
+        store.put_ouranos_remote_supply(c, child, &link).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let unknown_peer = NewRemoteSupply {
+        peer_id: junkan_model::ids::PeerId::derived("nope"),
+        ..link.clone()
+    };
+    assert!(matches!(
+        store.put_ouranos_remote_supply(a, child, &unknown_peer).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(store
+        .ouranos_remote_supplies_below(a, parent)
+        .await
+        .expect("none")
+        .is_empty());
+    let stored = store.put_ouranos_remote_supply(a, child, &link).await.expect("link");
+    assert_eq!((stored.trace_id, stored.supplier_trace_id), (child, cells));
+    assert_eq!(
+        store.list_ouranos_remote_supplies(a).await.expect("list"),
+        vec![stored.clone()]
+    );
+    assert!(store.list_ouranos_remote_supplies(c).await.expect("list").is_empty());
+    assert_eq!(
+        store.ouranos_remote_supplies_below(a, parent).await.expect("below"),
+        vec![stored.clone()]
+    );
+    assert!(matches!(
+        store.ouranos_remote_supplies_below(c, parent).await,
+        Err(StoreError::NotFound { .. })
+    ));
+
+    // The provider side: C (standing for the buyer's organization on B's node) reads B's
+    // roll-up only under a grant on the footprint of B's CFP.
+    assert!(matches!(
+        store.ouranos_rollup_for_reader(c, cells).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let admin_b = member_of(b.organization_id.expect("B"), &[Role::OrgAdmin, Role::Member]);
+    let grant = store
+        .create_grant(
+            &admin_b,
+            NewGrant {
+                record_class: None,
+                max_reads: None,
+                enforce_purpose: false,
+                grantee: Grantee::Organization {
+                    organization_id: c.organization_id.expect("C"),
+                },
+                record_kind: RecordKind::Footprint,
+                record_ids: None,
+                level: GrantLevel::Full,
+                purpose: Some("cfp_rollup".to_owned()),
+                expires_at: clock.now() + Duration::days(1),
+            },
+        )
+        .await
+        .expect("grant");
+    // What the grant covers, paged for the grantee: B's two CFP footprints, not A's.
+    let anodes = store
+        .put_ouranos_part(b, ouranos_part(b, world.plant_b, "B-ANODE", None, true))
+        .await
+        .expect("second supplier part")
+        .trace_id;
+    store
+        .put_ouranos_cfp(b, ouranos_cfp(anodes, ["0.25", "0.75", "0", "0"]))
+        .await
+        .expect("second supplier CFP");
+    let (kind, first, more) = store
+        .granted_record_ids(c, grant.id, None, 1)
+        .await
+        .expect("first page");
+    assert_eq!((kind, first.len(), more), (RecordKind::Footprint, 1, true));
+    let (_, second, more) = store
+        .granted_record_ids(c, grant.id, Some(&first[0]), 1)
+        .await
+        .expect("second page");
+    assert_eq!((second.len(), more), (1, false));
+    assert!(first[0] < second[0], "in id order");
+    for id in first.iter().chain(&second) {
+        let footprint = store
+            .get_footprint(c, id.parse().expect("footprint id"))
+            .await
+            .expect("granted footprint");
+        assert_eq!(footprint.owner_organization_id, b.organization_id.expect("B"));
+    }
+    assert!(matches!(
+        store.granted_record_ids(a, grant.id, None, 10).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let (rolled, value, operator) = store.ouranos_rollup_for_reader(c, cells).await.expect("granted");
+    assert_eq!(operator, b.organization_id.expect("B"));
+    assert_eq!(rolled.total.to_string(), "2");
+    assert_eq!(value.total().normalize().to_string(), "2");
+    let audit = store
+        .list_audit(
+            b,
+            &AuditFilter {
+                owner_organization_id: b.organization_id,
+                grant_id: Some(grant.id),
+                action: Some(AuditAction::Read),
+                ..Default::default()
+            },
+            &first_page(),
+        )
+        .await
+        .expect("audit");
+    // The two footprints read above, then the CFP's footprint read by the roll-up.
+    assert_eq!(audit.items.len(), 3, "the reads under the grant are audited for B");
+    assert!(audit
+        .items
+        .iter()
+        .all(|entry| entry.record_kind == RecordKind::Footprint));
+    // A part without a CFP of its own is not found either.
+    assert!(matches!(
+        store.ouranos_rollup_for_reader(c, child).await,
+        Err(StoreError::NotFound { .. })
+    ));
+
+    // The buyer's roll-up with the answer: 0.5 + 5 × 2 = 10.5, the tier as on one node.
+    let answered = |outcome| RemotePart {
+        part: child.to_string(),
+        peer: peer.did.clone(),
+        supplier: supplier_did.clone(),
+        supplier_part: cells.to_string(),
+        outcome,
+    };
+    let rolled = store
+        .ouranos_rollup_with_remote(
+            a,
+            parent,
+            vec![answered(RemoteOutcome::Answered(Box::new(value.clone())))],
+        )
+        .await
+        .expect("roll-up");
+    assert_eq!(rolled.total.to_string(), "10.5");
+    assert!(rolled.missing.is_empty());
+    assert_eq!(rolled.remote_supplies.len(), 1);
+    assert_eq!(rolled.remote_supplies[0].total.to_string(), "2");
+    let withheld = store
+        .ouranos_rollup_with_remote(
+            a,
+            parent,
+            vec![answered(RemoteOutcome::Withheld {
+                detail: "revoked".to_owned(),
+            })],
+        )
+        .await
+        .expect("roll-up");
+    assert_eq!(withheld.total.to_string(), "0.5");
+    assert_eq!(withheld.missing.len(), 1);
+    assert_eq!(withheld.missing[0].reason, MissingReason::Withheld);
+    assert_eq!(withheld.missing[0].peer.as_deref(), Some("did:web:cells.example"));
+
+    // Revoked: the provider refuses at once.
+    store.revoke_grant(&admin_b, grant.id).await.expect("revoke");
+    assert!(matches!(
+        store.granted_record_ids(c, grant.id, None, 10).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.ouranos_rollup_for_reader(c, cells).await,
+        Err(StoreError::NotFound { .. })
+    ));
+
+    // The link goes; a second removal finds nothing.
+    store.delete_ouranos_remote_supply(a, child).await.expect("delete");
+    assert!(matches!(
+        store.delete_ouranos_remote_supply(a, child).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(store.list_ouranos_remote_supplies(a).await.expect("list").is_empty());
 }

@@ -628,6 +628,17 @@ pub trait Store: Send + Sync + 'static {
     async fn get_grant(&self, actor: &Actor, id: GrantId) -> StoreResult<Grant>;
     /// Revokes a grant (the owner's administrators).
     async fn revoke_grant(&self, actor: &Actor, id: GrantId) -> StoreResult<Grant>;
+    /// The ids of the records a grant covers for its grantee now (the actor), in id order after
+    /// `after`, at most `limit`, with the grant's kind and whether more follow: what a grant of a
+    /// whole kind or class lets the grantee pull. NotFound unless the grant is live and given to
+    /// the actor's organization. Listing ids reads no record (each pull is audited).
+    async fn granted_record_ids(
+        &self,
+        actor: &Actor,
+        grant: GrantId,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<(RecordKind, Vec<String>, bool)>;
 
     // Access requests (アクセス申請) and dataset offers (データセットの提供), issue 10.
     /// Asks another organization for access (members who write for the requester). Named
@@ -1358,6 +1369,51 @@ pub trait Store: Send + Sync + 'static {
     async fn ouranos_cfp_rows(&self, actor: &Actor, trace_ids: &[Uuid]) -> StoreResult<Vec<CfpRow>>;
     /// The roll-up of one of the actor's parts through its structures and answered trades.
     async fn ouranos_rollup(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<Rollup>;
+    /// Links a part of the actor's organization to a supplier's part on a peer node (ノード間の
+    /// 調達; members who write; the peer must be registered). Replaces an earlier link.
+    async fn put_ouranos_remote_supply(
+        &self,
+        actor: &Actor,
+        trace_id: Uuid,
+        new: &junkan_model::federation::NewRemoteSupply,
+    ) -> StoreResult<junkan_model::federation::RemoteSupply>;
+    /// Removes the link of a part of the actor's organization (NotFound when it has none).
+    async fn delete_ouranos_remote_supply(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<()>;
+    /// The links of the actor's organization's parts.
+    async fn list_ouranos_remote_supplies(
+        &self,
+        actor: &Actor,
+    ) -> StoreResult<Vec<junkan_model::federation::RemoteSupply>>;
+    /// The links of the parts below one of the actor's parts (the root included) that the
+    /// roll-up would count as missing (no CFP, no answered trade): those a peer is to be asked
+    /// about. Reads structure only; audits nothing.
+    async fn ouranos_remote_supplies_below(
+        &self,
+        actor: &Actor,
+        trace_id: Uuid,
+    ) -> StoreResult<Vec<junkan_model::federation::RemoteSupply>>;
+    /// [`Store::ouranos_rollup`] with what peer nodes answered (or withheld) for parts bought
+    /// from their organizations.
+    async fn ouranos_rollup_with_remote(
+        &self,
+        actor: &Actor,
+        trace_id: Uuid,
+        remote: Vec<junkan_footprint::rollup::RemotePart>,
+    ) -> StoreResult<Rollup>;
+    /// The roll-up of a part for a reader that is not its operator (a peer's organization): allowed
+    /// when the reader may read the footprint of the part's CFP under the access rule (a grant of
+    /// the operator); that read and the suppliers' parts the roll-up reads are audited. NotFound
+    /// otherwise, and for parts without a CFP of their own. Returns the roll-up, its exact value per
+    /// unit and the part's operator.
+    async fn ouranos_rollup_for_reader(
+        &self,
+        actor: &Actor,
+        trace_id: Uuid,
+    ) -> StoreResult<(
+        Rollup,
+        junkan_footprint::rollup::RolledValue,
+        junkan_model::ids::OrganizationId,
+    )>;
     /// The CFP certifications of a part: the owner's in full; a buyer linked by an answered trade
     /// sees the files without the description.
     async fn list_cfp_certifications(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<Vec<CfpCertification>>;

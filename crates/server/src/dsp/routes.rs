@@ -801,8 +801,17 @@ pub async fn pull_data(
                     organization_id: Some(grant.owner_organization_id),
                     ..FacilityFilter::default()
                 };
-                let found = state.store.list_facilities(&actor, &filter, &page).await.map_err(store_error)?;
-                items.extend(found.items.iter().map(|item| serde_json::to_value(item).unwrap_or_default()));
+                let found = state
+                    .store
+                    .list_facilities(&actor, &filter, &page)
+                    .await
+                    .map_err(store_error)?;
+                items.extend(
+                    found
+                        .items
+                        .iter()
+                        .map(|item| serde_json::to_value(item).unwrap_or_default()),
+                );
                 found.next_after
             }
             RecordKind::Passport => {
@@ -815,19 +824,44 @@ pub async fn pull_data(
                     .list_passports(&actor, &filter, &page, PassportRead::default())
                     .await
                     .map_err(store_error)?;
-                items.extend(found.items.iter().map(|item| serde_json::to_value(item).unwrap_or_default()));
+                items.extend(
+                    found
+                        .items
+                        .iter()
+                        .map(|item| serde_json::to_value(item).unwrap_or_default()),
+                );
                 found.next_after
             }
+            // Every other kind: what this grant covers, page by page, each record read as its
+            // credential states it (an event as its EPCIS body), audited and counted.
             other => {
-                return Err(DspError::new(
-                    StatusCode::NOT_IMPLEMENTED,
-                    Family::Transfer,
-                    "NOT_SERVED",
-                    format!(
-                        "{} records are not served over the Dataspace Protocol yet; read them through the API routes of the catalog's distributions",
-                        other.as_str()
-                    ),
-                ))
+                let (_, ids, more) = state
+                    .store
+                    .granted_record_ids(&actor, grant.id, page.after.as_deref(), page.limit)
+                    .await
+                    .map_err(store_error)?;
+                for id in &ids {
+                    let reference = crate::handlers::credentials::RecordRef {
+                        kind: other.as_str().to_owned(),
+                        id: id.clone(),
+                        version: None,
+                        view: None,
+                        ledger: None,
+                        query: None,
+                    };
+                    let record = crate::handlers::credentials::read_record(&state, &actor, &reference)
+                        .await
+                        .map_err(|error| {
+                            DspError::new(error.status(), Family::Transfer, "READ_REFUSED", error.detail())
+                                .with_pids(&pid, "")
+                        })?;
+                    items.push(record.content);
+                }
+                if more {
+                    ids.last().cloned()
+                } else {
+                    None
+                }
             }
         };
         match next {
@@ -838,8 +872,9 @@ pub async fn pull_data(
             break;
         }
     }
-    // Only the records the grant names, when it names them.
-    if let Some(ids) = &grant.record_ids {
+    // Only the records the grant names, when it names them (the other kinds were listed from
+    // the grant itself).
+    if let (Some(ids), RecordKind::Facility | RecordKind::Passport) = (&grant.record_ids, grant.record_kind) {
         items.retain(|item| {
             item["id"]
                 .as_str()

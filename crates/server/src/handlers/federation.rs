@@ -117,6 +117,41 @@ pub async fn federation_lineage(
     lineage::get_lineage(State(state), signed.caller, query).await
 }
 
+/// The ids of the records a grant covers for the signing peer organization now (a grant of a
+/// whole kind or class), paged in id order: what the organization may pull. A grant that is not
+/// live and given to it is 404. Listing ids reads no record; each pull is audited.
+#[utoipa::path(get, path = "/federation/v1/grants/{id}/records", tag = "federation",
+    params(("id" = String, Path, description = "Grant id"),
+           ("after" = Option<String>, Query, description = "Continue after this record id"),
+           ("limit" = Option<u32>, Query, description = "At most this many ids (1-1000, default 100)")),
+    responses((status = 200, description = "Record ids: record_kind, items, next_after", body = Object),
+              (status = 401, description = "Unsigned, or the signature was refused", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No live grant to the caller", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn federation_granted_records(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    mut query: QueryMap,
+    signed: Signed,
+) -> ApiResult<Json<Value>> {
+    let grant = path_id(&id, "grant")?;
+    let after = query.text("after");
+    let limit = query.parsed::<u32>("limit", "a number of records").unwrap_or(100);
+    query.finish()?;
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::invalid(vec![Violation::new("?limit", "must be 1 to 1000")]));
+    }
+    let (kind, ids, more) = state
+        .store
+        .granted_record_ids(&signed.caller.actor, grant, after.as_deref(), limit)
+        .await?;
+    let next_after = if more { ids.last().cloned() } else { None };
+    Ok(Json(serde_json::json!({
+        "record_kind": kind,
+        "items": ids,
+        "next_after": next_after,
+    })))
+}
+
 // ----- Consumer side -----
 
 fn writing_organization(actor: &Actor) -> ApiResult<OrganizationId> {
@@ -376,18 +411,23 @@ pub async fn pull_remote_request(
     ValidOrDefault(pull): ValidOrDefault<PullRecords>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let actor = caller.signed_in()?;
-    let received = pull_records(&state, actor, path_id(&id, "remote request")?, pull.record_ids).await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "items": received }))))
+    let (received, next_after) = pull_records(&state, actor, path_id(&id, "remote request")?, pull).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "items": received, "next_after": next_after })),
+    ))
 }
 
 /// [`pull_remote_request`]'s work, shared with the web application: refreshes the request, then
-/// pulls, verifies and keeps each record (`record_ids`, else those the request named).
+/// pulls, verifies and keeps each record (`pull.record_ids`, else those the request named, else
+/// the next page of what a grant of a whole kind or class covers). Returns the records received
+/// and, for a grant of a kind or class, where the next page starts.
 pub async fn pull_records(
     state: &AppState,
     actor: &Actor,
     id: RemoteRequestId,
-    record_ids: Option<Vec<String>>,
-) -> ApiResult<Vec<ReceivedRecord>> {
+    pull: PullRecords,
+) -> ApiResult<(Vec<ReceivedRecord>, Option<String>)> {
     let organization = writing_organization(actor)?;
     let (request, peer) = refreshed(state, actor, id).await?;
     let kind = request
@@ -401,7 +441,7 @@ pub async fn pull_records(
         .get("purpose")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    let ids: Vec<String> = match record_ids {
+    let named: Vec<String> = match pull.record_ids {
         Some(ids) => ids,
         None => request
             .request
@@ -410,12 +450,69 @@ pub async fn pull_records(
             .map(|ids| ids.iter().filter_map(Value::as_str).map(str::to_owned).collect())
             .unwrap_or_default(),
     };
-    if ids.is_empty() || ids.len() > 100 {
-        return Err(ApiError::invalid(vec![Violation::new(
-            "/record_ids",
-            "name 1 to 100 records to pull (the request named none)",
-        )]));
+    let limit = pull.limit.unwrap_or(100);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::invalid(vec![Violation::new("/limit", "must be 1 to 100")]));
     }
+    // Named records, or (a grant of a whole kind or class) the next page of what the grant
+    // covers, as the provider lists it for the signing organization.
+    let (ids, next_after) = if named.is_empty() {
+        let grant = request.grant_id.clone().ok_or_else(|| {
+            ApiError::peer_refused(
+                StatusCode::NOT_FOUND,
+                format!("the peer node {} has granted nothing for this request (yet)", peer.did),
+            )
+        })?;
+        let mut path = format!("/federation/v1/grants/{}/records?limit={limit}", path_segment(&grant));
+        if let Some(after) = &pull.after {
+            path.push_str(&format!("&after={}", path_segment(after)));
+        }
+        let answer = federation::send(
+            &state,
+            actor,
+            organization,
+            &peer,
+            Outgoing {
+                method: "GET",
+                path: &path,
+                body: None,
+                purpose: purpose.as_deref(),
+            },
+        )
+        .await?;
+        let listed = answer.success(&peer)?;
+        if listed.get("record_kind").and_then(Value::as_str) != Some(kind.as_str()) {
+            return Err(ApiError::peer(
+                StatusCode::BAD_GATEWAY,
+                format!(
+                    "the peer node {} listed records of {} for a request of {kind}",
+                    peer.did,
+                    listed.get("record_kind").unwrap_or(&Value::Null)
+                ),
+            ));
+        }
+        let ids: Vec<String> = listed
+            .get("items")
+            .and_then(Value::as_array)
+            .map(|ids| ids.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .unwrap_or_default();
+        if ids.len() > limit as usize {
+            return Err(ApiError::peer(
+                StatusCode::BAD_GATEWAY,
+                format!("the peer node {} listed more records than asked for", peer.did),
+            ));
+        }
+        let next = listed.get("next_after").and_then(Value::as_str).map(str::to_owned);
+        (ids, next)
+    } else {
+        if named.len() > 100 || pull.after.is_some() {
+            return Err(ApiError::invalid(vec![Violation::new(
+                "/record_ids",
+                "name 1 to 100 records to pull; after pages a grant of a whole kind or class only",
+            )]));
+        }
+        (named, None)
+    };
     let mut received = Vec::new();
     let mut status_lists = StatusLists::new();
     for record_id in ids {
@@ -441,7 +538,7 @@ pub async fn pull_records(
         let new = verified_record(state, &peer, &request, &kind, &record_id, &exported, &mut status_lists).await?;
         received.push(state.store.create_received_record(actor, new).await?);
     }
-    Ok(received)
+    Ok((received, next_after))
 }
 
 /// Verifies a credential a provider returned and makes the received record of it: see
@@ -676,4 +773,109 @@ pub async fn get_received_record(
             .get_received_record(actor, path_id(&id, "received record")?)
             .await?,
     ))
+}
+
+// ----- CFP roll-up across nodes (ノード間の積み上げ算定) -----
+
+crate::list_schema!(RemoteSupplyList, junkan_model::federation::RemoteSupply);
+
+/// The rolled-up CFP per unit of a part of this node, for the signing peer organization: when
+/// it may read the footprint of the part's CFP (a grant of the part's operator, with its purpose
+/// in `Junkan-Purpose`), the supplier's roll-up through every tier below the part, with the
+/// exact value the buyer's node adds up (`value`) and the summary figures. That read and the
+/// suppliers' parts the roll-up reads are audited for their owners. Anything else is 404, the
+/// same as a part that does not exist.
+#[utoipa::path(get, path = "/federation/v1/ouranos/cfp-rollup/{trace_id}", tag = "federation",
+    params(("trace_id" = String, Path, description = "The supplier's part (trace id)")),
+    responses((status = 200, description = "The part's rolled-up CFP per unit", body = Object),
+              (status = 401, description = "Unsigned, or the signature was refused", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No such part whose CFP the caller may read", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn federation_ouranos_rollup(
+    State(state): State<AppState>,
+    Path(trace_id): Path<String>,
+    signed: Signed,
+) -> ApiResult<Json<Value>> {
+    let trace_id: uuid::Uuid = path_id(&trace_id, "part")?;
+    let actor = &signed.caller.actor;
+    let (rolled, value, operator) = state.store.ouranos_rollup_for_reader(actor, trace_id).await?;
+    Ok(Json(serde_json::json!({
+        "trace_id": trace_id,
+        "supplier": crate::trust::organization_did(&state, operator),
+        "unit": value.unit.pact_name(),
+        "total": rolled.total.to_string(),
+        "stages": rolled.stages,
+        "ratings": rolled.ratings,
+        "primary_data_share": rolled.primary_data_share.map(|share| share.to_string()),
+        "emissions_without_primary_data_share": rolled.emissions_without_primary_data_share.to_string(),
+        "tiers": rolled.tiers,
+        // Parts missing on this node are counted, not named: their ids and operators mean
+        // nothing to the buyer's node.
+        "missing_parts": rolled.missing.len(),
+        "value": value.to_json(),
+    })))
+}
+
+/// Links a part of the caller's organization to a supplier's part on a peer node (members who
+/// write): the CFP roll-up then asks that peer for the supplier's rolled-up value of the part.
+#[utoipa::path(put, path = "/api/v1/ouranos-remote-supplies/{trace_id}", tag = "federation",
+    params(("trace_id" = String, Path, description = "The buyer's part (trace id)")),
+    request_body = junkan_model::federation::NewRemoteSupply, security(("bearer" = [])),
+    responses((status = 200, description = "Linked", body = junkan_model::federation::RemoteSupply),
+              (status = 404, description = "No such part of the caller's organization", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Invalid (unknown peer, a DID not of that peer)", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn put_ouranos_remote_supply(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(trace_id): Path<String>,
+    Valid(new): Valid<junkan_model::federation::NewRemoteSupply>,
+) -> ApiResult<Json<junkan_model::federation::RemoteSupply>> {
+    let actor = caller.signed_in()?;
+    let trace_id: uuid::Uuid = path_id(&trace_id, "part")?;
+    let peer = state.store.get_peer(new.peer_id).await.map_err(|error| match error {
+        junkan_store::StoreError::NotFound { .. } => ApiError::invalid(vec![Violation::new(
+            "/peer_id",
+            format!("no peer node {} is registered", new.peer_id),
+        )]),
+        other => other.into(),
+    })?;
+    match federation::split_organization_did(&new.supplier_did) {
+        Some((node, _)) if node == peer.did => {}
+        _ => {
+            return Err(ApiError::invalid(vec![Violation::new(
+                "/supplier_did",
+                format!(
+                    "must be the DID of an organization of the peer node {} ({}:organizations:<id>)",
+                    peer.did, peer.did
+                ),
+            )]))
+        }
+    }
+    Ok(Json(
+        state.store.put_ouranos_remote_supply(actor, trace_id, &new).await?,
+    ))
+}
+
+/// Removes the link of a part of the caller's organization.
+#[utoipa::path(delete, path = "/api/v1/ouranos-remote-supplies/{trace_id}", tag = "federation",
+    params(("trace_id" = String, Path, description = "The buyer's part (trace id)")), security(("bearer" = [])),
+    responses((status = 204, description = "Removed"),
+              (status = 404, description = "No link of a part of the caller's organization", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn delete_ouranos_remote_supply(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(trace_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let actor = caller.signed_in()?;
+    let trace_id: uuid::Uuid = path_id(&trace_id, "part")?;
+    state.store.delete_ouranos_remote_supply(actor, trace_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The links of the caller's organization's parts to suppliers' parts on peer nodes.
+#[utoipa::path(get, path = "/api/v1/ouranos-remote-supplies", tag = "federation", security(("bearer" = [])),
+    responses((status = 200, description = "The links", body = RemoteSupplyList)))]
+pub async fn list_ouranos_remote_supplies(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    let actor = caller.signed_in()?;
+    let supplies = state.store.list_ouranos_remote_supplies(actor).await?;
+    Ok(Json(serde_json::json!({ "items": supplies })))
 }

@@ -1160,7 +1160,14 @@ pub async fn post_pull(
         .get_remote_request(&signed_in.actor, id)
         .await
         .or_page(&web)?;
-    match api::pull_records(&state, &signed_in.actor, id, None).await {
+    match api::pull_records(
+        &state,
+        &signed_in.actor,
+        id,
+        junkan_model::federation::PullRecords::default(),
+    )
+    .await
+    {
         Ok(_) => Ok(see_other("/app/received?done=pulled")),
         Err(error) if error.status() == axum::http::StatusCode::FORBIDDEN => Err(web.fail(Problem::Forbidden)),
         Err(error) => {

@@ -727,7 +727,10 @@ async fn get_target(
         "cfpRollup" => {
             let trace_id = query.required_uuid("traceId").map_err(params)?;
             query.finish().map_err(params)?;
-            let rolled = state.store.ouranos_rollup(actor, trace_id).await.map_err(store)?;
+            // Continued on peer nodes for parts bought from their organizations (issue 10).
+            let rolled = crate::federation::ouranos_rollup(state, actor, trace_id)
+                .await
+                .map_err(store)?;
             Ok(ok(serde_json::to_value(&rolled).unwrap_or(Value::Null)))
         }
         "parts" => {
