@@ -1273,7 +1273,9 @@ pub fn decide_claim(
                 .unwrap_or_else(|| "the window was not computed".to_owned());
             return Err(conflict(
                 "/recycled_share_pct",
-                format!("the share of the ledger's rolling window is not computable ({reasons}), so no claim can be backed"),
+                format!(
+                    "the share of the ledger's rolling window is not computable ({reasons}), so no claim can be backed"
+                ),
             ));
         };
         ledger.allow_share(share);
@@ -1963,7 +1965,9 @@ pub fn battery_share_from_passport(data: &Value, withheld: &[String]) -> Result<
             continue;
         };
         if pre + post > PERCENT {
-            missing.push(format!("{pointer}/{index} ({metal}): the shares sum to more than 100 %"));
+            missing.push(format!(
+                "{pointer}/{index} ({metal}): the shares sum to more than 100 %"
+            ));
             continue;
         }
         match fraction_from_passport(data, withheld, &metal) {
@@ -2506,25 +2510,34 @@ pub fn facility_mass_balance(scope: &str, period: &str, views: &[LedgerView]) ->
     for view in views {
         let live: Vec<&LedgerClaim> = view.claims.iter().filter(|claim| claim.reversal.is_none()).collect();
         let balance = &view.balance;
+        let mut figures = json!({
+            "material": view.ledger.material,
+            "model": view.ledger.model,
+            "rolling_average_share_pct": balance.rolling_average_share_pct.map(crate::number),
+            "material_input_t": crate::number(balance.input_t),
+            "lot_input_t": crate::number(balance.lot_input_t),
+            "credits_t": crate::number(balance.credits_t),
+            "claimed_t": crate::number(balance.claimed_t),
+            "remaining_t": crate::number(balance.remaining_t),
+            "lapsed_t": balance.lapsed_t.map(crate::number),
+            "claimed_pre_consumer_t": crate::number(live.iter().map(|claim| claim.pre_consumer_t).sum()),
+            "claimed_post_consumer_t": crate::number(live.iter().map(|claim| claim.post_consumer_t).sum()),
+            "unknown_share_t": crate::number(balance.unknown_share_t),
+        });
+        // A rolling-average ledger's window: the share its outputs may claim.
+        if let (Some(window), Some(fields)) = (&view.rolling_window, figures.as_object_mut()) {
+            fields.insert(
+                "rolling_window".to_owned(),
+                json!({"periods": window.periods, "periods_used": window.used.len(), "short": window.short,
+                       "share_pct": window.share_pct.map(crate::number), "missing": window.missing}),
+            );
+        }
         per_material.insert(
             format!(
                 "{} {}/{}",
                 view.ledger.material, view.ledger.period_from, view.ledger.period_to
             ),
-            json!({
-                "material": view.ledger.material,
-                "model": view.ledger.model,
-                "rolling_average_share_pct": balance.rolling_average_share_pct.map(crate::number),
-                "material_input_t": crate::number(balance.input_t),
-                "lot_input_t": crate::number(balance.lot_input_t),
-                "credits_t": crate::number(balance.credits_t),
-                "claimed_t": crate::number(balance.claimed_t),
-                "remaining_t": crate::number(balance.remaining_t),
-                "lapsed_t": balance.lapsed_t.map(crate::number),
-                "claimed_pre_consumer_t": crate::number(live.iter().map(|claim| claim.pre_consumer_t).sum()),
-                "claimed_post_consumer_t": crate::number(live.iter().map(|claim| claim.post_consumer_t).sum()),
-                "unknown_share_t": crate::number(balance.unknown_share_t),
-            }),
+            figures,
         );
         not_computable.extend(
             balance
@@ -2811,7 +2824,8 @@ mod tests {
             std::slice::from_ref(&recycled),
             &[],
             &[],
-            &claim("o1", "8", &[]), None,
+            &claim("o1", "8", &[]),
+            None,
         )
         .expect("8 of 10 t");
         assert_eq!(
@@ -2845,7 +2859,8 @@ mod tests {
             std::slice::from_ref(&recycled),
             &[],
             std::slice::from_ref(&first),
-            &claim("o2", "3", &[]), None,
+            &claim("o2", "3", &[]),
+            None,
         )
         .expect_err("2 t left");
         assert!(
@@ -2860,7 +2875,8 @@ mod tests {
             std::slice::from_ref(&recycled),
             &[],
             std::slice::from_ref(&first),
-            &claim("o1", "1", &[]), None,
+            &claim("o1", "1", &[]),
+            None,
         )
         .expect_err("o1 is claimed");
         assert_eq!(again.path, "/output_lot");
@@ -2875,7 +2891,8 @@ mod tests {
             std::slice::from_ref(&recycled),
             &[],
             &[reversed],
-            &claim("o1", "10", &["r"]), None,
+            &claim("o1", "10", &["r"]),
+            None,
         )
         .expect("a reversal gives the credits back");
         let unknown = MissingShare {
@@ -2894,7 +2911,8 @@ mod tests {
             std::slice::from_ref(&recycled),
             std::slice::from_ref(&unknown),
             &[],
-            &claim("o3", "1", &[]), None,
+            &claim("o3", "1", &[]),
+            None,
         )
         .expect_err("share of the blend unknown");
         assert!(blocked.message.contains("is unknown (v)"), "{blocked:?}");
@@ -2903,7 +2921,8 @@ mod tests {
             std::slice::from_ref(&recycled),
             std::slice::from_ref(&unknown),
             &[],
-            &claim("o3", "1", &[]), None,
+            &claim("o3", "1", &[]),
+            None,
         )
         .expect("credits are known whatever the unknown lots hold");
         let view = LedgerView::new(average, vec![recycled], vec![unknown], Vec::new());
@@ -3119,7 +3138,8 @@ mod tests {
             std::slice::from_ref(&cobalt_input),
             &[],
             std::slice::from_ref(&made),
-            &claim(&cobalt, "cam-2", "0.01", "0.5"), None,
+            &claim(&cobalt, "cam-2", "0.01", "0.5"),
+            None,
         )
         .expect_err("5 kg of cobalt needed");
         assert!(
@@ -3134,7 +3154,8 @@ mod tests {
             std::slice::from_ref(&nickel_input),
             &[],
             &[],
-            &claim(&nickel, "cam", "0.124", "0.5"), None,
+            &claim(&nickel, "cam", "0.124", "0.5"),
+            None,
         )
         .expect("the nickel's own credits");
         assert_eq!(nickel_claim.credits_t, decimal("0.062"));
@@ -3242,7 +3263,10 @@ mod tests {
             .expect("array")
             .push(json!({"recycledMaterial": "Nickel", "preConsumerShare": 0, "postConsumerShare": 5}));
         let reason = lot_share_from_passport(&nickel, &[]).expect_err("nickel's mass is not stated");
-        assert!(reason.contains("the mass of nickel in the battery is not known"), "{reason}");
+        assert!(
+            reason.contains("the mass of nickel in the battery is not known"),
+            "{reason}"
+        );
         let hidden = lot_share_from_passport(&json!({}), &["/Circularity".to_owned()]).expect_err("withheld");
         assert!(hidden.contains("withholds /Circularity/recycledContent"), "{hidden}");
     }

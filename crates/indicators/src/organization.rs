@@ -2537,7 +2537,10 @@ mod tests {
             (cobalt.clone(), input(entry(&cobalt, "two-metals", 0), "0.2", 10, 40)),
             (nickel.clone(), input(entry(&nickel, "two-metals", 0), "0.5", 20, 0)),
             (cobalt.clone(), input(entry(&cobalt, "disagree", 0), "0.2", 0, 50)),
-            (cobalt_there.clone(), input(entry(&cobalt_there, "disagree", 0), "0.2", 0, 60)),
+            (
+                cobalt_there.clone(),
+                input(entry(&cobalt_there, "disagree", 0), "0.2", 0, 60),
+            ),
         ];
         let shares = inflow_shares(&lots, &[here, there], &[], &claims, &inputs);
         let described: Vec<String> = lots

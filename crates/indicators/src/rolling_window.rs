@@ -385,17 +385,32 @@ mod tests {
         let four = rolling_window_share(&march(4, &[]), &earlier).expect("a window");
         assert_eq!((four.share_pct, four.short), (Some(decimal("20")), true));
         assert_eq!(four.missing.len(), 1);
-        assert!(four.missing[0].contains("ends on 2025-12-31: 1 earlier period(s)"), "{:?}", four.missing);
+        assert!(
+            four.missing[0].contains("ends on 2025-12-31: 1 earlier period(s)"),
+            "{:?}",
+            four.missing
+        );
 
         let gap = rolling_window_share(&march(3, &[]), std::slice::from_ref(&january)).expect("a window");
-        assert_eq!((gap.share_pct, gap.used.len(), gap.short), (Some(decimal("50")), 1, true));
-        assert!(gap.missing[0].contains("ends on 2026-02-28: 2 earlier period(s)"), "{:?}", gap.missing);
+        assert_eq!(
+            (gap.share_pct, gap.used.len(), gap.short),
+            (Some(decimal("50")), 1, true)
+        );
+        assert!(
+            gap.missing[0].contains("ends on 2026-02-28: 2 earlier period(s)"),
+            "{:?}",
+            gap.missing
+        );
 
         // Named ledgers: only those count; a named one past a break is reported, not counted.
         let named = rolling_window_share(&march(3, &["january"]), &earlier).expect("a window");
         assert_eq!((named.share_pct, named.used.len()), (Some(decimal("50")), 1));
         assert_eq!(named.missing.len(), 2, "{:?}", named.missing);
-        assert!(named.missing[1].contains("is named but not counted"), "{:?}", named.missing);
+        assert!(
+            named.missing[1].contains("is named but not counted"),
+            "{:?}",
+            named.missing
+        );
 
         // One period: the ledger's own average.
         let own = rolling_window_share(&march(1, &[]), &earlier).expect("a window");
@@ -421,7 +436,11 @@ mod tests {
         let march = view(ledger("march", MARCH, window(2, &[])), 10, 50);
         let share = rolling_window_share(&march, &[february]).expect("a window");
         assert_eq!(share.share_pct, None);
-        assert!(share.not_computable[0].contains("1 input lot(s) of /api/v1/ledgers/"), "{:?}", share.not_computable);
+        assert!(
+            share.not_computable[0].contains("1 input lot(s) of /api/v1/ledgers/"),
+            "{:?}",
+            share.not_computable
+        );
     }
 
     /// Claims carry the window's share, drawing credits of their own period only.
@@ -468,8 +487,8 @@ mod tests {
         assert!(unknown.message.contains("not computable"), "{}", unknown.message);
         // The own period (5 %) would not allow 10 %: the window does.
         let own = view(ledger("february", FEBRUARY, None), 20, 5);
-        let refused = decide_claim(&own.ledger, &own.inputs, &[], &[], &claim("first", 10, 10), None)
-            .expect_err("5 % only");
+        let refused =
+            decide_claim(&own.ledger, &own.inputs, &[], &[], &claim("first", 10, 10), None).expect_err("5 % only");
         assert!(refused.message.contains("at most 5 %"), "{}", refused.message);
         // Never overdrawn: 20 t at 10 % needs 2 t, February has 1 t of credits.
         let over = decide(claim("big", 20, 10), &[]).expect_err("overdrawn");
@@ -479,7 +498,11 @@ mod tests {
     /// The named ledgers of a window are checked against the ledger that names it.
     #[test]
     fn a_window_names_earlier_ledgers_of_the_same_facility_material_and_model() {
-        let march = ledger("march", MARCH, window(4, &["other plant", "other material", "later", "january"]));
+        let march = ledger(
+            "march",
+            MARCH,
+            window(4, &["other plant", "other material", "later", "january"]),
+        );
         let mut other_plant = ledger("other plant", FEBRUARY, None);
         other_plant.facility_id = FacilityId::derived("elsewhere");
         let mut other_material = ledger("other material", FEBRUARY, None);
@@ -496,9 +519,14 @@ mod tests {
             .collect();
         assert_eq!(described.len(), 4, "{described:#?}");
         assert!(described[0].starts_with("/rolling_window/ledgers/0") && described[0].contains("it keeps facility"));
-        assert!(described[1].contains("it keeps polyethylene, not this ledger's polypropylene; it is kept under mass_balance_credit"));
+        assert!(described[1]
+            .contains("it keeps polyethylene, not this ledger's polypropylene; it is kept under mass_balance_credit"));
         assert!(described[2].contains("overlaps or follows this ledger's 2026-03-01/2026-03-31"));
-        assert!(described[3].contains("overlaps that of /rolling_window/ledgers/0"), "{}", described[3]);
+        assert!(
+            described[3].contains("overlaps that of /rolling_window/ledgers/0"),
+            "{}",
+            described[3]
+        );
         let missing = check_window_ledgers(&march, &window, &[None, None, None, None], "/rolling_window");
         assert!(missing[0].message.contains("no ledger of your organization has the id"));
     }

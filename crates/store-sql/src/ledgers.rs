@@ -633,7 +633,11 @@ pub async fn create(store: &SqlStore, actor: &Actor, new: NewLedger) -> StoreRes
     };
     // The ledgers a window names: each an earlier ledger of the same facility, material and
     // model that the opener's organization keeps.
-    if let Some(window) = ledger.rolling_window.as_ref().filter(|window| !window.ledgers.is_empty()) {
+    if let Some(window) = ledger
+        .rolling_window
+        .as_ref()
+        .filter(|window| !window.ledgers.is_empty())
+    {
         let mut named = Vec::with_capacity(window.ledgers.len());
         for id in &window.ledgers {
             named.push(match readable_head(store, actor, *id).await {

@@ -45,8 +45,8 @@ pub use indicators::{
 };
 pub use ledgers::{
     concurrent_claims_cannot_overdraw, ledger_credits_carry_over_between_periods,
-    ledger_inputs_from_events_and_passports, ledgers_account_per_material,
-    ledgers_are_never_overdrawn_and_count_lots_once, ledger_rolling_windows_average_consecutive_periods,
+    ledger_inputs_from_events_and_passports, ledger_rolling_windows_average_consecutive_periods,
+    ledgers_account_per_material, ledgers_are_never_overdrawn_and_count_lots_once,
 };
 pub use log::transparency_log_commits_every_write;
 pub use organization::organization_flow_reads_follow_the_read_rule;

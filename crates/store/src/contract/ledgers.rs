@@ -1316,8 +1316,10 @@ pub async fn ledger_rolling_windows_average_consecutive_periods(store: &dyn Stor
     let monthly = |period: &str, day: &str, mass: u32, share: u32| {
         (
             ledger(facility_id, "pp", model, period, json!({})),
-            input(json!({"lot": format!("lot-{day}"), "mass": mass, "unit": "t", "recycled_share_pct": share,
-                         "received_on": day})),
+            input(
+                json!({"lot": format!("lot-{day}"), "mass": mass, "unit": "t", "recycled_share_pct": share,
+                         "received_on": day}),
+            ),
         )
     };
     let mut ids = Vec::new();
@@ -1330,16 +1332,30 @@ pub async fn ledger_rolling_windows_average_consecutive_periods(store: &dyn Stor
         ids.push(opened.id);
     }
     let elsewhere = store
-        .create_ledger(&admin, ledger(other_plant, "pp", model, "2026-05-01/2026-05-31", json!({})))
+        .create_ledger(
+            &admin,
+            ledger(other_plant, "pp", model, "2026-05-01/2026-05-31", json!({})),
+        )
         .await
         .expect("another plant");
     let other_material = store
-        .create_ledger(&admin, ledger(facility_id, "pe", model, "2026-05-01/2026-05-31", json!({})))
+        .create_ledger(
+            &admin,
+            ledger(facility_id, "pe", model, "2026-05-01/2026-05-31", json!({})),
+        )
         .await
         .expect("another material");
 
     // Bad windows: nothing is written.
-    let june = |window: Value| ledger(facility_id, "pp", model, "2026-06-01/2026-06-30", json!({"rolling_window": window}));
+    let june = |window: Value| {
+        ledger(
+            facility_id,
+            "pp",
+            model,
+            "2026-06-01/2026-06-30",
+            json!({"rolling_window": window}),
+        )
+    };
     assert_eq!(
         paths(store.create_ledger(&admin, june(json!({"periods": 0}))).await),
         ["/rolling_window/periods"]
@@ -1364,7 +1380,10 @@ pub async fn ledger_rolling_windows_average_consecutive_periods(store: &dyn Stor
         ["/rolling_window/ledgers/1"]
     );
     let later = store
-        .create_ledger(&admin, ledger(facility_id, "pp", model, "2026-08-01/2026-08-31", json!({})))
+        .create_ledger(
+            &admin,
+            ledger(facility_id, "pp", model, "2026-08-01/2026-08-31", json!({})),
+        )
         .await
         .expect("a later month");
     match store
@@ -1373,7 +1392,11 @@ pub async fn ledger_rolling_windows_average_consecutive_periods(store: &dyn Stor
     {
         Err(StoreError::Invalid(violations)) => {
             assert_eq!(violations[0].path, "/rolling_window/ledgers/0");
-            assert!(violations[0].message.contains("overlaps or follows"), "{}", violations[0].message);
+            assert!(
+                violations[0].message.contains("overlaps or follows"),
+                "{}",
+                violations[0].message
+            );
         }
         other => panic!("a later ledger is refused, got {other:?}"),
     }
@@ -1409,7 +1432,10 @@ pub async fn ledger_rolling_windows_average_consecutive_periods(store: &dyn Stor
         .await
         .expect("input");
     let view = store.get_ledger(&admin, opened.id).await.expect("read");
-    assert_eq!(view.ledger.rolling_window.as_ref().map(|window| window.periods), Some(3));
+    assert_eq!(
+        view.ledger.rolling_window.as_ref().map(|window| window.periods),
+        Some(3)
+    );
     let window = view.rolling_window.clone().expect("a window");
     assert_eq!(
         (
@@ -1420,7 +1446,10 @@ pub async fn ledger_rolling_windows_average_consecutive_periods(store: &dyn Stor
         ),
         (Some("20".to_owned()), "40".to_owned(), 3, false)
     );
-    assert_eq!(view.balance.rolling_average_share_pct.map(|share| share.to_string()), Some("50".to_owned()));
+    assert_eq!(
+        view.balance.rolling_average_share_pct.map(|share| share.to_string()),
+        Some("50".to_owned())
+    );
     // Claims carry the window's share, not the period's own 50 %.
     let above = conflict(
         store
@@ -1438,7 +1467,13 @@ pub async fn ledger_rolling_windows_average_consecutive_periods(store: &dyn Stor
     let july = store
         .create_ledger(
             &admin,
-            ledger(facility_id, "pp", model, "2026-07-01/2026-07-31", json!({"rolling_window": {"periods": 5}})),
+            ledger(
+                facility_id,
+                "pp",
+                model,
+                "2026-07-01/2026-07-31",
+                json!({"rolling_window": {"periods": 5}}),
+            ),
         )
         .await
         .expect("July");
@@ -1458,14 +1493,20 @@ pub async fn ledger_rolling_windows_average_consecutive_periods(store: &dyn Stor
         .expect("a window");
     // (2 + 1 + 5 + 0) / (10 + 20 + 10 + 10) = 8 / 50 = 16 %.
     assert_eq!(
-        (window.share_pct.map(|share| share.to_string()), window.used.len(), window.short),
+        (
+            window.share_pct.map(|share| share.to_string()),
+            window.used.len(),
+            window.short
+        ),
         (Some("16".to_owned()), 4, true)
     );
     assert!(window.missing[0].contains("ends on 2026-03-31"), "{:?}", window.missing);
 }
 
 fn claim_on_june(output: &str, mass: &str, share: &str) -> NewLedgerClaim {
-    serde_json::from_value(json!({"output_lot": output, "mass": mass, "unit": "t", "recycled_share_pct": share,
-                                  "claimed_on": "2026-06-20"}))
+    serde_json::from_value(
+        json!({"output_lot": output, "mass": mass, "unit": "t", "recycled_share_pct": share,
+                                  "claimed_on": "2026-06-20"}),
+    )
     .expect("the shape of a claim")
 }
