@@ -1096,14 +1096,16 @@ fn demo_recycled_content_claims_are_backed_by_ledgers_and_over_claims_are_refuse
 ///   mass are all recycled by the refiner: circular outflow 100 %;
 /// - pack maker: packs 4 cells into the pack in April 2026. Each cell's passport states 0.9 kg,
 ///   of which 0.1 kg nickel (6 % recycled), 0.02 kg cobalt (16 %) and 0.01 kg lithium (3 %):
-///   0.006 + 0.0032 + 0.0003 = 0.0095 kg recycled per cell, 0.038 kg of 3.6 kg; the pack
-///   (478.5 kg, its passport) is disassembled by the dismantler and shredded by the black-mass
-///   recycler, events they share with the pack maker: 0.038 / 3.6 = 1.056 %, 100 %,
-///   (0.038 + 478.5) / (3.6 + 478.5) = 99.26 %;
+///   0.006 + 0.0032 + 0.0003 = 0.0095 kg recycled per cell, 0.038 kg of 3.6 kg (1.0556 %), and
+///   0.8 % renewable content (`Circularity/renewableContent`): circular inflow 1.8556 %
+///   (0.0668 kg); the pack (478.5 kg, its passport) is disassembled by the dismantler and
+///   shredded by the black-mass recycler, events they share with the pack maker: 1.8556 %,
+///   100 %, (0.0668 + 478.5) / (3.6 + 478.5) = 99.27 %;
 /// - automaker: fits the pack (478.5 kg; its passport states 50.5 kg nickel at 6.1 %, 6.3 kg
-///   cobalt at 16.5 % and 7.5 kg lithium at 3.4 %: 3.0805 + 1.0395 + 0.255 = 4.375 kg recycled)
-///   into the vehicle, which its model's passport states at 1,850 kg and the dismantler takes
-///   back: 4.375 / 478.5 = 0.914 %, 100 %, (4.375 + 1850) / (478.5 + 1850) = 79.64 %.
+///   cobalt at 16.5 % and 7.5 kg lithium at 3.4 %: 3.0805 + 1.0395 + 0.255 = 4.375 kg recycled,
+///   0.9143 %, and 0.8 % renewable: 1.7143 %, 8.203 kg) into the vehicle, which its model's
+///   passport states at 1,850 kg and the dismantler takes back: 1.7143 %, 100 %,
+///   (8.203 + 1850) / (478.5 + 1850) = 79.80 %.
 #[test]
 fn demo_company_cti_is_computed_from_the_events_and_printed() {
     let data = temp_dir("cti");
@@ -1129,14 +1131,18 @@ fn demo_company_cti_is_computed_from_the_events_and_printed() {
         ("blackmass", [None, Some(100.0), None]),
         (
             "packmaker",
-            [Some(0.038 / 3.6 * 100.0), Some(100.0), Some(478.538 / 482.1 * 100.0)],
+            [
+                Some(0.038 / 3.6 * 100.0 + 0.8),
+                Some(100.0),
+                Some((0.038 + 3.6 * 0.008 + 478.5) / 482.1 * 100.0),
+            ],
         ),
         (
             "automaker",
             [
-                Some(4.375 / 478.5 * 100.0),
+                Some(4.375 / 478.5 * 100.0 + 0.8),
                 Some(100.0),
-                Some(1854.375 / 2328.5 * 100.0),
+                Some((4.375 + 478.5 * 0.008 + 1850.0) / 2328.5 * 100.0),
             ],
         ),
     ];

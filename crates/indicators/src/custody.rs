@@ -2059,9 +2059,17 @@ pub fn fraction_from_passport(
                 continue;
             }
             let Some(Ok(part)) = entry.get("batteryMaterialMass").map(decimal_of) else {
-                return Err(format!(
-                    "{pointer}/{index} names {material} without a batteryMaterialMass"
-                ));
+                let mass_pointer = format!("{pointer}/{index}/batteryMaterialMass");
+                return Err(
+                    if withheld
+                        .iter()
+                        .any(|hidden| mass_pointer.starts_with(hidden.as_str()) || hidden.starts_with(&mass_pointer))
+                    {
+                        format!("the passport withholds {mass_pointer} ({material}) from you")
+                    } else {
+                        format!("{pointer}/{index} names {material} without a batteryMaterialMass")
+                    },
+                );
             };
             mass += part;
             used.push(format!("{pointer}/{index}/batteryMaterialMass"));

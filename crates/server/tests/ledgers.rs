@@ -684,6 +684,11 @@ async fn rolling_windows_average_consecutive_periods_and_refuse_bad_windows() {
         .await;
     assert_eq!(balance.status, StatusCode::OK, "{}", balance.body);
     let june_figures = &balance.body["result"]["pp 2026-06-01/2026-06-30"];
-    assert_eq!(june_figures["rolling_window"]["share_pct"], json!(20), "{}", balance.body);
+    assert_eq!(
+        june_figures["rolling_window"]["share_pct"].as_f64(),
+        Some(20.0),
+        "{}",
+        balance.body
+    );
     assert_eq!(june_figures["rolling_window"]["periods_used"], json!(3));
 }

@@ -296,8 +296,10 @@ async fn fill_windows(connection: &mut AnyConnection, heads: &mut [LedgerRecord]
     let rows = sql.query().fetch_all(&mut *connection).await.map_err(unavailable)?;
     for row in &rows {
         let id = text(row, "ledger_id")?;
+        let periods = int(row, "periods")?;
         let window = RollingWindow {
-            periods: parsed(&int(row, "periods")?.to_string(), "window periods", str::parse::<u32>)?,
+            periods: u32::try_from(periods)
+                .map_err(|_| StoreError::Unavailable(format!("a stored window of {periods} periods").into()))?,
             ledgers: json_of(row, "ledgers")?,
         };
         if let Some(head) = heads.iter_mut().find(|head| head.id.to_string() == id) {
