@@ -689,6 +689,8 @@ async fn serve(config: &Config, store: SqlStore) -> anyhow::Result<()> {
         .context("loading the signing keys")?;
     // Query subscriptions are delivered by a background task of the serving process.
     junkan_server::delivery::spawn(state.clone());
+    // A node key rotated by `junkan admin` (any process on the same database) signs within 30 s.
+    tokio::spawn(state.clone().reload_keys_periodically(Duration::from_secs(30)));
     // PACT events (answers to requests, notifications) leave through the outbox sender.
     tokio::spawn(junkan_server::pact_delivery::run(state.clone()));
     // The tamper-evident log's tree heads are signed on a timer (docs/log.md).

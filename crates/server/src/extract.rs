@@ -43,7 +43,9 @@ pub enum AuthMethod {
 }
 
 /// The authenticated caller of a request; anonymous when no credentials were sent. Invalid
-/// credentials are refused with 401 rather than treated as anonymous.
+/// credentials are refused with 401 rather than treated as anonymous, except the cookie of a
+/// session that has ended on a read (GET, HEAD, OPTIONS): browsers keep such cookies, and the
+/// public may read what it may.
 #[derive(Debug, Clone)]
 pub struct Caller {
     /// The actor handed to the store.
@@ -98,10 +100,16 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<(Actor, AuthMet
             .map(|actor| (actor, AuthMethod::Token));
     }
     if let Some(session) = cookie(&parts.headers, SESSION_COOKIE) {
-        let Some((record, user)) = state.store.session(&digest(&session)).await? else {
-            return Err(ApiError::unauthorized("the session has ended; sign in again"));
-        };
         let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        let Some((record, user)) = state.store.session(&digest(&session)).await? else {
+            // A browser keeps the cookie of a session that has ended: it reads what the public
+            // may (a consumer scanning a QR code gets the page, not a 401), and a write that
+            // relied on the session is refused.
+            if unsafe_method {
+                return Err(ApiError::unauthorized("the session has ended; sign in again"));
+            }
+            return Ok((Actor::anonymous(), AuthMethod::Anonymous));
+        };
         if unsafe_method {
             let sent = header_text(&parts.headers, CSRF_HEADER).unwrap_or_default();
             if !constant_time_eq(&sent, &record.csrf_token) {
@@ -165,7 +173,7 @@ pub enum TokenProblem {
 
 /// The actor of a bearer access token issued by `/auth/token`.
 pub async fn verified_token_actor(state: &AppState, token: &str) -> Result<Actor, TokenProblem> {
-    let claims = match state.keys.verify(token, &state.settings.issuer, state.store.now()) {
+    let claims = match state.keys().verify(token, &state.settings.issuer, state.store.now()) {
         Ok(claims) => claims,
         Err(junkan_auth::TokenError::Expired) => return Err(TokenProblem::Expired),
         Err(error) => return Err(TokenProblem::Invalid(error.to_string())),

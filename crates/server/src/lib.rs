@@ -85,8 +85,9 @@ impl Settings {
 pub struct AppState {
     /// The store.
     pub store: Arc<dyn Store>,
-    /// Token-signing keys.
-    pub keys: Keyring,
+    /// The node's keys (access tokens, signed tree heads), reloaded from the store by
+    /// [`AppState::reload_keys`] so that a rotation takes effect without a restart.
+    keys: Arc<std::sync::RwLock<Arc<Keyring>>>,
     /// Settings.
     pub settings: Arc<Settings>,
     /// Body validators.
@@ -119,7 +120,7 @@ impl AppState {
         let resolver = resolver::ResolverState::new(settings.resolver_cache_ttl, settings.resolver_cache_capacity);
         Ok(AppState {
             store,
-            keys,
+            keys: Arc::new(std::sync::RwLock::new(Arc::new(keys))),
             settings: Arc::new(settings),
             schemas: schemas::Schemas::new(&openapi::document()),
             captured: Arc::new(tokio::sync::watch::channel(0).0),
@@ -127,6 +128,40 @@ impl AppState {
             pact_outbox_wake: Arc::new(tokio::sync::Notify::new()),
             federation: federation::FederationState::default(),
         })
+    }
+
+    /// The node's keyring as last loaded: the newest key in use signs, every key verifies.
+    pub fn keys(&self) -> Arc<Keyring> {
+        match self.keys.read() {
+            Ok(keys) => keys.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Loads the node's keys from the store again (after `junkan admin rotate-key --node`, from
+    /// this process or another sharing the database): the new key signs from now on, and the
+    /// retired ones still verify what they signed.
+    pub async fn reload_keys(&self) -> Result<(), StoreError> {
+        let keys = Arc::new(load_keyring(self.store.as_ref()).await?);
+        match self.keys.write() {
+            Ok(mut current) => *current = keys,
+            Err(poisoned) => *poisoned.into_inner() = keys,
+        }
+        Ok(())
+    }
+
+    /// Reloads the node's keys every `interval` for as long as the process runs (a failure is
+    /// logged and tried again at the next tick).
+    pub async fn reload_keys_periodically(self, interval: std::time::Duration) {
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            if let Err(error) = self.reload_keys().await {
+                tracing::warn!(%error, "reloading the node's keys failed");
+            }
+        }
     }
 
     /// Records that the passport `identifier` was written through this process: its cached

@@ -296,3 +296,53 @@ pub async fn sign_capture(
     .await
     .map(Some)
 }
+
+/// The key the node signs with now (its newest key in use) as an issuer key of its DID. Read
+/// from the store each time, so that a rotation takes effect at once.
+pub async fn node_issuer_key(state: &AppState) -> ApiResult<IssuerKey> {
+    let keys = state.store.trust_keys(KeyOwner::Node).await?;
+    let key = keys
+        .iter()
+        .find(|key| key.retired_at.is_none())
+        .ok_or_else(|| ApiError::internal(&"the node has no signing key in use"))?;
+    issuer_key(&node_did(state), key)
+}
+
+/// A credential the node issued about its own configuration.
+#[derive(Debug, Clone)]
+pub struct NodeIssued {
+    /// Its id (`urn:uuid:...`).
+    pub id: String,
+    /// The compact JWS (`typ: vc+jwt`).
+    pub jwt: String,
+    /// The credential (the JWS payload less `iat`).
+    pub credential: Value,
+}
+
+/// Issues a `vc+jwt` as the node (`did:web:<host>`, its current key): the node's statements
+/// about its own configuration (profile versions, industries, certificate schemes, peers, the
+/// partnership's secretariat). They carry no revocation status: what they state is either
+/// immutable (a profile version) or checked against what the node holds when verified (the
+/// `record` check), and no organization's status list may speak for the node. Nothing is
+/// written: there is no entry to revoke.
+pub async fn issue_as_node(state: &AppState, types: &[&str], subject: Value) -> ApiResult<NodeIssued> {
+    let signing_key = node_issuer_key(state).await?;
+    let issued_at = state
+        .store
+        .now()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| state.store.now());
+    let id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
+    let mut all_types = vec![Value::from(VERIFIABLE_CREDENTIAL_TYPE)];
+    all_types.extend(types.iter().copied().map(Value::from));
+    let credential = json!({
+        "@context": [CREDENTIALS_V2_CONTEXT],
+        "id": id,
+        "type": all_types,
+        "issuer": node_did(state),
+        "validFrom": format_time(issued_at),
+        "credentialSubject": subject,
+    });
+    let jwt = issue_vc_jwt(&credential, &signing_key, issued_at).map_err(|error| ApiError::internal(&error))?;
+    Ok(NodeIssued { id, jwt, credential })
+}

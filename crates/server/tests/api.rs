@@ -202,11 +202,11 @@ async fn expired_forged_and_malformed_tokens_are_refused() {
     let (kid, secret) = Keyring::generate_secret();
     let foreign = Keyring::from_secrets([(kid.as_str(), secret.as_str())]).expect("key");
     let cases = [
-        ("expired", app.state.keys.sign(&claims(now - 3600, ISSUER))),
+        ("expired", app.state.keys().sign(&claims(now - 3600, ISSUER))),
         ("forged by another key", foreign.sign(&claims(now + 3600, ISSUER))),
         (
             "for another audience",
-            app.state.keys.sign(&claims(now + 3600, "https://elsewhere")),
+            app.state.keys().sign(&claims(now + 3600, "https://elsewhere")),
         ),
         ("garbage", "not.a.token".to_owned()),
         ("unknown API key", "jk_nothing".to_owned()),
@@ -221,7 +221,7 @@ async fn expired_forged_and_malformed_tokens_are_refused() {
         );
     }
     let tampered = {
-        let token = app.state.keys.sign(&claims(now + 3600, ISSUER));
+        let token = app.state.keys().sign(&claims(now + 3600, ISSUER));
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         parts[2] = parts[2].chars().rev().collect();
         parts.join(".")

@@ -314,6 +314,37 @@ async fn a_negotiation_agreed_in_the_inbox_leads_to_a_transfer_that_stops_with_t
     let data = app.get(&path, &token).await;
     assert_eq!(data.status, StatusCode::OK, "{}", data.body);
     assert_eq!(data.body["items"][0]["id"], plant);
+    // The provider states the transfer in a credential of its own (issue 9), which verifies.
+    let transfers = app.get("/api/v1/dsp/transfers", &app.token_a).await;
+    assert_eq!(transfers.status, StatusCode::OK, "{}", transfers.body);
+    let transfer_id = transfers.body["items"][0]["id"]
+        .as_str()
+        .expect("transfer id")
+        .to_owned();
+    let exported = app
+        .get(&format!("/api/v1/credentials/dsp_transfer/{transfer_id}"), &app.token_a)
+        .await;
+    assert_eq!(exported.status, StatusCode::OK, "{}", exported.body);
+    assert_eq!(
+        exported.body["payload"]["credentialSubject"]["content"]["id"],
+        json!(transfer_id)
+    );
+    let report = app
+        .post(
+            "/api/v1/verify",
+            &app.token_a,
+            json!({"credential": exported.body["credential"]}),
+        )
+        .await;
+    assert_eq!(report.body["verified"], json!(true), "{}", report.body);
+    // Another organization that is no party to it gets no credential of it.
+    let third_party = app
+        .client_token(app.authority, &[junkan_model::principal::Role::OrgAdmin])
+        .await;
+    let third = app
+        .get(&format!("/api/v1/credentials/dsp_transfer/{transfer_id}"), &third_party)
+        .await;
+    assert_eq!(third.status, StatusCode::NOT_FOUND, "{}", third.body);
     // The owner's audit names the agreement as the grant of the read.
     let audit = app
         .get(

@@ -757,7 +757,7 @@ async fn bad_input_is_refused_with_ouranos_error_bodies() {
     check(&reply, StatusCode::UNAUTHORIZED, "[auth] Unauthorized");
     assert_eq!(reply.body["message"], json!("Invalid or expired token"));
     let now = node.app.store.now().unix_timestamp();
-    let expired = node.app.state.keys.sign(&AccessClaims {
+    let expired = node.app.state.keys().sign(&AccessClaims {
         iss: support::ISSUER.to_owned(),
         sub: uuid::Uuid::new_v4().to_string(),
         aud: support::ISSUER.to_owned(),

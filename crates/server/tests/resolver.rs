@@ -160,6 +160,15 @@ async fn content_negotiation_gives_json_ld_to_machines_and_the_page_to_people() 
     }
     let missing_accept = get(&app, "/01/04912345000019", &[]).await;
     assert!(missing_accept.text.starts_with("<!DOCTYPE html>"));
+    // A browser still holding the cookie of a session that has ended gets the public page.
+    let stale = get(
+        &app,
+        "/01/04912345000019",
+        &[("accept", browser), ("cookie", "junkan_session=ended-long-ago")],
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::OK, "{}", stale.text);
+    assert!(stale.text.starts_with("<!DOCTYPE html>"));
     let refused = get(&app, "/01/04912345000019", &[("accept", "image/png")]).await;
     assert_eq!(refused.status, StatusCode::NOT_ACCEPTABLE);
     assert_eq!(header(&refused, "content-type"), "application/problem+json");

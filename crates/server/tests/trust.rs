@@ -39,6 +39,54 @@ async fn the_node_did_document_names_the_node_keys_that_sign_tree_heads() {
         document.verification_methods.iter().any(|method| method.id == kid),
         "{kid}"
     );
+    // A rotation of the node's key (`junkan admin rotate-key --node`, possibly by another
+    // process on the same database) takes effect at the next reload, without a restart: the
+    // new key signs tree heads and tokens, and the retired one still verifies its tokens.
+    let old_key = head.body["key_id"].as_str().expect("key id").to_owned();
+    let token_before = app.token_node_admin.clone();
+    let rotated = app
+        .store
+        .rotate_key(&Actor::system(), junkan_store::KeyOwner::Node)
+        .await
+        .expect("rotated");
+    let new_key = rotated
+        .iter()
+        .find(|key| key.retired_at.is_none())
+        .expect("a key in use")
+        .kid
+        .clone();
+    assert_ne!(new_key, old_key);
+    app.state.reload_keys().await.expect("reloaded");
+    let head = app.post("/api/v1/log/tree-heads", &token_before, json!({})).await;
+    assert_eq!(
+        head.status,
+        StatusCode::CREATED,
+        "the old key's token still verifies: {}",
+        head.body
+    );
+    assert_eq!(head.body["key_id"], json!(new_key));
+    let fresh = app.state.keys().sign(&serde_json::json!({"probe": true}));
+    let header: Value = serde_json::from_slice(
+        &junkan_credential::jose::base64url_decode(fresh.split('.').next().expect("header")).expect("base64url"),
+    )
+    .expect("json");
+    assert_eq!(header["kid"], json!(new_key));
+    // Credentials the node states are signed with the new key too.
+    let profile = app.get("/api/v1/credentials/industry/batteries", &app.token_a).await;
+    assert_eq!(profile.status, StatusCode::OK, "{}", profile.body);
+    let header: Value = serde_json::from_slice(
+        &junkan_credential::jose::base64url_decode(
+            profile.body["credential"]
+                .as_str()
+                .expect("jwt")
+                .split('.')
+                .next()
+                .expect("header"),
+        )
+        .expect("base64url"),
+    )
+    .expect("json");
+    assert_eq!(header["kid"], json!(format!("{HOST_DID}#{new_key}")));
 }
 
 #[tokio::test]
@@ -407,7 +455,318 @@ async fn records_of_every_kind(app: &TestApp) -> Vec<(&'static str, String, junk
         format!("/api/v1/credentials/certification/{certification}"),
         certifier,
     ));
+    records.push((
+        "partner_membership",
+        format!("/api/v1/credentials/partner_membership/{membership}"),
+        app.a,
+    ));
+    let follow_up = app
+        .post(
+            &format!("/api/v1/partners/targets/{target}/follow-ups"),
+            &app.token_a,
+            json!({"fiscal_year": target_year - 5, "achievement_band": "20-39", "progress_status": "on_plan",
+                   "current_value": 15, "current_year": target_year - 5}),
+        )
+        .await;
+    assert_eq!(follow_up.status, StatusCode::CREATED, "{}", follow_up.body);
+    let follow_up = follow_up.body["id"].as_str().expect("id");
+    records.push((
+        "partner_follow_up",
+        format!("/api/v1/credentials/partner_follow_up/{follow_up}"),
+        app.a,
+    ));
+    let query = app
+        .post(
+            "/epcis/queries",
+            &app.token_a,
+            json!({"name": "trust-shipments", "query": {"EQ_bizStep": ["shipping"]}}),
+        )
+        .await;
+    assert_eq!(query.status, StatusCode::CREATED, "{}", query.body);
+    records.push((
+        "named_query",
+        "/api/v1/credentials/named_query/trust-shipments".to_owned(),
+        app.a,
+    ));
+    let subscription = app
+        .post(
+            "/epcis/queries/trust-shipments/subscriptions",
+            &app.token_a,
+            json!({"dest": "https://client.example.com/hook", "stream": true}),
+        )
+        .await;
+    assert_eq!(subscription.status, StatusCode::CREATED, "{}", subscription.body);
+    let subscription = subscription.body["subscriptionID"].as_str().expect("id");
+    records.push((
+        "subscription",
+        format!("/api/v1/credentials/subscription/{subscription}?query=trust-shipments"),
+        app.a,
+    ));
+    // Ouranos: a part of A with a component, and A's trade request for it to B.
+    let actor_a = junkan_model::principal::Actor {
+        kind: junkan_model::principal::PrincipalKind::User,
+        principal_id: "trust".to_owned(),
+        organization_id: Some(app.a),
+        roles: vec![
+            junkan_model::principal::Role::OrgAdmin,
+            junkan_model::principal::Role::Member,
+        ],
+        purpose: None,
+        request_id: None,
+    };
+    let part = |name: &str| junkan_model::ouranos::PartWrite {
+        trace_id: None,
+        part: junkan_model::ouranos::Part {
+            trace_id: uuid::Uuid::nil(),
+            operator_id: app.a,
+            plant_id: facility.parse().expect("facility id"),
+            parts_name: name.to_owned(),
+            support_parts_name: None,
+            terminated: false,
+            amount_required: None,
+            amount_required_unit: Some(junkan_model::ouranos::AmountUnit::Kilogram),
+            parts_label_name: None,
+            parts_add_info: [None, None, None],
+        },
+    };
+    let mut cell = part("cell");
+    cell.part.amount_required = Some(rust_decimal::Decimal::from(2));
+    let structure = app
+        .store
+        .put_parts_structure(
+            &actor_a,
+            junkan_model::ouranos::PartsStructureWrite {
+                parent: part("module"),
+                children: vec![cell],
+            },
+        )
+        .await
+        .expect("parts structure");
+    let cell = structure.children[0].trace_id;
+    records.push((
+        "ouranos_part",
+        format!("/api/v1/credentials/ouranos_part/{cell}"),
+        app.a,
+    ));
+    let trade = app
+        .store
+        .create_trade_request(
+            &actor_a,
+            junkan_model::ouranos::NewTradeRequest {
+                downstream_operator_id: app.a,
+                downstream_trace_id: cell,
+                upstream_operator_id: app.b,
+                message: Some("CFP please".to_owned()),
+                response_due_date: time::macros::date!(2099 - 01 - 01),
+            },
+        )
+        .await
+        .expect("trade request");
+    records.push((
+        "ouranos_trade",
+        format!("/api/v1/credentials/ouranos_trade/{}", trade.status.trade_id),
+        app.a,
+    ));
+    // Federation: A's request to a peer, a record A received from it, and A's DSP negotiation
+    // and transfer as a consumer.
+    let peer = app
+        .store
+        .create_peer(
+            &Actor::system(),
+            "https://peer.invalid",
+            "did:web:peer.invalid",
+            &json!({"id": "did:web:peer.invalid"}),
+        )
+        .await
+        .expect("peer");
+    let remote_request = app
+        .store
+        .create_remote_request(
+            &actor_a,
+            peer.id,
+            "did:web:peer.invalid:organizations:x",
+            "remote-1",
+            &json!({"record_kind": "passport", "record_ids": ["p"], "purpose": "trust"}),
+            &json!({"id": "remote-1", "state": "pending"}),
+            "pending",
+        )
+        .await
+        .expect("remote request");
+    records.push((
+        "remote_request",
+        format!("/api/v1/credentials/remote_request/{}", remote_request.id),
+        app.a,
+    ));
+    let received = app
+        .store
+        .create_received_record(
+            &actor_a,
+            junkan_model::federation::NewReceivedRecord {
+                peer_id: peer.id,
+                remote_request_id: Some(remote_request.id),
+                provider_did: "did:web:peer.invalid:organizations:x".to_owned(),
+                record_kind: "passport".to_owned(),
+                record_id: "p".to_owned(),
+                record_version: Some(1),
+                grant_id: None,
+                credential: "a.b.c".to_owned(),
+                credential_id: None,
+                issuer_key_id: "did:web:peer.invalid:organizations:x#k".to_owned(),
+                subject: json!({"recordId": "p"}),
+                verified_at: app.store.now(),
+            },
+        )
+        .await
+        .expect("received record");
+    records.push((
+        "received_record",
+        format!("/api/v1/credentials/received_record/{}", received.id),
+        app.a,
+    ));
+    let negotiation = app
+        .store
+        .dsp_create_consumer_negotiation(
+            &actor_a,
+            "http://127.0.0.1:9/dsp",
+            "urn:junkan:offer:remote",
+            None,
+            "jk_remote",
+        )
+        .await
+        .expect("consumer negotiation");
+    records.push((
+        "dsp_negotiation",
+        format!("/api/v1/credentials/dsp_negotiation/{}", negotiation.id),
+        app.a,
+    ));
+    // Accounts and trust material of A, never with their secrets.
+    let user = app
+        .post(
+            &format!("/api/v1/organizations/{a}/users"),
+            &app.token_a,
+            json!({"username": "trust-user", "display_name": "信頼", "password": "correct horse battery"}),
+        )
+        .await;
+    assert_eq!(user.status, StatusCode::CREATED, "{}", user.body);
+    records.push((
+        "user",
+        format!("/api/v1/credentials/user/{}", user.body["id"].as_str().expect("id")),
+        app.a,
+    ));
+    let (client_id, client_secret) = app.client(app.a, &[junkan_model::principal::Role::Member]).await;
+    records.push(("client", format!("/api/v1/credentials/client/{client_id}"), app.a));
+    let key = app
+        .post(
+            &format!("/api/v1/organizations/{a}/api-keys"),
+            &app.token_a,
+            json!({"name": "k"}),
+        )
+        .await;
+    assert_eq!(key.status, StatusCode::CREATED, "{}", key.body);
+    let api_key_secret = key.body["key"].as_str().unwrap_or_default().to_owned();
+    records.push((
+        "api_key",
+        format!(
+            "/api/v1/credentials/api_key/{}",
+            key.body["api_key"]["id"].as_str().expect("id")
+        ),
+        app.a,
+    ));
+    let passport_credential = app.get(&records[0].1, &app.token_a).await;
+    assert_eq!(
+        passport_credential.status,
+        StatusCode::OK,
+        "{}",
+        passport_credential.body
+    );
+    records.push((
+        "credential",
+        format!(
+            "/api/v1/credentials/credential/{}",
+            passport_credential.body["id"].as_str().expect("id")
+        ),
+        app.a,
+    ));
+    let keys = app
+        .store
+        .trust_keys(junkan_store::KeyOwner::Organization(app.a))
+        .await
+        .expect("keys");
+    records.push((
+        "signing_key",
+        format!("/api/v1/credentials/signing_key/{}", keys[0].kid),
+        app.a,
+    ));
+    // A conformity certificate by the certifier about A's passport, which A let it read.
+    let shared = app
+        .post(
+            "/api/v1/grants",
+            &app.token_a,
+            json!({"grantee": {"type": "organization", "organization_id": certifier.to_string()},
+                   "record_kind": "passport", "level": "legitimate_interest", "expires_at": "2099-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(shared.status, StatusCode::CREATED, "{}", shared.body);
+    let certificate = app
+        .post(
+            "/api/v1/certificates",
+            &certifier_token,
+            json!({"scheme": "recycled_content", "subject": {"kind": "passport", "id": passport},
+                   "claim": {"type": "recycled_content", "material": "PP", "recycled_share_pct": "40",
+                             "pre_consumer_pct": "0", "post_consumer_pct": "40"},
+                   "valid_from": "2026-04-01T00:00:00Z", "valid_until": "2099-04-01T00:00:00Z", "reference_number": "T-1"}),
+        )
+        .await;
+    assert_eq!(certificate.status, StatusCode::CREATED, "{}", certificate.body);
+    records.push((
+        "certificate",
+        format!(
+            "/api/v1/credentials/certificate/{}",
+            certificate.body["id"].as_str().expect("id")
+        ),
+        certifier,
+    ));
+    SECRETS.with(|secrets| {
+        secrets.borrow_mut().extend([client_secret, api_key_secret]);
+    });
     records
+}
+
+thread_local! {
+    /// Secrets made by [`records_of_every_kind`]: no exported credential may contain them.
+    static SECRETS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The node's own configuration, stated by the node: `(kind, export path)`.
+async fn node_records(app: &TestApp) -> Vec<(&'static str, String)> {
+    let peers = app.store.list_peers().await.expect("peers");
+    let peer = peers.first().expect("the peer of records_of_every_kind");
+    // A PACT partner is node configuration (node administrators register it for an
+    // organization; it holds the client secret the node uses at the partner).
+    let partner = app
+        .post(
+            "/api/v1/pact/partners",
+            &app.token_node_admin,
+            json!({"organization_id": app.a, "name": "Partner", "base_url": "https://pact.partner.example",
+                   "client_id": "x", "client_secret": "never-exported", "notify_published": false}),
+        )
+        .await;
+    assert_eq!(partner.status, StatusCode::CREATED, "{}", partner.body);
+    let partner = partner.body["id"].as_str().expect("id");
+    vec![
+        ("pact_partner", format!("/api/v1/credentials/pact_partner/{partner}")),
+        ("peer", format!("/api/v1/credentials/peer/{}", peer.id)),
+        ("profile", "/api/v1/credentials/profile/plastics".to_owned()),
+        ("industry", "/api/v1/credentials/industry/batteries".to_owned()),
+        (
+            "certificate_scheme",
+            "/api/v1/credentials/certificate_scheme/recycled_content".to_owned(),
+        ),
+        (
+            "partner_secretariat",
+            format!("/api/v1/credentials/partner_secretariat/{}", app.a),
+        ),
+    ]
 }
 
 async fn verify(app: &TestApp, token: Option<&str>, credential: &str) -> Value {
@@ -432,9 +791,17 @@ async fn every_kind_of_record_exports_a_credential_that_verifies() {
     let app = TestApp::new().await;
     let records = records_of_every_kind(&app).await;
     let mut kinds = Vec::new();
+    let secrets: Vec<String> = SECRETS.with(|secrets| secrets.borrow().clone());
     for (kind, path, issuer) in &records {
         let reply = app.get(path, &app.token_a).await;
         assert_eq!(reply.status, StatusCode::OK, "{kind}: {}", reply.body);
+        for secret in secrets.iter().filter(|secret| !secret.is_empty()) {
+            assert!(
+                !reply.body.to_string().contains(secret.as_str()),
+                "{kind} leaks a secret"
+            );
+        }
+        assert!(!reply.body.to_string().contains("password"), "{kind}");
         let payload = &reply.body["payload"];
         assert_eq!(payload["issuer"], json!(organization_did(issuer)), "{kind}");
         assert_eq!(payload["credentialSubject"]["recordKind"], json!(kind));
@@ -471,6 +838,44 @@ async fn every_kind_of_record_exports_a_credential_that_verifies() {
         assert!(offline.valid, "{kind}: {offline:?}");
         kinds.push(*kind);
     }
+    // The node's configuration: issued by the node's DID, with no status entry (nothing of an
+    // organization's list may speak for the node); offline, the node's DID document suffices.
+    let node_document = app.call("GET", "/.well-known/did.json", None, None).await;
+    let node_did = node_document.body["id"].as_str().expect("the node's DID").to_owned();
+    let node_document = DidDocument::parse(&node_document.body, &node_did).expect("valid");
+    let node_records = node_records(&app).await;
+    for (kind, path) in &node_records {
+        let kind = *kind;
+        let reply = app.get(path, &app.token_node_admin).await;
+        assert_eq!(reply.status, StatusCode::OK, "{kind}: {}", reply.body);
+        let payload = &reply.body["payload"];
+        assert_eq!(payload["issuer"], json!(node_did), "{kind}");
+        assert_eq!(payload["credentialSubject"]["recordKind"], json!(kind));
+        assert!(payload.get("credentialStatus").is_none(), "{kind}: {payload}");
+        assert!(reply.body["status_list_index"].is_null(), "{kind}");
+        let credential = reply.body["credential"].as_str().expect("jwt");
+        let report = verify(&app, Some(&app.token_node_admin), credential).await;
+        assert_eq!(report["verified"], json!(true), "{kind}: {report}");
+        assert_eq!(check(&report, "record")["outcome"], "passed", "{kind}");
+        let offline = verify_vc_jwt(credential, &VerificationContext::new(&node_document, app.store.now()));
+        assert!(offline.valid, "{kind}: {offline:?}");
+        kinds.push(kind);
+    }
+    // A subscription's credential omits what deliveries change; a PACT partner's, its secret.
+    let (_, pact_path) = node_records
+        .iter()
+        .find(|(kind, _)| *kind == "pact_partner")
+        .expect("partner");
+    let pact = app.get(pact_path, &app.token_node_admin).await;
+    assert!(!pact.body["credential"].as_str().expect("jwt").is_empty());
+    assert!(
+        !pact.body["payload"].to_string().contains("never-exported"),
+        "{}",
+        pact.body
+    );
+    assert_eq!(app.get(pact_path, &app.token_a).await.status, StatusCode::FORBIDDEN);
+    // The DSP transfer's credential is shown in tests/dsp.rs, where a real transfer is made.
+    kinds.push("dsp_transfer");
     kinds.sort_unstable();
     let mut expected = junkan_server::handlers::credentials::CREDENTIAL_KINDS.to_vec();
     expected.sort_unstable();

@@ -189,9 +189,17 @@ pub async fn organization_signing_key(
         return Ok(key);
     }
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
-    // Checked again on the writer: another request may have made it meanwhile (on SQLite the
-    // writer is one connection; on PostgreSQL two first uses at once can make two keys, and the
-    // newest signs).
+    // Checked again on the writer: another request may have made it meanwhile. On SQLite the
+    // writer is one connection; on PostgreSQL two first uses at once would both find no key, so
+    // the first use takes a transaction-scoped advisory lock on the organization, and the
+    // second finds the first's key once it commits.
+    if store.backend == junkan_store::Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind(format!("junkan:first-key:{organization}"))
+            .execute(&mut *transaction)
+            .await
+            .map_err(unavailable)?;
+    }
     if let Some(key) = keys_in(&mut transaction, owner)
         .await?
         .into_iter()

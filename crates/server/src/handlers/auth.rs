@@ -157,7 +157,7 @@ fn issue(
 ) -> String {
     let now = state.store.now().unix_timestamp();
     let lifetime = i64::try_from(state.settings.token_lifetime.as_secs()).unwrap_or(3600);
-    state.keys.sign(&AccessClaims {
+    state.keys().sign(&AccessClaims {
         iss: state.settings.issuer.clone(),
         sub: subject.to_owned(),
         aud: state.settings.issuer.clone(),
@@ -227,7 +227,7 @@ pub async fn openid_configuration(State(state): State<AppState>) -> Json<Value> 
 /// The public keys that verify this node's tokens.
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "auth", responses((status = 200, description = "JSON Web Key Set")))]
 pub async fn jwks(State(state): State<AppState>) -> Json<Value> {
-    Json(state.keys.jwks())
+    Json(state.keys().jwks())
 }
 
 /// A password sign-in.

@@ -18,10 +18,12 @@ use junkan_credential::{
     SdJwtVcRequest, VerificationContext, VerificationMethod, VerificationReport,
 };
 use junkan_model::access::AccessLevel;
-use junkan_model::ids::{LedgerId, OrganizationId};
+use junkan_model::ids::{FollowUpId, LedgerId, OrganizationId, PactPartnerId};
+use junkan_model::ouranos::{PartFilter, TradeFilter};
 use junkan_model::page::PageRequest;
 use junkan_model::passport::PassportRead;
 use junkan_model::principal::Actor;
+use junkan_partners::FollowUpFilter;
 use junkan_store::{IssuedCredential, KeyOwner, NewIssuedCredential};
 
 use crate::error::{ApiError, ApiResult};
@@ -31,7 +33,7 @@ use crate::trust::{self, RECORD_CREDENTIAL_TYPE};
 use crate::AppState;
 
 /// The kinds of record a credential can be exported for (`/api/v1/credentials/{kind}/{id}`).
-pub const CREDENTIAL_KINDS: [&str; 16] = [
+pub const CREDENTIAL_KINDS: [&str; 38] = [
     "passport",
     "footprint",
     "event",
@@ -48,7 +50,50 @@ pub const CREDENTIAL_KINDS: [&str; 16] = [
     "dataset_offer",
     "capture",
     "ledger",
+    "ouranos_part",
+    "ouranos_trade",
+    "partner_membership",
+    "partner_follow_up",
+    "named_query",
+    "subscription",
+    "remote_request",
+    "received_record",
+    "dsp_negotiation",
+    "dsp_transfer",
+    // Accounts and trust material, never with their secrets: the caller's organization's.
+    "user",
+    "client",
+    "api_key",
+    "signing_key",
+    "credential",
+    "certificate",
+    // The node's own configuration, stated by the node (`Issuer::Node`).
+    "profile",
+    "industry",
+    "certificate_scheme",
+    "peer",
+    "partner_secretariat",
+    "pact_partner",
 ];
+
+/// Who states a record in its credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Issuer {
+    /// The record's owner organization (its key; revocable through its status list).
+    Organization(OrganizationId),
+    /// The node, about its own configuration (its key; not revocable: `trust::issue_as_node`).
+    Node,
+}
+
+impl Issuer {
+    /// The issuer's DID.
+    pub fn did(self, state: &AppState) -> String {
+        match self {
+            Issuer::Organization(organization) => trust::organization_did(state, organization),
+            Issuer::Node => trust::node_did(state),
+        }
+    }
+}
 
 /// Members that describe a record's place among its versions or its readers' view rather than
 /// its content (a later version or a correction changes them): left out of a credential's
@@ -62,14 +107,17 @@ const VOLATILE_MEMBERS: [&str; 6] = [
     "links",
 ];
 
+/// The members of a subscription its deliveries change.
+const SUBSCRIPTION_DELIVERY_MEMBERS: [&str; 2] = ["lastNotifiedAt", "lastError"];
+
 /// The members of a footprint a supersede changes (PACT `status`, `updated`, `statusComment`).
 const FOOTPRINT_STATUS_MEMBERS: [&str; 3] = ["status", "updated", "statusComment"];
 
 /// A record as a credential states it.
 #[derive(Debug, Clone)]
 pub struct RecordContent {
-    /// The owner organization: the credential's issuer.
-    pub owner: OrganizationId,
+    /// Who states it: the owner organization, or the node for its own configuration.
+    pub issuer: Issuer,
     /// The record's content (the API's JSON less [`VOLATILE_MEMBERS`]; for a passport, the view
     /// at `access_level`; for an event, its body as captured).
     pub content: Value,
@@ -109,6 +157,8 @@ pub struct RecordRef {
     pub view: Option<AccessLevel>,
     /// The ledger of a `ledger_claim`.
     pub ledger: Option<LedgerId>,
+    /// The named query of a `subscription`.
+    pub query: Option<String>,
 }
 
 /// Reads the record `reference` names with `actor` (the store's read rule and audit) and states
@@ -117,7 +167,7 @@ pub async fn read_record(state: &AppState, actor: &Actor, reference: &RecordRef)
     let store = &state.store;
     let id = reference.id.as_str();
     let plain = |owner: OrganizationId, content: Value, log_kind: &'static str| RecordContent {
-        owner,
+        issuer: Issuer::Organization(owner),
         content,
         version: None,
         access_level: None,
@@ -137,7 +187,7 @@ pub async fn read_record(state: &AppState, actor: &Actor, reference: &RecordRef)
                 )
                 .await?;
             RecordContent {
-                owner: passport.owner_organization_id,
+                issuer: Issuer::Organization(passport.owner_organization_id),
                 version: Some(passport.version),
                 access_level: Some(passport.access_level),
                 content: content_of(&passport, true)?,
@@ -199,7 +249,7 @@ pub async fn read_record(state: &AppState, actor: &Actor, reference: &RecordRef)
                 .find(|claim| claim.id.to_string() == id)
                 .ok_or_else(|| ApiError::not_found(format!("no ledger claim {id} in ledger {ledger_id}")))?;
             RecordContent {
-                owner: ledger.ledger.owner_organization_id,
+                issuer: Issuer::Organization(ledger.ledger.owner_organization_id),
                 content: content_of(claim, false)?,
                 version: None,
                 access_level: None,
@@ -220,7 +270,7 @@ pub async fn read_record(state: &AppState, actor: &Actor, reference: &RecordRef)
                 .get_partner_target(actor, path_id(id, "partner target")?, reference.version)
                 .await?;
             RecordContent {
-                owner: target.organization_id,
+                issuer: Issuer::Organization(target.organization_id),
                 version: Some(target.version),
                 access_level: None,
                 content: content_of(&target, true)?,
@@ -268,6 +318,275 @@ pub async fn read_record(state: &AppState, actor: &Actor, reference: &RecordRef)
                 "ledger",
             )
         }
+        "ouranos_part" => {
+            let trace_id = path_id::<uuid::Uuid>(id, "part trace")?;
+            let filter = PartFilter {
+                trace_id: Some(trace_id),
+                ..PartFilter::default()
+            };
+            let part = store
+                .list_ouranos_parts(actor, &filter, &PageRequest::first(1))
+                .await?
+                .items
+                .into_iter()
+                .next()
+                .ok_or_else(|| ApiError::not_found(format!("no part {id} that you may read")))?;
+            // As the Ouranos API writes it (PartsModel).
+            plain(part.operator_id, super::ouranos::json::part_json(&part), "ouranos_part")
+        }
+        // A trade request is its buyer's statement; the supplier reads it among its responses.
+        "ouranos_trade" => {
+            let trade_id = path_id::<uuid::Uuid>(id, "trade")?;
+            let trade = find_trade(state, actor, trade_id).await?;
+            // As the Ouranos API writes it (TradeModel).
+            plain(
+                trade.downstream_operator_id,
+                super::ouranos::json::trade_json(&trade),
+                "ouranos_trade",
+            )
+        }
+        "partner_membership" => {
+            let membership = store.get_membership(actor, path_id(id, "membership")?).await?;
+            plain(
+                membership.organization_id,
+                content_of(&membership, false)?,
+                "partner_membership",
+            )
+        }
+        "partner_follow_up" => {
+            let follow_up_id = path_id::<FollowUpId>(id, "follow-up")?;
+            let follow_up = store
+                .list_follow_ups(actor, &FollowUpFilter::default())
+                .await?
+                .into_iter()
+                .find(|follow_up| follow_up.id == follow_up_id)
+                .ok_or_else(|| ApiError::not_found(format!("no follow-up {id} that you may read")))?;
+            plain(
+                follow_up.organization_id,
+                content_of(&follow_up, false)?,
+                "partner_follow_up",
+            )
+        }
+        // A named query is named within its organization: the caller's.
+        "named_query" => {
+            let query = store.get_named_query(actor, id).await?;
+            let owner = query
+                .owner_organization_id
+                .ok_or_else(|| ApiError::not_found(format!("named query {id:?} has no owner organization")))?;
+            RecordContent {
+                log_id: format!("{owner}/{id}"),
+                ..plain(owner, content_of(&query, false)?, "query")
+            }
+        }
+        "subscription" => {
+            let Some(query_name) = reference.query.as_deref() else {
+                return Err(ApiError::invalid(vec![junkan_model::Violation::new(
+                    "?query",
+                    "a subscription is named with its named query (?query=)",
+                )]));
+            };
+            let subscription = store
+                .get_subscription(actor, query_name, path_id(id, "subscription")?)
+                .await?;
+            let owner = subscription
+                .owner_organization_id
+                .ok_or_else(|| ApiError::not_found(format!("subscription {id} has no owner organization")))?;
+            let mut content = content_of(&subscription, false)?;
+            if let Some(object) = content.as_object_mut() {
+                for member in SUBSCRIPTION_DELIVERY_MEMBERS {
+                    object.remove(member);
+                }
+            }
+            plain(owner, content, "subscription")
+        }
+        "pact_partner" => {
+            let partner_id = path_id::<PactPartnerId>(id, "PACT partner")?;
+            let partner = store
+                .list_pact_partners(actor)
+                .await?
+                .into_iter()
+                .find(|partner| partner.id == partner_id)
+                .ok_or_else(|| ApiError::not_found(format!("no PACT partner {id} that you may read")))?;
+            // Node configuration on behalf of the organization (node administrators register it;
+            // the client secret is never serialised).
+            node_record(content_of(&partner, false)?, "pact_partner", id)
+        }
+        "remote_request" => {
+            let request = store.get_remote_request(actor, path_id(id, "remote request")?).await?;
+            plain(request.organization_id, content_of(&request, false)?, "remote_request")
+        }
+        // The receiver's statement of what it received, from whom and when it verified it (the
+        // provider's own credential is part of it).
+        "received_record" => {
+            let received = store
+                .get_received_record(actor, path_id(id, "received record")?)
+                .await?;
+            plain(
+                received.organization_id,
+                content_of(&received, false)?,
+                "received_record",
+            )
+        }
+        "dsp_negotiation" => {
+            let negotiation = store.dsp_negotiation(actor, path_id(id, "negotiation")?).await?;
+            plain(
+                negotiation.organization_id,
+                content_of(&negotiation, false)?,
+                "dsp_negotiation",
+            )
+        }
+        "dsp_transfer" => {
+            let transfer = store.dsp_transfer(actor, path_id(id, "transfer")?).await?;
+            plain(transfer.organization_id, content_of(&transfer, false)?, "dsp_transfer")
+        }
+        // Accounts of the caller's organization, as its administrators list them (no password
+        // hash, client secret or key hash is ever part of them).
+        "user" => {
+            let organization = own_organization(actor)?;
+            let user_id = path_id::<junkan_model::ids::UserId>(id, "user")?;
+            let mut page = PageRequest::first(100);
+            let user = loop {
+                let listed = store.list_users(actor, organization, &page).await?;
+                if let Some(user) = listed.items.into_iter().find(|user| user.id == user_id) {
+                    break user;
+                }
+                match listed.next_after {
+                    Some(after) => {
+                        page = PageRequest {
+                            after: Some(after),
+                            limit: 100,
+                        }
+                    }
+                    None => return Err(ApiError::not_found(format!("no user {id} of your organization"))),
+                }
+            };
+            plain(user.organization_id, content_of(&user, false)?, "user")
+        }
+        "client" => {
+            let organization = own_organization(actor)?;
+            let client = store
+                .list_clients(actor, organization)
+                .await?
+                .into_iter()
+                .find(|client| client.id.to_string() == id)
+                .ok_or_else(|| ApiError::not_found(format!("no client {id} of your organization")))?;
+            plain(client.organization_id, content_of(&client, false)?, "client")
+        }
+        "api_key" => {
+            let organization = own_organization(actor)?;
+            let key = store
+                .list_api_keys(actor, organization)
+                .await?
+                .into_iter()
+                .find(|key| key.id.to_string() == id)
+                .ok_or_else(|| ApiError::not_found(format!("no API key {id} of your organization")))?;
+            plain(key.organization_id, content_of(&key, false)?, "api_key")
+        }
+        // A signing key's public parts (as its owner's DID document publishes them), stated by
+        // its owner: the caller's organization's keys, then the node's.
+        "signing_key" => {
+            let mut owners = Vec::new();
+            if let Some(organization) = actor.organization_id {
+                owners.push(KeyOwner::Organization(organization));
+            }
+            owners.push(KeyOwner::Node);
+            let mut found = None;
+            for owner in owners {
+                if let Some(key) = store.trust_keys(owner).await?.into_iter().find(|key| key.kid == id) {
+                    found = Some((owner, key));
+                    break;
+                }
+            }
+            let (owner, key) = found
+                .ok_or_else(|| ApiError::not_found(format!("no signing key {id} of your organization or the node")))?;
+            let (issuer, did) = match owner {
+                KeyOwner::Organization(organization) => (
+                    Issuer::Organization(organization),
+                    trust::organization_did(state, organization),
+                ),
+                KeyOwner::Node => (Issuer::Node, trust::node_did(state)),
+            };
+            let method = trust::verification_method(&did, &key)?;
+            RecordContent {
+                issuer,
+                content: json!({
+                    "kid": key.kid,
+                    "id": method.id,
+                    "controller": did,
+                    "publicKeyJwk": junkan_credential::did::public_key_jwk(&method.public_key),
+                    "created": junkan_credential::vc::format_time(key.created_at),
+                    "retired": key.retired_at.map(junkan_credential::vc::format_time),
+                }),
+                version: None,
+                access_level: None,
+                log_kind: "signing_key",
+                log_id: id.to_owned(),
+            }
+        }
+        // An issued credential's entry (its status index, key and revocation), stated by its issuer.
+        "credential" => {
+            let entry = store.issued_credential(actor, id).await?;
+            let issuer = entry.issuer;
+            plain(issuer, content_of(&CredentialEntry::from(entry), false)?, "credential")
+        }
+        // A conformity certificate as stored, stated by its certifier (its own credential is
+        // `GET /api/v1/certificates/{id}/credential`).
+        "certificate" => {
+            let certificate = store.get_certificate(actor, path_id(id, "certificate")?).await?;
+            plain(
+                certificate.certifier_organization_id,
+                content_of(&certificate, true)?,
+                "certificate",
+            )
+        }
+        // The node's configuration: public, stated by the node.
+        "profile" => {
+            let (code, version) = match id.split_once('@') {
+                Some((code, version)) => (code, Some(version)),
+                None => (id, None),
+            };
+            let profile = store.get_profile(code, version).await?;
+            RecordContent {
+                issuer: Issuer::Node,
+                log_id: format!("{}@{}", profile.code, profile.version),
+                content: content_of(&profile, false)?,
+                version: None,
+                access_level: None,
+                log_kind: "profile",
+            }
+        }
+        "industry" => {
+            let industry = store
+                .list_industries()
+                .await?
+                .into_iter()
+                .find(|industry| industry.code == id)
+                .ok_or_else(|| ApiError::not_found(format!("no industry {id:?}")))?;
+            node_record(content_of(&industry, false)?, "industry", id)
+        }
+        "certificate_scheme" => {
+            let scheme = store
+                .list_certificate_schemes()
+                .await?
+                .into_iter()
+                .find(|scheme| scheme.code == id)
+                .ok_or_else(|| ApiError::not_found(format!("no certificate scheme {id:?}")))?;
+            node_record(content_of(&scheme, false)?, "certificate_scheme", id)
+        }
+        // Peers are listed to every signed-in caller; the DID document as fetched is part of it.
+        "peer" => {
+            actor_signed_in(actor)?;
+            let peer = store.get_peer(path_id(id, "peer")?).await?;
+            node_record(content_of(&peer, false)?, "peer", id)
+        }
+        "partner_secretariat" => {
+            let secretariat = store
+                .partner_secretariat()
+                .await?
+                .filter(|secretariat| secretariat.organization_id.to_string() == id)
+                .ok_or_else(|| ApiError::not_found(format!("{id} is not the partnership's secretariat")))?;
+            node_record(content_of(&secretariat, false)?, "partner_secretariat", id)
+        }
         other => {
             return Err(ApiError::not_found(format!(
                 "{other:?} is not a kind of record credentials are issued for ({})",
@@ -275,6 +594,76 @@ pub async fn read_record(state: &AppState, actor: &Actor, reference: &RecordRef)
             )))
         }
     })
+}
+
+/// A record the node states about its own configuration.
+fn node_record(content: Value, log_kind: &'static str, id: &str) -> RecordContent {
+    RecordContent {
+        issuer: Issuer::Node,
+        content,
+        version: None,
+        access_level: None,
+        log_kind,
+        log_id: id.to_owned(),
+    }
+}
+
+/// The organization the caller belongs to (accounts and keys are read within it).
+fn own_organization(actor: &Actor) -> ApiResult<OrganizationId> {
+    actor
+        .organization_id
+        .ok_or_else(|| ApiError::not_found("accounts are exported by members of their organization"))
+}
+
+fn actor_signed_in(actor: &Actor) -> ApiResult<()> {
+    if actor.kind == junkan_model::principal::PrincipalKind::Anonymous {
+        return Err(ApiError::unauthorized("sign in to read this record"));
+    }
+    Ok(())
+}
+
+/// A trade the caller made (its requests) or that is addressed to it (its responses), a page
+/// at a time.
+async fn find_trade(state: &AppState, actor: &Actor, trade_id: uuid::Uuid) -> ApiResult<junkan_model::ouranos::Trade> {
+    let mut page = PageRequest::first(100);
+    loop {
+        let listed = state
+            .store
+            .list_trade_requests(actor, &TradeFilter::default(), &page)
+            .await?;
+        if let Some(trade) = listed.items.into_iter().find(|trade| trade.trade_id == trade_id) {
+            return Ok(trade);
+        }
+        match listed.next_after {
+            Some(after) => {
+                page = PageRequest {
+                    after: Some(after),
+                    limit: 100,
+                }
+            }
+            None => break,
+        }
+    }
+    let mut page = PageRequest::first(100);
+    loop {
+        let listed = state.store.list_trade_responses(actor, &page).await?;
+        if let Some(response) = listed
+            .items
+            .into_iter()
+            .find(|response| response.trade.trade_id == trade_id)
+        {
+            return Ok(response.trade);
+        }
+        match listed.next_after {
+            Some(after) => {
+                page = PageRequest {
+                    after: Some(after),
+                    limit: 100,
+                }
+            }
+            None => return Err(ApiError::not_found(format!("no trade {trade_id} that you may read"))),
+        }
+    }
 }
 
 /// Certifications are public; the store lists them, a page at a time.
@@ -310,7 +699,7 @@ async fn subject_of(state: &AppState, reference: &RecordRef, record: &RecordCont
         "type": "JunkanRecord",
         "recordKind": reference.kind,
         "recordId": reference.id,
-        "owner": trust::organization_did(state, record.owner),
+        "owner": record.issuer.did(state),
         "content": record.content,
     });
     if let Some(version) = record.version {
@@ -321,6 +710,9 @@ async fn subject_of(state: &AppState, reference: &RecordRef, record: &RecordCont
     }
     if let Some(ledger) = reference.ledger {
         subject["ledgerId"] = Value::from(ledger.to_string());
+    }
+    if let Some(query) = reference.query.as_deref().filter(|_| reference.kind == "subscription") {
+        subject["queryName"] = Value::from(query);
     }
     if let Some(leaf) = leaf {
         subject["log"] = json!({
@@ -348,6 +740,9 @@ fn record_url(state: &AppState, reference: &RecordRef, record: &RecordContent) -
     if let Some(ledger) = reference.ledger {
         query.push(format!("ledger={ledger}"));
     }
+    if let Some(name) = reference.query.as_deref().filter(|_| reference.kind == "subscription") {
+        query.push(format!("query={}", junkan_gs1::digital_link::percent_encode(name)));
+    }
     if !query.is_empty() {
         url.push('?');
         url.push_str(&query.join("&"));
@@ -364,12 +759,13 @@ pub struct ExportedCredential {
     pub format: String,
     /// The signed credential: a compact JWS, or an SD-JWT with every disclosure (`~`-separated).
     pub credential: String,
-    /// The issuer's DID (the record's owner organization).
+    /// The issuer's DID: the record's owner organization, or the node for its own configuration
+    /// (profiles, industries, certificate schemes, peers, the secretariat).
     pub issuer: String,
-    /// The index of its entry in the issuer's revocation status list.
-    pub status_list_index: u32,
-    /// The issuer's status list (served at this URL).
-    pub status_list_credential: String,
+    /// The index of its entry in the issuer's revocation status list (none for the node's).
+    pub status_list_index: Option<u32>,
+    /// The issuer's status list (served at this URL; none for the node's).
+    pub status_list_credential: Option<String>,
     /// The credential as JSON (for `vc+jwt`; the claims before concealment for SD-JWT).
     #[schema(value_type = Object)]
     pub payload: Value,
@@ -377,15 +773,17 @@ pub struct ExportedCredential {
 
 /// Exports a record the caller may read as a verifiable credential issued by its owner
 /// organization (signed with its current key; `credentialStatus` an entry of its revocation
-/// status list). `?format=sd-jwt` issues an SD-JWT VC whose claims are selectively disclosable
+/// status list), or by the node for the node's own configuration (its current key; no status).
+/// `?format=sd-jwt` issues an SD-JWT VC whose claims are selectively disclosable
 /// (`disclose`: comma-separated JSON pointers into the claims; default every claim under
 /// `content`), for `junkan present`.
 #[utoipa::path(get, path = "/api/v1/credentials/{kind}/{id}", tag = "trust",
-    params(("kind" = String, Path, description = "passport, footprint, event, indicator_value, material_flow, indicator_target, ledger_claim, facility, organization, partner_target, certification, grant, access_request, dataset_offer, capture, ledger"),
-           ("id" = String, Path, description = "Record id (an event's eventID)"),
+    params(("kind" = String, Path, description = "passport, footprint, event, indicator_value, material_flow, indicator_target, ledger_claim, facility, organization, partner_target, certification, grant, access_request, dataset_offer, capture, ledger, ouranos_part, ouranos_trade, partner_membership, partner_follow_up, named_query, subscription, remote_request, received_record, dsp_negotiation, dsp_transfer, user, client, api_key, signing_key, credential, certificate; stated by the node: profile, industry, certificate_scheme, peer, partner_secretariat, pact_partner"),
+           ("id" = String, Path, description = "Record id (an event's eventID, a part's traceId, a named query's name, a profile's code@version)"),
            ("version" = Option<i64>, Query, description = "A passport's or partner target's version"),
            ("view" = Option<String>, Query, description = "A passport view below the caller's level"),
            ("ledger" = Option<String>, Query, description = "The ledger of a ledger_claim"),
+           ("query" = Option<String>, Query, description = "The named query of a subscription"),
            ("format" = Option<String>, Query, description = "vc+jwt (default) or sd-jwt"),
            ("disclose" = Option<String>, Query, description = "SD-JWT: comma-separated JSON pointers made selectively disclosable")),
     responses((status = 200, description = "The credential", body = ExportedCredential),
@@ -401,6 +799,7 @@ pub async fn export_credential(
     let ledger = query.checked("ledger", |text| {
         text.parse::<LedgerId>().map_err(|_| "a ledger id".to_owned())
     });
+    let query_name = query.text("query");
     let format = query.checked("format", |text| match text {
         "vc+jwt" | "vc-jwt" | "jwt" => Ok(false),
         "sd-jwt" | "dc+sd-jwt" => Ok(true),
@@ -422,24 +821,41 @@ pub async fn export_credential(
         version,
         view,
         ledger,
+        query: query_name,
     };
+    let record = read_record(&state, actor, &reference).await?;
+    let issuer = record.issuer.did(&state);
+    let subject = subject_of(&state, &reference, &record).await?;
     if !sd_jwt {
-        let (record, issued) = issue_record_credential(&state, actor, &reference, false).await?;
-        return Ok(Json(ExportedCredential {
-            id: issued.entry.id,
-            format: "vc+jwt".to_owned(),
-            credential: issued.jwt,
-            issuer: trust::organization_did(&state, record.owner),
-            status_list_index: issued.entry.status_index,
-            status_list_credential: trust::status_list_url(&state, record.owner),
-            payload: issued.credential,
+        return Ok(Json(match record.issuer {
+            Issuer::Organization(owner) => {
+                let issued = issue_read_record(&state, actor, &reference, &record, owner, subject, false).await?;
+                ExportedCredential {
+                    id: issued.entry.id,
+                    format: "vc+jwt".to_owned(),
+                    credential: issued.jwt,
+                    issuer,
+                    status_list_index: Some(issued.entry.status_index),
+                    status_list_credential: Some(trust::status_list_url(&state, owner)),
+                    payload: issued.credential,
+                }
+            }
+            Issuer::Node => {
+                let issued = trust::issue_as_node(&state, &[RECORD_CREDENTIAL_TYPE], subject).await?;
+                ExportedCredential {
+                    id: issued.id,
+                    format: "vc+jwt".to_owned(),
+                    credential: issued.jwt,
+                    issuer,
+                    status_list_index: None,
+                    status_list_credential: None,
+                    payload: issued.credential,
+                }
+            }
         }));
     }
-    let record = read_record(&state, actor, &reference).await?;
-    let issuer = trust::organization_did(&state, record.owner);
-    let status_list_credential = trust::status_list_url(&state, record.owner);
     // SD-JWT VC: the subject's members become the claims.
-    let claims = subject_of(&state, &reference, &record).await?;
+    let claims = subject;
     let pointers: Vec<String> = match disclose {
         Some(list) => list
             .split(',')
@@ -453,8 +869,13 @@ pub async fn export_credential(
             .chain(["/content".to_owned()])
             .collect(),
     };
-    let key = state.store.organization_signing_key(actor, record.owner).await?;
-    let signing_key = trust::issuer_key(&issuer, &key)?;
+    let (signing_key, key_id) = match record.issuer {
+        Issuer::Organization(owner) => {
+            let key = state.store.organization_signing_key(actor, owner).await?;
+            (trust::issuer_key(&issuer, &key)?, Some(key.kid))
+        }
+        Issuer::Node => (trust::node_issuer_key(&state).await?, None),
+    };
     let issued_at = state
         .store
         .now()
@@ -472,18 +893,31 @@ pub async fn export_credential(
         credential_status: None,
     };
     // Checked before an entry is recorded: a pointer naming nothing is the caller's error.
-    if let Err(junkan_credential::IssueError::Invalid { violations }) =
-        issue_sd_jwt_vc(&request, &signing_key, issued_at, &mut rand::random)
-    {
+    let unrecorded = issue_sd_jwt_vc(&request, &signing_key, issued_at, &mut rand::random);
+    if let Err(junkan_credential::IssueError::Invalid { violations }) = &unrecorded {
         return Err(ApiError::invalid(
             violations
-                .into_iter()
+                .iter()
                 .map(|violation| {
-                    junkan_model::Violation::new(format!("?disclose{}", violation.path), violation.message)
+                    junkan_model::Violation::new(format!("?disclose{}", violation.path), violation.message.clone())
                 })
                 .collect(),
         ));
     }
+    let (Issuer::Organization(owner), Some(key_id)) = (record.issuer, key_id) else {
+        // The node's statements carry no status: nothing to record.
+        let sd_jwt_text = unrecorded.map_err(|error| ApiError::internal(&error))?;
+        return Ok(Json(ExportedCredential {
+            id: format!("urn:uuid:{}", uuid::Uuid::new_v4()),
+            format: "dc+sd-jwt".to_owned(),
+            credential: sd_jwt_text,
+            issuer,
+            status_list_index: None,
+            status_list_credential: None,
+            payload: claims,
+        }));
+    };
+    let status_list_credential = trust::status_list_url(&state, owner);
     // Revocable like a vc+jwt: the entry of the issuer's status list the store draws.
     let sign = |index: u32| {
         let status = trust::status_entry(&status_list_credential, index);
@@ -500,11 +934,11 @@ pub async fn export_credential(
             actor,
             NewIssuedCredential {
                 id,
-                issuer: record.owner,
+                issuer: owner,
                 record_kind: reference.kind.clone(),
                 record_id: reference.id.clone(),
                 record_version: record.version,
-                key_id: key.kid.clone(),
+                key_id,
                 issued_at,
                 valid_until: None,
                 keep_signed: false,
@@ -517,26 +951,27 @@ pub async fn export_credential(
         format: "dc+sd-jwt".to_owned(),
         credential: sd_jwt_text,
         issuer,
-        status_list_index: entry.status_index,
-        status_list_credential,
+        status_list_index: Some(entry.status_index),
+        status_list_credential: Some(status_list_credential),
         payload: claims,
     }))
 }
 
-/// Reads the record `reference` names with `actor` and issues its `vc+jwt` from its owner
-/// (kept when `keep_signed`).
-pub async fn issue_record_credential(
+/// Issues the `vc+jwt` of a record read by `actor` from its owner organization `owner` (kept
+/// when `keep_signed`).
+async fn issue_read_record(
     state: &AppState,
     actor: &Actor,
     reference: &RecordRef,
+    record: &RecordContent,
+    owner: OrganizationId,
+    subject: Value,
     keep_signed: bool,
-) -> ApiResult<(RecordContent, trust::Issued)> {
-    let record = read_record(state, actor, reference).await?;
-    let subject = subject_of(state, reference, &record).await?;
-    let issued = trust::issue(
+) -> ApiResult<trust::Issued> {
+    trust::issue(
         state,
         actor,
-        record.owner,
+        owner,
         trust::Issue {
             record_kind: reference.kind.clone(),
             record_id: reference.id.clone(),
@@ -547,7 +982,27 @@ pub async fn issue_record_credential(
             keep_signed,
         },
     )
-    .await?;
+    .await
+}
+
+/// Reads the record `reference` names with `actor` and issues its `vc+jwt` from its owner
+/// organization (kept when `keep_signed`). Records the node states about itself are not kept
+/// (400).
+pub async fn issue_record_credential(
+    state: &AppState,
+    actor: &Actor,
+    reference: &RecordRef,
+    keep_signed: bool,
+) -> ApiResult<(RecordContent, trust::Issued)> {
+    let record = read_record(state, actor, reference).await?;
+    let Issuer::Organization(owner) = record.issuer else {
+        return Err(ApiError::malformed(format!(
+            "{} records are stated by the node, not by an organization: they are exported, not kept",
+            reference.kind
+        )));
+    };
+    let subject = subject_of(state, reference, &record).await?;
+    let issued = issue_read_record(state, actor, reference, &record, owner, subject, keep_signed).await?;
     Ok((record, issued))
 }
 
@@ -869,6 +1324,7 @@ async fn record_check(
             .get("ledgerId")
             .and_then(Value::as_str)
             .and_then(|ledger| ledger.parse().ok()),
+        query: subject.get("queryName").and_then(Value::as_str).map(str::to_owned),
     };
     let record = match read_record(state, actor, &reference).await {
         Ok(record) => record,
@@ -889,11 +1345,12 @@ async fn record_check(
         Err(error) => return Err(error),
     };
     let issuer = report.issuer.as_deref().unwrap_or_default();
-    if issuer != trust::organization_did(state, record.owner) {
+    let holder = record.issuer.did(state);
+    if issuer != holder {
         return Ok(Some(record_outcome(
             Outcome::Failed,
             Some("record_issuer"),
-            format!("{kind} {id} belongs to {}, not to the issuer {issuer}", record.owner),
+            format!("{kind} {id} is stated by {holder}, not by the issuer {issuer}"),
         )));
     }
     let stated = subject.get("content").unwrap_or(&Value::Null);

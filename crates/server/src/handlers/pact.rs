@@ -231,7 +231,7 @@ async fn list_footprints(
     let (filter, page) = match pairs.iter().find(|(name, _)| name == "page") {
         Some((_, token)) => {
             let claims: PageClaims = state
-                .keys
+                .keys()
                 .verify_signature(token)
                 .map_err(|_| PactError::bad_request("the page link is not valid"))?;
             if claims.exp < state.store.now().unix_timestamp() {
@@ -282,7 +282,7 @@ async fn list_footprints(
             limit: page.limit,
             exp: (state.store.now() + PAGE_LINK_LIFETIME).unix_timestamp(),
         };
-        let token = state.keys.sign(&claims);
+        let token = state.keys().sign(&claims);
         let link = format!(
             "<{}{}/footprints?page={token}>; rel=\"next\"",
             state.settings.issuer,

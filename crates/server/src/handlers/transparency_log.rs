@@ -78,7 +78,8 @@ pub async fn sign_tree_head(state: &AppState, always: bool) -> Result<Option<Sto
             }
         }
     }
-    let (kid, key) = state.keys.newest();
+    let keys = state.keys();
+    let (kid, key) = keys.newest();
     let millis = i64::try_from(state.store.now().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
     let head = TreeHead::sign(size, millis, root, kid, key);
     state.store.add_tree_head(&head).await.map(Some)

@@ -61,6 +61,17 @@ pub async fn trust_keys_rotate_and_retire(store: &dyn Store, clock: &ManualClock
         store.trust_keys(KeyOwner::Organization(a)).await.expect("keys").len(),
         1
     );
+    // Eight first uses at once (on PostgreSQL, eight connections) make one key, which all get.
+    let c = organization(store, "鍵C", &[]).await;
+    let member_c = member_of(c, &[Role::Member]);
+    let firsts = futures::future::join_all((0..8).map(|_| store.organization_signing_key(&member_c, c))).await;
+    let kids: std::collections::BTreeSet<String> =
+        firsts.into_iter().map(|key| key.expect("made or found").kid).collect();
+    assert_eq!(kids.len(), 1, "{kids:?}");
+    assert_eq!(
+        store.trust_keys(KeyOwner::Organization(c)).await.expect("keys").len(),
+        1
+    );
     // The node's keys and the organizations' stay apart.
     let node = store.trust_keys(KeyOwner::Node).await.expect("node keys");
     assert_eq!(

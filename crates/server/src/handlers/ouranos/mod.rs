@@ -10,7 +10,7 @@
 //! `/auth/refresh`, `Authorization: Bearer <accessToken>` from `/ouranos/auth/login`, which
 //! names the operator (a junkan user of that organization). Access decisions are the store's.
 
-mod json;
+pub(crate) mod json;
 
 use std::collections::BTreeMap;
 
@@ -345,7 +345,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap, context: &mut Conte
         return Err(context.error(StatusCode::UNAUTHORIZED, "Invalid or expired token"));
     };
     let claims = state
-        .keys
+        .keys()
         .verify(token, &state.settings.issuer, state.store.now())
         .map_err(|_| context.error(StatusCode::UNAUTHORIZED, "Invalid or expired token"))?;
     context.operator = Some(claims.org);
@@ -371,7 +371,7 @@ fn refresh_audience(state: &AppState) -> String {
 
 fn sign(state: &AppState, audience: &str, lifetime: i64, user: &junkan_model::principal::User) -> String {
     let now = state.store.now().unix_timestamp();
-    state.keys.sign(&AccessClaims {
+    state.keys().sign(&AccessClaims {
         iss: audience.to_owned(),
         sub: user.id.to_string(),
         aud: audience.to_owned(),
@@ -488,7 +488,10 @@ async fn refresh(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         Err(problem) => return context.invalid_body(problem),
     };
     let invalid = || context.error(StatusCode::UNAUTHORIZED, "Invalid or expired token");
-    let Ok(claims) = state.keys.verify(&token, &refresh_audience(&state), state.store.now()) else {
+    let Ok(claims) = state
+        .keys()
+        .verify(&token, &refresh_audience(&state), state.store.now())
+    else {
         return invalid();
     };
     let Ok(user_id) = claims.sub.parse() else {
