@@ -34,6 +34,7 @@ pub struct ApiError {
     detail: String,
     errors: Vec<Violation>,
     www_authenticate: Option<&'static str>,
+    retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -45,6 +46,7 @@ impl ApiError {
             detail: detail.into(),
             errors: Vec::new(),
             www_authenticate: None,
+            retry_after: None,
         }
     }
 
@@ -163,6 +165,20 @@ impl ApiError {
         )
     }
 
+    /// 429 with `Retry-After`: too many failed sign-ins for this name; try again in `wait`.
+    pub fn too_many_attempts(wait: time::Duration) -> ApiError {
+        let seconds = u32::try_from(wait.whole_seconds().max(1)).unwrap_or(u32::MAX);
+        ApiError {
+            retry_after: Some(seconds),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-attempts",
+                "Too many attempts",
+                format!("too many failed sign-ins for this name; try again in {seconds} s"),
+            )
+        }
+    }
+
     /// 502: another node this request needed (a Dataspace Protocol provider) is down or refused.
     pub fn bad_gateway(detail: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_GATEWAY, "bad-gateway", "Bad gateway", detail)
@@ -205,6 +221,7 @@ impl ApiError {
             detail: detail.into(),
             errors,
             www_authenticate: None,
+            retry_after: None,
         }
     }
 
@@ -309,6 +326,9 @@ impl IntoResponse for ApiError {
         );
         if let Some(challenge) = self.www_authenticate {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -17,6 +17,7 @@ pub mod pact_delivery;
 pub mod paging;
 pub mod resolver;
 pub mod schemas;
+pub mod sign_in_throttle;
 pub mod trust;
 pub mod web;
 pub mod xlsx;
@@ -101,6 +102,8 @@ pub struct AppState {
     pub pact_outbox_wake: Arc<tokio::sync::Notify>,
     /// Peers' DID documents fetched for federation and the HTTP agent for peers.
     pub federation: federation::FederationState,
+    /// Password sign-in failures per account name (API, web and Ouranos logins).
+    pub sign_in_throttle: Arc<sign_in_throttle::SignInThrottle>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -127,6 +130,7 @@ impl AppState {
             resolver,
             pact_outbox_wake: Arc::new(tokio::sync::Notify::new()),
             federation: federation::FederationState::default(),
+            sign_in_throttle: Arc::default(),
         })
     }
 

@@ -537,3 +537,60 @@ fn openapi_document_is_current() {
     let document = serde_json::to_string_pretty(&junkan_server::openapi::document()).expect("serializes");
     expect_test::expect_file!["../../../docs/openapi.json"].assert_eq(&format!("{document}\n"));
 }
+
+#[tokio::test]
+async fn repeated_failed_sign_ins_lock_the_name_before_its_password_is_checked() {
+    let clock = junkan_store::ManualClock::new(time::OffsetDateTime::now_utc().replace_nanosecond(0).expect("valid"));
+    let app = TestApp::with_clock(clock.clone()).await;
+    let created = app
+        .post(
+            &format!("/api/v1/organizations/{}/users", app.a),
+            &app.token_a,
+            json!({"username": "suzuki", "display_name": "鈴木", "password": "correct horse battery"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let attempt = |password: &'static str| {
+        app.call(
+            "POST",
+            "/auth/login",
+            None,
+            Some(json!({"username": "suzuki", "password": password})),
+        )
+    };
+    for _ in 0..5 {
+        assert_eq!(attempt("wrong password!").await.status, StatusCode::UNAUTHORIZED);
+    }
+    // Locked: even the right password is refused, with Retry-After, before it is checked.
+    let locked = attempt("correct horse battery").await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS, "{}", locked.body);
+    assert_eq!(locked.headers["retry-after"], "30");
+    assert_eq!(locked.body["type"], "urn:junkan:problem:too-many-attempts");
+    // A name without an account is throttled the same way (nothing tells them apart).
+    for _ in 0..5 {
+        let reply = app
+            .call(
+                "POST",
+                "/auth/login",
+                None,
+                Some(json!({"username": "nobody", "password": "x1234567"})),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    let nobody = app
+        .call(
+            "POST",
+            "/auth/login",
+            None,
+            Some(json!({"username": "nobody", "password": "x1234567"})),
+        )
+        .await;
+    assert_eq!(nobody.status, StatusCode::TOO_MANY_REQUESTS);
+    // After the lock, the right password signs in and clears the failures.
+    clock.advance(time::Duration::seconds(31));
+    let signed_in = attempt("correct horse battery").await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+    assert_eq!(attempt("wrong password!").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(attempt("correct horse battery").await.status, StatusCode::OK);
+}

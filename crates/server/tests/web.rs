@@ -2982,3 +2982,32 @@ async fn administrators_create_organizations_accounts_and_client_credentials_thr
         .await;
     assert_eq!(by_member.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_sign_in_page_says_when_a_name_is_locked_after_failed_attempts() {
+    let app = TestApp::new().await;
+    user(&app, app.a, "takahashi", &[Role::Member]).await;
+    let mut browser = Browser::new(&app);
+    let form = browser.get("/app/sign-in").await;
+    let token = form.form_token();
+    let attempt = |password: &'static str| {
+        vec![
+            ("csrf", token.clone()),
+            ("username", "takahashi".to_owned()),
+            ("password", password.to_owned()),
+            ("next", "/app".to_owned()),
+        ]
+    };
+    for _ in 0..5 {
+        let fields = attempt("not the password");
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(name, value)| (*name, value.as_str())).collect();
+        let wrong = browser.post("/app/sign-in", &fields).await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+        assert!(wrong.text.contains("ユーザー名またはパスワードが正しくありません。"));
+    }
+    let fields = attempt(PASSWORD);
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    let locked = browser.post("/app/sign-in", &fields).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS, "{}", locked.text);
+    assert!(locked.text.contains("サインインの失敗が続いたため"), "{}", locked.text);
+}

@@ -257,6 +257,7 @@ pub struct LoginResponse {
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest, responses(
     (status = 200, description = "Signed in", body = LoginResponse),
     (status = 401, description = "Wrong name or password", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 429, description = "Too many failed sign-ins for this name (Retry-After)", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
     let content_type = headers
@@ -296,13 +297,27 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
 /// The account of `username` when `password` is its password; `None` otherwise. A name without
 /// an account is checked against a dummy hash, so that timing does not reveal which names exist.
 /// Password sign-in of the API and of the web interface both come here.
+///
+/// A name that failed too often is refused with 429 before its password is checked
+/// ([`crate::sign_in_throttle`]).
 pub async fn check_password(state: &AppState, username: &str, password: &str) -> ApiResult<Option<UserLogin>> {
+    let now = state.store.now();
+    state
+        .sign_in_throttle
+        .check(username, now)
+        .map_err(ApiError::too_many_attempts)?;
     let login = state.store.user_login(username).await?;
     let hash = login
         .as_ref()
         .map_or(dummy_hash(), |login| login.password_hash.as_str());
     let password_matches = verify_password(password, hash);
-    Ok(login.filter(|_| password_matches))
+    let login = login.filter(|_| password_matches);
+    if login.is_some() {
+        state.sign_in_throttle.succeeded(username);
+    } else {
+        state.sign_in_throttle.failed(username, now);
+    }
+    Ok(login)
 }
 
 /// Starts a browser session of `user` for the configured lifetime: the cookie value (only its

@@ -34,6 +34,10 @@ const ENDED: Text = (
     "セッションが終了しました。もう一度サインインしてください。",
     "Your session has ended. Please sign in again.",
 );
+const TOO_MANY: Text = (
+    "サインインの失敗が続いたため、しばらく受け付けません。少し待ってからもう一度お試しください。",
+    "Too many failed sign-ins for this name. Please wait a little and try again.",
+);
 const SIGNED_OUT: Text = ("サインアウトしました。", "You have signed out.");
 const PUBLIC_PAGES: Text = (
     "サインインせずに、公開されている循環性指標と製品パスポート（QRコードのページ）を閲覧できます。",
@@ -121,9 +125,15 @@ pub struct SignInForm {
 pub async fn post_sign_in(State(state): State<AppState>, web: Web, Form(form): Form<SignInForm>) -> WebResult {
     web.check_form(&form.csrf)?;
     let next = safe_next(&form.next).unwrap_or("/app");
-    let login = check_password(&state, form.username.trim(), &form.password)
-        .await
-        .map_err(|_| web.fail(Problem::Unavailable))?;
+    let login = match check_password(&state, form.username.trim(), &form.password).await {
+        Ok(login) => login,
+        Err(error) if error.status() == axum::http::StatusCode::TOO_MANY_REQUESTS => {
+            let mut page = sign_in_page(&web, next, form.username.trim(), None, Some(TOO_MANY));
+            *page.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
+            return Ok(page);
+        }
+        Err(_) => return Err(web.fail(Problem::Unavailable)),
+    };
     let Some(login) = login else {
         return Ok(sign_in_page(&web, next, form.username.trim(), None, Some(WRONG)));
     };

@@ -26,7 +26,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use junkan_auth::password::{dummy_hash, hash_password, verify_password};
+use junkan_auth::password::hash_password;
 use junkan_auth::secret::digest;
 use junkan_auth::AccessClaims;
 use junkan_footprint::ouranos::parse_write;
@@ -455,16 +455,18 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -
         Ok(pair) => pair,
         Err(problem) => return context.invalid_body(problem),
     };
-    let login = match state.store.user_login(&account).await {
+    // The same password check and throttle as the node's own sign-in.
+    let login = match crate::handlers::auth::check_password(&state, &account, &password).await {
         Ok(login) => login,
-        Err(error) => return context.store(error),
+        Err(error) if error.status() == StatusCode::TOO_MANY_REQUESTS => {
+            return context.error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many failed sign-ins; try again later",
+            );
+        }
+        Err(_) => return context.store(StoreError::Unavailable("the account store".into())),
     };
-    // Verify against a dummy hash for unknown accounts, so timing does not reveal names.
-    let hash = login
-        .as_ref()
-        .map_or(dummy_hash(), |login| login.password_hash.as_str());
-    let matches = verify_password(&password, hash);
-    let Some(login) = login.filter(|_| matches) else {
+    let Some(login) = login else {
         return context.error(StatusCode::UNAUTHORIZED, "Invalid credentials");
     };
     created(json!({
