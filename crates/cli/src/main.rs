@@ -962,6 +962,9 @@ async fn demo(config: &Config, scale: u32, no_serve: bool) -> anyhow::Result<()>
     let circularity = demo_circularity::compute(&router, &mut credentials)
         .await
         .context("computing the demo companies' CTI")?;
+    let company_mci = demo_circularity::compute_company_mci(&router, &mut credentials)
+        .await
+        .context("computing the demo companies' company MCI")?;
     let certificates = demo_certificates::issue(&router, &mut credentials)
         .await
         .context("issuing the demo's conformity certificates")?;
@@ -988,6 +991,7 @@ async fn demo(config: &Config, scale: u32, no_serve: bool) -> anyhow::Result<()>
     );
     print_recycled_content(config, &credentials);
     demo_circularity::print(&config.base_url, &circularity);
+    demo_circularity::print_company_mci(&config.base_url, &company_mci);
     demo_certificates::print(&config.base_url, &certificates);
     println!(
         "  Signed:       所有者の署名付き / signed by their owners: {} passport versions, {} footprints, {} EPCIS captures; verify: junkan verify <file> or POST {}/api/v1/verify",

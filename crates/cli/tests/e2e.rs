@@ -1074,21 +1074,38 @@ fn demo_recycled_content_claims_are_backed_by_ledgers_and_over_claims_are_refuse
 ///   17.1 kg of pellets, which the compounder compounds (not a recovery step): circular inflow
 ///   18.4 / 18.4 = 100 %, circular outflow 0 / 17.1 = 0 %, circularity 18.4 / 35.5 = 51.83 %;
 ///   the pellets' passport states them 100 % recyclable;
-/// - refiner: takes in 310 kg of black mass (100 % post-consumer, declared in its cobalt
-///   ledger) and puts out 42.5 kg of cobalt (compounded into cathode material) and 61 kg of
-///   nickel (no later event): 100 %, 0 %, 310 / 413.5 = 74.97 %;
+/// - refiner: takes in 310 kg of black mass, declared in its cobalt ledger as 14 % cobalt
+///   (`material_fraction` 0.14: 43.4 kg) that is 100 % post-consumer; the entry credits the lot
+///   its share × the part it counts, 43.4 kg (the rest of the black mass is in no ledger, so
+///   no recycled content is credited to it); it puts out 42.5 kg of cobalt (compounded into
+///   cathode material) and 61 kg of nickel (no later event): 43.4 / 310 = 14 %, 0 %,
+///   43.4 / 413.5 = 10.50 %;
 /// - cathode maker: 40 kg of recovered cobalt (100 %: the refiner's claim) and 160 kg of virgin
 ///   cobalt (0 %: declared in its ledger) into 200 kg of cathode material: 40 / 200 = 20 %,
 ///   0 %, 40 / 400 = 10 %;
-/// - scrap yard: collects 1,200 kg of cans (received and sorted: one flow; 100 % post-consumer,
-///   declared) and puts out 480 kg of aluminium scrap, which the aluminium plant recycles, and
-///   690 kg of steel scrap (no later event): 100 %, 480 / 1170 = 41.03 %, (1200 + 480) /
-///   (1200 + 1170) = 70.89 %;
+/// - scrap yard: collects 1,200 kg of cans (received and sorted: one flow), declared in its
+///   aluminium ledger as 40 % aluminium (`material_fraction` 0.4: 480 kg), 100 % post-consumer,
+///   so 480 kg are credited; it puts out 480 kg of aluminium scrap, which the aluminium plant
+///   recycles, and 690 kg of steel scrap (no later event): 480 / 1200 = 40 %,
+///   480 / 1170 = 41.03 %, (480 + 480) / (1200 + 1170) = 40.51 %;
 /// - aluminium plant: 480 kg of scrap (100 %: the scrap yard's claim) into 455 kg of billets:
 ///   100 %, 0 %, 480 / 935 = 51.34 %;
-/// - black-mass recycler: its input, a battery pack, is an item without a mass, so its inflow and
-///   circularity are not computable; its 310 kg of black mass are all recycled by the refiner:
-///   circular outflow 100 %.
+/// - black-mass recycler: its input, a battery pack, is weighed by its passport (478.5 kg), but the
+///   pack's composition (the metals' masses its per-metal recycled content needs) is shared with
+///   the automaker only, so its inflow and circularity are not computable; its 310 kg of black
+///   mass are all recycled by the refiner: circular outflow 100 %;
+/// - pack maker: packs 4 cells into the pack in April 2026. Each cell's passport states 0.9 kg,
+///   of which 0.1 kg nickel (6 % recycled), 0.02 kg cobalt (16 %) and 0.01 kg lithium (3 %):
+///   0.006 + 0.0032 + 0.0003 = 0.0095 kg recycled per cell, 0.038 kg of 3.6 kg (1.0556 %), and
+///   0.8 % renewable content (`Circularity/renewableContent`): circular inflow 1.8556 %
+///   (0.0668 kg); the pack (478.5 kg, its passport) is disassembled by the dismantler and
+///   shredded by the black-mass recycler, events they share with the pack maker: 1.8556 %,
+///   100 %, (0.0668 + 478.5) / (3.6 + 478.5) = 99.27 %;
+/// - automaker: fits the pack (478.5 kg; its passport states 50.5 kg nickel at 6.1 %, 6.3 kg
+///   cobalt at 16.5 % and 7.5 kg lithium at 3.4 %: 3.0805 + 1.0395 + 0.255 = 4.375 kg recycled,
+///   0.9143 %, and 0.8 % renewable: 1.7143 %, 8.203 kg) into the vehicle, which its model's
+///   passport states at 1,850 kg and the dismantler takes back: 1.7143 %, 100 %,
+///   (8.203 + 1850) / (478.5 + 1850) = 79.80 %.
 #[test]
 fn demo_company_cti_is_computed_from_the_events_and_printed() {
     let data = temp_dir("cti");
@@ -1102,16 +1119,32 @@ fn demo_company_cti_is_computed_from_the_events_and_printed() {
     let credentials: Value =
         serde_json::from_slice(&std::fs::read(data.join("demo-credentials.json")).expect("credentials")).expect("json");
     // (company, circular inflow, circular outflow, circularity), `None` when not computable.
-    let expected: [(&str, [Option<f64>; 3]); 6] = [
+    let expected: [(&str, [Option<f64>; 3]); 8] = [
         ("pellet", [Some(100.0), Some(0.0), Some(18.4 / 35.5 * 100.0)]),
-        ("refiner", [Some(100.0), Some(0.0), Some(310.0 / 413.5 * 100.0)]),
+        ("refiner", [Some(14.0), Some(0.0), Some(43.4 / 413.5 * 100.0)]),
         ("cathode", [Some(20.0), Some(0.0), Some(10.0)]),
         (
             "scrapyard",
-            [Some(100.0), Some(480.0 / 1170.0 * 100.0), Some(1680.0 / 2370.0 * 100.0)],
+            [Some(40.0), Some(480.0 / 1170.0 * 100.0), Some(960.0 / 2370.0 * 100.0)],
         ),
         ("aluminium", [Some(100.0), Some(0.0), Some(480.0 / 935.0 * 100.0)]),
         ("blackmass", [None, Some(100.0), None]),
+        (
+            "packmaker",
+            [
+                Some(0.038 / 3.6 * 100.0 + 0.8),
+                Some(100.0),
+                Some((0.038 + 3.6 * 0.008 + 478.5) / 482.1 * 100.0),
+            ],
+        ),
+        (
+            "automaker",
+            [
+                Some(4.375 / 478.5 * 100.0 + 0.8),
+                Some(100.0),
+                Some((4.375 + 478.5 * 0.008 + 1850.0) / 2328.5 * 100.0),
+            ],
+        ),
     ];
     let recorded = credentials["examples"]["circularity"]
         .as_array()
@@ -1207,6 +1240,68 @@ fn demo_company_cti_is_computed_from_the_events_and_printed() {
     assert_eq!(outsider["computable"], false);
     assert_eq!(outsider["inflows"], json!([]));
     assert_eq!(outsider["result"]["circularity_pct"], Value::Null);
+}
+
+/// The demo's mass-weighted company MCI (企業のMCI, issue 6, "Demo"): the appliance maker made one
+/// refrigerator in FY2026 (commissioned on 2026-04-02), weighed and rated by its passport (the
+/// shipped example: M = 88 kg, F_R = 0.08, F_U = 0, C_R = 0.66, C_U = 0, E_C = 0.80, E_F = 0.90,
+/// L/L_av = 15/13, U = U_av). Hand computation: V = 88 × 0.92 = 80.96; W0 = 88 × 0.34 = 29.92;
+/// W_C = 88 × 0.2 × 0.66 = 11.616; W_F = 88 × 0.1 × 0.08 / 0.9 = 0.782; W = 29.92 +
+/// (0.782 + 11.616) / 2 = 36.119; LFI = (80.96 + 36.119) / (176 + (0.782 − 11.616) / 2) =
+/// 117.079 / 170.583 = 0.68635; F(X) = 0.9 / (15 / 13) = 0.78; MCI = 1 − 0.68635 × 0.78 = 0.46465.
+/// One product, so the company MCI is that product's: Σ M·MCI / Σ M = 0.088 × 0.46465 / 0.088.
+#[test]
+fn demo_company_mci_is_computed_from_the_appliance_makers_products() {
+    let data = temp_dir("company-mci");
+    let data_dir = data.to_str().expect("utf-8");
+    let loaded = Command::new(binary())
+        .args(["demo", "--no-serve", "--data-dir", data_dir])
+        .output()
+        .expect("demo");
+    assert!(loaded.status.success(), "{}", String::from_utf8_lossy(&loaded.stderr));
+    let banner = String::from_utf8_lossy(&loaded.stdout).to_string();
+    let credentials: Value =
+        serde_json::from_slice(&std::fs::read(data.join("demo-credentials.json")).expect("credentials")).expect("json");
+    let recorded = credentials["examples"]["company_mci"]
+        .as_array()
+        .expect("company MCI examples");
+    assert_eq!(recorded.len(), 1);
+    let appliance = &recorded[0];
+    assert_eq!(appliance["organization"], "appliance");
+    assert_eq!(appliance["computable"], true, "{appliance}");
+    let mci = appliance["mci"].as_f64().expect("a number");
+    assert!((mci - 0.46465).abs() < 1e-4, "company MCI {mci}");
+    assert_eq!(appliance["mass_t"].as_f64(), Some(0.088), "{appliance}");
+    let name = appliance["name"].as_str().expect("name");
+    assert!(
+        banner
+            .lines()
+            .any(|line| line.contains(name) && line.ends_with("MCI 0.465")),
+        "banner shows {name} MCI 0.465: {banner}"
+    );
+    let port = free_port();
+    let node = Node::start(&["serve", "--data-dir", data_dir], port);
+    let login = credentials["organizations"]
+        .as_array()
+        .expect("organizations")
+        .iter()
+        .find(|organization| organization["slug"] == "appliance")
+        .expect("the appliance maker")
+        .clone();
+    let token = node.token(
+        login["client_id"].as_str().expect("id"),
+        login["client_secret"].as_str().expect("secret"),
+    );
+    let answer = node
+        .get(appliance["href"].as_str().expect("href"), &token)
+        .expect("the company MCI");
+    assert_eq!(answer["result"]["MCI"], appliance["mci"]);
+    let product = &answer["products"][0];
+    assert!(product["lot"].as_str().expect("lot").contains("F0001"), "{answer}");
+    assert!(product["passport"]["href"]
+        .as_str()
+        .expect("href")
+        .starts_with("/api/v1/passports/"));
 }
 
 /// A record's credential exported from a running node verifies with `junkan verify` on its own,

@@ -16,32 +16,83 @@ use junkan_store::{Store, StoreError};
 
 use crate::events::Traceable;
 use crate::organization_admin;
+use crate::passports::DemoPassports;
 
 /// The companies whose CTI the demo shows (slugs): the plastics recycler, the battery chain's
 /// recycler and cathode maker, the scrap yard and the secondary aluminium plant, which record
-/// their flows with quantities; and the black-mass recycler, whose input (a battery pack, an
-/// item without a mass) leaves its inflow not computable.
-pub const CTI_COMPANIES: &[&str] = &["pellet", "refiner", "cathode", "scrapyard", "aluminium", "blackmass"];
+/// their flows with quantities; the black-mass recycler, whose input (a battery pack weighed by
+/// its passport) has a recycled share it may not read (the pack's composition is shared with
+/// the automaker only), so its inflow is not computable; and the pack maker and the automaker,
+/// whose items (cells, packs, vehicles) are weighed and rated by their passports.
+pub const CTI_COMPANIES: &[&str] = &[
+    "pellet",
+    "refiner",
+    "cathode",
+    "scrapyard",
+    "aluminium",
+    "blackmass",
+    "packmaker",
+    "automaker",
+];
+
+/// The companies whose mass-weighted company MCI (企業のMCI) the demo shows (slugs): the
+/// appliance maker, whose refrigerator's passport states the MCI inputs and its mass
+/// (`GET /api/v1/indicators/company-mci?scope=organization:<id>&period=2026`).
+pub const COMPANY_MCI_COMPANIES: &[&str] = &["appliance"];
 
 /// Lets each supplier read the events in which its customer used its lot: (customer, supplier,
 /// lot).
 pub async fn share_downstream_use(
     store: &dyn Store,
     traced: &Traceable,
+    passports: &DemoPassports,
     ids: &dyn Fn(&str) -> OrganizationId,
 ) -> Result<(), StoreError> {
     let now = store.now();
+    // The makers' passports state the composition (the metals' masses) to legitimate interest
+    // only: each maker shares it with its customer, who needs it for its inflow's share.
+    for (maker, customer, shared) in [
+        ("cellmaker", "packmaker", passports.cells.iter().collect::<Vec<_>>()),
+        ("packmaker", "automaker", vec![&passports.battery]),
+    ] {
+        store
+            .create_grant(
+                &organization_admin(ids(maker)),
+                NewGrant {
+                    record_class: None,
+                    max_reads: None,
+                    enforce_purpose: false,
+                    grantee: Grantee::Organization {
+                        organization_id: ids(customer),
+                    },
+                    record_kind: RecordKind::Passport,
+                    record_ids: Some(shared.iter().map(|passport| passport.id.to_string()).collect()),
+                    level: GrantLevel::LegitimateInterest,
+                    purpose: Some("納入品の再生材含有率の算定 / recycled content of delivered items".to_owned()),
+                    expires_at: now + Duration::days(365),
+                },
+            )
+            .await?;
+    }
     for (customer, supplier, lot) in [
         ("compounder", "pellet", &traced.pellet_lot),
         ("cathode", "refiner", &traced.cobalt_lot),
         ("aluminium", "scrapyard", &traced.aluminium_scrap_lot),
         ("refiner", "blackmass", &traced.black_mass_lot),
+        // Items: the dismantler's take-back and disassembly of the vehicle and its pack, and the
+        // black-mass recycler's shredding of the pack.
+        ("dismantler", "automaker", &traced.vehicle),
+        ("dismantler", "packmaker", &traced.battery_pack),
+        ("blackmass", "packmaker", &traced.battery_pack),
     ] {
         let admin = organization_admin(ids(customer));
         let lot = canonical_lot(lot).map_err(|message| StoreError::Unavailable(message.into()))?;
         let query = EventQuery {
             identifiers: vec![IdentifierFilter {
-                roles: IdentifierRole::CLASS.to_vec(),
+                roles: IdentifierRole::CLASS
+                    .into_iter()
+                    .chain(IdentifierRole::INSTANCE)
+                    .collect(),
                 values: vec![lot.clone()],
                 prefixes: Vec::new(),
             }],

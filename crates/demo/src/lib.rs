@@ -262,7 +262,7 @@ pub async fn load(store: &dyn Store, scale: u32, base_url: &str) -> Result<DemoC
         claims.iter().map(recycled_content::DemoClaim::example).collect(),
     );
     // Company-level circularity: customers show their suppliers what became of their lots.
-    circularity::share_downstream_use(store, &traceable, &id_of).await?;
+    circularity::share_downstream_use(store, &traceable, &passports, &id_of).await?;
     for (key, value) in [
         ("recovered_cobalt_lot", &traceable.cobalt_lot),
         ("recycled_pellet_lot", &traceable.pellet_lot),

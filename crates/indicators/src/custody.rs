@@ -50,6 +50,7 @@ use crate::input::{decimal_of, tonnes_per};
 use crate::ledger::{Backing, Category, Claim, ClaimRequest, CustodyModel, InputLot, Ledger, LedgerError};
 use crate::mass_balance::{check_date, parse_period};
 use crate::records::{decimal_schema, optional_decimal_schema};
+use crate::rolling_window::{rolling_window_share, RollingWindow, RollingWindowShare};
 use crate::PERCENT;
 
 /// Where ledgers are read.
@@ -251,6 +252,11 @@ pub struct NewLedger {
     /// `mass_balance_credit` and `book_and_claim`); absent: they lapse when the ledger closes.
     #[serde(default)]
     pub carry_over: Option<CarryOverRule>,
+    /// Under `mass_balance_rolling_average` only: average the inputs over this many
+    /// consecutive periods (移動平均), this ledger's included, instead of its own period;
+    /// absent: its own period only.
+    #[serde(default)]
+    pub rolling_window: Option<RollingWindow>,
 }
 
 /// A ledger request that passed its checks.
@@ -270,6 +276,8 @@ pub struct CheckedLedger {
     pub unit_conversions: BTreeMap<String, Decimal>,
     /// The carry-over rule.
     pub carry_over: Option<CarryOverRule>,
+    /// The rolling window.
+    pub rolling_window: Option<RollingWindow>,
 }
 
 impl NewLedger {
@@ -362,6 +370,9 @@ impl NewLedger {
                 );
             }
         }
+        if let Some(window) = &self.rolling_window {
+            window.check(model, "/rolling_window", &mut violations);
+        }
         violations.into_result()?;
         let (period_from, period_to) = period.expect("no violation, so the period was read");
         Ok(CheckedLedger {
@@ -372,6 +383,7 @@ impl NewLedger {
             conversion_factor: conversion_factor.expect("no violation"),
             unit_conversions,
             carry_over: self.carry_over,
+            rolling_window: self.rolling_window.clone(),
         })
     }
 }
@@ -405,6 +417,10 @@ pub struct LedgerRecord {
     pub note: Option<String>,
     /// Whether unused credits carry into the next period (none: they lapse at closing).
     pub carry_over: Option<CarryOverRule>,
+    /// The window of periods its outputs' share is averaged over (rolling average only; none:
+    /// its own period).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rolling_window: Option<RollingWindow>,
     /// When it was closed (締め): no entries after; credits left lapse unless carried over.
     #[serde(with = "time::serde::rfc3339::option")]
     pub closed_at: Option<OffsetDateTime>,
@@ -1208,6 +1224,7 @@ pub fn decide_claim(
     missing: &[MissingShare],
     claims: &[LedgerClaim],
     request: &CheckedClaim,
+    window: Option<&RollingWindowShare>,
 ) -> Result<DecidedClaim, ClaimRefused> {
     let conflict = |path: &str, message: String| ClaimRefused {
         conflict: true,
@@ -1246,6 +1263,23 @@ pub fn decide_claim(
             format!("the stored ledger does not replay ({error}); no claim is accepted on it"),
         )
     })?;
+    // Under a rolling window the share outputs may carry is the window's, never the period's
+    // own when the window's is not known.
+    if record.rolling_window.is_some() {
+        let share = window.and_then(|window| window.share_pct);
+        let Some(share) = share else {
+            let reasons = window
+                .map(|window| window.not_computable.join("; "))
+                .unwrap_or_else(|| "the window was not computed".to_owned());
+            return Err(conflict(
+                "/recycled_share_pct",
+                format!(
+                    "the share of the ledger's rolling window is not computable ({reasons}), so no claim can be backed"
+                ),
+            ));
+        };
+        ledger.allow_share(share);
+    }
     let accepted = ledger
         .claim(ClaimRequest {
             output_lot: request.output_lot.clone(),
@@ -1370,6 +1404,9 @@ pub struct LedgerView {
     pub missing_shares: Vec<MissingShare>,
     /// Claims in order, reversed ones included (marked).
     pub claims: Vec<LedgerClaim>,
+    /// Under a rolling window: the periods averaged and the share outputs may claim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rolling_window: Option<RollingWindowShare>,
 }
 
 impl LedgerView {
@@ -1437,6 +1474,7 @@ impl LedgerView {
             inputs,
             missing_shares,
             claims,
+            rolling_window: None,
         }
     }
 }
@@ -1447,6 +1485,13 @@ impl LedgerView {
     pub fn with_carried_out(mut self, carried_out_t: Decimal) -> LedgerView {
         self.balance.carried_out_t = carried_out_t.normalize();
         self.balance.lapsed_t = self.balance.lapsed_t.map(|left| (left - carried_out_t).normalize());
+        self
+    }
+
+    /// The view with its rolling window computed over `earlier` (see
+    /// [`rolling_window_share`]); unchanged for a ledger without a window.
+    pub fn with_window(mut self, earlier: &[LedgerView]) -> LedgerView {
+        self.rolling_window = rolling_window_share(&self, earlier);
         self
     }
 }
@@ -1817,11 +1862,11 @@ pub fn share_from_passport(data: &Value, withheld: &[String], material: &str) ->
 
 /// The recycled share of a whole lot a passport states: its `recycledContent` object
 /// (`preConsumer`, `postConsumer`, `total`) or number, or why none can be read. A battery
-/// passport states recycled content per metal only (`Circularity/recycledContent`), which is
-/// not a share of the whole battery.
+/// passport states recycled content per metal (`Circularity/recycledContent`): the battery's
+/// share is then [`battery_share_from_passport`].
 pub fn lot_share_from_passport(data: &Value, withheld: &[String]) -> Result<(Share, String), String> {
     if data.pointer("/Circularity").is_some() || withheld.iter().any(|hidden| hidden.starts_with("/Circularity")) {
-        return Err("the battery passport states recycled content per metal (/Circularity/recycledContent), not of the whole battery".to_owned());
+        return battery_share_from_passport(data, withheld);
     }
     match data.get("recycledContent") {
         Some(Value::Object(fields)) => {
@@ -1873,6 +1918,83 @@ pub fn lot_share_from_passport(data: &Value, withheld: &[String]) -> Result<(Sha
         }
         _ => Err(withheld_note(withheld, "/recycledContent")),
     }
+}
+
+/// The recycled share of a whole battery from its passport's per-metal recycled content: the
+/// recycled mass is Σ over the metals of `Circularity/recycledContent` of the metal's mass in
+/// the battery (its `MaterialComposition/batteryMaterials` entries, [`fraction_from_passport`])
+/// × the metal's recycled share (pre- + post-consumer), over the battery's mass
+/// (`GeneralProductInformation/batteryMass`). The battery passport states recycled content for
+/// these metals only (Regulation (EU) 2023/1542 Art. 8), so the battery's other materials are
+/// credited no recycled content. A metal whose share or mass in the battery is not stated (or
+/// is withheld) makes the whole share unknown, never 0.
+pub fn battery_share_from_passport(data: &Value, withheld: &[String]) -> Result<(Share, String), String> {
+    let pointer = "/Circularity/recycledContent";
+    let Some(entries) = data.pointer(pointer).and_then(Value::as_array) else {
+        return Err(format!(
+            "the battery passport states recycled content per metal, and {}",
+            withheld_note(withheld, pointer)
+        ));
+    };
+    if entries.is_empty() {
+        return Err(format!("the battery passport's {pointer} names no metal"));
+    }
+    let (mut recycled, mut pre_total, mut post_total) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    let mut used = Vec::new();
+    let mut missing = Vec::new();
+    for (index, entry) in entries.iter().enumerate() {
+        let name = entry
+            .get("recycledMaterial")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let Ok(metal) = normalize_material(name) else {
+            missing.push(format!("{pointer}/{index} names no material"));
+            continue;
+        };
+        let mut violations = Violations::new();
+        let pre = entry
+            .get("preConsumerShare")
+            .and_then(|value| read_percent(&mut violations, "", value));
+        let post = entry
+            .get("postConsumerShare")
+            .and_then(|value| read_percent(&mut violations, "", value));
+        let (Some(pre), Some(post)) = (pre, post) else {
+            missing.push(format!(
+                "{pointer}/{index} ({metal}) does not give both preConsumerShare and postConsumerShare within 0-100 %"
+            ));
+            continue;
+        };
+        if pre + post > PERCENT {
+            missing.push(format!(
+                "{pointer}/{index} ({metal}): the shares sum to more than 100 %"
+            ));
+            continue;
+        }
+        match fraction_from_passport(data, withheld, &metal) {
+            Ok(Some((fraction, from))) => {
+                pre_total += fraction * pre;
+                post_total += fraction * post;
+                recycled += fraction * (pre + post);
+                used.push(format!("{pointer}/{index} × ({from})"));
+            }
+            Ok(None) => missing.push(format!("the mass of {metal} in the battery is not stated")),
+            Err(reason) => missing.push(format!("the mass of {metal} in the battery is not known: {reason}")),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(format!(
+            "the battery passport states recycled content per metal, and the battery's share cannot be computed: {}",
+            missing.join("; ")
+        ));
+    }
+    Ok((
+        Share {
+            recycled_share_pct: recycled.normalize(),
+            pre_consumer_pct: Some(pre_total.normalize()),
+            post_consumer_pct: Some(post_total.normalize()),
+        },
+        used.join(" + "),
+    ))
 }
 
 /// The CAS registry numbers of the battery metals of Art. 8, as Battery Pass material entries
@@ -1937,9 +2059,17 @@ pub fn fraction_from_passport(
                 continue;
             }
             let Some(Ok(part)) = entry.get("batteryMaterialMass").map(decimal_of) else {
-                return Err(format!(
-                    "{pointer}/{index} names {material} without a batteryMaterialMass"
-                ));
+                let mass_pointer = format!("{pointer}/{index}/batteryMaterialMass");
+                return Err(
+                    if withheld
+                        .iter()
+                        .any(|hidden| mass_pointer.starts_with(hidden.as_str()) || hidden.starts_with(&mass_pointer))
+                    {
+                        format!("the passport withholds {mass_pointer} ({material}) from you")
+                    } else {
+                        format!("{pointer}/{index} names {material} without a batteryMaterialMass")
+                    },
+                );
             };
             mass += part;
             used.push(format!("{pointer}/{index}/batteryMaterialMass"));
@@ -2388,25 +2518,34 @@ pub fn facility_mass_balance(scope: &str, period: &str, views: &[LedgerView]) ->
     for view in views {
         let live: Vec<&LedgerClaim> = view.claims.iter().filter(|claim| claim.reversal.is_none()).collect();
         let balance = &view.balance;
+        let mut figures = json!({
+            "material": view.ledger.material,
+            "model": view.ledger.model,
+            "rolling_average_share_pct": balance.rolling_average_share_pct.map(crate::number),
+            "material_input_t": crate::number(balance.input_t),
+            "lot_input_t": crate::number(balance.lot_input_t),
+            "credits_t": crate::number(balance.credits_t),
+            "claimed_t": crate::number(balance.claimed_t),
+            "remaining_t": crate::number(balance.remaining_t),
+            "lapsed_t": balance.lapsed_t.map(crate::number),
+            "claimed_pre_consumer_t": crate::number(live.iter().map(|claim| claim.pre_consumer_t).sum()),
+            "claimed_post_consumer_t": crate::number(live.iter().map(|claim| claim.post_consumer_t).sum()),
+            "unknown_share_t": crate::number(balance.unknown_share_t),
+        });
+        // A rolling-average ledger's window: the share its outputs may claim.
+        if let (Some(window), Some(fields)) = (&view.rolling_window, figures.as_object_mut()) {
+            fields.insert(
+                "rolling_window".to_owned(),
+                json!({"periods": window.periods, "periods_used": window.used.len(), "short": window.short,
+                       "share_pct": window.share_pct.map(crate::number), "missing": window.missing}),
+            );
+        }
         per_material.insert(
             format!(
                 "{} {}/{}",
                 view.ledger.material, view.ledger.period_from, view.ledger.period_to
             ),
-            json!({
-                "material": view.ledger.material,
-                "model": view.ledger.model,
-                "rolling_average_share_pct": balance.rolling_average_share_pct.map(crate::number),
-                "material_input_t": crate::number(balance.input_t),
-                "lot_input_t": crate::number(balance.lot_input_t),
-                "credits_t": crate::number(balance.credits_t),
-                "claimed_t": crate::number(balance.claimed_t),
-                "remaining_t": crate::number(balance.remaining_t),
-                "lapsed_t": balance.lapsed_t.map(crate::number),
-                "claimed_pre_consumer_t": crate::number(live.iter().map(|claim| claim.pre_consumer_t).sum()),
-                "claimed_post_consumer_t": crate::number(live.iter().map(|claim| claim.post_consumer_t).sum()),
-                "unknown_share_t": crate::number(balance.unknown_share_t),
-            }),
+            figures,
         );
         not_computable.extend(
             balance
@@ -2539,6 +2678,7 @@ mod tests {
             visibility: Visibility::Restricted,
             note: None,
             carry_over: None,
+            rolling_window: None,
             closed_at: None,
             created_at: OffsetDateTime::UNIX_EPOCH,
             created_by: "tester".to_owned(),
@@ -2610,6 +2750,10 @@ mod tests {
             carry_over: Some(CarryOverRule {
                 expires_after_periods: Some(0),
             }),
+            rolling_window: Some(RollingWindow {
+                periods: 0,
+                ledgers: Vec::new(),
+            }),
         };
         assert_eq!(
             paths(bad.check()),
@@ -2620,7 +2764,8 @@ mod tests {
                 "/conversion_factor",
                 "/unit_conversions/LTR",
                 "/unit_conversions/kg",
-                "/carry_over/expires_after_periods"
+                "/carry_over/expires_after_periods",
+                "/rolling_window/periods"
             ]
         );
         // Share-based models take the period's own blend: no credits to carry.
@@ -2633,9 +2778,34 @@ mod tests {
             carry_over: Some(CarryOverRule {
                 expires_after_periods: None,
             }),
+            rolling_window: None,
             ..bad
         };
         assert_eq!(paths(averaged.check()), ["/carry_over"]);
+        // A window names at most periods - 1 earlier ledgers, each once.
+        let twice = LedgerId::derived("march");
+        let windowed = NewLedger {
+            carry_over: None,
+            rolling_window: Some(RollingWindow {
+                periods: 2,
+                ledgers: vec![twice, twice],
+            }),
+            ..averaged
+        };
+        assert_eq!(
+            paths(windowed.check()),
+            ["/rolling_window/ledgers", "/rolling_window/ledgers/1"]
+        );
+        // Only the rolling-average method averages over a window.
+        let credit = NewLedger {
+            model: "mass_balance_credit".to_owned(),
+            rolling_window: Some(RollingWindow {
+                periods: 12,
+                ledgers: Vec::new(),
+            }),
+            ..windowed
+        };
+        assert_eq!(paths(credit.check()), ["/rolling_window"]);
     }
 
     #[test]
@@ -2663,6 +2833,7 @@ mod tests {
             &[],
             &[],
             &claim("o1", "8", &[]),
+            None,
         )
         .expect("8 of 10 t");
         assert_eq!(
@@ -2697,6 +2868,7 @@ mod tests {
             &[],
             std::slice::from_ref(&first),
             &claim("o2", "3", &[]),
+            None,
         )
         .expect_err("2 t left");
         assert!(
@@ -2712,6 +2884,7 @@ mod tests {
             &[],
             std::slice::from_ref(&first),
             &claim("o1", "1", &[]),
+            None,
         )
         .expect_err("o1 is claimed");
         assert_eq!(again.path, "/output_lot");
@@ -2727,6 +2900,7 @@ mod tests {
             &[],
             &[reversed],
             &claim("o1", "10", &["r"]),
+            None,
         )
         .expect("a reversal gives the credits back");
         let unknown = MissingShare {
@@ -2746,6 +2920,7 @@ mod tests {
             std::slice::from_ref(&unknown),
             &[],
             &claim("o3", "1", &[]),
+            None,
         )
         .expect_err("share of the blend unknown");
         assert!(blocked.message.contains("is unknown (v)"), "{blocked:?}");
@@ -2755,6 +2930,7 @@ mod tests {
             std::slice::from_ref(&unknown),
             &[],
             &claim("o3", "1", &[]),
+            None,
         )
         .expect("credits are known whatever the unknown lots hold");
         let view = LedgerView::new(average, vec![recycled], vec![unknown], Vec::new());
@@ -2953,7 +3129,7 @@ mod tests {
         // 80 kg of cathode material, half of it cobalt: 40 kg of recycled cobalt of 43.4 kg.
         let first = claim(&cobalt, "cam", "0.08", "0.5");
         assert_eq!(first.material_t, decimal("0.04"));
-        let decided = decide_claim(&cobalt, std::slice::from_ref(&cobalt_input), &[], &[], &first).expect("fits");
+        let decided = decide_claim(&cobalt, std::slice::from_ref(&cobalt_input), &[], &[], &first, None).expect("fits");
         assert_eq!(
             (decided.credits_t, decided.post_consumer_t),
             (decimal("0.04"), decimal("0.04"))
@@ -2971,6 +3147,7 @@ mod tests {
             &[],
             std::slice::from_ref(&made),
             &claim(&cobalt, "cam-2", "0.01", "0.5"),
+            None,
         )
         .expect_err("5 kg of cobalt needed");
         assert!(
@@ -2986,6 +3163,7 @@ mod tests {
             &[],
             &[],
             &claim(&nickel, "cam", "0.124", "0.5"),
+            None,
         )
         .expect("the nickel's own credits");
         assert_eq!(nickel_claim.credits_t, decimal("0.062"));
@@ -3012,7 +3190,7 @@ mod tests {
             ),
             (Decimal::ONE, decimal("2"), Some(decimal("10")))
         );
-        let above = decide_claim(&average, &inputs, &[], &[], &claim(&average, "o", "1", "1"));
+        let above = decide_claim(&average, &inputs, &[], &[], &claim(&average, "o", "1", "1"), None);
         assert!(above.expect_err("above 10 %").message.contains("at most 10 %"));
     }
 
@@ -3058,6 +3236,47 @@ mod tests {
             fraction_from_passport(&json!({"recycledContent": 50}), &[], "polypropylene"),
             Ok(None)
         );
+    }
+
+    /// A battery's share from per-metal recycled content. Hand computation for a 480 kg battery
+    /// with 12 kg of cobalt (16 % pre-, 0 % post-consumer recycled) and 6 kg of lithium (0 % pre-,
+    /// 6 % post-consumer) in its composition: recycled mass = 12 × 0.16 + 6 × 0.06 = 1.92 + 0.36
+    /// = 2.28 kg, 2.28 / 480 = 0.475 % of the battery; pre-consumer 1.92 / 480 = 0.4 %,
+    /// post-consumer 0.36 / 480 = 0.075 %. A metal whose mass the composition does not give makes
+    /// the share unknown, never 0.
+    #[test]
+    fn a_batterys_share_is_its_metals_recycled_mass_over_its_mass() {
+        let battery = json!({
+            "GeneralProductInformation": {"batteryMass": 480},
+            "MaterialComposition": {"batteryMaterials": [
+                {"batteryMaterialIdentifier": "7440-48-4", "batteryMaterialName": "Cobalt", "batteryMaterialMass": 12},
+                {"batteryMaterialIdentifier": "7439-93-2", "batteryMaterialName": "Lithium", "batteryMaterialMass": 6},
+                {"batteryMaterialIdentifier": "7782-42-5", "batteryMaterialName": "Graphite", "batteryMaterialMass": 74}]},
+            "Circularity": {"recycledContent": [
+                {"recycledMaterial": "Cobalt", "preConsumerShare": 16, "postConsumerShare": 0},
+                {"recycledMaterial": "Lithium", "preConsumerShare": 0, "postConsumerShare": 6}]}});
+        let (share, pointer) = lot_share_from_passport(&battery, &[]).expect("computable");
+        assert_eq!(
+            share,
+            Share {
+                recycled_share_pct: decimal("0.475"),
+                pre_consumer_pct: Some(decimal("0.4")),
+                post_consumer_pct: Some(decimal("0.075")),
+            }
+        );
+        assert!(pointer.contains("/Circularity/recycledContent/1 × (/MaterialComposition/batteryMaterials/1/batteryMaterialMass, /GeneralProductInformation/batteryMass)"), "{pointer}");
+        let mut nickel = battery.clone();
+        nickel["Circularity"]["recycledContent"]
+            .as_array_mut()
+            .expect("array")
+            .push(json!({"recycledMaterial": "Nickel", "preConsumerShare": 0, "postConsumerShare": 5}));
+        let reason = lot_share_from_passport(&nickel, &[]).expect_err("nickel's mass is not stated");
+        assert!(
+            reason.contains("the mass of nickel in the battery is not known"),
+            "{reason}"
+        );
+        let hidden = lot_share_from_passport(&json!({}), &["/Circularity".to_owned()]).expect_err("withheld");
+        assert!(hidden.contains("withholds /Circularity/recycledContent"), "{hidden}");
     }
 
     #[test]
@@ -3227,7 +3446,7 @@ mod tests {
         .expect("a claim")
         .check(&next)
         .expect("valid");
-        let decided = decide_claim(&next, std::slice::from_ref(&carried), &[], &[], &claim).expect("2 of 5 t");
+        let decided = decide_claim(&next, std::slice::from_ref(&carried), &[], &[], &claim, None).expect("2 of 5 t");
         assert_eq!(decided.pre_consumer_t, decimal("0.5"));
         let made = stored_claim(&next, claim, decided);
         next.closed_at = Some(OffsetDateTime::UNIX_EPOCH);

@@ -255,6 +255,7 @@ struct Account {
 pub struct Ledger {
     model: CustodyModel,
     conversion_factor: Decimal,
+    allowed_share_pct: Option<Decimal>,
     accounts: Vec<Account>,
     claims: Vec<Claim>,
 }
@@ -265,6 +266,7 @@ impl Ledger {
         Ledger {
             model,
             conversion_factor,
+            allowed_share_pct: None,
             accounts: Vec::new(),
             claims: Vec::new(),
         }
@@ -322,6 +324,13 @@ impl Ledger {
             claimed_by: Vec::new(),
         });
         Ok(())
+    }
+
+    /// Sets the share claims may carry under a share-based model to `share_pct` instead of the
+    /// average of the ledger's own inputs (a rolling window over several periods). Credits
+    /// are still drawn from the ledger's own inputs, so it is never overdrawn.
+    pub fn allow_share(&mut self, share_pct: Decimal) {
+        self.allowed_share_pct = Some(share_pct);
     }
 
     /// The model.
@@ -462,7 +471,10 @@ impl Ledger {
             }
             CustodyModel::Segregated | CustodyModel::MassBalanceCredit | CustodyModel::BookAndClaim => {}
             CustodyModel::ControlledBlending | CustodyModel::MassBalanceRollingAverage => {
-                let allowed_pct = self.average_share_pct().unwrap_or_default();
+                let allowed_pct = self
+                    .allowed_share_pct
+                    .or_else(|| self.average_share_pct())
+                    .unwrap_or_default();
                 if request.recycled_share_pct > allowed_pct {
                     return Err(LedgerError::ShareTooHigh {
                         output_lot: request.output_lot,

@@ -26,6 +26,7 @@ pub mod organization;
 pub mod product;
 pub mod records;
 pub mod regional;
+pub mod rolling_window;
 pub mod targets;
 
 use std::collections::BTreeMap;

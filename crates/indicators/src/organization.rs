@@ -24,9 +24,15 @@
 //! - **Inflow shares** ([`inflow_shares`]). A lot's recycled share comes from its passport's
 //!   whole-lot `recycledContent`, else from the live ledger claims made for it, else from the
 //!   organization's own ledger inputs of it (a share declared with evidence, or copied from a
-//!   passport or claim); several sources of one kind that disagree (e.g. claims for different
-//!   metals) leave it unknown. A ledger entry states the share of its material, taken as the
-//!   lot's share. Renewable shares are read from passports (`renewableContent`); a share that is
+//!   passport or claim). A ledger entry states the share of its material in the part of the
+//!   lot it counts (lot mass × the entry's `material_fraction`), so the recycled mass it credits
+//!   to the lot is that share × that part: the lot's share is Σ over its materials of the
+//!   material's share × its fraction (a whole-lot entry, fraction 1, gives its share unchanged).
+//!   The part of the lot no entry counts is credited no recycled content. Entries of one
+//!   material that disagree, or materials whose fractions sum to more than the whole lot, leave
+//!   it unknown. Battery passports state recycled content per metal: the lot's share is then
+//!   Σ metal mass × the metal's share over the battery's mass (see
+//!   [`crate::custody::lot_share_from_passport`]). Renewable shares are read from passports (`renewableContent`); a share that is
 //!   not stated is counted as 0 and said so in the notes. An unknown recycled share is never 0:
 //!   the lot is missing and the inflow values are not computable.
 //! - **Fate of the outflow** ([`fates`]). The events that later touched a lot the organization
@@ -596,6 +602,9 @@ pub enum InflowShareSource {
     },
     /// A live claim made for the lot in a chain-of-custody ledger (its material's share).
     Claim {
+        /// The mass fraction of the ledger's material in the lot the claim counts: the lot is
+        /// credited the claim's share × this part of it.
+        material_fraction: Decimal,
         /// The ledger.
         ledger_id: LedgerId,
         /// The claim.
@@ -609,6 +618,8 @@ pub enum InflowShareSource {
     },
     /// An input entry of the lot in one of the organization's own ledgers.
     LedgerInput {
+        /// The mass fraction of the ledger's material in the lot the entry counts.
+        material_fraction: Decimal,
         /// The ledger.
         ledger_id: LedgerId,
         /// The entry.
@@ -619,6 +630,12 @@ pub enum InflowShareSource {
         entered_from: ShareSource,
         /// Where to read the ledger.
         href: String,
+    },
+    /// Ledger entries (claims, or the organization's inputs) of several materials of the lot,
+    /// each crediting its share × its material's part of the lot.
+    Materials {
+        /// One source per material.
+        parts: Vec<InflowShareSource>,
     },
 }
 
@@ -648,27 +665,79 @@ fn renewable_pct(data: &Value) -> Option<Decimal> {
         .filter(|share| (Decimal::ZERO..=PERCENT).contains(share))
 }
 
-/// The one share several ledger entries agree on, or why there is none.
-fn agreed<'a, T>(
-    entries: &[&'a T],
-    share: impl Fn(&T) -> Share,
-    describe: impl Fn(&T) -> String,
-) -> Option<Result<&'a T, String>> {
+/// One ledger entry (a claim or an input) of a lot: the share of its material and the part of
+/// the lot it counts.
+struct EntryShare {
+    material: String,
+    share: Share,
+    material_fraction: Decimal,
+    described: String,
+    source: InflowShareSource,
+}
+
+/// The lot's share from its ledger entries, or why there is none (`None` without entries).
+/// Entries of one material must agree (share and fraction); the lot's recycled mass is
+/// Σ over materials of share × fraction × lot mass, so its share is Σ share × fraction, which
+/// needs the fractions to sum to at most the whole lot. Pre-/post-consumer parts combine the
+/// same way when every material states them.
+fn combined_entry_share(entries: Vec<EntryShare>) -> Option<Result<(Share, InflowShareSource), String>> {
     let first = entries.first()?;
-    if entries
-        .iter()
-        .all(|entry| share(entry).recycled_share_pct == share(first).recycled_share_pct)
-    {
-        return Some(Ok(first));
+    let mut materials: Vec<&EntryShare> = Vec::new();
+    for entry in &entries {
+        match materials.iter().find(|kept| kept.material == entry.material) {
+            Some(kept) if kept.share != entry.share || kept.material_fraction != entry.material_fraction => {
+                let same: Vec<String> = entries
+                    .iter()
+                    .filter(|other| other.material == entry.material)
+                    .map(|other| other.described.clone())
+                    .collect();
+                return Some(Err(format!(
+                    "its ledger entries state different shares of {} ({}), so the share of the lot is not known",
+                    entry.material,
+                    same.join("; ")
+                )));
+            }
+            Some(_) => {}
+            None => materials.push(entry),
+        }
     }
-    Some(Err(format!(
-        "its ledger entries state different shares ({}), so the share of the whole lot is not known",
-        entries
+    let fractions: Decimal = materials.iter().map(|entry| entry.material_fraction).sum();
+    if fractions > Decimal::ONE {
+        return Some(Err(format!(
+            "its ledger entries count more than the whole lot (mass fractions summing to {}: {}), so the share of the lot is not known",
+            fractions.normalize(),
+            materials
+                .iter()
+                .map(|entry| format!("{} × {}", entry.described, entry.material_fraction.normalize()))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )));
+    }
+    let part = |value: Decimal, fraction: Decimal| value * fraction;
+    let recycled: Decimal = materials
+        .iter()
+        .map(|entry| part(entry.share.recycled_share_pct, entry.material_fraction))
+        .sum();
+    let split = |pick: fn(&Share) -> Option<Decimal>| -> Option<Decimal> {
+        materials
             .iter()
-            .map(|entry| describe(entry))
-            .collect::<Vec<_>>()
-            .join("; ")
-    )))
+            .map(|entry| pick(&entry.share).map(|value| part(value, entry.material_fraction)))
+            .sum::<Option<Decimal>>()
+            .map(|value| value.normalize())
+    };
+    let share = Share {
+        recycled_share_pct: recycled.normalize(),
+        pre_consumer_pct: split(|share| share.pre_consumer_pct),
+        post_consumer_pct: split(|share| share.post_consumer_pct),
+    };
+    let source = if materials.len() == 1 {
+        first.source.clone()
+    } else {
+        InflowShareSource::Materials {
+            parts: materials.iter().map(|entry| entry.source.clone()).collect(),
+        }
+    };
+    Some(Ok((share, source)))
 }
 
 /// The share of every inflow lot in `lots`: from its passport, else the live claims for it,
@@ -723,29 +792,41 @@ pub fn inflow_shares(
                 Err(reason) => reasons.push(format!("passport /api/v1/passports/{}: {reason}", passport.id)),
             }
         }
-        let for_lot = claims_of.get(lot.as_str()).cloned().unwrap_or_default();
-        let described = |(ledger, claim): &(LedgerRecord, LedgerClaim)| {
-            format!(
-                "{} {} % at {}",
-                ledger.material,
-                claim.recycled_share_pct.normalize(),
-                claim.href()
-            )
-        };
-        match agreed(&for_lot, |(_, claim)| claim.share(), described) {
-            Some(Ok((ledger, claim))) => {
-                shares.insert(
-                    lot.clone(),
-                    InflowShare::Found {
+        let for_lot: Vec<EntryShare> = claims_of
+            .get(lot.as_str())
+            .map(|entries| {
+                entries
+                    .iter()
+                    .map(|(ledger, claim)| EntryShare {
+                        material: ledger.material.clone(),
                         share: claim.share(),
-                        renewable_pct: renewable,
-                        source: Box::new(InflowShareSource::Claim {
+                        material_fraction: claim.material_fraction,
+                        described: format!(
+                            "{} {} % at {}",
+                            ledger.material,
+                            claim.recycled_share_pct.normalize(),
+                            claim.href()
+                        ),
+                        source: InflowShareSource::Claim {
+                            material_fraction: claim.material_fraction,
                             ledger_id: ledger.id,
                             claim_id: claim.id,
                             owner_organization_id: ledger.owner_organization_id,
                             material: ledger.material.clone(),
                             href: claim.href(),
-                        }),
+                        },
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        match combined_entry_share(for_lot) {
+            Some(Ok((share, source))) => {
+                shares.insert(
+                    lot.clone(),
+                    InflowShare::Found {
+                        share,
+                        renewable_pct: renewable,
+                        source: Box::new(source),
                     },
                 );
                 continue;
@@ -753,29 +834,41 @@ pub fn inflow_shares(
             Some(Err(reason)) => reasons.push(format!("claims: {reason}")),
             None => {}
         }
-        let entered = inputs_of.get(lot.as_str()).cloned().unwrap_or_default();
-        let described = |(ledger, input): &(LedgerRecord, LedgerInput)| {
-            format!(
-                "{} {} % in {}",
-                ledger.material,
-                input.share.recycled_share_pct.normalize(),
-                ledger.href()
-            )
-        };
-        match agreed(&entered, |(_, input)| input.share, described) {
-            Some(Ok((ledger, input))) => {
-                shares.insert(
-                    lot.clone(),
-                    InflowShare::Found {
+        let entered: Vec<EntryShare> = inputs_of
+            .get(lot.as_str())
+            .map(|entries| {
+                entries
+                    .iter()
+                    .map(|(ledger, input)| EntryShare {
+                        material: ledger.material.clone(),
                         share: input.share,
-                        renewable_pct: renewable,
-                        source: Box::new(InflowShareSource::LedgerInput {
+                        material_fraction: input.material_fraction,
+                        described: format!(
+                            "{} {} % in {}",
+                            ledger.material,
+                            input.share.recycled_share_pct.normalize(),
+                            ledger.href()
+                        ),
+                        source: InflowShareSource::LedgerInput {
+                            material_fraction: input.material_fraction,
                             ledger_id: ledger.id,
                             input_id: input.id,
                             material: ledger.material.clone(),
                             entered_from: input.share_source.clone(),
                             href: format!("{LEDGERS_PATH}/{}", ledger.id),
-                        }),
+                        },
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        match combined_entry_share(entered) {
+            Some(Ok((share, source))) => {
+                shares.insert(
+                    lot.clone(),
+                    InflowShare::Found {
+                        share,
+                        renewable_pct: renewable,
+                        source: Box::new(source),
                     },
                 );
                 continue;
@@ -2280,6 +2373,7 @@ mod tests {
             visibility: Visibility::Restricted,
             note: None,
             carry_over: None,
+            rolling_window: None,
             closed_at: None,
             created_at: OffsetDateTime::UNIX_EPOCH,
             created_by: "tester".to_owned(),
@@ -2394,11 +2488,78 @@ mod tests {
         expect![[r#"
             passport: 30 % (renewable Some("5")) from "passport"
             claimed: 40 % (renewable None) from "claim"
-            conflict: unknown: claims: its ledger entries state different shares (cobalt 100 % at /api/v1/ledgers/ad6e951d-dc8e-5beb-b50e-095b02e327f5/claims/fae4756c-76d0-501d-a15f-6e8e3fb8e566/trace; nickel 0 % at /api/v1/ledgers/4a735965-7cfb-5b6d-814a-6fabcd6712b3/claims/c75db387-f1ea-576c-aad4-6cdd96fa2a7d/trace), so the share of the whole lot is not known
+            conflict: unknown: claims: its ledger entries count more than the whole lot (mass fractions summing to 2: cobalt 100 % at /api/v1/ledgers/ad6e951d-dc8e-5beb-b50e-095b02e327f5/claims/fae4756c-76d0-501d-a15f-6e8e3fb8e566/trace × 1; nickel 0 % at /api/v1/ledgers/4a735965-7cfb-5b6d-814a-6fabcd6712b3/claims/c75db387-f1ea-576c-aad4-6cdd96fa2a7d/trace × 1), so the share of the lot is not known
             entered: 70 % (renewable None) from "ledger_input"
             elsewhere: unknown: no passport, ledger claim or ledger input that you may read states its recycled share
-            battery: unknown: passport /api/v1/passports/caf1bf80-2d4f-58d0-8ba6-4ea6049f5f27: the battery passport states recycled content per metal (/Circularity/recycledContent), not of the whole battery
+            battery: unknown: passport /api/v1/passports/caf1bf80-2d4f-58d0-8ba6-4ea6049f5f27: the battery passport's /Circularity/recycledContent names no metal
             none: unknown: no passport, ledger claim or ledger input that you may read states its recycled share"#]]
+        .assert_eq(&described.join("\n"));
+    }
+
+    /// A ledger entry counts only its material's part of the lot (lot mass × material_fraction),
+    /// so it credits the lot its share × that part, not its share of the whole lot.
+    ///
+    /// Hand computation, per 1 t of lot:
+    /// - `cobalt-only`: one cobalt claim of 50 % (post-consumer) on a fraction of 0.2 →
+    ///   0.2 t × 50 % = 0.1 t recycled, 10 % of the lot (the old rule credited 50 %, 0.5 t).
+    /// - `two-metals`: cobalt input 50 % × 0.2 and nickel input 20 % × 0.5 → 0.1 + 0.1 = 0.2 t,
+    ///   20 %; pre-consumer 0.2 × 10 + 0.5 × 20 = 12 %, post-consumer 0.2 × 40 + 0.5 × 0 = 8 %.
+    /// - `disagree`: two cobalt inputs in two facilities' ledgers, 50 % and 60 % → unknown.
+    #[test]
+    fn entry_shares_count_only_the_part_of_the_lot_they_account_for() {
+        let here = FacilityId::derived("plant");
+        let there = FacilityId::derived("second plant");
+        let (cobalt, nickel, cobalt_there) = (
+            ledger_of("cobalt", here),
+            ledger_of("nickel", here),
+            ledger_of("cobalt", there),
+        );
+        let fraction = |entry: LedgerClaim, value: &str| LedgerClaim {
+            material_fraction: value.parse().expect("decimal"),
+            material_t: value.parse().expect("decimal"),
+            credits_t: "0.1".parse().expect("decimal"),
+            post_consumer_t: "0.1".parse().expect("decimal"),
+            ..entry
+        };
+        let input = |entry: LedgerInput, value: &str, pre: i64, post: i64| LedgerInput {
+            material_fraction: value.parse().expect("decimal"),
+            material_t: value.parse().expect("decimal"),
+            share: Share {
+                recycled_share_pct: Decimal::from(pre + post),
+                pre_consumer_pct: Some(Decimal::from(pre)),
+                post_consumer_pct: Some(Decimal::from(post)),
+            },
+            ..entry
+        };
+        let lots: Vec<String> = ["cobalt-only", "two-metals", "disagree"].map(str::to_owned).to_vec();
+        let claims = [(cobalt.clone(), fraction(claim(&cobalt, "cobalt-only", 50), "0.2"))];
+        let inputs = [
+            (cobalt.clone(), input(entry(&cobalt, "two-metals", 0), "0.2", 10, 40)),
+            (nickel.clone(), input(entry(&nickel, "two-metals", 0), "0.5", 20, 0)),
+            (cobalt.clone(), input(entry(&cobalt, "disagree", 0), "0.2", 0, 50)),
+            (
+                cobalt_there.clone(),
+                input(entry(&cobalt_there, "disagree", 0), "0.2", 0, 60),
+            ),
+        ];
+        let shares = inflow_shares(&lots, &[here, there], &[], &claims, &inputs);
+        let described: Vec<String> = lots
+            .iter()
+            .map(|lot| match &shares[lot] {
+                InflowShare::Found { share, source, .. } => format!(
+                    "{lot}: {} % (pre {:?}, post {:?}) from {}",
+                    share.recycled_share_pct,
+                    share.pre_consumer_pct.map(|value| value.to_string()),
+                    share.post_consumer_pct.map(|value| value.to_string()),
+                    serde_json::to_value(source).expect("json")["kind"]
+                ),
+                InflowShare::Unknown(reason) => format!("{lot}: unknown: {reason}"),
+            })
+            .collect();
+        expect![[r#"
+            cobalt-only: 10 % (pre Some("0"), post Some("10")) from "claim"
+            two-metals: 20 % (pre Some("12"), post Some("8")) from "materials"
+            disagree: unknown: ledger inputs: its ledger entries state different shares of cobalt (cobalt 50 % in /api/v1/ledgers/ad6e951d-dc8e-5beb-b50e-095b02e327f5; cobalt 60 % in /api/v1/ledgers/ad6e951d-dc8e-5beb-b50e-095b02e327f5), so the share of the lot is not known"#]]
         .assert_eq(&described.join("\n"));
     }
 }

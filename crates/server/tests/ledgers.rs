@@ -536,3 +536,159 @@ async fn inputs_from_events_and_stored_indicators() {
         .await;
     assert_eq!(hidden.body["results"], json!([]));
 }
+
+/// A rolling-average ledger's window (移動平均) over HTTP: bad windows refused with a precise
+/// problem and nothing written (fewer than 1 period, a ledger of another facility or material,
+/// a later or repeated period), the window's share read with the ledger, and claims held to it.
+/// Hand computation: April 10 t at 20 % and May 20 t at 5 % give 2 + 1 = 3 t recycled of 30 t;
+/// June 10 t at 50 % adds 5 t: (3 + 5) / 40 = 20 %, while June alone is 50 %.
+#[tokio::test]
+async fn rolling_windows_average_consecutive_periods_and_refuse_bad_windows() {
+    let app = TestApp::new().await;
+    let facility = plant(&app, None).await;
+    let other_facility = plant(&app, None).await;
+    let model = "mass_balance_rolling_average";
+    let month = |facility: &str, material: &str, period: &str| json!({"facility_id": facility, "material": material, "model": model, "period": period});
+    let april = open(&app, month(&facility, "pp", "2026-04-01/2026-04-30")).await;
+    let may = open(&app, month(&facility, "pp", "2026-05-01/2026-05-31")).await;
+    let elsewhere = open(&app, month(&other_facility, "pp", "2026-05-01/2026-05-31")).await;
+    let other_material = open(&app, month(&facility, "pe", "2026-05-01/2026-05-31")).await;
+    for (ledger, day, mass, share) in [(&april, "2026-04-10", 10, 20), (&may, "2026-05-10", 20, 5)] {
+        let reply = app
+            .post(
+                &format!("/api/v1/ledgers/{ledger}/inputs"),
+                &app.token_a,
+                json!({"lot": format!("lot-{day}"), "mass": mass, "unit": "t", "recycled_share_pct": share, "received_on": day}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    }
+    let june = |window: Value| {
+        let mut body = month(&facility, "pp", "2026-06-01/2026-06-30");
+        body["rolling_window"] = window;
+        body
+    };
+    let refused = [
+        (
+            json!({"periods": 0}),
+            vec!["/rolling_window/periods"],
+            "must be 1 or more",
+        ),
+        (
+            json!({"periods": 3, "ledgers": [elsewhere, other_material]}),
+            vec!["/rolling_window/ledgers/0", "/rolling_window/ledgers/1"],
+            "not this ledger's facility",
+        ),
+        (
+            json!({"periods": 3, "ledgers": [may, may]}),
+            vec!["/rolling_window/ledgers/1"],
+            "periods of a window cannot overlap",
+        ),
+        (
+            json!({"periods": 2, "ledgers": [april, may]}),
+            vec!["/rolling_window/ledgers"],
+            "has room for 1 before",
+        ),
+    ];
+    for (window, paths, message) in refused {
+        let reply = app.post("/api/v1/ledgers", &app.token_a, june(window.clone())).await;
+        problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(error_paths(&reply.body), paths, "{window}: {}", reply.body);
+        assert!(reply.body.to_string().contains(message), "{window}: {}", reply.body);
+    }
+    let credit = app
+        .post(
+            "/api/v1/ledgers",
+            &app.token_a,
+            json!({"facility_id": facility, "material": "pe", "model": "mass_balance_credit",
+                   "period": "2026-06-01/2026-06-30", "rolling_window": {"periods": 3}}),
+        )
+        .await;
+    problem(&credit, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_paths(&credit.body), ["/rolling_window"]);
+    let listed = app
+        .get(&format!("/api/v1/ledgers?facility_id={facility}"), &app.token_a)
+        .await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    assert_eq!(
+        listed.body["items"].as_array().expect("items").len(),
+        3,
+        "refused windows wrote nothing: {}",
+        listed.body
+    );
+
+    let june_id = open(&app, june(json!({"periods": 3}))).await;
+    let reply = app
+        .post(
+            &format!("/api/v1/ledgers/{june_id}/inputs"),
+            &app.token_a,
+            json!({"lot": "lot-june", "mass": 10, "unit": "t", "recycled_share_pct": 50, "received_on": "2026-06-10"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let view = app.get(&format!("/api/v1/ledgers/{june_id}"), &app.token_a).await;
+    assert_eq!(view.status, StatusCode::OK, "{}", view.body);
+    assert_eq!(view.body["ledger"]["rolling_window"], json!({"periods": 3}));
+    let window = &view.body["rolling_window"];
+    assert_eq!(
+        (
+            &window["share_pct"],
+            &window["input_t"],
+            &window["recycled_input_t"],
+            &window["short"]
+        ),
+        (&json!("20"), &json!("40"), &json!("8"), &json!(false)),
+        "{window}"
+    );
+    let used: Vec<&str> = window["used"]
+        .as_array()
+        .expect("used")
+        .iter()
+        .map(|period| period["period_from"].as_str().expect("day"))
+        .collect();
+    assert_eq!(used, ["2026-06-01", "2026-05-01", "2026-04-01"]);
+    assert_eq!(view.body["balance"]["rolling_average_share_pct"], json!("50"));
+
+    let claims = format!("/api/v1/ledgers/{june_id}/claims");
+    let above = app
+        .post(
+            &claims,
+            &app.token_a,
+            json!({"output_lot": "o-above", "mass": 4, "unit": "t", "recycled_share_pct": 30, "claimed_on": "2026-06-20"}),
+        )
+        .await;
+    problem(&above, StatusCode::CONFLICT);
+    assert!(
+        above.body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("at most 20 %"),
+        "{}",
+        above.body
+    );
+    let accepted = app
+        .post(
+            &claims,
+            &app.token_a,
+            json!({"output_lot": "o-1", "mass": 10, "unit": "t", "recycled_share_pct": 20, "claimed_on": "2026-06-20"}),
+        )
+        .await;
+    assert_eq!(accepted.status, StatusCode::CREATED, "{}", accepted.body);
+    assert_eq!(accepted.body["credits_t"], json!("2"));
+    // The facility's mass balance shows the window with the ledger.
+    let balance = app
+        .get(
+            &format!("/api/v1/indicators/mass-balance?scope=facility:{facility}&period=2026-06-01/2026-06-30"),
+            &app.token_a,
+        )
+        .await;
+    assert_eq!(balance.status, StatusCode::OK, "{}", balance.body);
+    let june_figures = &balance.body["result"]["pp 2026-06-01/2026-06-30"];
+    assert_eq!(
+        june_figures["rolling_window"]["share_pct"].as_f64(),
+        Some(20.0),
+        "{}",
+        balance.body
+    );
+    assert_eq!(june_figures["rolling_window"]["periods_used"], json!(3));
+}

@@ -25,6 +25,7 @@ use junkan_indicators::custody::{
     Share, ShareLookup, ShareSource, LEDGER_OFFSET,
 };
 use junkan_indicators::ledger::CustodyModel;
+use junkan_indicators::rolling_window::{check_window_ledgers, RollingWindow};
 use junkan_model::access::RecordKind;
 use junkan_model::audit::AuditAction;
 use junkan_model::event::EventQuery;
@@ -95,6 +96,8 @@ fn ledger_from_row(row: &AnyRow) -> StoreResult<LedgerRecord> {
                 })
             })
             .transpose()?,
+        // Read from its side table by `fill_windows`.
+        rolling_window: None,
         closed_at: opt_time(row, "closed_at")?,
         created_at: time_of(row, "created_at")?,
         created_by: text(row, "created_by")?,
@@ -276,12 +279,87 @@ async fn readable_head(store: &SqlStore, actor: &Actor, id: LedgerId) -> StoreRe
     let mut reads = Vec::new();
     admit(actor, &row, &mut reads)?;
     audit_reads(store, actor, &reads).await?;
-    ledger_from_row(&row)
+    let mut head = [ledger_from_row(&row)?];
+    let mut connection = store.reader.acquire().await.map_err(unavailable)?;
+    fill_windows(&mut connection, &mut head).await?;
+    let [head] = head;
+    Ok(head)
+}
+
+/// Fills in the rolling windows of `heads` from their side table (migration 0032).
+async fn fill_windows(connection: &mut AnyConnection, heads: &mut [LedgerRecord]) -> StoreResult<()> {
+    if heads.is_empty() {
+        return Ok(());
+    }
+    let mut sql = Sql::new("SELECT * FROM ledger_rolling_windows WHERE ledger_id IN ", Vec::new());
+    sql.push_list(heads.iter().map(|head| Param::Text(head.id.to_string())));
+    let rows = sql.query().fetch_all(&mut *connection).await.map_err(unavailable)?;
+    for row in &rows {
+        let id = text(row, "ledger_id")?;
+        let periods = int(row, "periods")?;
+        let window = RollingWindow {
+            periods: u32::try_from(periods)
+                .map_err(|_| StoreError::Unavailable(format!("a stored window of {periods} periods").into()))?,
+            ledgers: json_of(row, "ledgers")?,
+        };
+        if let Some(head) = heads.iter_mut().find(|head| head.id.to_string() == id) {
+            head.rolling_window = Some(window);
+        }
+    }
+    Ok(())
+}
+
+/// The views of the ledgers a rolling window may count, read on `connection`: the ledgers it
+/// names, or the latest `periods - 1` ledgers of the same facility, material and model that end
+/// before it starts (ledgers of one facility and material never overlap, so the chain of the
+/// window can only use these). The window is part of the ledger's content: a reader of the
+/// ledger sees these periods' totals, never their entries.
+async fn earlier_views(connection: &mut AnyConnection, head: &LedgerRecord) -> StoreResult<Vec<LedgerView>> {
+    let Some(window) = &head.rolling_window else {
+        return Ok(Vec::new());
+    };
+    let mut sql = Sql::new(
+        "SELECT * FROM ledgers WHERE facility_id = $1 AND material = $2 AND model = $3 AND period_to < $4",
+        vec![
+            Param::Text(head.facility_id.to_string()),
+            Param::Text(head.material.clone()),
+            Param::Text(head.model.as_str().to_owned()),
+            Param::Text(head.period_from.clone()),
+        ],
+    );
+    if window.ledgers.is_empty() {
+        sql.push_with(
+            " ORDER BY period_to DESC LIMIT ?",
+            vec![Param::Int(i64::from(window.periods.saturating_sub(1)))],
+        );
+    } else {
+        sql.push_with(" AND id IN ", Vec::new());
+        sql.push_list(window.ledgers.iter().map(|id| Param::Text(id.to_string())));
+    }
+    let heads = sql
+        .query()
+        .fetch_all(&mut *connection)
+        .await
+        .map_err(unavailable)?
+        .iter()
+        .map(ledger_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+    let mut views = Vec::with_capacity(heads.len());
+    for earlier in heads {
+        views.push(entries_view(connection, earlier).await?);
+    }
+    Ok(views)
+}
+
+/// The view of a ledger with its rolling window, if it has one (read on `connection`).
+async fn view_of(connection: &mut AnyConnection, head: LedgerRecord) -> StoreResult<LedgerView> {
+    let earlier = earlier_views(connection, &head).await?;
+    Ok(entries_view(connection, head).await?.with_window(&earlier))
 }
 
 /// The view of a ledger: its entries, and the credits the next period's ledger carried out of
 /// it (read on `connection`).
-async fn view_of(connection: &mut AnyConnection, head: LedgerRecord) -> StoreResult<LedgerView> {
+async fn entries_view(connection: &mut AnyConnection, head: LedgerRecord) -> StoreResult<LedgerView> {
     let (inputs, missing, claims) = load_entries(connection, &head.id).await?;
     let carried_out = sqlx::query("SELECT credits_t FROM ledger_inputs WHERE carried_from_ledger_id = $1")
         .bind(head.id.to_string())
@@ -336,6 +414,8 @@ pub async fn list(
         items.push(ledger_from_row(row)?);
     }
     audit_reads(store, actor, &reads).await?;
+    let mut connection = store.reader.acquire().await.map_err(unavailable)?;
+    fill_windows(&mut connection, &mut items).await?;
     let next_after = if has_more {
         items.last().map(|ledger| ledger.id.to_string())
     } else {
@@ -548,10 +628,31 @@ pub async fn create(store: &SqlStore, actor: &Actor, new: NewLedger) -> StoreRes
         visibility: new.visibility.unwrap_or(Visibility::Restricted),
         note: new.note,
         carry_over: checked.carry_over,
+        rolling_window: checked.rolling_window,
         closed_at: None,
         created_at: store.clock_now(),
         created_by: actor.principal_id.clone(),
     };
+    // The ledgers a window names: each an earlier ledger of the same facility, material and
+    // model that the opener's organization keeps.
+    if let Some(window) = ledger
+        .rolling_window
+        .as_ref()
+        .filter(|window| !window.ledgers.is_empty())
+    {
+        let mut named = Vec::with_capacity(window.ledgers.len());
+        for id in &window.ledgers {
+            named.push(match readable_head(store, actor, *id).await {
+                Ok(found) if found.owner_organization_id == owner => Some(found),
+                Ok(_) | Err(StoreError::NotFound { .. }) => None,
+                Err(other) => return Err(other),
+            });
+        }
+        let violations = check_window_ledgers(&ledger, window, &named, "/rolling_window");
+        if !violations.is_empty() {
+            return Err(StoreError::Invalid(violations));
+        }
+    }
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
     // Takes the facility for this transaction, so that two overlapping ledgers cannot both pass
     // the check below at the same time (the row is left as it was).
@@ -626,6 +727,15 @@ pub async fn create(store: &SqlStore, actor: &Actor, new: NewLedger) -> StoreRes
             ],
         )
     })?;
+    if let Some(window) = &ledger.rolling_window {
+        sqlx::query("INSERT INTO ledger_rolling_windows (ledger_id, periods, ledgers) VALUES ($1, $2, $3)")
+            .bind(ledger.id.to_string())
+            .bind(i64::from(window.periods))
+            .bind(to_json(&window.ledgers))
+            .execute(&mut *transaction)
+            .await
+            .map_err(unavailable)?;
+    }
     audit_write(store, &mut transaction, actor, AuditAction::Create, &ledger).await?;
     transaction.commit().await.map_err(unavailable)?;
     Ok(ledger)
@@ -1036,7 +1146,17 @@ pub async fn claim(store: &SqlStore, actor: &Actor, id: LedgerId, request: NewLe
             path: "/output_lot".to_owned(),
         });
     }
-    let decided = decide_claim(&head, &inputs, &missing, &claims, &checked).map_err(refusal)?;
+    // Under a rolling window, the share comes from the window's periods, read in this
+    // transaction like the entries.
+    let window = if head.rolling_window.is_some() {
+        let earlier = earlier_views(&mut transaction, &head).await?;
+        LedgerView::new(head.clone(), inputs.clone(), missing.clone(), claims.clone())
+            .with_window(&earlier)
+            .rolling_window
+    } else {
+        None
+    };
+    let decided = decide_claim(&head, &inputs, &missing, &claims, &checked, window.as_ref()).map_err(refusal)?;
     let revision: i64 = sqlx::query_scalar::<_, i64>(
         "SELECT COUNT(*) FROM ledger_claims WHERE facility_id = $1 AND material = $2 AND output_lot = $3",
     )

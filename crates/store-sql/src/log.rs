@@ -118,6 +118,8 @@ pub(crate) fn record_parts(kind: RecordKind) -> &'static [&'static str] {
             "SELECT * FROM ledger_claims WHERE ledger_id = $1",
             "SELECT b.* FROM ledger_claim_backings b JOIN ledger_claims c ON c.id = b.claim_id WHERE c.ledger_id = $1",
             "SELECT * FROM ledger_claim_reversals WHERE ledger_id = $1",
+            // A rolling-average ledger's window (migration 0032): ledgers without one keep their digests.
+            "/* optional */ SELECT * FROM ledger_rolling_windows WHERE ledger_id = $1",
         ],
         RecordKind::PartnerMembership => &["SELECT * FROM partner_memberships WHERE id = $1"],
         RecordKind::PartnerTarget => &["SELECT * FROM partner_targets WHERE id = $1 ORDER BY version"],

@@ -536,7 +536,20 @@ async fn ledger_entries_refuse_changes(store: SqlStore) {
         )
         .await
         .expect("reversal");
+    // A rolling-average ledger's window (migration 0032) is fixed when the ledger is opened.
+    store
+        .create_ledger(
+            &admin,
+            serde_json::from_value(json!({"facility_id": facility.id, "material": "Co",
+                "model": "mass_balance_rolling_average", "period": "2026-04-01/2027-03-31",
+                "rolling_window": {"periods": 3}}))
+            .expect("shape"),
+        )
+        .await
+        .expect("a windowed ledger");
     for statement in [
+        "UPDATE ledger_rolling_windows SET periods = 12",
+        "DELETE FROM ledger_rolling_windows",
         "UPDATE ledger_inputs SET recycled_share_pct = '50'",
         "DELETE FROM ledger_inputs",
         "UPDATE ledger_claims SET recycled_share_pct = '10'",

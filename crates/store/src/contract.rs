@@ -45,8 +45,8 @@ pub use indicators::{
 };
 pub use ledgers::{
     concurrent_claims_cannot_overdraw, ledger_credits_carry_over_between_periods,
-    ledger_inputs_from_events_and_passports, ledgers_account_per_material,
-    ledgers_are_never_overdrawn_and_count_lots_once,
+    ledger_inputs_from_events_and_passports, ledger_rolling_windows_average_consecutive_periods,
+    ledgers_account_per_material, ledgers_are_never_overdrawn_and_count_lots_once,
 };
 pub use log::transparency_log_commits_every_write;
 pub use organization::organization_flow_reads_follow_the_read_rule;
@@ -75,6 +75,7 @@ macro_rules! store_contract_tests {
             material_flows_versions_imports_and_read_rule, indicator_values_and_targets_versions_and_read_rule,
             ledgers_are_never_overdrawn_and_count_lots_once, concurrent_claims_cannot_overdraw,
             ledger_inputs_from_events_and_passports, ledgers_account_per_material, ledger_credits_carry_over_between_periods,
+            ledger_rolling_windows_average_consecutive_periods,
             organization_flow_reads_follow_the_read_rule,
             ouranos_stored_tree_rolls_up_as_in_memory, ouranos_rollup_takes_the_trade_answered_last,
             audit_batched_reads_list_each_record, ouranos_failed_rollup_audits_nothing,

@@ -1297,3 +1297,216 @@ pub async fn ledger_credits_carry_over_between_periods(store: &dyn Store, _clock
     let no_rule = conflict(store.carry_over_ledger(&admin, fourth.id, carry(third.id)).await);
     assert!(no_rule.contains("states no carry-over rule"), "{no_rule}");
 }
+
+/// A rolling-average ledger averages over a window of consecutive periods (移動平均): the
+/// window's share is stored with the ledger, read back, used by claims (never overdrawing the
+/// period's own credits), short when an earlier period has no ledger, and a window naming a
+/// ledger of another facility or material, a later period or the same ledger twice is refused
+/// with nothing written.
+///
+/// Hand computation: April 10 t at 20 % → 2 t recycled; May 20 t at 5 % → 1 t; June 10 t at
+/// 50 % → 5 t. June over 3 periods: (2 + 1 + 5) / 40 = 20 %; over 4 periods March is missing,
+/// so the window is short and its share stays 20 % over the three found.
+pub async fn ledger_rolling_windows_average_consecutive_periods(store: &dyn Store, _clock: &ManualClock) {
+    let owner = organization(store, "移動平均", &[]).await;
+    let admin = member_of(owner, &[Role::OrgAdmin, Role::Member]);
+    let facility_id = plant(store, &admin, None).await;
+    let other_plant = plant(store, &admin, None).await;
+    let model = "mass_balance_rolling_average";
+    let monthly = |period: &str, day: &str, mass: u32, share: u32| {
+        (
+            ledger(facility_id, "pp", model, period, json!({})),
+            input(
+                json!({"lot": format!("lot-{day}"), "mass": mass, "unit": "t", "recycled_share_pct": share,
+                         "received_on": day}),
+            ),
+        )
+    };
+    let mut ids = Vec::new();
+    for (new, entry) in [
+        monthly("2026-04-01/2026-04-30", "2026-04-10", 10, 20),
+        monthly("2026-05-01/2026-05-31", "2026-05-10", 20, 5),
+    ] {
+        let opened = store.create_ledger(&admin, new).await.expect("a month");
+        store.add_ledger_input(&admin, opened.id, entry).await.expect("input");
+        ids.push(opened.id);
+    }
+    let elsewhere = store
+        .create_ledger(
+            &admin,
+            ledger(other_plant, "pp", model, "2026-05-01/2026-05-31", json!({})),
+        )
+        .await
+        .expect("another plant");
+    let other_material = store
+        .create_ledger(
+            &admin,
+            ledger(facility_id, "pe", model, "2026-05-01/2026-05-31", json!({})),
+        )
+        .await
+        .expect("another material");
+
+    // Bad windows: nothing is written.
+    let june = |window: Value| {
+        ledger(
+            facility_id,
+            "pp",
+            model,
+            "2026-06-01/2026-06-30",
+            json!({"rolling_window": window}),
+        )
+    };
+    assert_eq!(
+        paths(store.create_ledger(&admin, june(json!({"periods": 0}))).await),
+        ["/rolling_window/periods"]
+    );
+    assert_eq!(
+        paths(
+            store
+                .create_ledger(
+                    &admin,
+                    june(json!({"periods": 4, "ledgers": [elsewhere.id, other_material.id, ids[0]]}))
+                )
+                .await
+        ),
+        ["/rolling_window/ledgers/0", "/rolling_window/ledgers/1"]
+    );
+    assert_eq!(
+        paths(
+            store
+                .create_ledger(&admin, june(json!({"periods": 3, "ledgers": [ids[1], ids[1]]})))
+                .await
+        ),
+        ["/rolling_window/ledgers/1"]
+    );
+    let later = store
+        .create_ledger(
+            &admin,
+            ledger(facility_id, "pp", model, "2026-08-01/2026-08-31", json!({})),
+        )
+        .await
+        .expect("a later month");
+    match store
+        .create_ledger(&admin, june(json!({"periods": 2, "ledgers": [later.id]})))
+        .await
+    {
+        Err(StoreError::Invalid(violations)) => {
+            assert_eq!(violations[0].path, "/rolling_window/ledgers/0");
+            assert!(
+                violations[0].message.contains("overlaps or follows"),
+                "{}",
+                violations[0].message
+            );
+        }
+        other => panic!("a later ledger is refused, got {other:?}"),
+    }
+    let juneless = store
+        .list_ledgers(
+            &admin,
+            &LedgerFilter {
+                facility_id: Some(facility_id),
+                material: Some("pp".to_owned()),
+                ..LedgerFilter::default()
+            },
+            &first_page(),
+        )
+        .await
+        .expect("list");
+    assert!(
+        juneless.items.iter().all(|head| head.period_from != "2026-06-01"),
+        "a refused window writes nothing"
+    );
+
+    // Three periods found by the chain: 20 %.
+    let opened = store
+        .create_ledger(&admin, june(json!({"periods": 3})))
+        .await
+        .expect("June");
+    assert_eq!(opened.rolling_window.as_ref().map(|window| window.periods), Some(3));
+    store
+        .add_ledger_input(
+            &admin,
+            opened.id,
+            input(json!({"lot": "lot-june", "mass": 10, "unit": "t", "recycled_share_pct": 50, "received_on": "2026-06-10"})),
+        )
+        .await
+        .expect("input");
+    let view = store.get_ledger(&admin, opened.id).await.expect("read");
+    assert_eq!(
+        view.ledger.rolling_window.as_ref().map(|window| window.periods),
+        Some(3)
+    );
+    let window = view.rolling_window.clone().expect("a window");
+    assert_eq!(
+        (
+            window.share_pct.map(|share| share.to_string()),
+            window.input_t.to_string(),
+            window.used.len(),
+            window.short
+        ),
+        (Some("20".to_owned()), "40".to_owned(), 3, false)
+    );
+    assert_eq!(
+        view.balance.rolling_average_share_pct.map(|share| share.to_string()),
+        Some("50".to_owned())
+    );
+    // Claims carry the window's share, not the period's own 50 %.
+    let above = conflict(
+        store
+            .claim_from_ledger(&admin, opened.id, claim_on_june("o-above", "4", "21"))
+            .await,
+    );
+    assert!(above.contains("at most 20 %"), "{above}");
+    let accepted = store
+        .claim_from_ledger(&admin, opened.id, claim_on_june("o-1", "10", "20"))
+        .await
+        .expect("within the window's share");
+    assert_eq!(accepted.credits_t.normalize().to_string(), "2");
+
+    // Over four periods, March has no ledger: short, never filled.
+    let july = store
+        .create_ledger(
+            &admin,
+            ledger(
+                facility_id,
+                "pp",
+                model,
+                "2026-07-01/2026-07-31",
+                json!({"rolling_window": {"periods": 5}}),
+            ),
+        )
+        .await
+        .expect("July");
+    store
+        .add_ledger_input(
+            &admin,
+            july.id,
+            input(json!({"lot": "lot-july", "mass": 10, "unit": "t", "recycled_share_pct": 0, "received_on": "2026-07-10"})),
+        )
+        .await
+        .expect("input");
+    let window = store
+        .get_ledger(&admin, july.id)
+        .await
+        .expect("read")
+        .rolling_window
+        .expect("a window");
+    // (2 + 1 + 5 + 0) / (10 + 20 + 10 + 10) = 8 / 50 = 16 %.
+    assert_eq!(
+        (
+            window.share_pct.map(|share| share.to_string()),
+            window.used.len(),
+            window.short
+        ),
+        (Some("16".to_owned()), 4, true)
+    );
+    assert!(window.missing[0].contains("ends on 2026-03-31"), "{:?}", window.missing);
+}
+
+fn claim_on_june(output: &str, mass: &str, share: &str) -> NewLedgerClaim {
+    serde_json::from_value(
+        json!({"output_lot": output, "mass": mass, "unit": "t", "recycled_share_pct": share,
+                                  "claimed_on": "2026-06-20"}),
+    )
+    .expect("the shape of a claim")
+}
