@@ -468,7 +468,7 @@ pub async fn pull_records(
             path.push_str(&format!("&after={}", path_segment(after)));
         }
         let answer = federation::send(
-            &state,
+            state,
             actor,
             organization,
             &peer,
