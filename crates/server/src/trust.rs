@@ -112,6 +112,28 @@ pub fn issuer_key(did: &str, key: &TrustKey) -> ApiResult<IssuerKey> {
     IssuerKey::from_seed(format!("{did}#{}", key.kid), &seed).map_err(|error| ApiError::internal(&error))
 }
 
+/// Now, in whole seconds: a JWS carries whole seconds (`iat`), so credentials state their times
+/// as the signature does.
+pub fn whole_second_now(state: &AppState) -> OffsetDateTime {
+    let now = state.store.now();
+    now.replace_nanosecond(0).unwrap_or(now)
+}
+
+/// A credential before its status and signature: `id`, `type` (`VerifiableCredential` and
+/// `types`), `issuer`, `validFrom` and the subject.
+fn unsigned_credential(id: &str, types: &[&str], issuer: &str, issued_at: OffsetDateTime, subject: Value) -> Value {
+    let mut all_types = vec![Value::from(VERIFIABLE_CREDENTIAL_TYPE)];
+    all_types.extend(types.iter().copied().map(Value::from));
+    json!({
+        "@context": [CREDENTIALS_V2_CONTEXT],
+        "id": id,
+        "type": all_types,
+        "issuer": issuer,
+        "validFrom": format_time(issued_at),
+        "credentialSubject": subject,
+    })
+}
+
 /// What to issue as an organization.
 #[derive(Debug, Clone)]
 pub struct Issue {
@@ -151,22 +173,10 @@ pub async fn issue(state: &AppState, actor: &Actor, issuer: OrganizationId, requ
     let key = state.store.organization_signing_key(actor, issuer).await?;
     let did = organization_did(state, issuer);
     let signing_key = issuer_key(&did, &key)?;
-    let issued_at = state
-        .store
-        .now()
-        .replace_nanosecond(0)
-        .unwrap_or_else(|_| state.store.now());
+    let issued_at = whole_second_now(state);
     let id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
-    let mut types = vec![Value::from(VERIFIABLE_CREDENTIAL_TYPE)];
-    types.extend(request.types.iter().cloned().map(Value::from));
-    let mut credential = json!({
-        "@context": [CREDENTIALS_V2_CONTEXT],
-        "id": id,
-        "type": types,
-        "issuer": did,
-        "validFrom": format_time(issued_at),
-        "credentialSubject": request.subject,
-    });
+    let types: Vec<&str> = request.types.iter().map(String::as_str).collect();
+    let mut credential = unsigned_credential(&id, &types, &did, issued_at, request.subject);
     if let Some(valid_until) = request.valid_until {
         credential["validUntil"] = Value::from(format_time(valid_until));
     }
@@ -220,11 +230,7 @@ pub async fn status_list_jwt(state: &AppState, organization: OrganizationId) -> 
         list.set(u64::from(index), true)
             .map_err(|error| ApiError::internal(&error))?;
     }
-    let now = state
-        .store
-        .now()
-        .replace_nanosecond(0)
-        .unwrap_or_else(|_| state.store.now());
+    let now = whole_second_now(state);
     let url = status_list_url(state, organization);
     let credential = status_list_credential(
         &url,
@@ -327,22 +333,9 @@ pub struct NodeIssued {
 /// written: there is no entry to revoke.
 pub async fn issue_as_node(state: &AppState, types: &[&str], subject: Value) -> ApiResult<NodeIssued> {
     let signing_key = node_issuer_key(state).await?;
-    let issued_at = state
-        .store
-        .now()
-        .replace_nanosecond(0)
-        .unwrap_or_else(|_| state.store.now());
+    let issued_at = whole_second_now(state);
     let id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
-    let mut all_types = vec![Value::from(VERIFIABLE_CREDENTIAL_TYPE)];
-    all_types.extend(types.iter().copied().map(Value::from));
-    let credential = json!({
-        "@context": [CREDENTIALS_V2_CONTEXT],
-        "id": id,
-        "type": all_types,
-        "issuer": node_did(state),
-        "validFrom": format_time(issued_at),
-        "credentialSubject": subject,
-    });
+    let credential = unsigned_credential(&id, types, &node_did(state), issued_at, subject);
     let jwt = issue_vc_jwt(&credential, &signing_key, issued_at).map_err(|error| ApiError::internal(&error))?;
     Ok(NodeIssued { id, jwt, credential })
 }

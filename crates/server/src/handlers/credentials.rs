@@ -444,22 +444,12 @@ pub async fn read_record(state: &AppState, actor: &Actor, reference: &RecordRef)
         "user" => {
             let organization = own_organization(actor)?;
             let user_id = path_id::<junkan_model::ids::UserId>(id, "user")?;
-            let mut page = PageRequest::first(100);
-            let user = loop {
-                let listed = store.list_users(actor, organization, &page).await?;
-                if let Some(user) = listed.items.into_iter().find(|user| user.id == user_id) {
-                    break user;
-                }
-                match listed.next_after {
-                    Some(after) => {
-                        page = PageRequest {
-                            after: Some(after),
-                            limit: 100,
-                        }
-                    }
-                    None => return Err(ApiError::not_found(format!("no user {id} of your organization"))),
-                }
-            };
+            let user = first_in_pages(
+                |page| async move { store.list_users(actor, organization, &page).await },
+                |user: &junkan_model::principal::User| user.id == user_id,
+            )
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("no user {id} of your organization")))?;
             plain(user.organization_id, content_of(&user, false)?, "user")
         }
         "client" => {
@@ -625,58 +615,52 @@ fn actor_signed_in(actor: &Actor) -> ApiResult<()> {
 /// A trade the caller made (its requests) or that is addressed to it (its responses), a page
 /// at a time.
 async fn find_trade(state: &AppState, actor: &Actor, trade_id: uuid::Uuid) -> ApiResult<junkan_model::ouranos::Trade> {
-    let mut page = PageRequest::first(100);
-    loop {
-        let listed = state
-            .store
-            .list_trade_requests(actor, &TradeFilter::default(), &page)
-            .await?;
-        if let Some(trade) = listed.items.into_iter().find(|trade| trade.trade_id == trade_id) {
-            return Ok(trade);
-        }
-        match listed.next_after {
-            Some(after) => {
-                page = PageRequest {
-                    after: Some(after),
-                    limit: 100,
-                }
-            }
-            None => break,
-        }
+    let requested = first_in_pages(
+        |page| async move {
+            state
+                .store
+                .list_trade_requests(actor, &TradeFilter::default(), &page)
+                .await
+        },
+        |trade: &junkan_model::ouranos::Trade| trade.trade_id == trade_id,
+    )
+    .await?;
+    if let Some(trade) = requested {
+        return Ok(trade);
     }
-    let mut page = PageRequest::first(100);
-    loop {
-        let listed = state.store.list_trade_responses(actor, &page).await?;
-        if let Some(response) = listed
-            .items
-            .into_iter()
-            .find(|response| response.trade.trade_id == trade_id)
-        {
-            return Ok(response.trade);
-        }
-        match listed.next_after {
-            Some(after) => {
-                page = PageRequest {
-                    after: Some(after),
-                    limit: 100,
-                }
-            }
-            None => return Err(ApiError::not_found(format!("no trade {trade_id} that you may read"))),
-        }
-    }
+    first_in_pages(
+        |page| async move { state.store.list_trade_responses(actor, &page).await },
+        |response: &junkan_model::ouranos::TradeResponse| response.trade.trade_id == trade_id,
+    )
+    .await?
+    .map(|response| response.trade)
+    .ok_or_else(|| ApiError::not_found(format!("no trade {trade_id} that you may read")))
 }
 
 /// Certifications are public; the store lists them, a page at a time.
 async fn find_certification(state: &AppState, id: &str) -> ApiResult<junkan_model::access::Certification> {
+    first_in_pages(
+        |page| async move { state.store.list_certifications(None, &page).await },
+        |certification: &junkan_model::access::Certification| certification.id.to_string() == id,
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found(format!("no certification {id}")))
+}
+
+/// The first item `wanted` accepts, through every page `list` gives (100 at a time).
+async fn first_in_pages<T, Listed, Wanted>(
+    mut list: impl FnMut(PageRequest) -> Listed,
+    wanted: Wanted,
+) -> ApiResult<Option<T>>
+where
+    Listed: std::future::Future<Output = Result<junkan_model::page::Page<T>, junkan_store::StoreError>>,
+    Wanted: Fn(&T) -> bool,
+{
     let mut page = PageRequest::first(100);
     loop {
-        let listed = state.store.list_certifications(None, &page).await?;
-        if let Some(found) = listed
-            .items
-            .iter()
-            .find(|certification| certification.id.to_string() == id)
-        {
-            return Ok(found.clone());
+        let listed = list(page).await?;
+        if let Some(found) = listed.items.into_iter().find(|item| wanted(item)) {
+            return Ok(Some(found));
         }
         match listed.next_after {
             Some(after) => {
@@ -685,7 +669,7 @@ async fn find_certification(state: &AppState, id: &str) -> ApiResult<junkan_mode
                     limit: 100,
                 }
             }
-            None => return Err(ApiError::not_found(format!("no certification {id}"))),
+            None => return Ok(None),
         }
     }
 }
@@ -876,11 +860,7 @@ pub async fn export_credential(
         }
         Issuer::Node => (trust::node_issuer_key(&state).await?, None),
     };
-    let issued_at = state
-        .store
-        .now()
-        .replace_nanosecond(0)
-        .unwrap_or_else(|_| state.store.now());
+    let issued_at = trust::whole_second_now(&state);
     let vct = format!("{}/credentials/types/{}", state.settings.issuer, reference.kind);
     let pointer_refs: Vec<&str> = pointers.iter().map(String::as_str).collect();
     let request = SdJwtVcRequest {
