@@ -20,10 +20,10 @@ use crate::passports::DemoPassports;
 
 /// The companies whose CTI the demo shows (slugs): the plastics recycler, the battery chain's
 /// recycler and cathode maker, the scrap yard and the secondary aluminium plant, which record
-/// their flows with quantities; the black-mass recycler, whose input (a battery pack weighed by
-/// its passport) has a recycled share it may not read (the pack's composition is shared with
-/// the automaker only), so its inflow is not computable; and the pack maker and the automaker,
-/// whose items (cells, packs, vehicles) are weighed and rated by their passports.
+/// their flows with quantities; the black-mass recycler, whose input (a battery pack) is weighed
+/// and rated by the pack's passport, whose composition the pack maker shares with it as
+/// dismantling information; and the pack maker and the automaker, whose items (cells, packs,
+/// vehicles) are weighed and rated by their passports.
 pub const CTI_COMPANIES: &[&str] = &[
     "pellet",
     "refiner",
@@ -50,10 +50,29 @@ pub async fn share_downstream_use(
 ) -> Result<(), StoreError> {
     let now = store.now();
     // The makers' passports state the composition (the metals' masses) to legitimate interest
-    // only: each maker shares it with its customer, who needs it for its inflow's share.
-    for (maker, customer, shared) in [
-        ("cellmaker", "packmaker", passports.cells.iter().collect::<Vec<_>>()),
-        ("packmaker", "automaker", vec![&passports.battery]),
+    // only: each maker shares it with its customer, who needs it for its inflow's share, and the
+    // pack maker with the black-mass recycler that takes the pack at its end of life, as a maker
+    // shares dismantling and composition information with its recycler (EU 2023/1542 Art. 77(2)
+    // gives recyclers access to the composition of the battery).
+    for (maker, customer, shared, purpose) in [
+        (
+            "cellmaker",
+            "packmaker",
+            passports.cells.iter().collect::<Vec<_>>(),
+            "納入品の再生材含有率の算定 / recycled content of delivered items",
+        ),
+        (
+            "packmaker",
+            "automaker",
+            vec![&passports.battery],
+            "納入品の再生材含有率の算定 / recycled content of delivered items",
+        ),
+        (
+            "packmaker",
+            "blackmass",
+            vec![&passports.battery],
+            "解体・再資源化のための組成情報 / composition for dismantling and recycling",
+        ),
     ] {
         store
             .create_grant(
@@ -68,7 +87,7 @@ pub async fn share_downstream_use(
                     record_kind: RecordKind::Passport,
                     record_ids: Some(shared.iter().map(|passport| passport.id.to_string()).collect()),
                     level: GrantLevel::LegitimateInterest,
-                    purpose: Some("納入品の再生材含有率の算定 / recycled content of delivered items".to_owned()),
+                    purpose: Some(purpose.to_owned()),
                     expires_at: now + Duration::days(365),
                 },
             )

@@ -13,6 +13,9 @@ use junkan_store::{NewCapture, Store, StoreError};
 
 use crate::{company_prefix, organization_admin, MEMBERS};
 
+/// The cells in the demo's battery pack: 96 prismatic cells, each with its passport.
+pub const CELLS_PER_PACK: usize = 96;
+
 const CONTEXT: &str = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld";
 
 /// EPCs of one member: its company prefix with an item reference.
@@ -89,7 +92,7 @@ pub struct Traceable {
     pub billet_lot: String,
     /// One EV battery pack.
     pub battery_pack: String,
-    /// The cells built into that pack.
+    /// The cells built into that pack ([`CELLS_PER_PACK`]).
     pub cells: Vec<String>,
     /// The vehicle the pack was fitted to.
     pub vehicle: String,
@@ -135,7 +138,8 @@ pub async fn record_loops(store: &dyn Store, ids: &dyn Fn(&str) -> OrganizationI
     );
     let mut captures = Vec::new();
     // Battery loop: cells → pack → vehicle → use → take-back → dismantling → black mass → cobalt → cathode.
-    let cell_epcs: Vec<String> = (1..=4)
+    // The pack holds 96 prismatic cells (as in the CFP chain of `battery_cfp.rs`).
+    let cell_epcs: Vec<String> = (1..=CELLS_PER_PACK)
         .map(|serial| cells.sgtin(10001, &format!("C{serial:04}")))
         .collect();
     captures.push(

@@ -96,14 +96,30 @@ fn recycled(name: &str, pre: f64, post: f64) -> Value {
     json!({"recycledMaterial": name, "preConsumerShare": pre, "postConsumerShare": post})
 }
 
+/// The mass of one of the pack's cells, in kg.
+const CELL_KG: f64 = 3.75;
+
+/// The recycled shares of the cells' metals (pre- and post-consumer, %): nickel 2 + 4, cobalt
+/// 6 + 10, lithium 1 + 2. The pack's are the same, as all its nickel, cobalt and lithium is in
+/// its cells.
+fn cell_recycled_content() -> Value {
+    json!([
+        recycled("Nickel", 2.0, 4.0),
+        recycled("Cobalt", 6.0, 10.0),
+        recycled("Lithium", 1.0, 2.0),
+    ])
+}
+
 /// Creates the demo passports. `ids` gives each member's organization id by slug.
 pub async fn create(
     store: &dyn Store,
     traced: &Traceable,
     ids: &dyn Fn(&str) -> OrganizationId,
 ) -> Result<DemoPassports, StoreError> {
-    // The cells: each 0.9 kg, of which 0.1 kg nickel, 0.02 kg cobalt and 0.01 kg lithium (in its
-    // cathode material), with the recycled shares of those metals.
+    // The cells: each 3.75 kg, of which 0.525 kg nickel, 0.065 kg cobalt and 0.0775 kg lithium (in
+    // its cathode material, 1.0875 kg of NMC811), with the recycled shares of those metals. The
+    // pack's 96 cells hold 360 kg: 50.4 kg nickel, 6.24 kg cobalt and 7.44 kg lithium, as its
+    // passport states.
     let cellmaker = organization_admin(ids("cellmaker"));
     let mut cell_passports = Vec::new();
     for cell in &traced.cells {
@@ -125,23 +141,16 @@ pub async fn create(
                                 "/GeneralProductInformation/manufacturingPlace/streetAddress",
                                 json!("愛知県豊田市 東海セルテック 豊田セル工場"),
                             ),
-                            ("/GeneralProductInformation/batteryMass", json!(0.9)),
+                            ("/GeneralProductInformation/batteryMass", json!(CELL_KG)),
                             (
                                 "/MaterialComposition/batteryMaterials",
                                 json!([
-                                    metal("Cathode active material", "CELL-CAT", "7440-02-0", "Nickel", 0.1),
-                                    metal("Cathode active material", "CELL-CAT", "7440-48-4", "Cobalt", 0.02),
-                                    metal("Cathode active material", "CELL-CAT", "7439-93-2", "Lithium", 0.01),
+                                    metal("Cathode active material", "CELL-CAT", "7440-02-0", "Nickel", 0.525),
+                                    metal("Cathode active material", "CELL-CAT", "7440-48-4", "Cobalt", 0.065),
+                                    metal("Cathode active material", "CELL-CAT", "7439-93-2", "Lithium", 0.0775),
                                 ]),
                             ),
-                            (
-                                "/Circularity/recycledContent",
-                                json!([
-                                    recycled("Nickel", 2.0, 4.0),
-                                    recycled("Cobalt", 6.0, 10.0),
-                                    recycled("Lithium", 1.0, 2.0),
-                                ]),
-                            ),
+                            ("/Circularity/recycledContent", cell_recycled_content()),
                         ],
                     )?,
                     Vec::new(),
@@ -151,36 +160,52 @@ pub async fn create(
         cell_passports.push(passport);
     }
 
-    // The pack: its cells as components; sold, in use, then taken back as waste. Its composition
-    // also states the nickel, cobalt and lithium in its NMC811 cathode material (104.6 kg:
-    // 50.5 kg, 6.3 kg and 7.5 kg), which its per-metal recycled content refers to.
+    // The pack: its cells as components; sold, in use, then taken back as waste. It weighs 478.5 kg:
+    // 96 cells of 3.75 kg (360 kg) and 118.5 kg outside the cells, which its composition states
+    // explicitly: the aluminium housing (96.3 kg) and the steel frame and fasteners (22.2 kg). Its
+    // composition also states the nickel, cobalt and lithium in its cells' NMC811 cathode
+    // material (96 × 1.0875 = 104.4 kg: 50.4 kg, 6.24 kg and 7.44 kg), which its per-metal
+    // recycled content refers to; those shares are its cells' (the pack adds no metal).
     let packmaker = organization_admin(ids("packmaker"));
     let mut pack_materials = data("battery", &[])?
         .pointer("/MaterialComposition/batteryMaterials")
         .cloned()
         .unwrap_or_else(|| json!([]));
     if let Some(list) = pack_materials.as_array_mut() {
+        for entry in list.iter_mut() {
+            match entry.pointer("/batteryMaterialLocation/componentId").and_then(Value::as_str) {
+                Some("CELL-CAT") => entry["batteryMaterialMass"] = json!(104.4),
+                Some("PACK-HSG") => {
+                    entry["batteryMaterialLocation"]["componentName"] =
+                        json!("Pack housing (outside the cells)");
+                }
+                _ => {}
+            }
+        }
         list.extend([
+            json!({"batteryMaterialLocation": {"componentName": "Pack frame and fasteners (outside the cells)", "componentId": "PACK-FRM"},
+                   "batteryMaterialIdentifier": "12597-69-2", "batteryMaterialName": "Steel", "batteryMaterialMass": 22.2,
+                   "isCriticalRawMaterial": false}),
             metal(
                 "Cathode active material (metal content)",
                 "CELL-CAT",
                 "7440-02-0",
                 "Nickel",
-                50.5,
+                50.4,
             ),
             metal(
                 "Cathode active material (metal content)",
                 "CELL-CAT",
                 "7440-48-4",
                 "Cobalt",
-                6.3,
+                6.24,
             ),
             metal(
                 "Cathode active material (metal content)",
                 "CELL-CAT",
                 "7439-93-2",
                 "Lithium",
-                7.5,
+                7.44,
             ),
         ]);
     }
@@ -191,7 +216,7 @@ pub async fn create(
             link(
                 cell,
                 LinkRelation::Component,
-                Some(0.9),
+                Some(CELL_KG),
                 AccessLevel::LegitimateInterest,
             )
         })
@@ -215,6 +240,7 @@ pub async fn create(
                             json!("愛知県岡崎市 みらい電池パック 岡崎パック工場"),
                         ),
                         ("/MaterialComposition/batteryMaterials", pack_materials),
+                        ("/Circularity/recycledContent", cell_recycled_content()),
                     ],
                 )?,
                 cells,
@@ -382,68 +408,44 @@ pub async fn create(
             },
         )
         .await?;
-    // The vehicle's model (its GTIN): the automaker states its mass, 1,850 kg. No shipped profile
-    // describes a whole vehicle; the automobile part profile states a mass and materials.
+    // The vehicle's model (its GTIN), in the shipped `vehicle` profile (車両・完成車): the
+    // automaker states its curb mass, 1,850 kg, its materials with their recycled content and its
+    // traction battery, the demo's pack (478.5 kg; its cells' nickel, cobalt and lithium are
+    // 1.4568 kg pre-consumer and 2.7888 kg post-consumer recycled, 0.30 % and 0.58 % of the pack).
     let vehicle_class = canonical_lot(&traced.vehicle)
         .ok()
         .and_then(|link| junkan_gs1::DigitalLink::parse(&link).ok())
         .map(|link| link.class().canonical())
         .ok_or_else(|| StoreError::Unavailable("the demo vehicle's EPC is not a GS1 identifier".into()))?;
     let mut vehicle_data = data(
-        "automobile_part",
+        "vehicle",
         &[
-            ("/partNumber", json!("MZ-EV1")),
-            (
-                "/partName",
-                json!("電気自動車（完成車） MIZUHO e-1 / electric vehicle, complete"),
-            ),
-            (
-                "/manufacturer",
-                json!({"name": "瑞穂自動車株式会社 (Mizuho Motors Corporation)", "corporateNumber": "2020001999994"}),
-            ),
-            (
-                "/vehicles",
-                json!([{"make": "瑞穂自動車", "model": "MIZUHO e-1", "typeDesignation": "ZAA-ME1", "years": "2026-"}]),
-            ),
-            ("/mass", json!(1850)),
             (
                 "/materials",
                 json!([
-                    {"component": "車体・シャシー / body and chassis", "polymer": "steel and aluminium", "marking": "-", "mass": 1120, "recycledContent": 18},
-                    {"component": "駆動用電池 / traction battery", "polymer": "-", "marking": "-", "mass": 478.5, "recycledContent": 1},
-                    {"component": "内装・樹脂部品 / interior and plastic parts", "polymer": "PP, ABS, PA", "marking": ">PP<", "mass": 251.5, "recycledContent": 12}
+                    {"group": "車体・シャシー / body and chassis", "material": "鋼材 / steel", "mass": 820, "preConsumer": 5, "postConsumer": 15},
+                    {"group": "車体・シャシー / body and chassis", "material": "アルミニウム / aluminium", "mass": 300, "preConsumer": 8, "postConsumer": 20},
+                    {"group": "駆動用電池 / traction battery", "material": "リチウムイオン電池 / lithium-ion battery", "mass": 478.5, "preConsumer": 0.3, "postConsumer": 0.6},
+                    {"group": "内装・樹脂部品 / interior and plastic parts", "material": "樹脂 (PP, ABS, PA) / plastics", "mass": 190, "preConsumer": 3, "postConsumer": 12},
+                    {"group": "その他 / other (glass, rubber, fluids)", "material": "ガラス・ゴム・液類 / glass, rubber, fluids", "mass": 61.5, "preConsumer": 0, "postConsumer": 0}
                 ]),
             ),
-            // (1120 × 18 + 478.5 × 1 + 251.5 × 12) / 1850 = 12.8 %.
+            // Pre-consumer (4100 + 2400 + 143.55 + 570) / 1850 = 3.90 %, post-consumer
+            // (12300 + 6000 + 287.1 + 2280) / 1850 = 11.28 %.
             (
                 "/recycledContent",
-                json!({"share": 12.8, "preConsumer": 4.3, "postConsumer": 8.5,
-                       "source": "鋼板・アルミ・樹脂の再生材（供給者の申告）/ recycled steel, aluminium and plastics (suppliers' declarations)"}),
+                json!({"total": 15.18, "preConsumer": 3.9, "postConsumer": 11.28,
+                       "source": "部位ごとの材料の再生材含有率（供給者の申告）の質量加重 / mass-weighted from the suppliers' declarations per material"}),
             ),
             (
-                "/dismantling",
-                json!({"removalTime": 95, "tools": ["絶縁工具一式 / insulated tool set", "電池リフト / battery lift"],
-                       "fasteners": [{"type": "M10ボルト / M10 bolt", "count": 16}],
-                       "sequence": ["サービスプラグ取外し・絶縁確認 / remove the service plug, check insulation",
-                                    "駆動用電池の取外し / remove the traction battery",
-                                    "液抜き・エアバッグ類の回収 / drain fluids, recover airbags"],
-                       "manualUrl": "https://dismantling.mizuho-motors.example.jp/ME1/vehicle.pdf"}),
-            ),
-            (
-                "/recyclingLaw",
-                json!({"asrRelevant": true, "airbagRelated": true, "fluorocarbonRelated": true,
-                       "notes": "自動車リサイクル法の対象（フロン類・エアバッグ類・ASR） / under the Automobile Recycling Law"}),
-            ),
-            (
-                "/reuse",
-                json!({"suitability": "material_recycling_only", "conditions": "車両としての再使用は中古車流通による / reuse as a vehicle is through the used-car market"}),
+                "/tractionBattery",
+                json!({"identifier": traced.battery_pack, "chemistry": "NMC811", "mass": 478.5, "capacityKwh": 75}),
             ),
         ],
     )?;
     if let Some(fields) = vehicle_data.as_object_mut() {
-        // The example's removed-part record belongs to one dismantled item, not to a model.
+        // The example's record of one vehicle belongs to an item, not to a model.
         fields.remove("item");
-        fields.remove("supplierCost");
     }
     let vehicle_model = store
         .create_passport(
@@ -451,7 +453,7 @@ pub async fn create(
             new(
                 &vehicle_class,
                 Granularity::Model,
-                "automobile_part",
+                "vehicle",
                 vehicle_data,
                 Vec::new(),
             ),

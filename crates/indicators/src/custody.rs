@@ -458,14 +458,17 @@ impl LedgerRecord {
 /// The recycled share of a lot (再生材比率), split pre-/post-consumer where known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Share {
-    /// Recycled share, 0–100 %.
+    /// Recycled share, 0–100 % (presented to 6 decimal places, [`crate::presented_share`]).
     #[schema(value_type = String)]
+    #[serde(serialize_with = "crate::share_text")]
     pub recycled_share_pct: Decimal,
     /// Of which pre-consumer (プレコンシューマ), when known.
     #[schema(value_type = Option<String>)]
+    #[serde(serialize_with = "crate::optional_share_text")]
     pub pre_consumer_pct: Option<Decimal>,
     /// Of which post-consumer (ポストコンシューマ), when known.
     #[schema(value_type = Option<String>)]
+    #[serde(serialize_with = "crate::optional_share_text")]
     pub post_consumer_pct: Option<Decimal>,
 }
 
@@ -1382,8 +1385,10 @@ pub struct Balance {
     /// Credits that lapsed: left when the ledger was closed and not carried over.
     #[schema(value_type = Option<String>)]
     pub lapsed_t: Option<Decimal>,
-    /// The rolling average share of the inputs (平均比率), null when not computable.
+    /// The rolling average share of the inputs (平均比率), null when not computable
+    /// (presented to 6 decimal places).
     #[schema(value_type = Option<String>)]
+    #[serde(serialize_with = "crate::optional_share_text")]
     pub rolling_average_share_pct: Option<Decimal>,
     /// Why something is not computable.
     pub not_computable: Vec<String>,

@@ -7,8 +7,10 @@
 //! computable and why). A value that cannot be computed (a missing input, a zero denominator) is
 //! `null` with a reason in [`Provenance::not_computable`], never 0 or NaN.
 //!
-//! Arithmetic is exact (`rust_decimal`); results are rounded to 10 decimal places only when they
-//! become JSON numbers.
+//! Arithmetic is exact (`rust_decimal`); values are rounded only when they are presented: shares
+//! and ratios to [`SHARE_DECIMAL_PLACES`] (6) decimal places, half to even ([`presented_share`]),
+//! other values to 10 decimal places when they become JSON numbers ([`number`]). Numerators and
+//! denominators are presented exact.
 //!
 //! No IO, no async: the store gathers inputs from events, passports and material-flow records;
 //! this crate decides what they mean.
@@ -172,9 +174,11 @@ pub struct Provenance {
 /// The numerator and denominator of a ratio, as exact decimals.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Ratio {
-    /// The numerator, with what it sums.
+    /// The numerator, with what it sums (exact).
+    #[serde(serialize_with = "exact_decimal")]
     pub numerator: Decimal,
-    /// The denominator, with what it sums.
+    /// The denominator, with what it sums (exact).
+    #[serde(serialize_with = "exact_decimal")]
     pub denominator: Decimal,
     /// What the numerator and denominator are, in words.
     pub meaning: &'static str,
@@ -252,7 +256,7 @@ impl Outcome {
             return None;
         }
         let value = numerator / denominator * scale;
-        self.set(name, value);
+        self.values.insert(name.to_owned(), share_number(value));
         Some(value)
     }
 
@@ -263,6 +267,48 @@ impl Outcome {
     pub(crate) fn methodology(&mut self, methodology: &'static str) {
         self.methodology = Some(methodology);
     }
+}
+
+/// Decimal places of shares and ratios (percentages, fractions 0–1, MCI) in every output: the API,
+/// the command line and the demo. Values are computed and kept exact; only their presentation
+/// is rounded, half to even (banker's rounding), with trailing zeros dropped.
+pub const SHARE_DECIMAL_PLACES: u32 = 6;
+
+/// A share or ratio as presented: rounded to [`SHARE_DECIMAL_PLACES`], half to even.
+pub fn presented_share(value: Decimal) -> Decimal {
+    value
+        .round_dp_with_strategy(SHARE_DECIMAL_PLACES, rust_decimal::RoundingStrategy::MidpointNearestEven)
+        .normalize()
+}
+
+/// A share or ratio as a JSON number, rounded by [`presented_share`].
+pub fn share_number(value: Decimal) -> Value {
+    let rounded = presented_share(value);
+    rounded
+        .to_f64()
+        .and_then(serde_json::Number::from_f64)
+        .map(Value::Number)
+        .unwrap_or_else(|| Value::String(rounded.to_string()))
+}
+
+/// Serialises a share or ratio as a decimal string rounded by [`presented_share`] (for
+/// `#[serde(serialize_with)]`).
+pub fn share_text<S: serde::Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&presented_share(*value).to_string())
+}
+
+/// Serialises an optional share or ratio like [`share_text`], `null` when absent.
+pub fn optional_share_text<S: serde::Serializer>(value: &Option<Decimal>, serializer: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(value) => share_text(value, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// Serialises an exact decimal (a mass, a numerator) as its decimal string without trailing
+/// zeros.
+fn exact_decimal<S: serde::Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&value.normalize().to_string())
 }
 
 /// A decimal as a JSON number, rounded to 10 decimal places.

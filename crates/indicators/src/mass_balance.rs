@@ -4,11 +4,13 @@
 //! input lots that back it or refused.
 
 use junkan_model::validation::Violations;
+use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
 use crate::input::{Inputs, Kind};
 use crate::ledger::{Category, ClaimRequest, CustodyModel, InputLot, Ledger};
+use crate::rolling_window::chain_of_periods;
 use crate::{number, IndicatorInfo, Outcome, PERCENT};
 
 /// The mass-balance computation.
@@ -19,6 +21,10 @@ pub const INFO: IndicatorInfo = IndicatorInfo {
     level: "facility, period",
     methodology: "ISO 22095:2020 chain of custody; mass balance by rolling average percentage and by credit method with conversion factor; junkan 1",
 };
+
+/// The rule of a window given to `POST /api/v1/indicators/mass-balance` (that of stored ledgers'
+/// windows, [`crate::rolling_window::ROLLING_WINDOW_RULE`], over given periods).
+pub const GIVEN_WINDOW_RULE: &str = "the share claimed on outputs is Σ recycled input / Σ input over the window's consecutive periods (this one included; a given period ending the day before a period starts is the period before it); a missing earlier period is reported and never filled; the credits drawn still come from this period's inputs";
 
 /// A period `from/to` of ISO dates (`2025-04-01/2026-03-31`), checked to end on or after it starts.
 pub fn parse_period(text: &str) -> Result<(String, String), String> {
@@ -81,12 +87,14 @@ pub(crate) fn compute(input: &Value, violations: &mut Violations) -> Option<Outc
             "period_outputs_t",
             "conversion_factor",
             "claims",
+            "rolling_window",
         ],
         violations,
     )?;
-    if let Some(period) = inputs.raw("period") {
-        match period.as_str().map(parse_period) {
-            Some(Ok(_)) => {}
+    let mut period = None;
+    if let Some(given) = inputs.raw("period") {
+        match given.as_str().map(parse_period) {
+            Some(Ok(days)) => period = Some(days),
             Some(Err(message)) => violations.push(inputs.at("period"), message),
             None => violations.push(inputs.at("period"), "must be a string <from>/<to>"),
         }
@@ -102,6 +110,7 @@ pub(crate) fn compute(input: &Value, violations: &mut Violations) -> Option<Outc
     let outputs_t = inputs.optional("period_outputs_t", Kind::Mass, violations);
     let lots = read_lots(&inputs, violations);
     let claims = read_claims(&inputs, violations);
+    let window = read_window(&inputs, model, period.as_ref(), violations);
     if !violations.is_empty() {
         return None;
     }
@@ -138,7 +147,21 @@ pub(crate) fn compute(input: &Value, violations: &mut Violations) -> Option<Outc
         PERCENT,
         "recycled input mass / total input mass",
     );
+    let window_share = window.map(|window| {
+        let own_period = period.clone().expect("a window is read only with the period");
+        window_share(window, own_period, input_t, recycled_t, &mut outcome)
+    });
+    if let Some(Some(share_pct)) = window_share {
+        ledger.allow_share(share_pct);
+    }
     for (pointer, request) in claims {
+        if window_share == Some(None) {
+            violations.push(
+                pointer,
+                "the rolling window's share is not computable (its periods have no input mass), so no share can be claimed",
+            );
+            continue;
+        }
         if let Err(error) = ledger.claim(request) {
             violations.push(pointer, error.to_string());
         }
@@ -160,7 +183,11 @@ pub(crate) fn compute(input: &Value, violations: &mut Violations) -> Option<Outc
         "rolling_average",
         json!({
             "share_pct": average.map(number).unwrap_or(Value::Null),
-            "rule": "every output lot of the period may claim this share",
+            "rule": if window_share.is_some() {
+                "the share of this period's own inputs; with a rolling_window, claims may carry the window's share (rolling_window.share_pct) instead"
+            } else {
+                "every output lot of the period may claim this share"
+            },
         }),
     );
     let credits_t = ledger.credits_t();
@@ -292,4 +319,252 @@ fn read_claims(inputs: &Inputs<'_>, violations: &mut Violations) -> Vec<(String,
         }
     }
     claims
+}
+
+/// An earlier period of a rolling window, as given: its days and its inputs through a ledger of
+/// their own (so that its lots are checked like the period's).
+struct EarlierPeriod {
+    pointer: String,
+    from: String,
+    to: String,
+    input_t: Decimal,
+    recycled_input_t: Decimal,
+}
+
+/// The window asked for: its size and the earlier periods given.
+struct Window {
+    periods: u32,
+    earlier: Vec<EarlierPeriod>,
+}
+
+/// Reads `rolling_window` `{periods, earlier_periods: [{period, period_inputs_t | input_lots}]}`
+/// (ISO 22095 rolling-average percentage method over consecutive periods, 移動平均), checked
+/// like a stored ledger's window: only under `mass_balance_rolling_average`, with this period
+/// given, `periods` ≥ 1, at most `periods` − 1 earlier periods, each ending before this period
+/// starts and overlapping no other.
+fn read_window(
+    inputs: &Inputs<'_>,
+    model: CustodyModel,
+    period: Option<&(String, String)>,
+    violations: &mut Violations,
+) -> Option<Window> {
+    let value = inputs.raw("rolling_window")?;
+    let pointer = inputs.at("rolling_window");
+    let window = Inputs::new(value, &pointer, &["periods", "earlier_periods"], violations)?;
+    if model != CustodyModel::MassBalanceRollingAverage {
+        violations.push(
+            &pointer,
+            format!(
+                "only the mass_balance_rolling_average model averages over a window of periods, not {}",
+                model.as_str()
+            ),
+        );
+    }
+    if period.is_none() && !inputs.has("period") {
+        violations.push(
+            inputs.at("period"),
+            "is required with rolling_window: the window is the chain of periods ending the day before this one starts",
+        );
+    }
+    let periods = match window.decimal("periods", Kind::Mass, violations) {
+        Some(count) if count >= Decimal::ONE && count.fract().is_zero() && count <= Decimal::from(1000) => count.to_u32(),
+        Some(_) => {
+            violations.push(
+                window.at("periods"),
+                "must be a whole number from 1 to 1000: the number of consecutive periods averaged, this one included",
+            );
+            None
+        }
+        None => None,
+    };
+    let mut earlier: Vec<EarlierPeriod> = Vec::new();
+    let given = window.array("earlier_periods", false, violations);
+    if let Some(periods) = periods {
+        if given.len() >= periods as usize {
+            violations.push(
+                window.at("earlier_periods"),
+                format!(
+                    "gives {} earlier period(s), but a window of {periods} period(s) has room for {} before this one",
+                    given.len(),
+                    periods - 1
+                ),
+            );
+        }
+    }
+    for (item_pointer, item) in given {
+        let Some(entry) = Inputs::new(
+            item,
+            &item_pointer,
+            &["period", "period_inputs_t", "input_lots"],
+            violations,
+        ) else {
+            continue;
+        };
+        let days = match entry.raw("period").map(|value| value.as_str().map(parse_period)) {
+            None => {
+                violations.push(entry.at("period"), "is required: the earlier period's first and last day");
+                None
+            }
+            Some(None) => {
+                violations.push(entry.at("period"), "must be a string <from>/<to>");
+                None
+            }
+            Some(Some(Err(message))) => {
+                violations.push(entry.at("period"), message);
+                None
+            }
+            Some(Some(Ok(days))) => Some(days),
+        };
+        let lots = read_lots(&entry, violations);
+        let mut ledger = Ledger::new(CustodyModel::MassBalanceRollingAverage, Decimal::ONE);
+        for (lot_pointer, lot) in lots {
+            if let Err(error) = ledger.add_input(lot) {
+                violations.push(lot_pointer, error.to_string());
+            }
+        }
+        let Some((from, to)) = days else { continue };
+        if let Some((own_from, own_to)) = period {
+            if to >= *own_from {
+                violations.push(
+                    entry.at("period"),
+                    format!(
+                        "{from}/{to} overlaps or follows this period {own_from}/{own_to}: a window counts earlier periods only"
+                    ),
+                );
+                continue;
+            }
+        }
+        if let Some(other) = earlier
+            .iter()
+            .find(|other| other.from <= to && from <= other.to)
+        {
+            violations.push(
+                entry.at("period"),
+                format!(
+                    "{from}/{to} overlaps {}/{} ({}): periods of a window cannot overlap",
+                    other.from, other.to, other.pointer
+                ),
+            );
+            continue;
+        }
+        earlier.push(EarlierPeriod {
+            pointer: item_pointer,
+            from,
+            to,
+            input_t: ledger.input_t(),
+            recycled_input_t: ledger.recycled_input_t(),
+        });
+    }
+    Some(Window {
+        periods: periods.unwrap_or(1),
+        earlier,
+    })
+}
+
+/// The window's share through [`chain_of_periods`] (the rule of stored ledgers' windows), set in
+/// `outcome` as `rolling_window` with the periods used and missing; `None` when not computable.
+fn window_share(
+    window: Window,
+    (from, to): (String, String),
+    input_t: Decimal,
+    recycled_t: Decimal,
+    outcome: &mut Outcome,
+) -> Option<Decimal> {
+    let days: Vec<(&str, &str)> = window
+        .earlier
+        .iter()
+        .map(|period| (period.from.as_str(), period.to.as_str()))
+        .collect();
+    let chain = chain_of_periods(&from, window.periods, &days);
+    let mut used = vec![json!({"period": format!("{from}/{to}"), "input_t": number(input_t),
+                               "recycled_input_t": number(recycled_t)})];
+    let (mut window_input_t, mut window_recycled_t) = (input_t, recycled_t);
+    for index in &chain.found {
+        let period = &window.earlier[*index];
+        window_input_t += period.input_t;
+        window_recycled_t += period.recycled_input_t;
+        used.push(json!({"period": format!("{}/{}", period.from, period.to), "given_at": period.pointer,
+                         "input_t": number(period.input_t), "recycled_input_t": number(period.recycled_input_t)}));
+    }
+    let mut missing: Vec<String> = Vec::new();
+    if let Some(gap) = &chain.gap {
+        missing.push(format!(
+            "no period given ends on {}: {} earlier period(s) of the window are missing and not counted",
+            gap.ends_on, gap.periods
+        ));
+    }
+    for (index, period) in window.earlier.iter().enumerate() {
+        if !chain.found.contains(&index) {
+            missing.push(format!(
+                "{} ({}/{}) is given but not counted: the chain of periods breaks before it",
+                period.pointer, period.from, period.to
+            ));
+        }
+    }
+    let share = outcome.ratio(
+        "rolling_window_share_pct",
+        window_recycled_t,
+        window_input_t,
+        PERCENT,
+        "recycled input mass / total input mass over the window's consecutive periods",
+    );
+    outcome.set_value(
+        "rolling_window",
+        json!({
+            "periods": window.periods,
+            "used": used,
+            "missing": missing,
+            "short": used.len() < window.periods as usize,
+            "input_t": number(window_input_t),
+            "recycled_input_t": number(window_recycled_t),
+            "share_pct": share.map(number).unwrap_or(Value::Null),
+            "rule": GIVEN_WINDOW_RULE,
+        }),
+    );
+    share
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    /// Monthly periods. Hand computation: January 10 t at 20 % (2 t recycled), February 20 t at
+    /// 5 % (1 t), March 10 t at 50 % (5 t). March over three periods: (5 + 1 + 2) / 40 = 20 %.
+    /// A claim on 10 t of March's output at 20 % needs 2 t of March's own 5 t of credits:
+    /// accepted, 3 t left. At 21 % it is above the window's share: refused, though March's own
+    /// average (50 %) would allow it. Over four periods, December is missing: the window is
+    /// short, reported, and its share is that of the three periods given.
+    #[test]
+    fn a_rolling_window_over_given_periods() {
+        let input = |periods: u32, share: u32| {
+            json!({
+                "model": "mass_balance_rolling_average", "period": "2026-03-01/2026-03-31",
+                "input_lots": [{"lot": "march", "mass_t": 10, "recycled_share_pct": 50}],
+                "rolling_window": {"periods": periods, "earlier_periods": [
+                    {"period": "2026-01-01/2026-01-31", "input_lots": [{"lot": "january", "mass_t": 10, "recycled_share_pct": 20}]},
+                    {"period": "2026-02-01/2026-02-28", "period_inputs_t": {"recycled": 1, "virgin": 19}}]},
+                "claims": [{"output_lot": "out", "mass_t": 10, "recycled_share_pct": share}]})
+        };
+        let computed = crate::compute("mass-balance", &input(3, 20)).expect("within the window's share");
+        let window = &computed.result["rolling_window"];
+        assert_eq!(window["share_pct"], json!(20.0));
+        assert_eq!((window["input_t"].clone(), window["short"].clone()), (json!(40.0), json!(false)));
+        let used: Vec<&Value> = window["used"].as_array().expect("used").iter().map(|period| &period["period"]).collect();
+        assert_eq!(used, ["2026-03-01/2026-03-31", "2026-02-01/2026-02-28", "2026-01-01/2026-01-31"]);
+        assert_eq!(computed.result["rolling_average"]["share_pct"], json!(50.0));
+        assert_eq!(computed.result["credit_method"]["remaining_t"], json!(3.0));
+        assert_eq!(computed.provenance.ratios["rolling_window_share_pct"].numerator.to_string(), "8");
+
+        let refused = crate::compute("mass-balance", &input(3, 21)).expect_err("above the window's share");
+        assert!(refused.to_string().contains("/claims/0"), "{refused}");
+        assert!(refused.to_string().contains("20"), "{refused}");
+
+        let short = crate::compute("mass-balance", &input(4, 20)).expect("short window");
+        let window = &short.result["rolling_window"];
+        assert_eq!((window["short"].clone(), window["share_pct"].clone()), (json!(true), json!(20.0)));
+        assert!(
+            window["missing"][0].as_str().expect("missing").contains("ends on 2025-12-31: 1 earlier period(s)"),
+            "{window}"
+        );
+    }
 }

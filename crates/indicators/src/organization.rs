@@ -589,8 +589,11 @@ pub fn unweighed_items(plan: &FlowPlan) -> Vec<String> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum InflowShareSource {
-    /// The lot's passport (its whole-lot recycled content).
+    /// A passport's whole-lot recycled content: the lot's own, or for an item without one that
+    /// states it, its product model's (the class of its identifier, e.g. its GTIN).
     Passport {
+        /// Whose passport stated it: `item` (the lot's own) or `model` (its product model's).
+        basis: MassBasis,
         /// The passport.
         passport_id: PassportId,
         /// Its profile.
@@ -740,10 +743,13 @@ fn combined_entry_share(entries: Vec<EntryShare>) -> Option<Result<(Share, Inflo
     Some(Ok((share, source)))
 }
 
-/// The share of every inflow lot in `lots`: from its passport, else the live claims for it,
-/// else the inputs of it in the ledgers of `facilities` (see the module's rules).
+/// The share of every inflow lot in `lots`: from its passport (an item without one that states
+/// it: from its product model's passport, `model_of` giving an item's model identifier), else
+/// the live claims for it, else the inputs of it in the ledgers of `facilities` (see the
+/// module's rules).
 pub fn inflow_shares(
     lots: &[String],
+    model_of: &HashMap<String, String>,
     facilities: &[FacilityId],
     passports: &[Passport],
     claims: &[(LedgerRecord, LedgerClaim)],
@@ -767,30 +773,47 @@ pub fn inflow_shares(
     }
     let mut shares = HashMap::new();
     for lot in lots {
-        let passport = passport_of.get(lot.as_str()).copied();
-        let renewable = passport.and_then(|passport| renewable_pct(&passport.data));
+        let own = passport_of.get(lot.as_str()).copied();
+        let model = model_of
+            .get(lot)
+            .and_then(|class| passport_of.get(class.as_str()).copied());
+        let renewable = own.or(model).and_then(|passport| renewable_pct(&passport.data));
         let mut reasons = Vec::new();
-        if let Some(passport) = passport {
+        let mut stated = None;
+        for (passport, basis) in own
+            .map(|passport| (passport, MassBasis::Item))
+            .into_iter()
+            .chain(model.map(|passport| (passport, MassBasis::Model)))
+        {
             match lot_share_from_passport(&passport.data, &passport.withheld) {
                 Ok((share, pointer)) => {
-                    let source = Box::new(InflowShareSource::Passport {
-                        passport_id: passport.id,
-                        profile: passport.profile.clone(),
-                        pointer,
-                        href: format!("/api/v1/passports/{}?version={}", passport.id, passport.version),
-                    });
-                    shares.insert(
-                        lot.clone(),
-                        InflowShare::Found {
-                            share,
-                            renewable_pct: renewable,
-                            source,
-                        },
-                    );
-                    continue;
+                    stated = Some((share, passport, basis, pointer));
+                    break;
                 }
-                Err(reason) => reasons.push(format!("passport /api/v1/passports/{}: {reason}", passport.id)),
+                Err(reason) => reasons.push(format!(
+                    "{} passport /api/v1/passports/{}: {reason}",
+                    if basis == MassBasis::Model { "its model's" } else { "its" },
+                    passport.id
+                )),
             }
+        }
+        if let Some((share, passport, basis, pointer)) = stated {
+            let source = Box::new(InflowShareSource::Passport {
+                basis,
+                passport_id: passport.id,
+                profile: passport.profile.clone(),
+                pointer,
+                href: format!("/api/v1/passports/{}?version={}", passport.id, passport.version),
+            });
+            shares.insert(
+                lot.clone(),
+                InflowShare::Found {
+                    share,
+                    renewable_pct: renewable_pct(&passport.data).or(renewable),
+                    source,
+                },
+            );
+            continue;
         }
         let for_lot: Vec<EntryShare> = claims_of
             .get(lot.as_str())
@@ -1208,7 +1231,7 @@ pub struct InflowUse {
     /// Its recycled share, split pre-/post-consumer where known.
     pub share: Option<Share>,
     /// Its renewable share (%), as its passport states it.
-    #[serde(serialize_with = "optional_decimal")]
+    #[serde(serialize_with = "crate::optional_share_text")]
     pub renewable_share_pct: Option<Decimal>,
     /// Where the recycled share comes from.
     pub source: Option<InflowShareSource>,
@@ -1258,7 +1281,7 @@ pub struct OutflowUse {
     #[serde(flatten)]
     pub flow: LotFlow,
     /// The recovery potential its passport states (%), when stated.
-    #[serde(serialize_with = "optional_decimal")]
+    #[serde(serialize_with = "crate::optional_share_text")]
     pub recovery_potential_pct: Option<Decimal>,
     /// The passport it comes from, or why none states it.
     pub potential_source: Option<PassportUse>,
@@ -1348,6 +1371,18 @@ fn fraction_text(value: Decimal) -> Value {
     Value::String(value.normalize().to_string())
 }
 
+/// A fraction 0–1 (a share) as a decimal string, at the precision of a share in percent
+/// ([`crate::SHARE_DECIMAL_PLACES`] + 2 decimal places, half to even).
+fn share_fraction_text(value: Decimal) -> Value {
+    let places = crate::SHARE_DECIMAL_PLACES + 2;
+    Value::String(
+        value
+            .round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointNearestEven)
+            .normalize()
+            .to_string(),
+    )
+}
+
 /// Sets `names` of `result` to null with `reason` (once per name).
 fn not_computable(result: &mut Map<String, Value>, missing: &mut Vec<NotComputable>, names: &[&str], reason: &str) {
     for name in names {
@@ -1417,8 +1452,8 @@ pub fn organization_cti(
                 }
                 inflow_input.push(json!({
                     "name": flow.lot, "mass": fraction_text(*mass_t), "unit": "t",
-                    "recycled_share": fraction_text(share.recycled_share_pct / PERCENT),
-                    "renewable_share": fraction_text(renewable.unwrap_or_default() / PERCENT),
+                    "recycled_share": share_fraction_text(share.recycled_share_pct / PERCENT),
+                    "renewable_share": share_fraction_text(renewable.unwrap_or_default() / PERCENT),
                 }));
             }
             Err(reason) => missing.push(MissingFlow {
@@ -1491,8 +1526,8 @@ pub fn organization_cti(
                 };
                 outflow_input.push(json!({
                     "name": flow.lot, "mass": fraction_text(*mass_t), "unit": "t",
-                    "recovery_potential": fraction_text(potential_used),
-                    "actual_recovery": fraction_text(actual),
+                    "recovery_potential": share_fraction_text(potential_used),
+                    "actual_recovery": share_fraction_text(actual),
                 }));
             }
             Err(reason) => missing.push(MissingFlow {
@@ -1798,7 +1833,7 @@ pub struct ProductUse {
     #[serde(flatten)]
     pub flow: LotFlow,
     /// Its MCI.
-    #[serde(serialize_with = "optional_decimal")]
+    #[serde(serialize_with = "crate::optional_share_text")]
     pub mci: Option<Decimal>,
     /// The passport it comes from.
     pub passport: Option<PassportUse>,
@@ -1864,7 +1899,7 @@ pub fn organization_company_mci(
         };
         let used = match (flow.mass_t, mci) {
             (Some(mass_t), Some(mci)) if mass_t > Decimal::ZERO => {
-                product_input.push(json!({"name": flow.lot, "M": fraction_text(mass_t), "MCI": fraction_text(mci)}));
+                product_input.push(json!({"name": flow.lot, "M": fraction_text(mass_t), "MCI": share_fraction_text(mci)}));
                 true
             }
             (Some(mass_t), Some(_)) if mass_t.is_zero() => false,
@@ -2468,7 +2503,7 @@ mod tests {
             (other.clone(), entry(&other, "entered", 70)),
             (cobalt.clone(), entry(&cobalt, "elsewhere", 70)),
         ];
-        let shares = inflow_shares(&lots, &[here], &passports, &claims, &inputs);
+        let shares = inflow_shares(&lots, &HashMap::new(), &[here], &passports, &claims, &inputs);
         let described: Vec<String> = lots
             .iter()
             .map(|lot| match &shares[lot] {
@@ -2491,9 +2526,62 @@ mod tests {
             conflict: unknown: claims: its ledger entries count more than the whole lot (mass fractions summing to 2: cobalt 100 % at /api/v1/ledgers/ad6e951d-dc8e-5beb-b50e-095b02e327f5/claims/fae4756c-76d0-501d-a15f-6e8e3fb8e566/trace × 1; nickel 0 % at /api/v1/ledgers/4a735965-7cfb-5b6d-814a-6fabcd6712b3/claims/c75db387-f1ea-576c-aad4-6cdd96fa2a7d/trace × 1), so the share of the lot is not known
             entered: 70 % (renewable None) from "ledger_input"
             elsewhere: unknown: no passport, ledger claim or ledger input that you may read states its recycled share
-            battery: unknown: passport /api/v1/passports/caf1bf80-2d4f-58d0-8ba6-4ea6049f5f27: the battery passport's /Circularity/recycledContent names no metal
+            battery: unknown: its passport /api/v1/passports/caf1bf80-2d4f-58d0-8ba6-4ea6049f5f27: the battery passport's /Circularity/recycledContent names no metal
             none: unknown: no passport, ledger claim or ledger input that you may read states its recycled share"#]]
         .assert_eq(&described.join("\n"));
+    }
+
+    /// An item whose own passport states no recycled share takes its product model's statement
+    /// (the class of its identifier), and the source says which passport stated it: `item-a`
+    /// has no passport of its own, `item-b` one that states nothing of its recycled content,
+    /// `item-c` its own 40 % (its model's 12 % is not read), `item-d` a model without passport.
+    #[test]
+    fn an_item_without_a_stated_share_takes_its_models() {
+        let lots: Vec<String> = ["item-a", "item-b", "item-c", "item-d"].map(str::to_owned).to_vec();
+        let model_of: HashMap<String, String> = [
+            ("item-a", "model"),
+            ("item-b", "model"),
+            ("item-c", "model"),
+            ("item-d", "other model"),
+        ]
+        .into_iter()
+        .map(|(item, model)| (item.to_owned(), model.to_owned()))
+        .collect();
+        let passports = [
+            passport(
+                "model",
+                json!({"recycledContent": {"preConsumer": 4, "postConsumer": 8, "total": 12}, "renewableContent": 1}),
+            ),
+            passport("item-b", json!({"colour": "grey"})),
+            passport("item-c", json!({"recycledContent": 40})),
+        ];
+        let shares = inflow_shares(&lots, &model_of, &[], &passports, &[], &[]);
+        let described: Vec<String> = lots
+            .iter()
+            .map(|lot| match &shares[lot] {
+                InflowShare::Found {
+                    share,
+                    renewable_pct,
+                    source,
+                } => {
+                    let source = serde_json::to_value(source).expect("json");
+                    format!(
+                        "{lot}: {} % (pre {:?}, renewable {:?}) from the {} passport {}",
+                        share.recycled_share_pct,
+                        share.pre_consumer_pct.map(|share| share.to_string()),
+                        renewable_pct.map(|share| share.to_string()),
+                        source["basis"],
+                        source["passport_id"] == json!(PassportId::derived("model"))
+                    )
+                }
+                InflowShare::Unknown(reason) => format!("{lot}: unknown: {reason}"),
+            })
+            .collect();
+        expect![[r#"
+            item-a: 12 % (pre Some("4"), renewable Some("1")) from the "model" passport true
+            item-b: 12 % (pre Some("4"), renewable Some("1")) from the "model" passport true
+            item-c: 40 % (pre None, renewable None) from the "item" passport false
+            item-d: unknown: no passport, ledger claim or ledger input that you may read states its recycled share"#]].assert_eq(&described.join("\n"));
     }
 
     /// A ledger entry counts only its material's part of the lot (lot mass × material_fraction),
@@ -2542,7 +2630,7 @@ mod tests {
                 input(entry(&cobalt_there, "disagree", 0), "0.2", 0, 60),
             ),
         ];
-        let shares = inflow_shares(&lots, &[here, there], &[], &claims, &inputs);
+        let shares = inflow_shares(&lots, &HashMap::new(), &[here, there], &[], &claims, &inputs);
         let described: Vec<String> = lots
             .iter()
             .map(|lot| match &shares[lot] {

@@ -183,8 +183,10 @@ pub struct RollingWindowShare {
     /// Σ recycled input over them, in tonnes.
     #[schema(value_type = String)]
     pub recycled_input_t: Decimal,
-    /// The share outputs may claim: recycled input / input × 100; null when not computable.
+    /// The share outputs may claim: recycled input / input × 100; null when not computable
+    /// (presented to 6 decimal places; claims are checked against the exact value).
     #[schema(value_type = Option<String>)]
+    #[serde(serialize_with = "crate::optional_share_text")]
     pub share_pct: Option<Decimal>,
     /// Why the share is not computable.
     pub not_computable: Vec<String>,
@@ -216,6 +218,60 @@ fn period_of(view: &LedgerView) -> WindowPeriod {
     }
 }
 
+/// Where the chain of a window's periods breaks: no period ends on `ends_on`, the day before the
+/// earliest period found starts, and `periods` periods of the window are missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainGap {
+    /// The day no candidate period ends on.
+    pub ends_on: String,
+    /// How many earlier periods the window still lacks.
+    pub periods: usize,
+}
+
+/// The earlier periods of a window of `periods` consecutive periods (its own included) whose own
+/// period starts on `start`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodChain {
+    /// Indexes into the candidates, latest first: the one ending the day before `start`, then
+    /// the one ending the day before that one starts, and so on.
+    pub found: Vec<usize>,
+    /// Where the chain breaks before the window is full, if it does.
+    pub gap: Option<ChainGap>,
+}
+
+/// Follows the chain of consecutive periods back from the period starting `start` (ISO dates
+/// `YYYY-MM-DD`), through `candidates` (`(first day, last day)` of each earlier period), until the
+/// window has `periods` periods or no candidate ends the day before the earliest found starts.
+/// The one rule of both the stored ledgers' windows and `POST /api/v1/indicators/mass-balance`:
+/// a missing period is reported, never filled, and periods beyond a gap do not count.
+pub fn chain_of_periods(start: &str, periods: u32, candidates: &[(&str, &str)]) -> PeriodChain {
+    let mut found = Vec::new();
+    let mut start = start.to_owned();
+    while found.len() + 1 < periods as usize {
+        let expected_end = previous_day(&start).unwrap_or_default();
+        match candidates
+            .iter()
+            .position(|(_, last)| *last == expected_end.as_str())
+        {
+            Some(index) if !found.contains(&index) => {
+                found.push(index);
+                start = candidates[index].0.to_owned();
+            }
+            _ => {
+                let missing = periods as usize - 1 - found.len();
+                return PeriodChain {
+                    found,
+                    gap: Some(ChainGap {
+                        ends_on: expected_end,
+                        periods: missing,
+                    }),
+                };
+            }
+        }
+    }
+    PeriodChain { found, gap: None }
+}
+
 /// The window of `current` over `earlier` (the views the store found: the named ledgers, or the
 /// ledgers of the same facility, material and model that end before `current` starts), or
 /// `None` when `current` declares no window. Pure; see the module's rules.
@@ -233,26 +289,22 @@ pub fn rolling_window_share(current: &LedgerView, earlier: &[LedgerView]) -> Opt
         .collect();
     let mut used = vec![period_of(current)];
     let mut missing = Vec::new();
-    let mut start = head.period_from.clone();
-    while used.len() < window.periods as usize {
-        let expected_end = previous_day(&start).unwrap_or_default();
-        match candidates.iter().find(|view| view.ledger.period_to == expected_end) {
-            Some(view) => {
-                used.push(period_of(view));
-                start = view.ledger.period_from.clone();
-            }
-            None => {
-                missing.push(format!(
-                    "no {} ledger of {} under {} at facility {} ends on {expected_end}: {} earlier period(s) of the window are missing and not counted",
-                    if window.ledgers.is_empty() { "readable" } else { "named" },
-                    head.material,
-                    head.model.as_str(),
-                    head.facility_id,
-                    window.periods as usize - used.len()
-                ));
-                break;
-            }
-        }
+    let days: Vec<(&str, &str)> = candidates
+        .iter()
+        .map(|view| (view.ledger.period_from.as_str(), view.ledger.period_to.as_str()))
+        .collect();
+    let chain = chain_of_periods(&head.period_from, window.periods, &days);
+    used.extend(chain.found.iter().map(|index| period_of(candidates[*index])));
+    if let Some(gap) = chain.gap {
+        missing.push(format!(
+            "no {} ledger of {} under {} at facility {} ends on {}: {} earlier period(s) of the window are missing and not counted",
+            if window.ledgers.is_empty() { "readable" } else { "named" },
+            head.material,
+            head.model.as_str(),
+            head.facility_id,
+            gap.ends_on,
+            gap.periods
+        ));
     }
     for view in &candidates {
         if !window.ledgers.is_empty() && !used.iter().any(|period| period.ledger_id == view.ledger.id) {

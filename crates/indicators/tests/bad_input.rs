@@ -59,9 +59,7 @@ fn missing_denominators_are_not_computable() {
     check(
         "jp-material-flow",
         json!({"unit": "Mt", "natural_resource_input": 1912, "circular_use": 218}),
-        expect![[
-            r#"ok {"balance_gap_mt":null,"final_disposal_mt":null,"inlet_circular_use_rate_pct":10.234741784,"outlet_circular_use_rate_pct":null,"resource_productivity_man_yen_per_t":null,"unit":"Mt"} not_computable=[{"output":"outlet_circular_use_rate_pct","reason":"needs circular_use and waste_generation"},{"output":"balance_gap_mt","reason":"needs waste_generation and circular_use and reduction and final_disposal and natural_return"},{"output":"final_disposal_mt","reason":"needs final_disposal"},{"output":"resource_productivity_man_yen_per_t","reason":"needs real_gdp_trillion_yen and natural_resource_input"}]"#
-        ]],
+        expect![[r#"ok {"balance_gap_mt":null,"final_disposal_mt":null,"inlet_circular_use_rate_pct":10.234742,"outlet_circular_use_rate_pct":null,"resource_productivity_man_yen_per_t":null,"unit":"Mt"} not_computable=[{"output":"outlet_circular_use_rate_pct","reason":"needs circular_use and waste_generation"},{"output":"balance_gap_mt","reason":"needs waste_generation and circular_use and reduction and final_disposal and natural_return"},{"output":"final_disposal_mt","reason":"needs final_disposal"},{"output":"resource_productivity_man_yen_per_t","reason":"needs real_gdp_trillion_yen and natural_resource_input"}]"#]],
     );
     check(
         "cti",
@@ -181,5 +179,30 @@ fn mci_versions_and_company_weighting() {
         expect![[
             r#"ok {"M":4.0,"MCI":0.325,"products":[{"M":3.0,"MCI":0.1,"name":"linear"},{"M":1.0,"MCI":1.0,"name":"circular"}]} not_computable=[]"#
         ]],
+    );
+}
+
+/// A rolling window given to `mass-balance` is checked like a stored ledger's: only under the
+/// rolling-average model, with this period, a size of 1 or more, room for the earlier periods
+/// given, each of them earlier than this period and overlapping no other, and their lots checked
+/// like the period's (pointers into `earlier_periods`).
+#[test]
+fn a_rolling_window_with_bad_periods() {
+    check(
+        "mass-balance",
+        json!({"model": "mass_balance_credit", "period_inputs_t": {"recycled": 1, "virgin": 9},
+               "rolling_window": {"periods": 0, "earlier_periods": [{"period": "2026-02-01/2026-02-28", "period_inputs_t": {"recycled": 1}}]}}),
+        expect![[r#"invalid inputs: /rolling_window: only the mass_balance_rolling_average model averages over a window of periods, not mass_balance_credit; /period: is required with rolling_window: the window is the chain of periods ending the day before this one starts; /rolling_window/periods: must be a whole number from 1 to 1000: the number of consecutive periods averaged, this one included"#]],
+    );
+    check(
+        "mass-balance",
+        json!({"model": "mass_balance_rolling_average", "period": "2026-03-01/2026-03-31",
+               "period_inputs_t": {"recycled": 1, "virgin": 9},
+               "rolling_window": {"periods": 3, "earlier_periods": [
+                   {"period": "2026-02-01/2026-03-05", "period_inputs_t": {"recycled": 1}},
+                   {"period": "2026-01-01/2026-01-31", "input_lots": [{"lot": "a", "mass_t": -1, "recycled_share_pct": 20}]},
+                   {"period": "2026-01-15/2026-02-10", "period_inputs_t": {"virgin": 2}},
+                   {"period": "2026-01-31/2026-01-01"}]}}),
+        expect!["invalid inputs: /rolling_window/earlier_periods: gives 4 earlier period(s), but a window of 3 period(s) has room for 2 before this one; /rolling_window/earlier_periods/0/period: 2026-02-01/2026-03-05 overlaps or follows this period 2026-03-01/2026-03-31: a window counts earlier periods only; /rolling_window/earlier_periods/1/input_lots/0/mass_t: must not be negative, got -1; /rolling_window/earlier_periods/2/period: 2026-01-15/2026-02-10 overlaps 2026-01-01/2026-01-31 (/rolling_window/earlier_periods/1): periods of a window cannot overlap; /rolling_window/earlier_periods/3/period: ends (2026-01-01) before it starts (2026-01-31); /rolling_window/earlier_periods/3/period_inputs_t: is required (or input_lots)"],
     );
 }

@@ -18,6 +18,7 @@ pub const PROFILES: &[(&str, &str, &str)] = shipped!(
     "construction_material",
     "metal",
     "automobile_part",
+    "vehicle",
 );
 
 /// The shipped profile documents, parsed.

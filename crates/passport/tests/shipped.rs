@@ -69,7 +69,7 @@ fn every_shipped_profile_compiles_and_its_example_is_valid() {
             );
         }
     }
-    assert_eq!(PROFILES.len(), 8);
+    assert_eq!(PROFILES.len(), 9);
 }
 
 /// For each level, a leaf is in the view exactly when the field governing it allows that level.

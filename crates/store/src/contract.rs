@@ -2153,7 +2153,8 @@ pub async fn passport_profiles_and_imports(store: &dyn Store, _clock: &ManualClo
             "metal",
             "office_equipment",
             "plastics",
-            "textile"
+            "textile",
+            "vehicle"
         ]
     );
 

@@ -95,13 +95,24 @@ pub async fn organization_indicator(
         serde_json::to_value(organization_company_mci(organization, period, &plan, &mcis))
     } else {
         let inputs: Vec<String> = plan.inflows.iter().map(|flow| flow.lot.clone()).collect();
+        // An item's recycled share may be stated by its product model's passport (the class of
+        // its Digital Link) when its own passport does not state it.
+        let model_of: HashMap<String, String> = plan
+            .inflows
+            .iter()
+            .filter(|flow| flow.item)
+            .filter_map(|flow| Some((flow.lot.clone(), model_identifier(&flow.lot)?)))
+            .collect();
         let mut lots = inputs.clone();
         lots.extend(outputs.iter().cloned());
+        lots.extend(model_of.values().cloned());
+        lots.sort_unstable();
+        lots.dedup();
         let passports = store.find_passports(actor, &lots).await?;
         let claims = store.ledger_claims_for_lots(actor, &inputs, None).await?;
         let entered = store.ledger_inputs_for_lots(actor, &inputs).await?;
         let facility_ids: Vec<_> = facilities.iter().map(|facility| facility.id).collect();
-        let shares = inflow_shares(&inputs, &facility_ids, &passports, &claims, &entered);
+        let shares = inflow_shares(&inputs, &model_of, &facility_ids, &passports, &claims, &entered);
         let mut potentials = HashMap::new();
         for lot in &outputs {
             let potential = match passport_of(&passports, lot) {
@@ -145,10 +156,7 @@ async fn item_masses(
 ) -> ApiResult<HashMap<String, ItemMass>> {
     let classes: HashMap<&str, String> = items
         .iter()
-        .filter_map(|item| {
-            let class = junkan_gs1::DigitalLink::parse(item).ok()?.class().canonical();
-            (class != *item).then_some((item.as_str(), class))
-        })
+        .filter_map(|item| Some((item.as_str(), model_identifier(item)?)))
         .collect();
     let mut wanted = items.to_vec();
     wanted.extend(classes.values().cloned());
@@ -208,6 +216,13 @@ async fn item_masses(
         }
     }
     Ok(masses)
+}
+
+/// The identifier of an item's product model: the class of its Digital Link (e.g. its GTIN),
+/// `None` when the item is no GS1 identifier or is a class already.
+fn model_identifier(item: &str) -> Option<String> {
+    let class = junkan_gs1::DigitalLink::parse(item).ok()?.class().canonical();
+    (class != item).then_some(class)
 }
 
 /// The passport whose identifier is `lot`.
