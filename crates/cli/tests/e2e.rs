@@ -1090,22 +1090,25 @@ fn demo_recycled_content_claims_are_backed_by_ledgers_and_over_claims_are_refuse
 ///   480 / 1170 = 41.03 %, (480 + 480) / (1200 + 1170) = 40.51 %;
 /// - aluminium plant: 480 kg of scrap (100 %: the scrap yard's claim) into 455 kg of billets:
 ///   100 %, 0 %, 480 / 935 = 51.34 %;
-/// - black-mass recycler: its input, a battery pack, is weighed by its passport (478.5 kg), but the
-///   pack's composition (the metals' masses its per-metal recycled content needs) is shared with
-///   the automaker only, so its inflow and circularity are not computable; its 310 kg of black
-///   mass are all recycled by the refiner: circular outflow 100 %;
-/// - pack maker: packs 4 cells into the pack in April 2026. Each cell's passport states 0.9 kg,
-///   of which 0.1 kg nickel (6 % recycled), 0.02 kg cobalt (16 %) and 0.01 kg lithium (3 %):
-///   0.006 + 0.0032 + 0.0003 = 0.0095 kg recycled per cell, 0.038 kg of 3.6 kg (1.0556 %), and
-///   0.8 % renewable content (`Circularity/renewableContent`): circular inflow 1.8556 %
-///   (0.0668 kg); the pack (478.5 kg, its passport) is disassembled by the dismantler and
-///   shredded by the black-mass recycler, events they share with the pack maker: 1.8556 %,
-///   100 %, (0.0668 + 478.5) / (3.6 + 478.5) = 99.27 %;
-/// - automaker: fits the pack (478.5 kg; its passport states 50.5 kg nickel at 6.1 %, 6.3 kg
-///   cobalt at 16.5 % and 7.5 kg lithium at 3.4 %: 3.0805 + 1.0395 + 0.255 = 4.375 kg recycled,
-///   0.9143 %, and 0.8 % renewable: 1.7143 %, 8.203 kg) into the vehicle, which its model's
-///   passport states at 1,850 kg and the dismantler takes back: 1.7143 %, 100 %,
-///   (8.203 + 1850) / (478.5 + 1850) = 79.80 %.
+/// - black-mass recycler: shreds the battery pack, weighed by its passport (478.5 kg), whose
+///   composition the pack maker shares with it (a grant on the pack's passport, as a maker shares
+///   composition and dismantling data with its recycler): 50.4 kg nickel at 6 % (2 + 4),
+///   6.24 kg cobalt at 16 % (6 + 10) and 7.44 kg lithium at 3 % (1 + 2): 3.024 + 0.9984 +
+///   0.2232 = 4.2456 kg recycled (0.8873 %), and 0.8 % renewable content (3.828 kg): circular
+///   inflow 8.0736 / 478.5 = 1.6873 %; its 310 kg of black mass are all recycled by the refiner:
+///   circular outflow 100 %; circularity (8.0736 + 310) / (478.5 + 310) = 40.34 %;
+/// - pack maker: packs 96 cells into the pack in April 2026. Each cell's passport states 3.75 kg,
+///   of which 0.525 kg nickel (6 % recycled), 0.065 kg cobalt (16 %) and 0.0775 kg lithium (3 %):
+///   0.0315 + 0.0104 + 0.002325 = 0.044225 kg recycled per cell, 4.2456 kg of 360 kg (1.1793 %;
+///   the same metal as the pack's passport states), and 0.8 % renewable content
+///   (`Circularity/renewableContent`, 2.88 kg): circular inflow 7.1256 / 360 = 1.9793 %; the
+///   pack (478.5 kg: the cells' 360 kg and 118.5 kg of housing and frame, its passport) is
+///   disassembled by the dismantler and shredded by the black-mass recycler, events they share
+///   with the pack maker: 100 %; circularity (7.1256 + 478.5) / (360 + 478.5) = 57.92 %;
+/// - automaker: fits the pack (478.5 kg, 4.2456 kg recycled and 3.828 kg renewable as above:
+///   1.6873 %) into the vehicle, which its model's passport (the shipped `vehicle` profile)
+///   states at 1,850 kg and the dismantler takes back: 1.6873 %, 100 %,
+///   (8.0736 + 1850) / (478.5 + 1850) = 79.93 %.
 #[test]
 fn demo_company_cti_is_computed_from_the_events_and_printed() {
     let data = temp_dir("cti");
@@ -1128,21 +1131,28 @@ fn demo_company_cti_is_computed_from_the_events_and_printed() {
             [Some(40.0), Some(480.0 / 1170.0 * 100.0), Some(960.0 / 2370.0 * 100.0)],
         ),
         ("aluminium", [Some(100.0), Some(0.0), Some(480.0 / 935.0 * 100.0)]),
-        ("blackmass", [None, Some(100.0), None]),
+        (
+            "blackmass",
+            [
+                Some(8.0736 / 478.5 * 100.0),
+                Some(100.0),
+                Some((8.0736 + 310.0) / 788.5 * 100.0),
+            ],
+        ),
         (
             "packmaker",
             [
-                Some(0.038 / 3.6 * 100.0 + 0.8),
+                Some(7.1256 / 360.0 * 100.0),
                 Some(100.0),
-                Some((0.038 + 3.6 * 0.008 + 478.5) / 482.1 * 100.0),
+                Some((7.1256 + 478.5) / 838.5 * 100.0),
             ],
         ),
         (
             "automaker",
             [
-                Some(4.375 / 478.5 * 100.0 + 0.8),
+                Some(8.0736 / 478.5 * 100.0),
                 Some(100.0),
-                Some((4.375 + 478.5 * 0.008 + 1850.0) / 2328.5 * 100.0),
+                Some((8.0736 + 1850.0) / 2328.5 * 100.0),
             ],
         ),
     ];
@@ -1216,6 +1226,20 @@ fn demo_company_cti_is_computed_from_the_events_and_printed() {
         .map(|inflow| inflow["source"]["kind"].as_str().expect("kind"))
         .collect();
     assert_eq!(sources, ["claim", "ledger_input"], "{cathode}");
+    // The black-mass recycler reads the pack's composition under the pack maker's grant: the
+    // pack is weighed by, and its share read from, the pack's own passport. Shares are presented
+    // to 6 decimal places (half to even), never with the 28 places of the exact quotient.
+    let blackmass = node
+        .get(recorded[5]["href"].as_str().expect("href"), &token_of("blackmass"))
+        .expect("cti");
+    let pack = &blackmass["inflows"][0];
+    assert_eq!(
+        (&pack["source"]["kind"], &pack["source"]["basis"], &pack["mass_from"]["basis"]),
+        (&json!("passport"), &json!("item"), &json!("item")),
+        "{blackmass}"
+    );
+    assert_eq!(pack["share"]["recycled_share_pct"], "0.887273", "{pack}");
+    assert_eq!(blackmass["result"]["circular_inflow_pct"], json!(1.687273));
     let scrapyard = node
         .get(recorded[3]["href"].as_str().expect("href"), &token_of("scrapyard"))
         .expect("cti");

@@ -112,6 +112,81 @@ async fn bad_input_is_a_problem() {
     assert_eq!(text.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
 }
 
+/// `POST /api/v1/indicators/mass-balance` with the earlier periods' inputs (ISO 22095
+/// rolling-average percentage method over a window of consecutive periods). Hand computation:
+/// January 10 t at 20 % (2 t recycled), February 20 t at 5 % (1 t), March 10 t at 50 % (5 t);
+/// the window of three periods ending with March: (5 + 1 + 2) / 40 = 20 %. A claim of 10 t at
+/// 20 % draws 2 t of March's own 5 t of credits; at 25 % it is above the window's share and
+/// refused, though March alone (50 %) would allow it.
+#[tokio::test]
+async fn mass_balance_over_a_rolling_window_of_given_periods() {
+    let app = TestApp::new().await;
+    let input = |share: u32| {
+        json!({"model": "mass_balance_rolling_average", "period": "2026-03-01/2026-03-31",
+               "input_lots": [{"lot": "march", "mass_t": 10, "recycled_share_pct": 50}],
+               "rolling_window": {"periods": 3, "earlier_periods": [
+                   {"period": "2026-02-01/2026-02-28", "input_lots": [{"lot": "february", "mass_t": 20, "recycled_share_pct": 5}]},
+                   {"period": "2026-01-01/2026-01-31", "period_inputs_t": {"recycled": 2, "virgin": 8}}]},
+               "claims": [{"output_lot": "march-out", "mass_t": 10, "recycled_share_pct": share}]})
+    };
+    let accepted = app
+        .call("POST", "/api/v1/indicators/mass-balance", None, Some(input(20)))
+        .await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.body);
+    let result = &accepted.body["result"];
+    assert_eq!(result["rolling_window"]["share_pct"], json!(20.0));
+    assert_eq!(result["rolling_window"]["periods"], json!(3));
+    assert_eq!(result["rolling_window"]["used"].as_array().map(Vec::len), Some(3));
+    assert_eq!(result["rolling_average"]["share_pct"], json!(50.0));
+    assert_eq!(result["claims"][0]["credits_t"], json!("2"));
+    assert_eq!(result["credit_method"]["remaining_t"], json!(3.0));
+    assert_eq!(
+        accepted.body["provenance"]["ratios"]["rolling_window_share_pct"],
+        json!({"numerator": "8", "denominator": "40", "meaning": "recycled input mass / total input mass over the window's consecutive periods"})
+    );
+
+    let above = app
+        .call("POST", "/api/v1/indicators/mass-balance", None, Some(input(25)))
+        .await;
+    assert_eq!(above.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", above.body);
+    assert_eq!(error_paths(&above.body), ["/claims/0"]);
+
+    // Bad windows: a precise pointer for each problem, nothing computed.
+    let mut bad = input(20);
+    bad["rolling_window"]["earlier_periods"][0]["period"] = json!("2026-02-15/2026-03-10");
+    bad["rolling_window"]["earlier_periods"][1] = json!({"period": "2026-01-01/2026-01-31",
+        "input_lots": [{"lot": "x", "mass_t": 1, "recycled_share_pct": 120}]});
+    let refused = app
+        .call("POST", "/api/v1/indicators/mass-balance", None, Some(bad))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert_eq!(
+        refused.headers.get(header::CONTENT_TYPE).map(|value| value.to_str().expect("ascii")),
+        Some("application/problem+json")
+    );
+    assert_eq!(
+        error_paths(&refused.body),
+        [
+            "/rolling_window/earlier_periods/0/period",
+            "/rolling_window/earlier_periods/1/input_lots/0/recycled_share_pct"
+        ]
+    );
+    let credit = app
+        .call(
+            "POST",
+            "/api/v1/indicators/mass-balance",
+            None,
+            Some(json!({"model": "mass_balance_credit", "period_inputs_t": {"recycled": 1, "virgin": 9},
+                        "rolling_window": {"periods": "two"}})),
+        )
+        .await;
+    assert_eq!(credit.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", credit.body);
+    assert_eq!(
+        error_paths(&credit.body),
+        ["/rolling_window", "/period", "/rolling_window/periods"]
+    );
+}
+
 /// A profile whose recycled-content template reads a share that only grant holders see.
 fn guarded_profile() -> Value {
     json!({"code": "guarded_resin", "version": "1.0.0", "industry": "plastics",
