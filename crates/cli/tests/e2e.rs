@@ -1234,7 +1234,11 @@ fn demo_company_cti_is_computed_from_the_events_and_printed() {
         .expect("cti");
     let pack = &blackmass["inflows"][0];
     assert_eq!(
-        (&pack["source"]["kind"], &pack["source"]["basis"], &pack["mass_from"]["basis"]),
+        (
+            &pack["source"]["kind"],
+            &pack["source"]["basis"],
+            &pack["mass_from"]["basis"]
+        ),
         (&json!("passport"), &json!("item"), &json!("item")),
         "{blackmass}"
     );

@@ -173,11 +173,13 @@ pub async fn create(
         .unwrap_or_else(|| json!([]));
     if let Some(list) = pack_materials.as_array_mut() {
         for entry in list.iter_mut() {
-            match entry.pointer("/batteryMaterialLocation/componentId").and_then(Value::as_str) {
+            match entry
+                .pointer("/batteryMaterialLocation/componentId")
+                .and_then(Value::as_str)
+            {
                 Some("CELL-CAT") => entry["batteryMaterialMass"] = json!(104.4),
                 Some("PACK-HSG") => {
-                    entry["batteryMaterialLocation"]["componentName"] =
-                        json!("Pack housing (outside the cells)");
+                    entry["batteryMaterialLocation"]["componentName"] = json!("Pack housing (outside the cells)");
                 }
                 _ => {}
             }
@@ -450,13 +452,7 @@ pub async fn create(
     let vehicle_model = store
         .create_passport(
             &organization_admin(ids("automaker")),
-            new(
-                &vehicle_class,
-                Granularity::Model,
-                "vehicle",
-                vehicle_data,
-                Vec::new(),
-            ),
+            new(&vehicle_class, Granularity::Model, "vehicle", vehicle_data, Vec::new()),
         )
         .await?;
 

@@ -458,7 +458,7 @@ impl LedgerRecord {
 /// The recycled share of a lot (再生材比率), split pre-/post-consumer where known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Share {
-    /// Recycled share, 0–100 % (presented to 6 decimal places, [`crate::presented_share`]).
+    /// Recycled share, 0–100 % (presented to 6 decimal places, rounded half to even).
     #[schema(value_type = String)]
     #[serde(serialize_with = "crate::share_text")]
     pub recycled_share_pct: Decimal,

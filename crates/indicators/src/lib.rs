@@ -277,7 +277,10 @@ pub const SHARE_DECIMAL_PLACES: u32 = 6;
 /// A share or ratio as presented: rounded to [`SHARE_DECIMAL_PLACES`], half to even.
 pub fn presented_share(value: Decimal) -> Decimal {
     value
-        .round_dp_with_strategy(SHARE_DECIMAL_PLACES, rust_decimal::RoundingStrategy::MidpointNearestEven)
+        .round_dp_with_strategy(
+            SHARE_DECIMAL_PLACES,
+            rust_decimal::RoundingStrategy::MidpointNearestEven,
+        )
         .normalize()
 }
 

@@ -367,7 +367,9 @@ fn read_window(
         );
     }
     let periods = match window.decimal("periods", Kind::Mass, violations) {
-        Some(count) if count >= Decimal::ONE && count.fract().is_zero() && count <= Decimal::from(1000) => count.to_u32(),
+        Some(count) if count >= Decimal::ONE && count.fract().is_zero() && count <= Decimal::from(1000) => {
+            count.to_u32()
+        }
         Some(_) => {
             violations.push(
                 window.at("periods"),
@@ -402,7 +404,10 @@ fn read_window(
         };
         let days = match entry.raw("period").map(|value| value.as_str().map(parse_period)) {
             None => {
-                violations.push(entry.at("period"), "is required: the earlier period's first and last day");
+                violations.push(
+                    entry.at("period"),
+                    "is required: the earlier period's first and last day",
+                );
                 None
             }
             Some(None) => {
@@ -434,10 +439,7 @@ fn read_window(
                 continue;
             }
         }
-        if let Some(other) = earlier
-            .iter()
-            .find(|other| other.from <= to && from <= other.to)
-        {
+        if let Some(other) = earlier.iter().find(|other| other.from <= to && from <= other.to) {
             violations.push(
                 entry.at("period"),
                 format!(
@@ -483,8 +485,10 @@ fn window_share(
         let period = &window.earlier[*index];
         window_input_t += period.input_t;
         window_recycled_t += period.recycled_input_t;
-        used.push(json!({"period": format!("{}/{}", period.from, period.to), "given_at": period.pointer,
-                         "input_t": number(period.input_t), "recycled_input_t": number(period.recycled_input_t)}));
+        used.push(
+            json!({"period": format!("{}/{}", period.from, period.to), "given_at": period.pointer,
+                         "input_t": number(period.input_t), "recycled_input_t": number(period.recycled_input_t)}),
+        );
     }
     let mut missing: Vec<String> = Vec::new();
     if let Some(gap) = &chain.gap {
@@ -548,12 +552,32 @@ mod tests {
         let computed = crate::compute("mass-balance", &input(3, 20)).expect("within the window's share");
         let window = &computed.result["rolling_window"];
         assert_eq!(window["share_pct"], json!(20.0));
-        assert_eq!((window["input_t"].clone(), window["short"].clone()), (json!(40.0), json!(false)));
-        let used: Vec<&Value> = window["used"].as_array().expect("used").iter().map(|period| &period["period"]).collect();
-        assert_eq!(used, ["2026-03-01/2026-03-31", "2026-02-01/2026-02-28", "2026-01-01/2026-01-31"]);
+        assert_eq!(
+            (window["input_t"].clone(), window["short"].clone()),
+            (json!(40.0), json!(false))
+        );
+        let used: Vec<&Value> = window["used"]
+            .as_array()
+            .expect("used")
+            .iter()
+            .map(|period| &period["period"])
+            .collect();
+        assert_eq!(
+            used,
+            [
+                "2026-03-01/2026-03-31",
+                "2026-02-01/2026-02-28",
+                "2026-01-01/2026-01-31"
+            ]
+        );
         assert_eq!(computed.result["rolling_average"]["share_pct"], json!(50.0));
         assert_eq!(computed.result["credit_method"]["remaining_t"], json!(3.0));
-        assert_eq!(computed.provenance.ratios["rolling_window_share_pct"].numerator.to_string(), "8");
+        assert_eq!(
+            computed.provenance.ratios["rolling_window_share_pct"]
+                .numerator
+                .to_string(),
+            "8"
+        );
 
         let refused = crate::compute("mass-balance", &input(3, 21)).expect_err("above the window's share");
         assert!(refused.to_string().contains("/claims/0"), "{refused}");
@@ -561,9 +585,15 @@ mod tests {
 
         let short = crate::compute("mass-balance", &input(4, 20)).expect("short window");
         let window = &short.result["rolling_window"];
-        assert_eq!((window["short"].clone(), window["share_pct"].clone()), (json!(true), json!(20.0)));
+        assert_eq!(
+            (window["short"].clone(), window["share_pct"].clone()),
+            (json!(true), json!(20.0))
+        );
         assert!(
-            window["missing"][0].as_str().expect("missing").contains("ends on 2025-12-31: 1 earlier period(s)"),
+            window["missing"][0]
+                .as_str()
+                .expect("missing")
+                .contains("ends on 2025-12-31: 1 earlier period(s)"),
             "{window}"
         );
     }

@@ -792,7 +792,11 @@ pub fn inflow_shares(
                 }
                 Err(reason) => reasons.push(format!(
                     "{} passport /api/v1/passports/{}: {reason}",
-                    if basis == MassBasis::Model { "its model's" } else { "its" },
+                    if basis == MassBasis::Model {
+                        "its model's"
+                    } else {
+                        "its"
+                    },
                     passport.id
                 )),
             }
@@ -1899,7 +1903,8 @@ pub fn organization_company_mci(
         };
         let used = match (flow.mass_t, mci) {
             (Some(mass_t), Some(mci)) if mass_t > Decimal::ZERO => {
-                product_input.push(json!({"name": flow.lot, "M": fraction_text(mass_t), "MCI": share_fraction_text(mci)}));
+                product_input
+                    .push(json!({"name": flow.lot, "M": fraction_text(mass_t), "MCI": share_fraction_text(mci)}));
                 true
             }
             (Some(mass_t), Some(_)) if mass_t.is_zero() => false,
@@ -2581,7 +2586,8 @@ mod tests {
             item-a: 12 % (pre Some("4"), renewable Some("1")) from the "model" passport true
             item-b: 12 % (pre Some("4"), renewable Some("1")) from the "model" passport true
             item-c: 40 % (pre None, renewable None) from the "item" passport false
-            item-d: unknown: no passport, ledger claim or ledger input that you may read states its recycled share"#]].assert_eq(&described.join("\n"));
+            item-d: unknown: no passport, ledger claim or ledger input that you may read states its recycled share"#]]
+        .assert_eq(&described.join("\n"));
     }
 
     /// A ledger entry counts only its material's part of the lot (lot mass × material_fraction),

@@ -249,10 +249,7 @@ pub fn chain_of_periods(start: &str, periods: u32, candidates: &[(&str, &str)]) 
     let mut start = start.to_owned();
     while found.len() + 1 < periods as usize {
         let expected_end = previous_day(&start).unwrap_or_default();
-        match candidates
-            .iter()
-            .position(|(_, last)| *last == expected_end.as_str())
-        {
+        match candidates.iter().position(|(_, last)| *last == expected_end.as_str()) {
             Some(index) if !found.contains(&index) => {
                 found.push(index);
                 start = candidates[index].0.to_owned();

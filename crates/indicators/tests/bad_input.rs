@@ -59,7 +59,9 @@ fn missing_denominators_are_not_computable() {
     check(
         "jp-material-flow",
         json!({"unit": "Mt", "natural_resource_input": 1912, "circular_use": 218}),
-        expect![[r#"ok {"balance_gap_mt":null,"final_disposal_mt":null,"inlet_circular_use_rate_pct":10.234742,"outlet_circular_use_rate_pct":null,"resource_productivity_man_yen_per_t":null,"unit":"Mt"} not_computable=[{"output":"outlet_circular_use_rate_pct","reason":"needs circular_use and waste_generation"},{"output":"balance_gap_mt","reason":"needs waste_generation and circular_use and reduction and final_disposal and natural_return"},{"output":"final_disposal_mt","reason":"needs final_disposal"},{"output":"resource_productivity_man_yen_per_t","reason":"needs real_gdp_trillion_yen and natural_resource_input"}]"#]],
+        expect![[
+            r#"ok {"balance_gap_mt":null,"final_disposal_mt":null,"inlet_circular_use_rate_pct":10.234742,"outlet_circular_use_rate_pct":null,"resource_productivity_man_yen_per_t":null,"unit":"Mt"} not_computable=[{"output":"outlet_circular_use_rate_pct","reason":"needs circular_use and waste_generation"},{"output":"balance_gap_mt","reason":"needs waste_generation and circular_use and reduction and final_disposal and natural_return"},{"output":"final_disposal_mt","reason":"needs final_disposal"},{"output":"resource_productivity_man_yen_per_t","reason":"needs real_gdp_trillion_yen and natural_resource_input"}]"#
+        ]],
     );
     check(
         "cti",
@@ -192,7 +194,9 @@ fn a_rolling_window_with_bad_periods() {
         "mass-balance",
         json!({"model": "mass_balance_credit", "period_inputs_t": {"recycled": 1, "virgin": 9},
                "rolling_window": {"periods": 0, "earlier_periods": [{"period": "2026-02-01/2026-02-28", "period_inputs_t": {"recycled": 1}}]}}),
-        expect![[r#"invalid inputs: /rolling_window: only the mass_balance_rolling_average model averages over a window of periods, not mass_balance_credit; /period: is required with rolling_window: the window is the chain of periods ending the day before this one starts; /rolling_window/periods: must be a whole number from 1 to 1000: the number of consecutive periods averaged, this one included"#]],
+        expect![[
+            r#"invalid inputs: /rolling_window: only the mass_balance_rolling_average model averages over a window of periods, not mass_balance_credit; /period: is required with rolling_window: the window is the chain of periods ending the day before this one starts; /rolling_window/periods: must be a whole number from 1 to 1000: the number of consecutive periods averaged, this one included"#
+        ]],
     );
     check(
         "mass-balance",

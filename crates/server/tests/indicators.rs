@@ -161,7 +161,10 @@ async fn mass_balance_over_a_rolling_window_of_given_periods() {
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
     assert_eq!(
-        refused.headers.get(header::CONTENT_TYPE).map(|value| value.to_str().expect("ascii")),
+        refused
+            .headers
+            .get(header::CONTENT_TYPE)
+            .map(|value| value.to_str().expect("ascii")),
         Some("application/problem+json")
     );
     assert_eq!(
@@ -176,8 +179,10 @@ async fn mass_balance_over_a_rolling_window_of_given_periods() {
             "POST",
             "/api/v1/indicators/mass-balance",
             None,
-            Some(json!({"model": "mass_balance_credit", "period_inputs_t": {"recycled": 1, "virgin": 9},
-                        "rolling_window": {"periods": "two"}})),
+            Some(
+                json!({"model": "mass_balance_credit", "period_inputs_t": {"recycled": 1, "virgin": 9},
+                        "rolling_window": {"periods": "two"}}),
+            ),
         )
         .await;
     assert_eq!(credit.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", credit.body);

@@ -599,7 +599,10 @@ async fn an_items_recycled_share_falls_back_to_its_models_passport() {
     model["recycledContent"] = json!({"total": 15.18, "preConsumer": 3.9, "postConsumer": 11.28, "source": "declared"});
     let mut own = junkan_passport::builtin::example("vehicle").expect("the shipped vehicle example");
     own["recycledContent"] = json!({"total": 20, "preConsumer": 5, "postConsumer": 15, "source": "declared"});
-    for (identifier, granularity, data) in [(MODEL.to_owned(), "model", model), (format!("{MODEL}/21/V2"), "item", own)] {
+    for (identifier, granularity, data) in [
+        (MODEL.to_owned(), "model", model),
+        (format!("{MODEL}/21/V2"), "item", own),
+    ] {
         let reply = app
             .post(
                 "/api/v1/passports",
@@ -613,9 +616,11 @@ async fn an_items_recycled_share_falls_back_to_its_models_passport() {
     capture(
         &app,
         &app.token_a,
-        vec![json!({"type": "ObjectEvent", "action": "OBSERVE", "eventTime": "2026-05-02T09:00:00+09:00",
+        vec![
+            json!({"type": "ObjectEvent", "action": "OBSERVE", "eventTime": "2026-05-02T09:00:00+09:00",
                     "eventTimeZoneOffset": "+09:00", "bizStep": "receiving", "readPoint": {"id": A_READ_POINT},
-                    "epcList": [format!("{MODEL}/21/V1"), format!("{MODEL}/21/V2")]})],
+                    "epcList": [format!("{MODEL}/21/V1"), format!("{MODEL}/21/V2")]}),
+        ],
     )
     .await;
     let reply = app
@@ -632,7 +637,13 @@ async fn an_items_recycled_share_falls_back_to_its_models_passport() {
         .iter()
         .map(|inflow| {
             (
-                inflow["lot"].as_str().expect("lot").rsplit('/').next().expect("serial").to_owned(),
+                inflow["lot"]
+                    .as_str()
+                    .expect("lot")
+                    .rsplit('/')
+                    .next()
+                    .expect("serial")
+                    .to_owned(),
                 inflow["share"]["recycled_share_pct"].clone(),
                 inflow["source"]["basis"].clone(),
                 inflow["mass_from"]["basis"].clone(),

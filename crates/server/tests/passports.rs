@@ -317,7 +317,7 @@ async fn bad_passports_are_refused_with_pointers_and_change_nothing() {
             .body
             .as_array()
             .map(Vec::len),
-        Some(8)
+        Some(9)
     );
     assert_eq!(
         app.call("GET", "/api/v1/profiles/battery", None, None).await.body["version"],

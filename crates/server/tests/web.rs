@@ -1055,8 +1055,8 @@ async fn the_indicators_dashboard_draws_national_values_targets_and_their_proven
     assert!(html.contains("入口側循環利用率"), "{html}");
     assert!(html.contains("<svg class=\"chart\" id=\"indicator-chart\""));
     assert!(
-        html.contains("算定値 2000: 10.234741784 %"),
-        "computed point with its exact value"
+        html.contains("算定値 2000: 10.234742 %"),
+        "computed point as presented (6 decimal places)"
     );
     assert!(html.contains("公表値 2019: 15.7 %"), "the published FY2019 value");
     assert!(html.contains("10.23 %"), "the table rounds for reading");
