@@ -589,8 +589,8 @@ pub fn unweighed_items(plan: &FlowPlan) -> Vec<String> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum InflowShareSource {
-    /// A passport's whole-lot recycled content: the lot's own, or for an item without one that
-    /// states it, its product model's (the class of its identifier, e.g. its GTIN).
+    /// A passport's whole-lot recycled content: the lot's own, or for an item or batch without
+    /// one that states it, its product model's (the class of its identifier, e.g. its GTIN).
     Passport {
         /// Whose passport stated it: `item` (the lot's own) or `model` (its product model's).
         basis: MassBasis,
@@ -743,10 +743,32 @@ fn combined_entry_share(entries: Vec<EntryShare>) -> Option<Result<(Share, Inflo
     Some(Ok((share, source)))
 }
 
-/// The share of every inflow lot in `lots`: from its passport (an item without one that states
-/// it: from its product model's passport, `model_of` giving an item's model identifier), else
-/// the live claims for it, else the inputs of it in the ledgers of `facilities` (see the
-/// module's rules).
+/// The share a lot's passport (`basis`: the lot's own or its product model's) states, with its
+/// renewable share (that passport's, else `renewable`), or why it states none.
+fn share_stated_by(passport: &Passport, basis: MassBasis, renewable: Option<Decimal>) -> Result<InflowShare, String> {
+    let whose = if basis == MassBasis::Model {
+        "its model's"
+    } else {
+        "its"
+    };
+    let (share, pointer) = lot_share_from_passport(&passport.data, &passport.withheld)
+        .map_err(|reason| format!("{whose} passport /api/v1/passports/{}: {reason}", passport.id))?;
+    Ok(InflowShare::Found {
+        share,
+        renewable_pct: renewable_pct(&passport.data).or(renewable),
+        source: Box::new(InflowShareSource::Passport {
+            basis,
+            passport_id: passport.id,
+            profile: passport.profile.clone(),
+            pointer,
+            href: format!("/api/v1/passports/{}?version={}", passport.id, passport.version),
+        }),
+    })
+}
+
+/// The share of every inflow lot in `lots`: from its passport, else the live claims for it,
+/// else the inputs of it in the ledgers of `facilities`, else (an item or batch) its product
+/// model's passport, `model_of` giving a lot's model identifier (see the module's rules).
 pub fn inflow_shares(
     lots: &[String],
     model_of: &HashMap<String, String>,
@@ -779,45 +801,16 @@ pub fn inflow_shares(
             .and_then(|class| passport_of.get(class.as_str()).copied());
         let renewable = own.or(model).and_then(|passport| renewable_pct(&passport.data));
         let mut reasons = Vec::new();
-        let mut stated = None;
-        for (passport, basis) in own
-            .map(|passport| (passport, MassBasis::Item))
-            .into_iter()
-            .chain(model.map(|passport| (passport, MassBasis::Model)))
-        {
-            match lot_share_from_passport(&passport.data, &passport.withheld) {
-                Ok((share, pointer)) => {
-                    stated = Some((share, passport, basis, pointer));
-                    break;
+        // The lot's own passport first; its product model's only after the lot's own ledger
+        // entries, as the most general statement.
+        if let Some(passport) = own {
+            match share_stated_by(passport, MassBasis::Item, renewable) {
+                Ok(found) => {
+                    shares.insert(lot.clone(), found);
+                    continue;
                 }
-                Err(reason) => reasons.push(format!(
-                    "{} passport /api/v1/passports/{}: {reason}",
-                    if basis == MassBasis::Model {
-                        "its model's"
-                    } else {
-                        "its"
-                    },
-                    passport.id
-                )),
+                Err(reason) => reasons.push(reason),
             }
-        }
-        if let Some((share, passport, basis, pointer)) = stated {
-            let source = Box::new(InflowShareSource::Passport {
-                basis,
-                passport_id: passport.id,
-                profile: passport.profile.clone(),
-                pointer,
-                href: format!("/api/v1/passports/{}?version={}", passport.id, passport.version),
-            });
-            shares.insert(
-                lot.clone(),
-                InflowShare::Found {
-                    share,
-                    renewable_pct: renewable_pct(&passport.data).or(renewable),
-                    source,
-                },
-            );
-            continue;
         }
         let for_lot: Vec<EntryShare> = claims_of
             .get(lot.as_str())
@@ -902,6 +895,15 @@ pub fn inflow_shares(
             }
             Some(Err(reason)) => reasons.push(format!("ledger inputs: {reason}")),
             None => {}
+        }
+        if let Some(passport) = model {
+            match share_stated_by(passport, MassBasis::Model, renewable) {
+                Ok(found) => {
+                    shares.insert(lot.clone(), found);
+                    continue;
+                }
+                Err(reason) => reasons.push(reason),
+            }
         }
         if reasons.is_empty() {
             reasons.push(
@@ -2539,15 +2541,19 @@ mod tests {
     /// An item whose own passport states no recycled share takes its product model's statement
     /// (the class of its identifier), and the source says which passport stated it: `item-a`
     /// has no passport of its own, `item-b` one that states nothing of its recycled content,
-    /// `item-c` its own 40 % (its model's 12 % is not read), `item-d` a model without passport.
+    /// `item-c` its own 40 % (its model's 12 % is not read), `item-d` a model without passport,
+    /// `item-e` a live claim of 50 % made for it (more specific than its model's statement).
     #[test]
     fn an_item_without_a_stated_share_takes_its_models() {
-        let lots: Vec<String> = ["item-a", "item-b", "item-c", "item-d"].map(str::to_owned).to_vec();
+        let lots: Vec<String> = ["item-a", "item-b", "item-c", "item-d", "item-e"]
+            .map(str::to_owned)
+            .to_vec();
         let model_of: HashMap<String, String> = [
             ("item-a", "model"),
             ("item-b", "model"),
             ("item-c", "model"),
             ("item-d", "other model"),
+            ("item-e", "model"),
         ]
         .into_iter()
         .map(|(item, model)| (item.to_owned(), model.to_owned()))
@@ -2560,7 +2566,9 @@ mod tests {
             passport("item-b", json!({"colour": "grey"})),
             passport("item-c", json!({"recycledContent": 40})),
         ];
-        let shares = inflow_shares(&lots, &model_of, &[], &passports, &[], &[]);
+        let ledger = ledger_of("pp", FacilityId::derived("supplier's plant"));
+        let claims = [(ledger.clone(), claim(&ledger, "item-e", 50))];
+        let shares = inflow_shares(&lots, &model_of, &[], &passports, &claims, &[]);
         let described: Vec<String> = lots
             .iter()
             .map(|lot| match &shares[lot] {
@@ -2575,7 +2583,9 @@ mod tests {
                         share.recycled_share_pct,
                         share.pre_consumer_pct.map(|share| share.to_string()),
                         renewable_pct.map(|share| share.to_string()),
-                        source["basis"],
+                        source["basis"]
+                            .as_str()
+                            .unwrap_or(source["kind"].as_str().unwrap_or_default()),
                         source["passport_id"] == json!(PassportId::derived("model"))
                     )
                 }
@@ -2583,10 +2593,11 @@ mod tests {
             })
             .collect();
         expect![[r#"
-            item-a: 12 % (pre Some("4"), renewable Some("1")) from the "model" passport true
-            item-b: 12 % (pre Some("4"), renewable Some("1")) from the "model" passport true
-            item-c: 40 % (pre None, renewable None) from the "item" passport false
-            item-d: unknown: no passport, ledger claim or ledger input that you may read states its recycled share"#]]
+            item-a: 12 % (pre Some("4"), renewable Some("1")) from the model passport true
+            item-b: 12 % (pre Some("4"), renewable Some("1")) from the model passport true
+            item-c: 40 % (pre None, renewable None) from the item passport false
+            item-d: unknown: no passport, ledger claim or ledger input that you may read states its recycled share
+            item-e: 50 % (pre Some("0"), renewable Some("1")) from the claim passport false"#]]
         .assert_eq(&described.join("\n"));
     }
 

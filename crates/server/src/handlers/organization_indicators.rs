@@ -95,12 +95,11 @@ pub async fn organization_indicator(
         serde_json::to_value(organization_company_mci(organization, period, &plan, &mcis))
     } else {
         let inputs: Vec<String> = plan.inflows.iter().map(|flow| flow.lot.clone()).collect();
-        // An item's recycled share may be stated by its product model's passport (the class of
-        // its Digital Link) when its own passport does not state it.
+        // The recycled share of an item or a batch may be stated by its product model's passport
+        // (the class of its Digital Link, e.g. its GTIN) when its own passport does not state it.
         let model_of: HashMap<String, String> = plan
             .inflows
             .iter()
-            .filter(|flow| flow.item)
             .filter_map(|flow| Some((flow.lot.clone(), model_identifier(&flow.lot)?)))
             .collect();
         let mut lots = inputs.clone();
@@ -218,8 +217,8 @@ async fn item_masses(
     Ok(masses)
 }
 
-/// The identifier of an item's product model: the class of its Digital Link (e.g. its GTIN),
-/// `None` when the item is no GS1 identifier or is a class already.
+/// The identifier of an item's or a batch's product model: the class of its Digital Link (e.g.
+/// its GTIN), `None` when it is no GS1 identifier or is a class already.
 fn model_identifier(item: &str) -> Option<String> {
     let class = junkan_gs1::DigitalLink::parse(item).ok()?.class().canonical();
     (class != item).then_some(class)
