@@ -1108,7 +1108,7 @@ fn demo_recycled_content_claims_are_backed_by_ledgers_and_over_claims_are_refuse
 /// - automaker: fits the pack (478.5 kg, 4.2456 kg recycled and 3.828 kg renewable as above:
 ///   1.6873 %) into the vehicle, which its model's passport (the shipped `vehicle` profile)
 ///   states at 1,850 kg and the dismantler takes back: 1.6873 %, 100 %,
-///   (8.0736 + 1850) / (478.5 + 1850) = 79.93 %.
+///   (8.0736 + 1850) / (478.5 + 1850) = 79.80 %.
 #[test]
 fn demo_company_cti_is_computed_from_the_events_and_printed() {
     let data = temp_dir("cti");
