@@ -1074,15 +1074,15 @@ fn demo_recycled_content_claims_are_backed_by_ledgers_and_over_claims_are_refuse
 ///   17.1 kg of pellets, which the compounder compounds (not a recovery step): circular inflow
 ///   18.4 / 18.4 = 100 %, circular outflow 0 / 17.1 = 0 %, circularity 18.4 / 35.5 = 51.83 %;
 ///   the pellets' passport states them 100 % recyclable;
-/// - refiner: takes in 310 kg of black mass, declared in its cobalt ledger as 14 % cobalt
-///   (`material_fraction` 0.14: 43.4 kg) that is 100 % post-consumer; the entry credits the lot
-///   its share × the part it counts, 43.4 kg (the rest of the black mass is in no ledger, so
-///   no recycled content is credited to it); it puts out 42.5 kg of cobalt (compounded into
-///   cathode material) and 61 kg of nickel (no later event): 43.4 / 310 = 14 %, 0 %,
-///   43.4 / 413.5 = 10.50 %;
-/// - cathode maker: 40 kg of recovered cobalt (100 %: the refiner's claim) and 160 kg of virgin
-///   cobalt (0 %: declared in its ledger) into 200 kg of cathode material: 40 / 200 = 20 %,
-///   0 %, 40 / 400 = 10 %;
+/// - refiner: takes in 156 kg of black mass (from the one pack), declared in its cobalt ledger as
+///   4 % cobalt (`material_fraction` 0.04: the pack's 6.24 kg) that is 100 % post-consumer; the
+///   entry credits the lot its share × the part it counts, 6.24 kg (the rest of the black mass
+///   is in no ledger, so no recycled content is credited to it); it puts out 6.1 kg of cobalt
+///   (compounded into cathode material) and 48 kg of nickel (no later event): 6.24 / 156 = 4 %,
+///   0 %, 6.24 / (156 + 54.1) = 2.97 %;
+/// - cathode maker: 6 kg of recovered cobalt (100 %: the refiner's claim) and 24 kg of virgin
+///   cobalt (0 %: declared in its ledger) into 30 kg of cathode material: 6 / 30 = 20 %,
+///   0 %, 6 / 60 = 10 %;
 /// - scrap yard: collects 1,200 kg of cans (received and sorted: one flow), declared in its
 ///   aluminium ledger as 40 % aluminium (`material_fraction` 0.4: 480 kg), 100 % post-consumer,
 ///   so 480 kg are credited; it puts out 480 kg of aluminium scrap, which the aluminium plant
@@ -1095,8 +1095,8 @@ fn demo_recycled_content_claims_are_backed_by_ledgers_and_over_claims_are_refuse
 ///   composition and dismantling data with its recycler): 50.4 kg nickel at 6 % (2 + 4),
 ///   6.24 kg cobalt at 16 % (6 + 10) and 7.44 kg lithium at 3 % (1 + 2): 3.024 + 0.9984 +
 ///   0.2232 = 4.2456 kg recycled (0.8873 %), and 0.8 % renewable content (3.828 kg): circular
-///   inflow 8.0736 / 478.5 = 1.6873 %; its 310 kg of black mass are all recycled by the refiner:
-///   circular outflow 100 %; circularity (8.0736 + 310) / (478.5 + 310) = 40.34 %;
+///   inflow 8.0736 / 478.5 = 1.6873 %; its 156 kg of black mass are all recycled by the refiner:
+///   circular outflow 100 %; circularity (8.0736 + 156) / (478.5 + 156) = 25.86 %;
 /// - pack maker: packs 96 cells into the pack in April 2026. Each cell's passport states 3.75 kg,
 ///   of which 0.525 kg nickel (6 % recycled), 0.065 kg cobalt (16 %) and 0.0775 kg lithium (3 %):
 ///   0.0315 + 0.0104 + 0.002325 = 0.044225 kg recycled per cell, 4.2456 kg of 360 kg (1.1793 %;
@@ -1124,7 +1124,7 @@ fn demo_company_cti_is_computed_from_the_events_and_printed() {
     // (company, circular inflow, circular outflow, circularity), `None` when not computable.
     let expected: [(&str, [Option<f64>; 3]); 8] = [
         ("pellet", [Some(100.0), Some(0.0), Some(18.4 / 35.5 * 100.0)]),
-        ("refiner", [Some(14.0), Some(0.0), Some(43.4 / 413.5 * 100.0)]),
+        ("refiner", [Some(4.0), Some(0.0), Some(6.24 / 210.1 * 100.0)]),
         ("cathode", [Some(20.0), Some(0.0), Some(10.0)]),
         (
             "scrapyard",
@@ -1136,7 +1136,7 @@ fn demo_company_cti_is_computed_from_the_events_and_printed() {
             [
                 Some(8.0736 / 478.5 * 100.0),
                 Some(100.0),
-                Some((8.0736 + 310.0) / 788.5 * 100.0),
+                Some((8.0736 + 156.0) / 634.5 * 100.0),
             ],
         ),
         (

@@ -225,7 +225,9 @@ pub async fn record_loops(store: &dyn Store, ids: &dyn Fn(&str) -> OrganizationI
                     "jkcbv:BizStep-shredding",
                     &black_mass.location(),
                 ),
-                json!({"inputEPCList": [pack], "outputQuantityList": [quantity(&black_mass_lot, "310")]}),
+                // The pack's cells give 156 kg of black mass (their active materials: all the
+                // pack's 6.24 kg of cobalt and 50.4 kg of nickel); housing and foils go elsewhere.
+                json!({"inputEPCList": [pack], "outputQuantityList": [quantity(&black_mass_lot, "156")]}),
             )],
         )
         .await?,
@@ -243,8 +245,10 @@ pub async fn record_loops(store: &dyn Store, ids: &dyn Fn(&str) -> OrganizationI
                     "jkcbv:BizStep-chemical_recycling",
                     &refiner.location(),
                 ),
-                json!({"inputQuantityList": [quantity(&black_mass_lot, "310")],
-               "outputQuantityList": [quantity(&cobalt_lot, "42.5"), quantity(&nickel_lot, "61.0")],
+                // Of the black mass's 6.24 kg of cobalt and 50.4 kg of nickel, 6.1 kg and 48 kg
+                // are recovered.
+                json!({"inputQuantityList": [quantity(&black_mass_lot, "156")],
+               "outputQuantityList": [quantity(&cobalt_lot, "6.1"), quantity(&nickel_lot, "48")],
                "disposition": "jkcbv:Disp-secondary_raw_material"}),
             )],
         )
@@ -258,8 +262,8 @@ pub async fn record_loops(store: &dyn Store, ids: &dyn Fn(&str) -> OrganizationI
             cathode.id,
             vec![with(
                 base("TransformationEvent", 215, "commissioning", &cathode.location()),
-                json!({"inputQuantityList": [quantity(&cobalt_lot, "40"), quantity(&virgin_cobalt, "160")],
-               "outputQuantityList": [quantity(&cathode_lot, "200")]}),
+                json!({"inputQuantityList": [quantity(&cobalt_lot, "6"), quantity(&virgin_cobalt, "24")],
+               "outputQuantityList": [quantity(&cathode_lot, "30")]}),
             )],
         )
         .await?,

@@ -250,8 +250,8 @@ pub async fn compute(
         ids("refiner"),
         &report,
         &traced.black_mass_lot,
-        // 14 % of the black mass is cobalt: 43.4 kg of its 310 kg.
-        (0, 100, Some("0.14")),
+        // 4 % of the black mass is cobalt: the pack's 6.24 kg in its 156 kg.
+        (0, 100, Some("0.04")),
         "使用済みEV電池パック由来（解体・破砕の記録: EPCIS） / from an end-of-life EV battery pack (dismantling and shredding recorded in EPCIS)",
     )
     .await?;
