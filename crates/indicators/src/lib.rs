@@ -219,6 +219,11 @@ impl Outcome {
         self.values.insert(name.to_owned(), number(value));
     }
 
+    /// Sets a share or ratio, presented by [`presented_share`].
+    pub(crate) fn set_share(&mut self, name: &str, value: Decimal) {
+        self.values.insert(name.to_owned(), share_number(value));
+    }
+
     /// Sets any JSON value.
     pub(crate) fn set_value(&mut self, name: &str, value: Value) {
         self.values.insert(name.to_owned(), value);

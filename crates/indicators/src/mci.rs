@@ -153,10 +153,10 @@ fn product(
                 meaning: "virgin feedstock plus unrecoverable waste / 2M + (W_F - W_C)/2",
             },
         );
-        outcome.set("LFI", lfi);
+        outcome.set_share("LFI", lfi);
         outcome.set("X", utility);
         outcome.set("F_X", factor);
-        outcome.set("MCI", mci);
+        outcome.set_share("MCI", mci);
         if unclamped < Decimal::ZERO {
             outcome.note(format!(
                 "1 - LFI*F(X) = {} is below 0; the MCI is clamped to 0",
@@ -264,7 +264,7 @@ pub(crate) fn compute_company(input: &Value, violations: &mut Violations) -> Opt
         figures.push(serde_json::json!({
             "name": value.get("name").cloned().unwrap_or(Value::Null),
             "M": crate::number(mass),
-            "MCI": crate::number(mci),
+            "MCI": crate::share_number(mci),
         }));
     }
     let mut outcome = Outcome::new("MCI_company = sum(M_i * MCI_i) / sum(M_i)", SOURCE);

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
 use crate::input::{flows, Inputs, Kind};
-use crate::{number, IndicatorInfo, Outcome, PERCENT};
+use crate::{share_number, IndicatorInfo, Outcome, PERCENT};
 
 /// A product's recycled content.
 pub const RECYCLED_CONTENT_INFO: IndicatorInfo = IndicatorInfo {
@@ -109,7 +109,7 @@ pub(crate) fn compute_recycled_content(input: &Value, violations: &mut Violation
             let share = if mass.is_zero() {
                 Value::Null
             } else {
-                number(recycled / mass * PERCENT)
+                share_number(recycled / mass * PERCENT)
             };
             (material, share)
         })
