@@ -29,6 +29,10 @@ pub async fn bench_store(database_url: Option<&str>) -> anyhow::Result<(SqlStore
         None => {
             let directory = std::env::temp_dir().join(format!("junkan-bench-{}", uuid::Uuid::new_v4()));
             std::fs::create_dir_all(&directory)?;
+            TEMPORARY_DIRECTORIES
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(directory.clone());
             format!("sqlite://{}", directory.join("junkan.db").display())
         }
     };
@@ -37,6 +41,24 @@ pub async fn bench_store(database_url: Option<&str>) -> anyhow::Result<(SqlStore
         .context("opening the benchmark store")?;
     store.migrate().await?;
     Ok((store, url))
+}
+
+/// The directories of the temporary SQLite files the benchmarks made ([`bench_store`]).
+static TEMPORARY_DIRECTORIES: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Removes the temporary SQLite files the benchmarks made (a 10-million-event store takes
+/// gigabytes); called when a benchmark ends, whether it succeeded or not.
+pub fn remove_temporary_files() {
+    let directories = std::mem::take(
+        &mut *TEMPORARY_DIRECTORIES
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    for directory in directories {
+        if let Err(error) = std::fs::remove_dir_all(&directory) {
+            tracing::warn!(directory = %directory.display(), %error, "could not remove a benchmark's temporary files");
+        }
+    }
 }
 
 async fn bench_actor(store: &SqlStore) -> anyhow::Result<Actor> {
