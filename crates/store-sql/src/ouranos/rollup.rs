@@ -11,8 +11,14 @@
 //! What the roll-up needs of a CFP is stored beside it as one short line (`rollup_input`,
 //! migration 0012; [`encode_input`]), so the footprint's JSON is parsed only for CFPs written
 //! before that migration.
+//!
+//! A graph read is kept by the process ([`GraphCache`]) and used again by the next roll-up of the
+//! same part as long as nothing it was read from has changed since: triggers count every change to
+//! parts, structure lines, CFPs and footprints in the database (migration 0038), whichever process
+//! makes it, and a roll-up reads that count before anything else.
 
 use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use foldhash::HashMap;
@@ -44,7 +50,7 @@ pub(super) struct Disclosure {
 }
 
 /// The graph below a part as the store holds it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct LoadedGraph {
     /// The parts reachable from the root, each with its footprint and components.
     pub graph: SupplyGraph,
@@ -216,11 +222,7 @@ pub(super) async fn refresh_lines(connection: &mut AnyConnection, lines: LinesOf
 /// for the 21,000 rows of a 10,000-part graph those hand-offs, not SQLite, took most of a second
 /// on the 2-core machine. The records come in no particular order; each part's lines are put in
 /// structure order when the graph is assembled.
-pub(super) async fn supply_graph(
-    connection: &mut AnyConnection,
-    backend: Backend,
-    root: &str,
-) -> StoreResult<LoadedGraph> {
+async fn supply_graph(connection: &mut AnyConnection, backend: Backend, root: &str) -> StoreResult<LoadedGraph> {
     let mut parts = Parts::default();
     let mut querying = Duration::ZERO;
     let mut select = Bulk::new(
@@ -318,6 +320,148 @@ pub(super) async fn supply_graph(
         disclosures,
         statements,
         querying,
+    })
+}
+
+/// The supply graphs this process read lately, each with the count of changes (migration 0038)
+/// it was read at. Every roll-up reads the count first ([`cached_supply_graph`]): a graph read at
+/// the same count is what a read now would give, and so is one read earlier when none of the
+/// parts changed since is one of its parts.
+#[derive(Debug, Default)]
+pub struct GraphCache {
+    entries: Mutex<VecDeque<CachedGraph>>,
+}
+
+#[derive(Debug)]
+struct CachedGraph {
+    root: String,
+    generation: i64,
+    graph: Arc<LoadedGraph>,
+}
+
+/// How many graphs a process keeps, the latest read or used first.
+const CACHED_GRAPHS: usize = 8;
+/// The most parts the kept graphs may hold together (a 10,000-part graph takes a few MiB).
+const CACHED_PARTS: usize = 400_000;
+/// The most changed parts a roll-up looks through to keep using a graph; with more, it reads.
+const CHANGES_LOOKED_THROUGH: i64 = 10_000;
+
+impl GraphCache {
+    /// The graph kept for `root` and the count it was read at (or found unchanged at).
+    fn get(&self, root: &str) -> Option<(i64, Arc<LoadedGraph>)> {
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let position = entries.iter().position(|entry| entry.root == root)?;
+        let entry = entries.remove(position)?;
+        let found = (entry.generation, entry.graph.clone());
+        entries.push_front(entry);
+        Some(found)
+    }
+
+    fn put(&self, root: &str, generation: i64, graph: Arc<LoadedGraph>) {
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries.retain(|entry| entry.root != root);
+        entries.push_front(CachedGraph {
+            root: root.to_owned(),
+            generation,
+            graph,
+        });
+        let mut parts = 0;
+        let mut kept = 0;
+        for entry in entries.iter() {
+            parts += entry.graph.graph.parts().len();
+            if kept > 0 && (kept == CACHED_GRAPHS || parts > CACHED_PARTS) {
+                break;
+            }
+            kept += 1;
+        }
+        entries.truncate(kept);
+    }
+
+    /// Forgets every graph (`junkan bench rollup` times reads from the database this way).
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
+}
+
+/// A graph as a roll-up got it: from the database or from the process's [`GraphCache`].
+#[derive(Debug)]
+pub(super) struct GraphRead {
+    pub loaded: Arc<LoadedGraph>,
+    /// Statements this read issued (the count of changes included).
+    pub statements: usize,
+    /// Time spent waiting for their answers.
+    pub querying: Duration,
+    /// Whether the graph came from the cache.
+    pub cached: bool,
+}
+
+/// The graph below `root` ([`supply_graph`]), from `store`'s [`GraphCache`] when nothing it was
+/// read from has changed since: read at the database's current count of changes, or read earlier
+/// and none of the parts changed since (migration 0038 lists them) is one of its parts.
+///
+/// The count is read before anything else. A change committed after that is either seen in the
+/// list of changed parts (which is read whole, whatever its count) or made after the graph was
+/// read: a kept graph is never older than the count it is kept at.
+pub(super) async fn cached_supply_graph(
+    store: &crate::SqlStore,
+    connection: &mut AnyConnection,
+    root: &str,
+) -> StoreResult<GraphRead> {
+    let asked = Instant::now();
+    let generation: i64 = sqlx::query_scalar("SELECT generation FROM ouranos_graph_generation WHERE id = 1")
+        .fetch_one(&mut *connection)
+        .await
+        .map_err(unavailable)?;
+    let mut querying = asked.elapsed();
+    let mut statements = 1;
+    if let Some((kept_at, loaded)) = store.graphs.get(root) {
+        let mut unchanged = kept_at == generation;
+        if kept_at < generation {
+            // The parts changed since, with how far the list reaches back, in one statement (so
+            // from one snapshot); at most one more than is looked through.
+            let asked = Instant::now();
+            let rows: Vec<(i64, Option<String>)> = sqlx::query_as(
+                "SELECT g.pruned_through, c.trace_id FROM ouranos_graph_generation g \
+                 LEFT JOIN (SELECT DISTINCT trace_id FROM ouranos_graph_changes WHERE generation > $1 LIMIT $2) c ON 1 = 1 \
+                 WHERE g.id = 1",
+            )
+            .bind(kept_at)
+            .bind(CHANGES_LOOKED_THROUGH + 1)
+            .fetch_all(&mut *connection)
+            .await
+            .map_err(unavailable)?;
+            querying += asked.elapsed();
+            statements += 1;
+            let listed = rows
+                .first()
+                .is_some_and(|(pruned_through, _)| *pruned_through <= kept_at);
+            let changed: Vec<&str> = rows.iter().filter_map(|(_, trace_id)| trace_id.as_deref()).collect();
+            unchanged = listed
+                && (changed.len() as i64) <= CHANGES_LOOKED_THROUGH
+                && !changed.iter().any(|trace_id| loaded.graph.part(trace_id).is_some());
+            if unchanged {
+                store.graphs.put(root, generation, loaded.clone());
+            }
+        }
+        if unchanged {
+            return Ok(GraphRead {
+                loaded,
+                statements,
+                querying,
+                cached: true,
+            });
+        }
+    }
+    let loaded = Arc::new(supply_graph(connection, store.backend, root).await?);
+    store.graphs.put(root, generation, loaded.clone());
+    Ok(GraphRead {
+        statements: loaded.statements + statements,
+        querying: loaded.querying + querying,
+        loaded,
+        cached: false,
     })
 }
 
