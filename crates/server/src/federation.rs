@@ -394,7 +394,8 @@ pub struct Signed {
     pub body: Bytes,
 }
 
-fn header_values(headers: &HeaderMap) -> Vec<(String, String)> {
+/// A request's headers as (name, text) pairs (values that are not UTF-8 left out).
+pub fn header_values(headers: &HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
         .filter_map(|(name, value)| {
@@ -569,7 +570,7 @@ pub async fn verify_request(
 
 /// Makes the local record of a peer organization met for the first time, with the names and
 /// cycle roles its node's public directory gives (the DID when the directory does not answer).
-async fn register_organization(state: &AppState, peer: &Peer, did: &str, keyid: &str) -> ApiResult<OrganizationId> {
+pub async fn register_organization(state: &AppState, peer: &Peer, did: &str, keyid: &str) -> ApiResult<OrganizationId> {
     let (_, id) = split_organization_did(did).unwrap_or_default();
     let url = format!("{}/api/v1/organizations/{id}", peer.base_url);
     let entry = fetch_public(state, &peer.did, &url)
