@@ -457,14 +457,20 @@ async fn a_public_offer_agrees_by_itself_and_a_refusal_terminates() {
 /// Negotiates an offer of A's records of `kind` as B (agreed in A's inbox, verified by B),
 /// starts an HttpData-PULL transfer and returns the data route's path, its token and the grant.
 async fn agreed_transfer(app: &TestApp, kind: &str, callback: &str, received: &Received) -> (String, String, String) {
-    let offer = app
-        .post(
-            "/api/v1/dataset-offers",
-            &app.token_a,
-            json!({"title_ja": "記録", "title_en": "Records", "description_ja": "記録", "description_en": "Records",
-                   "record_kind": kind, "level": "full", "purpose": "planning", "max_duration_days": 90, "public": false}),
-        )
-        .await;
+    let offer = json!({"title_ja": "記録", "title_en": "Records", "description_ja": "記録", "description_en": "Records",
+                       "record_kind": kind, "level": "full", "purpose": "planning", "max_duration_days": 90, "public": false});
+    agreed_transfer_of(app, kind, offer, callback, received).await
+}
+
+/// [`agreed_transfer`] of the offer `offer`.
+async fn agreed_transfer_of(
+    app: &TestApp,
+    kind: &str,
+    offer: Value,
+    callback: &str,
+    received: &Received,
+) -> (String, String, String) {
+    let offer = app.post("/api/v1/dataset-offers", &app.token_a, offer).await;
     assert_eq!(offer.status, StatusCode::CREATED, "{kind}: {}", offer.body);
     let offer_id = offer.body["id"].as_str().expect("id").to_owned();
     let consumer_pid = format!("urn:uuid:{kind}-negotiation");
@@ -1036,4 +1042,66 @@ async fn messages_with_a_registered_peer_are_signed_and_unsigned_forged_or_repla
     let replayed = send_with(&app, "/dsp/negotiations/request", &headers, &text).await;
     assert_eq!(replayed.status, StatusCode::UNAUTHORIZED, "{}", replayed.body);
     assert_eq!(replayed.body["@type"], "ContractNegotiationError");
+}
+
+/// The data route serves what the agreement's grant covers, not what the consumer may read
+/// otherwise: under an agreement on A's battery passports, B gets the battery passport only,
+/// although a separate grant and publication let it read A's plastics passports too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_route_serves_only_what_the_agreement_covers() {
+    let app = TestApp::new().await;
+    let (callback, received) = callback_listener().await;
+    let passport = |profile: &str, identifier: &str, visibility: &str| {
+        let granularity = if identifier.contains("/21/") { "item" } else { "batch" };
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../passport/profiles/examples/{profile}.json"));
+        let data: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("example")).expect("json");
+        json!({"identifier": identifier, "granularity": granularity, "profile": profile, "visibility": visibility, "data": data})
+    };
+    let mut ids = Vec::new();
+    for (profile, identifier, visibility) in [
+        (
+            "battery",
+            "https://id.gs1.org/01/04912345000019/21/DSP-BAT",
+            "restricted",
+        ),
+        (
+            "plastics",
+            "https://id.gs1.org/01/04912345000019/10/DSP-PLA",
+            "restricted",
+        ),
+        ("plastics", "https://id.gs1.org/01/04912345000019/10/DSP-PUB", "public"),
+    ] {
+        let created = app
+            .post(
+                "/api/v1/passports",
+                &app.token_a,
+                passport(profile, identifier, visibility),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{profile}: {}", created.body);
+        ids.push(created.body["id"].as_str().expect("id").to_owned());
+    }
+    let other_grant = app
+        .post(
+            "/api/v1/grants",
+            &app.token_a,
+            json!({"grantee": {"type": "organization", "organization_id": app.b}, "record_kind": "passport",
+                   "record_ids": [ids[1]], "level": "full", "expires_at": "2099-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(other_grant.status, StatusCode::CREATED, "{}", other_grant.body);
+    let offer = json!({"title_ja": "電池", "title_en": "Batteries", "description_ja": "電池パスポート", "description_en": "Battery passports",
+                       "record_kind": "passport", "record_class": {"type": "profile", "profile": "battery"},
+                       "level": "full", "purpose": "planning", "max_duration_days": 90, "public": false});
+    let (path, token, _) = agreed_transfer_of(&app, "passport", offer, &callback, &received).await;
+    let data = app.get(&path, &token).await;
+    assert_eq!(data.status, StatusCode::OK, "{}", data.body);
+    let served: Vec<&str> = data.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|item| item["id"].as_str())
+        .collect();
+    assert_eq!(served, [ids[0].as_str()], "{}", data.body);
 }

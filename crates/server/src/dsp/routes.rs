@@ -17,10 +17,9 @@ use junkan_model::dsp::{
     local_id, negotiation_event, process_id, Negotiation, NegotiationMessage, ReceivedNegotiationMessage,
     ReceivedTransferMessage, Role, Transfer, TransferMessage, BASE_PATH, CONTEXT, HTTP_ENDPOINT_TYPE, PROTOCOL_VERSION,
 };
-use junkan_model::facility::FacilityFilter;
 use junkan_model::ids::{DatasetOfferId, NegotiationId, TransferId};
 use junkan_model::page::PageRequest;
-use junkan_model::passport::{PassportFilter, PassportRead};
+use junkan_model::passport::PassportRead;
 use junkan_model::principal::Actor;
 
 use crate::dsp::{
@@ -771,6 +770,13 @@ pub async fn terminate_transfer(
     Ok(acknowledged())
 }
 
+fn not_found(kind: RecordKind, id: &str) -> junkan_store::StoreError {
+    junkan_store::StoreError::NotFound {
+        kind,
+        id: id.to_owned(),
+    }
+}
+
 /// `GET /dsp/transfers/{pid}/data`: the records the agreement grants, pulled with the transfer's
 /// bearer token (the data address's `authorization`). The token works while the transfer is
 /// started, for ten minutes, and while the agreement is in force: a revoked or expired grant stops
@@ -818,53 +824,45 @@ pub async fn pull_data(
         after: None,
         limit: 100,
     };
+    // What this grant covers, page by page (`Store::granted_record_ids`, the grant's own scope:
+    // not records the consumer reads through other grants or because they are public), each
+    // record read through the store, audited and counted against the grant: facilities and
+    // passports as their records, every other kind as its credential states it (an event as its
+    // EPCIS body).
+    let read_refused = |error: crate::error::ApiError| {
+        DspError::new(error.status(), Family::Transfer, "READ_REFUSED", error.detail()).with_pids(&pid, "")
+    };
     loop {
-        let next = match grant.record_kind {
-            RecordKind::Facility => {
-                let filter = FacilityFilter {
-                    organization_id: Some(grant.owner_organization_id),
-                    ..FacilityFilter::default()
-                };
-                let found = state
-                    .store
-                    .list_facilities(&actor, &filter, &page)
-                    .await
-                    .map_err(store_error)?;
-                items.extend(
-                    found
-                        .items
-                        .iter()
-                        .map(|item| serde_json::to_value(item).unwrap_or_default()),
-                );
-                found.next_after
-            }
-            RecordKind::Passport => {
-                let filter = PassportFilter {
-                    owner: Some(grant.owner_organization_id),
-                    ..PassportFilter::default()
-                };
-                let found = state
-                    .store
-                    .list_passports(&actor, &filter, &page, PassportRead::default())
-                    .await
-                    .map_err(store_error)?;
-                items.extend(
-                    found
-                        .items
-                        .iter()
-                        .map(|item| serde_json::to_value(item).unwrap_or_default()),
-                );
-                found.next_after
-            }
-            // Every other kind: what this grant covers, page by page, each record read as its
-            // credential states it (an event as its EPCIS body), audited and counted.
-            other => {
-                let (_, ids, more) = state
-                    .store
-                    .granted_record_ids(&actor, grant.id, page.after.as_deref(), page.limit)
-                    .await
-                    .map_err(store_error)?;
-                for id in &ids {
+        let (_, ids, more) = state
+            .store
+            .granted_record_ids(&actor, grant.id, page.after.as_deref(), page.limit)
+            .await
+            .map_err(store_error)?;
+        for id in &ids {
+            let item = match grant.record_kind {
+                RecordKind::Facility => {
+                    let facility_id = id
+                        .parse()
+                        .map_err(|_| store_error(not_found(RecordKind::Facility, id)))?;
+                    let facility = state
+                        .store
+                        .get_facility(&actor, facility_id)
+                        .await
+                        .map_err(store_error)?;
+                    serde_json::to_value(facility).unwrap_or_default()
+                }
+                RecordKind::Passport => {
+                    let passport_id = id
+                        .parse()
+                        .map_err(|_| store_error(not_found(RecordKind::Passport, id)))?;
+                    let passport = state
+                        .store
+                        .get_passport(&actor, passport_id, PassportRead::default())
+                        .await
+                        .map_err(store_error)?;
+                    serde_json::to_value(passport).unwrap_or_default()
+                }
+                other => {
                     let reference = crate::handlers::credentials::RecordRef {
                         kind: other.as_str().to_owned(),
                         id: id.clone(),
@@ -873,37 +871,21 @@ pub async fn pull_data(
                         ledger: None,
                         query: None,
                     };
-                    let record = crate::handlers::credentials::read_record(&state, &actor, &reference)
+                    crate::handlers::credentials::read_record(&state, &actor, &reference)
                         .await
-                        .map_err(|error| {
-                            DspError::new(error.status(), Family::Transfer, "READ_REFUSED", error.detail())
-                                .with_pids(&pid, "")
-                        })?;
-                    items.push(record.content);
+                        .map_err(read_refused)?
+                        .content
                 }
-                if more {
-                    ids.last().cloned()
-                } else {
-                    None
-                }
-            }
-        };
-        match next {
-            Some(after) => page.after = Some(after),
-            None => break,
+            };
+            items.push(item);
+        }
+        match (more, ids.last()) {
+            (true, Some(last)) => page.after = Some(last.clone()),
+            _ => break,
         }
         if items.len() >= 10_000 {
             break;
         }
-    }
-    // Only the records the grant names, when it names them (the other kinds were listed from
-    // the grant itself).
-    if let (Some(ids), RecordKind::Facility | RecordKind::Passport) = (&grant.record_ids, grant.record_kind) {
-        items.retain(|item| {
-            item["id"]
-                .as_str()
-                .is_some_and(|id| ids.iter().any(|named| named == id))
-        });
     }
     Ok(json_response(
         StatusCode::OK,
