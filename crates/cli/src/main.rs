@@ -432,7 +432,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             init_logging(config.log_format.as_deref().unwrap_or("text"));
             // The benchmark uses its own fresh SQLite file unless a database URL is given explicitly.
             let url = cli.config.database_url.as_deref();
-            match command {
+            let outcome = match command {
                 BenchCommand::Ingest {
                     events,
                     batch,
@@ -477,7 +477,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 BenchCommand::Footprints { footprints, samples } => {
                     bench::bench_footprints(url, footprints.max(1), samples.max(1)).await
                 }
-            }
+            };
+            bench::remove_temporary_files();
+            outcome
         }
         Command::Indicator { name, input } => indicator(&name, &input),
         Command::Trace {

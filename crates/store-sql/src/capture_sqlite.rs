@@ -66,6 +66,9 @@ pub struct Write {
     pub bodies: Vec<String>,
     /// The log digest of each event (`log::event_digest`); empty when the log is off.
     pub digests: Vec<junkan_translog::Hash>,
+    /// The Merkle tree hash over all of `digests` (`log::events_root`), computed by the caller;
+    /// `None` when the log is off.
+    pub all_events_root: Option<junkan_translog::Hash>,
     /// The audit row of the capture.
     pub audit: AuditEntry,
     /// Whether the capture appends its leaf to the tamper-evident log.
@@ -223,7 +226,7 @@ fn store_each(connection: &mut Connection, writes: &[&Write]) -> StoreResult<Vec
                 let row = JobRow::new(&job, write.owner);
                 insert_job(&transaction, &row)?;
                 insert_audit(&transaction, &write.audit)?;
-                append_leaf(&transaction, write, &row, &[])?;
+                append_leaf(&transaction, write, &row, &crate::log::events_root(&[]))?;
                 Ok(job)
             }
             Err(error) => {
@@ -249,6 +252,7 @@ fn store(connection: &Connection, write: &Write) -> StoreResult<CaptureJob> {
         keys,
         bodies,
         digests,
+        all_events_root,
         audit,
         log: _,
     } = write;
@@ -271,11 +275,6 @@ fn store(connection: &Connection, write: &Write) -> StoreResult<CaptureJob> {
         inserter.offer(&events[index].1, &keys[index], &bodies[index])
     })?;
     drop(inserter);
-    let stored_digests: Vec<junkan_translog::Hash> = if digests.is_empty() {
-        Vec::new()
-    } else {
-        accepted.iter().map(|index| digests[*index]).collect()
-    };
     job.captured_count = accepted.len() as u64;
     job.success = job.errors.is_empty();
     if rolls_back(&job) {
@@ -288,20 +287,29 @@ fn store(connection: &Connection, write: &Write) -> StoreResult<CaptureJob> {
         params![row.success, row.errors, row.captured_count, row.duplicate_count, row.id],
     )?;
     insert_audit(connection, audit)?;
-    append_leaf(connection, write, &row, &stored_digests)?;
     if write.log {
-        job.events_root = Some(crate::log::events_root(&stored_digests));
+        // The caller's root holds when every event was stored; otherwise the root over those
+        // that were (duplicates are not).
+        let events_root = match all_events_root {
+            Some(root) if accepted.len() == events.len() => *root,
+            _ => {
+                let stored: Vec<junkan_translog::Hash> = accepted.iter().map(|index| digests[*index]).collect();
+                crate::log::events_root(&stored)
+            }
+        };
+        append_leaf(connection, write, &row, &events_root)?;
+        job.events_root = Some(events_root);
     }
     Ok(job)
 }
 
-/// The capture's leaf of the tamper-evident log, unless the log is off (`write.digests` empty
-/// for a document with events; a document without events is logged when `write.log`).
+/// The capture's leaf of the tamper-evident log, committing to `events_root`, the Merkle tree
+/// hash over its stored events' digests; nothing when the log is off.
 fn append_leaf(
     connection: &Connection,
     write: &Write,
     row: &JobRow,
-    stored_digests: &[junkan_translog::Hash],
+    events_root: &junkan_translog::Hash,
 ) -> StoreResult<()> {
     if !write.log {
         return Ok(());
@@ -311,7 +319,7 @@ fn append_leaf(
         write.audit.at,
         &row.id,
         &row.owner,
-        crate::log::capture_digest(row, stored_digests),
+        crate::log::capture_digest(row, events_root),
     )
 }
 

@@ -232,6 +232,9 @@ pub async fn capture(store: &SqlStore, actor: &Actor, capture: NewCapture) -> St
         } else {
             Vec::new()
         };
+        // The root over them too: the writer uses it when it stores every event, as it almost
+        // always does, instead of hashing a thousand leaves on the thread every capture waits for.
+        let all_events_root = store.log_writes.then(|| crate::log::events_root(&digests));
         return writer
             .capture(crate::capture_sqlite::Write {
                 job,
@@ -242,6 +245,7 @@ pub async fn capture(store: &SqlStore, actor: &Actor, capture: NewCapture) -> St
                 keys,
                 bodies,
                 digests,
+                all_events_root,
                 audit,
                 log: store.log_writes,
             })
@@ -336,8 +340,9 @@ async fn capture_over_sqlx(
         // One leaf for the document, committing to every event it stored (none when it rolled back).
         let row = JobRow::new(&job, owner);
         let digests: &[Hash] = if rolls_back(&job) { &[] } else { &digests };
+        let events_root = crate::log::events_root(digests);
         // What the leaf commits to, for a signature of the capture; nothing when it rolled back.
-        job.events_root = (!rolls_back(&job)).then(|| crate::log::events_root(digests));
+        job.events_root = (!rolls_back(&job)).then_some(events_root);
         crate::log::append(
             &mut transaction,
             audit_at,
@@ -345,7 +350,7 @@ async fn capture_over_sqlx(
             &row.id,
             AuditAction::Create.as_str(),
             Some(row.owner.clone()),
-            crate::log::capture_digest(&row, digests),
+            crate::log::capture_digest(&row, &events_root),
         )
         .await?;
     }

@@ -116,6 +116,8 @@ pub struct SqlStore {
     clock: Arc<dyn Clock>,
     /// Compiled passport profiles.
     profiles: Arc<passports::ProfileCache>,
+    /// Supply graphs read for CFP roll-ups, used again while nothing they were read from changes.
+    graphs: Arc<ouranos::GraphCache>,
     /// SQLite: the capture write path of its own (`capture_sqlite`).
     capture_writer: Option<Arc<capture_sqlite::CaptureWriter>>,
     /// Whether writes append their leaves to the tamper-evident log (`log`). Always on in a
@@ -161,6 +163,7 @@ pub async fn open(url: &str, clock: Arc<dyn Clock>) -> StoreResult<SqlStore> {
             reader,
             clock,
             profiles: Arc::default(),
+            graphs: Arc::default(),
             capture_writer: Some(Arc::new(capture_sqlite::CaptureWriter::start(
                 path,
                 writer.clone(),
@@ -184,6 +187,7 @@ pub async fn open(url: &str, clock: Arc<dyn Clock>) -> StoreResult<SqlStore> {
             reader: pool,
             clock,
             profiles: Arc::default(),
+            graphs: Arc::default(),
             capture_writer: None,
             log_writes: true,
         })
@@ -298,6 +302,12 @@ impl SqlStore {
     /// path, for `junkan bench rollup`.
     pub async fn ouranos_rollup_with_cost(&self, actor: &Actor, trace_id: Uuid) -> StoreResult<(Rollup, RollupCost)> {
         ouranos::rollup_part(self, actor, trace_id).await
+    }
+
+    /// Forgets the supply graphs kept for CFP roll-ups (`ouranos::GraphCache`), so that the next
+    /// roll-up reads its graph from the database (`junkan bench rollup` times both).
+    pub fn forget_cached_graphs(&self) {
+        self.graphs.clear();
     }
 
     /// Closes the pools, waiting for running statements.

@@ -316,10 +316,9 @@ pub(crate) fn event_digest(hash_key: &[u8], given_event_id: Option<&str>, body: 
     digest_parts([hash_key, given_event_id.unwrap_or_default().as_bytes(), body.as_bytes()])
 }
 
-/// The digest a capture's leaf commits to: its job row and the Merkle tree hash over the digests
-/// of the events it stored, in capture order (each digest a leaf of that tree).
-pub(crate) fn capture_digest(row: &JobRow, event_digests: &[Hash]) -> Hash {
-    let events_root = events_root(event_digests);
+/// The digest a capture's leaf commits to: its job row and `events_root`, the Merkle tree hash
+/// over the digests of the events it stored, in capture order ([`events_root`]).
+pub(crate) fn capture_digest(row: &JobRow, events_root: &Hash) -> Hash {
     digest_parts([
         CAPTURE.as_bytes(),
         row.id.as_bytes(),
@@ -331,7 +330,7 @@ pub(crate) fn capture_digest(row: &JobRow, event_digests: &[Hash]) -> Hash {
         row.errors.as_bytes(),
         &row.captured_count.to_be_bytes(),
         &row.duplicate_count.to_be_bytes(),
-        &events_root,
+        events_root,
     ])
 }
 
@@ -339,6 +338,7 @@ fn event_leaf_hashes(event_digests: &[Hash]) -> Vec<Hash> {
     event_digests.iter().map(|digest| leaf_hash(digest)).collect()
 }
 
+/// The Merkle tree hash over the digests of a capture's stored events, each digest a leaf.
 pub(crate) fn events_root(event_digests: &[Hash]) -> Hash {
     root(&event_leaf_hashes(event_digests))
 }
@@ -400,7 +400,7 @@ async fn stored_capture(connection: &mut AnyConnection, id: &str) -> StoreResult
 
 async fn stored_capture_digest(connection: &mut AnyConnection, id: &str) -> StoreResult<Hash> {
     Ok(match stored_capture(connection, id).await? {
-        Some((row, digests)) => capture_digest(&row, &digests),
+        Some((row, digests)) => capture_digest(&row, &events_root(&digests)),
         // A capture that is gone digests as nothing at all.
         None => digest_parts([CAPTURE.as_bytes(), id.as_bytes()]),
     })

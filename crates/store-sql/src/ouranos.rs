@@ -41,7 +41,8 @@ use junkan_store::{StoreError, StoreResult};
 pub(crate) mod remote;
 mod rollup;
 
-use rollup::{encode_input, refresh_lines, supply_graph, Disclosure, LinesOf};
+pub use rollup::GraphCache;
+use rollup::{cached_supply_graph, encode_input, refresh_lines, Disclosure, LinesOf};
 
 use crate::access::{insert_reads, record, require, AuditedReads, ReadEntry};
 use crate::rows::{int, opt_text, parsed, text, time, write_error, Param, Sql};
@@ -1415,10 +1416,10 @@ pub async fn cfp_rows(store: &SqlStore, actor: &Actor, trace_ids: &[Uuid]) -> St
             (Some((cfp_id, footprint)), _) => {
                 result.extend(rows(&footprint, trace_id, cfp_id).map_err(StoreError::Invalid)?);
                 if !children_of(&mut connection, trace_id).await?.is_empty() {
-                    let loaded = supply_graph(&mut connection, store.backend, &trace_id.to_string()).await?;
-                    let rolled = rollup_of(&loaded.graph, trace_id)?;
+                    let read = cached_supply_graph(store, &mut connection, &trace_id.to_string()).await?;
+                    let rolled = rollup_of(&read.loaded.graph, trace_id)?;
                     result.extend(total_rows(&rolled, trace_id, cfp_id).map_err(StoreError::Invalid)?);
-                    disclosed.extend(loaded.disclosures);
+                    disclosed.extend(read.loaded.disclosures.iter().cloned());
                 }
             }
             (None, Some(link)) => {
@@ -1427,14 +1428,14 @@ pub async fn cfp_rows(store: &SqlStore, actor: &Actor, trace_ids: &[Uuid]) -> St
                     .trade
                     .upstream_trace_id
                     .expect("answered links have an upstream part");
-                let loaded = supply_graph(&mut connection, store.backend, &upstream.to_string()).await?;
-                let rolled = rollup_of(&loaded.graph, upstream)?;
+                let read = cached_supply_graph(store, &mut connection, &upstream.to_string()).await?;
+                let rolled = rollup_of(&read.loaded.graph, upstream)?;
                 if rolled.unit.is_none() {
                     // The supplier linked a part without a CFP yet: nothing to show.
                     continue;
                 }
                 result.extend(response_rows(&rolled, trace_id, true, true).map_err(StoreError::Invalid)?);
-                disclosed.extend(loaded.disclosures);
+                disclosed.extend(read.loaded.disclosures.iter().cloned());
                 if let Some(supplier_part) = load_part(&mut connection, upstream).await? {
                     disclosed.push(disclosure_of(&supplier_part));
                 }
@@ -1452,6 +1453,9 @@ pub async fn cfp_rows(store: &SqlStore, actor: &Actor, trace_ids: &[Uuid]) -> St
 pub struct RollupCost {
     /// Statements that read the graph (the root's ownership check included).
     pub read_statements: usize,
+    /// Whether the graph was one this process had read before at the same count of changes
+    /// (`rollup::GraphCache`).
+    pub graph_cached: bool,
     /// What the audit of the suppliers' parts read wrote (statements without BEGIN and COMMIT).
     pub audit: AuditedReads,
     /// Time spent reading and assembling the graph.
@@ -1469,17 +1473,18 @@ pub async fn rollup_part(store: &SqlStore, actor: &Actor, trace_id: Uuid) -> Sto
     let started = std::time::Instant::now();
     let mut connection = store.reader.acquire().await.map_err(unavailable)?;
     own_part(&mut connection, organization, trace_id).await?;
-    let loaded = supply_graph(&mut connection, store.backend, &trace_id.to_string()).await?;
+    let graph = cached_supply_graph(store, &mut connection, &trace_id.to_string()).await?;
     drop(connection);
     let read = std::time::Instant::now();
-    let rolled = rollup_of(&loaded.graph, trace_id)?;
+    let rolled = rollup_of(&graph.loaded.graph, trace_id)?;
     let rolled_up = std::time::Instant::now();
-    let audit = audit_disclosures(store, actor, &loaded.disclosures).await?;
+    let audit = audit_disclosures(store, actor, &graph.loaded.disclosures).await?;
     let cost = RollupCost {
-        read_statements: loaded.statements + 1,
+        read_statements: graph.statements + 1,
+        graph_cached: graph.cached,
         audit,
         reading: read - started,
-        querying: loaded.querying,
+        querying: graph.querying,
         rolling_up: rolled_up - read,
         auditing: rolled_up.elapsed(),
     };

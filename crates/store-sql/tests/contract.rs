@@ -638,6 +638,78 @@ async fn postgres_cfps_without_rollup_lines_roll_up_from_their_documents() {
     cfps_without_rollup_lines_roll_up_from_their_documents(store).await;
 }
 
+/// A roll-up uses the graph this process read before only while nothing it was read from has
+/// changed in the database, whoever changed it: here plain SQL that no store code sees, as
+/// another process or an operator would. Every table the graph is read from counts.
+async fn rollup_reads_its_graph_again_after_any_change(store: SqlStore) {
+    let (parts, root) = junkan_footprint::synthetic::synthetic_tree(60, 3, 3, 5);
+    let tree = junkan_store::supply_tree::write_supply_tree(&store, &parts, &root)
+        .await
+        .expect("tree written");
+    let roll_up = || store.ouranos_rollup_with_cost(&tree.root_actor, tree.root);
+    let (first, cost) = roll_up().await.expect("roll-up");
+    assert!(!cost.graph_cached, "the first roll-up reads the database");
+    let (again, cost) = roll_up().await.expect("roll-up");
+    assert!(cost.graph_cached, "nothing changed: the graph read before is used");
+    assert_eq!(again, first);
+
+    // The amounts of the root's structure lines change (a '1' put in front of each).
+    let changed = junkan_store_sql::testing::execute(
+        &store,
+        &format!(
+            "UPDATE ouranos_parts_structures SET amount_required = '1' || amount_required \
+             WHERE parent_trace_id = '{}' AND amount_required IS NOT NULL",
+            tree.root
+        ),
+    )
+    .await
+    .expect("amounts changed");
+    assert!(changed > 0);
+    let (after, cost) = roll_up().await.expect("roll-up");
+    assert!(!cost.graph_cached, "a changed line makes the roll-up read again");
+    assert_ne!(after.total, first.total);
+    store.forget_cached_graphs();
+    let (fresh, cost) = roll_up().await.expect("roll-up");
+    assert!(!cost.graph_cached);
+    assert_eq!(
+        after, fresh,
+        "the roll-up after the change is the one a fresh read gives"
+    );
+
+    for statement in [
+        "UPDATE ouranos_parts SET organization_id = organization_id",
+        "UPDATE ouranos_cfps SET updated_at = updated_at",
+        "UPDATE ouranos_parts_structures SET position = position",
+        // The one change a footprint allows.
+        "UPDATE footprints SET status = 'Deprecated' WHERE status = 'Active'",
+    ] {
+        assert!(roll_up().await.expect("roll-up").1.graph_cached, "before {statement}");
+        junkan_store_sql::testing::execute(&store, statement)
+            .await
+            .expect(statement);
+        let (rolled, cost) = roll_up().await.expect("roll-up");
+        assert!(!cost.graph_cached, "{statement} must make the roll-up read again");
+        assert_eq!(rolled, fresh);
+    }
+}
+
+#[tokio::test]
+async fn sqlite_rollup_reads_its_graph_again_after_any_change() {
+    let store = sqlite_store(junkan_store::ManualClock::new(junkan_store::contract::START))
+        .await
+        .expect("sqlite");
+    rollup_reads_its_graph_again_after_any_change(store).await;
+}
+
+#[tokio::test]
+async fn postgres_rollup_reads_its_graph_again_after_any_change() {
+    let Some(store) = postgres_store(junkan_store::ManualClock::new(junkan_store::contract::START)).await else {
+        eprintln!("SKIPPED postgres_rollup_reads_its_graph_again_after_any_change: backend not configured");
+        return;
+    };
+    rollup_reads_its_graph_again_after_any_change(store).await;
+}
+
 /// Audit entries and structure lines stored before migration 0014 are carried over: the log keeps
 /// its entries and sequence numbers (SQLite copies the table), new entries follow them, and each
 /// line's roll-up target is set from the stored CFPs and trades (the trade answered last; a

@@ -18,7 +18,7 @@ use junkan_model::Violation;
 use junkan_store::{StoreError, StoreResult};
 
 use super::{
-    audit_disclosures, invalid, load_part, not_found, own_organization, own_part, rollup_of, supply_graph,
+    audit_disclosures, cached_supply_graph, invalid, load_part, not_found, own_organization, own_part, rollup_of,
     writing_organization,
 };
 use crate::access::record;
@@ -143,9 +143,9 @@ pub async fn supplies_below(store: &SqlStore, actor: &Actor, trace_id: Uuid) -> 
     let organization = own_organization(actor)?;
     let mut connection = store.reader.acquire().await.map_err(unavailable)?;
     own_part(&mut connection, organization, trace_id).await?;
-    let loaded = supply_graph(&mut connection, store.backend, &trace_id.to_string()).await?;
+    let read = cached_supply_graph(store, &mut connection, &trace_id.to_string()).await?;
     let mut supplies = Vec::new();
-    for part in loaded.graph.parts().iter().filter(|part| part.footprint.is_none()) {
+    for part in read.loaded.graph.parts().iter().filter(|part| part.footprint.is_none()) {
         let row = sqlx::query("SELECT * FROM ouranos_remote_supplies WHERE trace_id = $1")
             .bind(part.id.clone())
             .fetch_optional(&mut *connection)
@@ -169,14 +169,15 @@ pub async fn rollup_with_remote(
     let organization = own_organization(actor)?;
     let mut connection = store.reader.acquire().await.map_err(unavailable)?;
     own_part(&mut connection, organization, trace_id).await?;
-    let mut loaded = supply_graph(&mut connection, store.backend, &trace_id.to_string()).await?;
+    let read = cached_supply_graph(store, &mut connection, &trace_id.to_string()).await?;
     drop(connection);
+    let mut graph = read.loaded.graph.clone();
     for answer in remote {
         // A part that left the graph since the peers were asked is simply not there any more.
-        loaded.graph.supply_remotely(answer);
+        graph.supply_remotely(answer);
     }
-    let rolled = rollup_of(&loaded.graph, trace_id)?;
-    audit_disclosures(store, actor, &loaded.disclosures).await?;
+    let rolled = rollup_of(&graph, trace_id)?;
+    audit_disclosures(store, actor, &read.loaded.disclosures).await?;
     Ok(rolled)
 }
 
@@ -210,9 +211,9 @@ pub async fn rollup_for_reader(
         Err(other) => return Err(other),
     }
     let mut connection = store.reader.acquire().await.map_err(unavailable)?;
-    let loaded = supply_graph(&mut connection, store.backend, &trace_id.to_string()).await?;
+    let read = cached_supply_graph(store, &mut connection, &trace_id.to_string()).await?;
     drop(connection);
-    let (rolled, value) = rollup_with_value(&loaded.graph, &trace_id.to_string()).map_err(|problems| {
+    let (rolled, value) = rollup_with_value(&read.loaded.graph, &trace_id.to_string()).map_err(|problems| {
         StoreError::Invalid(
             problems
                 .into_iter()
@@ -221,6 +222,6 @@ pub async fn rollup_for_reader(
         )
     })?;
     let value = value.ok_or_else(hidden)?;
-    audit_disclosures(store, actor, &loaded.disclosures).await?;
+    audit_disclosures(store, actor, &read.loaded.disclosures).await?;
     Ok((rolled, value, part.operator_id))
 }

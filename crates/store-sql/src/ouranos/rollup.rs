@@ -11,8 +11,14 @@
 //! What the roll-up needs of a CFP is stored beside it as one short line (`rollup_input`,
 //! migration 0012; [`encode_input`]), so the footprint's JSON is parsed only for CFPs written
 //! before that migration.
+//!
+//! A graph read is kept by the process ([`GraphCache`]) and used again by the next roll-up of the
+//! same part as long as nothing it was read from has changed since: triggers count every change to
+//! parts, structure lines, CFPs and footprints in the database (migration 0038), whichever process
+//! makes it, and a roll-up reads that count before anything else.
 
 use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use foldhash::HashMap;
@@ -44,7 +50,7 @@ pub(super) struct Disclosure {
 }
 
 /// The graph below a part as the store holds it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct LoadedGraph {
     /// The parts reachable from the root, each with its footprint and components.
     pub graph: SupplyGraph,
@@ -216,11 +222,7 @@ pub(super) async fn refresh_lines(connection: &mut AnyConnection, lines: LinesOf
 /// for the 21,000 rows of a 10,000-part graph those hand-offs, not SQLite, took most of a second
 /// on the 2-core machine. The records come in no particular order; each part's lines are put in
 /// structure order when the graph is assembled.
-pub(super) async fn supply_graph(
-    connection: &mut AnyConnection,
-    backend: Backend,
-    root: &str,
-) -> StoreResult<LoadedGraph> {
+async fn supply_graph(connection: &mut AnyConnection, backend: Backend, root: &str) -> StoreResult<LoadedGraph> {
     let mut parts = Parts::default();
     let mut querying = Duration::ZERO;
     let mut select = Bulk::new(
@@ -318,6 +320,113 @@ pub(super) async fn supply_graph(
         disclosures,
         statements,
         querying,
+    })
+}
+
+/// The supply graphs this process read lately, each with the count of changes (migration 0038)
+/// it was read at. Every roll-up reads the count first ([`cached_supply_graph`]): a graph read at
+/// the same count is what a read now would give.
+#[derive(Debug, Default)]
+pub struct GraphCache {
+    entries: Mutex<VecDeque<CachedGraph>>,
+}
+
+#[derive(Debug)]
+struct CachedGraph {
+    root: String,
+    generation: i64,
+    graph: Arc<LoadedGraph>,
+}
+
+/// How many graphs a process keeps, the latest read or used first.
+const CACHED_GRAPHS: usize = 8;
+/// The most parts the kept graphs may hold together (a 10,000-part graph takes a few MiB).
+const CACHED_PARTS: usize = 400_000;
+
+impl GraphCache {
+    fn get(&self, root: &str, generation: i64) -> Option<Arc<LoadedGraph>> {
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let position = entries
+            .iter()
+            .position(|entry| entry.root == root && entry.generation == generation)?;
+        let entry = entries.remove(position)?;
+        let graph = entry.graph.clone();
+        entries.push_front(entry);
+        Some(graph)
+    }
+
+    fn put(&self, root: &str, generation: i64, graph: Arc<LoadedGraph>) {
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Graphs read at an older count can never be used again.
+        entries.retain(|entry| entry.generation >= generation && entry.root != root);
+        entries.push_front(CachedGraph {
+            root: root.to_owned(),
+            generation,
+            graph,
+        });
+        let mut parts = 0;
+        let mut kept = 0;
+        for entry in entries.iter() {
+            parts += entry.graph.graph.parts().len();
+            if kept > 0 && (kept == CACHED_GRAPHS || parts > CACHED_PARTS) {
+                break;
+            }
+            kept += 1;
+        }
+        entries.truncate(kept);
+    }
+
+    /// Forgets every graph (`junkan bench rollup` times reads from the database this way).
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
+}
+
+/// A graph as a roll-up got it: from the database or from the process's [`GraphCache`].
+#[derive(Debug)]
+pub(super) struct GraphRead {
+    pub loaded: Arc<LoadedGraph>,
+    /// Statements this read issued (the count of changes included).
+    pub statements: usize,
+    /// Time spent waiting for their answers.
+    pub querying: Duration,
+    /// Whether the graph came from the cache.
+    pub cached: bool,
+}
+
+/// The graph below `root` ([`supply_graph`]), from `store`'s [`GraphCache`] when nothing it was
+/// read from has changed since. The count of changes is read before the graph: a change
+/// committed between the two makes the kept graph newer than its count, never older, and the
+/// next roll-up reads again.
+pub(super) async fn cached_supply_graph(
+    store: &crate::SqlStore,
+    connection: &mut AnyConnection,
+    root: &str,
+) -> StoreResult<GraphRead> {
+    let asked = Instant::now();
+    let generation: i64 = sqlx::query_scalar("SELECT generation FROM ouranos_graph_generation WHERE id = 1")
+        .fetch_one(&mut *connection)
+        .await
+        .map_err(unavailable)?;
+    let counted = asked.elapsed();
+    if let Some(loaded) = store.graphs.get(root, generation) {
+        return Ok(GraphRead {
+            loaded,
+            statements: 1,
+            querying: counted,
+            cached: true,
+        });
+    }
+    let loaded = Arc::new(supply_graph(connection, store.backend, root).await?);
+    store.graphs.put(root, generation, loaded.clone());
+    Ok(GraphRead {
+        statements: loaded.statements + 1,
+        querying: loaded.querying + counted,
+        loaded,
+        cached: false,
     })
 }
 
