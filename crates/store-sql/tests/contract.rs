@@ -676,6 +676,47 @@ async fn rollup_reads_its_graph_again_after_any_change(store: SqlStore) {
         "the roll-up after the change is the one a fresh read gives"
     );
 
+    // A change to a part outside the graph (one no line leads to) leaves the kept graph in use,
+    // unless the list of changed parts no longer reaches back to when it was read.
+    let outside = format!(
+        "UPDATE ouranos_parts SET parts_name = parts_name WHERE trace_id = (SELECT p.trace_id FROM ouranos_parts p \
+         WHERE p.trace_id <> '{}' AND NOT EXISTS (SELECT 1 FROM ouranos_parts_structures s WHERE s.rollup_target = p.trace_id) \
+         ORDER BY p.trace_id LIMIT 1)",
+        tree.root
+    );
+    let before = junkan_store_sql::testing::select_integer(&store, "SELECT generation FROM ouranos_graph_generation")
+        .await
+        .expect("count");
+    assert_eq!(
+        junkan_store_sql::testing::execute(&store, &outside)
+            .await
+            .expect("outside"),
+        1
+    );
+    let counted = junkan_store_sql::testing::select_integer(&store, "SELECT generation FROM ouranos_graph_generation")
+        .await
+        .expect("count");
+    assert!(counted > before, "the change is counted");
+    let (rolled, cost) = roll_up().await.expect("roll-up");
+    assert!(cost.graph_cached, "a change outside the graph leaves it in use");
+    assert_eq!(rolled, fresh);
+    assert!(roll_up().await.expect("roll-up").1.graph_cached);
+    junkan_store_sql::testing::execute(&store, &outside)
+        .await
+        .expect("outside");
+    junkan_store_sql::testing::execute(
+        &store,
+        "UPDATE ouranos_graph_generation SET pruned_through = generation",
+    )
+    .await
+    .expect("pruned");
+    let (rolled, cost) = roll_up().await.expect("roll-up");
+    assert!(
+        !cost.graph_cached,
+        "changes no longer listed make the roll-up read again"
+    );
+    assert_eq!(rolled, fresh);
+
     for statement in [
         "UPDATE ouranos_parts SET organization_id = organization_id",
         "UPDATE ouranos_cfps SET updated_at = updated_at",

@@ -325,7 +325,8 @@ async fn supply_graph(connection: &mut AnyConnection, backend: Backend, root: &s
 
 /// The supply graphs this process read lately, each with the count of changes (migration 0038)
 /// it was read at. Every roll-up reads the count first ([`cached_supply_graph`]): a graph read at
-/// the same count is what a read now would give.
+/// the same count is what a read now would give, and so is one read earlier when none of the
+/// parts changed since is one of its parts.
 #[derive(Debug, Default)]
 pub struct GraphCache {
     entries: Mutex<VecDeque<CachedGraph>>,
@@ -342,23 +343,23 @@ struct CachedGraph {
 const CACHED_GRAPHS: usize = 8;
 /// The most parts the kept graphs may hold together (a 10,000-part graph takes a few MiB).
 const CACHED_PARTS: usize = 400_000;
+/// The most changed parts a roll-up looks through to keep using a graph; with more, it reads.
+const CHANGES_LOOKED_THROUGH: i64 = 10_000;
 
 impl GraphCache {
-    fn get(&self, root: &str, generation: i64) -> Option<Arc<LoadedGraph>> {
+    /// The graph kept for `root` and the count it was read at (or found unchanged at).
+    fn get(&self, root: &str) -> Option<(i64, Arc<LoadedGraph>)> {
         let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let position = entries
-            .iter()
-            .position(|entry| entry.root == root && entry.generation == generation)?;
+        let position = entries.iter().position(|entry| entry.root == root)?;
         let entry = entries.remove(position)?;
-        let graph = entry.graph.clone();
+        let found = (entry.generation, entry.graph.clone());
         entries.push_front(entry);
-        Some(graph)
+        Some(found)
     }
 
     fn put(&self, root: &str, generation: i64, graph: Arc<LoadedGraph>) {
         let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        // Graphs read at an older count can never be used again.
-        entries.retain(|entry| entry.generation >= generation && entry.root != root);
+        entries.retain(|entry| entry.root != root);
         entries.push_front(CachedGraph {
             root: root.to_owned(),
             generation,
@@ -398,9 +399,12 @@ pub(super) struct GraphRead {
 }
 
 /// The graph below `root` ([`supply_graph`]), from `store`'s [`GraphCache`] when nothing it was
-/// read from has changed since. The count of changes is read before the graph: a change
-/// committed between the two makes the kept graph newer than its count, never older, and the
-/// next roll-up reads again.
+/// read from has changed since: read at the database's current count of changes, or read earlier
+/// and none of the parts changed since (migration 0038 lists them) is one of its parts.
+///
+/// The count is read before anything else. A change committed after that is either seen in the
+/// list of changed parts (which is read whole, whatever its count) or made after the graph was
+/// read: a kept graph is never older than the count it is kept at.
 pub(super) async fn cached_supply_graph(
     store: &crate::SqlStore,
     connection: &mut AnyConnection,
@@ -411,20 +415,51 @@ pub(super) async fn cached_supply_graph(
         .fetch_one(&mut *connection)
         .await
         .map_err(unavailable)?;
-    let counted = asked.elapsed();
-    if let Some(loaded) = store.graphs.get(root, generation) {
-        return Ok(GraphRead {
-            loaded,
-            statements: 1,
-            querying: counted,
-            cached: true,
-        });
+    let mut querying = asked.elapsed();
+    let mut statements = 1;
+    if let Some((kept_at, loaded)) = store.graphs.get(root) {
+        let mut unchanged = kept_at == generation;
+        if kept_at < generation {
+            // The parts changed since, with how far the list reaches back, in one statement (so
+            // from one snapshot); at most one more than is looked through.
+            let asked = Instant::now();
+            let rows: Vec<(i64, Option<String>)> = sqlx::query_as(
+                "SELECT g.pruned_through, c.trace_id FROM ouranos_graph_generation g \
+                 LEFT JOIN (SELECT DISTINCT trace_id FROM ouranos_graph_changes WHERE generation > $1 LIMIT $2) c ON 1 = 1 \
+                 WHERE g.id = 1",
+            )
+            .bind(kept_at)
+            .bind(CHANGES_LOOKED_THROUGH + 1)
+            .fetch_all(&mut *connection)
+            .await
+            .map_err(unavailable)?;
+            querying += asked.elapsed();
+            statements += 1;
+            let listed = rows
+                .first()
+                .is_some_and(|(pruned_through, _)| *pruned_through <= kept_at);
+            let changed: Vec<&str> = rows.iter().filter_map(|(_, trace_id)| trace_id.as_deref()).collect();
+            unchanged = listed
+                && (changed.len() as i64) <= CHANGES_LOOKED_THROUGH
+                && !changed.iter().any(|trace_id| loaded.graph.part(trace_id).is_some());
+            if unchanged {
+                store.graphs.put(root, generation, loaded.clone());
+            }
+        }
+        if unchanged {
+            return Ok(GraphRead {
+                loaded,
+                statements,
+                querying,
+                cached: true,
+            });
+        }
     }
     let loaded = Arc::new(supply_graph(connection, store.backend, root).await?);
     store.graphs.put(root, generation, loaded.clone());
     Ok(GraphRead {
-        statements: loaded.statements + 1,
-        querying: loaded.querying + counted,
+        statements: loaded.statements + statements,
+        querying: loaded.querying + querying,
         loaded,
         cached: false,
     })
