@@ -619,6 +619,38 @@ fn three_nodes_discover_request_pull_and_revoke() {
     assert!(nodes(&lineage, "object")
         .iter()
         .any(|node| node["identifier"].as_str().is_some_and(|id| id.contains("RAW-1"))));
+    // Forward too: from the raw material, which no event of the recycler's node names, the
+    // trace goes to the material maker's node (cathode material), on to the battery maker's
+    // (battery), and back to the recycler's own recovery event.
+    let forward_path = format!("/api/v1/lineage?id={RAW}&direction=forward&depth=8");
+    let (status, forward) = recycler.get(&forward_path);
+    assert_eq!(status, 200, "{forward}");
+    let forward_events = nodes(&forward, "event");
+    for (event, peer) in [
+        (
+            "urn:uuid:eeeeeeee-0000-4000-8000-000000000001",
+            Value::from(material.did()),
+        ),
+        (
+            "urn:uuid:eeeeeeee-0000-4000-8000-000000000002",
+            Value::from(battery.did()),
+        ),
+        ("urn:uuid:eeeeeeee-0000-4000-8000-000000000003", Value::Null),
+    ] {
+        assert!(
+            forward_events
+                .iter()
+                .any(|node| node["event_id"] == event && node["peer"] == peer),
+            "{event} on {peer}: {forward}"
+        );
+    }
+    assert!(
+        nodes(&forward, "object")
+            .iter()
+            .any(|node| node["identifier"].as_str().is_some_and(|id| id.contains("RECOVERED-1"))),
+        "{forward}"
+    );
+    assert!(nodes(&forward, "withheld_event").is_empty(), "{forward}");
 
     // Unsigned requests to federation routes: 401.
     let (status, unsigned) = answer(ureq::get(&format!("{}/federation/v1/catalog", battery.base)).call());

@@ -486,6 +486,9 @@ pub fn check_terms(violations: &mut Violations, kind: RecordKind, class: Option<
 /// The largest read limit a grant may carry.
 pub const MAX_READS: u64 = 1_000_000_000;
 
+/// The stored form of [`RecordClass::Facilities`].
+pub const FACILITIES_CLASS: &str = "facilities:own";
+
 /// A class of records a grant, request or offer may be restricted to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -501,6 +504,12 @@ pub enum RecordClass {
         /// The GTIN, 14 digits with a valid check digit.
         gtin: String,
     },
+    /// The lineage through the owner's facilities (自社拠点を通るトレース): EPCIS events that
+    /// happened at one of the owner's facilities, i.e. whose readPoint or bizLocation is the
+    /// facility's GLN (`https://id.gs1.org/414/<gln>`) or a sub-location under it
+    /// (`…/414/<gln>/254/<extension>`). Facilities registered later are covered from then on;
+    /// events elsewhere, and at facilities without a GLN, are not.
+    Facilities {},
 }
 
 impl RecordClass {
@@ -508,7 +517,7 @@ impl RecordClass {
     pub fn record_kind(&self) -> RecordKind {
         match self {
             RecordClass::Profile { .. } => RecordKind::Passport,
-            RecordClass::ProductClass { .. } => RecordKind::Event,
+            RecordClass::ProductClass { .. } | RecordClass::Facilities {} => RecordKind::Event,
         }
     }
 
@@ -516,14 +525,16 @@ impl RecordClass {
         match self {
             RecordClass::Profile { .. } => "profile",
             RecordClass::ProductClass { .. } => "product_class",
+            RecordClass::Facilities {} => "facilities",
         }
     }
 
-    /// The stored text form: `profile:<code>` or `gtin:<14 digits>`.
+    /// The stored text form: `profile:<code>`, `gtin:<14 digits>` or `facilities:own`.
     pub fn to_stored(&self) -> String {
         match self {
             RecordClass::Profile { profile } => format!("profile:{profile}"),
             RecordClass::ProductClass { gtin } => format!("gtin:{gtin}"),
+            RecordClass::Facilities {} => FACILITIES_CLASS.to_owned(),
         }
     }
 
@@ -534,6 +545,7 @@ impl RecordClass {
                 profile: profile.to_owned(),
             }),
             ("gtin", gtin) => Some(RecordClass::ProductClass { gtin: gtin.to_owned() }),
+            ("facilities", "own") => Some(RecordClass::Facilities {}),
             _ => None,
         }
     }
@@ -559,6 +571,7 @@ impl RecordClass {
                     Err(format!("{gtin:?} is not a GTIN-14 with a valid check digit"))
                 }
             }
+            RecordClass::Facilities {} => Ok(()),
         }
     }
 }
@@ -647,6 +660,30 @@ pub fn read_basis(
 mod tests {
     use super::*;
     use crate::principal::PrincipalKind;
+
+    #[test]
+    fn record_classes_round_trip_through_their_stored_form_and_json() {
+        for class in [
+            RecordClass::Profile {
+                profile: "battery".to_owned(),
+            },
+            RecordClass::ProductClass {
+                gtin: "04912345000019".to_owned(),
+            },
+            RecordClass::Facilities {},
+        ] {
+            assert_eq!(RecordClass::from_stored(&class.to_stored()), Some(class.clone()));
+            let json = serde_json::to_value(&class).expect("json");
+            assert_eq!(serde_json::from_value::<RecordClass>(json).expect("parses"), class);
+        }
+        assert_eq!(
+            serde_json::to_value(RecordClass::Facilities {}).expect("json"),
+            serde_json::json!({"type": "facilities"})
+        );
+        assert_eq!(RecordClass::Facilities {}.record_kind(), RecordKind::Event);
+        assert_eq!(RecordClass::from_stored("facilities:other"), None);
+        assert!(serde_json::from_value::<RecordClass>(serde_json::json!({"type": "facilities", "gln": "1"})).is_err());
+    }
 
     fn actor(organization: &str, roles: &[Role]) -> Actor {
         Actor {

@@ -394,7 +394,8 @@ pub struct Signed {
     pub body: Bytes,
 }
 
-fn header_values(headers: &HeaderMap) -> Vec<(String, String)> {
+/// A request's headers as (name, text) pairs (values that are not UTF-8 left out).
+pub fn header_values(headers: &HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
         .filter_map(|(name, value)| {
@@ -569,7 +570,7 @@ pub async fn verify_request(
 
 /// Makes the local record of a peer organization met for the first time, with the names and
 /// cycle roles its node's public directory gives (the DID when the directory does not answer).
-async fn register_organization(state: &AppState, peer: &Peer, did: &str, keyid: &str) -> ApiResult<OrganizationId> {
+pub async fn register_organization(state: &AppState, peer: &Peer, did: &str, keyid: &str) -> ApiResult<OrganizationId> {
     let (_, id) = split_organization_did(did).unwrap_or_default();
     let url = format!("{}/api/v1/organizations/{id}", peer.base_url);
     let entry = fetch_public(state, &peer.did, &url)
@@ -613,17 +614,49 @@ async fn register_organization(state: &AppState, peer: &Peer, did: &str, keyid: 
     Ok(registered.organization_id)
 }
 
-/// How many rounds of asking peers a backward lineage makes (each round continues from the
-/// objects the previous one reached without finding what made them).
+/// How many rounds of asking peers a lineage makes (each round continues from the objects the
+/// previous one reached without finding where they came from or went).
 pub const LINEAGE_ROUNDS: usize = 4;
 
-/// Continues a backward lineage on the registered peers: every object of the graph that no
-/// event of the graph made (its origin is unknown here) is traced on each peer with a request
-/// signed as the caller's organization (`GET /federation/v1/lineage`); what the peer's read rule
-/// lets the organization see joins the graph (nodes marked with the peer's DID), what it does not
-/// comes back as the peer's own withheld nodes, and a peer that is down becomes a
-/// `withheld_peer` node naming it. Callers without an organization (anonymous, a peer's
-/// organization) get the local graph only.
+/// The identifiers of the graph's objects whose lineage in `direction` the graph does not know
+/// (backward: no event of the graph made them, as output or parent; forward: no event of the
+/// graph consumed them, as input or child), the root included when the graph has no node of it.
+fn lineage_frontier(lineage: &junkan_trace::Lineage, direction: junkan_trace::Direction) -> Vec<String> {
+    let known: std::collections::HashSet<&str> = lineage
+        .edges
+        .iter()
+        .filter_map(|edge| match (direction, edge.relation.as_str()) {
+            (junkan_trace::Direction::Backward, "output" | "parent") => Some(edge.to.as_str()),
+            (junkan_trace::Direction::Forward, "input" | "child") => Some(edge.from.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut identifiers: Vec<String> = lineage
+        .nodes
+        .iter()
+        .filter(|node| node.kind == "object" && !known.contains(node.key.as_str()))
+        .filter_map(|node| node.identifier.clone())
+        .collect();
+    if !lineage
+        .nodes
+        .iter()
+        .any(|node| node.identifier.as_deref() == Some(lineage.root.as_str()))
+    {
+        identifiers.push(lineage.root.clone());
+    }
+    identifiers
+}
+
+/// Continues a lineage on the registered peers, backward, forward or both as it was traced:
+/// every object of the graph whose origin (backward) or destination (forward) is unknown here is
+/// traced on each peer with a request signed as the caller's organization
+/// (`GET /federation/v1/lineage` with the same direction); what the peer's read rule lets the
+/// organization see joins the graph (nodes marked with the peer's DID), what it does not comes
+/// back as the peer's own withheld nodes, and a peer that is down becomes a `withheld_peer` node
+/// naming it. Objects a peer's answer brought in are traced here too, so a lineage that leaves
+/// this node and comes back (a battery made elsewhere and recycled here) continues through this
+/// node's own events. Callers without an organization (anonymous, a peer's organization) get the
+/// local graph only.
 pub async fn extend_lineage(state: &AppState, actor: &Actor, lineage: &mut junkan_trace::Lineage) -> ApiResult<()> {
     let Some(organization) = actor
         .organization_id
@@ -635,47 +668,85 @@ pub async fn extend_lineage(state: &AppState, actor: &Actor, lineage: &mut junka
     if peers.is_empty() {
         return Ok(());
     }
-    let mut asked: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let directions: &[junkan_trace::Direction] = match lineage.direction {
+        junkan_trace::Direction::Backward => &[junkan_trace::Direction::Backward],
+        junkan_trace::Direction::Forward => &[junkan_trace::Direction::Forward],
+        junkan_trace::Direction::Both => &[junkan_trace::Direction::Backward, junkan_trace::Direction::Forward],
+    };
+    // Traced here already: every object of the local graph.
+    let mut traced_here: std::collections::HashSet<String> = lineage
+        .nodes
+        .iter()
+        .filter_map(|node| node.identifier.clone())
+        .chain(std::iter::once(lineage.root.clone()))
+        .collect();
+    let mut asked: std::collections::HashSet<(String, &'static str)> = std::collections::HashSet::new();
     for _ in 0..LINEAGE_ROUNDS {
-        let made: std::collections::HashSet<String> = lineage
-            .edges
-            .iter()
-            .filter(|edge| edge.relation == "output" || edge.relation == "parent")
-            .map(|edge| edge.to.clone())
-            .collect();
-        let origins_unknown: Vec<String> = lineage
-            .nodes
-            .iter()
-            .filter(|node| node.kind == "object" && !made.contains(&node.key))
-            .filter_map(|node| node.identifier.clone())
-            .filter(|identifier| !asked.contains(identifier))
-            .collect();
-        if origins_unknown.is_empty() {
-            break;
-        }
-        for identifier in origins_unknown {
-            asked.insert(identifier.clone());
-            for peer in &peers {
-                let path = format!(
-                    "/federation/v1/lineage?id={}&direction=backward&depth={}",
-                    query_value(&identifier),
-                    lineage.depth
-                );
-                let outgoing = Outgoing {
-                    method: "GET",
-                    path: &path,
-                    body: None,
-                    purpose: actor.purpose.as_deref(),
-                };
-                match send(state, actor, organization, peer, outgoing).await {
-                    Ok(answer) if answer.status == 200 => merge_remote(lineage, peer, &answer.body),
-                    // A peer that refuses or fails: the lineage may continue there, unseen.
-                    Ok(_) | Err(_) => withheld_peer(lineage, peer, &identifier),
+        let mut progressed = false;
+        for &direction in directions {
+            let name = match direction {
+                junkan_trace::Direction::Forward => "forward",
+                _ => "backward",
+            };
+            let frontier: Vec<String> = lineage_frontier(lineage, direction)
+                .into_iter()
+                .filter(|identifier| !asked.contains(&(identifier.clone(), name)))
+                .collect();
+            for identifier in frontier {
+                progressed = true;
+                asked.insert((identifier.clone(), name));
+                // An object a peer brought in may have a lineage here as well.
+                if traced_here.insert(identifier.clone()) {
+                    let local = crate::handlers::lineage::trace(
+                        state.store.as_ref(),
+                        actor,
+                        &identifier,
+                        direction,
+                        lineage.depth,
+                    )
+                    .await?;
+                    merge_local(lineage, local);
+                }
+                for peer in &peers {
+                    let path = format!(
+                        "/federation/v1/lineage?id={}&direction={name}&depth={}",
+                        query_value(&identifier),
+                        lineage.depth
+                    );
+                    let outgoing = Outgoing {
+                        method: "GET",
+                        path: &path,
+                        body: None,
+                        purpose: actor.purpose.as_deref(),
+                    };
+                    match send(state, actor, organization, peer, outgoing).await {
+                        Ok(answer) if answer.status == 200 => merge_remote(lineage, peer, &answer.body),
+                        // A peer that refuses or fails: the lineage may continue there, unseen.
+                        Ok(_) | Err(_) => withheld_peer(lineage, peer, &identifier),
+                    }
                 }
             }
         }
+        if !progressed {
+            break;
+        }
     }
     Ok(())
+}
+
+/// Adds the nodes and edges of a lineage traced here to the merged graph.
+fn merge_local(lineage: &mut junkan_trace::Lineage, local: junkan_trace::Lineage) {
+    for node in local.nodes {
+        if !lineage.nodes.iter().any(|known| known.key == node.key) {
+            lineage.nodes.push(node);
+        }
+    }
+    for edge in local.edges {
+        if !lineage.edges.contains(&edge) {
+            lineage.edges.push(edge);
+        }
+    }
+    lineage.truncated |= local.truncated;
 }
 
 fn query_value(text: &str) -> String {

@@ -457,14 +457,20 @@ async fn a_public_offer_agrees_by_itself_and_a_refusal_terminates() {
 /// Negotiates an offer of A's records of `kind` as B (agreed in A's inbox, verified by B),
 /// starts an HttpData-PULL transfer and returns the data route's path, its token and the grant.
 async fn agreed_transfer(app: &TestApp, kind: &str, callback: &str, received: &Received) -> (String, String, String) {
-    let offer = app
-        .post(
-            "/api/v1/dataset-offers",
-            &app.token_a,
-            json!({"title_ja": "記録", "title_en": "Records", "description_ja": "記録", "description_en": "Records",
-                   "record_kind": kind, "level": "full", "purpose": "planning", "max_duration_days": 90, "public": false}),
-        )
-        .await;
+    let offer = json!({"title_ja": "記録", "title_en": "Records", "description_ja": "記録", "description_en": "Records",
+                       "record_kind": kind, "level": "full", "purpose": "planning", "max_duration_days": 90, "public": false});
+    agreed_transfer_of(app, kind, offer, callback, received).await
+}
+
+/// [`agreed_transfer`] of the offer `offer`.
+async fn agreed_transfer_of(
+    app: &TestApp,
+    kind: &str,
+    offer: Value,
+    callback: &str,
+    received: &Received,
+) -> (String, String, String) {
+    let offer = app.post("/api/v1/dataset-offers", &app.token_a, offer).await;
     assert_eq!(offer.status, StatusCode::CREATED, "{kind}: {}", offer.body);
     let offer_id = offer.body["id"].as_str().expect("id").to_owned();
     let consumer_pid = format!("urn:uuid:{kind}-negotiation");
@@ -628,4 +634,474 @@ async fn the_data_route_serves_every_grantable_kind() {
         let after = app.get(&path, &token).await;
         assert_eq!(after.status, StatusCode::UNAUTHORIZED, "{kind}: {}", after.body);
     }
+}
+
+/// What the fake peer node received: (path, headers, body).
+type PeerLog = Arc<Mutex<Vec<(String, Vec<(String, String)>, Value)>>>;
+
+/// A peer junkan node on a loopback port, as far as the protocol needs it: the DID documents of
+/// two of its organizations (the provider P and another, Q), a catalog in which P publishes one
+/// offer, a contract and transfer request endpoint, and a recorder of every message it gets.
+async fn peer_node(
+    provider: &ed25519_dalek::SigningKey,
+    other: &ed25519_dalek::SigningKey,
+) -> (String, String, PeerLog) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let did = junkan_server::federation::expected_peer_did(&url);
+    let document = |id: &str, key: &ed25519_dalek::SigningKey| {
+        let organization = format!("{did}:organizations:{id}");
+        junkan_credential::DidDocument::new(
+            &organization,
+            vec![junkan_credential::VerificationMethod {
+                id: format!("{organization}#k1"),
+                controller: organization.clone(),
+                public_key: key.verifying_key(),
+                valid_from: None,
+                retired_at: None,
+            }],
+        )
+        .to_json()
+    };
+    let documents = Arc::new(vec![
+        ("/organizations/p/did.json".to_owned(), document("p", provider)),
+        ("/organizations/q/did.json".to_owned(), document("q", other)),
+    ]);
+    let log: PeerLog = Arc::default();
+    let recorded = log.clone();
+    let app = axum::Router::new().fallback(
+        move |method: axum::http::Method, uri: axum::http::Uri, headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+            let (recorded, documents) = (recorded.clone(), documents.clone());
+            async move {
+                let path = uri.path().to_owned();
+                if method == axum::http::Method::GET {
+                    return match documents.iter().find(|(at, _)| *at == path) {
+                        Some((_, document)) => (StatusCode::OK, axum::Json(document.clone())),
+                        None => (StatusCode::NOT_FOUND, axum::Json(Value::Null)),
+                    };
+                }
+                let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                let headers = headers
+                    .iter()
+                    .map(|(name, value)| (name.as_str().to_owned(), value.to_str().unwrap_or_default().to_owned()))
+                    .collect();
+                recorded.lock().expect("lock").push((path.clone(), headers, value.clone()));
+                let context = json!(["https://w3id.org/dspace/2025/1/context.jsonld"]);
+                match path.as_str() {
+                    "/dsp/catalog/request" => (
+                        StatusCode::OK,
+                        axum::Json(json!({
+                            "@context": context, "@id": "urn:uuid:3afeadd8-ed2d-569e-d634-8394a8836d57", "@type": "Catalog",
+                            "participantId": "urn:junkan:peer",
+                            "dataset": [{
+                                "@id": "urn:uuid:3dd1add8-4d2d-569e-d634-8394a8836a88", "@type": "Dataset",
+                                "dct:publisher": "urn:junkan:organization:p",
+                                "hasPolicy": [{"@id": "urn:junkan:offer:peer-offer", "@type": "Offer", "permission": [{"action": "use"}]}],
+                                "distribution": [{"@type": "Distribution", "format": "HttpData-PULL", "accessService": "urn:uuid:4aa2dcc8-4d2d-569e-d634-8394a8834d77"}]
+                            }]
+                        })),
+                    ),
+                    "/dsp/negotiations/request" => (
+                        StatusCode::CREATED,
+                        axum::Json(json!({"@context": context, "@type": "ContractNegotiation",
+                            "providerPid": "urn:uuid:0190a0a0-0000-7000-8000-00000000feed",
+                            "consumerPid": value["consumerPid"], "state": "REQUESTED"})),
+                    ),
+                    "/dsp/transfers/request" => (
+                        StatusCode::CREATED,
+                        axum::Json(json!({"@context": context, "@type": "TransferProcess",
+                            "providerPid": "urn:uuid:0190a0a0-0000-7000-8000-00000000beef",
+                            "consumerPid": value["consumerPid"], "state": "REQUESTED"})),
+                    ),
+                    _ => (StatusCode::OK, axum::Json(Value::Null)),
+                }
+            }
+        },
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, did, log)
+}
+
+/// Waits for the peer to receive a message on `path`; its headers and body.
+async fn peer_message(log: &PeerLog, path: &str) -> (Vec<(String, String)>, Value) {
+    for _ in 0..200 {
+        if let Some((_, headers, body)) = log.lock().expect("lock").iter().find(|(at, _, _)| at == path) {
+            return (headers.clone(), body.clone());
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the peer never received {path}: {:?}", log.lock().expect("lock"));
+}
+
+/// Checks that a message the node sent to the peer at `target` is signed per RFC 9421 by A's
+/// current key (from A's DID document on the node) over the method, the target and the body's
+/// digest, and carries no bearer credential.
+async fn assert_signed_by_a(app: &TestApp, headers: &[(String, String)], target: &str, body: &Value) {
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(header, _)| header.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.clone())
+    };
+    assert!(
+        header("authorization").is_none(),
+        "a signed message carries no bearer credential"
+    );
+    let (input, signature) = (
+        header("signature-input").expect("Signature-Input"),
+        header("signature").expect("Signature"),
+    );
+    let received = junkan_credential::http_signature::parse_signatures(&input, &signature).expect("parses");
+    let keyid = received[0].params.text("keyid").expect("keyid").to_owned();
+    let a_did = format!("did:web:junkan.test:organizations:{}", app.a);
+    assert!(keyid.starts_with(&format!("{a_did}#")), "{keyid}");
+    let document = app
+        .call("GET", &format!("/organizations/{}/did.json", app.a), None, None)
+        .await;
+    let document = junkan_credential::DidDocument::parse(&document.body, &a_did).expect("A's DID document");
+    let key = document
+        .verification_methods
+        .iter()
+        .find(|method| method.id == keyid)
+        .expect("A's key");
+    let message = junkan_credential::http_signature::RequestMessage {
+        method: "POST",
+        target_uri: target,
+        headers,
+    };
+    assert_eq!(
+        junkan_credential::http_signature::verify(&key.public_key, &message, &received[0]),
+        Ok(())
+    );
+    let digest = header("content-digest").expect("Content-Digest");
+    let sent: Value = body.clone();
+    assert_eq!(
+        junkan_credential::http_signature::check_content_digest(&digest, sent.to_string().as_bytes()),
+        Ok(())
+    );
+}
+
+/// A request to the node signed per RFC 9421 by `key` (`keyid`), as a peer organization signs.
+fn signed_request(
+    app: &TestApp,
+    key: &ed25519_dalek::SigningKey,
+    keyid: &str,
+    path: &str,
+    body: &Value,
+) -> (Vec<(String, String)>, String) {
+    let text = body.to_string();
+    let headers = junkan_server::federation::signed_headers(
+        key,
+        keyid,
+        "POST",
+        &format!("{ISSUER}{path}"),
+        Some(text.as_bytes()),
+        None,
+        app.store.now().unix_timestamp(),
+    )
+    .expect("signed");
+    (headers, text)
+}
+
+async fn send_with(app: &TestApp, path: &str, headers: &[(String, String)], body: &str) -> support::Reply {
+    let mut builder = axum::http::Request::builder().method("POST").uri(path);
+    for (name, value) in headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    if !headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+    {
+        builder = builder.header("content-type", "application/json");
+    }
+    app.send(builder.body(axum::body::Body::from(body.to_owned())).expect("request"))
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_with_a_registered_peer_are_signed_and_unsigned_forged_or_replayed_callbacks_are_refused() {
+    let app = TestApp::new().await;
+    let provider_key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let other_key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+    let (peer_url, peer_did, log) = peer_node(&provider_key, &other_key).await;
+    app.store
+        .create_peer(
+            &junkan_model::principal::Actor::system(),
+            &peer_url,
+            &peer_did,
+            &json!({"id": peer_did}),
+        )
+        .await
+        .expect("peer");
+    let provider_keyid = format!("{peer_did}:organizations:p#k1");
+    let other_keyid = format!("{peer_did}:organizations:q#k1");
+
+    // An unregistered provider still needs its bearer credential; a registered one does not.
+    let unregistered = app
+        .post(
+            "/api/v1/dsp/negotiations",
+            &app.token_a,
+            json!({"provider": "http://127.0.0.1:9/dsp", "offer_id": "urn:junkan:offer:x"}),
+        )
+        .await;
+    assert_eq!(
+        unregistered.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        unregistered.body
+    );
+    assert_eq!(
+        support::error_paths(&unregistered.body),
+        vec!["/credential"],
+        "{}",
+        unregistered.body
+    );
+
+    // A negotiates with the peer's organization P: the catalog request and the contract request
+    // go out signed by A's key, without a bearer credential.
+    let created = app
+        .post(
+            "/api/v1/dsp/negotiations",
+            &app.token_a,
+            json!({"provider": format!("{peer_url}/dsp"), "offer_id": "urn:junkan:offer:peer-offer"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let negotiation_id = created.body["id"].as_str().expect("id").to_owned();
+    let consumer_pid = format!("urn:uuid:{negotiation_id}");
+    let provider_pid = "urn:uuid:0190a0a0-0000-7000-8000-00000000feed";
+    for path in ["/dsp/catalog/request", "/dsp/negotiations/request"] {
+        let (headers, body) = peer_message(&log, path).await;
+        assert_signed_by_a(&app, &headers, &format!("{peer_url}{path}"), &body).await;
+    }
+
+    let agreement_path = format!("/dsp/negotiations/{consumer_pid}/agreement");
+    let agreement = json!({
+        "@context": ["https://w3id.org/dspace/2025/1/context.jsonld"],
+        "@type": "ContractAgreementMessage",
+        "providerPid": provider_pid,
+        "consumerPid": consumer_pid,
+        "agreement": {
+            "@id": "urn:uuid:e8dc8655-44c2-46ef-b701-4cffdc2faa44", "@type": "Agreement",
+            "target": "urn:uuid:3dd1add8-4d2d-569e-d634-8394a8836a88", "timestamp": "2026-01-01T01:00:00Z",
+            "assigner": "urn:junkan:organization:p", "assignee": format!("urn:junkan:organization:{}", app.a),
+            "permission": [{"action": "use"}]
+        }
+    });
+    let state_of = || async {
+        app.get(&format!("/api/v1/dsp/negotiations/{negotiation_id}"), &app.token_a)
+            .await
+            .body["state"]
+            .clone()
+    };
+
+    // An unsigned callback: anyone who guessed the ids. Refused in the protocol's shape.
+    let unsigned = app.call("POST", &agreement_path, None, Some(agreement.clone())).await;
+    assert_eq!(unsigned.status, StatusCode::UNAUTHORIZED, "{}", unsigned.body);
+    assert_eq!(unsigned.body["@type"], "ContractNegotiationError");
+    assert_eq!(validate("ContractNegotiationError", &unsigned.body), Ok(()));
+    assert!(unsigned.body["reason"][0]
+        .as_str()
+        .expect("reason")
+        .contains("signed per RFC 9421"));
+    assert_eq!(state_of().await, "REQUESTED");
+
+    // Signed by another organization of the same peer: its key is valid, but it is not the
+    // provider of this negotiation.
+    let (headers, text) = signed_request(&app, &other_key, &other_keyid, &agreement_path, &agreement);
+    let forged = send_with(&app, &agreement_path, &headers, &text).await;
+    assert_eq!(forged.status, StatusCode::UNAUTHORIZED, "{}", forged.body);
+    assert_eq!(forged.body["@type"], "ContractNegotiationError");
+    assert_eq!(state_of().await, "REQUESTED");
+
+    // Claiming P's key id but signed with Q's key: the signature does not verify.
+    let (headers, text) = signed_request(&app, &other_key, &provider_keyid, &agreement_path, &agreement);
+    let wrong_key = send_with(&app, &agreement_path, &headers, &text).await;
+    assert_eq!(wrong_key.status, StatusCode::UNAUTHORIZED, "{}", wrong_key.body);
+    assert_eq!(wrong_key.body["code"], "SIGNATURE_REFUSED");
+    assert!(wrong_key.body["reason"][0]
+        .as_str()
+        .expect("reason")
+        .contains("does not verify"));
+    assert_eq!(state_of().await, "REQUESTED");
+
+    // A signed body that was changed on the way: the digest no longer matches.
+    let (headers, _) = signed_request(&app, &provider_key, &provider_keyid, &agreement_path, &agreement);
+    let mut changed = agreement.clone();
+    changed["agreement"]["assignee"] = json!("urn:junkan:organization:someone-else");
+    let tampered = send_with(&app, &agreement_path, &headers, &changed.to_string()).await;
+    assert_eq!(tampered.status, StatusCode::UNAUTHORIZED, "{}", tampered.body);
+    assert_eq!(state_of().await, "REQUESTED");
+
+    // Signed by P: accepted; the consumer verifies at once, signed again.
+    let (headers, text) = signed_request(&app, &provider_key, &provider_keyid, &agreement_path, &agreement);
+    let accepted = send_with(&app, &agreement_path, &headers, &text).await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.body);
+    let verification_path = format!("/dsp/negotiations/{provider_pid}/agreement/verification");
+    let (headers_sent, body_sent) = peer_message(&log, &verification_path).await;
+    assert_signed_by_a(
+        &app,
+        &headers_sent,
+        &format!("{peer_url}{verification_path}"),
+        &body_sent,
+    )
+    .await;
+    assert_eq!(state_of().await, "VERIFIED");
+
+    // The same signed request again: a replay, refused although its signature is valid.
+    let replayed = send_with(&app, &agreement_path, &headers, &text).await;
+    assert_eq!(replayed.status, StatusCode::UNAUTHORIZED, "{}", replayed.body);
+    assert!(replayed.body["reason"][0]
+        .as_str()
+        .expect("reason")
+        .contains("replayed"));
+
+    // P finalizes; A asks for a transfer (signed), and P's start callback must be signed too.
+    let events_path = format!("/dsp/negotiations/{consumer_pid}/events");
+    let finalized = json!({"@context": ["https://w3id.org/dspace/2025/1/context.jsonld"], "@type": "ContractNegotiationEventMessage",
+                           "providerPid": provider_pid, "consumerPid": consumer_pid, "eventType": "FINALIZED"});
+    let unsigned = app.call("POST", &events_path, None, Some(finalized.clone())).await;
+    assert_eq!(unsigned.status, StatusCode::UNAUTHORIZED, "{}", unsigned.body);
+    let (headers, text) = signed_request(&app, &provider_key, &provider_keyid, &events_path, &finalized);
+    assert_eq!(
+        send_with(&app, &events_path, &headers, &text).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(state_of().await, "FINALIZED");
+    let transfer = app
+        .post(
+            "/api/v1/dsp/transfers",
+            &app.token_a,
+            json!({"negotiation_id": negotiation_id}),
+        )
+        .await;
+    assert_eq!(transfer.status, StatusCode::CREATED, "{}", transfer.body);
+    let (headers_sent, body_sent) = peer_message(&log, "/dsp/transfers/request").await;
+    assert_signed_by_a(
+        &app,
+        &headers_sent,
+        &format!("{peer_url}/dsp/transfers/request"),
+        &body_sent,
+    )
+    .await;
+    let transfer_id = transfer.body["id"].as_str().expect("id").to_owned();
+    let start_path = format!("/dsp/transfers/urn:uuid:{transfer_id}/start");
+    let start = json!({
+        "@context": ["https://w3id.org/dspace/2025/1/context.jsonld"], "@type": "TransferStartMessage",
+        "providerPid": "urn:uuid:0190a0a0-0000-7000-8000-00000000beef", "consumerPid": format!("urn:uuid:{transfer_id}"),
+        "dataAddress": {"@type": "DataAddress", "endpointType": "https://w3id.org/idsa/v4.1/HTTP",
+            "endpoint": "http://attacker.example/data",
+            "endpointProperties": [{"@type": "EndpointProperty", "name": "authorization", "value": "stolen"}]}
+    });
+    let unsigned = app.call("POST", &start_path, None, Some(start.clone())).await;
+    assert_eq!(unsigned.status, StatusCode::UNAUTHORIZED, "{}", unsigned.body);
+    assert_eq!(unsigned.body["@type"], "TransferError");
+    let (headers, text) = signed_request(&app, &other_key, &other_keyid, &start_path, &start);
+    let forged = send_with(&app, &start_path, &headers, &text).await;
+    assert_eq!(forged.status, StatusCode::UNAUTHORIZED, "{}", forged.body);
+    let still = app
+        .get(&format!("/api/v1/dsp/transfers/{transfer_id}"), &app.token_a)
+        .await;
+    assert_eq!(still.body["state"], "REQUESTED", "{}", still.body);
+    assert!(still.body["endpoint"].is_null(), "a forged start sets no data address");
+    let (headers, text) = signed_request(&app, &provider_key, &provider_keyid, &start_path, &start);
+    assert_eq!(
+        send_with(&app, &start_path, &headers, &text).await.status,
+        StatusCode::OK
+    );
+    let started = app
+        .get(&format!("/api/v1/dsp/transfers/{transfer_id}"), &app.token_a)
+        .await;
+    assert_eq!(started.body["state"], "STARTED", "{}", started.body);
+
+    // The provider side: P asks A's node for a contract on a public offer, signed; A's node
+    // answers, and its agreement to P's callback is signed by A.
+    let offer = app
+        .post(
+            "/api/v1/dataset-offers",
+            &app.token_a,
+            json!({"title_ja": "工場", "title_en": "Plants", "description_ja": "工場の記録", "description_en": "Plant records",
+                   "record_kind": "facility", "level": "full", "public": true}),
+        )
+        .await;
+    let offer_id = offer.body["id"].as_str().expect("id").to_owned();
+    let request = request_message("urn:uuid:p-consumer", &offer_id, &format!("{peer_url}/dsp"));
+    let (headers, text) = signed_request(
+        &app,
+        &provider_key,
+        &provider_keyid,
+        "/dsp/negotiations/request",
+        &request,
+    );
+    let requested = send_with(&app, "/dsp/negotiations/request", &headers, &text).await;
+    assert_eq!(requested.status, StatusCode::CREATED, "{}", requested.body);
+    let path = "/dsp/negotiations/urn:uuid:p-consumer/agreement";
+    let (headers_sent, body_sent) = peer_message(&log, path).await;
+    assert_signed_by_a(&app, &headers_sent, &format!("{peer_url}{path}"), &body_sent).await;
+    // The same contract request replayed: refused.
+    let replayed = send_with(&app, "/dsp/negotiations/request", &headers, &text).await;
+    assert_eq!(replayed.status, StatusCode::UNAUTHORIZED, "{}", replayed.body);
+    assert_eq!(replayed.body["@type"], "ContractNegotiationError");
+}
+
+/// The data route serves what the agreement's grant covers, not what the consumer may read
+/// otherwise: under an agreement on A's battery passports, B gets the battery passport only,
+/// although a separate grant and publication let it read A's plastics passports too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_route_serves_only_what_the_agreement_covers() {
+    let app = TestApp::new().await;
+    let (callback, received) = callback_listener().await;
+    let passport = |profile: &str, identifier: &str, visibility: &str| {
+        let granularity = if identifier.contains("/21/") { "item" } else { "batch" };
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../passport/profiles/examples/{profile}.json"));
+        let data: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("example")).expect("json");
+        json!({"identifier": identifier, "granularity": granularity, "profile": profile, "visibility": visibility, "data": data})
+    };
+    let mut ids = Vec::new();
+    for (profile, identifier, visibility) in [
+        (
+            "battery",
+            "https://id.gs1.org/01/04912345000019/21/DSP-BAT",
+            "restricted",
+        ),
+        (
+            "plastics",
+            "https://id.gs1.org/01/04912345000019/10/DSP-PLA",
+            "restricted",
+        ),
+        ("plastics", "https://id.gs1.org/01/04912345000019/10/DSP-PUB", "public"),
+    ] {
+        let created = app
+            .post(
+                "/api/v1/passports",
+                &app.token_a,
+                passport(profile, identifier, visibility),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{profile}: {}", created.body);
+        ids.push(created.body["id"].as_str().expect("id").to_owned());
+    }
+    let other_grant = app
+        .post(
+            "/api/v1/grants",
+            &app.token_a,
+            json!({"grantee": {"type": "organization", "organization_id": app.b}, "record_kind": "passport",
+                   "record_ids": [ids[1]], "level": "full", "expires_at": "2099-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(other_grant.status, StatusCode::CREATED, "{}", other_grant.body);
+    let offer = json!({"title_ja": "電池", "title_en": "Batteries", "description_ja": "電池パスポート", "description_en": "Battery passports",
+                       "record_kind": "passport", "record_class": {"type": "profile", "profile": "battery"},
+                       "level": "full", "purpose": "planning", "max_duration_days": 90, "public": false});
+    let (path, token, _) = agreed_transfer_of(&app, "passport", offer, &callback, &received).await;
+    let data = app.get(&path, &token).await;
+    assert_eq!(data.status, StatusCode::OK, "{}", data.body);
+    let served: Vec<&str> = data.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|item| item["id"].as_str())
+        .collect();
+    assert_eq!(served, [ids[0].as_str()], "{}", data.body);
 }

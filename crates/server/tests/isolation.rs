@@ -378,7 +378,8 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
             "http://127.0.0.1:9/dsp",
             "urn:junkan:offer:remote",
             None,
-            "jk_remote",
+            Some("jk_remote"),
+            None,
         )
         .await
         .expect("consumer negotiation")

@@ -276,3 +276,111 @@ async fn demo_lots_trace_back_to_their_sources() {
         "the billet is all remelted scrap"
     );
 }
+
+/// A transformation at a place (its readPoint, an SGLN).
+fn transformation_at(id: &str, input: &str, output: &str, place: &str) -> Value {
+    let mut event = transformation(id, &[(input, 100)], &[(output, 90)], "jkcbv:BizStep-material_recycling");
+    event["readPoint"] = json!({"id": place});
+    event
+}
+
+#[tokio::test]
+async fn a_grant_of_the_lineage_through_its_facilities_shows_only_events_at_them() {
+    let app = TestApp::new().await;
+    // A's plant has the GLN 4512345000011; 4512345000028 is a place A has not registered.
+    let plant = app
+        .post(
+            "/api/v1/facilities",
+            &app.token_a,
+            json!({"name_ja": "再生工場", "name_en": "Recycling plant", "facility_type": "plant", "gln": "4512345000011",
+                   "local_government_code": "232114", "address": "愛知県豊田市1-1", "visibility": "restricted"}),
+        )
+        .await;
+    assert_eq!(plant.status, StatusCode::CREATED, "{}", plant.body);
+    let at_plant = "urn:uuid:dddddddd-0000-4000-8000-0000000000f1";
+    let at_dock = "urn:uuid:dddddddd-0000-4000-8000-0000000000f2";
+    let elsewhere = "urn:uuid:dddddddd-0000-4000-8000-0000000000f3";
+    for event in [
+        transformation_at(at_plant, WASTE_1, PELLETS, "urn:epc:id:sgln:4512345.00001.0"),
+        // A sub-location (dock 7) of the plant.
+        transformation_at(at_dock, PELLETS, COMPOUND, "urn:epc:id:sgln:4512345.00001.7"),
+        transformation_at(elsewhere, COMPOUND, VIRGIN, "urn:epc:id:sgln:4512345.00002.0"),
+    ] {
+        let captured = app.post("/epcis/events", &app.token_a, event).await;
+        assert_eq!(captured.status, StatusCode::CREATED, "{}", captured.body);
+    }
+    let lineage_path = format!("/api/v1/lineage?id={}&direction=backward&depth=8", canonical(VIRGIN));
+    let query_path = "/epcis/events?perPage=100";
+    let listed = |body: &Value, id: &str| body.to_string().contains(id);
+
+    // Before the grant: everything withheld, nothing listed.
+    let lineage = app.get(&lineage_path, &app.token_b).await;
+    assert_eq!(lineage.status, StatusCode::OK, "{}", lineage.body);
+    assert!(nodes_of(&lineage.body, "event").is_empty(), "{}", lineage.body);
+    let query = app.get(query_path, &app.token_b).await;
+    assert_eq!(query.status, StatusCode::OK, "{}", query.body);
+    assert!(![at_plant, at_dock, elsewhere].iter().any(|id| listed(&query.body, id)));
+
+    // A class that does not fit the kind is refused.
+    let wrong = app
+        .post(
+            "/api/v1/grants",
+            &app.token_a,
+            json!({"grantee": {"type": "organization", "organization_id": app.b}, "record_kind": "passport",
+                   "record_class": {"type": "facilities"}, "level": "full", "expires_at": "2099-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(support::error_paths(&wrong.body), ["/record_class"], "{}", wrong.body);
+
+    // The lineage through A's facilities: the events at the plant and its dock, not the other.
+    let grant = app
+        .post(
+            "/api/v1/grants",
+            &app.token_a,
+            json!({"grantee": {"type": "organization", "organization_id": app.b}, "record_kind": "event",
+                   "record_class": {"type": "facilities"}, "level": "full", "expires_at": "2099-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(grant.status, StatusCode::CREATED, "{}", grant.body);
+    assert_eq!(grant.body["record_class"], json!({"type": "facilities"}));
+    let lineage = app.get(&lineage_path, &app.token_b).await;
+    let events: Vec<Value> = lineage.body["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter(|node| node["kind"] == "event")
+        .map(|node| node["event_id"].clone())
+        .collect();
+    assert!(
+        events.contains(&json!(at_plant)) && events.contains(&json!(at_dock)),
+        "{}",
+        lineage.body
+    );
+    assert!(!events.contains(&json!(elsewhere)), "{}", lineage.body);
+    assert_eq!(nodes_of(&lineage.body, "withheld_event").len(), 1, "{}", lineage.body);
+    let query = app.get(query_path, &app.token_b).await;
+    assert!(
+        listed(&query.body, at_plant) && listed(&query.body, at_dock),
+        "{}",
+        query.body
+    );
+    assert!(!listed(&query.body, elsewhere), "{}", query.body);
+    let single = app.get(&format!("/epcis/events/{elsewhere}"), &app.token_b).await;
+    assert_eq!(single.status, StatusCode::NOT_FOUND, "{}", single.body);
+    // The reads are audited for A under the grant.
+    let grant_id = grant.body["id"].as_str().expect("id");
+    let audit = app
+        .get(&format!("/api/v1/audit?grant_id={grant_id}"), &app.token_a)
+        .await;
+    assert!(listed(&audit.body, at_plant), "{}", audit.body);
+
+    // Revoked: nothing again.
+    let revoked = app
+        .post(&format!("/api/v1/grants/{grant_id}/revoke"), &app.token_a, json!({}))
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
+    let query = app.get(query_path, &app.token_b).await;
+    assert!(![at_plant, at_dock, elsewhere].iter().any(|id| listed(&query.body, id)));
+    let lineage = app.get(&lineage_path, &app.token_b).await;
+    assert!(nodes_of(&lineage.body, "event").is_empty(), "{}", lineage.body);
+}

@@ -630,7 +630,8 @@ async fn records_of_every_kind(app: &TestApp) -> Vec<(&'static str, String, junk
             "http://127.0.0.1:9/dsp",
             "urn:junkan:offer:remote",
             None,
-            "jk_remote",
+            Some("jk_remote"),
+            None,
         )
         .await
         .expect("consumer negotiation");

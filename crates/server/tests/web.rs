@@ -3190,7 +3190,8 @@ async fn peers_received_records_and_dataspace_pages_show_federation_to_its_organ
             &format!("{down_url}/dsp"),
             "urn:junkan:offer:x",
             None,
-            "credential",
+            Some("credential"),
+            None,
         )
         .await
         .expect("negotiation");

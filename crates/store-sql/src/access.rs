@@ -169,15 +169,21 @@ pub const GRANTEE_IS_ME: &str = "((g.grantee_kind = 'organization' AND g.grantee
 
 /// SQL condition: record `r` of `kind` belongs to the class `gt.record_class` of a grant's terms
 /// (`RecordClass::to_stored`). Passports by profile; events by the GTIN of any identifier they
-/// name (the canonical Digital Link of the class, or of a lot or instance under it). Other kinds
+/// name (the canonical Digital Link of the class, or of a lot or instance under it), or by where
+/// they happened (`facilities:own`: readPoint or bizLocation at a GLN of one of the event owner's
+/// facilities, or a sub-location under it — the lineage through its facilities). Other kinds
 /// have no classes (validation refuses them), so a class there covers nothing.
 pub(crate) fn class_condition(kind: RecordKind) -> &'static str {
     match kind {
         RecordKind::Passport => "gt.record_class = 'profile:' || r.profile",
         RecordKind::Event => {
-            "EXISTS (SELECT 1 FROM epcis_event_identifiers ci WHERE ci.event_seq = r.seq \
+            "(EXISTS (SELECT 1 FROM epcis_event_identifiers ci WHERE ci.event_seq = r.seq \
              AND gt.record_class LIKE 'gtin:%' AND (ci.value = 'https://id.gs1.org/01/' || substr(gt.record_class, 6) \
-             OR ci.value LIKE 'https://id.gs1.org/01/' || substr(gt.record_class, 6) || '/%'))"
+             OR ci.value LIKE 'https://id.gs1.org/01/' || substr(gt.record_class, 6) || '/%')) \
+             OR (gt.record_class = 'facilities:own' AND EXISTS (SELECT 1 FROM facilities fc \
+             WHERE fc.organization_id = r.owner_organization_id AND fc.gln IS NOT NULL \
+             AND (r.read_point = 'https://id.gs1.org/414/' || fc.gln OR r.read_point LIKE 'https://id.gs1.org/414/' || fc.gln || '/%' \
+             OR r.biz_location = 'https://id.gs1.org/414/' || fc.gln OR r.biz_location LIKE 'https://id.gs1.org/414/' || fc.gln || '/%'))))"
         }
         _ => "1 = 0",
     }

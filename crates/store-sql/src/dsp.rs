@@ -144,6 +144,22 @@ fn is_party(actor: &Actor, organization: OrganizationId, counterparty: Option<Or
     actor.belongs_to(organization) || counterparty.is_some_and(|counterparty| actor.belongs_to(counterparty))
 }
 
+/// Consumer side: a callback is accepted from the provider the process was made with. With a
+/// provider that is an organization of a registered peer (`provider` is its local record), only
+/// that organization (authenticated by its RFC 9421 signature) moves the process; an unsigned
+/// callback, or one signed by another organization, is refused. With an unregistered provider the
+/// process ids alone identify it (the data space's own authentication is the provider's concern).
+fn from_provider(actor: &Actor, provider: Option<OrganizationId>) -> StoreResult<()> {
+    match provider {
+        Some(provider) if !actor.belongs_to(provider) => Err(StoreError::Forbidden {
+            reason: "the provider of this process is an organization of a registered peer node: its messages must \
+                     be signed per RFC 9421 with that organization's key"
+                .to_owned(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// The negotiation a member of either party reads.
 pub async fn get_negotiation(store: &SqlStore, actor: &Actor, id: NegotiationId) -> StoreResult<Negotiation> {
     match load_negotiation(store, id).await? {
@@ -505,7 +521,10 @@ pub async fn receive_negotiation_message(
         Role::Provider => negotiation
             .counterparty_organization_id
             .is_some_and(|consumer| actor.belongs_to(consumer)),
-        Role::Consumer => true,
+        Role::Consumer => {
+            from_provider(actor, negotiation.counterparty_organization_id)?;
+            true
+        }
     };
     let peer_matches = negotiation
         .peer_pid
@@ -696,8 +715,15 @@ pub async fn create_consumer_negotiation(
     provider_address: &str,
     offer_id: &str,
     dataset: Option<&str>,
-    credential: &str,
+    credential: Option<&str>,
+    provider_organization: Option<OrganizationId>,
 ) -> StoreResult<Negotiation> {
+    if credential.is_none() && provider_organization.is_none() {
+        return Err(StoreError::Invalid(vec![junkan_model::Violation::new(
+            "/credential",
+            "a provider that is not an organization of a registered peer needs the credential it issued",
+        )]));
+    }
     let consumer = actor.organization_id.ok_or_else(|| StoreError::Forbidden {
         reason: "only members of an organization negotiate contracts".to_owned(),
     })?;
@@ -710,7 +736,7 @@ pub async fn create_consumer_negotiation(
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
     sqlx::query(
         "INSERT INTO dsp_negotiations (id, role, organization_id, offer_id, dataset, address, state, peer_credential, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+         created_at, updated_at, counterparty_organization_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)",
     )
     .bind(id.to_string())
     .bind(Role::Consumer.as_str())
@@ -719,8 +745,9 @@ pub async fn create_consumer_negotiation(
     .bind(dataset.map(str::to_owned))
     .bind(provider_address.to_owned())
     .bind(NegotiationState::Requested.as_str())
-    .bind(credential.to_owned())
+    .bind(credential.map(str::to_owned))
     .bind(micros(now))
+    .bind(provider_organization.map(|id| id.to_string()))
     .execute(&mut *transaction)
     .await
     .map_err(unavailable)?;
@@ -1030,7 +1057,10 @@ pub async fn receive_transfer_message(
         Role::Provider => transfer
             .counterparty_organization_id
             .is_some_and(|consumer| actor.belongs_to(consumer)),
-        Role::Consumer => true,
+        Role::Consumer => {
+            from_provider(actor, transfer.counterparty_organization_id)?;
+            true
+        }
     };
     let peer_matches = transfer.peer_pid.as_ref().is_none_or(|peer| *peer == received.peer_pid);
     if !from_party || !peer_matches {
@@ -1148,7 +1178,7 @@ pub async fn create_consumer_transfer(
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
     sqlx::query(
         "INSERT INTO dsp_transfers (id, role, organization_id, negotiation_id, agreement_id, format, address, state, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+         created_at, updated_at, counterparty_organization_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)",
     )
     .bind(id.to_string())
     .bind(Role::Consumer.as_str())
@@ -1159,6 +1189,7 @@ pub async fn create_consumer_transfer(
     .bind(negotiation.address.clone())
     .bind(TransferState::Requested.as_str())
     .bind(micros(now))
+    .bind(negotiation.counterparty_organization_id.map(|id| id.to_string()))
     .execute(&mut *transaction)
     .await
     .map_err(unavailable)?;

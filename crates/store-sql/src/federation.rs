@@ -153,8 +153,9 @@ pub async fn remote_organization_of_id(
 }
 
 /// The local record of an organization of `peer` met for the first time. `actor` is the
-/// organization itself, authenticated by a verified signature of one of its keys (its
-/// `principal_id` is the key's DID URL under `did`). Names and cycle roles are as its node's
+/// organization itself, identified by one of its keys (its `principal_id` is the key's DID URL
+/// under `did`): a verified signature of that key, or (a Dataspace Protocol provider named in
+/// the registered peer's catalog) the key listed in the DID document its peer publishes. Names and cycle roles are as its node's
 /// public directory gives them.
 pub async fn register_remote_organization(
     store: &SqlStore,

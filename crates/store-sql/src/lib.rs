@@ -642,9 +642,19 @@ impl Store for SqlStore {
         provider_address: &str,
         offer_id: &str,
         dataset: Option<&str>,
-        credential: &str,
+        credential: Option<&str>,
+        provider_organization: Option<OrganizationId>,
     ) -> StoreResult<junkan_model::dsp::Negotiation> {
-        dsp::create_consumer_negotiation(self, actor, provider_address, offer_id, dataset, credential).await
+        dsp::create_consumer_negotiation(
+            self,
+            actor,
+            provider_address,
+            offer_id,
+            dataset,
+            credential,
+            provider_organization,
+        )
+        .await
     }
     async fn dsp_peer_credential(&self, actor: &Actor, id: junkan_model::ids::NegotiationId) -> StoreResult<String> {
         dsp::peer_credential(self, actor, id).await

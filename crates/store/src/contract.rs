@@ -49,7 +49,9 @@ pub use ledgers::{
     ledgers_account_per_material, ledgers_are_never_overdrawn_and_count_lots_once,
 };
 pub use log::transparency_log_commits_every_write;
-pub use organization::organization_flow_reads_follow_the_read_rule;
+pub use organization::{
+    facilities_class_grants_cover_events_at_the_owners_facilities, organization_flow_reads_follow_the_read_rule,
+};
 pub use partners::partner_memberships_targets_and_follow_ups;
 pub use trust::{issued_credentials_and_revocation, trust_keys_rotate_and_retire};
 
@@ -76,7 +78,7 @@ macro_rules! store_contract_tests {
             ledgers_are_never_overdrawn_and_count_lots_once, concurrent_claims_cannot_overdraw,
             ledger_inputs_from_events_and_passports, ledgers_account_per_material, ledger_credits_carry_over_between_periods,
             ledger_rolling_windows_average_consecutive_periods,
-            organization_flow_reads_follow_the_read_rule,
+            organization_flow_reads_follow_the_read_rule, facilities_class_grants_cover_events_at_the_owners_facilities,
             ouranos_stored_tree_rolls_up_as_in_memory, ouranos_rollup_takes_the_trade_answered_last,
             audit_batched_reads_list_each_record, ouranos_failed_rollup_audits_nothing,
             partner_memberships_targets_and_follow_ups,

@@ -768,14 +768,18 @@ pub trait Store: Send + Sync + 'static {
         peer_pid: Option<String>,
         reason: Option<String>,
     ) -> StoreResult<junkan_model::dsp::Negotiation>;
-    /// Consumer side: a new negotiation with a remote provider (REQUESTED, before sending).
+    /// Consumer side: a new negotiation with a remote provider (REQUESTED, before sending):
+    /// with the provider's bearer credential (an unregistered provider), or with the local record
+    /// of the providing organization of a registered peer (`provider_organization`), whose
+    /// signed callbacks alone then move the negotiation and its transfers.
     async fn dsp_create_consumer_negotiation(
         &self,
         actor: &Actor,
         provider_address: &str,
         offer_id: &str,
         dataset: Option<&str>,
-        credential: &str,
+        credential: Option<&str>,
+        provider_organization: Option<OrganizationId>,
     ) -> StoreResult<junkan_model::dsp::Negotiation>;
     /// Consumer side: the credential the provider issued to the organization.
     async fn dsp_peer_credential(&self, actor: &Actor, id: junkan_model::ids::NegotiationId) -> StoreResult<String>;

@@ -17,7 +17,11 @@ use junkan_model::dsp::{
 use junkan_model::ids::{NegotiationId, TransferId};
 use junkan_model::Violation;
 
-use crate::dsp::client::{self, SendError};
+use junkan_model::federation::Peer;
+use junkan_model::ids::OrganizationId;
+use junkan_model::principal::Actor;
+
+use crate::dsp::client::{self, Auth, SendError};
 use crate::dsp::{pids_of_negotiation, pids_of_transfer, routes};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, QueryMap, Valid};
@@ -37,8 +41,11 @@ pub struct NewNegotiation {
     pub provider: String,
     /// The id of the offer (`hasPolicy` `@id`) in the provider's catalog.
     pub offer_id: String,
-    /// The bearer credential (API key) the provider issued to this organization.
-    pub credential: String,
+    /// The bearer credential (API key) the provider issued to this organization; required unless
+    /// the provider is a registered peer node (`{peer base URL}/dsp`), whose messages are signed
+    /// per RFC 9421 with the organization's key instead.
+    #[serde(default)]
+    pub credential: Option<String>,
 }
 
 /// A transfer to ask for under a finalized agreement.
@@ -74,34 +81,78 @@ pub async fn create_negotiation(
     if new.offer_id.trim().is_empty() || new.offer_id.len() > 512 {
         violations.push(Violation::new("/offer_id", "must be an offer id of 1-512 characters"));
     }
-    if new.credential.trim().is_empty() || new.credential.len() > 2048 {
-        violations.push(Violation::new(
+    // A registered peer node's protocol base: every message is signed as the organization.
+    let peer = state
+        .store
+        .list_peers()
+        .await?
+        .into_iter()
+        .find(|peer| format!("{}/dsp", peer.base_url.trim_end_matches('/')) == provider);
+    let credential = new
+        .credential
+        .as_deref()
+        .map(str::trim)
+        .filter(|credential| !credential.is_empty());
+    match credential {
+        Some(credential) if credential.len() > 2048 => violations.push(Violation::new(
             "/credential",
             "must be the credential the provider issued",
-        ));
+        )),
+        None if peer.is_none() => violations.push(Violation::new(
+            "/credential",
+            "must be the credential the provider issued (only a registered peer node's provider needs none: its \
+             messages are signed)",
+        )),
+        _ => {}
     }
     if !violations.is_empty() {
         return Err(ApiError::invalid(violations));
     }
+    let organization = actor
+        .organization_id
+        .ok_or_else(|| ApiError::forbidden("only members of an organization negotiate contracts".to_owned()))?;
+    let auth = match (&peer, credential) {
+        (Some(_), _) => signed_as(&state, &actor, organization).await?,
+        (None, Some(credential)) => Auth::Bearer(credential.to_owned()),
+        (None, None) => Auth::None,
+    };
     let catalog_request = json!({"@context": [CONTEXT], "@type": "CatalogRequestMessage"});
     let catalog = client::post(
         format!("{provider}/catalog/request"),
-        Some(new.credential.clone()),
+        auth,
         catalog_request,
         Some("Catalog"),
     )
     .await
     .map_err(|error| unreachable_provider(&error))?;
-    let (offer, dataset) = find_offer(&catalog, &new.offer_id).ok_or_else(|| {
+    let (offer, dataset, publisher) = find_offer(&catalog, &new.offer_id).ok_or_else(|| {
         ApiError::invalid(vec![Violation::new(
             "/offer_id",
             "the provider's catalog lists no such offer for this organization",
         )])
     })?;
+    // With a registered peer, the provider is the publishing organization of that peer: its
+    // local record is the negotiation's counter-party, whose signature alone moves it.
+    let provider_organization = match &peer {
+        Some(peer) => Some(peer_organization(&state, peer, publisher.as_deref()).await?),
+        None => None,
+    };
     let negotiation = state
         .store
-        .dsp_create_consumer_negotiation(&actor, &provider, &new.offer_id, Some(&dataset), &new.credential)
+        .dsp_create_consumer_negotiation(
+            &actor,
+            &provider,
+            &new.offer_id,
+            Some(&dataset),
+            credential.filter(|_| peer.is_none()),
+            provider_organization,
+        )
         .await?;
+    let auth = match (&peer, credential) {
+        (Some(_), _) => signed_as(&state, &actor, organization).await?,
+        (None, Some(credential)) => Auth::Bearer(credential.to_owned()),
+        (None, None) => Auth::None,
+    };
     let mut message_offer = offer;
     message_offer["target"] = json!(dataset);
     let message = json!({
@@ -113,7 +164,7 @@ pub async fn create_negotiation(
     });
     match client::post(
         format!("{provider}/negotiations/request"),
-        Some(new.credential.clone()),
+        auth,
         message,
         Some("ContractNegotiation"),
     )
@@ -149,13 +200,18 @@ pub async fn create_negotiation(
     }
 }
 
-/// The offer with `offer_id` in a catalog (any dataset, nested catalogs too) and its dataset id.
-fn find_offer(catalog: &Value, offer_id: &str) -> Option<(Value, String)> {
+/// The offer with `offer_id` in a catalog (any dataset, nested catalogs too), its dataset id and
+/// the dataset's publisher (`dct:publisher`), when stated.
+fn find_offer(catalog: &Value, offer_id: &str) -> Option<(Value, String, Option<String>)> {
     let datasets = catalog["dataset"].as_array().into_iter().flatten();
     for dataset in datasets {
         for offer in dataset["hasPolicy"].as_array().into_iter().flatten() {
             if offer["@id"] == offer_id {
-                return Some((offer.clone(), dataset["@id"].as_str()?.to_owned()));
+                return Some((
+                    offer.clone(),
+                    dataset["@id"].as_str()?.to_owned(),
+                    dataset["dct:publisher"].as_str().map(str::to_owned),
+                ));
             }
         }
     }
@@ -164,6 +220,71 @@ fn find_offer(catalog: &Value, offer_id: &str) -> Option<(Value, String)> {
         .into_iter()
         .flatten()
         .find_map(|nested| find_offer(nested, offer_id))
+}
+
+/// Signed as `organization` for a message to a registered peer (before the counter-party is
+/// known: the catalog and contract request).
+async fn signed_as(state: &AppState, actor: &Actor, organization: OrganizationId) -> ApiResult<Auth> {
+    let (key, keyid) = crate::federation::organization_signing_key(state, actor, organization).await?;
+    Ok(Auth::Signed {
+        key: Box::new(key),
+        keyid,
+        now: state.store.now().unix_timestamp(),
+    })
+}
+
+/// The local record of the peer organization that published an offer in a registered peer's
+/// catalog (`dct:publisher` `urn:junkan:organization:<id on the peer>`), registered on first
+/// meeting as a signed request from it would be.
+async fn peer_organization(state: &AppState, peer: &Peer, publisher: Option<&str>) -> ApiResult<OrganizationId> {
+    let id = publisher
+        .and_then(|publisher| publisher.strip_prefix("urn:junkan:organization:"))
+        .filter(|id| !id.is_empty() && !id.contains(':'))
+        .ok_or_else(|| {
+            ApiError::bad_gateway(format!(
+                "the peer node {}'s catalog names no publishing organization of the offer (dct:publisher \
+                 urn:junkan:organization:<id>), so its signature could not be checked",
+                peer.did
+            ))
+        })?;
+    let did = format!("{}:organizations:{id}", peer.did);
+    if let Some(known) = state.store.remote_organization(&did).await? {
+        return Ok(known.organization_id);
+    }
+    // Met for the first time: it must publish a DID document with a key on its registered peer
+    // (the same document its signatures are then verified against); it is registered under that
+    // key, as its first signed request would register it.
+    let document = crate::federation::organization_document(state, peer, &did, true).await?;
+    let keyid = document
+        .verification_methods
+        .iter()
+        .find(|method| method.retired_at.is_none())
+        .map(|method| method.id.clone())
+        .ok_or_else(|| {
+            ApiError::bad_gateway(format!(
+                "the DID document of {did} on the peer node {} lists no key in service",
+                peer.did
+            ))
+        })?;
+    crate::federation::register_organization(state, peer, &did, &keyid).await
+}
+
+/// How the consumer authenticates a message of `negotiation` to its provider: signed when the
+/// provider is a registered peer's organization, else the provider's bearer credential.
+async fn provider_auth(state: &AppState, actor: &Actor, negotiation: &Negotiation) -> ApiResult<Auth> {
+    match crate::dsp::message_auth(
+        state,
+        negotiation.organization_id,
+        negotiation.counterparty_organization_id,
+    )
+    .await
+    .map_err(|error| ApiError::internal(&error))?
+    {
+        Auth::None => Ok(Auth::Bearer(
+            state.store.dsp_peer_credential(actor, negotiation.id).await?,
+        )),
+        auth => Ok(auth),
+    }
 }
 
 /// Consumer: verifies an agreement the provider sent (called from the agreement callback).
@@ -177,10 +298,10 @@ pub async fn verify_agreement(state: &AppState, negotiation: Negotiation) {
         roles: vec![junkan_model::principal::Role::Member],
         ..junkan_model::principal::Actor::anonymous()
     };
-    let credential = match state.store.dsp_peer_credential(&owner, negotiation.id).await {
-        Ok(credential) => credential,
+    let auth = match provider_auth(state, &owner, &negotiation).await {
+        Ok(auth) => auth,
         Err(error) => {
-            tracing::warn!(%error, "the provider credential of a negotiation is missing");
+            tracing::warn!(error = error.detail(), "the negotiation's provider cannot be addressed");
             return;
         }
     };
@@ -206,7 +327,7 @@ pub async fn verify_agreement(state: &AppState, negotiation: Negotiation) {
         "{}/negotiations/{provider_pid}/agreement/verification",
         verified.address
     );
-    if let Err(error) = client::post(url, Some(credential), message, None).await {
+    if let Err(error) = client::post(url, auth, message, None).await {
         tracing::warn!(%error, negotiation = %verified.id, "the verification could not be delivered");
         let _ = state
             .store
@@ -267,7 +388,8 @@ pub async fn create_transfer(
         .store
         .dsp_create_consumer_transfer(&actor, new.negotiation_id)
         .await?;
-    let credential = state.store.dsp_peer_credential(&actor, new.negotiation_id).await?;
+    let negotiation = state.store.dsp_negotiation(&actor, new.negotiation_id).await?;
+    let auth = provider_auth(&state, &actor, &negotiation).await?;
     let message = json!({
         "@context": [CONTEXT],
         "@type": "TransferRequestMessage",
@@ -278,7 +400,7 @@ pub async fn create_transfer(
     });
     match client::post(
         format!("{}/transfers/request", transfer.address),
-        Some(credential),
+        auth,
         message,
         Some("TransferProcess"),
     )
@@ -382,7 +504,8 @@ pub async fn complete_transfer(
             ),
         ));
     }
-    let credential = state.store.dsp_peer_credential(actor, transfer.negotiation_id).await?;
+    let negotiation = state.store.dsp_negotiation(actor, transfer.negotiation_id).await?;
+    let auth = provider_auth(&state, actor, &negotiation).await?;
     let (provider_pid, consumer_pid) = pids_of_transfer(&transfer);
     let message = json!({
         "@context": [CONTEXT],
@@ -392,7 +515,7 @@ pub async fn complete_transfer(
     });
     client::post(
         format!("{}/transfers/{provider_pid}/completion", transfer.address),
-        Some(credential),
+        auth,
         message,
         None,
     )

@@ -52,24 +52,66 @@ fn violations_text(violations: &[junkan_model::Violation]) -> String {
         .join("; ")
 }
 
-/// POSTs `message` (validated as its `@type`) to `url` with an optional bearer credential and
+/// How a message is authenticated to the other side.
+#[derive(Clone)]
+pub enum Auth {
+    /// Nothing (the provider's callbacks to an unregistered consumer).
+    None,
+    /// The bearer credential the provider issued (an unregistered EDC-style provider).
+    Bearer(String),
+    /// Signed per RFC 9421 by a local organization's key (the other side is an organization of a
+    /// registered peer node): `Content-Digest`, `Signature-Input` and `Signature` over
+    /// `@method`, `@target-uri` and the digest, as on the federation routes.
+    Signed {
+        /// The organization's current key.
+        key: Box<ed25519_dalek::SigningKey>,
+        /// Its DID URL (`did:web:…:organizations:<id>#<kid>`).
+        keyid: String,
+        /// The node's clock (Unix seconds) for `created`.
+        now: i64,
+    },
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Auth::None => formatter.write_str("None"),
+            Auth::Bearer(_) => formatter.write_str("Bearer(…)"),
+            Auth::Signed { keyid, .. } => write!(formatter, "Signed({keyid})"),
+        }
+    }
+}
+
+/// POSTs `message` (validated as its `@type`) to `url`, authenticated as `auth` says, and
 /// returns the answer's JSON body (`Value::Null` when empty), checked against `answer_type` when
 /// given.
 pub async fn post(
     url: String,
-    bearer: Option<String>,
+    auth: Auth,
     message: Value,
     answer_type: Option<&'static str>,
 ) -> Result<Value, SendError> {
     let message_type = message["@type"].as_str().unwrap_or_default().to_owned();
     schemas::validate(&message_type, &message)
         .map_err(|violations| SendError::Invalid(violations_text(&violations)))?;
-    let answer = tokio::task::spawn_blocking(move || {
-        let mut request = agent().post(&url).set("Content-Type", "application/json");
-        if let Some(bearer) = &bearer {
-            request = request.set("Authorization", &format!("Bearer {bearer}"));
+    let body = message.to_string();
+    let headers: Vec<(String, String)> = match &auth {
+        Auth::None => vec![("Content-Type".to_owned(), "application/json".to_owned())],
+        Auth::Bearer(bearer) => vec![
+            ("Content-Type".to_owned(), "application/json".to_owned()),
+            ("Authorization".to_owned(), format!("Bearer {bearer}")),
+        ],
+        Auth::Signed { key, keyid, now } => {
+            crate::federation::signed_headers(key, keyid, "POST", &url, Some(body.as_bytes()), None, *now)
+                .map_err(|error| SendError::Invalid(format!("the message could not be signed: {}", error.detail())))?
         }
-        match request.send_string(&message.to_string()) {
+    };
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut request = agent().post(&url);
+        for (name, value) in &headers {
+            request = request.set(name, value);
+        }
+        match request.send_string(&body) {
             Ok(response) => Ok(response.into_string().unwrap_or_default()),
             Err(ureq::Error::Status(status, response)) => Err(SendError::Refused {
                 status,

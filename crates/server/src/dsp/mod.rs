@@ -16,16 +16,22 @@ pub mod client;
 pub mod routes;
 pub mod schemas;
 
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
 use junkan_model::dsp::{process_id, Negotiation, Role, Transfer, CONTEXT};
+use junkan_model::ids::OrganizationId;
+use junkan_model::principal::Actor;
 use junkan_model::Violation;
 use junkan_store::StoreError;
 
+use crate::error::ApiError;
 use crate::extract::{AuthMethod, Caller};
+use crate::AppState;
 
 /// Which family of the protocol an error belongs to (its error message type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,16 +157,120 @@ impl IntoResponse for DspError {
     }
 }
 
-/// The authenticated party of a protocol request. **The one place a protocol request is
-/// authenticated:** today the node's bearer credentials (an API key or access token the
-/// provider issued to the consumer organization, [`Caller`]); a second authenticator (RFC 9421
-/// signatures between nodes) is another branch here, producing the same actor.
-pub fn party(caller: &Caller, family: Family) -> Result<&junkan_model::principal::Actor, DspError> {
-    if caller.method == AuthMethod::Anonymous {
-        Err(DspError::unauthenticated(family))
-    } else {
-        Ok(&caller.actor)
+/// A protocol request as received: the bearer caller (if any), the outcome of its RFC 9421
+/// signature (when it carries one) and the body. **The one place a protocol request is
+/// authenticated.** Two authenticators produce the same kind of actor:
+///
+/// - an RFC 9421 signature (`Signature-Input`, `Signature`, `Content-Digest`) by an
+///   organization of a registered peer node, verified exactly as on the federation routes
+///   ([`crate::federation::verify_request`]: the key from the organization's DID document on its
+///   registered peer, the time window, the digest, and the nonce against replay); the actor is the
+///   peer organization's local record;
+/// - the node's bearer credentials (an API key or access token the provider issued to a member
+///   organization), for connectors of data spaces that are not junkan peers (EDC).
+///
+/// A request that carries a signature is judged by it alone: a signature that does not verify is
+/// refused (401), never read as anonymous.
+#[derive(Debug)]
+pub struct DspRequest {
+    /// The bearer caller (anonymous when none was sent).
+    pub caller: Caller,
+    /// `Some` when the request carried a signature: the peer organization, or why it was refused.
+    pub signed: Option<Result<Actor, String>>,
+    /// The body (its `Content-Digest` checked when signed).
+    pub body: Bytes,
+}
+
+impl FromRequest<AppState> for DspRequest {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<DspRequest, Response> {
+        let (mut parts, body) = request.into_parts();
+        let caller = Caller::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let body = axum::body::to_bytes(body, state.settings.body_limit)
+            .await
+            .map_err(|_| ApiError::too_large(state.settings.body_limit).into_response())?;
+        let signed = if parts.headers.contains_key("signature-input") || parts.headers.contains_key("signature") {
+            // Nested under /dsp: the signed target is the URI as the sender addressed it.
+            let uri = parts
+                .extensions
+                .get::<OriginalUri>()
+                .map_or_else(|| parts.uri.clone(), |original| original.0.clone());
+            let path_and_query = uri.path_and_query().map_or("/", |value| value.as_str());
+            let target_uri = format!("{}{path_and_query}", state.settings.issuer);
+            let headers = crate::federation::header_values(&parts.headers);
+            Some(
+                crate::federation::verify_request(state, parts.method.as_str(), &target_uri, &headers, &body)
+                    .await
+                    .map_err(|error| error.detail().to_owned()),
+            )
+        } else {
+            None
+        };
+        Ok(DspRequest { caller, signed, body })
     }
+}
+
+fn signature_refused(family: Family, detail: &str) -> DspError {
+    DspError::new(StatusCode::UNAUTHORIZED, family, "SIGNATURE_REFUSED", detail.to_owned())
+}
+
+/// The authenticated party of a message to this node as provider: the signing peer organization,
+/// or the bearer caller; 401 without either, or with a signature that does not verify.
+pub fn party(request: &DspRequest, family: Family) -> Result<Actor, DspError> {
+    match &request.signed {
+        Some(Ok(actor)) => Ok(actor.clone()),
+        Some(Err(detail)) => Err(signature_refused(family, detail)),
+        None if request.caller.method == AuthMethod::Anonymous => Err(DspError::unauthenticated(family)),
+        None => Ok(request.caller.actor.clone()),
+    }
+}
+
+/// The sender of a message to this node as consumer (the provider's callbacks): the signing peer
+/// organization, else whoever the bearer says (usually anonymous). The store then accepts the
+/// callback only from the party the process was made with: for a provider that is an
+/// organization of a registered peer, only its signature.
+pub fn sender(request: &DspRequest, family: Family) -> Result<Actor, DspError> {
+    match &request.signed {
+        Some(Ok(actor)) => Ok(actor.clone()),
+        Some(Err(detail)) => Err(signature_refused(family, detail)),
+        None => Ok(request.caller.actor.clone()),
+    }
+}
+
+/// How this node authenticates a message of its `organization` to the other party of a process:
+/// signed with the organization's current key when the other party is an organization of a
+/// registered peer node (its local record is a peer organization's); [`client::Auth::None`]
+/// otherwise (the caller then uses the bearer credential, if any, of an unregistered provider).
+pub async fn message_auth(
+    state: &AppState,
+    organization: OrganizationId,
+    counterparty: Option<OrganizationId>,
+) -> Result<client::Auth, String> {
+    let Some(counterparty) = counterparty else {
+        return Ok(client::Auth::None);
+    };
+    match state.store.remote_organization_of(counterparty).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return Ok(client::Auth::None),
+        Err(error) => return Err(error.to_string()),
+    }
+    let signer = Actor {
+        organization_id: Some(organization),
+        principal_id: format!("dsp:{organization}"),
+        roles: vec![junkan_model::principal::Role::Member],
+        ..Actor::anonymous()
+    };
+    let (key, keyid) = crate::federation::organization_signing_key(state, &signer, organization)
+        .await
+        .map_err(|error| error.detail().to_owned())?;
+    Ok(client::Auth::Signed {
+        key: Box::new(key),
+        keyid,
+        now: state.store.now().unix_timestamp(),
+    })
 }
 
 /// The `ContractNegotiation` of a stored negotiation, as either side shows it.

@@ -17,17 +17,15 @@ use junkan_model::dsp::{
     local_id, negotiation_event, process_id, Negotiation, NegotiationMessage, ReceivedNegotiationMessage,
     ReceivedTransferMessage, Role, Transfer, TransferMessage, BASE_PATH, CONTEXT, HTTP_ENDPOINT_TYPE, PROTOCOL_VERSION,
 };
-use junkan_model::facility::FacilityFilter;
 use junkan_model::ids::{DatasetOfferId, NegotiationId, TransferId};
 use junkan_model::page::PageRequest;
-use junkan_model::passport::{PassportFilter, PassportRead};
+use junkan_model::passport::PassportRead;
 use junkan_model::principal::Actor;
 
 use crate::dsp::{
-    client, negotiation_document, party, pids_of_negotiation, pids_of_transfer, schemas, transfer_document, DspError,
-    Family,
+    client, message_auth, negotiation_document, party, pids_of_negotiation, pids_of_transfer, schemas, sender,
+    transfer_document, DspError, DspRequest, Family,
 };
-use crate::extract::Caller;
 use crate::handlers::sharing::{catalog, dataset, visible_offers};
 use crate::AppState;
 
@@ -120,9 +118,10 @@ pub async fn get_protocol_versions() -> Response {
 /// for anyone, the rest to signed-in callers), in the protocol's `Catalog` shape.
 #[utoipa::path(post, path = "/dsp/catalog/request", tag = "dataspace", request_body = Object,
     responses((status = 200, description = "Catalog", body = Object), (status = 400, description = "CatalogError", body = Object)))]
-pub async fn request_catalog(State(state): State<AppState>, caller: Caller, body: Bytes) -> Result<Response, DspError> {
-    message(&body, "CatalogRequestMessage", Family::Catalog)?;
-    let offers = visible_offers(&state, &caller.actor).await.map_err(|_| {
+pub async fn request_catalog(State(state): State<AppState>, request: DspRequest) -> Result<Response, DspError> {
+    let actor = sender(&request, Family::Catalog)?;
+    message(&request.body, "CatalogRequestMessage", Family::Catalog)?;
+    let offers = visible_offers(&state, &actor).await.map_err(|_| {
         DspError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             Family::Catalog,
@@ -140,14 +139,15 @@ pub async fn request_catalog(State(state): State<AppState>, caller: Caller, body
     responses((status = 200, description = "Dataset", body = Object), (status = 404, description = "CatalogError", body = Object)))]
 pub async fn get_dataset(
     State(state): State<AppState>,
-    caller: Caller,
     Path(id): Path<String>,
+    request: DspRequest,
 ) -> Result<Response, DspError> {
+    let actor = sender(&request, Family::Catalog)?;
     let offer_id: DatasetOfferId = local_id(&id)
         .ok_or_else(|| DspError::new(StatusCode::NOT_FOUND, Family::Catalog, "NOT_FOUND", "no such dataset"))?;
     let offer = state
         .store
-        .get_dataset_offer(&caller.actor, offer_id)
+        .get_dataset_offer(&actor, offer_id)
         .await
         .map_err(|error| DspError::from_store(Family::Catalog, error))?;
     if offer.withdrawn_at.is_some() {
@@ -171,13 +171,9 @@ pub async fn get_dataset(
     responses((status = 201, description = "ContractNegotiation (REQUESTED)", body = Object),
               (status = 400, description = "ContractNegotiationError", body = Object),
               (status = 401, description = "ContractNegotiationError: no credentials", body = Object)))]
-pub async fn request_negotiation(
-    State(state): State<AppState>,
-    caller: Caller,
-    body: Bytes,
-) -> Result<Response, DspError> {
-    let actor = party(&caller, Family::Negotiation)?.clone();
-    let request = message(&body, "ContractRequestMessage", Family::Negotiation)?;
+pub async fn request_negotiation(State(state): State<AppState>, received: DspRequest) -> Result<Response, DspError> {
+    let actor = party(&received, Family::Negotiation)?;
+    let request = message(&received.body, "ContractRequestMessage", Family::Negotiation)?;
     let consumer_pid = text(&request, "consumerPid");
     let error_pids = |error: DspError| error.with_pids("", &consumer_pid);
     if request.get("providerPid").is_some() {
@@ -235,7 +231,7 @@ pub async fn after_decision(state: &AppState, actor: &Actor, request_id: junkan_
         match negotiation.state {
             junkan_model::dsp::NegotiationState::Agreed => send_agreement(&state, &actor, negotiation).await,
             junkan_model::dsp::NegotiationState::Terminated => {
-                send_termination(&negotiation).await;
+                send_termination(&state, &negotiation).await;
             }
             _ => {}
         }
@@ -258,7 +254,19 @@ async fn send_agreement(state: &AppState, actor: &Actor, negotiation: Negotiatio
         "agreement": negotiation.agreement.clone().unwrap_or(Value::Null),
     });
     let url = callback_url(&negotiation.address, &format!("/negotiations/{consumer_pid}/agreement"));
-    if let Err(error) = client::post(url, None, message, None).await {
+    let sent = match message_auth(
+        state,
+        negotiation.organization_id,
+        negotiation.counterparty_organization_id,
+    )
+    .await
+    {
+        Ok(auth) => client::post(url, auth, message, None).await,
+        Err(error) => Err(client::SendError::Invalid(format!(
+            "the message could not be signed: {error}"
+        ))),
+    };
+    if let Err(error) = sent {
         tracing::warn!(%error, negotiation = %negotiation.id, "the agreement could not be delivered");
         let reason = format!("the agreement could not be delivered: {error}");
         if let Err(error) = state
@@ -278,7 +286,7 @@ async fn send_agreement(state: &AppState, actor: &Actor, negotiation: Negotiatio
 }
 
 /// Either side: tells the other side that a negotiation was terminated here.
-async fn send_termination(negotiation: &Negotiation) {
+async fn send_termination(state: &AppState, negotiation: &Negotiation) {
     let (provider_pid, consumer_pid) = pids_of_negotiation(negotiation);
     let peer = match negotiation.role {
         Role::Provider => &consumer_pid,
@@ -293,7 +301,19 @@ async fn send_termination(negotiation: &Negotiation) {
         "reason": [negotiation.reason.clone().unwrap_or_else(|| "terminated".to_owned())],
     });
     let url = callback_url(&negotiation.address, &format!("/negotiations/{peer}/termination"));
-    if let Err(error) = client::post(url, None, message, None).await {
+    let sent = match message_auth(
+        state,
+        negotiation.organization_id,
+        negotiation.counterparty_organization_id,
+    )
+    .await
+    {
+        Ok(auth) => client::post(url, auth, message, None).await,
+        Err(error) => Err(client::SendError::Invalid(format!(
+            "the message could not be signed: {error}"
+        ))),
+    };
+    if let Err(error) = sent {
         tracing::warn!(%error, negotiation = %negotiation.id, "the termination could not be delivered");
     }
 }
@@ -315,13 +335,13 @@ fn negotiation_id(pid: &str) -> Result<NegotiationId, DspError> {
     security(("bearer" = [])), responses((status = 200, description = "ContractNegotiation", body = Object), (status = 404, description = "ContractNegotiationError", body = Object)))]
 pub async fn get_negotiation(
     State(state): State<AppState>,
-    caller: Caller,
     Path(pid): Path<String>,
+    request: DspRequest,
 ) -> Result<Response, DspError> {
-    let actor = party(&caller, Family::Negotiation)?;
+    let actor = party(&request, Family::Negotiation)?;
     let negotiation = state
         .store
-        .dsp_negotiation(actor, negotiation_id(&pid)?)
+        .dsp_negotiation(&actor, negotiation_id(&pid)?)
         .await
         .map_err(|error| DspError::from_store(Family::Negotiation, error).with_pids(&pid, ""))?;
     Ok(json_response(StatusCode::OK, negotiation_document(&negotiation)))
@@ -331,12 +351,11 @@ pub async fn get_negotiation(
 /// the sender authenticated when this node is the provider, then handed to the store.
 async fn receive_negotiation(
     state: &AppState,
-    caller: &Caller,
+    request: &DspRequest,
     pid: &str,
-    body: &Bytes,
     expected: &str,
 ) -> Result<(Negotiation, Value), DspError> {
-    let received = message(body, expected, Family::Negotiation)?;
+    let received = message(&request.body, expected, Family::Negotiation)?;
     let provider_pid = text(&received, "providerPid");
     let consumer_pid = text(&received, "consumerPid");
     let with_pids = |error: DspError| error.with_pids(&provider_pid, &consumer_pid);
@@ -352,11 +371,12 @@ async fn receive_negotiation(
             "the process id of the path is neither the message's providerPid nor its consumerPid",
         )));
     };
-    // Messages to a provider come from a consumer organization, which must authenticate.
+    // Messages to a provider come from a consumer organization, which must authenticate;
+    // callbacks to a consumer are accepted from the provider the negotiation was made with.
     let actor = if to_provider {
-        party(caller, Family::Negotiation).map_err(with_pids)?.clone()
+        party(request, Family::Negotiation).map_err(with_pids)?
     } else {
-        caller.actor.clone()
+        sender(request, Family::Negotiation).map_err(with_pids)?
     };
     let kind = match expected {
         "ContractNegotiationEventMessage" => negotiation_event(received["eventType"].as_str().unwrap_or_default())
@@ -387,7 +407,7 @@ async fn receive_negotiation(
             },
         )
         .await
-        .map_err(|error| with_pids(DspError::from_store(Family::Negotiation, error)))?;
+        .map_err(|error| with_pids(callback_refusal(Family::Negotiation, to_provider, error)))?;
     Ok((negotiation, received))
 }
 
@@ -401,11 +421,10 @@ fn acknowledged() -> Response {
     security(("bearer" = [])), responses((status = 200, description = "Acknowledged"), (status = 400, description = "ContractNegotiationError", body = Object)))]
 pub async fn counter_request(
     State(state): State<AppState>,
-    caller: Caller,
     Path(pid): Path<String>,
-    body: Bytes,
+    request: DspRequest,
 ) -> Result<Response, DspError> {
-    receive_negotiation(&state, &caller, &pid, &body, "ContractRequestMessage").await?;
+    receive_negotiation(&state, &request, &pid, "ContractRequestMessage").await?;
     Ok(acknowledged())
 }
 
@@ -415,11 +434,10 @@ pub async fn counter_request(
     responses((status = 200, description = "Acknowledged"), (status = 400, description = "ContractNegotiationError", body = Object)))]
 pub async fn negotiation_event_message(
     State(state): State<AppState>,
-    caller: Caller,
     Path(pid): Path<String>,
-    body: Bytes,
+    request: DspRequest,
 ) -> Result<Response, DspError> {
-    receive_negotiation(&state, &caller, &pid, &body, "ContractNegotiationEventMessage").await?;
+    receive_negotiation(&state, &request, &pid, "ContractNegotiationEventMessage").await?;
     Ok(acknowledged())
 }
 
@@ -429,12 +447,10 @@ pub async fn negotiation_event_message(
     security(("bearer" = [])), responses((status = 200, description = "Acknowledged"), (status = 400, description = "ContractNegotiationError", body = Object)))]
 pub async fn verify_agreement(
     State(state): State<AppState>,
-    caller: Caller,
     Path(pid): Path<String>,
-    body: Bytes,
+    request: DspRequest,
 ) -> Result<Response, DspError> {
-    let (negotiation, _) =
-        receive_negotiation(&state, &caller, &pid, &body, "ContractAgreementVerificationMessage").await?;
+    let (negotiation, _) = receive_negotiation(&state, &request, &pid, "ContractAgreementVerificationMessage").await?;
     tokio::spawn(async move {
         let (provider_pid, consumer_pid) = pids_of_negotiation(&negotiation);
         let message = json!({
@@ -445,7 +461,19 @@ pub async fn verify_agreement(
             "eventType": "FINALIZED",
         });
         let url = callback_url(&negotiation.address, &format!("/negotiations/{consumer_pid}/events"));
-        if let Err(error) = client::post(url, None, message, None).await {
+        let sent = match message_auth(
+            &state,
+            negotiation.organization_id,
+            negotiation.counterparty_organization_id,
+        )
+        .await
+        {
+            Ok(auth) => client::post(url, auth, message, None).await,
+            Err(error) => Err(client::SendError::Invalid(format!(
+                "the message could not be signed: {error}"
+            ))),
+        };
+        if let Err(error) = sent {
             tracing::warn!(%error, negotiation = %negotiation.id, "the finalization could not be delivered");
         }
     });
@@ -457,11 +485,10 @@ pub async fn verify_agreement(
     responses((status = 200, description = "Acknowledged"), (status = 400, description = "ContractNegotiationError", body = Object)))]
 pub async fn terminate_negotiation(
     State(state): State<AppState>,
-    caller: Caller,
     Path(pid): Path<String>,
-    body: Bytes,
+    request: DspRequest,
 ) -> Result<Response, DspError> {
-    receive_negotiation(&state, &caller, &pid, &body, "ContractNegotiationTerminationMessage").await?;
+    receive_negotiation(&state, &request, &pid, "ContractNegotiationTerminationMessage").await?;
     Ok(acknowledged())
 }
 
@@ -470,11 +497,10 @@ pub async fn terminate_negotiation(
     responses((status = 200, description = "Acknowledged"), (status = 400, description = "ContractNegotiationError", body = Object)))]
 pub async fn receive_offer(
     State(state): State<AppState>,
-    caller: Caller,
     Path(pid): Path<String>,
-    body: Bytes,
+    request: DspRequest,
 ) -> Result<Response, DspError> {
-    receive_negotiation(&state, &caller, &pid, &body, "ContractOfferMessage").await?;
+    receive_negotiation(&state, &request, &pid, "ContractOfferMessage").await?;
     Ok(acknowledged())
 }
 
@@ -484,11 +510,10 @@ pub async fn receive_offer(
     responses((status = 200, description = "Acknowledged"), (status = 400, description = "ContractNegotiationError", body = Object)))]
 pub async fn receive_agreement(
     State(state): State<AppState>,
-    caller: Caller,
     Path(pid): Path<String>,
-    body: Bytes,
+    request: DspRequest,
 ) -> Result<Response, DspError> {
-    let (negotiation, _) = receive_negotiation(&state, &caller, &pid, &body, "ContractAgreementMessage").await?;
+    let (negotiation, _) = receive_negotiation(&state, &request, &pid, "ContractAgreementMessage").await?;
     tokio::spawn(async move { crate::dsp::api::verify_agreement(&state, negotiation).await });
     Ok(acknowledged())
 }
@@ -499,13 +524,9 @@ pub async fn receive_agreement(
 #[utoipa::path(post, path = "/dsp/transfers/request", tag = "dataspace", request_body = Object, security(("bearer" = [])),
     responses((status = 201, description = "TransferProcess (REQUESTED)", body = Object),
               (status = 400, description = "TransferError", body = Object), (status = 401, description = "TransferError: no credentials", body = Object)))]
-pub async fn request_transfer(
-    State(state): State<AppState>,
-    caller: Caller,
-    body: Bytes,
-) -> Result<Response, DspError> {
-    let actor = party(&caller, Family::Transfer)?.clone();
-    let request = message(&body, "TransferRequestMessage", Family::Transfer)?;
+pub async fn request_transfer(State(state): State<AppState>, received: DspRequest) -> Result<Response, DspError> {
+    let actor = party(&received, Family::Transfer)?;
+    let request = message(&received.body, "TransferRequestMessage", Family::Transfer)?;
     let consumer_pid = text(&request, "consumerPid");
     let transfer = state
         .store
@@ -558,7 +579,13 @@ async fn start_and_send(state: &AppState, actor: &Actor, transfer: Transfer) {
         }
     });
     let url = callback_url(&started.address, &format!("/transfers/{consumer_pid}/start"));
-    if let Err(error) = client::post(url, None, message, None).await {
+    let sent = match message_auth(state, started.organization_id, started.counterparty_organization_id).await {
+        Ok(auth) => client::post(url, auth, message, None).await,
+        Err(error) => Err(client::SendError::Invalid(format!(
+            "the message could not be signed: {error}"
+        ))),
+    };
+    if let Err(error) = sent {
         tracing::warn!(%error, transfer = %started.id, "the transfer start could not be delivered");
         let reason = format!("the start could not be delivered: {error}");
         if let Err(error) = state
@@ -588,13 +615,13 @@ fn transfer_id(pid: &str) -> Result<TransferId, DspError> {
     security(("bearer" = [])), responses((status = 200, description = "TransferProcess", body = Object), (status = 404, description = "TransferError", body = Object)))]
 pub async fn get_transfer(
     State(state): State<AppState>,
-    caller: Caller,
     Path(pid): Path<String>,
+    request: DspRequest,
 ) -> Result<Response, DspError> {
-    let actor = party(&caller, Family::Transfer)?;
+    let actor = party(&request, Family::Transfer)?;
     let transfer = state
         .store
-        .dsp_transfer(actor, transfer_id(&pid)?)
+        .dsp_transfer(&actor, transfer_id(&pid)?)
         .await
         .map_err(|error| DspError::from_store(Family::Transfer, error).with_pids(&pid, ""))?;
     Ok(json_response(StatusCode::OK, transfer_document(&transfer)))
@@ -602,13 +629,12 @@ pub async fn get_transfer(
 
 async fn receive_transfer(
     state: &AppState,
-    caller: &Caller,
+    request: &DspRequest,
     pid: &str,
-    body: &Bytes,
     expected: &str,
     kind: TransferMessage,
 ) -> Result<Transfer, DspError> {
-    let received = message(body, expected, Family::Transfer)?;
+    let received = message(&request.body, expected, Family::Transfer)?;
     let provider_pid = text(&received, "providerPid");
     let consumer_pid = text(&received, "consumerPid");
     let with_pids = |error: DspError| error.with_pids(&provider_pid, &consumer_pid);
@@ -625,9 +651,9 @@ async fn receive_transfer(
         )));
     };
     let actor = if to_provider {
-        party(caller, Family::Transfer).map_err(with_pids)?.clone()
+        party(request, Family::Transfer).map_err(with_pids)?
     } else {
-        caller.actor.clone()
+        sender(request, Family::Transfer).map_err(with_pids)?
     };
     let endpoint = received.get("dataAddress").and_then(|address| {
         let endpoint = address["endpoint"].as_str()?.to_owned();
@@ -660,7 +686,19 @@ async fn receive_transfer(
             },
         )
         .await
-        .map_err(|error| with_pids(DspError::from_store(Family::Transfer, error)))
+        .map_err(|error| with_pids(callback_refusal(Family::Transfer, to_provider, error)))
+}
+
+/// A store refusal of a received message: a callback to a consumer process that does not come
+/// from the provider it was made with (a provider that is a registered peer's organization must
+/// sign, with its own key) is 401 with the reason; everything else as the binding answers it.
+fn callback_refusal(family: Family, to_provider: bool, error: junkan_store::StoreError) -> DspError {
+    match error {
+        junkan_store::StoreError::Forbidden { reason } if !to_provider => {
+            DspError::new(StatusCode::UNAUTHORIZED, family, "UNAUTHORIZED", reason)
+        }
+        other => DspError::from_store(family, other),
+    }
 }
 
 /// `POST /dsp/transfers/{pid}/start`: the provider started the transfer (consumer callback).
@@ -668,19 +706,10 @@ async fn receive_transfer(
     responses((status = 200, description = "Acknowledged"), (status = 400, description = "TransferError", body = Object)))]
 pub async fn start_transfer(
     State(state): State<AppState>,
-    caller: Caller,
     Path(pid): Path<String>,
-    body: Bytes,
+    request: DspRequest,
 ) -> Result<Response, DspError> {
-    receive_transfer(
-        &state,
-        &caller,
-        &pid,
-        &body,
-        "TransferStartMessage",
-        TransferMessage::Start,
-    )
-    .await?;
+    receive_transfer(&state, &request, &pid, "TransferStartMessage", TransferMessage::Start).await?;
     Ok(acknowledged())
 }
 
@@ -689,15 +718,13 @@ pub async fn start_transfer(
     responses((status = 200, description = "Acknowledged"), (status = 400, description = "TransferError", body = Object)))]
 pub async fn complete_transfer(
     State(state): State<AppState>,
-    caller: Caller,
     Path(pid): Path<String>,
-    body: Bytes,
+    request: DspRequest,
 ) -> Result<Response, DspError> {
     receive_transfer(
         &state,
-        &caller,
+        &request,
         &pid,
-        &body,
         "TransferCompletionMessage",
         TransferMessage::Completion,
     )
@@ -710,15 +737,13 @@ pub async fn complete_transfer(
     responses((status = 200, description = "Acknowledged"), (status = 400, description = "TransferError", body = Object)))]
 pub async fn suspend_transfer(
     State(state): State<AppState>,
-    caller: Caller,
     Path(pid): Path<String>,
-    body: Bytes,
+    request: DspRequest,
 ) -> Result<Response, DspError> {
     receive_transfer(
         &state,
-        &caller,
+        &request,
         &pid,
-        &body,
         "TransferSuspensionMessage",
         TransferMessage::Suspension,
     )
@@ -731,20 +756,25 @@ pub async fn suspend_transfer(
     responses((status = 200, description = "Acknowledged"), (status = 400, description = "TransferError", body = Object)))]
 pub async fn terminate_transfer(
     State(state): State<AppState>,
-    caller: Caller,
     Path(pid): Path<String>,
-    body: Bytes,
+    request: DspRequest,
 ) -> Result<Response, DspError> {
     receive_transfer(
         &state,
-        &caller,
+        &request,
         &pid,
-        &body,
         "TransferTerminationMessage",
         TransferMessage::Termination,
     )
     .await?;
     Ok(acknowledged())
+}
+
+fn not_found(kind: RecordKind, id: &str) -> junkan_store::StoreError {
+    junkan_store::StoreError::NotFound {
+        kind,
+        id: id.to_owned(),
+    }
 }
 
 /// `GET /dsp/transfers/{pid}/data`: the records the agreement grants, pulled with the transfer's
@@ -794,53 +824,45 @@ pub async fn pull_data(
         after: None,
         limit: 100,
     };
+    // What this grant covers, page by page (`Store::granted_record_ids`, the grant's own scope:
+    // not records the consumer reads through other grants or because they are public), each
+    // record read through the store, audited and counted against the grant: facilities and
+    // passports as their records, every other kind as its credential states it (an event as its
+    // EPCIS body).
+    let read_refused = |error: crate::error::ApiError| {
+        DspError::new(error.status(), Family::Transfer, "READ_REFUSED", error.detail()).with_pids(&pid, "")
+    };
     loop {
-        let next = match grant.record_kind {
-            RecordKind::Facility => {
-                let filter = FacilityFilter {
-                    organization_id: Some(grant.owner_organization_id),
-                    ..FacilityFilter::default()
-                };
-                let found = state
-                    .store
-                    .list_facilities(&actor, &filter, &page)
-                    .await
-                    .map_err(store_error)?;
-                items.extend(
-                    found
-                        .items
-                        .iter()
-                        .map(|item| serde_json::to_value(item).unwrap_or_default()),
-                );
-                found.next_after
-            }
-            RecordKind::Passport => {
-                let filter = PassportFilter {
-                    owner: Some(grant.owner_organization_id),
-                    ..PassportFilter::default()
-                };
-                let found = state
-                    .store
-                    .list_passports(&actor, &filter, &page, PassportRead::default())
-                    .await
-                    .map_err(store_error)?;
-                items.extend(
-                    found
-                        .items
-                        .iter()
-                        .map(|item| serde_json::to_value(item).unwrap_or_default()),
-                );
-                found.next_after
-            }
-            // Every other kind: what this grant covers, page by page, each record read as its
-            // credential states it (an event as its EPCIS body), audited and counted.
-            other => {
-                let (_, ids, more) = state
-                    .store
-                    .granted_record_ids(&actor, grant.id, page.after.as_deref(), page.limit)
-                    .await
-                    .map_err(store_error)?;
-                for id in &ids {
+        let (_, ids, more) = state
+            .store
+            .granted_record_ids(&actor, grant.id, page.after.as_deref(), page.limit)
+            .await
+            .map_err(store_error)?;
+        for id in &ids {
+            let item = match grant.record_kind {
+                RecordKind::Facility => {
+                    let facility_id = id
+                        .parse()
+                        .map_err(|_| store_error(not_found(RecordKind::Facility, id)))?;
+                    let facility = state
+                        .store
+                        .get_facility(&actor, facility_id)
+                        .await
+                        .map_err(store_error)?;
+                    serde_json::to_value(facility).unwrap_or_default()
+                }
+                RecordKind::Passport => {
+                    let passport_id = id
+                        .parse()
+                        .map_err(|_| store_error(not_found(RecordKind::Passport, id)))?;
+                    let passport = state
+                        .store
+                        .get_passport(&actor, passport_id, PassportRead::default())
+                        .await
+                        .map_err(store_error)?;
+                    serde_json::to_value(passport).unwrap_or_default()
+                }
+                other => {
                     let reference = crate::handlers::credentials::RecordRef {
                         kind: other.as_str().to_owned(),
                         id: id.clone(),
@@ -849,37 +871,21 @@ pub async fn pull_data(
                         ledger: None,
                         query: None,
                     };
-                    let record = crate::handlers::credentials::read_record(&state, &actor, &reference)
+                    crate::handlers::credentials::read_record(&state, &actor, &reference)
                         .await
-                        .map_err(|error| {
-                            DspError::new(error.status(), Family::Transfer, "READ_REFUSED", error.detail())
-                                .with_pids(&pid, "")
-                        })?;
-                    items.push(record.content);
+                        .map_err(read_refused)?
+                        .content
                 }
-                if more {
-                    ids.last().cloned()
-                } else {
-                    None
-                }
-            }
-        };
-        match next {
-            Some(after) => page.after = Some(after),
-            None => break,
+            };
+            items.push(item);
+        }
+        match (more, ids.last()) {
+            (true, Some(last)) => page.after = Some(last.clone()),
+            _ => break,
         }
         if items.len() >= 10_000 {
             break;
         }
-    }
-    // Only the records the grant names, when it names them (the other kinds were listed from
-    // the grant itself).
-    if let (Some(ids), RecordKind::Facility | RecordKind::Passport) = (&grant.record_ids, grant.record_kind) {
-        items.retain(|item| {
-            item["id"]
-                .as_str()
-                .is_some_and(|id| ids.iter().any(|named| named == id))
-        });
     }
     Ok(json_response(
         StatusCode::OK,

@@ -61,10 +61,9 @@ pub async fn get_lineage(
         depth,
     )
     .await?;
-    // A backward lineage continues on peer nodes where its origins are unknown here.
-    if direction == Direction::Backward {
-        crate::federation::extend_lineage(&state, &caller.actor, &mut lineage).await?;
-    }
+    // The lineage continues on peer nodes where its origins (backward) or destinations
+    // (forward) are unknown here.
+    crate::federation::extend_lineage(&state, &caller.actor, &mut lineage).await?;
     Ok(Json(lineage))
 }
 

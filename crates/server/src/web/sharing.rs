@@ -148,6 +148,10 @@ const CLASS_TYPE: Text = ("記録の分類", "Record class");
 const CLASS_NONE: Text = ("指定しない", "None");
 const CLASS_PROFILE: Text = ("パスポートのプロファイル", "Passport profile");
 const CLASS_GTIN: Text = ("製品クラス（GTIN）", "Product class (GTIN)");
+const CLASS_FACILITIES: Text = (
+    "自社拠点を通るトレース（拠点で起きたイベント）",
+    "Lineage through its facilities (events at its facilities)",
+);
 const CLASS_VALUE: Text = ("プロファイル名または GTIN-14", "Profile code or GTIN-14");
 const KIND: Text = ("記録の種類", "Kind of record");
 const SEND: Text = ("申請する", "Send the request");
@@ -920,6 +924,7 @@ fn push_class(fields: &mut Fields, class: &RecordClass) {
     let (kind, text) = match class {
         RecordClass::Profile { profile } => ("profile", profile.clone()),
         RecordClass::ProductClass { gtin } => ("product_class", gtin.clone()),
+        RecordClass::Facilities {} => ("facilities", String::new()),
     };
     fields.push(("class_type".to_owned(), kind.to_owned()));
     fields.push(("class_value".to_owned(), text));
@@ -977,6 +982,7 @@ async fn new_request_page(
         ("", web.t(CLASS_NONE)),
         ("profile", web.t(CLASS_PROFILE)),
         ("product_class", web.t(CLASS_GTIN)),
+        ("facilities", web.t(CLASS_FACILITIES)),
     ];
     let body = html! {
         h1 { (web.t(NEW_REQUEST)) }
@@ -1072,6 +1078,7 @@ fn class_of(fields: &[(String, String)], problems: &mut Vec<Violation>) -> Optio
             profile: profile.to_owned(),
         }),
         (Some("product_class"), Some(gtin)) => Some(RecordClass::ProductClass { gtin: gtin.to_owned() }),
+        (Some("facilities"), _) => Some(RecordClass::Facilities {}),
         (Some(_), _) => {
             problems.push(Violation::new(
                 "/record_class",
@@ -1229,6 +1236,7 @@ pub fn standing_rule_form(web: &Web, fields: &[(String, String)], problems: &[Vi
         ("", web.t(CLASS_NONE)),
         ("profile", web.t(CLASS_PROFILE)),
         ("product_class", web.t(CLASS_GTIN)),
+        ("facilities", web.t(CLASS_FACILITIES)),
     ];
     html! {
         section aria-labelledby="rule-heading" {
@@ -1754,6 +1762,7 @@ fn offer_form(web: &Web, fields: &[(String, String)], problems: &[Violation]) ->
         ("", web.t(CLASS_NONE)),
         ("profile", web.t(CLASS_PROFILE)),
         ("product_class", web.t(CLASS_GTIN)),
+        ("facilities", web.t(CLASS_FACILITIES)),
     ];
     let text_field = |name: &'static str, label: Text, id: &'static str, long: bool| {
         html! {

@@ -433,7 +433,8 @@ pub async fn dsp_consumer_side_follows_the_provider(store: &dyn Store, _clock: &
             "http://provider/dsp",
             "urn:junkan:offer:x",
             Some("urn:uuid:d"),
-            "jk_secret",
+            Some("jk_secret"),
+            None,
         )
         .await
         .expect("created");

@@ -6,7 +6,7 @@
 use serde_json::json;
 use time::Duration;
 
-use junkan_model::access::{AccessLevel, GrantLevel, Grantee, NewGrant, RecordKind};
+use junkan_model::access::{AccessLevel, GrantLevel, Grantee, NewGrant, RecordClass, RecordKind};
 use junkan_model::audit::{AuditAction, AuditFilter};
 use junkan_model::event::{CaptureErrorBehaviour, IdentifierRole};
 use junkan_model::facility::Visibility;
@@ -240,4 +240,96 @@ pub async fn organization_flow_reads_follow_the_read_rule(store: &dyn Store, _cl
     expected.sort();
     assert_eq!(ledgers, expected);
     assert!(audited(store, &admin_b, &ledger_ids[1].to_string(), a, &grant).await);
+}
+
+/// A grant of the lineage through the owner's facilities (`RecordClass::Facilities`) covers the
+/// owner's events whose readPoint or bizLocation is a GLN of one of its facilities, or a
+/// sub-location under it, and nothing else; revoked, it covers nothing.
+pub async fn facilities_class_grants_cover_events_at_the_owners_facilities(store: &dyn Store, _clock: &ManualClock) {
+    let a = organization(store, "拠点A", &[]).await;
+    let b = organization(store, "拠点B", &[]).await;
+    let admin_a = member_of(a, &[Role::OrgAdmin, Role::Member]);
+    let admin_b = member_of(b, &[Role::OrgAdmin, Role::Member]);
+    plant(store, &admin_a, Some("4512345000011")).await;
+    let dock = format!("{HERE}/254/7");
+    let mut on_biz_location = transformation(
+        "urn:uuid:f-3",
+        3,
+        HERE,
+        &[(IdentifierRole::InputQuantity, FLAKES, Some("1"), Some("KGM"))],
+    );
+    on_biz_location.biz_location = on_biz_location.read_point.take();
+    let events = vec![
+        transformation(
+            "urn:uuid:f-1",
+            3,
+            HERE,
+            &[(IdentifierRole::InputQuantity, FLAKES, Some("1"), Some("KGM"))],
+        ),
+        transformation(
+            "urn:uuid:f-2",
+            3,
+            &dock,
+            &[(IdentifierRole::InputQuantity, FLAKES, Some("1"), Some("KGM"))],
+        ),
+        on_biz_location,
+        transformation(
+            "urn:uuid:f-4",
+            3,
+            THERE,
+            &[(IdentifierRole::InputQuantity, FLAKES, Some("1"), Some("KGM"))],
+        ),
+    ];
+    let job = store
+        .capture_events(&admin_a, capture_of(events, CaptureErrorBehaviour::Rollback))
+        .await
+        .expect("capture");
+    assert!(job.success, "{:?}", job.errors);
+    let (from, until) = (START - Duration::hours(9), START + Duration::days(365));
+    let places = [HERE.to_owned(), dock.clone(), THERE.to_owned()];
+    let readable = |found: Vec<junkan_model::event::LineageEvent>| -> Vec<String> {
+        let mut ids: Vec<String> = found
+            .into_iter()
+            .filter(|event| event.readable)
+            .map(|event| event.event_id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    let before = store
+        .events_at_locations(&admin_b, &places, from, until)
+        .await
+        .expect("events");
+    assert_eq!(before.len(), 4);
+    assert!(readable(before).is_empty());
+    let grant = store
+        .create_grant(
+            &admin_a,
+            NewGrant {
+                record_class: Some(RecordClass::Facilities {}),
+                max_reads: None,
+                enforce_purpose: false,
+                grantee: Grantee::Organization { organization_id: b },
+                record_kind: RecordKind::Event,
+                record_ids: None,
+                level: GrantLevel::Full,
+                purpose: Some("トレース / lineage".to_owned()),
+                expires_at: START + Duration::days(30),
+            },
+        )
+        .await
+        .expect("grant");
+    assert_eq!(grant.record_class, Some(RecordClass::Facilities {}));
+    let found = store
+        .events_at_locations(&admin_b, &places, from, until)
+        .await
+        .expect("events");
+    assert_eq!(readable(found), ["urn:uuid:f-1", "urn:uuid:f-2", "urn:uuid:f-3"]);
+    assert!(audited(store, &admin_a, "urn:uuid:f-2", b, &grant.id.to_string()).await);
+    store.revoke_grant(&admin_a, grant.id).await.expect("revoke");
+    let after = store
+        .events_at_locations(&admin_b, &places, from, until)
+        .await
+        .expect("events");
+    assert!(readable(after).is_empty());
 }
