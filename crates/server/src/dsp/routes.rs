@@ -17,7 +17,7 @@ use junkan_model::dsp::{
     local_id, negotiation_event, process_id, Negotiation, NegotiationMessage, ReceivedNegotiationMessage,
     ReceivedTransferMessage, Role, Transfer, TransferMessage, BASE_PATH, CONTEXT, HTTP_ENDPOINT_TYPE, PROTOCOL_VERSION,
 };
-use junkan_model::ids::{DatasetOfferId, NegotiationId, TransferId};
+use junkan_model::ids::{DatasetOfferId, NegotiationId, OrganizationId, TransferId};
 use junkan_model::page::PageRequest;
 use junkan_model::passport::PassportRead;
 use junkan_model::principal::Actor;
@@ -254,18 +254,14 @@ async fn send_agreement(state: &AppState, actor: &Actor, negotiation: Negotiatio
         "agreement": negotiation.agreement.clone().unwrap_or(Value::Null),
     });
     let url = callback_url(&negotiation.address, &format!("/negotiations/{consumer_pid}/agreement"));
-    let sent = match message_auth(
+    let sent = send(
         state,
         negotiation.organization_id,
         negotiation.counterparty_organization_id,
+        url,
+        message,
     )
-    .await
-    {
-        Ok(auth) => client::post(url, auth, message, None).await,
-        Err(error) => Err(client::SendError::Invalid(format!(
-            "the message could not be signed: {error}"
-        ))),
-    };
+    .await;
     if let Err(error) = sent {
         tracing::warn!(%error, negotiation = %negotiation.id, "the agreement could not be delivered");
         let reason = format!("the agreement could not be delivered: {error}");
@@ -285,6 +281,23 @@ async fn send_agreement(state: &AppState, actor: &Actor, negotiation: Negotiatio
     }
 }
 
+/// Sends `message` to `url` as `organization`: signed when `counterparty` is a registered peer's
+/// organization (`dsp::message_auth`), else unauthenticated.
+async fn send(
+    state: &AppState,
+    organization: OrganizationId,
+    counterparty: Option<OrganizationId>,
+    url: String,
+    message: Value,
+) -> Result<Value, client::SendError> {
+    match message_auth(state, organization, counterparty).await {
+        Ok(auth) => client::post(url, auth, message, None).await,
+        Err(error) => Err(client::SendError::Invalid(format!(
+            "the message could not be signed: {error}"
+        ))),
+    }
+}
+
 /// Either side: tells the other side that a negotiation was terminated here.
 async fn send_termination(state: &AppState, negotiation: &Negotiation) {
     let (provider_pid, consumer_pid) = pids_of_negotiation(negotiation);
@@ -301,18 +314,14 @@ async fn send_termination(state: &AppState, negotiation: &Negotiation) {
         "reason": [negotiation.reason.clone().unwrap_or_else(|| "terminated".to_owned())],
     });
     let url = callback_url(&negotiation.address, &format!("/negotiations/{peer}/termination"));
-    let sent = match message_auth(
+    let sent = send(
         state,
         negotiation.organization_id,
         negotiation.counterparty_organization_id,
+        url,
+        message,
     )
-    .await
-    {
-        Ok(auth) => client::post(url, auth, message, None).await,
-        Err(error) => Err(client::SendError::Invalid(format!(
-            "the message could not be signed: {error}"
-        ))),
-    };
+    .await;
     if let Err(error) = sent {
         tracing::warn!(%error, negotiation = %negotiation.id, "the termination could not be delivered");
     }
@@ -461,18 +470,14 @@ pub async fn verify_agreement(
             "eventType": "FINALIZED",
         });
         let url = callback_url(&negotiation.address, &format!("/negotiations/{consumer_pid}/events"));
-        let sent = match message_auth(
+        let sent = send(
             &state,
             negotiation.organization_id,
             negotiation.counterparty_organization_id,
+            url,
+            message,
         )
-        .await
-        {
-            Ok(auth) => client::post(url, auth, message, None).await,
-            Err(error) => Err(client::SendError::Invalid(format!(
-                "the message could not be signed: {error}"
-            ))),
-        };
+        .await;
         if let Err(error) = sent {
             tracing::warn!(%error, negotiation = %negotiation.id, "the finalization could not be delivered");
         }
@@ -579,12 +584,14 @@ async fn start_and_send(state: &AppState, actor: &Actor, transfer: Transfer) {
         }
     });
     let url = callback_url(&started.address, &format!("/transfers/{consumer_pid}/start"));
-    let sent = match message_auth(state, started.organization_id, started.counterparty_organization_id).await {
-        Ok(auth) => client::post(url, auth, message, None).await,
-        Err(error) => Err(client::SendError::Invalid(format!(
-            "the message could not be signed: {error}"
-        ))),
-    };
+    let sent = send(
+        state,
+        started.organization_id,
+        started.counterparty_organization_id,
+        url,
+        message,
+    )
+    .await;
     if let Err(error) = sent {
         tracing::warn!(%error, transfer = %started.id, "the transfer start could not be delivered");
         let reason = format!("the start could not be delivered: {error}");

@@ -50,7 +50,7 @@ pub(super) struct Disclosure {
 }
 
 /// The graph below a part as the store holds it.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(super) struct LoadedGraph {
     /// The parts reachable from the root, each with its footprint and components.
     pub graph: SupplyGraph,
