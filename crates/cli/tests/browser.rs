@@ -75,7 +75,8 @@ fn the_web_application_works_in_a_real_browser() {
         return;
     }
     let started = Instant::now();
-    let data = std::env::temp_dir().join(format!("junkan-browser-{}", uuid::Uuid::new_v4()));
+    let data =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("junkan-browser-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&data).expect("data directory");
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");

@@ -31,7 +31,8 @@ impl Drop for TempDir {
 }
 
 fn temp_dir(name: &str) -> TempDir {
-    let directory = std::env::temp_dir().join(format!("junkan-e2e-{name}-{}", uuid::Uuid::new_v4()));
+    let directory =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("junkan-e2e-{name}-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&directory).expect("temp dir");
     TempDir(directory)
 }

@@ -29,7 +29,8 @@ impl Drop for TempDir {
 }
 
 fn temp_dir(name: &str) -> TempDir {
-    let directory = std::env::temp_dir().join(format!("junkan-federation-{name}-{}", uuid::Uuid::new_v4()));
+    let directory = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("junkan-federation-{name}-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&directory).expect("temp dir");
     TempDir(directory)
 }
@@ -498,7 +499,8 @@ fn three_nodes_discover_request_pull_and_revoke() {
     let (status, state) = recycler.get(&format!("/api/v1/remote-requests/{remote_request}"));
     assert_eq!((status, state["state"].as_str()), (200, Some("approved")));
     // `junkan verify` verifies the received credential against the provider's published DID.
-    let credential_file = std::env::temp_dir().join(format!("junkan-federation-{}.jwt", uuid::Uuid::new_v4()));
+    let credential_file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("junkan-federation-{}.jwt", uuid::Uuid::new_v4()));
     std::fs::write(&credential_file, received["credential"].as_str().expect("credential")).expect("write");
     let verified = Command::new(binary())
         .args([

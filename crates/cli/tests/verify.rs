@@ -38,7 +38,8 @@ struct Files {
 
 impl Files {
     fn new(name: &str) -> Files {
-        let directory = std::env::temp_dir().join(format!("junkan-verify-{name}-{}", std::process::id()));
+        let directory = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("junkan-verify-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&directory).expect("temp dir");
         Files { directory }
     }

@@ -9,7 +9,8 @@ use junkan_model::principal::Actor;
 use junkan_store::{Store, SystemClock};
 
 async fn load(scale: u32) -> (Vec<(String, Option<String>, Option<String>)>, usize) {
-    let directory = std::env::temp_dir().join(format!("junkan-demo-{}", uuid::Uuid::new_v4()));
+    let directory =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("junkan-demo-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&directory).expect("temp dir");
     let store = junkan_store_sql::open(
         &format!("sqlite://{}", directory.join("junkan.db").display()),

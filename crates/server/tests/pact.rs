@@ -76,7 +76,8 @@ fn company(name: &str, corporate_number: Option<&str>) -> NewOrganization {
 
 impl Node {
     async fn new(issuer: &str) -> Node {
-        let directory = std::env::temp_dir().join(format!("junkan-pact-{}", uuid::Uuid::new_v4()));
+        let directory =
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("junkan-pact-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&directory).expect("temp dir");
         let url = format!("sqlite://{}", directory.join("junkan.db").display());
         let clock = ManualClock::new(datetime!(2026-04-01 09:00 UTC));

@@ -20,7 +20,8 @@ async fn fresh(engine: Backend) -> Option<SqlStore> {
     let clock: Arc<ManualClock> = ManualClock::new(datetime!(2026-04-01 09:00 UTC));
     let url = match engine {
         Backend::Sqlite => {
-            let directory = std::env::temp_dir().join(format!("junkan-certificates-{}", uuid::Uuid::new_v4()));
+            let directory = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+                .join(format!("junkan-certificates-{}", uuid::Uuid::new_v4()));
             std::fs::create_dir_all(&directory).expect("temporary directory");
             format!("sqlite://{}", directory.join("junkan.db").display())
         }

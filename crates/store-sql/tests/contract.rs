@@ -10,7 +10,8 @@ use junkan_store_sql::SqlStore;
 /// A fresh SQLite database in a temporary directory that lives as long as the process, not yet
 /// migrated.
 async fn unmigrated_sqlite_store(clock: Arc<ManualClock>) -> SqlStore {
-    let directory = std::env::temp_dir().join(format!("junkan-contract-{}", uuid::Uuid::new_v4()));
+    let directory =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("junkan-contract-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&directory).expect("temporary directory");
     let url = format!("sqlite://{}", directory.join("junkan.db").display());
     junkan_store_sql::open(&url, clock).await.expect("open sqlite")

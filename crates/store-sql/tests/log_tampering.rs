@@ -28,7 +28,8 @@ async fn unmigrated(engine: Backend) -> Option<SqlStore> {
     let clock: Arc<ManualClock> = ManualClock::new(START);
     let url = match engine {
         Backend::Sqlite => {
-            let directory = std::env::temp_dir().join(format!("junkan-log-{}", uuid::Uuid::new_v4()));
+            let directory =
+                std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("junkan-log-{}", uuid::Uuid::new_v4()));
             std::fs::create_dir_all(&directory).expect("temporary directory");
             format!("sqlite://{}", directory.join("junkan.db").display())
         }

@@ -75,7 +75,8 @@ impl TestApp {
 
     /// A test node whose store reads the time from `clock` (tests of expiry).
     pub async fn with_clock(clock: Arc<dyn junkan_store::Clock>) -> TestApp {
-        let directory = std::env::temp_dir().join(format!("junkan-api-{}", uuid::Uuid::new_v4()));
+        let directory =
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("junkan-api-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&directory).expect("temp dir");
         let url = format!("sqlite://{}", directory.join("junkan.db").display());
         let store = junkan_store_sql::open(&url, clock).await.expect("open");
