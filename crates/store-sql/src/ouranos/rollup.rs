@@ -347,9 +347,15 @@ const CACHED_PARTS: usize = 400_000;
 const CHANGES_LOOKED_THROUGH: i64 = 10_000;
 
 impl GraphCache {
+    /// The kept graphs (a panic while they were held left them whole: every change to them is
+    /// one `VecDeque` call).
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<CachedGraph>> {
+        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// The graph kept for `root` and the count it was read at (or found unchanged at).
     fn get(&self, root: &str) -> Option<(i64, Arc<LoadedGraph>)> {
-        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut entries = self.lock();
         let position = entries.iter().position(|entry| entry.root == root)?;
         let entry = entries.remove(position)?;
         let found = (entry.generation, entry.graph.clone());
@@ -358,7 +364,7 @@ impl GraphCache {
     }
 
     fn put(&self, root: &str, generation: i64, graph: Arc<LoadedGraph>) {
-        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut entries = self.lock();
         entries.retain(|entry| entry.root != root);
         entries.push_front(CachedGraph {
             root: root.to_owned(),
@@ -379,10 +385,7 @@ impl GraphCache {
 
     /// Forgets every graph (`junkan bench rollup` times reads from the database this way).
     pub fn clear(&self) {
-        self.entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clear();
+        self.lock().clear();
     }
 }
 
