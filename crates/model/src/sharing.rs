@@ -85,6 +85,10 @@ pub struct AccessScope {
     pub expires_at: OffsetDateTime,
     /// At most this many record reads; unlimited when absent.
     pub max_reads: Option<u64>,
+    /// Only these fields of each record (JSON Pointers, `field_scope`); every field the level
+    /// shows when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<String>>,
 }
 
 /// A request for access to another organization's records.
@@ -117,6 +121,10 @@ pub struct NewAccessRequest {
     /// A note to the owner, up to 2000 characters.
     #[serde(default)]
     pub message: Option<String>,
+    /// Only these fields of each record: top-level member names or JSON Pointers (1-100, kept as
+    /// pointers); passports and events only. Every field the level shows when absent.
+    #[serde(default)]
+    pub fields: Option<Vec<String>>,
 }
 
 impl NewAccessRequest {
@@ -149,10 +157,11 @@ impl NewAccessRequest {
             self.record_class.as_ref(),
             self.max_reads,
         );
+        crate::field_scope::check_fields(&mut violations, "/fields", self.record_kind, self.fields.as_deref());
         violations.into_result()
     }
 
-    /// The scope asked for.
+    /// The scope asked for (fields in their pointer form).
     pub fn scope(&self) -> AccessScope {
         AccessScope {
             record_kind: self.record_kind,
@@ -161,6 +170,7 @@ impl NewAccessRequest {
             level: self.level,
             expires_at: self.expires_at,
             max_reads: self.max_reads,
+            fields: self.fields.as_deref().map(crate::field_scope::normalized_fields),
         }
     }
 }
@@ -238,6 +248,10 @@ pub struct Narrowing {
     /// Fewer reads.
     #[serde(default)]
     pub max_reads: Option<u64>,
+    /// Fewer fields: each one asked for or under one asked for (a member of an object asked
+    /// for), or any fields when every field was asked for.
+    #[serde(default)]
+    pub fields: Option<Vec<String>>,
     /// Why, up to 2000 characters (shown to the requester).
     #[serde(default)]
     pub reason: Option<String>,
@@ -326,6 +340,29 @@ pub fn narrowed_scope(
             None => narrower = true,
         }
         scope.max_reads = Some(max_reads);
+    }
+    if let Some(fields) = &narrowing.fields {
+        let before = violations.len();
+        crate::field_scope::check_fields(&mut violations, "/fields", asked.record_kind, Some(fields));
+        if violations.len() == before {
+            let kept = crate::field_scope::normalized_fields(fields);
+            match &asked.fields {
+                Some(asked_fields) => {
+                    for (index, field) in fields.iter().enumerate() {
+                        let pointer = crate::field_scope::normalize_field(field).unwrap_or_default();
+                        if !crate::field_scope::within(&pointer, asked_fields) {
+                            violations.push(
+                                format!("/fields/{index}"),
+                                format!("{field} was not asked for: a narrowing keeps fields asked for, or members of them"),
+                            );
+                        }
+                    }
+                    narrower |= kept != *asked_fields;
+                }
+                None => narrower = true,
+            }
+            scope.fields = Some(kept);
+        }
     }
     if let Some(reason) = &narrowing.reason {
         violations.check("/reason", check_text(reason, 2000));
@@ -522,6 +559,16 @@ fn action_of(level: GrantLevel) -> &'static str {
     }
 }
 
+/// The target of a policy limited to some fields: an ODRL `AssetCollection` whose `source` is the
+/// whole target and whose `refinement` keeps the named fields (`junkan:field isAnyOf [pointers]`).
+pub fn fields_target(source: String, fields: &[String]) -> Value {
+    json!({
+        "@type": "AssetCollection",
+        "source": source,
+        "refinement": [{"leftOperand": "junkan:field", "operator": "isAnyOf", "rightOperand": fields}],
+    })
+}
+
 fn class_constraint(class: &RecordClass) -> Value {
     json!({"leftOperand": "junkan:recordClass", "operator": "eq", "rightOperand": class.to_stored()})
 }
@@ -554,6 +601,10 @@ pub fn grant_policy(grant: &Grant) -> Value {
             grant.owner_organization_id,
             grant.record_kind.as_str()
         ),
+    };
+    let target = match &grant.fields {
+        Some(fields) => fields_target(target, fields),
+        None => Value::String(target),
     };
     let mut policy = json!({
         "@context": POLICY_CONTEXT,
@@ -617,6 +668,7 @@ mod tests {
             level,
             expires_at: OffsetDateTime::UNIX_EPOCH + time::Duration::days(400),
             max_reads,
+            fields: Some(vec!["/a".to_owned(), "/b".to_owned()]),
         }
     }
 
@@ -638,12 +690,27 @@ mod tests {
             level: Some(GrantLevel::Full),
             expires_at: Some(asked.expires_at + time::Duration::days(1)),
             max_reads: Some(11),
+            fields: Some(vec!["a".to_owned(), "/c".to_owned()]),
             reason: None,
         };
         assert_eq!(
             pointers(narrowed_scope(&asked, &widen, now)),
-            ["/record_ids/1", "/level", "/expires_at", "/max_reads"]
+            ["/record_ids/1", "/level", "/expires_at", "/max_reads", "/fields/1"]
         );
+        // A member of a field asked for is narrower; the same fields in another spelling are not.
+        let member = Narrowing {
+            fields: Some(vec!["/a/x".to_owned()]),
+            ..Narrowing::default()
+        };
+        assert_eq!(
+            narrowed_scope(&asked, &member, now).expect("a member narrows").fields,
+            Some(vec!["/a/x".to_owned()])
+        );
+        let respelled = Narrowing {
+            fields: Some(vec!["b".to_owned(), "/a".to_owned()]),
+            ..Narrowing::default()
+        };
+        assert_eq!(pointers(narrowed_scope(&asked, &respelled, now)), [""]);
         let same = Narrowing {
             level: Some(GrantLevel::LegitimateInterest),
             ..Narrowing::default()
@@ -691,8 +758,11 @@ mod tests {
             enforce_purpose: true,
             access_request_id: None,
             offer_id: None,
+            fields: Some(vec!["/dismantling".to_owned()]),
         };
         let policy = grant_policy(&grant);
+        assert_eq!(policy["target"]["@type"], "AssetCollection");
+        assert_eq!(policy["target"]["refinement"][0]["rightOperand"][0], "/dismantling");
         assert_eq!(policy["@type"], "Agreement");
         assert_eq!(policy["permission"][0]["action"], "odrl:read");
         let constraints = policy["permission"][0]["constraint"]

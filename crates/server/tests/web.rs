@@ -628,6 +628,7 @@ async fn the_workspace_shows_what_the_store_lets_the_user_read_and_audits_grants
                 level: GrantLevel::LegitimateInterest,
                 purpose: Some("修理のため".to_owned()),
                 expires_at: app.store.now() + time::Duration::days(30),
+                fields: None,
             },
         )
         .await
@@ -718,6 +719,7 @@ async fn grants_are_revoked_by_administrators_through_a_protected_form() {
                 level: GrantLevel::Full,
                 purpose: Some("<b>引取り</b>".to_owned()),
                 expires_at: app.store.now() + time::Duration::days(30),
+                fields: None,
             },
         )
         .await
@@ -1402,6 +1404,7 @@ async fn the_sankey_view_draws_flows_between_stages_with_withheld_steps_and_list
                 level: GrantLevel::LegitimateInterest,
                 purpose: Some("再生材の確認".to_owned()),
                 expires_at: app.store.now() + time::Duration::days(30),
+                fields: None,
             },
         )
         .await

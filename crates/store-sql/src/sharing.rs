@@ -29,7 +29,8 @@ fn own_organization(actor: &Actor, what: &str) -> StoreResult<OrganizationId> {
 }
 
 /// The columns of a request with its grant's state, for [`request_of`].
-pub(crate) const REQUEST_COLUMNS: &str = "a.*, g.revoked_at AS grant_revoked_at, g.expires_at AS grant_expires_at";
+pub(crate) const REQUEST_COLUMNS: &str = "a.*, g.revoked_at AS grant_revoked_at, g.expires_at AS grant_expires_at, \
+    (SELECT f.fields FROM access_request_fields f WHERE f.access_request_id = a.id) AS requested_fields";
 pub(crate) const REQUEST_FROM: &str = "access_requests a LEFT JOIN grants g ON g.id = a.grant_id";
 
 pub async fn create_request(store: &SqlStore, actor: &Actor, new: NewAccessRequest) -> StoreResult<AccessRequest> {
@@ -144,6 +145,14 @@ pub(crate) async fn insert_request(
     .execute(&mut *connection)
     .await
     .map_err(unavailable)?;
+    if let Some(fields) = &request.requested.fields {
+        sqlx::query("INSERT INTO access_request_fields (access_request_id, fields) VALUES ($1, $2)")
+            .bind(request.id.to_string())
+            .bind(serde_json::to_string(fields).unwrap_or_default())
+            .execute(&mut *connection)
+            .await
+            .map_err(unavailable)?;
+    }
     // The request is the requester's record; the owner reads it as the party asked.
     record(
         store,
@@ -506,6 +515,7 @@ pub(crate) fn request_grant(actor: &Actor, request: &AccessRequest, scope: &Acce
             record_class: scope.record_class.clone(),
             max_reads: scope.max_reads,
             enforce_purpose: true,
+            fields: scope.fields.clone(),
         },
         now,
         Some(request.id),
@@ -542,6 +552,9 @@ pub(crate) fn request_of(row: &AnyRow, now: OffsetDateTime) -> StoreResult<Acces
             level: stored_level(&level)?,
             expires_at: time(row, "expires_at")?,
             max_reads: opt_int(row, "max_reads")?.map(|reads| u64::try_from(reads).unwrap_or(0)),
+            fields: opt_text(row, "requested_fields")?
+                .map(|fields| parsed(&fields, "requested fields", |text| serde_json::from_str::<Vec<String>>(text)))
+                .transpose()?,
         },
         purpose: text(row, "purpose")?,
         message: opt_text(row, "message")?,

@@ -1173,6 +1173,7 @@ pub async fn post_new_request(State(state): State<AppState>, web: Web, Form(fiel
         expires_at,
         max_reads,
         message: value(&fields, "message").map(str::to_owned),
+        fields: None,
     };
     match state.store.create_access_request(&signed_in.actor, new).await {
         Ok(request) => Ok(see_other(&format!("/app/requests/{}?done=requested", request.id))),
@@ -1357,6 +1358,7 @@ pub async fn post_standing_rule(State(state): State<AppState>, web: Web, Form(fi
         record_class,
         max_reads,
         enforce_purpose: value(&fields, "enforce_purpose").is_some(),
+        fields: None,
     };
     match state.store.create_grant(&signed_in.actor, new).await {
         Ok(_) => Ok(see_other("/app/grants?direction=standing&done=rule")),
