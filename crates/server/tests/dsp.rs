@@ -1105,3 +1105,51 @@ async fn the_data_route_serves_only_what_the_agreement_covers() {
         .collect();
     assert_eq!(served, [ids[0].as_str()], "{}", data.body);
 }
+
+/// The data route reads a passport at the agreement's level: B holds a full grant on A's battery
+/// passport, then agrees on a legitimate-interest offer of battery passports; the transfer serves
+/// the passport at legitimate interest (the owner-only fields withheld), not at B's strongest
+/// level, while B's own REST read still shows the full passport.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_route_reads_a_passport_at_the_agreements_level() {
+    let app = TestApp::new().await;
+    let (callback, received) = callback_listener().await;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../passport/profiles/examples/battery.json");
+    let data: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("example")).expect("json");
+    let created = app
+        .post(
+            "/api/v1/passports",
+            &app.token_a,
+            json!({"identifier": "https://id.gs1.org/01/04912345000019/21/DSP-LEVEL", "granularity": "item",
+                   "profile": "battery", "visibility": "restricted", "data": data}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().expect("id").to_owned();
+    let full = app
+        .post(
+            "/api/v1/grants",
+            &app.token_a,
+            json!({"grantee": {"type": "organization", "organization_id": app.b}, "record_kind": "passport",
+                   "record_ids": [id], "level": "full", "expires_at": "2099-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(full.status, StatusCode::CREATED, "{}", full.body);
+    let offer = json!({"title_ja": "電池", "title_en": "Batteries", "description_ja": "解体情報", "description_en": "Dismantling",
+                       "record_kind": "passport", "record_class": {"type": "profile", "profile": "battery"},
+                       "level": "legitimate_interest", "purpose": "planning", "max_duration_days": 90, "public": false});
+    let (path, token, _) = agreed_transfer_of(&app, "passport", offer, &callback, &received).await;
+    let served = app.get(&path, &token).await;
+    assert_eq!(served.status, StatusCode::OK, "{}", served.body);
+    let item = &served.body["items"][0];
+    assert_eq!(item["id"], id.as_str(), "{}", served.body);
+    assert_eq!(item["access_level"], "legitimate_interest", "{}", served.body);
+    assert!(
+        !item["withheld"].as_array().expect("withheld").is_empty(),
+        "the owner-only fields are left out: {item}"
+    );
+    let own_read = app.get(&format!("/api/v1/passports/{id}"), &app.token_b).await;
+    assert_eq!(own_read.status, StatusCode::OK, "{}", own_read.body);
+    assert_eq!(own_read.body["access_level"], "owner", "{}", own_read.body);
+    assert_ne!(own_read.body["data"], item["data"]);
+}
