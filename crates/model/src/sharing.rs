@@ -559,14 +559,11 @@ fn action_of(level: GrantLevel) -> &'static str {
     }
 }
 
-/// The target of a policy limited to some fields: an ODRL `AssetCollection` whose `source` is the
-/// whole target and whose `refinement` keeps the named fields (`junkan:field isAnyOf [pointers]`).
-pub fn fields_target(source: String, fields: &[String]) -> Value {
-    json!({
-        "@type": "AssetCollection",
-        "source": source,
-        "refinement": [{"leftOperand": "junkan:field", "operator": "isAnyOf", "rightOperand": fields}],
-    })
+/// The constraint of a policy limited to some fields (項目の範囲): `junkan:field isAnyOf
+/// [pointers]`. A constraint of the permission rather than a refinement of the target, because
+/// the Dataspace Protocol's `Agreement` schema requires `target` to be an IRI string.
+pub fn fields_constraint(fields: &[String]) -> Value {
+    json!({"leftOperand": "junkan:field", "operator": "isAnyOf", "rightOperand": fields})
 }
 
 fn class_constraint(class: &RecordClass) -> Value {
@@ -575,7 +572,8 @@ fn class_constraint(class: &RecordClass) -> Value {
 
 /// The ODRL 2.2 policy of a grant: an `Agreement` between the owner (assigner) and the grantee
 /// (assignee) with one permission whose constraints are the grant's terms: purpose (when
-/// enforced), end (`odrl:dateTime lteq`), read count (`odrl:count lteq`) and record class.
+/// enforced), end (`odrl:dateTime lteq`), read count (`odrl:count lteq`), record class and
+/// fields (`junkan:field isAnyOf`).
 /// `target` names the offer's dataset when the grant came from one, else the owner's records of
 /// the kind (`urn:junkan:records:<owner>:<kind>`), with the named record ids in `junkan:recordIds`.
 pub fn grant_policy(grant: &Grant) -> Value {
@@ -594,6 +592,9 @@ pub fn grant_policy(grant: &Grant) -> Value {
     if let Some(class) = &grant.record_class {
         constraints.push(class_constraint(class));
     }
+    if let Some(fields) = &grant.fields {
+        constraints.push(fields_constraint(fields));
+    }
     let target = match grant.offer_id {
         Some(offer) => dataset_urn(offer),
         None => format!(
@@ -602,10 +603,7 @@ pub fn grant_policy(grant: &Grant) -> Value {
             grant.record_kind.as_str()
         ),
     };
-    let target = match &grant.fields {
-        Some(fields) => fields_target(target, fields),
-        None => Value::String(target),
-    };
+
     let mut policy = json!({
         "@context": POLICY_CONTEXT,
         "@id": format!("urn:uuid:{}", grant.id),
@@ -761,8 +759,6 @@ mod tests {
             fields: Some(vec!["/dismantling".to_owned()]),
         };
         let policy = grant_policy(&grant);
-        assert_eq!(policy["target"]["@type"], "AssetCollection");
-        assert_eq!(policy["target"]["refinement"][0]["rightOperand"][0], "/dismantling");
         assert_eq!(policy["@type"], "Agreement");
         assert_eq!(policy["permission"][0]["action"], "odrl:read");
         let constraints = policy["permission"][0]["constraint"]
@@ -784,6 +780,7 @@ mod tests {
                 "odrl:dateTime lteq {\"@type\":\"xsd:dateTime\",\"@value\":\"2029-12-17T00:00:00Z\"}",
                 "odrl:count lteq {\"@type\":\"xsd:integer\",\"@value\":\"5\"}",
                 "junkan:recordClass eq \"profile:battery\"",
+                "junkan:field isAnyOf [\"/dismantling\"]",
             ]
         "#]]
         .assert_debug_eq(&constraints);

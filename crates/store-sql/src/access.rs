@@ -102,7 +102,9 @@ fn covers(kind: RecordKind, owner_column: &str) -> String {
 /// most `limit` (and whether more follow), with the grant's kind: what a grantee may pull when the
 /// grant covers a whole kind or class rather than named records. A grant that is not live and
 /// given to the actor's organization (with the purpose it enforces) is NotFound. Listing ids is
-/// not a read of the records: each record read afterwards is audited and counted as usual.
+/// not a read of the records (each record read afterwards is audited and counted as usual), but
+/// which records exist is restricted too: each listing is audited for the owner as a `list`
+/// entry naming the grant, written before the ids are returned.
 pub async fn granted_record_ids(
     store: &SqlStore,
     actor: &Actor,
@@ -119,11 +121,11 @@ pub async fn granted_record_ids(
     };
     // $1 me, $2 now, $3 the grant, $4 the purpose (the numbering of `covers`).
     let live = format!(
-        "SELECT g.record_kind FROM grants g LEFT JOIN grant_terms gt ON gt.grant_id = g.id \
+        "SELECT g.record_kind, g.owner_organization_id FROM grants g LEFT JOIN grant_terms gt ON gt.grant_id = g.id \
          WHERE g.id = $3 AND g.revoked_at IS NULL AND g.expires_at > $2 AND {GRANTEE_IS_ME} \
          AND (gt.enforce_purpose IS NULL OR gt.enforce_purpose = 0 OR g.purpose = $4)"
     );
-    let kind: Option<(String,)> = sqlx::query_as(&live)
+    let kind: Option<(String, String)> = sqlx::query_as(&live)
         .bind(me.clone())
         .bind(now)
         .bind(grant.to_string())
@@ -131,9 +133,10 @@ pub async fn granted_record_ids(
         .fetch_optional(&store.reader)
         .await
         .map_err(unavailable)?;
-    let Some((kind,)) = kind else {
+    let Some((kind, owner)) = kind else {
         return Err(hidden());
     };
+    let owner: OrganizationId = parsed(&owner, "organization id", str::parse)?;
     let kind: RecordKind = crate::rows::enum_value(&kind, "record kind")?;
     let Some((table, owner_column)) = record_table(kind) else {
         return Err(hidden());
@@ -154,6 +157,19 @@ pub async fn granted_record_ids(
         .await
         .map_err(unavailable)?;
     let more = rows.len() > limit as usize;
+    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
+    AuditEntry::new(
+        store,
+        actor,
+        AuditAction::List,
+        RecordKind::Grant,
+        &grant.to_string(),
+        Some(owner),
+        Some(grant),
+    )
+    .insert(&mut transaction)
+    .await?;
+    transaction.commit().await.map_err(unavailable)?;
     Ok((
         kind,
         rows.into_iter().take(limit as usize).map(|(id,)| id).collect(),

@@ -532,7 +532,8 @@ pub(crate) async fn append_record(
     record_id: &str,
     owner: Option<OrganizationId>,
 ) -> StoreResult<()> {
-    if action == AuditAction::Read || !store.log_writes {
+    // Reads and listings are audited, not logged: they change no record.
+    if matches!(action, AuditAction::Read | AuditAction::List) || !store.log_writes {
         return Ok(());
     }
     let id = log_record_id(kind, record_id, owner);

@@ -1405,6 +1405,7 @@ fn audit_action(action: AuditAction) -> Text {
         AuditAction::Create => ("作成", "create"),
         AuditAction::Update => ("更新", "update"),
         AuditAction::Revoke => ("取消し", "revoke"),
+        AuditAction::List => ("一覧", "list"),
     }
 }
 
@@ -1500,6 +1501,7 @@ pub async fn get_audit(State(state): State<AppState>, web: Web, RawQuery(raw): R
         AuditAction::Create,
         AuditAction::Update,
         AuditAction::Revoke,
+        AuditAction::List,
     ]
     .iter()
     .map(|action| (action.as_str(), web.t(audit_action(*action))))
