@@ -413,6 +413,10 @@ pub struct DatasetOffer {
     /// When it was withdrawn from the catalog.
     #[serde(with = "time::serde::rfc3339::option")]
     pub withdrawn_at: Option<OffsetDateTime>,
+    /// Only these fields of each record (JSON Pointers); requests under the offer stay within
+    /// them. Every field the level shows when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<String>>,
 }
 
 /// A new dataset offer of the caller's organization.
@@ -443,6 +447,10 @@ pub struct NewDatasetOffer {
     /// Listed for anonymous readers too (default false).
     #[serde(default)]
     pub public: bool,
+    /// Only these fields of each record: top-level member names or JSON Pointers (1-100, kept as
+    /// pointers); passports and events only. Every field the level shows when absent.
+    #[serde(default)]
+    pub fields: Option<Vec<String>>,
 }
 
 impl NewDatasetOffer {
@@ -468,6 +476,7 @@ impl NewDatasetOffer {
             }
         }
         check_terms(&mut violations, self.record_kind, self.record_class.as_ref(), None);
+        crate::field_scope::check_fields(&mut violations, "/fields", self.record_kind, self.fields.as_deref());
         violations.into_result()
     }
 }
@@ -509,7 +518,31 @@ pub fn check_within_offer(offer: &DatasetOffer, request: &NewAccessRequest, now:
     if offer.withdrawn_at.is_some() {
         violations.push("/offer_id", "the offer was withdrawn");
     }
+    // Fields asked for must be the offer's or members of them; a request naming none takes the
+    // offer's (`offered_scope`).
+    if let (Some(offered), Some(asked)) = (&offer.fields, &request.fields) {
+        for (index, field) in asked.iter().enumerate() {
+            let within = crate::field_scope::normalize_field(field)
+                .is_ok_and(|pointer| crate::field_scope::within(&pointer, offered));
+            if !within {
+                violations.push(
+                    format!("/fields/{index}"),
+                    format!("the offer shares only the fields {}", offered.join(", ")),
+                );
+            }
+        }
+    }
     violations.into_result().err().unwrap_or_default()
+}
+
+/// The scope a request under `offer` asks for: the request's own, with the offer's fields when
+/// the request names none (an offer of some fields never grants more).
+pub fn offered_scope(offer: Option<&DatasetOffer>, request: &NewAccessRequest) -> AccessScope {
+    let mut scope = request.scope();
+    if scope.fields.is_none() {
+        scope.fields = offer.and_then(|offer| offer.fields.clone());
+    }
+    scope
 }
 
 /// The URN of an organization in policies and catalogs.
@@ -641,6 +674,9 @@ pub fn offer_policy(offer: &DatasetOffer) -> Value {
     }
     if let Some(class) = &offer.record_class {
         constraints.push(class_constraint(class));
+    }
+    if let Some(fields) = &offer.fields {
+        constraints.push(fields_constraint(fields));
     }
     let mut permission = json!({"action": action_of(offer.level)});
     if !constraints.is_empty() {

@@ -653,3 +653,58 @@ async fn a_grant_of_some_fields_serves_only_those_fields_on_every_route() {
     }
     assert_eq!(app.get(&event_path, &app.token_b).await.status, StatusCode::NOT_FOUND);
 }
+
+/// An offer of some fields: the DCAT catalog shows them as the offer's `junkan:field` constraint
+/// (still valid against the Dataspace Protocol's dataset schema); a request under the offer that
+/// names no fields asks for the offer's, one that names a field outside them is refused at it.
+#[tokio::test]
+async fn an_offer_of_some_fields_bounds_the_requests_made_under_it() {
+    let app = TestApp::new().await;
+    let offer = app
+        .post(
+            "/api/v1/dataset-offers",
+            &app.token_a,
+            json!({"title_ja": "解体情報", "title_en": "Dismantling", "description_ja": "電池の解体情報",
+                   "description_en": "Battery dismantling information", "record_kind": "passport",
+                   "record_class": {"type": "profile", "profile": "battery"}, "level": "legitimate_interest",
+                   "public": true, "fields": ["/Circularity/dismantlingAndRemovalInformation", "Labeling"]}),
+        )
+        .await;
+    assert_eq!(offer.status, StatusCode::CREATED, "{}", offer.body);
+    let offer_id = offer.body["id"].as_str().expect("id").to_owned();
+    let pointers = json!(["/Circularity/dismantlingAndRemovalInformation", "/Labeling"]);
+    assert_eq!(offer.body["fields"], pointers);
+    let one = app.get(&format!("/catalog/datasets/{offer_id}"), &app.token_b).await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.body);
+    assert!(dsp_validator("catalog/dataset-schema.json").is_valid(&one.body), "{}", one.body);
+    assert!(
+        one.body["hasPolicy"][0]["permission"][0]["constraint"]
+            .as_array()
+            .expect("constraints")
+            .contains(&json!({"leftOperand": "junkan:field", "operator": "isAnyOf", "rightOperand": pointers})),
+        "{}",
+        one.body
+    );
+    let ask = |fields: Option<Value>| {
+        let mut body = json!({"owner_organization_id": app.a, "offer_id": offer_id, "record_kind": "passport",
+                              "record_class": {"type": "profile", "profile": "battery"},
+                              "level": "legitimate_interest", "purpose": "dismantling", "expires_at": "2099-01-01T00:00:00Z"});
+        if let Some(fields) = fields {
+            body["fields"] = fields;
+        }
+        body
+    };
+    let outside = app
+        .post("/api/v1/access-requests", &app.token_b, ask(Some(json!(["/Labeling/labels", "/MaterialComposition"]))))
+        .await;
+    assert_eq!(outside.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", outside.body);
+    assert_eq!(error_paths(&outside.body), ["/fields/1"]);
+    let inherited = app.post("/api/v1/access-requests", &app.token_b, ask(None)).await;
+    assert_eq!(inherited.status, StatusCode::CREATED, "{}", inherited.body);
+    assert_eq!(inherited.body["requested"]["fields"], pointers);
+    let within = app
+        .post("/api/v1/access-requests", &app.token_b, ask(Some(json!(["/Labeling/labels"]))))
+        .await;
+    assert_eq!(within.status, StatusCode::CREATED, "{}", within.body);
+    assert_eq!(within.body["requested"]["fields"], json!(["/Labeling/labels"]));
+}

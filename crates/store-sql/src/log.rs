@@ -140,7 +140,11 @@ pub(crate) fn record_parts(kind: RecordKind) -> &'static [&'static str] {
             // The fields a request asks for (migration 0040), only for requests that name fields.
             "/* optional */ SELECT * FROM access_request_fields WHERE access_request_id = $1",
         ],
-        RecordKind::DatasetOffer => &["SELECT * FROM dataset_offers WHERE id = $1"],
+        RecordKind::DatasetOffer => &[
+            "SELECT * FROM dataset_offers WHERE id = $1",
+            // The fields an offer shares (migration 0041), only for offers that name fields.
+            "/* optional */ SELECT * FROM dataset_offer_fields WHERE offer_id = $1",
+        ],
         // A consumer's credential at the provider and a pull token are secrets: left out, so
         // that the log, whose digests are handed out, never depends on them.
         RecordKind::DspNegotiation => &[

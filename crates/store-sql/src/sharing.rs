@@ -12,7 +12,7 @@ use junkan_model::ids::{AccessRequestId, DatasetOfferId, OrganizationId};
 use junkan_model::page::{Page, PageRequest};
 use junkan_model::principal::Actor;
 use junkan_model::sharing::{
-    check_within_offer, narrowed_scope, AccessRequest, AccessScope, DatasetOffer, Narrowing, NewAccessRequest,
+    check_within_offer, narrowed_scope, offered_scope, AccessRequest, AccessScope, DatasetOffer, Narrowing, NewAccessRequest,
     NewDatasetOffer, Refusal, RequestState,
 };
 use junkan_model::Violation;
@@ -92,7 +92,7 @@ pub(crate) async fn prepare_request(
         requester_organization_id: requester,
         owner_organization_id: new.owner_organization_id,
         offer_id: new.offer_id,
-        requested: new.scope(),
+        requested: offered_scope(offer.as_ref(), &new),
         purpose: new.purpose.trim().to_owned(),
         message: new.message.clone(),
         state: RequestState::Pending,
@@ -614,6 +614,7 @@ pub async fn create_offer(store: &SqlStore, actor: &Actor, new: NewDatasetOffer)
         created_by: actor.principal_id.clone(),
         created_at: store.clock_now(),
         withdrawn_at: None,
+        fields: new.fields.as_deref().map(junkan_model::field_scope::normalized_fields),
     };
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
     sqlx::query(
@@ -638,6 +639,14 @@ pub async fn create_offer(store: &SqlStore, actor: &Actor, new: NewDatasetOffer)
     .execute(&mut *transaction)
     .await
     .map_err(unavailable)?;
+    if let Some(fields) = &offer.fields {
+        sqlx::query("INSERT INTO dataset_offer_fields (offer_id, fields) VALUES ($1, $2)")
+            .bind(offer.id.to_string())
+            .bind(serde_json::to_string(fields).unwrap_or_default())
+            .execute(&mut *transaction)
+            .await
+            .map_err(unavailable)?;
+    }
     record(
         store,
         &mut transaction,
@@ -653,6 +662,10 @@ pub async fn create_offer(store: &SqlStore, actor: &Actor, new: NewDatasetOffer)
     Ok(offer)
 }
 
+/// The columns of an offer: its row and the fields it shares (`dataset_offer_fields`).
+const OFFER_COLUMNS: &str =
+    "o.*, (SELECT f.fields FROM dataset_offer_fields f WHERE f.offer_id = o.id) AS offer_fields";
+
 /// SQL condition: offer `o` is visible to organization `$1` (empty when anonymous): its owner
 /// sees all of its offers; others see offers not withdrawn, public ones anonymously too.
 const OFFER_VISIBLE: &str = "(o.owner_organization_id = $1 OR (o.withdrawn_at IS NULL AND (o.public = 1 OR $1 <> '')))";
@@ -665,7 +678,7 @@ pub async fn list_offers(
 ) -> StoreResult<Page<DatasetOffer>> {
     let me = actor.organization_id.map(|id| id.to_string()).unwrap_or_default();
     let mut sql = Sql::new(
-        &format!("SELECT o.* FROM dataset_offers o WHERE {OFFER_VISIBLE}"),
+        &format!("SELECT {OFFER_COLUMNS} FROM dataset_offers o WHERE {OFFER_VISIBLE}"),
         vec![Param::Text(me)],
     );
     if let Some(owner) = owner {
@@ -683,7 +696,7 @@ pub async fn list_offers(
 pub async fn get_offer(store: &SqlStore, actor: &Actor, id: DatasetOfferId) -> StoreResult<DatasetOffer> {
     let me = actor.organization_id.map(|id| id.to_string()).unwrap_or_default();
     let row = sqlx::query(&format!(
-        "SELECT o.* FROM dataset_offers o WHERE o.id = $2 AND {OFFER_VISIBLE}"
+        "SELECT {OFFER_COLUMNS} FROM dataset_offers o WHERE o.id = $2 AND {OFFER_VISIBLE}"
     ))
     .bind(me)
     .bind(id.to_string())
@@ -749,5 +762,8 @@ fn offer_of(row: &AnyRow) -> StoreResult<DatasetOffer> {
         created_by: text(row, "created_by")?,
         created_at: time(row, "created_at")?,
         withdrawn_at: opt_time(row, "withdrawn_at")?,
+        fields: opt_text(row, "offer_fields")?
+            .map(|fields| parsed(&fields, "offer fields", |text| serde_json::from_str::<Vec<String>>(text)))
+            .transpose()?,
     })
 }

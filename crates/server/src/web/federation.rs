@@ -1361,6 +1361,7 @@ mod tests {
             created_by: "test".to_owned(),
             created_at: OffsetDateTime::UNIX_EPOCH,
             withdrawn_at: None,
+            fields: None,
         };
         let catalog = crate::handlers::sharing::catalog("https://peer.example", &[offer]);
         let datasets = remote_datasets(&catalog, Language::Ja);

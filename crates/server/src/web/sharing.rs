@@ -1854,6 +1854,7 @@ pub async fn post_offer(State(state): State<AppState>, web: Web, Form(fields): F
         purpose: value(&fields, "purpose").map(str::to_owned),
         max_duration_days,
         public: value(&fields, "public").is_some(),
+        fields: None,
     };
     match state.store.create_dataset_offer(&signed_in.actor, new).await {
         Ok(_) => Ok(see_other("/app/catalog?done=offered")),
