@@ -448,7 +448,8 @@ fn three_nodes_discover_request_pull_and_revoke() {
         json!({"peer_id": battery_peer, "request": {
             "owner_organization_id": battery.organization, "offer_id": offer_id, "record_kind": "passport",
             "record_ids": [passport_id], "level": "full", "purpose": "recycling",
-            "expires_at": "2099-01-01T00:00:00Z", "message": "再資源化計画のため"}}),
+            "expires_at": "2099-01-01T00:00:00Z", "message": "再資源化計画のため",
+            "fields": ["lotNumber", "/polymer", "contaminants"]}}),
     );
     assert_eq!(status, 201, "{request}");
     assert_eq!(request["state"], "pending");
@@ -471,12 +472,13 @@ fn three_nodes_discover_request_pull_and_revoke() {
         directory_entry["name_en"], "Recycler",
         "names come from the peer's directory"
     );
+    // Approved narrowed to two of the three fields asked for (項目の範囲).
     let (status, approved) = battery.post(
         &format!(
-            "/api/v1/access-requests/{}/approve",
+            "/api/v1/access-requests/{}/narrow",
             incoming["id"].as_str().expect("id")
         ),
-        json!({}),
+        json!({"fields": ["lotNumber", "/polymer/code"]}),
     );
     assert_eq!(status, 200, "{approved}");
     let grant_id = approved["grant_id"].as_str().expect("grant").to_owned();
@@ -493,11 +495,17 @@ fn three_nodes_discover_request_pull_and_revoke() {
         format!("{}:organizations:{}", battery.did(), battery.organization)
     );
     assert_eq!(received["subject"]["content"]["data"]["lotNumber"], "TRP-PP-250512-03");
+    // The federation pull serves only the granted fields, signed as served.
+    assert_eq!(
+        received["subject"]["content"]["data"],
+        json!({"lotNumber": "TRP-PP-250512-03", "polymer": {"code": "PP"}}),
+        "{received}"
+    );
     let (status, listed) = recycler.get(&format!("/api/v1/received-records?remote_request={remote_request}"));
     assert_eq!(status, 200);
     assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
     let (status, state) = recycler.get(&format!("/api/v1/remote-requests/{remote_request}"));
-    assert_eq!((status, state["state"].as_str()), (200, Some("approved")));
+    assert_eq!((status, state["state"].as_str()), (200, Some("narrowed")));
     // `junkan verify` verifies the received credential against the provider's published DID.
     let credential_file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("junkan-federation-{}.jwt", uuid::Uuid::new_v4()));
