@@ -981,6 +981,28 @@ fn cfp_rollup_continues_on_a_peer_node_under_a_grant() {
     assert_eq!(status, 200, "{link}");
     let purpose = [("Junkan-Purpose", "cfp_rollup")];
     let rollup_query = format!("dataTarget=cfpRollup&traceId={pack_part}");
+    // The totals rows of `dataTarget=cfp` ask the peer the way cfpRollup does: (type, emission).
+    let cfp_query = format!("dataTarget=cfp&traceIds={pack_part}");
+    let totals = |node: &Node| {
+        let (status, rows) = ouranos(node, &packs_key, "GET", &cfp_query, None, &purpose);
+        assert_eq!(status, 200, "{rows}");
+        let mut totals: Vec<(String, String)> = rows
+            .as_array()
+            .expect("rows")
+            .iter()
+            .filter(|row| row["cfpType"].as_str().is_some_and(|kind| kind.ends_with("Total")))
+            .map(|row| (row["cfpType"].as_str().unwrap_or_default().to_owned(), row["ghgEmission"].to_string()))
+            .collect();
+        totals.sort();
+        totals
+    };
+    let withheld_totals = [
+        ("mainComponentTotal", "null"),
+        ("mainProductionTotal", "0.7"),
+        ("preComponentTotal", "null"),
+        ("preProductionTotal", "0"),
+    ]
+    .map(|(kind, value)| (kind.to_owned(), value.to_owned()));
 
     // No grant yet: the cells' tier is withheld by node B, named; the pack's own 0.7 stays.
     let (status, rolled) = ouranos(&packs, &packs_key, "GET", &rollup_query, None, &purpose);
@@ -995,6 +1017,7 @@ fn cfp_rollup_continues_on_a_peer_node_under_a_grant() {
         rolled["missing"][0]["detail"].as_str().expect("detail").contains("404"),
         "{rolled}"
     );
+    assert_eq!(totals(&packs), withheld_totals, "the cells' totals are withheld, not zero");
 
     // The pack maker asks the cell maker for its footprints; the cell maker approves.
     let (status, request) = packs.post(
@@ -1042,6 +1065,17 @@ fn cfp_rollup_continues_on_a_peer_node_under_a_grant() {
     assert_eq!(rolled["remote_supplies"][0]["supplier"], supplier_did.as_str());
     assert_eq!(rolled["remote_supplies"][0]["supplier_part"], cell_part.as_str());
     assert_eq!(rolled["remote_supplies"][0]["total"], "4");
+    assert_eq!(
+        totals(&packs),
+        [
+            ("mainComponentTotal", "10"),
+            ("mainProductionTotal", "0.7"),
+            ("preComponentTotal", "10"),
+            ("preProductionTotal", "0"),
+        ]
+        .map(|(kind, value)| (kind.to_owned(), value.to_owned())),
+        "the cells' CFP from node B in the component totals"
+    );
 
     // The cell maker's audit: the pack maker read its footprint under the grant.
     let (status, audit) = cells.get(&format!("/api/v1/audit?grant_id={grant_id}&action=read"));
@@ -1081,6 +1115,7 @@ fn cfp_rollup_continues_on_a_peer_node_under_a_grant() {
     assert_eq!(status, 200, "{rolled}");
     assert_eq!(rolled["total"], "0.7", "{rolled}");
     assert_eq!(rolled["missing"][0]["reason"], "withheld");
+    assert_eq!(totals(&packs), withheld_totals);
     let (status, refused) = packs.post(&pull, json!({}));
     assert_eq!(status, 404, "{refused}");
     assert_eq!(refused["type"], "urn:junkan:problem:peer-refused");
