@@ -707,4 +707,15 @@ async fn an_offer_of_some_fields_bounds_the_requests_made_under_it() {
         .await;
     assert_eq!(within.status, StatusCode::CREATED, "{}", within.body);
     assert_eq!(within.body["requested"]["fields"], json!(["/Labeling/labels"]));
+    // A standing rule carries fields like any grant.
+    let rule = app
+        .post(
+            "/api/v1/standing-rules",
+            &app.token_a,
+            json!({"grantee": {"type": "role", "role": "recycler"}, "record_kind": "passport", "level": "legitimate_interest",
+                   "expires_at": "2099-01-01T00:00:00Z", "fields": ["Circularity"]}),
+        )
+        .await;
+    assert_eq!(rule.status, StatusCode::CREATED, "{}", rule.body);
+    assert_eq!(rule.body["fields"], json!(["/Circularity"]));
 }
