@@ -3365,3 +3365,104 @@ async fn peers_received_records_and_dataspace_pages_show_federation_to_its_organ
         assert_eq!(anonymous.get(path).await.status, StatusCode::SEE_OTHER, "{path}");
     }
 }
+
+/// Field scopes (項目の範囲) in the web application: the new-request form sends fields (one a
+/// line), the request page shows them, the narrowing form is pre-filled with them, a narrowing
+/// that adds a field is refused next to the fields box and changes nothing, a narrowing to fewer
+/// fields makes a grant whose fields the grants page shows.
+#[tokio::test]
+async fn access_requests_name_fields_and_the_owner_narrows_them_in_the_inbox() {
+    let app = TestApp::new().await;
+    user(&app, app.a, "fields-admin", &[Role::OrgAdmin, Role::Member]).await;
+    user(&app, app.b, "fields-bob", &[Role::OrgAdmin, Role::Member]).await;
+    let created = app
+        .post(
+            "/api/v1/passports",
+            &app.token_a,
+            json!({"identifier": "https://id.gs1.org/01/04912345000019/21/WEBFIELDS", "granularity": "item",
+                   "profile": "battery", "data": junkan_passport::builtin::example("battery").expect("example")}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let passport = created.body["id"].as_str().expect("id").to_owned();
+    let mut bob = Browser::new(&app);
+    bob.sign_in("fields-bob").await;
+    let form = bob.get("/app/requests/new").await;
+    assert!(form.text.contains("項目（1行に1つ）"), "{}", form.text);
+    let token = form.form_token();
+    let owner = app.a.to_string();
+    let sent = bob
+        .post(
+            "/app/requests/new",
+            &[
+                ("csrf", token.as_str()),
+                ("owner", owner.as_str()),
+                ("record_kind", "passport"),
+                ("record_ids", passport.as_str()),
+                ("level", "legitimate_interest"),
+                ("purpose", "dismantling"),
+                ("expires_at", "2099-03-31"),
+                ("fields", "Circularity\n/Labeling"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text);
+    let id = request_id_of(sent.header("location"));
+    let asked = app.get(&format!("/api/v1/access-requests/{id}"), &app.token_b).await;
+    assert_eq!(asked.body["requested"]["fields"], json!(["/Circularity", "/Labeling"]));
+
+    let mut admin = Browser::new(&app);
+    admin.sign_in("fields-admin").await;
+    let decide = admin.get(&format!("/app/requests/{id}")).await;
+    assert!(decide.text.contains("<code>/Circularity</code>"), "{}", decide.text);
+    assert!(decide.text.contains("/Circularity\n/Labeling"), "the narrowing form is pre-filled: {}", decide.text);
+    let admin_token = decide.form_token();
+    let narrow_path = format!("/app/requests/{id}/narrow");
+    let wider = admin
+        .post(
+            &narrow_path,
+            &[
+                ("csrf", admin_token.as_str()),
+                ("record_id", passport.as_str()),
+                ("level", "legitimate_interest"),
+                ("expires_at", "2099-03-31"),
+                ("fields", "/Circularity\n/MaterialComposition"),
+            ],
+        )
+        .await;
+    assert_eq!(wider.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wider.text);
+    assert!(wider.text.contains("id=\"narrow-fields-problem\""), "{}", wider.text);
+    assert!(wider.text.contains("項目は 1 行に 1 つ"), "{}", wider.text);
+    let still = app.get(&format!("/api/v1/access-requests/{id}"), &app.token_a).await;
+    assert_eq!(still.body["state"], "pending", "a refused narrowing changes nothing");
+    let narrowed = admin
+        .post(
+            &narrow_path,
+            &[
+                ("csrf", admin_token.as_str()),
+                ("record_id", passport.as_str()),
+                ("level", "legitimate_interest"),
+                ("expires_at", "2099-03-31"),
+                ("fields", "/Circularity/dismantlingAndRemovalInformation"),
+            ],
+        )
+        .await;
+    assert_eq!(narrowed.status, StatusCode::SEE_OTHER, "{}", narrowed.text);
+    let decided = app.get(&format!("/api/v1/access-requests/{id}"), &app.token_a).await;
+    assert_eq!(
+        decided.body["granted"]["fields"],
+        json!(["/Circularity/dismantlingAndRemovalInformation"])
+    );
+    let grants = admin.get("/app/grants").await;
+    assert!(
+        grants.text.contains("<code>/Circularity/dismantlingAndRemovalInformation</code>"),
+        "{}",
+        grants.text
+    );
+    let switched = admin
+        .post("/app/language", &[("csrf", admin_token.as_str()), ("lang", "en"), ("next", "/app/grants")])
+        .await;
+    assert_eq!(switched.status, StatusCode::SEE_OTHER, "{}", switched.text);
+    let english = admin.get("/app/grants").await;
+    assert!(english.text.contains("Fields: <code>"), "{}", english.text);
+}
