@@ -991,7 +991,12 @@ fn cfp_rollup_continues_on_a_peer_node_under_a_grant() {
             .expect("rows")
             .iter()
             .filter(|row| row["cfpType"].as_str().is_some_and(|kind| kind.ends_with("Total")))
-            .map(|row| (row["cfpType"].as_str().unwrap_or_default().to_owned(), row["ghgEmission"].to_string()))
+            .map(|row| {
+                (
+                    row["cfpType"].as_str().unwrap_or_default().to_owned(),
+                    row["ghgEmission"].to_string(),
+                )
+            })
             .collect();
         totals.sort();
         totals
@@ -1017,7 +1022,11 @@ fn cfp_rollup_continues_on_a_peer_node_under_a_grant() {
         rolled["missing"][0]["detail"].as_str().expect("detail").contains("404"),
         "{rolled}"
     );
-    assert_eq!(totals(&packs), withheld_totals, "the cells' totals are withheld, not zero");
+    assert_eq!(
+        totals(&packs),
+        withheld_totals,
+        "the cells' totals are withheld, not zero"
+    );
 
     // The pack maker asks the cell maker for its footprints; the cell maker approves.
     let (status, request) = packs.post(

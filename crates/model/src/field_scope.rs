@@ -45,7 +45,9 @@ pub fn normalize_field(field: &str) -> Result<String, String> {
         let mut chars = segment.chars();
         while let Some(c) = chars.next() {
             if c == '~' && !matches!(chars.next(), Some('0' | '1')) {
-                return Err(format!("{field:?} is not a JSON Pointer: '~' must be followed by 0 or 1"));
+                return Err(format!(
+                    "{field:?} is not a JSON Pointer: '~' must be followed by 0 or 1"
+                ));
             }
         }
     }
@@ -146,9 +148,7 @@ fn copy_member(source: &Value, target: &mut Value, segments: &[String]) {
     if !member.is_object() {
         return;
     }
-    let slot = targets
-        .entry(name.clone())
-        .or_insert_with(|| Value::Object(Map::new()));
+    let slot = targets.entry(name.clone()).or_insert_with(|| Value::Object(Map::new()));
     copy_member(member, slot, rest);
     // A pointer to nothing under an object leaves no empty object behind.
     if slot.as_object().is_some_and(Map::is_empty) {
@@ -212,7 +212,14 @@ mod tests {
     #[test]
     fn projection_keeps_the_granted_members_in_place() {
         let data = json!({"a": 1, "b": {"c": 2, "d": 3}, "e": [1, 2], "f~g": true});
-        let fields = normalized_fields(&["/b/c".to_owned(), "e".to_owned(), "/e/0".to_owned(), "f~g".to_owned(), "/zz".to_owned(), "/a/q".to_owned()]);
+        let fields = normalized_fields(&[
+            "/b/c".to_owned(),
+            "e".to_owned(),
+            "/e/0".to_owned(),
+            "f~g".to_owned(),
+            "/zz".to_owned(),
+            "/a/q".to_owned(),
+        ]);
         let (projected, withheld) = project(&data, &fields);
         assert_eq!(projected, json!({"b": {"c": 2}, "e": [1, 2], "f~g": true}));
         assert_eq!(withheld, vec!["/a"]);

@@ -353,7 +353,9 @@ pub fn narrowed_scope(
                         if !crate::field_scope::within(&pointer, asked_fields) {
                             violations.push(
                                 format!("/fields/{index}"),
-                                format!("{field} was not asked for: a narrowing keeps fields asked for, or members of them"),
+                                format!(
+                                    "{field} was not asked for: a narrowing keeps fields asked for, or members of them"
+                                ),
                             );
                         }
                     }

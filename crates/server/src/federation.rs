@@ -945,7 +945,12 @@ pub async fn ouranos_cfp_totals_with_peers(
         .filter_map(|row| Some((row.trace_id, row.cfp_id?)))
         .collect();
     for (trace_id, cfp_id) in rolled_up {
-        if state.store.ouranos_remote_supplies_below(actor, trace_id).await?.is_empty() {
+        if state
+            .store
+            .ouranos_remote_supplies_below(actor, trace_id)
+            .await?
+            .is_empty()
+        {
             continue;
         }
         let rolled = ouranos_rollup(state, actor, trace_id).await?;

@@ -553,7 +553,11 @@ async fn a_grant_of_some_fields_serves_only_those_fields_on_every_route() {
     assert_eq!(request.status, StatusCode::CREATED, "{}", request.body);
     assert_eq!(
         request.body["requested"]["fields"],
-        json!(["/Circularity", "/GeneralProductInformation/batteryCategory", "/Labeling"])
+        json!([
+            "/Circularity",
+            "/GeneralProductInformation/batteryCategory",
+            "/Labeling"
+        ])
     );
     let request_id = request.body["id"].as_str().expect("id").to_owned();
     let wider = app
@@ -565,7 +569,10 @@ async fn a_grant_of_some_fields_serves_only_those_fields_on_every_route() {
         .await;
     assert_eq!(wider.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wider.body);
     assert_eq!(
-        wider.headers.get("content-type").map(|value| value.to_str().unwrap_or_default()),
+        wider
+            .headers
+            .get("content-type")
+            .map(|value| value.to_str().unwrap_or_default()),
         Some("application/problem+json")
     );
     assert_eq!(error_paths(&wider.body), ["/fields/1"]);
@@ -635,7 +642,10 @@ async fn a_grant_of_some_fields_serves_only_those_fields_on_every_route() {
     assert_eq!(event.status, StatusCode::OK, "{}", event.body);
     let text = event.body.to_string();
     assert!(text.contains("shipping") && text.contains("in_transit"), "{text}");
-    assert!(!text.contains("epcList") && !text.contains("F1") && !text.contains("OBSERVE"), "{text}");
+    assert!(
+        !text.contains("epcList") && !text.contains("F1") && !text.contains("OBSERVE"),
+        "{text}"
+    );
 
     // Revocation stops every route at once.
     for grant in [grant_id.as_str(), event_grant.body["id"].as_str().expect("id")] {
@@ -647,7 +657,9 @@ async fn a_grant_of_some_fields_serves_only_those_fields_on_every_route() {
     for (route, served) in passport_views(&app, &passport).await {
         assert_ne!(served, expected, "{route} after revocation");
         assert!(
-            served.get("Circularity").is_none_or(|circularity| circularity.get("dismantlingAndRemovalInformation").is_none()),
+            served
+                .get("Circularity")
+                .is_none_or(|circularity| circularity.get("dismantlingAndRemovalInformation").is_none()),
             "{route} after revocation: {served}"
         );
     }
@@ -676,7 +688,11 @@ async fn an_offer_of_some_fields_bounds_the_requests_made_under_it() {
     assert_eq!(offer.body["fields"], pointers);
     let one = app.get(&format!("/catalog/datasets/{offer_id}"), &app.token_b).await;
     assert_eq!(one.status, StatusCode::OK, "{}", one.body);
-    assert!(dsp_validator("catalog/dataset-schema.json").is_valid(&one.body), "{}", one.body);
+    assert!(
+        dsp_validator("catalog/dataset-schema.json").is_valid(&one.body),
+        "{}",
+        one.body
+    );
     assert!(
         one.body["hasPolicy"][0]["permission"][0]["constraint"]
             .as_array()
@@ -695,7 +711,11 @@ async fn an_offer_of_some_fields_bounds_the_requests_made_under_it() {
         body
     };
     let outside = app
-        .post("/api/v1/access-requests", &app.token_b, ask(Some(json!(["/Labeling/labels", "/MaterialComposition"]))))
+        .post(
+            "/api/v1/access-requests",
+            &app.token_b,
+            ask(Some(json!(["/Labeling/labels", "/MaterialComposition"]))),
+        )
         .await;
     assert_eq!(outside.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", outside.body);
     assert_eq!(error_paths(&outside.body), ["/fields/1"]);
@@ -703,7 +723,11 @@ async fn an_offer_of_some_fields_bounds_the_requests_made_under_it() {
     assert_eq!(inherited.status, StatusCode::CREATED, "{}", inherited.body);
     assert_eq!(inherited.body["requested"]["fields"], pointers);
     let within = app
-        .post("/api/v1/access-requests", &app.token_b, ask(Some(json!(["/Labeling/labels"]))))
+        .post(
+            "/api/v1/access-requests",
+            &app.token_b,
+            ask(Some(json!(["/Labeling/labels"]))),
+        )
         .await;
     assert_eq!(within.status, StatusCode::CREATED, "{}", within.body);
     assert_eq!(within.body["requested"]["fields"], json!(["/Labeling/labels"]));

@@ -650,7 +650,12 @@ async fn the_data_route_serves_every_grantable_kind() {
         assert_eq!(entries.len(), 1, "{kind}: {}", listed.body);
         assert_eq!(entries[0]["record_kind"], "grant", "{}", listed.body);
         assert_eq!(entries[0]["record_id"], grant_id.as_str(), "{}", listed.body);
-        assert_eq!(entries[0]["actor_organization_id"], app.b.to_string().as_str(), "{}", listed.body);
+        assert_eq!(
+            entries[0]["actor_organization_id"],
+            app.b.to_string().as_str(),
+            "{}",
+            listed.body
+        );
         let revoked = app
             .post(&format!("/api/v1/grants/{grant_id}/revoke"), &app.token_a, json!({}))
             .await;

@@ -3415,7 +3415,11 @@ async fn access_requests_name_fields_and_the_owner_narrows_them_in_the_inbox() {
     admin.sign_in("fields-admin").await;
     let decide = admin.get(&format!("/app/requests/{id}")).await;
     assert!(decide.text.contains("<code>/Circularity</code>"), "{}", decide.text);
-    assert!(decide.text.contains("/Circularity\n/Labeling"), "the narrowing form is pre-filled: {}", decide.text);
+    assert!(
+        decide.text.contains("/Circularity\n/Labeling"),
+        "the narrowing form is pre-filled: {}",
+        decide.text
+    );
     let admin_token = decide.form_token();
     let narrow_path = format!("/app/requests/{id}/narrow");
     let wider = admin
@@ -3455,14 +3459,249 @@ async fn access_requests_name_fields_and_the_owner_narrows_them_in_the_inbox() {
     );
     let grants = admin.get("/app/grants").await;
     assert!(
-        grants.text.contains("<code>/Circularity/dismantlingAndRemovalInformation</code>"),
+        grants
+            .text
+            .contains("<code>/Circularity/dismantlingAndRemovalInformation</code>"),
         "{}",
         grants.text
     );
     let switched = admin
-        .post("/app/language", &[("csrf", admin_token.as_str()), ("lang", "en"), ("next", "/app/grants")])
+        .post(
+            "/app/language",
+            &[("csrf", admin_token.as_str()), ("lang", "en"), ("next", "/app/grants")],
+        )
         .await;
     assert_eq!(switched.status, StatusCode::SEE_OTHER, "{}", switched.text);
     let english = admin.get("/app/grants").await;
     assert!(english.text.contains("Fields: <code>"), "{}", english.text);
+}
+
+/// Parts bought on peer nodes (ノード間の調達, `/app/remote-supplies`): a member who writes links
+/// the organization's part to a supplier's part on a registered peer through the form (a DID not
+/// of that peer and a part that is not the organization's are refused next to their fields,
+/// nothing written), sees the link, removes it; another organization sees none of it and cannot
+/// remove it; the page is in Japanese and English.
+#[tokio::test]
+async fn remote_supplies_are_linked_listed_and_removed_through_the_page() {
+    let app = TestApp::new().await;
+    let writer = user(&app, app.a, "supplies-writer", &[Role::Member]).await;
+    user(&app, app.b, "supplies-other", &[Role::OrgAdmin, Role::Member]).await;
+    let peer = app
+        .store
+        .create_peer(
+            &Actor::system(),
+            "https://peer.invalid",
+            "did:web:peer.invalid",
+            &json!({"id": "did:web:peer.invalid"}),
+        )
+        .await
+        .expect("peer");
+    let actor_a = Actor {
+        kind: junkan_model::principal::PrincipalKind::User,
+        principal_id: writer.id.to_string(),
+        organization_id: Some(app.a),
+        roles: vec![Role::Member],
+        purpose: None,
+        request_id: None,
+    };
+    let plant = app
+        .store
+        .put_ouranos_plant(
+            &actor_a,
+            junkan_model::ouranos::PlantWrite {
+                plant_id: None,
+                operator_id: app.a,
+                open_plant_id: "web-supplies-000001".to_owned(),
+                plant_name: "第一工場".to_owned(),
+                plant_address: "愛知県豊田市1-1".to_owned(),
+                global_plant_id: None,
+            },
+        )
+        .await
+        .expect("plant");
+    let part = app
+        .store
+        .put_ouranos_part(
+            &actor_a,
+            junkan_model::ouranos::PartWrite {
+                trace_id: None,
+                part: junkan_model::ouranos::Part {
+                    trace_id: uuid::Uuid::nil(),
+                    operator_id: app.a,
+                    plant_id: plant.plant_id,
+                    parts_name: "CELL-BOUGHT".to_owned(),
+                    support_parts_name: None,
+                    terminated: false,
+                    amount_required: None,
+                    amount_required_unit: None,
+                    parts_label_name: None,
+                    parts_add_info: [None, None, None],
+                },
+            },
+        )
+        .await
+        .expect("part")
+        .trace_id
+        .to_string();
+    let supplier_part = "0193a000-0000-7000-8000-00000000cafe";
+    let supplier_did = "did:web:peer.invalid:organizations:0193a000-0000-7000-8000-00000000beef";
+    let peer_id = peer.id.to_string();
+
+    let mut browser = Browser::new(&app);
+    browser.sign_in("supplies-writer").await;
+    let page = browser.get("/app/remote-supplies").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("ノード間の調達") && page.text.contains("他ノードの部品に結び付けた部品はありません。"));
+    assert!(browser
+        .get("/app/peers")
+        .await
+        .text
+        .contains("href=\"/app/remote-supplies\""));
+    let token = page.form_token();
+    // Without the token: refused.
+    let forged = browser
+        .post(
+            "/app/remote-supplies",
+            &[
+                ("trace_id", part.as_str()),
+                ("peer_id", peer_id.as_str()),
+                ("supplier_did", supplier_did),
+                ("supplier_trace_id", supplier_part),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    // A DID of another node: next to the field, nothing written.
+    let wrong_did = browser
+        .post(
+            "/app/remote-supplies",
+            &[
+                ("csrf", token.as_str()),
+                ("trace_id", part.as_str()),
+                ("peer_id", peer_id.as_str()),
+                ("supplier_did", "did:web:elsewhere.invalid:organizations:x"),
+                ("supplier_trace_id", supplier_part),
+            ],
+        )
+        .await;
+    assert_eq!(wrong_did.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong_did.text);
+    assert!(
+        wrong_did.text.contains("id=\"supply-did-problem\""),
+        "{}",
+        wrong_did.text
+    );
+    assert!(
+        wrong_did.text.contains("did:web:elsewhere.invalid"),
+        "the values sent are kept"
+    );
+    // A part that is not the organization's (and a malformed trace id): next to their fields.
+    let not_ours = browser
+        .post(
+            "/app/remote-supplies",
+            &[
+                ("csrf", token.as_str()),
+                ("trace_id", "0193a000-0000-7000-8000-000000000000"),
+                ("peer_id", peer_id.as_str()),
+                ("supplier_did", supplier_did),
+                ("supplier_trace_id", "not-a-uuid"),
+            ],
+        )
+        .await;
+    assert_eq!(not_ours.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", not_ours.text);
+    assert!(
+        not_ours.text.contains("id=\"supply-supplier-part-problem\""),
+        "{}",
+        not_ours.text
+    );
+    let listed = app.get("/api/v1/ouranos-remote-supplies", &app.token_a).await;
+    assert_eq!(listed.body["items"], json!([]), "refused forms write nothing");
+    let unknown_part = browser
+        .post(
+            "/app/remote-supplies",
+            &[
+                ("csrf", token.as_str()),
+                ("trace_id", "0193a000-0000-7000-8000-000000000000"),
+                ("peer_id", peer_id.as_str()),
+                ("supplier_did", supplier_did),
+                ("supplier_trace_id", supplier_part),
+            ],
+        )
+        .await;
+    assert_eq!(
+        unknown_part.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        unknown_part.text
+    );
+    assert!(
+        unknown_part.text.contains("id=\"supply-part-problem\""),
+        "{}",
+        unknown_part.text
+    );
+
+    let linked = browser
+        .post(
+            "/app/remote-supplies",
+            &[
+                ("csrf", token.as_str()),
+                ("trace_id", part.as_str()),
+                ("peer_id", peer_id.as_str()),
+                ("supplier_did", supplier_did),
+                ("supplier_trace_id", supplier_part),
+            ],
+        )
+        .await;
+    assert_eq!(linked.status, StatusCode::SEE_OTHER, "{}", linked.text);
+    let shown = browser.get(linked.header("location")).await;
+    assert!(shown.text.contains("部品を結び付けました。"), "{}", shown.text);
+    assert!(
+        shown.text.contains(&part) && shown.text.contains(supplier_did) && shown.text.contains("https://peer.invalid")
+    );
+    let listed = app.get("/api/v1/ouranos-remote-supplies", &app.token_a).await;
+    assert_eq!(
+        listed.body["items"][0]["supplier_trace_id"], supplier_part,
+        "{}",
+        listed.body
+    );
+
+    // Another organization sees none of it and cannot remove it.
+    let mut other = Browser::new(&app);
+    other.sign_in("supplies-other").await;
+    let theirs = other.get("/app/remote-supplies").await;
+    assert!(!theirs.text.contains(&part), "{}", theirs.text);
+    let removal = other
+        .post(
+            &format!("/app/remote-supplies/{part}/delete"),
+            &[("csrf", theirs.form_token().as_str())],
+        )
+        .await;
+    assert_eq!(removal.status, StatusCode::NOT_FOUND);
+
+    // English, then the owner removes the link.
+    let switched = browser
+        .post(
+            "/app/language",
+            &[
+                ("csrf", token.as_str()),
+                ("lang", "en"),
+                ("next", "/app/remote-supplies"),
+            ],
+        )
+        .await;
+    assert_eq!(switched.status, StatusCode::SEE_OTHER);
+    let english = browser.get("/app/remote-supplies").await;
+    assert!(
+        english.text.contains("Parts bought on peer nodes") && english.text.contains("Remove the link"),
+        "{}",
+        english.text
+    );
+    let removed = browser
+        .post(
+            &format!("/app/remote-supplies/{part}/delete"),
+            &[("csrf", token.as_str())],
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER, "{}", removed.text);
+    let listed = app.get("/api/v1/ouranos-remote-supplies", &app.token_a).await;
+    assert_eq!(listed.body["items"], json!([]));
 }

@@ -241,9 +241,9 @@ impl Admitted {
 
     /// Whether the top-level member `name` of the record is returned by this read.
     pub fn shows_member(&self, name: &str) -> bool {
-        self.fields.as_ref().is_none_or(|fields| {
-            junkan_model::field_scope::within(&format!("/{name}"), fields)
-        })
+        self.fields
+            .as_ref()
+            .is_none_or(|fields| junkan_model::field_scope::within(&format!("/{name}"), fields))
     }
 }
 

@@ -348,7 +348,11 @@ async fn grant_of(store: &SqlStore, row: &AnyRow) -> StoreResult<Grant> {
         .await
         .map_err(unavailable)?;
     let fields = fields
-        .map(|(fields,)| parsed(&fields, "grant fields", |text| serde_json::from_str::<Vec<String>>(text)))
+        .map(|(fields,)| {
+            parsed(&fields, "grant fields", |text| {
+                serde_json::from_str::<Vec<String>>(text)
+            })
+        })
         .transpose()?;
     Ok(Grant {
         fields,

@@ -12,8 +12,8 @@ use junkan_model::ids::{AccessRequestId, DatasetOfferId, OrganizationId};
 use junkan_model::page::{Page, PageRequest};
 use junkan_model::principal::Actor;
 use junkan_model::sharing::{
-    check_within_offer, narrowed_scope, offered_scope, AccessRequest, AccessScope, DatasetOffer, Narrowing, NewAccessRequest,
-    NewDatasetOffer, Refusal, RequestState,
+    check_within_offer, narrowed_scope, offered_scope, AccessRequest, AccessScope, DatasetOffer, Narrowing,
+    NewAccessRequest, NewDatasetOffer, Refusal, RequestState,
 };
 use junkan_model::Violation;
 use junkan_store::{RequestDirection, StoreError, StoreResult};
@@ -553,7 +553,11 @@ pub(crate) fn request_of(row: &AnyRow, now: OffsetDateTime) -> StoreResult<Acces
             expires_at: time(row, "expires_at")?,
             max_reads: opt_int(row, "max_reads")?.map(|reads| u64::try_from(reads).unwrap_or(0)),
             fields: opt_text(row, "requested_fields")?
-                .map(|fields| parsed(&fields, "requested fields", |text| serde_json::from_str::<Vec<String>>(text)))
+                .map(|fields| {
+                    parsed(&fields, "requested fields", |text| {
+                        serde_json::from_str::<Vec<String>>(text)
+                    })
+                })
                 .transpose()?,
         },
         purpose: text(row, "purpose")?,
@@ -763,7 +767,11 @@ fn offer_of(row: &AnyRow) -> StoreResult<DatasetOffer> {
         created_at: time(row, "created_at")?,
         withdrawn_at: opt_time(row, "withdrawn_at")?,
         fields: opt_text(row, "offer_fields")?
-            .map(|fields| parsed(&fields, "offer fields", |text| serde_json::from_str::<Vec<String>>(text)))
+            .map(|fields| {
+                parsed(&fields, "offer fields", |text| {
+                    serde_json::from_str::<Vec<String>>(text)
+                })
+            })
             .transpose()?,
     })
 }

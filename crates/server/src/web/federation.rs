@@ -311,6 +311,7 @@ async fn peers_page(
     let body = html! {
         h1 { (web.t(PEERS_TITLE)) }
         p.lead { (web.t(PEERS_LEAD)) }
+        p { a href="/app/remote-supplies" { (web.t(("ノード間の調達（他ノードの供給元部品との結び付け）", "Parts bought on peer nodes (links to suppliers' parts)"))) } }
         (flash_notice(web, query))
         @if peers.is_empty() {
             p { (web.t(NO_PEERS)) }

@@ -47,7 +47,11 @@ pub async fn field_scopes_are_stored_narrowed_and_projected(store: &dyn Store, _
         expires_at: START + Duration::days(30),
         max_reads: None,
         message: None,
-        fields: Some(vec!["contaminants".to_owned(), "/polymer".to_owned(), "inputSuppliers".to_owned()]),
+        fields: Some(vec![
+            "contaminants".to_owned(),
+            "/polymer".to_owned(),
+            "inputSuppliers".to_owned(),
+        ]),
     };
     // Fields of a kind shared whole, and a malformed pointer, are refused at their members.
     let refused = store
@@ -60,7 +64,9 @@ pub async fn field_scopes_are_stored_narrowed_and_projected(store: &dyn Store, _
             },
         )
         .await;
-    assert!(matches!(refused, Err(StoreError::Invalid(ref violations)) if violations.iter().any(|violation| violation.path == "/fields")));
+    assert!(
+        matches!(refused, Err(StoreError::Invalid(ref violations)) if violations.iter().any(|violation| violation.path == "/fields"))
+    );
     let refused = store
         .create_access_request(
             &reader_member,
@@ -83,7 +89,11 @@ pub async fn field_scopes_are_stored_narrowed_and_projected(store: &dyn Store, _
         .expect("request");
     assert_eq!(
         stored.requested.fields,
-        Some(vec!["/contaminants".to_owned(), "/inputSuppliers".to_owned(), "/polymer".to_owned()])
+        Some(vec![
+            "/contaminants".to_owned(),
+            "/inputSuppliers".to_owned(),
+            "/polymer".to_owned()
+        ])
     );
     // A narrowing that adds a field is refused at that field, and writes nothing.
     let widening = store
@@ -96,7 +106,9 @@ pub async fn field_scopes_are_stored_narrowed_and_projected(store: &dyn Store, _
             },
         )
         .await;
-    assert!(matches!(widening, Err(StoreError::Invalid(ref violations)) if violations.len() == 1 && violations[0].path == "/fields/1"));
+    assert!(
+        matches!(widening, Err(StoreError::Invalid(ref violations)) if violations.len() == 1 && violations[0].path == "/fields/1")
+    );
     let unchanged = store
         .get_access_request(&owner_admin, request.id)
         .await
@@ -195,7 +207,10 @@ pub async fn field_scopes_are_stored_narrowed_and_projected(store: &dyn Store, _
             "eventTime": "2026-04-01T10:00:00Z", "eventTimeZoneOffset": "+09:00", "bizStep": "shipping"})
     );
     assert!(read.event.biz_step.is_some());
-    assert_eq!((read.event.read_point.as_deref(), read.event.action.as_deref()), (None, None));
+    assert_eq!(
+        (read.event.read_point.as_deref(), read.event.action.as_deref()),
+        (None, None)
+    );
     assert!(read.event.identifiers.is_empty());
 
     // Fields on a kind shared whole are refused for grants too.
@@ -228,7 +243,9 @@ pub async fn field_scopes_are_stored_narrowed_and_projected(store: &dyn Store, _
     store.revoke_grant(&owner_admin, grant_id).await.expect("revoked");
     store.revoke_grant(&owner_admin, event_grant.id).await.expect("revoked");
     assert!(matches!(
-        store.get_passport(&compounding, passport.id, PassportRead::default()).await,
+        store
+            .get_passport(&compounding, passport.id, PassportRead::default())
+            .await,
         Err(StoreError::NotFound { .. })
     ));
     assert!(matches!(
