@@ -2674,6 +2674,8 @@ async fn the_catalog_offers_datasets_and_standing_rules_are_set_on_the_grants_pa
     );
     let mut good = offer_fields("電池パスポート（解体事業者向け）", "battery");
     good.push(("csrf", &token));
+    // Only the Circularity fields (項目の範囲).
+    good.push(("fields", "Circularity"));
     let published = admin.post("/app/catalog/offers", &good).await;
     assert_eq!(published.status, StatusCode::SEE_OTHER, "{}", published.text);
     let offers = app.get("/api/v1/dataset-offers", &app.token_a).await;
@@ -2698,6 +2700,16 @@ async fn the_catalog_offers_datasets_and_standing_rules_are_set_on_the_grants_pa
         form.text
     );
     assert!(form.text.contains("value=\"dismantling\"") && form.text.contains("value=\"battery\""));
+    assert!(
+        seen.text.contains("<code>/Circularity</code>"),
+        "the offer's fields: {}",
+        seen.text
+    );
+    assert!(
+        form.text.contains(">/Circularity</textarea>"),
+        "the request takes the offer's fields: {}",
+        form.text
+    );
     let requested = bob
         .post(
             "/app/requests/new",

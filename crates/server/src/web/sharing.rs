@@ -149,6 +149,7 @@ const SCOPE_FIELDS_HINT: Text = (
     "最上位の項目名（例: Circularity）または JSON Pointer（例: /Circularity/safetyMeasures）。空欄なら開示範囲のすべての項目。パスポートと EPCIS イベントのみ。",
     "A top-level member name (e.g. Circularity) or a JSON Pointer (e.g. /Circularity/safetyMeasures); empty for every field of the level. Passports and EPCIS events only.",
 );
+const SCOPE_FIELDS_SHORT: Text = ("項目", "Fields");
 const ALL_FIELDS: Text = ("開示範囲のすべての項目", "every field of the level");
 
 /// The non-empty lines of the form field `name`, trimmed; `None` when there are none.
@@ -952,6 +953,9 @@ pub async fn get_new_request(State(state): State<AppState>, web: Web, RawQuery(r
         if let Some(purpose) = &offer.purpose {
             fields.push(("purpose".to_owned(), purpose.clone()));
         }
+        if let Some(offered) = &offer.fields {
+            fields.push(("fields".to_owned(), offered.join("\n")));
+        }
         if let Some(days) = offer.max_duration_days {
             let until = day_of(state.store.now() + time::Duration::days(i64::from(days) - 1));
             fields.push(("expires_at".to_owned(), day_text(until)));
@@ -1732,6 +1736,9 @@ async fn catalog_page(
                                     td data-label=(web.t(KIND)) {
                                         (web.t(i18n::record_kind(offer.record_kind)))
                                         @if let Some(class) = &offer.record_class { br; code { (class.to_stored()) } }
+                                        @if let Some(fields) = &offer.fields {
+                                            br; span.muted { (web.t(SCOPE_FIELDS_SHORT)) ": " @for (index, field) in fields.iter().enumerate() { @if index > 0 { ", " } code { (field) } } }
+                                        }
                                     }
                                     td data-label=(web.t(LEVEL)) { (web.t(i18n::grant_level(offer.level))) }
                                     td data-label=(web.t(PURPOSE)) { (offer.purpose.as_deref().unwrap_or("—")) }
@@ -1765,6 +1772,9 @@ async fn catalog_page(
                                     td data-label=(web.t(KIND)) {
                                         (web.t(i18n::record_kind(offer.record_kind)))
                                         @if let Some(class) = &offer.record_class { br; code { (class.to_stored()) } }
+                                        @if let Some(fields) = &offer.fields {
+                                            br; span.muted { (web.t(SCOPE_FIELDS_SHORT)) ": " @for (index, field) in fields.iter().enumerate() { @if index > 0 { ", " } code { (field) } } }
+                                        }
                                     }
                                     td data-label=(web.t(LEVEL)) { (web.t(i18n::grant_level(offer.level))) }
                                     td data-label=(web.t(LISTED)) { (web.t(if offer.public { LISTED_PUBLIC } else { LISTED_MEMBERS })) }
@@ -1856,6 +1866,12 @@ fn offer_form(web: &Web, fields: &[(String, String)], problems: &[Violation]) ->
                 }
                 (text_field("purpose", PURPOSE, "offer-purpose", false))
                 (text_field("max_duration_days", MAX_DURATION, "offer-days", false))
+                div.field {
+                    label for="offer-fields" { (web.t(SCOPE_FIELDS)) }
+                    textarea #offer-fields name="fields" rows="3" aria-describedby=[described_by(problems, &["fields"], "offer-fields")] { (field("fields").unwrap_or_default()) }
+                    p.hint { (web.t(SCOPE_FIELDS_HINT)) }
+                    (field_problems(web, problems, &["fields"], "offer-fields"))
+                }
                 div.check {
                     input #offer-public type="checkbox" name="public" value="1" checked[field("public").is_some()];
                     label for="offer-public" { (web.t(("匿名の閲覧者にもカタログで公開する", "List it for anonymous readers too"))) }
@@ -1902,7 +1918,7 @@ pub async fn post_offer(State(state): State<AppState>, web: Web, Form(fields): F
         purpose: value(&fields, "purpose").map(str::to_owned),
         max_duration_days,
         public: value(&fields, "public").is_some(),
-        fields: None,
+        fields: lines_of(&fields, "fields"),
     };
     match state.store.create_dataset_offer(&signed_in.actor, new).await {
         Ok(_) => Ok(see_other("/app/catalog?done=offered")),
