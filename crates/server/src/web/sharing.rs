@@ -874,11 +874,10 @@ pub async fn post_narrow(
         None => {}
     }
     match lines_of(&fields, "fields") {
-        Some(kept) => {
-            if Some(junkan_model::field_scope::normalized_fields(&kept)) != asked.fields {
-                narrowing.fields = Some(kept);
-            }
+        Some(kept) if Some(junkan_model::field_scope::normalized_fields(&kept)) != asked.fields => {
+            narrowing.fields = Some(kept);
         }
+        Some(_) => {}
         None if asked.fields.is_some() => problems.push(Violation::new(
             "/fields",
             "fields were asked for: leaving them out would widen the request",
