@@ -2785,6 +2785,7 @@ async fn the_catalog_offers_datasets_and_standing_rules_are_set_on_the_grants_pa
                 ("purpose", "dismantling"),
                 ("enforce_purpose", "1"),
                 ("expires_at", "2099-12-31"),
+                ("fields", "Circularity"),
             ],
         )
         .await;
@@ -2800,6 +2801,11 @@ async fn the_catalog_offers_datasets_and_standing_rules_are_set_on_the_grants_pa
     );
     let api = app.get("/api/v1/standing-rules", &app.token_a).await;
     assert_eq!(api.body["items"][0]["grantee"]["type"], "role_with_certification");
+    assert_eq!(
+        api.body["items"][0]["fields"],
+        json!(["/Circularity"]),
+        "the rule's fields"
+    );
     let member_rules = member.get("/app/grants?direction=standing").await;
     assert!(
         !member_rules.text.contains("常設ルールを設定する"),

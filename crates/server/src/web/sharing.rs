@@ -1351,6 +1351,12 @@ pub fn standing_rule_form(web: &Web, fields: &[(String, String)], problems: &[Vi
                     input #rule-reads type="number" min="1" name="max_reads" value=(field("max_reads").unwrap_or_default()) aria-describedby=[described_by(problems, &["max_reads"], "rule-reads")];
                     (field_problems(web, problems, &["max_reads"], "rule-reads"))
                 }
+                div.field {
+                    label for="rule-fields" { (web.t(SCOPE_FIELDS)) }
+                    textarea #rule-fields name="fields" rows="3" aria-describedby=[described_by(problems, &["fields"], "rule-fields")] { (field("fields").unwrap_or_default()) }
+                    p.hint { (web.t(SCOPE_FIELDS_HINT)) }
+                    (field_problems(web, problems, &["fields"], "rule-fields"))
+                }
                 button type="submit" { (web.t(SET_RULE)) }
             }
         }
@@ -1409,7 +1415,7 @@ pub async fn post_standing_rule(State(state): State<AppState>, web: Web, Form(fi
         record_class,
         max_reads,
         enforce_purpose: value(&fields, "enforce_purpose").is_some(),
-        fields: None,
+        fields: lines_of(&fields, "fields"),
     };
     match state.store.create_grant(&signed_in.actor, new).await {
         Ok(_) => Ok(see_other("/app/grants?direction=standing&done=rule")),
