@@ -17,8 +17,9 @@ use crate::{micros, unavailable, SqlStore};
 
 /// Starts a query over the records of `table` (aliased `r`) that `actor` may read, with the
 /// column `best_grant` (`"<grant id>|<level>|<fields>"` of the strongest grant covering the
-/// record, `<fields>` its JSON array of pointers or empty when it covers every field; or NULL). `owner_column` and `public_condition` describe the table; further conditions are
-/// appended with `AND`.
+/// record, `<fields>` its JSON array of pointers or empty when it covers every field; or NULL).
+/// `owner_column` and `public_condition` describe the table; further conditions are appended
+/// with `AND`.
 pub fn readable(
     store: &SqlStore,
     actor: &Actor,
