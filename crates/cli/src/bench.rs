@@ -89,6 +89,7 @@ async fn bench_actor(store: &SqlStore) -> anyhow::Result<Actor> {
         roles: vec![Role::Member],
         purpose: Some("benchmark".to_owned()),
         request_id: None,
+        grant: None,
     })
 }
 

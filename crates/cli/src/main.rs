@@ -916,6 +916,7 @@ async fn trace(
             roles: vec![Role::Member],
             purpose: Some("junkan trace".to_owned()),
             request_id: None,
+            grant: None,
         },
         None => Actor {
             roles: vec![Role::Auditor],

@@ -431,6 +431,7 @@ pub fn organization_admin(organization: OrganizationId) -> Actor {
         roles: vec![Role::OrgAdmin, Role::Member],
         purpose: Some("demo data".to_owned()),
         request_id: None,
+        grant: None,
     }
 }
 

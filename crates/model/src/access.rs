@@ -702,6 +702,7 @@ mod tests {
             roles: roles.to_vec(),
             purpose: None,
             request_id: None,
+            grant: None,
         }
     }
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::ids::{ApiKeyId, ClientId, OrganizationId, UserId};
+use crate::ids::{ApiKeyId, ClientId, GrantId, OrganizationId, UserId};
 use crate::validation::{check_text, Violation, Violations};
 
 /// A role a principal holds on the node.
@@ -89,6 +89,10 @@ pub struct Actor {
     pub purpose: Option<String>,
     /// Request id, recorded in the audit log.
     pub request_id: Option<String>,
+    /// The one grant the actor reads under, when pinned: a read made under a DSP agreement or a
+    /// federation pull uses that grant only (its fields, level, audit entry and read count), not
+    /// the strongest of the grants the organization holds. `None` for every other caller.
+    pub grant: Option<GrantId>,
 }
 
 impl Actor {
@@ -101,6 +105,7 @@ impl Actor {
             roles: Vec::new(),
             purpose: None,
             request_id: None,
+            grant: None,
         }
     }
 
@@ -113,6 +118,7 @@ impl Actor {
             roles: vec![Role::NodeAdmin],
             purpose: Some("administration".to_owned()),
             request_id: None,
+            grant: None,
         }
     }
 

@@ -125,6 +125,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<(Actor, AuthMet
             roles: user.roles,
             purpose: None,
             request_id: None,
+            grant: None,
         };
         return Ok((actor, AuthMethod::Session));
     }
@@ -146,6 +147,7 @@ async fn api_key_actor(state: &AppState, key: &str) -> Result<Actor, ApiError> {
         roles: api_key.roles,
         purpose: None,
         request_id: None,
+        grant: None,
     })
 }
 
@@ -200,6 +202,7 @@ pub async fn verified_token_actor(state: &AppState, token: &str) -> Result<Actor
         roles: claims.roles,
         purpose: None,
         request_id: None,
+        grant: None,
     })
 }
 

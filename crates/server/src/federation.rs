@@ -565,6 +565,7 @@ pub async fn verify_request(
         roles: vec![Role::Member],
         purpose: one_header(headers, PURPOSE_HEADER).map(|purpose| purpose.chars().take(200).collect()),
         request_id: one_header(headers, "x-request-id").map(str::to_owned),
+        grant: None,
     })
 }
 
@@ -606,6 +607,7 @@ pub async fn register_organization(state: &AppState, peer: &Peer, did: &str, key
         roles: Vec::new(),
         purpose: Some("federation".to_owned()),
         request_id: None,
+        grant: None,
     };
     let registered = state
         .store

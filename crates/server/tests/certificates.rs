@@ -300,6 +300,7 @@ async fn certificates_verify_until_revoked_or_expired_and_forgeries_do_not() {
         roles: vec![Role::OrgAdmin, Role::Member],
         purpose: None,
         request_id: None,
+        grant: None,
     };
     let forged = junkan_server::trust::issue(
         &app.state,

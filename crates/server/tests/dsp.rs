@@ -1231,3 +1231,78 @@ async fn the_data_route_serves_only_the_agreed_fields() {
     assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
     assert_eq!(app.get(&path, &token).await.status, StatusCode::UNAUTHORIZED);
 }
+
+/// A transfer reads under its agreement's grant only: B already holds a grant of every field of
+/// A's passport, then agrees on two fields; the data route serves those two (not the fields of
+/// B's wider grant), and the owner's audit names the agreement's grant for the read, not the
+/// wider one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_route_reads_under_the_agreement_not_a_wider_grant() {
+    let app = TestApp::new().await;
+    let (callback, received) = callback_listener().await;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../passport/profiles/examples/plastics.json");
+    let data: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("example")).expect("json");
+    let created = app
+        .post(
+            "/api/v1/passports",
+            &app.token_a,
+            json!({"identifier": "https://id.gs1.org/01/04912345000019/10/DSP-PINNED", "granularity": "batch",
+                   "profile": "plastics", "visibility": "restricted", "data": data}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().expect("id").to_owned();
+    let wide = app
+        .post(
+            "/api/v1/grants",
+            &app.token_a,
+            json!({"grantee": {"type": "organization", "organization_id": app.b}, "record_kind": "passport",
+                   "record_ids": [id], "level": "full", "expires_at": "2099-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(wide.status, StatusCode::CREATED, "{}", wide.body);
+    let wide_id = wide.body["id"].as_str().expect("grant id").to_owned();
+    let offer = json!({"title_ja": "樹脂", "title_en": "Plastics", "description_ja": "再生樹脂", "description_en": "Recycled plastics",
+                       "record_kind": "passport", "record_class": {"type": "profile", "profile": "plastics"},
+                       "level": "full", "purpose": "planning", "max_duration_days": 90, "public": false});
+    let narrowing = ("narrow", json!({"fields": ["lotNumber", "/contaminants/ash"]}));
+    let (path, token, grant_id) =
+        agreed_transfer_deciding(&app, "passport", offer, &callback, &received, narrowing).await;
+    let served = app.get(&path, &token).await;
+    assert_eq!(served.status, StatusCode::OK, "{}", served.body);
+    assert_eq!(
+        served.body["items"][0]["data"],
+        json!({"lotNumber": data["lotNumber"].clone(), "contaminants": {"ash": data["contaminants"]["ash"].clone()}}),
+        "{}",
+        served.body
+    );
+    let under_agreement = app
+        .get(
+            &format!("/api/v1/audit?record_id={id}&grant_id={grant_id}&action=read"),
+            &app.token_a,
+        )
+        .await;
+    assert_eq!(under_agreement.status, StatusCode::OK, "{}", under_agreement.body);
+    assert_eq!(
+        under_agreement.body["items"].as_array().expect("items").len(),
+        1,
+        "{}",
+        under_agreement.body
+    );
+    let under_wide = app
+        .get(
+            &format!("/api/v1/audit?record_id={id}&grant_id={wide_id}&action=read"),
+            &app.token_a,
+        )
+        .await;
+    assert_eq!(under_wide.status, StatusCode::OK, "{}", under_wide.body);
+    assert!(
+        under_wide.body["items"].as_array().expect("items").is_empty(),
+        "the wider grant is not the read's: {}",
+        under_wide.body
+    );
+    // B's own REST read still uses its strongest grant: every field.
+    let own_read = app.get(&format!("/api/v1/passports/{id}"), &app.token_b).await;
+    assert_eq!(own_read.status, StatusCode::OK, "{}", own_read.body);
+    assert_eq!(own_read.body["data"], data, "{}", own_read.body);
+}

@@ -374,6 +374,7 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
                 roles: vec![support_role()],
                 purpose: None,
                 request_id: None,
+                grant: None,
             },
             "http://127.0.0.1:9/dsp",
             "urn:junkan:offer:remote",
@@ -445,6 +446,7 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
                 roles: vec![junkan_model::principal::Role::Member],
                 purpose: None,
                 request_id: None,
+                grant: None,
             },
             junkan_model::passport::NewPassport {
                 identifier: "https://id.gs1.org/01/04912345000019".to_owned(),
@@ -560,6 +562,7 @@ async fn organization_b_cannot_reach_organization_a_through_any_route() {
         ],
         purpose: None,
         request_id: None,
+        grant: None,
     };
     let remote_request = app
         .store

@@ -949,6 +949,7 @@ async fn the_demo_national_data_answers_the_published_figures() {
         roles: vec![junkan_model::principal::Role::Member],
         purpose: None,
         request_id: None,
+        grant: None,
     };
     assert_eq!(load(app.store.as_ref(), &authority).await.expect("loaded"), (10, 1, 8));
     for case in &published {

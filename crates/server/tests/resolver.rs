@@ -35,6 +35,7 @@ fn actor_of(organization: junkan_model::ids::OrganizationId) -> Actor {
         roles: vec![Role::OrgAdmin, Role::Member],
         purpose: None,
         request_id: None,
+        grant: None,
     }
 }
 

@@ -513,6 +513,7 @@ async fn records_of_every_kind(app: &TestApp) -> Vec<(&'static str, String, junk
         ],
         purpose: None,
         request_id: None,
+        grant: None,
     };
     let part = |name: &str| junkan_model::ouranos::PartWrite {
         trace_id: None,

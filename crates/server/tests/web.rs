@@ -176,6 +176,7 @@ fn actor_of(organization: OrganizationId) -> Actor {
         roles: vec![Role::OrgAdmin, Role::Member],
         purpose: None,
         request_id: None,
+        grant: None,
     }
 }
 
@@ -3521,6 +3522,7 @@ async fn remote_supplies_are_linked_listed_and_removed_through_the_page() {
         roles: vec![Role::Member],
         purpose: None,
         request_id: None,
+        grant: None,
     };
     let plant = app
         .store

@@ -58,7 +58,13 @@ pub fn readable_from(
     let purpose = actor.purpose.as_deref().map(str::trim).unwrap_or_default().to_owned();
     // $1 = the actor's organization (empty for anonymous), $2 = now, $3 = 1 when auditor,
     // $4 = the purpose the actor gave (`Junkan-Purpose`, trimmed; empty when none).
-    let covers = covers(kind, owner_column);
+    let mut covers = covers(kind, owner_column);
+    // A pinned actor (a DSP transfer, a federation pull naming its grant) reads under that grant
+    // only: no other grant of its organization is the read's basis, field scope or audit entry.
+    // The id is a typed UUID, so its text is safe inline.
+    if let Some(pinned) = actor.grant {
+        covers.push_str(&format!(" AND g.id = '{pinned}'"));
+    }
     let grants = "grants g LEFT JOIN grant_terms gt ON gt.grant_id = g.id";
     let text = format!(
         // No derived table: the caller's filters then apply to the table itself and its indexes.
@@ -238,6 +244,12 @@ impl Admitted {
         let (projected, withheld) = junkan_model::field_scope::project(value, fields);
         *value = projected;
         withheld
+    }
+
+    /// Whether this read withholds any of the top-level members `names`: a query filter on such
+    /// a member must not match the record, or the reader could test a value it is not shown.
+    pub fn hides_any(&self, names: &[&str]) -> bool {
+        names.iter().any(|name| !self.shows_member(name))
     }
 
     /// Whether the top-level member `name` of the record is returned by this read.

@@ -1277,6 +1277,8 @@ pub async fn transfer_reader(
         roles: vec![junkan_model::principal::Role::Member],
         purpose,
         request_id: None,
+        // Pinned: every read of the transfer is made under the agreement's grant only.
+        grant: Some(grant_id),
     };
     Ok(Some((actor, grant_id)))
 }

@@ -765,8 +765,8 @@ pub async fn get(store: &SqlStore, actor: &Actor, event_id: &str) -> StoreResult
             id: event_id.to_owned(),
         })?;
     let mut events = with_identifiers(store, actor, vec![row]).await?;
-    let (event, basis, _) = events.remove(0);
-    audit_reads(store, actor, &[read_of(&event, basis)]).await?;
+    let (event, admitted, _) = events.remove(0);
+    audit_reads(store, actor, &[read_of(&event, admitted.basis)]).await?;
     Ok(event)
 }
 
@@ -921,6 +921,7 @@ pub async fn query(
         .map(|text| Cursor::parse(text, ordered))
         .transpose()?;
     let mut found: Vec<(StoredEvent, ReadBasis, Cursor)> = Vec::new();
+    let probed = probed_members(query);
     loop {
         let mut sql = filtered(store, actor, query);
         if let Some(after) = cursor {
@@ -941,7 +942,8 @@ pub async fn query(
         sql.push_with(&order, vec![Param::Int(batch as i64)]);
         let rows = sql.query().fetch_all(&store.reader).await.map_err(unavailable)?;
         let exhausted = rows.len() < batch;
-        for (event, basis, seq) in with_identifiers(store, actor, rows).await? {
+        for (event, admitted, seq) in with_identifiers(store, actor, rows).await? {
+            let basis = admitted.basis;
             let key = match key_column {
                 "event_time" => micros(event.event.event_time),
                 "record_time" => micros(event.record_time),
@@ -949,6 +951,13 @@ pub async fn query(
             };
             let here = Cursor { key, seq };
             cursor = Some(here);
+            // A filter on a member the reader's grant withholds does not match the event: the
+            // indexed filters ran on the stored columns, so without this a field-scoped reader
+            // could test the value of a member it is not shown. The residual conditions run on
+            // the event as projected, so they see no withheld member anyway.
+            if admitted.hides_any(&probed) {
+                continue;
+            }
             if query
                 .residual
                 .as_ref()
@@ -988,7 +997,7 @@ async fn with_identifiers(
     store: &SqlStore,
     actor: &Actor,
     rows: Vec<AnyRow>,
-) -> StoreResult<Vec<(StoredEvent, ReadBasis, i64)>> {
+) -> StoreResult<Vec<(StoredEvent, crate::access::Admitted, i64)>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -1052,7 +1061,6 @@ async fn with_identifiers(
             let owner: OrganizationId = parsed(&text(row, "owner_organization_id")?, "organization id", str::parse)?;
             let visibility: Visibility = enum_value(&text(row, "visibility")?, "visibility")?;
             let admitted = crate::access::admit(actor, row, owner, visibility == Visibility::Public)?;
-            let basis = admitted.basis;
             let mut event = StoredEvent {
                 event: CapturedEvent {
                     event_id: text(row, "id")?,
@@ -1081,7 +1089,7 @@ async fn with_identifiers(
                 sequence: seq,
             };
             project_event(&admitted, &mut event.event);
-            Ok((event, basis, seq))
+            Ok((event, admitted, seq))
         })
         .collect()
 }
@@ -1119,6 +1127,37 @@ fn project_event(admitted: &crate::access::Admitted, event: &mut CapturedEvent) 
             body.insert(name.to_owned(), value);
         }
     }
+}
+
+/// The top-level event members the indexed filters of `query` test (`EQ_action`, `EQ_bizStep`,
+/// `EQ_disposition`, `EQ_readPoint`/`WD_readPoint`, `EQ_bizLocation`/`WD_bizLocation`, and
+/// the lists the identifier filters look in: `MATCH_*`, sources, destinations, business
+/// transactions, quantities). The type, time and eventID identify an event and are always shown.
+fn probed_members(query: &EventQuery) -> Vec<&'static str> {
+    let mut members = Vec::new();
+    for (member, used) in [
+        ("action", !query.actions.is_empty()),
+        ("bizStep", !query.biz_steps.is_empty()),
+        ("disposition", !query.dispositions.is_empty()),
+        (
+            "readPoint",
+            !query.read_points.is_empty() || !query.read_points_within.is_empty(),
+        ),
+        (
+            "bizLocation",
+            !query.biz_locations.is_empty() || !query.biz_locations_within.is_empty(),
+        ),
+    ] {
+        if used {
+            members.push(member);
+        }
+    }
+    // An identifier filter matches when any of its roles holds the value, so each role's list
+    // is probed.
+    for filter in &query.identifiers {
+        members.extend(filter.roles.iter().map(|role| identifier_member(*role)));
+    }
+    members
 }
 
 /// The member of an EPCIS event an identifier of `role` was taken from.

@@ -390,6 +390,7 @@ fn partner_actor(partner: &PactPartner) -> Actor {
         roles: vec![Role::Member],
         purpose: Some("PACT notification".to_owned()),
         request_id: None,
+        grant: None,
     }
 }
 

@@ -422,6 +422,7 @@ async fn subscriber_actor(store: &SqlStore, kind: PrincipalKind, id: &str) -> St
         roles: roles_of(&row)?,
         purpose: Some("epcis_subscription".to_owned()),
         request_id: None,
+        grant: None,
     }))
 }
 

@@ -361,6 +361,7 @@ pub(crate) async fn approve_by_offer(store: &SqlStore, request: AccessRequest) -
         roles: Vec::new(),
         purpose: None,
         request_id: None,
+        grant: None,
     };
     decide_request(store, &offer_actor, request, Decision::Approve, true).await
 }

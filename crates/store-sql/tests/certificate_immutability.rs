@@ -61,6 +61,7 @@ fn member(organization: junkan_model::ids::OrganizationId) -> Actor {
         roles: vec![Role::OrgAdmin, Role::Member],
         purpose: None,
         request_id: None,
+        grant: None,
     }
 }
 

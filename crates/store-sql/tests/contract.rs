@@ -178,6 +178,7 @@ async fn events_before_0004_are_carried_over(store: SqlStore) {
         roles: vec![Role::Member],
         purpose: None,
         request_id: None,
+        grant: None,
     };
     let first = store
         .get_event(&actor, &hashed)
@@ -315,6 +316,7 @@ async fn footprints_refuse_changes(store: SqlStore) {
         roles: vec![Role::Member],
         purpose: None,
         request_id: None,
+        grant: None,
     };
     store
         .create_footprint(
@@ -386,6 +388,7 @@ async fn indicator_records_refuse_changes(store: SqlStore) {
         roles: vec![Role::Member],
         purpose: None,
         request_id: None,
+        grant: None,
     };
     let flow = serde_json::from_value(serde_json::json!({
         "region": "JP", "fiscal_year": 2000, "kind": "circular_use", "amount": "218", "unit": "Mt", "source": "plan"
@@ -474,6 +477,7 @@ async fn ledger_entries_refuse_changes(store: SqlStore) {
         roles: vec![Role::OrgAdmin, Role::Member],
         purpose: None,
         request_id: None,
+        grant: None,
     };
     let facility = store
         .create_facility(
@@ -799,6 +803,7 @@ async fn audit_and_structures_before_0014_are_carried_over(store: SqlStore) {
             roles: vec![Role::Member, Role::OrgAdmin],
             purpose: None,
             request_id: None,
+            grant: None,
         };
         let plant = store
             .create_facility(

@@ -111,6 +111,7 @@ async fn load(store: &SqlStore) -> Loaded {
         roles: vec![Role::Member],
         purpose: None,
         request_id: None,
+        grant: None,
     };
     let job = store
         .capture_events(
@@ -444,6 +445,7 @@ async fn load_without_heads(store: &SqlStore) {
         roles: vec![Role::Member],
         purpose: None,
         request_id: None,
+        grant: None,
     };
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     store

@@ -130,6 +130,7 @@ fn member_of(organization: OrganizationId, roles: &[Role]) -> Actor {
         roles: roles.to_vec(),
         purpose: Some("contract test".to_owned()),
         request_id: None,
+        grant: None,
     }
 }
 
@@ -952,6 +953,7 @@ pub async fn sessions_and_signing_keys(store: &dyn Store, clock: &ManualClock) {
         roles: vec![Role::Member],
         purpose: None,
         request_id: None,
+        grant: None,
     };
     let changed = store.set_own_locale(&carol, "ja").await.expect("own locale");
     assert_eq!(changed.locale, "ja");

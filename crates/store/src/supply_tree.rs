@@ -218,6 +218,7 @@ pub async fn write_supply_tree(store: &dyn Store, parts: &[TreePart], root: &str
             roles: vec![Role::OrgAdmin, Role::Member],
             purpose: Some("supply tree".to_owned()),
             request_id: None,
+            grant: None,
         };
         let plant = store
             .put_ouranos_plant(

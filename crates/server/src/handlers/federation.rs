@@ -89,17 +89,27 @@ pub async fn federation_get_access_request(
 /// revoked, expired, used up, wrong purpose) is 404, as for a local reader.
 #[utoipa::path(get, path = "/federation/v1/credentials/{kind}/{id}", tag = "federation",
     params(("kind" = String, Path, description = "Record kind"), ("id" = String, Path, description = "Record id"),
-           ("version" = Option<i64>, Query, description = "A passport's version")),
+           ("version" = Option<i64>, Query, description = "A passport's version"),
+           ("grant" = Option<String>, Query, description = "The grant the pull is made under: the read uses that grant only")),
     responses((status = 200, description = "The credential", body = credentials::ExportedCredential),
               (status = 401, description = "Unsigned, or the signature was refused", body = crate::error::Problem, content_type = "application/problem+json"),
               (status = 404, description = "No such record that the caller may read", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn federation_export_credential(
     State(state): State<AppState>,
     Path(path): Path<(String, String)>,
-    query: QueryMap,
+    mut query: QueryMap,
     signed: Signed,
 ) -> ApiResult<Json<credentials::ExportedCredential>> {
-    credentials::export_credential(State(state), signed.caller, Path(path), query).await
+    // `grant`: the pull names the grant it pulls under (covered by the signature, being part of
+    // the target URI); the read then uses that grant only, its fields, level, audit entry and
+    // read count, not the strongest grant the peer organization holds.
+    let grant = query.checked("grant", |text| {
+        text.parse::<junkan_model::ids::GrantId>()
+            .map_err(|_| "a grant id".to_owned())
+    });
+    let mut caller = signed.caller;
+    caller.actor.grant = grant;
+    credentials::export_credential(State(state), caller, Path(path), query).await
 }
 
 /// Lineage as the signing peer organization may read it (the local route's parameters).
@@ -516,11 +526,16 @@ pub async fn pull_records(
     let mut received = Vec::new();
     let mut status_lists = StatusLists::new();
     for record_id in ids {
-        let path = format!(
+        let mut path = format!(
             "/federation/v1/credentials/{}/{}",
             path_segment(&kind),
             path_segment(&record_id)
         );
+        // Under the request's grant only: the provider then reads with that grant's fields and
+        // audits the read against it, even when this organization holds other grants there.
+        if let Some(grant) = &request.grant_id {
+            path.push_str(&format!("?grant={}", path_segment(grant)));
+        }
         let answer = federation::send(
             state,
             actor,

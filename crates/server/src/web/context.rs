@@ -149,6 +149,7 @@ pub fn user_actor(user: &User, request_id: Option<String>) -> Actor {
         roles: user.roles.clone(),
         purpose: None,
         request_id,
+        grant: None,
     }
 }
 

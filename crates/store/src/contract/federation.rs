@@ -25,6 +25,7 @@ fn remote_actor(keyid: &str, organization: Option<junkan_model::ids::Organizatio
         },
         purpose: None,
         request_id: None,
+        grant: None,
     }
 }
 

@@ -362,6 +362,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap, context: &mut Conte
             .get("x-request-id")
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned),
+        grant: None,
     })
 }
 
