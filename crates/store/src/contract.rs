@@ -30,7 +30,7 @@ mod dsp;
 mod federation;
 pub use federation::federation_peers_remote_organizations_and_received_records;
 mod field_scopes;
-pub use field_scopes::field_scopes_are_stored_narrowed_and_projected;
+pub use field_scopes::{field_scopes_are_stored_narrowed_and_projected, pinned_reads_and_filters_keep_to_the_grant};
 mod indicators;
 mod ledgers;
 mod log;
@@ -92,7 +92,8 @@ macro_rules! store_contract_tests {
             dsp_consumer_side_follows_the_provider,
             federation_peers_remote_organizations_and_received_records,
             ouranos_rollup_continues_with_a_peers_answer,
-            field_scopes_are_stored_narrowed_and_projected);
+            field_scopes_are_stored_narrowed_and_projected,
+            pinned_reads_and_filters_keep_to_the_grant);
     };
     (@cases $factory:path; $($case:ident),*) => {
         $(

@@ -253,3 +253,183 @@ pub async fn field_scopes_are_stored_narrowed_and_projected(store: &dyn Store, _
         Err(StoreError::NotFound { .. })
     ));
 }
+
+/// An actor pinned to one grant (a DSP transfer, a federation pull naming its grant) reads under
+/// that grant only: its fields and its audit entry, though the organization holds a wider grant;
+/// pinned to a grant that does not cover the record, it reads nothing. An event query's filter
+/// on a member the reader's grant withholds does not match the event, while a filter on a
+/// member it shows does.
+pub async fn pinned_reads_and_filters_keep_to_the_grant(store: &dyn Store, _clock: &ManualClock) {
+    use junkan_model::audit::{AuditAction, AuditFilter};
+    use junkan_model::event::{EventQuery, IdentifierFilter};
+    use junkan_model::page::PageRequest;
+
+    let owner = organization(store, "樹脂B", &[CycleRole::Manufacturer]).await;
+    let reader = organization(store, "成形B", &[CycleRole::Manufacturer]).await;
+    let owner_admin = member_of(owner, &[Role::OrgAdmin, Role::Member]);
+    let reader_member = member_of(reader, &[Role::Member]);
+    let passport = store
+        .create_passport(
+            &owner_admin,
+            junkan_model::passport::NewPassport {
+                visibility: Visibility::Restricted,
+                ..plastics_passport("https://id.gs1.org/01/04912345000019/10/PINNED")
+            },
+        )
+        .await
+        .expect("passport");
+    let grant_of = |record_kind: RecordKind, record_ids: Option<Vec<String>>, fields: Option<Vec<String>>| NewGrant {
+        grantee: Grantee::Organization {
+            organization_id: reader,
+        },
+        record_kind,
+        record_ids,
+        level: GrantLevel::Full,
+        purpose: None,
+        expires_at: START + Duration::days(30),
+        record_class: None,
+        max_reads: None,
+        enforce_purpose: false,
+        fields,
+    };
+    let wide = store
+        .create_grant(
+            &owner_admin,
+            grant_of(RecordKind::Passport, Some(vec![passport.id.to_string()]), None),
+        )
+        .await
+        .expect("wide grant");
+    let narrow = store
+        .create_grant(
+            &owner_admin,
+            grant_of(
+                RecordKind::Passport,
+                Some(vec![passport.id.to_string()]),
+                Some(vec!["polymer".to_owned()]),
+            ),
+        )
+        .await
+        .expect("narrow grant");
+    // Unpinned: the strongest grant (every field).
+    let read = store
+        .get_passport(&reader_member, passport.id, PassportRead::default())
+        .await
+        .expect("readable");
+    assert_eq!(read.data, passport.data);
+    // Pinned to the narrow grant: its field only, audited under it.
+    let pinned = Actor {
+        grant: Some(narrow.id),
+        ..reader_member.clone()
+    };
+    let read = store
+        .get_passport(&pinned, passport.id, PassportRead::default())
+        .await
+        .expect("readable under the pinned grant");
+    assert_eq!(
+        read.data,
+        serde_json::json!({"polymer": passport.data["polymer"].clone()})
+    );
+    let audited = |grant| AuditFilter {
+        record_id: Some(passport.id.to_string()),
+        action: Some(AuditAction::Read),
+        grant_id: Some(grant),
+        ..AuditFilter::default()
+    };
+    let under_narrow = store
+        .list_audit(&owner_admin, &audited(narrow.id), &PageRequest::first(10))
+        .await
+        .expect("audit");
+    let under_wide = store
+        .list_audit(&owner_admin, &audited(wide.id), &PageRequest::first(10))
+        .await
+        .expect("audit");
+    assert_eq!((under_narrow.items.len(), under_wide.items.len()), (1, 1));
+    // Pinned to a grant that covers another kind: nothing of the passport is readable.
+    let events_only = store
+        .create_grant(
+            &owner_admin,
+            grant_of(RecordKind::Event, None, Some(vec!["bizStep".to_owned()])),
+        )
+        .await
+        .expect("event grant");
+    let elsewhere = Actor {
+        grant: Some(events_only.id),
+        ..reader_member.clone()
+    };
+    assert!(matches!(
+        store
+            .get_passport(&elsewhere, passport.id, PassportRead::default())
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+
+    // Filters: the event grant shows bizStep only.
+    let mut shipped = event(
+        "urn:uuid:pinned-1",
+        "ObjectEvent",
+        &[(IdentifierRole::Epc, "https://id.gs1.org/01/04912345000019/21/77")],
+        "shipping",
+        1,
+    );
+    shipped.read_point = Some("https://id.gs1.org/414/4512345000028".to_owned());
+    shipped.body = serde_json::json!({"type": "ObjectEvent", "eventID": "urn:uuid:pinned-1",
+        "eventTime": "2026-04-01T10:00:00Z", "eventTimeZoneOffset": "+09:00", "action": "ADD",
+        "bizStep": "shipping", "readPoint": {"id": "https://id.gs1.org/414/4512345000028"},
+        "epcList": ["https://id.gs1.org/01/04912345000019/21/77"]});
+    store
+        .capture_events(&owner_admin, capture_of(vec![shipped.clone()], CaptureErrorBehaviour::Rollback))
+        .await
+        .expect("capture");
+    let reader_ref = &reader_member;
+    let found = |query: EventQuery| async move {
+        store
+            .query_events(reader_ref, &query, &PageRequest::first(10))
+            .await
+            .expect("query")
+            .items
+            .into_iter()
+            .map(|stored| stored.event.event_id)
+            .collect::<Vec<_>>()
+    };
+    let shown = found(EventQuery {
+        biz_steps: shipped.biz_step.clone().into_iter().collect(),
+        ..EventQuery::default()
+    })
+    .await;
+    assert_eq!(shown, ["urn:uuid:pinned-1"]);
+    let by_read_point = found(EventQuery {
+        read_points: vec!["https://id.gs1.org/414/4512345000028".to_owned()],
+        ..EventQuery::default()
+    })
+    .await;
+    assert!(by_read_point.is_empty(), "readPoint is withheld: {by_read_point:?}");
+    let by_action = found(EventQuery {
+        actions: vec!["ADD".to_owned()],
+        ..EventQuery::default()
+    })
+    .await;
+    assert!(by_action.is_empty(), "action is withheld: {by_action:?}");
+    let by_epc = found(EventQuery {
+        identifiers: vec![IdentifierFilter {
+            roles: vec![IdentifierRole::Epc],
+            values: vec!["https://id.gs1.org/01/04912345000019/21/77".to_owned()],
+            prefixes: Vec::new(),
+        }],
+        ..EventQuery::default()
+    })
+    .await;
+    assert!(by_epc.is_empty(), "epcList is withheld: {by_epc:?}");
+    // The owner's own query matches on every member.
+    let owned = store
+        .query_events(
+            &owner_admin,
+            &EventQuery {
+                read_points: vec!["https://id.gs1.org/414/4512345000028".to_owned()],
+                ..EventQuery::default()
+            },
+            &PageRequest::first(10),
+        )
+        .await
+        .expect("query");
+    assert_eq!(owned.items.len(), 1);
+}
