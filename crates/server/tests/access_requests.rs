@@ -743,3 +743,60 @@ async fn an_offer_of_some_fields_bounds_the_requests_made_under_it() {
     assert_eq!(rule.status, StatusCode::CREATED, "{}", rule.body);
     assert_eq!(rule.body["fields"], json!(["/Circularity"]));
 }
+
+/// Query filters do not probe withheld members: B holds a grant of A's events limited to
+/// `bizStep`; an EPCIS query filtering on bizStep finds A's event, while one filtering on a
+/// member B is not shown (action, disposition, readPoint, an EPC, a quantity) finds nothing,
+/// even with the stored value, so B cannot test what it is not shown. A's own query matches.
+#[tokio::test]
+async fn query_filters_on_withheld_members_do_not_match() {
+    let app = TestApp::new().await;
+    let captured = app
+        .post(
+            "/epcis/events",
+            &app.token_a,
+            json!({"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+                   "type": "ObjectEvent", "eventID": "urn:uuid:7e7e7e7e-0000-4000-8000-00000000f17e",
+                   "eventTime": "2026-05-01T09:00:00+09:00", "eventTimeZoneOffset": "+09:00",
+                   "epcList": ["urn:epc:id:sgtin:4912345.000001.P1"],
+                   "quantityList": [{"epcClass": "urn:epc:class:lgtin:4912345.000001.L1", "quantity": 40, "uom": "KGM"}],
+                   "action": "OBSERVE", "bizStep": "shipping", "disposition": "in_transit",
+                   "readPoint": {"id": "urn:epc:id:sgln:4512345.00001.0"}}),
+        )
+        .await;
+    assert_eq!(captured.status, StatusCode::CREATED, "{}", captured.body);
+    let grant = app
+        .post(
+            "/api/v1/grants",
+            &app.token_a,
+            json!({"grantee": {"type": "organization", "organization_id": app.b}, "record_kind": "event",
+                   "level": "full", "expires_at": "2099-01-01T00:00:00Z", "fields": ["bizStep"]}),
+        )
+        .await;
+    assert_eq!(grant.status, StatusCode::CREATED, "{}", grant.body);
+    let found = |token: String, filter: &'static str| {
+        let app = &app;
+        async move {
+            let reply = app.get(&format!("/epcis/events?{filter}"), &token).await;
+            assert_eq!(reply.status, StatusCode::OK, "{filter}: {}", reply.body);
+            reply.body["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+                .as_array()
+                .map_or(0, Vec::len)
+        }
+    };
+    assert_eq!(found(app.token_b.clone(), "EQ_bizStep=shipping").await, 1);
+    for filter in [
+        "EQ_action=OBSERVE",
+        "EQ_disposition=in_transit",
+        "EQ_readPoint=urn:epc:id:sgln:4512345.00001.0",
+        "WD_readPoint=urn:epc:id:sgln:4512345.00001.0",
+        "MATCH_epc=urn:epc:id:sgtin:4912345.000001.P1",
+        "MATCH_anyEPC=urn:epc:id:sgtin:4912345.000001.P1",
+        "MATCH_epcClass=urn:epc:class:lgtin:4912345.000001.L1",
+        "GE_quantity=10",
+        "EQ_bizStep=shipping&EQ_disposition=in_transit",
+    ] {
+        assert_eq!(found(app.token_b.clone(), filter).await, 0, "{filter} probes a withheld member");
+        assert_eq!(found(app.token_a.clone(), filter).await, 1, "{filter} matches for the owner");
+    }
+}
