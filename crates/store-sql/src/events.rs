@@ -1107,7 +1107,7 @@ fn project_event(admitted: &crate::access::Admitted, event: &mut CapturedEvent) 
         .into_iter()
         .filter_map(|name| Some((name, event.body.get(name)?.clone())))
         .collect();
-    admitted.project(&mut event.body);
+    let withheld = admitted.project(&mut event.body);
     for (name, part) in [
         ("action", &mut event.action),
         ("bizStep", &mut event.biz_step),
@@ -1126,7 +1126,28 @@ fn project_event(admitted: &crate::access::Admitted, event: &mut CapturedEvent) 
         for (name, value) in identity {
             body.insert(name.to_owned(), value);
         }
+        // The eventID (a hash-based one included) and the event hash name the full event as
+        // captured, not this trimmed document: the event says so, and which top-level members
+        // were withheld, so that nobody checks its hash or takes it for the whole event.
+        let withheld: Vec<&String> = withheld
+            .iter()
+            .filter(|pointer| !identity_member(pointer))
+            .collect();
+        if !withheld.is_empty() {
+            body.insert(WITHHELD_MEMBER.to_owned(), serde_json::json!(withheld));
+        }
     }
+}
+
+/// The extension member (an IRI, as EPCIS 2.0 JSON-LD allows) that a trimmed event carries:
+/// the JSON Pointers of the top-level members its grant withheld.
+pub const WITHHELD_MEMBER: &str = "urn:junkan:withheld";
+
+fn identity_member(pointer: &str) -> bool {
+    matches!(
+        pointer,
+        "/eventID" | "/type" | "/eventTime" | "/eventTimeZoneOffset" | "/@context"
+    )
 }
 
 /// The top-level event members the indexed filters of `query` test (`EQ_action`, `EQ_bizStep`,

@@ -204,7 +204,8 @@ pub async fn field_scopes_are_stored_narrowed_and_projected(store: &dyn Store, _
     assert_eq!(
         read.event.body,
         serde_json::json!({"type": "ObjectEvent", "eventID": "urn:uuid:fields-1",
-            "eventTime": "2026-04-01T10:00:00Z", "eventTimeZoneOffset": "+09:00", "bizStep": "shipping"})
+            "eventTime": "2026-04-01T10:00:00Z", "eventTimeZoneOffset": "+09:00", "bizStep": "shipping",
+            "urn:junkan:withheld": ["/action", "/epcList", "/readPoint"]})
     );
     assert!(read.event.biz_step.is_some());
     assert_eq!(
