@@ -647,7 +647,11 @@ async fn a_grant_of_some_fields_serves_only_those_fields_on_every_route() {
     // hash) for the whole event.
     let served = &event.body["epcisBody"]["queryResults"]["resultsBody"]["eventList"][0];
     assert!(served.get("epcList").is_none(), "{served}");
-    assert_eq!(served["urn:junkan:withheld"], json!(["/action", "/epcList"]), "{served}");
+    assert_eq!(
+        served["urn:junkan:withheld"],
+        json!(["/action", "/epcList"]),
+        "{served}"
+    );
 
     // Revocation stops every route at once.
     for grant in [grant_id.as_str(), event_grant.body["id"].as_str().expect("id")] {
@@ -798,7 +802,15 @@ async fn query_filters_on_withheld_members_do_not_match() {
         "GE_quantity=10",
         "EQ_bizStep=shipping&EQ_disposition=in_transit",
     ] {
-        assert_eq!(found(app.token_b.clone(), filter).await, 0, "{filter} probes a withheld member");
-        assert_eq!(found(app.token_a.clone(), filter).await, 1, "{filter} matches for the owner");
+        assert_eq!(
+            found(app.token_b.clone(), filter).await,
+            0,
+            "{filter} probes a withheld member"
+        );
+        assert_eq!(
+            found(app.token_a.clone(), filter).await,
+            1,
+            "{filter} matches for the owner"
+        );
     }
 }

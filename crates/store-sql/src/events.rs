@@ -1129,10 +1129,7 @@ fn project_event(admitted: &crate::access::Admitted, event: &mut CapturedEvent) 
         // The eventID (a hash-based one included) and the event hash name the full event as
         // captured, not this trimmed document: the event says so, and which top-level members
         // were withheld, so that nobody checks its hash or takes it for the whole event.
-        let withheld: Vec<&String> = withheld
-            .iter()
-            .filter(|pointer| !identity_member(pointer))
-            .collect();
+        let withheld: Vec<&String> = withheld.iter().filter(|pointer| !identity_member(pointer)).collect();
         if !withheld.is_empty() {
             body.insert(WITHHELD_MEMBER.to_owned(), serde_json::json!(withheld));
         }

@@ -378,7 +378,10 @@ pub async fn pinned_reads_and_filters_keep_to_the_grant(store: &dyn Store, _cloc
         "bizStep": "shipping", "readPoint": {"id": "https://id.gs1.org/414/4512345000028"},
         "epcList": ["https://id.gs1.org/01/04912345000019/21/77"]});
     store
-        .capture_events(&owner_admin, capture_of(vec![shipped.clone()], CaptureErrorBehaviour::Rollback))
+        .capture_events(
+            &owner_admin,
+            capture_of(vec![shipped.clone()], CaptureErrorBehaviour::Rollback),
+        )
         .await
         .expect("capture");
     let reader_ref = &reader_member;
