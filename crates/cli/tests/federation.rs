@@ -483,6 +483,17 @@ fn three_nodes_discover_request_pull_and_revoke() {
     assert_eq!(status, 200, "{approved}");
     let grant_id = approved["grant_id"].as_str().expect("grant").to_owned();
 
+    // The recycler's organization also holds a grant of every field of the passport (outside
+    // the request): the pull names the request's grant and is served and audited under it only.
+    let (status, wide) = battery.post(
+        "/api/v1/grants",
+        json!({"grantee": {"type": "organization", "organization_id": incoming["requester_organization_id"]},
+               "record_kind": "passport", "record_ids": [passport_id], "level": "full",
+               "expires_at": "2099-01-01T00:00:00Z"}),
+    );
+    assert_eq!(status, 201, "{wide}");
+    let wide_id = wide["id"].as_str().expect("grant").to_owned();
+
     // Pull: the credential of the passport, verified and kept.
     let (status, pulled) = recycler.post(&format!("/api/v1/remote-requests/{remote_request}/pull"), json!({}));
     assert_eq!(status, 201, "{pulled}");
@@ -547,8 +558,16 @@ fn three_nodes_discover_request_pull_and_revoke() {
         .expect("items")
         .iter()
         .any(|entry| entry["actor_organization_id"] == requester.as_str() && entry["purpose"] == "recycling"));
+    let (status, audit) = battery.get(&format!("/api/v1/audit?grant_id={wide_id}&action=read"));
+    assert_eq!(status, 200, "{audit}");
+    assert_eq!(
+        audit["items"].as_array().map(Vec::len),
+        Some(0),
+        "the wider grant is not the pull's: {audit}"
+    );
 
-    // Revocation: the next pull fails at once.
+    // Revocation: the next pull fails at once (the wider grant does not serve it: the pull names
+    // the revoked one).
     let (status, revoked) = battery.post(&format!("/api/v1/grants/{grant_id}/revoke"), json!({}));
     assert_eq!(status, 200, "{revoked}");
     let (status, refused) = recycler.post(&format!("/api/v1/remote-requests/{remote_request}/pull"), json!({}));
