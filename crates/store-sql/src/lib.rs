@@ -35,7 +35,7 @@ pub use access::AuditedReads;
 /// The name of the embedded store's capture writer thread, for CPU accounting.
 pub use capture_sqlite::THREAD_NAME as CAPTURE_THREAD_NAME;
 /// What one roll-up through the store cost, in statements and audit entries.
-pub use ouranos::RollupCost;
+pub use ouranos::{GraphSource, RollupCost};
 
 use std::str::FromStr;
 use std::sync::{Arc, Once};
@@ -1611,6 +1611,29 @@ pub mod testing {
             .cloned()
             .collect();
         partial.run(&store.writer).await
+    }
+
+    /// The same store (same pools) with a graph cache of its own, empty: its roll-ups read their
+    /// graphs in full, whatever the other keeps (a test compares a patched graph with this).
+    pub fn with_own_graph_cache(store: &crate::SqlStore) -> crate::SqlStore {
+        crate::SqlStore {
+            graphs: std::sync::Arc::default(),
+            ..store.clone()
+        }
+    }
+
+    /// The supply graph below `root` as a roll-up of `store` gets it now (its parts, in walk
+    /// order, and the suppliers' parts it reads through trades as (trace id, operator)), and how
+    /// it got it. Changes nothing but the store's graph cache.
+    pub async fn supply_graph(
+        store: &crate::SqlStore,
+        root: uuid::Uuid,
+    ) -> crate::StoreResult<(
+        Vec<junkan_footprint::rollup::Part>,
+        Vec<(String, String)>,
+        crate::GraphSource,
+    )> {
+        crate::ouranos::supply_graph_for_test(store, root).await
     }
 
     /// Creates a new, empty schema in the database at `url` and returns a URL whose connections
