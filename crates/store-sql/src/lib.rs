@@ -153,7 +153,7 @@ pub async fn open(url: &str, clock: Arc<dyn Clock>) -> StoreResult<SqlStore> {
         let reader = AnyPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
-            .after_connect(configure_sqlite)
+            .after_connect(configure_sqlite_reader)
             .connect_with(options)
             .await
             .map_err(unavailable)?;
@@ -215,6 +215,23 @@ fn configure_sqlite(
         connection
             .execute(format!("{SQLITE_DURABILITY} PRAGMA foreign_keys = ON;").as_str())
             .await?;
+        Ok(())
+    })
+}
+
+/// What a reading SQLite connection sets besides: a page cache of 16 MiB instead of SQLite's
+/// 2 MiB, which the structure lines of a 10,000-part supply graph alone exceed (a roll-up that
+/// reads them then takes most of their pages from the operating system again, every time).
+const SQLITE_READER_CACHE: &str = "PRAGMA cache_size = -16384;";
+
+/// Sets up a reading SQLite connection as every connection, with a larger page cache.
+fn configure_sqlite_reader(
+    connection: &mut sqlx::AnyConnection,
+    meta: sqlx::pool::PoolConnectionMetadata,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), sqlx::Error>> + Send + '_>> {
+    Box::pin(async move {
+        configure_sqlite(connection, meta).await?;
+        connection.execute(SQLITE_READER_CACHE).await?;
         Ok(())
     })
 }
