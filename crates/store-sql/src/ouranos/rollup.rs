@@ -332,16 +332,14 @@ async fn read_levels(
         }
         let mut next = Vec::new();
         for chunk in frontier.chunks(IDS_PER_STATEMENT) {
-            // The structure lines of these parts, each with the part it leads to, whether through
-            // a trade, that part's operator and its roll-up line ('' when it has no CFP, '?' when
-            // its CFP was written without one: its footprint's JSON is read below).
+            // The structure lines of these parts as the database keeps them for the roll-up
+            // (`rollup_record`, migration 0039): parent, position, the part the line leads to,
+            // whether through a trade, amount, unit, whether that part has lines, its operator
+            // and its roll-up line ('' when it has no CFP, '?' when its CFP was written without
+            // one: its footprint's JSON is read below).
             let mut select = Bulk::new(
                 backend,
-                "SELECT string_agg(s.parent_trace_id || '|' || s.position || '|' || s.rollup_target || '|' || \
-                 CASE WHEN s.rollup_target = s.child_trace_id THEN '' ELSE 't' END || '|' || \
-                 COALESCE(s.amount_required, '') || '|' || COALESCE(s.amount_required_unit, '') || '|' || \
-                 CASE WHEN s.rollup_target_lines = 0 THEN '' ELSE 'l' END || '|' || \
-                 s.rollup_operator || '|' || COALESCE(s.rollup_input, ''), ';') FROM ouranos_parts_structures s WHERE ",
+                "SELECT string_agg(s.rollup_record, ';') FROM ouranos_parts_structures s WHERE ",
             );
             push_ids(&mut select, backend, "s.parent_trace_id", chunk);
             let asked = Instant::now();
