@@ -12,10 +12,15 @@
 //! migration 0012; [`encode_input`]), so the footprint's JSON is parsed only for CFPs written
 //! before that migration.
 //!
+//! Whether that part has lines of its own is stored on the line too, and the whole record a
+//! roll-up reads of a line is a stored generated column (migration 0039): the leaves are not
+//! asked for lines, and a level's statement aggregates the records as they are stored.
+//!
 //! A graph read is kept by the process ([`GraphCache`]) and used again by the next roll-up of the
 //! same part as long as nothing it was read from has changed since: triggers count every change to
 //! parts, structure lines, CFPs and footprints in the database (migration 0038), whichever process
-//! makes it, and a roll-up reads that count before anything else.
+//! makes it, and a roll-up reads that count before anything else. When parts of it changed, only
+//! those are read again into a copy of it ([`patch_graph`]).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -771,7 +776,14 @@ pub(super) fn encode_input(footprint: &PartFootprint) -> String {
 
 /// Reads an [`encode_input`] line; `None` when it is not one.
 pub(super) fn decode_input(line: &str) -> Option<PartFootprint> {
-    let fields: Vec<&str> = line.split('|').collect();
+    // The fields in place (a roll-up decodes one line per part of its graph).
+    let mut fields = [""; 18];
+    let mut count = 0;
+    for field in line.split('|') {
+        *fields.get_mut(count)? = field;
+        count += 1;
+    }
+    let fields = &fields[..count];
     if fields.first() != Some(&INPUT_VERSION) || (fields.len() != 8 && fields.len() != 18) {
         return None;
     }
