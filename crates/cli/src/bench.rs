@@ -937,6 +937,7 @@ pub async fn bench_footprints(database_url: Option<&str>, footprints: u64, sampl
                 level: junkan_model::access::GrantLevel::Full,
                 purpose: Some("benchmark".to_owned()),
                 expires_at: store.now() + time::Duration::days(30),
+                fields: None,
             },
         )
         .await?;

@@ -448,7 +448,8 @@ fn three_nodes_discover_request_pull_and_revoke() {
         json!({"peer_id": battery_peer, "request": {
             "owner_organization_id": battery.organization, "offer_id": offer_id, "record_kind": "passport",
             "record_ids": [passport_id], "level": "full", "purpose": "recycling",
-            "expires_at": "2099-01-01T00:00:00Z", "message": "再資源化計画のため"}}),
+            "expires_at": "2099-01-01T00:00:00Z", "message": "再資源化計画のため",
+            "fields": ["lotNumber", "/polymer", "contaminants"]}}),
     );
     assert_eq!(status, 201, "{request}");
     assert_eq!(request["state"], "pending");
@@ -471,12 +472,13 @@ fn three_nodes_discover_request_pull_and_revoke() {
         directory_entry["name_en"], "Recycler",
         "names come from the peer's directory"
     );
+    // Approved narrowed to two of the three fields asked for (項目の範囲).
     let (status, approved) = battery.post(
         &format!(
-            "/api/v1/access-requests/{}/approve",
+            "/api/v1/access-requests/{}/narrow",
             incoming["id"].as_str().expect("id")
         ),
-        json!({}),
+        json!({"fields": ["lotNumber", "/polymer/code"]}),
     );
     assert_eq!(status, 200, "{approved}");
     let grant_id = approved["grant_id"].as_str().expect("grant").to_owned();
@@ -493,11 +495,17 @@ fn three_nodes_discover_request_pull_and_revoke() {
         format!("{}:organizations:{}", battery.did(), battery.organization)
     );
     assert_eq!(received["subject"]["content"]["data"]["lotNumber"], "TRP-PP-250512-03");
+    // The federation pull serves only the granted fields, signed as served.
+    assert_eq!(
+        received["subject"]["content"]["data"],
+        json!({"lotNumber": "TRP-PP-250512-03", "polymer": {"code": "PP"}}),
+        "{received}"
+    );
     let (status, listed) = recycler.get(&format!("/api/v1/received-records?remote_request={remote_request}"));
     assert_eq!(status, 200);
     assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
     let (status, state) = recycler.get(&format!("/api/v1/remote-requests/{remote_request}"));
-    assert_eq!((status, state["state"].as_str()), (200, Some("approved")));
+    assert_eq!((status, state["state"].as_str()), (200, Some("narrowed")));
     // `junkan verify` verifies the received credential against the provider's published DID.
     let credential_file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("junkan-federation-{}.jwt", uuid::Uuid::new_v4()));
@@ -973,6 +981,33 @@ fn cfp_rollup_continues_on_a_peer_node_under_a_grant() {
     assert_eq!(status, 200, "{link}");
     let purpose = [("Junkan-Purpose", "cfp_rollup")];
     let rollup_query = format!("dataTarget=cfpRollup&traceId={pack_part}");
+    // The totals rows of `dataTarget=cfp` ask the peer the way cfpRollup does: (type, emission).
+    let cfp_query = format!("dataTarget=cfp&traceIds={pack_part}");
+    let totals = |node: &Node| {
+        let (status, rows) = ouranos(node, &packs_key, "GET", &cfp_query, None, &purpose);
+        assert_eq!(status, 200, "{rows}");
+        let mut totals: Vec<(String, String)> = rows
+            .as_array()
+            .expect("rows")
+            .iter()
+            .filter(|row| row["cfpType"].as_str().is_some_and(|kind| kind.ends_with("Total")))
+            .map(|row| {
+                (
+                    row["cfpType"].as_str().unwrap_or_default().to_owned(),
+                    row["ghgEmission"].to_string(),
+                )
+            })
+            .collect();
+        totals.sort();
+        totals
+    };
+    let withheld_totals = [
+        ("mainComponentTotal", "null"),
+        ("mainProductionTotal", "0.7"),
+        ("preComponentTotal", "null"),
+        ("preProductionTotal", "0"),
+    ]
+    .map(|(kind, value)| (kind.to_owned(), value.to_owned()));
 
     // No grant yet: the cells' tier is withheld by node B, named; the pack's own 0.7 stays.
     let (status, rolled) = ouranos(&packs, &packs_key, "GET", &rollup_query, None, &purpose);
@@ -986,6 +1021,11 @@ fn cfp_rollup_continues_on_a_peer_node_under_a_grant() {
     assert!(
         rolled["missing"][0]["detail"].as_str().expect("detail").contains("404"),
         "{rolled}"
+    );
+    assert_eq!(
+        totals(&packs),
+        withheld_totals,
+        "the cells' totals are withheld, not zero"
     );
 
     // The pack maker asks the cell maker for its footprints; the cell maker approves.
@@ -1034,6 +1074,17 @@ fn cfp_rollup_continues_on_a_peer_node_under_a_grant() {
     assert_eq!(rolled["remote_supplies"][0]["supplier"], supplier_did.as_str());
     assert_eq!(rolled["remote_supplies"][0]["supplier_part"], cell_part.as_str());
     assert_eq!(rolled["remote_supplies"][0]["total"], "4");
+    assert_eq!(
+        totals(&packs),
+        [
+            ("mainComponentTotal", "10"),
+            ("mainProductionTotal", "0.7"),
+            ("preComponentTotal", "10"),
+            ("preProductionTotal", "0"),
+        ]
+        .map(|(kind, value)| (kind.to_owned(), value.to_owned())),
+        "the cells' CFP from node B in the component totals"
+    );
 
     // The cell maker's audit: the pack maker read its footprint under the grant.
     let (status, audit) = cells.get(&format!("/api/v1/audit?grant_id={grant_id}&action=read"));
@@ -1073,6 +1124,7 @@ fn cfp_rollup_continues_on_a_peer_node_under_a_grant() {
     assert_eq!(status, 200, "{rolled}");
     assert_eq!(rolled["total"], "0.7", "{rolled}");
     assert_eq!(rolled["missing"][0]["reason"], "withheld");
+    assert_eq!(totals(&packs), withheld_totals);
     let (status, refused) = packs.post(&pull, json!({}));
     assert_eq!(status, 404, "{refused}");
     assert_eq!(refused["type"], "urn:junkan:problem:peer-refused");

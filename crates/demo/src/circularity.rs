@@ -89,6 +89,7 @@ pub async fn share_downstream_use(
                     level: GrantLevel::LegitimateInterest,
                     purpose: Some(purpose.to_owned()),
                     expires_at: now + Duration::days(365),
+                    fields: None,
                 },
             )
             .await?;
@@ -146,6 +147,7 @@ pub async fn share_downstream_use(
                         "納入ロットの使用・再資源化の証明 / proof of use and recycling of delivered lots".to_owned(),
                     ),
                     expires_at: now + Duration::days(365),
+                    fields: None,
                 },
             )
             .await?;

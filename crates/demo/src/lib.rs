@@ -340,6 +340,7 @@ async fn share_along_the_loops(
                 level: GrantLevel::LegitimateInterest,
                 purpose: Some("使用済み電池の引取り / take-back of used batteries".to_owned()),
                 expires_at: now + Duration::days(365),
+                fields: None,
             },
         )
         .await?;
@@ -358,6 +359,7 @@ async fn share_along_the_loops(
                 level: GrantLevel::LegitimateInterest,
                 purpose: Some("再資源化 / recycling".to_owned()),
                 expires_at: now + Duration::days(365),
+                fields: None,
             },
         )
         .await?;
@@ -379,6 +381,7 @@ async fn share_along_the_loops(
                 level: GrantLevel::LegitimateInterest,
                 purpose: Some("再生材含有率の確認 / recycled content verification".to_owned()),
                 expires_at: now + Duration::days(365),
+                fields: None,
             },
         )
         .await?;
@@ -411,6 +414,7 @@ async fn share_along_the_loops(
                 level: GrantLevel::Full,
                 purpose: Some("再生材の供給 / recycled material supply".to_owned()),
                 expires_at: now + Duration::days(365),
+                fields: None,
             },
         )
         .await?;

@@ -199,6 +199,7 @@ async fn share_ledgers(store: &dyn Store, owner: OrganizationId, reader: Organiz
                 level: GrantLevel::LegitimateInterest,
                 purpose: Some("再生材含有の主張の引継ぎ / passing recycled-content claims downstream".to_owned()),
                 expires_at: now + Duration::days(365),
+                fields: None,
             },
         )
         .await

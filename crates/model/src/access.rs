@@ -311,6 +311,10 @@ pub struct Grant {
     pub access_request_id: Option<AccessRequestId>,
     /// The dataset offer the grant was given under, when one was named.
     pub offer_id: Option<DatasetOfferId>,
+    /// Only these fields of each record (JSON Pointers, `field_scope`); every field the level
+    /// shows when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<String>>,
 }
 
 impl Grant {
@@ -348,6 +352,10 @@ pub struct NewGrant {
     /// Makes `purpose` a constraint (ODRL `purpose`): reads must carry it in `Junkan-Purpose`.
     #[serde(default)]
     pub enforce_purpose: bool,
+    /// Only these fields of each record: top-level member names or JSON Pointers (1-100, stored
+    /// as pointers); passports and events only. Every field the level shows when absent.
+    #[serde(default)]
+    pub fields: Option<Vec<String>>,
 }
 
 impl NewGrant {
@@ -404,6 +412,7 @@ impl NewGrant {
             self.record_class.as_ref(),
             self.max_reads,
         );
+        crate::field_scope::check_fields(&mut violations, "/fields", self.record_kind, self.fields.as_deref());
         violations.into_result()
     }
 }

@@ -21,6 +21,9 @@ pub enum AuditAction {
     Update,
     /// A record was revoked or deleted.
     Revoke,
+    /// 一覧 / the ids of the records a grant covers were listed by its grantee (a federation or
+    /// Dataspace Protocol pull): which records exist is itself restricted, so the owner sees it.
+    List,
 }
 
 impl AuditAction {
@@ -31,6 +34,7 @@ impl AuditAction {
             AuditAction::Create => "create",
             AuditAction::Update => "update",
             AuditAction::Revoke => "revoke",
+            AuditAction::List => "list",
         }
     }
 
@@ -41,6 +45,7 @@ impl AuditAction {
             AuditAction::Create,
             AuditAction::Update,
             AuditAction::Revoke,
+            AuditAction::List,
         ]
         .into_iter()
         .find(|action| action.as_str() == text)

@@ -11,6 +11,7 @@ pub mod dsp;
 pub mod event;
 pub mod facility;
 pub mod federation;
+pub mod field_scope;
 pub mod identifiers;
 pub mod ids;
 pub mod industry;

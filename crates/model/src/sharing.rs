@@ -85,6 +85,10 @@ pub struct AccessScope {
     pub expires_at: OffsetDateTime,
     /// At most this many record reads; unlimited when absent.
     pub max_reads: Option<u64>,
+    /// Only these fields of each record (JSON Pointers, `field_scope`); every field the level
+    /// shows when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<String>>,
 }
 
 /// A request for access to another organization's records.
@@ -117,6 +121,10 @@ pub struct NewAccessRequest {
     /// A note to the owner, up to 2000 characters.
     #[serde(default)]
     pub message: Option<String>,
+    /// Only these fields of each record: top-level member names or JSON Pointers (1-100, kept as
+    /// pointers); passports and events only. Every field the level shows when absent.
+    #[serde(default)]
+    pub fields: Option<Vec<String>>,
 }
 
 impl NewAccessRequest {
@@ -149,10 +157,11 @@ impl NewAccessRequest {
             self.record_class.as_ref(),
             self.max_reads,
         );
+        crate::field_scope::check_fields(&mut violations, "/fields", self.record_kind, self.fields.as_deref());
         violations.into_result()
     }
 
-    /// The scope asked for.
+    /// The scope asked for (fields in their pointer form).
     pub fn scope(&self) -> AccessScope {
         AccessScope {
             record_kind: self.record_kind,
@@ -161,6 +170,7 @@ impl NewAccessRequest {
             level: self.level,
             expires_at: self.expires_at,
             max_reads: self.max_reads,
+            fields: self.fields.as_deref().map(crate::field_scope::normalized_fields),
         }
     }
 }
@@ -238,6 +248,10 @@ pub struct Narrowing {
     /// Fewer reads.
     #[serde(default)]
     pub max_reads: Option<u64>,
+    /// Fewer fields: each one asked for or under one asked for (a member of an object asked
+    /// for), or any fields when every field was asked for.
+    #[serde(default)]
+    pub fields: Option<Vec<String>>,
     /// Why, up to 2000 characters (shown to the requester).
     #[serde(default)]
     pub reason: Option<String>,
@@ -327,6 +341,31 @@ pub fn narrowed_scope(
         }
         scope.max_reads = Some(max_reads);
     }
+    if let Some(fields) = &narrowing.fields {
+        let before = violations.len();
+        crate::field_scope::check_fields(&mut violations, "/fields", asked.record_kind, Some(fields));
+        if violations.len() == before {
+            let kept = crate::field_scope::normalized_fields(fields);
+            match &asked.fields {
+                Some(asked_fields) => {
+                    for (index, field) in fields.iter().enumerate() {
+                        let pointer = crate::field_scope::normalize_field(field).unwrap_or_default();
+                        if !crate::field_scope::within(&pointer, asked_fields) {
+                            violations.push(
+                                format!("/fields/{index}"),
+                                format!(
+                                    "{field} was not asked for: a narrowing keeps fields asked for, or members of them"
+                                ),
+                            );
+                        }
+                    }
+                    narrower |= kept != *asked_fields;
+                }
+                None => narrower = true,
+            }
+            scope.fields = Some(kept);
+        }
+    }
     if let Some(reason) = &narrowing.reason {
         violations.check("/reason", check_text(reason, 2000));
     }
@@ -376,6 +415,10 @@ pub struct DatasetOffer {
     /// When it was withdrawn from the catalog.
     #[serde(with = "time::serde::rfc3339::option")]
     pub withdrawn_at: Option<OffsetDateTime>,
+    /// Only these fields of each record (JSON Pointers); requests under the offer stay within
+    /// them. Every field the level shows when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<String>>,
 }
 
 /// A new dataset offer of the caller's organization.
@@ -406,6 +449,10 @@ pub struct NewDatasetOffer {
     /// Listed for anonymous readers too (default false).
     #[serde(default)]
     pub public: bool,
+    /// Only these fields of each record: top-level member names or JSON Pointers (1-100, kept as
+    /// pointers); passports and events only. Every field the level shows when absent.
+    #[serde(default)]
+    pub fields: Option<Vec<String>>,
 }
 
 impl NewDatasetOffer {
@@ -431,6 +478,7 @@ impl NewDatasetOffer {
             }
         }
         check_terms(&mut violations, self.record_kind, self.record_class.as_ref(), None);
+        crate::field_scope::check_fields(&mut violations, "/fields", self.record_kind, self.fields.as_deref());
         violations.into_result()
     }
 }
@@ -472,7 +520,31 @@ pub fn check_within_offer(offer: &DatasetOffer, request: &NewAccessRequest, now:
     if offer.withdrawn_at.is_some() {
         violations.push("/offer_id", "the offer was withdrawn");
     }
+    // Fields asked for must be the offer's or members of them; a request naming none takes the
+    // offer's (`offered_scope`).
+    if let (Some(offered), Some(asked)) = (&offer.fields, &request.fields) {
+        for (index, field) in asked.iter().enumerate() {
+            let within = crate::field_scope::normalize_field(field)
+                .is_ok_and(|pointer| crate::field_scope::within(&pointer, offered));
+            if !within {
+                violations.push(
+                    format!("/fields/{index}"),
+                    format!("the offer shares only the fields {}", offered.join(", ")),
+                );
+            }
+        }
+    }
     violations.into_result().err().unwrap_or_default()
+}
+
+/// The scope a request under `offer` asks for: the request's own, with the offer's fields when
+/// the request names none (an offer of some fields never grants more).
+pub fn offered_scope(offer: Option<&DatasetOffer>, request: &NewAccessRequest) -> AccessScope {
+    let mut scope = request.scope();
+    if scope.fields.is_none() {
+        scope.fields = offer.and_then(|offer| offer.fields.clone());
+    }
+    scope
 }
 
 /// The URN of an organization in policies and catalogs.
@@ -522,13 +594,21 @@ fn action_of(level: GrantLevel) -> &'static str {
     }
 }
 
+/// The constraint of a policy limited to some fields (項目の範囲): `junkan:field isAnyOf
+/// [pointers]`. A constraint of the permission rather than a refinement of the target, because
+/// the Dataspace Protocol's `Agreement` schema requires `target` to be an IRI string.
+pub fn fields_constraint(fields: &[String]) -> Value {
+    json!({"leftOperand": "junkan:field", "operator": "isAnyOf", "rightOperand": fields})
+}
+
 fn class_constraint(class: &RecordClass) -> Value {
     json!({"leftOperand": "junkan:recordClass", "operator": "eq", "rightOperand": class.to_stored()})
 }
 
 /// The ODRL 2.2 policy of a grant: an `Agreement` between the owner (assigner) and the grantee
 /// (assignee) with one permission whose constraints are the grant's terms: purpose (when
-/// enforced), end (`odrl:dateTime lteq`), read count (`odrl:count lteq`) and record class.
+/// enforced), end (`odrl:dateTime lteq`), read count (`odrl:count lteq`), record class and
+/// fields (`junkan:field isAnyOf`).
 /// `target` names the offer's dataset when the grant came from one, else the owner's records of
 /// the kind (`urn:junkan:records:<owner>:<kind>`), with the named record ids in `junkan:recordIds`.
 pub fn grant_policy(grant: &Grant) -> Value {
@@ -547,6 +627,9 @@ pub fn grant_policy(grant: &Grant) -> Value {
     if let Some(class) = &grant.record_class {
         constraints.push(class_constraint(class));
     }
+    if let Some(fields) = &grant.fields {
+        constraints.push(fields_constraint(fields));
+    }
     let target = match grant.offer_id {
         Some(offer) => dataset_urn(offer),
         None => format!(
@@ -555,6 +638,7 @@ pub fn grant_policy(grant: &Grant) -> Value {
             grant.record_kind.as_str()
         ),
     };
+
     let mut policy = json!({
         "@context": POLICY_CONTEXT,
         "@id": format!("urn:uuid:{}", grant.id),
@@ -593,6 +677,9 @@ pub fn offer_policy(offer: &DatasetOffer) -> Value {
     if let Some(class) = &offer.record_class {
         constraints.push(class_constraint(class));
     }
+    if let Some(fields) = &offer.fields {
+        constraints.push(fields_constraint(fields));
+    }
     let mut permission = json!({"action": action_of(offer.level)});
     if !constraints.is_empty() {
         permission["constraint"] = Value::Array(constraints);
@@ -617,6 +704,7 @@ mod tests {
             level,
             expires_at: OffsetDateTime::UNIX_EPOCH + time::Duration::days(400),
             max_reads,
+            fields: Some(vec!["/a".to_owned(), "/b".to_owned()]),
         }
     }
 
@@ -638,12 +726,27 @@ mod tests {
             level: Some(GrantLevel::Full),
             expires_at: Some(asked.expires_at + time::Duration::days(1)),
             max_reads: Some(11),
+            fields: Some(vec!["a".to_owned(), "/c".to_owned()]),
             reason: None,
         };
         assert_eq!(
             pointers(narrowed_scope(&asked, &widen, now)),
-            ["/record_ids/1", "/level", "/expires_at", "/max_reads"]
+            ["/record_ids/1", "/level", "/expires_at", "/max_reads", "/fields/1"]
         );
+        // A member of a field asked for is narrower; the same fields in another spelling are not.
+        let member = Narrowing {
+            fields: Some(vec!["/a/x".to_owned()]),
+            ..Narrowing::default()
+        };
+        assert_eq!(
+            narrowed_scope(&asked, &member, now).expect("a member narrows").fields,
+            Some(vec!["/a/x".to_owned()])
+        );
+        let respelled = Narrowing {
+            fields: Some(vec!["b".to_owned(), "/a".to_owned()]),
+            ..Narrowing::default()
+        };
+        assert_eq!(pointers(narrowed_scope(&asked, &respelled, now)), [""]);
         let same = Narrowing {
             level: Some(GrantLevel::LegitimateInterest),
             ..Narrowing::default()
@@ -691,6 +794,7 @@ mod tests {
             enforce_purpose: true,
             access_request_id: None,
             offer_id: None,
+            fields: Some(vec!["/dismantling".to_owned()]),
         };
         let policy = grant_policy(&grant);
         assert_eq!(policy["@type"], "Agreement");
@@ -714,6 +818,7 @@ mod tests {
                 "odrl:dateTime lteq {\"@type\":\"xsd:dateTime\",\"@value\":\"2029-12-17T00:00:00Z\"}",
                 "odrl:count lteq {\"@type\":\"xsd:integer\",\"@value\":\"5\"}",
                 "junkan:recordClass eq \"profile:battery\"",
+                "junkan:field isAnyOf [\"/dismantling\"]",
             ]
         "#]]
         .assert_debug_eq(&constraints);

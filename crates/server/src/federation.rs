@@ -921,3 +921,56 @@ pub async fn ouranos_rollup(
         })
     }
 }
+
+/// The totals rows (`preProductionTotal` ...) of an Ouranos `dataTarget=cfp` answer for parts
+/// with suppliers on peer nodes, recomputed from the roll-up that asks the peers
+/// ([`ouranos_rollup`], the one `cfpRollup` answers): a supplier's part answered under a grant
+/// contributes its CFP to the component totals as it does locally; when any supplier's part is
+/// withheld (no grant, revoked, expired, the node down) the component totals are `null`, the way
+/// Ouranos shows values a supplier does not disclose, never a total silently missing a tier. The
+/// own-stage totals stay. Rows of parts without peer suppliers are left as the store gave them.
+pub async fn ouranos_cfp_totals_with_peers(
+    state: &AppState,
+    actor: &Actor,
+    rows: &mut [junkan_footprint::ouranos::CfpRow],
+) -> junkan_store::StoreResult<()> {
+    use junkan_footprint::ouranos::{total_rows, CfpType};
+    use junkan_footprint::rollup::MissingReason;
+    if actor.kind == PrincipalKind::RemoteOrganization {
+        return Ok(());
+    }
+    let rolled_up: Vec<(uuid::Uuid, uuid::Uuid)> = rows
+        .iter()
+        .filter(|row| row.cfp_type == CfpType::PreProductionTotal)
+        .filter_map(|row| Some((row.trace_id, row.cfp_id?)))
+        .collect();
+    for (trace_id, cfp_id) in rolled_up {
+        if state
+            .store
+            .ouranos_remote_supplies_below(actor, trace_id)
+            .await?
+            .is_empty()
+        {
+            continue;
+        }
+        let rolled = ouranos_rollup(state, actor, trace_id).await?;
+        let withheld = rolled
+            .missing
+            .iter()
+            .any(|missing| missing.reason == MissingReason::Withheld);
+        let mut totals = total_rows(&rolled, trace_id, cfp_id).map_err(junkan_store::StoreError::Invalid)?;
+        if withheld {
+            for row in &mut totals {
+                if matches!(row.cfp_type, CfpType::PreComponentTotal | CfpType::MainComponentTotal) {
+                    row.ghg_emission = None;
+                }
+            }
+        }
+        for row in rows.iter_mut().filter(|row| row.trace_id == trace_id) {
+            if let Some(total) = totals.iter().find(|total| total.cfp_type == row.cfp_type) {
+                *row = total.clone();
+            }
+        }
+    }
+    Ok(())
+}

@@ -529,3 +529,217 @@ async fn the_catalog_is_a_dsp_catalog_with_public_entries_for_everyone() {
     let after = app.get("/catalog", &app.token_b).await;
     assert_eq!(after.body["dataset"].as_array().map(Vec::len), Some(1));
 }
+
+/// Field scopes (項目の範囲): B asks for three fields of A's battery passport; A's narrowing that
+/// adds a field is refused with problem+json at that field and writes nothing; A narrows to two
+/// fields (one a member of a field asked for). Every route that serves the passport (the read,
+/// the listing, the bulk export) returns exactly those fields, the grant's ODRL policy carries
+/// them as a `junkan:field` constraint, and revocation stops every route at once. An event grant
+/// limited to fields serves the event with those members only on the EPCIS route.
+#[tokio::test]
+async fn a_grant_of_some_fields_serves_only_those_fields_on_every_route() {
+    let app = TestApp::new().await;
+    let passport = battery_passport_of_a(&app, "https://id.gs1.org/01/04912345000019/21/FIELDS").await;
+    let data = example("battery").expect("battery example");
+    let request = app
+        .post(
+            "/api/v1/access-requests",
+            &app.token_b,
+            json!({"owner_organization_id": app.a, "record_kind": "passport", "record_ids": [passport],
+                   "level": "legitimate_interest", "purpose": "dismantling", "expires_at": "2099-01-01T00:00:00Z",
+                   "fields": ["Circularity", "/GeneralProductInformation/batteryCategory", "Labeling"]}),
+        )
+        .await;
+    assert_eq!(request.status, StatusCode::CREATED, "{}", request.body);
+    assert_eq!(
+        request.body["requested"]["fields"],
+        json!([
+            "/Circularity",
+            "/GeneralProductInformation/batteryCategory",
+            "/Labeling"
+        ])
+    );
+    let request_id = request.body["id"].as_str().expect("id").to_owned();
+    let wider = app
+        .post(
+            &format!("/api/v1/access-requests/{request_id}/narrow"),
+            &app.token_a,
+            json!({"fields": ["/Circularity", "/MaterialComposition"]}),
+        )
+        .await;
+    assert_eq!(wider.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wider.body);
+    assert_eq!(
+        wider
+            .headers
+            .get("content-type")
+            .map(|value| value.to_str().unwrap_or_default()),
+        Some("application/problem+json")
+    );
+    assert_eq!(error_paths(&wider.body), ["/fields/1"]);
+    let unchanged = app
+        .get(&format!("/api/v1/access-requests/{request_id}"), &app.token_a)
+        .await;
+    assert_eq!(unchanged.body["state"], "pending", "{}", unchanged.body);
+    assert!(unchanged.body["grant_id"].is_null());
+
+    let narrowed = app
+        .post(
+            &format!("/api/v1/access-requests/{request_id}/narrow"),
+            &app.token_a,
+            json!({"fields": ["/Circularity/dismantlingAndRemovalInformation", "/GeneralProductInformation/batteryCategory"],
+                   "reason": "解体情報のみ / dismantling information only"}),
+        )
+        .await;
+    assert_eq!(narrowed.status, StatusCode::OK, "{}", narrowed.body);
+    assert_eq!(narrowed.body["state"], "narrowed");
+    let grant_id = narrowed.body["grant_id"].as_str().expect("grant").to_owned();
+    let expected = json!({
+        "Circularity": {"dismantlingAndRemovalInformation": data["Circularity"]["dismantlingAndRemovalInformation"].clone()},
+        "GeneralProductInformation": {"batteryCategory": data["GeneralProductInformation"]["batteryCategory"].clone()},
+    });
+    for (route, served) in passport_views(&app, &passport).await {
+        assert_eq!(served, expected, "{route} serves only the granted fields");
+    }
+    let policy = app
+        .get(&format!("/api/v1/grants/{grant_id}/policy"), &app.token_a)
+        .await;
+    assert_eq!(policy.status, StatusCode::OK, "{}", policy.body);
+    let field_constraint = json!({"leftOperand": "junkan:field", "operator": "isAnyOf",
+        "rightOperand": ["/Circularity/dismantlingAndRemovalInformation", "/GeneralProductInformation/batteryCategory"]});
+    assert!(
+        policy.body["permission"][0]["constraint"]
+            .as_array()
+            .expect("constraints")
+            .contains(&field_constraint),
+        "{}",
+        policy.body
+    );
+
+    // An event grant of two members: the EPCIS route serves the event with those only.
+    let event_id = "urn:uuid:7e7e7e7e-0000-4000-8000-0000000f1e1d";
+    let captured = app
+        .post(
+            "/epcis/events",
+            &app.token_a,
+            json!({"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+                   "type": "ObjectEvent", "eventID": event_id, "eventTime": "2026-05-01T09:00:00+09:00",
+                   "eventTimeZoneOffset": "+09:00", "epcList": ["urn:epc:id:sgtin:4912345.000001.F1"],
+                   "action": "OBSERVE", "bizStep": "shipping", "disposition": "in_transit"}),
+        )
+        .await;
+    assert_eq!(captured.status, StatusCode::CREATED, "{}", captured.body);
+    let event_grant = app
+        .post(
+            "/api/v1/grants",
+            &app.token_a,
+            json!({"grantee": {"type": "organization", "organization_id": app.b}, "record_kind": "event",
+                   "level": "full", "expires_at": "2099-01-01T00:00:00Z", "fields": ["bizStep", "disposition"]}),
+        )
+        .await;
+    assert_eq!(event_grant.status, StatusCode::CREATED, "{}", event_grant.body);
+    let event_path = format!("/epcis/events/{}", event_id.replace(':', "%3A"));
+    let event = app.get(&event_path, &app.token_b).await;
+    assert_eq!(event.status, StatusCode::OK, "{}", event.body);
+    let text = event.body.to_string();
+    assert!(text.contains("shipping") && text.contains("in_transit"), "{text}");
+    assert!(
+        !text.contains("epcList") && !text.contains("F1") && !text.contains("OBSERVE"),
+        "{text}"
+    );
+
+    // Revocation stops every route at once.
+    for grant in [grant_id.as_str(), event_grant.body["id"].as_str().expect("id")] {
+        let revoked = app
+            .post(&format!("/api/v1/grants/{grant}/revoke"), &app.token_a, json!({}))
+            .await;
+        assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
+    }
+    for (route, served) in passport_views(&app, &passport).await {
+        assert_ne!(served, expected, "{route} after revocation");
+        assert!(
+            served
+                .get("Circularity")
+                .is_none_or(|circularity| circularity.get("dismantlingAndRemovalInformation").is_none()),
+            "{route} after revocation: {served}"
+        );
+    }
+    assert_eq!(app.get(&event_path, &app.token_b).await.status, StatusCode::NOT_FOUND);
+}
+
+/// An offer of some fields: the DCAT catalog shows them as the offer's `junkan:field` constraint
+/// (still valid against the Dataspace Protocol's dataset schema); a request under the offer that
+/// names no fields asks for the offer's, one that names a field outside them is refused at it.
+#[tokio::test]
+async fn an_offer_of_some_fields_bounds_the_requests_made_under_it() {
+    let app = TestApp::new().await;
+    let offer = app
+        .post(
+            "/api/v1/dataset-offers",
+            &app.token_a,
+            json!({"title_ja": "解体情報", "title_en": "Dismantling", "description_ja": "電池の解体情報",
+                   "description_en": "Battery dismantling information", "record_kind": "passport",
+                   "record_class": {"type": "profile", "profile": "battery"}, "level": "legitimate_interest",
+                   "public": true, "fields": ["/Circularity/dismantlingAndRemovalInformation", "Labeling"]}),
+        )
+        .await;
+    assert_eq!(offer.status, StatusCode::CREATED, "{}", offer.body);
+    let offer_id = offer.body["id"].as_str().expect("id").to_owned();
+    let pointers = json!(["/Circularity/dismantlingAndRemovalInformation", "/Labeling"]);
+    assert_eq!(offer.body["fields"], pointers);
+    let one = app.get(&format!("/catalog/datasets/{offer_id}"), &app.token_b).await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.body);
+    assert!(
+        dsp_validator("catalog/dataset-schema.json").is_valid(&one.body),
+        "{}",
+        one.body
+    );
+    assert!(
+        one.body["hasPolicy"][0]["permission"][0]["constraint"]
+            .as_array()
+            .expect("constraints")
+            .contains(&json!({"leftOperand": "junkan:field", "operator": "isAnyOf", "rightOperand": pointers})),
+        "{}",
+        one.body
+    );
+    let ask = |fields: Option<Value>| {
+        let mut body = json!({"owner_organization_id": app.a, "offer_id": offer_id, "record_kind": "passport",
+                              "record_class": {"type": "profile", "profile": "battery"},
+                              "level": "legitimate_interest", "purpose": "dismantling", "expires_at": "2099-01-01T00:00:00Z"});
+        if let Some(fields) = fields {
+            body["fields"] = fields;
+        }
+        body
+    };
+    let outside = app
+        .post(
+            "/api/v1/access-requests",
+            &app.token_b,
+            ask(Some(json!(["/Labeling/labels", "/MaterialComposition"]))),
+        )
+        .await;
+    assert_eq!(outside.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", outside.body);
+    assert_eq!(error_paths(&outside.body), ["/fields/1"]);
+    let inherited = app.post("/api/v1/access-requests", &app.token_b, ask(None)).await;
+    assert_eq!(inherited.status, StatusCode::CREATED, "{}", inherited.body);
+    assert_eq!(inherited.body["requested"]["fields"], pointers);
+    let within = app
+        .post(
+            "/api/v1/access-requests",
+            &app.token_b,
+            ask(Some(json!(["/Labeling/labels"]))),
+        )
+        .await;
+    assert_eq!(within.status, StatusCode::CREATED, "{}", within.body);
+    assert_eq!(within.body["requested"]["fields"], json!(["/Labeling/labels"]));
+    // A standing rule carries fields like any grant.
+    let rule = app
+        .post(
+            "/api/v1/standing-rules",
+            &app.token_a,
+            json!({"grantee": {"type": "role", "role": "recycler"}, "record_kind": "passport", "level": "legitimate_interest",
+                   "expires_at": "2099-01-01T00:00:00Z", "fields": ["Circularity"]}),
+        )
+        .await;
+    assert_eq!(rule.status, StatusCode::CREATED, "{}", rule.body);
+    assert_eq!(rule.body["fields"], json!(["/Circularity"]));
+}

@@ -470,6 +470,19 @@ async fn agreed_transfer_of(
     callback: &str,
     received: &Received,
 ) -> (String, String, String) {
+    agreed_transfer_deciding(app, kind, offer, callback, received, ("approve", json!({}))).await
+}
+
+/// [`agreed_transfer_of`] with the owner's decision in its inbox: `("approve", {})` or
+/// `("narrow", narrowing)`.
+async fn agreed_transfer_deciding(
+    app: &TestApp,
+    kind: &str,
+    offer: Value,
+    callback: &str,
+    received: &Received,
+    (decision, body): (&str, Value),
+) -> (String, String, String) {
     let offer = app.post("/api/v1/dataset-offers", &app.token_a, offer).await;
     assert_eq!(offer.status, StatusCode::CREATED, "{kind}: {}", offer.body);
     let offer_id = offer.body["id"].as_str().expect("id").to_owned();
@@ -489,9 +502,9 @@ async fn agreed_transfer_of(
     let request_id = inbox.body["items"][0]["id"].as_str().expect("pending").to_owned();
     let approved = app
         .post(
-            &format!("/api/v1/access-requests/{request_id}/approve"),
+            &format!("/api/v1/access-requests/{request_id}/{decision}"),
             &app.token_a,
-            json!({}),
+            body,
         )
         .await;
     assert_eq!(approved.status, StatusCode::OK, "{kind}: {}", approved.body);
@@ -626,6 +639,22 @@ async fn the_data_route_serves_every_grantable_kind() {
         assert!(
             !audit.body["items"].as_array().expect("items").is_empty(),
             "{kind}: the read is audited under the agreement's grant"
+        );
+        // Listing what the grant covers is audited too: one `list` entry per pull, naming the
+        // grant and the consumer.
+        let listed = app
+            .get(&format!("/api/v1/audit?grant_id={grant_id}&action=list"), &app.token_a)
+            .await;
+        assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+        let entries = listed.body["items"].as_array().expect("items");
+        assert_eq!(entries.len(), 1, "{kind}: {}", listed.body);
+        assert_eq!(entries[0]["record_kind"], "grant", "{}", listed.body);
+        assert_eq!(entries[0]["record_id"], grant_id.as_str(), "{}", listed.body);
+        assert_eq!(
+            entries[0]["actor_organization_id"],
+            app.b.to_string().as_str(),
+            "{}",
+            listed.body
         );
         let revoked = app
             .post(&format!("/api/v1/grants/{grant_id}/revoke"), &app.token_a, json!({}))
@@ -1104,4 +1133,101 @@ async fn the_data_route_serves_only_what_the_agreement_covers() {
         .filter_map(|item| item["id"].as_str())
         .collect();
     assert_eq!(served, [ids[0].as_str()], "{}", data.body);
+}
+
+/// The data route reads a passport at the agreement's level: B holds a full grant on A's battery
+/// passport, then agrees on a legitimate-interest offer of battery passports; the transfer serves
+/// the passport at legitimate interest (the owner-only fields withheld), not at B's strongest
+/// level, while B's own REST read still shows the full passport.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_route_reads_a_passport_at_the_agreements_level() {
+    let app = TestApp::new().await;
+    let (callback, received) = callback_listener().await;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../passport/profiles/examples/battery.json");
+    let data: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("example")).expect("json");
+    let created = app
+        .post(
+            "/api/v1/passports",
+            &app.token_a,
+            json!({"identifier": "https://id.gs1.org/01/04912345000019/21/DSP-LEVEL", "granularity": "item",
+                   "profile": "battery", "visibility": "restricted", "data": data}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().expect("id").to_owned();
+    let full = app
+        .post(
+            "/api/v1/grants",
+            &app.token_a,
+            json!({"grantee": {"type": "organization", "organization_id": app.b}, "record_kind": "passport",
+                   "record_ids": [id], "level": "full", "expires_at": "2099-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(full.status, StatusCode::CREATED, "{}", full.body);
+    let offer = json!({"title_ja": "電池", "title_en": "Batteries", "description_ja": "解体情報", "description_en": "Dismantling",
+                       "record_kind": "passport", "record_class": {"type": "profile", "profile": "battery"},
+                       "level": "legitimate_interest", "purpose": "planning", "max_duration_days": 90, "public": false});
+    let (path, token, _) = agreed_transfer_of(&app, "passport", offer, &callback, &received).await;
+    let served = app.get(&path, &token).await;
+    assert_eq!(served.status, StatusCode::OK, "{}", served.body);
+    let item = &served.body["items"][0];
+    assert_eq!(item["id"], id.as_str(), "{}", served.body);
+    assert_eq!(item["access_level"], "legitimate_interest", "{}", served.body);
+    assert!(
+        !item["withheld"].as_array().expect("withheld").is_empty(),
+        "the owner-only fields are left out: {item}"
+    );
+    let own_read = app.get(&format!("/api/v1/passports/{id}"), &app.token_b).await;
+    assert_eq!(own_read.status, StatusCode::OK, "{}", own_read.body);
+    assert_eq!(own_read.body["access_level"], "owner", "{}", own_read.body);
+    assert_ne!(own_read.body["data"], item["data"]);
+}
+
+/// Field scopes over the Dataspace Protocol: the owner narrows the negotiation's request to two
+/// fields in its inbox; the agreement's policy carries them as a `junkan:field` constraint (valid
+/// against the protocol's schema), and
+/// the data route serves the passport with those fields only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_route_serves_only_the_agreed_fields() {
+    let app = TestApp::new().await;
+    let (callback, received) = callback_listener().await;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../passport/profiles/examples/plastics.json");
+    let data: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("example")).expect("json");
+    let created = app
+        .post(
+            "/api/v1/passports",
+            &app.token_a,
+            json!({"identifier": "https://id.gs1.org/01/04912345000019/10/DSP-FIELDS", "granularity": "batch",
+                   "profile": "plastics", "visibility": "restricted", "data": data}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let offer = json!({"title_ja": "樹脂", "title_en": "Plastics", "description_ja": "再生樹脂", "description_en": "Recycled plastics",
+                       "record_kind": "passport", "record_class": {"type": "profile", "profile": "plastics"},
+                       "level": "full", "purpose": "planning", "max_duration_days": 90, "public": false});
+    let narrowing = ("narrow", json!({"fields": ["lotNumber", "/contaminants/ash"]}));
+    let (path, token, grant_id) =
+        agreed_transfer_deciding(&app, "passport", offer, &callback, &received, narrowing).await;
+    let agreement = message_at(&received, "/dsp/negotiations/urn:uuid:passport-negotiation/agreement").await;
+    assert!(
+        agreement["agreement"]["permission"][0]["constraint"]
+            .as_array()
+            .expect("constraints")
+            .contains(&json!({"leftOperand": "junkan:field", "operator": "isAnyOf",
+                              "rightOperand": ["/contaminants/ash", "/lotNumber"]})),
+        "{agreement}"
+    );
+    let served = app.get(&path, &token).await;
+    assert_eq!(served.status, StatusCode::OK, "{}", served.body);
+    assert_eq!(
+        served.body["items"][0]["data"],
+        json!({"lotNumber": data["lotNumber"].clone(), "contaminants": {"ash": data["contaminants"]["ash"].clone()}}),
+        "{}",
+        served.body
+    );
+    let revoked = app
+        .post(&format!("/api/v1/grants/{grant_id}/revoke"), &app.token_a, json!({}))
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
+    assert_eq!(app.get(&path, &token).await.status, StatusCode::UNAUTHORIZED);
 }

@@ -628,6 +628,7 @@ async fn the_workspace_shows_what_the_store_lets_the_user_read_and_audits_grants
                 level: GrantLevel::LegitimateInterest,
                 purpose: Some("修理のため".to_owned()),
                 expires_at: app.store.now() + time::Duration::days(30),
+                fields: None,
             },
         )
         .await
@@ -718,6 +719,7 @@ async fn grants_are_revoked_by_administrators_through_a_protected_form() {
                 level: GrantLevel::Full,
                 purpose: Some("<b>引取り</b>".to_owned()),
                 expires_at: app.store.now() + time::Duration::days(30),
+                fields: None,
             },
         )
         .await
@@ -1402,6 +1404,7 @@ async fn the_sankey_view_draws_flows_between_stages_with_withheld_steps_and_list
                 level: GrantLevel::LegitimateInterest,
                 purpose: Some("再生材の確認".to_owned()),
                 expires_at: app.store.now() + time::Duration::days(30),
+                fields: None,
             },
         )
         .await
@@ -2671,6 +2674,8 @@ async fn the_catalog_offers_datasets_and_standing_rules_are_set_on_the_grants_pa
     );
     let mut good = offer_fields("電池パスポート（解体事業者向け）", "battery");
     good.push(("csrf", &token));
+    // Only the Circularity fields (項目の範囲).
+    good.push(("fields", "Circularity"));
     let published = admin.post("/app/catalog/offers", &good).await;
     assert_eq!(published.status, StatusCode::SEE_OTHER, "{}", published.text);
     let offers = app.get("/api/v1/dataset-offers", &app.token_a).await;
@@ -2695,6 +2700,16 @@ async fn the_catalog_offers_datasets_and_standing_rules_are_set_on_the_grants_pa
         form.text
     );
     assert!(form.text.contains("value=\"dismantling\"") && form.text.contains("value=\"battery\""));
+    assert!(
+        seen.text.contains("<code>/Circularity</code>"),
+        "the offer's fields: {}",
+        seen.text
+    );
+    assert!(
+        form.text.contains(">/Circularity</textarea>"),
+        "the request takes the offer's fields: {}",
+        form.text
+    );
     let requested = bob
         .post(
             "/app/requests/new",
@@ -2770,6 +2785,7 @@ async fn the_catalog_offers_datasets_and_standing_rules_are_set_on_the_grants_pa
                 ("purpose", "dismantling"),
                 ("enforce_purpose", "1"),
                 ("expires_at", "2099-12-31"),
+                ("fields", "Circularity"),
             ],
         )
         .await;
@@ -2785,6 +2801,11 @@ async fn the_catalog_offers_datasets_and_standing_rules_are_set_on_the_grants_pa
     );
     let api = app.get("/api/v1/standing-rules", &app.token_a).await;
     assert_eq!(api.body["items"][0]["grantee"]["type"], "role_with_certification");
+    assert_eq!(
+        api.body["items"][0]["fields"],
+        json!(["/Circularity"]),
+        "the rule's fields"
+    );
     let member_rules = member.get("/app/grants?direction=standing").await;
     assert!(
         !member_rules.text.contains("常設ルールを設定する"),
@@ -3361,4 +3382,344 @@ async fn peers_received_records_and_dataspace_pages_show_federation_to_its_organ
     for path in ["/app/peers", "/app/received", "/app/dataspace"] {
         assert_eq!(anonymous.get(path).await.status, StatusCode::SEE_OTHER, "{path}");
     }
+}
+
+/// Field scopes (項目の範囲) in the web application: the new-request form sends fields (one a
+/// line), the request page shows them, the narrowing form is pre-filled with them, a narrowing
+/// that adds a field is refused next to the fields box and changes nothing, a narrowing to fewer
+/// fields makes a grant whose fields the grants page shows.
+#[tokio::test]
+async fn access_requests_name_fields_and_the_owner_narrows_them_in_the_inbox() {
+    let app = TestApp::new().await;
+    user(&app, app.a, "fields-admin", &[Role::OrgAdmin, Role::Member]).await;
+    user(&app, app.b, "fields-bob", &[Role::OrgAdmin, Role::Member]).await;
+    let created = app
+        .post(
+            "/api/v1/passports",
+            &app.token_a,
+            json!({"identifier": "https://id.gs1.org/01/04912345000019/21/WEBFIELDS", "granularity": "item",
+                   "profile": "battery", "data": junkan_passport::builtin::example("battery").expect("example")}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let passport = created.body["id"].as_str().expect("id").to_owned();
+    let mut bob = Browser::new(&app);
+    bob.sign_in("fields-bob").await;
+    let form = bob.get("/app/requests/new").await;
+    assert!(form.text.contains("項目（1行に1つ）"), "{}", form.text);
+    let token = form.form_token();
+    let owner = app.a.to_string();
+    let sent = bob
+        .post(
+            "/app/requests/new",
+            &[
+                ("csrf", token.as_str()),
+                ("owner", owner.as_str()),
+                ("record_kind", "passport"),
+                ("record_ids", passport.as_str()),
+                ("level", "legitimate_interest"),
+                ("purpose", "dismantling"),
+                ("expires_at", "2099-03-31"),
+                ("fields", "Circularity\n/Labeling"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text);
+    let id = request_id_of(sent.header("location"));
+    let asked = app.get(&format!("/api/v1/access-requests/{id}"), &app.token_b).await;
+    assert_eq!(asked.body["requested"]["fields"], json!(["/Circularity", "/Labeling"]));
+
+    let mut admin = Browser::new(&app);
+    admin.sign_in("fields-admin").await;
+    let decide = admin.get(&format!("/app/requests/{id}")).await;
+    assert!(decide.text.contains("<code>/Circularity</code>"), "{}", decide.text);
+    assert!(
+        decide.text.contains("/Circularity\n/Labeling"),
+        "the narrowing form is pre-filled: {}",
+        decide.text
+    );
+    let admin_token = decide.form_token();
+    let narrow_path = format!("/app/requests/{id}/narrow");
+    let wider = admin
+        .post(
+            &narrow_path,
+            &[
+                ("csrf", admin_token.as_str()),
+                ("record_id", passport.as_str()),
+                ("level", "legitimate_interest"),
+                ("expires_at", "2099-03-31"),
+                ("fields", "/Circularity\n/MaterialComposition"),
+            ],
+        )
+        .await;
+    assert_eq!(wider.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wider.text);
+    assert!(wider.text.contains("id=\"narrow-fields-problem\""), "{}", wider.text);
+    assert!(wider.text.contains("項目は 1 行に 1 つ"), "{}", wider.text);
+    let still = app.get(&format!("/api/v1/access-requests/{id}"), &app.token_a).await;
+    assert_eq!(still.body["state"], "pending", "a refused narrowing changes nothing");
+    let narrowed = admin
+        .post(
+            &narrow_path,
+            &[
+                ("csrf", admin_token.as_str()),
+                ("record_id", passport.as_str()),
+                ("level", "legitimate_interest"),
+                ("expires_at", "2099-03-31"),
+                ("fields", "/Circularity/dismantlingAndRemovalInformation"),
+            ],
+        )
+        .await;
+    assert_eq!(narrowed.status, StatusCode::SEE_OTHER, "{}", narrowed.text);
+    let decided = app.get(&format!("/api/v1/access-requests/{id}"), &app.token_a).await;
+    assert_eq!(
+        decided.body["granted"]["fields"],
+        json!(["/Circularity/dismantlingAndRemovalInformation"])
+    );
+    let grants = admin.get("/app/grants").await;
+    assert!(
+        grants
+            .text
+            .contains("<code>/Circularity/dismantlingAndRemovalInformation</code>"),
+        "{}",
+        grants.text
+    );
+    let switched = admin
+        .post(
+            "/app/language",
+            &[("csrf", admin_token.as_str()), ("lang", "en"), ("next", "/app/grants")],
+        )
+        .await;
+    assert_eq!(switched.status, StatusCode::SEE_OTHER, "{}", switched.text);
+    let english = admin.get("/app/grants").await;
+    assert!(english.text.contains("Fields: <code>"), "{}", english.text);
+}
+
+/// Parts bought on peer nodes (ノード間の調達, `/app/remote-supplies`): a member who writes links
+/// the organization's part to a supplier's part on a registered peer through the form (a DID not
+/// of that peer and a part that is not the organization's are refused next to their fields,
+/// nothing written), sees the link, removes it; another organization sees none of it and cannot
+/// remove it; the page is in Japanese and English.
+#[tokio::test]
+async fn remote_supplies_are_linked_listed_and_removed_through_the_page() {
+    let app = TestApp::new().await;
+    let writer = user(&app, app.a, "supplies-writer", &[Role::Member]).await;
+    user(&app, app.b, "supplies-other", &[Role::OrgAdmin, Role::Member]).await;
+    let peer = app
+        .store
+        .create_peer(
+            &Actor::system(),
+            "https://peer.invalid",
+            "did:web:peer.invalid",
+            &json!({"id": "did:web:peer.invalid"}),
+        )
+        .await
+        .expect("peer");
+    let actor_a = Actor {
+        kind: junkan_model::principal::PrincipalKind::User,
+        principal_id: writer.id.to_string(),
+        organization_id: Some(app.a),
+        roles: vec![Role::Member],
+        purpose: None,
+        request_id: None,
+    };
+    let plant = app
+        .store
+        .put_ouranos_plant(
+            &actor_a,
+            junkan_model::ouranos::PlantWrite {
+                plant_id: None,
+                operator_id: app.a,
+                open_plant_id: "web-supplies-000001".to_owned(),
+                plant_name: "第一工場".to_owned(),
+                plant_address: "愛知県豊田市1-1".to_owned(),
+                global_plant_id: None,
+            },
+        )
+        .await
+        .expect("plant");
+    let part = app
+        .store
+        .put_ouranos_part(
+            &actor_a,
+            junkan_model::ouranos::PartWrite {
+                trace_id: None,
+                part: junkan_model::ouranos::Part {
+                    trace_id: uuid::Uuid::nil(),
+                    operator_id: app.a,
+                    plant_id: plant.plant_id,
+                    parts_name: "CELL-BOUGHT".to_owned(),
+                    support_parts_name: None,
+                    terminated: false,
+                    amount_required: None,
+                    amount_required_unit: None,
+                    parts_label_name: None,
+                    parts_add_info: [None, None, None],
+                },
+            },
+        )
+        .await
+        .expect("part")
+        .trace_id
+        .to_string();
+    let supplier_part = "0193a000-0000-7000-8000-00000000cafe";
+    let supplier_did = "did:web:peer.invalid:organizations:0193a000-0000-7000-8000-00000000beef";
+    let peer_id = peer.id.to_string();
+
+    let mut browser = Browser::new(&app);
+    browser.sign_in("supplies-writer").await;
+    let page = browser.get("/app/remote-supplies").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("ノード間の調達") && page.text.contains("他ノードの部品に結び付けた部品はありません。"));
+    assert!(browser
+        .get("/app/peers")
+        .await
+        .text
+        .contains("href=\"/app/remote-supplies\""));
+    let token = page.form_token();
+    // Without the token: refused.
+    let forged = browser
+        .post(
+            "/app/remote-supplies",
+            &[
+                ("trace_id", part.as_str()),
+                ("peer_id", peer_id.as_str()),
+                ("supplier_did", supplier_did),
+                ("supplier_trace_id", supplier_part),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    // A DID of another node: next to the field, nothing written.
+    let wrong_did = browser
+        .post(
+            "/app/remote-supplies",
+            &[
+                ("csrf", token.as_str()),
+                ("trace_id", part.as_str()),
+                ("peer_id", peer_id.as_str()),
+                ("supplier_did", "did:web:elsewhere.invalid:organizations:x"),
+                ("supplier_trace_id", supplier_part),
+            ],
+        )
+        .await;
+    assert_eq!(wrong_did.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong_did.text);
+    assert!(
+        wrong_did.text.contains("id=\"supply-did-problem\""),
+        "{}",
+        wrong_did.text
+    );
+    assert!(
+        wrong_did.text.contains("did:web:elsewhere.invalid"),
+        "the values sent are kept"
+    );
+    // A part that is not the organization's (and a malformed trace id): next to their fields.
+    let not_ours = browser
+        .post(
+            "/app/remote-supplies",
+            &[
+                ("csrf", token.as_str()),
+                ("trace_id", "0193a000-0000-7000-8000-000000000000"),
+                ("peer_id", peer_id.as_str()),
+                ("supplier_did", supplier_did),
+                ("supplier_trace_id", "not-a-uuid"),
+            ],
+        )
+        .await;
+    assert_eq!(not_ours.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", not_ours.text);
+    assert!(
+        not_ours.text.contains("id=\"supply-supplier-part-problem\""),
+        "{}",
+        not_ours.text
+    );
+    let listed = app.get("/api/v1/ouranos-remote-supplies", &app.token_a).await;
+    assert_eq!(listed.body["items"], json!([]), "refused forms write nothing");
+    let unknown_part = browser
+        .post(
+            "/app/remote-supplies",
+            &[
+                ("csrf", token.as_str()),
+                ("trace_id", "0193a000-0000-7000-8000-000000000000"),
+                ("peer_id", peer_id.as_str()),
+                ("supplier_did", supplier_did),
+                ("supplier_trace_id", supplier_part),
+            ],
+        )
+        .await;
+    assert_eq!(
+        unknown_part.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        unknown_part.text
+    );
+    assert!(
+        unknown_part.text.contains("id=\"supply-part-problem\""),
+        "{}",
+        unknown_part.text
+    );
+
+    let linked = browser
+        .post(
+            "/app/remote-supplies",
+            &[
+                ("csrf", token.as_str()),
+                ("trace_id", part.as_str()),
+                ("peer_id", peer_id.as_str()),
+                ("supplier_did", supplier_did),
+                ("supplier_trace_id", supplier_part),
+            ],
+        )
+        .await;
+    assert_eq!(linked.status, StatusCode::SEE_OTHER, "{}", linked.text);
+    let shown = browser.get(linked.header("location")).await;
+    assert!(shown.text.contains("部品を結び付けました。"), "{}", shown.text);
+    assert!(
+        shown.text.contains(&part) && shown.text.contains(supplier_did) && shown.text.contains("https://peer.invalid")
+    );
+    let listed = app.get("/api/v1/ouranos-remote-supplies", &app.token_a).await;
+    assert_eq!(
+        listed.body["items"][0]["supplier_trace_id"], supplier_part,
+        "{}",
+        listed.body
+    );
+
+    // Another organization sees none of it and cannot remove it.
+    let mut other = Browser::new(&app);
+    other.sign_in("supplies-other").await;
+    let theirs = other.get("/app/remote-supplies").await;
+    assert!(!theirs.text.contains(&part), "{}", theirs.text);
+    let removal = other
+        .post(
+            &format!("/app/remote-supplies/{part}/delete"),
+            &[("csrf", theirs.form_token().as_str())],
+        )
+        .await;
+    assert_eq!(removal.status, StatusCode::NOT_FOUND);
+
+    // English, then the owner removes the link.
+    let switched = browser
+        .post(
+            "/app/language",
+            &[
+                ("csrf", token.as_str()),
+                ("lang", "en"),
+                ("next", "/app/remote-supplies"),
+            ],
+        )
+        .await;
+    assert_eq!(switched.status, StatusCode::SEE_OTHER);
+    let english = browser.get("/app/remote-supplies").await;
+    assert!(
+        english.text.contains("Parts bought on peer nodes") && english.text.contains("Remove the link"),
+        "{}",
+        english.text
+    );
+    let removed = browser
+        .post(
+            &format!("/app/remote-supplies/{part}/delete"),
+            &[("csrf", token.as_str())],
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER, "{}", removed.text);
+    let listed = app.get("/api/v1/ouranos-remote-supplies", &app.token_a).await;
+    assert_eq!(listed.body["items"], json!([]));
 }

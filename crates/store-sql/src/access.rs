@@ -16,9 +16,10 @@ use crate::rows::{opt_text, parsed, text, Param, Sql};
 use crate::{micros, unavailable, SqlStore};
 
 /// Starts a query over the records of `table` (aliased `r`) that `actor` may read, with the
-/// column `best_grant` (`"<grant id>|<level>"` of the strongest grant covering the record, or
-/// NULL). `owner_column` and `public_condition` describe the table; further conditions are
-/// appended with `AND`.
+/// column `best_grant` (`"<grant id>|<level>|<fields>"` of the strongest grant covering the
+/// record, `<fields>` its JSON array of pointers or empty when it covers every field; or NULL).
+/// `owner_column` and `public_condition` describe the table; further conditions are appended
+/// with `AND`.
 pub fn readable(
     store: &SqlStore,
     actor: &Actor,
@@ -61,7 +62,12 @@ pub fn readable_from(
     let grants = "grants g LEFT JOIN grant_terms gt ON gt.grant_id = g.id";
     let text = format!(
         // No derived table: the caller's filters then apply to the table itself and its indexes.
-        "SELECT {columns}, (SELECT g.id || '|' || g.level FROM {grants} WHERE {covers} ORDER BY g.level_rank DESC, g.id LIMIT 1) AS best_grant \
+        // The strongest grant is the one of the highest level and, among those, one that covers
+        // every field before one limited to some (`grant_fields`): a read uses one grant whole,
+        // the one its audit entry names and its read counts against.
+        "SELECT {columns}, (SELECT g.id || '|' || g.level || '|' || COALESCE((SELECT gf.fields FROM grant_fields gf WHERE gf.grant_id = g.id), '') \
+         FROM {grants} WHERE {covers} \
+         ORDER BY g.level_rank DESC, CASE WHEN EXISTS (SELECT 1 FROM grant_fields gf WHERE gf.grant_id = g.id) THEN 1 ELSE 0 END, g.id LIMIT 1) AS best_grant \
          FROM {from} WHERE (r.{owner_column} = $1 OR ({public_condition}) OR $3 = 1 OR EXISTS (SELECT 1 FROM {grants} WHERE {covers}))"
     );
     Sql::new(
@@ -97,7 +103,9 @@ fn covers(kind: RecordKind, owner_column: &str) -> String {
 /// most `limit` (and whether more follow), with the grant's kind: what a grantee may pull when the
 /// grant covers a whole kind or class rather than named records. A grant that is not live and
 /// given to the actor's organization (with the purpose it enforces) is NotFound. Listing ids is
-/// not a read of the records: each record read afterwards is audited and counted as usual.
+/// not a read of the records (each record read afterwards is audited and counted as usual), but
+/// which records exist is restricted too: each listing is audited for the owner as a `list`
+/// entry naming the grant, written before the ids are returned.
 pub async fn granted_record_ids(
     store: &SqlStore,
     actor: &Actor,
@@ -114,11 +122,11 @@ pub async fn granted_record_ids(
     };
     // $1 me, $2 now, $3 the grant, $4 the purpose (the numbering of `covers`).
     let live = format!(
-        "SELECT g.record_kind FROM grants g LEFT JOIN grant_terms gt ON gt.grant_id = g.id \
+        "SELECT g.record_kind, g.owner_organization_id FROM grants g LEFT JOIN grant_terms gt ON gt.grant_id = g.id \
          WHERE g.id = $3 AND g.revoked_at IS NULL AND g.expires_at > $2 AND {GRANTEE_IS_ME} \
          AND (gt.enforce_purpose IS NULL OR gt.enforce_purpose = 0 OR g.purpose = $4)"
     );
-    let kind: Option<(String,)> = sqlx::query_as(&live)
+    let kind: Option<(String, String)> = sqlx::query_as(&live)
         .bind(me.clone())
         .bind(now)
         .bind(grant.to_string())
@@ -126,9 +134,10 @@ pub async fn granted_record_ids(
         .fetch_optional(&store.reader)
         .await
         .map_err(unavailable)?;
-    let Some((kind,)) = kind else {
+    let Some((kind, owner)) = kind else {
         return Err(hidden());
     };
+    let owner: OrganizationId = parsed(&owner, "organization id", str::parse)?;
     let kind: RecordKind = crate::rows::enum_value(&kind, "record kind")?;
     let Some((table, owner_column)) = record_table(kind) else {
         return Err(hidden());
@@ -149,6 +158,19 @@ pub async fn granted_record_ids(
         .await
         .map_err(unavailable)?;
     let more = rows.len() > limit as usize;
+    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
+    AuditEntry::new(
+        store,
+        actor,
+        AuditAction::List,
+        RecordKind::Grant,
+        &grant.to_string(),
+        Some(owner),
+        Some(grant),
+    )
+    .insert(&mut transaction)
+    .await?;
+    transaction.commit().await.map_err(unavailable)?;
     Ok((
         kind,
         rows.into_iter().take(limit as usize).map(|(id,)| id).collect(),
@@ -191,18 +213,70 @@ pub(crate) fn class_condition(kind: RecordKind) -> &'static str {
 
 /// Why `actor` could read `row` (selected through [`readable`]) owned by `owner`.
 pub fn basis_of(actor: &Actor, row: &AnyRow, owner: OrganizationId, is_public: bool) -> StoreResult<ReadBasis> {
-    let best_grant = match opt_text(row, "best_grant")? {
-        None => None,
+    admit(actor, row, owner, is_public).map(|admitted| admitted.basis)
+}
+
+/// A read the rule allows: why, and the fields of the grant it is made under when that grant
+/// names some (field scopes, `junkan_model::field_scope`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Admitted {
+    /// Why the read is allowed.
+    pub basis: ReadBasis,
+    /// The only fields the read may return (JSON Pointers), when the grant limits them.
+    pub fields: Option<Vec<String>>,
+}
+
+impl Admitted {
+    /// The one projection of a record's content to the fields its grant covers: `value` (a
+    /// passport's data after its level, an EPCIS event) keeps only those members, and the
+    /// pointers of the top-level members left out are returned. Unchanged when the read is
+    /// not limited to fields (owner, public, auditor, or a grant of every field).
+    pub fn project(&self, value: &mut serde_json::Value) -> Vec<String> {
+        let Some(fields) = &self.fields else {
+            return Vec::new();
+        };
+        let (projected, withheld) = junkan_model::field_scope::project(value, fields);
+        *value = projected;
+        withheld
+    }
+
+    /// Whether the top-level member `name` of the record is returned by this read.
+    pub fn shows_member(&self, name: &str) -> bool {
+        self.fields
+            .as_ref()
+            .is_none_or(|fields| junkan_model::field_scope::within(&format!("/{name}"), fields))
+    }
+}
+
+/// Why `actor` could read `row` (selected through [`readable`]) owned by `owner`, and which
+/// fields the grant it reads under covers: the read rule and the field scope, resolved together.
+pub fn admit(actor: &Actor, row: &AnyRow, owner: OrganizationId, is_public: bool) -> StoreResult<Admitted> {
+    let (best_grant, fields) = match opt_text(row, "best_grant")? {
+        None => (None, None),
         Some(value) => {
-            let (id, level) = value.split_once('|').unwrap_or((value.as_str(), ""));
+            let mut parts = value.splitn(3, '|');
+            let id = parts.next().unwrap_or_default();
+            let level = parts.next().unwrap_or_default();
+            let fields = parts.next().unwrap_or_default();
             let id: GrantId = parsed(id, "grant id", str::parse)?;
             let level = GrantLevel::parse(level)
                 .ok_or_else(|| StoreError::Unavailable(format!("stored grant level {level:?} is unknown").into()))?;
-            Some((id, level))
+            let fields = if fields.is_empty() {
+                None
+            } else {
+                Some(parsed(fields, "grant fields", |text| {
+                    serde_json::from_str::<Vec<String>>(text)
+                })?)
+            };
+            (Some((id, level)), fields)
         }
     };
-    read_basis(actor, owner, is_public, best_grant)
-        .ok_or_else(|| StoreError::Unavailable("a row selected as readable fails the read rule".into()))
+    let basis = read_basis(actor, owner, is_public, best_grant)
+        .ok_or_else(|| StoreError::Unavailable("a row selected as readable fails the read rule".into()))?;
+    Ok(Admitted {
+        fields: fields.filter(|_| matches!(basis, ReadBasis::Grant(..))),
+        basis,
+    })
 }
 
 /// One record read, for the audit log.

@@ -18,14 +18,15 @@
 //! connection on. Another process would wait on SQLite's lock (`busy_timeout`), as with sqlx.
 //! A document that fails or rolls back leaves the others of its commit as they are (the group is
 //! then written again, each document under a savepoint of its own); none is acknowledged before
-//! the commit is durable.
+//! the commit is durable: a second thread syncs the write-ahead log after each commit and then
+//! answers its captures, while this one writes the next (see `open`).
 
 use std::path::PathBuf;
 
 use rusqlite::{params, CachedStatement, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use sqlx::AnyPool;
 
-use junkan_model::event::{CaptureJob, CapturedEvent};
+use junkan_model::event::{CaptureJob, CapturedEvent, EventIdentifier};
 use junkan_model::facility::Visibility;
 use junkan_model::ids::OrganizationId;
 use junkan_store::{StoreError, StoreResult};
@@ -43,10 +44,17 @@ pub struct CaptureWriter {
     requests: std::sync::mpsc::Sender<Request>,
 }
 
-type Request = (Write, tokio::sync::oneshot::Sender<(StoreResult<CaptureJob>, Write)>);
+type Reply = tokio::sync::oneshot::Sender<(StoreResult<CaptureJob>, Write)>;
+type Request = (Write, Reply);
+/// A document's outcome, to be sent once its commit is durable.
+type Answer = (Reply, StoreResult<CaptureJob>, Write);
 
 /// The name of the capture writer's thread (Linux keeps 15 bytes), for CPU accounting.
 pub const THREAD_NAME: &str = "junkan-capture";
+
+/// The name of the thread that syncs the write-ahead log after the capture writer's commits and
+/// then answers their captures.
+pub const SYNC_THREAD_NAME: &str = "junkan-sync";
 
 /// The most documents one commit makes durable together.
 const MOST_PER_COMMIT: usize = 16;
@@ -85,10 +93,16 @@ impl CaptureWriter {
     /// writer pool of one connection, acquired on `runtime`.
     pub fn start(path: PathBuf, writer: AnyPool, runtime: tokio::runtime::Handle) -> StoreResult<CaptureWriter> {
         let (requests, receiver) = std::sync::mpsc::channel::<Request>();
+        let (committed, to_sync) = std::sync::mpsc::channel::<Vec<Answer>>();
+        let wal = PathBuf::from(format!("{}-wal", path.display()));
+        std::thread::Builder::new()
+            .name(SYNC_THREAD_NAME.to_owned())
+            .spawn(move || sync_and_answer(&wal, &to_sync))
+            .map_err(unavailable)?;
         std::thread::Builder::new()
             .name(THREAD_NAME.to_owned())
             .spawn(move || {
-                let mut connection: Option<Connection> = None;
+                let mut connection: Option<Opened> = None;
                 while let Ok(first) = receiver.recv() {
                     let mut group = vec![first];
                     while group.len() < MOST_PER_COMMIT {
@@ -103,29 +117,43 @@ impl CaptureWriter {
                         .map_err(unavailable)
                         .and_then(|exclusive| {
                             let outcome = match &mut connection {
-                                Some(connection) => store_group(connection, &writes),
-                                None => open(&path).and_then(|opened| store_group(connection.insert(opened), &writes)),
+                                Some(opened) => store_group(&mut opened.connection, &writes)
+                                    .map(|results| (results, opened.synced_here)),
+                                None => open(&path).and_then(|opened| {
+                                    let opened = connection.insert(opened);
+                                    store_group(&mut opened.connection, &writes)
+                                        .map(|results| (results, opened.synced_here))
+                                }),
                             };
                             // Handing the connection back to its pool needs the runtime.
                             let _runtime = runtime.enter();
                             drop(exclusive);
                             outcome
                         });
-                    let mut results: Vec<StoreResult<CaptureJob>> = match outcome {
-                        Ok(results) => results,
-                        // What failed the whole commit failed every document of it.
+                    let (results, to_be_synced): (Vec<StoreResult<CaptureJob>>, bool) = match outcome {
+                        Ok(committed) => committed,
+                        // What failed the whole commit failed every document of it; nothing of
+                        // it was written.
                         Err(error) => {
                             let message = error.to_string();
-                            (0..group.len())
+                            let failed = (0..group.len())
                                 .map(|_| Err(StoreError::Unavailable(message.clone().into())))
-                                .collect()
+                                .collect();
+                            (failed, false)
                         }
                     };
-                    for ((write, reply), result) in group.into_iter().zip(results.drain(..)) {
-                        // The document goes back with the outcome, to be freed by the caller's
-                        // thread instead of this one. The caller may have gone (its request was
-                        // cancelled); the capture stands.
-                        let _ = reply.send((result, write));
+                    let answers: Vec<Answer> = group
+                        .into_iter()
+                        .zip(results)
+                        .map(|((write, reply), result)| (reply, result, write))
+                        .collect();
+                    if to_be_synced {
+                        // Answered once the log is synced, while this thread writes the next group.
+                        if let Err(std::sync::mpsc::SendError(answers)) = committed.send(answers) {
+                            answer(answers, Err("the thread that syncs captures has stopped".to_owned()));
+                        }
+                    } else {
+                        answer(answers, Ok(()));
                     }
                 }
             })
@@ -146,6 +174,13 @@ impl CaptureWriter {
     }
 }
 
+/// The capture connection, and whether its commits are made durable by [`sync_and_answer`]
+/// rather than by SQLite.
+struct Opened {
+    connection: Connection,
+    synced_here: bool,
+}
+
 /// Opens the capture connection with the settings of the sqlx writer (`configure_sqlite_writer`):
 /// WAL, every commit synced in full before it is acknowledged, and room for a whole document's
 /// changes in the page cache. Foreign keys are not enforced on this connection: per event they
@@ -153,7 +188,15 @@ impl CaptureWriter {
 /// everything they would check is either created in the same transaction (job, contexts,
 /// identifiers, events) or checked once per document (the owner organization, in `store`).
 /// Every other connection, sqlx's, enforces them.
-fn open(path: &std::path::Path) -> StoreResult<Connection> {
+///
+/// With the write-ahead log (a database file; not an in-memory one), SQLite does not sync this
+/// connection's commits itself (`synchronous = NORMAL`): [`sync_and_answer`] syncs the log after
+/// each commit on a thread of its own and only then answers the captures of that commit, the
+/// guarantee `synchronous = FULL` gives, while this thread writes the next commit instead of
+/// waiting for the disk (a sixth of the machine's time was that wait, docs/performance.md).
+/// A commit is visible to readers from the moment it ends, before its sync, as it is with
+/// SQLite's own syncing.
+fn open(path: &std::path::Path) -> StoreResult<Opened> {
     let connection = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
@@ -164,8 +207,75 @@ fn open(path: &std::path::Path) -> StoreResult<Connection> {
             "{SQLITE_DURABILITY} {SQLITE_WRITER_CACHE} PRAGMA foreign_keys = OFF;"
         ))
         .map_err(failed)?;
-    connection.set_prepared_statement_cache_capacity(32);
-    Ok(connection)
+    let journal: String = connection
+        .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+        .map_err(failed)?;
+    let synced_here = journal.eq_ignore_ascii_case("wal");
+    if synced_here {
+        connection
+            .execute_batch("PRAGMA synchronous = NORMAL;")
+            .map_err(failed)?;
+    }
+    // Room for the multi-row statements' texts (`MultiRow`, `stored_keys`) besides the others.
+    connection.set_prepared_statement_cache_capacity(64);
+    Ok(Opened {
+        connection,
+        synced_here,
+    })
+}
+
+/// Answers each capture of `answers`: its outcome, or the error `unsynced` when its commit could
+/// not be made durable.
+fn answer(answers: Vec<Answer>, unsynced: Result<(), String>) {
+    for (reply, result, write) in answers {
+        let result = match &unsynced {
+            Ok(()) => result,
+            Err(error) => Err(StoreError::Unavailable(
+                format!(
+                    "the capture was committed, but syncing the database's write-ahead log failed ({error}): \
+                     it may not survive a power failure"
+                )
+                .into(),
+            )),
+        };
+        // The document goes back with the outcome, to be freed by the caller's thread instead
+        // of this one. The caller may have gone (its request was cancelled); the capture stands.
+        let _ = reply.send((result, write));
+    }
+}
+
+/// The sync thread: syncs the write-ahead log `wal` once for all the commits that ended since its
+/// last sync (`committed`, sent after each commit) and then answers their captures.
+fn sync_and_answer(wal: &std::path::Path, committed: &std::sync::mpsc::Receiver<Vec<Answer>>) {
+    // The log file whose directory entry is known to be durable (by its inode).
+    let mut entry_synced: Option<u64> = None;
+    while let Ok(first) = committed.recv() {
+        let mut commits = vec![first];
+        commits.extend(committed.try_iter());
+        let synced = sync_wal(wal, &mut entry_synced).map_err(|error| error.to_string());
+        for answers in commits {
+            answer(answers, synced.clone());
+        }
+    }
+}
+
+/// Syncs the data of the write-ahead log `wal`, as SQLite does at each commit with `synchronous =
+/// FULL`; for a log file not synced here before, its directory too, as SQLite does once for a
+/// log it creates.
+fn sync_wal(wal: &std::path::Path, entry_synced: &mut Option<u64>) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let file = std::fs::File::open(wal)?;
+    file.sync_data()?;
+    let inode = file.metadata()?.ino();
+    if *entry_synced != Some(inode) {
+        let directory = wal
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        std::fs::File::open(directory)?.sync_all()?;
+        *entry_synced = Some(inode);
+    }
+    Ok(())
 }
 
 /// Stores the documents `writes` in one transaction: the outcome of each, or the error that
@@ -270,16 +380,18 @@ fn store(connection: &Connection, write: &Write) -> StoreResult<CaptureJob> {
     }
     // The job row first: events reference it.
     insert_job(connection, &JobRow::new(&job, *owner))?;
-    let mut inserter = Inserter::new(connection, *owner, &job, *visibility, *record_time)?;
+    let mut inserter = Inserter::new(connection, *owner, &job, *visibility, *record_time, keys)?;
     let accepted = offer_events(events, keys, &mut job, |index| {
         inserter.offer(&events[index].1, &keys[index], &bodies[index])
     })?;
-    drop(inserter);
     job.captured_count = accepted.len() as u64;
     job.success = job.errors.is_empty();
     if rolls_back(&job) {
+        // Whatever was written goes with the transaction or savepoint.
         return Ok(job);
     }
+    inserter.flush()?;
+    drop(inserter);
     let row = JobRow::new(&job, *owner);
     run(
         connection,
@@ -371,8 +483,117 @@ fn insert_job(connection: &Connection, row: &JobRow) -> StoreResult<()> {
     Ok(())
 }
 
+/// The most rows one multi-row statement of [`Inserter`] writes; the accepted events are written
+/// in runs of this many (and their identifiers and links with them).
+const MOST_ROWS: usize = 64;
+
+/// A multi-row `INSERT`: `head`, then `VALUES` with one group of `columns` parameters per row,
+/// then `tail`. Its texts for 1, 2, 4, ... [`MOST_ROWS`] rows are made once per process, so
+/// that any number of rows is written by at most log2([`MOST_ROWS`]) + 1 cached statements.
+struct MultiRow {
+    head: &'static str,
+    columns: usize,
+    tail: &'static str,
+    texts: std::sync::OnceLock<Vec<String>>,
+}
+
+impl MultiRow {
+    const fn new(head: &'static str, columns: usize, tail: &'static str) -> MultiRow {
+        MultiRow {
+            head,
+            columns,
+            tail,
+            texts: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The statement's text for `rows` rows, a power of two up to [`MOST_ROWS`].
+    fn text(&self, rows: usize) -> &str {
+        let texts = self.texts.get_or_init(|| {
+            let group = format!("({})", vec!["?"; self.columns].join(", "));
+            std::iter::successors(Some(1), |rows| Some(rows * 2))
+                .take_while(|rows| *rows <= MOST_ROWS)
+                .map(|rows| {
+                    format!(
+                        "{} VALUES {}{}",
+                        self.head,
+                        vec![group.as_str(); rows].join(", "),
+                        self.tail
+                    )
+                })
+                .collect()
+        });
+        &texts[rows.trailing_zeros() as usize]
+    }
+
+    /// Runs the statement over `rows`, in pieces of powers of two: `bind` binds one row's values
+    /// from the given parameter index on, `run` executes the bound statement.
+    fn run<R>(
+        &self,
+        connection: &Connection,
+        rows: &[R],
+        mut bind: impl FnMut(&mut CachedStatement<'_>, usize, &R) -> rusqlite::Result<()>,
+        mut run: impl FnMut(&mut CachedStatement<'_>) -> rusqlite::Result<()>,
+    ) -> StoreResult<()> {
+        let mut rest = rows;
+        while !rest.is_empty() {
+            // The largest power of two not above what is left (and MOST_ROWS).
+            let size = 1usize << rest.len().min(MOST_ROWS).ilog2();
+            let (piece, after) = rest.split_at(size);
+            let mut statement = connection.prepare_cached(self.text(size)).map_err(failed)?;
+            for (position, row) in piece.iter().enumerate() {
+                bind(&mut statement, position * self.columns + 1, row).map_err(failed)?;
+            }
+            run(&mut statement).map_err(failed)?;
+            rest = after;
+        }
+        Ok(())
+    }
+}
+
+// `OR FAIL` and `OR IGNORE` rather than the default `ABORT`: a multi-row statement that may
+// abort keeps a statement journal, a copy of every page it changes, to undo its own rows (15 %
+// of this thread's instructions). None of these rows can violate a constraint (they were
+// decided under the write lock); if one did, the error fails the document, which its
+// transaction or savepoint undoes.
+static INSERT_EVENTS: MultiRow = MultiRow::new(
+    "INSERT OR FAIL INTO epcis_event_records (seq, hash_key, hash_text, event_id, owner_organization_id, capture_id, visibility, \
+     event_type, event_time, record_time, action, biz_step, disposition, read_point, biz_location, body, context_id)",
+    17,
+    "",
+);
+/// Identifiers with the ids chosen for them; those already stored are skipped and not returned.
+static INSERT_IDENTIFIERS: MultiRow = MultiRow::new(
+    "INSERT OR IGNORE INTO epcis_identifiers (id, value)",
+    2,
+    " RETURNING id",
+);
+/// Links; one an event names twice (same identifier and role) is written once.
+static INSERT_LINKS: MultiRow = MultiRow::new(
+    "INSERT OR IGNORE INTO epcis_event_links (identifier_id, role, event_seq, quantity, uom)",
+    5,
+    "",
+);
+
+/// An accepted event not yet written.
+struct Pending<'e> {
+    event: &'e CapturedEvent,
+    key: &'e [u8],
+    body: &'e str,
+    seq: i64,
+    context_id: i64,
+}
+
 /// Stores the events of one capture as they are offered: each event, the contexts (one row per
 /// distinct context of the document), the identifiers not yet interned and the links.
+///
+/// Whether an event is new is decided as it is offered, against what the store held before the
+/// document (read for the whole document at once, [`Inserter::new`]) and the document's earlier
+/// events (`offer_events`); the accepted events are then written [`MOST_ROWS`] at a time by
+/// multi-row statements ([`Inserter::flush`]), with the sequence numbers and identifier ids
+/// chosen here: this thread holds the database's write lock throughout. One statement per row
+/// cost a third of this thread's instructions in ending statements and opening and closing
+/// cursors on the table and its six indexes (docs/performance.md).
 struct Inserter<'t, 'e> {
     connection: &'t Connection,
     owner: String,
@@ -382,24 +603,40 @@ struct Inserter<'t, 'e> {
     contexts: Vec<(&'e serde_json::Value, i64)>,
     /// The identifiers interned so far (foldhash: SipHash was 4 % of this thread's time).
     identifiers: foldhash::HashMap<&'e str, i64>,
+    /// The hash keys of the document that the store held before it.
+    stored: foldhash::HashSet<Vec<u8>>,
+    /// The accepted events not yet written.
+    pending: Vec<Pending<'e>>,
+    /// The sequence number of the next accepted event, and the id of the next new identifier.
+    next_seq: i64,
+    next_identifier: i64,
     by_hash: CachedStatement<'t>,
     by_id: CachedStatement<'t>,
     insert_context: CachedStatement<'t>,
     find_identifier: CachedStatement<'t>,
-    insert_identifier: CachedStatement<'t>,
-    insert_event: CachedStatement<'t>,
-    insert_link: CachedStatement<'t>,
 }
 
+/// Hash keys looked up by one statement of [`Inserter::new`].
+const KEYS_PER_LOOKUP: usize = 512;
+
 impl<'t, 'e> Inserter<'t, 'e> {
+    /// An inserter for the document whose events have the hash keys `keys`.
     fn new(
         connection: &'t Connection,
         owner: OrganizationId,
         job: &CaptureJob,
         visibility: Visibility,
         record_time: i64,
+        keys: &[Vec<u8>],
     ) -> StoreResult<Inserter<'t, 'e>> {
         let prepare = |sql: &str| connection.prepare_cached(sql).map_err(failed);
+        let next = |sql: &str| -> StoreResult<i64> {
+            connection
+                .prepare_cached(sql)
+                .and_then(|mut statement| statement.query_row([], |row| row.get::<_, Option<i64>>(0)))
+                .map(|last| last.unwrap_or(0) + 1)
+                .map_err(failed)
+        };
         Ok(Inserter {
             connection,
             owner: owner.to_string(),
@@ -408,6 +645,10 @@ impl<'t, 'e> Inserter<'t, 'e> {
             record_time,
             contexts: Vec::new(),
             identifiers: foldhash::HashMap::default(),
+            stored: stored_keys(connection, keys)?,
+            pending: Vec::with_capacity(MOST_ROWS),
+            next_seq: next("SELECT max(seq) FROM epcis_event_records")?,
+            next_identifier: next("SELECT max(id) FROM epcis_identifiers")?,
             // Through the index of the keys' first 8 bytes (migration 0010), then in full.
             by_hash: prepare(
                 "SELECT event_id FROM epcis_event_records WHERE substr(hash_key, 1, 8) = substr(?1, 1, 8) \
@@ -416,16 +657,6 @@ impl<'t, 'e> Inserter<'t, 'e> {
             by_id: prepare("SELECT 1 FROM epcis_event_records WHERE event_id = ?1")?,
             insert_context: prepare("INSERT INTO epcis_contexts (context) VALUES (?1)")?,
             find_identifier: prepare("SELECT id FROM epcis_identifiers WHERE value = ?1")?,
-            insert_identifier: prepare("INSERT INTO epcis_identifiers (value) VALUES (?1) ON CONFLICT (value) DO NOTHING")?,
-            insert_event: prepare(
-                "INSERT INTO epcis_event_records (hash_key, hash_text, event_id, owner_organization_id, capture_id, visibility, \
-                 event_type, event_time, record_time, action, biz_step, disposition, read_point, biz_location, body, context_id) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-            )?,
-            insert_link: prepare(
-                "INSERT INTO epcis_event_links (identifier_id, role, event_seq, quantity, uom) VALUES (?1, ?2, ?3, ?4, ?5) \
-                 ON CONFLICT DO NOTHING",
-            )?,
         })
     }
 
@@ -437,17 +668,18 @@ impl<'t, 'e> Inserter<'t, 'e> {
             .map_err(failed)
     }
 
-    /// Stores `event` unless the store holds it already or its eventID is taken.
-    fn offer(&mut self, event: &'e CapturedEvent, key: &[u8], body: &str) -> StoreResult<Offered> {
+    /// Accepts `event` unless the store holds it already or its eventID is taken; accepted
+    /// events are written by [`Inserter::flush`].
+    fn offer(&mut self, event: &'e CapturedEvent, key: &'e [u8], body: &'e str) -> StoreResult<Offered> {
         // A stored event with the same hash makes this one a duplicate (the hash index is not
-        // unique, see migration 0010: this look-up and the insert below run in one write
-        // transaction).
-        if self.stored_with(key)?.is_some() {
+        // unique, see migration 0010: the look-up and the insert run in one write transaction).
+        if self.stored.contains(key) {
             return Ok(Offered::Duplicate);
         }
         if event.event_id != event.event_hash {
             // A given eventID is taken by an event that was given it, or by an event whose hash
-            // it is and that was given no other.
+            // it is and that was given no other. (The document's earlier events, not yet written,
+            // cannot take it: `offer_events` counts an eventID met twice as a duplicate.)
             let taken = self.by_id.exists([event.event_id.as_str()]).map_err(failed)?
                 || self.stored_with(&hash_key(&event.event_id))? == Some(None);
             if taken {
@@ -465,60 +697,160 @@ impl<'t, 'e> Inserter<'t, 'e> {
                 id
             }
         };
-        // A hash kept as text has its UTF-8 bytes as key (`hash_key`); a digest never equals
-        // the 89-character text it was read from.
-        let hash_text = (key == event.event_hash.as_bytes()).then_some(event.event_hash.as_str());
-        let given_id = (event.event_id != event.event_hash).then_some(event.event_id.as_str());
-        self.insert_event
-            .execute(params![
-                key,
-                hash_text,
-                given_id,
-                self.owner,
-                self.capture,
-                self.visibility,
-                event.event_type,
-                micros(event.event_time),
-                self.record_time,
-                event.action,
-                event.biz_step,
-                event.disposition,
-                event.read_point,
-                event.biz_location,
-                body,
-                context_id
-            ])
-            .map_err(failed)?;
-        let seq = self.connection.last_insert_rowid();
-        for identifier in &event.identifiers {
-            let value = identifier.value.as_str();
-            let id = match self.identifiers.get(value) {
-                Some(id) => *id,
-                None => {
-                    // Most identifiers of a capture are new (serialised items seen once), so the
-                    // insert comes first: a new value costs one descent of the value index
-                    // instead of a look-up and then the insert's own descent.
-                    let id = if self.insert_identifier.execute([value]).map_err(failed)? == 1 {
-                        self.connection.last_insert_rowid()
-                    } else {
-                        self.find_identifier
-                            .query_row([value], |row| row.get::<_, i64>(0))
-                            .map_err(failed)?
-                    };
-                    self.identifiers.insert(value, id);
-                    id
-                }
-            };
-            self.insert_link
-                .execute(params![
-                    id,
-                    identifier.role.as_str(),
-                    seq,
-                    identifier.quantity,
-                    identifier.uom
-                ])
-                .map_err(failed)?;
+        self.pending.push(Pending {
+            event,
+            key,
+            body,
+            seq: self.next_seq,
+            context_id,
+        });
+        self.next_seq += 1;
+        if self.pending.len() == MOST_ROWS {
+            self.flush()?;
         }
         Ok(Offered::Accepted)
     }
+
+    /// Writes the pending events, their identifiers not yet interned and their links.
+    fn flush(&mut self) -> StoreResult<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        // Most identifiers of a capture are new (serialised items seen once): each gets the next
+        // id and is inserted; those the store held already are skipped by the insert and then
+        // looked up.
+        let mut fresh: Vec<(i64, &'e str)> = Vec::new();
+        for identifier in pending.iter().flat_map(|pending| &pending.event.identifiers) {
+            let value = identifier.value.as_str();
+            if let std::collections::hash_map::Entry::Vacant(entry) = self.identifiers.entry(value) {
+                entry.insert(self.next_identifier);
+                fresh.push((self.next_identifier, value));
+                self.next_identifier += 1;
+            }
+        }
+        let mut inserted = foldhash::HashSet::<i64>::default();
+        INSERT_IDENTIFIERS.run(
+            self.connection,
+            &fresh,
+            |statement, first, (id, value)| {
+                statement.raw_bind_parameter(first, id)?;
+                statement.raw_bind_parameter(first + 1, value)
+            },
+            |statement| {
+                let mut rows = statement.raw_query();
+                while let Some(row) = rows.next()? {
+                    inserted.insert(row.get(0)?);
+                }
+                Ok(())
+            },
+        )?;
+        for (id, value) in &fresh {
+            if !inserted.contains(id) {
+                let stored = self
+                    .find_identifier
+                    .query_row([value], |row| row.get::<_, i64>(0))
+                    .map_err(failed)?;
+                self.identifiers.insert(value, stored);
+            }
+        }
+        let (owner, capture, visibility, record_time) = (&self.owner, &self.capture, self.visibility, self.record_time);
+        INSERT_EVENTS.run(
+            self.connection,
+            &pending,
+            |statement, first, pending| {
+                let Pending {
+                    event,
+                    key,
+                    body,
+                    seq,
+                    context_id,
+                } = pending;
+                // A hash kept as text has its UTF-8 bytes as key (`hash_key`); a digest never
+                // equals the 89-character text it was read from.
+                let hash_text = (*key == event.event_hash.as_bytes()).then_some(event.event_hash.as_str());
+                let given_id = (event.event_id != event.event_hash).then_some(event.event_id.as_str());
+                let values: [&dyn rusqlite::ToSql; 17] = [
+                    seq,
+                    key,
+                    &hash_text,
+                    &given_id,
+                    owner,
+                    capture,
+                    &visibility,
+                    &event.event_type,
+                    &micros(event.event_time),
+                    &record_time,
+                    &event.action,
+                    &event.biz_step,
+                    &event.disposition,
+                    &event.read_point,
+                    &event.biz_location,
+                    body,
+                    context_id,
+                ];
+                for (offset, value) in values.into_iter().enumerate() {
+                    statement.raw_bind_parameter(first + offset, value)?;
+                }
+                Ok(())
+            },
+            |statement| statement.raw_execute().map(drop),
+        )?;
+        let links: Vec<(i64, &EventIdentifier, i64)> = pending
+            .iter()
+            .flat_map(|pending| {
+                pending
+                    .event
+                    .identifiers
+                    .iter()
+                    .map(|identifier| (self.identifiers[identifier.value.as_str()], identifier, pending.seq))
+            })
+            .collect();
+        INSERT_LINKS.run(
+            self.connection,
+            &links,
+            |statement, first, (id, identifier, seq)| {
+                statement.raw_bind_parameter(first, id)?;
+                statement.raw_bind_parameter(first + 1, identifier.role.as_str())?;
+                statement.raw_bind_parameter(first + 2, seq)?;
+                statement.raw_bind_parameter(first + 3, &identifier.quantity)?;
+                statement.raw_bind_parameter(first + 4, &identifier.uom)
+            },
+            |statement| statement.raw_execute().map(drop),
+        )?;
+        self.pending = pending;
+        self.pending.clear();
+        Ok(())
+    }
+}
+
+/// Those of `keys` that the store holds (duplicates of stored events), looked up through the
+/// index of the keys' first 8 bytes, [`KEYS_PER_LOOKUP`] at a time and in key order.
+fn stored_keys(connection: &Connection, keys: &[Vec<u8>]) -> StoreResult<foldhash::HashSet<Vec<u8>>> {
+    let mut prefixes: Vec<&[u8]> = keys.iter().map(|key| &key[..key.len().min(8)]).collect();
+    prefixes.sort_unstable();
+    prefixes.dedup();
+    let wanted: foldhash::HashSet<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+    let mut stored = foldhash::HashSet::default();
+    for chunk in prefixes.chunks(KEYS_PER_LOOKUP) {
+        // A power of two of parameters, the last prefix repeated to fill them, so that few
+        // statement texts are cached.
+        let size = chunk.len().next_power_of_two();
+        let sql = format!(
+            "SELECT hash_key FROM epcis_event_records WHERE substr(hash_key, 1, 8) IN ({})",
+            vec!["?"; size].join(", ")
+        );
+        let mut statement = connection.prepare_cached(&sql).map_err(failed)?;
+        let padding = std::iter::repeat(chunk[chunk.len() - 1]).take(size - chunk.len());
+        let mut rows = statement
+            .query(rusqlite::params_from_iter(chunk.iter().copied().chain(padding)))
+            .map_err(failed)?;
+        while let Some(row) = rows.next().map_err(failed)? {
+            let key: Vec<u8> = row.get(0).map_err(failed)?;
+            if wanted.contains(key.as_slice()) {
+                stored.insert(key);
+            }
+        }
+    }
+    Ok(stored)
 }

@@ -361,6 +361,7 @@ pub async fn request_contract(
             "Dataspace Protocol contract negotiation {} (consumer {consumer_pid})",
             process_id(id)
         )),
+        fields: offer.fields.clone(),
     };
     let request = sharing::prepare_request(store, actor, new)
         .await

@@ -1051,8 +1051,9 @@ async fn with_identifiers(
             let seq = int(row, "seq")?;
             let owner: OrganizationId = parsed(&text(row, "owner_organization_id")?, "organization id", str::parse)?;
             let visibility: Visibility = enum_value(&text(row, "visibility")?, "visibility")?;
-            let basis = basis_of(actor, row, owner, visibility == Visibility::Public)?;
-            let event = StoredEvent {
+            let admitted = crate::access::admit(actor, row, owner, visibility == Visibility::Public)?;
+            let basis = admitted.basis;
+            let mut event = StoredEvent {
                 event: CapturedEvent {
                     event_id: text(row, "id")?,
                     event_hash: text(row, "event_hash")?,
@@ -1079,9 +1080,63 @@ async fn with_identifiers(
                 record_time: time(row, "record_time")?,
                 sequence: seq,
             };
+            project_event(&admitted, &mut event.event);
             Ok((event, basis, seq))
         })
         .collect()
+}
+
+/// An event read under a grant limited to some fields: its body keeps those members only
+/// (`Admitted::project`, the one projection), and the parts the repository extracted from the
+/// body are kept only where their member is shown, so that no route serves a withheld member
+/// through them. The eventID, type, time and time zone identify the event and stay.
+fn project_event(admitted: &crate::access::Admitted, event: &mut CapturedEvent) {
+    if admitted.fields.is_none() {
+        return;
+    }
+    // The members that identify the event, as stored, put back after the projection.
+    let identity: Vec<(&str, serde_json::Value)> = ["eventID", "type", "eventTime", "eventTimeZoneOffset"]
+        .into_iter()
+        .filter_map(|name| Some((name, event.body.get(name)?.clone())))
+        .collect();
+    admitted.project(&mut event.body);
+    for (name, part) in [
+        ("action", &mut event.action),
+        ("bizStep", &mut event.biz_step),
+        ("disposition", &mut event.disposition),
+        ("readPoint", &mut event.read_point),
+        ("bizLocation", &mut event.biz_location),
+    ] {
+        if !admitted.shows_member(name) {
+            *part = None;
+        }
+    }
+    event
+        .identifiers
+        .retain(|identifier| admitted.shows_member(identifier_member(identifier.role)));
+    if let Some(body) = event.body.as_object_mut() {
+        for (name, value) in identity {
+            body.insert(name.to_owned(), value);
+        }
+    }
+}
+
+/// The member of an EPCIS event an identifier of `role` was taken from.
+fn identifier_member(role: IdentifierRole) -> &'static str {
+    match role {
+        IdentifierRole::Epc => "epcList",
+        IdentifierRole::Parent => "parentID",
+        IdentifierRole::Child => "childEPCs",
+        IdentifierRole::Input => "inputEPCList",
+        IdentifierRole::Output => "outputEPCList",
+        IdentifierRole::Quantity => "quantityList",
+        IdentifierRole::ChildQuantity => "childQuantityList",
+        IdentifierRole::InputQuantity => "inputQuantityList",
+        IdentifierRole::OutputQuantity => "outputQuantityList",
+        IdentifierRole::Source => "sourceList",
+        IdentifierRole::Destination => "destinationList",
+        IdentifierRole::BizTransaction => "bizTransactionList",
+    }
 }
 
 /// Lineage look-up in one statement per call (one round trip per traced level, not three): the

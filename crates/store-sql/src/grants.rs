@@ -85,6 +85,7 @@ pub(crate) fn grant_from(
         enforce_purpose: new.enforce_purpose,
         access_request_id,
         offer_id,
+        fields: new.fields.as_deref().map(junkan_model::field_scope::normalized_fields),
     }
 }
 
@@ -178,6 +179,14 @@ pub(crate) async fn insert(
     .execute(&mut *connection)
     .await
     .map_err(unavailable)?;
+    if let Some(fields) = &grant.fields {
+        sqlx::query("INSERT INTO grant_fields (grant_id, fields) VALUES ($1, $2)")
+            .bind(grant.id.to_string())
+            .bind(serde_json::to_string(fields).unwrap_or_default())
+            .execute(&mut *connection)
+            .await
+            .map_err(unavailable)?;
+    }
     if let Some(max_reads) = grant.max_reads {
         sqlx::query("INSERT INTO grant_reads (grant_id, max_reads, reads_used) VALUES ($1, $2, 0)")
             .bind(grant.id.to_string())
@@ -333,7 +342,20 @@ async fn grant_of(store: &SqlStore, row: &AnyRow) -> StoreResult<Grant> {
                 .transpose()?,
         ),
     };
+    let fields: Option<(String,)> = sqlx::query_as("SELECT fields FROM grant_fields WHERE grant_id = $1")
+        .bind(id.to_string())
+        .fetch_optional(&store.reader)
+        .await
+        .map_err(unavailable)?;
+    let fields = fields
+        .map(|(fields,)| {
+            parsed(&fields, "grant fields", |text| {
+                serde_json::from_str::<Vec<String>>(text)
+            })
+        })
+        .transpose()?;
     Ok(Grant {
+        fields,
         record_class,
         max_reads,
         reads_used,

@@ -75,6 +75,8 @@ pub(crate) fn record_parts(kind: RecordKind) -> &'static [&'static str] {
             "SELECT * FROM grant_records WHERE grant_id = $1",
             // Grants made before migration 0027 have no terms: their digest stays what it was.
             "/* optional */ SELECT * FROM grant_terms WHERE grant_id = $1",
+            // The fields a grant covers (migration 0040), only for grants that name fields.
+            "/* optional */ SELECT * FROM grant_fields WHERE grant_id = $1",
         ],
         RecordKind::Certification => &["SELECT * FROM certifications WHERE id = $1"],
         RecordKind::Industry => &["SELECT * FROM industries WHERE code = $1"],
@@ -133,8 +135,16 @@ pub(crate) fn record_parts(kind: RecordKind) -> &'static [&'static str] {
             &["SELECT kid, organization_id, public_key, created_at, retired_at FROM signing_keys WHERE kid = $1"]
         }
         RecordKind::Credential => &["SELECT * FROM issued_credentials WHERE id = $1"],
-        RecordKind::AccessRequest => &["SELECT * FROM access_requests WHERE id = $1"],
-        RecordKind::DatasetOffer => &["SELECT * FROM dataset_offers WHERE id = $1"],
+        RecordKind::AccessRequest => &[
+            "SELECT * FROM access_requests WHERE id = $1",
+            // The fields a request asks for (migration 0040), only for requests that name fields.
+            "/* optional */ SELECT * FROM access_request_fields WHERE access_request_id = $1",
+        ],
+        RecordKind::DatasetOffer => &[
+            "SELECT * FROM dataset_offers WHERE id = $1",
+            // The fields an offer shares (migration 0041), only for offers that name fields.
+            "/* optional */ SELECT * FROM dataset_offer_fields WHERE offer_id = $1",
+        ],
         // A consumer's credential at the provider and a pull token are secrets: left out, so
         // that the log, whose digests are handed out, never depends on them.
         RecordKind::DspNegotiation => &[
@@ -526,7 +536,8 @@ pub(crate) async fn append_record(
     record_id: &str,
     owner: Option<OrganizationId>,
 ) -> StoreResult<()> {
-    if action == AuditAction::Read || !store.log_writes {
+    // Reads and listings are audited, not logged: they change no record.
+    if matches!(action, AuditAction::Read | AuditAction::List) || !store.log_writes {
         return Ok(());
     }
     let id = log_record_id(kind, record_id, owner);

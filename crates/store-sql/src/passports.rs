@@ -22,7 +22,7 @@ use junkan_model::Violation;
 use junkan_passport::CompiledProfile;
 use junkan_store::{StoreError, StoreResult};
 
-use crate::access::{audit_reads, basis_of, readable, record, require, RecordRead};
+use crate::access::{audit_reads, readable, record, require, RecordRead};
 use crate::rows::{enum_value, int, like_literal, opt_text, parsed, text, time, write_error, Param, Sql};
 use crate::{micros, unavailable, SqlStore};
 
@@ -860,7 +860,8 @@ async fn read_views(
         let owner = parsed(&text(row, "owner_organization_id")?, "organization id", str::parse)?;
         let latest_version = int(row, "latest_version")?;
         let visibility: Visibility = enum_value(&text(row, "visibility")?, "visibility")?;
-        let basis = basis_of(actor, row, owner, visibility == Visibility::Public)?;
+        let admitted = crate::access::admit(actor, row, owner, visibility == Visibility::Public)?;
+        let basis = admitted.basis;
         let entitled = basis.access_level();
         let level = match read.view {
             None => entitled,
@@ -889,7 +890,10 @@ async fn read_views(
         let links: Vec<PassportLink> = parsed(&text(&version_row, "links")?, "passport links", |text| {
             serde_json::from_str(text)
         })?;
-        let view = profile.view(&data, level);
+        let mut view = profile.view(&data, level);
+        // The fields of the grant the read is made under, after the level (the one projection).
+        let out_of_scope = admitted.project(&mut view.data);
+        view.withheld.extend(out_of_scope);
         if basis.is_audited() {
             reads.push(RecordRead {
                 kind: RecordKind::Passport,

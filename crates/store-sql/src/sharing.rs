@@ -12,8 +12,8 @@ use junkan_model::ids::{AccessRequestId, DatasetOfferId, OrganizationId};
 use junkan_model::page::{Page, PageRequest};
 use junkan_model::principal::Actor;
 use junkan_model::sharing::{
-    check_within_offer, narrowed_scope, AccessRequest, AccessScope, DatasetOffer, Narrowing, NewAccessRequest,
-    NewDatasetOffer, Refusal, RequestState,
+    check_within_offer, narrowed_scope, offered_scope, AccessRequest, AccessScope, DatasetOffer, Narrowing,
+    NewAccessRequest, NewDatasetOffer, Refusal, RequestState,
 };
 use junkan_model::Violation;
 use junkan_store::{RequestDirection, StoreError, StoreResult};
@@ -29,7 +29,8 @@ fn own_organization(actor: &Actor, what: &str) -> StoreResult<OrganizationId> {
 }
 
 /// The columns of a request with its grant's state, for [`request_of`].
-pub(crate) const REQUEST_COLUMNS: &str = "a.*, g.revoked_at AS grant_revoked_at, g.expires_at AS grant_expires_at";
+pub(crate) const REQUEST_COLUMNS: &str = "a.*, g.revoked_at AS grant_revoked_at, g.expires_at AS grant_expires_at, \
+    (SELECT f.fields FROM access_request_fields f WHERE f.access_request_id = a.id) AS requested_fields";
 pub(crate) const REQUEST_FROM: &str = "access_requests a LEFT JOIN grants g ON g.id = a.grant_id";
 
 pub async fn create_request(store: &SqlStore, actor: &Actor, new: NewAccessRequest) -> StoreResult<AccessRequest> {
@@ -91,7 +92,7 @@ pub(crate) async fn prepare_request(
         requester_organization_id: requester,
         owner_organization_id: new.owner_organization_id,
         offer_id: new.offer_id,
-        requested: new.scope(),
+        requested: offered_scope(offer.as_ref(), &new),
         purpose: new.purpose.trim().to_owned(),
         message: new.message.clone(),
         state: RequestState::Pending,
@@ -144,6 +145,14 @@ pub(crate) async fn insert_request(
     .execute(&mut *connection)
     .await
     .map_err(unavailable)?;
+    if let Some(fields) = &request.requested.fields {
+        sqlx::query("INSERT INTO access_request_fields (access_request_id, fields) VALUES ($1, $2)")
+            .bind(request.id.to_string())
+            .bind(serde_json::to_string(fields).unwrap_or_default())
+            .execute(&mut *connection)
+            .await
+            .map_err(unavailable)?;
+    }
     // The request is the requester's record; the owner reads it as the party asked.
     record(
         store,
@@ -506,6 +515,7 @@ pub(crate) fn request_grant(actor: &Actor, request: &AccessRequest, scope: &Acce
             record_class: scope.record_class.clone(),
             max_reads: scope.max_reads,
             enforce_purpose: true,
+            fields: scope.fields.clone(),
         },
         now,
         Some(request.id),
@@ -542,6 +552,13 @@ pub(crate) fn request_of(row: &AnyRow, now: OffsetDateTime) -> StoreResult<Acces
             level: stored_level(&level)?,
             expires_at: time(row, "expires_at")?,
             max_reads: opt_int(row, "max_reads")?.map(|reads| u64::try_from(reads).unwrap_or(0)),
+            fields: opt_text(row, "requested_fields")?
+                .map(|fields| {
+                    parsed(&fields, "requested fields", |text| {
+                        serde_json::from_str::<Vec<String>>(text)
+                    })
+                })
+                .transpose()?,
         },
         purpose: text(row, "purpose")?,
         message: opt_text(row, "message")?,
@@ -601,6 +618,7 @@ pub async fn create_offer(store: &SqlStore, actor: &Actor, new: NewDatasetOffer)
         created_by: actor.principal_id.clone(),
         created_at: store.clock_now(),
         withdrawn_at: None,
+        fields: new.fields.as_deref().map(junkan_model::field_scope::normalized_fields),
     };
     let mut transaction = store.writer.begin().await.map_err(unavailable)?;
     sqlx::query(
@@ -625,6 +643,14 @@ pub async fn create_offer(store: &SqlStore, actor: &Actor, new: NewDatasetOffer)
     .execute(&mut *transaction)
     .await
     .map_err(unavailable)?;
+    if let Some(fields) = &offer.fields {
+        sqlx::query("INSERT INTO dataset_offer_fields (offer_id, fields) VALUES ($1, $2)")
+            .bind(offer.id.to_string())
+            .bind(serde_json::to_string(fields).unwrap_or_default())
+            .execute(&mut *transaction)
+            .await
+            .map_err(unavailable)?;
+    }
     record(
         store,
         &mut transaction,
@@ -640,6 +666,10 @@ pub async fn create_offer(store: &SqlStore, actor: &Actor, new: NewDatasetOffer)
     Ok(offer)
 }
 
+/// The columns of an offer: its row and the fields it shares (`dataset_offer_fields`).
+const OFFER_COLUMNS: &str =
+    "o.*, (SELECT f.fields FROM dataset_offer_fields f WHERE f.offer_id = o.id) AS offer_fields";
+
 /// SQL condition: offer `o` is visible to organization `$1` (empty when anonymous): its owner
 /// sees all of its offers; others see offers not withdrawn, public ones anonymously too.
 const OFFER_VISIBLE: &str = "(o.owner_organization_id = $1 OR (o.withdrawn_at IS NULL AND (o.public = 1 OR $1 <> '')))";
@@ -652,7 +682,7 @@ pub async fn list_offers(
 ) -> StoreResult<Page<DatasetOffer>> {
     let me = actor.organization_id.map(|id| id.to_string()).unwrap_or_default();
     let mut sql = Sql::new(
-        &format!("SELECT o.* FROM dataset_offers o WHERE {OFFER_VISIBLE}"),
+        &format!("SELECT {OFFER_COLUMNS} FROM dataset_offers o WHERE {OFFER_VISIBLE}"),
         vec![Param::Text(me)],
     );
     if let Some(owner) = owner {
@@ -670,7 +700,7 @@ pub async fn list_offers(
 pub async fn get_offer(store: &SqlStore, actor: &Actor, id: DatasetOfferId) -> StoreResult<DatasetOffer> {
     let me = actor.organization_id.map(|id| id.to_string()).unwrap_or_default();
     let row = sqlx::query(&format!(
-        "SELECT o.* FROM dataset_offers o WHERE o.id = $2 AND {OFFER_VISIBLE}"
+        "SELECT {OFFER_COLUMNS} FROM dataset_offers o WHERE o.id = $2 AND {OFFER_VISIBLE}"
     ))
     .bind(me)
     .bind(id.to_string())
@@ -736,5 +766,12 @@ fn offer_of(row: &AnyRow) -> StoreResult<DatasetOffer> {
         created_by: text(row, "created_by")?,
         created_at: time(row, "created_at")?,
         withdrawn_at: opt_time(row, "withdrawn_at")?,
+        fields: opt_text(row, "offer_fields")?
+            .map(|fields| {
+                parsed(&fields, "offer fields", |text| {
+                    serde_json::from_str::<Vec<String>>(text)
+                })
+            })
+            .transpose()?,
     })
 }

@@ -29,6 +29,8 @@ mod certificates;
 mod dsp;
 mod federation;
 pub use federation::federation_peers_remote_organizations_and_received_records;
+mod field_scopes;
+pub use field_scopes::field_scopes_are_stored_narrowed_and_projected;
 mod indicators;
 mod ledgers;
 mod log;
@@ -89,7 +91,8 @@ macro_rules! store_contract_tests {
             dsp_negotiations_decide_through_requests_and_transfers_stop_with_the_grant,
             dsp_consumer_side_follows_the_provider,
             federation_peers_remote_organizations_and_received_records,
-            ouranos_rollup_continues_with_a_peers_answer);
+            ouranos_rollup_continues_with_a_peers_answer,
+            field_scopes_are_stored_narrowed_and_projected);
     };
     (@cases $factory:path; $($case:ident),*) => {
         $(
@@ -493,6 +496,7 @@ pub async fn grants_open_records_until_they_expire_or_are_revoked(store: &dyn St
         level: GrantLevel::LegitimateInterest,
         purpose: Some("dismantling".to_owned()),
         expires_at: START + Duration::days(30),
+        fields: None,
     };
     assert!(matches!(
         store.create_grant(&member_a, new_grant.clone()).await,
@@ -599,6 +603,7 @@ pub async fn grants_open_records_until_they_expire_or_are_revoked(store: &dyn St
         level: GrantLevel::Full,
         purpose: None,
         expires_at: clock.now() + Duration::days(1),
+        fields: None,
     };
     let second = store.create_grant(&admin_a, whole_kind).await.expect("grant");
     assert_eq!(
@@ -651,6 +656,7 @@ pub async fn grants_to_roles_and_certifications(store: &dyn Store, clock: &Manua
                 level: GrantLevel::LegitimateInterest,
                 purpose: Some("recycling".to_owned()),
                 expires_at: START + Duration::days(365),
+                fields: None,
             },
         )
         .await
@@ -679,6 +685,7 @@ pub async fn grants_to_roles_and_certifications(store: &dyn Store, clock: &Manua
                 level: GrantLevel::LegitimateInterest,
                 purpose: None,
                 expires_at: START + Duration::days(365),
+                fields: None,
             },
         )
         .await
@@ -1335,6 +1342,7 @@ pub async fn events_are_captured_once_queried_and_isolated(store: &dyn Store, _c
                 level: GrantLevel::LegitimateInterest,
                 purpose: Some("recycled content".to_owned()),
                 expires_at: START + Duration::days(1),
+                fields: None,
             },
         )
         .await
@@ -1628,6 +1636,7 @@ pub async fn lineage_events_carry_structure_and_readability(store: &dyn Store, _
                 level: GrantLevel::LegitimateInterest,
                 purpose: None,
                 expires_at: START + Duration::days(1),
+                fields: None,
             },
         )
         .await
@@ -2023,6 +2032,7 @@ pub async fn passports_versions_views_and_grants(store: &dyn Store, clock: &Manu
                 level: GrantLevel::LegitimateInterest,
                 purpose: Some("再生材の受入検査 / incoming inspection".to_owned()),
                 expires_at: START + Duration::days(30),
+                fields: None,
             },
         )
         .await
@@ -2399,6 +2409,7 @@ pub async fn footprints_publish_supersede_and_read_rule(store: &dyn Store, _cloc
                 level: GrantLevel::Full,
                 purpose: Some("PACT exchange".to_owned()),
                 expires_at: START + Duration::days(30),
+                fields: None,
             },
         )
         .await
@@ -3551,6 +3562,7 @@ pub async fn audit_batched_reads_list_each_record(store: &dyn Store, _clock: &Ma
                     level: GrantLevel::Full,
                     purpose: Some("PACT exchange".to_owned()),
                     expires_at: START + Duration::days(30),
+                    fields: None,
                 },
             )
             .await
@@ -3841,6 +3853,7 @@ pub async fn ouranos_rollup_continues_with_a_peers_answer(store: &dyn Store, clo
                 level: GrantLevel::Full,
                 purpose: Some("cfp_rollup".to_owned()),
                 expires_at: clock.now() + Duration::days(1),
+                fields: None,
             },
         )
         .await

@@ -862,9 +862,16 @@ pub async fn pull_data(
                     let passport_id = id
                         .parse()
                         .map_err(|_| store_error(not_found(RecordKind::Passport, id)))?;
+                    // At the agreement's level: the consumer may hold a wider grant on the same
+                    // passport (its strongest level would otherwise apply), but the transfer
+                    // serves what the agreement covers.
+                    let read = PassportRead {
+                        version: None,
+                        view: Some(grant.level.access_level()),
+                    };
                     let passport = state
                         .store
-                        .get_passport(&actor, passport_id, PassportRead::default())
+                        .get_passport(&actor, passport_id, read)
                         .await
                         .map_err(store_error)?;
                     serde_json::to_value(passport).unwrap_or_default()

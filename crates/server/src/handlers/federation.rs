@@ -831,6 +831,17 @@ pub async fn put_ouranos_remote_supply(
 ) -> ApiResult<Json<junkan_model::federation::RemoteSupply>> {
     let actor = caller.signed_in()?;
     let trace_id: uuid::Uuid = path_id(&trace_id, "part")?;
+    Ok(Json(link_remote_supply(&state, actor, trace_id, &new).await?))
+}
+
+/// [`put_ouranos_remote_supply`]'s work, shared with the web application's page of remote
+/// supplies: the peer must be registered and the DID one of its organizations'.
+pub async fn link_remote_supply(
+    state: &AppState,
+    actor: &Actor,
+    trace_id: uuid::Uuid,
+    new: &junkan_model::federation::NewRemoteSupply,
+) -> ApiResult<junkan_model::federation::RemoteSupply> {
     let peer = state.store.get_peer(new.peer_id).await.map_err(|error| match error {
         junkan_store::StoreError::NotFound { .. } => ApiError::invalid(vec![Violation::new(
             "/peer_id",
@@ -850,9 +861,7 @@ pub async fn put_ouranos_remote_supply(
             )]))
         }
     }
-    Ok(Json(
-        state.store.put_ouranos_remote_supply(actor, trace_id, &new).await?,
-    ))
+    Ok(state.store.put_ouranos_remote_supply(actor, trace_id, new).await?)
 }
 
 /// Removes the link of a part of the caller's organization.

@@ -290,6 +290,7 @@ pub async fn share_footprint(
                 expires_at: share
                     .expires_at
                     .unwrap_or_else(|| state.store.now() + time::Duration::days(365)),
+                fields: None,
             },
         )
         .await?;

@@ -311,6 +311,7 @@ async fn peers_page(
     let body = html! {
         h1 { (web.t(PEERS_TITLE)) }
         p.lead { (web.t(PEERS_LEAD)) }
+        p { a href="/app/remote-supplies" { (web.t(("ノード間の調達（他ノードの供給元部品との結び付け）", "Parts bought on peer nodes (links to suppliers' parts)"))) } }
         (flash_notice(web, query))
         @if peers.is_empty() {
             p { (web.t(NO_PEERS)) }
@@ -1361,6 +1362,7 @@ mod tests {
             created_by: "test".to_owned(),
             created_at: OffsetDateTime::UNIX_EPOCH,
             withdrawn_at: None,
+            fields: None,
         };
         let catalog = crate::handlers::sharing::catalog("https://peer.example", &[offer]);
         let datasets = remote_datasets(&catalog, Language::Ja);

@@ -25,6 +25,7 @@ pub mod log;
 pub mod partners;
 pub mod passport;
 pub mod passport_form;
+pub mod remote_supplies;
 pub mod sharing;
 pub mod sign_in;
 pub mod upload;
@@ -124,6 +125,14 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/received/requests/{id}/refresh", post(federation::post_refresh))
         .route("/received/requests/{id}/pull", post(federation::post_pull))
         .route("/dataspace", get(federation::get_dataspace))
+        .route(
+            "/remote-supplies",
+            get(remote_supplies::get_remote_supplies).post(remote_supplies::post_remote_supply),
+        )
+        .route(
+            "/remote-supplies/{trace_id}/delete",
+            post(remote_supplies::post_delete_remote_supply),
+        )
         .route("/assets/{name}", get(assets::get_asset))
         .fallback(context::not_found_page)
         .layer(axum::middleware::map_response(move |response: Response| async move {

@@ -144,6 +144,24 @@ const RECORD_IDS_HINT: Text = (
     "Leave empty for every record of the kind (or class).",
 );
 const KEEP_RECORDS: Text = ("許諾する記録", "Records to grant");
+const SCOPE_FIELDS: Text = ("項目（1行に1つ）", "Fields (one a line)");
+const SCOPE_FIELDS_HINT: Text = (
+    "最上位の項目名（例: Circularity）または JSON Pointer（例: /Circularity/safetyMeasures）。空欄なら開示範囲のすべての項目。パスポートと EPCIS イベントのみ。",
+    "A top-level member name (e.g. Circularity) or a JSON Pointer (e.g. /Circularity/safetyMeasures); empty for every field of the level. Passports and EPCIS events only.",
+);
+const SCOPE_FIELDS_SHORT: Text = ("項目", "Fields");
+const ALL_FIELDS: Text = ("開示範囲のすべての項目", "every field of the level");
+
+/// The non-empty lines of the form field `name`, trimmed; `None` when there are none.
+fn lines_of(fields: &[(String, String)], name: &str) -> Option<Vec<String>> {
+    value(fields, name).map(|text| {
+        text.lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .map(str::to_owned)
+            .collect()
+    })
+}
 const CLASS_TYPE: Text = ("記録の分類", "Record class");
 const CLASS_NONE: Text = ("指定しない", "None");
 const CLASS_PROFILE: Text = ("パスポートのプロファイル", "Passport profile");
@@ -240,6 +258,7 @@ pub(super) fn field_message(language: Language, violation: &Violation) -> String
         "level" => "開示範囲を申請・提供より広くすることはできません。",
         "expires_at" => "期限は未来の日付で、申請・提供された期間より後にはできません。",
         "max_reads" => "閲覧回数の上限は 1 以上で、申請より多くはできません。",
+        "fields" => "項目は 1 行に 1 つ、申請・提供された項目（またはその下の項目）から指定してください（パスポートと EPCIS イベントのみ）。",
         "purpose" => "利用目的を 1〜200 文字で入力してください（提供に目的がある場合はそれと同じ）。",
         "reason" => "理由を 1〜2000 文字で入力してください。",
         "message" => "メッセージは 2000 文字以内で入力してください。",
@@ -353,6 +372,11 @@ fn scope_list(web: &Web, scope: &AccessScope) -> Markup {
             dd { (i18n::date_time(web.language, scope.expires_at)) }
             dt { (web.t(MAX_READS)) }
             dd { (reads_text(web, scope.max_reads)) }
+            dt { (web.t(SCOPE_FIELDS)) }
+            @match &scope.fields {
+                Some(fields) => dd { ul { @for field in fields { li { code { (field) } } } } },
+                None => dd { (web.t(ALL_FIELDS)) },
+            }
         }
     }
 }
@@ -649,6 +673,7 @@ fn narrow_form(
     let until = sent_value("expires_at").unwrap_or_else(|| day_text(day_of(asked.expires_at)));
     let reads = sent_value("max_reads").or_else(|| asked.max_reads.map(|reads| reads.to_string()));
     let reason = sent_value("reason").unwrap_or_default();
+    let scope_fields = sent_value("fields").unwrap_or_else(|| asked.fields.clone().unwrap_or_default().join("\n"));
     let kept: Vec<String> = match sent {
         Some(fields) => values(fields, "record_id").into_iter().map(str::to_owned).collect(),
         None => asked.record_ids.clone().unwrap_or_default(),
@@ -699,6 +724,12 @@ fn narrow_form(
                     label for="narrow-reads" { (web.t(MAX_READS)) }
                     input #narrow-reads type="number" min="1" name="max_reads" value=[reads.as_deref()] aria-describedby=[described_by(problems, &["max_reads"], "narrow-reads")];
                     (field_problems(web, problems, &["max_reads"], "narrow-reads"))
+                }
+                div.field {
+                    label for="narrow-fields" { (web.t(SCOPE_FIELDS)) }
+                    textarea #narrow-fields name="fields" rows="3" aria-describedby=[described_by(problems, &["fields"], "narrow-fields")] { (scope_fields) }
+                    p.hint { (web.t(SCOPE_FIELDS_HINT)) }
+                    (field_problems(web, problems, &["fields"], "narrow-fields"))
                 }
                 div.field {
                     label for="narrow-reason" { (web.t(REASON)) }
@@ -842,6 +873,17 @@ pub async fn post_narrow(
         )),
         None => {}
     }
+    match lines_of(&fields, "fields") {
+        Some(kept) if Some(junkan_model::field_scope::normalized_fields(&kept)) != asked.fields => {
+            narrowing.fields = Some(kept);
+        }
+        Some(_) => {}
+        None if asked.fields.is_some() => problems.push(Violation::new(
+            "/fields",
+            "fields were asked for: leaving them out would widen the request",
+        )),
+        None => {}
+    }
     narrowing.reason = value(&fields, "reason").map(str::to_owned);
     let result = if problems.is_empty() {
         let request_id: AccessRequestId = request.id;
@@ -909,6 +951,9 @@ pub async fn get_new_request(State(state): State<AppState>, web: Web, RawQuery(r
         }
         if let Some(purpose) = &offer.purpose {
             fields.push(("purpose".to_owned(), purpose.clone()));
+        }
+        if let Some(offered) = &offer.fields {
+            fields.push(("fields".to_owned(), offered.join("\n")));
         }
         if let Some(days) = offer.max_duration_days {
             let until = day_of(state.store.now() + time::Duration::days(i64::from(days) - 1));
@@ -1055,6 +1100,12 @@ async fn new_request_page(
                 (field_problems(web, problems, &["max_reads"], "max-reads"))
             }
             div.field {
+                label for="scope-fields" { (web.t(SCOPE_FIELDS)) }
+                textarea #scope-fields name="fields" rows="3" aria-describedby=[described_by(problems, &["fields"], "scope-fields")] { (field("fields").unwrap_or_default()) }
+                p.hint { (web.t(SCOPE_FIELDS_HINT)) }
+                (field_problems(web, problems, &["fields"], "scope-fields"))
+            }
+            div.field {
                 label for="message" { (web.t(MESSAGE)) }
                 textarea #message name="message" rows="3" aria-describedby=[described_by(problems, &["message"], "message")] { (field("message").unwrap_or_default()) }
                 (field_problems(web, problems, &["message"], "message"))
@@ -1173,6 +1224,7 @@ pub async fn post_new_request(State(state): State<AppState>, web: Web, Form(fiel
         expires_at,
         max_reads,
         message: value(&fields, "message").map(str::to_owned),
+        fields: lines_of(&fields, "fields"),
     };
     match state.store.create_access_request(&signed_in.actor, new).await {
         Ok(request) => Ok(see_other(&format!("/app/requests/{}?done=requested", request.id))),
@@ -1299,6 +1351,12 @@ pub fn standing_rule_form(web: &Web, fields: &[(String, String)], problems: &[Vi
                     input #rule-reads type="number" min="1" name="max_reads" value=(field("max_reads").unwrap_or_default()) aria-describedby=[described_by(problems, &["max_reads"], "rule-reads")];
                     (field_problems(web, problems, &["max_reads"], "rule-reads"))
                 }
+                div.field {
+                    label for="rule-fields" { (web.t(SCOPE_FIELDS)) }
+                    textarea #rule-fields name="fields" rows="3" aria-describedby=[described_by(problems, &["fields"], "rule-fields")] { (field("fields").unwrap_or_default()) }
+                    p.hint { (web.t(SCOPE_FIELDS_HINT)) }
+                    (field_problems(web, problems, &["fields"], "rule-fields"))
+                }
                 button type="submit" { (web.t(SET_RULE)) }
             }
         }
@@ -1357,6 +1415,7 @@ pub async fn post_standing_rule(State(state): State<AppState>, web: Web, Form(fi
         record_class,
         max_reads,
         enforce_purpose: value(&fields, "enforce_purpose").is_some(),
+        fields: lines_of(&fields, "fields"),
     };
     match state.store.create_grant(&signed_in.actor, new).await {
         Ok(_) => Ok(see_other("/app/grants?direction=standing&done=rule")),
@@ -1403,6 +1462,7 @@ fn audit_action(action: AuditAction) -> Text {
         AuditAction::Create => ("作成", "create"),
         AuditAction::Update => ("更新", "update"),
         AuditAction::Revoke => ("取消し", "revoke"),
+        AuditAction::List => ("一覧", "list"),
     }
 }
 
@@ -1498,6 +1558,7 @@ pub async fn get_audit(State(state): State<AppState>, web: Web, RawQuery(raw): R
         AuditAction::Create,
         AuditAction::Update,
         AuditAction::Revoke,
+        AuditAction::List,
     ]
     .iter()
     .map(|action| (action.as_str(), web.t(audit_action(*action))))
@@ -1680,6 +1741,9 @@ async fn catalog_page(
                                     td data-label=(web.t(KIND)) {
                                         (web.t(i18n::record_kind(offer.record_kind)))
                                         @if let Some(class) = &offer.record_class { br; code { (class.to_stored()) } }
+                                        @if let Some(fields) = &offer.fields {
+                                            br; span.muted { (web.t(SCOPE_FIELDS_SHORT)) ": " @for (index, field) in fields.iter().enumerate() { @if index > 0 { ", " } code { (field) } } }
+                                        }
                                     }
                                     td data-label=(web.t(LEVEL)) { (web.t(i18n::grant_level(offer.level))) }
                                     td data-label=(web.t(PURPOSE)) { (offer.purpose.as_deref().unwrap_or("—")) }
@@ -1713,6 +1777,9 @@ async fn catalog_page(
                                     td data-label=(web.t(KIND)) {
                                         (web.t(i18n::record_kind(offer.record_kind)))
                                         @if let Some(class) = &offer.record_class { br; code { (class.to_stored()) } }
+                                        @if let Some(fields) = &offer.fields {
+                                            br; span.muted { (web.t(SCOPE_FIELDS_SHORT)) ": " @for (index, field) in fields.iter().enumerate() { @if index > 0 { ", " } code { (field) } } }
+                                        }
                                     }
                                     td data-label=(web.t(LEVEL)) { (web.t(i18n::grant_level(offer.level))) }
                                     td data-label=(web.t(LISTED)) { (web.t(if offer.public { LISTED_PUBLIC } else { LISTED_MEMBERS })) }
@@ -1804,6 +1871,12 @@ fn offer_form(web: &Web, fields: &[(String, String)], problems: &[Violation]) ->
                 }
                 (text_field("purpose", PURPOSE, "offer-purpose", false))
                 (text_field("max_duration_days", MAX_DURATION, "offer-days", false))
+                div.field {
+                    label for="offer-fields" { (web.t(SCOPE_FIELDS)) }
+                    textarea #offer-fields name="fields" rows="3" aria-describedby=[described_by(problems, &["fields"], "offer-fields")] { (field("fields").unwrap_or_default()) }
+                    p.hint { (web.t(SCOPE_FIELDS_HINT)) }
+                    (field_problems(web, problems, &["fields"], "offer-fields"))
+                }
                 div.check {
                     input #offer-public type="checkbox" name="public" value="1" checked[field("public").is_some()];
                     label for="offer-public" { (web.t(("匿名の閲覧者にもカタログで公開する", "List it for anonymous readers too"))) }
@@ -1850,6 +1923,7 @@ pub async fn post_offer(State(state): State<AppState>, web: Web, Form(fields): F
         purpose: value(&fields, "purpose").map(str::to_owned),
         max_duration_days,
         public: value(&fields, "public").is_some(),
+        fields: lines_of(&fields, "fields"),
     };
     match state.store.create_dataset_offer(&signed_in.actor, new).await {
         Ok(_) => Ok(see_other("/app/catalog?done=offered")),

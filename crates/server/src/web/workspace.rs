@@ -893,6 +893,9 @@ pub async fn grants_page(
                                     (web.t(i18n::record_kind(grant.record_kind)))
                                     @if grant.record_ids.is_some() { " " (web.t(SOME_RECORDS)) }
                                     @if let Some(class) = &grant.record_class { br; span.muted { (web.t(CLASS)) ": " code { (class.to_stored()) } } }
+                                    @if let Some(fields) = &grant.fields {
+                                        br; span.muted { (web.t(("項目", "Fields"))) ": " @for (index, field) in fields.iter().enumerate() { @if index > 0 { ", " } code { (field) } } }
+                                    }
                                 }
                                 td data-label=(web.t(LEVEL)) { (web.t(i18n::grant_level(grant.level))) }
                                 td data-label=(web.t(PURPOSE)) {

@@ -43,6 +43,7 @@ pub async fn access_requests_purpose_and_concurrent_read_limits(store: &dyn Stor
         expires_at: START + Duration::days(30),
         max_reads: Some(5),
         message: None,
+        fields: None,
     };
     // To oneself: refused; naming a restricted record without an offer: refused.
     assert!(matches!(
@@ -260,6 +261,7 @@ pub async fn standing_rules_combine_role_and_certification(store: &dyn Store, _c
                 record_class: None,
                 max_reads: None,
                 enforce_purpose: false,
+                fields: None,
             },
         )
         .await

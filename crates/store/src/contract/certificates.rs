@@ -225,6 +225,7 @@ pub async fn conformity_certificates_issue_read_and_revoke(store: &dyn Store, cl
                     record_class: None,
                     max_reads: None,
                     enforce_purpose: false,
+                    fields: None,
                 },
             )
             .await

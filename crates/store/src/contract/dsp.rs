@@ -30,6 +30,7 @@ fn offer(public: bool) -> NewDatasetOffer {
         purpose: Some("planning".to_owned()),
         max_duration_days: Some(30),
         public,
+        fields: None,
     }
 }
 

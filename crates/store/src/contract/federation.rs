@@ -154,6 +154,7 @@ pub async fn federation_peers_remote_organizations_and_received_records(store: &
                 record_class: None,
                 enforce_purpose: false,
                 max_reads: None,
+                fields: None,
             },
         )
         .await

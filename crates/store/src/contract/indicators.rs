@@ -217,6 +217,7 @@ pub async fn material_flows_versions_imports_and_read_rule(store: &dyn Store, _c
                 level: GrantLevel::Full,
                 purpose: Some("広域計画 / regional planning".to_owned()),
                 expires_at: super::START + time::Duration::days(30),
+                fields: None,
             },
         )
         .await

@@ -415,6 +415,7 @@ pub async fn ledgers_are_never_overdrawn_and_count_lots_once(store: &dyn Store, 
                 level: GrantLevel::LegitimateInterest,
                 purpose: Some("再生材含有の確認 / recycled content check".to_owned()),
                 expires_at: START + Duration::days(30),
+                fields: None,
             },
         )
         .await

@@ -39,6 +39,7 @@ async fn share(store: &dyn Store, owner: &Actor, reader: OrganizationId, kind: R
                 level: GrantLevel::LegitimateInterest,
                 purpose: Some("循環指標 / circularity indicators".to_owned()),
                 expires_at: START + Duration::days(30),
+                fields: None,
             },
         )
         .await
@@ -315,6 +316,7 @@ pub async fn facilities_class_grants_cover_events_at_the_owners_facilities(store
                 level: GrantLevel::Full,
                 purpose: Some("トレース / lineage".to_owned()),
                 expires_at: START + Duration::days(30),
+                fields: None,
             },
         )
         .await

@@ -709,7 +709,11 @@ async fn get_target(
                 .map_err(params)?
                 .ok_or_else(|| params("traceIds: is required".to_owned()))?;
             query.finish().map_err(params)?;
-            let rows = state.store.ouranos_cfp_rows(actor, &trace_ids).await.map_err(store)?;
+            let mut rows = state.store.ouranos_cfp_rows(actor, &trace_ids).await.map_err(store)?;
+            // Totals of parts with suppliers on peer nodes ask the peers, as cfpRollup does.
+            crate::federation::ouranos_cfp_totals_with_peers(state, actor, &mut rows)
+                .await
+                .map_err(store)?;
             Ok(ok(Value::Array(rows.iter().map(|row| row.to_json()).collect())))
         }
         "cfpCertification" => {
