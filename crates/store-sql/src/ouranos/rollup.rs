@@ -264,7 +264,8 @@ pub(super) struct KeptGraph {
 ///
 /// The root is read first; then each level's structure lines, which carry the part each leads
 /// to, its operator and its CFP's roll-up line (`refresh_lines`), so the parts of the next level
-/// come with the lines that lead to them and nothing else is looked up. Each statement answers
+/// come with the lines that lead to them and nothing else is looked up; of those parts, only the
+/// ones the lines say have lines are asked for theirs (migration 0039). Each statement answers
 /// one row, its records aggregated by `string_agg` (PostgreSQL, and SQLite since 3.44): sqlx's
 /// SQLite driver hands every row from its worker thread to the caller through a channel, and
 /// for the 21,000 rows of a 10,000-part graph those hand-offs, not SQLite, took most of a second
