@@ -848,7 +848,7 @@ fn stored_keys(connection: &Connection, keys: &[Vec<u8>]) -> StoreResult<foldhas
             vec!["?"; size].join(", ")
         );
         let mut statement = connection.prepare_cached(&sql).map_err(failed)?;
-        let padding = std::iter::repeat(chunk[chunk.len() - 1]).take(size - chunk.len());
+        let padding = std::iter::repeat_n(chunk[chunk.len() - 1], size - chunk.len());
         let mut rows = statement
             .query(rusqlite::params_from_iter(chunk.iter().copied().chain(padding)))
             .map_err(failed)?;
