@@ -1091,6 +1091,9 @@ pub async fn bench_footprints(database_url: Option<&str>, footprints: u64, sampl
 /// store-backed result must equal it, or the benchmark fails.
 pub async fn bench_rollup(database_url: Option<&str>, samples: u64, seed: u64) -> anyhow::Result<()> {
     use junkan_footprint::rollup::{rollup, SupplyGraph};
+    use junkan_store_sql::GraphSource;
+    /// The ways a roll-up gets its graph, in the order timed.
+    const WAYS: [GraphSource; 3] = [GraphSource::Kept, GraphSource::Patched, GraphSource::Read];
     use junkan_footprint::synthetic::{synthetic_tree, BENCHMARK_ORGANIZATIONS, BENCHMARK_PARTS, BENCHMARK_TIERS};
 
     let load_at_start = load_average();
@@ -1142,43 +1145,91 @@ pub async fn bench_rollup(database_url: Option<&str>, samples: u64, seed: u64) -
         result == expected,
         "the first store-backed roll-up differs from the in-memory one"
     );
-    // Timed twice: with the graph the process read before (nothing changed since, as between
-    // most roll-ups of a tree: `GraphCache`), and with the graph read from the database each
-    // time, as after any change to the parts, lines or CFPs.
-    let mut store_ms = Vec::with_capacity(samples as usize);
-    let mut store_cold_ms = Vec::with_capacity(samples as usize);
-    for cold in [false, true] {
+    // Timed three ways: with the graph the process read before (nothing changed since, as
+    // between most roll-ups of a tree: `GraphCache`); with that graph patched right after a
+    // change (a supplier rewrote the CFP of one part: only the changed parts are read again);
+    // and with the graph read from the database in full, as the first roll-up of a process.
+    // Each change is checked too: the tree in memory gets the same change, and the store's
+    // roll-up must equal its roll-up.
+    let candidates: Vec<uuid::Uuid> = tree
+        .expected
+        .parts()
+        .iter()
+        .skip(1)
+        .filter(|part| part.footprint.is_some())
+        .filter_map(|part| part.id.parse().ok())
+        .collect();
+    anyhow::ensure!(!candidates.is_empty(), "the tree has parts with a CFP");
+    let mut current = tree.expected.clone();
+    let mut changes = 0usize;
+    let (store_ref, tree_ref, change_root) = (&store, &tree, root_id.clone());
+    // The next change: a part's CFP rewritten (untimed), and the roll-up it must then give.
+    let mut change = move |current: &SupplyGraph| {
+        changes += 1;
+        let part = candidates[(changes * 7919) % candidates.len()];
+        let factor = rust_decimal::Decimal::from(2 + (changes % 3) as i64);
+        let (store, tree) = (store_ref, tree_ref);
+        let current = current.clone();
+        let root_id = change_root.clone();
+        async move {
+            let changed = junkan_store::supply_tree::rewrite_cfp(store, tree, &current, part, factor)
+                .await
+                .context("rewriting a CFP")?;
+            let expected = rollup(&changed, &root_id)
+                .map_err(|problems| anyhow::anyhow!("the changed tree does not roll up in memory: {problems:?}"))?;
+            anyhow::Ok((changed, expected))
+        }
+    };
+    let mut timings: [Vec<f64>; 3] = Default::default();
+    let mut expected_now = expected.clone();
+    for (way, timings) in WAYS.iter().zip(timings.iter_mut()) {
         for _ in 0..samples {
-            if cold {
-                store.forget_cached_graphs();
+            match way {
+                GraphSource::Kept => {}
+                GraphSource::Patched => {
+                    let (changed, rolled) = change(&current).await?;
+                    current = changed;
+                    expected_now = rolled;
+                }
+                GraphSource::Read => store.forget_cached_graphs(),
             }
             let started = Instant::now();
             let result = store.ouranos_rollup(&tree.root_actor, tree.root).await?;
-            let timings = if cold { &mut store_cold_ms } else { &mut store_ms };
             timings.push(started.elapsed().as_secs_f64() * 1000.0);
             anyhow::ensure!(
-                result == expected,
-                "the store-backed roll-up differs from the in-memory roll-up of the same tree: total {} against {}",
+                result == expected_now,
+                "the store-backed roll-up ({way:?}) differs from the in-memory roll-up of the same tree: total {} against {}",
                 result.total,
-                expected.total
+                expected_now.total
             );
         }
     }
     // Where the time goes, through the same code path as the timed method, in further samples:
     // for each way, the read, its statements, the roll-up and the audit.
-    let mut phases: [[Vec<f64>; 4]; 2] = Default::default();
+    let mut phases: [[Vec<f64>; 4]; 3] = Default::default();
+    let mut statements: [usize; 3] = [0; 3];
     let mut cost = None;
-    for (cold, phases) in [false, true].into_iter().zip(phases.iter_mut()) {
+    for (way, (phases, statements)) in WAYS.iter().zip(phases.iter_mut().zip(statements.iter_mut())) {
         for _ in 0..samples.min(20) {
-            if cold {
-                store.forget_cached_graphs();
+            match way {
+                GraphSource::Kept => {}
+                GraphSource::Patched => {
+                    let (changed, rolled) = change(&current).await?;
+                    current = changed;
+                    expected_now = rolled;
+                }
+                GraphSource::Read => store.forget_cached_graphs(),
             }
             let (result, sample) = store.ouranos_rollup_with_cost(&tree.root_actor, tree.root).await?;
             anyhow::ensure!(
-                result == expected,
+                result == expected_now,
                 "the store-backed roll-up differs from the in-memory one"
             );
-            anyhow::ensure!(sample.graph_cached != cold, "the graph was not read the way timed");
+            anyhow::ensure!(
+                sample.graph == *way,
+                "the graph was not got the way timed: {:?}",
+                sample.graph
+            );
             for (phase, duration) in
                 phases
                     .iter_mut()
@@ -1186,6 +1237,7 @@ pub async fn bench_rollup(database_url: Option<&str>, samples: u64, seed: u64) -
             {
                 phase.push(duration.as_secs_f64() * 1000.0);
             }
+            *statements = sample.read_statements;
             cost = Some(sample);
         }
     }
@@ -1199,7 +1251,8 @@ pub async fn bench_rollup(database_url: Option<&str>, samples: u64, seed: u64) -
             "audit_write": round(percentile(auditing, 0.5)),
         })
     };
-    let [mut warm_phases, mut cold_phases] = phases;
+    let [mut kept_phases, mut patched_phases, mut read_phases] = phases;
+    let [mut kept_ms, mut patched_ms, mut read_ms] = timings;
     let cross_company = tree.counts.trades;
     let summary = |timings: &mut Vec<f64>| {
         json!({
@@ -1232,14 +1285,19 @@ pub async fn bench_rollup(database_url: Option<&str>, samples: u64, seed: u64) -
             "primary_data_share_pct": expected.primary_data_share.map(|share| share.to_string()),
         },
         "samples": samples,
-        "store_rollup_ms": summary(&mut store_ms),
+        "store_rollup_ms": summary(&mut kept_ms),
         "store_rollup": "Store::ouranos_rollup as the automaker, nothing changed since its last roll-up: the graph it read then (checked against the database's count of changes), rolled up in full, reads across companies audited",
-        "store_rollup_phases_p50_ms": phase_summary(&mut warm_phases),
-        "store_rollup_read_from_database_ms": summary(&mut store_cold_ms),
-        "store_rollup_read_from_database": "the same with the graph assembled from the stored structures, answered trades and CFPs each time (as after any change)",
-        "store_rollup_read_from_database_phases_p50_ms": phase_summary(&mut cold_phases),
+        "store_rollup_phases_p50_ms": phase_summary(&mut kept_phases),
+        "store_rollup_patched_ms": summary(&mut patched_ms),
+        "store_rollup_patched": "the same right after a supplier rewrote the CFP of one part (untimed): the graph kept, with the parts changed since (the part and the parents whose lines lead to it) read again",
+        "store_rollup_patched_phases_p50_ms": phase_summary(&mut patched_phases),
+        "store_rollup_read_from_database_ms": summary(&mut read_ms),
+        "store_rollup_read_from_database": "the same with the graph read in full from the stored structures, answered trades and CFPs (as the first roll-up of a part in a process)",
+        "store_rollup_read_from_database_phases_p50_ms": phase_summary(&mut read_phases),
         "store_rollup_statements": {
-            "read_from_database": cost.read_statements,
+            "kept": statements[0],
+            "patched": statements[1],
+            "read_from_database": statements[2],
             "audit_write": cost.audit.statements,
             "audit_entries": cost.audit.entries,
             "audit_records": cost.audit.records,

@@ -41,8 +41,8 @@ use junkan_store::{StoreError, StoreResult};
 pub(crate) mod remote;
 mod rollup;
 
-pub use rollup::GraphCache;
 use rollup::{cached_supply_graph, encode_input, refresh_lines, Disclosure, LinesOf};
+pub use rollup::{GraphCache, GraphSource};
 
 use crate::access::{insert_reads, record, require, AuditedReads, ReadEntry};
 use crate::rows::{int, opt_text, parsed, text, time, write_error, Param, Sql};
@@ -1453,18 +1453,19 @@ pub async fn cfp_rows(store: &SqlStore, actor: &Actor, trace_ids: &[Uuid]) -> St
 pub struct RollupCost {
     /// Statements that read the graph (the root's ownership check included).
     pub read_statements: usize,
-    /// Whether the graph was one this process had read before at the same count of changes
-    /// (`rollup::GraphCache`).
-    pub graph_cached: bool,
+    /// Whether the graph was the one this process kept (`rollup::GraphCache`), that graph
+    /// patched with the parts changed since, or read in full.
+    pub graph: GraphSource,
     /// What the audit of the suppliers' parts read wrote (statements without BEGIN and COMMIT).
     pub audit: AuditedReads,
     /// Time spent reading and assembling the graph.
     pub reading: std::time::Duration,
     /// Of which waiting for the statements' answers.
     pub querying: std::time::Duration,
-    /// Time spent rolling it up.
+    /// Time spent rolling it up (on a thread of its own, while the audit entries are written).
     pub rolling_up: std::time::Duration,
-    /// Time spent writing the audit entries (until their commit).
+    /// Time from the end of the read until the audit entries were committed, which the roll-up
+    /// overlaps.
     pub auditing: std::time::Duration,
 }
 
@@ -1476,19 +1477,75 @@ pub async fn rollup_part(store: &SqlStore, actor: &Actor, trace_id: Uuid) -> Sto
     let graph = cached_supply_graph(store, &mut connection, &trace_id.to_string()).await?;
     drop(connection);
     let read = std::time::Instant::now();
-    let rolled = rollup_of(&graph.loaded.graph, trace_id)?;
-    let rolled_up = std::time::Instant::now();
-    let audit = audit_disclosures(store, actor, &graph.loaded.disclosures).await?;
+    // The roll-up runs on a thread of its own while the audit entries are written; they are
+    // committed only once it succeeded.
+    let loaded = graph.loaded.clone();
+    let rolling_up = tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        rollup_of(&loaded.graph, trace_id).map(|rolled| (rolled, started.elapsed()))
+    });
+    let ((rolled, rolling_up), audit) =
+        audit_disclosures_beside(store, actor, &graph.loaded.disclosures, rolling_up).await?;
     let cost = RollupCost {
         read_statements: graph.statements + 1,
-        graph_cached: graph.cached,
+        graph: graph.source,
         audit,
         reading: read - started,
         querying: graph.querying,
-        rolling_up: rolled_up - read,
-        auditing: rolled_up.elapsed(),
+        rolling_up,
+        auditing: read.elapsed(),
     };
     Ok((rolled, cost))
+}
+
+/// [`audit_disclosures`] beside a computation (`running`, a roll-up of what was disclosed) that
+/// another thread runs meanwhile: the entries are written, then committed only when it
+/// succeeded, so that a roll-up that fails audits nothing (what was read is not returned).
+async fn audit_disclosures_beside<T>(
+    store: &SqlStore,
+    actor: &Actor,
+    disclosures: &[Disclosure],
+    running: tokio::task::JoinHandle<StoreResult<T>>,
+) -> StoreResult<(T, AuditedReads)> {
+    let finished = |joined: Result<StoreResult<T>, tokio::task::JoinError>| {
+        joined.map_err(|error| unavailable_text(format!("the roll-up did not finish: {error}")))?
+    };
+    let organization = actor.organization_id.map(|id| id.to_string());
+    let foreign: Vec<ReadEntry<'_>> = disclosures
+        .iter()
+        .filter(|disclosure| Some(&disclosure.operator) != organization.as_ref())
+        .map(|disclosure| ReadEntry {
+            kind: RecordKind::OuranosPart,
+            id: &disclosure.trace_id,
+            owner: disclosure.operator.clone(),
+            grant: None,
+        })
+        .collect();
+    if foreign.is_empty() {
+        return Ok((finished(running.await)?, AuditedReads::default()));
+    }
+    let mut transaction = store.writer.begin().await.map_err(unavailable)?;
+    let written = insert_reads(store, &mut transaction, actor, &foreign).await?;
+    // On an error the transaction is dropped, which rolls it back.
+    let result = finished(running.await)?;
+    transaction.commit().await.map_err(unavailable)?;
+    Ok((result, written))
+}
+
+/// The graph below `root` as a roll-up gets it (`testing::supply_graph`).
+pub(crate) async fn supply_graph_for_test(
+    store: &SqlStore,
+    root: Uuid,
+) -> StoreResult<(Vec<junkan_footprint::rollup::Part>, Vec<(String, String)>, GraphSource)> {
+    let mut connection = store.reader.acquire().await.map_err(unavailable)?;
+    let read = cached_supply_graph(store, &mut connection, &root.to_string()).await?;
+    let disclosures = read
+        .loaded
+        .disclosures
+        .iter()
+        .map(|disclosure| (disclosure.trace_id.clone(), disclosure.operator.clone()))
+        .collect();
+    Ok((read.loaded.graph.parts().to_vec(), disclosures, read.source))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use junkan_store::ManualClock;
-use junkan_store_sql::SqlStore;
+use junkan_store_sql::{GraphSource, SqlStore};
 
 /// A fresh SQLite database in a temporary directory that lives as long as the process, not yet
 /// migrated.
@@ -653,9 +653,13 @@ async fn rollup_reads_its_graph_again_after_any_change(store: SqlStore) {
         .expect("tree written");
     let roll_up = || store.ouranos_rollup_with_cost(&tree.root_actor, tree.root);
     let (first, cost) = roll_up().await.expect("roll-up");
-    assert!(!cost.graph_cached, "the first roll-up reads the database");
+    assert_eq!(cost.graph, GraphSource::Read, "the first roll-up reads the database");
     let (again, cost) = roll_up().await.expect("roll-up");
-    assert!(cost.graph_cached, "nothing changed: the graph read before is used");
+    assert_eq!(
+        cost.graph,
+        GraphSource::Kept,
+        "nothing changed: the graph read before is used"
+    );
     assert_eq!(again, first);
 
     // The amounts of the root's structure lines change (a '1' put in front of each).
@@ -671,11 +675,15 @@ async fn rollup_reads_its_graph_again_after_any_change(store: SqlStore) {
     .expect("amounts changed");
     assert!(changed > 0);
     let (after, cost) = roll_up().await.expect("roll-up");
-    assert!(!cost.graph_cached, "a changed line makes the roll-up read again");
+    assert_eq!(
+        cost.graph,
+        GraphSource::Patched,
+        "a changed line makes the roll-up read the changed part again"
+    );
     assert_ne!(after.total, first.total);
     store.forget_cached_graphs();
     let (fresh, cost) = roll_up().await.expect("roll-up");
-    assert!(!cost.graph_cached);
+    assert_eq!(cost.graph, GraphSource::Read);
     assert_eq!(
         after, fresh,
         "the roll-up after the change is the one a fresh read gives"
@@ -703,9 +711,13 @@ async fn rollup_reads_its_graph_again_after_any_change(store: SqlStore) {
         .expect("count");
     assert!(counted > before, "the change is counted");
     let (rolled, cost) = roll_up().await.expect("roll-up");
-    assert!(cost.graph_cached, "a change outside the graph leaves it in use");
+    assert_eq!(
+        cost.graph,
+        GraphSource::Kept,
+        "a change outside the graph leaves it in use"
+    );
     assert_eq!(rolled, fresh);
-    assert!(roll_up().await.expect("roll-up").1.graph_cached);
+    assert_eq!(roll_up().await.expect("roll-up").1.graph, GraphSource::Kept);
     junkan_store_sql::testing::execute(&store, &outside)
         .await
         .expect("outside");
@@ -716,8 +728,9 @@ async fn rollup_reads_its_graph_again_after_any_change(store: SqlStore) {
     .await
     .expect("pruned");
     let (rolled, cost) = roll_up().await.expect("roll-up");
-    assert!(
-        !cost.graph_cached,
+    assert_eq!(
+        cost.graph,
+        GraphSource::Read,
         "changes no longer listed make the roll-up read again"
     );
     assert_eq!(rolled, fresh);
@@ -729,12 +742,20 @@ async fn rollup_reads_its_graph_again_after_any_change(store: SqlStore) {
         // The one change a footprint allows.
         "UPDATE footprints SET status = 'Deprecated' WHERE status = 'Active'",
     ] {
-        assert!(roll_up().await.expect("roll-up").1.graph_cached, "before {statement}");
+        assert_eq!(
+            roll_up().await.expect("roll-up").1.graph,
+            GraphSource::Kept,
+            "before {statement}"
+        );
         junkan_store_sql::testing::execute(&store, statement)
             .await
             .expect(statement);
         let (rolled, cost) = roll_up().await.expect("roll-up");
-        assert!(!cost.graph_cached, "{statement} must make the roll-up read again");
+        assert_eq!(
+            cost.graph,
+            GraphSource::Patched,
+            "{statement} must make the roll-up read the changed parts again"
+        );
         assert_eq!(rolled, fresh);
     }
 }
@@ -754,6 +775,401 @@ async fn postgres_rollup_reads_its_graph_again_after_any_change() {
         return;
     };
     rollup_reads_its_graph_again_after_any_change(store).await;
+}
+
+/// The CFP write of four rows per kilogram (own and component emissions of the two stages).
+fn kilogram_cfp(trace_id: uuid::Uuid, values: [&str; 4]) -> junkan_footprint::ouranos::CfpWrite {
+    let rows: Vec<serde_json::Value> = [
+        ("preProduction", "preProcessing"),
+        ("mainProduction", "mainProcessing"),
+        ("preComponent", "preProcessing"),
+        ("mainComponent", "mainProcessing"),
+    ]
+    .iter()
+    .zip(values)
+    .map(|((cfp_type, dqr_type), value)| {
+        let number: serde_json::Value = serde_json::from_str(value).expect("number");
+        serde_json::json!({
+            "cfpId": null, "traceId": trace_id.to_string(), "ghgEmission": number, "ghgDeclaredUnit": "kgCO2e/kilogram",
+            "cfpType": cfp_type, "dqrType": dqr_type, "dqrValue": {"TeR": 2, "GeR": 3, "TiR": 1}
+        })
+    })
+    .collect();
+    junkan_footprint::ouranos::parse_write(&serde_json::Value::Array(rows)).expect("valid write")
+}
+
+/// After each kind of change to what a roll-up reads, the graph the process kept is patched
+/// (only the changed parts are read again) and equals the graph a fresh read gives — parts,
+/// footprints, lines in order, the suppliers' parts read through trades — and so does its
+/// roll-up: a CFP rewritten, a line's amount changed, a line added (to parts not in the graph,
+/// with a structure of their own), a line removed, a trade answered with another part, a part
+/// renamed, parts deleted. The patches build on each other; the fresh reads use a cache of their
+/// own.
+async fn rollup_patches_its_graph_after_each_kind_of_change(store: SqlStore, clock: &ManualClock) {
+    use junkan_model::ouranos::{AmountUnit, NewTradeRequest, Part, PartWrite, PartsStructureWrite};
+    use junkan_store::Store as _;
+
+    let (parts, root) = junkan_footprint::synthetic::synthetic_tree(60, 3, 3, 5);
+    let tree = junkan_store::supply_tree::write_supply_tree(&store, &parts, &root)
+        .await
+        .expect("tree written");
+    let fresh = junkan_store_sql::testing::with_own_graph_cache(&store);
+    let (_, _, source) = junkan_store_sql::testing::supply_graph(&store, tree.root)
+        .await
+        .expect("graph");
+    assert_eq!(source, GraphSource::Read);
+    let operator_of = |organization: &str| {
+        tree.operators
+            .iter()
+            .find(|operator| operator.actor.organization_id.map(|id| id.to_string()).as_deref() == Some(organization))
+            .expect("an operator of the tree")
+    };
+    // The graph the store kept, patched, against a fresh read; then the same for the roll-up.
+    let check = |change: &'static str, expected_source: GraphSource| {
+        let (store, fresh, tree) = (&store, &fresh, &tree);
+        async move {
+            let (parts, disclosures, source) = junkan_store_sql::testing::supply_graph(store, tree.root)
+                .await
+                .expect("graph");
+            assert_eq!(source, expected_source, "after {change}");
+            fresh.forget_cached_graphs();
+            let (fresh_parts, fresh_disclosures, fresh_source) =
+                junkan_store_sql::testing::supply_graph(fresh, tree.root)
+                    .await
+                    .expect("fresh graph");
+            assert_eq!(fresh_source, GraphSource::Read);
+            assert_eq!(parts, fresh_parts, "the patched graph after {change} is a fresh one");
+            assert_eq!(disclosures, fresh_disclosures, "after {change}");
+            let (rolled, cost) = store
+                .ouranos_rollup_with_cost(&tree.root_actor, tree.root)
+                .await
+                .expect("roll-up");
+            assert_eq!(cost.graph, GraphSource::Kept, "the patched graph is kept");
+            fresh.forget_cached_graphs();
+            assert_eq!(
+                rolled,
+                fresh
+                    .ouranos_rollup(&tree.root_actor, tree.root)
+                    .await
+                    .expect("fresh roll-up"),
+                "after {change}"
+            );
+            rolled
+        }
+    };
+    let before = check("nothing", GraphSource::Kept).await;
+
+    // A supplier rewrites the CFP of one of its parts (tier 2 or deeper): the roll-up is also
+    // the in-memory roll-up of the tree with that footprint.
+    let supplier_part = tree.expected.parts()[tree.expected.parts().len() / 2].clone();
+    assert!(supplier_part.footprint.is_some(), "a part with a CFP");
+    let changed = junkan_store::supply_tree::rewrite_cfp(
+        &store,
+        &tree,
+        &tree.expected,
+        supplier_part.id.parse().expect("trace id"),
+        rust_decimal::Decimal::from(3),
+    )
+    .await
+    .expect("CFP rewritten");
+    let rolled = check("a CFP rewritten", GraphSource::Patched).await;
+    assert_eq!(
+        rolled,
+        junkan_footprint::rollup::rollup(&changed, &tree.root.to_string()).expect("in memory")
+    );
+    assert_ne!(rolled.total, before.total);
+
+    // The automaker changes the amount of its structure's first line.
+    let automaker = &tree.root_actor;
+    let write_of = |part: &Part| PartWrite {
+        trace_id: Some(part.trace_id),
+        part: part.clone(),
+    };
+    let structure = store
+        .get_parts_structure(automaker, tree.root)
+        .await
+        .expect("structure");
+    let mut children: Vec<PartWrite> = structure.children.iter().map(write_of).collect();
+    children[0].part.amount_required = children[0]
+        .part
+        .amount_required
+        .map(|amount| amount * rust_decimal::Decimal::from(2));
+    store
+        .put_parts_structure(
+            automaker,
+            PartsStructureWrite {
+                parent: write_of(&structure.parent),
+                children: children.clone(),
+            },
+        )
+        .await
+        .expect("amount changed");
+    let rolled = check("a line's amount changed", GraphSource::Patched).await;
+    assert_ne!(rolled.total, before.total);
+
+    // It adds a line to a new part with a structure and CFPs of its own: the patch reads both.
+    let new_part = |name: &str, amount: Option<&str>| PartWrite {
+        trace_id: None,
+        part: Part {
+            trace_id: uuid::Uuid::nil(),
+            operator_id: automaker.organization_id.expect("member"),
+            plant_id: tree.operators[0].plant,
+            parts_name: name.to_owned(),
+            support_parts_name: None,
+            terminated: false,
+            amount_required: amount.map(|text| text.parse().expect("decimal")),
+            amount_required_unit: amount.map(|_| AmountUnit::Kilogram),
+            parts_label_name: None,
+            parts_add_info: [None, None, None],
+        },
+    };
+    assert_eq!(
+        tree.operators[0].actor.organization_id, automaker.organization_id,
+        "the automaker is the first operator"
+    );
+    let sub_structure = store
+        .put_parts_structure(
+            automaker,
+            PartsStructureWrite {
+                parent: new_part("NEW-MODULE", None),
+                children: vec![new_part("NEW-BRACKET", Some("0.5"))],
+            },
+        )
+        .await
+        .expect("new structure");
+    let (module, bracket) = (sub_structure.parent.trace_id, sub_structure.children[0].trace_id);
+    store
+        .put_ouranos_cfp(automaker, kilogram_cfp(module, ["1", "2", "0", "0"]))
+        .await
+        .expect("module CFP");
+    store
+        .put_ouranos_cfp(automaker, kilogram_cfp(bracket, ["4", "0", "0", "0"]))
+        .await
+        .expect("bracket CFP");
+    let mut with_module = children.clone();
+    let mut module_line = write_of(&sub_structure.parent);
+    module_line.part.amount_required = Some("2".parse().expect("decimal"));
+    module_line.part.amount_required_unit = Some(AmountUnit::Kilogram);
+    with_module.push(module_line);
+    store
+        .put_parts_structure(
+            automaker,
+            PartsStructureWrite {
+                parent: write_of(&structure.parent),
+                children: with_module,
+            },
+        )
+        .await
+        .expect("line added");
+    let added = check("a line added", GraphSource::Patched).await;
+    assert_eq!(added.parts_visited, rolled.parts_visited + 2);
+    assert_eq!(
+        added.total - rolled.total,
+        "10".parse::<rust_decimal::Decimal>().expect("decimal"),
+        "2 × (3 + 0.5 × 4)"
+    );
+
+    // A leaf of the graph gets a structure of its own (its maker adds a component to it): the
+    // lines that lead to it learn that it has lines now (migration 0039), and the patch reads
+    // them.
+    let leaf_position = tree
+        .expected
+        .parts()
+        .iter()
+        .rposition(|part| part.components.is_empty() && part.footprint.is_some())
+        .expect("a leaf with a CFP");
+    let leaf = &tree.expected.parts()[leaf_position];
+    let maker = operator_of(&leaf.organization);
+    let maker_part = |name: &str, amount: Option<&str>| PartWrite {
+        trace_id: None,
+        part: Part {
+            trace_id: uuid::Uuid::nil(),
+            operator_id: maker.actor.organization_id.expect("member"),
+            plant_id: maker.plant,
+            parts_name: name.to_owned(),
+            support_parts_name: None,
+            terminated: amount.is_some(),
+            amount_required: amount.map(|text| text.parse().expect("decimal")),
+            amount_required_unit: amount.map(|_| AmountUnit::Kilogram),
+            parts_label_name: None,
+            parts_add_info: [None, None, None],
+        },
+    };
+    let screw = store
+        .put_parts_structure(
+            &maker.actor,
+            PartsStructureWrite {
+                parent: maker_part(&parts[leaf_position].id, None),
+                children: vec![maker_part("NEW-SCREW", Some("3"))],
+            },
+        )
+        .await
+        .expect("the leaf's structure");
+    assert_eq!(screw.parent.trace_id.to_string(), leaf.id, "the same part");
+    store
+        .put_ouranos_cfp(
+            &maker.actor,
+            kilogram_cfp(screw.children[0].trace_id, ["2", "0", "0", "0"]),
+        )
+        .await
+        .expect("screw CFP");
+    let below_leaf = check("a structure under a leaf", GraphSource::Patched).await;
+    assert_eq!(below_leaf.parts_visited, added.parts_visited + 1);
+    let added = below_leaf;
+
+    // A supplier answers a new request for a part the automaker buys with another part of its
+    // own: that part counts from then on (the trade answered last).
+    let (buyer_part, supplier) = tree
+        .expected
+        .parts()
+        .iter()
+        .find_map(|parent| {
+            let buyer = operator_of(&parent.organization);
+            parent.components.iter().enumerate().find_map(|(position, component)| {
+                let supplied = tree.expected.part(&component.part)?;
+                (supplied.organization != parent.organization).then(|| (parent.id.clone(), position, buyer, supplied))
+            })
+        })
+        .map(|(parent, position, buyer, supplied)| {
+            let parent: uuid::Uuid = parent.parse().expect("trace id");
+            (parent, position, buyer, operator_of(&supplied.organization))
+        })
+        .map(|(parent, position, buyer, supplier)| ((parent, position, buyer), supplier))
+        .expect("a part bought from another company");
+    let (parent, position, buyer) = buyer_part;
+    let bought = store
+        .get_parts_structure(&buyer.actor, parent)
+        .await
+        .expect("buyer's structure")
+        .children[position]
+        .clone();
+    let replacement = store
+        .put_ouranos_part(
+            &supplier.actor,
+            PartWrite {
+                trace_id: None,
+                part: Part {
+                    trace_id: uuid::Uuid::nil(),
+                    operator_id: supplier.actor.organization_id.expect("member"),
+                    plant_id: supplier.plant,
+                    parts_name: "REPLACEMENT".to_owned(),
+                    support_parts_name: None,
+                    terminated: true,
+                    amount_required: None,
+                    amount_required_unit: None,
+                    parts_label_name: None,
+                    parts_add_info: [None, None, None],
+                },
+            },
+        )
+        .await
+        .expect("replacement part");
+    let unit = bought.amount_required_unit.unwrap_or(AmountUnit::Kilogram);
+    let mut replacement_cfp = kilogram_cfp(replacement.trace_id, ["9", "0", "0", "0"]);
+    replacement_cfp.unit = junkan_footprint::model::DeclaredUnit::from_ouranos_name(unit.as_str()).expect("unit");
+    store
+        .put_ouranos_cfp(&supplier.actor, replacement_cfp)
+        .await
+        .expect("replacement CFP");
+    clock.advance(time::Duration::minutes(1));
+    let request = store
+        .create_trade_request(
+            &buyer.actor,
+            NewTradeRequest {
+                downstream_operator_id: buyer.actor.organization_id.expect("member"),
+                downstream_trace_id: bought.trace_id,
+                upstream_operator_id: supplier.actor.organization_id.expect("member"),
+                message: None,
+                response_due_date: time::macros::date!(2026 - 06 - 30),
+            },
+        )
+        .await
+        .expect("request");
+    let (_, _, source) = junkan_store_sql::testing::supply_graph(&store, tree.root)
+        .await
+        .expect("graph");
+    assert_eq!(source, GraphSource::Patched, "a trade requested refreshes its lines");
+    store
+        .answer_trade(&supplier.actor, request.trade.trade_id, replacement.trace_id)
+        .await
+        .expect("answer");
+    let answered = check("a trade answered with another part", GraphSource::Patched).await;
+    assert_ne!(answered.total, added.total);
+
+    // Parts get a new label (their name fields make their trace ids): the root, in the graph,
+    // and the part the automaker buys, which stands for the supplier's part and is not.
+    let mut renamed = write_of(&structure.parent);
+    renamed.part.parts_label_name = Some("改名した部品".to_owned());
+    store.put_ouranos_part(automaker, renamed).await.expect("renamed");
+    assert_eq!(check("a part renamed", GraphSource::Patched).await, answered);
+    let mut renamed = write_of(&bought);
+    renamed.part.parts_label_name = Some("改名した調達品".to_owned());
+    store.put_ouranos_part(&buyer.actor, renamed).await.expect("renamed");
+    assert_eq!(
+        check("a part outside the graph renamed", GraphSource::Kept).await,
+        answered
+    );
+
+    // The new module loses its line to the bracket (the bracket leaves the graph), the bracket is
+    // deleted, the module's line is removed and the module deleted.
+    store
+        .put_parts_structure(
+            automaker,
+            PartsStructureWrite {
+                parent: write_of(&sub_structure.parent),
+                children: Vec::new(),
+            },
+        )
+        .await
+        .expect("bracket's line removed");
+    let without_bracket = check("a line removed below", GraphSource::Patched).await;
+    assert_eq!(without_bracket.parts_visited, answered.parts_visited - 1);
+    store
+        .delete_ouranos_part(automaker, bracket)
+        .await
+        .expect("bracket deleted");
+    assert_eq!(
+        check("a part outside the graph deleted", GraphSource::Kept).await,
+        without_bracket
+    );
+    store
+        .put_parts_structure(
+            automaker,
+            PartsStructureWrite {
+                parent: write_of(&structure.parent),
+                children,
+            },
+        )
+        .await
+        .expect("module's line removed");
+    let without_module = check("a line removed", GraphSource::Patched).await;
+    assert_eq!(without_module.parts_visited, answered.parts_visited - 2);
+    store
+        .delete_ouranos_part(automaker, module)
+        .await
+        .expect("module deleted");
+    assert_eq!(
+        check("another part outside the graph deleted", GraphSource::Kept).await,
+        without_module
+    );
+    junkan_store::contract::assert_log_intact(&store).await;
+}
+
+#[tokio::test]
+async fn sqlite_rollup_patches_its_graph_after_each_kind_of_change() {
+    let clock = junkan_store::ManualClock::new(junkan_store::contract::START);
+    let store = sqlite_store(clock.clone()).await.expect("sqlite");
+    rollup_patches_its_graph_after_each_kind_of_change(store, &clock).await;
+}
+
+#[tokio::test]
+async fn postgres_rollup_patches_its_graph_after_each_kind_of_change() {
+    let clock = junkan_store::ManualClock::new(junkan_store::contract::START);
+    let Some(store) = postgres_store(clock.clone()).await else {
+        eprintln!("SKIPPED postgres_rollup_patches_its_graph_after_each_kind_of_change: backend not configured");
+        return;
+    };
+    rollup_patches_its_graph_after_each_kind_of_change(store, &clock).await;
 }
 
 /// Audit entries and structure lines stored before migration 0014 are carried over: the log keeps

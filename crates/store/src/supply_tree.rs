@@ -381,6 +381,65 @@ pub async fn write_supply_tree(store: &dyn Store, parts: &[TreePart], root: &str
     })
 }
 
+/// Rewrites the CFP of the tree's part `trace_id` as its maker would (`Store::put_ouranos_cfp`):
+/// the footprint the tree was written with, each stage's own and component emissions multiplied
+/// by `factor`. Returns `current` (the tree as the store held it before) with that part's
+/// footprint as the store keeps it now, whose roll-up the store's must then equal. `junkan bench
+/// rollup` times roll-ups right after such a change.
+pub async fn rewrite_cfp(
+    store: &dyn Store,
+    tree: &StoredTree,
+    current: &SupplyGraph,
+    trace_id: Uuid,
+    factor: rust_decimal::Decimal,
+) -> StoreResult<SupplyGraph> {
+    let id = trace_id.to_string();
+    let (position, part) = tree
+        .expected
+        .parts()
+        .iter()
+        .enumerate()
+        .find(|(_, part)| part.id == id)
+        .ok_or_else(|| invalid(String::new(), format!("{id} is not a part of the tree")))?;
+    let Some(original) = &part.footprint else {
+        return Err(invalid(
+            format!("/{position}/footprint"),
+            "the part has no CFP to rewrite",
+        ));
+    };
+    let operator = tree
+        .operators
+        .iter()
+        .find(|operator| {
+            operator.actor.organization_id.map(|id| id.to_string()).as_deref() == Some(part.organization.as_str())
+        })
+        .ok_or_else(|| {
+            invalid(
+                format!("/{position}/organization"),
+                "no operator of the tree makes the part",
+            )
+        })?;
+    let mut write = cfp_write(position, trace_id, original)?;
+    for stage in [&mut write.stages.pre_production, &mut write.stages.main_production] {
+        stage.own *= factor;
+        stage.components *= factor;
+    }
+    let stored = stored_footprint(&write, position)?;
+    store.put_ouranos_cfp(&operator.actor, write).await?;
+    let parts = current
+        .parts()
+        .iter()
+        .map(|candidate| {
+            let mut candidate = candidate.clone();
+            if candidate.id == id {
+                candidate.footprint = Some(stored.clone());
+            }
+            candidate
+        })
+        .collect();
+    SupplyGraph::new(parts).map_err(StoreError::Invalid)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,10 +12,15 @@
 //! migration 0012; [`encode_input`]), so the footprint's JSON is parsed only for CFPs written
 //! before that migration.
 //!
+//! Whether that part has lines of its own is stored on the line too, and the whole record a
+//! roll-up reads of a line is a stored generated column (migration 0039): the leaves are not
+//! asked for lines, and a level's statement aggregates the records as they are stored.
+//!
 //! A graph read is kept by the process ([`GraphCache`]) and used again by the next roll-up of the
 //! same part as long as nothing it was read from has changed since: triggers count every change to
 //! parts, structure lines, CFPs and footprints in the database (migration 0038), whichever process
-//! makes it, and a roll-up reads that count before anything else.
+//! makes it, and a roll-up reads that count before anything else. When parts of it changed, only
+//! those are read again into a copy of it ([`patch_graph`]).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -57,16 +62,11 @@ pub(super) struct LoadedGraph {
     /// The suppliers' parts read through trades, one per structure line that read one, in the
     /// order the lines were met.
     pub disclosures: Vec<Disclosure>,
-    /// Statements issued.
-    pub statements: usize,
-    /// Time spent waiting for the statements' answers (the rest of the read is parsing them and
-    /// assembling the graph).
-    pub querying: Duration,
 }
 
 /// A structure line as read: its position, the part it leads to in the roll-up (an index into
 /// [`Parts::parts`]) and whether that part is a supplier's, read through a trade.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Line {
     position: i64,
     target: usize,
@@ -76,16 +76,20 @@ struct Line {
 }
 
 /// A part as read, with what the roll-up needs of it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct StoredPart {
     id: String,
     organization: String,
     footprint: Option<PartFootprint>,
+    /// Whether the footprint is read from the footprint's JSON (its CFP has no roll-up line).
+    from_document: bool,
+    /// Its structure lines, in structure order once the read is done.
     lines: Vec<Line>,
 }
 
-/// The parts read so far, each once, by trace id.
-#[derive(Debug, Default)]
+/// The parts read, each once, by trace id; the root first. Kept with the graph assembled from
+/// them, so that a later roll-up can read again only the parts that changed ([`patch_graph`]).
+#[derive(Debug, Clone, Default)]
 struct Parts {
     parts: Vec<StoredPart>,
     index: HashMap<String, usize>,
@@ -102,26 +106,48 @@ impl Parts {
         if let Some(&known) = self.index.get(trace_id) {
             return Ok((known, false));
         }
-        let footprint = match input {
-            "" => None,
-            "?" => {
-                self.without_line.push(trace_id.to_owned());
-                None
-            }
-            line => Some(decode_input(line).ok_or_else(|| {
-                unavailable_text(format!("stored roll-up input of {trace_id} is unreadable: {line:?}"))
-            })?),
-        };
         let position = self.parts.len();
         self.parts.push(StoredPart {
             id: trace_id.to_owned(),
             organization: organization.to_owned(),
-            footprint,
+            footprint: None,
+            from_document: false,
             lines: Vec::new(),
         });
         self.index.insert(trace_id.to_owned(), position);
+        self.set(position, organization, input)?;
         Ok((position, true))
     }
+
+    /// Sets the operator and footprint of the part at `position` from a record read (`input` as
+    /// for [`Parts::add`]).
+    fn set(&mut self, position: usize, organization: &str, input: &str) -> StoreResult<()> {
+        let part = &mut self.parts[position];
+        let footprint = match input {
+            "" => None,
+            "?" => {
+                self.without_line.push(part.id.clone());
+                None
+            }
+            line => Some(decode_input(line).ok_or_else(|| {
+                unavailable_text(format!("stored roll-up input of {} is unreadable: {line:?}", part.id))
+            })?),
+        };
+        if part.organization != organization {
+            organization.clone_into(&mut part.organization);
+        }
+        part.footprint = footprint;
+        part.from_document = input == "?";
+        Ok(())
+    }
+}
+
+/// What reading cost: statements issued and the time spent waiting for their answers (the rest
+/// of a read is parsing them and assembling the graph).
+#[derive(Debug, Default)]
+struct ReadCost {
+    statements: usize,
+    querying: Duration,
 }
 
 /// Appends the condition that `column` is one of `ids`. On SQLite `column IN (?, ?, ...)`, padded
@@ -172,6 +198,12 @@ const TARGET: &str = "CASE WHEN EXISTS (SELECT 1 FROM ouranos_cfps o WHERE o.tra
      WHERE t.downstream_trace_id = s.child_trace_id AND t.cfp_response_status = 'COMPLETED' \
      AND t.upstream_trace_id IS NOT NULL ORDER BY t.updated_at DESC, t.trade_id DESC LIMIT 1), s.child_trace_id) END";
 
+/// Whether the part a structure line `s` leads to in the roll-up has structure lines of its own,
+/// as an SQL expression (1 or 0; migration 0039): a roll-up asks for the lines of the parts it
+/// reaches only where it is 1.
+const TARGET_LINES: &str = "CASE WHEN EXISTS (SELECT 1 FROM ouranos_parts_structures x \
+     WHERE x.parent_trace_id = s.rollup_target) THEN 1 ELSE 0 END";
+
 /// Which structure lines [`refresh_lines`] sets.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum LinesOf {
@@ -192,15 +224,24 @@ pub(super) async fn refresh_lines(connection: &mut AnyConnection, lines: LinesOf
         LinesOf::Parent => "s.parent_trace_id = $1",
         LinesOf::Part => "s.child_trace_id = $1 OR s.rollup_target = $1",
     };
-    for statement in [
+    let mut statements = vec![
         format!("UPDATE ouranos_parts_structures AS s SET rollup_target = {TARGET} WHERE {which}"),
         format!(
             "UPDATE ouranos_parts_structures AS s SET \
              rollup_operator = (SELECT p.organization_id FROM ouranos_parts p WHERE p.trace_id = s.rollup_target), \
-             rollup_input = (SELECT COALESCE(c.rollup_input, '?') FROM ouranos_cfps c WHERE c.trace_id = s.rollup_target) \
-             WHERE {which}"
+             rollup_input = (SELECT COALESCE(c.rollup_input, '?') FROM ouranos_cfps c WHERE c.trace_id = s.rollup_target), \
+             rollup_target_lines = {TARGET_LINES} WHERE {which}"
         ),
-    ] {
+    ];
+    if let LinesOf::Parent = lines {
+        // The part's structure changed: the lines that lead to it learn whether it has lines
+        // (only those whose answer changes, so that the others' parents do not count as changed).
+        statements.push(format!(
+            "UPDATE ouranos_parts_structures AS s SET rollup_target_lines = {TARGET_LINES} \
+             WHERE s.rollup_target = $1 AND s.rollup_target_lines <> {TARGET_LINES}"
+        ));
+    }
+    for statement in statements {
         sqlx::query(&statement)
             .bind(trace_id.to_owned())
             .execute(&mut *connection)
@@ -210,68 +251,117 @@ pub(super) async fn refresh_lines(connection: &mut AnyConnection, lines: LinesOf
     Ok(())
 }
 
+/// A graph as kept by the process: the parts as read, and the graph assembled from them.
+#[derive(Debug)]
+pub(super) struct KeptGraph {
+    parts: Parts,
+    loaded: Arc<LoadedGraph>,
+}
+
 /// Reads the graph below `root` (a trace id): each part with its own footprint; its components
 /// are its structure lines, each leading to its `rollup_target` (the component, or the
 /// supplier's part that answers for it through a trade: any depth, any company).
 ///
 /// The root is read first; then each level's structure lines, which carry the part each leads
 /// to, its operator and its CFP's roll-up line (`refresh_lines`), so the parts of the next level
-/// come with the lines that lead to them and nothing else is looked up. Each statement answers
+/// come with the lines that lead to them and nothing else is looked up; of those parts, only the
+/// ones the lines say have lines are asked for theirs (migration 0039). Each statement answers
 /// one row, its records aggregated by `string_agg` (PostgreSQL, and SQLite since 3.44): sqlx's
 /// SQLite driver hands every row from its worker thread to the caller through a channel, and
 /// for the 21,000 rows of a 10,000-part graph those hand-offs, not SQLite, took most of a second
 /// on the 2-core machine. The records come in no particular order; each part's lines are put in
-/// structure order when the graph is assembled.
-async fn supply_graph(connection: &mut AnyConnection, backend: Backend, root: &str) -> StoreResult<LoadedGraph> {
+/// structure order before the graph is assembled.
+async fn read_graph(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    root: &str,
+    cost: &mut ReadCost,
+) -> StoreResult<KeptGraph> {
     let mut parts = Parts::default();
-    let mut querying = Duration::ZERO;
+    if let Some((organization, input)) = read_part(connection, backend, root, cost).await? {
+        parts.add(root, &organization, &input)?;
+    }
+    let frontier = parts.parts.iter().map(|part| part.id.clone()).collect();
+    read_levels(connection, backend, &mut parts, frontier, false, cost).await?;
+    finish(parts)
+}
+
+/// The operator and roll-up line (as for [`Parts::add`]) of part `trace_id`, when it exists.
+async fn read_part(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    trace_id: &str,
+    cost: &mut ReadCost,
+) -> StoreResult<Option<(String, String)>> {
     let mut select = Bulk::new(
         backend,
         "SELECT string_agg(p.trace_id || '|' || p.organization_id || '|' || \
          COALESCE(c.rollup_input, CASE WHEN c.trace_id IS NULL THEN '' ELSE '?' END), ';') \
          FROM ouranos_parts p LEFT JOIN ouranos_cfps c ON c.trace_id = p.trace_id WHERE p.trace_id = ",
     );
-    select.param(root);
+    select.param(trace_id);
     let asked = Instant::now();
     let answer = aggregated(select.fetch_all(&mut *connection).await.map_err(unavailable)?)?;
-    querying += asked.elapsed();
-    let mut statements = 1;
-    for record in answer.iter().flat_map(|text| text.split(RECORD)) {
-        let mut fields = record.splitn(3, '|');
-        let (Some(trace_id), Some(organization), Some(input)) = (fields.next(), fields.next(), fields.next()) else {
-            return Err(unavailable_text(format!("unreadable part record {record:?}")));
-        };
-        parts.add(trace_id, organization, input)?;
-    }
+    cost.querying += asked.elapsed();
+    cost.statements += 1;
+    let Some(record) = answer else {
+        return Ok(None);
+    };
+    let mut fields = record.splitn(3, '|');
+    let (Some(_), Some(organization), Some(input)) = (fields.next(), fields.next(), fields.next()) else {
+        return Err(unavailable_text(format!("unreadable part record {record:?}")));
+    };
+    Ok(Some((organization.to_owned(), input.to_owned())))
+}
 
-    let mut frontier: Vec<String> = parts.parts.iter().map(|part| part.id.clone()).collect();
+/// Reads the structure lines of the parts of `frontier`, then level after level those of the
+/// parts they lead to that `parts` did not hold, into `parts`. With `patching`, the parts of
+/// `frontier` are parts `parts` holds, which changed: their lines are replaced by the ones read
+/// now, and the parts these lines lead to take the operator and roll-up line the lines carry now
+/// (the writes that change a part's CFP or operator refresh every line leading to it, which
+/// changes those lines' parents too: migration 0038 lists them).
+async fn read_levels(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    parts: &mut Parts,
+    mut frontier: Vec<String>,
+    mut patching: bool,
+    cost: &mut ReadCost,
+) -> StoreResult<()> {
     while !frontier.is_empty() {
+        if patching {
+            for trace_id in &frontier {
+                if let Some(&position) = parts.index.get(trace_id) {
+                    parts.parts[position].lines.clear();
+                }
+            }
+        }
         let mut next = Vec::new();
         for chunk in frontier.chunks(IDS_PER_STATEMENT) {
-            // The structure lines of these parts, each with the part it leads to, whether through
-            // a trade, that part's operator and its roll-up line ('' when it has no CFP, '?' when
-            // its CFP was written without one: its footprint's JSON is read below).
+            // The structure lines of these parts as the database keeps them for the roll-up
+            // (`rollup_record`, migration 0039): parent, position, the part the line leads to,
+            // whether through a trade, amount, unit, whether that part has lines, its operator
+            // and its roll-up line ('' when it has no CFP, '?' when its CFP was written without
+            // one: its footprint's JSON is read below).
             let mut select = Bulk::new(
                 backend,
-                "SELECT string_agg(s.parent_trace_id || '|' || s.position || '|' || s.rollup_target || '|' || \
-                 CASE WHEN s.rollup_target = s.child_trace_id THEN '' ELSE 't' END || '|' || \
-                 COALESCE(s.amount_required, '') || '|' || COALESCE(s.amount_required_unit, '') || '|' || \
-                 s.rollup_operator || '|' || COALESCE(s.rollup_input, ''), ';') FROM ouranos_parts_structures s WHERE ",
+                "SELECT string_agg(s.rollup_record, ';') FROM ouranos_parts_structures s WHERE ",
             );
             push_ids(&mut select, backend, "s.parent_trace_id", chunk);
             let asked = Instant::now();
             let answer = aggregated(select.fetch_all(&mut *connection).await.map_err(unavailable)?)?;
-            querying += asked.elapsed();
-            statements += 1;
+            cost.querying += asked.elapsed();
+            cost.statements += 1;
             for record in answer.iter().flat_map(|text| text.split(RECORD)) {
-                let mut fields = record.splitn(8, '|');
+                let mut fields = record.splitn(9, '|');
                 let mut field = || {
                     fields
                         .next()
                         .ok_or_else(|| unavailable_text(format!("unreadable structure line {record:?}")))
                 };
                 let (parent, position, target, through_trade) = (field()?, field()?, field()?, field()?);
-                let (amount, unit, organization, input) = (field()?, field()?, field()?, field()?);
+                let (amount, unit, target_lines) = (field()?, field()?, field()?);
+                let (organization, input) = (field()?, field()?);
                 if target.is_empty() || organization.is_empty() {
                     return Err(unavailable_text(format!(
                         "structure line without roll-up target {record:?}"
@@ -294,7 +384,12 @@ async fn supply_graph(connection: &mut AnyConnection, backend: Backend, root: &s
                     .transpose()?;
                 let (target, new) = parts.add(target, organization, input)?;
                 if new {
-                    next.push(parts.parts[target].id.clone());
+                    // A part without lines of its own is not asked for them.
+                    if !target_lines.is_empty() {
+                        next.push(parts.parts[target].id.clone());
+                    }
+                } else if patching {
+                    parts.set(target, organization, input)?;
                 }
                 if let Some(&parent) = parts.index.get(parent) {
                     parts.parts[parent].lines.push(Line {
@@ -309,24 +404,89 @@ async fn supply_graph(connection: &mut AnyConnection, backend: Backend, root: &s
         }
         if !parts.without_line.is_empty() {
             let asked = Instant::now();
-            statements += read_documents(&mut *connection, backend, &mut parts).await?;
-            querying += asked.elapsed();
+            cost.statements += read_documents(&mut *connection, backend, parts).await?;
+            cost.querying += asked.elapsed();
         }
         frontier = next;
+        patching = false;
     }
-    let (graph, disclosures) = assemble(parts)?;
-    Ok(LoadedGraph {
-        graph,
-        disclosures,
-        statements,
-        querying,
+    Ok(())
+}
+
+/// The graph `kept` with the parts of `changed` that it holds read again ([`read_levels`]):
+/// their lines, and what the parts these lead to are read through them; parts these lines
+/// reach that the graph did not hold are read with everything below them; parts no line
+/// reaches any more are left out. The result is the graph a [`read_graph`] would give now
+/// (contract case `rollup_patches_its_graph_after_each_kind_of_change`); `None` when the root
+/// itself is gone.
+async fn patch_graph(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    kept: &KeptGraph,
+    changed: Vec<String>,
+    cost: &mut ReadCost,
+) -> StoreResult<Option<KeptGraph>> {
+    let mut parts = kept.parts.clone();
+    if let Some(root) = parts.parts.first().map(|root| root.id.clone()) {
+        if changed.contains(&root) {
+            let Some((organization, input)) = read_part(connection, backend, &root, cost).await? else {
+                return Ok(None);
+            };
+            parts.set(0, &organization, &input)?;
+        }
+    }
+    for trace_id in &changed {
+        // A footprint read from its JSON is read again (the footprint row changed).
+        let position = parts.index[trace_id];
+        if parts.parts[position].from_document && !parts.without_line.contains(trace_id) {
+            parts.without_line.push(trace_id.clone());
+        }
+    }
+    read_levels(connection, backend, &mut parts, changed, true, cost).await?;
+    finish(parts).map(Some)
+}
+
+/// The graph of `parts`, read or patched: lines in structure order, assembled, and the parts no
+/// longer reachable from the root left out.
+fn finish(mut parts: Parts) -> StoreResult<KeptGraph> {
+    for part in &mut parts.parts {
+        part.lines.sort_unstable_by_key(|line| line.position);
+    }
+    let (graph, disclosures, walked) = assemble(&parts)?;
+    Ok(KeptGraph {
+        parts: prune(parts, &walked),
+        loaded: Arc::new(LoadedGraph { graph, disclosures }),
     })
+}
+
+/// `parts` with only those at `walked` (positions, the root first), in that order.
+fn prune(parts: Parts, walked: &[usize]) -> Parts {
+    if walked.len() == parts.parts.len() {
+        return parts;
+    }
+    let mut moved_to = vec![usize::MAX; parts.parts.len()];
+    for (new, &old) in walked.iter().enumerate() {
+        moved_to[old] = new;
+    }
+    let mut slots: Vec<Option<StoredPart>> = parts.parts.into_iter().map(Some).collect();
+    let mut kept = Parts::default();
+    for &old in walked {
+        let Some(mut part) = slots[old].take() else { continue };
+        // Every line of a walked part leads to a walked part.
+        for line in &mut part.lines {
+            line.target = moved_to[line.target];
+        }
+        kept.index.insert(part.id.clone(), kept.parts.len());
+        kept.parts.push(part);
+    }
+    kept
 }
 
 /// The supply graphs this process read lately, each with the count of changes (migration 0038)
 /// it was read at. Every roll-up reads the count first ([`cached_supply_graph`]): a graph read at
 /// the same count is what a read now would give, and so is one read earlier when none of the
-/// parts changed since is one of its parts.
+/// parts changed since is one of its parts; when some are, only those are read again
+/// ([`patch_graph`]).
 #[derive(Debug, Default)]
 pub struct GraphCache {
     entries: Mutex<VecDeque<CachedGraph>>,
@@ -336,7 +496,7 @@ pub struct GraphCache {
 struct CachedGraph {
     root: String,
     generation: i64,
-    graph: Arc<LoadedGraph>,
+    graph: Arc<KeptGraph>,
 }
 
 /// How many graphs a process keeps, the latest read or used first.
@@ -354,7 +514,7 @@ impl GraphCache {
     }
 
     /// The graph kept for `root` and the count it was read at (or found unchanged at).
-    fn get(&self, root: &str) -> Option<(i64, Arc<LoadedGraph>)> {
+    fn get(&self, root: &str) -> Option<(i64, Arc<KeptGraph>)> {
         let mut entries = self.lock();
         let position = entries.iter().position(|entry| entry.root == root)?;
         let entry = entries.remove(position)?;
@@ -363,7 +523,7 @@ impl GraphCache {
         Some(found)
     }
 
-    fn put(&self, root: &str, generation: i64, graph: Arc<LoadedGraph>) {
+    fn put(&self, root: &str, generation: i64, graph: Arc<KeptGraph>) {
         let mut entries = self.lock();
         entries.retain(|entry| entry.root != root);
         entries.push_front(CachedGraph {
@@ -374,7 +534,7 @@ impl GraphCache {
         let mut parts = 0;
         let mut kept = 0;
         for entry in entries.iter() {
-            parts += entry.graph.graph.parts().len();
+            parts += entry.graph.parts.parts.len();
             if kept > 0 && (kept == CACHED_GRAPHS || parts > CACHED_PARTS) {
                 break;
             }
@@ -389,6 +549,18 @@ impl GraphCache {
     }
 }
 
+/// How a roll-up got its graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GraphSource {
+    /// The graph this process kept: nothing in it changed since it was read.
+    Kept,
+    /// The graph this process kept, with the parts that changed since read again.
+    Patched,
+    /// Read from the database in full (the first roll-up of a part in a process, or the changes
+    /// since it was kept are no longer listed or too many).
+    Read,
+}
+
 /// A graph as a roll-up got it: from the database or from the process's [`GraphCache`].
 #[derive(Debug)]
 pub(super) struct GraphRead {
@@ -397,13 +569,14 @@ pub(super) struct GraphRead {
     pub statements: usize,
     /// Time spent waiting for their answers.
     pub querying: Duration,
-    /// Whether the graph came from the cache.
-    pub cached: bool,
+    /// Where the graph came from.
+    pub source: GraphSource,
 }
 
-/// The graph below `root` ([`supply_graph`]), from `store`'s [`GraphCache`] when nothing it was
+/// The graph below `root` ([`read_graph`]), from `store`'s [`GraphCache`] when nothing it was
 /// read from has changed since: read at the database's current count of changes, or read earlier
-/// and none of the parts changed since (migration 0038 lists them) is one of its parts.
+/// and none of the parts changed since (migration 0038 lists them) is one of its parts. When
+/// some are, the kept graph is patched: those parts are read again ([`patch_graph`]).
 ///
 /// The count is read before anything else. A change committed after that is either seen in the
 /// list of changed parts (which is read whole, whatever its count) or made after the graph was
@@ -418,10 +591,20 @@ pub(super) async fn cached_supply_graph(
         .fetch_one(&mut *connection)
         .await
         .map_err(unavailable)?;
-    let mut querying = asked.elapsed();
-    let mut statements = 1;
-    if let Some((kept_at, loaded)) = store.graphs.get(root) {
-        let mut unchanged = kept_at == generation;
+    let mut cost = ReadCost {
+        statements: 1,
+        querying: asked.elapsed(),
+    };
+    let answer = |graph: &KeptGraph, cost: ReadCost, source| GraphRead {
+        loaded: graph.loaded.clone(),
+        statements: cost.statements,
+        querying: cost.querying,
+        source,
+    };
+    if let Some((kept_at, kept)) = store.graphs.get(root) {
+        if kept_at == generation {
+            return Ok(answer(&kept, cost, GraphSource::Kept));
+        }
         if kept_at < generation {
             // The parts changed since, with how far the list reaches back, in one statement (so
             // from one snapshot); at most one more than is looked through.
@@ -436,36 +619,33 @@ pub(super) async fn cached_supply_graph(
             .fetch_all(&mut *connection)
             .await
             .map_err(unavailable)?;
-            querying += asked.elapsed();
-            statements += 1;
+            cost.querying += asked.elapsed();
+            cost.statements += 1;
             let listed = rows
                 .first()
-                .is_some_and(|(pruned_through, _)| *pruned_through <= kept_at);
-            let changed: Vec<&str> = rows.iter().filter_map(|(_, trace_id)| trace_id.as_deref()).collect();
-            unchanged = listed
-                && (changed.len() as i64) <= CHANGES_LOOKED_THROUGH
-                && !changed.iter().any(|trace_id| loaded.graph.part(trace_id).is_some());
-            if unchanged {
-                store.graphs.put(root, generation, loaded.clone());
+                .is_some_and(|(pruned_through, _)| *pruned_through <= kept_at)
+                && (rows.len() as i64) <= CHANGES_LOOKED_THROUGH;
+            if listed {
+                let changed: Vec<String> = rows
+                    .into_iter()
+                    .filter_map(|(_, trace_id)| trace_id)
+                    .filter(|trace_id| kept.parts.index.contains_key(trace_id))
+                    .collect();
+                if changed.is_empty() {
+                    store.graphs.put(root, generation, kept.clone());
+                    return Ok(answer(&kept, cost, GraphSource::Kept));
+                }
+                if let Some(patched) = patch_graph(connection, store.backend, &kept, changed, &mut cost).await? {
+                    let patched = Arc::new(patched);
+                    store.graphs.put(root, generation, patched.clone());
+                    return Ok(answer(&patched, cost, GraphSource::Patched));
+                }
             }
         }
-        if unchanged {
-            return Ok(GraphRead {
-                loaded,
-                statements,
-                querying,
-                cached: true,
-            });
-        }
     }
-    let loaded = Arc::new(supply_graph(connection, store.backend, root).await?);
-    store.graphs.put(root, generation, loaded.clone());
-    Ok(GraphRead {
-        statements: loaded.statements + statements,
-        querying: loaded.querying + querying,
-        loaded,
-        cached: false,
-    })
+    let graph = Arc::new(read_graph(connection, store.backend, root, &mut cost).await?);
+    store.graphs.put(root, generation, graph.clone());
+    Ok(answer(&graph, cost, GraphSource::Read))
 }
 
 /// The one value of an aggregating statement's one row (`None`: nothing was aggregated).
@@ -479,7 +659,9 @@ fn aggregated(rows: Vec<AnyRow>) -> StoreResult<Option<String>> {
 /// Reads the footprints of the CFPs written before their roll-up lines were (migration 0012)
 /// into `parts`; returns the statements issued.
 async fn read_documents(connection: &mut AnyConnection, backend: Backend, parts: &mut Parts) -> StoreResult<usize> {
-    let trace_ids = std::mem::take(&mut parts.without_line);
+    let mut trace_ids = std::mem::take(&mut parts.without_line);
+    trace_ids.sort_unstable();
+    trace_ids.dedup();
     let mut select = Bulk::new(
         backend,
         "SELECT c.trace_id, f.document FROM ouranos_cfps c JOIN footprints f ON f.id = c.footprint_id WHERE ",
@@ -491,7 +673,11 @@ async fn read_documents(connection: &mut AnyConnection, backend: Backend, parts:
         let footprint: Footprint = serde_json::from_str(&document)
             .map_err(|error| unavailable_text(format!("stored footprint of {trace_id} is unreadable: {error}")))?;
         if let Some(&part) = parts.index.get(&trace_id) {
-            parts.parts[part].footprint = Some(PartFootprint::from(&footprint));
+            let part = &mut parts.parts[part];
+            // A line read after the document's part was listed may have given it a roll-up line.
+            if part.from_document {
+                part.footprint = Some(PartFootprint::from(&footprint));
+            }
         }
     }
     Ok(1)
@@ -499,27 +685,25 @@ async fn read_documents(connection: &mut AnyConnection, backend: Backend, parts:
 
 /// The graph of the parts read, walked breadth-first from the root (the first part) as the
 /// roll-up has always walked it: a line without a unit takes the unit of its component's
-/// footprint when that component was walked before the line's part, else `unit`.
-fn assemble(mut parts: Parts) -> StoreResult<(SupplyGraph, Vec<Disclosure>)> {
+/// footprint when that component was walked before the line's part, else `unit`. Also the
+/// positions walked, in walk order (parts no line from the root reaches are not).
+fn assemble(parts: &Parts) -> StoreResult<(SupplyGraph, Vec<Disclosure>, Vec<usize>)> {
     let count = parts.parts.len();
     let mut graph_parts = Vec::with_capacity(count);
     let mut disclosures = Vec::new();
-    let mut queue = VecDeque::from([0]);
+    let mut order = Vec::with_capacity(count);
+    let mut queue = VecDeque::new();
     let mut seen = vec![false; count];
+    if count > 0 {
+        queue.push_back(0);
+        seen[0] = true;
+    }
     // The declared unit of each part walked so far (`Some(None)`: walked, without a footprint).
     let mut walked: Vec<Option<Option<DeclaredUnit>>> = vec![None; count];
-    if let Some(root) = seen.first_mut() {
-        *root = true;
-    }
     while let Some(position) = queue.pop_front() {
-        let Some(part) = parts.parts.get_mut(position) else {
-            continue;
-        };
-        let footprint = part.footprint.take();
-        let mut lines = std::mem::take(&mut part.lines);
-        lines.sort_unstable_by_key(|line| line.position);
-        let mut components = Vec::with_capacity(lines.len());
-        for line in lines {
+        let part = &parts.parts[position];
+        let mut components = Vec::with_capacity(part.lines.len());
+        for line in &part.lines {
             let target = &parts.parts[line.target];
             if line.through_trade {
                 disclosures.push(Disclosure {
@@ -545,17 +729,17 @@ fn assemble(mut parts: Parts) -> StoreResult<(SupplyGraph, Vec<Disclosure>)> {
                 queue.push_back(line.target);
             }
         }
-        walked[position] = Some(footprint.as_ref().map(|footprint| footprint.unit));
-        let part = &parts.parts[position];
+        walked[position] = Some(part.footprint.as_ref().map(|footprint| footprint.unit));
+        order.push(position);
         graph_parts.push(RollupPart {
             id: part.id.clone(),
             organization: part.organization.clone(),
-            footprint,
+            footprint: part.footprint.clone(),
             components,
         });
     }
     let graph = SupplyGraph::new(graph_parts).map_err(StoreError::Invalid)?;
-    Ok((graph, disclosures))
+    Ok((graph, disclosures, order))
 }
 
 /// Version of the [`encode_input`] line.
@@ -593,7 +777,14 @@ pub(super) fn encode_input(footprint: &PartFootprint) -> String {
 
 /// Reads an [`encode_input`] line; `None` when it is not one.
 pub(super) fn decode_input(line: &str) -> Option<PartFootprint> {
-    let fields: Vec<&str> = line.split('|').collect();
+    // The fields in place (a roll-up decodes one line per part of its graph).
+    let mut fields = [""; 18];
+    let mut count = 0;
+    for field in line.split('|') {
+        *fields.get_mut(count)? = field;
+        count += 1;
+    }
+    let fields = &fields[..count];
     if fields.first() != Some(&INPUT_VERSION) || (fields.len() != 8 && fields.len() != 18) {
         return None;
     }
