@@ -1365,12 +1365,10 @@ fn rollup_of(graph: &SupplyGraph, root: Uuid) -> StoreResult<Rollup> {
     })
 }
 
-/// Audits that `actor` read, through a trade, the CFP of other operators' parts: one entry per
-/// operator naming the parts read (`access::insert_reads`), written in one transaction before
-/// anything read is returned.
-async fn audit_disclosures(store: &SqlStore, actor: &Actor, disclosures: &[Disclosure]) -> StoreResult<AuditedReads> {
+/// The reads to audit among `disclosures`: the parts of operators other than `actor`'s own.
+fn foreign_reads<'d>(actor: &Actor, disclosures: &'d [Disclosure]) -> Vec<ReadEntry<'d>> {
     let organization = actor.organization_id.map(|id| id.to_string());
-    let foreign: Vec<ReadEntry<'_>> = disclosures
+    disclosures
         .iter()
         .filter(|disclosure| Some(&disclosure.operator) != organization.as_ref())
         .map(|disclosure| ReadEntry {
@@ -1379,7 +1377,14 @@ async fn audit_disclosures(store: &SqlStore, actor: &Actor, disclosures: &[Discl
             owner: disclosure.operator.clone(),
             grant: None,
         })
-        .collect();
+        .collect()
+}
+
+/// Audits that `actor` read, through a trade, the CFP of other operators' parts: one entry per
+/// operator naming the parts read (`access::insert_reads`), written in one transaction before
+/// anything read is returned.
+async fn audit_disclosures(store: &SqlStore, actor: &Actor, disclosures: &[Disclosure]) -> StoreResult<AuditedReads> {
+    let foreign = foreign_reads(actor, disclosures);
     if foreign.is_empty() {
         return Ok(AuditedReads::default());
     }
@@ -1510,17 +1515,7 @@ async fn audit_disclosures_beside<T>(
     let finished = |joined: Result<StoreResult<T>, tokio::task::JoinError>| {
         joined.map_err(|error| unavailable_text(format!("the roll-up did not finish: {error}")))?
     };
-    let organization = actor.organization_id.map(|id| id.to_string());
-    let foreign: Vec<ReadEntry<'_>> = disclosures
-        .iter()
-        .filter(|disclosure| Some(&disclosure.operator) != organization.as_ref())
-        .map(|disclosure| ReadEntry {
-            kind: RecordKind::OuranosPart,
-            id: &disclosure.trace_id,
-            owner: disclosure.operator.clone(),
-            grant: None,
-        })
-        .collect();
+    let foreign = foreign_reads(actor, disclosures);
     if foreign.is_empty() {
         return Ok((finished(running.await)?, AuditedReads::default()));
     }
