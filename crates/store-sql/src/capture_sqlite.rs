@@ -194,8 +194,9 @@ struct Opened {
 /// each commit on a thread of its own and only then answers the captures of that commit, the
 /// guarantee `synchronous = FULL` gives, while this thread writes the next commit instead of
 /// waiting for the disk (a sixth of the machine's time was that wait, docs/performance.md).
-/// A commit is visible to readers from the moment it ends, before its sync, as it is with
-/// SQLite's own syncing.
+/// A commit is visible to readers from the moment it ends, before its sync (with SQLite's own
+/// syncing, only after it): a power failure in between can lose a capture that a reader saw, one
+/// that was never answered.
 fn open(path: &std::path::Path) -> StoreResult<Opened> {
     let connection = Connection::open_with_flags(
         path,
