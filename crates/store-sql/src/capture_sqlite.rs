@@ -553,8 +553,8 @@ impl MultiRow {
 }
 
 // `OR FAIL` and `OR IGNORE` rather than the default `ABORT`: a multi-row statement that may
-// abort keeps a statement journal, a copy of every page it changes, to undo its own rows (15 %
-// of this thread's instructions). None of these rows can violate a constraint (they were
+// abort keeps a statement journal, a copy of every page it changes, to undo its own rows (8 %
+// of this thread's instructions went to those copies; docs/performance.md). None of these rows can violate a constraint (they were
 // decided under the write lock); if one did, the error fails the document, which its
 // transaction or savepoint undoes.
 static INSERT_EVENTS: MultiRow = MultiRow::new(
