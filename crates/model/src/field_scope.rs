@@ -107,8 +107,11 @@ pub fn within(field: &str, scope: &[String]) -> bool {
 }
 
 /// The members of `value` that `fields` (pointer form) select, at the same places, and the
-/// pointers of the top-level members left out entirely. A pointer to nothing selects nothing.
-/// A value that is not an object is returned unchanged when the scope names it whole and empty
+/// pointers of the members left out: a member left out whole is named by its pointer, a member
+/// kept in part (an object some of whose members a pointer selects) by the pointers of the
+/// members left out under it (`/readPoint/id` when only `/readPoint/extension` is granted), so
+/// that the list names exactly what is hidden. A pointer to nothing selects nothing. A value
+/// that is not an object is returned unchanged when the scope names it whole and empty
 /// otherwise (there are no members to choose from).
 pub fn project(value: &Value, fields: &[String]) -> (Value, Vec<String>) {
     let mut projected = Value::Object(Map::new());
@@ -120,15 +123,84 @@ pub fn project(value: &Value, fields: &[String]) -> (Value, Vec<String>) {
             .collect();
         copy_member(value, &mut projected, &segments);
     }
-    let withheld = match (value, &projected) {
-        (Value::Object(members), Value::Object(kept)) => members
-            .keys()
-            .filter(|name| !kept.contains_key(*name))
-            .map(|name| format!("/{}", name.replace('~', "~0").replace('/', "~1")))
-            .collect(),
-        _ => Vec::new(),
-    };
+    let mut withheld = Vec::new();
+    left_out(value, &projected, "", &mut withheld);
     (projected, withheld)
+}
+
+/// Appends to `withheld` the pointers (under `prefix`) of the members of `source` that `kept`
+/// does not hold whole: absent ones by their pointer, objects kept in part recursively.
+fn left_out(source: &Value, kept: &Value, prefix: &str, withheld: &mut Vec<String>) {
+    let (Value::Object(members), Value::Object(kept_members)) = (source, kept) else {
+        return;
+    };
+    for (name, member) in members {
+        let pointer = format!("{prefix}/{}", name.replace('~', "~0").replace('/', "~1"));
+        match kept_members.get(name) {
+            None => withheld.push(pointer),
+            Some(kept_member) if kept_member != member => left_out(member, kept_member, &pointer, withheld),
+            Some(_) => {}
+        }
+    }
+}
+
+/// One live grant covering a record, as the read rule found it: its id, level and fields
+/// (`None`: every field).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoveringGrant {
+    /// The grant.
+    pub id: crate::ids::GrantId,
+    /// Its level.
+    pub level: crate::access::GrantLevel,
+    /// Its fields (pointer form), or `None` for every field.
+    pub fields: Option<Vec<String>>,
+}
+
+/// The grants a read at `level` is made under, among the live grants `covering` one record, and
+/// the fields they allow together: every grant of at least that level may contribute, so a
+/// reader holding grants of fields `[/a, /b]` and `[/c]` reads `/a`, `/b` and `/c`. One grant
+/// of every field is enough alone (the first by id); otherwise the grants are taken widest first
+/// and a grant whose fields the others already allow adds nothing and is not used (its read
+/// count and audit entry stay untouched). The first grant returned is the read's strongest.
+pub fn merge_grants(
+    covering: &[CoveringGrant],
+    level: crate::access::GrantLevel,
+) -> (Vec<crate::ids::GrantId>, Option<Vec<String>>) {
+    let mut candidates: Vec<&CoveringGrant> = covering.iter().filter(|grant| grant.level >= level).collect();
+    candidates.sort_by(|left, right| {
+        let width = |grant: &CoveringGrant| grant.fields.as_ref().map_or(usize::MAX, Vec::len);
+        width(right)
+            .cmp(&width(left))
+            .then_with(|| right.level.cmp(&left.level))
+            .then_with(|| left.id.cmp(&right.id))
+    });
+    let Some(first) = candidates.first() else {
+        return (Vec::new(), None);
+    };
+    if first.fields.is_none() {
+        return (vec![first.id], None);
+    }
+    let mut used = Vec::new();
+    let mut union: Vec<String> = Vec::new();
+    for grant in candidates {
+        let fields = grant.fields.as_deref().unwrap_or_default();
+        if fields.iter().all(|field| within(field, &union)) {
+            continue;
+        }
+        used.push(grant.id);
+        let added: Vec<String> = fields.iter().filter(|field| !within(field, &union)).cloned().collect();
+        union.extend(added);
+    }
+    // A member granted whole makes the grants of members under it redundant in the union.
+    let whole: Vec<String> = union.clone();
+    union.retain(|field| {
+        !whole
+            .iter()
+            .any(|other| other != field && within(field, std::slice::from_ref(other)))
+    });
+    union.sort_unstable();
+    union.dedup();
+    (used, Some(union))
 }
 
 /// Copies the member of `source` at `segments` into `target`, creating the objects on the way.
@@ -222,9 +294,52 @@ mod tests {
         ]);
         let (projected, withheld) = project(&data, &fields);
         assert_eq!(projected, json!({"b": {"c": 2}, "e": [1, 2], "f~g": true}));
-        assert_eq!(withheld, vec!["/a"]);
+        // A member kept in part names what is hidden under it.
+        assert_eq!(withheld, vec!["/a", "/b/d"]);
         let (nothing, withheld) = project(&data, &["/zz/y".to_owned()]);
         assert_eq!(nothing, json!({}));
         assert_eq!(withheld.len(), 4);
+    }
+
+    #[test]
+    fn grants_merge_into_the_union_of_their_fields_at_the_level_read() {
+        use crate::access::GrantLevel;
+        use crate::ids::GrantId;
+        let id = |n: u128| GrantId(uuid::Uuid::from_u128(n));
+        let grant = |n: u128, level, fields: Option<&[&str]>| CoveringGrant {
+            id: id(n),
+            level,
+            fields: fields.map(|fields| fields.iter().map(|field| (*field).to_owned()).collect()),
+        };
+        let full = GrantLevel::Full;
+        let legitimate = GrantLevel::LegitimateInterest;
+        // Fields [a, b] and [c]: both used, the union read.
+        let (used, fields) = merge_grants(
+            &[grant(1, full, Some(&["/a", "/b"])), grant(2, full, Some(&["/c"]))],
+            full,
+        );
+        assert_eq!(used, vec![id(1), id(2)]);
+        assert_eq!(fields, Some(vec!["/a".to_owned(), "/b".to_owned(), "/c".to_owned()]));
+        // A grant of every field is enough alone; one whose fields the others allow adds nothing.
+        let (used, fields) = merge_grants(&[grant(1, full, Some(&["/a"])), grant(2, full, None)], full);
+        assert_eq!((used, fields), (vec![id(2)], None));
+        let (used, fields) = merge_grants(
+            &[grant(1, full, Some(&["/a/x"])), grant(2, full, Some(&["/a", "/b"]))],
+            full,
+        );
+        assert_eq!(used, vec![id(2)]);
+        assert_eq!(fields, Some(vec!["/a".to_owned(), "/b".to_owned()]));
+        // A grant of a lower level does not give its fields at a higher level, but joins a read
+        // made at its level.
+        let covering = [grant(1, full, Some(&["/a"])), grant(2, legitimate, Some(&["/c"]))];
+        assert_eq!(
+            merge_grants(&covering, full),
+            (vec![id(1)], Some(vec!["/a".to_owned()]))
+        );
+        assert_eq!(
+            merge_grants(&covering, legitimate),
+            (vec![id(1), id(2)], Some(vec!["/a".to_owned(), "/c".to_owned()]))
+        );
+        assert_eq!(merge_grants(&[], full), (Vec::new(), None));
     }
 }

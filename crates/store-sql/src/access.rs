@@ -7,6 +7,7 @@ use sqlx::AnyConnection;
 
 use junkan_model::access::{read_basis, GrantLevel, ReadBasis, RecordKind};
 use junkan_model::audit::AuditAction;
+use junkan_model::field_scope::CoveringGrant;
 use junkan_model::ids::{GrantId, OrganizationId};
 use junkan_model::principal::{Actor, Role};
 use junkan_store::{StoreError, StoreResult};
@@ -16,10 +17,10 @@ use crate::rows::{opt_text, parsed, text, Param, Sql};
 use crate::{micros, unavailable, SqlStore};
 
 /// Starts a query over the records of `table` (aliased `r`) that `actor` may read, with the
-/// column `best_grant` (`"<grant id>|<level>|<fields>"` of the strongest grant covering the
-/// record, `<fields>` its JSON array of pointers or empty when it covers every field; or NULL).
-/// `owner_column` and `public_condition` describe the table; further conditions are appended
-/// with `AND`.
+/// column `covering_grants`: every live grant covering the record for the actor, one a line, each
+/// `"<grant id>|<level>|<fields>"` (`<fields>` its JSON array of pointers, or empty when it covers
+/// every field), or NULL when none does; [`admit`] merges them. `owner_column` and
+/// `public_condition` describe the table; further conditions are appended with `AND`.
 pub fn readable(
     store: &SqlStore,
     actor: &Actor,
@@ -68,12 +69,11 @@ pub fn readable_from(
     let grants = "grants g LEFT JOIN grant_terms gt ON gt.grant_id = g.id";
     let text = format!(
         // No derived table: the caller's filters then apply to the table itself and its indexes.
-        // The strongest grant is the one of the highest level and, among those, one that covers
-        // every field before one limited to some (`grant_fields`): a read uses one grant whole,
-        // the one its audit entry names and its read counts against.
-        "SELECT {columns}, (SELECT g.id || '|' || g.level || '|' || COALESCE((SELECT gf.fields FROM grant_fields gf WHERE gf.grant_id = g.id), '') \
-         FROM {grants} WHERE {covers} \
-         ORDER BY g.level_rank DESC, CASE WHEN EXISTS (SELECT 1 FROM grant_fields gf WHERE gf.grant_id = g.id) THEN 1 ELSE 0 END, g.id LIMIT 1) AS best_grant \
+        // Every covering grant is listed (a line each: no pointer holds a control character and
+        // JSON escapes them), so that a read may use the union of what they allow (`admit`).
+        // `string_agg` is PostgreSQL's and SQLite's (3.44+) alike.
+        "SELECT {columns}, (SELECT string_agg(g.id || '|' || g.level || '|' || COALESCE((SELECT gf.fields FROM grant_fields gf WHERE gf.grant_id = g.id), ''), '\n') \
+         FROM {grants} WHERE {covers}) AS covering_grants \
          FROM {from} WHERE (r.{owner_column} = $1 OR ({public_condition}) OR $3 = 1 OR EXISTS (SELECT 1 FROM {grants} WHERE {covers}))"
     );
     Sql::new(
@@ -222,21 +222,27 @@ pub fn basis_of(actor: &Actor, row: &AnyRow, owner: OrganizationId, is_public: b
     admit(actor, row, owner, is_public).map(|admitted| admitted.basis)
 }
 
-/// A read the rule allows: why, and the fields of the grant it is made under when that grant
-/// names some (field scopes, `junkan_model::field_scope`).
+/// A read the rule allows: why, the grants it is made under and the fields they cover together
+/// when they limit them (field scopes, `junkan_model::field_scope`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Admitted {
-    /// Why the read is allowed.
+    /// Why the read is allowed (under a grant: the strongest one used, at the highest level).
     pub basis: ReadBasis,
-    /// The only fields the read may return (JSON Pointers), when the grant limits them.
+    /// The only fields the read may return (JSON Pointers), when its grants limit them.
     pub fields: Option<Vec<String>>,
+    /// Every grant the read is made under (empty unless `basis` is a grant): each is named by an
+    /// audit entry and counts the read.
+    pub grants: Vec<GrantId>,
+    /// The live grants covering the record, from which [`Admitted::at_level`] chooses again.
+    covering: Vec<CoveringGrant>,
 }
 
 impl Admitted {
-    /// The one projection of a record's content to the fields its grant covers: `value` (a
+    /// The one projection of a record's content to the fields its grants cover: `value` (a
     /// passport's data after its level, an EPCIS event) keeps only those members, and the
-    /// pointers of the top-level members left out are returned. Unchanged when the read is
-    /// not limited to fields (owner, public, auditor, or a grant of every field).
+    /// pointers of the members left out are returned (a member kept in part by the pointers
+    /// hidden under it). Unchanged when the read is not limited to fields (owner, public,
+    /// auditor, or a grant of every field).
     pub fn project(&self, value: &mut serde_json::Value) -> Vec<String> {
         let Some(fields) = &self.fields else {
             return Vec::new();
@@ -246,47 +252,97 @@ impl Admitted {
         withheld
     }
 
-    /// Whether this read withholds any of the top-level members `names`: a query filter on such
-    /// a member must not match the record, or the reader could test a value it is not shown.
-    pub fn hides_any(&self, names: &[&str]) -> bool {
-        names.iter().any(|name| !self.shows_member(name))
+    /// Whether this read withholds the value at any of `pointers` (whole or in part): a query
+    /// filter on such a value must not match the record, or the reader could test a value it
+    /// is not shown.
+    pub fn hides_any(&self, pointers: &[&str]) -> bool {
+        pointers.iter().any(|pointer| !self.shows(pointer))
     }
 
-    /// Whether the top-level member `name` of the record is returned by this read.
-    pub fn shows_member(&self, name: &str) -> bool {
+    /// Whether the value at `pointer` (e.g. `/action`, `/readPoint/id`) is returned whole by
+    /// this read: the pointer is granted, or lies under a granted member.
+    pub fn shows(&self, pointer: &str) -> bool {
         self.fields
             .as_ref()
-            .is_none_or(|fields| junkan_model::field_scope::within(&format!("/{name}"), fields))
+            .is_none_or(|fields| junkan_model::field_scope::within(pointer, fields))
+    }
+
+    /// The same read made at `level` (a passport read at a lower level than the grants allow):
+    /// every covering grant of at least that level may then contribute its fields.
+    pub fn at_level(mut self, level: GrantLevel) -> Admitted {
+        if matches!(self.basis, ReadBasis::Grant(..)) && !self.covering.is_empty() {
+            let (grants, fields) = junkan_model::field_scope::merge_grants(&self.covering, level);
+            if !grants.is_empty() {
+                self.grants = grants;
+                self.fields = fields;
+            }
+        }
+        self
+    }
+
+    /// The audited reads of record `id` of `kind` owned by `owner` made by this read: one per
+    /// grant it is made under (so each grant's entry names it and its count is raised), one for
+    /// an auditor, none otherwise.
+    pub fn reads(&self, kind: RecordKind, id: &str, owner: OrganizationId) -> Vec<RecordRead> {
+        match self.basis {
+            ReadBasis::Grant(_, level) => self
+                .grants
+                .iter()
+                .map(|grant| RecordRead {
+                    kind,
+                    id: id.to_owned(),
+                    owner,
+                    basis: ReadBasis::Grant(*grant, level),
+                })
+                .collect(),
+            ReadBasis::Auditor => vec![RecordRead {
+                kind,
+                id: id.to_owned(),
+                owner,
+                basis: ReadBasis::Auditor,
+            }],
+            ReadBasis::Owner | ReadBasis::Public => Vec::new(),
+        }
     }
 }
 
-/// Why `actor` could read `row` (selected through [`readable`]) owned by `owner`, and which
-/// fields the grant it reads under covers: the read rule and the field scope, resolved together.
+/// Why `actor` could read `row` (selected through [`readable`]) owned by `owner`, which grants
+/// the read is made under and which fields they cover: the read rule and the field scope,
+/// resolved together. A reader holding several live grants of the record reads the union of
+/// what those of the highest level allow (`field_scope::merge_grants`); a pinned actor
+/// (`Actor::grant`) has only that grant among them.
 pub fn admit(actor: &Actor, row: &AnyRow, owner: OrganizationId, is_public: bool) -> StoreResult<Admitted> {
-    let (best_grant, fields) = match opt_text(row, "best_grant")? {
-        None => (None, None),
-        Some(value) => {
-            let mut parts = value.splitn(3, '|');
-            let id = parts.next().unwrap_or_default();
-            let level = parts.next().unwrap_or_default();
-            let fields = parts.next().unwrap_or_default();
-            let id: GrantId = parsed(id, "grant id", str::parse)?;
-            let level = GrantLevel::parse(level)
-                .ok_or_else(|| StoreError::Unavailable(format!("stored grant level {level:?} is unknown").into()))?;
-            let fields = if fields.is_empty() {
-                None
-            } else {
-                Some(parsed(fields, "grant fields", |text| {
-                    serde_json::from_str::<Vec<String>>(text)
-                })?)
-            };
-            (Some((id, level)), fields)
-        }
+    let mut covering = Vec::new();
+    for line in opt_text(row, "covering_grants")?.unwrap_or_default().lines() {
+        let mut parts = line.splitn(3, '|');
+        let id = parts.next().unwrap_or_default();
+        let level = parts.next().unwrap_or_default();
+        let fields = parts.next().unwrap_or_default();
+        let id: GrantId = parsed(id, "grant id", str::parse)?;
+        let level = GrantLevel::parse(level)
+            .ok_or_else(|| StoreError::Unavailable(format!("stored grant level {level:?} is unknown").into()))?;
+        let fields = if fields.is_empty() {
+            None
+        } else {
+            Some(parsed(fields, "grant fields", |text| {
+                serde_json::from_str::<Vec<String>>(text)
+            })?)
+        };
+        covering.push(CoveringGrant { id, level, fields });
+    }
+    let highest = covering.iter().map(|grant| grant.level).max();
+    let (grants, fields) = match highest {
+        Some(level) => junkan_model::field_scope::merge_grants(&covering, level),
+        None => (Vec::new(), None),
     };
-    let basis = read_basis(actor, owner, is_public, best_grant)
+    let strongest = grants.first().copied().zip(highest);
+    let basis = read_basis(actor, owner, is_public, strongest)
         .ok_or_else(|| StoreError::Unavailable("a row selected as readable fails the read rule".into()))?;
+    let by_grant = matches!(basis, ReadBasis::Grant(..));
     Ok(Admitted {
-        fields: fields.filter(|_| matches!(basis, ReadBasis::Grant(..))),
+        fields: fields.filter(|_| by_grant),
+        grants: if by_grant { grants } else { Vec::new() },
+        covering: if by_grant { covering } else { Vec::new() },
         basis,
     })
 }

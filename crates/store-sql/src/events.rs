@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use junkan_model::access::{ReadBasis, RecordKind};
+use junkan_model::access::RecordKind;
 use junkan_model::audit::AuditAction;
 use junkan_model::event::{
     CaptureErrorBehaviour, CaptureJob, CapturedEvent, EventIdentifier, EventOrder, EventQuery, IdentifierRole,
@@ -19,7 +19,7 @@ use junkan_model::Violation;
 use junkan_store::{Backend, NewCapture, StoreError, StoreResult};
 use junkan_translog::Hash;
 
-use crate::access::{audit_reads, basis_of, readable, AuditEntry, RecordRead};
+use crate::access::{audit_reads, readable, AuditEntry, RecordRead};
 use crate::bulk::Bulk;
 use crate::rows::{enum_value, int, opt_text, opt_time, parsed, text, time, Param};
 use crate::{micros, unavailable, SqlStore};
@@ -766,7 +766,7 @@ pub async fn get(store: &SqlStore, actor: &Actor, event_id: &str) -> StoreResult
         })?;
     let mut events = with_identifiers(store, actor, vec![row]).await?;
     let (event, admitted, _) = events.remove(0);
-    audit_reads(store, actor, &[read_of(&event, admitted.basis)]).await?;
+    audit_reads(store, actor, &read_of(&event, &admitted)).await?;
     Ok(event)
 }
 
@@ -920,7 +920,7 @@ pub async fn query(
         .as_deref()
         .map(|text| Cursor::parse(text, ordered))
         .transpose()?;
-    let mut found: Vec<(StoredEvent, ReadBasis, Cursor)> = Vec::new();
+    let mut found: Vec<(StoredEvent, crate::access::Admitted, Cursor)> = Vec::new();
     let probed = probed_members(query);
     loop {
         let mut sql = filtered(store, actor, query);
@@ -943,7 +943,6 @@ pub async fn query(
         let rows = sql.query().fetch_all(&store.reader).await.map_err(unavailable)?;
         let exhausted = rows.len() < batch;
         for (event, admitted, seq) in with_identifiers(store, actor, rows).await? {
-            let basis = admitted.basis;
             let key = match key_column {
                 "event_time" => micros(event.event.event_time),
                 "record_time" => micros(event.record_time),
@@ -963,7 +962,7 @@ pub async fn query(
                 .as_ref()
                 .is_none_or(|residual| residual.matches(&event.event))
             {
-                found.push((event, basis, here));
+                found.push((event, admitted, here));
                 if found.len() == wanted {
                     break;
                 }
@@ -977,19 +976,15 @@ pub async fn query(
     let reads: Vec<RecordRead> = page
         .items
         .iter()
-        .map(|(event, basis, _)| read_of(event, *basis))
+        .flat_map(|(event, admitted, _)| read_of(event, admitted))
         .collect();
     audit_reads(store, actor, &reads).await?;
     Ok(page.map(|(event, _, _)| event))
 }
 
-fn read_of(event: &StoredEvent, basis: ReadBasis) -> RecordRead {
-    RecordRead {
-        kind: RecordKind::Event,
-        id: event.event.event_id.clone(),
-        owner: event.owner_organization_id,
-        basis,
-    }
+/// The audited reads of `event` (one per grant it is read under).
+fn read_of(event: &StoredEvent, admitted: &crate::access::Admitted) -> Vec<RecordRead> {
+    admitted.reads(RecordKind::Event, &event.event.event_id, event.owner_organization_id)
 }
 
 /// Builds events from their rows, with their identifiers (one query for all).
@@ -1108,20 +1103,20 @@ fn project_event(admitted: &crate::access::Admitted, event: &mut CapturedEvent) 
         .filter_map(|name| Some((name, event.body.get(name)?.clone())))
         .collect();
     let withheld = admitted.project(&mut event.body);
-    for (name, part) in [
-        ("action", &mut event.action),
-        ("bizStep", &mut event.biz_step),
-        ("disposition", &mut event.disposition),
-        ("readPoint", &mut event.read_point),
-        ("bizLocation", &mut event.biz_location),
+    for (pointer, part) in [
+        ("/action", &mut event.action),
+        ("/bizStep", &mut event.biz_step),
+        ("/disposition", &mut event.disposition),
+        ("/readPoint/id", &mut event.read_point),
+        ("/bizLocation/id", &mut event.biz_location),
     ] {
-        if !admitted.shows_member(name) {
+        if !admitted.shows(pointer) {
             *part = None;
         }
     }
     event
         .identifiers
-        .retain(|identifier| admitted.shows_member(identifier_member(identifier.role)));
+        .retain(|identifier| admitted.shows(identifier_member(identifier.role)));
     if let Some(body) = event.body.as_object_mut() {
         for (name, value) in identity {
             body.insert(name.to_owned(), value);
@@ -1137,7 +1132,8 @@ fn project_event(admitted: &crate::access::Admitted, event: &mut CapturedEvent) 
 }
 
 /// The extension member (an IRI, as EPCIS 2.0 JSON-LD allows) that a trimmed event carries:
-/// the JSON Pointers of the top-level members its grant withheld.
+/// the JSON Pointers of the members its grant withheld (of those kept in part, the members hidden
+/// under them).
 pub const WITHHELD_MEMBER: &str = "urn:junkan:withheld";
 
 fn identity_member(pointer: &str) -> bool {
@@ -1147,22 +1143,24 @@ fn identity_member(pointer: &str) -> bool {
     )
 }
 
-/// The top-level event members the indexed filters of `query` test (`EQ_action`, `EQ_bizStep`,
-/// `EQ_disposition`, `EQ_readPoint`/`WD_readPoint`, `EQ_bizLocation`/`WD_bizLocation`, and
-/// the lists the identifier filters look in: `MATCH_*`, sources, destinations, business
-/// transactions, quantities). The type, time and eventID identify an event and are always shown.
+/// The pointers of the event values the indexed filters of `query` test (`EQ_action`,
+/// `EQ_bizStep`, `EQ_disposition`, `EQ_readPoint`/`WD_readPoint` (`/readPoint/id`),
+/// `EQ_bizLocation`/`WD_bizLocation`, and the lists the identifier filters look in: `MATCH_*`,
+/// sources, destinations, business transactions, quantities). A value hidden whole or in part
+/// by the reader's grant makes the filter match nothing. The type, time and eventID identify an
+/// event and are always shown.
 fn probed_members(query: &EventQuery) -> Vec<&'static str> {
     let mut members = Vec::new();
     for (member, used) in [
-        ("action", !query.actions.is_empty()),
-        ("bizStep", !query.biz_steps.is_empty()),
-        ("disposition", !query.dispositions.is_empty()),
+        ("/action", !query.actions.is_empty()),
+        ("/bizStep", !query.biz_steps.is_empty()),
+        ("/disposition", !query.dispositions.is_empty()),
         (
-            "readPoint",
+            "/readPoint/id",
             !query.read_points.is_empty() || !query.read_points_within.is_empty(),
         ),
         (
-            "bizLocation",
+            "/bizLocation/id",
             !query.biz_locations.is_empty() || !query.biz_locations_within.is_empty(),
         ),
     ] {
@@ -1178,21 +1176,21 @@ fn probed_members(query: &EventQuery) -> Vec<&'static str> {
     members
 }
 
-/// The member of an EPCIS event an identifier of `role` was taken from.
+/// The pointer of the member of an EPCIS event an identifier of `role` was taken from.
 fn identifier_member(role: IdentifierRole) -> &'static str {
     match role {
-        IdentifierRole::Epc => "epcList",
-        IdentifierRole::Parent => "parentID",
-        IdentifierRole::Child => "childEPCs",
-        IdentifierRole::Input => "inputEPCList",
-        IdentifierRole::Output => "outputEPCList",
-        IdentifierRole::Quantity => "quantityList",
-        IdentifierRole::ChildQuantity => "childQuantityList",
-        IdentifierRole::InputQuantity => "inputQuantityList",
-        IdentifierRole::OutputQuantity => "outputQuantityList",
-        IdentifierRole::Source => "sourceList",
-        IdentifierRole::Destination => "destinationList",
-        IdentifierRole::BizTransaction => "bizTransactionList",
+        IdentifierRole::Epc => "/epcList",
+        IdentifierRole::Parent => "/parentID",
+        IdentifierRole::Child => "/childEPCs",
+        IdentifierRole::Input => "/inputEPCList",
+        IdentifierRole::Output => "/outputEPCList",
+        IdentifierRole::Quantity => "/quantityList",
+        IdentifierRole::ChildQuantity => "/childQuantityList",
+        IdentifierRole::InputQuantity => "/inputQuantityList",
+        IdentifierRole::OutputQuantity => "/outputQuantityList",
+        IdentifierRole::Source => "/sourceList",
+        IdentifierRole::Destination => "/destinationList",
+        IdentifierRole::BizTransaction => "/bizTransactionList",
     }
 }
 
@@ -1260,6 +1258,18 @@ pub async fn at_locations(
     Ok(events)
 }
 
+/// Whether a lineage connects through the identifiers of `role` of an event read as `read`: the
+/// member they were taken from is shown, and for a parent or children also the action (an
+/// aggregation's ADD and DELETE connect parent and children in opposite directions, so without
+/// the action the link would be a guess, or tell the hidden action).
+fn lineage_shows(read: &crate::access::Admitted, role: IdentifierRole) -> bool {
+    let aggregation = matches!(
+        role,
+        IdentifierRole::Parent | IdentifierRole::Child | IdentifierRole::ChildQuantity
+    );
+    read.shows(identifier_member(role)) && (!aggregation || read.shows("/action"))
+}
+
 /// What an unreadable event keeps in [`touched_events`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Withheld {
@@ -1286,7 +1296,7 @@ async fn touched_events(
     // the right side of a LEFT JOIN: an event without a match there is withheld.
     sql.text = format!(
         "{touched}SELECT e.seq, e.id, e.event_type, e.event_time, e.biz_step, e.action, e.owner_organization_id, o.name_ja, \
-         CAST(CASE WHEN rd.seq IS NULL THEN 0 ELSE 1 END AS BIGINT) AS is_readable, rd.best_grant, rd.visibility, \
+         CAST(CASE WHEN rd.seq IS NULL THEN 0 ELSE 1 END AS BIGINT) AS is_readable, rd.covering_grants, rd.visibility, \
          i.role, i.value, i.quantity, i.uom \
          FROM epcis_events e JOIN organizations o ON o.id = e.owner_organization_id \
          JOIN epcis_event_identifiers i ON i.event_seq = e.seq \
@@ -1301,6 +1311,8 @@ async fn touched_events(
     let known: HashSet<&str> = known.iter().map(String::as_str).collect();
     let mut current_seq = None;
     let mut skipping = false;
+    // How the current event is read, when it is readable.
+    let mut admitted: Option<crate::access::Admitted> = None;
     for row in &rows {
         let seq = int(row, "seq")?;
         if current_seq != Some(seq) {
@@ -1312,22 +1324,31 @@ async fn touched_events(
             }
             let owner: OrganizationId = parsed(&text(row, "owner_organization_id")?, "organization id", str::parse)?;
             let readable = int(row, "is_readable")? == 1;
+            admitted = None;
             if readable {
                 let visibility: Visibility = enum_value(&text(row, "visibility")?, "visibility")?;
-                reads.push(RecordRead {
-                    kind: RecordKind::Event,
-                    id: event_id.clone(),
-                    owner,
-                    basis: basis_of(actor, row, owner, visibility == Visibility::Public)?,
-                });
+                let read = crate::access::admit(actor, row, owner, visibility == Visibility::Public)?;
+                reads.extend(read.reads(RecordKind::Event, &event_id, owner));
+                admitted = Some(read);
             }
             let structure = readable || withheld == Withheld::Structure;
+            // A readable event shows what its grants show: a member they hide (whole or in part)
+            // connects nothing, the way a filter on it matches nothing (`lineage_shows`).
+            let shown = |pointer: &str| admitted.as_ref().is_none_or(|read| read.shows(pointer));
             events.push(LineageEvent {
                 event_id,
                 event_type: text(row, "event_type")?,
                 event_time: time(row, "event_time")?,
-                biz_step: if structure { opt_text(row, "biz_step")? } else { None },
-                action: if structure { opt_text(row, "action")? } else { None },
+                biz_step: if structure && shown("/bizStep") {
+                    opt_text(row, "biz_step")?
+                } else {
+                    None
+                },
+                action: if structure && shown("/action") {
+                    opt_text(row, "action")?
+                } else {
+                    None
+                },
                 owner,
                 owner_name: text(row, "name_ja")?,
                 readable,
@@ -1340,9 +1361,15 @@ async fn touched_events(
         } else if skipping {
             continue;
         }
+        let role: IdentifierRole = enum_value(&text(row, "role")?, "identifier role")?;
+        if let Some(read) = &admitted {
+            if !lineage_shows(read, role) {
+                continue;
+            }
+        }
         let event = events.last_mut().expect("the first row of an event pushed it");
         event.identifiers.push(EventIdentifier {
-            role: enum_value(&text(row, "role")?, "identifier role")?,
+            role,
             value: text(row, "value")?,
             quantity: opt_text(row, "quantity")?,
             uom: opt_text(row, "uom")?,

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 
-use junkan_model::access::{AccessLevel, RecordKind};
+use junkan_model::access::{AccessLevel, GrantLevel, ReadBasis, RecordKind};
 use junkan_model::audit::AuditAction;
 use junkan_model::facility::Visibility;
 use junkan_model::ids::PassportId;
@@ -22,7 +22,7 @@ use junkan_model::Violation;
 use junkan_passport::CompiledProfile;
 use junkan_store::{StoreError, StoreResult};
 
-use crate::access::{audit_reads, readable, record, require, RecordRead};
+use crate::access::{audit_reads, readable, record, require};
 use crate::rows::{enum_value, int, like_literal, opt_text, parsed, text, time, write_error, Param, Sql};
 use crate::{micros, unavailable, SqlStore};
 
@@ -876,6 +876,11 @@ async fn read_views(
                 })
             }
         };
+        // Read at a lower level than the grants allow, more of them may contribute fields.
+        let admitted = match basis {
+            ReadBasis::Grant(..) => admitted.at_level(grant_level_of(level)),
+            _ => admitted,
+        };
         let version = read.version.unwrap_or(latest_version);
         let version_row = versions.remove(&id.to_string()).ok_or_else(|| StoreError::NotFound {
             kind: RecordKind::Passport,
@@ -894,14 +899,7 @@ async fn read_views(
         // The fields of the grant the read is made under, after the level (the one projection).
         let out_of_scope = admitted.project(&mut view.data);
         view.withheld.extend(out_of_scope);
-        if basis.is_audited() {
-            reads.push(RecordRead {
-                kind: RecordKind::Passport,
-                id: id.to_string(),
-                owner,
-                basis,
-            });
-        }
+        reads.extend(admitted.reads(RecordKind::Passport, &id.to_string(), owner));
         views.push(Passport {
             id,
             identifier: text(row, "identifier")?,
@@ -975,5 +973,15 @@ mod tests {
         assert!(version_rank("1.10.0") > version_rank("1.9.9"));
         assert!(version_rank("2.0.0") > version_rank("1.999.999"));
         assert_eq!(version_rank("1.2.0-beta"), version_rank("1.2.0"));
+    }
+}
+
+/// The lowest grant level that gives a read at `level`: grants of that level or higher may
+/// contribute their fields to it (`Admitted::at_level`).
+fn grant_level_of(level: AccessLevel) -> GrantLevel {
+    if level > GrantLevel::LegitimateInterest.access_level() {
+        GrantLevel::Full
+    } else {
+        GrantLevel::LegitimateInterest
     }
 }

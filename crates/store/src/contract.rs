@@ -30,7 +30,10 @@ mod dsp;
 mod federation;
 pub use federation::federation_peers_remote_organizations_and_received_records;
 mod field_scopes;
-pub use field_scopes::{field_scopes_are_stored_narrowed_and_projected, pinned_reads_and_filters_keep_to_the_grant};
+pub use field_scopes::{
+    field_scopes_are_stored_narrowed_and_projected, grants_merge_and_hidden_members_connect_nothing,
+    pinned_reads_and_filters_keep_to_the_grant,
+};
 mod indicators;
 mod ledgers;
 mod log;
@@ -93,7 +96,8 @@ macro_rules! store_contract_tests {
             federation_peers_remote_organizations_and_received_records,
             ouranos_rollup_continues_with_a_peers_answer,
             field_scopes_are_stored_narrowed_and_projected,
-            pinned_reads_and_filters_keep_to_the_grant);
+            pinned_reads_and_filters_keep_to_the_grant,
+            grants_merge_and_hidden_members_connect_nothing);
     };
     (@cases $factory:path; $($case:ident),*) => {
         $(

@@ -437,3 +437,216 @@ pub async fn pinned_reads_and_filters_keep_to_the_grant(store: &dyn Store, _cloc
         .expect("query");
     assert_eq!(owned.items.len(), 1);
 }
+
+/// Several grants of one reader merge (fields union, the audit entry of each grant used), a
+/// pinned read keeps to its one grant; a member kept in part is listed by its hidden pointers
+/// and filters on a hidden sub-member match nothing; a lineage look-up does not connect through
+/// an identifier only a hidden member names.
+pub async fn grants_merge_and_hidden_members_connect_nothing(store: &dyn Store, _clock: &ManualClock) {
+    use junkan_model::audit::{AuditAction, AuditFilter};
+    use junkan_model::event::EventQuery;
+    use junkan_model::page::PageRequest;
+
+    let owner = organization(store, "樹脂C", &[CycleRole::Manufacturer]).await;
+    let reader = organization(store, "成形C", &[CycleRole::Manufacturer]).await;
+    let owner_admin = member_of(owner, &[Role::OrgAdmin, Role::Member]);
+    let reader_member = member_of(reader, &[Role::Member]);
+    let passport = store
+        .create_passport(
+            &owner_admin,
+            junkan_model::passport::NewPassport {
+                visibility: Visibility::Restricted,
+                ..plastics_passport("https://id.gs1.org/01/04912345000019/10/MERGED")
+            },
+        )
+        .await
+        .expect("passport");
+    let grant_of = |record_kind: RecordKind, fields: &[&str]| NewGrant {
+        grantee: Grantee::Organization {
+            organization_id: reader,
+        },
+        record_kind,
+        record_ids: None,
+        level: GrantLevel::Full,
+        purpose: None,
+        expires_at: START + Duration::days(30),
+        record_class: None,
+        max_reads: None,
+        enforce_purpose: false,
+        fields: Some(fields.iter().map(|field| (*field).to_owned()).collect()),
+    };
+    let first = store
+        .create_grant(
+            &owner_admin,
+            grant_of(RecordKind::Passport, &["lotNumber", "/polymer/code"]),
+        )
+        .await
+        .expect("grant of two fields");
+    let second = store
+        .create_grant(&owner_admin, grant_of(RecordKind::Passport, &["grade"]))
+        .await
+        .expect("grant of a third");
+    // Unpinned: the union of both grants' fields; the member kept in part lists what it hides.
+    let read = store
+        .get_passport(&reader_member, passport.id, PassportRead::default())
+        .await
+        .expect("readable");
+    assert_eq!(
+        read.data,
+        serde_json::json!({"lotNumber": passport.data["lotNumber"].clone(),
+            "polymer": {"code": passport.data["polymer"]["code"].clone()},
+            "grade": passport.data["grade"].clone()})
+    );
+    assert!(
+        read.withheld.iter().any(|pointer| pointer == "/polymer/name"),
+        "{:?}",
+        read.withheld
+    );
+    assert!(
+        read.withheld.iter().any(|pointer| pointer == "/contaminants"),
+        "{:?}",
+        read.withheld
+    );
+    assert!(
+        !read.withheld.iter().any(|pointer| pointer == "/polymer"),
+        "{:?}",
+        read.withheld
+    );
+    // The read is audited under each grant it used.
+    let audited = |grant| AuditFilter {
+        record_id: Some(passport.id.to_string()),
+        action: Some(AuditAction::Read),
+        grant_id: Some(grant),
+        ..AuditFilter::default()
+    };
+    for grant in [first.id, second.id] {
+        let entries = store
+            .list_audit(&owner_admin, &audited(grant), &PageRequest::first(10))
+            .await
+            .expect("audit");
+        assert_eq!(entries.items.len(), 1, "one entry under {grant}");
+    }
+    // Pinned to one grant: only its fields, only its entry.
+    let pinned = Actor {
+        grant: Some(second.id),
+        ..reader_member.clone()
+    };
+    let read = store
+        .get_passport(&pinned, passport.id, PassportRead::default())
+        .await
+        .expect("readable under the pinned grant");
+    assert_eq!(read.data, serde_json::json!({"grade": passport.data["grade"].clone()}));
+    let entries = store
+        .list_audit(&owner_admin, &audited(first.id), &PageRequest::first(10))
+        .await
+        .expect("audit");
+    assert_eq!(
+        entries.items.len(),
+        1,
+        "the pinned read is not audited under the other grant"
+    );
+
+    // Events: a transformation whose inputs only `inputEPCList` names, and an event whose
+    // readPoint has an extension member. The reader's grant shows the outputs, the bizStep and
+    // the readPoint's extension, not its id.
+    const INPUT: &str = "https://id.gs1.org/01/04912345000019/21/IN-1";
+    const OUTPUT: &str = "https://id.gs1.org/01/04912345000019/21/OUT-1";
+    let mut made = event(
+        "urn:uuid:merged-1",
+        "TransformationEvent",
+        &[(IdentifierRole::Input, INPUT), (IdentifierRole::Output, OUTPUT)],
+        "commissioning",
+        1,
+    );
+    made.action = None;
+    made.body = serde_json::json!({"type": "TransformationEvent", "eventID": "urn:uuid:merged-1",
+        "eventTime": "2026-04-01T10:00:00Z", "eventTimeZoneOffset": "+09:00",
+        "bizStep": "https://ref.gs1.org/cbv/BizStep-commissioning",
+        "readPoint": {"id": "https://id.gs1.org/414/4512345000011", "example:line": "L2"},
+        "inputEPCList": [INPUT], "outputEPCList": [OUTPUT]});
+    store
+        .capture_events(&owner_admin, capture_of(vec![made], CaptureErrorBehaviour::Rollback))
+        .await
+        .expect("capture");
+    store
+        .create_grant(
+            &owner_admin,
+            grant_of(
+                RecordKind::Event,
+                &["bizStep", "outputEPCList", "/readPoint/example:line"],
+            ),
+        )
+        .await
+        .expect("event grant");
+    // Looked up by the input, which only the hidden inputEPCList names: the event connects nothing.
+    let by_input = store
+        .lineage_events(&reader_member, &[INPUT.to_owned()], &[])
+        .await
+        .expect("lineage");
+    let found = by_input
+        .iter()
+        .find(|event| event.event_id == "urn:uuid:merged-1")
+        .expect("the event is touched");
+    assert!(found.readable);
+    assert!(
+        found.identifiers.iter().all(|identifier| identifier.value != INPUT),
+        "the hidden input is no link: {found:?}"
+    );
+    // Looked up by the output, it connects through the output only.
+    let by_output = store
+        .lineage_events(&reader_member, &[OUTPUT.to_owned()], &[])
+        .await
+        .expect("lineage");
+    let found = by_output
+        .iter()
+        .find(|event| event.event_id == "urn:uuid:merged-1")
+        .expect("the event");
+    assert_eq!(
+        found
+            .identifiers
+            .iter()
+            .map(|identifier| identifier.value.as_str())
+            .collect::<Vec<_>>(),
+        [OUTPUT]
+    );
+    // The owner's lineage keeps both.
+    let owned = store
+        .lineage_events(&owner_admin, &[INPUT.to_owned()], &[])
+        .await
+        .expect("lineage");
+    assert_eq!(
+        owned
+            .iter()
+            .find(|event| event.event_id == "urn:uuid:merged-1")
+            .map(|event| event.identifiers.len()),
+        Some(2)
+    );
+    // The readPoint is kept in part: its id is hidden, so a readPoint filter matches nothing, and
+    // the event names the hidden pointer.
+    let by_read_point = store
+        .query_events(
+            &reader_member,
+            &EventQuery {
+                read_points: vec!["https://id.gs1.org/414/4512345000011".to_owned()],
+                ..EventQuery::default()
+            },
+            &PageRequest::first(10),
+        )
+        .await
+        .expect("query");
+    assert!(by_read_point.items.is_empty(), "readPoint/id is hidden");
+    let read = store
+        .get_event(&reader_member, "urn:uuid:merged-1")
+        .await
+        .expect("readable event");
+    assert_eq!(read.event.body["readPoint"], serde_json::json!({"example:line": "L2"}));
+    let withheld = read.event.body["urn:junkan:withheld"].clone();
+    assert!(
+        withheld
+            .as_array()
+            .is_some_and(|pointers| pointers.contains(&serde_json::json!("/readPoint/id"))
+                && pointers.contains(&serde_json::json!("/inputEPCList"))),
+        "{withheld}"
+    );
+    assert_eq!(read.event.read_point, None);
+}
