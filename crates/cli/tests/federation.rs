@@ -598,26 +598,50 @@ fn three_nodes_discover_request_pull_and_revoke() {
         let (status, body) = node.post("/epcis/events", transformation(id, input, output));
         assert_eq!(status, 201, "{body}");
     }
+    // The battery maker's grant of its events shows the quantity lists, not the bizStep.
     let (status, grant) = battery.post(
         "/api/v1/grants",
         json!({"grantee": {"type": "organization", "organization_id": requester}, "record_kind": "event",
-               "level": "full", "expires_at": "2099-01-01T00:00:00Z"}),
+               "level": "full", "expires_at": "2099-01-01T00:00:00Z",
+               "fields": ["inputQuantityList", "outputQuantityList"]}),
     );
     assert_eq!(status, 201, "{grant}");
+    let event_grant = grant["id"].as_str().expect("grant").to_owned();
     let trace_path = format!("/api/v1/lineage?id={RECOVERED}&direction=backward&depth=8");
     let (status, lineage) = recycler.get(&trace_path);
     assert_eq!(status, 200, "{lineage}");
     let events = nodes(&lineage, "event");
+    let battery_event = events
+        .iter()
+        .find(|node| {
+            node["event_id"] == "urn:uuid:eeeeeeee-0000-4000-8000-000000000002" && node["peer"] == battery.did()
+        })
+        .unwrap_or_else(|| panic!("the battery maker's event: {lineage}"));
+    // The lineage at the battery maker's node was read under that grant (named in the signed
+    // request): its fields, its audit entry.
+    assert_eq!(battery_event["biz_step"], Value::Null, "{lineage}");
     assert!(
-        events.iter().any(
-            |node| node["event_id"] == "urn:uuid:eeeeeeee-0000-4000-8000-000000000002" && node["peer"] == battery.did()
-        ),
-        "{lineage}"
+        events
+            .iter()
+            .any(|node| node["peer"].is_null() && !node["biz_step"].is_null()),
+        "the recycler's own event keeps its bizStep: {lineage}"
     );
-    let withheld = nodes(&lineage, "withheld_event");
+    let (status, audit) = battery.get(&format!("/api/v1/audit?grant_id={event_grant}&action=read"));
+    assert_eq!(status, 200, "{audit}");
+    assert!(
+        audit["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|entry| entry["actor_organization_id"] == requester.as_str() && entry["record_kind"] == "event"),
+        "{audit}"
+    );
+    // The material maker gave no grant of its events: its node is not asked, and shows as a
+    // withheld peer.
+    assert!(nodes(&lineage, "withheld_event").is_empty(), "{lineage}");
+    let withheld = nodes(&lineage, "withheld_peer");
     assert_eq!(withheld.len(), 1, "the material maker gave no grant: {lineage}");
     assert_eq!(withheld[0]["peer"], material.did());
-    assert_eq!(withheld[0]["organization_name"], "素材製造株式会社");
     let text = lineage.to_string();
     assert!(
         !text.contains("RAW-1") && !text.contains("eeeeeeee-0000-4000-8000-000000000001"),
@@ -703,6 +727,7 @@ fn three_nodes_discover_request_pull_and_revoke() {
     );
     let (status, body) = send("GET", &target, &headers);
     assert_eq!(status, 200, "{body}");
+    pinned_lineage_refusals(&battery, first_did, first_key);
     // The same message again: a replay.
     let (status, body) = send("GET", &target, &headers);
     assert_eq!(
@@ -1038,7 +1063,10 @@ fn cfp_rollup_continues_on_a_peer_node_under_a_grant() {
     assert_eq!(rolled["missing"][0]["tier"], 1);
     assert_eq!(rolled["missing"][0]["peer"], cells.did());
     assert!(
-        rolled["missing"][0]["detail"].as_str().expect("detail").contains("404"),
+        rolled["missing"][0]["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("no live grant"),
         "{rolled}"
     );
     assert_eq!(
@@ -1160,5 +1188,97 @@ fn cfp_rollup_continues_on_a_peer_node_under_a_grant() {
             .expect("detail")
             .contains("did not answer"),
         "{rolled}"
+    );
+}
+
+/// A lineage asked of the battery maker's node by the fake node's organization (`did`, `key`):
+/// named the grant, it is read under that grant only (its fields, its audit entry); without a
+/// grant, or naming one that is revoked, of another kind or not the organization's, it is
+/// refused with problem+json and nothing is audited.
+fn pinned_lineage_refusals(battery: &Node, did: &str, key: &SigningKey) {
+    let ask = |path: &str| {
+        let (headers, target) = signed(battery, "GET", path, key, &format!("{did}#key-1"), now());
+        send("GET", &target, &headers)
+    };
+    // The organization as the battery maker's node registered it (named after its DID).
+    let (_, directory) = battery.get("/api/v1/organizations?limit=100");
+    let organization = directory["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|entry| entry["name_ja"] == did)
+        .unwrap_or_else(|| panic!("{did} in the directory: {directory}"))["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let grant = |fields: Option<Value>, kind: &str| {
+        let mut body = json!({"grantee": {"type": "organization", "organization_id": organization},
+                              "record_kind": kind, "level": "full", "expires_at": "2099-01-01T00:00:00Z"});
+        if let Some(fields) = fields {
+            body["fields"] = fields;
+        }
+        let (status, grant) = battery.post("/api/v1/grants", body);
+        assert_eq!(status, 201, "{grant}");
+        grant["id"].as_str().expect("id").to_owned()
+    };
+    // Outputs only, and every field.
+    let outputs = grant(Some(json!(["outputQuantityList"])), "event");
+    let whole = grant(None, "event");
+    let passports = grant(None, "passport");
+    let audited = |grant: &str| {
+        let (status, audit) = battery.get(&format!("/api/v1/audit?grant_id={grant}&action=read"));
+        assert_eq!(status, 200, "{audit}");
+        audit["items"].as_array().map_or(0, Vec::len)
+    };
+    let lineage = format!("/federation/v1/lineage?id={BATTERY}&direction=backward&depth=8");
+    // Under the grant of outputs: the battery is found where it was made, but the hidden inputs
+    // connect nothing, so the cathode material is not in the graph.
+    let (status, narrow) = ask(&format!("{lineage}&grant={outputs}"));
+    assert_eq!(status, 200, "{narrow}");
+    assert!(
+        nodes(&narrow, "event")
+            .iter()
+            .any(|node| node["event_id"] == "urn:uuid:eeeeeeee-0000-4000-8000-000000000002"),
+        "{narrow}"
+    );
+    assert!(!narrow.to_string().contains("CATHODE"), "{narrow}");
+    assert!(audited(&outputs) > 0, "the read is audited under the grant it named");
+    assert_eq!(audited(&whole), 0, "and under no other");
+    // Under the grant of every field the inputs connect.
+    let (status, wide) = ask(&format!("{lineage}&grant={whole}"));
+    assert_eq!(status, 200, "{wide}");
+    assert!(wide.to_string().contains("CATHODE"), "{wide}");
+
+    // Refusals: each problem+json, each auditing nothing.
+    let (status, audit) = battery.get(&format!("/api/v1/audit?actor_organization_id={organization}&limit=100"));
+    assert_eq!(status, 200, "{audit}");
+    let before = audit["items"].as_array().map_or(0, Vec::len);
+    let (status, missing) = ask(&lineage);
+    assert_eq!(status, 422, "{missing}");
+    assert_eq!(missing["errors"][0]["path"], "?grant", "{missing}");
+    let (status, other_kind) = ask(&format!("{lineage}&grant={passports}"));
+    assert_eq!(
+        (status, other_kind["type"].as_str()),
+        (403, Some("urn:junkan:problem:forbidden")),
+        "{other_kind}"
+    );
+    let (status, unknown) = ask(&format!("{lineage}&grant=01234567-89ab-4def-8123-456789abcdef"));
+    assert_eq!(status, 403, "{unknown}");
+    let (status, revoked) = battery.post(&format!("/api/v1/grants/{outputs}/revoke"), json!({}));
+    assert_eq!(status, 200, "{revoked}");
+    let (status, refused) = ask(&format!("{lineage}&grant={outputs}"));
+    assert_eq!(status, 403, "{refused}");
+    assert!(
+        refused["detail"].as_str().expect("detail").contains("revoked"),
+        "{refused}"
+    );
+    let (status, roll_up) = ask(&format!("/federation/v1/ouranos/cfp-rollup/{}", uuid::Uuid::new_v4()));
+    assert_eq!(status, 422, "{roll_up}");
+    assert_eq!(roll_up["errors"][0]["path"], "?grant", "{roll_up}");
+    let (_, audit) = battery.get(&format!("/api/v1/audit?actor_organization_id={organization}&limit=100"));
+    assert_eq!(
+        audit["items"].as_array().map_or(0, Vec::len),
+        before,
+        "refusals audit nothing: {audit}"
     );
 }

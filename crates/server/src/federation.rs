@@ -652,10 +652,13 @@ fn lineage_frontier(lineage: &junkan_trace::Lineage, direction: junkan_trace::Di
 /// Continues a lineage on the registered peers, backward, forward or both as it was traced:
 /// every object of the graph whose origin (backward) or destination (forward) is unknown here is
 /// traced on each peer with a request signed as the caller's organization
-/// (`GET /federation/v1/lineage` with the same direction); what the peer's read rule lets the
-/// organization see joins the graph (nodes marked with the peer's DID), what it does not comes
-/// back as the peer's own withheld nodes, and a peer that is down becomes a `withheld_peer` node
-/// naming it. Objects a peer's answer brought in are traced here too, so a lineage that leaves
+/// (`GET /federation/v1/lineage` with the same direction), once under each live grant of events
+/// the organization holds there (`?grant=`, [`peer_grants`]): the peer reads under that grant
+/// only (its fields, audit entry and read count). What it lets the organization see joins the
+/// graph (nodes marked with the peer's DID), what it does not comes back as the peer's own
+/// withheld nodes (those of an owner whose grant is asked as well are left to that answer), and
+/// a peer that is down, or where the organization holds no grant of events, becomes a
+/// `withheld_peer` node naming it. Objects a peer's answer brought in are traced here too, so a lineage that leaves
 /// this node and comes back (a battery made elsewhere and recycled here) continues through this
 /// node's own events. Callers without an organization (anonymous, a peer's organization) get the
 /// local graph only.
@@ -683,6 +686,24 @@ pub async fn extend_lineage(state: &AppState, actor: &Actor, lineage: &mut junka
         .chain(std::iter::once(lineage.root.clone()))
         .collect();
     let mut asked: std::collections::HashSet<(String, &'static str)> = std::collections::HashSet::new();
+    // The grants of events the organization holds on each peer (a peer that is down: none).
+    let mut grants: Vec<Vec<(String, String)>> = Vec::with_capacity(peers.len());
+    for peer in &peers {
+        let mut held = peer_grants(
+            state,
+            actor,
+            organization,
+            peer,
+            junkan_model::access::RecordKind::Event,
+        )
+        .await
+        .unwrap_or_default();
+        // One grant per owner, its widest: a pinned read does not merge grants, and another
+        // grant of the same owner would only answer with less.
+        let mut owners = std::collections::HashSet::new();
+        held.retain(|(_, owner)| owners.insert(owner.clone()));
+        grants.push(held);
+    }
     for _ in 0..LINEAGE_ROUNDS {
         let mut progressed = false;
         for &direction in directions {
@@ -709,22 +730,38 @@ pub async fn extend_lineage(state: &AppState, actor: &Actor, lineage: &mut junka
                     .await?;
                     merge_local(lineage, local);
                 }
-                for peer in &peers {
-                    let path = format!(
-                        "/federation/v1/lineage?id={}&direction={name}&depth={}",
-                        query_value(&identifier),
-                        lineage.depth
-                    );
-                    let outgoing = Outgoing {
-                        method: "GET",
-                        path: &path,
-                        body: None,
-                        purpose: actor.purpose.as_deref(),
-                    };
-                    match send(state, actor, organization, peer, outgoing).await {
-                        Ok(answer) if answer.status == 200 => merge_remote(lineage, peer, &answer.body),
-                        // A peer that refuses or fails: the lineage may continue there, unseen.
-                        Ok(_) | Err(_) => withheld_peer(lineage, peer, &identifier),
+                for (peer, held) in peers.iter().zip(&grants) {
+                    if held.is_empty() {
+                        // No grant there (or the peer is down): the lineage may continue there, unseen.
+                        withheld_peer(lineage, peer, &identifier);
+                        continue;
+                    }
+                    for (grant, owner) in held {
+                        let path = format!(
+                            "/federation/v1/lineage?id={}&direction={name}&depth={}&grant={}",
+                            query_value(&identifier),
+                            lineage.depth,
+                            query_value(grant)
+                        );
+                        let outgoing = Outgoing {
+                            method: "GET",
+                            path: &path,
+                            body: None,
+                            purpose: actor.purpose.as_deref(),
+                        };
+                        // Events of owners whose own grant is asked too are read in that answer.
+                        let others: Vec<&str> = held
+                            .iter()
+                            .map(|(_, other_owner)| other_owner.as_str())
+                            .filter(|other_owner| other_owner != owner)
+                            .collect();
+                        match send(state, actor, organization, peer, outgoing).await {
+                            Ok(answer) if answer.status == 200 => {
+                                merge_remote(lineage, peer, grant, &others, &answer.body)
+                            }
+                            // A peer that refuses or fails: the lineage may continue there, unseen.
+                            Ok(_) | Err(_) => withheld_peer(lineage, peer, &identifier),
+                        }
                     }
                 }
             }
@@ -734,6 +771,44 @@ pub async fn extend_lineage(state: &AppState, actor: &Actor, lineage: &mut junka
         }
     }
     Ok(())
+}
+
+/// The live grants of records of `kind` that organizations of `peer` gave `organization`
+/// (`GET /federation/v1/grants?record_kind=`, signed as the organization), as (grant id, owner
+/// organization id on the peer), widest first (every field before some, more fields before
+/// fewer): the grants a lineage or a roll-up continued there names, one per request. A peer that
+/// is down or refuses is the error of its answer.
+pub async fn peer_grants(
+    state: &AppState,
+    actor: &Actor,
+    organization: OrganizationId,
+    peer: &Peer,
+    kind: junkan_model::access::RecordKind,
+) -> ApiResult<Vec<(String, String)>> {
+    let path = format!("/federation/v1/grants?record_kind={}", kind.as_str());
+    let outgoing = Outgoing {
+        method: "GET",
+        path: &path,
+        body: None,
+        purpose: actor.purpose.as_deref(),
+    };
+    let answer = send(state, actor, organization, peer, outgoing).await?.success(peer)?;
+    let text = |grant: &Value, name: &str| grant.get(name).and_then(Value::as_str).map(str::to_owned);
+    let mut held: Vec<(usize, String, String)> = answer
+        .get("items")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|grant| {
+            let width = grant
+                .get("fields")
+                .and_then(Value::as_array)
+                .map_or(usize::MAX, Vec::len);
+            Some((width, text(grant, "id")?, text(grant, "owner_organization_id")?))
+        })
+        .collect();
+    held.sort_by(|left, right| right.0.cmp(&left.0));
+    Ok(held.into_iter().map(|(_, grant, owner)| (grant, owner)).collect())
 }
 
 /// Adds the nodes and edges of a lineage traced here to the merged graph.
@@ -764,24 +839,33 @@ fn query_value(text: &str) -> String {
 }
 
 /// The key of a peer's node in the merged graph: objects and events keep their global keys;
-/// withheld nodes, numbered per graph, are named after the peer.
-fn remote_key(peer: &Peer, key: &str) -> String {
+/// withheld nodes, numbered per graph, are named after the peer and the grant of the answer.
+fn remote_key(peer: &Peer, grant: &str, key: &str) -> String {
     if key.starts_with("withheld:") {
-        format!("withheld:{}:{}", peer.did, key.trim_start_matches("withheld:"))
+        format!("withheld:{}:{grant}:{}", peer.did, key.trim_start_matches("withheld:"))
     } else {
         key.to_owned()
     }
 }
 
-fn merge_remote(lineage: &mut junkan_trace::Lineage, peer: &Peer, remote: &Value) {
+/// Adds a peer's answer under `grant` to the merged graph, without the withheld events of the
+/// owners in `others` (another answer, under their grant, shows them as they may be read).
+fn merge_remote(lineage: &mut junkan_trace::Lineage, peer: &Peer, grant: &str, others: &[&str], remote: &Value) {
     let text = |value: &Value, name: &str| value.get(name).and_then(Value::as_str).map(str::to_owned);
+    let mut left_out: Vec<String> = Vec::new();
     for node in remote.get("nodes").and_then(Value::as_array).into_iter().flatten() {
         let Some(key) = text(node, "key") else { continue };
-        let key = remote_key(peer, &key);
+        let key = remote_key(peer, grant, &key);
+        let kind = text(node, "kind").unwrap_or_default();
+        if kind == "withheld_event"
+            && text(node, "organization_id").is_some_and(|owner| others.contains(&owner.as_str()))
+        {
+            left_out.push(key);
+            continue;
+        }
         if lineage.nodes.iter().any(|known| known.key == key) {
             continue;
         }
-        let kind = text(node, "kind").unwrap_or_default();
         lineage.nodes.push(junkan_trace::Node {
             key,
             peer: (kind != "object").then(|| peer.did.clone()),
@@ -803,12 +887,15 @@ fn merge_remote(lineage: &mut junkan_trace::Lineage, peer: &Peer, remote: &Value
             continue;
         };
         let edge = junkan_trace::Edge {
-            from: remote_key(peer, &from),
-            to: remote_key(peer, &to),
+            from: remote_key(peer, grant, &from),
+            to: remote_key(peer, grant, &to),
             relation,
             quantity: text(edge, "quantity"),
             uom: text(edge, "uom"),
         };
+        if left_out.contains(&edge.from) || left_out.contains(&edge.to) {
+            continue;
+        }
         if !lineage.edges.contains(&edge) {
             lineage.edges.push(edge);
         }
@@ -871,29 +958,64 @@ pub async fn ouranos_rollup(
     let mut remote = Vec::with_capacity(supplies.len());
     for supply in supplies {
         let peer = state.store.get_peer(supply.peer_id).await?;
-        let path = format!("/federation/v1/ouranos/cfp-rollup/{}", supply.supplier_trace_id);
-        let outgoing = Outgoing {
-            method: "GET",
-            path: &path,
-            body: None,
-            purpose: actor.purpose.as_deref(),
+        // The roll-up is read under one grant of the supplier's footprints, named in the signed
+        // request (the peer answers under that grant only).
+        let supplier = split_organization_did(&supply.supplier_did)
+            .map(|(_, id)| id)
+            .unwrap_or_default();
+        let grant: Result<String, String> = match peer_grants(
+            state,
+            actor,
+            supply.organization_id,
+            &peer,
+            junkan_model::access::RecordKind::Footprint,
+        )
+        .await
+        {
+            Ok(held) => held
+                .into_iter()
+                .find(|(_, owner)| *owner == supplier)
+                .map(|(grant, _)| grant)
+                .ok_or_else(|| {
+                    format!(
+                        "{} has given your organization no live grant of its footprints on the peer node {}",
+                        supply.supplier_did, peer.did
+                    )
+                }),
+            Err(error) => Err(error.detail().to_owned()),
         };
-        let outcome = match send(state, actor, supply.organization_id, &peer, outgoing).await {
-            Ok(answer) if answer.status == 200 => match answer_value(&answer.body, &supply.supplier_did) {
-                Ok(value) => RemoteOutcome::Answered(Box::new(value)),
-                Err(detail) => RemoteOutcome::Withheld {
-                    detail: format!("the peer's answer is not a roll-up of the supplier's part: {detail}"),
-                },
-            },
-            Ok(answer) => RemoteOutcome::Withheld {
-                detail: match answer.success(&peer) {
-                    Err(error) => error.detail().to_owned(),
-                    Ok(_) => "the peer answered without a roll-up".to_owned(),
-                },
-            },
-            Err(error) => RemoteOutcome::Withheld {
-                detail: error.detail().to_owned(),
-            },
+        let outcome = match grant {
+            Err(detail) => RemoteOutcome::Withheld { detail },
+            Ok(grant) => {
+                let path = format!(
+                    "/federation/v1/ouranos/cfp-rollup/{}?grant={}",
+                    supply.supplier_trace_id,
+                    query_value(&grant)
+                );
+                let outgoing = Outgoing {
+                    method: "GET",
+                    path: &path,
+                    body: None,
+                    purpose: actor.purpose.as_deref(),
+                };
+                match send(state, actor, supply.organization_id, &peer, outgoing).await {
+                    Ok(answer) if answer.status == 200 => match answer_value(&answer.body, &supply.supplier_did) {
+                        Ok(value) => RemoteOutcome::Answered(Box::new(value)),
+                        Err(detail) => RemoteOutcome::Withheld {
+                            detail: format!("the peer's answer is not a roll-up of the supplier's part: {detail}"),
+                        },
+                    },
+                    Ok(answer) => RemoteOutcome::Withheld {
+                        detail: match answer.success(&peer) {
+                            Err(error) => error.detail().to_owned(),
+                            Ok(_) => "the peer answered without a roll-up".to_owned(),
+                        },
+                    },
+                    Err(error) => RemoteOutcome::Withheld {
+                        detail: error.detail().to_owned(),
+                    },
+                }
+            }
         };
         remote.push(RemotePart {
             part: supply.trace_id.to_string(),

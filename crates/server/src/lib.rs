@@ -565,6 +565,7 @@ pub fn router(state: AppState) -> Router {
             "/federation/v1/ouranos/cfp-rollup/{trace_id}",
             get(federation::federation_ouranos_rollup),
         )
+        .route("/federation/v1/grants", get(federation::federation_list_grants))
         .route("/catalog/datasets/{id}", get(sharing::get_catalog_dataset))
         // The Eclipse Dataspace Protocol 2025-1 (HTTPS binding, both sides).
         .route("/.well-known/dspace-version", get(dsp::routes::get_protocol_versions))

@@ -53,6 +53,7 @@ use crate::handlers;
         handlers::federation::federation_ouranos_rollup, handlers::federation::put_ouranos_remote_supply,
         handlers::federation::delete_ouranos_remote_supply, handlers::federation::list_ouranos_remote_supplies,
         handlers::federation::federation_granted_records,
+        handlers::federation::federation_list_grants,
         handlers::transparency_log::get_latest_tree_head,
         handlers::transparency_log::list_tree_heads,
         handlers::transparency_log::get_consistency,

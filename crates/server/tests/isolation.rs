@@ -24,7 +24,7 @@ struct Case {
 }
 
 /// Routes that only serve public data or the caller's own, with why.
-const PUBLIC: [(&str, &str, &str); 74] = [
+const PUBLIC: [(&str, &str, &str); 75] = [
     (
         "get",
         "/.well-known/junkan-log/sth",
@@ -310,6 +310,11 @@ const PUBLIC: [(&str, &str, &str); 74] = [
         "get",
         "/federation/v1/lineage",
         "signed requests of peers' organizations only (unsigned: 401); the local read rule with the signer as reader (cli/tests/federation.rs)",
+    ),
+    (
+        "get",
+        "/federation/v1/grants",
+        "signed requests of peers' organizations only (unsigned: 401); the signer's own received grants (cli/tests/federation.rs)",
     ),
 ];
 

@@ -21,6 +21,7 @@ use serde_json::Value;
 use utoipa::ToSchema as _;
 
 use junkan_credential::{verify_vc_jwt, KeyResolver, VerificationContext};
+use junkan_model::access::RecordKind;
 use junkan_model::federation::{
     NewPeer, NewReceivedRecord, NewRemoteRequest, Peer, PullRecords, ReceivedRecord, RemoteRequest,
 };
@@ -112,19 +113,120 @@ pub async fn federation_export_credential(
     credentials::export_credential(State(state), caller, Path(path), query).await
 }
 
-/// Lineage as the signing peer organization may read it (the local route's parameters).
+/// Lineage as the signing peer organization may read it under the one grant it names (the
+/// local route's parameters and `grant`): that grant's fields, audit entry and read count, and
+/// no other grant the organization holds here.
 #[utoipa::path(get, path = "/federation/v1/lineage", tag = "federation",
     params(("id" = String, Query, description = "EPC URN, EPC class or pattern, or GS1 Digital Link"),
            ("direction" = Option<String>, Query, description = "backward (default), forward or both"),
-           ("depth" = Option<u32>, Query, description = "Steps to follow, 1-32 (default 8)")),
+           ("depth" = Option<u32>, Query, description = "Steps to follow, 1-32 (default 8)"),
+           ("grant" = String, Query, description = "The grant of events the lineage is read under (required)")),
     responses((status = 200, description = "The lineage graph", body = junkan_trace::Lineage),
-              (status = 401, description = "Unsigned, or the signature was refused", body = crate::error::Problem, content_type = "application/problem+json")))]
+              (status = 401, description = "Unsigned, or the signature was refused", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 403, description = "The grant named is not a live grant of events to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "No grant named, or a malformed parameter", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn federation_lineage(
     State(state): State<AppState>,
-    query: QueryMap,
+    mut query: QueryMap,
     signed: Signed,
 ) -> ApiResult<Json<junkan_trace::Lineage>> {
-    lineage::get_lineage(State(state), signed.caller, query).await
+    let mut caller = signed.caller;
+    caller.actor.grant = Some(pinned_grant(&state, &caller.actor, &mut query, RecordKind::Event).await?);
+    lineage::get_lineage(State(state), caller, query).await
+}
+
+/// The grant a signed lineage or CFP roll-up names in its target URI (`?grant=`, covered by the
+/// signature), checked before anything is read, so that a refusal reads and audits nothing: it
+/// must be named (a request of an older peer that names none is refused, naming the parameter:
+/// reading under whatever grants the organization holds would pick the scope for it), and be a
+/// live grant of this node given to the signing organization, of records of `kind`, with reads
+/// left and the purpose it enforces given. The read is then pinned to it (`Actor::grant`).
+pub async fn pinned_grant(
+    state: &AppState,
+    actor: &Actor,
+    query: &mut QueryMap,
+    kind: RecordKind,
+) -> ApiResult<junkan_model::ids::GrantId> {
+    let Some(text) = query.text("grant") else {
+        return Err(ApiError::invalid(vec![Violation::new(
+            "?grant",
+            format!(
+                "is required: a peer node names the grant of {} records it reads under (a junkan node sends it; \
+                 a request without it is refused rather than read under another grant)",
+                kind.as_str()
+            ),
+        )]));
+    };
+    let grant: junkan_model::ids::GrantId = text
+        .parse()
+        .map_err(|_| ApiError::invalid(vec![Violation::new("?grant", format!("{text:?} is not a grant id"))]))?;
+    let refused = |reason: &str| {
+        ApiError::forbidden(format!(
+            "grant {grant} does not let your organization read here: {reason}"
+        ))
+    };
+    let held = match state.store.get_grant(actor, grant).await {
+        Ok(held) => held,
+        Err(junkan_store::StoreError::NotFound { .. }) => return Err(refused("no such grant was given to it")),
+        Err(other) => return Err(other.into()),
+    };
+    let now = state.store.now();
+    let purpose = actor.purpose.as_deref().map(str::trim).unwrap_or_default();
+    if held.revoked_at.is_some() {
+        return Err(refused("it was revoked"));
+    }
+    if held.expires_at <= now {
+        return Err(refused("it has expired"));
+    }
+    if held.record_kind != kind {
+        return Err(refused(&format!(
+            "it covers {} records, not {}",
+            held.record_kind.as_str(),
+            kind.as_str()
+        )));
+    }
+    if held.max_reads.is_some_and(|max_reads| held.reads_used >= max_reads) {
+        return Err(refused("its reads are used up"));
+    }
+    if held.enforce_purpose && held.purpose.as_deref() != Some(purpose) {
+        return Err(refused("it is given for another purpose (Junkan-Purpose)"));
+    }
+    Ok(grant)
+}
+
+/// The live grants of records of `record_kind` that this node's organizations gave the signing
+/// peer organization: what its node names when it continues a lineage or a roll-up here.
+#[utoipa::path(get, path = "/federation/v1/grants", tag = "federation",
+    params(("record_kind" = Option<String>, Query, description = "Only grants of this kind of record")),
+    responses((status = 200, description = "The caller's live grants", body = crate::handlers::grants::GrantList),
+              (status = 401, description = "Unsigned, or the signature was refused", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn federation_list_grants(
+    State(state): State<AppState>,
+    mut query: QueryMap,
+    signed: Signed,
+) -> ApiResult<Json<Value>> {
+    let kind: Option<RecordKind> = query.enumerated("record_kind");
+    query.finish()?;
+    let actor = &signed.caller.actor;
+    let now = state.store.now();
+    let mut held = Vec::new();
+    let mut page = junkan_model::page::PageRequest::first(500);
+    loop {
+        let listed = state
+            .store
+            .list_grants(actor, junkan_store::GrantDirection::Received, &page)
+            .await?;
+        held.extend(listed.items.into_iter().filter(|grant| {
+            grant.is_active(now)
+                && kind.is_none_or(|kind| grant.record_kind == kind)
+                && grant.max_reads.is_none_or(|max_reads| grant.reads_used < max_reads)
+        }));
+        match listed.next_after {
+            Some(after) => page.after = Some(after),
+            None => break,
+        }
+    }
+    Ok(Json(serde_json::json!({ "items": held })))
 }
 
 /// The ids of the records a grant covers for the signing peer organization now (a grant of a
@@ -801,17 +903,28 @@ crate::list_schema!(RemoteSupplyList, junkan_model::federation::RemoteSupply);
 /// suppliers' parts the roll-up reads are audited for their owners. Anything else is 404, the
 /// same as a part that does not exist.
 #[utoipa::path(get, path = "/federation/v1/ouranos/cfp-rollup/{trace_id}", tag = "federation",
-    params(("trace_id" = String, Path, description = "The supplier's part (trace id)")),
+    params(("trace_id" = String, Path, description = "The supplier's part (trace id)"),
+           ("grant" = String, Query, description = "The grant of footprints the roll-up is read under (required)")),
     responses((status = 200, description = "The part's rolled-up CFP per unit", body = Object),
               (status = 401, description = "Unsigned, or the signature was refused", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 403, description = "The grant named is not a live grant of footprints to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "No grant named", body = crate::error::Problem, content_type = "application/problem+json"),
               (status = 404, description = "No such part whose CFP the caller may read", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn federation_ouranos_rollup(
     State(state): State<AppState>,
     Path(trace_id): Path<String>,
+    mut query: QueryMap,
     signed: Signed,
 ) -> ApiResult<Json<Value>> {
     let trace_id: uuid::Uuid = path_id(&trace_id, "part")?;
-    let actor = &signed.caller.actor;
+    // Under the one grant of footprints the buyer's node names (its fields, audit entry and read
+    // count), as a pull.
+    let grant = pinned_grant(&state, &signed.caller.actor, &mut query, RecordKind::Footprint).await?;
+    query.finish()?;
+    let actor = &Actor {
+        grant: Some(grant),
+        ..signed.caller.actor
+    };
     let (rolled, value, operator) = state.store.ouranos_rollup_for_reader(actor, trace_id).await?;
     Ok(Json(serde_json::json!({
         "trace_id": trace_id,
