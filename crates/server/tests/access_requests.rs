@@ -814,3 +814,95 @@ async fn query_filters_on_withheld_members_do_not_match() {
         );
     }
 }
+
+/// A reader holding two live grants of some fields each reads their union on every route, and
+/// each read is audited under both grants; a member kept in part is listed by the pointers hidden
+/// under it. Events too: two grants of one member each serve both members.
+#[tokio::test]
+async fn two_grants_of_some_fields_serve_their_union_and_audit_both() {
+    let app = TestApp::new().await;
+    let passport = battery_passport_of_a(&app, "https://id.gs1.org/01/04912345000019/21/UNION").await;
+    let data = example("battery").expect("battery example");
+    let mut grants = Vec::new();
+    for fields in [
+        json!(["/Circularity/dismantlingAndRemovalInformation"]),
+        json!(["/GeneralProductInformation/batteryCategory"]),
+    ] {
+        let grant = app
+            .post(
+                "/api/v1/grants",
+                &app.token_a,
+                json!({"grantee": {"type": "organization", "organization_id": app.b}, "record_kind": "passport",
+                       "record_ids": [passport], "level": "legitimate_interest",
+                       "expires_at": "2099-01-01T00:00:00Z", "fields": fields}),
+            )
+            .await;
+        assert_eq!(grant.status, StatusCode::CREATED, "{}", grant.body);
+        grants.push(grant.body["id"].as_str().expect("id").to_owned());
+    }
+    let expected = json!({
+        "Circularity": {"dismantlingAndRemovalInformation": data["Circularity"]["dismantlingAndRemovalInformation"].clone()},
+        "GeneralProductInformation": {"batteryCategory": data["GeneralProductInformation"]["batteryCategory"].clone()},
+    });
+    for (route, served) in passport_views(&app, &passport).await {
+        assert_eq!(served, expected, "{route} serves the union of both grants' fields");
+    }
+    let single = app
+        .get_with(&format!("/api/v1/passports/{passport}"), &app.token_b, &PURPOSE)
+        .await;
+    let withheld = single.body["withheld"].as_array().expect("withheld").clone();
+    assert!(
+        withheld.contains(&json!("/Circularity/sparePartSources")),
+        "{withheld:?}"
+    );
+    assert!(!withheld.contains(&json!("/Circularity")), "{withheld:?}");
+    for grant in &grants {
+        let audit = app
+            .get(&format!("/api/v1/audit?grant_id={grant}&action=read"), &app.token_a)
+            .await;
+        assert_eq!(audit.status, StatusCode::OK, "{}", audit.body);
+        assert!(
+            audit.body["items"]
+                .as_array()
+                .is_some_and(|entries| entries.iter().any(|entry| entry["record_id"] == passport.as_str())),
+            "the read names grant {grant}: {}",
+            audit.body
+        );
+    }
+
+    let event_id = "urn:uuid:7e7e7e7e-0000-4000-8000-00000000a11d";
+    let captured = app
+        .post(
+            "/epcis/events",
+            &app.token_a,
+            json!({"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+                   "type": "ObjectEvent", "eventID": event_id, "eventTime": "2026-05-01T09:00:00+09:00",
+                   "eventTimeZoneOffset": "+09:00", "epcList": ["urn:epc:id:sgtin:4912345.000001.U1"],
+                   "action": "OBSERVE", "bizStep": "shipping", "disposition": "in_transit"}),
+        )
+        .await;
+    assert_eq!(captured.status, StatusCode::CREATED, "{}", captured.body);
+    for member in ["bizStep", "disposition"] {
+        let grant = app
+            .post(
+                "/api/v1/grants",
+                &app.token_a,
+                json!({"grantee": {"type": "organization", "organization_id": app.b}, "record_kind": "event",
+                       "level": "full", "expires_at": "2099-01-01T00:00:00Z", "fields": [member]}),
+            )
+            .await;
+        assert_eq!(grant.status, StatusCode::CREATED, "{}", grant.body);
+    }
+    let event = app
+        .get(&format!("/epcis/events/{}", event_id.replace(':', "%3A")), &app.token_b)
+        .await;
+    assert_eq!(event.status, StatusCode::OK, "{}", event.body);
+    let served = &event.body["epcisBody"]["queryResults"]["resultsBody"]["eventList"][0];
+    let text = served.to_string();
+    assert!(text.contains("shipping") && text.contains("in_transit"), "{text}");
+    assert_eq!(
+        served["urn:junkan:withheld"],
+        json!(["/action", "/epcList"]),
+        "{served}"
+    );
+}
