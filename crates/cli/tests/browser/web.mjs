@@ -273,6 +273,7 @@ try {
     ["peers", "/app/peers"],
     ["received", "/app/received"],
     ["dataspace", "/app/dataspace"],
+    ["remote-supplies", "/app/remote-supplies"],
   ];
   if (certifiedPassportPath) {
     pages.push(["passport-certificates", certifiedPassportPath]);
@@ -285,6 +286,16 @@ try {
     for (const [name, path] of pages) {
       await page.goto(`${base}${path}`);
       check((await lang(page)) === language, `${name} is in ${language}`);
+      if (name === "requests-new") {
+        // The fields box (項目) of a new request, labelled in the page's language.
+        const label = (await page.locator("label[for='scope-fields']").textContent()) ?? "";
+        check((await page.locator("textarea#scope-fields[name='fields']").count()) === 1, `the request form has a fields box (${language})`);
+        check(label.includes(language === "ja" ? "項目" : "Fields"), `the fields box is labelled in ${language}: ${label}`);
+      }
+      if (name === "remote-supplies") {
+        const heading = (await page.textContent("h1")) ?? "";
+        check(heading.includes(language === "ja" ? "他ノードの供給元部品" : "Parts bought on peer nodes"), `remote supplies heading in ${language}: ${heading}`);
+      }
       await shoot(page, `${name}-${language}`);
       await checkAccessibility(page, `${name} (${language})`);
     }
@@ -400,6 +411,8 @@ try {
     await requesterPage.fill("#until", "2099-03-31");
     await requesterPage.fill("#max-reads", "10");
     await requesterPage.fill("#message", "解体計画のため");
+    // Two fields of the passport (項目の範囲), one a line.
+    await requesterPage.fill("#scope-fields", "/Circularity/dismantlingAndRemovalInformation\n/GeneralProductInformation");
     await shoot(requesterPage, "request-form-ja");
     await checkAccessibility(requesterPage, "new access request (ja)");
     await Promise.all([
@@ -416,10 +429,31 @@ try {
     await Promise.all([page.waitForURL(new RegExp(requestPath)), page.click(`a[href='${requestPath}']`)]);
     check((await page.locator("form[action$='/narrow']").count()) === 1, "the owner may narrow");
     check((await page.inputValue("#narrow-until")) === "2099-03-31", "the narrowing form holds the values asked for");
+    const asked = await page.inputValue("#narrow-fields");
+    check(
+      asked.includes("/Circularity/dismantlingAndRemovalInformation") && asked.includes("/GeneralProductInformation"),
+      `the narrowing form's fields box holds the fields asked for: ${JSON.stringify(asked)}`,
+    );
     await shoot(page, "request-decide-ja");
     await checkAccessibility(page, "request decision (ja)");
-    await Promise.all([page.waitForURL(/done=approved/), page.click("form[action$='/approve'] button")]);
-    check((await page.locator("main").textContent()).includes("承認し、許諾を作成しました"), "approved in the inbox");
+    // The same decision page in English: the fields box labelled in English, checked by axe.
+    const decisionPath = new URL(page.url()).pathname;
+    const toggle = async (language) => {
+      await Promise.all([page.waitForLoadState("load"), page.locator("form[action='/app/language'] button").click()]);
+      await page.waitForFunction((wanted) => document.documentElement.lang === wanted, language);
+      await page.goto(`${base}${decisionPath}`);
+    };
+    await toggle("en");
+    const fieldsLabel = (await page.locator("label[for='narrow-fields']").textContent()) ?? "";
+    check(fieldsLabel.includes("Fields"), `the narrowing fields box is labelled in English: ${fieldsLabel}`);
+    check((await page.inputValue("#narrow-fields")).includes("/GeneralProductInformation"), "the fields box holds the request's fields (en)");
+    await shoot(page, "request-decide-en");
+    await checkAccessibility(page, "request decision (en)");
+    await toggle("ja");
+    // Narrowed to one of the two fields: the grant covers only it.
+    await page.fill("#narrow-fields", "/Circularity/dismantlingAndRemovalInformation");
+    await Promise.all([page.waitForURL(/done=narrowed/), page.click("form[action$='/narrow'] button[type=submit]")]);
+    check((await page.locator("main").textContent()).includes("縮小して承認し、許諾を作成しました"), "narrowed in the inbox");
     await page.goto(`${base}/app/grants`);
     check((await page.locator(`a[href='${requestPath}']`).count()) === 1, "the grant names the request it came from");
     await shoot(page, "grants-given-ja");
@@ -428,6 +462,12 @@ try {
       headers: { "Junkan-Purpose": "dismantling" },
     });
     check(read.ok(), `the requester reads under the grant (${read.status()})`);
+    const readBody = await read.json();
+    check(
+      JSON.stringify(Object.keys(readBody.data ?? {})) === JSON.stringify(["Circularity"]) &&
+        JSON.stringify(Object.keys(readBody.data.Circularity ?? {})) === JSON.stringify(["dismantlingAndRemovalInformation"]),
+      `the read serves only the granted field: ${JSON.stringify(Object.keys(readBody.data ?? {}))}`,
+    );
     await requesterPage.goto(`${base}/app/grants?direction=received`);
     check((await requesterPage.locator("main").textContent()).includes("1 / 10"), "the requester's grant counts the read");
     await shoot(requesterPage, "grants-received-ja");
