@@ -807,7 +807,7 @@ pub async fn peer_grants(
             Some((width, text(grant, "id")?, text(grant, "owner_organization_id")?))
         })
         .collect();
-    held.sort_by(|left, right| right.0.cmp(&left.0));
+    held.sort_by_key(|(width, _, _)| std::cmp::Reverse(*width));
     Ok(held.into_iter().map(|(_, grant, owner)| (grant, owner)).collect())
 }
 

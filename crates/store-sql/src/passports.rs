@@ -964,6 +964,16 @@ fn level_name(level: AccessLevel) -> &'static str {
     }
 }
 
+/// The lowest grant level that gives a read at `level`: grants of that level or higher may
+/// contribute their fields to it (`Admitted::at_level`).
+fn grant_level_of(level: AccessLevel) -> GrantLevel {
+    if level > GrantLevel::LegitimateInterest.access_level() {
+        GrantLevel::Full
+    } else {
+        GrantLevel::LegitimateInterest
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::version_rank;
@@ -973,15 +983,5 @@ mod tests {
         assert!(version_rank("1.10.0") > version_rank("1.9.9"));
         assert!(version_rank("2.0.0") > version_rank("1.999.999"));
         assert_eq!(version_rank("1.2.0-beta"), version_rank("1.2.0"));
-    }
-}
-
-/// The lowest grant level that gives a read at `level`: grants of that level or higher may
-/// contribute their fields to it (`Admitted::at_level`).
-fn grant_level_of(level: AccessLevel) -> GrantLevel {
-    if level > GrantLevel::LegitimateInterest.access_level() {
-        GrantLevel::Full
-    } else {
-        GrantLevel::LegitimateInterest
     }
 }
