@@ -384,3 +384,78 @@ async fn a_grant_of_the_lineage_through_its_facilities_shows_only_events_at_them
     let lineage = app.get(&lineage_path, &app.token_b).await;
     assert!(nodes_of(&lineage.body, "event").is_empty(), "{}", lineage.body);
 }
+
+/// A grant of events that hides the inputs: B's lineage of the compound shows A's compounding
+/// event (its outputs granted) but does not connect through the hidden inputs, and a forward
+/// lineage from an input does not find the event at all; with every field granted it does.
+#[tokio::test]
+async fn a_lineage_does_not_connect_through_a_member_the_grant_hides() {
+    let app = TestApp::new().await;
+    let made = app
+        .post(
+            "/epcis/events",
+            &app.token_a,
+            transformation(
+                "urn:uuid:1f1f1f1f-0000-4000-8000-00000000f1e1",
+                &[(PELLETS, 60), (VIRGIN, 40)],
+                &[(COMPOUND, 100)],
+                "commissioning",
+            ),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let grant = app
+        .post(
+            "/api/v1/grants",
+            &app.token_a,
+            json!({"grantee": {"type": "organization", "organization_id": app.b}, "record_kind": "event",
+                   "level": "full", "expires_at": "2099-01-01T00:00:00Z", "fields": ["outputQuantityList"]}),
+        )
+        .await;
+    assert_eq!(grant.status, StatusCode::CREATED, "{}", grant.body);
+    let backward = app
+        .get(
+            &format!("/api/v1/lineage?id={COMPOUND}&direction=backward&depth=8"),
+            &app.token_b,
+        )
+        .await;
+    assert_eq!(backward.status, StatusCode::OK, "{}", backward.body);
+    assert_eq!(nodes_of(&backward.body, "event").len(), 1, "{}", backward.body);
+    let text = backward.body.to_string();
+    assert!(!text.contains("PELLET-1") && !text.contains("VIRGIN-1"), "{text}");
+    assert!(
+        backward.body["edges"]
+            .as_array()
+            .is_some_and(|edges| edges.iter().all(|edge| edge["relation"] != "input")),
+        "{text}"
+    );
+    assert!(nodes_of(&backward.body, "withheld_object").is_empty(), "{text}");
+    let forward = app
+        .get(
+            &format!("/api/v1/lineage?id={PELLETS}&direction=forward&depth=8"),
+            &app.token_b,
+        )
+        .await;
+    assert_eq!(forward.status, StatusCode::OK, "{}", forward.body);
+    assert!(nodes_of(&forward.body, "event").is_empty(), "{}", forward.body);
+    assert!(!forward.body.to_string().contains("COMPOUND-1"), "{}", forward.body);
+
+    // A second grant of every field: the inputs connect.
+    let whole = app
+        .post(
+            "/api/v1/grants",
+            &app.token_a,
+            json!({"grantee": {"type": "organization", "organization_id": app.b}, "record_kind": "event",
+                   "level": "full", "expires_at": "2099-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(whole.status, StatusCode::CREATED, "{}", whole.body);
+    let backward = app
+        .get(
+            &format!("/api/v1/lineage?id={COMPOUND}&direction=backward&depth=8"),
+            &app.token_b,
+        )
+        .await;
+    let text = backward.body.to_string();
+    assert!(text.contains("PELLET-1") && text.contains("VIRGIN-1"), "{text}");
+}
