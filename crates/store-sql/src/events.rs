@@ -1323,13 +1323,20 @@ async fn touched_events(
                 continue;
             }
             let owner: OrganizationId = parsed(&text(row, "owner_organization_id")?, "organization id", str::parse)?;
-            let readable = int(row, "is_readable")? == 1;
+            let mut readable = int(row, "is_readable")? == 1;
             admitted = None;
             if readable {
                 let visibility: Visibility = enum_value(&text(row, "visibility")?, "visibility")?;
                 let read = crate::access::admit(actor, row, owner, visibility == Visibility::Public)?;
-                reads.extend(read.reads(RecordKind::Event, &event_id, owner));
-                admitted = Some(read);
+                // Found by where it happened (`at_locations`) while its grants hide where: the
+                // event shows only that it exists, like one nobody granted, or its content would
+                // tell the hidden location.
+                if withheld == Withheld::Existence && read.hides_any(&["/readPoint/id", "/bizLocation/id"]) {
+                    readable = false;
+                } else {
+                    reads.extend(read.reads(RecordKind::Event, &event_id, owner));
+                    admitted = Some(read);
+                }
             }
             let structure = readable || withheld == Withheld::Structure;
             // A readable event shows what its grants show: a member they hide (whole or in part)

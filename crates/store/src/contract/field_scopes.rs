@@ -649,4 +649,22 @@ pub async fn grants_merge_and_hidden_members_connect_nothing(store: &dyn Store, 
         "{withheld}"
     );
     assert_eq!(read.event.read_point, None);
+    // Found by the location its grant hides, the event shows only that it exists.
+    let here = ["https://id.gs1.org/414/4512345000011".to_owned()];
+    let here = &here;
+    let at = |actor: Actor| async move {
+        store
+            .events_at_locations(&actor, here, START, START + Duration::hours(2))
+            .await
+            .expect("events at the location")
+            .into_iter()
+            .find(|event| event.event_id == "urn:uuid:merged-1")
+            .expect("the event")
+    };
+    let seen = at(reader_member.clone()).await;
+    assert!(
+        !seen.readable && seen.identifiers.is_empty() && seen.biz_step.is_none(),
+        "{seen:?}"
+    );
+    assert!(at(owner_admin.clone()).await.readable);
 }
