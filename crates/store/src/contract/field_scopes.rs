@@ -667,4 +667,31 @@ pub async fn grants_merge_and_hidden_members_connect_nothing(store: &dyn Store, 
         "{seen:?}"
     );
     assert!(at(owner_admin.clone()).await.readable);
+    // A second grant of the readPoint's id: the grants merge, the readPoint is shown whole and a
+    // readPoint filter matches.
+    store
+        .create_grant(&owner_admin, grant_of(RecordKind::Event, &["/readPoint/id"]))
+        .await
+        .expect("grant of the readPoint id");
+    let by_read_point = store
+        .query_events(
+            &reader_member,
+            &EventQuery {
+                read_points: vec!["https://id.gs1.org/414/4512345000011".to_owned()],
+                ..EventQuery::default()
+            },
+            &PageRequest::first(10),
+        )
+        .await
+        .expect("query");
+    assert_eq!(by_read_point.items.len(), 1, "readPoint/id is granted now");
+    let read = store
+        .get_event(&reader_member, "urn:uuid:merged-1")
+        .await
+        .expect("readable event");
+    assert_eq!(
+        read.event.body["readPoint"],
+        serde_json::json!({"id": "https://id.gs1.org/414/4512345000011", "example:line": "L2"})
+    );
+    assert_eq!(read.event.read_point.as_deref(), Some("https://id.gs1.org/414/4512345000011"));
 }
