@@ -2,9 +2,14 @@
 //! runs `tests/browser/web.mjs` (playwright-core driving Debian's Chromium) against it: sign-in,
 //! the language switch, keyboard navigation of the workspace, the main pages in both languages
 //! with screenshots (`target/browser-screenshots/`), the public passport page at phone width,
-//! an access request from the certification body approved in the pack maker's inbox, its grant
-//! and the read in the owner's audit; the federation pages (peer nodes, received records,
-//! Dataspace Protocol) and the node administrator's refused peer registration; sign-out; no console error, no failed request, no request to another origin.
+//! an access request from the certification body for two fields (項目), its fields boxes on the
+//! request and decision pages in Japanese and English, narrowed to one field in the pack maker's
+//! inbox, its grant and the read (only that field) in the owner's audit; the federation pages
+//! (peer nodes, received records, Dataspace Protocol) and the node administrator's refused peer
+//! registration; a second `junkan serve` registered as a peer, so that the parts bought on peer
+//! nodes (`/app/remote-supplies`) show the link form and refuse a malformed link next to its
+//! fields in both languages; sign-out; no console error, no failed request, no request to another
+//! origin.
 //!
 //! Needs `/usr/bin/chromium` (or `JUNKAN_CHROMIUM`), `node`, and `npm ci` in `tests/browser`.
 //! Without them the test says what is missing and passes, unless `JUNKAN_REQUIRE_BROWSER=1`
@@ -99,6 +104,35 @@ fn the_web_application_works_in_a_real_browser() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+    // A second node, registered in the browser as a peer by the node administrator, so that the
+    // page of parts bought on peer nodes shows its link form.
+    let peer_data =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("junkan-browser-peer-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&peer_data).expect("peer data directory");
+    let peer_port = free_port();
+    let peer_base = format!("http://127.0.0.1:{peer_port}");
+    let peer_node = Node {
+        child: Command::new(env!("CARGO_BIN_EXE_junkan"))
+            .args(["serve", "--base-url", &peer_base])
+            .args([
+                "--database-url",
+                &format!("sqlite://{}", peer_data.join("junkan.db").display()),
+            ])
+            .args(["--listen", &format!("127.0.0.1:{peer_port}")])
+            .env("JUNKAN_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the peer node"),
+        data: peer_data,
+    };
+    while ureq::get(&format!("{peer_base}/healthz")).call().is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the peer node did not answer /healthz in time"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let credentials: Value = serde_json::from_slice(
         &std::fs::read(node.data.join("demo-credentials.json")).expect("the demo's credentials"),
     )
@@ -183,6 +217,7 @@ fn the_web_application_works_in_a_real_browser() {
             "JUNKAN_NODE_ADMIN_PASSWORD",
             credentials["node_admin"]["password"].as_str().unwrap_or_default(),
         )
+        .env("JUNKAN_PEER_BASE", &peer_base)
         .env("JUNKAN_SCREENSHOTS", &screenshots)
         .env("JUNKAN_CHROMIUM", &chromium)
         .output()
@@ -197,4 +232,5 @@ fn the_web_application_works_in_a_real_browser() {
     );
     assert!(output.status.success(), "the browser run found problems:\n{report}");
     drop(node);
+    drop(peer_node);
 }

@@ -39,6 +39,7 @@ const ownerOrganization = process.env.JUNKAN_OWNER_ORGANIZATION || "";
 const requestedPassportId = process.env.JUNKAN_REQUESTED_PASSPORT_ID || "";
 const nodeAdminUsername = process.env.JUNKAN_NODE_ADMIN_USERNAME || "";
 const nodeAdminPassword = process.env.JUNKAN_NODE_ADMIN_PASSWORD || "";
+const peerBase = process.env.JUNKAN_PEER_BASE || "";
 const screenshots = process.env.JUNKAN_SCREENSHOTS;
 const executablePath = process.env.JUNKAN_CHROMIUM || "/usr/bin/chromium";
 for (const [name, value] of Object.entries({ base, username, password, passportPath, screenshots })) {
@@ -563,6 +564,60 @@ try {
   check(page.url().includes("/app/sign-in"), "signed out: the workspace asks for sign-in again");
   steps.push("sign out");
   await context.close();
+
+  if (nodeAdminUsername && peerBase) {
+    // Parts bought on peer nodes (ノード間の調達): the node administrator registers a second node
+    // as a peer; the pack maker's page then offers the link form, which refuses a malformed link
+    // with the problems next to the fields, in both languages, checked by axe.
+    const admin = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "ja-JP" });
+    const adminPage = await admin.newPage();
+    watch(adminPage, "node administrator (peer)");
+    await adminPage.goto(`${base}/app/sign-in`);
+    await adminPage.fill("#username", nodeAdminUsername);
+    await adminPage.fill("#password", nodeAdminPassword);
+    await Promise.all([adminPage.waitForURL(`${base}/app`), adminPage.click("form[action='/app/sign-in'] button")]);
+    await adminPage.goto(`${base}/app/peers`);
+    await adminPage.fill("#peer-base-url", peerBase);
+    await Promise.all([adminPage.waitForLoadState("load"), adminPage.click("form[action='/app/peers'] button")]);
+    check((await adminPage.locator("main").textContent()).includes(peerBase), "the peer node is registered");
+    await admin.close();
+
+    const buyer = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "ja-JP" });
+    const buyerPage = await buyer.newPage();
+    watch(buyerPage, "remote supplies", [422]);
+    await buyerPage.goto(`${base}/app/sign-in`);
+    await buyerPage.fill("#username", username);
+    await buyerPage.fill("#password", password);
+    await Promise.all([buyerPage.waitForURL(`${base}/app`), buyerPage.click("form[action='/app/sign-in'] button")]);
+    for (const language of ["ja", "en"]) {
+      await buyerPage.goto(`${base}/app/remote-supplies`);
+      if ((await lang(buyerPage)) !== language) {
+        // The user's language is kept with the account: switch it on the page itself.
+        await Promise.all([buyerPage.waitForLoadState("load"), buyerPage.locator("form[action='/app/language'] button").click()]);
+        await buyerPage.waitForFunction((wanted) => document.documentElement.lang === wanted, language);
+        await buyerPage.goto(`${base}/app/remote-supplies`);
+      }
+      check((await lang(buyerPage)) === language, `remote supplies is in ${language}`);
+      check((await buyerPage.locator("form[action='/app/remote-supplies']").count()) === 1, `the link form is shown (${language})`);
+      check((await buyerPage.locator("#supply-peer option").count()) === 1, "the registered peer is offered");
+      await shoot(buyerPage, `remote-supplies-form-${language}`);
+      await checkAccessibility(buyerPage, `remote supplies with a peer (${language})`);
+      await buyerPage.fill("#supply-part", "not-a-part");
+      await buyerPage.fill("#supply-did", "did:web:elsewhere.example:organizations:1");
+      await buyerPage.fill("#supply-supplier-part", "not-a-part-either");
+      await Promise.all([buyerPage.waitForLoadState("load"), buyerPage.click("form[action='/app/remote-supplies'] button[type=submit]")]);
+      const problem = buyerPage.locator("#supply-part-problem");
+      check((await problem.count()) === 1 && (await problem.isVisible()), `the malformed part is explained next to its field (${language})`);
+      check(
+        ((await buyerPage.getAttribute("#supply-part", "aria-describedby")) || "").includes("supply-part-problem"),
+        "the field is described by its problem"
+      );
+      await shoot(buyerPage, `remote-supplies-problems-${language}`);
+      await checkAccessibility(buyerPage, `remote supplies with problems (${language})`);
+    }
+    await buyer.close();
+    steps.push("remote supplies");
+  }
 } catch (error) {
   problems.push(`the run stopped: ${error.stack || error}`);
 } finally {

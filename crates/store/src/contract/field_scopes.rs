@@ -693,5 +693,8 @@ pub async fn grants_merge_and_hidden_members_connect_nothing(store: &dyn Store, 
         read.event.body["readPoint"],
         serde_json::json!({"id": "https://id.gs1.org/414/4512345000011", "example:line": "L2"})
     );
-    assert_eq!(read.event.read_point.as_deref(), Some("https://id.gs1.org/414/4512345000011"));
+    assert_eq!(
+        read.event.read_point.as_deref(),
+        Some("https://id.gs1.org/414/4512345000011")
+    );
 }
