@@ -608,6 +608,9 @@ try {
       await Promise.all([buyerPage.waitForLoadState("load"), buyerPage.click("form[action='/app/remote-supplies'] button[type=submit]")]);
       const problem = buyerPage.locator("#supply-part-problem");
       check((await problem.count()) === 1 && (await problem.isVisible()), `the malformed part is explained next to its field (${language})`);
+      if (language === "ja") {
+        check((await problem.textContent()).includes("トレース ID（UUID）を入力してください"), "the problem is explained in Japanese");
+      }
       check(
         ((await buyerPage.getAttribute("#supply-part", "aria-describedby")) || "").includes("supply-part-problem"),
         "the field is described by its problem"

@@ -268,6 +268,10 @@ pub(super) fn field_message(language: Language, violation: &Violation) -> String
         "description_ja" | "description_en" => "説明を 1〜2000 文字で入力してください。",
         "max_duration_days" => "最長期間は 1〜3650 日です。",
         "grantee" => "対象の組織の種類を確認してください（役割、認証、またはその両方）。",
+        // The link of a part bought on a peer node (ノード間の調達).
+        "trace_id" | "supplier_trace_id" => "部品のトレース ID（UUID）を入力してください。",
+        "peer_id" => "連携ノードを選んでください。",
+        "supplier_did" => "供給元の組織は、選んだ連携ノードの組織の DID（did:web:…:organizations:…）で入力してください。",
         _ => "入力を確認してください。",
     };
     match language {
