@@ -226,6 +226,12 @@ const PREPARE_THREAD: &str = "bench-prepare";
 const SQLITE_THREAD: &str = "sqlx-sqlite-wor";
 /// The embedded store's capture writer thread.
 const CAPTURE_THREAD: &str = junkan_store_sql::CAPTURE_THREAD_NAME;
+/// The embedded store's threads beside the capture writer: the one that syncs the write-ahead log
+/// and answers captures, and the one that copies the log into the database file.
+const LOG_THREADS: [&str; 2] = [
+    junkan_store_sql::SYNC_THREAD_NAME,
+    junkan_store_sql::CHECKPOINT_THREAD_NAME,
+];
 
 /// CPU seconds of the process, by where they were spent: at one moment, or between two.
 #[derive(Default, Clone, Copy)]
@@ -238,6 +244,8 @@ struct Cpu {
     sqlite: f64,
     /// The embedded store's capture writer (binding values, executing its statements).
     capture: f64,
+    /// The threads that sync the write-ahead log and copy it into the database file.
+    log: f64,
     /// Time the capture writer was runnable but waiting for a core (other threads had both).
     capture_waiting: f64,
     /// Every live thread (the three above and the async runtime's).
@@ -251,6 +259,7 @@ impl Cpu {
             prepare_threads: crate::cpu::threads_seconds(PREPARE_THREAD),
             sqlite: crate::cpu::threads_seconds(SQLITE_THREAD),
             capture: crate::cpu::threads_seconds(CAPTURE_THREAD),
+            log: LOG_THREADS.iter().map(|name| crate::cpu::threads_seconds(name)).sum(),
             capture_waiting: crate::cpu::threads_waiting_seconds(CAPTURE_THREAD),
             live: crate::cpu::threads_seconds(""),
         }
@@ -262,6 +271,7 @@ impl Cpu {
         total.prepare_threads += later.prepare_threads - self.prepare_threads;
         total.sqlite += later.sqlite - self.sqlite;
         total.capture += later.capture - self.capture;
+        total.log += later.log - self.log;
         total.capture_waiting += later.capture_waiting - self.capture_waiting;
         total.live += later.live - self.live;
     }
@@ -270,7 +280,8 @@ impl Cpu {
     /// preparing threads, which end with each round, with the threads `prepare_document_owned` starts:
     /// the threads that ended meanwhile; `sqlite` the database's worker threads (sqlx);
     /// `capture_writer` the embedded store's capture thread (binding values and executing the
-    /// capture's statements); `runtime` the async runtime (the capture's own logic, serialising
+    /// capture's statements); `log_sync_and_checkpoint` its two threads beside (syncing the
+    /// write-ahead log, copying it into the database file); `runtime` the async runtime (the capture's own logic, serialising
     /// bodies; with PostgreSQL also building statements and binding their values).
     fn per_event(&self, events: u64) -> Value {
         let per_event = |seconds: f64| round(seconds.max(0.0) * 1e6 / events.max(1) as f64);
@@ -280,7 +291,8 @@ impl Cpu {
             "prepare": per_event(self.prepare_threads + ended_threads),
             "sqlite_worker": per_event(self.sqlite),
             "capture_writer": per_event(self.capture),
-            "runtime": per_event(self.live - self.prepare_threads - self.sqlite - self.capture),
+            "log_sync_and_checkpoint": per_event(self.log),
+            "runtime": per_event(self.live - self.prepare_threads - self.sqlite - self.capture - self.log),
         })
     }
 

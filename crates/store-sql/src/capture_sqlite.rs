@@ -56,6 +56,27 @@ pub const THREAD_NAME: &str = "junkan-capture";
 /// then answers their captures.
 pub const SYNC_THREAD_NAME: &str = "junkan-sync";
 
+/// The name of the thread that copies the write-ahead log's pages into the database file
+/// (checkpoints) beside the capture writer.
+pub const CHECKPOINT_THREAD_NAME: &str = "junkan-ckpt";
+
+/// When the write-ahead log is copied into the database file and started over.
+#[derive(Debug, Clone, Copy)]
+struct Checkpoints {
+    /// The least time between two checkpoints of the checkpoint thread: each ends with a sync of
+    /// the database file, and what one copies is what the writer wrote since the last.
+    pause: std::time::Duration,
+    /// The log's length, in frames (pages of 4 KiB), past which the capture writer makes it start
+    /// over ([`restart_log_when_long`]). SQLite's own setting would copy the log at 8,192 frames
+    /// (`SQLITE_WRITER_CACHE`), all of it on the writer.
+    restart_frames: i64,
+}
+
+const CHECKPOINTS: Checkpoints = Checkpoints {
+    pause: std::time::Duration::from_millis(100),
+    restart_frames: 16_384,
+};
+
 /// The most documents one commit makes durable together.
 const MOST_PER_COMMIT: usize = 16;
 
@@ -99,6 +120,13 @@ impl CaptureWriter {
             .name(SYNC_THREAD_NAME.to_owned())
             .spawn(move || sync_and_answer(&wal, &to_sync))
             .map_err(unavailable)?;
+        let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
+        let log_frames = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+        let (database, frames) = (path.clone(), log_frames.clone());
+        std::thread::Builder::new()
+            .name(CHECKPOINT_THREAD_NAME.to_owned())
+            .spawn(move || checkpoint_beside(&database, &woken, &frames, CHECKPOINTS.pause))
+            .map_err(unavailable)?;
         std::thread::Builder::new()
             .name(THREAD_NAME.to_owned())
             .spawn(move || {
@@ -117,8 +145,17 @@ impl CaptureWriter {
                         .map_err(unavailable)
                         .and_then(|exclusive| {
                             let outcome = match &mut connection {
-                                Some(opened) => store_group(&mut opened.connection, &writes)
-                                    .map(|results| (results, opened.synced_here)),
+                                Some(opened) => {
+                                    if opened.synced_here {
+                                        restart_log_when_long(
+                                            &opened.connection,
+                                            &log_frames,
+                                            CHECKPOINTS.restart_frames,
+                                        );
+                                    }
+                                    store_group(&mut opened.connection, &writes)
+                                        .map(|results| (results, opened.synced_here))
+                                }
                                 None => open(&path).and_then(|opened| {
                                     let opened = connection.insert(opened);
                                     store_group(&mut opened.connection, &writes)
@@ -148,6 +185,8 @@ impl CaptureWriter {
                         .map(|((write, reply), result)| (reply, result, write))
                         .collect();
                     if to_be_synced {
+                        // The checkpoint thread copies what this commit wrote, when it is free.
+                        let _ = wake.try_send(());
                         // Answered once the log is synced, while this thread writes the next group.
                         if let Err(std::sync::mpsc::SendError(answers)) = committed.send(answers) {
                             answer(answers, Err("the thread that syncs captures has stopped".to_owned()));
@@ -213,8 +252,9 @@ fn open(path: &std::path::Path) -> StoreResult<Opened> {
         .map_err(failed)?;
     let synced_here = journal.eq_ignore_ascii_case("wal");
     if synced_here {
+        // Checkpoints are the checkpoint thread's (`checkpoint_beside`), not this connection's.
         connection
-            .execute_batch("PRAGMA synchronous = NORMAL;")
+            .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;")
             .map_err(failed)?;
     }
     // Room for the multi-row statements' texts (`MultiRow`, `stored_keys`) besides the others.
@@ -277,6 +317,79 @@ fn sync_wal(wal: &std::path::Path, entry_synced: &mut Option<u64>) -> std::io::R
         *entry_synced = Some(inode);
     }
     Ok(())
+}
+
+/// The checkpoint thread: after the capture writer's commits (`woken`), at most once per
+/// `pause`, copies the pages of the write-ahead log into the database file and syncs
+/// it, on a connection of its own, while the writer goes on writing; publishes the log's length
+/// in frames (`log_frames`) for [`restart_log_when_long`].
+///
+/// With SQLite's automatic checkpoints, the commit that takes the log past its limit copies the
+/// whole log and syncs the database file before it returns: about a tenth of the writer's time,
+/// waiting for the disk (docs/performance.md). A passive checkpoint takes no lock that the writer
+/// or a reader waits for. What it cannot do is start the log over: SQLite does that when a write
+/// begins and finds every frame copied, which with the writer always busy happens only after
+/// [`restart_log_when_long`].
+fn checkpoint_beside(
+    database: &std::path::Path,
+    woken: &std::sync::mpsc::Receiver<()>,
+    log_frames: &std::sync::atomic::AtomicI64,
+    pause: std::time::Duration,
+) {
+    let mut connection: Option<Connection> = None;
+    while woken.recv().is_ok() {
+        let outcome = match &connection {
+            Some(connection) => checkpoint(connection),
+            None => open_for_checkpoints(database).and_then(|opened| checkpoint(connection.insert(opened))),
+        };
+        match outcome {
+            Ok((frames, _copied)) => log_frames.store(frames, std::sync::atomic::Ordering::Relaxed),
+            Err(error) => {
+                tracing::warn!(%error, "checkpoint of the capture's write-ahead log failed; the next commit tries again");
+                connection = None;
+            }
+        }
+        std::thread::sleep(pause);
+        // The commits of the pause are copied by the next checkpoint, once woken again.
+        while woken.try_recv().is_ok() {}
+    }
+}
+
+/// The checkpoint thread's connection: syncs the log before copying it and the database file after
+/// (`synchronous = NORMAL`), and never checkpoints on its own.
+fn open_for_checkpoints(database: &std::path::Path) -> StoreResult<Connection> {
+    let connection = Connection::open_with_flags(
+        database,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+    )
+    .map_err(failed)?;
+    connection
+        .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;")
+        .map_err(failed)?;
+    Ok(connection)
+}
+
+/// A passive checkpoint (one that waits for no one): the log's length and how many of its frames
+/// are now copied into the database file.
+fn checkpoint(connection: &Connection) -> StoreResult<(i64, i64)> {
+    connection
+        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+            Ok((row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
+        })
+        .map_err(failed)
+}
+
+/// Before a commit of the capture writer: when the checkpoint thread last found the log longer
+/// than `restart_frames`, copies the frames it has not copied yet (what was written since; it
+/// has copied the rest), so that this commit, finding the log copied in full, writes it from its
+/// beginning again. Once per report of the checkpoint thread, whatever the outcome: a reader
+/// still reading old frames keeps them from being copied, and then the next report tries again.
+fn restart_log_when_long(connection: &Connection, log_frames: &std::sync::atomic::AtomicI64, restart_frames: i64) {
+    if log_frames.swap(0, std::sync::atomic::Ordering::Relaxed) >= restart_frames {
+        if let Err(error) = checkpoint(connection) {
+            tracing::warn!(%error, "checkpoint before restarting the write-ahead log failed");
+        }
+    }
 }
 
 /// Stores the documents `writes` in one transaction: the outcome of each, or the error that
@@ -866,6 +979,64 @@ fn stored_keys(connection: &Connection, keys: &[Vec<u8>]) -> StoreResult<foldhas
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The length of the write-ahead log after a writer that never pauses has committed 1,500
+    /// transactions of three 4,000-byte rows, with checkpoints as the capture writer has them,
+    /// the log started over past `restart_frames`.
+    fn log_length_after_a_busy_writer(restart_frames: i64) -> u64 {
+        let directory = std::env::temp_dir().join(format!("checkpoints-{}-{restart_frames}", std::process::id()));
+        std::fs::create_dir_all(&directory).expect("a directory");
+        let database = directory.join("junkan.db");
+        let writer = Connection::open(&database).expect("a database");
+        writer
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;
+                 CREATE TABLE rows (body BLOB NOT NULL);",
+            )
+            .expect("set up");
+        let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
+        let log_frames = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+        let checkpointer = {
+            let (database, frames) = (database.clone(), log_frames.clone());
+            std::thread::spawn(move || {
+                checkpoint_beside(&database, &woken, &frames, std::time::Duration::from_millis(2))
+            })
+        };
+        for _ in 0..1500 {
+            restart_log_when_long(&writer, &log_frames, restart_frames);
+            writer
+                .execute_batch(
+                    "BEGIN; INSERT INTO rows (body) VALUES (randomblob(4000)), (randomblob(4000)), (randomblob(4000)); COMMIT;",
+                )
+                .expect("a commit");
+            let _ = wake.try_send(());
+        }
+        drop(wake);
+        checkpointer.join().expect("the checkpoint thread ends with the writer");
+        let length = std::fs::metadata(directory.join("junkan.db-wal"))
+            .expect("the log")
+            .len();
+        let rows: i64 = writer
+            .query_row("SELECT count(*) FROM rows", [], |row| row.get(0))
+            .expect("counted");
+        assert_eq!(rows, 4500, "every commit kept");
+        drop(writer);
+        std::fs::remove_dir_all(&directory).expect("removed");
+        length
+    }
+
+    #[test]
+    fn the_log_starts_over_although_the_writer_never_pauses() {
+        let restarted = log_length_after_a_busy_writer(64);
+        let never = log_length_after_a_busy_writer(i64::MAX);
+        // Never started over, the log holds every frame written (31.7 MB here); started over, it
+        // stayed at 5.7–8.1 MB in three runs (a restart waits for a report of the checkpoint
+        // thread, and one that finds it busy waits for the next).
+        assert!(
+            restarted * 2 < never,
+            "started over: {restarted} bytes; never: {never} bytes"
+        );
+    }
 
     #[test]
     fn the_log_is_synced_and_its_directory_once_per_file() {

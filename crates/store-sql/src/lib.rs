@@ -34,6 +34,7 @@ mod trust;
 pub use access::AuditedReads;
 /// The name of the embedded store's capture writer thread, for CPU accounting.
 pub use capture_sqlite::THREAD_NAME as CAPTURE_THREAD_NAME;
+pub use capture_sqlite::{CHECKPOINT_THREAD_NAME, SYNC_THREAD_NAME};
 /// What one roll-up through the store cost, in statements and audit entries.
 pub use ouranos::{GraphSource, RollupCost};
 
