@@ -68,13 +68,19 @@ struct Checkpoints {
     pause: std::time::Duration,
     /// The log's length, in frames (pages of 4 KiB), past which the capture writer makes it start
     /// over ([`restart_log_when_long`]). SQLite's own setting would copy the log at 8,192 frames
-    /// (`SQLITE_WRITER_CACHE`), all of it on the writer.
+    /// (`SQLITE_WRITER_CACHE`), all of it on the writer. Each start over costs the writer a copy
+    /// and two syncs (about 50 ms in a 300,000-event build, where the log passed 16,384 frames
+    /// every 0.65 s), so the log may grow to 256 MiB first.
     restart_frames: i64,
+    /// How many frames the checkpoint thread may leave uncopied when it reports a log to start
+    /// over: the writer copies them and syncs the database file before its next commit.
+    left_to_writer: i64,
 }
 
 const CHECKPOINTS: Checkpoints = Checkpoints {
     pause: std::time::Duration::from_millis(100),
-    restart_frames: 16_384,
+    restart_frames: 65_536,
+    left_to_writer: 512,
 };
 
 /// The most documents one commit makes durable together.
@@ -125,7 +131,7 @@ impl CaptureWriter {
         let (database, frames) = (path.clone(), log_frames.clone());
         std::thread::Builder::new()
             .name(CHECKPOINT_THREAD_NAME.to_owned())
-            .spawn(move || checkpoint_beside(&database, &woken, &frames, CHECKPOINTS.pause))
+            .spawn(move || checkpoint_beside(&database, &woken, &frames, CHECKPOINTS))
             .map_err(unavailable)?;
         std::thread::Builder::new()
             .name(THREAD_NAME.to_owned())
@@ -320,8 +326,8 @@ fn sync_wal(wal: &std::path::Path, entry_synced: &mut Option<u64>) -> std::io::R
 }
 
 /// The checkpoint thread: after the capture writer's commits (`woken`), at most once per
-/// `pause`, copies the pages of the write-ahead log into the database file and syncs
-/// it, on a connection of its own, while the writer goes on writing; publishes the log's length
+/// `policy.pause`, copies the pages of the write-ahead log into the database file and syncs that
+/// file, on a connection of its own, while the writer goes on writing; publishes the log's length
 /// in frames (`log_frames`) for [`restart_log_when_long`].
 ///
 /// With SQLite's automatic checkpoints, the commit that takes the log past its limit copies the
@@ -329,19 +335,28 @@ fn sync_wal(wal: &std::path::Path, entry_synced: &mut Option<u64>) -> std::io::R
 /// waiting for the disk (docs/performance.md). A passive checkpoint takes no lock that the writer
 /// or a reader waits for. What it cannot do is start the log over: SQLite does that when a write
 /// begins and finds every frame copied, which with the writer always busy happens only after
-/// [`restart_log_when_long`].
+/// [`restart_log_when_long`]. Nor does SQLite sync the database file after a checkpoint that a
+/// commit overtook (it syncs only when it has copied the whole log), so this thread syncs it
+/// itself: otherwise the writer's restart would wait for every page copied since the last one.
+/// Before it reports a log long enough to start over, it copies again what was committed while
+/// it copied (up to three times), so that the writer is left with little.
 fn checkpoint_beside(
     database: &std::path::Path,
     woken: &std::sync::mpsc::Receiver<()>,
     log_frames: &std::sync::atomic::AtomicI64,
-    pause: std::time::Duration,
+    policy: Checkpoints,
 ) {
     let mut connection: Option<Connection> = None;
     while woken.recv().is_ok() {
-        let outcome = match &connection {
-            Some(connection) => checkpoint(connection),
-            None => open_for_checkpoints(database).and_then(|opened| checkpoint(connection.insert(opened))),
-        };
+        let mut outcome = copy_and_sync(database, &mut connection);
+        for _ in 0..3 {
+            match outcome {
+                Ok((frames, copied)) if frames >= policy.restart_frames && frames - copied > policy.left_to_writer => {
+                    outcome = copy_and_sync(database, &mut connection);
+                }
+                _ => break,
+            }
+        }
         match outcome {
             Ok((frames, _copied)) => log_frames.store(frames, std::sync::atomic::Ordering::Relaxed),
             Err(error) => {
@@ -349,10 +364,23 @@ fn checkpoint_beside(
                 connection = None;
             }
         }
-        std::thread::sleep(pause);
+        std::thread::sleep(policy.pause);
         // The commits of the pause are copied by the next checkpoint, once woken again.
         while woken.try_recv().is_ok() {}
     }
+}
+
+/// One passive checkpoint on the checkpoint thread's `connection` (opened at the first), then a
+/// sync of the database file: the log's length and how many of its frames are copied.
+fn copy_and_sync(database: &std::path::Path, connection: &mut Option<Connection>) -> StoreResult<(i64, i64)> {
+    let copied = match connection {
+        Some(connection) => checkpoint(connection),
+        None => open_for_checkpoints(database).and_then(|opened| checkpoint(connection.insert(opened))),
+    }?;
+    std::fs::File::open(database)
+        .and_then(|file| file.sync_data())
+        .map_err(unavailable)?;
+    Ok(copied)
 }
 
 /// The checkpoint thread's connection: syncs the log before copying it and the database file after
@@ -999,7 +1027,12 @@ mod tests {
         let checkpointer = {
             let (database, frames) = (database.clone(), log_frames.clone());
             std::thread::spawn(move || {
-                checkpoint_beside(&database, &woken, &frames, std::time::Duration::from_millis(2))
+                let policy = Checkpoints {
+                    pause: std::time::Duration::from_millis(2),
+                    restart_frames,
+                    left_to_writer: 16,
+                };
+                checkpoint_beside(&database, &woken, &frames, policy)
             })
         };
         for _ in 0..1500 {
