@@ -697,11 +697,29 @@ async fn requests_are_answered_through_the_outbox_with_retries_only_to_allowed_h
         "the failed one waits"
     );
     node.clock.advance(time::Duration::seconds(2));
-    assert_eq!(deliver_due(&node.state, &mut clients).await.expect("round"), 1);
-    assert_eq!(
-        deliver_due(&node.state, &mut clients).await.expect("round"),
-        0,
-        "all delivered"
+    // The failed one is due again. Under load a second delivery of the first round may also have
+    // failed in transport (it then never reached the partner's log, and is retried the same way):
+    // rounds go on, past each back-off, until nothing is due.
+    let mut retried_rounds = Vec::new();
+    loop {
+        let delivered = deliver_due(&node.state, &mut clients).await.expect("round");
+        if delivered == 0 {
+            break;
+        }
+        retried_rounds.push(delivered);
+        assert!(retried_rounds.len() < 5, "deliveries keep failing: {retried_rounds:?}");
+        node.clock.advance(time::Duration::minutes(10));
+    }
+    assert!(
+        retried_rounds.first().is_some_and(|&first| first >= 1),
+        "{retried_rounds:?}"
+    );
+    let outbox = node.get("/api/v1/pact/outbox", &token_b).await;
+    let items = outbox.body["items"].as_array().expect("items");
+    assert!(
+        items.len() == 2 && items.iter().all(|item| !item["delivered_at"].is_null()),
+        "all delivered: {}",
+        outbox.body
     );
     let log = log.lock().expect("log");
     assert_eq!(
@@ -714,7 +732,8 @@ async fn requests_are_answered_through_the_outbox_with_retries_only_to_allowed_h
         .iter()
         .all(|(authorization, _)| authorization == "Bearer partner-token"));
     let delivered: Vec<&Value> = log.events.iter().map(|(_, event)| event).collect();
-    assert_eq!(delivered.len(), 3, "two answers, one of them twice");
+    // Two answers, the one the partner failed twice (a delivery lost in transport is not here).
+    assert_eq!(delivered.len(), 3, "{delivered:?}");
     let answer = |request: &str| {
         delivered
             .iter()
