@@ -7,6 +7,7 @@ use time::Duration;
 use junkan_model::access::{AccessLevel, GrantLevel, Grantee, NewGrant, RecordClass, RecordKind};
 use junkan_model::event::{CaptureErrorBehaviour, IdentifierRole};
 use junkan_model::facility::Visibility;
+use junkan_model::ids::OrganizationId;
 use junkan_model::organization::CycleRole;
 use junkan_model::passport::PassportRead;
 use junkan_model::principal::{Actor, Role};
@@ -19,20 +20,13 @@ use crate::{ManualClock, Store, StoreError};
 /// read back with only the granted fields; an event grant limited to `bizStep`; fields on a kind
 /// shared whole refused; revocation ends both.
 pub async fn field_scopes_are_stored_narrowed_and_projected(store: &dyn Store, _clock: &ManualClock) {
-    let owner = organization(store, "樹脂", &[CycleRole::Manufacturer]).await;
-    let reader = organization(store, "成形", &[CycleRole::Manufacturer]).await;
-    let owner_admin = member_of(owner, &[Role::OrgAdmin, Role::Member]);
-    let reader_member = member_of(reader, &[Role::Member]);
-    let passport = store
-        .create_passport(
-            &owner_admin,
-            junkan_model::passport::NewPassport {
-                visibility: Visibility::Restricted,
-                ..plastics_passport("https://id.gs1.org/01/04912345000019/10/FIELDS")
-            },
-        )
-        .await
-        .expect("passport");
+    let Parties {
+        owner,
+        reader,
+        owner_admin,
+        reader_member,
+        passport,
+    } = parties(store, "", "FIELDS").await;
 
     let ask = NewAccessRequest {
         owner_organization_id: owner,
@@ -265,33 +259,15 @@ pub async fn pinned_reads_and_filters_keep_to_the_grant(store: &dyn Store, _cloc
     use junkan_model::event::{EventQuery, IdentifierFilter};
     use junkan_model::page::PageRequest;
 
-    let owner = organization(store, "樹脂B", &[CycleRole::Manufacturer]).await;
-    let reader = organization(store, "成形B", &[CycleRole::Manufacturer]).await;
-    let owner_admin = member_of(owner, &[Role::OrgAdmin, Role::Member]);
-    let reader_member = member_of(reader, &[Role::Member]);
-    let passport = store
-        .create_passport(
-            &owner_admin,
-            junkan_model::passport::NewPassport {
-                visibility: Visibility::Restricted,
-                ..plastics_passport("https://id.gs1.org/01/04912345000019/10/PINNED")
-            },
-        )
-        .await
-        .expect("passport");
-    let grant_of = |record_kind: RecordKind, record_ids: Option<Vec<String>>, fields: Option<Vec<String>>| NewGrant {
-        grantee: Grantee::Organization {
-            organization_id: reader,
-        },
-        record_kind,
-        record_ids,
-        level: GrantLevel::Full,
-        purpose: None,
-        expires_at: START + Duration::days(30),
-        record_class: None,
-        max_reads: None,
-        enforce_purpose: false,
-        fields,
+    let Parties {
+        reader,
+        owner_admin,
+        reader_member,
+        passport,
+        ..
+    } = parties(store, "B", "PINNED").await;
+    let grant_of = |record_kind: RecordKind, record_ids: Option<Vec<String>>, fields: Option<Vec<String>>| {
+        full_grant(reader, record_kind, record_ids, fields)
     };
     let wide = store
         .create_grant(
@@ -447,33 +423,20 @@ pub async fn grants_merge_and_hidden_members_connect_nothing(store: &dyn Store, 
     use junkan_model::event::EventQuery;
     use junkan_model::page::PageRequest;
 
-    let owner = organization(store, "樹脂C", &[CycleRole::Manufacturer]).await;
-    let reader = organization(store, "成形C", &[CycleRole::Manufacturer]).await;
-    let owner_admin = member_of(owner, &[Role::OrgAdmin, Role::Member]);
-    let reader_member = member_of(reader, &[Role::Member]);
-    let passport = store
-        .create_passport(
-            &owner_admin,
-            junkan_model::passport::NewPassport {
-                visibility: Visibility::Restricted,
-                ..plastics_passport("https://id.gs1.org/01/04912345000019/10/MERGED")
-            },
+    let Parties {
+        reader,
+        owner_admin,
+        reader_member,
+        passport,
+        ..
+    } = parties(store, "C", "MERGED").await;
+    let grant_of = |record_kind: RecordKind, fields: &[&str]| {
+        full_grant(
+            reader,
+            record_kind,
+            None,
+            Some(fields.iter().map(|field| (*field).to_owned()).collect()),
         )
-        .await
-        .expect("passport");
-    let grant_of = |record_kind: RecordKind, fields: &[&str]| NewGrant {
-        grantee: Grantee::Organization {
-            organization_id: reader,
-        },
-        record_kind,
-        record_ids: None,
-        level: GrantLevel::Full,
-        purpose: None,
-        expires_at: START + Duration::days(30),
-        record_class: None,
-        max_reads: None,
-        enforce_purpose: false,
-        fields: Some(fields.iter().map(|field| (*field).to_owned()).collect()),
     };
     let first = store
         .create_grant(
@@ -697,4 +660,63 @@ pub async fn grants_merge_and_hidden_members_connect_nothing(store: &dyn Store, 
         read.event.read_point.as_deref(),
         Some("https://id.gs1.org/414/4512345000011")
     );
+}
+
+/// The two organizations of a case, their members, and a restricted plastics passport of the owner.
+struct Parties {
+    owner: OrganizationId,
+    reader: OrganizationId,
+    owner_admin: Actor,
+    reader_member: Actor,
+    passport: junkan_model::passport::Passport,
+}
+
+/// The parties of a case: the owner 樹脂`suffix` and the reader 成形`suffix`, and the owner's
+/// passport of serial `serial`.
+async fn parties(store: &dyn Store, suffix: &str, serial: &str) -> Parties {
+    let owner = organization(store, &format!("樹脂{suffix}"), &[CycleRole::Manufacturer]).await;
+    let reader = organization(store, &format!("成形{suffix}"), &[CycleRole::Manufacturer]).await;
+    let owner_admin = member_of(owner, &[Role::OrgAdmin, Role::Member]);
+    let reader_member = member_of(reader, &[Role::Member]);
+    let passport = store
+        .create_passport(
+            &owner_admin,
+            junkan_model::passport::NewPassport {
+                visibility: Visibility::Restricted,
+                ..plastics_passport(&format!("https://id.gs1.org/01/04912345000019/10/{serial}"))
+            },
+        )
+        .await
+        .expect("passport");
+    Parties {
+        owner,
+        reader,
+        owner_admin,
+        reader_member,
+        passport,
+    }
+}
+
+/// A grant of `record_kind` at the full level to `reader` for 30 days, of `record_ids` (all when
+/// `None`) and `fields` (all when `None`).
+fn full_grant(
+    reader: OrganizationId,
+    record_kind: RecordKind,
+    record_ids: Option<Vec<String>>,
+    fields: Option<Vec<String>>,
+) -> NewGrant {
+    NewGrant {
+        grantee: Grantee::Organization {
+            organization_id: reader,
+        },
+        record_kind,
+        record_ids,
+        level: GrantLevel::Full,
+        purpose: None,
+        expires_at: START + Duration::days(30),
+        record_class: None,
+        max_reads: None,
+        enforce_purpose: false,
+        fields,
+    }
 }
