@@ -72,15 +72,11 @@ struct Checkpoints {
     /// and two syncs (about 50 ms in a 300,000-event build, where the log passed 16,384 frames
     /// every 0.65 s), so the log may grow to 256 MiB first.
     restart_frames: i64,
-    /// How many frames the checkpoint thread may leave uncopied when it reports a log to start
-    /// over: the writer copies them and syncs the database file before its next commit.
-    left_to_writer: i64,
 }
 
 const CHECKPOINTS: Checkpoints = Checkpoints {
     pause: std::time::Duration::from_millis(100),
     restart_frames: 65_536,
-    left_to_writer: 512,
 };
 
 /// The most documents one commit makes durable together.
@@ -338,8 +334,8 @@ fn sync_wal(wal: &std::path::Path, entry_synced: &mut Option<u64>) -> std::io::R
 /// [`restart_log_when_long`]. Nor does SQLite sync the database file after a checkpoint that a
 /// commit overtook (it syncs only when it has copied the whole log), so this thread syncs it
 /// itself: otherwise the writer's restart would wait for every page copied since the last one.
-/// Before it reports a log long enough to start over, it copies again what was committed while
-/// it copied (up to three times), so that the writer is left with little.
+/// The writer's restart then copies and syncs only what was committed since this thread's last
+/// checkpoint.
 fn checkpoint_beside(
     database: &std::path::Path,
     woken: &std::sync::mpsc::Receiver<()>,
@@ -348,16 +344,7 @@ fn checkpoint_beside(
 ) {
     let mut connection: Option<Connection> = None;
     while woken.recv().is_ok() {
-        let mut outcome = copy_and_sync(database, &mut connection);
-        for _ in 0..3 {
-            match outcome {
-                Ok((frames, copied)) if frames >= policy.restart_frames && frames - copied > policy.left_to_writer => {
-                    outcome = copy_and_sync(database, &mut connection);
-                }
-                _ => break,
-            }
-        }
-        match outcome {
+        match copy_and_sync(database, &mut connection) {
             Ok((frames, _copied)) => log_frames.store(frames, std::sync::atomic::Ordering::Relaxed),
             Err(error) => {
                 tracing::warn!(%error, "checkpoint of the capture's write-ahead log failed; the next commit tries again");
@@ -1030,7 +1017,6 @@ mod tests {
                 let policy = Checkpoints {
                     pause: std::time::Duration::from_millis(2),
                     restart_frames,
-                    left_to_writer: 16,
                 };
                 checkpoint_beside(&database, &woken, &frames, policy)
             })
