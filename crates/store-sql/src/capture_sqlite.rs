@@ -60,24 +60,16 @@ pub const SYNC_THREAD_NAME: &str = "junkan-sync";
 /// (checkpoints) beside the capture writer.
 pub const CHECKPOINT_THREAD_NAME: &str = "junkan-ckpt";
 
-/// When the write-ahead log is copied into the database file and started over.
-#[derive(Debug, Clone, Copy)]
-struct Checkpoints {
-    /// The least time between two checkpoints of the checkpoint thread: each ends with a sync of
-    /// the database file, and what one copies is what the writer wrote since the last.
-    pause: std::time::Duration,
-    /// The log's length, in frames (pages of 4 KiB), past which the capture writer makes it start
-    /// over ([`restart_log_when_long`]). SQLite's own setting would copy the log at 8,192 frames
-    /// (`SQLITE_WRITER_CACHE`), all of it on the writer. Each start over costs the writer a copy
-    /// and two syncs (about 50 ms in a 300,000-event build, where the log passed 16,384 frames
-    /// every 0.65 s), so the log may grow to 256 MiB first.
-    restart_frames: i64,
-}
+/// The least time between two checkpoints of the checkpoint thread: each ends with a sync of the
+/// database file, and what one copies is what the writer wrote since the last.
+const CHECKPOINT_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
 
-const CHECKPOINTS: Checkpoints = Checkpoints {
-    pause: std::time::Duration::from_millis(100),
-    restart_frames: 65_536,
-};
+/// The write-ahead log's length, in frames (pages of 4 KiB), past which the capture writer makes
+/// it start over ([`restart_log_when_long`]). SQLite's own setting would copy the log at 8,192
+/// frames (`SQLITE_WRITER_CACHE`), all of it on the writer. Each start over costs the writer a
+/// copy and two syncs (about 50 ms in a 300,000-event build, where the log passed 16,384 frames
+/// every 0.65 s), so the log may grow to 256 MiB first.
+const RESTART_FRAMES: i64 = 65_536;
 
 /// The most documents one commit makes durable together.
 const MOST_PER_COMMIT: usize = 16;
@@ -127,7 +119,7 @@ impl CaptureWriter {
         let (database, frames) = (path.clone(), log_frames.clone());
         std::thread::Builder::new()
             .name(CHECKPOINT_THREAD_NAME.to_owned())
-            .spawn(move || checkpoint_beside(&database, &woken, &frames, CHECKPOINTS))
+            .spawn(move || checkpoint_beside(&database, &woken, &frames, CHECKPOINT_PAUSE))
             .map_err(unavailable)?;
         std::thread::Builder::new()
             .name(THREAD_NAME.to_owned())
@@ -149,11 +141,7 @@ impl CaptureWriter {
                             let outcome = match &mut connection {
                                 Some(opened) => {
                                     if opened.synced_here {
-                                        restart_log_when_long(
-                                            &opened.connection,
-                                            &log_frames,
-                                            CHECKPOINTS.restart_frames,
-                                        );
+                                        restart_log_when_long(&opened.connection, &log_frames, RESTART_FRAMES);
                                     }
                                     store_group(&mut opened.connection, &writes)
                                         .map(|results| (results, opened.synced_here))
@@ -239,11 +227,7 @@ struct Opened {
 /// syncing, only after it): a power failure in between can lose a capture that a reader saw, one
 /// that was never answered.
 fn open(path: &std::path::Path) -> StoreResult<Opened> {
-    let connection = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
-    )
-    .map_err(failed)?;
+    let connection = connect(path)?;
     connection
         .execute_batch(&format!(
             "{SQLITE_DURABILITY} {SQLITE_WRITER_CACHE} PRAGMA foreign_keys = OFF;"
@@ -265,6 +249,15 @@ fn open(path: &std::path::Path) -> StoreResult<Opened> {
         connection,
         synced_here,
     })
+}
+
+/// A connection of this thread's own (no mutex) to the existing database file at `path`.
+fn connect(path: &std::path::Path) -> StoreResult<Connection> {
+    Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+    )
+    .map_err(failed)
 }
 
 /// Answers each capture of `answers`: its outcome, or the error `unsynced` when its commit could
@@ -322,7 +315,7 @@ fn sync_wal(wal: &std::path::Path, entry_synced: &mut Option<u64>) -> std::io::R
 }
 
 /// The checkpoint thread: after the capture writer's commits (`woken`), at most once per
-/// `policy.pause`, copies the pages of the write-ahead log into the database file and syncs that
+/// `pause`, copies the pages of the write-ahead log into the database file and syncs that
 /// file, on a connection of its own, while the writer goes on writing; publishes the log's length
 /// in frames (`log_frames`) for [`restart_log_when_long`].
 ///
@@ -340,7 +333,7 @@ fn checkpoint_beside(
     database: &std::path::Path,
     woken: &std::sync::mpsc::Receiver<()>,
     log_frames: &std::sync::atomic::AtomicI64,
-    policy: Checkpoints,
+    pause: std::time::Duration,
 ) {
     let mut connection: Option<Connection> = None;
     while woken.recv().is_ok() {
@@ -351,7 +344,7 @@ fn checkpoint_beside(
                 connection = None;
             }
         }
-        std::thread::sleep(policy.pause);
+        std::thread::sleep(pause);
         // The commits of the pause are copied by the next checkpoint, once woken again.
         while woken.try_recv().is_ok() {}
     }
@@ -373,11 +366,7 @@ fn copy_and_sync(database: &std::path::Path, connection: &mut Option<Connection>
 /// The checkpoint thread's connection: syncs the log before copying it and the database file after
 /// (`synchronous = NORMAL`), and never checkpoints on its own.
 fn open_for_checkpoints(database: &std::path::Path) -> StoreResult<Connection> {
-    let connection = Connection::open_with_flags(
-        database,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
-    )
-    .map_err(failed)?;
+    let connection = connect(database)?;
     connection
         .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;")
         .map_err(failed)?;
@@ -1014,11 +1003,7 @@ mod tests {
         let checkpointer = {
             let (database, frames) = (database.clone(), log_frames.clone());
             std::thread::spawn(move || {
-                let policy = Checkpoints {
-                    pause: std::time::Duration::from_millis(2),
-                    restart_frames,
-                };
-                checkpoint_beside(&database, &woken, &frames, policy)
+                checkpoint_beside(&database, &woken, &frames, std::time::Duration::from_millis(2))
             })
         };
         for _ in 0..1500 {

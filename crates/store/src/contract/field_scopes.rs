@@ -173,20 +173,7 @@ pub async fn field_scopes_are_stored_narrowed_and_projected(store: &dyn Store, _
     let event_grant = store
         .create_grant(
             &owner_admin,
-            NewGrant {
-                grantee: Grantee::Organization {
-                    organization_id: reader,
-                },
-                record_kind: RecordKind::Event,
-                record_ids: None,
-                level: GrantLevel::Full,
-                purpose: None,
-                expires_at: START + Duration::days(30),
-                record_class: None,
-                max_reads: None,
-                enforce_purpose: false,
-                fields: Some(vec!["bizStep".to_owned()]),
-            },
+            full_grant(reader, RecordKind::Event, None, Some(vec!["bizStep".to_owned()])),
         )
         .await
         .expect("event grant");
@@ -212,24 +199,7 @@ pub async fn field_scopes_are_stored_narrowed_and_projected(store: &dyn Store, _
     let refused = store
         .create_grant(
             &owner_admin,
-            NewGrant {
-                record_kind: RecordKind::Footprint,
-                fields: Some(vec!["pcf".to_owned()]),
-                ..NewGrant {
-                    grantee: Grantee::Organization {
-                        organization_id: reader,
-                    },
-                    record_kind: RecordKind::Event,
-                    record_ids: None,
-                    level: GrantLevel::Full,
-                    purpose: None,
-                    expires_at: START + Duration::days(30),
-                    record_class: None,
-                    max_reads: None,
-                    enforce_purpose: false,
-                    fields: None,
-                }
-            },
+            full_grant(reader, RecordKind::Footprint, None, Some(vec!["pcf".to_owned()])),
         )
         .await;
     assert!(matches!(refused, Err(StoreError::Invalid(ref violations)) if violations[0].path == "/fields"));
